@@ -1,0 +1,22 @@
+//! Prost types generated from hafs's own `.proto` files.
+//!
+//! The files under `proto/` are written for hafs; their field numbers and types are the
+//! ones Hadoop's wire format dictates, so the messages interoperate with Hadoop's clients.
+//! One Rust module per protobuf package.
+
+#![allow(clippy::all, missing_docs)]
+
+/// `hadoop.common`: IPC framing, SASL, HA service protocol.
+pub mod common {
+    include!(concat!(env!("OUT_DIR"), "/hadoop.common.rs"));
+}
+
+/// `hadoop.hdfs`: HDFS types and the ClientNamenodeProtocol messages.
+pub mod hdfs {
+    include!(concat!(env!("OUT_DIR"), "/hadoop.hdfs.rs"));
+}
+
+/// `hafs`: hafs's own persistent formats (edit-log ops, fsimage).
+pub mod hafs {
+    include!(concat!(env!("OUT_DIR"), "/hafs.rs"));
+}
