@@ -1,1 +1,51 @@
-//! hafs-journal
+//! hafs-journal: the NameNode's edit log on disk, and the storage-directory files around it.
+//!
+//! # On-disk format
+//!
+//! A storage directory (`dfs.namenode.name.dir`, a shared edits dir, a JournalNode dir)
+//! looks like Hadoop's:
+//!
+//! ```text
+//! <root>/in_use.lock                      flock'ed by the owning process (DirLock)
+//! <root>/current/VERSION                  java-properties text + our `checksum=` line
+//! <root>/current/seen_txid                decimal u64, written atomically
+//! <root>/current/edits_inprogress_<19d>   the open segment (first txid, zero padded)
+//! <root>/current/edits_<19d>-<19d>        finalized segments (first-last txid)
+//! ```
+//!
+//! An edit-log segment file is a 12-byte header — the magic `HAFSEDIT` followed by the
+//! format version as a big-endian u32 (currently 1) — and then records, back to back:
+//!
+//! ```text
+//! u32 BE payload length | u64 BE txid | payload | u32 BE crc32c(length ‖ txid ‖ payload)
+//! ```
+//!
+//! Payloads are opaque here (the NameNode encodes its edit ops into them) and at most
+//! [`record::MAX_RECORD_LEN`] bytes. Txids inside a segment are consecutive, starting at
+//! the txid in the file name.
+//!
+//! A finalized segment must be intact: any bad record is [`EditLogError::Corrupt`]. An
+//! in-progress segment may end in a torn record left by a crash mid-write; that tail was
+//! never acknowledged, so recovery cuts it off — but only when no valid later record
+//! follows it, since a valid later record means acknowledged data was damaged.
+//!
+//! Every persistent file other than segments is replaced atomically (temp file, fsync,
+//! rename, fsync of the directory: [`fsutil::write_atomic`]).
+
+pub mod error;
+pub mod file_journal;
+pub mod fsutil;
+pub mod journal_set;
+pub mod manager;
+pub mod record;
+pub mod segment;
+pub mod storage;
+pub mod test_util;
+
+pub use error::{EditLogError, StorageError};
+pub use file_journal::FileJournal;
+pub use fsutil::DirLock;
+pub use journal_set::JournalSet;
+pub use manager::{JournalManager, SegmentInfo};
+pub use record::EditRecord;
+pub use storage::{StorageDir, StorageInfo, StorageType};
