@@ -1,0 +1,39 @@
+//! Process-level test harness for hafs.
+//!
+//! Tests here run the real `hafs` binary as separate processes on loopback ports in
+//! temporary directories (a [`MiniCluster`]), and talk to them with real clients: our own
+//! `hafs dfs`, the Java `hadoop fs` shell (Hadoop 3.5.0 client jars) and the Python
+//! `hdfs-native` client. The external tools are installed by `scripts/test-deps.sh`;
+//! when one is missing the harness panics and names that script, so a test never
+//! silently skips.
+//!
+//! Environment variables (exported by `scripts/test.sh`):
+//! - `HAFS_BIN`: the `hafs` binary (default `<workspace>/target/debug/hafs`),
+//! - `HAFS_CACHE`: the tool cache (default `~/.cache/hafs`),
+//! - `HAFS_JARS`: the Hadoop client jars (default `$HAFS_CACHE/hadoop-jars`),
+//! - `HAFS_PYTHON`: the venv python with hdfs-native (default `$HAFS_CACHE/venv/bin/python`),
+//! - `HAFS_KEEP_TMP`: when set, temporary dirs (conf, name dirs, logs) are kept.
+
+mod cluster;
+mod command;
+mod conf_xml;
+mod daemon;
+mod paths;
+mod ports;
+mod procs;
+mod rng;
+mod tempdir;
+mod tools;
+
+pub use cluster::{MiniCluster, MiniClusterBuilder};
+pub use command::{run_with_timeout, CmdOutput, DEFAULT_CMD_TIMEOUT};
+pub use conf_xml::write_site_xml;
+pub use daemon::Daemon;
+pub use paths::{
+    current_user, hadoop_fs_script, hafs_bin, hafs_cache, jars_dir, python_bin, workspace_root,
+};
+pub use ports::{free_port, wait_for_port};
+pub use procs::{processes_matching, ProcessInfo};
+pub use rng::XorShift64;
+pub use tempdir::TempDir;
+pub use tools::{hafs_cmd, java_fs, java_fs_as, python, ClientTarget, ConfTarget};

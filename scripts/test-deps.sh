@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Installs everything the hafs test suite needs that is not a Rust crate:
+#   (a) Debian packages (none required yet; ZooKeeper will join the list),
+#   (b) the Hadoop 3.5.0 Java client jars, taken from the PySpark 4.3.0 sdist,
+#   (c) a Python venv with hdfs-native.
+# Everything is cached outside the repo under ${HAFS_CACHE:-$HOME/.cache/hafs}, and every
+# step checks its own result first, so running this again is cheap and changes nothing.
+set -euo pipefail
+
+HAFS_CACHE="${HAFS_CACHE:-$HOME/.cache/hafs}"
+JARS_DIR="$HAFS_CACHE/hadoop-jars"
+VENV_DIR="$HAFS_CACHE/venv"
+PYSPARK_VERSION="4.3.0"
+# Hadoop's shaded client plus the logging jars it needs at runtime. Globs are matched
+# against pyspark-<version>/deps/jars/ inside the sdist.
+JAR_GLOBS=(
+    "hadoop-client-api-*.jar"
+    "hadoop-client-runtime-*.jar"
+    "slf4j-api-*.jar"
+    "log4j-api-*.jar"
+    "log4j-core-*.jar"
+    "log4j-slf4j2-impl-*.jar"
+    "log4j-1.2-api-*.jar"
+)
+# Debian packages the tests need. Add "zookeeper" here once tests use it.
+DEB_PACKAGES=()
+
+log() { echo "test-deps: $*"; }
+die() {
+    echo "test-deps: ERROR: $*" >&2
+    exit 1
+}
+
+mkdir -p "$HAFS_CACHE" || die "cannot create cache dir $HAFS_CACHE"
+
+# ---------------------------------------------------------------- (a) Debian packages
+install_debs() {
+    local missing=()
+    local pkg
+    for pkg in "${DEB_PACKAGES[@]+"${DEB_PACKAGES[@]}"}"; do
+        if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+            missing+=("$pkg")
+        fi
+    done
+    if [ "${#missing[@]}" -eq 0 ]; then
+        log "debian packages: nothing to install (${#DEB_PACKAGES[@]} required)"
+        return
+    fi
+    log "debian packages: installing ${missing[*]}"
+    local sudo=""
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null || die "need root or sudo to install: ${missing[*]}"
+        sudo="sudo"
+    fi
+    $sudo apt-get update -q || die "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" \
+        || die "apt-get install ${missing[*]} failed"
+}
+
+# ---------------------------------------------------------------- (b) Hadoop client jars
+jars_complete() {
+    local glob
+    for glob in "${JAR_GLOBS[@]}"; do
+        # shellcheck disable=SC2086
+        compgen -G "$JARS_DIR/$glob" >/dev/null || return 1
+    done
+    return 0
+}
+
+install_jars() {
+    local marker="$JARS_DIR/.complete-pyspark-$PYSPARK_VERSION"
+    if [ -f "$marker" ] && jars_complete; then
+        log "hadoop jars: cached in $JARS_DIR"
+        return
+    fi
+    command -v java >/dev/null || die "java is not installed (need a JRE 17+ for the Hadoop client)"
+    local dl="$HAFS_CACHE/download"
+    mkdir -p "$dl"
+    local sdist="$dl/pyspark-$PYSPARK_VERSION.tar.gz"
+    if [ ! -f "$sdist" ]; then
+        log "hadoop jars: downloading the pyspark==$PYSPARK_VERSION sdist (large, once)"
+        python3 -m pip download --quiet --no-deps --no-binary :all: \
+            --dest "$dl" "pyspark==$PYSPARK_VERSION" \
+            || die "pip download pyspark==$PYSPARK_VERSION failed"
+        [ -f "$sdist" ] || die "pip download did not produce $sdist (found: $(ls "$dl"))"
+    fi
+    log "hadoop jars: extracting from $sdist"
+    local patterns=()
+    local glob
+    for glob in "${JAR_GLOBS[@]}"; do
+        patterns+=("pyspark-$PYSPARK_VERSION/deps/jars/$glob")
+    done
+    local staging="$dl/extract"
+    rm -rf "$staging"
+    mkdir -p "$staging"
+    tar -xzf "$sdist" -C "$staging" --wildcards "${patterns[@]}" \
+        || die "extracting jars from $sdist failed (is the sdist corrupt? delete it and rerun)"
+    rm -rf "$JARS_DIR"
+    mkdir -p "$JARS_DIR"
+    mv "$staging/pyspark-$PYSPARK_VERSION/deps/jars/"*.jar "$JARS_DIR/"
+    rm -rf "$staging"
+    jars_complete || die "jar set in $JARS_DIR is incomplete: $(ls "$JARS_DIR")"
+    # The jars are all we need; drop the sdist and remember that extraction finished.
+    rm -f "$sdist"
+    touch "$marker"
+    log "hadoop jars: installed $(ls "$JARS_DIR" | tr '\n' ' ')"
+}
+
+# ---------------------------------------------------------------- (c) Python venv
+install_venv() {
+    local py="$VENV_DIR/bin/python"
+    if [ -x "$py" ] && "$py" -c "import hdfs_native" 2>/dev/null; then
+        log "python venv: cached in $VENV_DIR ($("$py" -m pip show hdfs-native 2>/dev/null | sed -n 's/^Version: /hdfs-native /p'))"
+        return
+    fi
+    log "python venv: creating $VENV_DIR with hdfs-native"
+    python3 -m venv "$VENV_DIR" || die "python3 -m venv $VENV_DIR failed"
+    "$py" -m pip install --quiet hdfs-native || die "pip install hdfs-native failed"
+    "$py" -c "import hdfs_native" || die "hdfs_native does not import in $VENV_DIR"
+    log "python venv: ready ($("$py" -m pip show hdfs-native | sed -n 's/^Version: /hdfs-native /p'))"
+}
+
+install_debs
+install_jars
+install_venv
+log "done; cache is $HAFS_CACHE"
