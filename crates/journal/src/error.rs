@@ -13,10 +13,16 @@ pub enum StorageError {
     Io(#[from] io::Error),
 
     #[error("Cannot lock storage {}. The directory is already locked{}", dir.display(), holder_suffix(holder))]
-    Locked { dir: PathBuf, holder: Option<String> },
+    Locked {
+        dir: PathBuf,
+        holder: Option<String>,
+    },
 
     #[error("{}", not_formatted_message(dir, *storage_type))]
-    NotFormatted { dir: PathBuf, storage_type: StorageType },
+    NotFormatted {
+        dir: PathBuf,
+        storage_type: StorageType,
+    },
 
     #[error("Corrupt VERSION file {}: {reason}. Restore this directory from a healthy copy or reformat it.", file.display())]
     CorruptVersion { file: PathBuf, reason: String },
@@ -25,16 +31,32 @@ pub enum StorageError {
     CorruptSeenTxid { file: PathBuf, reason: String },
 
     #[error("Incompatible clusterIDs in {}: expected clusterID = {expected}; found clusterID = {found}. The directory belongs to another cluster: fix the configured directories or reformat it.", dir.display())]
-    IncompatibleClusterId { dir: PathBuf, expected: String, found: String },
+    IncompatibleClusterId {
+        dir: PathBuf,
+        expected: String,
+        found: String,
+    },
 
     #[error("Incompatible namespaceIDs in {}: expected namespaceID = {expected}; found namespaceID = {found}. The directory belongs to another namespace: fix the configured directories or reformat it.", dir.display())]
-    IncompatibleNamespaceId { dir: PathBuf, expected: u32, found: u32 },
+    IncompatibleNamespaceId {
+        dir: PathBuf,
+        expected: u32,
+        found: u32,
+    },
 
     #[error("Unexpected storage type in {}: expected {expected}, found {found}. This directory belongs to another kind of daemon.", dir.display())]
-    WrongStorageType { dir: PathBuf, expected: StorageType, found: StorageType },
+    WrongStorageType {
+        dir: PathBuf,
+        expected: StorageType,
+        found: StorageType,
+    },
 
     #[error("Unsupported layoutVersion {found} in {}: this hafs uses layoutVersion {expected}. Upgrades between layouts are not supported.", dir.display())]
-    UnsupportedLayoutVersion { dir: PathBuf, expected: i32, found: i32 },
+    UnsupportedLayoutVersion {
+        dir: PathBuf,
+        expected: i32,
+        found: i32,
+    },
 }
 
 fn holder_suffix(holder: &Option<String>) -> String {
@@ -70,7 +92,11 @@ pub enum EditLogError {
     /// Damaged acknowledged data (or a damaged finalized segment). The NameNode must not
     /// start on it: the operator restores the segment from another copy.
     #[error("Corrupt edit log {} at byte offset {offset}: {reason}", file.display())]
-    Corrupt { file: PathBuf, offset: u64, reason: String },
+    Corrupt {
+        file: PathBuf,
+        offset: u64,
+        reason: String,
+    },
 
     /// Transactions that should exist are in no segment (purged or lost).
     #[error("Gap in the edit log of {journal}: no segment holds transactions {from}..={to}")]

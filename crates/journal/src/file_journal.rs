@@ -12,7 +12,9 @@ use crate::error::EditLogError;
 use crate::fsutil::{annotate, fsync_dir};
 use crate::manager::{JournalManager, SegmentInfo};
 use crate::record::{check_batch, EditRecord};
-use crate::segment::{finalized_name, in_progress_name, list_dir, truncate_durably, SegmentReader, SegmentWriter};
+use crate::segment::{
+    finalized_name, in_progress_name, list_dir, truncate_durably, SegmentReader, SegmentWriter,
+};
 use crate::storage::StorageDir;
 
 /// The edit log in `<storage root>/current`. All file IO runs on tokio's blocking pool.
@@ -45,7 +47,11 @@ impl FileJournal {
 
     pub fn for_storage(storage: &StorageDir) -> FileJournal {
         FileJournal {
-            inner: Arc::new(Inner { dir: storage.current(), writer: Mutex::new(None), cursor: Mutex::new(None) }),
+            inner: Arc::new(Inner {
+                dir: storage.current(),
+                writer: Mutex::new(None),
+                cursor: Mutex::new(None),
+            }),
         }
     }
 
@@ -77,12 +83,18 @@ impl Inner {
     }
 
     fn illegal(&self, reason: String) -> EditLogError {
-        EditLogError::IllegalState { journal: self.describe(), reason }
+        EditLogError::IllegalState {
+            journal: self.describe(),
+            reason,
+        }
     }
 
     fn recover(&self) -> Result<u64, EditLogError> {
         if let Some(w) = lock(&self.writer).as_ref() {
-            return Err(self.illegal(format!("cannot recover while segment {} is open for writing", w.first_txid())));
+            return Err(self.illegal(format!(
+                "cannot recover while segment {} is open for writing",
+                w.first_txid()
+            )));
         }
         *lock(&self.cursor) = None;
         let mut last_txid = 0;
@@ -105,7 +117,8 @@ impl Inner {
                 }
             }
             if reader.next_txid() == name.first_txid {
-                fs::remove_file(&path).map_err(|e| annotate(e, "cannot remove empty segment", &path))?;
+                fs::remove_file(&path)
+                    .map_err(|e| annotate(e, "cannot remove empty segment", &path))?;
                 fsync_dir(&self.dir)?;
                 tracing::info!(file = %path.display(), "removed empty in-progress edit log segment");
                 continue;
@@ -121,9 +134,14 @@ impl Inner {
     fn rename_finalized(&self, path: &Path, first: u64, last: u64) -> Result<(), EditLogError> {
         let target = self.dir.join(finalized_name(first, last));
         if target.exists() {
-            return Err(self.illegal(format!("cannot finalize {}: {} already exists", path.display(), target.display())));
+            return Err(self.illegal(format!(
+                "cannot finalize {}: {} already exists",
+                path.display(),
+                target.display()
+            )));
         }
-        fs::rename(path, &target).map_err(|e| annotate(e, "cannot finalize segment to", &target))?;
+        fs::rename(path, &target)
+            .map_err(|e| annotate(e, "cannot finalize segment to", &target))?;
         fsync_dir(&self.dir)?;
         Ok(())
     }
@@ -160,9 +178,13 @@ impl Inner {
             return Err(self.illegal(format!("no open segment to journal txid {first_txid} to")));
         };
         if first_txid != w.next_txid() {
-            return Err(self.illegal(format!("journal got txid {first_txid}, expected {}", w.next_txid())));
+            return Err(self.illegal(format!(
+                "journal got txid {first_txid}, expected {}",
+                w.next_txid()
+            )));
         }
-        check_batch(records, first_txid, count).map_err(|r| self.illegal(format!("malformed batch: {r}")))?;
+        check_batch(records, first_txid, count)
+            .map_err(|r| self.illegal(format!("malformed batch: {r}")))?;
         if let Err(e) = w.append_durably(records, count) {
             // The file may now end in a partial batch; stop writing to it and leave it to
             // recovery, which cuts unacknowledged tails.
@@ -174,12 +196,17 @@ impl Inner {
 
     fn finalize(&self, first_txid: u64, last_txid: u64) -> Result<(), EditLogError> {
         if last_txid < first_txid {
-            return Err(self.illegal(format!("cannot finalize empty segment {first_txid}..{last_txid}")));
+            return Err(self.illegal(format!(
+                "cannot finalize empty segment {first_txid}..{last_txid}"
+            )));
         }
         let mut writer = lock(&self.writer);
         if let Some(w) = writer.as_ref() {
             if w.first_txid() != first_txid {
-                return Err(self.illegal(format!("finalize of {first_txid} while segment {} is open", w.first_txid())));
+                return Err(self.illegal(format!(
+                    "finalize of {first_txid} while segment {} is open",
+                    w.first_txid()
+                )));
             }
             if w.next_txid() != last_txid + 1 {
                 return Err(self.illegal(format!(
@@ -194,7 +221,11 @@ impl Inner {
         // Not open here (a writer that crashed): check the file holds exactly that range.
         let path = self.dir.join(in_progress_name(first_txid));
         if !path.exists() {
-            if self.dir.join(finalized_name(first_txid, last_txid)).exists() {
+            if self
+                .dir
+                .join(finalized_name(first_txid, last_txid))
+                .exists()
+            {
                 return Ok(());
             }
             return Err(self.illegal(format!("no segment {} to finalize", path.display())));
@@ -206,13 +237,24 @@ impl Inner {
                 "cannot finalize {} as {first_txid}..{last_txid}: it holds records up to txid {}{}",
                 path.display(),
                 reader.next_txid() - 1,
-                if reader.torn_tail().is_some() { " followed by a torn tail" } else { "" }
+                if reader.torn_tail().is_some() {
+                    " followed by a torn tail"
+                } else {
+                    ""
+                }
             )));
         }
         self.rename_finalized(&path, first_txid, last_txid)
     }
 
-    fn read(&self, from_txid: u64, max: usize, include_in_progress: bool) -> Result<Vec<EditRecord>, EditLogError> {
+    fn read(
+        &self,
+        from_txid: u64,
+        max: usize,
+        include_in_progress: bool,
+    ) -> Result<Vec<EditRecord>, EditLogError> {
+        // Txids start at 1; asking from 0 means "from the beginning".
+        let from_txid = from_txid.max(1);
         let mut out = Vec::new();
         if max == 0 {
             return Ok(out);
@@ -244,7 +286,9 @@ impl Inner {
             if name.first_txid > next {
                 return Err(self.gap(next, name.first_txid - 1));
             }
-            let cached = lock(&self.cursor).clone().filter(|c| &c.path == path && c.next_txid == next);
+            let cached = lock(&self.cursor)
+                .clone()
+                .filter(|c| &c.path == path && c.next_txid == next);
             let mut reader = match cached {
                 Some(c) => SegmentReader::open_at(path, c.offset, c.next_txid, name.last_txid)?,
                 None => SegmentReader::open(path, name.first_txid, name.last_txid)?,
@@ -259,8 +303,11 @@ impl Inner {
                     None => break,
                 }
             }
-            *lock(&self.cursor) =
-                Some(ReadCursor { path: path.clone(), next_txid: reader.next_txid(), offset: reader.offset() });
+            *lock(&self.cursor) = Some(ReadCursor {
+                path: path.clone(),
+                next_txid: reader.next_txid(),
+                offset: reader.offset(),
+            });
             if name.last_txid.is_none() {
                 // The in-progress segment is the end of the readable log.
                 break;
@@ -270,7 +317,11 @@ impl Inner {
     }
 
     fn gap(&self, from: u64, to: u64) -> EditLogError {
-        EditLogError::Gap { journal: self.describe(), from, to }
+        EditLogError::Gap {
+            journal: self.describe(),
+            from,
+            to,
+        }
     }
 
     fn list(&self) -> Result<Vec<SegmentInfo>, EditLogError> {
@@ -315,12 +366,23 @@ impl JournalManager for FileJournal {
         self.blocking(move |i| i.start(first_txid)).await
     }
 
-    async fn journal(&self, first_txid: u64, count: u32, records: Bytes) -> Result<(), EditLogError> {
-        self.blocking(move |i| i.journal(first_txid, count, &records)).await
+    async fn journal(
+        &self,
+        first_txid: u64,
+        count: u32,
+        records: Bytes,
+    ) -> Result<(), EditLogError> {
+        self.blocking(move |i| i.journal(first_txid, count, &records))
+            .await
     }
 
-    async fn finalize_log_segment(&self, first_txid: u64, last_txid: u64) -> Result<(), EditLogError> {
-        self.blocking(move |i| i.finalize(first_txid, last_txid)).await
+    async fn finalize_log_segment(
+        &self,
+        first_txid: u64,
+        last_txid: u64,
+    ) -> Result<(), EditLogError> {
+        self.blocking(move |i| i.finalize(first_txid, last_txid))
+            .await
     }
 
     async fn read_edits(
@@ -329,7 +391,8 @@ impl JournalManager for FileJournal {
         max: usize,
         include_in_progress: bool,
     ) -> Result<Vec<EditRecord>, EditLogError> {
-        self.blocking(move |i| i.read(from_txid, max, include_in_progress)).await
+        self.blocking(move |i| i.read(from_txid, max, include_in_progress))
+            .await
     }
 
     async fn list_segments(&self) -> Result<Vec<SegmentInfo>, EditLogError> {

@@ -21,9 +21,12 @@ pub fn annotate(err: io::Error, what: &str, path: &Path) -> io::Error {
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let dir = parent_dir(path);
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, format!("not a file path: {}", path.display())))?;
+    let name = path.file_name().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("not a file path: {}", path.display()),
+        )
+    })?;
     let tmp = dir.join(format!(
         ".{}.tmp.{}.{}",
         name.to_string_lossy(),
@@ -36,8 +39,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
             .create_new(true)
             .open(&tmp)
             .map_err(|e| annotate(e, "cannot create", &tmp))?;
-        f.write_all(bytes).map_err(|e| annotate(e, "cannot write", &tmp))?;
-        f.sync_all().map_err(|e| annotate(e, "cannot fsync", &tmp))?;
+        f.write_all(bytes)
+            .map_err(|e| annotate(e, "cannot write", &tmp))?;
+        f.sync_all()
+            .map_err(|e| annotate(e, "cannot fsync", &tmp))?;
         drop(f);
         fs::rename(&tmp, path).map_err(|e| annotate(e, "cannot rename temp file to", path))?;
         fsync_dir(&dir)
@@ -52,7 +57,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// Fsyncs a directory so that entries created, renamed or removed in it are durable.
 pub fn fsync_dir(dir: &Path) -> io::Result<()> {
     let d = File::open(dir).map_err(|e| annotate(e, "cannot open directory", dir))?;
-    d.sync_all().map_err(|e| annotate(e, "cannot fsync directory", dir))
+    d.sync_all()
+        .map_err(|e| annotate(e, "cannot fsync directory", dir))
 }
 
 fn parent_dir(path: &Path) -> PathBuf {
@@ -104,7 +110,10 @@ impl DirLock {
             .set_len(0)
             .and_then(|_| file.seek(SeekFrom::Start(0)))
             .and_then(|_| file.write_all(note.as_bytes()));
-        Ok(DirLock { dir: dir.to_path_buf(), _file: file })
+        Ok(DirLock {
+            dir: dir.to_path_buf(),
+            _file: file,
+        })
     }
 
     pub fn dir(&self) -> &Path {
@@ -124,7 +133,10 @@ mod tests {
         write_atomic(&p, b"one").unwrap();
         write_atomic(&p, b"two!").unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"two!");
-        let names: Vec<_> = fs::read_dir(t.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = fs::read_dir(t.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("f")]);
     }
 
@@ -144,10 +156,16 @@ mod tests {
         let msg = err.to_string();
         assert!(matches!(err, StorageError::Locked { .. }));
         assert!(
-            msg.starts_with(&format!("Cannot lock storage {}. The directory is already locked", t.path().display())),
+            msg.starts_with(&format!(
+                "Cannot lock storage {}. The directory is already locked",
+                t.path().display()
+            )),
             "{msg}"
         );
-        assert!(msg.contains(&format!("pid {}", std::process::id())), "{msg}");
+        assert!(
+            msg.contains(&format!("pid {}", std::process::id())),
+            "{msg}"
+        );
         drop(first);
         let again = DirLock::lock(t.path()).unwrap();
         assert_eq!(again.dir(), t.path());

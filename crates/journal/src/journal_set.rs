@@ -35,21 +35,35 @@ impl std::fmt::Debug for JournalSet {
 impl JournalSet {
     pub fn new(journals: Vec<Arc<dyn JournalManager>>) -> JournalSet {
         JournalSet {
-            members: journals.into_iter().map(|journal| Member { journal, disabled: AtomicBool::new(false) }).collect(),
+            members: journals
+                .into_iter()
+                .map(|journal| Member {
+                    journal,
+                    disabled: AtomicBool::new(false),
+                })
+                .collect(),
         }
     }
 
     /// Each journal's description and whether it is still live (for status reports).
     pub fn status(&self) -> Vec<(String, bool)> {
-        self.members.iter().map(|m| (m.journal.describe(), !m.disabled.load(Ordering::SeqCst))).collect()
+        self.members
+            .iter()
+            .map(|m| (m.journal.describe(), !m.disabled.load(Ordering::SeqCst)))
+            .collect()
     }
 
     pub fn live_count(&self) -> usize {
-        self.members.iter().filter(|m| !m.disabled.load(Ordering::SeqCst)).count()
+        self.members
+            .iter()
+            .filter(|m| !m.disabled.load(Ordering::SeqCst))
+            .count()
     }
 
     fn live(&self) -> impl Iterator<Item = &Member> {
-        self.members.iter().filter(|m| !m.disabled.load(Ordering::SeqCst))
+        self.members
+            .iter()
+            .filter(|m| !m.disabled.load(Ordering::SeqCst))
     }
 
     /// Runs `op` on every live journal concurrently; disables the ones that fail. Returns
@@ -60,9 +74,14 @@ impl JournalSet {
         F: Fn(Arc<dyn JournalManager>) -> Fut,
         Fut: Future<Output = Result<T, EditLogError>> + Send + 'static,
     {
-        let tasks: Vec<_> = self.live().map(|m| (m, tokio::spawn(op(m.journal.clone())))).collect();
+        let tasks: Vec<_> = self
+            .live()
+            .map(|m| (m, tokio::spawn(op(m.journal.clone()))))
+            .collect();
         if tasks.is_empty() {
-            return Err(EditLogError::NoLiveJournals(format!("{what}: every journal was disabled earlier")));
+            return Err(EditLogError::NoLiveJournals(format!(
+                "{what}: every journal was disabled earlier"
+            )));
         }
         let mut results = Vec::with_capacity(tasks.len());
         let mut last_error = String::new();
@@ -94,20 +113,36 @@ impl JournalManager for JournalSet {
     }
 
     async fn recover_unfinalized_segments(&self) -> Result<u64, EditLogError> {
-        let lasts = self.on_all_live("recover", |j| async move { j.recover_unfinalized_segments().await }).await?;
+        let lasts = self
+            .on_all_live("recover", |j| async move {
+                j.recover_unfinalized_segments().await
+            })
+            .await?;
         let max = lasts.iter().copied().max().unwrap_or(0);
         if lasts.iter().any(|&l| l != max) {
-            tracing::warn!(?lasts, max, "journals disagree on the last txid; shorter copies are behind");
+            tracing::warn!(
+                ?lasts,
+                max,
+                "journals disagree on the last txid; shorter copies are behind"
+            );
         }
         Ok(max)
     }
 
     async fn start_log_segment(&self, first_txid: u64) -> Result<(), EditLogError> {
-        self.on_all_live("start log segment", |j| async move { j.start_log_segment(first_txid).await }).await?;
+        self.on_all_live("start log segment", |j| async move {
+            j.start_log_segment(first_txid).await
+        })
+        .await?;
         Ok(())
     }
 
-    async fn journal(&self, first_txid: u64, count: u32, records: Bytes) -> Result<(), EditLogError> {
+    async fn journal(
+        &self,
+        first_txid: u64,
+        count: u32,
+        records: Bytes,
+    ) -> Result<(), EditLogError> {
         self.on_all_live("journal", |j| {
             let records = records.clone();
             async move { j.journal(first_txid, count, records).await }
@@ -116,9 +151,15 @@ impl JournalManager for JournalSet {
         Ok(())
     }
 
-    async fn finalize_log_segment(&self, first_txid: u64, last_txid: u64) -> Result<(), EditLogError> {
-        self.on_all_live("finalize log segment", |j| async move { j.finalize_log_segment(first_txid, last_txid).await })
-            .await?;
+    async fn finalize_log_segment(
+        &self,
+        first_txid: u64,
+        last_txid: u64,
+    ) -> Result<(), EditLogError> {
+        self.on_all_live("finalize log segment", |j| async move {
+            j.finalize_log_segment(first_txid, last_txid).await
+        })
+        .await?;
         Ok(())
     }
 
@@ -131,7 +172,11 @@ impl JournalManager for JournalSet {
         let mut some_ok = false;
         let mut last_error = None;
         for m in self.live() {
-            match m.journal.read_edits(from_txid, max, include_in_progress).await {
+            match m
+                .journal
+                .read_edits(from_txid, max, include_in_progress)
+                .await
+            {
                 Ok(records) if !records.is_empty() => return Ok(records),
                 Ok(_) => some_ok = true,
                 Err(e) => {
@@ -143,7 +188,9 @@ impl JournalManager for JournalSet {
         match (some_ok, last_error) {
             (true, _) => Ok(Vec::new()),
             (false, Some(e)) => Err(e),
-            (false, None) => Err(EditLogError::NoLiveJournals("read edits: every journal was disabled".into())),
+            (false, None) => Err(EditLogError::NoLiveJournals(
+                "read edits: every journal was disabled".into(),
+            )),
         }
     }
 
@@ -156,11 +203,16 @@ impl JournalManager for JournalSet {
                 Err(e) => last_error = Some(e),
             }
         }
-        Err(last_error.unwrap_or_else(|| EditLogError::NoLiveJournals("list segments: every journal was disabled".into())))
+        Err(last_error.unwrap_or_else(|| {
+            EditLogError::NoLiveJournals("list segments: every journal was disabled".into())
+        }))
     }
 
     async fn purge_logs_older_than(&self, min_txid_to_keep: u64) -> Result<(), EditLogError> {
-        self.on_all_live("purge logs", |j| async move { j.purge_logs_older_than(min_txid_to_keep).await }).await?;
+        self.on_all_live("purge logs", |j| async move {
+            j.purge_logs_older_than(min_txid_to_keep).await
+        })
+        .await?;
         Ok(())
     }
 }

@@ -34,10 +34,19 @@ pub trait JournalManager: Send + Sync {
     /// Appends already-encoded records (`first_txid..first_txid + count - 1`, encoded with
     /// [`crate::record::encode`]) to the open segment and makes them durable (fdatasync)
     /// before returning.
-    async fn journal(&self, first_txid: u64, count: u32, records: Bytes) -> Result<(), EditLogError>;
+    async fn journal(
+        &self,
+        first_txid: u64,
+        count: u32,
+        records: Bytes,
+    ) -> Result<(), EditLogError>;
 
     /// Closes the open segment `first_txid..=last_txid` under its finalized name.
-    async fn finalize_log_segment(&self, first_txid: u64, last_txid: u64) -> Result<(), EditLogError>;
+    async fn finalize_log_segment(
+        &self,
+        first_txid: u64,
+        last_txid: u64,
+    ) -> Result<(), EditLogError>;
 
     /// Records with txid >= `from_txid`, in order, at most `max` of them (callers stream by
     /// asking again from the next txid), optionally including the in-progress segment.

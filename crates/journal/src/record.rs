@@ -22,7 +22,11 @@ pub struct EditRecord {
 /// Appends the encoding of one record to `out`.
 pub fn encode(out: &mut BytesMut, txid: u64, payload: &[u8]) -> Result<(), EditLogError> {
     if payload.len() > MAX_RECORD_LEN {
-        return Err(EditLogError::RecordTooLarge { txid, len: payload.len(), max: MAX_RECORD_LEN });
+        return Err(EditLogError::RecordTooLarge {
+            txid,
+            len: payload.len(),
+            max: MAX_RECORD_LEN,
+        });
     }
     out.reserve(RECORD_OVERHEAD + payload.len());
     let start = out.len();
@@ -36,7 +40,10 @@ pub fn encode(out: &mut BytesMut, txid: u64, payload: &[u8]) -> Result<(), EditL
 
 /// Encodes consecutive records `first_txid, first_txid + 1, …` into one buffer, ready for
 /// [`crate::JournalManager::journal`].
-pub fn encode_batch<P: AsRef<[u8]>>(first_txid: u64, payloads: &[P]) -> Result<Bytes, EditLogError> {
+pub fn encode_batch<P: AsRef<[u8]>>(
+    first_txid: u64,
+    payloads: &[P],
+) -> Result<Bytes, EditLogError> {
     let mut out = BytesMut::new();
     for (i, p) in payloads.iter().enumerate() {
         encode(&mut out, first_txid + i as u64, p.as_ref())?;
@@ -57,9 +64,14 @@ impl RecordHeader {
         let len = u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
         let txid = u64::from_be_bytes([b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11]]);
         if len > MAX_RECORD_LEN {
-            return Err(format!("record length {len} exceeds the maximum {MAX_RECORD_LEN}"));
+            return Err(format!(
+                "record length {len} exceeds the maximum {MAX_RECORD_LEN}"
+            ));
         }
-        Ok(RecordHeader { payload_len: len, txid })
+        Ok(RecordHeader {
+            payload_len: len,
+            txid,
+        })
     }
 
     /// Total bytes of the record on disk.
@@ -72,13 +84,18 @@ impl RecordHeader {
 /// bytes). `Err` carries the reason.
 pub fn verify_checksum(record: &[u8]) -> Result<(), String> {
     if record.len() < RECORD_OVERHEAD {
-        return Err(format!("record of {} bytes is shorter than the {RECORD_OVERHEAD}-byte minimum", record.len()));
+        return Err(format!(
+            "record of {} bytes is shorter than the {RECORD_OVERHEAD}-byte minimum",
+            record.len()
+        ));
     }
     let (body, tail) = record.split_at(record.len() - 4);
     let stored = u32::from_be_bytes([tail[0], tail[1], tail[2], tail[3]]);
     let computed = crc32c::crc32c(body);
     if stored != computed {
-        return Err(format!("checksum mismatch: stored {stored:08x}, computed {computed:08x}"));
+        return Err(format!(
+            "checksum mismatch: stored {stored:08x}, computed {computed:08x}"
+        ));
     }
     Ok(())
 }
@@ -97,7 +114,9 @@ pub enum Decoded {
 /// Decodes the record at the start of `buf`. Never panics, whatever the bytes.
 pub fn decode(buf: &[u8]) -> Decoded {
     let Some(head) = buf.first_chunk::<RECORD_HEADER_LEN>() else {
-        return Decoded::Incomplete { needed: RECORD_OVERHEAD };
+        return Decoded::Incomplete {
+            needed: RECORD_OVERHEAD,
+        };
     };
     let header = match RecordHeader::parse(head) {
         Ok(h) => h,
@@ -111,7 +130,13 @@ pub fn decode(buf: &[u8]) -> Decoded {
         return Decoded::Invalid { reason };
     }
     let payload = Bytes::copy_from_slice(&buf[RECORD_HEADER_LEN..len - 4]);
-    Decoded::Record { record: EditRecord { txid: header.txid, payload }, len }
+    Decoded::Record {
+        record: EditRecord {
+            txid: header.txid,
+            payload,
+        },
+        len,
+    }
 }
 
 /// Checks that `buf` holds exactly `count` records with txids `first_txid..` (headers and
@@ -121,20 +146,33 @@ pub fn check_batch(buf: &[u8], first_txid: u64, count: u32) -> Result<(), String
     let mut pos = 0usize;
     for i in 0..count as u64 {
         let expected = first_txid + i;
-        let Some(head) = buf.get(pos..).and_then(|b| b.first_chunk::<RECORD_HEADER_LEN>()) else {
-            return Err(format!("batch ends at byte {pos} before record {i} of {count}"));
+        let Some(head) = buf
+            .get(pos..)
+            .and_then(|b| b.first_chunk::<RECORD_HEADER_LEN>())
+        else {
+            return Err(format!(
+                "batch ends at byte {pos} before record {i} of {count}"
+            ));
         };
         let header = RecordHeader::parse(head)?;
         if header.txid != expected {
-            return Err(format!("record {i} at byte {pos} has txid {}, expected {expected}", header.txid));
+            return Err(format!(
+                "record {i} at byte {pos} has txid {}, expected {expected}",
+                header.txid
+            ));
         }
         pos = pos.saturating_add(header.record_len());
         if pos > buf.len() {
-            return Err(format!("record {i} (txid {expected}) runs past the end of the batch"));
+            return Err(format!(
+                "record {i} (txid {expected}) runs past the end of the batch"
+            ));
         }
     }
     if pos != buf.len() {
-        return Err(format!("{} unexpected bytes after {count} records", buf.len() - pos));
+        return Err(format!(
+            "{} unexpected bytes after {count} records",
+            buf.len() - pos
+        ));
     }
     Ok(())
 }
@@ -177,7 +215,10 @@ mod tests {
         let mut buf = BytesMut::new();
         encode(&mut buf, 9, b"hello world").unwrap();
         for cut in 0..buf.len() {
-            assert!(matches!(decode(&buf[..cut]), Decoded::Incomplete { .. }), "cut {cut}");
+            assert!(
+                matches!(decode(&buf[..cut]), Decoded::Incomplete { .. }),
+                "cut {cut}"
+            );
         }
     }
 
@@ -186,7 +227,9 @@ mod tests {
         let mut buf = vec![0xff, 0xff, 0xff, 0xff];
         buf.extend_from_slice(&1u64.to_be_bytes());
         match decode(&buf) {
-            Decoded::Invalid { reason } => assert!(reason.contains("exceeds the maximum"), "{reason}"),
+            Decoded::Invalid { reason } => {
+                assert!(reason.contains("exceeds the maximum"), "{reason}")
+            }
             other => panic!("{other:?}"),
         }
         let too_big = vec![0u8; MAX_RECORD_LEN + 1];
@@ -231,8 +274,14 @@ mod tests {
         let b = encode_batch(10, &[b"a".as_slice(), b"bb", b""]).unwrap();
         check_batch(&b, 10, 3).unwrap();
         assert!(check_batch(&b, 11, 3).unwrap_err().contains("expected 11"));
-        assert!(check_batch(&b, 10, 2).unwrap_err().contains("unexpected bytes"));
-        assert!(check_batch(&b, 10, 4).unwrap_err().contains("before record 3"));
-        assert!(check_batch(&b[..b.len() - 1], 10, 3).unwrap_err().contains("past the end"));
+        assert!(check_batch(&b, 10, 2)
+            .unwrap_err()
+            .contains("unexpected bytes"));
+        assert!(check_batch(&b, 10, 4)
+            .unwrap_err()
+            .contains("before record 3"));
+        assert!(check_batch(&b[..b.len() - 1], 10, 3)
+            .unwrap_err()
+            .contains("past the end"));
     }
 }

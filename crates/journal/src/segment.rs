@@ -12,7 +12,9 @@ use bytes::Bytes;
 
 use crate::error::EditLogError;
 use crate::fsutil::{annotate, fsync_dir};
-use crate::record::{verify_checksum, EditRecord, RecordHeader, MAX_RECORD_LEN, RECORD_HEADER_LEN, RECORD_OVERHEAD};
+use crate::record::{
+    verify_checksum, EditRecord, RecordHeader, MAX_RECORD_LEN, RECORD_HEADER_LEN, RECORD_OVERHEAD,
+};
 
 pub const SEGMENT_MAGIC: &[u8; 8] = b"HAFSEDIT";
 pub const SEGMENT_FORMAT_VERSION: u32 = 1;
@@ -50,7 +52,10 @@ fn parse_txid(s: &str) -> Option<u64> {
 /// Hadoop's `.corrupt`/`.empty` markers…).
 pub fn parse_name(name: &str) -> Option<SegmentName> {
     if let Some(rest) = name.strip_prefix(IN_PROGRESS_PREFIX) {
-        return Some(SegmentName { first_txid: parse_txid(rest)?, last_txid: None });
+        return Some(SegmentName {
+            first_txid: parse_txid(rest)?,
+            last_txid: None,
+        });
     }
     let rest = name.strip_prefix(FINALIZED_PREFIX)?;
     let (a, b) = rest.split_once('-')?;
@@ -58,7 +63,10 @@ pub fn parse_name(name: &str) -> Option<SegmentName> {
     if last < first {
         return None;
     }
-    Some(SegmentName { first_txid: first, last_txid: Some(last) })
+    Some(SegmentName {
+        first_txid: first,
+        last_txid: Some(last),
+    })
 }
 
 fn header_bytes() -> [u8; SEGMENT_HEADER_LEN as usize] {
@@ -69,7 +77,11 @@ fn header_bytes() -> [u8; SEGMENT_HEADER_LEN as usize] {
 }
 
 fn corrupt(file: &Path, offset: u64, reason: impl Into<String>) -> EditLogError {
-    EditLogError::Corrupt { file: file.to_path_buf(), offset, reason: reason.into() }
+    EditLogError::Corrupt {
+        file: file.to_path_buf(),
+        offset,
+        reason: reason.into(),
+    }
 }
 
 /// Appends to a new in-progress segment file.
@@ -92,16 +104,28 @@ impl SegmentWriter {
             .create_new(true)
             .open(&path)
             .map_err(|e| annotate(e, "cannot create edit log segment", &path))?;
-        file.write_all(&header_bytes()).map_err(|e| annotate(e, "cannot write", &path))?;
-        file.sync_all().map_err(|e| annotate(e, "cannot fsync", &path))?;
+        file.write_all(&header_bytes())
+            .map_err(|e| annotate(e, "cannot write", &path))?;
+        file.sync_all()
+            .map_err(|e| annotate(e, "cannot fsync", &path))?;
         fsync_dir(dir)?;
-        Ok(SegmentWriter { path, file, first_txid, next_txid: first_txid, len: SEGMENT_HEADER_LEN })
+        Ok(SegmentWriter {
+            path,
+            file,
+            first_txid,
+            next_txid: first_txid,
+            len: SEGMENT_HEADER_LEN,
+        })
     }
 
     /// Appends `count` already checked records and fdatasyncs them.
     pub fn append_durably(&mut self, records: &[u8], count: u32) -> Result<(), EditLogError> {
-        self.file.write_all(records).map_err(|e| annotate(e, "cannot write", &self.path))?;
-        self.file.sync_data().map_err(|e| annotate(e, "cannot fdatasync", &self.path))?;
+        self.file
+            .write_all(records)
+            .map_err(|e| annotate(e, "cannot write", &self.path))?;
+        self.file
+            .sync_data()
+            .map_err(|e| annotate(e, "cannot fdatasync", &self.path))?;
         self.len += records.len() as u64;
         self.next_txid += count as u64;
         Ok(())
@@ -156,7 +180,11 @@ pub struct SegmentReader {
 
 impl SegmentReader {
     /// Opens a segment at its first record. `last_txid` is `None` for an in-progress one.
-    pub fn open(path: &Path, first_txid: u64, last_txid: Option<u64>) -> Result<SegmentReader, EditLogError> {
+    pub fn open(
+        path: &Path,
+        first_txid: u64,
+        last_txid: Option<u64>,
+    ) -> Result<SegmentReader, EditLogError> {
         Self::open_at(path, SEGMENT_HEADER_LEN, first_txid, last_txid)
     }
 
@@ -168,21 +196,34 @@ impl SegmentReader {
         next_txid: u64,
         last_txid: Option<u64>,
     ) -> Result<SegmentReader, EditLogError> {
-        let file = File::open(path).map_err(|e| annotate(e, "cannot open edit log segment", path))?;
+        let file =
+            File::open(path).map_err(|e| annotate(e, "cannot open edit log segment", path))?;
         let mut reader = BufReader::with_capacity(256 * 1024, file);
         let mut header = [0u8; SEGMENT_HEADER_LEN as usize];
-        let got = read_full(&mut reader, &mut header).map_err(|e| annotate(e, "cannot read", path))?;
+        let got =
+            read_full(&mut reader, &mut header).map_err(|e| annotate(e, "cannot read", path))?;
         let mut torn_tail = None;
         if got < header.len() {
             if last_txid.is_some() || header[..got] != header_bytes()[..got] {
-                return Err(corrupt(path, 0, format!("file is {got} bytes, shorter than the segment header")));
+                return Err(corrupt(
+                    path,
+                    0,
+                    format!("file is {got} bytes, shorter than the segment header"),
+                ));
             }
             // Crashed while creating the file: nothing in it was ever acknowledged.
-            torn_tail = Some(TornTail { offset: 0, reason: format!("segment header cut short at {got} bytes") });
+            torn_tail = Some(TornTail {
+                offset: 0,
+                reason: format!("segment header cut short at {got} bytes"),
+            });
         } else {
             if &header[..8] != SEGMENT_MAGIC {
                 let magic = String::from_utf8_lossy(&header[..8]).into_owned();
-                return Err(corrupt(path, 0, format!("bad magic {magic:?}: not a hafs edit log segment")));
+                return Err(corrupt(
+                    path,
+                    0,
+                    format!("bad magic {magic:?}: not a hafs edit log segment"),
+                ));
             }
             let version = u32::from_be_bytes([header[8], header[9], header[10], header[11]]);
             if version != SEGMENT_FORMAT_VERSION {
@@ -199,7 +240,9 @@ impl SegmentReader {
                 });
             }
             if offset > SEGMENT_HEADER_LEN {
-                reader.seek(SeekFrom::Start(offset)).map_err(|e| annotate(e, "cannot seek in", path))?;
+                reader
+                    .seek(SeekFrom::Start(offset))
+                    .map_err(|e| annotate(e, "cannot seek in", path))?;
             }
         }
         Ok(SegmentReader {
@@ -220,7 +263,8 @@ impl SegmentReader {
         }
         let start = self.offset;
         let mut head = [0u8; RECORD_HEADER_LEN];
-        let got = read_full(&mut self.reader, &mut head).map_err(|e| annotate(e, "cannot read", &self.path))?;
+        let got = read_full(&mut self.reader, &mut head)
+            .map_err(|e| annotate(e, "cannot read", &self.path))?;
         if got == 0 {
             self.done = true;
             if let Some(last) = self.last_txid {
@@ -238,7 +282,10 @@ impl SegmentReader {
             return Ok(None);
         }
         if got < head.len() {
-            return self.damaged(start, format!("truncated record header: {got} of {RECORD_HEADER_LEN} bytes"));
+            return self.damaged(
+                start,
+                format!("truncated record header: {got} of {RECORD_HEADER_LEN} bytes"),
+            );
         }
         let header = match RecordHeader::parse(&head) {
             Ok(h) => h,
@@ -251,7 +298,11 @@ impl SegmentReader {
         if got < header.record_len() - RECORD_HEADER_LEN {
             return self.damaged(
                 start,
-                format!("truncated record: {} of {} bytes present", RECORD_HEADER_LEN + got, header.record_len()),
+                format!(
+                    "truncated record: {} of {} bytes present",
+                    RECORD_HEADER_LEN + got,
+                    header.record_len()
+                ),
             );
         }
         if let Err(reason) = verify_checksum(&record) {
@@ -263,7 +314,10 @@ impl SegmentReader {
             return Err(corrupt(
                 &self.path,
                 start,
-                format!("non-consecutive txid: expected {}, found {}", self.next_txid, header.txid),
+                format!(
+                    "non-consecutive txid: expected {}, found {}",
+                    self.next_txid, header.txid
+                ),
             ));
         }
         if let Some(last) = self.last_txid {
@@ -271,7 +325,10 @@ impl SegmentReader {
                 return Err(corrupt(
                     &self.path,
                     start,
-                    format!("txid {} is past the segment's last txid {last}", header.txid),
+                    format!(
+                        "txid {} is past the segment's last txid {last}",
+                        header.txid
+                    ),
                 ));
             }
         }
@@ -279,7 +336,10 @@ impl SegmentReader {
         self.next_txid += 1;
         record.truncate(record.len() - 4);
         let payload = Bytes::from(record).slice(RECORD_HEADER_LEN..);
-        Ok(Some(EditRecord { txid: header.txid, payload }))
+        Ok(Some(EditRecord {
+            txid: header.txid,
+            payload,
+        }))
     }
 
     /// Damage at `offset`: corrupt in a finalized segment; in an in-progress one, a torn
@@ -290,7 +350,10 @@ impl SegmentReader {
             return Err(corrupt(&self.path, offset, reason));
         }
         let file = self.reader.get_ref();
-        let file_len = file.metadata().map_err(|e| annotate(e, "cannot stat", &self.path))?.len();
+        let file_len = file
+            .metadata()
+            .map_err(|e| annotate(e, "cannot stat", &self.path))?
+            .len();
         if let Some((at, txid)) = find_later_valid_record(file, offset, file_len, self.next_txid)
             .map_err(|e| annotate(e, "cannot read", &self.path))?
         {
@@ -360,11 +423,17 @@ fn find_later_valid_record(
             window_start = pos;
         }
         let i = (pos - window_start) as usize;
-        let head: &[u8; RECORD_HEADER_LEN] = window[i..i + RECORD_HEADER_LEN].try_into().map_err(io::Error::other)?;
+        let head: &[u8; RECORD_HEADER_LEN] = window[i..i + RECORD_HEADER_LEN]
+            .try_into()
+            .map_err(io::Error::other)?;
         let max_txid = next_txid.saturating_add((pos - damage_at) / RECORD_OVERHEAD as u64);
         if let Ok(h) = RecordHeader::parse(head) {
             let end = pos + h.record_len() as u64;
-            if h.txid >= next_txid && h.txid <= max_txid && h.payload_len <= MAX_RECORD_LEN && end <= file_len {
+            if h.txid >= next_txid
+                && h.txid <= max_txid
+                && h.payload_len <= MAX_RECORD_LEN
+                && end <= file_len
+            {
                 let bytes: Cow<[u8]> = if i + h.record_len() <= window.len() {
                     Cow::Borrowed(&window[i..i + h.record_len()])
                 } else {
@@ -384,9 +453,14 @@ fn find_later_valid_record(
 
 /// Cuts a file at `len` and makes that durable.
 pub fn truncate_durably(path: &Path, len: u64) -> Result<(), EditLogError> {
-    let f = OpenOptions::new().write(true).open(path).map_err(|e| annotate(e, "cannot open", path))?;
-    f.set_len(len).map_err(|e| annotate(e, "cannot truncate", path))?;
-    f.sync_all().map_err(|e| annotate(e, "cannot fsync", path))?;
+    let f = OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(|e| annotate(e, "cannot open", path))?;
+    f.set_len(len)
+        .map_err(|e| annotate(e, "cannot truncate", path))?;
+    f.sync_all()
+        .map_err(|e| annotate(e, "cannot fsync", path))?;
     Ok(())
 }
 
@@ -414,9 +488,24 @@ mod tests {
     #[test]
     fn names_match_hadoop() {
         assert_eq!(in_progress_name(1), "edits_inprogress_0000000000000000001");
-        assert_eq!(finalized_name(1, 42), "edits_0000000000000000001-0000000000000000042");
-        assert_eq!(parse_name(&in_progress_name(5)), Some(SegmentName { first_txid: 5, last_txid: None }));
-        assert_eq!(parse_name(&finalized_name(5, 9)), Some(SegmentName { first_txid: 5, last_txid: Some(9) }));
+        assert_eq!(
+            finalized_name(1, 42),
+            "edits_0000000000000000001-0000000000000000042"
+        );
+        assert_eq!(
+            parse_name(&in_progress_name(5)),
+            Some(SegmentName {
+                first_txid: 5,
+                last_txid: None
+            })
+        );
+        assert_eq!(
+            parse_name(&finalized_name(5, 9)),
+            Some(SegmentName {
+                first_txid: 5,
+                last_txid: Some(9)
+            })
+        );
         for bad in [
             "VERSION",
             "edits_inprogress_1",
@@ -432,11 +521,16 @@ mod tests {
     fn write_segment(dir: &Path, first: u64, n: u64) -> PathBuf {
         let mut w = SegmentWriter::create(dir, first).unwrap();
         let payloads: Vec<Vec<u8>> = (0..n).map(|i| format!("op {i}").into_bytes()).collect();
-        w.append_durably(&encode_batch(first, &payloads).unwrap(), n as u32).unwrap();
+        w.append_durably(&encode_batch(first, &payloads).unwrap(), n as u32)
+            .unwrap();
         w.path().to_path_buf()
     }
 
-    fn read_all(path: &Path, first: u64, last: Option<u64>) -> Result<Vec<EditRecord>, EditLogError> {
+    fn read_all(
+        path: &Path,
+        first: u64,
+        last: Option<u64>,
+    ) -> Result<Vec<EditRecord>, EditLogError> {
         let mut r = SegmentReader::open(path, first, last)?;
         let mut v = Vec::new();
         while let Some(rec) = r.next_record()? {
@@ -454,7 +548,11 @@ mod tests {
         bad[0] = b'X';
         fs::write(&p, &bad).unwrap();
         match read_all(&p, 1, Some(3)) {
-            Err(EditLogError::Corrupt { offset: 0, reason, file }) => {
+            Err(EditLogError::Corrupt {
+                offset: 0,
+                reason,
+                file,
+            }) => {
                 assert!(reason.contains("bad magic"));
                 assert_eq!(file, p);
             }
@@ -464,12 +562,17 @@ mod tests {
         bad[11] = 9;
         fs::write(&p, &bad).unwrap();
         match read_all(&p, 1, None) {
-            Err(EditLogError::Corrupt { offset: 8, reason, .. }) => assert!(reason.contains("version 9")),
+            Err(EditLogError::Corrupt {
+                offset: 8, reason, ..
+            }) => assert!(reason.contains("version 9")),
             other => panic!("{other:?}"),
         }
         // Short header: corrupt if finalized, an empty torn segment if in progress.
         fs::write(&p, &good[..5]).unwrap();
-        assert!(matches!(read_all(&p, 1, Some(3)), Err(EditLogError::Corrupt { offset: 0, .. })));
+        assert!(matches!(
+            read_all(&p, 1, Some(3)),
+            Err(EditLogError::Corrupt { offset: 0, .. })
+        ));
         let mut r = SegmentReader::open(&p, 1, None).unwrap();
         assert_eq!(r.next_record().unwrap(), None);
         assert_eq!(r.torn_tail().unwrap().offset, 0);
@@ -492,7 +595,10 @@ mod tests {
             }
         }
         // The first record must carry the txid in the file name.
-        assert!(matches!(read_all(w.path(), 2, None), Err(EditLogError::Corrupt { offset: 12, .. })));
+        assert!(matches!(
+            read_all(w.path(), 2, None),
+            Err(EditLogError::Corrupt { offset: 12, .. })
+        ));
     }
 
     #[test]
@@ -501,8 +607,13 @@ mod tests {
         let p = write_segment(t.path(), 1, 3);
         assert_eq!(read_all(&p, 1, Some(3)).unwrap().len(), 3);
         let end = fs::metadata(&p).unwrap().len();
-        assert!(matches!(read_all(&p, 1, Some(4)), Err(EditLogError::Corrupt { offset, .. }) if offset == end));
-        assert!(matches!(read_all(&p, 1, Some(2)), Err(EditLogError::Corrupt { .. })));
+        assert!(
+            matches!(read_all(&p, 1, Some(4)), Err(EditLogError::Corrupt { offset, .. }) if offset == end)
+        );
+        assert!(matches!(
+            read_all(&p, 1, Some(2)),
+            Err(EditLogError::Corrupt { .. })
+        ));
     }
 
     #[test]

@@ -80,18 +80,26 @@ impl StorageInfo {
             lines.push(format!("blockpoolID={}", self.block_pool_id));
         }
         lines.push(format!("layoutVersion={}", self.layout_version));
-        let mut text = String::from("#hafs storage VERSION. Do not edit: the checksum line covers the others.\n");
+        let mut text = String::from(
+            "#hafs storage VERSION. Do not edit: the checksum line covers the others.\n",
+        );
         for l in &lines {
             text.push_str(l);
             text.push('\n');
         }
-        text.push_str(&format!("checksum={:08x}\n", lines_checksum(lines.iter().map(String::as_str))));
+        text.push_str(&format!(
+            "checksum={:08x}\n",
+            lines_checksum(lines.iter().map(String::as_str))
+        ));
         text
     }
 
     /// Parses VERSION text; `file` is only used in error messages.
     pub fn parse_version_text(file: &Path, text: &str) -> Result<StorageInfo, StorageError> {
-        let corrupt = |reason: String| StorageError::CorruptVersion { file: file.to_path_buf(), reason };
+        let corrupt = |reason: String| StorageError::CorruptVersion {
+            file: file.to_path_buf(),
+            reason,
+        };
         let mut props: Vec<(&str, &str)> = Vec::new();
         let mut covered: Vec<&str> = Vec::new();
         let mut stored_checksum: Option<&str> = None;
@@ -101,7 +109,10 @@ impl StorageInfo {
                 continue;
             }
             let Some((key, value)) = line.split_once('=') else {
-                return Err(corrupt(format!("line {} is not key=value: {line:?}", i + 1)));
+                return Err(corrupt(format!(
+                    "line {} is not key=value: {line:?}",
+                    i + 1
+                )));
             };
             let (key, value) = (key.trim(), value.trim());
             if key == "checksum" {
@@ -121,12 +132,17 @@ impl StorageInfo {
             covered.push(line);
         }
         let Some(stored) = stored_checksum else {
-            return Err(corrupt("no checksum line (truncated, or not written by hafs)".into()));
+            return Err(corrupt(
+                "no checksum line (truncated, or not written by hafs)".into(),
+            ));
         };
         let computed = lines_checksum(covered.iter().copied());
-        let stored = u32::from_str_radix(stored, 16).map_err(|_| corrupt(format!("bad checksum value {stored:?}")))?;
+        let stored = u32::from_str_radix(stored, 16)
+            .map_err(|_| corrupt(format!("bad checksum value {stored:?}")))?;
         if stored != computed {
-            return Err(corrupt(format!("checksum mismatch: stored {stored:08x}, computed {computed:08x}")));
+            return Err(corrupt(format!(
+                "checksum mismatch: stored {stored:08x}, computed {computed:08x}"
+            )));
         }
 
         let get = |key: &str| -> Result<&str, StorageError> {
@@ -141,7 +157,8 @@ impl StorageInfo {
             v: &str,
             corrupt: &dyn Fn(String) -> StorageError,
         ) -> Result<T, StorageError> {
-            v.parse().map_err(|_| corrupt(format!("bad {key} value {v:?}")))
+            v.parse()
+                .map_err(|_| corrupt(format!("bad {key} value {v:?}")))
         }
         let storage_type_s = get("storageType")?;
         let storage_type = StorageType::parse(storage_type_s)
@@ -201,10 +218,12 @@ pub fn read_seen_txid(dir: &Path) -> Result<Option<u64>, StorageError> {
         return Ok(None);
     };
     let text = std::str::from_utf8(&bytes).unwrap_or("").trim();
-    text.parse::<u64>().map(Some).map_err(|_| StorageError::CorruptSeenTxid {
-        file,
-        reason: format!("not a txid: {:?}", String::from_utf8_lossy(&bytes)),
-    })
+    text.parse::<u64>()
+        .map(Some)
+        .map_err(|_| StorageError::CorruptSeenTxid {
+            file,
+            reason: format!("not a txid: {:?}", String::from_utf8_lossy(&bytes)),
+        })
 }
 
 /// Writes `<dir>/seen_txid` atomically and durably.
@@ -221,7 +240,11 @@ fn read_bounded(file: &Path, max: u64) -> Result<Option<Vec<u8>>, StorageError> 
         Ok(m) if m.len() > max => {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
-                format!("{} is {} bytes, more than the {max} expected", file.display(), m.len()),
+                format!(
+                    "{} is {} bytes, more than the {max} expected",
+                    file.display(),
+                    m.len()
+                ),
             )
             .into())
         }
@@ -236,7 +259,11 @@ fn read_bounded(file: &Path, max: u64) -> Result<Option<Vec<u8>>, StorageError> 
 
 /// Checks that a directory's identity matches the one expected (another dir of the same
 /// NameNode, or the namespace a JournalNode serves).
-pub fn check_compatible(dir: &Path, found: &StorageInfo, expected: &StorageInfo) -> Result<(), StorageError> {
+pub fn check_compatible(
+    dir: &Path,
+    found: &StorageInfo,
+    expected: &StorageInfo,
+) -> Result<(), StorageError> {
     if found.storage_type != expected.storage_type {
         return Err(StorageError::WrongStorageType {
             dir: dir.to_path_buf(),
@@ -293,7 +320,8 @@ impl StorageDir {
 
     /// Takes the directory's exclusive lock (creating the root if needed).
     pub fn lock(&self) -> Result<DirLock, StorageError> {
-        fs::create_dir_all(&self.root).map_err(|e| annotate(e, "cannot create storage directory", &self.root))?;
+        fs::create_dir_all(&self.root)
+            .map_err(|e| annotate(e, "cannot create storage directory", &self.root))?;
         DirLock::lock(&self.root)
     }
 
@@ -308,10 +336,12 @@ impl StorageDir {
 
     /// Reads VERSION and insists the directory is formatted for `storage_type`.
     pub fn load(&self, storage_type: StorageType) -> Result<StorageInfo, StorageError> {
-        let info = self.read_version()?.ok_or_else(|| StorageError::NotFormatted {
-            dir: self.root.clone(),
-            storage_type,
-        })?;
+        let info = self
+            .read_version()?
+            .ok_or_else(|| StorageError::NotFormatted {
+                dir: self.root.clone(),
+                storage_type,
+            })?;
         if info.storage_type != storage_type {
             return Err(StorageError::WrongStorageType {
                 dir: self.root.clone(),
@@ -327,7 +357,8 @@ impl StorageDir {
     /// that looks formatted.
     pub fn format(&self, info: &StorageInfo) -> Result<(), StorageError> {
         let current = self.current();
-        fs::create_dir_all(&self.root).map_err(|e| annotate(e, "cannot create storage directory", &self.root))?;
+        fs::create_dir_all(&self.root)
+            .map_err(|e| annotate(e, "cannot create storage directory", &self.root))?;
         let version = self.version_file();
         match fs::remove_file(&version) {
             Ok(()) => fsync_dir(&current)?,
@@ -379,15 +410,27 @@ mod tests {
         assert!(sd.is_formatted());
         assert_eq!(sd.read_version().unwrap(), Some(sample()));
         let text = fs::read_to_string(sd.version_file()).unwrap();
-        for l in ["namespaceID=123456789", "clusterID=CID-1f2e3d4c", "cTime=0", "storageType=NAME_NODE", "layoutVersion=-66"] {
+        for l in [
+            "namespaceID=123456789",
+            "clusterID=CID-1f2e3d4c",
+            "cTime=0",
+            "storageType=NAME_NODE",
+            "layoutVersion=-66",
+        ] {
             assert!(text.lines().any(|x| x == l), "missing {l} in {text}");
         }
         assert!(text.lines().last().unwrap().starts_with("checksum="));
 
         // A JournalNode VERSION has no block pool: round trips without the line.
-        let jn = StorageInfo { block_pool_id: String::new(), storage_type: StorageType::JournalNode, ..sample() };
+        let jn = StorageInfo {
+            block_pool_id: String::new(),
+            storage_type: StorageType::JournalNode,
+            ..sample()
+        };
         write_version(&sd.current(), &jn).unwrap();
-        assert!(!fs::read_to_string(sd.version_file()).unwrap().contains("blockpoolID"));
+        assert!(!fs::read_to_string(sd.version_file())
+            .unwrap()
+            .contains("blockpoolID"));
         assert_eq!(sd.load(StorageType::JournalNode).unwrap(), jn);
     }
 
@@ -401,8 +444,14 @@ mod tests {
         let cases = [
             good.replace("namespaceID=123456789", "namespaceID=123456788"),
             good.replace("clusterID=CID-1f2e3d4c", "clusterID=CID-1f2e3d4d"),
-            good.lines().filter(|l| !l.starts_with("checksum")).map(|l| format!("{l}\n")).collect(),
-            good.lines().filter(|l| !l.starts_with("cTime")).map(|l| format!("{l}\n")).collect(),
+            good.lines()
+                .filter(|l| !l.starts_with("checksum"))
+                .map(|l| format!("{l}\n"))
+                .collect(),
+            good.lines()
+                .filter(|l| !l.starts_with("cTime"))
+                .map(|l| format!("{l}\n"))
+                .collect(),
             good[..good.len() / 2].to_string(),
             good.replace("checksum=", "checksum=zz"),
             format!("{good}extra=1\n"),
@@ -410,11 +459,21 @@ mod tests {
         for (i, bad) in cases.iter().enumerate() {
             fs::write(sd.version_file(), bad).unwrap();
             let err = sd.read_version().unwrap_err();
-            assert!(matches!(err, StorageError::CorruptVersion { .. }), "case {i}: {err}");
-            assert!(err.to_string().contains(&sd.version_file().display().to_string()), "case {i}: {err}");
+            assert!(
+                matches!(err, StorageError::CorruptVersion { .. }),
+                "case {i}: {err}"
+            );
+            assert!(
+                err.to_string()
+                    .contains(&sd.version_file().display().to_string()),
+                "case {i}: {err}"
+            );
         }
         fs::write(sd.version_file(), [0xff, 0xfe, 0x00]).unwrap();
-        assert!(matches!(sd.read_version(), Err(StorageError::CorruptVersion { .. })));
+        assert!(matches!(
+            sd.read_version(),
+            Err(StorageError::CorruptVersion { .. })
+        ));
         // Comment lines are not covered: editing them is harmless.
         fs::write(sd.version_file(), good.replace("#hafs", "#edited hafs")).unwrap();
         assert_eq!(sd.read_version().unwrap(), Some(sample()));
@@ -427,22 +486,39 @@ mod tests {
         let err = sd.load(StorageType::NameNode).unwrap_err();
         assert_eq!(
             err.to_string(),
-            format!("NameNode is not formatted: {}. Run `hafs namenode -format`.", t.path().display())
+            format!(
+                "NameNode is not formatted: {}. Run `hafs namenode -format`.",
+                t.path().display()
+            )
         );
         sd.format(&sample()).unwrap();
-        fs::write(sd.current().join("edits_0000000000000000001-0000000000000000002"), b"x").unwrap();
+        fs::write(
+            sd.current()
+                .join("edits_0000000000000000001-0000000000000000002"),
+            b"x",
+        )
+        .unwrap();
         sd.write_seen_txid(42).unwrap();
         assert_eq!(sd.read_seen_txid().unwrap(), Some(42));
-        let other = StorageInfo { cluster_id: "CID-other".into(), ..sample() };
+        let other = StorageInfo {
+            cluster_id: "CID-other".into(),
+            ..sample()
+        };
         sd.format(&other).unwrap();
-        let names: Vec<_> = fs::read_dir(sd.current()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = fs::read_dir(sd.current())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, vec![std::ffi::OsString::from(VERSION_FILE)]);
         assert_eq!(sd.read_seen_txid().unwrap(), None);
 
         let found = sd.load(StorageType::NameNode).unwrap();
         let err = check_compatible(sd.root(), &found, &sample()).unwrap_err();
         assert!(
-            err.to_string().starts_with(&format!("Incompatible clusterIDs in {}: ", t.path().display())),
+            err.to_string().starts_with(&format!(
+                "Incompatible clusterIDs in {}: ",
+                t.path().display()
+            )),
             "{err}"
         );
         assert!(matches!(
@@ -458,7 +534,10 @@ mod tests {
         let sd = StorageDir::new(t.path());
         sd.format(&sample()).unwrap();
         fs::write(sd.current().join(SEEN_TXID_FILE), b"12x\n").unwrap();
-        assert!(matches!(sd.read_seen_txid(), Err(StorageError::CorruptSeenTxid { .. })));
+        assert!(matches!(
+            sd.read_seen_txid(),
+            Err(StorageError::CorruptSeenTxid { .. })
+        ));
         fs::write(sd.current().join(SEEN_TXID_FILE), vec![b'1'; 100]).unwrap();
         assert!(sd.read_seen_txid().is_err());
     }
