@@ -1,1 +1,2 @@
 //! hafs-namenode
+pub mod namespace;

@@ -1,0 +1,375 @@
+//! The state-changing half of every mutation (Hadoop's unprotected* / FSEditLogLoader).
+//! `apply` trusts nothing: an op that does not fit the tree (a corrupt or misordered
+//! log) is refused with `NamespaceError::Corrupt` and leaves the namespace unchanged.
+
+use hafs_proto::hafs::{self as pb, edit_op::Op};
+
+use super::error::NamespaceError;
+use super::inode::{BlockInfo, Body, Inode, Name, ROOT_SLOT};
+use super::path;
+use super::{EditOp, Namespace, Quota, UnderConstruction};
+
+/// What an applied op changed beyond the tree, for the block and lease managers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApplyOutcome {
+    /// Blocks of deleted or overwritten files (to remove from the blocks map).
+    pub removed_blocks: Vec<BlockInfo>,
+    /// Inode ids of deleted files that were under construction (their leases end).
+    pub removed_under_construction: Vec<u64>,
+    /// The inode created (mkdirs: the deepest directory; create: the file) or changed.
+    pub inode_id: Option<u64>,
+}
+
+fn corrupt(msg: String) -> NamespaceError {
+    NamespaceError::Corrupt(msg)
+}
+
+pub(crate) fn from_pb_blocks(blocks: &[pb::Block]) -> Vec<BlockInfo> {
+    blocks
+        .iter()
+        .map(|b| BlockInfo {
+            block_id: b.block_id,
+            gen_stamp: b.gen_stamp,
+            num_bytes: b.num_bytes,
+        })
+        .collect()
+}
+
+fn to_u16(v: u32, what: &str) -> Result<u16, NamespaceError> {
+    u16::try_from(v).map_err(|_| corrupt(format!("{what} {v} out of range")))
+}
+
+impl Namespace {
+    /// Applies one op (a live one just planned, or one read back from the edit log).
+    pub fn apply(&mut self, op: &EditOp) -> Result<ApplyOutcome, NamespaceError> {
+        let Some(op) = &op.op else {
+            return Err(corrupt("edit op without an operation".into()));
+        };
+        match op {
+            Op::Mkdir(m) => self.apply_mkdir(m),
+            Op::AddFile(a) => self.apply_add_file(a),
+            Op::UpdateBlocks(u) => self.apply_update_blocks(u),
+            Op::Close(c) => self.apply_close(c),
+            Op::Delete(d) => self.apply_delete(d),
+            Op::Rename(r) => self.apply_rename(r),
+            Op::SetPermission(p) => self.apply_set_permission(p),
+            Op::SetOwner(o) => self.apply_set_owner(o),
+            Op::SetTimes(t) => self.apply_set_times(t),
+            Op::SetReplication(r) => self.apply_set_replication(r),
+            Op::SetQuota(q) => self.apply_set_quota(q),
+        }
+    }
+
+    fn lookup(&self, p: &str) -> Result<Option<u32>, NamespaceError> {
+        let comps = path::components(p).map_err(|e| corrupt(e.to_string()))?;
+        Ok(self.walk(comps).last())
+    }
+
+    fn lookup_existing(&self, p: &str) -> Result<u32, NamespaceError> {
+        self.lookup(p)?
+            .ok_or_else(|| corrupt(format!("{p} does not exist")))
+    }
+
+    /// The existing parent directory of `p` and `p`'s last name.
+    fn lookup_parent<'p>(&self, p: &'p str) -> Result<(Option<u32>, &'p str), NamespaceError> {
+        let comps = path::components(p).map_err(|e| corrupt(e.to_string()))?;
+        let Some((&name, parents)) = comps.split_last() else {
+            return Err(corrupt("the root cannot be created or moved".into()));
+        };
+        let parent = self.walk(parents.to_vec()).last();
+        let parent = parent.filter(|&s| self.node(s).is_dir());
+        Ok((parent, name))
+    }
+
+    fn check_new_id(&self, id: u64, taken: &[u64]) -> Result<(), NamespaceError> {
+        if id == 0 || self.index.get(id, &self.slab).is_some() || taken.contains(&id) {
+            return Err(corrupt(format!("inode id {id} is zero or already in use")));
+        }
+        Ok(())
+    }
+
+    /// Validates a run of new directories (each parent existing or created earlier in
+    /// the run) without changing anything. Returns the ids and paths they take.
+    fn check_new_dirs(&self, dirs: &[pb::NewDir]) -> Result<(Vec<u64>, Vec<String>), NamespaceError> {
+        let mut ids = Vec::with_capacity(dirs.len());
+        let mut paths: Vec<String> = Vec::with_capacity(dirs.len());
+        for d in dirs {
+            self.check_new_id(d.inode_id, &ids)?;
+            to_u16(d.perm, "permission")?;
+            let comps = path::components(&d.path).map_err(|e| corrupt(e.to_string()))?;
+            if comps.is_empty() {
+                return Err(corrupt("mkdir of the root".into()));
+            }
+            let parent = path::parent_of(&comps);
+            let (tree_parent, name) = self.lookup_parent(&d.path)?;
+            let exists = match tree_parent {
+                Some(p) => self.child(p, name.as_bytes()).is_some(),
+                None if paths.contains(&parent) => false,
+                None => return Err(corrupt(format!("parent of {} is missing", d.path))),
+            };
+            let normalized = path::join(&comps);
+            if exists || paths.contains(&normalized) {
+                return Err(corrupt(format!("{} already exists", d.path)));
+            }
+            ids.push(d.inode_id);
+            paths.push(normalized);
+        }
+        Ok((ids, paths))
+    }
+
+    /// Creates checked directories (see `check_new_dirs`).
+    fn create_dirs(&mut self, dirs: &[pb::NewDir]) -> Result<Option<u64>, NamespaceError> {
+        let mut last = None;
+        for d in dirs {
+            let (parent, name) = self.lookup_parent(&d.path)?;
+            let parent = parent.ok_or_else(|| corrupt(format!("parent of {} is missing", d.path)))?;
+            let inode = Inode {
+                id: d.inode_id,
+                mtime: d.mtime,
+                atime: 0,
+                block_size: 0,
+                name: Name::new(name.as_bytes()),
+                body: Body::Dir(Vec::new()),
+                parent,
+                owner: self.strings.intern(&d.owner),
+                group: self.strings.intern(&d.group),
+                perm: to_u16(d.perm, "permission")? & 0o1777,
+                replication: 0,
+            };
+            self.add_child(parent, inode);
+            self.slab[parent as usize].mtime = d.mtime;
+            last = Some(d.inode_id);
+        }
+        Ok(last)
+    }
+
+    fn apply_mkdir(&mut self, m: &pb::MkDirOp) -> Result<ApplyOutcome, NamespaceError> {
+        if m.dirs.is_empty() {
+            return Err(corrupt("mkdir op without directories".into()));
+        }
+        self.check_new_dirs(&m.dirs)?;
+        let inode_id = self.create_dirs(&m.dirs)?;
+        Ok(ApplyOutcome {
+            inode_id,
+            ..Default::default()
+        })
+    }
+
+    fn apply_add_file(&mut self, a: &pb::AddFileOp) -> Result<ApplyOutcome, NamespaceError> {
+        let (ids, paths) = self.check_new_dirs(&a.parents)?;
+        self.check_new_id(a.inode_id, &ids)?;
+        let perm = to_u16(a.perm, "permission")? & 0o1777;
+        let replication = to_u16(a.replication, "replication")?;
+        let comps = path::components(&a.path).map_err(|e| corrupt(e.to_string()))?;
+        if comps.is_empty() {
+            return Err(corrupt("create of the root".into()));
+        }
+        let parent_path = path::parent_of(&comps);
+        let (parent, name) = self.lookup_parent(&a.path)?;
+        let existing = match parent {
+            Some(p) => self.child(p, name.as_bytes()),
+            None if paths.last() == Some(&parent_path) => None,
+            None => return Err(corrupt(format!("parent of {} is missing", a.path))),
+        };
+        if let Some(e) = existing {
+            if !a.overwrite || self.node(e).is_dir() {
+                return Err(corrupt(format!("{} already exists", a.path)));
+            }
+        }
+        // Checked: now change.
+        let mut out = ApplyOutcome::default();
+        self.create_dirs(&a.parents)?;
+        if let Some(e) = existing {
+            self.remove_subtree(e, &mut out);
+        }
+        let (parent, name) = self.lookup_parent(&a.path)?;
+        let parent = parent.ok_or_else(|| corrupt(format!("parent of {} is missing", a.path)))?;
+        let inode = Inode {
+            id: a.inode_id,
+            mtime: a.mtime,
+            atime: a.mtime,
+            block_size: a.block_size,
+            name: Name::new(name.as_bytes()),
+            body: Body::File(None),
+            parent,
+            owner: self.strings.intern(&a.owner),
+            group: self.strings.intern(&a.group),
+            perm,
+            replication,
+        };
+        self.add_child(parent, inode);
+        self.slab[parent as usize].mtime = a.mtime;
+        self.under_construction.insert(
+            a.inode_id,
+            UnderConstruction {
+                client_name: a.client_name.clone(),
+                client_machine: a.client_machine.clone(),
+            },
+        );
+        out.inode_id = Some(a.inode_id);
+        Ok(out)
+    }
+
+    /// The file an op names: by inode id when it is set, else by path.
+    fn op_file(&self, p: &str, inode_id: u64) -> Result<u32, NamespaceError> {
+        let slot = if inode_id != 0 {
+            self.index
+                .get(inode_id, &self.slab)
+                .ok_or_else(|| corrupt(format!("inode {inode_id} does not exist")))?
+        } else {
+            self.lookup_existing(p)?
+        };
+        if self.node(slot).is_dir() {
+            return Err(corrupt(format!("{p} is not a file")));
+        }
+        Ok(slot)
+    }
+
+    fn set_blocks(&mut self, slot: u32, blocks: &[pb::Block]) {
+        let blocks = from_pb_blocks(blocks);
+        self.slab[slot as usize].body = Body::File(if blocks.is_empty() {
+            None
+        } else {
+            Some(Box::new(blocks))
+        });
+    }
+
+    fn apply_update_blocks(&mut self, u: &pb::UpdateBlocksOp) -> Result<ApplyOutcome, NamespaceError> {
+        let slot = self.op_file(&u.path, u.inode_id)?;
+        self.set_blocks(slot, &u.blocks);
+        Ok(ApplyOutcome {
+            inode_id: Some(self.node(slot).id),
+            ..Default::default()
+        })
+    }
+
+    fn apply_close(&mut self, c: &pb::CloseOp) -> Result<ApplyOutcome, NamespaceError> {
+        let slot = self.op_file(&c.path, c.inode_id)?;
+        self.set_blocks(slot, &c.blocks);
+        let n = &mut self.slab[slot as usize];
+        n.mtime = c.mtime;
+        n.atime = c.atime;
+        let id = n.id;
+        self.under_construction.remove(&id);
+        Ok(ApplyOutcome {
+            inode_id: Some(id),
+            ..Default::default()
+        })
+    }
+
+    fn apply_delete(&mut self, d: &pb::DeleteOp) -> Result<ApplyOutcome, NamespaceError> {
+        let slot = self.lookup_existing(&d.path)?;
+        if slot == ROOT_SLOT {
+            return Err(corrupt("delete of the root".into()));
+        }
+        let parent = self.node(slot).parent;
+        let mut out = ApplyOutcome {
+            inode_id: Some(self.node(slot).id),
+            ..Default::default()
+        };
+        self.remove_subtree(slot, &mut out);
+        self.slab[parent as usize].mtime = d.mtime;
+        Ok(out)
+    }
+
+    fn apply_rename(&mut self, r: &pb::RenameOp) -> Result<ApplyOutcome, NamespaceError> {
+        let src = self.lookup_existing(&r.src)?;
+        if src == ROOT_SLOT {
+            return Err(corrupt("rename of the root".into()));
+        }
+        let (dst_parent, name) = self.lookup_parent(&r.dst)?;
+        let dst_parent =
+            dst_parent.ok_or_else(|| corrupt(format!("parent of {} is missing", r.dst)))?;
+        if self.is_within(dst_parent, src) {
+            return Err(corrupt(format!("{} is under {}", r.dst, r.src)));
+        }
+        let existing = self.child(dst_parent, name.as_bytes());
+        if let Some(e) = existing {
+            let (sn, dn) = (self.node(src), self.node(e));
+            if e == src || !r.overwrite || sn.is_dir() != dn.is_dir() || !dn.children().is_empty() {
+                return Err(corrupt(format!("rename destination {} exists", r.dst)));
+            }
+        }
+        let mut out = ApplyOutcome {
+            inode_id: Some(self.node(src).id),
+            ..Default::default()
+        };
+        if let Some(e) = existing {
+            self.remove_subtree(e, &mut out);
+        }
+        let src_parent = self.node(src).parent;
+        self.detach(src);
+        self.attach(dst_parent, src, name.as_bytes());
+        self.slab[src_parent as usize].mtime = r.mtime;
+        self.slab[dst_parent as usize].mtime = r.mtime;
+        Ok(out)
+    }
+
+    fn changed(&self, slot: u32) -> ApplyOutcome {
+        ApplyOutcome {
+            inode_id: Some(self.node(slot).id),
+            ..Default::default()
+        }
+    }
+
+    fn apply_set_permission(&mut self, p: &pb::SetPermissionOp) -> Result<ApplyOutcome, NamespaceError> {
+        let slot = self.lookup_existing(&p.path)?;
+        self.slab[slot as usize].perm = to_u16(p.perm, "permission")? & 0o1777;
+        Ok(self.changed(slot))
+    }
+
+    fn apply_set_owner(&mut self, o: &pb::SetOwnerOp) -> Result<ApplyOutcome, NamespaceError> {
+        let slot = self.lookup_existing(&o.path)?;
+        if let Some(owner) = o.owner.as_deref().filter(|s| !s.is_empty()) {
+            self.slab[slot as usize].owner = self.strings.intern(owner);
+        }
+        if let Some(group) = o.group.as_deref().filter(|s| !s.is_empty()) {
+            self.slab[slot as usize].group = self.strings.intern(group);
+        }
+        Ok(self.changed(slot))
+    }
+
+    fn apply_set_times(&mut self, t: &pb::SetTimesOp) -> Result<ApplyOutcome, NamespaceError> {
+        let slot = self.lookup_existing(&t.path)?;
+        let n = &mut self.slab[slot as usize];
+        if t.mtime != -1 {
+            n.mtime = t.mtime;
+        }
+        if t.atime != -1 {
+            n.atime = t.atime;
+        }
+        Ok(self.changed(slot))
+    }
+
+    fn apply_set_replication(&mut self, r: &pb::SetReplicationOp) -> Result<ApplyOutcome, NamespaceError> {
+        let slot = self.lookup_existing(&r.path)?;
+        if self.node(slot).is_dir() {
+            return Err(corrupt(format!("setReplication on directory {}", r.path)));
+        }
+        self.slab[slot as usize].replication = to_u16(r.replication, "replication")?;
+        Ok(self.changed(slot))
+    }
+
+    fn apply_set_quota(&mut self, q: &pb::SetQuotaOp) -> Result<ApplyOutcome, NamespaceError> {
+        let slot = self.lookup_existing(&q.path)?;
+        if !self.node(slot).is_dir() {
+            return Err(corrupt(format!("setQuota on file {}", q.path)));
+        }
+        let id = self.node(slot).id;
+        let old = self.quotas.get(&id).copied().unwrap_or(Quota {
+            ns_quota: -1,
+            ds_quota: -1,
+        });
+        let pick = |new: i64, old: i64| if new == i64::MAX { old } else { new.max(-1) };
+        let quota = Quota {
+            ns_quota: pick(q.ns_quota, old.ns_quota),
+            ds_quota: pick(q.ds_quota, old.ds_quota),
+        };
+        if quota.ns_quota == -1 && quota.ds_quota == -1 {
+            self.quotas.remove(&id);
+        } else {
+            self.quotas.insert(id, quota);
+        }
+        Ok(self.changed(slot))
+    }
+}
