@@ -1,0 +1,508 @@
+//! One server-side connection: reads the connection header and frames, handles the
+//! out-of-band messages (connection context, SASL, ping) inline, and spawns one task per
+//! call. A writer task owns the socket's write half and sends frames in the order the
+//! calls complete.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use hafs_proto::common::{
+    rpc_request_header_proto::OperationProto, IpcConnectionContextProto, RpcKindProto,
+    RpcRequestHeaderProto, RpcSaslProto,
+};
+use prost::Message;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, watch, Semaphore};
+use tracing::{debug, warn};
+
+use super::response;
+use super::{OpenGuard, Shared};
+use crate::auth::{self, Identity, SaslServer, SaslStep};
+use crate::error::{RpcError, RpcErrorCode};
+use crate::exceptions;
+use crate::frame::{
+    self, parse_call, parse_preamble, parse_request_header, AuthProtocol, FrameReadError, Preamble,
+    PREAMBLE_LEN,
+};
+use crate::service::CallContext;
+use crate::{CONNECTION_CONTEXT_CALL_ID, PING_CALL_ID, RPC_VERSION, SASL_CALL_ID};
+
+/// What the writer task is asked to do.
+enum WriterMsg {
+    Frame(Bytes),
+    /// Write these bytes, then close the connection.
+    CloseAfter(Bytes),
+    Close,
+}
+
+/// Why the read side stopped.
+enum Closing {
+    /// The client closed its side (or the socket failed): let in-flight calls answer.
+    Eof,
+    /// Idle with nothing in flight, or shutting down.
+    Quiet,
+    /// Send these bytes (a FATAL response or the HTTP hint), then close.
+    SendAndClose(Bytes),
+}
+
+/// After a final response, how long we keep reading (and discarding) what the client
+/// still sends, so that closing does not reset the connection before it reads ours.
+const LINGER: Duration = Duration::from_millis(500);
+const LINGER_MAX_BYTES: u64 = 64 * 1024;
+
+pub(crate) async fn serve(
+    stream: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+    _open: OpenGuard,
+) {
+    let _ = stream.set_nodelay(true);
+    let (rd, wr) = stream.into_split();
+    let mut rd = BufReader::new(rd);
+    let per_conn = shared.config.max_calls_in_flight_per_connection;
+    // Every in-flight call can have one response queued, plus a few connection-level
+    // messages; senders beyond that wait, which stops the reader (backpressure).
+    let (tx, rx) = mpsc::channel(per_conn + 4);
+    let writer = tokio::spawn(write_loop(wr, rx));
+    let mut conn = ConnState {
+        peer,
+        shared,
+        tx: tx.clone(),
+        in_flight: Arc::new(Semaphore::new(per_conn)),
+        max_in_flight: per_conn,
+        auth_protocol: AuthProtocol::None,
+        sasl: SaslServer::default(),
+        identity: None,
+    };
+    let closing = tokio::select! {
+        c = conn.read_loop(&mut rd) => c,
+        _ = stop.wait_for(|stopped| *stopped) => Closing::Quiet,
+    };
+    drop(conn);
+    match closing {
+        Closing::Eof => {
+            // The writer ends after the last in-flight call has sent its response.
+            drop(tx);
+        }
+        Closing::Quiet => {
+            let _ = tx.send(WriterMsg::Close).await;
+        }
+        Closing::SendAndClose(bytes) => {
+            let _ = tx.send(WriterMsg::CloseAfter(bytes)).await;
+            drop(tx);
+            let _ = writer.await;
+            linger(&mut rd).await;
+        }
+    }
+    debug!(%peer, "IPC connection closed");
+}
+
+async fn write_loop(mut wr: OwnedWriteHalf, mut rx: mpsc::Receiver<WriterMsg>) {
+    while let Some(msg) = rx.recv().await {
+        match msg {
+            WriterMsg::Frame(b) => {
+                if wr.write_all(&b).await.is_err() {
+                    break;
+                }
+            }
+            WriterMsg::CloseAfter(b) => {
+                let _ = wr.write_all(&b).await;
+                break;
+            }
+            WriterMsg::Close => break,
+        }
+    }
+    let _ = wr.shutdown().await;
+}
+
+async fn linger(rd: &mut BufReader<OwnedReadHalf>) {
+    let mut sink = tokio::io::sink();
+    let mut limited = rd.take(LINGER_MAX_BYTES);
+    let _ = tokio::time::timeout(LINGER, tokio::io::copy(&mut limited, &mut sink)).await;
+}
+
+struct ConnState {
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    tx: mpsc::Sender<WriterMsg>,
+    in_flight: Arc<Semaphore>,
+    max_in_flight: usize,
+    auth_protocol: AuthProtocol,
+    sasl: SaslServer,
+    /// Set by the connection context; calls are refused before it.
+    identity: Option<Identity>,
+}
+
+/// A fatal error tied to a call: answered with status FATAL, then the connection closes.
+fn fatal(header: &RpcRequestHeaderProto, code: RpcErrorCode, class: &str, msg: String) -> Closing {
+    let err = RpcError::new(class, msg).with_code(code);
+    fatal_err(header, &err)
+}
+
+fn fatal_err(header: &RpcRequestHeaderProto, err: &RpcError) -> Closing {
+    let retry = header.retry_count.unwrap_or(crate::INVALID_RETRY_COUNT);
+    // Hadoop answers fatal errors with the dummy (empty) client id.
+    let mut err = err.clone();
+    if !err.code.is_fatal() {
+        err.code = RpcErrorCode::FatalUnknown;
+    }
+    Closing::SendAndClose(response::error(header.call_id, retry, Bytes::new(), &err))
+}
+
+impl ConnState {
+    fn is_idle(&self) -> bool {
+        self.in_flight.available_permits() == self.max_in_flight
+    }
+
+    async fn read_loop(&mut self, rd: &mut BufReader<OwnedReadHalf>) -> Closing {
+        let idle = self.shared.config.idle_timeout;
+        if let Some(c) = self.read_preamble(rd, idle).await {
+            return c;
+        }
+        loop {
+            // Wait for the next frame to start; only an idle connection times out here.
+            match tokio::time::timeout(idle, rd.fill_buf()).await {
+                Err(_) if self.is_idle() => {
+                    debug!(peer = %self.peer, "closing idle IPC connection");
+                    return Closing::Quiet;
+                }
+                Err(_) => continue,
+                Ok(Err(_)) => return Closing::Eof,
+                Ok(Ok([])) => return Closing::Eof,
+                Ok(Ok(_)) => {}
+            }
+            // Once a frame has started it must arrive within the idle timeout.
+            let max = self.shared.config.max_data_length;
+            let read = tokio::time::timeout(idle, frame::read_frame(rd, max)).await;
+            let frame = match read {
+                Err(_) => {
+                    warn!(peer = %self.peer, "IPC frame not completed in {idle:?}; closing");
+                    return Closing::Quiet;
+                }
+                Ok(Ok(Some(f))) => f,
+                Ok(Ok(None)) => return Closing::Eof,
+                Ok(Err(FrameReadError::Io(_))) => return Closing::Eof,
+                Ok(Err(e @ FrameReadError::BadLength { .. })) => {
+                    warn!(peer = %self.peer, error = %e, "rejecting IPC frame");
+                    let msg = match e {
+                        FrameReadError::BadLength { len, max } if len >= 0 => format!(
+                            "Requested data length {len} is longer than maximum configured RPC length {max}"
+                        ),
+                        other => format!("Unexpected data length: {other}"),
+                    };
+                    return Closing::SendAndClose(response::connection_fatal(
+                        RpcErrorCode::FatalInvalidRpcHeader,
+                        exceptions::IPC,
+                        msg,
+                    ));
+                }
+                Ok(Err(e @ FrameReadError::Truncated { .. })) => {
+                    debug!(peer = %self.peer, error = %e, "IPC connection ended inside a frame");
+                    return Closing::SendAndClose(response::connection_fatal(
+                        RpcErrorCode::FatalInvalidRpcHeader,
+                        exceptions::IPC,
+                        e.to_string(),
+                    ));
+                }
+            };
+            if let Some(c) = self.process_frame(frame).await {
+                return c;
+            }
+        }
+    }
+
+    /// Reads and checks the 7-byte connection header; `Some` means close.
+    async fn read_preamble(
+        &mut self,
+        rd: &mut BufReader<OwnedReadHalf>,
+        idle: Duration,
+    ) -> Option<Closing> {
+        let mut buf = [0u8; PREAMBLE_LEN];
+        match tokio::time::timeout(idle, rd.read_exact(&mut buf)).await {
+            Err(_) => return Some(Closing::Quiet),
+            Ok(Err(_)) => return Some(Closing::Eof),
+            Ok(Ok(_)) => {}
+        }
+        match parse_preamble(&buf) {
+            Preamble::HttpGet => {
+                debug!(peer = %self.peer, "HTTP request on the IPC port");
+                Some(Closing::SendAndClose(Bytes::from_static(
+                    response::HTTP_HINT.as_bytes(),
+                )))
+            }
+            Preamble::BadMagic(magic) => {
+                warn!(peer = %self.peer, ?magic, "connection header does not start with \"hrpc\"");
+                Some(Closing::SendAndClose(response::connection_fatal(
+                    RpcErrorCode::FatalInvalidRpcHeader,
+                    exceptions::IPC,
+                    format!("Incorrect RPC header: expected \"hrpc\", got {magic:02x?}"),
+                )))
+            }
+            Preamble::Rpc { version, .. } if version != RPC_VERSION => {
+                warn!(peer = %self.peer, version, "IPC version mismatch");
+                Some(Closing::SendAndClose(response::version_mismatch(version)))
+            }
+            Preamble::Rpc { auth_byte, .. } => match AuthProtocol::from_wire(auth_byte) {
+                Some(p) => {
+                    self.auth_protocol = p;
+                    None
+                }
+                None => Some(Closing::SendAndClose(response::connection_fatal(
+                    RpcErrorCode::FatalUnauthorized,
+                    exceptions::IPC,
+                    format!("Unknown auth protocol:{}", auth_byte as i8),
+                ))),
+            },
+        }
+    }
+
+    /// Handles one frame; `Some` means close.
+    async fn process_frame(&mut self, frame: Bytes) -> Option<Closing> {
+        let (header, rest) = match parse_request_header(frame) {
+            Ok(x) => x,
+            Err(e) => {
+                warn!(peer = %self.peer, error = %e, "undecodable RPC request header");
+                return Some(Closing::SendAndClose(response::connection_fatal(
+                    RpcErrorCode::FatalDeserializingRequest,
+                    exceptions::IPC,
+                    e.to_string(),
+                )));
+            }
+        };
+        if header.rpc_op.is_none() {
+            return Some(fatal(
+                &header,
+                RpcErrorCode::FatalInvalidRpcHeader,
+                exceptions::IPC,
+                "IPC Server: No rpc op in rpcRequestHeader".into(),
+            ));
+        }
+        if header.rpc_op != Some(OperationProto::RpcFinalPacket as i32) {
+            return Some(fatal(
+                &header,
+                RpcErrorCode::FatalInvalidRpcHeader,
+                exceptions::IPC,
+                format!(
+                    "IPC Server does not implement rpc header operation {:?}",
+                    header.rpc_op
+                ),
+            ));
+        }
+        if header.rpc_kind.is_none() {
+            return Some(fatal(
+                &header,
+                RpcErrorCode::FatalInvalidRpcHeader,
+                exceptions::IPC,
+                "IPC Server: No rpc kind in rpcRequestHeader".into(),
+            ));
+        }
+        if header.call_id < 0 {
+            return self.out_of_band(&header, rest).await;
+        }
+        let Some(identity) = self.identity.clone() else {
+            return Some(fatal(
+                &header,
+                RpcErrorCode::FatalInvalidRpcHeader,
+                exceptions::IPC,
+                "Connection context not established".into(),
+            ));
+        };
+        self.dispatch(header, rest, identity).await
+    }
+
+    async fn out_of_band(
+        &mut self,
+        header: &RpcRequestHeaderProto,
+        mut rest: Bytes,
+    ) -> Option<Closing> {
+        match header.call_id {
+            CONNECTION_CONTEXT_CALL_ID => {
+                if self.auth_protocol == AuthProtocol::Sasl && !self.sasl.is_established() {
+                    return Some(fatal(
+                        header,
+                        RpcErrorCode::FatalInvalidRpcHeader,
+                        exceptions::IPC,
+                        "Connection header sent during SASL negotiation".into(),
+                    ));
+                }
+                if self.identity.is_some() {
+                    return Some(fatal(
+                        header,
+                        RpcErrorCode::FatalInvalidRpcHeader,
+                        exceptions::IPC,
+                        "Connection context already processed".into(),
+                    ));
+                }
+                let ctx: IpcConnectionContextProto =
+                    match frame::decode_delimited(&mut rest, "IpcConnectionContextProto") {
+                        Ok(c) => c,
+                        Err(e) => {
+                            return Some(fatal(
+                                header,
+                                RpcErrorCode::FatalDeserializingRequest,
+                                exceptions::IPC,
+                                e.to_string(),
+                            ))
+                        }
+                    };
+                match auth::identity_from_context(&ctx) {
+                    Ok(id) => {
+                        debug!(peer = %self.peer, user = %id.user, protocol = ?ctx.protocol, "IPC connection context");
+                        self.identity = Some(id);
+                        None
+                    }
+                    Err(e) => Some(fatal_err(header, &e)),
+                }
+            }
+            SASL_CALL_ID => {
+                if self.auth_protocol != AuthProtocol::Sasl {
+                    return Some(fatal(
+                        header,
+                        RpcErrorCode::FatalInvalidRpcHeader,
+                        exceptions::IPC,
+                        "SASL protocol not requested by client".into(),
+                    ));
+                }
+                let msg: RpcSaslProto = match frame::decode_delimited(&mut rest, "RpcSaslProto") {
+                    Ok(m) => m,
+                    Err(e) => {
+                        return Some(fatal(
+                            header,
+                            RpcErrorCode::FatalDeserializingRequest,
+                            exceptions::IPC,
+                            e.to_string(),
+                        ))
+                    }
+                };
+                match self.sasl.step(&msg) {
+                    Ok(SaslStep::Reply(reply)) => {
+                        if self.sasl.is_established() {
+                            // SIMPLE won: no SASL framing from here on.
+                            self.auth_protocol = AuthProtocol::None;
+                        }
+                        let frame = response::success(
+                            SASL_CALL_ID,
+                            crate::INVALID_RETRY_COUNT,
+                            Bytes::new(),
+                            &reply.encode_to_vec(),
+                        );
+                        if self.tx.send(WriterMsg::Frame(frame)).await.is_err() {
+                            return Some(Closing::Eof);
+                        }
+                        None
+                    }
+                    Ok(SaslStep::Done) => {
+                        self.auth_protocol = AuthProtocol::None;
+                        None
+                    }
+                    Err(e) => Some(fatal_err(header, &e)),
+                }
+            }
+            PING_CALL_ID => None,
+            other => Some(fatal(
+                header,
+                RpcErrorCode::FatalInvalidRpcHeader,
+                exceptions::IPC,
+                format!("Unknown out of band call #{other}"),
+            )),
+        }
+    }
+
+    async fn dispatch(
+        &mut self,
+        header: RpcRequestHeaderProto,
+        rest: Bytes,
+        identity: Identity,
+    ) -> Option<Closing> {
+        if header.rpc_kind != Some(RpcKindProto::RpcProtocolBuffer as i32) {
+            return Some(fatal(
+                &header,
+                RpcErrorCode::FatalInvalidRpcHeader,
+                exceptions::IPC,
+                format!("Unknown rpc kind in rpc header {:?}", header.rpc_kind),
+            ));
+        }
+        let (request_header, request) = match parse_call(rest) {
+            Ok(x) => x,
+            Err(e) => {
+                return Some(fatal(
+                    &header,
+                    RpcErrorCode::FatalDeserializingRequest,
+                    exceptions::IPC,
+                    format!("IPC server unable to read call parameters: {e}"),
+                ))
+            }
+        };
+        let call_id = header.call_id;
+        let retry_count = header.retry_count.unwrap_or(crate::INVALID_RETRY_COUNT);
+        let client_id = header.client_id.clone();
+        let protocol = request_header.declaring_class_protocol_name;
+        let method = request_header.method_name;
+
+        let Some(service) = self.shared.services.get(protocol.as_str()).cloned() else {
+            debug!(peer = %self.peer, %protocol, "call for unknown protocol");
+            let err = RpcError::no_such_protocol(&protocol);
+            let frame = response::error(call_id, retry_count, client_id, &err);
+            return match self.tx.send(WriterMsg::Frame(frame)).await {
+                Ok(()) => None,
+                Err(_) => Some(Closing::Eof),
+            };
+        };
+
+        // Wait for room: this connection's bound first, then the server's. While we wait
+        // nothing more is read from this client, which is the backpressure we want.
+        let Ok(conn_permit) = self.in_flight.clone().acquire_owned().await else {
+            return Some(Closing::Quiet);
+        };
+        let Ok(server_permit) = self.shared.call_slots.clone().acquire_owned().await else {
+            return Some(Closing::Quiet);
+        };
+
+        let ctx = CallContext {
+            user: identity.user,
+            real_user: identity.real_user,
+            client_id: client_id.clone(),
+            call_id,
+            retry_count,
+            peer: self.peer,
+        };
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let _permits = (conn_permit, server_permit);
+            debug!(%method, call_id, retry_count, user = %ctx.user, "IPC call");
+            let handler_method = method.clone();
+            let handler = tokio::spawn(async move {
+                let r = service.call(&ctx, &handler_method, request).await;
+                (ctx, r)
+            });
+            let frame = match handler.await {
+                Ok((_, Ok(body))) => response::success(call_id, retry_count, client_id, &body),
+                Ok((_, Err(err))) => {
+                    debug!(%method, call_id, error = %err, "IPC call failed");
+                    let mut err = err;
+                    if err.code.is_fatal() {
+                        // Handlers answer calls; closing the connection is not theirs to do.
+                        err.code = RpcErrorCode::ErrorRpcServer;
+                    }
+                    response::error(call_id, retry_count, client_id, &err)
+                }
+                Err(join_err) => {
+                    warn!(%method, call_id, error = %join_err, "IPC handler panicked");
+                    let err = RpcError::new(
+                        exceptions::RUNTIME,
+                        format!("internal error in the server while handling {method}"),
+                    )
+                    .with_code(RpcErrorCode::ErrorRpcServer);
+                    response::error(call_id, retry_count, client_id, &err)
+                }
+            };
+            let _ = tx.send(WriterMsg::Frame(frame)).await;
+        });
+        None
+    }
+}
