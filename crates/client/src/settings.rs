@@ -1,0 +1,236 @@
+//! The client's view of the configuration: which file system, which NameNodes, and the
+//! defaults for new files. Built once from a `hafs_conf::Configuration` (pure; no IO).
+
+use hafs_conf::Configuration;
+
+use crate::paths;
+use crate::ClientError;
+
+/// Port of a NameNode RPC address written without one (Hadoop's default).
+pub const DEFAULT_NAMENODE_PORT: u16 = 8020;
+const DEFAULT_REPLICATION: u16 = 3;
+const DEFAULT_BLOCK_SIZE: u64 = 128 * 1024 * 1024;
+const DEFAULT_UMASK: u16 = 0o022;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientSettings {
+    /// `nameservice` or `host:port`, as written in the file system URI.
+    pub authority: String,
+    /// RPC addresses (`host:port`) of every NameNode serving the file system, in the
+    /// order the client tries them.
+    pub namenodes: Vec<String>,
+    pub replication: u16,
+    pub block_size: u64,
+    /// Bits removed from the permission of new files and directories.
+    pub umask: u16,
+    /// `fs.trash.interval` in minutes; 0 disables the trash.
+    pub trash_interval_minutes: f64,
+}
+
+impl ClientSettings {
+    /// Reads the settings for the file system `fs_uri` (else `fs.defaultFS`).
+    pub fn from_conf(conf: &Configuration, fs_uri: Option<&str>) -> Result<Self, ClientError> {
+        let uri = match fs_uri {
+            Some(u) => u.trim().to_string(),
+            None => conf.get_trimmed("fs.defaultFS").ok_or_else(|| {
+                ClientError::Config("fs.defaultFS is not set (expected hdfs://<authority>)".into())
+            })?,
+        };
+        let authority = match paths::split_uri(&uri) {
+            Ok((Some(a), _)) if !a.is_empty() => a.to_string(),
+            _ => {
+                return Err(ClientError::Config(format!(
+                    "fs.defaultFS: '{uri}' is not an hdfs://<authority> URI"
+                )))
+            }
+        };
+        let namenodes = namenode_addresses(conf, &authority)?;
+        let replication = match conf.get_trimmed("dfs.replication") {
+            Some(v) => v
+                .parse::<u16>()
+                .ok()
+                .filter(|r| *r > 0)
+                .ok_or_else(|| bad("dfs.replication", &v, "a replication factor 1..32767"))?,
+            None => DEFAULT_REPLICATION,
+        };
+        let block_size = match conf.get_trimmed("dfs.blocksize") {
+            Some(v) => parse_size(&v)
+                .ok_or_else(|| bad("dfs.blocksize", &v, "a size like 134217728 or 128m"))?,
+            None => DEFAULT_BLOCK_SIZE,
+        };
+        let umask = match conf.get_trimmed("fs.permissions.umask-mode") {
+            Some(v) => u16::from_str_radix(&v, 8)
+                .ok()
+                .filter(|m| *m <= 0o777)
+                .ok_or_else(|| bad("fs.permissions.umask-mode", &v, "an octal umask like 022"))?,
+            None => DEFAULT_UMASK,
+        };
+        let trash_interval_minutes = match conf.get_trimmed("fs.trash.interval") {
+            Some(v) => v
+                .trim_end_matches(['f', 'F'])
+                .parse::<f64>()
+                .ok()
+                .filter(|m| m.is_finite() && *m >= 0.0)
+                .ok_or_else(|| bad("fs.trash.interval", &v, "minutes (a number >= 0)"))?,
+            None => 0.0,
+        };
+        Ok(ClientSettings {
+            authority,
+            namenodes,
+            replication,
+            block_size,
+            umask,
+            trash_interval_minutes,
+        })
+    }
+
+    /// `hdfs://<authority>`.
+    pub fn fs_uri(&self) -> String {
+        format!("{}://{}", paths::SCHEME, self.authority)
+    }
+}
+
+fn bad(key: &str, value: &str, expected: &str) -> ClientError {
+    ClientError::Config(format!("{key}: bad value '{value}', expected {expected}"))
+}
+
+/// The NameNodes behind `authority`: the HA NameNodes when it names a configured
+/// nameservice, else the authority itself as `host[:port]`.
+pub fn namenode_addresses(
+    conf: &Configuration,
+    authority: &str,
+) -> Result<Vec<String>, ClientError> {
+    let nameservices = conf.get_trimmed("dfs.nameservices").unwrap_or_default();
+    let is_nameservice = nameservices
+        .split(',')
+        .map(str::trim)
+        .any(|ns| ns == authority);
+    let ha_key = format!("dfs.ha.namenodes.{authority}");
+    if is_nameservice || conf.get_trimmed(&ha_key).is_some() {
+        let nns = conf.get_trimmed(&ha_key).unwrap_or_default();
+        let mut addrs = Vec::new();
+        for nn in nns.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let key = format!("dfs.namenode.rpc-address.{authority}.{nn}");
+            let addr = conf.get_trimmed(&key).ok_or_else(|| {
+                ClientError::Config(format!("{key} is not set (NameNode {nn} of {authority})"))
+            })?;
+            addrs.push(with_default_port(&addr));
+        }
+        if addrs.is_empty() {
+            // A nameservice with a single NameNode may give just the unsuffixed key.
+            let key = format!("dfs.namenode.rpc-address.{authority}");
+            match conf.get_trimmed(&key) {
+                Some(addr) => addrs.push(with_default_port(&addr)),
+                None => {
+                    return Err(ClientError::Config(format!(
+                        "{ha_key} lists no NameNodes for nameservice {authority}"
+                    )))
+                }
+            }
+        }
+        return Ok(addrs);
+    }
+    Ok(vec![with_default_port(authority)])
+}
+
+fn with_default_port(addr: &str) -> String {
+    let addr = addr.trim();
+    let has_port = match addr.rfind(':') {
+        // "[v6]" without port ends in ']'.
+        Some(i) => !addr[i..].contains(']') && addr[i + 1..].parse::<u16>().is_ok(),
+        None => false,
+    };
+    if has_port {
+        addr.to_string()
+    } else {
+        format!("{addr}:{DEFAULT_NAMENODE_PORT}")
+    }
+}
+
+/// A byte count with an optional binary suffix (k, m, g, t, p, e), Hadoop's syntax.
+fn parse_size(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (num, mult) = match s.chars().last()?.to_ascii_lowercase() {
+        'k' => (&s[..s.len() - 1], 1u64 << 10),
+        'm' => (&s[..s.len() - 1], 1 << 20),
+        'g' => (&s[..s.len() - 1], 1 << 30),
+        't' => (&s[..s.len() - 1], 1 << 40),
+        'p' => (&s[..s.len() - 1], 1 << 50),
+        'e' => (&s[..s.len() - 1], 1 << 60),
+        _ => (s, 1),
+    };
+    num.trim()
+        .parse::<u64>()
+        .ok()?
+        .checked_mul(mult)
+        .filter(|v| *v > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conf(pairs: &[(&str, &str)]) -> Configuration {
+        let mut c = Configuration::new();
+        for (k, v) in pairs {
+            c.set(k, *v);
+        }
+        c
+    }
+
+    #[test]
+    fn ha_nameservice_lists_every_namenode_in_order() {
+        let c = conf(&[
+            ("fs.defaultFS", "hdfs://mycluster"),
+            ("dfs.nameservices", "mycluster"),
+            ("dfs.ha.namenodes.mycluster", "nn1, nn2"),
+            ("dfs.namenode.rpc-address.mycluster.nn1", "host1:8020"),
+            ("dfs.namenode.rpc-address.mycluster.nn2", "host2"),
+        ]);
+        let s = ClientSettings::from_conf(&c, None).unwrap();
+        assert_eq!(s.authority, "mycluster");
+        assert_eq!(s.namenodes, vec!["host1:8020", "host2:8020"]);
+        assert_eq!(s.fs_uri(), "hdfs://mycluster");
+    }
+
+    #[test]
+    fn plain_authority_is_the_namenode_and_defaults_apply() {
+        let c = conf(&[("fs.defaultFS", "hdfs://nn.example:9000/")]);
+        let s = ClientSettings::from_conf(&c, None).unwrap();
+        assert_eq!(s.namenodes, vec!["nn.example:9000"]);
+        assert_eq!(s.replication, 3);
+        assert_eq!(s.block_size, 128 << 20);
+        assert_eq!(s.umask, 0o022);
+        assert_eq!(s.trash_interval_minutes, 0.0);
+        let s = ClientSettings::from_conf(&c, Some("hdfs://other")).unwrap();
+        assert_eq!(s.namenodes, vec!["other:8020"]);
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let c = conf(&[("fs.defaultFS", "hdfs://a"), ("dfs.blocksize", "lots")]);
+        let e = ClientSettings::from_conf(&c, None).unwrap_err().to_string();
+        assert!(e.contains("dfs.blocksize"), "{e}");
+        let c = conf(&[("fs.defaultFS", "file:///")]);
+        assert!(ClientSettings::from_conf(&c, None).is_err());
+        let c = conf(&[
+            ("fs.defaultFS", "hdfs://a"),
+            ("dfs.blocksize", "64m"),
+            ("fs.permissions.umask-mode", "077"),
+        ]);
+        let s = ClientSettings::from_conf(&c, None).unwrap();
+        assert_eq!(s.block_size, 64 << 20);
+        assert_eq!(s.umask, 0o077);
+    }
+
+    #[test]
+    fn nameservice_without_rpc_address_is_an_error() {
+        let c = conf(&[
+            ("fs.defaultFS", "hdfs://ns"),
+            ("dfs.nameservices", "ns"),
+            ("dfs.ha.namenodes.ns", "nn1"),
+        ]);
+        let e = ClientSettings::from_conf(&c, None).unwrap_err().to_string();
+        assert!(e.contains("dfs.namenode.rpc-address.ns.nn1"), "{e}");
+    }
+}
