@@ -1,2 +1,16 @@
-//! hafs-namenode
+//! hafs-namenode: the namespace, its durability (edit log + fsimage), the retry cache,
+//! leases, HA state, and the ClientProtocol handlers.
+
+pub mod client_protocol;
+pub mod config;
+pub mod edit_log;
+pub mod fsimage;
+pub mod groups;
 pub mod namespace;
+pub mod namesystem;
+pub mod retry_cache;
+pub mod server;
+pub mod storage;
+
+pub use config::NameNodeConfig;
+pub use server::{NameNode, NameNodeError};

@@ -1,0 +1,505 @@
+//! ClientProtocol (`org.apache.hadoop.hdfs.protocol.ClientProtocol`) over Hadoop IPC:
+//! thin adapters from wire messages to the Namesystem and back. Every handler checks
+//! the HA operation category first; at-most-once calls go through the retry cache.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use hafs_ipc::{decode_request, encode_response, CallContext, RpcError, RpcService};
+use hafs_proto::hdfs::{self as pb, hdfs_file_status_proto::FileType};
+use prost::Message;
+
+use crate::namespace::{Caller, FileKind, FileStatus, Planned};
+use crate::namesystem::{ns_err, HaState, Namesystem, OperationCategory as Cat};
+use crate::retry_cache::Lookup;
+use crate::storage::now_ms;
+
+pub const PROTOCOL: &str = "org.apache.hadoop.hdfs.protocol.ClientProtocol";
+
+/// CreateFlag bits (CreateFlagProto).
+const CREATE_FLAG_OVERWRITE: u32 = 0x02;
+const CREATE_FLAG_APPEND: u32 = 0x04;
+
+pub struct ClientProtocolService {
+    pub fsn: Arc<Namesystem>,
+}
+
+fn status_proto(s: &FileStatus) -> pb::HdfsFileStatusProto {
+    let is_dir = s.kind == FileKind::Directory;
+    pb::HdfsFileStatusProto {
+        file_type: if is_dir { FileType::IsDir } else { FileType::IsFile } as i32,
+        path: Bytes::from(s.name.clone()),
+        length: s.length,
+        permission: pb::FsPermissionProto {
+            perm: u32::from(s.permission),
+        },
+        owner: s.owner.clone(),
+        group: s.group.clone(),
+        modification_time: s.mtime.max(0) as u64,
+        access_time: s.atime.max(0) as u64,
+        block_replication: Some(if is_dir { 0 } else { u32::from(s.replication) }),
+        blocksize: Some(if is_dir { 0 } else { s.block_size }),
+        file_id: Some(s.inode_id),
+        children_num: Some(if is_dir { s.children_num as i32 } else { 0 }),
+        storage_policy: Some(0),
+        flags: Some(0),
+        ..Default::default()
+    }
+}
+
+/// An empty file's block locations (the data path arrives with DataNodes).
+fn empty_located_blocks(s: &FileStatus) -> pb::LocatedBlocksProto {
+    pb::LocatedBlocksProto {
+        file_length: s.length,
+        blocks: Vec::new(),
+        under_construction: s.under_construction,
+        last_block: None,
+        is_last_block_complete: !s.under_construction,
+        ..Default::default()
+    }
+}
+
+/// Applies the umask to the client's requested permission the way Hadoop's
+/// ClientProtocol does: the client sends `masked` (already masked) and, in newer
+/// clients, `unmasked` plus its own umask applied; the NameNode uses `masked`.
+fn masked_perm(p: &pb::FsPermissionProto) -> u16 {
+    (p.perm & 0o1777) as u16
+}
+
+impl ClientProtocolService {
+    fn caller(&self, ctx: &CallContext) -> Caller {
+        self.fsn.caller(&ctx.user)
+    }
+
+    /// Runs an at-most-once call through the retry cache. `run` returns the encoded
+    /// response; `replay` rebuilds the answer for an entry that came from the edit log.
+    async fn at_most_once<F, R>(&self, ctx: &CallContext, run: F, replay: R) -> Result<Bytes, RpcError>
+    where
+        F: AsyncFnOnce(Option<&crate::retry_cache::CallKey>) -> Result<Bytes, RpcError>,
+        R: FnOnce() -> Result<Bytes, RpcError>,
+    {
+        let key = Namesystem::call_key(&ctx.client_id, ctx.call_id);
+        match self.fsn.retry_cache.lookup(key).await {
+            Lookup::Replay(Some(b)) => Ok(b),
+            Lookup::Replay(None) => replay(),
+            Lookup::Run(guard) => {
+                let r = run(guard.key()).await;
+                match &r {
+                    Ok(b) => guard.succeeded(b.clone()),
+                    Err(_) => guard.failed(),
+                }
+                r
+            }
+        }
+    }
+
+    async fn dispatch(&self, ctx: &CallContext, method: &str, req: Bytes) -> Result<Bytes, RpcError> {
+        let fsn = &self.fsn;
+        match method {
+            "getServerDefaults" => {
+                fsn.check_operation(Cat::Read)?;
+                let _: pb::GetServerDefaultsRequestProto = decode_request(&req)?;
+                let c = &fsn.config;
+                Ok(encode_response(&pb::GetServerDefaultsResponseProto {
+                    server_defaults: pb::FsServerDefaultsProto {
+                        block_size: c.block_size,
+                        bytes_per_checksum: c.bytes_per_checksum,
+                        write_packet_size: c.write_packet_size,
+                        replication: u32::from(c.replication),
+                        file_buffer_size: c.file_buffer_size,
+                        encrypt_data_transfer: Some(false),
+                        trash_interval: Some(c.trash_interval_minutes),
+                        checksum_type: Some(pb::ChecksumTypeProto::ChecksumCrc32c as i32),
+                        ..Default::default()
+                    },
+                }))
+            }
+            "getFileInfo" | "getFileLinkInfo" => {
+                fsn.check_operation(Cat::Read)?;
+                let r: pb::GetFileInfoRequestProto = decode_request(&req)?;
+                let caller = self.caller(ctx);
+                let st = fsn.read().get_file_info(&caller, &r.src).map_err(ns_err)?;
+                Ok(encode_response(&pb::GetFileInfoResponseProto {
+                    fs: st.as_ref().map(status_proto),
+                }))
+            }
+            "getListing" => {
+                fsn.check_operation(Cat::Read)?;
+                let r: pb::GetListingRequestProto = decode_request(&req)?;
+                let caller = self.caller(ctx);
+                let listed = fsn
+                    .read()
+                    .list(&caller, &r.src, &r.start_after, fsn.config.ls_limit);
+                let dir_list = match listed {
+                    Ok((items, remaining)) => Some(pb::DirectoryListingProto {
+                        partial_listing: items
+                            .iter()
+                            .map(|s| {
+                                let mut p = status_proto(s);
+                                if r.need_location && s.kind == FileKind::File {
+                                    p.locations = Some(empty_located_blocks(s));
+                                }
+                                p
+                            })
+                            .collect(),
+                        remaining_entries: remaining,
+                    }),
+                    // Hadoop answers a missing path with no listing (the client turns
+                    // that into FileNotFoundException itself).
+                    Err(crate::namespace::NamespaceError::FileNotFound(_)) => None,
+                    Err(e) => return Err(ns_err(e)),
+                };
+                Ok(encode_response(&pb::GetListingResponseProto { dir_list }))
+            }
+            "getContentSummary" => {
+                fsn.check_operation(Cat::Read)?;
+                let r: pb::GetContentSummaryRequestProto = decode_request(&req)?;
+                let caller = self.caller(ctx);
+                let s = fsn.read().content_summary(&caller, &r.path).map_err(ns_err)?;
+                Ok(encode_response(&pb::GetContentSummaryResponseProto {
+                    summary: pb::ContentSummaryProto {
+                        length: s.length,
+                        file_count: s.file_count,
+                        directory_count: s.directory_count,
+                        quota: s.quota as u64,
+                        space_consumed: s.space_consumed,
+                        space_quota: s.space_quota as u64,
+                        ..Default::default()
+                    },
+                }))
+            }
+            "getBlockLocations" => {
+                fsn.check_operation(Cat::Read)?;
+                let r: pb::GetBlockLocationsRequestProto = decode_request(&req)?;
+                let caller = self.caller(ctx);
+                let (st, blocks) = fsn.read().get_blocks(&caller, &r.src).map_err(ns_err)?;
+                if !blocks.is_empty() {
+                    return Err(RpcError::io(format!(
+                        "{}: this NameNode has no DataNodes to locate its blocks",
+                        r.src
+                    )));
+                }
+                Ok(encode_response(&pb::GetBlockLocationsResponseProto {
+                    locations: Some(empty_located_blocks(&st)),
+                }))
+            }
+            "getFsStats" => {
+                fsn.check_operation(Cat::Read)?;
+                Ok(encode_response(&pb::GetFsStatsResponseProto {
+                    capacity: 0,
+                    used: 0,
+                    remaining: 0,
+                    under_replicated: 0,
+                    corrupt_blocks: 0,
+                    missing_blocks: 0,
+                    missing_repl_one_blocks: Some(0),
+                    blocks_in_future: Some(0),
+                    pending_deletion_blocks: Some(0),
+                }))
+            }
+            "mkdirs" => {
+                let r: pb::MkdirsRequestProto = decode_request(&req)?;
+                let caller = self.caller(ctx);
+                let now = now_ms();
+                let perm = masked_perm(&r.masked);
+                fsn.mutate(&format!("create directory {}", r.src), None, |ns| {
+                    ns.plan_mkdirs(&caller, &r.src, perm, r.create_parent, now)
+                })
+                .await?;
+                Ok(encode_response(&pb::MkdirsResponseProto { result: true }))
+            }
+            "create" => {
+                let r: pb::CreateRequestProto = decode_request(&req)?;
+                if r.create_flag & CREATE_FLAG_APPEND != 0 {
+                    return Err(RpcError::unsupported_operation(
+                        "append is not supported until DataNodes are",
+                    ));
+                }
+                let caller = self.caller(ctx);
+                let now = now_ms();
+                let perm = masked_perm(&r.masked);
+                let replication = u16::try_from(r.replication).map_err(|_| {
+                    RpcError::illegal_argument(format!("invalid replication {}", r.replication))
+                })?;
+                let src = r.src.clone();
+                let status = |fsn: &Namesystem| -> Result<Bytes, RpcError> {
+                    let st = fsn.read().get_file_info(&Caller::superuser(""), &src).map_err(ns_err)?;
+                    Ok(encode_response(&pb::CreateResponseProto {
+                        fs: st.as_ref().map(status_proto),
+                    }))
+                };
+                self.at_most_once(
+                    ctx,
+                    async |key| {
+                        fsn.mutate(&format!("create file {}", r.src), key, |ns| {
+                            ns.plan_create(
+                                &caller,
+                                &r.src,
+                                perm,
+                                &r.client_name,
+                                &ctx.peer.ip().to_string(),
+                                r.create_flag & CREATE_FLAG_OVERWRITE != 0,
+                                r.create_parent,
+                                replication,
+                                r.block_size,
+                                now,
+                            )
+                            .map(Planned::Apply)
+                        })
+                        .await?;
+                        fsn.renew_lease(&r.client_name);
+                        status(fsn)
+                    },
+                    || status(fsn),
+                )
+                .await
+            }
+            "complete" => {
+                let r: pb::CompleteRequestProto = decode_request(&req)?;
+                let now = now_ms();
+                let file_id = r.file_id.unwrap_or(0);
+                if r.last.is_some() {
+                    return Err(RpcError::io(
+                        "complete with a last block: blocks need DataNodes, which this NameNode does not have yet",
+                    ));
+                }
+                // complete is idempotent in Hadoop: a retry of a complete that already
+                // closed the file answers true.
+                let already_closed = {
+                    let ns = fsn.read();
+                    let st = if file_id != 0 {
+                        ns.get_file_info_by_id(file_id)
+                    } else {
+                        ns.get_file_info(&Caller::superuser(""), &r.src).ok().flatten()
+                    };
+                    st.is_some_and(|s| s.kind == FileKind::File && !s.under_construction)
+                };
+                if already_closed {
+                    fsn.check_operation(Cat::Write)?;
+                    return Ok(encode_response(&pb::CompleteResponseProto { result: true }));
+                }
+                fsn.mutate(&format!("complete file {}", r.src), None, |ns| {
+                    ns.plan_close(&r.client_name, &r.src, file_id, &[], now)
+                        .map(Planned::Apply)
+                })
+                .await?;
+                Ok(encode_response(&pb::CompleteResponseProto { result: true }))
+            }
+            "addBlock" => {
+                fsn.check_operation(Cat::Write)?;
+                let r: pb::AddBlockRequestProto = decode_request(&req)?;
+                // Hadoop's own message when no DataNode can take a block.
+                Err(RpcError::io(format!(
+                    "File {} could only be written to 0 of the 1 minReplication nodes. \
+                     There are 0 datanode(s) running and 0 node(s) are excluded in this operation.",
+                    r.src
+                )))
+            }
+            "abandonBlock" => {
+                fsn.check_operation(Cat::Write)?;
+                let r: pb::AbandonBlockRequestProto = decode_request(&req)?;
+                Err(RpcError::io(format!(
+                    "Cannot abandon block {} of {}: the file has no such block",
+                    r.b.block_id, r.src
+                )))
+            }
+            "delete" => {
+                let r: pb::DeleteRequestProto = decode_request(&req)?;
+                let caller = self.caller(ctx);
+                let now = now_ms();
+                self.at_most_once(
+                    ctx,
+                    async |key| {
+                        let result = fsn
+                            .mutate(&format!("delete {}", r.src), key, |ns| {
+                                ns.plan_delete(&caller, &r.src, r.recursive, now)
+                            })
+                            .await?;
+                        Ok(encode_response(&pb::DeleteResponseProto { result }))
+                    },
+                    || Ok(encode_response(&pb::DeleteResponseProto { result: true })),
+                )
+                .await
+            }
+            "rename" => {
+                let r: pb::RenameRequestProto = decode_request(&req)?;
+                let caller = self.caller(ctx);
+                let now = now_ms();
+                self.at_most_once(
+                    ctx,
+                    async |key| {
+                        let result = fsn
+                            .mutate(&format!("rename {} to {}", r.src, r.dst), key, |ns| {
+                                ns.plan_rename(&caller, &r.src, &r.dst, now)
+                            })
+                            .await?;
+                        Ok(encode_response(&pb::RenameResponseProto { result }))
+                    },
+                    || Ok(encode_response(&pb::RenameResponseProto { result: true })),
+                )
+                .await
+            }
+            "rename2" => {
+                let r: pb::Rename2RequestProto = decode_request(&req)?;
+                let caller = self.caller(ctx);
+                let now = now_ms();
+                self.at_most_once(
+                    ctx,
+                    async |key| {
+                        fsn.mutate(&format!("rename {} to {}", r.src, r.dst), key, |ns| {
+                            ns.plan_rename2(&caller, &r.src, &r.dst, r.overwrite_dest, now)
+                                .map(Planned::Apply)
+                        })
+                        .await?;
+                        Ok(encode_response(&pb::Rename2ResponseProto {}))
+                    },
+                    || Ok(encode_response(&pb::Rename2ResponseProto {})),
+                )
+                .await
+            }
+            "setPermission" => {
+                let r: pb::SetPermissionRequestProto = decode_request(&req)?;
+                let caller = self.caller(ctx);
+                let perm = (r.permission.perm & 0o1777) as u16;
+                fsn.mutate(&format!("set permission for {}", r.src), None, |ns| {
+                    ns.plan_set_permission(&caller, &r.src, perm).map(Planned::Apply)
+                })
+                .await?;
+                Ok(encode_response(&pb::SetPermissionResponseProto {}))
+            }
+            "setOwner" => {
+                let r: pb::SetOwnerRequestProto = decode_request(&req)?;
+                let caller = self.caller(ctx);
+                fsn.mutate(&format!("set owner for {}", r.src), None, |ns| {
+                    ns.plan_set_owner(&caller, &r.src, r.username.as_deref(), r.groupname.as_deref())
+                        .map(Planned::Apply)
+                })
+                .await?;
+                Ok(encode_response(&pb::SetOwnerResponseProto {}))
+            }
+            "setTimes" => {
+                let r: pb::SetTimesRequestProto = decode_request(&req)?;
+                let caller = self.caller(ctx);
+                // -1 (as u64) means "leave unchanged" in Hadoop.
+                let mtime = r.mtime as i64;
+                let atime = r.atime as i64;
+                fsn.mutate(&format!("set times for {}", r.src), None, |ns| {
+                    ns.plan_set_times(&caller, &r.src, mtime, atime).map(Planned::Apply)
+                })
+                .await?;
+                Ok(encode_response(&pb::SetTimesResponseProto {}))
+            }
+            "setReplication" => {
+                let r: pb::SetReplicationRequestProto = decode_request(&req)?;
+                let caller = self.caller(ctx);
+                let replication = u16::try_from(r.replication).map_err(|_| {
+                    RpcError::illegal_argument(format!("invalid replication {}", r.replication))
+                })?;
+                let result = fsn
+                    .mutate(&format!("set replication for {}", r.src), None, |ns| {
+                        ns.plan_set_replication(&caller, &r.src, replication)
+                    })
+                    .await?;
+                Ok(encode_response(&pb::SetReplicationResponseProto { result }))
+            }
+            "setQuota" => {
+                let r: pb::SetQuotaRequestProto = decode_request(&req)?;
+                let caller = self.caller(ctx);
+                fsn.check_superuser(&caller, "set quota")?;
+                let (nsq, dsq) = (r.namespace_quota as i64, r.storagespace_quota as i64);
+                fsn.mutate(&format!("set quota on {}", r.path), None, |ns| {
+                    ns.plan_set_quota(&caller, &r.path, nsq, dsq).map(Planned::Apply)
+                })
+                .await?;
+                Ok(encode_response(&pb::SetQuotaResponseProto {}))
+            }
+            "renewLease" => {
+                fsn.check_operation(Cat::Write)?;
+                let r: pb::RenewLeaseRequestProto = decode_request(&req)?;
+                fsn.renew_lease(&r.client_name);
+                Ok(encode_response(&pb::RenewLeaseResponseProto {}))
+            }
+            "msync" => {
+                fsn.check_operation(Cat::Read)?;
+                Ok(encode_response(&pb::MsyncResponseProto {}))
+            }
+            "getHAServiceState" => {
+                let state = match fsn.ha_state() {
+                    HaState::Active => pb::NameNodeHaStateProto::Active,
+                    HaState::Standby => pb::NameNodeHaStateProto::Standby,
+                    HaState::Initializing => pb::NameNodeHaStateProto::Initializing,
+                };
+                Ok(encode_response(&pb::HaServiceStateResponseProto {
+                    state: state as i32,
+                }))
+            }
+            "setSafeMode" => {
+                let r: pb::SetSafeModeRequestProto = decode_request(&req)?;
+                let action = pb::SafeModeActionProto::try_from(r.action)
+                    .map_err(|_| RpcError::illegal_argument(format!("unknown safe mode action {}", r.action)))?;
+                if action != pb::SafeModeActionProto::SafemodeGet {
+                    fsn.check_operation(Cat::Write)?;
+                    fsn.check_superuser(&self.caller(ctx), "set safe mode")?;
+                }
+                match action {
+                    pb::SafeModeActionProto::SafemodeEnter => fsn.set_safe_mode(true),
+                    pb::SafeModeActionProto::SafemodeLeave
+                    | pb::SafeModeActionProto::SafemodeForceExit => fsn.set_safe_mode(false),
+                    pb::SafeModeActionProto::SafemodeGet => {}
+                }
+                Ok(encode_response(&pb::SetSafeModeResponseProto {
+                    result: fsn.in_safe_mode(),
+                }))
+            }
+            "saveNamespace" => {
+                fsn.check_operation(Cat::Unchecked)?;
+                fsn.check_superuser(&self.caller(ctx), "save the namespace")?;
+                if !fsn.in_safe_mode() {
+                    return Err(RpcError::io(
+                        "Safe mode should be turned ON in order to create namespace image.",
+                    ));
+                }
+                fsn.save_namespace().await?;
+                Ok(encode_response(&pb::SaveNamespaceResponseProto { saved: Some(true) }))
+            }
+            "rollEdits" => {
+                fsn.check_operation(Cat::Write)?;
+                fsn.check_superuser(&self.caller(ctx), "roll the edit log")?;
+                let upto = fsn
+                    .edit_log
+                    .roll()
+                    .await
+                    .map_err(|e| RpcError::io(e.to_string()))?;
+                Ok(encode_response(&pb::RollEditsResponseProto {
+                    new_segment_tx_id: upto + 1,
+                }))
+            }
+            "getDatanodeReport" => {
+                fsn.check_operation(Cat::Unchecked)?;
+                Ok(encode_response(&pb::GetDatanodeReportResponseProto { di: Vec::new() }))
+            }
+            "getStoragePolicies" => {
+                fsn.check_operation(Cat::Read)?;
+                Ok(encode_response(&pb::GetStoragePoliciesResponseProto { policies: Vec::new() }))
+            }
+            other => Err(RpcError::no_such_method(PROTOCOL, other)),
+        }
+    }
+}
+
+#[async_trait]
+impl RpcService for ClientProtocolService {
+    fn protocol_name(&self) -> &'static str {
+        PROTOCOL
+    }
+
+    async fn call(&self, ctx: &CallContext, method: &str, request: Bytes) -> Result<Bytes, RpcError> {
+        self.dispatch(ctx, method, request).await
+    }
+}
+
+/// Encodes any response; used by tests to compare answers.
+pub fn encoded<M: Message>(m: &M) -> Bytes {
+    encode_response(m)
+}

@@ -1,0 +1,200 @@
+//! The NameNode's settings, read once from the Hadoop configuration with Hadoop's keys
+//! and defaults. A bad value is a startup error naming the key.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use hafs_conf::keys::*;
+use hafs_conf::{ConfError, Configuration, TimeUnit};
+
+use crate::namespace::NamespaceConfig;
+use crate::storage::parse_dir_uri;
+
+#[derive(Debug, Clone)]
+pub struct NameNodeConfig {
+    pub name_dirs: Vec<PathBuf>,
+    /// host:port to bind the client RPC server to.
+    pub rpc_bind: String,
+    pub handler_count: usize,
+    pub max_data_length: usize,
+    pub superuser: String,
+    pub supergroup: String,
+    pub permissions_enabled: bool,
+    pub umask: u16,
+    pub access_time_precision: Duration,
+    pub namespace: NamespaceConfig,
+    pub ls_limit: usize,
+    pub block_size: u64,
+    pub replication: u16,
+    pub bytes_per_checksum: u32,
+    pub write_packet_size: u32,
+    pub file_buffer_size: u32,
+    pub trash_interval_minutes: u64,
+    pub retry_cache_enabled: bool,
+    pub retry_cache_expiry: Duration,
+    pub retry_cache_capacity: usize,
+    pub checkpoint_txns: u64,
+    pub checkpoint_period: Duration,
+    pub checkpoint_check_period: Duration,
+    pub checkpoints_retained: usize,
+    pub extra_edits_retained: u64,
+    pub lease_hard_limit: Duration,
+    pub group_cache_ttl: Duration,
+}
+
+fn bad(key: &str, value: &str, expected: &str) -> ConfError {
+    ConfError::BadValue {
+        key: key.to_string(),
+        value: value.to_string(),
+        expected: expected.to_string(),
+    }
+}
+
+impl NameNodeConfig {
+    /// `rpc_address` is this NameNode's own address (from fs.defaultFS or
+    /// dfs.namenode.rpc-address; the HA issue adds per-NameNode ids).
+    pub fn from_conf(conf: &Configuration) -> Result<NameNodeConfig, ConfError> {
+        conf.validate()?;
+        let name_dirs = conf
+            .get_trimmed_strings(DFS_NAMENODE_NAME_DIR)
+            .iter()
+            .map(|s| parse_dir_uri(s).map_err(|e| bad(DFS_NAMENODE_NAME_DIR, s, &e)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let rpc_bind = conf
+            .namenode_rpc_addresses(None)?
+            .into_iter()
+            .next()
+            .map(|(_, a)| a)
+            .ok_or_else(|| ConfError::NotSet {
+                key: DFS_NAMENODE_RPC_ADDRESS.into(),
+                hint: "the NameNode needs an address to serve on".into(),
+            })?;
+        let u16_of = |key: &str, v: u32| -> Result<u16, ConfError> {
+            u16::try_from(v).map_err(|_| bad(key, &v.to_string(), "a number up to 65535"))
+        };
+        let supergroup = conf.get_or(
+            DFS_PERMISSIONS_SUPERUSERGROUP,
+            DFS_PERMISSIONS_SUPERUSERGROUP_DEFAULT,
+        );
+        let namespace = NamespaceConfig {
+            permissions_enabled: conf
+                .get_bool(DFS_PERMISSIONS_ENABLED, DFS_PERMISSIONS_ENABLED_DEFAULT)?,
+            max_component_length: conf.get_u32(
+                DFS_NAMENODE_FS_LIMITS_MAX_COMPONENT_LENGTH,
+                DFS_NAMENODE_FS_LIMITS_MAX_COMPONENT_LENGTH_DEFAULT,
+            )? as usize,
+            max_dir_items: conf.get_u32(
+                DFS_NAMENODE_FS_LIMITS_MAX_DIRECTORY_ITEMS,
+                DFS_NAMENODE_FS_LIMITS_MAX_DIRECTORY_ITEMS_DEFAULT,
+            )? as usize,
+            min_block_size: conf.get_size_bytes(
+                DFS_NAMENODE_FS_LIMITS_MIN_BLOCK_SIZE,
+                DFS_NAMENODE_FS_LIMITS_MIN_BLOCK_SIZE_DEFAULT,
+            )?,
+            min_replication: u16_of(
+                DFS_NAMENODE_REPLICATION_MIN,
+                conf.get_u32(
+                    DFS_NAMENODE_REPLICATION_MIN,
+                    DFS_NAMENODE_REPLICATION_MIN_DEFAULT,
+                )?,
+            )?,
+            max_replication: u16_of(
+                DFS_REPLICATION_MAX,
+                conf.get_u32(DFS_REPLICATION_MAX, DFS_REPLICATION_MAX_DEFAULT)?,
+            )?,
+        };
+        let ls_limit = conf.get_i64(DFS_LS_LIMIT, DFS_LS_LIMIT_DEFAULT)?;
+        // Hadoop: a non-positive limit means the default.
+        let ls_limit = if ls_limit <= 0 {
+            DFS_LS_LIMIT_DEFAULT
+        } else {
+            ls_limit
+        } as usize;
+        let retry_entries = {
+            let pct = conf.get_f64(
+                DFS_NAMENODE_RETRY_CACHE_HEAP_PERCENT,
+                DFS_NAMENODE_RETRY_CACHE_HEAP_PERCENT_DEFAULT,
+            )?;
+            // Hadoop sizes the cache as a share of the JVM heap; we size it as that share
+            // of a nominal 4 GiB at ~100 bytes per entry, with a floor.
+            ((4u64 << 30) as f64 * pct / 100.0).max(10_000.0) as usize
+        };
+        Ok(NameNodeConfig {
+            name_dirs,
+            rpc_bind,
+            handler_count: conf
+                .get_u32(DFS_NAMENODE_HANDLER_COUNT, DFS_NAMENODE_HANDLER_COUNT_DEFAULT)?
+                .max(1) as usize,
+            max_data_length: conf.get_size_bytes("ipc.maximum.data.length", 134_217_728)? as usize,
+            superuser: hafs_conf::current_user_name().to_string(),
+            supergroup,
+            permissions_enabled: namespace.permissions_enabled,
+            umask: conf.get_octal_umask()?,
+            access_time_precision: conf.get_time_duration(
+                DFS_NAMENODE_ACCESSTIME_PRECISION,
+                Duration::from_millis(DFS_NAMENODE_ACCESSTIME_PRECISION_DEFAULT_MS),
+                TimeUnit::Millis,
+            )?,
+            namespace,
+            ls_limit,
+            block_size: conf.get_size_bytes(DFS_BLOCKSIZE, DFS_BLOCKSIZE_DEFAULT)?,
+            replication: u16_of(
+                DFS_REPLICATION,
+                conf.get_u32(DFS_REPLICATION, DFS_REPLICATION_DEFAULT)?,
+            )?,
+            bytes_per_checksum: conf
+                .get_u32(DFS_BYTES_PER_CHECKSUM, DFS_BYTES_PER_CHECKSUM_DEFAULT)?,
+            write_packet_size: conf.get_u32(
+                DFS_CLIENT_WRITE_PACKET_SIZE,
+                DFS_CLIENT_WRITE_PACKET_SIZE_DEFAULT,
+            )?,
+            file_buffer_size: conf.get_u32(IO_FILE_BUFFER_SIZE, IO_FILE_BUFFER_SIZE_DEFAULT)?,
+            trash_interval_minutes: conf
+                .get_f64(FS_TRASH_INTERVAL, FS_TRASH_INTERVAL_DEFAULT_MINUTES)?
+                .max(0.0) as u64,
+            retry_cache_enabled: conf.get_bool(
+                DFS_NAMENODE_ENABLE_RETRY_CACHE,
+                DFS_NAMENODE_ENABLE_RETRY_CACHE_DEFAULT,
+            )?,
+            retry_cache_expiry: Duration::from_millis(conf.get_u64(
+                DFS_NAMENODE_RETRY_CACHE_EXPIRYTIME_MILLIS,
+                DFS_NAMENODE_RETRY_CACHE_EXPIRYTIME_MILLIS_DEFAULT,
+            )?),
+            retry_cache_capacity: retry_entries,
+            checkpoint_txns: conf.get_u64(
+                DFS_NAMENODE_CHECKPOINT_TXNS,
+                DFS_NAMENODE_CHECKPOINT_TXNS_DEFAULT,
+            )?,
+            checkpoint_period: conf.get_time_duration(
+                DFS_NAMENODE_CHECKPOINT_PERIOD,
+                Duration::from_secs(DFS_NAMENODE_CHECKPOINT_PERIOD_DEFAULT_SECS),
+                TimeUnit::Seconds,
+            )?,
+            checkpoint_check_period: conf.get_time_duration(
+                DFS_NAMENODE_CHECKPOINT_CHECK_PERIOD,
+                Duration::from_secs(DFS_NAMENODE_CHECKPOINT_CHECK_PERIOD_DEFAULT_SECS),
+                TimeUnit::Seconds,
+            )?,
+            checkpoints_retained: conf
+                .get_u32(
+                    DFS_NAMENODE_NUM_CHECKPOINTS_RETAINED,
+                    DFS_NAMENODE_NUM_CHECKPOINTS_RETAINED_DEFAULT,
+                )?
+                .max(1) as usize,
+            extra_edits_retained: conf.get_u64(
+                DFS_NAMENODE_NUM_EXTRA_EDITS_RETAINED,
+                DFS_NAMENODE_NUM_EXTRA_EDITS_RETAINED_DEFAULT,
+            )?,
+            lease_hard_limit: conf.get_time_duration(
+                DFS_NAMENODE_LEASE_HARD_LIMIT_SEC,
+                Duration::from_secs(DFS_NAMENODE_LEASE_HARD_LIMIT_SEC_DEFAULT),
+                TimeUnit::Seconds,
+            )?,
+            group_cache_ttl: conf.get_time_duration(
+                "hadoop.security.groups.cache.secs",
+                Duration::from_secs(300),
+                TimeUnit::Seconds,
+            )?,
+        })
+    }
+}

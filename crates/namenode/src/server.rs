@@ -1,0 +1,127 @@
+//! Starting and running a NameNode: open storage, load the namespace, open the edit
+//! log, serve ClientProtocol, run the background duties (lease checks, checkpoints),
+//! and stop cleanly.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use hafs_ipc::{RpcService, Server, ServerConfig};
+use tracing::{error, info};
+
+use crate::client_protocol::ClientProtocolService;
+use crate::config::NameNodeConfig;
+use crate::edit_log::EditLog;
+use crate::namesystem::{Namesystem, LEASE_CHECK_INTERVAL};
+use crate::storage::{NameStorage, StorageError};
+
+#[derive(thiserror::Error, Debug)]
+pub enum NameNodeError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("edit log: {0}")]
+    EditLog(String),
+    #[error("cannot serve RPC on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("the edit log failed, the NameNode stops: {0}")]
+    Fatal(String),
+}
+
+pub struct NameNode {
+    pub fsn: Arc<Namesystem>,
+    server: Server,
+}
+
+impl NameNode {
+    pub async fn start(config: NameNodeConfig) -> Result<NameNode, NameNodeError> {
+        let storage = NameStorage::open(&config.name_dirs)?;
+        let journal = storage.journal();
+        let loaded = storage.load(config.namespace.clone(), journal.as_ref()).await?;
+        let edit_log = EditLog::open(journal, loaded.last_txid + 1)
+            .await
+            .map_err(|e| NameNodeError::EditLog(e.to_string()))?;
+        let mut namespace = loaded.namespace;
+        namespace.set_config(config.namespace.clone());
+        let bind = resolve(&config.rpc_bind).await?;
+        let mut server_config = ServerConfig::new(bind);
+        server_config.max_data_length = config.max_data_length;
+        let fsn = Arc::new(Namesystem::new(
+            namespace,
+            edit_log,
+            storage,
+            config,
+            loaded.image_txid,
+            loaded.retry_ids,
+        ));
+        let services: Vec<Arc<dyn RpcService>> =
+            vec![Arc::new(ClientProtocolService { fsn: fsn.clone() })];
+        let server = Server::bind(server_config, services)
+            .await
+            .map_err(|source| NameNodeError::Bind {
+                addr: bind.to_string(),
+                source,
+            })?;
+        info!(rpc = %server.local_addr(), "NameNode is active and serving");
+        Ok(NameNode { fsn, server })
+    }
+
+    pub fn rpc_addr(&self) -> SocketAddr {
+        self.server.local_addr()
+    }
+
+    /// Serves until `shutdown` resolves (then finalizes the open edit segment) or the
+    /// edit log fails (an error: the process must exit non-zero).
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), NameNodeError> {
+        let fsn = self.fsn.clone();
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let background = tokio::spawn(background_duties(fsn.clone(), stop_rx.clone()));
+        let mut server_stop = stop_rx.clone();
+        let server = tokio::spawn(self.server.run(async move {
+            let _ = server_stop.wait_for(|s| *s).await;
+        }));
+        let result = tokio::select! {
+            _ = shutdown => Ok(()),
+            msg = fsn.edit_log.fatal() => Err(NameNodeError::Fatal(msg)),
+        };
+        let _ = stop_tx.send(true);
+        let _ = server.await;
+        let _ = background.await;
+        if result.is_ok() {
+            fsn.edit_log.close().await;
+            info!("NameNode stopped");
+        } else if let Err(e) = &result {
+            error!("{e}");
+        }
+        result
+    }
+}
+
+async fn resolve(addr: &str) -> Result<SocketAddr, NameNodeError> {
+    let mut it = tokio::net::lookup_host(addr)
+        .await
+        .map_err(|source| NameNodeError::Bind {
+            addr: addr.to_string(),
+            source,
+        })?;
+    it.next().ok_or_else(|| NameNodeError::Bind {
+        addr: addr.to_string(),
+        source: std::io::Error::new(std::io::ErrorKind::NotFound, "no address"),
+    })
+}
+
+async fn background_duties(fsn: Arc<Namesystem>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut lease_tick = tokio::time::interval(LEASE_CHECK_INTERVAL);
+    let mut checkpoint_tick = tokio::time::interval(fsn.config.checkpoint_check_period);
+    lease_tick.tick().await;
+    checkpoint_tick.tick().await;
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = lease_tick.tick() => fsn.check_leases().await,
+            _ = checkpoint_tick.tick() => fsn.maybe_checkpoint().await,
+        }
+    }
+}
