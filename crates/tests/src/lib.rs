@@ -18,6 +18,7 @@ mod cluster;
 mod command;
 mod conf_xml;
 mod daemon;
+mod listing;
 mod paths;
 mod ports;
 mod procs;
@@ -29,6 +30,7 @@ pub use cluster::{MiniCluster, MiniClusterBuilder};
 pub use command::{run_with_timeout, CmdOutput, DEFAULT_CMD_TIMEOUT};
 pub use conf_xml::write_site_xml;
 pub use daemon::Daemon;
+pub use listing::{fields, parse_ls, parse_ls_line, LsEntry};
 pub use paths::{
     current_user, hadoop_fs_script, hafs_bin, hafs_cache, jars_dir, python_bin, workspace_root,
 };
@@ -36,4 +38,4 @@ pub use ports::{free_port, wait_for_port};
 pub use procs::{processes_matching, ProcessInfo};
 pub use rng::XorShift64;
 pub use tempdir::TempDir;
-pub use tools::{hafs_cmd, java_fs, java_fs_as, python, ClientTarget, ConfTarget};
+pub use tools::{hafs_cmd, hafs_dfs, java_fs, java_fs_as, python, ClientTarget, ConfTarget};

@@ -92,3 +92,11 @@ pub fn python(target: &impl ConfTarget, script: &str) -> CmdOutput {
         .env_remove("HADOOP_USER_NAME");
     run_with_timeout(cmd, DEFAULT_CMD_TIMEOUT)
 }
+
+/// `hafs --config <conf dir> dfs <args…>`.
+#[track_caller]
+pub fn hafs_dfs(target: &impl ConfTarget, args: &[&str]) -> CmdOutput {
+    let mut full = vec!["dfs"];
+    full.extend_from_slice(args);
+    hafs_cmd(target, &full)
+}
