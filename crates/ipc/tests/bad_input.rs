@@ -66,7 +66,9 @@ fn echo_frame(call_id: i32, protocol: &str, text: &str) -> Bytes {
 /// A connection past the connection header and context.
 async fn open(addr: std::net::SocketAddr) -> TcpStream {
     let mut s = TcpStream::connect(addr).await.unwrap();
-    s.write_all(&encode_preamble(AuthProtocol::None)).await.unwrap();
+    s.write_all(&encode_preamble(AuthProtocol::None))
+        .await
+        .unwrap();
     s.write_all(&context_frame()).await.unwrap();
     s
 }
@@ -116,7 +118,9 @@ async fn truncated_frame_gets_fatal_and_close() {
 async fn frame_longer_than_max_gets_fatal_and_close() {
     let srv = server().await;
     let mut s = open(srv.addr).await;
-    s.write_all(&((MAX as u32) + 1).to_be_bytes()).await.unwrap();
+    s.write_all(&((MAX as u32) + 1).to_be_bytes())
+        .await
+        .unwrap();
     let (h, _) = read_response(&mut s).await;
     assert_fatal(&h, RpcErrorCodeProto::FatalInvalidRpcHeader);
     assert_eq!(h.exception_class_name(), exceptions::IPC);
@@ -137,7 +141,9 @@ async fn frame_longer_than_max_gets_fatal_and_close() {
 async fn garbage_preamble_gets_fatal_and_close() {
     let srv = server().await;
     let mut s = TcpStream::connect(srv.addr).await.unwrap();
-    s.write_all(b"\x16\x03\x01\x02\x00\x01\x00garbage").await.unwrap();
+    s.write_all(b"\x16\x03\x01\x02\x00\x01\x00garbage")
+        .await
+        .unwrap();
     let (h, _) = read_response(&mut s).await;
     assert_fatal(&h, RpcErrorCodeProto::FatalInvalidRpcHeader);
     assert!(h.error_msg().contains("hrpc"), "{h:?}");
@@ -195,7 +201,9 @@ async fn unknown_auth_protocol_is_unauthorized() {
 async fn wrong_protocol_name_is_an_error_and_the_connection_stays_open() {
     let srv = server().await;
     let mut s = open(srv.addr).await;
-    s.write_all(&echo_frame(1, "org.example.Wrong", "x")).await.unwrap();
+    s.write_all(&echo_frame(1, "org.example.Wrong", "x"))
+        .await
+        .unwrap();
     let (h, body) = read_response(&mut s).await;
     assert_eq!(h.status, RpcStatusProto::Error as i32);
     assert_eq!(h.call_id, 1);
@@ -207,7 +215,9 @@ async fn wrong_protocol_name_is_an_error_and_the_connection_stays_open() {
     assert_eq!(h.client_id.as_deref(), Some(&b"0123456789abcdef"[..]));
     assert!(body.is_empty());
 
-    s.write_all(&echo_frame(2, TEST_PROTOCOL, "same connection")).await.unwrap();
+    s.write_all(&echo_frame(2, TEST_PROTOCOL, "same connection"))
+        .await
+        .unwrap();
     let (h, body) = read_response(&mut s).await;
     assert_eq!(h.status, RpcStatusProto::Success as i32);
     assert_eq!(h.call_id, 2);
@@ -259,8 +269,12 @@ async fn malformed_header_bytes_get_fatal_and_close() {
 async fn call_before_connection_context_is_fatal() {
     let srv = server().await;
     let mut s = TcpStream::connect(srv.addr).await.unwrap();
-    s.write_all(&encode_preamble(AuthProtocol::None)).await.unwrap();
-    s.write_all(&echo_frame(1, TEST_PROTOCOL, "x")).await.unwrap();
+    s.write_all(&encode_preamble(AuthProtocol::None))
+        .await
+        .unwrap();
+    s.write_all(&echo_frame(1, TEST_PROTOCOL, "x"))
+        .await
+        .unwrap();
     let (h, _) = read_response(&mut s).await;
     assert_fatal(&h, RpcErrorCodeProto::FatalInvalidRpcHeader);
     assert!(h.error_msg().contains("context"), "{h:?}");
@@ -275,7 +289,9 @@ async fn pings_are_ignored() {
     s.write_all(&out_of_band_frame::<RpcSaslProto>(&header(-4), None))
         .await
         .unwrap();
-    s.write_all(&echo_frame(3, TEST_PROTOCOL, "after ping")).await.unwrap();
+    s.write_all(&echo_frame(3, TEST_PROTOCOL, "after ping"))
+        .await
+        .unwrap();
     let (h, body) = read_response(&mut s).await;
     assert_eq!(h.call_id, 3);
     assert_eq!(h.status, RpcStatusProto::Success as i32);
@@ -286,7 +302,9 @@ async fn pings_are_ignored() {
 async fn raw_sasl_negotiate_in_simple_mode() {
     let srv = server().await;
     let mut s = TcpStream::connect(srv.addr).await.unwrap();
-    s.write_all(&encode_preamble(AuthProtocol::Sasl)).await.unwrap();
+    s.write_all(&encode_preamble(AuthProtocol::Sasl))
+        .await
+        .unwrap();
     let mut h = header(-33);
     h.client_id = Bytes::new();
     h.retry_count = Some(-1);
@@ -294,7 +312,9 @@ async fn raw_sasl_negotiate_in_simple_mode() {
         state: SaslState::Negotiate as i32,
         ..Default::default()
     };
-    s.write_all(&out_of_band_frame(&h, Some(&negotiate))).await.unwrap();
+    s.write_all(&out_of_band_frame(&h, Some(&negotiate)))
+        .await
+        .unwrap();
     let (rh, body) = read_response(&mut s).await;
     // Hadoop's layout: call id -33 as uint32, SUCCESS, version 9, empty client id.
     assert_eq!(rh.call_id, (-33i32) as u32);
@@ -307,7 +327,9 @@ async fn raw_sasl_negotiate_in_simple_mode() {
     assert!(reply.auths.is_empty());
 
     s.write_all(&context_frame()).await.unwrap();
-    s.write_all(&echo_frame(5, TEST_PROTOCOL, "after sasl")).await.unwrap();
+    s.write_all(&echo_frame(5, TEST_PROTOCOL, "after sasl"))
+        .await
+        .unwrap();
     let (h, body) = read_response(&mut s).await;
     assert_eq!(h.call_id, 5);
     let resp = EchoResponseProto::decode(body).unwrap();
@@ -320,7 +342,9 @@ async fn context_during_sasl_and_sasl_without_request_are_fatal() {
     let srv = server().await;
     // SASL requested, but the context comes first.
     let mut s = TcpStream::connect(srv.addr).await.unwrap();
-    s.write_all(&encode_preamble(AuthProtocol::Sasl)).await.unwrap();
+    s.write_all(&encode_preamble(AuthProtocol::Sasl))
+        .await
+        .unwrap();
     s.write_all(&context_frame()).await.unwrap();
     let (h, _) = read_response(&mut s).await;
     assert_fatal(&h, RpcErrorCodeProto::FatalInvalidRpcHeader);

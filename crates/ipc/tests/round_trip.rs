@@ -166,7 +166,10 @@ async fn client_reconnects_after_the_server_restarts() {
         text: "x".into(),
         delay_ms: 0,
     };
-    client.call::<_, EchoResponseProto>("echo", &req).await.unwrap();
+    client
+        .call::<_, EchoResponseProto>("echo", &req)
+        .await
+        .unwrap();
     server.stop().await;
 
     let err = client
@@ -230,7 +233,13 @@ async fn connections_beyond_the_limit_are_closed() {
         .await
         .unwrap();
     first
-        .call_raw("echo", Bytes::from(req.encode_to_vec()), 1, 0, Duration::from_secs(5))
+        .call_raw(
+            "echo",
+            Bytes::from(req.encode_to_vec()),
+            1,
+            0,
+            Duration::from_secs(5),
+        )
         .await
         .unwrap();
 
@@ -240,7 +249,13 @@ async fn connections_beyond_the_limit_are_closed() {
         Err(e) => assert!(e.is_connection_failure(), "{e:?}"),
         Ok(c) => {
             let err = c
-                .call_raw("echo", Bytes::from(req.encode_to_vec()), 2, 0, Duration::from_secs(5))
+                .call_raw(
+                    "echo",
+                    Bytes::from(req.encode_to_vec()),
+                    2,
+                    0,
+                    Duration::from_secs(5),
+                )
                 .await
                 .unwrap_err();
             assert!(matches!(err, IpcError::Connection { .. }), "{err:?}");
@@ -248,7 +263,13 @@ async fn connections_beyond_the_limit_are_closed() {
     }
     // The first connection is unaffected.
     first
-        .call_raw("echo", Bytes::from(req.encode_to_vec()), 3, 0, Duration::from_secs(5))
+        .call_raw(
+            "echo",
+            Bytes::from(req.encode_to_vec()),
+            3,
+            0,
+            Duration::from_secs(5),
+        )
         .await
         .unwrap();
     server.stop().await;
@@ -275,5 +296,50 @@ async fn call_timeout_is_reported() {
         .await
         .unwrap_err();
     assert!(matches!(err, IpcError::Timeout { .. }), "{err:?}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_connection_limit_bounds_concurrency_without_losing_calls() {
+    let service = Arc::new(EchoService::default());
+    let mut cfg = config();
+    cfg.max_calls_in_flight_per_connection = 2;
+    let server = start(cfg, service.clone()).await;
+    let conn = Arc::new(
+        Connection::connect(&server.addr.to_string(), TEST_PROTOCOL, &client_config())
+            .await
+            .unwrap(),
+    );
+    let mut tasks = Vec::new();
+    for i in 0..12u64 {
+        let conn = conn.clone();
+        tasks.push(tokio::spawn(async move {
+            let req = EchoRequestProto {
+                text: format!("{i}"),
+                delay_ms: 20,
+            };
+            let body = conn
+                .call_raw(
+                    "echo",
+                    Bytes::from(req.encode_to_vec()),
+                    hafs_ipc::next_call_id(),
+                    0,
+                    Duration::from_secs(30),
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                EchoResponseProto::decode(body).unwrap().text,
+                format!("{i}")
+            );
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let max = service
+        .max_in_flight
+        .load(std::sync::atomic::Ordering::SeqCst);
+    assert!(max <= 2, "at most 2 calls may run at once, saw {max}");
     server.stop().await;
 }
