@@ -1,0 +1,113 @@
+//! `hafs namenode`: run the NameNode, or `-format` its storage.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use anyhow::{bail, Context};
+use hafs_conf::Configuration;
+use hafs_namenode::{storage, NameNode, NameNodeConfig};
+
+const USAGE: &str = "Usage: hafs namenode [-format [-clusterid cid] [-force] [-nonInteractive]]";
+
+pub async fn run(conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
+    let config = NameNodeConfig::from_conf(&conf)?;
+    match args.first().map(String::as_str) {
+        None => serve(config).await,
+        Some("-format") => format(&config, &args[1..]),
+        Some("-h" | "-help" | "--help") => {
+            println!("{USAGE}");
+            Ok(0)
+        }
+        Some(other) => {
+            eprintln!("hafs namenode: unknown option '{other}'\n{USAGE}");
+            Ok(1)
+        }
+    }
+}
+
+async fn serve(config: NameNodeConfig) -> anyhow::Result<i32> {
+    let nn = NameNode::start(config).await?;
+    // Tests and scripts wait for this line.
+    println!("namenode ready: rpc {}", nn.rpc_addr());
+    let _ = std::io::stdout().flush();
+    nn.run(crate::sandbox::shutdown_signal()).await?;
+    Ok(0)
+}
+
+fn format(config: &NameNodeConfig, args: &[String]) -> anyhow::Result<i32> {
+    let (mut cluster_id, mut force, mut non_interactive) = (None, false, false);
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "-clusterid" | "-clusterId" => {
+                let v = args.get(i + 1).context("-clusterid needs an id")?;
+                if v.is_empty() {
+                    bail!("-clusterid needs a non-empty id");
+                }
+                cluster_id = Some(v.clone());
+                i += 2;
+            }
+            "-force" => {
+                force = true;
+                i += 1;
+            }
+            "-nonInteractive" => {
+                non_interactive = true;
+                i += 1;
+            }
+            other => bail!("unknown -format option '{other}'\n{USAGE}"),
+        }
+    }
+    let existing: Vec<_> = config
+        .name_dirs
+        .iter()
+        .filter(|d| d.join("current").join("VERSION").exists())
+        .collect();
+    if !existing.is_empty() && !force {
+        for d in &existing {
+            if non_interactive {
+                eprintln!(
+                    "Running in non-interactive mode, and data appears to exist in Storage \
+                     Directory root= {}; location= null. Not formatting.",
+                    d.display()
+                );
+                return Ok(1);
+            }
+            if !confirm(&format!(
+                "Re-format filesystem in Storage Directory root= {}; location= null ? (Y or N) ",
+                d.display()
+            ))? {
+                eprintln!("Format aborted in Storage Directory root= {}", d.display());
+                return Ok(1);
+            }
+        }
+    }
+    let info = storage::new_storage_info(cluster_id.as_deref());
+    storage::format(
+        &config.name_dirs,
+        &info,
+        &config.superuser,
+        &config.supergroup,
+        true,
+    )?;
+    for d in &config.name_dirs {
+        eprintln!(
+            "Storage directory {} has been successfully formatted.",
+            d.display()
+        );
+    }
+    eprintln!("clusterID: {}", info.cluster_id);
+    Ok(0)
+}
+
+fn confirm(prompt: &str) -> anyhow::Result<bool> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        eprint!("{prompt}");
+    } else {
+        print!("{prompt}");
+        let _ = std::io::stdout().flush();
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line)?;
+    Ok(matches!(line.trim(), "Y" | "y"))
+}
