@@ -1,1 +1,68 @@
+//! Namespace tests: unit cases, a randomized model check with replay equivalence,
+//! fsimage round trips and corruption, and the 1M-file memory estimate.
 
+mod basic;
+mod image;
+mod memory;
+mod model;
+mod permissions;
+
+use super::*;
+
+pub(super) fn new_ns() -> Namespace {
+    Namespace::new(NamespaceConfig::default(), "hdfs", "supergroup", 1000)
+}
+
+pub(super) fn su() -> Caller {
+    Caller::superuser("hdfs")
+}
+
+/// Applies a plan's op (if any) and returns the client-visible boolean.
+pub(super) fn run(
+    ns: &mut Namespace,
+    plan: impl FnOnce(&Namespace) -> Result<Planned, NamespaceError>,
+) -> Result<bool, NamespaceError> {
+    match plan(ns)? {
+        Planned::Apply(op) => {
+            ns.apply(&op).expect("a planned op applies");
+            Ok(true)
+        }
+        Planned::Done(b) => Ok(b),
+    }
+}
+
+pub(super) fn run_op(
+    ns: &mut Namespace,
+    plan: impl FnOnce(&Namespace) -> Result<EditOp, NamespaceError>,
+) -> Result<ApplyOutcome, NamespaceError> {
+    let op = plan(ns)?;
+    Ok(ns.apply(&op).expect("a planned op applies"))
+}
+
+pub(super) fn mkdirs(ns: &mut Namespace, c: &Caller, p: &str) -> Result<bool, NamespaceError> {
+    run(ns, |ns| ns.plan_mkdirs(c, p, 0o755, true, 2000))
+}
+
+pub(super) fn create(ns: &mut Namespace, c: &Caller, p: &str, client: &str) -> Result<ApplyOutcome, NamespaceError> {
+    run_op(ns, |ns| {
+        ns.plan_create(c, p, 0o644, client, "127.0.0.1", false, true, 3, 128 << 20, 3000)
+    })
+}
+
+/// xorshift64* PRNG for randomized tests.
+pub(super) struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}

@@ -1,0 +1,1 @@
+//! Randomized model check (filled in below).
