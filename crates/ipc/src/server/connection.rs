@@ -53,6 +53,9 @@ enum Closing {
 /// still sends, so that closing does not reset the connection before it reads ours.
 const LINGER: Duration = Duration::from_millis(500);
 const LINGER_MAX_BYTES: u64 = 64 * 1024;
+/// Lower bound on how long one response frame may take to write (large responses to
+/// slow clients are legitimate).
+const MIN_WRITE_STALL: Duration = Duration::from_secs(60);
 
 pub(crate) async fn serve(
     stream: TcpStream,
@@ -68,7 +71,8 @@ pub(crate) async fn serve(
     // Every in-flight call can have one response queued, plus a few connection-level
     // messages; senders beyond that wait, which stops the reader (backpressure).
     let (tx, rx) = mpsc::channel(per_conn + 4);
-    let writer = tokio::spawn(write_loop(wr, rx));
+    let write_stall = shared.config.idle_timeout.max(MIN_WRITE_STALL);
+    let mut writer = tokio::spawn(write_loop(wr, rx, write_stall));
     let mut conn = ConnState {
         peer,
         shared,
@@ -95,23 +99,34 @@ pub(crate) async fn serve(
         Closing::SendAndClose(bytes) => {
             let _ = tx.send(WriterMsg::CloseAfter(bytes)).await;
             drop(tx);
-            let _ = writer.await;
+            if tokio::time::timeout(write_stall, &mut writer)
+                .await
+                .is_err()
+            {
+                writer.abort();
+            }
             linger(&mut rd).await;
         }
     }
     debug!(%peer, "IPC connection closed");
 }
 
-async fn write_loop(mut wr: OwnedWriteHalf, mut rx: mpsc::Receiver<WriterMsg>) {
+/// Owns the write half. A client that stops reading stalls its writes; after
+/// `stall` without finishing one frame the connection is given up, which also releases
+/// the calls waiting to queue their responses.
+async fn write_loop(mut wr: OwnedWriteHalf, mut rx: mpsc::Receiver<WriterMsg>, stall: Duration) {
     while let Some(msg) = rx.recv().await {
         match msg {
-            WriterMsg::Frame(b) => {
-                if wr.write_all(&b).await.is_err() {
+            WriterMsg::Frame(b) => match tokio::time::timeout(stall, wr.write_all(&b)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => break,
+                Err(_) => {
+                    warn!("IPC client is not reading its responses; closing");
                     break;
                 }
-            }
+            },
             WriterMsg::CloseAfter(b) => {
-                let _ = wr.write_all(&b).await;
+                let _ = tokio::time::timeout(stall, wr.write_all(&b)).await;
                 break;
             }
             WriterMsg::Close => break,
@@ -165,6 +180,10 @@ impl ConnState {
             return c;
         }
         loop {
+            if self.tx.is_closed() {
+                // The writer gave up on this client; answers could not reach it.
+                return Closing::Quiet;
+            }
             // Wait for the next frame to start; only an idle connection times out here.
             match tokio::time::timeout(idle, rd.fill_buf()).await {
                 Err(_) if self.is_idle() => {
