@@ -28,7 +28,11 @@ pub struct ClientProtocolService {
 fn status_proto(s: &FileStatus) -> pb::HdfsFileStatusProto {
     let is_dir = s.kind == FileKind::Directory;
     pb::HdfsFileStatusProto {
-        file_type: if is_dir { FileType::IsDir } else { FileType::IsFile } as i32,
+        file_type: if is_dir {
+            FileType::IsDir
+        } else {
+            FileType::IsFile
+        } as i32,
         path: Bytes::from(s.name.clone()),
         length: s.length,
         permission: pb::FsPermissionProto {
@@ -74,7 +78,12 @@ impl ClientProtocolService {
 
     /// Runs an at-most-once call through the retry cache. `run` returns the encoded
     /// response; `replay` rebuilds the answer for an entry that came from the edit log.
-    async fn at_most_once<F, R>(&self, ctx: &CallContext, run: F, replay: R) -> Result<Bytes, RpcError>
+    async fn at_most_once<F, R>(
+        &self,
+        ctx: &CallContext,
+        run: F,
+        replay: R,
+    ) -> Result<Bytes, RpcError>
     where
         F: AsyncFnOnce(Option<&crate::retry_cache::CallKey>) -> Result<Bytes, RpcError>,
         R: FnOnce() -> Result<Bytes, RpcError>,
@@ -94,7 +103,12 @@ impl ClientProtocolService {
         }
     }
 
-    async fn dispatch(&self, ctx: &CallContext, method: &str, req: Bytes) -> Result<Bytes, RpcError> {
+    async fn dispatch(
+        &self,
+        ctx: &CallContext,
+        method: &str,
+        req: Bytes,
+    ) -> Result<Bytes, RpcError> {
         let fsn = &self.fsn;
         match method {
             "getServerDefaults" => {
@@ -156,7 +170,10 @@ impl ClientProtocolService {
                 fsn.check_operation(Cat::Read)?;
                 let r: pb::GetContentSummaryRequestProto = decode_request(&req)?;
                 let caller = self.caller(ctx);
-                let s = fsn.read().content_summary(&caller, &r.path).map_err(ns_err)?;
+                let s = fsn
+                    .read()
+                    .content_summary(&caller, &r.path)
+                    .map_err(ns_err)?;
                 Ok(encode_response(&pb::GetContentSummaryResponseProto {
                     summary: pb::ContentSummaryProto {
                         length: s.length,
@@ -224,7 +241,10 @@ impl ClientProtocolService {
                 })?;
                 let src = r.src.clone();
                 let status = |fsn: &Namesystem| -> Result<Bytes, RpcError> {
-                    let st = fsn.read().get_file_info(&Caller::superuser(""), &src).map_err(ns_err)?;
+                    let st = fsn
+                        .read()
+                        .get_file_info(&Caller::superuser(""), &src)
+                        .map_err(ns_err)?;
                     Ok(encode_response(&pb::CreateResponseProto {
                         fs: st.as_ref().map(status_proto),
                     }))
@@ -271,7 +291,9 @@ impl ClientProtocolService {
                     let st = if file_id != 0 {
                         ns.get_file_info_by_id(file_id)
                     } else {
-                        ns.get_file_info(&Caller::superuser(""), &r.src).ok().flatten()
+                        ns.get_file_info(&Caller::superuser(""), &r.src)
+                            .ok()
+                            .flatten()
                     };
                     st.is_some_and(|s| s.kind == FileKind::File && !s.under_construction)
                 };
@@ -363,7 +385,8 @@ impl ClientProtocolService {
                 let caller = self.caller(ctx);
                 let perm = (r.permission.perm & 0o1777) as u16;
                 fsn.mutate(&format!("set permission for {}", r.src), None, |ns| {
-                    ns.plan_set_permission(&caller, &r.src, perm).map(Planned::Apply)
+                    ns.plan_set_permission(&caller, &r.src, perm)
+                        .map(Planned::Apply)
                 })
                 .await?;
                 Ok(encode_response(&pb::SetPermissionResponseProto {}))
@@ -372,8 +395,13 @@ impl ClientProtocolService {
                 let r: pb::SetOwnerRequestProto = decode_request(&req)?;
                 let caller = self.caller(ctx);
                 fsn.mutate(&format!("set owner for {}", r.src), None, |ns| {
-                    ns.plan_set_owner(&caller, &r.src, r.username.as_deref(), r.groupname.as_deref())
-                        .map(Planned::Apply)
+                    ns.plan_set_owner(
+                        &caller,
+                        &r.src,
+                        r.username.as_deref(),
+                        r.groupname.as_deref(),
+                    )
+                    .map(Planned::Apply)
                 })
                 .await?;
                 Ok(encode_response(&pb::SetOwnerResponseProto {}))
@@ -385,7 +413,8 @@ impl ClientProtocolService {
                 let mtime = r.mtime as i64;
                 let atime = r.atime as i64;
                 fsn.mutate(&format!("set times for {}", r.src), None, |ns| {
-                    ns.plan_set_times(&caller, &r.src, mtime, atime).map(Planned::Apply)
+                    ns.plan_set_times(&caller, &r.src, mtime, atime)
+                        .map(Planned::Apply)
                 })
                 .await?;
                 Ok(encode_response(&pb::SetTimesResponseProto {}))
@@ -409,7 +438,8 @@ impl ClientProtocolService {
                 fsn.check_superuser(&caller, "set quota")?;
                 let (nsq, dsq) = (r.namespace_quota as i64, r.storagespace_quota as i64);
                 fsn.mutate(&format!("set quota on {}", r.path), None, |ns| {
-                    ns.plan_set_quota(&caller, &r.path, nsq, dsq).map(Planned::Apply)
+                    ns.plan_set_quota(&caller, &r.path, nsq, dsq)
+                        .map(Planned::Apply)
                 })
                 .await?;
                 Ok(encode_response(&pb::SetQuotaResponseProto {}))
@@ -436,8 +466,9 @@ impl ClientProtocolService {
             }
             "setSafeMode" => {
                 let r: pb::SetSafeModeRequestProto = decode_request(&req)?;
-                let action = pb::SafeModeActionProto::try_from(r.action)
-                    .map_err(|_| RpcError::illegal_argument(format!("unknown safe mode action {}", r.action)))?;
+                let action = pb::SafeModeActionProto::try_from(r.action).map_err(|_| {
+                    RpcError::illegal_argument(format!("unknown safe mode action {}", r.action))
+                })?;
                 if action != pb::SafeModeActionProto::SafemodeGet {
                     fsn.check_operation(Cat::Write)?;
                     fsn.check_superuser(&self.caller(ctx), "set safe mode")?;
@@ -461,7 +492,9 @@ impl ClientProtocolService {
                     ));
                 }
                 fsn.save_namespace().await?;
-                Ok(encode_response(&pb::SaveNamespaceResponseProto { saved: Some(true) }))
+                Ok(encode_response(&pb::SaveNamespaceResponseProto {
+                    saved: Some(true),
+                }))
             }
             "rollEdits" => {
                 fsn.check_operation(Cat::Write)?;
@@ -477,11 +510,15 @@ impl ClientProtocolService {
             }
             "getDatanodeReport" => {
                 fsn.check_operation(Cat::Unchecked)?;
-                Ok(encode_response(&pb::GetDatanodeReportResponseProto { di: Vec::new() }))
+                Ok(encode_response(&pb::GetDatanodeReportResponseProto {
+                    di: Vec::new(),
+                }))
             }
             "getStoragePolicies" => {
                 fsn.check_operation(Cat::Read)?;
-                Ok(encode_response(&pb::GetStoragePoliciesResponseProto { policies: Vec::new() }))
+                Ok(encode_response(&pb::GetStoragePoliciesResponseProto {
+                    policies: Vec::new(),
+                }))
             }
             other => Err(RpcError::no_such_method(PROTOCOL, other)),
         }
@@ -494,7 +531,12 @@ impl RpcService for ClientProtocolService {
         PROTOCOL
     }
 
-    async fn call(&self, ctx: &CallContext, method: &str, request: Bytes) -> Result<Bytes, RpcError> {
+    async fn call(
+        &self,
+        ctx: &CallContext,
+        method: &str,
+        request: Bytes,
+    ) -> Result<Bytes, RpcError> {
         self.dispatch(ctx, method, request).await
     }
 }

@@ -123,7 +123,10 @@ impl NameNodeConfig {
             name_dirs,
             rpc_bind,
             handler_count: conf
-                .get_u32(DFS_NAMENODE_HANDLER_COUNT, DFS_NAMENODE_HANDLER_COUNT_DEFAULT)?
+                .get_u32(
+                    DFS_NAMENODE_HANDLER_COUNT,
+                    DFS_NAMENODE_HANDLER_COUNT_DEFAULT,
+                )?
                 .max(1) as usize,
             max_data_length: conf.get_size_bytes("ipc.maximum.data.length", 134_217_728)? as usize,
             superuser: hafs_conf::current_user_name().to_string(),

@@ -151,7 +151,10 @@ mod tests {
         }
         // Every truncation too.
         for n in 0..enc.len() {
-            assert!(decode(p, &enc[..n]).is_err(), "truncation to {n} undetected");
+            assert!(
+                decode(p, &enc[..n]).is_err(),
+                "truncation to {n} undetected"
+            );
         }
     }
 

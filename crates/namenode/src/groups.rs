@@ -50,7 +50,13 @@ fn os_groups(user: &str) -> Vec<String> {
         let mut pwd: libc::passwd = std::mem::zeroed();
         let mut buf = vec![0 as libc::c_char; 16 * 1024];
         let mut result: *mut libc::passwd = std::ptr::null_mut();
-        let rc = libc::getpwnam_r(cuser.as_ptr(), &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result);
+        let rc = libc::getpwnam_r(
+            cuser.as_ptr(),
+            &mut pwd,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut result,
+        );
         if rc != 0 || result.is_null() {
             return Vec::new();
         }
@@ -85,7 +91,10 @@ mod tests {
     #[test]
     fn root_is_in_root_group_and_unknown_users_have_none() {
         let m = GroupMapping::new(Duration::from_secs(60));
-        assert_eq!(m.groups_of("root").first().map(String::as_str), Some("root"));
+        assert_eq!(
+            m.groups_of("root").first().map(String::as_str),
+            Some("root")
+        );
         assert!(m.groups_of("no-such-user-hafs").is_empty());
     }
 }

@@ -143,8 +143,8 @@ impl Namesystem {
     /// mapping), and whether they are a superuser.
     pub fn caller(&self, user: &str) -> Caller {
         let groups = self.groups.groups_of(user);
-        let is_superuser = user == self.config.superuser
-            || groups.iter().any(|g| *g == self.config.supergroup);
+        let is_superuser =
+            user == self.config.superuser || groups.iter().any(|g| *g == self.config.supergroup);
         Caller {
             user: user.to_string(),
             groups,
@@ -299,12 +299,11 @@ impl Namesystem {
         self.edit_log.sync(txid).await.map_err(log_err)?;
         let this = self.clone();
         let retained = self.config.checkpoints_retained;
-        let oldest = tokio::task::spawn_blocking(move || {
-            this.storage.save_image(txid, &body, retained)
-        })
-        .await
-        .map_err(|e| RpcError::io(format!("checkpoint task failed: {e}")))?
-        .map_err(|e| RpcError::io(format!("saving the namespace failed: {e}")))?;
+        let oldest =
+            tokio::task::spawn_blocking(move || this.storage.save_image(txid, &body, retained))
+                .await
+                .map_err(|e| RpcError::io(format!("checkpoint task failed: {e}")))?
+                .map_err(|e| RpcError::io(format!("saving the namespace failed: {e}")))?;
         self.edit_log.roll().await.map_err(log_err)?;
         if let Some(oldest) = oldest {
             let keep_from = (oldest + 1).saturating_sub(self.config.extra_edits_retained);
@@ -331,7 +330,10 @@ impl Namesystem {
     pub async fn maybe_checkpoint(self: &Arc<Self>) {
         let due = {
             let cp = self.checkpoint.lock().await;
-            let txns = self.edit_log.last_written_txid().saturating_sub(cp.last_txid);
+            let txns = self
+                .edit_log
+                .last_written_txid()
+                .saturating_sub(cp.last_txid);
             txns > 0
                 && (txns >= self.config.checkpoint_txns
                     || cp.at.elapsed() >= self.config.checkpoint_period)

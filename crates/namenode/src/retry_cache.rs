@@ -169,7 +169,12 @@ impl RetryCache {
     }
 
     pub fn len(&self) -> usize {
-        self.inner.map.lock().expect("retry cache lock").entries.len()
+        self.inner
+            .map
+            .lock()
+            .expect("retry cache lock")
+            .entries
+            .len()
     }
 
     pub fn is_empty(&self) -> bool {

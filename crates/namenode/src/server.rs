@@ -39,7 +39,9 @@ impl NameNode {
     pub async fn start(config: NameNodeConfig) -> Result<NameNode, NameNodeError> {
         let storage = NameStorage::open(&config.name_dirs)?;
         let journal = storage.journal();
-        let loaded = storage.load(config.namespace.clone(), journal.as_ref()).await?;
+        let loaded = storage
+            .load(config.namespace.clone(), journal.as_ref())
+            .await?;
         let edit_log = EditLog::open(journal, loaded.last_txid + 1)
             .await
             .map_err(|e| NameNodeError::EditLog(e.to_string()))?;
