@@ -90,7 +90,10 @@ impl Namespace {
 
     /// Validates a run of new directories (each parent existing or created earlier in
     /// the run) without changing anything. Returns the ids and paths they take.
-    fn check_new_dirs(&self, dirs: &[pb::NewDir]) -> Result<(Vec<u64>, Vec<String>), NamespaceError> {
+    fn check_new_dirs(
+        &self,
+        dirs: &[pb::NewDir],
+    ) -> Result<(Vec<u64>, Vec<String>), NamespaceError> {
         let mut ids = Vec::with_capacity(dirs.len());
         let mut paths: Vec<String> = Vec::with_capacity(dirs.len());
         for d in dirs {
@@ -122,7 +125,8 @@ impl Namespace {
         let mut last = None;
         for d in dirs {
             let (parent, name) = self.lookup_parent(&d.path)?;
-            let parent = parent.ok_or_else(|| corrupt(format!("parent of {} is missing", d.path)))?;
+            let parent =
+                parent.ok_or_else(|| corrupt(format!("parent of {} is missing", d.path)))?;
             let inode = Inode {
                 id: d.inode_id,
                 mtime: d.mtime,
@@ -234,7 +238,10 @@ impl Namespace {
         });
     }
 
-    fn apply_update_blocks(&mut self, u: &pb::UpdateBlocksOp) -> Result<ApplyOutcome, NamespaceError> {
+    fn apply_update_blocks(
+        &mut self,
+        u: &pb::UpdateBlocksOp,
+    ) -> Result<ApplyOutcome, NamespaceError> {
         let slot = self.op_file(&u.path, u.inode_id)?;
         self.set_blocks(slot, &u.blocks);
         Ok(ApplyOutcome {
@@ -312,7 +319,10 @@ impl Namespace {
         }
     }
 
-    fn apply_set_permission(&mut self, p: &pb::SetPermissionOp) -> Result<ApplyOutcome, NamespaceError> {
+    fn apply_set_permission(
+        &mut self,
+        p: &pb::SetPermissionOp,
+    ) -> Result<ApplyOutcome, NamespaceError> {
         let slot = self.lookup_existing(&p.path)?;
         self.slab[slot as usize].perm = to_u16(p.perm, "permission")? & 0o1777;
         Ok(self.changed(slot))
@@ -341,7 +351,10 @@ impl Namespace {
         Ok(self.changed(slot))
     }
 
-    fn apply_set_replication(&mut self, r: &pb::SetReplicationOp) -> Result<ApplyOutcome, NamespaceError> {
+    fn apply_set_replication(
+        &mut self,
+        r: &pb::SetReplicationOp,
+    ) -> Result<ApplyOutcome, NamespaceError> {
         let slot = self.lookup_existing(&r.path)?;
         if self.node(slot).is_dir() {
             return Err(corrupt(format!("setReplication on directory {}", r.path)));

@@ -124,7 +124,9 @@ impl Namespace {
             )));
         }
         if ns.last_inode_id != header.last_inode_id {
-            return Err(ImageError::Invalid("an inode id exceeds last_inode_id".into()));
+            return Err(ImageError::Invalid(
+                "an inode id exceeds last_inode_id".into(),
+            ));
         }
         Ok(ns)
     }
@@ -140,7 +142,10 @@ impl Namespace {
             .filter(|p| p & !0o1777 == 0)
             .ok_or_else(|| bad("bad permission"))?;
         let replication = u16::try_from(rec.replication).map_err(|_| bad("bad replication"))?;
-        if rec.id == 0 || rec.id > self.last_inode_id || self.index.get(rec.id, &self.slab).is_some() {
+        if rec.id == 0
+            || rec.id > self.last_inode_id
+            || self.index.get(rec.id, &self.slab).is_some()
+        {
             return Err(bad("id zero, above last_inode_id, or repeated"));
         }
         if rec.is_dir && (!rec.blocks.is_empty() || rec.under_construction.is_some()) {
@@ -170,7 +175,8 @@ impl Namespace {
             replication,
         };
         if is_root {
-            if rec.id != ROOT_INODE_ID || rec.parent_id != 0 || !rec.is_dir || !rec.name.is_empty() {
+            if rec.id != ROOT_INODE_ID || rec.parent_id != 0 || !rec.is_dir || !rec.name.is_empty()
+            {
                 return Err(bad("the first inode is not the root"));
             }
             self.slab.push(inode);

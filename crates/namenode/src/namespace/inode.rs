@@ -73,7 +73,10 @@ impl std::fmt::Debug for Name {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
     /// A file's blocks; `None` while it has none (every new file), so an empty file
-    /// costs one pointer.
+    /// costs one pointer. (A `Box<Vec>` is 8 bytes where a `Vec` is 24, and nearly
+    /// every inode pays for the field, while the extra allocation is paid per non-empty
+    /// file only.)
+    #[allow(clippy::box_collection)]
     File(Option<Box<Vec<BlockInfo>>>),
     /// A directory's children (slots), sorted by name bytes, like Hadoop's sorted
     /// child list searched by binary search.

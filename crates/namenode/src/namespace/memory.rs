@@ -43,13 +43,20 @@ impl Namespace {
         }
         total += self.strings.heap_bytes();
         // hashbrown sizes buckets to a power of two >= capacity * 8 / 7.
-        let buckets = |cap: usize| if cap == 0 { 0 } else { (cap * 8 / 7).next_power_of_two() };
+        let buckets = |cap: usize| {
+            if cap == 0 {
+                0
+            } else {
+                (cap * 8 / 7).next_power_of_two()
+            }
+        };
         total += map_bytes(
             buckets(self.under_construction.capacity()),
             size_of::<(u64, UnderConstruction)>(),
         );
         for uc in self.under_construction.values() {
-            total += alloc_size(uc.client_name.capacity()) + alloc_size(uc.client_machine.capacity());
+            total +=
+                alloc_size(uc.client_name.capacity()) + alloc_size(uc.client_machine.capacity());
         }
         total += map_bytes(buckets(self.quotas.capacity()), size_of::<(u64, Quota)>());
         let inodes = (self.slab.len() - self.free.len()) as u64;

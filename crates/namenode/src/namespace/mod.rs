@@ -348,7 +348,10 @@ impl Namespace {
         }
         if let Some(a) = ancestor {
             if len > 1 {
-                let i = (0..len - 1).rev().find(|&i| res.nodes[i].is_some()).unwrap_or(0);
+                let i = (0..len - 1)
+                    .rev()
+                    .find(|&i| res.nodes[i].is_some())
+                    .unwrap_or(0);
                 self.check_access(caller, res, i, a)?;
             }
         }
@@ -554,8 +557,15 @@ impl Namespace {
             assert!(n.id <= self.last_inode_id);
             if n.is_dir() {
                 dirs += 1;
-                let names: Vec<&[u8]> = n.children().iter().map(|&c| self.node(c).name.as_bytes()).collect();
-                assert!(names.windows(2).all(|w| w[0] < w[1]), "children sorted and unique");
+                let names: Vec<&[u8]> = n
+                    .children()
+                    .iter()
+                    .map(|&c| self.node(c).name.as_bytes())
+                    .collect();
+                assert!(
+                    names.windows(2).all(|w| w[0] < w[1]),
+                    "children sorted and unique"
+                );
                 for &c in n.children() {
                     assert_eq!(self.node(c).parent, s);
                 }

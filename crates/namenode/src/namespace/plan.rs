@@ -10,6 +10,8 @@ use super::permission::{Access, Caller};
 use super::{DirOp, EditOp, Namespace, Resolved};
 
 /// What a plan decided.
+// Short-lived (plan → log → apply), so the size difference does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Planned {
     /// Log this op, apply it, and answer the client as the call succeeded.
@@ -91,7 +93,11 @@ impl Namespace {
         next_id: &mut u64,
         now: i64,
     ) -> Result<Vec<pb::NewDir>, NamespaceError> {
-        let first_missing = res.nodes.iter().position(|n| n.is_none()).unwrap_or(res.nodes.len());
+        let first_missing = res
+            .nodes
+            .iter()
+            .position(|n| n.is_none())
+            .unwrap_or(res.nodes.len());
         let deepest = res.nodes[first_missing - 1].unwrap_or(ROOT_SLOT);
         let group = self.group_name(self.node(deepest)).to_string();
         let mut out = Vec::new();
@@ -321,7 +327,9 @@ impl Namespace {
         let slot = slot.ok_or_else(no_file)?;
         let n = self.node(slot);
         if n.is_dir() {
-            return Err(NamespaceError::FileNotFound(format!("Path is not a file: {src}")));
+            return Err(NamespaceError::FileNotFound(format!(
+                "Path is not a file: {src}"
+            )));
         }
         match self.under_construction.get(&n.id) {
             None => Err(NamespaceError::LeaseExpired(format!(
@@ -414,8 +422,8 @@ impl Namespace {
         dst: &str,
         now: i64,
     ) -> Result<Planned, NamespaceError> {
-        let dst_comps =
-            path::components(dst).map_err(|_| NamespaceError::Io(format!("Invalid name: {dst}")))?;
+        let dst_comps = path::components(dst)
+            .map_err(|_| NamespaceError::Io(format!("Invalid name: {dst}")))?;
         let Ok(src_comps) = path::components(src) else {
             return Ok(Planned::Done(false));
         };
@@ -499,7 +507,9 @@ impl Namespace {
             )));
         };
         if src_slot == ROOT_SLOT {
-            return Err(NamespaceError::Io("rename source cannot be the root".into()));
+            return Err(NamespaceError::Io(
+                "rename source cannot be the root".into(),
+            ));
         }
         if sp == dp {
             return Err(NamespaceError::AlreadyExists(format!(
@@ -512,7 +522,9 @@ impl Namespace {
             )));
         }
         if d.comps.is_empty() {
-            return Err(NamespaceError::Io("rename destination cannot be the root".into()));
+            return Err(NamespaceError::Io(
+                "rename destination cannot be the root".into(),
+            ));
         }
         if let Some(dst_slot) = d.last() {
             let (sn, dn) = (self.node(src_slot), self.node(dst_slot));
@@ -555,7 +567,9 @@ impl Namespace {
     ) -> Result<EditOp, NamespaceError> {
         let res = self.resolve(caller, src, DirOp::Other)?;
         if res.last().is_none() {
-            return Err(NamespaceError::FileNotFound(format!("File does not exist: {src}")));
+            return Err(NamespaceError::FileNotFound(format!(
+                "File does not exist: {src}"
+            )));
         }
         self.check_owner(caller, &res)?;
         Ok(edit(Op::SetPermission(pb::SetPermissionOp {
@@ -577,7 +591,9 @@ impl Namespace {
         let group = group.filter(|s| !s.is_empty());
         let res = self.resolve(caller, src, DirOp::Other)?;
         if res.last().is_none() {
-            return Err(NamespaceError::FileNotFound(format!("File does not exist: {src}")));
+            return Err(NamespaceError::FileNotFound(format!(
+                "File does not exist: {src}"
+            )));
         }
         self.check_owner(caller, &res)?;
         if self.checking(caller) {
@@ -638,12 +654,12 @@ impl Namespace {
         let res = self.resolve(caller, src, DirOp::Other)?;
         self.check_permission(caller, &res, None, None, Some(Access::WRITE), None)?;
         match res.last() {
-            Some(s) if !self.node(s).is_dir() => {
-                Ok(Planned::Apply(edit(Op::SetReplication(pb::SetReplicationOp {
+            Some(s) if !self.node(s).is_dir() => Ok(Planned::Apply(edit(Op::SetReplication(
+                pb::SetReplicationOp {
                     path: res.path(),
                     replication: u32::from(replication),
-                }))))
-            }
+                },
+            )))),
             _ => Ok(Planned::Done(false)),
         }
     }

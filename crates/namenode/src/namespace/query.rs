@@ -200,7 +200,9 @@ impl Namespace {
             )));
         };
         if self.node(slot).is_dir() {
-            return Err(NamespaceError::FileNotFound(format!("Path is not a file: {src}")));
+            return Err(NamespaceError::FileNotFound(format!(
+                "Path is not a file: {src}"
+            )));
         }
         self.check_permission(caller, &res, None, None, Some(Access::READ), None)?;
         Ok((self.status(slot, false), self.node(slot).blocks().to_vec()))

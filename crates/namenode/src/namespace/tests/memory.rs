@@ -17,12 +17,29 @@ fn one_million_files_fit_150_bytes_each() {
             // ~10-byte names, like part files.
             let path = format!("{dir}/part-{f:05}");
             let op = ns
-                .plan_create(&c, &path, 0o644, "DFSClient_1", "10.0.0.1", false, false, 3, 128 << 20, now)
+                .plan_create(
+                    &c,
+                    &path,
+                    0o644,
+                    "DFSClient_1",
+                    "10.0.0.1",
+                    false,
+                    false,
+                    3,
+                    128 << 20,
+                    now,
+                )
                 .unwrap();
             ns.apply(&op).unwrap();
         }
     }
-    assert_eq!(ns.stats(), NamespaceStats { files: 1_000_000, dirs: 1001 });
+    assert_eq!(
+        ns.stats(),
+        NamespaceStats {
+            files: 1_000_000,
+            dirs: 1001
+        }
+    );
     // Close them all (an open file also costs its lease-table entry).
     for d in 0..1000u64 {
         for f in 0..1000u64 {
@@ -44,6 +61,9 @@ fn one_million_files_fit_150_bytes_each() {
     );
     assert_eq!(m.inodes, 1_001_001);
     assert!(per_file <= 150.0, "{per_file:.1} bytes per file");
-    let st = ns.get_file_info(&c, "/dir0999/part-00999").unwrap().unwrap();
+    let st = ns
+        .get_file_info(&c, "/dir0999/part-00999")
+        .unwrap()
+        .unwrap();
     assert!(!st.under_construction);
 }

@@ -43,9 +43,25 @@ pub(super) fn mkdirs(ns: &mut Namespace, c: &Caller, p: &str) -> Result<bool, Na
     run(ns, |ns| ns.plan_mkdirs(c, p, 0o755, true, 2000))
 }
 
-pub(super) fn create(ns: &mut Namespace, c: &Caller, p: &str, client: &str) -> Result<ApplyOutcome, NamespaceError> {
+pub(super) fn create(
+    ns: &mut Namespace,
+    c: &Caller,
+    p: &str,
+    client: &str,
+) -> Result<ApplyOutcome, NamespaceError> {
     run_op(ns, |ns| {
-        ns.plan_create(c, p, 0o644, client, "127.0.0.1", false, true, 3, 128 << 20, 3000)
+        ns.plan_create(
+            c,
+            p,
+            0o644,
+            client,
+            "127.0.0.1",
+            false,
+            true,
+            3,
+            128 << 20,
+            3000,
+        )
     })
 }
 
