@@ -1,6 +1,29 @@
+use hafs_proto::hafs::{self as pb, edit_op::Op};
+
 use super::*;
 
-/// 1000 directories × 1000 files, built through plan + apply like live calls.
+fn add_file(path: String, inode_id: u64, now: i64) -> EditOp {
+    EditOp {
+        retry_cache: None,
+        op: Some(Op::AddFile(pb::AddFileOp {
+            path,
+            inode_id,
+            perm: 0o644,
+            owner: "hdfs".into(),
+            group: "supergroup".into(),
+            mtime: now,
+            replication: 3,
+            block_size: 128 << 20,
+            client_name: "DFSClient_1".into(),
+            client_machine: "10.0.0.1".into(),
+            overwrite: false,
+            parents: vec![],
+        })),
+    }
+}
+
+/// 1000 directories × 1000 files, applied as edit ops (as a replay builds them; the
+/// first directory's files go through plan_create to check the ops match live ones).
 #[test]
 fn one_million_files_fit_150_bytes_each() {
     let mut ns = new_ns();
@@ -16,8 +39,8 @@ fn one_million_files_fit_150_bytes_each() {
             now += 1;
             // ~10-byte names, like part files.
             let path = format!("{dir}/part-{f:05}");
-            let op = ns
-                .plan_create(
+            let op = if d == 0 {
+                let planned = ns.plan_create(
                     &c,
                     &path,
                     0o644,
@@ -28,8 +51,13 @@ fn one_million_files_fit_150_bytes_each() {
                     3,
                     128 << 20,
                     now,
-                )
-                .unwrap();
+                );
+                let planned = planned.unwrap();
+                assert_eq!(planned, add_file(path, ns.last_inode_id() + 1, now));
+                planned
+            } else {
+                add_file(path, ns.last_inode_id() + 1, now)
+            };
             ns.apply(&op).unwrap();
         }
     }
@@ -44,7 +72,16 @@ fn one_million_files_fit_150_bytes_each() {
     for d in 0..1000u64 {
         for f in 0..1000u64 {
             let id = ROOT_INODE_ID + 1 + d * 1001 + 1 + f;
-            let op = ns.plan_close("DFSClient_1", "", id, &[], now).unwrap();
+            let op = EditOp {
+                retry_cache: None,
+                op: Some(Op::Close(pb::CloseOp {
+                    path: String::new(),
+                    inode_id: id,
+                    mtime: now,
+                    atime: now,
+                    blocks: vec![],
+                })),
+            };
             ns.apply(&op).unwrap();
         }
     }
