@@ -105,7 +105,7 @@ pub fn list(current: &Path) -> Result<Vec<(u64, PathBuf)>, ImageError> {
             out.push((txid, entry.path()));
         }
     }
-    out.sort_by(|a, b| b.0.cmp(&a.0));
+    out.sort_by_key(|x| std::cmp::Reverse(x.0));
     Ok(out)
 }
 

@@ -144,7 +144,7 @@ impl Namesystem {
     pub fn caller(&self, user: &str) -> Caller {
         let groups = self.groups.groups_of(user);
         let is_superuser =
-            user == self.config.superuser || groups.iter().any(|g| *g == self.config.supergroup);
+            user == self.config.superuser || groups.contains(&self.config.supergroup);
         Caller {
             user: user.to_string(),
             groups,

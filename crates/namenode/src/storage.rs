@@ -266,7 +266,7 @@ impl NameStorage {
         for d in &self.dirs {
             candidates.extend(fsimage::list(&d.current())?);
         }
-        candidates.sort_by(|a, b| b.0.cmp(&a.0));
+        candidates.sort_by_key(|x| std::cmp::Reverse(x.0));
         let mut problems = Vec::new();
         for (txid, path) in candidates {
             match load_image_file(&path, config.clone()) {
