@@ -128,7 +128,7 @@ print('delete file', c.delete('/r/dst/sub/f'))
 expect_error('delete non-empty', lambda: c.delete('/r/dst'), 'NotEmpty', 'not empty')
 print('delete tree', c.delete('/r/dst', True))
 print('delete missing', c.delete('/r/nope'))
-print('left', ' '.join(s.path for s in c.list_status('/r')))
+print('left', [s.path for s in c.list_status('/r')])
 "#,
     );
     assert_eq!(
@@ -137,7 +137,7 @@ print('left', ' '.join(s.path for s in c.list_status('/r')))
             "delete file True",
             "delete tree True",
             "delete missing False",
-            "left"
+            "left []"
         ]
     );
     hafs_dfs(&cluster, &["-test", "-d", "/r"]).expect_code(0);
