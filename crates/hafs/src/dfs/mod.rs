@@ -1,0 +1,48 @@
+//! `hafs dfs`: Hadoop's FsShell (`hdfs dfs`) commands, with its syntax, output and
+//! exit codes: 0 on success, 1 when a path failed, -1 on a usage error.
+//!
+//! The formatting lives in [`format`], mode parsing in [`chmod`], globbing in
+//! [`glob`]; [`shell`] runs the commands against a [`hafs_client::DfsClient`].
+
+mod chmod;
+mod format;
+mod glob;
+mod shell;
+mod usage;
+
+use hafs_client::DfsClient;
+use hafs_conf::Configuration;
+
+/// Runs one `dfs` command; `args` are the words after `dfs` (generic options such as
+/// `-D` and `-fs` already applied to `conf`). Returns the process exit code.
+pub async fn run(conf: &Configuration, args: &[String]) -> i32 {
+    let Some(cmd) = args.first() else {
+        usage::print_all_usage();
+        return -1;
+    };
+    let rest = &args[1..];
+    match cmd.as_str() {
+        "-help" => {
+            usage::print_help(rest);
+            return 0;
+        }
+        "-usage" => {
+            usage::print_usage(rest);
+            return 0;
+        }
+        _ => {}
+    }
+    let Some(name) = usage::known_command(cmd) else {
+        eprintln!("{cmd}: Unknown command");
+        usage::print_all_usage();
+        return -1;
+    };
+    let client = match DfsClient::new(conf, None) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{name}: {e}");
+            return 1;
+        }
+    };
+    shell::Shell::new(client, name).run(rest).await
+}

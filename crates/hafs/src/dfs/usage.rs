@@ -1,0 +1,76 @@
+//! Usage and help text of the supported commands.
+
+/// (name, usage, description)
+const COMMANDS: &[(&str, &str, &str)] = &[
+    ("chgrp", "[-R] GROUP PATH...", "Change the group of files; -R recurses."),
+    ("chmod", "[-R] <MODE[,MODE]... | OCTALMODE> PATH...", "Change the permissions of files; -R recurses. MODE is like u+x,g-w or a=r; OCTALMODE like 755."),
+    ("chown", "[-R] [OWNER][:[GROUP]] PATH...", "Change the owner and group of files; -R recurses."),
+    ("count", "[-q] [-h] [-v] <path> ...", "Count directories, files and bytes under the paths; -q adds quotas, -h human-readable sizes, -v a header line."),
+    ("du", "[-s] [-h] [-v] <path> ...", "Show the space used by the files that match the pattern; -s totals, -h human-readable sizes, -v a header line."),
+    ("help", "[cmd ...]", "Display help for the given commands, or all of them."),
+    ("ls", "[-d] [-h] [-R] [<path> ...]", "List the contents of the paths; -d lists directories as plain files, -h shows human-readable sizes, -R recurses."),
+    ("mkdir", "[-p] <path> ...", "Create directories; -p creates parents and accepts existing directories."),
+    ("mv", "<src> ... <dst>", "Move files; with several sources the destination must be a directory."),
+    ("rm", "[-f] [-r|-R] [-skipTrash] <src> ...", "Delete files; -r deletes directories recursively, -f ignores missing files, -skipTrash bypasses the trash."),
+    ("rmdir", "[--ignore-fail-on-non-empty] <dir> ...", "Remove empty directories."),
+    ("stat", "[format] <path> ...", "Print file information in the format: %a %A permissions, %b size, %F type, %g group, %n name, %o block size, %r replication, %u owner, %x %X access time, %y %Y modification time."),
+    ("test", "-[defsz] <path>", "Answer questions about <path> through the exit code: -d directory, -e exists, -f file, -s non-empty, -z zero length."),
+    ("touchz", "<path> ...", "Create zero-length files; an error if a file exists with non-zero length."),
+    ("usage", "[cmd ...]", "Display the usage of the given commands, or all of them."),
+];
+
+/// The command name (without '-') if `arg` is a supported `-command`.
+pub fn known_command(arg: &str) -> Option<&'static str> {
+    let name = arg.strip_prefix('-')?;
+    COMMANDS.iter().find(|c| c.0 == name).map(|c| c.0)
+}
+
+pub fn usage_line(name: &str) -> String {
+    match COMMANDS.iter().find(|c| c.0 == name) {
+        Some((n, u, _)) => format!("-{n} {u}"),
+        None => format!("-{name}"),
+    }
+}
+
+/// `Usage: hafs dfs [generic options] -cmd ...` on stderr, after a usage error.
+pub fn print_command_usage(name: &str) {
+    eprintln!("Usage: hafs dfs [generic options] {}", usage_line(name));
+}
+
+pub fn print_all_usage() {
+    eprintln!("Usage: hafs dfs [generic options]");
+    for (n, _, _) in COMMANDS {
+        eprintln!("\t[{}]", usage_line(n));
+    }
+    eprintln!();
+    eprintln!("Generic options: -D <property=value>, -fs <hdfs://authority>, -conf <file>");
+}
+
+fn selected(args: &[String]) -> Vec<&'static (&'static str, &'static str, &'static str)> {
+    if args.is_empty() {
+        COMMANDS.iter().collect()
+    } else {
+        args.iter()
+            .filter_map(|a| COMMANDS.iter().find(|c| c.0 == a.trim_start_matches('-')))
+            .collect()
+    }
+}
+
+pub fn print_usage(args: &[String]) {
+    for (n, _, _) in selected(args) {
+        println!("Usage: hafs dfs [generic options] {}", usage_line(n));
+    }
+}
+
+pub fn print_help(args: &[String]) {
+    if args.is_empty() {
+        println!("Usage: hafs dfs [generic options]");
+        for (n, _, _) in COMMANDS {
+            println!("\t[{}]", usage_line(n));
+        }
+        println!();
+    }
+    for (n, _, d) in selected(args) {
+        println!("{} :\n  {d}\n", usage_line(n));
+    }
+}
