@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hafs_tests::{fields, hafs_dfs, java_fs, parse_ls, MiniCluster, XorShift64};
+use hafs_tests::{fields, hafs_cmd, hafs_dfs, java_fs, parse_ls, MiniCluster, XorShift64};
 
 const WORKERS: usize = 8;
 /// Acknowledged operations to wait for (per round) before pulling the plug.
@@ -227,7 +227,14 @@ fn clean_restart_preserves_the_namespace() {
 fn save_namespace_then_crash_keeps_image_and_later_edits() {
     let mut cluster = MiniCluster::builder().label("savens").start();
     let _ = build_namespace(&cluster);
+    // As in Hadoop, saving the namespace needs safe mode.
+    let refused = hafs_cmd(&cluster, &["dfsadmin", "-saveNamespace"]);
+    refused
+        .expect_failure()
+        .expect_stderr_contains("Safe mode should be turned ON");
+    hafs_cmd_ok(&cluster, &["dfsadmin", "-safemode", "enter"]);
     hafs_cmd_ok(&cluster, &["dfsadmin", "-saveNamespace"]);
+    hafs_cmd_ok(&cluster, &["dfsadmin", "-safemode", "leave"]);
     // Edits after the checkpoint must be replayed on top of the image.
     hafs_dfs(&cluster, &["-mkdir", "/after-image"]).ok();
     hafs_dfs(&cluster, &["-chmod", "711", "/keep/a"]).ok();
