@@ -136,7 +136,10 @@ pub fn init_logging(flag: Option<&str>) {
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .with_target(true);
-    let _ = tracing_subscriber::registry().with(fmt).with(targets).try_init();
+    let _ = tracing_subscriber::registry()
+        .with(fmt)
+        .with(targets)
+        .try_init();
 }
 
 #[cfg(test)]

@@ -37,7 +37,10 @@ pub async fn run(conf: &Configuration, args: &[String]) -> anyhow::Result<i32> {
         }),
         "-report" => report(&client).await,
         other => {
-            eprintln!("{}: Unknown command", &other[other.starts_with('-') as usize..]);
+            eprintln!(
+                "{}: Unknown command",
+                &other[other.starts_with('-') as usize..]
+            );
             eprintln!("{USAGE}");
             return Ok(1);
         }
@@ -52,7 +55,10 @@ pub async fn run(conf: &Configuration, args: &[String]) -> anyhow::Result<i32> {
     }
 }
 
-async fn safemode(client: &DfsClient, action: Option<&str>) -> Result<i32, hafs_client::ClientError> {
+async fn safemode(
+    client: &DfsClient,
+    action: Option<&str>,
+) -> Result<i32, hafs_client::ClientError> {
     let action = match action {
         Some("enter") => SafeModeActionProto::SafemodeEnter,
         Some("leave") => SafeModeActionProto::SafemodeLeave,
@@ -61,7 +67,10 @@ async fn safemode(client: &DfsClient, action: Option<&str>) -> Result<i32, hafs_
         Some("wait") => {
             // Bounded by the user: Hadoop's wait blocks until safe mode is off.
             loop {
-                if !client.set_safe_mode(SafeModeActionProto::SafemodeGet, false).await? {
+                if !client
+                    .set_safe_mode(SafeModeActionProto::SafemodeGet, false)
+                    .await?
+                {
                     println!("Safe mode is OFF");
                     return Ok(0);
                 }

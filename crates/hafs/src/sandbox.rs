@@ -113,7 +113,13 @@ pub async fn run(_conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
     Ok(code)
 }
 
-fn spawn(exe: &Path, conf_dir: &Path, logs: &Path, name: &'static str, args: &[&str]) -> anyhow::Result<Daemon> {
+fn spawn(
+    exe: &Path,
+    conf_dir: &Path,
+    logs: &Path,
+    name: &'static str,
+    args: &[&str],
+) -> anyhow::Result<Daemon> {
     let log = logs.join(format!("{name}.log"));
     let out = std::fs::File::create(&log)?;
     let child = Command::new(exe)
@@ -175,7 +181,10 @@ async fn stop_all(daemons: &mut [Daemon]) {
         match tokio::time::timeout(STOP_GRACE, d.child.wait()).await {
             Ok(_) => {}
             Err(_) => {
-                eprintln!("sandbox: {} did not stop in {STOP_GRACE:?}; killing it", d.name);
+                eprintln!(
+                    "sandbox: {} did not stop in {STOP_GRACE:?}; killing it",
+                    d.name
+                );
                 let _ = d.child.kill().await;
             }
         }
@@ -201,7 +210,10 @@ fn pick_port(preferred: u16) -> u16 {
 fn write_conf(dir: &Path, conf_dir: &Path, nn_port: u16) -> anyhow::Result<()> {
     std::fs::create_dir_all(conf_dir)?;
     let fs = format!("hdfs://127.0.0.1:{nn_port}");
-    hafs_conf::write_site_xml(&conf_dir.join("core-site.xml"), &[("fs.defaultFS", fs.as_str())])?;
+    hafs_conf::write_site_xml(
+        &conf_dir.join("core-site.xml"),
+        &[("fs.defaultFS", fs.as_str())],
+    )?;
     let name_dir = format!("file://{}", dir.join("nn1").join("name").display());
     hafs_conf::write_site_xml(
         &conf_dir.join("hdfs-site.xml"),
