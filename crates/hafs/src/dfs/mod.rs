@@ -37,7 +37,15 @@ pub async fn run(conf: &Configuration, args: &[String]) -> i32 {
         usage::print_all_usage();
         return -1;
     };
-    let client = match DfsClient::new(conf, None) {
+    // Like FsShell, a full hdfs:// URI in the arguments names its own file system, even
+    // when fs.defaultFS is another one (e.g. file:///).
+    let uri_fs = rest
+        .iter()
+        .find_map(|a| a.strip_prefix("hdfs://"))
+        .map(|r| r.split('/').next().unwrap_or(""))
+        .filter(|authority| !authority.is_empty())
+        .map(|authority| format!("hdfs://{authority}"));
+    let client = match DfsClient::new(conf, uri_fs.as_deref()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{name}: {e}");
