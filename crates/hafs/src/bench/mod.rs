@@ -1,0 +1,38 @@
+//! `hafs bench <benchmark>`: benchmarks that report ratios against a baseline measured
+//! in the same run, so the numbers mean something on any machine.
+
+mod baseline;
+mod memory;
+mod nnthroughput;
+mod report;
+mod workload;
+
+use hafs_conf::Configuration;
+
+const USAGE: &str = "\
+Usage: hafs bench BENCHMARK [options]
+
+Benchmarks:
+  nnthroughput   NameNode operations per second over real IPC, the disk's fsync rate
+                 as a baseline, and the namespace's memory per file
+                 (hafs bench nnthroughput -help lists its options)
+";
+
+pub async fn run(conf: &Configuration, args: &[String]) -> anyhow::Result<i32> {
+    match args.first().map(String::as_str) {
+        Some("nnthroughput" | "NNThroughputBenchmark") => nnthroughput::run(conf, &args[1..]).await,
+        Some("-h" | "-help" | "--help") => {
+            print!("{USAGE}");
+            Ok(0)
+        }
+        Some(other) => {
+            eprintln!("hafs bench: unknown benchmark '{other}'");
+            eprint!("{USAGE}");
+            Ok(1)
+        }
+        None => {
+            eprint!("{USAGE}");
+            Ok(1)
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! `hafs bench nnthroughput` end to end with small numbers: the real binary starts its
+//! in-process NameNode, drives every op over IPC, and prints one table row per op with a
+//! positive rate. No wall time is asserted.
+
+use std::process::Command;
+
+fn hafs() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_hafs"));
+    // Keep an ambient Hadoop configuration out of the test.
+    c.env_remove("HADOOP_CONF_DIR").env("HAFS_LOG", "warn");
+    c
+}
+
+/// The table row for `op`: `op ops elapsed_s ops/s avg_ms p99_ms edits/fsync fsyncs/s vs_fsync`.
+fn row<'a>(stdout: &'a str, op: &str) -> Vec<&'a str> {
+    let rows: Vec<Vec<&str>> = stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .filter(|w| w.len() == 9 && w[0] == op)
+        .collect();
+    assert_eq!(rows.len(), 1, "one row for {op} in:\n{stdout}");
+    rows.into_iter().next().unwrap()
+}
+
+fn number(s: &str) -> f64 {
+    s.replace(',', "")
+        .parse()
+        .unwrap_or_else(|_| panic!("'{s}' is not a number"))
+}
+
+#[test]
+fn nnthroughput_reports_every_op_with_a_positive_rate() {
+    let dir = std::env::temp_dir().join(format!("hafs-bench-smoke-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = hafs()
+        .args([
+            "bench",
+            "nnthroughput",
+            "-ops",
+            "2000",
+            "-threads",
+            "4",
+            "-memory",
+            "20000",
+        ])
+        .arg("-dir")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        out.status
+    );
+
+    for op in [
+        "mkdirs",
+        "create",
+        "fileStatus",
+        "listing",
+        "rename",
+        "delete",
+    ] {
+        let w = row(&stdout, op);
+        assert_eq!(number(w[1]), 2000.0, "{op} ran every op");
+        assert!(number(w[3]) > 0.0, "{op} ops/s is positive: {w:?}");
+        let mutation = !matches!(op, "fileStatus" | "listing");
+        if mutation {
+            // In-process NameNode: every mutation wrote edits and synced them, at least
+            // one edit per sync.
+            assert!(number(w[6]) >= 1.0, "{op} edits/fsync: {w:?}");
+            assert!(w[8].ends_with('x'), "{op} ratio to the fsync rate: {w:?}");
+        } else {
+            assert_eq!(w[6], "-", "{op} writes no edits");
+        }
+    }
+    assert!(stdout.contains("fsyncs/s ("), "baseline line:\n{stdout}");
+    let mem = stdout
+        .lines()
+        .find(|l| l.contains("memory_estimate():"))
+        .unwrap_or_else(|| panic!("memory line in:\n{stdout}"));
+    let per_inode = number(mem.split_whitespace().nth(1).unwrap());
+    assert!(per_inode > 0.0, "{mem}");
+    assert!(
+        mem.contains("20,021 inodes"),
+        "20,000 files, 20 dirs and the root: {mem}"
+    );
+
+    // The run cleans up after itself: nothing but our own empty parent remains.
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn unknown_benchmark_and_bad_options_exit_1_with_usage() {
+    let out = hafs().args(["bench", "nosuch"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nnthroughput"));
+
+    let out = hafs()
+        .args(["bench", "nnthroughput", "-op", "open"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown operation 'open'"), "{err}");
+}
