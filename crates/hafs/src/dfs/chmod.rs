@@ -99,42 +99,63 @@ impl Mode {
         Ok(Mode::Symbolic(clauses))
     }
 
-    /// The new permission of a file with permission `old`.
+    /// The new permission of a file with permission `old`, with Hadoop's
+    /// PermissionParser semantics: for each class (user, group, other, and the sticky
+    /// bit, which goes with "other"), the LAST clause naming that class decides its
+    /// operator and bits, and that one operation is applied to the old bits. So
+    /// `a-w,u+x` on 624 gives 704, as the Java shell does, not 504.
     pub fn apply(&self, old: u16, is_dir: bool) -> u16 {
-        match self {
-            Mode::Octal(m) => *m,
-            Mode::Symbolic(clauses) => {
-                let mut perm = old & 0o1777;
-                for c in clauses {
-                    let mut bits = 0u16;
-                    if c.read {
-                        bits |= 0o444;
-                    }
-                    if c.write {
-                        bits |= 0o222;
-                    }
-                    if c.exec || (c.cond_exec && (is_dir || old & 0o111 != 0)) {
-                        bits |= 0o111;
-                    }
-                    bits &= c.who;
-                    match c.op {
-                        '+' => perm |= bits,
-                        '-' => perm &= !bits,
-                        _ => perm = (perm & !c.who) | bits,
-                    }
-                    if c.sticky {
-                        match c.op {
-                            '-' => perm &= !0o1000,
-                            _ => perm |= 0o1000,
-                        }
-                    } else if c.op == '=' && c.who & 0o007 != 0 {
-                        // `o=...` without t clears the sticky bit, as `=` sets exactly.
-                        perm &= !0o1000;
-                    }
+        let clauses = match self {
+            Mode::Octal(m) => return *m,
+            Mode::Symbolic(clauses) => clauses,
+        };
+        // (op, rwx bits, capital X) per class; '+' with nothing changes nothing.
+        let mut class = [('+', 0u16, false); 3];
+        let mut sticky = ('+', 0u16);
+        for c in clauses {
+            let mut bits = 0u16;
+            if c.read {
+                bits |= 4;
+            }
+            if c.write {
+                bits |= 2;
+            }
+            if c.exec {
+                bits |= 1;
+            }
+            for (i, shift) in [6u16, 3, 0].into_iter().enumerate() {
+                if (c.who >> shift) & 7 != 0 {
+                    class[i] = (c.op, bits, c.cond_exec);
                 }
-                perm
+            }
+            if c.who & 0o007 != 0 {
+                sticky = (c.op, u16::from(c.sticky));
             }
         }
+        let exe_ok = is_dir || old & 0o111 != 0;
+        let combine = |(op, mut mode, cap_x): (char, u16, bool), existing: u16| -> u16 {
+            if cap_x {
+                mode |= 1;
+            }
+            let mut out = match op {
+                '+' => mode | existing,
+                '-' => !mode & existing,
+                _ => mode,
+            } & 7;
+            if cap_x && !exe_ok && out & 1 != 0 && existing & 1 == 0 {
+                out &= !1;
+            }
+            out
+        };
+        let s = match sticky.0 {
+            '+' => sticky.1 | (old >> 9) & 1,
+            '-' => !sticky.1 & (old >> 9) & 1,
+            _ => sticky.1,
+        } & 1;
+        (s << 9)
+            | (combine(class[0], (old >> 6) & 7) << 6)
+            | (combine(class[1], (old >> 3) & 7) << 3)
+            | combine(class[2], old & 7)
     }
 }
 
@@ -196,7 +217,10 @@ mod tests {
         assert_eq!(sym("o+t", 0o777, true), 0o1777);
         assert_eq!(sym("-t", 0o1777, true), 0o777);
         assert_eq!(sym("u=rwx,go=rx", 0o000, false), 0o755);
-        assert_eq!(sym("u+r-w", 0o200, false), 0o400);
+        // The last clause for a class wins (Hadoop's PermissionParser): here `-w` for u.
+        assert_eq!(sym("u+r-w", 0o200, false), 0o000);
+        assert_eq!(sym("a-w,u+x", 0o624, false), 0o704);
+        assert_eq!(sym("g+w,o+r", 0o600, false), 0o624);
     }
 
     #[test]
