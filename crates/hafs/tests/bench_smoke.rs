@@ -11,12 +11,13 @@ fn hafs() -> Command {
     c
 }
 
-/// The table row for `op`: `op ops elapsed_s ops/s avg_ms p99_ms edits/fsync fsyncs/s vs_fsync`.
+/// The table row for `op`:
+/// `op ops elapsed_s ops/s avg_ms p99_ms cpu_us/op edits/fsync fsyncs/s vs_fsync`.
 fn row<'a>(stdout: &'a str, op: &str) -> Vec<&'a str> {
     let rows: Vec<Vec<&str>> = stdout
         .lines()
         .map(|l| l.split_whitespace().collect::<Vec<_>>())
-        .filter(|w| w.len() == 9 && w[0] == op)
+        .filter(|w| w.len() == 10 && w[0] == op)
         .collect();
     assert_eq!(rows.len(), 1, "one row for {op} in:\n{stdout}");
     rows.into_iter().next().unwrap()
@@ -70,10 +71,10 @@ fn nnthroughput_reports_every_op_with_a_positive_rate() {
         if mutation {
             // In-process NameNode: every mutation wrote edits and synced them, at least
             // one edit per sync.
-            assert!(number(w[6]) >= 1.0, "{op} edits/fsync: {w:?}");
-            assert!(w[8].ends_with('x'), "{op} ratio to the fsync rate: {w:?}");
+            assert!(number(w[7]) >= 1.0, "{op} edits/fsync: {w:?}");
+            assert!(w[9].ends_with('x'), "{op} ratio to the fsync rate: {w:?}");
         } else {
-            assert_eq!(w[6], "-", "{op} writes no edits");
+            assert_eq!(w[7], "-", "{op} writes no edits");
         }
     }
     assert!(stdout.contains("fsyncs/s ("), "baseline line:\n{stdout}");

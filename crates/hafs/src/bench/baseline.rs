@@ -73,6 +73,20 @@ pub fn rss_bytes() -> Option<u64> {
     pages.checked_mul(page)
 }
 
+/// CPU time (user + system) this process has used so far, all threads.
+pub fn process_cpu_time() -> Duration {
+    // SAFETY: getrusage writes into the struct we pass; zeroed is a valid rusage.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid pointer to a rusage for RUSAGE_SELF.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
+        return Duration::ZERO;
+    }
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec.max(0) as u64) + Duration::from_micros(t.tv_usec.max(0) as u64)
+    };
+    tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,6 +100,18 @@ mod tests {
         assert_eq!(parse_statm_resident_pages("1024"), None);
         assert_eq!(parse_statm_resident_pages("1024 x"), None);
         assert_eq!(parse_statm_resident_pages(""), None);
+    }
+
+    #[test]
+    fn cpu_time_grows_with_work() {
+        let before = process_cpu_time();
+        let mut x = 1u64;
+        let start = std::time::Instant::now();
+        while start.elapsed() < Duration::from_millis(30) {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+        }
+        assert!(x != 0);
+        assert!(process_cpu_time() > before);
     }
 
     #[test]

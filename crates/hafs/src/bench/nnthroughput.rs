@@ -16,7 +16,7 @@ use hafs_conf::Configuration;
 use hafs_namenode::namesystem::Namesystem;
 use hafs_namenode::{storage, NameNode, NameNodeConfig, NameNodeError};
 
-use super::baseline::{measure_fsync_rate, FsyncRate};
+use super::baseline::{measure_fsync_rate, process_cpu_time, FsyncRate};
 use super::memory::{measure_namespace_memory, MemoryResult, FILES_PER_DIR};
 use super::report::{bytes, percentile, ratio, thousands};
 use super::workload::{exec, task_range, Files, Layout, Op};
@@ -317,11 +317,17 @@ struct StepResult {
     latencies: Vec<u32>,
     /// (edits, syncs) written during the step, when the NameNode is in this process.
     edits: Option<(u64, u64)>,
+    /// CPU time the whole process (clients and, in-process, the NameNode) used.
+    cpu: Duration,
 }
 
 impl StepResult {
     fn ops_per_sec(&self) -> f64 {
         self.ops as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    fn cpu_us_per_op(&self) -> f64 {
+        self.cpu.as_secs_f64() * 1e6 / self.ops.max(1) as f64
     }
 
     fn edits_per_fsync(&self) -> Option<f64> {
@@ -388,6 +394,7 @@ async fn run_step(
 ) -> anyhow::Result<StepResult> {
     let before = fsn.map(|f| f.edit_log.stats());
     let tasks = clients.len() as u64;
+    let cpu_before = process_cpu_time();
     let start = Instant::now();
     let mut handles = Vec::with_capacity(clients.len());
     for (t, client) in clients.iter().enumerate() {
@@ -417,6 +424,7 @@ async fn run_step(
         }
     }
     let elapsed = start.elapsed();
+    let cpu = process_cpu_time().saturating_sub(cpu_before);
     if let Some(e) = first_err {
         return Err(e);
     }
@@ -437,6 +445,7 @@ async fn run_step(
         elapsed,
         latencies,
         edits,
+        cpu,
     })
 }
 
@@ -465,13 +474,14 @@ fn print_memory(m: &MemoryResult) {
 fn print_header() {
     println!();
     println!(
-        "{:<11} {:>9} {:>9} {:>10} {:>8} {:>8} {:>12} {:>9} {:>9}",
+        "{:<11} {:>9} {:>9} {:>10} {:>8} {:>8} {:>10} {:>12} {:>9} {:>9}",
         "op",
         "ops",
         "elapsed_s",
         "ops/s",
         "avg_ms",
         "p99_ms",
+        "cpu_us/op",
         "edits/fsync",
         "fsyncs/s",
         "vs_fsync"
@@ -496,13 +506,14 @@ fn print_row(r: &StepResult, fsync: &FsyncRate) {
         ("-".to_string(), "-".to_string(), "-".to_string())
     };
     println!(
-        "{:<11} {:>9} {:>9.2} {:>10} {:>8.2} {:>8.2} {:>12} {:>9} {:>9}",
+        "{:<11} {:>9} {:>9.2} {:>10} {:>8.2} {:>8.2} {:>10.0} {:>12} {:>9} {:>9}",
         r.op.name(),
         r.ops,
         r.elapsed.as_secs_f64(),
         thousands(r.ops_per_sec()),
         avg_ms,
         p99_ms,
+        r.cpu_us_per_op(),
         epf,
         syncs,
         vs
