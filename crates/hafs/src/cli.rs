@@ -18,6 +18,7 @@ Commands:
   namenode    run the NameNode; -format [-clusterid ID] [-force] [-nonInteractive]
   dfsadmin    administration: -saveNamespace, -rollEdits, -safemode get
   sandbox     run a complete local cluster in the foreground [--dir DIR]
+  bench       benchmarks: nnthroughput (hafs bench -help)
   version     print the version
 
 Generic options (after the command):
