@@ -14,9 +14,19 @@ pub mod common {
 /// `hadoop.hdfs`: HDFS types and the ClientNamenodeProtocol messages.
 pub mod hdfs {
     include!(concat!(env!("OUT_DIR"), "/hadoop.hdfs.rs"));
+
+    /// `hadoop.hdfs.datanode`: DatanodeProtocol (DataNode → NameNode) messages.
+    pub mod datanode {
+        include!(concat!(env!("OUT_DIR"), "/hadoop.hdfs.datanode.rs"));
+    }
 }
 
 /// `hafs`: hafs's own persistent formats (edit-log ops, fsimage).
 pub mod hafs {
     include!(concat!(env!("OUT_DIR"), "/hafs.rs"));
+}
+
+/// `hadoop.hdfs.qjournal`: QJournalProtocol (NameNode ↔ JournalNode) messages.
+pub mod qjournal {
+    include!(concat!(env!("OUT_DIR"), "/hadoop.hdfs.qjournal.rs"));
 }
