@@ -1,0 +1,16 @@
+//! The hafs DataNode.
+//!
+//! - [`storage`]: block replicas on the local volumes of `dfs.datanode.data.dir`
+//!   (Hadoop's on-disk layout, crash-safe finalize, failed-volume handling).
+//! - [`xceiver`]: the DataTransferProtocol server on `dfs.datanode.address`.
+//! - [`scanner`]: the background block scanner.
+//!
+//! Keep this file to module declarations and re-exports: two engineers add lines here.
+
+pub mod scanner;
+pub mod storage;
+
+pub use storage::{
+    BlockEvent, DataNodeStorage, DnStorageError, ExtendedBlock, ReplicaInfo, ReplicaReader,
+    ReplicaReport, ReplicaState, ReplicaWriter, StorageReport,
+};

@@ -1,0 +1,1 @@
+//! The block scanner (not yet implemented).

@@ -1,0 +1,215 @@
+//! A DataNode volume's `current/VERSION`: Hadoop's properties (`storageID`, `clusterID`,
+//! `cTime`, `datanodeUuid`, `storageType=DATA_NODE`, `layoutVersion`) and, like every hafs
+//! VERSION file, a last `checksum=<crc32c hex>` line over the property lines (each trimmed,
+//! followed by `\n`), so a damaged file is detected instead of trusted.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use hafs_journal::fsutil::{annotate, write_atomic};
+use hafs_journal::storage::VERSION_FILE;
+use hafs_journal::StorageType;
+
+use crate::storage::error::{DnStorageError, Result};
+
+/// Hadoop 3's DataNode layout version.
+pub const DATANODE_LAYOUT_VERSION: i32 = -57;
+const MAX_VERSION_LEN: u64 = 64 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolumeVersion {
+    pub storage_id: String,
+    pub cluster_id: String,
+    pub datanode_uuid: String,
+    pub ctime: i64,
+    pub layout_version: i32,
+}
+
+impl VolumeVersion {
+    fn lines(&self) -> Vec<String> {
+        vec![
+            format!("storageID={}", self.storage_id),
+            format!("clusterID={}", self.cluster_id),
+            format!("cTime={}", self.ctime),
+            format!("datanodeUuid={}", self.datanode_uuid),
+            format!("storageType={}", StorageType::DataNode.as_str()),
+            format!("layoutVersion={}", self.layout_version),
+        ]
+    }
+
+    pub fn to_text(&self) -> String {
+        let lines = self.lines();
+        let mut text =
+            String::from("#hafs DataNode storage VERSION. Do not edit: the checksum line covers the others.\n");
+        for l in &lines {
+            text.push_str(l);
+            text.push('\n');
+        }
+        text.push_str(&format!("checksum={:08x}\n", lines_crc(lines.iter().map(String::as_str))));
+        text
+    }
+
+    pub fn parse(file: &Path, text: &str) -> Result<VolumeVersion> {
+        let corrupt = |reason: String| {
+            DnStorageError::Storage(hafs_journal::StorageError::CorruptVersion {
+                file: file.to_path_buf(),
+                reason,
+            })
+        };
+        let mut props: Vec<(&str, &str)> = Vec::new();
+        let mut covered = Vec::new();
+        let mut checksum = None;
+        for line in text.lines().map(str::trim) {
+            if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
+                continue;
+            }
+            let (k, v) = line
+                .split_once('=')
+                .ok_or_else(|| corrupt(format!("not key=value: {line:?}")))?;
+            let (k, v) = (k.trim(), v.trim());
+            if k == "checksum" {
+                if checksum.is_some() {
+                    return Err(corrupt("two checksum lines".into()));
+                }
+                checksum = Some(v);
+                continue;
+            }
+            if checksum.is_some() {
+                return Err(corrupt(format!("property {k} after the checksum line")));
+            }
+            props.push((k, v));
+            covered.push(line);
+        }
+        let stored = checksum.ok_or_else(|| corrupt("no checksum line".into()))?;
+        let stored = u32::from_str_radix(stored, 16)
+            .map_err(|_| corrupt(format!("bad checksum value {stored:?}")))?;
+        let computed = lines_crc(covered.iter().copied());
+        if stored != computed {
+            return Err(corrupt(format!(
+                "checksum mismatch: stored {stored:08x}, computed {computed:08x}"
+            )));
+        }
+        let get = |k: &str| {
+            props
+                .iter()
+                .find(|(key, _)| *key == k)
+                .map(|(_, v)| *v)
+                .ok_or_else(|| corrupt(format!("missing property {k}")))
+        };
+        let storage_type = get("storageType")?;
+        if storage_type != StorageType::DataNode.as_str() {
+            return Err(DnStorageError::Storage(hafs_journal::StorageError::WrongStorageType {
+                dir: file.parent().and_then(Path::parent).unwrap_or(file).to_path_buf(),
+                expected: StorageType::DataNode,
+                found: StorageType::parse(storage_type)
+                    .ok_or_else(|| corrupt(format!("unknown storageType {storage_type:?}")))?,
+            }));
+        }
+        let nonempty = |k: &str| -> Result<String> {
+            let v = get(k)?;
+            if v.is_empty() {
+                return Err(corrupt(format!("empty {k}")));
+            }
+            Ok(v.to_string())
+        };
+        Ok(VolumeVersion {
+            storage_id: nonempty("storageID")?,
+            cluster_id: nonempty("clusterID")?,
+            datanode_uuid: nonempty("datanodeUuid")?,
+            ctime: get("cTime")?
+                .parse()
+                .map_err(|_| corrupt("bad cTime".into()))?,
+            layout_version: get("layoutVersion")?
+                .parse()
+                .map_err(|_| corrupt("bad layoutVersion".into()))?,
+        })
+    }
+}
+
+fn lines_crc<'a>(lines: impl Iterator<Item = &'a str>) -> u32 {
+    let mut crc = 0u32;
+    for l in lines {
+        crc = crc32c::crc32c_append(crc, l.as_bytes());
+        crc = crc32c::crc32c_append(crc, b"\n");
+    }
+    crc
+}
+
+pub fn version_path(current: &Path) -> PathBuf {
+    current.join(VERSION_FILE)
+}
+
+/// Reads `<current>/VERSION`; `None` when absent (an unformatted volume).
+pub fn read(current: &Path) -> Result<Option<VolumeVersion>> {
+    let file = version_path(current);
+    match fs::metadata(&file) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(annotate(e, "cannot stat", &file).into()),
+        Ok(m) if m.len() > MAX_VERSION_LEN => {
+            return Err(DnStorageError::Storage(hafs_journal::StorageError::CorruptVersion {
+                file,
+                reason: format!("{} bytes, too large", m.len()),
+            }))
+        }
+        Ok(_) => {}
+    }
+    let bytes = fs::read(&file).map_err(|e| annotate(e, "cannot read", &file))?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        DnStorageError::Storage(hafs_journal::StorageError::CorruptVersion {
+            file: file.clone(),
+            reason: "not UTF-8".into(),
+        })
+    })?;
+    VolumeVersion::parse(&file, &text).map(Some)
+}
+
+/// Writes `<current>/VERSION` crash-safely (temp, fsync, rename, fsync dir).
+pub fn write(current: &Path, v: &VolumeVersion) -> Result<()> {
+    write_atomic(&version_path(current), v.to_text().as_bytes())?;
+    Ok(())
+}
+
+/// A new random identifier in UUID form (storage IDs are `DS-<uuid>`, as in Hadoop).
+pub fn new_uuid() -> String {
+    let mut b = [0u8; 16];
+    if getrandom_fill(&mut b).is_err() {
+        // Fall back to time and pid: unique enough for one machine.
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        b[..16].copy_from_slice(&(t ^ ((std::process::id() as u128) << 64)).to_be_bytes());
+    }
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}
+
+fn getrandom_fill(buf: &mut [u8]) -> io::Result<()> {
+    use std::io::Read;
+    fs::File::open("/dev/urandom")?.read_exact(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_tamper() {
+        let v = VolumeVersion {
+            storage_id: "DS-x".into(),
+            cluster_id: "CID-1".into(),
+            datanode_uuid: new_uuid(),
+            ctime: 0,
+            layout_version: DATANODE_LAYOUT_VERSION,
+        };
+        let p = Path::new("/x/current/VERSION");
+        assert_eq!(VolumeVersion::parse(p, &v.to_text()).unwrap(), v);
+        let bad = v.to_text().replace("CID-1", "CID-2");
+        assert!(VolumeVersion::parse(p, &bad).is_err());
+        assert_eq!(new_uuid().len(), 36);
+        assert_ne!(new_uuid(), new_uuid());
+    }
+}
