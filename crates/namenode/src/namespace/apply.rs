@@ -57,6 +57,13 @@ impl Namespace {
             Op::SetTimes(t) => self.apply_set_times(t),
             Op::SetReplication(r) => self.apply_set_replication(r),
             Op::SetQuota(q) => self.apply_set_quota(q),
+            Op::AddBlock(a) => self.apply_add_block(a),
+            Op::SetGenStamp(g) => {
+                self.gen_stamp = self.gen_stamp.max(g.gen_stamp);
+                Ok(ApplyOutcome::default())
+            }
+            Op::Append(a) => self.apply_append(a),
+            Op::ReassignLease(r) => self.apply_reassign_lease(r),
         }
     }
 
@@ -231,6 +238,7 @@ impl Namespace {
 
     fn set_blocks(&mut self, slot: u32, blocks: &[pb::Block]) {
         let blocks = from_pb_blocks(blocks);
+        self.note_blocks(&blocks);
         self.slab[slot as usize].body = Body::File(if blocks.is_empty() {
             None
         } else {
@@ -262,6 +270,87 @@ impl Namespace {
             inode_id: Some(id),
             ..Default::default()
         })
+    }
+
+    /// The open file an op names (a lease must exist on it).
+    fn op_open_file(&self, p: &str, inode_id: u64) -> Result<u32, NamespaceError> {
+        let slot = self.op_file(p, inode_id)?;
+        if !self.under_construction.contains_key(&self.node(slot).id) {
+            return Err(corrupt(format!("{p} is not under construction")));
+        }
+        Ok(slot)
+    }
+
+    fn apply_add_block(&mut self, a: &pb::AddBlockOp) -> Result<ApplyOutcome, NamespaceError> {
+        let slot = self.op_open_file(&a.path, a.inode_id)?;
+        let block = a
+            .block
+            .as_ref()
+            .ok_or_else(|| corrupt(format!("addBlock on {} without a block", a.path)))?;
+        let mut blocks = self.node(slot).blocks().to_vec();
+        match (&a.previous, blocks.last_mut()) {
+            (None, None) => {}
+            (Some(p), Some(last)) if p.block_id == last.block_id => {
+                last.gen_stamp = p.gen_stamp;
+                last.num_bytes = p.num_bytes;
+            }
+            _ => {
+                return Err(corrupt(format!(
+                    "addBlock on {}: previous block does not match the file's last",
+                    a.path
+                )))
+            }
+        }
+        if blocks.iter().any(|b| b.block_id == block.block_id) {
+            return Err(corrupt(format!("block {} added twice", block.block_id)));
+        }
+        blocks.extend(from_pb_blocks(std::slice::from_ref(block)));
+        self.set_blocks(slot, &super::plan::to_pb_blocks(&blocks));
+        Ok(self.changed(slot))
+    }
+
+    fn apply_append(&mut self, a: &pb::AppendOp) -> Result<ApplyOutcome, NamespaceError> {
+        let slot = self.op_file(&a.path, a.inode_id)?;
+        let id = self.node(slot).id;
+        if self.under_construction.contains_key(&id) {
+            return Err(corrupt(format!("append: {} is already open", a.path)));
+        }
+        if let Some(b) = &a.last_block {
+            let mut blocks = self.node(slot).blocks().to_vec();
+            match blocks.last_mut() {
+                Some(last) if last.block_id == b.block_id => {
+                    last.gen_stamp = b.gen_stamp;
+                    last.num_bytes = b.num_bytes;
+                }
+                _ => {
+                    return Err(corrupt(format!(
+                        "append: block {} is not the last of {}",
+                        b.block_id, a.path
+                    )))
+                }
+            }
+            self.set_blocks(slot, &super::plan::to_pb_blocks(&blocks));
+        }
+        self.under_construction.insert(
+            id,
+            UnderConstruction {
+                client_name: a.client_name.clone(),
+                client_machine: a.client_machine.clone(),
+            },
+        );
+        Ok(self.changed(slot))
+    }
+
+    fn apply_reassign_lease(
+        &mut self,
+        r: &pb::ReassignLeaseOp,
+    ) -> Result<ApplyOutcome, NamespaceError> {
+        let slot = self.op_open_file(&r.path, r.inode_id)?;
+        let id = self.node(slot).id;
+        if let Some(uc) = self.under_construction.get_mut(&id) {
+            uc.client_name = r.holder.clone();
+        }
+        Ok(self.changed(slot))
     }
 
     fn apply_delete(&mut self, d: &pb::DeleteOp) -> Result<ApplyOutcome, NamespaceError> {

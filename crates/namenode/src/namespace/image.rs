@@ -37,6 +37,8 @@ impl Namespace {
             last_inode_id: self.last_inode_id,
             strings: self.strings.names.clone(),
             inode_count: live as u64,
+            last_block_id: self.last_block_id,
+            gen_stamp: self.gen_stamp,
         };
         let mut out = Vec::with_capacity(64 + live * 48);
         header.encode_length_delimited(&mut out).ok();
@@ -110,6 +112,8 @@ impl Namespace {
             under_construction: HashMap::new(),
             quotas: HashMap::new(),
             last_inode_id: header.last_inode_id,
+            last_block_id: header.last_block_id.max(super::LAST_RESERVED_BLOCK_ID),
+            gen_stamp: header.gen_stamp.max(super::LAST_RESERVED_GEN_STAMP),
             files: 0,
             dirs: 0,
         };
@@ -122,6 +126,14 @@ impl Namespace {
                 "{} bytes after the last inode",
                 buf.len()
             )));
+        }
+        let (block_id, gen_stamp) = (ns.last_block_id, ns.gen_stamp);
+        let blocks: Vec<_> = ns.slab.iter().flat_map(|n| n.blocks().to_vec()).collect();
+        ns.note_blocks(&blocks);
+        if (ns.last_block_id, ns.gen_stamp) != (block_id, gen_stamp) {
+            return Err(ImageError::Invalid(
+                "a block id or generation stamp exceeds the image's counters".into(),
+            ));
         }
         if ns.last_inode_id != header.last_inode_id {
             return Err(ImageError::Invalid(

@@ -17,6 +17,7 @@ mod path;
 mod permission;
 mod plan;
 mod query;
+mod write;
 
 #[cfg(test)]
 mod tests;
@@ -27,6 +28,7 @@ pub use apply::ApplyOutcome;
 pub use error::{ImageError, NamespaceError};
 pub use hafs_proto::hafs::EditOp;
 pub use inode::{BlockInfo, ROOT_INODE_ID};
+pub use write::{AddBlockPlan, CommitBlockSync, LastBlock};
 pub use memory::MemoryStats;
 pub use permission::{mode_string, Access, Caller};
 pub use plan::Planned;
@@ -91,9 +93,18 @@ pub struct Namespace {
     under_construction: HashMap<u64, UnderConstruction>,
     quotas: HashMap<u64, Quota>,
     last_inode_id: u64,
+    /// The last block id handed out (Hadoop's SequentialBlockIdGenerator).
+    last_block_id: u64,
+    /// The last generation stamp handed out.
+    gen_stamp: u64,
     files: u64,
     dirs: u64,
 }
+
+/// Hadoop's LAST_RESERVED_BLOCK_ID (2^30): sequential block ids start above it.
+pub const LAST_RESERVED_BLOCK_ID: u64 = 1 << 30;
+/// Hadoop's GenerationStamp.LAST_RESERVED_STAMP: generation stamps start above it.
+pub const LAST_RESERVED_GEN_STAMP: u64 = 1000;
 
 /// A path looked up in the tree: `nodes[0]` is the root, `nodes[i]` the inode of
 /// `comps[i - 1]`, None once a component is missing (or below a file).
@@ -164,6 +175,8 @@ impl Namespace {
             under_construction: HashMap::new(),
             quotas: HashMap::new(),
             last_inode_id: ROOT_INODE_ID,
+            last_block_id: LAST_RESERVED_BLOCK_ID,
+            gen_stamp: LAST_RESERVED_GEN_STAMP,
             files: 0,
             dirs: 1,
         };
@@ -182,6 +195,25 @@ impl Namespace {
     /// The highest inode id handed out so far.
     pub fn last_inode_id(&self) -> u64 {
         self.last_inode_id
+    }
+
+    /// The last block id handed out.
+    pub fn last_block_id(&self) -> u64 {
+        self.last_block_id
+    }
+
+    /// The last generation stamp handed out.
+    pub fn gen_stamp(&self) -> u64 {
+        self.gen_stamp
+    }
+
+    /// Moves the block counters up to cover `blocks` (never down), so that ids and
+    /// stamps seen in any op or image are never handed out again.
+    fn note_blocks<'b>(&mut self, blocks: impl IntoIterator<Item = &'b BlockInfo>) {
+        for b in blocks {
+            self.last_block_id = self.last_block_id.max(b.block_id);
+            self.gen_stamp = self.gen_stamp.max(b.gen_stamp);
+        }
     }
 
     /// The lease holder of an open file, by inode id.

@@ -105,6 +105,7 @@ fn hostile_records_are_rejected() {
         last_inode_id: 16390,
         strings: vec!["hdfs".into(), "supergroup".into()],
         inode_count: count,
+        ..Default::default()
     };
     let root = pb::ImageInode {
         id: 16385,

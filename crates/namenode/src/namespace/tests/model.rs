@@ -21,6 +21,7 @@ struct M {
     uc: Option<String>,
     repl: u16,
     len: u64,
+    nblocks: usize,
 }
 
 type R = Result<bool, &'static str>;
@@ -79,6 +80,7 @@ impl Model {
                 uc: None,
                 repl: 0,
                 len: 0,
+                nblocks: 0,
             },
         );
         Model { m }
@@ -154,6 +156,7 @@ impl Model {
                         uc: None,
                         repl: 0,
                         len: 0,
+                        nblocks: 0,
                     },
                 );
                 self.touch(d, now);
@@ -224,6 +227,7 @@ impl Model {
                 uc: Some(client.into()),
                 repl: 3,
                 len: 0,
+                nblocks: 0,
             },
         );
         self.touch(p, now);
@@ -245,6 +249,43 @@ impl Model {
         n.uc = None;
         n.mtime = now;
         n.len = 7;
+        n.nblocks = 1;
+        Ok(true)
+    }
+
+    /// addBlock committing the last block at 5 more bytes than it had.
+    fn add_block(&mut self, p: &str, client: &str) -> R {
+        let Some(n) = self.m.get_mut(p) else {
+            return Err(FNF);
+        };
+        if n.dir {
+            return Err(FNF);
+        }
+        match &n.uc {
+            Some(c) if c == client => {}
+            _ => return Err(LEASE),
+        }
+        if n.nblocks > 0 {
+            n.len += 5;
+        }
+        n.nblocks += 1;
+        Ok(true)
+    }
+
+    fn append(&mut self, p: &str, client: &str) -> R {
+        if self.anc_file(p) {
+            return Err(ACE);
+        }
+        let Some(n) = self.m.get_mut(p) else {
+            return Err(FNF);
+        };
+        if n.dir {
+            return Err(FNF);
+        }
+        if n.uc.is_some() {
+            return Err(ABCE);
+        }
+        n.uc = Some(client.into());
         Ok(true)
     }
 
@@ -380,6 +421,7 @@ fn actual_tree(ns: &Namespace) -> BTreeMap<String, M> {
                     .map(|u| u.client_name.clone()),
                 repl: s.replication,
                 len: s.length,
+                nblocks: ns.file_blocks(s.inode_id).map_or(0, |(b, _, _)| b.len()),
             };
             (p, m)
         })
@@ -428,7 +470,7 @@ fn run_model(seed: u64, ops: usize) {
         let flag = rng.below(2) == 0;
         let flag2 = rng.below(4) != 0;
         let client = ["c1", "c2"][rng.below(2) as usize];
-        let (desc, want, got) = match rng.below(10) {
+        let (desc, want, got) = match rng.below(12) {
             0 => {
                 let perm = [0o755, 0o700, 0o1777][rng.below(3) as usize];
                 let got = {
@@ -544,6 +586,44 @@ fn run_model(seed: u64, ops: usize) {
                 });
                 (format!("touch {p} {mt} {at}"), want, got)
             }
+            10 => {
+                let previous = ns
+                    .get_blocks(&c, &p)
+                    .ok()
+                    .and_then(|(_, b)| b.last().copied())
+                    .map(|b| BlockInfo {
+                        num_bytes: b.num_bytes + 5,
+                        ..b
+                    });
+                let got = {
+                    let planned = ns.plan_add_block(client, &p, 0, previous);
+                    let planned = planned.map(|a| {
+                        let op = a.op.expect("a new block");
+                        assert_eq!(a.block.block.block_id, ns.last_block_id() + 1);
+                        assert_eq!(a.block.block.gen_stamp, ns.gen_stamp() + 1);
+                        op
+                    });
+                    live_op(&mut ns, &mut log, planned)
+                };
+                (
+                    format!("addBlock {p} {client}"),
+                    model.add_block(&p, client),
+                    got,
+                )
+            }
+            11 => {
+                let got = {
+                    let planned = ns
+                        .plan_append(&c, &p, client, "h", flag)
+                        .map(|(op, _)| op);
+                    live_op(&mut ns, &mut log, planned)
+                };
+                (
+                    format!("append {p} {client} new_block={flag}"),
+                    model.append(&p, client),
+                    got,
+                )
+            }
             _ => {
                 let r = 1 + rng.below(4) as u16;
                 let got = {
@@ -560,7 +640,7 @@ fn run_model(seed: u64, ops: usize) {
     }
     // The run exercised real changes and most outcomes, not only rejections.
     assert!(
-        log.len() > ops / 4,
+        log.len() > ops / 5,
         "only {} of {ops} ops changed anything",
         log.len()
     );
@@ -601,10 +681,18 @@ fn run_model(seed: u64, ops: usize) {
     let image = ns.save_image();
     assert_eq!(replay.save_image(), image, "seed {seed}: replay differs");
     assert_eq!(replay.last_inode_id(), ns.last_inode_id());
+    assert_eq!(replay.last_block_id(), ns.last_block_id());
+    assert_eq!(replay.gen_stamp(), ns.gen_stamp());
+    let allocated = ns.last_block_id() - LAST_RESERVED_BLOCK_ID;
+    assert!(allocated >= 3, "seed {seed}: only {allocated} blocks allocated");
     // Image round trip.
     let loaded = Namespace::load_image(NamespaceConfig::default(), &image).unwrap();
     loaded.check_invariants();
     assert_eq!(loaded.save_image(), image);
+    assert_eq!(
+        (loaded.last_block_id(), loaded.gen_stamp()),
+        (ns.last_block_id(), ns.gen_stamp())
+    );
     assert_eq!(actual_tree(&loaded), model.m);
 }
 
