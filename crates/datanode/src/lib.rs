@@ -7,6 +7,9 @@
 //!
 //! Keep this file to module declarations and re-exports: two engineers add lines here.
 
+pub mod actor;
+pub mod interdatanode;
+pub mod recovery;
 pub mod scanner;
 pub mod storage;
 
