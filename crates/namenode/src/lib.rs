@@ -1,6 +1,7 @@
 //! hafs-namenode: the namespace, its durability (edit log + fsimage), the retry cache,
 //! leases, HA state, and the ClientProtocol handlers.
 
+pub mod blockmanagement;
 pub mod client_protocol;
 pub mod config;
 pub mod edit_log;

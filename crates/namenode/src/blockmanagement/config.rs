@@ -1,0 +1,153 @@
+//! Block management settings, read with Hadoop's keys and defaults.
+
+use std::time::Duration;
+
+use hafs_conf::keys::*;
+use hafs_conf::{ConfError, Configuration, TimeUnit};
+
+/// `dfs.namenode.redundancy.interval.seconds`: how often the redundancy monitor runs.
+pub const DFS_NAMENODE_REDUNDANCY_INTERVAL: &str = "dfs.namenode.redundancy.interval.seconds";
+/// `dfs.namenode.replication.max-streams`: transfers a DataNode is given at once.
+pub const DFS_NAMENODE_REPLICATION_MAX_STREAMS: &str = "dfs.namenode.replication.max-streams";
+/// `dfs.namenode.replication.max-streams-hard-limit`: the limit for highest-priority work.
+pub const DFS_NAMENODE_REPLICATION_STREAMS_HARD_LIMIT: &str =
+    "dfs.namenode.replication.max-streams-hard-limit";
+/// `dfs.namenode.reconstruction.pending.timeout-sec`: when a scheduled copy is retried.
+pub const DFS_NAMENODE_RECONSTRUCTION_PENDING_TIMEOUT: &str =
+    "dfs.namenode.reconstruction.pending.timeout-sec";
+/// `dfs.block.invalidate.limit`: deletions sent to one DataNode per heartbeat.
+pub const DFS_BLOCK_INVALIDATE_LIMIT: &str = "dfs.block.invalidate.limit";
+
+#[derive(Debug, Clone)]
+pub struct BlockManagerConfig {
+    /// `dfs.namenode.replication.min`: replicas a block needs to be complete (and safe).
+    pub min_replication: u16,
+    /// `dfs.replication.max`.
+    pub max_replication: u16,
+    /// `dfs.heartbeat.interval`.
+    pub heartbeat_interval: Duration,
+    /// `dfs.namenode.heartbeat.recheck-interval`.
+    pub heartbeat_recheck_interval: Duration,
+    /// `dfs.namenode.redundancy.interval.seconds`.
+    pub redundancy_interval: Duration,
+    pub max_replication_streams: u32,
+    pub replication_streams_hard_limit: u32,
+    pub pending_reconstruction_timeout: Duration,
+    pub invalidate_limit: usize,
+    /// `dfs.namenode.safemode.threshold-pct`.
+    pub safemode_threshold_pct: f64,
+    /// `dfs.namenode.safemode.min.datanodes`.
+    pub safemode_min_datanodes: u32,
+    /// `dfs.namenode.safemode.extension`.
+    pub safemode_extension: Duration,
+    /// Commands of each kind waiting for one DataNode's heartbeat; beyond it new work
+    /// is dropped (and found again by the monitor or the next block report).
+    pub max_queued_per_datanode: usize,
+}
+
+impl Default for BlockManagerConfig {
+    fn default() -> Self {
+        BlockManagerConfig {
+            min_replication: DFS_NAMENODE_REPLICATION_MIN_DEFAULT as u16,
+            max_replication: DFS_REPLICATION_MAX_DEFAULT as u16,
+            heartbeat_interval: Duration::from_secs(DFS_HEARTBEAT_INTERVAL_DEFAULT_SECS),
+            heartbeat_recheck_interval: Duration::from_millis(
+                DFS_NAMENODE_HEARTBEAT_RECHECK_INTERVAL_DEFAULT_MS,
+            ),
+            redundancy_interval: Duration::from_secs(3),
+            max_replication_streams: 2,
+            replication_streams_hard_limit: 4,
+            pending_reconstruction_timeout: Duration::from_secs(300),
+            invalidate_limit: 1000,
+            safemode_threshold_pct: DFS_NAMENODE_SAFEMODE_THRESHOLD_PCT_DEFAULT,
+            safemode_min_datanodes: DFS_NAMENODE_SAFEMODE_MIN_DATANODES_DEFAULT,
+            safemode_extension: Duration::from_millis(DFS_NAMENODE_SAFEMODE_EXTENSION_DEFAULT_MS),
+            max_queued_per_datanode: 100_000,
+        }
+    }
+}
+
+impl BlockManagerConfig {
+    pub fn from_conf(conf: &Configuration) -> Result<BlockManagerConfig, ConfError> {
+        let d = BlockManagerConfig::default();
+        let u16_of = |key: &str, v: u32| -> Result<u16, ConfError> {
+            u16::try_from(v).map_err(|_| ConfError::BadValue {
+                key: key.to_string(),
+                value: v.to_string(),
+                expected: "a number up to 65535".to_string(),
+            })
+        };
+        Ok(BlockManagerConfig {
+            min_replication: u16_of(
+                DFS_NAMENODE_REPLICATION_MIN,
+                conf.get_u32(
+                    DFS_NAMENODE_REPLICATION_MIN,
+                    DFS_NAMENODE_REPLICATION_MIN_DEFAULT,
+                )?,
+            )?,
+            max_replication: u16_of(
+                DFS_REPLICATION_MAX,
+                conf.get_u32(DFS_REPLICATION_MAX, DFS_REPLICATION_MAX_DEFAULT)?,
+            )?,
+            heartbeat_interval: conf.get_time_duration(
+                DFS_HEARTBEAT_INTERVAL,
+                d.heartbeat_interval,
+                TimeUnit::Seconds,
+            )?,
+            heartbeat_recheck_interval: conf.get_time_duration(
+                DFS_NAMENODE_HEARTBEAT_RECHECK_INTERVAL,
+                d.heartbeat_recheck_interval,
+                TimeUnit::Millis,
+            )?,
+            redundancy_interval: conf.get_time_duration(
+                DFS_NAMENODE_REDUNDANCY_INTERVAL,
+                d.redundancy_interval,
+                TimeUnit::Seconds,
+            )?,
+            max_replication_streams: conf.get_u32(
+                DFS_NAMENODE_REPLICATION_MAX_STREAMS,
+                d.max_replication_streams,
+            )?,
+            replication_streams_hard_limit: conf.get_u32(
+                DFS_NAMENODE_REPLICATION_STREAMS_HARD_LIMIT,
+                d.replication_streams_hard_limit,
+            )?,
+            pending_reconstruction_timeout: conf.get_time_duration(
+                DFS_NAMENODE_RECONSTRUCTION_PENDING_TIMEOUT,
+                d.pending_reconstruction_timeout,
+                TimeUnit::Seconds,
+            )?,
+            invalidate_limit: conf
+                .get_u32(DFS_BLOCK_INVALIDATE_LIMIT, d.invalidate_limit as u32)?
+                .max(1) as usize,
+            safemode_threshold_pct: conf.get_f64(
+                DFS_NAMENODE_SAFEMODE_THRESHOLD_PCT,
+                DFS_NAMENODE_SAFEMODE_THRESHOLD_PCT_DEFAULT,
+            )?,
+            safemode_min_datanodes: conf.get_u32(
+                DFS_NAMENODE_SAFEMODE_MIN_DATANODES,
+                DFS_NAMENODE_SAFEMODE_MIN_DATANODES_DEFAULT,
+            )?,
+            safemode_extension: conf.get_time_duration(
+                DFS_NAMENODE_SAFEMODE_EXTENSION,
+                d.safemode_extension,
+                TimeUnit::Millis,
+            )?,
+            max_queued_per_datanode: d.max_queued_per_datanode,
+        })
+    }
+
+    /// When a silent DataNode is declared dead: Hadoop's
+    /// `2 × recheck-interval + 10 × heartbeat-interval` (10m30s by default).
+    pub fn dead_node_interval(&self) -> Duration {
+        2 * self.heartbeat_recheck_interval + 10 * self.heartbeat_interval
+    }
+
+    /// How often the monitor wakes: often enough for both dead-node checks and
+    /// redundancy work.
+    pub fn monitor_interval(&self) -> Duration {
+        self.redundancy_interval
+            .min(self.heartbeat_recheck_interval)
+            .max(Duration::from_millis(10))
+    }
+}

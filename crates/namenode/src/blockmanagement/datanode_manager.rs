@@ -1,0 +1,458 @@
+//! DataNodes joining and talking (Hadoop's DatanodeManager + the report processing of
+//! BlockManager): registration, heartbeats and the commands their replies carry, full
+//! and incremental block reports, error reports.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+use std::time::Instant;
+
+use hafs_proto::hdfs as pb;
+use hafs_proto::hdfs::datanode as dpb;
+use tracing::{info, warn};
+
+use super::blocks_map::{BlockUcState, Replica, ReplicaState};
+use super::datanodes::{now_ms, xfer_addr, DatanodeDescriptor, StorageStats};
+use super::error::BlockManagerError;
+use super::safe_mode::SafeModePhase;
+use super::state::State;
+use super::BlockManager;
+
+/// The software version hafs DataNodes and NameNodes report.
+pub const SOFTWARE_VERSION: &str = "3.5.0";
+
+use dpb::block_command_proto::Action;
+use dpb::datanode_command_proto::Type as CmdType;
+use dpb::received_deleted_block_info_proto::BlockStatus;
+
+fn new_uuid() -> String {
+    let mut b = [0u8; 16];
+    let _ = getrandom::fill(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+pub fn register_command() -> dpb::DatanodeCommandProto {
+    dpb::DatanodeCommandProto {
+        cmd_type: CmdType::RegisterCommand as i32,
+        register_cmd: Some(dpb::RegisterCommandProto {}),
+        ..Default::default()
+    }
+}
+
+impl BlockManager {
+    /// versionRequest: the namespace a DataNode must join.
+    pub fn namespace_info(&self, ha_state: dpb::nnha_status_heartbeat_proto::State) -> dpb::NamespaceInfoProto {
+        let st = self.lock();
+        let id = &st.identity;
+        dpb::NamespaceInfoProto {
+            build_version: env!("CARGO_PKG_VERSION").to_string(),
+            unused: 0,
+            block_pool_id: id.block_pool_id.clone(),
+            storage_info: dpb::StorageInfoProto {
+                layout_version: id.layout_version as u32,
+                namespce_id: id.namespace_id,
+                cluster_id: id.cluster_id.clone(),
+                c_time: id.ctime.max(0) as u64,
+            },
+            software_version: SOFTWARE_VERSION.to_string(),
+            capabilities: Some(0),
+            state: Some(ha_state as i32),
+        }
+    }
+
+    /// registerDatanode: checks the cluster, assigns a UUID if the DataNode has none,
+    /// takes the IP address from the connection (as Hadoop does), and replaces an
+    /// older registration at the same transfer address. Returns the registration as
+    /// accepted.
+    pub fn register_datanode(
+        &self,
+        reg: &dpb::DatanodeRegistrationProto,
+        peer_ip: Option<IpAddr>,
+    ) -> Result<dpb::DatanodeRegistrationProto, BlockManagerError> {
+        let mut st = self.lock();
+        let ours = &st.identity;
+        let theirs = &reg.storage_info;
+        if theirs.cluster_id != ours.cluster_id {
+            return Err(BlockManagerError::IncorrectVersion(format!(
+                "Incompatible clusterIDs: namenode clusterID = {}; datanode clusterID = {}",
+                ours.cluster_id, theirs.cluster_id
+            )));
+        }
+        if theirs.namespce_id != 0 && theirs.namespce_id != ours.namespace_id {
+            return Err(BlockManagerError::IncorrectVersion(format!(
+                "Incompatible namespaceIDs: namenode namespaceID = {}; datanode namespaceID = {}",
+                ours.namespace_id, theirs.namespce_id
+            )));
+        }
+        let mut id = reg.datanode_id.clone();
+        if id.xfer_port == 0 || id.xfer_port > 65535 {
+            return Err(BlockManagerError::Disallowed(format!(
+                "Datanode denied communication with namenode: bad transfer port {}",
+                id.xfer_port
+            )));
+        }
+        if id.datanode_uuid.len() > 128 || id.host_name.len() > 1024 {
+            return Err(BlockManagerError::Disallowed(
+                "Datanode denied communication with namenode: oversized identity".into(),
+            ));
+        }
+        if let Some(ip) = peer_ip {
+            id.ip_addr = ip.to_string();
+        }
+        if id.host_name.is_empty() {
+            id.host_name = id.ip_addr.clone();
+        }
+        if id.datanode_uuid.is_empty() {
+            id.datanode_uuid = new_uuid();
+        }
+        let uuid = id.datanode_uuid.clone();
+        let addr = xfer_addr(&id);
+        if let Some(old) = st.by_xfer_addr.get(&addr).cloned() {
+            if old != uuid {
+                info!(%addr, old = %old, new = %uuid, "DataNode re-registered with a new UUID; replacing");
+                st.remove_blocks_of(&old);
+                st.datanodes.remove(&old);
+            }
+        }
+        let now = Instant::now();
+        match st.datanodes.get_mut(&uuid) {
+            Some(dn) => {
+                let old_addr = dn.xfer_addr();
+                dn.id = id.clone();
+                dn.software_version = reg.software_version.clone();
+                dn.last_update = now;
+                dn.last_update_ms = now_ms();
+                if !dn.alive {
+                    info!(%uuid, %addr, "dead DataNode registered again");
+                    dn.alive = true;
+                }
+                if old_addr != addr {
+                    st.by_xfer_addr.remove(&old_addr);
+                }
+            }
+            None => {
+                info!(%uuid, %addr, "registered DataNode");
+                st.datanodes.insert(
+                    uuid.clone(),
+                    DatanodeDescriptor::new(id.clone(), reg.software_version.clone(), now),
+                );
+            }
+        }
+        st.by_xfer_addr.insert(addr, uuid);
+        let mut out = reg.clone();
+        out.datanode_id = id;
+        Ok(out)
+    }
+
+    /// sendHeartbeat: records usage and liveness; answers the work queued for this
+    /// DataNode when `active` (a Standby's replies carry no commands). A DataNode the
+    /// NameNode does not know, or declared dead, is told to register again.
+    pub fn handle_heartbeat(
+        &self,
+        hb: &dpb::HeartbeatRequestProto,
+        active: bool,
+    ) -> Vec<dpb::DatanodeCommandProto> {
+        let mut st = self.lock();
+        st.active = active;
+        let uuid = &hb.registration.datanode_id.datanode_uuid;
+        let bpid = st.identity.block_pool_id.clone();
+        let (max_streams, inval_limit) = (
+            st.config.replication_streams_hard_limit as usize,
+            st.config.invalidate_limit,
+        );
+        let safe = st.safe_mode != SafeModePhase::Off;
+        let Some(dn) = st.datanodes.get_mut(uuid).filter(|d| d.alive) else {
+            return vec![register_command()];
+        };
+        dn.last_update = Instant::now();
+        dn.last_update_ms = now_ms();
+        dn.xceiver_count = hb.xceiver_count.unwrap_or(0);
+        dn.xmits_in_progress = hb.xmits_in_progress.unwrap_or(0);
+        dn.failed_volumes = hb.failed_volumes.unwrap_or(0);
+        for r in hb.reports.iter().take(4096) {
+            #[allow(deprecated)] // the old field, for DataNodes that send only it
+            let sid = r
+                .storage
+                .as_ref()
+                .map(|s| s.storage_uuid.clone())
+                .unwrap_or_else(|| r.storage_uuid.clone());
+            let capacity = r.capacity.unwrap_or(0);
+            let dfs_used = r.dfs_used.unwrap_or(0);
+            let remaining = r.remaining.unwrap_or(0);
+            dn.storages.insert(
+                sid,
+                StorageStats {
+                    storage_type: r
+                        .storage
+                        .as_ref()
+                        .and_then(|s| s.storage_type)
+                        .unwrap_or(pb::StorageTypeProto::Disk as i32),
+                    failed: r.failed.unwrap_or(false),
+                    capacity,
+                    dfs_used,
+                    remaining,
+                    non_dfs_used: r.non_dfs_used.unwrap_or_else(|| {
+                        capacity.saturating_sub(dfs_used).saturating_sub(remaining)
+                    }),
+                },
+            );
+        }
+        if !active {
+            return Vec::new();
+        }
+        let mut cmds = Vec::new();
+        if !dn.recoveries.is_empty() {
+            cmds.push(dpb::DatanodeCommandProto {
+                cmd_type: CmdType::BlockRecoveryCommand as i32,
+                recovery_cmd: Some(dpb::BlockRecoveryCommandProto {
+                    blocks: dn.recoveries.drain(..).collect(),
+                }),
+                ..Default::default()
+            });
+        }
+        if safe {
+            return cmds;
+        }
+        if !dn.transfers.is_empty() {
+            let n = dn.transfers.len().min(max_streams.max(1));
+            let mut blk = dpb::BlockCommandProto {
+                action: Action::Transfer as i32,
+                block_pool_id: bpid.clone(),
+                ..Default::default()
+            };
+            for t in dn.transfers.drain(..n) {
+                blk.blocks.push(t.block);
+                blk.targets.push(pb::DatanodeInfosProto {
+                    datanodes: t.targets,
+                });
+                blk.target_storage_uuids.push(dpb::StorageUuidsProto {
+                    storage_uuids: t.target_storages,
+                });
+            }
+            cmds.push(dpb::DatanodeCommandProto {
+                cmd_type: CmdType::BlockCommand as i32,
+                blk_cmd: Some(blk),
+                ..Default::default()
+            });
+        }
+        if !dn.invalidate.is_empty() {
+            let ids: Vec<u64> = dn.invalidate.keys().take(inval_limit).copied().collect();
+            let blocks: Vec<pb::BlockProto> =
+                ids.iter().filter_map(|id| dn.invalidate.remove(id)).collect();
+            cmds.push(dpb::DatanodeCommandProto {
+                cmd_type: CmdType::BlockCommand as i32,
+                blk_cmd: Some(dpb::BlockCommandProto {
+                    action: Action::Invalidate as i32,
+                    block_pool_id: bpid,
+                    blocks,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            });
+        }
+        cmds
+    }
+
+    /// blockReport (full): per storage, the reported replicas are reconciled with the
+    /// blocks map — new ones added (or found corrupt), missing ones removed, replicas of
+    /// blocks no file owns deleted (when Active).
+    pub fn process_block_report(
+        &self,
+        req: &dpb::BlockReportRequestProto,
+        active: bool,
+    ) -> Result<(), BlockManagerError> {
+        let mut st = self.lock();
+        st.active = active;
+        let uuid = st.check_reporter(&req.registration, &req.block_pool_id)?;
+        let now = Instant::now();
+        for report in &req.reports {
+            let storage = report.storage.storage_uuid.clone();
+            let mut seen: HashSet<u64> = HashSet::with_capacity(report.reported_blocks.len());
+            for b in &report.reported_blocks {
+                seen.insert(b.block_id);
+                st.process_reported_replica(
+                    &uuid,
+                    &storage,
+                    b.block_id,
+                    b.gen_stamp,
+                    b.num_bytes,
+                    ReplicaState::from_proto(b.state.unwrap_or(0)),
+                );
+            }
+            // Replicas this storage had but no longer reports are gone.
+            let gone: Vec<u64> = st.datanodes[&uuid]
+                .blocks
+                .iter()
+                .copied()
+                .filter(|id| !seen.contains(id))
+                .filter(|id| {
+                    st.blocks.get(*id).is_some_and(|rec| {
+                        rec.replica_on(&uuid)
+                            .is_some_and(|r| r.storage == storage || r.storage.is_empty())
+                    })
+                })
+                .collect();
+            for id in gone {
+                st.remove_replica(id, &uuid);
+                st.check_redundancy(id);
+            }
+        }
+        if let Some(dn) = st.datanodes.get_mut(&uuid) {
+            dn.block_report_count += 1;
+            dn.last_block_report_ms = now_ms();
+        }
+        st.refresh_safe_mode(now);
+        Ok(())
+    }
+
+    /// blockReceivedAndDeleted (incremental): replicas being received, received
+    /// (finalized) and deleted since the last report.
+    pub fn process_incremental_block_report(
+        &self,
+        req: &dpb::BlockReceivedAndDeletedRequestProto,
+        active: bool,
+    ) -> Result<(), BlockManagerError> {
+        let mut st = self.lock();
+        st.active = active;
+        let uuid = st.check_reporter(&req.registration, &req.block_pool_id)?;
+        for s in &req.blocks {
+            #[allow(deprecated)] // the old field, for DataNodes that send only it
+            let storage = s
+                .storage
+                .as_ref()
+                .map(|x| x.storage_uuid.clone())
+                .unwrap_or_else(|| s.storage_uuid.clone());
+            for b in &s.blocks {
+                let len = b.block.num_bytes.unwrap_or(0);
+                match BlockStatus::try_from(b.status) {
+                    Ok(BlockStatus::Receiving) => st.process_reported_replica(
+                        &uuid,
+                        &storage,
+                        b.block.block_id,
+                        b.block.gen_stamp,
+                        len,
+                        ReplicaState::Rbw,
+                    ),
+                    Ok(BlockStatus::Received) => st.process_reported_replica(
+                        &uuid,
+                        &storage,
+                        b.block.block_id,
+                        b.block.gen_stamp,
+                        len,
+                        ReplicaState::Finalized,
+                    ),
+                    Ok(BlockStatus::Deleted) => {
+                        st.remove_replica(b.block.block_id, &uuid);
+                        st.check_redundancy(b.block.block_id);
+                    }
+                    Err(_) => {
+                        warn!(datanode = %uuid, status = b.status, "unknown block status in incremental report")
+                    }
+                }
+            }
+        }
+        st.refresh_safe_mode(Instant::now());
+        Ok(())
+    }
+
+    /// errorReport: logged; a DataNode with no usable volume left is treated as dead.
+    pub fn error_report(&self, req: &dpb::ErrorReportRequestProto) {
+        use dpb::error_report_request_proto::ErrorCode;
+        let uuid = &req.registartion.datanode_id.datanode_uuid;
+        let msg: String = req.msg.chars().take(4096).collect();
+        warn!(datanode = %uuid, code = req.error_code, "DataNode error report: {msg}");
+        if req.error_code == ErrorCode::FatalDiskError as u32 {
+            let mut st = self.lock();
+            if let Some(dn) = st.datanodes.get_mut(uuid) {
+                dn.alive = false;
+            }
+            st.remove_blocks_of(uuid);
+        }
+    }
+}
+
+impl State {
+    /// A report must come from a registered, live DataNode of our block pool.
+    fn check_reporter(
+        &self,
+        reg: &dpb::DatanodeRegistrationProto,
+        bpid: &str,
+    ) -> Result<String, BlockManagerError> {
+        let uuid = &reg.datanode_id.datanode_uuid;
+        if !self.is_alive(uuid) {
+            return Err(BlockManagerError::UnregisteredNode(uuid.clone()));
+        }
+        if bpid != self.identity.block_pool_id {
+            return Err(BlockManagerError::IncorrectVersion(format!(
+                "block pool {bpid} is not this NameNode's ({})",
+                self.identity.block_pool_id
+            )));
+        }
+        Ok(uuid.clone())
+    }
+
+    /// One replica as a DataNode reports it (Hadoop's processReportedBlock).
+    pub(super) fn process_reported_replica(
+        &mut self,
+        uuid: &str,
+        storage: &str,
+        block_id: u64,
+        gen_stamp: u64,
+        num_bytes: u64,
+        state: ReplicaState,
+    ) {
+        let Some(rec) = self.blocks.get(block_id) else {
+            // No file owns this block. Only an Active NameNode deletes it: a Standby
+            // may not have read the edit that created it yet.
+            if self.active && self.safe_mode == SafeModePhase::Off {
+                self.queue_invalidate(
+                    uuid,
+                    pb::BlockProto {
+                        block_id,
+                        gen_stamp,
+                        num_bytes: Some(num_bytes),
+                    },
+                );
+            }
+            return;
+        };
+        let corrupt = rec.reported_replica_is_corrupt(state, gen_stamp, num_bytes);
+        if !corrupt && state != ReplicaState::Finalized && rec.state == BlockUcState::Complete {
+            // Being finalized or recovered; it counts once reported finalized.
+            return;
+        }
+        if corrupt {
+            info!(block_id, datanode = uuid, gen_stamp, num_bytes, "reported replica is corrupt");
+        }
+        self.set_replica(
+            block_id,
+            Replica {
+                datanode: uuid.to_string(),
+                storage: storage.to_string(),
+                state,
+                gen_stamp,
+                num_bytes,
+                corrupt,
+            },
+        );
+        if state == ReplicaState::Finalized {
+            if let Some(p) = self.pending.get_mut(&block_id) {
+                p.targets.retain(|t| t != uuid);
+                if p.targets.is_empty() {
+                    self.pending.remove(&block_id);
+                }
+            }
+            self.try_complete(block_id);
+        }
+        self.check_redundancy(block_id);
+    }
+}

@@ -1,0 +1,160 @@
+//! What the NameNode knows about each DataNode (Hadoop's DatanodeDescriptor): identity,
+//! storages, usage from its last heartbeat, liveness, the replicas it holds, and the
+//! work waiting for its next heartbeat.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::net::IpAddr;
+use std::time::Instant;
+
+use hafs_proto::hdfs as pb;
+use hafs_proto::hdfs::datanode as dpb;
+
+/// One storage (volume) of a DataNode.
+#[derive(Debug, Clone, Default)]
+pub struct StorageStats {
+    pub storage_type: i32,
+    pub failed: bool,
+    pub capacity: u64,
+    pub dfs_used: u64,
+    pub remaining: u64,
+    pub non_dfs_used: u64,
+}
+
+/// A copy a DataNode was told to make: the block and where to send it.
+#[derive(Debug, Clone)]
+pub struct Transfer {
+    pub block: pb::BlockProto,
+    pub targets: Vec<pb::DatanodeInfoProto>,
+    pub target_storages: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct DatanodeDescriptor {
+    pub id: pb::DatanodeIdProto,
+    pub software_version: String,
+    pub storages: HashMap<String, StorageStats>,
+    pub xceiver_count: u32,
+    pub xmits_in_progress: u32,
+    pub failed_volumes: u32,
+    /// Monotonic time of the last heartbeat (or registration).
+    pub last_update: Instant,
+    /// Wall-clock ms of the last heartbeat, for reports.
+    pub last_update_ms: u64,
+    pub alive: bool,
+    /// Ids of the blocks with a replica here (any state).
+    pub blocks: HashSet<u64>,
+    pub block_report_count: u64,
+    pub last_block_report_ms: u64,
+    // Work for the next heartbeat, each bounded by max_queued_per_datanode.
+    pub transfers: VecDeque<Transfer>,
+    /// Replicas to delete: block id → the replica's own generation stamp and length.
+    pub invalidate: BTreeMap<u64, pb::BlockProto>,
+    pub recoveries: VecDeque<dpb::RecoveringBlockProto>,
+}
+
+impl DatanodeDescriptor {
+    pub fn new(id: pb::DatanodeIdProto, software_version: String, now: Instant) -> Self {
+        DatanodeDescriptor {
+            id,
+            software_version,
+            storages: HashMap::new(),
+            xceiver_count: 0,
+            xmits_in_progress: 0,
+            failed_volumes: 0,
+            last_update: now,
+            last_update_ms: now_ms(),
+            alive: true,
+            blocks: HashSet::new(),
+            block_report_count: 0,
+            last_block_report_ms: 0,
+            transfers: VecDeque::new(),
+            invalidate: BTreeMap::new(),
+            recoveries: VecDeque::new(),
+        }
+    }
+
+    pub fn uuid(&self) -> &str {
+        &self.id.datanode_uuid
+    }
+
+    /// "ip:xferPort", Hadoop's DatanodeID.getXferAddr.
+    pub fn xfer_addr(&self) -> String {
+        xfer_addr(&self.id)
+    }
+
+    pub fn ip(&self) -> Option<IpAddr> {
+        self.id.ip_addr.parse().ok()
+    }
+
+    pub fn capacity(&self) -> u64 {
+        self.live_storages().map(|s| s.capacity).sum()
+    }
+    pub fn dfs_used(&self) -> u64 {
+        self.live_storages().map(|s| s.dfs_used).sum()
+    }
+    pub fn remaining(&self) -> u64 {
+        self.live_storages().map(|s| s.remaining).sum()
+    }
+    pub fn non_dfs_used(&self) -> u64 {
+        self.live_storages().map(|s| s.non_dfs_used).sum()
+    }
+    fn live_storages(&self) -> impl Iterator<Item = &StorageStats> {
+        self.storages.values().filter(|s| !s.failed)
+    }
+
+    /// The storage a new replica should go to: the one with most room.
+    pub fn best_storage(&self, block_size: u64) -> Option<(&String, &StorageStats)> {
+        self.storages
+            .iter()
+            .filter(|(_, s)| !s.failed && s.remaining >= block_size)
+            .max_by(|a, b| a.1.remaining.cmp(&b.1.remaining).then(b.0.cmp(a.0)))
+    }
+
+    /// The storage to name for a replica when none is known (the first one).
+    pub fn any_storage(&self) -> String {
+        let mut ids: Vec<&String> = self.storages.keys().collect();
+        ids.sort();
+        ids.first().map(|s| s.to_string()).unwrap_or_default()
+    }
+
+    /// This node as clients and other DataNodes see it.
+    pub fn info(&self) -> pb::DatanodeInfoProto {
+        pb::DatanodeInfoProto {
+            id: self.id.clone(),
+            capacity: Some(self.capacity()),
+            dfs_used: Some(self.dfs_used()),
+            remaining: Some(self.remaining()),
+            block_pool_used: Some(self.dfs_used()),
+            last_update: Some(self.last_update_ms),
+            xceiver_count: Some(self.xceiver_count),
+            location: Some("/default-rack".to_string()),
+            non_dfs_used: Some(self.non_dfs_used()),
+            admin_state: Some(pb::datanode_info_proto::AdminState::Normal as i32),
+            cache_capacity: Some(0),
+            cache_used: Some(0),
+            last_update_monotonic: Some(self.last_update_ms),
+            upgrade_domain: None,
+            last_block_report_time: Some(self.last_block_report_ms),
+            last_block_report_monotonic: Some(self.last_block_report_ms),
+            num_blocks: Some(u32::try_from(self.blocks.len()).unwrap_or(u32::MAX)),
+        }
+    }
+
+    /// Forgets queued work (the node died or re-registered).
+    pub fn clear_work(&mut self) {
+        self.transfers.clear();
+        self.invalidate.clear();
+        self.recoveries.clear();
+    }
+}
+
+pub fn xfer_addr(id: &pb::DatanodeIdProto) -> String {
+    format!("{}:{}", id.ip_addr, id.xfer_port)
+}
+
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}

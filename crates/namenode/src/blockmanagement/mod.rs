@@ -1,0 +1,747 @@
+//! Block management (Hadoop's BlockManager, DatanodeManager and HeartbeatManager): which
+//! DataNodes exist and are alive, where every block's replicas are, where new replicas
+//! go, and the background work that keeps every block at its replication factor.
+//!
+//! Everything lives behind one lock held only for in-memory work (never across IO or an
+//! await). The namespace (owned by the Namesystem) is the truth about which blocks
+//! exist; the write path tells the block manager about them through the methods below,
+//! and DataNodes tell it where the replicas are through DatanodeProtocol
+//! ([`crate::datanode_protocol`]). Lock order: the namespace lock may be held while
+//! calling in here; the block manager never calls back into the namespace.
+
+pub mod blocks_map;
+pub mod config;
+mod datanode_manager;
+pub mod datanodes;
+pub mod error;
+pub mod low_redundancy;
+pub mod placement;
+mod redundancy;
+pub mod safe_mode;
+mod state;
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
+
+use bytes::Bytes;
+use hafs_proto::common::TokenProto;
+use hafs_proto::hdfs as pb;
+use hafs_proto::hdfs::datanode as dpb;
+
+pub use blocks_map::{Block, BlockUcState, ReplicaState};
+pub use config::BlockManagerConfig;
+pub use error::BlockManagerError;
+pub use safe_mode::SafeModeStatus;
+
+use blocks_map::{BlockRecord, BlocksMap};
+use low_redundancy::{LowRedundancyBlocks, QUEUE_HIGHEST_PRIORITY, QUEUE_WITH_CORRUPT_BLOCKS};
+use placement::{BlockPlacementPolicy, DefaultPlacement};
+use safe_mode::SafeModePhase;
+use state::State;
+
+/// The cluster identity DataNodes must match (from the NameNode's VERSION).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamespaceIdentity {
+    pub cluster_id: String,
+    pub block_pool_id: String,
+    pub namespace_id: u32,
+    pub layout_version: i32,
+    pub ctime: i64,
+}
+
+/// A DataNode chosen to receive a replica, with the storage on it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatanodeTarget {
+    pub info: pb::DatanodeInfoProto,
+    pub storage_uuid: String,
+    pub storage_type: i32,
+}
+
+impl DatanodeTarget {
+    pub fn uuid(&self) -> &str {
+        &self.info.id.datanode_uuid
+    }
+}
+
+/// Which DataNodes getDatanodeReport lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatanodeReportKind {
+    All,
+    Live,
+    Dead,
+}
+
+/// Cluster totals for getFsStats and `dfsadmin -report`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FsStats {
+    pub capacity: u64,
+    pub used: u64,
+    pub remaining: u64,
+    pub non_dfs_used: u64,
+    /// Blocks with fewer live replicas than wanted but at least one.
+    pub under_replicated: u64,
+    /// Blocks with at least one corrupt replica.
+    pub corrupt_blocks: u64,
+    /// Blocks with no live replica.
+    pub missing_blocks: u64,
+    /// Missing blocks of files with replication 1.
+    pub missing_repl_one_blocks: u64,
+    pub pending_deletion_blocks: u64,
+    pub live_datanodes: u64,
+    pub dead_datanodes: u64,
+}
+
+pub struct BlockManager {
+    state: Mutex<State>,
+}
+
+/// An empty block access token (hafs does not issue block tokens yet).
+pub fn empty_token() -> TokenProto {
+    TokenProto {
+        identifier: Bytes::new(),
+        password: Bytes::new(),
+        kind: String::new(),
+        service: String::new(),
+    }
+}
+
+impl BlockManager {
+    /// A block manager with no DataNodes and no blocks, in startup safe mode. Load
+    /// every file's blocks ([`BlockManager::add_block_collection`]) before serving.
+    pub fn new(config: BlockManagerConfig, identity: NamespaceIdentity) -> BlockManager {
+        Self::with_placement(config, identity, Box::new(DefaultPlacement::new()))
+    }
+
+    /// As [`BlockManager::new`], with another placement policy (rack awareness later).
+    pub fn with_placement(
+        config: BlockManagerConfig,
+        identity: NamespaceIdentity,
+        placement: Box<dyn BlockPlacementPolicy>,
+    ) -> BlockManager {
+        BlockManager {
+            state: Mutex::new(State {
+                config,
+                identity,
+                datanodes: HashMap::new(),
+                by_xfer_addr: HashMap::new(),
+                blocks: BlocksMap::default(),
+                needed: LowRedundancyBlocks::default(),
+                pending: HashMap::new(),
+                corrupt_blocks: HashSet::new(),
+                safe_mode: SafeModePhase::PendingThreshold,
+                active: true,
+                placement,
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves plain data behind; keep serving.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn config(&self) -> BlockManagerConfig {
+        self.lock().config.clone()
+    }
+
+    pub fn identity(&self) -> NamespaceIdentity {
+        self.lock().identity.clone()
+    }
+
+    pub fn block_pool_id(&self) -> String {
+        self.lock().identity.block_pool_id.clone()
+    }
+
+    /// Tells the block manager whether this NameNode is Active (the HA code calls this
+    /// on every transition; the monitor and heartbeats also pass it along).
+    pub fn set_active(&self, active: bool) {
+        let mut st = self.lock();
+        let was = st.active;
+        st.active = active;
+        if active && !was {
+            st.after_leaving_safe_mode_if_off();
+        }
+    }
+
+    // ------------------------------------------------------------ the write path
+
+    /// Registers the blocks of one file as loaded from the image or edits: all
+    /// complete, except the last one when the file is under construction.
+    pub fn add_block_collection(
+        &self,
+        inode_id: u64,
+        replication: u16,
+        blocks: &[Block],
+        under_construction: bool,
+    ) {
+        let mut st = self.lock();
+        for (i, b) in blocks.iter().enumerate() {
+            let last = i + 1 == blocks.len();
+            let state = if under_construction && last {
+                BlockUcState::UnderConstruction
+            } else {
+                BlockUcState::Complete
+            };
+            let replicas = st
+                .blocks
+                .remove(b.id)
+                .map(|r| r.replicas)
+                .unwrap_or_default();
+            st.blocks.insert(
+                b.id,
+                BlockRecord {
+                    gen_stamp: b.gen_stamp,
+                    num_bytes: b.num_bytes,
+                    replication,
+                    inode_id,
+                    state,
+                    replicas,
+                    expected: Vec::new(),
+                },
+            );
+            st.check_redundancy(b.id);
+        }
+    }
+
+    /// Chooses up to `num` DataNodes for a replica of a block of `src` (Hadoop's
+    /// chooseTarget): a DataNode on the client's host first, then distinct live
+    /// DataNodes with at least `block_size` free, never one in `excluded` (matched by
+    /// UUID or transfer address), preferring `favored` ("host:port" transfer addresses)
+    /// in order. May return fewer than `num`.
+    pub fn choose_targets(
+        &self,
+        src: &str,
+        num: usize,
+        client_addr: Option<IpAddr>,
+        excluded: &[pb::DatanodeInfoProto],
+        favored: &[String],
+        block_size: u64,
+    ) -> Vec<DatanodeTarget> {
+        let st = self.lock();
+        let _ = src;
+        let excluded = st.resolve_excluded(excluded);
+        let favored = st.resolve_favored(favored);
+        let chosen = st.choose(num, client_addr, &excluded, &favored, block_size);
+        st.targets(&chosen, block_size)
+    }
+
+    /// Targets for a new block of a file with `replication`; fails with Hadoop's
+    /// "could only be written to N of the M minReplication nodes" when fewer than
+    /// `dfs.namenode.replication.min` DataNodes can take it.
+    pub fn choose_targets_for_new_block(
+        &self,
+        src: &str,
+        replication: usize,
+        client_addr: Option<IpAddr>,
+        excluded: &[pb::DatanodeInfoProto],
+        favored: &[String],
+        block_size: u64,
+    ) -> Result<Vec<DatanodeTarget>, BlockManagerError> {
+        let t = self.choose_targets(src, replication, client_addr, excluded, favored, block_size);
+        let st = self.lock();
+        let min = (st.config.min_replication as usize).min(replication.max(1));
+        if t.len() < min {
+            return Err(BlockManagerError::NotEnoughTargets {
+                src: src.to_string(),
+                got: t.len(),
+                min,
+                live: st.datanodes.values().filter(|d| d.alive).count(),
+                excluded: excluded.len(),
+            });
+        }
+        Ok(t)
+    }
+
+    /// Records a block just allocated by addBlock, to be written to `targets`.
+    pub fn add_block_under_construction(
+        &self,
+        inode_id: u64,
+        block: Block,
+        replication: u16,
+        targets: &[DatanodeTarget],
+    ) {
+        let mut st = self.lock();
+        st.blocks.insert(
+            block.id,
+            BlockRecord {
+                gen_stamp: block.gen_stamp,
+                num_bytes: block.num_bytes,
+                replication,
+                inode_id,
+                state: BlockUcState::UnderConstruction,
+                replicas: Vec::new(),
+                expected: targets
+                    .iter()
+                    .map(|t| (t.uuid().to_string(), t.storage_uuid.clone()))
+                    .collect(),
+            },
+        );
+    }
+
+    /// The client finished writing a block (addBlock of the next one, or complete):
+    /// fixes its length and generation stamp, marks replicas that disagree corrupt, and
+    /// makes it complete if `dfs.namenode.replication.min` good replicas are already
+    /// reported. Returns whether the block is now complete. Unknown blocks: false.
+    pub fn commit_block(&self, block: Block) -> bool {
+        let mut st = self.lock();
+        let Some(rec) = st.blocks.get_mut(block.id) else {
+            return false;
+        };
+        if rec.state == BlockUcState::Complete {
+            return true;
+        }
+        rec.gen_stamp = block.gen_stamp;
+        rec.num_bytes = block.num_bytes;
+        rec.state = BlockUcState::Committed;
+        for r in rec.replicas.iter_mut() {
+            if r.state == ReplicaState::Finalized
+                && (r.gen_stamp != block.gen_stamp || r.num_bytes != block.num_bytes)
+            {
+                r.corrupt = true;
+            }
+        }
+        st.try_complete(block.id)
+    }
+
+    /// Completes a committed block if it has enough replicas now (the client retries
+    /// complete() until it does). True when complete.
+    pub fn complete_block_if_ready(&self, block_id: u64) -> bool {
+        self.lock().try_complete(block_id)
+    }
+
+    pub fn block_state(&self, block_id: u64) -> Option<BlockUcState> {
+        self.lock().blocks.get(block_id).map(|r| r.state)
+    }
+
+    /// Marks a block complete regardless of reported replicas (lease recovery closing a
+    /// file; edits replayed on a Standby).
+    pub fn force_complete(&self, block: Block) {
+        let mut st = self.lock();
+        if let Some(rec) = st.blocks.get_mut(block.id) {
+            rec.gen_stamp = block.gen_stamp;
+            rec.num_bytes = block.num_bytes;
+            rec.state = BlockUcState::Complete;
+            rec.expected.clear();
+            for r in rec.replicas.iter_mut() {
+                if r.state == ReplicaState::Finalized
+                    && (r.gen_stamp != block.gen_stamp || r.num_bytes != block.num_bytes)
+                {
+                    r.corrupt = true;
+                }
+            }
+        }
+        st.check_redundancy(block.id);
+    }
+
+    /// After updatePipeline: the block has a new generation stamp and length and is
+    /// written by `new_targets` (DataNode UUIDs with storage ids). Replicas with another
+    /// generation stamp are forgotten (their DataNodes report them again).
+    pub fn update_pipeline(&self, block: Block, new_targets: &[(String, String)]) {
+        let mut st = self.lock();
+        let stale: Vec<String> = match st.blocks.get_mut(block.id) {
+            Some(rec) => {
+                rec.gen_stamp = block.gen_stamp;
+                rec.num_bytes = block.num_bytes;
+                rec.expected = new_targets.to_vec();
+                rec.replicas
+                    .iter()
+                    .filter(|r| r.gen_stamp != block.gen_stamp)
+                    .map(|r| r.datanode.clone())
+                    .collect()
+            }
+            None => return,
+        };
+        for dn in stale {
+            st.remove_replica(block.id, &dn);
+        }
+    }
+
+    /// Blocks of deleted files, or an abandoned block: forgotten, and every replica is
+    /// deleted on its DataNode.
+    pub fn remove_blocks(&self, block_ids: &[u64]) {
+        let mut st = self.lock();
+        for &id in block_ids {
+            let holders: Vec<String> = match st.blocks.get(id) {
+                Some(rec) => rec.replicas.iter().map(|r| r.datanode.clone()).collect(),
+                None => continue,
+            };
+            for dn in holders {
+                st.invalidate_replica(id, &dn);
+            }
+            st.blocks.remove(id);
+            st.check_redundancy(id);
+        }
+    }
+
+    /// setReplication: the blocks' wanted replica count changes; the monitor copies or
+    /// deletes replicas to match.
+    pub fn set_replication(&self, block_ids: &[u64], replication: u16) {
+        let mut st = self.lock();
+        for &id in block_ids {
+            if let Some(rec) = st.blocks.get_mut(id) {
+                rec.replication = replication;
+                st.check_redundancy(id);
+            }
+        }
+    }
+
+    /// Starts lease recovery of a block: a live DataNode holding it (the primary)
+    /// receives a BlockRecoveryCommand in its next heartbeat. Fails when no live
+    /// DataNode has or was writing the block.
+    pub fn start_block_recovery(
+        &self,
+        block: Block,
+        new_gen_stamp: u64,
+    ) -> Result<(), BlockManagerError> {
+        let mut st = self.lock();
+        let bpid = st.identity.block_pool_id.clone();
+        let Some(rec) = st.blocks.get(block.id) else {
+            return Err(BlockManagerError::Io(format!(
+                "block blk_{}_{} is not known to the block manager",
+                block.id, block.gen_stamp
+            )));
+        };
+        let mut holders: Vec<String> = rec.replicas.iter().map(|r| r.datanode.clone()).collect();
+        for (dn, _) in &rec.expected {
+            if !holders.contains(dn) {
+                holders.push(dn.clone());
+            }
+        }
+        let mut nodes: Vec<&datanodes::DatanodeDescriptor> = holders
+            .iter()
+            .filter_map(|u| st.datanodes.get(u))
+            .filter(|d| d.alive)
+            .collect();
+        if nodes.is_empty() {
+            return Err(BlockManagerError::Io(format!(
+                "no live DataNode holds blk_{}_{} for recovery",
+                block.id, block.gen_stamp
+            )));
+        }
+        // The most recently heard-from node leads the recovery.
+        nodes.sort_by(|a, b| b.last_update.cmp(&a.last_update));
+        let primary = nodes[0].uuid().to_string();
+        let lb = pb::LocatedBlockProto {
+            b: pb::ExtendedBlockProto {
+                pool_id: bpid,
+                block_id: block.id,
+                generation_stamp: block.gen_stamp,
+                num_bytes: Some(block.num_bytes),
+            },
+            offset: 0,
+            locs: nodes.iter().map(|d| d.info()).collect(),
+            corrupt: false,
+            block_token: empty_token(),
+            is_cached: Vec::new(),
+            storage_types: Vec::new(),
+            storage_i_ds: nodes.iter().map(|d| d.any_storage()).collect(),
+            block_indices: None,
+            block_tokens: Vec::new(),
+        };
+        let limit = st.config.max_queued_per_datanode;
+        if let Some(rec) = st.blocks.get_mut(block.id) {
+            rec.state = BlockUcState::UnderRecovery;
+        }
+        if let Some(dn) = st.datanodes.get_mut(&primary) {
+            if dn.recoveries.len() < limit {
+                dn.recoveries.push_back(dpb::RecoveringBlockProto {
+                    new_gen_stamp,
+                    block: lb,
+                    truncate_block: None,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The block manager's half of commitBlockSynchronization: the recovered block has
+    /// `block.gen_stamp`/`block.num_bytes` and lives on `new_targets` (UUIDs), or is
+    /// deleted. The Namesystem updates the file and closes it if asked.
+    pub fn commit_block_synchronization(
+        &self,
+        block: Block,
+        new_targets: &[String],
+        delete_block: bool,
+    ) {
+        if delete_block {
+            self.remove_blocks(&[block.id]);
+            return;
+        }
+        {
+            let mut st = self.lock();
+            if let Some(rec) = st.blocks.get_mut(block.id) {
+                rec.expected = new_targets
+                    .iter()
+                    .map(|u| (u.clone(), String::new()))
+                    .collect();
+            }
+        }
+        self.force_complete(block);
+    }
+
+    /// The located block getBlockLocations returns: good replicas nearest the client
+    /// first (the pipeline's nodes while under construction; the corrupt replicas,
+    /// flagged, when there is nothing else).
+    pub fn located_block(
+        &self,
+        block: Block,
+        offset: u64,
+        client_addr: Option<IpAddr>,
+    ) -> pb::LocatedBlockProto {
+        let st = self.lock();
+        let mut corrupt = false;
+        let mut holders: Vec<(&datanodes::DatanodeDescriptor, String)> = Vec::new();
+        if let Some(rec) = st.blocks.get(block.id) {
+            let alive = |u: &str| st.datanodes.get(u).filter(|d| d.alive);
+            for r in &rec.replicas {
+                let usable = match rec.state {
+                    BlockUcState::Complete | BlockUcState::Committed => rec.is_good(r),
+                    _ => !r.corrupt,
+                };
+                if usable {
+                    if let Some(d) = alive(&r.datanode) {
+                        holders.push((d, r.storage.clone()));
+                    }
+                }
+            }
+            if matches!(
+                rec.state,
+                BlockUcState::UnderConstruction | BlockUcState::UnderRecovery
+            ) {
+                for (u, s) in &rec.expected {
+                    if holders.iter().all(|(d, _)| d.uuid() != u) {
+                        if let Some(d) = alive(u) {
+                            holders.push((d, s.clone()));
+                        }
+                    }
+                }
+            }
+            if holders.is_empty() {
+                for r in rec.replicas.iter().filter(|r| r.corrupt) {
+                    if let Some(d) = alive(&r.datanode) {
+                        holders.push((d, r.storage.clone()));
+                        corrupt = true;
+                    }
+                }
+            }
+        }
+        let storage_of: HashMap<String, String> = holders
+            .iter()
+            .map(|(d, s)| (d.uuid().to_string(), s.clone()))
+            .collect();
+        let mut nodes: Vec<&datanodes::DatanodeDescriptor> = holders.iter().map(|(d, _)| *d).collect();
+        st.placement.sort_by_distance(client_addr, &mut nodes, block.id);
+        pb::LocatedBlockProto {
+            b: pb::ExtendedBlockProto {
+                pool_id: st.identity.block_pool_id.clone(),
+                block_id: block.id,
+                generation_stamp: block.gen_stamp,
+                num_bytes: Some(block.num_bytes),
+            },
+            offset,
+            locs: nodes.iter().map(|d| d.info()).collect(),
+            corrupt,
+            block_token: empty_token(),
+            is_cached: vec![false; nodes.len()],
+            storage_types: nodes
+                .iter()
+                .map(|d| {
+                    let s = &storage_of[d.uuid()];
+                    d.storages.get(s).map_or(pb::StorageTypeProto::Disk as i32, |x| x.storage_type)
+                })
+                .collect(),
+            storage_i_ds: nodes.iter().map(|d| storage_of[d.uuid()].clone()).collect(),
+            block_indices: None,
+            block_tokens: Vec::new(),
+        }
+    }
+
+    /// Orders DataNodes nearest to the client first (Hadoop's sortLocatedBlocks).
+    pub fn sort_locations_by_distance(
+        &self,
+        client_addr: Option<IpAddr>,
+        locations: &mut [pb::DatanodeInfoProto],
+    ) {
+        locations.sort_by_key(|d| {
+            let ip: Option<IpAddr> = d.id.ip_addr.parse().ok();
+            match (client_addr, ip) {
+                (Some(c), Some(n)) if c == n => 0,
+                _ => 2,
+            }
+        });
+    }
+
+    /// reportBadBlocks (from a client or a DataNode): the named locations of each
+    /// block hold corrupt replicas. A good replica is copied first; the bad ones are
+    /// deleted once the block has enough good replicas.
+    pub fn report_bad_blocks(&self, blocks: &[pb::LocatedBlockProto]) {
+        let mut st = self.lock();
+        for lb in blocks {
+            let id = lb.b.block_id;
+            for loc in &lb.locs {
+                let Some(uuid) = st.find_datanode(&loc.id) else {
+                    continue;
+                };
+                let Some(rec) = st.blocks.get_mut(id) else {
+                    continue;
+                };
+                if let Some(r) = rec.replicas.iter_mut().find(|r| r.datanode == uuid) {
+                    tracing::info!(block = id, datanode = %uuid, "replica reported corrupt");
+                    r.corrupt = true;
+                }
+            }
+            st.check_redundancy(id);
+        }
+    }
+
+    /// Replica locations of a block as (DataNode UUID, state, corrupt) — for fsck and
+    /// tests.
+    pub fn replicas(&self, block_id: u64) -> Vec<(String, ReplicaState, bool)> {
+        let st = self.lock();
+        st.blocks
+            .get(block_id)
+            .map(|rec| {
+                rec.replicas
+                    .iter()
+                    .map(|r| (r.datanode.clone(), r.state, r.corrupt))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Live good replicas of a block.
+    pub fn live_replicas(&self, block_id: u64) -> usize {
+        let st = self.lock();
+        st.blocks.get(block_id).map_or(0, |rec| st.count(rec).live)
+    }
+
+    // ------------------------------------------------------------ reports and stats
+
+    pub fn datanode_report(&self, kind: DatanodeReportKind) -> Vec<pb::DatanodeInfoProto> {
+        let st = self.lock();
+        let mut v: Vec<&datanodes::DatanodeDescriptor> = st
+            .datanodes
+            .values()
+            .filter(|d| match kind {
+                DatanodeReportKind::All => true,
+                DatanodeReportKind::Live => d.alive,
+                DatanodeReportKind::Dead => !d.alive,
+            })
+            .collect();
+        v.sort_by_key(|d| d.xfer_addr());
+        v.iter().map(|d| d.info()).collect()
+    }
+
+    pub fn num_live_datanodes(&self) -> usize {
+        self.lock().datanodes.values().filter(|d| d.alive).count()
+    }
+
+    pub fn fs_stats(&self) -> FsStats {
+        let st = self.lock();
+        let mut s = FsStats::default();
+        for d in st.datanodes.values() {
+            if d.alive {
+                s.capacity += d.capacity();
+                s.used += d.dfs_used();
+                s.remaining += d.remaining();
+                s.non_dfs_used += d.non_dfs_used();
+                s.live_datanodes += 1;
+            } else {
+                s.dead_datanodes += 1;
+            }
+            s.pending_deletion_blocks += d.invalidate.len() as u64;
+        }
+        s.under_replicated = st.needed.low_redundancy_count() as u64;
+        s.corrupt_blocks = st.corrupt_blocks.len() as u64;
+        s.missing_blocks = st.needed.len_at(QUEUE_WITH_CORRUPT_BLOCKS) as u64;
+        s.missing_repl_one_blocks = st
+            .blocks
+            .iter()
+            .filter(|(id, r)| {
+                r.replication == 1 && st.needed.level_of(**id) == Some(QUEUE_WITH_CORRUPT_BLOCKS)
+            })
+            .count() as u64;
+        s
+    }
+
+    /// Blocks waiting in the highest-priority queue (one live replica left).
+    pub fn highest_priority_blocks(&self) -> usize {
+        self.lock().needed.len_at(QUEUE_HIGHEST_PRIORITY)
+    }
+
+    // ------------------------------------------------------------ safe mode
+
+    /// Startup safe mode as of now (moving it forward first). The write path refuses
+    /// changes while `on`, with "Name node is in safe mode.\n" + [`SafeModeStatus::tip`].
+    pub fn safe_mode_status(&self) -> SafeModeStatus {
+        self.lock().refresh_safe_mode(Instant::now())
+    }
+
+    /// `dfsadmin -safemode leave`: leaves startup safe mode for good.
+    pub fn leave_safe_mode(&self) {
+        let mut st = self.lock();
+        if st.safe_mode != SafeModePhase::Off {
+            st.safe_mode = SafeModePhase::Off;
+            tracing::info!("startup safe mode left by an operator");
+            st.after_leaving_safe_mode();
+        }
+    }
+}
+
+impl State {
+    fn after_leaving_safe_mode_if_off(&mut self) {
+        if self.safe_mode == SafeModePhase::Off {
+            self.after_leaving_safe_mode();
+        }
+    }
+
+    /// A DataNode named by a client (UUID, else transfer address).
+    fn find_datanode(&self, id: &pb::DatanodeIdProto) -> Option<String> {
+        if self.datanodes.contains_key(&id.datanode_uuid) {
+            return Some(id.datanode_uuid.clone());
+        }
+        self.by_xfer_addr.get(&datanodes::xfer_addr(id)).cloned()
+    }
+
+    fn resolve_excluded(&self, excluded: &[pb::DatanodeInfoProto]) -> HashSet<String> {
+        excluded
+            .iter()
+            .filter_map(|d| self.find_datanode(&d.id))
+            .collect()
+    }
+
+    /// Favored nodes come as "host:port" (transfer address, by IP or host name).
+    fn resolve_favored(&self, favored: &[String]) -> Vec<String> {
+        favored
+            .iter()
+            .filter_map(|f| {
+                self.by_xfer_addr.get(f).cloned().or_else(|| {
+                    self.datanodes
+                        .values()
+                        .find(|d| format!("{}:{}", d.id.host_name, d.id.xfer_port) == *f)
+                        .map(|d| d.uuid().to_string())
+                })
+            })
+            .collect()
+    }
+
+    fn targets(&self, uuids: &[String], block_size: u64) -> Vec<DatanodeTarget> {
+        uuids
+            .iter()
+            .filter_map(|u| self.datanodes.get(u))
+            .map(|d| {
+                let (sid, stype) = d
+                    .best_storage(block_size)
+                    .map(|(id, s)| (id.clone(), s.storage_type))
+                    .unwrap_or_else(|| (d.any_storage(), pb::StorageTypeProto::Disk as i32));
+                DatanodeTarget {
+                    info: d.info(),
+                    storage_uuid: sid,
+                    storage_type: stype,
+                }
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,172 @@
+//! The monitor (Hadoop's HeartbeatManager.Monitor + RedundancyMonitor): declares silent
+//! DataNodes dead, moves safe mode forward, and — when Active and out of safe mode —
+//! schedules copies of low-redundancy blocks to source DataNodes and retries copies
+//! that timed out.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tracing::{info, warn};
+
+use super::datanodes::Transfer;
+use super::low_redundancy::{QUEUE_HIGHEST_PRIORITY, QUEUE_WITH_CORRUPT_BLOCKS};
+use super::safe_mode::SafeModePhase;
+use super::state::{Pending, State};
+use super::BlockManager;
+use hafs_proto::hdfs as pb;
+
+/// Blocks scheduled per live DataNode per round (Hadoop's
+/// dfs.namenode.replication.work.multiplier.per.iteration).
+const WORK_MULTIPLIER: usize = 2;
+
+impl BlockManager {
+    /// One round of background work at `now`.
+    pub fn tick(&self, now: Instant, active: bool) {
+        let mut st = self.lock();
+        st.active = active;
+        st.check_heartbeats(now);
+        st.refresh_safe_mode(now);
+        if active && st.safe_mode == SafeModePhase::Off {
+            st.expire_pending(now);
+            st.compute_reconstruction_work(now);
+        }
+    }
+
+    /// Runs [`BlockManager::tick`] every monitor interval until `stop` turns true.
+    /// `is_active` says whether this NameNode is Active right now.
+    pub async fn run_monitor(
+        self: Arc<Self>,
+        is_active: impl Fn() -> bool + Send + Sync + 'static,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let mut tick = tokio::time::interval(self.config().monitor_interval());
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                r = stop.changed() => {
+                    if r.is_err() || *stop.borrow() {
+                        return;
+                    }
+                }
+                _ = tick.tick() => self.tick(Instant::now(), is_active()),
+            }
+        }
+    }
+}
+
+impl State {
+    /// DataNodes silent for longer than the dead-node interval are dead: their
+    /// replicas stop counting and their blocks are re-checked.
+    fn check_heartbeats(&mut self, now: Instant) {
+        let limit = self.config.dead_node_interval();
+        let dead: Vec<String> = self
+            .datanodes
+            .values()
+            .filter(|d| d.alive && now.saturating_duration_since(d.last_update) > limit)
+            .map(|d| d.uuid().to_string())
+            .collect();
+        for uuid in dead {
+            if let Some(d) = self.datanodes.get_mut(&uuid) {
+                warn!(datanode = %uuid, addr = %d.xfer_addr(), "DataNode is dead: no heartbeat for {limit:?}");
+                d.alive = false;
+            }
+            self.remove_blocks_of(&uuid);
+        }
+    }
+
+    fn expire_pending(&mut self, now: Instant) {
+        let timeout = self.config.pending_reconstruction_timeout;
+        let expired: Vec<u64> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| now.saturating_duration_since(p.since) > timeout)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in expired {
+            info!(block = id, "scheduled copy timed out; will retry");
+            self.pending.remove(&id);
+            self.check_redundancy(id);
+        }
+    }
+
+    /// Schedules copies for the highest-priority low-redundancy blocks.
+    fn compute_reconstruction_work(&mut self, now: Instant) {
+        let live = self.datanodes.values().filter(|d| d.alive).count();
+        let budget = live.max(1) * WORK_MULTIPLIER;
+        let mut scheduled = 0;
+        for (level, id) in self.needed.choose(usize::MAX) {
+            if scheduled >= budget || level == QUEUE_WITH_CORRUPT_BLOCKS {
+                break;
+            }
+            if self.schedule_copy(id, level, now) {
+                scheduled += 1;
+            }
+        }
+    }
+
+    fn schedule_copy(&mut self, block_id: u64, level: usize, now: Instant) -> bool {
+        let Some(rec) = self.blocks.get(block_id) else {
+            return false;
+        };
+        let n = self.count(rec);
+        let pending = self.pending.get(&block_id).map_or(0, |p| p.targets.len());
+        let wanted = (rec.replication as usize).saturating_sub(n.live + pending);
+        if wanted == 0 {
+            return false;
+        }
+        let limit = if level == QUEUE_HIGHEST_PRIORITY {
+            self.config.replication_streams_hard_limit
+        } else {
+            self.config.max_replication_streams
+        } as usize;
+        // Source: a live DataNode with a good replica and spare transfer capacity.
+        let source = rec
+            .replicas
+            .iter()
+            .filter(|r| rec.is_good(r))
+            .filter_map(|r| self.datanodes.get(&r.datanode))
+            .filter(|d| d.alive && d.transfers.len() + (d.xmits_in_progress as usize) < limit)
+            .min_by_key(|d| (d.transfers.len() + d.xmits_in_progress as usize, d.uuid().to_string()))
+            .map(|d| d.uuid().to_string());
+        let Some(source) = source else {
+            return false;
+        };
+        let mut excluded: HashSet<String> =
+            rec.replicas.iter().map(|r| r.datanode.clone()).collect();
+        if let Some(p) = self.pending.get(&block_id) {
+            excluded.extend(p.targets.iter().cloned());
+        }
+        let block = pb::BlockProto {
+            block_id,
+            gen_stamp: rec.gen_stamp,
+            num_bytes: Some(rec.num_bytes),
+        };
+        let size = rec.num_bytes;
+        let chosen = self.choose(wanted, None, &excluded, &[], size);
+        if chosen.is_empty() {
+            return false;
+        }
+        let targets = self.targets(&chosen, size);
+        let qlimit = self.config.max_queued_per_datanode;
+        let Some(src) = self.datanodes.get_mut(&source) else {
+            return false;
+        };
+        if src.transfers.len() >= qlimit {
+            return false;
+        }
+        info!(block = block_id, source = %source, targets = ?chosen, "scheduling copy of low-redundancy block");
+        src.transfers.push_back(Transfer {
+            block,
+            target_storages: targets.iter().map(|t| t.storage_uuid.clone()).collect(),
+            targets: targets.into_iter().map(|t| t.info).collect(),
+        });
+        let p = self.pending.entry(block_id).or_insert(Pending {
+            targets: Vec::new(),
+            since: now,
+        });
+        p.targets.extend(chosen);
+        p.since = now;
+        true
+    }
+}

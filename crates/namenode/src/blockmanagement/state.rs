@@ -1,0 +1,319 @@
+//! The block manager's state behind its one lock, and the bookkeeping every change goes
+//! through: a replica is added or removed in both the blocks map and its DataNode's
+//! block set, and every change re-checks the block's redundancy.
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+use std::time::Instant;
+
+use hafs_proto::hdfs as pb;
+use tracing::{debug, warn};
+
+use super::blocks_map::{BlockRecord, BlockUcState, BlocksMap, Replica};
+use super::config::BlockManagerConfig;
+use super::datanodes::DatanodeDescriptor;
+use super::low_redundancy::{priority, LowRedundancyBlocks};
+use super::placement::{BlockPlacementPolicy, PlacementRequest};
+use super::safe_mode::{block_threshold, next_phase, SafeModePhase, SafeModeStatus};
+use super::NamespaceIdentity;
+
+/// Copies scheduled but not yet reported received (Hadoop's PendingReconstructionBlocks).
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub targets: Vec<String>,
+    pub since: Instant,
+}
+
+/// Replica counts of one block.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NumberReplicas {
+    pub live: usize,
+    pub corrupt: usize,
+}
+
+pub struct State {
+    pub config: BlockManagerConfig,
+    pub identity: NamespaceIdentity,
+    pub datanodes: HashMap<String, DatanodeDescriptor>,
+    /// "ip:xferPort" → UUID, to replace a node that re-registers with a new UUID.
+    pub by_xfer_addr: HashMap<String, String>,
+    pub blocks: BlocksMap,
+    pub needed: LowRedundancyBlocks,
+    pub pending: HashMap<u64, Pending>,
+    /// Blocks with at least one corrupt replica.
+    pub corrupt_blocks: HashSet<u64>,
+    pub safe_mode: SafeModePhase,
+    /// Whether this NameNode is Active: only then does it delete replicas it does not
+    /// know (a Standby may not have read the edits that created them yet).
+    pub active: bool,
+    pub placement: Box<dyn BlockPlacementPolicy>,
+}
+
+impl State {
+    pub fn live_nodes(&self) -> Vec<&DatanodeDescriptor> {
+        let mut v: Vec<&DatanodeDescriptor> =
+            self.datanodes.values().filter(|d| d.alive).collect();
+        v.sort_by(|a, b| a.uuid().cmp(b.uuid()));
+        v
+    }
+
+    pub fn is_alive(&self, uuid: &str) -> bool {
+        self.datanodes.get(uuid).is_some_and(|d| d.alive)
+    }
+
+    pub fn count(&self, rec: &BlockRecord) -> NumberReplicas {
+        let mut n = NumberReplicas::default();
+        for r in &rec.replicas {
+            if !self.is_alive(&r.datanode) {
+                continue;
+            }
+            if r.corrupt {
+                n.corrupt += 1;
+            } else if rec.is_good(r) {
+                n.live += 1;
+            }
+        }
+        n
+    }
+
+    /// Records (or replaces) the replica a DataNode has of a block. A replica once
+    /// found corrupt stays corrupt while its generation stamp is unchanged, whatever
+    /// later reports say.
+    pub fn set_replica(&mut self, block_id: u64, mut replica: Replica) {
+        let Some(rec) = self.blocks.get_mut(block_id) else {
+            return;
+        };
+        if let Some(i) = rec.replicas.iter().position(|r| r.datanode == replica.datanode) {
+            let old = &rec.replicas[i];
+            if old.corrupt && old.gen_stamp == replica.gen_stamp {
+                replica.corrupt = true;
+            }
+            rec.replicas[i] = replica.clone();
+        } else {
+            rec.replicas.push(replica.clone());
+        }
+        if let Some(dn) = self.datanodes.get_mut(&replica.datanode) {
+            dn.blocks.insert(block_id);
+        }
+    }
+
+    pub fn remove_replica(&mut self, block_id: u64, datanode: &str) -> Option<Replica> {
+        if let Some(dn) = self.datanodes.get_mut(datanode) {
+            dn.blocks.remove(&block_id);
+        }
+        let rec = self.blocks.get_mut(block_id)?;
+        let i = rec.replicas.iter().position(|r| r.datanode == datanode)?;
+        Some(rec.replicas.swap_remove(i))
+    }
+
+    /// Queues a replica for deletion on its DataNode (bounded).
+    pub fn queue_invalidate(&mut self, datanode: &str, block: pb::BlockProto) {
+        let limit = self.config.max_queued_per_datanode;
+        if let Some(dn) = self.datanodes.get_mut(datanode) {
+            if dn.invalidate.len() >= limit && !dn.invalidate.contains_key(&block.block_id) {
+                warn!(datanode, block = block.block_id, "invalidate queue full; dropped");
+                return;
+            }
+            dn.invalidate.insert(block.block_id, block);
+        }
+    }
+
+    /// Forgets a replica and tells its DataNode to delete it.
+    pub fn invalidate_replica(&mut self, block_id: u64, datanode: &str) {
+        if let Some(r) = self.remove_replica(block_id, datanode) {
+            debug!(block_id, datanode, "invalidating replica");
+            self.queue_invalidate(
+                datanode,
+                pb::BlockProto {
+                    block_id,
+                    gen_stamp: r.gen_stamp,
+                    num_bytes: Some(r.num_bytes),
+                },
+            );
+        }
+    }
+
+    /// Re-decides a block's redundancy: its low-redundancy queue, corrupt status, and
+    /// (when Active) deletion of excess and of corrupt replicas once enough good ones
+    /// exist.
+    pub fn check_redundancy(&mut self, block_id: u64) {
+        let Some(rec) = self.blocks.get(block_id) else {
+            self.needed.remove(block_id);
+            self.pending.remove(&block_id);
+            self.corrupt_blocks.remove(&block_id);
+            return;
+        };
+        let n = self.count(rec);
+        if n.corrupt > 0 {
+            self.corrupt_blocks.insert(block_id);
+        } else {
+            self.corrupt_blocks.remove(&block_id);
+        }
+        if rec.state != BlockUcState::Complete {
+            self.needed.remove(block_id);
+            return;
+        }
+        let expected = rec.replication as usize;
+        if n.live < expected {
+            self.needed.update(block_id, priority(n.live, expected));
+        } else {
+            self.needed.remove(block_id);
+            self.pending.remove(&block_id);
+        }
+        // Deletions wait for an Active NameNode out of safe mode: until then its view
+        // of the cluster may be partial.
+        if !self.active || self.safe_mode != SafeModePhase::Off {
+            return;
+        }
+        if n.live >= expected && n.corrupt > 0 {
+            let bad: Vec<String> = rec
+                .replicas
+                .iter()
+                .filter(|r| r.corrupt)
+                .map(|r| r.datanode.clone())
+                .collect();
+            for dn in bad {
+                self.invalidate_replica(block_id, &dn);
+            }
+            self.corrupt_blocks.remove(&block_id);
+        }
+        if n.live > expected {
+            let rec = self.blocks.get(block_id).expect("checked above");
+            let holders: Vec<&DatanodeDescriptor> = rec
+                .replicas
+                .iter()
+                .filter(|r| rec.is_good(r))
+                .filter_map(|r| self.datanodes.get(&r.datanode))
+                .filter(|d| d.alive)
+                .collect();
+            let excess = self.placement.choose_excess(&holders, n.live - expected);
+            for dn in excess {
+                self.invalidate_replica(block_id, &dn);
+            }
+        }
+    }
+
+    /// Turns a committed block complete once `dfs.namenode.replication.min` good
+    /// replicas are reported. Returns whether the block is complete.
+    pub fn try_complete(&mut self, block_id: u64) -> bool {
+        let min = self.config.min_replication as usize;
+        let Some(rec) = self.blocks.get(block_id) else {
+            return false;
+        };
+        match rec.state {
+            BlockUcState::Complete => true,
+            BlockUcState::Committed => {
+                if self.count(rec).live >= min {
+                    if let Some(rec) = self.blocks.get_mut(block_id) {
+                        rec.state = BlockUcState::Complete;
+                        rec.expected.clear();
+                    }
+                    self.check_redundancy(block_id);
+                    true
+                } else {
+                    false
+                }
+            }
+            _ => false,
+        }
+    }
+
+    /// Declares a DataNode dead (or gone): its replicas no longer count, its queued
+    /// work is dropped, and every block it held is re-checked.
+    pub fn remove_blocks_of(&mut self, uuid: &str) {
+        let ids: Vec<u64> = match self.datanodes.get_mut(uuid) {
+            Some(dn) => {
+                dn.clear_work();
+                dn.blocks.drain().collect()
+            }
+            None => return,
+        };
+        for p in self.pending.values_mut() {
+            p.targets.retain(|t| t != uuid);
+        }
+        self.pending.retain(|_, p| !p.targets.is_empty());
+        for id in ids {
+            self.remove_replica(id, uuid);
+            self.check_redundancy(id);
+        }
+    }
+
+    pub fn choose(
+        &self,
+        num: usize,
+        writer: Option<IpAddr>,
+        excluded: &HashSet<String>,
+        favored: &[String],
+        block_size: u64,
+    ) -> Vec<String> {
+        let live = self.live_nodes();
+        let req = PlacementRequest {
+            num,
+            writer,
+            excluded,
+            favored,
+            block_size,
+        };
+        self.placement.choose_targets(&live, &req)
+    }
+
+    pub fn safe_mode_status(&self, now: Instant) -> SafeModeStatus {
+        let on = self.safe_mode != SafeModePhase::Off;
+        let live_datanodes = self.datanodes.values().filter(|d| d.alive).count() as u64;
+        let pct = self.config.safemode_threshold_pct;
+        let (mut total, mut safe) = (0u64, 0u64);
+        if on {
+            let min = self.config.min_replication as usize;
+            for (_, rec) in self.blocks.iter() {
+                if rec.state == BlockUcState::Complete {
+                    total += 1;
+                    if self.count(rec).live >= min {
+                        safe += 1;
+                    }
+                }
+            }
+        }
+        SafeModeStatus {
+            on,
+            blocks_safe: safe,
+            blocks_total: total,
+            block_threshold: block_threshold(total, pct),
+            threshold_pct: pct,
+            live_datanodes,
+            min_datanodes: u64::from(self.config.safemode_min_datanodes),
+            extension_remaining: match self.safe_mode {
+                SafeModePhase::Extension { until } => Some(until.saturating_duration_since(now)),
+                _ => None,
+            },
+        }
+    }
+
+    /// Moves startup safe mode forward; returns the status after the move.
+    pub fn refresh_safe_mode(&mut self, now: Instant) -> SafeModeStatus {
+        if self.safe_mode == SafeModePhase::Off {
+            return self.safe_mode_status(now);
+        }
+        let status = self.safe_mode_status(now);
+        let next = next_phase(self.safe_mode, &status, self.config.safemode_extension, now);
+        if next != self.safe_mode {
+            self.safe_mode = next;
+            if next == SafeModePhase::Off {
+                tracing::info!(
+                    blocks = status.blocks_total,
+                    safe = status.blocks_safe,
+                    "leaving safe mode: block threshold reached"
+                );
+                self.after_leaving_safe_mode();
+            }
+        }
+        self.safe_mode_status(now)
+    }
+
+    /// Once out of safe mode, every block's redundancy is decided afresh.
+    pub fn after_leaving_safe_mode(&mut self) {
+        let ids: Vec<u64> = self.blocks.iter().map(|(id, _)| *id).collect();
+        for id in ids {
+            self.check_redundancy(id);
+        }
+    }
+}
