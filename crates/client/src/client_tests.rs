@@ -80,6 +80,7 @@ fn client() -> (DfsClient<FakeNn>, FakeNn) {
         block_size: 1 << 20,
         umask: 0o022,
         trash_interval_minutes: 0.0,
+        data: Default::default(),
     };
     let c = DfsClient::with_transport(
         nn.clone(),

@@ -23,7 +23,22 @@ pub enum ClientError {
     /// The NameNode's answer lacks something the protocol promises.
     #[error("bad response to {method}: {msg}")]
     BadResponse { method: &'static str, msg: String },
+    /// Reading or writing block data failed (DataNodes unreachable, checksum errors,
+    /// a pipeline that cannot be rebuilt). `class_name` is the Java exception Hadoop's
+    /// client throws in the same case.
+    #[error("{message}")]
+    DataPath {
+        class_name: &'static str,
+        message: String,
+    },
 }
+
+/// Java class of a generic I/O failure on the data path.
+pub const IO_EXCEPTION: &str = "java.io.IOException";
+/// Java class of "no replica of a block could be read".
+pub const BLOCK_MISSING_EXCEPTION: &str = "org.apache.hadoop.hdfs.BlockMissingException";
+/// Java class of a checksum mismatch.
+pub const CHECKSUM_EXCEPTION: &str = "org.apache.hadoop.fs.ChecksumException";
 
 impl From<IpcError> for ClientError {
     fn from(e: IpcError) -> Self {
@@ -38,6 +53,19 @@ impl From<IpcError> for ClientError {
 }
 
 impl ClientError {
+    /// A data-path failure of the given Java class.
+    pub fn data_path(class_name: &'static str, message: impl Into<String>) -> Self {
+        ClientError::DataPath {
+            class_name,
+            message: message.into(),
+        }
+    }
+
+    /// A generic data-path I/O failure.
+    pub fn io(message: impl Into<String>) -> Self {
+        Self::data_path(IO_EXCEPTION, message)
+    }
+
     /// A remote error of the given Java class (used by tests and fakes).
     pub fn remote(class_name: &str, message: impl Into<String>) -> Self {
         ClientError::Remote {
@@ -50,6 +78,7 @@ impl ClientError {
     pub fn class_name(&self) -> Option<&str> {
         match self {
             ClientError::Remote { class_name, .. } => Some(class_name),
+            ClientError::DataPath { class_name, .. } => Some(class_name),
             _ => None,
         }
     }

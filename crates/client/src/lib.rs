@@ -10,20 +10,28 @@
 
 mod client;
 mod connect;
+mod datanode_conn;
 mod error;
+pub mod file_checksum;
 pub mod identity;
 mod lease;
 pub mod paths;
+pub mod read;
 mod settings;
 mod transport;
+pub mod write;
 
 pub use client::{
     empty_token, CreateOptions, DfsClient, CLIENT_PROTOCOL, CLIENT_PROTOCOL_VERSION,
     QUOTA_DONT_SET, QUOTA_RESET,
 };
-pub use error::ClientError;
-pub use settings::{namenode_addresses, ClientSettings, DEFAULT_NAMENODE_PORT};
+pub use error::{ClientError, BLOCK_MISSING_EXCEPTION, CHECKSUM_EXCEPTION, IO_EXCEPTION};
+pub use read::DfsInputStream;
+pub use settings::{
+    namenode_addresses, ClientSettings, DataSettings, ReplaceDatanodePolicy, DEFAULT_NAMENODE_PORT,
+};
 pub use transport::NamenodeTransport;
+pub use write::DfsOutputStream;
 
 /// The generated protocol types the client's methods take and return.
 pub use hafs_proto::hdfs as proto;

@@ -12,6 +12,151 @@ const DEFAULT_REPLICATION: u16 = 3;
 const DEFAULT_BLOCK_SIZE: u64 = 128 * 1024 * 1024;
 const DEFAULT_UMASK: u16 = 0o022;
 
+/// When a write pipeline loses a DataNode, whether to ask the NameNode for a
+/// replacement (`dfs.client.block.write.replace-datanode-on-failure.policy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplaceDatanodePolicy {
+    /// Never replace; keep writing to the remaining DataNodes.
+    Never,
+    /// Hadoop's DEFAULT: with replication >= 3, replace when at most half the pipeline
+    /// remains, or when the block was appended to or hflushed.
+    Default,
+    /// Replace whenever a DataNode is lost.
+    Always,
+}
+
+/// Settings of the data path (DataTransferProtocol), with Hadoop's keys and defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataSettings {
+    /// `dfs.bytes-per-checksum`: bytes covered by one CRC32C.
+    pub bytes_per_checksum: u32,
+    /// `dfs.client-write-packet-size`: most bytes of one packet.
+    pub write_packet_size: u32,
+    /// `dfs.client.write.max-packets-in-flight`: packets sent but not yet acknowledged.
+    pub max_packets_in_flight: usize,
+    /// `dfs.client.block.write.locateFollowingBlock.retries`: attempts of addBlock and
+    /// complete while the NameNode answers "not yet" (previous block under-replicated).
+    pub locate_following_block_retries: u32,
+    /// `dfs.client.block.write.retries`: pipeline set-ups tried for one new block.
+    pub block_write_retries: u32,
+    /// `dfs.client.block.write.replace-datanode-on-failure.enable` + `.policy`.
+    pub replace_datanode_policy: ReplaceDatanodePolicy,
+    /// `dfs.client.block.write.replace-datanode-on-failure.best-effort`: keep writing
+    /// when no replacement can be added.
+    pub replace_datanode_best_effort: bool,
+    /// `dfs.client.socket-timeout` (ms): reads and connects on the data port.
+    pub socket_timeout_ms: u64,
+    /// `dfs.client.use.datanode.hostname`: connect by host name instead of IP.
+    pub use_datanode_hostname: bool,
+}
+
+impl Default for DataSettings {
+    fn default() -> Self {
+        DataSettings {
+            bytes_per_checksum: 512,
+            write_packet_size: 64 * 1024,
+            max_packets_in_flight: 80,
+            locate_following_block_retries: 5,
+            block_write_retries: 3,
+            replace_datanode_policy: ReplaceDatanodePolicy::Default,
+            replace_datanode_best_effort: false,
+            socket_timeout_ms: 60_000,
+            use_datanode_hostname: false,
+        }
+    }
+}
+
+impl DataSettings {
+    fn from_conf(conf: &Configuration) -> Result<Self, ClientError> {
+        let d = DataSettings::default();
+        let bool_key = |key: &str, default: bool| -> Result<bool, ClientError> {
+            match conf.get_trimmed(key) {
+                None => Ok(default),
+                Some(v) => match v.to_ascii_lowercase().as_str() {
+                    "true" => Ok(true),
+                    "false" => Ok(false),
+                    _ => Err(bad(key, &v, "true or false")),
+                },
+            }
+        };
+        let enabled = bool_key(
+            "dfs.client.block.write.replace-datanode-on-failure.enable",
+            true,
+        )?;
+        let policy_key = "dfs.client.block.write.replace-datanode-on-failure.policy";
+        let policy = match conf.get_trimmed(policy_key) {
+            None => ReplaceDatanodePolicy::Default,
+            Some(v) => match v.to_ascii_uppercase().as_str() {
+                "NEVER" => ReplaceDatanodePolicy::Never,
+                "DEFAULT" => ReplaceDatanodePolicy::Default,
+                "ALWAYS" => ReplaceDatanodePolicy::Always,
+                _ => return Err(bad(policy_key, &v, "NEVER, DEFAULT or ALWAYS")),
+            },
+        };
+        let bytes_per_checksum = num_key(conf, "dfs.bytes-per-checksum", d.bytes_per_checksum)?;
+        if bytes_per_checksum == 0 || bytes_per_checksum > 1 << 20 {
+            return Err(bad(
+                "dfs.bytes-per-checksum",
+                &bytes_per_checksum.to_string(),
+                "1..1048576",
+            ));
+        }
+        let write_packet_size = num_key(conf, "dfs.client-write-packet-size", d.write_packet_size)?;
+        if !(512..=16 << 20).contains(&write_packet_size) {
+            return Err(bad(
+                "dfs.client-write-packet-size",
+                &write_packet_size.to_string(),
+                "512..16777216",
+            ));
+        }
+        Ok(DataSettings {
+            bytes_per_checksum,
+            write_packet_size,
+            max_packets_in_flight: num_key(
+                conf,
+                "dfs.client.write.max-packets-in-flight",
+                d.max_packets_in_flight,
+            )?
+            .clamp(1, 1000),
+            locate_following_block_retries: num_key(
+                conf,
+                "dfs.client.block.write.locateFollowingBlock.retries",
+                d.locate_following_block_retries,
+            )?
+            .min(20),
+            block_write_retries: num_key(
+                conf,
+                "dfs.client.block.write.retries",
+                d.block_write_retries,
+            )?
+            .min(20),
+            replace_datanode_policy: if enabled {
+                policy
+            } else {
+                ReplaceDatanodePolicy::Never
+            },
+            replace_datanode_best_effort: bool_key(
+                "dfs.client.block.write.replace-datanode-on-failure.best-effort",
+                false,
+            )?,
+            socket_timeout_ms: num_key(conf, "dfs.client.socket-timeout", d.socket_timeout_ms)?
+                .max(100),
+            use_datanode_hostname: bool_key("dfs.client.use.datanode.hostname", false)?,
+        })
+    }
+}
+
+fn num_key<N: std::str::FromStr>(
+    conf: &Configuration,
+    key: &str,
+    default: N,
+) -> Result<N, ClientError> {
+    match conf.get_trimmed(key) {
+        None => Ok(default),
+        Some(v) => v.parse::<N>().map_err(|_| bad(key, &v, "a number")),
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClientSettings {
     /// `nameservice` or `host:port`, as written in the file system URI.
@@ -25,6 +170,8 @@ pub struct ClientSettings {
     pub umask: u16,
     /// `fs.trash.interval` in minutes; 0 disables the trash.
     pub trash_interval_minutes: f64,
+    /// The data path: packets, checksums, pipeline recovery.
+    pub data: DataSettings,
 }
 
 impl ClientSettings {
@@ -81,6 +228,7 @@ impl ClientSettings {
             block_size,
             umask,
             trash_interval_minutes,
+            data: DataSettings::from_conf(conf)?,
         })
     }
 
