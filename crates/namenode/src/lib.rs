@@ -4,6 +4,7 @@
 pub mod blockmanagement;
 pub mod client_protocol;
 pub mod config;
+pub mod datanode_protocol;
 pub mod edit_log;
 pub mod fsimage;
 pub mod groups;
