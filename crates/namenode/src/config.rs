@@ -40,6 +40,8 @@ pub struct NameNodeConfig {
     pub extra_edits_retained: u64,
     pub lease_hard_limit: Duration,
     pub group_cache_ttl: Duration,
+    /// Block management: heartbeats, dead-node detection, redundancy, safe mode.
+    pub blocks: crate::blockmanagement::BlockManagerConfig,
 }
 
 fn bad(key: &str, value: &str, expected: &str) -> ConfError {
@@ -120,6 +122,7 @@ impl NameNodeConfig {
             ((4u64 << 30) as f64 * pct / 100.0).max(10_000.0) as usize
         };
         Ok(NameNodeConfig {
+            blocks: crate::blockmanagement::BlockManagerConfig::from_conf(conf)?,
             name_dirs,
             rpc_bind,
             handler_count: conf

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use hafs_ipc::{RpcService, Server, ServerConfig};
 use tracing::{error, info};
 
+use crate::blockmanagement::{BlockManager, NamespaceIdentity};
 use crate::client_protocol::ClientProtocolService;
+use crate::datanode_protocol::DatanodeProtocolService;
 use crate::config::NameNodeConfig;
 use crate::edit_log::EditLog;
 use crate::namesystem::{Namesystem, LEASE_CHECK_INTERVAL};
@@ -32,6 +34,7 @@ pub enum NameNodeError {
 
 pub struct NameNode {
     pub fsn: Arc<Namesystem>,
+    pub bm: Arc<BlockManager>,
     server: Server,
 }
 
@@ -50,6 +53,16 @@ impl NameNode {
         let bind = resolve(&config.rpc_bind).await?;
         let mut server_config = ServerConfig::new(bind);
         server_config.max_data_length = config.max_data_length;
+        let bm = Arc::new(BlockManager::new(
+            config.blocks.clone(),
+            NamespaceIdentity {
+                cluster_id: storage.info.cluster_id.clone(),
+                block_pool_id: storage.info.block_pool_id.clone(),
+                namespace_id: storage.info.namespace_id,
+                layout_version: storage.info.layout_version,
+                ctime: storage.info.ctime,
+            },
+        ));
         let fsn = Arc::new(Namesystem::new(
             namespace,
             edit_log,
@@ -58,8 +71,10 @@ impl NameNode {
             loaded.image_txid,
             loaded.retry_ids,
         ));
-        let services: Vec<Arc<dyn RpcService>> =
-            vec![Arc::new(ClientProtocolService { fsn: fsn.clone() })];
+        let services: Vec<Arc<dyn RpcService>> = vec![
+            Arc::new(ClientProtocolService { fsn: fsn.clone() }),
+            Arc::new(DatanodeProtocolService::new(fsn.clone(), bm.clone())),
+        ];
         let server = Server::bind(server_config, services)
             .await
             .map_err(|source| NameNodeError::Bind {
@@ -67,7 +82,7 @@ impl NameNode {
                 source,
             })?;
         info!(rpc = %server.local_addr(), "NameNode is active and serving");
-        Ok(NameNode { fsn, server })
+        Ok(NameNode { fsn, bm, server })
     }
 
     pub fn rpc_addr(&self) -> SocketAddr {
@@ -80,6 +95,11 @@ impl NameNode {
         let fsn = self.fsn.clone();
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let background = tokio::spawn(background_duties(fsn.clone(), stop_rx.clone()));
+        let monitor_fsn = fsn.clone();
+        let monitor = tokio::spawn(self.bm.clone().run_monitor(
+            move || monitor_fsn.ha_state() == crate::namesystem::HaState::Active,
+            stop_rx.clone(),
+        ));
         let mut server_stop = stop_rx.clone();
         let server = tokio::spawn(self.server.run(async move {
             let _ = server_stop.wait_for(|s| *s).await;
@@ -91,6 +111,7 @@ impl NameNode {
         let _ = stop_tx.send(true);
         let _ = server.await;
         let _ = background.await;
+        let _ = monitor.await;
         if result.is_ok() {
             fsn.edit_log.close().await;
             info!("NameNode stopped");
