@@ -12,6 +12,7 @@ pub mod interdatanode;
 pub mod recovery;
 pub mod scanner;
 pub mod storage;
+pub mod xceiver;
 
 pub use storage::{
     BlockEvent, DataNodeStorage, DnStorageError, ExtendedBlock, ReplicaInfo, ReplicaReader,

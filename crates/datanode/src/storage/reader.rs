@@ -174,6 +174,40 @@ impl ReplicaReader {
         })
     }
 
+    /// The chunk checksums covering `[0, len)` (for BLOCK_CHECKSUM): read from the meta
+    /// file, the last one recomputed from the data when `len` ends inside a chunk whose
+    /// stored checksum may cover more bytes.
+    pub fn block_crcs(&self, len: u64) -> Result<Vec<u8>> {
+        if len > self.visible_length {
+            return Err(DnStorageError::Invalid(format!(
+                "checksum length {len} beyond visible length {}",
+                self.visible_length
+            )));
+        }
+        let csize = self.checksum.checksum_size();
+        let bpc = self.checksum.bpc();
+        let chunks = self.checksum.chunks(len) as usize;
+        let mut sums = vec![0u8; chunks * csize];
+        if csize == 0 || chunks == 0 {
+            return Ok(sums);
+        }
+        self.meta
+            .read_exact_at(&mut sums, META_HEADER_LEN)
+            .map_err(|e| self.read_error(e, "meta"))?;
+        let exact_end = len == self.visible_length && self.info.state == ReplicaState::Finalized;
+        if len % bpc != 0 && !exact_end {
+            let start = len - len % bpc;
+            let mut buf = vec![0u8; (len - start) as usize];
+            self.data
+                .read_exact_at(&mut buf, start)
+                .map_err(|e| self.read_error(e, "block"))?;
+            if let Some(s) = self.checksum.chunk_sum(&buf) {
+                sums[(chunks - 1) * csize..].copy_from_slice(&s);
+            }
+        }
+        Ok(sums)
+    }
+
     fn read_error(&self, e: io::Error, which: &str) -> DnStorageError {
         if e.kind() == io::ErrorKind::UnexpectedEof {
             let file = if which == "meta" { &self.info.meta_file } else { &self.info.data_file };
