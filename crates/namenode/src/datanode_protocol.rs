@@ -100,12 +100,16 @@ impl DatanodeProtocolService {
             "blockReport" => {
                 let r: dpb::BlockReportRequestProto = decode_request(&req)?;
                 bm.process_block_report(&r, self.is_active())?;
-                Ok(encode_response(&dpb::BlockReportResponseProto { cmd: None }))
+                Ok(encode_response(&dpb::BlockReportResponseProto {
+                    cmd: None,
+                }))
             }
             "blockReceivedAndDeleted" => {
                 let r: dpb::BlockReceivedAndDeletedRequestProto = decode_request(&req)?;
                 bm.process_incremental_block_report(&r, self.is_active())?;
-                Ok(encode_response(&dpb::BlockReceivedAndDeletedResponseProto {}))
+                Ok(encode_response(
+                    &dpb::BlockReceivedAndDeletedResponseProto {},
+                ))
             }
             "errorReport" => {
                 let r: dpb::ErrorReportRequestProto = decode_request(&req)?;

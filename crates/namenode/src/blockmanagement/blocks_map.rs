@@ -108,9 +108,7 @@ impl BlockRecord {
                 ReplicaState::Finalized => gs != self.gen_stamp || len != self.num_bytes,
                 _ => gs < self.gen_stamp,
             },
-            BlockUcState::UnderConstruction | BlockUcState::UnderRecovery => {
-                gs < self.gen_stamp
-            }
+            BlockUcState::UnderConstruction | BlockUcState::UnderRecovery => gs < self.gen_stamp,
         }
     }
 }

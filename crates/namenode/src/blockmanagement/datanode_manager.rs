@@ -50,7 +50,10 @@ pub fn register_command() -> dpb::DatanodeCommandProto {
 
 impl BlockManager {
     /// versionRequest: the namespace a DataNode must join.
-    pub fn namespace_info(&self, ha_state: dpb::nnha_status_heartbeat_proto::State) -> dpb::NamespaceInfoProto {
+    pub fn namespace_info(
+        &self,
+        ha_state: dpb::nnha_status_heartbeat_proto::State,
+    ) -> dpb::NamespaceInfoProto {
         let st = self.lock();
         let id = &st.identity;
         dpb::NamespaceInfoProto {
@@ -246,8 +249,10 @@ impl BlockManager {
         }
         if !dn.invalidate.is_empty() {
             let ids: Vec<u64> = dn.invalidate.keys().take(inval_limit).copied().collect();
-            let blocks: Vec<pb::BlockProto> =
-                ids.iter().filter_map(|id| dn.invalidate.remove(id)).collect();
+            let blocks: Vec<pb::BlockProto> = ids
+                .iter()
+                .filter_map(|id| dn.invalidate.remove(id))
+                .collect();
             cmds.push(dpb::DatanodeCommandProto {
                 cmd_type: CmdType::BlockCommand as i32,
                 blk_cmd: Some(dpb::BlockCommandProto {
@@ -431,7 +436,13 @@ impl State {
             return;
         }
         if corrupt {
-            info!(block_id, datanode = uuid, gen_stamp, num_bytes, "reported replica is corrupt");
+            info!(
+                block_id,
+                datanode = uuid,
+                gen_stamp,
+                num_bytes,
+                "reported replica is corrupt"
+            );
         }
         self.set_replica(
             block_id,

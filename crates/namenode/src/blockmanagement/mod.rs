@@ -531,8 +531,10 @@ impl BlockManager {
             .iter()
             .map(|(d, s)| (d.uuid().to_string(), s.clone()))
             .collect();
-        let mut nodes: Vec<&datanodes::DatanodeDescriptor> = holders.iter().map(|(d, _)| *d).collect();
-        st.placement.sort_by_distance(client_addr, &mut nodes, block.id);
+        let mut nodes: Vec<&datanodes::DatanodeDescriptor> =
+            holders.iter().map(|(d, _)| *d).collect();
+        st.placement
+            .sort_by_distance(client_addr, &mut nodes, block.id);
         pb::LocatedBlockProto {
             b: pb::ExtendedBlockProto {
                 pool_id: st.identity.block_pool_id.clone(),
@@ -549,7 +551,9 @@ impl BlockManager {
                 .iter()
                 .map(|d| {
                     let s = &storage_of[d.uuid()];
-                    d.storages.get(s).map_or(pb::StorageTypeProto::Disk as i32, |x| x.storage_type)
+                    d.storages
+                        .get(s)
+                        .map_or(pb::StorageTypeProto::Disk as i32, |x| x.storage_type)
                 })
                 .collect(),
             storage_i_ds: nodes.iter().map(|d| storage_of[d.uuid()].clone()).collect(),

@@ -30,7 +30,12 @@ pub trait BlockPlacementPolicy: Send + Sync {
     fn choose_targets(&self, live: &[&DatanodeDescriptor], req: &PlacementRequest) -> Vec<String>;
 
     /// Orders `nodes` (replica holders) nearest to `reader` first.
-    fn sort_by_distance(&self, reader: Option<IpAddr>, nodes: &mut Vec<&DatanodeDescriptor>, seed: u64);
+    fn sort_by_distance(
+        &self,
+        reader: Option<IpAddr>,
+        nodes: &mut Vec<&DatanodeDescriptor>,
+        seed: u64,
+    );
 
     /// Which `n` of `holders` (live replicas of an over-replicated block) to delete.
     fn choose_excess(&self, holders: &[&DatanodeDescriptor], n: usize) -> Vec<String>;
@@ -116,7 +121,12 @@ impl BlockPlacementPolicy for DefaultPlacement {
         chosen
     }
 
-    fn sort_by_distance(&self, reader: Option<IpAddr>, nodes: &mut Vec<&DatanodeDescriptor>, seed: u64) {
+    fn sort_by_distance(
+        &self,
+        reader: Option<IpAddr>,
+        nodes: &mut Vec<&DatanodeDescriptor>,
+        seed: u64,
+    ) {
         // Equal distances are rotated by `seed` (the block id) so reads of different
         // blocks spread over their replicas, deterministically.
         if !nodes.is_empty() {
@@ -129,8 +139,15 @@ impl BlockPlacementPolicy for DefaultPlacement {
     fn choose_excess(&self, holders: &[&DatanodeDescriptor], n: usize) -> Vec<String> {
         // Hadoop (without racks): delete from the node with the least remaining space.
         let mut v: Vec<&&DatanodeDescriptor> = holders.iter().collect();
-        v.sort_by(|a, b| a.remaining().cmp(&b.remaining()).then(a.uuid().cmp(b.uuid())));
-        v.into_iter().take(n).map(|d| d.uuid().to_string()).collect()
+        v.sort_by(|a, b| {
+            a.remaining()
+                .cmp(&b.remaining())
+                .then(a.uuid().cmp(b.uuid()))
+        });
+        v.into_iter()
+            .take(n)
+            .map(|d| d.uuid().to_string())
+            .collect()
     }
 }
 

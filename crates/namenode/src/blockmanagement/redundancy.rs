@@ -127,7 +127,12 @@ impl State {
             .filter(|r| rec.is_good(r))
             .filter_map(|r| self.datanodes.get(&r.datanode))
             .filter(|d| d.alive && d.transfers.len() + (d.xmits_in_progress as usize) < limit)
-            .min_by_key(|d| (d.transfers.len() + d.xmits_in_progress as usize, d.uuid().to_string()))
+            .min_by_key(|d| {
+                (
+                    d.transfers.len() + d.xmits_in_progress as usize,
+                    d.uuid().to_string(),
+                )
+            })
             .map(|d| d.uuid().to_string());
         let Some(source) = source else {
             return false;

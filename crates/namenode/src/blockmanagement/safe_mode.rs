@@ -91,7 +91,8 @@ impl SafeModeStatus {
         if met {
             msg += "Safe mode will be turned off automatically soon.";
         } else {
-            msg += "Safe mode will be turned off automatically once the thresholds have been reached.";
+            msg +=
+                "Safe mode will be turned off automatically once the thresholds have been reached.";
         }
         msg
     }
@@ -184,9 +185,18 @@ mod tests {
         assert_eq!(next_phase(p, &status(1, 10, 0.5, 0, 0), ext, now), p);
         let e = next_phase(p, &status(5, 10, 0.5, 0, 0), ext, now);
         assert_eq!(e, SafeModePhase::Extension { until: now + ext });
-        assert_eq!(next_phase(e, &status(5, 10, 0.5, 0, 0), ext, now + ext), SafeModePhase::Off);
+        assert_eq!(
+            next_phase(e, &status(5, 10, 0.5, 0, 0), ext, now + ext),
+            SafeModePhase::Off
+        );
         assert_eq!(next_phase(e, &status(4, 10, 0.5, 0, 0), ext, now), p);
-        assert_eq!(next_phase(p, &status(5, 10, 0.5, 0, 0), Duration::ZERO, now), SafeModePhase::Off);
-        assert_eq!(next_phase(p, &status(0, 0, 0.999, 0, 0), ext, now), SafeModePhase::Off);
+        assert_eq!(
+            next_phase(p, &status(5, 10, 0.5, 0, 0), Duration::ZERO, now),
+            SafeModePhase::Off
+        );
+        assert_eq!(
+            next_phase(p, &status(0, 0, 0.999, 0, 0), ext, now),
+            SafeModePhase::Off
+        );
     }
 }

@@ -51,8 +51,7 @@ pub struct State {
 
 impl State {
     pub fn live_nodes(&self) -> Vec<&DatanodeDescriptor> {
-        let mut v: Vec<&DatanodeDescriptor> =
-            self.datanodes.values().filter(|d| d.alive).collect();
+        let mut v: Vec<&DatanodeDescriptor> = self.datanodes.values().filter(|d| d.alive).collect();
         v.sort_by(|a, b| a.uuid().cmp(b.uuid()));
         v
     }
@@ -83,7 +82,11 @@ impl State {
         let Some(rec) = self.blocks.get_mut(block_id) else {
             return;
         };
-        if let Some(i) = rec.replicas.iter().position(|r| r.datanode == replica.datanode) {
+        if let Some(i) = rec
+            .replicas
+            .iter()
+            .position(|r| r.datanode == replica.datanode)
+        {
             let old = &rec.replicas[i];
             if old.corrupt && old.gen_stamp == replica.gen_stamp {
                 replica.corrupt = true;
@@ -111,7 +114,11 @@ impl State {
         let limit = self.config.max_queued_per_datanode;
         if let Some(dn) = self.datanodes.get_mut(datanode) {
             if dn.invalidate.len() >= limit && !dn.invalidate.contains_key(&block.block_id) {
-                warn!(datanode, block = block.block_id, "invalidate queue full; dropped");
+                warn!(
+                    datanode,
+                    block = block.block_id,
+                    "invalidate queue full; dropped"
+                );
                 return;
             }
             dn.invalidate.insert(block.block_id, block);
