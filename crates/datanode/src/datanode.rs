@@ -1,0 +1,679 @@
+//! The DataNode process: configuration from Hadoop's keys, startup (storage, data
+//! transfer server, IPC server for InterDatanodeProtocol, one actor per NameNode) and
+//! a clean stop.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use hafs_conf::parse::{format_host_port, parse_host_port};
+use hafs_conf::{keys, ConfError, Configuration, TimeUnit};
+use hafs_ipc::{exceptions, RpcError, RpcService, Server, ServerConfig};
+use hafs_proto::hdfs::DatanodeIdProto;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+use tracing::{error, info};
+
+use crate::actor::{
+    ActiveNameNode, ActorSettings, BlockCommand, BlockEventSink, BlockPoolService, DataNodeOps,
+    JoinError, NamespaceInfo,
+};
+use crate::interdatanode::InterDatanodeService;
+use crate::recovery::{BlockRecoveryWorker, LocalRecovery, ReplicaRecoveryInfo};
+use crate::storage::{
+    BlockEvent, DataNodeStorage, DnStorageError, ExtendedBlock, ReplicaReport, StorageReport,
+};
+use crate::xceiver::{transfer_block, XceiverConfig, XceiverServer};
+
+// Keys hafs-conf does not name yet (Hadoop's names and defaults).
+pub const DFS_BLOCKREPORT_INITIAL_DELAY: &str = "dfs.blockreport.initialDelay";
+pub const DFS_DATANODE_FAILED_VOLUMES_TOLERATED: &str = "dfs.datanode.failed.volumes.tolerated";
+pub const DFS_DATANODE_MAX_TRANSFER_THREADS: &str = "dfs.datanode.max.transfer.threads";
+pub const DFS_DATANODE_MAX_TRANSFER_THREADS_DEFAULT: u32 = 4096;
+pub const DFS_BLOCK_SCANNER_VOLUME_BYTES_PER_SECOND: &str =
+    "dfs.block.scanner.volume.bytes.per.second";
+pub const DFS_BLOCK_SCANNER_VOLUME_BYTES_PER_SECOND_DEFAULT: u64 = 1024 * 1024;
+pub const DFS_DATANODE_HOSTNAME: &str = "dfs.datanode.hostname";
+pub const DFS_CLIENT_SOCKET_TIMEOUT: &str = "dfs.client.socket-timeout";
+
+/// Block events queued between the data path and the actors; the xceiver waits when
+/// full, which slows writers rather than losing reports.
+const EVENT_QUEUE: usize = 4096;
+
+/// Everything the DataNode reads from the configuration.
+#[derive(Debug, Clone)]
+pub struct DataNodeConfig {
+    /// `dfs.datanode.data.dir`.
+    pub data_dirs: Vec<PathBuf>,
+    /// `dfs.datanode.address`.
+    pub xfer_bind: SocketAddr,
+    /// `dfs.datanode.ipc.address`.
+    pub ipc_bind: SocketAddr,
+    /// `dfs.datanode.http.address` (only its port is reported; no HTTP server yet).
+    pub http_port: u16,
+    /// `dfs.datanode.hostname`: the name given to NameNodes and clients.
+    pub hostname: Option<String>,
+    /// NameNode RPC addresses: all of the nameservice's, or the single one.
+    pub namenodes: Vec<String>,
+    pub actor: ActorSettings,
+    /// `dfs.datanode.failed.volumes.tolerated` (-1: all but one).
+    pub failed_volumes_tolerated: usize,
+    pub xceiver: XceiverConfig,
+    /// `dfs.block.scanner.volume.bytes.per.second` (for the block scanner).
+    pub scanner_bytes_per_second: u64,
+}
+
+fn bad(key: &str, value: impl Into<String>, expected: &str) -> ConfError {
+    ConfError::BadValue {
+        key: key.to_string(),
+        value: value.into(),
+        expected: expected.to_string(),
+    }
+}
+
+fn bind_addr(conf: &Configuration, key: &str, default: &str) -> Result<SocketAddr, ConfError> {
+    let v = conf.get_trimmed(key).unwrap_or_else(|| default.to_string());
+    let (host, port) = parse_host_port(&v, 0).ok_or_else(|| bad(key, &v, "host:port"))?;
+    let ip: IpAddr = if host.is_empty() || host == "0.0.0.0" {
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+    } else if host == "localhost" {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    } else {
+        host.parse()
+            .map_err(|_| bad(key, &v, "an IP address and port to bind, e.g. 0.0.0.0:9866"))?
+    };
+    Ok(SocketAddr::new(ip, port))
+}
+
+/// `file:///a/b`, `[DISK]file:///a/b` or `/a/b` → `/a/b`.
+fn data_dir(key: &str, value: &str) -> Result<PathBuf, ConfError> {
+    let mut v = value.trim();
+    if v.starts_with('[') {
+        v = v.split_once(']').map(|(_, rest)| rest).unwrap_or("");
+    }
+    let path = if let Some(rest) = v.strip_prefix("file://") {
+        rest
+    } else if v.contains("://") {
+        return Err(bad(key, value, "local directories (file:// URIs or paths)"));
+    } else {
+        v
+    };
+    if !path.starts_with('/') {
+        return Err(bad(key, value, "absolute local directories"));
+    }
+    Ok(PathBuf::from(path))
+}
+
+impl DataNodeConfig {
+    pub fn from_conf(conf: &Configuration) -> Result<DataNodeConfig, ConfError> {
+        let dirs_raw = conf
+            .try_get(keys::DFS_DATANODE_DATA_DIR)?
+            .unwrap_or_default();
+        let data_dirs = hafs_conf::parse::split_trimmed(&dirs_raw)
+            .iter()
+            .map(|d| data_dir(keys::DFS_DATANODE_DATA_DIR, d))
+            .collect::<Result<Vec<_>, _>>()?;
+        if data_dirs.is_empty() {
+            return Err(bad(
+                keys::DFS_DATANODE_DATA_DIR,
+                dirs_raw,
+                "at least one directory",
+            ));
+        }
+        let xfer_bind = bind_addr(
+            conf,
+            keys::DFS_DATANODE_ADDRESS,
+            keys::DFS_DATANODE_ADDRESS_DEFAULT,
+        )?;
+        let ipc_bind = bind_addr(
+            conf,
+            keys::DFS_DATANODE_IPC_ADDRESS,
+            keys::DFS_DATANODE_IPC_ADDRESS_DEFAULT,
+        )?;
+        let http_port = bind_addr(
+            conf,
+            keys::DFS_DATANODE_HTTP_ADDRESS,
+            keys::DFS_DATANODE_HTTP_ADDRESS_DEFAULT,
+        )?
+        .port();
+        let hostname = conf
+            .get_trimmed(DFS_DATANODE_HOSTNAME)
+            .filter(|h| !h.is_empty());
+        let ns = conf.nameservices().into_iter().next();
+        let namenodes: Vec<String> = conf
+            .namenode_rpc_addresses(ns.as_deref())?
+            .into_iter()
+            .map(|(_, addr)| addr)
+            .collect();
+        let heartbeat_interval = conf.get_time_duration(
+            keys::DFS_HEARTBEAT_INTERVAL,
+            Duration::from_secs(keys::DFS_HEARTBEAT_INTERVAL_DEFAULT_SECS),
+            TimeUnit::Seconds,
+        )?;
+        if heartbeat_interval.is_zero() {
+            return Err(bad(
+                keys::DFS_HEARTBEAT_INTERVAL,
+                "0",
+                "a positive duration",
+            ));
+        }
+        let block_report_interval = Duration::from_millis(conf.get_u64(
+            keys::DFS_BLOCKREPORT_INTERVAL_MSEC,
+            keys::DFS_BLOCKREPORT_INTERVAL_MSEC_DEFAULT,
+        )?);
+        if block_report_interval.is_zero() {
+            return Err(bad(
+                keys::DFS_BLOCKREPORT_INTERVAL_MSEC,
+                "0",
+                "a positive number of milliseconds",
+            ));
+        }
+        let block_report_initial_delay = conf.get_time_duration(
+            DFS_BLOCKREPORT_INITIAL_DELAY,
+            Duration::ZERO,
+            TimeUnit::Seconds,
+        )?;
+        let tolerated = conf.get_i64(DFS_DATANODE_FAILED_VOLUMES_TOLERATED, 0)?;
+        let failed_volumes_tolerated = match tolerated {
+            -1 => data_dirs.len() - 1,
+            n if n >= 0 && (n as usize) < data_dirs.len() => n as usize,
+            n => {
+                return Err(bad(
+                    DFS_DATANODE_FAILED_VOLUMES_TOLERATED,
+                    n.to_string(),
+                    &format!(
+                        "-1 or a number below the number of data directories ({})",
+                        data_dirs.len()
+                    ),
+                ))
+            }
+        };
+        let max_transfer_threads = conf.get_u32(
+            DFS_DATANODE_MAX_TRANSFER_THREADS,
+            DFS_DATANODE_MAX_TRANSFER_THREADS_DEFAULT,
+        )?;
+        if max_transfer_threads == 0 {
+            return Err(bad(
+                DFS_DATANODE_MAX_TRANSFER_THREADS,
+                "0",
+                "a positive number",
+            ));
+        }
+        let scanner_bytes_per_second = conf.get_size_bytes(
+            DFS_BLOCK_SCANNER_VOLUME_BYTES_PER_SECOND,
+            DFS_BLOCK_SCANNER_VOLUME_BYTES_PER_SECOND_DEFAULT,
+        )?;
+        let socket_timeout = conf.get_time_duration(
+            DFS_CLIENT_SOCKET_TIMEOUT,
+            Duration::from_secs(60),
+            TimeUnit::Millis,
+        )?;
+        let xceiver = XceiverConfig {
+            max_transfer_threads: max_transfer_threads as usize,
+            socket_timeout,
+            ..XceiverConfig::default()
+        };
+        let actor = ActorSettings {
+            heartbeat_interval,
+            block_report_interval,
+            block_report_initial_delay,
+            max_backoff: heartbeat_interval.clamp(Duration::from_secs(1), Duration::from_secs(10)),
+            ..ActorSettings::default()
+        };
+        Ok(DataNodeConfig {
+            data_dirs,
+            xfer_bind,
+            ipc_bind,
+            http_port,
+            hostname,
+            namenodes,
+            actor,
+            failed_volumes_tolerated,
+            xceiver,
+            scanner_bytes_per_second,
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DataNodeError {
+    #[error("{0}")]
+    Storage(#[from] DnStorageError),
+    #[error("cannot listen on {addr} ({key}): {source}")]
+    Bind {
+        key: &'static str,
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("no NameNode accepted this DataNode (wrong cluster?); see the log")]
+    AllNameNodesRefused,
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A started DataNode.
+pub struct DataNode {
+    storage: DataNodeStorage,
+    xceiver: XceiverServer,
+    xfer_listener: Option<TcpListener>,
+    ipc_server: Option<Server>,
+    actors: BlockPoolService,
+    xfer_addr: SocketAddr,
+    ipc_addr: SocketAddr,
+}
+
+impl DataNode {
+    /// Opens the storage, binds the data and IPC ports and starts the actors.
+    pub async fn start(config: DataNodeConfig) -> Result<DataNode, DataNodeError> {
+        let dirs = config.data_dirs.clone();
+        let tolerated = config.failed_volumes_tolerated;
+        let storage =
+            tokio::task::spawn_blocking(move || DataNodeStorage::open(&dirs, None, tolerated))
+                .await
+                .map_err(|e| DataNodeError::Other(format!("storage open task failed: {e}")))??;
+        let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
+
+        let xfer_listener = TcpListener::bind(config.xfer_bind)
+            .await
+            .map_err(|source| DataNodeError::Bind {
+                key: "dfs.datanode.address",
+                addr: config.xfer_bind,
+                source,
+            })?;
+        let xfer_addr = xfer_listener
+            .local_addr()
+            .map_err(|source| DataNodeError::Bind {
+                key: "dfs.datanode.address",
+                addr: config.xfer_bind,
+                source,
+            })?;
+        let xceiver = XceiverServer::new(storage.clone(), config.xceiver.clone(), ev_tx.clone());
+
+        let local = Arc::new(StorageRecovery {
+            storage: storage.clone(),
+            events: ev_tx.clone(),
+        });
+        let services: Vec<Arc<dyn RpcService>> =
+            vec![Arc::new(InterDatanodeService::new(local.clone()))];
+        let ipc_server = Server::bind(ServerConfig::new(config.ipc_bind), services)
+            .await
+            .map_err(|source| DataNodeError::Bind {
+                key: "dfs.datanode.ipc.address",
+                addr: config.ipc_bind,
+                source,
+            })?;
+        let ipc_addr = ipc_server.local_addr();
+
+        // The address NameNodes hand to clients and other DataNodes. A wildcard bind
+        // has no single address: use dfs.datanode.hostname, else loopback (single-host
+        // clusters and tests; set dfs.datanode.hostname on real clusters).
+        let advertised = config.hostname.clone().unwrap_or_else(|| {
+            if xfer_addr.ip().is_unspecified() {
+                "127.0.0.1".to_string()
+            } else {
+                xfer_addr.ip().to_string()
+            }
+        });
+        let id = DatanodeIdProto {
+            ip_addr: advertised.clone(),
+            host_name: advertised,
+            datanode_uuid: storage.datanode_uuid().to_string(),
+            xfer_port: u32::from(xfer_addr.port()),
+            info_port: u32::from(config.http_port),
+            ipc_port: u32::from(ipc_addr.port()),
+            info_secure_port: None,
+        };
+        let (sink_tx, sink_rx) = watch::channel(None::<BlockEventSink>);
+        let ops = Arc::new(StorageOps {
+            storage: storage.clone(),
+            xceiver: xceiver.clone(),
+            recovery: BlockRecoveryWorker::new(
+                local,
+                storage.datanode_uuid().to_string(),
+                config.actor.call_timeout,
+            ),
+            xmits: AtomicUsize::new(0),
+            sink: sink_rx,
+        });
+        let mut actors =
+            BlockPoolService::start(config.namenodes.clone(), id, config.actor.clone(), ops);
+        let _ = sink_tx.send(Some(actors.events()));
+        actors.forward_events(ev_rx);
+        info!(xfer = %xfer_addr, ipc = %ipc_addr, uuid = %storage.datanode_uuid(),
+              namenodes = ?config.namenodes, "DataNode started");
+        Ok(DataNode {
+            storage,
+            xceiver,
+            xfer_listener: Some(xfer_listener),
+            ipc_server: Some(ipc_server),
+            actors,
+            xfer_addr,
+            ipc_addr,
+        })
+    }
+
+    pub fn xfer_addr(&self) -> SocketAddr {
+        self.xfer_addr
+    }
+
+    pub fn ipc_addr(&self) -> SocketAddr {
+        self.ipc_addr
+    }
+
+    pub fn datanode_uuid(&self) -> &str {
+        self.storage.datanode_uuid()
+    }
+
+    pub fn actors(&self) -> &BlockPoolService {
+        &self.actors
+    }
+
+    /// Serves until `shutdown` resolves (Ok) or every NameNode refused this DataNode.
+    pub async fn run(
+        mut self,
+        shutdown: impl std::future::Future<Output = ()> + Send,
+    ) -> Result<(), DataNodeError> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let stopped = |mut rx: watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        let listener = self.xfer_listener.take();
+        let xceiver = self.xceiver.clone();
+        let xfer_stop = stopped(stop_rx.clone());
+        let xfer_task = tokio::spawn(async move {
+            if let Some(l) = listener {
+                xceiver.serve(l, xfer_stop).await;
+            }
+        });
+        let ipc = self.ipc_server.take();
+        let ipc_stop = stopped(stop_rx.clone());
+        let ipc_task = tokio::spawn(async move {
+            if let Some(s) = ipc {
+                s.run(ipc_stop).await;
+            }
+        });
+        let result = tokio::select! {
+            _ = shutdown => Ok(()),
+            _ = self.actors.all_refused() => {
+                error!("every NameNode refused this DataNode; stopping");
+                Err(DataNodeError::AllNameNodesRefused)
+            }
+        };
+        info!("DataNode stopping");
+        let _ = stop_tx.send(true);
+        self.actors.stop().await;
+        let _ = xfer_task.await;
+        let _ = ipc_task.await;
+        info!("DataNode stopped");
+        result
+    }
+}
+
+/// The actors' view of the storage and data path.
+struct StorageOps {
+    storage: DataNodeStorage,
+    xceiver: XceiverServer,
+    recovery: BlockRecoveryWorker,
+    /// TRANSFER commands being executed.
+    xmits: AtomicUsize,
+    /// Set right after the actors start (they need the ops, the ops need their sink).
+    sink: watch::Receiver<Option<BlockEventSink>>,
+}
+
+impl StorageOps {
+    fn sink(&self) -> Option<BlockEventSink> {
+        self.sink.borrow().clone()
+    }
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| format!("storage task failed: {e}"))
+}
+
+#[async_trait::async_trait]
+impl DataNodeOps for StorageOps {
+    async fn join_block_pool(&self, ns: &NamespaceInfo) -> Result<(), JoinError> {
+        let storage = self.storage.clone();
+        let cluster = ns.cluster_id.clone();
+        match blocking(move || storage.set_cluster_id(&cluster))
+            .await
+            .map_err(JoinError::Other)?
+        {
+            Ok(()) => Ok(()),
+            Err(e @ DnStorageError::ClusterIdMismatch { .. }) => {
+                Err(JoinError::WrongCluster(e.to_string()))
+            }
+            Err(e) => Err(JoinError::Other(e.to_string())),
+        }
+    }
+
+    fn storage_usage(&self, _block_pool_id: &str) -> Vec<StorageReport> {
+        self.storage.storage_reports()
+    }
+
+    fn failed_volumes(&self) -> u32 {
+        self.storage.volume_failures().len() as u32
+    }
+
+    fn xceiver_count(&self) -> u32 {
+        self.xceiver.active_connections() as u32
+    }
+
+    fn xmits_in_progress(&self) -> u32 {
+        self.xmits.load(Ordering::Relaxed) as u32
+    }
+
+    async fn block_report(&self, block_pool_id: &str) -> Result<Vec<ReplicaReport>, String> {
+        let storage = self.storage.clone();
+        let bpid = block_pool_id.to_string();
+        blocking(move || storage.block_report(&bpid)).await
+    }
+
+    async fn execute(&self, cmd: BlockCommand, active: ActiveNameNode) -> Result<(), String> {
+        match cmd {
+            BlockCommand::Invalidate { blocks } => {
+                let mut failed = Vec::new();
+                for b in blocks {
+                    let storage = self.storage.clone();
+                    let blk = b.clone();
+                    match blocking(move || storage.invalidate(&blk)).await? {
+                        Ok(info) => {
+                            if let Some(sink) = self.sink() {
+                                sink.deleted(&info.storage_id, &b);
+                            }
+                        }
+                        Err(DnStorageError::ReplicaNotFound(_)) => {
+                            // Already gone: the NameNode's wish is fulfilled.
+                        }
+                        Err(e) => failed.push(e.to_string()),
+                    }
+                }
+                if failed.is_empty() {
+                    Ok(())
+                } else {
+                    Err(format!("invalidate: {}", failed.join("; ")))
+                }
+            }
+            BlockCommand::Transfer {
+                block,
+                targets,
+                target_storage_uuids: _,
+            } => transfer(&self.xceiver, &self.storage, &self.xmits, block, targets).await,
+            BlockCommand::Recover(rb) => self
+                .recovery
+                .recover(&rb, &active)
+                .await
+                .map_err(|e| e.to_string()),
+            BlockCommand::Finalize { block_pool_id } => {
+                info!(%block_pool_id, "FINALIZE: no upgrade to finalize");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A NameNode TRANSFER command: copy a replica to other DataNodes (re-replication).
+async fn transfer(
+    xceiver: &XceiverServer,
+    storage: &DataNodeStorage,
+    xmits: &AtomicUsize,
+    block: ExtendedBlock,
+    targets: Vec<hafs_proto::hdfs::DatanodeInfoProto>,
+) -> Result<(), String> {
+    let names: Vec<String> = targets
+        .iter()
+        .map(|t| format_host_port(&t.id.ip_addr, t.id.xfer_port as u16))
+        .collect();
+    xmits.fetch_add(1, Ordering::Relaxed);
+    let r = transfer_block(storage, xceiver.config(), &block, &targets).await;
+    xmits.fetch_sub(1, Ordering::Relaxed);
+    match r {
+        Ok(()) => {
+            info!(block = %block, targets = ?names, "replica transferred");
+            Ok(())
+        }
+        Err(e) => Err(format!("transfer of {block} to {names:?}: {e}")),
+    }
+}
+
+/// Block recovery on this DataNode's storage, for the InterDatanodeProtocol server and
+/// the recovery primary.
+struct StorageRecovery {
+    storage: DataNodeStorage,
+    events: mpsc::Sender<BlockEvent>,
+}
+
+fn recovery_error(e: DnStorageError) -> RpcError {
+    let msg = e.to_string();
+    if msg.contains("already in progress") {
+        RpcError::new(exceptions::RECOVERY_IN_PROGRESS, msg)
+    } else {
+        RpcError::io(msg)
+    }
+}
+
+#[async_trait::async_trait]
+impl LocalRecovery for StorageRecovery {
+    async fn init_replica_recovery(
+        &self,
+        block: &ExtendedBlock,
+        recovery_id: u64,
+    ) -> Result<Option<ReplicaRecoveryInfo>, RpcError> {
+        let storage = self.storage.clone();
+        let b = block.clone();
+        let r = blocking(move || storage.init_replica_recovery(&b, recovery_id))
+            .await
+            .map_err(RpcError::io)?;
+        match r {
+            Ok(i) => Ok(Some(ReplicaRecoveryInfo {
+                block_id: i.block_id,
+                gen_stamp: i.gen_stamp,
+                num_bytes: i.num_bytes,
+                original_state: i.original_state,
+            })),
+            Err(DnStorageError::ReplicaNotFound(_)) => Ok(None),
+            Err(e) => Err(recovery_error(e)),
+        }
+    }
+
+    async fn update_replica_under_recovery(
+        &self,
+        block: &ExtendedBlock,
+        recovery_id: u64,
+        new_length: u64,
+    ) -> Result<String, RpcError> {
+        let storage = self.storage.clone();
+        let b = block.clone();
+        let info = blocking(move || {
+            storage.update_replica_under_recovery(&b, recovery_id, b.block_id, new_length)
+        })
+        .await
+        .map_err(RpcError::io)?
+        .map_err(recovery_error)?;
+        // The recovered replica is finalized: every NameNode must learn it.
+        let _ = self
+            .events
+            .send(BlockEvent::Received {
+                block: info.block(),
+                storage_id: info.storage_id.clone(),
+                del_hint: String::new(),
+            })
+            .await;
+        Ok(info.storage_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conf(pairs: &[(&str, &str)]) -> Configuration {
+        let mut c = Configuration::new();
+        c.set("fs.defaultFS", "hdfs://127.0.0.1:8020");
+        for (k, v) in pairs {
+            c.set(k, *v);
+        }
+        c
+    }
+
+    #[test]
+    fn defaults_are_hadoops() {
+        let c = DataNodeConfig::from_conf(&conf(&[("hadoop.tmp.dir", "/tmp/x")])).unwrap();
+        assert_eq!(c.data_dirs, vec![PathBuf::from("/tmp/x/dfs/data")]);
+        assert_eq!(c.xfer_bind.to_string(), "0.0.0.0:9866");
+        assert_eq!(c.ipc_bind.to_string(), "0.0.0.0:9867");
+        assert_eq!(c.http_port, 9864);
+        assert_eq!(c.actor.heartbeat_interval, Duration::from_secs(3));
+        assert_eq!(
+            c.actor.block_report_interval,
+            Duration::from_millis(21_600_000)
+        );
+        assert_eq!(c.failed_volumes_tolerated, 0);
+        assert_eq!(c.xceiver.max_transfer_threads, 4096);
+        assert_eq!(c.scanner_bytes_per_second, 1024 * 1024);
+        assert_eq!(c.namenodes, vec!["127.0.0.1:8020".to_string()]);
+    }
+
+    #[test]
+    fn several_data_dirs_and_ha_namenodes() {
+        let c = DataNodeConfig::from_conf(&conf(&[
+            ("dfs.datanode.data.dir", "file:///d1, [DISK]file:///d2,/d3"),
+            ("dfs.nameservices", "ns1"),
+            ("dfs.ha.namenodes.ns1", "nn1,nn2"),
+            ("dfs.namenode.rpc-address.ns1.nn1", "127.0.0.1:8020"),
+            ("dfs.namenode.rpc-address.ns1.nn2", "127.0.0.1:8021"),
+            ("dfs.datanode.failed.volumes.tolerated", "-1"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            c.data_dirs,
+            vec![
+                PathBuf::from("/d1"),
+                PathBuf::from("/d2"),
+                PathBuf::from("/d3")
+            ]
+        );
+        assert_eq!(c.namenodes, vec!["127.0.0.1:8020", "127.0.0.1:8021"]);
+        assert_eq!(c.failed_volumes_tolerated, 2);
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        for (k, v) in [
+            ("dfs.heartbeat.interval", "soon"),
+            ("dfs.blockreport.intervalMsec", "-5"),
+            ("dfs.datanode.failed.volumes.tolerated", "1"),
+            ("dfs.datanode.max.transfer.threads", "lots"),
+            ("dfs.datanode.address", "nonsense"),
+            ("dfs.datanode.data.dir", "hdfs://x/y"),
+            ("dfs.block.scanner.volume.bytes.per.second", "fast"),
+        ] {
+            let e = DataNodeConfig::from_conf(&conf(&[(k, v)])).unwrap_err();
+            assert!(e.to_string().contains(k), "{k}={v}: {e}");
+        }
+    }
+}
