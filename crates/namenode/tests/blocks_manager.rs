@@ -1,0 +1,297 @@
+//! The BlockManager's API as the write path uses it, without IPC: startup safe mode
+//! thresholds, commit/complete with `dfs.namenode.replication.min`, writer-local
+//! placement and location order, block recovery commands.
+
+use std::time::Duration;
+
+use hafs_namenode::blockmanagement::{
+    Block, BlockManager, BlockManagerConfig, BlockManagerError, BlockUcState, NamespaceIdentity,
+};
+use hafs_proto::hdfs as pb;
+use hafs_proto::hdfs::datanode as dpb;
+
+fn identity() -> NamespaceIdentity {
+    NamespaceIdentity {
+        cluster_id: "CID-t".into(),
+        block_pool_id: "BP-1-127.0.0.1-1".into(),
+        namespace_id: 7,
+        layout_version: -66,
+        ctime: 0,
+    }
+}
+
+fn bm(cfg: BlockManagerConfig) -> BlockManager {
+    BlockManager::new(cfg, identity())
+}
+
+fn reg(n: u8) -> dpb::DatanodeRegistrationProto {
+    dpb::DatanodeRegistrationProto {
+        datanode_id: pb::DatanodeIdProto {
+            ip_addr: format!("10.0.0.{n}"),
+            host_name: format!("dn{n}"),
+            datanode_uuid: format!("dn-{n}"),
+            xfer_port: 9866,
+            info_port: 9864,
+            ipc_port: 9867,
+            info_secure_port: None,
+        },
+        storage_info: dpb::StorageInfoProto {
+            layout_version: 1,
+            namespce_id: 7,
+            cluster_id: "CID-t".into(),
+            c_time: 0,
+        },
+        keys: None,
+        software_version: "3.5.0".into(),
+    }
+}
+
+#[allow(deprecated)]
+fn join(bm: &BlockManager, n: u8) -> dpb::DatanodeRegistrationProto {
+    let r = bm
+        .register_datanode(&reg(n), Some(format!("10.0.0.{n}").parse().unwrap()))
+        .unwrap();
+    let hb = dpb::HeartbeatRequestProto {
+        registration: r.clone(),
+        reports: vec![pb::StorageReportProto {
+            storage_uuid: format!("DS-{n}"),
+            capacity: Some(1 << 40),
+            remaining: Some(1 << 39),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    bm.handle_heartbeat(&hb, true);
+    r
+}
+
+fn report(bm: &BlockManager, r: &dpb::DatanodeRegistrationProto, blocks: &[Block]) {
+    let req = dpb::BlockReportRequestProto {
+        registration: r.clone(),
+        block_pool_id: "BP-1-127.0.0.1-1".into(),
+        reports: vec![dpb::StorageBlockReportProto {
+            storage: pb::DatanodeStorageProto {
+                storage_uuid: format!("DS-{}", &r.datanode_id.datanode_uuid[3..]),
+                state: None,
+                storage_type: None,
+            },
+            number_of_blocks: None,
+            reported_blocks: blocks
+                .iter()
+                .map(|b| dpb::ReportedBlockProto {
+                    block_id: b.id,
+                    gen_stamp: b.gen_stamp,
+                    num_bytes: b.num_bytes,
+                    state: None,
+                })
+                .collect(),
+        }],
+        context: None,
+    };
+    bm.process_block_report(&req, true).unwrap();
+}
+
+fn blk(id: u64) -> Block {
+    Block {
+        id,
+        gen_stamp: 1000 + id,
+        num_bytes: 10 * id,
+    }
+}
+
+#[test]
+fn safe_mode_waits_for_the_block_threshold_and_datanodes() {
+    let cfg = BlockManagerConfig {
+        safemode_threshold_pct: 0.75,
+        safemode_min_datanodes: 2,
+        safemode_extension: Duration::ZERO,
+        ..Default::default()
+    };
+    let bm = bm(cfg);
+    let blocks: Vec<Block> = (1..=4).map(blk).collect();
+    bm.add_block_collection(16386, 3, &blocks, false);
+    let s = bm.safe_mode_status();
+    assert!(s.on);
+    assert_eq!(
+        (s.blocks_safe, s.blocks_total, s.block_threshold),
+        (0, 4, 3)
+    );
+    assert!(
+        s.tip().starts_with(
+            "The reported blocks 0 needs additional 3 blocks to reach the threshold 0.7500 of total blocks 4.\n"
+        ),
+        "{}",
+        s.tip()
+    );
+    let r1 = join(&bm, 1);
+    report(&bm, &r1, &blocks[..3]);
+    let s = bm.safe_mode_status();
+    assert!(s.on, "one DataNode of the two required");
+    assert_eq!(s.blocks_safe, 3);
+    assert!(s
+        .tip()
+        .contains("The number of live datanodes 1 needs an additional 1 live datanodes"));
+    let r2 = join(&bm, 2);
+    report(&bm, &r2, &[]);
+    assert!(!bm.safe_mode_status().on);
+    // Once left, it stays left.
+    report(&bm, &r1, &[]);
+    assert!(!bm.safe_mode_status().on);
+}
+
+#[test]
+fn safe_mode_leave_by_operator_and_empty_namespace() {
+    let bm1 = bm(BlockManagerConfig::default());
+    assert!(!bm1.safe_mode_status().on, "no blocks: nothing to wait for");
+    let bm2 = bm(BlockManagerConfig::default());
+    bm2.add_block_collection(16386, 1, &[blk(1)], false);
+    assert!(bm2.safe_mode_status().on);
+    bm2.leave_safe_mode();
+    assert!(!bm2.safe_mode_status().on);
+}
+
+#[test]
+fn commit_completes_with_min_replication_and_flags_disagreeing_replicas() {
+    let bm = bm(BlockManagerConfig {
+        min_replication: 2,
+        ..Default::default()
+    });
+    bm.leave_safe_mode();
+    let regs: Vec<_> = (1..=3).map(|n| join(&bm, n)).collect();
+    let targets = bm
+        .choose_targets_for_new_block("/f", 3, None, &[], &[], 1 << 20)
+        .unwrap();
+    assert_eq!(targets.len(), 3);
+    let b = Block {
+        id: 5,
+        gen_stamp: 1001,
+        num_bytes: 0,
+    };
+    bm.add_block_under_construction(16386, b, 3, &targets);
+    assert_eq!(bm.block_state(5), Some(BlockUcState::UnderConstruction));
+    // While being written, readers see the pipeline.
+    assert_eq!(bm.located_block(b, 0, None).locs.len(), 3);
+    let done = Block {
+        num_bytes: 300,
+        ..b
+    };
+    report(&bm, &regs[0], &[done]);
+    // One finalized replica, min 2: committed but not complete.
+    assert!(!bm.commit_block(done));
+    assert_eq!(bm.block_state(5), Some(BlockUcState::Committed));
+    // A replica with the wrong length is corrupt and does not count.
+    report(
+        &bm,
+        &regs[1],
+        &[Block {
+            num_bytes: 299,
+            ..done
+        }],
+    );
+    assert!(!bm.complete_block_if_ready(5));
+    report(&bm, &regs[2], &[done]);
+    assert!(bm.complete_block_if_ready(5));
+    assert_eq!(bm.block_state(5), Some(BlockUcState::Complete));
+    assert_eq!(bm.live_replicas(5), 2);
+    assert_eq!(bm.fs_stats().corrupt_blocks, 1);
+}
+
+#[test]
+fn placement_is_writer_local_and_refuses_with_hadoops_message() {
+    let bm = bm(BlockManagerConfig::default());
+    for n in 1..=3 {
+        join(&bm, n);
+    }
+    let writer = Some("10.0.0.2".parse().unwrap());
+    for _ in 0..20 {
+        let t = bm.choose_targets("/f", 2, writer, &[], &[], 1);
+        assert_eq!(t.len(), 2);
+        assert_eq!(t[0].uuid(), "dn-2");
+        assert_ne!(t[1].uuid(), "dn-2");
+        assert_eq!(t[0].storage_uuid, "DS-2");
+    }
+    // Excluded by the client (named by address) and favored nodes.
+    let excluded = bm
+        .datanode_report(hafs_namenode::blockmanagement::DatanodeReportKind::Live)
+        .into_iter()
+        .filter(|d| d.id.datanode_uuid != "dn-3")
+        .collect::<Vec<_>>();
+    let t = bm.choose_targets("/f", 3, writer, &excluded, &[], 1);
+    assert_eq!(t.iter().map(|t| t.uuid()).collect::<Vec<_>>(), vec!["dn-3"]);
+    let t = bm.choose_targets("/f", 1, writer, &[], &["10.0.0.3:9866".to_string()], 1);
+    assert_eq!(t[0].uuid(), "dn-3");
+    let all = bm.datanode_report(hafs_namenode::blockmanagement::DatanodeReportKind::All);
+    let err = bm
+        .choose_targets_for_new_block("/f", 3, None, &all, &[], 1)
+        .unwrap_err();
+    assert!(matches!(err, BlockManagerError::NotEnoughTargets { .. }));
+    assert_eq!(
+        err.to_string(),
+        "File /f could only be written to 0 of the 1 minReplication nodes. \
+         There are 3 datanode(s) running and 3 node(s) are excluded in this operation."
+    );
+}
+
+#[test]
+fn locations_are_sorted_nearest_first() {
+    let bm = bm(BlockManagerConfig::default());
+    bm.leave_safe_mode();
+    let regs: Vec<_> = (1..=3).map(|n| join(&bm, n)).collect();
+    bm.add_block_collection(16386, 3, &[blk(1)], false);
+    for r in &regs {
+        report(&bm, r, &[blk(1)]);
+    }
+    for n in 1..=3u8 {
+        let lb = bm.located_block(blk(1), 0, Some(format!("10.0.0.{n}").parse().unwrap()));
+        assert_eq!(lb.locs.len(), 3);
+        assert_eq!(lb.locs[0].id.datanode_uuid, format!("dn-{n}"));
+        assert_eq!(lb.storage_i_ds[0], format!("DS-{n}"));
+        assert_eq!(lb.b.pool_id, "BP-1-127.0.0.1-1");
+        assert!(!lb.corrupt);
+    }
+}
+
+#[test]
+fn block_recovery_goes_to_a_live_holder() {
+    let bm = bm(BlockManagerConfig::default());
+    bm.leave_safe_mode();
+    let regs: Vec<_> = (1..=2).map(|n| join(&bm, n)).collect();
+    let targets = bm.choose_targets("/f", 2, None, &[], &[], 1);
+    let b = blk(3);
+    bm.add_block_under_construction(16386, b, 2, &targets);
+    bm.start_block_recovery(b, 2000).unwrap();
+    assert_eq!(bm.block_state(3), Some(BlockUcState::UnderRecovery));
+    let mut found = 0;
+    for r in &regs {
+        let hb = dpb::HeartbeatRequestProto {
+            registration: r.clone(),
+            ..Default::default()
+        };
+        for c in bm.handle_heartbeat(&hb, true) {
+            if let Some(rc) = c.recovery_cmd {
+                assert_eq!(rc.blocks[0].new_gen_stamp, 2000);
+                assert_eq!(rc.blocks[0].block.locs.len(), 2);
+                found += 1;
+            }
+        }
+    }
+    assert_eq!(found, 1, "exactly one primary");
+    bm.commit_block_synchronization(
+        Block {
+            id: 3,
+            gen_stamp: 2000,
+            num_bytes: 77,
+        },
+        &["dn-1".into(), "dn-2".into()],
+        false,
+    );
+    assert_eq!(bm.block_state(3), Some(BlockUcState::Complete));
+    // A Standby's heartbeat replies carry no commands.
+    bm.add_block_under_construction(16386, blk(4), 2, &targets);
+    bm.start_block_recovery(blk(4), 2001).unwrap();
+    let hb = dpb::HeartbeatRequestProto {
+        registration: regs[0].clone(),
+        ..Default::default()
+    };
+    assert!(bm.handle_heartbeat(&hb, false).is_empty());
+}
