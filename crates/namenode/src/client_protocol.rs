@@ -10,16 +10,31 @@ use hafs_ipc::{decode_request, encode_response, CallContext, RpcError, RpcServic
 use hafs_proto::hdfs::{self as pb, hdfs_file_status_proto::FileType};
 use prost::Message;
 
+use crate::blockmanagement::DatanodeReportKind;
 use crate::namespace::{Caller, FileKind, FileStatus, Planned};
 use crate::namesystem::{ns_err, HaState, Namesystem, OperationCategory as Cat};
 use crate::retry_cache::Lookup;
 use crate::storage::now_ms;
+use crate::write_path::{from_extended, Located};
 
 pub const PROTOCOL: &str = "org.apache.hadoop.hdfs.protocol.ClientProtocol";
 
 /// CreateFlag bits (CreateFlagProto).
 const CREATE_FLAG_OVERWRITE: u32 = 0x02;
 const CREATE_FLAG_APPEND: u32 = 0x04;
+const CREATE_FLAG_NEW_BLOCK: u32 = 0x20;
+
+/// `dir`/`name` for a listed child.
+fn child_path(dir: &str, name: &[u8]) -> String {
+    let name = String::from_utf8_lossy(name);
+    if name.is_empty() {
+        dir.to_string()
+    } else if dir.ends_with('/') {
+        format!("{dir}{name}")
+    } else {
+        format!("{dir}/{name}")
+    }
+}
 
 pub struct ClientProtocolService {
     pub fsn: Arc<Namesystem>,
@@ -52,16 +67,20 @@ fn status_proto(s: &FileStatus) -> pb::HdfsFileStatusProto {
     }
 }
 
-/// An empty file's block locations (the data path arrives with DataNodes).
-fn empty_located_blocks(s: &FileStatus) -> pb::LocatedBlocksProto {
+fn located_blocks_proto(l: Located) -> pb::LocatedBlocksProto {
     pb::LocatedBlocksProto {
-        file_length: s.length,
-        blocks: Vec::new(),
-        under_construction: s.under_construction,
-        last_block: None,
-        is_last_block_complete: !s.under_construction,
+        file_length: l.file_length,
+        blocks: l.blocks,
+        under_construction: l.under_construction,
+        last_block: l.last_block,
+        is_last_block_complete: l.last_complete,
         ..Default::default()
     }
+}
+
+/// The client's address, for writer-local placement and nearest-first reads.
+fn client_ip(ctx: &CallContext) -> Option<std::net::IpAddr> {
+    Some(ctx.peer.ip())
 }
 
 /// Applies the umask to the client's requested permission the way Hadoop's
@@ -152,7 +171,11 @@ impl ClientProtocolService {
                             .map(|s| {
                                 let mut p = status_proto(s);
                                 if r.need_location && s.kind == FileKind::File {
-                                    p.locations = Some(empty_located_blocks(s));
+                                    let child = child_path(&r.src, &s.name);
+                                    p.locations = fsn
+                                        .block_locations(&caller, &child, 0, u64::MAX, client_ip(ctx))
+                                        .ok()
+                                        .map(located_blocks_proto);
                                 }
                                 p
                             })
@@ -190,29 +213,25 @@ impl ClientProtocolService {
                 fsn.check_operation(Cat::Read)?;
                 let r: pb::GetBlockLocationsRequestProto = decode_request(&req)?;
                 let caller = self.caller(ctx);
-                let (st, blocks) = fsn.read().get_blocks(&caller, &r.src).map_err(ns_err)?;
-                if !blocks.is_empty() {
-                    return Err(RpcError::io(format!(
-                        "{}: this NameNode has no DataNodes to locate its blocks",
-                        r.src
-                    )));
-                }
+                let located =
+                    fsn.block_locations(&caller, &r.src, r.offset, r.length, client_ip(ctx))?;
                 Ok(encode_response(&pb::GetBlockLocationsResponseProto {
-                    locations: Some(empty_located_blocks(&st)),
+                    locations: Some(located_blocks_proto(located)),
                 }))
             }
             "getFsStats" => {
                 fsn.check_operation(Cat::Read)?;
+                let st = fsn.bm.fs_stats();
                 Ok(encode_response(&pb::GetFsStatsResponseProto {
-                    capacity: 0,
-                    used: 0,
-                    remaining: 0,
-                    under_replicated: 0,
-                    corrupt_blocks: 0,
-                    missing_blocks: 0,
-                    missing_repl_one_blocks: Some(0),
+                    capacity: st.capacity,
+                    used: st.used,
+                    remaining: st.remaining,
+                    under_replicated: st.under_replicated,
+                    corrupt_blocks: st.corrupt_blocks,
+                    missing_blocks: st.missing_blocks,
+                    missing_repl_one_blocks: Some(st.missing_repl_one_blocks),
                     blocks_in_future: Some(0),
-                    pending_deletion_blocks: Some(0),
+                    pending_deletion_blocks: Some(st.pending_deletion_blocks),
                 }))
             }
             "mkdirs" => {
@@ -228,12 +247,34 @@ impl ClientProtocolService {
             }
             "create" => {
                 let r: pb::CreateRequestProto = decode_request(&req)?;
-                if r.create_flag & CREATE_FLAG_APPEND != 0 {
-                    return Err(RpcError::unsupported_operation(
-                        "append is not supported until DataNodes are",
-                    ));
-                }
                 let caller = self.caller(ctx);
+                if r.create_flag & CREATE_FLAG_APPEND != 0 {
+                    let exists = fsn
+                        .read()
+                        .get_file_info(&caller, &r.src)
+                        .map_err(ns_err)?
+                        .is_some();
+                    if exists {
+                        // CREATE|APPEND on an existing file appends (Hadoop's
+                        // startFile); the client then writes from the file's end.
+                        fsn.append(
+                            &caller,
+                            &r.src,
+                            &r.client_name,
+                            &ctx.peer.ip().to_string(),
+                            true,
+                            client_ip(ctx),
+                        )
+                        .await?;
+                        let st = fsn.read().get_file_info(&caller, &r.src).map_err(ns_err)?;
+                        return Ok(encode_response(&pb::CreateResponseProto {
+                            fs: st.as_ref().map(status_proto),
+                        }));
+                    }
+                }
+                if r.create_flag & CREATE_FLAG_OVERWRITE != 0 {
+                    fsn.takeover_if_soft_expired(&r.src, &r.client_name).await?;
+                }
                 let now = now_ms();
                 let perm = masked_perm(&r.masked);
                 let replication = u16::try_from(r.replication).map_err(|_| {
@@ -277,13 +318,7 @@ impl ClientProtocolService {
             }
             "complete" => {
                 let r: pb::CompleteRequestProto = decode_request(&req)?;
-                let now = now_ms();
                 let file_id = r.file_id.unwrap_or(0);
-                if r.last.is_some() {
-                    return Err(RpcError::io(
-                        "complete with a last block: blocks need DataNodes, which this NameNode does not have yet",
-                    ));
-                }
                 // complete is idempotent in Hadoop: a retry of a complete that already
                 // closed the file answers true.
                 let already_closed = {
@@ -301,30 +336,112 @@ impl ClientProtocolService {
                     fsn.check_operation(Cat::Write)?;
                     return Ok(encode_response(&pb::CompleteResponseProto { result: true }));
                 }
-                fsn.mutate(&format!("complete file {}", r.src), None, |ns| {
-                    ns.plan_close(&r.client_name, &r.src, file_id, &[], now)
-                        .map(Planned::Apply)
-                })
-                .await?;
-                Ok(encode_response(&pb::CompleteResponseProto { result: true }))
+                let last = r.last.as_ref().map(from_extended);
+                let result = fsn.complete(&r.client_name, &r.src, file_id, last).await?;
+                Ok(encode_response(&pb::CompleteResponseProto { result }))
             }
             "addBlock" => {
-                fsn.check_operation(Cat::Write)?;
                 let r: pb::AddBlockRequestProto = decode_request(&req)?;
-                // Hadoop's own message when no DataNode can take a block.
-                Err(RpcError::io(format!(
-                    "File {} could only be written to 0 of the 1 minReplication nodes. \
-                     There are 0 datanode(s) running and 0 node(s) are excluded in this operation.",
-                    r.src
-                )))
+                let previous = r.previous.as_ref().map(from_extended);
+                let client = if r.flags.iter().any(|f| {
+                    *f == pb::AddBlockFlagProto::NoLocalWrite as i32
+                        || *f == pb::AddBlockFlagProto::IgnoreClientLocality as i32
+                }) {
+                    None
+                } else {
+                    client_ip(ctx)
+                };
+                let block = fsn
+                    .add_block(
+                        &r.client_name,
+                        &r.src,
+                        r.file_id.unwrap_or(0),
+                        previous,
+                        client,
+                        &r.exclude_nodes,
+                        &r.favored_nodes,
+                    )
+                    .await?;
+                Ok(encode_response(&pb::AddBlockResponseProto { block }))
             }
             "abandonBlock" => {
-                fsn.check_operation(Cat::Write)?;
                 let r: pb::AbandonBlockRequestProto = decode_request(&req)?;
-                Err(RpcError::io(format!(
-                    "Cannot abandon block {} of {}: the file has no such block",
-                    r.b.block_id, r.src
-                )))
+                fsn.abandon_block(&r.holder, &r.src, r.file_id.unwrap_or(0), r.b.block_id)
+                    .await?;
+                Ok(encode_response(&pb::AbandonBlockResponseProto {}))
+            }
+            "getAdditionalDatanode" => {
+                let r: pb::GetAdditionalDatanodeRequestProto = decode_request(&req)?;
+                let block = fsn.additional_datanodes(
+                    &r.client_name,
+                    &r.src,
+                    r.file_id.unwrap_or(0),
+                    &r.blk,
+                    &r.existings,
+                    &r.existing_storage_uuids,
+                    &r.excludes,
+                    r.num_additional_nodes.min(64) as usize,
+                    client_ip(ctx),
+                )?;
+                Ok(encode_response(&pb::GetAdditionalDatanodeResponseProto { block }))
+            }
+            "updateBlockForPipeline" => {
+                let r: pb::UpdateBlockForPipelineRequestProto = decode_request(&req)?;
+                let block = fsn.update_block_for_pipeline(&r.client_name, &r.block).await?;
+                Ok(encode_response(&pb::UpdateBlockForPipelineResponseProto { block }))
+            }
+            "updatePipeline" => {
+                let r: pb::UpdatePipelineRequestProto = decode_request(&req)?;
+                fsn.update_pipeline(
+                    &r.client_name,
+                    &r.old_block,
+                    &r.new_block,
+                    &r.new_nodes,
+                    &r.storage_i_ds,
+                )
+                .await?;
+                Ok(encode_response(&pb::UpdatePipelineResponseProto {}))
+            }
+            "fsync" => {
+                let r: pb::FsyncRequestProto = decode_request(&req)?;
+                let len = r.last_block_length.filter(|l| *l >= 0).map(|l| l as u64);
+                fsn.fsync(&r.client, &r.src, r.file_id.unwrap_or(0), len)
+                    .await?;
+                Ok(encode_response(&pb::FsyncResponseProto {}))
+            }
+            "append" => {
+                let r: pb::AppendRequestProto = decode_request(&req)?;
+                let caller = self.caller(ctx);
+                let new_block = r.flag.unwrap_or(0) & CREATE_FLAG_NEW_BLOCK != 0;
+                let block = fsn
+                    .append(
+                        &caller,
+                        &r.src,
+                        &r.client_name,
+                        &ctx.peer.ip().to_string(),
+                        new_block,
+                        client_ip(ctx),
+                    )
+                    .await?;
+                let stat = fsn
+                    .read()
+                    .get_file_info(&caller, &r.src)
+                    .map_err(ns_err)?;
+                Ok(encode_response(&pb::AppendResponseProto {
+                    block,
+                    stat: stat.as_ref().map(status_proto),
+                }))
+            }
+            "recoverLease" => {
+                let r: pb::RecoverLeaseRequestProto = decode_request(&req)?;
+                let result = fsn.recover_lease(&r.src, &r.client_name).await?;
+                Ok(encode_response(&pb::RecoverLeaseResponseProto { result }))
+            }
+            "reportBadBlocks" => {
+                fsn.check_operation(Cat::Write)?;
+                let r: pb::ReportBadBlocksRequestProto = decode_request(&req)?;
+                fsn.bm.report_bad_blocks(&r.blocks);
+                Ok(encode_response(&pb::ReportBadBlocksResponseProto {}))
             }
             "delete" => {
                 let r: pb::DeleteRequestProto = decode_request(&req)?;
@@ -430,6 +547,16 @@ impl ClientProtocolService {
                         ns.plan_set_replication(&caller, &r.src, replication)
                     })
                     .await?;
+                if result {
+                    // The block manager copies or deletes replicas to match.
+                    let ns = fsn.read();
+                    if let Some(st) = ns.get_file_info(&caller, &r.src).ok().flatten() {
+                        if let Some((blocks, _, _)) = ns.file_blocks(st.inode_id) {
+                            let ids: Vec<u64> = blocks.iter().map(|b| b.block_id).collect();
+                            fsn.bm.set_replication(&ids, replication);
+                        }
+                    }
+                }
                 Ok(encode_response(&pb::SetReplicationResponseProto { result }))
             }
             "setQuota" => {
@@ -510,8 +637,14 @@ impl ClientProtocolService {
             }
             "getDatanodeReport" => {
                 fsn.check_operation(Cat::Unchecked)?;
+                let r: pb::GetDatanodeReportRequestProto = decode_request(&req)?;
+                let kind = match pb::DatanodeReportTypeProto::try_from(r.r#type) {
+                    Ok(pb::DatanodeReportTypeProto::Live) => DatanodeReportKind::Live,
+                    Ok(pb::DatanodeReportTypeProto::Dead) => DatanodeReportKind::Dead,
+                    _ => DatanodeReportKind::All,
+                };
                 Ok(encode_response(&pb::GetDatanodeReportResponseProto {
-                    di: Vec::new(),
+                    di: fsn.bm.datanode_report(kind),
                 }))
             }
             "getStoragePolicies" => {

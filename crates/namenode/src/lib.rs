@@ -8,11 +8,13 @@ pub mod datanode_protocol;
 pub mod edit_log;
 pub mod fsimage;
 pub mod groups;
+pub mod leases;
 pub mod namespace;
 pub mod namesystem;
 pub mod retry_cache;
 pub mod server;
 pub mod storage;
+pub mod write_path;
 
 pub use config::NameNodeConfig;
 pub use server::{NameNode, NameNodeError};

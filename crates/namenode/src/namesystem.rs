@@ -3,7 +3,6 @@
 //! with the one rule that makes it correct: plan, apply and log under the write lock,
 //! then wait for durability outside it.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
@@ -14,12 +13,14 @@ use hafs_proto::hafs::RetryCacheId;
 use prost::Message;
 use tracing::{error, info, warn};
 
+use crate::blockmanagement::{Block, BlockManager};
 use crate::config::NameNodeConfig;
 use crate::edit_log::{EditLog, EditLogFailed};
 use crate::groups::GroupMapping;
-use crate::namespace::{Caller, Namespace, NamespaceError, Planned};
+use crate::leases::{LeaseLimits, LeaseManager, DEFAULT_SOFT_LIMIT};
+use crate::namespace::{ApplyOutcome, Caller, EditOp, Namespace, NamespaceError, Planned};
 use crate::retry_cache::{CallKey, RetryCache};
-use crate::storage::{now_ms, NameStorage};
+use crate::storage::NameStorage;
 
 /// Hadoop's HAServiceState. This NameNode is always Active until the HA issue adds
 /// transitions; every handler already goes through [`Namesystem::check_operation`].
@@ -44,7 +45,9 @@ pub struct Namesystem {
     pub retry_cache: RetryCache,
     ha_state: RwLock<HaState>,
     safe_mode: AtomicBool,
-    leases: Mutex<HashMap<String, Instant>>,
+    pub(crate) leases: Mutex<LeaseManager>,
+    /// Blocks, DataNodes and replicas (shared with the DatanodeProtocol service).
+    pub bm: Arc<BlockManager>,
     pub config: NameNodeConfig,
     storage: NameStorage,
     checkpoint: tokio::sync::Mutex<CheckpointState>,
@@ -73,6 +76,7 @@ impl Namesystem {
         config: NameNodeConfig,
         image_txid: u64,
         retry_ids: Vec<RetryCacheId>,
+        bm: Arc<BlockManager>,
     ) -> Namesystem {
         let retry_cache = RetryCache::new(
             config.retry_cache_enabled,
@@ -87,10 +91,20 @@ impl Namesystem {
         // Every lease holder found in the image or edits gets a fresh lease: the hard
         // limit counts from this start, as in Hadoop.
         let now = Instant::now();
-        let leases = namespace
-            .files_under_construction()
-            .map(|(_, uc)| (uc.client_name.clone(), now))
-            .collect();
+        let hard = config.lease_hard_limit;
+        let mut leases = LeaseManager::new(LeaseLimits {
+            soft: DEFAULT_SOFT_LIMIT.min(hard),
+            hard,
+            recovery_retry: hard.min(Duration::from_secs(10)),
+        });
+        for (_, uc) in namespace.files_under_construction() {
+            leases.renew(&uc.client_name, now);
+        }
+        // The block manager learns every block the image and edits hold.
+        for (inode_id, replication, blocks, uc) in namespace.block_collections() {
+            let blocks: Vec<Block> = blocks.iter().map(to_bm_block).collect();
+            bm.add_block_collection(inode_id, replication, &blocks, uc);
+        }
         let groups = GroupMapping::new(config.group_cache_ttl);
         Namesystem {
             ns: RwLock::new(namespace),
@@ -99,6 +113,7 @@ impl Namesystem {
             ha_state: RwLock::new(HaState::Active),
             safe_mode: AtomicBool::new(false),
             leases: Mutex::new(leases),
+            bm,
             storage,
             checkpoint: tokio::sync::Mutex::new(CheckpointState {
                 last_txid: image_txid,
@@ -166,11 +181,20 @@ impl Namesystem {
         )))
     }
 
-    fn check_not_safe_mode(&self, what: &str) -> Result<(), RpcError> {
+    /// Refuses namespace changes in safe mode, manual or the block manager's startup
+    /// safe mode, with Hadoop's messages.
+    pub fn check_not_safe_mode(&self, what: &str) -> Result<(), RpcError> {
         if self.safe_mode.load(Ordering::Acquire) {
             return Err(RpcError::safe_mode(format!(
                 "Cannot {what}. Name node is in safe mode.\nIt was turned on manually. \
                  Use \"hdfs dfsadmin -safemode leave\" to turn safe mode off."
+            )));
+        }
+        let status = self.bm.safe_mode_status();
+        if status.on {
+            return Err(RpcError::safe_mode(format!(
+                "Cannot {what}. Name node is in safe mode.\n{}",
+                status.tip()
             )));
         }
         Ok(())
@@ -186,14 +210,32 @@ impl Namesystem {
         retry: Option<&CallKey>,
         plan: impl FnOnce(&Namespace) -> Result<Planned, NamespaceError>,
     ) -> Result<bool, RpcError> {
+        let (answer, _) = self
+            .mutate_op(what, retry, |ns| match plan(ns).map_err(ns_err)? {
+                Planned::Done(b) => Ok((None, b)),
+                Planned::Apply(op) => Ok((Some(op), true)),
+            })
+            .await?;
+        Ok(answer)
+    }
+
+    /// The general form of [`Namesystem::mutate`]: `plan` returns the op to log (if
+    /// any) and an answer for the caller. Blocks the op removed (deleted or
+    /// overwritten files) are handed to the block manager for deletion.
+    pub async fn mutate_op<T>(
+        &self,
+        what: &str,
+        retry: Option<&CallKey>,
+        plan: impl FnOnce(&Namespace) -> Result<(Option<EditOp>, T), RpcError>,
+    ) -> Result<(T, ApplyOutcome), RpcError> {
         self.check_operation(OperationCategory::Write)?;
         self.check_not_safe_mode(what)?;
-        let (answer, txid) = {
+        let (answer, txid, outcome) = {
             let mut ns = self.ns.write().expect("namespace lock");
-            let planned = plan(&ns).map_err(ns_err)?;
-            match planned {
-                Planned::Done(b) => (b, None),
-                Planned::Apply(mut op) => {
+            let (op, answer) = plan(&ns)?;
+            match op {
+                None => (answer, None, ApplyOutcome::default()),
+                Some(mut op) => {
                     op.retry_cache = retry.map(|k| RetryCacheId {
                         client_id: k.client_id.clone(),
                         call_id: k.call_id,
@@ -201,87 +243,89 @@ impl Namesystem {
                     let payload = op.encode_to_vec();
                     // Log first: if the log refuses, the namespace is unchanged.
                     let txid = self.edit_log.log(&payload).map_err(log_err)?;
-                    if let Err(e) = ns.apply(&op) {
-                        // plan() accepted what apply() refuses: a bug. The edit is
-                        // already in the log, so replay would fail the same way; stop
-                        // rather than diverge from the log.
-                        error!(txid, "planned op failed to apply: {e}; op: {op:?}");
-                        std::process::abort();
-                    }
-                    (true, Some(txid))
+                    let outcome = match ns.apply(&op) {
+                        Ok(o) => o,
+                        Err(e) => {
+                            // plan() accepted what apply() refuses: a bug. The edit is
+                            // already in the log, so replay would fail the same way;
+                            // stop rather than diverge from the log.
+                            error!(txid, "planned op failed to apply: {e}; op: {op:?}");
+                            std::process::abort();
+                        }
+                    };
+                    (answer, Some(txid), outcome)
                 }
             }
         };
+        if !outcome.removed_blocks.is_empty() {
+            let ids: Vec<u64> = outcome.removed_blocks.iter().map(|b| b.block_id).collect();
+            self.bm.remove_blocks(&ids);
+        }
         if let Some(txid) = txid {
             self.edit_log.sync(txid).await.map_err(log_err)?;
         }
-        Ok(answer)
+        Ok((answer, outcome))
     }
 
     pub fn renew_lease(&self, holder: &str) {
         self.leases
             .lock()
             .expect("lease lock")
-            .insert(holder.to_string(), Instant::now());
+            .renew(holder, Instant::now());
     }
 
-    /// Closes files whose writer stopped renewing longer than the hard limit ago
-    /// (without DataNodes there are no blocks to recover: the file is closed as is).
+    /// Overrides the lease limits (tests use short ones).
+    pub fn set_lease_limits(&self, limits: LeaseLimits) {
+        self.leases.lock().expect("lease lock").set_limits(limits);
+    }
+
+    /// Recovers the files of writers silent past the hard limit (and retries
+    /// recoveries that did not finish), then forgets leases nobody needs.
     pub async fn check_leases(&self) {
-        if self.ha_state() != HaState::Active {
+        if self.ha_state() != HaState::Active || self.in_safe_mode() {
             return;
         }
-        let hard = self.config.lease_hard_limit;
-        let expired: Vec<(u64, String)> = {
+        let now = Instant::now();
+        let due = {
             let ns = self.read();
             let leases = self.leases.lock().expect("lease lock");
-            ns.files_under_construction()
-                .filter(|(_, uc)| {
-                    leases
-                        .get(&uc.client_name)
-                        .is_none_or(|t| t.elapsed() > hard)
-                })
-                .map(|(id, uc)| (id, uc.client_name.clone()))
-                .collect()
+            leases.due_for_recovery(
+                ns.files_under_construction()
+                    .map(|(id, uc)| (id, uc.client_name.as_str())),
+                now,
+            )
         };
-        for (inode_id, holder) in expired {
-            let path = match self.read().path_of(inode_id) {
-                Some(p) => p,
-                None => continue,
-            };
-            info!(%path, %holder, "lease hard limit expired: closing file");
-            let now = now_ms();
-            let r = self
-                .mutate("recover lease", None, |ns| {
-                    // No DataNodes yet, so no block recovery: the file closes with the
-                    // blocks it has (none).
-                    ns.plan_close(&holder, &path, inode_id, &[], now)
-                        .map(Planned::Apply)
-                })
-                .await;
-            if let Err(e) = r {
-                warn!(%path, "lease recovery failed: {e}");
+        for (inode_id, holder) in due {
+            info!(inode_id, %holder, "lease expired: recovering the file");
+            if let Err(e) = self.recover_file(inode_id).await {
+                warn!(inode_id, "lease recovery failed: {e}");
             }
         }
-        let ns = self.read();
-        let live: std::collections::HashSet<String> = ns
+        let open: std::collections::HashMap<u64, String> = self
+            .read()
             .files_under_construction()
-            .map(|(_, uc)| uc.client_name.clone())
+            .map(|(id, uc)| (id, uc.client_name.clone()))
             .collect();
-        self.leases
-            .lock()
-            .expect("lease lock")
-            .retain(|h, t| live.contains(h) || t.elapsed() < hard);
+        self.leases.lock().expect("lease lock").prune(&open, now);
     }
 
     pub fn set_safe_mode(&self, on: bool) {
+        if !on {
+            self.bm.leave_safe_mode();
+        }
         let was = self.safe_mode.swap(on, Ordering::AcqRel);
         if was != on {
             info!("safe mode is {}", if on { "ON" } else { "OFF" });
         }
     }
 
+    /// Safe mode, manual or the block manager's startup safe mode.
     pub fn in_safe_mode(&self) -> bool {
+        self.safe_mode.load(Ordering::Acquire) || self.bm.safe_mode_status().on
+    }
+
+    /// Manual safe mode only (saveNamespace requires it, as Hadoop does).
+    pub fn in_manual_safe_mode(&self) -> bool {
         self.safe_mode.load(Ordering::Acquire)
     }
 
@@ -357,3 +401,12 @@ impl Namesystem {
 
 /// How often background duties run.
 pub const LEASE_CHECK_INTERVAL: Duration = Duration::from_secs(2);
+
+/// A namespace block as the block manager names it.
+pub fn to_bm_block(b: &crate::namespace::BlockInfo) -> Block {
+    Block {
+        id: b.block_id,
+        gen_stamp: b.gen_stamp,
+        num_bytes: b.num_bytes,
+    }
+}

@@ -16,6 +16,7 @@ use crate::config::NameNodeConfig;
 use crate::edit_log::EditLog;
 use crate::namesystem::{Namesystem, LEASE_CHECK_INTERVAL};
 use crate::storage::{NameStorage, StorageError};
+use crate::write_path::WritePathBlockSync;
 
 #[derive(thiserror::Error, Debug)]
 pub enum NameNodeError {
@@ -70,10 +71,14 @@ impl NameNode {
             config,
             loaded.image_txid,
             loaded.retry_ids,
+            bm.clone(),
         ));
         let services: Vec<Arc<dyn RpcService>> = vec![
             Arc::new(ClientProtocolService { fsn: fsn.clone() }),
-            Arc::new(DatanodeProtocolService::new(fsn.clone(), bm.clone())),
+            Arc::new(DatanodeProtocolService {
+                block_sync: Some(Arc::new(WritePathBlockSync(fsn.clone()))),
+                ..DatanodeProtocolService::new(fsn.clone(), bm.clone())
+            }),
         ];
         let server = Server::bind(server_config, services)
             .await

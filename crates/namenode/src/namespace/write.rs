@@ -156,8 +156,8 @@ impl Namespace {
             gen_stamp: self.gen_stamp + 1,
             num_bytes: 0,
         };
-        let offset = earlier.iter().map(|b| b.num_bytes).sum::<u64>()
-            + committed.map_or(0, |c| c.num_bytes);
+        let offset =
+            earlier.iter().map(|b| b.num_bytes).sum::<u64>() + committed.map_or(0, |c| c.num_bytes);
         Ok(AddBlockPlan {
             op: Some(edit(Op::AddBlock(pb::AddBlockOp {
                 path: path.clone(),
@@ -409,7 +409,11 @@ impl Namespace {
     }
 
     /// Lease recovery: the open file passes to `holder`.
-    pub fn plan_reassign_lease(&self, inode_id: u64, holder: &str) -> Result<EditOp, NamespaceError> {
+    pub fn plan_reassign_lease(
+        &self,
+        inode_id: u64,
+        holder: &str,
+    ) -> Result<EditOp, NamespaceError> {
         let slot = self.index.get(inode_id, &self.slab);
         let slot = slot
             .filter(|s| self.under_construction.contains_key(&self.node(*s).id))
@@ -520,13 +524,16 @@ impl Namespace {
         ))
     }
 
-    /// Every file's blocks with the file's replication (to fill the block manager at
-    /// startup).
-    pub fn all_blocks(&self) -> impl Iterator<Item = (u64, u16, &BlockInfo)> {
+    /// Every file with blocks: (inode id, replication, blocks, under construction),
+    /// to fill the block manager at startup.
+    pub fn block_collections(&self) -> impl Iterator<Item = (u64, u16, &[BlockInfo], bool)> {
         self.slab
             .iter()
-            .filter(|n| n.id != 0 && !n.is_dir())
-            .flat_map(|n| n.blocks().iter().map(move |b| (n.id, n.replication, b)))
+            .filter(|n| n.id != 0 && !n.is_dir() && !n.blocks().is_empty())
+            .map(|n| {
+                let uc = self.under_construction.contains_key(&n.id);
+                (n.id, n.replication, n.blocks(), uc)
+            })
     }
 }
 
