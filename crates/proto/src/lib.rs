@@ -30,3 +30,8 @@ pub mod hafs {
 pub mod qjournal {
     include!(concat!(env!("OUT_DIR"), "/hadoop.hdfs.qjournal.rs"));
 }
+
+/// `hadoop.hdfs.qjournal`: QJournalProtocol (NameNode ↔ JournalNode) messages.
+pub mod qjournal {
+    include!(concat!(env!("OUT_DIR"), "/hadoop.hdfs.qjournal.rs"));
+}

@@ -1,0 +1,118 @@
+//! Running a JournalNode: its settings from the configuration, the RPC server and the
+//! syncer.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hafs_conf::keys::{
+    DFS_JOURNALNODE_EDITS_DIR, DFS_JOURNALNODE_EDITS_DIR_DEFAULT, DFS_JOURNALNODE_RPC_ADDRESS,
+    DFS_JOURNALNODE_RPC_ADDRESS_DEFAULT, DFS_NAMENODE_SHARED_EDITS_DIR,
+};
+use hafs_conf::{ConfError, Configuration};
+use hafs_ipc::{Server, ServerConfig};
+
+use super::service::{JournalNode, JournalNodeConfig};
+use crate::quorum::QjournalUri;
+
+/// `dfs.journalnode.sync.interval` (ms) and `dfs.journalnode.enable.sync`.
+pub const SYNC_INTERVAL_KEY: &str = "dfs.journalnode.sync.interval";
+pub const ENABLE_SYNC_KEY: &str = "dfs.journalnode.enable.sync";
+
+/// The JournalNode's settings: (node config, RPC bind address).
+pub fn config_from(conf: &Configuration) -> Result<(JournalNodeConfig, String), ConfError> {
+    let dir = conf.get_or(DFS_JOURNALNODE_EDITS_DIR, DFS_JOURNALNODE_EDITS_DIR_DEFAULT);
+    let dir = dir.trim();
+    let dir = dir
+        .strip_prefix("file://")
+        .or_else(|| dir.strip_prefix("file:"))
+        .unwrap_or(dir);
+    if !dir.starts_with('/') {
+        return Err(ConfError::BadValue {
+            key: DFS_JOURNALNODE_EDITS_DIR.into(),
+            value: dir.into(),
+            expected: "an absolute local path".into(),
+        });
+    }
+    let bind = conf.get_or(
+        DFS_JOURNALNODE_RPC_ADDRESS,
+        DFS_JOURNALNODE_RPC_ADDRESS_DEFAULT,
+    );
+    let peers = match conf.get_trimmed(DFS_NAMENODE_SHARED_EDITS_DIR) {
+        Some(u) if conf.get_bool(ENABLE_SYNC_KEY, true)? && QjournalUri::is_qjournal(&u) => {
+            QjournalUri::parse(&u)
+                .map_err(|e| ConfError::BadValue {
+                    key: DFS_NAMENODE_SHARED_EDITS_DIR.into(),
+                    value: u.clone(),
+                    expected: e,
+                })?
+                .addrs
+        }
+        _ => Vec::new(),
+    };
+    Ok((
+        JournalNodeConfig {
+            edits_dir: PathBuf::from(dir),
+            peers,
+            sync_interval: Duration::from_millis(conf.get_u64(SYNC_INTERVAL_KEY, 120_000)?.max(10)),
+        },
+        bind.trim().to_string(),
+    ))
+}
+
+pub struct JournalNodeServer {
+    pub node: Arc<JournalNode>,
+    server: Server,
+}
+
+impl JournalNodeServer {
+    /// Creates the edits dir and binds the RPC server.
+    pub async fn bind(
+        mut config: JournalNodeConfig,
+        bind: SocketAddr,
+    ) -> std::io::Result<JournalNodeServer> {
+        std::fs::create_dir_all(&config.edits_dir)?;
+        let server_probe = tokio::net::TcpListener::bind(bind).await?;
+        let local = server_probe.local_addr()?;
+        drop(server_probe);
+        // Never sync from ourselves.
+        config.peers.retain(|p| !same_addr(p, &local));
+        let node = JournalNode::new(config);
+        let server = Server::bind(ServerConfig::new(local), vec![node.service()]).await?;
+        Ok(JournalNodeServer { node, server })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.server.local_addr()
+    }
+
+    /// Serves (and runs the syncer) until `shutdown` resolves.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let syncer = if self.node.config.peers.is_empty() {
+            None
+        } else {
+            Some(tokio::spawn(super::syncer::run(self.node.clone(), stop_rx)))
+        };
+        self.server.run(shutdown).await;
+        let _ = stop_tx.send(true);
+        if let Some(s) = syncer {
+            let _ = s.await;
+        }
+    }
+}
+
+fn same_addr(peer: &str, local: &SocketAddr) -> bool {
+    use std::net::ToSocketAddrs;
+    let Ok(addrs) = peer.to_socket_addrs() else {
+        return false;
+    };
+    addrs.into_iter().any(|a| {
+        a.port() == local.port()
+            && (a.ip() == local.ip()
+                || local.ip().is_unspecified()
+                || a.ip().is_loopback() && local.ip().is_loopback())
+    })
+}
