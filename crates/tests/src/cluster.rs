@@ -1,8 +1,9 @@
 //! A mini cluster of real `hafs` processes on loopback ports in a temp dir.
 //!
-//! Today it runs one NameNode. Each role is a [`Daemon`] in a slot that remembers how
-//! to start it again, so DataNodes, JournalNodes and failover controllers can be added
-//! as further slot kinds without changing the tests that exist.
+//! It runs one NameNode and any number of DataNodes (see `datanodes.rs`). Each role is
+//! a [`Daemon`] in a slot that remembers how to start it again, so JournalNodes and
+//! failover controllers can be added as further slot kinds without changing the tests
+//! that exist.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -12,19 +13,21 @@ use std::time::Duration;
 use crate::command::run_with_timeout;
 use crate::conf_xml::write_site_xml;
 use crate::daemon::Daemon;
+use crate::datanodes::{data_path_defaults, DataNodeSlot};
 use crate::paths::hafs_bin;
 use crate::ports::{free_port, wait_for_port};
 use crate::tempdir::TempDir;
 
 /// How long a daemon may take to start accepting connections.
-const START_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const START_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a daemon gets to exit after SIGTERM before it is killed.
-const STOP_GRACE: Duration = Duration::from_secs(15);
+pub(crate) const STOP_GRACE: Duration = Duration::from_secs(15);
 
 /// Builds a [`MiniCluster`]: `MiniCluster::builder().namenodes(1).conf("k", "v").start()`.
 #[derive(Debug, Clone)]
 pub struct MiniClusterBuilder {
     namenodes: usize,
+    datanodes: usize,
     conf: Vec<(String, String)>,
     label: String,
     binary: Option<PathBuf>,
@@ -34,6 +37,15 @@ impl MiniClusterBuilder {
     /// Number of NameNodes. Only 1 is supported until HA lands.
     pub fn namenodes(mut self, n: usize) -> Self {
         self.namenodes = n;
+        self
+    }
+
+    /// Number of DataNodes (default 0: a namespace-only cluster). With DataNodes the
+    /// conf gets the data-path test defaults of `datanodes.rs` (1 MiB blocks, 1 s
+    /// heartbeats, replication min(n, 3), ...), which `.conf()` can still override, and
+    /// [`MiniClusterBuilder::start`] returns once the NameNode reports them all live.
+    pub fn datanodes(mut self, n: usize) -> Self {
+        self.datanodes = n;
         self
     }
 
@@ -100,6 +112,15 @@ impl MiniClusterBuilder {
             kv("dfs.client.failover.sleep.base.millis", "50"),
             kv("dfs.client.failover.sleep.max.millis", "200"),
         ];
+        if self.datanodes > 0 {
+            for (key, value) in data_path_defaults(self.datanodes) {
+                if let Some(slot) = hdfs.iter_mut().find(|(k, _)| *k == key) {
+                    slot.1 = value;
+                } else {
+                    hdfs.push((key, value));
+                }
+            }
+        }
         for (key, value) in self.conf {
             if let Some(slot) = core.iter_mut().find(|(k, _)| *k == key) {
                 slot.1 = value;
@@ -115,20 +136,29 @@ impl MiniClusterBuilder {
         let mut cluster = MiniCluster {
             binary: self.binary.unwrap_or_else(hafs_bin),
             conf_dir,
+            core_site: core,
+            hdfs_site: hdfs,
             namenodes: vec![nn],
+            datanodes: Vec::new(),
             dir,
         };
         cluster.format_namenode(0);
         cluster.start_namenode(0);
+        for _ in 0..self.datanodes {
+            cluster.add_datanode();
+        }
+        if self.datanodes > 0 {
+            cluster.wait_live_datanodes(self.datanodes, START_TIMEOUT * 2);
+        }
         cluster
     }
 }
 
-fn kv(key: &str, value: impl Into<String>) -> (String, String) {
+pub(crate) fn kv(key: &str, value: impl Into<String>) -> (String, String) {
     (key.to_string(), value.into())
 }
 
-fn loopback(port: u16) -> SocketAddr {
+pub(crate) fn loopback(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))
 }
 
@@ -147,9 +177,13 @@ struct NameNodeSlot {
 /// `HAFS_KEEP_TMP` is set). Dropping the cluster kills every daemon.
 #[derive(Debug)]
 pub struct MiniCluster {
-    binary: PathBuf,
-    conf_dir: PathBuf,
+    pub(crate) binary: PathBuf,
+    pub(crate) conf_dir: PathBuf,
+    /// The shared site files' contents, from which per-DataNode conf dirs are written.
+    pub(crate) core_site: Vec<(String, String)>,
+    pub(crate) hdfs_site: Vec<(String, String)>,
     namenodes: Vec<NameNodeSlot>,
+    pub(crate) datanodes: Vec<DataNodeSlot>,
     // Declared last so it is removed after the daemons are gone.
     dir: TempDir,
 }
@@ -158,6 +192,7 @@ impl MiniCluster {
     pub fn builder() -> MiniClusterBuilder {
         MiniClusterBuilder {
             namenodes: 1,
+            datanodes: 0,
             conf: Vec::new(),
             label: "cluster".to_string(),
             binary: None,
@@ -242,6 +277,11 @@ impl MiniCluster {
     /// one's name and exit status (`None`: it had to be killed).
     pub fn stop(&mut self) -> Vec<(String, Option<ExitStatus>)> {
         let mut statuses = Vec::new();
+        for slot in &mut self.datanodes {
+            if let Some(mut daemon) = slot.daemon.take() {
+                statuses.push((slot.id.clone(), daemon.terminate(STOP_GRACE)));
+            }
+        }
         for slot in &mut self.namenodes {
             if let Some(mut daemon) = slot.daemon.take() {
                 statuses.push((slot.id.clone(), daemon.terminate(STOP_GRACE)));
@@ -250,7 +290,7 @@ impl MiniCluster {
         statuses
     }
 
-    fn hafs_command(&self) -> Command {
+    pub(crate) fn hafs_command(&self) -> Command {
         let mut cmd = Command::new(&self.binary);
         cmd.env_remove("HADOOP_CONF_DIR")
             .arg("--config")
@@ -289,7 +329,7 @@ impl MiniCluster {
 
 /// Waits for `addr` to accept connections while checking the daemon is still alive.
 #[track_caller]
-fn wait_until_serving(daemon: &mut Daemon, addr: SocketAddr) {
+pub(crate) fn wait_until_serving(daemon: &mut Daemon, addr: SocketAddr) {
     let deadline = std::time::Instant::now() + START_TIMEOUT;
     loop {
         if let Some(status) = daemon.exit_status() {
@@ -318,18 +358,28 @@ impl Drop for MiniCluster {
     fn drop(&mut self) {
         if std::thread::panicking() {
             // The test failed: show what the daemons said, it usually explains why.
-            for slot in &self.namenodes {
-                let log = std::fs::read(&slot.log_path)
+            let logs = self
+                .namenodes
+                .iter()
+                .map(|s| (&s.id, &s.log_path))
+                .chain(self.datanodes.iter().map(|s| (&s.id, &s.log_path)));
+            for (id, log_path) in logs {
+                let log = std::fs::read(log_path)
                     .map(|b| String::from_utf8_lossy(&b).into_owned())
                     .unwrap_or_default();
                 let lines: Vec<&str> = log.lines().collect();
                 eprintln!(
                     "---- {} log ({}), last {} lines ----\n{}",
-                    slot.id,
-                    slot.log_path.display(),
+                    id,
+                    log_path.display(),
                     lines.len().min(80),
                     lines[lines.len().saturating_sub(80)..].join("\n")
                 );
+            }
+        }
+        for slot in &mut self.datanodes {
+            if let Some(mut daemon) = slot.daemon.take() {
+                daemon.kill();
             }
         }
         for slot in &mut self.namenodes {

@@ -179,9 +179,31 @@ impl Daemon {
     /// the log after `timeout` or if the process exits first.
     #[track_caller]
     pub fn wait_for_log_line(&mut self, needle: &str, timeout: Duration) -> String {
+        self.wait_for_log_line_after(needle, 0, timeout)
+    }
+
+    /// Length in bytes of the log so far: pass it to
+    /// [`Daemon::wait_for_log_line_after`] to wait for a line logged later (logs are
+    /// appended across restarts).
+    pub fn log_len(&self) -> usize {
+        std::fs::metadata(&self.log_path)
+            .map(|m| m.len() as usize)
+            .unwrap_or(0)
+    }
+
+    /// Like [`Daemon::wait_for_log_line`], looking only at bytes after `offset`.
+    #[track_caller]
+    pub fn wait_for_log_line_after(
+        &mut self,
+        needle: &str,
+        offset: usize,
+        timeout: Duration,
+    ) -> String {
         let deadline = Instant::now() + timeout;
         loop {
-            if let Some(line) = self.log().lines().find(|l| l.contains(needle)) {
+            let bytes = std::fs::read(&self.log_path).unwrap_or_default();
+            let tail = String::from_utf8_lossy(&bytes[offset.min(bytes.len())..]).into_owned();
+            if let Some(line) = tail.lines().find(|l| l.contains(needle)) {
                 return line.to_string();
             }
             if let Some(status) = self.exit_status() {

@@ -18,11 +18,14 @@ mod cluster;
 mod command;
 mod conf_xml;
 mod daemon;
+mod datanodes;
 mod listing;
 mod paths;
 mod ports;
 mod procs;
+mod replicas;
 mod rng;
+mod streaming;
 mod tempdir;
 mod tools;
 
@@ -30,12 +33,15 @@ pub use cluster::{MiniCluster, MiniClusterBuilder};
 pub use command::{run_with_timeout, CmdOutput, DEFAULT_CMD_TIMEOUT};
 pub use conf_xml::write_site_xml;
 pub use daemon::Daemon;
+pub use datanodes::{parse_live_datanodes, DATANODE_READY, TEST_BLOCK_SIZE};
 pub use listing::{fields, parse_ls, parse_ls_line, LsEntry};
 pub use paths::{
     current_user, hadoop_fs_script, hafs_bin, hafs_cache, jars_dir, python_bin, workspace_root,
 };
 pub use ports::{free_port, wait_for_port};
 pub use procs::{processes_matching, ProcessInfo};
+pub use replicas::{block_files, corrupt_file, test_bytes, ReplicaFile};
 pub use rng::XorShift64;
+pub use streaming::{StreamingClient, StreamingResult};
 pub use tempdir::TempDir;
 pub use tools::{hafs_cmd, hafs_dfs, java_fs, java_fs_as, python, ClientTarget, ConfTarget};
