@@ -3,8 +3,10 @@
 
 mod bench;
 mod cli;
+mod datanode_cmd;
 mod dfs;
 mod dfsadmin;
+mod fsck_cmd;
 mod namenode_cmd;
 mod sandbox;
 
@@ -52,7 +54,9 @@ async fn run(command: String, inv: cli::Invocation) -> i32 {
         "dfs" | "fs" => return dfs::run(&conf, &rest).await,
         "bench" => bench::run(&conf, &rest).await,
         "namenode" => namenode_cmd::run(conf, &rest).await,
+        "datanode" => datanode_cmd::run(conf, &rest).await,
         "dfsadmin" => dfsadmin::run(&conf, &rest).await,
+        "fsck" => fsck_cmd::run(&conf, &rest).await,
         "sandbox" => sandbox::run(conf, &rest).await,
         "version" => {
             println!("hafs {}", env!("CARGO_PKG_VERSION"));

@@ -1,0 +1,34 @@
+//! `hafs datanode`: run a DataNode.
+
+use std::io::Write;
+
+use hafs_conf::Configuration;
+use hafs_datanode::datanode::{DataNode, DataNodeConfig};
+
+const USAGE: &str = "Usage: hafs datanode";
+
+pub async fn run(conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
+    match args.first().map(String::as_str) {
+        None => {}
+        Some("-h" | "-help" | "--help") => {
+            println!("{USAGE}");
+            return Ok(0);
+        }
+        Some(other) => {
+            eprintln!("hafs datanode: unknown option '{other}'\n{USAGE}");
+            return Ok(1);
+        }
+    }
+    let config = DataNodeConfig::from_conf(&conf)?;
+    let dn = DataNode::start(config).await?;
+    // Tests and scripts wait for this line.
+    println!(
+        "datanode ready: xfer {} ipc {} uuid {}",
+        dn.xfer_addr(),
+        dn.ipc_addr(),
+        dn.datanode_uuid()
+    );
+    let _ = std::io::stdout().flush();
+    dn.run(crate::sandbox::shutdown_signal()).await?;
+    Ok(0)
+}
