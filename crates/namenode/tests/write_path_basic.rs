@@ -1,0 +1,288 @@
+//! The write path over real IPC against an in-process NameNode, with fake DataNodes
+//! fed straight into its block manager: addBlock places replicas on live DataNodes,
+//! complete waits for dfs.namenode.replication.min replicas, and block ids and
+//! generation stamps survive a restart (replay) without reuse.
+
+// The deprecated storageUuid fields are still required on the wire.
+#![allow(deprecated)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use hafs_conf::Configuration;
+use hafs_ipc::{ClientConfig, Connection, IpcError};
+use hafs_namenode::client_protocol::PROTOCOL;
+use hafs_namenode::{storage, NameNode, NameNodeConfig};
+use hafs_proto::hdfs as pb;
+use prost::Message;
+
+struct Running {
+    addr: String,
+    fsn: Arc<hafs_namenode::namesystem::Namesystem>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("hafs-nn-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn config(dir: &Path) -> NameNodeConfig {
+    let mut conf = Configuration::new();
+    conf.set("fs.defaultFS", "hdfs://127.0.0.1:0");
+    conf.set(
+        "dfs.namenode.name.dir",
+        format!("file://{}/n1,file://{}/n2", dir.display(), dir.display()),
+    );
+    NameNodeConfig::from_conf(&conf).unwrap()
+}
+
+fn format(dir: &Path) {
+    let c = config(dir);
+    let info = storage::new_storage_info(Some("test"));
+    storage::format(&c.name_dirs, &info, &c.superuser, "supergroup", false).unwrap();
+}
+
+async fn start(dir: &Path) -> Running {
+    let nn = NameNode::start(config(dir)).await.unwrap();
+    let addr = nn.rpc_addr().to_string();
+    let fsn = nn.fsn.clone();
+    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        nn.run(async {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+    });
+    Running {
+        addr,
+        fsn,
+        stop,
+        task,
+    }
+}
+
+async fn stop(r: Running) {
+    let _ = r.stop.send(());
+    r.task.await.unwrap();
+}
+
+async fn connect(addr: &str, client_id: &Bytes) -> Connection {
+    let mut cfg = ClientConfig::new(hafs_conf::current_user_name());
+    cfg.client_id = client_id.clone();
+    Connection::connect(addr, PROTOCOL, &cfg).await.unwrap()
+}
+
+async fn call<Req: Message, Resp: Message + Default>(
+    c: &Connection,
+    method: &str,
+    req: &Req,
+    call_id: i32,
+    retry: i32,
+) -> Result<Resp, IpcError> {
+    let b = c
+        .call_raw(
+            method,
+            Bytes::from(req.encode_to_vec()),
+            call_id,
+            retry,
+            Duration::from_secs(30),
+        )
+        .await?;
+    Ok(Resp::decode(b).unwrap())
+}
+
+use hafs_proto::hdfs::datanode as dpb;
+
+fn register(fsn: &hafs_namenode::namesystem::Namesystem, n: u32) -> dpb::DatanodeRegistrationProto {
+    let id = fsn.bm.identity();
+    let reg = dpb::DatanodeRegistrationProto {
+        datanode_id: pb::DatanodeIdProto {
+            ip_addr: "127.0.0.1".into(),
+            host_name: "localhost".into(),
+            datanode_uuid: format!("dn-{n}"),
+            xfer_port: 9866 + n,
+            info_port: 9864,
+            ipc_port: 9867,
+            info_secure_port: Some(0),
+        },
+        storage_info: dpb::StorageInfoProto {
+            layout_version: id.layout_version as u32,
+            namespce_id: id.namespace_id,
+            cluster_id: id.cluster_id.clone(),
+            c_time: id.ctime as u64,
+        },
+        keys: None,
+        software_version: "test".into(),
+    };
+    let reg = fsn.bm.register_datanode(&reg, None).unwrap();
+    let hb = dpb::HeartbeatRequestProto {
+        registration: reg.clone(),
+        reports: vec![pb::StorageReportProto {
+            storage_uuid: format!("DS-{n}"),
+            capacity: Some(1 << 40),
+            remaining: Some(1 << 39),
+            storage: Some(pb::DatanodeStorageProto {
+                storage_uuid: format!("DS-{n}"),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    fsn.bm.handle_heartbeat(&hb, true);
+    reg
+}
+
+fn received(
+    fsn: &hafs_namenode::namesystem::Namesystem,
+    reg: &dpb::DatanodeRegistrationProto,
+    n: u32,
+    b: &pb::ExtendedBlockProto,
+) {
+    use dpb::received_deleted_block_info_proto::BlockStatus;
+    let req = dpb::BlockReceivedAndDeletedRequestProto {
+        registration: reg.clone(),
+        block_pool_id: fsn.bm.block_pool_id(),
+        blocks: vec![dpb::StorageReceivedDeletedBlocksProto {
+            storage_uuid: format!("DS-{n}"),
+            blocks: vec![dpb::ReceivedDeletedBlockInfoProto {
+                block: pb::BlockProto {
+                    block_id: b.block_id,
+                    gen_stamp: b.generation_stamp,
+                    num_bytes: b.num_bytes,
+                },
+                delete_hint: None,
+                status: BlockStatus::Received as i32,
+            }],
+            storage: None,
+        }],
+    };
+    fsn.bm.process_incremental_block_report(&req, true).unwrap();
+}
+
+fn create_req(src: &str) -> pb::CreateRequestProto {
+    pb::CreateRequestProto {
+        src: src.into(),
+        masked: pb::FsPermissionProto { perm: 0o644 },
+        client_name: "DFSClient_w".into(),
+        create_flag: 0x01,
+        create_parent: true,
+        replication: 2,
+        block_size: 1 << 20,
+        ..Default::default()
+    }
+}
+
+fn add_block_req(
+    src: &str,
+    file_id: u64,
+    previous: Option<pb::ExtendedBlockProto>,
+) -> pb::AddBlockRequestProto {
+    pb::AddBlockRequestProto {
+        src: src.into(),
+        client_name: "DFSClient_w".into(),
+        previous,
+        file_id: Some(file_id),
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn add_block_complete_and_replay() {
+    let dir = temp_dir("writepath");
+    format(&dir);
+    let nn = start(&dir).await;
+    nn.fsn.set_safe_mode(false);
+    let regs = [register(&nn.fsn, 1), register(&nn.fsn, 2)];
+    let c = connect(&nn.addr, &Bytes::from_static(&[3u8; 16])).await;
+    let created: pb::CreateResponseProto =
+        call(&c, "create", &create_req("/w/f"), 1, 0).await.unwrap();
+    let file_id = created.fs.unwrap().file_id.unwrap();
+    let added: pb::AddBlockResponseProto =
+        call(&c, "addBlock", &add_block_req("/w/f", file_id, None), 2, 0)
+            .await
+            .unwrap();
+    let lb = added.block;
+    assert_eq!(lb.locs.len(), 2, "two DataNodes for replication 2");
+    assert_eq!(lb.storage_i_ds.len(), 2);
+    assert_eq!(lb.offset, 0);
+    let mut written = lb.b.clone();
+    written.num_bytes = Some(100);
+    // Not yet reported by any DataNode: complete answers false (the client retries).
+    let complete = pb::CompleteRequestProto {
+        src: "/w/f".into(),
+        client_name: "DFSClient_w".into(),
+        last: Some(written.clone()),
+        file_id: Some(file_id),
+    };
+    let r: pb::CompleteResponseProto = call(&c, "complete", &complete, 3, 0).await.unwrap();
+    assert!(!r.result, "complete must wait for min replication");
+    received(&nn.fsn, &regs[0], 1, &written);
+    let r: pb::CompleteResponseProto = call(&c, "complete", &complete, 4, 0).await.unwrap();
+    assert!(
+        r.result,
+        "one replica meets dfs.namenode.replication.min = 1"
+    );
+    let locs: pb::GetBlockLocationsResponseProto = call(
+        &c,
+        "getBlockLocations",
+        &pb::GetBlockLocationsRequestProto {
+            src: "/w/f".into(),
+            offset: 0,
+            length: 1000,
+        },
+        5,
+        0,
+    )
+    .await
+    .unwrap();
+    let locs = locs.locations.unwrap();
+    assert_eq!(locs.file_length, 100);
+    assert_eq!(locs.blocks.len(), 1);
+    assert!(locs.is_last_block_complete && !locs.under_construction);
+    assert_eq!(locs.blocks[0].b.block_id, written.block_id);
+    assert_eq!(locs.blocks[0].locs[0].id.datanode_uuid, "dn-1");
+    let (last_id, gs) = {
+        let ns = nn.fsn.read();
+        (ns.last_block_id(), ns.gen_stamp())
+    };
+    assert_eq!(last_id, written.block_id);
+    stop(nn).await;
+
+    // Replay: the file, its block and the counters come back; nothing is reused.
+    let nn = start(&dir).await;
+    nn.fsn.set_safe_mode(false);
+    {
+        let ns = nn.fsn.read();
+        assert_eq!((ns.last_block_id(), ns.gen_stamp()), (last_id, gs));
+    }
+    register(&nn.fsn, 1);
+    let c = connect(&nn.addr, &Bytes::from_static(&[4u8; 16])).await;
+    let created: pb::CreateResponseProto =
+        call(&c, "create", &create_req("/w/g"), 1, 0).await.unwrap();
+    let g_id = created.fs.unwrap().file_id.unwrap();
+    let added: pb::AddBlockResponseProto =
+        call(&c, "addBlock", &add_block_req("/w/g", g_id, None), 2, 0)
+            .await
+            .unwrap();
+    assert_eq!(added.block.b.block_id, last_id + 1);
+    assert!(added.block.b.generation_stamp > gs);
+    let st: pb::GetFileInfoResponseProto = call(
+        &c,
+        "getFileInfo",
+        &pb::GetFileInfoRequestProto { src: "/w/f".into() },
+        3,
+        0,
+    )
+    .await
+    .unwrap();
+    assert_eq!(st.fs.unwrap().length, 100);
+    stop(nn).await;
+}
