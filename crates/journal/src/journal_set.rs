@@ -74,6 +74,22 @@ impl JournalSet {
         F: Fn(Arc<dyn JournalManager>) -> Fut,
         Fut: Future<Output = Result<T, EditLogError>> + Send + 'static,
     {
+        let mut live = self.live();
+        if let (Some(only), None) = (live.next(), live.next()) {
+            // One journal (the common single name dir): no task to spawn, and no
+            // hand-off between the caller and it.
+            return match op(only.journal.clone()).await {
+                Ok(v) => Ok(vec![v]),
+                Err(e) => {
+                    only.disabled.store(true, Ordering::SeqCst);
+                    tracing::error!(journal = %only.journal.describe(), error = %e, "{what} failed; disabling this journal");
+                    Err(EditLogError::NoLiveJournals(format!(
+                        "{what} on {}: {e}",
+                        only.journal.describe()
+                    )))
+                }
+            };
+        }
         let tasks: Vec<_> = self
             .live()
             .map(|m| (m, tokio::spawn(op(m.journal.clone()))))

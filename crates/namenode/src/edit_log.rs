@@ -3,29 +3,43 @@
 //! A mutation is applied to the namespace and its edit appended to an in-memory buffer
 //! while the namespace write lock is held (so txid order is apply order); the lock is
 //! then released and the handler waits in [`EditLog::sync`] until its txid is durable.
-//! One syncer task drains the buffer into the journal: every edit that arrived while the
+//! One syncer drains the buffer into the journal: every edit that arrived while the
 //! previous batch was being written goes out in the next one, so many calls share one
 //! journal round trip (fsync, or a quorum write) and the namespace lock is never held
 //! across it.
+//!
+//! The syncer is a dedicated OS thread, not a task: a group commit then never waits in
+//! the runtime's run queue behind the very calls it is holding up, and the next batch
+//! starts as soon as the previous one is durable. It drives the (async) journal with
+//! `Handle::block_on`; a local `FileJournal` does its IO right on this thread (see
+//! [`hafs_journal::file_journal::allow_inline_io`]).
+//!
+//! Waiters are grouped by batch: those whose edits are in the batch being written wait
+//! on that batch's `Notify`, the rest on the next one's, so finishing a sync wakes only
+//! the calls it made durable.
 //!
 //! A failed journal write is fatal: the namespace in memory already holds edits that are
 //! not durable, so the NameNode must stop (as Hadoop's does) rather than answer anything
 //! else. [`EditLog::fatal`] reports it to the process.
 
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use bytes::{Bytes, BytesMut};
-use hafs_journal::{record, JournalManager};
+use hafs_journal::{record, EditLogError, JournalManager};
+use tokio::runtime::Handle;
 use tokio::sync::{watch, Notify};
 use tracing::{error, info};
 
 /// Upper bound on one journal write, so a burst does not build one huge batch.
 const MAX_BATCH_BYTES: usize = 8 << 20;
 
+/// What [`EditLog::fatal`] and [`EditLog::roll`] watch. It changes only on a roll or a
+/// failure, never per sync, so watchers are not woken by ordinary group commits.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SyncState {
-    /// Every txid up to this one is durable.
-    pub synced_txid: u64,
+    /// Number of rolls completed.
+    pub rolls: u64,
     /// Set once a journal write failed; the log accepts nothing after it.
     pub failed: Option<String>,
 }
@@ -44,6 +58,15 @@ struct Pending {
     /// First txid of the open segment.
     segment_first: u64,
     roll_requested: bool,
+    /// Woken when the records now in `buf` are durable (or the log failed).
+    gathering: Arc<Notify>,
+    /// The batch being written: its last txid and its waiters.
+    writing: Option<(u64, Arc<Notify>)>,
+    /// The syncer is asleep on `Shared::work` and needs a signal for new work.
+    syncer_idle: bool,
+    /// The `EditLog` is gone: the syncer exits.
+    shutdown: bool,
+    failed: Option<String>,
 }
 
 /// Counters an operator (and the benchmark) can read.
@@ -53,17 +76,30 @@ pub struct EditLogStats {
     pub syncs: u64,
 }
 
-pub struct EditLog {
+/// What the syncer thread shares with the handle.
+struct Shared {
     pending: Mutex<Pending>,
-    wake: Notify,
+    /// Signals the idle syncer that there is work.
+    work: Condvar,
+    /// Every txid up to this one is durable.
+    synced: AtomicU64,
     state: watch::Sender<SyncState>,
     journal: Arc<dyn JournalManager>,
     stats: Mutex<EditLogStats>,
 }
 
+pub struct EditLog {
+    shared: Arc<Shared>,
+}
+
+fn lock(m: &Mutex<Pending>) -> MutexGuard<'_, Pending> {
+    m.lock().expect("edit log lock")
+}
+
 impl EditLog {
     /// Opens a new segment at `next_txid` (everything before it is already durable and
-    /// finalized) and starts the syncer task.
+    /// finalized) and starts the syncer thread. Must be called inside a tokio runtime,
+    /// which the syncer uses to drive the journal.
     pub async fn open(
         journal: Arc<dyn JournalManager>,
         next_txid: u64,
@@ -74,10 +110,10 @@ impl EditLog {
             .await
             .map_err(|e| EditLogFailed(e.to_string()))?;
         let (state, _) = watch::channel(SyncState {
-            synced_txid: next_txid - 1,
+            rolls: 0,
             failed: None,
         });
-        let log = Arc::new(EditLog {
+        let shared = Arc::new(Shared {
             pending: Mutex::new(Pending {
                 next_txid,
                 buf: BytesMut::new(),
@@ -85,24 +121,34 @@ impl EditLog {
                 count: 0,
                 segment_first: next_txid,
                 roll_requested: false,
+                gathering: Arc::new(Notify::new()),
+                writing: None,
+                syncer_idle: false,
+                shutdown: false,
+                failed: None,
             }),
-            wake: Notify::new(),
+            work: Condvar::new(),
+            synced: AtomicU64::new(next_txid - 1),
             state,
             journal,
             stats: Mutex::new(EditLogStats::default()),
         });
-        let syncer = log.clone();
-        tokio::spawn(async move { syncer.run_syncer().await });
-        Ok(log)
+        let syncer = shared.clone();
+        let handle = Handle::current();
+        std::thread::Builder::new()
+            .name("edit-log-syncer".into())
+            .spawn(move || syncer.run_syncer(handle))
+            .map_err(|e| EditLogFailed(format!("cannot start the edit log syncer: {e}")))?;
+        Ok(Arc::new(EditLog { shared }))
     }
 
     /// Appends one edit and returns its txid. Call with the namespace write lock held,
     /// right after applying the op, so that txids follow apply order.
     pub fn log(&self, payload: &[u8]) -> Result<u64, EditLogFailed> {
-        if let Some(f) = &self.state.borrow().failed {
+        let mut p = lock(&self.shared.pending);
+        if let Some(f) = &p.failed {
             return Err(EditLogFailed(f.clone()));
         }
-        let mut p = self.pending.lock().expect("edit log lock");
         let txid = p.next_txid;
         record::encode(&mut p.buf, txid, payload).map_err(|e| EditLogFailed(e.to_string()))?;
         if p.count == 0 {
@@ -110,44 +156,76 @@ impl EditLog {
         }
         p.count += 1;
         p.next_txid += 1;
-        drop(p);
-        self.wake.notify_one();
+        self.wake_syncer(p);
         Ok(txid)
     }
 
+    /// Signals the syncer if it is asleep (a busy syncer picks the work up by itself).
+    fn wake_syncer(&self, mut p: MutexGuard<'_, Pending>) {
+        if p.syncer_idle {
+            p.syncer_idle = false;
+            drop(p);
+            self.shared.work.notify_one();
+        }
+    }
+
     pub fn journal(&self) -> &Arc<dyn JournalManager> {
-        &self.journal
+        &self.shared.journal
     }
 
     /// The txid of the last edit appended (durable or not).
     pub fn last_written_txid(&self) -> u64 {
-        self.pending.lock().expect("edit log lock").next_txid - 1
+        lock(&self.shared.pending).next_txid - 1
     }
 
     pub fn synced_txid(&self) -> u64 {
-        self.state.borrow().synced_txid
+        self.shared.synced.load(Ordering::SeqCst)
     }
 
     pub fn stats(&self) -> EditLogStats {
-        *self.stats.lock().expect("stats lock")
+        *self.shared.stats.lock().expect("stats lock")
     }
 
     /// Waits until `txid` is durable.
     pub async fn sync(&self, txid: u64) -> Result<(), EditLogFailed> {
-        let mut rx = self.state.subscribe();
-        let s = rx
-            .wait_for(|s| s.synced_txid >= txid || s.failed.is_some())
-            .await
-            .map_err(|_| EditLogFailed("edit log closed".into()))?;
-        match &s.failed {
-            Some(f) if s.synced_txid < txid => Err(EditLogFailed(f.clone())),
-            _ => Ok(()),
+        loop {
+            let batch = {
+                let p = lock(&self.shared.pending);
+                if self.synced_txid() >= txid {
+                    return Ok(());
+                }
+                if let Some(f) = &p.failed {
+                    return Err(EditLogFailed(f.clone()));
+                }
+                if txid >= p.next_txid {
+                    return Err(EditLogFailed(format!(
+                        "txid {txid} was never logged (last is {})",
+                        p.next_txid - 1
+                    )));
+                }
+                match &p.writing {
+                    Some((last, n)) if txid <= *last => n.clone(),
+                    _ => p.gathering.clone(),
+                }
+            };
+            let notified = batch.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            // The syncer publishes `synced` before notifying; anything published before
+            // `enable` is seen here, anything after wakes us.
+            if self.synced_txid() >= txid {
+                return Ok(());
+            }
+            if lock(&self.shared.pending).failed.is_some() {
+                continue;
+            }
+            notified.await;
         }
     }
 
     /// Resolves when the log has failed (the NameNode must exit).
     pub async fn fatal(&self) -> String {
-        let mut rx = self.state.subscribe();
+        let mut rx = self.shared.state.subscribe();
         let r = match rx.wait_for(|s| s.failed.is_some()).await {
             Ok(s) => s.failed.clone().unwrap_or_default(),
             Err(_) => "edit log closed".into(),
@@ -159,72 +237,131 @@ impl EditLog {
     /// Returns once the roll is done: all txids up to the returned one are in finalized
     /// segments.
     pub async fn roll(&self) -> Result<u64, EditLogFailed> {
+        let mut rx = self.shared.state.subscribe();
         let upto = {
-            let mut p = self.pending.lock().expect("edit log lock");
+            let mut p = lock(&self.shared.pending);
+            if let Some(f) = &p.failed {
+                return Err(EditLogFailed(f.clone()));
+            }
             p.roll_requested = true;
-            p.next_txid - 1
+            let upto = p.next_txid - 1;
+            self.wake_syncer(p);
+            upto
         };
-        self.wake.notify_one();
-        self.sync(upto).await?;
-        // The roll happens in the syncer after the flush that made `upto` durable; wait
-        // until it has taken the request.
-        let mut rx = self.state.subscribe();
         loop {
-            if !self.pending.lock().expect("edit log lock").roll_requested {
-                return Ok(upto);
+            // The syncer clears the flag (and bumps `rolls`) once it has finalized the
+            // segment holding everything up to `upto`, or found nothing to finalize.
+            {
+                let p = lock(&self.shared.pending);
+                if let Some(f) = &p.failed {
+                    return Err(EditLogFailed(f.clone()));
+                }
+                if !p.roll_requested {
+                    return Ok(upto);
+                }
             }
-            let failed = rx.borrow().failed.clone();
-            if let Some(f) = failed {
-                return Err(EditLogFailed(f));
+            if rx.changed().await.is_err() {
+                return Err(EditLogFailed("edit log closed".into()));
             }
-            // Bounded: the syncer clears the flag on its next pass, which `notify` starts.
-            self.wake.notify_one();
-            let _ = tokio::time::timeout(std::time::Duration::from_millis(50), rx.changed()).await;
         }
     }
 
-    async fn run_syncer(self: Arc<Self>) {
+    /// Finalizes the open segment at shutdown (best effort: an in-progress segment is
+    /// recovered at the next start anyway).
+    pub async fn close(&self) {
+        let _ = self.roll().await;
+    }
+}
+
+impl Drop for EditLog {
+    fn drop(&mut self) {
+        lock(&self.shared.pending).shutdown = true;
+        self.shared.work.notify_one();
+    }
+}
+
+/// One unit of work for the syncer.
+struct Batch {
+    first: u64,
+    count: u32,
+    bytes: Bytes,
+    waiters: Arc<Notify>,
+    /// A segment to finalize after this batch (a roll).
+    roll: Option<(u64, u64)>,
+    /// A roll was requested but nothing was written since the last one.
+    empty_roll: bool,
+}
+
+impl Shared {
+    fn run_syncer(self: Arc<Self>, rt: Handle) {
+        // This thread exists to block on journal IO; let a local journal do it here
+        // instead of handing every batch to another thread.
+        hafs_journal::file_journal::allow_inline_io();
         loop {
-            self.wake.notified().await;
-            // Drain everything that is pending, batch by batch.
-            loop {
-                let (first, count, bytes, roll) = self.take_batch();
-                if count > 0 {
-                    if let Err(e) = self.journal.journal(first, count, bytes).await {
-                        self.fail(format!("journal write of txids {first}..: {e}"));
-                        return;
-                    }
-                    {
-                        let mut s = self.stats.lock().expect("stats lock");
-                        s.txns += count as u64;
-                        s.syncs += 1;
-                    }
-                    let last = first + count as u64 - 1;
-                    self.state.send_modify(|s| s.synced_txid = last);
+            let Some(batch) = self.next_batch() else {
+                return;
+            };
+            if batch.count > 0 {
+                let (first, count) = (batch.first, batch.count);
+                let write = || rt.block_on(self.journal.journal(first, count, batch.bytes));
+                // A panic in a journal must fail the log, not leave its waiters hanging.
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(write))
+                    .unwrap_or_else(|_| Err(EditLogError::TaskFailed("journal panicked".into())));
+                if let Err(e) = r {
+                    self.fail(format!("journal write of txids {first}..: {e}"));
+                    return;
                 }
-                if let Some((seg_first, seg_last)) = roll {
-                    if let Err(e) = self.do_roll(seg_first, seg_last).await {
-                        self.fail(format!("rolling the edit log at txid {seg_last}: {e}"));
-                        return;
+                {
+                    let mut s = self.stats.lock().expect("stats lock");
+                    s.txns += count as u64;
+                    s.syncs += 1;
+                }
+                let last = first + count as u64 - 1;
+                self.synced.store(last, Ordering::SeqCst);
+                {
+                    let mut p = lock(&self.pending);
+                    if matches!(p.writing, Some((l, _)) if l == last) {
+                        p.writing = None;
                     }
-                    continue;
                 }
-                if count == 0 {
-                    break;
-                }
+                batch.waiters.notify_waiters();
             }
+            if let Some((seg_first, seg_last)) = batch.roll {
+                let roll = || rt.block_on(self.do_roll(seg_first, seg_last));
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(roll))
+                    .unwrap_or_else(|_| Err("journal panicked".into()));
+                if let Err(e) = r {
+                    self.fail(format!("rolling the edit log at txid {seg_last}: {e}"));
+                    return;
+                }
+                self.roll_done();
+            } else if batch.empty_roll {
+                self.roll_done();
+            }
+        }
+    }
+
+    /// Sleeps until there is something to write or roll; `None` means exit.
+    fn next_batch(&self) -> Option<Batch> {
+        let mut p = lock(&self.pending);
+        loop {
+            if p.shutdown || p.failed.is_some() {
+                return None;
+            }
+            if p.count > 0 || p.roll_requested {
+                return Some(Self::take_batch(&mut p));
+            }
+            p.syncer_idle = true;
+            p = self.work.wait(p).expect("edit log lock");
+            p.syncer_idle = false;
         }
     }
 
     /// Takes the next batch; if a roll was requested and this batch empties the buffer,
     /// also returns the segment to finalize.
-    fn take_batch(&self) -> (u64, u32, Bytes, Option<(u64, u64)>) {
-        let mut p = self.pending.lock().expect("edit log lock");
+    fn take_batch(p: &mut Pending) -> Batch {
         let (first, count) = (p.first, p.count);
-        let bytes = if p.buf.len() <= MAX_BATCH_BYTES {
-            p.count = 0;
-            p.buf.split().freeze()
-        } else {
+        if p.buf.len() > MAX_BATCH_BYTES {
             // Cut at a record boundary: records are self-delimiting.
             let mut cut = 0usize;
             let mut n = 0u32;
@@ -238,8 +375,25 @@ impl EditLog {
             }
             p.first += n as u64;
             p.count -= n;
-            return (first, n, p.buf.split_to(cut).freeze(), None);
-        };
+            // The waiters of the whole buffer stay on `gathering` (they re-check after
+            // a wake-up), so this part gets its own, empty, set.
+            let waiters = Arc::new(Notify::new());
+            p.writing = Some((first + n as u64 - 1, waiters.clone()));
+            return Batch {
+                first,
+                count: n,
+                bytes: p.buf.split_to(cut).freeze(),
+                waiters,
+                roll: None,
+                empty_roll: false,
+            };
+        }
+        p.count = 0;
+        let bytes = p.buf.split().freeze();
+        let waiters = std::mem::replace(&mut p.gathering, Arc::new(Notify::new()));
+        if count > 0 {
+            p.writing = Some((first + count as u64 - 1, waiters.clone()));
+        }
         let roll = if p.roll_requested && p.next_txid > p.segment_first {
             let seg = (p.segment_first, p.next_txid - 1);
             p.segment_first = p.next_txid;
@@ -247,11 +401,14 @@ impl EditLog {
         } else {
             None
         };
-        if p.roll_requested && roll.is_none() {
-            // Nothing written since the last roll: nothing to finalize.
-            p.roll_requested = false;
+        Batch {
+            first,
+            count,
+            bytes,
+            waiters,
+            empty_roll: p.roll_requested && roll.is_none(),
+            roll,
         }
-        (first, count, bytes, roll)
     }
 
     async fn do_roll(&self, seg_first: u64, seg_last: u64) -> Result<(), String> {
@@ -264,19 +421,26 @@ impl EditLog {
             .await
             .map_err(|e| e.to_string())?;
         info!(seg_first, seg_last, "rolled edit log");
-        self.pending.lock().expect("edit log lock").roll_requested = false;
-        self.state.send_modify(|_| {});
         Ok(())
+    }
+
+    fn roll_done(&self) {
+        lock(&self.pending).roll_requested = false;
+        self.state.send_modify(|s| s.rolls += 1);
     }
 
     fn fail(&self, msg: String) {
         error!("{msg}; the NameNode cannot make edits durable and must stop");
+        let waiters = {
+            let mut p = lock(&self.pending);
+            p.failed = Some(msg.clone());
+            let mut w = vec![p.gathering.clone()];
+            w.extend(p.writing.take().map(|(_, n)| n));
+            w
+        };
+        for n in waiters {
+            n.notify_waiters();
+        }
         self.state.send_modify(|s| s.failed = Some(msg));
-    }
-
-    /// Finalizes the open segment at shutdown (best effort: an in-progress segment is
-    /// recovered at the next start anyway).
-    pub async fn close(&self) {
-        let _ = self.roll().await;
     }
 }
