@@ -421,7 +421,7 @@ impl BlockManager {
             )));
         }
         // The most recently heard-from node leads the recovery.
-        nodes.sort_by(|a, b| b.last_update.cmp(&a.last_update));
+        nodes.sort_by_key(|d| std::cmp::Reverse(d.last_update));
         let primary = nodes[0].uuid().to_string();
         let lb = pb::LocatedBlockProto {
             b: pb::ExtendedBlockProto {

@@ -209,17 +209,13 @@ impl State {
         };
         match rec.state {
             BlockUcState::Complete => true,
-            BlockUcState::Committed => {
-                if self.count(rec).live >= min {
-                    if let Some(rec) = self.blocks.get_mut(block_id) {
-                        rec.state = BlockUcState::Complete;
-                        rec.expected.clear();
-                    }
-                    self.check_redundancy(block_id);
-                    true
-                } else {
-                    false
+            BlockUcState::Committed if self.count(rec).live >= min => {
+                if let Some(rec) = self.blocks.get_mut(block_id) {
+                    rec.state = BlockUcState::Complete;
+                    rec.expected.clear();
                 }
+                self.check_redundancy(block_id);
+                true
             }
             _ => false,
         }
