@@ -173,7 +173,13 @@ impl ClientProtocolService {
                                 if r.need_location && s.kind == FileKind::File {
                                     let child = child_path(&r.src, &s.name);
                                     p.locations = fsn
-                                        .block_locations(&caller, &child, 0, u64::MAX, client_ip(ctx))
+                                        .block_locations(
+                                            &caller,
+                                            &child,
+                                            0,
+                                            u64::MAX,
+                                            client_ip(ctx),
+                                        )
                                         .ok()
                                         .map(located_blocks_proto);
                                 }
@@ -383,12 +389,18 @@ impl ClientProtocolService {
                     r.num_additional_nodes.min(64) as usize,
                     client_ip(ctx),
                 )?;
-                Ok(encode_response(&pb::GetAdditionalDatanodeResponseProto { block }))
+                Ok(encode_response(&pb::GetAdditionalDatanodeResponseProto {
+                    block,
+                }))
             }
             "updateBlockForPipeline" => {
                 let r: pb::UpdateBlockForPipelineRequestProto = decode_request(&req)?;
-                let block = fsn.update_block_for_pipeline(&r.client_name, &r.block).await?;
-                Ok(encode_response(&pb::UpdateBlockForPipelineResponseProto { block }))
+                let block = fsn
+                    .update_block_for_pipeline(&r.client_name, &r.block)
+                    .await?;
+                Ok(encode_response(&pb::UpdateBlockForPipelineResponseProto {
+                    block,
+                }))
             }
             "updatePipeline" => {
                 let r: pb::UpdatePipelineRequestProto = decode_request(&req)?;
@@ -423,10 +435,7 @@ impl ClientProtocolService {
                         client_ip(ctx),
                     )
                     .await?;
-                let stat = fsn
-                    .read()
-                    .get_file_info(&caller, &r.src)
-                    .map_err(ns_err)?;
+                let stat = fsn.read().get_file_info(&caller, &r.src).map_err(ns_err)?;
                 Ok(encode_response(&pb::AppendResponseProto {
                     block,
                     stat: stat.as_ref().map(status_proto),

@@ -11,8 +11,8 @@ use tracing::{error, info};
 
 use crate::blockmanagement::{BlockManager, NamespaceIdentity};
 use crate::client_protocol::ClientProtocolService;
-use crate::datanode_protocol::DatanodeProtocolService;
 use crate::config::NameNodeConfig;
+use crate::datanode_protocol::DatanodeProtocolService;
 use crate::edit_log::EditLog;
 use crate::namesystem::{Namesystem, LEASE_CHECK_INTERVAL};
 use crate::storage::{NameStorage, StorageError};

@@ -28,11 +28,11 @@ pub use apply::ApplyOutcome;
 pub use error::{ImageError, NamespaceError};
 pub use hafs_proto::hafs::EditOp;
 pub use inode::{BlockInfo, ROOT_INODE_ID};
-pub use write::{AddBlockPlan, CommitBlockSync, LastBlock};
 pub use memory::MemoryStats;
 pub use permission::{mode_string, Access, Caller};
 pub use plan::Planned;
 pub use query::{ContentSummary, FileKind, FileStatus, NamespaceStats};
+pub use write::{AddBlockPlan, CommitBlockSync, LastBlock};
 
 use inode::{Body, IdIndex, Inode, Name, StringTable, NO_SLOT, ROOT_SLOT};
 

@@ -311,7 +311,12 @@ impl Namespace {
 
     /// Hadoop's checkLease: the file (by id when `file_id` != 0, else by path) must be
     /// under construction and leased to `holder`.
-    pub(super) fn check_lease(&self, src: &str, file_id: u64, holder: &str) -> Result<u32, NamespaceError> {
+    pub(super) fn check_lease(
+        &self,
+        src: &str,
+        file_id: u64,
+        holder: &str,
+    ) -> Result<u32, NamespaceError> {
         let ident = format!("{src} (inode {file_id})");
         let slot = if file_id != 0 {
             self.index.get(file_id, &self.slab)

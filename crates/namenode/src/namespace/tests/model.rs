@@ -613,9 +613,7 @@ fn run_model(seed: u64, ops: usize) {
             }
             11 => {
                 let got = {
-                    let planned = ns
-                        .plan_append(&c, &p, client, "h", flag)
-                        .map(|(op, _)| op);
+                    let planned = ns.plan_append(&c, &p, client, "h", flag).map(|(op, _)| op);
                     live_op(&mut ns, &mut log, planned)
                 };
                 (
@@ -684,7 +682,10 @@ fn run_model(seed: u64, ops: usize) {
     assert_eq!(replay.last_block_id(), ns.last_block_id());
     assert_eq!(replay.gen_stamp(), ns.gen_stamp());
     let allocated = ns.last_block_id() - LAST_RESERVED_BLOCK_ID;
-    assert!(allocated >= 3, "seed {seed}: only {allocated} blocks allocated");
+    assert!(
+        allocated >= 3,
+        "seed {seed}: only {allocated} blocks allocated"
+    );
     // Image round trip.
     let loaded = Namespace::load_image(NamespaceConfig::default(), &image).unwrap();
     loaded.check_invariants();
