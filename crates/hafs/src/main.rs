@@ -4,8 +4,10 @@
 mod bench;
 mod cli;
 mod datanode_cmd;
+mod debug_cmd;
 mod dfs;
 mod dfsadmin;
+mod fsck_cmd;
 mod namenode_cmd;
 mod sandbox;
 
@@ -55,6 +57,8 @@ async fn run(command: String, inv: cli::Invocation) -> i32 {
         "namenode" => namenode_cmd::run(conf, &rest).await,
         "datanode" => datanode_cmd::run(conf, &rest).await,
         "dfsadmin" => dfsadmin::run(&conf, &rest).await,
+        "debug" => debug_cmd::run(&conf, &rest).await,
+        "fsck" => fsck_cmd::run(&conf, &rest).await,
         "sandbox" => sandbox::run(conf, &rest).await,
         "version" => {
             println!("hafs {}", env!("CARGO_PKG_VERSION"));

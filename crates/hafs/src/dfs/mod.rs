@@ -5,10 +5,13 @@
 //! [`glob`]; [`shell`] runs the commands against a [`hafs_client::DfsClient`].
 
 mod chmod;
+mod data_format;
 mod format;
 mod glob;
 mod shell;
 mod usage;
+
+pub use format::civil_from_days;
 
 use hafs_client::DfsClient;
 use hafs_conf::Configuration;

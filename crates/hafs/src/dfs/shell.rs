@@ -12,6 +12,8 @@ use super::format::{self, CountEntry, LsEntry, LsWidths, StatEntry};
 use super::glob;
 use super::usage;
 
+mod data;
+
 /// Most alternatives one `{a,b}` pattern may expand to.
 const MAX_BRACE_ALTERNATIVES: usize = 1024;
 
@@ -134,6 +136,17 @@ impl Shell {
             "chgrp" => self.chown(args, true).await,
             "du" => self.du(args).await,
             "count" => self.count(args).await,
+            "put" | "copyFromLocal" => self.put(args).await,
+            "get" | "copyToLocal" => self.get(args).await,
+            "cat" => self.cat(args).await,
+            "head" => self.head(args).await,
+            "tail" => self.tail(args).await,
+            "cp" => self.cp(args).await,
+            "appendToFile" => self.append_to_file(args).await,
+            "setrep" => self.setrep(args).await,
+            "checksum" => self.checksum(args).await,
+            "df" => self.df(args).await,
+            "truncate" => self.truncate(args).await,
             other => Err(format!("Unknown command {other}")),
         };
         match r {

@@ -2,20 +2,33 @@
 
 /// (name, usage, description)
 const COMMANDS: &[(&str, &str, &str)] = &[
+    ("appendToFile", "<localsrc> ... <dst>", "Append the contents of local files (or stdin with -) to a file, creating it if needed."),
+    ("cat", "[-ignoreCrc] <src> ...", "Print the contents of files to stdout."),
+    ("checksum", "<src> ...", "Print the checksum of files (MD5-of-MD5-of-CRC32C, as Hadoop)."),
     ("chgrp", "[-R] GROUP PATH...", "Change the group of files; -R recurses."),
     ("chmod", "[-R] <MODE[,MODE]... | OCTALMODE> PATH...", "Change the permissions of files; -R recurses. MODE is like u+x,g-w or a=r; OCTALMODE like 755."),
     ("chown", "[-R] [OWNER][:[GROUP]] PATH...", "Change the owner and group of files; -R recurses."),
+    ("copyFromLocal", "[-f] [-p] [-d] <localsrc> ... <dst>", "Identical to -put."),
+    ("copyToLocal", "[-f] [-p] [-ignoreCrc] <src> ... <localdst>", "Identical to -get."),
     ("count", "[-q] [-h] [-v] <path> ...", "Count directories, files and bytes under the paths; -q adds quotas, -h human-readable sizes, -v a header line."),
+    ("cp", "[-f] [-p] [-d] <src> ... <dst>", "Copy files; -f overwrites, -p preserves times, owner and permission, -d skips the temporary ._COPYING_ file."),
+    ("df", "[-h] [<path> ...]", "Show the capacity, used and free space of the file system; -h human-readable sizes."),
     ("du", "[-s] [-h] [-v] <path> ...", "Show the space used by the files that match the pattern; -s totals, -h human-readable sizes, -v a header line."),
+    ("get", "[-f] [-p] [-ignoreCrc] <src> ... <localdst>", "Copy files to the local file system; -p preserves times and permission, -ignoreCrc skips checksum verification."),
+    ("head", "<file>", "Show the first kilobyte of a file."),
     ("help", "[cmd ...]", "Display help for the given commands, or all of them."),
     ("ls", "[-d] [-h] [-R] [<path> ...]", "List the contents of the paths; -d lists directories as plain files, -h shows human-readable sizes, -R recurses."),
     ("mkdir", "[-p] <path> ...", "Create directories; -p creates parents and accepts existing directories."),
     ("mv", "<src> ... <dst>", "Move files; with several sources the destination must be a directory."),
+    ("put", "[-f] [-p] [-d] <localsrc> ... <dst>", "Copy local files (or stdin with -) to the file system; -f overwrites, -p preserves times and permission, -d skips the temporary ._COPYING_ file."),
     ("rm", "[-f] [-r|-R] [-skipTrash] <src> ...", "Delete files; -r deletes directories recursively, -f ignores missing files, -skipTrash bypasses the trash."),
     ("rmdir", "[--ignore-fail-on-non-empty] <dir> ...", "Remove empty directories."),
+    ("setrep", "[-R] [-w] <rep> <path> ...", "Set the replication of files (directories: every file below); -w waits until it is reached."),
     ("stat", "[format] <path> ...", "Print file information in the format: %a %A permissions, %b size, %F type, %g group, %n name, %o block size, %r replication, %u owner, %x %X access time, %y %Y modification time."),
+    ("tail", "[-f] <file>", "Show the last kilobyte of a file; -f keeps printing data as it is appended."),
     ("test", "-[defsz] <path>", "Answer questions about <path> through the exit code: -d directory, -e exists, -f file, -s non-empty, -z zero length."),
     ("touchz", "<path> ...", "Create zero-length files; an error if a file exists with non-zero length."),
+    ("truncate", "[-w] <length> <path> ...", "Truncate files to a length; -w waits for block recovery."),
     ("usage", "[cmd ...]", "Display the usage of the given commands, or all of them."),
 ];
 
