@@ -88,18 +88,232 @@ async fn safemode(
 }
 
 async fn report(client: &DfsClient) -> Result<i32, hafs_client::ClientError> {
+    use hafs_client::proto::DatanodeReportTypeProto as Kind;
     let s = client.get_fs_stats().await?;
-    let dns = client
-        .get_datanode_report(hafs_client::proto::DatanodeReportTypeProto::All)
-        .await?;
-    println!("Configured Capacity: {}", s.capacity);
-    println!("DFS Used: {}", s.used);
-    println!("DFS Remaining: {}", s.remaining);
-    println!("Under replicated blocks: {}", s.under_replicated);
-    println!("Blocks with corrupt replicas: {}", s.corrupt_blocks);
-    println!("Missing blocks: {}", s.missing_blocks);
-    println!();
-    println!("-------------------------------------------------");
-    println!("Live datanodes ({}):", dns.len());
+    let live = client.get_datanode_report(Kind::Live).await?;
+    let dead = client.get_datanode_report(Kind::Dead).await?;
+    print!("{}", report_text(&s, &live, &dead, now_ms()));
     Ok(0)
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Hadoop's StringUtils.byteDesc: binary prefixes, two decimals ("1.50 GB", "512 B").
+fn byte_desc(n: u64) -> String {
+    const UNITS: [&str; 6] = ["KB", "MB", "GB", "TB", "PB", "EB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut i = 0;
+    while v >= 1024.0 && i + 1 < UNITS.len() {
+        v /= 1024.0;
+        i += 1;
+    }
+    format!("{v:.2} {}", UNITS[i])
+}
+
+fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        return "0.00%".to_string();
+    }
+    format!("{:.2}%", part as f64 * 100.0 / whole as f64)
+}
+
+/// Java's Date.toString in the local time zone: "Fri Nov 21 03:00:00 UTC 2025".
+fn java_date(ms: u64) -> String {
+    const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let t = (ms / 1000) as libc::time_t;
+    // SAFETY: localtime_r writes only the tm we own; used only when it succeeds.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    if unsafe { libc::localtime_r(&t, &mut tm).is_null() } {
+        return format!("{} ms since the epoch", ms);
+    }
+    let zone = if tm.tm_zone.is_null() {
+        "UTC".to_string()
+    } else {
+        // SAFETY: tm_zone points at a NUL-terminated static string set by localtime_r.
+        unsafe { std::ffi::CStr::from_ptr(tm.tm_zone) }
+            .to_string_lossy()
+            .into_owned()
+    };
+    format!(
+        "{} {} {:02} {:02}:{:02}:{:02} {} {}",
+        DAYS[tm.tm_wday.clamp(0, 6) as usize],
+        MONTHS[tm.tm_mon.clamp(0, 11) as usize],
+        tm.tm_mday,
+        tm.tm_hour,
+        tm.tm_min,
+        tm.tm_sec,
+        zone,
+        tm.tm_year as i64 + 1900
+    )
+}
+
+/// `dfsadmin -report` in Hadoop's layout.
+fn report_text(
+    s: &hafs_client::proto::GetFsStatsResponseProto,
+    live: &[hafs_client::proto::DatanodeInfoProto],
+    dead: &[hafs_client::proto::DatanodeInfoProto],
+    now_ms: u64,
+) -> String {
+    use std::fmt::Write;
+    let mut o = String::new();
+    let present = s.remaining + s.used;
+    let _ = writeln!(
+        o,
+        "Configured Capacity: {} ({})",
+        s.capacity,
+        byte_desc(s.capacity)
+    );
+    let _ = writeln!(o, "Present Capacity: {} ({})", present, byte_desc(present));
+    let _ = writeln!(
+        o,
+        "DFS Remaining: {} ({})",
+        s.remaining,
+        byte_desc(s.remaining)
+    );
+    let _ = writeln!(o, "DFS Used: {} ({})", s.used, byte_desc(s.used));
+    let _ = writeln!(o, "DFS Used%: {}", percent(s.used, present));
+    let _ = writeln!(o, "Replicated Blocks:");
+    let _ = writeln!(o, "\tUnder replicated blocks: {}", s.under_replicated);
+    let _ = writeln!(o, "\tBlocks with corrupt replicas: {}", s.corrupt_blocks);
+    let _ = writeln!(o, "\tMissing blocks: {}", s.missing_blocks);
+    let _ = writeln!(
+        o,
+        "\tMissing blocks (with replication factor 1): {}",
+        s.missing_repl_one_blocks.unwrap_or(0)
+    );
+    let _ = writeln!(
+        o,
+        "\tPending deletion blocks: {}",
+        s.pending_deletion_blocks.unwrap_or(0)
+    );
+    let _ = writeln!(o);
+    let _ = writeln!(o, "-------------------------------------------------");
+    for (title, nodes) in [("Live", live), ("Dead", dead)] {
+        let _ = writeln!(o, "{title} datanodes ({}):", nodes.len());
+        let _ = writeln!(o);
+        for d in nodes {
+            node_text(&mut o, d, now_ms);
+        }
+    }
+    o
+}
+
+fn node_text(o: &mut String, d: &hafs_client::proto::DatanodeInfoProto, now_ms: u64) {
+    use std::fmt::Write;
+    let cap = d.capacity.unwrap_or(0);
+    let used = d.dfs_used.unwrap_or(0);
+    let rem = d.remaining.unwrap_or(0);
+    let non_dfs = d
+        .non_dfs_used
+        .unwrap_or_else(|| cap.saturating_sub(used).saturating_sub(rem));
+    let last = d.last_update.unwrap_or(0);
+    let status = match d.admin_state.unwrap_or(0) {
+        1 => "Decommission in progress",
+        2 => "Decommissioned",
+        _ => "Normal",
+    };
+    let _ = writeln!(
+        o,
+        "Name: {}:{} ({})",
+        d.id.ip_addr, d.id.xfer_port, d.id.host_name
+    );
+    let _ = writeln!(o, "Hostname: {}", d.id.host_name);
+    let _ = writeln!(o, "Decommission Status : {status}");
+    let _ = writeln!(o, "Configured Capacity: {} ({})", cap, byte_desc(cap));
+    let _ = writeln!(o, "DFS Used: {} ({})", used, byte_desc(used));
+    let _ = writeln!(o, "Non DFS Used: {} ({})", non_dfs, byte_desc(non_dfs));
+    let _ = writeln!(o, "DFS Remaining: {} ({})", rem, byte_desc(rem));
+    let _ = writeln!(o, "DFS Used%: {}", percent(used, cap));
+    let _ = writeln!(o, "DFS Remaining%: {}", percent(rem, cap));
+    let _ = writeln!(o, "Configured Cache Capacity: 0 (0 B)");
+    let _ = writeln!(o, "Cache Used: 0 (0 B)");
+    let _ = writeln!(o, "Cache Remaining: 0 (0 B)");
+    let _ = writeln!(o, "Cache Used%: 100.00%");
+    let _ = writeln!(o, "Cache Remaining%: 0.00%");
+    let _ = writeln!(o, "Xceivers: {}", d.xceiver_count.unwrap_or(0));
+    let _ = writeln!(o, "Last contact: {}", java_date(last));
+    if let Some(br) = d.last_block_report_time.filter(|t| *t > 0) {
+        let mins = now_ms.saturating_sub(br) / 60_000;
+        let _ = writeln!(
+            o,
+            "Last Block Report: {} ({} minute(s) ago)",
+            java_date(br),
+            mins
+        );
+    }
+    if let Some(n) = d.num_blocks {
+        let _ = writeln!(o, "Num of Blocks: {n}");
+    }
+    let _ = writeln!(o);
+    let _ = writeln!(o);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hafs_client::proto as pb;
+
+    #[test]
+    fn byte_desc_is_hadoops() {
+        assert_eq!(byte_desc(0), "0 B");
+        assert_eq!(byte_desc(1023), "1023 B");
+        assert_eq!(byte_desc(1536), "1.50 KB");
+        assert_eq!(byte_desc(3 << 30), "3.00 GB");
+        assert_eq!(percent(1, 3), "33.33%");
+        assert_eq!(percent(1, 0), "0.00%");
+    }
+
+    #[test]
+    fn report_layout() {
+        let s = pb::GetFsStatsResponseProto {
+            capacity: 100 << 30,
+            used: 1 << 30,
+            remaining: 90 << 30,
+            under_replicated: 2,
+            corrupt_blocks: 1,
+            missing_blocks: 0,
+            missing_repl_one_blocks: Some(0),
+            blocks_in_future: Some(0),
+            pending_deletion_blocks: Some(3),
+        };
+        let node = pb::DatanodeInfoProto {
+            id: pb::DatanodeIdProto {
+                ip_addr: "127.0.0.1".into(),
+                host_name: "localhost".into(),
+                datanode_uuid: "u".into(),
+                xfer_port: 9866,
+                info_port: 9864,
+                ipc_port: 9867,
+                info_secure_port: None,
+            },
+            capacity: Some(100 << 30),
+            dfs_used: Some(1 << 30),
+            remaining: Some(90 << 30),
+            last_update: Some(1_700_000_000_000),
+            xceiver_count: Some(4),
+            ..Default::default()
+        };
+        let t = report_text(&s, &[node], &[], 1_700_000_000_000);
+        assert!(
+            t.starts_with("Configured Capacity: 107374182400 (100.00 GB)\n"),
+            "{t}"
+        );
+        assert!(t.contains("\tUnder replicated blocks: 2\n"));
+        assert!(t.contains("\tBlocks with corrupt replicas: 1\n"));
+        assert!(t.contains("Live datanodes (1):\n\nName: 127.0.0.1:9866 (localhost)\nHostname: localhost\nDecommission Status : Normal\nConfigured Capacity: 107374182400 (100.00 GB)\nDFS Used: 1073741824 (1.00 GB)\nNon DFS Used: 9663676416 (9.00 GB)\n"), "{t}");
+        assert!(t.contains("Xceivers: 4\nLast contact: "), "{t}");
+        assert!(t.contains("2023"), "{t}");
+        assert!(t.contains("Dead datanodes (0):"));
+    }
 }
