@@ -5,7 +5,6 @@ mod bench;
 mod cli;
 mod datanode_cmd;
 mod debug_cmd;
-mod debug_cmd;
 mod dfs;
 mod dfsadmin;
 mod fsck_cmd;
@@ -58,7 +57,6 @@ async fn run(command: String, inv: cli::Invocation) -> i32 {
         "namenode" => namenode_cmd::run(conf, &rest).await,
         "datanode" => datanode_cmd::run(conf, &rest).await,
         "dfsadmin" => dfsadmin::run(&conf, &rest).await,
-        "debug" => debug_cmd::run(&conf, &rest).await,
         "debug" => debug_cmd::run(&conf, &rest).await,
         "fsck" => fsck_cmd::run(&conf, &rest).await,
         "sandbox" => sandbox::run(conf, &rest).await,
