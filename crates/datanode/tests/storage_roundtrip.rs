@@ -13,7 +13,9 @@ const BP: &str = "BP-1-127.0.0.1-1700000000000";
 const CID: &str = "CID-test";
 
 fn data(len: usize, seed: u8) -> Vec<u8> {
-    (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
 }
 
 fn open(dirs: &[PathBuf], tolerated: usize) -> DataNodeStorage {
@@ -32,7 +34,8 @@ fn write_all(
     let c = DataChecksum::DEFAULT;
     let mut w = s.create_rbw(block, c).unwrap();
     for (i, p) in bytes.chunks(packet).enumerate() {
-        w.write_packet((i * packet) as u64, p, &c.compute(p)).unwrap();
+        w.write_packet((i * packet) as u64, p, &c.compute(p))
+            .unwrap();
     }
     w
 }
@@ -40,7 +43,8 @@ fn write_all(
 fn read_all(s: &DataNodeStorage, block: &ExtendedBlock) -> Vec<u8> {
     let r = s.open_for_read(block).unwrap();
     let (mut d, mut sums) = (Vec::new(), Vec::new());
-    r.verify_range(0, r.visible_length() as usize, &mut d, &mut sums).unwrap();
+    r.verify_range(0, r.visible_length() as usize, &mut d, &mut sums)
+        .unwrap();
     d
 }
 
@@ -55,7 +59,10 @@ fn write_finalize_read_and_restart() {
         let s = open(&dirs, 0);
         uuid = s.datanode_uuid().to_string();
         let w = write_all(&s, &block, &bytes, 64 * 1024);
-        assert_eq!(s.get_replica(BP, block.block_id).unwrap().state, ReplicaState::Rbw);
+        assert_eq!(
+            s.get_replica(BP, block.block_id).unwrap().state,
+            ReplicaState::Rbw
+        );
         let info = w.finalize().unwrap();
         assert_eq!(info.state, ReplicaState::Finalized);
         assert_eq!(info.bytes_on_disk, bytes.len() as u64);
@@ -66,8 +73,14 @@ fn write_finalize_read_and_restart() {
             (block.block_id >> 8) & 31,
             block.block_id
         );
-        assert!(info.data_file.ends_with(&expect), "{}", info.data_file.display());
-        assert!(info.meta_file.ends_with(format!("blk_{}_1001.meta", block.block_id)));
+        assert!(
+            info.data_file.ends_with(&expect),
+            "{}",
+            info.data_file.display()
+        );
+        assert!(info
+            .meta_file
+            .ends_with(format!("blk_{}_1001.meta", block.block_id)));
         assert_eq!(
             fs::metadata(&info.meta_file).unwrap().len(),
             7 + 4 * (bytes.len() as u64).div_ceil(512)
@@ -80,7 +93,10 @@ fn write_finalize_read_and_restart() {
         let reports = s.storage_reports();
         assert_eq!(reports.len(), 2);
         assert!(reports.iter().all(|r| !r.failed && r.capacity > 0));
-        assert_eq!(reports.iter().map(|r| r.used).sum::<u64>(), bytes.len() as u64);
+        assert_eq!(
+            reports.iter().map(|r| r.used).sum::<u64>(),
+            bytes.len() as u64
+        );
         assert_ne!(reports[0].storage_id, reports[1].storage_id);
     }
     // Restart: same uuid, same replica, still readable; VERSION is Hadoop-shaped.
@@ -88,10 +104,19 @@ fn write_finalize_read_and_restart() {
     assert_eq!(s.datanode_uuid(), uuid);
     assert_eq!(s.cluster_id().as_deref(), Some(CID));
     let r = s.get_replica(BP, block.block_id).unwrap();
-    assert_eq!((r.state, r.bytes_on_disk, r.gen_stamp), (ReplicaState::Finalized, bytes.len() as u64, 1001));
+    assert_eq!(
+        (r.state, r.bytes_on_disk, r.gen_stamp),
+        (ReplicaState::Finalized, bytes.len() as u64, 1001)
+    );
     assert_eq!(read_all(&s, &block), bytes);
     let v = fs::read_to_string(dirs[0].join("current/VERSION")).unwrap();
-    for key in ["storageID=DS-", "clusterID=CID-test", "datanodeUuid=", "storageType=DATA_NODE", "layoutVersion="] {
+    for key in [
+        "storageID=DS-",
+        "clusterID=CID-test",
+        "datanodeUuid=",
+        "storageType=DATA_NODE",
+        "layoutVersion=",
+    ] {
         assert!(v.contains(key), "{key} missing in {v}");
     }
     // A second create of the same block is refused.
@@ -137,13 +162,18 @@ fn hflush_resend_and_append_in_a_partial_chunk() {
     let mut w = s.create_rbw(&block, c).unwrap();
     // 700 bytes (a partial second chunk), then the partial chunk is re-sent from its
     // start with more data, as a client does after hflush.
-    w.write_packet(0, &all[..700], &c.compute(&all[..700])).unwrap();
+    w.write_packet(0, &all[..700], &c.compute(&all[..700]))
+        .unwrap();
     w.ack_handle().set_acked(700);
     assert_eq!(s.open_for_read(&block).unwrap().visible_length(), 700);
-    w.write_packet(512, &all[512..1500], &c.compute(&all[512..1500])).unwrap();
+    w.write_packet(512, &all[512..1500], &c.compute(&all[512..1500]))
+        .unwrap();
     let info = w.finalize().unwrap();
     assert_eq!(info.bytes_on_disk, 1500);
-    let b1500 = ExtendedBlock { num_bytes: 1500, ..block.clone() };
+    let b1500 = ExtendedBlock {
+        num_bytes: 1500,
+        ..block.clone()
+    };
     assert_eq!(read_all(&s, &block), &all[..1500]);
 
     // Append: the first packet starts mid-chunk with a checksum over its own bytes only.
@@ -151,11 +181,21 @@ fn hflush_resend_and_append_in_a_partial_chunk() {
     assert_eq!(w.block().gen_stamp, 6);
     let first = &all[1500..1536]; // fills chunk 2 (1024..1536)
     w.write_packet(1500, first, &c.compute(first)).unwrap();
-    w.write_packet(1536, &all[1536..], &c.compute(&all[1536..])).unwrap();
+    w.write_packet(1536, &all[1536..], &c.compute(&all[1536..]))
+        .unwrap();
     let info = w.finalize().unwrap();
     assert_eq!((info.bytes_on_disk, info.gen_stamp), (3000, 6));
     assert!(info.meta_file.to_string_lossy().ends_with("blk_9_6.meta"));
-    assert_eq!(read_all(&s, &ExtendedBlock { gen_stamp: 6, ..block }), all);
+    assert_eq!(
+        read_all(
+            &s,
+            &ExtendedBlock {
+                gen_stamp: 6,
+                ..block
+            }
+        ),
+        all
+    );
 }
 
 #[test]
@@ -175,7 +215,10 @@ fn crash_before_finalize_recovers_rbw_at_checksummed_length() {
         // The process dies here (writer and storage dropped without finalize).
     }
     // A torn write: bytes reached the block file whose checksum never did.
-    let mut f = fs::OpenOptions::new().append(true).open(&data_file).unwrap();
+    let mut f = fs::OpenOptions::new()
+        .append(true)
+        .open(&data_file)
+        .unwrap();
     std::io::Write::write_all(&mut f, &[0xAB; 300]).unwrap();
     drop(f);
     let s = DataNodeStorage::open(&dirs, Some(CID), 0).unwrap();
@@ -191,10 +234,27 @@ fn crash_before_finalize_recovers_rbw_at_checksummed_length() {
 
     // Block recovery agrees on a shorter length: truncate, new stamp, finalized.
     let rec = s.init_replica_recovery(&block, 4).unwrap();
-    assert_eq!((rec.num_bytes, rec.original_state), (10 * 512, ReplicaState::Rwr));
-    let info = s.update_replica_under_recovery(&block, 4, 11, 4000).unwrap();
-    assert_eq!((info.state, info.gen_stamp, info.bytes_on_disk), (ReplicaState::Finalized, 4, 4000));
-    assert_eq!(read_all(&s, &ExtendedBlock { gen_stamp: 4, ..block }), &bytes[..4000]);
+    assert_eq!(
+        (rec.num_bytes, rec.original_state),
+        (10 * 512, ReplicaState::Rwr)
+    );
+    let info = s
+        .update_replica_under_recovery(&block, 4, 11, 4000)
+        .unwrap();
+    assert_eq!(
+        (info.state, info.gen_stamp, info.bytes_on_disk),
+        (ReplicaState::Finalized, 4, 4000)
+    );
+    assert_eq!(
+        read_all(
+            &s,
+            &ExtendedBlock {
+                gen_stamp: 4,
+                ..block
+            }
+        ),
+        &bytes[..4000]
+    );
 }
 
 #[test]
@@ -211,14 +271,20 @@ fn corrupt_replica_files_are_detected() {
     let r = s.open_for_read(&block).unwrap();
     let (mut buf, mut sums) = (Vec::new(), Vec::new());
     let err = r.verify_range(0, 5000, &mut buf, &mut sums).unwrap_err();
-    assert!(matches!(err, DnStorageError::CorruptReplica { .. }), "{err}");
+    assert!(
+        matches!(err, DnStorageError::CorruptReplica { .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("at offset 0"), "{err}");
     // A damaged meta header makes the replica unreadable, with a clear error.
     let mut m = fs::read(&info.meta_file).unwrap();
     m[0] = 9;
     fs::write(&info.meta_file, &m).unwrap();
     let err = s.open_for_read(&block).err().unwrap();
-    assert!(matches!(err, DnStorageError::CorruptReplica { .. }), "{err}");
+    assert!(
+        matches!(err, DnStorageError::CorruptReplica { .. }),
+        "{err}"
+    );
     // A truncated meta file: reading past it is a corrupt replica, not a panic.
     m[0] = 0;
     m.truncate(7 + 4);
@@ -236,14 +302,19 @@ fn cluster_id_mismatch_is_refused() {
     let dirs = vec![t.path().join("d")];
     drop(open(&dirs, 0));
     let err = DataNodeStorage::open(&dirs, Some("CID-other"), 0).unwrap_err();
-    assert!(matches!(err, DnStorageError::ClusterIdMismatch { .. }), "{err}");
+    assert!(
+        matches!(err, DnStorageError::ClusterIdMismatch { .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("Incompatible clusterIDs"), "{err}");
     let s = DataNodeStorage::open(&dirs, None, 0).unwrap();
     assert!(s.set_cluster_id("CID-other").is_err());
     drop(s);
     // A damaged VERSION is refused, not trusted.
     let v = dirs[0].join("current/VERSION");
-    let text = fs::read_to_string(&v).unwrap().replace("CID-test", "CID-tesx");
+    let text = fs::read_to_string(&v)
+        .unwrap()
+        .replace("CID-test", "CID-tesx");
     fs::write(&v, text).unwrap();
     assert!(DataNodeStorage::open(&dirs, None, 0).is_err());
 }
@@ -254,10 +325,13 @@ fn unformatted_storage_is_formatted_on_cluster_id() {
     let dirs = vec![t.path().join("d")];
     let s = DataNodeStorage::open(&dirs, None, 0).unwrap();
     assert!(s.cluster_id().is_none());
-    assert!(s.create_rbw(&ExtendedBlock::new(BP, 1, 1, 0), DataChecksum::DEFAULT).is_err());
+    assert!(s
+        .create_rbw(&ExtendedBlock::new(BP, 1, 1, 0), DataChecksum::DEFAULT)
+        .is_err());
     s.set_cluster_id(CID).unwrap();
     assert!(dirs[0].join("current/VERSION").exists());
-    s.create_rbw(&ExtendedBlock::new(BP, 1, 1, 0), DataChecksum::DEFAULT).unwrap();
+    s.create_rbw(&ExtendedBlock::new(BP, 1, 1, 0), DataChecksum::DEFAULT)
+        .unwrap();
 }
 
 #[test]
@@ -271,8 +345,16 @@ fn failed_volume_is_taken_out_and_others_keep_serving() {
     let i2 = write_all(&s, &b2, &data(3000, 2), 1024).finalize().unwrap();
     assert_ne!(i1.storage_id, i2.storage_id, "round-robin over volumes");
     // The disk of d1 "dies": its current/ is gone and replaced by a file.
-    let (dead, alive) = if i1.data_file.starts_with(&dirs[0]) { (&i1, &i2) } else { (&i2, &i1) };
-    let dead_root = if dead.data_file.starts_with(&dirs[0]) { &dirs[0] } else { &dirs[1] };
+    let (dead, alive) = if i1.data_file.starts_with(&dirs[0]) {
+        (&i1, &i2)
+    } else {
+        (&i2, &i1)
+    };
+    let dead_root = if dead.data_file.starts_with(&dirs[0]) {
+        &dirs[0]
+    } else {
+        &dirs[1]
+    };
     fs::rename(dead_root.join("current"), dead_root.join("gone")).unwrap();
     fs::write(dead_root.join("current"), b"not a dir").unwrap();
     let failures = s.check_volumes();
@@ -280,10 +362,17 @@ fn failed_volume_is_taken_out_and_others_keep_serving() {
     assert_eq!(failures[0].storage_id, dead.storage_id);
     assert_eq!(failures[0].lost_replicas, 1);
     let reports = s.storage_reports();
-    assert!(reports.iter().any(|r| r.storage_id == dead.storage_id && r.failed));
-    assert!(reports.iter().any(|r| r.storage_id == alive.storage_id && !r.failed));
+    assert!(reports
+        .iter()
+        .any(|r| r.storage_id == dead.storage_id && r.failed));
+    assert!(reports
+        .iter()
+        .any(|r| r.storage_id == alive.storage_id && !r.failed));
     assert!(s.get_replica(BP, dead.block_id).is_none());
-    assert_eq!(read_all(&s, &alive.block()), data(3000, if alive.block_id == 21 { 1 } else { 2 }));
+    assert_eq!(
+        read_all(&s, &alive.block()),
+        data(3000, if alive.block_id == 21 { 1 } else { 2 })
+    );
     s.check_failed_tolerance().unwrap();
     // New writes go to the surviving volume.
     let b3 = ExtendedBlock::new(BP, 23, 1, 0);
@@ -292,7 +381,10 @@ fn failed_volume_is_taken_out_and_others_keep_serving() {
     drop(s);
     // With failed.volumes.tolerated = 0, the DataNode refuses to start on it.
     let err = DataNodeStorage::open(&dirs, Some(CID), 0).unwrap_err();
-    assert!(matches!(err, DnStorageError::TooManyFailedVolumes { .. }), "{err}");
+    assert!(
+        matches!(err, DnStorageError::TooManyFailedVolumes { .. }),
+        "{err}"
+    );
     let s = DataNodeStorage::open(&dirs, Some(CID), 1).unwrap();
     assert_eq!(s.volume_failures().len(), 1);
 }
@@ -315,11 +407,16 @@ fn pipeline_recovery_truncates_unacked_bytes_and_bumps_stamp() {
         Err(DnStorageError::WriterSuperseded(_))
     ));
     drop(w);
-    w2.write_packet(2048, &bytes[2048..], &c.compute(&bytes[2048..])).unwrap();
+    w2.write_packet(2048, &bytes[2048..], &c.compute(&bytes[2048..]))
+        .unwrap();
     let info = w2.finalize().unwrap();
     assert_eq!((info.bytes_on_disk, info.gen_stamp), (4096, 11));
     // Close recovery on a finalized replica only bumps the stamp.
-    let b = ExtendedBlock { gen_stamp: 11, num_bytes: 4096, ..block };
+    let b = ExtendedBlock {
+        gen_stamp: 11,
+        num_bytes: 4096,
+        ..block
+    };
     let info = s.recover_close(&b, 12).unwrap();
     assert_eq!((info.state, info.gen_stamp), (ReplicaState::Finalized, 12));
 }

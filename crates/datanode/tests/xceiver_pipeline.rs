@@ -101,17 +101,32 @@ fn write_op_for(block: &ExtendedBlock, targets: Vec<DatanodeInfoProto>) -> OpWri
     }
 }
 
-async fn connect(addr: SocketAddr) -> (BufReader<tokio::net::tcp::OwnedReadHalf>, tokio::net::tcp::OwnedWriteHalf) {
+async fn connect(
+    addr: SocketAddr,
+) -> (
+    BufReader<tokio::net::tcp::OwnedReadHalf>,
+    tokio::net::tcp::OwnedWriteHalf,
+) {
     let s = TcpStream::connect(addr).await.unwrap();
     let (r, w) = s.into_split();
     (BufReader::new(r), w)
 }
 
 /// Writes `bytes` through the pipeline starting at `first`; returns every ack's statuses.
-async fn write_block(first: SocketAddr, targets: Vec<DatanodeInfoProto>, block: &ExtendedBlock, bytes: &[u8]) -> Vec<Vec<Status>> {
+async fn write_block(
+    first: SocketAddr,
+    targets: Vec<DatanodeInfoProto>,
+    block: &ExtendedBlock,
+    bytes: &[u8],
+) -> Vec<Vec<Status>> {
     let (mut r, mut w) = connect(first).await;
     let mut buf = Vec::new();
-    write_op(&mut buf, &OpRequest::WriteBlock(write_op_for(block, targets))).await.unwrap();
+    write_op(
+        &mut buf,
+        &OpRequest::WriteBlock(write_op_for(block, targets)),
+    )
+    .await
+    .unwrap();
     w.write_all(&buf).await.unwrap();
     let resp = read_op_response(&mut r).await.unwrap();
     assert_eq!(response_status(&resp), Status::Success, "{resp:?}");
@@ -127,19 +142,32 @@ async fn write_block(first: SocketAddr, targets: Vec<DatanodeInfoProto>, block: 
         if i == 1 {
             // A heartbeat mid-stream is acked like a packet, with seqno -1.
             let mut hb = Vec::new();
-            write_packet(&mut hb, &packet_header(0, -1, false, 0, false), &[], &[]).await.unwrap();
+            write_packet(&mut hb, &packet_header(0, -1, false, 0, false), &[], &[])
+                .await
+                .unwrap();
             w.write_all(&hb).await.unwrap();
         }
         seqno += 1;
     }
     let mut out = Vec::new();
-    write_packet(&mut out, &packet_header(bytes.len() as i64, seqno, true, 0, false), &[], &[]).await.unwrap();
+    write_packet(
+        &mut out,
+        &packet_header(bytes.len() as i64, seqno, true, 0, false),
+        &[],
+        &[],
+    )
+    .await
+    .unwrap();
     w.write_all(&out).await.unwrap();
     // Data packets, the heartbeat (sent after the second packet), the last packet.
     let expected = seqno + 1 + i64::from(seqno > 1);
     for _ in 0..expected {
         let ack = read_ack(&mut r).await.unwrap();
-        assert_eq!(ack.reply.len(), ack.flag.len(), "both reply and flag filled: {ack:?}");
+        assert_eq!(
+            ack.reply.len(),
+            ack.flag.len(),
+            "both reply and flag filled: {ack:?}"
+        );
         acks.push(ack_statuses(&ack).unwrap());
     }
     acks
@@ -183,7 +211,9 @@ async fn read_range(
         got.extend_from_slice(&p.data);
     }
     let mut out = Vec::new();
-    write_client_read_status(&mut out, Status::ChecksumOk).await.unwrap();
+    write_client_read_status(&mut out, Status::ChecksumOk)
+        .await
+        .unwrap();
     w.write_all(&out).await.unwrap();
     let skip = (offset - start) as usize;
     assert!(got.len() >= skip + len as usize);
@@ -219,7 +249,10 @@ async fn two_node_pipeline_write_then_read_back_with_checksums() {
     }
     for dn in [&mut dn1, &mut dn2] {
         let b = received(dn).await;
-        assert_eq!((b.block_id, b.gen_stamp, b.num_bytes), (block.block_id, 1001, bytes.len() as u64));
+        assert_eq!(
+            (b.block_id, b.gen_stamp, b.num_bytes),
+            (block.block_id, 1001, bytes.len() as u64)
+        );
         let r = dn.storage.get_replica(BP, block.block_id).unwrap();
         assert_eq!(r.state, ReplicaState::Finalized);
     }
@@ -232,14 +265,20 @@ async fn two_node_pipeline_write_then_read_back_with_checksums() {
     // BLOCK_CHECKSUM on the same connection: MD5 over the chunk CRCs.
     let op = OpBlockChecksumProto {
         header: BaseHeaderProto {
-            block: ExtendedBlock { num_bytes: bytes.len() as u64, ..block.clone() }.to_proto(),
+            block: ExtendedBlock {
+                num_bytes: bytes.len() as u64,
+                ..block.clone()
+            }
+            .to_proto(),
             token: None,
             trace_info: None,
         },
         block_checksum_options: None,
     };
     let mut buf = Vec::new();
-    write_op(&mut buf, &OpRequest::BlockChecksum(op)).await.unwrap();
+    write_op(&mut buf, &OpRequest::BlockChecksum(op))
+        .await
+        .unwrap();
     w.write_all(&buf).await.unwrap();
     let resp = read_op_response(&mut r).await.unwrap();
     assert_eq!(response_status(&resp), Status::Success);
@@ -247,7 +286,10 @@ async fn two_node_pipeline_write_then_read_back_with_checksums() {
     let crcs = DataChecksum::DEFAULT.compute(&bytes);
     assert_eq!(cs.bytes_per_crc, 512);
     assert_eq!(cs.crc_per_block, (bytes.len() as u64).div_ceil(512));
-    assert_eq!(&cs.block_checksum[..], &hafs_datatransfer::md5::md5(&crcs)[..]);
+    assert_eq!(
+        &cs.block_checksum[..],
+        &hafs_datatransfer::md5::md5(&crcs)[..]
+    );
     assert_eq!(cs.crc_type, Some(2));
 }
 
@@ -257,14 +299,29 @@ async fn corrupt_packet_is_refused_with_error_checksum() {
     let block = ExtendedBlock::new(BP, 55, 1, 0);
     let (mut r, mut w) = connect(dn.addr).await;
     let mut buf = Vec::new();
-    write_op(&mut buf, &OpRequest::WriteBlock(write_op_for(&block, vec![]))).await.unwrap();
+    write_op(
+        &mut buf,
+        &OpRequest::WriteBlock(write_op_for(&block, vec![])),
+    )
+    .await
+    .unwrap();
     w.write_all(&buf).await.unwrap();
-    assert_eq!(response_status(&read_op_response(&mut r).await.unwrap()), Status::Success);
+    assert_eq!(
+        response_status(&read_op_response(&mut r).await.unwrap()),
+        Status::Success
+    );
     let p = data(4096, 1);
     let mut sums = DataChecksum::DEFAULT.compute(&p);
     sums[9] ^= 0xff;
     let mut out = Vec::new();
-    write_packet(&mut out, &packet_header(0, 0, false, 4096, false), &sums, &p).await.unwrap();
+    write_packet(
+        &mut out,
+        &packet_header(0, 0, false, 4096, false),
+        &sums,
+        &p,
+    )
+    .await
+    .unwrap();
     w.write_all(&out).await.unwrap();
     let ack = read_ack(&mut r).await.unwrap();
     assert_eq!(ack_statuses(&ack).unwrap(), vec![Status::ErrorChecksum]);
@@ -275,21 +332,35 @@ async fn corrupt_packet_is_refused_with_error_checksum() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreachable_downstream_is_named_in_first_bad_link() {
-    let dn = start_dn("xc-badlink", XceiverConfig {
-        connect_timeout: Duration::from_secs(2),
-        ..Default::default()
-    })
+    let dn = start_dn(
+        "xc-badlink",
+        XceiverConfig {
+            connect_timeout: Duration::from_secs(2),
+            ..Default::default()
+        },
+    )
     .await;
     // A port with nothing listening.
-    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let block = ExtendedBlock::new(BP, 56, 1, 0);
     let (mut r, mut w) = connect(dn.addr).await;
     let mut buf = Vec::new();
-    write_op(&mut buf, &OpRequest::WriteBlock(write_op_for(&block, vec![dn_info(dead)]))).await.unwrap();
+    write_op(
+        &mut buf,
+        &OpRequest::WriteBlock(write_op_for(&block, vec![dn_info(dead)])),
+    )
+    .await
+    .unwrap();
     w.write_all(&buf).await.unwrap();
     let resp = read_op_response(&mut r).await.unwrap();
     assert_eq!(response_status(&resp), Status::Error);
-    assert_eq!(resp.first_bad_link.as_deref(), Some(dead.to_string().as_str()));
+    assert_eq!(
+        resp.first_bad_link.as_deref(),
+        Some(dead.to_string().as_str())
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -300,14 +371,28 @@ async fn transfer_block_copies_a_replica_to_another_datanode() {
     let block = ExtendedBlock::new(BP, 77, 5, 0);
     write_block(dn1.addr, vec![], &block, &bytes).await;
     received(&mut dn1).await;
-    let b = ExtendedBlock { num_bytes: bytes.len() as u64, ..block.clone() };
-    transfer_block(&dn1.storage, &XceiverConfig::default(), &b, &[dn_info(dn2.addr)])
-        .await
-        .unwrap();
+    let b = ExtendedBlock {
+        num_bytes: bytes.len() as u64,
+        ..block.clone()
+    };
+    transfer_block(
+        &dn1.storage,
+        &XceiverConfig::default(),
+        &b,
+        &[dn_info(dn2.addr)],
+    )
+    .await
+    .unwrap();
     let got = received(&mut dn2).await;
-    assert_eq!((got.block_id, got.gen_stamp, got.num_bytes), (77, 5, bytes.len() as u64));
+    assert_eq!(
+        (got.block_id, got.gen_stamp, got.num_bytes),
+        (77, 5, bytes.len() as u64)
+    );
     let (mut r, mut w) = connect(dn2.addr).await;
-    assert_eq!(read_range(&mut r, &mut w, &block, 0, bytes.len() as u64).await, bytes);
+    assert_eq!(
+        read_range(&mut r, &mut w, &block, 0, bytes.len() as u64).await,
+        bytes
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -325,7 +410,10 @@ async fn bad_input_ends_only_its_own_connection() {
 
     // A reader that stays connected across all the abuse below.
     let (mut good_r, mut good_w) = connect(dn.addr).await;
-    assert_eq!(read_range(&mut good_r, &mut good_w, &block, 0, 3000).await, bytes);
+    assert_eq!(
+        read_range(&mut good_r, &mut good_w, &block, 0, 3000).await,
+        bytes
+    );
 
     async fn closed(r: &mut BufReader<tokio::net::tcp::OwnedReadHalf>) -> bool {
         let mut sink = vec![0u8; 4096];
@@ -347,17 +435,30 @@ async fn bad_input_ends_only_its_own_connection() {
     // A write whose packet claims a huge length.
     let (mut r, mut w) = connect(dn.addr).await;
     let mut buf = Vec::new();
-    write_op(&mut buf, &OpRequest::WriteBlock(write_op_for(&ExtendedBlock::new(BP, 100, 1, 0), vec![]))).await.unwrap();
+    write_op(
+        &mut buf,
+        &OpRequest::WriteBlock(write_op_for(&ExtendedBlock::new(BP, 100, 1, 0), vec![])),
+    )
+    .await
+    .unwrap();
     w.write_all(&buf).await.unwrap();
-    assert_eq!(response_status(&read_op_response(&mut r).await.unwrap()), Status::Success);
+    assert_eq!(
+        response_status(&read_op_response(&mut r).await.unwrap()),
+        Status::Success
+    );
     let mut huge = vec![0x7f, 0xff, 0xff, 0xff, 0x00, 0x19];
     huge.extend_from_slice(&[0u8; 64]);
     w.write_all(&huge).await.unwrap();
-    assert!(closed(&mut r).await, "huge packet must close the connection");
+    assert!(
+        closed(&mut r).await,
+        "huge packet must close the connection"
+    );
 
     // An op with a huge varint length prefix.
     let (mut r, mut w) = connect(dn.addr).await;
-    w.write_all(&[0x00, 28, 81, 0xff, 0xff, 0xff, 0xff, 0x0f]).await.unwrap();
+    w.write_all(&[0x00, 28, 81, 0xff, 0xff, 0xff, 0xff, 0x0f])
+        .await
+        .unwrap();
     assert!(closed(&mut r).await, "huge op must close the connection");
 
     // A client that stalls half-way through an op is cut off by the read deadline.
@@ -379,8 +480,14 @@ async fn bad_input_ends_only_its_own_connection() {
     let mut buf = Vec::new();
     write_op(&mut buf, &OpRequest::ReadBlock(op)).await.unwrap();
     w.write_all(&buf).await.unwrap();
-    assert_eq!(response_status(&read_op_response(&mut r).await.unwrap()), Status::Error);
+    assert_eq!(
+        response_status(&read_op_response(&mut r).await.unwrap()),
+        Status::Error
+    );
 
     // The well-behaved connection was unaffected (reused within its keepalive).
-    assert_eq!(read_range(&mut good_r, &mut good_w, &block, 512, 1000).await, &bytes[512..1512]);
+    assert_eq!(
+        read_range(&mut good_r, &mut good_w, &block, 512, 1000).await,
+        &bytes[512..1512]
+    );
 }

@@ -96,7 +96,8 @@ impl DataChecksum {
 
     /// Checksum bytes for `data`, chunked from its first byte.
     pub fn compute(&self, data: &[u8]) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.chunks(data.len() as u64) as usize * self.checksum_size());
+        let mut out =
+            Vec::with_capacity(self.chunks(data.len() as u64) as usize * self.checksum_size());
         self.compute_into(data, &mut out);
         out
     }
@@ -190,7 +191,11 @@ pub fn crc32_ieee(data: &[u8]) -> u32 {
         for (i, e) in t.iter_mut().enumerate() {
             let mut c = i as u32;
             for _ in 0..8 {
-                c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+                c = if c & 1 != 0 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
             }
             *e = c;
         }
@@ -222,8 +227,14 @@ mod tests {
         c.verify(&data, &sums).unwrap();
         let mut bad = data.clone();
         bad[1100] ^= 1;
-        assert_eq!(c.verify(&bad, &sums), Err(VerifyError::Mismatch { chunk: 2 }));
-        assert!(matches!(c.verify(&data, &sums[..8]), Err(VerifyError::WrongLength { .. })));
+        assert_eq!(
+            c.verify(&bad, &sums),
+            Err(VerifyError::Mismatch { chunk: 2 })
+        );
+        assert!(matches!(
+            c.verify(&data, &sums[..8]),
+            Err(VerifyError::WrongLength { .. })
+        ));
     }
 
     #[test]

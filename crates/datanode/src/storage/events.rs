@@ -10,7 +10,10 @@ use crate::storage::replica::ExtendedBlock;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BlockEvent {
     /// A replica was created (rbw) for a write: `RECEIVING_BLOCK` in incremental reports.
-    Receiving { block: ExtendedBlock, storage_id: String },
+    Receiving {
+        block: ExtendedBlock,
+        storage_id: String,
+    },
     /// A replica was finalized (write finished, re-replication copy received, append or
     /// recovery closed): `RECEIVED_BLOCK`. `del_hint` names a DataNode whose replica the
     /// NameNode may delete (balancer moves), empty otherwise.

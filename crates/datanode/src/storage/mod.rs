@@ -48,8 +48,8 @@ pub use error::{DnStorageError, Result};
 pub use events::BlockEvent;
 pub use reader::ReplicaReader;
 pub use replica::{
-    ExtendedBlock, ReplicaInfo, ReplicaRecoveryInfo, ReplicaReport, ReplicaState,
-    StorageReport, VolumeFailure,
+    ExtendedBlock, ReplicaInfo, ReplicaRecoveryInfo, ReplicaReport, ReplicaState, StorageReport,
+    VolumeFailure,
 };
 pub use version::DATANODE_LAYOUT_VERSION;
 pub use writer::{AckHandle, ReplicaWriter};
@@ -133,8 +133,16 @@ impl DataNodeStorage {
                     versions.push(v);
                 }
                 // Identity problems are configuration errors, never "a failed disk".
-                Err(e @ DnStorageError::Storage(hafs_journal::StorageError::CorruptVersion { .. }))
-                | Err(e @ DnStorageError::Storage(hafs_journal::StorageError::WrongStorageType { .. }))
+                Err(
+                    e @ DnStorageError::Storage(hafs_journal::StorageError::CorruptVersion {
+                        ..
+                    }),
+                )
+                | Err(
+                    e @ DnStorageError::Storage(hafs_journal::StorageError::WrongStorageType {
+                        ..
+                    }),
+                )
                 | Err(e @ DnStorageError::Storage(hafs_journal::StorageError::Locked { .. })) => {
                     return Err(e)
                 }
@@ -144,13 +152,18 @@ impl DataNodeStorage {
                 }
             }
         }
-        check_tolerance(open_failures.len(), dirs.len(), failed_volumes_tolerated, || {
-            open_failures
-                .iter()
-                .map(|(d, r)| format!("{}: {r}", d.display()))
-                .collect::<Vec<_>>()
-                .join("; ")
-        })?;
+        check_tolerance(
+            open_failures.len(),
+            dirs.len(),
+            failed_volumes_tolerated,
+            || {
+                open_failures
+                    .iter()
+                    .map(|(d, r)| format!("{}: {r}", d.display()))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            },
+        )?;
 
         // Cluster id and datanode uuid must agree across formatted volumes.
         let mut known_cluster: Option<(String, PathBuf)> =
@@ -348,7 +361,12 @@ impl DataNodeStorage {
 
     /// Volumes taken out of service (including those that failed at startup).
     pub fn volume_failures(&self) -> Vec<VolumeFailure> {
-        self.lock_state().failures.iter().flatten().cloned().collect()
+        self.lock_state()
+            .failures
+            .iter()
+            .flatten()
+            .cloned()
+            .collect()
     }
 
     /// Errors when more volumes failed than tolerated (or none is left): the DataNode
@@ -432,7 +450,11 @@ impl DataNodeStorage {
     }
 
     /// Creates a replica being written (pipeline create).
-    pub fn create_rbw(&self, block: &ExtendedBlock, checksum: DataChecksum) -> Result<ReplicaWriter> {
+    pub fn create_rbw(
+        &self,
+        block: &ExtendedBlock,
+        checksum: DataChecksum,
+    ) -> Result<ReplicaWriter> {
         writer::create(self, block, checksum, ReplicaState::Rbw)
     }
 
@@ -540,7 +562,8 @@ impl DataNodeStorage {
         }
         if st.cluster_id.is_none() {
             return Err(DnStorageError::Invalid(
-                "storage is not formatted yet: the DataNode has not registered with a NameNode".into(),
+                "storage is not formatted yet: the DataNode has not registered with a NameNode"
+                    .into(),
             ));
         }
         Err(DnStorageError::Invalid("no volume in service".into()))

@@ -137,14 +137,16 @@ impl ReplicaReader {
                     self.block()
                 ))
             })?;
-        if offset % bpc != 0 {
+        if !offset.is_multiple_of(bpc) {
             return Err(DnStorageError::Invalid(format!(
                 "read offset {offset} is not a multiple of {bpc}"
             )));
         }
         data.clear();
         data.resize(len, 0);
-        self.data.read_exact_at(data, offset).map_err(|e| self.read_error(e, "block"))?;
+        self.data
+            .read_exact_at(data, offset)
+            .map_err(|e| self.read_error(e, "block"))?;
         sums.clear();
         let csize = self.checksum.checksum_size();
         if csize == 0 || len == 0 {
@@ -165,13 +167,21 @@ impl ReplicaReader {
     }
 
     /// Reads and verifies `[offset, offset + len)`; a mismatch is a corrupt replica.
-    pub fn verify_range(&self, offset: u64, len: usize, data: &mut Vec<u8>, sums: &mut Vec<u8>) -> Result<()> {
+    pub fn verify_range(
+        &self,
+        offset: u64,
+        len: usize,
+        data: &mut Vec<u8>,
+        sums: &mut Vec<u8>,
+    ) -> Result<()> {
         self.read_chunks(offset, len, data, sums)?;
-        self.checksum.verify(data, sums).map_err(|e| DnStorageError::CorruptReplica {
-            block: self.block().to_string(),
-            file: self.info.data_file.clone(),
-            reason: format!("at offset {offset}: {e}"),
-        })
+        self.checksum
+            .verify(data, sums)
+            .map_err(|e| DnStorageError::CorruptReplica {
+                block: self.block().to_string(),
+                file: self.info.data_file.clone(),
+                reason: format!("at offset {offset}: {e}"),
+            })
     }
 
     /// The chunk checksums covering `[0, len)` (for BLOCK_CHECKSUM): read from the meta
@@ -195,7 +205,7 @@ impl ReplicaReader {
             .read_exact_at(&mut sums, META_HEADER_LEN)
             .map_err(|e| self.read_error(e, "meta"))?;
         let exact_end = len == self.visible_length && self.info.state == ReplicaState::Finalized;
-        if len % bpc != 0 && !exact_end {
+        if !len.is_multiple_of(bpc) && !exact_end {
             let start = len - len % bpc;
             let mut buf = vec![0u8; (len - start) as usize];
             self.data
@@ -210,7 +220,11 @@ impl ReplicaReader {
 
     fn read_error(&self, e: io::Error, which: &str) -> DnStorageError {
         if e.kind() == io::ErrorKind::UnexpectedEof {
-            let file = if which == "meta" { &self.info.meta_file } else { &self.info.data_file };
+            let file = if which == "meta" {
+                &self.info.meta_file
+            } else {
+                &self.info.data_file
+            };
             return DnStorageError::CorruptReplica {
                 block: self.block().to_string(),
                 file: file.clone(),

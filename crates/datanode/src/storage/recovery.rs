@@ -11,8 +11,7 @@ use hafs_journal::fsutil::{annotate, fsync_dir};
 use crate::storage::checksum::{DataChecksum, META_HEADER_LEN};
 use crate::storage::error::{DnStorageError, Result};
 use crate::storage::replica::{
-    block_file_name, meta_file_name, ExtendedBlock, ReplicaInfo, ReplicaRecoveryInfo,
-    ReplicaState,
+    block_file_name, meta_file_name, ExtendedBlock, ReplicaInfo, ReplicaRecoveryInfo, ReplicaState,
 };
 use crate::storage::writer::{self, ReplicaWriter};
 use crate::storage::{DataNodeStorage, Replica, ReplicaKey};
@@ -50,7 +49,12 @@ impl DataNodeStorage {
     ) -> Result<ReplicaInfo> {
         let new_data = dir.join(block_file_name(key.1));
         let new_meta = dir.join(meta_file_name(key.1, new_gs));
-        let old_dir = r.info.data_file.parent().map(PathBuf::from).unwrap_or_default();
+        let old_dir = r
+            .info
+            .data_file
+            .parent()
+            .map(PathBuf::from)
+            .unwrap_or_default();
         let moved = (|| -> io::Result<()> {
             fs::create_dir_all(&dir).map_err(|e| annotate(e, "cannot create", &dir))?;
             if new_meta != r.info.meta_file {
@@ -96,7 +100,11 @@ impl DataNodeStorage {
     pub fn append(&self, block: &ExtendedBlock, new_gs: u64) -> Result<ReplicaWriter> {
         let (key, r) = self.replica(block)?;
         if r.info.state != ReplicaState::Finalized {
-            return Err(bad("append", block, format!("replica is {}", r.info.state.name())));
+            return Err(bad(
+                "append",
+                block,
+                format!("replica is {}", r.info.state.name()),
+            ));
         }
         self.check_append(block, &r, new_gs)?;
         let token = self.take_over(&key);
@@ -125,7 +133,11 @@ impl DataNodeStorage {
             ));
         }
         if new_gs <= r.info.gen_stamp {
-            return Err(bad("append", block, format!("new generation stamp {new_gs} is not newer")));
+            return Err(bad(
+                "append",
+                block,
+                format!("new generation stamp {new_gs} is not newer"),
+            ));
         }
         Ok(())
     }
@@ -138,7 +150,10 @@ impl DataNodeStorage {
             return Err(bad(
                 "recover append",
                 block,
-                format!("replica has generation stamp {}, new stamp {new_gs}", r.info.gen_stamp),
+                format!(
+                    "replica has generation stamp {}, new stamp {new_gs}",
+                    r.info.gen_stamp
+                ),
             ));
         }
         match r.info.state {
@@ -155,7 +170,11 @@ impl DataNodeStorage {
                 self.relocate(&key, &r, dir, new_gs, ReplicaState::Rbw, token)?;
                 writer::reopen(self, &key, token)
             }
-            s => Err(bad("recover append", block, format!("replica is {}", s.name()))),
+            s => Err(bad(
+                "recover append",
+                block,
+                format!("replica is {}", s.name()),
+            )),
         }
     }
 
@@ -171,13 +190,20 @@ impl DataNodeStorage {
     ) -> Result<ReplicaWriter> {
         let (key, r) = self.replica(block)?;
         if r.info.state != ReplicaState::Rbw {
-            return Err(bad("recover rbw", block, format!("replica is {}", r.info.state.name())));
+            return Err(bad(
+                "recover rbw",
+                block,
+                format!("replica is {}", r.info.state.name()),
+            ));
         }
         if r.info.gen_stamp < block.gen_stamp || r.info.gen_stamp >= new_gs {
             return Err(bad(
                 "recover rbw",
                 block,
-                format!("replica has generation stamp {}, new stamp {new_gs}", r.info.gen_stamp),
+                format!(
+                    "replica has generation stamp {}, new stamp {new_gs}",
+                    r.info.gen_stamp
+                ),
             ));
         }
         let acked = r.info.visible_length;
@@ -210,20 +236,31 @@ impl DataNodeStorage {
             return Err(bad(
                 "recover close",
                 block,
-                format!("replica has generation stamp {}, new stamp {new_gs}", r.info.gen_stamp),
+                format!(
+                    "replica has generation stamp {}, new stamp {new_gs}",
+                    r.info.gen_stamp
+                ),
             ));
         }
         if r.info.bytes_on_disk != block.num_bytes {
             return Err(bad(
                 "recover close",
                 block,
-                format!("replica has {} bytes, the block {}", r.info.bytes_on_disk, block.num_bytes),
+                format!(
+                    "replica has {} bytes, the block {}",
+                    r.info.bytes_on_disk, block.num_bytes
+                ),
             ));
         }
         match r.info.state {
             ReplicaState::Finalized => {
                 let token = self.take_over(&key);
-                let dir = r.info.data_file.parent().map(PathBuf::from).unwrap_or_default();
+                let dir = r
+                    .info
+                    .data_file
+                    .parent()
+                    .map(PathBuf::from)
+                    .unwrap_or_default();
                 let info = self.relocate(&key, &r, dir, new_gs, ReplicaState::Finalized, token)?;
                 self.release(&key, token);
                 Ok(info)
@@ -234,7 +271,11 @@ impl DataNodeStorage {
                 self.relocate(&key, &r, dir, new_gs, ReplicaState::Rbw, token)?;
                 writer::reopen(self, &key, token)?.finalize()
             }
-            s => Err(bad("recover close", block, format!("replica is {}", s.name()))),
+            s => Err(bad(
+                "recover close",
+                block,
+                format!("replica is {}", s.name()),
+            )),
         }
     }
 
@@ -265,14 +306,20 @@ impl DataNodeStorage {
             return Err(bad(
                 "init replica recovery",
                 block,
-                format!("replica has generation stamp {}, older than the block's", r.info.gen_stamp),
+                format!(
+                    "replica has generation stamp {}, older than the block's",
+                    r.info.gen_stamp
+                ),
             ));
         }
         if r.info.gen_stamp >= recovery_id {
             return Err(bad(
                 "init replica recovery",
                 block,
-                format!("replica generation stamp {} >= recovery id {recovery_id}", r.info.gen_stamp),
+                format!(
+                    "replica generation stamp {} >= recovery id {recovery_id}",
+                    r.info.gen_stamp
+                ),
             ));
         }
         match r.info.state {
@@ -332,7 +379,10 @@ impl DataNodeStorage {
             return Err(bad(
                 "update replica under recovery",
                 block,
-                format!("new length {new_length} > {} bytes on disk", r.info.bytes_on_disk),
+                format!(
+                    "new length {new_length} > {} bytes on disk",
+                    r.info.bytes_on_disk
+                ),
             ));
         }
         let token = r.writer;
@@ -344,7 +394,12 @@ impl DataNodeStorage {
             return Err(DnStorageError::WriterSuperseded(block.to_string()));
         }
         if r.info.original_state == ReplicaState::Finalized {
-            let dir = r.info.data_file.parent().map(PathBuf::from).unwrap_or_default();
+            let dir = r
+                .info
+                .data_file
+                .parent()
+                .map(PathBuf::from)
+                .unwrap_or_default();
             let info = self.relocate(&key, &r, dir, recovery_id, ReplicaState::Finalized, token)?;
             self.release(&key, token);
             return Ok(info);
@@ -374,7 +429,7 @@ impl DataNodeStorage {
             let csize = c.checksum_size() as u64;
             data.set_len(len)?;
             meta.set_len(META_HEADER_LEN + c.chunks(len) * csize)?;
-            if len % c.bpc() != 0 && csize > 0 {
+            if !len.is_multiple_of(c.bpc()) && csize > 0 {
                 let start = len - len % c.bpc();
                 let mut buf = vec![0u8; (len - start) as usize];
                 data.read_exact_at(&mut buf, start)?;

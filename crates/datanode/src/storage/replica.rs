@@ -51,7 +51,11 @@ impl ExtendedBlock {
 
 impl fmt::Display for ExtendedBlock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:blk_{}_{}", self.pool_id, self.block_id as i64, self.gen_stamp)
+        write!(
+            f,
+            "{}:blk_{}_{}",
+            self.pool_id, self.block_id as i64, self.gen_stamp
+        )
     }
 }
 
@@ -113,7 +117,12 @@ pub struct ReplicaInfo {
 
 impl ReplicaInfo {
     pub fn block(&self) -> ExtendedBlock {
-        ExtendedBlock::new(self.pool_id.clone(), self.block_id, self.gen_stamp, self.visible_length)
+        ExtendedBlock::new(
+            self.pool_id.clone(),
+            self.block_id,
+            self.gen_stamp,
+            self.visible_length,
+        )
     }
 }
 

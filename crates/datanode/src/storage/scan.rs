@@ -174,11 +174,9 @@ fn recover_rbw_length(data_file: &Path, meta_file: &Path) -> io::Result<u64> {
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
     let csize = checksum.checksum_size() as u64;
     let bpc = checksum.bpc();
-    let chunks_in_meta = if csize == 0 {
-        data_len.div_ceil(bpc)
-    } else {
-        (meta_len - META_HEADER_LEN) / csize
-    };
+    let chunks_in_meta = (meta_len - META_HEADER_LEN)
+        .checked_div(csize)
+        .unwrap_or_else(|| data_len.div_ceil(bpc));
     let mut len = data_len.min(chunks_in_meta.saturating_mul(bpc));
     if len > 0 && csize > 0 {
         let last = (len - 1) / bpc;

@@ -40,13 +40,17 @@ impl VolumeVersion {
 
     pub fn to_text(&self) -> String {
         let lines = self.lines();
-        let mut text =
-            String::from("#hafs DataNode storage VERSION. Do not edit: the checksum line covers the others.\n");
+        let mut text = String::from(
+            "#hafs DataNode storage VERSION. Do not edit: the checksum line covers the others.\n",
+        );
         for l in &lines {
             text.push_str(l);
             text.push('\n');
         }
-        text.push_str(&format!("checksum={:08x}\n", lines_crc(lines.iter().map(String::as_str))));
+        text.push_str(&format!(
+            "checksum={:08x}\n",
+            lines_crc(lines.iter().map(String::as_str))
+        ));
         text
     }
 
@@ -99,12 +103,18 @@ impl VolumeVersion {
         };
         let storage_type = get("storageType")?;
         if storage_type != StorageType::DataNode.as_str() {
-            return Err(DnStorageError::Storage(hafs_journal::StorageError::WrongStorageType {
-                dir: file.parent().and_then(Path::parent).unwrap_or(file).to_path_buf(),
-                expected: StorageType::DataNode,
-                found: StorageType::parse(storage_type)
-                    .ok_or_else(|| corrupt(format!("unknown storageType {storage_type:?}")))?,
-            }));
+            return Err(DnStorageError::Storage(
+                hafs_journal::StorageError::WrongStorageType {
+                    dir: file
+                        .parent()
+                        .and_then(Path::parent)
+                        .unwrap_or(file)
+                        .to_path_buf(),
+                    expected: StorageType::DataNode,
+                    found: StorageType::parse(storage_type)
+                        .ok_or_else(|| corrupt(format!("unknown storageType {storage_type:?}")))?,
+                },
+            ));
         }
         let nonempty = |k: &str| -> Result<String> {
             let v = get(k)?;
@@ -147,10 +157,12 @@ pub fn read(current: &Path) -> Result<Option<VolumeVersion>> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(annotate(e, "cannot stat", &file).into()),
         Ok(m) if m.len() > MAX_VERSION_LEN => {
-            return Err(DnStorageError::Storage(hafs_journal::StorageError::CorruptVersion {
-                file,
-                reason: format!("{} bytes, too large", m.len()),
-            }))
+            return Err(DnStorageError::Storage(
+                hafs_journal::StorageError::CorruptVersion {
+                    file,
+                    reason: format!("{} bytes, too large", m.len()),
+                },
+            ))
         }
         Ok(_) => {}
     }
@@ -184,7 +196,14 @@ pub fn new_uuid() -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 fn getrandom_fill(buf: &mut [u8]) -> io::Result<()> {

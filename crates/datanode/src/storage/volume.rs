@@ -73,7 +73,8 @@ impl Volume {
                 .map_err(|e| annotate(e, "cannot create", &probe))?;
             f.write_all(b"probe")
                 .map_err(|e| annotate(e, "cannot write", &probe))?;
-            f.sync_all().map_err(|e| annotate(e, "cannot fsync", &probe))
+            f.sync_all()
+                .map_err(|e| annotate(e, "cannot fsync", &probe))
         })();
         let _ = fs::remove_file(&probe);
         result

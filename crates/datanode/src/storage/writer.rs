@@ -167,7 +167,11 @@ pub(crate) fn create(
 
 /// Opens a writer on an existing replica whose map entry already carries `token` (the
 /// recovery paths set the entry up first).
-pub(crate) fn reopen(storage: &DataNodeStorage, key: &ReplicaKey, token: u64) -> Result<ReplicaWriter> {
+pub(crate) fn reopen(
+    storage: &DataNodeStorage,
+    key: &ReplicaKey,
+    token: u64,
+) -> Result<ReplicaWriter> {
     let r = storage
         .lock_state()
         .replicas
@@ -254,7 +258,12 @@ impl ReplicaWriter {
     /// checksums are verified first: a corrupt packet stores nothing. Data already on
     /// disk may be re-sent (after hflush of a partial chunk, or a recovery); a gap is an
     /// error.
-    pub fn write_packet(&mut self, offset_in_block: u64, data: &[u8], checksums: &[u8]) -> Result<()> {
+    pub fn write_packet(
+        &mut self,
+        offset_in_block: u64,
+        data: &[u8],
+        checksums: &[u8],
+    ) -> Result<()> {
         if data.len() > MAX_PACKET_DATA {
             return Err(DnStorageError::Invalid(format!(
                 "packet of {} bytes exceeds {MAX_PACKET_DATA}",
@@ -283,7 +292,7 @@ impl ReplicaWriter {
         let csize = self.checksum.checksum_size() as u64;
         let first_chunk = offset_in_block / bpc;
         // Block-aligned checksums for the chunks this packet touches.
-        let sums: Vec<u8> = if offset_in_block % bpc == 0 {
+        let sums: Vec<u8> = if offset_in_block.is_multiple_of(bpc) {
             checksums.to_vec()
         } else {
             let chunk_start = first_chunk * bpc;
@@ -336,17 +345,21 @@ impl ReplicaWriter {
         let len = self.bytes_on_disk;
         let csize = self.checksum.checksum_size() as u64;
         // Trim leftovers beyond what was written (after a truncating recovery).
-        let trimmed = self
-            .data
-            .set_len(len)
-            .and_then(|_| self.meta.set_len(META_HEADER_LEN + self.checksum.chunks(len) * csize));
+        let trimmed = self.data.set_len(len).and_then(|_| {
+            self.meta
+                .set_len(META_HEADER_LEN + self.checksum.chunks(len) * csize)
+        });
         trimmed.map_err(|e| self.io_error(annotate(e, "cannot truncate", &self.data_file)))?;
         self.sync()?;
         let vol = self.storage.volume(self.volume);
         let dir = vol.finalized_dir(&self.key.0, self.key.1);
         let new_data = dir.join(block_file_name(self.key.1));
         let new_meta = dir.join(meta_file_name(self.key.1, self.block.gen_stamp));
-        let src_dir = self.data_file.parent().map(PathBuf::from).unwrap_or_default();
+        let src_dir = self
+            .data_file
+            .parent()
+            .map(PathBuf::from)
+            .unwrap_or_default();
         let moved = (|| -> io::Result<()> {
             fs::create_dir_all(&dir).map_err(|e| annotate(e, "cannot create", &dir))?;
             // Meta first: a crash between the renames leaves a block file in rbw whose

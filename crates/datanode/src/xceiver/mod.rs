@@ -255,7 +255,10 @@ pub(crate) fn xfer_addr(dn: &DatanodeInfoProto) -> String {
 }
 
 /// Connects to a DataNode's data port.
-pub(crate) async fn connect(shared_config: &XceiverConfig, dn: &DatanodeInfoProto) -> XResult<TcpStream> {
+pub(crate) async fn connect(
+    shared_config: &XceiverConfig,
+    dn: &DatanodeInfoProto,
+) -> XResult<TcpStream> {
     let addr = xfer_addr(dn);
     let s = timed(
         shared_config.connect_timeout,

@@ -26,7 +26,11 @@ async fn open(shared: &Shared, block: &ExtendedBlock) -> Result<ReplicaReader, D
 /// packets of whole chunks from the chunk boundary at or before `offset`, an empty last
 /// packet, then the reader's status (read and ignored). Returns whether the connection
 /// may carry another op.
-pub(crate) async fn read_block(shared: &Shared, c: &mut Conn, m: OpReadBlockProto) -> XResult<bool> {
+pub(crate) async fn read_block(
+    shared: &Shared,
+    c: &mut Conn,
+    m: OpReadBlockProto,
+) -> XResult<bool> {
     let block = ExtendedBlock::from_proto(&m.header.base_header.block);
     let reader = match open(shared, &block).await {
         Ok(r) => r,
@@ -52,7 +56,11 @@ pub(crate) async fn read_block(shared: &Shared, c: &mut Conn, m: OpReadBlockProt
     let start = m.offset - m.offset % bpc;
     let end_aligned = end.div_ceil(bpc).saturating_mul(bpc).min(visible);
     let send_sums = m.send_checksums.unwrap_or(true);
-    let kind = if send_sums { checksum.kind } else { ChecksumType::Null };
+    let kind = if send_sums {
+        checksum.kind
+    } else {
+        ChecksumType::Null
+    };
     let resp = BlockOpResponseProto {
         status: Status::Success as i32,
         read_op_checksum_info: Some(ReadOpChecksumInfoProto {
@@ -89,12 +97,22 @@ pub(crate) async fn read_block(shared: &Shared, c: &mut Conn, m: OpReadBlockProt
             sums.clear();
         }
         let h = packet_header(pos as i64, seqno, false, n as i32, false);
-        timed(d, "sending a packet", write_packet(&mut c.w, &h, &sums, &data)).await?;
+        timed(
+            d,
+            "sending a packet",
+            write_packet(&mut c.w, &h, &sums, &data),
+        )
+        .await?;
         pos += n as u64;
         seqno += 1;
     }
     let last = packet_header(pos as i64, seqno, true, 0, false);
-    timed(d, "sending the last packet", write_packet(&mut c.w, &last, &[], &[])).await?;
+    timed(
+        d,
+        "sending the last packet",
+        write_packet(&mut c.w, &last, &[], &[]),
+    )
+    .await?;
     timed(d, "sending the last packet", c.w.flush()).await?;
     // The reader says CHECKSUM_OK (or SUCCESS); its verdict changes nothing here, but it
     // must be consumed before the next op on this connection.
@@ -142,7 +160,9 @@ pub(crate) async fn block_checksum(
     let checksum = reader.checksum();
     let crcs = match tokio::task::spawn_blocking(move || reader.block_crcs(len)).await {
         Ok(r) => r,
-        Err(e) => Err(DnStorageError::Invalid(format!("checksum task failed: {e}"))),
+        Err(e) => Err(DnStorageError::Invalid(format!(
+            "checksum task failed: {e}"
+        ))),
     };
     let crcs = match crcs {
         Ok(c) => c,

@@ -4,14 +4,13 @@
 //! pipeline, then the replica's packets.
 
 use hafs_datatransfer::{
-    op_response, packet_header, read_transfer_ack, write_op, write_packet,
-    BlockConstructionStage, ChecksumProto, OpRequest, OpTransferBlockProto, OpWriteBlockProto,
-    Status,
+    op_response, packet_header, read_transfer_ack, write_op, write_packet, BlockConstructionStage,
+    ChecksumProto, OpRequest, OpTransferBlockProto, OpWriteBlockProto, Status,
 };
 use hafs_proto::hdfs::{BaseHeaderProto, ClientOperationHeaderProto, DatanodeInfoProto};
 use tokio::io::{AsyncWriteExt, BufReader, BufWriter};
 
-use crate::storage::{DataNodeStorage, DnStorageError, ExtendedBlock, ReplicaState};
+use crate::storage::{DataNodeStorage, ExtendedBlock, ReplicaState};
 use crate::xceiver::{
     connect, send_response, timed, xfer_addr, Conn, Shared, XResult, XceiverConfig, XceiverError,
 };
@@ -130,9 +129,13 @@ async fn send_replica(
     let (r, w) = stream.into_split();
     let (mut r, mut w) = (BufReader::new(r), BufWriter::with_capacity(128 * 1024, w));
     let d = config.socket_timeout;
-    timed(d, "sending the op", write_op(&mut w, &OpRequest::WriteBlock(op)))
-        .await
-        .map_err(down)?;
+    timed(
+        d,
+        "sending the op",
+        write_op(&mut w, &OpRequest::WriteBlock(op)),
+    )
+    .await
+    .map_err(down)?;
     let bpc = checksum.bpc();
     let per_packet = ((config.packet_size as u64 / bpc).max(1) * bpc) as usize;
     let (mut data, mut sums) = (Vec::new(), Vec::new());
@@ -140,19 +143,29 @@ async fn send_replica(
     let mut seqno = 0i64;
     while pos < len {
         let n = per_packet.min((len - pos) as usize);
-        reader.read_chunks(pos, n, &mut data, &mut sums).map_err(DnStorageError::from)?;
+        reader.read_chunks(pos, n, &mut data, &mut sums)?;
         let h = packet_header(pos as i64, seqno, false, n as i32, false);
-        timed(d, "sending a packet", write_packet(&mut w, &h, &sums, &data))
-            .await
-            .map_err(down)?;
+        timed(
+            d,
+            "sending a packet",
+            write_packet(&mut w, &h, &sums, &data),
+        )
+        .await
+        .map_err(down)?;
         pos += n as u64;
         seqno += 1;
     }
     let last = packet_header(pos as i64, seqno, true, 0, false);
-    timed(d, "sending the last packet", write_packet(&mut w, &last, &[], &[]))
+    timed(
+        d,
+        "sending the last packet",
+        write_packet(&mut w, &last, &[], &[]),
+    )
+    .await
+    .map_err(down)?;
+    timed(d, "sending the last packet", w.flush())
         .await
         .map_err(down)?;
-    timed(d, "sending the last packet", w.flush()).await.map_err(down)?;
     if !client_name.is_empty() {
         let ack = timed(d, "the transfer ack", read_transfer_ack(&mut r))
             .await

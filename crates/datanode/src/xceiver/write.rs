@@ -9,17 +9,16 @@
 //! nothing back.
 
 use hafs_datatransfer::{
-    combine_flag, op_response, pipeline_ack_from_flags, read_ack, read_op_response, read_packet,
-    response_status, write_ack, write_op, write_packet, BlockConstructionStage,
-    BlockOpResponseProto, Ecn, OpRequest, OpWriteBlockProto, Slow, Status, ack_flag,
+    ack_flag, combine_flag, op_response, pipeline_ack_from_flags, read_ack, read_op_response,
+    read_packet, response_status, write_ack, write_op, write_packet, BlockConstructionStage,
+    BlockOpResponseProto, Ecn, OpRequest, OpWriteBlockProto, Slow, Status,
 };
 use tokio::io::{AsyncWriteExt, BufReader, BufWriter};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::mpsc;
 
 use crate::storage::{
-    AckHandle, BlockEvent, DataChecksum, DnStorageError, ExtendedBlock, ReplicaInfo,
-    ReplicaWriter,
+    AckHandle, BlockEvent, DataChecksum, DnStorageError, ExtendedBlock, ReplicaInfo, ReplicaWriter,
 };
 use crate::xceiver::{
     connect, send_response, status_of, timed, xfer_addr, Conn, Shared, XResult, XceiverError,
@@ -48,11 +47,16 @@ fn flag(s: Status) -> u32 {
     combine_flag(s, Ecn::Disabled, Slow::Disabled)
 }
 
-pub(crate) async fn write_block(shared: &Shared, c: &mut Conn, m: OpWriteBlockProto) -> XResult<bool> {
+pub(crate) async fn write_block(
+    shared: &Shared,
+    c: &mut Conn,
+    m: OpWriteBlockProto,
+) -> XResult<bool> {
     let block = ExtendedBlock::from_proto(&m.header.base_header.block);
     let is_client = !m.header.client_name.is_empty();
-    let stage = BlockConstructionStage::try_from(m.stage)
-        .map_err(|_| XceiverError::Invalid(format!("unknown block construction stage {}", m.stage)))?;
+    let stage = BlockConstructionStage::try_from(m.stage).map_err(|_| {
+        XceiverError::Invalid(format!("unknown block construction stage {}", m.stage))
+    })?;
     let is_transfer = matches!(
         stage,
         BlockConstructionStage::TransferRbw | BlockConstructionStage::TransferFinalized
@@ -143,7 +147,15 @@ pub(crate) async fn write_block(shared: &Shared, c: &mut Conn, m: OpWriteBlockPr
     let Conn { r, w, peer } = c;
     let peer = *peer;
     let (tx, rx) = mpsc::channel::<Pending>(MAX_PENDING_ACKS);
-    let recv = receive(shared, r, writer, mirror_w, checksum, stage, acks.then_some(tx));
+    let recv = receive(
+        shared,
+        r,
+        writer,
+        mirror_w,
+        checksum,
+        stage,
+        acks.then_some(tx),
+    );
     let result = if acks {
         let resp = respond(shared, w, mirror_r, rx, ack_handle);
         let (a, b) = tokio::join!(recv, resp);
@@ -158,7 +170,12 @@ pub(crate) async fn write_block(shared: &Shared, c: &mut Conn, m: OpWriteBlockPr
     if is_transfer {
         let d = shared.config.socket_timeout;
         let resp: BlockOpResponseProto = op_response(Status::Success, "");
-        timed(d, "the transfer ack", hafs_datatransfer::write_op_response(w, &resp)).await?;
+        timed(
+            d,
+            "the transfer ack",
+            hafs_datatransfer::write_op_response(w, &resp),
+        )
+        .await?;
         timed(d, "the transfer ack", w.flush()).await?;
     }
     if let Some(info) = finalized {
@@ -186,7 +203,11 @@ async fn set_up(
     )?;
     let storage = shared.storage.clone();
     let b = block.clone();
-    let (gs, min, max) = (m.latest_generation_stamp, m.min_bytes_rcvd, m.max_bytes_rcvd);
+    let (gs, min, max) = (
+        m.latest_generation_stamp,
+        m.min_bytes_rcvd,
+        m.max_bytes_rcvd,
+    );
     let task = tokio::task::spawn_blocking(move || -> Result<Setup, DnStorageError> {
         use BlockConstructionStage as S;
         let w = match stage {
@@ -253,14 +274,24 @@ async fn connect_mirror(
     let d = shared.config.socket_timeout;
     let addr = xfer_addr(next);
     let down = |e: XceiverError| XceiverError::Downstream(addr.clone(), e.to_string());
-    timed(d, "sending the op downstream", write_op(&mut w, &OpRequest::WriteBlock(op)))
+    timed(
+        d,
+        "sending the op downstream",
+        write_op(&mut w, &OpRequest::WriteBlock(op)),
+    )
+    .await
+    .map_err(down)?;
+    timed(d, "sending the op downstream", w.flush())
         .await
         .map_err(down)?;
-    timed(d, "sending the op downstream", w.flush()).await.map_err(down)?;
     let resp = if read_response {
-        timed(d, "the downstream connect response", read_op_response(&mut r))
-            .await
-            .map_err(down)?
+        timed(
+            d,
+            "the downstream connect response",
+            read_op_response(&mut r),
+        )
+        .await
+        .map_err(down)?
     } else {
         op_response(Status::Success, "")
     };
@@ -291,7 +322,7 @@ async fn receive(
     };
     loop {
         let pkt = timed(d, "a packet", read_packet(r)).await?;
-        let h = pkt.header.clone();
+        let h = pkt.header;
         if pkt.is_heartbeat() {
             forward(shared, &mut mirror, &pkt).await;
             push(Pending {
@@ -303,10 +334,14 @@ async fn receive(
             .await;
             continue;
         }
-        let offset = u64::try_from(h.offset_in_block)
-            .map_err(|_| XceiverError::Invalid(format!("negative packet offset {}", h.offset_in_block)))?;
+        let offset = u64::try_from(h.offset_in_block).map_err(|_| {
+            XceiverError::Invalid(format!("negative packet offset {}", h.offset_in_block))
+        })?;
         if let Err(e) = checksum.verify(&pkt.data, &pkt.checksums) {
-            let block = writer.as_ref().map(|w| w.block().to_string()).unwrap_or_default();
+            let block = writer
+                .as_ref()
+                .map(|w| w.block().to_string())
+                .unwrap_or_default();
             tracing::warn!(%block, offset, error = %e, "corrupt packet refused");
             push(Pending {
                 seqno: h.seqno,
@@ -323,7 +358,9 @@ async fn receive(
             .into());
         }
         forward(shared, &mut mirror, &pkt).await;
-        let mut w = writer.take().ok_or_else(|| XceiverError::Invalid("writer gone".into()))?;
+        let mut w = writer
+            .take()
+            .ok_or_else(|| XceiverError::Invalid("writer gone".into()))?;
         let stored = if pkt.data.is_empty() {
             Ok(())
         } else {
@@ -381,10 +418,7 @@ async fn blocking(
 }
 
 /// The last packet: finalize (or, for TRANSFER_RBW, keep as rbw).
-async fn finish(
-    w: ReplicaWriter,
-    stage: BlockConstructionStage,
-) -> XResult<Option<ReplicaInfo>> {
+async fn finish(w: ReplicaWriter, stage: BlockConstructionStage) -> XResult<Option<ReplicaInfo>> {
     let keep_rbw = stage == BlockConstructionStage::TransferRbw;
     let r = tokio::task::spawn_blocking(move || {
         if keep_rbw {
@@ -402,7 +436,12 @@ async fn forward(shared: &Shared, mirror: &mut Option<MirrorW>, pkt: &hafs_datat
     let Some(mw) = mirror.as_mut() else { return };
     let d = shared.config.socket_timeout;
     let sent = async {
-        timed(d, "forwarding a packet", write_packet(mw, &pkt.header, &pkt.checksums, &pkt.data)).await?;
+        timed(
+            d,
+            "forwarding a packet",
+            write_packet(mw, &pkt.header, &pkt.checksums, &pkt.data),
+        )
+        .await?;
         timed(d, "forwarding a packet", mw.flush()).await
     }
     .await;
@@ -434,7 +473,11 @@ async fn respond(
                         }
                     }
                     Ok(ack) => {
-                        tracing::info!(expected = p.seqno, got = ack.seqno, "downstream ack out of order");
+                        tracing::info!(
+                            expected = p.seqno,
+                            got = ack.seqno,
+                            "downstream ack out of order"
+                        );
                         flags.push(flag(Status::Error));
                         mirror_failed = true;
                     }
