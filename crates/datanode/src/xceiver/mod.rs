@@ -34,7 +34,7 @@ use hafs_datatransfer::{
     op_response, read_op, write_op_response, DataTransferError, OpRequest, Status,
 };
 use hafs_proto::hdfs::DatanodeInfoProto;
-use tokio::io::{AsyncWriteExt, BufReader, BufWriter};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, BufWriter};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, Semaphore};
@@ -211,11 +211,17 @@ async fn serve_connection(shared: &Shared, stream: TcpStream, peer: SocketAddr) 
             shared.config.keepalive_timeout
         };
         first = false;
-        let op = match tokio::time::timeout(wait, read_op(&mut c.r)).await {
+        // Idle between ops up to `wait`; once an op has begun, its bytes must keep
+        // coming within the socket timeout.
+        match tokio::time::timeout(wait, c.r.fill_buf()).await {
             Err(_) => return Ok(()), // idle: close quietly
-            Ok(Ok(None)) => return Ok(()),
-            Ok(Ok(Some(op))) => op,
+            Ok(Ok([])) => return Ok(()),
+            Ok(Ok(_)) => {}
             Ok(Err(e)) => return Err(e.into()),
+        }
+        let op = match timed(shared.config.socket_timeout, "an op", read_op(&mut c.r)).await? {
+            None => return Ok(()),
+            Some(op) => op,
         };
         tracing::debug!(%peer, op = ?op.op_code(), "data transfer op");
         let keep = match op {
