@@ -1,5 +1,6 @@
 //! `hafs sandbox [--dir DIR]`: a complete local cluster in the foreground, for trying
-//! hafs and for demos. Each role runs as its own child process (`hafs namenode`, ...)
+//! hafs and for demos: a NameNode and three DataNodes (replication 3). Each role runs
+//! as its own child process (`hafs namenode`, `hafs datanode`, ...)
 //! so it can be killed and restarted like a real daemon. It writes a Hadoop conf dir
 //! to `DIR/conf` that any client can use, prints one `sandbox ready:` line when it
 //! serves, and stops every child cleanly on SIGINT/SIGTERM.
@@ -19,6 +20,8 @@ const USAGE: &str = "Usage: hafs sandbox [--dir DIR]";
 const STOP_GRACE: Duration = Duration::from_secs(10);
 /// How long the NameNode gets to start serving.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// DataNodes in the sandbox: enough for replication 3.
+const DATANODES: [&str; 3] = ["datanode1", "datanode2", "datanode3"];
 
 /// Resolves on SIGINT or SIGTERM.
 pub async fn shutdown_signal() {
@@ -64,7 +67,7 @@ pub async fn run(_conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
     let logs = dir.join("logs");
     std::fs::create_dir_all(&logs)?;
     let nn_port = previous_port(&conf_dir).unwrap_or_else(|| pick_port(8020));
-    write_conf(&dir, &conf_dir, nn_port)?;
+    let hdfs_site = write_conf(&dir, &conf_dir, nn_port)?;
     let exe = std::env::current_exe().context("locating the hafs binary")?;
 
     let name_dir = dir.join("nn1").join("name");
@@ -92,9 +95,21 @@ pub async fn run(_conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
         return Err(e);
     }
     let pid = daemons[0].child.id().unwrap_or(0);
+    let mut dn_summary = Vec::new();
+    for (i, name) in DATANODES.iter().enumerate() {
+        let (dn_conf, xfer) = write_datanode_conf(&dir, &conf_dir, &hdfs_site, i + 1)?;
+        daemons.push(spawn(&exe, &dn_conf, &logs, name, &["datanode"])?);
+        if let Err(e) = wait_for_port(&xfer, &mut daemons).await {
+            stop_all(&mut daemons).await;
+            return Err(e);
+        }
+        let pid = daemons.last().and_then(|d| d.child.id()).unwrap_or(0);
+        dn_summary.push(format!("{name} {xfer} (pid {pid})"));
+    }
     println!(
-        "sandbox ready: namenode hdfs://{addr} (pid {pid}); conf {}; logs {}; \
+        "sandbox ready: namenode hdfs://{addr} (pid {pid}); datanodes {}; conf {}; logs {}; \
          try: HADOOP_CONF_DIR={} hafs dfs -ls /",
+        dn_summary.join(", "),
         conf_dir.display(),
         logs.display(),
         conf_dir.display()
@@ -153,7 +168,7 @@ async fn wait_for_port(addr: &str, daemons: &mut [Daemon]) -> anyhow::Result<()>
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    bail!("the NameNode did not start serving on {addr} within {START_TIMEOUT:?}")
+    bail!("nothing started serving on {addr} within {START_TIMEOUT:?}")
 }
 
 async fn first_exit(daemons: &mut [Daemon]) -> (&'static str, std::process::ExitStatus) {
@@ -207,7 +222,13 @@ fn pick_port(preferred: u16) -> u16 {
         .unwrap_or(preferred)
 }
 
-fn write_conf(dir: &Path, conf_dir: &Path, nn_port: u16) -> anyhow::Result<()> {
+/// Writes the shared conf dir; returns the hdfs-site.xml entries, which each
+/// DataNode's own conf dir extends.
+fn write_conf(
+    dir: &Path,
+    conf_dir: &Path,
+    nn_port: u16,
+) -> anyhow::Result<Vec<(&'static str, String)>> {
     std::fs::create_dir_all(conf_dir)?;
     let fs = format!("hdfs://127.0.0.1:{nn_port}");
     hafs_conf::write_site_xml(
@@ -215,18 +236,68 @@ fn write_conf(dir: &Path, conf_dir: &Path, nn_port: u16) -> anyhow::Result<()> {
         &[("fs.defaultFS", fs.as_str())],
     )?;
     let name_dir = format!("file://{}", dir.join("nn1").join("name").display());
-    hafs_conf::write_site_xml(
-        &conf_dir.join("hdfs-site.xml"),
-        &[
-            ("dfs.namenode.name.dir", name_dir.as_str()),
-            ("dfs.replication", "1"),
-            // A local sandbox: clients should give up quickly when it is down.
-            ("dfs.client.failover.max.attempts", "3"),
-            ("dfs.client.failover.sleep.base.millis", "100"),
-            ("dfs.client.failover.sleep.max.millis", "1000"),
-            ("ipc.client.connect.max.retries", "3"),
-            ("ipc.client.connect.retry.interval", "200"),
-        ],
-    )?;
+    let hdfs_site: Vec<(&'static str, String)> = vec![
+        ("dfs.namenode.name.dir", name_dir),
+        ("dfs.replication", "3".into()),
+        // A local sandbox: clients should give up quickly when it is down.
+        ("dfs.client.failover.max.attempts", "3".into()),
+        ("dfs.client.failover.sleep.base.millis", "100".into()),
+        ("dfs.client.failover.sleep.max.millis", "1000".into()),
+        ("ipc.client.connect.max.retries", "3".into()),
+        ("ipc.client.connect.retry.interval", "200".into()),
+    ];
+    write_pairs(&conf_dir.join("hdfs-site.xml"), &hdfs_site)?;
+    Ok(hdfs_site)
+}
+
+fn write_pairs(path: &Path, pairs: &[(&str, String)]) -> anyhow::Result<()> {
+    let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    hafs_conf::write_site_xml(path, &refs)?;
     Ok(())
+}
+
+/// Writes DataNode `n`'s conf dir (`DIR/dn<n>/conf`): the shared files plus its own
+/// data dir and ports, kept from a previous run so its storage stays where it was.
+/// Returns the conf dir and the data transfer address.
+fn write_datanode_conf(
+    dir: &Path,
+    conf_dir: &Path,
+    shared_hdfs: &[(&'static str, String)],
+    n: usize,
+) -> anyhow::Result<(PathBuf, String)> {
+    let home = dir.join(format!("dn{n}"));
+    let dn_conf = home.join("conf");
+    let previous = Configuration::load(Some(&dn_conf)).ok();
+    let port_of = |key: &str| {
+        previous
+            .as_ref()
+            .and_then(|c| c.get(key))
+            .and_then(|v| v.rsplit(':').next().and_then(|p| p.parse::<u16>().ok()))
+            .unwrap_or_else(free_port)
+    };
+    let xfer = format!("127.0.0.1:{}", port_of("dfs.datanode.address"));
+    let ipc = format!("127.0.0.1:{}", port_of("dfs.datanode.ipc.address"));
+    let http = format!("127.0.0.1:{}", port_of("dfs.datanode.http.address"));
+    std::fs::create_dir_all(&dn_conf)?;
+    std::fs::copy(
+        conf_dir.join("core-site.xml"),
+        dn_conf.join("core-site.xml"),
+    )?;
+    let mut hdfs = shared_hdfs.to_vec();
+    hdfs.push((
+        "dfs.datanode.data.dir",
+        format!("file://{}", home.join("data").display()),
+    ));
+    hdfs.push(("dfs.datanode.address", xfer.clone()));
+    hdfs.push(("dfs.datanode.ipc.address", ipc));
+    hdfs.push(("dfs.datanode.http.address", http));
+    write_pairs(&dn_conf.join("hdfs-site.xml"), &hdfs)?;
+    Ok((dn_conf, xfer))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(9866)
 }

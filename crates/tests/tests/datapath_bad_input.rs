@@ -22,15 +22,24 @@ fn cluster(label: &str) -> MiniCluster {
     MiniCluster::builder().label(label).datanodes(1).start()
 }
 
-/// The block pool id, read from the DataNode's storage layout.
-fn block_pool_id(c: &MiniCluster) -> String {
-    let current = c.datanode_data_dirs(0)[0].join("current");
-    std::fs::read_dir(&current)
-        .unwrap_or_else(|e| panic!("read {}: {e}", current.display()))
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .find(|n| n.starts_with("BP-"))
-        .unwrap_or_else(|| panic!("no BP-* dir in {}", current.display()))
+/// The block pool id, read from the DataNode's storage layout (`<dir>/current/BP-*`).
+/// Writes a file first, so the block pool's dirs exist.
+fn block_pool_id(c: &mut MiniCluster) -> String {
+    still_serves(c, 99);
+    for dir in c.datanode_data_dirs(0) {
+        let current = dir.join("current");
+        let Ok(entries) = std::fs::read_dir(&current) else {
+            continue;
+        };
+        if let Some(bp) = entries
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .find(|n| n.starts_with("BP-"))
+        {
+            return bp;
+        }
+    }
+    panic!("no BP-* dir in {:?}", c.datanode_data_dirs(0));
 }
 
 fn connect(addr: SocketAddr) -> TcpStream {
@@ -62,6 +71,25 @@ fn read_until_closed(s: &mut TcpStream) -> Vec<u8> {
                 )
             }
             Err(_) => return out, // reset: closed too
+        }
+    }
+}
+
+/// Reads until one varint-delimited message has arrived (or the connection closes).
+#[track_caller]
+fn read_one_message(s: &mut TcpStream) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let mut view = out.as_slice();
+        if let Ok(len) = prost::encoding::decode_varint(&mut view) {
+            if view.len() as u64 >= len {
+                return out;
+            }
+        }
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => return out,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
         }
     }
 }
@@ -158,7 +186,7 @@ fn garbage_and_huge_lengths_close_only_that_connection() {
 #[test]
 fn read_of_a_missing_block_is_an_error_response() {
     let mut c = cluster("dp-bad-read");
-    let bpid = block_pool_id(&c);
+    let bpid = block_pool_id(&mut c);
     let op = OpRequest::ReadBlock(OpReadBlockProto {
         header: client_header(&bpid, 9_999_999, 1),
         offset: 0,
@@ -168,7 +196,8 @@ fn read_of_a_missing_block_is_an_error_response() {
     });
     let mut s = connect(c.datanode_xfer_addr(0));
     s.write_all(&op.encode()).unwrap();
-    let reply = read_until_closed(&mut s);
+    // The DataNode may keep the connection for another op: read just the response.
+    let reply = read_one_message(&mut s);
     let resp = hafs_datatransfer::BlockOpResponseProto::decode_length_delimited(reply.as_slice())
         .unwrap_or_else(|e| {
             panic!(
@@ -183,7 +212,7 @@ fn read_of_a_missing_block_is_an_error_response() {
 #[test]
 fn packet_with_wrong_checksums_is_refused_and_not_stored() {
     let mut c = cluster("dp-bad-checksum");
-    let bpid = block_pool_id(&c);
+    let bpid = block_pool_id(&mut c);
     let block_id = 7_777_777u64;
     let checksum = DataChecksum::crc32c_default();
     let op = OpRequest::WriteBlock(OpWriteBlockProto {
@@ -257,6 +286,18 @@ fn stalling_clients_do_not_block_others() {
     assert!(
         started.elapsed() < Duration::from_secs(60),
         "service slowed by stalled clients: {:?}",
+        started.elapsed()
+    );
+    // A client that never sends its op is dropped after the socket timeout
+    // (dfs.client.socket-timeout, 10 s in test clusters), so stalled clients cannot hold
+    // transfer threads forever.
+    let started = Instant::now();
+    for s in &mut stalled {
+        read_until_closed(s);
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "stalled connections were closed only after {:?}",
         started.elapsed()
     );
     drop(stalled);

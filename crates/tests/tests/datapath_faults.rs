@@ -102,9 +102,9 @@ fn killed_mid_write(java: bool) {
     let data = test_bytes(2, 3 * MIB + 12345);
     let log = c.dir().join("writer.log");
     let mut writer = if java {
-        StreamingClient::java(&c, &["-put", "-", "/w/f"], &log)
+        StreamingClient::java(&c, &["-put", "-", "/w-f"], &log)
     } else {
-        StreamingClient::hafs_dfs(&c, &["-put", "-", "/w/f"], &log)
+        StreamingClient::hafs_dfs(&c, &["-put", "-", "/w-f"], &log)
     };
     // Past the first block, into the second.
     let first = MIB + MIB / 2;
@@ -122,12 +122,12 @@ fn killed_mid_write(java: bool) {
     );
 
     assert_same_bytes(
-        &get_with_hafs(&c, "/w/f"),
+        &get_with_hafs(&c, "/w-f"),
         &data,
         "hafs -get after pipeline recovery",
     );
     assert_same_bytes(
-        &get_with_java(&c, "/w/f"),
+        &get_with_java(&c, "/w-f"),
         &data,
         "java -get after pipeline recovery",
     );
@@ -222,7 +222,7 @@ fn killed_writer_lease_is_recovered_with_recover_lease() {
     let mut c = cluster("dp-lease-recover", 3);
     let data = test_bytes(5, MIB + MIB / 2);
     let log = c.dir().join("writer.log");
-    let mut writer = StreamingClient::java(&c, &["-put", "-", "/l/f"], &log);
+    let mut writer = StreamingClient::java(&c, &["-put", "-", "/l-f"], &log);
     writer.write(&data);
     // Wait until the second block is being written, so there is a block to recover.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -238,7 +238,7 @@ fn killed_writer_lease_is_recovered_with_recover_lease() {
     writer.kill();
 
     // FsShell writes to <name>._COPYING_ and renames at the end.
-    let path = "/l/f._COPYING_";
+    let path = "/l-f._COPYING_";
     let out = hafs_cmd(
         &c,
         &["debug", "recoverLease", "-path", path, "-retries", "30"],
@@ -257,11 +257,11 @@ fn killed_writer_lease_is_recovered_by_the_namenode_after_the_hard_limit() {
         .start();
     let data = test_bytes(6, MIB / 2);
     let log = c.dir().join("writer.log");
-    let mut writer = StreamingClient::hafs_dfs(&c, &["-put", "-", "/l/g"], &log);
+    let mut writer = StreamingClient::hafs_dfs(&c, &["-put", "-", "/l-g"], &log);
     writer.write(&data);
     std::thread::sleep(Duration::from_secs(2));
     writer.kill();
-    let path = "/l/g._COPYING_";
+    let path = "/l-g._COPYING_";
     // Appending needs the lease: it succeeds once the NameNode has recovered the file.
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {

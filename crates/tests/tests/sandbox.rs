@@ -28,6 +28,9 @@ fn sandbox_serves_real_clients_and_stops_cleanly_on_sigterm() {
 
     let ready = sandbox.wait_for_log_line("sandbox ready:", Duration::from_secs(120));
     assert!(ready.starts_with("sandbox ready:"), "ready line: {ready:?}");
+    for dn in ["datanode1", "datanode2", "datanode3"] {
+        assert!(ready.contains(dn), "ready line lists no {dn}: {ready:?}");
+    }
 
     let conf_dir = dir.join("conf");
     let core = std::fs::read_to_string(conf_dir.join("core-site.xml"))
@@ -45,6 +48,23 @@ fn sandbox_serves_real_clients_and_stops_cleanly_on_sigterm() {
         "{ls}"
     );
     hafs_dfs(&target, &["-test", "-f", "/sandbox-check/f"]).expect_code(0);
+
+    // Data: written by Java, replicated 3 times over the sandbox's DataNodes, read by hafs.
+    let local = logs.join("data.txt");
+    let text: String = (0..5000).map(|i| format!("sandbox line {i}\n")).collect();
+    std::fs::write(&local, &text).unwrap();
+    java_fs(
+        &target,
+        &["-put", local.to_str().unwrap(), "/sandbox-check/data"],
+    )
+    .ok();
+    let cat = hafs_dfs(&target, &["-cat", "/sandbox-check/data"]).ok();
+    assert!(
+        cat.stdout == text,
+        "hafs -cat of a Java-written file differs"
+    );
+    let stat = java_fs(&target, &["-stat", "%r", "/sandbox-check/data"]).ok();
+    assert_eq!(stat.stdout.trim(), "3", "{stat}");
 
     // SIGTERM: the sandbox stops everything it started and exits 0.
     let pgid = sandbox.pid();

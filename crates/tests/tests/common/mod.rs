@@ -73,6 +73,7 @@ pub fn append_with_native(cluster: &MiniCluster, path: &str, data: &[u8]) {
 #[track_caller]
 pub fn put_with_hafs(cluster: &MiniCluster, path: &str, data: &[u8]) {
     let local = write_scratch(cluster, "hafs-put", data);
+    hafs_dfs(cluster, &["-mkdir", "-p", parent(path)]).ok();
     hafs_dfs(cluster, &["-put", "-f", local.to_str().unwrap(), path]).ok();
     let _ = std::fs::remove_file(local);
 }
@@ -81,6 +82,7 @@ pub fn put_with_hafs(cluster: &MiniCluster, path: &str, data: &[u8]) {
 #[track_caller]
 pub fn put_with_java(cluster: &MiniCluster, path: &str, data: &[u8]) {
     let local = write_scratch(cluster, "java-put", data);
+    java_fs(cluster, &["-mkdir", "-p", parent(path)]).ok();
     java_fs(cluster, &["-put", "-f", local.to_str().unwrap(), path]).ok();
     let _ = std::fs::remove_file(local);
 }
@@ -99,6 +101,14 @@ pub fn assert_same_bytes(got: &[u8], want: &[u8], what: &str) {
             got.len(),
             want.len()
         );
+    }
+}
+
+/// The parent directory of an absolute HDFS path.
+pub fn parent(path: &str) -> &str {
+    match path.rfind('/') {
+        Some(0) | None => "/",
+        Some(i) => &path[..i],
     }
 }
 
