@@ -58,13 +58,30 @@ impl FileChecksum {
     }
 }
 
-/// Combines per-block answers (in file order) into the file checksum. `None` for a
-/// file without blocks (Hadoop prints NONE then).
+/// How many bytes Hadoop's client feeds to the final MD5 for `n` bytes of block MD5s.
+/// It digests the whole backing array of a `DataOutputBuffer` (32 bytes at first,
+/// doubling as needed), zero padding included — so must we, to print the same value.
+pub fn padded_md5_input_len(n: usize) -> usize {
+    let mut cap = 32usize;
+    // Block MD5s are written 16 bytes at a time, so each growth doubles the array.
+    while cap < n {
+        cap *= 2;
+    }
+    cap
+}
+
+/// Combines per-block answers (in file order) into the file checksum. A file without
+/// blocks gets Hadoop's answer for it: CRC32, 0 bytes per CRC, MD5 of the empty buffer.
 pub fn combine_block_checksums(
     blocks: &[OpBlockChecksumResponseProto],
 ) -> Result<Option<FileChecksum>, ClientError> {
     let Some(first) = blocks.first() else {
-        return Ok(None);
+        return Ok(Some(FileChecksum {
+            bytes_per_crc: 0,
+            crc_per_block: 0,
+            crc_type: ChecksumTypeProto::ChecksumCrc32,
+            md5: md5(&[0u8; 32]),
+        }));
     };
     let mut all_md5 = Vec::with_capacity(16 * blocks.len());
     let mut crc_type = first
@@ -92,6 +109,7 @@ pub fn combine_block_checksums(
         }
         all_md5.extend_from_slice(&b.block_checksum);
     }
+    all_md5.resize(padded_md5_input_len(all_md5.len()), 0);
     Ok(Some(FileChecksum {
         bytes_per_crc: first.bytes_per_crc,
         crc_per_block: if blocks.len() > 1 {
@@ -196,12 +214,35 @@ mod tests {
     }
 
     #[test]
+    fn md5_input_is_padded_like_javas_buffer() {
+        assert_eq!(padded_md5_input_len(0), 32);
+        assert_eq!(padded_md5_input_len(16), 32);
+        assert_eq!(padded_md5_input_len(32), 32);
+        assert_eq!(padded_md5_input_len(48), 64);
+        assert_eq!(padded_md5_input_len(80), 128);
+        assert_eq!(padded_md5_input_len(1040), 2048);
+    }
+
+    #[test]
+    fn empty_file_matches_hadoops_answer() {
+        // What `hadoop fs -checksum` prints for an empty file.
+        let c = combine_block_checksums(&[]).unwrap().unwrap();
+        assert_eq!(c.algorithm_name(), "MD5-of-0MD5-of-0CRC32");
+        assert_eq!(
+            c.hex(),
+            "00000000000000000000000070bc8f4b72a86921468bf8e8441dce51"
+        );
+    }
+
+    #[test]
     fn one_block_reports_zero_crcs_per_block() {
         let c = combine_block_checksums(&[answer(b"a", 3)])
             .unwrap()
             .unwrap();
         assert_eq!(c.algorithm_name(), "MD5-of-0MD5-of-512CRC32C");
-        assert_eq!(c.md5, md5(&md5(b"a")));
+        let mut padded = md5(b"a").to_vec();
+        padded.resize(32, 0);
+        assert_eq!(c.md5, md5(&padded));
         let hex = c.hex();
         assert_eq!(hex.len(), 56);
         assert!(hex.starts_with("00000200" /* 512 */));
@@ -216,8 +257,13 @@ mod tests {
         assert_eq!(c.algorithm_name(), "MD5-of-4MD5-of-512CRC32C");
         let mut cat = md5(b"a").to_vec();
         cat.extend_from_slice(&md5(b"b"));
-        assert_eq!(c.md5, md5(&cat));
-        assert!(combine_block_checksums(&[]).unwrap().is_none());
+        assert_eq!(c.md5, md5(&cat), "32 bytes: no padding");
+        let three = combine_block_checksums(&[answer(b"a", 4), answer(b"b", 4), answer(b"c", 4)])
+            .unwrap()
+            .unwrap();
+        cat.extend_from_slice(&md5(b"c"));
+        cat.resize(64, 0);
+        assert_eq!(three.md5, md5(&cat), "48 bytes digest a 64-byte buffer");
         let mut bad = answer(b"c", 1);
         bad.bytes_per_crc = 1024;
         assert!(combine_block_checksums(&[answer(b"a", 1), bad]).is_err());
