@@ -51,7 +51,8 @@ pub struct XceiverConfig {
     pub connect_timeout: Duration,
     /// `dfs.datanode.max.transfer.threads` (4096): connections served at once.
     pub max_transfer_threads: usize,
-    /// How long an idle kept-alive connection waits for its next op.
+    /// How long an idle kept-alive connection waits for its next op
+    /// (`dfs.datanode.socket.reuse.keepalive`, 4 s).
     pub keepalive_timeout: Duration,
     /// Data bytes per packet this DataNode sends (reads, transfers): 64 KiB as Hadoop.
     pub packet_size: usize,
@@ -63,7 +64,7 @@ impl Default for XceiverConfig {
             socket_timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(60),
             max_transfer_threads: 4096,
-            keepalive_timeout: Duration::from_secs(60),
+            keepalive_timeout: Duration::from_secs(4),
             packet_size: 64 * 1024,
         }
     }
