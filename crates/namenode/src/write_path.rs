@@ -280,7 +280,7 @@ impl Namesystem {
         Ok(())
     }
 
-    /// append: reopens the file; returns its partial last block (new generation
+    /// append: reopens the file; returns its partial last block (current generation
     /// stamp, located where its replicas are) when the writer continues it.
     pub async fn append(
         &self,
@@ -307,7 +307,7 @@ impl Namesystem {
         let inode_id = outcome.inode_id.unwrap_or(0);
         let replication = self.read().file_blocks(inode_id).map_or(1, |(_, r, _)| r);
         let b = to_bm_block(&last.block);
-        // The last block is being written again: under construction, new stamp.
+        // The last block is being written again: under construction again.
         self.bm
             .add_block_collection(inode_id, replication, &[b], true);
         Ok(Some(self.bm.located_block(b, last.offset, client)))

@@ -389,11 +389,12 @@ impl Namespace {
         }
         let blocks = n.blocks();
         let last = match blocks.last() {
+            // As Hadoop's append: the partial last block is returned with its CURRENT
+            // generation stamp. The Java client then asks updateBlockForPipeline for a
+            // new one and sends it as latestGenerationStamp; hdfs-native appends at the
+            // current stamp. Bumping it here would make every replica look stale.
             Some(l) if !new_block && l.num_bytes < n.block_size => Some(LastBlock {
-                block: BlockInfo {
-                    gen_stamp: self.gen_stamp + 1,
-                    ..*l
-                },
+                block: *l,
                 offset: n.length() - l.num_bytes,
             }),
             _ => None,
