@@ -22,6 +22,7 @@ use crate::actor::{
 };
 use crate::interdatanode::InterDatanodeService;
 use crate::recovery::{BlockRecoveryWorker, LocalRecovery, ReplicaRecoveryInfo};
+use crate::scanner::{BlockScanner, ScannerConfig};
 use crate::storage::{
     BlockEvent, DataNodeStorage, DnStorageError, ExtendedBlock, ReplicaReport, StorageReport,
 };
@@ -262,7 +263,14 @@ pub struct DataNode {
     actors: BlockPoolService,
     xfer_addr: SocketAddr,
     ipc_addr: SocketAddr,
+    /// Where the block scanner reports corrupt replicas (the actors forward them).
+    events: mpsc::Sender<BlockEvent>,
+    scanner: ScannerConfig,
 }
+
+/// How often every volume is probed (Hadoop checks on IO errors and at most every
+/// `dfs.datanode.disk.check.min.gap`; a probe is one small file write and fsync).
+const VOLUME_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl DataNode {
     /// Opens the storage, binds the data and IPC ports and starts the actors.
@@ -351,6 +359,11 @@ impl DataNode {
             actors,
             xfer_addr,
             ipc_addr,
+            events: ev_tx,
+            scanner: ScannerConfig {
+                bytes_per_second: config.scanner_bytes_per_second,
+                ..ScannerConfig::default()
+            },
         })
     }
 
@@ -394,6 +407,17 @@ impl DataNode {
                 s.run(ipc_stop).await;
             }
         });
+        let scanner = BlockScanner::new(
+            self.storage.clone(),
+            self.scanner.clone(),
+            self.events.clone(),
+        );
+        let scan_task = tokio::spawn(scanner.run(stopped(stop_rx.clone())));
+        let volume_task = tokio::spawn(check_volumes_periodically(
+            self.storage.clone(),
+            self.events.clone(),
+            stop_rx.clone(),
+        ));
         let result = tokio::select! {
             _ = shutdown => Ok(()),
             _ = self.actors.all_refused() => {
@@ -406,8 +430,47 @@ impl DataNode {
         self.actors.stop().await;
         let _ = xfer_task.await;
         let _ = ipc_task.await;
+        let _ = scan_task.await;
+        let _ = volume_task.await;
         info!("DataNode stopped");
         result
+    }
+}
+
+/// Probes every volume now and then; a failed one is taken out, reported, and the
+/// DataNode stops once more volumes failed than `dfs.datanode.failed.volumes.tolerated`.
+async fn check_volumes_periodically(
+    storage: DataNodeStorage,
+    events: mpsc::Sender<BlockEvent>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            _ = tokio::time::sleep(VOLUME_CHECK_INTERVAL) => {}
+        }
+        let st = storage.clone();
+        let failed = match tokio::task::spawn_blocking(move || st.check_volumes()).await {
+            Ok(f) => f,
+            Err(e) => {
+                error!("volume check task failed: {e}");
+                continue;
+            }
+        };
+        for f in failed {
+            error!(dir = %f.dir.display(), reason = %f.reason, "volume failed; taken out of service");
+            let _ = events
+                .send(BlockEvent::VolumeFailed {
+                    storage_id: f.storage_id,
+                    dir: f.dir,
+                    reason: f.reason,
+                })
+                .await;
+        }
+        if let Err(e) = storage.check_failed_tolerance() {
+            error!("{e}; the DataNode cannot go on");
+            std::process::exit(1);
+        }
     }
 }
 
