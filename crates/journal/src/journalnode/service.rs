@@ -278,6 +278,7 @@ impl JournalNode {
                     accepted_in_epoch: p.accepted_in_epoch,
                     last_writer_epoch: p.last_writer_epoch,
                     last_committed_tx_id: p.last_committed_txid,
+                    segment_digest: p.digest,
                 })
             }
             "acceptRecovery" => {
@@ -295,7 +296,10 @@ impl JournalNode {
         let jid = r.req_info.journal_id.identifier.clone();
         let req = req_from_proto(&r.req_info);
         let seg = seg_from_proto(&r.state_to_accept);
-        let need_copy = self.with(&jid, move |j| j.check_accept(&req, seg)).await?;
+        let digest = r.segment_digest;
+        let need_copy = self
+            .with(&jid, move |j| j.check_accept(&req, seg, digest))
+            .await?;
         if need_copy {
             let (records, count) = super::syncer::fetch_segment(&r.from_url, &jid, seg)
                 .await
@@ -305,10 +309,11 @@ impl JournalNode {
                         r.from_url
                     ))
                 })?;
-            self.with(&jid, move |j| j.stage_copy(seg, &records, count))
+            self.with(&jid, move |j| j.stage_copy(seg, &records, count, digest))
                 .await?;
         }
-        self.with(&jid, move |j| j.accept_recovery(&req, seg)).await
+        self.with(&jid, move |j| j.accept_recovery(&req, seg, digest))
+            .await
     }
 }
 

@@ -20,6 +20,8 @@ pub struct PrepareResponse {
     pub accepted_in_epoch: Option<u64>,
     pub last_writer_epoch: u64,
     pub last_committed_txid: Option<u64>,
+    /// crc32c of the reported segment's records (content identity, see `check_accept`).
+    pub digest: Option<u32>,
 }
 
 /// What `-status` shows.
@@ -398,8 +400,10 @@ impl<S: JournalStorage> Journal<S> {
                 "cannot finalize empty segment {start}-{end}"
             )));
         }
+        let mut was_open = false;
         if let Some(o) = self.open {
             if o.first == start {
+                was_open = true;
                 if o.next != end + 1 {
                     return Err(QjError::OutOfSync(format!(
                         "Trying to finalize in-progress log segment {start} to end at txid {end} but only written up to txid {}",
@@ -434,6 +438,16 @@ impl<S: JournalStorage> Journal<S> {
                     return Err(QjError::OutOfSync(format!(
                         "Trying to finalize in-progress log segment {start} to end at txid {end} but log on disk only contains up to txid {}",
                         s.end_txid
+                    )));
+                }
+                // Same length is not same content: finalize only the copy this epoch
+                // wrote (open above) or accepted in recovery.
+                if !was_open
+                    && self.state.paxos_for(start).map(|p| p.accepted_in_epoch) != Some(req.epoch)
+                {
+                    return Err(QjError::OutOfSync(format!(
+                        "will not finalize in-progress segment {start}-{end}: it was neither written nor accepted in epoch {} here",
+                        req.epoch
                     )));
                 }
                 self.storage.finalize(start, end)?;
@@ -541,6 +555,7 @@ impl<S: JournalStorage> Journal<S> {
             accepted_in_epoch: None,
             last_writer_epoch: self.state.last_writer_epoch,
             last_committed_txid: (self.committed_txid > 0).then_some(self.committed_txid),
+            digest: None,
         };
         if let (Some(p), false) = (prev, finalized) {
             if seg.map(|s| s.end_txid) != Some(p.segment.end_txid) {
@@ -552,13 +567,41 @@ impl<S: JournalStorage> Journal<S> {
             resp.segment = Some(p.segment);
             resp.accepted_in_epoch = Some(p.accepted_in_epoch);
         }
+        if let Some(s) = resp.segment {
+            resp.digest = Some(self.digest(s)?);
+        }
         Ok(resp)
+    }
+
+    /// crc32c over the encoded records of `seg` as stored here.
+    pub fn digest(&mut self, seg: SegmentState) -> Result<u32, QjError> {
+        let mut crc = 0u32;
+        let mut next = seg.start_txid;
+        // Bounded: each pass reads at least one record or stops.
+        while next <= seg.end_txid {
+            let (b, n) = self.storage.read(seg, next, 8 << 20)?;
+            if n == 0 {
+                return Err(QjError::OutOfSync(format!(
+                    "segment {seg:?} ends at txid {} here",
+                    next - 1
+                )));
+            }
+            crc = crc32c::crc32c_append(crc, &b);
+            next += n as u64;
+        }
+        Ok(crc)
     }
 
     /// `acceptRecovery` (Paxos phase 2), first half: checks the decision and says whether
     /// this node must copy the segment from a peer (then call `stage_copy` and
-    /// `accept_recovery` with the copy).
-    pub fn check_accept(&mut self, req: &RequestInfo, seg: SegmentState) -> Result<bool, QjError> {
+    /// `accept_recovery` with the copy). A local copy counts as the decided one only if
+    /// it has the same end and, when `digest` is given, the same content.
+    pub fn check_accept(
+        &mut self,
+        req: &RequestInfo,
+        seg: SegmentState,
+        digest: Option<u32>,
+    ) -> Result<bool, QjError> {
         self.check_request(req)?;
         if seg.end_txid < seg.start_txid {
             return Err(QjError::IllegalArgument(format!(
@@ -578,8 +621,20 @@ impl<S: JournalStorage> Journal<S> {
             .segments()?
             .into_iter()
             .find(|s| s.start_txid == seg.start_txid);
+        let same = match cur {
+            Some(c) if c.end_txid == seg.end_txid => match digest {
+                Some(d) => self.digest(c)? == d,
+                None => true,
+            },
+            _ => false,
+        };
         match cur {
-            Some(c) if c.end_txid == seg.end_txid => Ok(false),
+            _ if same => {
+                // Nothing to copy: a copy staged by an earlier, unfinished accept must
+                // not be installed by this one.
+                self.storage.drop_staged(seg.start_txid)?;
+                Ok(false)
+            }
             None => Ok(true),
             Some(c) => {
                 if c.contains(self.committed_txid) && !seg.contains(self.committed_txid) {
@@ -604,7 +659,16 @@ impl<S: JournalStorage> Journal<S> {
         seg: SegmentState,
         records: &[u8],
         count: u32,
+        digest: Option<u32>,
     ) -> Result<(), QjError> {
+        if let Some(d) = digest {
+            let got = crc32c::crc32c(records);
+            if got != d {
+                return Err(QjError::OutOfSync(format!(
+                    "copy of segment {seg:?} has digest {got:08x}, the decided copy {d:08x}"
+                )));
+            }
+        }
         if seg.start_txid + count as u64 != seg.end_txid + 1 {
             return Err(QjError::IllegalArgument(format!(
                 "copy of segment {seg:?} holds {count} records"
@@ -617,8 +681,13 @@ impl<S: JournalStorage> Journal<S> {
 
     /// `acceptRecovery`, second half: records the decision, then installs a staged copy.
     /// Re-checks everything, since other calls may have run while the copy was fetched.
-    pub fn accept_recovery(&mut self, req: &RequestInfo, seg: SegmentState) -> Result<(), QjError> {
-        let need_copy = self.check_accept_again(req, seg)?;
+    pub fn accept_recovery(
+        &mut self,
+        req: &RequestInfo,
+        seg: SegmentState,
+        digest: Option<u32>,
+    ) -> Result<(), QjError> {
+        let need_copy = self.check_accept_again(req, seg, digest)?;
         if need_copy && !self.storage.has_staged(seg.start_txid) {
             return Err(QjError::OutOfSync(format!(
                 "segment {seg:?} must be copied before it is accepted"
@@ -647,6 +716,7 @@ impl<S: JournalStorage> Journal<S> {
         &mut self,
         req: &RequestInfo,
         seg: SegmentState,
+        digest: Option<u32>,
     ) -> Result<bool, QjError> {
         // The serial was consumed by check_accept; only re-check the epoch and the data.
         if req.epoch < self.state.last_promised_epoch {
@@ -657,7 +727,12 @@ impl<S: JournalStorage> Journal<S> {
         }
         let saved = self.serial;
         self.serial = None;
-        let r = self.check_accept(req, seg);
+        let r = if self.storage.has_staged(seg.start_txid) {
+            // The staged copy is what will be installed; it was checked when staged.
+            self.check_accept(req, seg, None).map(|_| true)
+        } else {
+            self.check_accept(req, seg, digest)
+        };
         self.serial = saved;
         r
     }
@@ -676,9 +751,20 @@ impl<S: JournalStorage> Journal<S> {
                 "bad segment copy {seg:?} ({count} records)"
             )));
         }
-        for s in self.storage.segments()? {
+        let segs = self.storage.segments()?;
+        let latest = segs.iter().map(|s| s.start_txid).max();
+        for s in &segs {
             if s.start_txid <= seg.end_txid && seg.start_txid <= s.end_txid {
-                return Ok(false);
+                // A stale in-progress copy (a later segment exists, so no recovery will
+                // look at it) is replaced by the decided, finalized one.
+                let stale = s.in_progress
+                    && s.start_txid == seg.start_txid
+                    && latest.is_some_and(|l| l > s.start_txid)
+                    && self.open.is_none_or(|o| o.first != s.start_txid)
+                    && self.state.paxos_for(s.start_txid).is_none();
+                if !stale {
+                    return Ok(false);
+                }
             }
         }
         if self.open.is_some_and(|o| o.first <= seg.end_txid) {

@@ -93,6 +93,7 @@ mod tests {
             accepted_in_epoch: acc,
             last_writer_epoch: writer,
             last_committed_txid: None,
+            digest: None,
         }
     }
 

@@ -386,7 +386,12 @@ impl JournalStorage for FileStorage {
         let dir = self.current();
         let to = dir.join(finalized_name(first, last));
         fs::rename(&from, &to).map_err(|e| io(annotate(e, "cannot install segment", &to)))?;
+        let stale = dir.join(in_progress_name(first));
+        if stale.exists() {
+            fs::remove_file(&stale).map_err(|e| io(annotate(e, "cannot remove", &stale)))?;
+        }
         fsync_dir(&dir).map_err(io)?;
+        self.cursor = None;
         Ok(())
     }
 

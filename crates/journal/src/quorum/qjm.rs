@@ -373,6 +373,7 @@ impl QuorumJournal {
                         accepted_in_epoch: p.accepted_in_epoch,
                         last_writer_epoch: p.last_writer_epoch,
                         last_committed_txid: p.last_committed_tx_id,
+                        digest: p.segment_digest,
                     })
                 }) as BoxFut<_>
             })
@@ -392,6 +393,7 @@ impl QuorumJournal {
             return Ok(());
         };
         let from = self.addrs()[answers[best].0].clone();
+        let digest = answers[best].1.digest;
         tracing::info!(uri = %self.uri, ?seg, %from, "recovering segment");
         let calls = self
             .loggers
@@ -404,6 +406,7 @@ impl QuorumJournal {
                         req_info: req(s),
                         state_to_accept: seg_to_proto(&seg),
                         from_url: from,
+                        segment_digest: digest,
                     }
                 })
             })
