@@ -183,7 +183,9 @@ fn corrupt_block_file_is_read_around_reported_and_replaced() {
     corrupt_file(&target.path, 700, 100);
 
     // Reads keep succeeding from the other replicas, through every client, and the
-    // readers' reports (or the block scanner) get the bad replica replaced.
+    // readers' reports (or the block scanner) get the bad replica replaced. Readers
+    // reach the bad replica only if the NameNode spreads reads over replicas (Hadoop
+    // shuffles equally distant ones); otherwise the block scanner must find it.
     let deadline = Instant::now() + HEAL_TIMEOUT;
     let mut round = 0;
     loop {

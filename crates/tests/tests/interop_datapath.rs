@@ -147,15 +147,25 @@ fn expected_checksum(data: &[u8]) -> (String, String) {
     use hafs_datatransfer::{md5::Md5, DataChecksum};
     let cs = DataChecksum::crc32c_default();
     let block = hafs_tests::TEST_BLOCK_SIZE as usize;
-    let mut file = Md5::new();
     let blocks: Vec<&[u8]> = if data.is_empty() {
         vec![]
     } else {
         data.chunks(block).collect()
     };
+    let mut concat = Vec::new();
     for b in &blocks {
-        file.update(&hafs_datatransfer::md5::md5(&cs.compute(b)));
+        concat.extend_from_slice(&hafs_datatransfer::md5::md5(&cs.compute(b)));
     }
+    // Hadoop digests the whole backing array of its DataOutputBuffer (`getData()`), not
+    // just the bytes written: the block MD5s padded with zeros to the buffer's capacity,
+    // which starts at 32 bytes and doubles.
+    let mut capacity = 32;
+    while capacity < concat.len() {
+        capacity *= 2;
+    }
+    concat.resize(capacity, 0);
+    let mut file = Md5::new();
+    file.update(&concat);
     let crc_per_block = if blocks.len() > 1 {
         (block / 512) as u64
     } else {
