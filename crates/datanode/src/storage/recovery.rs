@@ -132,11 +132,13 @@ impl DataNodeStorage {
                 ),
             ));
         }
-        if new_gs <= r.info.gen_stamp {
+        // Equal is fine: hdfs-native appends at the current stamp (the Java client asks
+        // the NameNode for a newer one first). Hadoop refuses only an older stamp.
+        if new_gs < r.info.gen_stamp {
             return Err(bad(
                 "append",
                 block,
-                format!("new generation stamp {new_gs} is not newer"),
+                format!("new generation stamp {new_gs} is older than the replica's"),
             ));
         }
         Ok(())

@@ -215,7 +215,15 @@ async fn set_up(
             S::PipelineSetupCreate | S::TransferRbw | S::TransferFinalized => {
                 storage.create_temporary(&b, requested)?
             }
-            S::PipelineSetupAppend => storage.append(&b, gs)?,
+            // As Hadoop's BlockReceiver: the replica's expected length for an append is
+            // minBytesRcvd (the bytes the client knows are on every replica).
+            S::PipelineSetupAppend => storage.append(
+                &ExtendedBlock {
+                    num_bytes: min,
+                    ..b
+                },
+                gs,
+            )?,
             S::PipelineSetupAppendRecovery => storage.recover_append(&b, gs)?,
             S::PipelineSetupStreamingRecovery => storage.recover_rbw(&b, gs, min, max)?,
             S::PipelineCloseRecovery => {
