@@ -127,11 +127,12 @@ impl BlockPlacementPolicy for DefaultPlacement {
         nodes: &mut Vec<&DatanodeDescriptor>,
         seed: u64,
     ) {
-        // Equal distances are rotated by `seed` (the block id) so reads of different
-        // blocks spread over their replicas, deterministically.
-        if !nodes.is_empty() {
-            let k = (seed % nodes.len() as u64) as usize;
-            nodes.rotate_left(k);
+        // Equal distances are shuffled on every call, as Hadoop's NetworkTopology does,
+        // so reads spread over all replicas (and a corrupt one is found and reported
+        // rather than always skipped). `seed` only mixes in the block id.
+        for i in (1..nodes.len()).rev() {
+            let j = ((self.next() ^ seed) % (i as u64 + 1)) as usize;
+            nodes.swap(i, j);
         }
         nodes.sort_by_key(|n| distance(reader, n));
     }
