@@ -8,6 +8,7 @@ mod debug_cmd;
 mod dfs;
 mod dfsadmin;
 mod fsck_cmd;
+mod journalnode_cmd;
 mod namenode_cmd;
 mod sandbox;
 
@@ -56,6 +57,7 @@ async fn run(command: String, inv: cli::Invocation) -> i32 {
         "bench" => bench::run(&conf, &rest).await,
         "namenode" => namenode_cmd::run(conf, &rest).await,
         "datanode" => datanode_cmd::run(conf, &rest).await,
+        "journalnode" => journalnode_cmd::run(conf, &rest).await,
         "dfsadmin" => dfsadmin::run(&conf, &rest).await,
         "debug" => debug_cmd::run(&conf, &rest).await,
         "fsck" => fsck_cmd::run(&conf, &rest).await,

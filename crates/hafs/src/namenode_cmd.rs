@@ -6,13 +6,23 @@ use anyhow::{bail, Context};
 use hafs_conf::Configuration;
 use hafs_namenode::{storage, NameNode, NameNodeConfig};
 
-const USAGE: &str = "Usage: hafs namenode [-format [-clusterid cid] [-force] [-nonInteractive]]";
+const USAGE: &str = "Usage: hafs namenode [-format [-clusterid cid] [-force] [-nonInteractive]] [-initializeSharedEdits [-force]]";
 
 pub async fn run(conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
     let config = NameNodeConfig::from_conf(&conf)?;
     match args.first().map(String::as_str) {
         None => serve(config).await,
-        Some("-format") => format(&config, &args[1..]),
+        Some("-format") => {
+            let code = format(&config, &args[1..])?;
+            if code == 0 {
+                let force = args.iter().any(|a| a == "-force");
+                crate::journalnode_cmd::format_shared_edits(&config, force).await?;
+            }
+            Ok(code)
+        }
+        Some("-initializeSharedEdits") => {
+            crate::journalnode_cmd::initialize_shared_edits(&config, &args[1..]).await
+        }
         Some("-h" | "-help" | "--help") => {
             println!("{USAGE}");
             Ok(0)

@@ -42,6 +42,33 @@ pub struct NameNodeConfig {
     pub group_cache_ttl: Duration,
     /// Block management: heartbeats, dead-node detection, redundancy, safe mode.
     pub blocks: crate::blockmanagement::BlockManagerConfig,
+    /// `dfs.namenode.shared.edits.dir` (a `qjournal://` URI): when set, the edit log
+    /// lives on those JournalNodes instead of the name dirs.
+    pub shared_edits: Option<hafs_journal::quorum::QjournalUri>,
+    /// `dfs.qjournal.*` timeouts and bounds.
+    pub qjm: hafs_journal::quorum::QjmConfig,
+}
+
+/// Parses `dfs.namenode.shared.edits.dir`: unset/empty, or a `qjournal://` URI.
+fn shared_edits(
+    conf: &Configuration,
+) -> Result<Option<hafs_journal::quorum::QjournalUri>, ConfError> {
+    let Some(v) = conf
+        .get_trimmed(DFS_NAMENODE_SHARED_EDITS_DIR)
+        .filter(|v| !v.is_empty())
+    else {
+        return Ok(None);
+    };
+    if !hafs_journal::quorum::QjournalUri::is_qjournal(&v) {
+        return Err(bad(
+            DFS_NAMENODE_SHARED_EDITS_DIR,
+            &v,
+            "a qjournal://host1:port1;host2:port2;host3:port3/<journalId> URI (shared file edits dirs are not supported)",
+        ));
+    }
+    hafs_journal::quorum::QjournalUri::parse(&v)
+        .map(Some)
+        .map_err(|e| bad(DFS_NAMENODE_SHARED_EDITS_DIR, &v, &e))
 }
 
 fn bad(key: &str, value: &str, expected: &str) -> ConfError {
@@ -122,6 +149,8 @@ impl NameNodeConfig {
             ((4u64 << 30) as f64 * pct / 100.0).max(10_000.0) as usize
         };
         Ok(NameNodeConfig {
+            shared_edits: shared_edits(conf)?,
+            qjm: hafs_journal::quorum::QjmConfig::from_conf(conf)?,
             blocks: crate::blockmanagement::BlockManagerConfig::from_conf(conf)?,
             name_dirs,
             rpc_bind,

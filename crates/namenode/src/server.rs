@@ -41,7 +41,8 @@ pub struct NameNode {
 
 impl NameNode {
     pub async fn start(config: NameNodeConfig) -> Result<NameNode, NameNodeError> {
-        let storage = NameStorage::open(&config.name_dirs)?;
+        let storage = NameStorage::open(&config.name_dirs)?
+            .with_shared_edits(config.shared_edits.clone(), config.qjm.clone());
         let journal = storage.journal();
         let loaded = storage
             .load(config.namespace.clone(), journal.as_ref())

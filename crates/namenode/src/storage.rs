@@ -10,6 +10,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use hafs_journal::qjournal::NsInfo;
+use hafs_journal::quorum::{QjmConfig, QjournalUri, QuorumJournal};
 use hafs_journal::storage::StorageType;
 use hafs_journal::{DirLock, FileJournal, JournalManager, JournalSet, StorageDir, StorageInfo};
 use prost::Message;
@@ -59,6 +61,8 @@ pub struct NameStorage {
     dirs: Vec<StorageDir>,
     _locks: Vec<DirLock>,
     pub info: StorageInfo,
+    /// The JournalNodes holding the edit log, when `dfs.namenode.shared.edits.dir` is set.
+    shared: Option<(QjournalUri, QjmConfig)>,
 }
 
 /// What loading produced.
@@ -193,15 +197,33 @@ impl NameStorage {
             dirs: sds,
             _locks: locks,
             info: info.expect("at least one dir"),
+            shared: None,
         })
+    }
+
+    /// Puts the edit log on the JournalNodes of `uri` (a quorum journal) instead of the
+    /// name dirs, which keep the fsimages. No-op for `None`.
+    pub fn with_shared_edits(mut self, uri: Option<QjournalUri>, cfg: QjmConfig) -> NameStorage {
+        self.shared = uri.map(|u| (u, cfg));
+        self
     }
 
     pub fn current_dirs(&self) -> Vec<PathBuf> {
         self.dirs.iter().map(|d| d.current()).collect()
     }
 
-    /// One FileJournal per dir, written together.
+    /// The quorum journal when shared edits are configured, else one FileJournal per
+    /// dir, written together. (The quorum journal is the only journal then: a
+    /// JournalSet would drop it on failure and go on locally, which is exactly what an
+    /// HA edit log must never do.)
     pub fn journal(&self) -> Arc<dyn JournalManager> {
+        if let Some((uri, cfg)) = &self.shared {
+            return Arc::new(QuorumJournal::new(
+                uri.clone(),
+                ns_info(&self.info),
+                cfg.clone(),
+            ));
+        }
         let js: Vec<Arc<dyn JournalManager>> = self
             .dirs
             .iter()
@@ -311,6 +333,82 @@ impl NameStorage {
         }
         Ok(oldest)
     }
+}
+
+/// The namespace identity a quorum journal is formatted with.
+pub fn ns_info(info: &StorageInfo) -> NsInfo {
+    NsInfo {
+        layout_version: info.layout_version,
+        namespace_id: info.namespace_id,
+        cluster_id: info.cluster_id.clone(),
+        block_pool_id: info.block_pool_id.clone(),
+    }
+}
+
+/// `-format` with shared edits: formats every JournalNode of `uri` (all must answer)
+/// with the identity of the freshly formatted name dirs.
+pub async fn format_shared_edits(
+    name_dirs: &[PathBuf],
+    uri: &QjournalUri,
+    cfg: &QjmConfig,
+    force: bool,
+) -> Result<(), StorageError> {
+    let info = read_identity(name_dirs)?;
+    let qjm = QuorumJournal::new(uri.clone(), ns_info(&info), cfg.clone());
+    qjm.format(force).await?;
+    info!(%uri, cluster_id = %info.cluster_id, "formatted the shared edits (JournalNodes)");
+    Ok(())
+}
+
+fn read_identity(name_dirs: &[PathBuf]) -> Result<StorageInfo, StorageError> {
+    let d = name_dirs
+        .first()
+        .ok_or_else(|| StorageError::Other("dfs.namenode.name.dir is empty".into()))?;
+    Ok(StorageDir::new(d.clone()).load(StorageType::NameNode)?)
+}
+
+/// `-initializeSharedEdits`: formats the JournalNodes with this NameNode's identity and
+/// copies the edits after its newest fsimage from the name dirs to them, so a non-HA
+/// NameNode can move its edit log onto a quorum journal. Returns the number of edits
+/// copied. The NameNode must not be running (its name dirs are locked here).
+pub async fn initialize_shared_edits(
+    name_dirs: &[PathBuf],
+    uri: &QjournalUri,
+    cfg: &QjmConfig,
+    force: bool,
+) -> Result<u64, StorageError> {
+    let storage = NameStorage::open(name_dirs)?;
+    let (image_txid, _) = storage.load_newest_image(NamespaceConfig::default())?;
+    let local = storage.journal();
+    let last = local.recover_unfinalized_segments().await?;
+    let qjm = QuorumJournal::new(uri.clone(), ns_info(&storage.info), cfg.clone());
+    qjm.format(force).await?;
+    qjm.recover_unfinalized_segments().await?;
+    let mut next = image_txid + 1;
+    if last >= next {
+        qjm.start_log_segment(next).await?;
+        // Bounded by the log's length: each pass copies at least one record or stops.
+        while next <= last {
+            let batch = local.read_edits(next, REPLAY_BATCH, false).await?;
+            if batch.is_empty() {
+                return Err(StorageError::Other(format!(
+                    "local edit log ends at txid {} but recovery reported {last}",
+                    next - 1
+                )));
+            }
+            let mut buf = bytes::BytesMut::new();
+            for r in &batch {
+                hafs_journal::record::encode(&mut buf, r.txid, &r.payload)?;
+            }
+            let n = batch.len() as u32;
+            qjm.journal(next, n, buf.freeze()).await?;
+            next += n as u64;
+        }
+        qjm.finalize_log_segment(image_txid + 1, last).await?;
+    }
+    let copied = last.saturating_sub(image_txid);
+    info!(%uri, image_txid, last, copied, "initialized the shared edits");
+    Ok(copied)
 }
 
 fn load_image_file(path: &Path, config: NamespaceConfig) -> Result<Namespace, String> {

@@ -19,6 +19,7 @@ mod command;
 mod conf_xml;
 mod daemon;
 mod datanodes;
+mod journalnodes;
 mod listing;
 mod paths;
 mod ports;
@@ -34,6 +35,7 @@ pub use command::{run_with_timeout, CmdOutput, DEFAULT_CMD_TIMEOUT};
 pub use conf_xml::write_site_xml;
 pub use daemon::Daemon;
 pub use datanodes::{parse_live_datanodes, DATANODE_READY, TEST_BLOCK_SIZE};
+pub use journalnodes::{JournalNodes, JOURNALNODE_READY, SHARED_EDITS_KEY, TEST_JOURNAL_ID};
 pub use listing::{fields, parse_ls, parse_ls_line, LsEntry};
 pub use paths::{
     current_user, hadoop_fs_script, hafs_bin, hafs_cache, jars_dir, python_bin, workspace_root,

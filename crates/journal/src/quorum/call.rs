@@ -60,7 +60,9 @@ pub async fn with_quorum<T: Send + 'static>(
             Ok(None) => break,
             Ok(Some(Ok((i, Ok(v))))) => ok.push((i, v)),
             Ok(Some(Ok((i, Err(e))))) => {
-                errors.push(format!("{}: {e}", addrs.get(i).map(String::as_str).unwrap_or("?")))
+                let addr = addrs.get(i).map(String::as_str).unwrap_or("?");
+                // Connection errors already name the address.
+                errors.push(if e.starts_with(addr) { e } else { format!("{addr}: {e}") })
             }
             Ok(Some(Err(e))) => errors.push(format!("task failed: {e}")),
         }
