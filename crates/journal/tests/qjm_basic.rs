@@ -111,7 +111,7 @@ async fn lagging_node_is_repaired_by_recovery_and_syncer() {
     w.start_log_segment(4).await.unwrap();
     w.journal(4, 3, batch(4, 3)).await.unwrap();
     w.finalize_log_segment(4, 6).await.unwrap();
-    // Wipe node 2 entirely, re-format it alone, and let its syncer fetch the segments.
+    // Wipe node 2 entirely; its syncer must re-format it and fetch the segments.
     let dir = q.jns[2].dir.clone();
     std::fs::remove_dir_all(&dir).unwrap();
     let peers = q.addrs();
@@ -124,17 +124,16 @@ async fn lagging_node_is_repaired_by_recovery_and_syncer() {
         ns(),
         Default::default(),
     );
-    solo.format(false).await.unwrap();
+    // Any call opens the journal there; the syncer then formats it with a peer's
+    // namespace and copies the finalized segments.
+    assert_eq!(solo.is_formatted().await.unwrap(), vec![false]);
     let want = vec![(1u64, Some(3u64)), (4, Some(6))];
     let mut got = Vec::new();
     for _ in 0..100 {
-        got = solo
-            .list_segments()
-            .await
-            .unwrap()
-            .iter()
-            .map(|s| (s.first_txid, s.last_txid))
-            .collect();
+        // Not formatted yet until the syncer's first pass.
+        if let Ok(segs) = solo.list_segments().await {
+            got = segs.iter().map(|s| (s.first_txid, s.last_txid)).collect();
+        }
         if got == want {
             break;
         }
@@ -144,4 +143,73 @@ async fn lagging_node_is_repaired_by_recovery_and_syncer() {
         got, want,
         "the wiped node copied the finalized segments from its peers"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn tailing_serves_only_committed_edits_and_corrupt_copies_are_not_served() {
+    use hafs_journal::journalnode::QJOURNAL_PROTOCOL;
+    use hafs_proto::qjournal as pb;
+
+    let q = Quorum::start(3).await;
+    let w = q.writer(5000);
+    w.format(false).await.unwrap();
+    w.recover_unfinalized_segments().await.unwrap();
+    w.start_log_segment(1).await.unwrap();
+    w.journal(1, 3, batch(1, 3)).await.unwrap();
+    w.journal(4, 2, batch(4, 2)).await.unwrap();
+    // Node 0 knows txids up to 3 are committed (piggybacked on the second batch), so
+    // in-progress tailing gives 1..=3 and not 4..=5, which only the writer knows are
+    // durable.
+    let c = hafs_ipc::RpcClient::new(
+        q.jns[0].addr.to_string(),
+        QJOURNAL_PROTOCOL,
+        Default::default(),
+    );
+    let r: pb::GetJournaledEditsResponseProto = c
+        .call(
+            "getJournaledEdits",
+            &pb::GetJournaledEditsRequestProto {
+                jid: pb::JournalIdProto {
+                    identifier: "testjournal".into(),
+                },
+                since_tx_id: 1,
+                max_txns: 100,
+                name_service_id: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.txn_count, 3);
+    hafs_journal::record::check_batch(r.edit_log.as_deref().unwrap(), 1, 3).unwrap();
+    w.finalize_log_segment(1, 5).await.unwrap();
+
+    // Corrupt node 0's copy: it refuses to serve it, and readers use another copy.
+    let seg = q.jns[0]
+        .dir
+        .join("testjournal/current")
+        .join(hafs_journal::segment::finalized_name(1, 5));
+    let mut bytes = std::fs::read(&seg).unwrap();
+    let n = bytes.len();
+    bytes[n - 3] ^= 0x40;
+    std::fs::write(&seg, &bytes).unwrap();
+    let err = c
+        .call::<_, pb::GetSegmentResponseProto>(
+            "getSegment",
+            &pb::GetSegmentRequestProto {
+                jid: pb::JournalIdProto {
+                    identifier: "testjournal".into(),
+                },
+                segment_tx_id: 1,
+                since_tx_id: 1,
+                max_bytes: 1 << 20,
+                end_tx_id: Some(5),
+            },
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("Corrupt edit log"), "{err}");
+    let w2 = q.writer(5000);
+    assert_eq!(w2.recover_unfinalized_segments().await.unwrap(), 5);
+    assert_eq!(read_all(&w2, 1).await, vec![1, 2, 3, 4, 5]);
 }

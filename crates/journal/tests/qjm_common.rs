@@ -27,6 +27,7 @@ impl Jn {
             edits_dir: dir.clone(),
             peers,
             sync_interval: Duration::from_millis(200),
+            sync_format: true,
         };
         let s = JournalNodeServer::bind(cfg, addr).await.expect("bind JN");
         let addr = s.local_addr();

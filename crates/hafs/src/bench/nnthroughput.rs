@@ -591,6 +591,12 @@ impl InProcess {
             &config.supergroup,
             true,
         )?;
+        // With dfs.namenode.shared.edits.dir = qjournal://..., the edit log goes to
+        // those JournalNodes (formatted afresh for the run).
+        if let Some(uri) = &config.shared_edits {
+            storage::format_shared_edits(&config.name_dirs, uri, &config.qjm, true).await?;
+            println!("edit log: quorum journal {uri}");
+        }
         let nn = NameNode::start(config).await?;
         let uri = format!("hdfs://{}", nn.rpc_addr());
         let fsn = nn.fsn.clone();

@@ -57,6 +57,7 @@ pub fn config_from(conf: &Configuration) -> Result<(JournalNodeConfig, String), 
             edits_dir: PathBuf::from(dir),
             peers,
             sync_interval: Duration::from_millis(conf.get_u64(SYNC_INTERVAL_KEY, 120_000)?.max(10)),
+            sync_format: conf.get_bool("dfs.journalnode.enable.sync.format", true)?,
         },
         bind.trim().to_string(),
     ))

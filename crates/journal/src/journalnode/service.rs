@@ -27,6 +27,9 @@ pub struct JournalNodeConfig {
     pub peers: Vec<String>,
     /// `dfs.journalnode.sync.interval` (Hadoop: 2 minutes).
     pub sync_interval: Duration,
+    /// `dfs.journalnode.enable.sync.format`: the syncer may format an empty journal
+    /// with a peer's namespace (hafs default: true, so a wiped node repairs itself).
+    pub sync_format: bool,
 }
 
 type Shared = Arc<Mutex<Journal<FileStorage>>>;
@@ -128,7 +131,9 @@ impl JournalNode {
             }
             "getJournalState" => {
                 let r: pb::GetJournalStateRequestProto = decode_request(&b)?;
-                let s = self.with(&r.jid.identifier, |j| Ok(j.status())).await?;
+                let (s, ns) = self
+                    .with(&r.jid.identifier, |j| Ok((j.status(), j.ns().cloned())))
+                    .await?;
                 encode_response(&pb::GetJournalStateResponseProto {
                     last_promised_epoch: s.last_promised_epoch,
                     http_port: 0,
@@ -137,6 +142,7 @@ impl JournalNode {
                     committed_tx_id: Some(s.committed_txid),
                     highest_written_tx_id: Some(s.highest_written_txid),
                     is_formatted: Some(s.formatted),
+                    ns_info: ns.as_ref().map(ns_to_proto),
                 })
             }
             "format" => {

@@ -89,7 +89,8 @@ pub async fn sync_once(node: &Arc<JournalNode>) -> usize {
             .with(&jid_s, |j| Ok(j.is_formatted()))
             .await
             .unwrap_or(false);
-        if !formatted {
+        let usable = formatted || (node.config.sync_format && format_from_peer(node, &jid_s).await);
+        if !usable {
             continue;
         }
         for peer in &node.config.peers {
@@ -155,6 +156,38 @@ pub async fn sync_once(node: &Arc<JournalNode>) -> usize {
         }
     }
     installed
+}
+
+/// A journal that exists here only as an empty directory (a wiped disk, a new node)
+/// is formatted with the namespace a peer reports, so that catch-up can refill it.
+async fn format_from_peer(node: &Arc<JournalNode>, jid_s: &str) -> bool {
+    for peer in &node.config.peers {
+        let c = client(peer, Duration::from_secs(10));
+        let st: Result<pb::GetJournalStateResponseProto, _> = c
+            .call(
+                "getJournalState",
+                &pb::GetJournalStateRequestProto {
+                    jid: jid(jid_s),
+                    name_service_id: None,
+                },
+            )
+            .await;
+        let Some(ns) = st.ok().and_then(|s| s.ns_info) else {
+            continue;
+        };
+        let ns = ns_from_proto(&ns);
+        match node.with(jid_s, move |j| j.format(&ns, false)).await {
+            Ok(()) => {
+                tracing::info!(%peer, jid = %jid_s, "syncer: formatted an empty journal with the namespace of a peer");
+                return true;
+            }
+            Err(e) => {
+                tracing::warn!(%peer, jid = %jid_s, "syncer: cannot format the journal: {e}");
+                return false;
+            }
+        }
+    }
+    false
 }
 
 /// Runs the syncer every `interval` until `stop` flips.

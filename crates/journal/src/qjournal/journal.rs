@@ -107,6 +107,11 @@ impl<S: JournalStorage> Journal<S> {
         &mut self.storage
     }
 
+    /// The namespace this journal was formatted for.
+    pub fn ns(&self) -> Option<&NsInfo> {
+        self.ns.as_ref()
+    }
+
     pub fn is_formatted(&self) -> bool {
         self.ns.is_some()
     }
