@@ -63,4 +63,12 @@ pub trait JournalManager: Send + Sync {
 
     /// Removes finalized segments whose last txid < `min_txid_to_keep`.
     async fn purge_logs_older_than(&self, min_txid_to_keep: u64) -> Result<(), EditLogError>;
+
+    /// True when rolling the log (finalize, start a new segment) would bring a lagging
+    /// copy back into use: a quorum journal skips a JournalNode that missed a write
+    /// until the next segment, so once that node answers again the writer should roll
+    /// soon rather than run with less redundancy. Local journals never ask.
+    async fn wants_roll(&self) -> bool {
+        false
+    }
 }

@@ -144,6 +144,8 @@ async fn resolve(addr: &str) -> Result<SocketAddr, NameNodeError> {
 async fn background_duties(fsn: Arc<Namesystem>, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut lease_tick = tokio::time::interval(LEASE_CHECK_INTERVAL);
     let mut checkpoint_tick = tokio::time::interval(fsn.config.checkpoint_check_period);
+    // A quorum journal asks for a roll once a JournalNode it skips answers again.
+    let mut resync_tick = tokio::time::interval(std::time::Duration::from_millis(500));
     lease_tick.tick().await;
     checkpoint_tick.tick().await;
     loop {
@@ -151,6 +153,11 @@ async fn background_duties(fsn: Arc<Namesystem>, mut stop: tokio::sync::watch::R
             _ = stop.changed() => return,
             _ = lease_tick.tick() => fsn.check_leases().await,
             _ = checkpoint_tick.tick() => fsn.maybe_checkpoint().await,
+            _ = resync_tick.tick() => {
+                if fsn.edit_log.journal().wants_roll().await {
+                    let _ = fsn.edit_log.roll().await;
+                }
+            }
         }
     }
 }

@@ -215,3 +215,139 @@ fn journalnode_status_and_clean_sigterm() {
     assert_eq!(out.code(), Some(1));
     assert!(out.stdout.contains("unreachable"), "{}", out.stdout);
 }
+
+/// Node `i`'s block of `hafs journalnode -status` (its header line and segment lines).
+fn status_block(status: &str, addr: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for line in status.lines() {
+        if !line.starts_with(' ') {
+            inside = line.starts_with(addr);
+        }
+        if inside {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[test]
+fn wiped_journalnode_is_repaired_by_catch_up() {
+    let mut jns = JournalNodes::start(3, "qjm-wipe");
+    let mut c = cluster(&jns, "qjm-wipe");
+    assert!(mkdir(&c, "/w/a"));
+    assert!(mkdir(&c, "/w/b"));
+    c.restart_namenode(); // finalizes the first segment everywhere
+    jns.wipe(2);
+    jns.start_node(2);
+    assert!(mkdir(&c, "/w/c"), "{}", c.namenode_log());
+    let addr = jns.addr(2).to_string();
+    let healthy = status_block(&jns.status(), &jns.addr(0).to_string());
+    let first_finalized = healthy
+        .lines()
+        .find(|l| l.contains("finalized"))
+        .expect("a finalized segment on a healthy node")
+        .trim()
+        .to_string();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let block = status_block(&jns.status(), &addr);
+        if block.contains("formatted=true") && block.contains(&first_finalized) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the wiped node did not get {first_finalized:?} back:\n{block}\nlog:\n{}",
+            jns.log(2)
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    // The repaired node counts toward a quorum again: lose the other two in turn.
+    c.restart_namenode();
+    assert!(mkdir(&c, "/w/d"));
+    jns.kill(0);
+    assert!(mkdir(&c, "/w/e"), "{}", c.namenode_log());
+    c.restart_namenode();
+    assert_eq!(
+        dirs_under(&c, "/w"),
+        set(&["/w/a", "/w/b", "/w/c", "/w/d", "/w/e"])
+    );
+}
+
+/// Continuous writes from several clients while JournalNodes are killed with SIGKILL
+/// and restarted one after the other; then the NameNode restarts: every acknowledged mkdir is there,
+/// and nothing that was never attempted.
+#[test]
+fn continuous_writes_survive_journalnode_kills() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let mut jns = JournalNodes::start(3, "qjm-continuous");
+    let mut c = cluster(&jns, "qjm-continuous");
+    assert!(mkdir(&c, "/k"));
+    let target = hafs_tests::ClientTarget {
+        conf_dir: c.conf_dir().to_path_buf(),
+        fs_uri: c.fs_uri(),
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let attempted = Arc::new(Mutex::new(BTreeSet::new()));
+    let acked = Arc::new(Mutex::new(BTreeSet::new()));
+    let workers: Vec<_> = (0..4)
+        .map(|w| {
+            let (stop, attempted, acked, target) = (
+                stop.clone(),
+                attempted.clone(),
+                acked.clone(),
+                target.clone(),
+            );
+            std::thread::spawn(move || {
+                for i in 0..10_000 {
+                    if stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    let p = format!("/k/w{w}-{i}");
+                    attempted.lock().unwrap().insert(p.clone());
+                    if hafs_dfs(&target, &["-mkdir", &p]).success() {
+                        acked.lock().unwrap().insert(p);
+                    } else {
+                        panic!("mkdir {p} failed with one JournalNode down at most");
+                    }
+                }
+            })
+        })
+        .collect();
+    // A restarted node rejoins at the next segment, which the NameNode starts within
+    // about a second of the node answering again (`wants_roll`; rolls to re-sync are
+    // at least 2 s apart). Only then may another node fail without losing the quorum.
+    for round in 0..2 {
+        std::thread::sleep(Duration::from_millis(700));
+        jns.kill(round);
+        std::thread::sleep(Duration::from_millis(700));
+        jns.start_node(round);
+        std::thread::sleep(Duration::from_millis(3500));
+    }
+    stop.store(true, Ordering::SeqCst);
+    for w in workers {
+        w.join().expect("a writer failed");
+    }
+    let acked = acked.lock().unwrap().clone();
+    let attempted = attempted.lock().unwrap().clone();
+    assert!(
+        acked.len() >= 8,
+        "too few writes to mean anything: {}",
+        acked.len()
+    );
+    c.restart_namenode();
+    let got = dirs_under(&c, "/k");
+    assert!(
+        got.is_superset(&acked),
+        "lost acknowledged mkdirs: {:?}",
+        acked.difference(&got).collect::<Vec<_>>()
+    );
+    assert!(
+        got.is_subset(&attempted),
+        "{:?}",
+        got.difference(&attempted).collect::<Vec<_>>()
+    );
+}

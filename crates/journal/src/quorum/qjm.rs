@@ -78,7 +78,13 @@ pub struct QuorumJournal {
     committed: Arc<AtomicU64>,
     /// Start txid of the open segment (0: none).
     segment: AtomicU64,
+    /// When `wants_roll` last said yes (rolls to re-sync a node are rate-limited, so a
+    /// node that keeps failing cannot make the log roll on every check).
+    last_resync_roll: std::sync::Mutex<Option<std::time::Instant>>,
 }
+
+/// Least time between two rolls asked for by `wants_roll`.
+const MIN_RESYNC_ROLL_INTERVAL: Duration = Duration::from_secs(2);
 
 fn edit_err(msg: String) -> EditLogError {
     EditLogError::Io(std::io::Error::other(msg))
@@ -100,6 +106,7 @@ impl QuorumJournal {
             epoch: AtomicU64::new(0),
             committed: Arc::new(AtomicU64::new(0)),
             segment: AtomicU64::new(0),
+            last_resync_roll: std::sync::Mutex::new(None),
         }
     }
 
@@ -733,6 +740,44 @@ impl JournalManager for QuorumJournal {
                 location: self.describe(),
             })
             .collect())
+    }
+
+    /// Some JournalNode is skipped (missed a write) but answers again.
+    async fn wants_roll(&self) -> bool {
+        if self.epoch() == 0 || self.segment.load(Ordering::SeqCst) == 0 {
+            return false;
+        }
+        for l in self
+            .loggers
+            .iter()
+            .filter(|l| l.out_of_sync.load(Ordering::SeqCst))
+        {
+            let req = pb::GetJournalStateRequestProto {
+                jid: self.jid(),
+                name_service_id: None,
+            };
+            let probe = l
+                .client()
+                .call::<_, pb::GetJournalStateResponseProto>("getJournalState", &req);
+            let answer = tokio::time::timeout(Duration::from_millis(500), probe).await;
+            if let Ok(Ok(st)) = answer {
+                if !st.is_formatted.unwrap_or(true) {
+                    continue; // its syncer formats it first
+                }
+                let now = std::time::Instant::now();
+                let mut last = self
+                    .last_resync_roll
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
+                if last.is_some_and(|t| now.duration_since(t) < MIN_RESYNC_ROLL_INTERVAL) {
+                    return false;
+                }
+                *last = Some(now);
+                tracing::info!(node = %l.addr, "a skipped JournalNode answers again; rolling the edit log to bring it back");
+                return true;
+            }
+        }
+        false
     }
 
     async fn purge_logs_older_than(&self, min_txid_to_keep: u64) -> Result<(), EditLogError> {
