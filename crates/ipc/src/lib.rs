@@ -45,6 +45,7 @@ pub mod exceptions;
 pub mod frame;
 mod server;
 mod service;
+mod writer;
 
 pub use client::config::ClientConfig;
 pub use client::connection::{next_call_id, Connection};

@@ -1,5 +1,6 @@
-//! One client TCP connection: many calls in flight, a writer task sending frames in the
-//! order calls are made, and a reader task handing each response to its caller by call id.
+//! One client TCP connection: many calls in flight, each call writing its own request
+//! frame (through [`FrameWriter`], which batches frames of concurrent calls), and a
+//! reader task handing each response to its caller by call id.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -18,13 +19,14 @@ use prost::Message;
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tracing::{debug, warn};
 
 use super::config::ClientConfig;
 use crate::error::{IpcError, RpcError, RpcErrorCode};
 use crate::frame::{self, encode_preamble, out_of_band_frame, request_frame, AuthProtocol};
+use crate::writer::FrameWriter;
 use crate::{CONNECTION_CONTEXT_CALL_ID, INVALID_RETRY_COUNT, SASL_CALL_ID};
 
 static NEXT_CALL_ID: AtomicI32 = AtomicI32::new(0);
@@ -44,7 +46,7 @@ pub struct Connection {
     protocol: String,
     client_id: Bytes,
     pending: Pending,
-    frames: mpsc::Sender<Bytes>,
+    writer: Arc<FrameWriter<()>>,
     reader: JoinHandle<()>,
 }
 
@@ -143,8 +145,19 @@ impl Connection {
             .map_err(|e| io_error(addr, e))?;
 
         let pending: Pending = Arc::new(Mutex::new(Some(HashMap::new())));
-        let (frames, rx) = mpsc::channel(1024);
-        tokio::spawn(write_loop(wr, rx, pending.clone(), addr.to_string()));
+        let on_fail = {
+            let pending = pending.clone();
+            let addr = addr.to_string();
+            Box::new(move |e: &std::io::Error| {
+                debug!(%addr, error = %e, "IPC write failed");
+                let (kind, msg) = (e.kind(), e.to_string());
+                close_all(&pending, || {
+                    io_error(&addr, std::io::Error::new(kind, msg.clone()))
+                });
+            })
+        };
+        // No stall limit: a call's own deadline bounds how long it waits.
+        let writer = FrameWriter::new(wr, None, Some(on_fail));
         let reader = tokio::spawn(read_loop(
             rd,
             pending.clone(),
@@ -158,7 +171,7 @@ impl Connection {
             protocol: protocol.to_string(),
             client_id: cfg.client_id.clone(),
             pending,
-            frames,
+            writer,
             reader,
         })
     }
@@ -209,7 +222,7 @@ impl Connection {
             client_protocol_version: 1,
         };
         let frame = request_frame(&header, &request_header, &request);
-        if self.frames.send(frame).await.is_err() {
+        if self.writer.send(frame, ()).is_err() {
             return Err(closed_error(&self.addr));
         }
         let reply = if timeout.is_zero() {
@@ -231,8 +244,9 @@ impl Connection {
 
 impl Drop for Connection {
     fn drop(&mut self) {
-        // The writer ends on its own once `frames` is dropped; the reader would wait for
-        // the server to close, so stop it now.
+        // The write side shuts down once the writer is dropped; the reader would wait
+        // for the server to close, so stop it now.
+        self.writer.close();
         self.reader.abort();
         close_all(&self.pending, || closed_error(&self.addr));
     }
@@ -262,26 +276,6 @@ fn close_all(pending: &Pending, err: impl Fn() -> IpcError) {
     for (_, reply) in calls.into_iter().flatten() {
         let _ = reply.send(Err(err()));
     }
-}
-
-async fn write_loop(
-    mut wr: OwnedWriteHalf,
-    mut rx: mpsc::Receiver<Bytes>,
-    pending: Pending,
-    addr: String,
-) {
-    while let Some(frame) = rx.recv().await {
-        if let Err(e) = wr.write_all(&frame).await {
-            debug!(%addr, error = %e, "IPC write failed");
-            let kind = e.kind();
-            let msg = e.to_string();
-            close_all(&pending, || {
-                io_error(&addr, std::io::Error::new(kind, msg.clone()))
-            });
-            return;
-        }
-    }
-    let _ = wr.shutdown().await;
 }
 
 async fn read_loop(

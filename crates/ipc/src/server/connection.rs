@@ -1,10 +1,14 @@
 //! One server-side connection: reads the connection header and frames, handles the
 //! out-of-band messages (connection context, SASL, ping) inline, and spawns one task per
-//! call. A writer task owns the socket's write half and sends frames in the order the
-//! calls complete.
+//! call. A call's task runs the handler and writes its response itself (through
+//! [`FrameWriter`]), so responses go out in the order the calls complete.
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -13,10 +17,10 @@ use hafs_proto::common::{
     RpcRequestHeaderProto, RpcSaslProto,
 };
 use prost::Message;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, watch, Semaphore};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tracing::{debug, warn};
 
 use super::response;
@@ -29,15 +33,17 @@ use crate::frame::{
     PREAMBLE_LEN,
 };
 use crate::service::CallContext;
+use crate::writer::FrameWriter;
 use crate::{CONNECTION_CONTEXT_CALL_ID, PING_CALL_ID, RPC_VERSION, SASL_CALL_ID};
 
-/// What the writer task is asked to do.
-enum WriterMsg {
-    Frame(Bytes),
-    /// Write these bytes, then close the connection.
-    CloseAfter(Bytes),
-    Close,
+/// The room a queued response takes: one of its connection's in-flight slots and, for
+/// a call, one of the server's. Released once the response is written.
+struct Permits {
+    _conn: OwnedSemaphorePermit,
+    _server: Option<OwnedSemaphorePermit>,
 }
+
+type Writer = Arc<FrameWriter<Option<Permits>>>;
 
 /// Why the read side stopped.
 enum Closing {
@@ -68,15 +74,14 @@ pub(crate) async fn serve(
     let (rd, wr) = stream.into_split();
     let mut rd = BufReader::new(rd);
     let per_conn = shared.config.max_calls_in_flight_per_connection;
-    // Every in-flight call can have one response queued, plus a few connection-level
-    // messages; senders beyond that wait, which stops the reader (backpressure).
-    let (tx, rx) = mpsc::channel(per_conn + 4);
+    // Every queued response holds one of the connection's in-flight permits until it is
+    // written, so a client that stops reading stops the reader (backpressure).
     let write_stall = shared.config.idle_timeout.max(MIN_WRITE_STALL);
-    let mut writer = tokio::spawn(write_loop(wr, rx, write_stall));
+    let writer: Writer = FrameWriter::new(wr, Some(write_stall), None);
     let mut conn = ConnState {
         peer,
         shared,
-        tx: tx.clone(),
+        writer: writer.clone(),
         in_flight: Arc::new(Semaphore::new(per_conn)),
         max_in_flight: per_conn,
         auth_protocol: AuthProtocol::None,
@@ -90,20 +95,17 @@ pub(crate) async fn serve(
     drop(conn);
     match closing {
         Closing::Eof => {
-            // The writer ends after the last in-flight call has sent its response.
-            drop(tx);
+            // In-flight calls still answer; the write side shuts down when the last of
+            // them has dropped the writer.
         }
-        Closing::Quiet => {
-            let _ = tx.send(WriterMsg::Close).await;
-        }
+        Closing::Quiet => writer.close(),
         Closing::SendAndClose(bytes) => {
-            let _ = tx.send(WriterMsg::CloseAfter(bytes)).await;
-            drop(tx);
-            if tokio::time::timeout(write_stall, &mut writer)
+            writer.send_and_close(bytes, None);
+            if tokio::time::timeout(write_stall, writer.closed())
                 .await
                 .is_err()
             {
-                writer.abort();
+                writer.close();
             }
             linger(&mut rd).await;
         }
@@ -111,28 +113,28 @@ pub(crate) async fn serve(
     debug!(%peer, "IPC connection closed");
 }
 
-/// Owns the write half. A client that stops reading stalls its writes; after
-/// `stall` without finishing one frame the connection is given up, which also releases
-/// the calls waiting to queue their responses.
-async fn write_loop(mut wr: OwnedWriteHalf, mut rx: mpsc::Receiver<WriterMsg>, stall: Duration) {
-    while let Some(msg) = rx.recv().await {
-        match msg {
-            WriterMsg::Frame(b) => match tokio::time::timeout(stall, wr.write_all(&b)).await {
-                Ok(Ok(())) => {}
-                Ok(Err(_)) => break,
-                Err(_) => {
-                    warn!("IPC client is not reading its responses; closing");
-                    break;
-                }
-            },
-            WriterMsg::CloseAfter(b) => {
-                let _ = tokio::time::timeout(stall, wr.write_all(&b)).await;
-                break;
+/// Polls a handler's future, turning a panic into `Err` (the server answers the call
+/// with an error and lives on).
+struct CatchUnwind<F>(F);
+
+impl<F: Future + Unpin> Future for CatchUnwind<F> {
+    type Output = Result<F::Output, String>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = &mut self.0;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *inner).poll(cx))) {
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(payload) => {
+                let msg = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "panic".into());
+                Poll::Ready(Err(msg))
             }
-            WriterMsg::Close => break,
         }
     }
-    let _ = wr.shutdown().await;
 }
 
 async fn linger(rd: &mut BufReader<OwnedReadHalf>) {
@@ -144,7 +146,7 @@ async fn linger(rd: &mut BufReader<OwnedReadHalf>) {
 struct ConnState {
     peer: SocketAddr,
     shared: Arc<Shared>,
-    tx: mpsc::Sender<WriterMsg>,
+    writer: Writer,
     in_flight: Arc<Semaphore>,
     max_in_flight: usize,
     auth_protocol: AuthProtocol,
@@ -180,7 +182,7 @@ impl ConnState {
             return c;
         }
         loop {
-            if self.tx.is_closed() {
+            if self.writer.is_closed() {
                 // The writer gave up on this client; answers could not reach it.
                 return Closing::Quiet;
             }
@@ -410,10 +412,7 @@ impl ConnState {
                             Bytes::new(),
                             &reply.encode_to_vec(),
                         );
-                        if self.tx.send(WriterMsg::Frame(frame)).await.is_err() {
-                            return Some(Closing::Eof);
-                        }
-                        None
+                        self.respond(frame).await
                     }
                     Ok(SaslStep::Done) => {
                         self.auth_protocol = AuthProtocol::None;
@@ -429,6 +428,23 @@ impl ConnState {
                 exceptions::IPC,
                 format!("Unknown out of band call #{other}"),
             )),
+        }
+    }
+
+    /// Queues a connection-level response (SASL, unknown protocol). It takes one of the
+    /// connection's in-flight slots like a call, so a client that sends such requests
+    /// without reading the answers is stopped the same way; `Some` means close.
+    async fn respond(&self, frame: Bytes) -> Option<Closing> {
+        let Ok(conn_permit) = self.in_flight.clone().acquire_owned().await else {
+            return Some(Closing::Quiet);
+        };
+        let permits = Permits {
+            _conn: conn_permit,
+            _server: None,
+        };
+        match self.writer.send(frame, Some(permits)) {
+            Ok(()) => None,
+            Err(_) => Some(Closing::Eof),
         }
     }
 
@@ -467,10 +483,7 @@ impl ConnState {
             debug!(peer = %self.peer, %protocol, "call for unknown protocol");
             let err = RpcError::no_such_protocol(&protocol);
             let frame = response::error(call_id, retry_count, client_id, &err);
-            return match self.tx.send(WriterMsg::Frame(frame)).await {
-                Ok(()) => None,
-                Err(_) => Some(Closing::Eof),
-            };
+            return self.respond(frame).await;
         };
 
         // Wait for room: this connection's bound first, then the server's. While we wait
@@ -490,28 +503,27 @@ impl ConnState {
             retry_count,
             peer: self.peer,
         };
-        let tx = self.tx.clone();
+        let writer = self.writer.clone();
+        let permits = Permits {
+            _conn: conn_permit,
+            _server: Some(server_permit),
+        };
+        // One task per call: it runs the handler and writes the response itself.
         tokio::spawn(async move {
-            let _permits = (conn_permit, server_permit);
             debug!(%method, call_id, retry_count, user = %ctx.user, "IPC call");
-            let handler_method = method.clone();
-            let handler = tokio::spawn(async move {
-                let r = service.call(&ctx, &handler_method, request).await;
-                (ctx, r)
-            });
-            let frame = match handler.await {
-                Ok((_, Ok(body))) => response::success(call_id, retry_count, client_id, &body),
-                Ok((_, Err(err))) => {
+            let result = CatchUnwind(service.call(&ctx, &method, request)).await;
+            let frame = match result {
+                Ok(Ok(body)) => response::success(call_id, retry_count, client_id, &body),
+                Ok(Err(mut err)) => {
                     debug!(%method, call_id, error = %err, "IPC call failed");
-                    let mut err = err;
                     if err.code.is_fatal() {
                         // Handlers answer calls; closing the connection is not theirs to do.
                         err.code = RpcErrorCode::ErrorRpcServer;
                     }
                     response::error(call_id, retry_count, client_id, &err)
                 }
-                Err(join_err) => {
-                    warn!(%method, call_id, error = %join_err, "IPC handler panicked");
+                Err(panic) => {
+                    warn!(%method, call_id, %panic, "IPC handler panicked");
                     let err = RpcError::new(
                         exceptions::RUNTIME,
                         format!("internal error in the server while handling {method}"),
@@ -520,7 +532,8 @@ impl ConnState {
                     response::error(call_id, retry_count, client_id, &err)
                 }
             };
-            let _ = tx.send(WriterMsg::Frame(frame)).await;
+            // A closed writer means the client is gone; the answer has nowhere to go.
+            let _ = writer.send(frame, Some(permits));
         });
         None
     }
