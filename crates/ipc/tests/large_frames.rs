@@ -78,7 +78,7 @@ async fn large_responses_to_a_late_reader_arrive_whole() {
     }
     // Read nothing for a while: the server's writes must wait, not fail or spin.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let mut seen = vec![false; N];
+    let mut seen = [false; N];
     for _ in 0..N {
         let f = tokio::time::timeout(Duration::from_secs(10), frame::read_frame(&mut s, 8 << 20))
             .await
