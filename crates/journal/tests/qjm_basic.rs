@@ -213,3 +213,50 @@ async fn tailing_serves_only_committed_edits_and_corrupt_copies_are_not_served()
     assert_eq!(w2.recover_unfinalized_segments().await.unwrap(), 5);
     assert_eq!(read_all(&w2, 1).await, vec![1, 2, 3, 4, 5]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn restarted_node_is_skipped_until_the_next_segment_then_repaired() {
+    let mut q = Quorum::start(3).await;
+    let w = q.writer(3000);
+    w.format(false).await.unwrap();
+    w.recover_unfinalized_segments().await.unwrap();
+    w.start_log_segment(1).await.unwrap();
+    w.journal(1, 3, batch(1, 3)).await.unwrap();
+    // Node 0 restarts mid-segment: it lost the open segment and must not get 4..5.
+    let peers = q.addrs();
+    q.jns[0].restart(peers).await;
+    w.journal(4, 2, batch(4, 2)).await.unwrap();
+    assert!(
+        w.wants_roll().await,
+        "a skipped node that answers asks for a roll"
+    );
+    // Its in-progress copy (1..3) is not finalized by the writer's finalize...
+    w.finalize_log_segment(1, 5).await.unwrap();
+    // ...and it is back in the next segment.
+    w.start_log_segment(6).await.unwrap();
+    w.journal(6, 1, batch(6, 1)).await.unwrap();
+    let solo = hafs_journal::quorum::QuorumJournal::new(
+        hafs_journal::quorum::QjournalUri {
+            addrs: vec![q.jns[0].addr.to_string()],
+            journal_id: "testjournal".into(),
+        },
+        ns(),
+        Default::default(),
+    );
+    // The syncer replaces the stale in-progress copy with the finalized 1..5.
+    let want = vec![(1u64, Some(5u64)), (6, None)];
+    let mut got = Vec::new();
+    for _ in 0..100 {
+        if let Ok(segs) = solo.list_segments().await {
+            got = segs.iter().map(|s| (s.first_txid, s.last_txid)).collect();
+        }
+        if got == want {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(got, want);
+    // Txid 6 is in the open segment, but this node only knows txids up to 5 are
+    // committed (the commit of 6 rides on the writer's next call): not readable yet.
+    assert_eq!(read_all(&solo, 1).await, vec![1, 2, 3, 4, 5]);
+}

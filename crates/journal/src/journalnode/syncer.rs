@@ -126,10 +126,18 @@ pub async fn sync_once(node: &Arc<JournalNode>) -> usize {
                     end_txid: log.end_tx_id,
                     in_progress: false,
                 };
-                if local
+                // Skip what overlaps a local segment, except an in-progress copy of the
+                // same segment: the Journal replaces that one if it is stale.
+                let blocked = local.iter().any(|s| {
+                    s.start_txid <= seg.end_txid
+                        && seg.start_txid <= s.end_txid
+                        && !(s.in_progress && s.start_txid == seg.start_txid)
+                });
+                let latest = local.iter().map(|s| s.start_txid).max().unwrap_or(0);
+                let stale_candidate = local
                     .iter()
-                    .any(|s| s.start_txid <= seg.end_txid && seg.start_txid <= s.end_txid)
-                {
+                    .any(|s| s.in_progress && s.start_txid == seg.start_txid);
+                if blocked || (stale_candidate && latest <= seg.start_txid) {
                     continue;
                 }
                 match fetch_with(&c, &jid_s, seg).await {
