@@ -295,3 +295,96 @@ fn block_recovery_goes_to_a_live_holder() {
     };
     assert!(bm.handle_heartbeat(&hb, false).is_empty());
 }
+
+#[allow(deprecated)]
+fn received(bm: &BlockManager, r: &dpb::DatanodeRegistrationProto, b: Block) {
+    let req = dpb::BlockReceivedAndDeletedRequestProto {
+        registration: r.clone(),
+        block_pool_id: "BP-1-127.0.0.1-1".into(),
+        blocks: vec![dpb::StorageReceivedDeletedBlocksProto {
+            storage_uuid: format!("DS-{}", &r.datanode_id.datanode_uuid[3..]),
+            blocks: vec![dpb::ReceivedDeletedBlockInfoProto {
+                block: pb::BlockProto {
+                    block_id: b.id,
+                    gen_stamp: b.gen_stamp,
+                    num_bytes: Some(b.num_bytes),
+                },
+                status: dpb::received_deleted_block_info_proto::BlockStatus::Received as i32,
+                delete_hint: None,
+            }],
+            storage: None,
+        }],
+    };
+    bm.process_incremental_block_report(&req, true).unwrap();
+}
+
+/// An append at the block's current generation stamp (what hdfs-native does): the
+/// replicas grow, are reported again, and the block completes at its new length.
+#[test]
+fn append_at_the_same_generation_stamp_completes() {
+    let bm = bm(BlockManagerConfig::default());
+    bm.leave_safe_mode();
+    let regs: Vec<_> = (1..=3).map(|n| join(&bm, n)).collect();
+    let b = Block {
+        id: 9,
+        gen_stamp: 1001,
+        num_bytes: 300,
+    };
+    bm.add_block_collection(16386, 3, &[b], false);
+    for r in &regs {
+        received(&bm, r, b);
+    }
+    assert_eq!(bm.live_replicas(9), 3);
+    // append: the last block is under construction again, same stamp.
+    bm.add_block_collection(16386, 3, &[b], true);
+    let grown = Block {
+        num_bytes: 1300,
+        ..b
+    };
+    for r in &regs {
+        received(&bm, r, grown);
+    }
+    assert!(
+        bm.commit_block(grown),
+        "all three replicas have the new length"
+    );
+    assert_eq!(bm.block_state(9), Some(BlockUcState::Complete));
+    assert_eq!(bm.live_replicas(9), 3);
+}
+
+/// The same append when the client's complete arrives before the DataNodes re-report
+/// the grown replicas: the old reports are not condemned, and the block completes as
+/// soon as the new lengths arrive.
+#[test]
+fn append_completes_when_reports_arrive_after_commit() {
+    let bm = bm(BlockManagerConfig::default());
+    bm.leave_safe_mode();
+    let regs: Vec<_> = (1..=3).map(|n| join(&bm, n)).collect();
+    let b = Block {
+        id: 11,
+        gen_stamp: 1001,
+        num_bytes: 300,
+    };
+    bm.add_block_collection(16386, 3, &[b], false);
+    for r in &regs {
+        received(&bm, r, b);
+    }
+    bm.add_block_collection(16386, 3, &[b], true);
+    let grown = Block {
+        num_bytes: 1300,
+        ..b
+    };
+    assert!(!bm.commit_block(grown), "no replica has the new length yet");
+    assert_eq!(bm.live_replicas(11), 0);
+    assert_eq!(
+        bm.fs_stats().corrupt_blocks,
+        0,
+        "not condemned for being behind"
+    );
+    received(&bm, &regs[0], grown);
+    assert!(bm.complete_block_if_ready(11));
+    for r in &regs[1..] {
+        received(&bm, r, grown);
+    }
+    assert_eq!(bm.live_replicas(11), 3);
+}

@@ -96,7 +96,11 @@ impl BlockRecord {
     /// A replica that counts toward the block's redundancy: finalized, not corrupt,
     /// with the block's generation stamp.
     pub fn is_good(&self, r: &Replica) -> bool {
-        !r.corrupt && r.state == ReplicaState::Finalized && r.gen_stamp == self.gen_stamp
+        let length_known = matches!(self.state, BlockUcState::Committed | BlockUcState::Complete);
+        !r.corrupt
+            && r.state == ReplicaState::Finalized
+            && r.gen_stamp == self.gen_stamp
+            && (!length_known || r.num_bytes == self.num_bytes)
     }
 
     /// Whether a reported replica is bad for this block (Hadoop's checkReplicaCorrupt):

@@ -295,10 +295,12 @@ impl BlockManager {
         rec.gen_stamp = block.gen_stamp;
         rec.num_bytes = block.num_bytes;
         rec.state = BlockUcState::Committed;
+        // Only an older generation stamp makes a replica corrupt here. A finalized
+        // replica of the right stamp but another length may be one an append at the
+        // same stamp (hdfs-native's way) is still growing: it does not count until it
+        // reports the committed length (`is_good`), and is not condemned.
         for r in rec.replicas.iter_mut() {
-            if r.state == ReplicaState::Finalized
-                && (r.gen_stamp != block.gen_stamp || r.num_bytes != block.num_bytes)
-            {
+            if r.state == ReplicaState::Finalized && r.gen_stamp < block.gen_stamp {
                 r.corrupt = true;
             }
         }
