@@ -146,7 +146,7 @@ async fn lagging_node_is_repaired_by_recovery_and_syncer() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn tailing_serves_only_committed_edits_and_corrupt_copies_are_not_served() {
+async fn tailing_gets_commits_by_heartbeat_and_corrupt_copies_are_not_served() {
     use hafs_journal::journalnode::QJOURNAL_PROTOCOL;
     use hafs_proto::qjournal as pb;
 
@@ -157,9 +157,10 @@ async fn tailing_serves_only_committed_edits_and_corrupt_copies_are_not_served()
     w.start_log_segment(1).await.unwrap();
     w.journal(1, 3, batch(1, 3)).await.unwrap();
     w.journal(4, 2, batch(4, 2)).await.unwrap();
-    // Node 0 knows txids up to 3 are committed (piggybacked on the second batch), so
-    // in-progress tailing gives 1..=3 and not 4..=5, which only the writer knows are
-    // durable.
+    // Node 0 knew txids up to 3 were committed when the second batch arrived; within
+    // a second the writer's commit heartbeat tells it about 4..=5 too. Tailing never
+    // serves more than the node knows is committed (unit-tested in the core).
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     let c = hafs_ipc::RpcClient::new(
         q.jns[0].addr.to_string(),
         QJOURNAL_PROTOCOL,
@@ -179,8 +180,8 @@ async fn tailing_serves_only_committed_edits_and_corrupt_copies_are_not_served()
         )
         .await
         .unwrap();
-    assert_eq!(r.txn_count, 3);
-    hafs_journal::record::check_batch(r.edit_log.as_deref().unwrap(), 1, 3).unwrap();
+    assert_eq!(r.txn_count, 5);
+    hafs_journal::record::check_batch(r.edit_log.as_deref().unwrap(), 1, 5).unwrap();
     w.finalize_log_segment(1, 5).await.unwrap();
 
     // Corrupt node 0's copy: it refuses to serve it, and readers use another copy.
@@ -256,7 +257,8 @@ async fn restarted_node_is_skipped_until_the_next_segment_then_repaired() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(got, want);
-    // Txid 6 is in the open segment, but this node only knows txids up to 5 are
-    // committed (the commit of 6 rides on the writer's next call): not readable yet.
-    assert_eq!(read_all(&solo, 1).await, vec![1, 2, 3, 4, 5]);
+    // Txid 6 is in the open segment: readable once the node knows it is committed,
+    // which the writer's commit heartbeat tells it within a second.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(read_all(&solo, 1).await, vec![1, 2, 3, 4, 5, 6]);
 }

@@ -351,3 +351,33 @@ fn continuous_writes_survive_journalnode_kills() {
         got.difference(&attempted).collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn initialize_shared_edits_moves_a_namenode_onto_journalnodes() {
+    let jns = JournalNodes::start(3, "qjm-init");
+    let mut c = MiniCluster::builder().label("qjm-init").start();
+    assert!(mkdir(&c, "/i/a"));
+    assert!(mkdir(&c, "/i/b"));
+    c.kill_namenode();
+    // Point the cluster's conf at the JournalNodes, then copy the edits over.
+    let site = c.conf_dir().join("hdfs-site.xml");
+    let xml = std::fs::read_to_string(&site).unwrap();
+    let prop = format!(
+        "<property><name>{SHARED_EDITS_KEY}</name><value>{}</value></property>\n</configuration>",
+        jns.uri()
+    );
+    std::fs::write(&site, xml.replace("</configuration>", &prop)).unwrap();
+    let out = hafs_cmd(&c, &["namenode", "-initializeSharedEdits"]).ok();
+    assert!(
+        out.stderr.contains("Initialized the shared edits"),
+        "{}",
+        out.stderr
+    );
+    c.restart_namenode();
+    assert_eq!(dirs_under(&c, "/i"), set(&["/i/a", "/i/b"]));
+    assert!(mkdir(&c, "/i/c"));
+    c.restart_namenode();
+    assert_eq!(dirs_under(&c, "/i"), set(&["/i/a", "/i/b", "/i/c"]));
+    let status = jns.status();
+    assert_eq!(status.matches("formatted=true").count(), 3, "{status}");
+}

@@ -795,3 +795,92 @@ impl<S: JournalStorage> Journal<S> {
         Journal::load(&jid, storage)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::qjournal::MemStorage;
+    use crate::record::encode_batch;
+
+    fn ns() -> NsInfo {
+        NsInfo {
+            layout_version: -1,
+            namespace_id: 1,
+            cluster_id: "c".into(),
+            block_pool_id: "b".into(),
+        }
+    }
+
+    fn req(epoch: u64, serial: u64, committed: Option<u64>) -> RequestInfo {
+        RequestInfo {
+            epoch,
+            serial,
+            committed_txid: committed,
+        }
+    }
+
+    fn batch(first: u64, n: u64) -> Vec<u8> {
+        let p: Vec<Vec<u8>> = (first..first + n).map(|t| vec![t as u8]).collect();
+        encode_batch(first, &p).unwrap().to_vec()
+    }
+
+    #[test]
+    fn request_checks_fence_order_and_commit() {
+        let mut j = Journal::load("j", MemStorage::new()).unwrap();
+        assert!(matches!(
+            j.new_epoch(&ns(), 1),
+            Err(QjError::NotFormatted(_))
+        ));
+        j.format(&ns(), false).unwrap();
+        assert_eq!(j.new_epoch(&ns(), 2).unwrap(), None);
+        assert!(matches!(j.new_epoch(&ns(), 2), Err(QjError::Fenced(_))));
+        let mut other = ns();
+        other.namespace_id = 9;
+        assert!(j.new_epoch(&other, 3).is_err());
+        // Writes before this epoch started a segment are refused.
+        let b = batch(1, 2);
+        assert!(matches!(
+            j.journal(&req(2, 1, None), 1, 1, 2, &b),
+            Err(QjError::Fenced(_))
+        ));
+        j.start_log_segment(&req(2, 2, None), 1).unwrap();
+        j.journal(&req(2, 3, None), 1, 1, 2, &b).unwrap();
+        // Serials must increase.
+        let b3 = batch(3, 1);
+        assert!(matches!(
+            j.journal(&req(2, 3, Some(2)), 1, 3, 1, &b3),
+            Err(QjError::OutOfSync(_))
+        ));
+        j.journal(&req(2, 4, Some(2)), 1, 3, 1, &b3).unwrap();
+        // Tailing serves committed edits only: 1..=2, not 3.
+        let (_, n) = j.get_journaled_edits(1, 100).unwrap();
+        assert_eq!(n, 2);
+        // The committed txid cannot move back.
+        assert!(matches!(
+            j.heartbeat(&req(2, 5, Some(1))),
+            Err(QjError::IllegalArgument(_))
+        ));
+        j.journal(&req(2, 6, Some(3)), 1, 4, 0, &[]).unwrap();
+        assert_eq!(j.get_journaled_edits(1, 100).unwrap().1, 3);
+        // A newer epoch fences the old writer.
+        j.new_epoch(&ns(), 3).unwrap();
+        let b4 = batch(4, 1);
+        assert!(matches!(
+            j.journal(&req(2, 7, Some(3)), 1, 4, 1, &b4),
+            Err(QjError::Fenced(_))
+        ));
+        // Recovery of segment 1 by epoch 3, then finalize; a copy that was neither
+        // written nor accepted in the epoch is not finalized.
+        let p = j.prepare_recovery(&req(3, 1, None), 1).unwrap();
+        let seg = p.segment.unwrap();
+        assert_eq!((seg.end_txid, seg.in_progress), (3, true));
+        assert!(j.finalize_log_segment(&req(3, 2, None), 1, 3).is_err());
+        assert!(!j.check_accept(&req(3, 3, None), seg, p.digest).unwrap());
+        j.accept_recovery(&req(3, 3, None), seg, p.digest).unwrap();
+        j.finalize_log_segment(&req(3, 4, None), 1, 3).unwrap();
+        assert!(!j.segments().unwrap()[0].in_progress);
+        // A recovery that would drop committed txid 3 is refused.
+        let shorter = SegmentState { end_txid: 2, ..seg };
+        assert!(j.check_accept(&req(3, 5, None), shorter, None).is_err());
+    }
+}

@@ -73,11 +73,11 @@ pub struct QuorumJournal {
     cfg: QjmConfig,
     loggers: Vec<Arc<Logger>>,
     /// 0 until this writer holds an epoch.
-    epoch: AtomicU64,
+    epoch: Arc<AtomicU64>,
     /// Highest txid a majority acknowledged in this epoch (0: none yet).
     committed: Arc<AtomicU64>,
     /// Start txid of the open segment (0: none).
-    segment: AtomicU64,
+    segment: Arc<AtomicU64>,
     /// When `wants_roll` last said yes (rolls to re-sync a node are rate-limited, so a
     /// node that keeps failing cannot make the log roll on every check).
     last_resync_roll: std::sync::Mutex<Option<std::time::Instant>>,
@@ -98,16 +98,80 @@ impl QuorumJournal {
             .iter()
             .map(|a| Logger::new(a, call_timeout, cfg.queued_edits_limit_bytes))
             .collect();
-        QuorumJournal {
+        let qjm = QuorumJournal {
             uri,
             ns,
             cfg,
             loggers,
-            epoch: AtomicU64::new(0),
+            epoch: Arc::new(AtomicU64::new(0)),
             committed: Arc::new(AtomicU64::new(0)),
-            segment: AtomicU64::new(0),
+            segment: Arc::new(AtomicU64::new(0)),
             last_resync_roll: std::sync::Mutex::new(None),
-        }
+        };
+        qjm.spawn_commit_heartbeat();
+        qjm
+    }
+
+    /// When writes pause, JournalNodes would learn the last batch is committed only
+    /// with the next call; in-progress tailing (getJournaledEdits) serves committed
+    /// edits only, so it would lag by one batch. Once a second, if the committed txid
+    /// moved since it was last sent, send it alone (`journal` with `numTxns == 0`).
+    /// The task ends when the QuorumJournal is dropped.
+    fn spawn_commit_heartbeat(&self) {
+        let (loggers, committed, epoch, segment) = (
+            self.loggers.clone(),
+            Arc::downgrade(&self.committed),
+            self.epoch.clone(),
+            self.segment.clone(),
+        );
+        let journal_id = self.uri.journal_id.clone();
+        tokio::spawn(async move {
+            let mut sent = 0u64;
+            loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                let Some(committed) = committed.upgrade() else {
+                    return;
+                };
+                let (c, e, seg) = (
+                    committed.load(Ordering::SeqCst),
+                    epoch.load(Ordering::SeqCst),
+                    segment.load(Ordering::SeqCst),
+                );
+                if c <= sent || e == 0 || seg == 0 {
+                    continue;
+                }
+                sent = c;
+                for l in loggers
+                    .iter()
+                    .filter(|l| !l.out_of_sync.load(Ordering::SeqCst))
+                {
+                    let jid_s = journal_id.clone();
+                    let commit = committed.clone();
+                    let f =
+                        l.queued::<_, pb::JournalResponseProto, _>("journal", 0, move |serial| {
+                            let c = commit.load(Ordering::SeqCst);
+                            pb::JournalRequestProto {
+                                req_info: req_to_proto(
+                                    &jid_s,
+                                    &RequestInfo {
+                                        epoch: e,
+                                        serial,
+                                        committed_txid: Some(c),
+                                    },
+                                ),
+                                first_txn_id: c + 1,
+                                num_txns: 0,
+                                records: Bytes::new(),
+                                segment_txn_id: seg,
+                                name_service_id: None,
+                            }
+                        });
+                    tokio::spawn(async move {
+                        let _ = f.await;
+                    });
+                }
+            }
+        });
     }
 
     pub fn uri(&self) -> &QjournalUri {
