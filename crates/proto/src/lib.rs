@@ -30,8 +30,3 @@ pub mod hafs {
 pub mod qjournal {
     include!(concat!(env!("OUT_DIR"), "/hadoop.hdfs.qjournal.rs"));
 }
-
-/// `hadoop.hdfs.qjournal`: QJournalProtocol (NameNode ↔ JournalNode) messages.
-pub mod qjournal {
-    include!(concat!(env!("OUT_DIR"), "/hadoop.hdfs.qjournal.rs"));
-}
