@@ -2,6 +2,7 @@
 //! in the same run, so the numbers mean something on any machine.
 
 mod baseline;
+mod dfsio;
 mod memory;
 mod nnthroughput;
 mod report;
@@ -16,11 +17,14 @@ Benchmarks:
   nnthroughput   NameNode operations per second over real IPC, the disk's fsync rate
                  as a baseline, and the namespace's memory per file
                  (hafs bench nnthroughput -help lists its options)
+  dfsio          write and read throughput of N files against a local cluster, next to
+                 cp and cat of the same bytes on the same disk (hafs bench dfsio -help)
 ";
 
 pub async fn run(conf: &Configuration, args: &[String]) -> anyhow::Result<i32> {
     match args.first().map(String::as_str) {
         Some("nnthroughput" | "NNThroughputBenchmark") => nnthroughput::run(conf, &args[1..]).await,
+        Some("dfsio" | "TestDFSIO") => dfsio::run(conf, &args[1..]).await,
         Some("-h" | "-help" | "--help") => {
             print!("{USAGE}");
             Ok(0)

@@ -1,0 +1,782 @@
+//! `hafs bench dfsio`: read and write throughput of the data path in the spirit of
+//! Hadoop's TestDFSIO. N files of S bytes are written concurrently (one task per file)
+//! with replication R, then read back and checked byte for byte, against a cluster of
+//! child `hafs` processes started for the run (or an existing one with `-fs`). The same
+//! bytes are written, copied and read through the local file system of the same disk
+//! in the same run (see `local`), and each figure is printed next to that baseline.
+
+mod cluster;
+mod local;
+mod pattern;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use hafs_client::{CreateOptions, DfsClient, DfsInputStream, DfsOutputStream};
+use hafs_conf::Configuration;
+
+use super::baseline::process_cpu_time;
+use cluster::{ChildCluster, ClusterCpu};
+use local::LocalFiles;
+use pattern::Pattern;
+
+const USAGE: &str = "\
+Usage: hafs bench dfsio [-write|-read|-all] [-nrFiles N] [-size S] [-replication R]
+         [-bufferSize B] [-dir DIR] [-fs URI]
+
+  -write, -read, -all
+               the phases to measure (default -all: write, then read back)
+  -nrFiles     files written and read concurrently, one task each (default 4)
+  -size        bytes per file; suffixes k, m, g, t (powers of 1024); a bare number
+               means MiB, as in TestDFSIO (default 256m)
+  -replication replication of the files (default: a round with 1, then one with 3)
+  -bufferSize  bytes per write and read call (default 1m)
+  -dir         local directory for the cluster's storage and the baseline's files
+               (default: the system temp dir); a fresh subdirectory is used and
+               removed afterwards
+  -fs URI      use an existing cluster (hdfs://host:port) instead of starting a
+               NameNode and three DataNodes; its DataNodes' CPU is then not reported.
+               -write leaves the files for a later -read; -all removes them
+";
+
+const DEFAULT_FILES: u32 = 4;
+const DEFAULT_SIZE: u64 = 256 << 20;
+const DEFAULT_BUFFER: usize = 1 << 20;
+const MAX_FILES: u32 = 1024;
+const MAX_SIZE: u64 = 1 << 40;
+const MAX_BUFFER: usize = 64 << 20;
+/// Where the files go in the file system, as TestDFSIO's default.
+const BASE_DIR: &str = "/benchmarks/TestDFSIO";
+const MIB: f64 = 1024.0 * 1024.0;
+const GIB: f64 = 1024.0 * MIB;
+/// The aims of the issue: reads and unreplicated writes at 0.8x the local file system;
+/// replicated writes at 0.8x of it divided by the replication (every replica lands on
+/// this one disk).
+const AIM: f64 = 0.8;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Write,
+    Read,
+    All,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    pub mode: Mode,
+    pub files: u32,
+    pub size: u64,
+    pub replications: Vec<u16>,
+    pub buffer: usize,
+    pub dir: Option<PathBuf>,
+    pub fs: Option<String>,
+    pub help: bool,
+}
+
+impl Options {
+    /// Parses the benchmark's arguments. As in `nnthroughput`, a `fs.defaultFS` set on
+    /// the command line (`-fs`, `-D`) selects an existing cluster; one from a config
+    /// file does not.
+    pub fn parse(args: &[String], conf: &Configuration) -> anyhow::Result<Options> {
+        let mut o = Options {
+            mode: Mode::All,
+            files: DEFAULT_FILES,
+            size: DEFAULT_SIZE,
+            replications: vec![1, 3],
+            buffer: DEFAULT_BUFFER,
+            dir: None,
+            fs: None,
+            help: false,
+        };
+        let mut i = 0;
+        while i < args.len() {
+            let flag = args[i].as_str();
+            let value = || {
+                args.get(i + 1)
+                    .cloned()
+                    .with_context(|| format!("{flag} needs a value"))
+            };
+            let mut step = 2;
+            match flag {
+                "-write" => (o.mode, step) = (Mode::Write, 1),
+                "-read" => (o.mode, step) = (Mode::Read, 1),
+                "-all" => (o.mode, step) = (Mode::All, 1),
+                "-nrFiles" => {
+                    o.files = value()?
+                        .parse()
+                        .with_context(|| format!("{flag}: not a whole number"))?
+                }
+                "-size" | "-fileSize" => o.size = parse_size(&value()?, 1 << 20)?,
+                "-replication" => {
+                    let r: u16 = value()?
+                        .parse()
+                        .with_context(|| format!("{flag}: not a whole number"))?;
+                    o.replications = vec![r];
+                }
+                "-bufferSize" => {
+                    o.buffer = usize::try_from(parse_size(&value()?, 1)?).unwrap_or(usize::MAX)
+                }
+                "-dir" => o.dir = Some(PathBuf::from(value()?)),
+                "-fs" => o.fs = Some(value()?),
+                "-h" | "-help" | "--help" => {
+                    o.help = true;
+                    return Ok(o);
+                }
+                other => bail!("unknown option '{other}'"),
+            }
+            i += step;
+        }
+        if o.files == 0 || o.files > MAX_FILES {
+            bail!("-nrFiles must be between 1 and {MAX_FILES}");
+        }
+        if o.size == 0 || o.size > MAX_SIZE {
+            bail!("-size must be between 1 byte and 1t");
+        }
+        if o.buffer < 4096 || o.buffer > MAX_BUFFER {
+            bail!("-bufferSize must be between 4k and 64m");
+        }
+        if o.replications.iter().any(|&r| r == 0 || r > 512) {
+            bail!("-replication must be between 1 and 512");
+        }
+        if o.fs.is_none() && conf.source("fs.defaultFS") == Some("programmatically") {
+            o.fs = conf.get_trimmed("fs.defaultFS");
+        }
+        if let Some(uri) = &o.fs {
+            if !uri.starts_with("hdfs://") {
+                bail!("-fs must name an HDFS file system (hdfs://host:port), not '{uri}'");
+            }
+        }
+        if o.fs.is_none()
+            && o.replications
+                .iter()
+                .any(|&r| usize::from(r) > cluster::DATANODES)
+        {
+            bail!(
+                "-replication above {} needs an existing cluster (-fs)",
+                cluster::DATANODES
+            );
+        }
+        Ok(o)
+    }
+}
+
+/// `256m` → 268435456. Suffixes k, m, g, t (optionally followed by `b` or `ib`) are
+/// powers of 1024; a bare number is in units of `bare_unit`.
+pub fn parse_size(v: &str, bare_unit: u64) -> anyhow::Result<u64> {
+    let s = v.trim().to_ascii_lowercase();
+    let s = s
+        .strip_suffix("ib")
+        .or_else(|| s.strip_suffix('b'))
+        .unwrap_or(&s);
+    let (digits, unit) = match s.char_indices().last() {
+        Some((at, 'k')) => (&s[..at], 1u64 << 10),
+        Some((at, 'm')) => (&s[..at], 1 << 20),
+        Some((at, 'g')) => (&s[..at], 1 << 30),
+        Some((at, 't')) => (&s[..at], 1 << 40),
+        _ => (s, bare_unit),
+    };
+    let n: u64 = digits
+        .parse()
+        .with_context(|| format!("'{v}' is not a size (like 256m, 1g, 64k)"))?;
+    n.checked_mul(unit)
+        .with_context(|| format!("'{v}' is too large"))
+}
+
+/// What one phase (baseline or benchmark) achieved.
+#[derive(Debug, Clone)]
+pub struct Measured {
+    pub bytes: u64,
+    pub file_size: u64,
+    pub wall: Duration,
+    /// Each file's own time, for TestDFSIO's average IO rate.
+    pub per_file: Vec<Duration>,
+    /// CPU of whoever moved the bytes (this process, or the baseline's children).
+    pub cpu: Duration,
+}
+
+impl Measured {
+    /// Aggregate rate: all bytes over the wall time.
+    pub fn mib_per_sec(&self) -> f64 {
+        self.bytes as f64 / MIB / self.wall.as_secs_f64().max(1e-9)
+    }
+
+    /// TestDFSIO's "Average IO rate": the mean of each file's own rate.
+    pub fn avg_io_rate(&self) -> f64 {
+        let rates: f64 = self
+            .per_file
+            .iter()
+            .map(|t| self.file_size as f64 / MIB / t.as_secs_f64().max(1e-9))
+            .sum();
+        rates / self.per_file.len().max(1) as f64
+    }
+
+    /// CPU seconds per GiB of file data for a CPU time measured over this phase.
+    pub fn per_gib(&self, cpu: Duration) -> f64 {
+        cpu.as_secs_f64() / (self.bytes as f64 / GIB).max(1e-12)
+    }
+}
+
+/// A benchmark phase: what the client measured plus the cluster's CPU meanwhile.
+struct Phase {
+    name: String,
+    m: Measured,
+    cluster_cpu: Option<ClusterCpu>,
+    /// Which baseline it is compared with, and the ratio that meets the aim.
+    baseline: &'static str,
+    aim: f64,
+}
+
+struct Baseline {
+    write: Measured,
+    cp: Measured,
+    cat: Measured,
+}
+
+impl Baseline {
+    fn get(&self, name: &str) -> &Measured {
+        match name {
+            "cat" => &self.cat,
+            "write+fsync" => &self.write,
+            _ => &self.cp,
+        }
+    }
+}
+
+pub async fn run(conf: &Configuration, args: &[String]) -> anyhow::Result<i32> {
+    let opts = match Options::parse(args, conf) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("hafs bench dfsio: {e:#}");
+            eprint!("{USAGE}");
+            return Ok(1);
+        }
+    };
+    if opts.help {
+        print!("{USAGE}");
+        return Ok(0);
+    }
+    let work = WorkDir::create(opts.dir.as_deref())?;
+    // An interrupt ends the run through the normal path, so the cluster is stopped and
+    // the work dir removed.
+    tokio::select! {
+        r = run_in(conf, &opts, &work) => r.map(|()| 0),
+        _ = crate::sandbox::shutdown_signal() => {
+            eprintln!("hafs bench dfsio: interrupted; cleaning up");
+            Ok(130)
+        }
+    }
+}
+
+async fn run_in(conf: &Configuration, opts: &Options, work: &WorkDir) -> anyhow::Result<()> {
+    let pattern = Arc::new(Pattern::new(opts.buffer));
+    println!("hafs TestDFSIO");
+    println!(
+        "{} files of {} ({} MiB in all), {} bytes per call, replication {}; work dir {}",
+        opts.files,
+        size_text(opts.size),
+        thousands_mib(opts.size * u64::from(opts.files)),
+        opts.buffer,
+        opts.replications
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join(" then "),
+        work.path.display()
+    );
+    println!("MiB = 1,048,576 bytes; MiB/s is all bytes over the wall time; io_rate is the mean of each file's own rate (TestDFSIO's \"Average IO rate\")");
+
+    let local = Arc::new(LocalFiles::new(
+        &work.path.join("baseline"),
+        opts.files,
+        opts.size,
+    )?);
+    let base = measure_baseline(&local, &pattern).await?;
+    print_baseline(
+        "baseline: local file system of the same disk, in this run",
+        &base,
+    );
+
+    let phases = match &opts.fs {
+        None => {
+            let t0 = Instant::now();
+            let cluster = ChildCluster::start(&work.path.join("cluster")).await?;
+            println!(
+                "cluster: child processes, {} ({}), started in {:.1} s; storage in {}",
+                cluster.uri,
+                cluster
+                    .pids()
+                    .iter()
+                    .map(|(n, p)| format!("{n} pid {p}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                t0.elapsed().as_secs_f64(),
+                work.path.join("cluster").display()
+            );
+            let r = run_phases(conf, opts, &cluster.uri, Some(&cluster), &pattern).await;
+            cluster.stop().await;
+            r?
+        }
+        Some(uri) => {
+            println!("cluster: existing, {uri} (DataNode CPU not observable from here)");
+            run_phases(conf, opts, uri, None, &pattern).await?
+        }
+    };
+    print_phases(&phases, &base);
+
+    // Measured again so drift of a shared, noisy machine is visible.
+    let again = measure_baseline(&local, &pattern).await?;
+    println!();
+    println!(
+        "baseline again after the run: write+fsync {:.0}, cp+sync {:.0}, cat {:.0} MiB/s \
+         (the ratios above use the first measurement)",
+        again.write.mib_per_sec(),
+        again.cp.mib_per_sec(),
+        again.cat.mib_per_sec()
+    );
+    println!(
+        "page cache: warm for every read (cat reads the copies cp just wrote; the \
+         DataNodes read replicas written moments before); nothing is dropped"
+    );
+    println!();
+    for p in &phases {
+        let b = base.get(p.baseline);
+        let ratio = p.m.mib_per_sec() / b.mib_per_sec();
+        println!(
+            "{}: {:.0} MiB/s, {} {}, aim {} -> {}",
+            p.name,
+            p.m.mib_per_sec(),
+            super::report::ratio(ratio),
+            p.baseline,
+            super::report::ratio(p.aim),
+            if ratio >= p.aim { "met" } else { "NOT met" }
+        );
+    }
+    Ok(())
+}
+
+async fn measure_baseline(
+    local: &Arc<LocalFiles>,
+    pattern: &Arc<Pattern>,
+) -> anyhow::Result<Baseline> {
+    let (local, pattern) = (local.clone(), pattern.clone());
+    tokio::task::spawn_blocking(move || {
+        let write = local.write_fsync(&pattern)?;
+        let cp = local.cp_sync()?;
+        let cat = local.cat()?;
+        anyhow::Ok(Baseline { write, cp, cat })
+    })
+    .await
+    .context("the baseline panicked")?
+}
+
+async fn run_phases(
+    conf: &Configuration,
+    opts: &Options,
+    uri: &str,
+    cluster: Option<&ChildCluster>,
+    pattern: &Arc<Pattern>,
+) -> anyhow::Result<Vec<Phase>> {
+    let mut client_conf = conf.clone();
+    client_conf.set("fs.defaultFS", uri);
+    let client = DfsClient::new(&client_conf, Some(uri))?;
+    let existing = cluster.is_none();
+    let mut phases = Vec::new();
+    // With an existing cluster, -read reads what an earlier -write left: one round.
+    let rounds: &[u16] = if existing && opts.mode == Mode::Read {
+        &opts.replications[..1]
+    } else {
+        &opts.replications
+    };
+    let result = async {
+        for &r in rounds {
+            if opts.mode != Mode::Read {
+                let m = timed(cluster, write_files(&client, opts, r, pattern)).await?;
+                phases.push(Phase {
+                    name: format!("write_r{r}"),
+                    m: m.0,
+                    cluster_cpu: m.1,
+                    baseline: "cp+sync",
+                    aim: AIM / f64::from(r),
+                });
+            } else if !existing {
+                let t0 = Instant::now();
+                write_files(&client, opts, r, pattern).await?;
+                println!(
+                    "(wrote the files with replication {r}, unmeasured, in {:.1} s)",
+                    t0.elapsed().as_secs_f64()
+                );
+            }
+            if opts.mode != Mode::Write {
+                let m = timed(cluster, read_files(&client, opts, pattern)).await?;
+                let name = if existing && opts.mode == Mode::Read {
+                    "read".to_string()
+                } else {
+                    format!("read_r{r}")
+                };
+                phases.push(Phase {
+                    name,
+                    m: m.0,
+                    cluster_cpu: m.1,
+                    baseline: "cat",
+                    aim: AIM,
+                });
+            }
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    // Like TestDFSIO's -clean, but only after a full run: -write leaves its files for a
+    // later -read.
+    if existing && opts.mode == Mode::All {
+        let cleaned = client.delete(BASE_DIR, true).await;
+        result?;
+        cleaned?;
+    } else {
+        result?;
+    }
+    Ok(phases)
+}
+
+/// Runs a phase, adding the cluster's CPU meanwhile when it runs as our children.
+async fn timed(
+    cluster: Option<&ChildCluster>,
+    phase: impl std::future::Future<Output = anyhow::Result<Measured>>,
+) -> anyhow::Result<(Measured, Option<ClusterCpu>)> {
+    let before = cluster.map(|c| c.cpu()).transpose()?;
+    let m = phase.await?;
+    let cpu = match (cluster, before) {
+        (Some(c), Some(b)) => Some(c.cpu()?.since(b)),
+        _ => None,
+    };
+    Ok((m, cpu))
+}
+
+fn file_path(i: u32) -> String {
+    format!("{BASE_DIR}/io_data/test_io_{i}")
+}
+
+/// Runs `task(i)` for every file concurrently; times each and the whole, and counts
+/// this process's CPU.
+async fn per_file<F, Fut>(opts: &Options, task: F) -> anyhow::Result<Measured>
+where
+    F: Fn(u32) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    let cpu0 = process_cpu_time();
+    let start = Instant::now();
+    let handles: Vec<_> = (0..opts.files)
+        .map(|i| {
+            let fut = task(i);
+            tokio::spawn(async move {
+                let t0 = Instant::now();
+                fut.await.map(|()| t0.elapsed())
+            })
+        })
+        .collect();
+    let mut per_file = Vec::with_capacity(handles.len());
+    let mut first_err = None;
+    for h in handles {
+        match h.await.context("a benchmark task panicked")? {
+            Ok(t) => per_file.push(t),
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    let wall = start.elapsed();
+    let cpu = process_cpu_time().saturating_sub(cpu0);
+    if let Some(e) = first_err {
+        return Err(e);
+    }
+    Ok(Measured {
+        bytes: opts.size * u64::from(opts.files),
+        file_size: opts.size,
+        wall,
+        per_file,
+        cpu,
+    })
+}
+
+async fn write_files(
+    client: &DfsClient,
+    opts: &Options,
+    replication: u16,
+    pattern: &Arc<Pattern>,
+) -> anyhow::Result<Measured> {
+    let size = opts.size;
+    per_file(opts, |i| {
+        let (client, pattern) = (client.clone(), pattern.clone());
+        async move {
+            let path = file_path(i);
+            let create = CreateOptions {
+                overwrite: true,
+                create_parent: true,
+                replication: Some(replication),
+                ..Default::default()
+            };
+            let mut out = DfsOutputStream::create(&client, &path, &create)
+                .await
+                .with_context(|| format!("creating {path}"))?;
+            let mut pos = 0u64;
+            while pos < size {
+                let want = (size - pos).min(pattern.max_chunk() as u64) as usize;
+                let chunk = pattern.slice(i, pos, want);
+                out.write(chunk)
+                    .await
+                    .with_context(|| format!("writing {path} at {pos}"))?;
+                pos += chunk.len() as u64;
+            }
+            out.close()
+                .await
+                .with_context(|| format!("closing {path}"))?;
+            Ok(())
+        }
+    })
+    .await
+}
+
+async fn read_files(
+    client: &DfsClient,
+    opts: &Options,
+    pattern: &Arc<Pattern>,
+) -> anyhow::Result<Measured> {
+    let (size, buffer) = (opts.size, opts.buffer);
+    per_file(opts, |i| {
+        let (client, pattern) = (client.clone(), pattern.clone());
+        async move {
+            let path = file_path(i);
+            let mut input = DfsInputStream::open(&client, &path)
+                .await
+                .with_context(|| format!("opening {path} (for -read, run -write first)"))?;
+            if input.len() != size {
+                bail!("{path} holds {} bytes, expected {size}", input.len());
+            }
+            let mut buf = vec![0u8; buffer];
+            let mut pos = 0u64;
+            // Bounded: every round reads at least one byte of a file of known length.
+            loop {
+                let n = input
+                    .read(&mut buf)
+                    .await
+                    .with_context(|| format!("reading {path} at {pos}"))?;
+                if n == 0 {
+                    break;
+                }
+                if !pattern.matches(i, pos, &buf[..n]) {
+                    bail!("{path}: wrong content in the {n} bytes at offset {pos}");
+                }
+                pos += n as u64;
+                if pos > size {
+                    bail!("{path}: more than the expected {size} bytes");
+                }
+            }
+            if pos != size {
+                bail!("{path}: ended after {pos} of {size} bytes");
+            }
+            Ok(())
+        }
+    })
+    .await
+}
+
+fn print_baseline(title: &str, b: &Baseline) {
+    println!();
+    println!("{title}");
+    println!(
+        "{:<12} {:>8} {:>8} {:>8} {:>8} {:>10}",
+        "baseline", "MiB", "wall_s", "MiB/s", "io_rate", "cpu_s/GiB"
+    );
+    for (name, m) in [
+        ("write+fsync", &b.write),
+        ("cp+sync", &b.cp),
+        ("cat", &b.cat),
+    ] {
+        println!(
+            "{:<12} {:>8.0} {:>8.2} {:>8.1} {:>8.1} {:>10.2}",
+            name,
+            m.bytes as f64 / MIB,
+            m.wall.as_secs_f64(),
+            m.mib_per_sec(),
+            m.avg_io_rate(),
+            m.per_gib(m.cpu)
+        );
+    }
+    println!("(cpu: this process for write+fsync; the cp, sync and cat processes otherwise)");
+}
+
+fn print_phases(phases: &[Phase], base: &Baseline) {
+    println!();
+    println!(
+        "{:<9} {:>7} {:>7} {:>8} {:>8} {:>9} {:>9} {:>9} {:<11} {:>10} {:>6} {:>6} {:>4}",
+        "phase",
+        "MiB",
+        "wall_s",
+        "MiB/s",
+        "io_rate",
+        "cli_cpu",
+        "dn_cpu",
+        "nn_cpu",
+        "baseline",
+        "base_MiB/s",
+        "ratio",
+        "aim",
+        "met"
+    );
+    for p in phases {
+        let b = base.get(p.baseline);
+        let ratio = p.m.mib_per_sec() / b.mib_per_sec();
+        let (dn, nn) = match p.cluster_cpu {
+            Some(c) => (
+                format!("{:.2}", p.m.per_gib(c.datanodes)),
+                format!("{:.2}", p.m.per_gib(c.namenode)),
+            ),
+            None => ("-".to_string(), "-".to_string()),
+        };
+        println!(
+            "{:<9} {:>7.0} {:>7.2} {:>8.1} {:>8.1} {:>9.2} {:>9} {:>9} {:<11} {:>10.1} {:>6} {:>6} {:>4}",
+            p.name,
+            p.m.bytes as f64 / MIB,
+            p.m.wall.as_secs_f64(),
+            p.m.mib_per_sec(),
+            p.m.avg_io_rate(),
+            p.m.per_gib(p.m.cpu),
+            dn,
+            nn,
+            p.baseline,
+            b.mib_per_sec(),
+            super::report::ratio(ratio),
+            super::report::ratio(p.aim),
+            if ratio >= p.aim { "yes" } else { "no" }
+        );
+    }
+    println!(
+        "(cpu columns: CPU seconds per GiB of file data — cli_cpu this client process, \
+         dn_cpu the DataNode processes together, nn_cpu the NameNode)"
+    );
+}
+
+fn size_text(n: u64) -> String {
+    for (unit, suffix) in [(1u64 << 30, "g"), (1 << 20, "m"), (1 << 10, "k")] {
+        if n >= unit && n.is_multiple_of(unit) {
+            return format!("{}{suffix}", n / unit);
+        }
+    }
+    format!("{n} bytes")
+}
+
+fn thousands_mib(bytes: u64) -> String {
+    super::report::thousands(bytes as f64 / MIB)
+}
+
+/// A fresh local directory for the run, removed when dropped.
+struct WorkDir {
+    path: PathBuf,
+}
+
+impl WorkDir {
+    fn create(parent: Option<&Path>) -> anyhow::Result<WorkDir> {
+        let parent = parent.map_or_else(std::env::temp_dir, Path::to_path_buf);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let path = parent.join(format!("hafs-dfsio-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&path).with_context(|| format!("creating {}", path.display()))?;
+        let path = path.canonicalize()?;
+        Ok(WorkDir { path })
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        if let Err(e) = std::fs::remove_dir_all(&self.path) {
+            eprintln!(
+                "hafs bench dfsio: could not remove {}: {e}",
+                self.path.display()
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn sizes_take_suffixes_and_bare_numbers_are_mib() {
+        assert_eq!(parse_size("256m", 1 << 20).unwrap(), 256 << 20);
+        assert_eq!(parse_size("2M", 1 << 20).unwrap(), 2 << 20);
+        assert_eq!(parse_size("1g", 1 << 20).unwrap(), 1 << 30);
+        assert_eq!(parse_size("64KB", 1 << 20).unwrap(), 64 << 10);
+        assert_eq!(parse_size("1gib", 1 << 20).unwrap(), 1 << 30);
+        assert_eq!(parse_size("100", 1 << 20).unwrap(), 100 << 20);
+        assert_eq!(parse_size("4096", 1).unwrap(), 4096);
+        for bad in ["", "m", "x1m", "1.5g", "-1m", "99999999999t"] {
+            assert!(parse_size(bad, 1).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn defaults_and_options() {
+        let conf = Configuration::new();
+        let o = Options::parse(&[], &conf).unwrap();
+        assert_eq!(o.mode, Mode::All);
+        assert_eq!((o.files, o.size, o.buffer), (4, 256 << 20, 1 << 20));
+        assert_eq!(o.replications, vec![1, 3]);
+        assert_eq!(o.fs, None);
+        let o = Options::parse(
+            &s(&[
+                "-write",
+                "-nrFiles",
+                "2",
+                "-size",
+                "2m",
+                "-replication",
+                "1",
+                "-bufferSize",
+                "64k",
+            ]),
+            &conf,
+        )
+        .unwrap();
+        assert_eq!(o.mode, Mode::Write);
+        assert_eq!((o.files, o.size, o.buffer), (2, 2 << 20, 64 << 10));
+        assert_eq!(o.replications, vec![1]);
+        for bad in [
+            &["-nrFiles", "0"][..],
+            &["-nrFiles", "x"],
+            &["-size", "0"],
+            &["-replication", "0"],
+            &["-replication", "4"],
+            &["-bufferSize", "100"],
+            &["-fs", "file:///"],
+            &["-bogus"],
+            &["-size"],
+        ] {
+            assert!(Options::parse(&s(bad), &conf).is_err(), "{bad:?} accepted");
+        }
+        let o = Options::parse(&s(&["-fs", "hdfs://nn:9000", "-replication", "5"]), &conf);
+        assert_eq!(o.unwrap().fs.as_deref(), Some("hdfs://nn:9000"));
+    }
+
+    #[test]
+    fn rates_follow_testdfsio_definitions() {
+        let m = Measured {
+            bytes: 4 << 20,
+            file_size: 2 << 20,
+            wall: Duration::from_secs(2),
+            per_file: vec![Duration::from_secs(1), Duration::from_secs(2)],
+            cpu: Duration::from_millis(500),
+        };
+        assert!((m.mib_per_sec() - 2.0).abs() < 1e-9);
+        // Files at 2 and 1 MiB/s.
+        assert!((m.avg_io_rate() - 1.5).abs() < 1e-9);
+        assert!((m.per_gib(m.cpu) - 128.0).abs() < 1e-6);
+    }
+}
