@@ -14,12 +14,18 @@ Usage: hafs [--config CONFDIR] [--loglevel LEVEL] COMMAND [GENERIC_OPTIONS] [ARG
   'info,hafs_ipc=debug'. Logs go to stderr.
 
 Commands:
-  dfs         run a filesystem command (hafs dfs -help lists them); same as 'hdfs dfs'
-  namenode    run the NameNode; -format [-clusterid ID] [-force] [-nonInteractive]
-  dfsadmin    administration: -saveNamespace, -rollEdits, -safemode get
-  sandbox     run a complete local cluster in the foreground [--dir DIR]
-  bench       benchmarks: nnthroughput (hafs bench -help)
-  version     print the version
+  dfs          run a filesystem command (hafs dfs -help lists them); same as 'hdfs dfs'
+  namenode     run the NameNode; -format [-clusterid ID] [-force] [-nonInteractive],
+               -initializeSharedEdits, -bootstrapStandby
+  datanode     run a DataNode
+  journalnode  run a JournalNode; -status shows every JournalNode's state
+  dfsadmin     administration: -report, -safemode, -saveNamespace, -rollEdits
+  haadmin      HA administration: -getServiceState, -transitionToActive, -failover, ...
+  fsck         check the health of files and blocks: fsck <path> [-files [-blocks [-locations]]]
+  debug        advanced: recoverLease -path <path> [-retries <n>]
+  sandbox      run a complete local cluster in the foreground [--dir DIR]
+  bench        benchmarks: nnthroughput, dfsio, failover (hafs bench -help)
+  version      print the version
 
 Generic options (after the command):
   -D key=value      set a configuration value
