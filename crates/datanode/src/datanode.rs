@@ -36,6 +36,10 @@ pub const DFS_DATANODE_MAX_TRANSFER_THREADS_DEFAULT: u32 = 4096;
 pub const DFS_BLOCK_SCANNER_VOLUME_BYTES_PER_SECOND: &str =
     "dfs.block.scanner.volume.bytes.per.second";
 pub const DFS_BLOCK_SCANNER_VOLUME_BYTES_PER_SECOND_DEFAULT: u64 = 1024 * 1024;
+/// Hours between full block scanner passes (0: the default 3 weeks, negative: no scanner).
+pub const DFS_DATANODE_SCAN_PERIOD_HOURS: &str = "dfs.datanode.scan.period.hours";
+/// Hadoop's test-only override of the scan period, in milliseconds.
+pub const INTERNAL_DFS_DATANODE_SCAN_PERIOD_MS: &str = "internal.dfs.datanode.scan.period.ms.key";
 pub const DFS_DATANODE_HOSTNAME: &str = "dfs.datanode.hostname";
 pub const DFS_CLIENT_SOCKET_TIMEOUT: &str = "dfs.client.socket-timeout";
 
@@ -62,8 +66,11 @@ pub struct DataNodeConfig {
     /// `dfs.datanode.failed.volumes.tolerated` (-1: all but one).
     pub failed_volumes_tolerated: usize,
     pub xceiver: XceiverConfig,
-    /// `dfs.block.scanner.volume.bytes.per.second` (for the block scanner).
+    /// `dfs.block.scanner.volume.bytes.per.second` (for the block scanner); 0 when
+    /// `dfs.datanode.scan.period.hours` is negative.
     pub scanner_bytes_per_second: u64,
+    /// Pause between block scanner passes (`dfs.datanode.scan.period.hours`).
+    pub scan_period: Duration,
 }
 
 fn bad(key: &str, value: impl Into<String>, expected: &str) -> ConfError {
@@ -206,6 +213,21 @@ impl DataNodeConfig {
             DFS_BLOCK_SCANNER_VOLUME_BYTES_PER_SECOND,
             DFS_BLOCK_SCANNER_VOLUME_BYTES_PER_SECOND_DEFAULT,
         )?;
+        let mut scanner_bytes_per_second = scanner_bytes_per_second;
+        let default_period = crate::scanner::ScannerConfig::default().rescan_interval;
+        let hours = conf.get_i64(DFS_DATANODE_SCAN_PERIOD_HOURS, 0)?;
+        let mut scan_period = match hours {
+            0 => default_period,
+            h if h < 0 => {
+                scanner_bytes_per_second = 0;
+                default_period
+            }
+            h => Duration::from_secs((h as u64).saturating_mul(3600)),
+        };
+        if conf.get_trimmed(INTERNAL_DFS_DATANODE_SCAN_PERIOD_MS).is_some() {
+            let ms = conf.get_u64(INTERNAL_DFS_DATANODE_SCAN_PERIOD_MS, 0)?;
+            scan_period = Duration::from_millis(ms);
+        }
         let socket_timeout = conf.get_time_duration(
             DFS_CLIENT_SOCKET_TIMEOUT,
             Duration::from_secs(60),
@@ -234,6 +256,7 @@ impl DataNodeConfig {
             failed_volumes_tolerated,
             xceiver,
             scanner_bytes_per_second,
+            scan_period,
         })
     }
 }
@@ -362,6 +385,7 @@ impl DataNode {
             events: ev_tx,
             scanner: ScannerConfig {
                 bytes_per_second: config.scanner_bytes_per_second,
+                rescan_interval: config.scan_period,
                 ..ScannerConfig::default()
             },
         })

@@ -70,26 +70,48 @@ impl BlockScanner {
         }
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut tasks = Vec::new();
-        for storage_id in self.storage.live_storage_ids() {
-            let scanner = VolumeScanner {
-                storage: self.storage.clone(),
-                config: self.config.clone(),
-                events: self.events.clone(),
-                storage_id,
-                reported: HashSet::new(),
-                stop: stop_rx.clone(),
-                pass_start: Instant::now(),
-                pass_bytes: 0,
-            };
-            tasks.push(tokio::spawn(scanner.run()));
+        // A new DataNode's volumes are formatted only once a NameNode tells it the
+        // cluster id, after the scanner started: look for volumes to scan now and then.
+        let mut started: HashSet<String> = HashSet::new();
+        tokio::pin!(shutdown);
+        loop {
+            for storage_id in self.storage.live_storage_ids() {
+                if started.insert(storage_id.clone()) {
+                    tasks.push(self.spawn_volume_scanner(storage_id, stop_rx.clone()));
+                }
+            }
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = tokio::time::sleep(NEW_VOLUME_CHECK) => {}
+            }
         }
-        shutdown.await;
         let _ = stop_tx.send(true);
         for t in tasks {
             let _ = t.await;
         }
     }
+
+    fn spawn_volume_scanner(
+        &self,
+        storage_id: String,
+        stop_rx: watch::Receiver<bool>,
+    ) -> tokio::task::JoinHandle<()> {
+        let scanner = VolumeScanner {
+            storage: self.storage.clone(),
+            config: self.config.clone(),
+            events: self.events.clone(),
+            storage_id,
+            reported: HashSet::new(),
+            stop: stop_rx,
+            pass_start: Instant::now(),
+            pass_bytes: 0,
+        };
+        tokio::spawn(scanner.run())
+    }
 }
+
+/// How often the scanner looks for volumes that came into service.
+const NEW_VOLUME_CHECK: Duration = Duration::from_secs(1);
 
 struct VolumeScanner {
     storage: DataNodeStorage,

@@ -300,7 +300,9 @@ pub async fn complete_file<T: NamenodeTransport>(
             return Ok(());
         }
         if attempt < retries {
-            tracing::info!(
+            // Usual for a moment after the last packet (the DataNodes' reports are on
+            // their way): not worth a line on the user's terminal.
+            tracing::debug!(
                 src,
                 "complete: the last block is not yet minimally replicated; retrying in {delay:?}"
             );

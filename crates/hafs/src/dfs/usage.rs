@@ -25,7 +25,7 @@ const COMMANDS: &[(&str, &str, &str)] = &[
     ("rmdir", "[--ignore-fail-on-non-empty] <dir> ...", "Remove empty directories."),
     ("setrep", "[-R] [-w] <rep> <path> ...", "Set the replication of files (directories: every file below); -w waits until it is reached."),
     ("stat", "[format] <path> ...", "Print file information in the format: %a %A permissions, %b size, %F type, %g group, %n name, %o block size, %r replication, %u owner, %x %X access time, %y %Y modification time."),
-    ("tail", "[-f] <file>", "Show the last kilobyte of a file; -f keeps printing data as it is appended."),
+    ("tail", "[-f] [-s <sleep interval>] <file>", "Show the last kilobyte of a file; -f keeps printing data as it is appended, polling every -s milliseconds (5000)."),
     ("test", "-[defsz] <path>", "Answer questions about <path> through the exit code: -d directory, -e exists, -f file, -s non-empty, -z zero length."),
     ("touchz", "<path> ...", "Create zero-length files; an error if a file exists with non-zero length."),
     ("truncate", "[-w] <length> <path> ...", "Truncate files to a length; -w waits for block recovery."),

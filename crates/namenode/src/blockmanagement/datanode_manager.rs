@@ -173,6 +173,29 @@ impl BlockManager {
             st.config.invalidate_limit,
         );
         let safe = st.safe_mode != SafeModePhase::Off;
+        // A storage newly reported failed loses its replicas (Hadoop's
+        // checkFailedStorages), so they are re-replicated from the other copies.
+        #[allow(deprecated)] // the old field, for DataNodes that send only it
+        let newly_failed: Vec<String> = match st.datanodes.get(uuid).filter(|d| d.alive) {
+            Some(dn) => hb
+                .reports
+                .iter()
+                .take(4096)
+                .filter(|r| r.failed == Some(true))
+                .map(|r| {
+                    r.storage
+                        .as_ref()
+                        .map(|s| s.storage_uuid.clone())
+                        .unwrap_or_else(|| r.storage_uuid.clone())
+                })
+                .filter(|sid| !dn.storages.get(sid).is_some_and(|s| s.failed))
+                .collect(),
+            None => Vec::new(),
+        };
+        for sid in &newly_failed {
+            warn!(datanode = %uuid, storage = %sid, "storage failed; its replicas are gone");
+            st.remove_replicas_on_storage(uuid, sid);
+        }
         let Some(dn) = st.datanodes.get_mut(uuid).filter(|d| d.alive) else {
             return vec![register_command()];
         };

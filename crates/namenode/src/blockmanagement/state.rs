@@ -241,6 +241,28 @@ impl State {
         }
     }
 
+    /// Forgets the replicas a DataNode kept on one storage (it failed), and queues
+    /// their blocks for re-replication.
+    pub fn remove_replicas_on_storage(&mut self, uuid: &str, storage: &str) {
+        let ids: Vec<u64> = match self.datanodes.get(uuid) {
+            Some(dn) => dn
+                .blocks
+                .iter()
+                .copied()
+                .filter(|id| {
+                    self.blocks.get(*id).is_some_and(|rec| {
+                        rec.replica_on(uuid).is_some_and(|r| r.storage == storage)
+                    })
+                })
+                .collect(),
+            None => return,
+        };
+        for id in ids {
+            self.remove_replica(id, uuid);
+            self.check_redundancy(id);
+        }
+    }
+
     pub fn choose(
         &self,
         num: usize,

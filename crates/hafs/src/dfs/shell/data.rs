@@ -211,7 +211,8 @@ impl Shell {
         match self.client.get_file_info(abs).await {
             Ok(Some(st)) if is_dir(&st) => return Err(format!("`{display}': Is a directory")),
             Ok(Some(_)) if !overwrite => return Err(format!("`{display}': File exists")),
-            Ok(_) => {}
+            Ok(Some(_)) => {}
+            Ok(None) => self.check_parent(abs, display).await?,
             Err(e) => return Err(e.user_message()),
         }
         let tmp = if direct {
@@ -253,6 +254,22 @@ impl Shell {
             return Err(e.user_message());
         }
         Ok(())
+    }
+
+    /// A new target's parent must be a directory; Hadoop's words when it is missing
+    /// name the target with and without the file system.
+    async fn check_parent(&self, abs: &str, display: &str) -> Result<(), String> {
+        let parent = paths::parent(abs).unwrap_or("/");
+        match self.client.get_file_info(parent).await {
+            Ok(Some(st)) if is_dir(&st) => Ok(()),
+            // The NameNode's ParentNotDirectoryException text, as Hadoop shows it.
+            Ok(Some(_)) => Err(format!("{parent} (is not a directory)")),
+            Ok(None) => Err(format!(
+                "`{display}': No such file or directory: `{}{abs}'",
+                self.client.fs_uri()
+            )),
+            Err(e) => Err(e.user_message()),
+        }
     }
 
     /// The one item `arg` names (a missing path is fine); errors are reported.
@@ -450,8 +467,30 @@ impl Shell {
     }
 
     pub(super) async fn tail(&mut self, args: &[String]) -> Result<(), String> {
-        let (opts, paths_) = parse_opts(args, &["f"])?;
+        // `-s <ms>` takes a value, which parse_opts does not know: take it out first.
+        let mut rest = Vec::with_capacity(args.len());
+        let mut sleep_ms: Option<String> = None;
+        let mut i = 0;
+        while i < args.len() {
+            if args[i] == "-s" && rest.iter().all(|a: &String| a.starts_with('-')) {
+                let v = args.get(i + 1).ok_or("Missing value for option -s")?;
+                sleep_ms = Some(v.clone());
+                i += 2;
+                continue;
+            }
+            rest.push(args[i].clone());
+            i += 1;
+        }
+        let (opts, paths_) = parse_opts(&rest, &["f"])?;
         let follow = opts.iter().any(|o| o == "f");
+        // Hadoop's -tail -f polls every 5 seconds unless -s gives milliseconds.
+        let follow_delay = match sleep_ms {
+            Some(v) => Duration::from_millis(
+                v.parse::<u64>()
+                    .map_err(|_| format!("Illegal sleep interval: {v}"))?,
+            ),
+            None => Duration::from_secs(5),
+        };
         if paths_.len() != 1 {
             return Err(format!(
                 "Not enough arguments: expected 1 but got {}",
@@ -475,8 +514,7 @@ impl Shell {
                 if !follow {
                     break;
                 }
-                // Hadoop's -tail -f polls every 5 seconds.
-                tokio::time::sleep(Duration::from_secs(5)).await;
+                tokio::time::sleep(follow_delay).await;
             }
         }
         Ok(())
@@ -602,7 +640,8 @@ impl Shell {
         match self.client.get_file_info(abs).await {
             Ok(Some(d)) if is_dir(&d) => return Err(format!("`{display}': Is a directory")),
             Ok(Some(_)) if !overwrite => return Err(format!("`{display}': File exists")),
-            Ok(_) => {}
+            Ok(Some(_)) => {}
+            Ok(None) => self.check_parent(abs, display).await?,
             Err(e) => return Err(e.user_message()),
         }
         let tmp = if direct {
@@ -665,7 +704,8 @@ impl Shell {
         }
         for s in srcs {
             if s != "-" && !Path::new(s).exists() {
-                self.error(&not_found(s));
+                // Hadoop prints the FileNotFoundException's message: the bare path.
+                self.error(s);
                 return Ok(());
             }
         }
