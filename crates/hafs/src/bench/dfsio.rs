@@ -223,25 +223,26 @@ struct Phase {
     name: String,
     m: Measured,
     cluster_cpu: Option<ClusterCpu>,
-    /// Which baseline it is compared with, and the ratio that meets the aim.
+    /// Which baseline it is compared with (measured just before its round), and the
+    /// ratio that meets the aim.
     baseline: &'static str,
+    base: Measured,
     aim: f64,
+    /// Mean time a file spent in `close()` (last acks, then `complete` on the
+    /// NameNode); zero for reads.
+    close_avg: Duration,
+}
+
+impl Phase {
+    fn ratio(&self) -> f64 {
+        self.m.mib_per_sec() / self.base.mib_per_sec()
+    }
 }
 
 struct Baseline {
     write: Measured,
     cp: Measured,
     cat: Measured,
-}
-
-impl Baseline {
-    fn get(&self, name: &str) -> &Measured {
-        match name {
-            "cat" => &self.cat,
-            "write+fsync" => &self.write,
-            _ => &self.cp,
-        }
-    }
 }
 
 pub async fn run(conf: &Configuration, args: &[String]) -> anyhow::Result<i32> {
@@ -292,12 +293,6 @@ async fn run_in(conf: &Configuration, opts: &Options, work: &WorkDir) -> anyhow:
         opts.files,
         opts.size,
     )?);
-    let base = measure_baseline(&local, &pattern).await?;
-    print_baseline(
-        "baseline: local file system of the same disk, in this run",
-        &base,
-    );
-
     let phases = match &opts.fs {
         None => {
             let t0 = Instant::now();
@@ -314,35 +309,23 @@ async fn run_in(conf: &Configuration, opts: &Options, work: &WorkDir) -> anyhow:
                 t0.elapsed().as_secs_f64(),
                 work.path.join("cluster").display()
             );
-            let r = run_phases(conf, opts, &cluster.uri, Some(&cluster), &pattern).await;
+            let r = run_phases(conf, opts, &cluster.uri, Some(&cluster), &local, &pattern).await;
             cluster.stop().await;
             r?
         }
         Some(uri) => {
             println!("cluster: existing, {uri} (DataNode CPU not observable from here)");
-            run_phases(conf, opts, uri, None, &pattern).await?
+            run_phases(conf, opts, uri, None, &local, &pattern).await?
         }
     };
-    print_phases(&phases, &base);
-
-    // Measured again so drift of a shared, noisy machine is visible.
-    let again = measure_baseline(&local, &pattern).await?;
-    println!();
-    println!(
-        "baseline again after the run: write+fsync {:.0}, cp+sync {:.0}, cat {:.0} MiB/s \
-         (the ratios above use the first measurement)",
-        again.write.mib_per_sec(),
-        again.cp.mib_per_sec(),
-        again.cat.mib_per_sec()
-    );
+    print_phases(&phases);
     println!(
         "page cache: warm for every read (cat reads the copies cp just wrote; the \
          DataNodes read replicas written moments before); nothing is dropped"
     );
     println!();
     for p in &phases {
-        let b = base.get(p.baseline);
-        let ratio = p.m.mib_per_sec() / b.mib_per_sec();
+        let ratio = p.ratio();
         println!(
             "{}: {:.0} MiB/s, {} {}, aim {} -> {}",
             p.name,
@@ -376,6 +359,7 @@ async fn run_phases(
     opts: &Options,
     uri: &str,
     cluster: Option<&ChildCluster>,
+    local: &Arc<LocalFiles>,
     pattern: &Arc<Pattern>,
 ) -> anyhow::Result<Vec<Phase>> {
     let mut client_conf = conf.clone();
@@ -391,14 +375,27 @@ async fn run_phases(
     };
     let result = async {
         for &r in rounds {
+            // The machine is shared and its disk's speed drifts: each round gets its
+            // own baseline, measured just before it.
+            let base = measure_baseline(local, pattern).await?;
+            print_baseline(
+                &format!(
+                    "baseline for the replication {r} round: the local file system of the \
+                     same disk, just before"
+                ),
+                &base,
+            );
             if opts.mode != Mode::Read {
-                let m = timed(cluster, write_files(&client, opts, r, pattern)).await?;
+                let (m, cpu, close_avg) =
+                    timed(cluster, write_files(&client, opts, r, pattern)).await?;
                 phases.push(Phase {
                     name: format!("write_r{r}"),
-                    m: m.0,
-                    cluster_cpu: m.1,
+                    m,
+                    cluster_cpu: cpu,
                     baseline: "cp+sync",
+                    base: base.cp.clone(),
                     aim: AIM / f64::from(r),
+                    close_avg,
                 });
             } else if !existing {
                 let t0 = Instant::now();
@@ -409,7 +406,7 @@ async fn run_phases(
                 );
             }
             if opts.mode != Mode::Write {
-                let m = timed(cluster, read_files(&client, opts, pattern)).await?;
+                let (m, cpu, _) = timed(cluster, read_files(&client, opts, pattern)).await?;
                 let name = if existing && opts.mode == Mode::Read {
                     "read".to_string()
                 } else {
@@ -417,10 +414,12 @@ async fn run_phases(
                 };
                 phases.push(Phase {
                     name,
-                    m: m.0,
-                    cluster_cpu: m.1,
+                    m,
+                    cluster_cpu: cpu,
                     baseline: "cat",
+                    base: base.cat.clone(),
                     aim: AIM,
+                    close_avg: Duration::ZERO,
                 });
             }
         }
@@ -442,15 +441,15 @@ async fn run_phases(
 /// Runs a phase, adding the cluster's CPU meanwhile when it runs as our children.
 async fn timed(
     cluster: Option<&ChildCluster>,
-    phase: impl std::future::Future<Output = anyhow::Result<Measured>>,
-) -> anyhow::Result<(Measured, Option<ClusterCpu>)> {
+    phase: impl std::future::Future<Output = anyhow::Result<(Measured, Duration)>>,
+) -> anyhow::Result<(Measured, Option<ClusterCpu>, Duration)> {
     let before = cluster.map(|c| c.cpu()).transpose()?;
-    let m = phase.await?;
+    let (m, close_avg) = phase.await?;
     let cpu = match (cluster, before) {
         (Some(c), Some(b)) => Some(c.cpu()?.since(b)),
         _ => None,
     };
-    Ok((m, cpu))
+    Ok((m, cpu, close_avg))
 }
 
 fn file_path(i: u32) -> String {
@@ -458,11 +457,11 @@ fn file_path(i: u32) -> String {
 }
 
 /// Runs `task(i)` for every file concurrently; times each and the whole, and counts
-/// this process's CPU.
-async fn per_file<F, Fut>(opts: &Options, task: F) -> anyhow::Result<Measured>
+/// this process's CPU. Tasks return the part of their time spent closing, averaged.
+async fn per_file<F, Fut>(opts: &Options, task: F) -> anyhow::Result<(Measured, Duration)>
 where
     F: Fn(u32) -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<Duration>> + Send + 'static,
 {
     let cpu0 = process_cpu_time();
     let start = Instant::now();
@@ -471,15 +470,19 @@ where
             let fut = task(i);
             tokio::spawn(async move {
                 let t0 = Instant::now();
-                fut.await.map(|()| t0.elapsed())
+                fut.await.map(|closing| (t0.elapsed(), closing))
             })
         })
         .collect();
     let mut per_file = Vec::with_capacity(handles.len());
+    let mut closing = Duration::ZERO;
     let mut first_err = None;
     for h in handles {
         match h.await.context("a benchmark task panicked")? {
-            Ok(t) => per_file.push(t),
+            Ok((t, c)) => {
+                per_file.push(t);
+                closing += c;
+            }
             Err(e) => {
                 first_err.get_or_insert(e);
             }
@@ -490,13 +493,15 @@ where
     if let Some(e) = first_err {
         return Err(e);
     }
-    Ok(Measured {
+    let close_avg = closing / opts.files.max(1);
+    let m = Measured {
         bytes: opts.size * u64::from(opts.files),
         file_size: opts.size,
         wall,
         per_file,
         cpu,
-    })
+    };
+    Ok((m, close_avg))
 }
 
 async fn write_files(
@@ -504,7 +509,7 @@ async fn write_files(
     opts: &Options,
     replication: u16,
     pattern: &Arc<Pattern>,
-) -> anyhow::Result<Measured> {
+) -> anyhow::Result<(Measured, Duration)> {
     let size = opts.size;
     per_file(opts, |i| {
         let (client, pattern) = (client.clone(), pattern.clone());
@@ -528,10 +533,11 @@ async fn write_files(
                     .with_context(|| format!("writing {path} at {pos}"))?;
                 pos += chunk.len() as u64;
             }
+            let t0 = Instant::now();
             out.close()
                 .await
                 .with_context(|| format!("closing {path}"))?;
-            Ok(())
+            Ok(t0.elapsed())
         }
     })
     .await
@@ -541,7 +547,7 @@ async fn read_files(
     client: &DfsClient,
     opts: &Options,
     pattern: &Arc<Pattern>,
-) -> anyhow::Result<Measured> {
+) -> anyhow::Result<(Measured, Duration)> {
     let (size, buffer) = (opts.size, opts.buffer);
     per_file(opts, |i| {
         let (client, pattern) = (client.clone(), pattern.clone());
@@ -575,7 +581,7 @@ async fn read_files(
             if pos != size {
                 bail!("{path}: ended after {pos} of {size} bytes");
             }
-            Ok(())
+            Ok(Duration::ZERO)
         }
     })
     .await
@@ -606,7 +612,7 @@ fn print_baseline(title: &str, b: &Baseline) {
     println!("(cpu: this process for write+fsync; the cp, sync and cat processes otherwise)");
 }
 
-fn print_phases(phases: &[Phase], base: &Baseline) {
+fn print_phases(phases: &[Phase]) {
     println!();
     println!(
         "{:<9} {:>7} {:>7} {:>8} {:>8} {:>9} {:>9} {:>9} {:<11} {:>10} {:>6} {:>6} {:>4}",
@@ -625,8 +631,7 @@ fn print_phases(phases: &[Phase], base: &Baseline) {
         "met"
     );
     for p in phases {
-        let b = base.get(p.baseline);
-        let ratio = p.m.mib_per_sec() / b.mib_per_sec();
+        let ratio = p.ratio();
         let (dn, nn) = match p.cluster_cpu {
             Some(c) => (
                 format!("{:.2}", p.m.per_gib(c.datanodes)),
@@ -645,7 +650,7 @@ fn print_phases(phases: &[Phase], base: &Baseline) {
             dn,
             nn,
             p.baseline,
-            b.mib_per_sec(),
+            p.base.mib_per_sec(),
             super::report::ratio(ratio),
             super::report::ratio(p.aim),
             if ratio >= p.aim { "yes" } else { "no" }
@@ -655,6 +660,15 @@ fn print_phases(phases: &[Phase], base: &Baseline) {
         "(cpu columns: CPU seconds per GiB of file data — cli_cpu this client process, \
          dn_cpu the DataNode processes together, nn_cpu the NameNode)"
     );
+    for p in phases.iter().filter(|p| !p.close_avg.is_zero()) {
+        println!(
+            "{}: each file spent {:.2} s of its {:.2} s in close() (last acks, then \
+             complete on the NameNode)",
+            p.name,
+            p.close_avg.as_secs_f64(),
+            p.m.per_file.iter().sum::<Duration>().as_secs_f64() / p.m.per_file.len().max(1) as f64
+        );
+    }
 }
 
 fn size_text(n: u64) -> String {

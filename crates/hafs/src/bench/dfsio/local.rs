@@ -6,6 +6,9 @@
 //! - `cp+sync`: the system `cp` copies each file, then `sync FILE` fsyncs the copy;
 //! - `cat`: the system `cat` reads each copy to /dev/null. Nothing is dropped from the
 //!   page cache first, so, as for the benchmark's own reads, the data is warm.
+//!
+//! Files of an earlier measurement are removed first: every write creates new files,
+//! as a DataNode does.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -46,6 +49,7 @@ impl LocalFiles {
     /// Writes every file from the pattern in `pattern.max_chunk()` pieces and fsyncs it.
     /// CPU is this process's.
     pub fn write_fsync(&self, pattern: &Pattern) -> anyhow::Result<Measured> {
+        self.remove(|i| self.written(i))?;
         let cpu0 = process_cpu_time();
         let m = self.per_file(|i| {
             let path = self.written(i);
@@ -70,6 +74,7 @@ impl LocalFiles {
 
     /// `cp written_i copied_i && sync copied_i` per file. CPU is the children's.
     pub fn cp_sync(&self) -> anyhow::Result<Measured> {
+        self.remove(|i| self.copied(i))?;
         let cpu0 = children_cpu_time();
         let m = self.per_file(|i| {
             let copied = self.copied(i);
@@ -90,6 +95,20 @@ impl LocalFiles {
             cpu: children_cpu_time().saturating_sub(cpu0),
             ..m
         })
+    }
+
+    /// Removes files of an earlier measurement (untimed), so every measurement creates
+    /// new files as a DataNode does with every replica, rather than rewriting old ones.
+    fn remove(&self, path: impl Fn(u32) -> PathBuf) -> anyhow::Result<()> {
+        for i in 0..self.count {
+            let p = path(i);
+            match std::fs::remove_file(&p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e).with_context(|| format!("removing {}", p.display())),
+            }
+        }
+        Ok(())
     }
 
     /// Runs `work` for every file on its own thread; times each and the whole.
