@@ -42,6 +42,7 @@ pub mod qjournal;
 pub mod quorum;
 pub mod record;
 pub mod segment;
+pub mod shared_dir;
 pub mod storage;
 pub mod test_util;
 
