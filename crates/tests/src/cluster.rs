@@ -1,9 +1,10 @@
 //! A mini cluster of real `hafs` processes on loopback ports in a temp dir.
 //!
-//! It runs one NameNode and any number of DataNodes (see `datanodes.rs`). Each role is
-//! a [`Daemon`] in a slot that remembers how to start it again, so JournalNodes and
-//! failover controllers can be added as further slot kinds without changing the tests
-//! that exist.
+//! It runs one NameNode, or an HA nameservice of 2 to 5 (see `ha.rs`) on JournalNodes
+//! (`journalnodes.rs`) or a shared dir, and any number of DataNodes (`datanodes.rs`).
+//! Each role is a [`Daemon`] in a slot that remembers how to start it again, so failover
+//! controllers can be added as a further slot kind without changing the tests that
+//! exist.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -14,10 +15,15 @@ use crate::command::run_with_timeout;
 use crate::conf_xml::write_site_xml;
 use crate::daemon::Daemon;
 use crate::datanodes::{data_path_defaults, DataNodeSlot};
+use crate::ha::{ha_site, MAX_NAMENODES, NAMESERVICE};
+use crate::journalnodes::{JournalNodes, SHARED_EDITS_KEY};
 use crate::paths::hafs_bin;
 use crate::ports::{free_port, wait_for_port};
 use crate::tempdir::TempDir;
 
+/// The line a NameNode prints on stdout once it serves
+/// (`namenode ready: rpc <addr> http <addr> state <standby|active>`).
+pub const NAMENODE_READY: &str = "namenode ready:";
 /// How long a daemon may take to start accepting connections.
 pub(crate) const START_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a daemon gets to exit after SIGTERM before it is killed.
@@ -28,15 +34,33 @@ pub(crate) const STOP_GRACE: Duration = Duration::from_secs(15);
 pub struct MiniClusterBuilder {
     namenodes: usize,
     datanodes: usize,
+    journalnodes: usize,
+    shared_dir: bool,
     conf: Vec<(String, String)>,
     label: String,
     binary: Option<PathBuf>,
 }
 
 impl MiniClusterBuilder {
-    /// Number of NameNodes. Only 1 is supported until HA lands.
+    /// Number of NameNodes, 1 to 5. Two or more make an HA nameservice
+    /// ([`NAMESERVICE`]) and need shared edits: [`MiniClusterBuilder::journalnodes`] or
+    /// [`MiniClusterBuilder::shared_dir`].
     pub fn namenodes(mut self, n: usize) -> Self {
         self.namenodes = n;
+        self
+    }
+
+    /// Starts `n` JournalNodes first (see `journalnodes.rs`) and puts the NameNodes'
+    /// edits on them (`dfs.namenode.shared.edits.dir = qjournal://...`).
+    pub fn journalnodes(mut self, n: usize) -> Self {
+        self.journalnodes = n;
+        self
+    }
+
+    /// Shared edits in a directory of the cluster's temp dir
+    /// (`dfs.namenode.shared.edits.dir = file://<dir>/shared-edits`, the NFS mode).
+    pub fn shared_dir(mut self) -> Self {
+        self.shared_dir = true;
         self
     }
 
@@ -70,64 +94,102 @@ impl MiniClusterBuilder {
     }
 
     /// Writes the conf dir, formats the NameNode and starts it; returns once its RPC
-    /// port accepts connections. Panics (with the NameNode log) on any failure.
+    /// port accepts connections. With several NameNodes (an HA nameservice, see
+    /// `ha.rs`) it formats nn1, bootstraps the others, starts them all and makes nn1
+    /// Active. Panics (with the daemons' logs) on any failure.
     #[track_caller]
     pub fn start(self) -> MiniCluster {
         assert!(
-            self.namenodes == 1,
-            "MiniCluster supports exactly one NameNode for now (asked for {}); HA clusters \
-             need per-NameNode conf dirs and shared edits, which are not built yet",
+            (1..=MAX_NAMENODES).contains(&self.namenodes),
+            "a MiniCluster has 1 to {MAX_NAMENODES} NameNodes (asked for {})",
             self.namenodes
         );
+        let ha = self.namenodes > 1;
         let dir = TempDir::new(&self.label);
         let conf_dir = dir.join("conf");
         std::fs::create_dir(&conf_dir).expect("create conf dir");
 
-        let nn = NameNodeSlot {
-            id: "nn1".to_string(),
-            rpc_addr: loopback(free_port()),
-            http_addr: loopback(free_port()),
-            name_dir: dir.join("nn1").join("name"),
-            log_path: dir.join("nn1.log"),
-            daemon: None,
+        let journalnodes = (self.journalnodes > 0)
+            .then(|| JournalNodes::start(self.journalnodes, &format!("{}-jn", self.label)));
+        let shared_edits = match (&journalnodes, self.shared_dir) {
+            (Some(jns), _) => Some(jns.uri()),
+            (None, true) => {
+                let shared = dir.join("shared-edits");
+                std::fs::create_dir_all(&shared).expect("create shared edits dir");
+                Some(format!("file://{}", shared.display()))
+            }
+            (None, false) => None,
         };
-        std::fs::create_dir_all(nn.name_dir.parent().expect("name dir has a parent"))
-            .expect("create nn1 dir");
+        if ha && shared_edits.is_none() && !self.conf.iter().any(|(k, _)| k == SHARED_EDITS_KEY) {
+            panic!(
+                "an HA MiniCluster needs shared edits: .journalnodes(3), .shared_dir() or \
+                 .conf(\"{SHARED_EDITS_KEY}\", ...)"
+            );
+        }
 
-        let mut core = vec![
-            kv("fs.defaultFS", format!("hdfs://{}", nn.rpc_addr)),
-            // Clients must give up on a dead NameNode quickly: tests kill NameNodes.
+        let namenodes: Vec<NameNodeSlot> = (0..self.namenodes)
+            .map(|i| {
+                let id = format!("nn{}", i + 1);
+                let home = dir.join(&id);
+                std::fs::create_dir_all(&home).expect("create NameNode dir");
+                NameNodeSlot {
+                    rpc_addr: loopback(free_port()),
+                    http_addr: loopback(free_port()),
+                    name_dir: home.join("name"),
+                    log_path: dir.join(format!("{id}.log")),
+                    // A single NameNode reads the shared conf dir, as it always has;
+                    // HA NameNodes each have their own (it names their id).
+                    conf_dir: if ha {
+                        home.join("conf")
+                    } else {
+                        conf_dir.clone()
+                    },
+                    id,
+                    daemon: None,
+                }
+            })
+            .collect();
+
+        let (mut core, mut hdfs) = if ha {
+            ha_site(NAMESERVICE, &namenodes)
+        } else {
+            let nn = &namenodes[0];
+            (
+                vec![kv("fs.defaultFS", format!("hdfs://{}", nn.rpc_addr))],
+                vec![
+                    kv("dfs.namenode.name.dir", nn.name_dir.display().to_string()),
+                    kv("dfs.namenode.rpc-address", nn.rpc_addr.to_string()),
+                    // Never the default 9870: tests run in parallel.
+                    kv("dfs.namenode.http-address", nn.http_addr.to_string()),
+                    kv("dfs.client.failover.max.attempts", "3"),
+                    kv("dfs.client.failover.sleep.base.millis", "50"),
+                    kv("dfs.client.failover.sleep.max.millis", "200"),
+                ],
+            )
+        };
+        // Clients must give up on a dead NameNode quickly: tests kill NameNodes.
+        core.extend([
             kv("ipc.client.connect.max.retries", "2"),
             kv("ipc.client.connect.retry.interval", "100"),
             kv("ipc.client.connect.max.retries.on.timeouts", "2"),
-        ];
-        let mut hdfs = vec![
-            kv("dfs.namenode.name.dir", nn.name_dir.display().to_string()),
-            kv("dfs.namenode.rpc-address", nn.rpc_addr.to_string()),
-            // Never the default 9870: tests run in parallel.
-            kv("dfs.namenode.http-address", nn.http_addr.to_string()),
+        ]);
+        hdfs.extend([
             kv("dfs.replication", "1"),
             kv("dfs.namenode.safemode.extension", "0"),
-            kv("dfs.client.failover.max.attempts", "3"),
-            kv("dfs.client.failover.sleep.base.millis", "50"),
-            kv("dfs.client.failover.sleep.max.millis", "200"),
-        ];
+        ]);
+        if let Some(uri) = &shared_edits {
+            hdfs.push(kv(SHARED_EDITS_KEY, uri.clone()));
+        }
         if self.datanodes > 0 {
             for (key, value) in data_path_defaults(self.datanodes) {
-                if let Some(slot) = hdfs.iter_mut().find(|(k, _)| *k == key) {
-                    slot.1 = value;
-                } else {
-                    hdfs.push((key, value));
-                }
+                set(&mut hdfs, key, value);
             }
         }
         for (key, value) in self.conf {
             if let Some(slot) = core.iter_mut().find(|(k, _)| *k == key) {
                 slot.1 = value;
-            } else if let Some(slot) = hdfs.iter_mut().find(|(k, _)| *k == key) {
-                slot.1 = value;
             } else {
-                hdfs.push((key, value));
+                set(&mut hdfs, key, value);
             }
         }
         write_site_xml(&conf_dir.join("core-site.xml"), &core);
@@ -138,12 +200,17 @@ impl MiniClusterBuilder {
             conf_dir,
             core_site: core,
             hdfs_site: hdfs,
-            namenodes: vec![nn],
+            namenodes,
             datanodes: Vec::new(),
+            journalnodes,
             dir,
         };
-        cluster.format_namenode(0);
-        cluster.start_namenode(0);
+        if ha {
+            cluster.start_ha_namenodes();
+        } else {
+            cluster.format_namenode(0);
+            cluster.start_namenode(0);
+        }
         for _ in 0..self.datanodes {
             cluster.add_datanode();
         }
@@ -151,6 +218,15 @@ impl MiniClusterBuilder {
             cluster.wait_live_datanodes(self.datanodes, START_TIMEOUT * 2);
         }
         cluster
+    }
+}
+
+/// Replaces `key`'s value in `pairs`, or appends it.
+pub(crate) fn set(pairs: &mut Vec<(String, String)>, key: String, value: String) {
+    if let Some(slot) = pairs.iter_mut().find(|(k, _)| *k == key) {
+        slot.1 = value;
+    } else {
+        pairs.push((key, value));
     }
 }
 
@@ -164,13 +240,15 @@ pub(crate) fn loopback(port: u16) -> SocketAddr {
 
 /// One NameNode's fixed identity (ports, dirs) and its process when running.
 #[derive(Debug)]
-struct NameNodeSlot {
-    id: String,
-    rpc_addr: SocketAddr,
-    http_addr: SocketAddr,
-    name_dir: PathBuf,
-    log_path: PathBuf,
-    daemon: Option<Daemon>,
+pub(crate) struct NameNodeSlot {
+    pub(crate) id: String,
+    pub(crate) rpc_addr: SocketAddr,
+    pub(crate) http_addr: SocketAddr,
+    pub(crate) name_dir: PathBuf,
+    /// The conf dir it runs with: the shared one for a single NameNode, its own in HA.
+    pub(crate) conf_dir: PathBuf,
+    pub(crate) log_path: PathBuf,
+    pub(crate) daemon: Option<Daemon>,
 }
 
 /// Real `hafs` daemons on loopback, in a temp dir that is removed on drop (unless
@@ -182,8 +260,10 @@ pub struct MiniCluster {
     /// The shared site files' contents, from which per-DataNode conf dirs are written.
     pub(crate) core_site: Vec<(String, String)>,
     pub(crate) hdfs_site: Vec<(String, String)>,
-    namenodes: Vec<NameNodeSlot>,
+    pub(crate) namenodes: Vec<NameNodeSlot>,
     pub(crate) datanodes: Vec<DataNodeSlot>,
+    /// The JournalNodes of `.journalnodes(n)`; dropped (killed) after the NameNodes.
+    pub(crate) journalnodes: Option<JournalNodes>,
     // Declared last so it is removed after the daemons are gone.
     dir: TempDir,
 }
@@ -193,6 +273,8 @@ impl MiniCluster {
         MiniClusterBuilder {
             namenodes: 1,
             datanodes: 0,
+            journalnodes: 0,
+            shared_dir: false,
             conf: Vec::new(),
             label: "cluster".to_string(),
             binary: None,
@@ -209,12 +291,29 @@ impl MiniCluster {
         self.dir.path()
     }
 
-    /// `hdfs://127.0.0.1:<rpc port>`.
+    /// `hdfs://127.0.0.1:<rpc port>`, or `hdfs://ns1` for an HA nameservice.
     pub fn fs_uri(&self) -> String {
-        format!("hdfs://{}", self.nn_rpc_addr())
+        if self.is_ha() {
+            format!("hdfs://{NAMESERVICE}")
+        } else {
+            format!("hdfs://{}", self.nn_rpc_addr())
+        }
     }
 
-    /// The NameNode's client RPC address.
+    /// Whether the cluster is an HA nameservice (two or more NameNodes).
+    pub fn is_ha(&self) -> bool {
+        self.namenodes.len() > 1
+    }
+
+    /// The JournalNodes started with `.journalnodes(n)`.
+    #[track_caller]
+    pub fn journalnodes(&mut self) -> &mut JournalNodes {
+        self.journalnodes
+            .as_mut()
+            .expect("the cluster was built without .journalnodes(n)")
+    }
+
+    /// nn1's client RPC address (the only NameNode's, without HA).
     pub fn nn_rpc_addr(&self) -> SocketAddr {
         self.namenodes[0].rpc_addr
     }
@@ -298,10 +397,19 @@ impl MiniCluster {
         cmd
     }
 
+    /// `hafs --config <NameNode index's conf dir>`.
+    pub(crate) fn nn_command(&self, index: usize) -> Command {
+        let mut cmd = Command::new(&self.binary);
+        cmd.env_remove("HADOOP_CONF_DIR")
+            .arg("--config")
+            .arg(&self.namenodes[index].conf_dir);
+        cmd
+    }
+
     #[track_caller]
-    fn format_namenode(&self, index: usize) {
+    pub(crate) fn format_namenode(&self, index: usize) {
         let slot = &self.namenodes[index];
-        let mut cmd = self.hafs_command();
+        let mut cmd = self.nn_command(index);
         cmd.args([
             "namenode",
             "-format",
@@ -315,14 +423,25 @@ impl MiniCluster {
         }
     }
 
+    /// Starts NameNode `index` and waits until it accepts connections (in HA, also
+    /// until it has printed its `namenode ready:` line).
     #[track_caller]
-    fn start_namenode(&mut self, index: usize) {
-        let mut cmd = self.hafs_command();
+    pub(crate) fn start_namenode(&mut self, index: usize) {
+        let mut cmd = self.nn_command(index);
         cmd.arg("namenode");
+        let ha = self.is_ha();
         let slot = &mut self.namenodes[index];
         assert!(slot.daemon.is_none(), "{} is already running", slot.id);
+        let offset = std::fs::metadata(&slot.log_path)
+            .map(|m| m.len() as usize)
+            .unwrap_or(0);
         let mut daemon = Daemon::spawn(&slot.id, cmd, &slot.log_path);
         wait_until_serving(&mut daemon, slot.rpc_addr);
+        if ha {
+            // An HA NameNode opens its port before it has loaded its namespace and
+            // settled in its state; the ready line says it has.
+            daemon.wait_for_log_line_after(NAMENODE_READY, offset, START_TIMEOUT);
+        }
         slot.daemon = Some(daemon);
     }
 }

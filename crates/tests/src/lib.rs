@@ -19,6 +19,8 @@ mod command;
 mod conf_xml;
 mod daemon;
 mod datanodes;
+mod ha;
+mod ha_rpc;
 mod journalnodes;
 mod listing;
 mod paths;
@@ -30,11 +32,13 @@ mod streaming;
 mod tempdir;
 mod tools;
 
-pub use cluster::{MiniCluster, MiniClusterBuilder};
+pub use cluster::{MiniCluster, MiniClusterBuilder, NAMENODE_READY};
 pub use command::{run_with_timeout, CmdOutput, DEFAULT_CMD_TIMEOUT};
 pub use conf_xml::write_site_xml;
 pub use daemon::Daemon;
 pub use datanodes::{parse_live_datanodes, DATANODE_READY, TEST_BLOCK_SIZE};
+pub use ha::{FAILOVER_PROXY_PROVIDER, MAX_NAMENODES, NAMESERVICE};
+pub use ha_rpc::{get_service_state, HA_SERVICE_PROTOCOL};
 pub use journalnodes::{JournalNodes, JOURNALNODE_READY, SHARED_EDITS_KEY, TEST_JOURNAL_ID};
 pub use listing::{fields, parse_ls, parse_ls_line, LsEntry};
 pub use paths::{

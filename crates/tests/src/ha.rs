@@ -1,0 +1,394 @@
+//! HA nameservices in a [`MiniCluster`]: 2 to 5 NameNodes of nameservice [`NAMESERVICE`]
+//! sharing edits on JournalNodes (or a shared dir), each with its own conf dir naming
+//! its `dfs.ha.namenode.id`, its own name dir and ports.
+//!
+//! Start-up follows the HA bootstrap order an operator follows: format nn1 (which
+//! formats the JournalNodes), start it, `namenode -bootstrapStandby` each other
+//! NameNode from it, start them (they come up Standby), then make nn1 Active with
+//! `hafs haadmin -transitionToActive nn1`.
+//!
+//! ```ignore
+//! let mut c = MiniCluster::builder().namenodes(2).journalnodes(3).datanodes(3).start();
+//! assert_eq!(c.active_index(), Some(0));
+//! c.haadmin(&["-failover", "nn1", "nn2"]).ok();
+//! c.wait_for_state(1, "active", Duration::from_secs(10));
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitStatus;
+use std::time::{Duration, Instant};
+
+use crate::cluster::{kv, set, wait_until_serving, MiniCluster, NameNodeSlot, STOP_GRACE};
+use crate::command::{run_with_timeout, CmdOutput, DEFAULT_CMD_TIMEOUT};
+use crate::conf_xml::write_site_xml;
+use crate::daemon::Daemon;
+use crate::ha_rpc;
+
+/// The nameservice id of HA clusters (`fs.defaultFS = hdfs://ns1`).
+pub const NAMESERVICE: &str = "ns1";
+/// Hadoop's client-side proxy provider: the Java client needs it named to treat `ns1`
+/// as a logical name; hdfs-native and our client accept it.
+pub const FAILOVER_PROXY_PROVIDER: &str =
+    "org.apache.hadoop.hdfs.server.namenode.ha.ConfiguredFailoverProxyProvider";
+/// HDFS allows at most five NameNodes per nameservice.
+pub const MAX_NAMENODES: usize = 5;
+
+/// The (key, value) entries of one site file, in order.
+pub(crate) type SitePairs = Vec<(String, String)>;
+
+/// The shared (client-visible) core-site and hdfs-site entries of an HA nameservice.
+/// Name dirs and `dfs.ha.namenode.id` are per NameNode and go only into each
+/// NameNode's own conf dir.
+pub(crate) fn ha_site(ns: &str, namenodes: &[NameNodeSlot]) -> (SitePairs, SitePairs) {
+    let core = vec![kv("fs.defaultFS", format!("hdfs://{ns}"))];
+    let ids: Vec<&str> = namenodes.iter().map(|n| n.id.as_str()).collect();
+    let mut hdfs = vec![
+        kv("dfs.nameservices", ns),
+        kv(&format!("dfs.ha.namenodes.{ns}"), ids.join(",")),
+    ];
+    for nn in namenodes {
+        hdfs.push(kv(
+            &format!("dfs.namenode.rpc-address.{ns}.{}", nn.id),
+            nn.rpc_addr.to_string(),
+        ));
+        hdfs.push(kv(
+            &format!("dfs.namenode.http-address.{ns}.{}", nn.id),
+            nn.http_addr.to_string(),
+        ));
+    }
+    hdfs.extend([
+        kv(
+            &format!("dfs.client.failover.proxy.provider.{ns}"),
+            FAILOVER_PROXY_PROVIDER,
+        ),
+        // Clients ride out a failover of a few seconds: up to 20 attempts, sleeping
+        // 50 ms growing to 1 s between rounds of the NameNode list.
+        kv("dfs.client.failover.max.attempts", "20"),
+        kv("dfs.client.failover.sleep.base.millis", "50"),
+        kv("dfs.client.failover.sleep.max.millis", "1000"),
+        // Standbys stay within milliseconds of the Active.
+        kv("dfs.ha.tail-edits.period", "100ms"),
+        kv("dfs.ha.tail-edits.in-progress", "true"),
+        // Tests fail over by hand; the graceful transition of the old Active is the
+        // real fence, `shell(true)` lets -failover proceed when it is unreachable.
+        kv("dfs.ha.fencing.methods", "shell(true)"),
+        kv("dfs.ha.automatic-failover.enabled", "false"),
+    ]);
+    (core, hdfs)
+}
+
+impl MiniCluster {
+    /// Formats nn1 (and so the shared edits), seeds and bootstraps the other NameNodes,
+    /// starts them all and makes nn1 Active.
+    #[track_caller]
+    pub(crate) fn start_ha_namenodes(&mut self) {
+        for i in 0..self.namenodes.len() {
+            self.write_namenode_conf(i);
+        }
+        self.format_namenode(0);
+        // Seed every other name dir with nn1's freshly formatted one (same cluster and
+        // namespace ids, image at txid 0). `-bootstrapStandby` below then replaces it
+        // with an image fetched over HTTP; this seed only matters while a hafs build
+        // without -bootstrapStandby is being tested.
+        for i in 1..self.namenodes.len() {
+            copy_dir(&self.namenodes[0].name_dir, &self.namenodes[i].name_dir);
+        }
+        self.start_namenode(0);
+        for i in 1..self.namenodes.len() {
+            self.bootstrap_standby(i);
+        }
+        for i in 1..self.namenodes.len() {
+            self.start_namenode(i);
+        }
+        self.transition_to_active(0);
+        self.wait_for_state(0, "active", Duration::from_secs(30));
+    }
+
+    /// Writes NameNode `i`'s own conf dir: the shared site files plus its id and name dir.
+    fn write_namenode_conf(&self, i: usize) {
+        let slot = &self.namenodes[i];
+        std::fs::create_dir_all(&slot.conf_dir).expect("create NameNode conf dir");
+        let mut hdfs = self.hdfs_site.clone();
+        set(&mut hdfs, "dfs.ha.namenode.id".into(), slot.id.clone());
+        set(
+            &mut hdfs,
+            "dfs.namenode.name.dir".into(),
+            slot.name_dir.display().to_string(),
+        );
+        write_site_xml(&slot.conf_dir.join("core-site.xml"), &self.core_site);
+        write_site_xml(&slot.conf_dir.join("hdfs-site.xml"), &hdfs);
+    }
+
+    /// `hafs namenode -bootstrapStandby -force -nonInteractive` for NameNode `i` (not
+    /// running) from the running ones. A hafs without the option keeps the seeded dir.
+    #[track_caller]
+    pub fn bootstrap_standby(&self, i: usize) {
+        let mut cmd = self.nn_command(i);
+        cmd.args(["namenode", "-bootstrapStandby", "-force", "-nonInteractive"]);
+        let out = run_with_timeout(cmd, Duration::from_secs(60));
+        if out.success() {
+            return;
+        }
+        let unsupported = out.stderr.contains("unknown option '-bootstrapStandby'");
+        if !unsupported {
+            panic!("bootstrapping {} failed:\n{out}", self.namenodes[i].id);
+        }
+        eprintln!(
+            "harness: this hafs has no `namenode -bootstrapStandby`; {} keeps nn1's formatted name dir",
+            self.namenodes[i].id
+        );
+    }
+
+    /// Number of NameNodes.
+    pub fn nn_count(&self) -> usize {
+        self.namenodes.len()
+    }
+
+    /// NameNode `i`'s id (`nn1`, `nn2`, ...).
+    pub fn nn_id(&self, i: usize) -> &str {
+        &self.namenodes[i].id
+    }
+
+    /// NameNode `i`'s client RPC address (where HAServiceProtocol is served too).
+    pub fn nn_rpc_addr_of(&self, i: usize) -> SocketAddr {
+        self.namenodes[i].rpc_addr
+    }
+
+    /// NameNode `i`'s HTTP address (image transfer).
+    pub fn nn_http_addr_of(&self, i: usize) -> SocketAddr {
+        self.namenodes[i].http_addr
+    }
+
+    /// NameNode `i`'s name dir.
+    pub fn nn_name_dir_of(&self, i: usize) -> &Path {
+        &self.namenodes[i].name_dir
+    }
+
+    /// NameNode `i`'s own conf dir (the shared conf dir without HA).
+    pub fn nn_conf_dir(&self, i: usize) -> &Path {
+        &self.namenodes[i].conf_dir
+    }
+
+    /// The running NameNode `i`. Panics if it is not running.
+    #[track_caller]
+    pub fn nn(&self, i: usize) -> &Daemon {
+        self.namenodes[i]
+            .daemon
+            .as_ref()
+            .unwrap_or_else(|| panic!("{} is not running", self.namenodes[i].id))
+    }
+
+    /// Whether NameNode `i` runs (reaps it if it exited).
+    pub fn nn_running(&mut self, i: usize) -> bool {
+        self.namenodes[i]
+            .daemon
+            .as_mut()
+            .is_some_and(|d| d.is_running())
+    }
+
+    /// Everything NameNode `i` has logged, across restarts.
+    pub fn nn_log(&self, i: usize) -> String {
+        std::fs::read(&self.namenodes[i].log_path)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default()
+    }
+
+    /// The log file of NameNode `i`.
+    pub fn nn_log_path(&self, i: usize) -> PathBuf {
+        self.namenodes[i].log_path.clone()
+    }
+
+    /// kill -9 NameNode `i`.
+    #[track_caller]
+    pub fn kill_nn(&mut self, i: usize) {
+        let mut daemon = self.namenodes[i]
+            .daemon
+            .take()
+            .unwrap_or_else(|| panic!("kill_nn: {} is not running", self.namenodes[i].id));
+        daemon.kill();
+    }
+
+    /// SIGTERM NameNode `i` and wait; `None` if it had to be killed.
+    #[track_caller]
+    pub fn stop_nn(&mut self, i: usize) -> Option<ExitStatus> {
+        let mut daemon = self.namenodes[i]
+            .daemon
+            .take()
+            .unwrap_or_else(|| panic!("stop_nn: {} is not running", self.namenodes[i].id));
+        daemon.terminate(STOP_GRACE)
+    }
+
+    /// SIGSTOP NameNode `i` (a long GC pause).
+    pub fn pause_nn(&self, i: usize) {
+        self.nn(i).pause();
+    }
+
+    /// SIGCONT after [`MiniCluster::pause_nn`].
+    pub fn resume_nn(&self, i: usize) {
+        self.nn(i).resume();
+    }
+
+    /// Starts NameNode `i` (same ports, name dir and conf); in HA it comes up Standby.
+    #[track_caller]
+    pub fn start_nn(&mut self, i: usize) {
+        self.start_namenode(i);
+    }
+
+    /// Stops NameNode `i` with SIGTERM if it runs, then starts it again.
+    #[track_caller]
+    pub fn restart_nn(&mut self, i: usize) {
+        if let Some(mut daemon) = self.namenodes[i].daemon.take() {
+            daemon.terminate(STOP_GRACE);
+        }
+        self.start_namenode(i);
+    }
+
+    /// `hafs --config <conf dir> haadmin <args…>`, e.g. `&["-failover", "nn1", "nn2"]`.
+    #[track_caller]
+    pub fn haadmin(&self, args: &[&str]) -> CmdOutput {
+        let mut cmd = self.hafs_command();
+        cmd.arg("haadmin").args(args);
+        run_with_timeout(cmd, DEFAULT_CMD_TIMEOUT)
+    }
+
+    /// NameNode `i`'s HA state by a direct `getServiceStatus` call ("active",
+    /// "standby", ...), or the error (not running, paused, refused).
+    pub fn ha_state(&self, i: usize) -> Result<&'static str, String> {
+        ha_rpc::get_service_state(self.namenodes[i].rpc_addr)
+    }
+
+    /// The index of the NameNode that says it is Active; `None` if none does. Asks
+    /// only the NameNodes that run; a paused one counts as not answering.
+    pub fn active_index(&self) -> Option<usize> {
+        (0..self.namenodes.len())
+            .find(|&i| self.namenodes[i].daemon.is_some() && self.ha_state(i) == Ok("active"))
+    }
+
+    /// Waits until NameNode `i` reports `state` ("active" or "standby"); panics with
+    /// its log after `timeout`.
+    #[track_caller]
+    pub fn wait_for_state(&self, i: usize, state: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        let mut last;
+        loop {
+            last = self.ha_state(i);
+            if last.as_deref() == Ok(state) {
+                return;
+            }
+            if Instant::now() >= deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "{} did not become {state} within {timeout:?} (last: {last:?}); log:\n{}",
+            self.namenodes[i].id,
+            tail(&self.nn_log(i), 100)
+        );
+    }
+
+    /// Makes NameNode `i` Active with `hafs haadmin -transitionToActive <id>`; while
+    /// the haadmin command is not built, with a direct HAServiceProtocol call.
+    #[track_caller]
+    pub fn transition_to_active(&self, i: usize) {
+        let id = self.namenodes[i].id.clone();
+        let out = self.haadmin(&["-transitionToActive", &id]);
+        if out.success() {
+            return;
+        }
+        if !no_haadmin(&out) {
+            panic!("haadmin -transitionToActive {id} failed:\n{out}");
+        }
+        ha_rpc::transition_to_active(self.namenodes[i].rpc_addr, false)
+            .unwrap_or_else(|e| panic!("transitionToActive {id} failed: {e}"));
+    }
+
+    /// Makes NameNode `i` Standby (`haadmin -transitionToStandby`, or a direct call).
+    #[track_caller]
+    pub fn transition_to_standby(&self, i: usize) {
+        let id = self.namenodes[i].id.clone();
+        let out = self.haadmin(&["-transitionToStandby", &id]);
+        if out.success() {
+            return;
+        }
+        if !no_haadmin(&out) {
+            panic!("haadmin -transitionToStandby {id} failed:\n{out}");
+        }
+        ha_rpc::transition_to_standby(self.namenodes[i].rpc_addr, false)
+            .unwrap_or_else(|e| panic!("transitionToStandby {id} failed: {e}"));
+    }
+
+    /// A manual failover from `from` to `to`: `haadmin -failover <from> <to>`, or (no
+    /// haadmin yet) the two transitions in order. Returns once `to` reports Active.
+    #[track_caller]
+    pub fn failover(&self, from: usize, to: usize) {
+        let (a, b) = (
+            self.namenodes[from].id.clone(),
+            self.namenodes[to].id.clone(),
+        );
+        let out = self.haadmin(&["-failover", &a, &b]);
+        if !out.success() {
+            if !no_haadmin(&out) {
+                panic!("haadmin -failover {a} {b} failed:\n{out}");
+            }
+            ha_rpc::transition_to_standby(self.namenodes[from].rpc_addr, false)
+                .unwrap_or_else(|e| panic!("transitionToStandby {a} failed: {e}"));
+            ha_rpc::transition_to_active(self.namenodes[to].rpc_addr, false)
+                .unwrap_or_else(|e| panic!("transitionToActive {b} failed: {e}"));
+        }
+        self.wait_for_state(to, "active", Duration::from_secs(30));
+    }
+
+    /// Waits until NameNode `i` serves again after a start (port and ready line).
+    #[track_caller]
+    pub fn wait_nn_serving(&mut self, i: usize) {
+        let slot = &mut self.namenodes[i];
+        let addr = slot.rpc_addr;
+        let daemon = slot
+            .daemon
+            .as_mut()
+            .unwrap_or_else(|| panic!("{} is not running", slot.id));
+        wait_until_serving(daemon, addr);
+    }
+}
+
+/// True when `hafs` has no `haadmin` command yet (an older build).
+fn no_haadmin(out: &CmdOutput) -> bool {
+    let text = format!("{}{}", out.stdout, out.stderr);
+    text.contains("unknown command") && text.contains("haadmin")
+}
+
+fn tail(log: &str, n: usize) -> String {
+    let lines: Vec<&str> = log.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// Copies directory `from` to `to` recursively (regular files and dirs), leaving out
+/// the storage lock a running NameNode holds.
+#[track_caller]
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("create {}: {e}", to.display()));
+    let entries =
+        std::fs::read_dir(from).unwrap_or_else(|e| panic!("read {}: {e}", from.display()));
+    for entry in entries {
+        let entry = entry.expect("read dir entry");
+        let name = entry.file_name();
+        if name == "in_use.lock" {
+            continue;
+        }
+        let kind = entry.file_type().expect("file type");
+        let target = to.join(&name);
+        if kind.is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else if kind.is_file() {
+            std::fs::copy(entry.path(), &target).unwrap_or_else(|e| {
+                panic!(
+                    "copy {} to {}: {e}",
+                    entry.path().display(),
+                    target.display()
+                )
+            });
+        }
+    }
+}
