@@ -72,6 +72,11 @@ impl FailoverController {
         }
     }
 
+    /// Whether `dfs.ha.fencing.methods` gave a fencer; a failover needs one.
+    pub fn has_fencer(&self) -> bool {
+        self.fencer.is_some()
+    }
+
     /// A client of `target` whose connect and call timeouts are `timeout` (zero: the
     /// call waits forever, as Hadoop's timeout 0).
     pub fn client(&self, target: &HaTarget, timeout: Duration) -> HaServiceClient {

@@ -8,6 +8,7 @@ mod debug_cmd;
 mod dfs;
 mod dfsadmin;
 mod fsck_cmd;
+mod haadmin_cmd;
 mod journalnode_cmd;
 mod namenode_cmd;
 mod sandbox;
@@ -61,6 +62,7 @@ async fn run(command: String, inv: cli::Invocation) -> i32 {
         "dfsadmin" => dfsadmin::run(&conf, &rest).await,
         "debug" => debug_cmd::run(&conf, &rest).await,
         "fsck" => fsck_cmd::run(&conf, &rest).await,
+        "haadmin" => haadmin_cmd::run(&conf, &rest).await,
         "sandbox" => sandbox::run(conf, &rest).await,
         "version" => {
             println!("hafs {}", env!("CARGO_PKG_VERSION"));
