@@ -23,7 +23,8 @@ JAR_GLOBS=(
     "log4j-1.2-api-*.jar"
 )
 # Debian packages the tests need. Add "zookeeper" here once tests use it.
-DEB_PACKAGES=()
+# openssh-server/-client and psmisc (fuser): the sshfence test runs its own sshd.
+DEB_PACKAGES=(openssh-server openssh-client psmisc)
 
 log() { echo "test-deps: $*"; }
 die() {
