@@ -8,6 +8,7 @@ pub mod datanode_protocol;
 pub mod edit_log;
 pub mod fsimage;
 pub mod groups;
+pub mod http;
 pub mod leases;
 pub mod namespace;
 pub mod namesystem;

@@ -1,0 +1,69 @@
+//! The NameNode's HTTP side: the server on `dfs.namenode.http-address` (image transfer
+//! and a status page) and the matching client used by Standby checkpoints and
+//! `hafs namenode -bootstrapStandby`.
+
+pub mod client;
+pub mod image_store;
+pub mod request;
+pub mod server;
+
+pub use client::{fetch_image, upload_image, FetchedImage, TransferError};
+pub use image_store::{ImageMeta, ImageStore, TxidSpec};
+pub use server::{HttpBackend, HttpConfig, HttpServer, NodeStatus};
+
+use hafs_conf::keys::{DFS_NAMENODE_HTTP_ADDRESS, DFS_NAMENODE_HTTP_ADDRESS_DEFAULT};
+use hafs_conf::{ConfError, Configuration};
+
+/// This NameNode's HTTP address: `dfs.namenode.http-address.<ns>.<nn>` in an HA
+/// nameservice, else `dfs.namenode.http-address.<ns>`, else
+/// `dfs.namenode.http-address` (default `0.0.0.0:9870`).
+pub fn http_address(
+    conf: &Configuration,
+    nameservice: Option<&str>,
+    namenode_id: Option<&str>,
+) -> Result<String, ConfError> {
+    let mut keys = Vec::new();
+    if let Some(ns) = nameservice.filter(|s| !s.is_empty()) {
+        if let Some(nn) = namenode_id.filter(|s| !s.is_empty()) {
+            keys.push(format!("{DFS_NAMENODE_HTTP_ADDRESS}.{ns}.{nn}"));
+        }
+        keys.push(format!("{DFS_NAMENODE_HTTP_ADDRESS}.{ns}"));
+    }
+    keys.push(DFS_NAMENODE_HTTP_ADDRESS.to_string());
+    for k in &keys {
+        if let Some(v) = conf.try_get(k)? {
+            let v = v.trim();
+            if !v.is_empty() {
+                return check_host_port(k, v);
+            }
+        }
+    }
+    Ok(DFS_NAMENODE_HTTP_ADDRESS_DEFAULT.to_string())
+}
+
+fn check_host_port(key: &str, v: &str) -> Result<String, ConfError> {
+    let ok = v
+        .rsplit_once(':')
+        .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());
+    if ok {
+        Ok(v.to_string())
+    } else {
+        Err(ConfError::BadValue {
+            key: key.to_string(),
+            value: v.to_string(),
+            expected: "host:port".to_string(),
+        })
+    }
+}
+
+/// The address to reach a NameNode's HTTP server at: a wildcard host (0.0.0.0) is
+/// replaced by the host of its RPC address.
+pub fn reachable(http: &str, rpc: &str) -> String {
+    match http.rsplit_once(':') {
+        Some(("0.0.0.0" | "[::]" | "::", port)) => {
+            let host = rpc.rsplit_once(':').map_or(rpc, |(h, _)| h);
+            format!("{host}:{port}")
+        }
+        _ => http.to_string(),
+    }
+}

@@ -1,0 +1,495 @@
+//! The NameNode's HTTP server (`dfs.namenode.http-address`): a small hand-written
+//! HTTP/1.1 server, one request per connection, for image transfer and a status page.
+//!
+//! - `GET /` — plain-text status (HA state, last txid, newest image).
+//! - `GET /imagetransfer?getimage=1&txid=<N|latest>` — streams an fsimage that
+//!   verifies, with `X-Image-Txid`, `X-Image-Checksum` and the namespace identity
+//!   (`X-Cluster-Id`, `X-Namespace-Id`, `X-Block-Pool-Id`, `X-Layout-Version`,
+//!   `X-Ctime`) and this node's `X-Last-Txid` in the headers.
+//! - `PUT /imagetransfer?putimage=1&txid=<N>&checksum=crc32c:<hex>&storageinfo=<..>` —
+//!   receives an fsimage (Content-Length required, `Expect: 100-continue` honoured),
+//!   verifies it as it arrives, and installs it in every name dir. 400 on a bad
+//!   checksum or framing, 403 for another namespace, 409 when not newer than the
+//!   newest image held.
+//!
+//! Every read has a timeout, heads are bounded, connections are capped, and no input
+//! makes it panic.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use hafs_journal::StorageInfo;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, Mutex, Semaphore};
+use tracing::{debug, info, warn};
+
+use super::image_store::{
+    format_checksum, parse_checksum, ImageStore, ImageVerifier, TxidSpec, MAX_IMAGE_LEN,
+};
+use super::request::{read_head, HeadError, Request};
+
+/// What the status page shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeStatus {
+    /// "active", "standby", "initializing".
+    pub state: String,
+    /// Last txid applied to this node's namespace.
+    pub last_txid: u64,
+}
+
+/// What the HTTP server needs from the NameNode.
+#[async_trait]
+pub trait HttpBackend: Send + Sync + 'static {
+    fn status(&self) -> NodeStatus;
+    fn storage_info(&self) -> StorageInfo;
+    /// Called after an uploaded image was installed; `oldest_retained` is the oldest
+    /// image txid still kept (an Active purges older edits from the journal).
+    async fn image_received(&self, txid: u64, oldest_retained: Option<u64>);
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    pub bind: SocketAddr,
+    /// Time to receive a request head.
+    pub head_timeout: Duration,
+    /// Longest wait for any one read or write of a body.
+    pub io_timeout: Duration,
+    /// Connections served at once; more are answered 503.
+    pub max_connections: usize,
+}
+
+impl HttpConfig {
+    pub fn new(bind: SocketAddr) -> HttpConfig {
+        HttpConfig {
+            bind,
+            head_timeout: Duration::from_secs(10),
+            io_timeout: Duration::from_secs(60),
+            max_connections: 32,
+        }
+    }
+}
+
+/// The `storageinfo` query value of an upload: `layout:namespaceId:ctime:clusterId`.
+pub fn storage_info_string(info: &StorageInfo) -> String {
+    format!(
+        "{}:{}:{}:{}",
+        info.layout_version, info.namespace_id, info.ctime, info.cluster_id
+    )
+}
+
+struct Shared {
+    config: HttpConfig,
+    store: ImageStore,
+    backend: Arc<dyn HttpBackend>,
+    /// One upload at a time: "newer than what we hold" is checked and acted on under it.
+    upload: Mutex<()>,
+    slots: Arc<Semaphore>,
+}
+
+pub struct HttpServer {
+    local_addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl HttpServer {
+    /// Binds and starts serving in the background.
+    pub async fn start(
+        config: HttpConfig,
+        store: ImageStore,
+        backend: Arc<dyn HttpBackend>,
+    ) -> std::io::Result<HttpServer> {
+        let listener = TcpListener::bind(config.bind).await?;
+        let local_addr = listener.local_addr()?;
+        let (stop, stop_rx) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            slots: Arc::new(Semaphore::new(config.max_connections.max(1))),
+            config,
+            store,
+            backend,
+            upload: Mutex::new(()),
+        });
+        let task = tokio::spawn(accept_loop(listener, shared, stop_rx));
+        info!(http = %local_addr, "NameNode HTTP server serving");
+        Ok(HttpServer {
+            local_addr,
+            stop,
+            task,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stops accepting; requests under way finish on their own tasks.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    loop {
+        let (stream, peer) = tokio::select! {
+            _ = stop.changed() => return,
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    // Out of descriptors and the like: back off rather than spin.
+                    warn!("HTTP accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let shared = shared.clone();
+        match shared.slots.clone().try_acquire_owned() {
+            Ok(permit) => {
+                tokio::spawn(async move {
+                    serve_connection(stream, peer, &shared).await;
+                    drop(permit);
+                });
+            }
+            Err(_) => {
+                tokio::spawn(async move {
+                    let mut stream = stream;
+                    let _ = tokio::time::timeout(
+                        Duration::from_secs(2),
+                        respond_text(&mut stream, 503, "too many connections, try again\n"),
+                    )
+                    .await;
+                });
+            }
+        }
+    }
+}
+
+async fn serve_connection(mut stream: TcpStream, peer: SocketAddr, shared: &Shared) {
+    let _ = stream.set_nodelay(true);
+    let req = match read_head(&mut stream, shared.config.head_timeout).await {
+        Ok(r) => r,
+        Err(HeadError::Closed) => return,
+        Err(e) => {
+            debug!(%peer, "bad HTTP request: {e}");
+            let _ = write_timed(
+                shared,
+                respond_text(&mut stream, e.status(), &format!("{e}\n")),
+            )
+            .await;
+            return;
+        }
+    };
+    debug!(%peer, method = %req.method, path = %req.path, "HTTP request");
+    let result = route(&mut stream, req, shared).await;
+    if let Err(e) = result {
+        debug!(%peer, "HTTP connection ended: {e}");
+    }
+    linger(&mut stream).await;
+}
+
+/// Closes our side, then reads (and drops) what the client may still be sending for a
+/// moment, so a refusal sent before its upload finished is not lost to a reset.
+async fn linger(stream: &mut TcpStream) {
+    let _ = tokio::time::timeout(Duration::from_secs(1), stream.shutdown()).await;
+    let mut buf = [0u8; 16 * 1024];
+    let mut drained = 0usize;
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        while drained < (4 << 20) {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => drained += n,
+            }
+        }
+    })
+    .await;
+}
+
+async fn write_timed<F: std::future::Future<Output = std::io::Result<()>>>(
+    shared: &Shared,
+    f: F,
+) -> std::io::Result<()> {
+    tokio::time::timeout(shared.config.io_timeout, f)
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "write timed out"))?
+}
+
+async fn route(stream: &mut TcpStream, req: Request, shared: &Shared) -> std::io::Result<()> {
+    match (req.method.as_str(), req.path.as_str()) {
+        ("GET" | "HEAD", "/") => {
+            let s = shared.backend.status();
+            let info = shared.backend.storage_info();
+            let newest = shared
+                .store
+                .newest_txid()
+                .map_or("none".to_string(), |t| t.to_string());
+            let body = format!(
+                "hafs NameNode\nstate: {}\nlast txid: {}\nnewest fsimage txid: {newest}\ncluster id: {}\nblock pool id: {}\n",
+                s.state, s.last_txid, info.cluster_id, info.block_pool_id
+            );
+            write_timed(shared, respond_text(stream, 200, &body)).await
+        }
+        ("GET", "/imagetransfer") => get_image(stream, &req, shared).await,
+        ("PUT" | "POST", "/imagetransfer") => put_image(stream, &req, shared).await,
+        (_, "/" | "/imagetransfer") => {
+            write_timed(shared, respond_text(stream, 405, "method not allowed\n")).await
+        }
+        _ => {
+            let body = format!("not found: {}\n", req.path);
+            write_timed(shared, respond_text(stream, 404, &body)).await
+        }
+    }
+}
+
+async fn get_image(stream: &mut TcpStream, req: &Request, shared: &Shared) -> std::io::Result<()> {
+    if req.param("getimage") != Some("1") {
+        return write_timed(
+            shared,
+            respond_text(stream, 400, "GET /imagetransfer needs getimage=1\n"),
+        )
+        .await;
+    }
+    let Some(spec) = req.param("txid").and_then(TxidSpec::parse) else {
+        return write_timed(
+            shared,
+            respond_text(stream, 400, "txid must be a number or 'latest'\n"),
+        )
+        .await;
+    };
+    let store = shared.store.clone();
+    let found = tokio::task::spawn_blocking(move || store.find(spec))
+        .await
+        .unwrap_or_else(|e| Err(format!("image lookup failed: {e}")));
+    let (path, meta) = match found {
+        Ok(x) => x,
+        Err(e) => return write_timed(shared, respond_text(stream, 404, &format!("{e}\n"))).await,
+    };
+    let mut file = match tokio::fs::File::open(&path).await {
+        Ok(f) => f,
+        Err(e) => {
+            let body = format!("cannot open {}: {e}\n", path.display());
+            return write_timed(shared, respond_text(stream, 500, &body)).await;
+        }
+    };
+    let info = shared.backend.storage_info();
+    let status = shared.backend.status();
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\n\
+         X-Image-Txid: {}\r\nX-Image-Checksum: {}\r\nX-Cluster-Id: {}\r\nX-Namespace-Id: {}\r\n\
+         X-Block-Pool-Id: {}\r\nX-Layout-Version: {}\r\nX-Ctime: {}\r\nX-Last-Txid: {}\r\n\
+         X-Ha-State: {}\r\nConnection: close\r\n\r\n",
+        meta.len,
+        meta.txid,
+        format_checksum(meta.checksum),
+        header_safe(&info.cluster_id),
+        info.namespace_id,
+        header_safe(&info.block_pool_id),
+        info.layout_version,
+        info.ctime,
+        status.last_txid,
+        header_safe(&status.state),
+    );
+    write_timed(shared, stream.write_all(head.as_bytes())).await?;
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut left = meta.len;
+    // Bounded by the image's verified length.
+    while left > 0 {
+        let want = buf.len().min(left as usize);
+        let n = file.read(&mut buf[..want]).await?;
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!("{} shrank while being sent", path.display()),
+            ));
+        }
+        write_timed(shared, stream.write_all(&buf[..n])).await?;
+        left -= n as u64;
+    }
+    info!(txid = meta.txid, bytes = meta.len, "sent fsimage");
+    stream.flush().await
+}
+
+/// Identity strings are ours, but never let one break the response framing.
+fn header_safe(s: &str) -> String {
+    s.chars().filter(|c| !c.is_control()).collect()
+}
+
+async fn put_image(stream: &mut TcpStream, req: &Request, shared: &Shared) -> std::io::Result<()> {
+    macro_rules! refuse {
+        ($code:expr, $($arg:tt)*) => {{
+            let msg = format!($($arg)*);
+            warn!("refused an fsimage upload: {msg}");
+            return write_timed(shared, respond_text(stream, $code, &format!("{msg}\n"))).await;
+        }};
+    }
+    if req.param("putimage") != Some("1") {
+        refuse!(400, "PUT /imagetransfer needs putimage=1");
+    }
+    let Some(txid) = req.param("txid").and_then(|t| t.parse::<u64>().ok()) else {
+        refuse!(400, "txid must be a number");
+    };
+    let Some(checksum) = req.param("checksum").and_then(parse_checksum) else {
+        refuse!(400, "checksum must be crc32c:<8 hex digits>");
+    };
+    let len = match req.content_length() {
+        Ok(Some(n)) => n,
+        Ok(None) => refuse!(411, "a Content-Length is required"),
+        Err(e) => refuse!(400, "{e}"),
+    };
+    if len > MAX_IMAGE_LEN {
+        refuse!(413, "image of {len} bytes is larger than any image");
+    }
+    let ours = storage_info_string(&shared.backend.storage_info());
+    match req.param("storageinfo") {
+        Some(theirs) if theirs == ours => {}
+        Some(theirs) => refuse!(
+            403,
+            "the image belongs to another namespace ({theirs}; this NameNode is {ours})"
+        ),
+        None => refuse!(400, "storageinfo is required"),
+    }
+    let _one_at_a_time = shared.upload.lock().await;
+    if let Some(newest) = shared.store.newest_txid() {
+        if newest >= txid {
+            refuse!(
+                409,
+                "not newer: this NameNode already has an fsimage at txid {newest} (offered {txid})"
+            );
+        }
+    }
+    if req.body_start.len() as u64 > len {
+        refuse!(400, "more bytes than the Content-Length");
+    }
+    if req
+        .header("expect")
+        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
+    {
+        write_timed(shared, stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")).await?;
+    }
+    let tmp = shared.store.temp_path(txid);
+    let received = receive_body(stream, req, len, &tmp, shared).await;
+    let meta = match received {
+        Ok(v) => match v.finish() {
+            Ok(m) => m,
+            Err(e) => {
+                shared.store.discard(&tmp);
+                refuse!(400, "the uploaded image does not verify: {e}");
+            }
+        },
+        Err(e) => {
+            shared.store.discard(&tmp);
+            warn!("fsimage upload of txid {txid} failed: {e}");
+            return Err(e);
+        }
+    };
+    if meta.checksum != checksum {
+        shared.store.discard(&tmp);
+        refuse!(
+            400,
+            "checksum mismatch: the upload declared {}, its bytes give {}",
+            format_checksum(checksum),
+            format_checksum(meta.checksum)
+        );
+    }
+    if meta.txid != txid {
+        shared.store.discard(&tmp);
+        refuse!(
+            400,
+            "the uploaded image holds txid {}, not the declared {txid}",
+            meta.txid
+        );
+    }
+    let store = shared.store.clone();
+    let tmp2 = tmp.clone();
+    let installed = tokio::task::spawn_blocking(move || store.install(&tmp2, txid))
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
+    let oldest = match installed {
+        Ok(o) => o,
+        Err(e) => {
+            shared.store.discard(&tmp);
+            refuse!(500, "cannot save the image: {e}");
+        }
+    };
+    info!(
+        txid,
+        bytes = meta.len,
+        "received and saved an uploaded fsimage"
+    );
+    shared.backend.image_received(txid, oldest).await;
+    write_timed(
+        shared,
+        respond_text(stream, 200, &format!("fsimage {txid} saved\n")),
+    )
+    .await
+}
+
+/// Streams the body into `tmp` (fsynced), verifying as it goes.
+async fn receive_body(
+    stream: &mut TcpStream,
+    req: &Request,
+    len: u64,
+    tmp: &PathBuf,
+    shared: &Shared,
+) -> std::io::Result<ImageVerifier> {
+    let mut file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(tmp)
+        .await?;
+    let mut v = ImageVerifier::new();
+    v.update(&req.body_start);
+    file.write_all(&req.body_start).await?;
+    let mut left = len - req.body_start.len() as u64;
+    let mut buf = vec![0u8; 256 * 1024];
+    // Bounded by the declared length.
+    while left > 0 {
+        let want = buf.len().min(left as usize);
+        let n = tokio::time::timeout(shared.config.io_timeout, stream.read(&mut buf[..want]))
+            .await
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "upload stalled"))??;
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!("upload ended {left} bytes early"),
+            ));
+        }
+        v.update(&buf[..n]);
+        file.write_all(&buf[..n]).await?;
+        left -= n as u64;
+    }
+    file.flush().await?;
+    file.sync_all().await?;
+    Ok(v)
+}
+
+pub fn reason(code: u16) -> &'static str {
+    match code {
+        200 => "OK",
+        400 => "Bad Request",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        411 => "Length Required",
+        413 => "Payload Too Large",
+        431 => "Request Header Fields Too Large",
+        503 => "Service Unavailable",
+        _ => "Internal Server Error",
+    }
+}
+
+async fn respond_text(stream: &mut TcpStream, code: u16, body: &str) -> std::io::Result<()> {
+    let msg = format!(
+        "HTTP/1.1 {code} {}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        reason(code),
+        body.len()
+    );
+    stream.write_all(msg.as_bytes()).await?;
+    stream.flush().await
+}
