@@ -56,6 +56,40 @@ impl StreamingClient {
         StreamingClient::spawn(cmd, log)
     }
 
+    /// Any command (e.g. a Java program using Hadoop's client API), stdin piped,
+    /// output to `log`, killed with its process group when dropped.
+    pub fn command(cmd: Command, log: &std::path::Path) -> StreamingClient {
+        StreamingClient::spawn(cmd, log)
+    }
+
+    /// A Java program given as one source file, run with the Hadoop client jars and the
+    /// target's conf dir on the class path (Java's single-file source launcher).
+    pub fn java_program(
+        target: &impl ConfTarget,
+        source: &std::path::Path,
+        args: &[&str],
+        log: &std::path::Path,
+    ) -> StreamingClient {
+        let log4j = hadoop_fs_script().with_file_name("hadoop-fs-log4j2.properties");
+        let home = hafs_cache().join("hadoop-home");
+        let _ = std::fs::create_dir_all(&home);
+        let mut cmd = Command::new("java");
+        cmd.arg("-XX:TieredStopAtLevel=1")
+            .arg("-XX:+UseSerialGC")
+            .arg(format!("-Dhadoop.home.dir={}", home.display()))
+            .arg(format!("-Dlog4j2.configurationFile={}", log4j.display()))
+            .arg("-cp")
+            .arg(format!(
+                "{}:{}/*",
+                target.conf_dir().display(),
+                jars_dir().display()
+            ))
+            .arg(source)
+            .args(args)
+            .env_remove("HADOOP_USER_NAME");
+        StreamingClient::spawn(cmd, log)
+    }
+
     fn spawn(mut cmd: Command, log: &std::path::Path) -> StreamingClient {
         let cmdline = describe(&cmd);
         let out =

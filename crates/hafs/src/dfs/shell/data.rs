@@ -552,7 +552,11 @@ impl Shell {
             } else {
                 (dst.abs.clone(), dst.display.clone())
             };
-            if abs == item.abs || abs.starts_with(&format!("{}/", item.abs)) {
+            // Only a directory can be copied into itself; a file "under" a file is
+            // the create's error (its parent is not a directory), as in Hadoop.
+            if abs == item.abs
+                || (is_dir(&st) && abs.starts_with(&format!("{}/", item.abs)))
+            {
                 self.error(&format!("`{}': is a subdirectory of itself", display));
                 continue;
             }
