@@ -63,7 +63,7 @@ impl ChildCluster {
         let nn_port = free_port()?;
         let uri = format!("hdfs://127.0.0.1:{nn_port}");
         let conf_dir = dir.join("conf");
-        let shared = shared_hdfs_site(dir, nn_port);
+        let shared = shared_hdfs_site(dir, nn_port, free_port()?);
         write_conf_dir(&conf_dir, &uri, &shared)?;
 
         let format_log = logs.join("format.log");
@@ -255,13 +255,18 @@ impl Drop for ChildCluster {
 }
 
 /// The hdfs-site.xml entries every daemon shares.
-fn shared_hdfs_site(dir: &Path, nn_port: u16) -> Vec<(&'static str, String)> {
+fn shared_hdfs_site(dir: &Path, nn_port: u16, http_port: u16) -> Vec<(&'static str, String)> {
     vec![
         (
             "dfs.namenode.name.dir",
             format!("file://{}", dir.join("name").display()),
         ),
         ("dfs.namenode.rpc-address", format!("127.0.0.1:{nn_port}")),
+        // Never the default 9870: a sandbox or another run may hold it.
+        (
+            "dfs.namenode.http-address",
+            format!("127.0.0.1:{http_port}"),
+        ),
         ("dfs.replication", "3".into()),
         // A fresh, empty namespace: no reason to wait in safe mode.
         ("dfs.namenode.safemode.extension", "0".into()),
