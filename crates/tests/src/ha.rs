@@ -24,6 +24,7 @@ use crate::command::{run_with_timeout, CmdOutput, DEFAULT_CMD_TIMEOUT};
 use crate::conf_xml::write_site_xml;
 use crate::daemon::Daemon;
 use crate::ha_rpc;
+use crate::tools::ClientTarget;
 
 /// The nameservice id of HA clusters (`fs.defaultFS = hdfs://ns1`).
 pub const NAMESERVICE: &str = "ns1";
@@ -138,6 +139,30 @@ impl MiniCluster {
             "harness: this hafs has no `namenode -bootstrapStandby`; {} keeps nn1's formatted name dir",
             self.namenodes[i].id
         );
+    }
+
+    /// The cluster as a client target (its conf dir and `fs.defaultFS`), which can be
+    /// moved into client threads.
+    pub fn client_target(&self) -> ClientTarget {
+        ClientTarget {
+            conf_dir: self.conf_dir().to_path_buf(),
+            fs_uri: self.fs_uri(),
+        }
+    }
+
+    /// `hafs dfs <args…>` against NameNode `i` alone (`-fs hdfs://<its rpc address>`,
+    /// one attempt): what that NameNode itself answers, with no failover.
+    #[track_caller]
+    pub fn dfs_on_nn(&self, i: usize, args: &[&str]) -> CmdOutput {
+        let uri = format!("hdfs://{}", self.namenodes[i].rpc_addr);
+        let mut full = vec![
+            "-fs",
+            uri.as_str(),
+            "-D",
+            "dfs.client.failover.max.attempts=0",
+        ];
+        full.extend_from_slice(args);
+        crate::tools::hafs_dfs(self, &full)
     }
 
     /// Number of NameNodes.

@@ -23,6 +23,7 @@ mod ha;
 mod ha_rpc;
 mod journalnodes;
 mod listing;
+mod load;
 mod paths;
 mod ports;
 mod procs;
@@ -40,6 +41,9 @@ pub use datanodes::{parse_live_datanodes, DATANODE_READY, TEST_BLOCK_SIZE};
 pub use ha::{FAILOVER_PROXY_PROVIDER, MAX_NAMENODES, NAMESERVICE};
 pub use ha_rpc::{get_service_state, HA_SERVICE_PROTOCOL};
 pub use journalnodes::{JournalNodes, JOURNALNODE_READY, SHARED_EDITS_KEY, TEST_JOURNAL_ID};
+pub use load::{
+    load_content, load_len, load_len_of, sleep_until, verify_acked, LoadReport, Writer,
+};
 pub use listing::{fields, parse_ls, parse_ls_line, LsEntry};
 pub use paths::{
     current_user, hadoop_fs_script, hafs_bin, hafs_cache, jars_dir, python_bin, workspace_root,

@@ -1,0 +1,256 @@
+//! Continuous write/read load from real clients, for failover tests: each writer puts
+//! files one after another until told to stop, reads back some of the ones it wrote,
+//! and records every file whose write was acknowledged (the client exited 0 / closed
+//! the stream without error). File contents follow from the path alone
+//! ([`load_content`]), so a verifier needs only the list of acknowledged paths.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::tools::{hafs_dfs, java_fs, python, ClientTarget};
+
+/// What one writer did.
+#[derive(Debug, Default, Clone)]
+pub struct LoadReport {
+    /// Which client ("hafs", "java", "hdfs-native").
+    pub client: String,
+    /// Paths whose write was acknowledged, in order.
+    pub acked: Vec<String>,
+    /// Read-backs that returned exactly the written bytes.
+    pub reads_ok: usize,
+    /// Every failed write or read and every wrong read, with the client's words.
+    pub failures: Vec<String>,
+}
+
+/// The length of the `i`th file of a writer: mostly small, every tenth spans two
+/// blocks of the test block size (1 MiB).
+pub fn load_len(i: usize) -> usize {
+    if i % 10 == 9 {
+        1_500_000
+    } else {
+        1000 + (i * 7919) % 200_000
+    }
+}
+
+/// The bytes of load file `path` of length `len`: lines `"<path> line <k>\n"` cut at
+/// `len`. (The hdfs-native writer computes the same in Python.)
+pub fn load_content(path: &str, len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len + 64);
+    let mut k = 0u64;
+    while out.len() < len {
+        out.extend_from_slice(format!("{path} line {k}\n").as_bytes());
+        k += 1;
+    }
+    out.truncate(len);
+    out
+}
+
+/// The length encoded in a load file's name (`.../f<i>`).
+pub fn load_len_of(path: &str) -> Option<usize> {
+    let name = path.rsplit('/').next()?;
+    name.strip_prefix('f')?.parse().ok().map(load_len)
+}
+
+/// A running writer: stop it with [`Writer::stop`] to get its report.
+pub struct Writer {
+    stop: Arc<AtomicBool>,
+    handle: JoinHandle<LoadReport>,
+}
+
+impl Writer {
+    /// Our client: `hafs dfs -put` of each file, `hafs dfs -cat` of every other one.
+    pub fn hafs(target: ClientTarget, dir: &str, scratch: std::path::PathBuf) -> Writer {
+        let dir = dir.to_string();
+        Writer::spawn(move |stop| {
+            put_loop("hafs", &stop, &dir, &scratch, 2, |args| {
+                hafs_dfs(&target, args)
+            })
+        })
+    }
+
+    /// The Java shell (`hadoop fs -put` / `-cat`), one JVM per command.
+    pub fn java(target: ClientTarget, dir: &str, scratch: std::path::PathBuf) -> Writer {
+        let dir = dir.to_string();
+        Writer::spawn(move |stop| {
+            put_loop("java", &stop, &dir, &scratch, 4, |args| {
+                java_fs(&target, args)
+            })
+        })
+    }
+
+    /// hdfs-native in one Python process that writes for `seconds` (it cannot be told
+    /// to stop early; [`Writer::stop`] waits for it).
+    pub fn hdfs_native(target: ClientTarget, dir: &str, seconds: u64) -> Writer {
+        let dir = dir.to_string();
+        Writer::spawn(move |_stop| native_loop(&target, &dir, seconds))
+    }
+
+    fn spawn(f: impl FnOnce(Arc<AtomicBool>) -> LoadReport + Send + 'static) -> Writer {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        Writer {
+            stop,
+            handle: std::thread::spawn(move || f(flag)),
+        }
+    }
+
+    /// Asks the writer to stop after its current file and returns its report.
+    pub fn stop(self) -> LoadReport {
+        self.stop.store(true, Ordering::SeqCst);
+        self.handle.join().expect("writer thread panicked")
+    }
+}
+
+fn put_loop(
+    client: &str,
+    stop: &AtomicBool,
+    dir: &str,
+    scratch: &std::path::Path,
+    read_every: usize,
+    run: impl Fn(&[&str]) -> crate::command::CmdOutput,
+) -> LoadReport {
+    let mut report = LoadReport {
+        client: client.to_string(),
+        ..LoadReport::default()
+    };
+    std::fs::create_dir_all(scratch).expect("create scratch dir");
+    let local = scratch.join(format!("{client}-put"));
+    let mut i = 0usize;
+    while !stop.load(Ordering::SeqCst) {
+        let path = format!("{dir}/f{i}");
+        let content = load_content(&path, load_len(i));
+        std::fs::write(&local, &content).expect("write local file");
+        let out = run(&["-put", "-f", local.to_str().expect("utf-8 path"), &path]);
+        if out.success() {
+            report.acked.push(path);
+        } else {
+            report.failures.push(format!("put {path}:\n{out}"));
+        }
+        if i.is_multiple_of(read_every) && !report.acked.is_empty() {
+            // Read back an earlier file (the newest one too, now and then).
+            let which = report.acked[(i * 31) % report.acked.len()].clone();
+            let want = load_content(&which, load_len_of(&which).expect("load file name"));
+            let out = run(&["-cat", &which]);
+            if !out.success() {
+                report.failures.push(format!("cat {which}:\n{out}"));
+            } else if out.stdout.as_bytes() != want.as_slice() {
+                report.failures.push(format!(
+                    "cat {which}: {} bytes differ from the {} written",
+                    out.stdout.len(),
+                    want.len()
+                ));
+            } else {
+                report.reads_ok += 1;
+            }
+        }
+        i += 1;
+    }
+    report
+}
+
+const NATIVE_SCRIPT: &str = r#"
+import os, sys, time
+from hdfs_native import Client, WriteOptions
+c = Client(os.environ['HAFS_FS_URI'])
+d = DIR
+def length(i):
+    return 1500000 if i % 10 == 9 else 1000 + (i * 7919) % 200000
+def content(path, n):
+    out = bytearray()
+    k = 0
+    while len(out) < n:
+        out += f"{path} line {k}\n".encode()
+        k += 1
+    return bytes(out[:n])
+acked = []
+deadline = time.time() + SECONDS
+i = 0
+while time.time() < deadline:
+    path = f"{d}/f{i}"
+    data = content(path, length(i))
+    try:
+        with c.create(path, WriteOptions(overwrite=True, create_parent=True)) as w:
+            for off in range(0, len(data), 65536):
+                w.write(data[off:off + 65536])
+        acked.append(path)
+        print("ACK", path, flush=True)
+    except Exception as e:
+        print("FAIL put", path, repr(e).replace("\n", " "), flush=True)
+    if i % 2 == 0 and acked:
+        which = acked[(i * 31) % len(acked)]
+        want = content(which, length(int(which.rsplit('/f', 1)[1])))
+        try:
+            with c.read(which) as r:
+                got = r.read()
+            if got == want:
+                print("READ_OK", which, flush=True)
+            else:
+                print("FAIL read", which, f"{len(got)} bytes differ from {len(want)}", flush=True)
+        except Exception as e:
+            print("FAIL read", which, repr(e).replace("\n", " "), flush=True)
+    i += 1
+print("DONE", i, flush=True)
+"#;
+
+fn native_loop(target: &ClientTarget, dir: &str, seconds: u64) -> LoadReport {
+    let script = NATIVE_SCRIPT
+        .replace("DIR", &format!("{dir:?}"))
+        .replace("SECONDS", &seconds.to_string());
+    let started = Instant::now();
+    let out = python(target, &script);
+    let mut report = LoadReport {
+        client: "hdfs-native".to_string(),
+        ..LoadReport::default()
+    };
+    for line in out.stdout.lines() {
+        if let Some(path) = line.strip_prefix("ACK ") {
+            report.acked.push(path.to_string());
+        } else if line.starts_with("READ_OK ") {
+            report.reads_ok += 1;
+        } else if line.starts_with("FAIL ") {
+            report.failures.push(line.to_string());
+        }
+    }
+    if !out.success() || !out.stdout.contains("DONE ") {
+        report.failures.push(format!(
+            "the hdfs-native writer died after {:?}:\n{out}",
+            started.elapsed()
+        ));
+    }
+    report
+}
+
+/// Checks every acknowledged file of `reports` with `hafs dfs -cat`: present and
+/// byte-exact. Returns the problems found (empty: all good).
+pub fn verify_acked(target: &ClientTarget, reports: &[LoadReport]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for report in reports {
+        for path in &report.acked {
+            let want = load_content(path, load_len_of(path).expect("load file name"));
+            let out = hafs_dfs(target, &["-cat", path]);
+            if !out.success() {
+                problems.push(format!(
+                    "{} acknowledged {path}, now unreadable:\n{out}",
+                    report.client
+                ));
+            } else if out.stdout.as_bytes() != want.as_slice() {
+                problems.push(format!(
+                    "{} acknowledged {path}: {} bytes read, {} written, contents differ",
+                    report.client,
+                    out.stdout.len(),
+                    want.len()
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// Sleeps in small steps until `deadline` (so a long wait is visibly bounded).
+pub fn sleep_until(deadline: Instant) {
+    while Instant::now() < deadline {
+        std::thread::sleep((deadline - Instant::now()).min(Duration::from_millis(100)));
+    }
+}
