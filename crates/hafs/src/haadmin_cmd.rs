@@ -328,14 +328,19 @@ impl Admin<'_> {
             fencer,
             self.timeouts,
             self.source,
-            ClientConfig::default(),
+            ClientConfig::new(hafs_client::identity::current_user()),
         ))
     }
 
     /// A client of `target` with `timeout` for connecting and for the call.
     fn client(&self, target: &HaTarget, timeout: Duration) -> hafs_ha::HaServiceClient {
-        FailoverController::new(None, self.timeouts, self.source, ClientConfig::default())
-            .client(target, timeout)
+        FailoverController::new(
+            None,
+            self.timeouts,
+            self.source,
+            ClientConfig::new(hafs_client::identity::current_user()),
+        )
+        .client(target, timeout)
     }
 
     /// Hadoop's checkManualStateManagementOK.
