@@ -80,6 +80,26 @@ impl Namesystem {
         ) || self.bm.complete_block_if_ready(b.block_id)
     }
 
+    /// Whether every block is complete, waiting a moment for the DataNodes' reports:
+    /// the client's last ack and the DataNodes' "received" reports race, and a client
+    /// told "not yet" backs off for 400 ms (Hadoop's completeFile backoff). Waiting here
+    /// (on an async task, no lock held) turns that into a few milliseconds.
+    async fn wait_blocks_complete(&self, blocks: &[BlockInfo]) -> bool {
+        const WAIT: std::time::Duration = std::time::Duration::from_millis(300);
+        const POLL: std::time::Duration = std::time::Duration::from_millis(5);
+        let deadline = tokio::time::Instant::now() + WAIT;
+        // Bounded by WAIT / POLL passes.
+        loop {
+            if blocks.iter().all(|b| self.block_complete(b)) {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
     /// addBlock.
     #[allow(clippy::too_many_arguments)]
     pub async fn add_block(
@@ -172,7 +192,7 @@ impl Namesystem {
                 self.bm.commit_block(to_bm_block(c));
             }
         }
-        if !blocks.iter().all(|b| self.block_complete(b)) {
+        if !self.wait_blocks_complete(&blocks).await {
             info!(%src, "complete: blocks not yet minimally replicated");
             return Ok(false);
         }
