@@ -36,6 +36,7 @@ fn temp_dir(name: &str) -> PathBuf {
 fn config(dir: &Path) -> NameNodeConfig {
     let mut conf = Configuration::new();
     conf.set("fs.defaultFS", "hdfs://127.0.0.1:0");
+    conf.set("dfs.namenode.http-address", "127.0.0.1:0");
     conf.set(
         "dfs.namenode.name.dir",
         format!("file://{}/n1", dir.display()),
@@ -505,6 +506,9 @@ async fn corrupt_replica_is_copied_then_deleted() {
 async fn replicas_of_unknown_blocks_and_vanished_replicas() {
     let nn = start("unknown").await;
     let dn = FakeDn::join(&nn.addr, 1).await;
+    // With no blocks yet, startup safe mode ends at its first check (here, not by a
+    // racing monitor tick): only then are unknown replicas deleted.
+    assert!(!nn.bm.safe_mode_status().on);
     nn.bm.add_block_collection(16386, 1, &[block(21)], false);
     // 99 belongs to no file: deleted. 21 is recorded.
     dn.full_report(&[(21, GS, LEN), (99, 5, 10)]).await.unwrap();
