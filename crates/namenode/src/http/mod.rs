@@ -68,6 +68,10 @@ pub fn reachable(http: &str, rpc: &str) -> String {
     }
 }
 
+/// This NameNode's place in an HA nameservice, for [`HttpSettings::from_conf`]:
+/// (nameservice, own NameNode id, every NameNode's (id, RPC address)).
+pub type HaPlace<'a> = (&'a str, &'a str, &'a [(String, String)]);
+
 /// Where this NameNode serves HTTP and where the other NameNodes of its nameservice
 /// do (a Standby uploads its checkpoints to them).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,7 +87,7 @@ impl HttpSettings {
     /// this NameNode is one of an HA nameservice's.
     pub fn from_conf(
         conf: &Configuration,
-        ha: Option<(&str, &str, &[(String, String)])>,
+        ha: Option<HaPlace<'_>>,
     ) -> Result<HttpSettings, ConfError> {
         let Some((ns, own, namenodes)) = ha else {
             return Ok(HttpSettings {
