@@ -107,6 +107,9 @@ impl ClientProtocolService {
         F: AsyncFnOnce(Option<&crate::retry_cache::CallKey>) -> Result<Bytes, RpcError>,
         R: FnOnce() -> Result<Bytes, RpcError>,
     {
+        // A Standby must not answer from its retry cache (rebuilt from the edits): the
+        // client has to fail over to the Active, which answers the same.
+        self.fsn.check_operation(Cat::Write)?;
         let key = Namesystem::call_key(&ctx.client_id, ctx.call_id);
         match self.fsn.retry_cache.lookup(key).await {
             Lookup::Replay(Some(b)) => Ok(b),

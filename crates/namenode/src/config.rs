@@ -47,6 +47,130 @@ pub struct NameNodeConfig {
     pub shared_edits: Option<hafs_journal::quorum::QjournalUri>,
     /// `dfs.qjournal.*` timeouts and bounds.
     pub qjm: hafs_journal::quorum::QjmConfig,
+    /// Set when this NameNode is one of an HA nameservice's (2 to 5 NameNode ids):
+    /// it then starts as a Standby and becomes Active only when told to.
+    pub ha: Option<HaConfig>,
+}
+
+/// This NameNode's place in an HA nameservice.
+#[derive(Debug, Clone)]
+pub struct HaConfig {
+    pub nameservice: String,
+    /// Our own NameNode id (`dfs.ha.namenode.id`, else the one whose RPC address is
+    /// local).
+    pub namenode_id: String,
+    /// Every NameNode of the nameservice: (id, RPC address), ours included.
+    pub namenodes: Vec<(String, String)>,
+    /// `dfs.ha.automatic-failover.enabled`: manual transitions need `--forcemanual`.
+    pub automatic_failover: bool,
+    /// `dfs.ha.tail-edits.period`: how often a Standby looks for new edits. Hadoop's
+    /// default is 60 s; with in-progress tailing a short period is the point, so ours
+    /// is 100 ms.
+    pub tail_period: Duration,
+    /// `dfs.ha.tail-edits.in-progress` (default true here): tail committed edits of
+    /// the open segment, not only finalized segments.
+    pub tail_in_progress: bool,
+}
+
+/// `dfs.ha.namenode.id`.
+pub const DFS_HA_NAMENODE_ID: &str = "dfs.ha.namenode.id";
+/// `dfs.ha.tail-edits.in-progress`.
+pub const DFS_HA_TAIL_EDITS_INPROGRESS: &str = "dfs.ha.tail-edits.in-progress";
+/// Our default for `dfs.ha.tail-edits.period` (see [`HaConfig::tail_period`]).
+pub const HA_TAIL_PERIOD_DEFAULT: Duration = Duration::from_millis(100);
+
+/// Whether `host` is an address of this machine: a socket can be bound to it.
+fn is_local_host(host: &str) -> bool {
+    use std::net::ToSocketAddrs;
+    let Ok(addrs) = (host, 0u16).to_socket_addrs() else {
+        return false;
+    };
+    addrs
+        .into_iter()
+        .any(|a| std::net::UdpSocket::bind((a.ip(), 0)).is_ok())
+}
+
+fn host_of(addr: &str) -> &str {
+    match addr.rsplit_once(':') {
+        Some((h, _)) => h.trim_start_matches('[').trim_end_matches(']'),
+        None => addr,
+    }
+}
+
+/// The HA nameservice this NameNode belongs to, if any: the first of
+/// `dfs.nameservices` with at least two NameNode ids.
+fn ha_config(conf: &Configuration) -> Result<Option<HaConfig>, ConfError> {
+    let Some(ns) = conf
+        .nameservices()
+        .into_iter()
+        .find(|ns| conf.namenode_ids(ns).len() >= 2)
+    else {
+        return Ok(None);
+    };
+    let namenodes = conf.namenode_rpc_addresses(Some(&ns))?;
+    let key = format!("{DFS_HA_NAMENODES_PREFIX}.{ns}");
+    if namenodes.len() > 5 {
+        return Err(bad(
+            &key,
+            &conf.namenode_ids(&ns).join(","),
+            "two to five NameNode ids",
+        ));
+    }
+    let namenode_id = match conf.get_trimmed(DFS_HA_NAMENODE_ID).filter(|v| !v.is_empty()) {
+        Some(id) => {
+            if !namenodes.iter().any(|(n, _)| *n == id) {
+                return Err(bad(
+                    DFS_HA_NAMENODE_ID,
+                    &id,
+                    &format!("one of the NameNode ids in {key}"),
+                ));
+            }
+            id
+        }
+        None => {
+            let local: Vec<&String> = namenodes
+                .iter()
+                .filter(|(_, a)| is_local_host(host_of(a)))
+                .map(|(id, _)| id)
+                .collect();
+            match local.as_slice() {
+                [one] => (*one).clone(),
+                [] => {
+                    return Err(ConfError::NotSet {
+                        key: DFS_HA_NAMENODE_ID.into(),
+                        hint: format!(
+                            "no RPC address of nameservice {ns} is local; set {DFS_HA_NAMENODE_ID}"
+                        ),
+                    })
+                }
+                many => {
+                    return Err(ConfError::NotSet {
+                        key: DFS_HA_NAMENODE_ID.into(),
+                        hint: format!(
+                            "the RPC addresses of NameNodes {} of nameservice {ns} are all local; \
+                             set {DFS_HA_NAMENODE_ID} to say which one this is",
+                            many.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                        ),
+                    })
+                }
+            }
+        }
+    };
+    Ok(Some(HaConfig {
+        nameservice: ns,
+        namenode_id,
+        namenodes,
+        automatic_failover: conf.get_bool(
+            DFS_HA_AUTOMATIC_FAILOVER_ENABLED,
+            DFS_HA_AUTOMATIC_FAILOVER_ENABLED_DEFAULT,
+        )?,
+        tail_period: conf.get_time_duration(
+            DFS_HA_TAIL_EDITS_PERIOD,
+            HA_TAIL_PERIOD_DEFAULT,
+            TimeUnit::Seconds,
+        )?,
+        tail_in_progress: conf.get_bool(DFS_HA_TAIL_EDITS_INPROGRESS, true)?,
+    }))
 }
 
 /// Parses `dfs.namenode.shared.edits.dir`: unset/empty, or a `qjournal://` URI.
@@ -89,15 +213,23 @@ impl NameNodeConfig {
             .iter()
             .map(|s| parse_dir_uri(s).map_err(|e| bad(DFS_NAMENODE_NAME_DIR, s, &e)))
             .collect::<Result<Vec<_>, _>>()?;
-        let rpc_bind = conf
-            .namenode_rpc_addresses(None)?
-            .into_iter()
-            .next()
-            .map(|(_, a)| a)
-            .ok_or_else(|| ConfError::NotSet {
-                key: DFS_NAMENODE_RPC_ADDRESS.into(),
-                hint: "the NameNode needs an address to serve on".into(),
-            })?;
+        let ha = ha_config(conf)?;
+        let own = match &ha {
+            Some(h) => h
+                .namenodes
+                .iter()
+                .find(|(id, _)| *id == h.namenode_id)
+                .map(|(_, a)| a.clone()),
+            None => conf
+                .namenode_rpc_addresses(None)?
+                .into_iter()
+                .next()
+                .map(|(_, a)| a),
+        };
+        let rpc_bind = own.ok_or_else(|| ConfError::NotSet {
+            key: DFS_NAMENODE_RPC_ADDRESS.into(),
+            hint: "the NameNode needs an address to serve on".into(),
+        })?;
         let u16_of = |key: &str, v: u32| -> Result<u16, ConfError> {
             u16::try_from(v).map_err(|_| bad(key, &v.to_string(), "a number up to 65535"))
         };
@@ -149,6 +281,7 @@ impl NameNodeConfig {
             ((4u64 << 30) as f64 * pct / 100.0).max(10_000.0) as usize
         };
         Ok(NameNodeConfig {
+            ha,
             shared_edits: shared_edits(conf)?,
             qjm: hafs_journal::quorum::QjmConfig::from_conf(conf)?,
             blocks: crate::blockmanagement::BlockManagerConfig::from_conf(conf)?,

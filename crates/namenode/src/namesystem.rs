@@ -15,15 +15,16 @@ use tracing::{error, info, warn};
 
 use crate::blockmanagement::{Block, BlockManager};
 use crate::config::NameNodeConfig;
-use crate::edit_log::{EditLog, EditLogFailed};
+use crate::edit_log::EditLogFailed;
+use crate::ha::EditLogSlot;
 use crate::groups::GroupMapping;
 use crate::leases::{LeaseLimits, LeaseManager, DEFAULT_SOFT_LIMIT};
 use crate::namespace::{ApplyOutcome, Caller, EditOp, Namespace, NamespaceError, Planned};
 use crate::retry_cache::{CallKey, RetryCache};
 use crate::storage::NameStorage;
 
-/// Hadoop's HAServiceState. This NameNode is always Active until the HA issue adds
-/// transitions; every handler already goes through [`Namesystem::check_operation`].
+/// Hadoop's HAServiceState. Transitions are made by [`crate::ha::HaController`];
+/// every handler goes through [`Namesystem::check_operation`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HaState {
     Initializing,
@@ -41,7 +42,8 @@ pub enum OperationCategory {
 
 pub struct Namesystem {
     ns: RwLock<Namespace>,
-    pub edit_log: Arc<EditLog>,
+    /// The writer when Active; the tailer's position when Standby.
+    pub edit_log: EditLogSlot,
     pub retry_cache: RetryCache,
     ha_state: RwLock<HaState>,
     safe_mode: AtomicBool,
@@ -71,7 +73,7 @@ fn log_err(e: EditLogFailed) -> RpcError {
 impl Namesystem {
     pub fn new(
         namespace: Namespace,
-        edit_log: Arc<EditLog>,
+        edit_log: EditLogSlot,
         storage: NameStorage,
         config: NameNodeConfig,
         image_txid: u64,
@@ -110,7 +112,11 @@ impl Namesystem {
             ns: RwLock::new(namespace),
             edit_log,
             retry_cache,
-            ha_state: RwLock::new(HaState::Active),
+            ha_state: RwLock::new(if config.ha.is_some() {
+                HaState::Standby
+            } else {
+                HaState::Active
+            }),
             safe_mode: AtomicBool::new(false),
             leases: Mutex::new(leases),
             bm,
@@ -128,6 +134,93 @@ impl Namesystem {
         *self.ha_state.read().expect("ha lock")
     }
 
+    /// Sets the HA state (the HA controller, during a transition).
+    pub(crate) fn set_ha_state(&self, state: HaState) {
+        *self.ha_state.write().expect("ha lock") = state;
+    }
+
+    /// The namespace write lock (HA transitions and the tailer).
+    pub(crate) fn write_ns(&self) -> std::sync::RwLockWriteGuard<'_, Namespace> {
+        self.ns.write().expect("namespace lock")
+    }
+
+    pub(crate) fn storage(&self) -> &NameStorage {
+        &self.storage
+    }
+
+    /// A cheap fingerprint of the namespace: crc32c of its fsimage body. Two
+    /// NameNodes at the same txid must agree (tests compare an Active and a Standby).
+    /// Returns (last txid in the namespace, digest), read under one lock.
+    pub fn namespace_digest(&self) -> (u64, u32) {
+        let ns = self.read();
+        let txid = self.edit_log.last_written_txid();
+        (txid, crc32c::crc32c(&ns.save_image()))
+    }
+
+    /// Applies edits read from the shared journal (a Standby's tailer, or a new Active
+    /// catching up) through the same `apply` the Active used, in txid order, and
+    /// brings the block manager, the retry cache and the leases along. Returns the
+    /// last txid applied. Records at or below the applied txid are skipped; a gap is
+    /// an error.
+    pub fn apply_tailed(&self, records: &[hafs_journal::EditRecord]) -> Result<u64, String> {
+        let mut ns = self.ns.write().expect("namespace lock");
+        let mut last = self.edit_log.applied_txid();
+        let now = Instant::now();
+        for rec in records {
+            if rec.txid <= last {
+                continue;
+            }
+            if rec.txid != last + 1 {
+                return Err(format!(
+                    "edit log gap while tailing: expected txid {}, found {}",
+                    last + 1,
+                    rec.txid
+                ));
+            }
+            let op = EditOp::decode(rec.payload.as_ref())
+                .map_err(|e| format!("edit txid {}: undecodable op: {e}", rec.txid))?;
+            let outcome = ns
+                .apply(&op)
+                .map_err(|e| format!("edit txid {} cannot be applied: {e}", rec.txid))?;
+            if let Some(id) = &op.retry_cache {
+                if let Some(key) = CallKey::new(&id.client_id, id.call_id) {
+                    self.retry_cache.add_replayed(key);
+                }
+            }
+            if !outcome.removed_blocks.is_empty() {
+                let ids: Vec<u64> = outcome.removed_blocks.iter().map(|b| b.block_id).collect();
+                self.bm.remove_blocks(&ids);
+            }
+            if let Some(inode_id) = outcome.inode_id {
+                if let Some((replication, blocks, uc)) = ns.block_collection(inode_id) {
+                    let blocks: Vec<Block> = blocks.iter().map(to_bm_block).collect();
+                    self.bm
+                        .add_block_collection(inode_id, replication, &blocks, uc);
+                }
+                if let Some(uc) = ns.under_construction(inode_id) {
+                    self.leases
+                        .lock()
+                        .expect("lease lock")
+                        .renew(&uc.client_name, now);
+                }
+            }
+            last = rec.txid;
+            self.edit_log.set_applied_txid(last);
+        }
+        Ok(last)
+    }
+
+    /// Gives every writer of an open file a fresh lease (a new Active: the hard limit
+    /// counts from now, as after a restart).
+    pub(crate) fn renew_all_leases(&self) {
+        let ns = self.read();
+        let now = Instant::now();
+        let mut leases = self.leases.lock().expect("lease lock");
+        for (_, uc) in ns.files_under_construction() {
+            leases.renew(&uc.client_name, now);
+        }
+    }
+
     /// Refuses a call that this NameNode's HA state does not serve, with the
     /// StandbyException that makes clients fail over.
     pub fn check_operation(&self, cat: OperationCategory) -> Result<(), RpcError> {
@@ -141,6 +234,7 @@ impl Namesystem {
         }
         let cat = match cat {
             OperationCategory::Read => "READ",
+            OperationCategory::Unchecked => "UNCHECKED",
             _ => "WRITE",
         };
         let state = match state {
@@ -232,6 +326,8 @@ impl Namesystem {
         self.check_not_safe_mode(what)?;
         let (answer, txid, outcome) = {
             let mut ns = self.ns.write().expect("namespace lock");
+            // Again under the lock: a transition to Standby may have happened since.
+            self.check_operation(OperationCategory::Write)?;
             let (op, answer) = plan(&ns)?;
             match op {
                 None => (answer, None, ApplyOutcome::default()),

@@ -14,7 +14,9 @@ use crate::client_protocol::ClientProtocolService;
 use crate::config::NameNodeConfig;
 use crate::datanode_protocol::DatanodeProtocolService;
 use crate::edit_log::EditLog;
-use crate::namesystem::{Namesystem, LEASE_CHECK_INTERVAL};
+use crate::ha::{EditLogSlot, HaController};
+use crate::ha_service::HaServiceProtocolService;
+use crate::namesystem::{HaState, Namesystem, LEASE_CHECK_INTERVAL};
 use crate::storage::{NameStorage, StorageError};
 use crate::write_path::WritePathBlockSync;
 
@@ -36,6 +38,8 @@ pub enum NameNodeError {
 pub struct NameNode {
     pub fsn: Arc<Namesystem>,
     pub bm: Arc<BlockManager>,
+    /// The HA state machine (transitions, tailing).
+    pub ha: Arc<HaController>,
     server: Server,
 }
 
@@ -44,12 +48,24 @@ impl NameNode {
         let storage = NameStorage::open(&config.name_dirs)?
             .with_shared_edits(config.shared_edits.clone(), config.qjm.clone());
         let journal = storage.journal();
-        let loaded = storage
-            .load(config.namespace.clone(), journal.as_ref())
-            .await?;
-        let edit_log = EditLog::open(journal, loaded.last_txid + 1)
-            .await
-            .map_err(|e| NameNodeError::EditLog(e.to_string()))?;
+        // An HA NameNode starts as a Standby: it must not recover the shared log (that
+        // takes a writer epoch, fencing the Active) nor open it for writing.
+        let edit_log = if config.ha.is_some() {
+            let loaded = storage
+                .load_for_standby(config.namespace.clone(), journal.as_ref())
+                .await?;
+            let slot = EditLogSlot::standby(journal, loaded.last_txid);
+            (loaded, slot)
+        } else {
+            let loaded = storage
+                .load(config.namespace.clone(), journal.as_ref())
+                .await?;
+            let log = EditLog::open(journal, loaded.last_txid + 1)
+                .await
+                .map_err(|e| NameNodeError::EditLog(e.to_string()))?;
+            (loaded, EditLogSlot::with_writer(log))
+        };
+        let (loaded, edit_log) = edit_log;
         let mut namespace = loaded.namespace;
         namespace.set_config(config.namespace.clone());
         let bind = resolve(&config.rpc_bind).await?;
@@ -74,8 +90,17 @@ impl NameNode {
             loaded.retry_ids,
             bm.clone(),
         ));
+        let ha = HaController::new(fsn.clone());
+        if ha.is_ha() {
+            // No commands to DataNodes before a transition to Active.
+            bm.set_active(false);
+        }
         let services: Vec<Arc<dyn RpcService>> = vec![
             Arc::new(ClientProtocolService { fsn: fsn.clone() }),
+            Arc::new(HaServiceProtocolService {
+                fsn: fsn.clone(),
+                ha: ha.clone(),
+            }),
             Arc::new(DatanodeProtocolService {
                 block_sync: Some(Arc::new(WritePathBlockSync(fsn.clone()))),
                 ..DatanodeProtocolService::new(fsn.clone(), bm.clone())
@@ -87,8 +112,18 @@ impl NameNode {
                 addr: bind.to_string(),
                 source,
             })?;
-        info!(rpc = %server.local_addr(), "NameNode is active and serving");
-        Ok(NameNode { fsn, bm, server })
+        ha.start();
+        info!(rpc = %server.local_addr(), state = ?fsn.ha_state(), "NameNode is serving");
+        Ok(NameNode { fsn, bm, ha, server })
+    }
+
+    /// "active", "standby" or "initializing", as `haadmin -getServiceState` prints.
+    pub fn ha_state_name(&self) -> &'static str {
+        match self.fsn.ha_state() {
+            HaState::Active => "active",
+            HaState::Standby => "standby",
+            HaState::Initializing => "initializing",
+        }
     }
 
     pub fn rpc_addr(&self) -> SocketAddr {
@@ -112,14 +147,14 @@ impl NameNode {
         }));
         let result = tokio::select! {
             _ = shutdown => Ok(()),
-            msg = fsn.edit_log.fatal() => Err(NameNodeError::Fatal(msg)),
+            msg = self.ha.fatal() => Err(NameNodeError::Fatal(msg)),
         };
         let _ = stop_tx.send(true);
         let _ = server.await;
         let _ = background.await;
         let _ = monitor.await;
         if result.is_ok() {
-            fsn.edit_log.close().await;
+            self.ha.shutdown().await;
             info!("NameNode stopped");
         } else if let Err(e) = &result {
             error!("{e}");
@@ -152,8 +187,10 @@ async fn background_duties(fsn: Arc<Namesystem>, mut stop: tokio::sync::watch::R
         tokio::select! {
             _ = stop.changed() => return,
             _ = lease_tick.tick() => fsn.check_leases().await,
-            _ = checkpoint_tick.tick() => fsn.maybe_checkpoint().await,
-            _ = resync_tick.tick() => {
+            // Only the writer checkpoints here (a Standby's checkpoints are the
+            // checkpointer's) or rolls.
+            _ = checkpoint_tick.tick(), if fsn.edit_log.is_writing() => fsn.maybe_checkpoint().await,
+            _ = resync_tick.tick(), if fsn.edit_log.is_writing() => {
                 if fsn.edit_log.journal().wants_roll().await {
                     let _ = fsn.edit_log.roll().await;
                 }

@@ -232,14 +232,36 @@ impl NameStorage {
         Arc::new(JournalSet::new(js))
     }
 
-    /// Loads the newest good image and replays the edits after it.
+    /// Loads the newest good image and replays the edits after it, first recovering
+    /// the log (for a quorum journal: taking a new writer epoch).
     pub async fn load(
         &self,
         config: NamespaceConfig,
         journal: &dyn JournalManager,
     ) -> Result<Loaded, StorageError> {
+        self.load_with(config, journal, true).await
+    }
+
+    /// As [`NameStorage::load`] for an HA Standby: no recovery (that would fence the
+    /// Active); replays finalized edits and the committed part of the open segment.
+    pub async fn load_for_standby(
+        &self,
+        config: NamespaceConfig,
+        journal: &dyn JournalManager,
+    ) -> Result<Loaded, StorageError> {
+        self.load_with(config, journal, false).await
+    }
+
+    async fn load_with(
+        &self,
+        config: NamespaceConfig,
+        journal: &dyn JournalManager,
+        recover: bool,
+    ) -> Result<Loaded, StorageError> {
         let (image_txid, mut namespace) = self.load_newest_image(config)?;
-        journal.recover_unfinalized_segments().await?;
+        if recover {
+            journal.recover_unfinalized_segments().await?;
+        }
         let mut last = image_txid;
         let mut retry_ids = Vec::new();
         // Bounded by the log's length: each pass consumes at least one record or stops.
@@ -283,7 +305,8 @@ impl NameStorage {
         })
     }
 
-    fn load_newest_image(&self, config: NamespaceConfig) -> Result<(u64, Namespace), StorageError> {
+    /// The newest fsimage of the name dirs that verifies: (its txid, the namespace).
+    pub fn load_newest_image(&self, config: NamespaceConfig) -> Result<(u64, Namespace), StorageError> {
         let mut candidates: Vec<(u64, PathBuf)> = Vec::new();
         for d in &self.dirs {
             candidates.extend(fsimage::list(&d.current())?);

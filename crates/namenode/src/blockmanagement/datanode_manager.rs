@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use hafs_proto::hdfs as pb;
 use hafs_proto::hdfs::datanode as dpb;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use super::blocks_map::{BlockUcState, Replica, ReplicaState};
 use super::datanodes::{now_ms, xfer_addr, DatanodeDescriptor, StorageStats};
@@ -379,6 +379,7 @@ impl BlockManager {
                         ReplicaState::Finalized,
                     ),
                     Ok(BlockStatus::Deleted) => {
+                        st.dn_messages.remove(b.block.block_id, &uuid);
                         st.remove_replica(b.block.block_id, &uuid);
                         st.check_redundancy(b.block.block_id);
                     }
@@ -438,9 +439,27 @@ impl State {
         num_bytes: u64,
         state: ReplicaState,
     ) {
+        let queue = |st: &mut State| {
+            let r = super::pending_messages::ReportedReplica {
+                datanode: uuid.to_string(),
+                storage: storage.to_string(),
+                block_id,
+                gen_stamp,
+                num_bytes,
+                state,
+            };
+            if !st.dn_messages.enqueue(r) {
+                debug!(block_id, "pending DataNode messages full: report dropped");
+            }
+        };
         let Some(rec) = self.blocks.get(block_id) else {
             // No file owns this block. Only an Active NameNode deletes it: a Standby
-            // may not have read the edit that created it yet.
+            // may not have read the edit that created it yet, so it keeps the report
+            // for when it has.
+            if !self.active {
+                queue(self);
+                return;
+            }
             if self.active && self.safe_mode == SafeModePhase::Off {
                 self.queue_invalidate(
                     uuid,
@@ -453,6 +472,11 @@ impl State {
             }
             return;
         };
+        if !self.active && gen_stamp > rec.gen_stamp {
+            // A Standby behind the edit that moved the generation stamp on.
+            queue(self);
+            return;
+        }
         let corrupt = rec.reported_replica_is_corrupt(state, gen_stamp, num_bytes);
         if !corrupt && state != ReplicaState::Finalized && rec.state == BlockUcState::Complete {
             // Being finalized or recovered; it counts once reported finalized.

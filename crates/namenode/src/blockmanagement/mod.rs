@@ -15,6 +15,7 @@ mod datanode_manager;
 pub mod datanodes;
 pub mod error;
 pub mod low_redundancy;
+pub mod pending_messages;
 pub mod placement;
 mod redundancy;
 pub mod safe_mode;
@@ -130,6 +131,7 @@ impl BlockManager {
                 needed: LowRedundancyBlocks::default(),
                 pending: HashMap::new(),
                 corrupt_blocks: HashSet::new(),
+                dn_messages: pending_messages::PendingDataNodeMessages::default(),
                 safe_mode: SafeModePhase::PendingThreshold,
                 active: true,
                 placement,
@@ -156,13 +158,60 @@ impl BlockManager {
 
     /// Tells the block manager whether this NameNode is Active (the HA code calls this
     /// on every transition; the monitor and heartbeats also pass it along).
+    ///
+    /// Becoming Active, the DataNode reports a Standby kept for blocks it had not yet
+    /// seen are processed now (the edits are all applied: a block still unknown is no
+    /// file's, and is deleted once out of safe mode), and safe mode may end.
     pub fn set_active(&self, active: bool) {
         let mut st = self.lock();
         let was = st.active;
         st.active = active;
-        if active && !was {
-            st.after_leaving_safe_mode_if_off();
+        if active {
+            for m in st.dn_messages.take_all() {
+                st.process_reported_replica(
+                    &m.datanode,
+                    &m.storage,
+                    m.block_id,
+                    m.gen_stamp,
+                    m.num_bytes,
+                    m.state,
+                );
+            }
+            st.refresh_safe_mode(Instant::now());
+            if !was {
+                st.after_leaving_safe_mode_if_off();
+            }
         }
+    }
+
+    /// Forgets every block not in `keep` (a NameNode that reloaded its namespace),
+    /// without deleting replicas: DataNodes report them again, and an Active deletes
+    /// what no file owns.
+    pub fn forget_blocks_except(&self, keep: &HashSet<u64>) {
+        let mut st = self.lock();
+        let gone: Vec<u64> = st
+            .blocks
+            .iter()
+            .map(|(id, _)| *id)
+            .filter(|id| !keep.contains(id))
+            .collect();
+        for id in gone {
+            let holders: Vec<String> = st
+                .blocks
+                .get(id)
+                .map(|r| r.replicas.iter().map(|r| r.datanode.clone()).collect())
+                .unwrap_or_default();
+            for dn in holders {
+                st.remove_replica(id, &dn);
+            }
+            st.blocks.remove(id);
+            st.check_redundancy(id);
+        }
+    }
+
+    /// DataNode reports a Standby keeps for blocks it has not read about yet.
+    pub fn pending_datanode_messages(&self) -> usize {
+        self.lock().dn_messages.len()
     }
 
     // ------------------------------------------------------------ the write path
@@ -202,6 +251,17 @@ impl BlockManager {
                 },
             );
             st.check_redundancy(b.id);
+            // Reports that came before the edit that made this block known.
+            for m in st.dn_messages.take(b.id) {
+                st.process_reported_replica(
+                    &m.datanode,
+                    &m.storage,
+                    m.block_id,
+                    m.gen_stamp,
+                    m.num_bytes,
+                    m.state,
+                );
+            }
         }
     }
 

@@ -42,6 +42,8 @@ pub struct State {
     pub pending: HashMap<u64, Pending>,
     /// Blocks with at least one corrupt replica.
     pub corrupt_blocks: HashSet<u64>,
+    /// A Standby's reports of replicas of blocks it has not read about yet.
+    pub dn_messages: super::pending_messages::PendingDataNodeMessages,
     pub safe_mode: SafeModePhase,
     /// Whether this NameNode is Active: only then does it delete replicas it does not
     /// know (a Standby may not have read the edits that created them yet).
@@ -315,7 +317,8 @@ impl State {
 
     /// Moves startup safe mode forward; returns the status after the move.
     pub fn refresh_safe_mode(&mut self, now: Instant) -> SafeModeStatus {
-        if self.safe_mode == SafeModePhase::Off {
+        // A Standby stays in safe mode until it becomes Active, as in Hadoop.
+        if self.safe_mode == SafeModePhase::Off || !self.active {
             return self.safe_mode_status(now);
         }
         let status = self.safe_mode_status(now);

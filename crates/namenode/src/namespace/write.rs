@@ -536,6 +536,18 @@ impl Namespace {
                 (n.id, n.replication, n.blocks(), uc)
             })
     }
+
+    /// One file's blocks as [`Namespace::block_collections`] gives them: (replication,
+    /// blocks, under construction); None for a directory, a missing inode or no blocks.
+    pub fn block_collection(&self, inode_id: u64) -> Option<(u16, &[BlockInfo], bool)> {
+        let slot = self.index.get(inode_id, &self.slab)?;
+        let n = &self.slab[slot as usize];
+        if n.is_dir() || n.blocks().is_empty() {
+            return None;
+        }
+        let uc = self.under_construction.contains_key(&n.id);
+        Some((n.replication, n.blocks(), uc))
+    }
 }
 
 fn not_last(src: &str, b: &BlockInfo) -> NamespaceError {

@@ -1,0 +1,165 @@
+//! The edit log as the Namesystem sees it across HA transitions: an Active has an open
+//! [`EditLog`] (the writer), a Standby has none and instead remembers the last txid its
+//! tailer applied. Handlers call the same methods in both states; writing on a Standby
+//! is refused (they check the HA state first anyway, under the same namespace lock the
+//! transitions take, so a write never lands in a log that is being closed).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use hafs_journal::JournalManager;
+use tokio::sync::watch;
+
+use crate::edit_log::{EditLog, EditLogFailed, EditLogStats};
+
+pub struct EditLogSlot {
+    writer: RwLock<Option<Arc<EditLog>>>,
+    /// The journal edits are read from (a Standby's tailer) or written to (the
+    /// writer's): replaced on every transition to Active (a fresh writer epoch).
+    journal: RwLock<Arc<dyn JournalManager>>,
+    /// Without a writer: every txid up to this one is applied to the namespace and
+    /// durable in the journal.
+    applied: AtomicU64,
+    /// Bumped whenever the writer changes, so [`EditLogSlot::fatal`] follows it.
+    generation: watch::Sender<u64>,
+}
+
+fn not_writer() -> EditLogFailed {
+    EditLogFailed("this NameNode is not writing the edit log (it is not Active)".into())
+}
+
+impl EditLogSlot {
+    /// A slot holding an open writer (a non-HA NameNode, or one starting Active).
+    pub fn with_writer(log: Arc<EditLog>) -> EditLogSlot {
+        let journal = log.journal().clone();
+        let slot = EditLogSlot::standby(journal, log.last_written_txid());
+        *slot.writer.write().expect("slot lock") = Some(log);
+        slot
+    }
+
+    /// A slot without a writer: edits up to `applied` are in the namespace.
+    pub fn standby(journal: Arc<dyn JournalManager>, applied: u64) -> EditLogSlot {
+        EditLogSlot {
+            writer: RwLock::new(None),
+            journal: RwLock::new(journal),
+            applied: AtomicU64::new(applied),
+            generation: watch::channel(0).0,
+        }
+    }
+
+    /// The open writer, if this NameNode is writing.
+    pub fn writer(&self) -> Option<Arc<EditLog>> {
+        self.writer.read().expect("slot lock").clone()
+    }
+
+    pub fn is_writing(&self) -> bool {
+        self.writer.read().expect("slot lock").is_some()
+    }
+
+    /// Installs a freshly opened writer (transition to Active).
+    pub fn set_writer(&self, log: Arc<EditLog>) {
+        *self.journal.write().expect("slot lock") = log.journal().clone();
+        *self.writer.write().expect("slot lock") = Some(log);
+        self.generation.send_modify(|g| *g += 1);
+    }
+
+    /// Removes the writer (transition to Standby); `applied` is what the namespace now
+    /// holds durably. Returns the writer removed.
+    pub fn take_writer(&self, applied: u64) -> Option<Arc<EditLog>> {
+        let w = self.writer.write().expect("slot lock").take();
+        self.applied.store(applied, Ordering::SeqCst);
+        self.generation.send_modify(|g| *g += 1);
+        w
+    }
+
+    pub fn set_journal(&self, journal: Arc<dyn JournalManager>) {
+        *self.journal.write().expect("slot lock") = journal;
+    }
+
+    /// The last txid a Standby's tailer applied.
+    pub fn applied_txid(&self) -> u64 {
+        self.applied.load(Ordering::SeqCst)
+    }
+
+    pub fn set_applied_txid(&self, txid: u64) {
+        self.applied.store(txid, Ordering::SeqCst);
+    }
+
+    /// Appends one edit; refused without a writer.
+    pub fn log(&self, payload: &[u8]) -> Result<u64, EditLogFailed> {
+        match &*self.writer.read().expect("slot lock") {
+            Some(w) => w.log(payload),
+            None => Err(not_writer()),
+        }
+    }
+
+    /// Waits until `txid` is durable. If the writer was closed in between, the close
+    /// made everything it had durable (or failed, and `applied` says how far it got).
+    pub async fn sync(&self, txid: u64) -> Result<(), EditLogFailed> {
+        match self.writer() {
+            Some(w) => w.sync(txid).await,
+            None if txid <= self.applied_txid() => Ok(()),
+            None => Err(not_writer()),
+        }
+    }
+
+    /// The last txid in the namespace: written by our writer, else applied by the
+    /// tailer.
+    pub fn last_written_txid(&self) -> u64 {
+        match self.writer() {
+            Some(w) => w.last_written_txid(),
+            None => self.applied_txid(),
+        }
+    }
+
+    pub fn synced_txid(&self) -> u64 {
+        match self.writer() {
+            Some(w) => w.synced_txid(),
+            None => self.applied_txid(),
+        }
+    }
+
+    pub fn stats(&self) -> EditLogStats {
+        self.writer().map(|w| w.stats()).unwrap_or_default()
+    }
+
+    pub fn journal(&self) -> Arc<dyn JournalManager> {
+        self.journal.read().expect("slot lock").clone()
+    }
+
+    pub async fn roll(&self) -> Result<u64, EditLogFailed> {
+        match self.writer() {
+            Some(w) => w.roll().await,
+            None => Err(not_writer()),
+        }
+    }
+
+    /// Resolves when the current writer fails (following writer changes; never while
+    /// there is none).
+    pub async fn fatal(&self) -> String {
+        let mut rx = self.generation.subscribe();
+        loop {
+            rx.borrow_and_update();
+            match self.writer() {
+                Some(w) => {
+                    tokio::select! {
+                        msg = w.fatal() => return msg,
+                        r = rx.changed() => if r.is_err() { std::future::pending::<()>().await },
+                    }
+                }
+                None => {
+                    if rx.changed().await.is_err() {
+                        std::future::pending::<()>().await;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Finalizes the open segment, if any (shutdown).
+    pub async fn close(&self) {
+        if let Some(w) = self.writer() {
+            w.close().await;
+        }
+    }
+}

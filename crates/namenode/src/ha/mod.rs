@@ -1,0 +1,381 @@
+//! High availability: the NameNode's HA state machine (Initializing → Standby ⇄
+//! Active) and the tailer that keeps a Standby's namespace current.
+//!
+//! Transitions are serialized by one lock and each is idempotent: asking for the
+//! current state is a success that changes nothing, and a transition that fails half
+//! way leaves the NameNode a Standby (tailing) that can be asked again.
+//!
+//! To Active: stop tailing; take a new writer epoch on the shared journal and recover
+//! its open segment (this fences any old writer); read the log to its end and apply
+//! it; open the edit log for writing at the next txid; only then accept calls (state
+//! Active), give open files fresh leases and let the block manager command DataNodes
+//! (it processes the DataNode reports kept while Standby, and may leave safe mode).
+//!
+//! To Standby: refuse calls at once (state Standby under the namespace lock, so no
+//! write is half done), stop commanding DataNodes, close our segment (it is ours: we
+//! hold the epoch, or the close fails harmlessly because we were fenced), start
+//! tailing. If edits the namespace holds never became durable (the journal failed
+//! under us), the namespace is reloaded from the newest fsimage and the shared log.
+//!
+//! A writer whose journal fails (lost quorum, fenced by a newer writer) steps down to
+//! Standby the same way.
+
+pub mod edit_log_slot;
+pub mod tailer;
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::watch;
+use tracing::{error, info, warn};
+
+pub use edit_log_slot::EditLogSlot;
+use tailer::Tailer;
+
+use crate::config::HaConfig;
+use crate::edit_log::EditLog;
+use crate::namesystem::{to_bm_block, HaState, Namesystem};
+
+/// Who asks for a transition (HARequestSource).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestSource {
+    User,
+    UserForced,
+    Zkfc,
+}
+
+/// What getServiceStatus reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceStatus {
+    pub state: HaState,
+    pub ready_to_become_active: bool,
+    pub not_ready_reason: Option<String>,
+}
+
+pub struct HaController {
+    fsn: Arc<Namesystem>,
+    config: Option<HaConfig>,
+    /// Serializes transitions.
+    transition: tokio::sync::Mutex<()>,
+    tailer: Mutex<Option<Tailer>>,
+    /// Set when the NameNode must stop (a non-HA NameNode's journal failed, or a
+    /// step-down could not complete).
+    fatal: watch::Sender<Option<String>>,
+    shutting_down: AtomicBool,
+    /// The last writer failure, for monitorHealth.
+    journal_failure: Mutex<Option<String>>,
+}
+
+impl HaController {
+    pub fn new(fsn: Arc<Namesystem>) -> Arc<HaController> {
+        let config = fsn.config.ha.clone();
+        Arc::new(HaController {
+            fsn,
+            config,
+            transition: tokio::sync::Mutex::new(()),
+            tailer: Mutex::new(None),
+            fatal: watch::channel(None).0,
+            shutting_down: AtomicBool::new(false),
+            journal_failure: Mutex::new(None),
+        })
+    }
+
+    pub fn is_ha(&self) -> bool {
+        self.config.is_some()
+    }
+
+    pub fn ha_config(&self) -> Option<&HaConfig> {
+        self.config.as_ref()
+    }
+
+    pub fn state(&self) -> HaState {
+        self.fsn.ha_state()
+    }
+
+    /// Starts the NameNode's HA life: a Standby that tails (HA), or an Active whose
+    /// writer is already open (non-HA). Also starts watching the writer for failure.
+    pub fn start(self: &Arc<Self>) {
+        if self.is_ha() {
+            self.fsn.set_ha_state(HaState::Standby);
+            self.fsn.bm.set_active(false);
+            self.start_tailer();
+            info!(
+                namenode_id = %self.config.as_ref().map(|c| c.namenode_id.as_str()).unwrap_or(""),
+                "NameNode is in state STANDBY"
+            );
+        }
+        let this = self.clone();
+        tokio::spawn(async move { this.watch_writer().await });
+    }
+
+    /// Resolves when the NameNode must stop, with why.
+    pub async fn fatal(&self) -> String {
+        let mut rx = self.fatal.subscribe();
+        let r = match rx.wait_for(|f| f.is_some()).await {
+            Ok(f) => f.clone(),
+            Err(_) => None,
+        };
+        match r {
+            Some(msg) => msg,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Stops tailing and finalizes the open segment (shutdown).
+    pub async fn shutdown(&self) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+        let _g = self.transition.lock().await;
+        self.stop_tailer().await;
+        self.fsn.edit_log.close().await;
+    }
+
+    /// monitorHealth: an error says why this NameNode is unhealthy.
+    pub fn check_health(&self) -> Result<(), String> {
+        if self.shutting_down.load(Ordering::SeqCst) {
+            return Err("The NameNode is shutting down".into());
+        }
+        if let Some(f) = self.fatal.borrow().clone() {
+            return Err(format!("The NameNode has failed: {f}"));
+        }
+        if self.fsn.edit_log.is_writing() {
+            if let Some(f) = self.journal_failure.lock().expect("failure lock").clone() {
+                return Err(format!("The edit log failed: {f}"));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn service_status(&self) -> ServiceStatus {
+        let state = self.state();
+        let (ready, reason) = if self.shutting_down.load(Ordering::SeqCst) {
+            (false, Some("The NameNode is shutting down".to_string()))
+        } else {
+            match state {
+                HaState::Active | HaState::Standby => (true, None),
+                HaState::Initializing => (false, Some("State is INITIALIZING".to_string())),
+            }
+        };
+        ServiceStatus {
+            state,
+            ready_to_become_active: ready,
+            not_ready_reason: reason,
+        }
+    }
+
+    /// Hadoop refuses manual transitions while automatic failover is on, unless forced.
+    pub fn check_request_source(&self, src: RequestSource) -> Result<(), String> {
+        let auto = self.config.as_ref().is_some_and(|c| c.automatic_failover);
+        if auto && src == RequestSource::User {
+            return Err(
+                "Manual HA control for this NameNode is disallowed, because automatic HA \
+                 is enabled."
+                    .into(),
+            );
+        }
+        if !auto && src == RequestSource::Zkfc {
+            return Err(
+                "Request from ZK failover controller at this NameNode is disallowed, \
+                 because automatic HA is not enabled."
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// Makes this NameNode the Active. A no-op when it already is.
+    pub async fn transition_to_active(&self) -> Result<(), String> {
+        if !self.is_ha() {
+            return if self.state() == HaState::Active {
+                Ok(())
+            } else {
+                Err("HA is not enabled for this NameNode".into())
+            };
+        }
+        if self.shutting_down.load(Ordering::SeqCst) {
+            return Err("The NameNode is shutting down".into());
+        }
+        let _g = self.transition.lock().await;
+        if self.state() == HaState::Active {
+            return Ok(());
+        }
+        let started = std::time::Instant::now();
+        info!("transition to ACTIVE: stopping the tailer");
+        self.stop_tailer().await;
+        match self.become_active().await {
+            Ok(next) => {
+                info!(
+                    next_txid = next,
+                    took_ms = started.elapsed().as_millis() as u64,
+                    "NameNode is in state ACTIVE"
+                );
+                Ok(())
+            }
+            Err(e) => {
+                error!("transition to ACTIVE failed: {e}; staying STANDBY");
+                self.start_tailer();
+                Err(format!("transition to active failed: {e}"))
+            }
+        }
+    }
+
+    async fn become_active(&self) -> Result<u64, String> {
+        let fsn = &self.fsn;
+        let journal = fsn.storage().journal();
+        // Fences any old writer: a new epoch on a majority, then recovery of the
+        // segment it left open.
+        journal
+            .recover_unfinalized_segments()
+            .await
+            .map_err(|e| format!("cannot recover the shared edit log: {e}"))?;
+        // Invariant: everything committed is applied before we take any call.
+        let mut passes = 0u64;
+        loop {
+            let from = fsn.edit_log.applied_txid() + 1;
+            let batch = journal
+                .read_edits(from, tailer::TAIL_BATCH, true)
+                .await
+                .map_err(|e| format!("cannot read the shared edit log from txid {from}: {e}"))?;
+            if batch.is_empty() {
+                break;
+            }
+            fsn.apply_tailed(&batch)?;
+            passes += 1;
+            // Bounded: the log is finite and no one else writes it now.
+            if passes > 10_000_000 {
+                return Err("the edit log does not end".into());
+            }
+        }
+        let next = fsn.edit_log.applied_txid() + 1;
+        let log = EditLog::open(journal, next)
+            .await
+            .map_err(|e| format!("cannot open the edit log at txid {next}: {e}"))?;
+        {
+            // No call is half way through while the state changes.
+            let _ns = fsn.write_ns();
+            fsn.edit_log.set_writer(log);
+            fsn.set_ha_state(HaState::Active);
+        }
+        fsn.renew_all_leases();
+        fsn.bm.set_active(true);
+        Ok(next)
+    }
+
+    /// Makes this NameNode a Standby. A no-op when it already is.
+    pub async fn transition_to_standby(&self) -> Result<(), String> {
+        if !self.is_ha() {
+            return Err("HA is not enabled for this NameNode".into());
+        }
+        let _g = self.transition.lock().await;
+        self.step_down("requested").await
+    }
+
+    /// With the transition lock held.
+    async fn step_down(&self, why: &str) -> Result<(), String> {
+        let fsn = &self.fsn;
+        if fsn.ha_state() == HaState::Standby && !fsn.edit_log.is_writing() {
+            self.start_tailer();
+            return Ok(());
+        }
+        info!(why, "transition to STANDBY");
+        {
+            // Refuse every call from now on; none is half way through.
+            let _ns = fsn.write_ns();
+            fsn.set_ha_state(HaState::Standby);
+        }
+        fsn.bm.set_active(false);
+        let mut diverged = false;
+        if let Some(w) = fsn.edit_log.writer() {
+            let last = w.last_written_txid();
+            // Finalizes our segment (a new, empty one is opened after it; the next
+            // writer's recovery drops it).
+            let durable = match w.roll().await {
+                Ok(_) => last,
+                Err(e) => {
+                    warn!("closing our edit log segment failed: {e}");
+                    w.synced_txid()
+                }
+            };
+            diverged = durable < last;
+            fsn.edit_log.take_writer(durable);
+            *self.journal_failure.lock().expect("failure lock") = None;
+        }
+        if diverged {
+            // The namespace holds edits that may not be in the log: start over from
+            // the newest image; the tailer brings the rest.
+            warn!("the namespace holds edits that never became durable: reloading it");
+            if let Err(e) = self.reload_namespace() {
+                let msg = format!("cannot reload the namespace after losing the edit log: {e}");
+                error!("{msg}");
+                let _ = self.fatal.send(Some(msg.clone()));
+                return Err(msg);
+            }
+        }
+        fsn.edit_log.set_journal(fsn.storage().journal());
+        self.start_tailer();
+        info!("NameNode is in state STANDBY");
+        Ok(())
+    }
+
+    /// Replaces the namespace with the newest fsimage of the name dirs; the block
+    /// manager forgets blocks that image does not have.
+    fn reload_namespace(&self) -> Result<(), String> {
+        let fsn = &self.fsn;
+        let (txid, mut ns) = fsn
+            .storage()
+            .load_newest_image(fsn.config.namespace.clone())
+            .map_err(|e| e.to_string())?;
+        ns.set_config(fsn.config.namespace.clone());
+        let mut keep = HashSet::new();
+        for (inode_id, replication, blocks, uc) in ns.block_collections() {
+            let blocks: Vec<_> = blocks.iter().map(to_bm_block).collect();
+            keep.extend(blocks.iter().map(|b| b.id));
+            fsn.bm
+                .add_block_collection(inode_id, replication, &blocks, uc);
+        }
+        fsn.bm.forget_blocks_except(&keep);
+        *fsn.write_ns() = ns;
+        fsn.edit_log.set_applied_txid(txid);
+        info!(txid, "namespace reloaded from the fsimage");
+        Ok(())
+    }
+
+    fn start_tailer(&self) {
+        let Some(cfg) = &self.config else { return };
+        let mut t = self.tailer.lock().expect("tailer lock");
+        if t.is_none() {
+            *t = Some(Tailer::start(
+                self.fsn.clone(),
+                self.fsn.storage().journal(),
+                cfg.tail_period,
+                cfg.tail_in_progress,
+            ));
+        }
+    }
+
+    async fn stop_tailer(&self) {
+        let t = self.tailer.lock().expect("tailer lock").take();
+        if let Some(t) = t {
+            t.stop().await;
+        }
+    }
+
+    /// A failed writer: an HA NameNode steps down to Standby; any other stops.
+    async fn watch_writer(self: Arc<Self>) {
+        loop {
+            let msg = self.fsn.edit_log.fatal().await;
+            *self.journal_failure.lock().expect("failure lock") = Some(msg.clone());
+            if !self.is_ha() {
+                let _ = self.fatal.send(Some(msg));
+                return;
+            }
+            error!("the edit log failed ({msg}): this NameNode stops writing and steps down to STANDBY");
+            // Writes are already refused by the failed log; refuse reads at once too.
+            self.fsn.set_ha_state(HaState::Standby);
+            let _g = self.transition.lock().await;
+            if self.step_down("the edit log failed").await.is_err() {
+                return;
+            }
+        }
+    }
+}
