@@ -20,6 +20,7 @@ use crate::actor::{
     ActiveNameNode, ActorSettings, BlockCommand, BlockEventSink, BlockPoolService, DataNodeOps,
     JoinError, NamespaceInfo,
 };
+use crate::client_datanode::ClientDatanodeService;
 use crate::interdatanode::InterDatanodeService;
 use crate::recovery::{BlockRecoveryWorker, LocalRecovery, ReplicaRecoveryInfo};
 use crate::scanner::{BlockScanner, ScannerConfig};
@@ -224,7 +225,10 @@ impl DataNodeConfig {
             }
             h => Duration::from_secs((h as u64).saturating_mul(3600)),
         };
-        if conf.get_trimmed(INTERNAL_DFS_DATANODE_SCAN_PERIOD_MS).is_some() {
+        if conf
+            .get_trimmed(INTERNAL_DFS_DATANODE_SCAN_PERIOD_MS)
+            .is_some()
+        {
             let ms = conf.get_u64(INTERNAL_DFS_DATANODE_SCAN_PERIOD_MS, 0)?;
             scan_period = Duration::from_millis(ms);
         }
@@ -326,8 +330,10 @@ impl DataNode {
             storage: storage.clone(),
             events: ev_tx.clone(),
         });
-        let services: Vec<Arc<dyn RpcService>> =
-            vec![Arc::new(InterDatanodeService::new(local.clone()))];
+        let services: Vec<Arc<dyn RpcService>> = vec![
+            Arc::new(InterDatanodeService::new(local.clone())),
+            Arc::new(ClientDatanodeService::new(storage.clone())),
+        ];
         let ipc_server = Server::bind(ServerConfig::new(config.ipc_bind), services)
             .await
             .map_err(|source| DataNodeError::Bind {

@@ -185,7 +185,9 @@ struct Held {
 /// The edit log in a shared dir, with the writer-epoch check. See the module docs.
 pub struct SharedDirJournal {
     root: PathBuf,
-    files: FileJournal,
+    /// Replaced on every recovery: a NameNode that was the writer before may have left
+    /// a segment open in its old `FileJournal` (an empty one is never finalized).
+    files: std::sync::RwLock<FileJournal>,
     writer_id: String,
     held: Mutex<Option<Held>>,
 }
@@ -203,7 +205,7 @@ impl SharedDirJournal {
         check_compatible(root, &found, expected)?;
         Ok(SharedDirJournal {
             root: root.to_path_buf(),
-            files: FileJournal::for_storage(&sd),
+            files: std::sync::RwLock::new(FileJournal::for_storage(&sd)),
             writer_id: new_writer_id(),
             held: Mutex::new(None),
         })
@@ -287,6 +289,13 @@ impl SharedDirJournal {
         }
     }
 
+    fn files(&self) -> FileJournal {
+        self.files
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     fn not_writer(&self, reason: String) -> EditLogError {
         EditLogError::IllegalState {
             journal: self.describe(),
@@ -328,12 +337,14 @@ impl JournalManager for SharedDirJournal {
     /// Takes a new writer epoch, then finalizes the previous writer's open segment.
     async fn recover_unfinalized_segments(&self) -> Result<u64, EditLogError> {
         self.take_writer_epoch()?;
-        self.files.recover_unfinalized_segments().await
+        let fresh = FileJournal::new(self.root.clone());
+        *self.files.write().unwrap_or_else(|p| p.into_inner()) = fresh.clone();
+        fresh.recover_unfinalized_segments().await
     }
 
     async fn start_log_segment(&self, first_txid: u64) -> Result<(), EditLogError> {
         self.check_writer()?;
-        self.files.start_log_segment(first_txid).await
+        self.files().start_log_segment(first_txid).await
     }
 
     async fn journal(
@@ -343,7 +354,7 @@ impl JournalManager for SharedDirJournal {
         records: Bytes,
     ) -> Result<(), EditLogError> {
         self.check_writer()?;
-        self.files.journal(first_txid, count, records).await?;
+        self.files().journal(first_txid, count, records).await?;
         // A writer that took over while this batch was written: do not acknowledge it.
         self.check_writer()
     }
@@ -354,7 +365,9 @@ impl JournalManager for SharedDirJournal {
         last_txid: u64,
     ) -> Result<(), EditLogError> {
         self.check_writer()?;
-        self.files.finalize_log_segment(first_txid, last_txid).await
+        self.files()
+            .finalize_log_segment(first_txid, last_txid)
+            .await
     }
 
     async fn read_edits(
@@ -363,18 +376,18 @@ impl JournalManager for SharedDirJournal {
         max: usize,
         include_in_progress: bool,
     ) -> Result<Vec<EditRecord>, EditLogError> {
-        self.files
+        self.files()
             .read_edits(from_txid, max, include_in_progress)
             .await
     }
 
     async fn list_segments(&self) -> Result<Vec<SegmentInfo>, EditLogError> {
-        self.files.list_segments().await
+        self.files().list_segments().await
     }
 
     async fn purge_logs_older_than(&self, min_txid_to_keep: u64) -> Result<(), EditLogError> {
         self.check_writer()?;
-        self.files.purge_logs_older_than(min_txid_to_keep).await
+        self.files().purge_logs_older_than(min_txid_to_keep).await
     }
 }
 

@@ -444,3 +444,159 @@ impl Shared {
         self.state.send_modify(|s| s.failed = Some(msg));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_trait::async_trait;
+    use hafs_journal::{EditRecord, SegmentInfo};
+    use std::time::Duration;
+
+    /// A journal that records what it is asked to do, takes `delay` per write (like an
+    /// fsync) and fails writes once `fail` is set.
+    #[derive(Default)]
+    struct FakeJournal {
+        writes: Mutex<Vec<(u64, u32)>>,
+        calls: Mutex<Vec<String>>,
+        fail: std::sync::atomic::AtomicBool,
+        delay: Duration,
+    }
+
+    #[async_trait]
+    impl JournalManager for FakeJournal {
+        fn describe(&self) -> String {
+            "FakeJournal".into()
+        }
+        async fn recover_unfinalized_segments(&self) -> Result<u64, EditLogError> {
+            Ok(0)
+        }
+        async fn start_log_segment(&self, first: u64) -> Result<(), EditLogError> {
+            self.calls.lock().unwrap().push(format!("start {first}"));
+            Ok(())
+        }
+        async fn journal(
+            &self,
+            first: u64,
+            count: u32,
+            records: Bytes,
+        ) -> Result<(), EditLogError> {
+            std::thread::sleep(self.delay);
+            if self.fail.load(Ordering::SeqCst) {
+                return Err(EditLogError::TaskFailed("disk on fire".into()));
+            }
+            record::check_batch(&records, first, count).expect("well-formed batch");
+            self.writes.lock().unwrap().push((first, count));
+            Ok(())
+        }
+        async fn finalize_log_segment(&self, first: u64, last: u64) -> Result<(), EditLogError> {
+            self.calls
+                .lock()
+                .unwrap()
+                .push(format!("finalize {first}-{last}"));
+            Ok(())
+        }
+        async fn read_edits(
+            &self,
+            _: u64,
+            _: usize,
+            _: bool,
+        ) -> Result<Vec<EditRecord>, EditLogError> {
+            Ok(Vec::new())
+        }
+        async fn list_segments(&self) -> Result<Vec<SegmentInfo>, EditLogError> {
+            Ok(Vec::new())
+        }
+        async fn purge_logs_older_than(&self, _: u64) -> Result<(), EditLogError> {
+            Ok(())
+        }
+    }
+
+    fn fake(delay_ms: u64) -> Arc<FakeJournal> {
+        Arc::new(FakeJournal {
+            delay: Duration::from_millis(delay_ms),
+            ..Default::default()
+        })
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_writers_share_journal_writes_in_txid_order() {
+        let j = fake(2);
+        let log = EditLog::open(j.clone(), 10).await.unwrap();
+        let mut tasks = Vec::new();
+        for t in 0..8 {
+            let log = log.clone();
+            tasks.push(tokio::spawn(async move {
+                for i in 0..25 {
+                    let txid = log.log(format!("op {t} {i}").as_bytes()).unwrap();
+                    log.sync(txid).await.unwrap();
+                    assert!(log.synced_txid() >= txid);
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let writes = j.writes.lock().unwrap().clone();
+        let total: u32 = writes.iter().map(|w| w.1).sum();
+        assert_eq!(total, 200);
+        assert!(
+            writes.len() < 200,
+            "no group commit: {} writes",
+            writes.len()
+        );
+        let mut next = 10;
+        for (first, count) in writes {
+            assert_eq!(first, next, "batches must be contiguous");
+            next += count as u64;
+        }
+        assert_eq!(log.synced_txid(), 209);
+        assert_eq!(log.last_written_txid(), 209);
+        assert_eq!(log.stats().txns, 200);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_write_fails_waiters_later_edits_and_reports_fatal() {
+        let j = fake(20);
+        let log = EditLog::open(j.clone(), 1).await.unwrap();
+        let ok = log.log(b"a").unwrap();
+        log.sync(ok).await.unwrap();
+        j.fail.store(true, Ordering::SeqCst);
+        let txid = log.log(b"b").unwrap();
+        let waiters: Vec<_> = (0..4)
+            .map(|_| {
+                let log = log.clone();
+                tokio::spawn(async move { log.sync(txid).await })
+            })
+            .collect();
+        for w in waiters {
+            let r = tokio::time::timeout(Duration::from_secs(10), w).await;
+            let err = r.expect("waiter must not hang").unwrap().unwrap_err();
+            assert!(err.0.contains("disk on fire"), "{err}");
+        }
+        let fatal = tokio::time::timeout(Duration::from_secs(10), log.fatal())
+            .await
+            .expect("fatal must resolve");
+        assert!(fatal.contains("disk on fire"), "{fatal}");
+        assert!(log.log(b"c").is_err(), "a failed log accepts nothing");
+        assert!(log.roll().await.is_err());
+        assert_eq!(log.synced_txid(), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn roll_finalizes_what_was_written_and_opens_the_next_segment() {
+        let j = fake(0);
+        let log = EditLog::open(j.clone(), 5).await.unwrap();
+        for p in [&b"x"[..], b"y", b"z"] {
+            log.log(p).unwrap();
+        }
+        assert_eq!(log.roll().await.unwrap(), 7);
+        assert_eq!(log.synced_txid(), 7);
+        // Nothing new: a second roll has nothing to finalize.
+        assert_eq!(log.roll().await.unwrap(), 7);
+        let t = log.log(b"w").unwrap();
+        log.sync(t).await.unwrap();
+        assert_eq!(t, 8);
+        let calls = j.calls.lock().unwrap().clone();
+        assert_eq!(calls, vec!["start 5", "finalize 5-7", "start 8"]);
+    }
+}

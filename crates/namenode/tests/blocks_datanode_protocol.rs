@@ -36,6 +36,7 @@ fn temp_dir(name: &str) -> PathBuf {
 fn config(dir: &Path) -> NameNodeConfig {
     let mut conf = Configuration::new();
     conf.set("fs.defaultFS", "hdfs://127.0.0.1:0");
+    conf.set("dfs.namenode.http-address", "127.0.0.1:0");
     conf.set(
         "dfs.namenode.name.dir",
         format!("file://{}/n1", dir.display()),

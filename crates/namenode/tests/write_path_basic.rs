@@ -35,6 +35,8 @@ fn temp_dir(name: &str) -> PathBuf {
 fn config(dir: &Path) -> NameNodeConfig {
     let mut conf = Configuration::new();
     conf.set("fs.defaultFS", "hdfs://127.0.0.1:0");
+    conf.set("dfs.namenode.http-address", "127.0.0.1:0");
+    conf.set("dfs.namenode.http-address", "127.0.0.1:0");
     conf.set(
         "dfs.namenode.name.dir",
         format!("file://{}/n1,file://{}/n2", dir.display(), dir.display()),
@@ -49,7 +51,19 @@ fn format(dir: &Path) {
 }
 
 async fn start(dir: &Path) -> Running {
-    let nn = NameNode::start(config(dir)).await.unwrap();
+    // A NameNode stopped a moment ago in this process may still hold its dir locks
+    // until its last in-flight calls end (a real restart is a new process).
+    let mut tries = 0;
+    let nn = loop {
+        match NameNode::start(config(dir)).await {
+            Ok(nn) => break nn,
+            Err(e) if tries < 50 && e.to_string().contains("locked") => {
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("NameNode start: {e}"),
+        }
+    };
     let addr = nn.rpc_addr().to_string();
     let fsn = nn.fsn.clone();
     let (stop, rx) = tokio::sync::oneshot::channel::<()>();

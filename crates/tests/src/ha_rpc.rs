@@ -55,7 +55,8 @@ pub fn ha_call(
     let cfg = ClientConfig {
         connect_timeout: timeout.min(Duration::from_secs(2)),
         call_timeout: timeout,
-        ..ClientConfig::default()
+        // The NameNode's superuser is the OS user that runs it, as the harness does.
+        ..ClientConfig::new(crate::paths::current_user())
     };
     let client = RpcClient::new(addr.to_string(), HA_SERVICE_PROTOCOL, cfg);
     let body = Bytes::copy_from_slice(body);

@@ -3,6 +3,7 @@
 
 mod baseline;
 mod dfsio;
+mod failover;
 mod memory;
 mod nnthroughput;
 mod report;
@@ -17,6 +18,8 @@ Benchmarks:
   nnthroughput   NameNode operations per second over real IPC, the disk's fsync rate
                  as a baseline, and the namespace's memory per file
                  (hafs bench nnthroughput -help lists its options)
+  failover       --manual: failover time and the Standby's tailing lag under load on
+                 a local HA cluster (hafs bench failover -help)
   dfsio          write and read throughput of N files against a local cluster, next to
                  cp and cat of the same bytes on the same disk (hafs bench dfsio -help)
 ";
@@ -25,6 +28,7 @@ pub async fn run(conf: &Configuration, args: &[String]) -> anyhow::Result<i32> {
     match args.first().map(String::as_str) {
         Some("nnthroughput" | "NNThroughputBenchmark") => nnthroughput::run(conf, &args[1..]).await,
         Some("dfsio" | "TestDFSIO") => dfsio::run(conf, &args[1..]).await,
+        Some("failover") => failover::run(conf, &args[1..]).await,
         Some("-h" | "-help" | "--help") => {
             print!("{USAGE}");
             Ok(0)

@@ -9,7 +9,7 @@ use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use hafs_proto::common::{
@@ -181,21 +181,36 @@ impl ConnState {
         if let Some(c) = self.read_preamble(rd, idle).await {
             return c;
         }
+        // One timer for the connection's life, pushed back as frames arrive, rather than
+        // a timer armed and disarmed around every frame.
+        let mut last_frame = Instant::now();
+        let idle_timer = tokio::time::sleep(idle);
+        tokio::pin!(idle_timer);
         loop {
             if self.writer.is_closed() {
                 // The writer gave up on this client; answers could not reach it.
                 return Closing::Quiet;
             }
             // Wait for the next frame to start; only an idle connection times out here.
-            match tokio::time::timeout(idle, rd.fill_buf()).await {
-                Err(_) if self.is_idle() => {
-                    debug!(peer = %self.peer, "closing idle IPC connection");
-                    return Closing::Quiet;
+            let started = tokio::select! {
+                biased;
+                r = rd.fill_buf() => Some(r.map(|b| !b.is_empty())),
+                _ = &mut idle_timer => None,
+            };
+            match started {
+                None => {
+                    let now = Instant::now();
+                    if now.duration_since(last_frame) >= idle && self.is_idle() {
+                        debug!(peer = %self.peer, "closing idle IPC connection");
+                        return Closing::Quiet;
+                    }
+                    let due = (last_frame + idle).max(now + Duration::from_millis(1));
+                    let due = if self.is_idle() { due } else { now + idle };
+                    idle_timer.as_mut().reset(due.into());
+                    continue;
                 }
-                Err(_) => continue,
-                Ok(Err(_)) => return Closing::Eof,
-                Ok(Ok([])) => return Closing::Eof,
-                Ok(Ok(_)) => {}
+                Some(Err(_)) | Some(Ok(false)) => return Closing::Eof,
+                Some(Ok(true)) => {}
             }
             // Once a frame has started it must arrive within the idle timeout.
             let max = self.shared.config.max_data_length;
@@ -231,6 +246,7 @@ impl ConnState {
                     ));
                 }
             };
+            last_frame = Instant::now();
             if let Some(c) = self.process_frame(frame).await {
                 return c;
             }
@@ -508,8 +524,12 @@ impl ConnState {
             _conn: conn_permit,
             _server: Some(server_permit),
         };
-        // One task per call: it runs the handler and writes the response itself.
-        tokio::spawn(async move {
+        // The call runs as one future that also writes its response. It is polled once
+        // right here: a call that completes without waiting (a namespace read) is
+        // answered with no task at all; one that waits (a mutation waiting for its
+        // edit to be durable) goes on in its own task, so calls on one connection
+        // still run concurrently and answer out of order.
+        let mut call = Box::pin(async move {
             debug!(%method, call_id, retry_count, user = %ctx.user, "IPC call");
             let result = CatchUnwind(service.call(&ctx, &method, request)).await;
             let frame = match result {
@@ -535,6 +555,10 @@ impl ConnState {
             // A closed writer means the client is gone; the answer has nowhere to go.
             let _ = writer.send(frame, Some(permits));
         });
+        let first = std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await;
+        if first.is_pending() {
+            tokio::spawn(call);
+        }
         None
     }
 }

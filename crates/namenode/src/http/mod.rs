@@ -67,3 +67,45 @@ pub fn reachable(http: &str, rpc: &str) -> String {
         _ => http.to_string(),
     }
 }
+
+/// This NameNode's place in an HA nameservice, for [`HttpSettings::from_conf`]:
+/// (nameservice, own NameNode id, every NameNode's (id, RPC address)).
+pub type HaPlace<'a> = (&'a str, &'a str, &'a [(String, String)]);
+
+/// Where this NameNode serves HTTP and where the other NameNodes of its nameservice
+/// do (a Standby uploads its checkpoints to them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpSettings {
+    /// host:port to bind to.
+    pub bind: String,
+    /// The other NameNodes: (id, reachable host:port of their HTTP server).
+    pub peers: Vec<(String, String)>,
+}
+
+impl HttpSettings {
+    /// `ha`: (nameservice, own NameNode id, every NameNode's (id, RPC address)) when
+    /// this NameNode is one of an HA nameservice's.
+    pub fn from_conf(
+        conf: &Configuration,
+        ha: Option<HaPlace<'_>>,
+    ) -> Result<HttpSettings, ConfError> {
+        let Some((ns, own, namenodes)) = ha else {
+            return Ok(HttpSettings {
+                bind: http_address(conf, None, None)?,
+                peers: Vec::new(),
+            });
+        };
+        let mut peers = Vec::new();
+        for (id, rpc) in namenodes {
+            if id == own {
+                continue;
+            }
+            let http = http_address(conf, Some(ns), Some(id))?;
+            peers.push((id.clone(), reachable(&http, rpc)));
+        }
+        Ok(HttpSettings {
+            bind: http_address(conf, Some(ns), Some(own))?,
+            peers,
+        })
+    }
+}
