@@ -146,6 +146,7 @@ impl MiniClusterBuilder {
                     },
                     id,
                     daemon: None,
+                    dn_log_offsets: Vec::new(),
                 }
             })
             .collect();
@@ -249,6 +250,9 @@ pub(crate) struct NameNodeSlot {
     pub(crate) conf_dir: PathBuf,
     pub(crate) log_path: PathBuf,
     pub(crate) daemon: Option<Daemon>,
+    /// Each DataNode's log length when this NameNode last started: block reports to
+    /// it are logged after these offsets.
+    pub(crate) dn_log_offsets: Vec<usize>,
 }
 
 /// Real `hafs` daemons on loopback, in a temp dir that is removed on drop (unless
@@ -430,7 +434,13 @@ impl MiniCluster {
         let mut cmd = self.nn_command(index);
         cmd.arg("namenode");
         let ha = self.is_ha();
+        let dn_offsets: Vec<usize> = self
+            .datanodes
+            .iter()
+            .map(|d| std::fs::metadata(&d.log_path).map_or(0, |m| m.len() as usize))
+            .collect();
         let slot = &mut self.namenodes[index];
+        slot.dn_log_offsets = dn_offsets;
         assert!(slot.daemon.is_none(), "{} is already running", slot.id);
         let offset = std::fs::metadata(&slot.log_path)
             .map(|m| m.len() as usize)

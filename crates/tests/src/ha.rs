@@ -42,7 +42,12 @@ pub(crate) type SitePairs = Vec<(String, String)>;
 /// Name dirs and `dfs.ha.namenode.id` are per NameNode and go only into each
 /// NameNode's own conf dir.
 pub(crate) fn ha_site(ns: &str, namenodes: &[NameNodeSlot]) -> (SitePairs, SitePairs) {
-    let core = vec![kv("fs.defaultFS", format!("hdfs://{ns}"))];
+    let core = vec![
+        kv("fs.defaultFS", format!("hdfs://{ns}")),
+        // A paused (SIGSTOP) NameNode accepts connections and never answers: clients
+        // that honour this move on after 10 s instead of Hadoop's 120 s.
+        kv("ipc.client.rpc-timeout.ms", "10000"),
+    ];
     let ids: Vec<&str> = namenodes.iter().map(|n| n.id.as_str()).collect();
     let mut hdfs = vec![
         kv("dfs.nameservices", ns),
@@ -363,6 +368,48 @@ impl MiniCluster {
                 .unwrap_or_else(|e| panic!("transitionToActive {b} failed: {e}"));
         }
         self.wait_for_state(to, "active", Duration::from_secs(30));
+    }
+
+    /// Waits until every running DataNode has sent NameNode `i` a full block report
+    /// since it last started (read from the DataNodes' logs: `full block report sent
+    /// namenode=<addr>`). A Standby restarted a moment ago knows no block locations;
+    /// made Active before its reports arrive, it would answer reads with no replicas.
+    #[track_caller]
+    pub fn wait_for_block_reports(&mut self, i: usize, timeout: Duration) {
+        let addr = format!("namenode={}", self.namenodes[i].rpc_addr);
+        let deadline = Instant::now() + timeout;
+        loop {
+            let mut missing = Vec::new();
+            for d in 0..self.datanodes.len() {
+                if !self.datanode_running(d) {
+                    continue;
+                }
+                let from = self.namenodes[i]
+                    .dn_log_offsets
+                    .get(d)
+                    .copied()
+                    .unwrap_or(0);
+                let log = self.datanode_log(d);
+                let reported = log
+                    .get(from.min(log.len())..)
+                    .unwrap_or("")
+                    .lines()
+                    .any(|l| l.contains("full block report sent") && l.contains(&addr));
+                if !reported {
+                    missing.push(self.datanodes[d].id.clone());
+                }
+            }
+            if missing.is_empty() {
+                return;
+            }
+            if Instant::now() >= deadline {
+                panic!(
+                    "{missing:?} sent {} no full block report within {timeout:?}",
+                    self.namenodes[i].id
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// Waits until NameNode `i` serves again after a start (port and ready line).

@@ -60,6 +60,7 @@ fn kill_9_the_active_then_transition_the_standby_and_the_old_active_returns_as_s
     c.start_nn(0);
     c.wait_for_state(0, "standby", Duration::from_secs(30));
     assert_eq!(c.active_index(), Some(1));
+    c.wait_for_block_reports(0, Duration::from_secs(30));
     sleep_until(started + Duration::from_secs(17));
     let reports = vec![writer.stop(), native.stop()];
     for r in &reports {
@@ -143,6 +144,7 @@ fn three_namenodes_two_standbys_survive_two_successive_crashes() {
     c.start_nn(2);
     c.wait_for_state(1, "standby", Duration::from_secs(30));
     c.wait_for_state(2, "standby", Duration::from_secs(30));
+    c.wait_for_block_reports(2, Duration::from_secs(30));
     let before = listing(&target, "/three");
     c.failover(0, 2);
     assert_eq!(

@@ -59,7 +59,9 @@ fn a_resumed_old_active_cannot_write_and_its_datanode_commands_are_ignored() {
         c.transition_to_active(1);
     }
     c.wait_for_state(1, "active", Duration::from_secs(30));
-    hafs_dfs(&target, &["-mkdir", "/after-failover"]).ok();
+    // Straight to nn2: a nameservice client would first try nn1, which holds the
+    // connection open without answering until the client's call timeout.
+    c.dfs_on_nn(1, &["-mkdir", "/after-failover"]).ok();
 
     // nn1 wakes up believing it is Active.
     c.resume_nn(0);
@@ -108,6 +110,7 @@ fn a_resumed_old_active_cannot_write_and_its_datanode_commands_are_ignored() {
     // Active again it shows nn2's namespace.
     c.restart_nn(0);
     c.wait_for_state(0, "standby", Duration::from_secs(30));
+    c.wait_for_block_reports(0, Duration::from_secs(30));
     c.failover(1, 0);
     let ls = hafs_dfs(&target, &["-ls", "/"]).ok();
     let paths: Vec<String> = parse_ls(&ls.stdout).into_iter().map(|e| e.path).collect();
