@@ -1,4 +1,7 @@
-//! `hafs namenode`: run the NameNode, or `-format` its storage.
+//! `hafs namenode`: run the NameNode, `-format` its storage, or `-bootstrapStandby` it
+//! from another NameNode of its HA nameservice.
+
+mod bootstrap_standby;
 
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -6,7 +9,7 @@ use anyhow::{bail, Context};
 use hafs_conf::Configuration;
 use hafs_namenode::{storage, NameNode, NameNodeConfig};
 
-const USAGE: &str = "Usage: hafs namenode [-format [-clusterid cid] [-force] [-nonInteractive]] [-initializeSharedEdits [-force]]";
+const USAGE: &str = "Usage: hafs namenode [-format [-clusterid cid] [-force] [-nonInteractive]] [-initializeSharedEdits [-force]] [-bootstrapStandby [-force] [-nonInteractive]]";
 
 pub async fn run(conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
     let config = NameNodeConfig::from_conf(&conf)?;
@@ -17,9 +20,11 @@ pub async fn run(conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
             if code == 0 {
                 let force = args.iter().any(|a| a == "-force");
                 crate::journalnode_cmd::format_shared_edits(&config, force).await?;
+                format_shared_dir(&config, force)?;
             }
             Ok(code)
         }
+        Some("-bootstrapStandby") => bootstrap_standby::run(&config, &args[1..]).await,
         Some("-initializeSharedEdits") => {
             crate::journalnode_cmd::initialize_shared_edits(&config, &args[1..]).await
         }
@@ -37,7 +42,12 @@ pub async fn run(conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
 async fn serve(config: NameNodeConfig) -> anyhow::Result<i32> {
     let nn = NameNode::start(config).await?;
     // Tests and scripts wait for this line.
-    println!("namenode ready: rpc {}", nn.rpc_addr());
+    println!(
+        "namenode ready: rpc {} http {} state {}",
+        nn.rpc_addr(),
+        nn.http_addr(),
+        nn.ha_state_name()
+    );
     let _ = std::io::stdout().flush();
     nn.run(crate::sandbox::shutdown_signal()).await?;
     Ok(0)
@@ -109,7 +119,24 @@ fn format(config: &NameNodeConfig, args: &[String]) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-fn confirm(prompt: &str) -> anyhow::Result<bool> {
+/// `-format` with a `file://` shared edits dir: formats it with the name dirs' identity.
+fn format_shared_dir(config: &NameNodeConfig, force: bool) -> anyhow::Result<()> {
+    let Some(dir) = &config.shared_dir else {
+        return Ok(());
+    };
+    let first = config
+        .name_dirs
+        .first()
+        .context("dfs.namenode.name.dir is empty")?;
+    let info =
+        hafs_journal::StorageDir::new(first.clone()).load(hafs_journal::StorageType::NameNode)?;
+    hafs_journal::shared_dir::format_shared_dir(dir, &info, force)
+        .with_context(|| format!("could not format the shared edits dir {}", dir.display()))?;
+    eprintln!("Formatted the shared edits dir {}.", dir.display());
+    Ok(())
+}
+
+pub(crate) fn confirm(prompt: &str) -> anyhow::Result<bool> {
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
         eprint!("{prompt}");

@@ -50,6 +50,10 @@ pub struct NameNodeConfig {
     /// Set when this NameNode is one of an HA nameservice's (2 to 5 NameNode ids):
     /// it then starts as a Standby and becomes Active only when told to.
     pub ha: Option<HaConfig>,
+    /// `dfs.namenode.http-address` (ours and the other NameNodes'): image transfer.
+    pub http: crate::http::HttpSettings,
+    /// `dfs.namenode.shared.edits.dir` when it is a `file://` dir (the NFS mode).
+    pub shared_dir: Option<PathBuf>,
 }
 
 /// This NameNode's place in an HA nameservice.
@@ -183,6 +187,10 @@ fn shared_edits(
     else {
         return Ok(None);
     };
+    if hafs_journal::shared_dir::parse_shared_dir_uri(&v).is_some() {
+        // A shared dir: see `shared_dir` (crate::shared_edits_dir).
+        return Ok(None);
+    }
     if !hafs_journal::quorum::QjournalUri::is_qjournal(&v) {
         return Err(bad(
             DFS_NAMENODE_SHARED_EDITS_DIR,
@@ -281,6 +289,12 @@ impl NameNodeConfig {
             ((4u64 << 30) as f64 * pct / 100.0).max(10_000.0) as usize
         };
         Ok(NameNodeConfig {
+            http: crate::http::HttpSettings::from_conf(
+                conf,
+                ha.as_ref()
+                    .map(|h| (h.nameservice.as_str(), h.namenode_id.as_str(), &h.namenodes[..])),
+            )?,
+            shared_dir: crate::shared_edits_dir::from_conf(conf, ha.is_some())?,
             ha,
             shared_edits: shared_edits(conf)?,
             qjm: hafs_journal::quorum::QjmConfig::from_conf(conf)?,

@@ -2,6 +2,7 @@
 //! leases, HA state, and the ClientProtocol handlers.
 
 pub mod blockmanagement;
+pub mod checkpointer;
 pub mod client_protocol;
 pub mod config;
 pub mod datanode_protocol;

@@ -41,12 +41,15 @@ pub struct NameNode {
     /// The HA state machine (transitions, tailing).
     pub ha: Arc<HaController>,
     server: Server,
+    /// The HTTP server (image transfer) and the Standby checkpointer.
+    checkpoint: crate::checkpointer::CheckpointServices,
 }
 
 impl NameNode {
     pub async fn start(config: NameNodeConfig) -> Result<NameNode, NameNodeError> {
         let storage = NameStorage::open(&config.name_dirs)?
-            .with_shared_edits(config.shared_edits.clone(), config.qjm.clone());
+            .with_shared_edits(config.shared_edits.clone(), config.qjm.clone())
+            .with_shared_dir(config.shared_dir.as_deref())?;
         let journal = storage.journal();
         // An HA NameNode starts as a Standby: it must not recover the shared log (that
         // takes a writer epoch, fencing the Active) nor open it for writing.
@@ -112,9 +115,21 @@ impl NameNode {
                 addr: bind.to_string(),
                 source,
             })?;
+        let checkpoint = crate::checkpointer::CheckpointServices::start(&fsn)
+            .await
+            .map_err(|source| NameNodeError::Bind {
+                addr: fsn.config.http.bind.clone(),
+                source,
+            })?;
         ha.start();
         info!(rpc = %server.local_addr(), state = ?fsn.ha_state(), "NameNode is serving");
-        Ok(NameNode { fsn, bm, ha, server })
+        Ok(NameNode {
+            fsn,
+            bm,
+            ha,
+            server,
+            checkpoint,
+        })
     }
 
     /// "active", "standby" or "initializing", as `haadmin -getServiceState` prints.
@@ -128,6 +143,11 @@ impl NameNode {
 
     pub fn rpc_addr(&self) -> SocketAddr {
         self.server.local_addr()
+    }
+
+    /// Where the HTTP server (image transfer, status page) listens.
+    pub fn http_addr(&self) -> SocketAddr {
+        self.checkpoint.http_addr()
     }
 
     /// Serves until `shutdown` resolves (then finalizes the open edit segment) or the
@@ -151,6 +171,7 @@ impl NameNode {
         };
         let _ = stop_tx.send(true);
         let _ = server.await;
+        self.checkpoint.stop().await;
         let _ = background.await;
         let _ = monitor.await;
         if result.is_ok() {
@@ -187,9 +208,9 @@ async fn background_duties(fsn: Arc<Namesystem>, mut stop: tokio::sync::watch::R
         tokio::select! {
             _ = stop.changed() => return,
             _ = lease_tick.tick() => fsn.check_leases().await,
-            // Only the writer checkpoints here (a Standby's checkpoints are the
-            // checkpointer's) or rolls.
-            _ = checkpoint_tick.tick(), if fsn.edit_log.is_writing() => fsn.maybe_checkpoint().await,
+            // Only a non-HA writer checkpoints here: in HA the Standbys checkpoint and
+            // upload to the Active (crate::checkpointer), as Hadoop's do.
+            _ = checkpoint_tick.tick(), if fsn.edit_log.is_writing() && fsn.config.ha.is_none() => fsn.maybe_checkpoint().await,
             _ = resync_tick.tick(), if fsn.edit_log.is_writing() => {
                 if fsn.edit_log.journal().wants_roll().await {
                     let _ = fsn.edit_log.roll().await;

@@ -63,6 +63,8 @@ pub struct NameStorage {
     pub info: StorageInfo,
     /// The JournalNodes holding the edit log, when `dfs.namenode.shared.edits.dir` is set.
     shared: Option<(QjournalUri, QjmConfig)>,
+    /// The shared edits dir (`file://`, the NFS mode), when configured.
+    shared_dir: Option<Arc<hafs_journal::shared_dir::SharedDirJournal>>,
 }
 
 /// What loading produced.
@@ -198,6 +200,7 @@ impl NameStorage {
             _locks: locks,
             info: info.expect("at least one dir"),
             shared: None,
+            shared_dir: None,
         })
     }
 
@@ -206,6 +209,16 @@ impl NameStorage {
     pub fn with_shared_edits(mut self, uri: Option<QjournalUri>, cfg: QjmConfig) -> NameStorage {
         self.shared = uri.map(|u| (u, cfg));
         self
+    }
+
+    /// Puts the edit log in the shared dir `dir` (which must be formatted for this
+    /// namespace) instead of the name dirs. No-op for `None`.
+    pub fn with_shared_dir(mut self, dir: Option<&Path>) -> Result<NameStorage, StorageError> {
+        if let Some(d) = dir {
+            let j = hafs_journal::shared_dir::SharedDirJournal::open(d, &self.info)?;
+            self.shared_dir = Some(Arc::new(j));
+        }
+        Ok(self)
     }
 
     pub fn current_dirs(&self) -> Vec<PathBuf> {
@@ -217,6 +230,9 @@ impl NameStorage {
     /// JournalSet would drop it on failure and go on locally, which is exactly what an
     /// HA edit log must never do.)
     pub fn journal(&self) -> Arc<dyn JournalManager> {
+        if let Some(j) = &self.shared_dir {
+            return j.clone();
+        }
         if let Some((uri, cfg)) = &self.shared {
             return Arc::new(QuorumJournal::new(
                 uri.clone(),

@@ -19,7 +19,7 @@ fn shared_dir_failover_and_the_superseded_writer_stops() {
     let _one = ONE_CLUSTER_AT_A_TIME
         .lock()
         .unwrap_or_else(|e| e.into_inner());
-    let mut c = MiniCluster::builder()
+    let c = MiniCluster::builder()
         .label("ha-shared-dir")
         .namenodes(2)
         .shared_dir()
