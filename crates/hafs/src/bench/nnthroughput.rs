@@ -583,6 +583,7 @@ impl InProcess {
         );
         let mut config = NameNodeConfig::from_conf(&nn_conf)?;
         config.rpc_bind = "127.0.0.1:0".to_string();
+        config.http.bind = "127.0.0.1:0".to_string();
         config.name_dirs = vec![name_dir.clone()];
         storage::format(
             &config.name_dirs,
