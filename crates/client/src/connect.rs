@@ -1,7 +1,9 @@
 //! Building a [`DfsClient`] from the configuration: NameNode addresses, user, and the
 //! failover proxy.
 
-use hafs_conf::Configuration;
+use std::time::Duration;
+
+use hafs_conf::{Configuration, TimeUnit};
 use hafs_ipc::{ClientConfig, FailoverConfig, FailoverProxy};
 
 use crate::client::CLIENT_PROTOCOL;
@@ -16,15 +18,30 @@ impl DfsClient<FailoverProxy> {
     pub fn new(conf: &Configuration, fs_uri: Option<&str>) -> Result<Self, ClientError> {
         let settings = ClientSettings::from_conf(conf, fs_uri)?;
         let user = identity::current_user();
-        let ipc = ClientConfig::new(user.clone());
-        let mut failover = FailoverConfig::default();
-        if let Some(v) = conf.get_trimmed("dfs.client.failover.max.attempts") {
-            failover.max_attempts = v.parse().map_err(|_| {
-                ClientError::Config(format!(
-                    "dfs.client.failover.max.attempts: bad value '{v}', expected a count"
-                ))
-            })?;
-        }
+        let mut ipc = ClientConfig::new(user.clone());
+        let ms = |key: &str, default: u64| -> Result<Duration, ClientError> {
+            conf.get_time_duration(key, Duration::from_millis(default), TimeUnit::Millis)
+                .map_err(|e| ClientError::Config(e.to_string()))
+        };
+        // Hadoop's keys: how long to wait for a connection and for an answer. A NameNode
+        // that is paused (not dead) accepts connections but never answers; only the
+        // call timeout moves the client on to the next NameNode.
+        ipc.connect_timeout = ms("ipc.client.connect.timeout", 20_000)?;
+        ipc.call_timeout = ms("ipc.client.rpc-timeout.ms", 120_000)?;
+        let count = |key: &str, default: u32| -> Result<u32, ClientError> {
+            conf.get_u32(key, default)
+                .map_err(|e| ClientError::Config(e.to_string()))
+        };
+        let defaults = FailoverConfig::default();
+        let failover = FailoverConfig {
+            max_attempts: count("dfs.client.failover.max.attempts", defaults.max_attempts)?,
+            sleep_base: ms("dfs.client.failover.sleep.base.millis", 500)?,
+            sleep_max: ms("dfs.client.failover.sleep.max.millis", 15_000)?,
+            connection_retries: count(
+                "dfs.client.failover.connection.retries",
+                defaults.connection_retries,
+            )?,
+        };
         let proxy = FailoverProxy::new(settings.namenodes.clone(), CLIENT_PROTOCOL, ipc, failover);
         Ok(DfsClient::with_transport(
             proxy,
