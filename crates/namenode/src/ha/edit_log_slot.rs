@@ -156,6 +156,11 @@ impl EditLogSlot {
         }
     }
 
+    /// Changes whenever the writer is replaced or removed.
+    pub fn watch_writer_changes(&self) -> watch::Receiver<u64> {
+        self.generation.subscribe()
+    }
+
     /// Finalizes the open segment, if any (shutdown).
     pub async fn close(&self) {
         if let Some(w) = self.writer() {

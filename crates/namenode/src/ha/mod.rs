@@ -63,6 +63,9 @@ pub struct HaController {
     /// step-down could not complete).
     fatal: watch::Sender<Option<String>>,
     shutting_down: AtomicBool,
+    /// Turns true when the NameNode stops: background tasks end (and release the
+    /// Namesystem, so its storage locks go with it).
+    stopped: watch::Sender<bool>,
     /// The last writer failure, for monitorHealth.
     journal_failure: Mutex<Option<String>>,
 }
@@ -77,6 +80,7 @@ impl HaController {
             tailer: Mutex::new(None),
             fatal: watch::channel(None).0,
             shutting_down: AtomicBool::new(false),
+            stopped: watch::channel(false).0,
             journal_failure: Mutex::new(None),
         })
     }
@@ -125,9 +129,15 @@ impl HaController {
     /// Stops tailing and finalizes the open segment (shutdown).
     pub async fn shutdown(&self) {
         self.shutting_down.store(true, Ordering::SeqCst);
+        self.stop_background();
         let _g = self.transition.lock().await;
         self.stop_tailer().await;
         self.fsn.edit_log.close().await;
+    }
+
+    /// Ends the background tasks (the writer watch).
+    pub fn stop_background(&self) {
+        let _ = self.stopped.send(true);
     }
 
     /// monitorHealth: an error says why this NameNode is unhealthy.
@@ -360,20 +370,47 @@ impl HaController {
         }
     }
 
-    /// A failed writer: an HA NameNode steps down to Standby; any other stops.
+    /// A failed writer: an HA NameNode steps down to Standby; any other stops. Holds
+    /// the controller only weakly while waiting, so a NameNode dropped without a
+    /// clean stop (a simulated crash) still releases its storage.
     async fn watch_writer(self: Arc<Self>) {
+        let weak = Arc::downgrade(&self);
+        let mut stopped = self.stopped.subscribe();
+        drop(self);
         loop {
-            let msg = self.fsn.edit_log.fatal().await;
-            *self.journal_failure.lock().expect("failure lock") = Some(msg.clone());
-            if !self.is_ha() {
-                let _ = self.fatal.send(Some(msg));
+            let (writer, mut changes) = {
+                let Some(this) = weak.upgrade() else { return };
+                let mut changes = this.fsn.edit_log.watch_writer_changes();
+                changes.borrow_and_update();
+                (this.fsn.edit_log.writer(), changes)
+            };
+            let msg = tokio::select! {
+                msg = async {
+                    match &writer {
+                        Some(w) => w.fatal().await,
+                        None => std::future::pending().await,
+                    }
+                } => msg,
+                r = changes.changed() => {
+                    if r.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+                _ = stopped.wait_for(|s| *s) => return,
+            };
+            drop(writer);
+            let Some(this) = weak.upgrade() else { return };
+            *this.journal_failure.lock().expect("failure lock") = Some(msg.clone());
+            if !this.is_ha() {
+                let _ = this.fatal.send(Some(msg));
                 return;
             }
             error!("the edit log failed ({msg}): this NameNode stops writing and steps down to STANDBY");
             // Writes are already refused by the failed log; refuse reads at once too.
-            self.fsn.set_ha_state(HaState::Standby);
-            let _g = self.transition.lock().await;
-            if self.step_down("the edit log failed").await.is_err() {
+            this.fsn.set_ha_state(HaState::Standby);
+            let _g = this.transition.lock().await;
+            if this.step_down("the edit log failed").await.is_err() {
                 return;
             }
         }
