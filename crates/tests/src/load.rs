@@ -117,6 +117,11 @@ fn put_loop(
     };
     std::fs::create_dir_all(scratch).expect("create scratch dir");
     let local = scratch.join(format!("{client}-put"));
+    // `-put` does not create parents.
+    let out = run(&["-mkdir", "-p", dir]);
+    if !out.success() {
+        report.failures.push(format!("mkdir {dir}:\n{out}"));
+    }
     let mut i = 0usize;
     while !stop.load(Ordering::SeqCst) {
         let path = format!("{dir}/f{i}");

@@ -18,17 +18,17 @@ fn listing(target: &ClientTarget, dir: &str) -> BTreeSet<String> {
     parse_ls(&out.stdout).into_iter().map(|e| e.path).collect()
 }
 
-/// kill -9 the Active, -transitionToActive the Standby; the writer sees no error.
+/// kill -9 the Active, -transitionToActive --forceactive the Standby; returns how long
+/// the new Active took.
 #[track_caller]
 fn crash_active_and_take_over(c: &mut MiniCluster, dead: usize, next: usize) -> Duration {
     c.kill_nn(dead);
     let t = Instant::now();
     let id = c.nn_id(next).to_string();
-    let out = c.haadmin(&["-transitionToActive", &id]);
-    if !out.success() {
-        // A hafs without haadmin yet: the harness's direct call.
-        c.transition_to_active(next);
-    }
+    // As in Hadoop, plain -transitionToActive refuses while another NameNode cannot be
+    // asked whether it is Active; --forceactive is the runbook's answer for a dead one.
+    c.haadmin(&["-transitionToActive", "--forceactive", &id])
+        .ok();
     c.wait_for_state(next, "active", Duration::from_secs(30));
     t.elapsed()
 }
