@@ -17,6 +17,7 @@ mod failover;
 pub mod fence;
 mod service_client;
 mod target;
+pub mod zkfc;
 
 pub use error::{FailoverError, FenceConfigError, TargetError};
 pub use failover::{FailoverController, FailoverTimeouts};

@@ -1,0 +1,7 @@
+//! The automatic failover controller (Hadoop's ZKFailoverController): a health monitor
+//! of the local NameNode, an election (ZooKeeper or the JournalNodes), and the logic that
+//! fences the previous Active and makes the local NameNode Active when it wins.
+
+pub mod elector;
+
+pub use elector::{ActiveNodeInfo, Elector, ElectorError, ElectorEvent, ElectorEvents};
