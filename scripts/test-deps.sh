@@ -22,9 +22,11 @@ JAR_GLOBS=(
     "log4j-slf4j2-impl-*.jar"
     "log4j-1.2-api-*.jar"
 )
-# Debian packages the tests need. Add "zookeeper" here once tests use it.
+# Debian packages the tests need.
 # openssh-server/-client and psmisc (fuser): the sshfence test runs its own sshd.
-DEB_PACKAGES=(openssh-server openssh-client psmisc)
+# zookeeper: the ZooKeeper election tests start a standalone server (jars under
+# /usr/share/zookeeper).
+DEB_PACKAGES=(openssh-server openssh-client psmisc zookeeper)
 
 log() { echo "test-deps: $*"; }
 die() {

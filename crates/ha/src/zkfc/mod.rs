@@ -5,3 +5,8 @@
 pub mod elector;
 
 pub use elector::{ActiveNodeInfo, Elector, ElectorError, ElectorEvent, ElectorEvents};
+pub mod zk_conf;
+pub mod zk_elector;
+
+pub use zk_conf::ZkConf;
+pub use zk_elector::ZkElector;
