@@ -37,6 +37,8 @@ type Shared = Arc<Mutex<Journal<FileStorage>>>;
 pub struct JournalNode {
     pub config: JournalNodeConfig,
     journals: Mutex<HashMap<String, Shared>>,
+    /// The built-in election's leases (journalnode/election.rs).
+    pub(super) leases: super::election::LeaseTable,
 }
 
 fn check_jid(jid: &str) -> Result<(), RpcError> {
@@ -69,6 +71,7 @@ impl JournalNode {
         Arc::new(JournalNode {
             config,
             journals: Mutex::new(HashMap::new()),
+            leases: Default::default(),
         })
     }
 
@@ -292,7 +295,10 @@ impl JournalNode {
                 self.accept_recovery(r).await?;
                 encode_response(&pb::AcceptRecoveryResponseProto {})
             }
-            _ => return Err(RpcError::no_such_method(QJOURNAL_PROTOCOL, method)),
+            _ => match self.dispatch_election(method, &b).await {
+                Some(r) => r?,
+                None => return Err(RpcError::no_such_method(QJOURNAL_PROTOCOL, method)),
+            },
         })
     }
 

@@ -6,6 +6,9 @@
 //! ([`FileStorage`]) or memory ([`MemStorage`], for tests and the model checker) — and
 //! the JournalNode's RPC handlers only decode requests and feed it.
 //!
+//! [`Lease`] is the leadership lease of the built-in election (one per journal id) and
+//! [`election`] the candidate's pure decisions (docs/election.md).
+//!
 //! [`recovery`] holds the writer's pure decisions (which copy of an unfinalized segment
 //! wins), shared by the QuorumJournal client and the model checker.
 //!
@@ -17,8 +20,11 @@
 //! - recovery never replaces a segment with one that drops a committed txid, and never
 //!   rewrites a finalized segment.
 
+pub mod election;
 mod error;
 mod journal;
+mod lease;
+mod lease_file;
 mod mem_storage;
 pub mod recovery;
 mod state_file;
@@ -27,6 +33,11 @@ mod types;
 
 pub use error::QjError;
 pub use journal::{Journal, JournalStatus, PrepareResponse, EDIT_CACHE_BYTES};
+pub use lease::{Lease, LeaseView, MAX_BREADCRUMB_LEN, MAX_HOLDER_LEN, MAX_LEASE_MS, MIN_LEASE_MS};
+pub use lease_file::{
+    breadcrumb_from_proto, breadcrumb_to_proto, decode_lease, encode_lease, Breadcrumb,
+    FileLeaseStorage, LeaseStorage, MemLeaseStorage, PersistedLease, LEASE_FILE,
+};
 pub use mem_storage::MemStorage;
 pub use state_file::{decode_state, encode_state, PersistedState, STATE_FILE};
 pub use storage::{FileStorage, JournalStorage};
