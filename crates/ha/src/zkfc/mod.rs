@@ -10,3 +10,5 @@ pub mod zk_elector;
 
 pub use zk_conf::ZkConf;
 pub use zk_elector::ZkElector;
+pub mod controller;
+pub mod health;
