@@ -5,10 +5,16 @@
 pub mod elector;
 
 pub use elector::{ActiveNodeInfo, Elector, ElectorError, ElectorEvent, ElectorEvents};
+pub mod journal_elector;
 pub mod zk_conf;
 pub mod zk_elector;
 
+pub use journal_elector::{JournalElector, JournalElectorConfig};
 pub use zk_conf::ZkConf;
 pub use zk_elector::ZkElector;
 pub mod controller;
 pub mod health;
+pub mod protocol;
+pub mod runner;
+
+pub use runner::{Zkfc, ZkfcSettings, ZkfcStatus};
