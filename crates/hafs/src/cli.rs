@@ -21,6 +21,7 @@ Commands:
   journalnode  run a JournalNode; -status shows every JournalNode's state
   dfsadmin     administration: -report, -safemode, -saveNamespace, -rollEdits
   haadmin      HA administration: -getServiceState, -transitionToActive, -failover, ...
+  zkfc         run the automatic failover controller; -formatZK [-force] [-nonInteractive]
   fsck         check the health of files and blocks: fsck <path> [-files [-blocks [-locations]]]
   debug        advanced: recoverLease -path <path> [-retries <n>]
   sandbox      run a complete local cluster in the foreground [--dir DIR]

@@ -460,13 +460,7 @@ impl Admin<'_> {
                 );
                 return Ok(-1);
             }
-            // Hadoop asks the target's failover controller (ZKFC) for a graceful
-            // failover; hafs has no failover controller daemon yet.
-            eprintln!(
-                "Failover command is not supported with auto-failover enabled: \
-                 no failover controller is running for {to}"
-            );
-            return Ok(-1);
+            return self.graceful_failover_through_zkfcs(&to).await;
         }
         let controller = self.controller()?;
         if !controller.has_fencer() {
@@ -489,6 +483,29 @@ impl Admin<'_> {
                 eprintln!("Failover failed: {e}");
                 Ok(-1)
             }
+        }
+    }
+
+    /// With automatic failover, Hadoop asks the target's failover controller to take
+    /// over (ZKFCProtocol.gracefulFailover on `dfs.ha.zkfc.port` of its host).
+    async fn graceful_failover_through_zkfcs(&self, to: &HaTarget) -> Result<i32, Failed> {
+        let port =
+            hafs_ha::zkfc::protocol::zkfc_port(self.conf, &to.nameservice_id, &to.namenode_id)
+                .map_err(Failed::IllegalArgument)?;
+        let mut cfg = ClientConfig::new(hafs_client::identity::current_user());
+        cfg.call_timeout = self.timeouts.new_active;
+        cfg.connect_timeout = self.timeouts.new_active;
+        let zkfc = hafs_ha::zkfc::protocol::ZkfcClient::new(format!("{}:{port}", to.host), cfg);
+        match zkfc.graceful_failover().await {
+            Ok(()) => {
+                println!("Failover to {to} successful");
+                Ok(0)
+            }
+            Err(e) if e.remote().is_some() => {
+                eprintln!("Failover failed: {}", call_message(&e));
+                Ok(-1)
+            }
+            Err(e) => Err(Failed::Operation(e.to_string())),
         }
     }
 

@@ -12,6 +12,7 @@ mod haadmin_cmd;
 mod journalnode_cmd;
 mod namenode_cmd;
 mod sandbox;
+mod zkfc_cmd;
 
 use std::process::ExitCode;
 
@@ -64,6 +65,7 @@ async fn run(command: String, inv: cli::Invocation) -> i32 {
         "fsck" => fsck_cmd::run(&conf, &rest).await,
         "haadmin" => haadmin_cmd::run(&conf, &rest).await,
         "sandbox" => sandbox::run(conf, &rest).await,
+        "zkfc" => zkfc_cmd::run(conf, &rest).await,
         "version" => {
             println!("hafs {}", env!("CARGO_PKG_VERSION"));
             Ok(0)

@@ -1,0 +1,160 @@
+//! ZKFCProtocol (`org.apache.hadoop.ha.ZKFCProtocol`): the client, the server side, and
+//! where a controller listens (`dfs.ha.zkfc.port`).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use hafs_conf::keys::{DFS_HA_ZKFC_PORT, DFS_HA_ZKFC_PORT_DEFAULT};
+use hafs_conf::Configuration;
+use hafs_ipc::{
+    decode_request, encode_response, CallContext, ClientConfig, IpcError, RpcClient, RpcError,
+    RpcService,
+};
+use hafs_proto::common::{
+    CedeActiveRequestProto, CedeActiveResponseProto, GracefulFailoverRequestProto,
+    GracefulFailoverResponseProto,
+};
+
+use crate::SERVICE_FAILED_EXCEPTION;
+
+pub const ZKFC_PROTOCOL: &str = "org.apache.hadoop.ha.ZKFCProtocol";
+
+/// The ZKFCProtocol port of the controller beside NameNode `nn` of `ns`: Hadoop's
+/// `dfs.ha.zkfc.port` (8019), which an hafs conf may refine per NameNode as
+/// `dfs.ha.zkfc.port.<ns>.<nn>` (several controllers on one host, as in tests).
+pub fn zkfc_port(conf: &Configuration, ns: &str, nn: &str) -> Result<u16, String> {
+    let keys = [
+        format!("{DFS_HA_ZKFC_PORT}.{ns}.{nn}"),
+        format!("{DFS_HA_ZKFC_PORT}.{ns}"),
+        DFS_HA_ZKFC_PORT.to_string(),
+    ];
+    for key in &keys {
+        if let Some(v) = conf.get_trimmed(key) {
+            return v
+                .parse::<u16>()
+                .map_err(|_| format!("{key}: bad port '{v}'"));
+        }
+    }
+    u16::try_from(DFS_HA_ZKFC_PORT_DEFAULT).map_err(|e| e.to_string())
+}
+
+/// A client of one controller's ZKFCProtocol.
+pub struct ZkfcClient {
+    rpc: RpcClient,
+}
+
+impl ZkfcClient {
+    pub fn new(addr: impl Into<String>, cfg: ClientConfig) -> Self {
+        ZkfcClient {
+            rpc: RpcClient::new(addr.into(), ZKFC_PROTOCOL, cfg),
+        }
+    }
+
+    pub fn addr(&self) -> &str {
+        self.rpc.addr()
+    }
+
+    /// Asks the controller to make its NameNode Standby and stay out of the election
+    /// for `millis`.
+    pub async fn cede_active(&self, millis: u32) -> Result<(), IpcError> {
+        let _: CedeActiveResponseProto = self
+            .rpc
+            .call(
+                "cedeActive",
+                &CedeActiveRequestProto {
+                    millis_to_cede: millis,
+                },
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Asks the controller to make its NameNode Active, coordinating with the others.
+    pub async fn graceful_failover(&self) -> Result<(), IpcError> {
+        let _: GracefulFailoverResponseProto = self
+            .rpc
+            .call("gracefulFailover", &GracefulFailoverRequestProto {})
+            .await?;
+        Ok(())
+    }
+}
+
+/// What the server side asks of the controller.
+#[async_trait]
+pub trait ZkfcOps: Send + Sync + 'static {
+    async fn cede_active(&self, millis: u32) -> Result<(), String>;
+    async fn graceful_failover(&self) -> Result<(), String>;
+}
+
+/// The ZKFCProtocol service, for an hafs-ipc server.
+pub struct ZkfcProtocolService {
+    ops: Arc<dyn ZkfcOps>,
+}
+
+impl ZkfcProtocolService {
+    pub fn new(ops: Arc<dyn ZkfcOps>) -> Self {
+        ZkfcProtocolService { ops }
+    }
+}
+
+#[async_trait]
+impl RpcService for ZkfcProtocolService {
+    fn protocol_name(&self) -> &'static str {
+        ZKFC_PROTOCOL
+    }
+
+    async fn call(
+        &self,
+        ctx: &CallContext,
+        method: &str,
+        request: Bytes,
+    ) -> Result<Bytes, RpcError> {
+        let failed = |m: String| RpcError::new(SERVICE_FAILED_EXCEPTION, m);
+        match method {
+            "cedeActive" => {
+                let req: CedeActiveRequestProto = decode_request(&request)?;
+                tracing::info!(
+                    "zkfc: cedeActive({} ms) requested by {}@{}",
+                    req.millis_to_cede,
+                    ctx.user,
+                    ctx.peer
+                );
+                self.ops
+                    .cede_active(req.millis_to_cede)
+                    .await
+                    .map_err(failed)?;
+                Ok(encode_response(&CedeActiveResponseProto {}))
+            }
+            "gracefulFailover" => {
+                let _: GracefulFailoverRequestProto = decode_request(&request)?;
+                tracing::info!(
+                    "zkfc: gracefulFailover requested by {}@{}",
+                    ctx.user,
+                    ctx.peer
+                );
+                self.ops.graceful_failover().await.map_err(failed)?;
+                Ok(encode_response(&GracefulFailoverResponseProto {}))
+            }
+            _ => Err(RpcError::no_such_method(ZKFC_PROTOCOL, method)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zkfc_port_per_namenode_then_nameservice_then_plain() {
+        let mut c = Configuration::new();
+        assert_eq!(zkfc_port(&c, "ns1", "nn1").unwrap(), 8019);
+        c.set("dfs.ha.zkfc.port", "9019");
+        assert_eq!(zkfc_port(&c, "ns1", "nn1").unwrap(), 9019);
+        c.set("dfs.ha.zkfc.port.ns1.nn1", "9020");
+        assert_eq!(zkfc_port(&c, "ns1", "nn1").unwrap(), 9020);
+        assert_eq!(zkfc_port(&c, "ns1", "nn2").unwrap(), 9019);
+        c.set("dfs.ha.zkfc.port.ns1.nn2", "x");
+        assert!(zkfc_port(&c, "ns1", "nn2").is_err());
+    }
+}

@@ -1,0 +1,491 @@
+//! The failover controller at work (Hadoop's ZKFailoverController): feeds health
+//! changes, election events and cedeActive requests to [`decide`], performs its actions
+//! (election calls, fencing, state transitions of the local NameNode) and feeds their
+//! outcomes back. Every decision is logged.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use hafs_ipc::ClientConfig;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use super::controller::{decide, Action, ControllerState, Input, Phase};
+use super::health::{spawn_monitor, HealthReport, HealthSettings, HealthState};
+use super::protocol::{ZkfcClient, ZkfcOps};
+use super::{ActiveNodeInfo, Elector};
+use crate::failover::{FailoverController, FailoverTimeouts};
+use crate::fence::NodeFencer;
+use crate::service_client::{HaServiceClient, RequestSource};
+use crate::target::HaTarget;
+
+/// What a controller needs to run.
+pub struct ZkfcSettings {
+    /// Our candidate record: the local NameNode and our ZKFCProtocol port.
+    pub me: ActiveNodeInfo,
+    /// The local NameNode.
+    pub local: HaTarget,
+    /// The other NameNodes of the nameservice with their controllers' `host:port`.
+    pub peers: Vec<(HaTarget, String)>,
+    pub health: HealthSettings,
+    pub timeouts: FailoverTimeouts,
+    pub base: ClientConfig,
+    pub fencer: NodeFencer,
+}
+
+/// The outcome of the last attempt to make the local NameNode Active.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActiveAttempt {
+    /// Counts attempts; 0 = none yet.
+    pub seq: u64,
+    pub ok: bool,
+    pub status: String,
+}
+
+/// What the controller currently believes; for tests and the ready line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZkfcStatus {
+    pub health: HealthState,
+    pub phase: Phase,
+    pub in_election: bool,
+}
+
+enum Cmd {
+    Cede(Duration, oneshot::Sender<Result<(), String>>),
+}
+
+/// A running controller.
+pub struct Zkfc {
+    shared: Arc<Shared>,
+    task: tokio::task::JoinHandle<Result<(), String>>,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+struct Shared {
+    me: ActiveNodeInfo,
+    peers: Vec<(HaTarget, String)>,
+    timeouts: FailoverTimeouts,
+    base: ClientConfig,
+    elector: Arc<dyn Elector>,
+    cmds: mpsc::Sender<Cmd>,
+    health: watch::Receiver<HealthReport>,
+    attempts: watch::Receiver<ActiveAttempt>,
+    status: watch::Receiver<ZkfcStatus>,
+}
+
+impl Zkfc {
+    /// Starts monitoring the local NameNode and taking part in `elector`'s election.
+    pub fn start(settings: ZkfcSettings, mut elector: Box<dyn Elector>) -> Result<Zkfc, String> {
+        let events = elector
+            .take_events()
+            .ok_or_else(|| "the elector's events were already taken".to_string())?;
+        let elector: Arc<dyn Elector> = Arc::from(elector);
+        let health = spawn_monitor(
+            settings.local.address.clone(),
+            settings.base.clone(),
+            settings.health,
+        );
+        let (cmd_tx, cmd_rx) = mpsc::channel(8);
+        let (attempt_tx, attempt_rx) = watch::channel(ActiveAttempt::default());
+        let (status_tx, status_rx) = watch::channel(ZkfcStatus {
+            health: HealthState::Initializing,
+            phase: Phase::Idle,
+            in_election: false,
+        });
+        let (stop_tx, stop_rx) = oneshot::channel();
+        let shared = Arc::new(Shared {
+            me: settings.me.clone(),
+            peers: settings.peers.clone(),
+            timeouts: settings.timeouts,
+            base: settings.base.clone(),
+            elector: elector.clone(),
+            cmds: cmd_tx,
+            health: health.clone(),
+            attempts: attempt_rx,
+            status: status_rx,
+        });
+        let driver = Driver {
+            failover: FailoverController::new(
+                Some(settings.fencer.clone()),
+                settings.timeouts,
+                RequestSource::Zkfc,
+                settings.base.clone(),
+            ),
+            settings,
+            elector,
+            st: ControllerState::default(),
+            attempt_tx,
+            status_tx,
+            rejoin_tx: None,
+        };
+        let task = tokio::spawn(driver.run(health, events, cmd_rx, async move {
+            let _ = stop_rx.await;
+        }));
+        Ok(Zkfc {
+            shared,
+            task,
+            stop: Some(stop_tx),
+        })
+    }
+
+    /// The handler of ZKFCProtocol calls for this controller.
+    pub fn ops(&self) -> Arc<dyn ZkfcOps> {
+        self.shared.clone()
+    }
+
+    pub fn status(&self) -> watch::Receiver<ZkfcStatus> {
+        self.shared.status.clone()
+    }
+
+    pub fn me(&self) -> &ActiveNodeInfo {
+        &self.shared.me
+    }
+
+    /// Stops: leaves the election (the lock is released; the breadcrumb stays, so the
+    /// next Active fences our NameNode, as when Hadoop's controller stops) and returns
+    /// the run's result.
+    pub async fn stop(mut self) -> Result<(), String> {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        match (&mut self.task).await {
+            Ok(r) => r,
+            Err(e) => Err(format!("controller task failed: {e}")),
+        }
+    }
+
+    /// Waits until the controller ends by itself (a fatal error).
+    pub async fn wait(&mut self) -> Result<(), String> {
+        match (&mut self.task).await {
+            Ok(r) => r,
+            Err(e) => Err(format!("controller task failed: {e}")),
+        }
+    }
+}
+
+struct Driver {
+    settings: ZkfcSettings,
+    failover: FailoverController,
+    elector: Arc<dyn Elector>,
+    st: ControllerState,
+    attempt_tx: watch::Sender<ActiveAttempt>,
+    status_tx: watch::Sender<ZkfcStatus>,
+    rejoin_tx: Option<mpsc::Sender<u64>>,
+}
+
+impl Driver {
+    async fn run(
+        mut self,
+        mut health: watch::Receiver<HealthReport>,
+        mut events: super::ElectorEvents,
+        mut cmds: mpsc::Receiver<Cmd>,
+        stop: impl Future<Output = ()> + Send,
+    ) -> Result<(), String> {
+        let (rejoin_tx, mut rejoin_rx) = mpsc::channel(16);
+        self.rejoin_tx = Some(rejoin_tx);
+        tokio::pin!(stop);
+        tracing::info!(
+            "zkfc: starting for {} (election backend: {})",
+            self.settings.me,
+            self.elector.backend()
+        );
+        let result = loop {
+            let input = tokio::select! {
+                _ = &mut stop => break Ok(()),
+                changed = health.changed() => {
+                    if changed.is_err() {
+                        break Err("the health monitor stopped".to_string());
+                    }
+                    let h = health.borrow_and_update().health;
+                    if h == self.st.health {
+                        continue;
+                    }
+                    Input::Health(h)
+                }
+                ev = events.recv() => match ev {
+                    Some(ev) => Input::Elector(ev),
+                    None => break Err("the elector stopped".to_string()),
+                },
+                Some(gen) = rejoin_rx.recv() => Input::RejoinTimer { gen },
+                Some(cmd) = cmds.recv() => match cmd {
+                    Cmd::Cede(d, reply) => {
+                        let input = self.cede(d).await;
+                        let r = self.step(input).await;
+                        let _ = reply.send(Ok(()));
+                        if let Err(e) = r {
+                            break Err(e);
+                        }
+                        continue;
+                    }
+                },
+            };
+            if let Err(e) = self.step(input).await {
+                break Err(e);
+            }
+        };
+        if self.st.in_election {
+            tracing::info!("zkfc: stopping: leaving the election");
+            if let Err(e) = self.elector.quit(true).await {
+                tracing::warn!("zkfc: leaving the election failed: {e}");
+            }
+        }
+        result
+    }
+
+    /// Runs `input` and every follow-up input its actions produce.
+    async fn step(&mut self, input: Input) -> Result<(), String> {
+        let mut queue = VecDeque::from([input]);
+        let mut rounds = 0;
+        while let Some(input) = queue.pop_front() {
+            rounds += 1;
+            if rounds > 32 {
+                return Err("controller decision loop did not settle".into());
+            }
+            let actions = decide(&mut self.st, &self.settings.me, input.clone());
+            tracing::info!(
+                "zkfc: {input:?} → {actions:?} (phase {:?}, in election {})",
+                self.st.phase,
+                self.st.in_election
+            );
+            for a in actions {
+                if let Some(next) = self.perform(a).await? {
+                    queue.push_back(next);
+                }
+            }
+            self.publish();
+        }
+        Ok(())
+    }
+
+    fn publish(&self) {
+        self.status_tx.send_replace(ZkfcStatus {
+            health: self.st.health,
+            phase: self.st.phase.clone(),
+            in_election: self.st.in_election,
+        });
+    }
+
+    fn local_client(&self, timeout: Duration) -> HaServiceClient {
+        self.failover.client(&self.settings.local, timeout)
+    }
+
+    async fn perform(&mut self, action: Action) -> Result<Option<Input>, String> {
+        match action {
+            Action::JoinElection => {
+                if let Err(e) = self.elector.join(self.settings.me.clone()).await {
+                    tracing::error!("zkfc: joining the election failed: {e}");
+                }
+                Ok(None)
+            }
+            Action::QuitElection { need_fence } => {
+                if let Err(e) = self.elector.quit(need_fence).await {
+                    tracing::error!("zkfc: leaving the election failed: {e}");
+                }
+                Ok(None)
+            }
+            Action::Fence(prev) => Ok(Some(Input::FenceDone {
+                ok: self.fence(&prev).await,
+            })),
+            Action::WriteBreadcrumb => {
+                let ok = match self.elector.write_breadcrumb(&self.settings.me).await {
+                    Ok(()) => true,
+                    Err(e) => {
+                        tracing::error!("zkfc: writing the breadcrumb failed: {e}");
+                        false
+                    }
+                };
+                Ok(Some(Input::BreadcrumbDone { ok }))
+            }
+            Action::TransitionToActive => {
+                tracing::info!("zkfc: trying to make {} active", self.settings.local);
+                let r = self
+                    .local_client(self.settings.timeouts.new_active)
+                    .transition_to_active(RequestSource::Zkfc)
+                    .await;
+                let (ok, status) = match r {
+                    Ok(()) => {
+                        tracing::info!(
+                            "zkfc: successfully transitioned {} to active state",
+                            self.settings.local
+                        );
+                        (true, "active".to_string())
+                    }
+                    Err(e) => {
+                        tracing::error!("zkfc: couldn't make {} active: {e}", self.settings.local);
+                        (
+                            false,
+                            format!("Couldn't make {} active: {e}", self.settings.local),
+                        )
+                    }
+                };
+                self.attempt_tx.send_modify(|a| {
+                    a.seq += 1;
+                    a.ok = ok;
+                    a.status = status;
+                });
+                Ok(Some(Input::ActiveDone { ok }))
+            }
+            Action::TransitionToStandby => {
+                let r = self
+                    .local_client(self.settings.timeouts.graceful_fence)
+                    .transition_to_standby(RequestSource::Zkfc)
+                    .await;
+                match r {
+                    Ok(()) => tracing::info!("zkfc: ensured {} is standby", self.settings.local),
+                    Err(e) => tracing::error!(
+                        "zkfc: couldn't transition {} to standby: {e}",
+                        self.settings.local
+                    ),
+                }
+                Ok(None)
+            }
+            Action::ScheduleRejoin { after, gen } => {
+                tracing::info!(
+                    "zkfc: staying out of the election for {} ms",
+                    after.as_millis()
+                );
+                if let Some(tx) = self.rejoin_tx.clone() {
+                    tokio::spawn(async move {
+                        tokio::time::sleep(after).await;
+                        let _ = tx.send(gen).await;
+                    });
+                }
+                Ok(None)
+            }
+            Action::Fatal(msg) => Err(msg),
+        }
+    }
+
+    /// Hadoop's fenceOldActive: ask it to step down, then the fencing methods.
+    async fn fence(&self, prev: &ActiveNodeInfo) -> bool {
+        let target = self.target_of(prev);
+        tracing::info!("zkfc: should fence: {target} ({prev})");
+        if self.failover.try_graceful_fence(&target).await {
+            tracing::info!(
+                "zkfc: successfully transitioned {target} to standby state without fencing"
+            );
+            return true;
+        }
+        let ok = self.settings.fencer.fence(&target).await;
+        if ok {
+            tracing::info!("zkfc: fenced {target}");
+        } else {
+            tracing::error!("zkfc: unable to fence {target}: every fencing method failed");
+        }
+        ok
+    }
+
+    /// The configured target of a breadcrumb, or one built from the breadcrumb itself.
+    fn target_of(&self, info: &ActiveNodeInfo) -> HaTarget {
+        self.settings
+            .peers
+            .iter()
+            .map(|(t, _)| t)
+            .find(|t| t.namenode_id == info.namenode_id && t.nameservice_id == info.nameservice_id)
+            .cloned()
+            .unwrap_or_else(|| HaTarget {
+                nameservice_id: info.nameservice_id.clone(),
+                namenode_id: info.namenode_id.clone(),
+                address: info.rpc_address(),
+                host: info.hostname.clone(),
+                port: info.port,
+                auto_failover_enabled: true,
+            })
+    }
+
+    /// cedeActive: make our NameNode Standby now (Hadoop's doCedeActive).
+    async fn cede(&mut self, d: Duration) -> Input {
+        let r = self
+            .local_client(self.settings.timeouts.graceful_fence)
+            .transition_to_standby(RequestSource::Zkfc)
+            .await;
+        let need_fence = match r {
+            Ok(()) => {
+                tracing::info!("zkfc: successfully ensured local node is in standby mode");
+                false
+            }
+            Err(e) => {
+                tracing::warn!("zkfc: unable to transition local node to standby: {e}");
+                true
+            }
+        };
+        Input::Ceded {
+            duration: d,
+            need_fence,
+        }
+    }
+}
+
+#[async_trait]
+impl ZkfcOps for Shared {
+    async fn cede_active(&self, millis: u32) -> Result<(), String> {
+        let (tx, rx) = oneshot::channel();
+        self.cmds
+            .send(Cmd::Cede(Duration::from_millis(u64::from(millis)), tx))
+            .await
+            .map_err(|_| "the failover controller is stopping".to_string())?;
+        rx.await
+            .map_err(|_| "the failover controller is stopping".to_string())?
+    }
+
+    /// Hadoop's doGracefulFailover: ask every other controller to cede (the Active's
+    /// last), then wait for our own attempt to become Active.
+    async fn graceful_failover(&self) -> Result<(), String> {
+        let health = self.health.borrow().health;
+        if health != HealthState::ServiceHealthy {
+            return Err(format!(
+                "{} is not currently healthy. Cannot be failover target",
+                self.me.rpc_address()
+            ));
+        }
+        let old = self
+            .elector
+            .current_active()
+            .await
+            .map_err(|e| format!("Unable to read the current Active: {e}"))?;
+        let Some(old) = old else {
+            return Err("No other node is currently active.".into());
+        };
+        if old.same_namenode(&self.me) {
+            tracing::info!("zkfc: local node is already active; no need to failover");
+            return Ok(());
+        }
+        let cede_ms =
+            u32::try_from((self.timeouts.graceful_fence * 2).as_millis()).unwrap_or(u32::MAX);
+        let before = self.attempts.borrow().seq;
+        let mut cfg = self.base.clone();
+        cfg.call_timeout = self.timeouts.graceful_fence * 2;
+        cfg.connect_timeout = self.timeouts.graceful_fence;
+        // Other Standbys first, so that only we can win once the Active steps down.
+        for (t, addr) in &self.peers {
+            if t.namenode_id == old.namenode_id {
+                continue;
+            }
+            if let Err(e) = ZkfcClient::new(addr.clone(), cfg.clone())
+                .cede_active(cede_ms)
+                .await
+            {
+                tracing::warn!("zkfc: controller of {t} at {addr} did not cede: {e}");
+            }
+        }
+        tracing::info!(
+            "zkfc: asking {} to cede its active state for {cede_ms} ms",
+            old.zkfc_address()
+        );
+        ZkfcClient::new(old.zkfc_address(), cfg)
+            .cede_active(cede_ms)
+            .await
+            .map_err(|e| format!("Unable to ask {} to cede: {e}", old.zkfc_address()))?;
+        let mut attempts = self.attempts.clone();
+        let wait = self.timeouts.new_active + Duration::from_millis(u64::from(cede_ms));
+        let got = tokio::time::timeout(wait, attempts.wait_for(|a| a.seq > before)).await;
+        match got {
+            Ok(Ok(a)) if a.ok => Ok(()),
+            Ok(Ok(a)) => Err(format!("Unable to become active. {}", a.status)),
+            Ok(Err(_)) => Err("the failover controller stopped".into()),
+            Err(_) => Err("Unable to become active. Local node did not get an opportunity to do so from the election, or it took too long to transition to active.".into()),
+        }
+    }
+}
