@@ -375,17 +375,36 @@ impl Actor {
         if let Ok(h) = &holder {
             if h.same_namenode(&me) {
                 tracing::info!(
-                    "zkfc: {lock} names this NameNode but belongs to an earlier session 0x{:x}; deleting it",
+                    "zkfc: {lock} names this NameNode but belongs to an earlier session 0x{:x}; replacing it",
                     stat.ephemeral_owner
                 );
-                let deleted = timeout(t, client.delete(&lock, Some(stat.version)))
+                // Delete and create in one transaction: no other candidate can slip in
+                // between (that would be a failover nobody needs).
+                let mut multi = client.new_multi_writer();
+                multi
+                    .add_delete(&lock, Some(stat.version))
+                    .map_err(zk_err)?;
+                multi
+                    .add_create(&lock, &me.to_bytes(), &opts)
+                    .map_err(zk_err)?;
+                let replaced = timeout(t, multi.commit())
                     .await
-                    .map_err(|_| ElectorError::Unavailable("delete timed out".into()))?;
-                match deleted {
-                    Ok(()) | Err(ZkError::NoNode) | Err(ZkError::BadVersion) => {}
-                    Err(e) => return Err(zk_err(e)),
-                }
+                    .map_err(|_| ElectorError::Unavailable("multi timed out".into()))?;
                 self.lock_watch = None;
+                match replaced {
+                    Ok(_) => {
+                        tracing::info!("zkfc: replaced {lock}: this controller won the election");
+                        self.watch_lock(&client, &lock).await?;
+                        return self.become_active(&client).await;
+                    }
+                    Err(e) => {
+                        let e: ZkError = e.into();
+                        match e {
+                            ZkError::NoNode | ZkError::BadVersion | ZkError::NodeExists => {}
+                            other => return Err(zk_err(other)),
+                        }
+                    }
+                }
                 self.recheck = true;
                 return Ok(());
             }
