@@ -12,6 +12,7 @@ use anyhow::Context;
 use async_trait::async_trait;
 use hafs_conf::Configuration;
 use hafs_ha::zkfc::health::HealthSettings;
+use hafs_ha::zkfc::journal_elector::{JournalElector, JournalElectorConfig};
 use hafs_ha::zkfc::protocol::{zkfc_port, ZkfcOps, ZkfcProtocolService};
 use hafs_ha::zkfc::{zk_elector, ActiveNodeInfo, Elector, ZkConf, ZkElector, Zkfc, ZkfcSettings};
 use hafs_ha::{auto_failover_enabled, FailoverTimeouts, HaTarget, NodeFencer};
@@ -62,21 +63,37 @@ pub async fn run(conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
         );
         return Ok(ERR_CODE_AUTO_FAILOVER_NOT_ENABLED);
     }
-    let zk = match ZkConf::from_conf(&conf, &ns).map_err(anyhow::Error::msg)? {
-        Some(zk) => zk,
-        None => {
-            // The built-in election over the JournalNodes is chosen here once it exists.
-            eprintln!(
-                "Missing required configuration 'ha.zookeeper.quorum' for ZooKeeper quorum \
-                 (the built-in journal election is not available in this build)"
-            );
-            return Ok(ERR_CODE_NO_ZK);
-        }
+    let backend = match ZkConf::from_conf(&conf, &ns).map_err(anyhow::Error::msg)? {
+        Some(zk) => Backend::ZooKeeper(zk),
+        // No ZooKeeper: the built-in election over the JournalNodes of the shared edits.
+        None => match JournalElectorConfig::from_conf(&conf, &ns, &local.namenode_id) {
+            Ok(cfg) => Backend::Journal(cfg),
+            Err(e) => {
+                eprintln!(
+                    "Missing required configuration 'ha.zookeeper.quorum' for ZooKeeper \
+                     quorum, and the built-in election cannot run: {e}"
+                );
+                return Ok(ERR_CODE_NO_ZK);
+            }
+        },
     };
-    if format {
-        return format_zk(&zk, force, interactive).await;
+    match backend {
+        Backend::ZooKeeper(zk) if format => format_zk(&zk, force, interactive).await,
+        Backend::Journal(_) if format => {
+            eprintln!(
+                "hafs zkfc -formatZK: 'ha.zookeeper.quorum' is not set; the built-in \
+                 election needs no formatting"
+            );
+            Ok(ERR_CODE_NO_ZK)
+        }
+        backend => serve(conf, ns, local, backend).await,
     }
-    serve(conf, ns, local, zk).await
+}
+
+/// Which election the controller runs.
+enum Backend {
+    ZooKeeper(ZkConf),
+    Journal(JournalElectorConfig),
 }
 
 async fn format_zk(zk: &ZkConf, force: bool, interactive: bool) -> anyhow::Result<i32> {
@@ -86,6 +103,9 @@ async fn format_zk(zk: &ZkConf, force: bool, interactive: bool) -> anyhow::Resul
     let parent = &zk.parent;
     if zk_elector::parent_exists(&client, zk).await? {
         if !force && (!interactive || !confirm_format(parent)?) {
+            eprintln!(
+                "Parent znode {parent} already exists; not formatting it (use -force to clear it)."
+            );
             return Ok(ERR_CODE_FORMAT_DENIED);
         }
         if let Err(e) = zk_elector::clear_parent(&client, zk).await {
@@ -151,26 +171,28 @@ async fn serve(
     conf: Configuration,
     ns: String,
     local: HaTarget,
-    zk: ZkConf,
+    backend: Backend,
 ) -> anyhow::Result<i32> {
-    let client = match zk_elector::admin_connect(&zk).await {
-        Ok(c) => c,
-        Err(e) => {
+    if let Backend::ZooKeeper(zk) = &backend {
+        let client = match zk_elector::admin_connect(zk).await {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!(
+                    "Unable to start failover controller. Unable to connect to ZooKeeper quorum at {}: {e}",
+                    zk.quorum
+                );
+                return Ok(1);
+            }
+        };
+        if !zk_elector::parent_exists(&client, zk).await? {
             eprintln!(
-                "Unable to start failover controller. Unable to connect to ZooKeeper quorum at {}: {e}",
-                zk.quorum
+                "Unable to start failover controller. Parent znode does not exist.\n\
+                 Run with -formatZK flag to initialize ZooKeeper."
             );
-            return Ok(1);
+            return Ok(ERR_CODE_NO_PARENT_ZNODE);
         }
-    };
-    if !zk_elector::parent_exists(&client, &zk).await? {
-        eprintln!(
-            "Unable to start failover controller. Parent znode does not exist.\n\
-             Run with -formatZK flag to initialize ZooKeeper."
-        );
-        return Ok(ERR_CODE_NO_PARENT_ZNODE);
+        drop(client);
     }
-    drop(client);
     let fencer = match NodeFencer::from_conf(&conf) {
         Ok(Some(f)) => f,
         Ok(None) => {
@@ -220,8 +242,16 @@ async fn serve(
         base: ClientConfig::new(hafs_client::identity::current_user()),
         fencer,
     };
-    let quorum = zk.quorum.clone();
-    let elector: Box<dyn Elector> = Box::new(ZkElector::start(zk));
+    let (election, elector): (String, Box<dyn Elector>) = match backend {
+        Backend::ZooKeeper(zk) => (
+            format!("zookeeper {}", zk.quorum),
+            Box::new(ZkElector::start(zk)),
+        ),
+        Backend::Journal(cfg) => (
+            format!("journal {}", cfg.uri.addrs.join(",")),
+            Box::new(JournalElector::new(cfg)),
+        ),
+    };
     let mut zkfc = Zkfc::start(settings, elector).map_err(anyhow::Error::msg)?;
     let _ = ops.0.set(zkfc.ops());
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -230,7 +260,7 @@ async fn serve(
     }));
     // Tests and scripts wait for this line.
     println!(
-        "zkfc ready: nameservice {ns} namenode {} ({}) zkfc {zkfc_addr} election zookeeper {quorum}",
+        "zkfc ready: nameservice {ns} namenode {} ({}) zkfc {zkfc_addr} election {election}",
         me.namenode_id, local.address
     );
     let _ = std::io::stdout().flush();
