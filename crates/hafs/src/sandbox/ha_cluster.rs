@@ -213,10 +213,10 @@ impl HaCluster {
         self.spawn(&exe, &nn1.conf_dir, &nn1.id, "namenode")?;
         self.wait_serving(&nn1.id, &nn1.rpc, Some("namenode ready:"))
             .await?;
-        for i in 1..self.namenodes.len() {
-            let nn = self.namenodes[i].clone();
-            if !formatted[i] {
-                self.bootstrap(&exe, &nn).await?;
+        let others: Vec<_> = self.namenodes.iter().skip(1).cloned().collect();
+        for (nn, done) in others.iter().zip(formatted.iter().skip(1)) {
+            if !done {
+                self.bootstrap(&exe, nn).await?;
             }
             self.spawn(&exe, &nn.conf_dir, &nn.id, "namenode")?;
             self.wait_serving(&nn.id, &nn.rpc, Some("namenode ready:"))
