@@ -20,6 +20,8 @@ use crate::journalnodes::{JournalNodes, SHARED_EDITS_KEY};
 use crate::paths::hafs_bin;
 use crate::ports::{free_port, wait_for_port};
 use crate::tempdir::TempDir;
+use crate::zkfc::{auto_failover_site, Backend, ZkfcSlot};
+use crate::zookeeper::ZkServer;
 
 /// The line a NameNode prints on stdout once it serves
 /// (`namenode ready: rpc <addr> http <addr> state <standby|active>`).
@@ -39,6 +41,7 @@ pub struct MiniClusterBuilder {
     conf: Vec<(String, String)>,
     label: String,
     binary: Option<PathBuf>,
+    auto_failover: Option<Backend>,
 }
 
 impl MiniClusterBuilder {
@@ -84,6 +87,13 @@ impl MiniClusterBuilder {
     /// itself with a stand-in).
     pub fn binary(mut self, binary: impl Into<PathBuf>) -> Self {
         self.binary = Some(binary.into());
+        self
+    }
+
+    /// Automatic failover (`zkfc.rs`): one `hafs zkfc` per NameNode electing through
+    /// a real ZooKeeper or the JournalNodes; nn1 is made Active by its controller.
+    pub fn automatic_failover(mut self, backend: Backend) -> Self {
+        self.auto_failover = Some(backend);
         self
     }
 
@@ -186,6 +196,18 @@ impl MiniClusterBuilder {
                 set(&mut hdfs, key, value);
             }
         }
+        let (zkfcs, zookeeper) = match self.auto_failover {
+            Some(backend) => {
+                assert!(ha, "automatic failover needs two or more NameNodes");
+                let (site, slots, zk) =
+                    auto_failover_site(backend, NAMESERVICE, &namenodes, dir.path());
+                for (key, value) in site {
+                    set(&mut hdfs, key, value);
+                }
+                (slots, zk)
+            }
+            None => (Vec::new(), None),
+        };
         for (key, value) in self.conf {
             if let Some(slot) = core.iter_mut().find(|(k, _)| *k == key) {
                 slot.1 = value;
@@ -204,6 +226,9 @@ impl MiniClusterBuilder {
             namenodes,
             datanodes: Vec::new(),
             journalnodes,
+            zkfcs,
+            auto_failover: self.auto_failover,
+            zookeeper,
             dir,
         };
         if ha {
@@ -268,6 +293,11 @@ pub struct MiniCluster {
     pub(crate) datanodes: Vec<DataNodeSlot>,
     /// The JournalNodes of `.journalnodes(n)`; dropped (killed) after the NameNodes.
     pub(crate) journalnodes: Option<JournalNodes>,
+    /// The failover controllers of `.automatic_failover(..)`, one per NameNode.
+    pub(crate) zkfcs: Vec<ZkfcSlot>,
+    pub(crate) auto_failover: Option<Backend>,
+    /// The ZooKeeper of `Backend::ZooKeeper`; dropped (killed) after the controllers.
+    pub(crate) zookeeper: Option<ZkServer>,
     // Declared last so it is removed after the daemons are gone.
     dir: TempDir,
 }
@@ -282,6 +312,7 @@ impl MiniCluster {
             conf: Vec::new(),
             label: "cluster".to_string(),
             binary: None,
+            auto_failover: None,
         }
     }
 
@@ -380,6 +411,11 @@ impl MiniCluster {
     /// one's name and exit status (`None`: it had to be killed).
     pub fn stop(&mut self) -> Vec<(String, Option<ExitStatus>)> {
         let mut statuses = Vec::new();
+        for slot in &mut self.zkfcs {
+            if let Some(mut daemon) = slot.daemon.take() {
+                statuses.push((slot.id.clone(), daemon.terminate(STOP_GRACE)));
+            }
+        }
         for slot in &mut self.datanodes {
             if let Some(mut daemon) = slot.daemon.take() {
                 statuses.push((slot.id.clone(), daemon.terminate(STOP_GRACE)));
@@ -505,7 +541,9 @@ impl Drop for MiniCluster {
                     lines[lines.len().saturating_sub(80)..].join("\n")
                 );
             }
+            self.print_zkfc_logs();
         }
+        self.kill_zkfcs();
         for slot in &mut self.datanodes {
             if let Some(mut daemon) = slot.daemon.take() {
                 daemon.kill();

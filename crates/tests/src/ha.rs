@@ -107,6 +107,11 @@ impl MiniCluster {
         for i in 1..self.namenodes.len() {
             self.start_namenode(i);
         }
+        if self.auto_failover.is_some() {
+            // The controllers decide; nn1's starts first (zkfc.rs).
+            self.start_zkfcs();
+            return;
+        }
         self.transition_to_active(0);
         self.wait_for_state(0, "active", Duration::from_secs(30));
     }

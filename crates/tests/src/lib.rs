@@ -32,6 +32,8 @@ mod rng;
 mod streaming;
 mod tempdir;
 mod tools;
+mod zkfc;
+mod zookeeper;
 
 pub use cluster::{MiniCluster, MiniClusterBuilder, NAMENODE_READY};
 pub use command::{run_with_timeout, CmdOutput, DEFAULT_CMD_TIMEOUT};
@@ -54,4 +56,6 @@ pub use replicas::{block_files, corrupt_file, test_bytes, ReplicaFile};
 pub use rng::XorShift64;
 pub use streaming::{StreamingClient, StreamingResult};
 pub use tempdir::TempDir;
+pub use zkfc::{Backend, ZKFC_READY};
+pub use zookeeper::ZkServer;
 pub use tools::{hafs_cmd, hafs_dfs, java_fs, java_fs_as, python, ClientTarget, ConfTarget};
