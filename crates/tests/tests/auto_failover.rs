@@ -156,3 +156,31 @@ fn zookeeper_graceful_failover_through_controllers() {
 fn journal_graceful_failover_through_controllers() {
     graceful_failover_through_controllers(Backend::Journal);
 }
+
+/// ZooKeeper down: no election can happen, so nothing changes — nn1 stays Active and
+/// serves, nn2 stays Standby; ZooKeeper back: elections resume (kill -9 nn1 → nn2).
+#[test]
+fn zookeeper_down_keeps_the_active_and_elections_resume_after_restart() {
+    let _one = ONE_CLUSTER_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let mut c = cluster("auto-zkdown", Backend::ZooKeeper, 0);
+    let target = c.client_target();
+    c.zookeeper().kill();
+    // Longer than the 2 s session: the controllers go neutral, nobody transitions.
+    for k in 0..5 {
+        std::thread::sleep(Duration::from_secs(1));
+        hafs_dfs(&target, &["-mkdir", &format!("/zk-down-{k}")]).ok();
+        assert_eq!(c.ha_state(0), Ok("active"), "after {}s", k + 1);
+        assert_eq!(c.ha_state(1), Ok("standby"), "after {}s", k + 1);
+    }
+    c.zookeeper().restart();
+    // Let the controllers find ZooKeeper again (new sessions, nn1's lock re-taken).
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(c.ha_state(0), Ok("active"));
+    c.kill_nn(0);
+    assert_eq!(c.wait_for_new_active(&[0], FAILOVER_BOUND), 1);
+    let ls = hafs_dfs(&target, &["-ls", "/"]).ok();
+    assert!(ls.stdout.contains("/zk-down-4"), "{ls}");
+    c.stop();
+}
