@@ -349,6 +349,7 @@ impl Namesystem {
                             std::process::abort();
                         }
                     };
+                    self.lease_for_new_holder(&ns, &op, &outcome);
                     (answer, Some(txid), outcome)
                 }
             }
@@ -361,6 +362,30 @@ impl Namesystem {
             self.edit_log.sync(txid).await.map_err(log_err)?;
         }
         Ok((answer, outcome))
+    }
+
+    /// An op that makes a client the holder of an open file (create, append, a lease
+    /// reassigned for recovery) gives that holder a lease in the same critical section
+    /// as the namespace change. The lease monitor reads the open files and the lease
+    /// table under the namespace lock and treats a holder without a lease as expired;
+    /// renewing only after the edit is durable left a window (the journal sync) in
+    /// which a just-created file was "recovered" and closed under its writer, whose
+    /// next addBlock then failed with LeaseExpiredException.
+    fn lease_for_new_holder(&self, ns: &Namespace, op: &EditOp, outcome: &ApplyOutcome) {
+        use hafs_proto::hafs::edit_op::Op;
+        if !matches!(
+            op.op,
+            Some(Op::AddFile(_)) | Some(Op::Append(_)) | Some(Op::ReassignLease(_))
+        ) {
+            return;
+        }
+        let Some(uc) = outcome.inode_id.and_then(|id| ns.under_construction(id)) else {
+            return;
+        };
+        self.leases
+            .lock()
+            .expect("lease lock")
+            .renew(&uc.client_name, Instant::now());
     }
 
     pub fn renew_lease(&self, holder: &str) {
