@@ -99,14 +99,14 @@ impl DatanodeProtocolService {
             }
             "blockReport" => {
                 let r: dpb::BlockReportRequestProto = decode_request(&req)?;
-                bm.process_block_report(&r, self.is_active())?;
+                bm.process_block_report(&r)?;
                 Ok(encode_response(&dpb::BlockReportResponseProto {
                     cmd: None,
                 }))
             }
             "blockReceivedAndDeleted" => {
                 let r: dpb::BlockReceivedAndDeletedRequestProto = decode_request(&req)?;
-                bm.process_incremental_block_report(&r, self.is_active())?;
+                bm.process_incremental_block_report(&r)?;
                 Ok(encode_response(
                     &dpb::BlockReceivedAndDeletedResponseProto {},
                 ))

@@ -193,7 +193,12 @@ impl Namesystem {
             }
         }
         if !self.wait_blocks_complete(&blocks).await {
-            info!(%src, "complete: blocks not yet minimally replicated");
+            let waiting: Vec<String> = blocks
+                .iter()
+                .filter(|b| !self.block_complete(b))
+                .map(|b| self.bm.describe_block(b.block_id))
+                .collect();
+            info!(%src, ?waiting, "complete: blocks not yet minimally replicated");
             return Ok(false);
         }
         let now = now_ms();

@@ -88,7 +88,7 @@ fn report(bm: &BlockManager, r: &dpb::DatanodeRegistrationProto, blocks: &[Block
         }],
         context: None,
     };
-    bm.process_block_report(&req, true).unwrap();
+    bm.process_block_report(&req).unwrap();
 }
 
 fn blk(id: u64) -> Block {
@@ -315,7 +315,7 @@ fn received(bm: &BlockManager, r: &dpb::DatanodeRegistrationProto, b: Block) {
             storage: None,
         }],
     };
-    bm.process_incremental_block_report(&req, true).unwrap();
+    bm.process_incremental_block_report(&req).unwrap();
 }
 
 /// An append at the block's current generation stamp (what hdfs-native does): the
@@ -387,4 +387,40 @@ fn append_completes_when_reports_arrive_after_commit() {
         received(&bm, r, grown);
     }
     assert_eq!(bm.live_replicas(11), 3);
+}
+
+/// A Standby keeps reports of blocks it has not read about yet, even when a DataNode
+/// call that saw the HA state as Active just before a step-down is handled after it:
+/// only set_active changes whether the block manager acts as the Active. Once it is
+/// Active, the kept reports are applied to blocks the edits then created.
+#[test]
+fn only_set_active_decides_what_a_standby_does_with_reports_of_unknown_blocks() {
+    let bm = bm(BlockManagerConfig::default());
+    bm.leave_safe_mode();
+    let regs: Vec<_> = (1..=3).map(|n| join(&bm, n)).collect();
+    bm.set_active(false);
+    // A heartbeat handled with the HA state read before the step-down.
+    let hb = dpb::HeartbeatRequestProto {
+        registration: regs[0].clone(),
+        ..Default::default()
+    };
+    bm.handle_heartbeat(&hb, true);
+    bm.tick(std::time::Instant::now(), true);
+    let b = blk(5);
+    for r in &regs {
+        received(&bm, r, b);
+    }
+    // Kept, not dropped.
+    assert_eq!(bm.pending_datanode_messages(), 3);
+    // The edit that creates the block arrives while Standby: the reports apply.
+    bm.add_block_collection(16390, 3, &[b], true);
+    assert_eq!(bm.pending_datanode_messages(), 0);
+    assert!(bm.commit_block(b));
+    assert_eq!(bm.block_state(5), Some(BlockUcState::Complete));
+    // Reports of a block the edits never created are kept until the Standby becomes
+    // Active, then applied (here: dropped as no file's, and deleted).
+    received(&bm, &regs[0], blk(6));
+    assert_eq!(bm.pending_datanode_messages(), 1);
+    bm.set_active(true);
+    assert_eq!(bm.pending_datanode_messages(), 0);
 }

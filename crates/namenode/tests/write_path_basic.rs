@@ -178,7 +178,7 @@ fn received(
             storage: None,
         }],
     };
-    fsn.bm.process_incremental_block_report(&req, true).unwrap();
+    fsn.bm.process_incremental_block_report(&req).unwrap();
 }
 
 fn create_req(src: &str) -> pb::CreateRequestProto {

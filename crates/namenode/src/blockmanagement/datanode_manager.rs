@@ -157,15 +157,19 @@ impl BlockManager {
     }
 
     /// sendHeartbeat: records usage and liveness; answers the work queued for this
-    /// DataNode when `active` (a Standby's replies carry no commands). A DataNode the
-    /// NameNode does not know, or declared dead, is told to register again.
+    /// DataNode when `active` (the HA state the reply claims: a Standby's replies carry
+    /// no commands). A DataNode the NameNode does not know, or declared dead, is told
+    /// to register again.
+    ///
+    /// `active` only gates the reply. The block manager's own Active flag is set by
+    /// [`BlockManager::set_active`] alone: a handler that read the HA state just before
+    /// a transition must not flip it back afterwards.
     pub fn handle_heartbeat(
         &self,
         hb: &dpb::HeartbeatRequestProto,
         active: bool,
     ) -> Vec<dpb::DatanodeCommandProto> {
         let mut st = self.lock();
-        st.active = active;
         let uuid = &hb.registration.datanode_id.datanode_uuid;
         let bpid = st.identity.block_pool_id.clone();
         let (max_streams, inval_limit) = (
@@ -292,14 +296,13 @@ impl BlockManager {
 
     /// blockReport (full): per storage, the reported replicas are reconciled with the
     /// blocks map — new ones added (or found corrupt), missing ones removed, replicas of
-    /// blocks no file owns deleted (when Active).
+    /// blocks no file owns deleted (when Active, as [`BlockManager::set_active`] last
+    /// said; a Standby keeps reports of blocks it has not read about yet).
     pub fn process_block_report(
         &self,
         req: &dpb::BlockReportRequestProto,
-        active: bool,
     ) -> Result<(), BlockManagerError> {
         let mut st = self.lock();
-        st.active = active;
         let uuid = st.check_reporter(&req.registration, &req.block_pool_id)?;
         let now = Instant::now();
         for report in &req.reports {
@@ -347,10 +350,8 @@ impl BlockManager {
     pub fn process_incremental_block_report(
         &self,
         req: &dpb::BlockReceivedAndDeletedRequestProto,
-        active: bool,
     ) -> Result<(), BlockManagerError> {
         let mut st = self.lock();
-        st.active = active;
         let uuid = st.check_reporter(&req.registration, &req.block_pool_id)?;
         for s in &req.blocks {
             #[allow(deprecated)] // the old field, for DataNodes that send only it

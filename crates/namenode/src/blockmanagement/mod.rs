@@ -373,6 +373,38 @@ impl BlockManager {
         self.lock().try_complete(block_id)
     }
 
+    /// One line about a block for logs: its state, stamp, length and every replica.
+    pub fn describe_block(&self, block_id: u64) -> String {
+        let st = self.lock();
+        let Some(rec) = st.blocks.get(block_id) else {
+            return format!("blk_{block_id}: not in the blocks map");
+        };
+        let replicas: Vec<String> = rec
+            .replicas
+            .iter()
+            .map(|r| {
+                let alive = st.is_alive(&r.datanode);
+                let dead = if alive { "" } else { ":dead" };
+                format!(
+                    "{}:{:?}:gs{}:{}b{}{dead}",
+                    r.datanode,
+                    r.state,
+                    r.gen_stamp,
+                    r.num_bytes,
+                    if r.corrupt { ":corrupt" } else { "" },
+                )
+            })
+            .collect();
+        format!(
+            "blk_{block_id}_{} {:?} {}b replicas [{}] pending reports {}",
+            rec.gen_stamp,
+            rec.state,
+            rec.num_bytes,
+            replicas.join(", "),
+            st.dn_messages.len()
+        )
+    }
+
     pub fn block_state(&self, block_id: u64) -> Option<BlockUcState> {
         self.lock().blocks.get(block_id).map(|r| r.state)
     }

@@ -21,13 +21,14 @@ use hafs_proto::hdfs as pb;
 const WORK_MULTIPLIER: usize = 2;
 
 impl BlockManager {
-    /// One round of background work at `now`.
+    /// One round of background work at `now`. Copies are scheduled only when both
+    /// the caller (`active`: the HA state now) and [`BlockManager::set_active`] say
+    /// this NameNode is Active; the flag itself is left to `set_active`.
     pub fn tick(&self, now: Instant, active: bool) {
         let mut st = self.lock();
-        st.active = active;
         st.check_heartbeats(now);
         st.refresh_safe_mode(now);
-        if active && st.safe_mode == SafeModePhase::Off {
+        if active && st.active && st.safe_mode == SafeModePhase::Off {
             st.expire_pending(now);
             st.compute_reconstruction_work(now);
         }
