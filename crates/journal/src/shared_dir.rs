@@ -290,10 +290,7 @@ impl SharedDirJournal {
     }
 
     fn files(&self) -> FileJournal {
-        self.files
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.files.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     fn not_writer(&self, reason: String) -> EditLogError {

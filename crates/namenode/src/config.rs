@@ -120,46 +120,50 @@ fn ha_config(conf: &Configuration) -> Result<Option<HaConfig>, ConfError> {
             "two to five NameNode ids",
         ));
     }
-    let namenode_id = match conf.get_trimmed(DFS_HA_NAMENODE_ID).filter(|v| !v.is_empty()) {
-        Some(id) => {
-            if !namenodes.iter().any(|(n, _)| *n == id) {
-                return Err(bad(
-                    DFS_HA_NAMENODE_ID,
-                    &id,
-                    &format!("one of the NameNode ids in {key}"),
-                ));
+    let namenode_id =
+        match conf
+            .get_trimmed(DFS_HA_NAMENODE_ID)
+            .filter(|v| !v.is_empty())
+        {
+            Some(id) => {
+                if !namenodes.iter().any(|(n, _)| *n == id) {
+                    return Err(bad(
+                        DFS_HA_NAMENODE_ID,
+                        &id,
+                        &format!("one of the NameNode ids in {key}"),
+                    ));
+                }
+                id
             }
-            id
-        }
-        None => {
-            let local: Vec<&String> = namenodes
-                .iter()
-                .filter(|(_, a)| is_local_host(host_of(a)))
-                .map(|(id, _)| id)
-                .collect();
-            match local.as_slice() {
-                [one] => (*one).clone(),
-                [] => {
-                    return Err(ConfError::NotSet {
-                        key: DFS_HA_NAMENODE_ID.into(),
-                        hint: format!(
+            None => {
+                let local: Vec<&String> = namenodes
+                    .iter()
+                    .filter(|(_, a)| is_local_host(host_of(a)))
+                    .map(|(id, _)| id)
+                    .collect();
+                match local.as_slice() {
+                    [one] => (*one).clone(),
+                    [] => {
+                        return Err(ConfError::NotSet {
+                            key: DFS_HA_NAMENODE_ID.into(),
+                            hint: format!(
                             "no RPC address of nameservice {ns} is local; set {DFS_HA_NAMENODE_ID}"
                         ),
-                    })
-                }
-                many => {
-                    return Err(ConfError::NotSet {
-                        key: DFS_HA_NAMENODE_ID.into(),
-                        hint: format!(
+                        })
+                    }
+                    many => {
+                        return Err(ConfError::NotSet {
+                            key: DFS_HA_NAMENODE_ID.into(),
+                            hint: format!(
                             "the RPC addresses of NameNodes {} of nameservice {ns} are all local; \
                              set {DFS_HA_NAMENODE_ID} to say which one this is",
                             many.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
                         ),
-                    })
+                        })
+                    }
                 }
             }
-        }
-    };
+        };
     Ok(Some(HaConfig {
         nameservice: ns,
         namenode_id,
@@ -291,8 +295,13 @@ impl NameNodeConfig {
         Ok(NameNodeConfig {
             http: crate::http::HttpSettings::from_conf(
                 conf,
-                ha.as_ref()
-                    .map(|h| (h.nameservice.as_str(), h.namenode_id.as_str(), &h.namenodes[..])),
+                ha.as_ref().map(|h| {
+                    (
+                        h.nameservice.as_str(),
+                        h.namenode_id.as_str(),
+                        &h.namenodes[..],
+                    )
+                }),
             )?,
             shared_dir: crate::shared_edits_dir::from_conf(conf, ha.is_some())?,
             ha,

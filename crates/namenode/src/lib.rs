@@ -16,8 +16,8 @@ pub mod leases;
 pub mod namespace;
 pub mod namesystem;
 pub mod retry_cache;
-pub mod shared_edits_dir;
 pub mod server;
+pub mod shared_edits_dir;
 pub mod storage;
 pub mod write_path;
 

@@ -322,7 +322,10 @@ impl NameStorage {
     }
 
     /// The newest fsimage of the name dirs that verifies: (its txid, the namespace).
-    pub fn load_newest_image(&self, config: NamespaceConfig) -> Result<(u64, Namespace), StorageError> {
+    pub fn load_newest_image(
+        &self,
+        config: NamespaceConfig,
+    ) -> Result<(u64, Namespace), StorageError> {
         let mut candidates: Vec<(u64, PathBuf)> = Vec::new();
         for d in &self.dirs {
             candidates.extend(fsimage::list(&d.current())?);

@@ -43,10 +43,10 @@ pub use datanodes::{parse_live_datanodes, DATANODE_READY, TEST_BLOCK_SIZE};
 pub use ha::{FAILOVER_PROXY_PROVIDER, MAX_NAMENODES, NAMESERVICE};
 pub use ha_rpc::{get_service_state, HA_SERVICE_PROTOCOL};
 pub use journalnodes::{JournalNodes, JOURNALNODE_READY, SHARED_EDITS_KEY, TEST_JOURNAL_ID};
+pub use listing::{fields, parse_ls, parse_ls_line, LsEntry};
 pub use load::{
     load_content, load_len, load_len_of, sleep_until, verify_acked, LoadReport, Writer,
 };
-pub use listing::{fields, parse_ls, parse_ls_line, LsEntry};
 pub use paths::{
     current_user, hadoop_fs_script, hafs_bin, hafs_cache, jars_dir, python_bin, workspace_root,
 };
@@ -56,6 +56,6 @@ pub use replicas::{block_files, corrupt_file, test_bytes, ReplicaFile};
 pub use rng::XorShift64;
 pub use streaming::{StreamingClient, StreamingResult};
 pub use tempdir::TempDir;
+pub use tools::{hafs_cmd, hafs_dfs, java_fs, java_fs_as, python, ClientTarget, ConfTarget};
 pub use zkfc::{Backend, ZKFC_READY};
 pub use zookeeper::ZkServer;
-pub use tools::{hafs_cmd, hafs_dfs, java_fs, java_fs_as, python, ClientTarget, ConfTarget};

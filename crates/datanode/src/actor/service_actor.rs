@@ -404,7 +404,11 @@ pub(crate) fn convert_command(cmd: DatanodeCommandProto) -> Vec<BlockCommand> {
         }
         Ok(CmdType::BlockRecoveryCommand) => {
             if let Some(r) = cmd.recovery_cmd {
-                out.extend(r.blocks.into_iter().map(|b| BlockCommand::Recover(Box::new(b))));
+                out.extend(
+                    r.blocks
+                        .into_iter()
+                        .map(|b| BlockCommand::Recover(Box::new(b))),
+                );
             }
         }
         Ok(CmdType::FinalizeCommand) => {

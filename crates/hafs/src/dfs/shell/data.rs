@@ -554,9 +554,7 @@ impl Shell {
             };
             // Only a directory can be copied into itself; a file "under" a file is
             // the create's error (its parent is not a directory), as in Hadoop.
-            if abs == item.abs
-                || (is_dir(&st) && abs.starts_with(&format!("{}/", item.abs)))
-            {
+            if abs == item.abs || (is_dir(&st) && abs.starts_with(&format!("{}/", item.abs))) {
                 self.error(&format!("`{}': is a subdirectory of itself", display));
                 continue;
             }
