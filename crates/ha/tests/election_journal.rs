@@ -144,11 +144,11 @@ async fn elect_one(c: &Cluster) -> (usize, [(JournalElector, ElectorEvents); 2])
     // Exactly one wins; the other reports Standby.
     let [(_, ev0), (_, ev1)] = &mut es;
     let winner = tokio::select! {
-        e = wait_for(ev0, Duration::from_secs(10), active) => { assert!(active(&e)); 0 }
-        e = wait_for(ev1, Duration::from_secs(10), active) => { assert!(active(&e)); 1 }
+        e = wait_for(ev0, Duration::from_secs(30), active) => { assert!(active(&e)); 0 }
+        e = wait_for(ev1, Duration::from_secs(30), active) => { assert!(active(&e)); 1 }
     };
     let loser = 1 - winner;
-    wait_for(&mut es[loser].1, Duration::from_secs(5), standby).await;
+    wait_for(&mut es[loser].1, Duration::from_secs(30), standby).await;
     assert!(es[winner].0.is_holder() && !es[loser].0.is_holder());
     (winner, es)
 }
@@ -190,7 +190,7 @@ async fn a_dropped_winner_is_replaced_only_after_its_lease_expires() {
     // The controller dies: nothing renews or releases the lease.
     drop(winner);
     let dropped = Instant::now();
-    let e = wait_for(&mut loser_ev, Duration::from_secs(10), active).await;
+    let e = wait_for(&mut loser_ev, Duration::from_secs(30), active).await;
     // The last renewal was at most RENEW before the drop, and the nodes wait a full
     // lease after it.
     assert!(
@@ -220,7 +220,7 @@ async fn graceful_quit_hands_over_at_once_with_nothing_to_fence() {
     es[w].0.write_breadcrumb(&me).await.unwrap();
     let t = Instant::now();
     es[w].0.quit(false).await.unwrap();
-    let e = wait_for(&mut es[1 - w].1, Duration::from_secs(5), active).await;
+    let e = wait_for(&mut es[1 - w].1, Duration::from_secs(30), active).await;
     assert!(
         t.elapsed() < Duration::from_millis(LEASE),
         "{:?}",
@@ -229,7 +229,7 @@ async fn graceful_quit_hands_over_at_once_with_nothing_to_fence() {
     assert_eq!(e, ElectorEvent::BecameActive { previous: None });
     // Joining again: standby behind the new holder.
     es[w].0.join(me).await.unwrap();
-    wait_for(&mut es[w].1, Duration::from_secs(5), standby).await;
+    wait_for(&mut es[w].1, Duration::from_secs(30), standby).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
