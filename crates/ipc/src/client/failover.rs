@@ -159,7 +159,19 @@ impl FailoverProxy {
                     same_address_tries = 0;
                     hops_this_round += 1;
                     let next_idx = (idx + 1) % n;
-                    info!(from = client.addr(), to = self.clients[next_idx].addr(), method, call_id, error = %err, "failing over");
+                    // A Standby answering is routine in an HA nameservice (every new
+                    // client may try it first): not worth a line on a user's terminal.
+                    if err.is_standby() {
+                        debug!(
+                            from = client.addr(),
+                            to = self.clients[next_idx].addr(),
+                            method,
+                            call_id,
+                            "a Standby answered; failing over"
+                        );
+                    } else {
+                        info!(from = client.addr(), to = self.clients[next_idx].addr(), method, call_id, error = %err, "failing over");
+                    }
                     // Only move the shared starting point if nobody else moved it already.
                     let _ = self.current.compare_exchange(
                         idx,
