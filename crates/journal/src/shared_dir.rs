@@ -16,10 +16,10 @@
 //! first replaces the marker with epoch + 1 and its own id (crash-safely: temp file,
 //! fsync, rename, fsync dir), then recovers the open segment. Before every write (new
 //! segment, batch, finalize, purge) and after every batch, a writer checks that the
-//! marker is still its own — cheaply, by comparing the file's identity and times from
-//! `stat` (every replacement is a rename, so a new writer always changes them), and by
-//! re-reading the content at least every [`REREAD_EVERY`]. A writer that finds the
-//! marker changed fails the write: the edit log fails and the NameNode steps down.
+//! marker is still its own by re-reading it (a few bytes). `stat` alone is not enough:
+//! a replaced marker can get the freed inode number back and, within one clock tick,
+//! the same times and size. A writer that finds the marker changed fails the write:
+//! the edit log fails and the NameNode steps down.
 //!
 //! The marker narrows the window in which two writers can both append, it does not
 //! close it: a batch already in flight when the new writer takes over still lands.
@@ -45,7 +45,7 @@ use crate::storage::{check_compatible, StorageDir, StorageInfo};
 
 /// The marker's file name in the shared dir's `current/`.
 pub const WRITER_EPOCH_FILE: &str = "writer_epoch";
-/// Longest time a writer trusts `stat` alone before re-reading the marker.
+/// Kept for the tests that age a held stamp; writers re-read the marker every time.
 pub const REREAD_EVERY: Duration = Duration::from_secs(1);
 /// The marker is tiny; anything bigger is not ours.
 const MAX_MARKER_LEN: u64 = 4096;
@@ -263,9 +263,10 @@ impl SharedDirJournal {
                 return Err(self.not_writer(why));
             }
         };
-        if now == h.stamp && h.read_at.elapsed() < REREAD_EVERY {
-            return Ok(());
-        }
+        // No shortcut on `stat` alone: a replaced marker can come back with the same
+        // inode number (freed and reused at once) and, within one clock tick, the same
+        // times and size — a superseded writer would then keep writing. The marker is a
+        // few bytes; reading it twice per batch is cheap next to the batch's fsync.
         let current = read_writer_epoch(&self.root);
         match current {
             Ok(Some(c)) if c == h.epoch => {
