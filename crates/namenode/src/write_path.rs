@@ -129,15 +129,43 @@ impl Namesystem {
                 ));
             }
         }
-        if plan.op.is_none() {
-            // A retry: the same block, where it is being written.
-            let b = to_bm_block(&plan.block.block);
-            return Ok(self.bm.located_block(b, plan.block.offset, client));
-        }
         let block_size = self
             .read()
             .get_file_info_by_id(plan.inode_id)
             .map_or(0, |s| s.block_size);
+        if plan.op.is_none() {
+            // A retry: the same block, where it is being written.
+            let b = to_bm_block(&plan.block.block);
+            let located = self.bm.located_block(b, plan.block.offset, client);
+            if !located.locs.is_empty() {
+                return Ok(located);
+            }
+            // Nowhere known: the NameNode that allocated it died before answering and
+            // this one read the block from the edit log, which carries no pipeline. The
+            // client never learnt where to write, so no DataNode holds data of it yet:
+            // choose a pipeline now, as Hadoop does for a retry without locations.
+            let targets = self.bm.choose_targets_for_new_block(
+                src,
+                usize::from(plan.replication),
+                client,
+                excluded,
+                favored,
+                block_size,
+            )?;
+            if self.bm.set_expected_locations(b.id, &targets) {
+                info!(
+                    src,
+                    block = b.id,
+                    "addBlock retried for a block no DataNode is known to hold: new pipeline"
+                );
+                return Ok(located_at_targets(
+                    &self.bm.block_pool_id(),
+                    &plan.block,
+                    &targets,
+                ));
+            }
+            return Ok(located);
+        }
         let targets = self.bm.choose_targets_for_new_block(
             src,
             usize::from(plan.replication),

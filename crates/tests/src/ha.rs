@@ -428,6 +428,26 @@ impl MiniCluster {
             .unwrap_or_else(|| panic!("{} is not running", slot.id));
         wait_until_serving(daemon, addr);
     }
+
+    /// NameNode `i`'s last transaction id, from its HTTP status page (`last txid:`):
+    /// the last edit written by an Active, the last one applied by a Standby.
+    pub fn nn_last_txid(&self, i: usize) -> Result<u64, String> {
+        use std::io::{Read, Write};
+        let addr = self.namenodes[i].http_addr;
+        let timeout = Duration::from_secs(5);
+        let mut s = std::net::TcpStream::connect_timeout(&addr, timeout)
+            .map_err(|e| format!("connect {addr}: {e}"))?;
+        s.set_read_timeout(Some(timeout)).ok();
+        s.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .map_err(|e| format!("send to {addr}: {e}"))?;
+        let mut body = String::new();
+        s.read_to_string(&mut body)
+            .map_err(|e| format!("read from {addr}: {e}"))?;
+        body.lines()
+            .find_map(|l| l.strip_prefix("last txid: "))
+            .and_then(|t| t.trim().parse().ok())
+            .ok_or_else(|| format!("no `last txid:` in {addr}'s status page:\n{body}"))
+    }
 }
 
 /// True when `hafs` has no `haadmin` command yet (an older build).

@@ -4,7 +4,7 @@
 //! the stream without error). File contents follow from the path alone
 //! ([`load_content`]), so a verifier needs only the list of acknowledged paths.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -56,6 +56,9 @@ pub fn load_len_of(path: &str) -> Option<usize> {
 /// A running writer: stop it with [`Writer::stop`] to get its report.
 pub struct Writer {
     stop: Arc<AtomicBool>,
+    /// Writes acknowledged so far (not counted for hdfs-native, whose one Python
+    /// process reports only when it ends).
+    acked: Arc<AtomicUsize>,
     handle: JoinHandle<LoadReport>,
 }
 
@@ -63,8 +66,8 @@ impl Writer {
     /// Our client: `hafs dfs -put` of each file, `hafs dfs -cat` of every other one.
     pub fn hafs(target: ClientTarget, dir: &str, scratch: std::path::PathBuf) -> Writer {
         let dir = dir.to_string();
-        Writer::spawn(move |stop| {
-            put_loop("hafs", &stop, &dir, &scratch, 2, |args| {
+        Writer::spawn(move |stop, acked| {
+            put_loop("hafs", &stop, &acked, &dir, &scratch, 2, |args| {
                 hafs_dfs(&target, args)
             })
         })
@@ -73,8 +76,8 @@ impl Writer {
     /// The Java shell (`hadoop fs -put` / `-cat`), one JVM per command.
     pub fn java(target: ClientTarget, dir: &str, scratch: std::path::PathBuf) -> Writer {
         let dir = dir.to_string();
-        Writer::spawn(move |stop| {
-            put_loop("java", &stop, &dir, &scratch, 4, |args| {
+        Writer::spawn(move |stop, acked| {
+            put_loop("java", &stop, &acked, &dir, &scratch, 4, |args| {
                 java_fs(&target, args)
             })
         })
@@ -84,16 +87,38 @@ impl Writer {
     /// to stop early; [`Writer::stop`] waits for it).
     pub fn hdfs_native(target: ClientTarget, dir: &str, seconds: u64) -> Writer {
         let dir = dir.to_string();
-        Writer::spawn(move |_stop| native_loop(&target, &dir, seconds))
+        Writer::spawn(move |_stop, _acked| native_loop(&target, &dir, seconds))
     }
 
-    fn spawn(f: impl FnOnce(Arc<AtomicBool>) -> LoadReport + Send + 'static) -> Writer {
+    fn spawn(
+        f: impl FnOnce(Arc<AtomicBool>, Arc<AtomicUsize>) -> LoadReport + Send + 'static,
+    ) -> Writer {
         let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
+        let acked = Arc::new(AtomicUsize::new(0));
+        let (flag, count) = (stop.clone(), acked.clone());
         Writer {
             stop,
-            handle: std::thread::spawn(move || f(flag)),
+            acked,
+            handle: std::thread::spawn(move || f(flag, count)),
         }
+    }
+
+    /// How many writes were acknowledged so far (always 0 for hdfs-native).
+    pub fn acked_so_far(&self) -> usize {
+        self.acked.load(Ordering::SeqCst)
+    }
+
+    /// Waits until the writer has had `more` writes acknowledged beyond `from`;
+    /// false if `timeout` passed first (or the writer ended).
+    pub fn wait_for_acks(&self, from: usize, more: usize, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while self.acked_so_far() < from + more {
+            if Instant::now() >= deadline || self.handle.is_finished() {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        true
     }
 
     /// Asks the writer to stop after its current file and returns its report.
@@ -106,6 +131,7 @@ impl Writer {
 fn put_loop(
     client: &str,
     stop: &AtomicBool,
+    acked: &AtomicUsize,
     dir: &str,
     scratch: &std::path::Path,
     read_every: usize,
@@ -130,6 +156,7 @@ fn put_loop(
         let out = run(&["-put", "-f", local.to_str().expect("utf-8 path"), &path]);
         if out.success() {
             report.acked.push(path);
+            acked.fetch_add(1, Ordering::SeqCst);
         } else {
             report.failures.push(format!("put {path}:\n{out}"));
         }

@@ -165,6 +165,11 @@ impl MiniCluster {
             .is_some_and(|d| d.is_running())
     }
 
+    /// Controller `i`'s process id, if it runs.
+    pub fn zkfc_pid(&self, i: usize) -> Option<u32> {
+        self.zkfcs[i].daemon.as_ref().map(|d| d.pid())
+    }
+
     /// Controller `i`'s ZKFCProtocol port.
     pub fn zkfc_port(&self, i: usize) -> u16 {
         self.zkfcs[i].port

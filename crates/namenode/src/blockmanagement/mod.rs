@@ -340,6 +340,25 @@ impl BlockManager {
         );
     }
 
+    /// Gives a block under construction that no DataNode is known to hold the pipeline
+    /// `targets` (addBlock retried after the answer was lost: the block came here
+    /// through the edit log, which does not carry pipelines). Replicas already reported
+    /// are kept. Returns false if the block is unknown or no longer under construction.
+    pub fn set_expected_locations(&self, block_id: u64, targets: &[DatanodeTarget]) -> bool {
+        let mut st = self.lock();
+        let Some(rec) = st.blocks.get_mut(block_id) else {
+            return false;
+        };
+        if rec.state != BlockUcState::UnderConstruction {
+            return false;
+        }
+        rec.expected = targets
+            .iter()
+            .map(|t| (t.uuid().to_string(), t.storage_uuid.clone()))
+            .collect();
+        true
+    }
+
     /// The client finished writing a block (addBlock of the next one, or complete):
     /// fixes its length and generation stamp, marks replicas that disagree corrupt, and
     /// makes it complete if `dfs.namenode.replication.min` good replicas are already
