@@ -1,6 +1,8 @@
-//! `hafs sandbox`: one command brings up a local HA cluster (3 JournalNodes, nn1 Active
-//! and nn2 Standby, 3 DataNodes) whose conf dir works for real clients across a
-//! failover, and SIGTERM takes all of it down cleanly.
+//! `hafs sandbox`: one command brings up a local HA cluster (3 JournalNodes, two
+//! NameNodes with failover controllers, 3 DataNodes) whose conf dir works for real
+//! clients across a failover, and SIGTERM takes all of it down cleanly. The ready line
+//! names the Active's pid; kill -9 of it makes the other NameNode Active by itself,
+//! with the built-in election (default) and with ZooKeeper (`--zookeeper`).
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -19,18 +21,38 @@ fn xml_value(xml: &str, name: &str) -> Option<String> {
     Some(rest[start..start + end].trim().to_string())
 }
 
-#[test]
-fn sandbox_serves_real_clients_and_stops_cleanly_on_sigterm() {
-    let dir = TempDir::new("sandbox");
-    let logs = TempDir::new("sandbox-log");
-    let dir_str = dir.path().display().to_string();
+/// The pid in the ready line's `try kill -9 PID`.
+fn pid_to_kill(ready: &str) -> u32 {
+    let at = ready
+        .find("try kill -9 ")
+        .unwrap_or_else(|| panic!("ready line says no pid to kill: {ready:?}"));
+    ready[at + "try kill -9 ".len()..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no pid after 'try kill -9': {ready:?}"))
+}
 
+/// One sandbox at a time: each prefers port 8020 for nn1, and two starting together
+/// could both see it free.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Starts `hafs sandbox --dir DIR <extra>` and returns it with its ready line, after
+/// checking that the line lists every daemon with a pid and names nn1 Active.
+fn start_sandbox(dir: &TempDir, logs: &TempDir, extra: &[&str]) -> (Daemon, String) {
+    let dir_str = dir.path().display().to_string();
     let mut cmd = Command::new(hafs_bin());
     cmd.env_remove("HADOOP_CONF_DIR")
-        .args(["sandbox", "--dir", &dir_str]);
+        .args(["sandbox", "--dir", &dir_str])
+        .args(extra);
     let mut sandbox = Daemon::spawn("sandbox", cmd, &logs.join("sandbox.log"));
-
-    let ready = sandbox.wait_for_log_line("sandbox ready:", Duration::from_secs(120));
+    let ready = sandbox.wait_for_log_line("sandbox ready:", Duration::from_secs(180));
     assert!(ready.starts_with("sandbox ready:"), "ready line: {ready:?}");
     for daemon in [
         "jn1 ", "jn2 ", "jn3 ", "nn1 ", "nn2 ", "dn1 ", "dn2 ", "dn3 ",
@@ -47,6 +69,119 @@ fn sandbox_serves_real_clients_and_stops_cleanly_on_sigterm() {
     assert!(
         ready.matches("(pid ").count() >= 8,
         "ready line gives pids: {ready:?}"
+    );
+    (sandbox, ready)
+}
+
+/// The sandbox's conf dir as a client target.
+fn target_of(dir: &TempDir) -> ClientTarget {
+    let conf_dir = dir.join("conf");
+    let core = std::fs::read_to_string(conf_dir.join("core-site.xml"))
+        .unwrap_or_else(|e| panic!("sandbox wrote no {}/core-site.xml: {e}", conf_dir.display()));
+    let fs_uri = xml_value(&core, "fs.defaultFS").expect("core-site.xml sets fs.defaultFS");
+    ClientTarget { conf_dir, fs_uri }
+}
+
+/// `haadmin -getServiceState nn`, or the error text.
+fn service_state(target: &ClientTarget, nn: &str) -> String {
+    let out = hafs_cmd(target, &["haadmin", "-getServiceState", nn]);
+    out.stdout.trim().to_string()
+}
+
+/// kill -9 of the pid the ready line names (nn1), then waits until nn2 reports
+/// Active by itself; the sandbox reports the change and brings nn1 back as Standby.
+fn kill_active_and_wait_for_takeover(sandbox: &mut Daemon, ready: &str, target: &ClientTarget) {
+    let pid = pid_to_kill(ready);
+    assert!(
+        ready.contains(&format!("nn1 is Active (pid {pid})"))
+            && ready.contains(&format!("(pid {pid}, active")),
+        "the pid to kill is the Active NameNode's: {ready:?}"
+    );
+    // SAFETY: kill(2) of a process of the sandbox this test started.
+    let r = unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+    assert_eq!(r, 0, "kill -9 {pid}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if service_state(target, "nn2") == "active" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "nn2 did not become Active within 60 s of kill -9 of nn1; sandbox log:\n{}",
+            sandbox.log_tail(60)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    sandbox.wait_for_log_line("sandbox: nn2 is now Active", Duration::from_secs(30));
+    sandbox.wait_for_log_line("sandbox: nn1 is back", Duration::from_secs(120));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while service_state(target, "nn1") != "standby" {
+        assert!(
+            Instant::now() < deadline,
+            "the restarted nn1 did not report Standby; sandbox log:\n{}",
+            sandbox.log_tail(60)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(service_state(target, "nn2"), "active", "nn2 stays Active");
+}
+
+/// SIGTERM: the sandbox stops everything it started (ZooKeeper too) and exits 0.
+fn stop_and_check_nothing_left(mut sandbox: Daemon, dir: &TempDir) {
+    let dir_str = dir.path().display().to_string();
+    let pgid = sandbox.pid();
+    sandbox.signal(libc::SIGTERM);
+    let status = sandbox
+        .wait_timeout(Duration::from_secs(60))
+        .unwrap_or_else(|| {
+            panic!(
+                "sandbox did not exit within 60 s of SIGTERM; log:\n{}",
+                sandbox.log_tail(100)
+            )
+        });
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "sandbox exit: {status}; log:\n{}",
+        sandbox.log_tail(100)
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let left = processes_matching(&dir_str, Some(pgid));
+        if left.is_empty() {
+            break;
+        }
+        if Instant::now() > deadline {
+            panic!("processes left behind by the sandbox: {left:#?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// `-put` of a fresh file through the conf dir and `-cat` of it back.
+fn put_and_cat(target: &ClientTarget, logs: &TempDir, name: &str) {
+    let local = logs.join(name);
+    let text: String = (0..2000).map(|i| format!("{name} line {i}\n")).collect();
+    std::fs::write(&local, &text).unwrap();
+    let remote = format!("/sandbox-check/{name}");
+    hafs_dfs(target, &["-mkdir", "-p", "/sandbox-check"]).ok();
+    hafs_dfs(target, &["-put", local.to_str().unwrap(), &remote]).ok();
+    let cat = hafs_dfs(target, &["-cat", &remote]).ok();
+    assert!(
+        cat.stdout == text,
+        "hafs -cat of {remote} differs from what was put"
+    );
+}
+
+#[test]
+fn sandbox_serves_real_clients_fails_over_by_itself_and_stops_cleanly() {
+    let _serial = one_at_a_time();
+    let dir = TempDir::new("sandbox");
+    let logs = TempDir::new("sandbox-log");
+    let (mut sandbox, ready) = start_sandbox(&dir, &logs, &[]);
+    assert!(
+        ready.contains("built-in election"),
+        "the default is the built-in election: {ready:?}"
     );
 
     let conf_dir = dir.join("conf");
@@ -96,10 +231,10 @@ fn sandbox_serves_real_clients_and_stops_cleanly_on_sigterm() {
     let stat = java_fs(&target, &["-stat", "%r", "/sandbox-check/data"]).ok();
     assert_eq!(stat.stdout.trim(), "3", "{stat}");
 
-    // A manual failover: every client follows to nn2 through the same conf dir.
-    hafs_cmd(&target, &["haadmin", "-failover", "nn1", "nn2"]).ok();
-    let state = hafs_cmd(&target, &["haadmin", "-getServiceState", "nn2"]).ok();
-    assert_eq!(state.stdout.trim(), "active", "{state}");
+    // kill -9 of the Active the ready line names: nn2 takes over by itself, and every
+    // client follows to it through the same conf dir.
+    kill_active_and_wait_for_takeover(&mut sandbox, &ready, &target);
+    put_and_cat(&target, &logs, "after-failover");
     let cat = java_fs(&target, &["-cat", "/sandbox-check/data"]).ok();
     assert!(cat.stdout == text, "Java -cat after the failover differs");
     let native = python(
@@ -112,33 +247,47 @@ fn sandbox_serves_real_clients_and_stops_cleanly_on_sigterm() {
     assert!(native.stdout.contains("native"), "{native}");
     hafs_dfs(&target, &["-test", "-d", "/sandbox-check/native"]).expect_code(0);
 
-    // SIGTERM: the sandbox stops everything it started and exits 0.
-    let pgid = sandbox.pid();
-    sandbox.signal(libc::SIGTERM);
-    let status = sandbox
-        .wait_timeout(Duration::from_secs(60))
-        .unwrap_or_else(|| {
-            panic!(
-                "sandbox did not exit within 60 s of SIGTERM; log:\n{}",
-                sandbox.log_tail(100)
-            )
-        });
-    assert_eq!(
-        status.code(),
-        Some(0),
-        "sandbox exit: {status}; log:\n{}",
-        sandbox.log_tail(100)
-    );
+    stop_and_check_nothing_left(sandbox, &dir);
+}
 
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let left = processes_matching(&dir_str, Some(pgid));
-        if left.is_empty() {
-            break;
-        }
-        if Instant::now() > deadline {
-            panic!("processes left behind by the sandbox: {left:#?}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+#[test]
+fn sandbox_with_zookeeper_fails_over_by_itself() {
+    let _serial = one_at_a_time();
+    let dir = TempDir::new("sandbox-zk");
+    let logs = TempDir::new("sandbox-zk-log");
+    let (mut sandbox, ready) = start_sandbox(&dir, &logs, &["--zookeeper"]);
+    assert!(
+        ready.contains("ZooKeeper election (zookeeper pid "),
+        "the ready line names the ZooKeeper election: {ready:?}"
+    );
+    let target = target_of(&dir);
+    let hdfs = std::fs::read_to_string(target.conf_dir.join("hdfs-site.xml")).unwrap();
+    assert!(
+        xml_value(&hdfs, "ha.zookeeper.quorum").is_some_and(|q| q.starts_with("127.0.0.1:")),
+        "the conf names the sandbox's ZooKeeper"
+    );
+    put_and_cat(&target, &logs, "before-failover");
+    kill_active_and_wait_for_takeover(&mut sandbox, &ready, &target);
+    put_and_cat(&target, &logs, "after-failover");
+    let cat = hafs_dfs(&target, &["-cat", "/sandbox-check/before-failover"]).ok();
+    assert!(cat.stdout.contains("before-failover line 1999"), "{cat}");
+    stop_and_check_nothing_left(sandbox, &dir);
+}
+
+#[test]
+fn sandbox_with_manual_failover_runs_no_controllers() {
+    let _serial = one_at_a_time();
+    let dir = TempDir::new("sandbox-manual");
+    let logs = TempDir::new("sandbox-manual-log");
+    let (sandbox, ready) = start_sandbox(&dir, &logs, &["--manual-failover"]);
+    assert!(
+        ready.contains("manual failover") && !ready.contains("controller"),
+        "{ready:?}"
+    );
+    let target = target_of(&dir);
+    hafs_cmd(&target, &["haadmin", "-failover", "nn1", "nn2"]).ok();
+    assert_eq!(service_state(&target, "nn2"), "active");
+    assert_eq!(service_state(&target, "nn1"), "standby");
+    put_and_cat(&target, &logs, "manual");
+    stop_and_check_nothing_left(sandbox, &dir);
 }

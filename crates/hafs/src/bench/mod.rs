@@ -4,6 +4,7 @@
 mod baseline;
 mod dfsio;
 mod failover;
+mod failover_auto;
 mod memory;
 mod nnthroughput;
 mod report;
@@ -18,8 +19,11 @@ Benchmarks:
   nnthroughput   NameNode operations per second over real IPC, the disk's fsync rate
                  as a baseline, and the namespace's memory per file
                  (hafs bench nnthroughput -help lists its options)
-  failover       --manual: failover time and the Standby's tailing lag under load on
-                 a local HA cluster (hafs bench failover -help)
+  failover       kill -9 rounds of the Active NameNode under load with automatic
+                 failover (journal and ZooKeeper elections): detection, fencing,
+                 promotion and client-visible times, zero acknowledged loss; --manual:
+                 manual failover time and the Standby's tailing lag
+                 (hafs bench failover -help, hafs bench failover --manual -help)
   dfsio          write and read throughput of N files against a local cluster, next to
                  cp and cat of the same bytes on the same disk (hafs bench dfsio -help)
 ";
@@ -28,7 +32,10 @@ pub async fn run(conf: &Configuration, args: &[String]) -> anyhow::Result<i32> {
     match args.first().map(String::as_str) {
         Some("nnthroughput" | "NNThroughputBenchmark") => nnthroughput::run(conf, &args[1..]).await,
         Some("dfsio" | "TestDFSIO") => dfsio::run(conf, &args[1..]).await,
-        Some("failover") => failover::run(conf, &args[1..]).await,
+        Some("failover") if args.iter().any(|a| a == "--manual" || a == "-manual") => {
+            failover::run(conf, &args[1..]).await
+        }
+        Some("failover") => failover_auto::run(conf, &args[1..]).await,
         Some("-h" | "-help" | "--help") => {
             print!("{USAGE}");
             Ok(0)

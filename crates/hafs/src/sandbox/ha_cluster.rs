@@ -5,8 +5,14 @@
 //!
 //! Bring-up follows the HA bootstrap order: JournalNodes; format nn1 (which formats
 //! the JournalNodes); start nn1; `namenode -bootstrapStandby` the others; start them
-//! (they come up Standby); make nn1 Active over HAServiceProtocol; DataNodes. Ports
-//! and storage are kept across runs in the same directory.
+//! (they come up Standby); then, by [`Election`]: make nn1 Active over
+//! HAServiceProtocol (manual), or start ZooKeeper and `zkfc -formatZK` (ZooKeeper
+//! election), start nn1's controller, wait until it made nn1 Active, start the other
+//! controllers (automatic); DataNodes last. Ports and storage are kept across runs in
+//! the same directory.
+//!
+//! Timeouts of automatic failover ([`AutoTimeouts::SANDBOX`]) are short, for a local
+//! cluster: a kill -9 of the Active is replaced in about a second (see there why).
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -19,10 +25,78 @@ use hafs_ha::{HaServiceClient, HaServiceState, RequestSource};
 use hafs_ipc::ClientConfig;
 use tokio::process::{Child, Command};
 
+use super::zookeeper::ZooKeeper;
+
 /// How long a child gets to stop after SIGTERM before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(10);
 /// How long each daemon gets to start serving.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How the Active NameNode is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Election {
+    /// No controllers: nn1 is made Active over HAServiceProtocol; failovers are
+    /// `hafs haadmin -failover`.
+    Manual,
+    /// A `hafs zkfc` beside each NameNode, electing through the JournalNodes' lease
+    /// (no `ha.zookeeper.quorum`).
+    Journal,
+    /// A `hafs zkfc` beside each NameNode, electing through a standalone ZooKeeper
+    /// started for the cluster (Debian package `zookeeper`).
+    ZooKeeper,
+}
+
+impl Election {
+    pub fn is_automatic(self) -> bool {
+        self != Election::Manual
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Election::Manual => "manual",
+            Election::Journal => "journal",
+            Election::ZooKeeper => "zookeeper",
+        }
+    }
+}
+
+/// The timeouts of automatic failover.
+#[derive(Debug, Clone, Copy)]
+pub struct AutoTimeouts {
+    /// `ha.health-monitor.check-interval.ms`
+    pub health_check_ms: u32,
+    /// `ha.health-monitor.rpc-timeout.ms`
+    pub health_rpc_timeout_ms: u32,
+    /// `hafs.ha.election.lease.ms` (built-in election)
+    pub lease_ms: u32,
+    /// `ha.zookeeper.session-timeout.ms` (ZooKeeper election)
+    pub zk_session_ms: u32,
+    /// The ZooKeeper server's tickTime (sessions may be as short as two ticks).
+    pub zk_tick_ms: u32,
+}
+
+impl AutoTimeouts {
+    /// The sandbox's defaults, for one machine. A kill -9 of the Active NameNode is
+    /// seen by its own controller at the next health check (connection refused is
+    /// immediate), at most 500 ms later; the controller then leaves the election
+    /// (releases the lease / deletes the lock) and the other controller wins within its
+    /// next poll (lease / 3 ≈ 670 ms) or at once (a ZooKeeper watch). So the failover
+    /// takes about 0.3–1.2 s. The 1 s health RPC timeout decides how long a NameNode
+    /// that hangs (SIGSTOP) may go unanswered; loopback answers in microseconds, so 1 s
+    /// leaves room for a loaded machine. The 2 s lease and 3 s ZooKeeper session decide
+    /// how fast a dead *controller* (or host) is replaced; the session is longer than the
+    /// lease because a ZooKeeper client whose pings are delayed by load loses its session
+    /// (and the Active steps down), while the lease holder keeps renewing on its own
+    /// deadline. Hadoop's defaults, for machines across a network: health checks every
+    /// 1 s with a 45 s RPC timeout, ZooKeeper sessions of 5-10 s.
+    pub const SANDBOX: AutoTimeouts = AutoTimeouts {
+        health_check_ms: 500,
+        health_rpc_timeout_ms: 1000,
+        lease_ms: 2000,
+        zk_session_ms: 3000,
+        zk_tick_ms: 250,
+    };
+}
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -43,6 +117,8 @@ pub struct NameNodeInfo {
     pub http: String,
     pub conf_dir: PathBuf,
     pub name_dir: PathBuf,
+    /// Its controller's ZKFCProtocol address (automatic failover only).
+    pub zkfc: Option<String>,
 }
 
 struct Proc {
@@ -60,13 +136,27 @@ pub struct HaCluster {
     /// `(name, address)` of each JournalNode and DataNode (transfer address).
     pub journalnodes: Vec<(String, String)>,
     pub datanodes: Vec<(String, String)>,
+    pub election: Election,
+    pub timeouts: AutoTimeouts,
+    zookeeper: Option<ZooKeeper>,
     procs: Vec<Proc>,
 }
 
 impl HaCluster {
-    /// Starts everything under `dir`; returns once nn1 is Active and every daemon
-    /// serves. On failure every child started so far is stopped.
+    /// Starts everything under `dir` with manual failover; returns once nn1 is Active
+    /// and every daemon serves. On failure every child started so far is stopped.
     pub async fn start(dir: &Path, layout: &Layout) -> anyhow::Result<HaCluster> {
+        Self::start_with(dir, layout, Election::Manual, AutoTimeouts::SANDBOX).await
+    }
+
+    /// Starts everything under `dir`, electing the Active by `election` (with
+    /// `timeouts` when automatic); returns once nn1 is Active and every daemon serves.
+    pub async fn start_with(
+        dir: &Path,
+        layout: &Layout,
+        election: Election,
+        timeouts: AutoTimeouts,
+    ) -> anyhow::Result<HaCluster> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let dir = dir.canonicalize()?;
         let conf_dir = dir.join("conf");
@@ -88,6 +178,9 @@ impl HaCluster {
             namenodes: Vec::new(),
             journalnodes: Vec::new(),
             datanodes: Vec::new(),
+            election,
+            timeouts,
+            zookeeper: None,
             procs: Vec::new(),
         };
         match cluster.bring_up(&dir, layout, previous.as_ref()).await {
@@ -126,8 +219,15 @@ impl HaCluster {
                 http: format!("127.0.0.1:{}", port(&http_key, None)),
                 conf_dir: home.join("conf"),
                 name_dir: home.join("name"),
+                zkfc: None,
                 id,
             });
+        }
+        if self.election.is_automatic() {
+            for nn in self.namenodes.iter_mut() {
+                let key = format!("dfs.ha.zkfc.port.{ns}.{}", nn.id);
+                nn.zkfc = Some(format!("127.0.0.1:{}", port(&key, None)));
+            }
         }
         let mut jn_addrs = Vec::new();
         for i in 1..=layout.journalnodes {
@@ -153,6 +253,10 @@ impl HaCluster {
             "dfs.replication".into(),
             layout.datanodes.clamp(1, 3).to_string(),
         ));
+        if self.election.is_automatic() {
+            let zk_port = port("ha.zookeeper.quorum", None);
+            self.auto_failover_site(dir, ns, zk_port, &mut hdfs).await?;
+        }
         for (k, v) in &layout.extra {
             set(&mut hdfs, k, v);
         }
@@ -222,7 +326,11 @@ impl HaCluster {
             self.wait_serving(&nn.id, &nn.rpc, Some("namenode ready:"))
                 .await?;
         }
-        self.transition(0, true).await?;
+        if self.election.is_automatic() {
+            self.start_controllers(&exe).await?;
+        } else {
+            self.transition(0, true).await?;
+        }
 
         for i in 1..=layout.datanodes {
             let name = format!("dn{i}");
@@ -253,6 +361,171 @@ impl HaCluster {
             self.datanodes.push((name, xfer));
         }
         Ok(())
+    }
+
+    /// The hdfs-site entries of automatic failover; starts ZooKeeper (on `zk_port`,
+    /// data under `dir/zookeeper`) for the ZooKeeper election.
+    async fn auto_failover_site(
+        &mut self,
+        dir: &Path,
+        ns: &str,
+        zk_port: u16,
+        hdfs: &mut Vec<(String, String)>,
+    ) -> anyhow::Result<()> {
+        let t = self.timeouts;
+        let mut site = vec![
+            (
+                "dfs.ha.automatic-failover.enabled".to_string(),
+                "true".to_string(),
+            ),
+            (
+                "ha.health-monitor.check-interval.ms".into(),
+                t.health_check_ms.to_string(),
+            ),
+            (
+                "ha.health-monitor.rpc-timeout.ms".into(),
+                t.health_rpc_timeout_ms.to_string(),
+            ),
+            // The old Active's graceful step-down is tried first when fencing: a dead
+            // one refuses at once, a hung one must not hold the failover up for long.
+            (
+                "ha.failover-controller.graceful-fence.rpc-timeout.ms".into(),
+                "1000".into(),
+            ),
+        ];
+        for nn in &self.namenodes {
+            if let Some(addr) = &nn.zkfc {
+                let port = addr.rsplit(':').next().unwrap_or("0");
+                site.push((format!("dfs.ha.zkfc.port.{ns}.{}", nn.id), port.to_string()));
+            }
+        }
+        match self.election {
+            Election::ZooKeeper => {
+                let zk = ZooKeeper::start(&dir.join("zookeeper"), zk_port, t.zk_tick_ms).await?;
+                site.push(("ha.zookeeper.quorum".into(), zk.connect_string()));
+                site.push((
+                    "ha.zookeeper.session-timeout.ms".into(),
+                    t.zk_session_ms.to_string(),
+                ));
+                self.zookeeper = Some(zk);
+            }
+            _ => site.push(("hafs.ha.election.lease.ms".into(), t.lease_ms.to_string())),
+        }
+        for (k, v) in site {
+            set(hdfs, &k, &v);
+        }
+        Ok(())
+    }
+
+    /// Formats ZooKeeper if used, starts nn1's controller and waits until it made nn1
+    /// Active, then starts the other controllers (their NameNodes stay Standby).
+    async fn start_controllers(&mut self, exe: &Path) -> anyhow::Result<()> {
+        let nns = self.namenodes.clone();
+        if self.election == Election::ZooKeeper {
+            // -force: the parent znode of an earlier run in this dir is cleared; no
+            // controller runs yet, so nothing depends on it.
+            self.run_once(
+                exe,
+                &nns[0].conf_dir,
+                "formatZK",
+                &["zkfc", "-formatZK", "-force", "-nonInteractive"],
+            )
+            .await?;
+        }
+        for (i, nn) in nns.iter().enumerate() {
+            let name = format!("zkfc-{}", nn.id);
+            self.spawn(exe, &nn.conf_dir, &name, "zkfc")?;
+            let addr = nn.zkfc.clone().unwrap_or_default();
+            self.wait_serving(&name, &addr, Some("zkfc ready:")).await?;
+            if i == 0 {
+                self.wait_for_active(0, START_TIMEOUT).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits until NameNode `i` reports Active.
+    pub async fn wait_for_active(&mut self, i: usize, timeout: Duration) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if self.state(i).await == Some(HaServiceState::Active) {
+                return Ok(());
+            }
+            if let Some((name, status)) = self.exited() {
+                bail!(
+                    "{name} exited ({status}); see {}",
+                    self.log_of(&name).display()
+                );
+            }
+            if tokio::time::Instant::now() > deadline {
+                bail!(
+                    "{} did not become Active within {timeout:?}; see {}",
+                    self.namenodes[i].id,
+                    self.logs.display()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The index of the NameNode that reports Active, if one does.
+    pub async fn active(&self) -> Option<usize> {
+        for i in 0..self.namenodes.len() {
+            if self.state(i).await == Some(HaServiceState::Active) {
+                return Some(i);
+            }
+        }
+        None
+    }
+
+    /// The log file of child `name` (appended across restarts).
+    pub fn log_of(&self, name: &str) -> PathBuf {
+        self.logs.join(format!("{name}.log"))
+    }
+
+    /// kill -9 of NameNode `i` (waits until it is gone); its pid.
+    pub async fn kill_namenode(&mut self, i: usize) -> anyhow::Result<u32> {
+        let name = self.namenodes[i].id.clone();
+        let p = self
+            .procs
+            .iter_mut()
+            .rev()
+            .find(|p| p.name == name)
+            .with_context(|| format!("{name} is not running"))?;
+        let pid = p.child.id().with_context(|| format!("{name} has exited"))?;
+        // SAFETY: kill(2) on our own child's pid, which is not reaped yet.
+        unsafe {
+            libc::kill(pid as libc::pid_t, libc::SIGKILL);
+        }
+        let _ = p.child.wait().await;
+        Ok(pid)
+    }
+
+    /// Starts NameNode `i` again (after it exited or was killed) and waits until it
+    /// serves; with automatic failover its controller keeps it Standby.
+    pub async fn restart_namenode(&mut self, i: usize) -> anyhow::Result<()> {
+        let nn = self.namenodes[i].clone();
+        if let Some(at) = self.procs.iter().position(|p| p.name == nn.id) {
+            let mut old = self.procs.remove(at);
+            if old.child.id().is_some() {
+                let _ = old.child.kill().await;
+            }
+        }
+        let exe = std::env::current_exe().context("locating the hafs binary")?;
+        self.spawn(&exe, &nn.conf_dir, &nn.id, "namenode")?;
+        self.wait_serving(&nn.id, &nn.rpc, Some("namenode ready:"))
+            .await
+    }
+
+    /// The first child (or ZooKeeper) found exited, without waiting.
+    fn exited(&mut self) -> Option<(String, ExitStatus)> {
+        for p in self.procs.iter_mut() {
+            if let Ok(Some(status)) = p.child.try_wait() {
+                return Some((p.name.clone(), status));
+            }
+        }
+        let zk = self.zookeeper.as_mut()?;
+        zk.exited().map(|s| ("zookeeper".to_string(), s))
     }
 
     /// `namenode -bootstrapStandby -force -nonInteractive`; a hafs without the option
@@ -315,7 +588,16 @@ impl HaCluster {
             .create(true)
             .append(true)
             .open(&log)?;
-        let child = Command::new(exe)
+        let mut cmd = Command::new(exe);
+        if role == "zkfc" {
+            // The controllers log their decisions at info, and `hafs bench failover`
+            // reads its detection and fencing times from those lines: never less.
+            let level = std::env::var("HAFS_LOG").unwrap_or_default();
+            if !(level.contains("debug") || level.contains("trace")) {
+                cmd.env("HAFS_LOG", "info");
+            }
+        }
+        let child = cmd
             .arg("--config")
             .arg(conf)
             .arg(role)
@@ -409,8 +691,11 @@ impl HaCluster {
         client.get_service_status().await.ok().map(|s| s.state)
     }
 
-    /// The pid of child `name`.
+    /// The pid of child `name` (`zookeeper` for the ZooKeeper server).
     pub fn pid(&self, name: &str) -> Option<u32> {
+        if name == "zookeeper" {
+            return self.zookeeper.as_ref().and_then(|z| z.pid());
+        }
         self.procs
             .iter()
             .rev()
@@ -422,18 +707,30 @@ impl HaCluster {
     pub async fn first_exit(&mut self) -> (String, ExitStatus) {
         // Polled: a handful of children, checked every 200 ms.
         loop {
-            for p in self.procs.iter_mut() {
-                if let Ok(Some(status)) = p.child.try_wait() {
-                    return (p.name.clone(), status);
-                }
+            if let Some(exit) = self.exited() {
+                return exit;
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
 
-    /// SIGTERM to every child (DataNodes, NameNodes, then JournalNodes), waiting up to
-    /// a grace period for each before killing it.
+    /// SIGTERM to every child, waiting up to a grace period for each before killing
+    /// it: the controllers first (so that no election runs while the others stop),
+    /// then DataNodes, NameNodes, JournalNodes, and ZooKeeper last.
     pub async fn stop(&mut self) {
+        let (controllers, others): (Vec<Proc>, Vec<Proc>) = std::mem::take(&mut self.procs)
+            .into_iter()
+            .partition(|p| p.name.starts_with("zkfc-"));
+        for group in [controllers, others] {
+            self.procs = group;
+            self.stop_procs().await;
+        }
+        if let Some(mut zk) = self.zookeeper.take() {
+            zk.stop(STOP_GRACE).await;
+        }
+    }
+
+    async fn stop_procs(&mut self) {
         for p in self.procs.iter().rev() {
             if let Some(pid) = p.child.id() {
                 // SAFETY: kill(2) on our own child's pid.
