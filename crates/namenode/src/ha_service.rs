@@ -71,6 +71,11 @@ impl HaServiceProtocolService {
             "transitionToActive" => {
                 let r: pb::TransitionToActiveRequestProto = decode_request(&req)?;
                 self.check_change(ctx, &r.req_info)?;
+                // Only a controller keeps the read guard it set (a ZooKeeper-backed
+                // one never sets any); a forced manual transition serves unguarded.
+                if source(&r.req_info) != RequestSource::Zkfc {
+                    self.ha.clear_active_guard();
+                }
                 self.ha
                     .transition_to_active()
                     .await
@@ -84,6 +89,7 @@ impl HaServiceProtocolService {
                     .transition_to_standby()
                     .await
                     .map_err(|e| RpcError::new(SERVICE_FAILED, e))?;
+                self.ha.clear_active_guard();
                 Ok(encode_response(&pb::TransitionToStandbyResponseProto {}))
             }
             "transitionToObserver" => {
@@ -93,6 +99,18 @@ impl HaServiceProtocolService {
                     SERVICE_FAILED,
                     "Transition to observer is not supported by this NameNode",
                 ))
+            }
+            // hafs: the local controller's lease deadline (the read guard,
+            // docs/election.md). Same permission as a state change by a controller.
+            "hafsRenewActiveGuard" => {
+                let r: pb::HafsRenewActiveGuardRequestProto = decode_request(&req)?;
+                let caller = self.fsn.caller(&ctx.user);
+                self.fsn
+                    .check_superuser(&caller, "renew the read guard of the NameNode")?;
+                self.ha
+                    .renew_active_guard(r.until_monotonic_nanos)
+                    .map_err(|e| RpcError::new(SERVICE_FAILED, e))?;
+                Ok(encode_response(&pb::HafsRenewActiveGuardResponseProto {}))
             }
             "getServiceStatus" => {
                 let _: pb::GetServiceStatusRequestProto = decode_request(&req)?;

@@ -46,6 +46,9 @@ pub struct Namesystem {
     pub edit_log: EditLogSlot,
     pub retry_cache: RetryCache,
     ha_state: RwLock<HaState>,
+    /// While Active under the built-in election: serve only before the controller's
+    /// lease deadline (the read guard, docs/election.md).
+    pub active_guard: crate::ha::ActiveGuard,
     safe_mode: AtomicBool,
     pub(crate) leases: Mutex<LeaseManager>,
     /// Blocks, DataNodes and replicas (shared with the DatanodeProtocol service).
@@ -117,6 +120,7 @@ impl Namesystem {
             } else {
                 HaState::Active
             }),
+            active_guard: crate::ha::ActiveGuard::default(),
             safe_mode: AtomicBool::new(false),
             leases: Mutex::new(leases),
             bm,
@@ -227,7 +231,7 @@ impl Namesystem {
         let state = self.ha_state();
         let allowed = match cat {
             OperationCategory::Unchecked => true,
-            _ => state == HaState::Active,
+            _ => state == HaState::Active && self.active_guard.is_open(),
         };
         if allowed {
             return Ok(());
@@ -240,7 +244,8 @@ impl Namesystem {
         let state = match state {
             HaState::Standby => "standby",
             HaState::Initializing => "initializing",
-            HaState::Active => "active",
+            // Active, but its controller's election lease ran out (the read guard).
+            HaState::Active => "active with an expired failover lease",
         };
         Err(RpcError::standby(format!(
             "Operation category {cat} is not supported in state {state}. \

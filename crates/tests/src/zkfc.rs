@@ -170,6 +170,26 @@ impl MiniCluster {
         self.zkfcs[i].daemon.as_ref().map(|d| d.pid())
     }
 
+    /// SIGSTOP controller `i` (with [`MiniCluster::pause_nn`]: the whole host stalls).
+    #[track_caller]
+    pub fn pause_zkfc(&self, i: usize) {
+        self.zkfc_daemon(i).pause();
+    }
+
+    /// SIGCONT after [`MiniCluster::pause_zkfc`].
+    #[track_caller]
+    pub fn resume_zkfc(&self, i: usize) {
+        self.zkfc_daemon(i).resume();
+    }
+
+    #[track_caller]
+    fn zkfc_daemon(&self, i: usize) -> &Daemon {
+        self.zkfcs[i]
+            .daemon
+            .as_ref()
+            .unwrap_or_else(|| panic!("{} is not running", self.zkfcs[i].id))
+    }
+
     /// Controller `i`'s ZKFCProtocol port.
     pub fn zkfc_port(&self, i: usize) -> u16 {
         self.zkfcs[i].port

@@ -16,7 +16,7 @@
 
 use async_trait::async_trait;
 use prost::Message;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use hafs_proto::common::ActiveNodeInfo as ActiveNodeInfoProto;
 
@@ -159,6 +159,15 @@ pub trait Elector: Send + Sync {
 
     /// A short name for logs: "zookeeper", "journal".
     fn backend(&self) -> &'static str;
+
+    /// For an election whose lock is a time-bounded lease: until when (by this host's
+    /// monotonic clock) we hold it, updated on every acquisition and renewal, `None`
+    /// while we do not. The controller hands it to its NameNode as the read guard
+    /// (docs/election.md). `None` (the default) for a backend without such a
+    /// deadline: its NameNode is not guarded.
+    fn lease_deadline(&self) -> Option<watch::Receiver<Option<tokio::time::Instant>>> {
+        None
+    }
 }
 
 #[cfg(test)]

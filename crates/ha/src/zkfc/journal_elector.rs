@@ -35,7 +35,7 @@ use hafs_journal::qjournal::election::{
 use hafs_journal::qjournal::{Breadcrumb, LeaseView};
 use hafs_journal::quorum::{with_quorum, BoxFut, QjournalUri};
 use hafs_proto::qjournal as pb;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use super::{ActiveNodeInfo, Elector, ElectorError, ElectorEvent, ElectorEvents};
@@ -118,6 +118,8 @@ struct Shared {
     origin: Instant,
     events: mpsc::Sender<ElectorEvent>,
     state: Mutex<State>,
+    /// The deadline of `state.holding` (for the NameNode's read guard).
+    deadline: watch::Sender<Option<Instant>>,
 }
 
 #[derive(Default)]
@@ -190,6 +192,7 @@ impl JournalElector {
                 origin: Instant::now(),
                 events: tx,
                 state: Mutex::new(State::default()),
+                deadline: watch::channel(None).0,
             }),
             events: Some(rx),
         }
@@ -218,6 +221,12 @@ impl Shared {
 
     fn at(&self, ms: u64) -> Instant {
         self.origin + Duration::from_millis(ms)
+    }
+
+    /// Records what we hold (and publishes its deadline).
+    fn set_holding(&self, h: Option<Holding>) {
+        lock(&self.state).holding = h;
+        self.deadline.send_replace(h.map(|h| self.at(h.deadline)));
     }
 
     fn majority(&self) -> usize {
@@ -342,7 +351,7 @@ impl Shared {
             if !hold.valid(self.now()) {
                 continue;
             }
-            lock(&self.state).holding = Some(hold);
+            self.set_holding(Some(hold));
             self.emit(ElectorEvent::BecameActive { previous }).await;
 
             // ---- holder
@@ -371,7 +380,7 @@ impl Shared {
                     r = renew => match r {
                         Ok(_) => {
                             hold.renewed(&t, sent);
-                            lock(&self.state).holding = Some(hold);
+                            self.set_holding(Some(hold));
                         }
                         Err(e) => {
                             tracing::warn!(term, error = %e, deadline_in_ms = hold.deadline.saturating_sub(self.now()),
@@ -385,7 +394,7 @@ impl Shared {
             }
             // The deadline passed without a majority renewal: stop acting as the leader
             // now, before any JournalNode may grant the lease to someone else.
-            lock(&self.state).holding = None;
+            self.set_holding(None);
             tracing::warn!(
                 term,
                 "lease lost: could not renew on a majority before the deadline"
@@ -458,6 +467,7 @@ impl Elector for JournalElector {
         st.me = Some(me.clone());
         st.candidate = Some(candidate.clone());
         st.holding = None;
+        self.shared.deadline.send_replace(None);
         st.last_event = None;
         st.task = Some(tokio::spawn(self.shared.clone().run(me, candidate)));
         Ok(())
@@ -475,6 +485,7 @@ impl Elector for JournalElector {
         };
         task.abort();
         let _ = task.await;
+        self.shared.deadline.send_replace(None);
         if let (Some(me), Some(h)) = (me, holding) {
             tracing::info!(holder = %me, term = h.term, need_fence, "quitting the journal election: releasing the lease");
             self.shared.release_all(&me, h.term, !need_fence).await;
@@ -530,5 +541,9 @@ impl Elector for JournalElector {
 
     fn backend(&self) -> &'static str {
         "journal"
+    }
+
+    fn lease_deadline(&self) -> Option<watch::Receiver<Option<Instant>>> {
+        Some(self.shared.deadline.subscribe())
     }
 }

@@ -9,8 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use hafs_ipc::ClientConfig;
+use hafs_ipc::{ClientConfig, RpcClient};
+use hafs_proto::common as pb;
 use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
 
 use super::controller::{decide, Action, ControllerState, Input, Phase};
 use super::health::{spawn_monitor, HealthReport, HealthSettings, HealthState};
@@ -18,7 +20,7 @@ use super::protocol::{ZkfcClient, ZkfcOps};
 use super::{ActiveNodeInfo, Elector};
 use crate::failover::{FailoverController, FailoverTimeouts};
 use crate::fence::NodeFencer;
-use crate::service_client::{HaServiceClient, RequestSource};
+use crate::service_client::{HaServiceClient, RequestSource, HA_SERVICE_PROTOCOL};
 use crate::target::HaTarget;
 
 /// What a controller needs to run.
@@ -81,7 +83,13 @@ impl Zkfc {
         let events = elector
             .take_events()
             .ok_or_else(|| "the elector's events were already taken".to_string())?;
+        let lease = elector.lease_deadline();
         let elector: Arc<dyn Elector> = Arc::from(elector);
+        let guard = lease.map(|lease| ReadGuard {
+            client: Arc::new(guard_client(&settings)),
+            lease,
+        });
+        let guard_task = guard.clone().map(|g| tokio::spawn(g.keep_renewed()));
         let health = spawn_monitor(
             settings.local.address.clone(),
             settings.base.clone(),
@@ -119,10 +127,19 @@ impl Zkfc {
             attempt_tx,
             status_tx,
             rejoin_tx: None,
+            guard,
         };
-        let task = tokio::spawn(driver.run(health, events, cmd_rx, async move {
-            let _ = stop_rx.await;
-        }));
+        let task = tokio::spawn(async move {
+            let r = driver
+                .run(health, events, cmd_rx, async move {
+                    let _ = stop_rx.await;
+                })
+                .await;
+            if let Some(t) = guard_task {
+                t.abort();
+            }
+            r
+        });
         Ok(Zkfc {
             shared,
             task,
@@ -173,6 +190,8 @@ struct Driver {
     attempt_tx: watch::Sender<ActiveAttempt>,
     status_tx: watch::Sender<ZkfcStatus>,
     rejoin_tx: Option<mpsc::Sender<u64>>,
+    /// With a lease-based election: the NameNode's read guard.
+    guard: Option<ReadGuard>,
 }
 
 impl Driver {
@@ -300,10 +319,20 @@ impl Driver {
             }
             Action::TransitionToActive => {
                 tracing::info!("zkfc: trying to make {} active", self.settings.local);
-                let r = self
-                    .local_client(self.settings.timeouts.new_active)
-                    .transition_to_active(RequestSource::Zkfc)
-                    .await;
+                // The read guard first: the NameNode must never serve as Active
+                // beyond our lease, not even for its first call.
+                let guarded = match &self.guard {
+                    Some(g) => g.renew_now().await,
+                    None => Ok(()),
+                };
+                let r = match guarded {
+                    Ok(()) => self
+                        .local_client(self.settings.timeouts.new_active)
+                        .transition_to_active(RequestSource::Zkfc)
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(format!("cannot hand the lease deadline to it: {e}")),
+                };
                 let (ok, status) = match r {
                     Ok(()) => {
                         tracing::info!(
@@ -488,4 +517,96 @@ impl ZkfcOps for Shared {
             Err(_) => Err("Unable to become active. Local node did not get an opportunity to do so from the election, or it took too long to transition to active.".into()),
         }
     }
+}
+
+/// The NameNode's read guard (docs/election.md): the controller hands the deadline of
+/// its election lease to its NameNode before making it Active and after every
+/// renewal; the Active NameNode refuses calls (StandbyException) once the latest
+/// deadline has passed by its clock. Controller and NameNode share a host, so the
+/// deadline travels as an absolute value of the host's monotonic clock: a hand-over
+/// delayed in a paused NameNode's socket can never stretch the guard past the lease.
+#[derive(Clone)]
+struct ReadGuard {
+    client: Arc<RpcClient>,
+    lease: watch::Receiver<Option<Instant>>,
+}
+
+fn guard_client(settings: &ZkfcSettings) -> RpcClient {
+    let mut cfg = settings.base.clone();
+    cfg.call_timeout = settings.health.rpc_timeout;
+    cfg.connect_timeout = settings.health.rpc_timeout;
+    RpcClient::new(settings.local.address.clone(), HA_SERVICE_PROTOCOL, cfg)
+}
+
+impl ReadGuard {
+    /// Hands the current deadline to the NameNode.
+    async fn renew_now(&self) -> Result<(), String> {
+        let deadline = *self.lease.borrow();
+        renew_read_guard(&self.client, deadline).await
+    }
+
+    /// Hands every new deadline to the NameNode, until aborted. Deadlines that pile
+    /// up while a call is slow are coalesced (only the newest counts).
+    async fn keep_renewed(mut self) {
+        let mut failing = false;
+        loop {
+            if self.lease.changed().await.is_err() {
+                return;
+            }
+            let deadline = *self.lease.borrow_and_update();
+            if deadline.is_none() {
+                continue;
+            }
+            match renew_read_guard(&self.client, deadline).await {
+                Ok(()) if failing => {
+                    failing = false;
+                    tracing::info!("zkfc: the NameNode's read guard is renewed again");
+                }
+                Ok(()) => {}
+                Err(e) if !failing => {
+                    failing = true;
+                    tracing::warn!("zkfc: cannot renew the NameNode's read guard: {e}");
+                }
+                Err(e) => tracing::debug!("zkfc: cannot renew the NameNode's read guard: {e}"),
+            }
+        }
+    }
+}
+
+/// One hafsRenewActiveGuard call, bounded by the deadline itself (later, it is moot).
+async fn renew_read_guard(client: &RpcClient, deadline: Option<Instant>) -> Result<(), String> {
+    let Some(deadline) = deadline else {
+        return Err("the election lease is not held".into());
+    };
+    // The host clock first, then ours: `until` can only come out early, never late.
+    let host_now = monotonic_nanos();
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err("the election lease deadline has passed".into());
+    }
+    let until = host_now.saturating_add(u64::try_from(left.as_nanos()).unwrap_or(u64::MAX));
+    let req = pb::HafsRenewActiveGuardRequestProto {
+        until_monotonic_nanos: until,
+    };
+    let call =
+        client.call::<_, pb::HafsRenewActiveGuardResponseProto>("hafsRenewActiveGuard", &req);
+    match tokio::time::timeout(left, call).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("no answer before the lease deadline".into()),
+    }
+}
+
+/// This host's monotonic clock (CLOCK_MONOTONIC, which `std::time::Instant` uses on
+/// Linux and every process of the host shares) in nanoseconds.
+fn monotonic_nanos() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec and CLOCK_MONOTONIC always exists.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    (ts.tv_sec as u64)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(ts.tv_nsec as u64)
 }

@@ -20,6 +20,7 @@
 //! A writer whose journal fails (lost quorum, fenced by a newer writer) steps down to
 //! Standby the same way.
 
+pub mod active_guard;
 pub mod edit_log_slot;
 pub mod tailer;
 
@@ -30,6 +31,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 use tracing::{error, info, warn};
 
+pub use active_guard::ActiveGuard;
 pub use edit_log_slot::EditLogSlot;
 use tailer::Tailer;
 
@@ -191,6 +193,25 @@ impl HaController {
             );
         }
         Ok(())
+    }
+
+    /// The read guard: the local failover controller holds its election lease until
+    /// `until_nanos` on this host's monotonic clock. Only a NameNode under automatic
+    /// failover takes one (its controller is the only one allowed to change its state).
+    pub fn renew_active_guard(&self, until_nanos: u64) -> Result<(), String> {
+        if !self.config.as_ref().is_some_and(|c| c.automatic_failover) {
+            return Err(
+                "The read guard is only used with automatic failover, which is not enabled"
+                    .into(),
+            );
+        }
+        self.fsn.active_guard.extend(until_nanos)
+    }
+
+    /// Back to unguarded: the next transition is not made by a lease-holding
+    /// controller (manual HA, ZooKeeper election), or this NameNode is Standby.
+    pub fn clear_active_guard(&self) {
+        self.fsn.active_guard.clear();
     }
 
     /// Makes this NameNode the Active. A no-op when it already is.
