@@ -74,6 +74,22 @@ fn log_err(e: EditLogFailed) -> RpcError {
 }
 
 impl Namesystem {
+    /// A client write whose edit could not be logged or made durable. An HA NameNode
+    /// steps down when its journal fails (ha/mod.rs), so it answers as a Standby
+    /// would: the client fails over and retries on the new Active, whose retry cache
+    /// (rebuilt from the rpc ids in the log) answers the retry if the edit survived
+    /// that writer's recovery — the outcome of this attempt is unknown, so "failed"
+    /// would be a wrong answer. Without HA the NameNode exits: an IOException.
+    fn write_err(&self, e: EditLogFailed) -> RpcError {
+        if self.config.ha.is_some() {
+            RpcError::standby(format!("this NameNode is stepping down: {e}"))
+        } else {
+            log_err(e)
+        }
+    }
+}
+
+impl Namesystem {
     pub fn new(
         namespace: Namespace,
         edit_log: EditLogSlot,
@@ -343,7 +359,7 @@ impl Namesystem {
                     });
                     let payload = op.encode_to_vec();
                     // Log first: if the log refuses, the namespace is unchanged.
-                    let txid = self.edit_log.log(&payload).map_err(log_err)?;
+                    let txid = self.edit_log.log(&payload).map_err(|e| self.write_err(e))?;
                     let outcome = match ns.apply(&op) {
                         Ok(o) => o,
                         Err(e) => {
@@ -364,7 +380,7 @@ impl Namesystem {
             self.bm.remove_blocks(&ids);
         }
         if let Some(txid) = txid {
-            self.edit_log.sync(txid).await.map_err(log_err)?;
+            self.edit_log.sync(txid).await.map_err(|e| self.write_err(e))?;
         }
         Ok((answer, outcome))
     }

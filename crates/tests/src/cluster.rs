@@ -42,6 +42,7 @@ pub struct MiniClusterBuilder {
     label: String,
     binary: Option<PathBuf>,
     auto_failover: Option<Backend>,
+    partitionable: Vec<usize>,
 }
 
 impl MiniClusterBuilder {
@@ -94,6 +95,14 @@ impl MiniClusterBuilder {
     /// a real ZooKeeper or the JournalNodes; nn1 is made Active by its controller.
     pub fn automatic_failover(mut self, backend: Backend) -> Self {
         self.auto_failover = Some(backend);
+        self
+    }
+
+    /// NameNode `i` (index, 0 = nn1) and its controller reach the JournalNodes through
+    /// TCP proxies that can cut the link (`partition.rs`):
+    /// [`MiniCluster::cut_from_journalnodes`], [`MiniCluster::heal_journalnodes`].
+    pub fn partitionable_namenode(mut self, i: usize) -> Self {
+        self.partitionable.push(i);
         self
     }
 
@@ -160,6 +169,12 @@ impl MiniClusterBuilder {
                 }
             })
             .collect();
+
+        let journal_partitions = crate::partition::start_for(
+            &self.partitionable,
+            namenodes.len(),
+            journalnodes.as_ref(),
+        );
 
         let (mut core, mut hdfs) = if ha {
             ha_site(NAMESERVICE, &namenodes)
@@ -229,6 +244,7 @@ impl MiniClusterBuilder {
             zkfcs,
             auto_failover: self.auto_failover,
             zookeeper,
+            journal_partitions,
             dir,
         };
         if ha {
@@ -298,6 +314,8 @@ pub struct MiniCluster {
     pub(crate) auto_failover: Option<Backend>,
     /// The ZooKeeper of `Backend::ZooKeeper`; dropped (killed) after the controllers.
     pub(crate) zookeeper: Option<ZkServer>,
+    /// The proxies of `.partitionable_namenode(i)`, by NameNode index.
+    pub(crate) journal_partitions: Vec<(usize, crate::partition::JournalPartition)>,
     // Declared last so it is removed after the daemons are gone.
     dir: TempDir,
 }
@@ -313,6 +331,7 @@ impl MiniCluster {
             label: "cluster".to_string(),
             binary: None,
             auto_failover: None,
+            partitionable: Vec::new(),
         }
     }
 

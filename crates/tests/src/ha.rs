@@ -127,6 +127,9 @@ impl MiniCluster {
             "dfs.namenode.name.dir".into(),
             slot.name_dir.display().to_string(),
         );
+        if let Some(uri) = self.partitioned_shared_edits(i) {
+            set(&mut hdfs, crate::journalnodes::SHARED_EDITS_KEY.into(), uri);
+        }
         write_site_xml(&slot.conf_dir.join("core-site.xml"), &self.core_site);
         write_site_xml(&slot.conf_dir.join("hdfs-site.xml"), &hdfs);
     }

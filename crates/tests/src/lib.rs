@@ -24,6 +24,7 @@ mod ha_rpc;
 mod journalnodes;
 mod listing;
 mod load;
+mod partition;
 mod paths;
 mod ports;
 mod procs;
@@ -47,6 +48,7 @@ pub use listing::{fields, parse_ls, parse_ls_line, LsEntry};
 pub use load::{
     load_content, load_len, load_len_of, sleep_until, verify_acked, LoadReport, Writer,
 };
+pub use partition::{JournalPartition, PartitionProxy};
 pub use paths::{
     current_user, hadoop_fs_script, hafs_bin, hafs_cache, jars_dir, python_bin, workspace_root,
 };

@@ -185,8 +185,10 @@ impl BlockManager {
     }
 
     /// Forgets every block not in `keep` (a NameNode that reloaded its namespace),
-    /// without deleting replicas: DataNodes report them again, and an Active deletes
-    /// what no file owns.
+    /// without deleting replicas. Their DataNodes will not report them again for
+    /// hours (full block reports are rare), so each known replica is kept as a pending
+    /// report: applied when the tailer reads the block's edit again, or, if it never
+    /// does, handled on becoming Active (no file's: deleted).
     pub fn forget_blocks_except(&self, keep: &HashSet<u64>) {
         let mut st = self.lock();
         let gone: Vec<u64> = st
@@ -196,13 +198,23 @@ impl BlockManager {
             .filter(|id| !keep.contains(id))
             .collect();
         for id in gone {
-            let holders: Vec<String> = st
+            let replicas: Vec<blocks_map::Replica> = st
                 .blocks
                 .get(id)
-                .map(|r| r.replicas.iter().map(|r| r.datanode.clone()).collect())
+                .map(|r| r.replicas.clone())
                 .unwrap_or_default();
-            for dn in holders {
-                st.remove_replica(id, &dn);
+            for r in replicas {
+                if !r.corrupt {
+                    st.dn_messages.enqueue(pending_messages::ReportedReplica {
+                        datanode: r.datanode.clone(),
+                        storage: r.storage.clone(),
+                        block_id: id,
+                        gen_stamp: r.gen_stamp,
+                        num_bytes: r.num_bytes,
+                        state: r.state,
+                    });
+                }
+                st.remove_replica(id, &r.datanode);
             }
             st.blocks.remove(id);
             st.check_redundancy(id);

@@ -5,7 +5,7 @@
 //! transitions take, so a write never lands in a log that is being closed).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use hafs_journal::JournalManager;
 use tokio::sync::watch;
@@ -22,6 +22,9 @@ pub struct EditLogSlot {
     applied: AtomicU64,
     /// Bumped whenever the writer changes, so [`EditLogSlot::fatal`] follows it.
     generation: watch::Sender<u64>,
+    /// Why the last writer failed, until the journal was read from a majority again
+    /// (see [`EditLogSlot::journal_lost`]).
+    journal_lost: Mutex<Option<String>>,
 }
 
 fn not_writer() -> EditLogFailed {
@@ -44,7 +47,30 @@ impl EditLogSlot {
             journal: RwLock::new(journal),
             applied: AtomicU64::new(applied),
             generation: watch::channel(0).0,
+            journal_lost: Mutex::new(None),
         }
+    }
+
+    /// Records that the writer failed (lost its quorum, or was fenced by a newer one).
+    pub fn mark_journal_lost(&self, why: &str) {
+        *self.journal_lost.lock().expect("journal_lost lock") = Some(why.to_string());
+    }
+
+    /// Records that the journal answered from a majority (a tailer read succeeded).
+    pub fn mark_journal_reachable(&self) {
+        let mut lost = self.journal_lost.lock().expect("journal_lost lock");
+        if lost.take().is_some() {
+            tracing::info!("the shared edit log is readable from a majority again");
+        }
+    }
+
+    /// Why this NameNode cannot use its journal: set when its writer failed, cleared
+    /// by the next read that a majority answered. Until then the NameNode reports
+    /// itself unhealthy, so its failover controller leaves the election — otherwise a
+    /// controller that keeps its ZooKeeper lock would keep the nameservice without an
+    /// Active that can write (docs/ha.md, "Cut off from the JournalNodes").
+    pub fn journal_lost(&self) -> Option<String> {
+        self.journal_lost.lock().expect("journal_lost lock").clone()
     }
 
     /// The open writer, if this NameNode is writing.

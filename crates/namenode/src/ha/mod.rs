@@ -155,6 +155,12 @@ impl HaController {
                 return Err(format!("The edit log failed: {f}"));
             }
         }
+        if let Some(f) = self.fsn.edit_log.journal_lost() {
+            return Err(format!(
+                "The edit log failed and the shared edits have not been read from a majority \
+                 of the JournalNodes since: {f}"
+            ));
+        }
         Ok(())
     }
 
@@ -324,6 +330,7 @@ impl HaController {
                 Ok(_) => last,
                 Err(e) => {
                     warn!("closing our edit log segment failed: {e}");
+                    fsn.edit_log.mark_journal_lost(&e.to_string());
                     w.synced_txid()
                 }
             };
@@ -423,6 +430,7 @@ impl HaController {
             drop(writer);
             let Some(this) = weak.upgrade() else { return };
             *this.journal_failure.lock().expect("failure lock") = Some(msg.clone());
+            this.fsn.edit_log.mark_journal_lost(&msg);
             if !this.is_ha() {
                 let _ = this.fatal.send(Some(msg));
                 return;

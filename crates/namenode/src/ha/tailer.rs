@@ -61,6 +61,10 @@ async fn run(
             _ = stop.changed() => return,
         };
         let mut wait = period;
+        if read.is_ok() {
+            // A majority answered: the journal is reachable (health, edit_log_slot.rs).
+            fsn.edit_log.mark_journal_reachable();
+        }
         match read {
             Ok(batch) if !batch.is_empty() => match fsn.apply_tailed(&batch) {
                 Ok(last) => {
