@@ -100,6 +100,7 @@ impl Quorum {
                 write_txns_timeout: Duration::from_millis(write_timeout_ms),
                 other_timeout: Duration::from_millis(write_timeout_ms),
                 queued_edits_limit_bytes: 10 << 20,
+                ..Default::default()
             },
         )
     }

@@ -247,6 +247,14 @@ impl Namesystem {
         let state = self.ha_state();
         let allowed = match cat {
             OperationCategory::Unchecked => true,
+            // `dfs.ha.allow.stale.reads`: a Standby may serve reads from its tailed,
+            // possibly stale namespace (as Hadoop's StandbyState does).
+            OperationCategory::Read
+                if state == HaState::Standby
+                    && self.config.ha.as_ref().is_some_and(|h| h.allow_stale_reads) =>
+            {
+                true
+            }
             _ => state == HaState::Active && self.active_guard.is_open(),
         };
         if allowed {

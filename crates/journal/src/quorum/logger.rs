@@ -32,6 +32,12 @@ pub struct Logger {
     pub out_of_sync: AtomicBool,
     /// Highest txid this node acknowledged (for lag reports).
     pub acked_txid: AtomicU64,
+    /// Highest committed txid a call built for this node carried: the commit heartbeat
+    /// skips a node that already heard of the current one from a batch.
+    pub commit_sent: AtomicU64,
+    /// A commit heartbeat is queued or in flight to this node (at most one, so a node
+    /// that hangs does not fill its queue with them).
+    pub heartbeat_pending: AtomicBool,
 }
 
 impl Logger {
@@ -59,6 +65,8 @@ impl Logger {
             limit_bytes,
             out_of_sync: AtomicBool::new(false),
             acked_txid: AtomicU64::new(0),
+            commit_sent: AtomicU64::new(0),
+            heartbeat_pending: AtomicBool::new(false),
         })
     }
 

@@ -18,5 +18,7 @@ mod uri;
 
 pub use call::{with_quorum, BoxFut, QuorumFailure};
 pub use logger::Logger;
-pub use qjm::{JournalNodeStatus, QjmConfig, QuorumJournal};
+pub use qjm::{
+    JournalNodeStatus, QjmConfig, QuorumJournal, COMMIT_HEARTBEAT_DEFAULT, COMMIT_HEARTBEAT_KEY,
+};
 pub use uri::QjournalUri;

@@ -29,7 +29,15 @@ pub struct QjmConfig {
     pub other_timeout: Duration,
     /// `dfs.qjournal.queued-edits.limit.mb` (10 MiB).
     pub queued_edits_limit_bytes: usize,
+    /// `hafs.qjournal.commit-heartbeat.ms` (10 ms): how soon after writes pause the
+    /// JournalNodes learn that the last batch is committed (see `spawn_commit_heartbeat`).
+    pub commit_heartbeat: Duration,
 }
+
+/// Default of `hafs.qjournal.commit-heartbeat.ms`.
+pub const COMMIT_HEARTBEAT_DEFAULT: Duration = Duration::from_millis(10);
+/// `hafs.qjournal.commit-heartbeat.ms`.
+pub const COMMIT_HEARTBEAT_KEY: &str = "hafs.qjournal.commit-heartbeat.ms";
 
 impl Default for QjmConfig {
     fn default() -> Self {
@@ -37,6 +45,7 @@ impl Default for QjmConfig {
             write_txns_timeout: Duration::from_secs(20),
             other_timeout: Duration::from_secs(20),
             queued_edits_limit_bytes: 10 << 20,
+            commit_heartbeat: COMMIT_HEARTBEAT_DEFAULT,
         }
     }
 }
@@ -55,6 +64,14 @@ impl QjmConfig {
                 as usize)
                 .saturating_mul(1 << 20)
                 .max(d.queued_edits_limit_bytes.min(1 << 20)),
+            // At least 1 ms (a zero period would spin), at most a minute.
+            commit_heartbeat: Duration::from_millis(
+                conf.get_u64(
+                    COMMIT_HEARTBEAT_KEY,
+                    COMMIT_HEARTBEAT_DEFAULT.as_millis() as u64,
+                )?
+                .clamp(1, 60_000),
+            ),
         })
     }
 }
@@ -112,11 +129,23 @@ impl QuorumJournal {
         qjm
     }
 
-    /// When writes pause, JournalNodes would learn the last batch is committed only
-    /// with the next call; in-progress tailing (getJournaledEdits) serves committed
-    /// edits only, so it would lag by one batch. Once a second, if the committed txid
-    /// moved since it was last sent, send it alone (`journal` with `numTxns == 0`).
-    /// The task ends when the QuorumJournal is dropped.
+    /// A JournalNode learns that a batch is committed (acknowledged by a majority) only
+    /// from a later call, and in-progress tailing (`getJournaledEdits`, and readers'
+    /// manifests) serves committed edits only: after the last batch of a burst a
+    /// Standby would wait for the next write. So every `commit_heartbeat` (10 ms), each
+    /// in-sync node that has not yet been sent the current committed txid gets it alone
+    /// (`journal` with `numTxns == 0`, as Hadoop's QuorumOutputStream does after a
+    /// flush). Under steady load every batch carries the committed txid of the one
+    /// before, so this sends (almost) nothing; when idle, nothing either.
+    ///
+    /// Why it cannot disturb the writer: it goes through the node's ordered queue like
+    /// every other call (its serial is in order); its epoch and committed txid are read
+    /// when it is sent, so the committed txid it carries is never below one sent
+    /// before on that queue, and it is never sent for an epoch other than the
+    /// writer's current one; at most one is pending per node; its answer, success or
+    /// not, changes nothing on the writer's side (a node that refuses it is left to the
+    /// real writes to mark out of sync). The task ends when the QuorumJournal is
+    /// dropped.
     fn spawn_commit_heartbeat(&self) {
         let (loggers, committed, epoch, segment) = (
             self.loggers.clone(),
@@ -125,38 +154,50 @@ impl QuorumJournal {
             self.segment.clone(),
         );
         let journal_id = self.uri.journal_id.clone();
+        let period = self.cfg.commit_heartbeat;
         tokio::spawn(async move {
-            let mut sent = 0u64;
+            // The first tick one period from now (a plain interval fires at once).
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                tick.tick().await;
                 let Some(committed) = committed.upgrade() else {
                     return;
                 };
-                let (c, e, seg) = (
+                let (c, seg) = (
                     committed.load(Ordering::SeqCst),
-                    epoch.load(Ordering::SeqCst),
                     segment.load(Ordering::SeqCst),
                 );
-                if c <= sent || e == 0 || seg == 0 {
+                // Between segments the finalize call carried the committed txid.
+                if c == 0 || seg == 0 || epoch.load(Ordering::SeqCst) == 0 {
                     continue;
                 }
-                sent = c;
                 for l in loggers
                     .iter()
                     .filter(|l| !l.out_of_sync.load(Ordering::SeqCst))
                 {
-                    let jid_s = journal_id.clone();
-                    let commit = committed.clone();
+                    if l.commit_sent.load(Ordering::SeqCst) >= c
+                        || l.heartbeat_pending.swap(true, Ordering::SeqCst)
+                    {
+                        continue;
+                    }
+                    let (jid_s, commit, ep, node) = (
+                        journal_id.clone(),
+                        committed.clone(),
+                        epoch.clone(),
+                        l.clone(),
+                    );
                     let f =
                         l.queued::<_, pb::JournalResponseProto, _>("journal", 0, move |serial| {
                             let c = commit.load(Ordering::SeqCst);
+                            node.commit_sent.fetch_max(c, Ordering::SeqCst);
                             pb::JournalRequestProto {
                                 req_info: req_to_proto(
                                     &jid_s,
                                     &RequestInfo {
-                                        epoch: e,
+                                        epoch: ep.load(Ordering::SeqCst),
                                         serial,
-                                        committed_txid: Some(c),
+                                        committed_txid: (c > 0).then_some(c),
                                     },
                                 ),
                                 first_txn_id: c + 1,
@@ -166,8 +207,12 @@ impl QuorumJournal {
                                 name_service_id: None,
                             }
                         });
+                    let node = l.clone();
                     tokio::spawn(async move {
-                        let _ = f.await;
+                        if let Err(e) = f.await {
+                            tracing::debug!(node = %node.addr, "commit heartbeat failed: {e}");
+                        }
+                        node.heartbeat_pending.store(false, Ordering::SeqCst);
                     });
                 }
             }
@@ -415,6 +460,9 @@ impl QuorumJournal {
             .await?;
         self.epoch.store(epoch, Ordering::SeqCst);
         self.committed.store(0, Ordering::SeqCst);
+        for l in &self.loggers {
+            l.commit_sent.store(0, Ordering::SeqCst);
+        }
         tracing::info!(uri = %self.uri, epoch, "took a new writer epoch");
         Ok(answers
             .iter()
@@ -680,10 +728,14 @@ impl JournalManager for QuorumJournal {
             }
             let req = req.clone();
             let recs = records.clone();
+            let node = l.clone();
             let f =
                 l.queued::<_, pb::JournalResponseProto, _>("journal", records.len(), move |s| {
+                    let req_info = req(s);
+                    node.commit_sent
+                        .fetch_max(req_info.committed_tx_id.unwrap_or(0), Ordering::SeqCst);
                     pb::JournalRequestProto {
-                        req_info: req(s),
+                        req_info,
                         first_txn_id: first_txid,
                         num_txns: count,
                         records: recs,
