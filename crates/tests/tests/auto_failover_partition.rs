@@ -10,6 +10,9 @@
 //!   the other controller makes nn2 Active. Healed, nn1 catches up as a Standby and can
 //!   be failed back to.
 //! - Cut from a minority (1 of 3): nothing changes.
+//! - Cut from a majority with no writes: the built-in election fails over anyway (the
+//!   lease cannot be renewed); with ZooKeeper nothing notices until the first write,
+//!   which then fails over.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -234,4 +237,63 @@ fn zookeeper_cut_from_minority_changes_nothing() {
 #[test]
 fn journal_cut_from_minority_changes_nothing() {
     cut_from_minority_changes_nothing(Backend::Journal);
+}
+
+/// nn1's host loses 2 of 3 JournalNodes while nobody writes. Built-in election: the
+/// controller cannot renew its lease, so nn2 becomes Active without any write.
+/// ZooKeeper: nothing can notice (the controller holds the lock, nn1 is healthy) and
+/// nn1 stays the only Active; the first write times out on nn1, which steps down, and
+/// the write itself succeeds on nn2 after a failover.
+fn idle_cut_from_majority(backend: Backend) {
+    let _one = lock();
+    let mut c = cluster("part-idle", backend);
+    let target = c.client_target();
+    hafs_dfs(&target, &["-mkdir", "/before"]).ok();
+    c.cut_from_some_journalnodes(0, &[0, 1]);
+    let cut = Instant::now();
+    match backend {
+        Backend::Journal => {
+            let active = c.wait_for_new_active(&[0], FAILOVER_BOUND);
+            assert_eq!(active, 1);
+            eprintln!(
+                "{backend:?}: idle cut, nn2 Active after {:?}",
+                cut.elapsed()
+            );
+        }
+        Backend::ZooKeeper => {
+            // Longer than the session and several health checks: no change.
+            while cut.elapsed() < Duration::from_secs(6) {
+                assert_eq!(c.ha_state(0), Ok("active"), "after {:?}", cut.elapsed());
+                assert_eq!(c.ha_state(1), Ok("standby"), "after {:?}", cut.elapsed());
+                std::thread::sleep(Duration::from_millis(250));
+            }
+        }
+    }
+    let t = Instant::now();
+    hafs_dfs(&target, &["-mkdir", "/first-write"]).ok();
+    eprintln!(
+        "{backend:?}: first write after the cut took {:?}",
+        t.elapsed()
+    );
+    assert_eq!(c.wait_for_new_active(&[0], FAILOVER_BOUND), 1);
+    assert_eq!(c.ha_state(0), Ok("standby"));
+    assert!(c.nn_running(0), "nn1 exited:\n{}", c.nn_log(0));
+    let ls = hafs_dfs(&target, &["-ls", "/"]).ok();
+    assert!(
+        ls.stdout.contains("/before") && ls.stdout.contains("/first-write"),
+        "{ls}"
+    );
+    c.heal_journalnodes(0);
+    c.wait_for_state(0, "standby", Duration::from_secs(10));
+    c.stop();
+}
+
+#[test]
+fn zookeeper_idle_cut_from_majority_fails_over_on_the_first_write() {
+    idle_cut_from_majority(Backend::ZooKeeper);
+}
+
+#[test]
+fn journal_idle_cut_from_majority_fails_over_without_writes() {
+    idle_cut_from_majority(Backend::Journal);
 }
