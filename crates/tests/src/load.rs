@@ -183,7 +183,7 @@ fn put_loop(
 }
 
 const NATIVE_SCRIPT: &str = r#"
-import os, sys, time
+import io, os, sys, time
 from hdfs_native import Client, WriteOptions
 c = Client(os.environ['HAFS_FS_URI'])
 d = DIR
@@ -196,20 +196,40 @@ def content(path, n):
         out += f"{path} line {k}\n".encode()
         k += 1
     return bytes(out[:n])
+def describe(e):
+    # hdfs-native's writer closes itself on leaving the `with` even after a failed
+    # write, so the close's error hides the first one: name the whole chain.
+    parts = []
+    while e is not None and len(parts) < 4:
+        parts.append(repr(e).replace("\n", " "))
+        e = e.__cause__ or e.__context__
+    return " | while handling: ".join(parts)
 acked = []
 deadline = time.time() + SECONDS
 i = 0
 while time.time() < deadline:
     path = f"{d}/f{i}"
     data = content(path, length(i))
+    w = None
     try:
-        with c.create(path, WriteOptions(overwrite=True, create_parent=True)) as w:
-            for off in range(0, len(data), 65536):
-                w.write(data[off:off + 65536])
+        w = c.create(path, WriteOptions(overwrite=True, create_parent=True))
+        for off in range(0, len(data), 65536):
+            w.write(data[off:off + 65536])
+        w.close()
+        # Only now: close() returned, so complete() said yes.
         acked.append(path)
         print("ACK", path, flush=True)
     except Exception as e:
-        print("FAIL put", path, repr(e).replace("\n", " "), flush=True)
+        print("FAIL put", path, describe(e), flush=True)
+    finally:
+        # hdfs-native's FileWriter is an io.RawIOBase whose close() never marks it
+        # closed, so garbage collection calls close() again; after a failed close
+        # that retries complete() with no last block for ~15 s (it can never
+        # succeed) and stalls the next write. Mark it closed here; a failed file
+        # is left to lease recovery, as for any crashed writer.
+        if w is not None:
+            io.RawIOBase.close(w)
+        w = None
     if i % 2 == 0 and acked:
         which = acked[(i * 31) % len(acked)]
         want = content(which, length(int(which.rsplit('/f', 1)[1])))
@@ -221,7 +241,7 @@ while time.time() < deadline:
             else:
                 print("FAIL read", which, f"{len(got)} bytes differ from {len(want)}", flush=True)
         except Exception as e:
-            print("FAIL read", which, repr(e).replace("\n", " "), flush=True)
+            print("FAIL read", which, describe(e), flush=True)
     i += 1
 print("DONE", i, flush=True)
 "#;

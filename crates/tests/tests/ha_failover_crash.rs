@@ -64,6 +64,15 @@ fn kill_9_the_active_then_transition_the_standby_and_the_old_active_returns_as_s
     sleep_until(started + Duration::from_secs(17));
     let reports = vec![writer.stop(), native.stop()];
     for r in &reports {
+        eprintln!(
+            "{}: {} acknowledged, {} reads verified, failures: {:#?}",
+            r.client,
+            r.acked.len(),
+            r.reads_ok,
+            r.failures
+        );
+    }
+    for r in &reports {
         // hdfs-native fails a call that is in flight when its connection drops (the
         // kill -9): its proxy turns the lost response into "RPC listener disconnected"
         // and tries each NameNode only once (rust/src/hdfs/proxy.rs) — its policy, not
