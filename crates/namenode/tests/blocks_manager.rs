@@ -424,3 +424,29 @@ fn only_set_active_decides_what_a_standby_does_with_reports_of_unknown_blocks() 
     bm.set_active(true);
     assert_eq!(bm.pending_datanode_messages(), 0);
 }
+
+/// A NameNode that reloads its namespace (it stepped down with edits that never became
+/// durable) forgets the blocks its image lacks, but not where their replicas are: the
+/// DataNodes will not report them again for hours, so the replicas must be known again
+/// as soon as the tailer re-applies the blocks' edits.
+#[test]
+fn forgotten_blocks_keep_their_replicas_as_pending_reports() {
+    let bm = bm(BlockManagerConfig::default());
+    bm.leave_safe_mode();
+    let regs: Vec<_> = (1..=2).map(|n| join(&bm, n)).collect();
+    let (kept, gone) = (blk(1), blk(2));
+    bm.add_block_collection(16386, 2, &[kept], false);
+    bm.add_block_collection(16387, 2, &[gone], false);
+    for r in &regs {
+        report(&bm, r, &[kept, gone]);
+    }
+    assert_eq!((bm.live_replicas(1), bm.live_replicas(2)), (2, 2));
+    bm.set_active(false);
+    bm.forget_blocks_except(&std::collections::HashSet::from([kept.id]));
+    assert_eq!((bm.live_replicas(1), bm.live_replicas(2)), (2, 0));
+    assert_eq!(bm.pending_datanode_messages(), 2);
+    // The tailer reads the block's edit again: its replicas are known at once.
+    bm.add_block_collection(16387, 2, &[gone], false);
+    assert_eq!(bm.pending_datanode_messages(), 0);
+    assert_eq!(bm.live_replicas(2), 2);
+}
