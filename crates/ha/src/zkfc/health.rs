@@ -54,6 +54,9 @@ pub struct HealthReport {
     pub health: HealthState,
     /// The NameNode's HA state when it answered getServiceStatus.
     pub service_state: Option<HaServiceState>,
+    /// It did not answer within the RPC timeout: unlike a refused connection (no
+    /// process), it may be alive but stopped (paused, swapping) and serve again later.
+    pub silent: bool,
 }
 
 /// Timing of the health checks.
@@ -93,9 +96,11 @@ pub async fn check_once(client: &HaServiceClient) -> HealthReport {
                     HealthState::ServiceNotResponding
                 },
                 service_state: None,
+                silent: is_timeout(&e),
             };
         }
     };
+    let mut silent = false;
     let health = match client.monitor_health().await {
         Ok(()) => HealthState::ServiceHealthy,
         Err(e)
@@ -106,12 +111,20 @@ pub async fn check_once(client: &HaServiceClient) -> HealthReport {
             HealthState::ServiceUnhealthy
         }
         Err(e) if e.remote().is_some() => HealthState::ServiceUnhealthy,
-        Err(_) => HealthState::ServiceNotResponding,
+        Err(e) => {
+            silent = is_timeout(&e);
+            HealthState::ServiceNotResponding
+        }
     };
     HealthReport {
         health,
         service_state: Some(status.state),
+        silent,
     }
+}
+
+fn is_timeout(e: &hafs_ipc::IpcError) -> bool {
+    matches!(e, hafs_ipc::IpcError::Timeout { .. })
 }
 
 /// Starts monitoring the NameNode at `addr`; the receiver sees each new report (the
@@ -124,6 +137,7 @@ pub fn spawn_monitor(
     let (tx, rx) = watch::channel(HealthReport {
         health: HealthState::Initializing,
         service_state: None,
+        silent: false,
     });
     tokio::spawn(async move {
         let mut cfg = base;

@@ -88,6 +88,7 @@ impl Zkfc {
         let guard = lease.map(|lease| ReadGuard {
             client: Arc::new(guard_client(&settings)),
             lease,
+            handed: Arc::new(std::sync::Mutex::new(Handed::default())),
         });
         let guard_task = guard.clone().map(|g| tokio::spawn(g.keep_renewed()));
         let health = spawn_monitor(
@@ -128,6 +129,7 @@ impl Zkfc {
             status_tx,
             rejoin_tx: None,
             guard,
+            silent: false,
         };
         let task = tokio::spawn(async move {
             let r = driver
@@ -192,6 +194,8 @@ struct Driver {
     rejoin_tx: Option<mpsc::Sender<u64>>,
     /// With a lease-based election: the NameNode's read guard.
     guard: Option<ReadGuard>,
+    /// The last health check timed out (the NameNode may be stopped, not dead).
+    silent: bool,
 }
 
 impl Driver {
@@ -217,7 +221,11 @@ impl Driver {
                     if changed.is_err() {
                         break Err("the health monitor stopped".to_string());
                     }
-                    let h = health.borrow_and_update().health;
+                    let (h, silent) = {
+                        let r = health.borrow_and_update();
+                        (r.health, r.silent)
+                    };
+                    self.silent = silent;
                     if h == self.st.health {
                         continue;
                     }
@@ -293,12 +301,18 @@ impl Driver {
     async fn perform(&mut self, action: Action) -> Result<Option<Input>, String> {
         match action {
             Action::JoinElection => {
+                if let Some(g) = &self.guard {
+                    g.thaw();
+                }
                 if let Err(e) = self.elector.join(self.settings.me.clone()).await {
                     tracing::error!("zkfc: joining the election failed: {e}");
                 }
                 Ok(None)
             }
             Action::QuitElection { need_fence } => {
+                if need_fence && self.silent {
+                    self.outwait_read_guard().await;
+                }
                 if let Err(e) = self.elector.quit(need_fence).await {
                     tracing::error!("zkfc: leaving the election failed: {e}");
                 }
@@ -385,6 +399,28 @@ impl Driver {
             }
             Action::Fatal(msg) => Err(msg),
         }
+    }
+
+    /// Our NameNode stopped answering but may only be stopped (SIGSTOP, a long GC
+    /// pause, swapping), holding a read guard we handed it. Releasing the lease now
+    /// would let another NameNode become Active while ours, resumed, could still
+    /// answer reads as Active from stale data. So stop handing it deadlines and keep
+    /// the lease until the last one has passed (at most `lease - margin`); a NameNode
+    /// that is gone (connection refused) is not waited for.
+    async fn outwait_read_guard(&self) {
+        let Some(g) = &self.guard else { return };
+        let Some(until) = g.freeze() else { return };
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        tracing::warn!(
+            "zkfc: {} does not answer but may only be stopped: keeping the lease {} ms more, \
+             until the read guard handed to it has passed",
+            self.settings.local,
+            left.as_millis()
+        );
+        tokio::time::sleep_until(until).await;
     }
 
     /// Hadoop's fenceOldActive: ask it to step down, then the fencing methods.
@@ -529,6 +565,16 @@ impl ZkfcOps for Shared {
 struct ReadGuard {
     client: Arc<RpcClient>,
     lease: watch::Receiver<Option<Instant>>,
+    handed: Arc<std::sync::Mutex<Handed>>,
+}
+
+/// What was handed to the NameNode.
+#[derive(Default)]
+struct Handed {
+    /// The latest deadline sent (answered or not: it may wait in a socket).
+    latest: Option<Instant>,
+    /// No more hand-overs (the controller is leaving the election).
+    frozen: bool,
 }
 
 fn guard_client(settings: &ZkfcSettings) -> RpcClient {
@@ -542,7 +588,29 @@ impl ReadGuard {
     /// Hands the current deadline to the NameNode.
     async fn renew_now(&self) -> Result<(), String> {
         let deadline = *self.lease.borrow();
+        self.hand_over(deadline).await
+    }
+
+    async fn hand_over(&self, deadline: Option<Instant>) -> Result<(), String> {
+        {
+            let mut h = self.handed.lock().unwrap_or_else(|p| p.into_inner());
+            if h.frozen {
+                return Err("the controller is leaving the election".into());
+            }
+            h.latest = h.latest.max(deadline);
+        }
         renew_read_guard(&self.client, deadline).await
+    }
+
+    /// Stops hand-overs; returns the latest deadline ever handed over.
+    fn freeze(&self) -> Option<Instant> {
+        let mut h = self.handed.lock().unwrap_or_else(|p| p.into_inner());
+        h.frozen = true;
+        h.latest
+    }
+
+    fn thaw(&self) {
+        self.handed.lock().unwrap_or_else(|p| p.into_inner()).frozen = false;
     }
 
     /// Hands every new deadline to the NameNode, until aborted. Deadlines that pile
@@ -554,10 +622,10 @@ impl ReadGuard {
                 return;
             }
             let deadline = *self.lease.borrow_and_update();
-            if deadline.is_none() {
+            if deadline.is_none() || self.handed.lock().unwrap_or_else(|p| p.into_inner()).frozen {
                 continue;
             }
-            match renew_read_guard(&self.client, deadline).await {
+            match self.hand_over(deadline).await {
                 Ok(()) if failing => {
                     failing = false;
                     tracing::info!("zkfc: the NameNode's read guard is renewed again");

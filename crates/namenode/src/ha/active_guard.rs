@@ -11,7 +11,7 @@
 //! A NameNode whose guard was never set (manual HA, the ZooKeeper election, a
 //! non-HA NameNode) is unguarded and behaves as before.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// The longest lease the election allows (`hafs.ha.election.lease.ms` ≤ 10 min), with
@@ -38,12 +38,22 @@ pub fn monotonic_nanos() -> u64 {
 #[derive(Debug, Default)]
 pub struct ActiveGuard {
     until: AtomicU64,
+    /// The expiry was logged (once per expiry: the check runs on every call).
+    logged: AtomicBool,
 }
 
 impl ActiveGuard {
     /// Whether an Active NameNode may answer calls now.
     pub fn is_open(&self) -> bool {
-        self.is_open_at(monotonic_nanos())
+        let open = self.is_open_at(monotonic_nanos());
+        if !open && !self.logged.swap(true, Ordering::SeqCst) {
+            tracing::warn!(
+                "read guard expired: the failover controller's lease deadline has passed; \
+                 answering StandbyException until it renews the guard or makes this \
+                 NameNode Standby"
+            );
+        }
+        open
     }
 
     pub fn is_open_at(&self, now_nanos: u64) -> bool {
@@ -82,6 +92,7 @@ impl ActiveGuard {
             ));
         }
         self.until.fetch_max(until_nanos.max(1), Ordering::SeqCst);
+        self.logged.store(false, Ordering::SeqCst);
         Ok(())
     }
 
