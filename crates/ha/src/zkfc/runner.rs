@@ -660,6 +660,23 @@ async fn renew_read_guard(client: &RpcClient, deadline: Option<Instant>) -> Resu
         client.call::<_, pb::HafsRenewActiveGuardResponseProto>("hafsRenewActiveGuard", &req);
     match tokio::time::timeout(left, call).await {
         Ok(Ok(_)) => Ok(()),
+        // A NameNode without the extension (not hafs): it serves unguarded, as under
+        // the ZooKeeper election.
+        Ok(Err(e))
+            if e.remote()
+                .is_some_and(|r| r.class_name == hafs_ipc::exceptions::RPC_NO_SUCH_METHOD) =>
+        {
+            static WARNED: std::sync::atomic::AtomicBool =
+                std::sync::atomic::AtomicBool::new(false);
+            if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                tracing::warn!(
+                    "zkfc: {} has no read guard (hafsRenewActiveGuard): after a pause it may \
+                     answer stale reads until it is made Standby",
+                    client.addr()
+                );
+            }
+            Ok(())
+        }
         Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err("no answer before the lease deadline".into()),
     }
@@ -677,4 +694,68 @@ fn monotonic_nanos() -> u64 {
     (ts.tv_sec as u64)
         .saturating_mul(1_000_000_000)
         .saturating_add(ts.tv_nsec as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client() -> RpcClient {
+        // Nothing listens there; no call may be made anyway.
+        RpcClient::new(
+            "127.0.0.1:1".into(),
+            HA_SERVICE_PROTOCOL,
+            ClientConfig::default(),
+        )
+    }
+
+    #[tokio::test]
+    async fn no_lease_or_a_passed_deadline_hands_nothing_over() {
+        let c = client();
+        let e = renew_read_guard(&c, None).await.unwrap_err();
+        assert!(e.contains("not held"), "{e}");
+        let past = Instant::now() - Duration::from_millis(1);
+        let e = renew_read_guard(&c, Some(past)).await.unwrap_err();
+        assert!(e.contains("has passed"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_frozen_guard_hands_nothing_over_and_remembers_the_latest_deadline() {
+        let (tx, rx) = watch::channel(None);
+        let g = ReadGuard {
+            client: Arc::new(client()),
+            lease: rx,
+            handed: Arc::new(std::sync::Mutex::new(Handed::default())),
+        };
+        let d = Instant::now() + Duration::from_millis(50);
+        tx.send_replace(Some(d));
+        // The call itself fails (nothing listens), but the deadline counts as handed.
+        assert!(g.renew_now().await.is_err());
+        assert_eq!(g.freeze(), Some(d));
+        tx.send_replace(Some(d + Duration::from_secs(1)));
+        let e = g.renew_now().await.unwrap_err();
+        assert!(e.contains("leaving"), "{e}");
+        assert_eq!(
+            g.freeze(),
+            Some(d),
+            "a frozen guard recorded a new deadline"
+        );
+        g.thaw();
+        assert!(g.handed.lock().unwrap().latest == Some(d));
+    }
+
+    #[test]
+    fn the_host_clock_and_instant_advance_together() {
+        // Only the remaining time crosses from one to the other, so their rates must agree.
+        let (a, i) = (monotonic_nanos(), std::time::Instant::now());
+        std::thread::sleep(Duration::from_millis(20));
+        let (b, j) = (monotonic_nanos(), std::time::Instant::now());
+        let by_host = Duration::from_nanos(b - a);
+        let by_instant = j - i;
+        let diff = by_host.abs_diff(by_instant);
+        assert!(
+            diff < Duration::from_millis(5),
+            "{by_host:?} vs {by_instant:?}"
+        );
+    }
 }
