@@ -76,7 +76,10 @@ fn kill_9_the_active_then_transition_the_standby_and_the_old_active_returns_as_s
         // hdfs-native fails a call that is in flight when its connection drops (the
         // kill -9): its proxy turns the lost response into "RPC listener disconnected"
         // and tries each NameNode only once (rust/src/hdfs/proxy.rs) — its policy, not
-        // the server's. One such write may fail; anything else is an error.
+        // the server's. One such write may fail; anything else is an error. (When the
+        // dropped call was an addBlock, the `with` block's close fails next with "Failed
+        // to complete file in time" — the client never got the block the NameNode
+        // allocated — and the load script reports the chain, naming the drop.)
         let (dropped, others): (Vec<&String>, Vec<&String>) = r
             .failures
             .iter()
