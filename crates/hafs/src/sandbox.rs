@@ -25,7 +25,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use hafs_conf::Configuration;
 
-use ha_cluster::{AutoTimeouts, Election, HaCluster, Layout};
+use ha_cluster::{AutoTimeouts, Control, Election, HaCluster, Layout};
 
 const USAGE: &str = "\
 Usage: hafs sandbox [--dir DIR] [--zookeeper | --manual-failover]
@@ -92,7 +92,12 @@ pub async fn run(_conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
         datanodes: 3,
         extra: Vec::new(),
     };
-    let mut cluster = HaCluster::start_with(&dir, &layout, election, AutoTimeouts::SANDBOX).await?;
+    let control = Control {
+        election,
+        timeouts: AutoTimeouts::SANDBOX,
+        nn1_port: Some(8020),
+    };
+    let mut cluster = HaCluster::start_with(&dir, &layout, control).await?;
     let active = cluster.active().await;
     println!("{}", ready_line(&cluster, active).await);
     let _ = std::io::stdout().flush();

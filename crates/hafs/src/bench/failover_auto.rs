@@ -17,8 +17,10 @@
 //!     configured fencer runs. 0 when the election named no previous Active.
 //!   - promotion: fencing done → the new Active reports `active` to
 //!     getServiceStatus, polled every 5 ms by the benchmark.
-//!   - client write: `t_kill` → the first load write acknowledged after the kill (by
-//!     the new Active: the old one is dead), i.e. what an application sees.
+//!   - client write: `t_kill` → the first load write acknowledged by the new Active,
+//!     i.e. what an application sees: the first acknowledgement after the surviving
+//!     controller asked its NameNode to become Active (`zkfc: trying to make .. active`;
+//!     answers the old Active had in flight at the kill arrive earlier and do not count).
 //!
 //!   Log timestamps (UTC, microseconds, same host clock) are compared with the wall
 //!   clock read at the kill; a few milliseconds of skew between the clocks' reads is
@@ -42,7 +44,7 @@ use hafs_conf::Configuration;
 use hafs_ha::HaServiceState;
 
 use super::report::percentile;
-use crate::sandbox::ha_cluster::{AutoTimeouts, Election, HaCluster, Layout};
+use crate::sandbox::ha_cluster::{AutoTimeouts, Control, Election, HaCluster, Layout};
 
 const USAGE: &str = "\
 Usage: hafs bench failover [options]          (automatic failover)
@@ -181,7 +183,12 @@ async fn run_backend(dir: &Path, backend: Election, opts: &Options) -> anyhow::R
             ("dfs.client.failover.max.attempts".into(), "100".into()),
         ],
     };
-    let mut cluster = HaCluster::start_with(dir, &layout, backend, AutoTimeouts::SANDBOX).await?;
+    let control = Control {
+        election: backend,
+        timeouts: AutoTimeouts::SANDBOX,
+        nn1_port: None,
+    };
+    let mut cluster = HaCluster::start_with(dir, &layout, control).await?;
     let result = measure(&mut cluster, backend, opts).await;
     cluster.stop().await;
     result
@@ -286,9 +293,15 @@ async fn kill_round(
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     };
+    // Writes acknowledged just after the kill may come from the old Active (answers
+    // already in flight); the new Active acknowledges none before its controller asks
+    // it to become Active, so count from that log line on.
+    let asked = log_time_after(&survivor_log, survivor_off, "zkfc: trying to make")
+        .and_then(|t| t.duration_since(wall_kill).ok())
+        .unwrap_or(Duration::ZERO);
     let client_write = loop {
-        if let Some(d) = load.first_ack_after(t_kill) {
-            break d;
+        if let Some(d) = load.first_ack_after(t_kill + asked) {
+            break d + asked;
         }
         if t_kill.elapsed() > TAKEOVER_LIMIT {
             bail!(

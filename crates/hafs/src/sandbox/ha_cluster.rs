@@ -98,6 +98,27 @@ impl AutoTimeouts {
     };
 }
 
+/// How the cluster runs, beyond its [`Layout`].
+#[derive(Debug, Clone, Copy)]
+pub struct Control {
+    pub election: Election,
+    /// Used with automatic failover.
+    pub timeouts: AutoTimeouts,
+    /// nn1's RPC port when it is free (the sandbox asks for Hadoop's 8020), else any
+    /// free port. A benchmark that kills and restarts NameNodes takes any port: a
+    /// well-known one may be taken by someone else while its NameNode is down.
+    pub nn1_port: Option<u16>,
+}
+
+impl Control {
+    /// Manual failover, nn1 on 8020 if free.
+    pub const MANUAL: Control = Control {
+        election: Election::Manual,
+        timeouts: AutoTimeouts::SANDBOX,
+        nn1_port: Some(8020),
+    };
+}
+
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct Layout {
@@ -146,16 +167,15 @@ impl HaCluster {
     /// Starts everything under `dir` with manual failover; returns once nn1 is Active
     /// and every daemon serves. On failure every child started so far is stopped.
     pub async fn start(dir: &Path, layout: &Layout) -> anyhow::Result<HaCluster> {
-        Self::start_with(dir, layout, Election::Manual, AutoTimeouts::SANDBOX).await
+        Self::start_with(dir, layout, Control::MANUAL).await
     }
 
-    /// Starts everything under `dir`, electing the Active by `election` (with
-    /// `timeouts` when automatic); returns once nn1 is Active and every daemon serves.
+    /// Starts everything under `dir`, run as `control` says; returns once nn1 is
+    /// Active and every daemon serves.
     pub async fn start_with(
         dir: &Path,
         layout: &Layout,
-        election: Election,
-        timeouts: AutoTimeouts,
+        control: Control,
     ) -> anyhow::Result<HaCluster> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let dir = dir.canonicalize()?;
@@ -178,12 +198,15 @@ impl HaCluster {
             namenodes: Vec::new(),
             journalnodes: Vec::new(),
             datanodes: Vec::new(),
-            election,
-            timeouts,
+            election: control.election,
+            timeouts: control.timeouts,
             zookeeper: None,
             procs: Vec::new(),
         };
-        match cluster.bring_up(&dir, layout, previous.as_ref()).await {
+        match cluster
+            .bring_up(&dir, layout, previous.as_ref(), control.nn1_port)
+            .await
+        {
             Ok(()) => Ok(cluster),
             Err(e) => {
                 cluster.stop().await;
@@ -197,6 +220,7 @@ impl HaCluster {
         dir: &Path,
         layout: &Layout,
         previous: Option<&Configuration>,
+        nn1_port: Option<u16>,
     ) -> anyhow::Result<()> {
         let exe = std::env::current_exe().context("locating the hafs binary")?;
         let ns = layout.nameservice.as_str();
@@ -211,7 +235,7 @@ impl HaCluster {
         for i in 1..=layout.namenodes {
             let id = format!("nn{i}");
             let home = dir.join(&id);
-            let preferred = (i == 1).then_some(8020);
+            let preferred = nn1_port.filter(|_| i == 1);
             let rpc_key = format!("dfs.namenode.rpc-address.{ns}.{id}");
             let http_key = format!("dfs.namenode.http-address.{ns}.{id}");
             self.namenodes.push(NameNodeInfo {
