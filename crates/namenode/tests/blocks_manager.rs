@@ -139,6 +139,26 @@ fn safe_mode_waits_for_the_block_threshold_and_datanodes() {
     assert!(!bm.safe_mode_status().on);
 }
 
+/// A Standby leaves startup safe mode once its block reports suffice, as Hadoop's does,
+/// so that a failover to it serves writes at once instead of after the extension.
+#[test]
+fn a_standby_leaves_startup_safe_mode_on_its_own() {
+    let cfg = BlockManagerConfig {
+        safemode_extension: Duration::ZERO,
+        ..Default::default()
+    };
+    let bm = bm(cfg);
+    bm.set_active(false);
+    let blocks: Vec<Block> = (1..=2).map(blk).collect();
+    bm.add_block_collection(16386, 1, &blocks, false);
+    assert!(bm.safe_mode_status().on);
+    let r1 = join(&bm, 1);
+    report(&bm, &r1, &blocks);
+    assert!(!bm.safe_mode_status().on, "still in safe mode as a Standby");
+    bm.set_active(true);
+    assert!(!bm.safe_mode_status().on);
+}
+
 #[test]
 fn safe_mode_leave_by_operator_and_empty_namespace() {
     let bm1 = bm(BlockManagerConfig::default());

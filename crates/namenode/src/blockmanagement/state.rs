@@ -317,8 +317,11 @@ impl State {
 
     /// Moves startup safe mode forward; returns the status after the move.
     pub fn refresh_safe_mode(&mut self, now: Instant) -> SafeModeStatus {
-        // A Standby stays in safe mode until it becomes Active, as in Hadoop.
-        if self.safe_mode == SafeModePhase::Off || !self.active {
+        // A Standby leaves startup safe mode on its own too, as Hadoop's does: a
+        // failover to a NameNode that started minutes ago must not refuse writes for
+        // the safe-mode extension. Leaving it is safe on a Standby: deletions and
+        // replication commands still wait until it is Active.
+        if self.safe_mode == SafeModePhase::Off {
             return self.safe_mode_status(now);
         }
         let status = self.safe_mode_status(now);
