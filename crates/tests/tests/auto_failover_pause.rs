@@ -225,6 +225,12 @@ fn pause_active(backend: Backend, whole_host: bool, brief: bool) {
             "nn1 as Standby answered {r:?}"
         );
     }
+    // For the record: a lapse of nn2's guard while it serves (a renewal later than
+    // `lease - margin` on a loaded machine) makes clients fail over and back.
+    eprintln!(
+        "nn2's read guard lapses while Active: {}",
+        c.nn_log(1).matches("read guard expired").count()
+    );
     let report = writer.stop();
     assert!(
         report.failures.is_empty(),

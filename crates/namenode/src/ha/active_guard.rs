@@ -91,8 +91,10 @@ impl ActiveGuard {
                 ahead.as_secs()
             ));
         }
-        self.until.fetch_max(until_nanos.max(1), Ordering::SeqCst);
-        self.logged.store(false, Ordering::SeqCst);
+        let until = until_nanos.max(1);
+        if self.until.fetch_max(until, Ordering::SeqCst) < until {
+            self.logged.store(false, Ordering::SeqCst);
+        }
         Ok(())
     }
 
