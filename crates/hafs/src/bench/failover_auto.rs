@@ -6,8 +6,10 @@
 //! Method (also in the report's legend):
 //! - Load: `--writers` tasks create directories (`mkdirs`, one edit each) through the
 //!   nameservice with our client, each recording the paths it got acknowledged.
-//! - Per round: the current Active is killed with SIGKILL at `t_kill` (wall clock and
-//!   monotonic clock read just before the signal).
+//! - Per round: after `--interval-ms` of load plus a jitter of up to one health-check
+//!   period (so the kill falls at any phase of the controllers' periodic checks), the
+//!   current Active is killed with SIGKILL at `t_kill` (wall clock and monotonic clock
+//!   read just before the signal).
 //!   - detection: `t_kill` → the surviving controller is elected (its log line
 //!     `zkfc: Elector(BecameActive ..)`). It includes the dead NameNode's own controller
 //!     noticing (health check fails: `SERVICE_NOT_RESPONDING`, reported beside) and
@@ -234,8 +236,11 @@ async fn measure(
     setup.mkdirs(&format!("{run}/marker"), 0o755, true).await?;
     let mut load = Load::start(&conf, &run, opts.writers)?;
     let mut rounds = Vec::new();
+    let check = Duration::from_millis(u64::from(cluster.timeouts.health_check_ms));
     for r in 0..opts.rounds {
-        tokio::time::sleep(opts.interval).await;
+        // Plus a jitter over one health-check period: the kill must not fall at the
+        // same phase of the controllers' periodic checks in every round.
+        tokio::time::sleep(opts.interval + jitter(check)).await;
         let round = kill_round(cluster, &conf, &load, &run, r).await?;
         eprintln!(
             "[{}] round {r}: killed {}: detection {}, fencing {}, promotion {}, active after {:.0} ms, \
@@ -479,6 +484,16 @@ fn pinned_client(conf: &Configuration, addr: &str) -> anyhow::Result<DfsClient> 
     Ok(DfsClient::new(&conf, Some(&format!("hdfs://{addr}")))?)
 }
 
+/// A pseudo-random duration below `max`, from the clock's nanoseconds.
+fn jitter(max: Duration) -> Duration {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .subsec_nanos();
+    let max_ms = max.as_millis().max(1) as u64;
+    Duration::from_millis(u64::from(nanos / 1000) % max_ms)
+}
+
 fn log_len(path: &Path) -> usize {
     std::fs::metadata(path).map_or(0, |m| m.len() as usize)
 }
@@ -558,7 +573,10 @@ impl Report {
         );
         let election = match self.backend {
             Election::ZooKeeper => format!("ZooKeeper session {} ms", t.zk_session_ms),
-            _ => format!("JournalNode lease {} ms", t.lease_ms),
+            _ => format!(
+                "JournalNode lease {} ms renewed every {} ms",
+                t.lease_ms, t.renew_ms
+            ),
         };
         println!(
             "  timeouts: health check every {} ms, health RPC timeout {} ms, {election}",
