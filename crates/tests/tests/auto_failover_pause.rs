@@ -108,6 +108,24 @@ fn pause_active(backend: Backend, whole_host: bool, brief: bool) {
     assert_eq!(active, 1);
     let took = paused.elapsed();
     eprintln!("{backend:?} (whole host: {whole_host}): nn2 Active {took:?} after nn1 stopped");
+    // How: nn2's controller fenced nn1 (named by the breadcrumb) before taking over;
+    // with nn1 alone stopped, nn1's own controller saw it silent and left first.
+    let nn2_zkfc = c.zkfc_log(1);
+    assert!(
+        nn2_zkfc.contains("should fence") && nn2_zkfc.contains("fenced NameNode at"),
+        "nn2's controller did not fence nn1:\n{nn2_zkfc}"
+    );
+    if !whole_host {
+        let nn1_zkfc = c.zkfc_log(0);
+        assert!(
+            nn1_zkfc.contains("is now SERVICE_NOT_RESPONDING")
+                && nn1_zkfc.contains("QuitElection { need_fence: true }"),
+            "nn1's controller did not leave the election:\n{nn1_zkfc}"
+        );
+        for line in nn1_zkfc.lines().filter(|l| l.contains("keeping the lease")) {
+            eprintln!("  zkfc-nn1: {line}");
+        }
+    }
     // Created on nn2 after nn1 stopped: a stale nn1 would say it does not exist.
     c.dfs_on_nn(1, &["-mkdir", "/after-pause"]).ok();
     if !brief {
@@ -156,6 +174,18 @@ fn pause_active(backend: Backend, whole_host: bool, brief: bool) {
     }
     if whole_host {
         c.resume_zkfc(0);
+        if backend == Backend::Journal {
+            // Its elector's first act on resuming: the deadline is gone, step down.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !c.zkfc_log(0).contains("lease lost") {
+                assert!(
+                    Instant::now() < deadline,
+                    "nn1's controller did not notice it lost the lease:\n{}",
+                    c.zkfc_log(0)
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
     }
 
     // A write sent to nn1 alone fails: its lease guard, its controller's transition,
