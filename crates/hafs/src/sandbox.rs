@@ -12,8 +12,8 @@
 //! prints one `sandbox ready:` line listing every daemon with its pid, which NameNode
 //! is Active and which pid to kill to see a failover, and stops every child cleanly on
 //! SIGINT/SIGTERM. With automatic failover a NameNode that dies is started again
-//! (as Standby) once the other one has taken over, and each change of the Active is
-//! printed.
+//! (as Standby) once the other one has taken over, a controller that dies is started
+//! again at once, and each change of the Active is printed.
 
 pub mod ha_cluster;
 pub mod zookeeper;
@@ -173,9 +173,9 @@ async fn ready_line(cluster: &HaCluster, active: Option<usize>) -> String {
     )
 }
 
-/// Runs until SIGINT/SIGTERM (0) or a child that is not a NameNode exits (1). With
-/// automatic failover, prints each change of the Active and restarts a NameNode that
-/// died once the other one took over.
+/// Runs until SIGINT/SIGTERM (0) or a child that is not a NameNode or controller exits
+/// (1). With automatic failover, prints each change of the Active, restarts a
+/// NameNode that died once the other one took over, and a controller that died.
 async fn watch(cluster: &mut HaCluster, mut active: Option<usize>) -> i32 {
     let automatic = cluster.election.is_automatic();
     let stop = shutdown_signal();
@@ -196,6 +196,26 @@ async fn watch(cluster: &mut HaCluster, mut active: Option<usize>) -> i32 {
             }
         };
         let (name, status) = exit;
+        let controller_of = cluster
+            .namenodes
+            .iter()
+            .position(|n| format!("zkfc-{}", n.id) == name);
+        if let Some(i) = controller_of {
+            // Its lease or ZooKeeper session ends on its own; the other controller takes
+            // over if this one's NameNode was Active. The new incarnation joins afresh.
+            println!("sandbox: {name} exited ({status}); restarting it");
+            let _ = std::io::stdout().flush();
+            if let Err(e) = cluster.restart_controller(i).await {
+                eprintln!("sandbox: restarting {name} failed: {e:#}; stopping the others");
+                return 1;
+            }
+            println!(
+                "sandbox: {name} is back (pid {})",
+                cluster.pid(&name).unwrap_or(0)
+            );
+            let _ = std::io::stdout().flush();
+            continue;
+        }
         let nn = cluster.namenodes.iter().position(|n| n.id == name);
         let Some(nn) = nn.filter(|_| automatic) else {
             eprintln!("sandbox: {name} exited unexpectedly ({status}); stopping the others");

@@ -540,16 +540,36 @@ impl HaCluster {
     /// serves; with automatic failover its controller keeps it Standby.
     pub async fn restart_namenode(&mut self, i: usize) -> anyhow::Result<()> {
         let nn = self.namenodes[i].clone();
-        if let Some(at) = self.procs.iter().position(|p| p.name == nn.id) {
+        self.forget(&nn.id).await;
+        let exe = std::env::current_exe().context("locating the hafs binary")?;
+        self.spawn(&exe, &nn.conf_dir, &nn.id, "namenode")?;
+        self.wait_serving(&nn.id, &nn.rpc, Some("namenode ready:"))
+            .await
+    }
+
+    /// Starts the controller of NameNode `i` again (after it exited or was killed)
+    /// and waits for its ready line.
+    pub async fn restart_controller(&mut self, i: usize) -> anyhow::Result<()> {
+        let nn = self.namenodes[i].clone();
+        let addr = nn
+            .zkfc
+            .clone()
+            .with_context(|| format!("{} runs without a controller", nn.id))?;
+        let name = format!("zkfc-{}", nn.id);
+        self.forget(&name).await;
+        let exe = std::env::current_exe().context("locating the hafs binary")?;
+        self.spawn(&exe, &nn.conf_dir, &name, "zkfc")?;
+        self.wait_serving(&name, &addr, Some("zkfc ready:")).await
+    }
+
+    /// Drops child `name` from the list (killing it if it still runs).
+    async fn forget(&mut self, name: &str) {
+        if let Some(at) = self.procs.iter().position(|p| p.name == name) {
             let mut old = self.procs.remove(at);
             if old.child.id().is_some() {
                 let _ = old.child.kill().await;
             }
         }
-        let exe = std::env::current_exe().context("locating the hafs binary")?;
-        self.spawn(&exe, &nn.conf_dir, &nn.id, "namenode")?;
-        self.wait_serving(&nn.id, &nn.rpc, Some("namenode ready:"))
-            .await
     }
 
     /// The first child (or ZooKeeper) found exited, without waiting.
