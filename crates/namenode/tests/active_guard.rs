@@ -55,10 +55,7 @@ async fn an_expired_guard_refuses_reads_and_writes_and_a_renewed_one_serves() {
     run("mkdirs", mkdirs("/before")).await.unwrap();
 
     // A guard in the past: Active, but every read and write is a StandbyException.
-    nn.fsn
-        .active_guard
-        .extend(monotonic_nanos() - 1)
-        .unwrap();
+    nn.fsn.active_guard.extend(monotonic_nanos() - 1).unwrap();
     for (method, req) in [
         ("mkdirs", mkdirs("/during")),
         ("getFileInfo", get_file_info("/before")),
@@ -85,9 +82,15 @@ async fn an_expired_guard_refuses_reads_and_writes_and_a_renewed_one_serves() {
     run("mkdirs", mkdirs("/after")).await.unwrap();
     let info = run("getFileInfo", get_file_info("/during")).await.unwrap();
     let info = pb::GetFileInfoResponseProto::decode(info).unwrap();
-    assert!(info.fs.is_none(), "a write refused by the guard was applied");
+    assert!(
+        info.fs.is_none(),
+        "a write refused by the guard was applied"
+    );
     let info = run("getFileInfo", get_file_info("/after")).await.unwrap();
-    assert!(pb::GetFileInfoResponseProto::decode(info).unwrap().fs.is_some());
+    assert!(pb::GetFileInfoResponseProto::decode(info)
+        .unwrap()
+        .fs
+        .is_some());
 
     // It lapses by itself once the deadline passes.
     nn.fsn.active_guard.clear();
@@ -97,13 +100,17 @@ async fn an_expired_guard_refuses_reads_and_writes_and_a_renewed_one_serves() {
         .unwrap();
     run("getFileInfo", get_file_info("/after")).await.unwrap();
     tokio::time::sleep(Duration::from_millis(400)).await;
-    let e = run("getFileInfo", get_file_info("/after")).await.unwrap_err();
+    let e = run("getFileInfo", get_file_info("/after"))
+        .await
+        .unwrap_err();
     assert!(e.is_standby(), "{e:?}");
 
     // Only a NameNode under automatic failover takes a guard over HAServiceProtocol.
     let mut cfg = ClientConfig::new(hafs_conf::current_user_name());
     cfg.client_id = Bytes::from_static(&[4u8; 16]);
-    let ha = Connection::connect(&nn.addr, HA_PROTOCOL, &cfg).await.unwrap();
+    let ha = Connection::connect(&nn.addr, HA_PROTOCOL, &cfg)
+        .await
+        .unwrap();
     let req = cpb::HafsRenewActiveGuardRequestProto {
         until_monotonic_nanos: monotonic_nanos() + 10_000_000_000,
     };

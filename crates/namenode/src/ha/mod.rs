@@ -207,8 +207,7 @@ impl HaController {
     pub fn renew_active_guard(&self, until_nanos: u64) -> Result<(), String> {
         if !self.config.as_ref().is_some_and(|c| c.automatic_failover) {
             return Err(
-                "The read guard is only used with automatic failover, which is not enabled"
-                    .into(),
+                "The read guard is only used with automatic failover, which is not enabled".into(),
             );
         }
         self.fsn.active_guard.extend(until_nanos)
