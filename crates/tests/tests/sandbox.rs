@@ -158,6 +158,42 @@ fn stop_and_check_nothing_left(mut sandbox: Daemon, dir: &TempDir) {
     }
 }
 
+/// kill -9 of nn2's controller (pid from the ready line) while nn2 is Active: the
+/// sandbox starts it again, its lease or session runs out, one of the controllers
+/// wins, and a NameNode is Active again.
+fn kill_active_controller_and_wait(sandbox: &mut Daemon, ready: &str, target: &ClientTarget) {
+    let at = ready
+        .find("nn2 ")
+        .and_then(|i| ready[i..].find("controller ").map(|j| i + j))
+        .unwrap_or_else(|| panic!("ready line names no controller of nn2: {ready:?}"));
+    let pid: u32 = ready[at..]
+        .split(" pid ")
+        .nth(1)
+        .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no pid of nn2's controller in {ready:?}"));
+    // SAFETY: kill(2) of a process of the sandbox this test started.
+    let r = unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+    assert_eq!(r, 0, "kill -9 {pid}");
+    sandbox.wait_for_log_line("sandbox: zkfc-nn2 is back", Duration::from_secs(120));
+    // The new controller first finds the dead one's lease still live (2 s in the
+    // sandbox) and keeps nn2 Standby; look once that lease has run out.
+    std::thread::sleep(Duration::from_secs(3));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let states = [service_state(target, "nn1"), service_state(target, "nn2")];
+        if states.iter().filter(|s| *s == "active").count() == 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no single Active within 60 s of killing nn2's controller ({states:?}); log:\n{}",
+            sandbox.log_tail(60)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// `-put` of a fresh file through the conf dir and `-cat` of it back.
 fn put_and_cat(target: &ClientTarget, logs: &TempDir, name: &str) {
     let local = logs.join(name);
@@ -235,6 +271,9 @@ fn sandbox_serves_real_clients_fails_over_by_itself_and_stops_cleanly() {
     // client follows to it through the same conf dir.
     kill_active_and_wait_for_takeover(&mut sandbox, &ready, &target);
     put_and_cat(&target, &logs, "after-failover");
+    // The Active's controller dies too: it is started again, and the cluster serves.
+    kill_active_controller_and_wait(&mut sandbox, &ready, &target);
+    put_and_cat(&target, &logs, "after-controller-restart");
     let cat = java_fs(&target, &["-cat", "/sandbox-check/data"]).ok();
     assert!(cat.stdout == text, "Java -cat after the failover differs");
     let native = python(
