@@ -172,14 +172,22 @@ fn ha_config(conf: &Configuration) -> Result<Option<HaConfig>, ConfError> {
                 }
             }
         };
+    // As Hadoop does, `dfs.ha.automatic-failover.enabled.<ns>` overrides the plain key
+    // (the controllers read it the same way).
+    let per_ns = format!("{DFS_HA_AUTOMATIC_FAILOVER_ENABLED}.{ns}");
+    let automatic_failover = conf.get_bool(
+        if conf.is_set(&per_ns) {
+            &per_ns
+        } else {
+            DFS_HA_AUTOMATIC_FAILOVER_ENABLED
+        },
+        DFS_HA_AUTOMATIC_FAILOVER_ENABLED_DEFAULT,
+    )?;
     Ok(Some(HaConfig {
         nameservice: ns,
         namenode_id,
         namenodes,
-        automatic_failover: conf.get_bool(
-            DFS_HA_AUTOMATIC_FAILOVER_ENABLED,
-            DFS_HA_AUTOMATIC_FAILOVER_ENABLED_DEFAULT,
-        )?,
+        automatic_failover,
         // Only an explicit setting counts: the key registry's default for this key is
         // Hadoop's 60 s, which would make a Standby trail by up to a minute.
         tail_period: if conf.is_set(DFS_HA_TAIL_EDITS_PERIOD) {
@@ -444,5 +452,19 @@ mod tests {
         // A bare number is seconds, as in Hadoop.
         let ha = ha_conf(&[(DFS_HA_TAIL_EDITS_PERIOD, "2")]).unwrap();
         assert_eq!(ha.tail_period, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn automatic_failover_per_nameservice_key_overrides_the_plain_one() {
+        assert!(!ha_conf(&[]).unwrap().automatic_failover);
+        let key = DFS_HA_AUTOMATIC_FAILOVER_ENABLED;
+        assert!(ha_conf(&[(key, "true")]).unwrap().automatic_failover);
+        let per_ns = format!("{key}.ns");
+        assert!(ha_conf(&[(&per_ns, "true")]).unwrap().automatic_failover);
+        assert!(
+            !ha_conf(&[(key, "true"), (&per_ns, "false")])
+                .unwrap()
+                .automatic_failover
+        );
     }
 }
