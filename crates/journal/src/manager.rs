@@ -58,6 +58,19 @@ pub trait JournalManager: Send + Sync {
         include_in_progress: bool,
     ) -> Result<Vec<EditRecord>, EditLogError>;
 
+    /// A Standby's look for new edits (in-progress tailing): the same records as
+    /// `read_edits(from_txid, max, true)`, except that a journal may answer "nothing
+    /// yet" from a cheaper check that can miss fresh edits for a short, bounded while
+    /// (the quorum journal asks one node for its committed txid). Only for a tailer
+    /// that looks again soon — never for a read that must reach the end of the log.
+    async fn tail_edits(
+        &self,
+        from_txid: u64,
+        max: usize,
+    ) -> Result<Vec<EditRecord>, EditLogError> {
+        self.read_edits(from_txid, max, true).await
+    }
+
     /// All segments, ordered by first txid.
     async fn list_segments(&self) -> Result<Vec<SegmentInfo>, EditLogError>;
 

@@ -103,3 +103,72 @@ async fn without_a_commit_heartbeat_the_last_batch_stays_unreadable() {
         .await
         .is_some());
 }
+
+/// Polls `tail_edits` (the Standby's cheap look) from `from` until `want` is applied;
+/// returns the records in order.
+async fn tail_until(reader: &QuorumJournal, from: u64, want: u64, limit: Duration) -> Vec<u64> {
+    let t0 = Instant::now();
+    let mut next = from;
+    let mut got = Vec::new();
+    while next <= want {
+        assert!(
+            t0.elapsed() < limit,
+            "tailed up to {} of {want} in {limit:?}",
+            next - 1
+        );
+        let recs = reader.tail_edits(next, 1000).await.unwrap();
+        if recs.is_empty() {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        for r in recs {
+            assert_eq!(r.txid, next);
+            assert_eq!(r.payload.as_ref(), payload(r.txid).as_slice());
+            got.push(r.txid);
+            next += 1;
+        }
+    }
+    got
+}
+
+/// The cheap looks never change what is read, only when: a tailer follows single
+/// writes, a roll (finalized segment then a new one), and a JournalNode going down
+/// (its probes fail, full reads go on from the other two).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn tail_edits_follows_writes_rolls_and_a_down_node() {
+    let mut q = Quorum::start(3).await;
+    let w = writer(&q, hafs_journal::quorum::COMMIT_HEARTBEAT_DEFAULT);
+    w.format(false).await.unwrap();
+    w.recover_unfinalized_segments().await.unwrap();
+    w.start_log_segment(1).await.unwrap();
+    let reader = q.writer(5000);
+    let bound = Duration::from_millis(500);
+    // Idle looks first (nothing written yet): they find nothing.
+    for _ in 0..20 {
+        assert!(reader.tail_edits(1, 1000).await.unwrap().is_empty());
+    }
+    w.journal(1, 2, batch(1, 2)).await.unwrap();
+    assert_eq!(tail_until(&reader, 1, 2, bound).await, vec![1, 2]);
+    // Idle again for a while (cheap looks), then one write.
+    for _ in 0..30 {
+        assert!(reader.tail_edits(3, 1000).await.unwrap().is_empty());
+        tokio::time::sleep(Duration::from_millis(3)).await;
+    }
+    w.journal(3, 1, batch(3, 1)).await.unwrap();
+    assert_eq!(tail_until(&reader, 3, 3, bound).await, vec![3]);
+    // A roll: 4..5 end up in a finalized segment, 6 in the next one.
+    w.journal(4, 2, batch(4, 2)).await.unwrap();
+    w.finalize_log_segment(1, 5).await.unwrap();
+    w.start_log_segment(6).await.unwrap();
+    w.journal(6, 1, batch(6, 1)).await.unwrap();
+    assert_eq!(tail_until(&reader, 4, 6, bound).await, vec![4, 5, 6]);
+    // One JournalNode down: writes and tailing go on.
+    q.jns[0].stop().await;
+    for t in 7..=9 {
+        w.journal(t, 1, batch(t, 1)).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        tail_until(&reader, 7, 9, Duration::from_secs(5)).await,
+        vec![7, 8, 9]
+    );
+}

@@ -98,7 +98,25 @@ pub struct QuorumJournal {
     /// When `wants_roll` last said yes (rolls to re-sync a node are rate-limited, so a
     /// node that keeps failing cannot make the log roll on every check).
     last_resync_roll: std::sync::Mutex<Option<std::time::Instant>>,
+    /// The tailer's cheap looks (see `tail_edits`).
+    tail_look: std::sync::Mutex<TailLook>,
 }
+
+/// State of a Standby's looks at the journal: a full read (manifests from a majority,
+/// then the segment) at least every `FULL_TAIL_LOOK_EVERY`, and in between, after a
+/// look that found nothing, only one node's committed txid (round robin).
+#[derive(Default)]
+struct TailLook {
+    next_node: usize,
+    last_full: Option<std::time::Instant>,
+    last_found_edits: bool,
+}
+
+/// Longest time between two full reads of a tailer (bounds how long a node that trails
+/// in what it knows is committed can hide new edits).
+const FULL_TAIL_LOOK_EVERY: Duration = Duration::from_millis(100);
+/// A probed node that does not answer this fast is skipped for a full read.
+const TAIL_PROBE_TIMEOUT: Duration = Duration::from_millis(200);
 
 /// Least time between two rolls asked for by `wants_roll`.
 const MIN_RESYNC_ROLL_INTERVAL: Duration = Duration::from_secs(2);
@@ -124,6 +142,7 @@ impl QuorumJournal {
             committed: Arc::new(AtomicU64::new(0)),
             segment: Arc::new(AtomicU64::new(0)),
             last_resync_roll: std::sync::Mutex::new(None),
+            tail_look: std::sync::Mutex::new(TailLook::default()),
         };
         qjm.spawn_commit_heartbeat();
         qjm
@@ -837,6 +856,63 @@ impl JournalManager for QuorumJournal {
         let mut recs = self.read_segment(&nodes, seg, from, 4 << 20).await?;
         recs.truncate(max);
         Ok(recs)
+    }
+
+    /// A Standby looks every few milliseconds; most looks find nothing. A full read
+    /// costs a manifest (a directory listing) on every node, so after a look that found
+    /// nothing the next ones ask one node (round robin) for the committed txid it knows,
+    /// answered from memory, and read only when that passed `from_txid`. The data always
+    /// comes from a full read, so this changes only when edits are seen, never which:
+    /// a node that trails (it missed the heartbeat, or restarted) can hide new edits
+    /// until the next node is asked or the next full read, at most
+    /// `FULL_TAIL_LOOK_EVERY` later.
+    async fn tail_edits(
+        &self,
+        from_txid: u64,
+        max: usize,
+    ) -> Result<Vec<EditRecord>, EditLogError> {
+        let from = from_txid.max(1);
+        let probe = {
+            let mut t = self.tail_look.lock().unwrap_or_else(|p| p.into_inner());
+            let now = std::time::Instant::now();
+            let recent_full = t
+                .last_full
+                .is_some_and(|at| now.duration_since(at) < FULL_TAIL_LOOK_EVERY);
+            if recent_full && !t.last_found_edits && !self.loggers.is_empty() {
+                t.next_node = (t.next_node + 1) % self.loggers.len();
+                Some(t.next_node)
+            } else {
+                None
+            }
+        };
+        if let Some(i) = probe {
+            let req = pb::GetJournalStateRequestProto {
+                jid: self.jid(),
+                name_service_id: None,
+            };
+            let answer = tokio::time::timeout(
+                TAIL_PROBE_TIMEOUT,
+                self.loggers[i]
+                    .client()
+                    .call::<_, pb::GetJournalStateResponseProto>("getJournalState", &req),
+            )
+            .await;
+            if let Ok(Ok(st)) = answer {
+                if st.committed_tx_id.is_some_and(|c| c < from) {
+                    return Ok(Vec::new());
+                }
+            }
+        }
+        let recs = self.read_edits(from, max, true).await;
+        let mut t = self.tail_look.lock().unwrap_or_else(|p| p.into_inner());
+        // Only a full read that a majority answered allows cheap looks after it: a
+        // successful look always means a majority answered within the last
+        // FULL_TAIL_LOOK_EVERY (the NameNode's health relies on tailer reads for that).
+        if recs.is_ok() {
+            t.last_full = Some(std::time::Instant::now());
+        }
+        t.last_found_edits = recs.as_ref().is_ok_and(|r| !r.is_empty());
+        recs
     }
 
     async fn list_segments(&self) -> Result<Vec<SegmentInfo>, EditLogError> {
