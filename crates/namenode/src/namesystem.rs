@@ -315,10 +315,20 @@ impl Namesystem {
         }
         let status = self.bm.safe_mode_status();
         if status.on {
-            return Err(RpcError::safe_mode(format!(
+            let msg = format!(
                 "Cannot {what}. Name node is in safe mode.\n{}",
                 status.tip()
-            )));
+            );
+            // As Hadoop does: an HA Active in startup safe mode (block reports still
+            // arriving after a failover) answers RetriableException, so clients wait
+            // for it instead of failing.
+            if self.config.ha.is_some() && self.ha_state() == HaState::Active {
+                return Err(RpcError::retriable(format!(
+                    "{}: {msg}",
+                    hafs_ipc::exceptions::SAFE_MODE
+                )));
+            }
+            return Err(RpcError::safe_mode(msg));
         }
         Ok(())
     }
@@ -388,7 +398,10 @@ impl Namesystem {
             self.bm.remove_blocks(&ids);
         }
         if let Some(txid) = txid {
-            self.edit_log.sync(txid).await.map_err(|e| self.write_err(e))?;
+            self.edit_log
+                .sync(txid)
+                .await
+                .map_err(|e| self.write_err(e))?;
         }
         Ok((answer, outcome))
     }

@@ -149,10 +149,13 @@ fn a_standby_leaves_startup_safe_mode_on_its_own() {
     };
     let bm = bm(cfg);
     bm.set_active(false);
+    // No blocks known yet (none tailed): a Standby stays in safe mode.
+    let r1 = join(&bm, 1);
+    report(&bm, &r1, &[]);
+    assert!(bm.safe_mode_status().on, "left before knowing any block");
     let blocks: Vec<Block> = (1..=2).map(blk).collect();
     bm.add_block_collection(16386, 1, &blocks, false);
     assert!(bm.safe_mode_status().on);
-    let r1 = join(&bm, 1);
     report(&bm, &r1, &blocks);
     assert!(!bm.safe_mode_status().on, "still in safe mode as a Standby");
     bm.set_active(true);

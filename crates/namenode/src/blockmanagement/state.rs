@@ -325,6 +325,12 @@ impl State {
             return self.safe_mode_status(now);
         }
         let status = self.safe_mode_status(now);
+        // A Standby that knows no blocks yet may just not have tailed them: it leaves
+        // only on evidence (reports reaching the threshold of a non-zero total), or
+        // when it becomes Active with every edit applied.
+        if !self.active && status.blocks_total == 0 {
+            return status;
+        }
         let next = next_phase(self.safe_mode, &status, self.config.safemode_extension, now);
         if next != self.safe_mode {
             self.safe_mode = next;
