@@ -24,7 +24,7 @@ Commands:
   zkfc         run the automatic failover controller; -formatZK [-force] [-nonInteractive]
   fsck         check the health of files and blocks: fsck <path> [-files [-blocks [-locations]]]
   debug        advanced: recoverLease -path <path> [-retries <n>]
-  sandbox      run a complete local cluster in the foreground [--dir DIR]
+  sandbox      run a complete local HA cluster in the foreground [--dir DIR] [--zookeeper | --manual-failover]
   bench        benchmarks: nnthroughput, dfsio, failover (hafs bench -help)
   version      print the version
 
