@@ -73,8 +73,7 @@ pub(crate) fn ha_site(ns: &str, namenodes: &[NameNodeSlot]) -> (SitePairs, SiteP
         kv("dfs.client.failover.max.attempts", "20"),
         kv("dfs.client.failover.sleep.base.millis", "50"),
         kv("dfs.client.failover.sleep.max.millis", "1000"),
-        // Standbys stay within milliseconds of the Active.
-        kv("dfs.ha.tail-edits.period", "100ms"),
+        // Standbys stay within milliseconds of the Active (the default 10 ms period).
         kv("dfs.ha.tail-edits.in-progress", "true"),
         // Tests fail over by hand; the graceful transition of the old Active is the
         // real fence, `shell(true)` lets -failover proceed when it is unreachable.

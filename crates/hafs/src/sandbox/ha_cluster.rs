@@ -832,7 +832,6 @@ fn ha_site(ns: &str, namenodes: &[NameNodeInfo]) -> Vec<(String, String)> {
         // A local cluster: clients move to the other NameNode quickly.
         ("dfs.client.failover.sleep.base.millis".into(), "50".into()),
         ("dfs.client.failover.sleep.max.millis".into(), "1000".into()),
-        ("dfs.ha.tail-edits.period".into(), "100ms".into()),
         // Every DataNode of a local cluster reports within a second: a Standby made
         // Active early (a demo failover) need not sit out Hadoop's 30 s extension.
         ("dfs.namenode.safemode.extension".into(), "0".into()),
