@@ -4,292 +4,31 @@
 //! namespace equals the Active's at the same txid (tailing, with its lag measured);
 //! transitions repeat both ways under writes and are idempotent; a retried
 //! at-most-once call gets its original answer from the new Active; a file open across
-//! a failover is completed on the new Active.
+//! a failover is completed on the new Active; an addBlock whose answer was lost when
+//! the Active died, retried on the new Active (which knows the block only from the edit
+//! log), gets a fresh pipeline of live DataNodes.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
-use hafs_conf::Configuration;
-use hafs_ipc::{ClientConfig, Connection, IpcError};
-use hafs_journal::journalnode::{JournalNodeConfig, JournalNodeServer};
 use hafs_namenode::client_protocol::PROTOCOL;
-use hafs_namenode::namesystem::{HaState, Namesystem};
-use hafs_namenode::{storage, NameNode, NameNodeConfig};
+use hafs_namenode::namesystem::HaState;
 use hafs_proto::common as cpb;
 use hafs_proto::hdfs as pb;
 use prost::Message;
 
-const HA_PROTOCOL: &str = "org.apache.hadoop.ha.HAServiceProtocol";
+mod common;
 
-struct Jn {
-    stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-struct Nn {
-    addr: String,
-    fsn: Arc<Namesystem>,
-    stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("hafs-ha-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn start_jns(dir: &Path) -> (Vec<Jn>, String) {
-    let mut jns = Vec::new();
-    let mut addrs = Vec::new();
-    for i in 0..3 {
-        let cfg = JournalNodeConfig {
-            edits_dir: dir.join(format!("jn{i}")),
-            peers: vec![],
-            sync_interval: Duration::from_millis(500),
-            sync_format: true,
-        };
-        let s = JournalNodeServer::bind(cfg, "127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
-        addrs.push(s.local_addr().to_string());
-        let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(s.run(async move {
-            let _ = rx.await;
-        }));
-        jns.push(Jn { stop, task });
-    }
-    (jns, format!("qjournal://{}/hatest", addrs.join(";")))
-}
-
-struct Cluster {
-    dir: PathBuf,
-    uri: String,
-    ports: [u16; 2],
-}
-
-impl Cluster {
-    fn conf(&self, id: &str) -> NameNodeConfig {
-        let mut conf = Configuration::new();
-        conf.set("fs.defaultFS", "hdfs://hans");
-        conf.set("dfs.nameservices", "hans");
-        conf.set("dfs.ha.namenodes.hans", "nn1,nn2");
-        for (i, p) in self.ports.iter().enumerate() {
-            let nn = format!("nn{}", i + 1);
-            conf.set(
-                &format!("dfs.namenode.rpc-address.hans.{nn}"),
-                format!("127.0.0.1:{p}"),
-            );
-            conf.set(
-                &format!("dfs.namenode.http-address.hans.{nn}"),
-                "127.0.0.1:0",
-            );
-        }
-        conf.set("dfs.namenode.http-address", "127.0.0.1:0");
-        conf.set("dfs.ha.namenode.id", id);
-        conf.set("dfs.namenode.shared.edits.dir", &self.uri);
-        conf.set("dfs.ha.tail-edits.period", "20ms");
-        conf.set("dfs.ha.fencing.methods", "shell(true)");
-        conf.set(
-            "dfs.namenode.name.dir",
-            format!("file://{}/{id}", self.dir.display()),
-        );
-        NameNodeConfig::from_conf(&conf).unwrap()
-    }
-
-    /// Formats nn1 and the JournalNodes, then gives nn2 a copy of nn1's name dir
-    /// (what -bootstrapStandby does), so both start from the same image.
-    async fn format(&self) {
-        let c = self.conf("nn1");
-        let info = storage::new_storage_info(Some("CID-ha"));
-        storage::format(&c.name_dirs, &info, &c.superuser, "supergroup", false).unwrap();
-        storage::format_shared_edits(
-            &c.name_dirs,
-            c.shared_edits.as_ref().unwrap(),
-            &c.qjm,
-            false,
-        )
-        .await
-        .unwrap();
-        copy_dir(&self.dir.join("nn1"), &self.dir.join("nn2"));
-    }
-
-    async fn start(&self, id: &str) -> Nn {
-        let nn = NameNode::start(self.conf(id)).await.unwrap();
-        let addr = nn.rpc_addr().to_string();
-        let fsn = nn.fsn.clone();
-        let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            nn.run(async {
-                let _ = rx.await;
-            })
-            .await
-            .unwrap();
-        });
-        Nn {
-            addr,
-            fsn,
-            stop,
-            task,
-        }
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let name = e.file_name();
-        if name == "in_use.lock" {
-            continue;
-        }
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &to.join(&name));
-        } else {
-            std::fs::copy(e.path(), to.join(&name)).unwrap();
-        }
-    }
-}
-
-async fn stop(nn: Nn) {
-    let _ = nn.stop.send(());
-    nn.task.await.unwrap();
-}
-
-async fn connect(addr: &str, protocol: &str, client_id: &Bytes) -> Connection {
-    let mut cfg = ClientConfig::new(hafs_conf::current_user_name());
-    cfg.client_id = client_id.clone();
-    Connection::connect(addr, protocol, &cfg).await.unwrap()
-}
-
-async fn call<Req: Message, Resp: Message + Default>(
-    c: &Connection,
-    method: &str,
-    req: &Req,
-    call_id: i32,
-) -> Result<Resp, IpcError> {
-    let b = c
-        .call_raw(
-            method,
-            Bytes::from(req.encode_to_vec()),
-            call_id,
-            0,
-            Duration::from_secs(30),
-        )
-        .await?;
-    Ok(Resp::decode(b).unwrap())
-}
-
-fn req_info(src: cpb::HaRequestSource) -> cpb::HaStateChangeRequestInfoProto {
-    cpb::HaStateChangeRequestInfoProto {
-        req_source: src as i32,
-    }
-}
-
-async fn to_active(addr: &str) {
-    let c = connect(addr, HA_PROTOCOL, &Bytes::from_static(&[1u8; 16])).await;
-    let _: cpb::TransitionToActiveResponseProto = call(
-        &c,
-        "transitionToActive",
-        &cpb::TransitionToActiveRequestProto {
-            req_info: req_info(cpb::HaRequestSource::RequestByUser),
-        },
-        1,
-    )
-    .await
-    .unwrap();
-}
-
-async fn to_standby(addr: &str) {
-    let c = connect(addr, HA_PROTOCOL, &Bytes::from_static(&[1u8; 16])).await;
-    let _: cpb::TransitionToStandbyResponseProto = call(
-        &c,
-        "transitionToStandby",
-        &cpb::TransitionToStandbyRequestProto {
-            req_info: req_info(cpb::HaRequestSource::RequestByUser),
-        },
-        1,
-    )
-    .await
-    .unwrap();
-}
-
-async fn service_state(addr: &str) -> cpb::HaServiceStateProto {
-    let c = connect(addr, HA_PROTOCOL, &Bytes::from_static(&[1u8; 16])).await;
-    let r: cpb::GetServiceStatusResponseProto = call(
-        &c,
-        "getServiceStatus",
-        &cpb::GetServiceStatusRequestProto {},
-        1,
-    )
-    .await
-    .unwrap();
-    assert_eq!(r.ready_to_become_active, Some(true));
-    cpb::HaServiceStateProto::try_from(r.state).unwrap()
-}
-
-fn mkdirs_req(src: &str) -> pb::MkdirsRequestProto {
-    pb::MkdirsRequestProto {
-        src: src.into(),
-        masked: pb::FsPermissionProto { perm: 0o755 },
-        create_parent: true,
-        ..Default::default()
-    }
-}
-
-fn create_req(src: &str) -> pb::CreateRequestProto {
-    pb::CreateRequestProto {
-        src: src.into(),
-        masked: pb::FsPermissionProto { perm: 0o644 },
-        client_name: "DFSClient_hatest".into(),
-        create_flag: 0x01,
-        create_parent: true,
-        replication: 1,
-        block_size: 134_217_728,
-        ..Default::default()
-    }
-}
-
-/// Waits until the Standby has applied everything the Active wrote, then checks
-/// their namespaces are equal; returns how long the Standby took to catch up.
-async fn assert_standby_equal(active: &Namesystem, standby: &Namesystem) -> Duration {
-    let (txid, digest) = active.namespace_digest();
-    let t0 = Instant::now();
-    loop {
-        let (s_txid, s_digest) = standby.namespace_digest();
-        if s_txid == txid {
-            assert_eq!(s_digest, digest, "namespaces differ at txid {txid}");
-            return t0.elapsed();
-        }
-        assert!(s_txid < txid, "Standby ahead: {s_txid} > {txid}");
-        assert!(
-            t0.elapsed() < Duration::from_secs(10),
-            "Standby stuck at txid {s_txid}, Active at {txid}"
-        );
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-}
+use common::datanode::FakeDn;
+use common::ha::{
+    assert_standby_equal, create_req, mkdirs_req, service_state, to_active, to_standby, HaCluster,
+};
+use common::{call, connect_to as connect, stop, temp_dir};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn standby_tails_refuses_clients_and_failovers_keep_answers() {
-    let dir = temp_dir("failover");
-    let (jns, uri) = start_jns(&dir).await;
-    let cluster = Cluster {
-        dir: dir.clone(),
-        uri,
-        ports: [free_port(), free_port()],
-    };
+    let dir = temp_dir("ha-failover");
+    let cluster = HaCluster::new(&dir, "hans", &[("dfs.ha.tail-edits.period", "20ms")]).await;
     cluster.format().await;
     let nn1 = cluster.start("nn1").await;
     let nn2 = cluster.start("nn2").await;
@@ -336,6 +75,7 @@ async fn standby_tails_refuses_clients_and_failovers_keep_answers() {
             "mkdirs",
             &mkdirs_req(&format!("/d{}/e{i}", i % 7)),
             call_id,
+            0,
         )
         .await
         .unwrap();
@@ -344,8 +84,9 @@ async fn standby_tails_refuses_clients_and_failovers_keep_answers() {
             let _: pb::CreateResponseProto = call(
                 &c1,
                 "create",
-                &create_req(&format!("/d{}/f{i}", i % 5)),
+                &create_req(&format!("/d{}/f{i}", i % 5), 1),
                 call_id,
+                0,
             )
             .await
             .unwrap();
@@ -363,9 +104,10 @@ async fn standby_tails_refuses_clients_and_failovers_keep_answers() {
     );
 
     // An at-most-once call on the old Active, then a failover.
-    let original: pb::CreateResponseProto = call(&c1, "create", &create_req("/retry/f"), 9000)
-        .await
-        .unwrap();
+    let original: pb::CreateResponseProto =
+        call(&c1, "create", &create_req("/retry/f", 1), 9000, 0)
+            .await
+            .unwrap();
     assert_standby_equal(&nn1.fsn, &nn2.fsn).await;
     to_standby(&nn1.addr).await;
     to_standby(&nn1.addr).await;
@@ -380,7 +122,7 @@ async fn standby_tails_refuses_clients_and_failovers_keep_answers() {
     );
 
     // The same (clientId, callId) retried on the new Active: the original answer.
-    let retried: pb::CreateResponseProto = call(&c2, "create", &create_req("/retry/f"), 9000)
+    let retried: pb::CreateResponseProto = call(&c2, "create", &create_req("/retry/f", 1), 9000, 0)
         .await
         .unwrap();
     assert_eq!(
@@ -392,7 +134,7 @@ async fn standby_tails_refuses_clients_and_failovers_keep_answers() {
     let again = c2
         .call_raw(
             "create",
-            Bytes::from(create_req("/retry/f").encode_to_vec()),
+            Bytes::from(create_req("/retry/f", 1).encode_to_vec()),
             9001,
             0,
             Duration::from_secs(10),
@@ -410,6 +152,7 @@ async fn standby_tails_refuses_clients_and_failovers_keep_answers() {
             ..Default::default()
         },
         9002,
+        0,
     )
     .await
     .unwrap();
@@ -423,6 +166,7 @@ async fn standby_tails_refuses_clients_and_failovers_keep_answers() {
             file_id: original.fs.as_ref().and_then(|s| s.file_id),
         },
         9003,
+        0,
     )
     .await
     .unwrap();
@@ -441,6 +185,7 @@ async fn standby_tails_refuses_clients_and_failovers_keep_answers() {
                 "mkdirs",
                 &mkdirs_req(&format!("/round{round}/d{i}")),
                 20_000 + round * 100 + i,
+                0,
             )
             .await
             .unwrap();
@@ -458,6 +203,7 @@ async fn standby_tails_refuses_clients_and_failovers_keep_answers() {
                 src: format!("/round{round}/d9"),
             },
             30_000 + round,
+            0,
         )
         .await
         .unwrap();
@@ -469,9 +215,99 @@ async fn standby_tails_refuses_clients_and_failovers_keep_answers() {
     let [a, b] = nns;
     stop(a).await;
     stop(b).await;
-    for j in jns {
-        let _ = j.stop.send(());
-        let _ = j.task.await;
+    cluster.shutdown().await;
+}
+
+/// The old Active allocates a block (logged, answer sent) and dies before any DataNode
+/// reports it. The new Active read the block from the edit log, which carries no
+/// pipeline, and no DataNode holds a replica. The client's addBlock retried there (same
+/// client and call id, same `previous`) must get the same block with a pipeline chosen
+/// now from the live DataNodes, as Hadoop does, not an empty location list ("no
+/// DataNodes" to the client).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn add_block_retried_on_new_active_gets_a_fresh_pipeline() {
+    let dir = temp_dir("ha-add-block-retry");
+    let cluster = HaCluster::new(
+        &dir,
+        "haab",
+        &[
+            ("dfs.ha.tail-edits.period", "20ms"),
+            ("dfs.namenode.safemode.extension", "0"),
+        ],
+    )
+    .await;
+    cluster.format().await;
+    let nn1 = cluster.start("nn1").await;
+    let nn2 = cluster.start("nn2").await;
+    to_active(&nn1.addr).await;
+    // HA DataNodes register with both NameNodes.
+    let mut dns1 = Vec::new();
+    let mut dns2 = Vec::new();
+    for n in 1..=3 {
+        dns1.push(FakeDn::join(&nn1.addr, n).await);
+        dns2.push(FakeDn::join(&nn2.addr, n).await);
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    let live: Vec<String> = dns2.iter().map(|d| d.uuid().to_string()).collect();
+
+    let client_id = Bytes::from_static(&[8u8; 16]);
+    let c1 = connect(&nn1.addr, PROTOCOL, &client_id).await;
+    let created: pb::CreateResponseProto = call(&c1, "create", &create_req("/pipeline/f", 3), 1, 0)
+        .await
+        .unwrap();
+    let file_id = created.fs.as_ref().and_then(|s| s.file_id);
+    let add_block = pb::AddBlockRequestProto {
+        src: "/pipeline/f".into(),
+        client_name: "DFSClient_hatest".into(),
+        previous: None,
+        file_id,
+        ..Default::default()
+    };
+    let first: pb::AddBlockResponseProto = call(&c1, "addBlock", &add_block, 2, 0).await.unwrap();
+    assert_eq!(first.block.locs.len(), 3, "pipeline on the old Active");
+    let block = first.block.b.clone();
+
+    // The Standby has tailed the block; then the Active dies.
+    assert_standby_equal(&nn1.fsn, &nn2.fsn).await;
+    stop(nn1).await;
+    to_active(&nn2.addr).await;
+    assert_eq!(
+        nn2.bm.live_replicas(block.block_id),
+        0,
+        "no DataNode may have reported the block to the new Active"
+    );
+    for dn in &dns2 {
+        dn.heartbeat().await;
+    }
+
+    let c2 = connect(&nn2.addr, PROTOCOL, &client_id).await;
+    let retried: pb::AddBlockResponseProto = call(&c2, "addBlock", &add_block, 2, 0)
+        .await
+        .unwrap_or_else(|e| panic!("addBlock retried on the new Active: {e:?}"));
+    assert_eq!(
+        retried.block.b.block_id, block.block_id,
+        "not the same block"
+    );
+    assert_eq!(
+        retried.block.b.generation_stamp, block.generation_stamp,
+        "not the same generation"
+    );
+    let mut chosen: Vec<String> = retried
+        .block
+        .locs
+        .iter()
+        .map(|l| l.id.datanode_uuid.clone())
+        .collect();
+    chosen.sort();
+    assert_eq!(
+        chosen, live,
+        "the retried addBlock must get a pipeline of the three live DataNodes"
+    );
+    // The pipeline is remembered: the same retry again answers the same nodes.
+    let again: pb::AddBlockResponseProto = call(&c2, "addBlock", &add_block, 3, 0).await.unwrap();
+    assert_eq!(again.block.b.block_id, block.block_id);
+    assert_eq!(again.block.locs.len(), 3, "{again:?}");
+
+    drop(dns1);
+    stop(nn2).await;
+    cluster.shutdown().await;
 }

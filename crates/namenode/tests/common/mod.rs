@@ -1,8 +1,13 @@
 //! The in-process NameNode harness shared by these integration tests: a NameNode on
 //! a loopback port with two name dirs in a temp dir, started, stopped and restarted,
-//! and raw IPC calls with chosen call ids (for the retry cache).
+//! and raw IPC calls with chosen call ids (for the retry cache). `ha` adds an HA pair
+//! on in-process JournalNodes; `datanode` adds fake DataNodes speaking
+//! DatanodeProtocol.
 
 #![allow(dead_code)]
+
+pub mod datanode;
+pub mod ha;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,9 +20,13 @@ use hafs_namenode::client_protocol::PROTOCOL;
 use hafs_namenode::{storage, NameNode, NameNodeConfig};
 use prost::Message;
 
+/// The cluster id every NameNode these tests format carries.
+pub const CLUSTER_ID: &str = "CID-test";
+
 pub struct Running {
     pub addr: String,
     pub fsn: Arc<hafs_namenode::namesystem::Namesystem>,
+    pub bm: Arc<hafs_namenode::blockmanagement::BlockManager>,
     pub stop: tokio::sync::oneshot::Sender<()>,
     pub task: tokio::task::JoinHandle<()>,
 }
@@ -43,7 +52,7 @@ pub fn config(dir: &Path) -> NameNodeConfig {
 
 pub fn format(dir: &Path) {
     let c = config(dir);
-    let info = storage::new_storage_info(Some("test"));
+    let info = storage::new_storage_info(Some(CLUSTER_ID));
     storage::format(&c.name_dirs, &info, &c.superuser, "supergroup", false).unwrap();
 }
 
@@ -61,8 +70,14 @@ pub async fn start(dir: &Path) -> Running {
             Err(e) => panic!("NameNode start: {e}"),
         }
     };
+    spawn(nn)
+}
+
+/// Runs a started NameNode on a task until `stop`.
+pub fn spawn(nn: NameNode) -> Running {
     let addr = nn.rpc_addr().to_string();
     let fsn = nn.fsn.clone();
+    let bm = nn.bm.clone();
     let (stop, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         nn.run(async {
@@ -74,6 +89,7 @@ pub async fn start(dir: &Path) -> Running {
     Running {
         addr,
         fsn,
+        bm,
         stop,
         task,
     }
@@ -84,10 +100,15 @@ pub async fn stop(r: Running) {
     r.task.await.unwrap();
 }
 
+/// A ClientProtocol connection.
 pub async fn connect(addr: &str, client_id: &Bytes) -> Connection {
+    connect_to(addr, PROTOCOL, client_id).await
+}
+
+pub async fn connect_to(addr: &str, protocol: &str, client_id: &Bytes) -> Connection {
     let mut cfg = ClientConfig::new(hafs_conf::current_user_name());
     cfg.client_id = client_id.clone();
-    Connection::connect(addr, PROTOCOL, &cfg).await.unwrap()
+    Connection::connect(addr, protocol, &cfg).await.unwrap()
 }
 
 pub async fn call<Req: Message, Resp: Message + Default>(
