@@ -1,8 +1,17 @@
 //! `hafs dfsadmin`: Hadoop's DFSAdmin commands that exist so far.
+//!
+//! In an HA nameservice, as in Hadoop: `-safemode` and `-saveNamespace` go to every
+//! NameNode of the nameservice in turn (one line each, naming it); `-rollEdits` and
+//! `-report` go to the Active through the failover proxy. With `-fs hdfs://host:port`
+//! only that NameNode is asked, and the output is the single-NameNode one.
+
+mod nameservice;
 
 use hafs_client::proto::SafeModeActionProto;
-use hafs_client::DfsClient;
+use hafs_client::{ClientError, DfsClient};
 use hafs_conf::Configuration;
+
+use nameservice::NameNodeTarget;
 
 const USAGE: &str = "Usage: hafs dfsadmin
 \t[-report]
@@ -11,80 +20,164 @@ const USAGE: &str = "Usage: hafs dfsadmin
 \t[-rollEdits]
 \t[-help]";
 
+/// Hadoop's DFSAdmin answers every failure with -1 (the process exits 255).
+const FAILED: i32 = -1;
+
+/// A failure of one command: the message printed after `<command>: `.
+struct Failure(String);
+
+impl From<ClientError> for Failure {
+    fn from(e: ClientError) -> Failure {
+        Failure(e.user_message())
+    }
+}
+
+/// A NameNode's failure, named (the operator must know which one refused).
+fn failure_of(nn: &NameNodeTarget, e: ClientError) -> Failure {
+    Failure(format!("{}: {}", nn.shown, e.user_message()))
+}
+
 pub async fn run(conf: &Configuration, args: &[String]) -> anyhow::Result<i32> {
     let Some(cmd) = args.first() else {
         eprintln!("{USAGE}");
-        return Ok(1);
+        return Ok(FAILED);
     };
     if matches!(cmd.as_str(), "-help" | "-h") {
         println!("{USAGE}");
         return Ok(0);
     }
+    let nameservice = nameservice::logical_authority(conf);
     let client = DfsClient::new(conf, None)?;
     let result = match cmd.as_str() {
-        "-safemode" => safemode(&client, args.get(1).map(String::as_str)).await,
-        "-saveNamespace" => match client.save_namespace(0, 0).await {
-            Ok(_) => {
-                println!("Save namespace successful");
-                Ok(0)
+        "-safemode" => {
+            let Some(action) = safemode_action(args.get(1).map(String::as_str)) else {
+                eprintln!(
+                    "Usage: hafs dfsadmin [-safemode enter | leave | get | wait | forceExit]"
+                );
+                return Ok(FAILED);
+            };
+            match &nameservice {
+                Some(ns) => safemode_all(conf, ns, action).await,
+                None => safemode(&client, action).await,
             }
-            Err(e) => Err(e),
+        }
+        "-saveNamespace" => match &nameservice {
+            Some(ns) => save_namespace_all(conf, ns).await,
+            None => save_namespace(&client).await,
         },
-        "-rollEdits" => client.roll_edits().await.map(|txid| {
-            println!("Successfully rolled edit logs.");
-            println!("New segment starts at txid {txid}");
-            0
-        }),
-        "-report" => report(&client).await,
+        "-rollEdits" => client
+            .roll_edits()
+            .await
+            .map(|txid| {
+                println!("Successfully rolled edit logs.");
+                println!("New segment starts at txid {txid}");
+                0
+            })
+            .map_err(Failure::from),
+        "-report" => report(&client).await.map_err(Failure::from),
         other => {
             eprintln!(
                 "{}: Unknown command",
                 &other[other.starts_with('-') as usize..]
             );
             eprintln!("{USAGE}");
-            return Ok(1);
+            return Ok(FAILED);
         }
     };
     match result {
         Ok(code) => Ok(code),
-        Err(e) => {
+        Err(Failure(msg)) => {
             let cmd = cmd.trim_start_matches('-');
-            eprintln!("{cmd}: {}", e.user_message());
-            Ok(1)
+            eprintln!("{cmd}: {msg}");
+            Ok(FAILED)
         }
     }
 }
 
-async fn safemode(
-    client: &DfsClient,
-    action: Option<&str>,
-) -> Result<i32, hafs_client::ClientError> {
-    let action = match action {
-        Some("enter") => SafeModeActionProto::SafemodeEnter,
-        Some("leave") => SafeModeActionProto::SafemodeLeave,
-        Some("forceExit") => SafeModeActionProto::SafemodeForceExit,
-        Some("get") => SafeModeActionProto::SafemodeGet,
-        Some("wait") => {
-            // Bounded by the user: Hadoop's wait blocks until safe mode is off.
-            loop {
-                if !client
-                    .set_safe_mode(SafeModeActionProto::SafemodeGet, false)
-                    .await?
-                {
-                    println!("Safe mode is OFF");
-                    return Ok(0);
-                }
-                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+/// `-safemode <action>`: the RPC action, and whether to wait for safe mode to end.
+#[derive(Clone, Copy)]
+struct SafeModeCall {
+    action: SafeModeActionProto,
+    wait: bool,
+}
+
+fn safemode_action(word: Option<&str>) -> Option<SafeModeCall> {
+    let (action, wait) = match word? {
+        "enter" => (SafeModeActionProto::SafemodeEnter, false),
+        "leave" => (SafeModeActionProto::SafemodeLeave, false),
+        "forceExit" => (SafeModeActionProto::SafemodeForceExit, false),
+        "get" => (SafeModeActionProto::SafemodeGet, false),
+        "wait" => (SafeModeActionProto::SafemodeGet, true),
+        _ => return None,
+    };
+    Some(SafeModeCall { action, wait })
+}
+
+/// One NameNode's safe mode after `call` (waiting, if asked, until it is off — Hadoop's
+/// wait has no bound either; the operator interrupts it).
+async fn safemode_on(client: &DfsClient, call: SafeModeCall) -> Result<bool, ClientError> {
+    let mut on = client.set_safe_mode(call.action, false).await?;
+    while call.wait && on {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        on = client
+            .set_safe_mode(SafeModeActionProto::SafemodeGet, false)
+            .await?;
+    }
+    Ok(on)
+}
+
+fn on_off(on: bool) -> &'static str {
+    if on {
+        "ON"
+    } else {
+        "OFF"
+    }
+}
+
+async fn safemode(client: &DfsClient, call: SafeModeCall) -> Result<i32, Failure> {
+    let on = safemode_on(client, call).await?;
+    println!("Safe mode is {}", on_off(on));
+    Ok(0)
+}
+
+/// Every NameNode in turn; the first that fails ends the command (as Hadoop's).
+async fn safemode_all(conf: &Configuration, ns: &str, call: SafeModeCall) -> Result<i32, Failure> {
+    for nn in nameservice::all_namenodes(conf, ns).await? {
+        let on = safemode_on(&nn.client, call)
+            .await
+            .map_err(|e| failure_of(&nn, e))?;
+        println!("Safe mode is {} in {}", on_off(on), nn.shown);
+    }
+    Ok(0)
+}
+
+async fn save_namespace(client: &DfsClient) -> Result<i32, Failure> {
+    if client.save_namespace(0, 0).await? {
+        println!("Save namespace successful");
+    } else {
+        println!("No extra checkpoint has been made");
+    }
+    Ok(0)
+}
+
+/// Every NameNode, even after one failed; then one error naming all that failed.
+async fn save_namespace_all(conf: &Configuration, ns: &str) -> Result<i32, Failure> {
+    let mut failed = Vec::new();
+    for nn in nameservice::all_namenodes(conf, ns).await? {
+        match nn.client.save_namespace(0, 0).await {
+            Ok(true) => println!("Save namespace successful for {}", nn.shown),
+            Ok(false) => println!("No extra checkpoint has been made for {}", nn.shown),
+            Err(e) => {
+                println!("Save namespace failed for {}", nn.shown);
+                failed.push(failure_of(&nn, e).0);
             }
         }
-        _ => {
-            eprintln!("Usage: hafs dfsadmin [-safemode enter | leave | get | wait | forceExit]");
-            return Ok(1);
-        }
-    };
-    let on = client.set_safe_mode(action, false).await?;
-    println!("Safe mode is {}", if on { "ON" } else { "OFF" });
-    Ok(0)
+    }
+    match failed.len() {
+        0 => Ok(0),
+        1 => Err(Failure(failed.remove(0))),
+        n => Err(Failure(format!("{n} exceptions [{}]", failed.join(", ")))),
+    }
 }
 
 async fn report(client: &DfsClient) -> Result<i32, hafs_client::ClientError> {

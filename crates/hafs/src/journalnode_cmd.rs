@@ -8,10 +8,14 @@ use std::net::SocketAddr;
 
 use anyhow::{bail, Context};
 use hafs_conf::Configuration;
-use hafs_journal::journalnode::{config_from, JournalNodeServer};
-use hafs_journal::qjournal::NsInfo;
+use hafs_ipc::{ClientConfig, RpcClient};
+use hafs_journal::journalnode::{
+    config_from, jid, view_from_proto, JournalNodeServer, QJOURNAL_PROTOCOL,
+};
+use hafs_journal::qjournal::{LeaseView, NsInfo};
 use hafs_journal::quorum::{QjmConfig, QjournalUri, QuorumJournal};
 use hafs_namenode::{storage, NameNodeConfig};
+use hafs_proto::qjournal as pb;
 
 const USAGE: &str = "Usage: hafs journalnode [-status [qjournal://h1:p1;h2:p2;h3:p3/<journalId>]]";
 
@@ -57,7 +61,8 @@ async fn resolve(addr: &str) -> anyhow::Result<SocketAddr> {
         .with_context(|| format!("{addr} resolves to no address"))
 }
 
-/// `-status`: each JournalNode's epochs, committed and highest txids, lag and segments.
+/// `-status`: each JournalNode's epochs, committed and highest txids, lag and segments,
+/// and its view of the built-in election's lease for the journal id.
 async fn status(conf: &Configuration, uri: Option<&str>) -> anyhow::Result<i32> {
     let uri = match uri {
         Some(u) => u.to_string(),
@@ -78,6 +83,7 @@ async fn status(conf: &Configuration, uri: Option<&str>) -> anyhow::Result<i32> 
         QjmConfig::from_conf(conf)?,
     );
     let nodes = qjm.status().await;
+    let leases = lease_states(conf, &uri).await?;
     let newest = nodes
         .iter()
         .filter_map(|n| n.result.as_ref().ok())
@@ -86,7 +92,7 @@ async fn status(conf: &Configuration, uri: Option<&str>) -> anyhow::Result<i32> 
         .unwrap_or(0);
     println!("Journal {} on {} JournalNodes", uri.journal_id, nodes.len());
     let mut down = 0;
-    for n in &nodes {
+    for (n, lease) in nodes.iter().zip(&leases) {
         match &n.result {
             Ok(s) => {
                 let high = s.highest_written_tx_id.unwrap_or(0);
@@ -112,6 +118,10 @@ async fn status(conf: &Configuration, uri: Option<&str>) -> anyhow::Result<i32> 
                         seg.end_txid
                     );
                 }
+                match lease {
+                    Ok(v) => println!("    {}", lease_line(v)),
+                    Err(e) => println!("    lease unknown: {e}"),
+                }
             }
             Err(e) => {
                 down += 1;
@@ -120,6 +130,63 @@ async fn status(conf: &Configuration, uri: Option<&str>) -> anyhow::Result<i32> 
         }
     }
     Ok(if down == 0 { 0 } else { 1 })
+}
+
+/// Each JournalNode's `getLeaseState` for the journal id, in the URI's order.
+async fn lease_states(
+    conf: &Configuration,
+    uri: &QjournalUri,
+) -> anyhow::Result<Vec<Result<LeaseView, String>>> {
+    let timeout = std::time::Duration::from_millis(conf.get_u64(
+        hafs_ha::zkfc::journal_elector::RPC_TIMEOUT_MS_KEY,
+        hafs_ha::zkfc::journal_elector::RPC_TIMEOUT_MS_DEFAULT,
+    )?);
+    let cfg = ClientConfig {
+        connect_timeout: timeout,
+        call_timeout: timeout,
+        ..ClientConfig::default()
+    };
+    // Concurrently: a node that does not answer costs one timeout, not one each.
+    let calls: Vec<_> = uri
+        .addrs
+        .iter()
+        .map(|addr| {
+            let client = RpcClient::new(addr.clone(), QJOURNAL_PROTOCOL, cfg.clone());
+            let req = pb::GetLeaseStateRequestProto {
+                jid: jid(&uri.journal_id),
+            };
+            tokio::spawn(async move {
+                client
+                    .call::<_, pb::GetLeaseStateResponseProto>("getLeaseState", &req)
+                    .await
+                    .map(|r| view_from_proto(&r.state))
+                    .map_err(|e| e.to_string())
+            })
+        })
+        .collect();
+    let mut out = Vec::with_capacity(calls.len());
+    for call in calls {
+        out.push(call.await.unwrap_or_else(|e| Err(e.to_string())));
+    }
+    Ok(out)
+}
+
+/// One node's view of the lease: who holds which term, whether it is live here and for
+/// how long yet (this node's clock), and whose breadcrumb it keeps.
+fn lease_line(v: &LeaseView) -> String {
+    let crumb = match &v.breadcrumb {
+        Some(b) => format!("{} (term {})", b.holder, b.term),
+        None => "none".to_string(),
+    };
+    format!(
+        "lease: holder={} term={} live={} remainingMs={} durationMs={} breadcrumb={}",
+        v.holder.as_deref().unwrap_or("none"),
+        v.term,
+        v.live,
+        v.remaining_ms,
+        v.duration_ms,
+        crumb
+    )
 }
 
 /// After `namenode -format`: formats the JournalNodes too when the edit log is a quorum

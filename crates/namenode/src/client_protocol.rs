@@ -608,9 +608,16 @@ impl ClientProtocolService {
                 let action = pb::SafeModeActionProto::try_from(r.action).map_err(|_| {
                     RpcError::illegal_argument(format!("unknown safe mode action {}", r.action))
                 })?;
+                // Hadoop checks the HA state only when asked (`checked`); dfsadmin asks
+                // every NameNode unchecked, so a Standby enters and leaves safe mode too.
+                let checked = r.checked.unwrap_or(false);
                 if action != pb::SafeModeActionProto::SafemodeGet {
-                    fsn.check_operation(Cat::Write)?;
+                    if checked {
+                        fsn.check_operation(Cat::Write)?;
+                    }
                     fsn.check_superuser(&self.caller(ctx), "set safe mode")?;
+                } else if checked {
+                    fsn.check_operation(Cat::Read)?;
                 }
                 match action {
                     pb::SafeModeActionProto::SafemodeEnter => fsn.set_safe_mode(true),

@@ -511,6 +511,15 @@ impl Namesystem {
                 .await
                 .map_err(|e| RpcError::io(format!("checkpoint task failed: {e}")))?
                 .map_err(|e| RpcError::io(format!("saving the namespace failed: {e}")))?;
+        // A Standby (dfsadmin -saveNamespace asks every NameNode, as Hadoop's) writes no
+        // edit log: its image ends at the applied txid, there is no segment to roll,
+        // and the shared edits are the writer's to purge.
+        if !self.edit_log.is_writing() {
+            cp.last_txid = txid;
+            cp.at = Instant::now();
+            info!(txid, "saved namespace (not writing: no roll, no purge)");
+            return Ok(txid);
+        }
         self.edit_log.roll().await.map_err(log_err)?;
         if let Some(oldest) = oldest {
             let keep_from = (oldest + 1).saturating_sub(self.config.extra_edits_retained);
