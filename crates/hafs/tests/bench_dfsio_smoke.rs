@@ -3,38 +3,16 @@
 //! local baseline, and prints a write and a read row with positive rates next to it.
 //! No wall time or ratio is asserted.
 
-use std::process::Command;
+mod common;
 
-fn hafs() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_hafs"));
-    // Keep an ambient Hadoop configuration out of the test.
-    c.env_remove("HADOOP_CONF_DIR").env("HAFS_LOG", "warn");
-    c
-}
-
-fn number(s: &str) -> f64 {
-    s.replace(',', "")
-        .parse()
-        .unwrap_or_else(|_| panic!("'{s}' is not a number"))
-}
-
-/// The fields of the one line starting with `name` and having `fields` fields.
-fn row<'a>(stdout: &'a str, name: &str, fields: usize) -> Vec<&'a str> {
-    let rows: Vec<Vec<&str>> = stdout
-        .lines()
-        .map(|l| l.split_whitespace().collect::<Vec<_>>())
-        .filter(|w| w.len() == fields && w[0] == name)
-        .collect();
-    assert_eq!(rows.len(), 1, "one {name} row in:\n{stdout}");
-    rows.into_iter().next().unwrap()
-}
+use common::{hafs, number, row, run_ok, temp_dir};
 
 #[test]
 fn dfsio_writes_and_reads_with_a_baseline() {
-    let dir = std::env::temp_dir().join(format!("hafs-dfsio-smoke-{}", std::process::id()));
+    let dir = temp_dir("hafs-dfsio-smoke");
     std::fs::create_dir_all(&dir).unwrap();
-    let out = hafs()
-        .args([
+    let (stdout, _) = run_ok(
+        &[
             "bench",
             "dfsio",
             "-nrFiles",
@@ -45,17 +23,9 @@ fn dfsio_writes_and_reads_with_a_baseline() {
             "1",
             "-bufferSize",
             "64k",
-        ])
-        .arg("-dir")
-        .arg(&dir)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        out.status
+        ],
+        "-dir",
+        &dir,
     );
 
     // Baseline rows: `name MiB wall_s MiB/s io_rate cpu_s/GiB`.

@@ -3,19 +3,15 @@
 //! Standby's tailing lag (which needs `dfs.ha.allow.stale.reads` honoured by the
 //! Standby). No wall time is asserted.
 
-use std::process::Command;
+mod common;
+
+use common::{run_ok, temp_dir};
 
 #[test]
 fn manual_failover_bench_measures_failovers_and_the_tailing_lag() {
-    let dir = std::env::temp_dir().join(format!(
-        "hafs-bench-failover-manual-smoke-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    let out = Command::new(env!("CARGO_BIN_EXE_hafs"))
-        .env_remove("HADOOP_CONF_DIR")
-        .env("HAFS_LOG", "warn")
-        .args([
+    let dir = temp_dir("hafs-bench-failover-manual-smoke");
+    let (stdout, stderr) = run_ok(
+        &[
             "bench",
             "failover",
             "--manual",
@@ -27,17 +23,9 @@ fn manual_failover_bench_measures_failovers_and_the_tailing_lag() {
             "300",
             "--lag-probes",
             "20",
-        ])
-        .arg("--dir")
-        .arg(&dir)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "bench failed ({}):\n{stdout}\n{stderr}",
-        out.status
+        ],
+        "--dir",
+        &dir,
     );
     assert!(
         stdout.contains("failovers: 2 (alternating)") && stdout.contains("load errors: 0"),

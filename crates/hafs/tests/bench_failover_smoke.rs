@@ -4,7 +4,9 @@
 //! load, and reports every measure for every round and no acknowledged write lost.
 //! No wall time is asserted.
 
-use std::process::Command;
+mod common;
+
+use common::{run_ok, temp_dir};
 
 /// The `result: backend=B ...` line's fields.
 fn result_of<'a>(stdout: &'a str, backend: &str) -> Vec<(&'a str, &'a str)> {
@@ -29,13 +31,9 @@ fn field<'a>(fields: &[(&'a str, &'a str)], key: &str) -> &'a str {
 
 #[test]
 fn failover_bench_kills_the_active_on_both_backends_and_loses_nothing() {
-    let dir =
-        std::env::temp_dir().join(format!("hafs-bench-failover-smoke-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let out = Command::new(env!("CARGO_BIN_EXE_hafs"))
-        .env_remove("HADOOP_CONF_DIR")
-        .env("HAFS_LOG", "warn")
-        .args([
+    let dir = temp_dir("hafs-bench-failover-smoke");
+    let (stdout, _) = run_ok(
+        &[
             "bench",
             "failover",
             "--rounds",
@@ -44,17 +42,9 @@ fn failover_bench_kills_the_active_on_both_backends_and_loses_nothing() {
             "2",
             "--interval-ms",
             "300",
-        ])
-        .arg("--dir")
-        .arg(&dir)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "bench failed ({}):\n{stdout}\n{stderr}",
-        out.status
+        ],
+        "--dir",
+        &dir,
     );
     for backend in ["journal", "zookeeper"] {
         let fields = result_of(&stdout, backend);

@@ -2,39 +2,22 @@
 //! in-process NameNode, drives every op over IPC, and prints one table row per op with a
 //! positive rate. No wall time is asserted.
 
-use std::process::Command;
+mod common;
 
-fn hafs() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_hafs"));
-    // Keep an ambient Hadoop configuration out of the test.
-    c.env_remove("HADOOP_CONF_DIR").env("HAFS_LOG", "warn");
-    c
-}
+use common::{hafs, number, row, run_ok, temp_dir};
 
 /// The table row for `op`:
 /// `op ops elapsed_s ops/s avg_ms p99_ms cpu_us/op edits/fsync fsyncs/s vs_fsync`.
-fn row<'a>(stdout: &'a str, op: &str) -> Vec<&'a str> {
-    let rows: Vec<Vec<&str>> = stdout
-        .lines()
-        .map(|l| l.split_whitespace().collect::<Vec<_>>())
-        .filter(|w| w.len() == 10 && w[0] == op)
-        .collect();
-    assert_eq!(rows.len(), 1, "one row for {op} in:\n{stdout}");
-    rows.into_iter().next().unwrap()
-}
-
-fn number(s: &str) -> f64 {
-    s.replace(',', "")
-        .parse()
-        .unwrap_or_else(|_| panic!("'{s}' is not a number"))
+fn op_row<'a>(stdout: &'a str, op: &str) -> Vec<&'a str> {
+    row(stdout, op, 10)
 }
 
 #[test]
 fn nnthroughput_reports_every_op_with_a_positive_rate() {
-    let dir = std::env::temp_dir().join(format!("hafs-bench-smoke-{}", std::process::id()));
+    let dir = temp_dir("hafs-bench-smoke");
     std::fs::create_dir_all(&dir).unwrap();
-    let out = hafs()
-        .args([
+    let (stdout, _) = run_ok(
+        &[
             "bench",
             "nnthroughput",
             "-ops",
@@ -43,17 +26,9 @@ fn nnthroughput_reports_every_op_with_a_positive_rate() {
             "4",
             "-memory",
             "20000",
-        ])
-        .arg("-dir")
-        .arg(&dir)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        out.status
+        ],
+        "-dir",
+        &dir,
     );
 
     for op in [
@@ -64,7 +39,7 @@ fn nnthroughput_reports_every_op_with_a_positive_rate() {
         "rename",
         "delete",
     ] {
-        let w = row(&stdout, op);
+        let w = op_row(&stdout, op);
         assert_eq!(number(w[1]), 2000.0, "{op} ran every op");
         assert!(number(w[3]) > 0.0, "{op} ops/s is positive: {w:?}");
         let mutation = !matches!(op, "fileStatus" | "listing");

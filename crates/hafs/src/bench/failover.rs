@@ -20,15 +20,13 @@
 //!   Standbys tail with the NameNode's default `dfs.ha.tail-edits.period` and the
 //!   journal's default commit heartbeat (`hafs.qjournal.commit-heartbeat.ms`).
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use hafs_client::DfsClient;
 use hafs_conf::Configuration;
 
-use super::report::percentile;
+use super::failover_common::{met, ms, pinned_client, stats, Load};
 use crate::sandbox::ha_cluster::{HaCluster, Layout};
 
 const USAGE: &str = "\
@@ -153,94 +151,13 @@ pub async fn run(_conf: &Configuration, args: &[String]) -> anyhow::Result<i32> 
     Ok(0)
 }
 
-/// Acknowledgement instants of the load, as nanoseconds since `epoch`.
-struct Load {
-    stop: Arc<AtomicBool>,
-    acks: Arc<Mutex<Vec<u64>>>,
-    errors: Arc<AtomicU64>,
-    epoch: Instant,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-}
-
-impl Load {
-    fn start(conf: &Configuration, writers: usize) -> anyhow::Result<Load> {
-        let load = Load {
-            stop: Arc::new(AtomicBool::new(false)),
-            acks: Arc::new(Mutex::new(Vec::new())),
-            errors: Arc::new(AtomicU64::new(0)),
-            epoch: Instant::now(),
-            tasks: Vec::new(),
-        };
-        let mut tasks = Vec::new();
-        for w in 0..writers {
-            let client = DfsClient::new(conf, None)?;
-            let (stop, acks, errors, epoch) = (
-                load.stop.clone(),
-                load.acks.clone(),
-                load.errors.clone(),
-                load.epoch,
-            );
-            tasks.push(tokio::spawn(async move {
-                let mut n = 0u64;
-                while !stop.load(Ordering::Relaxed) {
-                    let path = format!("/bench/failover/load/w{w}/d{n}");
-                    match client.mkdirs(&path, 0o755, true).await {
-                        Ok(_) => {
-                            let at = epoch.elapsed().as_nanos() as u64;
-                            acks.lock().expect("acks lock").push(at);
-                        }
-                        Err(_) => {
-                            errors.fetch_add(1, Ordering::Relaxed);
-                        }
-                    }
-                    n += 1;
-                }
-            }));
-        }
-        Ok(Load { tasks, ..load })
-    }
-
-    fn since(&self, t: Instant) -> u64 {
-        t.saturating_duration_since(self.epoch).as_nanos() as u64
-    }
-
-    /// The first acknowledgement at or after `t`.
-    fn first_ack_after(&self, t: Instant) -> Option<Duration> {
-        let t = self.since(t);
-        let acks = self.acks.lock().expect("acks lock");
-        acks.iter()
-            .filter(|&&a| a >= t)
-            .min()
-            .map(|&a| Duration::from_nanos(a - t))
-    }
-
-    fn count(&self) -> usize {
-        self.acks.lock().expect("acks lock").len()
-    }
-
-    async fn stop(self) -> u64 {
-        self.stop.store(true, Ordering::Relaxed);
-        for t in self.tasks {
-            let _ = tokio::time::timeout(Duration::from_secs(30), t).await;
-        }
-        self.errors.load(Ordering::Relaxed)
-    }
-}
-
-/// A client that talks to NameNode `addr` only, no failover.
-fn pinned_client(conf: &Configuration, addr: &str) -> anyhow::Result<DfsClient> {
-    let mut conf = conf.clone();
-    conf.set("dfs.client.failover.max.attempts", "0");
-    Ok(DfsClient::new(&conf, Some(&format!("hdfs://{addr}")))?)
-}
-
 async fn measure(cluster: &HaCluster, opts: &Options) -> anyhow::Result<()> {
     let conf = Configuration::load(Some(&cluster.conf_dir))?;
     let setup = DfsClient::new(&conf, None)?;
     setup.mkdirs("/bench/failover/lag", 0o755, true).await?;
     setup.mkdirs("/bench/failover/probe", 0o755, true).await?;
 
-    let load = Load::start(&conf, opts.writers)?;
+    let mut load = Load::start(&conf, "/bench/failover", opts.writers)?;
     tokio::time::sleep(opts.interval).await;
 
     // Tailing lag, nn1 Active and nn2 Standby, under the load.
@@ -340,23 +257,10 @@ fn is_standby(e: &hafs_client::ClientError) -> bool {
     }
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-/// p50 and p99 in microseconds of a list of durations.
+/// p50, p99 and max in milliseconds of a list of durations.
 fn p50_p99(ds: &[Duration]) -> (f64, f64, f64) {
-    let mut us: Vec<u32> = ds
-        .iter()
-        .map(|d| d.as_micros().min(u32::MAX as u128) as u32)
-        .collect();
-    us.sort_unstable();
-    let max = us.last().copied().unwrap_or(0);
-    (
-        percentile(&us, 50.0) as f64 / 1000.0,
-        percentile(&us, 99.0) as f64 / 1000.0,
-        max as f64 / 1000.0,
-    )
+    let (p50, p99, max, _) = stats(ds.iter().copied());
+    (p50, p99, max)
 }
 
 fn print_report(
@@ -415,14 +319,6 @@ fn print_report(
                 met(smax < ms(AIM_FAILOVER))
             );
         }
-    }
-}
-
-fn met(ok: bool) -> &'static str {
-    if ok {
-        "met"
-    } else {
-        "NOT met"
     }
 }
 

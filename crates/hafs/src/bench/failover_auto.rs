@@ -36,8 +36,6 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
@@ -45,7 +43,7 @@ use hafs_client::DfsClient;
 use hafs_conf::Configuration;
 use hafs_ha::HaServiceState;
 
-use super::report::percentile;
+use super::failover_common::{met, ms, pinned_client, stats, Load};
 use crate::sandbox::ha_cluster::{AutoTimeouts, Control, Election, HaCluster, Layout};
 
 const USAGE: &str = "\
@@ -412,78 +410,6 @@ async fn verify(client: &DfsClient, acked: &[String]) -> anyhow::Result<usize> {
     Ok(missing.len())
 }
 
-/// The write load: mkdirs through the nameservice, acknowledged paths and instants.
-struct Load {
-    stop: Arc<AtomicBool>,
-    acks: Arc<Mutex<Vec<(Instant, String)>>>,
-    errors: Arc<AtomicU64>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-}
-
-impl Load {
-    fn start(conf: &Configuration, run: &str, writers: usize) -> anyhow::Result<Load> {
-        let stop = Arc::new(AtomicBool::new(false));
-        let acks = Arc::new(Mutex::new(Vec::new()));
-        let errors = Arc::new(AtomicU64::new(0));
-        let mut tasks = Vec::new();
-        for w in 0..writers {
-            let client = DfsClient::new(conf, None)?;
-            let (stop, acks, errors) = (stop.clone(), acks.clone(), errors.clone());
-            let dir = format!("{run}/load/w{w}");
-            tasks.push(tokio::spawn(async move {
-                let mut n = 0u64;
-                while !stop.load(Ordering::Relaxed) {
-                    let path = format!("{dir}/d{n}");
-                    match client.mkdirs(&path, 0o755, true).await {
-                        Ok(_) => acks.lock().expect("acks lock").push((Instant::now(), path)),
-                        Err(_) => {
-                            errors.fetch_add(1, Ordering::Relaxed);
-                            // A write that failed after all retries: pause a moment.
-                            tokio::time::sleep(Duration::from_millis(10)).await;
-                        }
-                    }
-                    n += 1;
-                }
-            }));
-        }
-        Ok(Load {
-            stop,
-            acks,
-            errors,
-            tasks,
-        })
-    }
-
-    /// Time from `t` to the first acknowledgement after it.
-    fn first_ack_after(&self, t: Instant) -> Option<Duration> {
-        let acks = self.acks.lock().expect("acks lock");
-        acks.iter()
-            .filter(|(a, _)| *a > t)
-            .map(|(a, _)| *a - t)
-            .min()
-    }
-
-    fn acked(&self) -> Vec<String> {
-        let acks = self.acks.lock().expect("acks lock");
-        acks.iter().map(|(_, p)| p.clone()).collect()
-    }
-
-    async fn stop(&mut self) -> u64 {
-        self.stop.store(true, Ordering::Relaxed);
-        for t in self.tasks.drain(..) {
-            let _ = tokio::time::timeout(Duration::from_secs(60), t).await;
-        }
-        self.errors.load(Ordering::Relaxed)
-    }
-}
-
-/// A client that talks to NameNode `addr` only, no failover.
-fn pinned_client(conf: &Configuration, addr: &str) -> anyhow::Result<DfsClient> {
-    let mut conf = conf.clone();
-    conf.set("dfs.client.failover.max.attempts", "0");
-    Ok(DfsClient::new(&conf, Some(&format!("hdfs://{addr}")))?)
-}
-
 /// A pseudo-random duration below `max`, from the clock's nanoseconds.
 fn jitter(max: Duration) -> Duration {
     let nanos = SystemTime::now()
@@ -538,27 +464,8 @@ fn parse_utc(s: &str) -> Option<SystemTime> {
     Some(UNIX_EPOCH + Duration::new(secs, nanos))
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
 fn fmt_ms(d: Option<Duration>) -> String {
     d.map_or("n/a".to_string(), |d| format!("{:.0} ms", ms(d)))
-}
-
-/// p50, p99 and max in milliseconds, and how many samples.
-fn stats(ds: impl Iterator<Item = Duration>) -> (f64, f64, f64, usize) {
-    let mut us: Vec<u32> = ds
-        .map(|d| d.as_micros().min(u32::MAX as u128) as u32)
-        .collect();
-    us.sort_unstable();
-    let max = us.last().copied().unwrap_or(0);
-    (
-        percentile(&us, 50.0) as f64 / 1000.0,
-        percentile(&us, 99.0) as f64 / 1000.0,
-        max as f64 / 1000.0,
-        us.len(),
-    )
 }
 
 impl Report {
@@ -651,14 +558,6 @@ fn print_context() {
          (ha.health-monitor.rpc-timeout.ms 45000); a dead Active whose host stays up is seen \
          at the next health check there too, a dead host only after the session expires"
     );
-}
-
-fn met(ok: bool) -> &'static str {
-    if ok {
-        "met"
-    } else {
-        "NOT met"
-    }
 }
 
 #[cfg(test)]

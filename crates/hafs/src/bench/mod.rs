@@ -5,6 +5,7 @@ mod baseline;
 mod dfsio;
 mod failover;
 mod failover_auto;
+mod failover_common;
 mod memory;
 mod nnthroughput;
 mod report;
