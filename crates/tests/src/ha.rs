@@ -450,6 +450,29 @@ impl MiniCluster {
             .and_then(|t| t.trim().parse().ok())
             .ok_or_else(|| format!("no `last txid:` in {addr}'s status page:\n{body}"))
     }
+
+    /// Waits up to `bound` until NameNode `standby` has applied every edit NameNode
+    /// `active` had written when the wait began; returns that txid.
+    #[track_caller]
+    pub fn wait_caught_up(&self, standby: usize, active: usize, bound: Duration) -> u64 {
+        let target = self
+            .nn_last_txid(active)
+            .unwrap_or_else(|e| panic!("{}'s last txid: {e}", self.nn_id(active)));
+        let deadline = Instant::now() + bound;
+        loop {
+            let got = self.nn_last_txid(standby);
+            if matches!(got, Ok(t) if t >= target) {
+                return target;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} did not catch up with {} (txid {target}) within {bound:?}: {got:?}",
+                self.nn_id(standby),
+                self.nn_id(active)
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
 }
 
 /// True when `hafs` has no `haadmin` command yet (an older build).

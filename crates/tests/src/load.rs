@@ -24,6 +24,53 @@ pub struct LoadReport {
     pub failures: Vec<String>,
 }
 
+impl LoadReport {
+    /// Panics unless this writer saw no failure and had at least `min_acked` writes
+    /// acknowledged; `across` names what the load ran through ("the failover").
+    #[track_caller]
+    pub fn assert_clean(&self, across: &str, min_acked: usize) {
+        self.assert_clean_but(across, min_acked, 0, |_| false);
+    }
+
+    /// As `assert_clean`, but up to `max_tolerated` failures that `tolerated` accepts
+    /// are allowed (a known client behaviour the caller documents).
+    #[track_caller]
+    pub fn assert_clean_but(
+        &self,
+        across: &str,
+        min_acked: usize,
+        max_tolerated: usize,
+        tolerated: impl Fn(&str) -> bool,
+    ) {
+        let (accepted, others): (Vec<&String>, Vec<&String>) =
+            self.failures.iter().partition(|f| tolerated(f));
+        assert!(
+            accepted.len() <= max_tolerated,
+            "{} lost more than {max_tolerated} writes across {across}: {accepted:?}",
+            self.client
+        );
+        assert!(
+            others.is_empty(),
+            "the {} writer saw errors across {across}:\n{}",
+            self.client,
+            others
+                .iter()
+                .map(|f| f.as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        assert!(
+            self.acked.len() >= min_acked,
+            "{} wrote only {} files across {across} (at least {min_acked} expected; {} \
+             reads verified, {} failures)",
+            self.client,
+            self.acked.len(),
+            self.reads_ok,
+            self.failures.len()
+        );
+    }
+}
+
 /// The length of the `i`th file of a writer: mostly small, every tenth spans two
 /// blocks of the test block size (1 MiB).
 pub fn load_len(i: usize) -> usize {
@@ -298,6 +345,18 @@ pub fn verify_acked(target: &ClientTarget, reports: &[LoadReport]) -> Vec<String
         }
     }
     problems
+}
+
+/// Panics unless every acknowledged file of `reports` reads back byte-exact
+/// (`verify_acked`); `when` says at which point of the test, for the message.
+#[track_caller]
+pub fn assert_acked_intact(target: &ClientTarget, reports: &[LoadReport], when: &str) {
+    let problems = verify_acked(target, reports);
+    assert!(
+        problems.is_empty(),
+        "acknowledged files damaged {when}:\n{}",
+        problems.join("\n")
+    );
 }
 
 /// Sleeps in small steps until `deadline` (so a long wait is visibly bounded).

@@ -5,7 +5,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use hafs_tests::{hafs_dfs, sleep_until, verify_acked, Backend, MiniCluster, Writer};
+use hafs_tests::{assert_acked_intact, hafs_dfs, sleep_until, Backend, MiniCluster, Writer};
 
 /// Each test runs a full HA cluster with controllers; one at a time.
 static ONE_CLUSTER_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -49,18 +49,12 @@ fn kill_9_active_under_load(backend: Backend) {
     eprintln!("{backend:?}: nn2 Active {took:?} after nn1 was killed");
     sleep_until(killed + took + Duration::from_secs(4));
     let report = writer.stop();
-    assert!(
-        report.failures.is_empty(),
-        "the writer saw errors across the failover:\n{}",
-        report.failures.join("\n")
+    report.assert_clean("the failover", 3);
+    assert_acked_intact(
+        &target,
+        std::slice::from_ref(&report),
+        "after the writer stopped",
     );
-    assert!(
-        report.acked.len() >= 3,
-        "{} files written",
-        report.acked.len()
-    );
-    let problems = verify_acked(&target, std::slice::from_ref(&report));
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
 
     // The old Active restarted stays Standby: nn2 holds the election.
     c.start_nn(0);

@@ -17,7 +17,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use hafs_tests::{hafs_dfs, sleep_until, verify_acked, Backend, MiniCluster, Writer};
+use hafs_tests::{assert_acked_intact, hafs_dfs, sleep_until, Backend, MiniCluster, Writer};
 
 /// Each test runs a full HA cluster with controllers; one at a time.
 static ONE_CLUSTER_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -108,18 +108,12 @@ fn cut_from_majority_under_load(backend: Backend) {
     sleep_until(cut + took + Duration::from_secs(5));
     hafs_dfs(&target, &["-mkdir", "/after-cut"]).ok();
     let report = writer.stop();
-    assert!(
-        report.failures.is_empty(),
-        "the writer saw errors across the partition:\n{}",
-        report.failures.join("\n")
+    report.assert_clean("the partition", 5);
+    assert_acked_intact(
+        &target,
+        std::slice::from_ref(&report),
+        "after the writer stopped",
     );
-    assert!(
-        report.acked.len() >= 5,
-        "{} files written",
-        report.acked.len()
-    );
-    let problems = verify_acked(&target, std::slice::from_ref(&report));
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert_eq!(c.ha_state(0), Ok("standby"), "nn1 came back while cut");
 
     // Healed: nn1 stays Standby (nn2 holds the election) and catches up; failing back
@@ -141,11 +135,10 @@ fn cut_from_majority_under_load(backend: Backend) {
     c.wait_for_state(1, "standby", Duration::from_secs(10));
     let ls = hafs_dfs(&target, &["-ls", "/"]).ok();
     assert!(ls.stdout.contains("/after-cut"), "{ls}");
-    let problems = verify_acked(&target, std::slice::from_ref(&report));
-    assert!(
-        problems.is_empty(),
-        "after failing back to nn1: {}",
-        problems.join("\n")
+    assert_acked_intact(
+        &target,
+        std::slice::from_ref(&report),
+        "after failing back to nn1",
     );
     hafs_dfs(&target, &["-mkdir", "/on-nn1-again"]).ok();
     c.stop();
@@ -206,18 +199,12 @@ fn cut_from_minority_changes_nothing(backend: Backend) {
         "nn1 refused a write while cut from one JournalNode:\n{out}"
     );
     let report = writer.stop();
-    assert!(
-        report.failures.is_empty(),
-        "the writer saw errors:\n{}",
-        report.failures.join("\n")
+    report.assert_clean("a cut from one JournalNode", 5);
+    assert_acked_intact(
+        &target,
+        std::slice::from_ref(&report),
+        "after the writer stopped",
     );
-    assert!(
-        report.acked.len() >= 5,
-        "{} files written",
-        report.acked.len()
-    );
-    let problems = verify_acked(&target, std::slice::from_ref(&report));
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
     c.heal_journalnodes(0);
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(c.ha_state(0), Ok("active"));

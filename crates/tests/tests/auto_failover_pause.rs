@@ -15,7 +15,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use hafs_tests::{hafs_dfs, sleep_until, verify_acked, Backend, MiniCluster, Writer};
+use hafs_tests::{assert_acked_intact, hafs_dfs, sleep_until, Backend, MiniCluster, Writer};
 
 /// Each test runs a full HA cluster with controllers; one at a time.
 static ONE_CLUSTER_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -262,18 +262,12 @@ fn pause_active(backend: Backend, whole_host: bool, brief: bool) {
         c.nn_log(1).matches("read guard expired").count()
     );
     let report = writer.stop();
-    assert!(
-        report.failures.is_empty(),
-        "the writer saw errors across the pause:\n{}",
-        report.failures.join("\n")
+    report.assert_clean("the pause", 3);
+    assert_acked_intact(
+        &target,
+        std::slice::from_ref(&report),
+        "after the writer stopped",
     );
-    assert!(
-        report.acked.len() >= 3,
-        "{} files written",
-        report.acked.len()
-    );
-    let problems = verify_acked(&target, std::slice::from_ref(&report));
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
     let ls = hafs_dfs(&target, &["-ls", "/"]).ok();
     assert!(ls.stdout.contains("/after-pause"), "{ls}");
     assert!(!ls.stdout.contains("/stale-write"), "{ls}");

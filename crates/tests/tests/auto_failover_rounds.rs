@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use hafs_tests::{
-    parse_ls, processes_matching, verify_acked, Backend, LsEntry, MiniCluster, Writer,
+    assert_acked_intact, parse_ls, processes_matching, Backend, LsEntry, MiniCluster, Writer,
 };
 
 /// Each test runs a full HA cluster with controllers; one at a time.
@@ -111,29 +111,6 @@ fn sample(c: &mut MiniCluster) -> BTreeMap<String, Usage> {
         .collect()
 }
 
-/// Waits until NameNode `standby` has applied every edit NameNode `active` had
-/// written when the wait began.
-#[track_caller]
-fn wait_caught_up(c: &MiniCluster, standby: usize, active: usize) -> u64 {
-    let target = c
-        .nn_last_txid(active)
-        .unwrap_or_else(|e| panic!("{}'s last txid: {e}", c.nn_id(active)));
-    let deadline = Instant::now() + CATCH_UP_BOUND;
-    loop {
-        let got = c.nn_last_txid(standby);
-        if matches!(got, Ok(t) if t >= target) {
-            return target;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{} did not catch up with {} (txid {target}) within {CATCH_UP_BOUND:?}: {got:?}",
-            c.nn_id(standby),
-            c.nn_id(active)
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// The whole namespace as NameNode `i` alone answers it.
 #[track_caller]
 fn full_listing(c: &MiniCluster, i: usize) -> Vec<LsEntry> {
@@ -210,7 +187,7 @@ fn twenty_failovers_in_a_row(backend: Backend) {
         c.start_nn(active);
         c.wait_for_state(active, "standby", CATCH_UP_BOUND);
         c.wait_for_block_reports(active, CATCH_UP_BOUND);
-        wait_caught_up(&c, active, new);
+        c.wait_caught_up(active, new, CATCH_UP_BOUND);
         samples.push(sample(&mut c));
         active = new;
         eprintln!(
@@ -221,18 +198,12 @@ fn twenty_failovers_in_a_row(backend: Backend) {
         );
     }
     let report = writer.stop();
-    assert!(
-        report.failures.is_empty(),
-        "the writer saw errors across {ROUNDS} failovers:\n{}",
-        report.failures.join("\n")
+    report.assert_clean(&format!("{ROUNDS} failovers"), ROUNDS);
+    assert_acked_intact(
+        &target,
+        std::slice::from_ref(&report),
+        "after the writer stopped",
     );
-    assert!(
-        report.acked.len() >= ROUNDS,
-        "{} files written",
-        report.acked.len()
-    );
-    let problems = verify_acked(&target, std::slice::from_ref(&report));
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
 
     // No divergence: at the same txid, the Active's namespace and, after a graceful
     // failover through the controllers, the other NameNode's are identical.

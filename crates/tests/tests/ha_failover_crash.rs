@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use hafs_tests::{
-    hafs_dfs, parse_ls, sleep_until, verify_acked, ClientTarget, MiniCluster, Writer,
+    assert_acked_intact, hafs_dfs, parse_ls, sleep_until, ClientTarget, MiniCluster, Writer,
 };
 
 /// The tests here each run a full HA cluster; one at a time is plenty for CI machines.
@@ -80,27 +80,9 @@ fn kill_9_the_active_then_transition_the_standby_and_the_old_active_returns_as_s
         // dropped call was an addBlock, the `with` block's close fails next with "Failed
         // to complete file in time" — the client never got the block the NameNode
         // allocated — and the load script reports the chain, naming the drop.)
-        let (dropped, others): (Vec<&String>, Vec<&String>) = r
-            .failures
-            .iter()
-            .partition(|f| r.client == "hdfs-native" && f.contains("RPC listener disconnected"));
-        assert!(dropped.len() <= 1, "{} lost {dropped:?}", r.client);
-        assert!(
-            others.is_empty(),
-            "{} saw errors across the crash:\n{}",
-            r.client,
-            others
-                .iter()
-                .map(|f| f.as_str())
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
-        assert!(
-            r.acked.len() >= 3,
-            "{} wrote {} files",
-            r.client,
-            r.acked.len()
-        );
+        r.assert_clean_but("the crash", 3, 1, |f| {
+            r.client == "hdfs-native" && f.contains("RPC listener disconnected")
+        });
     }
     hafs_dfs(&target, &["-mkdir", "/after-restart"]).ok();
     let on_nn2 = listing(&target, "/");
@@ -114,8 +96,7 @@ fn kill_9_the_active_then_transition_the_standby_and_the_old_active_returns_as_s
     for p in ["/before/a", "/before/b", "/after-restart"] {
         assert!(on_nn1.contains(p), "{p} missing: {on_nn1:?}");
     }
-    let problems = verify_acked(&target, &reports);
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert_acked_intact(&target, &reports, "after nn1 caught up");
     c.stop();
 }
 
@@ -151,18 +132,12 @@ fn three_namenodes_two_standbys_survive_two_successive_crashes() {
     crash_active_and_take_over(&mut c, 1, 0);
     sleep_until(started + Duration::from_secs(12));
     let report = writer.stop();
-    assert!(
-        report.failures.is_empty(),
-        "the writer saw errors:\n{}",
-        report.failures.join("\n")
+    report.assert_clean("two successive crashes", 3);
+    assert_acked_intact(
+        &target,
+        std::slice::from_ref(&report),
+        "after the writer stopped",
     );
-    assert!(
-        report.acked.len() >= 3,
-        "{} files written",
-        report.acked.len()
-    );
-    let problems = verify_acked(&target, std::slice::from_ref(&report));
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
 
     // Both crashed NameNodes come back as Standbys, and either can take over again.
     c.start_nn(1);
@@ -177,7 +152,6 @@ fn three_namenodes_two_standbys_survive_two_successive_crashes() {
         before,
         "nn3's namespace after catching up"
     );
-    let problems = verify_acked(&target, &[report]);
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert_acked_intact(&target, &[report], "after the failovers back");
     c.stop();
 }
