@@ -27,7 +27,7 @@ use hafs_client::DfsClient;
 use hafs_conf::Configuration;
 
 use super::failover_common::{met, ms, pinned_client, stats, Load};
-use crate::sandbox::ha_cluster::{HaCluster, Layout};
+use crate::sandbox::ha_cluster::{Control, HaCluster, Layout};
 
 const USAGE: &str = "\
 Usage: hafs bench failover --manual [options]
@@ -141,7 +141,12 @@ pub async fn run(_conf: &Configuration, args: &[String]) -> anyhow::Result<i32> 
         ],
     };
     eprintln!("starting the cluster in {}", dir.display());
-    let mut cluster = HaCluster::start(&dir, &layout).await?;
+    // Any free port for nn1: a benchmark must not compete with a sandbox for 8020.
+    let control = Control {
+        nn1_port: None,
+        ..Control::MANUAL
+    };
+    let mut cluster = HaCluster::start_with(&dir, &layout, control).await?;
     let result = measure(&cluster, &opts).await;
     cluster.stop().await;
     if remove {

@@ -169,14 +169,9 @@ pub struct HaCluster {
 }
 
 impl HaCluster {
-    /// Starts everything under `dir` with manual failover; returns once nn1 is Active
-    /// and every daemon serves. On failure every child started so far is stopped.
-    pub async fn start(dir: &Path, layout: &Layout) -> anyhow::Result<HaCluster> {
-        Self::start_with(dir, layout, Control::MANUAL).await
-    }
-
     /// Starts everything under `dir`, run as `control` says; returns once nn1 is
-    /// Active and every daemon serves.
+    /// Active and every daemon serves. On failure every child started so far is
+    /// stopped.
     pub async fn start_with(
         dir: &Path,
         layout: &Layout,
