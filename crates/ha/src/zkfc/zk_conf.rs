@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use hafs_conf::{Configuration, TimeUnit};
+use hafs_journal::qjournal::election::{MAX_DRIFT_PPM_DEFAULT, MAX_DRIFT_PPM_KEY};
 use zookeeper_client::{Acl, AuthId, Permission};
 
 use super::ElectorError;
@@ -16,6 +17,10 @@ pub const HA_ZOOKEEPER_PARENT_ZNODE_DEFAULT: &str = "/hadoop-ha";
 pub const HA_ZOOKEEPER_ACL: &str = "ha.zookeeper.acl";
 pub const HA_ZOOKEEPER_ACL_DEFAULT: &str = "world:anyone:rwcda";
 pub const HA_ZOOKEEPER_AUTH: &str = "ha.zookeeper.auth";
+/// Whether the lock holder guards its NameNode's reads with its session's deadline
+/// (docs/election.md). Off by default: with it, a ZooKeeper outage longer than the
+/// session timeout makes the Active refuse calls until ZooKeeper is back.
+pub const HAFS_ZOOKEEPER_READ_GUARD: &str = "hafs.ha.zookeeper.read-guard";
 
 /// Hadoop's znode names under `<parent>/<nameservice>`.
 pub const LOCK_ZNODE: &str = "ActiveStandbyElectorLock";
@@ -32,6 +37,12 @@ pub struct ZkConf {
     pub acls: Vec<Acl>,
     /// `(scheme, auth)` pairs added to every session.
     pub auths: Vec<(String, Vec<u8>)>,
+    /// Assumed bound on clock rate drift between this host and the ZooKeeper servers
+    /// (`hafs.ha.election.max-clock-drift.ppm`, shared with the built-in election): it
+    /// sizes the margin of the NameNode's read guard (docs/election.md).
+    pub max_drift_ppm: u64,
+    /// [`HAFS_ZOOKEEPER_READ_GUARD`].
+    pub read_guard: bool,
 }
 
 impl ZkConf {
@@ -62,12 +73,24 @@ impl ZkConf {
             Some(s) if !s.is_empty() => parse_auths(&s)?,
             _ => Vec::new(),
         };
+        let max_drift_ppm = conf
+            .get_u64(MAX_DRIFT_PPM_KEY, MAX_DRIFT_PPM_DEFAULT)
+            .map_err(bad)?;
+        if max_drift_ppm >= 100_000 {
+            return Err(ElectorError::Other(format!(
+                "{MAX_DRIFT_PPM_KEY} must be below 100000 (10 %), not {max_drift_ppm}"
+            )));
+        }
         Ok(Some(ZkConf {
             quorum,
             session_timeout,
             parent: format!("{root}/{ns}"),
             acls,
             auths,
+            max_drift_ppm,
+            read_guard: conf
+                .get_bool(HAFS_ZOOKEEPER_READ_GUARD, false)
+                .map_err(bad)?,
         }))
     }
 
@@ -175,6 +198,15 @@ mod tests {
         assert_eq!(
             z.auths,
             vec![("digest".to_string(), b"zkfc:secret".to_vec())]
+        );
+        assert_eq!(z.max_drift_ppm, MAX_DRIFT_PPM_DEFAULT);
+        assert!(!z.read_guard);
+        c.set(MAX_DRIFT_PPM_KEY, "100000");
+        assert!(ZkConf::from_conf(&c, "ns1").is_err());
+        c.set(MAX_DRIFT_PPM_KEY, "20000");
+        assert_eq!(
+            ZkConf::from_conf(&c, "ns1").unwrap().unwrap().max_drift_ppm,
+            20_000
         );
         c.set(HA_ZOOKEEPER_PARENT_ZNODE, "/x/");
         assert_eq!(

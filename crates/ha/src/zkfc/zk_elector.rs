@@ -11,13 +11,23 @@
 //! - A lock left by an earlier session of the same NameNode (the controller restarted,
 //!   or its session expired while ZooKeeper was away) is deleted and taken again: no one
 //!   else can have been Active while it existed, so nothing flaps.
+//!
+//! While it holds the lock the elector also publishes the NameNode's read-guard
+//! deadline ([`Elector::lease_deadline`], docs/election.md): `sent + session timeout −
+//! margin`, where `sent` is our monotonic clock just before the latest request that
+//! ZooKeeper answered on this session. The server touched the session when it took
+//! that request (at or after `sent`), so it cannot expire the session, and delete our
+//! ephemeral lock, before `sent + timeout` by its own clock; the margin covers the two
+//! clocks running at different rates. A cheap `exists` on the lock every quarter of
+//! the session timeout keeps the deadline moving.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tokio::sync::{mpsc, oneshot};
+use hafs_journal::qjournal::election::min_margin_ms;
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::{timeout, Instant};
 use zookeeper_client::{
     Acls, Client, CreateMode, Error as ZkError, SessionState, StateWatcher, WatchedEvent,
@@ -42,6 +52,41 @@ pub struct ZkElector {
     events: Option<ElectorEvents>,
     task: tokio::task::JoinHandle<()>,
     op_timeout: Duration,
+    deadline: watch::Receiver<Option<Instant>>,
+    read_guard: bool,
+}
+
+/// The read-guard deadline proven by a request sent at `sent` on a session whose
+/// negotiated timeout is `session_timeout`: `sent + timeout − margin`, the margin
+/// being the smallest that covers clock rates within `drift_ppm` (the built-in
+/// election's rule, [`min_margin_ms`]). `None` when the timeout is too short to leave
+/// anything after the margin.
+pub fn guard_deadline(sent: Instant, session_timeout: Duration, drift_ppm: u64) -> Option<Instant> {
+    // Whole milliseconds, rounded down: never later than the session allows.
+    let timeout_ms = u64::try_from(session_timeout.as_millis()).unwrap_or(u64::MAX);
+    let margin_ms = min_margin_ms(timeout_ms, drift_ppm);
+    let left = timeout_ms.checked_sub(margin_ms).filter(|&l| l > 0)?;
+    sent.checked_add(Duration::from_millis(left))
+}
+
+/// The deadline to publish: only while we hold the lock on a live session that has
+/// answered at least once.
+fn holder_deadline(
+    holds_lock: bool,
+    session_timeout: Option<Duration>,
+    last_ok_sent: Option<Instant>,
+    drift_ppm: u64,
+) -> Option<Instant> {
+    match (holds_lock, session_timeout, last_ok_sent) {
+        (true, Some(t), Some(sent)) => guard_deadline(sent, t, drift_ppm),
+        _ => None,
+    }
+}
+
+/// How often the lock holder proves its session alive: a quarter of the session
+/// timeout, so a couple of lost or slow answers still leave the guard in force.
+fn refresh_interval(session_timeout: Duration) -> Duration {
+    (session_timeout / 4).max(Duration::from_millis(10))
 }
 
 impl ZkElector {
@@ -50,6 +95,8 @@ impl ZkElector {
         let (cmd_tx, cmd_rx) = mpsc::channel(16);
         let (ev_tx, ev_rx) = mpsc::channel(64);
         let op_timeout = conf.session_timeout.max(Duration::from_millis(500));
+        let (deadline_tx, deadline_rx) = watch::channel(None);
+        let read_guard = conf.read_guard;
         let actor = Actor {
             retry: (conf.session_timeout / 5)
                 .clamp(Duration::from_millis(100), Duration::from_secs(2)),
@@ -65,12 +112,17 @@ impl ZkElector {
             reported: None,
             events: ev_tx,
             connect_failures: 0,
+            deadline: deadline_tx,
+            last_ok_sent: None,
+            refresh_at: Instant::now(),
         };
         ZkElector {
             cmds: cmd_tx,
             events: Some(ev_rx),
             task: tokio::spawn(actor.run(cmd_rx)),
             op_timeout,
+            deadline: deadline_rx,
+            read_guard,
         }
     }
 
@@ -123,6 +175,10 @@ impl Elector for ZkElector {
     fn backend(&self) -> &'static str {
         "zookeeper"
     }
+
+    fn lease_deadline(&self) -> Option<watch::Receiver<Option<Instant>>> {
+        self.read_guard.then(|| self.deadline.clone())
+    }
 }
 
 /// Which event was last sent, so each change is reported once.
@@ -151,6 +207,12 @@ struct Actor {
     reported: Option<Reported>,
     events: mpsc::Sender<ElectorEvent>,
     connect_failures: u64,
+    /// The read-guard deadline while we hold the lock, `None` otherwise.
+    deadline: watch::Sender<Option<Instant>>,
+    /// Our clock just before the latest request answered on the current session.
+    last_ok_sent: Option<Instant>,
+    /// When the lock holder next proves its session alive.
+    refresh_at: Instant,
 }
 
 enum Wake {
@@ -158,6 +220,7 @@ enum Wake {
     Watch(WatchedEvent),
     State(SessionState),
     Timer,
+    Refresh,
 }
 
 fn zk_err(e: ZkError) -> ElectorError {
@@ -190,11 +253,14 @@ impl Actor {
             }
             let timer_needed = self.client.is_none() || (self.recheck && self.candidate.is_some());
             let retry_at = self.retry_at;
+            let refreshing = self.holds_lock && self.client.is_some() && self.conf.read_guard;
+            let refresh_at = self.refresh_at;
             let wake = tokio::select! {
                 c = cmds.recv() => Wake::Cmd(c),
                 ev = async { self.lock_watch.as_mut().expect("guarded").await }, if self.lock_watch.is_some() => Wake::Watch(ev),
                 st = async { self.states.as_mut().expect("guarded").changed().await }, if self.states.is_some() => Wake::State(st),
                 _ = tokio::time::sleep_until(retry_at), if timer_needed => Wake::Timer,
+                _ = tokio::time::sleep_until(refresh_at), if refreshing => Wake::Refresh,
             };
             match wake {
                 Wake::Cmd(None) => return,
@@ -210,6 +276,7 @@ impl Actor {
                 }
                 Wake::State(st) => self.session_state(st),
                 Wake::Timer => {}
+                Wake::Refresh => self.refresh().await,
             }
         }
     }
@@ -233,6 +300,7 @@ impl Actor {
                 );
                 self.states = Some(client.state_watcher());
                 self.client = Some(client);
+                self.last_ok_sent = None;
                 self.connect_failures = 0;
                 self.recheck = true;
             }
@@ -290,6 +358,62 @@ impl Actor {
         self.states = None;
         self.lock_watch = None;
         self.holds_lock = false;
+        self.last_ok_sent = None;
+        self.publish_deadline();
+    }
+
+    /// ZooKeeper answered a request we sent at `sent` on the current session.
+    fn proved(&mut self, sent: Instant) {
+        if self.last_ok_sent.is_none_or(|s| s < sent) {
+            self.last_ok_sent = Some(sent);
+        }
+        if let Some(c) = &self.client {
+            self.refresh_at = sent + refresh_interval(c.session_timeout());
+        }
+        self.publish_deadline();
+    }
+
+    /// Publishes the read-guard deadline: from the latest proof while we hold the
+    /// lock, none otherwise. Only changes are sent (each is handed to the NameNode).
+    fn publish_deadline(&mut self) {
+        let value = holder_deadline(
+            self.holds_lock,
+            self.client.as_ref().map(|c| c.session_timeout()),
+            self.last_ok_sent,
+            self.conf.max_drift_ppm,
+        );
+        self.deadline.send_if_modified(|d| {
+            let changed = *d != value;
+            *d = value;
+            changed
+        });
+    }
+
+    /// The lock holder's periodic proof that its session (and so the lock) lives.
+    async fn refresh(&mut self) {
+        let Some(client) = self.client.clone() else {
+            return;
+        };
+        let interval = refresh_interval(client.session_timeout());
+        self.refresh_at = Instant::now() + interval;
+        let lock = self.conf.lock_path();
+        let sent = Instant::now();
+        // Bounded by two intervals: the loop must stay responsive, and the deadline
+        // still has half the session left when this gives up.
+        match timeout(interval * 2, client.check_stat(&lock)).await {
+            Ok(Ok(Some(stat))) if stat.ephemeral_owner == client.session_id().0 => {
+                self.proved(sent)
+            }
+            Ok(Ok(_)) => {
+                tracing::warn!("zkfc: {lock} is no longer held by this session");
+                self.holds_lock = false;
+                self.publish_deadline();
+                self.recheck = true;
+                self.retry_at = Instant::now();
+            }
+            Ok(Err(e)) => tracing::debug!("zkfc: refreshing the session failed: {e}"),
+            Err(_) => tracing::debug!("zkfc: refreshing the session timed out"),
+        }
     }
 
     /// A ZooKeeper call failed: neutral, try again a little later.
@@ -332,6 +456,7 @@ impl Actor {
         let t = self.op_timeout();
         let acls = self.conf.acls.clone();
         let opts = CreateMode::Ephemeral.with_acls(Acls::new(&acls));
+        let sent = Instant::now();
         let created = timeout(t, client.create(&lock, &me.to_bytes(), &opts))
             .await
             .map_err(|_| ElectorError::Unavailable("create timed out".into()))?;
@@ -339,7 +464,7 @@ impl Actor {
             Ok(_) => {
                 tracing::info!("zkfc: created {lock}: this controller won the election");
                 self.watch_lock(&client, &lock).await?;
-                return self.become_active(&client).await;
+                return self.become_active(&client, sent).await;
             }
             Err(ZkError::NodeExists) => {}
             Err(ZkError::NoNode) => {
@@ -354,6 +479,7 @@ impl Actor {
             }
             Err(e) => return Err(zk_err(e)),
         }
+        let sent = Instant::now();
         let got = timeout(t, client.get_and_watch_data(&lock))
             .await
             .map_err(|_| ElectorError::Unavailable("getData timed out".into()))?;
@@ -369,7 +495,7 @@ impl Actor {
         self.lock_watch = Some(Box::pin(watcher.changed()));
         if stat.ephemeral_owner == client.session_id().0 {
             tracing::info!("zkfc: {lock} is held by this session");
-            return self.become_active(&client).await;
+            return self.become_active(&client, sent).await;
         }
         let holder = ActiveNodeInfo::from_bytes(&data);
         if let Ok(h) = &holder {
@@ -387,6 +513,7 @@ impl Actor {
                 multi
                     .add_create(&lock, &me.to_bytes(), &opts)
                     .map_err(zk_err)?;
+                let sent = Instant::now();
                 let replaced = timeout(t, multi.commit())
                     .await
                     .map_err(|_| ElectorError::Unavailable("multi timed out".into()))?;
@@ -395,7 +522,7 @@ impl Actor {
                     Ok(_) => {
                         tracing::info!("zkfc: replaced {lock}: this controller won the election");
                         self.watch_lock(&client, &lock).await?;
-                        return self.become_active(&client).await;
+                        return self.become_active(&client, sent).await;
                     }
                     Err(e) => {
                         let e: ZkError = e.into();
@@ -414,6 +541,7 @@ impl Actor {
             Err(e) => tracing::warn!("zkfc: the lock is held by another session ({e})"),
         }
         self.holds_lock = false;
+        self.publish_deadline();
         self.report(Reported::Standby, ElectorEvent::BecameStandby)
             .await;
         Ok(())
@@ -428,9 +556,12 @@ impl Actor {
         Ok(())
     }
 
-    async fn become_active(&mut self, client: &Client) -> Result<(), ElectorError> {
+    /// We hold the lock, as a request sent at `sent` showed.
+    async fn become_active(&mut self, client: &Client, sent: Instant) -> Result<(), ElectorError> {
         self.holds_lock = true;
+        self.proved(sent);
         let bc = self.conf.breadcrumb_path();
+        let sent = Instant::now();
         let got = timeout(self.op_timeout(), client.get_data(&bc))
             .await
             .map_err(|_| ElectorError::Unavailable("reading the breadcrumb timed out".into()))?;
@@ -451,6 +582,8 @@ impl Actor {
             }
             Err(e) => return Err(zk_err(e)),
         };
+        // Answered (data or NoNode): the session was alive when the server took it.
+        self.proved(sent);
         match &previous {
             Some(p) => tracing::info!("zkfc: breadcrumb names the previous Active: {p}"),
             None => tracing::info!("zkfc: no breadcrumb: no previous Active to fence"),
@@ -500,6 +633,7 @@ impl Actor {
         tracing::info!("zkfc: quitting the election (need fence: {need_fence})");
         let Some(client) = self.client.clone() else {
             self.holds_lock = false;
+            self.publish_deadline();
             return Ok(());
         };
         let t = self.op_timeout();
@@ -518,6 +652,7 @@ impl Actor {
             }
         }
         self.holds_lock = false;
+        self.publish_deadline();
         let lock = self.conf.lock_path();
         let released = match timeout(t, client.get_data(&lock)).await {
             Ok(Ok((_, stat))) if stat.ephemeral_owner == client.session_id().0 => {
@@ -549,6 +684,7 @@ impl Actor {
         let bc = self.conf.breadcrumb_path();
         let t = self.op_timeout();
         let data = info.to_bytes();
+        let sent = Instant::now();
         let r = match self.breadcrumb_version {
             Some(v) => timeout(t, client.set_data(&bc, &data, Some(v)))
                 .await
@@ -564,6 +700,7 @@ impl Actor {
         match r {
             Ok(Ok(v)) => {
                 self.breadcrumb_version = Some(v);
+                self.proved(sent);
                 tracing::info!("zkfc: wrote breadcrumb {bc}: {info}");
                 Ok(())
             }
@@ -660,4 +797,60 @@ pub async fn clear_parent(client: &Client, conf: &ZkConf) -> Result<(), ElectorE
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_guard_ends_a_drift_margin_before_the_session_could_expire() {
+        let sent = Instant::now();
+        let t = Duration::from_millis(2000);
+        // 1 % drift: margin ceil(2000 * 0.02 / 1.01) + 1 = 41 ms.
+        let d = guard_deadline(sent, t, 10_000).unwrap();
+        assert_eq!(d - sent, Duration::from_millis(1959));
+        // Never beyond sent + timeout - margin, whatever the timeout and drift.
+        for ms in [50u64, 999, 2000, 10_000, 40_000] {
+            for ppm in [0u64, 100, 10_000, 99_999] {
+                let t = Duration::from_millis(ms);
+                let d = guard_deadline(sent, t, ppm).unwrap();
+                let margin = Duration::from_millis(min_margin_ms(ms, ppm));
+                assert!(d + margin <= sent + t, "{ms} ms, {ppm} ppm");
+                assert!(d > sent);
+            }
+        }
+        // Sub-millisecond parts of the timeout are not counted.
+        let d = guard_deadline(sent, Duration::from_micros(2_000_900), 0).unwrap();
+        assert_eq!(d - sent, Duration::from_millis(1999));
+    }
+
+    #[test]
+    fn a_timeout_no_longer_than_its_margin_gives_no_guard() {
+        let sent = Instant::now();
+        assert_eq!(guard_deadline(sent, Duration::from_millis(1), 0), None);
+        assert_eq!(guard_deadline(sent, Duration::ZERO, 10_000), None);
+    }
+
+    #[test]
+    fn only_a_lock_holder_with_an_answered_session_publishes_a_deadline() {
+        let sent = Instant::now();
+        let t = Some(Duration::from_secs(2));
+        assert!(holder_deadline(true, t, Some(sent), 10_000).is_some());
+        assert_eq!(holder_deadline(false, t, Some(sent), 10_000), None);
+        assert_eq!(holder_deadline(true, None, Some(sent), 10_000), None);
+        assert_eq!(holder_deadline(true, t, None, 10_000), None);
+    }
+
+    #[test]
+    fn the_holder_refreshes_four_times_per_session() {
+        assert_eq!(
+            refresh_interval(Duration::from_secs(2)),
+            Duration::from_millis(500)
+        );
+        assert_eq!(
+            refresh_interval(Duration::from_millis(8)),
+            Duration::from_millis(10)
+        );
+    }
 }
