@@ -330,6 +330,101 @@ async fn corrupt_packet_is_refused_with_error_checksum() {
     assert_eq!(std::fs::metadata(&rep.data_file).unwrap().len(), 0);
 }
 
+/// A corrupt packet sent into a two-node pipeline: the pipeline answers ERROR_CHECKSUM,
+/// the last node stores nothing of it, and neither node finalizes or acknowledges it,
+/// even when the client goes on to send the last packet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corrupt_packet_in_a_two_node_pipeline_is_refused_and_never_finalized() {
+    let mut dn1 = start_dn("xc-corrupt-p1", XceiverConfig::default()).await;
+    let mut dn2 = start_dn("xc-corrupt-p2", XceiverConfig::default()).await;
+    let block = ExtendedBlock::new(BP, 56, 1, 0);
+    let (mut r, mut w) = connect(dn1.addr).await;
+    let mut buf = Vec::new();
+    write_op(
+        &mut buf,
+        &OpRequest::WriteBlock(write_op_for(&block, vec![dn_info(dn2.addr)])),
+    )
+    .await
+    .unwrap();
+    w.write_all(&buf).await.unwrap();
+    assert_eq!(
+        response_status(&read_op_response(&mut r).await.unwrap()),
+        Status::Success
+    );
+    let c = DataChecksum::DEFAULT;
+    let good = data(4096, 1);
+    let mut out = Vec::new();
+    write_packet(
+        &mut out,
+        &packet_header(0, 0, false, 4096, false),
+        &c.compute(&good),
+        &good,
+    )
+    .await
+    .unwrap();
+    w.write_all(&out).await.unwrap();
+    let ack = read_ack(&mut r).await.unwrap();
+    assert_eq!(
+        ack_statuses(&ack).unwrap(),
+        vec![Status::Success, Status::Success]
+    );
+
+    let bad = data(4096, 2);
+    let mut sums = c.compute(&bad);
+    sums[5] ^= 0x40;
+    let mut out = Vec::new();
+    write_packet(
+        &mut out,
+        &packet_header(4096, 1, false, 4096, false),
+        &sums,
+        &bad,
+    )
+    .await
+    .unwrap();
+    // The last packet right behind it: a node that accepted the corrupt packet would
+    // finalize the replica on it.
+    write_packet(&mut out, &packet_header(8192, 2, true, 0, false), &[], &[])
+        .await
+        .unwrap();
+    w.write_all(&out).await.unwrap();
+    let ack = tokio::time::timeout(Duration::from_secs(10), read_ack(&mut r))
+        .await
+        .expect("ack in time")
+        .unwrap();
+    assert_eq!(ack.seqno, 1);
+    let statuses = ack_statuses(&ack).unwrap();
+    assert!(
+        statuses.contains(&Status::ErrorChecksum),
+        "the corrupt packet is answered with ERROR_CHECKSUM: {statuses:?}"
+    );
+    // The pipeline ends there: no ack for the last packet.
+    let next = tokio::time::timeout(Duration::from_secs(10), read_ack(&mut r))
+        .await
+        .expect("connection closed in time");
+    assert!(next.is_err(), "no ack after the refusal: {next:?}");
+
+    // Let both nodes finish with the connection, then check neither finalized.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for (name, dn) in [("first", &mut dn1), ("last", &mut dn2)] {
+        while let Ok(ev) = dn.events.try_recv() {
+            assert!(
+                matches!(ev, BlockEvent::Receiving { .. }),
+                "{name} node: unexpected event {ev:?}"
+            );
+        }
+        let rep = dn.storage.get_replica(BP, 56).unwrap();
+        assert_eq!(rep.state, ReplicaState::Rbw, "{name} node");
+        assert_eq!(
+            rep.visible_length, 4096,
+            "{name} node acknowledged only the good packet"
+        );
+    }
+    // The last node verifies: nothing of the corrupt packet is on its disk.
+    let rep = dn2.storage.get_replica(BP, 56).unwrap();
+    assert_eq!(rep.bytes_on_disk, 4096);
+    assert_eq!(std::fs::read(&rep.data_file).unwrap(), good);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreachable_downstream_is_named_in_first_bad_link() {
     let dn = start_dn(

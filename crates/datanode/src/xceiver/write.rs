@@ -1,6 +1,11 @@
-//! WRITE_BLOCK: replica set-up for every pipeline stage, the packet receiver (verify,
-//! forward downstream, store), and the responder that merges downstream acks into this
+//! WRITE_BLOCK: replica set-up for every pipeline stage, the packet receiver (forward
+//! downstream, then store), and the responder that merges downstream acks into this
 //! node's acks upstream.
+//!
+//! Checksums are verified once per node, by the replica writer just before it stores a
+//! packet (a corrupt packet stores nothing and is answered with ERROR_CHECKSUM). The
+//! receiver does not verify again, and forwards before storing, as Hadoop's
+//! BlockReceiver forwards before it verifies.
 //!
 //! Who talks back, as in Hadoop's DataXceiver: a client write (client name set, not a
 //! TRANSFER_* stage) gets a connect response (with `firstBadLink`) and one ack per
@@ -10,8 +15,8 @@
 
 use hafs_datatransfer::{
     ack_flag, combine_flag, op_response, pipeline_ack_from_flags, read_ack, read_op_response,
-    read_packet, response_status, write_ack, write_op, write_packet, BlockConstructionStage,
-    BlockOpResponseProto, Ecn, OpRequest, OpWriteBlockProto, Slow, Status,
+    read_packet, response_status, status_of_flag, write_ack, write_op, write_packet,
+    BlockConstructionStage, BlockOpResponseProto, Ecn, OpRequest, OpWriteBlockProto, Slow, Status,
 };
 use tokio::io::{AsyncWriteExt, BufReader, BufWriter};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -138,7 +143,6 @@ pub(crate) async fn write_block(
         Setup::Writer(w) => w,
     };
 
-    let checksum = writer.checksum();
     let ack_handle = writer.ack_handle();
     let (mirror_r, mirror_w) = match mirror {
         Some((r, w)) => (Some(r), Some(w)),
@@ -147,15 +151,7 @@ pub(crate) async fn write_block(
     let Conn { r, w, peer } = c;
     let peer = *peer;
     let (tx, rx) = mpsc::channel::<Pending>(MAX_PENDING_ACKS);
-    let recv = receive(
-        shared,
-        r,
-        writer,
-        mirror_w,
-        checksum,
-        stage,
-        acks.then_some(tx),
-    );
+    let recv = receive(shared, r, writer, mirror_w, stage, acks.then_some(tx));
     let result = if acks {
         let resp = respond(shared, w, mirror_r, rx, ack_handle);
         let (a, b) = tokio::join!(recv, resp);
@@ -306,15 +302,14 @@ async fn connect_mirror(
     Ok((r, w, resp))
 }
 
-/// Reads packets until the last one: verifies each, forwards it downstream, stores it,
-/// and queues it for the responder. Returns the finalized replica, if the stage ends in
-/// one.
+/// Reads packets until the last one: forwards each downstream, stores it (the writer
+/// verifies its checksums first), and queues it for the responder. Returns the
+/// finalized replica, if the stage ends in one.
 async fn receive(
     shared: &Shared,
     r: &mut BufReader<OwnedReadHalf>,
     writer: ReplicaWriter,
     mut mirror: Option<MirrorW>,
-    checksum: DataChecksum,
     stage: BlockConstructionStage,
     acks: Option<mpsc::Sender<Pending>>,
 ) -> XResult<Option<ReplicaInfo>> {
@@ -345,26 +340,6 @@ async fn receive(
         let offset = u64::try_from(h.offset_in_block).map_err(|_| {
             XceiverError::Invalid(format!("negative packet offset {}", h.offset_in_block))
         })?;
-        if let Err(e) = checksum.verify(&pkt.data, &pkt.checksums) {
-            let block = writer
-                .as_ref()
-                .map(|w| w.block().to_string())
-                .unwrap_or_default();
-            tracing::warn!(%block, offset, error = %e, "corrupt packet refused");
-            push(Pending {
-                seqno: h.seqno,
-                last: false,
-                status: Status::ErrorChecksum,
-                end: offset,
-            })
-            .await;
-            return Err(DnStorageError::Checksum {
-                block,
-                offset,
-                reason: e.to_string(),
-            }
-            .into());
-        }
         forward(shared, &mut mirror, &pkt).await;
         let mut w = writer
             .take()
@@ -375,6 +350,9 @@ async fn receive(
             w.write_packet(offset, &pkt.data, &pkt.checksums)
         };
         if let Err(e) = stored {
+            if matches!(e, DnStorageError::Checksum { .. }) {
+                tracing::warn!(block = %w.block(), offset, error = %e, "corrupt packet refused");
+            }
             push(Pending {
                 seqno: h.seqno,
                 last: false,
@@ -478,6 +456,16 @@ async fn respond(
                     Ok(ack) if ack.seqno == p.seqno => {
                         for i in 0..ack.reply.len().max(ack.flag.len()) {
                             flags.push(ack_flag(&ack, i).unwrap_or(flag(Status::Error)));
+                        }
+                        // A downstream node that refused the packet (ERROR_CHECKSUM
+                        // included) closes its side: the packet is not acknowledged
+                        // here, the merged ack goes upstream and this responder stops.
+                        let refused = flags[1..]
+                            .iter()
+                            .any(|f| !matches!(status_of_flag(*f), Ok(Status::Success)));
+                        if refused {
+                            tracing::info!(seqno = p.seqno, ?flags, "downstream refused a packet");
+                            mirror_failed = true;
                         }
                     }
                     Ok(ack) => {
