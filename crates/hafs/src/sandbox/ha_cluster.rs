@@ -895,6 +895,19 @@ fn pick_port(preferred: u16) -> u16 {
 }
 
 pub fn free_port() -> u16 {
+    // Below the kernel's ephemeral range (32768–60999 by default) first: no outgoing
+    // connection can take such a port between this pick and the daemon's bind, which
+    // happened with OS-assigned ports on a busy machine. Each sandbox process starts
+    // at its own offset (by pid), and never hands out a port twice.
+    static HANDED_OUT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut handed = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
+    let first = 20_000 + (std::process::id() % 125) as u16 * 100;
+    for port in first..first + 100 {
+        if !handed.contains(&port) && TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            handed.push(port);
+            return port;
+        }
+    }
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
