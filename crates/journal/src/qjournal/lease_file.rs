@@ -2,25 +2,28 @@
 //! crash-safe file `<edits dir>/<jid>/lease_state` ([`FileLeaseStorage`]) and memory
 //! ([`MemLeaseStorage`], for tests and the model checker).
 //!
-//! Layout: magic `HAFSLEAS` | u32 BE version (1) | u32 BE body length | body
-//! (`PersistedLeaseStateProto`) | u32 BE crc32c of everything before it; replaced with
-//! write-temp, fsync, rename, fsync-dir, like `journal_state`. The file sits beside
-//! `current/`, so formatting the journal leaves the election alone.
+//! Layout: the control-file framing of [`super::control_file`] (magic `HAFSLEAS`,
+//! version 1) around a `PersistedLeaseStateProto`, replaced like `journal_state`. The
+//! file sits beside `current/`, so formatting the journal leaves the election alone.
 
 use std::path::{Path, PathBuf};
 
 use hafs_proto::qjournal::{LeaseBreadcrumbProto, PersistedLeaseStateProto};
 use prost::Message;
 
+use super::control_file::ControlFormat;
 use super::error::QjError;
 use crate::error::EditLogError;
 use crate::fsutil::write_atomic;
 
 pub const LEASE_FILE: &str = "lease_state";
-const MAGIC: &[u8; 8] = b"HAFSLEAS";
-const VERSION: u32 = 1;
-/// Holder ids and breadcrumbs are small; anything near this is damage.
-const MAX_BODY: usize = 1 << 16;
+const FORMAT: ControlFormat = ControlFormat {
+    magic: b"HAFSLEAS",
+    version: 1,
+    // Holder ids and breadcrumbs are small; anything near this is damage.
+    max_body: 1 << 16,
+    what: "lease state file",
+};
 
 /// The last Active's identity, as its elector wrote it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -66,46 +69,13 @@ pub fn encode_lease(s: &PersistedLease) -> Vec<u8> {
         breadcrumb: s.breadcrumb.as_ref().map(breadcrumb_to_proto),
     }
     .encode_to_vec();
-    let mut out = Vec::with_capacity(20 + body.len());
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&VERSION.to_be_bytes());
-    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
-    out.extend_from_slice(&body);
-    let crc = crc32c::crc32c(&out);
-    out.extend_from_slice(&crc.to_be_bytes());
-    out
+    FORMAT.frame(&body)
 }
 
 /// Decodes a lease state file; `Err` names what is wrong.
 pub fn decode_lease(bytes: &[u8]) -> Result<PersistedLease, String> {
-    if bytes.len() < 20 {
-        return Err(format!(
-            "lease state file too short ({} bytes)",
-            bytes.len()
-        ));
-    }
-    if &bytes[..8] != MAGIC {
-        return Err("bad magic in lease state file".into());
-    }
-    let version = u32::from_be_bytes(bytes[8..12].try_into().expect("4 bytes"));
-    if version != VERSION {
-        return Err(format!("unsupported lease state version {version}"));
-    }
-    let len = u32::from_be_bytes(bytes[12..16].try_into().expect("4 bytes")) as usize;
-    if len > MAX_BODY || bytes.len() != 16 + len + 4 {
-        return Err(format!(
-            "lease state body length {len} does not match the file size {}",
-            bytes.len()
-        ));
-    }
-    let want = u32::from_be_bytes(bytes[16 + len..].try_into().expect("4 bytes"));
-    let got = crc32c::crc32c(&bytes[..16 + len]);
-    if want != got {
-        return Err(format!(
-            "lease state checksum mismatch (stored {want:#010x}, computed {got:#010x})"
-        ));
-    }
-    let p = PersistedLeaseStateProto::decode(&bytes[16..16 + len])
+    let body = FORMAT.unframe(bytes)?;
+    let p = PersistedLeaseStateProto::decode(body)
         .map_err(|e| format!("undecodable lease state: {e}"))?;
     Ok(PersistedLease {
         term: p.term,

@@ -21,6 +21,7 @@
 //!   rewrites a finalized segment.
 
 pub mod election;
+mod control_file;
 mod error;
 mod journal;
 mod lease;

@@ -1,23 +1,25 @@
 //! A journal's durable state: last promised epoch, last writer epoch, committed txid and
 //! accepted recovery decisions, in one crash-safe file.
 //!
-//! Layout: magic `HAFSJNST` | u32 BE version (1) | u32 BE body length | body
-//! (`PersistedJournalStateProto`) | u32 BE crc32c of everything before it. The file is
-//! replaced atomically (temp, fsync, rename, fsync dir), so a crash leaves the old or the
-//! new state, and any damage is detected, never guessed around.
+//! Layout: the control-file framing of [`super::control_file`] (magic `HAFSJNST`,
+//! version 1) around a `PersistedJournalStateProto`.
 
 use hafs_proto::qjournal::{
     PersistedJournalStateProto, PersistedRecoveryPaxosData, SegmentStateProto,
 };
 use prost::Message;
 
+use super::control_file::ControlFormat;
 use super::types::{PaxosData, SegmentState};
 
 pub const STATE_FILE: &str = "journal_state";
-const MAGIC: &[u8; 8] = b"HAFSJNST";
-const VERSION: u32 = 1;
-/// Paxos entries are purged with their segments; far fewer than this exist.
-const MAX_BODY: usize = 1 << 20;
+const FORMAT: ControlFormat = ControlFormat {
+    magic: b"HAFSJNST",
+    version: 1,
+    // Paxos entries are purged with their segments; far fewer than this exist.
+    max_body: 1 << 20,
+    what: "journal state file",
+};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct PersistedState {
@@ -64,47 +66,14 @@ pub fn encode_state(s: &PersistedState) -> Vec<u8> {
             .collect(),
     }
     .encode_to_vec();
-    let mut out = Vec::with_capacity(20 + body.len());
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&VERSION.to_be_bytes());
-    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
-    out.extend_from_slice(&body);
-    let crc = crc32c::crc32c(&out);
-    out.extend_from_slice(&crc.to_be_bytes());
-    out
+    FORMAT.frame(&body)
 }
 
 /// Decodes a state file; `Err` names what is wrong.
 pub fn decode_state(bytes: &[u8]) -> Result<PersistedState, String> {
-    if bytes.len() < 20 {
-        return Err(format!(
-            "{} bytes is shorter than the 20-byte minimum",
-            bytes.len()
-        ));
-    }
-    if &bytes[..8] != MAGIC {
-        return Err("bad magic: not a hafs journal state file".into());
-    }
-    let version = u32::from_be_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
-    if version != VERSION {
-        return Err(format!("unsupported version {version}"));
-    }
-    let len = u32::from_be_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]) as usize;
-    if len > MAX_BODY || bytes.len() != 20 + len {
-        return Err(format!(
-            "body length {len} does not match the file length {}",
-            bytes.len()
-        ));
-    }
-    let (data, tail) = bytes.split_at(16 + len);
-    let stored = u32::from_be_bytes([tail[0], tail[1], tail[2], tail[3]]);
-    let computed = crc32c::crc32c(data);
-    if stored != computed {
-        return Err(format!(
-            "checksum mismatch: stored {stored:08x}, computed {computed:08x}"
-        ));
-    }
-    let p = PersistedJournalStateProto::decode(&data[16..]).map_err(|e| e.to_string())?;
+    let body = FORMAT.unframe(bytes)?;
+    let p = PersistedJournalStateProto::decode(body)
+        .map_err(|e| format!("undecodable journal state: {e}"))?;
     Ok(PersistedState {
         last_promised_epoch: p.last_promised_epoch,
         last_writer_epoch: p.last_writer_epoch,
