@@ -20,8 +20,8 @@
 //! - recovery never replaces a segment with one that drops a committed txid, and never
 //!   rewrites a finalized segment.
 
-pub mod election;
 mod control_file;
+pub mod election;
 mod error;
 mod journal;
 mod lease;
