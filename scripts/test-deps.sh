@@ -2,7 +2,8 @@
 # Installs everything the hafs test suite needs that is not a Rust crate:
 #   (a) Debian packages (none required yet; ZooKeeper will join the list),
 #   (b) the Hadoop 3.5.0 Java client jars, taken from the PySpark 4.3.0 sdist,
-#   (c) a Python venv with hdfs-native.
+#   (c) a Python venv with hdfs-native (pinned),
+#   (d) cargo-nextest, the test runner (pinned, built from crates.io once).
 # Everything is cached outside the repo under ${HAFS_CACHE:-$HOME/.cache/hafs}, and every
 # step checks its own result first, so running this again is cheap and changes nothing.
 set -euo pipefail
@@ -11,6 +12,12 @@ HAFS_CACHE="${HAFS_CACHE:-$HOME/.cache/hafs}"
 JARS_DIR="$HAFS_CACHE/hadoop-jars"
 VENV_DIR="$HAFS_CACHE/venv"
 PYSPARK_VERSION="4.3.0"
+# Pinned so a new hdfs-native release cannot change what the interop tests exercise
+# unnoticed; raise it on purpose (0.14.7 is the first with hsync and the retry fixes
+# the tests rely on).
+HDFS_NATIVE_VERSION="0.14.7"
+NEXTEST_VERSION="0.9.151"
+TOOLS_DIR="$HAFS_CACHE/cargo-tools"
 # Hadoop's shaded client plus the logging jars it needs at runtime. Globs are matched
 # against pyspark-<version>/deps/jars/ inside the sdist.
 JAR_GLOBS=(
@@ -112,18 +119,38 @@ install_jars() {
 # ---------------------------------------------------------------- (c) Python venv
 install_venv() {
     local py="$VENV_DIR/bin/python"
-    if [ -x "$py" ] && "$py" -c "import hdfs_native" 2>/dev/null; then
-        log "python venv: cached in $VENV_DIR ($("$py" -m pip show hdfs-native 2>/dev/null | sed -n 's/^Version: /hdfs-native /p'))"
+    local have=""
+    if [ -x "$py" ]; then
+        have="$("$py" -m pip show hdfs-native 2>/dev/null | sed -n 's/^Version: //p')"
+    fi
+    if [ "$have" = "$HDFS_NATIVE_VERSION" ] && "$py" -c "import hdfs_native" 2>/dev/null; then
+        log "python venv: cached in $VENV_DIR (hdfs-native $have)"
         return
     fi
-    log "python venv: creating $VENV_DIR with hdfs-native"
-    python3 -m venv "$VENV_DIR" || die "python3 -m venv $VENV_DIR failed"
-    "$py" -m pip install --quiet hdfs-native || die "pip install hdfs-native failed"
+    log "python venv: installing hdfs-native==$HDFS_NATIVE_VERSION in $VENV_DIR (had: ${have:-none})"
+    [ -x "$py" ] || python3 -m venv "$VENV_DIR" || die "python3 -m venv $VENV_DIR failed"
+    "$py" -m pip install --quiet "hdfs-native==$HDFS_NATIVE_VERSION" \
+        || die "pip install hdfs-native==$HDFS_NATIVE_VERSION failed"
     "$py" -c "import hdfs_native" || die "hdfs_native does not import in $VENV_DIR"
-    log "python venv: ready ($("$py" -m pip show hdfs-native | sed -n 's/^Version: /hdfs-native /p'))"
+    log "python venv: ready (hdfs-native $HDFS_NATIVE_VERSION)"
+}
+
+# ---------------------------------------------------------------- (d) cargo-nextest
+install_nextest() {
+    local bin="$TOOLS_DIR/bin/cargo-nextest"
+    if [ -x "$bin" ] && "$bin" nextest --version 2>/dev/null | grep -q "$NEXTEST_VERSION"; then
+        log "cargo-nextest: cached in $TOOLS_DIR ($NEXTEST_VERSION)"
+        return
+    fi
+    command -v cargo >/dev/null || die "cargo is not installed"
+    log "cargo-nextest: building $NEXTEST_VERSION into $TOOLS_DIR (once, a few minutes)"
+    cargo install --quiet --locked --root "$TOOLS_DIR" --version "$NEXTEST_VERSION" cargo-nextest \
+        || die "cargo install cargo-nextest $NEXTEST_VERSION failed"
+    "$bin" nextest --version >/dev/null || die "cargo-nextest does not run from $bin"
 }
 
 install_debs
 install_jars
 install_venv
+install_nextest
 log "done; cache is $HAFS_CACHE"

@@ -17,6 +17,8 @@ export HAFS_CACHE="${HAFS_CACHE:-$HOME/.cache/hafs}"
 export HAFS_JARS="${HAFS_JARS:-$HAFS_CACHE/hadoop-jars}"
 export HAFS_PYTHON="${HAFS_PYTHON:-$HAFS_CACHE/venv/bin/python}"
 export HAFS_BIN="${HAFS_BIN:-${CARGO_TARGET_DIR:-$root/target}/debug/hafs}"
+# cargo-nextest, as test-deps.sh installed it.
+export PATH="$HAFS_CACHE/cargo-tools/bin:$PATH"
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -33,10 +35,9 @@ cargo build --workspace --all-targets --quiet
 
 # Doc tests are not run (nextest cannot, and compiling them costs more CI time than
 # the few examples are worth); unit, integration and process-level tests all run.
-if cargo nextest --version >/dev/null 2>&1; then
-    step "cargo nextest run"
-    exec cargo nextest run --workspace --no-fail-fast "$@"
-else
-    step "cargo test (cargo-nextest not installed)"
-    exec cargo test --workspace --no-fail-fast --lib --bins --tests "$@"
-fi
+cargo nextest --version >/dev/null 2>&1 || {
+    echo "test.sh: ERROR: cargo-nextest is not installed (scripts/test-deps.sh installs it)" >&2
+    exit 1
+}
+step "cargo nextest run"
+exec cargo nextest run --workspace --no-fail-fast "$@"

@@ -278,6 +278,13 @@ pub const DFS_NAMENODE_STALE_DATANODE_INTERVAL_DEFAULT_MS: u64 = 30_000;
 pub const DFS_BLOCKREPORT_INTERVAL_MSEC: &str = "dfs.blockreport.intervalMsec";
 pub const DFS_BLOCKREPORT_INTERVAL_MSEC_DEFAULT: u64 = 21_600_000;
 
+/// Milliseconds a DataNode batches incremental block reports for; 0 (Hadoop's
+/// default) sends a finalized or deleted replica at once. Clients that do not retry
+/// addBlock's NotReplicatedYetException (hdfs-native) depend on it being prompt.
+pub const DFS_BLOCKREPORT_INCREMENTAL_INTERVAL_MSEC: &str =
+    "dfs.blockreport.incremental.intervalMsec";
+pub const DFS_BLOCKREPORT_INCREMENTAL_INTERVAL_MSEC_DEFAULT: u64 = 0;
+
 pub const DFS_DATANODE_DATA_DIR: &str = "dfs.datanode.data.dir";
 pub const DFS_DATANODE_DATA_DIR_DEFAULT: &str = "file://${hadoop.tmp.dir}/dfs/data";
 
@@ -570,6 +577,11 @@ pub const KEY_SPECS: &[KeySpec] = &[
         NON_NEGATIVE_LONG,
     ),
     key(
+        DFS_BLOCKREPORT_INCREMENTAL_INTERVAL_MSEC,
+        Some("0"),
+        NON_NEGATIVE_LONG,
+    ),
+    key(
         DFS_DATANODE_DATA_DIR,
         Some(DFS_DATANODE_DATA_DIR_DEFAULT),
         ValueKind::List,
@@ -856,6 +868,10 @@ mod tests {
         assert_eq!(
             int(DFS_BLOCKREPORT_INTERVAL_MSEC),
             DFS_BLOCKREPORT_INTERVAL_MSEC_DEFAULT as i128
+        );
+        assert_eq!(
+            int(DFS_BLOCKREPORT_INCREMENTAL_INTERVAL_MSEC),
+            DFS_BLOCKREPORT_INCREMENTAL_INTERVAL_MSEC_DEFAULT as i128
         );
         assert_eq!(
             int(DFS_CLIENT_BLOCK_WRITE_RETRIES),

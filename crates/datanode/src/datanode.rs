@@ -179,6 +179,10 @@ impl DataNodeConfig {
                 "a positive number of milliseconds",
             ));
         }
+        let ibr_batch_delay = Duration::from_millis(conf.get_u64(
+            keys::DFS_BLOCKREPORT_INCREMENTAL_INTERVAL_MSEC,
+            keys::DFS_BLOCKREPORT_INCREMENTAL_INTERVAL_MSEC_DEFAULT,
+        )?);
         let block_report_initial_delay = conf.get_time_duration(
             DFS_BLOCKREPORT_INITIAL_DELAY,
             Duration::ZERO,
@@ -246,6 +250,7 @@ impl DataNodeConfig {
             heartbeat_interval,
             block_report_interval,
             block_report_initial_delay,
+            ibr_batch_delay,
             max_backoff: heartbeat_interval.clamp(Duration::from_secs(1), Duration::from_secs(10)),
             ..ActorSettings::default()
         };

@@ -82,8 +82,9 @@ impl Namesystem {
 
     /// Whether every block is complete, waiting a moment for the DataNodes' reports:
     /// the client's last ack and the DataNodes' "received" reports race, and a client
-    /// told "not yet" backs off for 400 ms (Hadoop's completeFile backoff). Waiting here
-    /// (on an async task, no lock held) turns that into a few milliseconds.
+    /// told "not yet" backs off for 400 ms (Hadoop's completeFile backoff) or, for
+    /// addBlock in hdfs-native, fails. Waiting here (on an async task, no lock held)
+    /// turns that into a few milliseconds.
     async fn wait_blocks_complete(&self, blocks: &[BlockInfo]) -> bool {
         const WAIT: std::time::Duration = std::time::Duration::from_millis(300);
         const POLL: std::time::Duration = std::time::Duration::from_millis(5);
@@ -120,9 +121,12 @@ impl Namesystem {
             .map_err(ns_err)?;
         self.renew_lease(holder);
         // Hadoop's checkFileProgress: the block before the one just finished must be
-        // minimally replicated before the file grows further.
+        // minimally replicated before the file grows further. Its DataNodes' reports
+        // race the client, which may have written a whole small block since; Hadoop's
+        // client retries NotReplicatedYetException, hdfs-native does not (its write
+        // fails and the file never closes), so wait a moment for the reports first.
         if let Some(b) = plan.earlier.last() {
-            if !self.block_complete(b) {
+            if !self.wait_blocks_complete(std::slice::from_ref(b)).await {
                 return Err(RpcError::new(
                     NOT_REPLICATED_YET,
                     format!("Not replicated yet: {src}"),

@@ -200,3 +200,85 @@ async fn add_block_complete_and_replay() {
     assert_eq!(st.fs.unwrap().length, 100);
     stop(nn).await;
 }
+
+/// Issue 10's root cause. hdfs-native finishes a 1 MiB block in a few milliseconds and
+/// asks for the next block at once; the DataNodes' "received" report of the block
+/// before the one just finished may still be on its way (it was held back 10 ms for
+/// batching). addBlock must wait a moment for it (Hadoop's checkFileProgress) instead
+/// of answering NotReplicatedYetException at once: hdfs-native does not retry that,
+/// its write fails, and the file never closes. Also: with no report at all within the
+/// wait, the answer is still NotReplicatedYetException (the Java client retries it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn add_block_waits_for_a_late_report_of_the_penultimate_block() {
+    let dir = temp_dir("writepath-late-report");
+    format(&dir);
+    let nn = start(&dir).await;
+    nn.fsn.set_safe_mode(false);
+    let regs = [register(&nn.fsn, 1), register(&nn.fsn, 2)];
+    let c = connect(&nn.addr, &Bytes::from_static(&[5u8; 16])).await;
+    let created: pb::CreateResponseProto = call(&c, "create", &create_req("/w/late"), 1, 0)
+        .await
+        .unwrap();
+    let file_id = created.fs.unwrap().file_id.unwrap();
+    let b1: pb::AddBlockResponseProto = call(
+        &c,
+        "addBlock",
+        &add_block_req("/w/late", file_id, None),
+        2,
+        0,
+    )
+    .await
+    .unwrap();
+    let mut b1 = b1.block.b;
+    b1.num_bytes = Some(1 << 20);
+    // Block 1 finished; its report has not arrived. Block 2 is allocated (only the
+    // block before the one finished must be complete).
+    let b2: pb::AddBlockResponseProto = call(
+        &c,
+        "addBlock",
+        &add_block_req("/w/late", file_id, Some(b1.clone())),
+        3,
+        0,
+    )
+    .await
+    .unwrap();
+    let mut b2 = b2.block.b;
+    b2.num_bytes = Some(1 << 20);
+    // Block 2 finished too; block 1's report arrives 50 ms after the next addBlock.
+    let fsn = nn.fsn.clone();
+    let (reg, late) = (regs[0].clone(), b1.clone());
+    let reporter = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        received(&fsn, &reg, 1, &late);
+    });
+    let b3: Result<pb::AddBlockResponseProto, _> = call(
+        &c,
+        "addBlock",
+        &add_block_req("/w/late", file_id, Some(b2.clone())),
+        4,
+        0,
+    )
+    .await;
+    reporter.await.unwrap();
+    let b3 = b3.expect("addBlock must wait for the late report, not refuse");
+    assert_ne!(b3.block.b.block_id, b2.block_id, "a new block");
+    assert_eq!(b3.block.offset, 2 << 20);
+
+    // Block 2's report never comes: after the wait, NotReplicatedYetException.
+    let mut b3 = b3.block.b;
+    b3.num_bytes = Some(1 << 20);
+    let r: Result<pb::AddBlockResponseProto, _> = call(
+        &c,
+        "addBlock",
+        &add_block_req("/w/late", file_id, Some(b3)),
+        5,
+        0,
+    )
+    .await;
+    let e = r.expect_err("block 2 has no replica: not replicated yet");
+    assert!(
+        e.to_string().contains("NotReplicatedYetException"),
+        "unexpected error: {e}"
+    );
+    stop(nn).await;
+}

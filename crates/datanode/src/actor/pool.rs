@@ -29,7 +29,10 @@ pub struct ActorSettings {
     /// `dfs.blockreport.initialDelay`: the first full report after registration waits
     /// a random time below this (0: at once).
     pub block_report_initial_delay: Duration,
-    /// How long an incremental report waits for more events to batch with.
+    /// `dfs.blockreport.incremental.intervalMsec`: how long an incremental report of a
+    /// finalized or deleted replica waits for more events to batch with (0: none,
+    /// Hadoop's default; events that arrive while a report is in flight still travel
+    /// together in the next one).
     pub ibr_batch_delay: Duration,
     /// Bound on every call to a NameNode.
     pub call_timeout: Duration,
@@ -45,7 +48,7 @@ impl Default for ActorSettings {
             heartbeat_interval: Duration::from_secs(3),
             block_report_interval: Duration::from_millis(21_600_000),
             block_report_initial_delay: Duration::ZERO,
-            ibr_batch_delay: Duration::from_millis(10),
+            ibr_batch_delay: Duration::ZERO,
             call_timeout: Duration::from_secs(60),
             max_backoff: Duration::from_secs(5),
             software_version: env!("CARGO_PKG_VERSION").to_string(),

@@ -93,13 +93,20 @@ impl ActorQueue {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Queues a replica change. A finalized or deleted replica wakes the actor to
+    /// report it now: clients wait on it (addBlock's previous-block check, complete).
+    /// A replica being received does not; it rides along with the next report or
+    /// heartbeat round, as Hadoop's DataNode sends RECEIVING_BLOCK.
     pub fn add_ibr(&self, storage_uuid: &str, entry: IbrEntry) {
+        let urgent = entry.status != IbrStatus::Receiving;
         self.lock()
             .ibrs
             .entry(storage_uuid.to_string())
             .or_default()
             .insert(entry.block_id, entry);
-        self.wake.notify_one();
+        if urgent {
+            self.wake.notify_one();
+        }
     }
 
     pub fn add_bad_block(&self, b: BadBlock) {
@@ -212,6 +219,25 @@ mod tests {
         );
         assert_eq!(p["s2"], vec![e(9, IbrStatus::Deleted)]);
         assert!(!q.has_ibrs());
+    }
+
+    /// Only a finalized or deleted replica wakes the actor: clients wait on those
+    /// (a non-retrying client's addBlock failed when a 10 ms batch delay held the
+    /// previous block's report back); RECEIVING waits for the next round.
+    #[tokio::test]
+    async fn finalized_and_deleted_wake_the_actor_receiving_does_not() {
+        async fn woken(q: &ActorQueue) -> bool {
+            let wait = std::time::Duration::from_millis(50);
+            tokio::time::timeout(wait, q.wake.notified()).await.is_ok()
+        }
+        let q = ActorQueue::new();
+        q.add_ibr("s1", e(1, IbrStatus::Receiving));
+        assert!(!woken(&q).await, "RECEIVING must not wake the actor");
+        q.add_ibr("s1", e(1, IbrStatus::Received));
+        assert!(woken(&q).await, "RECEIVED must wake the actor");
+        q.add_ibr("s1", e(2, IbrStatus::Deleted));
+        assert!(woken(&q).await, "DELETED must wake the actor");
+        assert!(q.has_ibrs());
     }
 
     #[test]

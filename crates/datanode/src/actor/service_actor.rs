@@ -222,7 +222,9 @@ async fn offer_service(
             _ = sleep_until(wake_at) => {}
             _ = slot.queue.wake.notified() => {
                 // Let events that arrive together travel in one report.
-                sleep(s.ibr_batch_delay).await;
+                if !s.ibr_batch_delay.is_zero() {
+                    sleep(s.ibr_batch_delay).await;
+                }
             }
         }
     }
