@@ -11,7 +11,7 @@ use hafs_proto::hdfs::{self as pb, hdfs_file_status_proto::FileType};
 use prost::Message;
 
 use crate::blockmanagement::DatanodeReportKind;
-use crate::namespace::{Caller, FileKind, FileStatus, Planned};
+use crate::namespace::{BlockInfo, Caller, FileKind, FileStatus, Planned};
 use crate::namesystem::{ns_err, HaState, Namesystem, OperationCategory as Cat};
 use crate::retry_cache::Lookup;
 use crate::storage::now_ms;
@@ -266,19 +266,32 @@ impl ClientProtocolService {
                     if exists {
                         // CREATE|APPEND on an existing file appends (Hadoop's
                         // startFile); the client then writes from the file's end.
-                        fsn.append(
-                            &caller,
-                            &r.src,
-                            &r.client_name,
-                            &ctx.peer.ip().to_string(),
-                            true,
-                            client_ip(ctx),
-                        )
-                        .await?;
-                        let st = fsn.read().get_file_info(&caller, &r.src).map_err(ns_err)?;
-                        return Ok(encode_response(&pb::CreateResponseProto {
-                            fs: st.as_ref().map(status_proto),
-                        }));
+                        // At-most-once, as create.
+                        let status = || {
+                            let st = fsn.read().get_file_info(&caller, &r.src).map_err(ns_err)?;
+                            Ok(encode_response(&pb::CreateResponseProto {
+                                fs: st.as_ref().map(status_proto),
+                            }))
+                        };
+                        return self
+                            .at_most_once(
+                                ctx,
+                                async |key| {
+                                    fsn.append(
+                                        &caller,
+                                        &r.src,
+                                        &r.client_name,
+                                        &ctx.peer.ip().to_string(),
+                                        true,
+                                        client_ip(ctx),
+                                        key,
+                                    )
+                                    .await?;
+                                    status()
+                                },
+                                status,
+                            )
+                            .await;
                     }
                 }
                 if r.create_flag & CREATE_FLAG_OVERWRITE != 0 {
@@ -328,9 +341,14 @@ impl ClientProtocolService {
             "complete" => {
                 let r: pb::CompleteRequestProto = decode_request(&req)?;
                 let file_id = r.file_id.unwrap_or(0);
-                // complete is idempotent in Hadoop: a retry of a complete that already
-                // closed the file answers true.
-                let already_closed = {
+                let last = r.last.as_ref().map(from_extended);
+                // complete is idempotent in Hadoop (HDFS-3031): a retry of a complete
+                // that already closed the file answers true, but only if the client's
+                // last block is the file's (same id and generation stamp). Any other
+                // closed file (recovered under a writer that went silent, say) fails
+                // the lease check below, as in Hadoop: "true" would tell that writer
+                // its data is safe.
+                let retry_of_close = {
                     let ns = fsn.read();
                     let st = if file_id != 0 {
                         ns.get_file_info_by_id(file_id)
@@ -339,13 +357,17 @@ impl ClientProtocolService {
                             .ok()
                             .flatten()
                     };
-                    st.is_some_and(|s| s.kind == FileKind::File && !s.under_construction)
+                    st.filter(|s| s.kind == FileKind::File && !s.under_construction)
+                        .and_then(|s| ns.file_blocks(s.inode_id))
+                        .is_some_and(|(blocks, _, _)| {
+                            let id_gs = |b: &BlockInfo| (b.block_id, b.gen_stamp);
+                            blocks.last().map(id_gs) == last.as_ref().map(id_gs)
+                        })
                 };
-                if already_closed {
+                if retry_of_close {
                     fsn.check_operation(Cat::Write)?;
                     return Ok(encode_response(&pb::CompleteResponseProto { result: true }));
                 }
-                let last = r.last.as_ref().map(from_extended);
                 let result = fsn.complete(&r.client_name, &r.src, file_id, last).await?;
                 Ok(encode_response(&pb::CompleteResponseProto { result }))
             }
@@ -406,16 +428,27 @@ impl ClientProtocolService {
                 }))
             }
             "updatePipeline" => {
+                // At-most-once in Hadoop: a retry of a pipeline update that took
+                // effect would otherwise be refused as "an older state".
                 let r: pb::UpdatePipelineRequestProto = decode_request(&req)?;
-                fsn.update_pipeline(
-                    &r.client_name,
-                    &r.old_block,
-                    &r.new_block,
-                    &r.new_nodes,
-                    &r.storage_i_ds,
+                let done = || Ok(encode_response(&pb::UpdatePipelineResponseProto {}));
+                self.at_most_once(
+                    ctx,
+                    async |key| {
+                        fsn.update_pipeline(
+                            &r.client_name,
+                            &r.old_block,
+                            &r.new_block,
+                            &r.new_nodes,
+                            &r.storage_i_ds,
+                            key,
+                        )
+                        .await?;
+                        done()
+                    },
+                    done,
                 )
-                .await?;
-                Ok(encode_response(&pb::UpdatePipelineResponseProto {}))
+                .await
             }
             "fsync" => {
                 let r: pb::FsyncRequestProto = decode_request(&req)?;
@@ -425,24 +458,38 @@ impl ClientProtocolService {
                 Ok(encode_response(&pb::FsyncResponseProto {}))
             }
             "append" => {
+                // At-most-once in Hadoop: a retried append (its answer lost, or sent
+                // again after a failover) gets the first answer, not "current
+                // leaseholder is trying to recreate file".
                 let r: pb::AppendRequestProto = decode_request(&req)?;
                 let caller = self.caller(ctx);
                 let new_block = r.flag.unwrap_or(0) & CREATE_FLAG_NEW_BLOCK != 0;
-                let block = fsn
-                    .append(
-                        &caller,
-                        &r.src,
-                        &r.client_name,
-                        &ctx.peer.ip().to_string(),
-                        new_block,
-                        client_ip(ctx),
-                    )
-                    .await?;
-                let stat = fsn.read().get_file_info(&caller, &r.src).map_err(ns_err)?;
-                Ok(encode_response(&pb::AppendResponseProto {
-                    block,
-                    stat: stat.as_ref().map(status_proto),
-                }))
+                let answer = |block: Option<pb::LocatedBlockProto>| {
+                    let stat = fsn.read().get_file_info(&caller, &r.src).map_err(ns_err)?;
+                    Ok(encode_response(&pb::AppendResponseProto {
+                        block,
+                        stat: stat.as_ref().map(status_proto),
+                    }))
+                };
+                self.at_most_once(
+                    ctx,
+                    async |key| {
+                        let block = fsn
+                            .append(
+                                &caller,
+                                &r.src,
+                                &r.client_name,
+                                &ctx.peer.ip().to_string(),
+                                new_block,
+                                client_ip(ctx),
+                                key,
+                            )
+                            .await?;
+                        answer(block)
+                    },
+                    || answer(fsn.append_answer_again(&r.src, new_block, client_ip(ctx))),
+                )
+                .await
             }
             "recoverLease" => {
                 let r: pb::RecoverLeaseRequestProto = decode_request(&req)?;

@@ -19,6 +19,7 @@ use crate::datanode_protocol::BlockSyncCommitter;
 use crate::leases::{recovery_holder, Recovery};
 use crate::namespace::{BlockInfo, Caller, LastBlock};
 use crate::namesystem::{ns_err, to_bm_block, Namesystem, OperationCategory};
+use crate::retry_cache::CallKey;
 use crate::storage::now_ms;
 
 /// Hadoop's exception for "the previous block is not yet minimally replicated; retry".
@@ -302,9 +303,10 @@ impl Namesystem {
         new: &pb::ExtendedBlockProto,
         new_nodes: &[pb::DatanodeIdProto],
         storage_ids: &[String],
+        retry: Option<&CallKey>,
     ) -> Result<(), RpcError> {
         let (o, n) = (from_extended(old), from_extended(new));
-        self.mutate_op("update pipeline", None, |ns| {
+        self.mutate_op("update pipeline", retry, |ns| {
             let op = ns.plan_update_pipeline(holder, &o, &n).map_err(ns_err)?;
             Ok((Some(op), ()))
         })
@@ -347,10 +349,11 @@ impl Namesystem {
         client_machine: &str,
         new_block: bool,
         client: Option<IpAddr>,
+        retry: Option<&CallKey>,
     ) -> Result<Option<pb::LocatedBlockProto>, RpcError> {
         self.takeover_if_soft_expired(src, holder).await?;
         let (last, outcome) = self
-            .mutate_op(&format!("append to {src}"), None, |ns| {
+            .mutate_op(&format!("append to {src}"), retry, |ns| {
                 let (op, last) = ns
                     .plan_append(caller, src, holder, client_machine, new_block)
                     .map_err(ns_err)?;
@@ -368,6 +371,28 @@ impl Namesystem {
         self.bm
             .add_block_collection(inode_id, replication, &[b], true);
         Ok(Some(self.bm.located_block(b, last.offset, client)))
+    }
+
+    /// append's answer rebuilt for a retry whose first answer is known only from the
+    /// edit log (a failover came between): the open file's partial last block, where
+    /// its replicas are, unless a new block was asked for.
+    pub fn append_answer_again(
+        &self,
+        src: &str,
+        new_block: bool,
+        client: Option<IpAddr>,
+    ) -> Option<pb::LocatedBlockProto> {
+        let (last, offset) = {
+            let ns = self.read();
+            let st = ns.get_file_info(&Caller::superuser(""), src).ok()??;
+            let (blocks, _, open) = ns.file_blocks(st.inode_id)?;
+            let last = *blocks.last()?;
+            if !open || new_block || last.num_bytes >= st.block_size {
+                return None;
+            }
+            (last, st.length - last.num_bytes)
+        };
+        Some(self.bm.located_block(to_bm_block(&last), offset, client))
     }
 
     /// Create (overwrite) and append of a file another client holds: once that

@@ -282,3 +282,173 @@ async fn add_block_waits_for_a_late_report_of_the_penultimate_block() {
     );
     stop(nn).await;
 }
+
+/// Writes one closed file `src` of one 100-byte block (reported by dn-1) through `c`,
+/// with call ids from `first_call`; returns (file id, its block).
+async fn closed_file(
+    nn: &Running,
+    c: &hafs_ipc::Connection,
+    reg: &dpb::DatanodeRegistrationProto,
+    src: &str,
+    first_call: i32,
+) -> (u64, pb::ExtendedBlockProto) {
+    let created: pb::CreateResponseProto = call(c, "create", &create_req(src), first_call, 0)
+        .await
+        .unwrap();
+    let file_id = created.fs.unwrap().file_id.unwrap();
+    let added: pb::AddBlockResponseProto = call(
+        c,
+        "addBlock",
+        &add_block_req(src, file_id, None),
+        first_call + 1,
+        0,
+    )
+    .await
+    .unwrap();
+    let mut b = added.block.b;
+    b.num_bytes = Some(100);
+    received(&nn.fsn, reg, 1, &b);
+    let complete = pb::CompleteRequestProto {
+        src: src.into(),
+        client_name: "DFSClient_w".into(),
+        last: Some(b.clone()),
+        file_id: Some(file_id),
+    };
+    let r: pb::CompleteResponseProto = call(c, "complete", &complete, first_call + 2, 0)
+        .await
+        .unwrap();
+    assert!(r.result, "{src} closes");
+    (file_id, b)
+}
+
+/// Calls that Hadoop's NameNode answers the same when a client sends them again (its
+/// answer lost, or after a failover), and calls out of the Java client's order:
+/// append and updatePipeline are at-most-once; complete of a closed file is "true"
+/// only for the same last block (HDFS-3031), never for a file closed under another
+/// view of it; abandonBlock of a block that is not (or no longer) the file's last is
+/// a harmless no-op, and never drops another file's block.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retried_and_reordered_write_calls_answer_as_hadoop() {
+    let dir = temp_dir("writepath-retries");
+    format(&dir);
+    let nn = start(&dir).await;
+    nn.fsn.set_safe_mode(false);
+    let regs = [register(&nn.fsn, 1), register(&nn.fsn, 2)];
+    let c = connect(&nn.addr, &Bytes::from_static(&[6u8; 16])).await;
+    let (file_id, b) = closed_file(&nn, &c, &regs[0], "/r/f", 1).await;
+
+    // complete sent again with the same last block: true.
+    let mut complete = pb::CompleteRequestProto {
+        src: "/r/f".into(),
+        client_name: "DFSClient_w".into(),
+        last: Some(b.clone()),
+        file_id: Some(file_id),
+    };
+    let r: pb::CompleteResponseProto = call(&c, "complete", &complete, 10, 0).await.unwrap();
+    assert!(
+        r.result,
+        "a retried complete of the same last block answers true"
+    );
+    // ... with a last block the file does not end with: refused, not "true".
+    let mut other = b.clone();
+    other.generation_stamp += 7;
+    complete.last = Some(other);
+    let r: Result<pb::CompleteResponseProto, _> = call(&c, "complete", &complete, 11, 0).await;
+    let e = r.expect_err("complete of a closed file with another last block");
+    assert!(e.to_string().contains("LeaseExpired"), "unexpected: {e}");
+
+    // append, then the same call again (same client id and call id): same answer.
+    let append = pb::AppendRequestProto {
+        src: "/r/f".into(),
+        client_name: "DFSClient_w".into(),
+        flag: None,
+    };
+    let first: pb::AppendResponseProto = call(&c, "append", &append, 20, 0).await.unwrap();
+    let again: pb::AppendResponseProto = call(&c, "append", &append, 20, 1).await.unwrap();
+    let lb = first
+        .block
+        .clone()
+        .expect("the partial last block is continued");
+    assert_eq!(lb.b.block_id, b.block_id);
+    assert_eq!(
+        again.block, first.block,
+        "a retried append gets the first answer"
+    );
+    // A new append (another call) of the file the client already holds is refused.
+    let r: Result<pb::AppendResponseProto, _> = call(&c, "append", &append, 21, 0).await;
+    assert!(r.unwrap_err().to_string().contains("AlreadyBeingCreated"));
+
+    // updatePipeline (after updateBlockForPipeline), then the same call again.
+    let ubp: pb::UpdateBlockForPipelineResponseProto = call(
+        &c,
+        "updateBlockForPipeline",
+        &pb::UpdateBlockForPipelineRequestProto {
+            block: lb.b.clone(),
+            client_name: "DFSClient_w".into(),
+        },
+        30,
+        0,
+    )
+    .await
+    .unwrap();
+    let mut new_block = ubp.block.b.clone();
+    new_block.num_bytes = Some(100);
+    let up = pb::UpdatePipelineRequestProto {
+        client_name: "DFSClient_w".into(),
+        old_block: lb.b.clone(),
+        new_block: new_block.clone(),
+        new_nodes: vec![regs[0].datanode_id.clone()],
+        storage_i_ds: vec!["DS-1".into()],
+    };
+    let _: pb::UpdatePipelineResponseProto = call(&c, "updatePipeline", &up, 31, 0).await.unwrap();
+    let r: Result<pb::UpdatePipelineResponseProto, _> =
+        call(&c, "updatePipeline", &up, 31, 1).await;
+    r.expect("a retried updatePipeline gets the first answer");
+
+    // abandonBlock of a block that is not the file's last (the client moved on) and of
+    // another file's block: no-ops; the other file stays readable.
+    let (_, g_block) = closed_file(&nn, &c, &regs[0], "/r/g", 40).await;
+    let added: pb::AddBlockResponseProto = call(
+        &c,
+        "addBlock",
+        &add_block_req("/r/f", file_id, Some(new_block.clone())),
+        50,
+        0,
+    )
+    .await
+    .unwrap();
+    for (n, victim) in [(51, new_block.clone()), (52, g_block.clone())] {
+        let abandon = pb::AbandonBlockRequestProto {
+            b: victim,
+            src: "/r/f".into(),
+            holder: "DFSClient_w".into(),
+            file_id: Some(file_id),
+        };
+        let _: pb::AbandonBlockResponseProto =
+            call(&c, "abandonBlock", &abandon, n, 0).await.unwrap();
+    }
+    let blocks = nn.fsn.read().file_blocks(file_id).unwrap().0;
+    let ids: Vec<u64> = blocks.iter().map(|b| b.block_id).collect();
+    assert_eq!(ids, vec![b.block_id, added.block.b.block_id]);
+    let g: pb::GetBlockLocationsResponseProto = call(
+        &c,
+        "getBlockLocations",
+        &pb::GetBlockLocationsRequestProto {
+            src: "/r/g".into(),
+            offset: 0,
+            length: 100,
+        },
+        53,
+        0,
+    )
+    .await
+    .unwrap();
+    let g = g.locations.unwrap();
+    assert_eq!(g.blocks[0].b.block_id, g_block.block_id);
+    assert_eq!(
+        g.blocks[0].locs.len(),
+        1,
+        "the other file's replica is still known"
+    );
+    stop(nn).await;
+}

@@ -227,14 +227,16 @@ impl Namespace {
     ) -> Result<Planned, NamespaceError> {
         let (slot, mut blocks) = self.open_blocks(holder, src, file_id)?;
         match blocks.iter().position(|b| b.block_id == block_id) {
-            None => Ok(Planned::Done(true)),
+            // Already abandoned (a retry), or not this file's block at all: nothing to
+            // remove, and above all not another file's block from the block map.
+            None => Ok(Planned::Done(false)),
             Some(i) if i + 1 == blocks.len() => {
                 blocks.pop();
                 Ok(Planned::Apply(self.update_blocks_op(slot, &blocks)))
             }
-            Some(_) => Err(NamespaceError::Io(format!(
-                "Cannot abandon blk_{block_id} of {src}: it is not the file's last block"
-            ))),
+            // Hadoop removes only a last block and otherwise answers success (the
+            // call is idempotent: a retry after the client allocated a new block).
+            Some(_) => Ok(Planned::Done(false)),
         }
     }
 
