@@ -41,6 +41,19 @@ impl XorShift64 {
         assert!(n > 0, "below(0)");
         self.next_u64() % n
     }
+
+    /// A value in [0, 1).
+    pub fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Fills `buf` with pseudo-random bytes.
+    pub fn fill(&mut self, buf: &mut [u8]) {
+        for chunk in buf.chunks_mut(8) {
+            let x = self.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&x[..chunk.len()]);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -56,6 +69,11 @@ mod tests {
             assert_eq!(x, b.below(7));
             assert!(x < 7);
         }
+        let f = a.next_f64();
+        assert!((0.0..1.0).contains(&f));
+        let mut buf = [0u8; 13];
+        a.fill(&mut buf);
+        assert!(buf.iter().any(|&x| x != 0));
         let mut z = XorShift64::new(0);
         assert_ne!(z.next_u64(), 0);
     }
