@@ -51,7 +51,8 @@ pub use load::{
 };
 pub use partition::{JournalPartition, PartitionProxy};
 pub use paths::{
-    current_user, hadoop_fs_script, hafs_bin, hafs_cache, jars_dir, python_bin, workspace_root,
+    current_user, hadoop_fs_script, hafs_bin, hafs_cache, hafs_release_bin, jars_dir, python_bin,
+    workspace_root,
 };
 pub use ports::{free_port, wait_for_port};
 pub use procs::{processes_matching, ProcessInfo};

@@ -38,6 +38,28 @@ pub fn hafs_bin() -> PathBuf {
     path
 }
 
+/// The release build of `hafs`: `HAFS_RELEASE_BIN`, else `<target dir>/release/hafs`.
+/// Tests whose subject is timing as users see it (a race a debug build is too slow
+/// to lose) run their daemons from it. Panics when it does not exist.
+pub fn hafs_release_bin() -> PathBuf {
+    let path = match env::var_os("HAFS_RELEASE_BIN") {
+        Some(p) => PathBuf::from(p),
+        None => env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace_root().join("target"))
+            .join("release")
+            .join("hafs"),
+    };
+    if !path.is_file() {
+        panic!(
+            "release hafs binary not found at {}: build it (`cargo build --release -p \
+             hafs`) or run scripts/test.sh, which builds it and sets HAFS_RELEASE_BIN",
+            path.display()
+        );
+    }
+    path
+}
+
 /// The tool cache: `HAFS_CACHE`, else `~/.cache/hafs` (same default as scripts/test-deps.sh).
 pub fn hafs_cache() -> PathBuf {
     if let Some(p) = env::var_os("HAFS_CACHE") {
