@@ -44,6 +44,7 @@ use hafs_conf::Configuration;
 use hafs_ha::HaServiceState;
 
 use super::failover_common::{met, ms, pinned_client, stats, Load};
+use super::failover_native::{self, NativeLoad};
 use crate::sandbox::ha_cluster::{AutoTimeouts, Control, Election, HaCluster, Layout};
 
 const USAGE: &str = "\
@@ -61,6 +62,10 @@ Options:
   --backend B         journal | zookeeper | both (default both)
   --rounds N          kill -9 rounds per backend (default 10)
   --writers N         concurrent load writers (default 4)
+  --load L            mkdirs (default) | hdfs-native: also a data writer's view, an
+                      hdfs-native process writing 2.5 MiB files of 1 MiB blocks with
+                      --writers threads; reports kill -> first acknowledged close()
+                      (needs `pip install hdfs-native`; HAFS_PYTHON picks the python)
   --interval-ms MS    load time before each kill (default 1000)
   --datanodes N       DataNodes (default 1)
   --dir DIR           work dir (default: a fresh temp dir, removed afterwards)
@@ -79,6 +84,8 @@ struct Options {
     backends: Vec<Election>,
     rounds: usize,
     writers: usize,
+    /// Also run the hdfs-native data writer.
+    native: bool,
     interval: Duration,
     datanodes: usize,
     dir: Option<PathBuf>,
@@ -89,6 +96,7 @@ fn parse(args: &[String]) -> anyhow::Result<Option<Options>> {
         backends: vec![Election::Journal, Election::ZooKeeper],
         rounds: 10,
         writers: 4,
+        native: false,
         interval: Duration::from_millis(1000),
         datanodes: 1,
         dir: None,
@@ -108,6 +116,13 @@ fn parse(args: &[String]) -> anyhow::Result<Option<Options>> {
                     "zookeeper" => vec![Election::ZooKeeper],
                     "both" => vec![Election::Journal, Election::ZooKeeper],
                     other => bail!("--backend {other}: journal, zookeeper or both\n{USAGE}"),
+                }
+            }
+            "--load" => {
+                o.native = match value("mkdirs or hdfs-native")?.as_str() {
+                    "mkdirs" => false,
+                    "hdfs-native" => true,
+                    other => bail!("--load {other}: mkdirs or hdfs-native\n{USAGE}"),
                 }
             }
             "--rounds" => o.rounds = value("a count")?.parse().context("--rounds")?,
@@ -135,6 +150,9 @@ pub async fn run(_conf: &Configuration, args: &[String]) -> anyhow::Result<i32> 
     let Some(opts) = parse(args)? else {
         return Ok(0);
     };
+    if opts.native {
+        failover_native::check_available()?;
+    }
     let (base, remove) = match &opts.dir {
         Some(d) => (d.clone(), false),
         None => (
@@ -153,7 +171,7 @@ pub async fn run(_conf: &Configuration, args: &[String]) -> anyhow::Result<i32> 
         match run_backend(&dir, backend, &opts).await {
             Ok(report) => {
                 report.print(&opts);
-                failed |= report.lost > 0;
+                failed |= report.lost > 0 || report.native.is_some_and(|(_, lost, _)| lost > 0);
             }
             Err(e) => {
                 eprintln!("[{}] failed: {e:#}", backend.name());
@@ -204,6 +222,9 @@ struct Round {
     promotion: Option<Duration>,
     active: Duration,
     client_write: Duration,
+    /// `t_kill` → the first close() of an hdfs-native file acknowledged by the new
+    /// Active (with `--load hdfs-native`).
+    data_write: Option<Duration>,
 }
 
 struct Report {
@@ -212,6 +233,8 @@ struct Report {
     acked: usize,
     errors: u64,
     lost: usize,
+    /// hdfs-native files: (acknowledged, lost, failed writes), with --load hdfs-native.
+    native: Option<(usize, usize, u64)>,
     timeouts: AutoTimeouts,
 }
 
@@ -233,35 +256,45 @@ async fn measure(
     );
     setup.mkdirs(&format!("{run}/marker"), 0o755, true).await?;
     let mut load = Load::start(&conf, &run, opts.writers)?;
+    let native = match opts.native {
+        true => Some(NativeLoad::start(&cluster.conf_dir, &run, opts.writers)?),
+        false => None,
+    };
     let mut rounds = Vec::new();
     let check = Duration::from_millis(u64::from(cluster.timeouts.health_check_ms));
     for r in 0..opts.rounds {
         // Plus a jitter over one health-check period: the kill must not fall at the
         // same phase of the controllers' periodic checks in every round.
         tokio::time::sleep(opts.interval + jitter(check)).await;
-        let round = kill_round(cluster, &conf, &load, &run, r).await?;
+        let round = kill_round(cluster, &conf, &load, native.as_ref(), &run, r).await?;
         eprintln!(
             "[{}] round {r}: killed {}: detection {}, fencing {}, promotion {}, active after {:.0} ms, \
-             first client write after {:.0} ms",
+             first client write after {:.0} ms, first hdfs-native close {}",
             backend.name(),
             round.killed,
             fmt_ms(round.detection),
             fmt_ms(round.fencing),
             fmt_ms(round.promotion),
             ms(round.active),
-            ms(round.client_write)
+            ms(round.client_write),
+            fmt_ms(round.data_write)
         );
         rounds.push(round);
     }
     let errors = load.stop().await;
     let acked = load.acked();
     let lost = verify(&setup, &acked).await?;
+    let native = match native {
+        Some(n) => Some(tokio::task::spawn_blocking(move || n.stop()).await??),
+        None => None,
+    };
     Ok(Report {
         backend,
         rounds,
         acked: acked.len(),
         errors,
         lost,
+        native,
         timeouts: cluster.timeouts,
     })
 }
@@ -270,6 +303,7 @@ async fn kill_round(
     cluster: &mut HaCluster,
     conf: &Configuration,
     load: &Load,
+    native: Option<&NativeLoad>,
     run: &str,
     r: usize,
 ) -> anyhow::Result<Round> {
@@ -312,6 +346,18 @@ async fn kill_round(
             );
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    let data_write = match native {
+        None => None,
+        Some(n) => loop {
+            if let Some(d) = n.first_ack_after(t_kill + asked) {
+                break Some(d + asked);
+            }
+            if t_kill.elapsed() > TAKEOVER_LIMIT {
+                bail!("round {r}: no hdfs-native close() was acknowledged within {TAKEOVER_LIMIT:?} of the kill");
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        },
     };
 
     // The controllers' view, from their logs.
@@ -381,6 +427,7 @@ async fn kill_round(
         promotion,
         active: active_after,
         client_write,
+        data_write,
     })
 }
 
@@ -497,7 +544,7 @@ impl Report {
             self.errors
         );
         println!("                                                     p50 ms    p99 ms    max ms  samples");
-        let rows: [(&str, Vec<Option<Duration>>); 6] = [
+        let rows: [(&str, Vec<Option<Duration>>); 7] = [
             (
                 "  kill -> old Active's controller sees it down",
                 self.rounds.iter().map(|r| r.health).collect(),
@@ -522,8 +569,15 @@ impl Report {
                 "  kill -> first acknowledged client write      ",
                 self.rounds.iter().map(|r| Some(r.client_write)).collect(),
             ),
+            (
+                "  kill -> first acknowledged hdfs-native close ",
+                self.rounds.iter().map(|r| r.data_write).collect(),
+            ),
         ];
         for (name, values) in rows {
+            if values.iter().all(Option::is_none) && name.contains("hdfs-native") {
+                continue;
+            }
             let (p50, p99, max, n) = stats(values.into_iter().flatten());
             println!(
                 "{name:<48} {p50:>9.1} {p99:>9.1} {max:>9.1}  {n:>3}/{}",
@@ -535,6 +589,18 @@ impl Report {
             "  acknowledged writes lost: {} of {}",
             self.lost, self.acked
         );
+        if let Some((acked, lost, failed)) = self.native {
+            let (d50, d99, _, _) = stats(self.rounds.iter().filter_map(|r| r.data_write));
+            println!(
+                "  hdfs-native files: {acked} acknowledged, {lost} lost, {failed} writes failed \
+                 (in flight at a kill); aim kill -> first close p99 < 1000 ms: {}",
+                met(d99 < 1000.0)
+            );
+            println!(
+                "result: backend={b} load=hdfs-native acked={acked} lost={lost} \
+                 p50_ms={d50:.0} p99_ms={d99:.0}"
+            );
+        }
         println!(
             "  aims (kill -> first acknowledged write): p50 < {} ms: {}; p99 < {} ms: {}",
             AIM_P50.as_millis(),
@@ -577,6 +643,15 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!((o.backends, o.rounds), (vec![Election::ZooKeeper], 2));
+        assert!(!o.native);
+        assert!(
+            parse(&s(&["--load", "hdfs-native"]))
+                .unwrap()
+                .unwrap()
+                .native
+        );
+        assert!(parse(&s(&["--load", "mkdirs"])).unwrap().is_some());
+        assert!(parse(&s(&["--load", "java"])).is_err());
         assert!(parse(&s(&["--backend", "etcd"])).is_err());
         assert!(parse(&s(&["--rounds", "0"])).is_err());
         assert!(parse(&s(&["--bogus"])).is_err());

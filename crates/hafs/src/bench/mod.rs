@@ -6,6 +6,7 @@ mod dfsio;
 mod failover;
 mod failover_auto;
 mod failover_common;
+mod failover_native;
 mod memory;
 mod nnthroughput;
 mod report;
