@@ -262,47 +262,8 @@ impl HaCluster {
         previous: Option<&Configuration>,
         nn1_port: Option<u16>,
     ) -> anyhow::Result<()> {
-        let exe = self.exe.clone();
         let ns = layout.nameservice.as_str();
-        let port = |key: &str, preferred: Option<u16>| {
-            previous
-                .and_then(|c| c.get(key))
-                .and_then(|v| v.rsplit(':').next().and_then(|p| p.parse::<u16>().ok()))
-                .unwrap_or_else(|| preferred.map(pick_port).unwrap_or_else(free_port))
-        };
-
-        // Addresses: kept from a previous run in this dir, else fresh.
-        for i in 1..=layout.namenodes {
-            let id = format!("nn{i}");
-            let home = dir.join(&id);
-            let preferred = nn1_port.filter(|_| i == 1);
-            let rpc_key = format!("dfs.namenode.rpc-address.{ns}.{id}");
-            let http_key = format!("dfs.namenode.http-address.{ns}.{id}");
-            self.namenodes.push(NameNodeInfo {
-                rpc: format!("127.0.0.1:{}", port(&rpc_key, preferred)),
-                http: format!("127.0.0.1:{}", port(&http_key, None)),
-                conf_dir: home.join("conf"),
-                name_dir: home.join("name"),
-                zkfc: None,
-                id,
-            });
-        }
-        if self.election.is_automatic() {
-            for nn in self.namenodes.iter_mut() {
-                let key = format!("dfs.ha.zkfc.port.{ns}.{}", nn.id);
-                nn.zkfc = Some(format!("127.0.0.1:{}", port(&key, None)));
-            }
-        }
-        let mut jn_addrs = Vec::new();
-        for i in 1..=layout.journalnodes {
-            let jn_conf = Configuration::load(Some(&dir.join(format!("jn{i}/conf")))).ok();
-            let p = jn_conf
-                .as_ref()
-                .and_then(|c| c.get("dfs.journalnode.rpc-address"))
-                .and_then(|v| v.rsplit(':').next().and_then(|p| p.parse().ok()))
-                .unwrap_or_else(free_port);
-            jn_addrs.push(format!("127.0.0.1:{p}"));
-        }
+        let jn_addrs = self.plan_addresses(dir, layout, previous, nn1_port);
         let shared_edits = format!("qjournal://{}/{ns}", jn_addrs.join(";"));
 
         // The shared conf dir: what clients (hafs, Java, hdfs-native) use.
@@ -312,13 +273,13 @@ impl HaCluster {
             ("ipc.client.connect.retry.interval".into(), "100".into()),
         ];
         let mut hdfs = ha_site(ns, &self.namenodes);
-        hdfs.push(("dfs.namenode.shared.edits.dir".into(), shared_edits.clone()));
+        hdfs.push(("dfs.namenode.shared.edits.dir".into(), shared_edits));
         hdfs.push((
             "dfs.replication".into(),
             layout.datanodes.clamp(1, 3).to_string(),
         ));
         if self.election.is_automatic() {
-            let zk_port = port("ha.zookeeper.quorum", None);
+            let zk_port = kept_port(previous, "ha.zookeeper.quorum", None);
             self.auto_failover_site(dir, ns, zk_port, &mut hdfs).await?;
         }
         for (k, v) in &layout.extra {
@@ -327,48 +288,113 @@ impl HaCluster {
         write_pairs(&self.conf_dir.join("core-site.xml"), &core)?;
         write_pairs(&self.conf_dir.join("hdfs-site.xml"), &hdfs)?;
 
-        // JournalNodes.
-        for (i, addr) in jn_addrs.iter().enumerate() {
+        self.start_journalnodes(dir, &jn_addrs, &core, &hdfs)
+            .await?;
+        self.start_namenodes(&core, &hdfs).await?;
+        if self.election.is_automatic() {
+            self.start_controllers().await?;
+        } else {
+            self.transition(0, true).await?;
+        }
+        self.start_datanodes(dir, layout.datanodes, &core, &hdfs)
+            .await
+    }
+
+    /// Fills in the NameNodes' (and their controllers') addresses and returns the
+    /// JournalNodes': kept from a previous run in this dir, else fresh.
+    fn plan_addresses(
+        &mut self,
+        dir: &Path,
+        layout: &Layout,
+        previous: Option<&Configuration>,
+        nn1_port: Option<u16>,
+    ) -> Vec<String> {
+        let ns = layout.nameservice.as_str();
+        for i in 1..=layout.namenodes {
+            let id = format!("nn{i}");
+            let home = dir.join(&id);
+            let preferred = nn1_port.filter(|_| i == 1);
+            let rpc_key = format!("dfs.namenode.rpc-address.{ns}.{id}");
+            let http_key = format!("dfs.namenode.http-address.{ns}.{id}");
+            self.namenodes.push(NameNodeInfo {
+                rpc: format!("127.0.0.1:{}", kept_port(previous, &rpc_key, preferred)),
+                http: format!("127.0.0.1:{}", kept_port(previous, &http_key, None)),
+                conf_dir: home.join("conf"),
+                name_dir: home.join("name"),
+                zkfc: None,
+                id,
+            });
+        }
+        if self.election.is_automatic() {
+            for nn in self.namenodes.iter_mut() {
+                let key = format!("dfs.ha.zkfc.port.{ns}.{}", nn.id);
+                nn.zkfc = Some(format!("127.0.0.1:{}", kept_port(previous, &key, None)));
+            }
+        }
+        (1..=layout.journalnodes)
+            .map(|i| {
+                let jn_conf = Configuration::load(Some(&dir.join(format!("jn{i}/conf")))).ok();
+                let key = "dfs.journalnode.rpc-address";
+                format!("127.0.0.1:{}", kept_port(jn_conf.as_ref(), key, None))
+            })
+            .collect()
+    }
+
+    /// Writes each JournalNode's conf dir (own address and edits dir) and starts it.
+    async fn start_journalnodes(
+        &mut self,
+        dir: &Path,
+        addrs: &[String],
+        core: &[(String, String)],
+        hdfs: &[(String, String)],
+    ) -> anyhow::Result<()> {
+        for (i, addr) in addrs.iter().enumerate() {
             let name = format!("jn{}", i + 1);
             let home = dir.join(&name);
-            let mut own = hdfs.clone();
+            let mut own = hdfs.to_vec();
             set(&mut own, "dfs.journalnode.rpc-address", addr);
             set(
                 &mut own,
                 "dfs.journalnode.edits.dir",
                 &home.join("edits").display().to_string(),
             );
-            let conf = write_own_conf(&home, &core, &own)?;
+            let conf = write_own_conf(&home, core, &own)?;
             self.launch(&name, hafs("journalnode", &conf), addr, None)
                 .await?;
             self.journalnodes.push((name, addr.clone()));
         }
+        Ok(())
+    }
 
-        // NameNode conf dirs: the shared files plus own id and name dir.
+    /// Writes each NameNode's conf dir (the shared files plus own id and name dir),
+    /// formats nn1 (and the JournalNodes) on first use, starts nn1, then bootstraps
+    /// the others from it on first use and starts them; all come up Standby.
+    async fn start_namenodes(
+        &mut self,
+        core: &[(String, String)],
+        hdfs: &[(String, String)],
+    ) -> anyhow::Result<()> {
+        let exe = self.exe.clone();
         for nn in &self.namenodes {
-            let mut own = hdfs.clone();
+            let mut own = hdfs.to_vec();
             set(&mut own, "dfs.ha.namenode.id", &nn.id);
             set(
                 &mut own,
                 "dfs.namenode.name.dir",
                 &format!("file://{}", nn.name_dir.display()),
             );
-            write_own_conf(nn.conf_dir.parent().expect("nn home"), &core, &own)?;
+            write_own_conf(nn.conf_dir.parent().expect("nn home"), core, &own)?;
         }
         let formatted: Vec<bool> = self
             .namenodes
             .iter()
             .map(|n| n.name_dir.join("current/VERSION").exists())
             .collect();
+        let nn1 = self.namenodes[0].clone();
         if !formatted[0] {
-            let nn1 = self.namenodes[0].clone();
-            self.run_once(
-                &exe,
-                &nn1.conf_dir,
-                "format",
-                &["namenode", "-format", "-nonInteractive", "-force"],
-            )
-            .await?;
+            let format = ["namenode", "-format", "-nonInteractive", "-force"];
+            self.run_once(&exe, &nn1.conf_dir, "format", &format)
+                .await?;
             // Seed the other name dirs with the fresh one; -bootstrapStandby below
             // replaces the seed with an image fetched from nn1.
             for (nn, done) in self.namenodes.iter().zip(&formatted).skip(1) {
@@ -377,7 +403,6 @@ impl HaCluster {
                 }
             }
         }
-        let nn1 = self.namenodes[0].clone();
         let role = hafs("namenode", &nn1.conf_dir);
         self.launch(&nn1.id, role, &nn1.rpc, Some(NAMENODE_READY))
             .await?;
@@ -390,36 +415,42 @@ impl HaCluster {
             self.launch(&nn.id, role, &nn.rpc, Some(NAMENODE_READY))
                 .await?;
         }
-        if self.election.is_automatic() {
-            self.start_controllers(&exe).await?;
-        } else {
-            self.transition(0, true).await?;
-        }
+        Ok(())
+    }
 
-        for i in 1..=layout.datanodes {
+    /// Writes each DataNode's conf dir (own data dir and ports, kept across runs) and
+    /// starts it.
+    async fn start_datanodes(
+        &mut self,
+        dir: &Path,
+        count: usize,
+        core: &[(String, String)],
+        hdfs: &[(String, String)],
+    ) -> anyhow::Result<()> {
+        for i in 1..=count {
             let name = format!("dn{i}");
             let home = dir.join(&name);
             let dn_prev = Configuration::load(Some(&home.join("conf"))).ok();
-            let port_of = |key: &str| {
-                dn_prev
-                    .as_ref()
-                    .and_then(|c| c.get(key))
-                    .and_then(|v| v.rsplit(':').next().and_then(|p| p.parse::<u16>().ok()))
-                    .unwrap_or_else(free_port)
-            };
-            let xfer = format!("127.0.0.1:{}", port_of("dfs.datanode.address"));
-            let mut own = hdfs.clone();
+            let addr = |key: &str| format!("127.0.0.1:{}", kept_port(dn_prev.as_ref(), key, None));
+            let xfer = addr("dfs.datanode.address");
+            let mut own = hdfs.to_vec();
             set(
                 &mut own,
                 "dfs.datanode.data.dir",
                 &format!("file://{}", home.join("data").display()),
             );
             set(&mut own, "dfs.datanode.address", &xfer);
-            let ipc = format!("127.0.0.1:{}", port_of("dfs.datanode.ipc.address"));
-            set(&mut own, "dfs.datanode.ipc.address", &ipc);
-            let http = format!("127.0.0.1:{}", port_of("dfs.datanode.http.address"));
-            set(&mut own, "dfs.datanode.http.address", &http);
-            let conf = write_own_conf(&home, &core, &own)?;
+            set(
+                &mut own,
+                "dfs.datanode.ipc.address",
+                &addr("dfs.datanode.ipc.address"),
+            );
+            set(
+                &mut own,
+                "dfs.datanode.http.address",
+                &addr("dfs.datanode.http.address"),
+            );
+            let conf = write_own_conf(&home, core, &own)?;
             self.launch(&name, hafs("datanode", &conf), &xfer, None)
                 .await?;
             self.datanodes.push((name, xfer));
@@ -491,13 +522,13 @@ impl HaCluster {
 
     /// Formats ZooKeeper if used, starts nn1's controller and waits until it made nn1
     /// Active, then starts the other controllers (their NameNodes stay Standby).
-    async fn start_controllers(&mut self, exe: &Path) -> anyhow::Result<()> {
-        let nns = self.namenodes.clone();
+    async fn start_controllers(&mut self) -> anyhow::Result<()> {
+        let (exe, nns) = (self.exe.clone(), self.namenodes.clone());
         if self.election == Election::ZooKeeper {
             // -force: the parent znode of an earlier run in this dir is cleared; no
             // controller runs yet, so nothing depends on it.
             self.run_once(
-                exe,
+                &exe,
                 &nns[0].conf_dir,
                 "formatZK",
                 &["zkfc", "-formatZK", "-force", "-nonInteractive"],
@@ -1012,6 +1043,16 @@ fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The port of `key` (`host:port`) in `previous`, the conf of an earlier run in the
+/// same dir, so that a daemon keeps its address across runs; else `preferred` if it
+/// is free, else a free one.
+fn kept_port(previous: Option<&Configuration>, key: &str, preferred: Option<u16>) -> u16 {
+    previous
+        .and_then(|c| c.get(key))
+        .and_then(|v| v.rsplit(':').next().and_then(|p| p.parse::<u16>().ok()))
+        .unwrap_or_else(|| preferred.map(pick_port).unwrap_or_else(free_port))
 }
 
 fn pick_port(preferred: u16) -> u16 {
