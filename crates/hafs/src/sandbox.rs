@@ -11,21 +11,35 @@
 //! `fs.defaultFS = hdfs://hafs`) that hafs, the Java client and hdfs-native use as is,
 //! prints one `sandbox ready:` line listing every daemon with its pid, which NameNode
 //! is Active and which pid to kill to see a failover, and stops every child cleanly on
-//! SIGINT/SIGTERM. With automatic failover a NameNode that dies is started again
-//! (as Standby) once the other one has taken over, a controller that dies is started
-//! again at once, and each change of the Active is printed.
+//! SIGINT/SIGTERM.
+//!
+//! The sandbox supervises its daemons, like monit or systemd's `Restart=on-failure`
+//! (policy in [`supervisor`]): any daemon that exits (NameNode, controller,
+//! JournalNode, DataNode, ZooKeeper) is reported in one line (name, pid, exit status
+//! or signal) and started again with the same conf dir, ports and storage, so that it
+//! rejoins (a JournalNode catches up, a DataNode registers again and reports its
+//! blocks), after a back-off of 0.5 s that doubles with each recent restart up to 8 s.
+//! A dead NameNode under automatic failover is started again only once the other one
+//! took over, so it comes back as Standby. `<name> is back (pid N)` is printed when it
+//! serves again, and each change of the Active. A daemon that keeps dying (a sixth
+//! death after five restarts within a minute) is given up on, with the last lines of
+//! its log; the rest keeps serving.
 
 pub mod ha_cluster;
+pub mod supervisor;
 pub mod zookeeper;
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use hafs_conf::Configuration;
 
 use ha_cluster::{AutoTimeouts, Control, Election, HaCluster, Layout};
+use supervisor::{
+    Decision, Supervisor, MAX_RESTARTS, RESTART_WINDOW, START_TIMEOUT, TAKEOVER_WAIT,
+};
 
 const USAGE: &str = "\
 Usage: hafs sandbox [--dir DIR] [--zookeeper | --manual-failover]
@@ -39,9 +53,6 @@ Usage: hafs sandbox [--dir DIR] [--zookeeper | --manual-failover]
 ";
 /// The sandbox's nameservice id.
 pub const NAMESERVICE: &str = "hafs";
-/// How long a dead NameNode's partner gets to take over before the sandbox restarts
-/// the dead one anyway.
-const TAKEOVER_WAIT: Duration = Duration::from_secs(30);
 
 /// Resolves on SIGINT or SIGTERM.
 pub async fn shutdown_signal() {
@@ -90,7 +101,15 @@ pub async fn run(_conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
         namenodes: 2,
         journalnodes: 3,
         datanodes: 3,
-        extra: Vec::new(),
+        // A JournalNode the sandbox restarted is written to again from the next log
+        // segment on; the segments it missed meanwhile come from its peers' copies
+        // (the JournalNode syncer). Every 5 s rather than Hadoop's 2 minutes, so that
+        // it holds the whole journal again while the user still watches: one manifest
+        // call per peer per round, nothing on loopback.
+        extra: vec![(
+            "dfs.journalnode.sync.interval".to_string(),
+            "5000".to_string(),
+        )],
     };
     let control = Control {
         election,
@@ -102,10 +121,10 @@ pub async fn run(_conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
     println!("{}", ready_line(&cluster, active).await);
     let _ = std::io::stdout().flush();
 
-    let code = watch(&mut cluster, active).await;
+    watch(&mut cluster, active).await;
     cluster.stop().await;
     eprintln!("sandbox stopped");
-    Ok(code)
+    Ok(0)
 }
 
 /// The `sandbox ready:` line: every daemon with its pid and state, and what to try.
@@ -173,82 +192,128 @@ async fn ready_line(cluster: &HaCluster, active: Option<usize>) -> String {
     )
 }
 
-/// Runs until SIGINT/SIGTERM (0) or a child that is not a NameNode or controller exits
-/// (1). With automatic failover, prints each change of the Active, restarts a
-/// NameNode that died once the other one took over, and a controller that died.
-async fn watch(cluster: &mut HaCluster, mut active: Option<usize>) -> i32 {
+/// How often the sandbox looks at its children and asks which NameNode is Active.
+const POLL: Duration = Duration::from_millis(250);
+/// How much of a given-up daemon's log is printed with the report: enough for the
+/// error and what led to it.
+const LOG_TAIL_LINES: usize = 20;
+
+/// Supervises every daemon until SIGINT/SIGTERM: reports each exit in one line and
+/// restarts it as [`Supervisor`] decides, reports when it serves again, and prints
+/// each change of the Active NameNode.
+async fn watch(cluster: &mut HaCluster, active: Option<usize>) {
+    let mut supervisor = Supervisor::default();
     let automatic = cluster.election.is_automatic();
+    for name in cluster.daemon_names() {
+        // A NameNode restarted while its controller's election is still running
+        // could be chosen again before the other took over: wait for the takeover.
+        let namenode = cluster.namenodes.iter().any(|n| n.id == name);
+        supervisor.watch(&name, namenode && automatic);
+    }
+    let mut active = active.map(|i| cluster.namenodes[i].id.clone());
     let stop = shutdown_signal();
     tokio::pin!(stop);
     loop {
-        let exit = tokio::select! {
-            _ = &mut stop => return 0,
-            exit = cluster.first_exit() => exit,
-            _ = tokio::time::sleep(Duration::from_millis(250)), if automatic => {
-                let now = cluster.active().await;
-                if now.is_some() && now != active {
-                    let id = now.map_or("", |i| cluster.namenodes[i].id.as_str());
-                    println!("sandbox: {id} is now Active (pid {})", cluster.pid(id).unwrap_or(0));
-                    let _ = std::io::stdout().flush();
-                    active = now;
-                }
-                continue;
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = tokio::time::sleep(POLL) => {}
+        }
+        for exit in cluster.reap() {
+            let what = format!("{} (pid {}) exited ({})", exit.name, exit.pid, exit.status);
+            decide(cluster, &mut supervisor, &exit.name, &what, Instant::now());
+        }
+        active = report_active(cluster, active).await;
+        for name in supervisor.due(Instant::now(), active.as_deref()) {
+            if let Err(e) = cluster.start(&name).await {
+                let what = format!("{name} could not be started ({e:#})");
+                decide(cluster, &mut supervisor, &name, &what, Instant::now());
             }
-        };
-        let (name, status) = exit;
-        let controller_of = cluster
-            .namenodes
-            .iter()
-            .position(|n| format!("zkfc-{}", n.id) == name);
-        if let Some(i) = controller_of {
-            // Its lease or ZooKeeper session ends on its own; the other controller takes
-            // over if this one's NameNode was Active. The new incarnation joins afresh.
-            println!("sandbox: {name} exited ({status}); restarting it");
-            let _ = std::io::stdout().flush();
-            if let Err(e) = cluster.restart_controller(i).await {
-                eprintln!("sandbox: restarting {name} failed: {e:#}; stopping the others");
-                return 1;
-            }
+        }
+        check_starting(cluster, &mut supervisor).await;
+    }
+}
+
+/// Asks the supervisor what to do about daemon `name`, which died as `what` says, and
+/// reports it in one line (with the end of its log when it is given up on).
+fn decide(cluster: &HaCluster, supervisor: &mut Supervisor, name: &str, what: &str, now: Instant) {
+    match supervisor.exited(name, now) {
+        Some(Decision::Restart {
+            after,
+            nth,
+            after_takeover,
+        }) => {
+            let when = if after_takeover {
+                format!(
+                    "as Standby once the other NameNode is Active (at most {}s)",
+                    TAKEOVER_WAIT.as_secs()
+                )
+            } else {
+                format!("in {}s", after.as_secs_f64())
+            };
             println!(
-                "sandbox: {name} is back (pid {})",
-                cluster.pid(&name).unwrap_or(0)
+                "sandbox: {what}; restarting it {when} (restart {nth} of at most \
+                 {MAX_RESTARTS} within {}s)",
+                RESTART_WINDOW.as_secs()
             );
-            let _ = std::io::stdout().flush();
-            continue;
         }
-        let nn = cluster.namenodes.iter().position(|n| n.id == name);
-        let Some(nn) = nn.filter(|_| automatic) else {
-            eprintln!("sandbox: {name} exited unexpectedly ({status}); stopping the others");
-            return 1;
-        };
-        println!("sandbox: {name} exited ({status}); its controller leaves the election");
-        let _ = std::io::stdout().flush();
-        let deadline = tokio::time::Instant::now() + TAKEOVER_WAIT;
-        let mut took_over = None;
-        while took_over.is_none() && tokio::time::Instant::now() < deadline {
-            took_over = cluster.active().await.filter(|&i| i != nn);
-            if took_over.is_none() {
-                tokio::time::sleep(Duration::from_millis(100)).await;
+        Some(Decision::GiveUp { restarts }) => {
+            let log = cluster.log_of(name);
+            eprintln!(
+                "sandbox: {what}; giving up on it after {restarts} restarts within {}s, \
+                 the others keep serving; last lines of {}:",
+                RESTART_WINDOW.as_secs(),
+                log.display()
+            );
+            for line in cluster.log_tail(name, LOG_TAIL_LINES) {
+                eprintln!("    | {line}");
             }
         }
-        if let Some(i) = took_over.filter(|&i| Some(i) != active) {
-            let id = &cluster.namenodes[i].id;
-            println!(
-                "sandbox: {id} is now Active (pid {})",
-                cluster.pid(id).unwrap_or(0)
+        // Not supervised or already given up on: nothing to restart.
+        None => tracing::debug!(daemon = name, "exit of an unsupervised daemon ignored"),
+    }
+    let _ = std::io::stdout().flush();
+}
+
+/// Reports each restarted daemon that serves again; kills one that did not within
+/// [`START_TIMEOUT`] (its exit is reaped and decided on like any other).
+async fn check_starting(cluster: &mut HaCluster, supervisor: &mut Supervisor) {
+    for name in supervisor.starting() {
+        if cluster.serving(&name).await {
+            supervisor.serving(&name);
+            let pid = cluster.pid(&name).unwrap_or(0);
+            let manual_nn =
+                !cluster.election.is_automatic() && cluster.namenodes.iter().any(|n| n.id == name);
+            let hint = if manual_nn {
+                " as Standby; with manual failover `hafs haadmin -transitionToActive` \
+                 chooses the Active"
+            } else {
+                ""
+            };
+            println!("sandbox: {name} is back (pid {pid}){hint}");
+            let _ = std::io::stdout().flush();
+        } else if supervisor.start_timed_out(&name, Instant::now()) {
+            eprintln!(
+                "sandbox: {name} did not serve within {}s of its restart; killing it",
+                START_TIMEOUT.as_secs()
             );
-            active = Some(i);
+            cluster.kill(&name);
         }
-        println!("sandbox: restarting {name}; it comes back as Standby");
-        let _ = std::io::stdout().flush();
-        if let Err(e) = cluster.restart_namenode(nn).await {
-            eprintln!("sandbox: restarting {name} failed: {e:#}; stopping the others");
-            return 1;
-        }
+    }
+}
+
+/// Prints a change of the Active NameNode; returns the one Active now (the last one
+/// known when none answers Active, as during a failover).
+async fn report_active(cluster: &HaCluster, active: Option<String>) -> Option<String> {
+    let Some(now) = cluster.active().await else {
+        return active;
+    };
+    let id = cluster.namenodes[now].id.clone();
+    if active.as_deref() != Some(id.as_str()) {
         println!(
-            "sandbox: {name} is back (pid {})",
-            cluster.pid(&name).unwrap_or(0)
+            "sandbox: {id} is now Active (pid {})",
+            cluster.pid(&id).unwrap_or(0)
         );
         let _ = std::io::stdout().flush();
     }
+    Some(id)
 }

@@ -46,8 +46,8 @@ pub use ha_rpc::{get_service_state, HA_SERVICE_PROTOCOL};
 pub use journalnodes::{JournalNodes, JOURNALNODE_READY, SHARED_EDITS_KEY, TEST_JOURNAL_ID};
 pub use listing::{fields, parse_ls, parse_ls_line, LsEntry};
 pub use load::{
-    assert_acked_intact, load_content, load_len, load_len_of, sleep_until, verify_acked,
-    LoadReport, Writer,
+    assert_acked_intact, failure_time, load_content, load_len, load_len_of, sleep_until,
+    verify_acked, LoadReport, Writer,
 };
 pub use partition::{JournalPartition, PartitionProxy};
 pub use paths::{

@@ -20,7 +20,8 @@ pub struct LoadReport {
     pub acked: Vec<String>,
     /// Read-backs that returned exactly the written bytes.
     pub reads_ok: usize,
-    /// Every failed write or read and every wrong read, with the client's words.
+    /// Every failed write or read and every wrong read, with the client's words
+    /// (hdfs-native's end with ` at=<Unix time in seconds>`, see [`failure_time`]).
     pub failures: Vec<String>,
 }
 
@@ -267,7 +268,7 @@ while time.time() < deadline:
         acked.append(path)
         print("ACK", path, flush=True)
     except Exception as e:
-        print("FAIL put", path, describe(e), flush=True)
+        print("FAIL put", path, describe(e), f"at={time.time():.3f}", flush=True)
     finally:
         # hdfs-native's FileWriter is an io.RawIOBase whose close() never marks it
         # closed, so garbage collection calls close() again; after a failed close
@@ -286,9 +287,9 @@ while time.time() < deadline:
             if got == want:
                 print("READ_OK", which, flush=True)
             else:
-                print("FAIL read", which, f"{len(got)} bytes differ from {len(want)}", flush=True)
+                print("FAIL read", which, f"{len(got)} bytes differ from {len(want)}", f"at={time.time():.3f}", flush=True)
         except Exception as e:
-            print("FAIL read", which, describe(e), flush=True)
+            print("FAIL read", which, describe(e), f"at={time.time():.3f}", flush=True)
     i += 1
 print("DONE", i, flush=True)
 "#;
@@ -319,6 +320,13 @@ fn native_loop(target: &ClientTarget, dir: &str, seconds: u64) -> LoadReport {
         ));
     }
     report
+}
+
+/// When an hdfs-native failure happened (its ` at=` suffix), for tests that relate a
+/// failure to a fault they injected.
+pub fn failure_time(failure: &str) -> Option<std::time::SystemTime> {
+    let secs: f64 = failure.rsplit(" at=").next()?.trim().parse().ok()?;
+    Some(std::time::UNIX_EPOCH + Duration::from_secs_f64(secs))
 }
 
 /// Checks every acknowledged file of `reports` with `hafs dfs -cat`: present and

@@ -2,7 +2,11 @@
 //! NameNodes with failover controllers, 3 DataNodes) whose conf dir works for real
 //! clients across a failover, and SIGTERM takes all of it down cleanly. The ready line
 //! names the Active's pid; kill -9 of it makes the other NameNode Active by itself,
-//! with the built-in election (default) and with ZooKeeper (`--zookeeper`).
+//! with the built-in election (default) and with ZooKeeper (`--zookeeper`). The
+//! sandbox supervises every daemon (see `supervision`).
+
+#[path = "sandbox/supervision.rs"]
+mod supervision;
 
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -13,6 +13,12 @@
 //!
 //! Timeouts of automatic failover ([`AutoTimeouts::SANDBOX`]) are short, for a local
 //! cluster: a kill -9 of the Active is replaced in about a second (see there why).
+//!
+//! Every daemon (ZooKeeper too) is a child process started from a [`Spec`] that is
+//! kept, so that [`HaCluster::start`] can start it again with the same conf dir, ports
+//! and storage: a restarted JournalNode catches up on the journal, a restarted DataNode
+//! registers again and reports the blocks it holds. The sandbox's supervisor decides
+//! when; this module only does the process IO.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -25,12 +31,11 @@ use hafs_ha::{HaServiceClient, HaServiceState, RequestSource};
 use hafs_ipc::ClientConfig;
 use tokio::process::{Child, Command};
 
-use super::zookeeper::ZooKeeper;
+use super::supervisor::START_TIMEOUT;
+use super::zookeeper;
 
 /// How long a child gets to stop after SIGTERM before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(10);
-/// How long each daemon gets to start serving.
-const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How the Active NameNode is chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,12 +152,43 @@ pub struct NameNodeInfo {
     pub zkfc: Option<String>,
 }
 
+/// How to start one of the cluster's daemons, and how to tell that it serves.
+#[derive(Debug, Clone)]
+struct Spec {
+    name: String,
+    launch: Launch,
+    /// Where it serves: it is up once this address accepts connections (and
+    /// `ready`, if set, was logged).
+    addr: String,
+    /// A line the daemon logs once it is ready.
+    ready: Option<&'static str>,
+}
+
+#[derive(Debug, Clone)]
+enum Launch {
+    /// `hafs --config <conf> <role>`.
+    Hafs { role: &'static str, conf: PathBuf },
+    /// The standalone ZooKeeper server of this zoo.cfg; it serves once it answers
+    /// `srvr` on its address.
+    ZooKeeper { cfg: PathBuf },
+}
+
 struct Proc {
     name: String,
+    /// Kept apart from `child`, which forgets its pid once reaped.
+    pid: u32,
     child: Child,
     log: PathBuf,
     /// The log's length when this process started (logs are appended across runs).
     offset: usize,
+}
+
+/// A child that exited: its name, pid and exit status.
+#[derive(Debug)]
+pub struct Exit {
+    pub name: String,
+    pub pid: u32,
+    pub status: ExitStatus,
 }
 
 pub struct HaCluster {
@@ -164,7 +200,10 @@ pub struct HaCluster {
     pub datanodes: Vec<(String, String)>,
     pub election: Election,
     pub timeouts: AutoTimeouts,
-    zookeeper: Option<ZooKeeper>,
+    /// The hafs binary every daemon runs.
+    exe: PathBuf,
+    /// Every daemon, in start order.
+    specs: Vec<Spec>,
     procs: Vec<Proc>,
 }
 
@@ -200,7 +239,8 @@ impl HaCluster {
             datanodes: Vec::new(),
             election: control.election,
             timeouts: control.timeouts,
-            zookeeper: None,
+            exe: std::env::current_exe().context("locating the hafs binary")?,
+            specs: Vec::new(),
             procs: Vec::new(),
         };
         match cluster
@@ -222,47 +262,8 @@ impl HaCluster {
         previous: Option<&Configuration>,
         nn1_port: Option<u16>,
     ) -> anyhow::Result<()> {
-        let exe = std::env::current_exe().context("locating the hafs binary")?;
         let ns = layout.nameservice.as_str();
-        let port = |key: &str, preferred: Option<u16>| {
-            previous
-                .and_then(|c| c.get(key))
-                .and_then(|v| v.rsplit(':').next().and_then(|p| p.parse::<u16>().ok()))
-                .unwrap_or_else(|| preferred.map(pick_port).unwrap_or_else(free_port))
-        };
-
-        // Addresses: kept from a previous run in this dir, else fresh.
-        for i in 1..=layout.namenodes {
-            let id = format!("nn{i}");
-            let home = dir.join(&id);
-            let preferred = nn1_port.filter(|_| i == 1);
-            let rpc_key = format!("dfs.namenode.rpc-address.{ns}.{id}");
-            let http_key = format!("dfs.namenode.http-address.{ns}.{id}");
-            self.namenodes.push(NameNodeInfo {
-                rpc: format!("127.0.0.1:{}", port(&rpc_key, preferred)),
-                http: format!("127.0.0.1:{}", port(&http_key, None)),
-                conf_dir: home.join("conf"),
-                name_dir: home.join("name"),
-                zkfc: None,
-                id,
-            });
-        }
-        if self.election.is_automatic() {
-            for nn in self.namenodes.iter_mut() {
-                let key = format!("dfs.ha.zkfc.port.{ns}.{}", nn.id);
-                nn.zkfc = Some(format!("127.0.0.1:{}", port(&key, None)));
-            }
-        }
-        let mut jn_addrs = Vec::new();
-        for i in 1..=layout.journalnodes {
-            let jn_conf = Configuration::load(Some(&dir.join(format!("jn{i}/conf")))).ok();
-            let p = jn_conf
-                .as_ref()
-                .and_then(|c| c.get("dfs.journalnode.rpc-address"))
-                .and_then(|v| v.rsplit(':').next().and_then(|p| p.parse().ok()))
-                .unwrap_or_else(free_port);
-            jn_addrs.push(format!("127.0.0.1:{p}"));
-        }
+        let jn_addrs = self.plan_addresses(dir, layout, previous, nn1_port);
         let shared_edits = format!("qjournal://{}/{ns}", jn_addrs.join(";"));
 
         // The shared conf dir: what clients (hafs, Java, hdfs-native) use.
@@ -272,13 +273,13 @@ impl HaCluster {
             ("ipc.client.connect.retry.interval".into(), "100".into()),
         ];
         let mut hdfs = ha_site(ns, &self.namenodes);
-        hdfs.push(("dfs.namenode.shared.edits.dir".into(), shared_edits.clone()));
+        hdfs.push(("dfs.namenode.shared.edits.dir".into(), shared_edits));
         hdfs.push((
             "dfs.replication".into(),
             layout.datanodes.clamp(1, 3).to_string(),
         ));
         if self.election.is_automatic() {
-            let zk_port = port("ha.zookeeper.quorum", None);
+            let zk_port = kept_port(previous, "ha.zookeeper.quorum", None);
             self.auto_failover_site(dir, ns, zk_port, &mut hdfs).await?;
         }
         for (k, v) in &layout.extra {
@@ -287,48 +288,113 @@ impl HaCluster {
         write_pairs(&self.conf_dir.join("core-site.xml"), &core)?;
         write_pairs(&self.conf_dir.join("hdfs-site.xml"), &hdfs)?;
 
-        // JournalNodes.
-        for (i, addr) in jn_addrs.iter().enumerate() {
+        self.start_journalnodes(dir, &jn_addrs, &core, &hdfs)
+            .await?;
+        self.start_namenodes(&core, &hdfs).await?;
+        if self.election.is_automatic() {
+            self.start_controllers().await?;
+        } else {
+            self.transition(0, true).await?;
+        }
+        self.start_datanodes(dir, layout.datanodes, &core, &hdfs)
+            .await
+    }
+
+    /// Fills in the NameNodes' (and their controllers') addresses and returns the
+    /// JournalNodes': kept from a previous run in this dir, else fresh.
+    fn plan_addresses(
+        &mut self,
+        dir: &Path,
+        layout: &Layout,
+        previous: Option<&Configuration>,
+        nn1_port: Option<u16>,
+    ) -> Vec<String> {
+        let ns = layout.nameservice.as_str();
+        for i in 1..=layout.namenodes {
+            let id = format!("nn{i}");
+            let home = dir.join(&id);
+            let preferred = nn1_port.filter(|_| i == 1);
+            let rpc_key = format!("dfs.namenode.rpc-address.{ns}.{id}");
+            let http_key = format!("dfs.namenode.http-address.{ns}.{id}");
+            self.namenodes.push(NameNodeInfo {
+                rpc: format!("127.0.0.1:{}", kept_port(previous, &rpc_key, preferred)),
+                http: format!("127.0.0.1:{}", kept_port(previous, &http_key, None)),
+                conf_dir: home.join("conf"),
+                name_dir: home.join("name"),
+                zkfc: None,
+                id,
+            });
+        }
+        if self.election.is_automatic() {
+            for nn in self.namenodes.iter_mut() {
+                let key = format!("dfs.ha.zkfc.port.{ns}.{}", nn.id);
+                nn.zkfc = Some(format!("127.0.0.1:{}", kept_port(previous, &key, None)));
+            }
+        }
+        (1..=layout.journalnodes)
+            .map(|i| {
+                let jn_conf = Configuration::load(Some(&dir.join(format!("jn{i}/conf")))).ok();
+                let key = "dfs.journalnode.rpc-address";
+                format!("127.0.0.1:{}", kept_port(jn_conf.as_ref(), key, None))
+            })
+            .collect()
+    }
+
+    /// Writes each JournalNode's conf dir (own address and edits dir) and starts it.
+    async fn start_journalnodes(
+        &mut self,
+        dir: &Path,
+        addrs: &[String],
+        core: &[(String, String)],
+        hdfs: &[(String, String)],
+    ) -> anyhow::Result<()> {
+        for (i, addr) in addrs.iter().enumerate() {
             let name = format!("jn{}", i + 1);
             let home = dir.join(&name);
-            let mut own = hdfs.clone();
+            let mut own = hdfs.to_vec();
             set(&mut own, "dfs.journalnode.rpc-address", addr);
             set(
                 &mut own,
                 "dfs.journalnode.edits.dir",
                 &home.join("edits").display().to_string(),
             );
-            let conf = write_own_conf(&home, &core, &own)?;
-            self.spawn(&exe, &conf, &name, "journalnode")?;
-            self.wait_serving(&name, addr, None).await?;
+            let conf = write_own_conf(&home, core, &own)?;
+            self.launch(&name, hafs("journalnode", &conf), addr, None)
+                .await?;
             self.journalnodes.push((name, addr.clone()));
         }
+        Ok(())
+    }
 
-        // NameNode conf dirs: the shared files plus own id and name dir.
+    /// Writes each NameNode's conf dir (the shared files plus own id and name dir),
+    /// formats nn1 (and the JournalNodes) on first use, starts nn1, then bootstraps
+    /// the others from it on first use and starts them; all come up Standby.
+    async fn start_namenodes(
+        &mut self,
+        core: &[(String, String)],
+        hdfs: &[(String, String)],
+    ) -> anyhow::Result<()> {
+        let exe = self.exe.clone();
         for nn in &self.namenodes {
-            let mut own = hdfs.clone();
+            let mut own = hdfs.to_vec();
             set(&mut own, "dfs.ha.namenode.id", &nn.id);
             set(
                 &mut own,
                 "dfs.namenode.name.dir",
                 &format!("file://{}", nn.name_dir.display()),
             );
-            write_own_conf(nn.conf_dir.parent().expect("nn home"), &core, &own)?;
+            write_own_conf(nn.conf_dir.parent().expect("nn home"), core, &own)?;
         }
         let formatted: Vec<bool> = self
             .namenodes
             .iter()
             .map(|n| n.name_dir.join("current/VERSION").exists())
             .collect();
+        let nn1 = self.namenodes[0].clone();
         if !formatted[0] {
-            let nn1 = self.namenodes[0].clone();
-            self.run_once(
-                &exe,
-                &nn1.conf_dir,
-                "format",
-                &["namenode", "-format", "-nonInteractive", "-force"],
-            )
-            .await?;
+            let format = ["namenode", "-format", "-nonInteractive", "-force"];
+            self.run_once(&exe, &nn1.conf_dir, "format", &format)
+                .await?;
             // Seed the other name dirs with the fresh one; -bootstrapStandby below
             // replaces the seed with an image fetched from nn1.
             for (nn, done) in self.namenodes.iter().zip(&formatted).skip(1) {
@@ -337,51 +403,56 @@ impl HaCluster {
                 }
             }
         }
-        let nn1 = self.namenodes[0].clone();
-        self.spawn(&exe, &nn1.conf_dir, &nn1.id, "namenode")?;
-        self.wait_serving(&nn1.id, &nn1.rpc, Some("namenode ready:"))
+        let role = hafs("namenode", &nn1.conf_dir);
+        self.launch(&nn1.id, role, &nn1.rpc, Some(NAMENODE_READY))
             .await?;
         let others: Vec<_> = self.namenodes.iter().skip(1).cloned().collect();
         for (nn, done) in others.iter().zip(formatted.iter().skip(1)) {
             if !done {
                 self.bootstrap(&exe, nn).await?;
             }
-            self.spawn(&exe, &nn.conf_dir, &nn.id, "namenode")?;
-            self.wait_serving(&nn.id, &nn.rpc, Some("namenode ready:"))
+            let role = hafs("namenode", &nn.conf_dir);
+            self.launch(&nn.id, role, &nn.rpc, Some(NAMENODE_READY))
                 .await?;
         }
-        if self.election.is_automatic() {
-            self.start_controllers(&exe).await?;
-        } else {
-            self.transition(0, true).await?;
-        }
+        Ok(())
+    }
 
-        for i in 1..=layout.datanodes {
+    /// Writes each DataNode's conf dir (own data dir and ports, kept across runs) and
+    /// starts it.
+    async fn start_datanodes(
+        &mut self,
+        dir: &Path,
+        count: usize,
+        core: &[(String, String)],
+        hdfs: &[(String, String)],
+    ) -> anyhow::Result<()> {
+        for i in 1..=count {
             let name = format!("dn{i}");
             let home = dir.join(&name);
             let dn_prev = Configuration::load(Some(&home.join("conf"))).ok();
-            let port_of = |key: &str| {
-                dn_prev
-                    .as_ref()
-                    .and_then(|c| c.get(key))
-                    .and_then(|v| v.rsplit(':').next().and_then(|p| p.parse::<u16>().ok()))
-                    .unwrap_or_else(free_port)
-            };
-            let xfer = format!("127.0.0.1:{}", port_of("dfs.datanode.address"));
-            let mut own = hdfs.clone();
+            let addr = |key: &str| format!("127.0.0.1:{}", kept_port(dn_prev.as_ref(), key, None));
+            let xfer = addr("dfs.datanode.address");
+            let mut own = hdfs.to_vec();
             set(
                 &mut own,
                 "dfs.datanode.data.dir",
                 &format!("file://{}", home.join("data").display()),
             );
             set(&mut own, "dfs.datanode.address", &xfer);
-            let ipc = format!("127.0.0.1:{}", port_of("dfs.datanode.ipc.address"));
-            set(&mut own, "dfs.datanode.ipc.address", &ipc);
-            let http = format!("127.0.0.1:{}", port_of("dfs.datanode.http.address"));
-            set(&mut own, "dfs.datanode.http.address", &http);
-            let conf = write_own_conf(&home, &core, &own)?;
-            self.spawn(&exe, &conf, &name, "datanode")?;
-            self.wait_serving(&name, &xfer, None).await?;
+            set(
+                &mut own,
+                "dfs.datanode.ipc.address",
+                &addr("dfs.datanode.ipc.address"),
+            );
+            set(
+                &mut own,
+                "dfs.datanode.http.address",
+                &addr("dfs.datanode.http.address"),
+            );
+            let conf = write_own_conf(&home, core, &own)?;
+            self.launch(&name, hafs("datanode", &conf), &xfer, None)
+                .await?;
             self.datanodes.push((name, xfer));
         }
         Ok(())
@@ -425,13 +496,15 @@ impl HaCluster {
         }
         match self.election {
             Election::ZooKeeper => {
-                let zk = ZooKeeper::start(&dir.join("zookeeper"), zk_port, t.zk_tick_ms).await?;
-                site.push(("ha.zookeeper.quorum".into(), zk.connect_string()));
+                let cfg = zookeeper::configure(&dir.join("zookeeper"), zk_port, t.zk_tick_ms)?;
+                let addr = zookeeper::connect_string(zk_port);
+                self.launch("zookeeper", Launch::ZooKeeper { cfg }, &addr, None)
+                    .await?;
+                site.push(("ha.zookeeper.quorum".into(), addr));
                 site.push((
                     "ha.zookeeper.session-timeout.ms".into(),
                     t.zk_session_ms.to_string(),
                 ));
-                self.zookeeper = Some(zk);
             }
             _ => {
                 site.push(("hafs.ha.election.lease.ms".into(), t.lease_ms.to_string()));
@@ -449,13 +522,13 @@ impl HaCluster {
 
     /// Formats ZooKeeper if used, starts nn1's controller and waits until it made nn1
     /// Active, then starts the other controllers (their NameNodes stay Standby).
-    async fn start_controllers(&mut self, exe: &Path) -> anyhow::Result<()> {
-        let nns = self.namenodes.clone();
+    async fn start_controllers(&mut self) -> anyhow::Result<()> {
+        let (exe, nns) = (self.exe.clone(), self.namenodes.clone());
         if self.election == Election::ZooKeeper {
             // -force: the parent znode of an earlier run in this dir is cleared; no
             // controller runs yet, so nothing depends on it.
             self.run_once(
-                exe,
+                &exe,
                 &nns[0].conf_dir,
                 "formatZK",
                 &["zkfc", "-formatZK", "-force", "-nonInteractive"],
@@ -464,9 +537,9 @@ impl HaCluster {
         }
         for (i, nn) in nns.iter().enumerate() {
             let name = format!("zkfc-{}", nn.id);
-            self.spawn(exe, &nn.conf_dir, &name, "zkfc")?;
             let addr = nn.zkfc.clone().unwrap_or_default();
-            self.wait_serving(&name, &addr, Some("zkfc ready:")).await?;
+            let role = hafs("zkfc", &nn.conf_dir);
+            self.launch(&name, role, &addr, Some(ZKFC_READY)).await?;
             if i == 0 {
                 self.wait_for_active(0, START_TIMEOUT).await?;
             }
@@ -534,27 +607,95 @@ impl HaCluster {
     /// Starts NameNode `i` again (after it exited or was killed) and waits until it
     /// serves; with automatic failover its controller keeps it Standby.
     pub async fn restart_namenode(&mut self, i: usize) -> anyhow::Result<()> {
-        let nn = self.namenodes[i].clone();
-        self.forget(&nn.id).await;
-        let exe = std::env::current_exe().context("locating the hafs binary")?;
-        self.spawn(&exe, &nn.conf_dir, &nn.id, "namenode")?;
-        self.wait_serving(&nn.id, &nn.rpc, Some("namenode ready:"))
-            .await
+        let name = self.namenodes[i].id.clone();
+        self.start(&name).await?;
+        self.wait_serving(&name).await
     }
 
-    /// Starts the controller of NameNode `i` again (after it exited or was killed)
-    /// and waits for its ready line.
-    pub async fn restart_controller(&mut self, i: usize) -> anyhow::Result<()> {
-        let nn = self.namenodes[i].clone();
-        let addr = nn
-            .zkfc
-            .clone()
-            .with_context(|| format!("{} runs without a controller", nn.id))?;
-        let name = format!("zkfc-{}", nn.id);
-        self.forget(&name).await;
-        let exe = std::env::current_exe().context("locating the hafs binary")?;
-        self.spawn(&exe, &nn.conf_dir, &name, "zkfc")?;
-        self.wait_serving(&name, &addr, Some("zkfc ready:")).await
+    /// Starts daemon `name` again from its spec, with the same conf dir, ports and
+    /// storage (killing it first if it still runs); returns its pid at once, without
+    /// waiting until it serves (see [`HaCluster::serving`]).
+    pub async fn start(&mut self, name: &str) -> anyhow::Result<u32> {
+        let spec = self
+            .specs
+            .iter()
+            .find(|s| s.name == name)
+            .cloned()
+            .with_context(|| format!("no daemon named {name}"))?;
+        self.forget(name).await;
+        self.spawn(&spec)
+    }
+
+    /// Whether daemon `name`'s current incarnation serves: its address accepts
+    /// connections (ZooKeeper: answers `srvr`) and it logged its ready line, if it has
+    /// one, since it was started.
+    pub async fn serving(&self, name: &str) -> bool {
+        let Some(spec) = self.specs.iter().find(|s| s.name == name) else {
+            return false;
+        };
+        let Some(proc) = self.procs.iter().find(|p| p.name == name) else {
+            return false;
+        };
+        let up = match spec.launch {
+            Launch::ZooKeeper { .. } => zookeeper::answers(&spec.addr).await,
+            Launch::Hafs { .. } => {
+                let connect = tokio::net::TcpStream::connect(&spec.addr);
+                matches!(
+                    tokio::time::timeout(Duration::from_millis(500), connect).await,
+                    Ok(Ok(_))
+                )
+            }
+        };
+        let said = spec.ready.is_none_or(|needle| {
+            std::fs::read(&proc.log)
+                .map(|b| String::from_utf8_lossy(&b[proc.offset.min(b.len())..]).contains(needle))
+                .unwrap_or(false)
+        });
+        up && said
+    }
+
+    /// Every daemon's name, in start order.
+    pub fn daemon_names(&self) -> Vec<String> {
+        self.specs.iter().map(|s| s.name.clone()).collect()
+    }
+
+    /// Takes every child that has exited off the list: each once, with its status.
+    pub fn reap(&mut self) -> Vec<Exit> {
+        let mut exits = Vec::new();
+        let mut i = 0;
+        while i < self.procs.len() {
+            match self.procs[i].child.try_wait() {
+                Ok(Some(status)) => {
+                    let p = self.procs.remove(i);
+                    exits.push(Exit {
+                        name: p.name,
+                        pid: p.pid,
+                        status,
+                    });
+                }
+                _ => i += 1,
+            }
+        }
+        exits
+    }
+
+    /// SIGKILL to daemon `name` without waiting (it is reaped by [`HaCluster::reap`]).
+    pub fn kill(&mut self, name: &str) {
+        if let Some(p) = self.procs.iter_mut().find(|p| p.name == name) {
+            let _ = p.child.start_kill();
+        }
+    }
+
+    /// The last `n` lines of daemon `name`'s log.
+    pub fn log_tail(&self, name: &str, n: usize) -> Vec<String> {
+        let text = std::fs::read(self.log_of(name))
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(n)..]
+            .iter()
+            .map(|l| l.to_string())
+            .collect()
     }
 
     /// Drops child `name` from the list (killing it if it still runs).
@@ -567,15 +708,14 @@ impl HaCluster {
         }
     }
 
-    /// The first child (or ZooKeeper) found exited, without waiting.
+    /// The first child found exited, without waiting.
     fn exited(&mut self) -> Option<(String, ExitStatus)> {
         for p in self.procs.iter_mut() {
             if let Ok(Some(status)) = p.child.try_wait() {
                 return Some((p.name.clone(), status));
             }
         }
-        let zk = self.zookeeper.as_mut()?;
-        zk.exited().map(|s| ("zookeeper".to_string(), s))
+        None
     }
 
     /// `namenode -bootstrapStandby -force -nonInteractive`; a hafs without the option
@@ -629,8 +769,31 @@ impl HaCluster {
         Ok(())
     }
 
-    fn spawn(&mut self, exe: &Path, conf: &Path, name: &str, role: &str) -> anyhow::Result<()> {
-        let log = self.logs.join(format!("{name}.log"));
+    /// Records daemon `name` (how to start it and where it serves), starts it and
+    /// waits until it serves.
+    async fn launch(
+        &mut self,
+        name: &str,
+        launch: Launch,
+        addr: &str,
+        ready: Option<&'static str>,
+    ) -> anyhow::Result<()> {
+        let spec = Spec {
+            name: name.to_string(),
+            launch,
+            addr: addr.to_string(),
+            ready,
+        };
+        self.specs.retain(|s| s.name != name);
+        self.specs.push(spec.clone());
+        self.spawn(&spec)?;
+        self.wait_serving(name).await
+    }
+
+    /// Starts one incarnation of `spec`, its output appended to `logs/<name>.log`;
+    /// its pid.
+    fn spawn(&mut self, spec: &Spec) -> anyhow::Result<u32> {
+        let log = self.log_of(&spec.name);
         let offset = std::fs::metadata(&log)
             .map(|m| m.len() as usize)
             .unwrap_or(0);
@@ -638,75 +801,72 @@ impl HaCluster {
             .create(true)
             .append(true)
             .open(&log)?;
-        let mut cmd = Command::new(exe);
-        if role == "zkfc" {
-            // The controllers log their decisions at info, and `hafs bench failover`
-            // reads its detection and fencing times from those lines: never less.
-            let level = std::env::var("HAFS_LOG").unwrap_or_default();
-            if !(level.contains("debug") || level.contains("trace")) {
-                cmd.env("HAFS_LOG", "info");
+        let mut cmd = match &spec.launch {
+            Launch::Hafs { role, conf } => {
+                let mut cmd = Command::new(&self.exe);
+                if *role == "zkfc" {
+                    // The controllers log their decisions at info, and `hafs bench
+                    // failover` reads its detection and fencing times from those
+                    // lines: never less.
+                    let level = std::env::var("HAFS_LOG").unwrap_or_default();
+                    if !(level.contains("debug") || level.contains("trace")) {
+                        cmd.env("HAFS_LOG", "info");
+                    }
+                }
+                cmd.arg("--config").arg(conf).arg(role);
+                cmd
             }
-        }
+            Launch::ZooKeeper { cfg } => zookeeper::command(cfg),
+        };
         let child = cmd
-            .arg("--config")
-            .arg(conf)
-            .arg(role)
             .stdin(Stdio::null())
             .stdout(out.try_clone()?)
             .stderr(out)
             .kill_on_drop(true)
-            .spawn()
-            .with_context(|| format!("starting {name}"))?;
+            .spawn();
+        let child = match (&spec.launch, child) {
+            (_, Ok(child)) => child,
+            (Launch::ZooKeeper { .. }, Err(e)) => {
+                return Err(e).context(zookeeper::JAVA_MISSING);
+            }
+            (_, Err(e)) => return Err(e).with_context(|| format!("starting {}", spec.name)),
+        };
+        let pid = child.id().unwrap_or(0);
         self.procs.push(Proc {
-            name: name.to_string(),
+            name: spec.name.clone(),
+            pid,
             child,
             log,
             offset,
         });
-        Ok(())
+        Ok(pid)
     }
 
-    /// Waits until `addr` accepts connections (and, if given, the daemon's log has a
-    /// line containing `ready` after this start), failing if any child exits.
-    async fn wait_serving(
-        &mut self,
-        name: &str,
-        addr: &str,
-        ready: Option<&str>,
-    ) -> anyhow::Result<()> {
-        let log = self.logs.join(format!("{name}.log"));
-        let offset = self
-            .procs
-            .iter()
-            .rev()
-            .find(|p| p.name == name)
-            .map_or(0, |p| p.offset);
+    /// Waits until daemon `name` serves ([`HaCluster::serving`]), failing if any child
+    /// exits meanwhile.
+    async fn wait_serving(&mut self, name: &str) -> anyhow::Result<()> {
         let deadline = tokio::time::Instant::now() + START_TIMEOUT;
         while tokio::time::Instant::now() < deadline {
-            let up = tokio::net::TcpStream::connect(addr).await.is_ok();
-            let said = match ready {
-                None => true,
-                Some(needle) => std::fs::read(&log)
-                    .map(|b| String::from_utf8_lossy(&b[offset.min(b.len())..]).contains(needle))
-                    .unwrap_or(false),
-            };
-            if up && said {
+            if self.serving(name).await {
                 return Ok(());
             }
-            for p in self.procs.iter_mut() {
-                if let Ok(Some(status)) = p.child.try_wait() {
-                    bail!(
-                        "{} exited during startup ({status}); see {}",
-                        p.name,
-                        p.log.display()
-                    );
-                }
+            if let Some((exited, status)) = self.exited() {
+                bail!(
+                    "{exited} exited during startup ({status}); see {}",
+                    self.log_of(&exited).display()
+                );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        let addr = self
+            .specs
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.addr.as_str());
         bail!(
-            "{name} did not start serving on {addr} within {START_TIMEOUT:?}; see {}",
-            log.display()
+            "{name} did not start serving on {} within {START_TIMEOUT:?}; see {}",
+            addr.unwrap_or("?"),
+            self.log_of(name).display()
         )
     }
 
@@ -741,42 +901,28 @@ impl HaCluster {
         client.get_service_status().await.ok().map(|s| s.state)
     }
 
-    /// The pid of child `name` (`zookeeper` for the ZooKeeper server).
+    /// The pid of the running child `name` (`zookeeper` for the ZooKeeper server).
     pub fn pid(&self, name: &str) -> Option<u32> {
-        if name == "zookeeper" {
-            return self.zookeeper.as_ref().and_then(|z| z.pid());
-        }
         self.procs
             .iter()
-            .rev()
             .find(|p| p.name == name)
             .and_then(|p| p.child.id())
     }
 
-    /// Resolves when the first child exits: its name and status.
-    pub async fn first_exit(&mut self) -> (String, ExitStatus) {
-        // Polled: a handful of children, checked every 200 ms.
-        loop {
-            if let Some(exit) = self.exited() {
-                return exit;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-
     /// SIGTERM to every child, waiting up to a grace period for each before killing
     /// it: the controllers first (so that no election runs while the others stop),
-    /// then DataNodes, NameNodes, JournalNodes, and ZooKeeper last.
+    /// then DataNodes, NameNodes and JournalNodes, and ZooKeeper last.
     pub async fn stop(&mut self) {
-        let (controllers, others): (Vec<Proc>, Vec<Proc>) = std::mem::take(&mut self.procs)
-            .into_iter()
-            .partition(|p| p.name.starts_with("zkfc-"));
-        for group in [controllers, others] {
+        let mut procs = std::mem::take(&mut self.procs);
+        // Restarted children sit at the end of the list: back into start order.
+        procs.sort_by_key(|p| self.specs.iter().position(|s| s.name == p.name));
+        let (controllers, others): (Vec<Proc>, Vec<Proc>) =
+            procs.into_iter().partition(|p| p.name.starts_with("zkfc-"));
+        let (zookeeper, others): (Vec<Proc>, Vec<Proc>) =
+            others.into_iter().partition(|p| p.name == "zookeeper");
+        for group in [controllers, others, zookeeper] {
             self.procs = group;
             self.stop_procs().await;
-        }
-        if let Some(mut zk) = self.zookeeper.take() {
-            zk.stop(STOP_GRACE).await;
         }
     }
 
@@ -799,6 +945,18 @@ impl HaCluster {
             }
         }
         self.procs.clear();
+    }
+}
+
+/// Where a NameNode and a controller say they are ready.
+const NAMENODE_READY: &str = "namenode ready:";
+const ZKFC_READY: &str = "zkfc ready:";
+
+/// How to start `hafs <role>` with conf dir `conf`.
+fn hafs(role: &'static str, conf: &Path) -> Launch {
+    Launch::Hafs {
+        role,
+        conf: conf.to_path_buf(),
     }
 }
 
@@ -885,6 +1043,16 @@ fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The port of `key` (`host:port`) in `previous`, the conf of an earlier run in the
+/// same dir, so that a daemon keeps its address across runs; else `preferred` if it
+/// is free, else a free one.
+fn kept_port(previous: Option<&Configuration>, key: &str, preferred: Option<u16>) -> u16 {
+    previous
+        .and_then(|c| c.get(key))
+        .and_then(|v| v.rsplit(':').next().and_then(|p| p.parse::<u16>().ok()))
+        .unwrap_or_else(|| preferred.map(pick_port).unwrap_or_else(free_port))
 }
 
 fn pick_port(preferred: u16) -> u16 {
