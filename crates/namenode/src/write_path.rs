@@ -341,6 +341,7 @@ impl Namesystem {
 
     /// append: reopens the file; returns its partial last block (current generation
     /// stamp, located where its replicas are) when the writer continues it.
+    #[allow(clippy::too_many_arguments)]
     pub async fn append(
         &self,
         caller: &Caller,
