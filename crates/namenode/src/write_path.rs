@@ -481,8 +481,11 @@ impl Namesystem {
         let now = now_ms();
         let last = blocks.last().copied();
         let all_complete = blocks.iter().all(|b| self.block_complete(b));
-        let no_data =
-            last.is_some_and(|l| l.num_bytes == 0 && self.bm.replicas(l.block_id).is_empty());
+        // As Hadoop's internalReleaseLease: a last block with no length and no known
+        // location (no reported replica, no pipeline target) was never written. A
+        // pipeline's replicas may not be reported yet (RECEIVING rides with the next
+        // heartbeat), so reported replicas alone would drop written data.
+        let no_data = last.is_some_and(|l| l.num_bytes == 0 && !self.bm.has_locations(l.block_id));
         let penultimate_ok = blocks.len() < 2 || self.block_complete(&blocks[blocks.len() - 2]);
         if all_complete || (no_data && penultimate_ok) {
             let drop_last = !all_complete && no_data;

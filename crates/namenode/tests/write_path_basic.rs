@@ -452,3 +452,116 @@ async fn retried_and_reordered_write_calls_answer_as_hadoop() {
     );
     stop(nn).await;
 }
+
+/// An append to a file that ends exactly on a block boundary: the client gets no
+/// partial block and asks addBlock with no previous block (Hadoop's analyzeFileState
+/// case 1). The plan accepted that and the apply refused it, so the NameNode aborted
+/// ("planned op failed to apply") on a legitimate `hadoop fs -appendToFile`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn append_at_a_block_boundary_adds_a_block() {
+    let dir = temp_dir("writepath-append-boundary");
+    format(&dir);
+    let nn = start(&dir).await;
+    nn.fsn.set_safe_mode(false);
+    let regs = [register(&nn.fsn, 1), register(&nn.fsn, 2)];
+    let c = connect(&nn.addr, &Bytes::from_static(&[7u8; 16])).await;
+    let created: pb::CreateResponseProto = call(&c, "create", &create_req("/a/full"), 1, 0)
+        .await
+        .unwrap();
+    let file_id = created.fs.unwrap().file_id.unwrap();
+    let b1: pb::AddBlockResponseProto = call(
+        &c,
+        "addBlock",
+        &add_block_req("/a/full", file_id, None),
+        2,
+        0,
+    )
+    .await
+    .unwrap();
+    let mut b1 = b1.block.b;
+    b1.num_bytes = Some(1 << 20); // exactly the file's block size
+    received(&nn.fsn, &regs[0], 1, &b1);
+    let complete = |last: pb::ExtendedBlockProto| pb::CompleteRequestProto {
+        src: "/a/full".into(),
+        client_name: "DFSClient_w".into(),
+        last: Some(last),
+        file_id: Some(file_id),
+    };
+    let r: pb::CompleteResponseProto = call(&c, "complete", &complete(b1.clone()), 3, 0)
+        .await
+        .unwrap();
+    assert!(r.result);
+    let append = pb::AppendRequestProto {
+        src: "/a/full".into(),
+        client_name: "DFSClient_w".into(),
+        flag: None,
+    };
+    let a: pb::AppendResponseProto = call(&c, "append", &append, 4, 0).await.unwrap();
+    assert!(a.block.is_none(), "a full last block is not continued");
+    let b2: pb::AddBlockResponseProto = call(
+        &c,
+        "addBlock",
+        &add_block_req("/a/full", file_id, None),
+        5,
+        0,
+    )
+    .await
+    .unwrap();
+    assert_eq!(b2.block.offset, 1 << 20);
+    // The same call again (its answer lost): the same block, not a third one.
+    let again: pb::AddBlockResponseProto = call(
+        &c,
+        "addBlock",
+        &add_block_req("/a/full", file_id, None),
+        6,
+        0,
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.block.b.block_id, b2.block.b.block_id);
+    let mut b2 = b2.block.b;
+    b2.num_bytes = Some(10);
+    received(&nn.fsn, &regs[1], 2, &b2);
+    let r: pb::CompleteResponseProto = call(&c, "complete", &complete(b2), 7, 0).await.unwrap();
+    assert!(r.result);
+    assert_eq!(nn.fsn.read().file_blocks(file_id).unwrap().0.len(), 2);
+    stop(nn).await;
+    // The edits replay (the same apply) after a restart.
+    let nn = start(&dir).await;
+    assert_eq!(nn.fsn.read().file_blocks(file_id).unwrap().0.len(), 2);
+    stop(nn).await;
+}
+
+/// Lease recovery of a file whose writer died while writing its last block, before
+/// any DataNode reported the replica (RECEIVING rides with the next heartbeat): the
+/// pipeline's targets hold data, so the block is recovered, not dropped as "never
+/// written" (which deleted the written data).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lease_recovery_keeps_a_last_block_known_only_by_its_pipeline() {
+    let dir = temp_dir("writepath-recover-pipeline");
+    format(&dir);
+    let nn = start(&dir).await;
+    nn.fsn.set_safe_mode(false);
+    let _regs = [register(&nn.fsn, 1), register(&nn.fsn, 2)];
+    let c = connect(&nn.addr, &Bytes::from_static(&[8u8; 16])).await;
+    let created: pb::CreateResponseProto =
+        call(&c, "create", &create_req("/l/f"), 1, 0).await.unwrap();
+    let file_id = created.fs.unwrap().file_id.unwrap();
+    let _: pb::AddBlockResponseProto =
+        call(&c, "addBlock", &add_block_req("/l/f", file_id, None), 2, 0)
+            .await
+            .unwrap();
+    let recover = pb::RecoverLeaseRequestProto {
+        src: "/l/f".into(),
+        client_name: "DFSClient_other".into(),
+    };
+    let r: pb::RecoverLeaseResponseProto = call(&c, "recoverLease", &recover, 3, 0).await.unwrap();
+    assert!(
+        !r.result,
+        "block recovery must start, the file is not closed yet"
+    );
+    let (blocks, _, open) = nn.fsn.read().file_blocks(file_id).unwrap();
+    assert_eq!(blocks.len(), 1, "the last block was dropped");
+    assert!(open);
+    stop(nn).await;
+}

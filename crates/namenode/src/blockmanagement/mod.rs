@@ -436,6 +436,16 @@ impl BlockManager {
         )
     }
 
+    /// Whether any DataNode is known to hold or be writing the block: a reported
+    /// replica or a pipeline target (Hadoop's expected locations). Lease recovery
+    /// drops a last block only when there is none.
+    pub fn has_locations(&self, block_id: u64) -> bool {
+        self.lock()
+            .blocks
+            .get(block_id)
+            .is_some_and(|r| !r.replicas.is_empty() || !r.expected.is_empty())
+    }
+
     pub fn block_state(&self, block_id: u64) -> Option<BlockUcState> {
         self.lock().blocks.get(block_id).map(|r| r.state)
     }

@@ -289,7 +289,9 @@ impl Namespace {
             .ok_or_else(|| corrupt(format!("addBlock on {} without a block", a.path)))?;
         let mut blocks = self.node(slot).blocks().to_vec();
         match (&a.previous, blocks.last_mut()) {
-            (None, None) => {}
+            // The first block, or the first block of an append that starts at a block
+            // boundary (or asked for NEW_BLOCK): the blocks before it stay as they are.
+            (None, _) => {}
             (Some(p), Some(last)) if p.block_id == last.block_id => {
                 last.gen_stamp = p.gen_stamp;
                 last.num_bytes = p.num_bytes;

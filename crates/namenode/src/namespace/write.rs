@@ -143,10 +143,14 @@ impl Namespace {
                 return Err(not_last(src, &p));
             }
             (None, Some(l)) => {
-                if l.num_bytes == 0 && blocks.len() == 1 {
-                    return Ok(existing(0));
+                // The last block was never written to (its length is known once it is
+                // committed): a retry of the first addBlock after create, or after an
+                // append with NEW_BLOCK. Nothing was written to it: the same block.
+                if l.num_bytes == 0 {
+                    return Ok(existing(blocks.len() - 1));
                 }
-                // Appended with NEW_BLOCK: the file's blocks stay as they are.
+                // An append that starts at a block boundary (Hadoop's analyzeFileState
+                // case 1) or with NEW_BLOCK: the file's blocks stay as they are.
                 (None, blocks.clone())
             }
             (Some(p), _) => return Err(not_last(src, &p)),
