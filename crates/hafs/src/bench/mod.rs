@@ -7,8 +7,10 @@ mod failover;
 mod failover_auto;
 mod failover_common;
 mod memory;
+mod nn_process;
 mod nnthroughput;
 mod report;
+mod tiny_datanode;
 mod workload;
 
 use hafs_conf::Configuration;
