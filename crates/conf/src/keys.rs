@@ -239,6 +239,11 @@ pub const DFS_NAMENODE_RETRY_CACHE_EXPIRYTIME_MILLIS_DEFAULT: u64 = 600_000;
 pub const DFS_NAMENODE_RETRY_CACHE_HEAP_PERCENT: &str = "dfs.namenode.retrycache.heap.percent";
 pub const DFS_NAMENODE_RETRY_CACHE_HEAP_PERCENT_DEFAULT: f64 = 0.03;
 
+/// hafs: the memory that Hadoop's `*.heap.percent` keys take their share of (Hadoop:
+/// the JVM's maximum heap). Unset: the process's cgroup memory limit, else the
+/// machine's memory.
+pub const HAFS_NAMENODE_MEMORY_BYTES: &str = "hafs.namenode.memory.bytes";
+
 pub const DFS_NAMENODE_SAFEMODE_THRESHOLD_PCT: &str = "dfs.namenode.safemode.threshold-pct";
 pub const DFS_NAMENODE_SAFEMODE_THRESHOLD_PCT_DEFAULT: f64 = 0.999;
 
@@ -537,6 +542,7 @@ pub const KEY_SPECS: &[KeySpec] = &[
         Some("0.03f"),
         ValueKind::Float,
     ),
+    key(HAFS_NAMENODE_MEMORY_BYTES, None, ValueKind::Size),
     key(
         DFS_NAMENODE_SAFEMODE_THRESHOLD_PCT,
         Some("0.999f"),

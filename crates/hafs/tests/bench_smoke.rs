@@ -71,6 +71,59 @@ fn nnthroughput_reports_every_op_with_a_positive_rate() {
 }
 
 #[test]
+fn create_with_one_block_per_file_reports_memory_per_file() {
+    let dir = temp_dir("hafs-bench-smoke-blocks");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (stdout, _) = run_ok(
+        &[
+            "bench",
+            "nnthroughput",
+            "-op",
+            "create",
+            "-ops",
+            "1000",
+            "-threads",
+            "4",
+            "-blocksPerFile",
+            "1",
+        ],
+        "-dir",
+        &dir,
+    );
+    assert_eq!(number(op_row(&stdout, "create")[1]), 1000.0);
+    assert!(
+        stdout.contains("memory per created file (1 block each)"),
+        "{stdout}"
+    );
+    let line = |needle: &str| {
+        stdout
+            .lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle} in:\n{stdout}"))
+            .to_string()
+    };
+    assert!(line("RSS growth of this process").contains("bytes per file"));
+    let est = line("namespace memory_estimate():");
+    let per_file = number(
+        est.split(':')
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap(),
+    );
+    assert!(
+        per_file > 50.0,
+        "a file with a block costs something: {est}"
+    );
+    assert!(
+        line("retry cache now:").contains("1,000 entries"),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn unknown_benchmark_and_bad_options_exit_1_with_usage() {
     let out = hafs().args(["bench", "nosuch"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));

@@ -117,7 +117,7 @@ impl ClientProtocolService {
             Lookup::Run(guard) => {
                 let r = run(guard.key()).await;
                 match &r {
-                    Ok(b) => guard.succeeded(b.clone()),
+                    Ok(b) => guard.succeeded(b),
                     Err(_) => guard.failed(),
                 }
                 r

@@ -32,7 +32,8 @@ pub struct NameNodeConfig {
     pub trash_interval_minutes: u64,
     pub retry_cache_enabled: bool,
     pub retry_cache_expiry: Duration,
-    pub retry_cache_capacity: usize,
+    /// Heap bytes the retry cache may hold (retry_cache::RetryCacheStats::bytes).
+    pub retry_cache_budget: u64,
     pub checkpoint_txns: u64,
     pub checkpoint_period: Duration,
     pub checkpoint_check_period: Duration,
@@ -238,6 +239,33 @@ fn bad(key: &str, value: &str, expected: &str) -> ConfError {
     }
 }
 
+/// When neither the configuration nor the system tells the memory size.
+const FALLBACK_MEMORY_BYTES: u64 = 4 << 30;
+
+/// The retry cache's byte budget: `dfs.namenode.retrycache.heap.percent` of the
+/// NameNode's memory (`hafs.namenode.memory.bytes`, else detected; see memory_size.rs).
+fn retry_cache_budget(conf: &Configuration) -> Result<u64, ConfError> {
+    let pct = conf.get_f64(
+        DFS_NAMENODE_RETRY_CACHE_HEAP_PERCENT,
+        DFS_NAMENODE_RETRY_CACHE_HEAP_PERCENT_DEFAULT,
+    )?;
+    if !(0.0..=100.0).contains(&pct) {
+        let v = conf
+            .get(DFS_NAMENODE_RETRY_CACHE_HEAP_PERCENT)
+            .unwrap_or_default();
+        return Err(bad(
+            DFS_NAMENODE_RETRY_CACHE_HEAP_PERCENT,
+            &v,
+            "a percentage between 0 and 100",
+        ));
+    }
+    let memory = match conf.get(HAFS_NAMENODE_MEMORY_BYTES) {
+        Some(_) => conf.get_size_bytes(HAFS_NAMENODE_MEMORY_BYTES, 0)?,
+        None => crate::memory_size::detect().unwrap_or(FALLBACK_MEMORY_BYTES),
+    };
+    Ok((memory as f64 * pct / 100.0) as u64)
+}
+
 impl NameNodeConfig {
     /// `rpc_address` is this NameNode's own address (from fs.defaultFS or
     /// dfs.namenode.rpc-address; the HA issue adds per-NameNode ids).
@@ -306,15 +334,7 @@ impl NameNodeConfig {
         } else {
             ls_limit
         } as usize;
-        let retry_entries = {
-            let pct = conf.get_f64(
-                DFS_NAMENODE_RETRY_CACHE_HEAP_PERCENT,
-                DFS_NAMENODE_RETRY_CACHE_HEAP_PERCENT_DEFAULT,
-            )?;
-            // Hadoop sizes the cache as a share of the JVM heap; we size it as that share
-            // of a nominal 4 GiB at ~100 bytes per entry, with a floor.
-            ((4u64 << 30) as f64 * pct / 100.0).max(10_000.0) as usize
-        };
+        let retry_cache_budget = retry_cache_budget(conf)?;
         Ok(NameNodeConfig {
             http: crate::http::HttpSettings::from_conf(
                 conf,
@@ -374,7 +394,7 @@ impl NameNodeConfig {
                 DFS_NAMENODE_RETRY_CACHE_EXPIRYTIME_MILLIS,
                 DFS_NAMENODE_RETRY_CACHE_EXPIRYTIME_MILLIS_DEFAULT,
             )?),
-            retry_cache_capacity: retry_entries,
+            retry_cache_budget,
             checkpoint_txns: conf.get_u64(
                 DFS_NAMENODE_CHECKPOINT_TXNS,
                 DFS_NAMENODE_CHECKPOINT_TXNS_DEFAULT,
@@ -452,6 +472,21 @@ mod tests {
         // A bare number is seconds, as in Hadoop.
         let ha = ha_conf(&[(DFS_HA_TAIL_EDITS_PERIOD, "2")]).unwrap();
         assert_eq!(ha.tail_period, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn retry_cache_budget_is_a_share_of_the_memory() {
+        let mut conf = Configuration::new();
+        conf.set(HAFS_NAMENODE_MEMORY_BYTES, "4g");
+        // Hadoop's default share, 0.03 %, of 4 GiB.
+        assert_eq!(retry_cache_budget(&conf).unwrap(), 1_288_490);
+        conf.set(DFS_NAMENODE_RETRY_CACHE_HEAP_PERCENT, "1.5f");
+        assert_eq!(retry_cache_budget(&conf).unwrap(), 64_424_509);
+        conf.set(DFS_NAMENODE_RETRY_CACHE_HEAP_PERCENT, "101");
+        assert!(retry_cache_budget(&conf).is_err());
+        // Unset memory: detected, so some positive share of it.
+        let detected = retry_cache_budget(&Configuration::new()).unwrap();
+        assert!(detected > 0);
     }
 
     #[test]

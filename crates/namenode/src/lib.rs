@@ -13,6 +13,7 @@ pub mod ha;
 pub mod ha_service;
 pub mod http;
 pub mod leases;
+pub mod memory_size;
 pub mod namespace;
 pub mod namesystem;
 pub mod retry_cache;

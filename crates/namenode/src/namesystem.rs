@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use hafs_ipc::RpcError;
 use hafs_proto::hafs::RetryCacheId;
 use prost::Message;
@@ -102,7 +101,13 @@ impl Namesystem {
         let retry_cache = RetryCache::new(
             config.retry_cache_enabled,
             config.retry_cache_expiry,
-            config.retry_cache_capacity,
+            config.retry_cache_budget,
+        );
+        info!(
+            enabled = config.retry_cache_enabled,
+            budget_bytes = config.retry_cache_budget,
+            expiry_ms = config.retry_cache_expiry.as_millis() as u64,
+            "retry cache"
         );
         for id in retry_ids {
             if let Some(key) = CallKey::new(&id.client_id, id.call_id) {
@@ -372,7 +377,7 @@ impl Namesystem {
                 None => (answer, None, ApplyOutcome::default()),
                 Some(mut op) => {
                     op.retry_cache = retry.map(|k| RetryCacheId {
-                        client_id: k.client_id.clone(),
+                        client_id: k.client_id_bytes(),
                         call_id: k.call_id,
                     });
                     let payload = op.encode_to_vec();
@@ -517,7 +522,13 @@ impl Namesystem {
         if !self.edit_log.is_writing() {
             cp.last_txid = txid;
             cp.at = Instant::now();
-            info!(txid, "saved namespace (not writing: no roll, no purge)");
+            let rc = self.retry_cache.stats();
+            info!(
+                txid,
+                retry_cache_entries = rc.entries,
+                retry_cache_bytes = rc.bytes,
+                "saved namespace (not writing: no roll, no purge)"
+            );
             return Ok(txid);
         }
         self.edit_log.roll().await.map_err(log_err)?;
@@ -529,7 +540,13 @@ impl Namesystem {
         }
         cp.last_txid = txid;
         cp.at = Instant::now();
-        info!(txid, "saved namespace");
+        let rc = self.retry_cache.stats();
+        info!(
+            txid,
+            retry_cache_entries = rc.entries,
+            retry_cache_bytes = rc.bytes,
+            "saved namespace"
+        );
         Ok(txid)
     }
 
@@ -566,7 +583,7 @@ impl Namesystem {
     }
 
     /// For the retry cache: the key of a call if it can be de-duplicated.
-    pub fn call_key(client_id: &Bytes, call_id: i32) -> Option<CallKey> {
+    pub fn call_key(client_id: &[u8], call_id: i32) -> Option<CallKey> {
         CallKey::new(client_id, call_id)
     }
 }

@@ -65,7 +65,16 @@ pub fn parse_statm_resident_pages(statm: &str) -> Option<u64> {
 
 /// The process's resident set size in bytes, if the platform tells.
 pub fn rss_bytes() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    rss_bytes_of(None)
+}
+
+/// The resident set size of process `pid` (None: this one), if readable.
+pub fn rss_bytes_of(pid: Option<u32>) -> Option<u64> {
+    let path = match pid {
+        None => "/proc/self/statm".to_string(),
+        Some(pid) => format!("/proc/{pid}/statm"),
+    };
+    let statm = std::fs::read_to_string(path).ok()?;
     let pages = parse_statm_resident_pages(&statm)?;
     // SAFETY: sysconf has no preconditions.
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };

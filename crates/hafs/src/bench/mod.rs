@@ -8,8 +8,10 @@ mod failover_auto;
 mod failover_common;
 mod failover_native;
 mod memory;
+mod nn_process;
 mod nnthroughput;
 mod report;
+mod tiny_datanode;
 mod workload;
 
 use hafs_conf::Configuration;

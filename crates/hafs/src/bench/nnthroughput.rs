@@ -16,19 +16,26 @@ use hafs_conf::Configuration;
 use hafs_namenode::namesystem::Namesystem;
 use hafs_namenode::{storage, NameNode, NameNodeConfig, NameNodeError};
 
-use super::baseline::{measure_fsync_rate, process_cpu_time, FsyncRate};
+use super::baseline::{measure_fsync_rate, process_cpu_time, rss_bytes_of, FsyncRate};
 use super::memory::{measure_namespace_memory, MemoryResult, FILES_PER_DIR};
+use super::nn_process;
 use super::report::{bytes, percentile, ratio, thousands};
+use super::tiny_datanode::{self, TinyDatanode};
 use super::workload::{exec, task_range, Files, Layout, Op};
 
 const USAGE: &str = "\
 Usage: hafs bench nnthroughput [-op all|mkdirs|create|fileStatus|listing|rename|delete]
-         [-threads N] [-ops N] [-memory N_FILES] [-dir DIR] [-base PATH] [-fs URI]
+         [-threads N] [-ops N] [-blocksPerFile 0|1] [-memory N_FILES] [-dir DIR]
+         [-base PATH] [-fs URI [-nnpid PID]]
 
   -op       the operation to measure; 'all' (default) runs them in the order above,
             each later one working on the files 'create' made
   -threads  concurrent client tasks, each with its own connection (default 16)
   -ops      operations per measured op (default 100000)
+  -blocksPerFile
+            0 (default): create makes empty files; 1: each file gets one one-byte
+            block at replication 1 (addBlock, reported by a storage-less DataNode
+            this benchmark registers, then complete)
   -memory   also build a namespace of N closed files in this process and report
             its bytes per inode (default 1000000 with -op all, else 0 = skip)
   -dir      local directory for the in-process NameNode's storage and the fsync
@@ -38,6 +45,9 @@ Usage: hafs bench nnthroughput [-op all|mkdirs|create|fileStatus|listing|rename|
             /nnThroughputBenchmark)
   -fs URI   benchmark an existing NameNode (hdfs://host:port) instead of starting one
             in this process; edits per fsync are then not available
+  -nnpid    with -fs: the NameNode's process id, whose resident memory the create
+            step reports per file; by default the local process listening on the
+            -fs port (none for a remote NameNode)
 ";
 
 const DEFAULT_THREADS: usize = 16;
@@ -46,6 +56,7 @@ const DEFAULT_MEMORY_FILES: u64 = 1_000_000;
 /// Bounds that keep a typo from asking for something absurd.
 const MAX_THREADS: usize = 4096;
 const MAX_MEMORY_FILES: u64 = 100_000_000;
+const MAX_BLOCKS_PER_FILE: u32 = 1;
 /// How long the fsync baseline runs.
 const FSYNC_BASELINE_TIME: Duration = Duration::from_secs(1);
 
@@ -59,6 +70,10 @@ pub struct Options {
     pub base: String,
     /// An existing file system to benchmark; `None` starts a NameNode in-process.
     pub fs: Option<String>,
+    /// Blocks each created file gets (0 or 1).
+    pub blocks_per_file: u32,
+    /// With `fs`: the NameNode's pid, for its resident memory.
+    pub nnpid: Option<u32>,
     pub help: bool,
 }
 
@@ -75,6 +90,8 @@ impl Options {
         let mut dir = None;
         let mut base = "/nnThroughputBenchmark".to_string();
         let mut fs = None;
+        let mut blocks_per_file = 0;
+        let mut nnpid = None;
         let mut i = 0;
         while i < args.len() {
             let flag = args[i].as_str();
@@ -91,6 +108,8 @@ impl Options {
                 "-dir" => dir = Some(PathBuf::from(value("a directory")?)),
                 "-base" => base = value("a path")?,
                 "-fs" => fs = Some(value("a URI")?),
+                "-blocksPerFile" => blocks_per_file = parse_count(flag, &value("0 or 1")?)?,
+                "-nnpid" => nnpid = Some(parse_count(flag, &value("a process id")?)?),
                 "-h" | "-help" | "--help" => {
                     return Ok(Options {
                         help: true,
@@ -107,6 +126,12 @@ impl Options {
         if ops_per_op == 0 {
             bail!("-ops must be at least 1");
         }
+        if blocks_per_file > u64::from(MAX_BLOCKS_PER_FILE) {
+            bail!("-blocksPerFile must be 0 or {MAX_BLOCKS_PER_FILE}");
+        }
+        let nnpid = nnpid
+            .map(|p| u32::try_from(p).context("-nnpid: not a process id"))
+            .transpose()?;
         if memory.is_some_and(|m| m > MAX_MEMORY_FILES) {
             bail!("-memory is limited to {MAX_MEMORY_FILES} files");
         }
@@ -129,6 +154,9 @@ impl Options {
                 bail!("-fs must name an HDFS file system (hdfs://host:port), not '{uri}'");
             }
         }
+        if nnpid.is_some() && fs.is_none() {
+            bail!("-nnpid goes with -fs (an in-process NameNode is this process)");
+        }
         Ok(Options {
             ops,
             threads,
@@ -136,6 +164,8 @@ impl Options {
             memory_files,
             dir,
             base,
+            blocks_per_file: blocks_per_file as u32,
+            nnpid,
             fs,
             help: false,
         })
@@ -150,6 +180,8 @@ impl Options {
             dir: None,
             base: "/nnThroughputBenchmark".into(),
             fs: None,
+            blocks_per_file: 0,
+            nnpid: None,
             help: false,
         }
     }
@@ -252,16 +284,23 @@ async fn run_target(
     match &opts.fs {
         Some(uri) => {
             println!("namenode: existing, {uri} (edits per fsync not observable from here)");
-            let mut client_conf = conf.clone();
-            client_conf.set("fs.defaultFS", uri.as_str());
+            let pid = opts
+                .nnpid
+                .or_else(|| nn_process::local_port(uri).and_then(nn_process::listener_pid));
+            let target = Target {
+                fsn: None,
+                pid: pid.map_or(NnPid::Unknown, NnPid::Pid),
+                dn: join_datanode(opts, uri).await?,
+            };
+            let clients = connect(&client_conf(conf, uri), uri, opts.threads).await?;
             let layout = Layout {
                 base: opts.base.clone(),
             };
-            let clients = connect(&client_conf, uri, opts.threads).await?;
             // Like Hadoop's benchmark: start from, and leave, a clean base directory.
             clients[0].delete(&layout.base, true).await?;
-            let result = run_steps(opts, &clients, &layout, None, fsync).await;
+            let result = run_steps(opts, &clients, &layout, &target, fsync).await;
             let cleanup = clients[0].delete(&layout.base, true).await;
+            target.stop();
             result?;
             cleanup?;
         }
@@ -272,14 +311,19 @@ async fn run_target(
                 nn.uri,
                 nn.name_dir.display()
             );
-            let mut client_conf = conf.clone();
-            client_conf.set("fs.defaultFS", nn.uri.as_str());
-            let layout = Layout {
-                base: opts.base.clone(),
-            };
             let result = async {
-                let clients = connect(&client_conf, &nn.uri, opts.threads).await?;
-                run_steps(opts, &clients, &layout, Some(&nn.fsn), fsync).await
+                let target = Target {
+                    fsn: Some(nn.fsn.clone()),
+                    pid: NnPid::ThisProcess,
+                    dn: join_datanode(opts, &nn.uri).await?,
+                };
+                let clients = connect(&client_conf(conf, &nn.uri), &nn.uri, opts.threads).await?;
+                let layout = Layout {
+                    base: opts.base.clone(),
+                };
+                let r = run_steps(opts, &clients, &layout, &target, fsync).await;
+                target.stop();
+                r
             }
             .await;
             let stopped = nn.stop().await;
@@ -288,6 +332,76 @@ async fn run_target(
         }
     }
     Ok(())
+}
+
+fn client_conf(conf: &Configuration, uri: &str) -> Configuration {
+    let mut c = conf.clone();
+    c.set("fs.defaultFS", uri);
+    c
+}
+
+/// With `-blocksPerFile 1`: a storage-less DataNode registered with the NameNode and
+/// heartbeating until the run ends, so `addBlock` has somewhere to place replicas.
+async fn join_datanode(
+    opts: &Options,
+    uri: &str,
+) -> anyhow::Result<Option<(Arc<TinyDatanode>, tokio::task::JoinHandle<()>)>> {
+    if opts.blocks_per_file == 0 {
+        return Ok(None);
+    }
+    let addr = uri.trim_start_matches("hdfs://").trim_end_matches('/');
+    let dn = Arc::new(TinyDatanode::join(addr).await?);
+    let beating = dn.clone();
+    let heartbeats = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(tiny_datanode::HEARTBEAT_INTERVAL).await;
+            if let Err(e) = beating.heartbeat().await {
+                eprintln!("hafs bench: tiny DataNode heartbeat failed: {e:#}");
+            }
+        }
+    });
+    println!("datanode: a storage-less DataNode registered for -blocksPerFile 1");
+    Ok(Some((dn, heartbeats)))
+}
+
+/// What the steps run against: the NameNode (its namesystem when in this process),
+/// where to read its memory, and the benchmark's DataNode if any.
+struct Target {
+    fsn: Option<Arc<Namesystem>>,
+    pid: NnPid,
+    dn: Option<(Arc<TinyDatanode>, tokio::task::JoinHandle<()>)>,
+}
+
+/// Whose resident memory is the NameNode's.
+#[derive(Clone, Copy)]
+enum NnPid {
+    ThisProcess,
+    Pid(u32),
+    Unknown,
+}
+
+impl Target {
+    fn stop(&self) {
+        if let Some((_, heartbeats)) = &self.dn {
+            heartbeats.abort();
+        }
+    }
+
+    fn datanode(&self) -> Option<Arc<TinyDatanode>> {
+        self.dn.as_ref().map(|(dn, _)| dn.clone())
+    }
+
+    fn sample(&self) -> MemorySample {
+        let rss = match self.pid {
+            NnPid::ThisProcess => rss_bytes_of(None),
+            NnPid::Pid(pid) => rss_bytes_of(Some(pid)),
+            NnPid::Unknown => None,
+        };
+        MemorySample {
+            rss,
+            estimate: self.fsn.as_ref().map(|f| f.memory_report().bytes_total),
+        }
+    }
 }
 
 /// One client per task, each connected (an untimed getFileInfo of /) before any
@@ -342,7 +456,7 @@ async fn run_steps(
     opts: &Options,
     clients: &[DfsClient],
     layout: &Layout,
-    fsn: Option<&Arc<Namesystem>>,
+    target: &Target,
     fsync: &FsyncRate,
 ) -> anyhow::Result<()> {
     let n = opts.ops_per_op;
@@ -351,11 +465,13 @@ async fn run_steps(
         renamed: false,
     };
     let mut results = Vec::new();
+    let mut memory = None;
     let mut header_done = false;
     for (op, measured) in plan_steps(&opts.ops) {
+        let before = (op == Op::Create).then(|| target.sample());
         if !measured {
             let start = Instant::now();
-            run_step(op, clients, layout, files, n, fsn).await?;
+            run_step(op, clients, layout, files, n, target).await?;
             println!(
                 "(prepared {} files for the next op with unmeasured creates in {:.1} s)",
                 thousands(n as f64),
@@ -366,9 +482,18 @@ async fn run_steps(
                 print_header();
                 header_done = true;
             }
-            let r = run_step(op, clients, layout, files, n, fsn).await?;
+            let r = run_step(op, clients, layout, files, n, target).await?;
             print_row(&r, fsync);
             results.push(r);
+        }
+        if let Some(before) = before {
+            memory = Some(CreateMemory {
+                files: n,
+                blocks_per_file: opts.blocks_per_file,
+                before,
+                after: target.sample(),
+                retry_cache: target.fsn.as_ref().map(|f| f.retry_cache.stats()),
+            });
         }
         match op {
             Op::Create => files.count = n,
@@ -381,7 +506,72 @@ async fn run_steps(
     for r in &results {
         print_summary(r, fsync);
     }
+    if let Some(m) = &memory {
+        print_create_memory(m, target.pid);
+    }
     Ok(())
+}
+
+/// The NameNode's memory, read before and after a step.
+#[derive(Debug, Clone, Copy)]
+struct MemorySample {
+    /// Resident set of the NameNode's process.
+    rss: Option<u64>,
+    /// The namespace's own estimate (in-process NameNode only).
+    estimate: Option<u64>,
+}
+
+/// What the create step cost the NameNode in memory, once the load ended.
+struct CreateMemory {
+    files: u64,
+    blocks_per_file: u32,
+    before: MemorySample,
+    after: MemorySample,
+    retry_cache: Option<hafs_namenode::retry_cache::RetryCacheStats>,
+}
+
+fn per_file(before: Option<u64>, after: Option<u64>, files: u64) -> Option<f64> {
+    let (b, a) = (before?, after?);
+    Some((a as f64 - b as f64) / files.max(1) as f64)
+}
+
+fn print_create_memory(m: &CreateMemory, pid: NnPid) {
+    let whose = match pid {
+        NnPid::ThisProcess => "this process (NameNode and the benchmark's clients)".into(),
+        NnPid::Pid(p) => format!("NameNode process {p}"),
+        NnPid::Unknown => "the NameNode (not local, no -nnpid)".into(),
+    };
+    println!(
+        "memory per created file ({} block{} each), after the create step:",
+        m.blocks_per_file,
+        if m.blocks_per_file == 1 { "" } else { "s" }
+    );
+    match per_file(m.before.rss, m.after.rss, m.files) {
+        Some(per) => println!(
+            "  RSS growth of {whose}: {per:.0} bytes per file ({} over {} files)",
+            bytes(
+                m.after
+                    .rss
+                    .unwrap_or(0)
+                    .saturating_sub(m.before.rss.unwrap_or(0)) as f64
+            ),
+            thousands(m.files as f64)
+        ),
+        None => println!("  RSS growth of {whose}: not readable"),
+    }
+    match per_file(m.before.estimate, m.after.estimate, m.files) {
+        Some(per) => println!("  namespace memory_estimate(): {per:.0} bytes per file"),
+        None => println!("  namespace memory_estimate(): only with an in-process NameNode"),
+    }
+    if let Some(rc) = m.retry_cache {
+        println!(
+            "  retry cache now: {} entries, {} (budget {}, {} dropped)",
+            thousands(rc.entries as f64),
+            bytes(rc.bytes as f64),
+            bytes(rc.budget as f64),
+            thousands(rc.evicted as f64)
+        );
+    }
 }
 
 async fn run_step(
@@ -390,8 +580,9 @@ async fn run_step(
     layout: &Layout,
     files: Files,
     n: u64,
-    fsn: Option<&Arc<Namesystem>>,
+    target: &Target,
 ) -> anyhow::Result<StepResult> {
+    let fsn = target.fsn.as_ref();
     let before = fsn.map(|f| f.edit_log.stats());
     let tasks = clients.len() as u64;
     let cpu_before = process_cpu_time();
@@ -401,11 +592,12 @@ async fn run_step(
         let range = task_range(n, tasks, t as u64);
         let client = client.clone();
         let layout = layout.clone();
+        let dn = target.datanode();
         handles.push(tokio::spawn(async move {
             let mut latencies = Vec::with_capacity((range.end - range.start) as usize);
             for i in range {
                 let t0 = Instant::now();
-                exec(op, &client, &layout, files, i)
+                exec(op, &client, &layout, files, i, dn.as_deref())
                     .await
                     .with_context(|| format!("{} #{i}", op.name()))?;
                 latencies.push(u32::try_from(t0.elapsed().as_micros()).unwrap_or(u32::MAX));
@@ -675,6 +867,34 @@ mod tests {
             assert!(Options::parse(&s(bad), &conf).is_err(), "{bad:?} accepted");
         }
         assert!(Options::parse(&s(&["-help"]), &conf).unwrap().help);
+    }
+
+    #[test]
+    fn blocks_per_file_and_nnpid() {
+        let conf = Configuration::new();
+        let o = Options::parse(
+            &s(&[
+                "-op",
+                "create",
+                "-blocksPerFile",
+                "1",
+                "-fs",
+                "hdfs://h:1",
+                "-nnpid",
+                "42",
+            ]),
+            &conf,
+        )
+        .unwrap();
+        assert_eq!((o.blocks_per_file, o.nnpid), (1, Some(42)));
+        assert_eq!(Options::parse(&[], &conf).unwrap().blocks_per_file, 0);
+        for bad in [
+            &["-blocksPerFile", "2"][..],
+            &["-nnpid", "42"],
+            &["-fs", "hdfs://h:1", "-nnpid", "99999999999"],
+        ] {
+            assert!(Options::parse(&s(bad), &conf).is_err(), "{bad:?} accepted");
+        }
     }
 
     #[test]

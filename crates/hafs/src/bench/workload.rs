@@ -6,6 +6,8 @@ use std::ops::Range;
 use anyhow::ensure;
 use hafs_client::{CreateOptions, DfsClient};
 
+use super::tiny_datanode::TinyDatanode;
+
 /// The operations, in the order `-op all` runs them: each later one works on the files
 /// the `create` step made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +73,10 @@ pub struct Layout {
     pub base: String,
 }
 
+/// How many times `complete` is asked before a one-block file counts as failed: the
+/// replica is reported before the first ask, so more than one is rare.
+const COMPLETE_TRIES: u32 = 100;
+
 /// `(top, leaf)` directory numbers of item `i` when leaves hold `per_leaf` items.
 pub fn spread(i: u64, per_leaf: u64) -> (u64, u64) {
     let leaf = i / per_leaf;
@@ -128,6 +134,7 @@ pub async fn exec(
     layout: &Layout,
     files: Files,
     i: u64,
+    dn: Option<&TinyDatanode>,
 ) -> anyhow::Result<()> {
     match op {
         Op::Mkdirs => {
@@ -137,19 +144,7 @@ pub async fn exec(
                 "mkdirs {path} returned false"
             );
         }
-        Op::Create => {
-            let path = layout.file_path(i, false);
-            let opts = CreateOptions {
-                permission: 0o644,
-                ..CreateOptions::default()
-            };
-            let status = client.create(&path, &opts).await?;
-            let file_id = status.file_id.unwrap_or(0);
-            ensure!(
-                client.complete(&path, file_id, None).await?,
-                "complete {path} returned false"
-            );
-        }
+        Op::Create => create_file(client, &layout.file_path(i, false), dn).await?,
         Op::FileStatus => {
             let path = layout.file_path(i % files.count.max(1), files.renamed);
             ensure!(
@@ -181,6 +176,41 @@ pub async fn exec(
         }
     }
     Ok(())
+}
+
+/// Creates and closes a file: empty, or (with a DataNode to report the replica) with
+/// one one-byte block at replication 1.
+async fn create_file(
+    client: &DfsClient,
+    path: &str,
+    dn: Option<&TinyDatanode>,
+) -> anyhow::Result<()> {
+    let opts = CreateOptions {
+        permission: 0o644,
+        replication: dn.map(|_| 1),
+        ..CreateOptions::default()
+    };
+    let status = client.create(path, &opts).await?;
+    let file_id = status.file_id.unwrap_or(0);
+    let last = match dn {
+        None => None,
+        Some(dn) => {
+            let located = client
+                .add_block(path, file_id, None, vec![], vec![])
+                .await?;
+            let mut block = located.b;
+            block.num_bytes = Some(1);
+            dn.received(&block, 1).await?;
+            Some(block)
+        }
+    };
+    for _ in 0..COMPLETE_TRIES {
+        if client.complete(path, file_id, last.clone()).await? {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    anyhow::bail!("complete {path} returned false {COMPLETE_TRIES} times")
 }
 
 #[cfg(test)]

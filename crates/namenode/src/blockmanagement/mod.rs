@@ -458,7 +458,9 @@ impl BlockManager {
             rec.gen_stamp = block.gen_stamp;
             rec.num_bytes = block.num_bytes;
             rec.state = BlockUcState::Complete;
-            rec.expected.clear();
+            // Freed, not cleared: a complete block never needs it again, and an
+            // emptied Vec keeps its allocation (64 bytes a block).
+            rec.expected = Vec::new();
             for r in rec.replicas.iter_mut() {
                 if r.state == ReplicaState::Finalized
                     && (r.gen_stamp != block.gen_stamp || r.num_bytes != block.num_bytes)

@@ -214,7 +214,8 @@ impl State {
             BlockUcState::Committed if self.count(rec).live >= min => {
                 if let Some(rec) = self.blocks.get_mut(block_id) {
                     rec.state = BlockUcState::Complete;
-                    rec.expected.clear();
+                    // Freed, not cleared (an emptied Vec keeps its allocation).
+                    rec.expected = Vec::new();
                 }
                 self.check_redundancy(block_id);
                 true
