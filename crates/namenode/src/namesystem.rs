@@ -368,7 +368,7 @@ impl Namesystem {
     ) -> Result<(T, ApplyOutcome), RpcError> {
         self.check_operation(OperationCategory::Write)?;
         self.check_not_safe_mode(what)?;
-        let (answer, txid, outcome) = {
+        let (answer, logged, outcome) = {
             let mut ns = self.ns.write().expect("namespace lock");
             // Again under the lock: a transition to Standby may have happened since.
             self.check_operation(OperationCategory::Write)?;
@@ -382,7 +382,8 @@ impl Namesystem {
                     });
                     let payload = op.encode_to_vec();
                     // Log first: if the log refuses, the namespace is unchanged.
-                    let txid = self.edit_log.log(&payload).map_err(|e| self.write_err(e))?;
+                    let (txid, writer) =
+                        self.edit_log.log(&payload).map_err(|e| self.write_err(e))?;
                     let outcome = match ns.apply(&op) {
                         Ok(o) => o,
                         Err(e) => {
@@ -394,7 +395,7 @@ impl Namesystem {
                         }
                     };
                     self.lease_for_new_holder(&ns, &op, &outcome);
-                    (answer, Some(txid), outcome)
+                    (answer, Some((txid, writer)), outcome)
                 }
             }
         };
@@ -402,11 +403,9 @@ impl Namesystem {
             let ids: Vec<u64> = outcome.removed_blocks.iter().map(|b| b.block_id).collect();
             self.bm.remove_blocks(&ids);
         }
-        if let Some(txid) = txid {
-            self.edit_log
-                .sync(txid)
-                .await
-                .map_err(|e| self.write_err(e))?;
+        // Durable through the writer that logged it, or not acknowledged at all.
+        if let Some((txid, writer)) = logged {
+            writer.sync(txid).await.map_err(|e| self.write_err(e))?;
         }
         Ok((answer, outcome))
     }

@@ -111,16 +111,22 @@ impl EditLogSlot {
         self.applied.store(txid, Ordering::SeqCst);
     }
 
-    /// Appends one edit; refused without a writer.
-    pub fn log(&self, payload: &[u8]) -> Result<u64, EditLogFailed> {
+    /// Appends one edit; refused without a writer. Returns its txid and the writer
+    /// that must make it durable: the caller syncs on that writer, never on whatever
+    /// the slot holds later. After a step-down the slot's applied txid counts another
+    /// writer's edits (tailed from the new Active), and the same txid number there is
+    /// not this edit: a write the old Active logged but never made durable was once
+    /// acknowledged that way (ha_shared_dir, under load).
+    pub fn log(&self, payload: &[u8]) -> Result<(u64, Arc<EditLog>), EditLogFailed> {
         match &*self.writer.read().expect("slot lock") {
-            Some(w) => w.log(payload),
+            Some(w) => Ok((w.log(payload)?, w.clone())),
             None => Err(not_writer()),
         }
     }
 
-    /// Waits until `txid` is durable. If the writer was closed in between, the close
-    /// made everything it had durable (or failed, and `applied` says how far it got).
+    /// Waits until `txid` — read from this slot (`last_written_txid`), not logged
+    /// through it (see [`EditLogSlot::log`]) — is durable: through the writer, or, on a
+    /// NameNode that is not writing, as far as it has applied.
     pub async fn sync(&self, txid: u64) -> Result<(), EditLogFailed> {
         match self.writer() {
             Some(w) => w.sync(txid).await,
