@@ -27,9 +27,9 @@ use hafs_tests::{
 };
 
 /// Files per client. 200 at least, in all.
-const NATIVE_FILES: usize = 90;
-const JAVA_FILES: usize = 75;
-const HAFS_FILES: usize = 45;
+const NATIVE_FILES: usize = 180;
+const JAVA_FILES: usize = 150;
+const HAFS_FILES: usize = 60;
 /// Concurrent writers inside the hdfs-native and Java clients.
 const THREADS: usize = 3;
 /// Largest file, before appends.
