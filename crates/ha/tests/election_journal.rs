@@ -141,14 +141,31 @@ async fn elect_one(c: &Cluster) -> (usize, [(JournalElector, ElectorEvents); 2])
     let mut es = [c.elector(), c.elector()];
     es[0].0.join(info("nn1", 8020)).await.unwrap();
     es[1].0.join(info("nn2", 9020)).await.unwrap();
-    // Exactly one wins; the other reports Standby.
+    // Exactly one wins; the other reports Standby. Both streams are read together and
+    // every event is kept: the loser's one BecameStandby (not repeated while nothing
+    // changes) may come first, and waiting on one stream at a time lost it (a 30 s
+    // timeout now and then under load).
     let [(_, ev0), (_, ev1)] = &mut es;
-    let winner = tokio::select! {
-        e = wait_for(ev0, Duration::from_secs(30), active) => { assert!(active(&e)); 0 }
-        e = wait_for(ev1, Duration::from_secs(30), active) => { assert!(active(&e)); 1 }
-    };
+    let end = Instant::now() + Duration::from_secs(30);
+    let (mut winner, mut standby_seen) = (None, [false, false]);
+    while winner.is_none_or(|w: usize| !standby_seen[1 - w]) {
+        let left = end.saturating_duration_since(Instant::now());
+        let (i, e) = tokio::select! {
+            e = next(ev0, left) => (0, e),
+            e = next(ev1, left) => (1, e),
+        };
+        match e {
+            Some(e) if active(&e) => {
+                assert!(winner.is_none(), "two electors became Active");
+                winner = Some(i);
+            }
+            Some(e) if standby(&e) => standby_seen[i] = true,
+            Some(_) => {}
+            None => panic!("no election result within 30s (winner {winner:?})"),
+        }
+    }
+    let winner = winner.expect("a winner");
     let loser = 1 - winner;
-    wait_for(&mut es[loser].1, Duration::from_secs(30), standby).await;
     assert!(es[winner].0.is_holder() && !es[loser].0.is_holder());
     (winner, es)
 }

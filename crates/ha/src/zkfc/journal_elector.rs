@@ -426,16 +426,19 @@ impl Shared {
                 }) as BoxFut<()>
             })
             .collect();
-        // Best effort: wait for all answers (bounded), ignore refusals.
-        let n = calls.len();
-        let _ = with_quorum(
-            "releaseLease",
-            &self.cfg.uri.addrs,
-            calls,
-            n,
-            self.cfg.rpc_timeout,
-        )
-        .await;
+        // Best effort, but on every node: wait for all answers (bounded), ignore
+        // refusals. Not with_quorum: it gives up as soon as one node refuses (one that
+        // never granted us the lease always does) and drops the calls still in flight,
+        // so a node could keep our lease until it expired — the next holder then waited
+        // for it and read our breadcrumb as an Active to fence (election_journal's
+        // graceful_quit test caught it under load).
+        let mut set = tokio::task::JoinSet::new();
+        for call in calls {
+            set.spawn(call);
+        }
+        let deadline = tokio::time::Instant::now() + self.cfg.rpc_timeout;
+        // Bounded: each iteration consumes one finished call; the deadline ends the rest.
+        while let Ok(Some(_)) = tokio::time::timeout_at(deadline, set.join_next()).await {}
     }
 }
 
