@@ -518,23 +518,14 @@ impl Namesystem {
         // A Standby (dfsadmin -saveNamespace asks every NameNode, as Hadoop's) writes no
         // edit log: its image ends at the applied txid, there is no segment to roll,
         // and the shared edits are the writer's to purge.
-        if !self.edit_log.is_writing() {
-            cp.last_txid = txid;
-            cp.at = Instant::now();
-            let rc = self.retry_cache.stats();
-            info!(
-                txid,
-                retry_cache_entries = rc.entries,
-                retry_cache_bytes = rc.bytes,
-                "saved namespace (not writing: no roll, no purge)"
-            );
-            return Ok(txid);
-        }
-        self.edit_log.roll().await.map_err(log_err)?;
-        if let Some(oldest) = oldest {
-            let keep_from = (oldest + 1).saturating_sub(self.config.extra_edits_retained);
-            if let Err(e) = self.journal_purge(keep_from).await {
-                warn!("purging old edits failed: {e}");
+        let writing = self.edit_log.is_writing();
+        if writing {
+            self.edit_log.roll().await.map_err(log_err)?;
+            if let Some(oldest) = oldest {
+                let keep_from = (oldest + 1).saturating_sub(self.config.extra_edits_retained);
+                if let Err(e) = self.journal_purge(keep_from).await {
+                    warn!("purging old edits failed: {e}");
+                }
             }
         }
         cp.last_txid = txid;
@@ -542,6 +533,7 @@ impl Namesystem {
         let rc = self.retry_cache.stats();
         info!(
             txid,
+            writing,
             retry_cache_entries = rc.entries,
             retry_cache_bytes = rc.bytes,
             "saved namespace"

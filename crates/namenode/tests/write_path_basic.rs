@@ -108,6 +108,49 @@ fn add_block_req(
     }
 }
 
+/// A formatted NameNode out of safe mode with two fake DataNodes (dn-1, dn-2) and a
+/// connection whose client id is `[client; 16]`; the name dir is returned for restarts.
+async fn setup(
+    name: &str,
+    client: u8,
+) -> (
+    std::path::PathBuf,
+    Running,
+    [dpb::DatanodeRegistrationProto; 2],
+    hafs_ipc::Connection,
+) {
+    let dir = temp_dir(name);
+    format(&dir);
+    let nn = start(&dir).await;
+    nn.fsn.set_safe_mode(false);
+    let regs = [register(&nn.fsn, 1), register(&nn.fsn, 2)];
+    let c = connect(&nn.addr, &Bytes::from(vec![client; 16])).await;
+    (dir, nn, regs, c)
+}
+
+/// create `src` and its first block (call ids `first_call` and the next); returns the
+/// file id and the block.
+async fn create_with_block(
+    c: &hafs_ipc::Connection,
+    src: &str,
+    first_call: i32,
+) -> (u64, pb::ExtendedBlockProto) {
+    let created: pb::CreateResponseProto = call(c, "create", &create_req(src), first_call, 0)
+        .await
+        .unwrap();
+    let file_id = created.fs.unwrap().file_id.unwrap();
+    let added: pb::AddBlockResponseProto = call(
+        c,
+        "addBlock",
+        &add_block_req(src, file_id, None),
+        first_call + 1,
+        0,
+    )
+    .await
+    .unwrap();
+    (file_id, added.block.b)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn add_block_complete_and_replay() {
     let dir = temp_dir("writepath");
@@ -210,26 +253,8 @@ async fn add_block_complete_and_replay() {
 /// wait, the answer is still NotReplicatedYetException (the Java client retries it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn add_block_waits_for_a_late_report_of_the_penultimate_block() {
-    let dir = temp_dir("writepath-late-report");
-    format(&dir);
-    let nn = start(&dir).await;
-    nn.fsn.set_safe_mode(false);
-    let regs = [register(&nn.fsn, 1), register(&nn.fsn, 2)];
-    let c = connect(&nn.addr, &Bytes::from_static(&[5u8; 16])).await;
-    let created: pb::CreateResponseProto = call(&c, "create", &create_req("/w/late"), 1, 0)
-        .await
-        .unwrap();
-    let file_id = created.fs.unwrap().file_id.unwrap();
-    let b1: pb::AddBlockResponseProto = call(
-        &c,
-        "addBlock",
-        &add_block_req("/w/late", file_id, None),
-        2,
-        0,
-    )
-    .await
-    .unwrap();
-    let mut b1 = b1.block.b;
+    let (_dir, nn, regs, c) = setup("writepath-late-report", 5).await;
+    let (file_id, mut b1) = create_with_block(&c, "/w/late", 1).await;
     b1.num_bytes = Some(1 << 20);
     // Block 1 finished; its report has not arrived. Block 2 is allocated (only the
     // block before the one finished must be complete).
@@ -292,20 +317,7 @@ async fn closed_file(
     src: &str,
     first_call: i32,
 ) -> (u64, pb::ExtendedBlockProto) {
-    let created: pb::CreateResponseProto = call(c, "create", &create_req(src), first_call, 0)
-        .await
-        .unwrap();
-    let file_id = created.fs.unwrap().file_id.unwrap();
-    let added: pb::AddBlockResponseProto = call(
-        c,
-        "addBlock",
-        &add_block_req(src, file_id, None),
-        first_call + 1,
-        0,
-    )
-    .await
-    .unwrap();
-    let mut b = added.block.b;
+    let (file_id, mut b) = create_with_block(c, src, first_call).await;
     b.num_bytes = Some(100);
     received(&nn.fsn, reg, 1, &b);
     let complete = pb::CompleteRequestProto {
@@ -329,12 +341,7 @@ async fn closed_file(
 /// a harmless no-op, and never drops another file's block.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retried_and_reordered_write_calls_answer_as_hadoop() {
-    let dir = temp_dir("writepath-retries");
-    format(&dir);
-    let nn = start(&dir).await;
-    nn.fsn.set_safe_mode(false);
-    let regs = [register(&nn.fsn, 1), register(&nn.fsn, 2)];
-    let c = connect(&nn.addr, &Bytes::from_static(&[6u8; 16])).await;
+    let (_dir, nn, regs, c) = setup("writepath-retries", 6).await;
     let (file_id, b) = closed_file(&nn, &c, &regs[0], "/r/f", 1).await;
 
     // complete sent again with the same last block: true.
@@ -459,26 +466,8 @@ async fn retried_and_reordered_write_calls_answer_as_hadoop() {
 /// ("planned op failed to apply") on a legitimate `hadoop fs -appendToFile`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn append_at_a_block_boundary_adds_a_block() {
-    let dir = temp_dir("writepath-append-boundary");
-    format(&dir);
-    let nn = start(&dir).await;
-    nn.fsn.set_safe_mode(false);
-    let regs = [register(&nn.fsn, 1), register(&nn.fsn, 2)];
-    let c = connect(&nn.addr, &Bytes::from_static(&[7u8; 16])).await;
-    let created: pb::CreateResponseProto = call(&c, "create", &create_req("/a/full"), 1, 0)
-        .await
-        .unwrap();
-    let file_id = created.fs.unwrap().file_id.unwrap();
-    let b1: pb::AddBlockResponseProto = call(
-        &c,
-        "addBlock",
-        &add_block_req("/a/full", file_id, None),
-        2,
-        0,
-    )
-    .await
-    .unwrap();
-    let mut b1 = b1.block.b;
+    let (dir, nn, regs, c) = setup("writepath-append-boundary", 7).await;
+    let (file_id, mut b1) = create_with_block(&c, "/a/full", 1).await;
     b1.num_bytes = Some(1 << 20); // exactly the file's block size
     received(&nn.fsn, &regs[0], 1, &b1);
     let complete = |last: pb::ExtendedBlockProto| pb::CompleteRequestProto {
@@ -538,19 +527,8 @@ async fn append_at_a_block_boundary_adds_a_block() {
 /// written" (which deleted the written data).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lease_recovery_keeps_a_last_block_known_only_by_its_pipeline() {
-    let dir = temp_dir("writepath-recover-pipeline");
-    format(&dir);
-    let nn = start(&dir).await;
-    nn.fsn.set_safe_mode(false);
-    let _regs = [register(&nn.fsn, 1), register(&nn.fsn, 2)];
-    let c = connect(&nn.addr, &Bytes::from_static(&[8u8; 16])).await;
-    let created: pb::CreateResponseProto =
-        call(&c, "create", &create_req("/l/f"), 1, 0).await.unwrap();
-    let file_id = created.fs.unwrap().file_id.unwrap();
-    let _: pb::AddBlockResponseProto =
-        call(&c, "addBlock", &add_block_req("/l/f", file_id, None), 2, 0)
-            .await
-            .unwrap();
+    let (_dir, nn, _regs, c) = setup("writepath-recover-pipeline", 8).await;
+    let (file_id, _) = create_with_block(&c, "/l/f", 1).await;
     let recover = pb::RecoverLeaseRequestProto {
         src: "/l/f".into(),
         client_name: "DFSClient_other".into(),
