@@ -1,241 +1,150 @@
-//! [`QuorumJournal`].
+//! [`QuorumJournal`]: the driver that runs the writer core ([`super::writer_core`]) over
+//! one [`Logger`] per JournalNode. It owns the IO the core leaves out: sending each
+//! call (queued calls are stamped by the core when they go out), feeding every answer
+//! back, timing out rounds, the commit-heartbeat timer and the roll probe. Reading and
+//! tailing are in `reader.rs`, formatting and `-status` in `admin.rs`.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use hafs_proto::qjournal as pb;
+use tokio::sync::mpsc;
 
 use super::call::{with_quorum, BoxFut};
+use super::channel::{JournalChannel, RpcChannel};
+use super::config::QjmConfig;
 use super::logger::Logger;
+use super::reader::TailLook;
 use super::uri::QjournalUri;
+use super::wire::{self, Target};
+use super::writer_core::{Outcome, Progress, Send, WriterCore, WriterError};
 use crate::error::EditLogError;
-use crate::journalnode::{jid, ns_to_proto, req_to_proto, seg_from_proto, seg_to_proto};
+use crate::journalnode::jid;
 use crate::manager::{JournalManager, SegmentInfo};
-use crate::qjournal::recovery::{self, majority};
-use crate::qjournal::{NsInfo, PrepareResponse, RequestInfo, SegmentState};
-use crate::record::{decode, Decoded, EditRecord};
+use crate::qjournal::recovery::majority;
+use crate::qjournal::NsInfo;
+use crate::record::EditRecord;
 
-/// Timeouts and bounds (Hadoop's keys and defaults).
-#[derive(Debug, Clone)]
-pub struct QjmConfig {
-    /// `dfs.qjournal.write-txns.timeout.ms` (20 s).
-    pub write_txns_timeout: Duration,
-    /// `dfs.qjournal.start-segment.timeout.ms`, `finalize-segment`, `prepare-recovery`,
-    /// `accept-recovery`, `new-epoch`, `get-journal-state`, `select-input-streams` —
-    /// Hadoop has one key each; hafs uses one value (20 s default) for all of them.
-    pub other_timeout: Duration,
-    /// `dfs.qjournal.queued-edits.limit.mb` (10 MiB).
-    pub queued_edits_limit_bytes: usize,
-    /// `hafs.qjournal.commit-heartbeat.ms` (10 ms): how soon after writes pause the
-    /// JournalNodes learn that the last batch is committed (see `spawn_commit_heartbeat`).
-    pub commit_heartbeat: Duration,
+/// How long `wants_roll` waits for a skipped node's answer.
+const RESYNC_PROBE_TIMEOUT: Duration = Duration::from_millis(500);
+/// Rounds of one operation (recovery has the most: six).
+const MAX_ROUNDS_PER_OPERATION: usize = 8;
+
+pub struct QuorumJournal {
+    pub(super) uri: QjournalUri,
+    pub(super) ns: NsInfo,
+    pub(super) cfg: QjmConfig,
+    pub(super) wire: Arc<Wire>,
+    /// The tailer's cheap looks (see `tail_edits`).
+    pub(super) tail_look: Mutex<TailLook>,
 }
 
-/// Default of `hafs.qjournal.commit-heartbeat.ms`.
-pub const COMMIT_HEARTBEAT_DEFAULT: Duration = Duration::from_millis(10);
-/// `hafs.qjournal.commit-heartbeat.ms`.
-pub const COMMIT_HEARTBEAT_KEY: &str = "hafs.qjournal.commit-heartbeat.ms";
+/// What a call in flight needs: the nodes and the core, shared with the tasks that
+/// carry answers back and with the commit heartbeat (which holds it weakly, so it
+/// ends when the QuorumJournal is dropped).
+pub(super) struct Wire {
+    pub(super) loggers: Vec<Arc<Logger>>,
+    core: Mutex<WriterCore>,
+    journal_id: String,
+    ns: NsInfo,
+    addrs: Vec<String>,
+}
 
-impl Default for QjmConfig {
-    fn default() -> Self {
-        QjmConfig {
-            write_txns_timeout: Duration::from_secs(20),
-            other_timeout: Duration::from_secs(20),
-            queued_edits_limit_bytes: 10 << 20,
-            commit_heartbeat: COMMIT_HEARTBEAT_DEFAULT,
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+pub(super) fn edit_err(msg: String) -> EditLogError {
+    EditLogError::Io(std::io::Error::other(msg))
+}
+
+impl Wire {
+    /// Sends `send` and feeds the answer to the core, whenever it comes (also after
+    /// the operation stopped waiting); a decision goes to `decided`.
+    fn dispatch(self: &Arc<Self>, send: Send, decided: Option<mpsc::Sender<Progress>>) {
+        let logger = self.loggers[send.node].clone();
+        let method = wire::method(&send.call);
+        let answer: BoxFut<Bytes> = if send.call.is_queued() {
+            let (me, s) = (self.clone(), send.clone());
+            logger.queued(
+                method,
+                send.call.edit_bytes(),
+                Box::new(move || {
+                    let info = lock(&me.core).stamp(&s);
+                    wire::encode(&me.target(), &s.call, Some(info))
+                }),
+            )
+        } else {
+            logger.call_raw(method, wire::encode(&self.target(), &send.call, None))
+        };
+        let me = self.clone();
+        tokio::spawn(async move {
+            let r = answer
+                .await
+                .and_then(|b| wire::decode(&logger.addr, &send.call, b));
+            let p = lock(&me.core).on_answer(&send, r);
+            if let (Some(tx), false) = (decided, p == Progress::Waiting) {
+                let _ = tx.try_send(p);
+            }
+        });
+    }
+
+    fn target(&self) -> Target<'_> {
+        Target {
+            journal_id: &self.journal_id,
+            ns: &self.ns,
+            addrs: &self.addrs,
         }
     }
 }
 
-impl QjmConfig {
-    pub fn from_conf(conf: &hafs_conf::Configuration) -> Result<QjmConfig, hafs_conf::ConfError> {
-        let d = QjmConfig::default();
-        Ok(QjmConfig {
-            write_txns_timeout: Duration::from_millis(
-                conf.get_u64("dfs.qjournal.write-txns.timeout.ms", 20_000)?,
-            ),
-            other_timeout: Duration::from_millis(
-                conf.get_u64("dfs.qjournal.start-segment.timeout.ms", 20_000)?,
-            ),
-            queued_edits_limit_bytes: (conf.get_u64("dfs.qjournal.queued-edits.limit.mb", 10)?
-                as usize)
-                .saturating_mul(1 << 20)
-                .max(d.queued_edits_limit_bytes.min(1 << 20)),
-            // At least 1 ms (a zero period would spin), at most a minute.
-            commit_heartbeat: Duration::from_millis(
-                conf.get_u64(
-                    COMMIT_HEARTBEAT_KEY,
-                    COMMIT_HEARTBEAT_DEFAULT.as_millis() as u64,
-                )?
-                .clamp(1, 60_000),
-            ),
-        })
-    }
-}
-
-/// One JournalNode's state, for `-status`.
-#[derive(Debug, Clone)]
-pub struct JournalNodeStatus {
-    pub addr: String,
-    pub result: Result<pb::GetJournalStateResponseProto, String>,
-    pub segments: Vec<SegmentState>,
-}
-
-pub struct QuorumJournal {
-    uri: QjournalUri,
-    ns: NsInfo,
-    cfg: QjmConfig,
-    loggers: Vec<Arc<Logger>>,
-    /// 0 until this writer holds an epoch.
-    epoch: Arc<AtomicU64>,
-    /// Highest txid a majority acknowledged in this epoch (0: none yet).
-    committed: Arc<AtomicU64>,
-    /// Start txid of the open segment (0: none).
-    segment: Arc<AtomicU64>,
-    /// When `wants_roll` last said yes (rolls to re-sync a node are rate-limited, so a
-    /// node that keeps failing cannot make the log roll on every check).
-    last_resync_roll: std::sync::Mutex<Option<std::time::Instant>>,
-    /// The tailer's cheap looks (see `tail_edits`).
-    tail_look: std::sync::Mutex<TailLook>,
-}
-
-/// State of a Standby's looks at the journal: a full read (manifests from a majority,
-/// then the segment) at least every `FULL_TAIL_LOOK_EVERY`, and in between, after a
-/// look that found nothing, only one node's committed txid (round robin).
-#[derive(Default)]
-struct TailLook {
-    next_node: usize,
-    last_full: Option<std::time::Instant>,
-    last_found_edits: bool,
-}
-
-/// Longest time between two full reads of a tailer (bounds how long a node that trails
-/// in what it knows is committed can hide new edits).
-const FULL_TAIL_LOOK_EVERY: Duration = Duration::from_millis(100);
-/// A probed node that does not answer this fast is skipped for a full read.
-const TAIL_PROBE_TIMEOUT: Duration = Duration::from_millis(200);
-
-/// Least time between two rolls asked for by `wants_roll`.
-const MIN_RESYNC_ROLL_INTERVAL: Duration = Duration::from_secs(2);
-
-fn edit_err(msg: String) -> EditLogError {
-    EditLogError::Io(std::io::Error::other(msg))
-}
-
 impl QuorumJournal {
+    /// A QuorumJournal over Hadoop IPC to the nodes of `uri`.
     pub fn new(uri: QjournalUri, ns: NsInfo, cfg: QjmConfig) -> QuorumJournal {
         let call_timeout = cfg.write_txns_timeout.max(cfg.other_timeout) + Duration::from_secs(5);
-        let loggers = uri
+        let channels = uri
             .addrs
             .iter()
-            .map(|a| Logger::new(a, call_timeout, cfg.queued_edits_limit_bytes))
+            .map(|a| RpcChannel::new(a, call_timeout) as Arc<dyn JournalChannel>)
             .collect();
-        let qjm = QuorumJournal {
+        QuorumJournal::with_channels(uri, ns, cfg, channels)
+    }
+
+    /// A QuorumJournal over the given channels, one per node of `uri` in order (tests
+    /// inject faults here).
+    pub fn with_channels(
+        uri: QjournalUri,
+        ns: NsInfo,
+        cfg: QjmConfig,
+        channels: Vec<Arc<dyn JournalChannel>>,
+    ) -> QuorumJournal {
+        assert_eq!(
+            channels.len(),
+            uri.addrs.len(),
+            "one channel per JournalNode"
+        );
+        let loggers = channels
+            .into_iter()
+            .map(|c| Logger::new(c, cfg.queued_edits_limit_bytes))
+            .collect();
+        let core = WriterCore::new(uri.addrs.clone(), format!(" on {uri}"));
+        let wire = Arc::new(Wire {
+            loggers,
+            core: Mutex::new(core),
+            journal_id: uri.journal_id.clone(),
+            ns: ns.clone(),
+            addrs: uri.addrs.clone(),
+        });
+        spawn_commit_heartbeat(Arc::downgrade(&wire), cfg.commit_heartbeat);
+        QuorumJournal {
             uri,
             ns,
             cfg,
-            loggers,
-            epoch: Arc::new(AtomicU64::new(0)),
-            committed: Arc::new(AtomicU64::new(0)),
-            segment: Arc::new(AtomicU64::new(0)),
-            last_resync_roll: std::sync::Mutex::new(None),
-            tail_look: std::sync::Mutex::new(TailLook::default()),
-        };
-        qjm.spawn_commit_heartbeat();
-        qjm
-    }
-
-    /// A JournalNode learns that a batch is committed (acknowledged by a majority) only
-    /// from a later call, and in-progress tailing (`getJournaledEdits`, and readers'
-    /// manifests) serves committed edits only: after the last batch of a burst a
-    /// Standby would wait for the next write. So every `commit_heartbeat` (10 ms), each
-    /// in-sync node that has not yet been sent the current committed txid gets it alone
-    /// (`journal` with `numTxns == 0`, as Hadoop's QuorumOutputStream does after a
-    /// flush). Under steady load every batch carries the committed txid of the one
-    /// before, so this sends (almost) nothing; when idle, nothing either.
-    ///
-    /// Why it cannot disturb the writer: it goes through the node's ordered queue like
-    /// every other call (its serial is in order); its epoch and committed txid are read
-    /// when it is sent, so the committed txid it carries is never below one sent
-    /// before on that queue, and it is never sent for an epoch other than the
-    /// writer's current one; at most one is pending per node; its answer, success or
-    /// not, changes nothing on the writer's side (a node that refuses it is left to the
-    /// real writes to mark out of sync). The task ends when the QuorumJournal is
-    /// dropped.
-    fn spawn_commit_heartbeat(&self) {
-        let (loggers, committed, epoch, segment) = (
-            self.loggers.clone(),
-            Arc::downgrade(&self.committed),
-            self.epoch.clone(),
-            self.segment.clone(),
-        );
-        let journal_id = self.uri.journal_id.clone();
-        let period = self.cfg.commit_heartbeat;
-        tokio::spawn(async move {
-            // The first tick one period from now (a plain interval fires at once).
-            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                let Some(committed) = committed.upgrade() else {
-                    return;
-                };
-                let (c, seg) = (
-                    committed.load(Ordering::SeqCst),
-                    segment.load(Ordering::SeqCst),
-                );
-                // Between segments the finalize call carried the committed txid.
-                if c == 0 || seg == 0 || epoch.load(Ordering::SeqCst) == 0 {
-                    continue;
-                }
-                for l in loggers
-                    .iter()
-                    .filter(|l| !l.out_of_sync.load(Ordering::SeqCst))
-                {
-                    if l.commit_sent.load(Ordering::SeqCst) >= c
-                        || l.heartbeat_pending.swap(true, Ordering::SeqCst)
-                    {
-                        continue;
-                    }
-                    let (jid_s, commit, ep, node) = (
-                        journal_id.clone(),
-                        committed.clone(),
-                        epoch.clone(),
-                        l.clone(),
-                    );
-                    let f =
-                        l.queued::<_, pb::JournalResponseProto, _>("journal", 0, move |serial| {
-                            let c = commit.load(Ordering::SeqCst);
-                            node.commit_sent.fetch_max(c, Ordering::SeqCst);
-                            pb::JournalRequestProto {
-                                req_info: req_to_proto(
-                                    &jid_s,
-                                    &RequestInfo {
-                                        epoch: ep.load(Ordering::SeqCst),
-                                        serial,
-                                        committed_txid: (c > 0).then_some(c),
-                                    },
-                                ),
-                                first_txn_id: c + 1,
-                                num_txns: 0,
-                                records: Bytes::new(),
-                                segment_txn_id: seg,
-                                name_service_id: None,
-                            }
-                        });
-                    let node = l.clone();
-                    tokio::spawn(async move {
-                        if let Err(e) = f.await {
-                            tracing::debug!(node = %node.addr, "commit heartbeat failed: {e}");
-                        }
-                        node.heartbeat_pending.store(false, Ordering::SeqCst);
-                    });
-                }
-            }
-        });
+            wire,
+            tail_look: Mutex::new(TailLook::default()),
+        }
     }
 
     pub fn uri(&self) -> &QjournalUri {
@@ -243,45 +152,29 @@ impl QuorumJournal {
     }
 
     pub fn epoch(&self) -> u64 {
-        self.epoch.load(Ordering::SeqCst)
+        lock(&self.wire.core).epoch()
     }
 
     pub fn loggers(&self) -> &[Arc<Logger>] {
-        &self.loggers
+        &self.wire.loggers
     }
 
-    fn addrs(&self) -> &[String] {
-        &self.uri.addrs
+    /// A copy of the writer core's state (for tests and status).
+    pub fn core(&self) -> WriterCore {
+        lock(&self.wire.core).clone()
     }
 
-    fn need(&self) -> usize {
-        majority(self.loggers.len())
+    pub(super) fn need(&self) -> usize {
+        majority(self.wire.loggers.len())
     }
 
-    fn jid(&self) -> pb::JournalIdProto {
+    pub(super) fn jid(&self) -> pb::JournalIdProto {
         jid(&self.uri.journal_id)
     }
 
-    /// A builder of the RequestInfo for a queued call (epoch and committed txid are read
-    /// at send time, so the freshest committed txid rides along).
-    fn req_builder(&self) -> impl Fn(u64) -> pb::RequestInfoProto + Send + Sync + Clone + 'static {
-        let epoch = self.epoch();
-        let committed = self.committed.clone();
-        let journal = self.uri.journal_id.clone();
-        move |serial| {
-            let c = committed.load(Ordering::SeqCst);
-            req_to_proto(
-                &journal,
-                &RequestInfo {
-                    epoch,
-                    serial,
-                    committed_txid: (c > 0).then_some(c),
-                },
-            )
-        }
-    }
-
-    async fn quorum<T: Send + 'static>(
+    /// A read on several nodes (no core involved): `with_quorum` with this journal's
+    /// name in the message.
+    pub(super) async fn quorum<T: std::marker::Send + 'static>(
         &self,
         what: &str,
         calls: Vec<BoxFut<T>>,
@@ -290,7 +183,7 @@ impl QuorumJournal {
     ) -> Result<Vec<(usize, T)>, EditLogError> {
         with_quorum(
             &format!("{what} on {}", self.uri),
-            self.addrs(),
+            &self.uri.addrs,
             calls,
             need,
             timeout,
@@ -299,376 +192,94 @@ impl QuorumJournal {
         .map_err(|f| edit_err(f.message))
     }
 
-    /// Formats every JournalNode (all must answer, as in Hadoop).
-    pub async fn format(&self, force: bool) -> Result<(), EditLogError> {
-        let calls = self
-            .loggers
-            .iter()
-            .map(|l| {
-                l.direct::<_, pb::FormatResponseProto>(
-                    "format",
-                    pb::FormatRequestProto {
-                        jid: self.jid(),
-                        ns_info: ns_to_proto(&self.ns),
-                        name_service_id: None,
-                        force: Some(force),
-                    },
-                )
-            })
-            .collect();
-        self.quorum("format", calls, self.loggers.len(), self.cfg.other_timeout)
-            .await?;
-        Ok(())
-    }
-
-    /// Whether each JournalNode is formatted (all must answer).
-    pub async fn is_formatted(&self) -> Result<Vec<bool>, EditLogError> {
-        let calls = self
-            .loggers
-            .iter()
-            .map(|l| {
-                l.direct::<_, pb::IsFormattedResponseProto>(
-                    "isFormatted",
-                    pb::IsFormattedRequestProto {
-                        jid: self.jid(),
-                        name_service_id: None,
-                    },
-                )
-            })
-            .collect();
-        let mut r = self
-            .quorum(
-                "isFormatted",
-                calls,
-                self.loggers.len(),
-                self.cfg.other_timeout,
-            )
-            .await?;
-        r.sort_by_key(|x| x.0);
-        Ok(r.into_iter().map(|(_, x)| x.is_formatted).collect())
-    }
-
-    /// Each node's state and segments (unreachable nodes report their error).
-    pub async fn status(&self) -> Vec<JournalNodeStatus> {
-        let mut out = Vec::new();
-        for l in &self.loggers {
-            let st = l
-                .client()
-                .call::<_, pb::GetJournalStateResponseProto>(
-                    "getJournalState",
-                    &pb::GetJournalStateRequestProto {
-                        jid: self.jid(),
-                        name_service_id: None,
-                    },
-                )
-                .await
-                .map_err(|e| e.to_string());
-            let segments = match st {
-                Ok(ref s) if s.is_formatted.unwrap_or(false) => self
-                    .manifest_of(l, 0, true)
-                    .await
-                    .map(|m| m.0)
-                    .unwrap_or_default(),
-                _ => Vec::new(),
-            };
-            out.push(JournalNodeStatus {
-                addr: l.addr.clone(),
-                result: st,
-                segments,
-            });
-        }
-        out
-    }
-
-    async fn manifest_of(
+    /// Runs one operation of the core to its outcome: sends each round, waits for the
+    /// core to decide it (or times it out), and goes on with the next.
+    async fn run(
         &self,
-        l: &Arc<Logger>,
-        since: u64,
-        in_progress: bool,
-    ) -> Result<(Vec<SegmentState>, u64), String> {
-        let m: pb::GetEditLogManifestResponseProto = l
-            .client()
-            .call(
-                "getEditLogManifest",
-                &pb::GetEditLogManifestRequestProto {
-                    jid: self.jid(),
-                    since_tx_id: since,
-                    in_progress_ok: Some(in_progress),
-                    name_service_id: None,
-                },
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok(manifest_segments(&m))
-    }
-
-    /// Manifests from a majority: (node, segments, committed txid).
-    async fn manifests(
-        &self,
-        since: u64,
-        in_progress: bool,
-    ) -> Result<Vec<(usize, (Vec<SegmentState>, u64))>, EditLogError> {
-        let calls = self
-            .loggers
-            .iter()
-            .map(|l| {
-                let f = l.direct::<_, pb::GetEditLogManifestResponseProto>(
-                    "getEditLogManifest",
-                    pb::GetEditLogManifestRequestProto {
-                        jid: self.jid(),
-                        since_tx_id: since,
-                        in_progress_ok: Some(in_progress),
-                        name_service_id: None,
-                    },
-                );
-                Box::pin(async move { f.await.map(|m| manifest_segments(&m)) }) as BoxFut<_>
-            })
-            .collect();
-        self.quorum(
-            "getEditLogManifest",
-            calls,
-            self.need(),
-            self.cfg.other_timeout,
-        )
-        .await
-    }
-
-    /// Takes a new epoch from a majority. Returns the latest segment start any of them
-    /// reported.
-    async fn new_epoch(&self) -> Result<Option<u64>, EditLogError> {
-        let calls = self
-            .loggers
-            .iter()
-            .map(|l| {
-                l.direct::<_, pb::GetJournalStateResponseProto>(
-                    "getJournalState",
-                    pb::GetJournalStateRequestProto {
-                        jid: self.jid(),
-                        name_service_id: None,
-                    },
-                )
-            })
-            .collect();
-        let states = self
-            .quorum(
-                "getJournalState",
-                calls,
-                self.need(),
-                self.cfg.other_timeout,
-            )
-            .await?;
-        let promised: Vec<u64> = states.iter().map(|(_, s)| s.last_promised_epoch).collect();
-        let epoch = recovery::next_epoch(&promised);
-        let calls = self
-            .loggers
-            .iter()
-            .map(|l| {
-                l.direct::<_, pb::NewEpochResponseProto>(
-                    "newEpoch",
-                    pb::NewEpochRequestProto {
-                        jid: self.jid(),
-                        ns_info: ns_to_proto(&self.ns),
-                        epoch,
-                        name_service_id: None,
-                    },
-                )
-            })
-            .collect();
-        let answers = self
-            .quorum("newEpoch", calls, self.need(), self.cfg.other_timeout)
-            .await?;
-        self.epoch.store(epoch, Ordering::SeqCst);
-        self.committed.store(0, Ordering::SeqCst);
-        for l in &self.loggers {
-            l.commit_sent.store(0, Ordering::SeqCst);
-        }
-        tracing::info!(uri = %self.uri, epoch, "took a new writer epoch");
-        Ok(answers
-            .iter()
-            .filter_map(|(_, a)| a.last_segment_tx_id)
-            .max())
-    }
-
-    /// Recovers segment `segment_txid`: Paxos over the nodes' copies, then finalize.
-    async fn recover_segment(&self, segment_txid: u64) -> Result<(), EditLogError> {
-        let req = self.req_builder();
-        let calls = self
-            .loggers
-            .iter()
-            .map(|l| {
-                let req = req.clone();
-                let f = l.queued::<_, pb::PrepareRecoveryResponseProto, _>(
-                    "prepareRecovery",
-                    0,
-                    move |s| pb::PrepareRecoveryRequestProto {
-                        req_info: req(s),
-                        segment_tx_id: segment_txid,
-                    },
-                );
-                Box::pin(async move {
-                    f.await.map(|p| PrepareResponse {
-                        segment: p.segment_state.as_ref().map(seg_from_proto),
-                        accepted_in_epoch: p.accepted_in_epoch,
-                        last_writer_epoch: p.last_writer_epoch,
-                        last_committed_txid: p.last_committed_tx_id,
-                        digest: p.segment_digest,
-                    })
-                }) as BoxFut<_>
-            })
-            .collect();
-        let answers = self
-            .quorum(
-                "prepareRecovery",
-                calls,
-                self.need(),
-                self.cfg.other_timeout,
-            )
-            .await?;
-        let responses: Vec<PrepareResponse> = answers.iter().map(|(_, r)| *r).collect();
-        let chosen = recovery::choose(&responses).map_err(|e| edit_err(e.to_string()))?;
-        let Some((best, seg)) = chosen else {
-            tracing::info!(uri = %self.uri, segment_txid, "no journal has segment {segment_txid}: nothing to recover");
-            return Ok(());
+        start: impl FnOnce(&mut WriterCore) -> Progress,
+        timeout: Duration,
+    ) -> Result<Outcome, EditLogError> {
+        // Each round is decided once, so one slot per round would do.
+        let (tx, mut rx) = mpsc::channel::<Progress>(2);
+        let mut progress = {
+            let mut core = lock(&self.wire.core);
+            start(&mut core)
         };
-        let from = self.addrs()[answers[best].0].clone();
-        let digest = answers[best].1.digest;
-        tracing::info!(uri = %self.uri, ?seg, %from, "recovering segment");
-        let calls = self
-            .loggers
-            .iter()
-            .map(|l| {
-                let req = req.clone();
-                let from = from.clone();
-                l.queued::<_, pb::AcceptRecoveryResponseProto, _>("acceptRecovery", 0, move |s| {
-                    pb::AcceptRecoveryRequestProto {
-                        req_info: req(s),
-                        state_to_accept: seg_to_proto(&seg),
-                        from_url: from,
-                        segment_digest: digest,
-                    }
-                })
-            })
-            .collect();
-        self.quorum("acceptRecovery", calls, self.need(), self.cfg.other_timeout)
-            .await?;
-        self.finalize_on_quorum(seg.start_txid, seg.end_txid).await
-    }
-
-    async fn finalize_on_quorum(&self, first: u64, last: u64) -> Result<(), EditLogError> {
-        let req = self.req_builder();
-        let calls = self
-            .loggers
-            .iter()
-            .map(|l| {
-                let req = req.clone();
-                l.queued::<_, pb::FinalizeLogSegmentResponseProto, _>(
-                    "finalizeLogSegment",
-                    0,
-                    move |s| pb::FinalizeLogSegmentRequestProto {
-                        req_info: req(s),
-                        start_tx_id: first,
-                        end_tx_id: last,
-                    },
-                )
-            })
-            .collect();
-        self.quorum(
-            "finalizeLogSegment",
-            calls,
-            self.need(),
-            self.cfg.other_timeout,
-        )
-        .await?;
-        Ok(())
-    }
-
-    fn check_writer(&self) -> Result<(), EditLogError> {
-        if self.epoch() == 0 {
-            return Err(EditLogError::IllegalState {
-                journal: self.describe(),
-                reason: "not the writer: recover_unfinalized_segments takes an epoch first".into(),
-            });
-        }
-        Ok(())
-    }
-
-    /// Reads records `since..` of segment `seg` from the first node that serves them.
-    async fn read_segment(
-        &self,
-        nodes: &[usize],
-        seg: SegmentState,
-        since: u64,
-        max_bytes: u32,
-    ) -> Result<Vec<EditRecord>, EditLogError> {
-        let mut errors = Vec::new();
-        for &i in nodes {
-            let l = &self.loggers[i];
-            let r: Result<pb::GetSegmentResponseProto, _> = l
-                .client()
-                .call(
-                    "getSegment",
-                    &pb::GetSegmentRequestProto {
-                        jid: self.jid(),
-                        segment_tx_id: seg.start_txid,
-                        since_tx_id: since,
-                        max_bytes,
-                        end_tx_id: Some(seg.end_txid),
-                    },
-                )
-                .await;
-            match r {
-                Ok(resp) => match split(&resp.records, since, resp.txn_count) {
-                    Ok(v) if !v.is_empty() => return Ok(v),
-                    Ok(_) => errors.push(format!("{}: no records from {since}", l.addr)),
-                    Err(e) => errors.push(format!("{}: {e}", l.addr)),
-                },
-                Err(e) => {
-                    tracing::warn!(node = %l.addr, ?seg, "cannot read segment: {e}");
-                    errors.push(format!("{}: {e}", l.addr));
-                }
+        for _ in 0..MAX_ROUNDS_PER_OPERATION {
+            let sends = match progress {
+                Progress::Next(sends) => sends,
+                Progress::Done(outcome) => return Ok(outcome),
+                Progress::Failed(e) => return Err(self.error(e)),
+                Progress::Waiting => break,
+            };
+            let Some(round) = sends.first().map(|s| s.round) else {
+                break;
+            };
+            for s in sends {
+                self.wire.dispatch(s, Some(tx.clone()));
             }
+            let deadline = tokio::time::Instant::now() + timeout;
+            progress = match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(p) => p.expect("the sender lives in this function"),
+                Err(_) => match self.timed_out(round, timeout) {
+                    Some(p) => p,
+                    // Decided just now: the decision is on its way.
+                    None => rx.recv().await.expect("the sender lives in this function"),
+                },
+            };
         }
-        Err(edit_err(format!(
-            "cannot read txid {since} of segment {}-{} from any JournalNode of {}: {}",
-            seg.start_txid,
-            seg.end_txid,
-            self.uri,
-            errors.join("; ")
+        Err(self.error(WriterError::IllegalState(
+            "a writer operation did not end in a bounded number of rounds".into(),
         )))
     }
-}
 
-fn manifest_segments(m: &pb::GetEditLogManifestResponseProto) -> (Vec<SegmentState>, u64) {
-    (
-        m.manifest
-            .logs
-            .iter()
-            .map(|l| SegmentState {
-                start_txid: l.start_tx_id,
-                end_txid: l.end_tx_id,
-                in_progress: l.is_in_progress.unwrap_or(false),
-            })
-            .collect(),
-        m.manifest.committed_txn_id.unwrap_or(0),
-    )
-}
+    fn timed_out(&self, round: u64, waited: Duration) -> Option<Progress> {
+        lock(&self.wire.core).on_timeout(round, waited)
+    }
 
-/// Splits encoded records, checking txids run from `since`.
-fn split(buf: &[u8], since: u64, count: u32) -> Result<Vec<EditRecord>, String> {
-    crate::record::check_batch(buf, since, count)?;
-    let mut out = Vec::with_capacity(count as usize);
-    let mut rest = buf;
-    while !rest.is_empty() {
-        match decode(rest) {
-            Decoded::Record { record, len } => {
-                out.push(record);
-                rest = &rest[len..];
-            }
-            Decoded::Incomplete { .. } => return Err("truncated record".into()),
-            Decoded::Invalid { reason } => return Err(reason),
+    fn error(&self, e: WriterError) -> EditLogError {
+        match e {
+            WriterError::NotWriter | WriterError::IllegalState(_) => EditLogError::IllegalState {
+                journal: self.describe(),
+                reason: e.to_string(),
+            },
+            WriterError::NoQuorum(m) | WriterError::Recovery(m) => edit_err(m),
         }
     }
-    Ok(out)
+}
+
+/// A JournalNode learns that a batch is committed (acknowledged by a majority) only
+/// from a later call, and in-progress tailing (`getJournaledEdits`, and readers'
+/// manifests) serves committed edits only: after the last batch of a burst a Standby
+/// would wait for the next write. So every `commit_heartbeat` (10 ms) the core picks
+/// the in-sync nodes not yet sent the current committed txid
+/// ([`WriterCore::commit_heartbeats`]) and each gets it alone (`journal` with
+/// `numTxns == 0`, as Hadoop's QuorumOutputStream does after a flush). Under steady
+/// load every batch carries the committed txid of the one before, so this sends
+/// (almost) nothing; when idle, nothing either.
+///
+/// Why it cannot disturb the writer: it goes through the node's ordered queue like
+/// every other call (its serial is in order); its epoch and committed txid are stamped
+/// when it is sent, so the committed txid it carries is never below one sent before on
+/// that queue, and it is never sent for an epoch other than the writer's current one;
+/// at most one is pending per node; its answer, success or not, changes nothing on the
+/// writer's side. The task ends when the QuorumJournal is dropped.
+fn spawn_commit_heartbeat(wire: Weak<Wire>, period: Duration) {
+    tokio::spawn(async move {
+        // The first tick one period from now (a plain interval fires at once).
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let Some(wire) = wire.upgrade() else {
+                return;
+            };
+            let sends = lock(&wire.core).commit_heartbeats();
+            for s in sends {
+                wire.dispatch(s, None);
+            }
+        }
+    });
 }
 
 #[async_trait]
@@ -678,52 +289,20 @@ impl JournalManager for QuorumJournal {
     }
 
     async fn recover_unfinalized_segments(&self) -> Result<u64, EditLogError> {
-        if let Some(seg) = self.new_epoch().await? {
-            self.recover_segment(seg).await?;
+        match self
+            .run(|c| c.begin_recovery(), self.cfg.other_timeout)
+            .await?
+        {
+            Outcome::Recovered { last_txid, .. } => Ok(last_txid),
+            o => Err(self.error(WriterError::IllegalState(format!(
+                "recovery ended in {o:?}"
+            )))),
         }
-        let manifests = self.manifests(0, false).await?;
-        Ok(manifests
-            .iter()
-            .flat_map(|(_, (segs, _))| segs.iter().map(|s| s.end_txid))
-            .max()
-            .unwrap_or(0))
     }
 
     async fn start_log_segment(&self, first_txid: u64) -> Result<(), EditLogError> {
-        self.check_writer()?;
-        let req = self.req_builder();
-        let calls = self
-            .loggers
-            .iter()
-            .map(|l| {
-                l.out_of_sync.store(false, Ordering::SeqCst);
-                let req = req.clone();
-                let f = l.queued::<_, pb::StartLogSegmentResponseProto, _>("startLogSegment", 0, move |s| {
-                    pb::StartLogSegmentRequestProto {
-                        req_info: req(s),
-                        txid: first_txid,
-                        layout_version: None,
-                    }
-                });
-                let l = l.clone();
-                Box::pin(async move {
-                    let r = f.await;
-                    if let Err(e) = &r {
-                        tracing::warn!(node = %l.addr, first_txid, "JournalNode missed the segment start; skipped until the next segment: {e}");
-                        l.out_of_sync.store(true, Ordering::SeqCst);
-                    }
-                    r
-                }) as BoxFut<_>
-            })
-            .collect();
-        self.quorum(
-            "startLogSegment",
-            calls,
-            self.need(),
-            self.cfg.other_timeout,
-        )
-        .await?;
-        self.segment.store(first_txid, Ordering::SeqCst);
+        self.run(|c| c.start_segment(first_txid), self.cfg.other_timeout)
+            .await?;
         Ok(())
     }
 
@@ -733,64 +312,11 @@ impl JournalManager for QuorumJournal {
         count: u32,
         records: Bytes,
     ) -> Result<(), EditLogError> {
-        self.check_writer()?;
-        let segment = self.segment.load(Ordering::SeqCst);
-        let req = self.req_builder();
-        let mut calls: Vec<BoxFut<()>> = Vec::new();
-        for l in &self.loggers {
-            if l.out_of_sync.load(Ordering::SeqCst) {
-                let addr = l.addr.clone();
-                calls.push(Box::pin(async move {
-                    Err(format!("{addr} is out of sync until the next segment"))
-                }));
-                continue;
-            }
-            let req = req.clone();
-            let recs = records.clone();
-            let node = l.clone();
-            let f =
-                l.queued::<_, pb::JournalResponseProto, _>("journal", records.len(), move |s| {
-                    let req_info = req(s);
-                    node.commit_sent
-                        .fetch_max(req_info.committed_tx_id.unwrap_or(0), Ordering::SeqCst);
-                    pb::JournalRequestProto {
-                        req_info,
-                        first_txn_id: first_txid,
-                        num_txns: count,
-                        records: recs,
-                        segment_txn_id: segment,
-                        name_service_id: None,
-                    }
-                });
-            let l = l.clone();
-            let last = first_txid + count as u64 - 1;
-            calls.push(Box::pin(async move {
-                match f.await {
-                    Ok(_) => {
-                        l.acked_txid.fetch_max(last, Ordering::SeqCst);
-                        Ok(())
-                    }
-                    Err(e) => {
-                        if !l.out_of_sync.swap(true, Ordering::SeqCst) {
-                            tracing::warn!(node = %l.addr, first_txid, "JournalNode failed a write; skipped until the next segment: {e}");
-                        }
-                        Err(e)
-                    }
-                }
-            }));
-        }
-        self.quorum(
-            &format!(
-                "journal of txids {first_txid}..{}",
-                first_txid + count as u64 - 1
-            ),
-            calls,
-            self.need(),
+        self.run(
+            |c| c.journal(first_txid, count, records),
             self.cfg.write_txns_timeout,
         )
         .await?;
-        self.committed
-            .fetch_max(first_txid + count as u64 - 1, Ordering::SeqCst);
         Ok(())
     }
 
@@ -799,9 +325,11 @@ impl JournalManager for QuorumJournal {
         first_txid: u64,
         last_txid: u64,
     ) -> Result<(), EditLogError> {
-        self.check_writer()?;
-        self.finalize_on_quorum(first_txid, last_txid).await?;
-        self.segment.store(0, Ordering::SeqCst);
+        self.run(
+            |c| c.finalize(first_txid, last_txid),
+            self.cfg.other_timeout,
+        )
+        .await?;
         Ok(())
     }
 
@@ -811,190 +339,63 @@ impl JournalManager for QuorumJournal {
         max: usize,
         include_in_progress: bool,
     ) -> Result<Vec<EditRecord>, EditLogError> {
-        let from = from_txid.max(1);
-        if max == 0 {
-            return Ok(Vec::new());
-        }
-        let manifests = self.manifests(from, include_in_progress).await?;
-        // The best segment holding `from`: finalized first, then the longest.
-        let mut best: Option<(SegmentState, Vec<usize>)> = None;
-        let committed = manifests.iter().map(|(_, (_, c))| *c).max().unwrap_or(0);
-        for (node, (segs, _)) in &manifests {
-            for s in segs.iter().filter(|s| s.contains(from)) {
-                let mut s = *s;
-                if s.in_progress {
-                    // Only edits a majority holds may be read from an open segment.
-                    if committed < from {
-                        continue;
-                    }
-                    s.end_txid = s.end_txid.min(committed);
-                }
-                match &mut best {
-                    Some((b, nodes)) if *b == s => nodes.push(*node),
-                    Some((b, _))
-                        if (!b.in_progress, b.end_txid) >= (!s.in_progress, s.end_txid) => {}
-                    _ => best = Some((s, vec![*node])),
-                }
-            }
-        }
-        let Some((seg, nodes)) = best else {
-            let later = manifests
-                .iter()
-                .flat_map(|(_, (s, _))| s.iter())
-                .filter(|s| s.start_txid > from)
-                .map(|s| s.start_txid)
-                .min();
-            if let Some(next) = later {
-                return Err(EditLogError::Gap {
-                    journal: self.describe(),
-                    from,
-                    to: next - 1,
-                });
-            }
-            return Ok(Vec::new());
-        };
-        let mut recs = self.read_segment(&nodes, seg, from, 4 << 20).await?;
-        recs.truncate(max);
-        Ok(recs)
+        self.read(from_txid, max, include_in_progress).await
     }
 
-    /// A Standby looks every few milliseconds; most looks find nothing. A full read
-    /// costs a manifest (a directory listing) on every node, so after a look that found
-    /// nothing the next ones ask one node (round robin) for the committed txid it knows,
-    /// answered from memory, and read only when that passed `from_txid`. The data always
-    /// comes from a full read, so this changes only when edits are seen, never which:
-    /// a node that trails (it missed the heartbeat, or restarted) can hide new edits
-    /// until the next node is asked or the next full read, at most
-    /// `FULL_TAIL_LOOK_EVERY` later.
+    /// See `reader.rs`: after a look that found nothing, the next looks ask one node
+    /// for its committed txid and read only when it passed `from_txid`.
     async fn tail_edits(
         &self,
         from_txid: u64,
         max: usize,
     ) -> Result<Vec<EditRecord>, EditLogError> {
-        let from = from_txid.max(1);
-        let probe = {
-            let mut t = self.tail_look.lock().unwrap_or_else(|p| p.into_inner());
-            let now = std::time::Instant::now();
-            let recent_full = t
-                .last_full
-                .is_some_and(|at| now.duration_since(at) < FULL_TAIL_LOOK_EVERY);
-            if recent_full && !t.last_found_edits && !self.loggers.is_empty() {
-                t.next_node = (t.next_node + 1) % self.loggers.len();
-                Some(t.next_node)
-            } else {
-                None
-            }
-        };
-        if let Some(i) = probe {
-            let req = pb::GetJournalStateRequestProto {
-                jid: self.jid(),
-                name_service_id: None,
-            };
-            let answer = tokio::time::timeout(
-                TAIL_PROBE_TIMEOUT,
-                self.loggers[i]
-                    .client()
-                    .call::<_, pb::GetJournalStateResponseProto>("getJournalState", &req),
-            )
-            .await;
-            if let Ok(Ok(st)) = answer {
-                if st.committed_tx_id.is_some_and(|c| c < from) {
-                    return Ok(Vec::new());
-                }
-            }
-        }
-        let recs = self.read_edits(from, max, true).await;
-        let mut t = self.tail_look.lock().unwrap_or_else(|p| p.into_inner());
-        // Only a full read that a majority answered allows cheap looks after it: a
-        // successful look always means a majority answered within the last
-        // FULL_TAIL_LOOK_EVERY (the NameNode's health relies on tailer reads for that).
-        if recs.is_ok() {
-            t.last_full = Some(std::time::Instant::now());
-        }
-        t.last_found_edits = recs.as_ref().is_ok_and(|r| !r.is_empty());
-        recs
+        self.tail(from_txid, max).await
     }
 
     async fn list_segments(&self) -> Result<Vec<SegmentInfo>, EditLogError> {
-        let manifests = self.manifests(0, true).await?;
-        let mut all: Vec<SegmentState> = manifests
-            .iter()
-            .flat_map(|(_, (s, _))| s.iter().copied())
-            .collect();
-        all.sort_by_key(|s| (s.start_txid, s.in_progress, s.end_txid));
-        all.dedup_by_key(|s| s.start_txid);
-        Ok(all
-            .into_iter()
-            .map(|s| SegmentInfo {
-                first_txid: s.start_txid,
-                last_txid: (!s.in_progress).then_some(s.end_txid),
-                in_progress: s.in_progress,
-                location: self.describe(),
-            })
-            .collect())
+        self.segments().await
     }
 
     /// Some JournalNode is skipped (missed a write) but answers again.
     async fn wants_roll(&self) -> bool {
-        if self.epoch() == 0 || self.segment.load(Ordering::SeqCst) == 0 {
-            return false;
-        }
-        for l in self
-            .loggers
-            .iter()
-            .filter(|l| l.out_of_sync.load(Ordering::SeqCst))
-        {
-            let req = pb::GetJournalStateRequestProto {
-                jid: self.jid(),
-                name_service_id: None,
-            };
-            let probe = l
-                .client()
-                .call::<_, pb::GetJournalStateResponseProto>("getJournalState", &req);
-            let answer = tokio::time::timeout(Duration::from_millis(500), probe).await;
-            if let Ok(Ok(st)) = answer {
+        let candidates = lock(&self.wire.core).resync_candidates();
+        for i in candidates {
+            let l = &self.wire.loggers[i];
+            let probe = l.call::<_, pb::GetJournalStateResponseProto>(
+                "getJournalState",
+                &pb::GetJournalStateRequestProto {
+                    jid: self.jid(),
+                    name_service_id: None,
+                },
+            );
+            if let Ok(Ok(st)) = tokio::time::timeout(RESYNC_PROBE_TIMEOUT, probe).await {
                 if !st.is_formatted.unwrap_or(true) {
                     continue; // its syncer formats it first
                 }
-                let now = std::time::Instant::now();
-                let mut last = self
-                    .last_resync_roll
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner());
-                if last.is_some_and(|t| now.duration_since(t) < MIN_RESYNC_ROLL_INTERVAL) {
-                    return false;
+                let roll = lock(&self.wire.core).resync_roll_allowed(std::time::Instant::now());
+                if roll {
+                    tracing::info!(node = %l.addr, "a skipped JournalNode answers again; rolling the edit log to bring it back");
                 }
-                *last = Some(now);
-                tracing::info!(node = %l.addr, "a skipped JournalNode answers again; rolling the edit log to bring it back");
-                return true;
+                return roll;
             }
         }
         false
     }
 
     async fn purge_logs_older_than(&self, min_txid_to_keep: u64) -> Result<(), EditLogError> {
-        self.check_writer()?;
-        let req = self.req_builder();
-        let calls = self
-            .loggers
-            .iter()
-            .map(|l| {
-                let req = req.clone();
-                l.queued::<_, pb::PurgeLogsResponseProto, _>("purgeLogs", 0, move |s| {
-                    pb::PurgeLogsRequestProto {
-                        req_info: req(s),
-                        min_tx_id_to_keep: min_txid_to_keep,
-                    }
-                })
-            })
-            .collect();
-        // Purging is housekeeping: a node that misses it purges at the next checkpoint.
-        if let Err(e) = self
-            .quorum("purgeLogs", calls, self.need(), self.cfg.other_timeout)
+        match self
+            .run(|c| c.purge(min_txid_to_keep), self.cfg.other_timeout)
             .await
         {
-            tracing::warn!("{e}");
+            // Not the writer: as before, an error.
+            Err(e @ EditLogError::IllegalState { .. }) => Err(e),
+            // Purging is housekeeping: a node that misses it purges at the next
+            // checkpoint.
+            Err(e) => {
+                tracing::warn!("{e}");
+                Ok(())
+            }
+            Ok(_) => Ok(()),
         }
-        Ok(())
     }
 }
