@@ -344,7 +344,12 @@ impl WriterCore {
         if let Err(e) = self.check_writer() {
             return Progress::Failed(e);
         }
-        assert!(txid > 0, "segments start at txid 1 or later");
+        if txid == 0 || txid <= self.committed {
+            return Progress::Failed(WriterError::IllegalState(format!(
+                "cannot start a segment at txid {txid}: txids up to {} are committed",
+                self.committed
+            )));
+        }
         self.last_start = txid;
         for n in &mut self.nodes {
             n.out_of_sync = false;
