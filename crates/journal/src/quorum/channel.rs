@@ -1,7 +1,8 @@
 //! [`JournalChannel`]: how the QuorumJournal reaches one JournalNode — the seam between
-//! the writer and the network (Hadoop's `AsyncLogger.Factory`). The NameNode uses
-//! [`RpcChannel`] (Hadoop IPC); tests wrap it to fail chosen calls in process
-//! (`tests/qjm_faults.rs`) without touching the writer.
+//! the writer and the network (Hadoop's `AsyncLogger.Factory`: `QuorumJournal::new`
+//! makes an [`RpcChannel`] per node, `QuorumJournal::with_channels` takes any). Tests
+//! wrap the RPC channel to fail chosen calls in process (`tests/qjm_faults.rs`) without
+//! touching the writer.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,9 +22,6 @@ pub trait JournalChannel: Send + Sync + 'static {
     /// node) out. Ordering between calls is the caller's business ([`super::Logger`]).
     fn call(&self, method: &'static str, request: Bytes) -> BoxFut<Bytes>;
 }
-
-/// Makes the channel to each JournalNode of a journal.
-pub type ChannelFactory = dyn Fn(&str) -> Arc<dyn JournalChannel> + Send + Sync;
 
 /// The channel over Hadoop IPC.
 pub struct RpcChannel {

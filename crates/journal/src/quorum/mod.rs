@@ -32,7 +32,7 @@ pub mod writer_core;
 
 pub use admin::JournalNodeStatus;
 pub use call::{with_quorum, BoxFut, QuorumFailure};
-pub use channel::{ChannelFactory, JournalChannel, RpcChannel};
+pub use channel::{JournalChannel, RpcChannel};
 pub use config::{QjmConfig, COMMIT_HEARTBEAT_DEFAULT, COMMIT_HEARTBEAT_KEY};
 pub use logger::Logger;
 pub use qjm::QuorumJournal;
