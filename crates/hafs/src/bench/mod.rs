@@ -11,6 +11,7 @@ mod memory;
 mod nn_process;
 mod nnthroughput;
 mod report;
+mod restart;
 mod tiny_datanode;
 mod workload;
 
@@ -28,6 +29,9 @@ Benchmarks:
                  promotion and client-visible times, zero acknowledged loss; --manual:
                  manual failover time and the Standby's tailing lag
                  (hafs bench failover -help, hafs bench failover --manual -help)
+  restart        a NameNode's restart: fsimage load (inodes/s) and edit replay
+                 (edits/s) of a built namespace, next to reading and verifying the
+                 image file (hafs bench restart -help)
   dfsio          write and read throughput of N files against a local cluster, next to
                  cp and cat of the same bytes on the same disk (hafs bench dfsio -help)
 ";
@@ -35,6 +39,7 @@ Benchmarks:
 pub async fn run(conf: &Configuration, args: &[String]) -> anyhow::Result<i32> {
     match args.first().map(String::as_str) {
         Some("nnthroughput" | "NNThroughputBenchmark") => nnthroughput::run(conf, &args[1..]).await,
+        Some("restart") => restart::run(&args[1..]).await,
         Some("dfsio" | "TestDFSIO") => dfsio::run(conf, &args[1..]).await,
         Some("failover") if args.iter().any(|a| a == "--manual" || a == "-manual") => {
             failover::run(conf, &args[1..]).await

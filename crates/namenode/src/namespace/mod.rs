@@ -11,6 +11,7 @@
 mod apply;
 mod error;
 mod image;
+mod image_record;
 mod inode;
 mod memory;
 mod path;
