@@ -189,3 +189,68 @@ fn masked_perm(p: &pb::FsPermissionProto) -> u16 {
 fn replication(r: u32) -> Result<u16, RpcError> {
     u16::try_from(r).map_err(|_| RpcError::illegal_argument(format!("invalid replication {r}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use hafs_ipc::OperationCategory as Cat;
+
+    use super::*;
+
+    fn rows_where(f: impl Fn(&MethodInfo) -> bool) -> Vec<&'static str> {
+        let mut names: Vec<_> = ClientProtocolService::methods()
+            .rows()
+            .filter(|m| f(m))
+            .map(|m| m.name)
+            .collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// The methods Hadoop's ClientProtocol marks `@AtMostOnce`, of those served here.
+    #[test]
+    fn at_most_once_rows_are_hadoops() {
+        assert_eq!(
+            rows_where(|m| m.at_most_once),
+            [
+                "append",
+                "create",
+                "delete",
+                "rename",
+                "rename2",
+                "updatePipeline"
+            ]
+        );
+        assert!(rows_where(|m| m.at_most_once && m.category != Cat::Write).is_empty());
+    }
+
+    /// What a Standby serves: reads only with stale reads allowed; the UNCHECKED rows
+    /// (HA state, dfsadmin calls that check for themselves) always.
+    #[test]
+    fn categories() {
+        assert_eq!(
+            rows_where(|m| m.category == Cat::Read),
+            [
+                "getAdditionalDatanode",
+                "getBlockLocations",
+                "getContentSummary",
+                "getFileInfo",
+                "getFileLinkInfo",
+                "getFsStats",
+                "getListing",
+                "getServerDefaults",
+                "getStoragePolicies",
+                "msync",
+            ]
+        );
+        assert_eq!(
+            rows_where(|m| m.category == Cat::Unchecked),
+            [
+                "getDatanodeReport",
+                "getHAServiceState",
+                "saveNamespace",
+                "setSafeMode"
+            ]
+        );
+        assert_eq!(ClientProtocolService::methods().rows().count(), 35);
+    }
+}
