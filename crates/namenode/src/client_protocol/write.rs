@@ -37,28 +37,14 @@ impl ClientProtocolService {
         let fsn = &self.fsn;
         let caller = self.caller(ctx);
         let client_machine = ctx.peer.ip().to_string();
-        if r.create_flag & CREATE_FLAG_APPEND != 0 {
-            let exists = fsn
+        if r.create_flag & CREATE_FLAG_APPEND != 0
+            && fsn
                 .read()
                 .get_file_info(&caller, &r.src)
                 .map_err(ns_err)?
-                .is_some();
-            if exists {
-                // CREATE|APPEND on an existing file appends (Hadoop's startFile); the
-                // client then writes from the file's end.
-                let key = self.retry_key(ctx);
-                fsn.append(
-                    &caller,
-                    &r.src,
-                    &r.client_name,
-                    &client_machine,
-                    true,
-                    client_ip(ctx),
-                    key.as_ref(),
-                )
-                .await?;
-                return self.create_answer(&caller, &r.src);
-            }
+                .is_some()
+        {
+            return self.create_by_append(ctx, &caller, &r).await;
         }
         if r.create_flag & CREATE_FLAG_OVERWRITE != 0 {
             fsn.takeover_if_soft_expired(&r.src, &r.client_name).await?;
@@ -86,6 +72,28 @@ impl ClientProtocolService {
         .await?;
         fsn.renew_lease(&r.client_name);
         self.create_answer(&Caller::superuser(""), &r.src)
+    }
+
+    /// CREATE|APPEND on an existing file appends (Hadoop's startFile); the client then
+    /// writes from the file's end.
+    async fn create_by_append(
+        &self,
+        ctx: &CallContext,
+        caller: &Caller,
+        r: &pb::CreateRequestProto,
+    ) -> Result<pb::CreateResponseProto, RpcError> {
+        self.fsn
+            .append(
+                caller,
+                &r.src,
+                &r.client_name,
+                &ctx.peer.ip().to_string(),
+                true,
+                client_ip(ctx),
+                self.retry_key(ctx).as_ref(),
+            )
+            .await?;
+        self.create_answer(caller, &r.src)
     }
 
     /// A create that succeeded: the file's status now (a CREATE|APPEND as the caller
