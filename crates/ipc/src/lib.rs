@@ -56,8 +56,8 @@ pub use client::failover::{FailoverConfig, FailoverProxy};
 pub use client::rpc_client::RpcClient;
 pub use error::{IpcError, RpcError, RpcErrorCode};
 pub use methods::{
-    BoxFuture, Handler, MethodInfo, MethodTable, OperationCategory, ProtocolService, Request,
-    Response, RetryGuard, RetryLookup,
+    BoxFuture, Handler, MethodInfo, MethodTable, OperationCategory, ProtocolService,
+    RequestMessage, ResponseMessage, RetryGuard, RetryLookup,
 };
 pub use server::{Server, ServerConfig};
 pub use service::{decode_request, encode_response, CallContext, RpcService};

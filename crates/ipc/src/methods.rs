@@ -142,11 +142,12 @@ where
     }
 }
 
-/// Request and response messages of a row.
-pub trait Request: prost::Message + Default + Send + 'static {}
-impl<T: prost::Message + Default + Send + 'static> Request for T {}
-pub trait Response: prost::Message + Send + 'static {}
-impl<T: prost::Message + Send + 'static> Response for T {}
+/// A row's request message (any prost message).
+pub trait RequestMessage: prost::Message + Default + Send + 'static {}
+impl<T: prost::Message + Default + Send + 'static> RequestMessage for T {}
+/// A row's response message (any prost message).
+pub trait ResponseMessage: prost::Message + Send + 'static {}
+impl<T: prost::Message + Send + 'static> ResponseMessage for T {}
 
 /// A row's handler with its message types erased: bytes in, bytes out.
 trait Run<S>: Send + Sync {
@@ -167,8 +168,8 @@ struct Typed<H, Req, Resp> {
 impl<S, Req, Resp, H> Run<S> for Typed<H, Req, Resp>
 where
     S: ProtocolService,
-    Req: Request,
-    Resp: Response,
+    Req: RequestMessage,
+    Resp: ResponseMessage,
     H: for<'a> Handler<'a, S, Req, Resp>,
 {
     fn run<'a>(
@@ -196,8 +197,8 @@ struct AtMostOnce<H, R, Req, Resp> {
 impl<S, Req, Resp, H, R> Run<S> for AtMostOnce<H, R, Req, Resp>
 where
     S: ProtocolService,
-    Req: Request,
-    Resp: Response,
+    Req: RequestMessage,
+    Resp: ResponseMessage,
     H: for<'a> Handler<'a, S, Req, Resp>,
     R: Fn(&S, &CallContext, &Req) -> Result<Resp, RpcError> + Send + Sync + 'static,
 {
@@ -260,8 +261,8 @@ impl<S: ProtocolService> MethodTable<S> {
     /// other than the NameNode's ClientProtocol.
     pub fn method<Req, Resp, H>(self, name: &'static str, handler: H) -> Self
     where
-        Req: Request,
-        Resp: Response,
+        Req: RequestMessage,
+        Resp: ResponseMessage,
         H: for<'a> Handler<'a, S, Req, Resp>,
     {
         self.typed(name, OperationCategory::Unchecked, handler)
@@ -270,8 +271,8 @@ impl<S: ProtocolService> MethodTable<S> {
     /// A method in category READ.
     pub fn read<Req, Resp, H>(self, name: &'static str, handler: H) -> Self
     where
-        Req: Request,
-        Resp: Response,
+        Req: RequestMessage,
+        Resp: ResponseMessage,
         H: for<'a> Handler<'a, S, Req, Resp>,
     {
         self.typed(name, OperationCategory::Read, handler)
@@ -280,8 +281,8 @@ impl<S: ProtocolService> MethodTable<S> {
     /// A method in category WRITE.
     pub fn write<Req, Resp, H>(self, name: &'static str, handler: H) -> Self
     where
-        Req: Request,
-        Resp: Response,
+        Req: RequestMessage,
+        Resp: ResponseMessage,
         H: for<'a> Handler<'a, S, Req, Resp>,
     {
         self.typed(name, OperationCategory::Write, handler)
@@ -292,8 +293,8 @@ impl<S: ProtocolService> MethodTable<S> {
     /// when the retry cache does not keep it ([`RetryLookup::Rebuild`]).
     pub fn at_most_once<Req, Resp, H, R>(self, name: &'static str, handler: H, replay: R) -> Self
     where
-        Req: Request,
-        Resp: Response,
+        Req: RequestMessage,
+        Resp: ResponseMessage,
         H: for<'a> Handler<'a, S, Req, Resp>,
         R: Fn(&S, &CallContext, &Req) -> Result<Resp, RpcError> + Send + Sync + 'static,
     {
@@ -317,8 +318,8 @@ impl<S: ProtocolService> MethodTable<S> {
         handler: H,
     ) -> Self
     where
-        Req: Request,
-        Resp: Response,
+        Req: RequestMessage,
+        Resp: ResponseMessage,
         H: for<'a> Handler<'a, S, Req, Resp>,
     {
         let info = MethodInfo {
