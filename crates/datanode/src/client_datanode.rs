@@ -4,9 +4,9 @@
 //! while another client hflushes or appends). Other methods answer
 //! RpcNoSuchMethodException.
 
-use async_trait::async_trait;
-use bytes::Bytes;
-use hafs_ipc::{decode_request, encode_response, CallContext, RpcError, RpcService};
+use std::sync::LazyLock;
+
+use hafs_ipc::{CallContext, MethodTable, ProtocolService, RpcError};
 use hafs_proto::hdfs::{GetReplicaVisibleLengthRequestProto, GetReplicaVisibleLengthResponseProto};
 
 use crate::storage::{DataNodeStorage, ReplicaState};
@@ -49,27 +49,26 @@ impl ClientDatanodeService {
     }
 }
 
-#[async_trait]
-impl RpcService for ClientDatanodeService {
-    fn protocol_name(&self) -> &'static str {
-        CLIENT_DATANODE_PROTOCOL
+impl ClientDatanodeService {
+    fn table() -> MethodTable<Self> {
+        MethodTable::new(CLIENT_DATANODE_PROTOCOL)
+            .method("getReplicaVisibleLength", Self::get_replica_visible_length)
     }
 
-    async fn call(
+    async fn get_replica_visible_length(
         &self,
         _ctx: &CallContext,
-        method: &str,
-        request: Bytes,
-    ) -> Result<Bytes, RpcError> {
-        match method {
-            "getReplicaVisibleLength" => {
-                let req: GetReplicaVisibleLengthRequestProto = decode_request(&request)?;
-                let length = self.visible_length(&req)?;
-                Ok(encode_response(&GetReplicaVisibleLengthResponseProto {
-                    length,
-                }))
-            }
-            other => Err(RpcError::no_such_method(CLIENT_DATANODE_PROTOCOL, other)),
-        }
+        req: GetReplicaVisibleLengthRequestProto,
+    ) -> Result<GetReplicaVisibleLengthResponseProto, RpcError> {
+        let length = self.visible_length(&req)?;
+        Ok(GetReplicaVisibleLengthResponseProto { length })
+    }
+}
+
+impl ProtocolService for ClientDatanodeService {
+    fn methods() -> &'static MethodTable<Self> {
+        static METHODS: LazyLock<MethodTable<ClientDatanodeService>> =
+            LazyLock::new(ClientDatanodeService::table);
+        &METHODS
     }
 }

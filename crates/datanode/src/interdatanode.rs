@@ -3,13 +3,11 @@
 //! storage ([`LocalRecovery`]); the client side is what a recovery primary uses to
 //! reach the other replica holders.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
-use bytes::Bytes;
 use hafs_ipc::{
-    decode_request, encode_response, CallContext, ClientConfig, IpcError, RpcClient, RpcError,
-    RpcService,
+    CallContext, ClientConfig, IpcError, MethodTable, ProtocolService, RpcClient, RpcError,
 };
 use hafs_proto::hdfs::datanode::RecoveringBlockProto;
 use hafs_proto::hdfs::{
@@ -33,65 +31,72 @@ impl InterDatanodeService {
     pub fn new(local: Arc<dyn LocalRecovery>) -> Self {
         InterDatanodeService { local }
     }
-}
 
-#[async_trait::async_trait]
-impl RpcService for InterDatanodeService {
-    fn protocol_name(&self) -> &'static str {
-        INTER_DATANODE_PROTOCOL
+    fn table() -> MethodTable<Self> {
+        MethodTable::new(INTER_DATANODE_PROTOCOL)
+            .method("initReplicaRecovery", Self::init_replica_recovery)
+            .method(
+                "updateReplicaUnderRecovery",
+                Self::update_replica_under_recovery,
+            )
     }
 
-    async fn call(
+    async fn init_replica_recovery(
         &self,
         ctx: &CallContext,
-        method: &str,
-        request: Bytes,
-    ) -> Result<Bytes, RpcError> {
-        debug!(peer = %ctx.peer, method, "InterDatanodeProtocol call");
-        match method {
-            "initReplicaRecovery" => {
-                let req: InitReplicaRecoveryRequestProto = decode_request(&request)?;
-                let block = ExtendedBlock::from_proto(&req.block.block.b);
-                let found = self
-                    .local
-                    .init_replica_recovery(&block, req.block.new_gen_stamp)
-                    .await?;
-                let resp = match found {
-                    None => InitReplicaRecoveryResponseProto {
-                        replica_found: false,
-                        state: None,
-                        block: None,
-                    },
-                    Some(r) => InitReplicaRecoveryResponseProto {
-                        replica_found: true,
-                        state: Some(state_to_proto(r.original_state) as i32),
-                        block: Some(BlockProto {
-                            block_id: r.block_id,
-                            gen_stamp: r.gen_stamp,
-                            num_bytes: Some(r.num_bytes),
-                        }),
-                    },
-                };
-                Ok(encode_response(&resp))
-            }
-            "updateReplicaUnderRecovery" => {
-                let req: UpdateReplicaUnderRecoveryRequestProto = decode_request(&request)?;
-                if req.new_block_id.unwrap_or(0) != 0 {
-                    return Err(RpcError::unsupported_operation(
-                        "recovery onto a new block id (truncate with copy) is not supported",
-                    ));
-                }
-                let block = ExtendedBlock::from_proto(&req.block);
-                let storage = self
-                    .local
-                    .update_replica_under_recovery(&block, req.recovery_id, req.new_length)
-                    .await?;
-                Ok(encode_response(&UpdateReplicaUnderRecoveryResponseProto {
-                    storage_uuid: Some(storage),
-                }))
-            }
-            other => Err(RpcError::no_such_method(INTER_DATANODE_PROTOCOL, other)),
+        req: InitReplicaRecoveryRequestProto,
+    ) -> Result<InitReplicaRecoveryResponseProto, RpcError> {
+        debug!(peer = %ctx.peer, "InterDatanodeProtocol initReplicaRecovery");
+        let block = ExtendedBlock::from_proto(&req.block.block.b);
+        let found = self
+            .local
+            .init_replica_recovery(&block, req.block.new_gen_stamp)
+            .await?;
+        Ok(match found {
+            None => InitReplicaRecoveryResponseProto {
+                replica_found: false,
+                state: None,
+                block: None,
+            },
+            Some(r) => InitReplicaRecoveryResponseProto {
+                replica_found: true,
+                state: Some(state_to_proto(r.original_state) as i32),
+                block: Some(BlockProto {
+                    block_id: r.block_id,
+                    gen_stamp: r.gen_stamp,
+                    num_bytes: Some(r.num_bytes),
+                }),
+            },
+        })
+    }
+
+    async fn update_replica_under_recovery(
+        &self,
+        ctx: &CallContext,
+        req: UpdateReplicaUnderRecoveryRequestProto,
+    ) -> Result<UpdateReplicaUnderRecoveryResponseProto, RpcError> {
+        debug!(peer = %ctx.peer, "InterDatanodeProtocol updateReplicaUnderRecovery");
+        if req.new_block_id.unwrap_or(0) != 0 {
+            return Err(RpcError::unsupported_operation(
+                "recovery onto a new block id (truncate with copy) is not supported",
+            ));
         }
+        let block = ExtendedBlock::from_proto(&req.block);
+        let storage = self
+            .local
+            .update_replica_under_recovery(&block, req.recovery_id, req.new_length)
+            .await?;
+        Ok(UpdateReplicaUnderRecoveryResponseProto {
+            storage_uuid: Some(storage),
+        })
+    }
+}
+
+impl ProtocolService for InterDatanodeService {
+    fn methods() -> &'static MethodTable<Self> {
+        static METHODS: LazyLock<MethodTable<InterDatanodeService>> =
+            LazyLock::new(InterDatanodeService::table);
+        &METHODS
     }
 }
 

@@ -35,6 +35,8 @@
 //!
 //! - [`frame`]: the frame codec (pure functions plus a bounded async frame reader).
 //! - [`Server`] dispatches calls by protocol name to [`RpcService`]s.
+//! - [`MethodTable`] / [`ProtocolService`]: a protocol as a table of typed methods,
+//!   each row carrying its HA category and whether it is at-most-once.
 //! - [`Connection`] / [`RpcClient`] / [`FailoverProxy`]: the client side.
 //! - [`auth`]: who the caller is; SIMPLE today, the seam where Kerberos/token SASL goes.
 
@@ -43,6 +45,7 @@ mod client;
 mod error;
 pub mod exceptions;
 pub mod frame;
+mod methods;
 mod server;
 mod service;
 mod writer;
@@ -52,6 +55,10 @@ pub use client::connection::{next_call_id, Connection};
 pub use client::failover::{FailoverConfig, FailoverProxy};
 pub use client::rpc_client::RpcClient;
 pub use error::{IpcError, RpcError, RpcErrorCode};
+pub use methods::{
+    BoxFuture, Handler, MethodInfo, MethodTable, OperationCategory, ProtocolService,
+    RequestMessage, ResponseMessage, RetryGuard, RetryLookup,
+};
 pub use server::{Server, ServerConfig};
 pub use service::{decode_request, encode_response, CallContext, RpcService};
 

@@ -3,10 +3,9 @@
 //! carries this NameNode's HA state and last txid, so a DataNode serving several
 //! NameNodes obeys only the Active; commands go out only when this NameNode is Active.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
-use bytes::Bytes;
-use hafs_ipc::{decode_request, encode_response, CallContext, RpcError, RpcService};
+use hafs_ipc::{CallContext, MethodTable, ProtocolService, RpcError};
 use hafs_proto::hdfs::datanode as dpb;
 
 use crate::blockmanagement::{Block, BlockManager};
@@ -58,117 +57,143 @@ impl DatanodeProtocolService {
         }
     }
 
-    async fn dispatch(
+    /// Every DatanodeProtocol method. None has an HA category: a Standby takes
+    /// registrations, heartbeats and block reports too, so it is ready to become Active.
+    fn table() -> MethodTable<Self> {
+        MethodTable::new(PROTOCOL)
+            .method("versionRequest", Self::version_request)
+            .method("registerDatanode", Self::register_datanode)
+            .method("sendHeartbeat", Self::send_heartbeat)
+            .method("blockReport", Self::block_report)
+            .method("blockReceivedAndDeleted", Self::block_received_and_deleted)
+            .method("errorReport", Self::error_report)
+            .method("reportBadBlocks", Self::report_bad_blocks)
+            .method(
+                "commitBlockSynchronization",
+                Self::commit_block_synchronization,
+            )
+    }
+
+    async fn version_request(
+        &self,
+        _ctx: &CallContext,
+        _r: dpb::VersionRequestProto,
+    ) -> Result<dpb::VersionResponseProto, RpcError> {
+        let state = if self.is_active() {
+            NnState::Active
+        } else {
+            NnState::Standby
+        };
+        Ok(dpb::VersionResponseProto {
+            info: self.bm.namespace_info(state),
+        })
+    }
+
+    async fn register_datanode(
         &self,
         ctx: &CallContext,
-        method: &str,
-        req: Bytes,
-    ) -> Result<Bytes, RpcError> {
-        let bm = &self.bm;
-        match method {
-            "versionRequest" => {
-                let _: dpb::VersionRequestProto = decode_request(&req)?;
-                let state = if self.is_active() {
-                    NnState::Active
-                } else {
-                    NnState::Standby
-                };
-                Ok(encode_response(&dpb::VersionResponseProto {
-                    info: bm.namespace_info(state),
-                }))
-            }
-            "registerDatanode" => {
-                let r: dpb::RegisterDatanodeRequestProto = decode_request(&req)?;
-                let registration = bm.register_datanode(&r.registration, Some(ctx.peer.ip()))?;
-                Ok(encode_response(&dpb::RegisterDatanodeResponseProto {
-                    registration,
-                }))
-            }
-            "sendHeartbeat" => {
-                let r: dpb::HeartbeatRequestProto = decode_request(&req)?;
-                // The HA status is read before the commands: a NameNode that just
-                // stepped down never sends commands labelled Active.
-                let ha_status = self.ha_status();
-                let active = ha_status.state == NnState::Active as i32;
-                let cmds = bm.handle_heartbeat(&r, active);
-                Ok(encode_response(&dpb::HeartbeatResponseProto {
-                    cmds,
-                    ha_status,
-                    full_block_report_lease_id: Some(0),
-                }))
-            }
-            "blockReport" => {
-                let r: dpb::BlockReportRequestProto = decode_request(&req)?;
-                bm.process_block_report(&r)?;
-                Ok(encode_response(&dpb::BlockReportResponseProto {
-                    cmd: None,
-                }))
-            }
-            "blockReceivedAndDeleted" => {
-                let r: dpb::BlockReceivedAndDeletedRequestProto = decode_request(&req)?;
-                bm.process_incremental_block_report(&r)?;
-                Ok(encode_response(
-                    &dpb::BlockReceivedAndDeletedResponseProto {},
-                ))
-            }
-            "errorReport" => {
-                let r: dpb::ErrorReportRequestProto = decode_request(&req)?;
-                bm.error_report(&r);
-                Ok(encode_response(&dpb::ErrorReportResponseProto {}))
-            }
-            "reportBadBlocks" => {
-                let r: dpb::ReportBadBlocksRequestProto = decode_request(&req)?;
-                bm.report_bad_blocks(&r.blocks);
-                Ok(encode_response(&dpb::ReportBadBlocksResponseProto {}))
-            }
-            "commitBlockSynchronization" => {
-                let r: dpb::CommitBlockSynchronizationRequestProto = decode_request(&req)?;
-                if !self.is_active() {
-                    return Err(RpcError::standby(
-                        "Operation category WRITE is not supported in state standby",
-                    ));
-                }
-                let Some(sync) = &self.block_sync else {
-                    return Err(RpcError::io(
-                        "commitBlockSynchronization: lease recovery is not available on this NameNode",
-                    ));
-                };
-                sync.commit_block_synchronization(&r).await?;
-                let targets: Vec<String> = r
-                    .new_taragets
-                    .iter()
-                    .map(|t| t.datanode_uuid.clone())
-                    .collect();
-                bm.commit_block_synchronization(
-                    Block {
-                        id: r.block.block_id,
-                        gen_stamp: r.new_gen_stamp,
-                        num_bytes: r.new_length,
-                    },
-                    &targets,
-                    r.delete_block,
-                );
-                Ok(encode_response(
-                    &dpb::CommitBlockSynchronizationResponseProto {},
-                ))
-            }
-            other => Err(RpcError::no_such_method(PROTOCOL, other)),
+        r: dpb::RegisterDatanodeRequestProto,
+    ) -> Result<dpb::RegisterDatanodeResponseProto, RpcError> {
+        let registration = self
+            .bm
+            .register_datanode(&r.registration, Some(ctx.peer.ip()))?;
+        Ok(dpb::RegisterDatanodeResponseProto { registration })
+    }
+
+    async fn send_heartbeat(
+        &self,
+        _ctx: &CallContext,
+        r: dpb::HeartbeatRequestProto,
+    ) -> Result<dpb::HeartbeatResponseProto, RpcError> {
+        // The HA status is read before the commands: a NameNode that just stepped
+        // down never sends commands labelled Active.
+        let ha_status = self.ha_status();
+        let active = ha_status.state == NnState::Active as i32;
+        let cmds = self.bm.handle_heartbeat(&r, active);
+        Ok(dpb::HeartbeatResponseProto {
+            cmds,
+            ha_status,
+            full_block_report_lease_id: Some(0),
+        })
+    }
+
+    async fn block_report(
+        &self,
+        _ctx: &CallContext,
+        r: dpb::BlockReportRequestProto,
+    ) -> Result<dpb::BlockReportResponseProto, RpcError> {
+        self.bm.process_block_report(&r)?;
+        Ok(dpb::BlockReportResponseProto { cmd: None })
+    }
+
+    async fn block_received_and_deleted(
+        &self,
+        _ctx: &CallContext,
+        r: dpb::BlockReceivedAndDeletedRequestProto,
+    ) -> Result<dpb::BlockReceivedAndDeletedResponseProto, RpcError> {
+        self.bm.process_incremental_block_report(&r)?;
+        Ok(dpb::BlockReceivedAndDeletedResponseProto {})
+    }
+
+    async fn error_report(
+        &self,
+        _ctx: &CallContext,
+        r: dpb::ErrorReportRequestProto,
+    ) -> Result<dpb::ErrorReportResponseProto, RpcError> {
+        self.bm.error_report(&r);
+        Ok(dpb::ErrorReportResponseProto {})
+    }
+
+    async fn report_bad_blocks(
+        &self,
+        _ctx: &CallContext,
+        r: dpb::ReportBadBlocksRequestProto,
+    ) -> Result<dpb::ReportBadBlocksResponseProto, RpcError> {
+        self.bm.report_bad_blocks(&r.blocks);
+        Ok(dpb::ReportBadBlocksResponseProto {})
+    }
+
+    /// The end of a block recovery: the namespace half (the write path), then the
+    /// block manager's. Only the Active commits; checked here, with its own message,
+    /// since this protocol's rows carry no HA category.
+    async fn commit_block_synchronization(
+        &self,
+        _ctx: &CallContext,
+        r: dpb::CommitBlockSynchronizationRequestProto,
+    ) -> Result<dpb::CommitBlockSynchronizationResponseProto, RpcError> {
+        if !self.is_active() {
+            return Err(RpcError::standby(
+                "Operation category WRITE is not supported in state standby",
+            ));
         }
+        let Some(sync) = &self.block_sync else {
+            return Err(RpcError::io(
+                "commitBlockSynchronization: lease recovery is not available on this NameNode",
+            ));
+        };
+        sync.commit_block_synchronization(&r).await?;
+        let targets: Vec<String> = r
+            .new_taragets
+            .iter()
+            .map(|t| t.datanode_uuid.clone())
+            .collect();
+        self.bm.commit_block_synchronization(
+            Block {
+                id: r.block.block_id,
+                gen_stamp: r.new_gen_stamp,
+                num_bytes: r.new_length,
+            },
+            &targets,
+            r.delete_block,
+        );
+        Ok(dpb::CommitBlockSynchronizationResponseProto {})
     }
 }
 
-#[async_trait::async_trait]
-impl RpcService for DatanodeProtocolService {
-    fn protocol_name(&self) -> &'static str {
-        PROTOCOL
-    }
-
-    async fn call(
-        &self,
-        ctx: &CallContext,
-        method: &str,
-        request: Bytes,
-    ) -> Result<Bytes, RpcError> {
-        self.dispatch(ctx, method, request).await
+impl ProtocolService for DatanodeProtocolService {
+    fn methods() -> &'static MethodTable<Self> {
+        static METHODS: LazyLock<MethodTable<DatanodeProtocolService>> =
+            LazyLock::new(DatanodeProtocolService::table);
+        &METHODS
     }
 }

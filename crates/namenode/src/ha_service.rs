@@ -2,11 +2,9 @@
 //! as Hadoop serves it: what `hdfs haadmin` and failover controllers call to check a
 //! NameNode's health and state and to make it Active or Standby.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
-use async_trait::async_trait;
-use bytes::Bytes;
-use hafs_ipc::{decode_request, encode_response, CallContext, RpcError, RpcService};
+use hafs_ipc::{CallContext, MethodTable, ProtocolService, RpcError};
 use hafs_proto::common as pb;
 
 use crate::ha::{HaController, RequestSource};
@@ -54,90 +52,106 @@ impl HaServiceProtocolService {
             .map_err(RpcError::access_control)
     }
 
-    async fn dispatch(
+    /// Every HAServiceProtocol method. No HA category: these are what change it.
+    fn table() -> MethodTable<Self> {
+        MethodTable::new(PROTOCOL)
+            .method("monitorHealth", Self::monitor_health)
+            .method("transitionToActive", Self::transition_to_active)
+            .method("transitionToStandby", Self::transition_to_standby)
+            .method("transitionToObserver", Self::transition_to_observer)
+            .method("hafsRenewActiveGuard", Self::renew_active_guard)
+            .method("getServiceStatus", Self::get_service_status)
+    }
+
+    async fn monitor_health(
+        &self,
+        _ctx: &CallContext,
+        _r: pb::MonitorHealthRequestProto,
+    ) -> Result<pb::MonitorHealthResponseProto, RpcError> {
+        self.ha
+            .check_health()
+            .map_err(|e| RpcError::new(HEALTH_CHECK_FAILED, e))?;
+        Ok(pb::MonitorHealthResponseProto {})
+    }
+
+    async fn transition_to_active(
         &self,
         ctx: &CallContext,
-        method: &str,
-        req: Bytes,
-    ) -> Result<Bytes, RpcError> {
-        match method {
-            "monitorHealth" => {
-                let _: pb::MonitorHealthRequestProto = decode_request(&req)?;
-                self.ha
-                    .check_health()
-                    .map_err(|e| RpcError::new(HEALTH_CHECK_FAILED, e))?;
-                Ok(encode_response(&pb::MonitorHealthResponseProto {}))
-            }
-            "transitionToActive" => {
-                let r: pb::TransitionToActiveRequestProto = decode_request(&req)?;
-                self.check_change(ctx, &r.req_info)?;
-                // Only a controller keeps the read guard it set (a ZooKeeper-backed
-                // one never sets any); a forced manual transition serves unguarded.
-                if source(&r.req_info) != RequestSource::Zkfc {
-                    self.ha.clear_active_guard();
-                }
-                self.ha
-                    .transition_to_active()
-                    .await
-                    .map_err(|e| RpcError::new(SERVICE_FAILED, e))?;
-                Ok(encode_response(&pb::TransitionToActiveResponseProto {}))
-            }
-            "transitionToStandby" => {
-                let r: pb::TransitionToStandbyRequestProto = decode_request(&req)?;
-                self.check_change(ctx, &r.req_info)?;
-                self.ha
-                    .transition_to_standby()
-                    .await
-                    .map_err(|e| RpcError::new(SERVICE_FAILED, e))?;
-                self.ha.clear_active_guard();
-                Ok(encode_response(&pb::TransitionToStandbyResponseProto {}))
-            }
-            "transitionToObserver" => {
-                let r: pb::TransitionToObserverRequestProto = decode_request(&req)?;
-                self.check_change(ctx, &r.req_info)?;
-                Err(RpcError::new(
-                    SERVICE_FAILED,
-                    "Transition to observer is not supported by this NameNode",
-                ))
-            }
-            // hafs: the local controller's lease deadline (the read guard,
-            // docs/election.md). Same permission as a state change by a controller.
-            "hafsRenewActiveGuard" => {
-                let r: pb::HafsRenewActiveGuardRequestProto = decode_request(&req)?;
-                let caller = self.fsn.caller(&ctx.user);
-                self.fsn
-                    .check_superuser(&caller, "renew the read guard of the NameNode")?;
-                self.ha
-                    .renew_active_guard(r.until_monotonic_nanos)
-                    .map_err(|e| RpcError::new(SERVICE_FAILED, e))?;
-                Ok(encode_response(&pb::HafsRenewActiveGuardResponseProto {}))
-            }
-            "getServiceStatus" => {
-                let _: pb::GetServiceStatusRequestProto = decode_request(&req)?;
-                let s = self.ha.service_status();
-                Ok(encode_response(&pb::GetServiceStatusResponseProto {
-                    state: state_proto(s.state) as i32,
-                    ready_to_become_active: Some(s.ready_to_become_active),
-                    not_ready_reason: s.not_ready_reason,
-                }))
-            }
-            _ => Err(RpcError::no_such_method(PROTOCOL, method)),
+        r: pb::TransitionToActiveRequestProto,
+    ) -> Result<pb::TransitionToActiveResponseProto, RpcError> {
+        self.check_change(ctx, &r.req_info)?;
+        // Only a controller keeps the read guard it set (a ZooKeeper-backed one never
+        // sets any); a forced manual transition serves unguarded.
+        if source(&r.req_info) != RequestSource::Zkfc {
+            self.ha.clear_active_guard();
         }
+        self.ha
+            .transition_to_active()
+            .await
+            .map_err(|e| RpcError::new(SERVICE_FAILED, e))?;
+        Ok(pb::TransitionToActiveResponseProto {})
+    }
+
+    async fn transition_to_standby(
+        &self,
+        ctx: &CallContext,
+        r: pb::TransitionToStandbyRequestProto,
+    ) -> Result<pb::TransitionToStandbyResponseProto, RpcError> {
+        self.check_change(ctx, &r.req_info)?;
+        self.ha
+            .transition_to_standby()
+            .await
+            .map_err(|e| RpcError::new(SERVICE_FAILED, e))?;
+        self.ha.clear_active_guard();
+        Ok(pb::TransitionToStandbyResponseProto {})
+    }
+
+    async fn transition_to_observer(
+        &self,
+        ctx: &CallContext,
+        r: pb::TransitionToObserverRequestProto,
+    ) -> Result<pb::TransitionToObserverResponseProto, RpcError> {
+        self.check_change(ctx, &r.req_info)?;
+        Err(RpcError::new(
+            SERVICE_FAILED,
+            "Transition to observer is not supported by this NameNode",
+        ))
+    }
+
+    /// hafs: the local controller's lease deadline (the read guard, docs/election.md).
+    /// Same permission as a state change by a controller.
+    async fn renew_active_guard(
+        &self,
+        ctx: &CallContext,
+        r: pb::HafsRenewActiveGuardRequestProto,
+    ) -> Result<pb::HafsRenewActiveGuardResponseProto, RpcError> {
+        let caller = self.fsn.caller(&ctx.user);
+        self.fsn
+            .check_superuser(&caller, "renew the read guard of the NameNode")?;
+        self.ha
+            .renew_active_guard(r.until_monotonic_nanos)
+            .map_err(|e| RpcError::new(SERVICE_FAILED, e))?;
+        Ok(pb::HafsRenewActiveGuardResponseProto {})
+    }
+
+    async fn get_service_status(
+        &self,
+        _ctx: &CallContext,
+        _r: pb::GetServiceStatusRequestProto,
+    ) -> Result<pb::GetServiceStatusResponseProto, RpcError> {
+        let s = self.ha.service_status();
+        Ok(pb::GetServiceStatusResponseProto {
+            state: state_proto(s.state) as i32,
+            ready_to_become_active: Some(s.ready_to_become_active),
+            not_ready_reason: s.not_ready_reason,
+        })
     }
 }
 
-#[async_trait]
-impl RpcService for HaServiceProtocolService {
-    fn protocol_name(&self) -> &'static str {
-        PROTOCOL
-    }
-
-    async fn call(
-        &self,
-        ctx: &CallContext,
-        method: &str,
-        request: Bytes,
-    ) -> Result<Bytes, RpcError> {
-        self.dispatch(ctx, method, request).await
+impl ProtocolService for HaServiceProtocolService {
+    fn methods() -> &'static MethodTable<Self> {
+        static METHODS: LazyLock<MethodTable<HaServiceProtocolService>> =
+            LazyLock::new(HaServiceProtocolService::table);
+        &METHODS
     }
 }

@@ -31,13 +31,10 @@ pub enum HaState {
     Standby,
 }
 
-/// Hadoop's OperationCategory: what a call needs from the HA state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OperationCategory {
-    Unchecked,
-    Read,
-    Write,
-}
+/// Hadoop's OperationCategory: what a call needs from the HA state. It lives in the
+/// IPC crate because every ClientProtocol method's row carries one
+/// (`client_protocol`'s table); [`Namesystem::check_operation`] enforces it.
+pub use hafs_ipc::OperationCategory;
 
 pub struct Namesystem {
     ns: RwLock<Namespace>,

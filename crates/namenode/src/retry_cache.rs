@@ -455,6 +455,12 @@ impl RetryCache {
         }
     }
 
+    /// The key a call is cached under (and logged with its op), or None when it is
+    /// not cached: the same key [`RetryGuard::key`] gives the running call.
+    pub fn key(&self, client_id: &[u8], call_id: i32) -> Option<CallKey> {
+        CallKey::new(client_id, call_id).filter(|_| self.enabled)
+    }
+
     /// Records a call that completed successfully during edit-log replay.
     pub fn add_replayed(&self, key: CallKey) {
         if self.enabled {

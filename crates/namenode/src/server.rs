@@ -71,9 +71,6 @@ impl NameNode {
         let (loaded, edit_log) = edit_log;
         let mut namespace = loaded.namespace;
         namespace.set_config(config.namespace.clone());
-        let bind = resolve(&config.rpc_bind).await?;
-        let mut server_config = ServerConfig::new(bind);
-        server_config.max_data_length = config.max_data_length;
         let bm = Arc::new(BlockManager::new(
             config.blocks.clone(),
             NamespaceIdentity {
@@ -98,23 +95,7 @@ impl NameNode {
             // No commands to DataNodes before a transition to Active.
             bm.set_active(false);
         }
-        let services: Vec<Arc<dyn RpcService>> = vec![
-            Arc::new(ClientProtocolService { fsn: fsn.clone() }),
-            Arc::new(HaServiceProtocolService {
-                fsn: fsn.clone(),
-                ha: ha.clone(),
-            }),
-            Arc::new(DatanodeProtocolService {
-                block_sync: Some(Arc::new(WritePathBlockSync(fsn.clone()))),
-                ..DatanodeProtocolService::new(fsn.clone(), bm.clone())
-            }),
-        ];
-        let server = Server::bind(server_config, services)
-            .await
-            .map_err(|source| NameNodeError::Bind {
-                addr: bind.to_string(),
-                source,
-            })?;
+        let server = serve_rpc(&fsn, &bm, &ha).await?;
         let checkpoint = crate::checkpointer::CheckpointServices::start(&fsn)
             .await
             .map_err(|source| NameNodeError::Bind {
@@ -182,6 +163,36 @@ impl NameNode {
         }
         result
     }
+}
+
+/// The NameNode's protocols on its RPC port (`dfs.namenode.rpc-address`), as Hadoop
+/// serves them: ClientProtocol, HAServiceProtocol and DatanodeProtocol. Each is a
+/// method table (`hafs_ipc::MethodTable`).
+async fn serve_rpc(
+    fsn: &Arc<Namesystem>,
+    bm: &Arc<BlockManager>,
+    ha: &Arc<HaController>,
+) -> Result<Server, NameNodeError> {
+    let bind = resolve(&fsn.config.rpc_bind).await?;
+    let mut server_config = ServerConfig::new(bind);
+    server_config.max_data_length = fsn.config.max_data_length;
+    let services: Vec<Arc<dyn RpcService>> = vec![
+        Arc::new(ClientProtocolService { fsn: fsn.clone() }),
+        Arc::new(HaServiceProtocolService {
+            fsn: fsn.clone(),
+            ha: ha.clone(),
+        }),
+        Arc::new(DatanodeProtocolService {
+            block_sync: Some(Arc::new(WritePathBlockSync(fsn.clone()))),
+            ..DatanodeProtocolService::new(fsn.clone(), bm.clone())
+        }),
+    ];
+    Server::bind(server_config, services)
+        .await
+        .map_err(|source| NameNodeError::Bind {
+            addr: bind.to_string(),
+            source,
+        })
 }
 
 async fn resolve(addr: &str) -> Result<SocketAddr, NameNodeError> {

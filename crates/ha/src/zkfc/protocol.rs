@@ -1,15 +1,13 @@
 //! ZKFCProtocol (`org.apache.hadoop.ha.ZKFCProtocol`): the client, the server side, and
 //! where a controller listens (`dfs.ha.zkfc.port`).
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use async_trait::async_trait;
-use bytes::Bytes;
 use hafs_conf::keys::{DFS_HA_ZKFC_PORT, DFS_HA_ZKFC_PORT_DEFAULT};
 use hafs_conf::Configuration;
 use hafs_ipc::{
-    decode_request, encode_response, CallContext, ClientConfig, IpcError, RpcClient, RpcError,
-    RpcService,
+    CallContext, ClientConfig, IpcError, MethodTable, ProtocolService, RpcClient, RpcError,
 };
 use hafs_proto::common::{
     CedeActiveRequestProto, CedeActiveResponseProto, GracefulFailoverRequestProto,
@@ -96,48 +94,55 @@ impl ZkfcProtocolService {
     pub fn new(ops: Arc<dyn ZkfcOps>) -> Self {
         ZkfcProtocolService { ops }
     }
-}
 
-#[async_trait]
-impl RpcService for ZkfcProtocolService {
-    fn protocol_name(&self) -> &'static str {
-        ZKFC_PROTOCOL
+    fn table() -> MethodTable<Self> {
+        MethodTable::new(ZKFC_PROTOCOL)
+            .method("cedeActive", Self::cede_active)
+            .method("gracefulFailover", Self::graceful_failover)
     }
 
-    async fn call(
+    async fn cede_active(
         &self,
         ctx: &CallContext,
-        method: &str,
-        request: Bytes,
-    ) -> Result<Bytes, RpcError> {
-        let failed = |m: String| RpcError::new(SERVICE_FAILED_EXCEPTION, m);
-        match method {
-            "cedeActive" => {
-                let req: CedeActiveRequestProto = decode_request(&request)?;
-                tracing::info!(
-                    "zkfc: cedeActive({} ms) requested by {}@{}",
-                    req.millis_to_cede,
-                    ctx.user,
-                    ctx.peer
-                );
-                self.ops
-                    .cede_active(req.millis_to_cede)
-                    .await
-                    .map_err(failed)?;
-                Ok(encode_response(&CedeActiveResponseProto {}))
-            }
-            "gracefulFailover" => {
-                let _: GracefulFailoverRequestProto = decode_request(&request)?;
-                tracing::info!(
-                    "zkfc: gracefulFailover requested by {}@{}",
-                    ctx.user,
-                    ctx.peer
-                );
-                self.ops.graceful_failover().await.map_err(failed)?;
-                Ok(encode_response(&GracefulFailoverResponseProto {}))
-            }
-            _ => Err(RpcError::no_such_method(ZKFC_PROTOCOL, method)),
-        }
+        req: CedeActiveRequestProto,
+    ) -> Result<CedeActiveResponseProto, RpcError> {
+        tracing::info!(
+            "zkfc: cedeActive({} ms) requested by {}@{}",
+            req.millis_to_cede,
+            ctx.user,
+            ctx.peer
+        );
+        self.ops
+            .cede_active(req.millis_to_cede)
+            .await
+            .map_err(service_failed)?;
+        Ok(CedeActiveResponseProto {})
+    }
+
+    async fn graceful_failover(
+        &self,
+        ctx: &CallContext,
+        _req: GracefulFailoverRequestProto,
+    ) -> Result<GracefulFailoverResponseProto, RpcError> {
+        tracing::info!(
+            "zkfc: gracefulFailover requested by {}@{}",
+            ctx.user,
+            ctx.peer
+        );
+        self.ops.graceful_failover().await.map_err(service_failed)?;
+        Ok(GracefulFailoverResponseProto {})
+    }
+}
+
+fn service_failed(m: String) -> RpcError {
+    RpcError::new(SERVICE_FAILED_EXCEPTION, m)
+}
+
+impl ProtocolService for ZkfcProtocolService {
+    fn methods() -> &'static MethodTable<Self> {
+        static METHODS: LazyLock<MethodTable<ZkfcProtocolService>> =
+            LazyLock::new(ZkfcProtocolService::table);
+        &METHODS
     }
 }
 

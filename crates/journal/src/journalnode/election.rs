@@ -6,8 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use bytes::Bytes;
-use hafs_ipc::{decode_request, encode_response, RpcError};
+use hafs_ipc::{CallContext, RpcError};
 use hafs_proto::qjournal as pb;
 
 use super::service::{to_rpc, JournalNode};
@@ -100,66 +99,64 @@ impl JournalNode {
         .map_err(|e| RpcError::io(format!("lease task failed: {e}")))?
     }
 
-    /// Serves an election call; None when `method` is not one.
-    pub(super) async fn dispatch_election(
+    pub(super) async fn acquire_lease(
         &self,
-        method: &str,
-        b: &Bytes,
-    ) -> Option<Result<Bytes, RpcError>> {
-        let r = match method {
-            "acquireLease" => self.acquire(b).await,
-            "renewLease" => self.renew(b).await,
-            "releaseLease" => self.release(b).await,
-            "getLeaseState" => self.lease_state(b).await,
-            "writeBreadcrumb" => self.breadcrumb(b).await,
-            _ => return None,
-        };
-        Some(r)
-    }
-
-    async fn acquire(&self, b: &Bytes) -> Result<Bytes, RpcError> {
-        let r: pb::AcquireLeaseRequestProto = decode_request(b)?;
+        _ctx: &CallContext,
+        r: pb::AcquireLeaseRequestProto,
+    ) -> Result<pb::AcquireLeaseResponseProto, RpcError> {
         let (c, t, d) = (r.candidate, r.term, r.duration_ms);
         let state = self
             .with_lease(&r.jid.identifier, move |l, now| l.acquire(&c, t, d, now))
             .await?;
-        Ok(encode_response(&pb::AcquireLeaseResponseProto { state }))
+        Ok(pb::AcquireLeaseResponseProto { state })
     }
 
-    async fn renew(&self, b: &Bytes) -> Result<Bytes, RpcError> {
-        let r: pb::RenewLeaseRequestProto = decode_request(b)?;
+    pub(super) async fn renew_lease(
+        &self,
+        _ctx: &CallContext,
+        r: pb::RenewLeaseRequestProto,
+    ) -> Result<pb::RenewLeaseResponseProto, RpcError> {
         let (h, t) = (r.holder, r.term);
         let state = self
             .with_lease(&r.jid.identifier, move |l, now| l.renew(&h, t, now))
             .await?;
-        Ok(encode_response(&pb::RenewLeaseResponseProto { state }))
+        Ok(pb::RenewLeaseResponseProto { state })
     }
 
-    async fn release(&self, b: &Bytes) -> Result<Bytes, RpcError> {
-        let r: pb::ReleaseLeaseRequestProto = decode_request(b)?;
+    pub(super) async fn release_lease(
+        &self,
+        _ctx: &CallContext,
+        r: pb::ReleaseLeaseRequestProto,
+    ) -> Result<pb::ReleaseLeaseResponseProto, RpcError> {
         let (h, t, c) = (r.holder, r.term, r.clear_breadcrumb.unwrap_or(false));
         let state = self
             .with_lease(&r.jid.identifier, move |l, now| l.release(&h, t, c, now))
             .await?;
-        Ok(encode_response(&pb::ReleaseLeaseResponseProto { state }))
+        Ok(pb::ReleaseLeaseResponseProto { state })
     }
 
-    async fn lease_state(&self, b: &Bytes) -> Result<Bytes, RpcError> {
-        let r: pb::GetLeaseStateRequestProto = decode_request(b)?;
+    pub(super) async fn get_lease_state(
+        &self,
+        _ctx: &CallContext,
+        r: pb::GetLeaseStateRequestProto,
+    ) -> Result<pb::GetLeaseStateResponseProto, RpcError> {
         let state = self
             .with_lease(&r.jid.identifier, |l, now| Ok(l.view(now)))
             .await?;
-        Ok(encode_response(&pb::GetLeaseStateResponseProto { state }))
+        Ok(pb::GetLeaseStateResponseProto { state })
     }
 
-    async fn breadcrumb(&self, b: &Bytes) -> Result<Bytes, RpcError> {
-        let r: pb::WriteBreadcrumbRequestProto = decode_request(b)?;
+    pub(super) async fn write_breadcrumb(
+        &self,
+        _ctx: &CallContext,
+        r: pb::WriteBreadcrumbRequestProto,
+    ) -> Result<pb::WriteBreadcrumbResponseProto, RpcError> {
         let (h, t, d) = (r.holder, r.term, r.data);
         let state = self
             .with_lease(&r.jid.identifier, move |l, now| {
                 l.write_breadcrumb(&h, t, &d, now)
             })
             .await?;
-        Ok(encode_response(&pb::WriteBreadcrumbResponseProto { state }))
+        Ok(pb::WriteBreadcrumbResponseProto { state })
     }
 }

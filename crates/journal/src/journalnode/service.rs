@@ -2,11 +2,10 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
-use hafs_ipc::{decode_request, encode_response, CallContext, RpcError, RpcService};
+use hafs_ipc::{CallContext, MethodTable, ProtocolService, RpcError, RpcService};
 use hafs_proto::qjournal as pb;
 
 use super::convert::*;
@@ -123,183 +122,259 @@ impl JournalNode {
             .map_err(|e| RpcError::io(format!("journal task failed: {e}")))?
     }
 
-    async fn dispatch(&self, method: &str, b: Bytes) -> Result<Bytes, RpcError> {
-        Ok(match method {
-            "isFormatted" => {
-                let r: pb::IsFormattedRequestProto = decode_request(&b)?;
-                let f = self
-                    .with(&r.jid.identifier, |j| Ok(j.is_formatted()))
-                    .await?;
-                encode_response(&pb::IsFormattedResponseProto { is_formatted: f })
-            }
-            "getJournalState" => {
-                let r: pb::GetJournalStateRequestProto = decode_request(&b)?;
-                let (s, ns) = self
-                    .with(&r.jid.identifier, |j| Ok((j.status(), j.ns().cloned())))
-                    .await?;
-                encode_response(&pb::GetJournalStateResponseProto {
-                    last_promised_epoch: s.last_promised_epoch,
-                    http_port: 0,
-                    from_url: None,
-                    last_writer_epoch: Some(s.last_writer_epoch),
-                    committed_tx_id: Some(s.committed_txid),
-                    highest_written_tx_id: Some(s.highest_written_txid),
-                    is_formatted: Some(s.formatted),
-                    ns_info: ns.as_ref().map(ns_to_proto),
-                })
-            }
-            "format" => {
-                let r: pb::FormatRequestProto = decode_request(&b)?;
-                let ns = ns_from_proto(&r.ns_info);
-                let force = r.force.unwrap_or(false);
-                self.with(&r.jid.identifier, move |j| j.format(&ns, force))
-                    .await?;
-                encode_response(&pb::FormatResponseProto {})
-            }
-            "newEpoch" => {
-                let r: pb::NewEpochRequestProto = decode_request(&b)?;
-                let ns = ns_from_proto(&r.ns_info);
-                let epoch = r.epoch;
-                let last = self
-                    .with(&r.jid.identifier, move |j| j.new_epoch(&ns, epoch))
-                    .await?;
-                encode_response(&pb::NewEpochResponseProto {
-                    last_segment_tx_id: last,
-                })
-            }
-            "startLogSegment" => {
-                let r: pb::StartLogSegmentRequestProto = decode_request(&b)?;
-                let req = req_from_proto(&r.req_info);
-                let txid = r.txid;
-                self.with(&r.req_info.journal_id.identifier, move |j| {
-                    j.start_log_segment(&req, txid)
-                })
-                .await?;
-                encode_response(&pb::StartLogSegmentResponseProto {})
-            }
-            "journal" => {
-                let r: pb::JournalRequestProto = decode_request(&b)?;
-                let req = req_from_proto(&r.req_info);
-                let jid = r.req_info.journal_id.identifier.clone();
-                self.with(&jid, move |j| {
-                    j.journal(
-                        &req,
-                        r.segment_txn_id,
-                        r.first_txn_id,
-                        r.num_txns,
-                        &r.records,
-                    )
-                })
-                .await?;
-                encode_response(&pb::JournalResponseProto {})
-            }
-            "heartbeat" => {
-                let r: pb::HeartbeatRequestProto = decode_request(&b)?;
-                let req = req_from_proto(&r.req_info);
-                self.with(&r.req_info.journal_id.identifier, move |j| {
-                    j.heartbeat(&req)
-                })
-                .await?;
-                encode_response(&pb::HeartbeatResponseProto {})
-            }
-            "finalizeLogSegment" => {
-                let r: pb::FinalizeLogSegmentRequestProto = decode_request(&b)?;
-                let req = req_from_proto(&r.req_info);
-                let (s, e) = (r.start_tx_id, r.end_tx_id);
-                self.with(&r.req_info.journal_id.identifier, move |j| {
-                    j.finalize_log_segment(&req, s, e)
-                })
-                .await?;
-                encode_response(&pb::FinalizeLogSegmentResponseProto {})
-            }
-            "purgeLogs" => {
-                let r: pb::PurgeLogsRequestProto = decode_request(&b)?;
-                let req = req_from_proto(&r.req_info);
-                let min = r.min_tx_id_to_keep;
-                self.with(&r.req_info.journal_id.identifier, move |j| {
-                    j.purge_logs(&req, min)
-                })
-                .await?;
-                encode_response(&pb::PurgeLogsResponseProto {})
-            }
-            "getEditLogManifest" => {
-                let r: pb::GetEditLogManifestRequestProto = decode_request(&b)?;
-                let (since, ip) = (r.since_tx_id, r.in_progress_ok.unwrap_or(false));
-                let (segs, committed) = self
-                    .with(&r.jid.identifier, move |j| {
-                        j.get_edit_log_manifest(since, ip)
-                    })
-                    .await?;
-                encode_response(&pb::GetEditLogManifestResponseProto {
-                    manifest: pb::RemoteEditLogManifestProto {
-                        logs: segs
-                            .iter()
-                            .map(|s| pb::RemoteEditLogProto {
-                                start_tx_id: s.start_txid,
-                                end_tx_id: s.end_txid,
-                                is_in_progress: Some(s.in_progress),
-                            })
-                            .collect(),
-                        committed_txn_id: Some(committed),
-                    },
-                    http_port: 0,
-                    from_url: None,
-                })
-            }
-            "getJournaledEdits" => {
-                let r: pb::GetJournaledEditsRequestProto = decode_request(&b)?;
-                let (since, max) = (r.since_tx_id, r.max_txns.min(100_000));
-                let (bytes, n) = self
-                    .with(&r.jid.identifier, move |j| {
-                        j.get_journaled_edits(since, max)
-                    })
-                    .await?;
-                encode_response(&pb::GetJournaledEditsResponseProto {
-                    txn_count: n,
-                    edit_log: Some(bytes.into()),
-                })
-            }
-            "getSegment" => {
-                let r: pb::GetSegmentRequestProto = decode_request(&b)?;
-                let max = (r.max_bytes as usize).clamp(1, MAX_SEGMENT_READ);
-                let (seg, bytes, n) = self
-                    .with(&r.jid.identifier, move |j| {
-                        j.read_segment(r.segment_tx_id, r.end_tx_id, r.since_tx_id, max)
-                    })
-                    .await?;
-                encode_response(&pb::GetSegmentResponseProto {
-                    segment_state: seg_to_proto(&seg),
-                    txn_count: n,
-                    records: bytes.into(),
-                })
-            }
-            "prepareRecovery" => {
-                let r: pb::PrepareRecoveryRequestProto = decode_request(&b)?;
-                let req = req_from_proto(&r.req_info);
-                let seg = r.segment_tx_id;
-                let p = self
-                    .with(&r.req_info.journal_id.identifier, move |j| {
-                        j.prepare_recovery(&req, seg)
-                    })
-                    .await?;
-                encode_response(&pb::PrepareRecoveryResponseProto {
-                    segment_state: p.segment.as_ref().map(seg_to_proto),
-                    accepted_in_epoch: p.accepted_in_epoch,
-                    last_writer_epoch: p.last_writer_epoch,
-                    last_committed_tx_id: p.last_committed_txid,
-                    segment_digest: p.digest,
-                })
-            }
-            "acceptRecovery" => {
-                let r: pb::AcceptRecoveryRequestProto = decode_request(&b)?;
-                self.accept_recovery(r).await?;
-                encode_response(&pb::AcceptRecoveryResponseProto {})
-            }
-            _ => match self.dispatch_election(method, &b).await {
-                Some(r) => r?,
-                None => return Err(RpcError::no_such_method(QJOURNAL_PROTOCOL, method)),
-            },
+    /// Every QJournalProtocol method this node serves, and the election's calls
+    /// (election.rs). None has an HA category: epochs fence stale writers instead.
+    fn table() -> MethodTable<Self> {
+        MethodTable::new(QJOURNAL_PROTOCOL)
+            .method("isFormatted", Self::is_formatted)
+            .method("getJournalState", Self::get_journal_state)
+            .method("format", Self::format)
+            .method("newEpoch", Self::new_epoch)
+            .method("startLogSegment", Self::start_log_segment)
+            .method("journal", Self::journal_edits)
+            .method("heartbeat", Self::heartbeat)
+            .method("finalizeLogSegment", Self::finalize_log_segment)
+            .method("purgeLogs", Self::purge_logs)
+            .method("getEditLogManifest", Self::get_edit_log_manifest)
+            .method("getJournaledEdits", Self::get_journaled_edits)
+            .method("getSegment", Self::get_segment)
+            .method("prepareRecovery", Self::prepare_recovery)
+            .method("acceptRecovery", Self::accept_recovery_call)
+            // The built-in election (election.rs, docs/election.md).
+            .method("acquireLease", Self::acquire_lease)
+            .method("renewLease", Self::renew_lease)
+            .method("releaseLease", Self::release_lease)
+            .method("getLeaseState", Self::get_lease_state)
+            .method("writeBreadcrumb", Self::write_breadcrumb)
+    }
+
+    async fn is_formatted(
+        &self,
+        _ctx: &CallContext,
+        r: pb::IsFormattedRequestProto,
+    ) -> Result<pb::IsFormattedResponseProto, RpcError> {
+        let f = self
+            .with(&r.jid.identifier, |j| Ok(j.is_formatted()))
+            .await?;
+        Ok(pb::IsFormattedResponseProto { is_formatted: f })
+    }
+
+    async fn get_journal_state(
+        &self,
+        _ctx: &CallContext,
+        r: pb::GetJournalStateRequestProto,
+    ) -> Result<pb::GetJournalStateResponseProto, RpcError> {
+        let (s, ns) = self
+            .with(&r.jid.identifier, |j| Ok((j.status(), j.ns().cloned())))
+            .await?;
+        Ok(pb::GetJournalStateResponseProto {
+            last_promised_epoch: s.last_promised_epoch,
+            http_port: 0,
+            from_url: None,
+            last_writer_epoch: Some(s.last_writer_epoch),
+            committed_tx_id: Some(s.committed_txid),
+            highest_written_tx_id: Some(s.highest_written_txid),
+            is_formatted: Some(s.formatted),
+            ns_info: ns.as_ref().map(ns_to_proto),
         })
+    }
+
+    async fn format(
+        &self,
+        _ctx: &CallContext,
+        r: pb::FormatRequestProto,
+    ) -> Result<pb::FormatResponseProto, RpcError> {
+        let ns = ns_from_proto(&r.ns_info);
+        let force = r.force.unwrap_or(false);
+        self.with(&r.jid.identifier, move |j| j.format(&ns, force))
+            .await?;
+        Ok(pb::FormatResponseProto {})
+    }
+
+    async fn new_epoch(
+        &self,
+        _ctx: &CallContext,
+        r: pb::NewEpochRequestProto,
+    ) -> Result<pb::NewEpochResponseProto, RpcError> {
+        let ns = ns_from_proto(&r.ns_info);
+        let epoch = r.epoch;
+        let last = self
+            .with(&r.jid.identifier, move |j| j.new_epoch(&ns, epoch))
+            .await?;
+        Ok(pb::NewEpochResponseProto {
+            last_segment_tx_id: last,
+        })
+    }
+
+    async fn start_log_segment(
+        &self,
+        _ctx: &CallContext,
+        r: pb::StartLogSegmentRequestProto,
+    ) -> Result<pb::StartLogSegmentResponseProto, RpcError> {
+        let req = req_from_proto(&r.req_info);
+        let txid = r.txid;
+        self.with(&r.req_info.journal_id.identifier, move |j| {
+            j.start_log_segment(&req, txid)
+        })
+        .await?;
+        Ok(pb::StartLogSegmentResponseProto {})
+    }
+
+    /// QJournalProtocol's `journal`: a batch of edits to the open segment.
+    async fn journal_edits(
+        &self,
+        _ctx: &CallContext,
+        r: pb::JournalRequestProto,
+    ) -> Result<pb::JournalResponseProto, RpcError> {
+        let req = req_from_proto(&r.req_info);
+        let jid = r.req_info.journal_id.identifier.clone();
+        self.with(&jid, move |j| {
+            j.journal(
+                &req,
+                r.segment_txn_id,
+                r.first_txn_id,
+                r.num_txns,
+                &r.records,
+            )
+        })
+        .await?;
+        Ok(pb::JournalResponseProto {})
+    }
+
+    async fn heartbeat(
+        &self,
+        _ctx: &CallContext,
+        r: pb::HeartbeatRequestProto,
+    ) -> Result<pb::HeartbeatResponseProto, RpcError> {
+        let req = req_from_proto(&r.req_info);
+        self.with(&r.req_info.journal_id.identifier, move |j| {
+            j.heartbeat(&req)
+        })
+        .await?;
+        Ok(pb::HeartbeatResponseProto {})
+    }
+
+    async fn finalize_log_segment(
+        &self,
+        _ctx: &CallContext,
+        r: pb::FinalizeLogSegmentRequestProto,
+    ) -> Result<pb::FinalizeLogSegmentResponseProto, RpcError> {
+        let req = req_from_proto(&r.req_info);
+        let (s, e) = (r.start_tx_id, r.end_tx_id);
+        self.with(&r.req_info.journal_id.identifier, move |j| {
+            j.finalize_log_segment(&req, s, e)
+        })
+        .await?;
+        Ok(pb::FinalizeLogSegmentResponseProto {})
+    }
+
+    async fn purge_logs(
+        &self,
+        _ctx: &CallContext,
+        r: pb::PurgeLogsRequestProto,
+    ) -> Result<pb::PurgeLogsResponseProto, RpcError> {
+        let req = req_from_proto(&r.req_info);
+        let min = r.min_tx_id_to_keep;
+        self.with(&r.req_info.journal_id.identifier, move |j| {
+            j.purge_logs(&req, min)
+        })
+        .await?;
+        Ok(pb::PurgeLogsResponseProto {})
+    }
+
+    async fn get_edit_log_manifest(
+        &self,
+        _ctx: &CallContext,
+        r: pb::GetEditLogManifestRequestProto,
+    ) -> Result<pb::GetEditLogManifestResponseProto, RpcError> {
+        let (since, ip) = (r.since_tx_id, r.in_progress_ok.unwrap_or(false));
+        let (segs, committed) = self
+            .with(&r.jid.identifier, move |j| {
+                j.get_edit_log_manifest(since, ip)
+            })
+            .await?;
+        let logs = segs
+            .iter()
+            .map(|s| pb::RemoteEditLogProto {
+                start_tx_id: s.start_txid,
+                end_tx_id: s.end_txid,
+                is_in_progress: Some(s.in_progress),
+            })
+            .collect();
+        Ok(pb::GetEditLogManifestResponseProto {
+            manifest: pb::RemoteEditLogManifestProto {
+                logs,
+                committed_txn_id: Some(committed),
+            },
+            http_port: 0,
+            from_url: None,
+        })
+    }
+
+    async fn get_journaled_edits(
+        &self,
+        _ctx: &CallContext,
+        r: pb::GetJournaledEditsRequestProto,
+    ) -> Result<pb::GetJournaledEditsResponseProto, RpcError> {
+        let (since, max) = (r.since_tx_id, r.max_txns.min(100_000));
+        let (bytes, n) = self
+            .with(&r.jid.identifier, move |j| {
+                j.get_journaled_edits(since, max)
+            })
+            .await?;
+        Ok(pb::GetJournaledEditsResponseProto {
+            txn_count: n,
+            edit_log: Some(bytes.into()),
+        })
+    }
+
+    async fn get_segment(
+        &self,
+        _ctx: &CallContext,
+        r: pb::GetSegmentRequestProto,
+    ) -> Result<pb::GetSegmentResponseProto, RpcError> {
+        let max = (r.max_bytes as usize).clamp(1, MAX_SEGMENT_READ);
+        let (seg, bytes, n) = self
+            .with(&r.jid.identifier, move |j| {
+                j.read_segment(r.segment_tx_id, r.end_tx_id, r.since_tx_id, max)
+            })
+            .await?;
+        Ok(pb::GetSegmentResponseProto {
+            segment_state: seg_to_proto(&seg),
+            txn_count: n,
+            records: bytes.into(),
+        })
+    }
+
+    /// Paxos phase 1 of segment recovery.
+    async fn prepare_recovery(
+        &self,
+        _ctx: &CallContext,
+        r: pb::PrepareRecoveryRequestProto,
+    ) -> Result<pb::PrepareRecoveryResponseProto, RpcError> {
+        let req = req_from_proto(&r.req_info);
+        let seg = r.segment_tx_id;
+        let p = self
+            .with(&r.req_info.journal_id.identifier, move |j| {
+                j.prepare_recovery(&req, seg)
+            })
+            .await?;
+        Ok(pb::PrepareRecoveryResponseProto {
+            segment_state: p.segment.as_ref().map(seg_to_proto),
+            accepted_in_epoch: p.accepted_in_epoch,
+            last_writer_epoch: p.last_writer_epoch,
+            last_committed_tx_id: p.last_committed_txid,
+            segment_digest: p.digest,
+        })
+    }
+
+    async fn accept_recovery_call(
+        &self,
+        _ctx: &CallContext,
+        r: pb::AcceptRecoveryRequestProto,
+    ) -> Result<pb::AcceptRecoveryResponseProto, RpcError> {
+        self.accept_recovery(r).await?;
+        Ok(pb::AcceptRecoveryResponseProto {})
     }
 
     /// Paxos phase 2: check, copy the chosen segment from `fromURL` if ours differs,
@@ -329,27 +404,16 @@ impl JournalNode {
     }
 }
 
-pub struct Service(pub Arc<JournalNode>);
-
-#[async_trait::async_trait]
-impl RpcService for Service {
-    fn protocol_name(&self) -> &'static str {
-        QJOURNAL_PROTOCOL
-    }
-
-    async fn call(
-        &self,
-        _ctx: &CallContext,
-        method: &str,
-        request: Bytes,
-    ) -> Result<Bytes, RpcError> {
-        self.0.dispatch(method, request).await
+impl ProtocolService for JournalNode {
+    fn methods() -> &'static MethodTable<Self> {
+        static METHODS: LazyLock<MethodTable<JournalNode>> = LazyLock::new(JournalNode::table);
+        &METHODS
     }
 }
 
 impl JournalNode {
     /// The RPC service to register with a [`hafs_ipc::Server`].
     pub fn service(self: &Arc<Self>) -> Arc<dyn RpcService> {
-        Arc::new(Service(self.clone()))
+        self.clone()
     }
 }

@@ -1,0 +1,117 @@
+//! ClientProtocol's administration and HA calls (`hdfs dfsadmin`, the client's
+//! observer/HA probes). Most are UNCHECKED rows: a Standby answers them too.
+
+use hafs_ipc::{CallContext, OperationCategory as Cat, RpcError};
+use hafs_proto::hdfs as pb;
+
+use super::ClientProtocolService;
+use crate::blockmanagement::DatanodeReportKind;
+use crate::namesystem::HaState;
+
+impl ClientProtocolService {
+    /// Hadoop's catch-up call for clients reading from observers; hafs has no
+    /// observer NameNodes, so there is nothing to wait for.
+    pub(super) async fn msync(
+        &self,
+        _ctx: &CallContext,
+        _r: pb::MsyncRequestProto,
+    ) -> Result<pb::MsyncResponseProto, RpcError> {
+        Ok(pb::MsyncResponseProto {})
+    }
+
+    pub(super) async fn get_ha_service_state(
+        &self,
+        _ctx: &CallContext,
+        _r: pb::HaServiceStateRequestProto,
+    ) -> Result<pb::HaServiceStateResponseProto, RpcError> {
+        let state = match self.fsn.ha_state() {
+            HaState::Active => pb::NameNodeHaStateProto::Active,
+            HaState::Standby => pb::NameNodeHaStateProto::Standby,
+            HaState::Initializing => pb::NameNodeHaStateProto::Initializing,
+        };
+        Ok(pb::HaServiceStateResponseProto {
+            state: state as i32,
+        })
+    }
+
+    pub(super) async fn set_safe_mode(
+        &self,
+        ctx: &CallContext,
+        r: pb::SetSafeModeRequestProto,
+    ) -> Result<pb::SetSafeModeResponseProto, RpcError> {
+        let fsn = &self.fsn;
+        let action = pb::SafeModeActionProto::try_from(r.action).map_err(|_| {
+            RpcError::illegal_argument(format!("unknown safe mode action {}", r.action))
+        })?;
+        // Hadoop checks the HA state only when asked (`checked`); dfsadmin asks every
+        // NameNode unchecked, so a Standby enters and leaves safe mode too.
+        let checked = r.checked.unwrap_or(false);
+        if action != pb::SafeModeActionProto::SafemodeGet {
+            if checked {
+                fsn.check_operation(Cat::Write)?;
+            }
+            fsn.check_superuser(&self.caller(ctx), "set safe mode")?;
+        } else if checked {
+            fsn.check_operation(Cat::Read)?;
+        }
+        match action {
+            pb::SafeModeActionProto::SafemodeEnter => fsn.set_safe_mode(true),
+            pb::SafeModeActionProto::SafemodeLeave | pb::SafeModeActionProto::SafemodeForceExit => {
+                fsn.set_safe_mode(false)
+            }
+            pb::SafeModeActionProto::SafemodeGet => {}
+        }
+        Ok(pb::SetSafeModeResponseProto {
+            result: fsn.in_safe_mode(),
+        })
+    }
+
+    pub(super) async fn save_namespace(
+        &self,
+        ctx: &CallContext,
+        _r: pb::SaveNamespaceRequestProto,
+    ) -> Result<pb::SaveNamespaceResponseProto, RpcError> {
+        let fsn = &self.fsn;
+        fsn.check_superuser(&self.caller(ctx), "save the namespace")?;
+        if !fsn.in_safe_mode() {
+            return Err(RpcError::io(
+                "Safe mode should be turned ON in order to create namespace image.",
+            ));
+        }
+        fsn.save_namespace().await?;
+        Ok(pb::SaveNamespaceResponseProto { saved: Some(true) })
+    }
+
+    pub(super) async fn roll_edits(
+        &self,
+        ctx: &CallContext,
+        _r: pb::RollEditsRequestProto,
+    ) -> Result<pb::RollEditsResponseProto, RpcError> {
+        self.fsn
+            .check_superuser(&self.caller(ctx), "roll the edit log")?;
+        let upto = self
+            .fsn
+            .edit_log
+            .roll()
+            .await
+            .map_err(|e| RpcError::io(e.to_string()))?;
+        Ok(pb::RollEditsResponseProto {
+            new_segment_tx_id: upto + 1,
+        })
+    }
+
+    pub(super) async fn get_datanode_report(
+        &self,
+        _ctx: &CallContext,
+        r: pb::GetDatanodeReportRequestProto,
+    ) -> Result<pb::GetDatanodeReportResponseProto, RpcError> {
+        let kind = match pb::DatanodeReportTypeProto::try_from(r.r#type) {
+            Ok(pb::DatanodeReportTypeProto::Live) => DatanodeReportKind::Live,
+            Ok(pb::DatanodeReportTypeProto::Dead) => DatanodeReportKind::Dead,
+            _ => DatanodeReportKind::All,
+        };
+        Ok(pb::GetDatanodeReportResponseProto {
+            di: self.fsn.bm.datanode_report(kind),
+        })
+    }
+}

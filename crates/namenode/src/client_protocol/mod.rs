@@ -1,0 +1,256 @@
+//! ClientProtocol (`org.apache.hadoop.hdfs.protocol.ClientProtocol`) over Hadoop IPC:
+//! thin adapters from wire messages to the Namesystem and back.
+//!
+//! The protocol is the table in [`ClientProtocolService::table`]: one row per method
+//! with its HA operation category (checked by [`ProtocolService::admit`] before the
+//! handler runs, so a Standby answers `StandbyException` and clients fail over) and,
+//! for Hadoop's `@AtMostOnce` methods, the retry cache (a retry gets the first answer,
+//! even after a failover). The handlers live by area:
+//!
+//! - `read.rs`: namespace reads (getFileInfo, getListing, getBlockLocations, ...);
+//! - `namespace.rs`: namespace changes (mkdirs, delete, rename, set*);
+//! - `write.rs`: the write path (create, append, addBlock, complete, pipelines, leases);
+//! - `admin.rs`: dfsadmin and HA calls (safe mode, saveNamespace, rollEdits, reports).
+//!
+//! To add a method: write `async fn name(&self, ctx, RequestProto) ->
+//! Result<ResponseProto, RpcError>` in the file of its area, calling the Namesystem,
+//! and add its row to the table (with a `replay` if it is at-most-once).
+
+mod admin;
+mod namespace;
+mod read;
+mod write;
+
+use std::sync::{Arc, LazyLock};
+
+use bytes::Bytes;
+use hafs_ipc::{
+    CallContext, MethodInfo, MethodTable, ProtocolService, RetryGuard, RetryLookup, RpcError,
+};
+use hafs_proto::hdfs::{self as pb, hdfs_file_status_proto::FileType};
+
+use crate::namespace::{Caller, FileKind, FileStatus};
+use crate::namesystem::Namesystem;
+use crate::retry_cache::{self, CallKey, Lookup};
+use crate::write_path::Located;
+
+pub const PROTOCOL: &str = "org.apache.hadoop.hdfs.protocol.ClientProtocol";
+
+pub struct ClientProtocolService {
+    pub fsn: Arc<Namesystem>,
+}
+
+impl ClientProtocolService {
+    /// Every ClientProtocol method this NameNode serves; the others answer
+    /// RpcNoSuchMethodException.
+    fn table() -> MethodTable<Self> {
+        MethodTable::new(PROTOCOL)
+            // Namespace reads (read.rs).
+            .read("getServerDefaults", Self::get_server_defaults)
+            .read("getFileInfo", Self::get_file_info)
+            .read("getFileLinkInfo", Self::get_file_link_info)
+            .read("getListing", Self::get_listing)
+            .read("getContentSummary", Self::get_content_summary)
+            .read("getBlockLocations", Self::get_block_locations)
+            .read("getFsStats", Self::get_fs_stats)
+            .read("getStoragePolicies", Self::get_storage_policies)
+            // Namespace changes (namespace.rs).
+            .write("mkdirs", Self::mkdirs)
+            .at_most_once("delete", Self::delete, Self::delete_again)
+            .at_most_once("rename", Self::rename, Self::rename_again)
+            .at_most_once("rename2", Self::rename2, Self::rename2_again)
+            .write("setPermission", Self::set_permission)
+            .write("setOwner", Self::set_owner)
+            .write("setTimes", Self::set_times)
+            .write("setReplication", Self::set_replication)
+            .write("setQuota", Self::set_quota)
+            // The write path (write.rs).
+            .at_most_once("create", Self::create, Self::create_again)
+            .at_most_once("append", Self::append, Self::append_again)
+            .write("addBlock", Self::add_block)
+            .write("abandonBlock", Self::abandon_block)
+            .read("getAdditionalDatanode", Self::get_additional_datanode)
+            .write("updateBlockForPipeline", Self::update_block_for_pipeline)
+            .at_most_once(
+                "updatePipeline",
+                Self::update_pipeline,
+                Self::update_pipeline_again,
+            )
+            .write("fsync", Self::fsync)
+            .write("complete", Self::complete)
+            .write("renewLease", Self::renew_lease)
+            .write("recoverLease", Self::recover_lease)
+            .write("reportBadBlocks", Self::report_bad_blocks)
+            // Administration and HA (admin.rs); `method` rows are UNCHECKED.
+            .read("msync", Self::msync)
+            .method("getHAServiceState", Self::get_ha_service_state)
+            .method("setSafeMode", Self::set_safe_mode)
+            .method("saveNamespace", Self::save_namespace)
+            .write("rollEdits", Self::roll_edits)
+            .method("getDatanodeReport", Self::get_datanode_report)
+    }
+
+    fn caller(&self, ctx: &CallContext) -> Caller {
+        self.fsn.caller(&ctx.user)
+    }
+
+    /// The retry-cache key an at-most-once handler logs with its op, so that a retry
+    /// reaching a Standby that becomes Active finds the call done.
+    fn retry_key(&self, ctx: &CallContext) -> Option<CallKey> {
+        self.fsn.retry_cache.key(&ctx.client_id, ctx.call_id)
+    }
+}
+
+impl ProtocolService for ClientProtocolService {
+    fn methods() -> &'static MethodTable<Self> {
+        static METHODS: LazyLock<MethodTable<ClientProtocolService>> =
+            LazyLock::new(ClientProtocolService::table);
+        &METHODS
+    }
+
+    /// The HA check of the row's category. For at-most-once methods it comes before
+    /// the retry cache, as in Hadoop: a Standby must not answer from its retry cache
+    /// (rebuilt from the edits); the client has to fail over to the Active, which
+    /// answers the same.
+    fn admit(&self, _ctx: &CallContext, method: &MethodInfo) -> Result<(), RpcError> {
+        self.fsn.check_operation(method.category)
+    }
+
+    async fn retry_lookup(&self, ctx: &CallContext) -> RetryLookup {
+        let key = Namesystem::call_key(&ctx.client_id, ctx.call_id);
+        match self.fsn.retry_cache.lookup(key).await {
+            Lookup::Replay(Some(answer)) => RetryLookup::Answered(answer),
+            Lookup::Replay(None) => RetryLookup::Rebuild,
+            Lookup::Run(guard) => RetryLookup::Run(Box::new(guard)),
+        }
+    }
+}
+
+impl RetryGuard for retry_cache::RetryGuard {
+    fn finish(self: Box<Self>, answer: Option<&[u8]>) {
+        match answer {
+            Some(answer) => self.succeeded(answer),
+            None => self.failed(),
+        }
+    }
+}
+
+fn status_proto(s: &FileStatus) -> pb::HdfsFileStatusProto {
+    let is_dir = s.kind == FileKind::Directory;
+    pb::HdfsFileStatusProto {
+        file_type: if is_dir {
+            FileType::IsDir
+        } else {
+            FileType::IsFile
+        } as i32,
+        path: Bytes::from(s.name.clone()),
+        length: s.length,
+        permission: pb::FsPermissionProto {
+            perm: u32::from(s.permission),
+        },
+        owner: s.owner.clone(),
+        group: s.group.clone(),
+        modification_time: s.mtime.max(0) as u64,
+        access_time: s.atime.max(0) as u64,
+        block_replication: Some(if is_dir { 0 } else { u32::from(s.replication) }),
+        blocksize: Some(if is_dir { 0 } else { s.block_size }),
+        file_id: Some(s.inode_id),
+        children_num: Some(if is_dir { s.children_num as i32 } else { 0 }),
+        storage_policy: Some(0),
+        flags: Some(0),
+        ..Default::default()
+    }
+}
+
+fn located_blocks_proto(l: Located) -> pb::LocatedBlocksProto {
+    pb::LocatedBlocksProto {
+        file_length: l.file_length,
+        blocks: l.blocks,
+        under_construction: l.under_construction,
+        last_block: l.last_block,
+        is_last_block_complete: l.last_complete,
+        ..Default::default()
+    }
+}
+
+/// The client's address, for writer-local placement and nearest-first reads.
+fn client_ip(ctx: &CallContext) -> Option<std::net::IpAddr> {
+    Some(ctx.peer.ip())
+}
+
+/// Applies the umask to the client's requested permission the way Hadoop's
+/// ClientProtocol does: the client sends `masked` (already masked) and, in newer
+/// clients, `unmasked` plus its own umask applied; the NameNode uses `masked`.
+fn masked_perm(p: &pb::FsPermissionProto) -> u16 {
+    (p.perm & 0o1777) as u16
+}
+
+/// A replication factor from the wire, refused when it does not fit.
+fn replication(r: u32) -> Result<u16, RpcError> {
+    u16::try_from(r).map_err(|_| RpcError::illegal_argument(format!("invalid replication {r}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use hafs_ipc::OperationCategory as Cat;
+
+    use super::*;
+
+    fn rows_where(f: impl Fn(&MethodInfo) -> bool) -> Vec<&'static str> {
+        let mut names: Vec<_> = ClientProtocolService::methods()
+            .rows()
+            .filter(|m| f(m))
+            .map(|m| m.name)
+            .collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// The methods Hadoop's ClientProtocol marks `@AtMostOnce`, of those served here.
+    #[test]
+    fn at_most_once_rows_are_hadoops() {
+        assert_eq!(
+            rows_where(|m| m.at_most_once),
+            [
+                "append",
+                "create",
+                "delete",
+                "rename",
+                "rename2",
+                "updatePipeline"
+            ]
+        );
+        assert!(rows_where(|m| m.at_most_once && m.category != Cat::Write).is_empty());
+    }
+
+    /// What a Standby serves: reads only with stale reads allowed; the UNCHECKED rows
+    /// (HA state, dfsadmin calls that check for themselves) always.
+    #[test]
+    fn categories() {
+        assert_eq!(
+            rows_where(|m| m.category == Cat::Read),
+            [
+                "getAdditionalDatanode",
+                "getBlockLocations",
+                "getContentSummary",
+                "getFileInfo",
+                "getFileLinkInfo",
+                "getFsStats",
+                "getListing",
+                "getServerDefaults",
+                "getStoragePolicies",
+                "msync",
+            ]
+        );
+        assert_eq!(
+            rows_where(|m| m.category == Cat::Unchecked),
+            [
+                "getDatanodeReport",
+                "getHAServiceState",
+                "saveNamespace",
+                "setSafeMode"
+            ]
+        );
+        assert_eq!(ClientProtocolService::methods().rows().count(), 35);
+    }
+}

@@ -1,0 +1,187 @@
+//! ClientProtocol's namespace reads (category READ: the Active, or a Standby allowed
+//! stale reads).
+
+use hafs_ipc::{CallContext, RpcError};
+use hafs_proto::hdfs as pb;
+
+use super::{client_ip, located_blocks_proto, status_proto, ClientProtocolService};
+use crate::namespace::{FileKind, NamespaceError};
+use crate::namesystem::ns_err;
+
+/// `dir`/`name` for a listed child.
+fn child_path(dir: &str, name: &[u8]) -> String {
+    let name = String::from_utf8_lossy(name);
+    if name.is_empty() {
+        dir.to_string()
+    } else if dir.ends_with('/') {
+        format!("{dir}{name}")
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+impl ClientProtocolService {
+    pub(super) async fn get_server_defaults(
+        &self,
+        _ctx: &CallContext,
+        _r: pb::GetServerDefaultsRequestProto,
+    ) -> Result<pb::GetServerDefaultsResponseProto, RpcError> {
+        let c = &self.fsn.config;
+        Ok(pb::GetServerDefaultsResponseProto {
+            server_defaults: pb::FsServerDefaultsProto {
+                block_size: c.block_size,
+                bytes_per_checksum: c.bytes_per_checksum,
+                write_packet_size: c.write_packet_size,
+                replication: u32::from(c.replication),
+                file_buffer_size: c.file_buffer_size,
+                encrypt_data_transfer: Some(false),
+                trash_interval: Some(c.trash_interval_minutes),
+                checksum_type: Some(pb::ChecksumTypeProto::ChecksumCrc32c as i32),
+                ..Default::default()
+            },
+        })
+    }
+
+    /// The status of `src`, None when it does not exist.
+    fn file_status(
+        &self,
+        ctx: &CallContext,
+        src: &str,
+    ) -> Result<Option<pb::HdfsFileStatusProto>, RpcError> {
+        let st = self
+            .fsn
+            .read()
+            .get_file_info(&self.caller(ctx), src)
+            .map_err(ns_err)?;
+        Ok(st.as_ref().map(status_proto))
+    }
+
+    pub(super) async fn get_file_info(
+        &self,
+        ctx: &CallContext,
+        r: pb::GetFileInfoRequestProto,
+    ) -> Result<pb::GetFileInfoResponseProto, RpcError> {
+        Ok(pb::GetFileInfoResponseProto {
+            fs: self.file_status(ctx, &r.src)?,
+        })
+    }
+
+    /// hafs has no symbolic links: a link's status is the file's.
+    pub(super) async fn get_file_link_info(
+        &self,
+        ctx: &CallContext,
+        r: pb::GetFileLinkInfoRequestProto,
+    ) -> Result<pb::GetFileLinkInfoResponseProto, RpcError> {
+        Ok(pb::GetFileLinkInfoResponseProto {
+            fs: self.file_status(ctx, &r.src)?,
+        })
+    }
+
+    pub(super) async fn get_listing(
+        &self,
+        ctx: &CallContext,
+        r: pb::GetListingRequestProto,
+    ) -> Result<pb::GetListingResponseProto, RpcError> {
+        let fsn = &self.fsn;
+        let caller = self.caller(ctx);
+        let listed = fsn
+            .read()
+            .list(&caller, &r.src, &r.start_after, fsn.config.ls_limit);
+        let (items, remaining) = match listed {
+            Ok(x) => x,
+            // Hadoop answers a missing path with no listing (the client turns that
+            // into FileNotFoundException itself).
+            Err(NamespaceError::FileNotFound(_)) => {
+                return Ok(pb::GetListingResponseProto { dir_list: None })
+            }
+            Err(e) => return Err(ns_err(e)),
+        };
+        let partial_listing = items
+            .iter()
+            .map(|s| {
+                let mut p = status_proto(s);
+                if r.need_location && s.kind == FileKind::File {
+                    let child = child_path(&r.src, &s.name);
+                    p.locations = fsn
+                        .block_locations(&caller, &child, 0, u64::MAX, client_ip(ctx))
+                        .ok()
+                        .map(located_blocks_proto);
+                }
+                p
+            })
+            .collect();
+        Ok(pb::GetListingResponseProto {
+            dir_list: Some(pb::DirectoryListingProto {
+                partial_listing,
+                remaining_entries: remaining,
+            }),
+        })
+    }
+
+    pub(super) async fn get_content_summary(
+        &self,
+        ctx: &CallContext,
+        r: pb::GetContentSummaryRequestProto,
+    ) -> Result<pb::GetContentSummaryResponseProto, RpcError> {
+        let s = self
+            .fsn
+            .read()
+            .content_summary(&self.caller(ctx), &r.path)
+            .map_err(ns_err)?;
+        Ok(pb::GetContentSummaryResponseProto {
+            summary: pb::ContentSummaryProto {
+                length: s.length,
+                file_count: s.file_count,
+                directory_count: s.directory_count,
+                quota: s.quota as u64,
+                space_consumed: s.space_consumed,
+                space_quota: s.space_quota as u64,
+                ..Default::default()
+            },
+        })
+    }
+
+    pub(super) async fn get_block_locations(
+        &self,
+        ctx: &CallContext,
+        r: pb::GetBlockLocationsRequestProto,
+    ) -> Result<pb::GetBlockLocationsResponseProto, RpcError> {
+        let caller = self.caller(ctx);
+        let located =
+            self.fsn
+                .block_locations(&caller, &r.src, r.offset, r.length, client_ip(ctx))?;
+        Ok(pb::GetBlockLocationsResponseProto {
+            locations: Some(located_blocks_proto(located)),
+        })
+    }
+
+    pub(super) async fn get_fs_stats(
+        &self,
+        _ctx: &CallContext,
+        _r: pb::GetFsStatusRequestProto,
+    ) -> Result<pb::GetFsStatsResponseProto, RpcError> {
+        let st = self.fsn.bm.fs_stats();
+        Ok(pb::GetFsStatsResponseProto {
+            capacity: st.capacity,
+            used: st.used,
+            remaining: st.remaining,
+            under_replicated: st.under_replicated,
+            corrupt_blocks: st.corrupt_blocks,
+            missing_blocks: st.missing_blocks,
+            missing_repl_one_blocks: Some(st.missing_repl_one_blocks),
+            blocks_in_future: Some(0),
+            pending_deletion_blocks: Some(st.pending_deletion_blocks),
+        })
+    }
+
+    /// No storage policies are offered: an empty list.
+    pub(super) async fn get_storage_policies(
+        &self,
+        _ctx: &CallContext,
+        _r: pb::GetStoragePoliciesRequestProto,
+    ) -> Result<pb::GetStoragePoliciesResponseProto, RpcError> {
+        Ok(pb::GetStoragePoliciesResponseProto {
+            policies: Vec::new(),
+        })
+    }
+}
