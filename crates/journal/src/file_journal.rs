@@ -272,7 +272,8 @@ impl Inner {
     ) -> Result<Vec<EditRecord>, EditLogError> {
         // Txids start at 1; asking from 0 means "from the beginning".
         let from_txid = from_txid.max(1);
-        let mut out = Vec::new();
+        // Sized once for a typical batch rather than grown by doubling.
+        let mut out = Vec::with_capacity(max.min(16 * 1024));
         if max == 0 {
             return Ok(out);
         }
