@@ -25,7 +25,7 @@ Commands:
   fsck         check the health of files and blocks: fsck <path> [-files [-blocks [-locations]]]
   debug        advanced: recoverLease -path <path> [-retries <n>]
   sandbox      run a complete local HA cluster in the foreground [--dir DIR] [--zookeeper | --manual-failover]
-  bench        benchmarks: nnthroughput, dfsio, failover (hafs bench -help)
+  bench        benchmarks: nnthroughput, restart, dfsio, failover (hafs bench -help)
   version      print the version
 
 Generic options (after the command):

@@ -124,6 +124,12 @@ impl Namesystem {
             leases.renew(&uc.client_name, now);
         }
         // The block manager learns every block the image and edits hold.
+        bm.reserve_blocks(
+            namespace
+                .block_collections()
+                .map(|(_, _, blocks, _)| blocks.len())
+                .sum(),
+        );
         for (inode_id, replication, blocks, uc) in namespace.block_collections() {
             let blocks: Vec<Block> = blocks.iter().map(to_bm_block).collect();
             bm.add_block_collection(inode_id, replication, &blocks, uc);

@@ -278,32 +278,7 @@ impl NameStorage {
         if recover {
             journal.recover_unfinalized_segments().await?;
         }
-        let mut last = image_txid;
-        let mut retry_ids = Vec::new();
-        // Bounded by the log's length: each pass consumes at least one record or stops.
-        loop {
-            let batch = journal.read_edits(last + 1, REPLAY_BATCH, true).await?;
-            if batch.is_empty() {
-                break;
-            }
-            for rec in batch {
-                if rec.txid != last + 1 {
-                    return Err(StorageError::Other(format!(
-                        "edit log gap: expected txid {}, found {}",
-                        last + 1,
-                        rec.txid
-                    )));
-                }
-                let op = hafs_proto::hafs::EditOp::decode(rec.payload.as_ref()).map_err(|e| {
-                    StorageError::Other(format!("edit txid {}: undecodable op: {e}", rec.txid))
-                })?;
-                namespace.apply(&op).map_err(|e| {
-                    StorageError::Other(format!("edit txid {} cannot be applied: {e}", rec.txid))
-                })?;
-                retry_ids.extend(op.retry_cache);
-                last = rec.txid;
-            }
-        }
+        let (last, retry_ids) = replay_edits(&mut namespace, journal, image_txid).await?;
         info!(
             image_txid,
             last_txid = last,
@@ -375,6 +350,42 @@ impl NameStorage {
         }
         Ok(oldest)
     }
+}
+
+/// Applies every edit of `journal` after `after_txid` to `namespace` (startup replay):
+/// returns the last txid applied and the retry-cache ids the edits carry.
+pub async fn replay_edits(
+    namespace: &mut Namespace,
+    journal: &dyn JournalManager,
+    after_txid: u64,
+) -> Result<(u64, Vec<hafs_proto::hafs::RetryCacheId>), StorageError> {
+    let mut last = after_txid;
+    let mut retry_ids = Vec::new();
+    // Bounded by the log's length: each pass consumes at least one record or stops.
+    loop {
+        let batch = journal.read_edits(last + 1, REPLAY_BATCH, true).await?;
+        if batch.is_empty() {
+            break;
+        }
+        for rec in batch {
+            if rec.txid != last + 1 {
+                return Err(StorageError::Other(format!(
+                    "edit log gap: expected txid {}, found {}",
+                    last + 1,
+                    rec.txid
+                )));
+            }
+            let op = hafs_proto::hafs::EditOp::decode(rec.payload.as_ref()).map_err(|e| {
+                StorageError::Other(format!("edit txid {}: undecodable op: {e}", rec.txid))
+            })?;
+            namespace.apply(&op).map_err(|e| {
+                StorageError::Other(format!("edit txid {} cannot be applied: {e}", rec.txid))
+            })?;
+            retry_ids.extend(op.retry_cache);
+            last = rec.txid;
+        }
+    }
+    Ok((last, retry_ids))
 }
 
 /// The namespace identity a quorum journal is formatted with.

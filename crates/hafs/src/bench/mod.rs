@@ -39,7 +39,7 @@ Benchmarks:
 pub async fn run(conf: &Configuration, args: &[String]) -> anyhow::Result<i32> {
     match args.first().map(String::as_str) {
         Some("nnthroughput" | "NNThroughputBenchmark") => nnthroughput::run(conf, &args[1..]).await,
-        Some("restart") => restart::run(&args[1..]).await,
+        Some("restart") => restart::run(conf, &args[1..]).await,
         Some("dfsio" | "TestDFSIO") => dfsio::run(conf, &args[1..]).await,
         Some("failover") if args.iter().any(|a| a == "--manual" || a == "-manual") => {
             failover::run(conf, &args[1..]).await

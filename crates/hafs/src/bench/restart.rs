@@ -2,8 +2,10 @@
 //! one-block files with the namespace's plan/apply API, checkpoints it into a freshly
 //! formatted name dir as the NameNode does, logs M more edits after the image into the
 //! name dir's edit log (the edits a real client's create → addBlock → complete makes),
-//! and then times what a NameNode restart runs (`NameStorage::load`): the image alone,
-//! and the image followed by the edits. The baseline, measured in the same run, is
+//! and then times what a NameNode restart runs: the image load
+//! (`NameStorage::load_newest_image`), the replay of the edits after it
+//! (`storage::replay_edits`), and, with `-lookups`, a whole NameNode start on that
+//! name dir and reads from it over RPC. The baseline, measured in the same run, is
 //! reading the image file and verifying its checksum — the floor of any load. Each
 //! load's namespace must save to exactly the bytes of the namespace that was built, so
 //! a fast but wrong loader fails the benchmark.
@@ -13,23 +15,29 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use bytes::BytesMut;
+use hafs_client::DfsClient;
+use hafs_conf::Configuration;
 use hafs_namenode::fsimage;
 use hafs_namenode::namespace::{BlockInfo, Caller, EditOp, Namespace, NamespaceConfig, Planned};
 use hafs_namenode::storage::{self, NameStorage};
+use hafs_namenode::{NameNode, NameNodeConfig};
 use prost::Message;
 
 use super::baseline::process_cpu_time;
 use super::memory::FILES_PER_DIR;
-use super::report::{bytes, ratio, thousands};
+use super::report::{bytes, percentile, ratio, thousands};
 
 const USAGE: &str = "\
-Usage: hafs bench restart [-files N] [-edits N] [-runs N] [-dir DIR]
+Usage: hafs bench restart [-files N] [-edits N] [-runs N] [-lookups N] [-dir DIR]
 
   -files   closed one-block files in the fsimage (default 1000000)
   -edits   edits logged after the fsimage, replayed by the second load (default
            1000000): each new file is three edits, as a client's create, addBlock
            and complete make them, plus a mkdirs for every 1000 files
   -runs    loads of each kind; the median is reported (default 3)
+  -lookups then start a NameNode on the name dir (in this process, on a loopback
+           port), time its start, and time N getFileInfo calls of random files and
+           N/10 listings of random directories over RPC (default 10000; 0 = skip)
   -dir     local directory for the name dir (default: the system temp dir); a fresh
            subdirectory is used and removed afterwards
 ";
@@ -37,6 +45,8 @@ Usage: hafs bench restart [-files N] [-edits N] [-runs N] [-dir DIR]
 const DEFAULT_FILES: u64 = 1_000_000;
 const DEFAULT_EDITS: u64 = 1_000_000;
 const DEFAULT_RUNS: usize = 3;
+const DEFAULT_LOOKUPS: u64 = 10_000;
+const MAX_LOOKUPS: u64 = 10_000_000;
 /// Bounds that keep a typo from asking for something absurd.
 const MAX_FILES: u64 = 200_000_000;
 const MAX_EDITS: u64 = 200_000_000;
@@ -49,6 +59,7 @@ struct Options {
     files: u64,
     edits: u64,
     runs: usize,
+    lookups: u64,
     dir: Option<PathBuf>,
 }
 
@@ -57,6 +68,7 @@ fn parse(args: &[String]) -> anyhow::Result<Option<Options>> {
         files: DEFAULT_FILES,
         edits: DEFAULT_EDITS,
         runs: DEFAULT_RUNS,
+        lookups: DEFAULT_LOOKUPS,
         dir: None,
     };
     let mut it = args.iter();
@@ -71,6 +83,7 @@ fn parse(args: &[String]) -> anyhow::Result<Option<Options>> {
             "files" => o.files = number(&value("-files")?, "-files", 1, MAX_FILES)?,
             "edits" => o.edits = number(&value("-edits")?, "-edits", 0, MAX_EDITS)?,
             "runs" => o.runs = number(&value("-runs")?, "-runs", 1, MAX_RUNS as u64)? as usize,
+            "lookups" => o.lookups = number(&value("-lookups")?, "-lookups", 0, MAX_LOOKUPS)?,
             "dir" => o.dir = Some(PathBuf::from(value("-dir")?)),
             _ => bail!("unknown option {a}\n{USAGE}"),
         }
@@ -89,7 +102,7 @@ fn number(s: &str, name: &str, min: u64, max: u64) -> anyhow::Result<u64> {
     Ok(n)
 }
 
-pub async fn run(args: &[String]) -> anyhow::Result<i32> {
+pub async fn run(conf: &Configuration, args: &[String]) -> anyhow::Result<i32> {
     let Some(o) = parse(args)? else {
         print!("{USAGE}");
         return Ok(0);
@@ -97,7 +110,7 @@ pub async fn run(args: &[String]) -> anyhow::Result<i32> {
     let base = o.dir.clone().unwrap_or_else(std::env::temp_dir);
     let work = base.join(format!("hafs-bench-restart-{}", std::process::id()));
     std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
-    let result = run_in(&o, &work).await;
+    let result = run_in(conf, &o, &work).await;
     std::fs::remove_dir_all(&work).ok();
     let r = result?;
     r.print(&o);
@@ -115,10 +128,24 @@ struct Figures {
     image_load: Duration,
     /// CPU time (all threads) of the median image load.
     image_cpu: Duration,
-    full_load: Duration,
+    /// Replaying the edits into the loaded image: wall and CPU time (medians).
+    replay: Duration,
+    replay_cpu: Duration,
+    /// The namespace's own estimate of its bytes, after image and edits.
+    memory: hafs_namenode::namespace::MemoryStats,
+    served: Option<Served>,
 }
 
-async fn run_in(o: &Options, work: &Path) -> anyhow::Result<Figures> {
+/// A NameNode serving the namespace: its start and the latency of reads over RPC.
+struct Served {
+    start: Duration,
+    /// Microseconds, sorted.
+    file_info_us: Vec<u32>,
+    listing_us: Vec<u32>,
+    listing_entries: u64,
+}
+
+async fn run_in(conf: &Configuration, o: &Options, work: &Path) -> anyhow::Result<Figures> {
     let name_dir = work.join("name");
     let info = storage::new_storage_info(None);
     storage::format(
@@ -206,20 +233,32 @@ async fn run_in(o: &Options, work: &Path) -> anyhow::Result<Figures> {
         Ok(took)
     })?;
 
-    let mut full = Vec::with_capacity(o.runs);
+    // Replay alone, timed from the image already in memory, as a restart runs it.
+    let mut replay = Vec::with_capacity(o.runs);
+    let mut replay_cpu = Vec::with_capacity(o.runs);
+    let mut memory = None;
     for _ in 0..o.runs {
         let st = NameStorage::open(std::slice::from_ref(&name_dir))?;
         let journal = st.journal();
-        let t = Instant::now();
-        let loaded = st.load(NamespaceConfig::default(), &*journal).await?;
-        let took = t.elapsed();
-        if loaded.last_txid != image_txid + edits || loaded.namespace.save_image() != expected_full
-        {
+        let (txid, mut ns) = st.load_newest_image(NamespaceConfig::default())?;
+        journal.recover_unfinalized_segments().await?;
+        let (t, cpu) = (Instant::now(), process_cpu_time());
+        let (last, _) = storage::replay_edits(&mut ns, &*journal, txid).await?;
+        replay.push(t.elapsed());
+        replay_cpu.push(process_cpu_time().saturating_sub(cpu));
+        if last != image_txid + edits || ns.save_image() != expected_full {
             bail!("the namespace loaded from image and edits differs from the one built");
         }
-        full.push(took);
+        memory.get_or_insert_with(|| ns.memory_estimate());
     }
-    full.sort();
+    let memory = memory.context("no load ran")?;
+    replay.sort();
+    replay_cpu.sort();
+    let served = if o.lookups > 0 {
+        Some(serve(conf, o, &name_dir, image_txid + edits).await?)
+    } else {
+        None
+    };
     Ok(Figures {
         inodes,
         image_bytes,
@@ -229,11 +268,14 @@ async fn run_in(o: &Options, work: &Path) -> anyhow::Result<Figures> {
         build,
         read_verify,
         image_load,
-        full_load: full[full.len() / 2],
+        replay: replay[replay.len() / 2],
+        replay_cpu: replay_cpu[replay_cpu.len() / 2],
         image_cpu: {
             image_cpu.sort();
             image_cpu[image_cpu.len() / 2]
         },
+        memory,
+        served,
     })
 }
 
@@ -249,7 +291,6 @@ fn median(
 impl Figures {
     fn print(&self, o: &Options) {
         let secs = |d: Duration| d.as_secs_f64().max(1e-9);
-        let replay = self.full_load.saturating_sub(self.image_load);
         println!(
             "restart: {} files with one block each ({} inodes) in an fsimage at txid {}, \
              then {} edits (create, addBlock, complete); median of {} loads",
@@ -279,18 +320,125 @@ impl Figures {
             secs(self.image_cpu),
             std::thread::available_parallelism().map_or(1, |n| n.get())
         );
-        println!(
-            "  image + edits:      {:>8.3} s  ({} of edits)",
-            secs(self.full_load),
-            bytes(self.edit_bytes as f64)
-        );
         if self.edits > 0 {
             println!(
-                "  edit replay:        {:>8.3} s  {} edits/s",
-                secs(replay),
-                thousands(self.edits as f64 / secs(replay))
+                "  edit replay:        {:>8.3} s  {} edits/s  ({} of edits; {:.3} s of CPU)",
+                secs(self.replay),
+                thousands(self.edits as f64 / secs(self.replay)),
+                bytes(self.edit_bytes as f64),
+                secs(self.replay_cpu)
             );
         }
+        println!(
+            "  namespace memory:   {} ({:.0} bytes per inode, the namespace's estimate)",
+            bytes(self.memory.bytes_total as f64),
+            self.memory.bytes_per_inode
+        );
+        if let Some(s) = &self.served {
+            let us = |v: &[u32], p: f64| percentile(v, p);
+            println!(
+                "  NameNode start:     {:>8.3} s  (storage load, services, RPC port open)",
+                secs(s.start)
+            );
+            println!(
+                "  getFileInfo:        p50 {} us  p99 {} us  ({} random files, one client)",
+                us(&s.file_info_us, 50.0),
+                us(&s.file_info_us, 99.0),
+                thousands(s.file_info_us.len() as f64)
+            );
+            println!(
+                "  getListing:         p50 {} us  p99 {} us  ({} random directories, {} entries each)",
+                us(&s.listing_us, 50.0),
+                us(&s.listing_us, 99.0),
+                thousands(s.listing_us.len() as f64),
+                s.listing_entries / s.listing_us.len().max(1) as u64
+            );
+        }
+    }
+}
+
+/// Starts a NameNode on `name_dir` in this process and times reads over RPC.
+async fn serve(
+    conf: &Configuration,
+    o: &Options,
+    name_dir: &Path,
+    last_txid: u64,
+) -> anyhow::Result<Served> {
+    let mut nn_conf = conf.clone();
+    // Any address parses; the server binds to an ephemeral port below.
+    nn_conf.set("fs.defaultFS", "hdfs://127.0.0.1:8020");
+    nn_conf.set("dfs.namenode.rpc-address", "127.0.0.1:8020");
+    nn_conf.set(
+        "dfs.namenode.name.dir",
+        format!("file://{}", name_dir.display()),
+    );
+    let mut config = NameNodeConfig::from_conf(&nn_conf)?;
+    config.rpc_bind = "127.0.0.1:0".to_string();
+    config.http.bind = "127.0.0.1:0".to_string();
+    config.name_dirs = vec![name_dir.to_path_buf()];
+    let t = Instant::now();
+    let nn = NameNode::start(config).await?;
+    let start = t.elapsed();
+    let uri = format!("hdfs://{}", nn.rpc_addr());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(nn.run(async move {
+        let _ = stopped.await;
+    }));
+    let result = async {
+        let client = DfsClient::new(conf, Some(&uri))?;
+        let mut rng = Rng(0x05EE_D0FF_11E5 ^ last_txid);
+        let mut file_info_us = Vec::with_capacity(o.lookups as usize);
+        for _ in 0..o.lookups {
+            let i = rng.below(o.files);
+            let path = format!(
+                "/dir_{:04}/file_{:06}",
+                i / FILES_PER_DIR,
+                i % FILES_PER_DIR
+            );
+            let t = Instant::now();
+            let st = client.get_file_info(&path).await?;
+            file_info_us.push(t.elapsed().as_micros().min(u32::MAX as u128) as u32);
+            if st.is_none() {
+                bail!("{path} is missing from the restarted NameNode");
+            }
+        }
+        let dirs = o.files.div_ceil(FILES_PER_DIR);
+        let mut listing_us = Vec::new();
+        let mut listing_entries = 0;
+        for _ in 0..(o.lookups / 10).max(1) {
+            let dir = format!("/dir_{:04}", rng.below(dirs));
+            let t = Instant::now();
+            let page = client
+                .get_listing(&dir, &[], false)
+                .await?
+                .with_context(|| format!("{dir} is missing from the restarted NameNode"))?;
+            listing_us.push(t.elapsed().as_micros().min(u32::MAX as u128) as u32);
+            listing_entries += page.partial_listing.len() as u64;
+        }
+        file_info_us.sort_unstable();
+        listing_us.sort_unstable();
+        Ok(Served {
+            start,
+            file_info_us,
+            listing_us,
+            listing_entries,
+        })
+    }
+    .await;
+    let _ = stop.send(());
+    task.await.context("the NameNode task panicked")??;
+    result
+}
+
+/// xorshift64 for picking files to look up.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
     }
 }
 

@@ -130,6 +130,9 @@ impl BlocksMap {
     pub fn get_mut(&mut self, id: u64) -> Option<&mut BlockRecord> {
         self.blocks.get_mut(&id)
     }
+    pub fn reserve(&mut self, additional: usize) {
+        self.blocks.reserve(additional);
+    }
     pub fn insert(&mut self, id: u64, rec: BlockRecord) -> Option<BlockRecord> {
         self.blocks.insert(id, rec)
     }

@@ -228,6 +228,13 @@ impl BlockManager {
 
     // ------------------------------------------------------------ the write path
 
+    /// Makes room for `additional` more blocks at once, before a NameNode start
+    /// registers every block of its namespace (growing the map by doubling would move
+    /// every block ~once more and briefly need the old and new table together).
+    pub fn reserve_blocks(&self, additional: usize) {
+        self.lock().blocks.reserve(additional);
+    }
+
     /// Registers the blocks of one file as loaded from the image or edits: all
     /// complete, except the last one when the file is under construction.
     pub fn add_block_collection(
