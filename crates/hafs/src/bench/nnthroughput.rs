@@ -752,6 +752,27 @@ impl Drop for WorkDir {
     }
 }
 
+/// The configuration of a NameNode in this benchmark's process: `conf` with one name
+/// dir, RPC and HTTP on ephemeral loopback ports.
+pub(super) fn loopback_config(
+    conf: &Configuration,
+    name_dir: &Path,
+) -> anyhow::Result<NameNodeConfig> {
+    let mut nn_conf = conf.clone();
+    // Any address parses; the server binds to an ephemeral port below.
+    nn_conf.set("fs.defaultFS", "hdfs://127.0.0.1:8020");
+    nn_conf.set("dfs.namenode.rpc-address", "127.0.0.1:8020");
+    nn_conf.set(
+        "dfs.namenode.name.dir",
+        format!("file://{}", name_dir.display()),
+    );
+    let mut config = NameNodeConfig::from_conf(&nn_conf)?;
+    config.rpc_bind = "127.0.0.1:0".to_string();
+    config.http.bind = "127.0.0.1:0".to_string();
+    config.name_dirs = vec![name_dir.to_path_buf()];
+    Ok(config)
+}
+
 /// A NameNode running in this process on a loopback port, with freshly formatted
 /// storage.
 struct InProcess {
@@ -765,18 +786,7 @@ struct InProcess {
 impl InProcess {
     async fn start(conf: &Configuration, work: &Path) -> anyhow::Result<InProcess> {
         let name_dir = work.join("name");
-        let mut nn_conf = conf.clone();
-        // Any address parses; the server binds to an ephemeral port below.
-        nn_conf.set("fs.defaultFS", "hdfs://127.0.0.1:8020");
-        nn_conf.set("dfs.namenode.rpc-address", "127.0.0.1:8020");
-        nn_conf.set(
-            "dfs.namenode.name.dir",
-            format!("file://{}", name_dir.display()),
-        );
-        let mut config = NameNodeConfig::from_conf(&nn_conf)?;
-        config.rpc_bind = "127.0.0.1:0".to_string();
-        config.http.bind = "127.0.0.1:0".to_string();
-        config.name_dirs = vec![name_dir.clone()];
+        let config = loopback_config(conf, &name_dir)?;
         storage::format(
             &config.name_dirs,
             &storage::new_storage_info(Some("bench")),

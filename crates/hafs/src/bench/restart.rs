@@ -20,11 +20,12 @@ use hafs_conf::Configuration;
 use hafs_namenode::fsimage;
 use hafs_namenode::namespace::{BlockInfo, Caller, EditOp, Namespace, NamespaceConfig, Planned};
 use hafs_namenode::storage::{self, NameStorage};
-use hafs_namenode::{NameNode, NameNodeConfig};
+use hafs_namenode::NameNode;
 use prost::Message;
 
 use super::baseline::process_cpu_time;
 use super::memory::FILES_PER_DIR;
+use super::nnthroughput::loopback_config;
 use super::report::{bytes, percentile, ratio, thousands};
 
 const USAGE: &str = "\
@@ -364,18 +365,7 @@ async fn serve(
     name_dir: &Path,
     last_txid: u64,
 ) -> anyhow::Result<Served> {
-    let mut nn_conf = conf.clone();
-    // Any address parses; the server binds to an ephemeral port below.
-    nn_conf.set("fs.defaultFS", "hdfs://127.0.0.1:8020");
-    nn_conf.set("dfs.namenode.rpc-address", "127.0.0.1:8020");
-    nn_conf.set(
-        "dfs.namenode.name.dir",
-        format!("file://{}", name_dir.display()),
-    );
-    let mut config = NameNodeConfig::from_conf(&nn_conf)?;
-    config.rpc_bind = "127.0.0.1:0".to_string();
-    config.http.bind = "127.0.0.1:0".to_string();
-    config.name_dirs = vec![name_dir.to_path_buf()];
+    let config = loopback_config(conf, name_dir)?;
     let t = Instant::now();
     let nn = NameNode::start(config).await?;
     let start = t.elapsed();
