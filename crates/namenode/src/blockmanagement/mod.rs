@@ -133,6 +133,7 @@ impl BlockManager {
                 corrupt_blocks: HashSet::new(),
                 dn_messages: pending_messages::PendingDataNodeMessages::default(),
                 safe_mode: SafeModePhase::PendingThreshold,
+                repl_queues: false,
                 active: true,
                 placement,
             }),

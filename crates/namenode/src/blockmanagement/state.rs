@@ -45,6 +45,9 @@ pub struct State {
     /// A Standby's reports of replicas of blocks it has not read about yet.
     pub dn_messages: super::pending_messages::PendingDataNodeMessages,
     pub safe_mode: SafeModePhase,
+    /// Whether the low-redundancy queues are kept (false from start until startup
+    /// safe mode reaches its block threshold or is left).
+    pub repl_queues: bool,
     /// Whether this NameNode is Active: only then does it delete replicas it does not
     /// know (a Standby may not have read the edits that created them yet).
     pub active: bool,
@@ -160,6 +163,14 @@ impl State {
         }
         if rec.state != BlockUcState::Complete {
             self.needed.remove(block_id);
+            return;
+        }
+        if !self.repl_queues {
+            // Startup safe mode before its block threshold (Hadoop's
+            // isPopulatingReplQueues): the queues are built in one pass when the
+            // threshold is reached, not block by block while the reports that would
+            // empty them again are still arriving. At a NameNode start every block
+            // would otherwise enter the queues as missing first.
             return;
         }
         let expected = rec.replication as usize;
@@ -342,6 +353,12 @@ impl State {
                     "leaving safe mode: block threshold reached"
                 );
                 self.after_leaving_safe_mode();
+            } else if next != SafeModePhase::PendingThreshold && !self.repl_queues {
+                tracing::info!(
+                    blocks = status.blocks_total,
+                    "block threshold reached: initializing the replication queues"
+                );
+                self.rescan_redundancy();
             }
         }
         self.safe_mode_status(now)
@@ -349,6 +366,13 @@ impl State {
 
     /// Once out of safe mode, every block's redundancy is decided afresh.
     pub fn after_leaving_safe_mode(&mut self) {
+        self.rescan_redundancy();
+    }
+
+    /// Populates the replication queues from here on and decides every block's
+    /// redundancy now (Hadoop's initializeReplQueues / processMisReplicatedBlocks).
+    fn rescan_redundancy(&mut self) {
+        self.repl_queues = true;
         let ids: Vec<u64> = self.blocks.iter().map(|(id, _)| *id).collect();
         for id in ids {
             self.check_redundancy(id);
