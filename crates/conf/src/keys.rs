@@ -1,11 +1,18 @@
 //! Every configuration key hafs reads, with Hadoop's name and Hadoop's default.
 //!
-//! Defaults come from Hadoop 3's `core-default.xml` and `hdfs-default.xml` (or from
-//! `DFSConfigKeys`/`CommonConfigurationKeys` where the XML has no entry). Each key has
-//! a `*_DEFAULT` constant typed for the accessor callers use, and an entry in
-//! [`KEY_SPECS`] holding the default as Hadoop writes it plus the value syntax, which
-//! [`Configuration::validate`](crate::Configuration::validate) checks at startup.
-//! A test asserts that the typed constant and the textual default agree.
+//! Each key is written once, as a row of the [`keys!`] table below: the constant code
+//! reads it with, its value syntax, the default as Hadoop writes it (Hadoop 3's
+//! `core-default.xml` and `hdfs-default.xml`, or `DFSConfigKeys` /
+//! `CommonConfigurationKeys` where the XML has no entry) and, where callers want one, a
+//! `*_DEFAULT` constant typed for the accessor they use. The macro turns the rows into
+//! the constants and into [`KEY_SPECS`], which
+//! [`Configuration::validate`](crate::Configuration::validate) checks at startup, so a
+//! key cannot be read without also being validated.
+//!
+//! Tests keep the table honest: the typed and textual defaults agree
+//! (`typed_defaults_match_textual_defaults`), no string literal in the workspace's
+//! non-test code names a key missing here (`tests/registry.rs`), and
+//! docs/configuration.md documents exactly these keys.
 
 use crate::parse::TimeUnit;
 
@@ -74,300 +81,56 @@ pub fn with_suffixes(key: &str, suffixes: &[&str]) -> String {
     out
 }
 
-// ---------------------------------------------------------------------------------
-// File system and cluster identity
-// ---------------------------------------------------------------------------------
-
-pub const FS_DEFAULT_FS: &str = "fs.defaultFS";
-pub const FS_DEFAULT_FS_DEFAULT: &str = "file:///";
-
-pub const HADOOP_TMP_DIR: &str = "hadoop.tmp.dir";
-pub const HADOOP_TMP_DIR_DEFAULT: &str = "/tmp/hadoop-${user.name}";
-
-pub const HADOOP_SECURITY_AUTHENTICATION: &str = "hadoop.security.authentication";
-pub const HADOOP_SECURITY_AUTHENTICATION_DEFAULT: &str = "simple";
-
-// ---------------------------------------------------------------------------------
-// HA addressing
-// ---------------------------------------------------------------------------------
-
-/// Comma-separated nameservice ids.
-pub const DFS_NAMESERVICES: &str = "dfs.nameservices";
-/// `dfs.ha.namenodes.<ns>`: comma-separated NameNode ids of a nameservice.
-pub const DFS_HA_NAMENODES_PREFIX: &str = "dfs.ha.namenodes";
-/// `dfs.namenode.rpc-address[.<ns>[.<nn>]]`: NameNode RPC `host:port`; no default.
-pub const DFS_NAMENODE_RPC_ADDRESS: &str = "dfs.namenode.rpc-address";
-/// `dfs.namenode.http-address[.<ns>[.<nn>]]`.
-pub const DFS_NAMENODE_HTTP_ADDRESS: &str = "dfs.namenode.http-address";
-pub const DFS_NAMENODE_HTTP_ADDRESS_DEFAULT: &str = "0.0.0.0:9870";
-/// `dfs.client.failover.proxy.provider.<ns>`: the Java client's failover proxy class.
-pub const DFS_CLIENT_FAILOVER_PROXY_PROVIDER_PREFIX: &str = "dfs.client.failover.proxy.provider";
 /// The class a Java client needs for an HA nameservice.
 pub const CONFIGURED_FAILOVER_PROXY_PROVIDER: &str =
     "org.apache.hadoop.hdfs.server.namenode.ha.ConfiguredFailoverProxyProvider";
 
-pub const DFS_HA_AUTOMATIC_FAILOVER_ENABLED: &str = "dfs.ha.automatic-failover.enabled";
-pub const DFS_HA_AUTOMATIC_FAILOVER_ENABLED_DEFAULT: bool = false;
-
-/// Comma-separated ZooKeeper `host:port` list; no default.
-pub const HA_ZOOKEEPER_QUORUM: &str = "ha.zookeeper.quorum";
-/// Newline-separated fencing methods (`shell(...)`, `sshfence`); no default.
-pub const DFS_HA_FENCING_METHODS: &str = "dfs.ha.fencing.methods";
-
-pub const DFS_HA_ZKFC_PORT: &str = "dfs.ha.zkfc.port";
-pub const DFS_HA_ZKFC_PORT_DEFAULT: u32 = 8019;
-
-/// How often a Standby NameNode looks for new edits (seconds when unsuffixed). Hadoop's
-/// default is 60 s; ours is 10 ms, because in-progress tailing keeps a Standby within
-/// milliseconds of the Active (docs/ha.md, "Tailing lag").
-pub const DFS_HA_TAIL_EDITS_PERIOD: &str = "dfs.ha.tail-edits.period";
-pub const DFS_HA_TAIL_EDITS_PERIOD_DEFAULT_MS: u64 = 10;
-
-/// How often the Standby asks the Active to roll its edit log (seconds).
-pub const DFS_HA_LOG_ROLL_PERIOD: &str = "dfs.ha.log-roll.period";
-pub const DFS_HA_LOG_ROLL_PERIOD_DEFAULT_SECS: u64 = 120;
-
-// ---------------------------------------------------------------------------------
-// NameNode storage and checkpoints
-// ---------------------------------------------------------------------------------
-
-pub const DFS_NAMENODE_NAME_DIR: &str = "dfs.namenode.name.dir";
-pub const DFS_NAMENODE_NAME_DIR_DEFAULT: &str = "file://${hadoop.tmp.dir}/dfs/name";
-
-pub const DFS_NAMENODE_EDITS_DIR: &str = "dfs.namenode.edits.dir";
-pub const DFS_NAMENODE_EDITS_DIR_DEFAULT: &str = "${dfs.namenode.name.dir}";
-
-/// `qjournal://jn1:8485;jn2:8485/<journal-id>` or a shared `file://` dir; no default.
-pub const DFS_NAMENODE_SHARED_EDITS_DIR: &str = "dfs.namenode.shared.edits.dir";
-
-pub const DFS_NAMENODE_CHECKPOINT_TXNS: &str = "dfs.namenode.checkpoint.txns";
-pub const DFS_NAMENODE_CHECKPOINT_TXNS_DEFAULT: u64 = 1_000_000;
-
-/// Seconds when unsuffixed.
-pub const DFS_NAMENODE_CHECKPOINT_PERIOD: &str = "dfs.namenode.checkpoint.period";
-pub const DFS_NAMENODE_CHECKPOINT_PERIOD_DEFAULT_SECS: u64 = 3600;
-
-/// Seconds when unsuffixed.
-pub const DFS_NAMENODE_CHECKPOINT_CHECK_PERIOD: &str = "dfs.namenode.checkpoint.check.period";
-pub const DFS_NAMENODE_CHECKPOINT_CHECK_PERIOD_DEFAULT_SECS: u64 = 60;
-
-pub const DFS_NAMENODE_NUM_CHECKPOINTS_RETAINED: &str = "dfs.namenode.num.checkpoints.retained";
-pub const DFS_NAMENODE_NUM_CHECKPOINTS_RETAINED_DEFAULT: u32 = 2;
-
-pub const DFS_NAMENODE_NUM_EXTRA_EDITS_RETAINED: &str = "dfs.namenode.num.extra.edits.retained";
-pub const DFS_NAMENODE_NUM_EXTRA_EDITS_RETAINED_DEFAULT: u64 = 1_000_000;
-
-pub const DFS_NAMENODE_SUPPORT_ALLOW_FORMAT: &str = "dfs.namenode.support.allow.format";
-pub const DFS_NAMENODE_SUPPORT_ALLOW_FORMAT_DEFAULT: bool = true;
-
-// ---------------------------------------------------------------------------------
-// Namespace behaviour
-// ---------------------------------------------------------------------------------
-
-pub const DFS_REPLICATION: &str = "dfs.replication";
-pub const DFS_REPLICATION_DEFAULT: u32 = 3;
-
-pub const DFS_REPLICATION_MAX: &str = "dfs.replication.max";
-pub const DFS_REPLICATION_MAX_DEFAULT: u32 = 512;
-
-pub const DFS_NAMENODE_REPLICATION_MIN: &str = "dfs.namenode.replication.min";
-pub const DFS_NAMENODE_REPLICATION_MIN_DEFAULT: u32 = 1;
-
-/// Size suffixes allowed (`128m`).
-pub const DFS_BLOCKSIZE: &str = "dfs.blocksize";
-pub const DFS_BLOCKSIZE_DEFAULT: u64 = 134_217_728;
-
-pub const DFS_NAMENODE_FS_LIMITS_MIN_BLOCK_SIZE: &str = "dfs.namenode.fs-limits.min-block-size";
-pub const DFS_NAMENODE_FS_LIMITS_MIN_BLOCK_SIZE_DEFAULT: u64 = 1_048_576;
-
-pub const DFS_NAMENODE_FS_LIMITS_MAX_BLOCKS_PER_FILE: &str =
-    "dfs.namenode.fs-limits.max-blocks-per-file";
-pub const DFS_NAMENODE_FS_LIMITS_MAX_BLOCKS_PER_FILE_DEFAULT: u64 = 10_000;
-
-pub const DFS_NAMENODE_FS_LIMITS_MAX_COMPONENT_LENGTH: &str =
-    "dfs.namenode.fs-limits.max-component-length";
-/// 0 disables the check.
-pub const DFS_NAMENODE_FS_LIMITS_MAX_COMPONENT_LENGTH_DEFAULT: u32 = 255;
-
-pub const DFS_NAMENODE_FS_LIMITS_MAX_DIRECTORY_ITEMS: &str =
-    "dfs.namenode.fs-limits.max-directory-items";
-/// Hadoop refuses values below 1 or above 6400000.
-pub const DFS_NAMENODE_FS_LIMITS_MAX_DIRECTORY_ITEMS_DEFAULT: u32 = 1_048_576;
-
-/// Entries per getListing reply; Hadoop uses the default for values <= 0.
-pub const DFS_LS_LIMIT: &str = "dfs.ls.limit";
-pub const DFS_LS_LIMIT_DEFAULT: i64 = 1000;
-
-/// Milliseconds; 0 disables access times.
-pub const DFS_NAMENODE_ACCESSTIME_PRECISION: &str = "dfs.namenode.accesstime.precision";
-pub const DFS_NAMENODE_ACCESSTIME_PRECISION_DEFAULT_MS: u64 = 3_600_000;
-
-/// Minutes (Hadoop reads it as a float); 0 disables trash.
-pub const FS_TRASH_INTERVAL: &str = "fs.trash.interval";
-pub const FS_TRASH_INTERVAL_DEFAULT_MINUTES: f64 = 0.0;
-
-pub const DFS_PERMISSIONS_ENABLED: &str = "dfs.permissions.enabled";
-pub const DFS_PERMISSIONS_ENABLED_DEFAULT: bool = true;
-
-pub const DFS_PERMISSIONS_SUPERUSERGROUP: &str = "dfs.permissions.superusergroup";
-pub const DFS_PERMISSIONS_SUPERUSERGROUP_DEFAULT: &str = "supergroup";
-
-pub const FS_PERMISSIONS_UMASK_MODE: &str = "fs.permissions.umask-mode";
-pub const FS_PERMISSIONS_UMASK_MODE_DEFAULT: u16 = 0o022;
-
-pub const DFS_NAMENODE_ACLS_ENABLED: &str = "dfs.namenode.acls.enabled";
-pub const DFS_NAMENODE_ACLS_ENABLED_DEFAULT: bool = false;
-
-/// Seconds after which the NameNode recovers the lease of a silent writer.
-pub const DFS_NAMENODE_LEASE_HARD_LIMIT_SEC: &str = "dfs.namenode.lease-hard-limit-sec";
-pub const DFS_NAMENODE_LEASE_HARD_LIMIT_SEC_DEFAULT: u64 = 1200;
-
-// ---------------------------------------------------------------------------------
-// NameNode RPC service, retry cache, safe mode
-// ---------------------------------------------------------------------------------
-
-pub const DFS_NAMENODE_HANDLER_COUNT: &str = "dfs.namenode.handler.count";
-pub const DFS_NAMENODE_HANDLER_COUNT_DEFAULT: u32 = 10;
-
-pub const DFS_NAMENODE_ENABLE_RETRY_CACHE: &str = "dfs.namenode.enable.retrycache";
-pub const DFS_NAMENODE_ENABLE_RETRY_CACHE_DEFAULT: bool = true;
-
-pub const DFS_NAMENODE_RETRY_CACHE_EXPIRYTIME_MILLIS: &str =
-    "dfs.namenode.retrycache.expirytime.millis";
-pub const DFS_NAMENODE_RETRY_CACHE_EXPIRYTIME_MILLIS_DEFAULT: u64 = 600_000;
-
-pub const DFS_NAMENODE_RETRY_CACHE_HEAP_PERCENT: &str = "dfs.namenode.retrycache.heap.percent";
-pub const DFS_NAMENODE_RETRY_CACHE_HEAP_PERCENT_DEFAULT: f64 = 0.03;
-
-/// hafs: the memory that Hadoop's `*.heap.percent` keys take their share of (Hadoop:
-/// the JVM's maximum heap). Unset: the process's cgroup memory limit, else the
-/// machine's memory.
-pub const HAFS_NAMENODE_MEMORY_BYTES: &str = "hafs.namenode.memory.bytes";
-
-pub const DFS_NAMENODE_SAFEMODE_THRESHOLD_PCT: &str = "dfs.namenode.safemode.threshold-pct";
-pub const DFS_NAMENODE_SAFEMODE_THRESHOLD_PCT_DEFAULT: f64 = 0.999;
-
-pub const DFS_NAMENODE_SAFEMODE_MIN_DATANODES: &str = "dfs.namenode.safemode.min.datanodes";
-pub const DFS_NAMENODE_SAFEMODE_MIN_DATANODES_DEFAULT: u32 = 0;
-
-/// Milliseconds when unsuffixed.
-pub const DFS_NAMENODE_SAFEMODE_EXTENSION: &str = "dfs.namenode.safemode.extension";
-pub const DFS_NAMENODE_SAFEMODE_EXTENSION_DEFAULT_MS: u64 = 30_000;
-
-// ---------------------------------------------------------------------------------
-// Data path and DataNodes
-// ---------------------------------------------------------------------------------
-
-pub const DFS_BYTES_PER_CHECKSUM: &str = "dfs.bytes-per-checksum";
-pub const DFS_BYTES_PER_CHECKSUM_DEFAULT: u32 = 512;
-
-pub const DFS_CLIENT_WRITE_PACKET_SIZE: &str = "dfs.client-write-packet-size";
-pub const DFS_CLIENT_WRITE_PACKET_SIZE_DEFAULT: u32 = 65_536;
-
-pub const IO_FILE_BUFFER_SIZE: &str = "io.file.buffer.size";
-pub const IO_FILE_BUFFER_SIZE_DEFAULT: u32 = 4096;
-
-/// Seconds when unsuffixed.
-pub const DFS_HEARTBEAT_INTERVAL: &str = "dfs.heartbeat.interval";
-pub const DFS_HEARTBEAT_INTERVAL_DEFAULT_SECS: u64 = 3;
-
-/// Milliseconds.
-pub const DFS_NAMENODE_HEARTBEAT_RECHECK_INTERVAL: &str = "dfs.namenode.heartbeat.recheck-interval";
-pub const DFS_NAMENODE_HEARTBEAT_RECHECK_INTERVAL_DEFAULT_MS: u64 = 300_000;
-
-/// Milliseconds.
-pub const DFS_NAMENODE_STALE_DATANODE_INTERVAL: &str = "dfs.namenode.stale.datanode.interval";
-pub const DFS_NAMENODE_STALE_DATANODE_INTERVAL_DEFAULT_MS: u64 = 30_000;
-
-/// Milliseconds.
-pub const DFS_BLOCKREPORT_INTERVAL_MSEC: &str = "dfs.blockreport.intervalMsec";
-pub const DFS_BLOCKREPORT_INTERVAL_MSEC_DEFAULT: u64 = 21_600_000;
-
-/// Milliseconds a DataNode batches incremental block reports for; 0 (Hadoop's
-/// default) sends a finalized or deleted replica at once. Clients that do not retry
-/// addBlock's NotReplicatedYetException (hdfs-native) depend on it being prompt.
-pub const DFS_BLOCKREPORT_INCREMENTAL_INTERVAL_MSEC: &str =
-    "dfs.blockreport.incremental.intervalMsec";
-pub const DFS_BLOCKREPORT_INCREMENTAL_INTERVAL_MSEC_DEFAULT: u64 = 0;
-
-pub const DFS_DATANODE_DATA_DIR: &str = "dfs.datanode.data.dir";
-pub const DFS_DATANODE_DATA_DIR_DEFAULT: &str = "file://${hadoop.tmp.dir}/dfs/data";
-
-pub const DFS_DATANODE_ADDRESS: &str = "dfs.datanode.address";
-pub const DFS_DATANODE_ADDRESS_DEFAULT: &str = "0.0.0.0:9866";
-
-pub const DFS_DATANODE_IPC_ADDRESS: &str = "dfs.datanode.ipc.address";
-pub const DFS_DATANODE_IPC_ADDRESS_DEFAULT: &str = "0.0.0.0:9867";
-
-pub const DFS_DATANODE_HTTP_ADDRESS: &str = "dfs.datanode.http.address";
-pub const DFS_DATANODE_HTTP_ADDRESS_DEFAULT: &str = "0.0.0.0:9864";
-
-pub const DFS_CLIENT_BLOCK_WRITE_RETRIES: &str = "dfs.client.block.write.retries";
-pub const DFS_CLIENT_BLOCK_WRITE_RETRIES_DEFAULT: u32 = 3;
-
-// ---------------------------------------------------------------------------------
-// JournalNodes
-// ---------------------------------------------------------------------------------
-
-pub const DFS_JOURNALNODE_EDITS_DIR: &str = "dfs.journalnode.edits.dir";
-pub const DFS_JOURNALNODE_EDITS_DIR_DEFAULT: &str = "/tmp/hadoop/dfs/journalnode/";
-
-pub const DFS_JOURNALNODE_RPC_ADDRESS: &str = "dfs.journalnode.rpc-address";
-pub const DFS_JOURNALNODE_RPC_ADDRESS_DEFAULT: &str = "0.0.0.0:8485";
-
-pub const DFS_JOURNALNODE_HTTP_ADDRESS: &str = "dfs.journalnode.http-address";
-pub const DFS_JOURNALNODE_HTTP_ADDRESS_DEFAULT: &str = "0.0.0.0:8480";
-
-// ---------------------------------------------------------------------------------
-// IPC
-// ---------------------------------------------------------------------------------
-
-pub const IPC_MAXIMUM_DATA_LENGTH: &str = "ipc.maximum.data.length";
-pub const IPC_MAXIMUM_DATA_LENGTH_DEFAULT: u32 = 134_217_728;
-
-/// 0 = unlimited.
-pub const IPC_SERVER_MAX_CONNECTIONS: &str = "ipc.server.max.connections";
-pub const IPC_SERVER_MAX_CONNECTIONS_DEFAULT: u32 = 0;
-
-/// Milliseconds.
-pub const IPC_CLIENT_CONNECT_TIMEOUT: &str = "ipc.client.connect.timeout";
-pub const IPC_CLIENT_CONNECT_TIMEOUT_DEFAULT_MS: u64 = 20_000;
-
-pub const IPC_CLIENT_CONNECT_MAX_RETRIES: &str = "ipc.client.connect.max.retries";
-pub const IPC_CLIENT_CONNECT_MAX_RETRIES_DEFAULT: u32 = 10;
-
-/// Milliseconds.
-pub const IPC_CLIENT_CONNECT_RETRY_INTERVAL: &str = "ipc.client.connect.retry.interval";
-pub const IPC_CLIENT_CONNECT_RETRY_INTERVAL_DEFAULT_MS: u64 = 1000;
-
-/// Milliseconds; 0 = no timeout (Hadoop 3.3+ default is 120000, HADOOP-17552).
-pub const IPC_CLIENT_RPC_TIMEOUT_MS: &str = "ipc.client.rpc-timeout.ms";
-pub const IPC_CLIENT_RPC_TIMEOUT_MS_DEFAULT: u64 = 120_000;
-
-/// Milliseconds.
-pub const IPC_CLIENT_CONNECTION_MAXIDLETIME: &str = "ipc.client.connection.maxidletime";
-pub const IPC_CLIENT_CONNECTION_MAXIDLETIME_DEFAULT_MS: u64 = 10_000;
-
-// ---------------------------------------------------------------------------------
-// Client failover
-// ---------------------------------------------------------------------------------
-
-pub const DFS_CLIENT_FAILOVER_MAX_ATTEMPTS: &str = "dfs.client.failover.max.attempts";
-pub const DFS_CLIENT_FAILOVER_MAX_ATTEMPTS_DEFAULT: u32 = 15;
-
-pub const DFS_CLIENT_FAILOVER_SLEEP_BASE_MILLIS: &str = "dfs.client.failover.sleep.base.millis";
-pub const DFS_CLIENT_FAILOVER_SLEEP_BASE_MILLIS_DEFAULT: u64 = 500;
-
-pub const DFS_CLIENT_FAILOVER_SLEEP_MAX_MILLIS: &str = "dfs.client.failover.sleep.max.millis";
-pub const DFS_CLIENT_FAILOVER_SLEEP_MAX_MILLIS_DEFAULT: u64 = 15_000;
-
-pub const DFS_CLIENT_FAILOVER_CONNECTION_RETRIES: &str = "dfs.client.failover.connection.retries";
-pub const DFS_CLIENT_FAILOVER_CONNECTION_RETRIES_DEFAULT: u32 = 0;
-
-// ---------------------------------------------------------------------------------
-// The table
-// ---------------------------------------------------------------------------------
-
+/// Declares the key table: one row per key,
+///
+/// ```text
+/// /// What the key does (becomes the constant's doc).
+/// CONST = "hadoop.key.name", kind[, default "text"][, typed CONST_DEFAULT: T = value]
+///     [, per_nameservice = true];
+/// ```
+///
+/// and expands to a `pub const CONST: &str` per key (plus the typed default, if given)
+/// and to [`KEY_SPECS`]. A macro rather than two lists so that a key cannot be named in
+/// code without being in the table `validate` checks.
+macro_rules! keys {
+    (@default) => { None };
+    (@default $default:expr) => { Some($default) };
+    (@per_ns) => { false };
+    (@per_ns $per_ns:literal) => { $per_ns };
+    ($(
+        $(#[doc = $doc:literal])*
+        $name:ident = $key:literal, $kind:expr
+        $(, default $default:expr)?
+        $(, typed $typed:ident: $ty:ty = $value:expr)?
+        $(, per_nameservice = $per_ns:literal)?;
+    )*) => {
+        $(
+            $(#[doc = $doc])*
+            pub const $name: &str = $key;
+            $(
+                #[doc = concat!("Default of `", $key, "`, typed for its accessor.")]
+                pub const $typed: $ty = $value;
+            )?
+        )*
+
+        /// Every key hafs reads. Keys not listed here are kept and returned by `get` but
+        /// never validated, as Hadoop ignores keys it does not know.
+        pub const KEY_SPECS: &[KeySpec] = &[$(
+            KeySpec {
+                name: $key,
+                default: keys!(@default $($default)?),
+                kind: $kind,
+                per_nameservice: keys!(@per_ns $($per_ns)?),
+            },
+        )*];
+    };
+}
+
+// Value kinds, short, for the table's rows.
 const I32_MAX: i64 = i32::MAX as i64;
 const fn int(min: i64, max: i64) -> ValueKind {
     ValueKind::Int { min, max }
@@ -376,292 +139,228 @@ const NON_NEGATIVE_INT: ValueKind = int(0, I32_MAX);
 const POSITIVE_INT: ValueKind = int(1, I32_MAX);
 const NON_NEGATIVE_LONG: ValueKind = int(0, i64::MAX);
 const POSITIVE_LONG: ValueKind = int(1, i64::MAX);
+use ValueKind::{Address, Bool, Choice, Duration, Float, List, Size, Text, Umask, Uri};
 
-const fn key(name: &'static str, default: Option<&'static str>, kind: ValueKind) -> KeySpec {
-    KeySpec {
-        name,
-        default,
-        kind,
-        per_nameservice: false,
-    }
-}
+// ---------------------------------------------------------------------------------
+// The table
+// ---------------------------------------------------------------------------------
 
-const fn per_ns(name: &'static str, default: Option<&'static str>, kind: ValueKind) -> KeySpec {
-    KeySpec {
-        name,
-        default,
-        kind,
-        per_nameservice: true,
-    }
-}
+keys! {
+    // File system and cluster identity
+    FS_DEFAULT_FS = "fs.defaultFS", Uri, default FS_DEFAULT_FS_DEFAULT,
+        typed FS_DEFAULT_FS_DEFAULT: &str = "file:///";
+    HADOOP_TMP_DIR = "hadoop.tmp.dir", Text, default HADOOP_TMP_DIR_DEFAULT,
+        typed HADOOP_TMP_DIR_DEFAULT: &str = "/tmp/hadoop-${user.name}";
+    HADOOP_SECURITY_AUTHENTICATION = "hadoop.security.authentication",
+        Choice(&["simple", "kerberos"]), default HADOOP_SECURITY_AUTHENTICATION_DEFAULT,
+        typed HADOOP_SECURITY_AUTHENTICATION_DEFAULT: &str = "simple";
 
-/// Every key hafs reads. Keys not listed here are kept and returned by `get` but never
-/// validated, as Hadoop ignores keys it does not know.
-pub const KEY_SPECS: &[KeySpec] = &[
-    // identity
-    key(FS_DEFAULT_FS, Some(FS_DEFAULT_FS_DEFAULT), ValueKind::Uri),
-    key(
-        HADOOP_TMP_DIR,
-        Some(HADOOP_TMP_DIR_DEFAULT),
-        ValueKind::Text,
-    ),
-    key(
-        HADOOP_SECURITY_AUTHENTICATION,
-        Some(HADOOP_SECURITY_AUTHENTICATION_DEFAULT),
-        ValueKind::Choice(&["simple", "kerberos"]),
-    ),
     // HA addressing
-    key(DFS_NAMESERVICES, None, ValueKind::List),
-    per_ns(DFS_HA_NAMENODES_PREFIX, None, ValueKind::List),
-    per_ns(DFS_NAMENODE_RPC_ADDRESS, None, ValueKind::Address),
-    per_ns(
-        DFS_NAMENODE_HTTP_ADDRESS,
-        Some(DFS_NAMENODE_HTTP_ADDRESS_DEFAULT),
-        ValueKind::Address,
-    ),
-    per_ns(
-        DFS_CLIENT_FAILOVER_PROXY_PROVIDER_PREFIX,
-        None,
-        ValueKind::Text,
-    ),
-    per_ns(
-        DFS_HA_AUTOMATIC_FAILOVER_ENABLED,
-        Some("false"),
-        ValueKind::Bool,
-    ),
-    key(HA_ZOOKEEPER_QUORUM, None, ValueKind::List),
-    key(DFS_HA_FENCING_METHODS, None, ValueKind::Text),
-    key(DFS_HA_ZKFC_PORT, Some("8019"), int(0, 65535)),
-    key(
-        DFS_HA_TAIL_EDITS_PERIOD,
-        Some("10ms"),
-        ValueKind::Duration(TimeUnit::Seconds),
-    ),
-    key(
-        DFS_HA_LOG_ROLL_PERIOD,
-        Some("120s"),
-        ValueKind::Duration(TimeUnit::Seconds),
-    ),
+    /// Comma-separated nameservice ids.
+    DFS_NAMESERVICES = "dfs.nameservices", List;
+    /// `dfs.ha.namenodes.<ns>`: comma-separated NameNode ids of a nameservice.
+    DFS_HA_NAMENODES_PREFIX = "dfs.ha.namenodes", List, per_nameservice = true;
+    /// `dfs.namenode.rpc-address[.<ns>[.<nn>]]`: NameNode RPC `host:port`; no default.
+    DFS_NAMENODE_RPC_ADDRESS = "dfs.namenode.rpc-address", Address, per_nameservice = true;
+    /// `dfs.namenode.http-address[.<ns>[.<nn>]]`.
+    DFS_NAMENODE_HTTP_ADDRESS = "dfs.namenode.http-address", Address,
+        default DFS_NAMENODE_HTTP_ADDRESS_DEFAULT,
+        typed DFS_NAMENODE_HTTP_ADDRESS_DEFAULT: &str = "0.0.0.0:9870", per_nameservice = true;
+    /// `dfs.client.failover.proxy.provider.<ns>`: the Java client's failover proxy class.
+    DFS_CLIENT_FAILOVER_PROXY_PROVIDER_PREFIX = "dfs.client.failover.proxy.provider", Text,
+        per_nameservice = true;
+    DFS_HA_AUTOMATIC_FAILOVER_ENABLED = "dfs.ha.automatic-failover.enabled", Bool, default "false",
+        typed DFS_HA_AUTOMATIC_FAILOVER_ENABLED_DEFAULT: bool = false, per_nameservice = true;
+    /// Comma-separated ZooKeeper `host:port` list; no default.
+    HA_ZOOKEEPER_QUORUM = "ha.zookeeper.quorum", List;
+    /// Newline-separated fencing methods (`shell(...)`, `sshfence`); no default.
+    DFS_HA_FENCING_METHODS = "dfs.ha.fencing.methods", Text;
+    DFS_HA_ZKFC_PORT = "dfs.ha.zkfc.port", int(0, 65535), default "8019",
+        typed DFS_HA_ZKFC_PORT_DEFAULT: u32 = 8019;
+    /// How often a Standby NameNode looks for new edits (seconds when unsuffixed). Hadoop's
+    /// default is 60 s; ours is 10 ms, because in-progress tailing keeps a Standby within
+    /// milliseconds of the Active (docs/ha.md, "Tailing lag").
+    DFS_HA_TAIL_EDITS_PERIOD = "dfs.ha.tail-edits.period", Duration(TimeUnit::Seconds),
+        default "10ms", typed DFS_HA_TAIL_EDITS_PERIOD_DEFAULT_MS: u64 = 10;
+    /// How often the Standby asks the Active to roll its edit log (seconds).
+    DFS_HA_LOG_ROLL_PERIOD = "dfs.ha.log-roll.period", Duration(TimeUnit::Seconds), default "120s",
+        typed DFS_HA_LOG_ROLL_PERIOD_DEFAULT_SECS: u64 = 120;
+
     // NameNode storage and checkpoints
-    key(
-        DFS_NAMENODE_NAME_DIR,
-        Some(DFS_NAMENODE_NAME_DIR_DEFAULT),
-        ValueKind::List,
-    ),
-    key(
-        DFS_NAMENODE_EDITS_DIR,
-        Some(DFS_NAMENODE_EDITS_DIR_DEFAULT),
-        ValueKind::List,
-    ),
-    per_ns(DFS_NAMENODE_SHARED_EDITS_DIR, None, ValueKind::Uri),
-    key(DFS_NAMENODE_CHECKPOINT_TXNS, Some("1000000"), POSITIVE_LONG),
-    key(
-        DFS_NAMENODE_CHECKPOINT_PERIOD,
-        Some("3600s"),
-        ValueKind::Duration(TimeUnit::Seconds),
-    ),
-    key(
-        DFS_NAMENODE_CHECKPOINT_CHECK_PERIOD,
-        Some("60s"),
-        ValueKind::Duration(TimeUnit::Seconds),
-    ),
-    key(
-        DFS_NAMENODE_NUM_CHECKPOINTS_RETAINED,
-        Some("2"),
-        POSITIVE_INT,
-    ),
-    key(
-        DFS_NAMENODE_NUM_EXTRA_EDITS_RETAINED,
-        Some("1000000"),
-        NON_NEGATIVE_LONG,
-    ),
-    key(
-        DFS_NAMENODE_SUPPORT_ALLOW_FORMAT,
-        Some("true"),
-        ValueKind::Bool,
-    ),
-    // namespace behaviour
-    key(DFS_REPLICATION, Some("3"), int(1, 32767)),
-    key(DFS_REPLICATION_MAX, Some("512"), int(1, 32767)),
-    key(DFS_NAMENODE_REPLICATION_MIN, Some("1"), int(1, 32767)),
-    key(DFS_BLOCKSIZE, Some("134217728"), ValueKind::Size),
-    key(
-        DFS_NAMENODE_FS_LIMITS_MIN_BLOCK_SIZE,
-        Some("1048576"),
-        ValueKind::Size,
-    ),
-    key(
-        DFS_NAMENODE_FS_LIMITS_MAX_BLOCKS_PER_FILE,
-        Some("10000"),
-        POSITIVE_LONG,
-    ),
-    key(
-        DFS_NAMENODE_FS_LIMITS_MAX_COMPONENT_LENGTH,
-        Some("255"),
-        NON_NEGATIVE_INT,
-    ),
-    key(
-        DFS_NAMENODE_FS_LIMITS_MAX_DIRECTORY_ITEMS,
-        Some("1048576"),
-        int(1, 6_400_000),
-    ),
-    key(DFS_LS_LIMIT, Some("1000"), int(i32::MIN as i64, I32_MAX)),
-    key(
-        DFS_NAMENODE_ACCESSTIME_PRECISION,
-        Some("3600000"),
-        NON_NEGATIVE_LONG,
-    ),
-    key(FS_TRASH_INTERVAL, Some("0"), ValueKind::Float),
-    key(DFS_PERMISSIONS_ENABLED, Some("true"), ValueKind::Bool),
-    key(
-        DFS_PERMISSIONS_SUPERUSERGROUP,
-        Some(DFS_PERMISSIONS_SUPERUSERGROUP_DEFAULT),
-        ValueKind::Text,
-    ),
-    key(FS_PERMISSIONS_UMASK_MODE, Some("022"), ValueKind::Umask),
-    key(DFS_NAMENODE_ACLS_ENABLED, Some("false"), ValueKind::Bool),
-    key(
-        DFS_NAMENODE_LEASE_HARD_LIMIT_SEC,
-        Some("1200"),
-        POSITIVE_LONG,
-    ),
+    DFS_NAMENODE_NAME_DIR = "dfs.namenode.name.dir", List, default DFS_NAMENODE_NAME_DIR_DEFAULT,
+        typed DFS_NAMENODE_NAME_DIR_DEFAULT: &str = "file://${hadoop.tmp.dir}/dfs/name";
+    DFS_NAMENODE_EDITS_DIR = "dfs.namenode.edits.dir", List, default DFS_NAMENODE_EDITS_DIR_DEFAULT,
+        typed DFS_NAMENODE_EDITS_DIR_DEFAULT: &str = "${dfs.namenode.name.dir}";
+    /// `qjournal://jn1:8485;jn2:8485/<journal-id>` or a shared `file://` dir; no default.
+    DFS_NAMENODE_SHARED_EDITS_DIR = "dfs.namenode.shared.edits.dir", Uri, per_nameservice = true;
+    DFS_NAMENODE_CHECKPOINT_TXNS = "dfs.namenode.checkpoint.txns", POSITIVE_LONG, default "1000000",
+        typed DFS_NAMENODE_CHECKPOINT_TXNS_DEFAULT: u64 = 1_000_000;
+    /// Seconds when unsuffixed.
+    DFS_NAMENODE_CHECKPOINT_PERIOD = "dfs.namenode.checkpoint.period", Duration(TimeUnit::Seconds),
+        default "3600s", typed DFS_NAMENODE_CHECKPOINT_PERIOD_DEFAULT_SECS: u64 = 3600;
+    /// Seconds when unsuffixed.
+    DFS_NAMENODE_CHECKPOINT_CHECK_PERIOD = "dfs.namenode.checkpoint.check.period",
+        Duration(TimeUnit::Seconds), default "60s",
+        typed DFS_NAMENODE_CHECKPOINT_CHECK_PERIOD_DEFAULT_SECS: u64 = 60;
+    DFS_NAMENODE_NUM_CHECKPOINTS_RETAINED = "dfs.namenode.num.checkpoints.retained", POSITIVE_INT,
+        default "2", typed DFS_NAMENODE_NUM_CHECKPOINTS_RETAINED_DEFAULT: u32 = 2;
+    DFS_NAMENODE_NUM_EXTRA_EDITS_RETAINED = "dfs.namenode.num.extra.edits.retained",
+        NON_NEGATIVE_LONG, default "1000000",
+        typed DFS_NAMENODE_NUM_EXTRA_EDITS_RETAINED_DEFAULT: u64 = 1_000_000;
+    DFS_NAMENODE_SUPPORT_ALLOW_FORMAT = "dfs.namenode.support.allow.format", Bool, default "true",
+        typed DFS_NAMENODE_SUPPORT_ALLOW_FORMAT_DEFAULT: bool = true;
+
+    // Namespace behaviour
+    DFS_REPLICATION = "dfs.replication", int(1, 32767), default "3",
+        typed DFS_REPLICATION_DEFAULT: u32 = 3;
+    DFS_REPLICATION_MAX = "dfs.replication.max", int(1, 32767), default "512",
+        typed DFS_REPLICATION_MAX_DEFAULT: u32 = 512;
+    DFS_NAMENODE_REPLICATION_MIN = "dfs.namenode.replication.min", int(1, 32767), default "1",
+        typed DFS_NAMENODE_REPLICATION_MIN_DEFAULT: u32 = 1;
+    /// Size suffixes allowed (`128m`).
+    DFS_BLOCKSIZE = "dfs.blocksize", Size, default "134217728",
+        typed DFS_BLOCKSIZE_DEFAULT: u64 = 134_217_728;
+    DFS_NAMENODE_FS_LIMITS_MIN_BLOCK_SIZE = "dfs.namenode.fs-limits.min-block-size", Size,
+        default "1048576", typed DFS_NAMENODE_FS_LIMITS_MIN_BLOCK_SIZE_DEFAULT: u64 = 1_048_576;
+    DFS_NAMENODE_FS_LIMITS_MAX_BLOCKS_PER_FILE = "dfs.namenode.fs-limits.max-blocks-per-file",
+        POSITIVE_LONG, default "10000",
+        typed DFS_NAMENODE_FS_LIMITS_MAX_BLOCKS_PER_FILE_DEFAULT: u64 = 10_000;
+    /// 0 disables the check.
+    DFS_NAMENODE_FS_LIMITS_MAX_COMPONENT_LENGTH = "dfs.namenode.fs-limits.max-component-length",
+        NON_NEGATIVE_INT, default "255",
+        typed DFS_NAMENODE_FS_LIMITS_MAX_COMPONENT_LENGTH_DEFAULT: u32 = 255;
+    /// Hadoop refuses values below 1 or above 6400000.
+    DFS_NAMENODE_FS_LIMITS_MAX_DIRECTORY_ITEMS = "dfs.namenode.fs-limits.max-directory-items",
+        int(1, 6_400_000), default "1048576",
+        typed DFS_NAMENODE_FS_LIMITS_MAX_DIRECTORY_ITEMS_DEFAULT: u32 = 1_048_576;
+    /// Entries per getListing reply; Hadoop uses the default for values <= 0.
+    DFS_LS_LIMIT = "dfs.ls.limit", int(i32::MIN as i64, I32_MAX), default "1000",
+        typed DFS_LS_LIMIT_DEFAULT: i64 = 1000;
+    /// Milliseconds; 0 disables access times.
+    DFS_NAMENODE_ACCESSTIME_PRECISION = "dfs.namenode.accesstime.precision", NON_NEGATIVE_LONG,
+        default "3600000", typed DFS_NAMENODE_ACCESSTIME_PRECISION_DEFAULT_MS: u64 = 3_600_000;
+    /// Minutes (Hadoop reads it as a float); 0 disables trash.
+    FS_TRASH_INTERVAL = "fs.trash.interval", Float, default "0",
+        typed FS_TRASH_INTERVAL_DEFAULT_MINUTES: f64 = 0.0;
+    DFS_PERMISSIONS_ENABLED = "dfs.permissions.enabled", Bool, default "true",
+        typed DFS_PERMISSIONS_ENABLED_DEFAULT: bool = true;
+    DFS_PERMISSIONS_SUPERUSERGROUP = "dfs.permissions.superusergroup", Text,
+        default DFS_PERMISSIONS_SUPERUSERGROUP_DEFAULT,
+        typed DFS_PERMISSIONS_SUPERUSERGROUP_DEFAULT: &str = "supergroup";
+    FS_PERMISSIONS_UMASK_MODE = "fs.permissions.umask-mode", Umask, default "022",
+        typed FS_PERMISSIONS_UMASK_MODE_DEFAULT: u16 = 0o022;
+    DFS_NAMENODE_ACLS_ENABLED = "dfs.namenode.acls.enabled", Bool, default "false",
+        typed DFS_NAMENODE_ACLS_ENABLED_DEFAULT: bool = false;
+    /// Seconds after which the NameNode recovers the lease of a silent writer.
+    DFS_NAMENODE_LEASE_HARD_LIMIT_SEC = "dfs.namenode.lease-hard-limit-sec", POSITIVE_LONG,
+        default "1200", typed DFS_NAMENODE_LEASE_HARD_LIMIT_SEC_DEFAULT: u64 = 1200;
+
     // NameNode RPC service, retry cache, safe mode
-    key(DFS_NAMENODE_HANDLER_COUNT, Some("10"), POSITIVE_INT),
-    key(
-        DFS_NAMENODE_ENABLE_RETRY_CACHE,
-        Some("true"),
-        ValueKind::Bool,
-    ),
-    key(
-        DFS_NAMENODE_RETRY_CACHE_EXPIRYTIME_MILLIS,
-        Some("600000"),
-        NON_NEGATIVE_LONG,
-    ),
-    key(
-        DFS_NAMENODE_RETRY_CACHE_HEAP_PERCENT,
-        Some("0.03f"),
-        ValueKind::Float,
-    ),
-    key(HAFS_NAMENODE_MEMORY_BYTES, None, ValueKind::Size),
-    key(
-        DFS_NAMENODE_SAFEMODE_THRESHOLD_PCT,
-        Some("0.999f"),
-        ValueKind::Float,
-    ),
-    key(
-        DFS_NAMENODE_SAFEMODE_MIN_DATANODES,
-        Some("0"),
-        NON_NEGATIVE_INT,
-    ),
-    key(
-        DFS_NAMENODE_SAFEMODE_EXTENSION,
-        Some("30000"),
-        ValueKind::Duration(TimeUnit::Millis),
-    ),
-    // data path and DataNodes
-    key(DFS_BYTES_PER_CHECKSUM, Some("512"), POSITIVE_INT),
-    key(DFS_CLIENT_WRITE_PACKET_SIZE, Some("65536"), POSITIVE_INT),
-    key(IO_FILE_BUFFER_SIZE, Some("4096"), POSITIVE_INT),
-    key(
-        DFS_HEARTBEAT_INTERVAL,
-        Some("3s"),
-        ValueKind::Duration(TimeUnit::Seconds),
-    ),
-    key(
-        DFS_NAMENODE_HEARTBEAT_RECHECK_INTERVAL,
-        Some("300000"),
-        NON_NEGATIVE_LONG,
-    ),
-    key(
-        DFS_NAMENODE_STALE_DATANODE_INTERVAL,
-        Some("30000"),
-        NON_NEGATIVE_LONG,
-    ),
-    key(
-        DFS_BLOCKREPORT_INTERVAL_MSEC,
-        Some("21600000"),
-        NON_NEGATIVE_LONG,
-    ),
-    key(
-        DFS_BLOCKREPORT_INCREMENTAL_INTERVAL_MSEC,
-        Some("0"),
-        NON_NEGATIVE_LONG,
-    ),
-    key(
-        DFS_DATANODE_DATA_DIR,
-        Some(DFS_DATANODE_DATA_DIR_DEFAULT),
-        ValueKind::List,
-    ),
-    key(
-        DFS_DATANODE_ADDRESS,
-        Some(DFS_DATANODE_ADDRESS_DEFAULT),
-        ValueKind::Address,
-    ),
-    key(
-        DFS_DATANODE_IPC_ADDRESS,
-        Some(DFS_DATANODE_IPC_ADDRESS_DEFAULT),
-        ValueKind::Address,
-    ),
-    key(
-        DFS_DATANODE_HTTP_ADDRESS,
-        Some(DFS_DATANODE_HTTP_ADDRESS_DEFAULT),
-        ValueKind::Address,
-    ),
-    key(DFS_CLIENT_BLOCK_WRITE_RETRIES, Some("3"), NON_NEGATIVE_INT),
+    DFS_NAMENODE_HANDLER_COUNT = "dfs.namenode.handler.count", POSITIVE_INT, default "10",
+        typed DFS_NAMENODE_HANDLER_COUNT_DEFAULT: u32 = 10;
+    DFS_NAMENODE_ENABLE_RETRY_CACHE = "dfs.namenode.enable.retrycache", Bool, default "true",
+        typed DFS_NAMENODE_ENABLE_RETRY_CACHE_DEFAULT: bool = true;
+    DFS_NAMENODE_RETRY_CACHE_EXPIRYTIME_MILLIS = "dfs.namenode.retrycache.expirytime.millis",
+        NON_NEGATIVE_LONG, default "600000",
+        typed DFS_NAMENODE_RETRY_CACHE_EXPIRYTIME_MILLIS_DEFAULT: u64 = 600_000;
+    DFS_NAMENODE_RETRY_CACHE_HEAP_PERCENT = "dfs.namenode.retrycache.heap.percent", Float,
+        default "0.03f", typed DFS_NAMENODE_RETRY_CACHE_HEAP_PERCENT_DEFAULT: f64 = 0.03;
+    /// hafs: the memory that Hadoop's `*.heap.percent` keys take their share of (Hadoop:
+    /// the JVM's maximum heap). Unset: the process's cgroup memory limit, else the
+    /// machine's memory.
+    HAFS_NAMENODE_MEMORY_BYTES = "hafs.namenode.memory.bytes", Size;
+    DFS_NAMENODE_SAFEMODE_THRESHOLD_PCT = "dfs.namenode.safemode.threshold-pct", Float,
+        default "0.999f", typed DFS_NAMENODE_SAFEMODE_THRESHOLD_PCT_DEFAULT: f64 = 0.999;
+    DFS_NAMENODE_SAFEMODE_MIN_DATANODES = "dfs.namenode.safemode.min.datanodes", NON_NEGATIVE_INT,
+        default "0", typed DFS_NAMENODE_SAFEMODE_MIN_DATANODES_DEFAULT: u32 = 0;
+    /// Milliseconds when unsuffixed.
+    DFS_NAMENODE_SAFEMODE_EXTENSION = "dfs.namenode.safemode.extension", Duration(TimeUnit::Millis),
+        default "30000", typed DFS_NAMENODE_SAFEMODE_EXTENSION_DEFAULT_MS: u64 = 30_000;
+
+    // Data path and DataNodes
+    DFS_BYTES_PER_CHECKSUM = "dfs.bytes-per-checksum", POSITIVE_INT, default "512",
+        typed DFS_BYTES_PER_CHECKSUM_DEFAULT: u32 = 512;
+    DFS_CLIENT_WRITE_PACKET_SIZE = "dfs.client-write-packet-size", POSITIVE_INT, default "65536",
+        typed DFS_CLIENT_WRITE_PACKET_SIZE_DEFAULT: u32 = 65_536;
+    IO_FILE_BUFFER_SIZE = "io.file.buffer.size", POSITIVE_INT, default "4096",
+        typed IO_FILE_BUFFER_SIZE_DEFAULT: u32 = 4096;
+    /// Seconds when unsuffixed.
+    DFS_HEARTBEAT_INTERVAL = "dfs.heartbeat.interval", Duration(TimeUnit::Seconds), default "3s",
+        typed DFS_HEARTBEAT_INTERVAL_DEFAULT_SECS: u64 = 3;
+    /// Milliseconds.
+    DFS_NAMENODE_HEARTBEAT_RECHECK_INTERVAL = "dfs.namenode.heartbeat.recheck-interval",
+        NON_NEGATIVE_LONG, default "300000",
+        typed DFS_NAMENODE_HEARTBEAT_RECHECK_INTERVAL_DEFAULT_MS: u64 = 300_000;
+    /// Milliseconds.
+    DFS_NAMENODE_STALE_DATANODE_INTERVAL = "dfs.namenode.stale.datanode.interval",
+        NON_NEGATIVE_LONG, default "30000",
+        typed DFS_NAMENODE_STALE_DATANODE_INTERVAL_DEFAULT_MS: u64 = 30_000;
+    /// Milliseconds.
+    DFS_BLOCKREPORT_INTERVAL_MSEC = "dfs.blockreport.intervalMsec", NON_NEGATIVE_LONG,
+        default "21600000", typed DFS_BLOCKREPORT_INTERVAL_MSEC_DEFAULT: u64 = 21_600_000;
+    /// Milliseconds a DataNode batches incremental block reports for; 0 (Hadoop's
+    /// default) sends a finalized or deleted replica at once. Clients that do not retry
+    /// addBlock's NotReplicatedYetException (hdfs-native) depend on it being prompt.
+    DFS_BLOCKREPORT_INCREMENTAL_INTERVAL_MSEC = "dfs.blockreport.incremental.intervalMsec",
+        NON_NEGATIVE_LONG, default "0",
+        typed DFS_BLOCKREPORT_INCREMENTAL_INTERVAL_MSEC_DEFAULT: u64 = 0;
+    DFS_DATANODE_DATA_DIR = "dfs.datanode.data.dir", List, default DFS_DATANODE_DATA_DIR_DEFAULT,
+        typed DFS_DATANODE_DATA_DIR_DEFAULT: &str = "file://${hadoop.tmp.dir}/dfs/data";
+    DFS_DATANODE_ADDRESS = "dfs.datanode.address", Address, default DFS_DATANODE_ADDRESS_DEFAULT,
+        typed DFS_DATANODE_ADDRESS_DEFAULT: &str = "0.0.0.0:9866";
+    DFS_DATANODE_IPC_ADDRESS = "dfs.datanode.ipc.address", Address,
+        default DFS_DATANODE_IPC_ADDRESS_DEFAULT,
+        typed DFS_DATANODE_IPC_ADDRESS_DEFAULT: &str = "0.0.0.0:9867";
+    DFS_DATANODE_HTTP_ADDRESS = "dfs.datanode.http.address", Address,
+        default DFS_DATANODE_HTTP_ADDRESS_DEFAULT,
+        typed DFS_DATANODE_HTTP_ADDRESS_DEFAULT: &str = "0.0.0.0:9864";
+    DFS_CLIENT_BLOCK_WRITE_RETRIES = "dfs.client.block.write.retries", NON_NEGATIVE_INT,
+        default "3", typed DFS_CLIENT_BLOCK_WRITE_RETRIES_DEFAULT: u32 = 3;
+
     // JournalNodes
-    key(
-        DFS_JOURNALNODE_EDITS_DIR,
-        Some(DFS_JOURNALNODE_EDITS_DIR_DEFAULT),
-        ValueKind::Text,
-    ),
-    key(
-        DFS_JOURNALNODE_RPC_ADDRESS,
-        Some(DFS_JOURNALNODE_RPC_ADDRESS_DEFAULT),
-        ValueKind::Address,
-    ),
-    key(
-        DFS_JOURNALNODE_HTTP_ADDRESS,
-        Some(DFS_JOURNALNODE_HTTP_ADDRESS_DEFAULT),
-        ValueKind::Address,
-    ),
+    DFS_JOURNALNODE_EDITS_DIR = "dfs.journalnode.edits.dir", Text,
+        default DFS_JOURNALNODE_EDITS_DIR_DEFAULT,
+        typed DFS_JOURNALNODE_EDITS_DIR_DEFAULT: &str = "/tmp/hadoop/dfs/journalnode/";
+    DFS_JOURNALNODE_RPC_ADDRESS = "dfs.journalnode.rpc-address", Address,
+        default DFS_JOURNALNODE_RPC_ADDRESS_DEFAULT,
+        typed DFS_JOURNALNODE_RPC_ADDRESS_DEFAULT: &str = "0.0.0.0:8485";
+    DFS_JOURNALNODE_HTTP_ADDRESS = "dfs.journalnode.http-address", Address,
+        default DFS_JOURNALNODE_HTTP_ADDRESS_DEFAULT,
+        typed DFS_JOURNALNODE_HTTP_ADDRESS_DEFAULT: &str = "0.0.0.0:8480";
+
     // IPC
-    key(IPC_MAXIMUM_DATA_LENGTH, Some("134217728"), POSITIVE_INT),
-    key(IPC_SERVER_MAX_CONNECTIONS, Some("0"), NON_NEGATIVE_INT),
-    key(IPC_CLIENT_CONNECT_TIMEOUT, Some("20000"), NON_NEGATIVE_INT),
-    key(IPC_CLIENT_CONNECT_MAX_RETRIES, Some("10"), NON_NEGATIVE_INT),
-    key(
-        IPC_CLIENT_CONNECT_RETRY_INTERVAL,
-        Some("1000"),
-        NON_NEGATIVE_INT,
-    ),
-    key(IPC_CLIENT_RPC_TIMEOUT_MS, Some("120000"), NON_NEGATIVE_INT),
-    key(
-        IPC_CLIENT_CONNECTION_MAXIDLETIME,
-        Some("10000"),
-        NON_NEGATIVE_INT,
-    ),
-    // client failover
-    key(
-        DFS_CLIENT_FAILOVER_MAX_ATTEMPTS,
-        Some("15"),
-        NON_NEGATIVE_INT,
-    ),
-    key(
-        DFS_CLIENT_FAILOVER_SLEEP_BASE_MILLIS,
-        Some("500"),
-        NON_NEGATIVE_INT,
-    ),
-    key(
-        DFS_CLIENT_FAILOVER_SLEEP_MAX_MILLIS,
-        Some("15000"),
-        NON_NEGATIVE_INT,
-    ),
-    key(
-        DFS_CLIENT_FAILOVER_CONNECTION_RETRIES,
-        Some("0"),
-        NON_NEGATIVE_INT,
-    ),
-];
+    IPC_MAXIMUM_DATA_LENGTH = "ipc.maximum.data.length", POSITIVE_INT, default "134217728",
+        typed IPC_MAXIMUM_DATA_LENGTH_DEFAULT: u32 = 134_217_728;
+    /// 0 = unlimited.
+    IPC_SERVER_MAX_CONNECTIONS = "ipc.server.max.connections", NON_NEGATIVE_INT, default "0",
+        typed IPC_SERVER_MAX_CONNECTIONS_DEFAULT: u32 = 0;
+    /// Milliseconds.
+    IPC_CLIENT_CONNECT_TIMEOUT = "ipc.client.connect.timeout", NON_NEGATIVE_INT, default "20000",
+        typed IPC_CLIENT_CONNECT_TIMEOUT_DEFAULT_MS: u64 = 20_000;
+    IPC_CLIENT_CONNECT_MAX_RETRIES = "ipc.client.connect.max.retries", NON_NEGATIVE_INT,
+        default "10", typed IPC_CLIENT_CONNECT_MAX_RETRIES_DEFAULT: u32 = 10;
+    /// Milliseconds.
+    IPC_CLIENT_CONNECT_RETRY_INTERVAL = "ipc.client.connect.retry.interval", NON_NEGATIVE_INT,
+        default "1000", typed IPC_CLIENT_CONNECT_RETRY_INTERVAL_DEFAULT_MS: u64 = 1000;
+    /// Milliseconds; 0 = no timeout (Hadoop 3.3+ default is 120000, HADOOP-17552).
+    IPC_CLIENT_RPC_TIMEOUT_MS = "ipc.client.rpc-timeout.ms", NON_NEGATIVE_INT, default "120000",
+        typed IPC_CLIENT_RPC_TIMEOUT_MS_DEFAULT: u64 = 120_000;
+    /// Milliseconds.
+    IPC_CLIENT_CONNECTION_MAXIDLETIME = "ipc.client.connection.maxidletime", NON_NEGATIVE_INT,
+        default "10000", typed IPC_CLIENT_CONNECTION_MAXIDLETIME_DEFAULT_MS: u64 = 10_000;
+
+    // Client failover
+    DFS_CLIENT_FAILOVER_MAX_ATTEMPTS = "dfs.client.failover.max.attempts", NON_NEGATIVE_INT,
+        default "15", typed DFS_CLIENT_FAILOVER_MAX_ATTEMPTS_DEFAULT: u32 = 15;
+    DFS_CLIENT_FAILOVER_SLEEP_BASE_MILLIS = "dfs.client.failover.sleep.base.millis",
+        NON_NEGATIVE_INT, default "500",
+        typed DFS_CLIENT_FAILOVER_SLEEP_BASE_MILLIS_DEFAULT: u64 = 500;
+    DFS_CLIENT_FAILOVER_SLEEP_MAX_MILLIS = "dfs.client.failover.sleep.max.millis", NON_NEGATIVE_INT,
+        default "15000", typed DFS_CLIENT_FAILOVER_SLEEP_MAX_MILLIS_DEFAULT: u64 = 15_000;
+    DFS_CLIENT_FAILOVER_CONNECTION_RETRIES = "dfs.client.failover.connection.retries",
+        NON_NEGATIVE_INT, default "0",
+        typed DFS_CLIENT_FAILOVER_CONNECTION_RETRIES_DEFAULT: u32 = 0;
+}
 
 /// Old key names Hadoop still honours, mapped to the current name. Setting either
 /// name sets the current one.
