@@ -132,3 +132,27 @@ fn same_addr(peer: &str, local: &SocketAddr) -> bool {
                 || a.ip().is_loopback() && local.ip().is_loopback())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A bad value of any known key stops a JournalNode at startup, naming the key and
+    /// the value, even a key the JournalNode itself does not read.
+    #[test]
+    fn bad_values_stop_the_journalnode() {
+        for (key, value) in [
+            (DFS_JOURNALNODE_SYNC_INTERVAL, "soon"),
+            ("dfs.qjournal.queued-edits.limit.mb", "ten"),
+        ] {
+            let mut conf = Configuration::new();
+            conf.set(DFS_JOURNALNODE_EDITS_DIR, "/tmp/jn");
+            conf.set(key, value);
+            let err = config_from(&conf).unwrap_err().to_string();
+            assert!(
+                err.contains(key) && err.contains(value),
+                "{key}={value}: {err}"
+            );
+        }
+    }
+}
