@@ -108,12 +108,32 @@ fn code_lines(text: &str) -> Vec<(usize, &str)> {
     out
 }
 
-/// A key-like literal found in code: the name and whether a suffix follows it in a
-/// `format!` string (`"dfs.ha.namenodes.{ns}"`).
+/// The `Configuration` getters. Code outside hafs-conf passes them a `keys::` constant,
+/// never a literal, so each key's spelling lives in the table alone.
+const READERS: &[&str] = &[
+    ".get(",
+    ".try_get(",
+    ".get_trimmed(",
+    ".get_or(",
+    ".get_trimmed_strings(",
+    ".get_u32(",
+    ".get_u64(",
+    ".get_i64(",
+    ".get_bool(",
+    ".get_f64(",
+    ".get_time_duration(",
+    ".get_size_bytes(",
+    ".source(",
+];
+
+/// A key-like literal found in code: the name, whether a suffix follows it in a
+/// `format!` string (`"dfs.ha.namenodes.{ns}"`), and whether it is passed straight to
+/// a getter.
 #[derive(Debug)]
 struct Found {
     name: String,
     suffixed: bool,
+    read: bool,
 }
 
 /// The key-like literals on one line: text right after a `"` that starts with a key
@@ -129,9 +149,11 @@ fn key_literals(line: &str) -> Vec<Found> {
         let end = rest.find(|c| !is_key_char(c)).unwrap_or(rest.len());
         let run = &rest[..end];
         let suffixed = run.ends_with('.') && rest[end..].starts_with('{');
+        let read = READERS.iter().any(|r| line[..at].ends_with(r));
         found.push(Found {
             name: run.trim_end_matches('.').to_string(),
             suffixed,
+            read,
         });
     }
     found
@@ -157,12 +179,18 @@ fn registered(found: &Found) -> bool {
 fn every_key_named_in_code_is_in_the_table() {
     let root = workspace_root();
     let mut missing = Vec::new();
+    let mut literal_reads = Vec::new();
     let mut seen = 0;
     for path in non_test_sources() {
         let text = std::fs::read_to_string(&path).unwrap();
         for (line_no, line) in code_lines(&text) {
+            let in_conf = path.starts_with(root.join("crates/conf"));
             for found in key_literals(line) {
                 seen += 1;
+                if found.read && !in_conf {
+                    let shown = path.strip_prefix(&root).unwrap_or(&path).display();
+                    literal_reads.push(format!("{shown}:{line_no}: {}", found.name));
+                }
                 if !registered(&found) {
                     let shown = path.strip_prefix(&root).unwrap_or(&path).display();
                     let what = if found.suffixed {
@@ -185,6 +213,11 @@ fn every_key_named_in_code_is_in_the_table() {
          (add a row to the keys! table, or to NOT_KEYS here if it is not a key):\n{}",
         missing.join("\n")
     );
+    assert!(
+        literal_reads.is_empty(),
+        "keys read with a literal instead of their hafs_conf::keys constant:\n{}",
+        literal_reads.join("\n")
+    );
 }
 
 #[test]
@@ -192,6 +225,7 @@ fn the_scan_finds_keys_and_skips_test_code() {
     let text = r#"
 fn f(conf: &Configuration) {
     conf.get_u64("dfs.some.key", 1);
+    conf.set("dfs.some.key", "2");
     let k = format!("dfs.ha.namenodes.{ns}");
     // conf.get("dfs.in.a.comment")
 }
@@ -210,28 +244,25 @@ fn h() -> &'static str {
     let names: Vec<_> = code_lines(text)
         .into_iter()
         .flat_map(|(_, l)| key_literals(l))
-        .map(|f| (f.name, f.suffixed))
+        .map(|f| (f.name, f.suffixed, f.read))
         .collect();
     assert_eq!(
         names,
         [
-            ("dfs.some.key".to_string(), false),
-            ("dfs.ha.namenodes".to_string(), true),
-            ("hafs.after.tests".to_string(), false),
+            ("dfs.some.key".to_string(), false, true),
+            ("dfs.some.key".to_string(), false, false),
+            ("dfs.ha.namenodes".to_string(), true, false),
+            ("hafs.after.tests".to_string(), false, false),
         ]
     );
-    assert!(registered(&Found {
-        name: "dfs.ha.namenodes".into(),
-        suffixed: true
-    }));
-    assert!(!registered(&Found {
-        name: "dfs.replication".into(),
-        suffixed: true
-    }));
-    assert!(registered(&Found {
-        name: "fs.default.name".into(),
-        suffixed: false
-    }));
+    let found = |name: &str, suffixed| Found {
+        name: name.to_string(),
+        suffixed,
+        read: false,
+    };
+    assert!(registered(&found("dfs.ha.namenodes", true)));
+    assert!(!registered(&found("dfs.replication", true)));
+    assert!(registered(&found("fs.default.name", false)));
 }
 
 // ---------------------------------------------------------------------------------
