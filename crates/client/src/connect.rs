@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use hafs_conf::{Configuration, TimeUnit};
+use hafs_conf::{keys, Configuration, TimeUnit};
 use hafs_ipc::{ClientConfig, FailoverConfig, FailoverProxy};
 
 use crate::client::CLIENT_PROTOCOL;
@@ -26,19 +26,34 @@ impl DfsClient<FailoverProxy> {
         // Hadoop's keys: how long to wait for a connection and for an answer. A NameNode
         // that is paused (not dead) accepts connections but never answers; only the
         // call timeout moves the client on to the next NameNode.
-        ipc.connect_timeout = ms("ipc.client.connect.timeout", 20_000)?;
-        ipc.call_timeout = ms("ipc.client.rpc-timeout.ms", 120_000)?;
+        ipc.connect_timeout = ms(
+            keys::IPC_CLIENT_CONNECT_TIMEOUT,
+            keys::IPC_CLIENT_CONNECT_TIMEOUT_DEFAULT_MS,
+        )?;
+        ipc.call_timeout = ms(
+            keys::IPC_CLIENT_RPC_TIMEOUT_MS,
+            keys::IPC_CLIENT_RPC_TIMEOUT_MS_DEFAULT,
+        )?;
         let count = |key: &str, default: u32| -> Result<u32, ClientError> {
             conf.get_u32(key, default)
                 .map_err(|e| ClientError::Config(e.to_string()))
         };
         let defaults = FailoverConfig::default();
         let failover = FailoverConfig {
-            max_attempts: count("dfs.client.failover.max.attempts", defaults.max_attempts)?,
-            sleep_base: ms("dfs.client.failover.sleep.base.millis", 500)?,
-            sleep_max: ms("dfs.client.failover.sleep.max.millis", 15_000)?,
+            max_attempts: count(
+                keys::DFS_CLIENT_FAILOVER_MAX_ATTEMPTS,
+                defaults.max_attempts,
+            )?,
+            sleep_base: ms(
+                keys::DFS_CLIENT_FAILOVER_SLEEP_BASE_MILLIS,
+                keys::DFS_CLIENT_FAILOVER_SLEEP_BASE_MILLIS_DEFAULT,
+            )?,
+            sleep_max: ms(
+                keys::DFS_CLIENT_FAILOVER_SLEEP_MAX_MILLIS,
+                keys::DFS_CLIENT_FAILOVER_SLEEP_MAX_MILLIS_DEFAULT,
+            )?,
             connection_retries: count(
-                "dfs.client.failover.connection.retries",
+                keys::DFS_CLIENT_FAILOVER_CONNECTION_RETRIES,
                 defaults.connection_retries,
             )?,
         };

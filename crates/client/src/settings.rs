@@ -1,7 +1,7 @@
 //! The client's view of the configuration: which file system, which NameNodes, and the
 //! defaults for new files. Built once from a `hafs_conf::Configuration` (pure; no IO).
 
-use hafs_conf::Configuration;
+use hafs_conf::{keys, Configuration};
 
 use crate::paths;
 use crate::ClientError;
@@ -80,10 +80,10 @@ impl DataSettings {
             }
         };
         let enabled = bool_key(
-            "dfs.client.block.write.replace-datanode-on-failure.enable",
+            keys::DFS_CLIENT_BLOCK_WRITE_REPLACE_DATANODE_ON_FAILURE_ENABLE,
             true,
         )?;
-        let policy_key = "dfs.client.block.write.replace-datanode-on-failure.policy";
+        let policy_key = keys::DFS_CLIENT_BLOCK_WRITE_REPLACE_DATANODE_ON_FAILURE_POLICY;
         let policy = match conf.get_trimmed(policy_key) {
             None => ReplaceDatanodePolicy::Default,
             Some(v) => match v.to_ascii_uppercase().as_str() {
@@ -93,18 +93,22 @@ impl DataSettings {
                 _ => return Err(bad(policy_key, &v, "NEVER, DEFAULT or ALWAYS")),
             },
         };
-        let bytes_per_checksum = num_key(conf, "dfs.bytes-per-checksum", d.bytes_per_checksum)?;
+        let bytes_per_checksum = num_key(conf, keys::DFS_BYTES_PER_CHECKSUM, d.bytes_per_checksum)?;
         if bytes_per_checksum == 0 || bytes_per_checksum > 1 << 20 {
             return Err(bad(
-                "dfs.bytes-per-checksum",
+                keys::DFS_BYTES_PER_CHECKSUM,
                 &bytes_per_checksum.to_string(),
                 "1..1048576",
             ));
         }
-        let write_packet_size = num_key(conf, "dfs.client-write-packet-size", d.write_packet_size)?;
+        let write_packet_size = num_key(
+            conf,
+            keys::DFS_CLIENT_WRITE_PACKET_SIZE,
+            d.write_packet_size,
+        )?;
         if !(512..=16 << 20).contains(&write_packet_size) {
             return Err(bad(
-                "dfs.client-write-packet-size",
+                keys::DFS_CLIENT_WRITE_PACKET_SIZE,
                 &write_packet_size.to_string(),
                 "512..16777216",
             ));
@@ -114,19 +118,19 @@ impl DataSettings {
             write_packet_size,
             max_packets_in_flight: num_key(
                 conf,
-                "dfs.client.write.max-packets-in-flight",
+                keys::DFS_CLIENT_WRITE_MAX_PACKETS_IN_FLIGHT,
                 d.max_packets_in_flight,
             )?
             .clamp(1, 1000),
             locate_following_block_retries: num_key(
                 conf,
-                "dfs.client.block.write.locateFollowingBlock.retries",
+                keys::DFS_CLIENT_BLOCK_WRITE_LOCATEFOLLOWINGBLOCK_RETRIES,
                 d.locate_following_block_retries,
             )?
             .min(20),
             block_write_retries: num_key(
                 conf,
-                "dfs.client.block.write.retries",
+                keys::DFS_CLIENT_BLOCK_WRITE_RETRIES,
                 d.block_write_retries,
             )?
             .min(20),
@@ -136,12 +140,12 @@ impl DataSettings {
                 ReplaceDatanodePolicy::Never
             },
             replace_datanode_best_effort: bool_key(
-                "dfs.client.block.write.replace-datanode-on-failure.best-effort",
+                keys::DFS_CLIENT_BLOCK_WRITE_REPLACE_DATANODE_ON_FAILURE_BEST_EFFORT,
                 false,
             )?,
-            socket_timeout_ms: num_key(conf, "dfs.client.socket-timeout", d.socket_timeout_ms)?
+            socket_timeout_ms: num_key(conf, keys::DFS_CLIENT_SOCKET_TIMEOUT, d.socket_timeout_ms)?
                 .max(100),
-            use_datanode_hostname: bool_key("dfs.client.use.datanode.hostname", false)?,
+            use_datanode_hostname: bool_key(keys::DFS_CLIENT_USE_DATANODE_HOSTNAME, false)?,
         })
     }
 }
@@ -179,46 +183,55 @@ impl ClientSettings {
     pub fn from_conf(conf: &Configuration, fs_uri: Option<&str>) -> Result<Self, ClientError> {
         let uri = match fs_uri {
             Some(u) => u.trim().to_string(),
-            None => conf.get_trimmed("fs.defaultFS").ok_or_else(|| {
-                ClientError::Config("fs.defaultFS is not set (expected hdfs://<authority>)".into())
+            None => conf.get_trimmed(keys::FS_DEFAULT_FS).ok_or_else(|| {
+                ClientError::Config(format!(
+                    "{} is not set (expected hdfs://<authority>)",
+                    keys::FS_DEFAULT_FS
+                ))
             })?,
         };
         let authority = match paths::split_uri(&uri) {
             Ok((Some(a), _)) if !a.is_empty() => a.to_string(),
             _ => {
                 return Err(ClientError::Config(format!(
-                    "fs.defaultFS: '{uri}' is not an hdfs://<authority> URI"
+                    "{}: '{uri}' is not an hdfs://<authority> URI",
+                    keys::FS_DEFAULT_FS
                 )))
             }
         };
         let namenodes = namenode_addresses(conf, &authority)?;
-        let replication = match conf.get_trimmed("dfs.replication") {
-            Some(v) => v
-                .parse::<u16>()
-                .ok()
-                .filter(|r| *r > 0)
-                .ok_or_else(|| bad("dfs.replication", &v, "a replication factor 1..32767"))?,
-            None => DEFAULT_REPLICATION,
-        };
-        let block_size = match conf.get_trimmed("dfs.blocksize") {
+        let replication =
+            match conf.get_trimmed(keys::DFS_REPLICATION) {
+                Some(v) => v.parse::<u16>().ok().filter(|r| *r > 0).ok_or_else(|| {
+                    bad(keys::DFS_REPLICATION, &v, "a replication factor 1..32767")
+                })?,
+                None => DEFAULT_REPLICATION,
+            };
+        let block_size = match conf.get_trimmed(keys::DFS_BLOCKSIZE) {
             Some(v) => parse_size(&v)
-                .ok_or_else(|| bad("dfs.blocksize", &v, "a size like 134217728 or 128m"))?,
+                .ok_or_else(|| bad(keys::DFS_BLOCKSIZE, &v, "a size like 134217728 or 128m"))?,
             None => DEFAULT_BLOCK_SIZE,
         };
-        let umask = match conf.get_trimmed("fs.permissions.umask-mode") {
+        let umask = match conf.get_trimmed(keys::FS_PERMISSIONS_UMASK_MODE) {
             Some(v) => u16::from_str_radix(&v, 8)
                 .ok()
                 .filter(|m| *m <= 0o777)
-                .ok_or_else(|| bad("fs.permissions.umask-mode", &v, "an octal umask like 022"))?,
+                .ok_or_else(|| {
+                    bad(
+                        keys::FS_PERMISSIONS_UMASK_MODE,
+                        &v,
+                        "an octal umask like 022",
+                    )
+                })?,
             None => DEFAULT_UMASK,
         };
-        let trash_interval_minutes = match conf.get_trimmed("fs.trash.interval") {
+        let trash_interval_minutes = match conf.get_trimmed(keys::FS_TRASH_INTERVAL) {
             Some(v) => v
                 .trim_end_matches(['f', 'F'])
                 .parse::<f64>()
                 .ok()
                 .filter(|m| m.is_finite() && *m >= 0.0)
-                .ok_or_else(|| bad("fs.trash.interval", &v, "minutes (a number >= 0)"))?,
+                .ok_or_else(|| bad(keys::FS_TRASH_INTERVAL, &v, "minutes (a number >= 0)"))?,
             None => 0.0,
         };
         Ok(ClientSettings {
@@ -248,17 +261,17 @@ pub fn namenode_addresses(
     conf: &Configuration,
     authority: &str,
 ) -> Result<Vec<String>, ClientError> {
-    let nameservices = conf.get_trimmed("dfs.nameservices").unwrap_or_default();
+    let nameservices = conf.get_trimmed(keys::DFS_NAMESERVICES).unwrap_or_default();
     let is_nameservice = nameservices
         .split(',')
         .map(str::trim)
         .any(|ns| ns == authority);
-    let ha_key = format!("dfs.ha.namenodes.{authority}");
+    let ha_key = keys::with_suffixes(keys::DFS_HA_NAMENODES_PREFIX, &[authority]);
     if is_nameservice || conf.get_trimmed(&ha_key).is_some() {
         let nns = conf.get_trimmed(&ha_key).unwrap_or_default();
         let mut addrs = Vec::new();
         for nn in nns.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let key = format!("dfs.namenode.rpc-address.{authority}.{nn}");
+            let key = keys::with_suffixes(keys::DFS_NAMENODE_RPC_ADDRESS, &[authority, nn]);
             let addr = conf.get_trimmed(&key).ok_or_else(|| {
                 ClientError::Config(format!("{key} is not set (NameNode {nn} of {authority})"))
             })?;
@@ -266,7 +279,7 @@ pub fn namenode_addresses(
         }
         if addrs.is_empty() {
             // A nameservice with a single NameNode may give just the unsuffixed key.
-            let key = format!("dfs.namenode.rpc-address.{authority}");
+            let key = keys::with_suffixes(keys::DFS_NAMENODE_RPC_ADDRESS, &[authority]);
             match conf.get_trimmed(&key) {
                 Some(addr) => addrs.push(with_default_port(&addr)),
                 None => {

@@ -1,11 +1,18 @@
 //! Every configuration key hafs reads, with Hadoop's name and Hadoop's default.
 //!
-//! Defaults come from Hadoop 3's `core-default.xml` and `hdfs-default.xml` (or from
-//! `DFSConfigKeys`/`CommonConfigurationKeys` where the XML has no entry). Each key has
-//! a `*_DEFAULT` constant typed for the accessor callers use, and an entry in
-//! [`KEY_SPECS`] holding the default as Hadoop writes it plus the value syntax, which
-//! [`Configuration::validate`](crate::Configuration::validate) checks at startup.
-//! A test asserts that the typed constant and the textual default agree.
+//! Each key is written once, as a row of the [`keys!`] table below: the constant code
+//! reads it with, its value syntax, the default as Hadoop writes it (Hadoop 3's
+//! `core-default.xml` and `hdfs-default.xml`, or `DFSConfigKeys` /
+//! `CommonConfigurationKeys` where the XML has no entry) and, where callers want one, a
+//! `*_DEFAULT` constant typed for the accessor they use. The macro turns the rows into
+//! the constants and into [`KEY_SPECS`], which
+//! [`Configuration::validate`](crate::Configuration::validate) checks at startup, so a
+//! key cannot be read without also being validated.
+//!
+//! Tests keep the table honest: the typed and textual defaults agree
+//! (`typed_defaults_match_textual_defaults`), no string literal in the workspace's
+//! non-test code names a key missing here (`tests/registry.rs`), and
+//! docs/configuration.md documents exactly these keys.
 
 use crate::parse::TimeUnit;
 
@@ -46,6 +53,8 @@ pub struct KeySpec {
     /// suffixes (e.g. `dfs.namenode.rpc-address.mycluster.nn1`); the suffixed forms
     /// have the same syntax.
     pub per_nameservice: bool,
+    /// The row's doc comment, one line per `///` line (docs/configuration.md's table).
+    pub doc: &'static str,
 }
 
 impl KeySpec {
@@ -74,300 +83,64 @@ pub fn with_suffixes(key: &str, suffixes: &[&str]) -> String {
     out
 }
 
-// ---------------------------------------------------------------------------------
-// File system and cluster identity
-// ---------------------------------------------------------------------------------
-
-pub const FS_DEFAULT_FS: &str = "fs.defaultFS";
-pub const FS_DEFAULT_FS_DEFAULT: &str = "file:///";
-
-pub const HADOOP_TMP_DIR: &str = "hadoop.tmp.dir";
-pub const HADOOP_TMP_DIR_DEFAULT: &str = "/tmp/hadoop-${user.name}";
-
-pub const HADOOP_SECURITY_AUTHENTICATION: &str = "hadoop.security.authentication";
-pub const HADOOP_SECURITY_AUTHENTICATION_DEFAULT: &str = "simple";
-
-// ---------------------------------------------------------------------------------
-// HA addressing
-// ---------------------------------------------------------------------------------
-
-/// Comma-separated nameservice ids.
-pub const DFS_NAMESERVICES: &str = "dfs.nameservices";
-/// `dfs.ha.namenodes.<ns>`: comma-separated NameNode ids of a nameservice.
-pub const DFS_HA_NAMENODES_PREFIX: &str = "dfs.ha.namenodes";
-/// `dfs.namenode.rpc-address[.<ns>[.<nn>]]`: NameNode RPC `host:port`; no default.
-pub const DFS_NAMENODE_RPC_ADDRESS: &str = "dfs.namenode.rpc-address";
-/// `dfs.namenode.http-address[.<ns>[.<nn>]]`.
-pub const DFS_NAMENODE_HTTP_ADDRESS: &str = "dfs.namenode.http-address";
-pub const DFS_NAMENODE_HTTP_ADDRESS_DEFAULT: &str = "0.0.0.0:9870";
-/// `dfs.client.failover.proxy.provider.<ns>`: the Java client's failover proxy class.
-pub const DFS_CLIENT_FAILOVER_PROXY_PROVIDER_PREFIX: &str = "dfs.client.failover.proxy.provider";
 /// The class a Java client needs for an HA nameservice.
 pub const CONFIGURED_FAILOVER_PROXY_PROVIDER: &str =
     "org.apache.hadoop.hdfs.server.namenode.ha.ConfiguredFailoverProxyProvider";
 
-pub const DFS_HA_AUTOMATIC_FAILOVER_ENABLED: &str = "dfs.ha.automatic-failover.enabled";
-pub const DFS_HA_AUTOMATIC_FAILOVER_ENABLED_DEFAULT: bool = false;
-
-/// Comma-separated ZooKeeper `host:port` list; no default.
-pub const HA_ZOOKEEPER_QUORUM: &str = "ha.zookeeper.quorum";
-/// Newline-separated fencing methods (`shell(...)`, `sshfence`); no default.
-pub const DFS_HA_FENCING_METHODS: &str = "dfs.ha.fencing.methods";
-
-pub const DFS_HA_ZKFC_PORT: &str = "dfs.ha.zkfc.port";
-pub const DFS_HA_ZKFC_PORT_DEFAULT: u32 = 8019;
-
-/// How often a Standby NameNode looks for new edits (seconds when unsuffixed). Hadoop's
-/// default is 60 s; ours is 10 ms, because in-progress tailing keeps a Standby within
-/// milliseconds of the Active (docs/ha.md, "Tailing lag").
-pub const DFS_HA_TAIL_EDITS_PERIOD: &str = "dfs.ha.tail-edits.period";
-pub const DFS_HA_TAIL_EDITS_PERIOD_DEFAULT_MS: u64 = 10;
-
-/// How often the Standby asks the Active to roll its edit log (seconds).
-pub const DFS_HA_LOG_ROLL_PERIOD: &str = "dfs.ha.log-roll.period";
-pub const DFS_HA_LOG_ROLL_PERIOD_DEFAULT_SECS: u64 = 120;
-
-// ---------------------------------------------------------------------------------
-// NameNode storage and checkpoints
-// ---------------------------------------------------------------------------------
-
-pub const DFS_NAMENODE_NAME_DIR: &str = "dfs.namenode.name.dir";
-pub const DFS_NAMENODE_NAME_DIR_DEFAULT: &str = "file://${hadoop.tmp.dir}/dfs/name";
-
-pub const DFS_NAMENODE_EDITS_DIR: &str = "dfs.namenode.edits.dir";
-pub const DFS_NAMENODE_EDITS_DIR_DEFAULT: &str = "${dfs.namenode.name.dir}";
-
-/// `qjournal://jn1:8485;jn2:8485/<journal-id>` or a shared `file://` dir; no default.
-pub const DFS_NAMENODE_SHARED_EDITS_DIR: &str = "dfs.namenode.shared.edits.dir";
-
-pub const DFS_NAMENODE_CHECKPOINT_TXNS: &str = "dfs.namenode.checkpoint.txns";
-pub const DFS_NAMENODE_CHECKPOINT_TXNS_DEFAULT: u64 = 1_000_000;
-
-/// Seconds when unsuffixed.
-pub const DFS_NAMENODE_CHECKPOINT_PERIOD: &str = "dfs.namenode.checkpoint.period";
-pub const DFS_NAMENODE_CHECKPOINT_PERIOD_DEFAULT_SECS: u64 = 3600;
-
-/// Seconds when unsuffixed.
-pub const DFS_NAMENODE_CHECKPOINT_CHECK_PERIOD: &str = "dfs.namenode.checkpoint.check.period";
-pub const DFS_NAMENODE_CHECKPOINT_CHECK_PERIOD_DEFAULT_SECS: u64 = 60;
-
-pub const DFS_NAMENODE_NUM_CHECKPOINTS_RETAINED: &str = "dfs.namenode.num.checkpoints.retained";
-pub const DFS_NAMENODE_NUM_CHECKPOINTS_RETAINED_DEFAULT: u32 = 2;
-
-pub const DFS_NAMENODE_NUM_EXTRA_EDITS_RETAINED: &str = "dfs.namenode.num.extra.edits.retained";
-pub const DFS_NAMENODE_NUM_EXTRA_EDITS_RETAINED_DEFAULT: u64 = 1_000_000;
-
-pub const DFS_NAMENODE_SUPPORT_ALLOW_FORMAT: &str = "dfs.namenode.support.allow.format";
-pub const DFS_NAMENODE_SUPPORT_ALLOW_FORMAT_DEFAULT: bool = true;
-
-// ---------------------------------------------------------------------------------
-// Namespace behaviour
-// ---------------------------------------------------------------------------------
-
-pub const DFS_REPLICATION: &str = "dfs.replication";
-pub const DFS_REPLICATION_DEFAULT: u32 = 3;
-
-pub const DFS_REPLICATION_MAX: &str = "dfs.replication.max";
-pub const DFS_REPLICATION_MAX_DEFAULT: u32 = 512;
-
-pub const DFS_NAMENODE_REPLICATION_MIN: &str = "dfs.namenode.replication.min";
-pub const DFS_NAMENODE_REPLICATION_MIN_DEFAULT: u32 = 1;
-
-/// Size suffixes allowed (`128m`).
-pub const DFS_BLOCKSIZE: &str = "dfs.blocksize";
-pub const DFS_BLOCKSIZE_DEFAULT: u64 = 134_217_728;
-
-pub const DFS_NAMENODE_FS_LIMITS_MIN_BLOCK_SIZE: &str = "dfs.namenode.fs-limits.min-block-size";
-pub const DFS_NAMENODE_FS_LIMITS_MIN_BLOCK_SIZE_DEFAULT: u64 = 1_048_576;
-
-pub const DFS_NAMENODE_FS_LIMITS_MAX_BLOCKS_PER_FILE: &str =
-    "dfs.namenode.fs-limits.max-blocks-per-file";
-pub const DFS_NAMENODE_FS_LIMITS_MAX_BLOCKS_PER_FILE_DEFAULT: u64 = 10_000;
-
-pub const DFS_NAMENODE_FS_LIMITS_MAX_COMPONENT_LENGTH: &str =
-    "dfs.namenode.fs-limits.max-component-length";
-/// 0 disables the check.
-pub const DFS_NAMENODE_FS_LIMITS_MAX_COMPONENT_LENGTH_DEFAULT: u32 = 255;
-
-pub const DFS_NAMENODE_FS_LIMITS_MAX_DIRECTORY_ITEMS: &str =
-    "dfs.namenode.fs-limits.max-directory-items";
-/// Hadoop refuses values below 1 or above 6400000.
-pub const DFS_NAMENODE_FS_LIMITS_MAX_DIRECTORY_ITEMS_DEFAULT: u32 = 1_048_576;
-
-/// Entries per getListing reply; Hadoop uses the default for values <= 0.
-pub const DFS_LS_LIMIT: &str = "dfs.ls.limit";
-pub const DFS_LS_LIMIT_DEFAULT: i64 = 1000;
-
-/// Milliseconds; 0 disables access times.
-pub const DFS_NAMENODE_ACCESSTIME_PRECISION: &str = "dfs.namenode.accesstime.precision";
-pub const DFS_NAMENODE_ACCESSTIME_PRECISION_DEFAULT_MS: u64 = 3_600_000;
-
-/// Minutes (Hadoop reads it as a float); 0 disables trash.
-pub const FS_TRASH_INTERVAL: &str = "fs.trash.interval";
-pub const FS_TRASH_INTERVAL_DEFAULT_MINUTES: f64 = 0.0;
-
-pub const DFS_PERMISSIONS_ENABLED: &str = "dfs.permissions.enabled";
-pub const DFS_PERMISSIONS_ENABLED_DEFAULT: bool = true;
-
-pub const DFS_PERMISSIONS_SUPERUSERGROUP: &str = "dfs.permissions.superusergroup";
-pub const DFS_PERMISSIONS_SUPERUSERGROUP_DEFAULT: &str = "supergroup";
-
-pub const FS_PERMISSIONS_UMASK_MODE: &str = "fs.permissions.umask-mode";
-pub const FS_PERMISSIONS_UMASK_MODE_DEFAULT: u16 = 0o022;
-
-pub const DFS_NAMENODE_ACLS_ENABLED: &str = "dfs.namenode.acls.enabled";
-pub const DFS_NAMENODE_ACLS_ENABLED_DEFAULT: bool = false;
-
-/// Seconds after which the NameNode recovers the lease of a silent writer.
-pub const DFS_NAMENODE_LEASE_HARD_LIMIT_SEC: &str = "dfs.namenode.lease-hard-limit-sec";
-pub const DFS_NAMENODE_LEASE_HARD_LIMIT_SEC_DEFAULT: u64 = 1200;
-
-// ---------------------------------------------------------------------------------
-// NameNode RPC service, retry cache, safe mode
-// ---------------------------------------------------------------------------------
-
-pub const DFS_NAMENODE_HANDLER_COUNT: &str = "dfs.namenode.handler.count";
-pub const DFS_NAMENODE_HANDLER_COUNT_DEFAULT: u32 = 10;
-
-pub const DFS_NAMENODE_ENABLE_RETRY_CACHE: &str = "dfs.namenode.enable.retrycache";
-pub const DFS_NAMENODE_ENABLE_RETRY_CACHE_DEFAULT: bool = true;
-
-pub const DFS_NAMENODE_RETRY_CACHE_EXPIRYTIME_MILLIS: &str =
-    "dfs.namenode.retrycache.expirytime.millis";
-pub const DFS_NAMENODE_RETRY_CACHE_EXPIRYTIME_MILLIS_DEFAULT: u64 = 600_000;
-
-pub const DFS_NAMENODE_RETRY_CACHE_HEAP_PERCENT: &str = "dfs.namenode.retrycache.heap.percent";
-pub const DFS_NAMENODE_RETRY_CACHE_HEAP_PERCENT_DEFAULT: f64 = 0.03;
-
-/// hafs: the memory that Hadoop's `*.heap.percent` keys take their share of (Hadoop:
-/// the JVM's maximum heap). Unset: the process's cgroup memory limit, else the
-/// machine's memory.
-pub const HAFS_NAMENODE_MEMORY_BYTES: &str = "hafs.namenode.memory.bytes";
-
-pub const DFS_NAMENODE_SAFEMODE_THRESHOLD_PCT: &str = "dfs.namenode.safemode.threshold-pct";
-pub const DFS_NAMENODE_SAFEMODE_THRESHOLD_PCT_DEFAULT: f64 = 0.999;
-
-pub const DFS_NAMENODE_SAFEMODE_MIN_DATANODES: &str = "dfs.namenode.safemode.min.datanodes";
-pub const DFS_NAMENODE_SAFEMODE_MIN_DATANODES_DEFAULT: u32 = 0;
-
-/// Milliseconds when unsuffixed.
-pub const DFS_NAMENODE_SAFEMODE_EXTENSION: &str = "dfs.namenode.safemode.extension";
-pub const DFS_NAMENODE_SAFEMODE_EXTENSION_DEFAULT_MS: u64 = 30_000;
-
-// ---------------------------------------------------------------------------------
-// Data path and DataNodes
-// ---------------------------------------------------------------------------------
-
-pub const DFS_BYTES_PER_CHECKSUM: &str = "dfs.bytes-per-checksum";
-pub const DFS_BYTES_PER_CHECKSUM_DEFAULT: u32 = 512;
-
-pub const DFS_CLIENT_WRITE_PACKET_SIZE: &str = "dfs.client-write-packet-size";
-pub const DFS_CLIENT_WRITE_PACKET_SIZE_DEFAULT: u32 = 65_536;
-
-pub const IO_FILE_BUFFER_SIZE: &str = "io.file.buffer.size";
-pub const IO_FILE_BUFFER_SIZE_DEFAULT: u32 = 4096;
-
-/// Seconds when unsuffixed.
-pub const DFS_HEARTBEAT_INTERVAL: &str = "dfs.heartbeat.interval";
-pub const DFS_HEARTBEAT_INTERVAL_DEFAULT_SECS: u64 = 3;
-
-/// Milliseconds.
-pub const DFS_NAMENODE_HEARTBEAT_RECHECK_INTERVAL: &str = "dfs.namenode.heartbeat.recheck-interval";
-pub const DFS_NAMENODE_HEARTBEAT_RECHECK_INTERVAL_DEFAULT_MS: u64 = 300_000;
-
-/// Milliseconds.
-pub const DFS_NAMENODE_STALE_DATANODE_INTERVAL: &str = "dfs.namenode.stale.datanode.interval";
-pub const DFS_NAMENODE_STALE_DATANODE_INTERVAL_DEFAULT_MS: u64 = 30_000;
-
-/// Milliseconds.
-pub const DFS_BLOCKREPORT_INTERVAL_MSEC: &str = "dfs.blockreport.intervalMsec";
-pub const DFS_BLOCKREPORT_INTERVAL_MSEC_DEFAULT: u64 = 21_600_000;
-
-/// Milliseconds a DataNode batches incremental block reports for; 0 (Hadoop's
-/// default) sends a finalized or deleted replica at once. Clients that do not retry
-/// addBlock's NotReplicatedYetException (hdfs-native) depend on it being prompt.
-pub const DFS_BLOCKREPORT_INCREMENTAL_INTERVAL_MSEC: &str =
-    "dfs.blockreport.incremental.intervalMsec";
-pub const DFS_BLOCKREPORT_INCREMENTAL_INTERVAL_MSEC_DEFAULT: u64 = 0;
-
-pub const DFS_DATANODE_DATA_DIR: &str = "dfs.datanode.data.dir";
-pub const DFS_DATANODE_DATA_DIR_DEFAULT: &str = "file://${hadoop.tmp.dir}/dfs/data";
-
-pub const DFS_DATANODE_ADDRESS: &str = "dfs.datanode.address";
-pub const DFS_DATANODE_ADDRESS_DEFAULT: &str = "0.0.0.0:9866";
-
-pub const DFS_DATANODE_IPC_ADDRESS: &str = "dfs.datanode.ipc.address";
-pub const DFS_DATANODE_IPC_ADDRESS_DEFAULT: &str = "0.0.0.0:9867";
-
-pub const DFS_DATANODE_HTTP_ADDRESS: &str = "dfs.datanode.http.address";
-pub const DFS_DATANODE_HTTP_ADDRESS_DEFAULT: &str = "0.0.0.0:9864";
-
-pub const DFS_CLIENT_BLOCK_WRITE_RETRIES: &str = "dfs.client.block.write.retries";
-pub const DFS_CLIENT_BLOCK_WRITE_RETRIES_DEFAULT: u32 = 3;
-
-// ---------------------------------------------------------------------------------
-// JournalNodes
-// ---------------------------------------------------------------------------------
-
-pub const DFS_JOURNALNODE_EDITS_DIR: &str = "dfs.journalnode.edits.dir";
-pub const DFS_JOURNALNODE_EDITS_DIR_DEFAULT: &str = "/tmp/hadoop/dfs/journalnode/";
-
-pub const DFS_JOURNALNODE_RPC_ADDRESS: &str = "dfs.journalnode.rpc-address";
-pub const DFS_JOURNALNODE_RPC_ADDRESS_DEFAULT: &str = "0.0.0.0:8485";
-
-pub const DFS_JOURNALNODE_HTTP_ADDRESS: &str = "dfs.journalnode.http-address";
-pub const DFS_JOURNALNODE_HTTP_ADDRESS_DEFAULT: &str = "0.0.0.0:8480";
-
-// ---------------------------------------------------------------------------------
-// IPC
-// ---------------------------------------------------------------------------------
-
-pub const IPC_MAXIMUM_DATA_LENGTH: &str = "ipc.maximum.data.length";
-pub const IPC_MAXIMUM_DATA_LENGTH_DEFAULT: u32 = 134_217_728;
-
-/// 0 = unlimited.
-pub const IPC_SERVER_MAX_CONNECTIONS: &str = "ipc.server.max.connections";
-pub const IPC_SERVER_MAX_CONNECTIONS_DEFAULT: u32 = 0;
-
-/// Milliseconds.
-pub const IPC_CLIENT_CONNECT_TIMEOUT: &str = "ipc.client.connect.timeout";
-pub const IPC_CLIENT_CONNECT_TIMEOUT_DEFAULT_MS: u64 = 20_000;
-
-pub const IPC_CLIENT_CONNECT_MAX_RETRIES: &str = "ipc.client.connect.max.retries";
-pub const IPC_CLIENT_CONNECT_MAX_RETRIES_DEFAULT: u32 = 10;
-
-/// Milliseconds.
-pub const IPC_CLIENT_CONNECT_RETRY_INTERVAL: &str = "ipc.client.connect.retry.interval";
-pub const IPC_CLIENT_CONNECT_RETRY_INTERVAL_DEFAULT_MS: u64 = 1000;
-
-/// Milliseconds; 0 = no timeout (Hadoop 3.3+ default is 120000, HADOOP-17552).
-pub const IPC_CLIENT_RPC_TIMEOUT_MS: &str = "ipc.client.rpc-timeout.ms";
-pub const IPC_CLIENT_RPC_TIMEOUT_MS_DEFAULT: u64 = 120_000;
-
-/// Milliseconds.
-pub const IPC_CLIENT_CONNECTION_MAXIDLETIME: &str = "ipc.client.connection.maxidletime";
-pub const IPC_CLIENT_CONNECTION_MAXIDLETIME_DEFAULT_MS: u64 = 10_000;
-
-// ---------------------------------------------------------------------------------
-// Client failover
-// ---------------------------------------------------------------------------------
-
-pub const DFS_CLIENT_FAILOVER_MAX_ATTEMPTS: &str = "dfs.client.failover.max.attempts";
-pub const DFS_CLIENT_FAILOVER_MAX_ATTEMPTS_DEFAULT: u32 = 15;
-
-pub const DFS_CLIENT_FAILOVER_SLEEP_BASE_MILLIS: &str = "dfs.client.failover.sleep.base.millis";
-pub const DFS_CLIENT_FAILOVER_SLEEP_BASE_MILLIS_DEFAULT: u64 = 500;
-
-pub const DFS_CLIENT_FAILOVER_SLEEP_MAX_MILLIS: &str = "dfs.client.failover.sleep.max.millis";
-pub const DFS_CLIENT_FAILOVER_SLEEP_MAX_MILLIS_DEFAULT: u64 = 15_000;
-
-pub const DFS_CLIENT_FAILOVER_CONNECTION_RETRIES: &str = "dfs.client.failover.connection.retries";
-pub const DFS_CLIENT_FAILOVER_CONNECTION_RETRIES_DEFAULT: u32 = 0;
-
-// ---------------------------------------------------------------------------------
-// The table
-// ---------------------------------------------------------------------------------
-
+/// Declares the key table: one row per key,
+///
+/// ```text
+/// /// What the key does (becomes the constant's doc).
+/// CONST = "hadoop.key.name", kind[, default "text"][, typed CONST_DEFAULT: T = value]
+///     [, per_nameservice = true];
+/// ```
+///
+/// and expands to a `pub const CONST: &str` per key (plus the typed default, if given)
+/// and to [`KEY_SPECS`]. A macro rather than two lists so that a key cannot be named in
+/// code without being in the table `validate` checks.
+macro_rules! keys {
+    (@default) => { None };
+    (@default $default:expr) => { Some($default) };
+    (@per_ns) => { false };
+    (@per_ns $per_ns:literal) => { $per_ns };
+    ($(
+        $(#[doc = $doc:literal])*
+        $name:ident = $key:literal, $kind:expr
+        $(, default $default:expr)?
+        $(, typed $typed:ident: $ty:ty = $value:expr)?
+        $(, per_nameservice = $per_ns:literal)?;
+    )*) => {
+        $(
+            $(#[doc = $doc])*
+            pub const $name: &str = $key;
+            $(
+                #[doc = concat!("Default of `", $key, "`, typed for its accessor.")]
+                pub const $typed: $ty = $value;
+            )?
+        )*
+
+        /// Every typed default with its key and constant name, so a test can check each
+        /// against the textual default.
+        #[cfg(test)]
+        fn typed_defaults() -> Vec<(&'static str, &'static str, tests::Typed)> {
+            vec![$($(($key, stringify!($typed), tests::Typed::from($typed)),)?)*]
+        }
+
+        /// Every key hafs reads. Keys not listed here are kept and returned by `get` but
+        /// never validated, as Hadoop ignores keys it does not know.
+        pub const KEY_SPECS: &[KeySpec] = &[$(
+            KeySpec {
+                name: $key,
+                default: keys!(@default $($default)?),
+                kind: $kind,
+                per_nameservice: keys!(@per_ns $($per_ns)?),
+                doc: concat!($($doc, "\n"),*),
+            },
+        )*];
+    };
+}
+
+// Value kinds, short, for the table's rows.
 const I32_MAX: i64 = i32::MAX as i64;
 const fn int(min: i64, max: i64) -> ValueKind {
     ValueKind::Int { min, max }
@@ -376,292 +149,474 @@ const NON_NEGATIVE_INT: ValueKind = int(0, I32_MAX);
 const POSITIVE_INT: ValueKind = int(1, I32_MAX);
 const NON_NEGATIVE_LONG: ValueKind = int(0, i64::MAX);
 const POSITIVE_LONG: ValueKind = int(1, i64::MAX);
+const INT: ValueKind = int(i32::MIN as i64, I32_MAX);
+use ValueKind::{Address, Bool, Choice, Duration, Float, List, Size, Text, Umask, Uri};
 
-const fn key(name: &'static str, default: Option<&'static str>, kind: ValueKind) -> KeySpec {
-    KeySpec {
-        name,
-        default,
-        kind,
-        per_nameservice: false,
-    }
-}
+// ---------------------------------------------------------------------------------
+// The table
+// ---------------------------------------------------------------------------------
 
-const fn per_ns(name: &'static str, default: Option<&'static str>, kind: ValueKind) -> KeySpec {
-    KeySpec {
-        name,
-        default,
-        kind,
-        per_nameservice: true,
-    }
-}
+keys! {
+    // File system and cluster identity
+    /// `hdfs://host:port` or `hdfs://nameservice`: where clients find the NameNode, and the
+    /// NameNode's own address when `dfs.namenode.rpc-address` is unset.
+    FS_DEFAULT_FS = "fs.defaultFS", Uri, default FS_DEFAULT_FS_DEFAULT,
+        typed FS_DEFAULT_FS_DEFAULT: &str = "file:///";
+    /// Base of the default storage directories.
+    HADOOP_TMP_DIR = "hadoop.tmp.dir", Text, default HADOOP_TMP_DIR_DEFAULT,
+        typed HADOOP_TMP_DIR_DEFAULT: &str = "/tmp/hadoop-${user.name}";
+    /// `simple` (hafs has no Kerberos yet).
+    HADOOP_SECURITY_AUTHENTICATION = "hadoop.security.authentication",
+        Choice(&["simple", "kerberos"]), default HADOOP_SECURITY_AUTHENTICATION_DEFAULT,
+        typed HADOOP_SECURITY_AUTHENTICATION_DEFAULT: &str = "simple";
 
-/// Every key hafs reads. Keys not listed here are kept and returned by `get` but never
-/// validated, as Hadoop ignores keys it does not know.
-pub const KEY_SPECS: &[KeySpec] = &[
-    // identity
-    key(FS_DEFAULT_FS, Some(FS_DEFAULT_FS_DEFAULT), ValueKind::Uri),
-    key(
-        HADOOP_TMP_DIR,
-        Some(HADOOP_TMP_DIR_DEFAULT),
-        ValueKind::Text,
-    ),
-    key(
-        HADOOP_SECURITY_AUTHENTICATION,
-        Some(HADOOP_SECURITY_AUTHENTICATION_DEFAULT),
-        ValueKind::Choice(&["simple", "kerberos"]),
-    ),
     // HA addressing
-    key(DFS_NAMESERVICES, None, ValueKind::List),
-    per_ns(DFS_HA_NAMENODES_PREFIX, None, ValueKind::List),
-    per_ns(DFS_NAMENODE_RPC_ADDRESS, None, ValueKind::Address),
-    per_ns(
-        DFS_NAMENODE_HTTP_ADDRESS,
-        Some(DFS_NAMENODE_HTTP_ADDRESS_DEFAULT),
-        ValueKind::Address,
-    ),
-    per_ns(
-        DFS_CLIENT_FAILOVER_PROXY_PROVIDER_PREFIX,
-        None,
-        ValueKind::Text,
-    ),
-    per_ns(
-        DFS_HA_AUTOMATIC_FAILOVER_ENABLED,
-        Some("false"),
-        ValueKind::Bool,
-    ),
-    key(HA_ZOOKEEPER_QUORUM, None, ValueKind::List),
-    key(DFS_HA_FENCING_METHODS, None, ValueKind::Text),
-    key(DFS_HA_ZKFC_PORT, Some("8019"), int(0, 65535)),
-    key(
-        DFS_HA_TAIL_EDITS_PERIOD,
-        Some("10ms"),
-        ValueKind::Duration(TimeUnit::Seconds),
-    ),
-    key(
-        DFS_HA_LOG_ROLL_PERIOD,
-        Some("120s"),
-        ValueKind::Duration(TimeUnit::Seconds),
-    ),
+    /// Comma-separated nameservice ids.
+    DFS_NAMESERVICES = "dfs.nameservices", List;
+    /// `dfs.ha.namenodes.<ns>`: comma-separated NameNode ids of a nameservice.
+    DFS_HA_NAMENODES_PREFIX = "dfs.ha.namenodes", List, per_nameservice = true;
+    /// `dfs.namenode.rpc-address[.<ns>[.<nn>]]`: NameNode RPC `host:port`; no default.
+    DFS_NAMENODE_RPC_ADDRESS = "dfs.namenode.rpc-address", Address, per_nameservice = true;
+    /// `dfs.namenode.http-address[.<ns>[.<nn>]]`.
+    DFS_NAMENODE_HTTP_ADDRESS = "dfs.namenode.http-address", Address,
+        default DFS_NAMENODE_HTTP_ADDRESS_DEFAULT,
+        typed DFS_NAMENODE_HTTP_ADDRESS_DEFAULT: &str = "0.0.0.0:9870", per_nameservice = true;
+    /// `dfs.client.failover.proxy.provider.<ns>`: the Java client's failover proxy class.
+    DFS_CLIENT_FAILOVER_PROXY_PROVIDER_PREFIX = "dfs.client.failover.proxy.provider", Text,
+        per_nameservice = true;
+    /// Whether ZKFCs fail the nameservice over on their own.
+    DFS_HA_AUTOMATIC_FAILOVER_ENABLED = "dfs.ha.automatic-failover.enabled", Bool, default "false",
+        typed DFS_HA_AUTOMATIC_FAILOVER_ENABLED_DEFAULT: bool = false, per_nameservice = true;
+    /// Comma-separated ZooKeeper `host:port` list; no default.
+    HA_ZOOKEEPER_QUORUM = "ha.zookeeper.quorum", List;
+    /// Newline-separated fencing methods (`shell(...)`, `sshfence`); no default.
+    DFS_HA_FENCING_METHODS = "dfs.ha.fencing.methods", Text;
+    /// The ZKFC's RPC port (`.<ns>.<nn>` suffixes give each NameNode's ZKFC its own).
+    DFS_HA_ZKFC_PORT = "dfs.ha.zkfc.port", int(0, 65535), default "8019",
+        typed DFS_HA_ZKFC_PORT_DEFAULT: u32 = 8019, per_nameservice = true;
+    /// How often a Standby NameNode looks for new edits (seconds when unsuffixed). Hadoop's
+    /// default is 60 s; ours is 10 ms, because in-progress tailing keeps a Standby within
+    /// milliseconds of the Active (docs/ha.md, "Tailing lag").
+    DFS_HA_TAIL_EDITS_PERIOD = "dfs.ha.tail-edits.period", Duration(TimeUnit::Seconds),
+        default "10ms", typed DFS_HA_TAIL_EDITS_PERIOD_DEFAULT_MS: u64 = 10;
+    /// How often the Standby asks the Active to roll its edit log (seconds).
+    DFS_HA_LOG_ROLL_PERIOD = "dfs.ha.log-roll.period", Duration(TimeUnit::Seconds), default "120s",
+        typed DFS_HA_LOG_ROLL_PERIOD_DEFAULT_SECS: u64 = 120;
+
     // NameNode storage and checkpoints
-    key(
-        DFS_NAMENODE_NAME_DIR,
-        Some(DFS_NAMENODE_NAME_DIR_DEFAULT),
-        ValueKind::List,
-    ),
-    key(
-        DFS_NAMENODE_EDITS_DIR,
-        Some(DFS_NAMENODE_EDITS_DIR_DEFAULT),
-        ValueKind::List,
-    ),
-    per_ns(DFS_NAMENODE_SHARED_EDITS_DIR, None, ValueKind::Uri),
-    key(DFS_NAMENODE_CHECKPOINT_TXNS, Some("1000000"), POSITIVE_LONG),
-    key(
-        DFS_NAMENODE_CHECKPOINT_PERIOD,
-        Some("3600s"),
-        ValueKind::Duration(TimeUnit::Seconds),
-    ),
-    key(
-        DFS_NAMENODE_CHECKPOINT_CHECK_PERIOD,
-        Some("60s"),
-        ValueKind::Duration(TimeUnit::Seconds),
-    ),
-    key(
-        DFS_NAMENODE_NUM_CHECKPOINTS_RETAINED,
-        Some("2"),
-        POSITIVE_INT,
-    ),
-    key(
-        DFS_NAMENODE_NUM_EXTRA_EDITS_RETAINED,
-        Some("1000000"),
-        NON_NEGATIVE_LONG,
-    ),
-    key(
-        DFS_NAMENODE_SUPPORT_ALLOW_FORMAT,
-        Some("true"),
-        ValueKind::Bool,
-    ),
-    // namespace behaviour
-    key(DFS_REPLICATION, Some("3"), int(1, 32767)),
-    key(DFS_REPLICATION_MAX, Some("512"), int(1, 32767)),
-    key(DFS_NAMENODE_REPLICATION_MIN, Some("1"), int(1, 32767)),
-    key(DFS_BLOCKSIZE, Some("134217728"), ValueKind::Size),
-    key(
-        DFS_NAMENODE_FS_LIMITS_MIN_BLOCK_SIZE,
-        Some("1048576"),
-        ValueKind::Size,
-    ),
-    key(
-        DFS_NAMENODE_FS_LIMITS_MAX_BLOCKS_PER_FILE,
-        Some("10000"),
-        POSITIVE_LONG,
-    ),
-    key(
-        DFS_NAMENODE_FS_LIMITS_MAX_COMPONENT_LENGTH,
-        Some("255"),
-        NON_NEGATIVE_INT,
-    ),
-    key(
-        DFS_NAMENODE_FS_LIMITS_MAX_DIRECTORY_ITEMS,
-        Some("1048576"),
-        int(1, 6_400_000),
-    ),
-    key(DFS_LS_LIMIT, Some("1000"), int(i32::MIN as i64, I32_MAX)),
-    key(
-        DFS_NAMENODE_ACCESSTIME_PRECISION,
-        Some("3600000"),
-        NON_NEGATIVE_LONG,
-    ),
-    key(FS_TRASH_INTERVAL, Some("0"), ValueKind::Float),
-    key(DFS_PERMISSIONS_ENABLED, Some("true"), ValueKind::Bool),
-    key(
-        DFS_PERMISSIONS_SUPERUSERGROUP,
-        Some(DFS_PERMISSIONS_SUPERUSERGROUP_DEFAULT),
-        ValueKind::Text,
-    ),
-    key(FS_PERMISSIONS_UMASK_MODE, Some("022"), ValueKind::Umask),
-    key(DFS_NAMENODE_ACLS_ENABLED, Some("false"), ValueKind::Bool),
-    key(
-        DFS_NAMENODE_LEASE_HARD_LIMIT_SEC,
-        Some("1200"),
-        POSITIVE_LONG,
-    ),
+    /// Comma-separated name dirs; each holds a full copy of VERSION, fsimages and edit
+    /// segments.
+    DFS_NAMENODE_NAME_DIR = "dfs.namenode.name.dir", List, default DFS_NAMENODE_NAME_DIR_DEFAULT,
+        typed DFS_NAMENODE_NAME_DIR_DEFAULT: &str = "file://${hadoop.tmp.dir}/dfs/name";
+    /// Comma-separated local edit-log dirs.
+    DFS_NAMENODE_EDITS_DIR = "dfs.namenode.edits.dir", List, default DFS_NAMENODE_EDITS_DIR_DEFAULT,
+        typed DFS_NAMENODE_EDITS_DIR_DEFAULT: &str = "${dfs.namenode.name.dir}";
+    /// `qjournal://jn1:8485;jn2:8485/<journal-id>` or a shared `file://` dir; no default.
+    DFS_NAMENODE_SHARED_EDITS_DIR = "dfs.namenode.shared.edits.dir", Uri, per_nameservice = true;
+    /// Transactions after which the NameNode saves an fsimage on its own.
+    DFS_NAMENODE_CHECKPOINT_TXNS = "dfs.namenode.checkpoint.txns", POSITIVE_LONG, default "1000000",
+        typed DFS_NAMENODE_CHECKPOINT_TXNS_DEFAULT: u64 = 1_000_000;
+    /// Longest time between fsimages the NameNode saves on its own (seconds when
+    /// unsuffixed).
+    DFS_NAMENODE_CHECKPOINT_PERIOD = "dfs.namenode.checkpoint.period", Duration(TimeUnit::Seconds),
+        default "3600s", typed DFS_NAMENODE_CHECKPOINT_PERIOD_DEFAULT_SECS: u64 = 3600;
+    /// How often the checkpoint conditions are checked (seconds when unsuffixed).
+    DFS_NAMENODE_CHECKPOINT_CHECK_PERIOD = "dfs.namenode.checkpoint.check.period",
+        Duration(TimeUnit::Seconds), default "60s",
+        typed DFS_NAMENODE_CHECKPOINT_CHECK_PERIOD_DEFAULT_SECS: u64 = 60;
+    /// Fsimages kept.
+    DFS_NAMENODE_NUM_CHECKPOINTS_RETAINED = "dfs.namenode.num.checkpoints.retained", POSITIVE_INT,
+        default "2", typed DFS_NAMENODE_NUM_CHECKPOINTS_RETAINED_DEFAULT: u32 = 2;
+    /// Edits kept beyond the oldest retained image.
+    DFS_NAMENODE_NUM_EXTRA_EDITS_RETAINED = "dfs.namenode.num.extra.edits.retained",
+        NON_NEGATIVE_LONG, default "1000000",
+        typed DFS_NAMENODE_NUM_EXTRA_EDITS_RETAINED_DEFAULT: u64 = 1_000_000;
+    /// Whether `namenode -format` may run.
+    DFS_NAMENODE_SUPPORT_ALLOW_FORMAT = "dfs.namenode.support.allow.format", Bool, default "true",
+        typed DFS_NAMENODE_SUPPORT_ALLOW_FORMAT_DEFAULT: bool = true;
+
+    // Namespace behaviour
+    /// Replication of new files.
+    DFS_REPLICATION = "dfs.replication", int(1, 32767), default "3",
+        typed DFS_REPLICATION_DEFAULT: u32 = 3;
+    /// Largest replication a file may ask for.
+    DFS_REPLICATION_MAX = "dfs.replication.max", int(1, 32767), default "512",
+        typed DFS_REPLICATION_MAX_DEFAULT: u32 = 512;
+    /// Replicas a block needs to be complete (and safe).
+    DFS_NAMENODE_REPLICATION_MIN = "dfs.namenode.replication.min", int(1, 32767), default "1",
+        typed DFS_NAMENODE_REPLICATION_MIN_DEFAULT: u32 = 1;
+    /// Block size of new files; size suffixes allowed (`128m`).
+    DFS_BLOCKSIZE = "dfs.blocksize", Size, default "134217728",
+        typed DFS_BLOCKSIZE_DEFAULT: u64 = 134_217_728;
+    /// Smallest block size a file may ask for.
+    DFS_NAMENODE_FS_LIMITS_MIN_BLOCK_SIZE = "dfs.namenode.fs-limits.min-block-size", Size,
+        default "1048576", typed DFS_NAMENODE_FS_LIMITS_MIN_BLOCK_SIZE_DEFAULT: u64 = 1_048_576;
+    /// Most blocks one file may have.
+    DFS_NAMENODE_FS_LIMITS_MAX_BLOCKS_PER_FILE = "dfs.namenode.fs-limits.max-blocks-per-file",
+        POSITIVE_LONG, default "10000",
+        typed DFS_NAMENODE_FS_LIMITS_MAX_BLOCKS_PER_FILE_DEFAULT: u64 = 10_000;
+    /// Longest path component; 0 disables the check.
+    DFS_NAMENODE_FS_LIMITS_MAX_COMPONENT_LENGTH = "dfs.namenode.fs-limits.max-component-length",
+        NON_NEGATIVE_INT, default "255",
+        typed DFS_NAMENODE_FS_LIMITS_MAX_COMPONENT_LENGTH_DEFAULT: u32 = 255;
+    /// Most children per directory; Hadoop refuses values below 1 or above 6400000.
+    DFS_NAMENODE_FS_LIMITS_MAX_DIRECTORY_ITEMS = "dfs.namenode.fs-limits.max-directory-items",
+        int(1, 6_400_000), default "1048576",
+        typed DFS_NAMENODE_FS_LIMITS_MAX_DIRECTORY_ITEMS_DEFAULT: u32 = 1_048_576;
+    /// Entries per getListing reply; Hadoop uses the default for values <= 0.
+    DFS_LS_LIMIT = "dfs.ls.limit", INT, default "1000",
+        typed DFS_LS_LIMIT_DEFAULT: i64 = 1000;
+    /// Granularity of file access times in milliseconds; 0 disables access times.
+    DFS_NAMENODE_ACCESSTIME_PRECISION = "dfs.namenode.accesstime.precision", NON_NEGATIVE_LONG,
+        default "3600000", typed DFS_NAMENODE_ACCESSTIME_PRECISION_DEFAULT_MS: u64 = 3_600_000;
+    /// Minutes (Hadoop reads it as a float); 0 disables trash.
+    FS_TRASH_INTERVAL = "fs.trash.interval", Float, default "0",
+        typed FS_TRASH_INTERVAL_DEFAULT_MINUTES: f64 = 0.0;
+    /// POSIX-style permission checks.
+    DFS_PERMISSIONS_ENABLED = "dfs.permissions.enabled", Bool, default "true",
+        typed DFS_PERMISSIONS_ENABLED_DEFAULT: bool = true;
+    /// Members are superusers (besides the NameNode's own user).
+    DFS_PERMISSIONS_SUPERUSERGROUP = "dfs.permissions.superusergroup", Text,
+        default DFS_PERMISSIONS_SUPERUSERGROUP_DEFAULT,
+        typed DFS_PERMISSIONS_SUPERUSERGROUP_DEFAULT: &str = "supergroup";
+    /// Client-side umask (octal or symbolic).
+    FS_PERMISSIONS_UMASK_MODE = "fs.permissions.umask-mode", Umask, default "022",
+        typed FS_PERMISSIONS_UMASK_MODE_DEFAULT: u16 = 0o022;
+    /// Whether ACLs may be set.
+    DFS_NAMENODE_ACLS_ENABLED = "dfs.namenode.acls.enabled", Bool, default "false",
+        typed DFS_NAMENODE_ACLS_ENABLED_DEFAULT: bool = false;
+    /// Seconds after which the NameNode recovers the lease of a silent writer.
+    DFS_NAMENODE_LEASE_HARD_LIMIT_SEC = "dfs.namenode.lease-hard-limit-sec", POSITIVE_LONG,
+        default "1200", typed DFS_NAMENODE_LEASE_HARD_LIMIT_SEC_DEFAULT: u64 = 1200;
+
     // NameNode RPC service, retry cache, safe mode
-    key(DFS_NAMENODE_HANDLER_COUNT, Some("10"), POSITIVE_INT),
-    key(
-        DFS_NAMENODE_ENABLE_RETRY_CACHE,
-        Some("true"),
-        ValueKind::Bool,
-    ),
-    key(
-        DFS_NAMENODE_RETRY_CACHE_EXPIRYTIME_MILLIS,
-        Some("600000"),
-        NON_NEGATIVE_LONG,
-    ),
-    key(
-        DFS_NAMENODE_RETRY_CACHE_HEAP_PERCENT,
-        Some("0.03f"),
-        ValueKind::Float,
-    ),
-    key(HAFS_NAMENODE_MEMORY_BYTES, None, ValueKind::Size),
-    key(
-        DFS_NAMENODE_SAFEMODE_THRESHOLD_PCT,
-        Some("0.999f"),
-        ValueKind::Float,
-    ),
-    key(
-        DFS_NAMENODE_SAFEMODE_MIN_DATANODES,
-        Some("0"),
-        NON_NEGATIVE_INT,
-    ),
-    key(
-        DFS_NAMENODE_SAFEMODE_EXTENSION,
-        Some("30000"),
-        ValueKind::Duration(TimeUnit::Millis),
-    ),
-    // data path and DataNodes
-    key(DFS_BYTES_PER_CHECKSUM, Some("512"), POSITIVE_INT),
-    key(DFS_CLIENT_WRITE_PACKET_SIZE, Some("65536"), POSITIVE_INT),
-    key(IO_FILE_BUFFER_SIZE, Some("4096"), POSITIVE_INT),
-    key(
-        DFS_HEARTBEAT_INTERVAL,
-        Some("3s"),
-        ValueKind::Duration(TimeUnit::Seconds),
-    ),
-    key(
-        DFS_NAMENODE_HEARTBEAT_RECHECK_INTERVAL,
-        Some("300000"),
-        NON_NEGATIVE_LONG,
-    ),
-    key(
-        DFS_NAMENODE_STALE_DATANODE_INTERVAL,
-        Some("30000"),
-        NON_NEGATIVE_LONG,
-    ),
-    key(
-        DFS_BLOCKREPORT_INTERVAL_MSEC,
-        Some("21600000"),
-        NON_NEGATIVE_LONG,
-    ),
-    key(
-        DFS_BLOCKREPORT_INCREMENTAL_INTERVAL_MSEC,
-        Some("0"),
-        NON_NEGATIVE_LONG,
-    ),
-    key(
-        DFS_DATANODE_DATA_DIR,
-        Some(DFS_DATANODE_DATA_DIR_DEFAULT),
-        ValueKind::List,
-    ),
-    key(
-        DFS_DATANODE_ADDRESS,
-        Some(DFS_DATANODE_ADDRESS_DEFAULT),
-        ValueKind::Address,
-    ),
-    key(
-        DFS_DATANODE_IPC_ADDRESS,
-        Some(DFS_DATANODE_IPC_ADDRESS_DEFAULT),
-        ValueKind::Address,
-    ),
-    key(
-        DFS_DATANODE_HTTP_ADDRESS,
-        Some(DFS_DATANODE_HTTP_ADDRESS_DEFAULT),
-        ValueKind::Address,
-    ),
-    key(DFS_CLIENT_BLOCK_WRITE_RETRIES, Some("3"), NON_NEGATIVE_INT),
+    /// NameNode RPC handler tasks.
+    DFS_NAMENODE_HANDLER_COUNT = "dfs.namenode.handler.count", POSITIVE_INT, default "10",
+        typed DFS_NAMENODE_HANDLER_COUNT_DEFAULT: u32 = 10;
+    /// De-duplicate retried at-most-once calls.
+    DFS_NAMENODE_ENABLE_RETRY_CACHE = "dfs.namenode.enable.retrycache", Bool, default "true",
+        typed DFS_NAMENODE_ENABLE_RETRY_CACHE_DEFAULT: bool = true;
+    /// How long a retry is recognised (ms).
+    DFS_NAMENODE_RETRY_CACHE_EXPIRYTIME_MILLIS = "dfs.namenode.retrycache.expirytime.millis",
+        NON_NEGATIVE_LONG, default "600000",
+        typed DFS_NAMENODE_RETRY_CACHE_EXPIRYTIME_MILLIS_DEFAULT: u64 = 600_000;
+    /// The retry cache's byte budget, as a percentage of `hafs.namenode.memory.bytes`.
+    DFS_NAMENODE_RETRY_CACHE_HEAP_PERCENT = "dfs.namenode.retrycache.heap.percent", Float,
+        default "0.03f", typed DFS_NAMENODE_RETRY_CACHE_HEAP_PERCENT_DEFAULT: f64 = 0.03;
+    /// hafs: the memory that Hadoop's `*.heap.percent` keys take their share of (Hadoop:
+    /// the JVM's maximum heap). Unset: the process's cgroup memory limit, else the
+    /// machine's memory.
+    HAFS_NAMENODE_MEMORY_BYTES = "hafs.namenode.memory.bytes", Size;
+    /// Share of blocks that must be reported before safe mode ends.
+    DFS_NAMENODE_SAFEMODE_THRESHOLD_PCT = "dfs.namenode.safemode.threshold-pct", Float,
+        default "0.999f", typed DFS_NAMENODE_SAFEMODE_THRESHOLD_PCT_DEFAULT: f64 = 0.999;
+    /// Live DataNodes needed before safe mode ends.
+    DFS_NAMENODE_SAFEMODE_MIN_DATANODES = "dfs.namenode.safemode.min.datanodes", NON_NEGATIVE_INT,
+        default "0", typed DFS_NAMENODE_SAFEMODE_MIN_DATANODES_DEFAULT: u32 = 0;
+    /// How long safe mode lasts after its threshold is reached (milliseconds when
+    /// unsuffixed).
+    DFS_NAMENODE_SAFEMODE_EXTENSION = "dfs.namenode.safemode.extension", Duration(TimeUnit::Millis),
+        default "30000", typed DFS_NAMENODE_SAFEMODE_EXTENSION_DEFAULT_MS: u64 = 30_000;
+
+    // Data path and DataNodes
+    /// Bytes covered by one CRC.
+    DFS_BYTES_PER_CHECKSUM = "dfs.bytes-per-checksum", POSITIVE_INT, default "512",
+        typed DFS_BYTES_PER_CHECKSUM_DEFAULT: u32 = 512;
+    /// Bytes of data per write packet.
+    DFS_CLIENT_WRITE_PACKET_SIZE = "dfs.client-write-packet-size", POSITIVE_INT, default "65536",
+        typed DFS_CLIENT_WRITE_PACKET_SIZE_DEFAULT: u32 = 65_536;
+    /// Buffer size for file streams.
+    IO_FILE_BUFFER_SIZE = "io.file.buffer.size", POSITIVE_INT, default "4096",
+        typed IO_FILE_BUFFER_SIZE_DEFAULT: u32 = 4096;
+    /// DataNode heartbeat period (seconds when unsuffixed).
+    DFS_HEARTBEAT_INTERVAL = "dfs.heartbeat.interval", Duration(TimeUnit::Seconds), default "3s",
+        typed DFS_HEARTBEAT_INTERVAL_DEFAULT_SECS: u64 = 3;
+    /// Milliseconds between checks for dead DataNodes (a DataNode is dead after twice
+    /// this plus ten heartbeats).
+    DFS_NAMENODE_HEARTBEAT_RECHECK_INTERVAL = "dfs.namenode.heartbeat.recheck-interval",
+        NON_NEGATIVE_LONG, default "300000",
+        typed DFS_NAMENODE_HEARTBEAT_RECHECK_INTERVAL_DEFAULT_MS: u64 = 300_000;
+    /// Milliseconds without a heartbeat after which a DataNode counts as stale.
+    DFS_NAMENODE_STALE_DATANODE_INTERVAL = "dfs.namenode.stale.datanode.interval",
+        NON_NEGATIVE_LONG, default "30000",
+        typed DFS_NAMENODE_STALE_DATANODE_INTERVAL_DEFAULT_MS: u64 = 30_000;
+    /// Milliseconds between a DataNode's full block reports.
+    DFS_BLOCKREPORT_INTERVAL_MSEC = "dfs.blockreport.intervalMsec", NON_NEGATIVE_LONG,
+        default "21600000", typed DFS_BLOCKREPORT_INTERVAL_MSEC_DEFAULT: u64 = 21_600_000;
+    /// Milliseconds a DataNode batches incremental block reports for; 0 (Hadoop's
+    /// default) sends a finalized or deleted replica at once. Clients that do not retry
+    /// addBlock's NotReplicatedYetException (hdfs-native) depend on it being prompt.
+    DFS_BLOCKREPORT_INCREMENTAL_INTERVAL_MSEC = "dfs.blockreport.incremental.intervalMsec",
+        NON_NEGATIVE_LONG, default "0",
+        typed DFS_BLOCKREPORT_INCREMENTAL_INTERVAL_MSEC_DEFAULT: u64 = 0;
+    /// Comma-separated DataNode storage dirs (`[DISK]` prefixes allowed).
+    DFS_DATANODE_DATA_DIR = "dfs.datanode.data.dir", List, default DFS_DATANODE_DATA_DIR_DEFAULT,
+        typed DFS_DATANODE_DATA_DIR_DEFAULT: &str = "file://${hadoop.tmp.dir}/dfs/data";
+    /// DataNode data-transfer address.
+    DFS_DATANODE_ADDRESS = "dfs.datanode.address", Address, default DFS_DATANODE_ADDRESS_DEFAULT,
+        typed DFS_DATANODE_ADDRESS_DEFAULT: &str = "0.0.0.0:9866";
+    /// DataNode RPC address.
+    DFS_DATANODE_IPC_ADDRESS = "dfs.datanode.ipc.address", Address,
+        default DFS_DATANODE_IPC_ADDRESS_DEFAULT,
+        typed DFS_DATANODE_IPC_ADDRESS_DEFAULT: &str = "0.0.0.0:9867";
+    /// DataNode HTTP address.
+    DFS_DATANODE_HTTP_ADDRESS = "dfs.datanode.http.address", Address,
+        default DFS_DATANODE_HTTP_ADDRESS_DEFAULT,
+        typed DFS_DATANODE_HTTP_ADDRESS_DEFAULT: &str = "0.0.0.0:9864";
+    /// Pipeline set-ups a writer tries for one new block.
+    DFS_CLIENT_BLOCK_WRITE_RETRIES = "dfs.client.block.write.retries", NON_NEGATIVE_INT,
+        default "3", typed DFS_CLIENT_BLOCK_WRITE_RETRIES_DEFAULT: u32 = 3;
+
     // JournalNodes
-    key(
-        DFS_JOURNALNODE_EDITS_DIR,
-        Some(DFS_JOURNALNODE_EDITS_DIR_DEFAULT),
-        ValueKind::Text,
-    ),
-    key(
-        DFS_JOURNALNODE_RPC_ADDRESS,
-        Some(DFS_JOURNALNODE_RPC_ADDRESS_DEFAULT),
-        ValueKind::Address,
-    ),
-    key(
-        DFS_JOURNALNODE_HTTP_ADDRESS,
-        Some(DFS_JOURNALNODE_HTTP_ADDRESS_DEFAULT),
-        ValueKind::Address,
-    ),
+    /// Where a JournalNode keeps its journals (absolute local path).
+    DFS_JOURNALNODE_EDITS_DIR = "dfs.journalnode.edits.dir", Text,
+        default DFS_JOURNALNODE_EDITS_DIR_DEFAULT,
+        typed DFS_JOURNALNODE_EDITS_DIR_DEFAULT: &str = "/tmp/hadoop/dfs/journalnode/";
+    /// JournalNode RPC address.
+    DFS_JOURNALNODE_RPC_ADDRESS = "dfs.journalnode.rpc-address", Address,
+        default DFS_JOURNALNODE_RPC_ADDRESS_DEFAULT,
+        typed DFS_JOURNALNODE_RPC_ADDRESS_DEFAULT: &str = "0.0.0.0:8485";
+    /// JournalNode HTTP address.
+    DFS_JOURNALNODE_HTTP_ADDRESS = "dfs.journalnode.http-address", Address,
+        default DFS_JOURNALNODE_HTTP_ADDRESS_DEFAULT,
+        typed DFS_JOURNALNODE_HTTP_ADDRESS_DEFAULT: &str = "0.0.0.0:8480";
+
     // IPC
-    key(IPC_MAXIMUM_DATA_LENGTH, Some("134217728"), POSITIVE_INT),
-    key(IPC_SERVER_MAX_CONNECTIONS, Some("0"), NON_NEGATIVE_INT),
-    key(IPC_CLIENT_CONNECT_TIMEOUT, Some("20000"), NON_NEGATIVE_INT),
-    key(IPC_CLIENT_CONNECT_MAX_RETRIES, Some("10"), NON_NEGATIVE_INT),
-    key(
-        IPC_CLIENT_CONNECT_RETRY_INTERVAL,
-        Some("1000"),
-        NON_NEGATIVE_INT,
-    ),
-    key(IPC_CLIENT_RPC_TIMEOUT_MS, Some("120000"), NON_NEGATIVE_INT),
-    key(
-        IPC_CLIENT_CONNECTION_MAXIDLETIME,
-        Some("10000"),
-        NON_NEGATIVE_INT,
-    ),
-    // client failover
-    key(
-        DFS_CLIENT_FAILOVER_MAX_ATTEMPTS,
-        Some("15"),
-        NON_NEGATIVE_INT,
-    ),
-    key(
-        DFS_CLIENT_FAILOVER_SLEEP_BASE_MILLIS,
-        Some("500"),
-        NON_NEGATIVE_INT,
-    ),
-    key(
-        DFS_CLIENT_FAILOVER_SLEEP_MAX_MILLIS,
-        Some("15000"),
-        NON_NEGATIVE_INT,
-    ),
-    key(
-        DFS_CLIENT_FAILOVER_CONNECTION_RETRIES,
-        Some("0"),
-        NON_NEGATIVE_INT,
-    ),
-];
+    /// Largest RPC frame accepted.
+    IPC_MAXIMUM_DATA_LENGTH = "ipc.maximum.data.length", POSITIVE_INT, default "134217728",
+        typed IPC_MAXIMUM_DATA_LENGTH_DEFAULT: u32 = 134_217_728;
+    /// Most open connections an RPC server accepts; 0 = unlimited.
+    IPC_SERVER_MAX_CONNECTIONS = "ipc.server.max.connections", NON_NEGATIVE_INT, default "0",
+        typed IPC_SERVER_MAX_CONNECTIONS_DEFAULT: u32 = 0;
+    /// Milliseconds an RPC client waits for a connection.
+    IPC_CLIENT_CONNECT_TIMEOUT = "ipc.client.connect.timeout", NON_NEGATIVE_INT, default "20000",
+        typed IPC_CLIENT_CONNECT_TIMEOUT_DEFAULT_MS: u64 = 20_000;
+    /// Connection attempts per call.
+    IPC_CLIENT_CONNECT_MAX_RETRIES = "ipc.client.connect.max.retries", NON_NEGATIVE_INT,
+        default "10", typed IPC_CLIENT_CONNECT_MAX_RETRIES_DEFAULT: u32 = 10;
+    /// Milliseconds between connection attempts.
+    IPC_CLIENT_CONNECT_RETRY_INTERVAL = "ipc.client.connect.retry.interval", NON_NEGATIVE_INT,
+        default "1000", typed IPC_CLIENT_CONNECT_RETRY_INTERVAL_DEFAULT_MS: u64 = 1000;
+    /// Milliseconds an RPC client waits for an answer; 0 = no timeout (Hadoop 3.3+
+    /// default is 120000, HADOOP-17552).
+    IPC_CLIENT_RPC_TIMEOUT_MS = "ipc.client.rpc-timeout.ms", NON_NEGATIVE_INT, default "120000",
+        typed IPC_CLIENT_RPC_TIMEOUT_MS_DEFAULT: u64 = 120_000;
+    /// Milliseconds an idle RPC client connection is kept.
+    IPC_CLIENT_CONNECTION_MAXIDLETIME = "ipc.client.connection.maxidletime", NON_NEGATIVE_INT,
+        default "10000", typed IPC_CLIENT_CONNECTION_MAXIDLETIME_DEFAULT_MS: u64 = 10_000;
+
+    // Client failover
+    /// Failovers a client tries before giving up.
+    DFS_CLIENT_FAILOVER_MAX_ATTEMPTS = "dfs.client.failover.max.attempts", NON_NEGATIVE_INT,
+        default "15", typed DFS_CLIENT_FAILOVER_MAX_ATTEMPTS_DEFAULT: u32 = 15;
+    /// First back-off between failovers (ms).
+    DFS_CLIENT_FAILOVER_SLEEP_BASE_MILLIS = "dfs.client.failover.sleep.base.millis",
+        NON_NEGATIVE_INT, default "500",
+        typed DFS_CLIENT_FAILOVER_SLEEP_BASE_MILLIS_DEFAULT: u64 = 500;
+    /// Longest back-off between failovers (ms).
+    DFS_CLIENT_FAILOVER_SLEEP_MAX_MILLIS = "dfs.client.failover.sleep.max.millis", NON_NEGATIVE_INT,
+        default "15000", typed DFS_CLIENT_FAILOVER_SLEEP_MAX_MILLIS_DEFAULT: u64 = 15_000;
+    /// Connection retries before failing over.
+    DFS_CLIENT_FAILOVER_CONNECTION_RETRIES = "dfs.client.failover.connection.retries",
+        NON_NEGATIVE_INT, default "0",
+        typed DFS_CLIENT_FAILOVER_CONNECTION_RETRIES_DEFAULT: u32 = 0;
+
+    // NameNode HA
+    /// This NameNode's id within its nameservice; unset: the one whose RPC address is
+    /// local.
+    DFS_HA_NAMENODE_ID = "dfs.ha.namenode.id", Text;
+    /// Whether a Standby also tails the in-progress edit segment. hafs's default is true
+    /// (Hadoop's: false), which keeps a Standby within milliseconds of the Active.
+    DFS_HA_TAIL_EDITS_INPROGRESS = "dfs.ha.tail-edits.in-progress", Bool, default "true",
+        typed DFS_HA_TAIL_EDITS_INPROGRESS_DEFAULT: bool = true;
+    /// A Standby serves READ-category calls from its namespace (which may trail the
+    /// Active's by the tailing lag) instead of refusing them with StandbyException.
+    DFS_HA_ALLOW_STALE_READS = "dfs.ha.allow.stale.reads", Bool, default "false",
+        typed DFS_HA_ALLOW_STALE_READS_DEFAULT: bool = false;
+
+    // Failover controller (ZKFC) and fencing
+    /// Milliseconds between the ZKFC's health checks of its NameNode.
+    HA_HEALTH_MONITOR_CHECK_INTERVAL_MS = "ha.health-monitor.check-interval.ms",
+        Duration(TimeUnit::Millis), default "1000",
+        typed HA_HEALTH_MONITOR_CHECK_INTERVAL_MS_DEFAULT: u64 = 1000;
+    /// Milliseconds a health check may take before the NameNode counts as not responding.
+    HA_HEALTH_MONITOR_RPC_TIMEOUT_MS = "ha.health-monitor.rpc-timeout.ms",
+        Duration(TimeUnit::Millis), default "45000",
+        typed HA_HEALTH_MONITOR_RPC_TIMEOUT_MS_DEFAULT: u64 = 45_000;
+    /// Milliseconds the graceful transitionToStandby of the old Active may take.
+    HA_FAILOVER_CONTROLLER_GRACEFUL_FENCE_RPC_TIMEOUT_MS =
+        "ha.failover-controller.graceful-fence.rpc-timeout.ms", NON_NEGATIVE_LONG,
+        default "5000",
+        typed HA_FAILOVER_CONTROLLER_GRACEFUL_FENCE_RPC_TIMEOUT_MS_DEFAULT: u64 = 5000;
+    /// Milliseconds the new Active's transitionToActive may take.
+    HA_FAILOVER_CONTROLLER_NEW_ACTIVE_RPC_TIMEOUT_MS =
+        "ha.failover-controller.new-active.rpc-timeout.ms", NON_NEGATIVE_LONG,
+        default "60000",
+        typed HA_FAILOVER_CONTROLLER_NEW_ACTIVE_RPC_TIMEOUT_MS_DEFAULT: u64 = 60_000;
+    /// Milliseconds haadmin's status and health calls may take.
+    HA_FAILOVER_CONTROLLER_CLI_CHECK_RPC_TIMEOUT_MS =
+        "ha.failover-controller.cli-check.rpc-timeout.ms", NON_NEGATIVE_LONG,
+        default "20000",
+        typed HA_FAILOVER_CONTROLLER_CLI_CHECK_RPC_TIMEOUT_MS_DEFAULT: u64 = 20_000;
+    /// Comma-separated private key files for `sshfence`.
+    DFS_HA_FENCING_SSH_PRIVATE_KEY_FILES = "dfs.ha.fencing.ssh.private-key-files", List;
+    /// Milliseconds `sshfence` waits for its SSH connection.
+    DFS_HA_FENCING_SSH_CONNECT_TIMEOUT = "dfs.ha.fencing.ssh.connect-timeout",
+        Duration(TimeUnit::Millis), default "30000",
+        typed DFS_HA_FENCING_SSH_CONNECT_TIMEOUT_DEFAULT_MS: u64 = 30_000;
+    /// hafs: how long a `shell(...)` fencing command may run before it is killed and
+    /// counted as failed (seconds when unsuffixed). Hadoop's shell fencer waits forever.
+    DFS_HA_FENCING_SHELL_TIMEOUT = "dfs.ha.fencing.shell.timeout",
+        Duration(TimeUnit::Seconds), default "60s",
+        typed DFS_HA_FENCING_SHELL_TIMEOUT_DEFAULT_SECS: u64 = 60;
+
+    // ZooKeeper election
+    /// Milliseconds; the ZKFC's ZooKeeper session timeout.
+    HA_ZOOKEEPER_SESSION_TIMEOUT_MS = "ha.zookeeper.session-timeout.ms",
+        Duration(TimeUnit::Millis), default "10000",
+        typed HA_ZOOKEEPER_SESSION_TIMEOUT_MS_DEFAULT: u64 = 10_000;
+    /// The znode under which each nameservice's election lock lives.
+    HA_ZOOKEEPER_PARENT_ZNODE = "ha.zookeeper.parent-znode", Text,
+        default HA_ZOOKEEPER_PARENT_ZNODE_DEFAULT,
+        typed HA_ZOOKEEPER_PARENT_ZNODE_DEFAULT: &str = "/hadoop-ha";
+    /// Comma-separated ZooKeeper ACLs (`scheme:id:perms`) of the znodes the ZKFC creates.
+    HA_ZOOKEEPER_ACL = "ha.zookeeper.acl", Text, default HA_ZOOKEEPER_ACL_DEFAULT,
+        typed HA_ZOOKEEPER_ACL_DEFAULT: &str = "world:anyone:rwcda";
+    /// Comma-separated ZooKeeper authentications (`scheme:auth`); no default.
+    HA_ZOOKEEPER_AUTH = "ha.zookeeper.auth", Text;
+    /// hafs: whether the lock holder guards its NameNode's reads with its session's
+    /// deadline (docs/election.md). Off by default: with it, a ZooKeeper outage longer
+    /// than the session timeout makes the Active refuse calls until ZooKeeper is back.
+    HAFS_HA_ZOOKEEPER_READ_GUARD = "hafs.ha.zookeeper.read-guard", Bool, default "false",
+        typed HAFS_HA_ZOOKEEPER_READ_GUARD_DEFAULT: bool = false;
+
+    // Built-in election on the JournalNodes (hafs; docs/election.md)
+    /// Milliseconds a lease grant lasts (and so how soon a dead holder is replaced).
+    HAFS_HA_ELECTION_LEASE_MS = "hafs.ha.election.lease.ms", NON_NEGATIVE_LONG,
+        default "3000", typed HAFS_HA_ELECTION_LEASE_MS_DEFAULT: u64 = 3000;
+    /// Milliseconds between the holder's renewals; unset: a third of the lease.
+    HAFS_HA_ELECTION_RENEW_INTERVAL_MS = "hafs.ha.election.renew-interval.ms",
+        NON_NEGATIVE_LONG;
+    /// Milliseconds earlier than the lease the holder considers it lost.
+    HAFS_HA_ELECTION_SAFETY_MARGIN_MS = "hafs.ha.election.safety-margin.ms", NON_NEGATIVE_LONG,
+        default "500", typed HAFS_HA_ELECTION_SAFETY_MARGIN_MS_DEFAULT: u64 = 500;
+    /// The assumed bound on how much the rate of any host's monotonic clock differs from
+    /// real time, in parts per million (10000 = 1 %); the margin must cover it.
+    HAFS_HA_ELECTION_MAX_CLOCK_DRIFT_PPM = "hafs.ha.election.max-clock-drift.ppm",
+        NON_NEGATIVE_LONG, default "10000",
+        typed HAFS_HA_ELECTION_MAX_CLOCK_DRIFT_PPM_DEFAULT: u64 = 10_000;
+    /// Milliseconds a candidate waits for a majority to answer getLeaseState /
+    /// acquireLease.
+    HAFS_HA_ELECTION_RPC_TIMEOUT_MS = "hafs.ha.election.rpc-timeout.ms", NON_NEGATIVE_LONG,
+        default "2000", typed HAFS_HA_ELECTION_RPC_TIMEOUT_MS_DEFAULT: u64 = 2000;
+
+    // Quorum journal (the NameNode's side) and JournalNode sync
+    /// Milliseconds a batch of edits may take to reach a majority of JournalNodes.
+    DFS_QJOURNAL_WRITE_TXNS_TIMEOUT_MS = "dfs.qjournal.write-txns.timeout.ms",
+        NON_NEGATIVE_LONG, default "20000",
+        typed DFS_QJOURNAL_WRITE_TXNS_TIMEOUT_MS_DEFAULT: u64 = 20_000;
+    /// Milliseconds for startLogSegment; hafs uses the same value for the other
+    /// quorum calls (finalize, recovery, newEpoch, getJournalState, ...), each of which
+    /// has its own key in Hadoop.
+    DFS_QJOURNAL_START_SEGMENT_TIMEOUT_MS = "dfs.qjournal.start-segment.timeout.ms",
+        NON_NEGATIVE_LONG, default "20000",
+        typed DFS_QJOURNAL_START_SEGMENT_TIMEOUT_MS_DEFAULT: u64 = 20_000;
+    /// MiB of edits queued for one lagging JournalNode before it is left out of sync.
+    DFS_QJOURNAL_QUEUED_EDITS_LIMIT_MB = "dfs.qjournal.queued-edits.limit.mb",
+        NON_NEGATIVE_LONG, default "10", typed DFS_QJOURNAL_QUEUED_EDITS_LIMIT_MB_DEFAULT: u64 = 10;
+    /// hafs: milliseconds after writes pause before the JournalNodes learn that the
+    /// last batch is committed (clamped to 1..=60000).
+    HAFS_QJOURNAL_COMMIT_HEARTBEAT_MS = "hafs.qjournal.commit-heartbeat.ms", NON_NEGATIVE_LONG,
+        default "10", typed HAFS_QJOURNAL_COMMIT_HEARTBEAT_MS_DEFAULT: u64 = 10;
+    /// Milliseconds between a JournalNode's syncs of missing segments from its peers.
+    DFS_JOURNALNODE_SYNC_INTERVAL = "dfs.journalnode.sync.interval", NON_NEGATIVE_LONG,
+        default "120000", typed DFS_JOURNALNODE_SYNC_INTERVAL_DEFAULT_MS: u64 = 120_000;
+    /// Whether JournalNodes copy missing segments from their peers.
+    DFS_JOURNALNODE_ENABLE_SYNC = "dfs.journalnode.enable.sync", Bool, default "true",
+        typed DFS_JOURNALNODE_ENABLE_SYNC_DEFAULT: bool = true;
+    /// Whether an unformatted JournalNode formats itself from a peer while syncing.
+    /// hafs's default is true (Hadoop's: false).
+    DFS_JOURNALNODE_ENABLE_SYNC_FORMAT = "dfs.journalnode.enable.sync.format", Bool,
+        default "true", typed DFS_JOURNALNODE_ENABLE_SYNC_FORMAT_DEFAULT: bool = true;
+
+    // Block management
+    /// How often the redundancy monitor runs (seconds when unsuffixed).
+    DFS_NAMENODE_REDUNDANCY_INTERVAL = "dfs.namenode.redundancy.interval.seconds",
+        Duration(TimeUnit::Seconds), default "3s",
+        typed DFS_NAMENODE_REDUNDANCY_INTERVAL_DEFAULT_SECS: u64 = 3;
+    /// Replica transfers a DataNode is given at once.
+    DFS_NAMENODE_REPLICATION_MAX_STREAMS = "dfs.namenode.replication.max-streams",
+        NON_NEGATIVE_INT, default "2",
+        typed DFS_NAMENODE_REPLICATION_MAX_STREAMS_DEFAULT: u32 = 2;
+    /// The transfer limit for highest-priority work.
+    DFS_NAMENODE_REPLICATION_STREAMS_HARD_LIMIT =
+        "dfs.namenode.replication.max-streams-hard-limit", NON_NEGATIVE_INT, default "4",
+        typed DFS_NAMENODE_REPLICATION_STREAMS_HARD_LIMIT_DEFAULT: u32 = 4;
+    /// When a scheduled copy is retried (seconds when unsuffixed).
+    DFS_NAMENODE_RECONSTRUCTION_PENDING_TIMEOUT =
+        "dfs.namenode.reconstruction.pending.timeout-sec", Duration(TimeUnit::Seconds),
+        default "300", typed DFS_NAMENODE_RECONSTRUCTION_PENDING_TIMEOUT_DEFAULT_SECS: u64 = 300;
+    /// Deletions sent to one DataNode per heartbeat.
+    DFS_BLOCK_INVALIDATE_LIMIT = "dfs.block.invalidate.limit", NON_NEGATIVE_INT,
+        default "1000", typed DFS_BLOCK_INVALIDATE_LIMIT_DEFAULT: u32 = 1000;
+
+    // DataNode
+    /// Delay before a DataNode's first full block report (seconds when unsuffixed).
+    DFS_BLOCKREPORT_INITIAL_DELAY = "dfs.blockreport.initialDelay",
+        Duration(TimeUnit::Seconds), default "0";
+    /// Data directories that may fail before the DataNode stops; -1: all but one.
+    DFS_DATANODE_FAILED_VOLUMES_TOLERATED = "dfs.datanode.failed.volumes.tolerated", INT,
+        default "0";
+    /// Concurrent data transfers (xceivers) a DataNode serves.
+    DFS_DATANODE_MAX_TRANSFER_THREADS = "dfs.datanode.max.transfer.threads",
+        NON_NEGATIVE_INT, default "4096",
+        typed DFS_DATANODE_MAX_TRANSFER_THREADS_DEFAULT: u32 = 4096;
+    /// The block scanner's read rate per volume (bytes per second).
+    DFS_BLOCK_SCANNER_VOLUME_BYTES_PER_SECOND = "dfs.block.scanner.volume.bytes.per.second",
+        Size, default "1048576",
+        typed DFS_BLOCK_SCANNER_VOLUME_BYTES_PER_SECOND_DEFAULT: u64 = 1_048_576;
+    /// Hours between full block scanner passes (0: the default 3 weeks, negative: no
+    /// scanner).
+    DFS_DATANODE_SCAN_PERIOD_HOURS = "dfs.datanode.scan.period.hours", INT, default "0";
+    /// Hadoop's test-only override of the scan period, in milliseconds.
+    INTERNAL_DFS_DATANODE_SCAN_PERIOD_MS = "internal.dfs.datanode.scan.period.ms.key",
+        NON_NEGATIVE_LONG;
+    /// The host name a DataNode registers with; unset: its address.
+    DFS_DATANODE_HOSTNAME = "dfs.datanode.hostname", Text;
+
+    // Client data path
+    /// Milliseconds a data-port read or connect may take (client and DataNode).
+    DFS_CLIENT_SOCKET_TIMEOUT = "dfs.client.socket-timeout", Duration(TimeUnit::Millis),
+        default "60000", typed DFS_CLIENT_SOCKET_TIMEOUT_DEFAULT_MS: u64 = 60_000;
+    /// Connect to DataNodes by host name instead of IP.
+    DFS_CLIENT_USE_DATANODE_HOSTNAME = "dfs.client.use.datanode.hostname", Bool,
+        default "false", typed DFS_CLIENT_USE_DATANODE_HOSTNAME_DEFAULT: bool = false;
+    /// Packets a writer may have unacknowledged in its pipeline.
+    DFS_CLIENT_WRITE_MAX_PACKETS_IN_FLIGHT = "dfs.client.write.max-packets-in-flight",
+        NON_NEGATIVE_INT, default "80",
+        typed DFS_CLIENT_WRITE_MAX_PACKETS_IN_FLIGHT_DEFAULT: u32 = 80;
+    /// addBlock retries while the previous block is not yet replicated.
+    DFS_CLIENT_BLOCK_WRITE_LOCATEFOLLOWINGBLOCK_RETRIES =
+        "dfs.client.block.write.locateFollowingBlock.retries", NON_NEGATIVE_INT,
+        default "5", typed DFS_CLIENT_BLOCK_WRITE_LOCATEFOLLOWINGBLOCK_RETRIES_DEFAULT: u32 = 5;
+    /// Whether a pipeline that lost a DataNode asks for a replacement (see `.policy`).
+    DFS_CLIENT_BLOCK_WRITE_REPLACE_DATANODE_ON_FAILURE_ENABLE =
+        "dfs.client.block.write.replace-datanode-on-failure.enable", Bool, default "true";
+    /// When to replace a lost pipeline DataNode: NEVER, DEFAULT or ALWAYS.
+    DFS_CLIENT_BLOCK_WRITE_REPLACE_DATANODE_ON_FAILURE_POLICY =
+        "dfs.client.block.write.replace-datanode-on-failure.policy",
+        Choice(&["NEVER", "DEFAULT", "ALWAYS"]), default "DEFAULT";
+    /// Keep writing when no replacement DataNode can be added.
+    DFS_CLIENT_BLOCK_WRITE_REPLACE_DATANODE_ON_FAILURE_BEST_EFFORT =
+        "dfs.client.block.write.replace-datanode-on-failure.best-effort", Bool,
+        default "false";
+
+    // Security
+    /// How long group memberships are cached (seconds when unsuffixed).
+    HADOOP_SECURITY_GROUPS_CACHE_SECS = "hadoop.security.groups.cache.secs",
+        Duration(TimeUnit::Seconds), default "300",
+        typed HADOOP_SECURITY_GROUPS_CACHE_SECS_DEFAULT: u64 = 300;
+}
 
 /// Old key names Hadoop still honours, mapped to the current name. Setting either
 /// name sets the current one.
@@ -720,234 +675,69 @@ mod tests {
     };
     use std::time::Duration;
 
-    fn default(key: &str) -> &'static str {
-        default_for(key).unwrap_or_else(|| panic!("{key} has no default"))
-    }
-    fn int(key: &str) -> i128 {
-        parse_int(default(key)).unwrap()
-    }
-    fn secs(key: &str) -> Duration {
-        parse_duration(default(key), TimeUnit::Seconds).unwrap()
+    /// A typed default, whatever its type.
+    #[derive(Debug)]
+    pub(super) enum Typed {
+        Int(i128),
+        Bool(bool),
+        Float(f64),
+        Str(&'static str),
     }
 
+    macro_rules! typed_from {
+        ($($t:ty => $variant:ident),*) => {$(
+            impl From<$t> for Typed {
+                fn from(v: $t) -> Typed {
+                    Typed::$variant(v.into())
+                }
+            }
+        )*};
+    }
+    typed_from!(u16 => Int, u32 => Int, u64 => Int, i64 => Int, bool => Bool, f64 => Float,
+        &'static str => Str);
+
     /// The typed constants callers use must agree with the textual defaults that
-    /// `get` and `validate` see.
+    /// `get` and `validate` see. A duration's typed default is in the unit its name
+    /// ends with (`_MS`, `_SECS`), else in the key's bare-number unit.
     #[test]
     fn typed_defaults_match_textual_defaults() {
-        assert_eq!(default(FS_DEFAULT_FS), FS_DEFAULT_FS_DEFAULT);
-        assert_eq!(int(DFS_REPLICATION), DFS_REPLICATION_DEFAULT as i128);
-        assert_eq!(
-            int(DFS_REPLICATION_MAX),
-            DFS_REPLICATION_MAX_DEFAULT as i128
-        );
-        assert_eq!(
-            int(DFS_NAMENODE_REPLICATION_MIN),
-            DFS_NAMENODE_REPLICATION_MIN_DEFAULT as i128
-        );
-        assert_eq!(
-            parse_size(default(DFS_BLOCKSIZE)),
-            Some(DFS_BLOCKSIZE_DEFAULT as i64)
-        );
-        assert_eq!(
-            parse_size(default(DFS_NAMENODE_FS_LIMITS_MIN_BLOCK_SIZE)),
-            Some(DFS_NAMENODE_FS_LIMITS_MIN_BLOCK_SIZE_DEFAULT as i64)
-        );
-        assert_eq!(
-            int(DFS_NAMENODE_FS_LIMITS_MAX_BLOCKS_PER_FILE),
-            DFS_NAMENODE_FS_LIMITS_MAX_BLOCKS_PER_FILE_DEFAULT as i128
-        );
-        assert_eq!(
-            int(DFS_BYTES_PER_CHECKSUM),
-            DFS_BYTES_PER_CHECKSUM_DEFAULT as i128
-        );
-        assert_eq!(
-            int(DFS_CLIENT_WRITE_PACKET_SIZE),
-            DFS_CLIENT_WRITE_PACKET_SIZE_DEFAULT as i128
-        );
-        assert_eq!(
-            int(IO_FILE_BUFFER_SIZE),
-            IO_FILE_BUFFER_SIZE_DEFAULT as i128
-        );
-        assert_eq!(
-            parse_float(default(FS_TRASH_INTERVAL)),
-            Some(FS_TRASH_INTERVAL_DEFAULT_MINUTES)
-        );
-        assert_eq!(
-            parse_bool(default(DFS_PERMISSIONS_ENABLED)),
-            Some(DFS_PERMISSIONS_ENABLED_DEFAULT)
-        );
-        assert_eq!(
-            default(DFS_PERMISSIONS_SUPERUSERGROUP),
-            DFS_PERMISSIONS_SUPERUSERGROUP_DEFAULT
-        );
-        assert_eq!(
-            parse_umask(default(FS_PERMISSIONS_UMASK_MODE)),
-            Some(FS_PERMISSIONS_UMASK_MODE_DEFAULT)
-        );
-        assert_eq!(
-            parse_bool(default(DFS_NAMENODE_ACLS_ENABLED)),
-            Some(DFS_NAMENODE_ACLS_ENABLED_DEFAULT)
-        );
-        assert_eq!(
-            int(DFS_NAMENODE_ACCESSTIME_PRECISION),
-            DFS_NAMENODE_ACCESSTIME_PRECISION_DEFAULT_MS as i128
-        );
-        assert_eq!(
-            int(DFS_NAMENODE_FS_LIMITS_MAX_COMPONENT_LENGTH),
-            DFS_NAMENODE_FS_LIMITS_MAX_COMPONENT_LENGTH_DEFAULT as i128
-        );
-        assert_eq!(
-            int(DFS_NAMENODE_FS_LIMITS_MAX_DIRECTORY_ITEMS),
-            DFS_NAMENODE_FS_LIMITS_MAX_DIRECTORY_ITEMS_DEFAULT as i128
-        );
-        assert_eq!(int(DFS_LS_LIMIT), DFS_LS_LIMIT_DEFAULT as i128);
-        assert_eq!(
-            int(DFS_NAMENODE_CHECKPOINT_TXNS),
-            DFS_NAMENODE_CHECKPOINT_TXNS_DEFAULT as i128
-        );
-        assert_eq!(
-            secs(DFS_NAMENODE_CHECKPOINT_PERIOD),
-            Duration::from_secs(DFS_NAMENODE_CHECKPOINT_PERIOD_DEFAULT_SECS)
-        );
-        assert_eq!(
-            secs(DFS_NAMENODE_CHECKPOINT_CHECK_PERIOD),
-            Duration::from_secs(DFS_NAMENODE_CHECKPOINT_CHECK_PERIOD_DEFAULT_SECS)
-        );
-        assert_eq!(
-            int(DFS_NAMENODE_NUM_CHECKPOINTS_RETAINED),
-            DFS_NAMENODE_NUM_CHECKPOINTS_RETAINED_DEFAULT as i128
-        );
-        assert_eq!(
-            int(DFS_NAMENODE_NUM_EXTRA_EDITS_RETAINED),
-            DFS_NAMENODE_NUM_EXTRA_EDITS_RETAINED_DEFAULT as i128
-        );
-        assert_eq!(
-            parse_bool(default(DFS_NAMENODE_SUPPORT_ALLOW_FORMAT)),
-            Some(DFS_NAMENODE_SUPPORT_ALLOW_FORMAT_DEFAULT)
-        );
-        assert_eq!(
-            int(DFS_NAMENODE_LEASE_HARD_LIMIT_SEC),
-            DFS_NAMENODE_LEASE_HARD_LIMIT_SEC_DEFAULT as i128
-        );
-        assert_eq!(
-            int(DFS_NAMENODE_HANDLER_COUNT),
-            DFS_NAMENODE_HANDLER_COUNT_DEFAULT as i128
-        );
-        assert_eq!(
-            parse_bool(default(DFS_NAMENODE_ENABLE_RETRY_CACHE)),
-            Some(DFS_NAMENODE_ENABLE_RETRY_CACHE_DEFAULT)
-        );
-        assert_eq!(
-            int(DFS_NAMENODE_RETRY_CACHE_EXPIRYTIME_MILLIS),
-            DFS_NAMENODE_RETRY_CACHE_EXPIRYTIME_MILLIS_DEFAULT as i128
-        );
-        assert_eq!(
-            parse_float(default(DFS_NAMENODE_RETRY_CACHE_HEAP_PERCENT)),
-            Some(DFS_NAMENODE_RETRY_CACHE_HEAP_PERCENT_DEFAULT)
-        );
-        assert_eq!(
-            parse_float(default(DFS_NAMENODE_SAFEMODE_THRESHOLD_PCT)),
-            Some(DFS_NAMENODE_SAFEMODE_THRESHOLD_PCT_DEFAULT)
-        );
-        assert_eq!(
-            int(DFS_NAMENODE_SAFEMODE_MIN_DATANODES),
-            DFS_NAMENODE_SAFEMODE_MIN_DATANODES_DEFAULT as i128
-        );
-        assert_eq!(
-            parse_duration(default(DFS_NAMENODE_SAFEMODE_EXTENSION), TimeUnit::Millis),
-            Some(Duration::from_millis(
-                DFS_NAMENODE_SAFEMODE_EXTENSION_DEFAULT_MS
-            ))
-        );
-        assert_eq!(
-            secs(DFS_HEARTBEAT_INTERVAL),
-            Duration::from_secs(DFS_HEARTBEAT_INTERVAL_DEFAULT_SECS)
-        );
-        assert_eq!(
-            int(DFS_NAMENODE_HEARTBEAT_RECHECK_INTERVAL),
-            DFS_NAMENODE_HEARTBEAT_RECHECK_INTERVAL_DEFAULT_MS as i128
-        );
-        assert_eq!(
-            int(DFS_NAMENODE_STALE_DATANODE_INTERVAL),
-            DFS_NAMENODE_STALE_DATANODE_INTERVAL_DEFAULT_MS as i128
-        );
-        assert_eq!(
-            int(DFS_BLOCKREPORT_INTERVAL_MSEC),
-            DFS_BLOCKREPORT_INTERVAL_MSEC_DEFAULT as i128
-        );
-        assert_eq!(
-            int(DFS_BLOCKREPORT_INCREMENTAL_INTERVAL_MSEC),
-            DFS_BLOCKREPORT_INCREMENTAL_INTERVAL_MSEC_DEFAULT as i128
-        );
-        assert_eq!(
-            int(DFS_CLIENT_BLOCK_WRITE_RETRIES),
-            DFS_CLIENT_BLOCK_WRITE_RETRIES_DEFAULT as i128
-        );
-        assert_eq!(
-            secs(DFS_HA_TAIL_EDITS_PERIOD),
-            Duration::from_millis(DFS_HA_TAIL_EDITS_PERIOD_DEFAULT_MS)
-        );
-        assert_eq!(
-            secs(DFS_HA_LOG_ROLL_PERIOD),
-            Duration::from_secs(DFS_HA_LOG_ROLL_PERIOD_DEFAULT_SECS)
-        );
-        assert_eq!(
-            parse_bool(default(DFS_HA_AUTOMATIC_FAILOVER_ENABLED)),
-            Some(DFS_HA_AUTOMATIC_FAILOVER_ENABLED_DEFAULT)
-        );
-        assert_eq!(int(DFS_HA_ZKFC_PORT), DFS_HA_ZKFC_PORT_DEFAULT as i128);
-        assert_eq!(
-            int(IPC_MAXIMUM_DATA_LENGTH),
-            IPC_MAXIMUM_DATA_LENGTH_DEFAULT as i128
-        );
-        assert_eq!(
-            int(IPC_SERVER_MAX_CONNECTIONS),
-            IPC_SERVER_MAX_CONNECTIONS_DEFAULT as i128
-        );
-        assert_eq!(
-            int(IPC_CLIENT_CONNECT_TIMEOUT),
-            IPC_CLIENT_CONNECT_TIMEOUT_DEFAULT_MS as i128
-        );
-        assert_eq!(
-            int(IPC_CLIENT_CONNECT_MAX_RETRIES),
-            IPC_CLIENT_CONNECT_MAX_RETRIES_DEFAULT as i128
-        );
-        assert_eq!(
-            int(IPC_CLIENT_CONNECT_RETRY_INTERVAL),
-            IPC_CLIENT_CONNECT_RETRY_INTERVAL_DEFAULT_MS as i128
-        );
-        assert_eq!(
-            int(IPC_CLIENT_RPC_TIMEOUT_MS),
-            IPC_CLIENT_RPC_TIMEOUT_MS_DEFAULT as i128
-        );
-        assert_eq!(
-            int(IPC_CLIENT_CONNECTION_MAXIDLETIME),
-            IPC_CLIENT_CONNECTION_MAXIDLETIME_DEFAULT_MS as i128
-        );
-        assert_eq!(
-            int(DFS_CLIENT_FAILOVER_MAX_ATTEMPTS),
-            DFS_CLIENT_FAILOVER_MAX_ATTEMPTS_DEFAULT as i128
-        );
-        assert_eq!(
-            int(DFS_CLIENT_FAILOVER_SLEEP_BASE_MILLIS),
-            DFS_CLIENT_FAILOVER_SLEEP_BASE_MILLIS_DEFAULT as i128
-        );
-        assert_eq!(
-            int(DFS_CLIENT_FAILOVER_SLEEP_MAX_MILLIS),
-            DFS_CLIENT_FAILOVER_SLEEP_MAX_MILLIS_DEFAULT as i128
-        );
-        assert_eq!(
-            int(DFS_CLIENT_FAILOVER_CONNECTION_RETRIES),
-            DFS_CLIENT_FAILOVER_CONNECTION_RETRIES_DEFAULT as i128
-        );
-        assert_eq!(
-            default(HADOOP_SECURITY_AUTHENTICATION),
-            HADOOP_SECURITY_AUTHENTICATION_DEFAULT
-        );
-        assert_eq!(
-            default(DFS_NAMENODE_HTTP_ADDRESS),
-            DFS_NAMENODE_HTTP_ADDRESS_DEFAULT
-        );
+        let all = typed_defaults();
+        assert!(all.len() > 80, "{}", all.len());
+        for (key, typed_name, typed) in all {
+            let spec = spec_for(key).unwrap();
+            let text = spec
+                .default
+                .unwrap_or_else(|| panic!("{key} has a typed default but no textual one"));
+            let agrees = match (&spec.kind, typed) {
+                (_, Typed::Str(s)) => text == s,
+                (ValueKind::Bool, Typed::Bool(b)) => parse_bool(text) == Some(b),
+                (ValueKind::Float, Typed::Float(f)) => parse_float(text) == Some(f),
+                (ValueKind::Int { .. }, Typed::Int(n)) => parse_int(text) == Some(n),
+                (ValueKind::Size, Typed::Int(n)) => parse_size(text).map(i128::from) == Some(n),
+                (ValueKind::Umask, Typed::Int(n)) => parse_umask(text).map(i128::from) == Some(n),
+                (ValueKind::Duration(bare_unit), Typed::Int(n)) => {
+                    let unit = if typed_name.ends_with("_MS") {
+                        TimeUnit::Millis
+                    } else if typed_name.ends_with("_SECS") {
+                        TimeUnit::Seconds
+                    } else {
+                        *bare_unit
+                    };
+                    let n = u64::try_from(n).unwrap();
+                    let typed = match unit {
+                        TimeUnit::Millis => Duration::from_millis(n),
+                        TimeUnit::Seconds => Duration::from_secs(n),
+                        other => panic!("{typed_name}: unexpected unit {other:?}"),
+                    };
+                    parse_duration(text, *bare_unit) == Some(typed)
+                }
+                (kind, typed) => panic!("{typed_name}: {typed:?} cannot be a {kind:?}"),
+            };
+            assert!(
+                agrees,
+                "{typed_name} disagrees with {key}'s default {text:?}"
+            );
+        }
     }
 
     #[test]

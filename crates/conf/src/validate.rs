@@ -180,6 +180,32 @@ mod tests {
         );
     }
 
+    /// Keys that used to be read with their own literals, outside the table, and so
+    /// were never checked at startup.
+    #[test]
+    fn daemon_keys_outside_the_namenode_are_validated() {
+        for (key, value) in [
+            ("dfs.qjournal.write-txns.timeout.ms", "20s"),
+            ("dfs.journalnode.sync.interval", "-1"),
+            ("hafs.ha.election.lease.ms", "long"),
+            ("ha.zookeeper.session-timeout.ms", "ten"),
+            ("dfs.datanode.max.transfer.threads", "lots"),
+            (
+                "dfs.client.block.write.replace-datanode-on-failure.policy",
+                "SOMETIMES",
+            ),
+            ("dfs.ha.zkfc.port.ns1.nn1", "x"),
+        ] {
+            let mut conf = Configuration::new();
+            conf.set(key, value);
+            let err = conf.validate().unwrap_err().to_string();
+            assert!(
+                err.starts_with(&format!("invalid value {value:?} for {key}: expected ")),
+                "{key}={value}: {err}"
+            );
+        }
+    }
+
     #[test]
     fn good_values_pass() {
         let mut conf = Configuration::new();

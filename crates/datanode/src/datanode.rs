@@ -8,8 +8,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use hafs_conf::keys::{
+    self, DFS_BLOCKREPORT_INITIAL_DELAY, DFS_BLOCK_SCANNER_VOLUME_BYTES_PER_SECOND,
+    DFS_BLOCK_SCANNER_VOLUME_BYTES_PER_SECOND_DEFAULT, DFS_CLIENT_SOCKET_TIMEOUT,
+    DFS_CLIENT_SOCKET_TIMEOUT_DEFAULT_MS, DFS_DATANODE_FAILED_VOLUMES_TOLERATED,
+    DFS_DATANODE_HOSTNAME, DFS_DATANODE_MAX_TRANSFER_THREADS,
+    DFS_DATANODE_MAX_TRANSFER_THREADS_DEFAULT, DFS_DATANODE_SCAN_PERIOD_HOURS,
+    INTERNAL_DFS_DATANODE_SCAN_PERIOD_MS,
+};
 use hafs_conf::parse::{format_host_port, parse_host_port};
-use hafs_conf::{keys, ConfError, Configuration, TimeUnit};
+use hafs_conf::{ConfError, Configuration, TimeUnit};
 use hafs_ipc::{exceptions, RpcError, RpcService, Server, ServerConfig};
 use hafs_proto::hdfs::DatanodeIdProto;
 use tokio::net::TcpListener;
@@ -28,21 +36,6 @@ use crate::storage::{
     BlockEvent, DataNodeStorage, DnStorageError, ExtendedBlock, ReplicaReport, StorageReport,
 };
 use crate::xceiver::{transfer_block, XceiverConfig, XceiverServer};
-
-// Keys hafs-conf does not name yet (Hadoop's names and defaults).
-pub const DFS_BLOCKREPORT_INITIAL_DELAY: &str = "dfs.blockreport.initialDelay";
-pub const DFS_DATANODE_FAILED_VOLUMES_TOLERATED: &str = "dfs.datanode.failed.volumes.tolerated";
-pub const DFS_DATANODE_MAX_TRANSFER_THREADS: &str = "dfs.datanode.max.transfer.threads";
-pub const DFS_DATANODE_MAX_TRANSFER_THREADS_DEFAULT: u32 = 4096;
-pub const DFS_BLOCK_SCANNER_VOLUME_BYTES_PER_SECOND: &str =
-    "dfs.block.scanner.volume.bytes.per.second";
-pub const DFS_BLOCK_SCANNER_VOLUME_BYTES_PER_SECOND_DEFAULT: u64 = 1024 * 1024;
-/// Hours between full block scanner passes (0: the default 3 weeks, negative: no scanner).
-pub const DFS_DATANODE_SCAN_PERIOD_HOURS: &str = "dfs.datanode.scan.period.hours";
-/// Hadoop's test-only override of the scan period, in milliseconds.
-pub const INTERNAL_DFS_DATANODE_SCAN_PERIOD_MS: &str = "internal.dfs.datanode.scan.period.ms.key";
-pub const DFS_DATANODE_HOSTNAME: &str = "dfs.datanode.hostname";
-pub const DFS_CLIENT_SOCKET_TIMEOUT: &str = "dfs.client.socket-timeout";
 
 /// Block events queued between the data path and the actors; the xceiver waits when
 /// full, which slows writers rather than losing reports.
@@ -117,6 +110,9 @@ fn data_dir(key: &str, value: &str) -> Result<PathBuf, ConfError> {
 
 impl DataNodeConfig {
     pub fn from_conf(conf: &Configuration) -> Result<DataNodeConfig, ConfError> {
+        // Every known key, not only the ones read below: a bad value stops the daemon
+        // at startup, naming the key, as the NameNode does.
+        conf.validate()?;
         let dirs_raw = conf
             .try_get(keys::DFS_DATANODE_DATA_DIR)?
             .unwrap_or_default();
@@ -238,7 +234,7 @@ impl DataNodeConfig {
         }
         let socket_timeout = conf.get_time_duration(
             DFS_CLIENT_SOCKET_TIMEOUT,
-            Duration::from_secs(60),
+            Duration::from_millis(DFS_CLIENT_SOCKET_TIMEOUT_DEFAULT_MS),
             TimeUnit::Millis,
         )?;
         let xceiver = XceiverConfig {
@@ -318,14 +314,14 @@ impl DataNode {
         let xfer_listener = TcpListener::bind(config.xfer_bind)
             .await
             .map_err(|source| DataNodeError::Bind {
-                key: "dfs.datanode.address",
+                key: keys::DFS_DATANODE_ADDRESS,
                 addr: config.xfer_bind,
                 source,
             })?;
         let xfer_addr = xfer_listener
             .local_addr()
             .map_err(|source| DataNodeError::Bind {
-                key: "dfs.datanode.address",
+                key: keys::DFS_DATANODE_ADDRESS,
                 addr: config.xfer_bind,
                 source,
             })?;
@@ -342,7 +338,7 @@ impl DataNode {
         let ipc_server = Server::bind(ServerConfig::new(config.ipc_bind), services)
             .await
             .map_err(|source| DataNodeError::Bind {
-                key: "dfs.datanode.ipc.address",
+                key: keys::DFS_DATANODE_IPC_ADDRESS,
                 addr: config.ipc_bind,
                 source,
             })?;

@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use hafs_conf::Configuration;
+use hafs_conf::{keys, Configuration};
 use hafs_ipc::ClientConfig;
 
 use crate::error::FailoverError;
@@ -20,12 +20,12 @@ use crate::target::HaTarget;
 use crate::HEALTH_CHECK_FAILED_EXCEPTION;
 
 /// `ha.failover-controller.graceful-fence.rpc-timeout.ms` (5 s).
-pub const GRACEFUL_FENCE_TIMEOUT: &str = "ha.failover-controller.graceful-fence.rpc-timeout.ms";
+pub const GRACEFUL_FENCE_TIMEOUT: &str = keys::HA_FAILOVER_CONTROLLER_GRACEFUL_FENCE_RPC_TIMEOUT_MS;
 /// `ha.failover-controller.new-active.rpc-timeout.ms` (60 s).
-pub const NEW_ACTIVE_TIMEOUT: &str = "ha.failover-controller.new-active.rpc-timeout.ms";
+pub const NEW_ACTIVE_TIMEOUT: &str = keys::HA_FAILOVER_CONTROLLER_NEW_ACTIVE_RPC_TIMEOUT_MS;
 /// `ha.failover-controller.cli-check.rpc-timeout.ms` (20 s): haadmin's status and
 /// health calls.
-pub const CLI_CHECK_TIMEOUT: &str = "ha.failover-controller.cli-check.rpc-timeout.ms";
+pub const CLI_CHECK_TIMEOUT: &str = keys::HA_FAILOVER_CONTROLLER_CLI_CHECK_RPC_TIMEOUT_MS;
 
 /// The RPC timeouts a failover uses (Hadoop's keys and defaults).
 #[derive(Debug, Clone, Copy)]
@@ -41,9 +41,18 @@ impl FailoverTimeouts {
             Duration::from_millis(conf.get_u64(key, default).unwrap_or(default))
         };
         FailoverTimeouts {
-            graceful_fence: ms(GRACEFUL_FENCE_TIMEOUT, 5_000),
-            new_active: ms(NEW_ACTIVE_TIMEOUT, 60_000),
-            cli_check: ms(CLI_CHECK_TIMEOUT, 20_000),
+            graceful_fence: ms(
+                GRACEFUL_FENCE_TIMEOUT,
+                keys::HA_FAILOVER_CONTROLLER_GRACEFUL_FENCE_RPC_TIMEOUT_MS_DEFAULT,
+            ),
+            new_active: ms(
+                NEW_ACTIVE_TIMEOUT,
+                keys::HA_FAILOVER_CONTROLLER_NEW_ACTIVE_RPC_TIMEOUT_MS_DEFAULT,
+            ),
+            cli_check: ms(
+                CLI_CHECK_TIMEOUT,
+                keys::HA_FAILOVER_CONTROLLER_CLI_CHECK_RPC_TIMEOUT_MS_DEFAULT,
+            ),
         }
     }
 }

@@ -389,7 +389,7 @@ pub async fn run(conf: &Configuration, args: &[String]) -> anyhow::Result<i32> {
     let mut res = FsckResult {
         default_replication: client.settings().replication,
         min_replication: conf
-            .get_trimmed("dfs.namenode.replication.min")
+            .get_trimmed(hafs_conf::keys::DFS_NAMENODE_REPLICATION_MIN)
             .and_then(|v| v.parse().ok())
             .unwrap_or(1),
         ..Default::default()

@@ -83,14 +83,8 @@ pub struct HaConfig {
     pub allow_stale_reads: bool,
 }
 
-/// `dfs.ha.namenode.id`.
-pub const DFS_HA_NAMENODE_ID: &str = "dfs.ha.namenode.id";
-/// `dfs.ha.tail-edits.in-progress`.
-pub const DFS_HA_TAIL_EDITS_INPROGRESS: &str = "dfs.ha.tail-edits.in-progress";
 /// Our default for `dfs.ha.tail-edits.period` (see [`HaConfig::tail_period`]).
 pub const HA_TAIL_PERIOD_DEFAULT: Duration = Duration::from_millis(10);
-/// `dfs.ha.allow.stale.reads` (see [`HaConfig::allow_stale_reads`]).
-pub const DFS_HA_ALLOW_STALE_READS: &str = "dfs.ha.allow.stale.reads";
 
 /// Whether `host` is an address of this machine: a socket can be bound to it.
 fn is_local_host(host: &str) -> bool {
@@ -200,8 +194,12 @@ fn ha_config(conf: &Configuration) -> Result<Option<HaConfig>, ConfError> {
         } else {
             HA_TAIL_PERIOD_DEFAULT
         },
-        tail_in_progress: conf.get_bool(DFS_HA_TAIL_EDITS_INPROGRESS, true)?,
-        allow_stale_reads: conf.get_bool(DFS_HA_ALLOW_STALE_READS, false)?,
+        tail_in_progress: conf.get_bool(
+            DFS_HA_TAIL_EDITS_INPROGRESS,
+            DFS_HA_TAIL_EDITS_INPROGRESS_DEFAULT,
+        )?,
+        allow_stale_reads: conf
+            .get_bool(DFS_HA_ALLOW_STALE_READS, DFS_HA_ALLOW_STALE_READS_DEFAULT)?,
     }))
 }
 
@@ -359,7 +357,10 @@ impl NameNodeConfig {
                     DFS_NAMENODE_HANDLER_COUNT_DEFAULT,
                 )?
                 .max(1) as usize,
-            max_data_length: conf.get_size_bytes("ipc.maximum.data.length", 134_217_728)? as usize,
+            max_data_length: conf.get_size_bytes(
+                IPC_MAXIMUM_DATA_LENGTH,
+                IPC_MAXIMUM_DATA_LENGTH_DEFAULT as u64,
+            )? as usize,
             superuser: hafs_conf::current_user_name().to_string(),
             supergroup,
             permissions_enabled: namespace.permissions_enabled,
@@ -425,8 +426,8 @@ impl NameNodeConfig {
                 TimeUnit::Seconds,
             )?,
             group_cache_ttl: conf.get_time_duration(
-                "hadoop.security.groups.cache.secs",
-                Duration::from_secs(300),
+                HADOOP_SECURITY_GROUPS_CACHE_SECS,
+                Duration::from_secs(HADOOP_SECURITY_GROUPS_CACHE_SECS_DEFAULT),
                 TimeUnit::Seconds,
             )?,
         })

@@ -17,7 +17,7 @@ pub mod ssh;
 
 use std::time::Duration;
 
-use hafs_conf::keys::DFS_HA_FENCING_METHODS;
+use hafs_conf::keys::{self, DFS_HA_FENCING_METHODS};
 use hafs_conf::{Configuration, TimeUnit};
 
 use crate::error::FenceConfigError;
@@ -26,14 +26,16 @@ use crate::target::HaTarget;
 pub use process::Outcome;
 
 /// `dfs.ha.fencing.ssh.private-key-files`: comma-separated key files for sshfence.
-pub const SSH_PRIVATE_KEY_FILES: &str = "dfs.ha.fencing.ssh.private-key-files";
+pub const SSH_PRIVATE_KEY_FILES: &str = keys::DFS_HA_FENCING_SSH_PRIVATE_KEY_FILES;
 /// `dfs.ha.fencing.ssh.connect-timeout`: milliseconds, default 30 000 (Hadoop's).
-pub const SSH_CONNECT_TIMEOUT: &str = "dfs.ha.fencing.ssh.connect-timeout";
-pub const SSH_CONNECT_TIMEOUT_DEFAULT: Duration = Duration::from_secs(30);
+pub const SSH_CONNECT_TIMEOUT: &str = keys::DFS_HA_FENCING_SSH_CONNECT_TIMEOUT;
+pub const SSH_CONNECT_TIMEOUT_DEFAULT: Duration =
+    Duration::from_millis(keys::DFS_HA_FENCING_SSH_CONNECT_TIMEOUT_DEFAULT_MS);
 /// `dfs.ha.fencing.shell.timeout`: how long a `shell(...)` command may run before it is
 /// killed and counted as failed. An hafs addition: Hadoop's shell fencer waits forever.
-pub const SHELL_TIMEOUT: &str = "dfs.ha.fencing.shell.timeout";
-pub const SHELL_TIMEOUT_DEFAULT: Duration = Duration::from_secs(60);
+pub const SHELL_TIMEOUT: &str = keys::DFS_HA_FENCING_SHELL_TIMEOUT;
+pub const SHELL_TIMEOUT_DEFAULT: Duration =
+    Duration::from_secs(keys::DFS_HA_FENCING_SHELL_TIMEOUT_DEFAULT_SECS);
 
 /// One configured fencing method.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,17 +4,19 @@
 
 use std::time::Duration;
 
-use hafs_conf::{Configuration, TimeUnit};
+use hafs_conf::{keys, Configuration, TimeUnit};
 use hafs_ipc::ClientConfig;
 use tokio::sync::watch;
 
 use crate::service_client::{HaServiceClient, HaServiceState};
 use crate::HEALTH_CHECK_FAILED_EXCEPTION;
 
-pub const CHECK_INTERVAL: &str = "ha.health-monitor.check-interval.ms";
-pub const CHECK_INTERVAL_DEFAULT: Duration = Duration::from_secs(1);
-pub const RPC_TIMEOUT: &str = "ha.health-monitor.rpc-timeout.ms";
-pub const RPC_TIMEOUT_DEFAULT: Duration = Duration::from_secs(45);
+pub const CHECK_INTERVAL: &str = keys::HA_HEALTH_MONITOR_CHECK_INTERVAL_MS;
+pub const CHECK_INTERVAL_DEFAULT: Duration =
+    Duration::from_millis(keys::HA_HEALTH_MONITOR_CHECK_INTERVAL_MS_DEFAULT);
+pub const RPC_TIMEOUT: &str = keys::HA_HEALTH_MONITOR_RPC_TIMEOUT_MS;
+pub const RPC_TIMEOUT_DEFAULT: Duration =
+    Duration::from_millis(keys::HA_HEALTH_MONITOR_RPC_TIMEOUT_MS_DEFAULT);
 
 /// Hadoop's HealthMonitor.State.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use hafs_conf::keys::DFS_NAMENODE_SHARED_EDITS_DIR;
+use hafs_conf::keys::{self, DFS_NAMENODE_SHARED_EDITS_DIR};
 use hafs_conf::{ConfError, Configuration};
 use hafs_ipc::{ClientConfig, RpcClient};
 use hafs_journal::journalnode::{jid, view_from_proto, QJOURNAL_PROTOCOL};
@@ -43,8 +43,8 @@ use super::{ActiveNodeInfo, Elector, ElectorError, ElectorEvent, ElectorEvents};
 
 /// `hafs.ha.election.rpc-timeout.ms`: the longest a candidate waits for a majority to
 /// answer `getLeaseState`/`acquireLease` (renewals are also bounded by the deadline).
-pub const RPC_TIMEOUT_MS_KEY: &str = "hafs.ha.election.rpc-timeout.ms";
-pub const RPC_TIMEOUT_MS_DEFAULT: u64 = 2000;
+pub const RPC_TIMEOUT_MS_KEY: &str = keys::HAFS_HA_ELECTION_RPC_TIMEOUT_MS;
+pub const RPC_TIMEOUT_MS_DEFAULT: u64 = keys::HAFS_HA_ELECTION_RPC_TIMEOUT_MS_DEFAULT;
 
 /// Where and how the election runs.
 #[derive(Debug, Clone)]

@@ -3,24 +3,23 @@
 
 use std::time::Duration;
 
-use hafs_conf::{Configuration, TimeUnit};
+use hafs_conf::{keys, Configuration, TimeUnit};
 use hafs_journal::qjournal::election::{MAX_DRIFT_PPM_DEFAULT, MAX_DRIFT_PPM_KEY};
 use zookeeper_client::{Acl, AuthId, Permission};
 
 use super::ElectorError;
 
-pub const HA_ZOOKEEPER_QUORUM: &str = "ha.zookeeper.quorum";
-pub const HA_ZOOKEEPER_SESSION_TIMEOUT: &str = "ha.zookeeper.session-timeout.ms";
-pub const HA_ZOOKEEPER_SESSION_TIMEOUT_DEFAULT: Duration = Duration::from_secs(10);
-pub const HA_ZOOKEEPER_PARENT_ZNODE: &str = "ha.zookeeper.parent-znode";
-pub const HA_ZOOKEEPER_PARENT_ZNODE_DEFAULT: &str = "/hadoop-ha";
-pub const HA_ZOOKEEPER_ACL: &str = "ha.zookeeper.acl";
-pub const HA_ZOOKEEPER_ACL_DEFAULT: &str = "world:anyone:rwcda";
-pub const HA_ZOOKEEPER_AUTH: &str = "ha.zookeeper.auth";
+pub use keys::{
+    HA_ZOOKEEPER_ACL, HA_ZOOKEEPER_ACL_DEFAULT, HA_ZOOKEEPER_AUTH, HA_ZOOKEEPER_PARENT_ZNODE,
+    HA_ZOOKEEPER_PARENT_ZNODE_DEFAULT, HA_ZOOKEEPER_QUORUM,
+};
+pub const HA_ZOOKEEPER_SESSION_TIMEOUT: &str = keys::HA_ZOOKEEPER_SESSION_TIMEOUT_MS;
+pub const HA_ZOOKEEPER_SESSION_TIMEOUT_DEFAULT: Duration =
+    Duration::from_millis(keys::HA_ZOOKEEPER_SESSION_TIMEOUT_MS_DEFAULT);
 /// Whether the lock holder guards its NameNode's reads with its session's deadline
 /// (docs/election.md). Off by default: with it, a ZooKeeper outage longer than the
 /// session timeout makes the Active refuse calls until ZooKeeper is back.
-pub const HAFS_ZOOKEEPER_READ_GUARD: &str = "hafs.ha.zookeeper.read-guard";
+pub const HAFS_ZOOKEEPER_READ_GUARD: &str = keys::HAFS_HA_ZOOKEEPER_READ_GUARD;
 
 /// Hadoop's znode names under `<parent>/<nameservice>`.
 pub const LOCK_ZNODE: &str = "ActiveStandbyElectorLock";
@@ -89,7 +88,10 @@ impl ZkConf {
             auths,
             max_drift_ppm,
             read_guard: conf
-                .get_bool(HAFS_ZOOKEEPER_READ_GUARD, false)
+                .get_bool(
+                    HAFS_ZOOKEEPER_READ_GUARD,
+                    keys::HAFS_HA_ZOOKEEPER_READ_GUARD_DEFAULT,
+                )
                 .map_err(bad)?,
         }))
     }

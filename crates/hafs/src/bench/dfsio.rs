@@ -140,8 +140,9 @@ impl Options {
         if o.replications.iter().any(|&r| r == 0 || r > 512) {
             bail!("-replication must be between 1 and 512");
         }
-        if o.fs.is_none() && conf.source("fs.defaultFS") == Some("programmatically") {
-            o.fs = conf.get_trimmed("fs.defaultFS");
+        if o.fs.is_none() && conf.source(hafs_conf::keys::FS_DEFAULT_FS) == Some("programmatically")
+        {
+            o.fs = conf.get_trimmed(hafs_conf::keys::FS_DEFAULT_FS);
         }
         if let Some(uri) = &o.fs {
             if !uri.starts_with("hdfs://") {

@@ -146,8 +146,8 @@ impl Options {
             },
         };
         let memory_files = memory.unwrap_or(if all { DEFAULT_MEMORY_FILES } else { 0 });
-        if fs.is_none() && conf.source("fs.defaultFS") == Some("programmatically") {
-            fs = conf.get_trimmed("fs.defaultFS");
+        if fs.is_none() && conf.source(hafs_conf::keys::FS_DEFAULT_FS) == Some("programmatically") {
+            fs = conf.get_trimmed(hafs_conf::keys::FS_DEFAULT_FS);
         }
         if let Some(uri) = &fs {
             if !uri.starts_with("hdfs://") {

@@ -5,7 +5,7 @@
 
 use hafs_client::namenode_addresses;
 use hafs_client::{ClientError, DfsClient};
-use hafs_conf::Configuration;
+use hafs_conf::{keys, Configuration};
 
 /// One NameNode of the nameservice, with a client that talks to it alone.
 pub struct NameNodeTarget {
@@ -19,14 +19,17 @@ pub struct NameNodeTarget {
 /// provider is configured for it; we also accept a nameservice that lists NameNodes,
 /// since our own client needs no proxy provider).
 pub fn logical_authority(conf: &Configuration) -> Option<String> {
-    let uri = conf.get_trimmed("fs.defaultFS")?;
+    let uri = conf.get_trimmed(keys::FS_DEFAULT_FS)?;
     let rest = uri.strip_prefix("hdfs://")?;
     let authority = rest.split('/').next().unwrap_or_default().to_string();
     if authority.is_empty() || authority.contains(':') {
         return None;
     }
-    let provider = format!("dfs.client.failover.proxy.provider.{authority}");
-    let namenodes = format!("dfs.ha.namenodes.{authority}");
+    let provider = keys::with_suffixes(
+        keys::DFS_CLIENT_FAILOVER_PROXY_PROVIDER_PREFIX,
+        &[&authority],
+    );
+    let namenodes = keys::with_suffixes(keys::DFS_HA_NAMENODES_PREFIX, &[&authority]);
     let listed = conf
         .get_trimmed(&namenodes)
         .is_some_and(|v| v.split(',').any(|s| !s.trim().is_empty()));
@@ -41,7 +44,7 @@ pub async fn all_namenodes(
     nameservice: &str,
 ) -> Result<Vec<NameNodeTarget>, ClientError> {
     let mut direct = conf.clone();
-    direct.set("dfs.client.failover.max.attempts", "0");
+    direct.set(keys::DFS_CLIENT_FAILOVER_MAX_ATTEMPTS, "0");
     let mut out = Vec::new();
     for addr in namenode_addresses(conf, nameservice)? {
         let client = DfsClient::new(&direct, Some(&format!("hdfs://{addr}")))?;

@@ -8,8 +8,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hafs_conf::keys::{
-    DFS_JOURNALNODE_EDITS_DIR, DFS_JOURNALNODE_EDITS_DIR_DEFAULT, DFS_JOURNALNODE_RPC_ADDRESS,
-    DFS_JOURNALNODE_RPC_ADDRESS_DEFAULT, DFS_NAMENODE_SHARED_EDITS_DIR,
+    DFS_JOURNALNODE_EDITS_DIR, DFS_JOURNALNODE_EDITS_DIR_DEFAULT, DFS_JOURNALNODE_ENABLE_SYNC,
+    DFS_JOURNALNODE_ENABLE_SYNC_DEFAULT, DFS_JOURNALNODE_ENABLE_SYNC_FORMAT,
+    DFS_JOURNALNODE_ENABLE_SYNC_FORMAT_DEFAULT, DFS_JOURNALNODE_RPC_ADDRESS,
+    DFS_JOURNALNODE_RPC_ADDRESS_DEFAULT, DFS_JOURNALNODE_SYNC_INTERVAL,
+    DFS_JOURNALNODE_SYNC_INTERVAL_DEFAULT_MS, DFS_NAMENODE_SHARED_EDITS_DIR,
 };
 use hafs_conf::{ConfError, Configuration};
 use hafs_ipc::{Server, ServerConfig};
@@ -18,11 +21,14 @@ use super::service::{JournalNode, JournalNodeConfig};
 use crate::quorum::QjournalUri;
 
 /// `dfs.journalnode.sync.interval` (ms) and `dfs.journalnode.enable.sync`.
-pub const SYNC_INTERVAL_KEY: &str = "dfs.journalnode.sync.interval";
-pub const ENABLE_SYNC_KEY: &str = "dfs.journalnode.enable.sync";
+pub const SYNC_INTERVAL_KEY: &str = DFS_JOURNALNODE_SYNC_INTERVAL;
+pub const ENABLE_SYNC_KEY: &str = DFS_JOURNALNODE_ENABLE_SYNC;
 
 /// The JournalNode's settings: (node config, RPC bind address).
 pub fn config_from(conf: &Configuration) -> Result<(JournalNodeConfig, String), ConfError> {
+    // Every known key, not only the ones read below: a bad value stops the daemon at
+    // startup, naming the key, as the NameNode does.
+    conf.validate()?;
     let dir = conf.get_or(DFS_JOURNALNODE_EDITS_DIR, DFS_JOURNALNODE_EDITS_DIR_DEFAULT);
     let dir = dir.trim();
     let dir = dir
@@ -41,7 +47,10 @@ pub fn config_from(conf: &Configuration) -> Result<(JournalNodeConfig, String), 
         DFS_JOURNALNODE_RPC_ADDRESS_DEFAULT,
     );
     let peers = match conf.get_trimmed(DFS_NAMENODE_SHARED_EDITS_DIR) {
-        Some(u) if conf.get_bool(ENABLE_SYNC_KEY, true)? && QjournalUri::is_qjournal(&u) => {
+        Some(u)
+            if conf.get_bool(ENABLE_SYNC_KEY, DFS_JOURNALNODE_ENABLE_SYNC_DEFAULT)?
+                && QjournalUri::is_qjournal(&u) =>
+        {
             QjournalUri::parse(&u)
                 .map_err(|e| ConfError::BadValue {
                     key: DFS_NAMENODE_SHARED_EDITS_DIR.into(),
@@ -56,8 +65,14 @@ pub fn config_from(conf: &Configuration) -> Result<(JournalNodeConfig, String), 
         JournalNodeConfig {
             edits_dir: PathBuf::from(dir),
             peers,
-            sync_interval: Duration::from_millis(conf.get_u64(SYNC_INTERVAL_KEY, 120_000)?.max(10)),
-            sync_format: conf.get_bool("dfs.journalnode.enable.sync.format", true)?,
+            sync_interval: Duration::from_millis(
+                conf.get_u64(SYNC_INTERVAL_KEY, DFS_JOURNALNODE_SYNC_INTERVAL_DEFAULT_MS)?
+                    .max(10),
+            ),
+            sync_format: conf.get_bool(
+                DFS_JOURNALNODE_ENABLE_SYNC_FORMAT,
+                DFS_JOURNALNODE_ENABLE_SYNC_FORMAT_DEFAULT,
+            )?,
         },
         bind.trim().to_string(),
     ))
@@ -116,4 +131,28 @@ fn same_addr(peer: &str, local: &SocketAddr) -> bool {
                 || local.ip().is_unspecified()
                 || a.ip().is_loopback() && local.ip().is_loopback())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A bad value of any known key stops a JournalNode at startup, naming the key and
+    /// the value, even a key the JournalNode itself does not read.
+    #[test]
+    fn bad_values_stop_the_journalnode() {
+        for (key, value) in [
+            (DFS_JOURNALNODE_SYNC_INTERVAL, "soon"),
+            ("dfs.qjournal.queued-edits.limit.mb", "ten"),
+        ] {
+            let mut conf = Configuration::new();
+            conf.set(DFS_JOURNALNODE_EDITS_DIR, "/tmp/jn");
+            conf.set(key, value);
+            let err = config_from(&conf).unwrap_err().to_string();
+            assert!(
+                err.contains(key) && err.contains(value),
+                "{key}={value}: {err}"
+            );
+        }
+    }
 }

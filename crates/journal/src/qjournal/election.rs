@@ -9,24 +9,26 @@
 //! `±ρ` of real time, the holder's deadline comes first whenever
 //! `margin > lease · 2ρ / (1 + ρ)` (docs/election.md).
 
+use hafs_conf::keys;
+
 use super::lease::{LeaseView, MAX_LEASE_MS, MIN_LEASE_MS};
 use super::lease_file::Breadcrumb;
 
 /// `hafs.ha.election.lease.ms`: how long a grant lasts (and so how soon a dead holder is
 /// replaced).
-pub const LEASE_MS_KEY: &str = "hafs.ha.election.lease.ms";
-pub const LEASE_MS_DEFAULT: u64 = 3000;
+pub const LEASE_MS_KEY: &str = keys::HAFS_HA_ELECTION_LEASE_MS;
+pub const LEASE_MS_DEFAULT: u64 = keys::HAFS_HA_ELECTION_LEASE_MS_DEFAULT;
 /// `hafs.ha.election.renew-interval.ms`: how often the holder renews (default lease/3).
-pub const RENEW_INTERVAL_MS_KEY: &str = "hafs.ha.election.renew-interval.ms";
+pub const RENEW_INTERVAL_MS_KEY: &str = keys::HAFS_HA_ELECTION_RENEW_INTERVAL_MS;
 /// `hafs.ha.election.safety-margin.ms`: how much earlier than the lease the holder
 /// considers it lost.
-pub const SAFETY_MARGIN_MS_KEY: &str = "hafs.ha.election.safety-margin.ms";
-pub const SAFETY_MARGIN_MS_DEFAULT: u64 = 500;
+pub const SAFETY_MARGIN_MS_KEY: &str = keys::HAFS_HA_ELECTION_SAFETY_MARGIN_MS;
+pub const SAFETY_MARGIN_MS_DEFAULT: u64 = keys::HAFS_HA_ELECTION_SAFETY_MARGIN_MS_DEFAULT;
 /// `hafs.ha.election.max-clock-drift.ppm`: the assumed bound on how much the rate of any
 /// host's monotonic clock differs from real time (parts per million; 10,000 = 1 %). The
 /// margin must cover it.
-pub const MAX_DRIFT_PPM_KEY: &str = "hafs.ha.election.max-clock-drift.ppm";
-pub const MAX_DRIFT_PPM_DEFAULT: u64 = 10_000;
+pub const MAX_DRIFT_PPM_KEY: &str = keys::HAFS_HA_ELECTION_MAX_CLOCK_DRIFT_PPM;
+pub const MAX_DRIFT_PPM_DEFAULT: u64 = keys::HAFS_HA_ELECTION_MAX_CLOCK_DRIFT_PPM_DEFAULT;
 
 /// The election's timing, validated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

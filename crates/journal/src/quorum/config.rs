@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use hafs_conf::keys;
+
 /// Timeouts and bounds (Hadoop's keys and defaults).
 #[derive(Debug, Clone)]
 pub struct QjmConfig {
@@ -19,16 +21,22 @@ pub struct QjmConfig {
 }
 
 /// Default of `hafs.qjournal.commit-heartbeat.ms`.
-pub const COMMIT_HEARTBEAT_DEFAULT: Duration = Duration::from_millis(10);
+pub const COMMIT_HEARTBEAT_DEFAULT: Duration =
+    Duration::from_millis(keys::HAFS_QJOURNAL_COMMIT_HEARTBEAT_MS_DEFAULT);
 /// `hafs.qjournal.commit-heartbeat.ms`.
-pub const COMMIT_HEARTBEAT_KEY: &str = "hafs.qjournal.commit-heartbeat.ms";
+pub const COMMIT_HEARTBEAT_KEY: &str = keys::HAFS_QJOURNAL_COMMIT_HEARTBEAT_MS;
 
 impl Default for QjmConfig {
     fn default() -> Self {
         QjmConfig {
-            write_txns_timeout: Duration::from_secs(20),
-            other_timeout: Duration::from_secs(20),
-            queued_edits_limit_bytes: 10 << 20,
+            write_txns_timeout: Duration::from_millis(
+                keys::DFS_QJOURNAL_WRITE_TXNS_TIMEOUT_MS_DEFAULT,
+            ),
+            other_timeout: Duration::from_millis(
+                keys::DFS_QJOURNAL_START_SEGMENT_TIMEOUT_MS_DEFAULT,
+            ),
+            queued_edits_limit_bytes: (keys::DFS_QJOURNAL_QUEUED_EDITS_LIMIT_MB_DEFAULT as usize)
+                << 20,
             commit_heartbeat: COMMIT_HEARTBEAT_DEFAULT,
         }
     }
@@ -38,14 +46,18 @@ impl QjmConfig {
     pub fn from_conf(conf: &hafs_conf::Configuration) -> Result<QjmConfig, hafs_conf::ConfError> {
         let d = QjmConfig::default();
         Ok(QjmConfig {
-            write_txns_timeout: Duration::from_millis(
-                conf.get_u64("dfs.qjournal.write-txns.timeout.ms", 20_000)?,
-            ),
-            other_timeout: Duration::from_millis(
-                conf.get_u64("dfs.qjournal.start-segment.timeout.ms", 20_000)?,
-            ),
-            queued_edits_limit_bytes: (conf.get_u64("dfs.qjournal.queued-edits.limit.mb", 10)?
-                as usize)
+            write_txns_timeout: Duration::from_millis(conf.get_u64(
+                keys::DFS_QJOURNAL_WRITE_TXNS_TIMEOUT_MS,
+                keys::DFS_QJOURNAL_WRITE_TXNS_TIMEOUT_MS_DEFAULT,
+            )?),
+            other_timeout: Duration::from_millis(conf.get_u64(
+                keys::DFS_QJOURNAL_START_SEGMENT_TIMEOUT_MS,
+                keys::DFS_QJOURNAL_START_SEGMENT_TIMEOUT_MS_DEFAULT,
+            )?),
+            queued_edits_limit_bytes: (conf.get_u64(
+                keys::DFS_QJOURNAL_QUEUED_EDITS_LIMIT_MB,
+                keys::DFS_QJOURNAL_QUEUED_EDITS_LIMIT_MB_DEFAULT,
+            )? as usize)
                 .saturating_mul(1 << 20)
                 .max(d.queued_edits_limit_bytes.min(1 << 20)),
             // At least 1 ms (a zero period would spin), at most a minute.

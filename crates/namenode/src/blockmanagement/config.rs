@@ -5,19 +5,6 @@ use std::time::Duration;
 use hafs_conf::keys::*;
 use hafs_conf::{ConfError, Configuration, TimeUnit};
 
-/// `dfs.namenode.redundancy.interval.seconds`: how often the redundancy monitor runs.
-pub const DFS_NAMENODE_REDUNDANCY_INTERVAL: &str = "dfs.namenode.redundancy.interval.seconds";
-/// `dfs.namenode.replication.max-streams`: transfers a DataNode is given at once.
-pub const DFS_NAMENODE_REPLICATION_MAX_STREAMS: &str = "dfs.namenode.replication.max-streams";
-/// `dfs.namenode.replication.max-streams-hard-limit`: the limit for highest-priority work.
-pub const DFS_NAMENODE_REPLICATION_STREAMS_HARD_LIMIT: &str =
-    "dfs.namenode.replication.max-streams-hard-limit";
-/// `dfs.namenode.reconstruction.pending.timeout-sec`: when a scheduled copy is retried.
-pub const DFS_NAMENODE_RECONSTRUCTION_PENDING_TIMEOUT: &str =
-    "dfs.namenode.reconstruction.pending.timeout-sec";
-/// `dfs.block.invalidate.limit`: deletions sent to one DataNode per heartbeat.
-pub const DFS_BLOCK_INVALIDATE_LIMIT: &str = "dfs.block.invalidate.limit";
-
 #[derive(Debug, Clone)]
 pub struct BlockManagerConfig {
     /// `dfs.namenode.replication.min`: replicas a block needs to be complete (and safe).
@@ -54,11 +41,13 @@ impl Default for BlockManagerConfig {
             heartbeat_recheck_interval: Duration::from_millis(
                 DFS_NAMENODE_HEARTBEAT_RECHECK_INTERVAL_DEFAULT_MS,
             ),
-            redundancy_interval: Duration::from_secs(3),
-            max_replication_streams: 2,
-            replication_streams_hard_limit: 4,
-            pending_reconstruction_timeout: Duration::from_secs(300),
-            invalidate_limit: 1000,
+            redundancy_interval: Duration::from_secs(DFS_NAMENODE_REDUNDANCY_INTERVAL_DEFAULT_SECS),
+            max_replication_streams: DFS_NAMENODE_REPLICATION_MAX_STREAMS_DEFAULT,
+            replication_streams_hard_limit: DFS_NAMENODE_REPLICATION_STREAMS_HARD_LIMIT_DEFAULT,
+            pending_reconstruction_timeout: Duration::from_secs(
+                DFS_NAMENODE_RECONSTRUCTION_PENDING_TIMEOUT_DEFAULT_SECS,
+            ),
+            invalidate_limit: DFS_BLOCK_INVALIDATE_LIMIT_DEFAULT as usize,
             safemode_threshold_pct: DFS_NAMENODE_SAFEMODE_THRESHOLD_PCT_DEFAULT,
             safemode_min_datanodes: DFS_NAMENODE_SAFEMODE_MIN_DATANODES_DEFAULT,
             safemode_extension: Duration::from_millis(DFS_NAMENODE_SAFEMODE_EXTENSION_DEFAULT_MS),
