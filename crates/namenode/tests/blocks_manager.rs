@@ -473,3 +473,47 @@ fn forgotten_blocks_keep_their_replicas_as_pending_reports() {
     assert_eq!(bm.pending_datanode_messages(), 0);
     assert_eq!(bm.live_replicas(2), 2);
 }
+
+/// As Hadoop's isPopulatingReplQueues: while startup safe mode waits for its block
+/// threshold, no block enters the low-redundancy queues (at a NameNode start every
+/// block would enter them as missing, to leave again with the first reports); when the
+/// threshold is reached every block is decided once, and from then on block by block.
+#[test]
+fn replication_queues_start_when_the_block_threshold_is_reached() {
+    let cfg = BlockManagerConfig {
+        safemode_threshold_pct: 0.5,
+        safemode_extension: Duration::from_secs(3600),
+        ..Default::default()
+    };
+    let bm = bm(cfg);
+    let blocks: Vec<Block> = (1..=4).map(blk).collect();
+    bm.add_block_collection(16386, 3, &blocks, false);
+    let s = bm.fs_stats();
+    assert_eq!((s.missing_blocks, s.under_replicated), (0, 0), "{s:?}");
+    let r1 = join(&bm, 1);
+    report(&bm, &r1, &blocks[..1]);
+    assert!(bm.safe_mode_status().on);
+    let s = bm.fs_stats();
+    assert_eq!(
+        (s.missing_blocks, s.under_replicated),
+        (0, 0),
+        "below the threshold: {s:?}"
+    );
+    // Half the blocks reported: the threshold is met, safe mode is in its extension,
+    // and the queues hold every block: two missing, two with one replica of three.
+    report(&bm, &r1, &blocks[..2]);
+    assert!(bm.safe_mode_status().on, "in the extension");
+    let s = bm.fs_stats();
+    assert_eq!((s.missing_blocks, s.under_replicated), (2, 2), "{s:?}");
+    // From now on block by block, even back below the threshold.
+    report(&bm, &r1, &blocks[..3]);
+    let s = bm.fs_stats();
+    assert_eq!((s.missing_blocks, s.under_replicated), (1, 3), "{s:?}");
+
+    // An operator leaving safe mode early decides every block too.
+    let bm2 = self::bm(BlockManagerConfig::default());
+    bm2.add_block_collection(16386, 1, &[blk(1), blk(2)], false);
+    assert_eq!(bm2.fs_stats().missing_blocks, 0);
+    bm2.leave_safe_mode();
+    assert_eq!(bm2.fs_stats().missing_blocks, 2);
+}
