@@ -223,10 +223,11 @@ impl IdIndex {
         }
     }
 
-    /// Buckets for `n` inodes: a power of two at a load factor of at most 1/2 (the
-    /// table doubles at 7/8, so a loaded namespace has room to grow before it does).
+    /// Buckets for `n` inodes: the table `insert` would have grown to (the smallest
+    /// power of two that keeps the load factor at or below 7/8), so a loaded namespace
+    /// costs what a built one does.
     fn buckets_for(n: usize) -> usize {
-        n.saturating_mul(2).next_power_of_two().max(16)
+        (n.saturating_mul(8) / 7 + 1).next_power_of_two().max(16)
     }
 
     /// Adds `slot` unless its inode's id is already indexed (one probe for both).
