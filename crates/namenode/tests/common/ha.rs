@@ -29,13 +29,10 @@ impl Stoppable {
     }
 }
 
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+/// Loopback ports below the ephemeral range, never handed out twice (one allocator for
+/// every harness: a `bind(0)` port can be taken by an outgoing connection before the
+/// daemon binds it).
+pub use hafs_cluster::free_port;
 
 /// Three JournalNodes under `dir`; returns them and the qjournal URI of `journal`.
 pub async fn start_journal_nodes(dir: &Path, journal: &str) -> (Vec<Stoppable>, String) {
