@@ -62,10 +62,10 @@ impl NonHaCluster {
         let exe = hafs_bin;
         let logs = dir.join("logs");
         std::fs::create_dir_all(&logs)?;
-        let nn_port = free_port()?;
+        let nn_port = try_free_port()?;
         let uri = format!("hdfs://127.0.0.1:{nn_port}");
         let conf_dir = dir.join("conf");
-        let shared = shared_hdfs_site(dir, nn_port, free_port()?);
+        let shared = shared_hdfs_site(dir, nn_port, try_free_port()?);
         write_conf_dir(&conf_dir, &uri, &shared)?;
 
         let format_log = logs.join("format.log");
@@ -108,7 +108,7 @@ impl NonHaCluster {
                 "dfs.datanode.ipc.address",
                 "dfs.datanode.http.address",
             ] {
-                hdfs.push((key, format!("127.0.0.1:{}", free_port()?)));
+                hdfs.push((key, format!("127.0.0.1:{}", try_free_port()?)));
             }
             write_conf_dir(&dn_conf, &uri, &hdfs)?;
             cluster.spawn(exe, &dn_conf, &logs, &format!("datanode{n}"))?;
@@ -291,10 +291,6 @@ fn write_conf_dir(conf_dir: &Path, uri: &str, hdfs: &[(&str, String)]) -> Result
 /// asked for a level through HAFS_LOG.
 fn child_log_level() -> String {
     std::env::var("HAFS_LOG").unwrap_or_else(|_| "warn".to_string())
-}
-
-fn free_port() -> Result<u16> {
-    try_free_port().context("finding a free port")
 }
 
 /// The last lines of a log file, for error messages.
