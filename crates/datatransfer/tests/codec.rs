@@ -9,6 +9,7 @@ use hafs_proto::hdfs::{
     BaseHeaderProto, ClientOperationHeaderProto, DatanodeIdProto, DatanodeInfoProto,
     ExtendedBlockProto, OpCopyBlockProto,
 };
+use hafs_util::XorShift64;
 use prost::Message;
 
 fn block() -> ExtendedBlockProto {
@@ -522,27 +523,10 @@ async fn responses_and_read_status_round_trip() {
     );
 }
 
-/// Deterministic xorshift64* so failures reproduce from the printed seed.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 #[tokio::test]
 async fn randomized_streams_round_trip_and_garbage_never_panics() {
     let seed = 0x9E37_79B9_7F4A_7C15u64;
-    let mut rng = XorShift(seed);
+    let mut rng = XorShift64::new(seed);
     for round in 0..200 {
         let bpc = [1u32, 7, 512, 4096][rng.below(4) as usize];
         let kind = [
@@ -560,7 +544,7 @@ async fn randomized_streams_round_trip_and_garbage_never_panics() {
                 Packet::heartbeat()
             } else {
                 let len = rng.below(3 * bpc as u64 + 5) as usize;
-                let data: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+                let data: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
                 let p = test_packet(offset, seqno, &data, &cs);
                 offset += len as i64;
                 p
@@ -596,7 +580,7 @@ async fn randomized_streams_round_trip_and_garbage_never_panics() {
             }
         }
         // Pure garbage as an op and as a packet.
-        let garbage: Vec<u8> = (0..rng.below(64)).map(|_| rng.next() as u8).collect();
+        let garbage: Vec<u8> = (0..rng.below(64)).map(|_| rng.next_u64() as u8).collect();
         let _ = decode_op(&garbage).await;
         let _ = decode_packet(&garbage).await;
     }
@@ -604,11 +588,11 @@ async fn randomized_streams_round_trip_and_garbage_never_panics() {
 
 #[tokio::test]
 async fn damaged_data_is_caught_by_verify_at_its_chunk() {
-    let mut rng = XorShift(12345);
+    let mut rng = XorShift64::new(12345);
     let cs = DataChecksum::crc32c_default();
     for _ in 0..100 {
         let len = 1 + rng.below(8 * 512) as usize;
-        let data: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+        let data: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
         let p = test_packet(0, 0, &data, &cs);
         let mut bytes = p.encode().unwrap();
         let data_start = bytes.len() - len;

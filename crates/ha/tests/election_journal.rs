@@ -1,70 +1,22 @@
 //! The built-in election end to end: `JournalElector`s against three in-process
 //! JournalNodes over real IPC.
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use hafs_ha::zkfc::{ActiveNodeInfo, Elector, ElectorEvent, ElectorEvents};
 use hafs_ha::zkfc::{JournalElector, JournalElectorConfig};
-use hafs_journal::journalnode::{JournalNodeConfig, JournalNodeServer};
+use hafs_journal::journalnode::JournalNodeConfig;
 use hafs_journal::qjournal::election::ElectionTiming;
 use hafs_journal::quorum::QjournalUri;
-use hafs_journal::test_util::TempDir;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use hafs_testkit::{TempDir, TestJournalNode};
 
 const LEASE: u64 = 900;
 const RENEW: u64 = 200;
 const MARGIN: u64 = 150;
 
-struct Jn {
-    addr: SocketAddr,
-    dir: PathBuf,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
-}
-
-impl Jn {
-    async fn start(dir: PathBuf, addr: SocketAddr) -> Jn {
-        let cfg = JournalNodeConfig {
-            edits_dir: dir.clone(),
-            peers: vec![],
-            sync_interval: Duration::from_secs(60),
-            sync_format: false,
-        };
-        let s = JournalNodeServer::bind(cfg, addr).await.expect("bind JN");
-        let addr = s.local_addr();
-        let (tx, rx) = oneshot::channel();
-        let task = tokio::spawn(s.run(async move {
-            let _ = rx.await;
-        }));
-        Jn {
-            addr,
-            dir,
-            stop: Some(tx),
-            task: Some(task),
-        }
-    }
-
-    async fn stop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.task.take() {
-            let _ = t.await;
-        }
-    }
-
-    async fn restart(&mut self) {
-        self.stop().await;
-        *self = Jn::start(self.dir.clone(), self.addr).await;
-    }
-}
-
 struct Cluster {
     _tmp: TempDir,
-    jns: Vec<Jn>,
+    jns: Vec<TestJournalNode>,
 }
 
 impl Cluster {
@@ -72,13 +24,12 @@ impl Cluster {
         let tmp = TempDir::new("election");
         let mut jns = Vec::new();
         for i in 0..3 {
-            jns.push(
-                Jn::start(
-                    tmp.path().join(format!("jn{i}")),
-                    "127.0.0.1:0".parse().unwrap(),
-                )
-                .await,
-            );
+            // No peers and no sync-format: each node keeps exactly what it was sent.
+            let config = JournalNodeConfig {
+                sync_format: false,
+                ..TestJournalNode::config(tmp.path().join(format!("jn{i}")))
+            };
+            jns.push(TestJournalNode::start(config, "127.0.0.1:0".parse().unwrap()).await);
         }
         Cluster { _tmp: tmp, jns }
     }
@@ -290,9 +241,8 @@ async fn a_minority_cannot_elect_and_the_holder_steps_down() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // Back to a majority: someone is elected again.
-    let d = c.jns[1].dir.clone();
-    let a = c.jns[1].addr;
-    c.jns[1] = Jn::start(d, a).await;
+    // (restart: on its address and dir again; it is already stopped.)
+    c.jns[1].restart().await;
     let end = Instant::now() + Duration::from_secs(10);
     while !(es[0].0.is_holder() || es[1].0.is_holder()) {
         assert!(

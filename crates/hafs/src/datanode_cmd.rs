@@ -29,6 +29,6 @@ pub async fn run(conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
         dn.datanode_uuid()
     );
     let _ = std::io::stdout().flush();
-    dn.run(crate::sandbox::shutdown_signal()).await?;
+    dn.run(crate::shutdown::shutdown_signal()).await?;
     Ok(0)
 }

@@ -48,7 +48,7 @@ async fn serve(conf: &Configuration) -> anyhow::Result<i32> {
         dir.display()
     );
     let _ = std::io::stdout().flush();
-    server.run(crate::sandbox::shutdown_signal()).await;
+    server.run(crate::shutdown::shutdown_signal()).await;
     tracing::info!("JournalNode stopped");
     Ok(0)
 }

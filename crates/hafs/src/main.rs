@@ -12,6 +12,7 @@ mod haadmin_cmd;
 mod journalnode_cmd;
 mod namenode_cmd;
 mod sandbox;
+mod shutdown;
 mod zkfc_cmd;
 
 use std::process::ExitCode;

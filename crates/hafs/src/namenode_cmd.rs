@@ -49,7 +49,7 @@ async fn serve(config: NameNodeConfig) -> anyhow::Result<i32> {
         nn.ha_state_name()
     );
     let _ = std::io::stdout().flush();
-    nn.run(crate::sandbox::shutdown_signal()).await?;
+    nn.run(crate::shutdown::shutdown_signal()).await?;
     Ok(0)
 }
 

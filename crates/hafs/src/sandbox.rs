@@ -14,7 +14,8 @@
 //! SIGINT/SIGTERM.
 //!
 //! The sandbox supervises its daemons, like monit or systemd's `Restart=on-failure`
-//! (policy in [`supervisor`]): any daemon that exits (NameNode, controller,
+//! (policy in `hafs_cluster::supervisor`; the cluster itself is
+//! `hafs_cluster::HaCluster`): any daemon that exits (NameNode, controller,
 //! JournalNode, DataNode, ZooKeeper) is reported in one line (name, pid, exit status
 //! or signal) and started again with the same conf dir, ports and storage, so that it
 //! rejoins (a JournalNode catches up, a DataNode registers again and reports its
@@ -25,19 +26,15 @@
 //! death after five restarts within a minute) is given up on, with the last lines of
 //! its log; the rest keeps serving.
 
-pub mod ha_cluster;
-pub mod supervisor;
-pub mod zookeeper;
-
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use hafs_cluster::{AutoTimeouts, Control, Election, HaCluster, Layout};
 use hafs_conf::Configuration;
 
-use ha_cluster::{AutoTimeouts, Control, Election, HaCluster, Layout};
-use supervisor::{
+use hafs_cluster::supervisor::{
     Decision, Supervisor, MAX_RESTARTS, RESTART_WINDOW, START_TIMEOUT, TAKEOVER_WAIT,
 };
 
@@ -53,22 +50,6 @@ Usage: hafs sandbox [--dir DIR] [--zookeeper | --manual-failover]
 ";
 /// The sandbox's nameservice id.
 pub const NAMESERVICE: &str = "hafs";
-
-/// Resolves on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = term.recv() => {},
-                _ = tokio::signal::ctrl_c() => {},
-            }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
-}
 
 pub async fn run(_conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
     let mut dir = std::env::temp_dir().join("hafs-sandbox");
@@ -116,7 +97,8 @@ pub async fn run(_conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
         timeouts: AutoTimeouts::SANDBOX,
         nn1_port: Some(8020),
     };
-    let mut cluster = HaCluster::start_with(&dir, &layout, control).await?;
+    let hafs_bin = std::env::current_exe().context("locating the hafs binary")?;
+    let mut cluster = HaCluster::start_with(&hafs_bin, &dir, &layout, control).await?;
     let active = cluster.active().await;
     println!("{}", ready_line(&cluster, active).await);
     let _ = std::io::stdout().flush();
@@ -211,7 +193,7 @@ async fn watch(cluster: &mut HaCluster, active: Option<usize>) {
         supervisor.watch(&name, namenode && automatic);
     }
     let mut active = active.map(|i| cluster.namenodes[i].id.clone());
-    let stop = shutdown_signal();
+    let stop = crate::shutdown::shutdown_signal();
     tokio::pin!(stop);
     loop {
         tokio::select! {

@@ -266,7 +266,7 @@ async fn serve(
     let _ = std::io::stdout().flush();
 
     let ended = tokio::select! {
-        _ = crate::sandbox::shutdown_signal() => None,
+        _ = crate::shutdown::shutdown_signal() => None,
         r = zkfc.wait() => Some(r),
     };
     let code = match ended {

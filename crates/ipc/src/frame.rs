@@ -310,19 +310,12 @@ mod tests {
     use super::*;
     use hafs_proto::common::{IpcConnectionContextProto, RpcKindProto, UserInformationProto};
 
-    /// xorshift64*: deterministic randomness for codec tests.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        }
-        fn bytes(&mut self, max: usize) -> Vec<u8> {
-            let n = (self.next() as usize) % (max + 1);
-            (0..n).map(|_| self.next() as u8).collect()
-        }
+    use hafs_util::XorShift64;
+
+    /// Up to `max` pseudo-random bytes (the length drawn too).
+    fn some_bytes(rng: &mut XorShift64, max: usize) -> Vec<u8> {
+        let n = rng.below(max as u64 + 1) as usize;
+        rng.bytes(n)
     }
 
     fn header(call_id: i32, retry: i32, client_id: &[u8]) -> RpcRequestHeaderProto {
@@ -357,13 +350,13 @@ mod tests {
 
     #[test]
     fn request_frame_round_trips_randomized() {
-        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let mut rng = XorShift64::new(0x9E37_79B9_7F4A_7C15);
         for _ in 0..500 {
-            let call_id = rng.next() as i32;
-            let retry = (rng.next() % 20) as i32 - 1;
-            let client_id = rng.bytes(16);
-            let method = String::from_utf8_lossy(&rng.bytes(30)).into_owned();
-            let body = rng.bytes(3000);
+            let call_id = rng.next_u64() as i32;
+            let retry = (rng.next_u64() % 20) as i32 - 1;
+            let client_id = some_bytes(&mut rng, 16);
+            let method = String::from_utf8_lossy(&some_bytes(&mut rng, 30)).into_owned();
+            let body = some_bytes(&mut rng, 3000);
             let h = header(call_id, retry, &client_id);
             let rh = RequestHeaderProto {
                 method_name: method.clone(),
@@ -441,9 +434,9 @@ mod tests {
             assert!(parsed.is_err(), "prefix of {cut} bytes parsed");
         }
         // Random garbage: no panic, whatever the outcome.
-        let mut rng = Rng(42);
+        let mut rng = XorShift64::new(42);
         for _ in 0..2000 {
-            let g = Bytes::from(rng.bytes(64));
+            let g = Bytes::from(some_bytes(&mut rng, 64));
             let _ = parse_request_header(g.clone()).and_then(|(_, rest)| parse_call(rest));
             let _ = parse_response(g);
         }

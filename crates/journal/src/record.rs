@@ -180,11 +180,11 @@ pub fn check_batch(buf: &[u8], first_txid: u64, count: u32) -> Result<(), String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_util::XorShift;
+    use hafs_util::XorShift64;
 
     #[test]
     fn round_trip_random_records() {
-        let mut rng = XorShift::new(7);
+        let mut rng = XorShift64::new(7);
         for _ in 0..500 {
             let txid = rng.next_u64();
             let len = rng.below(300) as usize;
@@ -257,7 +257,7 @@ mod tests {
 
     #[test]
     fn random_garbage_never_panics() {
-        let mut rng = XorShift::new(99);
+        let mut rng = XorShift64::new(99);
         for _ in 0..2000 {
             let len = rng.below(64) as usize;
             let mut g = rng.bytes(len);

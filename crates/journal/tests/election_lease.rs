@@ -142,8 +142,8 @@ async fn a_restarted_journalnode_does_not_grant_a_second_holder() {
     // Crash and restart two of the three right after the grant: a majority that has
     // forgotten every clock reading.
     let restarted = Instant::now();
-    q.jns[0].restart(vec![]).await;
-    q.jns[1].restart(vec![]).await;
+    q.jns[0].restart_with_peers(vec![]).await;
+    q.jns[1].restart_with_peers(vec![]).await;
     let cs: Vec<RpcClient> = q.addrs().iter().map(|a| client(a)).collect();
     let s = state(&cs[0]).await;
     assert!(s.live, "the persisted holder is live after a restart");
@@ -181,7 +181,7 @@ async fn terms_only_go_up_across_restarts() {
     let mut q = Quorum::start(1).await;
     let c = client(&q.addrs()[0]);
     acquire(&c, "a", 3, 100).await.unwrap();
-    q.jns[0].restart(vec![]).await;
+    q.jns[0].restart_with_peers(vec![]).await;
     let c = client(&q.addrs()[0]);
     // The restarted node loads the lease at its first use and waits a full duration
     // from then.

@@ -30,7 +30,7 @@ use std::collections::{HashSet, VecDeque};
 
 use hafs_journal::qjournal::election::{min_margin_ms, ElectionTiming, Holding};
 use hafs_journal::qjournal::{Lease, MemLeaseStorage};
-use hafs_journal::test_util::XorShift;
+use hafs_util::XorShift64;
 
 const JNS: usize = 3;
 const NODES: usize = 2;
@@ -296,7 +296,7 @@ impl State {
         &mut self,
         a: &Action,
         s: &Settings,
-        rng: Option<&mut XorShift>,
+        rng: Option<&mut XorShift64>,
     ) -> Result<(), String> {
         match *a {
             Action::Tick => {
@@ -646,7 +646,7 @@ fn bfs(s: &Settings, max_states: usize) -> Result<usize, String> {
 
 /// Random walks to the tick bound, with random clock rates per tick.
 fn walks(s: &Settings, n: usize, seed: u64) -> Result<(), String> {
-    let mut rng = XorShift::new(seed);
+    let mut rng = XorShift64::new(seed);
     for w in 0..n {
         let mut st = State::new();
         // Half the walks draw rates per tick; the others fix each process's rate at an

@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use hafs_journal::record::encode_batch;
 use hafs_journal::segment::{finalized_name, in_progress_name, SEGMENT_HEADER_LEN};
-use hafs_journal::test_util::{TempDir, XorShift};
+use hafs_journal::test_util::TempDir;
 use hafs_journal::{
     EditLogError, FileJournal, JournalManager, StorageDir, StorageInfo, StorageType,
 };
+use hafs_util::XorShift64;
 
 fn formatted(t: &TempDir, name: &str) -> StorageDir {
     let sd = StorageDir::new(t.path().join(name));
@@ -197,7 +198,7 @@ async fn recovery_finalizes_removes_empty_and_finalizes_foreign_segments() {
 /// Writes random batches to an in-progress segment; returns (payload, end offset) per txid.
 async fn write_random_segment(
     sd: &StorageDir,
-    rng: &mut XorShift,
+    rng: &mut XorShift64,
 ) -> (PathBuf, Vec<(Vec<u8>, u64)>) {
     let j = FileJournal::for_storage(sd);
     j.start_log_segment(1).await.unwrap();
@@ -255,7 +256,7 @@ fn check_recovered(
 #[tokio::test]
 async fn randomized_torn_tails_keep_exactly_the_records_before_the_damage() {
     for seed in 1..=60u64 {
-        let mut rng = XorShift::new(seed * 0x9E37_79B9);
+        let mut rng = XorShift64::new(seed * 0x9E37_79B9);
         let t = TempDir::new("fj-torn");
         let sd = formatted(&t, "nn");
         let (path, records) = write_random_segment(&sd, &mut rng).await;
@@ -310,7 +311,7 @@ async fn randomized_torn_tails_keep_exactly_the_records_before_the_damage() {
 #[tokio::test]
 async fn damage_followed_by_valid_records_is_corrupt_and_names_the_offset() {
     for seed in 1..=30u64 {
-        let mut rng = XorShift::new(seed);
+        let mut rng = XorShift64::new(seed);
         let t = TempDir::new("fj-corrupt");
         let sd = formatted(&t, "nn");
         let (path, records) = write_random_segment(&sd, &mut rng).await;

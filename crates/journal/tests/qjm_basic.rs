@@ -89,8 +89,8 @@ async fn one_node_down_writes_continue_two_down_they_stop() {
     // Restart both: a new writer recovers everything acknowledged (1..=5) and the
     // unacknowledged txid 6 may or may not survive, but never as anything else.
     let peers = q.addrs();
-    q.jns[0].restart(peers.clone()).await;
-    q.jns[1].restart(peers).await;
+    q.jns[0].restart_with_peers(peers.clone()).await;
+    q.jns[1].restart_with_peers(peers).await;
     let w2 = q.writer(3000);
     let last = w2.recover_unfinalized_segments().await.unwrap();
     assert!(last == 5 || last == 6, "{last}");
@@ -112,10 +112,10 @@ async fn lagging_node_is_repaired_by_recovery_and_syncer() {
     w.journal(4, 3, batch(4, 3)).await.unwrap();
     w.finalize_log_segment(4, 6).await.unwrap();
     // Wipe node 2 entirely; its syncer must re-format it and fetch the segments.
-    let dir = q.jns[2].dir.clone();
+    let dir = q.jns[2].dir().to_path_buf();
     std::fs::remove_dir_all(&dir).unwrap();
     let peers = q.addrs();
-    q.jns[2].restart(peers).await;
+    q.jns[2].restart_with_peers(peers).await;
     let solo = hafs_journal::quorum::QuorumJournal::new(
         hafs_journal::quorum::QjournalUri {
             addrs: vec![q.jns[2].addr.to_string()],
@@ -186,7 +186,7 @@ async fn tailing_gets_commits_by_heartbeat_and_corrupt_copies_are_not_served() {
 
     // Corrupt node 0's copy: it refuses to serve it, and readers use another copy.
     let seg = q.jns[0]
-        .dir
+        .dir()
         .join("testjournal/current")
         .join(hafs_journal::segment::finalized_name(1, 5));
     let mut bytes = std::fs::read(&seg).unwrap();
@@ -225,7 +225,7 @@ async fn restarted_node_is_skipped_until_the_next_segment_then_repaired() {
     w.journal(1, 3, batch(1, 3)).await.unwrap();
     // Node 0 restarts mid-segment: it lost the open segment and must not get 4..5.
     let peers = q.addrs();
-    q.jns[0].restart(peers).await;
+    q.jns[0].restart_with_peers(peers).await;
     w.journal(4, 2, batch(4, 2)).await.unwrap();
     // Whether node 0 refuses 4..5 (and is skipped, then asks for a roll) or still takes
     // them depends on whether the writer's connection to the stopped in-process server

@@ -1,61 +1,27 @@
 //! Shared helpers of the qjm_* tests: JournalNodes in this process over real IPC.
 #![allow(dead_code)]
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use bytes::Bytes;
-use hafs_journal::journalnode::{JournalNodeConfig, JournalNodeServer};
+use hafs_journal::journalnode::JournalNodeConfig;
 use hafs_journal::qjournal::NsInfo;
 use hafs_journal::quorum::{QjmConfig, QjournalUri, QuorumJournal};
 use hafs_journal::record::encode_batch;
 use hafs_journal::test_util::TempDir;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use hafs_testkit::TestJournalNode;
 
-pub struct Jn {
-    pub addr: SocketAddr,
-    pub dir: PathBuf,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
-}
+/// A JournalNode of these tests: syncs from its peers every 200 ms and may format
+/// an empty journal from them.
+pub type Jn = TestJournalNode;
 
-impl Jn {
-    pub async fn start(dir: PathBuf, addr: SocketAddr, peers: Vec<String>) -> Jn {
-        let cfg = JournalNodeConfig {
-            edits_dir: dir.clone(),
-            peers,
-            sync_interval: Duration::from_millis(200),
-            sync_format: true,
-        };
-        let s = JournalNodeServer::bind(cfg, addr).await.expect("bind JN");
-        let addr = s.local_addr();
-        let (tx, rx) = oneshot::channel();
-        let task = tokio::spawn(s.run(async move {
-            let _ = rx.await;
-        }));
-        Jn {
-            addr,
-            dir,
-            stop: Some(tx),
-            task: Some(task),
-        }
-    }
-
-    /// Stops serving (like a crash as far as clients can tell; the lock is released).
-    pub async fn stop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.task.take() {
-            let _ = t.await;
-        }
-    }
-
-    pub async fn restart(&mut self, peers: Vec<String>) {
-        self.stop().await;
-        *self = Jn::start(self.dir.clone(), self.addr, peers).await;
+fn jn_config(dir: PathBuf, peers: Vec<String>) -> JournalNodeConfig {
+    JournalNodeConfig {
+        edits_dir: dir,
+        peers,
+        sync_interval: Duration::from_millis(200),
+        sync_format: true,
     }
 }
 
@@ -69,14 +35,8 @@ impl Quorum {
         let tmp = TempDir::new("qjm");
         let mut jns = Vec::new();
         for i in 0..n {
-            jns.push(
-                Jn::start(
-                    tmp.path().join(format!("jn{i}")),
-                    "127.0.0.1:0".parse().unwrap(),
-                    vec![],
-                )
-                .await,
-            );
+            let config = jn_config(tmp.path().join(format!("jn{i}")), vec![]);
+            jns.push(Jn::start(config, "127.0.0.1:0".parse().unwrap()).await);
         }
         Quorum { _tmp: tmp, jns }
     }

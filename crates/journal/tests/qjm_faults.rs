@@ -24,8 +24,8 @@ use hafs_journal::quorum::{
     BoxFut, JournalChannel, QjmConfig, QjournalUri, QuorumJournal, RpcChannel,
 };
 use hafs_journal::record::encode_batch;
-use hafs_journal::test_util::XorShift;
 use hafs_journal::JournalManager;
+use hafs_util::XorShift64;
 use qjm_common::*;
 
 /// Where an injected fault hits.
@@ -43,7 +43,7 @@ enum Plan {
     /// Call number `n` (1-based) on this channel.
     At(u64, Fault),
     /// Each call with probability 1/`one_in`.
-    Random(Mutex<XorShift>, u64),
+    Random(Mutex<XorShift64>, u64),
 }
 
 /// A channel that fails calls of the real one according to its plan.
@@ -302,12 +302,12 @@ async fn randomized_faults_never_lose_an_acknowledged_edit() {
     let q = Quorum::start(3).await;
     let jid = "randomized";
     format(&q, jid).await;
-    let mut rng = XorShift::new(seed);
+    let mut rng = XorShift64::new(seed);
     let mut acked: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
     let mut writers_with_writes = 0;
     for by in 0..30usize {
         let plans = (0..3)
-            .map(|_| Plan::Random(Mutex::new(XorShift::new(rng.next_u64())), 12))
+            .map(|_| Plan::Random(Mutex::new(XorShift64::new(rng.next_u64())), 12))
             .collect();
         let (w, _) = writer(&q, jid, plans);
         let got = workload(&w, by, 2, 3).await;

@@ -29,7 +29,7 @@ use hafs_journal::qjournal::recovery::majority;
 use hafs_journal::qjournal::{Journal, MemStorage, NsInfo, QjError, RequestInfo};
 use hafs_journal::quorum::writer_core::{Answer, Call, Outcome, Progress, Send, WriterCore};
 use hafs_journal::record::encode_batch;
-use hafs_journal::test_util::XorShift;
+use hafs_util::XorShift64;
 
 const JNS: usize = 3;
 
@@ -520,7 +520,7 @@ fn walk(init: &State, walks: usize, seed: u64) -> Result<(usize, usize), String>
             .and_then(|v| v.parse().ok())
             .unwrap_or(0),
     );
-    let mut rng = XorShift::new(seed);
+    let mut rng = XorShift64::new(seed);
     let (mut committed, mut recovered_after) = (0, 0);
     for i in 0..walks {
         let mut s = init.clone();

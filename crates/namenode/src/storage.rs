@@ -85,7 +85,7 @@ pub fn new_storage_info(cluster_id: Option<&str>) -> StorageInfo {
     let namespace_id = u32::from_be_bytes([r[0], r[1], r[2], r[3]]) & 0x7fff_ffff;
     let cluster_id = match cluster_id {
         Some(c) => c.to_string(),
-        None => format!("CID-{}", uuid_like()),
+        None => format!("CID-{}", hafs_util::uuid::new_v4()),
     };
     let now = now_ms();
     StorageInfo {
@@ -96,22 +96,6 @@ pub fn new_storage_info(cluster_id: Option<&str>) -> StorageInfo {
         ctime: 0,
         storage_type: StorageType::NameNode,
     }
-}
-
-fn uuid_like() -> String {
-    let mut b = [0u8; 16];
-    getrandom::fill(&mut b).expect("OS random source");
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
 }
 
 pub fn now_ms() -> i64 {

@@ -18,10 +18,10 @@ use crate::datanodes::{data_path_defaults, DataNodeSlot};
 use crate::ha::{ha_site, MAX_NAMENODES, NAMESERVICE};
 use crate::journalnodes::{JournalNodes, SHARED_EDITS_KEY};
 use crate::paths::hafs_bin;
-use crate::ports::{free_port, wait_for_port};
 use crate::tempdir::TempDir;
 use crate::zkfc::{auto_failover_site, Backend, ZkfcSlot};
 use crate::zookeeper::ZkServer;
+use hafs_cluster::{free_port, wait_for_port};
 
 /// The line a NameNode prints on stdout once it serves
 /// (`namenode ready: rpc <addr> http <addr> state <standby|active>`).

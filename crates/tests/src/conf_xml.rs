@@ -2,33 +2,12 @@
 
 use std::path::Path;
 
-/// Writes a Hadoop configuration file (`<configuration><property>…`) with `props` in order.
+/// Writes a Hadoop configuration file (`<configuration><property>…`) with `props` in
+/// order, as every hafs tool writes one; panics (failing the test) when it cannot.
 pub fn write_site_xml(path: &Path, props: &[(String, String)]) {
-    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<configuration>\n");
-    for (name, value) in props {
-        xml.push_str(&format!(
-            "  <property>\n    <name>{}</name>\n    <value>{}</value>\n  </property>\n",
-            escape(name),
-            escape(value)
-        ));
+    if let Err(e) = hafs_cluster::files::write_site(path, props) {
+        panic!("{e}");
     }
-    xml.push_str("</configuration>\n");
-    std::fs::write(path, xml).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
-}
-
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

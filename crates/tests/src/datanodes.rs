@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use crate::cluster::{kv, loopback, wait_until_serving, MiniCluster, START_TIMEOUT, STOP_GRACE};
 use crate::conf_xml::write_site_xml;
 use crate::daemon::Daemon;
-use crate::ports::free_port;
 use crate::tools::hafs_cmd;
+use hafs_cluster::free_port;
 
 /// The line a DataNode prints on stdout once it serves (docs/architecture.md).
 pub const DATANODE_READY: &str = "datanode ready";

@@ -17,8 +17,8 @@ use crate::cluster::{kv, loopback, wait_until_serving, STOP_GRACE};
 use crate::conf_xml::write_site_xml;
 use crate::daemon::Daemon;
 use crate::paths::hafs_bin;
-use crate::ports::free_port;
 use crate::tempdir::TempDir;
+use hafs_cluster::free_port;
 
 /// The line a JournalNode prints once it serves.
 pub const JOURNALNODE_READY: &str = "journalnode ready:";

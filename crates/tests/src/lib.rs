@@ -26,10 +26,8 @@ mod listing;
 mod load;
 mod partition;
 mod paths;
-mod ports;
 mod procs;
 mod replicas;
-mod rng;
 mod streaming;
 mod tempdir;
 mod tools;
@@ -43,6 +41,8 @@ pub use daemon::Daemon;
 pub use datanodes::{parse_live_datanodes, DATANODE_READY, TEST_BLOCK_SIZE};
 pub use ha::{FAILOVER_PROXY_PROVIDER, MAX_NAMENODES, NAMESERVICE};
 pub use ha_rpc::{get_service_state, HA_SERVICE_PROTOCOL};
+pub use hafs_cluster::{free_port, wait_for_port};
+pub use hafs_util::XorShift64;
 pub use journalnodes::{JournalNodes, JOURNALNODE_READY, SHARED_EDITS_KEY, TEST_JOURNAL_ID};
 pub use listing::{fields, parse_ls, parse_ls_line, LsEntry};
 pub use load::{
@@ -54,10 +54,8 @@ pub use paths::{
     current_user, hadoop_fs_script, hafs_bin, hafs_cache, hafs_release_bin, jars_dir, python_bin,
     workspace_root,
 };
-pub use ports::{free_port, wait_for_port};
 pub use procs::{processes_matching, ProcessInfo};
 pub use replicas::{block_files, corrupt_file, test_bytes, ReplicaFile};
-pub use rng::XorShift64;
 pub use streaming::{StreamingClient, StreamingResult};
 pub use tempdir::TempDir;
 pub use tools::{hafs_cmd, hafs_dfs, java_fs, java_fs_as, python, ClientTarget, ConfTarget};

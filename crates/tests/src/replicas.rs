@@ -117,7 +117,7 @@ pub fn corrupt_file(path: &Path, offset: u64, len: usize) {
 /// Deterministic test bytes: the same `(seed, len)` always gives the same content,
 /// and different seeds give unrelated content.
 pub fn test_bytes(seed: u64, len: usize) -> Vec<u8> {
-    let mut rng = crate::rng::XorShift64::new(seed);
+    let mut rng = hafs_util::XorShift64::new(seed);
     let mut out = Vec::with_capacity(len + 8);
     while out.len() < len {
         out.extend_from_slice(&rng.next_u64().to_le_bytes());

@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 use crate::cluster::{kv, MiniCluster, NameNodeSlot, START_TIMEOUT, STOP_GRACE};
 use crate::command::run_with_timeout;
 use crate::daemon::Daemon;
-use crate::ports::free_port;
 use crate::zookeeper::ZkServer;
+use hafs_cluster::free_port;
 
 /// The line `hafs zkfc` prints once it serves ZKFCProtocol.
 pub const ZKFC_READY: &str = "zkfc ready:";

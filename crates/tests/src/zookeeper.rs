@@ -4,13 +4,10 @@
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::ports::free_port;
-
-const ZK_JAR: &str = "/usr/share/java/zookeeper.jar";
-const ZK_CONF_DIR: &str = "/etc/zookeeper/conf";
+use hafs_cluster::{free_port, zookeeper};
 
 /// A standalone ZooKeeper server; killed when dropped.
 #[derive(Debug)]
@@ -24,23 +21,12 @@ impl ZkServer {
     /// Starts a server with its own data dir; panics (loudly) when ZooKeeper or Java is
     /// missing: run `bash scripts/test-deps.sh`.
     pub fn start(tick_ms: u32) -> ZkServer {
-        assert!(
-            std::path::Path::new(ZK_JAR).exists(),
-            "ZooKeeper is not installed ({ZK_JAR} missing): run `bash scripts/test-deps.sh` \
-             (Debian package `zookeeper`)"
-        );
         let port = free_port();
         let dir = std::env::temp_dir().join(format!("hafs-zk-{}-{port}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(dir.join("data")).expect("zk data dir");
-        let cfg = format!(
-            "tickTime={tick_ms}\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\n\
-             admin.enableServer=false\nminSessionTimeout={}\nmaxSessionTimeout=60000\n\
-             4lw.commands.whitelist=srvr,ruok\n",
-            dir.join("data").display(),
-            2 * tick_ms
-        );
-        std::fs::write(dir.join("zoo.cfg"), cfg).expect("zoo.cfg");
+        if let Err(e) = zookeeper::configure(&dir, port, tick_ms) {
+            panic!("{e} (for the tests: run `bash scripts/test-deps.sh`)");
+        }
         let mut s = ZkServer {
             port,
             dir,
@@ -56,13 +42,7 @@ impl ZkServer {
 
     fn spawn(&mut self) {
         let log = std::fs::File::create(self.dir.join("zookeeper.log")).expect("zk log");
-        let child = Command::new("java")
-            .arg("-cp")
-            .arg(format!("{ZK_CONF_DIR}:{ZK_JAR}"))
-            .arg("-Dzookeeper.root.logger=INFO,CONSOLE")
-            .arg("-Xmx256m")
-            .arg("org.apache.zookeeper.server.quorum.QuorumPeerMain")
-            .arg(self.dir.join("zoo.cfg"))
+        let child = zookeeper::command(&self.dir.join("zoo.cfg"))
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
             .stderr(log)

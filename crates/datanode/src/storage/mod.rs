@@ -194,7 +194,7 @@ impl DataNodeStorage {
                 None => uuid = Some(v.datanode_uuid.clone()),
             }
         }
-        let datanode_uuid = uuid.unwrap_or_else(version::new_uuid);
+        let datanode_uuid = uuid.unwrap_or_else(hafs_util::uuid::new_v4);
         let n = volumes.len();
         let vols: Vec<Volume> = volumes
             .into_iter()
@@ -204,7 +204,7 @@ impl DataNodeStorage {
                 storage_id: v
                     .as_ref()
                     .map(|v| v.storage_id.clone())
-                    .unwrap_or_else(|| format!("DS-{}", version::new_uuid())),
+                    .unwrap_or_else(|| format!("DS-{}", hafs_util::uuid::new_v4())),
                 _lock: lock,
             })
             .collect();

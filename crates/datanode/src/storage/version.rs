@@ -182,35 +182,6 @@ pub fn write(current: &Path, v: &VolumeVersion) -> Result<()> {
     Ok(())
 }
 
-/// A new random identifier in UUID form (storage IDs are `DS-<uuid>`, as in Hadoop).
-pub fn new_uuid() -> String {
-    let mut b = [0u8; 16];
-    if getrandom_fill(&mut b).is_err() {
-        // Fall back to time and pid: unique enough for one machine.
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        b[..16].copy_from_slice(&(t ^ ((std::process::id() as u128) << 64)).to_be_bytes());
-    }
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
-}
-
-fn getrandom_fill(buf: &mut [u8]) -> io::Result<()> {
-    use std::io::Read;
-    fs::File::open("/dev/urandom")?.read_exact(buf)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,7 +191,7 @@ mod tests {
         let v = VolumeVersion {
             storage_id: "DS-x".into(),
             cluster_id: "CID-1".into(),
-            datanode_uuid: new_uuid(),
+            datanode_uuid: hafs_util::uuid::new_v4(),
             ctime: 0,
             layout_version: DATANODE_LAYOUT_VERSION,
         };
@@ -228,7 +199,7 @@ mod tests {
         assert_eq!(VolumeVersion::parse(p, &v.to_text()).unwrap(), v);
         let bad = v.to_text().replace("CID-1", "CID-2");
         assert!(VolumeVersion::parse(p, &bad).is_err());
-        assert_eq!(new_uuid().len(), 36);
-        assert_ne!(new_uuid(), new_uuid());
+        assert_eq!(hafs_util::uuid::new_v4().len(), 36);
+        assert_ne!(hafs_util::uuid::new_v4(), hafs_util::uuid::new_v4());
     }
 }

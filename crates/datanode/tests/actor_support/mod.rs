@@ -9,13 +9,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use hafs_datanode::actor::{ActiveNameNode, BlockCommand, DataNodeOps, JoinError, NamespaceInfo};
 use hafs_datanode::storage::{ReplicaReport, ReplicaState, StorageReport};
-use hafs_ipc::{
-    decode_request, encode_response, CallContext, RpcError, RpcService, Server, ServerConfig,
-};
+use hafs_ipc::{decode_request, encode_response, CallContext, RpcError, RpcService};
 use hafs_proto::hdfs::datanode::nnha_status_heartbeat_proto::State;
 use hafs_proto::hdfs::datanode::*;
 use hafs_proto::hdfs::DatanodeIdProto;
-use tokio::sync::oneshot;
+use hafs_testkit::RpcServerTask;
 
 pub const CLUSTER: &str = "CID-test";
 pub const BPID: &str = "BP-1-127.0.0.1-1";
@@ -174,36 +172,11 @@ impl RpcService for FakeNameNode {
     }
 }
 
-/// A running IPC server; dropping `stop` (or sending) shuts it down.
-pub struct Served {
-    pub addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Served {
-    pub async fn stop(mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        let _ = self.task.await;
-    }
-}
+/// A running IPC server (the kit's; `stop` shuts it down).
+pub type Served = RpcServerTask;
 
 pub async fn serve(services: Vec<Arc<dyn RpcService>>, addr: SocketAddr) -> Served {
-    let server = Server::bind(ServerConfig::new(addr), services)
-        .await
-        .expect("bind");
-    let addr = server.local_addr();
-    let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(server.run(async move {
-        let _ = rx.await;
-    }));
-    Served {
-        addr,
-        stop: Some(tx),
-        task,
-    }
+    RpcServerTask::start(services, addr).await
 }
 
 pub async fn serve_nn(nn: &Arc<FakeNameNode>) -> Served {

@@ -11,6 +11,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use hafs_ipc::{ClientConfig, RpcClient};
 use hafs_proto::common as pb;
+use hafs_util::clock::monotonic_nanos;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
@@ -680,20 +681,6 @@ async fn renew_read_guard(client: &RpcClient, deadline: Option<Instant>) -> Resu
         Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err("no answer before the lease deadline".into()),
     }
-}
-
-/// This host's monotonic clock (CLOCK_MONOTONIC, which `std::time::Instant` uses on
-/// Linux and every process of the host shares) in nanoseconds.
-fn monotonic_nanos() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec and CLOCK_MONOTONIC always exists.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    (ts.tv_sec as u64)
-        .saturating_mul(1_000_000_000)
-        .saturating_add(ts.tv_nsec as u64)
 }
 
 #[cfg(test)]

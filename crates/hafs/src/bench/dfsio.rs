@@ -5,7 +5,6 @@
 //! bytes are written, copied and read through the local file system of the same disk
 //! in the same run (see `local`), and each figure is printed next to that baseline.
 
-mod cluster;
 mod local;
 mod pattern;
 
@@ -18,7 +17,7 @@ use hafs_client::{CreateOptions, DfsClient, DfsInputStream, DfsOutputStream};
 use hafs_conf::Configuration;
 
 use super::baseline::process_cpu_time;
-use cluster::{ChildCluster, ClusterCpu};
+use hafs_cluster::non_ha::{self, ClusterCpu, NonHaCluster};
 use local::LocalFiles;
 use pattern::Pattern;
 
@@ -152,11 +151,11 @@ impl Options {
         if o.fs.is_none()
             && o.replications
                 .iter()
-                .any(|&r| usize::from(r) > cluster::DATANODES)
+                .any(|&r| usize::from(r) > non_ha::DATANODES)
         {
             bail!(
                 "-replication above {} needs an existing cluster (-fs)",
-                cluster::DATANODES
+                non_ha::DATANODES
             );
         }
         Ok(o)
@@ -264,7 +263,7 @@ pub async fn run(conf: &Configuration, args: &[String]) -> anyhow::Result<i32> {
     // the work dir removed.
     tokio::select! {
         r = run_in(conf, &opts, &work) => r.map(|()| 0),
-        _ = crate::sandbox::shutdown_signal() => {
+        _ = crate::shutdown::shutdown_signal() => {
             eprintln!("hafs bench dfsio: interrupted; cleaning up");
             Ok(130)
         }
@@ -297,7 +296,8 @@ async fn run_in(conf: &Configuration, opts: &Options, work: &WorkDir) -> anyhow:
     let phases = match &opts.fs {
         None => {
             let t0 = Instant::now();
-            let cluster = ChildCluster::start(&work.path.join("cluster")).await?;
+            let hafs_bin = std::env::current_exe().context("locating the hafs binary")?;
+            let cluster = NonHaCluster::start(&hafs_bin, &work.path.join("cluster")).await?;
             println!(
                 "cluster: child processes, {} ({}), started in {:.1} s; storage in {}",
                 cluster.uri,
@@ -359,7 +359,7 @@ async fn run_phases(
     conf: &Configuration,
     opts: &Options,
     uri: &str,
-    cluster: Option<&ChildCluster>,
+    cluster: Option<&NonHaCluster>,
     local: &Arc<LocalFiles>,
     pattern: &Arc<Pattern>,
 ) -> anyhow::Result<Vec<Phase>> {
@@ -441,7 +441,7 @@ async fn run_phases(
 
 /// Runs a phase, adding the cluster's CPU meanwhile when it runs as our children.
 async fn timed(
-    cluster: Option<&ChildCluster>,
+    cluster: Option<&NonHaCluster>,
     phase: impl std::future::Future<Output = anyhow::Result<(Measured, Duration)>>,
 ) -> anyhow::Result<(Measured, Option<ClusterCpu>, Duration)> {
     let before = cluster.map(|c| c.cpu()).transpose()?;

@@ -27,7 +27,7 @@ use hafs_client::DfsClient;
 use hafs_conf::Configuration;
 
 use super::failover_common::{met, ms, pinned_client, stats, Load};
-use crate::sandbox::ha_cluster::{Control, HaCluster, Layout};
+use hafs_cluster::{Control, HaCluster, Layout};
 
 const USAGE: &str = "\
 Usage: hafs bench failover --manual [options]
@@ -146,7 +146,8 @@ pub async fn run(_conf: &Configuration, args: &[String]) -> anyhow::Result<i32> 
         nn1_port: None,
         ..Control::MANUAL
     };
-    let mut cluster = HaCluster::start_with(&dir, &layout, control).await?;
+    let hafs_bin = std::env::current_exe().context("locating the hafs binary")?;
+    let mut cluster = HaCluster::start_with(&hafs_bin, &dir, &layout, control).await?;
     let result = measure(&cluster, &opts).await;
     cluster.stop().await;
     if remove {

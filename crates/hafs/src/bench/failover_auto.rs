@@ -45,7 +45,7 @@ use hafs_ha::HaServiceState;
 
 use super::failover_common::{met, ms, pinned_client, stats, Load};
 use super::failover_native::{self, NativeLoad};
-use crate::sandbox::ha_cluster::{AutoTimeouts, Control, Election, HaCluster, Layout};
+use hafs_cluster::{AutoTimeouts, Control, Election, HaCluster, Layout};
 
 const USAGE: &str = "\
 Usage: hafs bench failover [options]          (automatic failover)
@@ -206,7 +206,8 @@ async fn run_backend(dir: &Path, backend: Election, opts: &Options) -> anyhow::R
         timeouts: AutoTimeouts::SANDBOX,
         nn1_port: None,
     };
-    let mut cluster = HaCluster::start_with(dir, &layout, control).await?;
+    let hafs_bin = std::env::current_exe().context("locating the hafs binary")?;
+    let mut cluster = HaCluster::start_with(&hafs_bin, dir, &layout, control).await?;
     let result = measure(&mut cluster, backend, opts).await;
     cluster.stop().await;
     result

@@ -24,22 +24,6 @@ use dpb::block_command_proto::Action;
 use dpb::datanode_command_proto::Type as CmdType;
 use dpb::received_deleted_block_info_proto::BlockStatus;
 
-fn new_uuid() -> String {
-    let mut b = [0u8; 16];
-    let _ = getrandom::fill(&mut b);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
-}
-
 pub fn register_command() -> dpb::DatanodeCommandProto {
     dpb::DatanodeCommandProto {
         cmd_type: CmdType::RegisterCommand as i32,
@@ -115,7 +99,7 @@ impl BlockManager {
             id.host_name = id.ip_addr.clone();
         }
         if id.datanode_uuid.is_empty() {
-            id.datanode_uuid = new_uuid();
+            id.datanode_uuid = hafs_util::uuid::new_v4();
         }
         let uuid = id.datanode_uuid.clone();
         let addr = xfer_addr(&id);

@@ -6,6 +6,8 @@ use std::collections::HashSet;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use hafs_util::rng::{self, XorShift64};
+
 use super::datanodes::DatanodeDescriptor;
 
 /// What a placement decision is asked for.
@@ -57,23 +59,18 @@ pub struct DefaultPlacement {
 
 impl DefaultPlacement {
     pub fn new() -> Self {
-        let mut b = [0u8; 8];
-        let seed = getrandom::fill(&mut b)
-            .map(|_| u64::from_le_bytes(b))
-            .unwrap_or(0x9e37_79b9_7f4a_7c15);
         DefaultPlacement {
-            rng: AtomicU64::new(seed | 1),
+            rng: AtomicU64::new(XorShift64::seed_from_os() | 1),
         }
     }
 
-    /// xorshift64*: spreads new replicas over the cluster; no cryptographic need.
+    /// xorshift64*: spreads new replicas over the cluster; no cryptographic need. The
+    /// state is an atomic so that `choose_targets` can take `&self`; a lost update
+    /// between two threads only repeats a draw.
     fn next(&self) -> u64 {
-        let mut x = self.rng.load(Ordering::Relaxed);
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.rng.store(x, Ordering::Relaxed);
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        let (state, out) = rng::step(self.rng.load(Ordering::Relaxed));
+        self.rng.store(state, Ordering::Relaxed);
+        out
     }
 
     fn good_target(node: &DatanodeDescriptor, req: &PlacementRequest, chosen: &[String]) -> bool {

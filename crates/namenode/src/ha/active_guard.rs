@@ -19,20 +19,9 @@ use std::time::Duration;
 /// controller on this host's clock, and is refused.
 pub const MAX_GUARD_AHEAD: Duration = Duration::from_secs(601);
 
-/// This host's monotonic clock in nanoseconds (the clock `std::time::Instant` uses on
-/// Linux; shared by every process of the host).
-pub fn monotonic_nanos() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC always exists on
-    // Linux, so the call cannot fail.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    (ts.tv_sec as u64)
-        .saturating_mul(1_000_000_000)
-        .saturating_add(ts.tv_nsec as u64)
-}
+/// The host clock both sides of the guard read (re-exported: the guard's callers and
+/// tests compute deadlines in it).
+pub use hafs_util::clock::monotonic_nanos;
 
 /// The guard: 0 = never set (unguarded), else the deadline in [`monotonic_nanos`].
 #[derive(Debug, Default)]

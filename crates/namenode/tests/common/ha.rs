@@ -6,61 +6,20 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use hafs_conf::Configuration;
-use hafs_journal::journalnode::{JournalNodeConfig, JournalNodeServer};
 use hafs_namenode::namesystem::Namesystem;
 use hafs_namenode::{storage, NameNode, NameNodeConfig};
 use hafs_proto::common as cpb;
 use hafs_proto::hdfs as pb;
+use hafs_testkit::{qjournal_uri, start_journal_nodes, TestJournalNode};
 
 use super::{call, connect_to, spawn, Running, CLUSTER_ID};
 
 pub const HA_PROTOCOL: &str = "org.apache.hadoop.ha.HAServiceProtocol";
 
-/// A server task and the sender that ends it.
-pub struct Stoppable {
-    stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Stoppable {
-    pub async fn stop(self) {
-        let _ = self.stop.send(());
-        let _ = self.task.await;
-    }
-}
-
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Three JournalNodes under `dir`; returns them and the qjournal URI of `journal`.
-pub async fn start_journal_nodes(dir: &Path, journal: &str) -> (Vec<Stoppable>, String) {
-    let mut jns = Vec::new();
-    let mut addrs = Vec::new();
-    for i in 0..3 {
-        // No peers, so the syncer never runs and its interval does not matter.
-        let cfg = JournalNodeConfig {
-            edits_dir: dir.join(format!("jn{i}")),
-            peers: vec![],
-            sync_interval: Duration::from_secs(60),
-            sync_format: true,
-        };
-        let s = JournalNodeServer::bind(cfg, "127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
-        addrs.push(s.local_addr().to_string());
-        let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(s.run(async move {
-            let _ = rx.await;
-        }));
-        jns.push(Stoppable { stop, task });
-    }
-    (jns, format!("qjournal://{}/{journal}", addrs.join(";")))
-}
+/// Loopback ports below the ephemeral range, never handed out twice (one allocator for
+/// every harness: a `bind(0)` port can be taken by an outgoing connection before the
+/// daemon binds it).
+pub use hafs_cluster::free_port;
 
 /// Nameservice `nameservice` with NameNodes nn1 and nn2 on fixed free ports, name dirs
 /// `<dir>/nn1` and `<dir>/nn2`, and the shared edits on the cluster's JournalNodes.
@@ -71,14 +30,15 @@ pub struct HaCluster {
     nameservice: String,
     /// Extra configuration every NameNode gets.
     settings: Vec<(String, String)>,
-    jns: Vec<Stoppable>,
+    jns: Vec<TestJournalNode>,
 }
 
 impl HaCluster {
     /// Starts the JournalNodes; the NameNodes are formatted by `format` and started
     /// by `start`.
     pub async fn new(dir: &Path, nameservice: &str, settings: &[(&str, &str)]) -> HaCluster {
-        let (jns, uri) = start_journal_nodes(dir, nameservice).await;
+        let jns = start_journal_nodes(dir, 3).await;
+        let uri = qjournal_uri(&jns, nameservice);
         HaCluster {
             dir: dir.to_path_buf(),
             uri,
@@ -147,7 +107,7 @@ impl HaCluster {
 
     /// Stops the JournalNodes and removes the cluster's dir (stop the NameNodes first).
     pub async fn shutdown(self) {
-        for j in self.jns {
+        for mut j in self.jns {
             j.stop().await;
         }
         let _ = std::fs::remove_dir_all(&self.dir);

@@ -8,6 +8,8 @@
 //! wrong file never matches, while writing and checking cost no more than copying
 //! from one table kept in memory.
 
+use hafs_util::XorShift64;
+
 /// A prime just below 1 MiB: no power-of-two shift (packet, block) is a multiple of it.
 pub const PERIOD: usize = 1_048_573;
 /// How far apart the streams of consecutive files start in the table.
@@ -25,12 +27,9 @@ impl Pattern {
     pub fn new(max_chunk: usize) -> Pattern {
         let mut bytes = Vec::with_capacity(PERIOD + max_chunk);
         // xorshift64*: fast, deterministic, and not compressible by accident.
-        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut rng = XorShift64::new(0x9e37_79b9_7f4a_7c15);
         while bytes.len() < PERIOD {
-            state ^= state >> 12;
-            state ^= state << 25;
-            state ^= state >> 27;
-            let word = state.wrapping_mul(0x2545_f491_4f6c_dd1d).to_le_bytes();
+            let word = rng.next_u64().to_le_bytes();
             let take = (PERIOD - bytes.len()).min(8);
             bytes.extend_from_slice(&word[..take]);
         }

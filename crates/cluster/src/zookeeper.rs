@@ -7,11 +7,12 @@
 //! builds its command line and tells whether it serves.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::process::Command;
+
+use crate::error::{bail, Context, Result};
 
 /// Where Debian's `zookeeper` package puts the server (its manifest names the
 /// dependencies, so the jar alone is the classpath) and its log4j configuration.
@@ -25,7 +26,7 @@ pub const JAVA_MISSING: &str =
 /// Writes `dir/zoo.cfg` for a server with data in `dir/data` on 127.0.0.1:`port`, tick
 /// `tick_ms` (sessions may be as short as two ticks); returns its path. Fails, naming
 /// the package, when the server is not installed.
-pub fn configure(dir: &Path, port: u16, tick_ms: u32) -> anyhow::Result<PathBuf> {
+pub fn configure(dir: &Path, port: u16, tick_ms: u32) -> Result<PathBuf> {
     if !Path::new(ZK_JAR).exists() {
         bail!(
             "ZooKeeper is not installed ({ZK_JAR} is missing): install the Debian package \
@@ -43,11 +44,12 @@ pub fn configure(dir: &Path, port: u16, tick_ms: u32) -> anyhow::Result<PathBuf>
         2 * tick_ms
     );
     let cfg_path = dir.join("zoo.cfg");
-    std::fs::write(&cfg_path, cfg)?;
+    std::fs::write(&cfg_path, cfg).with_context(|| format!("writing {}", cfg_path.display()))?;
     Ok(cfg_path)
 }
 
-/// The command that runs the server configured by `cfg` (stdio left to the caller).
+/// The command that runs the server configured by `cfg` (stdio left to the caller; a
+/// std command, so that synchronous test harnesses can run it too).
 pub fn command(cfg: &Path) -> Command {
     let mut cmd = Command::new("java");
     cmd.arg("-cp")

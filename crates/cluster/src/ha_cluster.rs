@@ -20,19 +20,20 @@
 //! registers again and reports the blocks it holds. The sandbox's supervisor decides
 //! when; this module only does the process IO.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
-use anyhow::{bail, Context};
 use hafs_conf::Configuration;
 use hafs_ha::{HaServiceClient, HaServiceState, RequestSource};
 use hafs_ipc::ClientConfig;
 use tokio::process::{Child, Command};
 
-use super::supervisor::START_TIMEOUT;
-use super::zookeeper;
+use crate::error::{bail, Context, Result};
+use crate::files;
+use crate::ports::{pick_port, try_free_port};
+use crate::supervisor::START_TIMEOUT;
+use crate::zookeeper;
 
 /// How long a child gets to stop after SIGTERM before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(10);
@@ -208,14 +209,15 @@ pub struct HaCluster {
 }
 
 impl HaCluster {
-    /// Starts everything under `dir`, run as `control` says; returns once nn1 is
-    /// Active and every daemon serves. On failure every child started so far is
+    /// Starts everything under `dir` from the `hafs_bin` binary, run as `control`
+    /// says; returns once nn1 is Active and every daemon serves. On failure every child started so far is
     /// stopped.
     pub async fn start_with(
+        hafs_bin: &Path,
         dir: &Path,
         layout: &Layout,
         control: Control,
-    ) -> anyhow::Result<HaCluster> {
+    ) -> Result<HaCluster> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let dir = dir.canonicalize()?;
         let conf_dir = dir.join("conf");
@@ -239,7 +241,7 @@ impl HaCluster {
             datanodes: Vec::new(),
             election: control.election,
             timeouts: control.timeouts,
-            exe: std::env::current_exe().context("locating the hafs binary")?,
+            exe: hafs_bin.to_path_buf(),
             specs: Vec::new(),
             procs: Vec::new(),
         };
@@ -261,9 +263,11 @@ impl HaCluster {
         layout: &Layout,
         previous: Option<&Configuration>,
         nn1_port: Option<u16>,
-    ) -> anyhow::Result<()> {
+    ) -> Result<()> {
         let ns = layout.nameservice.as_str();
-        let jn_addrs = self.plan_addresses(dir, layout, previous, nn1_port);
+        let jn_addrs = self
+            .plan_addresses(dir, layout, previous, nn1_port)
+            .context("picking ports")?;
         let shared_edits = format!("qjournal://{}/{ns}", jn_addrs.join(";"));
 
         // The shared conf dir: what clients (hafs, Java, hdfs-native) use.
@@ -279,14 +283,14 @@ impl HaCluster {
             layout.datanodes.clamp(1, 3).to_string(),
         ));
         if self.election.is_automatic() {
-            let zk_port = kept_port(previous, "ha.zookeeper.quorum", None);
+            let zk_port = kept_port(previous, "ha.zookeeper.quorum", None)?;
             self.auto_failover_site(dir, ns, zk_port, &mut hdfs).await?;
         }
         for (k, v) in &layout.extra {
             set(&mut hdfs, k, v);
         }
-        write_pairs(&self.conf_dir.join("core-site.xml"), &core)?;
-        write_pairs(&self.conf_dir.join("hdfs-site.xml"), &hdfs)?;
+        files::write_site(&self.conf_dir.join("core-site.xml"), &core)?;
+        files::write_site(&self.conf_dir.join("hdfs-site.xml"), &hdfs)?;
 
         self.start_journalnodes(dir, &jn_addrs, &core, &hdfs)
             .await?;
@@ -308,7 +312,7 @@ impl HaCluster {
         layout: &Layout,
         previous: Option<&Configuration>,
         nn1_port: Option<u16>,
-    ) -> Vec<String> {
+    ) -> std::io::Result<Vec<String>> {
         let ns = layout.nameservice.as_str();
         for i in 1..=layout.namenodes {
             let id = format!("nn{i}");
@@ -317,8 +321,8 @@ impl HaCluster {
             let rpc_key = format!("dfs.namenode.rpc-address.{ns}.{id}");
             let http_key = format!("dfs.namenode.http-address.{ns}.{id}");
             self.namenodes.push(NameNodeInfo {
-                rpc: format!("127.0.0.1:{}", kept_port(previous, &rpc_key, preferred)),
-                http: format!("127.0.0.1:{}", kept_port(previous, &http_key, None)),
+                rpc: format!("127.0.0.1:{}", kept_port(previous, &rpc_key, preferred)?),
+                http: format!("127.0.0.1:{}", kept_port(previous, &http_key, None)?),
                 conf_dir: home.join("conf"),
                 name_dir: home.join("name"),
                 zkfc: None,
@@ -328,14 +332,17 @@ impl HaCluster {
         if self.election.is_automatic() {
             for nn in self.namenodes.iter_mut() {
                 let key = format!("dfs.ha.zkfc.port.{ns}.{}", nn.id);
-                nn.zkfc = Some(format!("127.0.0.1:{}", kept_port(previous, &key, None)));
+                nn.zkfc = Some(format!("127.0.0.1:{}", kept_port(previous, &key, None)?));
             }
         }
         (1..=layout.journalnodes)
             .map(|i| {
                 let jn_conf = Configuration::load(Some(&dir.join(format!("jn{i}/conf")))).ok();
                 let key = "dfs.journalnode.rpc-address";
-                format!("127.0.0.1:{}", kept_port(jn_conf.as_ref(), key, None))
+                Ok(format!(
+                    "127.0.0.1:{}",
+                    kept_port(jn_conf.as_ref(), key, None)?
+                ))
             })
             .collect()
     }
@@ -347,7 +354,7 @@ impl HaCluster {
         addrs: &[String],
         core: &[(String, String)],
         hdfs: &[(String, String)],
-    ) -> anyhow::Result<()> {
+    ) -> Result<()> {
         for (i, addr) in addrs.iter().enumerate() {
             let name = format!("jn{}", i + 1);
             let home = dir.join(&name);
@@ -373,7 +380,7 @@ impl HaCluster {
         &mut self,
         core: &[(String, String)],
         hdfs: &[(String, String)],
-    ) -> anyhow::Result<()> {
+    ) -> Result<()> {
         let exe = self.exe.clone();
         for nn in &self.namenodes {
             let mut own = hdfs.to_vec();
@@ -426,13 +433,18 @@ impl HaCluster {
         count: usize,
         core: &[(String, String)],
         hdfs: &[(String, String)],
-    ) -> anyhow::Result<()> {
+    ) -> Result<()> {
         for i in 1..=count {
             let name = format!("dn{i}");
             let home = dir.join(&name);
             let dn_prev = Configuration::load(Some(&home.join("conf"))).ok();
-            let addr = |key: &str| format!("127.0.0.1:{}", kept_port(dn_prev.as_ref(), key, None));
-            let xfer = addr("dfs.datanode.address");
+            let addr = |key: &str| -> Result<String> {
+                Ok(format!(
+                    "127.0.0.1:{}",
+                    kept_port(dn_prev.as_ref(), key, None)?
+                ))
+            };
+            let xfer = addr("dfs.datanode.address")?;
             let mut own = hdfs.to_vec();
             set(
                 &mut own,
@@ -443,12 +455,12 @@ impl HaCluster {
             set(
                 &mut own,
                 "dfs.datanode.ipc.address",
-                &addr("dfs.datanode.ipc.address"),
+                &addr("dfs.datanode.ipc.address")?,
             );
             set(
                 &mut own,
                 "dfs.datanode.http.address",
-                &addr("dfs.datanode.http.address"),
+                &addr("dfs.datanode.http.address")?,
             );
             let conf = write_own_conf(&home, core, &own)?;
             self.launch(&name, hafs("datanode", &conf), &xfer, None)
@@ -466,7 +478,7 @@ impl HaCluster {
         ns: &str,
         zk_port: u16,
         hdfs: &mut Vec<(String, String)>,
-    ) -> anyhow::Result<()> {
+    ) -> Result<()> {
         let t = self.timeouts;
         let mut site = vec![
             (
@@ -522,7 +534,7 @@ impl HaCluster {
 
     /// Formats ZooKeeper if used, starts nn1's controller and waits until it made nn1
     /// Active, then starts the other controllers (their NameNodes stay Standby).
-    async fn start_controllers(&mut self) -> anyhow::Result<()> {
+    async fn start_controllers(&mut self) -> Result<()> {
         let (exe, nns) = (self.exe.clone(), self.namenodes.clone());
         if self.election == Election::ZooKeeper {
             // -force: the parent znode of an earlier run in this dir is cleared; no
@@ -548,7 +560,7 @@ impl HaCluster {
     }
 
     /// Waits until NameNode `i` reports Active.
-    pub async fn wait_for_active(&mut self, i: usize, timeout: Duration) -> anyhow::Result<()> {
+    pub async fn wait_for_active(&mut self, i: usize, timeout: Duration) -> Result<()> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             if self.state(i).await == Some(HaServiceState::Active) {
@@ -587,7 +599,7 @@ impl HaCluster {
     }
 
     /// kill -9 of NameNode `i` (waits until it is gone); its pid.
-    pub async fn kill_namenode(&mut self, i: usize) -> anyhow::Result<u32> {
+    pub async fn kill_namenode(&mut self, i: usize) -> Result<u32> {
         let name = self.namenodes[i].id.clone();
         let p = self
             .procs
@@ -606,7 +618,7 @@ impl HaCluster {
 
     /// Starts NameNode `i` again (after it exited or was killed) and waits until it
     /// serves; with automatic failover its controller keeps it Standby.
-    pub async fn restart_namenode(&mut self, i: usize) -> anyhow::Result<()> {
+    pub async fn restart_namenode(&mut self, i: usize) -> Result<()> {
         let name = self.namenodes[i].id.clone();
         self.start(&name).await?;
         self.wait_serving(&name).await
@@ -615,7 +627,7 @@ impl HaCluster {
     /// Starts daemon `name` again from its spec, with the same conf dir, ports and
     /// storage (killing it first if it still runs); returns its pid at once, without
     /// waiting until it serves (see [`HaCluster::serving`]).
-    pub async fn start(&mut self, name: &str) -> anyhow::Result<u32> {
+    pub async fn start(&mut self, name: &str) -> Result<u32> {
         let spec = self
             .specs
             .iter()
@@ -688,14 +700,7 @@ impl HaCluster {
 
     /// The last `n` lines of daemon `name`'s log.
     pub fn log_tail(&self, name: &str, n: usize) -> Vec<String> {
-        let text = std::fs::read(self.log_of(name))
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(n)..]
-            .iter()
-            .map(|l| l.to_string())
-            .collect()
+        files::log_tail(&self.log_of(name), n)
     }
 
     /// Drops child `name` from the list (killing it if it still runs).
@@ -720,7 +725,7 @@ impl HaCluster {
 
     /// `namenode -bootstrapStandby -force -nonInteractive`; a hafs without the option
     /// keeps the seeded name dir.
-    async fn bootstrap(&mut self, exe: &Path, nn: &NameNodeInfo) -> anyhow::Result<()> {
+    async fn bootstrap(&mut self, exe: &Path, nn: &NameNodeInfo) -> Result<()> {
         let log = self.logs.join(format!("{}-bootstrap.log", nn.id));
         let out = Command::new(exe)
             .arg("--config")
@@ -745,13 +750,7 @@ impl HaCluster {
         )
     }
 
-    async fn run_once(
-        &self,
-        exe: &Path,
-        conf: &Path,
-        what: &str,
-        args: &[&str],
-    ) -> anyhow::Result<()> {
+    async fn run_once(&self, exe: &Path, conf: &Path, what: &str, args: &[&str]) -> Result<()> {
         let log = self.logs.join(format!("{what}.log"));
         let out = std::fs::File::create(&log)?;
         let status = Command::new(exe)
@@ -777,7 +776,7 @@ impl HaCluster {
         launch: Launch,
         addr: &str,
         ready: Option<&'static str>,
-    ) -> anyhow::Result<()> {
+    ) -> Result<()> {
         let spec = Spec {
             name: name.to_string(),
             launch,
@@ -792,7 +791,7 @@ impl HaCluster {
 
     /// Starts one incarnation of `spec`, its output appended to `logs/<name>.log`;
     /// its pid.
-    fn spawn(&mut self, spec: &Spec) -> anyhow::Result<u32> {
+    fn spawn(&mut self, spec: &Spec) -> Result<u32> {
         let log = self.log_of(&spec.name);
         let offset = std::fs::metadata(&log)
             .map(|m| m.len() as usize)
@@ -816,7 +815,7 @@ impl HaCluster {
                 cmd.arg("--config").arg(conf).arg(role);
                 cmd
             }
-            Launch::ZooKeeper { cfg } => zookeeper::command(cfg),
+            Launch::ZooKeeper { cfg } => Command::from(zookeeper::command(cfg)),
         };
         let child = cmd
             .stdin(Stdio::null())
@@ -844,7 +843,7 @@ impl HaCluster {
 
     /// Waits until daemon `name` serves ([`HaCluster::serving`]), failing if any child
     /// exits meanwhile.
-    async fn wait_serving(&mut self, name: &str) -> anyhow::Result<()> {
+    async fn wait_serving(&mut self, name: &str) -> Result<()> {
         let deadline = tokio::time::Instant::now() + START_TIMEOUT;
         while tokio::time::Instant::now() < deadline {
             if self.serving(name).await {
@@ -882,7 +881,7 @@ impl HaCluster {
     }
 
     /// Moves NameNode `i` to Active (`active`) or Standby, as a user request.
-    pub async fn transition(&self, i: usize, active: bool) -> anyhow::Result<()> {
+    pub async fn transition(&self, i: usize, active: bool) -> Result<()> {
         let client = self.ha_client(i, Duration::from_secs(60));
         let r = if active {
             client.transition_to_active(RequestSource::User).await
@@ -940,7 +939,7 @@ impl HaCluster {
                 .await
                 .is_err()
             {
-                eprintln!("{} did not stop in {STOP_GRACE:?}; killing it", p.name);
+                tracing::warn!("{} did not stop in {STOP_GRACE:?}; killing it", p.name);
                 let _ = p.child.kill().await;
             }
         }
@@ -1003,30 +1002,21 @@ fn set(pairs: &mut Vec<(String, String)>, key: &str, value: &str) {
     }
 }
 
-fn write_pairs(path: &Path, pairs: &[(String, String)]) -> anyhow::Result<()> {
-    let refs: Vec<(&str, &str)> = pairs
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    hafs_conf::write_site_xml(path, &refs)?;
-    Ok(())
-}
-
 /// Writes `<home>/conf/{core,hdfs}-site.xml`; returns the conf dir.
 fn write_own_conf(
     home: &Path,
     core: &[(String, String)],
     hdfs: &[(String, String)],
-) -> anyhow::Result<PathBuf> {
+) -> Result<PathBuf> {
     let conf = home.join("conf");
     std::fs::create_dir_all(&conf)?;
-    write_pairs(&conf.join("core-site.xml"), core)?;
-    write_pairs(&conf.join("hdfs-site.xml"), hdfs)?;
+    files::write_site(&conf.join("core-site.xml"), core)?;
+    files::write_site(&conf.join("hdfs-site.xml"), hdfs)?;
     Ok(conf)
 }
 
 /// Copies a name dir (files and subdirs), leaving out a storage lock.
-fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
@@ -1048,36 +1038,17 @@ fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
 /// The port of `key` (`host:port`) in `previous`, the conf of an earlier run in the
 /// same dir, so that a daemon keeps its address across runs; else `preferred` if it
 /// is free, else a free one.
-fn kept_port(previous: Option<&Configuration>, key: &str, preferred: Option<u16>) -> u16 {
-    previous
+fn kept_port(
+    previous: Option<&Configuration>,
+    key: &str,
+    preferred: Option<u16>,
+) -> std::io::Result<u16> {
+    let kept = previous
         .and_then(|c| c.get(key))
-        .and_then(|v| v.rsplit(':').next().and_then(|p| p.parse::<u16>().ok()))
-        .unwrap_or_else(|| preferred.map(pick_port).unwrap_or_else(free_port))
-}
-
-fn pick_port(preferred: u16) -> u16 {
-    if TcpListener::bind(("127.0.0.1", preferred)).is_ok() {
-        return preferred;
+        .and_then(|v| v.rsplit(':').next().and_then(|p| p.parse::<u16>().ok()));
+    match (kept, preferred) {
+        (Some(port), _) => Ok(port),
+        (None, Some(preferred)) => pick_port(preferred),
+        (None, None) => try_free_port(),
     }
-    free_port()
-}
-
-pub fn free_port() -> u16 {
-    // Below the kernel's ephemeral range (32768–60999 by default) first: no outgoing
-    // connection can take such a port between this pick and the daemon's bind, which
-    // happened with OS-assigned ports on a busy machine. Each sandbox process starts
-    // at its own offset (by pid), and never hands out a port twice.
-    static HANDED_OUT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
-    let mut handed = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
-    let first = 20_000 + (std::process::id() % 125) as u16 * 100;
-    for port in first..first + 100 {
-        if !handed.contains(&port) && TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            handed.push(port);
-            return port;
-        }
-    }
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or(0)
 }

@@ -1,18 +1,20 @@
-//! The cluster `hafs bench dfsio` measures when no `-fs` is given: a NameNode and three
-//! DataNodes as child `hafs` processes (this same binary), as the sandbox runs them, on
+//! A non-HA cluster, the one `hafs bench dfsio` measures when no `-fs` is given: a
+//! NameNode and three DataNodes as child `hafs` processes, as the sandbox runs them, on
 //! free loopback ports, with all storage in one directory on the disk the baseline
 //! uses. Children are stopped with SIGTERM when the benchmark ends and killed when the
 //! cluster is dropped on any other path, so nothing outlives the run.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
 use hafs_client::proto::{DatanodeReportTypeProto, SafeModeActionProto};
 use hafs_client::DfsClient;
 use hafs_conf::Configuration;
+
+use crate::error::{bail, Context, Result};
+use crate::files;
+use crate::ports::try_free_port;
 
 /// DataNodes started: enough for replication 3.
 pub const DATANODES: usize = 3;
@@ -30,7 +32,7 @@ struct Daemon {
 }
 
 /// A running NameNode + DataNodes; dropping it kills them.
-pub struct ChildCluster {
+pub struct NonHaCluster {
     /// `hdfs://127.0.0.1:port`.
     pub uri: String,
     /// NameNode first, then the DataNodes.
@@ -53,21 +55,21 @@ impl ClusterCpu {
     }
 }
 
-impl ChildCluster {
+impl NonHaCluster {
     /// Writes the conf dirs under `dir`, formats the NameNode, starts every daemon and
     /// returns once the NameNode reports all DataNodes live and is out of safe mode.
-    pub async fn start(dir: &Path) -> anyhow::Result<ChildCluster> {
-        let exe = std::env::current_exe().context("locating the hafs binary")?;
+    pub async fn start(hafs_bin: &Path, dir: &Path) -> Result<NonHaCluster> {
+        let exe = hafs_bin;
         let logs = dir.join("logs");
         std::fs::create_dir_all(&logs)?;
-        let nn_port = free_port()?;
+        let nn_port = try_free_port()?;
         let uri = format!("hdfs://127.0.0.1:{nn_port}");
         let conf_dir = dir.join("conf");
-        let shared = shared_hdfs_site(dir, nn_port, free_port()?);
+        let shared = shared_hdfs_site(dir, nn_port, try_free_port()?);
         write_conf_dir(&conf_dir, &uri, &shared)?;
 
         let format_log = logs.join("format.log");
-        let status = Command::new(&exe)
+        let status = Command::new(exe)
             .arg("--config")
             .arg(&conf_dir)
             .args(["namenode", "-format", "-nonInteractive", "-force"])
@@ -84,11 +86,11 @@ impl ChildCluster {
             );
         }
 
-        let mut cluster = ChildCluster {
+        let mut cluster = NonHaCluster {
             uri: uri.clone(),
             daemons: Vec::new(),
         };
-        cluster.spawn(&exe, &conf_dir, &logs, "namenode")?;
+        cluster.spawn(exe, &conf_dir, &logs, "namenode")?;
         let deadline = Instant::now() + START_TIMEOUT;
         cluster
             .wait_for_port(&format!("127.0.0.1:{nn_port}"), deadline)
@@ -106,16 +108,16 @@ impl ChildCluster {
                 "dfs.datanode.ipc.address",
                 "dfs.datanode.http.address",
             ] {
-                hdfs.push((key, format!("127.0.0.1:{}", free_port()?)));
+                hdfs.push((key, format!("127.0.0.1:{}", try_free_port()?)));
             }
             write_conf_dir(&dn_conf, &uri, &hdfs)?;
-            cluster.spawn(&exe, &dn_conf, &logs, &format!("datanode{n}"))?;
+            cluster.spawn(exe, &dn_conf, &logs, &format!("datanode{n}"))?;
         }
         cluster.wait_until_ready(deadline).await?;
         Ok(cluster)
     }
 
-    fn spawn(&mut self, exe: &Path, conf: &Path, logs: &Path, name: &str) -> anyhow::Result<()> {
+    fn spawn(&mut self, exe: &Path, conf: &Path, logs: &Path, name: &str) -> Result<()> {
         let log = logs.join(format!("{name}.log"));
         let out = std::fs::File::create(&log)?;
         let role = if name == "namenode" {
@@ -142,7 +144,7 @@ impl ChildCluster {
     }
 
     /// Fails with the child's log when one has exited.
-    fn check_alive(&mut self) -> anyhow::Result<()> {
+    fn check_alive(&mut self) -> Result<()> {
         for d in &mut self.daemons {
             if let Ok(Some(status)) = d.child.try_wait() {
                 bail!(
@@ -155,7 +157,7 @@ impl ChildCluster {
         Ok(())
     }
 
-    async fn wait_for_port(&mut self, addr: &str, deadline: Instant) -> anyhow::Result<()> {
+    async fn wait_for_port(&mut self, addr: &str, deadline: Instant) -> Result<()> {
         // Bounded by the deadline.
         while Instant::now() < deadline {
             if tokio::net::TcpStream::connect(addr).await.is_ok() {
@@ -167,10 +169,10 @@ impl ChildCluster {
         bail!("nothing served on {addr} within {START_TIMEOUT:?}")
     }
 
-    async fn wait_until_ready(&mut self, deadline: Instant) -> anyhow::Result<()> {
+    async fn wait_until_ready(&mut self, deadline: Instant) -> Result<()> {
         let mut conf = Configuration::new();
         conf.set("fs.defaultFS", self.uri.as_str());
-        let client = DfsClient::new(&conf, Some(&self.uri))?;
+        let client = DfsClient::new(&conf, Some(&self.uri)).context("a client of the cluster")?;
         let mut last = String::new();
         // Bounded by the deadline.
         while Instant::now() < deadline {
@@ -198,7 +200,7 @@ impl ChildCluster {
     }
 
     /// CPU used so far by the NameNode and (summed) the DataNodes, from /proc.
-    pub fn cpu(&self) -> anyhow::Result<ClusterCpu> {
+    pub fn cpu(&self) -> Result<ClusterCpu> {
         let mut cpu = ClusterCpu::default();
         for (i, d) in self.daemons.iter().enumerate() {
             let t = proc_cpu_time(d.child.id())
@@ -243,7 +245,7 @@ impl ChildCluster {
     }
 }
 
-impl Drop for ChildCluster {
+impl Drop for NonHaCluster {
     fn drop(&mut self) {
         for d in &mut self.daemons {
             if let Ok(None) = d.child.try_wait() {
@@ -278,13 +280,11 @@ fn shared_hdfs_site(dir: &Path, nn_port: u16, http_port: u16) -> Vec<(&'static s
     ]
 }
 
-fn write_conf_dir(conf_dir: &Path, uri: &str, hdfs: &[(&str, String)]) -> anyhow::Result<()> {
+fn write_conf_dir(conf_dir: &Path, uri: &str, hdfs: &[(&str, String)]) -> Result<()> {
     std::fs::create_dir_all(conf_dir)
         .with_context(|| format!("creating {}", conf_dir.display()))?;
-    hafs_conf::write_site_xml(&conf_dir.join("core-site.xml"), &[("fs.defaultFS", uri)])?;
-    let refs: Vec<(&str, &str)> = hdfs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    hafs_conf::write_site_xml(&conf_dir.join("hdfs-site.xml"), &refs)?;
-    Ok(())
+    files::write_site(&conf_dir.join("core-site.xml"), &[("fs.defaultFS", uri)])?;
+    files::write_site(&conf_dir.join("hdfs-site.xml"), hdfs)
 }
 
 /// Children log warnings only (their logs are quoted on failure), unless the user
@@ -293,25 +293,13 @@ fn child_log_level() -> String {
     std::env::var("HAFS_LOG").unwrap_or_else(|_| "warn".to_string())
 }
 
-fn free_port() -> anyhow::Result<u16> {
-    let l = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
-    Ok(l.local_addr()?.port())
-}
-
 /// The last lines of a log file, for error messages.
 fn tail(path: &Path) -> String {
-    match std::fs::read_to_string(path) {
-        Ok(text) => {
-            let lines: Vec<&str> = text.lines().collect();
-            let from = lines.len().saturating_sub(LOG_TAIL_LINES);
-            lines[from..].join("\n")
-        }
-        Err(e) => format!("(cannot read {}: {e})", path.display()),
-    }
+    files::log_tail(path, LOG_TAIL_LINES).join("\n")
 }
 
 /// User + system CPU time of process `pid` from `/proc/<pid>/stat`.
-pub fn proc_cpu_time(pid: u32) -> anyhow::Result<Duration> {
+pub fn proc_cpu_time(pid: u32) -> Result<Duration> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     let ticks = parse_stat_cpu_ticks(&text).context("unexpected /proc/<pid>/stat format")?;
     // SAFETY: sysconf has no preconditions.

@@ -7,7 +7,8 @@
 //!
 //! This module is pure: every method takes the time as an argument and answers what to
 //! do, so the policy is unit tested without processes. The process IO (reaping,
-//! spawning, readiness checks, printing) is in `super::watch` and `super::ha_cluster`.
+//! spawning, readiness checks) is in [`crate::ha_cluster`], the printing in the
+//! `hafs sandbox` command.
 
 use std::time::{Duration, Instant};
 

@@ -1,0 +1,26 @@
+//! The local hafs cluster kit: what `hafs sandbox`, `hafs bench` and the process tests
+//! in crates/tests share to run hafs daemons as child processes on this machine.
+//! Argument parsing and printing stay in the binary; this crate owns the processes.
+//!
+//! - [`ports`]: loopback ports for daemons, picked so that two daemons (or a daemon and
+//!   an outgoing connection) are not given the same one.
+//! - [`ha_cluster`]: an HA cluster (JournalNodes, the NameNodes of one nameservice with
+//!   their failover controllers, DataNodes, optionally ZooKeeper) brought up in Hadoop's
+//!   bootstrap order, each daemon restartable with its conf, ports and storage.
+//! - [`non_ha`]: a NameNode and DataNodes without HA (what `hafs bench dfsio` measures).
+//! - [`supervisor`]: the pure restart policy the sandbox applies to those daemons.
+//! - [`zookeeper`]: a standalone ZooKeeper server's configuration and command line.
+//! - [`files`]: site XML and daemon logs.
+
+pub mod error;
+pub mod files;
+pub mod ha_cluster;
+pub mod non_ha;
+pub mod ports;
+pub mod supervisor;
+pub mod zookeeper;
+
+pub use error::{ClusterError, Result};
+pub use ha_cluster::{AutoTimeouts, Control, Election, HaCluster, Layout};
+pub use non_ha::NonHaCluster;
+pub use ports::{free_port, pick_port, try_free_port, wait_for_port};
