@@ -21,6 +21,7 @@ use hafs_namenode::fsimage;
 use hafs_namenode::namespace::{BlockInfo, Caller, EditOp, Namespace, NamespaceConfig, Planned};
 use hafs_namenode::storage::{self, NameStorage};
 use hafs_namenode::NameNode;
+use hafs_util::XorShift64;
 use prost::Message;
 
 use super::baseline::process_cpu_time;
@@ -376,7 +377,7 @@ async fn serve(
     }));
     let result = async {
         let client = DfsClient::new(conf, Some(&uri))?;
-        let mut rng = Rng(0x05EE_D0FF_11E5 ^ last_txid);
+        let mut rng = XorShift64::new(0x05EE_D0FF_11E5 ^ last_txid);
         let mut file_info_us = Vec::with_capacity(o.lookups as usize);
         for _ in 0..o.lookups {
             let i = rng.below(o.files);
@@ -418,18 +419,6 @@ async fn serve(
     let _ = stop.send(());
     task.await.context("the NameNode task panicked")??;
     result
-}
-
-/// xorshift64 for picking files to look up.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n.max(1)
-    }
 }
 
 /// Builds files as a client would (create, addBlock, complete), counting ops.

@@ -74,7 +74,7 @@ fn truncated_or_garbled_images_are_errors() {
     let mut extra = bytes.clone();
     extra.push(0);
     assert!(Namespace::load_image(NamespaceConfig::default(), &extra).is_err());
-    let mut rng = Rng(0x1234_5678);
+    let mut rng = Rng::new(0x1234_5678);
     let mut loaded_ok = 0;
     for _ in 0..3000 {
         let mut b = bytes.clone();
@@ -91,7 +91,7 @@ fn truncated_or_garbled_images_are_errors() {
     assert!(loaded_ok < 3000);
     for _ in 0..500 {
         let len = rng.below(200) as usize;
-        let junk: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+        let junk: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
         let _ = Namespace::load_image(NamespaceConfig::default(), &junk);
     }
 }

@@ -65,20 +65,5 @@ pub(super) fn create(
     })
 }
 
-/// xorshift64* PRNG for randomized tests.
-pub(super) struct Rng(pub u64);
-
-impl Rng {
-    pub fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+/// The seeded xorshift64* of randomized tests.
+pub(super) use hafs_util::XorShift64 as Rng;

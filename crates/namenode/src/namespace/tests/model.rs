@@ -456,7 +456,7 @@ fn live_op(ns: &mut Namespace, log: &mut Vec<EditOp>, op: Result<EditOp, Namespa
 }
 
 fn run_model(seed: u64, ops: usize) {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let mut ns = new_ns();
     let mut model = Model::new();
     let mut log = Vec::new();
