@@ -517,3 +517,27 @@ fn replication_queues_start_when_the_block_threshold_is_reached() {
     bm2.leave_safe_mode();
     assert_eq!(bm2.fs_stats().missing_blocks, 2);
 }
+
+/// Deciding every block once the queues start is done a chunk per lock hold (Hadoop's
+/// processMisReplicatedBlocks), so becoming Active or leaving safe mode on a large
+/// namespace does not stop the block manager for seconds: the first 10,000 blocks at
+/// once, the rest by the monitor's steps.
+#[test]
+fn the_redundancy_rescan_is_done_in_chunks() {
+    let bm = bm(BlockManagerConfig::default());
+    let blocks: Vec<Block> = (1..=25_000).map(blk).collect();
+    for chunk in blocks.chunks(100) {
+        bm.add_block_collection(16386 + chunk[0].id, 1, chunk, false);
+    }
+    bm.leave_safe_mode();
+    assert_eq!(
+        bm.fs_stats().missing_blocks,
+        10_000,
+        "the first chunk at once"
+    );
+    assert!(bm.rescan_step());
+    assert_eq!(bm.fs_stats().missing_blocks, 20_000);
+    assert!(!bm.rescan_step(), "the last chunk");
+    assert_eq!(bm.fs_stats().missing_blocks, 25_000);
+    assert!(!bm.rescan_step(), "nothing left");
+}

@@ -134,6 +134,7 @@ impl BlockManager {
                 dn_messages: pending_messages::PendingDataNodeMessages::default(),
                 safe_mode: SafeModePhase::PendingThreshold,
                 repl_queues: false,
+                rescan: Vec::new(),
                 active: true,
                 placement,
             }),

@@ -12,7 +12,7 @@ use tracing::{info, warn};
 use super::datanodes::Transfer;
 use super::low_redundancy::{QUEUE_HIGHEST_PRIORITY, QUEUE_WITH_CORRUPT_BLOCKS};
 use super::safe_mode::SafeModePhase;
-use super::state::{Pending, State};
+use super::state::{Pending, State, RESCAN_CHUNK};
 use super::BlockManager;
 use hafs_proto::hdfs as pb;
 
@@ -34,6 +34,12 @@ impl BlockManager {
         }
     }
 
+    /// Decides the next chunk of a pending redundancy rescan (see `State::rescan`);
+    /// true while blocks remain. The monitor drives it between its rounds.
+    pub fn rescan_step(&self) -> bool {
+        self.lock().rescan_some(RESCAN_CHUNK)
+    }
+
     /// Runs [`BlockManager::tick`] every monitor interval until `stop` turns true.
     /// `is_active` says whether this NameNode is Active right now.
     pub async fn run_monitor(
@@ -50,7 +56,17 @@ impl BlockManager {
                         return;
                     }
                 }
-                _ = tick.tick() => self.tick(Instant::now(), is_active()),
+                _ = tick.tick() => {
+                    self.tick(Instant::now(), is_active());
+                    // A rescan left by a failover or the end of safe mode, a chunk per
+                    // lock hold; bounded by the blocks it snapshot.
+                    while self.rescan_step() {
+                        if *stop.borrow() {
+                            return;
+                        }
+                        tokio::task::yield_now().await;
+                    }
+                }
             }
         }
     }

@@ -31,6 +31,10 @@ pub struct NumberReplicas {
     pub corrupt: usize,
 }
 
+/// Blocks decided per hold of the block manager's lock while rescanning (Hadoop's
+/// dfs.block.misreplication.processing.limit default).
+pub const RESCAN_CHUNK: usize = 10_000;
+
 pub struct State {
     pub config: BlockManagerConfig,
     pub identity: NamespaceIdentity,
@@ -48,6 +52,12 @@ pub struct State {
     /// Whether the low-redundancy queues are kept (false from start until startup
     /// safe mode reaches its block threshold or is left).
     pub repl_queues: bool,
+    /// Blocks whose redundancy is still to be decided since the queues were last
+    /// (re)built (Hadoop's processMisReplicatedBlocks): the first chunk is decided at
+    /// once, the rest by the monitor a chunk per lock hold, so that becoming Active or
+    /// leaving safe mode never holds the block manager for seconds on a large
+    /// namespace (~1 µs a block).
+    pub rescan: Vec<u64>,
     /// Whether this NameNode is Active: only then does it delete replicas it does not
     /// know (a Standby may not have read the edits that created them yet).
     pub active: bool,
@@ -370,12 +380,25 @@ impl State {
     }
 
     /// Populates the replication queues from here on and decides every block's
-    /// redundancy now (Hadoop's initializeReplQueues / processMisReplicatedBlocks).
+    /// redundancy afresh (Hadoop's initializeReplQueues / processMisReplicatedBlocks):
+    /// the first [`RESCAN_CHUNK`] blocks now, the rest through [`State::rescan_some`].
     fn rescan_redundancy(&mut self) {
         self.repl_queues = true;
-        let ids: Vec<u64> = self.blocks.iter().map(|(id, _)| *id).collect();
-        for id in ids {
+        self.rescan = self.blocks.iter().map(|(id, _)| *id).collect();
+        self.rescan_some(RESCAN_CHUNK);
+    }
+
+    /// Decides up to `n` blocks of the pending rescan; true while some remain.
+    pub fn rescan_some(&mut self, n: usize) -> bool {
+        let chunk = self.rescan.split_off(self.rescan.len().saturating_sub(n));
+        for id in chunk {
             self.check_redundancy(id);
         }
+        if self.rescan.is_empty() {
+            // Give the snapshot's memory back (80 MB at 10M blocks).
+            self.rescan = Vec::new();
+            return false;
+        }
+        true
     }
 }
