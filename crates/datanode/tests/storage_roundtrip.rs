@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use hafs_datanode::storage::{
     DataChecksum, DataNodeStorage, DnStorageError, ExtendedBlock, ReplicaState,
 };
-use hafs_journal::test_util::TempDir;
+use hafs_storage::test_util::TempDir;
 
 const BP: &str = "BP-1-127.0.0.1-1700000000000";
 const CID: &str = "CID-test";

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use hafs_datanode::scanner::{BlockScanner, ScannerConfig};
 use hafs_datanode::storage::{DataChecksum, DataNodeStorage, ExtendedBlock};
 use hafs_datanode::BlockEvent;
-use hafs_journal::test_util::TempDir;
+use hafs_storage::test_util::TempDir;
 use tokio::sync::mpsc;
 
 const BP: &str = "BP-3-127.0.0.1-1";

@@ -13,10 +13,10 @@ use hafs_datatransfer::{
     write_client_read_status, write_op, write_packet, BlockConstructionStage, ChecksumProto,
     OpBlockChecksumProto, OpReadBlockProto, OpRequest, OpWriteBlockProto, Status,
 };
-use hafs_journal::test_util::TempDir;
 use hafs_proto::hdfs::{
     BaseHeaderProto, ClientOperationHeaderProto, DatanodeIdProto, DatanodeInfoProto,
 };
+use hafs_storage::test_util::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;

@@ -34,7 +34,6 @@
 
 pub mod error;
 pub mod file_journal;
-pub mod fsutil;
 pub mod journal_set;
 pub mod journalnode;
 pub mod manager;
@@ -43,12 +42,14 @@ pub mod quorum;
 pub mod record;
 pub mod segment;
 pub mod shared_dir;
-pub mod storage;
-pub mod test_util;
 
 pub use error::{EditLogError, StorageError};
+// The storage-directory helpers live in hafs-storage (the DataNode needs them without
+// the edit log); these keep the paths the journal's users have always written.
 pub use file_journal::FileJournal;
 pub use fsutil::DirLock;
+pub use hafs_storage::storage_dir as storage;
+pub use hafs_storage::{fsutil, test_util};
 pub use journal_set::JournalSet;
 pub use manager::{JournalManager, SegmentInfo};
 pub use record::EditRecord;

@@ -4,7 +4,7 @@
 use std::io;
 use std::path::PathBuf;
 
-use hafs_journal::StorageError;
+use hafs_storage::StorageError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DnStorageError {

@@ -61,7 +61,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use hafs_journal::fsutil::{annotate, fsync_dir, DirLock};
+use hafs_storage::fsutil::{annotate, fsync_dir, DirLock};
 
 use version::VolumeVersion;
 use volume::Volume;
@@ -134,16 +134,16 @@ impl DataNodeStorage {
                 }
                 // Identity problems are configuration errors, never "a failed disk".
                 Err(
-                    e @ DnStorageError::Storage(hafs_journal::StorageError::CorruptVersion {
+                    e @ DnStorageError::Storage(hafs_storage::StorageError::CorruptVersion {
                         ..
                     }),
                 )
                 | Err(
-                    e @ DnStorageError::Storage(hafs_journal::StorageError::WrongStorageType {
+                    e @ DnStorageError::Storage(hafs_storage::StorageError::WrongStorageType {
                         ..
                     }),
                 )
-                | Err(e @ DnStorageError::Storage(hafs_journal::StorageError::Locked { .. })) => {
+                | Err(e @ DnStorageError::Storage(hafs_storage::StorageError::Locked { .. })) => {
                     return Err(e)
                 }
                 Err(e) => {

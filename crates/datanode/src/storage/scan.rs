@@ -6,7 +6,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use hafs_journal::fsutil::annotate;
+use hafs_storage::fsutil::annotate;
 
 use crate::storage::checksum::{DataChecksum, META_HEADER_LEN};
 use crate::storage::replica::{ReplicaInfo, ReplicaState};

@@ -7,9 +7,9 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use hafs_journal::fsutil::{annotate, write_atomic};
-use hafs_journal::storage::VERSION_FILE;
-use hafs_journal::StorageType;
+use hafs_storage::fsutil::{annotate, write_atomic};
+use hafs_storage::storage_dir::VERSION_FILE;
+use hafs_storage::StorageType;
 
 use crate::storage::error::{DnStorageError, Result};
 
@@ -56,7 +56,7 @@ impl VolumeVersion {
 
     pub fn parse(file: &Path, text: &str) -> Result<VolumeVersion> {
         let corrupt = |reason: String| {
-            DnStorageError::Storage(hafs_journal::StorageError::CorruptVersion {
+            DnStorageError::Storage(hafs_storage::StorageError::CorruptVersion {
                 file: file.to_path_buf(),
                 reason,
             })
@@ -104,7 +104,7 @@ impl VolumeVersion {
         let storage_type = get("storageType")?;
         if storage_type != StorageType::DataNode.as_str() {
             return Err(DnStorageError::Storage(
-                hafs_journal::StorageError::WrongStorageType {
+                hafs_storage::StorageError::WrongStorageType {
                     dir: file
                         .parent()
                         .and_then(Path::parent)
@@ -158,7 +158,7 @@ pub fn read(current: &Path) -> Result<Option<VolumeVersion>> {
         Err(e) => return Err(annotate(e, "cannot stat", &file).into()),
         Ok(m) if m.len() > MAX_VERSION_LEN => {
             return Err(DnStorageError::Storage(
-                hafs_journal::StorageError::CorruptVersion {
+                hafs_storage::StorageError::CorruptVersion {
                     file,
                     reason: format!("{} bytes, too large", m.len()),
                 },
@@ -168,7 +168,7 @@ pub fn read(current: &Path) -> Result<Option<VolumeVersion>> {
     }
     let bytes = fs::read(&file).map_err(|e| annotate(e, "cannot read", &file))?;
     let text = String::from_utf8(bytes).map_err(|_| {
-        DnStorageError::Storage(hafs_journal::StorageError::CorruptVersion {
+        DnStorageError::Storage(hafs_storage::StorageError::CorruptVersion {
             file: file.clone(),
             reason: "not UTF-8".into(),
         })

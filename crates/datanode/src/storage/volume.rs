@@ -13,7 +13,7 @@ use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use hafs_journal::fsutil::{annotate, DirLock};
+use hafs_storage::fsutil::{annotate, DirLock};
 
 pub(crate) struct Volume {
     pub root: PathBuf,

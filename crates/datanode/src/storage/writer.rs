@@ -5,7 +5,7 @@ use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 
-use hafs_journal::fsutil::{annotate, fsync_dir};
+use hafs_storage::fsutil::{annotate, fsync_dir};
 
 use crate::storage::checksum::{DataChecksum, META_HEADER_LEN};
 use crate::storage::error::{DnStorageError, Result};
