@@ -40,15 +40,23 @@ impl QuorumJournal {
         let m: pb::GetEditLogManifestResponseProto = self.loggers()[node]
             .call(
                 "getEditLogManifest",
-                &pb::GetEditLogManifestRequestProto {
-                    jid: self.jid(),
-                    since_tx_id: since,
-                    in_progress_ok: Some(in_progress),
-                    name_service_id: None,
-                },
+                &self.manifest_request(since, in_progress),
             )
             .await?;
         Ok(manifest_segments(&m))
+    }
+
+    fn manifest_request(
+        &self,
+        since: u64,
+        in_progress: bool,
+    ) -> pb::GetEditLogManifestRequestProto {
+        pb::GetEditLogManifestRequestProto {
+            jid: self.jid(),
+            since_tx_id: since,
+            in_progress_ok: Some(in_progress),
+            name_service_id: None,
+        }
     }
 
     /// Manifests from a majority: (node, segments, committed txid).
@@ -63,12 +71,7 @@ impl QuorumJournal {
             .map(|l| {
                 let f = l.call::<_, pb::GetEditLogManifestResponseProto>(
                     "getEditLogManifest",
-                    &pb::GetEditLogManifestRequestProto {
-                        jid: self.jid(),
-                        since_tx_id: since,
-                        in_progress_ok: Some(in_progress),
-                        name_service_id: None,
-                    },
+                    &self.manifest_request(since, in_progress),
                 );
                 Box::pin(async move { f.await.map(|m| manifest_segments(&m)) }) as BoxFut<_>
             })

@@ -16,7 +16,7 @@
 //! `ImageError`.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 use bytes::{Buf, Bytes};
@@ -140,8 +140,10 @@ impl Namespace {
                 return Err(ImageError::Invalid(format!("bad string table entry {i}")));
             }
         }
-        // Every record takes at least two bytes: bound the count by what is there.
-        if header.inode_count == 0 || header.inode_count > buf.len() as u64 / 2 + 1 {
+        // Every record takes at least seven bytes (its length, a non-zero id, and a
+        // parent and a name, or the root's directory flag): bound the count, and so
+        // every allocation sized by it, by the bytes there.
+        if header.inode_count == 0 || header.inode_count > buf.len() as u64 / 7 + 1 {
             return Err(ImageError::Invalid(format!(
                 "inode count {} does not fit {} bytes",
                 header.inode_count,
@@ -149,10 +151,13 @@ impl Namespace {
             )));
         }
         let sections = cut_sections(&header, buf)?;
+        // Every inode but the root is one directory's child: the child-count hints may
+        // reserve that many list slots in all, however many directories claim them.
+        let child_slots = AtomicU64::new(header.inode_count - 1);
         let limits = RecordLimits {
             strings: strings.len() as u32,
             last_inode_id: header.last_inode_id,
-            remaining: header.inode_count,
+            child_slots: &child_slots,
         };
         let mut linker = Linker::new(config, strings, &header);
         decode_in_parallel(&sections, limits, |d| linker.link(d))?;
@@ -221,11 +226,25 @@ fn cut_sections<'a>(
 
 /// What a record is checked against without the tree.
 #[derive(Clone, Copy)]
-struct RecordLimits {
+struct RecordLimits<'a> {
     strings: u32,
     last_inode_id: u64,
-    /// Inodes in the whole image (bounds a directory's child-count hint).
-    remaining: u64,
+    /// Child-list slots the directories' hints may still reserve, shared by the
+    /// decoders (a hostile image cannot make each directory reserve the whole image).
+    child_slots: &'a AtomicU64,
+}
+
+impl RecordLimits<'_> {
+    /// Takes up to `want` child-list slots from the image's budget.
+    fn take_child_slots(&self, want: u64) -> usize {
+        let took = self
+            .child_slots
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                Some(left - want.min(left))
+            })
+            .map_or(0, |left| want.min(left));
+        took as usize
+    }
 }
 
 /// One section's inodes, checked record by record but not yet in the tree.
@@ -396,9 +415,10 @@ fn check_record(rec: &ImageRecord, limits: RecordLimits) -> Result<Inode, ImageE
         return Err(bad("invalid name"));
     }
     let body = if rec.is_dir {
-        // The hint sizes the list once; it can never reserve more than the image holds.
+        // The hint sizes the list once; all hints together never reserve more slots
+        // than the image has inodes.
         Body::Dir(Vec::with_capacity(
-            u64::from(rec.child_count).min(limits.remaining) as usize,
+            limits.take_child_slots(u64::from(rec.child_count)),
         ))
     } else if rec.blocks.is_empty() {
         Body::File(None)

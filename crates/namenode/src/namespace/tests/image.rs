@@ -380,3 +380,54 @@ fn siblings_out_of_order_and_repeated_ids_are_errors_with_any_id_spread() {
         assert!(load(left).is_err(), "parent already closed, last id {last}");
     }
 }
+
+/// Directories' child-count hints are only hints: an image whose every directory claims
+/// billions of children loads with child lists sized by the image, not by the claims
+/// (else each directory would reserve up to the whole image: quadratic memory).
+#[test]
+fn child_count_hints_reserve_no_more_than_the_image_holds() {
+    use hafs_proto::hafs as pb;
+    use prost::Message;
+    let dirs = 2000u64;
+    let mut out = Vec::new();
+    pb::ImageHeader {
+        layout_version: 1,
+        last_inode_id: ROOT_INODE_ID + dirs,
+        strings: vec!["hdfs".into()],
+        inode_count: dirs + 1,
+        ..Default::default()
+    }
+    .encode_length_delimited(&mut out)
+    .unwrap();
+    let dir = |id: u64, parent_id: u64, name: String| pb::ImageInode {
+        id,
+        parent_id,
+        name: bytes::Bytes::from(name),
+        is_dir: true,
+        perm: 0o755,
+        child_count: u32::MAX,
+        ..Default::default()
+    };
+    dir(ROOT_INODE_ID, 0, String::new())
+        .encode_length_delimited(&mut out)
+        .unwrap();
+    for i in 1..=dirs {
+        dir(ROOT_INODE_ID + i, ROOT_INODE_ID, format!("d{i:05}"))
+            .encode_length_delimited(&mut out)
+            .unwrap();
+    }
+    let ns = Namespace::load_image(NamespaceConfig::default(), &out).unwrap();
+    let reserved: usize = ns
+        .slab
+        .iter()
+        .map(|n| match &n.body {
+            Body::Dir(c) => c.capacity(),
+            Body::File(_) => 0,
+        })
+        .sum();
+    assert!(
+        reserved <= 2 * (dirs as usize + 1),
+        "{reserved} child slots reserved for {dirs} children"
+    );
+    assert_eq!(ns.node(ROOT_SLOT).children().len(), dirs as usize);
+}
