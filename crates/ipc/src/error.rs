@@ -219,6 +219,26 @@ impl IpcError {
         }
     }
 
+    /// A copy for every call waiting on a connection that failed (`std::io::Error` is
+    /// not `Clone`; its kind and message are what callers look at).
+    pub fn duplicate(&self) -> IpcError {
+        match self {
+            IpcError::Remote(e) => IpcError::Remote(e.clone()),
+            IpcError::Connection { addr, source } => IpcError::Connection {
+                addr: addr.clone(),
+                source: std::io::Error::new(source.kind(), source.to_string()),
+            },
+            IpcError::Timeout { addr, after } => IpcError::Timeout {
+                addr: addr.clone(),
+                after: *after,
+            },
+            IpcError::Protocol { addr, msg } => IpcError::Protocol {
+                addr: addr.clone(),
+                msg: msg.clone(),
+            },
+        }
+    }
+
     pub fn is_standby(&self) -> bool {
         self.remote().is_some_and(RpcError::is_standby)
     }

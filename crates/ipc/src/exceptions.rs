@@ -22,6 +22,8 @@ pub const UNRESOLVED_LINK: &str = "org.apache.hadoop.fs.UnresolvedLinkException"
 
 // org.apache.hadoop.security
 pub const ACCESS_CONTROL: &str = "org.apache.hadoop.security.AccessControlException";
+pub const AUTHORIZATION: &str = "org.apache.hadoop.security.authorize.AuthorizationException";
+pub const SASL: &str = "javax.security.sasl.SaslException";
 pub const INVALID_TOKEN: &str = "org.apache.hadoop.security.token.SecretManager$InvalidToken";
 
 // org.apache.hadoop.ipc

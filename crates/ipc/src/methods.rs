@@ -485,6 +485,8 @@ mod tests {
         CallContext {
             user: "u".into(),
             real_user: None,
+            auth_method: crate::auth::AuthMethod::Simple,
+            principal: None,
             client_id: Bytes::new(),
             call_id: 1,
             retry_count: 0,

@@ -13,6 +13,12 @@ pub struct CallContext {
     pub user: String,
     /// The real user when `user` is impersonated (a proxy user).
     pub real_user: Option<String>,
+    /// How the connection authenticated (SIMPLE, KERBEROS, TOKEN): delegation tokens are
+    /// only issued to Kerberos callers.
+    pub auth_method: crate::auth::AuthMethod,
+    /// The authenticated Kerberos principal (or token owner), for service-level
+    /// authorization; `None` with SIMPLE.
+    pub principal: Option<String>,
     /// The client's 16-byte id; with `call_id` it keys the retry cache.
     pub client_id: Bytes,
     pub call_id: i32,

@@ -31,6 +31,11 @@ const MAX_IOV: usize = 64;
 /// Called once with the error that broke the connection (not on an orderly close).
 pub(crate) type OnFail = Box<dyn Fn(&io::Error) + Send + Sync>;
 
+/// Turns a frame into what goes on the wire instead (SASL WRAP after negotiation). Runs
+/// under the queue lock, so frames are sealed in exactly the order they are written —
+/// DIGEST-MD5 numbers its messages and the peer checks the sequence.
+pub(crate) type Seal = Box<dyn FnMut(&[u8]) -> io::Result<Bytes> + Send>;
+
 pub(crate) struct FrameWriter<T: Send + 'static> {
     state: Mutex<State<T>>,
     /// Only the flusher (`State::flushing`) and teardown touch this.
@@ -51,6 +56,18 @@ struct State<T> {
     /// Shut the write side down once the queue is written.
     close_when_drained: bool,
     closed: bool,
+    seal: Option<Seal>,
+}
+
+impl<T> State<T> {
+    /// The frame as it goes on the wire; `Err` means sealing failed and the connection
+    /// must close.
+    fn outgoing(&mut self, frame: Bytes) -> io::Result<Bytes> {
+        match self.seal.as_mut() {
+            Some(seal) => seal(&frame),
+            None => Ok(frame),
+        }
+    }
 }
 
 struct Sock<T> {
@@ -85,6 +102,7 @@ impl<T: Send + 'static> FrameWriter<T> {
                 flushing: false,
                 close_when_drained: false,
                 closed: false,
+                seal: None,
             }),
             sock: Mutex::new(Sock {
                 wr: Some(wr),
@@ -95,6 +113,11 @@ impl<T: Send + 'static> FrameWriter<T> {
             gone: watch::channel(false).0,
             on_fail,
         })
+    }
+
+    /// Seals every frame queued from now on.
+    pub(crate) fn set_seal(&self, seal: Seal) {
+        lock(&self.state).seal = Some(seal);
     }
 
     /// True once the connection was closed or broke: frames are no longer accepted.
@@ -110,6 +133,14 @@ impl<T: Send + 'static> FrameWriter<T> {
             if s.closed || s.close_when_drained {
                 return Err(Closed);
             }
+            let frame = match s.outgoing(frame) {
+                Ok(f) => f,
+                Err(e) => {
+                    drop(s);
+                    self.fail(&e);
+                    return Err(Closed);
+                }
+            };
             s.queue.push_back((frame, token));
             if s.flushing {
                 return Ok(());
@@ -127,6 +158,14 @@ impl<T: Send + 'static> FrameWriter<T> {
             if s.closed || s.close_when_drained {
                 return;
             }
+            let frame = match s.outgoing(frame) {
+                Ok(f) => f,
+                Err(e) => {
+                    drop(s);
+                    self.fail(&e);
+                    return;
+                }
+            };
             s.queue.push_back((frame, token));
             s.close_when_drained = true;
             if s.flushing {

@@ -13,8 +13,7 @@ use hafs_ipc::frame::{self, encode_preamble, out_of_band_frame, request_frame, A
 use hafs_proto::common::{
     rpc_response_header_proto::{RpcErrorCodeProto, RpcStatusProto},
     rpc_sasl_proto::SaslState,
-    IpcConnectionContextProto, RequestHeaderProto, RpcKindProto, RpcRequestHeaderProto,
-    RpcResponseHeaderProto, RpcSaslProto, UserInformationProto,
+    RequestHeaderProto, RpcResponseHeaderProto, RpcSaslProto,
 };
 use prost::Message;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -26,28 +25,6 @@ async fn server() -> Running {
     let mut cfg = config();
     cfg.max_data_length = MAX;
     start(cfg, Arc::new(EchoService::default())).await
-}
-
-fn header(call_id: i32) -> RpcRequestHeaderProto {
-    RpcRequestHeaderProto {
-        rpc_kind: Some(RpcKindProto::RpcProtocolBuffer as i32),
-        rpc_op: Some(0),
-        call_id,
-        client_id: Bytes::from_static(b"0123456789abcdef"),
-        retry_count: Some(0),
-        ..Default::default()
-    }
-}
-
-fn context_frame() -> Bytes {
-    let ctx = IpcConnectionContextProto {
-        user_info: Some(UserInformationProto {
-            effective_user: Some("raw".into()),
-            real_user: None,
-        }),
-        protocol: Some(TEST_PROTOCOL.into()),
-    };
-    out_of_band_frame(&header(-3), Some(&ctx))
 }
 
 fn echo_frame(call_id: i32, protocol: &str, text: &str) -> Bytes {
@@ -71,27 +48,6 @@ async fn open(addr: std::net::SocketAddr) -> TcpStream {
         .unwrap();
     s.write_all(&context_frame()).await.unwrap();
     s
-}
-
-async fn read_response(s: &mut TcpStream) -> (RpcResponseHeaderProto, Bytes) {
-    let f = tokio::time::timeout(Duration::from_secs(5), frame::read_frame(s, 1 << 20))
-        .await
-        .expect("response in time")
-        .expect("readable frame")
-        .expect("a frame, not end of stream");
-    frame::parse_response(f).expect("parsable response")
-}
-
-/// Asserts the server closes the connection (end of stream, or a reset).
-async fn assert_closed(s: &mut TcpStream) {
-    let mut buf = [0u8; 64];
-    let r = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf))
-        .await
-        .expect("server should close the connection");
-    match r {
-        Ok(0) | Err(_) => {}
-        Ok(n) => panic!("expected close, got {n} more bytes"),
-    }
 }
 
 fn assert_fatal(h: &RpcResponseHeaderProto, code: RpcErrorCodeProto) {

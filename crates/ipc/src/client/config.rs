@@ -26,6 +26,9 @@ pub struct ClientConfig {
     /// configured for security does. A SIMPLE server answers SUCCESS and the connection
     /// continues unauthenticated.
     pub sasl: bool,
+    /// How to authenticate. Secure (Kerberos or tokens) implies the SASL header; such a
+    /// client never falls back to SIMPLE.
+    pub auth: crate::auth::ClientAuth,
 }
 
 impl ClientConfig {
@@ -38,6 +41,7 @@ impl ClientConfig {
             call_timeout: Duration::from_secs(120),
             max_response_length: DEFAULT_MAX_DATA_LENGTH,
             sasl: false,
+            auth: crate::auth::ClientAuth::default(),
         }
     }
 }

@@ -9,21 +9,20 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use hafs_proto::common::{
-    rpc_request_header_proto::OperationProto,
-    rpc_response_header_proto::RpcStatusProto,
-    rpc_sasl_proto::{SaslAuth, SaslState},
+    rpc_request_header_proto::OperationProto, rpc_response_header_proto::RpcStatusProto,
     IpcConnectionContextProto, RequestHeaderProto, RpcKindProto, RpcRequestHeaderProto,
-    RpcResponseHeaderProto, RpcSaslProto, UserInformationProto,
+    RpcResponseHeaderProto, UserInformationProto,
 };
-use prost::Message;
+use hafs_security::sasl::SaslClientSession;
 use tokio::io::{AsyncWriteExt, BufReader};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tracing::{debug, warn};
 
 use super::config::ClientConfig;
+use crate::auth::{self, wrap::Unwrapped};
 use crate::error::{IpcError, RpcError, RpcErrorCode};
 use crate::frame::{self, encode_preamble, out_of_band_frame, request_frame, AuthProtocol};
 use crate::writer::FrameWriter;
@@ -75,6 +74,39 @@ fn request_header(call_id: i32, retry_count: i32, client_id: Bytes) -> RpcReques
     }
 }
 
+/// The header of a client's SASL message (Hadoop's: no client id, no retry count).
+pub(crate) fn sasl_request_header() -> RpcRequestHeaderProto {
+    request_header(SASL_CALL_ID, INVALID_RETRY_COUNT, Bytes::new())
+}
+
+/// The host part of `host:port` (or `[v6]:port`), which a Kerberos client puts in place
+/// of `_HOST` in the server principal it expects.
+fn server_host(addr: &str) -> String {
+    let host = match addr.rsplit_once(':') {
+        Some((h, _)) => h,
+        None => addr,
+    };
+    host.trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase()
+}
+
+/// The established session of a connection that seals its frames.
+type Layer = Arc<Mutex<Box<dyn SaslClientSession>>>;
+
+fn lock_layer(l: &Layer) -> std::sync::MutexGuard<'_, Box<dyn SaslClientSession>> {
+    // A panic inside a mechanism leaves its sequence state unknown; the connection is
+    // unusable either way, and the next seal or unseal fails on the peer's check.
+    l.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn seal(layer: &Layer, frame: &[u8]) -> std::io::Result<Bytes> {
+    let token = lock_layer(layer)
+        .wrap(frame)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))?;
+    Ok(auth::wrap::wrapped_request_frame(token))
+}
+
 /// The error a response header carries.
 fn remote_error(h: &RpcResponseHeaderProto) -> RpcError {
     let fatal = h.status == RpcStatusProto::Fatal as i32;
@@ -108,7 +140,8 @@ impl Connection {
         let (rd, mut wr) = stream.into_split();
         let mut rd = BufReader::new(rd);
 
-        let auth = if cfg.sasl {
+        let secure = cfg.auth.is_secure();
+        let auth = if cfg.sasl || secure {
             AuthProtocol::Sasl
         } else {
             AuthProtocol::None
@@ -116,9 +149,18 @@ impl Connection {
         wr.write_all(&encode_preamble(auth))
             .await
             .map_err(|e| io_error(addr, e))?;
-        if cfg.sasl {
-            let setup = negotiate_sasl(addr, &mut rd, &mut wr, cfg.max_response_length);
-            match tokio::time::timeout(cfg.connect_timeout, setup).await {
+        let mut session = None;
+        if auth == AuthProtocol::Sasl {
+            let host = server_host(addr);
+            let setup = auth::client::negotiate(
+                &cfg.auth,
+                addr,
+                &host,
+                &mut rd,
+                &mut wr,
+                cfg.max_response_length,
+            );
+            session = match tokio::time::timeout(cfg.connect_timeout, setup).await {
                 Err(_) => {
                     return Err(IpcError::Timeout {
                         addr: addr.to_string(),
@@ -126,8 +168,13 @@ impl Connection {
                     })
                 }
                 Ok(r) => r?,
-            }
+            };
         }
+        // After integrity or privacy was negotiated, everything from the connection
+        // context on travels sealed, in both directions.
+        let layer: Option<Layer> = session
+            .filter(|s| s.qop().wraps())
+            .map(|s| Arc::new(Mutex::new(s)));
         let context = IpcConnectionContextProto {
             user_info: Some(UserInformationProto {
                 effective_user: Some(cfg.user.clone()),
@@ -140,7 +187,11 @@ impl Connection {
             INVALID_RETRY_COUNT,
             cfg.client_id.clone(),
         );
-        wr.write_all(&out_of_band_frame(&header, Some(&context)))
+        let mut context_frame = out_of_band_frame(&header, Some(&context));
+        if let Some(layer) = &layer {
+            context_frame = seal(layer, &context_frame).map_err(|e| io_error(addr, e))?;
+        }
+        wr.write_all(&context_frame)
             .await
             .map_err(|e| io_error(addr, e))?;
 
@@ -158,12 +209,17 @@ impl Connection {
         };
         // No stall limit: a call's own deadline bounds how long it waits.
         let writer = FrameWriter::new(wr, None, Some(on_fail));
+        if let Some(layer) = &layer {
+            let layer = layer.clone();
+            writer.set_seal(Box::new(move |frame: &[u8]| seal(&layer, frame)));
+        }
         let reader = tokio::spawn(read_loop(
             rd,
             pending.clone(),
             addr.to_string(),
             cfg.client_id.clone(),
             cfg.max_response_length,
+            layer,
         ));
         debug!(addr, protocol, user = %cfg.user, "IPC connection established");
         Ok(Connection {
@@ -284,83 +340,115 @@ async fn read_loop(
     addr: String,
     client_id: Bytes,
     max_len: usize,
+    layer: Option<Layer>,
 ) {
+    let fail = |err: IpcError| close_all(&pending, || err.duplicate());
+    let mut unwrapped = Unwrapped::default();
     loop {
         let frame = match frame::read_frame(&mut rd, max_len).await {
             Ok(Some(f)) => f,
             Ok(None) => {
-                close_all(&pending, || {
-                    io_error(
-                        &addr,
-                        std::io::Error::new(
-                            std::io::ErrorKind::UnexpectedEof,
-                            "connection closed by the server",
-                        ),
-                    )
-                });
-                return;
+                return fail(io_error(
+                    &addr,
+                    std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "connection closed by the server",
+                    ),
+                ))
             }
-            Err(frame::FrameReadError::Io(e)) => {
-                let kind = e.kind();
-                let msg = e.to_string();
-                close_all(&pending, || {
-                    io_error(&addr, std::io::Error::new(kind, msg.clone()))
-                });
-                return;
-            }
+            Err(frame::FrameReadError::Io(e)) => return fail(io_error(&addr, e)),
             Err(e) => {
-                let msg = e.to_string();
-                close_all(&pending, || IpcError::Protocol {
+                return fail(IpcError::Protocol {
                     addr: addr.clone(),
-                    msg: msg.clone(),
-                });
-                return;
+                    msg: e.to_string(),
+                })
             }
         };
-        let (header, body) = match frame::parse_response(frame) {
-            Ok(x) => x,
-            Err(e) => {
-                let msg = e.to_string();
-                close_all(&pending, || IpcError::Protocol {
-                    addr: addr.clone(),
-                    msg: msg.clone(),
-                });
-                return;
+        let Some(layer) = &layer else {
+            if let Err(e) = handle_response(frame, &pending, &addr, &client_id) {
+                return fail(e);
             }
+            continue;
         };
-        if let Some(id) = &header.client_id {
-            // An empty id is the server's "not tied to a client" marker.
-            if !id.is_empty() && *id != client_id {
-                close_all(&pending, || IpcError::Protocol {
+        // A sealed connection: the outer frame is a SASL WRAP whose content continues
+        // the stream of ordinary frames.
+        let opened = auth::wrap::token_of_wrapped_response(frame).and_then(|token| {
+            lock_layer(layer)
+                .unwrap(&token)
+                .map_err(|e| format!("could not unwrap the server's message: {e}"))
+        });
+        match opened {
+            Ok(plain) => unwrapped.push(&plain),
+            Err(msg) => {
+                warn!(%addr, %msg, "closing a SASL-protected IPC connection");
+                return fail(IpcError::Protocol {
                     addr: addr.clone(),
-                    msg: "response carries another client's id".into(),
+                    msg,
                 });
-                return;
             }
         }
-        let call_id = header.call_id as i32;
-        match RpcStatusProto::try_from(header.status) {
-            Ok(RpcStatusProto::Success) => deliver(&pending, call_id, Ok(body)),
-            Ok(RpcStatusProto::Error) => deliver(
-                &pending,
+        loop {
+            match unwrapped.next_frame(max_len) {
+                Ok(Some(inner)) => {
+                    if let Err(e) = handle_response(inner, &pending, &addr, &client_id) {
+                        return fail(e);
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    return fail(IpcError::Protocol {
+                        addr: addr.clone(),
+                        msg: e.to_string(),
+                    })
+                }
+            }
+        }
+    }
+}
+
+/// Hands one response frame to its caller; `Err` closes the connection.
+fn handle_response(
+    frame: Bytes,
+    pending: &Pending,
+    addr: &str,
+    client_id: &Bytes,
+) -> Result<(), IpcError> {
+    let (header, body) = frame::parse_response(frame).map_err(|e| IpcError::Protocol {
+        addr: addr.to_string(),
+        msg: e.to_string(),
+    })?;
+    if let Some(id) = &header.client_id {
+        // An empty id is the server's "not tied to a client" marker.
+        if !id.is_empty() && id != client_id {
+            return Err(IpcError::Protocol {
+                addr: addr.to_string(),
+                msg: "response carries another client's id".into(),
+            });
+        }
+    }
+    let call_id = header.call_id as i32;
+    match RpcStatusProto::try_from(header.status) {
+        Ok(RpcStatusProto::Success) => {
+            deliver(pending, call_id, Ok(body));
+            Ok(())
+        }
+        Ok(RpcStatusProto::Error) => {
+            deliver(
+                pending,
                 call_id,
                 Err(IpcError::Remote(remote_error(&header))),
-            ),
-            Ok(RpcStatusProto::Fatal) => {
-                let err = remote_error(&header);
-                warn!(%addr, error = %err, "IPC server closed the connection with a fatal error");
-                close_all(&pending, || IpcError::Remote(err.clone()));
-                return;
-            }
-            Err(_) => {
-                let status = header.status;
-                close_all(&pending, || IpcError::Protocol {
-                    addr: addr.clone(),
-                    msg: format!("unknown response status {status}"),
-                });
-                return;
-            }
+            );
+            Ok(())
         }
+        Ok(RpcStatusProto::Fatal) => {
+            let err = remote_error(&header);
+            warn!(%addr, error = %err, "IPC server closed the connection with a fatal error");
+            Err(IpcError::Remote(err))
+        }
+        Err(_) => Err(IpcError::Protocol {
+            addr: addr.to_string(),
+            msg: format!("unknown response status {}", header.status),
+        }),
     }
 }
 
@@ -372,72 +460,5 @@ fn deliver(pending: &Pending, call_id: i32, result: Result<Bytes, IpcError>) {
         }
         // The caller gave up (timed out) already.
         None => debug!(call_id, "response for a call nobody waits for"),
-    }
-}
-
-/// The client half of SASL against a SIMPLE server: NEGOTIATE, expect SUCCESS (or a
-/// method list offering SIMPLE, answered with INITIATE SIMPLE).
-async fn negotiate_sasl(
-    addr: &str,
-    rd: &mut BufReader<OwnedReadHalf>,
-    wr: &mut OwnedWriteHalf,
-    max_len: usize,
-) -> Result<(), IpcError> {
-    let protocol_err = |msg: String| IpcError::Protocol {
-        addr: addr.to_string(),
-        msg,
-    };
-    let header = request_header(SASL_CALL_ID, INVALID_RETRY_COUNT, Bytes::new());
-    let negotiate = RpcSaslProto {
-        state: SaslState::Negotiate as i32,
-        ..Default::default()
-    };
-    wr.write_all(&out_of_band_frame(&header, Some(&negotiate)))
-        .await
-        .map_err(|e| io_error(addr, e))?;
-    let frame = match frame::read_frame(rd, max_len).await {
-        Ok(Some(f)) => f,
-        Ok(None) => return Err(closed_error(addr)),
-        Err(frame::FrameReadError::Io(e)) => return Err(io_error(addr, e)),
-        Err(e) => return Err(protocol_err(e.to_string())),
-    };
-    let (resp_header, body) =
-        frame::parse_response(frame).map_err(|e| protocol_err(e.to_string()))?;
-    if resp_header.status != RpcStatusProto::Success as i32 {
-        return Err(IpcError::Remote(remote_error(&resp_header)));
-    }
-    if resp_header.call_id as i32 != SASL_CALL_ID {
-        return Err(protocol_err(format!(
-            "expected a SASL response, got call id {}",
-            resp_header.call_id as i32
-        )));
-    }
-    let reply = RpcSaslProto::decode(body).map_err(|e| protocol_err(e.to_string()))?;
-    match SaslState::try_from(reply.state) {
-        Ok(SaslState::Success) => Ok(()),
-        Ok(SaslState::Negotiate) => {
-            let simple = reply.auths.iter().find(|a| a.method == "SIMPLE");
-            let Some(simple) = simple else {
-                let offered: Vec<&str> = reply.auths.iter().map(|a| a.method.as_str()).collect();
-                return Err(protocol_err(format!(
-                    "server requires SASL authentication {offered:?}; only SIMPLE is supported"
-                )));
-            };
-            let initiate = RpcSaslProto {
-                state: SaslState::Initiate as i32,
-                auths: vec![SaslAuth {
-                    challenge: None,
-                    ..simple.clone()
-                }],
-                ..Default::default()
-            };
-            wr.write_all(&out_of_band_frame(&header, Some(&initiate)))
-                .await
-                .map_err(|e| io_error(addr, e))
-        }
-        _ => Err(protocol_err(format!(
-            "unexpected SASL state {} from server",
-            reply.state
-        ))),
     }
 }

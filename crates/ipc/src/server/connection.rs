@@ -25,7 +25,8 @@ use tracing::{debug, warn};
 
 use super::response;
 use super::{OpenGuard, Shared};
-use crate::auth::{self, Identity, SaslServer, SaslStep};
+use crate::auth::wrap::{self, Unwrapped};
+use crate::auth::{Identity, SaslServer, SaslStep};
 use crate::error::{RpcError, RpcErrorCode};
 use crate::exceptions;
 use crate::frame::{
@@ -35,6 +36,7 @@ use crate::frame::{
 use crate::service::CallContext;
 use crate::writer::FrameWriter;
 use crate::{CONNECTION_CONTEXT_CALL_ID, PING_CALL_ID, RPC_VERSION, SASL_CALL_ID};
+use hafs_security::sasl::SaslServerSession;
 
 /// The room a queued response takes: one of its connection's in-flight slots and, for
 /// a call, one of the server's. Released once the response is written.
@@ -44,6 +46,16 @@ struct Permits {
 }
 
 type Writer = Arc<FrameWriter<Option<Permits>>>;
+
+/// The established session of a connection that seals its frames. Shared by the reader
+/// (unwrap) and the writer (wrap, under its queue lock).
+type Layer = Arc<std::sync::Mutex<Box<dyn SaslServerSession>>>;
+
+fn lock_layer(l: &Layer) -> std::sync::MutexGuard<'_, Box<dyn SaslServerSession>> {
+    // A panic inside a mechanism leaves its sequence state unknown; the peer's next
+    // check then fails and the connection closes, which is the right outcome.
+    l.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// Why the read side stopped.
 enum Closing {
@@ -78,6 +90,7 @@ pub(crate) async fn serve(
     // written, so a client that stops reading stops the reader (backpressure).
     let write_stall = shared.config.idle_timeout.max(MIN_WRITE_STALL);
     let writer: Writer = FrameWriter::new(wr, Some(write_stall), None);
+    let shared_auth = shared.config.auth.clone();
     let mut conn = ConnState {
         peer,
         shared,
@@ -85,7 +98,9 @@ pub(crate) async fn serve(
         in_flight: Arc::new(Semaphore::new(per_conn)),
         max_in_flight: per_conn,
         auth_protocol: AuthProtocol::None,
-        sasl: SaslServer::default(),
+        sasl: SaslServer::new(shared_auth),
+        layer: None,
+        unwrapped: Unwrapped::default(),
         identity: None,
     };
     let closing = tokio::select! {
@@ -151,6 +166,11 @@ struct ConnState {
     max_in_flight: usize,
     auth_protocol: AuthProtocol,
     sasl: SaslServer,
+    /// Set once SASL negotiated integrity or privacy: every frame from the client must
+    /// then be a WRAP, and every frame to it is sealed.
+    layer: Option<Layer>,
+    /// Unsealed bytes not yet making a whole frame.
+    unwrapped: Unwrapped,
     /// Set by the connection context; calls are refused before it.
     identity: Option<Identity>,
 }
@@ -247,8 +267,54 @@ impl ConnState {
                 }
             };
             last_frame = Instant::now();
-            if let Some(c) = self.process_frame(frame).await {
+            let closing = match self.layer.clone() {
+                None => self.process_frame(frame).await,
+                Some(layer) => self.process_wrapped(&layer, frame).await,
+            };
+            if let Some(c) = closing {
                 return c;
+            }
+        }
+    }
+
+    /// Opens one WRAP frame and handles every whole frame its content completes; `Some`
+    /// means close. A frame that is not a WRAP, or fails the mechanism's check (a flipped
+    /// bit, a replayed or reordered message), closes the connection.
+    async fn process_wrapped(&mut self, layer: &Layer, outer: Bytes) -> Option<Closing> {
+        let opened = wrap::token_of_wrapped_request(outer).and_then(|token| {
+            lock_layer(layer)
+                .unwrap(&token)
+                .map_err(|e| format!("could not unwrap the client's message: {e}"))
+        });
+        match opened {
+            Ok(plain) => self.unwrapped.push(&plain),
+            Err(msg) => {
+                warn!(peer = %self.peer, %msg, "closing a SASL-protected IPC connection");
+                return Some(Closing::SendAndClose(response::connection_fatal(
+                    RpcErrorCode::FatalUnauthorized,
+                    exceptions::SASL,
+                    msg,
+                )));
+            }
+        }
+        loop {
+            match self
+                .unwrapped
+                .next_frame(self.shared.config.max_data_length)
+            {
+                Ok(Some(inner)) => {
+                    if let Some(c) = self.process_frame(inner).await {
+                        return Some(c);
+                    }
+                }
+                Ok(None) => return None,
+                Err(e) => {
+                    return Some(Closing::SendAndClose(response::connection_fatal(
+                        RpcErrorCode::FatalInvalidRpcHeader,
+                        exceptions::IPC,
+                        format!("Unexpected data length: {e}"),
+                    )))
+                }
             }
         }
     }
@@ -285,6 +351,17 @@ impl ConnState {
                 Some(Closing::SendAndClose(response::version_mismatch(version)))
             }
             Preamble::Rpc { auth_byte, .. } => match AuthProtocol::from_wire(auth_byte) {
+                Some(AuthProtocol::None) if self.sasl.auth().is_secure() => {
+                    // Hadoop answers as a SASL reply: FATAL, AccessControlException.
+                    let err = self.sasl.auth().simple_refusal();
+                    warn!(peer = %self.peer, "refusing a SIMPLE connection to a secure server");
+                    Some(Closing::SendAndClose(response::error(
+                        SASL_CALL_ID,
+                        crate::INVALID_RETRY_COUNT,
+                        Bytes::new(),
+                        &err,
+                    )))
+                }
                 Some(p) => {
                     self.auth_protocol = p;
                     None
@@ -387,7 +464,7 @@ impl ConnState {
                             ))
                         }
                     };
-                match auth::identity_from_context(&ctx) {
+                match self.sasl.identity(&ctx, self.peer.ip()) {
                     Ok(id) => {
                         debug!(peer = %self.peer, user = %id.user, protocol = ?ctx.protocol, "IPC connection context");
                         self.identity = Some(id);
@@ -416,9 +493,18 @@ impl ConnState {
                         ))
                     }
                 };
+                if self.layer.is_some() {
+                    return Some(fatal(
+                        header,
+                        RpcErrorCode::FatalInvalidRpcHeader,
+                        exceptions::IPC,
+                        "SASL message inside a SASL-protected stream".into(),
+                    ));
+                }
                 match self.sasl.step(&msg) {
                     Ok(SaslStep::Reply(reply)) => {
-                        if self.sasl.is_established() {
+                        let secure = self.sasl.auth().is_secure();
+                        if self.sasl.is_established() && !secure {
                             // SIMPLE won: no SASL framing from here on.
                             self.auth_protocol = AuthProtocol::None;
                         }
@@ -428,7 +514,24 @@ impl ConnState {
                             Bytes::new(),
                             &reply.encode_to_vec(),
                         );
-                        self.respond(frame).await
+                        let closing = self.respond(frame).await;
+                        // The SUCCESS itself goes out plain; everything after it sealed.
+                        if let Some(session) = self.sasl.take_wrapping_session() {
+                            debug!(peer = %self.peer, qop = %session.qop(), "IPC connection protected by SASL");
+                            let layer: Layer = Arc::new(std::sync::Mutex::new(session));
+                            let sealing = layer.clone();
+                            self.writer.set_seal(Box::new(move |frame: &[u8]| {
+                                let token = lock_layer(&sealing).wrap(frame).map_err(|e| {
+                                    std::io::Error::new(
+                                        std::io::ErrorKind::InvalidData,
+                                        e.to_string(),
+                                    )
+                                })?;
+                                Ok(wrap::wrapped_response_frame(token))
+                            }));
+                            self.layer = Some(layer);
+                        }
+                        closing
                     }
                     Ok(SaslStep::Done) => {
                         self.auth_protocol = AuthProtocol::None;
@@ -514,6 +617,8 @@ impl ConnState {
         let ctx = CallContext {
             user: identity.user,
             real_user: identity.real_user,
+            auth_method: identity.method,
+            principal: identity.principal,
             client_id: client_id.clone(),
             call_id,
             retry_count,

@@ -38,6 +38,8 @@ pub struct ServerConfig {
     /// A connection with no calls in flight that sends nothing for this long is closed
     /// (Hadoop: 2 × `ipc.client.connection.maxidletime`, 20 s).
     pub idle_timeout: Duration,
+    /// How callers authenticate (`hadoop.security.authentication`): SIMPLE by default.
+    pub auth: crate::auth::ServerAuth,
 }
 
 impl ServerConfig {
@@ -49,6 +51,7 @@ impl ServerConfig {
             max_calls_in_flight_per_connection: 256,
             max_queued_calls: 1000,
             idle_timeout: Duration::from_secs(20),
+            auth: crate::auth::ServerAuth::default(),
         }
     }
 }

@@ -164,3 +164,56 @@ pub async fn assert_healthy(addr: SocketAddr) {
     assert_eq!(resp.text, "still alive");
     assert_eq!(resp.user, "alice");
 }
+
+// Raw-socket helpers for tests that speak the wire by hand.
+
+pub fn header(call_id: i32) -> hafs_proto::common::RpcRequestHeaderProto {
+    hafs_proto::common::RpcRequestHeaderProto {
+        rpc_kind: Some(hafs_proto::common::RpcKindProto::RpcProtocolBuffer as i32),
+        rpc_op: Some(0),
+        call_id,
+        client_id: Bytes::from_static(b"0123456789abcdef"),
+        retry_count: Some(0),
+        ..Default::default()
+    }
+}
+
+pub fn context_frame() -> Bytes {
+    let ctx = hafs_proto::common::IpcConnectionContextProto {
+        user_info: Some(hafs_proto::common::UserInformationProto {
+            effective_user: Some("raw".into()),
+            real_user: None,
+        }),
+        protocol: Some(TEST_PROTOCOL.into()),
+    };
+    hafs_ipc::frame::out_of_band_frame(&header(-3), Some(&ctx))
+}
+
+pub async fn read_response(
+    s: &mut tokio::net::TcpStream,
+) -> (hafs_proto::common::RpcResponseHeaderProto, Bytes) {
+    let f = tokio::time::timeout(
+        Duration::from_secs(5),
+        hafs_ipc::frame::read_frame(s, 1 << 20),
+    )
+    .await
+    .expect("response in time")
+    .expect("readable frame")
+    .expect("a frame, not end of stream");
+    hafs_ipc::frame::parse_response(f).expect("parsable response")
+}
+
+/// Asserts the server closes the connection (end of stream, or a reset).
+pub async fn assert_closed(s: &mut tokio::net::TcpStream) {
+    let mut buf = [0u8; 64];
+    let r = tokio::time::timeout(
+        Duration::from_secs(5),
+        tokio::io::AsyncReadExt::read(s, &mut buf),
+    )
+    .await
+    .expect("server should close the connection");
+    match r {
+        Ok(0) | Err(_) => {}
+        Ok(n) => panic!("expected close, got {n} more bytes"),
+    }
+}
