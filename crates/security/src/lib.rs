@@ -11,4 +11,5 @@
 //! - [`kerberos_name`]: principals, `_HOST` substitution and `hadoop.security.auth_to_local`.
 
 pub mod digest_md5;
+pub mod kerberos_name;
 pub mod sasl;
