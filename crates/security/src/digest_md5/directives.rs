@@ -185,8 +185,8 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// A token; '/' is allowed because Java writes `digest-uri` unquoted in some versions
-    /// and a URI like `hdfs/0` is harmless outside a quoted string.
+    /// A token. '/' is accepted too, so that a peer leaving a digest-uri such as `hdfs/0`
+    /// unquoted is understood; it cannot end a directive, so accepting it is harmless.
     fn token(&mut self) -> Result<&'a str, SaslError> {
         let start = self.at;
         while let Some(b) = self.peek() {

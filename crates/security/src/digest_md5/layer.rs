@@ -169,7 +169,8 @@ impl SecurityLayer {
                 let pad = padded[padded.len() - 1] as usize;
                 // Padding and MAC failures read the same, so the peer learns nothing from
                 // which check failed.
-                let pad_ok = (1..=BLOCK).contains(&pad)
+                // The pad length is peer data: it may claim more bytes than there are.
+                let pad_ok = (1..=BLOCK.min(padded.len())).contains(&pad)
                     && padded[padded.len() - pad..]
                         .iter()
                         .all(|&b| b as usize == pad);
@@ -362,6 +363,25 @@ mod tests {
             assert!(s.unwrap(&m0[..m0.len() - 1]).is_err());
             let (_, mut s) = pair(qop);
             assert!(s.unwrap(&[]).is_err());
+        }
+    }
+
+    /// The smallest encrypted part (16 bytes) leaves 6 bytes before the MAC; a decrypted
+    /// pad length of 7 or 8 there must be refused, not sliced past the start.
+    #[test]
+    fn a_pad_longer_than_the_message_is_refused() {
+        let keys = SessionKeys::derive(&[7u8; 16]);
+        for pad in [6u8, 7, 8] {
+            // Encrypt a forged plaintext with the client's own key and chain.
+            let mut cbc = Cbc::new(&keys.client_confidentiality);
+            let mut plain = vec![pad; 6];
+            plain.extend_from_slice(&mac10(&keys.client_integrity, 0, &[]));
+            cbc.encrypt(&mut plain);
+            plain.extend_from_slice(&[0, 1, 0, 0, 0, 0]);
+            let mut s = SecurityLayer::new(Qop::Privacy, Side::Server, &keys);
+            let res = s.unwrap(&plain);
+            // Six bytes of pad 6 over an empty message is genuine; 7 and 8 are not.
+            assert_eq!(res.is_ok(), pad == 6, "pad {pad}: {res:?}");
         }
     }
 

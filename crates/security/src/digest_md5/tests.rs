@@ -290,3 +290,64 @@ fn garbage_and_mutated_tokens_are_refused_without_panic() {
         assert!(c.evaluate(&token).is_err(), "seed {seed:#x} round {round}");
     }
 }
+
+/// hdfs-native's client writes its response in its own order, `qop` unquoted, no maxbuf,
+/// charset last: the server accepts it.
+#[test]
+fn a_response_shaped_like_hdfs_natives_is_accepted() {
+    let mut s = DigestMd5Server::new("hdfs", "0", &[Qop::Privacy], lookup()).unwrap();
+    let SaslStep::Continue(ch) = s.evaluate(&[]).unwrap() else {
+        panic!()
+    };
+    let d = Directives::parse(&ch, MAX_CHALLENGE).unwrap();
+    let nonce = d.required("nonce").unwrap().to_string();
+    let inputs = DigestInputs {
+        username: USER,
+        realm: "0",
+        password: PASSWORD,
+        nonce: &nonce,
+        cnonce: "Zm9vYmFyYmF6cXV4",
+        authzid: None,
+        digest_uri: "hdfs/0",
+        qop: Qop::Privacy,
+    };
+    let ha1 = a1_hash(&inputs);
+    let resp = format!(
+        "username=\"{USER}\",realm=\"0\",nonce=\"{nonce}\",cnonce=\"Zm9vYmFyYmF6cXV4\",\
+         nc=00000001,qop=auth-conf,digest-uri=\"hdfs/0\",response={},charset=utf-8,\
+         cipher=\"3des\"",
+        response_value(&ha1, &inputs, true)
+    );
+    assert!(matches!(
+        s.evaluate(resp.as_bytes()).unwrap(),
+        SaslStep::Complete(Some(_))
+    ));
+    assert_eq!(s.qop(), Qop::Privacy);
+    // No maxbuf: RFC 2831's default of 65536 applies.
+    assert_eq!(s.max_send_size(), Some(65536 - 24));
+}
+
+/// Random bytes handed to unwrap on a live layer: refused, never a panic.
+#[test]
+fn garbage_wrapped_messages_are_refused_without_panic() {
+    let seed = 0x0bad_f00d;
+    let mut rng = XorShift64::new(seed);
+    for qop in [Qop::Integrity, Qop::Privacy] {
+        for round in 0..500 {
+            let mut s = server(&[qop]);
+            let mut c = client(PASSWORD, &[qop]);
+            handshake(&mut c, &mut s).unwrap();
+            let len = (rng.next_u64() % 100) as usize;
+            let mut junk: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
+            if round % 2 == 0 && len >= 6 {
+                // A plausible trailer, so the MAC and padding checks run too.
+                junk[len - 6..].copy_from_slice(&[0, 1, 0, 0, 0, 0]);
+            }
+            assert!(
+                s.unwrap(&junk).is_err(),
+                "seed {seed:#x} {qop} round {round}"
+            );
+            assert!(c.unwrap(&junk).is_err());
+        }
+    }
+}
