@@ -77,9 +77,11 @@ fn parse_maxbuf(value: Option<&str>) -> Result<u32, SaslError> {
     let Some(v) = value else {
         return Ok(DEFAULT_MAXBUF);
     };
-    v.parse::<u32>()
-        .ok()
-        .filter(|n| v.len() <= 8 && MAXBUF_RANGE.contains(n))
+    let digits = !v.is_empty() && v.len() <= 8 && v.bytes().all(|b| b.is_ascii_digit());
+    digits
+        .then(|| v.parse::<u32>().ok())
+        .flatten()
+        .filter(|n| MAXBUF_RANGE.contains(n))
         .ok_or_else(|| SaslError::Malformed(format!("DIGEST-MD5: bad maxbuf '{v}'")))
 }
 
@@ -222,7 +224,11 @@ impl DigestMd5Server {
             ));
         }
         let nc = d.required("nc")?;
-        if nc.len() != 8 || u32::from_str_radix(nc, 16).ok() != Some(1) {
+        // Eight hex digits exactly (from_str_radix alone would take a '+' sign).
+        if nc.len() != 8
+            || !nc.bytes().all(|b| b.is_ascii_hexdigit())
+            || u32::from_str_radix(nc, 16).ok() != Some(1)
+        {
             return Err(SaslError::Authentication(format!(
                 "DIGEST-MD5: nonce count '{}', expected {NONCE_COUNT}",
                 nc.escape_debug()

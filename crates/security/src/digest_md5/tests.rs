@@ -162,6 +162,9 @@ fn every_checked_directive_is_checked() {
     let edits: &[(&str, &str)] = &[
         ("nonce=\"", "nonce=\"x"),
         ("nc=00000001", "nc=00000002"),
+        ("nc=00000001", "nc=+0000001"),
+        ("maxbuf=65536", "maxbuf=+65536"),
+        ("maxbuf=65536", "maxbuf=16777216"),
         ("digest-uri=\"/default\"", "digest-uri=\"/other\""),
         ("realm=\"default\"", "realm=\"other\""),
         ("qop=auth-conf", "qop=auth-int"),
