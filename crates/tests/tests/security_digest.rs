@@ -198,8 +198,13 @@ fn qops() -> [Qop; 3] {
 
 /// Java client, Rust server: the handshake, then MESSAGES wrapped each way.
 fn java_client_rust_server(qop: Qop, service: (&str, &str)) {
+    java_client_rust_server_offering(&[qop], qop, service)
+}
+
+/// Java client asking for `qop` from a Rust server offering `server_qops`.
+fn java_client_rust_server_offering(server_qops: &[Qop], qop: Qop, service: (&str, &str)) {
     let mut peer = JavaPeer::start("client", qop.sasl_name(), service, PASSWORD);
-    let mut server = DigestMd5Server::new(service.0, service.1, &[qop], lookup()).unwrap();
+    let mut server = DigestMd5Server::new(service.0, service.1, server_qops, lookup()).unwrap();
     let SaslStep::Continue(challenge) = server.evaluate(&[]).unwrap() else {
         panic!("the server speaks first")
     };
@@ -323,6 +328,15 @@ fn rust_client_picks_its_preference_and_3des_from_javas_full_offer() {
         Qop::Integrity,
         SERVICES[1],
     );
+}
+
+/// hadoop.rpc.protection=privacy,integrity,authentication on the server: a Java client
+/// configured for integrity gets integrity.
+#[test]
+fn java_client_takes_its_choice_from_a_rust_server_offering_every_qop() {
+    let all = [Qop::Privacy, Qop::Integrity, Qop::Authentication];
+    java_client_rust_server_offering(&all, Qop::Integrity, SERVICES[0]);
+    java_client_rust_server_offering(&all, Qop::Privacy, SERVICES[1]);
 }
 
 #[test]
