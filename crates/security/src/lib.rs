@@ -10,4 +10,6 @@
 //!   no maintained crate has it.
 //! - [`kerberos_name`]: principals, `_HOST` substitution and `hadoop.security.auth_to_local`.
 
+pub mod digest_md5;
+pub mod kerberos_name;
 pub mod sasl;
