@@ -10,4 +10,6 @@
 //!   no maintained crate has it.
 //! - [`kerberos_name`]: principals, `_HOST` substitution and `hadoop.security.auth_to_local`.
 
+pub mod gssapi;
+pub mod kerberos;
 pub mod sasl;
