@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything the hafs test suite needs that is not a Rust crate:
-#   (a) Debian packages (none required yet; ZooKeeper will join the list),
+#   (a) Debian packages (sshd, ZooKeeper, the MIT Kerberos KDC and tools),
 #   (b) the Hadoop 3.5.0 Java client jars, taken from the PySpark 4.3.0 sdist,
 #   (c) a Python venv with hdfs-native (pinned),
 #   (d) cargo-nextest, the test runner (pinned, built from crates.io once).
@@ -33,7 +33,10 @@ JAR_GLOBS=(
 # openssh-server/-client and psmisc (fuser): the sshfence test runs its own sshd.
 # zookeeper: the ZooKeeper election tests start a standalone server (jars under
 # /usr/share/zookeeper).
-DEB_PACKAGES=(openssh-server openssh-client psmisc zookeeper)
+# krb5-kdc, krb5-admin-server (kadmin.local, kdb5_util) and krb5-user (kinit, kvno): the
+# Kerberos tests run a throwaway MIT KDC on loopback (crates/cluster/src/kdc.rs); the
+# GSSAPI library they exercise, libgssapi_krb5.so.2, comes with these too.
+DEB_PACKAGES=(openssh-server openssh-client psmisc zookeeper krb5-kdc krb5-admin-server krb5-user)
 
 log() { echo "test-deps: $*"; }
 die() {

@@ -1,4 +1,5 @@
-//! The files every local cluster writes and reads: Hadoop site XML and daemon logs.
+//! The files every local cluster writes and reads: Hadoop site XML, generated configs
+//! and daemon logs.
 
 use std::path::Path;
 
@@ -20,4 +21,9 @@ pub fn log_tail(path: &Path, n: usize) -> Vec<String> {
         .iter()
         .map(|l| l.to_string())
         .collect()
+}
+
+/// Writes a small text file (a generated configuration).
+pub fn write_text(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }

@@ -10,11 +10,14 @@
 //! - [`non_ha`]: a NameNode and DataNodes without HA (what `hafs bench dfsio` measures).
 //! - [`supervisor`]: the pure restart policy the sandbox applies to those daemons.
 //! - [`zookeeper`]: a standalone ZooKeeper server's configuration and command line.
-//! - [`files`]: site XML and daemon logs.
+//! - [`kdc`]: a throwaway MIT Kerberos KDC (realm HAFS.TEST) with service keytabs and
+//!   user ticket caches, for a secure cluster and the Kerberos tests.
+//! - [`files`]: site XML, generated configs and daemon logs.
 
 pub mod error;
 pub mod files;
 pub mod ha_cluster;
+pub mod kdc;
 pub mod non_ha;
 pub mod ports;
 pub mod supervisor;
@@ -22,5 +25,6 @@ pub mod zookeeper;
 
 pub use error::{ClusterError, Result};
 pub use ha_cluster::{AutoTimeouts, Control, Election, HaCluster, Layout};
+pub use kdc::Kdc;
 pub use non_ha::NonHaCluster;
 pub use ports::{free_port, pick_port, try_free_port, wait_for_port};

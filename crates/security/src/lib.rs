@@ -11,5 +11,7 @@
 //! - [`kerberos_name`]: principals, `_HOST` substitution and `hadoop.security.auth_to_local`.
 
 pub mod digest_md5;
+pub mod gssapi;
+pub mod kerberos;
 pub mod kerberos_name;
 pub mod sasl;
