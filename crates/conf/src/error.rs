@@ -50,6 +50,11 @@ pub enum ConfError {
     #[error("{key} is not set: {hint}")]
     NotSet { key: String, hint: String },
 
+    /// The security settings cannot work together (a Kerberos daemon without its
+    /// principal or keytab, a keytab that does not hold the principal, a bad rule).
+    #[error("{0}")]
+    Security(String),
+
     /// A `-D` generic option that is not of the form `key=value`.
     #[error("invalid definition {text:?}: expected key=value")]
     BadDefinition { text: String },

@@ -165,10 +165,34 @@ keys! {
     /// Base of the default storage directories.
     HADOOP_TMP_DIR = "hadoop.tmp.dir", Text, default HADOOP_TMP_DIR_DEFAULT,
         typed HADOOP_TMP_DIR_DEFAULT: &str = "/tmp/hadoop-${user.name}";
-    /// `simple` (hafs has no Kerberos yet).
+    /// `simple` (the client names its user and is believed) or `kerberos` (every RPC
+    /// connection authenticates with SASL: Kerberos GSSAPI; see docs/security.md).
     HADOOP_SECURITY_AUTHENTICATION = "hadoop.security.authentication",
         Choice(&["simple", "kerberos"]), default HADOOP_SECURITY_AUTHENTICATION_DEFAULT,
         typed HADOOP_SECURITY_AUTHENTICATION_DEFAULT: &str = "simple";
+    /// Protection of RPC connections with Kerberos: a comma list of `authentication`,
+    /// `integrity`, `privacy`, in order of preference.
+    HADOOP_RPC_PROTECTION = "hadoop.rpc.protection", List,
+        default HADOOP_RPC_PROTECTION_DEFAULT,
+        typed HADOOP_RPC_PROTECTION_DEFAULT: &str = "authentication";
+    /// Rules mapping Kerberos principals to short user names (`RULE:[n:fmt](regex)s/x/y/`,
+    /// `DEFAULT`), one per line.
+    HADOOP_SECURITY_AUTH_TO_LOCAL = "hadoop.security.auth_to_local", Text,
+        default HADOOP_SECURITY_AUTH_TO_LOCAL_DEFAULT,
+        typed HADOOP_SECURITY_AUTH_TO_LOCAL_DEFAULT: &str = "DEFAULT";
+    /// The NameNode's Kerberos principal (`nn/_HOST@REALM`; `_HOST` becomes the host of
+    /// the address it serves or, for a client, connects to). Its controller uses it too.
+    DFS_NAMENODE_KERBEROS_PRINCIPAL = "dfs.namenode.kerberos.principal", Text;
+    /// Keytab holding the NameNode principal's keys.
+    DFS_NAMENODE_KEYTAB_FILE = "dfs.namenode.keytab.file", Text;
+    /// The DataNode's Kerberos principal (`dn/_HOST@REALM`).
+    DFS_DATANODE_KERBEROS_PRINCIPAL = "dfs.datanode.kerberos.principal", Text;
+    /// Keytab holding the DataNode principal's keys.
+    DFS_DATANODE_KEYTAB_FILE = "dfs.datanode.keytab.file", Text;
+    /// The JournalNode's Kerberos principal (`jn/_HOST@REALM`).
+    DFS_JOURNALNODE_KERBEROS_PRINCIPAL = "dfs.journalnode.kerberos.principal", Text;
+    /// Keytab holding the JournalNode principal's keys.
+    DFS_JOURNALNODE_KEYTAB_FILE = "dfs.journalnode.keytab.file", Text;
 
     // HA addressing
     /// Comma-separated nameservice ids.

@@ -50,6 +50,8 @@ pub struct DataNodeConfig {
     pub xfer_bind: SocketAddr,
     /// `dfs.datanode.ipc.address`.
     pub ipc_bind: SocketAddr,
+    /// How IPC callers authenticate (SIMPLE, or Kerberos with the DataNode's keytab).
+    pub ipc_auth: hafs_ipc::auth::ServerAuth,
     /// `dfs.datanode.http.address` (only its port is reported; no HTTP server yet).
     pub http_port: u16,
     /// `dfs.datanode.hostname`: the name given to NameNodes and clients.
@@ -250,10 +252,19 @@ impl DataNodeConfig {
             max_backoff: heartbeat_interval.clamp(Duration::from_secs(1), Duration::from_secs(10)),
             ..ActorSettings::default()
         };
+        let ipc_auth = {
+            use hafs_ipc::auth::{kerberos::canonical_host, SecuritySettings, ServiceRole};
+            let security =
+                SecuritySettings::from_conf(conf).map_err(|e| ConfError::Security(e.0))?;
+            security
+                .server_auth(ServiceRole::DataNode, &canonical_host(&ipc_bind.ip().to_string()))
+                .map_err(|e| ConfError::Security(e.0))?
+        };
         Ok(DataNodeConfig {
             data_dirs,
             xfer_bind,
             ipc_bind,
+            ipc_auth,
             http_port,
             hostname,
             namenodes,
@@ -335,7 +346,9 @@ impl DataNode {
             Arc::new(InterDatanodeService::new(local.clone())),
             Arc::new(ClientDatanodeService::new(storage.clone())),
         ];
-        let ipc_server = Server::bind(ServerConfig::new(config.ipc_bind), services)
+        let mut ipc_config = ServerConfig::new(config.ipc_bind);
+        ipc_config.auth = config.ipc_auth.clone();
+        let ipc_server = Server::bind(ipc_config, services)
             .await
             .map_err(|source| DataNodeError::Bind {
                 key: keys::DFS_DATANODE_IPC_ADDRESS,

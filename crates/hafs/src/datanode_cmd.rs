@@ -20,6 +20,11 @@ pub async fn run(conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
         }
     }
     let config = DataNodeConfig::from_conf(&conf)?;
+    crate::security::login_daemon(
+        &conf,
+        hafs_ipc::auth::ServiceRole::DataNode,
+        &config.ipc_bind.ip().to_string(),
+    )?;
     let dn = DataNode::start(config).await?;
     // Tests and scripts wait for this line.
     println!(

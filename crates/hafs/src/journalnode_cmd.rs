@@ -37,8 +37,12 @@ pub async fn run(conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
 async fn serve(conf: &Configuration) -> anyhow::Result<i32> {
     let (config, bind) = config_from(conf)?;
     let addr = resolve(&bind).await?;
+    let host = crate::security::host_of(&bind);
+    let role = hafs_ipc::auth::ServiceRole::JournalNode;
+    crate::security::login_daemon(conf, role, host)?;
+    let auth = crate::security::server_auth(conf, role, host)?;
     let dir = config.edits_dir.clone();
-    let server = JournalNodeServer::bind(config, addr)
+    let server = JournalNodeServer::bind_with_auth(config, addr, auth)
         .await
         .with_context(|| format!("cannot serve QJournalProtocol on {bind}"))?;
     // Tests and scripts wait for this line.

@@ -12,6 +12,7 @@ mod haadmin_cmd;
 mod journalnode_cmd;
 mod namenode_cmd;
 mod sandbox;
+mod security;
 mod shutdown;
 mod zkfc_cmd;
 
@@ -55,6 +56,18 @@ async fn run(command: String, inv: cli::Invocation) -> i32 {
             return 1;
         }
     };
+    // User commands authenticate with the user's ticket; daemons log in with their
+    // keytabs in their own commands.
+    let daemon = matches!(
+        command.as_str(),
+        "namenode" | "datanode" | "journalnode" | "zkfc"
+    );
+    if !daemon {
+        if let Err(e) = security::login_user(&conf) {
+            eprintln!("hafs {command}: {e:#}");
+            return 1;
+        }
+    }
     let result = match command.as_str() {
         "dfs" | "fs" => return dfs::run(&conf, &rest).await,
         "bench" => bench::run(&conf, &rest).await,

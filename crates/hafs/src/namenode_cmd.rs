@@ -13,6 +13,11 @@ const USAGE: &str = "Usage: hafs namenode [-format [-clusterid cid] [-force] [-n
 
 pub async fn run(conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
     let config = NameNodeConfig::from_conf(&conf)?;
+    crate::security::login_daemon(
+        &conf,
+        hafs_ipc::auth::ServiceRole::NameNode,
+        crate::security::host_of(&config.rpc_bind),
+    )?;
     match args.first().map(String::as_str) {
         None => serve(config).await,
         Some("-format") => {

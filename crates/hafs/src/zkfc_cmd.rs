@@ -211,9 +211,15 @@ async fn serve(
         .with_context(|| format!("cannot resolve {}", local.host))?
         .next()
         .with_context(|| format!("{} resolves to no address", local.host))?;
+    // The controller runs as its NameNode's principal, as Hadoop's
+    // DFSZKFailoverController logs in with the NameNode's keytab.
+    let role = hafs_ipc::auth::ServiceRole::NameNode;
+    crate::security::login_daemon(&conf, role, &local.host)?;
+    let mut server_config = ServerConfig::new(bind);
+    server_config.auth = crate::security::server_auth(&conf, role, &local.host)?;
     let ops = Arc::new(LateOps::default());
     let service: Arc<dyn RpcService> = Arc::new(ZkfcProtocolService::new(ops.clone()));
-    let server = Server::bind(ServerConfig::new(bind), vec![service])
+    let server = Server::bind(server_config, vec![service])
         .await
         .with_context(|| format!("cannot serve ZKFCProtocol on {bind}"))?;
     let zkfc_addr = server.local_addr();

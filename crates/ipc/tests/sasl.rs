@@ -203,9 +203,11 @@ impl ClientMechanism for TestClientMechanism {
     fn start(
         &self,
         offered: &SaslAuth,
+        protocol: &str,
         server_host: &str,
     ) -> Result<Option<Box<dyn SaslClientSession>>, SaslError> {
         assert_eq!(server_host, "127.0.0.1");
+        assert_eq!(protocol, TEST_PROTOCOL);
         if offered.protocol.as_deref() != Some("nn") {
             return Err(SaslError::Config(
                 "Server has invalid Kerberos principal".into(),

@@ -18,6 +18,8 @@ pub struct NameNodeConfig {
     pub handler_count: usize,
     pub max_data_length: usize,
     pub superuser: String,
+    /// How RPC callers authenticate (SIMPLE, or Kerberos with the NameNode's keytab).
+    pub rpc_auth: hafs_ipc::auth::ServerAuth,
     pub supergroup: String,
     pub permissions_enabled: bool,
     pub umask: u16,
@@ -291,6 +293,7 @@ impl NameNodeConfig {
             key: DFS_NAMENODE_RPC_ADDRESS.into(),
             hint: "the NameNode needs an address to serve on".into(),
         })?;
+        let (rpc_auth, kerberos_superuser) = rpc_security(conf, &rpc_bind)?;
         let u16_of = |key: &str, v: u32| -> Result<u16, ConfError> {
             u16::try_from(v).map_err(|_| bad(key, &v.to_string(), "a number up to 65535"))
         };
@@ -361,7 +364,11 @@ impl NameNodeConfig {
                 IPC_MAXIMUM_DATA_LENGTH,
                 IPC_MAXIMUM_DATA_LENGTH_DEFAULT as u64,
             )? as usize,
-            superuser: hafs_conf::current_user_name().to_string(),
+            // Hadoop's superuser is the user the NameNode runs as: with Kerberos the
+            // short name of its principal (`hdfs` by the usual auth_to_local rule).
+            superuser: kerberos_superuser
+                .unwrap_or_else(|| hafs_conf::current_user_name().to_string()),
+            rpc_auth,
             supergroup,
             permissions_enabled: namespace.permissions_enabled,
             umask: conf.get_octal_umask()?,
@@ -503,4 +510,28 @@ mod tests {
                 .automatic_failover
         );
     }
+}
+
+/// The RPC server's authentication and, with Kerberos, the superuser's name.
+fn rpc_security(
+    conf: &Configuration,
+    rpc_bind: &str,
+) -> Result<(hafs_ipc::auth::ServerAuth, Option<String>), ConfError> {
+    use hafs_ipc::auth::{kerberos::canonical_host, SecuritySettings, ServiceRole};
+    let security = SecuritySettings::from_conf(conf).map_err(|e| ConfError::Security(e.0))?;
+    if !security.is_kerberos() {
+        return Ok((Default::default(), None));
+    }
+    let host = canonical_host(rpc_bind.rsplit_once(':').map_or(rpc_bind, |(h, _)| h));
+    let auth = security
+        .server_auth(ServiceRole::NameNode, &host)
+        .map_err(|e| ConfError::Security(e.0))?;
+    let (principal, _) = security
+        .service_login(ServiceRole::NameNode, &host)
+        .map_err(|e| ConfError::Security(e.0))?;
+    let superuser = security
+        .auth_to_local()
+        .short_name_of(&principal)
+        .map_err(|e| ConfError::Security(format!("{}: {e}", hafs_conf::keys::HADOOP_SECURITY_AUTH_TO_LOCAL)))?;
+    Ok((auth, Some(superuser)))
 }

@@ -176,6 +176,7 @@ async fn serve_rpc(
     let bind = resolve(&fsn.config.rpc_bind).await?;
     let mut server_config = ServerConfig::new(bind);
     server_config.max_data_length = fsn.config.max_data_length;
+    server_config.auth = fsn.config.rpc_auth.clone();
     let services: Vec<Arc<dyn RpcService>> = vec![
         Arc::new(ClientProtocolService { fsn: fsn.clone() }),
         Arc::new(HaServiceProtocolService {

@@ -37,12 +37,13 @@ const MAX_SASL_ROUNDS: usize = 16;
 pub trait ClientMechanism: Send + Sync {
     fn method(&self) -> AuthMethod;
     fn mechanism(&self) -> &'static str;
-    /// A session answering `offered` on a connection to `server_host`, or `None` when
-    /// this mechanism holds nothing for it (no token for that service). An error is
-    /// fatal: the server advertised a principal this client does not expect.
+    /// A session answering `offered` on a connection to `server_host` for `protocol`,
+    /// or `None` when this mechanism holds nothing for it (no token for that service).
+    /// An error is fatal: the server advertised a principal this client does not expect.
     fn start(
         &self,
         offered: &SaslAuth,
+        protocol: &str,
         server_host: &str,
     ) -> Result<Option<Box<dyn SaslClientSession>>, SaslError>;
 }
@@ -153,6 +154,7 @@ async fn receive<R: AsyncRead + Unpin>(
 pub async fn negotiate<R, W>(
     auth: &ClientAuth,
     addr: &str,
+    protocol: &str,
     server_host: &str,
     rd: &mut R,
     wr: &mut W,
@@ -199,7 +201,7 @@ where
             Ok(None)
         }
         Ok(SaslState::Negotiate) => {
-            let (offered, mut session) = select(auth, &reply.auths, server_host)?;
+            let (offered, mut session) = select(auth, &reply.auths, protocol, server_host)?;
             let first = match &offered.challenge {
                 Some(challenge) => match session.evaluate(challenge).map_err(sasl_failed)? {
                     MechStep::Continue(t) => Some(t),
@@ -283,6 +285,7 @@ fn offered_names(auths: &[SaslAuth]) -> String {
 fn select<'a>(
     auth: &ClientAuth,
     offers: &'a [SaslAuth],
+    protocol: &str,
     server_host: &str,
 ) -> Result<(&'a SaslAuth, Box<dyn SaslClientSession>), IpcError> {
     for offered in offers {
@@ -290,7 +293,7 @@ fn select<'a>(
             if m.method().wire_name() != offered.method || m.mechanism() != offered.mechanism {
                 continue;
             }
-            if let Some(session) = m.start(offered, server_host).map_err(|e| match e {
+            if let Some(session) = m.start(offered, protocol, server_host).map_err(|e| match e {
                 SaslError::Config(msg) => refused(exceptions::ILLEGAL_ARGUMENT, msg),
                 other => sasl_failed(other),
             })? {

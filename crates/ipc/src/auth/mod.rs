@@ -15,10 +15,15 @@
 //! - [`wrap`]: WRAP framing, both directions.
 
 pub mod client;
+pub mod kerberos;
+pub mod login;
 pub mod server;
 pub mod wrap;
 
 pub use client::{ClientAuth, ClientMechanism, SIMPLE_FALLBACK_REFUSED};
+pub use login::{
+    process_login, set_process_login, SecurityConfigError, SecuritySettings, ServiceRole,
+};
 pub use server::{
     identity_from_context, AuthenticatedUser, ImpersonationPolicy, SaslMethod, SaslServer,
     SaslStep, ServerAuth,

@@ -41,7 +41,7 @@ impl ClientConfig {
             call_timeout: Duration::from_secs(120),
             max_response_length: DEFAULT_MAX_DATA_LENGTH,
             sasl: false,
-            auth: crate::auth::ClientAuth::default(),
+            auth: crate::auth::process_login(),
         }
     }
 }

@@ -155,6 +155,7 @@ impl Connection {
             let setup = auth::client::negotiate(
                 &cfg.auth,
                 addr,
+                protocol,
                 &host,
                 &mut rd,
                 &mut wr,
@@ -176,9 +177,19 @@ impl Connection {
             .filter(|s| s.qop().wraps())
             .map(|s| Arc::new(Mutex::new(s)));
         let context = IpcConnectionContextProto {
-            user_info: Some(UserInformationProto {
-                effective_user: Some(cfg.user.clone()),
-                real_user: cfg.real_user.clone(),
+            // An authenticated client claims nobody else unless it proxies: the server
+            // takes the user from the SASL exchange (as with hdfs-native), and a claimed
+            // name that differs would be read as an impersonation attempt.
+            user_info: Some(if secure {
+                UserInformationProto {
+                    effective_user: cfg.real_user.is_some().then(|| cfg.user.clone()),
+                    real_user: None,
+                }
+            } else {
+                UserInformationProto {
+                    effective_user: Some(cfg.user.clone()),
+                    real_user: cfg.real_user.clone(),
+                }
             }),
             protocol: Some(protocol.to_string()),
         };

@@ -84,10 +84,16 @@ pub struct JournalNodeServer {
 }
 
 impl JournalNodeServer {
-    /// Creates the edits dir and binds the RPC server.
-    pub async fn bind(
+    /// Creates the edits dir and binds the RPC server (SIMPLE authentication).
+    pub async fn bind(config: JournalNodeConfig, bind: SocketAddr) -> std::io::Result<JournalNodeServer> {
+        Self::bind_with_auth(config, bind, Default::default()).await
+    }
+
+    /// As [`JournalNodeServer::bind`], with callers authenticated as `auth` says.
+    pub async fn bind_with_auth(
         mut config: JournalNodeConfig,
         bind: SocketAddr,
+        auth: hafs_ipc::auth::ServerAuth,
     ) -> std::io::Result<JournalNodeServer> {
         std::fs::create_dir_all(&config.edits_dir)?;
         let server_probe = tokio::net::TcpListener::bind(bind).await?;
@@ -96,7 +102,9 @@ impl JournalNodeServer {
         // Never sync from ourselves.
         config.peers.retain(|p| !same_addr(p, &local));
         let node = JournalNode::new(config);
-        let server = Server::bind(ServerConfig::new(local), vec![node.service()]).await?;
+        let mut server_config = ServerConfig::new(local);
+        server_config.auth = auth;
+        let server = Server::bind(server_config, vec![node.service()]).await?;
         Ok(JournalNodeServer { node, server })
     }
 
