@@ -29,14 +29,31 @@ struct Realm {
     _dir: TempDir,
 }
 
+/// What the exit hook cleans up: the KDC's pid and directory.
+static CLEANUP: OnceLock<(u32, PathBuf)> = OnceLock::new();
+
+extern "C" fn clean_up_at_exit() {
+    if let Some((pid, dir)) = CLEANUP.get() {
+        // SAFETY: plain syscall on the pid of the KDC this process started.
+        unsafe { libc::kill(*pid as libc::pid_t, libc::SIGKILL) };
+        if std::env::var_os("HAFS_KEEP_TMP").is_none() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
 fn realm() -> &'static Realm {
     static REALM: OnceLock<Realm> = OnceLock::new();
     REALM.get_or_init(|| {
         let dir = TempDir::new("gssapi-kdc");
         let kdc = Kdc::start(dir.path()).expect("start the KDC (scripts/test-deps.sh)");
+        // A static is never dropped: stop the KDC and remove its files at exit.
+        let _ = CLEANUP.set((kdc.pid().unwrap(), dir.path().to_path_buf()));
+        // SAFETY: registers a plain extern "C" function.
+        unsafe { libc::atexit(clean_up_at_exit) };
         for (k, v) in kdc.env() {
-            // SAFETY (of the process): set before any GSS call in this binary; every
-            // test gets here first and waits for this initialisation.
+            // Set before any GSS call in this binary; every test gets here first and
+            // waits for this initialisation.
             std::env::set_var(k, v);
         }
         std::env::set_var(
