@@ -457,10 +457,16 @@ impl JavaPeer {
 }
 
 fn java_client_against_rust_server(qop: Qop) {
+    java_client_with_list_against_rust_server(qop.sasl_name(), qop);
+}
+
+/// Java's client offered `list` (javax.security.sasl.qop) against a server allowing
+/// all; `qop` is what must be negotiated.
+fn java_client_with_list_against_rust_server(list: &str, qop: Qop) {
     let r = realm();
     let mut java = JavaPeer::start(&[
         "client",
-        qop.sasl_name(),
+        list,
         r.alice_ccache.to_str().unwrap(),
         "alice@HAFS.TEST",
     ]);
@@ -564,6 +570,39 @@ fn java_client_talks_to_the_rust_server_at_every_protection() {
     for qop in ALL {
         java_client_against_rust_server(qop);
     }
+}
+
+#[test]
+fn java_clients_pick_the_first_of_their_list_that_the_server_offers() {
+    java_client_with_list_against_rust_server("auth-conf,auth-int,auth", Qop::Privacy);
+    java_client_with_list_against_rust_server("auth,auth-conf", Qop::Authentication);
+    java_client_with_list_against_rust_server("auth-int,auth-conf", Qop::Integrity);
+}
+
+#[test]
+fn a_java_server_without_a_common_layer_is_refused_by_the_rust_client() {
+    let r = realm();
+    let mut java = JavaPeer::start(&[
+        "server",
+        "auth",
+        r.nn_keytab.to_str().unwrap(),
+        "nn/localhost@HAFS.TEST",
+    ]);
+    let mut client = alice_client(&nn_principal(), &[Qop::Privacy, Qop::Integrity]);
+    java.send(b'T', &client.initial_response().unwrap().unwrap());
+    let err = loop {
+        let (tag, token) = java.recv();
+        assert_eq!(tag, b'T');
+        match client.evaluate(&token) {
+            Ok(SaslStep::Continue(t)) => java.send(b'T', &t),
+            Ok(SaslStep::Complete(_)) => panic!("completed without a common layer"),
+            Err(e) => break e,
+        }
+    };
+    assert!(matches!(err, SaslError::NoCommonQop), "{err}");
+    assert!(!client.is_complete());
+    let _ = java.child.kill();
+    let _ = java.child.wait();
 }
 
 #[test]
