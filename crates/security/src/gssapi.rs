@@ -127,8 +127,9 @@ const GSS_C_INDEFINITE: OmUint32 = 0xffff_ffff;
 const GSS_C_INITIATE: c_int = 1;
 const GSS_C_ACCEPT: c_int = 2;
 
-/// Context flags (`GSS_C_*_FLAG`). Delegation (1) is never requested: a Hadoop service
-/// has no use for a client's TGT.
+/// Context flags (`GSS_C_*_FLAG`). Delegation is never requested (it is masked off):
+/// a Hadoop service has no use for a client's TGT.
+const DELEG_FLAG: u32 = 1;
 pub const MUTUAL_FLAG: u32 = 2;
 pub const REPLAY_FLAG: u32 = 4;
 pub const SEQUENCE_FLAG: u32 = 8;
@@ -703,7 +704,7 @@ impl SecurityContext {
             handle: std::ptr::null_mut(),
             cred,
             target: Some(target),
-            flags: flags & !1,
+            flags: flags & !DELEG_FLAG,
             established: false,
             peer: None,
         })
