@@ -16,7 +16,9 @@ use hafs_cluster::kdc::Kdc;
 use hafs_security::gssapi::InitiatorSource;
 use hafs_security::kerberos::{acceptor_credential, GssapiClient, GssapiServer, ServiceTarget};
 use hafs_security::sasl::{Qop, SaslClientSession, SaslError, SaslServerSession, SaslStep};
-use hafs_tests::{hafs_cache, run_with_timeout, workspace_root, TempDir, DEFAULT_CMD_TIMEOUT};
+use hafs_tests::{
+    hafs_cache, run_with_timeout, workspace_root, TempDir, XorShift64, DEFAULT_CMD_TIMEOUT,
+};
 
 const ALL: [Qop; 3] = [Qop::Privacy, Qop::Integrity, Qop::Authentication];
 
@@ -651,4 +653,60 @@ impl JavaPeer {
         self.stdout.read_exact(&mut data).unwrap();
         (head[0], data)
     }
+}
+
+/// Random bytes of a random length below `max`, some starting like a GSS token.
+fn junk(rng: &mut XorShift64, max: usize) -> Vec<u8> {
+    let len = (rng.next_u64() % max as u64) as usize;
+    let mut v: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
+    if len > 2 && rng.next_u64() % 2 == 0 {
+        // The GSS framing tag and a Kerberos wrap-token id, so the library parses further.
+        v[0] = 0x60;
+        if len > 4 && rng.next_u64() % 2 == 0 {
+            v[0] = 0x05;
+            v[1] = 0x04;
+        }
+    }
+    v
+}
+
+#[test]
+fn random_tokens_at_every_step_fail_cleanly() {
+    realm();
+    let seed = XorShift64::seed_from_time();
+    let mut rng = XorShift64::new(seed);
+    for round in 0..150 {
+        let ctx = format!("seed {seed} round {round}");
+        // The server's first step.
+        let err = nn_server(&ALL)
+            .evaluate(&junk(&mut rng, 600))
+            .expect_err(&ctx);
+        assert!(matches!(err, SaslError::Authentication(_)), "{ctx}: {err}");
+        // The client's answer to the AP-REP, and the layer offer.
+        let mut client = alice_client(&nn_principal(), &ALL);
+        let mut server = nn_server(&ALL);
+        let ap_req = client.initial_response().unwrap().unwrap();
+        let ap_rep = continue_token(server.evaluate(&ap_req).unwrap());
+        if round % 2 == 0 {
+            assert!(client.evaluate(&junk(&mut rng, 300)).is_err(), "{ctx}");
+            continue;
+        }
+        let empty = continue_token(client.evaluate(&ap_rep).unwrap());
+        // The offer moves the server to its layer-choice step.
+        continue_token(server.evaluate(&empty).unwrap());
+        // The server's layer-choice step and the client's offer step.
+        assert!(server.evaluate(&junk(&mut rng, 300)).is_err(), "{ctx}");
+        assert!(client.evaluate(&junk(&mut rng, 300)).is_err(), "{ctx}");
+        assert!(!server.is_complete() && !client.is_complete(), "{ctx}");
+    }
+    // Established sessions: junk to unwrap.
+    let mut server = nn_server(&ALL);
+    let mut client = alice_client(&nn_principal(), &[Qop::Privacy]);
+    handshake(&mut client, &mut server).unwrap();
+    for _ in 0..300 {
+        assert!(server.unwrap(&junk(&mut rng, 400)).is_err());
+        assert!(client.unwrap(&junk(&mut rng, 400)).is_err());
+    }
+    // And they still work afterwards.
+    exchange_messages(&mut client, &mut server);
 }
