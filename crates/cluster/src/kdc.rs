@@ -15,8 +15,8 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use crate::error::{bail, Context, Result};
@@ -51,7 +51,7 @@ enum UserSecret {
 pub struct Kdc {
     dir: PathBuf,
     port: u16,
-    child: Option<Child>,
+    server: Option<KdcProcess>,
     users: Mutex<HashMap<String, UserSecret>>,
 }
 
@@ -94,7 +94,7 @@ impl Kdc {
         let mut kdc = Kdc {
             dir,
             port,
-            child: None,
+            server: None,
             users: Mutex::new(HashMap::new()),
         };
         kdc.write_config()?;
@@ -173,7 +173,8 @@ impl Kdc {
         Ok(cmd)
     }
 
-    /// Runs a command to completion; fails with its output unless it succeeded.
+    /// Runs a command to completion; returns its stdout and stderr, or fails with them
+    /// unless it succeeded.
     fn run(&self, what: &str, mut cmd: Command, stdin: Option<&str>) -> Result<String> {
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         if stdin.is_some() {
@@ -189,15 +190,15 @@ impl Kdc {
         let out = child
             .wait_with_output()
             .with_context(|| format!("waiting for {what}"))?;
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         if !out.status.success() {
-            bail!(
-                "{what} failed ({}):\n{stdout}{}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr)
-            );
+            bail!("{what} failed ({}):\n{text}", out.status);
         }
-        Ok(stdout)
+        Ok(text)
     }
 
     fn create_database(&self) -> Result<()> {
@@ -216,22 +217,20 @@ impl Kdc {
         let mut cmd = self.command("krb5kdc")?;
         // -n: stay in the foreground, so the fixture owns the pid it stops.
         cmd.args(["-n", "-r", REALM]).stdout(out).stderr(err);
-        let child = cmd.spawn().context("starting krb5kdc")?;
-        tracing::debug!(pid = child.id(), port = self.port, dir = %self.dir.display(), "krb5kdc started");
-        self.child = Some(child);
+        let process = KdcProcess::spawn(cmd)?;
+        tracing::debug!(pid = process.pid, port = self.port, dir = %self.dir.display(), "krb5kdc started");
         let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
+        self.server = Some(process);
         let deadline = std::time::Instant::now() + START_TIMEOUT;
         while std::time::Instant::now() < deadline {
-            if let Some(child) = self.child.as_mut() {
-                if let Ok(Some(status)) = child.try_wait() {
-                    self.child = None;
-                    bail!(
-                        "krb5kdc exited ({status}) before listening on {addr}; {}:\n{}\n{}",
-                        log.display(),
-                        log_tail(&log, 20).join("\n"),
-                        log_tail(&self.dir.join("kdc.log"), 20).join("\n")
-                    );
-                }
+            if let Some(status) = self.server.as_ref().and_then(KdcProcess::exited) {
+                self.stop();
+                bail!(
+                    "krb5kdc exited ({status}) before listening on {addr}; {}:\n{}\n{}",
+                    log.display(),
+                    log_tail(&log, 20).join("\n"),
+                    log_tail(&self.dir.join("kdc.log"), 20).join("\n")
+                );
             }
             if wait_for_port(addr, Duration::from_millis(200)) {
                 return Ok(());
@@ -252,6 +251,11 @@ impl Kdc {
     /// The KDC's TCP (and UDP) port on 127.0.0.1.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The pid of the running `krb5kdc`, if it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.server.as_ref().map(|p| p.pid)
     }
 
     /// The fixture's directory (database, configs, keytabs, caches, logs).
@@ -298,8 +302,9 @@ impl Kdc {
         let mut cmd = self.command("kadmin.local")?;
         cmd.args(["-r", REALM, "-q", query]);
         let out = self.run(&format!("kadmin.local -q {query:?}"), cmd, None)?;
-        // kadmin.local reports most failures on stdout/stderr with status 0.
-        if out.contains("while ") && (out.contains("error") || out.contains("Error")) {
+        // kadmin.local exits 0 when a query fails and reports it on stderr as
+        // `add_principal: Principal or policy already exists while creating "…"`.
+        if out.contains(" while ") {
             bail!("kadmin.local -q {query:?} failed:\n{out}");
         }
         Ok(out)
@@ -384,16 +389,105 @@ impl Kdc {
 
     /// Stops `krb5kdc` (by its pid) and waits for it; idempotent.
     pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let pid = child.id();
-            // SIGKILL: the KDC holds nothing worth flushing (the database is written by
-            // kadmin.local, not by it).
-            if let Err(e) = child.kill() {
-                tracing::warn!(pid, "stopping krb5kdc: {e}");
-            }
-            let _ = child.wait();
-            tracing::debug!(pid, "krb5kdc stopped");
+        if let Some(p) = self.server.take() {
+            p.stop();
         }
+    }
+}
+
+/// `krb5kdc` run from a thread of its own that lives exactly as long as the fixture.
+///
+/// The child gets `PR_SET_PDEATHSIG`, so that a test process killed without running
+/// destructors (a runner's timeout, a fixture kept in a static) takes its KDC down
+/// instead of leaking it. Linux sends that signal when the *thread* that spawned the
+/// child ends, and test threads end with their test, so the spawning thread is this
+/// keeper, which ends only on [`KdcProcess::stop`].
+#[derive(Debug)]
+struct KdcProcess {
+    pid: u32,
+    exit: Arc<Mutex<Option<ExitStatus>>>,
+    stop: mpsc::Sender<()>,
+    keeper: Option<std::thread::JoinHandle<()>>,
+}
+
+impl KdcProcess {
+    fn spawn(mut cmd: Command) -> Result<KdcProcess> {
+        #[cfg(target_os = "linux")]
+        // SAFETY: prctl is async-signal-safe and touches no memory of ours.
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            cmd.pre_exec(|| {
+                libc::prctl(
+                    libc::PR_SET_PDEATHSIG,
+                    libc::SIGKILL as libc::c_ulong,
+                    0,
+                    0,
+                    0,
+                );
+                Ok(())
+            });
+        }
+        let exit = Arc::new(Mutex::new(None));
+        let (started_tx, started_rx) = mpsc::channel();
+        let (stop_tx, stop_rx) = mpsc::channel::<()>();
+        let exit_w = Arc::clone(&exit);
+        let keeper = std::thread::Builder::new()
+            .name("krb5kdc-keeper".into())
+            .spawn(move || {
+                let mut child = match cmd.spawn() {
+                    Ok(c) => c,
+                    Err(e) => {
+                        let _ = started_tx.send(Err(e));
+                        return;
+                    }
+                };
+                let _ = started_tx.send(Ok(child.id()));
+                loop {
+                    match stop_rx.recv_timeout(Duration::from_millis(50)) {
+                        Err(mpsc::RecvTimeoutError::Timeout) => {
+                            if let Ok(Some(status)) = child.try_wait() {
+                                *exit_w.lock().unwrap_or_else(|e| e.into_inner()) = Some(status);
+                                // Wait for stop; keeping the thread keeps nothing alive.
+                                let _ = stop_rx.recv();
+                                return;
+                            }
+                        }
+                        // Stop asked, or the fixture is gone.
+                        _ => {
+                            // SIGKILL: the KDC holds nothing worth flushing (the database
+                            // is written by kadmin.local, not by it).
+                            if let Err(e) = child.kill() {
+                                tracing::warn!(pid = child.id(), "stopping krb5kdc: {e}");
+                            }
+                            let _ = child.wait();
+                            return;
+                        }
+                    }
+                }
+            })
+            .context("starting the krb5kdc keeper thread")?;
+        let pid = started_rx
+            .recv()
+            .context("the krb5kdc keeper thread ended")?
+            .context("starting krb5kdc")?;
+        Ok(KdcProcess {
+            pid,
+            exit,
+            stop: stop_tx,
+            keeper: Some(keeper),
+        })
+    }
+
+    fn exited(&self) -> Option<ExitStatus> {
+        *self.exit.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn stop(mut self) {
+        let _ = self.stop.send(());
+        if let Some(k) = self.keeper.take() {
+            let _ = k.join();
+        }
+        tracing::debug!(pid = self.pid, "krb5kdc stopped");
     }
 }
 

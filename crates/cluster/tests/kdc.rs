@@ -38,6 +38,13 @@ fn exercise(kdc: &Kdc) {
     let nn = kdc.add_service("nn", "localhost").unwrap();
     let dn = kdc.add_service("dn", "localhost").unwrap();
     assert_ne!(nn, dn, "one keytab per principal");
+    let err = kdc.add_service("nn", "localhost").unwrap_err().to_string();
+    assert!(err.contains("already exists"), "{err}");
+    let err = kdc
+        .add_service("nn; rm", "localhost")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("letters, digits"), "{err}");
     let listing = run(kdc, "klist", &["-kt", nn.to_str().unwrap()]);
     assert!(
         listing.contains(&format!("nn/localhost@{REALM}")),

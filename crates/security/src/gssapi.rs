@@ -50,11 +50,23 @@ impl BufferDesc {
         }
     }
 
-    /// A descriptor borrowing `bytes`; the library only reads input buffers.
+    /// A descriptor borrowing `bytes` for an input the library only reads (names,
+    /// messages to wrap).
     fn borrowing(bytes: &[u8]) -> BufferDesc {
         BufferDesc {
             length: bytes.len(),
             value: bytes.as_ptr() as *mut c_void,
+        }
+    }
+
+    /// A descriptor over a private copy, for peer tokens: MIT's unwrap of an
+    /// integrity-only token zeroes header fields of its *input* in place (measured: a
+    /// second unwrap of the same bytes then fails as "Token header is malformed"), so
+    /// the library must never see memory Rust considers shared.
+    fn owning(copy: &mut [u8]) -> BufferDesc {
+        BufferDesc {
+            length: copy.len(),
+            value: copy.as_mut_ptr() as *mut c_void,
         }
     }
 }
@@ -115,8 +127,9 @@ const GSS_C_INDEFINITE: OmUint32 = 0xffff_ffff;
 const GSS_C_INITIATE: c_int = 1;
 const GSS_C_ACCEPT: c_int = 2;
 
-/// Context flags (`GSS_C_*_FLAG`). Delegation (1) is never requested: a Hadoop service
-/// has no use for a client's TGT.
+/// Context flags (`GSS_C_*_FLAG`). Delegation is never requested (it is masked off):
+/// a Hadoop service has no use for a client's TGT.
+const DELEG_FLAG: u32 = 1;
 pub const MUTUAL_FLAG: u32 = 2;
 pub const REPLAY_FLAG: u32 = 4;
 pub const SEQUENCE_FLAG: u32 = 8;
@@ -691,7 +704,7 @@ impl SecurityContext {
             handle: std::ptr::null_mut(),
             cred,
             target: Some(target),
-            flags: flags & !1,
+            flags: flags & !DELEG_FLAG,
             established: false,
             peer: None,
         })
@@ -746,7 +759,8 @@ impl SecurityContext {
             .target
             .as_ref()
             .map_or(std::ptr::null_mut(), |t| t.handle);
-        let in_buf = BufferDesc::borrowing(input);
+        let mut copy = input.to_vec();
+        let in_buf = BufferDesc::owning(&mut copy);
         let mut out = BufferDesc::empty();
         let mech = oid(KRB5_MECH);
         let mut minor = 0;
@@ -794,7 +808,8 @@ impl SecurityContext {
 
     fn accept_step(&mut self, input: &[u8]) -> Result<Step, GssError> {
         let lib = self.lib;
-        let in_buf = BufferDesc::borrowing(input);
+        let mut copy = input.to_vec();
+        let in_buf = BufferDesc::owning(&mut copy);
         let mut out = BufferDesc::empty();
         let mut src: GssName = std::ptr::null_mut();
         let mut delegated: GssCred = std::ptr::null_mut();
@@ -937,7 +952,8 @@ impl SecurityContext {
                 token.len()
             )));
         }
-        let in_buf = BufferDesc::borrowing(token);
+        let mut copy = token.to_vec();
+        let in_buf = BufferDesc::owning(&mut copy);
         let mut out = BufferDesc::empty();
         let mut conf_state: c_int = 0;
         let mut qop_state: OmUint32 = 0;
