@@ -180,6 +180,11 @@ keys! {
     HADOOP_SECURITY_AUTH_TO_LOCAL = "hadoop.security.auth_to_local", Text,
         default HADOOP_SECURITY_AUTH_TO_LOCAL_DEFAULT,
         typed HADOOP_SECURITY_AUTH_TO_LOCAL_DEFAULT: &str = "DEFAULT";
+    /// Service-level authorization: with Kerberos, only DataNodes may speak
+    /// DatanodeProtocol and only NameNodes may write to JournalNodes (Hadoop's protocol
+    /// client-principal pins).
+    HADOOP_SECURITY_AUTHORIZATION = "hadoop.security.authorization", Bool, default "false",
+        typed HADOOP_SECURITY_AUTHORIZATION_DEFAULT: bool = false;
     /// The NameNode's Kerberos principal (`nn/_HOST@REALM`; `_HOST` becomes the host of
     /// the address it serves or, for a client, connects to). Its controller uses it too.
     DFS_NAMENODE_KERBEROS_PRINCIPAL = "dfs.namenode.kerberos.principal", Text;

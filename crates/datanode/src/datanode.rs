@@ -257,7 +257,10 @@ impl DataNodeConfig {
             let security =
                 SecuritySettings::from_conf(conf).map_err(|e| ConfError::Security(e.0))?;
             security
-                .server_auth(ServiceRole::DataNode, &canonical_host(&ipc_bind.ip().to_string()))
+                .server_auth(
+                    ServiceRole::DataNode,
+                    &canonical_host(&ipc_bind.ip().to_string()),
+                )
                 .map_err(|e| ConfError::Security(e.0))?
         };
         Ok(DataNodeConfig {
@@ -348,13 +351,14 @@ impl DataNode {
         ];
         let mut ipc_config = ServerConfig::new(config.ipc_bind);
         ipc_config.auth = config.ipc_auth.clone();
-        let ipc_server = Server::bind(ipc_config, services)
-            .await
-            .map_err(|source| DataNodeError::Bind {
-                key: keys::DFS_DATANODE_IPC_ADDRESS,
-                addr: config.ipc_bind,
-                source,
-            })?;
+        let ipc_server =
+            Server::bind(ipc_config, services)
+                .await
+                .map_err(|source| DataNodeError::Bind {
+                    key: keys::DFS_DATANODE_IPC_ADDRESS,
+                    addr: config.ipc_bind,
+                    source,
+                })?;
         let ipc_addr = ipc_server.local_addr();
 
         // The address NameNodes hand to clients and other DataNodes. A wildcard bind

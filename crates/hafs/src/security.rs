@@ -28,7 +28,11 @@ pub fn login_daemon(conf: &Configuration, role: ServiceRole, host: &str) -> anyh
 
 /// How a server of `role` on `host` that builds its own RPC server (JournalNode,
 /// controller) authenticates callers.
-pub fn server_auth(conf: &Configuration, role: ServiceRole, host: &str) -> anyhow::Result<ServerAuth> {
+pub fn server_auth(
+    conf: &Configuration,
+    role: ServiceRole,
+    host: &str,
+) -> anyhow::Result<ServerAuth> {
     Ok(settings(conf)?.server_auth(role, &canonical_host(host))?)
 }
 

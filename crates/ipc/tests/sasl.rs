@@ -253,6 +253,7 @@ async fn secure_server(qop: Qop) -> Running {
     cfg.auth = ServerAuth {
         methods: vec![Arc::new(TestMethod { qop })],
         impersonation: Some(Arc::new(OozieMayProxy)),
+        client_principals: None,
     };
     start(cfg, Arc::new(EchoService::default())).await
 }
@@ -265,6 +266,10 @@ fn secure_client(
 ) -> hafs_ipc::ClientConfig {
     let mut cfg = client_config();
     cfg.user = claimed.to_string();
+    // A secure client claims another user only when it proxies.
+    if claimed != principal {
+        cfg.real_user = Some(principal.to_string());
+    }
     cfg.auth = ClientAuth {
         mechanisms: vec![Arc::new(TestClientMechanism {
             user: principal.to_string(),
@@ -475,5 +480,46 @@ async fn an_unsealed_frame_after_negotiation_closes_the_connection() {
     assert_eq!(h.status, 2, "expected FATAL, got {h:?}");
     assert!(h.error_msg.unwrap_or_default().contains("unwrapped"));
     assert_closed(&mut s).await;
+    server.stop().await;
+}
+
+/// Service-level authorization: a protocol pinned to a daemon principal refuses every
+/// other authenticated user, naming the principal it expected for the caller's host.
+#[tokio::test]
+async fn a_pinned_protocol_admits_only_its_principal() {
+    let mut cfg = config();
+    cfg.auth = ServerAuth {
+        methods: vec![Arc::new(TestMethod {
+            qop: Qop::Integrity,
+        })],
+        impersonation: None,
+        client_principals: Some(Arc::new(|protocol: &str| {
+            (protocol == TEST_PROTOCOL).then(|| "dn/_HOST@TEST".to_string())
+        })),
+    };
+    let server = start(cfg, Arc::new(EchoService::default())).await;
+    let addr = server.addr.to_string();
+    let host = hafs_ipc::auth::kerberos::canonical_host("127.0.0.1");
+    let dn = format!("dn/{host}@TEST");
+    let cfg = secure_client(&dn, &dn, &format!("pw-{dn}"), Qop::Integrity);
+    let conn = Connection::connect(&addr, TEST_PROTOCOL, &cfg)
+        .await
+        .unwrap();
+    assert_eq!(echo(&conn, "report").await.unwrap().text, "report");
+
+    for who in ["alice@TEST", "dn/elsewhere@TEST"] {
+        let cfg = secure_client(who, who, &format!("pw-{who}"), Qop::Integrity);
+        let conn = Connection::connect(&addr, TEST_PROTOCOL, &cfg)
+            .await
+            .unwrap();
+        let err = remote(echo(&conn, "report").await.unwrap_err());
+        assert_eq!(err.class_name, exceptions::AUTHORIZATION);
+        assert_eq!(
+            err.message,
+            format!(
+                "User {who} (KERBEROS) is not authorized for protocol {TEST_PROTOCOL}, expected client Kerberos principal is {dn}"
+            )
+        );
+    }
     server.stop().await;
 }

@@ -441,6 +441,35 @@ impl NameNodeConfig {
     }
 }
 
+/// The RPC server's authentication and, with Kerberos, the superuser's name.
+fn rpc_security(
+    conf: &Configuration,
+    rpc_bind: &str,
+) -> Result<(hafs_ipc::auth::ServerAuth, Option<String>), ConfError> {
+    use hafs_ipc::auth::{kerberos::canonical_host, SecuritySettings, ServiceRole};
+    let security = SecuritySettings::from_conf(conf).map_err(|e| ConfError::Security(e.0))?;
+    if !security.is_kerberos() {
+        return Ok((Default::default(), None));
+    }
+    let host = canonical_host(rpc_bind.rsplit_once(':').map_or(rpc_bind, |(h, _)| h));
+    let auth = security
+        .server_auth(ServiceRole::NameNode, &host)
+        .map_err(|e| ConfError::Security(e.0))?;
+    let (principal, _) = security
+        .service_login(ServiceRole::NameNode, &host)
+        .map_err(|e| ConfError::Security(e.0))?;
+    let superuser = security
+        .auth_to_local()
+        .short_name_of(&principal)
+        .map_err(|e| {
+            ConfError::Security(format!(
+                "{}: {e}",
+                hafs_conf::keys::HADOOP_SECURITY_AUTH_TO_LOCAL
+            ))
+        })?;
+    Ok((auth, Some(superuser)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -510,28 +539,4 @@ mod tests {
                 .automatic_failover
         );
     }
-}
-
-/// The RPC server's authentication and, with Kerberos, the superuser's name.
-fn rpc_security(
-    conf: &Configuration,
-    rpc_bind: &str,
-) -> Result<(hafs_ipc::auth::ServerAuth, Option<String>), ConfError> {
-    use hafs_ipc::auth::{kerberos::canonical_host, SecuritySettings, ServiceRole};
-    let security = SecuritySettings::from_conf(conf).map_err(|e| ConfError::Security(e.0))?;
-    if !security.is_kerberos() {
-        return Ok((Default::default(), None));
-    }
-    let host = canonical_host(rpc_bind.rsplit_once(':').map_or(rpc_bind, |(h, _)| h));
-    let auth = security
-        .server_auth(ServiceRole::NameNode, &host)
-        .map_err(|e| ConfError::Security(e.0))?;
-    let (principal, _) = security
-        .service_login(ServiceRole::NameNode, &host)
-        .map_err(|e| ConfError::Security(e.0))?;
-    let superuser = security
-        .auth_to_local()
-        .short_name_of(&principal)
-        .map_err(|e| ConfError::Security(format!("{}: {e}", hafs_conf::keys::HADOOP_SECURITY_AUTH_TO_LOCAL)))?;
-    Ok((auth, Some(superuser)))
 }

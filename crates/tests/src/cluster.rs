@@ -43,9 +43,20 @@ pub struct MiniClusterBuilder {
     binary: Option<PathBuf>,
     auto_failover: Option<Backend>,
     partitionable: Vec<usize>,
+    kerberos: Option<String>,
 }
 
 impl MiniClusterBuilder {
+    /// A secure cluster: a throwaway KDC, every daemon logging in with its own keytab,
+    /// `hadoop.security.authentication=kerberos` and `hadoop.rpc.protection` =
+    /// `protection` (`authentication`, `integrity`, `privacy` or a list). Clients run as
+    /// `alice` with a ticket ([`ConfTarget::client_env`]); the harness's own admin
+    /// commands as the superuser `hdfs`.
+    pub fn kerberos(mut self, protection: &str) -> Self {
+        self.kerberos = Some(protection.to_string());
+        self
+    }
+
     /// Number of NameNodes, 1 to 5. Two or more make an HA nameservice
     /// ([`NAMESERVICE`]) and need shared edits: [`MiniClusterBuilder::journalnodes`] or
     /// [`MiniClusterBuilder::shared_dir`].
@@ -128,8 +139,22 @@ impl MiniClusterBuilder {
         let conf_dir = dir.join("conf");
         std::fs::create_dir(&conf_dir).expect("create conf dir");
 
-        let journalnodes = (self.journalnodes > 0)
-            .then(|| JournalNodes::start(self.journalnodes, &format!("{}-jn", self.label)));
+        let realm = self
+            .kerberos
+            .as_deref()
+            .map(|protection| crate::kerberos::SecureRealm::start(&dir.join("kdc"), protection));
+        let (security_site, daemon_env) = match &realm {
+            Some(r) => (r.site(), r.daemon_env()),
+            None => (Vec::new(), Vec::new()),
+        };
+        let journalnodes = (self.journalnodes > 0).then(|| {
+            JournalNodes::start_with(
+                self.journalnodes,
+                &format!("{}-jn", self.label),
+                &security_site,
+                &daemon_env,
+            )
+        });
         let shared_edits = match (&journalnodes, self.shared_dir) {
             (Some(jns), _) => Some(jns.uri()),
             (None, true) => {
@@ -203,6 +228,10 @@ impl MiniClusterBuilder {
             kv("dfs.replication", "1"),
             kv("dfs.namenode.safemode.extension", "0"),
         ]);
+        // core-site.xml: Java's UserGroupInformation reads its settings from there only.
+        for (key, value) in security_site {
+            set(&mut core, key, value);
+        }
         if let Some(uri) = &shared_edits {
             hdfs.push(kv(SHARED_EDITS_KEY, uri.clone()));
         }
@@ -245,6 +274,8 @@ impl MiniClusterBuilder {
             auto_failover: self.auto_failover,
             zookeeper,
             journal_partitions,
+            daemon_env,
+            realm,
             dir,
         };
         if ha {
@@ -316,6 +347,10 @@ pub struct MiniCluster {
     pub(crate) zookeeper: Option<ZkServer>,
     /// The proxies of `.partitionable_namenode(i)`, by NameNode index.
     pub(crate) journal_partitions: Vec<(usize, crate::partition::JournalPartition)>,
+    /// Environment every daemon starts with (the realm's krb5.conf in a secure cluster).
+    pub(crate) daemon_env: Vec<(String, String)>,
+    /// The KDC of a `.kerberos(..)` cluster; stopped after the daemons.
+    pub(crate) realm: Option<crate::kerberos::SecureRealm>,
     // Declared last so it is removed after the daemons are gone.
     dir: TempDir,
 }
@@ -332,6 +367,7 @@ impl MiniCluster {
             binary: None,
             auto_failover: None,
             partitionable: Vec::new(),
+            kerberos: None,
         }
     }
 
@@ -448,21 +484,53 @@ impl MiniCluster {
         statuses
     }
 
+    /// `hafs --config <conf dir>` for the harness's own admin commands: in a secure
+    /// cluster with the superuser's (`hdfs`) ticket.
     pub(crate) fn hafs_command(&self) -> Command {
         let mut cmd = Command::new(&self.binary);
         cmd.env_remove("HADOOP_CONF_DIR")
+            .envs(self.admin_env())
             .arg("--config")
             .arg(&self.conf_dir);
         cmd
     }
 
-    /// `hafs --config <NameNode index's conf dir>`.
+    /// `hafs --config <NameNode index's conf dir>`, with the daemons' environment.
     pub(crate) fn nn_command(&self, index: usize) -> Command {
         let mut cmd = Command::new(&self.binary);
         cmd.env_remove("HADOOP_CONF_DIR")
+            .envs(self.daemon_env.iter().cloned())
             .arg("--config")
             .arg(&self.namenodes[index].conf_dir);
         cmd
+    }
+
+    /// The realm of a `.kerberos(..)` cluster.
+    pub fn realm(&self) -> Option<&crate::kerberos::SecureRealm> {
+        self.realm.as_ref()
+    }
+
+    /// The environment of a client run as `user`: with a ticket in a secure cluster;
+    /// nothing otherwise.
+    pub fn user_env(&self, user: &str) -> Vec<(String, String)> {
+        match &self.realm {
+            Some(r) => r.user_env(user),
+            None => Vec::new(),
+        }
+    }
+
+    /// The superuser's client environment (harness admin commands).
+    pub(crate) fn admin_env(&self) -> Vec<(String, String)> {
+        self.user_env("hdfs")
+    }
+
+    /// A client target running as `user` (with `user`'s ticket in a secure cluster).
+    pub fn as_user(&self, user: &str) -> crate::tools::ClientTarget {
+        crate::tools::ClientTarget {
+            conf_dir: self.conf_dir.clone(),
+            fs_uri: self.fs_uri(),
+            env: self.user_env(user),
+        }
     }
 
     #[track_caller]

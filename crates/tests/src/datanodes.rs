@@ -199,6 +199,7 @@ impl MiniCluster {
         let conf_dir = self.datanodes[i].conf_dir.clone();
         let mut cmd = std::process::Command::new(&self.binary);
         cmd.env_remove("HADOOP_CONF_DIR")
+            .envs(self.daemon_env.iter().cloned())
             .arg("--config")
             .arg(&conf_dir)
             .arg("datanode");

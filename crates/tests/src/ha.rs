@@ -159,6 +159,7 @@ impl MiniCluster {
         ClientTarget {
             conf_dir: self.conf_dir().to_path_buf(),
             fs_uri: self.fs_uri(),
+            env: crate::tools::ConfTarget::client_env(self),
         }
     }
 
@@ -292,6 +293,20 @@ impl MiniCluster {
     /// NameNode `i`'s HA state by a direct `getServiceStatus` call ("active",
     /// "standby", ...), or the error (not running, paused, refused).
     pub fn ha_state(&self, i: usize) -> Result<&'static str, String> {
+        if self.realm.is_some() {
+            // The test process holds no Kerberos login; ask through `hafs haadmin`,
+            // which runs with the superuser's ticket.
+            let out = self.haadmin(&["-getServiceState", &self.namenodes[i].id]);
+            if !out.success() {
+                return Err(out.to_string());
+            }
+            return match out.stdout.trim() {
+                "active" => Ok("active"),
+                "standby" => Ok("standby"),
+                "observer" => Ok("observer"),
+                other => Err(format!("unexpected state {other:?}")),
+            };
+        }
         ha_rpc::get_service_state(self.namenodes[i].rpc_addr)
     }
 

@@ -43,6 +43,8 @@ struct JournalNodeSlot {
 pub struct JournalNodes {
     binary: PathBuf,
     slots: Vec<JournalNodeSlot>,
+    /// Environment each JournalNode starts with.
+    env: Vec<(String, String)>,
     // Declared last so it is removed after the daemons are gone.
     dir: TempDir,
 }
@@ -52,6 +54,18 @@ impl JournalNodes {
     /// once each accepts connections. The syncer runs every second.
     #[track_caller]
     pub fn start(n: usize, label: &str) -> JournalNodes {
+        Self::start_with(n, label, &[], &[])
+    }
+
+    /// As [`JournalNodes::start`], with `site` added to each JournalNode's hdfs-site.xml
+    /// and `env` to its environment (the security settings of a secure cluster).
+    #[track_caller]
+    pub fn start_with(
+        n: usize,
+        label: &str,
+        site: &[(String, String)],
+        env: &[(String, String)],
+    ) -> JournalNodes {
         let dir = TempDir::new(label);
         let addrs: Vec<SocketAddr> = (0..n).map(|_| loopback(free_port())).collect();
         let uri = uri_of(&addrs);
@@ -63,15 +77,14 @@ impl JournalNodes {
             std::fs::create_dir_all(&conf_dir).expect("create JournalNode conf dir");
             let edits_dir = home.join("edits");
             write_site_xml(&conf_dir.join("core-site.xml"), &[]);
-            write_site_xml(
-                &conf_dir.join("hdfs-site.xml"),
-                &[
-                    kv("dfs.journalnode.rpc-address", addr.to_string()),
-                    kv("dfs.journalnode.edits.dir", edits_dir.display().to_string()),
-                    kv(SHARED_EDITS_KEY, uri.clone()),
-                    kv("dfs.journalnode.sync.interval", "1000"),
-                ],
-            );
+            let mut hdfs = vec![
+                kv("dfs.journalnode.rpc-address", addr.to_string()),
+                kv("dfs.journalnode.edits.dir", edits_dir.display().to_string()),
+                kv(SHARED_EDITS_KEY, uri.clone()),
+                kv("dfs.journalnode.sync.interval", "1000"),
+            ];
+            hdfs.extend(site.iter().cloned());
+            write_site_xml(&conf_dir.join("hdfs-site.xml"), &hdfs);
             slots.push(JournalNodeSlot {
                 log_path: dir.join(format!("{id}.log")),
                 id,
@@ -84,6 +97,7 @@ impl JournalNodes {
         let mut jns = JournalNodes {
             binary: hafs_bin(),
             slots,
+            env: env.to_vec(),
             dir,
         };
         for i in 0..n {
@@ -139,6 +153,7 @@ impl JournalNodes {
         assert!(slot.daemon.is_none(), "{} is already running", slot.id);
         let mut cmd = Command::new(&self.binary);
         cmd.env_remove("HADOOP_CONF_DIR")
+            .envs(self.env.iter().cloned())
             .arg("--config")
             .arg(&slot.conf_dir)
             .arg("journalnode");
@@ -189,6 +204,7 @@ impl JournalNodes {
     pub fn status(&self) -> String {
         let mut cmd = Command::new(&self.binary);
         cmd.env_remove("HADOOP_CONF_DIR")
+            .envs(self.env.iter().cloned())
             .arg("--config")
             .arg(&self.slots[0].conf_dir)
             .args(["journalnode", "-status", &self.uri()]);

@@ -22,6 +22,7 @@ mod datanodes;
 mod ha;
 mod ha_rpc;
 mod journalnodes;
+mod kerberos;
 mod listing;
 mod load;
 mod partition;
@@ -44,6 +45,7 @@ pub use ha_rpc::{get_service_state, HA_SERVICE_PROTOCOL};
 pub use hafs_cluster::{free_port, wait_for_port};
 pub use hafs_util::XorShift64;
 pub use journalnodes::{JournalNodes, JOURNALNODE_READY, SHARED_EDITS_KEY, TEST_JOURNAL_ID};
+pub use kerberos::{SecureRealm, AUTH_TO_LOCAL, USERS as REALM_USERS};
 pub use listing::{fields, parse_ls, parse_ls_line, LsEntry};
 pub use load::{
     assert_acked_intact, failure_time, load_content, load_len, load_len_of, sleep_until,

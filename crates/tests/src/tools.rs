@@ -12,6 +12,11 @@ use crate::paths::{hadoop_fs_script, hafs_bin, hafs_cache, jars_dir, python_bin}
 pub trait ConfTarget {
     fn conf_dir(&self) -> &Path;
     fn fs_uri(&self) -> String;
+    /// Environment a client of this target runs with (a Kerberos ticket cache and
+    /// krb5.conf in a secure cluster).
+    fn client_env(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
 }
 
 impl ConfTarget for MiniCluster {
@@ -21,13 +26,19 @@ impl ConfTarget for MiniCluster {
     fn fs_uri(&self) -> String {
         MiniCluster::fs_uri(self)
     }
+    /// In a secure cluster, clients run as `alice` with her ticket.
+    fn client_env(&self) -> Vec<(String, String)> {
+        self.user_env("alice")
+    }
 }
 
-/// A conf dir written by someone else (e.g. `hafs sandbox`).
+/// A conf dir written by someone else (e.g. `hafs sandbox`), or a cluster seen as some
+/// user ([`MiniCluster::as_user`]).
 #[derive(Debug, Clone)]
 pub struct ClientTarget {
     pub conf_dir: PathBuf,
     pub fs_uri: String,
+    pub env: Vec<(String, String)>,
 }
 
 impl ConfTarget for ClientTarget {
@@ -37,6 +48,9 @@ impl ConfTarget for ClientTarget {
     fn fs_uri(&self) -> String {
         self.fs_uri.clone()
     }
+    fn client_env(&self) -> Vec<(String, String)> {
+        self.env.clone()
+    }
 }
 
 /// `hafs --config <conf dir> <args…>`.
@@ -44,6 +58,7 @@ impl ConfTarget for ClientTarget {
 pub fn hafs_cmd(target: &impl ConfTarget, args: &[&str]) -> CmdOutput {
     let mut cmd = Command::new(hafs_bin());
     cmd.env_remove("HADOOP_CONF_DIR")
+        .envs(target.client_env())
         .arg("--config")
         .arg(target.conf_dir())
         .args(args);
@@ -74,7 +89,8 @@ fn java_command(target: &impl ConfTarget, args: &[&str]) -> Command {
         .env("HAFS_CACHE", hafs_cache())
         .env("HAFS_JARS", jars)
         .env("HADOOP_CONF_DIR", target.conf_dir())
-        .env_remove("HADOOP_USER_NAME");
+        .env_remove("HADOOP_USER_NAME")
+        .envs(target.client_env());
     cmd
 }
 
@@ -89,7 +105,8 @@ pub fn python(target: &impl ConfTarget, script: &str) -> CmdOutput {
         .env("HAFS_FS_URI", target.fs_uri())
         .env("HADOOP_CONF_DIR", target.conf_dir())
         .env("PYTHONUNBUFFERED", "1")
-        .env_remove("HADOOP_USER_NAME");
+        .env_remove("HADOOP_USER_NAME")
+        .envs(target.client_env());
     run_with_timeout(cmd, DEFAULT_CMD_TIMEOUT)
 }
 

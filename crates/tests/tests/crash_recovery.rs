@@ -56,6 +56,7 @@ fn burst_then_kill(cluster: &mut MiniCluster, root: &str, seed: u64) -> Record {
     let target = hafs_tests::ClientTarget {
         conf_dir: conf,
         fs_uri: cluster.fs_uri(),
+        env: Vec::new(),
     };
 
     let handles: Vec<_> = worker_dirs

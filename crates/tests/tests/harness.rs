@@ -152,6 +152,7 @@ fn local_target(dir: &TempDir) -> ClientTarget {
     ClientTarget {
         conf_dir,
         fs_uri: "file:///".to_string(),
+        env: Vec::new(),
     }
 }
 

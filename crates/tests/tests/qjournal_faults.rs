@@ -289,6 +289,7 @@ fn continuous_writes_survive_journalnode_kills() {
     let target = hafs_tests::ClientTarget {
         conf_dir: c.conf_dir().to_path_buf(),
         fs_uri: c.fs_uri(),
+        env: Vec::new(),
     };
     let stop = Arc::new(AtomicBool::new(false));
     let attempted = Arc::new(Mutex::new(BTreeSet::new()));

@@ -83,7 +83,11 @@ fn target_of(dir: &TempDir) -> ClientTarget {
     let core = std::fs::read_to_string(conf_dir.join("core-site.xml"))
         .unwrap_or_else(|e| panic!("sandbox wrote no {}/core-site.xml: {e}", conf_dir.display()));
     let fs_uri = xml_value(&core, "fs.defaultFS").expect("core-site.xml sets fs.defaultFS");
-    ClientTarget { conf_dir, fs_uri }
+    ClientTarget {
+        conf_dir,
+        fs_uri,
+        env: Vec::new(),
+    }
 }
 
 /// `haadmin -getServiceState nn`, or the error text.
@@ -238,7 +242,11 @@ fn sandbox_serves_real_clients_fails_over_by_itself_and_stops_cleanly() {
         xml_value(&hdfs, "dfs.ha.namenodes.hafs").as_deref(),
         Some("nn1,nn2")
     );
-    let target = ClientTarget { conf_dir, fs_uri };
+    let target = ClientTarget {
+        conf_dir,
+        fs_uri,
+        env: Vec::new(),
+    };
     let state = hafs_cmd(&target, &["haadmin", "-getServiceState", "nn1"]).ok();
     assert_eq!(state.stdout.trim(), "active", "{state}");
     let state = hafs_cmd(&target, &["haadmin", "-getServiceState", "nn2"]).ok();

@@ -293,10 +293,13 @@ fn select<'a>(
             if m.method().wire_name() != offered.method || m.mechanism() != offered.mechanism {
                 continue;
             }
-            if let Some(session) = m.start(offered, protocol, server_host).map_err(|e| match e {
-                SaslError::Config(msg) => refused(exceptions::ILLEGAL_ARGUMENT, msg),
-                other => sasl_failed(other),
-            })? {
+            if let Some(session) = m
+                .start(offered, protocol, server_host)
+                .map_err(|e| match e {
+                    SaslError::Config(msg) => refused(exceptions::ILLEGAL_ARGUMENT, msg),
+                    other => sasl_failed(other),
+                })?
+            {
                 return Ok((offered, session));
             }
         }

@@ -81,6 +81,8 @@ pub struct SecurityConfigError(pub String);
 #[derive(Clone)]
 pub struct SecuritySettings {
     kerberos: bool,
+    /// `hadoop.security.authorization`: pin daemon protocols to daemon principals.
+    authorization: bool,
     qops: Vec<Qop>,
     to_local: Arc<AuthToLocal>,
     /// (principal pattern, keytab) per role, as configured.
@@ -123,12 +125,23 @@ impl SecuritySettings {
                 )))
             }
         };
-        let protection = conf.get_or(keys::HADOOP_RPC_PROTECTION, keys::HADOOP_RPC_PROTECTION_DEFAULT);
-        let qops = Qop::parse_hadoop_list(&protection).map_err(|e| {
-            SecurityConfigError(format!("{}: {e}", keys::HADOOP_RPC_PROTECTION))
-        })?;
-        let logins = [ServiceRole::NameNode, ServiceRole::DataNode, ServiceRole::JournalNode]
-            .map(|r| (conf.get_trimmed(r.principal_key()), conf.get_trimmed(r.keytab_key())));
+        let protection = conf.get_or(
+            keys::HADOOP_RPC_PROTECTION,
+            keys::HADOOP_RPC_PROTECTION_DEFAULT,
+        );
+        let qops = Qop::parse_hadoop_list(&protection)
+            .map_err(|e| SecurityConfigError(format!("{}: {e}", keys::HADOOP_RPC_PROTECTION)))?;
+        let logins = [
+            ServiceRole::NameNode,
+            ServiceRole::DataNode,
+            ServiceRole::JournalNode,
+        ]
+        .map(|r| {
+            (
+                conf.get_trimmed(r.principal_key()),
+                conf.get_trimmed(r.keytab_key()),
+            )
+        });
         let rules = conf.get_or(
             keys::HADOOP_SECURITY_AUTH_TO_LOCAL,
             keys::HADOOP_SECURITY_AUTH_TO_LOCAL_DEFAULT,
@@ -137,8 +150,15 @@ impl SecuritySettings {
         let to_local = AuthToLocal::parse(&rules, &realm).map_err(|e| {
             SecurityConfigError(format!("{}: {e}", keys::HADOOP_SECURITY_AUTH_TO_LOCAL))
         })?;
+        let authorization = conf
+            .get_bool(
+                keys::HADOOP_SECURITY_AUTHORIZATION,
+                keys::HADOOP_SECURITY_AUTHORIZATION_DEFAULT,
+            )
+            .map_err(|e| SecurityConfigError(e.to_string()))?;
         Ok(SecuritySettings {
             kerberos,
+            authorization,
             qops,
             to_local: Arc::new(to_local),
             logins,
@@ -189,16 +209,54 @@ impl SecuritySettings {
 
     /// How a server of `role` listening as `host` authenticates callers. SIMPLE unless
     /// Kerberos is on; then KERBEROS with the role's keytab (checked now).
-    pub fn server_auth(&self, role: ServiceRole, host: &str) -> Result<ServerAuth, SecurityConfigError> {
+    pub fn server_auth(
+        &self,
+        role: ServiceRole,
+        host: &str,
+    ) -> Result<ServerAuth, SecurityConfigError> {
         if !self.kerberos {
             return Ok(ServerAuth::default());
         }
         let (principal, keytab) = self.service_login(role, host)?;
-        let method = KerberosMethod::new(&principal, Path::new(&keytab), &self.qops, self.to_local.clone())
-            .map_err(|e| SecurityConfigError(format!("cannot log in as {principal} from {keytab}: {e}")))?;
+        let method = KerberosMethod::new(
+            &principal,
+            Path::new(&keytab),
+            &self.qops,
+            self.to_local.clone(),
+        )
+        .map_err(|e| {
+            SecurityConfigError(format!("cannot log in as {principal} from {keytab}: {e}"))
+        })?;
         Ok(ServerAuth {
             methods: vec![Arc::new(method)],
             impersonation: None,
+            client_principals: self.authorization.then(|| self.client_principals()),
+        })
+    }
+
+    /// The principal callers of each daemon-only protocol must be (Hadoop's
+    /// `@KerberosInfo(clientPrincipal = …)`): only DataNodes speak DatanodeProtocol and
+    /// InterDatanodeProtocol, only NameNodes write to JournalNodes or fetch from another
+    /// NameNode. Other protocols (ClientProtocol, HAServiceProtocol) are open to every
+    /// authenticated user; their operations check the caller themselves.
+    fn client_principals(&self) -> ServerPrincipals {
+        let logins = self.logins.clone();
+        Arc::new(move |protocol: &str| {
+            let role = match protocol {
+                "org.apache.hadoop.hdfs.server.protocol.DatanodeProtocol"
+                | "org.apache.hadoop.hdfs.server.protocol.InterDatanodeProtocol" => {
+                    ServiceRole::DataNode
+                }
+                "org.apache.hadoop.hdfs.qjournal.protocol.QJournalProtocol"
+                | "org.apache.hadoop.hdfs.server.protocol.NamenodeProtocol" => {
+                    ServiceRole::NameNode
+                }
+                "org.apache.hadoop.hdfs.qjournal.protocol.InterQJournalProtocol" => {
+                    ServiceRole::JournalNode
+                }
+                _ => return None,
+            };
+            logins[role_index(role)].0.clone()
         })
     }
 
@@ -211,7 +269,11 @@ impl SecuritySettings {
     }
 
     /// The client login of a daemon of `role` on `host`: its keytab.
-    pub fn daemon_login(&self, role: ServiceRole, host: &str) -> Result<ClientAuth, SecurityConfigError> {
+    pub fn daemon_login(
+        &self,
+        role: ServiceRole,
+        host: &str,
+    ) -> Result<ClientAuth, SecurityConfigError> {
         if !self.kerberos {
             return Ok(ClientAuth::default());
         }
@@ -220,7 +282,9 @@ impl SecuritySettings {
             keytab: keytab.clone(),
             principal: principal.clone(),
         })
-        .map_err(|e| SecurityConfigError(format!("cannot log in as {principal} from {keytab}: {e}")))?;
+        .map_err(|e| {
+            SecurityConfigError(format!("cannot log in as {principal} from {keytab}: {e}"))
+        })?;
         Ok(ClientAuth {
             mechanisms: vec![Arc::new(KerberosClient::new(
                 ClientLogin::Keytab(Arc::new(credential)),

@@ -80,6 +80,11 @@ pub struct ServerAuth {
     pub methods: Vec<Arc<dyn SaslMethod>>,
     /// Who may impersonate whom; `None` refuses every impersonation.
     pub impersonation: Option<Arc<dyn ImpersonationPolicy>>,
+    /// Service-level authorization (`hadoop.security.authorization`): for a protocol
+    /// only daemons may speak, the principal its callers must be, unsubstituted
+    /// (`dn/_HOST@REALM` for DatanodeProtocol: Hadoop's `@KerberosInfo(clientPrincipal)`).
+    /// `_HOST` becomes the caller's host name.
+    pub client_principals: Option<super::kerberos::ServerPrincipals>,
 }
 
 impl std::fmt::Debug for ServerAuth {
@@ -87,6 +92,7 @@ impl std::fmt::Debug for ServerAuth {
         f.debug_struct("ServerAuth")
             .field("methods", &self.method_names())
             .field("impersonation", &self.impersonation.is_some())
+            .field("authorization", &self.client_principals.is_some())
             .finish()
     }
 }
@@ -105,6 +111,36 @@ impl ServerAuth {
             .map(|m| m.method().wire_name())
             .collect();
         format!("[{}]", names.join(", "))
+    }
+
+    /// Hadoop's `ServiceAuthorizationManager.authorize` for the pinned protocols: a
+    /// connection for `protocol` must come from the principal its callers run as, on the
+    /// caller's own host. Checked once, when the connection context names the protocol.
+    pub fn authorize(
+        &self,
+        protocol: &str,
+        identity: &Identity,
+        peer: IpAddr,
+    ) -> Result<(), RpcError> {
+        let Some(pins) = &self.client_principals else {
+            return Ok(());
+        };
+        let Some(pattern) = pins(protocol) else {
+            return Ok(());
+        };
+        let host = super::kerberos::canonical_host(&peer.to_string());
+        let expected = hafs_security::kerberos_name::substitute_host(&pattern, &host);
+        if identity.principal.as_deref() == Some(expected.as_str()) {
+            return Ok(());
+        }
+        Err(unauthorized(
+            exceptions::AUTHORIZATION,
+            format!(
+                "User {} ({}) is not authorized for protocol {protocol}, expected client Kerberos principal is {expected}",
+                identity.principal.as_deref().unwrap_or(&identity.user),
+                identity.method.wire_name()
+            ),
+        ))
     }
 
     /// The FATAL refusal of a client that did not ask for SASL.

@@ -464,7 +464,12 @@ impl ConnState {
                             ))
                         }
                     };
-                match self.sasl.identity(&ctx, self.peer.ip()) {
+                let identity = self.sasl.identity(&ctx, self.peer.ip()).and_then(|id| {
+                    let protocol = ctx.protocol.as_deref().unwrap_or("");
+                    self.sasl.auth().authorize(protocol, &id, self.peer.ip())?;
+                    Ok(id)
+                });
+                match identity {
                     Ok(id) => {
                         debug!(peer = %self.peer, user = %id.user, protocol = ?ctx.protocol, "IPC connection context");
                         self.identity = Some(id);

@@ -85,7 +85,10 @@ pub struct JournalNodeServer {
 
 impl JournalNodeServer {
     /// Creates the edits dir and binds the RPC server (SIMPLE authentication).
-    pub async fn bind(config: JournalNodeConfig, bind: SocketAddr) -> std::io::Result<JournalNodeServer> {
+    pub async fn bind(
+        config: JournalNodeConfig,
+        bind: SocketAddr,
+    ) -> std::io::Result<JournalNodeServer> {
         Self::bind_with_auth(config, bind, Default::default()).await
     }
 

@@ -1,0 +1,116 @@
+//! A Kerberos realm for a secure [`MiniCluster`](crate::MiniCluster): a throwaway MIT KDC
+//! (`hafs_cluster::Kdc`), one keytab per service principal (`nn/localhost`,
+//! `dn/localhost`, `jn/localhost`), users with ticket caches, the security keys of the
+//! site files, and the environment daemons and clients run with.
+
+use std::path::{Path, PathBuf};
+
+use hafs_cluster::Kdc;
+
+/// The users a secure cluster's realm knows (each gets a ticket cache on demand).
+pub const USERS: &[&str] = &["alice", "bob", "hdfs"];
+
+/// The rules that make every service principal the superuser `hdfs`, as Hadoop's
+/// SecureMode guide shows, and everyone else their first component.
+pub const AUTH_TO_LOCAL: &str = "RULE:[2:$1/$2@$0](nn/.*@HAFS.TEST)s/.*/hdfs/\n\
+RULE:[2:$1/$2@$0](dn/.*@HAFS.TEST)s/.*/hdfs/\n\
+RULE:[2:$1/$2@$0](jn/.*@HAFS.TEST)s/.*/hdfs/\n\
+DEFAULT";
+
+#[derive(Debug)]
+pub struct SecureRealm {
+    kdc: Kdc,
+    protection: String,
+    nn_keytab: PathBuf,
+    dn_keytab: PathBuf,
+    jn_keytab: PathBuf,
+}
+
+impl SecureRealm {
+    /// Starts a KDC in `dir` with the service principals and [`USERS`].
+    #[track_caller]
+    pub fn start(dir: &Path, protection: &str) -> SecureRealm {
+        let kdc = Kdc::start(dir).unwrap_or_else(|e| panic!("cannot start the KDC: {e}"));
+        let keytab = |service: &str| {
+            kdc.add_service(service, "localhost")
+                .unwrap_or_else(|e| panic!("cannot add {service}/localhost: {e}"))
+        };
+        let (nn_keytab, dn_keytab, jn_keytab) = (keytab("nn"), keytab("dn"), keytab("jn"));
+        for user in USERS {
+            kdc.add_user(user, &format!("{user}-password"))
+                .unwrap_or_else(|e| panic!("cannot add user {user}: {e}"));
+        }
+        SecureRealm {
+            kdc,
+            protection: protection.to_string(),
+            nn_keytab,
+            dn_keytab,
+            jn_keytab,
+        }
+    }
+
+    pub fn kdc(&self) -> &Kdc {
+        &self.kdc
+    }
+
+    /// `hadoop.rpc.protection` of the cluster.
+    pub fn protection(&self) -> &str {
+        &self.protection
+    }
+
+    /// The security keys every daemon and client of the cluster reads.
+    pub fn site(&self) -> Vec<(String, String)> {
+        let kv = |k: &str, v: &str| (k.to_string(), v.to_string());
+        let path = |p: &PathBuf| p.display().to_string();
+        vec![
+            kv("hadoop.security.authentication", "kerberos"),
+            kv("hadoop.security.authorization", "true"),
+            kv("hadoop.rpc.protection", &self.protection),
+            kv("hadoop.security.auth_to_local", AUTH_TO_LOCAL),
+            kv("dfs.namenode.kerberos.principal", "nn/_HOST@HAFS.TEST"),
+            kv("dfs.namenode.keytab.file", &path(&self.nn_keytab)),
+            kv("dfs.datanode.kerberos.principal", "dn/_HOST@HAFS.TEST"),
+            kv("dfs.datanode.keytab.file", &path(&self.dn_keytab)),
+            kv("dfs.journalnode.kerberos.principal", "jn/_HOST@HAFS.TEST"),
+            kv("dfs.journalnode.keytab.file", &path(&self.jn_keytab)),
+            // Java's HAAdmin and controller clients find the principal through this.
+            kv(
+                "hadoop.security.service.user.name.key",
+                "dfs.namenode.kerberos.principal",
+            ),
+        ]
+    }
+
+    /// What daemons run with: the realm's krb5.conf and replay cache dir.
+    pub fn daemon_env(&self) -> Vec<(String, String)> {
+        self.kdc
+            .env()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect()
+    }
+
+    /// What a client run as `user` needs: the realm's krb5.conf (for the MIT library
+    /// and for Java), and `user`'s ticket cache.
+    #[track_caller]
+    pub fn user_env(&self, user: &str) -> Vec<(String, String)> {
+        let ccache = self
+            .kdc
+            .user_ccache(user)
+            .unwrap_or_else(|e| panic!("kinit {user}: {e}"));
+        let mut env = self.no_ticket_env();
+        env.push(("KRB5CCNAME".into(), format!("FILE:{}", ccache.display())));
+        env
+    }
+
+    /// A client with the realm's configuration but no ticket.
+    pub fn no_ticket_env(&self) -> Vec<(String, String)> {
+        let mut env = self.daemon_env();
+        env.push((
+            "KRB5CCNAME".into(),
+            format!("FILE:{}", self.kdc.dir().join("no-such-ccache").display()),
+        ));
+        env.push(("HADOOP_FS_JAVA_OPTS".into(), self.kdc.java_option()));
+        env
+    }
+}
