@@ -218,7 +218,20 @@ async fn serve(
     let mut server_config = ServerConfig::new(bind);
     server_config.auth = crate::security::server_auth(&conf, role, &local.host)?;
     let ops = Arc::new(LateOps::default());
-    let service: Arc<dyn RpcService> = Arc::new(ZkfcProtocolService::new(ops.clone()));
+    let security = crate::security::settings(&conf)?;
+    let login_user = if security.is_kerberos() {
+        let (principal, _) =
+            security.service_login(role, &hafs_ipc::auth::kerberos::canonical_host(&local.host))?;
+        security.auth_to_local().short_name_of(&principal)?
+    } else {
+        hafs_client::identity::current_user()
+    };
+    let admins = hafs_ha::zkfc::protocol::ZkfcAdmins {
+        login_user,
+        administrators: conf.get_or(hafs_conf::keys::DFS_CLUSTER_ADMINISTRATORS, " "),
+    };
+    let service: Arc<dyn RpcService> =
+        Arc::new(ZkfcProtocolService::with_admins(ops.clone(), admins));
     let server = Server::bind(server_config, vec![service])
         .await
         .with_context(|| format!("cannot serve ZKFCProtocol on {bind}"))?;

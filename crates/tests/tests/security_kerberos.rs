@@ -210,5 +210,36 @@ with c.read("/tmp/after-failover") as f:
     )
     .ok();
     assert!(out.stdout.contains("still secure"), "{out}");
+
+    // Only the controllers' own user and dfs.cluster.administrators may move the
+    // Active: alice's graceful failover is refused by the controller, hdfs's goes.
+    c.start_nn(0);
+    c.wait_for_state(0, "standby", Duration::from_secs(30));
+    let alice = hafs_tests::hafs_cmd(&c.as_user("alice"), &["haadmin", "-failover", "nn2", "nn1"]);
+    assert!(!alice.success(), "{alice}");
+    assert!(
+        alice
+            .stderr
+            .contains("Disallowed RPC access from alice@HAFS.TEST")
+            && alice
+                .stderr
+                .contains("Not listed in dfs.cluster.administrators"),
+        "{alice}"
+    );
+    assert_eq!(c.ha_state(1), Ok("active"));
+    // nn1's controller may not have seen its restarted NameNode healthy yet.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let hdfs = c.haadmin(&["-failover", "nn2", "nn1"]);
+        if hdfs.success() {
+            break;
+        }
+        assert!(
+            hdfs.stderr.contains("is not currently healthy") && Instant::now() < deadline,
+            "{hdfs}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    c.wait_for_state(0, "active", Duration::from_secs(30));
     c.stop();
 }

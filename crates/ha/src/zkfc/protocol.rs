@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use hafs_conf::keys::{DFS_HA_ZKFC_PORT, DFS_HA_ZKFC_PORT_DEFAULT};
 use hafs_conf::Configuration;
 use hafs_ipc::{
-    CallContext, ClientConfig, IpcError, MethodTable, ProtocolService, RpcClient, RpcError,
+    CallContext, ClientConfig, IpcError, MethodInfo, MethodTable, ProtocolService, RpcClient,
+    RpcError,
 };
 use hafs_proto::common::{
     CedeActiveRequestProto, CedeActiveResponseProto, GracefulFailoverRequestProto,
@@ -85,14 +86,51 @@ pub trait ZkfcOps: Send + Sync + 'static {
     async fn graceful_failover(&self) -> Result<(), String>;
 }
 
+/// Who may ask a controller to cede or fail over (Hadoop's
+/// `DFSZKFailoverController.checkRpcAdminAccess`): the user the controller runs as, and
+/// the users of `dfs.cluster.administrators` (`*` for everyone).
+#[derive(Debug, Clone)]
+pub struct ZkfcAdmins {
+    /// The controller's own short user name (its NameNode principal's, with Kerberos).
+    pub login_user: String,
+    /// `dfs.cluster.administrators`: the users before the first blank; `*` allows all.
+    pub administrators: String,
+}
+
+impl ZkfcAdmins {
+    fn allows(&self, user: &str) -> bool {
+        if user == self.login_user {
+            return true;
+        }
+        let acl = self.administrators.trim();
+        if acl == "*" {
+            return true;
+        }
+        // Hadoop's ACL syntax is "users groups"; the group part is not consulted here
+        // (docs/security.md).
+        let users = acl.split_whitespace().next().unwrap_or("");
+        users.split(',').map(str::trim).any(|u| u == user)
+    }
+}
+
 /// The ZKFCProtocol service, for an hafs-ipc server.
 pub struct ZkfcProtocolService {
     ops: Arc<dyn ZkfcOps>,
+    admins: Option<ZkfcAdmins>,
 }
 
 impl ZkfcProtocolService {
+    /// A service that lets any caller cede or fail over (in-process tests).
     pub fn new(ops: Arc<dyn ZkfcOps>) -> Self {
-        ZkfcProtocolService { ops }
+        ZkfcProtocolService { ops, admins: None }
+    }
+
+    /// A service that admits only `admins`, as a controller daemon runs.
+    pub fn with_admins(ops: Arc<dyn ZkfcOps>, admins: ZkfcAdmins) -> Self {
+        ZkfcProtocolService {
+            ops,
+            admins: Some(admins),
+        }
     }
 
     fn table() -> MethodTable<Self> {
@@ -144,11 +182,52 @@ impl ProtocolService for ZkfcProtocolService {
             LazyLock::new(ZkfcProtocolService::table);
         &METHODS
     }
+
+    fn admit(&self, ctx: &CallContext, _method: &MethodInfo) -> Result<(), RpcError> {
+        let Some(admins) = &self.admins else {
+            return Ok(());
+        };
+        if admins.allows(&ctx.user) {
+            tracing::info!("zkfc: allowed RPC access from {} at {}", ctx.user, ctx.peer);
+            return Ok(());
+        }
+        let who = ctx.principal.as_deref().unwrap_or(&ctx.user);
+        let msg = format!(
+            "Disallowed RPC access from {who} at {}. Not listed in {}",
+            ctx.peer.ip(),
+            hafs_conf::keys::DFS_CLUSTER_ADMINISTRATORS
+        );
+        tracing::warn!("zkfc: {msg}");
+        Err(RpcError::access_control(msg))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_login_user_and_administrators_may_cede() {
+        let admins = ZkfcAdmins {
+            login_user: "hdfs".into(),
+            administrators: "ops,carol admins".into(),
+        };
+        assert!(admins.allows("hdfs"));
+        assert!(admins.allows("carol"));
+        assert!(admins.allows("ops"));
+        assert!(!admins.allows("alice"));
+        assert!(!admins.allows("admins"));
+        let everyone = ZkfcAdmins {
+            login_user: "hdfs".into(),
+            administrators: " * ".into(),
+        };
+        assert!(everyone.allows("alice"));
+        let nobody = ZkfcAdmins {
+            login_user: "hdfs".into(),
+            administrators: " ".into(),
+        };
+        assert!(!nobody.allows(""));
+    }
 
     #[test]
     fn zkfc_port_per_namenode_then_nameservice_then_plain() {
