@@ -271,7 +271,7 @@ impl HaCluster {
         let shared_edits = format!("qjournal://{}/{ns}", jn_addrs.join(";"));
 
         // The shared conf dir: what clients (hafs, Java, hdfs-native) use.
-        let core = vec![
+        let mut core = vec![
             ("fs.defaultFS".to_string(), format!("hdfs://{ns}")),
             ("ipc.client.connect.max.retries".into(), "3".into()),
             ("ipc.client.connect.retry.interval".into(), "100".into()),
@@ -287,7 +287,13 @@ impl HaCluster {
             self.auto_failover_site(dir, ns, zk_port, &mut hdfs).await?;
         }
         for (k, v) in &layout.extra {
-            set(&mut hdfs, k, v);
+            // Common keys go to core-site.xml, where Java's client reads them (its
+            // security login reads nothing else); the rest to hdfs-site.xml.
+            if ["hadoop.", "ipc.", "fs."].iter().any(|p| k.starts_with(p)) {
+                set(&mut core, k, v);
+            } else {
+                set(&mut hdfs, k, v);
+            }
         }
         files::write_site(&self.conf_dir.join("core-site.xml"), &core)?;
         files::write_site(&self.conf_dir.join("hdfs-site.xml"), &hdfs)?;

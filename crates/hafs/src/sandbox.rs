@@ -34,12 +34,14 @@ use anyhow::{bail, Context};
 use hafs_cluster::{AutoTimeouts, Control, Election, HaCluster, Layout};
 use hafs_conf::Configuration;
 
+mod secure_sandbox;
+
 use hafs_cluster::supervisor::{
     Decision, Supervisor, MAX_RESTARTS, RESTART_WINDOW, START_TIMEOUT, TAKEOVER_WAIT,
 };
 
 const USAGE: &str = "\
-Usage: hafs sandbox [--dir DIR] [--zookeeper | --manual-failover]
+Usage: hafs sandbox [--dir DIR] [--zookeeper | --manual-failover] [--secure [PROTECTION]]
 
   --dir DIR           where the cluster lives (default: $TMPDIR/hafs-sandbox); kept
                       across runs
@@ -47,6 +49,11 @@ Usage: hafs sandbox [--dir DIR] [--zookeeper | --manual-failover]
                       sandbox (Debian package `zookeeper`) instead of the JournalNodes
   --manual-failover   no failover controllers: nn1 is made Active, failovers are
                       `hafs haadmin -failover nn1 nn2`
+  --secure [PROT]     Kerberos: a throwaway KDC (realm HAFS.TEST, needs the Debian
+                      packages krb5-kdc, krb5-admin-server, krb5-user), every daemon
+                      with its own keytab, hadoop.rpc.protection PROT (authentication,
+                      integrity or privacy; default privacy); the ready line says how
+                      to get a ticket
 ";
 /// The sandbox's nameservice id.
 pub const NAMESERVICE: &str = "hafs";
@@ -54,6 +61,7 @@ pub const NAMESERVICE: &str = "hafs";
 pub async fn run(_conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
     let mut dir = std::env::temp_dir().join("hafs-sandbox");
     let (mut zookeeper, mut manual) = (false, false);
+    let mut secure: Option<String> = None;
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
@@ -63,6 +71,16 @@ pub async fn run(_conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
             }
             "--zookeeper" | "-zookeeper" => zookeeper = true,
             "--manual-failover" | "-manual-failover" => manual = true,
+            "--secure" | "-secure" => {
+                let protection = match args.get(i + 1) {
+                    Some(p) if !p.starts_with('-') => {
+                        i += 1;
+                        p.clone()
+                    }
+                    _ => "privacy".to_string(),
+                };
+                secure = Some(protection);
+            }
             "-h" | "--help" | "-help" => {
                 print!("{USAGE}");
                 return Ok(0);
@@ -77,7 +95,11 @@ pub async fn run(_conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
         (false, true) => Election::Manual,
         (false, false) => Election::Journal,
     };
-    let layout = Layout {
+    let realm = match &secure {
+        Some(protection) => Some(secure_sandbox::start(&dir, protection)?),
+        None => None,
+    };
+    let mut layout = Layout {
         nameservice: NAMESERVICE.to_string(),
         namenodes: 2,
         journalnodes: 3,
@@ -92,6 +114,9 @@ pub async fn run(_conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
             "5000".to_string(),
         )],
     };
+    if let Some(realm) = &realm {
+        layout.extra.extend(realm.site.iter().cloned());
+    }
     let control = Control {
         election,
         timeouts: AutoTimeouts::SANDBOX,
@@ -100,7 +125,15 @@ pub async fn run(_conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
     let hafs_bin = std::env::current_exe().context("locating the hafs binary")?;
     let mut cluster = HaCluster::start_with(&hafs_bin, &dir, &layout, control).await?;
     let active = cluster.active().await;
-    println!("{}", ready_line(&cluster, active).await);
+    let mut ready = ready_line(&cluster, active).await;
+    if let Some(realm) = &realm {
+        if let Err(e) = realm.prepare_namespace(&hafs_bin, &cluster.conf_dir) {
+            cluster.stop().await;
+            return Err(e);
+        }
+        ready.push_str(&realm.ready_hint());
+    }
+    println!("{ready}");
     let _ = std::io::stdout().flush();
 
     watch(&mut cluster, active).await;
