@@ -289,7 +289,8 @@ impl HaCluster {
         for (k, v) in &layout.extra {
             // Common keys go to core-site.xml, where Java's client reads them (its
             // security login reads nothing else); the rest to hdfs-site.xml.
-            if ["hadoop.", "ipc.", "fs."].iter().any(|p| k.starts_with(p)) {
+            let common = matches!(k.split_once('.'), Some(("hadoop" | "ipc" | "fs", _)));
+            if common {
                 set(&mut core, k, v);
             } else {
                 set(&mut hdfs, k, v);
