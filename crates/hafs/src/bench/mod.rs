@@ -12,6 +12,7 @@ mod nn_process;
 mod nnthroughput;
 mod report;
 mod restart;
+mod rpc_protection;
 mod tiny_datanode;
 mod workload;
 
@@ -32,6 +33,9 @@ Benchmarks:
   restart        a NameNode's restart: fsimage load (inodes/s) and edit replay
                  (edits/s) of a built namespace, next to reading and verifying the
                  image file (hafs bench restart -help)
+  rpcprotection  IPC calls/s and MB/s with Kerberos at authentication, integrity and
+                 privacy against SIMPLE, and the handshake time (a throwaway KDC;
+                 hafs bench rpcprotection -help)
   dfsio          write and read throughput of N files against a local cluster, next to
                  cp and cat of the same bytes on the same disk (hafs bench dfsio -help)
 ";
@@ -40,6 +44,7 @@ pub async fn run(conf: &Configuration, args: &[String]) -> anyhow::Result<i32> {
     match args.first().map(String::as_str) {
         Some("nnthroughput" | "NNThroughputBenchmark") => nnthroughput::run(conf, &args[1..]).await,
         Some("restart") => restart::run(conf, &args[1..]).await,
+        Some("rpcprotection") => rpc_protection::run(&args[1..]).await,
         Some("dfsio" | "TestDFSIO") => dfsio::run(conf, &args[1..]).await,
         Some("failover") if args.iter().any(|a| a == "--manual" || a == "-manual") => {
             failover::run(conf, &args[1..]).await
