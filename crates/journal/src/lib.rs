@@ -32,15 +32,17 @@
 //! Every persistent file other than segments is replaced atomically (temp file, fsync,
 //! rename, fsync of the directory: [`fsutil::write_atomic`]).
 
+pub mod client;
+mod control_file;
+pub mod election;
 pub mod error;
 pub mod file_journal;
 pub mod journal_set;
-pub mod journalnode;
 pub mod manager;
-pub mod qjournal;
-pub mod quorum;
+pub mod protocol;
 pub mod record;
 pub mod segment;
+pub mod server;
 pub mod shared_dir;
 
 pub use error::{EditLogError, StorageError};

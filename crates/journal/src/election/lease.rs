@@ -16,8 +16,8 @@
 //! - `release` ends the holder's lease at once; `write_breadcrumb` is accepted only from
 //!   the live holder with its term, never below the stored breadcrumb's term.
 
-use super::error::QjError;
 use super::lease_file::{Breadcrumb, LeaseStorage, PersistedLease};
+use crate::protocol::QjError;
 
 /// Shortest and longest lease a JournalNode grants (a candidate cannot lock the
 /// nameservice out for long by asking for a huge duration).
@@ -250,8 +250,8 @@ impl<S: LeaseStorage> Lease<S> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::lease_file::MemLeaseStorage;
     use super::*;
+    use crate::election::MemLeaseStorage;
 
     fn fresh() -> Lease<MemLeaseStorage> {
         Lease::load("ns1", MemLeaseStorage::default(), 0).unwrap()

@@ -10,7 +10,7 @@ use super::call::BoxFut;
 use super::qjm::{edit_err, QuorumJournal};
 use crate::error::EditLogError;
 use crate::manager::{JournalManager, SegmentInfo};
-use crate::qjournal::SegmentState;
+use crate::protocol::SegmentState;
 use crate::record::{decode, Decoded, EditRecord};
 
 /// State of a Standby's looks at the journal: a full read (manifests from a majority,

@@ -36,8 +36,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use crate::qjournal::recovery::{self, majority};
-use crate::qjournal::{PrepareResponse, QjError, RequestInfo, SegmentState};
+use super::recovery::{self, majority};
+use crate::protocol::{PrepareResponse, QjError, RequestInfo, SegmentState};
 
 /// Index of a JournalNode in the writer's list.
 pub type NodeId = usize;

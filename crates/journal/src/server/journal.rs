@@ -3,26 +3,14 @@
 
 use std::collections::VecDeque;
 
-use super::error::QjError;
 use super::state_file::PersistedState;
 use super::storage::JournalStorage;
-use super::types::{NsInfo, PaxosData, RequestInfo, SegmentState};
+use crate::protocol::{NsInfo, PaxosData, PrepareResponse, QjError, RequestInfo, SegmentState};
 use crate::record::{check_batch, decode, Decoded};
 
 /// Bytes of recent edits kept in memory for getJournaledEdits
 /// (`dfs.journalnode.edit-cache-size.bytes`, 1 MiB in Hadoop).
 pub const EDIT_CACHE_BYTES: usize = 1 << 20;
-
-/// Answer of prepareRecovery.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct PrepareResponse {
-    pub segment: Option<SegmentState>,
-    pub accepted_in_epoch: Option<u64>,
-    pub last_writer_epoch: u64,
-    pub last_committed_txid: Option<u64>,
-    /// crc32c of the reported segment's records (content identity, see `check_accept`).
-    pub digest: Option<u32>,
-}
 
 /// What `-status` shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -799,8 +787,8 @@ impl<S: JournalStorage> Journal<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::qjournal::MemStorage;
     use crate::record::encode_batch;
+    use crate::server::MemStorage;
 
     fn ns() -> NsInfo {
         NsInfo {

@@ -17,14 +17,12 @@ use super::channel::{JournalChannel, RpcChannel};
 use super::config::QjmConfig;
 use super::logger::Logger;
 use super::reader::TailLook;
-use super::uri::QjournalUri;
+use super::recovery::majority;
 use super::wire::{self, Target};
 use super::writer_core::{Outcome, Progress, Send, WriterCore, WriterError};
 use crate::error::EditLogError;
-use crate::journalnode::jid;
 use crate::manager::{JournalManager, SegmentInfo};
-use crate::qjournal::recovery::majority;
-use crate::qjournal::NsInfo;
+use crate::protocol::{jid, NsInfo, QjournalUri};
 use crate::record::EditRecord;
 
 /// How long `wants_roll` waits for a skipped node's answer.
