@@ -55,6 +55,18 @@ async fn run(command: String, inv: cli::Invocation) -> i32 {
             return 1;
         }
     };
+    let daemon = match command.as_str() {
+        "namenode" => Some("namenode"),
+        "datanode" => Some("datanode"),
+        "journalnode" => Some("journalnode"),
+        "zkfc" => Some("zkfc"),
+        _ => None,
+    };
+    if let Some(daemon) = daemon {
+        // The failure policy (hafs_util::invariant): a daemon whose invariant breaks
+        // stops with a distinct exit status, so that its peer takes over.
+        hafs_util::invariant::stop_on_panic(daemon);
+    }
     let result = match command.as_str() {
         "dfs" | "fs" => return dfs::run(&conf, &rest).await,
         "bench" => bench::run(&conf, &rest).await,
