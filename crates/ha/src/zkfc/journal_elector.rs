@@ -143,7 +143,7 @@ impl Drop for JournalElector {
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
+    hafs_util::invariant::lock(m, "journal elector")
 }
 
 /// A holder id: readable in logs, unique per join.
@@ -260,7 +260,7 @@ impl Shared {
             .collect();
         with_quorum(method, &self.cfg.uri.addrs, calls, self.majority(), timeout)
             .await
-            .map_err(|f| ElectorError::Unavailable(f.message))
+            .map_err(|f| ElectorError::Unavailable(f.to_string()))
     }
 
     async fn read_state(&self) -> Result<Views, ElectorError> {

@@ -51,7 +51,7 @@ pub(super) struct Wire {
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
+    hafs_util::invariant::lock(m, "quorum journal")
 }
 
 pub(super) fn edit_err(msg: String) -> EditLogError {
@@ -187,7 +187,7 @@ impl QuorumJournal {
             timeout,
         )
         .await
-        .map_err(|f| edit_err(f.message))
+        .map_err(|f| edit_err(f.to_string()))
     }
 
     /// Runs one operation of the core to its outcome: sends each round, waits for the

@@ -3,6 +3,8 @@
 
 use std::collections::VecDeque;
 
+use hafs_util::invariant;
+
 use super::state_file::PersistedState;
 use super::storage::JournalStorage;
 use crate::protocol::{NsInfo, PaxosData, PrepareResponse, QjError, RequestInfo, SegmentState};
@@ -227,7 +229,14 @@ impl<S: JournalStorage> Journal<S> {
                     self.committed_txid
                 )));
             }
+            let before = self.committed_txid;
             self.committed_txid = c;
+            invariant!(
+                self.committed_txid >= before,
+                "journal {}: committed txid moved back from {before} to {}",
+                self.jid,
+                self.committed_txid
+            );
         }
         Ok(())
     }
@@ -325,6 +334,15 @@ impl<S: JournalStorage> Journal<S> {
         }
         check_batch(records, first_txid, count)
             .map_err(|r| QjError::IllegalArgument(format!("malformed batch: {r}")))?;
+        // The request checks above refused every bad batch; what is left must extend the
+        // open segment by consecutive, rising txids.
+        invariant!(
+            open.next >= open.first && first_txid == open.next && count > 0,
+            "journal {}: batch {first_txid}+{count} does not extend segment {} at {}",
+            self.jid,
+            open.first,
+            open.next
+        );
         if let Err(e) = self.storage.append(first_txid, count, records) {
             self.abort_segment();
             return Err(e);

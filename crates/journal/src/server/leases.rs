@@ -38,7 +38,7 @@ impl LeaseTable {
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
+    hafs_util::invariant::lock(m, "lease table")
 }
 
 impl JournalNode {

@@ -44,7 +44,7 @@ pub fn to_rpc(e: QjError) -> RpcError {
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
+    hafs_util::invariant::lock(m, "journal table")
 }
 
 impl JournalNode {
