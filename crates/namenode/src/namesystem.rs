@@ -190,7 +190,11 @@ impl Namesystem {
     /// brings the block manager, the retry cache and the leases along. Returns the
     /// last txid applied. Records at or below the applied txid are skipped; a gap is
     /// an error.
-    pub fn apply_tailed(&self, records: &[hafs_journal::EditRecord]) -> Result<u64, String> {
+    pub fn apply_tailed(
+        &self,
+        records: &[hafs_journal::EditRecord],
+    ) -> Result<u64, crate::ha::TailError> {
+        use crate::ha::TailError;
         let mut ns = self.ns.write().expect("namespace lock");
         let mut last = self.edit_log.applied_txid();
         let now = Instant::now();
@@ -199,17 +203,19 @@ impl Namesystem {
                 continue;
             }
             if rec.txid != last + 1 {
-                return Err(format!(
-                    "edit log gap while tailing: expected txid {}, found {}",
-                    last + 1,
-                    rec.txid
-                ));
+                return Err(TailError::Gap {
+                    expected: last + 1,
+                    found: rec.txid,
+                });
             }
-            let op = EditOp::decode(rec.payload.as_ref())
-                .map_err(|e| format!("edit txid {}: undecodable op: {e}", rec.txid))?;
-            let outcome = ns
-                .apply(&op)
-                .map_err(|e| format!("edit txid {} cannot be applied: {e}", rec.txid))?;
+            let op = EditOp::decode(rec.payload.as_ref()).map_err(|e| TailError::Undecodable {
+                txid: rec.txid,
+                message: e.to_string(),
+            })?;
+            let outcome = ns.apply(&op).map_err(|e| TailError::NotApplicable {
+                txid: rec.txid,
+                message: e.to_string(),
+            })?;
             if let Some(id) = &op.retry_cache {
                 if let Some(key) = CallKey::new(&id.client_id, id.call_id) {
                     self.retry_cache.add_replayed(key);

@@ -14,6 +14,7 @@ use hafs_proto::common::{
     GracefulFailoverResponseProto,
 };
 
+use super::FailoverRequestError;
 use crate::SERVICE_FAILED_EXCEPTION;
 
 pub const ZKFC_PROTOCOL: &str = "org.apache.hadoop.ha.ZKFCProtocol";
@@ -81,8 +82,8 @@ impl ZkfcClient {
 /// What the server side asks of the controller.
 #[async_trait]
 pub trait ZkfcOps: Send + Sync + 'static {
-    async fn cede_active(&self, millis: u32) -> Result<(), String>;
-    async fn graceful_failover(&self) -> Result<(), String>;
+    async fn cede_active(&self, millis: u32) -> Result<(), FailoverRequestError>;
+    async fn graceful_failover(&self) -> Result<(), FailoverRequestError>;
 }
 
 /// The ZKFCProtocol service, for an hafs-ipc server.
@@ -134,8 +135,8 @@ impl ZkfcProtocolService {
     }
 }
 
-fn service_failed(m: String) -> RpcError {
-    RpcError::new(SERVICE_FAILED_EXCEPTION, m)
+fn service_failed(e: FailoverRequestError) -> RpcError {
+    RpcError::new(SERVICE_FAILED_EXCEPTION, e.to_string())
 }
 
 impl ProtocolService for ZkfcProtocolService {
