@@ -43,6 +43,7 @@ pub struct MiniClusterBuilder {
     binary: Option<PathBuf>,
     auto_failover: Option<Backend>,
     partitionable: Vec<usize>,
+    namenode_env: Vec<(usize, String, String)>,
 }
 
 impl MiniClusterBuilder {
@@ -106,6 +107,15 @@ impl MiniClusterBuilder {
         self
     }
 
+    /// Starts NameNode `i` (index, 0 = nn1) — every time it starts — with the
+    /// environment variable `key=value`, e.g. a test hook such as
+    /// `hafs_namenode::edit_log::TRIP_INVARIANT_ENV`.
+    pub fn namenode_env(mut self, i: usize, key: &str, value: &str) -> Self {
+        self.namenode_env
+            .push((i, key.to_string(), value.to_string()));
+        self
+    }
+
     /// A label for the temp dir name, to find a failed test's files.
     pub fn label(mut self, label: &str) -> Self {
         self.label = label.to_string();
@@ -163,6 +173,12 @@ impl MiniClusterBuilder {
                     } else {
                         conf_dir.clone()
                     },
+                    env: self
+                        .namenode_env
+                        .iter()
+                        .filter(|(n, _, _)| *n == i)
+                        .map(|(_, k, v)| (k.clone(), v.clone()))
+                        .collect(),
                     id,
                     daemon: None,
                     dn_log_offsets: Vec::new(),
@@ -294,6 +310,8 @@ pub(crate) struct NameNodeSlot {
     /// Each DataNode's log length when this NameNode last started: block reports to
     /// it are logged after these offsets.
     pub(crate) dn_log_offsets: Vec<usize>,
+    /// Extra environment of its process ([`MiniClusterBuilder::namenode_env`]).
+    pub(crate) env: Vec<(String, String)>,
 }
 
 /// Real `hafs` daemons on loopback, in a temp dir that is removed on drop (unless
@@ -332,6 +350,7 @@ impl MiniCluster {
             binary: None,
             auto_failover: None,
             partitionable: Vec::new(),
+            namenode_env: Vec::new(),
         }
     }
 
@@ -460,6 +479,7 @@ impl MiniCluster {
     pub(crate) fn nn_command(&self, index: usize) -> Command {
         let mut cmd = Command::new(&self.binary);
         cmd.env_remove("HADOOP_CONF_DIR")
+            .envs(self.namenodes[index].env.iter().map(|(k, v)| (k, v)))
             .arg("--config")
             .arg(&self.namenodes[index].conf_dir);
         cmd
