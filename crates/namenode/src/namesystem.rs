@@ -113,7 +113,7 @@ impl Namesystem {
         }
         // Every lease holder found in the image or edits gets a fresh lease: the hard
         // limit counts from this start, as in Hadoop.
-        let now = Instant::now();
+        let now = bm.now();
         let hard = config.lease_hard_limit;
         let mut leases = LeaseManager::new(LeaseLimits {
             soft: DEFAULT_SOFT_LIMIT.min(hard),
@@ -151,7 +151,7 @@ impl Namesystem {
             storage,
             checkpoint: tokio::sync::Mutex::new(CheckpointState {
                 last_txid: image_txid,
-                at: Instant::now(),
+                at: now,
             }),
             groups,
             config,
@@ -197,7 +197,7 @@ impl Namesystem {
         use crate::ha::TailError;
         let mut ns = self.ns.write().expect("namespace lock");
         let mut last = self.edit_log.applied_txid();
-        let now = Instant::now();
+        let now = self.now();
         for rec in records {
             if rec.txid <= last {
                 continue;
@@ -244,11 +244,17 @@ impl Namesystem {
         Ok(last)
     }
 
+    /// Now, by the NameNode's one clock (the block manager's, injected where it is
+    /// built): lease limits and checkpoint periods are decided on it.
+    pub fn now(&self) -> Instant {
+        self.bm.now()
+    }
+
     /// Gives every writer of an open file a fresh lease (a new Active: the hard limit
     /// counts from now, as after a restart).
     pub(crate) fn renew_all_leases(&self) {
         let ns = self.read();
-        let now = Instant::now();
+        let now = self.now();
         let mut leases = self.leases.lock().expect("lease lock");
         for (_, uc) in ns.files_under_construction() {
             leases.renew(&uc.client_name, now);
@@ -440,14 +446,14 @@ impl Namesystem {
         self.leases
             .lock()
             .expect("lease lock")
-            .renew(&uc.client_name, Instant::now());
+            .renew(&uc.client_name, self.now());
     }
 
     pub fn renew_lease(&self, holder: &str) {
         self.leases
             .lock()
             .expect("lease lock")
-            .renew(holder, Instant::now());
+            .renew(holder, self.now());
     }
 
     /// Overrides the lease limits (tests use short ones).
@@ -461,7 +467,7 @@ impl Namesystem {
         if self.ha_state() != HaState::Active || self.in_safe_mode() {
             return;
         }
-        let now = Instant::now();
+        let now = self.now();
         let due = {
             let ns = self.read();
             let leases = self.leases.lock().expect("lease lock");
@@ -538,7 +544,7 @@ impl Namesystem {
             }
         }
         cp.last_txid = txid;
-        cp.at = Instant::now();
+        cp.at = self.now();
         let rc = self.retry_cache.stats();
         info!(
             txid,

@@ -152,8 +152,9 @@ impl BlockManager {
         self
     }
 
-    /// Now, by the block manager's clock.
-    pub(crate) fn now(&self) -> Instant {
+    /// Now, by the block manager's clock — the NameNode's one clock for decisions
+    /// (the Namesystem's file leases read it too).
+    pub fn now(&self) -> Instant {
         self.clock.now()
     }
 
