@@ -208,7 +208,7 @@ async fn serve(
         }
     };
 
-    let port = zkfc_port(&conf, &ns, &local.namenode_id).map_err(anyhow::Error::msg)?;
+    let port = zkfc_port(&conf, &ns, &local.namenode_id)?;
     let bind: SocketAddr = tokio::net::lookup_host((local.host.as_str(), port))
         .await
         .with_context(|| format!("cannot resolve {}", local.host))?
@@ -224,7 +224,7 @@ async fn serve(
     let mut peers = Vec::new();
     for t in HaTarget::all(&conf, &ns)? {
         if t.namenode_id != local.namenode_id {
-            let p = zkfc_port(&conf, &ns, &t.namenode_id).map_err(anyhow::Error::msg)?;
+            let p = zkfc_port(&conf, &ns, &t.namenode_id)?;
             let addr = format!("{}:{p}", t.host);
             peers.push((t, addr));
         }

@@ -5,7 +5,7 @@ use std::sync::{Arc, LazyLock};
 
 use async_trait::async_trait;
 use hafs_conf::keys::{DFS_HA_ZKFC_PORT, DFS_HA_ZKFC_PORT_DEFAULT};
-use hafs_conf::Configuration;
+use hafs_conf::{ConfError, Configuration};
 use hafs_ipc::{
     CallContext, ClientConfig, IpcError, MethodTable, ProtocolService, RpcClient, RpcError,
 };
@@ -22,7 +22,7 @@ pub const ZKFC_PROTOCOL: &str = "org.apache.hadoop.ha.ZKFCProtocol";
 /// The ZKFCProtocol port of the controller beside NameNode `nn` of `ns`: Hadoop's
 /// `dfs.ha.zkfc.port` (8019), which an hafs conf may refine per NameNode as
 /// `dfs.ha.zkfc.port.<ns>.<nn>` (several controllers on one host, as in tests).
-pub fn zkfc_port(conf: &Configuration, ns: &str, nn: &str) -> Result<u16, String> {
+pub fn zkfc_port(conf: &Configuration, ns: &str, nn: &str) -> Result<u16, ConfError> {
     let keys = [
         format!("{DFS_HA_ZKFC_PORT}.{ns}.{nn}"),
         format!("{DFS_HA_ZKFC_PORT}.{ns}"),
@@ -30,12 +30,18 @@ pub fn zkfc_port(conf: &Configuration, ns: &str, nn: &str) -> Result<u16, String
     ];
     for key in &keys {
         if let Some(v) = conf.get_trimmed(key) {
-            return v
-                .parse::<u16>()
-                .map_err(|_| format!("{key}: bad port '{v}'"));
+            return v.parse::<u16>().map_err(|_| ConfError::BadValue {
+                key: key.clone(),
+                value: v.to_string(),
+                expected: "a port (0 to 65535)".into(),
+            });
         }
     }
-    u16::try_from(DFS_HA_ZKFC_PORT_DEFAULT).map_err(|e| e.to_string())
+    u16::try_from(DFS_HA_ZKFC_PORT_DEFAULT).map_err(|_| ConfError::BadValue {
+        key: DFS_HA_ZKFC_PORT.into(),
+        value: DFS_HA_ZKFC_PORT_DEFAULT.to_string(),
+        expected: "a port (0 to 65535)".into(),
+    })
 }
 
 /// A client of one controller's ZKFCProtocol.
