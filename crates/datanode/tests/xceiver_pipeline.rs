@@ -586,3 +586,64 @@ async fn bad_input_ends_only_its_own_connection() {
         &bytes[512..1512]
     );
 }
+
+/// Data packets' seqnos must rise within a connection: a repeated one is bad input. It
+/// ends that connection (no ack for it), the replica is not finalized, and the DataNode
+/// serves on — an error, never a broken invariant (the responder asserts ack order).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_seqno_ends_only_its_own_connection() {
+    let dn = start_dn("xc-seqno", XceiverConfig::default()).await;
+    let block = ExtendedBlock::new(BP, 56, 1, 0);
+    let (mut r, mut w) = connect(dn.addr).await;
+    let mut buf = Vec::new();
+    write_op(
+        &mut buf,
+        &OpRequest::WriteBlock(write_op_for(&block, vec![])),
+    )
+    .await
+    .unwrap();
+    w.write_all(&buf).await.unwrap();
+    assert_eq!(
+        response_status(&read_op_response(&mut r).await.unwrap()),
+        Status::Success
+    );
+    let p = data(4096, 2);
+    let sums = DataChecksum::DEFAULT.compute(&p);
+    let mut out = Vec::new();
+    write_packet(
+        &mut out,
+        &packet_header(0, 0, false, 4096, false),
+        &sums,
+        &p,
+    )
+    .await
+    .unwrap();
+    w.write_all(&out).await.unwrap();
+    let ack = read_ack(&mut r).await.unwrap();
+    assert_eq!(ack_statuses(&ack).unwrap(), vec![Status::Success]);
+    // The next packet, numbered 0 again.
+    let mut out = Vec::new();
+    write_packet(
+        &mut out,
+        &packet_header(4096, 0, false, 4096, false),
+        &sums,
+        &p,
+    )
+    .await
+    .unwrap();
+    w.write_all(&out).await.unwrap();
+    let next = tokio::time::timeout(Duration::from_secs(10), read_ack(&mut r))
+        .await
+        .expect("the DataNode answers or closes the connection");
+    assert!(next.is_err(), "a repeated seqno was acknowledged: {next:?}");
+    let rep = dn.storage.get_replica(BP, 56).unwrap();
+    assert_ne!(rep.state, ReplicaState::Finalized);
+    assert_eq!(
+        rep.bytes_on_disk, 4096,
+        "nothing of the refused packet is stored"
+    );
+
+    let other = ExtendedBlock::new(BP, 57, 1, 0);
+    let acks = write_block(dn.addr, vec![], &other, &data(100_000, 3)).await;
+    assert!(acks.iter().all(|a| a == &vec![Status::Success]), "{acks:?}");
+}

@@ -5,9 +5,9 @@ use std::time::{Duration, Instant};
 
 use hafs_ha::zkfc::{ActiveNodeInfo, Elector, ElectorEvent, ElectorEvents};
 use hafs_ha::zkfc::{JournalElector, JournalElectorConfig};
-use hafs_journal::journalnode::JournalNodeConfig;
-use hafs_journal::qjournal::election::ElectionTiming;
-use hafs_journal::quorum::QjournalUri;
+use hafs_journal::election::candidate::ElectionTiming;
+use hafs_journal::protocol::QjournalUri;
+use hafs_journal::server::JournalNodeConfig;
 use hafs_testkit::{TempDir, TestJournalNode};
 
 const LEASE: u64 = 900;

@@ -10,7 +10,9 @@ use async_trait::async_trait;
 use hafs_conf::Configuration;
 use hafs_ha::zkfc::health::HealthSettings;
 use hafs_ha::zkfc::protocol::{ZkfcClient, ZkfcOps, ZkfcProtocolService};
-use hafs_ha::zkfc::{zk_elector, ActiveNodeInfo, ZkConf, ZkElector, Zkfc, ZkfcSettings};
+use hafs_ha::zkfc::{
+    zk_elector, ActiveNodeInfo, FailoverRequestError, ZkConf, ZkElector, Zkfc, ZkfcSettings,
+};
 use hafs_ha::{FailoverTimeouts, HaServiceState, HaTarget, NodeFencer};
 use hafs_ipc::{ClientConfig, RpcService, Server, ServerConfig};
 use zk_support::{wait_until, FakeNameNode, ZkServer};
@@ -47,10 +49,10 @@ struct LateOps(OnceLock<Arc<dyn ZkfcOps>>);
 
 #[async_trait]
 impl ZkfcOps for LateOps {
-    async fn cede_active(&self, millis: u32) -> Result<(), String> {
+    async fn cede_active(&self, millis: u32) -> Result<(), FailoverRequestError> {
         self.0.get().expect("set").cede_active(millis).await
     }
-    async fn graceful_failover(&self) -> Result<(), String> {
+    async fn graceful_failover(&self) -> Result<(), FailoverRequestError> {
         self.0.get().expect("set").graceful_failover().await
     }
 }

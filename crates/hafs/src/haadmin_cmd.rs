@@ -491,7 +491,7 @@ impl Admin<'_> {
     async fn graceful_failover_through_zkfcs(&self, to: &HaTarget) -> Result<i32, Failed> {
         let port =
             hafs_ha::zkfc::protocol::zkfc_port(self.conf, &to.nameservice_id, &to.namenode_id)
-                .map_err(Failed::IllegalArgument)?;
+                .map_err(|e| Failed::IllegalArgument(e.to_string()))?;
         let mut cfg = ClientConfig::new(hafs_client::identity::current_user());
         cfg.call_timeout = self.timeouts.new_active;
         cfg.connect_timeout = self.timeouts.new_active;

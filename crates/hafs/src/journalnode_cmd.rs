@@ -9,11 +9,10 @@ use std::net::SocketAddr;
 use anyhow::{bail, Context};
 use hafs_conf::Configuration;
 use hafs_ipc::{ClientConfig, RpcClient};
-use hafs_journal::journalnode::{
-    config_from, jid, view_from_proto, JournalNodeServer, QJOURNAL_PROTOCOL,
-};
-use hafs_journal::qjournal::{LeaseView, NsInfo};
-use hafs_journal::quorum::{QjmConfig, QjournalUri, QuorumJournal};
+use hafs_journal::client::{QjmConfig, QuorumJournal};
+use hafs_journal::election::{view_from_proto, LeaseView};
+use hafs_journal::protocol::{jid, NsInfo, QjournalUri, QJOURNAL_PROTOCOL};
+use hafs_journal::server::{config_from, JournalNodeServer};
 use hafs_namenode::{storage, NameNodeConfig};
 use hafs_proto::qjournal as pb;
 

@@ -56,16 +56,24 @@ async fn run(command: String, inv: cli::Invocation) -> i32 {
             return 1;
         }
     };
-    // User commands authenticate with the user's ticket; daemons log in with their
-    // keytabs in their own commands.
-    let daemon = matches!(
-        command.as_str(),
-        "namenode" | "datanode" | "journalnode" | "zkfc"
-    );
-    if !daemon {
-        if let Err(e) = security::login_user(&conf) {
-            eprintln!("hafs {command}: {e:#}");
-            return 1;
+    let daemon = match command.as_str() {
+        "namenode" => Some("namenode"),
+        "datanode" => Some("datanode"),
+        "journalnode" => Some("journalnode"),
+        "zkfc" => Some("zkfc"),
+        _ => None,
+    };
+    match daemon {
+        // The failure policy (hafs_util::invariant): a daemon whose invariant breaks
+        // stops with a distinct exit status, so that its peer takes over. Daemons log
+        // in with their keytabs in their own commands.
+        Some(daemon) => hafs_util::invariant::stop_on_panic(daemon),
+        // User commands authenticate with the user's ticket.
+        None => {
+            if let Err(e) = security::login_user(&conf) {
+                eprintln!("hafs {command}: {e:#}");
+                return 1;
+            }
         }
     }
     let result = match command.as_str() {

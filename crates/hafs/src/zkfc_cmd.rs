@@ -14,7 +14,10 @@ use hafs_conf::Configuration;
 use hafs_ha::zkfc::health::HealthSettings;
 use hafs_ha::zkfc::journal_elector::{JournalElector, JournalElectorConfig};
 use hafs_ha::zkfc::protocol::{zkfc_port, ZkfcOps, ZkfcProtocolService};
-use hafs_ha::zkfc::{zk_elector, ActiveNodeInfo, Elector, ZkConf, ZkElector, Zkfc, ZkfcSettings};
+use hafs_ha::zkfc::{
+    zk_elector, ActiveNodeInfo, Elector, FailoverRequestError, ZkConf, ZkElector, Zkfc,
+    ZkfcSettings,
+};
 use hafs_ha::{auto_failover_enabled, FailoverTimeouts, HaTarget, NodeFencer};
 use hafs_ipc::{ClientConfig, RpcService, Server, ServerConfig};
 use hafs_namenode::NameNodeConfig;
@@ -153,16 +156,16 @@ struct LateOps(OnceLock<Arc<dyn ZkfcOps>>);
 
 #[async_trait]
 impl ZkfcOps for LateOps {
-    async fn cede_active(&self, millis: u32) -> Result<(), String> {
+    async fn cede_active(&self, millis: u32) -> Result<(), FailoverRequestError> {
         match self.0.get() {
             Some(o) => o.cede_active(millis).await,
-            None => Err("the failover controller is starting".into()),
+            None => Err(FailoverRequestError::Starting),
         }
     }
-    async fn graceful_failover(&self) -> Result<(), String> {
+    async fn graceful_failover(&self) -> Result<(), FailoverRequestError> {
         match self.0.get() {
             Some(o) => o.graceful_failover().await,
-            None => Err("the failover controller is starting".into()),
+            None => Err(FailoverRequestError::Starting),
         }
     }
 }
@@ -205,7 +208,7 @@ async fn serve(
         }
     };
 
-    let port = zkfc_port(&conf, &ns, &local.namenode_id).map_err(anyhow::Error::msg)?;
+    let port = zkfc_port(&conf, &ns, &local.namenode_id)?;
     let bind: SocketAddr = tokio::net::lookup_host((local.host.as_str(), port))
         .await
         .with_context(|| format!("cannot resolve {}", local.host))?
@@ -240,7 +243,7 @@ async fn serve(
     let mut peers = Vec::new();
     for t in HaTarget::all(&conf, &ns)? {
         if t.namenode_id != local.namenode_id {
-            let p = zkfc_port(&conf, &ns, &t.namenode_id).map_err(anyhow::Error::msg)?;
+            let p = zkfc_port(&conf, &ns, &t.namenode_id)?;
             let addr = format!("{}:{p}", t.host);
             peers.push((t, addr));
         }
@@ -271,7 +274,7 @@ async fn serve(
             Box::new(JournalElector::new(cfg)),
         ),
     };
-    let mut zkfc = Zkfc::start(settings, elector).map_err(anyhow::Error::msg)?;
+    let mut zkfc = Zkfc::start(settings, elector)?;
     let _ = ops.0.set(zkfc.ops());
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server_task = tokio::spawn(server.run(async move {
@@ -300,7 +303,7 @@ async fn serve(
             }
         }
         Some(r) => {
-            let msg = r.err().unwrap_or_else(|| "stopped".into());
+            let msg = r.err().map_or_else(|| "stopped".into(), |e| e.to_string());
             tracing::error!("zkfc: fatal: {msg}");
             eprintln!("hafs zkfc: {msg}");
             1

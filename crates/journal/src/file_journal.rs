@@ -91,7 +91,7 @@ pub fn allow_inline_io() {
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding the lock leaves plain data behind; keep using it.
-    m.lock().unwrap_or_else(|p| p.into_inner())
+    hafs_util::invariant::lock(m, "file journal")
 }
 
 impl Inner {

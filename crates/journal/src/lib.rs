@@ -1,5 +1,17 @@
 //! hafs-journal: the NameNode's edit log on disk, and the storage-directory files around it.
 //!
+//! # Modules
+//!
+//! - The edit log itself: `record` and `segment` (the format), the `JournalManager`
+//!   trait, `FileJournal`, `JournalSet`, `shared_dir`.
+//! - The quorum journal, cut as Hadoop's `qjournal.*` packages: `protocol` (what both
+//!   sides share: messages, plain values, errors, the `qjournal://` URI, journal-id
+//!   rules), `client` (the QuorumJournal writer and reader that the NameNode runs) and
+//!   `server` (the JournalNode). `client` and `server` depend on `protocol`, never on
+//!   each other.
+//! - `election`: the built-in election's lease and the candidate's decisions, served by
+//!   `server` and used by hafs-ha's `JournalElector`.
+//!
 //! # On-disk format
 //!
 //! A storage directory (`dfs.namenode.name.dir`, a shared edits dir, a JournalNode dir)
@@ -32,15 +44,17 @@
 //! Every persistent file other than segments is replaced atomically (temp file, fsync,
 //! rename, fsync of the directory: [`fsutil::write_atomic`]).
 
+pub mod client;
+mod control_file;
+pub mod election;
 pub mod error;
 pub mod file_journal;
 pub mod journal_set;
-pub mod journalnode;
 pub mod manager;
-pub mod qjournal;
-pub mod quorum;
+pub mod protocol;
 pub mod record;
 pub mod segment;
+pub mod server;
 pub mod shared_dir;
 
 pub use error::{EditLogError, StorageError};

@@ -193,7 +193,7 @@ pub struct SharedDirJournal {
 }
 
 fn lock(m: &Mutex<Option<Held>>) -> MutexGuard<'_, Option<Held>> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
+    hafs_util::invariant::lock(m, "shared dir journal")
 }
 
 impl SharedDirJournal {
@@ -291,7 +291,7 @@ impl SharedDirJournal {
     }
 
     fn files(&self) -> FileJournal {
-        self.files.read().unwrap_or_else(|p| p.into_inner()).clone()
+        hafs_util::invariant::read(&self.files, "shared dir journal").clone()
     }
 
     fn not_writer(&self, reason: String) -> EditLogError {
@@ -336,7 +336,7 @@ impl JournalManager for SharedDirJournal {
     async fn recover_unfinalized_segments(&self) -> Result<u64, EditLogError> {
         self.take_writer_epoch()?;
         let fresh = FileJournal::new(self.root.clone());
-        *self.files.write().unwrap_or_else(|p| p.into_inner()) = fresh.clone();
+        *hafs_util::invariant::write(&self.files, "shared dir journal") = fresh.clone();
         fresh.recover_unfinalized_segments().await
     }
 

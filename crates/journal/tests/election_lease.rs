@@ -7,7 +7,7 @@ mod qjm_common;
 use std::time::{Duration, Instant};
 
 use hafs_ipc::{ClientConfig, RpcClient};
-use hafs_journal::journalnode::{jid, QJOURNAL_PROTOCOL};
+use hafs_journal::protocol::{jid, QJOURNAL_PROTOCOL};
 use hafs_proto::qjournal as pb;
 use qjm_common::Quorum;
 

@@ -28,8 +28,8 @@
 
 use std::collections::{HashSet, VecDeque};
 
-use hafs_journal::qjournal::election::{min_margin_ms, ElectionTiming, Holding};
-use hafs_journal::qjournal::{Lease, MemLeaseStorage};
+use hafs_journal::election::candidate::{min_margin_ms, ElectionTiming, Holding};
+use hafs_journal::election::{Lease, MemLeaseStorage};
 use hafs_util::XorShift64;
 
 const JNS: usize = 3;

@@ -116,8 +116,8 @@ async fn lagging_node_is_repaired_by_recovery_and_syncer() {
     std::fs::remove_dir_all(&dir).unwrap();
     let peers = q.addrs();
     q.jns[2].restart_with_peers(peers).await;
-    let solo = hafs_journal::quorum::QuorumJournal::new(
-        hafs_journal::quorum::QjournalUri {
+    let solo = hafs_journal::client::QuorumJournal::new(
+        hafs_journal::protocol::QjournalUri {
             addrs: vec![q.jns[2].addr.to_string()],
             journal_id: "testjournal".into(),
         },
@@ -147,7 +147,7 @@ async fn lagging_node_is_repaired_by_recovery_and_syncer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn tailing_gets_commits_by_heartbeat_and_corrupt_copies_are_not_served() {
-    use hafs_journal::journalnode::QJOURNAL_PROTOCOL;
+    use hafs_journal::protocol::QJOURNAL_PROTOCOL;
     use hafs_proto::qjournal as pb;
 
     let q = Quorum::start(3).await;
@@ -243,8 +243,8 @@ async fn restarted_node_is_skipped_until_the_next_segment_then_repaired() {
     // ...and it is back in the next segment.
     w.start_log_segment(6).await.unwrap();
     w.journal(6, 1, batch(6, 1)).await.unwrap();
-    let solo = hafs_journal::quorum::QuorumJournal::new(
-        hafs_journal::quorum::QjournalUri {
+    let solo = hafs_journal::client::QuorumJournal::new(
+        hafs_journal::protocol::QjournalUri {
             addrs: vec![q.jns[0].addr.to_string()],
             journal_id: "testjournal".into(),
         },

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use bytes::Bytes;
-use hafs_journal::journalnode::JournalNodeConfig;
-use hafs_journal::qjournal::NsInfo;
-use hafs_journal::quorum::{QjmConfig, QjournalUri, QuorumJournal};
+use hafs_journal::client::{QjmConfig, QuorumJournal};
+use hafs_journal::protocol::{NsInfo, QjournalUri};
 use hafs_journal::record::encode_batch;
+use hafs_journal::server::JournalNodeConfig;
 use hafs_journal::test_util::TempDir;
 use hafs_testkit::TestJournalNode;
 

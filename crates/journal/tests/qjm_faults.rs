@@ -20,9 +20,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use hafs_journal::quorum::{
-    BoxFut, JournalChannel, QjmConfig, QjournalUri, QuorumJournal, RpcChannel,
-};
+use hafs_journal::client::{BoxFut, JournalChannel, QjmConfig, QuorumJournal, RpcChannel};
+use hafs_journal::protocol::QjournalUri;
 use hafs_journal::record::encode_batch;
 use hafs_journal::JournalManager;
 use hafs_util::XorShift64;

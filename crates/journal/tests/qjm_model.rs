@@ -25,10 +25,11 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 
-use hafs_journal::qjournal::recovery::majority;
-use hafs_journal::qjournal::{Journal, MemStorage, NsInfo, QjError, RequestInfo};
-use hafs_journal::quorum::writer_core::{Answer, Call, Outcome, Progress, Send, WriterCore};
+use hafs_journal::client::recovery::majority;
+use hafs_journal::client::writer_core::{Answer, Call, Outcome, Progress, Send, WriterCore};
+use hafs_journal::protocol::{NsInfo, QjError, RequestInfo};
 use hafs_journal::record::encode_batch;
+use hafs_journal::server::{Journal, MemStorage};
 use hafs_util::XorShift64;
 
 const JNS: usize = 3;

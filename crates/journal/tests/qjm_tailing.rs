@@ -6,7 +6,7 @@ mod qjm_common;
 
 use std::time::{Duration, Instant};
 
-use hafs_journal::quorum::{QjmConfig, QuorumJournal};
+use hafs_journal::client::{QjmConfig, QuorumJournal};
 use hafs_journal::JournalManager;
 use qjm_common::*;
 
@@ -49,7 +49,7 @@ async fn visible_within(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_single_write_is_tailable_within_milliseconds() {
     let q = Quorum::start(3).await;
-    let w = writer(&q, hafs_journal::quorum::COMMIT_HEARTBEAT_DEFAULT);
+    let w = writer(&q, hafs_journal::client::COMMIT_HEARTBEAT_DEFAULT);
     w.format(false).await.unwrap();
     w.recover_unfinalized_segments().await.unwrap();
     w.start_log_segment(1).await.unwrap();
@@ -136,7 +136,7 @@ async fn tail_until(reader: &QuorumJournal, from: u64, want: u64, limit: Duratio
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn tail_edits_follows_writes_rolls_and_a_down_node() {
     let mut q = Quorum::start(3).await;
-    let w = writer(&q, hafs_journal::quorum::COMMIT_HEARTBEAT_DEFAULT);
+    let w = writer(&q, hafs_journal::client::COMMIT_HEARTBEAT_DEFAULT);
     w.format(false).await.unwrap();
     w.recover_unfinalized_segments().await.unwrap();
     w.start_log_segment(1).await.unwrap();

@@ -47,9 +47,9 @@ pub struct NameNodeConfig {
     pub blocks: crate::blockmanagement::BlockManagerConfig,
     /// `dfs.namenode.shared.edits.dir` (a `qjournal://` URI): when set, the edit log
     /// lives on those JournalNodes instead of the name dirs.
-    pub shared_edits: Option<hafs_journal::quorum::QjournalUri>,
+    pub shared_edits: Option<hafs_journal::protocol::QjournalUri>,
     /// `dfs.qjournal.*` timeouts and bounds.
-    pub qjm: hafs_journal::quorum::QjmConfig,
+    pub qjm: hafs_journal::client::QjmConfig,
     /// Set when this NameNode is one of an HA nameservice's (2 to 5 NameNode ids):
     /// it then starts as a Standby and becomes Active only when told to.
     pub ha: Option<HaConfig>,
@@ -208,7 +208,7 @@ fn ha_config(conf: &Configuration) -> Result<Option<HaConfig>, ConfError> {
 /// Parses `dfs.namenode.shared.edits.dir`: unset/empty, or a `qjournal://` URI.
 fn shared_edits(
     conf: &Configuration,
-) -> Result<Option<hafs_journal::quorum::QjournalUri>, ConfError> {
+) -> Result<Option<hafs_journal::protocol::QjournalUri>, ConfError> {
     let Some(v) = conf
         .get_trimmed(DFS_NAMENODE_SHARED_EDITS_DIR)
         .filter(|v| !v.is_empty())
@@ -219,14 +219,14 @@ fn shared_edits(
         // A shared dir: see `shared_dir` (crate::shared_edits_dir).
         return Ok(None);
     }
-    if !hafs_journal::quorum::QjournalUri::is_qjournal(&v) {
+    if !hafs_journal::protocol::QjournalUri::is_qjournal(&v) {
         return Err(bad(
             DFS_NAMENODE_SHARED_EDITS_DIR,
             &v,
             "a qjournal://host1:port1;host2:port2;host3:port3/<journalId> URI (shared file edits dirs are not supported)",
         ));
     }
-    hafs_journal::quorum::QjournalUri::parse(&v)
+    hafs_journal::protocol::QjournalUri::parse(&v)
         .map(Some)
         .map_err(|e| bad(DFS_NAMENODE_SHARED_EDITS_DIR, &v, &e))
 }
@@ -350,7 +350,7 @@ impl NameNodeConfig {
             shared_dir: crate::shared_edits_dir::from_conf(conf, ha.is_some())?,
             ha,
             shared_edits: shared_edits(conf)?,
-            qjm: hafs_journal::quorum::QjmConfig::from_conf(conf)?,
+            qjm: hafs_journal::client::QjmConfig::from_conf(conf)?,
             blocks: crate::blockmanagement::BlockManagerConfig::from_conf(conf)?,
             name_dirs,
             rpc_bind,

@@ -21,15 +21,31 @@
 //! A failed journal write is fatal: the namespace in memory already holds edits that are
 //! not durable, so the NameNode must stop (as Hadoop's does) rather than answer anything
 //! else. [`EditLog::fatal`] reports it to the process.
+//!
+//! Invariants checked in every build (`hafs_util::invariant!`: a violation stops the
+//! NameNode, docs/architecture.md "Failure policy"): txids are handed out consecutively
+//! and only go up, above everything already durable; the syncer writes batches that
+//! continue exactly where the last durable txid ended.
+//!
+//! Test hook: [`TRIP_INVARIANT_ENV`] (`HAFS_TEST_TRIP_INVARIANT_AFTER_EDITS=N`) makes an
+//! edit log fail an invariant check on the edit after its first N, as a bug would. It
+//! exists for the failure-policy process test (crates/tests/tests/invariant_failover.rs:
+//! the Active stops with the invariant exit status and its peer takes over); nothing
+//! else sets it.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use bytes::{Bytes, BytesMut};
 use hafs_journal::{record, EditLogError, JournalManager};
+use hafs_util::invariant;
 use tokio::runtime::Handle;
 use tokio::sync::{watch, Notify};
-use tracing::{error, info};
+use tracing::{error, info, warn};
+
+/// The failure-policy test hook (see the module doc): an edit log of a process started
+/// with this variable set to N breaks an invariant on its (N+1)-th edit.
+pub const TRIP_INVARIANT_ENV: &str = "HAFS_TEST_TRIP_INVARIANT_AFTER_EDITS";
 
 /// Upper bound on one journal write, so a burst does not build one huge batch.
 const MAX_BATCH_BYTES: usize = 8 << 20;
@@ -86,6 +102,10 @@ struct Shared {
     state: watch::Sender<SyncState>,
     journal: Arc<dyn JournalManager>,
     stats: Mutex<EditLogStats>,
+    /// The first txid of this edit log.
+    opened_at: u64,
+    /// [`TRIP_INVARIANT_ENV`], when set: trip after this many edits.
+    trip_after: Option<u64>,
 }
 
 pub struct EditLog {
@@ -104,7 +124,16 @@ impl EditLog {
         journal: Arc<dyn JournalManager>,
         next_txid: u64,
     ) -> Result<Arc<EditLog>, EditLogFailed> {
-        assert!(next_txid >= 1, "txids start at 1");
+        invariant!(
+            next_txid >= 1,
+            "edit log opened at txid {next_txid}: txids start at 1"
+        );
+        let trip_after = std::env::var(TRIP_INVARIANT_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if let Some(n) = trip_after {
+            warn!("test hook {TRIP_INVARIANT_ENV}={n}: this edit log will break an invariant after {n} edits");
+        }
         journal
             .start_log_segment(next_txid)
             .await
@@ -132,6 +161,8 @@ impl EditLog {
             state,
             journal,
             stats: Mutex::new(EditLogStats::default()),
+            opened_at: next_txid,
+            trip_after,
         });
         let syncer = shared.clone();
         let handle = Handle::current();
@@ -150,6 +181,25 @@ impl EditLog {
             return Err(EditLogFailed(f.clone()));
         }
         let txid = p.next_txid;
+        // Txids only go up: the next one is above everything durable, and the buffer
+        // holds consecutive txids ending just below it.
+        invariant!(
+            txid > self.synced_txid(),
+            "edit log: txid {txid} handed out but txid {} is already durable",
+            self.synced_txid()
+        );
+        invariant!(
+            p.count == 0 || p.first + u64::from(p.count) == txid,
+            "edit log: buffer holds {} edits from txid {}, next txid {txid}",
+            p.count,
+            p.first
+        );
+        if let Some(n) = self.shared.trip_after {
+            invariant!(
+                txid < self.shared.opened_at + n,
+                "test hook {TRIP_INVARIANT_ENV}={n}: breaking the edit log's invariant at txid {txid}"
+            );
+        }
         record::encode(&mut p.buf, txid, payload).map_err(|e| EditLogFailed(e.to_string()))?;
         if p.count == 0 {
             p.first = txid;
@@ -317,6 +367,12 @@ impl Shared {
                     s.syncs += 1;
                 }
                 let last = first + count as u64 - 1;
+                // Durable txids only go up, batch after consecutive batch.
+                let synced = self.synced.load(Ordering::SeqCst);
+                invariant!(
+                    first == synced + 1,
+                    "edit log: batch {first}..={last} written after txid {synced} was durable"
+                );
                 self.synced.store(last, Ordering::SeqCst);
                 {
                     let mut p = lock(&self.pending);

@@ -49,7 +49,7 @@ impl HaServiceProtocolService {
             .check_superuser(&caller, "change the HA state of the NameNode")?;
         self.ha
             .check_request_source(source(info))
-            .map_err(RpcError::access_control)
+            .map_err(|e| RpcError::access_control(e.to_string()))
     }
 
     /// Every HAServiceProtocol method. No HA category: these are what change it.
@@ -70,7 +70,7 @@ impl HaServiceProtocolService {
     ) -> Result<pb::MonitorHealthResponseProto, RpcError> {
         self.ha
             .check_health()
-            .map_err(|e| RpcError::new(HEALTH_CHECK_FAILED, e))?;
+            .map_err(|e| RpcError::new(HEALTH_CHECK_FAILED, e.to_string()))?;
         Ok(pb::MonitorHealthResponseProto {})
     }
 
@@ -88,7 +88,7 @@ impl HaServiceProtocolService {
         self.ha
             .transition_to_active()
             .await
-            .map_err(|e| RpcError::new(SERVICE_FAILED, e))?;
+            .map_err(|e| RpcError::new(SERVICE_FAILED, e.to_string()))?;
         Ok(pb::TransitionToActiveResponseProto {})
     }
 
@@ -101,7 +101,7 @@ impl HaServiceProtocolService {
         self.ha
             .transition_to_standby()
             .await
-            .map_err(|e| RpcError::new(SERVICE_FAILED, e))?;
+            .map_err(|e| RpcError::new(SERVICE_FAILED, e.to_string()))?;
         self.ha.clear_active_guard();
         Ok(pb::TransitionToStandbyResponseProto {})
     }
@@ -130,7 +130,7 @@ impl HaServiceProtocolService {
             .check_superuser(&caller, "renew the read guard of the NameNode")?;
         self.ha
             .renew_active_guard(r.until_monotonic_nanos)
-            .map_err(|e| RpcError::new(SERVICE_FAILED, e))?;
+            .map_err(|e| RpcError::new(SERVICE_FAILED, e.to_string()))?;
         Ok(pb::HafsRenewActiveGuardResponseProto {})
     }
 

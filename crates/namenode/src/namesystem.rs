@@ -113,7 +113,7 @@ impl Namesystem {
         }
         // Every lease holder found in the image or edits gets a fresh lease: the hard
         // limit counts from this start, as in Hadoop.
-        let now = Instant::now();
+        let now = bm.now();
         let hard = config.lease_hard_limit;
         let mut leases = LeaseManager::new(LeaseLimits {
             soft: DEFAULT_SOFT_LIMIT.min(hard),
@@ -151,7 +151,7 @@ impl Namesystem {
             storage,
             checkpoint: tokio::sync::Mutex::new(CheckpointState {
                 last_txid: image_txid,
-                at: Instant::now(),
+                at: now,
             }),
             groups,
             config,
@@ -190,26 +190,32 @@ impl Namesystem {
     /// brings the block manager, the retry cache and the leases along. Returns the
     /// last txid applied. Records at or below the applied txid are skipped; a gap is
     /// an error.
-    pub fn apply_tailed(&self, records: &[hafs_journal::EditRecord]) -> Result<u64, String> {
+    pub fn apply_tailed(
+        &self,
+        records: &[hafs_journal::EditRecord],
+    ) -> Result<u64, crate::ha::TailError> {
+        use crate::ha::TailError;
         let mut ns = self.ns.write().expect("namespace lock");
         let mut last = self.edit_log.applied_txid();
-        let now = Instant::now();
+        let now = self.now();
         for rec in records {
             if rec.txid <= last {
                 continue;
             }
             if rec.txid != last + 1 {
-                return Err(format!(
-                    "edit log gap while tailing: expected txid {}, found {}",
-                    last + 1,
-                    rec.txid
-                ));
+                return Err(TailError::Gap {
+                    expected: last + 1,
+                    found: rec.txid,
+                });
             }
-            let op = EditOp::decode(rec.payload.as_ref())
-                .map_err(|e| format!("edit txid {}: undecodable op: {e}", rec.txid))?;
-            let outcome = ns
-                .apply(&op)
-                .map_err(|e| format!("edit txid {} cannot be applied: {e}", rec.txid))?;
+            let op = EditOp::decode(rec.payload.as_ref()).map_err(|e| TailError::Undecodable {
+                txid: rec.txid,
+                message: e.to_string(),
+            })?;
+            let outcome = ns.apply(&op).map_err(|e| TailError::NotApplicable {
+                txid: rec.txid,
+                message: e.to_string(),
+            })?;
             if let Some(id) = &op.retry_cache {
                 if let Some(key) = CallKey::new(&id.client_id, id.call_id) {
                     self.retry_cache.add_replayed(key);
@@ -238,11 +244,17 @@ impl Namesystem {
         Ok(last)
     }
 
+    /// Now, by the NameNode's one clock (the block manager's, injected where it is
+    /// built): lease limits and checkpoint periods are decided on it.
+    pub fn now(&self) -> Instant {
+        self.bm.now()
+    }
+
     /// Gives every writer of an open file a fresh lease (a new Active: the hard limit
     /// counts from now, as after a restart).
     pub(crate) fn renew_all_leases(&self) {
         let ns = self.read();
-        let now = Instant::now();
+        let now = self.now();
         let mut leases = self.leases.lock().expect("lease lock");
         for (_, uc) in ns.files_under_construction() {
             leases.renew(&uc.client_name, now);
@@ -434,14 +446,14 @@ impl Namesystem {
         self.leases
             .lock()
             .expect("lease lock")
-            .renew(&uc.client_name, Instant::now());
+            .renew(&uc.client_name, self.now());
     }
 
     pub fn renew_lease(&self, holder: &str) {
         self.leases
             .lock()
             .expect("lease lock")
-            .renew(holder, Instant::now());
+            .renew(holder, self.now());
     }
 
     /// Overrides the lease limits (tests use short ones).
@@ -455,7 +467,7 @@ impl Namesystem {
         if self.ha_state() != HaState::Active || self.in_safe_mode() {
             return;
         }
-        let now = Instant::now();
+        let now = self.now();
         let due = {
             let ns = self.read();
             let leases = self.leases.lock().expect("lease lock");
@@ -532,7 +544,7 @@ impl Namesystem {
             }
         }
         cp.last_txid = txid;
-        cp.at = Instant::now();
+        cp.at = self.now();
         let rc = self.retry_cache.stats();
         info!(
             txid,

@@ -10,8 +10,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use hafs_journal::qjournal::NsInfo;
-use hafs_journal::quorum::{QjmConfig, QjournalUri, QuorumJournal};
+use hafs_journal::client::{QjmConfig, QuorumJournal};
+use hafs_journal::protocol::{NsInfo, QjournalUri};
 use hafs_journal::storage::StorageType;
 use hafs_journal::{DirLock, FileJournal, JournalManager, JournalSet, StorageDir, StorageInfo};
 use prost::Message;

@@ -6,7 +6,6 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Instant;
 
 use async_trait::async_trait;
 use hafs_ipc::RpcError;
@@ -421,7 +420,7 @@ impl Namesystem {
             .leases
             .lock()
             .expect("lease lock")
-            .soft_expired(&owner, Instant::now());
+            .soft_expired(&owner, self.now());
         if !expired {
             return Ok(());
         }
@@ -532,13 +531,13 @@ impl Namesystem {
         })
         .await?;
         let mut leases = self.leases.lock().expect("lease lock");
-        leases.renew(&holder, Instant::now());
+        leases.renew(&holder, self.now());
         leases.start_recovery(
             inode_id,
             Recovery {
                 block_id: last.block_id,
                 recovery_id: gs,
-                started: Instant::now(),
+                started: self.now(),
             },
         );
         info!(

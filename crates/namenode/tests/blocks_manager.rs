@@ -541,3 +541,26 @@ fn the_redundancy_rescan_is_done_in_chunks() {
     assert_eq!(bm.fs_stats().missing_blocks, 25_000);
     assert!(!bm.rescan_step(), "nothing left");
 }
+
+/// The block manager decides on time through its injected clock: a DataNode silent for
+/// the dead-node interval (10m30s with the defaults) is dead, found without sleeping.
+#[test]
+fn a_manual_clock_expires_a_silent_datanode() {
+    let clock = std::sync::Arc::new(hafs_util::clock::ManualClock::new());
+    let cfg = BlockManagerConfig::default();
+    let limit = cfg.dead_node_interval();
+    let bm = BlockManager::new(cfg, identity()).with_clock(clock.clone());
+    join(&bm, 1);
+    bm.tick(bm.now(), true);
+    assert_eq!(bm.num_live_datanodes(), 1);
+    clock.advance(limit);
+    bm.tick(bm.now(), true);
+    assert_eq!(
+        bm.num_live_datanodes(),
+        1,
+        "exactly the limit is not past it"
+    );
+    clock.advance(Duration::from_millis(1));
+    bm.tick(bm.now(), true);
+    assert_eq!(bm.num_live_datanodes(), 0);
+}

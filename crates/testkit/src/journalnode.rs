@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use hafs_journal::journalnode::{JournalNodeConfig, JournalNodeServer};
+use hafs_journal::server::{JournalNodeConfig, JournalNodeServer};
 
 use crate::server_task::ServerTask;
 

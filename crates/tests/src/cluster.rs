@@ -44,6 +44,7 @@ pub struct MiniClusterBuilder {
     auto_failover: Option<Backend>,
     partitionable: Vec<usize>,
     kerberos: Option<String>,
+    namenode_env: Vec<(usize, String, String)>,
 }
 
 impl MiniClusterBuilder {
@@ -114,6 +115,15 @@ impl MiniClusterBuilder {
     /// [`MiniCluster::cut_from_journalnodes`], [`MiniCluster::heal_journalnodes`].
     pub fn partitionable_namenode(mut self, i: usize) -> Self {
         self.partitionable.push(i);
+        self
+    }
+
+    /// Starts NameNode `i` (index, 0 = nn1) — every time it starts — with the
+    /// environment variable `key=value`, e.g. a test hook such as
+    /// `hafs_namenode::edit_log::TRIP_INVARIANT_ENV`.
+    pub fn namenode_env(mut self, i: usize, key: &str, value: &str) -> Self {
+        self.namenode_env
+            .push((i, key.to_string(), value.to_string()));
         self
     }
 
@@ -188,6 +198,12 @@ impl MiniClusterBuilder {
                     } else {
                         conf_dir.clone()
                     },
+                    env: self
+                        .namenode_env
+                        .iter()
+                        .filter(|(n, _, _)| *n == i)
+                        .map(|(_, k, v)| (k.clone(), v.clone()))
+                        .collect(),
                     id,
                     daemon: None,
                     dn_log_offsets: Vec::new(),
@@ -325,6 +341,8 @@ pub(crate) struct NameNodeSlot {
     /// Each DataNode's log length when this NameNode last started: block reports to
     /// it are logged after these offsets.
     pub(crate) dn_log_offsets: Vec<usize>,
+    /// Extra environment of its process ([`MiniClusterBuilder::namenode_env`]).
+    pub(crate) env: Vec<(String, String)>,
 }
 
 /// Real `hafs` daemons on loopback, in a temp dir that is removed on drop (unless
@@ -368,6 +386,7 @@ impl MiniCluster {
             auto_failover: None,
             partitionable: Vec::new(),
             kerberos: None,
+            namenode_env: Vec::new(),
         }
     }
 
@@ -500,6 +519,7 @@ impl MiniCluster {
         let mut cmd = Command::new(&self.binary);
         cmd.env_remove("HADOOP_CONF_DIR")
             .envs(self.daemon_env.iter().cloned())
+            .envs(self.namenodes[index].env.iter().map(|(k, v)| (k, v)))
             .arg("--config")
             .arg(&self.namenodes[index].conf_dir);
         cmd

@@ -237,6 +237,20 @@ impl MiniCluster {
         self.namenodes[i].log_path.clone()
     }
 
+    /// Waits up to `timeout` for NameNode `i` to exit on its own and returns its exit
+    /// status (the slot is then empty, as after [`MiniCluster::kill_nn`]); `None` if it
+    /// still runs.
+    #[track_caller]
+    pub fn wait_nn_exit(&mut self, i: usize, timeout: Duration) -> Option<ExitStatus> {
+        let slot = &mut self.namenodes[i];
+        let Some(daemon) = slot.daemon.as_mut() else {
+            panic!("wait_nn_exit: {} is not running", slot.id);
+        };
+        let status = daemon.wait_timeout(timeout)?;
+        self.namenodes[i].daemon = None;
+        Some(status)
+    }
+
     /// kill -9 NameNode `i`.
     #[track_caller]
     pub fn kill_nn(&mut self, i: usize) {

@@ -144,7 +144,8 @@ fn slow_journalnode_does_not_slow_writes() {
 
 #[test]
 fn old_writer_is_fenced_by_a_new_epoch() {
-    use hafs_journal::quorum::{QjmConfig, QjournalUri, QuorumJournal};
+    use hafs_journal::client::{QjmConfig, QuorumJournal};
+    use hafs_journal::protocol::QjournalUri;
     use hafs_journal::JournalManager;
 
     let jns = JournalNodes::start(3, "qjm-fence");
@@ -187,8 +188,8 @@ fn old_writer_is_fenced_by_a_new_epoch() {
     assert!(mkdir(&c, "/f/b"));
 }
 
-fn hafs_namenode_ns(info: &hafs_journal::StorageInfo) -> hafs_journal::qjournal::NsInfo {
-    hafs_journal::qjournal::NsInfo {
+fn hafs_namenode_ns(info: &hafs_journal::StorageInfo) -> hafs_journal::protocol::NsInfo {
+    hafs_journal::protocol::NsInfo {
         layout_version: info.layout_version,
         namespace_id: info.namespace_id,
         cluster_id: info.cluster_id.clone(),

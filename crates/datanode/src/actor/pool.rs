@@ -96,7 +96,7 @@ pub(crate) struct Shared {
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // Every critical section is a few assignments; a poisoned lock holds sane data.
-    m.lock().unwrap_or_else(|p| p.into_inner())
+    hafs_util::invariant::lock(m, "actor pool")
 }
 
 impl Shared {

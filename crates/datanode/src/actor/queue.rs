@@ -90,7 +90,7 @@ impl ActorQueue {
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave the maps inconsistent (each
         // update is a single insert or push), so a poisoned lock is still usable.
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        hafs_util::invariant::lock(&self.inner, "actor queue")
     }
 
     /// Queues a replica change. A finalized or deleted replica wakes the actor to

@@ -537,8 +537,9 @@ impl DataNodeStorage {
     // ------------------------------------------------------------------ internals
 
     pub(crate) fn lock_state(&self) -> MutexGuard<'_, State> {
-        // A panic while holding the lock leaves plain data behind; keep serving.
-        self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
+        // Poison means a panic left half-applied block state: never serve from it
+        // (the failure policy, hafs_util::invariant).
+        hafs_util::invariant::lock(&self.inner.state, "replica storage")
     }
 
     pub(crate) fn volume(&self, idx: usize) -> &Volume {

@@ -339,7 +339,7 @@ impl DataNodeStorage {
             }
             s => r.info.original_state = s,
         }
-        r.info.state = ReplicaState::Rur;
+        r.info.set_state(ReplicaState::Rur);
         r.info.recovery_id = recovery_id;
         r.writer = token; // stops a writer still running
         Ok(ReplicaRecoveryInfo {

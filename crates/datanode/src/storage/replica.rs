@@ -83,6 +83,18 @@ pub enum ReplicaState {
 }
 
 impl ReplicaState {
+    /// Hadoop's replica moves: nothing becomes temporary (a temporary replica is only
+    /// ever created), and a temporary replica is never recovered (it is not reported,
+    /// so no recovery can name it).
+    pub fn may_become(self, to: ReplicaState) -> bool {
+        use ReplicaState::*;
+        match (self, to) {
+            (from, Temporary) => from == Temporary,
+            (Temporary, Rur) => false,
+            _ => true,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             ReplicaState::Finalized => "FINALIZED",
@@ -113,6 +125,22 @@ pub struct ReplicaInfo {
     pub recovery_id: u64,
     /// For `Rur`: the state before recovery began.
     pub original_state: ReplicaState,
+}
+
+impl ReplicaInfo {
+    /// Moves the replica to `to`; a move [`ReplicaState::may_become`] forbids is a
+    /// broken invariant of the DataNode's replica map (the daemon stops).
+    pub(crate) fn set_state(&mut self, to: ReplicaState) {
+        hafs_util::invariant!(
+            self.state.may_become(to),
+            "replica blk_{}_{}: state {} may not become {}",
+            self.block_id,
+            self.gen_stamp,
+            self.state.name(),
+            to.name()
+        );
+        self.state = to;
+    }
 }
 
 impl ReplicaInfo {

@@ -382,7 +382,7 @@ impl ReplicaWriter {
             .get_mut(&self.key)
             .filter(|r| r.writer == self.token)
             .ok_or_else(|| DnStorageError::WriterSuperseded(self.block.to_string()))?;
-        r.info.state = ReplicaState::Finalized;
+        r.info.set_state(ReplicaState::Finalized);
         r.info.original_state = ReplicaState::Finalized;
         r.info.bytes_on_disk = len;
         r.info.visible_length = len;
@@ -426,7 +426,7 @@ impl ReplicaWriter {
             .get_mut(&self.key)
             .filter(|r| r.writer == self.token)
             .ok_or_else(|| DnStorageError::WriterSuperseded(self.block.to_string()))?;
-        r.info.state = ReplicaState::Rbw;
+        r.info.set_state(ReplicaState::Rbw);
         r.info.original_state = ReplicaState::Rbw;
         r.info.visible_length = self.bytes_on_disk;
         r.info.data_file = new_data;

@@ -18,6 +18,7 @@ use hafs_datatransfer::{
     read_packet, response_status, status_of_flag, write_ack, write_op, write_packet,
     BlockConstructionStage, BlockOpResponseProto, Ecn, OpRequest, OpWriteBlockProto, Slow, Status,
 };
+use hafs_util::invariant;
 use tokio::io::{AsyncWriteExt, BufReader, BufWriter};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::mpsc;
@@ -323,6 +324,10 @@ async fn receive(
             }
         }
     };
+    // Data packets' seqnos rise within a connection (the client numbers them in order;
+    // heartbeats carry -1). Checked here, as input, so the responder below can assert
+    // that it acknowledges in order.
+    let mut last_seqno: Option<i64> = None;
     loop {
         let pkt = timed(d, "a packet", read_packet(r)).await?;
         let h = pkt.header;
@@ -340,6 +345,13 @@ async fn receive(
         let offset = u64::try_from(h.offset_in_block).map_err(|_| {
             XceiverError::Invalid(format!("negative packet offset {}", h.offset_in_block))
         })?;
+        if h.seqno < 0 || last_seqno.is_some_and(|l| h.seqno <= l) {
+            return Err(XceiverError::Invalid(format!(
+                "packet seqno {} after {last_seqno:?}: seqnos must rise",
+                h.seqno
+            )));
+        }
+        last_seqno = Some(h.seqno);
         forward(shared, &mut mirror, &pkt).await;
         let mut w = writer
             .take()
@@ -447,7 +459,16 @@ async fn respond(
     acked: AckHandle,
 ) -> XResult<()> {
     let d = shared.config.socket_timeout;
+    // The last data packet acknowledged upstream: (seqno, end offset).
+    let mut last_acked: Option<(i64, u64)> = None;
     while let Some(p) = rx.recv().await {
+        // Pipeline ack order: packets are queued in arrival order and `receive` refused
+        // seqnos that do not rise, so acks go upstream in rising seqno order.
+        invariant!(
+            p.seqno < 0 || last_acked.is_none_or(|(s, _)| p.seqno > s),
+            "pipeline ack for seqno {} after seqno {last_acked:?}",
+            p.seqno
+        );
         let mut flags = vec![flag(p.status)];
         let mut mirror_failed = false;
         if p.status == Status::Success {
@@ -486,7 +507,15 @@ async fn respond(
             }
         }
         if p.status == Status::Success && !mirror_failed && p.seqno >= 0 {
+            // What the pipeline acknowledged only grows.
+            invariant!(
+                last_acked.is_none_or(|(_, end)| p.end >= end),
+                "pipeline ack of seqno {} ends at {} below the acknowledged {last_acked:?}",
+                p.seqno,
+                p.end
+            );
             acked.set_acked(p.end);
+            last_acked = Some((p.seqno, p.end));
         }
         let ack = pipeline_ack_from_flags(p.seqno, &flags, 0)?;
         timed(d, "sending an ack", write_ack(w, &ack)).await?;

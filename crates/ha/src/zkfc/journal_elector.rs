@@ -27,14 +27,14 @@ use async_trait::async_trait;
 use hafs_conf::keys::{self, DFS_NAMENODE_SHARED_EDITS_DIR};
 use hafs_conf::{ConfError, Configuration};
 use hafs_ipc::{ClientConfig, RpcClient};
-use hafs_journal::journalnode::{jid, view_from_proto, QJOURNAL_PROTOCOL};
-use hafs_journal::qjournal::election::{
+use hafs_journal::client::{with_quorum, BoxFut};
+use hafs_journal::election::candidate::{
     held_elsewhere, latest_breadcrumb, next_term, ElectionTiming, Holding, LEASE_MS_DEFAULT,
     LEASE_MS_KEY, MAX_DRIFT_PPM_DEFAULT, MAX_DRIFT_PPM_KEY, RENEW_INTERVAL_MS_KEY,
     SAFETY_MARGIN_MS_DEFAULT, SAFETY_MARGIN_MS_KEY,
 };
-use hafs_journal::qjournal::{Breadcrumb, LeaseView};
-use hafs_journal::quorum::{with_quorum, BoxFut, QjournalUri};
+use hafs_journal::election::{view_from_proto, Breadcrumb, LeaseView};
+use hafs_journal::protocol::{jid, QjournalUri, QJOURNAL_PROTOCOL};
 use hafs_proto::qjournal as pb;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
@@ -143,7 +143,7 @@ impl Drop for JournalElector {
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
+    hafs_util::invariant::lock(m, "journal elector")
 }
 
 /// A holder id: readable in logs, unique per join.
@@ -260,7 +260,7 @@ impl Shared {
             .collect();
         with_quorum(method, &self.cfg.uri.addrs, calls, self.majority(), timeout)
             .await
-            .map_err(|f| ElectorError::Unavailable(f.message))
+            .map_err(|f| ElectorError::Unavailable(f.to_string()))
     }
 
     async fn read_state(&self) -> Result<Views, ElectorError> {

@@ -13,8 +13,10 @@ pub use journal_elector::{JournalElector, JournalElectorConfig};
 pub use zk_conf::ZkConf;
 pub use zk_elector::ZkElector;
 pub mod controller;
+mod error;
 pub mod health;
 pub mod protocol;
 pub mod runner;
 
+pub use error::{FailoverRequestError, GuardError, ZkfcError};
 pub use runner::{Zkfc, ZkfcSettings, ZkfcStatus};

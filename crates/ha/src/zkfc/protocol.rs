@@ -5,7 +5,7 @@ use std::sync::{Arc, LazyLock};
 
 use async_trait::async_trait;
 use hafs_conf::keys::{DFS_HA_ZKFC_PORT, DFS_HA_ZKFC_PORT_DEFAULT};
-use hafs_conf::Configuration;
+use hafs_conf::{ConfError, Configuration};
 use hafs_ipc::{
     CallContext, ClientConfig, IpcError, MethodInfo, MethodTable, ProtocolService, RpcClient,
     RpcError,
@@ -15,6 +15,7 @@ use hafs_proto::common::{
     GracefulFailoverResponseProto,
 };
 
+use super::FailoverRequestError;
 use crate::SERVICE_FAILED_EXCEPTION;
 
 pub const ZKFC_PROTOCOL: &str = "org.apache.hadoop.ha.ZKFCProtocol";
@@ -22,7 +23,7 @@ pub const ZKFC_PROTOCOL: &str = "org.apache.hadoop.ha.ZKFCProtocol";
 /// The ZKFCProtocol port of the controller beside NameNode `nn` of `ns`: Hadoop's
 /// `dfs.ha.zkfc.port` (8019), which an hafs conf may refine per NameNode as
 /// `dfs.ha.zkfc.port.<ns>.<nn>` (several controllers on one host, as in tests).
-pub fn zkfc_port(conf: &Configuration, ns: &str, nn: &str) -> Result<u16, String> {
+pub fn zkfc_port(conf: &Configuration, ns: &str, nn: &str) -> Result<u16, ConfError> {
     let keys = [
         format!("{DFS_HA_ZKFC_PORT}.{ns}.{nn}"),
         format!("{DFS_HA_ZKFC_PORT}.{ns}"),
@@ -30,12 +31,18 @@ pub fn zkfc_port(conf: &Configuration, ns: &str, nn: &str) -> Result<u16, String
     ];
     for key in &keys {
         if let Some(v) = conf.get_trimmed(key) {
-            return v
-                .parse::<u16>()
-                .map_err(|_| format!("{key}: bad port '{v}'"));
+            return v.parse::<u16>().map_err(|_| ConfError::BadValue {
+                key: key.clone(),
+                value: v.to_string(),
+                expected: "a port (0 to 65535)".into(),
+            });
         }
     }
-    u16::try_from(DFS_HA_ZKFC_PORT_DEFAULT).map_err(|e| e.to_string())
+    u16::try_from(DFS_HA_ZKFC_PORT_DEFAULT).map_err(|_| ConfError::BadValue {
+        key: DFS_HA_ZKFC_PORT.into(),
+        value: DFS_HA_ZKFC_PORT_DEFAULT.to_string(),
+        expected: "a port (0 to 65535)".into(),
+    })
 }
 
 /// A client of one controller's ZKFCProtocol.
@@ -82,8 +89,8 @@ impl ZkfcClient {
 /// What the server side asks of the controller.
 #[async_trait]
 pub trait ZkfcOps: Send + Sync + 'static {
-    async fn cede_active(&self, millis: u32) -> Result<(), String>;
-    async fn graceful_failover(&self) -> Result<(), String>;
+    async fn cede_active(&self, millis: u32) -> Result<(), FailoverRequestError>;
+    async fn graceful_failover(&self) -> Result<(), FailoverRequestError>;
 }
 
 /// Who may ask a controller to cede or fail over (Hadoop's
@@ -172,8 +179,8 @@ impl ZkfcProtocolService {
     }
 }
 
-fn service_failed(m: String) -> RpcError {
-    RpcError::new(SERVICE_FAILED_EXCEPTION, m)
+fn service_failed(e: FailoverRequestError) -> RpcError {
+    RpcError::new(SERVICE_FAILED_EXCEPTION, e.to_string())
 }
 
 impl ProtocolService for ZkfcProtocolService {

@@ -18,7 +18,7 @@ use tokio::time::Instant;
 use super::controller::{decide, Action, ControllerState, Input, Phase};
 use super::health::{spawn_monitor, HealthReport, HealthSettings, HealthState};
 use super::protocol::{ZkfcClient, ZkfcOps};
-use super::{ActiveNodeInfo, Elector};
+use super::{ActiveNodeInfo, Elector, FailoverRequestError, GuardError, ZkfcError};
 use crate::failover::{FailoverController, FailoverTimeouts};
 use crate::fence::NodeFencer;
 use crate::service_client::{HaServiceClient, RequestSource, HA_SERVICE_PROTOCOL};
@@ -56,13 +56,13 @@ pub struct ZkfcStatus {
 }
 
 enum Cmd {
-    Cede(Duration, oneshot::Sender<Result<(), String>>),
+    Cede(Duration, oneshot::Sender<Result<(), FailoverRequestError>>),
 }
 
 /// A running controller.
 pub struct Zkfc {
     shared: Arc<Shared>,
-    task: tokio::task::JoinHandle<Result<(), String>>,
+    task: tokio::task::JoinHandle<Result<(), ZkfcError>>,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -80,10 +80,8 @@ struct Shared {
 
 impl Zkfc {
     /// Starts monitoring the local NameNode and taking part in `elector`'s election.
-    pub fn start(settings: ZkfcSettings, mut elector: Box<dyn Elector>) -> Result<Zkfc, String> {
-        let events = elector
-            .take_events()
-            .ok_or_else(|| "the elector's events were already taken".to_string())?;
+    pub fn start(settings: ZkfcSettings, mut elector: Box<dyn Elector>) -> Result<Zkfc, ZkfcError> {
+        let events = elector.take_events().ok_or(ZkfcError::EventsTaken)?;
         let lease = elector.lease_deadline();
         let elector: Arc<dyn Elector> = Arc::from(elector);
         let guard = lease.map(|lease| ReadGuard {
@@ -166,21 +164,21 @@ impl Zkfc {
     /// Stops: leaves the election (the lock is released; the breadcrumb stays, so the
     /// next Active fences our NameNode, as when Hadoop's controller stops) and returns
     /// the run's result.
-    pub async fn stop(mut self) -> Result<(), String> {
+    pub async fn stop(mut self) -> Result<(), ZkfcError> {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
         match (&mut self.task).await {
             Ok(r) => r,
-            Err(e) => Err(format!("controller task failed: {e}")),
+            Err(e) => Err(ZkfcError::Task(e.to_string())),
         }
     }
 
     /// Waits until the controller ends by itself (a fatal error).
-    pub async fn wait(&mut self) -> Result<(), String> {
+    pub async fn wait(&mut self) -> Result<(), ZkfcError> {
         match (&mut self.task).await {
             Ok(r) => r,
-            Err(e) => Err(format!("controller task failed: {e}")),
+            Err(e) => Err(ZkfcError::Task(e.to_string())),
         }
     }
 }
@@ -206,7 +204,7 @@ impl Driver {
         mut events: super::ElectorEvents,
         mut cmds: mpsc::Receiver<Cmd>,
         stop: impl Future<Output = ()> + Send,
-    ) -> Result<(), String> {
+    ) -> Result<(), ZkfcError> {
         let (rejoin_tx, mut rejoin_rx) = mpsc::channel(16);
         self.rejoin_tx = Some(rejoin_tx);
         tokio::pin!(stop);
@@ -220,7 +218,7 @@ impl Driver {
                 _ = &mut stop => break Ok(()),
                 changed = health.changed() => {
                     if changed.is_err() {
-                        break Err("the health monitor stopped".to_string());
+                        break Err(ZkfcError::HealthMonitorStopped);
                     }
                     let (h, silent) = {
                         let r = health.borrow_and_update();
@@ -234,7 +232,7 @@ impl Driver {
                 }
                 ev = events.recv() => match ev {
                     Some(ev) => Input::Elector(ev),
-                    None => break Err("the elector stopped".to_string()),
+                    None => break Err(ZkfcError::ElectorStopped),
                 },
                 Some(gen) = rejoin_rx.recv() => Input::RejoinTimer { gen },
                 Some(cmd) = cmds.recv() => match cmd {
@@ -263,13 +261,13 @@ impl Driver {
     }
 
     /// Runs `input` and every follow-up input its actions produce.
-    async fn step(&mut self, input: Input) -> Result<(), String> {
+    async fn step(&mut self, input: Input) -> Result<(), ZkfcError> {
         let mut queue = VecDeque::from([input]);
         let mut rounds = 0;
         while let Some(input) = queue.pop_front() {
             rounds += 1;
             if rounds > 32 {
-                return Err("controller decision loop did not settle".into());
+                return Err(ZkfcError::DecisionLoop);
             }
             let actions = decide(&mut self.st, &self.settings.me, input.clone());
             tracing::info!(
@@ -299,7 +297,7 @@ impl Driver {
         self.failover.client(&self.settings.local, timeout)
     }
 
-    async fn perform(&mut self, action: Action) -> Result<Option<Input>, String> {
+    async fn perform(&mut self, action: Action) -> Result<Option<Input>, ZkfcError> {
         match action {
             Action::JoinElection => {
                 if let Some(g) = &self.guard {
@@ -398,7 +396,7 @@ impl Driver {
                 }
                 Ok(None)
             }
-            Action::Fatal(msg) => Err(msg),
+            Action::Fatal(msg) => Err(ZkfcError::Fatal(msg)),
         }
     }
 
@@ -486,33 +484,31 @@ impl Driver {
 
 #[async_trait]
 impl ZkfcOps for Shared {
-    async fn cede_active(&self, millis: u32) -> Result<(), String> {
+    async fn cede_active(&self, millis: u32) -> Result<(), FailoverRequestError> {
         let (tx, rx) = oneshot::channel();
         self.cmds
             .send(Cmd::Cede(Duration::from_millis(u64::from(millis)), tx))
             .await
-            .map_err(|_| "the failover controller is stopping".to_string())?;
-        rx.await
-            .map_err(|_| "the failover controller is stopping".to_string())?
+            .map_err(|_| FailoverRequestError::Stopping)?;
+        rx.await.map_err(|_| FailoverRequestError::Stopping)?
     }
 
     /// Hadoop's doGracefulFailover: ask every other controller to cede (the Active's
     /// last), then wait for our own attempt to become Active.
-    async fn graceful_failover(&self) -> Result<(), String> {
+    async fn graceful_failover(&self) -> Result<(), FailoverRequestError> {
         let health = self.health.borrow().health;
         if health != HealthState::ServiceHealthy {
-            return Err(format!(
-                "{} is not currently healthy. Cannot be failover target",
-                self.me.rpc_address()
+            return Err(FailoverRequestError::NotHealthy(
+                self.me.rpc_address().to_string(),
             ));
         }
         let old = self
             .elector
             .current_active()
             .await
-            .map_err(|e| format!("Unable to read the current Active: {e}"))?;
+            .map_err(|e| FailoverRequestError::CurrentActive(e.to_string()))?;
         let Some(old) = old else {
-            return Err("No other node is currently active.".into());
+            return Err(FailoverRequestError::NoActive);
         };
         if old.same_namenode(&self.me) {
             tracing::info!("zkfc: local node is already active; no need to failover");
@@ -543,15 +539,18 @@ impl ZkfcOps for Shared {
         ZkfcClient::new(old.zkfc_address(), cfg)
             .cede_active(cede_ms)
             .await
-            .map_err(|e| format!("Unable to ask {} to cede: {e}", old.zkfc_address()))?;
+            .map_err(|e| FailoverRequestError::CedeRefused {
+                addr: old.zkfc_address().to_string(),
+                message: e.to_string(),
+            })?;
         let mut attempts = self.attempts.clone();
         let wait = self.timeouts.new_active + Duration::from_millis(u64::from(cede_ms));
         let got = tokio::time::timeout(wait, attempts.wait_for(|a| a.seq > before)).await;
         match got {
             Ok(Ok(a)) if a.ok => Ok(()),
-            Ok(Ok(a)) => Err(format!("Unable to become active. {}", a.status)),
-            Ok(Err(_)) => Err("the failover controller stopped".into()),
-            Err(_) => Err("Unable to become active. Local node did not get an opportunity to do so from the election, or it took too long to transition to active.".into()),
+            Ok(Ok(a)) => Err(FailoverRequestError::NotActive(a.status.clone())),
+            Ok(Err(_)) => Err(FailoverRequestError::Stopped),
+            Err(_) => Err(FailoverRequestError::TimedOut),
         }
     }
 }
@@ -587,16 +586,16 @@ fn guard_client(settings: &ZkfcSettings) -> RpcClient {
 
 impl ReadGuard {
     /// Hands the current deadline to the NameNode.
-    async fn renew_now(&self) -> Result<(), String> {
+    async fn renew_now(&self) -> Result<(), GuardError> {
         let deadline = *self.lease.borrow();
         self.hand_over(deadline).await
     }
 
-    async fn hand_over(&self, deadline: Option<Instant>) -> Result<(), String> {
+    async fn hand_over(&self, deadline: Option<Instant>) -> Result<(), GuardError> {
         {
-            let mut h = self.handed.lock().unwrap_or_else(|p| p.into_inner());
+            let mut h = hafs_util::invariant::lock(&self.handed, "handed-off read guard");
             if h.frozen {
-                return Err("the controller is leaving the election".into());
+                return Err(GuardError::Leaving);
             }
             h.latest = h.latest.max(deadline);
         }
@@ -605,13 +604,13 @@ impl ReadGuard {
 
     /// Stops hand-overs; returns the latest deadline ever handed over.
     fn freeze(&self) -> Option<Instant> {
-        let mut h = self.handed.lock().unwrap_or_else(|p| p.into_inner());
+        let mut h = hafs_util::invariant::lock(&self.handed, "handed-off read guard");
         h.frozen = true;
         h.latest
     }
 
     fn thaw(&self) {
-        self.handed.lock().unwrap_or_else(|p| p.into_inner()).frozen = false;
+        hafs_util::invariant::lock(&self.handed, "handed-off read guard").frozen = false;
     }
 
     /// Hands every new deadline to the NameNode, until aborted. Deadlines that pile
@@ -623,7 +622,9 @@ impl ReadGuard {
                 return;
             }
             let deadline = *self.lease.borrow_and_update();
-            if deadline.is_none() || self.handed.lock().unwrap_or_else(|p| p.into_inner()).frozen {
+            if deadline.is_none()
+                || hafs_util::invariant::lock(&self.handed, "handed-off read guard").frozen
+            {
                 continue;
             }
             match self.hand_over(deadline).await {
@@ -643,15 +644,15 @@ impl ReadGuard {
 }
 
 /// One hafsRenewActiveGuard call, bounded by the deadline itself (later, it is moot).
-async fn renew_read_guard(client: &RpcClient, deadline: Option<Instant>) -> Result<(), String> {
+async fn renew_read_guard(client: &RpcClient, deadline: Option<Instant>) -> Result<(), GuardError> {
     let Some(deadline) = deadline else {
-        return Err("the election lease is not held".into());
+        return Err(GuardError::NotHeld);
     };
     // The host clock first, then ours: `until` can only come out early, never late.
     let host_now = monotonic_nanos();
     let left = deadline.saturating_duration_since(Instant::now());
     if left.is_zero() {
-        return Err("the election lease deadline has passed".into());
+        return Err(GuardError::Expired);
     }
     let until = host_now.saturating_add(u64::try_from(left.as_nanos()).unwrap_or(u64::MAX));
     let req = pb::HafsRenewActiveGuardRequestProto {
@@ -678,8 +679,8 @@ async fn renew_read_guard(client: &RpcClient, deadline: Option<Instant>) -> Resu
             }
             Ok(())
         }
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("no answer before the lease deadline".into()),
+        Ok(Err(e)) => Err(GuardError::Rpc(e.to_string())),
+        Err(_) => Err(GuardError::TimedOut),
     }
 }
 
@@ -700,10 +701,10 @@ mod tests {
     async fn no_lease_or_a_passed_deadline_hands_nothing_over() {
         let c = client();
         let e = renew_read_guard(&c, None).await.unwrap_err();
-        assert!(e.contains("not held"), "{e}");
+        assert!(matches!(e, GuardError::NotHeld), "{e}");
         let past = Instant::now() - Duration::from_millis(1);
         let e = renew_read_guard(&c, Some(past)).await.unwrap_err();
-        assert!(e.contains("has passed"), "{e}");
+        assert!(matches!(e, GuardError::Expired), "{e}");
     }
 
     #[tokio::test]
@@ -721,7 +722,7 @@ mod tests {
         assert_eq!(g.freeze(), Some(d));
         tx.send_replace(Some(d + Duration::from_secs(1)));
         let e = g.renew_now().await.unwrap_err();
-        assert!(e.contains("leaving"), "{e}");
+        assert!(matches!(e, GuardError::Leaving), "{e}");
         assert_eq!(
             g.freeze(),
             Some(d),

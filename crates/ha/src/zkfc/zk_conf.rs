@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use hafs_conf::{keys, Configuration, TimeUnit};
-use hafs_journal::qjournal::election::{MAX_DRIFT_PPM_DEFAULT, MAX_DRIFT_PPM_KEY};
+use hafs_journal::election::candidate::{MAX_DRIFT_PPM_DEFAULT, MAX_DRIFT_PPM_KEY};
 use zookeeper_client::{Acl, AuthId, Permission};
 
 use super::ElectorError;

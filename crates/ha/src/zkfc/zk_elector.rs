@@ -26,7 +26,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use hafs_journal::qjournal::election::min_margin_ms;
+use hafs_journal::election::candidate::min_margin_ms;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::{timeout, Instant};
 use zookeeper_client::{

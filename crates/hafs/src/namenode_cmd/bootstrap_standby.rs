@@ -200,7 +200,7 @@ async fn check_logs_available(
         return Ok(());
     }
     let journal: Box<dyn JournalManager> = if let Some(uri) = &config.shared_edits {
-        Box::new(hafs_journal::quorum::QuorumJournal::new(
+        Box::new(hafs_journal::client::QuorumJournal::new(
             uri.clone(),
             storage::ns_info(info),
             config.qjm.clone(),

@@ -129,7 +129,9 @@ pub(crate) async fn serve(
 }
 
 /// Polls a handler's future, turning a panic into `Err` (the server answers the call
-/// with an error and lives on).
+/// with an error). In a daemon this never happens: its panic hook
+/// (`hafs_util::invariant::stop_on_panic`) ends the process first, so half-applied state
+/// never serves; the catch keeps in-process servers (tests, benchmarks) answering.
 struct CatchUnwind<F>(F);
 
 impl<F: Future + Unpin> Future for CatchUnwind<F> {

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use hafs_proto::hdfs::datanode::ReplicaStateProto;
+use hafs_util::invariant;
 
 /// A block as the namespace names it: id, generation stamp, length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -80,7 +81,34 @@ pub struct BlockRecord {
     pub expected: Vec<(String, String)>,
 }
 
+impl BlockUcState {
+    /// Hadoop's BlockUCState moves: a block is never under construction again once it
+    /// left that state (a new block is inserted instead), and a complete block is never
+    /// committed again. (Complete → UnderRecovery is allowed: a lease recovery may race
+    /// the replica reports that completed the block.)
+    pub fn may_become(self, to: BlockUcState) -> bool {
+        use BlockUcState::*;
+        match (self, to) {
+            (_, UnderConstruction) => self == UnderConstruction,
+            (Complete, Committed) => false,
+            _ => true,
+        }
+    }
+}
+
 impl BlockRecord {
+    /// Moves the block to `to`; a move [`BlockUcState::may_become`] forbids is a broken
+    /// invariant of the block manager (the daemon stops).
+    pub fn set_state(&mut self, block_id: u64, to: BlockUcState) {
+        invariant!(
+            self.state.may_become(to),
+            "blk_{block_id}_{}: block state {:?} may not become {to:?}",
+            self.gen_stamp,
+            self.state
+        );
+        self.state = to;
+    }
+
     pub fn block(&self, id: u64) -> Block {
         Block {
             id,

@@ -4,7 +4,6 @@
 
 use std::collections::HashSet;
 use std::net::IpAddr;
-use std::time::Instant;
 
 use hafs_proto::hdfs as pb;
 use hafs_proto::hdfs::datanode as dpb;
@@ -110,7 +109,7 @@ impl BlockManager {
                 st.datanodes.remove(&old);
             }
         }
-        let now = Instant::now();
+        let now = self.now();
         match st.datanodes.get_mut(&uuid) {
             Some(dn) => {
                 let old_addr = dn.xfer_addr();
@@ -187,7 +186,7 @@ impl BlockManager {
         let Some(dn) = st.datanodes.get_mut(uuid).filter(|d| d.alive) else {
             return vec![register_command()];
         };
-        dn.last_update = Instant::now();
+        dn.last_update = self.now();
         dn.last_update_ms = now_ms();
         dn.xceiver_count = hb.xceiver_count.unwrap_or(0);
         dn.xmits_in_progress = hb.xmits_in_progress.unwrap_or(0);
@@ -288,7 +287,7 @@ impl BlockManager {
     ) -> Result<(), BlockManagerError> {
         let mut st = self.lock();
         let uuid = st.check_reporter(&req.registration, &req.block_pool_id)?;
-        let now = Instant::now();
+        let now = self.now();
         for report in &req.reports {
             let storage = report.storage.storage_uuid.clone();
             let mut seen: HashSet<u64> = HashSet::with_capacity(report.reported_blocks.len());
@@ -374,7 +373,7 @@ impl BlockManager {
                 }
             }
         }
-        st.refresh_safe_mode(Instant::now());
+        st.refresh_safe_mode(self.now());
         Ok(())
     }
 

@@ -23,13 +23,14 @@ mod state;
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use bytes::Bytes;
 use hafs_proto::common::TokenProto;
 use hafs_proto::hdfs as pb;
 use hafs_proto::hdfs::datanode as dpb;
+use hafs_util::clock::{Clock, SystemClock};
 
 pub use blocks_map::{Block, BlockUcState, ReplicaState};
 pub use config::BlockManagerConfig;
@@ -96,6 +97,9 @@ pub struct FsStats {
 
 pub struct BlockManager {
     state: Mutex<State>,
+    /// Every time the block manager decides on (heartbeat expiry, safe-mode extension,
+    /// pending replications) is read here: tests pass a `ManualClock`.
+    clock: Arc<dyn Clock>,
 }
 
 /// An empty block access token (hafs does not issue block tokens yet).
@@ -138,12 +142,26 @@ impl BlockManager {
                 active: true,
                 placement,
             }),
+            clock: Arc::new(SystemClock),
         }
     }
 
+    /// The same block manager reading time from `clock` (tests move it by hand).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> BlockManager {
+        self.clock = clock;
+        self
+    }
+
+    /// Now, by the block manager's clock — the NameNode's one clock for decisions
+    /// (the Namesystem's file leases read it too).
+    pub fn now(&self) -> Instant {
+        self.clock.now()
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic while holding the lock leaves plain data behind; keep serving.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        // Poison means a panic left half-applied block state: never serve from it
+        // (the failure policy, hafs_util::invariant).
+        hafs_util::invariant::lock(&self.state, "block manager")
     }
 
     pub fn config(&self) -> BlockManagerConfig {
@@ -179,7 +197,7 @@ impl BlockManager {
                     m.state,
                 );
             }
-            st.refresh_safe_mode(Instant::now());
+            st.refresh_safe_mode(self.now());
             if !was {
                 st.after_leaving_safe_mode_if_off();
             }
@@ -394,7 +412,7 @@ impl BlockManager {
         }
         rec.gen_stamp = block.gen_stamp;
         rec.num_bytes = block.num_bytes;
-        rec.state = BlockUcState::Committed;
+        rec.set_state(block.id, BlockUcState::Committed);
         // Only an older generation stamp makes a replica corrupt here. A finalized
         // replica of the right stamp but another length may be one an append at the
         // same stamp (hdfs-native's way) is still growing: it does not count until it
@@ -466,7 +484,7 @@ impl BlockManager {
         if let Some(rec) = st.blocks.get_mut(block.id) {
             rec.gen_stamp = block.gen_stamp;
             rec.num_bytes = block.num_bytes;
-            rec.state = BlockUcState::Complete;
+            rec.set_state(block.id, BlockUcState::Complete);
             // Freed, not cleared: a complete block never needs it again, and an
             // emptied Vec keeps its allocation (64 bytes a block).
             rec.expected = Vec::new();
@@ -588,7 +606,7 @@ impl BlockManager {
         };
         let limit = st.config.max_queued_per_datanode;
         if let Some(rec) = st.blocks.get_mut(block.id) {
-            rec.state = BlockUcState::UnderRecovery;
+            rec.set_state(block.id, BlockUcState::UnderRecovery);
         }
         if let Some(dn) = st.datanodes.get_mut(&primary) {
             if dn.recoveries.len() < limit {
@@ -826,7 +844,8 @@ impl BlockManager {
     /// Startup safe mode as of now (moving it forward first). The write path refuses
     /// changes while `on`, with "Name node is in safe mode.\n" + [`SafeModeStatus::tip`].
     pub fn safe_mode_status(&self) -> SafeModeStatus {
-        self.lock().refresh_safe_mode(Instant::now())
+        let now = self.now();
+        self.lock().refresh_safe_mode(now)
     }
 
     /// `dfsadmin -safemode leave`: leaves startup safe mode for good.

@@ -57,7 +57,7 @@ impl BlockManager {
                     }
                 }
                 _ = tick.tick() => {
-                    self.tick(Instant::now(), is_active());
+                    self.tick(self.now(), is_active());
                     // A rescan left by a failover or the end of safe mode, a chunk per
                     // lock hold; bounded by the blocks it snapshot.
                     while self.rescan_step() {

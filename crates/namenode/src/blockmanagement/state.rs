@@ -234,7 +234,7 @@ impl State {
             BlockUcState::Complete => true,
             BlockUcState::Committed if self.count(rec).live >= min => {
                 if let Some(rec) = self.blocks.get_mut(block_id) {
-                    rec.state = BlockUcState::Complete;
+                    rec.set_state(block_id, BlockUcState::Complete);
                     // Freed, not cleared (an emptied Vec keeps its allocation).
                     rec.expected = Vec::new();
                 }

@@ -22,6 +22,7 @@
 
 pub mod active_guard;
 pub mod edit_log_slot;
+mod error;
 pub mod tailer;
 
 use std::collections::HashSet;
@@ -33,6 +34,7 @@ use tracing::{error, info, warn};
 
 pub use active_guard::ActiveGuard;
 pub use edit_log_slot::EditLogSlot;
+pub use error::{BecomeActiveError, HaError, TailError};
 use tailer::Tailer;
 
 use crate::config::HaConfig;
@@ -143,23 +145,23 @@ impl HaController {
     }
 
     /// monitorHealth: an error says why this NameNode is unhealthy.
-    pub fn check_health(&self) -> Result<(), String> {
+    pub fn check_health(&self) -> Result<(), HaError> {
         if self.shutting_down.load(Ordering::SeqCst) {
-            return Err("The NameNode is shutting down".into());
+            return Err(HaError::ShuttingDown);
         }
         if let Some(f) = self.fatal.borrow().clone() {
-            return Err(format!("The NameNode has failed: {f}"));
+            return Err(HaError::Unhealthy(format!("The NameNode has failed: {f}")));
         }
         if self.fsn.edit_log.is_writing() {
             if let Some(f) = self.journal_failure.lock().expect("failure lock").clone() {
-                return Err(format!("The edit log failed: {f}"));
+                return Err(HaError::Unhealthy(format!("The edit log failed: {f}")));
             }
         }
         if let Some(f) = self.fsn.edit_log.journal_lost() {
-            return Err(format!(
+            return Err(HaError::Unhealthy(format!(
                 "The edit log failed and the shared edits have not been read from a majority \
                  of the JournalNodes since: {f}"
-            ));
+            )));
         }
         Ok(())
     }
@@ -182,21 +184,19 @@ impl HaController {
     }
 
     /// Hadoop refuses manual transitions while automatic failover is on, unless forced.
-    pub fn check_request_source(&self, src: RequestSource) -> Result<(), String> {
+    pub fn check_request_source(&self, src: RequestSource) -> Result<(), HaError> {
         let auto = self.config.as_ref().is_some_and(|c| c.automatic_failover);
         if auto && src == RequestSource::User {
-            return Err(
+            return Err(HaError::RequestSourceRefused(
                 "Manual HA control for this NameNode is disallowed, because automatic HA \
-                 is enabled."
-                    .into(),
-            );
+                 is enabled.",
+            ));
         }
         if !auto && src == RequestSource::Zkfc {
-            return Err(
+            return Err(HaError::RequestSourceRefused(
                 "Request from ZK failover controller at this NameNode is disallowed, \
-                 because automatic HA is not enabled."
-                    .into(),
-            );
+                 because automatic HA is not enabled.",
+            ));
         }
         Ok(())
     }
@@ -204,13 +204,16 @@ impl HaController {
     /// The read guard: the local failover controller holds its election lease until
     /// `until_nanos` on this host's monotonic clock. Only a NameNode under automatic
     /// failover takes one (its controller is the only one allowed to change its state).
-    pub fn renew_active_guard(&self, until_nanos: u64) -> Result<(), String> {
+    pub fn renew_active_guard(&self, until_nanos: u64) -> Result<(), HaError> {
         if !self.config.as_ref().is_some_and(|c| c.automatic_failover) {
-            return Err(
+            return Err(HaError::Guard(
                 "The read guard is only used with automatic failover, which is not enabled".into(),
-            );
+            ));
         }
-        self.fsn.active_guard.extend(until_nanos)
+        self.fsn
+            .active_guard
+            .extend(until_nanos)
+            .map_err(HaError::Guard)
     }
 
     /// Back to unguarded: the next transition is not made by a lease-holding
@@ -220,16 +223,16 @@ impl HaController {
     }
 
     /// Makes this NameNode the Active. A no-op when it already is.
-    pub async fn transition_to_active(&self) -> Result<(), String> {
+    pub async fn transition_to_active(&self) -> Result<(), HaError> {
         if !self.is_ha() {
             return if self.state() == HaState::Active {
                 Ok(())
             } else {
-                Err("HA is not enabled for this NameNode".into())
+                Err(HaError::NotEnabled)
             };
         }
         if self.shutting_down.load(Ordering::SeqCst) {
-            return Err("The NameNode is shutting down".into());
+            return Err(HaError::ShuttingDown);
         }
         let _g = self.transition.lock().await;
         if self.state() == HaState::Active {
@@ -250,12 +253,12 @@ impl HaController {
             Err(e) => {
                 error!("transition to ACTIVE failed: {e}; staying STANDBY");
                 self.start_tailer();
-                Err(format!("transition to active failed: {e}"))
+                Err(HaError::BecomeActive(e))
             }
         }
     }
 
-    async fn become_active(&self) -> Result<u64, String> {
+    async fn become_active(&self) -> Result<u64, BecomeActiveError> {
         let fsn = &self.fsn;
         let journal = fsn.storage().journal();
         // Fences any old writer: a new epoch on a majority, then recovery of the
@@ -263,7 +266,7 @@ impl HaController {
         journal
             .recover_unfinalized_segments()
             .await
-            .map_err(|e| format!("cannot recover the shared edit log: {e}"))?;
+            .map_err(|e| BecomeActiveError::Recover(e.to_string()))?;
         // Invariant: everything committed is applied before we take any call.
         let mut passes = 0u64;
         loop {
@@ -271,7 +274,10 @@ impl HaController {
             let batch = journal
                 .read_edits(from, tailer::TAIL_BATCH, true)
                 .await
-                .map_err(|e| format!("cannot read the shared edit log from txid {from}: {e}"))?;
+                .map_err(|e| BecomeActiveError::Read {
+                    from,
+                    message: e.to_string(),
+                })?;
             if batch.is_empty() {
                 break;
             }
@@ -279,13 +285,17 @@ impl HaController {
             passes += 1;
             // Bounded: the log is finite and no one else writes it now.
             if passes > 10_000_000 {
-                return Err("the edit log does not end".into());
+                return Err(BecomeActiveError::Endless);
             }
         }
         let next = fsn.edit_log.applied_txid() + 1;
-        let log = EditLog::open(journal, next)
-            .await
-            .map_err(|e| format!("cannot open the edit log at txid {next}: {e}"))?;
+        let log =
+            EditLog::open(journal, next)
+                .await
+                .map_err(|e| BecomeActiveError::OpenEditLog {
+                    next,
+                    message: e.to_string(),
+                })?;
         {
             // No call is half way through while the state changes.
             let _ns = fsn.write_ns();
@@ -298,16 +308,16 @@ impl HaController {
     }
 
     /// Makes this NameNode a Standby. A no-op when it already is.
-    pub async fn transition_to_standby(&self) -> Result<(), String> {
+    pub async fn transition_to_standby(&self) -> Result<(), HaError> {
         if !self.is_ha() {
-            return Err("HA is not enabled for this NameNode".into());
+            return Err(HaError::NotEnabled);
         }
         let _g = self.transition.lock().await;
         self.step_down("requested").await
     }
 
     /// With the transition lock held.
-    async fn step_down(&self, why: &str) -> Result<(), String> {
+    async fn step_down(&self, why: &str) -> Result<(), HaError> {
         let fsn = &self.fsn;
         if fsn.ha_state() == HaState::Standby && !fsn.edit_log.is_writing() {
             self.start_tailer();
@@ -342,10 +352,10 @@ impl HaController {
             // the newest image; the tailer brings the rest.
             warn!("the namespace holds edits that never became durable: reloading it");
             if let Err(e) = self.reload_namespace() {
-                let msg = format!("cannot reload the namespace after losing the edit log: {e}");
-                error!("{msg}");
-                let _ = self.fatal.send(Some(msg.clone()));
-                return Err(msg);
+                let e = HaError::Reload(e);
+                error!("{e}");
+                let _ = self.fatal.send(Some(e.to_string()));
+                return Err(e);
             }
         }
         fsn.edit_log.set_journal(fsn.storage().journal());

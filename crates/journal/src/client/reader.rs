@@ -10,7 +10,7 @@ use super::call::BoxFut;
 use super::qjm::{edit_err, QuorumJournal};
 use crate::error::EditLogError;
 use crate::manager::{JournalManager, SegmentInfo};
-use crate::qjournal::SegmentState;
+use crate::protocol::SegmentState;
 use crate::record::{decode, Decoded, EditRecord};
 
 /// State of a Standby's looks at the journal: a full read (manifests from a majority,
@@ -197,7 +197,7 @@ impl QuorumJournal {
     ) -> Result<Vec<EditRecord>, EditLogError> {
         let from = from_txid.max(1);
         let probe = {
-            let mut t = self.tail_look.lock().unwrap_or_else(|p| p.into_inner());
+            let mut t = hafs_util::invariant::lock(&self.tail_look, "tail look");
             let now = std::time::Instant::now();
             let recent_full = t
                 .last_full
@@ -227,7 +227,7 @@ impl QuorumJournal {
             }
         }
         let recs = self.read(from, max, true).await;
-        let mut t = self.tail_look.lock().unwrap_or_else(|p| p.into_inner());
+        let mut t = hafs_util::invariant::lock(&self.tail_look, "tail look");
         // Only a full read that a majority answered allows cheap looks after it: a
         // successful look always means a majority answered within the last
         // FULL_TAIL_LOOK_EVERY (the NameNode's health relies on tailer reads for that).

@@ -1,7 +1,7 @@
 //! A journal's durable state: last promised epoch, last writer epoch, committed txid and
 //! accepted recovery decisions, in one crash-safe file.
 //!
-//! Layout: the control-file framing of [`super::control_file`] (magic `HAFSJNST`,
+//! Layout: the control-file framing of [`crate::control_file`] (magic `HAFSJNST`,
 //! version 1) around a `PersistedJournalStateProto`.
 
 use hafs_proto::qjournal::{
@@ -9,8 +9,8 @@ use hafs_proto::qjournal::{
 };
 use prost::Message;
 
-use super::control_file::ControlFormat;
-use super::types::{PaxosData, SegmentState};
+use crate::control_file::ControlFormat;
+use crate::protocol::{PaxosData, SegmentState};
 
 pub const STATE_FILE: &str = "journal_state";
 const FORMAT: ControlFormat = ControlFormat {

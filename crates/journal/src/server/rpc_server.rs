@@ -18,7 +18,7 @@ use hafs_conf::{ConfError, Configuration};
 use hafs_ipc::{Server, ServerConfig};
 
 use super::service::{JournalNode, JournalNodeConfig};
-use crate::quorum::QjournalUri;
+use crate::protocol::QjournalUri;
 
 /// `dfs.journalnode.sync.interval` (ms) and `dfs.journalnode.enable.sync`.
 pub const SYNC_INTERVAL_KEY: &str = DFS_JOURNALNODE_SYNC_INTERVAL;

@@ -2,7 +2,7 @@
 
 use hafs_proto::qjournal as pb;
 
-use crate::qjournal::{NsInfo, RequestInfo, SegmentState};
+use super::types::{NsInfo, RequestInfo, SegmentState};
 
 pub fn jid(s: &str) -> pb::JournalIdProto {
     pb::JournalIdProto {

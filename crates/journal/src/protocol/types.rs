@@ -39,3 +39,14 @@ pub struct PaxosData {
     pub segment: SegmentState,
     pub accepted_in_epoch: u64,
 }
+
+/// Answer of prepareRecovery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PrepareResponse {
+    pub segment: Option<SegmentState>,
+    pub accepted_in_epoch: Option<u64>,
+    pub last_writer_epoch: u64,
+    pub last_committed_txid: Option<u64>,
+    /// crc32c of the reported segment's records (content identity, see `check_accept`).
+    pub digest: Option<u32>,
+}

@@ -9,10 +9,43 @@ use tokio::task::JoinSet;
 
 pub type BoxFut<T> = Pin<Box<dyn Future<Output = Result<T, String>> + Send>>;
 
-/// Why a quorum call failed: which nodes answered what.
-#[derive(Debug, Clone)]
-pub struct QuorumFailure {
-    pub message: String,
+/// Why a quorum call failed: which nodes answered what. The messages are Hadoop's
+/// (`QuorumException`), so operators can search for them.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum QuorumFailure {
+    /// So many nodes answered with an error that a majority can no longer succeed.
+    #[error(
+        "{what}: got too many exceptions to achieve quorum size {need}/{total}. {successes} successful responses; exceptions: {}",
+        .exceptions.join("; ")
+    )]
+    TooManyExceptions {
+        what: String,
+        need: usize,
+        total: usize,
+        successes: usize,
+        /// One per failed node: `addr: error`.
+        exceptions: Vec<String>,
+    },
+    /// The timeout passed before a majority answered.
+    #[error(
+        "{what}: timed out waiting {timeout_ms}ms for a quorum of nodes to respond ({successes} of {need} needed answered{}{})",
+        if .exceptions.is_empty() { "" } else { "; exceptions: " },
+        .exceptions.join("; ")
+    )]
+    TimedOut {
+        what: String,
+        timeout_ms: u128,
+        need: usize,
+        successes: usize,
+        exceptions: Vec<String>,
+    },
+    /// Fewer calls than a majority were made at all.
+    #[error("{what}: only {successes} of {need} needed answered")]
+    TooFewNodes {
+        what: String,
+        need: usize,
+        successes: usize,
+    },
 }
 
 /// Waits for `need` successes among `calls` (index = node). Returns the successes as
@@ -37,24 +70,22 @@ pub async fn with_quorum<T: Send + 'static>(
     // Bounded: each iteration consumes one finished call.
     while ok.len() < need {
         if total - errors.len() < need {
-            return Err(QuorumFailure {
-                message: format!(
-                    "{what}: got too many exceptions to achieve quorum size {need}/{total}. {} successful responses; exceptions: {}",
-                    ok.len(),
-                    errors.join("; ")
-                ),
+            return Err(QuorumFailure::TooManyExceptions {
+                what: what.to_string(),
+                need,
+                total,
+                successes: ok.len(),
+                exceptions: errors,
             });
         }
         match tokio::time::timeout_at(deadline, set.join_next()).await {
             Err(_) => {
-                return Err(QuorumFailure {
-                    message: format!(
-                        "{what}: timed out waiting {}ms for a quorum of nodes to respond ({} of {need} needed answered{}{})",
-                        timeout.as_millis(),
-                        ok.len(),
-                        if errors.is_empty() { "" } else { "; exceptions: " },
-                        errors.join("; ")
-                    ),
+                return Err(QuorumFailure::TimedOut {
+                    what: what.to_string(),
+                    timeout_ms: timeout.as_millis(),
+                    need,
+                    successes: ok.len(),
+                    exceptions: errors,
                 })
             }
             Ok(None) => break,
@@ -62,14 +93,20 @@ pub async fn with_quorum<T: Send + 'static>(
             Ok(Some(Ok((i, Err(e))))) => {
                 let addr = addrs.get(i).map(String::as_str).unwrap_or("?");
                 // Connection errors already name the address.
-                errors.push(if e.starts_with(addr) { e } else { format!("{addr}: {e}") })
+                errors.push(if e.starts_with(addr) {
+                    e
+                } else {
+                    format!("{addr}: {e}")
+                })
             }
             Ok(Some(Err(e))) => errors.push(format!("task failed: {e}")),
         }
     }
     if ok.len() < need {
-        return Err(QuorumFailure {
-            message: format!("{what}: only {} of {need} needed answered", ok.len()),
+        return Err(QuorumFailure::TooFewNodes {
+            what: what.to_string(),
+            need,
+            successes: ok.len(),
         });
     }
     Ok(ok)
@@ -112,7 +149,11 @@ mod tests {
         )
         .await
         .unwrap_err();
-        assert!(e.message.contains("too many exceptions"), "{}", e.message);
+        assert!(
+            matches!(&e, QuorumFailure::TooManyExceptions { exceptions, .. } if exceptions.len() == 2),
+            "{e}"
+        );
+        assert!(e.to_string().contains("too many exceptions"), "{e}");
         let e = with_quorum(
             "t",
             &a,
@@ -122,6 +163,10 @@ mod tests {
         )
         .await
         .unwrap_err();
-        assert!(e.message.contains("timed out"), "{}", e.message);
+        assert!(
+            matches!(e, QuorumFailure::TimedOut { successes: 1, .. }),
+            "{e}"
+        );
+        assert!(e.to_string().contains("timed out"), "{e}");
     }
 }

@@ -35,9 +35,10 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use hafs_util::invariant;
 
-use crate::qjournal::recovery::{self, majority};
-use crate::qjournal::{PrepareResponse, QjError, RequestInfo, SegmentState};
+use super::recovery::{self, majority};
+use crate::protocol::{PrepareResponse, QjError, RequestInfo, SegmentState};
 
 /// Index of a JournalNode in the writer's list.
 pub type NodeId = usize;
@@ -477,7 +478,7 @@ impl WriterCore {
     /// serial and the freshest committed txid (so a node that lags in its queue learns
     /// the newest commit with its next call).
     pub fn stamp(&mut self, send: &Send) -> RequestInfo {
-        debug_assert!(send.call.is_queued(), "{:?} carries no serial", send.call);
+        invariant!(send.call.is_queued(), "{:?} carries no serial", send.call);
         let epoch = match send.call {
             // Read at send time: never sent for an epoch but the current one.
             Call::CommitHeartbeat { .. } => self.epoch,
@@ -620,7 +621,11 @@ impl WriterCore {
             }
             Step::NewEpoch { epoch } => {
                 // Epochs only go up: a majority promised nothing at or above `epoch`.
-                assert!(epoch > self.epoch, "new epoch {epoch} after {}", self.epoch);
+                invariant!(
+                    epoch > self.epoch,
+                    "new epoch {epoch} after {}: epochs only go up",
+                    self.epoch
+                );
                 self.epoch = epoch;
                 self.committed = 0;
                 self.written = 0;
@@ -716,6 +721,11 @@ impl WriterCore {
             }
             Step::Journal { last_txid } => {
                 // Committed only goes up, and never past what was sent.
+                invariant!(
+                    last_txid <= self.written,
+                    "a majority acknowledged txid {last_txid}, never sent (highest sent {})",
+                    self.written
+                );
                 self.committed = self.committed.max(last_txid);
                 self.check_invariants();
                 Progress::Done(Outcome::Journaled {
@@ -741,13 +751,17 @@ impl WriterCore {
     }
 
     fn check_invariants(&self) {
-        assert!(
+        invariant!(
             self.committed <= self.written,
             "committed txid {} above the highest txid sent {}",
             self.committed,
             self.written
         );
-        debug_assert!(self.epoch > 0 || self.committed == 0);
+        invariant!(
+            self.epoch > 0 || self.committed == 0,
+            "committed txid {} without an epoch",
+            self.committed
+        );
     }
 
     // ---- background decisions -----------------------------------------------------

@@ -1,4 +1,5 @@
-//! The QuorumJournal: the edit log on 2N+1 JournalNodes, behind [`JournalManager`].
+//! The quorum journal client (Hadoop's `qjournal.client`): the edit log on 2N+1
+//! JournalNodes, behind [`JournalManager`].
 //!
 //! Writing: a new writer takes a new epoch from a majority (`getJournalState` then
 //! `newEpoch`), recovers the last segment (`prepareRecovery` / `acceptRecovery` /
@@ -26,7 +27,7 @@ mod config;
 mod logger;
 mod qjm;
 mod reader;
-mod uri;
+pub mod recovery;
 mod wire;
 pub mod writer_core;
 
@@ -36,5 +37,4 @@ pub use channel::{JournalChannel, RpcChannel};
 pub use config::{QjmConfig, COMMIT_HEARTBEAT_DEFAULT, COMMIT_HEARTBEAT_KEY};
 pub use logger::Logger;
 pub use qjm::QuorumJournal;
-pub use uri::QjournalUri;
 pub use writer_core::WriterCore;

@@ -17,14 +17,12 @@ use super::channel::{JournalChannel, RpcChannel};
 use super::config::QjmConfig;
 use super::logger::Logger;
 use super::reader::TailLook;
-use super::uri::QjournalUri;
+use super::recovery::majority;
 use super::wire::{self, Target};
 use super::writer_core::{Outcome, Progress, Send, WriterCore, WriterError};
 use crate::error::EditLogError;
-use crate::journalnode::jid;
 use crate::manager::{JournalManager, SegmentInfo};
-use crate::qjournal::recovery::majority;
-use crate::qjournal::NsInfo;
+use crate::protocol::{jid, NsInfo, QjournalUri};
 use crate::record::EditRecord;
 
 /// How long `wants_roll` waits for a skipped node's answer.
@@ -53,7 +51,7 @@ pub(super) struct Wire {
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
+    hafs_util::invariant::lock(m, "quorum journal")
 }
 
 pub(super) fn edit_err(msg: String) -> EditLogError {
@@ -189,7 +187,7 @@ impl QuorumJournal {
             timeout,
         )
         .await
-        .map_err(|f| edit_err(f.message))
+        .map_err(|f| edit_err(f.to_string()))
     }
 
     /// Runs one operation of the core to its outcome: sends each round, waits for the

@@ -3,9 +3,7 @@
 
 use std::cmp::Ordering;
 
-use super::error::QjError;
-use super::journal::PrepareResponse;
-use super::types::SegmentState;
+use crate::protocol::{PrepareResponse, QjError, SegmentState};
 
 /// Nodes needed for a majority of `n`.
 pub fn majority(n: usize) -> usize {

@@ -10,6 +10,7 @@
 //! `margin > lease · 2ρ / (1 + ρ)` (docs/election.md).
 
 use hafs_conf::keys;
+use hafs_util::invariant;
 
 use super::lease::{LeaseView, MAX_LEASE_MS, MIN_LEASE_MS};
 use super::lease_file::Breadcrumb;
@@ -111,6 +112,8 @@ pub struct Holding {
 impl Holding {
     /// A majority granted `term` to a request sent at `sent`.
     pub fn granted(timing: &ElectionTiming, term: u64, sent: u64) -> Holding {
+        // Terms start at 1: `next_term` asks for one above every term seen.
+        invariant!(term >= 1, "a lease granted at term 0");
         Holding {
             term,
             deadline: timing.deadline(sent),
@@ -122,7 +125,11 @@ impl Holding {
     /// what its own send time allows).
     pub fn renewed(&mut self, timing: &ElectionTiming, sent: u64) {
         let d = timing.deadline(sent);
-        debug_assert!(d <= sent + timing.lease_ms, "deadline beyond the lease");
+        invariant!(
+            d <= sent + timing.lease_ms,
+            "holder deadline {d} beyond the lease sent at {sent} for {} ms",
+            timing.lease_ms
+        );
         self.deadline = self.deadline.max(d);
     }
 

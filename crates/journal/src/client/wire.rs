@@ -5,8 +5,10 @@ use hafs_proto::qjournal as pb;
 use prost::Message;
 
 use super::writer_core::{Answer, Call};
-use crate::journalnode::{jid, ns_to_proto, req_to_proto, seg_from_proto, seg_to_proto};
-use crate::qjournal::{NsInfo, PrepareResponse, RequestInfo};
+use crate::protocol::{
+    jid, ns_to_proto, req_to_proto, seg_from_proto, seg_to_proto, NsInfo, PrepareResponse,
+    RequestInfo,
+};
 
 /// The RPC method of `call`.
 pub fn method(call: &Call) -> &'static str {

@@ -6,8 +6,7 @@ use hafs_proto::qjournal as pb;
 use super::call::BoxFut;
 use super::qjm::QuorumJournal;
 use crate::error::EditLogError;
-use crate::journalnode::ns_to_proto;
-use crate::qjournal::SegmentState;
+use crate::protocol::{ns_to_proto, SegmentState};
 
 /// One JournalNode's state, for `-status`.
 #[derive(Debug, Clone)]

@@ -2,7 +2,7 @@
 //! crash-safe file `<edits dir>/<jid>/lease_state` ([`FileLeaseStorage`]) and memory
 //! ([`MemLeaseStorage`], for tests and the model checker).
 //!
-//! Layout: the control-file framing of [`super::control_file`] (magic `HAFSLEAS`,
+//! Layout: the control-file framing of [`crate::control_file`] (magic `HAFSLEAS`,
 //! version 1) around a `PersistedLeaseStateProto`, replaced like `journal_state`. The
 //! file sits beside `current/`, so formatting the journal leaves the election alone.
 
@@ -11,10 +11,10 @@ use std::path::{Path, PathBuf};
 use hafs_proto::qjournal::{LeaseBreadcrumbProto, PersistedLeaseStateProto};
 use prost::Message;
 
-use super::control_file::ControlFormat;
-use super::error::QjError;
+use crate::control_file::ControlFormat;
 use crate::error::EditLogError;
 use crate::fsutil::write_atomic;
+use crate::protocol::QjError;
 
 pub const LEASE_FILE: &str = "lease_state";
 const FORMAT: ControlFormat = ControlFormat {

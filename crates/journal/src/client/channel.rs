@@ -11,7 +11,7 @@ use bytes::Bytes;
 use hafs_ipc::{ClientConfig, RpcClient};
 
 use super::call::BoxFut;
-use crate::journalnode::QJOURNAL_PROTOCOL;
+use crate::protocol::QJOURNAL_PROTOCOL;
 
 /// One JournalNode's QJournalProtocol endpoint.
 pub trait JournalChannel: Send + Sync + 'static {

@@ -8,9 +8,8 @@ use std::time::Duration;
 use hafs_ipc::{ClientConfig, IpcError, RpcClient};
 use hafs_proto::qjournal as pb;
 
-use super::convert::*;
-use super::service::{JournalNode, QJOURNAL_PROTOCOL};
-use crate::qjournal::SegmentState;
+use super::service::JournalNode;
+use crate::protocol::*;
 
 /// Bytes per getSegment call.
 const FETCH_CHUNK: u32 = 4 << 20;

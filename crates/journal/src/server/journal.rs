@@ -3,26 +3,16 @@
 
 use std::collections::VecDeque;
 
-use super::error::QjError;
+use hafs_util::invariant;
+
 use super::state_file::PersistedState;
 use super::storage::JournalStorage;
-use super::types::{NsInfo, PaxosData, RequestInfo, SegmentState};
+use crate::protocol::{NsInfo, PaxosData, PrepareResponse, QjError, RequestInfo, SegmentState};
 use crate::record::{check_batch, decode, Decoded};
 
 /// Bytes of recent edits kept in memory for getJournaledEdits
 /// (`dfs.journalnode.edit-cache-size.bytes`, 1 MiB in Hadoop).
 pub const EDIT_CACHE_BYTES: usize = 1 << 20;
-
-/// Answer of prepareRecovery.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct PrepareResponse {
-    pub segment: Option<SegmentState>,
-    pub accepted_in_epoch: Option<u64>,
-    pub last_writer_epoch: u64,
-    pub last_committed_txid: Option<u64>,
-    /// crc32c of the reported segment's records (content identity, see `check_accept`).
-    pub digest: Option<u32>,
-}
 
 /// What `-status` shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -239,7 +229,14 @@ impl<S: JournalStorage> Journal<S> {
                     self.committed_txid
                 )));
             }
+            let before = self.committed_txid;
             self.committed_txid = c;
+            invariant!(
+                self.committed_txid >= before,
+                "journal {}: committed txid moved back from {before} to {}",
+                self.jid,
+                self.committed_txid
+            );
         }
         Ok(())
     }
@@ -337,6 +334,15 @@ impl<S: JournalStorage> Journal<S> {
         }
         check_batch(records, first_txid, count)
             .map_err(|r| QjError::IllegalArgument(format!("malformed batch: {r}")))?;
+        // The request checks above refused every bad batch; what is left must extend the
+        // open segment by consecutive, rising txids.
+        invariant!(
+            open.next >= open.first && first_txid == open.next && count > 0,
+            "journal {}: batch {first_txid}+{count} does not extend segment {} at {}",
+            self.jid,
+            open.first,
+            open.next
+        );
         if let Err(e) = self.storage.append(first_txid, count, records) {
             self.abort_segment();
             return Err(e);
@@ -799,8 +805,8 @@ impl<S: JournalStorage> Journal<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::qjournal::MemStorage;
     use crate::record::encode_batch;
+    use crate::server::MemStorage;
 
     fn ns() -> NsInfo {
         NsInfo {

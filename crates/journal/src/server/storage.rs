@@ -19,11 +19,10 @@ use std::path::{Path, PathBuf};
 
 use bytes::BytesMut;
 
-use super::error::QjError;
 use super::state_file::{decode_state, encode_state, PersistedState, STATE_FILE};
-use super::types::{NsInfo, SegmentState};
 use crate::error::EditLogError;
 use crate::fsutil::{annotate, fsync_dir, write_atomic, DirLock};
+use crate::protocol::{NsInfo, QjError, SegmentState};
 use crate::record::{self, check_batch};
 use crate::segment::{
     finalized_name, in_progress_name, list_dir, truncate_durably, SegmentReader, SegmentWriter,

@@ -3,10 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use super::error::QjError;
 use super::state_file::PersistedState;
 use super::storage::JournalStorage;
-use super::types::{NsInfo, SegmentState};
+use crate::protocol::{NsInfo, QjError, SegmentState};
 
 /// One segment: the txid of its first record and the records' payloads.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -10,7 +10,8 @@ use hafs_ipc::{CallContext, RpcError};
 use hafs_proto::qjournal as pb;
 
 use super::service::{to_rpc, JournalNode};
-use crate::qjournal::{breadcrumb_to_proto, FileLeaseStorage, Lease, LeaseView, QjError};
+use crate::election::{view_to_proto, FileLeaseStorage, Lease, LeaseView};
+use crate::protocol::QjError;
 
 type SharedLease = Arc<Mutex<Lease<FileLeaseStorage>>>;
 
@@ -37,32 +38,7 @@ impl LeaseTable {
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-pub fn view_to_proto(v: &LeaseView) -> pb::LeaseStateProto {
-    pb::LeaseStateProto {
-        term: v.term,
-        holder: v.holder.clone(),
-        live: v.live,
-        remaining_ms: v.remaining_ms,
-        duration_ms: v.duration_ms,
-        breadcrumb: v.breadcrumb.as_ref().map(breadcrumb_to_proto),
-    }
-}
-
-pub fn view_from_proto(p: &pb::LeaseStateProto) -> LeaseView {
-    LeaseView {
-        term: p.term,
-        holder: p.holder.clone(),
-        live: p.live,
-        remaining_ms: p.remaining_ms,
-        duration_ms: p.duration_ms,
-        breadcrumb: p
-            .breadcrumb
-            .as_ref()
-            .map(crate::qjournal::breadcrumb_from_proto),
-    }
+    hafs_util::invariant::lock(m, "lease table")
 }
 
 impl JournalNode {

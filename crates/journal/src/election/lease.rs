@@ -16,8 +16,9 @@
 //! - `release` ends the holder's lease at once; `write_breadcrumb` is accepted only from
 //!   the live holder with its term, never below the stored breadcrumb's term.
 
-use super::error::QjError;
 use super::lease_file::{Breadcrumb, LeaseStorage, PersistedLease};
+use crate::protocol::QjError;
+use hafs_util::invariant;
 
 /// Shortest and longest lease a JournalNode grants (a candidate cannot lock the
 /// nameservice out for long by asking for a huge duration).
@@ -111,6 +112,14 @@ impl<S: LeaseStorage> Lease<S> {
     }
 
     fn save(&mut self, next: PersistedLease) -> Result<(), QjError> {
+        // Terms never go back: a grant raises the term, a release or a breadcrumb keeps it.
+        invariant!(
+            next.term >= self.state.term,
+            "lease {}: term {} would replace term {}",
+            self.name,
+            next.term,
+            self.state.term
+        );
         self.storage.save(&next)?;
         self.state = next;
         Ok(())
@@ -150,8 +159,11 @@ impl<S: LeaseStorage> Lease<S> {
                 )));
             }
         }
-        // Invariant: never a grant while another holder is live here.
-        debug_assert!(self.live_holder(now).is_none_or(|h| h == candidate));
+        invariant!(
+            self.live_holder(now).is_none_or(|h| h == candidate),
+            "lease {}: a grant to {candidate} while another holder is live",
+            self.name
+        );
         let next = PersistedLease {
             term,
             holder: Some(candidate.to_string()),
@@ -229,7 +241,7 @@ impl<S: LeaseStorage> Lease<S> {
             )));
         }
         if let Some(b) = &self.state.breadcrumb {
-            debug_assert!(b.term <= term, "a breadcrumb above the granted term");
+            // The stored breadcrumb was read from disk: a bad one is an error, not a stop.
             if b.term > term {
                 return Err(QjError::Invariant(format!(
                     "lease {}: stored breadcrumb term {} is above the live term {term}",
@@ -250,8 +262,8 @@ impl<S: LeaseStorage> Lease<S> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::lease_file::MemLeaseStorage;
     use super::*;
+    use crate::election::MemLeaseStorage;
 
     fn fresh() -> Lease<MemLeaseStorage> {
         Lease::load("ns1", MemLeaseStorage::default(), 0).unwrap()

@@ -8,10 +8,9 @@ use std::time::Duration;
 use hafs_ipc::{CallContext, MethodTable, ProtocolService, RpcError, RpcService};
 use hafs_proto::qjournal as pb;
 
-use super::convert::*;
-use crate::qjournal::{FileStorage, Journal, QjError};
-
-pub const QJOURNAL_PROTOCOL: &str = "org.apache.hadoop.hdfs.qjournal.protocol.QJournalProtocol";
+use super::journal::Journal;
+use super::storage::FileStorage;
+use crate::protocol::*;
 
 /// Largest getSegment answer, whatever the caller asks.
 const MAX_SEGMENT_READ: usize = 8 << 20;
@@ -36,25 +35,8 @@ type Shared = Arc<Mutex<Journal<FileStorage>>>;
 pub struct JournalNode {
     pub config: JournalNodeConfig,
     journals: Mutex<HashMap<String, Shared>>,
-    /// The built-in election's leases (journalnode/election.rs).
-    pub(super) leases: super::election::LeaseTable,
-}
-
-fn check_jid(jid: &str) -> Result<(), RpcError> {
-    let ok = !jid.is_empty()
-        && jid.len() <= 255
-        && jid != "."
-        && jid != ".."
-        && jid
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.');
-    if ok {
-        Ok(())
-    } else {
-        Err(RpcError::illegal_argument(format!(
-            "bad journal id '{jid}': use letters, digits, '.', '_' and '-'"
-        )))
-    }
+    /// The built-in election's leases (server/leases.rs).
+    pub(super) leases: super::leases::LeaseTable,
 }
 
 pub fn to_rpc(e: QjError) -> RpcError {
@@ -62,7 +44,7 @@ pub fn to_rpc(e: QjError) -> RpcError {
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
+    hafs_util::invariant::lock(m, "journal table")
 }
 
 impl JournalNode {
@@ -76,7 +58,7 @@ impl JournalNode {
 
     /// The journal `jid`, opened (and locked) on first use.
     pub fn journal(&self, jid: &str) -> Result<Shared, RpcError> {
-        check_jid(jid)?;
+        check_journal_id(jid).map_err(to_rpc)?;
         let mut map = lock(&self.journals);
         if let Some(j) = map.get(jid) {
             return Ok(j.clone());
