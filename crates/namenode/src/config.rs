@@ -55,6 +55,11 @@ pub struct NameNodeConfig {
     pub http: crate::http::HttpSettings,
     /// `dfs.namenode.shared.edits.dir` when it is a `file://` dir (the NFS mode).
     pub shared_dir: Option<PathBuf>,
+    /// `hadoop.security.authentication=kerberos`: the NameNode offers TOKEN (and
+    /// KERBEROS) authentication and issues delegation tokens.
+    pub security_enabled: bool,
+    /// `dfs.namenode.delegation.*`: master key roll, token renewal and lifetime.
+    pub delegation_tokens: crate::security::DelegationTokenConfig,
 }
 
 /// This NameNode's place in an HA nameservice.
@@ -430,8 +435,38 @@ impl NameNodeConfig {
                 Duration::from_secs(HADOOP_SECURITY_GROUPS_CACHE_SECS_DEFAULT),
                 TimeUnit::Seconds,
             )?,
+            security_enabled: conf
+                .get_or(
+                    HADOOP_SECURITY_AUTHENTICATION,
+                    HADOOP_SECURITY_AUTHENTICATION_DEFAULT,
+                )
+                .eq_ignore_ascii_case("kerberos"),
+            delegation_tokens: delegation_token_config(conf)?,
         })
     }
+}
+
+fn delegation_token_config(
+    conf: &Configuration,
+) -> Result<crate::security::DelegationTokenConfig, ConfError> {
+    let ms = |key: &str, default: u64| -> Result<i64, ConfError> {
+        let v = conf.get_u64(key, default)?;
+        i64::try_from(v).map_err(|_| bad(key, &v.to_string(), "milliseconds below 2^63"))
+    };
+    Ok(crate::security::DelegationTokenConfig {
+        key_update_interval: ms(
+            DFS_NAMENODE_DELEGATION_KEY_UPDATE_INTERVAL,
+            DFS_NAMENODE_DELEGATION_KEY_UPDATE_INTERVAL_DEFAULT,
+        )?,
+        renew_interval: ms(
+            DFS_NAMENODE_DELEGATION_TOKEN_RENEW_INTERVAL,
+            DFS_NAMENODE_DELEGATION_TOKEN_RENEW_INTERVAL_DEFAULT,
+        )?,
+        max_lifetime: ms(
+            DFS_NAMENODE_DELEGATION_TOKEN_MAX_LIFETIME,
+            DFS_NAMENODE_DELEGATION_TOKEN_MAX_LIFETIME_DEFAULT,
+        )?,
+    })
 }
 
 #[cfg(test)]

@@ -218,7 +218,10 @@ async fn background_duties(fsn: Arc<Namesystem>, mut stop: tokio::sync::watch::R
     loop {
         tokio::select! {
             _ = stop.changed() => return,
-            _ = lease_tick.tick() => fsn.check_leases().await,
+            _ = lease_tick.tick() => {
+                fsn.check_leases().await;
+                fsn.delegation_token_housekeeping().await;
+            }
             // Only a non-HA writer checkpoints here: in HA the Standbys checkpoint and
             // upload to the Active (crate::checkpointer), as Hadoop's do.
             _ = checkpoint_tick.tick(), if fsn.edit_log.is_writing() && fsn.config.ha.is_none() => fsn.maybe_checkpoint().await,

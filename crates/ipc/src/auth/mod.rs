@@ -12,10 +12,12 @@
 //!
 //! - [`server`]: the server's state machine for call id -33 and the identity rules.
 //! - [`client`]: what a client needs to authenticate ([`ClientAuth`]) and the exchange.
+//! - [`token`]: the TOKEN method (DIGEST-MD5 with a delegation token), both sides.
 //! - [`wrap`]: WRAP framing, both directions.
 
 pub mod client;
 pub mod server;
+pub mod token;
 pub mod wrap;
 
 pub use client::{ClientAuth, ClientMechanism, SIMPLE_FALLBACK_REFUSED};

@@ -1,0 +1,169 @@
+//! The TOKEN method: DIGEST-MD5 over a token's identifier and password (Hadoop's
+//! `SaslRpcServer.AuthMethod.TOKEN`), for both sides of an IPC connection.
+//!
+//! - Server: [`TokenMethod`] offers `TOKEN`/`DIGEST-MD5` with protocol `""` and server
+//!   id `default` (what Java advertises). The DIGEST-MD5 user name is the base64 of the
+//!   token identifier, the password the base64 of the token's password; the passwords
+//!   come from a [`TokenSecrets`] (the NameNode's secret manager), whose refusal (unknown,
+//!   expired, cancelled token) reaches the client as Hadoop's `SecretManager$InvalidToken`.
+//! - Client: [`TokenMechanism`] answers a TOKEN offer with the token it holds for the
+//!   server's service (`ha-hdfs:<nameservice>` or `host:port`), or stands aside when it
+//!   holds none, so that another mechanism (Kerberos) can be tried.
+
+use std::sync::Arc;
+
+use hafs_proto::common::rpc_sasl_proto::SaslAuth;
+use hafs_security::digest_md5::{DigestMd5Client, DigestMd5Server, MECHANISM};
+use hafs_security::sasl::{Qop, SaslClientSession, SaslError, SaslServerSession};
+use hafs_security::token::{decode_sasl_user_name, Token};
+
+use super::{AuthMethod, AuthenticatedUser, ClientMechanism, SaslMethod};
+use crate::error::{RpcError, RpcErrorCode};
+use crate::exceptions;
+
+/// The protocol a TOKEN offer advertises (Hadoop: `SaslRpcServer.SASL_DEFAULT_REALM`'s
+/// companion, an empty protocol).
+pub const TOKEN_PROTOCOL: &str = "";
+/// The server id a TOKEN offer advertises (Hadoop's `SaslRpcServer.SASL_DEFAULT_REALM`).
+pub const TOKEN_SERVER_ID: &str = "default";
+
+/// Where a server's token passwords come from.
+pub trait TokenSecrets: Send + Sync {
+    /// The password of the live token with this identifier (Hadoop's
+    /// `SecretManager.retrievePassword`). Refusals should be [`SaslError::Refused`] with
+    /// `SecretManager$InvalidToken` (or `StandbyException`) and Hadoop's message.
+    fn retrieve_password(&self, identifier: &[u8]) -> Result<Vec<u8>, SaslError>;
+
+    /// The user an identifier that just passed DIGEST-MD5 names: its owner's full and
+    /// short names and the real user of a proxied token.
+    fn token_user(&self, identifier: &[u8]) -> Result<AuthenticatedUser, String>;
+}
+
+/// A refusal in Hadoop's words for an identifier that cannot be decoded.
+pub fn invalid_token(message: impl Into<String>) -> SaslError {
+    SaslError::Refused {
+        class: exceptions::INVALID_TOKEN,
+        message: message.into(),
+    }
+}
+
+/// The server's TOKEN method.
+pub struct TokenMethod {
+    secrets: Arc<dyn TokenSecrets>,
+    qops: Vec<Qop>,
+}
+
+impl TokenMethod {
+    /// `qops`: what the server allows (`hadoop.rpc.protection`), most preferred first.
+    pub fn new(secrets: Arc<dyn TokenSecrets>, qops: Vec<Qop>) -> TokenMethod {
+        assert!(
+            !qops.is_empty(),
+            "a TOKEN method needs a quality of protection"
+        );
+        TokenMethod { secrets, qops }
+    }
+}
+
+impl SaslMethod for TokenMethod {
+    fn method(&self) -> AuthMethod {
+        AuthMethod::Token
+    }
+
+    fn mechanism(&self) -> &'static str {
+        MECHANISM
+    }
+
+    fn protocol(&self) -> &str {
+        TOKEN_PROTOCOL
+    }
+
+    fn server_id(&self) -> &str {
+        TOKEN_SERVER_ID
+    }
+
+    fn start(&self) -> Result<Box<dyn SaslServerSession>, SaslError> {
+        let secrets = self.secrets.clone();
+        let lookup = Box::new(move |user: &str| -> Result<Vec<u8>, SaslError> {
+            let identifier =
+                decode_sasl_user_name(user).map_err(|e| invalid_token(e.to_string()))?;
+            let password = secrets.retrieve_password(&identifier)?;
+            // SaslRpcServer.encodePassword: the DIGEST-MD5 password is the base64 text.
+            Ok(hafs_security::token::base64::encode(&password).into_bytes())
+        });
+        Ok(Box::new(DigestMd5Server::new(
+            TOKEN_PROTOCOL,
+            TOKEN_SERVER_ID,
+            &self.qops,
+            lookup,
+        )?))
+    }
+
+    fn authenticated_user(&self, authorization_id: &str) -> Result<AuthenticatedUser, RpcError> {
+        let refuse = |msg: String| {
+            RpcError::new(exceptions::INVALID_TOKEN, msg).with_code(RpcErrorCode::FatalUnauthorized)
+        };
+        let identifier =
+            decode_sasl_user_name(authorization_id).map_err(|e| refuse(e.to_string()))?;
+        self.secrets.token_user(&identifier).map_err(refuse)
+    }
+}
+
+/// The client's TOKEN mechanism: the tokens it holds (from a token storage file) and the
+/// service of the server it connects to.
+pub struct TokenMechanism {
+    tokens: Vec<Token>,
+    service: String,
+    kind: String,
+    qops: Vec<Qop>,
+}
+
+impl TokenMechanism {
+    /// Uses the first token of `kind` whose service is `service` (hdfs-native's and
+    /// Java's token selectors: kind and service must both match). `qops` is what the
+    /// client accepts, most preferred first.
+    pub fn new(tokens: Vec<Token>, kind: &str, service: &str, qops: Vec<Qop>) -> TokenMechanism {
+        TokenMechanism {
+            tokens,
+            service: service.to_string(),
+            kind: kind.to_string(),
+            qops,
+        }
+    }
+
+    /// The token this mechanism would prove, if it holds one for its service.
+    pub fn selected(&self) -> Option<&Token> {
+        self.tokens
+            .iter()
+            .find(|t| t.kind == self.kind && t.service == self.service)
+    }
+}
+
+impl ClientMechanism for TokenMechanism {
+    fn method(&self) -> AuthMethod {
+        AuthMethod::Token
+    }
+
+    fn mechanism(&self) -> &'static str {
+        MECHANISM
+    }
+
+    fn start(
+        &self,
+        offered: &SaslAuth,
+        _server_host: &str,
+    ) -> Result<Option<Box<dyn SaslClientSession>>, SaslError> {
+        let Some(token) = self.selected() else {
+            return Ok(None);
+        };
+        // Java builds its DIGEST-MD5 client from the offer's protocol and server id.
+        let protocol = offered.protocol.as_deref().unwrap_or(TOKEN_PROTOCOL);
+        let server_id = offered.server_id.as_deref().unwrap_or(TOKEN_SERVER_ID);
+        Ok(Some(Box::new(DigestMd5Client::new(
+            &token.sasl_user_name(),
+            &token.sasl_password(),
+            protocol,
+            server_id,
+            &self.qops,
+        )?)))
+    }
+}
