@@ -169,6 +169,11 @@ keys! {
     HADOOP_SECURITY_AUTHENTICATION = "hadoop.security.authentication",
         Choice(&["simple", "kerberos"]), default HADOOP_SECURITY_AUTHENTICATION_DEFAULT,
         typed HADOOP_SECURITY_AUTHENTICATION_DEFAULT: &str = "simple";
+    /// Quality of protection a secure RPC server allows (comma-separated:
+    /// authentication, integrity, privacy).
+    HADOOP_RPC_PROTECTION = "hadoop.rpc.protection", List,
+        default HADOOP_RPC_PROTECTION_DEFAULT,
+        typed HADOOP_RPC_PROTECTION_DEFAULT: &str = "authentication";
 
     // HA addressing
     /// Comma-separated nameservice ids.

@@ -60,6 +60,9 @@ pub struct NameNodeConfig {
     pub security_enabled: bool,
     /// `dfs.namenode.delegation.*`: master key roll, token renewal and lifetime.
     pub delegation_tokens: crate::security::DelegationTokenConfig,
+    /// `hadoop.rpc.protection`: the quality of protection secure RPC allows, most
+    /// preferred first.
+    pub rpc_protection: Vec<hafs_security::sasl::Qop>,
 }
 
 /// This NameNode's place in an HA nameservice.
@@ -442,6 +445,11 @@ impl NameNodeConfig {
                 )
                 .eq_ignore_ascii_case("kerberos"),
             delegation_tokens: delegation_token_config(conf)?,
+            rpc_protection: {
+                let v = conf.get_or(HADOOP_RPC_PROTECTION, HADOOP_RPC_PROTECTION_DEFAULT);
+                hafs_security::sasl::Qop::parse_hadoop_list(&v)
+                    .map_err(|e| bad(HADOOP_RPC_PROTECTION, &v, &e.to_string()))?
+            },
         })
     }
 }

@@ -176,6 +176,7 @@ async fn serve_rpc(
     let bind = resolve(&fsn.config.rpc_bind).await?;
     let mut server_config = ServerConfig::new(bind);
     server_config.max_data_length = fsn.config.max_data_length;
+    server_config.auth.methods = sasl_methods(fsn);
     let services: Vec<Arc<dyn RpcService>> = vec![
         Arc::new(ClientProtocolService { fsn: fsn.clone() }),
         Arc::new(HaServiceProtocolService {
@@ -193,6 +194,18 @@ async fn serve_rpc(
             addr: bind.to_string(),
             source,
         })
+}
+
+/// The SASL methods the RPC server offers, in Hadoop's order: TOKEN first, then
+/// KERBEROS. Empty (SIMPLE) unless `hadoop.security.authentication=kerberos`.
+fn sasl_methods(fsn: &Arc<Namesystem>) -> Vec<Arc<dyn hafs_ipc::auth::SaslMethod>> {
+    let mut methods = Vec::new();
+    methods.extend(crate::security::token_method(
+        fsn,
+        &fsn.config.rpc_protection,
+    ));
+    // The KERBEROS method joins here with the daemons' Kerberos configuration.
+    methods
 }
 
 async fn resolve(addr: &str) -> Result<SocketAddr, NameNodeError> {

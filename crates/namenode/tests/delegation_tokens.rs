@@ -1,0 +1,378 @@
+//! Delegation tokens end to end on an in-process NameNode with security on: a client
+//! holding a token authenticates over the real IPC server with TOKEN/DIGEST-MD5 at each
+//! quality of protection and its calls run as the token's owner; forged, cancelled,
+//! expired and foreign tokens are refused with Hadoop's exceptions; tokens survive a
+//! restart from the edit log and from an fsimage.
+//!
+//! Kerberos is not available to these tests, so tokens are issued through the secret
+//! manager's plan directly (what getDelegationToken does after its Kerberos check).
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use common::*;
+use hafs_ipc::auth::token::TokenMechanism;
+use hafs_ipc::auth::ClientAuth;
+use hafs_ipc::{exceptions, ClientConfig, Connection, IpcError, RpcError};
+use hafs_namenode::namesystem::Namesystem;
+use hafs_namenode::security::token_method::now_ms;
+use hafs_namenode::security::{DelegationTokenConfig, DelegationTokens};
+use hafs_namenode::{NameNode, NameNodeConfig};
+use hafs_proto::common as cpb;
+use hafs_proto::hdfs as pb;
+use hafs_security::sasl::Qop;
+use hafs_security::token::{Token, HDFS_DELEGATION_KIND};
+
+const DAY: i64 = 86_400_000;
+
+fn secure_config(dir: &Path, qop: Qop) -> NameNodeConfig {
+    let mut c = config(dir);
+    c.security_enabled = true;
+    c.rpc_protection = vec![qop];
+    c
+}
+
+async fn start_secure(dir: &Path, qop: Qop) -> Running {
+    let mut tries = 0;
+    loop {
+        match NameNode::start(secure_config(dir, qop)).await {
+            Ok(nn) => return spawn(nn),
+            Err(e) if tries < 50 && e.to_string().contains("locked") => {
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("NameNode start: {e}"),
+        }
+    }
+}
+
+/// Issues a token as getDelegationToken would for a Kerberos caller, at time `now`.
+async fn issue(fsn: &Namesystem, now: i64, owner: &str, renewer: &str) -> Token {
+    fsn.roll_master_key_if_due(now).await.unwrap();
+    let cfg = fsn.config.delegation_tokens;
+    let (token, _) = fsn
+        .mutate_op("issue delegation token", None, |ns| {
+            let (edit, token) = ns
+                .delegation_tokens()
+                .plan_issue(now, &cfg, owner, renewer, "")
+                .unwrap();
+            Ok((Some(edit), token))
+        })
+        .await
+        .unwrap();
+    token
+}
+
+async fn cancel(fsn: &Namesystem, token: &Token, canceller: &str, short: &str) {
+    fsn.mutate_op("cancel delegation token", None, |ns| {
+        let edit = ns
+            .delegation_tokens()
+            .plan_cancel(token, canceller, short)
+            .unwrap();
+        Ok((Some(edit), ()))
+    })
+    .await
+    .unwrap();
+}
+
+fn token_client(token: &Token, service: &str, qop: Qop) -> ClientConfig {
+    // The user in the connection context is the token owner's short name, as Java's.
+    let mut cfg = ClientConfig::new("alice");
+    let mut held = token.clone();
+    held.service = service.to_string();
+    cfg.auth = ClientAuth {
+        mechanisms: vec![Arc::new(TokenMechanism::new(
+            vec![held],
+            HDFS_DELEGATION_KIND,
+            service,
+            vec![qop],
+        ))],
+    };
+    cfg
+}
+
+async fn connect_with(addr: &str, cfg: &ClientConfig) -> Result<Connection, IpcError> {
+    Connection::connect(addr, hafs_namenode::client_protocol::PROTOCOL, cfg).await
+}
+
+/// Connects and makes one call; the error of whichever step refused.
+async fn try_call(
+    addr: &str,
+    cfg: &ClientConfig,
+) -> Result<pb::GetFileInfoResponseProto, RpcError> {
+    let remote = |e: IpcError| match e {
+        IpcError::Remote(r) => r,
+        other => panic!("expected a remote error, got {other:?}"),
+    };
+    let conn = connect_with(addr, cfg).await.map_err(remote)?;
+    call(
+        &conn,
+        "getFileInfo",
+        &pb::GetFileInfoRequestProto { src: "/".into() },
+        1,
+        0,
+    )
+    .await
+    .map_err(remote)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_authenticates_at_every_protection_and_calls_run_as_its_owner() {
+    for qop in [Qop::Authentication, Qop::Integrity, Qop::Privacy] {
+        let dir = temp_dir(&format!("dt-qop-{}", qop.hadoop_name()));
+        format(&dir);
+        let nn = start_secure(&dir, qop).await;
+        let token = issue(&nn.fsn, now_ms(), "alice@HAFS.TEST", "yarn").await;
+        let conn = connect_with(&nn.addr, &token_client(&token, &nn.addr, qop))
+            .await
+            .unwrap();
+        // Calls run as alice: the root directory (root's, 0755) refuses her a mkdir,
+        // and the refusal names her.
+        let err = call::<_, pb::MkdirsResponseProto>(
+            &conn,
+            "mkdirs",
+            &pb::MkdirsRequestProto {
+                src: "/alice-dir".into(),
+                masked: pb::FsPermissionProto { perm: 0o755 },
+                create_parent: true,
+                ..Default::default()
+            },
+            1,
+            0,
+        )
+        .await
+        .unwrap_err();
+        let IpcError::Remote(err) = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(err.class_name, exceptions::ACCESS_CONTROL);
+        assert!(
+            err.message
+                .starts_with("Permission denied: user=alice, access=WRITE"),
+            "{err}"
+        );
+        let st: pb::GetFileInfoResponseProto = call(
+            &conn,
+            "getFileInfo",
+            &pb::GetFileInfoRequestProto { src: "/".into() },
+            2,
+            0,
+        )
+        .await
+        .unwrap();
+        assert!(st.fs.is_some(), "at {qop}");
+        // A token holder cannot get more tokens: only Kerberos callers can.
+        let err = call::<_, cpb::GetDelegationTokenResponseProto>(
+            &conn,
+            "getDelegationToken",
+            &cpb::GetDelegationTokenRequestProto {
+                renewer: "yarn".into(),
+            },
+            3,
+            0,
+        )
+        .await
+        .unwrap_err();
+        let IpcError::Remote(err) = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(err.class_name, exceptions::IO);
+        assert_eq!(
+            err.message,
+            "Delegation Token can be issued only with kerberos or web authentication"
+        );
+        // Only yarn renews; alice (the caller) is refused with Hadoop's message.
+        let err = call::<_, cpb::RenewDelegationTokenResponseProto>(
+            &conn,
+            "renewDelegationToken",
+            &cpb::RenewDelegationTokenRequestProto {
+                token: token.to_proto(),
+            },
+            4,
+            0,
+        )
+        .await
+        .unwrap_err();
+        let IpcError::Remote(err) = err else {
+            panic!("{err:?}")
+        };
+        // Renewal also needs Kerberos.
+        assert_eq!(
+            err.message,
+            "Delegation Token can be renewed only with kerberos or web authentication"
+        );
+        // The owner cancels over its own token's connection; the next connection
+        // with it is refused.
+        let _: cpb::CancelDelegationTokenResponseProto = call(
+            &conn,
+            "cancelDelegationToken",
+            &cpb::CancelDelegationTokenRequestProto {
+                token: token.to_proto(),
+            },
+            5,
+            0,
+        )
+        .await
+        .unwrap();
+        let err = try_call(&nn.addr, &token_client(&token, &nn.addr, qop))
+            .await
+            .unwrap_err();
+        assert_eq!(err.class_name, exceptions::INVALID_TOKEN);
+        assert!(err.message.ends_with(") can't be found in cache"), "{err}");
+        stop(nn).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_cancelled_expired_and_foreign_tokens_are_refused() {
+    let dir = temp_dir("dt-refusals");
+    format(&dir);
+    let qop = Qop::Integrity;
+    let nn = start_secure(&dir, qop).await;
+    let now = now_ms();
+    let good = issue(&nn.fsn, now, "alice@HAFS.TEST", "yarn").await;
+    assert!(try_call(&nn.addr, &token_client(&good, &nn.addr, qop))
+        .await
+        .is_ok());
+
+    // A forged password: DIGEST-MD5 finds the response wrong.
+    let mut forged = good.clone();
+    forged.password[0] ^= 1;
+    let err = try_call(&nn.addr, &token_client(&forged, &nn.addr, qop))
+        .await
+        .unwrap_err();
+    assert_eq!(err.class_name, exceptions::SASL);
+    assert_eq!(
+        err.message,
+        "DIGEST-MD5: digest response format violation. Mismatched response."
+    );
+
+    // Expired: issued two days ago and never renewed.
+    let old = issue(&nn.fsn, now - 2 * DAY, "alice@HAFS.TEST", "yarn").await;
+    let err = try_call(&nn.addr, &token_client(&old, &nn.addr, qop))
+        .await
+        .unwrap_err();
+    assert_eq!(err.class_name, exceptions::INVALID_TOKEN);
+    assert!(
+        err.message.starts_with(
+            "token (token for alice: HDFS_DELEGATION_TOKEN owner=alice@HAFS.TEST, renewer=yarn"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.message.contains(") is expired, current time: "),
+        "{err}"
+    );
+
+    // Cancelled.
+    let doomed = issue(&nn.fsn, now, "alice@HAFS.TEST", "yarn").await;
+    cancel(&nn.fsn, &doomed, "alice@HAFS.TEST", "alice").await;
+    let err = try_call(&nn.addr, &token_client(&doomed, &nn.addr, qop))
+        .await
+        .unwrap_err();
+    assert_eq!(err.class_name, exceptions::INVALID_TOKEN);
+    assert!(err.message.ends_with(") can't be found in cache"), "{err}");
+
+    // Foreign: another secret manager's token (its own key) is unknown here.
+    let mut other = DelegationTokens::default();
+    let cfg = DelegationTokenConfig::default();
+    let roll = other.plan_roll_master_key(now, &cfg, vec![7; 64]);
+    other.apply(roll.op.as_ref().unwrap()).unwrap().unwrap();
+    let (_, foreign) = other
+        .plan_issue(now, &cfg, "alice@HAFS.TEST", "yarn", "")
+        .unwrap();
+    // Its identifier equals our first token's (same names, numbers and time): only the
+    // key differs, and DIGEST-MD5 finds the proof wrong.
+    assert_eq!(foreign.identifier, good.identifier);
+    let err = try_call(&nn.addr, &token_client(&foreign, &nn.addr, qop))
+        .await
+        .unwrap_err();
+    assert_eq!(err.class_name, exceptions::SASL);
+    assert!(err.message.ends_with("Mismatched response."), "{err}");
+    // One we never issued is unknown.
+    let (_, foreign) = other
+        .plan_issue(now + 1, &cfg, "alice@HAFS.TEST", "yarn", "")
+        .unwrap();
+    let err = try_call(&nn.addr, &token_client(&foreign, &nn.addr, qop))
+        .await
+        .unwrap_err();
+    assert_eq!(err.class_name, exceptions::INVALID_TOKEN);
+    assert!(err.message.ends_with(") can't be found in cache"), "{err}");
+
+    // A token for another service is not even tried; nothing else is held, so the
+    // client refuses to go on.
+    let mut cfg = token_client(&good, "ha-hdfs:elsewhere", qop);
+    let held = good.clone();
+    cfg.auth = ClientAuth {
+        mechanisms: vec![Arc::new(TokenMechanism::new(
+            vec![Token {
+                service: "ha-hdfs:elsewhere".into(),
+                ..held
+            }],
+            HDFS_DELEGATION_KIND,
+            &nn.addr,
+            vec![qop],
+        ))],
+    };
+    let err = try_call(&nn.addr, &cfg).await.unwrap_err();
+    assert!(
+        err.message
+            .contains("Client cannot authenticate via:[TOKEN]"),
+        "{err}"
+    );
+
+    // SIMPLE is refused by a secure NameNode.
+    let err = try_call(&nn.addr, &ClientConfig::new("alice"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.class_name, exceptions::ACCESS_CONTROL);
+    assert_eq!(
+        err.message,
+        "SIMPLE authentication is not enabled.  Available:[TOKEN]"
+    );
+    stop(nn).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_survive_restarts_from_edits_and_from_an_image() {
+    let dir = temp_dir("dt-restart");
+    format(&dir);
+    let qop = Qop::Privacy;
+    let nn = start_secure(&dir, qop).await;
+    let now = now_ms();
+    let kept = issue(&nn.fsn, now, "alice@HAFS.TEST", "yarn").await;
+    let gone = issue(&nn.fsn, now, "alice@HAFS.TEST", "yarn").await;
+    cancel(&nn.fsn, &gone, "yarn/rm@HAFS.TEST", "yarn").await;
+    let before = nn.fsn.read().delegation_tokens().clone();
+    stop(nn).await;
+
+    // From the edit log.
+    let nn = start_secure(&dir, qop).await;
+    assert_eq!(*nn.fsn.read().delegation_tokens(), before);
+    assert!(try_call(&nn.addr, &token_client(&kept, &nn.addr, qop))
+        .await
+        .is_ok());
+    let err = try_call(&nn.addr, &token_client(&gone, &nn.addr, qop))
+        .await
+        .unwrap_err();
+    assert_eq!(err.class_name, exceptions::INVALID_TOKEN);
+    // Sequence numbers go on from where they were.
+    let next = issue(&nn.fsn, now, "bob@HAFS.TEST", "").await;
+    assert_eq!(next.delegation_identifier().unwrap().sequence_number, 3);
+    nn.fsn.save_namespace().await.unwrap();
+    let before = nn.fsn.read().delegation_tokens().clone();
+    stop(nn).await;
+
+    // From the fsimage (and the few edits after it).
+    let nn = start_secure(&dir, qop).await;
+    assert_eq!(*nn.fsn.read().delegation_tokens(), before);
+    assert!(try_call(&nn.addr, &token_client(&kept, &nn.addr, qop))
+        .await
+        .is_ok());
+    let mut bob = token_client(&next, &nn.addr, qop);
+    bob.user = "bob".into();
+    assert!(try_call(&nn.addr, &bob).await.is_ok());
+    stop(nn).await;
+}
