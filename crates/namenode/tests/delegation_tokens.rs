@@ -376,3 +376,63 @@ async fn tokens_survive_restarts_from_edits_and_from_an_image() {
     assert!(try_call(&nn.addr, &bob).await.is_ok());
     stop(nn).await;
 }
+
+/// A token issued by nn1 is known to nn2 once nn2 has tailed the edits, and stays valid
+/// after a failover; the Standby issues nothing. (SIMPLE mode here: the harness's HA
+/// transitions use SIMPLE connections; the TOKEN exchange itself is covered above.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_issued_by_nn1_is_valid_on_nn2_after_a_failover() {
+    use common::ha::{assert_standby_equal, to_active, to_standby, HaCluster};
+    use hafs_namenode::namesystem::HaState;
+
+    let dir = temp_dir("dt-ha");
+    let cluster = HaCluster::new(&dir, "dtns", &[("dfs.ha.tail-edits.period", "20ms")]).await;
+    cluster.format().await;
+    let nn1 = cluster.start("nn1").await;
+    let nn2 = cluster.start("nn2").await;
+    to_active(&nn1.addr).await;
+    let now = now_ms();
+    let token = issue(&nn1.fsn, now, "alice@HAFS.TEST", "yarn").await;
+    let doomed = issue(&nn1.fsn, now, "alice@HAFS.TEST", "yarn").await;
+    cancel(&nn1.fsn, &doomed, "alice@HAFS.TEST", "alice").await;
+    assert_standby_equal(&nn1.fsn, &nn2.fsn).await;
+    assert_eq!(
+        *nn2.fsn.read().delegation_tokens(),
+        *nn1.fsn.read().delegation_tokens()
+    );
+
+    // The Standby refuses to issue: StandbyException, so clients fail over.
+    let conn = connect(&nn2.addr, &bytes::Bytes::from_static(&[3u8; 16])).await;
+    let err = call::<_, cpb::GetDelegationTokenResponseProto>(
+        &conn,
+        "getDelegationToken",
+        &cpb::GetDelegationTokenRequestProto {
+            renewer: "yarn".into(),
+        },
+        1,
+        0,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.is_standby(), "{err:?}");
+
+    to_standby(&nn1.addr).await;
+    to_active(&nn2.addr).await;
+    assert_eq!(nn2.fsn.ha_state(), HaState::Active);
+    let later = now_ms();
+    let tokens = nn2.fsn.read().delegation_tokens().clone();
+    assert_eq!(
+        tokens.retrieve_password(later, &token.identifier).unwrap(),
+        token.password
+    );
+    assert!(tokens.retrieve_password(later, &doomed.identifier).is_err());
+    // The new Active renews and issues, continuing the sequence numbers.
+    let cfg = nn2.fsn.config.delegation_tokens;
+    let (_, expiry) = tokens.plan_renew(later, &cfg, &token, "yarn").unwrap();
+    assert!(expiry > now);
+    let next = issue(&nn2.fsn, later, "bob@HAFS.TEST", "").await;
+    assert_eq!(next.delegation_identifier().unwrap().sequence_number, 3);
+    stop(nn1).await;
+    stop(nn2).await;
+    cluster.shutdown().await;
+}
