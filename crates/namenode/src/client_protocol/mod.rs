@@ -255,6 +255,6 @@ mod tests {
                 "setSafeMode"
             ]
         );
-        assert_eq!(ClientProtocolService::methods().rows().count(), 35);
+        assert_eq!(ClientProtocolService::methods().rows().count(), 38);
     }
 }
