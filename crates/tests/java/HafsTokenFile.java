@@ -38,6 +38,11 @@ public class HafsTokenFile {
             + id.getOwner() + "|" + id.getRenewer() + "|" + id.getRealUser() + "|"
             + id.getIssueDate() + "|" + id.getMaxDate() + "|" + id.getSequenceNumber() + "|"
             + id.getMasterKeyId() + "|" + hex + "|" + t.encodeToUrlString());
+        // The string names the owner's short name: map principals as a Kerberos
+        // cluster's auth_to_local would (no krb5.conf here, so no DEFAULT rule).
+        org.apache.hadoop.security.authentication.util.KerberosName.setRules(
+            "RULE:[1:$1]\nRULE:[2:$1]");
+        System.out.println("STRING " + id);
       }
       System.out.println("SECRETS " + creds.numberOfSecretKeys());
     } else if (args[0].equals("write")) {

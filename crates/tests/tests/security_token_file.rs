@@ -176,3 +176,20 @@ fn hafs_reads_the_token_files_java_writes_in_both_formats() {
 fn remove(p: &Path) {
     let _ = std::fs::remove_file(p);
 }
+
+/// The identifier's string, which every secret-manager message embeds, is Hadoop's.
+#[test]
+fn identifier_strings_are_hadoops() {
+    let mut creds = Credentials::default();
+    let (id, t) = sample(5, "ha-hdfs:ns1");
+    creds.add_token(t);
+    let path = tmp("string");
+    std::fs::write(&path, creds.write_storage_file(Format::Writable)).unwrap();
+    let out = java(&["read", path.to_str().unwrap()]);
+    let line = out
+        .lines()
+        .find_map(|l| l.strip_prefix("STRING "))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(line, id.to_string());
+    remove(&path);
+}
