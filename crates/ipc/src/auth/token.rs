@@ -15,7 +15,7 @@ use std::sync::Arc;
 use hafs_proto::common::rpc_sasl_proto::SaslAuth;
 use hafs_security::digest_md5::{DigestMd5Client, DigestMd5Server, MECHANISM};
 use hafs_security::sasl::{Qop, SaslClientSession, SaslError, SaslServerSession};
-use hafs_security::token::{decode_sasl_user_name, Token};
+use hafs_security::token::{decode_sasl_user_name, storage, Token, HDFS_DELEGATION_KIND};
 
 use super::{AuthMethod, AuthenticatedUser, ClientMechanism, SaslMethod};
 use crate::error::{RpcError, RpcErrorCode};
@@ -26,6 +26,10 @@ use crate::exceptions;
 pub const TOKEN_PROTOCOL: &str = "";
 /// The server id a TOKEN offer advertises (Hadoop's `SaslRpcServer.SASL_DEFAULT_REALM`).
 pub const TOKEN_SERVER_ID: &str = "default";
+
+/// The environment variable naming a client's token storage file (Hadoop's
+/// `UserGroupInformation.HADOOP_TOKEN_FILE_LOCATION`).
+pub const HADOOP_TOKEN_FILE_LOCATION: &str = "HADOOP_TOKEN_FILE_LOCATION";
 
 /// Where a server's token passwords come from.
 pub trait TokenSecrets: Send + Sync {
@@ -130,6 +134,45 @@ impl TokenMechanism {
         }
     }
 
+    /// The delegation tokens of a token storage file (what `HADOOP_TOKEN_FILE_LOCATION`
+    /// names; format 0 or 1) for the server with token service `service`:
+    /// `ha-hdfs:<nameservice>` for an HA nameservice, `ip:port` otherwise (Hadoop's
+    /// `hadoop.security.token.service.use_ip` default).
+    pub fn from_token_file(
+        path: &std::path::Path,
+        service: &str,
+        qops: Vec<Qop>,
+    ) -> Result<TokenMechanism, String> {
+        use std::io::Read;
+        let file = std::fs::File::open(path)
+            .map_err(|e| format!("cannot read token file {}: {e}", path.display()))?;
+        let mut bytes = Vec::new();
+        // Bounded: one byte more than a storage file may have, so that an oversized
+        // file is refused by the decoder rather than read whole.
+        file.take(storage::MAX_FILE_LEN as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("cannot read token file {}: {e}", path.display()))?;
+        let creds = storage::Credentials::read_storage_file(&bytes)
+            .map_err(|e| format!("token file {}: {e}", path.display()))?;
+        Ok(TokenMechanism::new(
+            creds.tokens.into_iter().map(|(_, t)| t).collect(),
+            HDFS_DELEGATION_KIND,
+            service,
+            qops,
+        ))
+    }
+
+    /// As [`TokenMechanism::from_token_file`] for `$HADOOP_TOKEN_FILE_LOCATION`; `None`
+    /// when the variable is not set.
+    pub fn from_env(service: &str, qops: Vec<Qop>) -> Option<Result<TokenMechanism, String>> {
+        let path = std::env::var_os(HADOOP_TOKEN_FILE_LOCATION)?;
+        Some(TokenMechanism::from_token_file(
+            std::path::Path::new(&path),
+            service,
+            qops,
+        ))
+    }
+
     /// The token this mechanism would prove, if it holds one for its service.
     pub fn selected(&self) -> Option<&Token> {
         self.tokens
@@ -165,5 +208,57 @@ impl ClientMechanism for TokenMechanism {
             server_id,
             &self.qops,
         )?)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hafs_security::token::storage::{Credentials, Format};
+    use hafs_security::token::{create_password, DelegationTokenIdentifier};
+
+    fn token(seq: i32, service: &str) -> Token {
+        let id = DelegationTokenIdentifier {
+            owner: "alice@HAFS.TEST".into(),
+            renewer: "yarn".into(),
+            real_user: String::new(),
+            issue_date: 1,
+            max_date: 2,
+            sequence_number: seq,
+            master_key_id: 1,
+        };
+        Token::delegation(&id, create_password(&id.encode(), b"k"), service)
+    }
+
+    #[test]
+    fn a_token_file_gives_the_token_of_the_service() {
+        let dir = std::env::temp_dir().join(format!("hafs-ipc-tokfile-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("tokens");
+        let mut creds = Credentials::default();
+        creds.add_token(token(1, "ha-hdfs:ns1"));
+        creds.add_token(token(2, "127.0.0.1:8020"));
+        let mut other_kind = token(3, "127.0.0.1:9000");
+        other_kind.kind = "kms-dt".into();
+        creds.add_token(other_kind);
+        std::fs::write(&path, creds.write_storage_file(Format::Protobuf)).unwrap();
+        let m =
+            TokenMechanism::from_token_file(&path, "127.0.0.1:8020", vec![Qop::Privacy]).unwrap();
+        assert_eq!(m.selected(), Some(&token(2, "127.0.0.1:8020")));
+        let m =
+            TokenMechanism::from_token_file(&path, "127.0.0.1:9000", vec![Qop::Privacy]).unwrap();
+        assert!(
+            m.selected().is_none(),
+            "only HDFS delegation tokens are used"
+        );
+        std::fs::write(&path, b"HDTS\x07").unwrap();
+        let e = TokenMechanism::from_token_file(&path, "x", vec![Qop::Privacy])
+            .err()
+            .unwrap();
+        assert!(e.ends_with("Unknown version 7 in token storage."), "{e}");
+        assert!(
+            TokenMechanism::from_token_file(&dir.join("none"), "x", vec![Qop::Privacy]).is_err()
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
