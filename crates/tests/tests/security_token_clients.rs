@@ -1,7 +1,7 @@
-//! Java's `hadoop fs` authenticates to a secure hafs NameNode with nothing but a token
-//! file (`HADOOP_TOKEN_FILE_LOCATION`, no Kerberos ticket): TOKEN/DIGEST-MD5 at every
-//! quality of protection, calls run as the token's owner, and a cancelled token is
-//! refused with Hadoop's InvalidToken.
+//! Java's `hadoop fs` and hdfs-native authenticate to a secure hafs NameNode with nothing
+//! but a token file (`HADOOP_TOKEN_FILE_LOCATION`, no Kerberos ticket): TOKEN/DIGEST-MD5
+//! at every quality of protection, calls run as the token's owner, and a cancelled token
+//! is refused with Hadoop's InvalidToken.
 //!
 //! The NameNode runs in process (Kerberos is not available to issue the token over RPC,
 //! so it is issued through the secret manager directly).
@@ -15,8 +15,8 @@ use hafs_namenode::{storage, NameNode, NameNodeConfig};
 use hafs_security::token::storage::{Credentials, Format};
 use hafs_security::token::Token;
 use hafs_tests::{
-    hadoop_fs_script, hafs_cache, jars_dir, run_with_timeout, write_site_xml, CmdOutput,
-    DEFAULT_CMD_TIMEOUT,
+    hadoop_fs_script, hafs_cache, jars_dir, python_bin, run_with_timeout, write_site_xml,
+    CmdOutput, DEFAULT_CMD_TIMEOUT,
 };
 
 fn nn_config(dir: &Path, port: u16, qop: &str) -> NameNodeConfig {
@@ -50,6 +50,33 @@ fn java_fs(conf_dir: &Path, token_file: &Path, args: &[&str]) -> CmdOutput {
     run_with_timeout(cmd, DEFAULT_CMD_TIMEOUT)
 }
 
+fn hdfs_native(conf_dir: &Path, token_file: &Path, port: u16, script: &str) -> CmdOutput {
+    let mut cmd = Command::new(python_bin());
+    cmd.arg("-c")
+        .arg(script)
+        .env("HAFS_FS_URI", format!("hdfs://127.0.0.1:{port}"))
+        .env("HADOOP_CONF_DIR", conf_dir)
+        .env("HADOOP_TOKEN_FILE_LOCATION", token_file)
+        .env("PYTHONUNBUFFERED", "1")
+        .env_remove("HADOOP_USER_NAME")
+        .env_remove("KRB5CCNAME");
+    run_with_timeout(cmd, DEFAULT_CMD_TIMEOUT)
+}
+
+/// hdfs-native lists the root with the token, and a mkdir is refused as alice.
+const NATIVE_SCRIPT: &str = r#"
+import os
+from hdfs_native import Client
+c = Client(os.environ['HAFS_FS_URI'])
+st = c.get_file_info('/')
+print('OWNER', st.owner)
+try:
+    c.mkdirs('/alice-native')
+    print('MKDIR-OK')
+except Exception as e:
+    print('MKDIR-REFUSED', e)
+"#;
+
 async fn issue(nn: &NameNode, owner: &str) -> Token {
     let fsn = &nn.fsn;
     let now = now_ms();
@@ -69,7 +96,7 @@ async fn issue(nn: &NameNode, owner: &str) -> Token {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hadoop_fs_authenticates_with_a_token_file_at_every_protection() {
+async fn java_and_hdfs_native_authenticate_with_a_token_file_at_every_protection() {
     for qop in ["authentication", "integrity", "privacy"] {
         let dir =
             std::env::temp_dir().join(format!("hafs-token-java-{qop}-{}", std::process::id()));
@@ -125,6 +152,15 @@ async fn hadoop_fs_authenticates_with_a_token_file_at_every_protection() {
                 .contains("Permission denied: user=alice, access=WRITE"),
             "{qop}:\n{out}"
         );
+        // hdfs-native with the same file.
+        let (c, t) = (conf_dir.clone(), token_file.clone());
+        let out = tokio::task::spawn_blocking(move || hdfs_native(&c, &t, port, NATIVE_SCRIPT))
+            .await
+            .unwrap();
+        assert!(out.success(), "{qop}: hdfs-native with a token:\n{out}");
+        assert!(out.stdout.contains("OWNER root"), "{qop}:\n{out}");
+        assert!(out.stdout.contains("MKDIR-REFUSED"), "{qop}:\n{out}");
+        assert!(out.stdout.contains("user=alice"), "{qop}:\n{out}");
 
         // Cancelled: refused with Hadoop's InvalidToken message.
         fsn.mutate_op("cancel delegation token", None, |ns| {
