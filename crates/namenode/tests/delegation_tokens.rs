@@ -436,3 +436,56 @@ async fn a_token_issued_by_nn1_is_valid_on_nn2_after_a_failover() {
     stop(nn2).await;
     cluster.shutdown().await;
 }
+
+/// Secure HA pair: a Standby refuses TOKEN authentication with StandbyException (so the
+/// client fails over); after a failover the token nn1 issued authenticates on nn2 and
+/// calls run as its owner.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_standby_refuses_tokens_and_the_new_active_honours_nn1s() {
+    use common::ha::{assert_standby_equal, HaCluster};
+
+    let qop = Qop::Integrity;
+    let dir = temp_dir("dt-ha-secure");
+    let cluster = HaCluster::new(&dir, "dtsec", &[("dfs.ha.tail-edits.period", "20ms")]).await;
+    cluster.format().await;
+    let secure = |id: &str| {
+        let mut c = cluster.conf(id);
+        c.security_enabled = true;
+        c.rpc_protection = vec![qop];
+        c
+    };
+    let nn1 = NameNode::start(secure("nn1")).await.unwrap();
+    let nn2 = NameNode::start(secure("nn2")).await.unwrap();
+    let (ha1, ha2) = (nn1.ha.clone(), nn2.ha.clone());
+    let (nn1, nn2) = (spawn(nn1), spawn(nn2));
+    ha1.transition_to_active().await.unwrap();
+    let token = issue(&nn1.fsn, now_ms(), "alice@HAFS.TEST", "yarn").await;
+    assert!(try_call(&nn1.addr, &token_client(&token, &nn1.addr, qop))
+        .await
+        .is_ok());
+    assert_standby_equal(&nn1.fsn, &nn2.fsn).await;
+
+    let err = try_call(&nn2.addr, &token_client(&token, &nn2.addr, qop))
+        .await
+        .unwrap_err();
+    assert_eq!(err.class_name, exceptions::STANDBY, "{err}");
+    assert!(
+        err.message
+            .starts_with("Operation category READ is not supported in state standby"),
+        "{err}"
+    );
+
+    ha1.transition_to_standby().await.unwrap();
+    ha2.transition_to_active().await.unwrap();
+    let st = try_call(&nn2.addr, &token_client(&token, &nn2.addr, qop))
+        .await
+        .unwrap();
+    assert!(st.fs.is_some());
+    let err = try_call(&nn1.addr, &token_client(&token, &nn1.addr, qop))
+        .await
+        .unwrap_err();
+    assert_eq!(err.class_name, exceptions::STANDBY, "{err}");
+    stop(nn1).await;
+    stop(nn2).await;
+    cluster.shutdown().await;
+}
