@@ -489,3 +489,30 @@ async fn a_standby_refuses_tokens_and_the_new_active_honours_nn1s() {
     stop(nn2).await;
     cluster.shutdown().await;
 }
+
+/// Without security (the default) Hadoop's secret manager does not run: a SIMPLE
+/// caller asking for a token gets none, and nothing is logged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_simple_namenode_issues_no_token() {
+    let dir = temp_dir("dt-simple");
+    format(&dir);
+    let nn = start(&dir).await;
+    let conn = connect(&nn.addr, &bytes::Bytes::from_static(&[5u8; 16])).await;
+    let resp: cpb::GetDelegationTokenResponseProto = call(
+        &conn,
+        "getDelegationToken",
+        &cpb::GetDelegationTokenRequestProto {
+            renewer: "yarn".into(),
+        },
+        1,
+        0,
+    )
+    .await
+    .unwrap();
+    assert!(resp.token.is_none());
+    assert_eq!(
+        *nn.fsn.read().delegation_tokens(),
+        DelegationTokens::default()
+    );
+    stop(nn).await;
+}

@@ -83,10 +83,14 @@ impl Namesystem {
             return;
         }
         let now = now_ms();
+        // Expired tokens first, so the roll may drop the keys only they still named.
+        self.remove_expired_tokens(now).await;
         if let Err(e) = self.roll_master_key_if_due(now).await {
             tracing::warn!("delegation token master key roll failed: {}", e.message);
-            return;
         }
+    }
+
+    async fn remove_expired_tokens(&self, now: i64) {
         let expired = self.read().delegation_tokens().plan_remove_expired(now);
         if expired.is_empty() {
             return;

@@ -182,7 +182,9 @@ impl DelegationTokens {
     }
 
     /// OP_UPDATE_MASTER_KEY: a new current key made of `key` (random bytes the caller
-    /// drew), dropping keys already past their expiry.
+    /// drew), dropping keys already past their expiry — but never a key a live token
+    /// still names: replaying that token's edit, or loading an image holding it, needs
+    /// the key to recompute its password.
     pub fn plan_roll_master_key(
         &self,
         now: i64,
@@ -194,10 +196,12 @@ impl DelegationTokens {
             .current_key_id
             .checked_add(1)
             .expect("2^31 master keys: one a day for millions of years");
+        let in_use: std::collections::HashSet<i32> =
+            self.tokens.keys().map(|id| id.master_key_id).collect();
         let expired_key_ids = self
             .keys
             .values()
-            .filter(|k| k.expiry_date < now)
+            .filter(|k| k.expiry_date < now && !in_use.contains(&k.key_id))
             .map(|k| k.key_id)
             .collect();
         op(Op::UpdateMasterKey(UpdateMasterKeyOp {
@@ -409,6 +413,17 @@ impl DelegationTokens {
     }
 
     fn apply_update_master_key(&mut self, u: &UpdateMasterKeyOp) -> Result<(), CorruptTokenEdit> {
+        if let Some(id) = self
+            .tokens
+            .keys()
+            .find(|id| u.expired_key_ids.contains(&id.master_key_id))
+        {
+            return Err(CorruptTokenEdit(format!(
+                "master key {} dropped while token {} needs it",
+                id.master_key_id,
+                fmt_id(id)
+            )));
+        }
         let key = u
             .key
             .as_ref()

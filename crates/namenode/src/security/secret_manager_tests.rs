@@ -220,7 +220,11 @@ fn keys_roll_drop_expired_keys_and_ids_only_go_up() {
     assert!(l.state.retrieve_password(T0 + DAY, &t.identifier).is_ok());
     let t2 = l.issue(T0 + DAY, "bob@R", "yarn");
     assert_eq!(t2.delegation_identifier().unwrap().master_key_id, 2);
-    // Key 1 expires 1 day + 7 days after it was made; the next roll after that drops it.
+    // Key 1 expires 1 day + 7 days after it was made; once its tokens are removed, the
+    // next roll drops it.
+    for e in l.state.plan_remove_expired(T0 + 9 * DAY) {
+        l.apply(e);
+    }
     l.roll(T0 + 9 * DAY, 3);
     assert_eq!(l.state.key_count(), 2);
     // A repeated or older key id is a corrupt log.
@@ -228,6 +232,45 @@ fn keys_roll_drop_expired_keys_and_ids_only_go_up() {
     let old = l.log[0].clone();
     assert!(replay.apply(old.op.as_ref().unwrap()).unwrap().is_err());
     assert_eq!(replay, l.state, "a refused edit changes nothing");
+}
+
+#[test]
+fn a_key_a_live_token_names_is_kept_past_its_expiry() {
+    let mut l = Logged::default();
+    l.roll(T0, 1);
+    let t = l.issue(T0, "alice@R", "yarn");
+    // Long after key 1 expired, with the (expired) token never removed: the roll keeps
+    // key 1, so the state still saves and loads, and a replay still applies.
+    l.roll(T0 + 30 * DAY, 2);
+    assert_eq!(l.state.key_count(), 2);
+    let section = l.state.save_section().unwrap();
+    assert_eq!(
+        DelegationTokens::load_section(Some(&section)).unwrap(),
+        l.state
+    );
+    assert_eq!(l.replayed(), l.state);
+    // Once the token is gone, the next roll drops the key.
+    for e in l.state.plan_remove_expired(T0 + 30 * DAY) {
+        l.apply(e);
+    }
+    l.roll(T0 + 31 * DAY, 3);
+    assert_eq!(l.state.key_count(), 2, "keys 2 and 3");
+    assert!(l.state.retrieve_password(T0, &t.identifier).is_err());
+    // An edit dropping a key a token needs is a corrupt log.
+    let mut s = DelegationTokens::default();
+    let roll = s.plan_roll_master_key(T0, &cfg(), vec![1; 20]);
+    s.apply(roll.op.as_ref().unwrap()).unwrap().unwrap();
+    let (issue, _) = s.plan_issue(T0, &cfg(), "alice@R", "", "").unwrap();
+    s.apply(issue.op.as_ref().unwrap()).unwrap().unwrap();
+    let bad = op(Op::UpdateMasterKey(UpdateMasterKeyOp {
+        key: Some(pb::DelegationKey {
+            key_id: 2,
+            expiry_date: T0 + 9 * DAY,
+            key: vec![2; 20].into(),
+        }),
+        expired_key_ids: vec![1],
+    }));
+    assert!(s.apply(bad.op.as_ref().unwrap()).unwrap().is_err());
 }
 
 #[test]
