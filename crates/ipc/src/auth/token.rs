@@ -230,6 +230,63 @@ mod tests {
         Token::delegation(&id, create_password(&id.encode(), b"k"), service)
     }
 
+    struct NoSecrets;
+
+    impl TokenSecrets for NoSecrets {
+        fn retrieve_password(&self, _: &[u8]) -> Result<Vec<u8>, SaslError> {
+            Err(invalid_token("token (x) can't be found in cache"))
+        }
+        fn token_user(&self, identifier: &[u8]) -> Result<AuthenticatedUser, String> {
+            let id = hafs_security::token::DelegationTokenIdentifier::decode(identifier)
+                .map_err(|e| e.to_string())?;
+            Ok(AuthenticatedUser {
+                name: id.owner.clone(),
+                short_name: id.owner,
+                real_user: None,
+            })
+        }
+    }
+
+    #[test]
+    fn junk_user_names_are_invalid_tokens_never_panics() {
+        let m = TokenMethod::new(Arc::new(NoSecrets), vec![Qop::Privacy]);
+        assert_eq!(m.protocol(), "");
+        assert_eq!(m.server_id(), "default");
+        for junk in ["", "!!", "AAAA", "Zm9v", &"A".repeat(10_000)] {
+            let e = m.authenticated_user(junk).unwrap_err();
+            assert_eq!(e.class_name, exceptions::INVALID_TOKEN, "{junk:?}");
+            assert_eq!(e.code, RpcErrorCode::FatalUnauthorized);
+        }
+        let good = token(1, "x");
+        let user = m.authenticated_user(&good.sasl_user_name()).unwrap();
+        assert_eq!(user.name, "alice@HAFS.TEST");
+        // The password lookup's refusal keeps its class and message.
+        let mut session = m.start().unwrap();
+        let _challenge = session.evaluate(b"").unwrap();
+        let mut client = DigestMd5Client::new(
+            &good.sasl_user_name(),
+            &good.sasl_password(),
+            "",
+            "default",
+            &[Qop::Privacy],
+        )
+        .unwrap();
+        let hafs_security::sasl::SaslStep::Continue(challenge) = _challenge else {
+            panic!("DIGEST-MD5 challenges first")
+        };
+        let response = match client.evaluate(&challenge).unwrap() {
+            hafs_security::sasl::SaslStep::Continue(r) => r,
+            other => panic!("{other:?}"),
+        };
+        match session.evaluate(&response) {
+            Err(SaslError::Refused { class, message }) => {
+                assert_eq!(class, exceptions::INVALID_TOKEN);
+                assert_eq!(message, "token (x) can't be found in cache");
+            }
+            other => panic!("{:?}", other.map(|_| ())),
+        }
+    }
+
     #[test]
     fn a_token_file_gives_the_token_of_the_service() {
         let dir = std::env::temp_dir().join(format!("hafs-ipc-tokfile-{}", std::process::id()));
