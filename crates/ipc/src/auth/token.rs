@@ -31,6 +31,18 @@ pub const TOKEN_SERVER_ID: &str = "default";
 /// `UserGroupInformation.HADOOP_TOKEN_FILE_LOCATION`).
 pub const HADOOP_TOKEN_FILE_LOCATION: &str = "HADOOP_TOKEN_FILE_LOCATION";
 
+/// The token service of an HA nameservice (Hadoop's
+/// `HAUtilClient.buildTokenServiceForLogicalUri`): `ha-hdfs:<nameservice>`.
+pub fn ha_token_service(nameservice: &str) -> String {
+    format!("ha-hdfs:{nameservice}")
+}
+
+/// The token service of one NameNode address (Hadoop's `SecurityUtil.buildTokenService`
+/// with `hadoop.security.token.service.use_ip=true`, the default): `ip:port`.
+pub fn address_token_service(addr: std::net::SocketAddr) -> String {
+    addr.to_string()
+}
+
 /// Where a server's token passwords come from.
 pub trait TokenSecrets: Send + Sync {
     /// The password of the live token with this identifier (Hadoop's
@@ -285,6 +297,13 @@ mod tests {
             }
             other => panic!("{:?}", other.map(|_| ())),
         }
+    }
+
+    #[test]
+    fn token_services_are_hadoops() {
+        assert_eq!(ha_token_service("ns1"), "ha-hdfs:ns1");
+        let a: std::net::SocketAddr = "127.0.0.1:8020".parse().unwrap();
+        assert_eq!(address_token_service(a), "127.0.0.1:8020");
     }
 
     #[test]
