@@ -323,6 +323,16 @@ async fn forged_cancelled_expired_and_foreign_tokens_are_refused() {
         "{err}"
     );
 
+    // A token holder cannot claim to be someone else (no impersonation with tokens).
+    let mut mallory = token_client(&good, &nn.addr, qop);
+    mallory.user = "mallory".into();
+    let err = try_call(&nn.addr, &mallory).await.unwrap_err();
+    assert_eq!(err.class_name, exceptions::ACCESS_CONTROL);
+    assert_eq!(
+        err.message,
+        "Authenticated user (alice@HAFS.TEST) doesn't match what the client claims to be (mallory)"
+    );
+
     // SIMPLE is refused by a secure NameNode.
     let err = try_call(&nn.addr, &ClientConfig::new("alice"))
         .await
