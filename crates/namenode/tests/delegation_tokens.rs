@@ -526,3 +526,147 @@ async fn a_simple_namenode_issues_no_token() {
     );
     stop(nn).await;
 }
+
+/// The three RPC handlers with Kerberos callers (contexts made here, as no KDC is
+/// available): the owner is the caller's principal, the renewer its short name, a proxy
+/// user's token names its real user; only the renewer renews, the owner or the renewer
+/// cancels, with Hadoop's messages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_renew_and_cancel_follow_hadoops_rules_for_kerberos_callers() {
+    use hafs_ipc::auth::AuthMethod;
+    use hafs_ipc::CallContext;
+    use hafs_namenode::client_protocol::ClientProtocolService;
+
+    let dir = temp_dir("dt-rpc-rules");
+    format(&dir);
+    let nn = start_secure(&dir, Qop::Authentication).await;
+    let svc = ClientProtocolService {
+        fsn: nn.fsn.clone(),
+    };
+    let ctx = |user: &str, principal: &str, real: Option<&str>, method: AuthMethod| CallContext {
+        user: user.into(),
+        real_user: real.map(str::to_string),
+        auth_method: method,
+        principal: Some(principal.into()),
+        client_id: bytes::Bytes::from_static(&[9u8; 16]),
+        call_id: 1,
+        retry_count: 0,
+        peer: "127.0.0.1:1".parse().unwrap(),
+    };
+    let alice = ctx("alice", "alice@HAFS.TEST", None, AuthMethod::Kerberos);
+    let yarn = ctx("yarn", "yarn/rm@HAFS.TEST", None, AuthMethod::Kerberos);
+    let mallory = ctx("mallory", "mallory@HAFS.TEST", None, AuthMethod::Kerberos);
+    let get = |renewer: &str| cpb::GetDelegationTokenRequestProto {
+        renewer: renewer.into(),
+    };
+
+    let before = now_ms();
+    let token = svc
+        .get_delegation_token(&alice, get("yarn/rm@HAFS.TEST"))
+        .await
+        .unwrap()
+        .token
+        .unwrap();
+    let token = Token::from_proto(&token).unwrap();
+    assert_eq!(token.kind, HDFS_DELEGATION_KIND);
+    assert_eq!(token.service, "", "the client sets the service");
+    let id = token.delegation_identifier().unwrap();
+    assert_eq!(
+        (
+            id.owner.as_str(),
+            id.renewer.as_str(),
+            id.real_user.as_str()
+        ),
+        ("alice@HAFS.TEST", "yarn", "")
+    );
+    assert!(id.issue_date >= before && id.max_date == id.issue_date + 7 * DAY);
+
+    // A proxy user's token: owner the effective user, realUser the authenticated one.
+    let proxied = ctx(
+        "bob",
+        "oozie@HAFS.TEST",
+        Some("oozie"),
+        AuthMethod::Kerberos,
+    );
+    let t = svc
+        .get_delegation_token(&proxied, get(""))
+        .await
+        .unwrap()
+        .token
+        .unwrap();
+    let pid = Token::from_proto(&t)
+        .unwrap()
+        .delegation_identifier()
+        .unwrap();
+    assert_eq!(
+        (
+            pid.owner.as_str(),
+            pid.renewer.as_str(),
+            pid.real_user.as_str()
+        ),
+        ("bob", "", "oozie@HAFS.TEST")
+    );
+    assert_eq!(pid.sequence_number, id.sequence_number + 1);
+
+    // Over a token connection: refused.
+    let via_token = ctx("alice", "alice@HAFS.TEST", None, AuthMethod::Token);
+    let err = svc
+        .get_delegation_token(&via_token, get("yarn"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.class_name, exceptions::IO);
+
+    let renew = || cpb::RenewDelegationTokenRequestProto {
+        token: token.to_proto(),
+    };
+    let expiry = svc
+        .renew_delegation_token(&yarn, renew())
+        .await
+        .unwrap()
+        .new_expiry_time as i64;
+    assert!(expiry >= before + DAY && expiry <= now_ms() + DAY);
+    let err = svc
+        .renew_delegation_token(&alice, renew())
+        .await
+        .unwrap_err();
+    assert_eq!(err.class_name, exceptions::ACCESS_CONTROL);
+    assert!(
+        err.message
+            .starts_with("alice tries to renew a token (token for alice: ")
+            && err.message.ends_with(") with non-matching renewer yarn"),
+        "{err}"
+    );
+
+    let cancel = || cpb::CancelDelegationTokenRequestProto {
+        token: token.to_proto(),
+    };
+    let err = svc
+        .cancel_delegation_token(&mallory, cancel())
+        .await
+        .unwrap_err();
+    assert_eq!(err.class_name, exceptions::ACCESS_CONTROL);
+    assert!(
+        err.message.starts_with(
+            "mallory@HAFS.TEST is not authorized to cancel the token (token for alice"
+        ),
+        "{err}"
+    );
+    svc.cancel_delegation_token(&yarn, cancel()).await.unwrap();
+    let err = svc
+        .renew_delegation_token(&yarn, renew())
+        .await
+        .unwrap_err();
+    assert_eq!(err.class_name, exceptions::INVALID_TOKEN);
+    assert!(
+        err.message
+            .starts_with("Renewal request for unknown token ("),
+        "{err}"
+    );
+    let err = svc
+        .cancel_delegation_token(&alice, cancel())
+        .await
+        .unwrap_err();
+    assert_eq!(err.class_name, exceptions::INVALID_TOKEN);
+    assert!(err.message.starts_with("Token not found ("), "{err}");
+    stop(nn).await;
+}

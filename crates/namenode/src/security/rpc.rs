@@ -113,8 +113,11 @@ impl Namesystem {
     }
 }
 
+/// The handlers are public so that tests can call them with a Kerberos `CallContext`
+/// where no KDC is available.
 impl ClientProtocolService {
-    pub(crate) async fn get_delegation_token(
+    /// getDelegationToken: a token for the caller (Kerberos only) that `renewer` may renew.
+    pub async fn get_delegation_token(
         &self,
         ctx: &CallContext,
         r: pb::GetDelegationTokenRequestProto,
@@ -160,7 +163,8 @@ impl ClientProtocolService {
         })
     }
 
-    pub(crate) async fn renew_delegation_token(
+    /// renewDelegationToken: only the token's renewer, over Kerberos.
+    pub async fn renew_delegation_token(
         &self,
         ctx: &CallContext,
         r: pb::RenewDelegationTokenRequestProto,
@@ -187,7 +191,8 @@ impl ClientProtocolService {
         })
     }
 
-    pub(crate) async fn cancel_delegation_token(
+    /// cancelDelegationToken: the owner or the renewer.
+    pub async fn cancel_delegation_token(
         &self,
         ctx: &CallContext,
         r: pb::CancelDelegationTokenRequestProto,
