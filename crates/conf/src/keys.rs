@@ -256,6 +256,19 @@ keys! {
     DFS_NAMENODE_CHECKPOINT_CHECK_PERIOD = "dfs.namenode.checkpoint.check.period",
         Duration(TimeUnit::Seconds), default "60s",
         typed DFS_NAMENODE_CHECKPOINT_CHECK_PERIOD_DEFAULT_SECS: u64 = 60;
+    /// How often the NameNode rolls the master key that signs delegation tokens
+    /// (milliseconds, as Hadoop reads it with getLong).
+    DFS_NAMENODE_DELEGATION_KEY_UPDATE_INTERVAL = "dfs.namenode.delegation.key.update-interval",
+        POSITIVE_LONG, default "86400000",
+        typed DFS_NAMENODE_DELEGATION_KEY_UPDATE_INTERVAL_DEFAULT: u64 = 86_400_000;
+    /// How long a delegation token lives without a renewal (milliseconds).
+    DFS_NAMENODE_DELEGATION_TOKEN_RENEW_INTERVAL = "dfs.namenode.delegation.token.renew-interval",
+        POSITIVE_LONG, default "86400000",
+        typed DFS_NAMENODE_DELEGATION_TOKEN_RENEW_INTERVAL_DEFAULT: u64 = 86_400_000;
+    /// How long a delegation token can live at most, renewals included (milliseconds).
+    DFS_NAMENODE_DELEGATION_TOKEN_MAX_LIFETIME = "dfs.namenode.delegation.token.max-lifetime",
+        POSITIVE_LONG, default "604800000",
+        typed DFS_NAMENODE_DELEGATION_TOKEN_MAX_LIFETIME_DEFAULT: u64 = 604_800_000;
     /// Fsimages kept.
     DFS_NAMENODE_NUM_CHECKPOINTS_RETAINED = "dfs.namenode.num.checkpoints.retained", POSITIVE_INT,
         default "2", typed DFS_NAMENODE_NUM_CHECKPOINTS_RETAINED_DEFAULT: u32 = 2;

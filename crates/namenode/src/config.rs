@@ -20,6 +20,9 @@ pub struct NameNodeConfig {
     pub superuser: String,
     /// How RPC callers authenticate (SIMPLE, or Kerberos with the NameNode's keytab).
     pub rpc_auth: hafs_ipc::auth::ServerAuth,
+    /// With Kerberos, the `hadoop.security.auth_to_local` rules (token owners' short
+    /// names come from them too).
+    pub auth_to_local: Option<std::sync::Arc<hafs_security::kerberos_name::AuthToLocal>>,
     pub supergroup: String,
     pub permissions_enabled: bool,
     pub umask: u16,
@@ -57,6 +60,14 @@ pub struct NameNodeConfig {
     pub http: crate::http::HttpSettings,
     /// `dfs.namenode.shared.edits.dir` when it is a `file://` dir (the NFS mode).
     pub shared_dir: Option<PathBuf>,
+    /// `hadoop.security.authentication=kerberos`: the NameNode offers TOKEN (and
+    /// KERBEROS) authentication and issues delegation tokens.
+    pub security_enabled: bool,
+    /// `dfs.namenode.delegation.*`: master key roll, token renewal and lifetime.
+    pub delegation_tokens: crate::security::DelegationTokenConfig,
+    /// `hadoop.rpc.protection`: the quality of protection secure RPC allows, most
+    /// preferred first.
+    pub rpc_protection: Vec<hafs_security::sasl::Qop>,
 }
 
 /// This NameNode's place in an HA nameservice.
@@ -293,7 +304,7 @@ impl NameNodeConfig {
             key: DFS_NAMENODE_RPC_ADDRESS.into(),
             hint: "the NameNode needs an address to serve on".into(),
         })?;
-        let (rpc_auth, kerberos_superuser) = rpc_security(conf, &rpc_bind)?;
+        let (rpc_auth, kerberos_superuser, auth_to_local) = rpc_security(conf, &rpc_bind)?;
         let u16_of = |key: &str, v: u32| -> Result<u16, ConfError> {
             u16::try_from(v).map_err(|_| bad(key, &v.to_string(), "a number up to 65535"))
         };
@@ -369,6 +380,7 @@ impl NameNodeConfig {
             superuser: kerberos_superuser
                 .unwrap_or_else(|| hafs_conf::current_user_name().to_string()),
             rpc_auth,
+            auth_to_local,
             supergroup,
             permissions_enabled: namespace.permissions_enabled,
             umask: conf.get_octal_umask()?,
@@ -437,19 +449,35 @@ impl NameNodeConfig {
                 Duration::from_secs(HADOOP_SECURITY_GROUPS_CACHE_SECS_DEFAULT),
                 TimeUnit::Seconds,
             )?,
+            security_enabled: conf
+                .get_or(
+                    HADOOP_SECURITY_AUTHENTICATION,
+                    HADOOP_SECURITY_AUTHENTICATION_DEFAULT,
+                )
+                .eq_ignore_ascii_case("kerberos"),
+            delegation_tokens: delegation_token_config(conf)?,
+            rpc_protection: {
+                let v = conf.get_or(HADOOP_RPC_PROTECTION, HADOOP_RPC_PROTECTION_DEFAULT);
+                hafs_security::sasl::Qop::parse_hadoop_list(&v)
+                    .map_err(|e| bad(HADOOP_RPC_PROTECTION, &v, &e.to_string()))?
+            },
         })
     }
 }
 
-/// The RPC server's authentication and, with Kerberos, the superuser's name.
-fn rpc_security(
-    conf: &Configuration,
-    rpc_bind: &str,
-) -> Result<(hafs_ipc::auth::ServerAuth, Option<String>), ConfError> {
+/// The RPC server's authentication and, with Kerberos, the superuser's name and the
+/// principal-to-user rules.
+type RpcSecurity = (
+    hafs_ipc::auth::ServerAuth,
+    Option<String>,
+    Option<std::sync::Arc<hafs_security::kerberos_name::AuthToLocal>>,
+);
+
+fn rpc_security(conf: &Configuration, rpc_bind: &str) -> Result<RpcSecurity, ConfError> {
     use hafs_ipc::auth::{kerberos::canonical_host, SecuritySettings, ServiceRole};
     let security = SecuritySettings::from_conf(conf).map_err(|e| ConfError::Security(e.0))?;
     if !security.is_kerberos() {
-        return Ok((Default::default(), None));
+        return Ok((Default::default(), None, None));
     }
     let host = canonical_host(rpc_bind.rsplit_once(':').map_or(rpc_bind, |(h, _)| h));
     let auth = security
@@ -467,7 +495,34 @@ fn rpc_security(
                 hafs_conf::keys::HADOOP_SECURITY_AUTH_TO_LOCAL
             ))
         })?;
-    Ok((auth, Some(superuser)))
+    Ok((
+        auth,
+        Some(superuser),
+        Some(security.auth_to_local().clone()),
+    ))
+}
+
+fn delegation_token_config(
+    conf: &Configuration,
+) -> Result<crate::security::DelegationTokenConfig, ConfError> {
+    let ms = |key: &str, default: u64| -> Result<i64, ConfError> {
+        let v = conf.get_u64(key, default)?;
+        i64::try_from(v).map_err(|_| bad(key, &v.to_string(), "milliseconds below 2^63"))
+    };
+    Ok(crate::security::DelegationTokenConfig {
+        key_update_interval: ms(
+            DFS_NAMENODE_DELEGATION_KEY_UPDATE_INTERVAL,
+            DFS_NAMENODE_DELEGATION_KEY_UPDATE_INTERVAL_DEFAULT,
+        )?,
+        renew_interval: ms(
+            DFS_NAMENODE_DELEGATION_TOKEN_RENEW_INTERVAL,
+            DFS_NAMENODE_DELEGATION_TOKEN_RENEW_INTERVAL_DEFAULT,
+        )?,
+        max_lifetime: ms(
+            DFS_NAMENODE_DELEGATION_TOKEN_MAX_LIFETIME,
+            DFS_NAMENODE_DELEGATION_TOKEN_MAX_LIFETIME_DEFAULT,
+        )?,
+    })
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ pub mod memory_size;
 pub mod namespace;
 pub mod namesystem;
 pub mod retry_cache;
+pub mod security;
 pub mod server;
 pub mod shared_edits_dir;
 pub mod storage;

@@ -53,6 +53,9 @@ pub struct Namesystem {
     storage: NameStorage,
     checkpoint: tokio::sync::Mutex<CheckpointState>,
     groups: GroupMapping,
+    /// `hadoop.security.auth_to_local` for delegation token names (renewers, owners);
+    /// the daemon installs its rules with [`Namesystem::set_name_mapper`].
+    name_mapper: RwLock<crate::security::NameMapper>,
 }
 
 struct CheckpointState {
@@ -155,7 +158,18 @@ impl Namesystem {
             }),
             groups,
             config,
+            name_mapper: RwLock::new(crate::security::token_method::default_name_mapper()),
         }
+    }
+
+    /// Installs the principal → short name mapping (`hadoop.security.auth_to_local`).
+    pub fn set_name_mapper(&self, mapper: crate::security::NameMapper) {
+        *self.name_mapper.write().expect("name mapper lock") = mapper;
+    }
+
+    /// The principal → short name mapping.
+    pub fn name_mapper(&self) -> crate::security::NameMapper {
+        self.name_mapper.read().expect("name mapper lock").clone()
     }
 
     pub fn ha_state(&self) -> HaState {

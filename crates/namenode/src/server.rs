@@ -176,7 +176,17 @@ async fn serve_rpc(
     let bind = resolve(&fsn.config.rpc_bind).await?;
     let mut server_config = ServerConfig::new(bind);
     server_config.max_data_length = fsn.config.max_data_length;
+    // TOKEN first, as Hadoop offers it (a client holding a token for this service
+    // uses it), then KERBEROS from the daemon's keytab.
     server_config.auth = fsn.config.rpc_auth.clone();
+    let mut methods = sasl_methods(fsn);
+    methods.append(&mut server_config.auth.methods);
+    server_config.auth.methods = methods;
+    if let Some(rules) = fsn.config.auth_to_local.clone() {
+        fsn.set_name_mapper(Arc::new(move |principal: &str| {
+            rules.short_name_of(principal).map_err(|e| e.to_string())
+        }));
+    }
     let services: Vec<Arc<dyn RpcService>> = vec![
         Arc::new(ClientProtocolService { fsn: fsn.clone() }),
         Arc::new(HaServiceProtocolService {
@@ -194,6 +204,17 @@ async fn serve_rpc(
             addr: bind.to_string(),
             source,
         })
+}
+
+/// The SASL methods the RPC server offers, in Hadoop's order: TOKEN first, then
+/// KERBEROS. Empty (SIMPLE) unless `hadoop.security.authentication=kerberos`.
+fn sasl_methods(fsn: &Arc<Namesystem>) -> Vec<Arc<dyn hafs_ipc::auth::SaslMethod>> {
+    let mut methods = Vec::new();
+    methods.extend(crate::security::token_method(
+        fsn,
+        &fsn.config.rpc_protection,
+    ));
+    methods
 }
 
 async fn resolve(addr: &str) -> Result<SocketAddr, NameNodeError> {
@@ -219,7 +240,10 @@ async fn background_duties(fsn: Arc<Namesystem>, mut stop: tokio::sync::watch::R
     loop {
         tokio::select! {
             _ = stop.changed() => return,
-            _ = lease_tick.tick() => fsn.check_leases().await,
+            _ = lease_tick.tick() => {
+                fsn.check_leases().await;
+                fsn.delegation_token_housekeeping().await;
+            }
             // Only a non-HA writer checkpoints here: in HA the Standbys checkpoint and
             // upload to the Active (crate::checkpointer), as Hadoop's do.
             _ = checkpoint_tick.tick(), if fsn.edit_log.is_writing() && fsn.config.ha.is_none() => fsn.maybe_checkpoint().await,

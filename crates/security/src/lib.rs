@@ -8,6 +8,8 @@
 //! - [`kerberos`]: the KERBEROS/GSSAPI SASL mechanism (RFC 4752's security layer) on top.
 //! - [`digest_md5`]: the TOKEN/DIGEST-MD5 SASL mechanism (RFC 2831), written here because
 //!   no maintained crate has it.
+//! - [`token`]: delegation token identifiers, tokens, their HMAC passwords and token
+//!   storage files (HDTS).
 //! - [`kerberos_name`]: principals, `_HOST` substitution and `hadoop.security.auth_to_local`.
 
 pub mod digest_md5;
@@ -15,3 +17,4 @@ pub mod gssapi;
 pub mod kerberos;
 pub mod kerberos_name;
 pub mod sasl;
+pub mod token;

@@ -111,6 +111,15 @@ pub enum SaslError {
     /// A configuration value (protection list, principal, keytab) is wrong.
     #[error("{0}")]
     Config(String),
+    /// The server refuses the credentials with a specific Java exception, which Hadoop's
+    /// server sends in place of a plain SaslException: an unknown, expired or cancelled
+    /// token (`SecretManager$InvalidToken`), a Standby asked to check a token
+    /// (`StandbyException`, so that the client fails over).
+    #[error("{message}")]
+    Refused {
+        class: &'static str,
+        message: String,
+    },
 }
 
 /// The server half of one mechanism on one connection (Java's `SaslServer`).

@@ -3,8 +3,8 @@
 //!
 //! With SIMPLE authentication (Hadoop's `hadoop.security.authentication=simple`) the
 //! client names its user in the connection context and the server believes it. With
-//! Kerberos the server offers SASL methods ([`SaslMethod`]: KERBEROS/GSSAPI, later
-//! TOKEN/DIGEST-MD5), the client proves who it is before the connection context, and the
+//! Kerberos the server offers SASL methods ([`SaslMethod`]: TOKEN/DIGEST-MD5 with a
+//! delegation token ([`token`]), KERBEROS/GSSAPI), the client proves who it is before the connection context, and the
 //! context may only name that user — or another one the authenticated user is allowed to
 //! impersonate. After a mechanism negotiated integrity or privacy, every frame in both
 //! directions travels inside a SASL WRAP message ([`wrap`]). Handlers only ever see the
@@ -12,12 +12,14 @@
 //!
 //! - [`server`]: the server's state machine for call id -33 and the identity rules.
 //! - [`client`]: what a client needs to authenticate ([`ClientAuth`]) and the exchange.
+//! - [`token`]: the TOKEN method (DIGEST-MD5 with a delegation token), both sides.
 //! - [`wrap`]: WRAP framing, both directions.
 
 pub mod client;
 pub mod kerberos;
 pub mod login;
 pub mod server;
+pub mod token;
 pub mod wrap;
 
 pub use client::{ClientAuth, ClientMechanism, SIMPLE_FALLBACK_REFUSED};

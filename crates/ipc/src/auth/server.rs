@@ -537,7 +537,10 @@ fn authenticated_identity(method: AuthMethod, user: &AuthenticatedUser) -> Ident
 
 /// A mechanism failure, sent to the client as Java's `SaslException`.
 fn mechanism_failed(e: SaslError) -> RpcError {
-    unauthorized(exceptions::SASL, e.to_string())
+    match e {
+        SaslError::Refused { class, message } => unauthorized(class, message),
+        other => unauthorized(exceptions::SASL, other.to_string()),
+    }
 }
 
 fn unauthorized(class: &str, msg: String) -> RpcError {

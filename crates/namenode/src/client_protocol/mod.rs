@@ -88,6 +88,10 @@ impl ClientProtocolService {
             .method("saveNamespace", Self::save_namespace)
             .write("rollEdits", Self::roll_edits)
             .method("getDatanodeReport", Self::get_datanode_report)
+            // Delegation tokens (crate::security::rpc).
+            .write("getDelegationToken", Self::get_delegation_token)
+            .write("renewDelegationToken", Self::renew_delegation_token)
+            .write("cancelDelegationToken", Self::cancel_delegation_token)
     }
 
     fn caller(&self, ctx: &CallContext) -> Caller {
@@ -251,6 +255,6 @@ mod tests {
                 "setSafeMode"
             ]
         );
-        assert_eq!(ClientProtocolService::methods().rows().count(), 35);
+        assert_eq!(ClientProtocolService::methods().rows().count(), 38);
     }
 }

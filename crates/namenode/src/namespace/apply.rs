@@ -64,6 +64,15 @@ impl Namespace {
             }
             Op::Append(a) => self.apply_append(a),
             Op::ReassignLease(r) => self.apply_reassign_lease(r),
+            Op::UpdateMasterKey(_)
+            | Op::GetDelegationToken(_)
+            | Op::RenewDelegationToken(_)
+            | Op::CancelDelegationToken(_) => match self.tokens.apply(op) {
+                Some(r) => r
+                    .map(|()| ApplyOutcome::default())
+                    .map_err(|e| corrupt(e.to_string())),
+                None => unreachable!("the secret manager applies every token edit"),
+            },
         }
     }
 

@@ -83,6 +83,7 @@ impl Namespace {
             last_block_id: self.last_block_id,
             gen_stamp: self.gen_stamp,
             sections,
+            secret_manager: self.tokens.save_section(),
         };
         let mut out = Vec::with_capacity(header.encoded_len() + 10 + records.len());
         header.encode_length_delimited(&mut out).ok();
@@ -161,7 +162,10 @@ impl Namespace {
         };
         let mut linker = Linker::new(config, strings, &header);
         decode_in_parallel(&sections, limits, |d| linker.link(d))?;
-        linker.finish(&header)
+        let mut ns = linker.finish(&header)?;
+        ns.tokens = crate::security::DelegationTokens::load_section(header.secret_manager.as_ref())
+            .map_err(|e| ImageError::Invalid(e.to_string()))?;
+        Ok(ns)
     }
 }
 
@@ -473,6 +477,7 @@ impl Linker {
                 gen_stamp: header.gen_stamp.max(super::LAST_RESERVED_GEN_STAMP),
                 files: 0,
                 dirs: 0,
+                tokens: Default::default(),
             },
             open_dirs: Vec::new(),
             seen_ids,

@@ -100,6 +100,9 @@ pub struct Namespace {
     gen_stamp: u64,
     files: u64,
     dirs: u64,
+    /// Master keys and live delegation tokens: in the namespace so that the edit log and
+    /// the fsimage carry them with everything else (crate::security).
+    tokens: crate::security::DelegationTokens,
 }
 
 /// Hadoop's LAST_RESERVED_BLOCK_ID (2^30): sequential block ids start above it.
@@ -180,6 +183,7 @@ impl Namespace {
             gen_stamp: LAST_RESERVED_GEN_STAMP,
             files: 0,
             dirs: 1,
+            tokens: Default::default(),
         };
         ns.index.insert(ROOT_SLOT, &ns.slab);
         ns
@@ -191,6 +195,11 @@ impl Namespace {
 
     pub fn set_config(&mut self, config: NamespaceConfig) {
         self.config = config;
+    }
+
+    /// The delegation token secret manager's state; it changes only through `apply`.
+    pub fn delegation_tokens(&self) -> &crate::security::DelegationTokens {
+        &self.tokens
     }
 
     /// The highest inode id handed out so far.
