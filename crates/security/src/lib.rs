@@ -8,8 +8,10 @@
 //! - [`kerberos`]: the KERBEROS/GSSAPI SASL mechanism (RFC 4752's security layer) on top.
 //! - [`digest_md5`]: the TOKEN/DIGEST-MD5 SASL mechanism (RFC 2831), written here because
 //!   no maintained crate has it.
+//! - [`block_token`]: block access tokens: identifier, keys, secret manager.
 //! - [`kerberos_name`]: principals, `_HOST` substitution and `hadoop.security.auth_to_local`.
 
+pub mod block_token;
 pub mod digest_md5;
 pub mod kerberos_name;
 pub mod sasl;
