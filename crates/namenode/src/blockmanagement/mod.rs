@@ -9,6 +9,7 @@
 //! ([`crate::datanode_protocol`]). Lock order: the namespace lock may be held while
 //! calling in here; the block manager never calls back into the namespace.
 
+pub mod block_tokens;
 pub mod blocks_map;
 pub mod config;
 mod datanode_manager;
@@ -96,9 +97,11 @@ pub struct FsStats {
 
 pub struct BlockManager {
     state: Mutex<State>,
+    /// Set at startup when `dfs.block.access.token.enable` is true.
+    block_tokens: std::sync::OnceLock<block_tokens::BlockTokenIssuer>,
 }
 
-/// An empty block access token (hafs does not issue block tokens yet).
+/// An empty block access token (block access tokens off).
 pub fn empty_token() -> TokenProto {
     TokenProto {
         identifier: Bytes::new(),
@@ -138,7 +141,18 @@ impl BlockManager {
                 active: true,
                 placement,
             }),
+            block_tokens: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Turns block access tokens on (once, at startup).
+    pub fn enable_block_tokens(&self, issuer: block_tokens::BlockTokenIssuer) {
+        let _ = self.block_tokens.set(issuer);
+    }
+
+    /// The token issuer when block access tokens are on.
+    pub fn block_tokens(&self) -> Option<&block_tokens::BlockTokenIssuer> {
+        self.block_tokens.get()
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
