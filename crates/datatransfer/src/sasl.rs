@@ -471,16 +471,16 @@ impl<W: AsyncWrite + Unpin> AsyncWrite for SaslWriter<W> {
 }
 
 /// A connection's read side, plain or unwrapped.
-pub type BoxRead = Box<dyn AsyncRead + Send + Unpin>;
+pub type BoxRead = Box<dyn AsyncRead + Send + Sync + Unpin>;
 /// A connection's write side, plain or wrapped.
-pub type BoxWrite = Box<dyn AsyncWrite + Send + Unpin>;
+pub type BoxWrite = Box<dyn AsyncWrite + Send + Sync + Unpin>;
 
 /// Puts the two halves of a connection behind the session's protection, or leaves them
 /// plain (no session: no protection, or `authentication`).
 pub fn protect<R, W>(r: R, w: W, protection: Option<Protection>) -> (BoxRead, BoxWrite)
 where
-    R: AsyncRead + Send + Unpin + 'static,
-    W: AsyncWrite + Send + Unpin + 'static,
+    R: AsyncRead + Send + Sync + Unpin + 'static,
+    W: AsyncWrite + Send + Sync + Unpin + 'static,
 {
     match protection {
         None => (Box::new(r), Box::new(w)),
