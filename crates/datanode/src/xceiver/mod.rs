@@ -228,6 +228,13 @@ async fn serve_connection(shared: &Shared, stream: TcpStream, peer: SocketAddr) 
             };
             let protection = match timed(d, "the SASL handshake", handshake).await {
                 Ok(p) => p,
+                // A connection closed before its first byte is a port probe, not news.
+                Err(XceiverError::Sasl(sasl::SaslTransferError::Io(e)))
+                    if e.kind() == std::io::ErrorKind::UnexpectedEof =>
+                {
+                    tracing::debug!(%peer, "connection closed before the SASL handshake");
+                    return Ok(());
+                }
                 Err(e) => {
                     tracing::warn!(%peer, error = %e, "SASL handshake failed; closing the connection");
                     return Ok(());
