@@ -148,6 +148,49 @@ fn hdfs_native_round_trips_at_privacy() {
     );
 }
 
+/// Each NameNode signs with keys from its own id range and DataNodes keep both sets, so
+/// after a failover the new Active's tokens are accepted at once.
+#[test]
+fn tokens_of_the_new_active_are_accepted_after_a_failover() {
+    let mut c = MiniCluster::builder()
+        .label("bt-ha")
+        .namenodes(2)
+        .journalnodes(3)
+        .datanodes(3)
+        .conf("dfs.block.access.token.enable", "true")
+        .conf("dfs.data.transfer.protection", "integrity")
+        .start();
+    let target = c.client_target();
+    let data = test_bytes(17, 2 * MIB + 333);
+    let local = c.dir().join("ha-src");
+    std::fs::write(&local, &data).unwrap();
+    let local_s = local.to_str().unwrap();
+    hafs_tests::hafs_dfs(&target, &["-put", local_s, "/before"]).ok();
+
+    c.kill_nn(0);
+    let id = c.nn_id(1).to_string();
+    c.haadmin(&["-transitionToActive", "--forceactive", &id])
+        .ok();
+    c.wait_for_state(1, "active", Duration::from_secs(30));
+
+    let got = c.dir().join("ha-got");
+    let got_s = got.to_str().unwrap();
+    hafs_tests::hafs_dfs(&target, &["-get", "/before", got_s]).ok();
+    assert_same_bytes(
+        &std::fs::read(&got).unwrap(),
+        &data,
+        "read via nn2's tokens",
+    );
+    hafs_tests::hafs_dfs(&target, &["-put", local_s, "/after"]).ok();
+    let _ = std::fs::remove_file(&got);
+    hafs_tests::hafs_dfs(&target, &["-get", "/after", got_s]).ok();
+    assert_same_bytes(
+        &std::fs::read(&got).unwrap(),
+        &data,
+        "write and read via nn2",
+    );
+}
+
 // ---------------------------------------------------------------- the attacker
 
 fn rt() -> tokio::runtime::Runtime {
