@@ -49,6 +49,16 @@ fn round_trip(protection: &str) {
     put_with_hafs(&c, "/sec/f", &data);
     assert_same_bytes(&get_with_hafs(&c, "/sec/f"), &data, "hafs -get");
     wait_replicated(&mut c, &data, 3, Duration::from_secs(20));
+    // Append (append's WRITE token, PIPELINE_SETUP_APPEND) and the file checksum
+    // (BLOCK_CHECKSUM with READ tokens) go through the same checks.
+    let more = test_bytes(18, MIB / 3 + 5);
+    let local = write_scratch(&c, "append-src", &more);
+    hafs_tests::hafs_dfs(&c, &["-appendToFile", local.to_str().unwrap(), "/sec/f"]).ok();
+    let mut all = data.clone();
+    all.extend_from_slice(&more);
+    assert_same_bytes(&get_with_hafs(&c, "/sec/f"), &all, "hafs -get after append");
+    let sum = hafs_tests::hafs_dfs(&c, &["-checksum", "/sec/f"]).ok();
+    assert!(sum.stdout.contains("MD5-of-"), "{sum}");
     let nn_log = c.namenode_log();
     assert!(
         nn_log.contains("block access tokens enabled"),
