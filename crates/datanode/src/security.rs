@@ -91,10 +91,9 @@ impl DataTransferSecurity {
             .get_trimmed(HADOOP_SECURITY_AUTHENTICATION)
             .is_some_and(|v| v.eq_ignore_ascii_case("kerberos"));
         if kerberos && protection.is_none() {
-            return Err(ConfError::BadValue {
+            return Err(ConfError::NotSet {
                 key: DFS_DATA_TRANSFER_PROTECTION.to_string(),
-                value: String::new(),
-                expected: INSECURE_CONFIG.to_string(),
+                hint: INSECURE_CONFIG.to_string(),
             });
         }
         if protection.is_some() && !enabled {

@@ -512,3 +512,36 @@ fn a_datanode_without_protection_refuses_forged_tokens_in_ops() {
         }
     });
 }
+
+/// A Kerberos DataNode on an unprivileged port without `dfs.data.transfer.protection`
+/// would serve block data to anyone: it refuses to start, with Hadoop's message.
+#[test]
+fn a_secure_datanode_without_protection_refuses_to_start() {
+    let dir = hafs_tests::TempDir::new("bt-insecure-dn");
+    let conf = dir.join("conf");
+    std::fs::create_dir_all(&conf).unwrap();
+    let kv = |k: &str, v: &str| (k.to_string(), v.to_string());
+    hafs_tests::write_site_xml(
+        &conf.join("core-site.xml"),
+        &[
+            kv("fs.defaultFS", "hdfs://127.0.0.1:1"),
+            kv("hadoop.security.authentication", "kerberos"),
+        ],
+    );
+    hafs_tests::write_site_xml(
+        &conf.join("hdfs-site.xml"),
+        &[
+            kv("dfs.block.access.token.enable", "true"),
+            kv("dfs.datanode.data.dir", dir.join("data").to_str().unwrap()),
+        ],
+    );
+    let mut cmd = std::process::Command::new(hafs_tests::hafs_bin());
+    cmd.arg("--config").arg(&conf).arg("datanode");
+    let out = hafs_tests::run_with_timeout(cmd, Duration::from_secs(30));
+    assert!(!out.success(), "the DataNode started:\n{out}");
+    assert!(
+        out.stderr
+            .contains("Cannot start secure DataNode due to incorrect config"),
+        "{out}"
+    );
+}
