@@ -272,29 +272,26 @@ async fn serve_connection(shared: &Shared, stream: TcpStream, peer: SocketAddr) 
         tracing::debug!(%peer, op = ?op.op_code(), "data transfer op");
         // Block token first (Hadoop's checkAccess): a refused op gets no byte of data
         // and makes no replica; the connection ends.
-        let (header, mode, name) = match &op {
-            OpRequest::WriteBlock(m) => (&m.header.base_header, AccessMode::Write, "WRITE_BLOCK"),
-            OpRequest::ReadBlock(m) => (&m.header.base_header, AccessMode::Read, "READ_BLOCK"),
-            OpRequest::BlockChecksum(m) => (&m.header, AccessMode::Read, "BLOCK_CHECKSUM"),
-            OpRequest::TransferBlock(m) => {
-                (&m.header.base_header, AccessMode::Copy, "TRANSFER_BLOCK")
+        let access = match &op {
+            OpRequest::WriteBlock(m) => {
+                Some((&m.header.base_header, AccessMode::Write, "WRITE_BLOCK"))
             }
-            OpRequest::CopyBlock(m) => (&m.header, AccessMode::Copy, "COPY_BLOCK"),
-            OpRequest::ReplaceBlock(m) => (&m.header, AccessMode::Replace, "REPLACE_BLOCK"),
-            OpRequest::Unsupported(_) => (&EMPTY_HEADER, AccessMode::Read, ""),
+            OpRequest::ReadBlock(m) => {
+                Some((&m.header.base_header, AccessMode::Read, "READ_BLOCK"))
+            }
+            OpRequest::BlockChecksum(m) => Some((&m.header, AccessMode::Read, "BLOCK_CHECKSUM")),
+            OpRequest::TransferBlock(m) => {
+                Some((&m.header.base_header, AccessMode::Copy, "TRANSFER_BLOCK"))
+            }
+            OpRequest::CopyBlock(m) => Some((&m.header, AccessMode::Copy, "COPY_BLOCK")),
+            OpRequest::ReplaceBlock(m) => Some((&m.header, AccessMode::Replace, "REPLACE_BLOCK")),
+            OpRequest::Unsupported(_) => None,
         };
-        if !name.is_empty()
-            && !check_access(
-                shared,
-                &mut c,
-                header.token.as_ref(),
-                &header.block,
-                mode,
-                name,
-            )
-            .await?
-        {
-            return Ok(());
+        if let Some((header, mode, name)) = access {
+            let token = header.token.as_ref();
+            if !check_access(shared, &mut c, token, &header.block, mode, name).await? {
+                return Ok(());
+            }
         }
         let keep = match op {
             OpRequest::WriteBlock(m) => write::write_block(shared, &mut c, m).await?,
@@ -315,17 +312,6 @@ async fn serve_connection(shared: &Shared, stream: TcpStream, peer: SocketAddr) 
         }
     }
 }
-
-static EMPTY_HEADER: hafs_proto::hdfs::BaseHeaderProto = hafs_proto::hdfs::BaseHeaderProto {
-    block: hafs_proto::hdfs::ExtendedBlockProto {
-        pool_id: String::new(),
-        block_id: 0,
-        generation_stamp: 0,
-        num_bytes: None,
-    },
-    token: None,
-    trace_info: None,
-};
 
 pub(crate) async fn send_response(
     shared: &Shared,
