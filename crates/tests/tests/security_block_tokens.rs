@@ -408,6 +408,10 @@ fn attacks_on_a_protected_datanode_are_refused() {
             .await
             .is_none());
         assert_nothing_more(&mut h, "plain op").await;
+        let mut h = connect(addr, None, Qop::Integrity).await.unwrap();
+        let plain_write = write_op_for(&other_block, Some(read_token.clone()));
+        assert!(send(&mut h, &plain_write).await.is_none());
+        assert_nothing_more(&mut h, "plain write op").await;
 
         // Handshakes with forged tokens fail: the password no longer matches.
         let forgeries = [
