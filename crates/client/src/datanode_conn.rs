@@ -4,12 +4,14 @@
 use std::future::Future;
 use std::time::Duration;
 
+use hafs_datatransfer::sasl::{self, BoxRead, BoxWrite};
 use hafs_datatransfer::{
     read_op_response, response_status, write_op, BlockOpResponseProto, DataTransferError,
     OpRequest, Status,
 };
+use hafs_proto::common::TokenProto;
+use hafs_security::sasl::Qop;
 use tokio::io::{AsyncWriteExt, BufReader, BufWriter};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 
 use crate::error::{ClientError, IO_EXCEPTION};
@@ -17,8 +19,8 @@ use crate::error::{ClientError, IO_EXCEPTION};
 /// Buffer sizes of the halves: a whole default packet fits.
 const BUF_SIZE: usize = 128 * 1024;
 
-pub type DnReader = BufReader<OwnedReadHalf>;
-pub type DnWriter = BufWriter<OwnedWriteHalf>;
+pub type DnReader = BufReader<BoxRead>;
+pub type DnWriter = BufWriter<BoxWrite>;
 
 /// One open data connection.
 pub struct DnConn {
@@ -52,7 +54,14 @@ pub async fn timed<T>(
 }
 
 impl DnConn {
-    pub async fn connect(addr: &str, timeout: Duration) -> Result<DnConn, ClientError> {
+    /// Connects; with `protection` set and a non-empty `token`, proves the token in the
+    /// SASL handshake first (hdfs-native's rule: no token, no handshake).
+    pub async fn connect(
+        addr: &str,
+        timeout: Duration,
+        protection: Option<&[Qop]>,
+        token: &TokenProto,
+    ) -> Result<DnConn, ClientError> {
         let stream = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => return Err(dn_error(addr, "cannot connect to DataNode", e)),
@@ -66,6 +75,28 @@ impl DnConn {
         };
         let _ = stream.set_nodelay(true);
         let (r, w) = stream.into_split();
+        let (r, w): (BoxRead, BoxWrite) = match protection {
+            Some(qops) if !token.identifier.is_empty() => {
+                let mut r = BufReader::new(r);
+                let mut w = BufWriter::new(w);
+                let handshake = sasl::client_handshake(
+                    &mut r,
+                    &mut w,
+                    &token.identifier,
+                    &token.password,
+                    qops,
+                );
+                let protection = match tokio::time::timeout(timeout, handshake).await {
+                    Ok(Ok(p)) => p,
+                    Ok(Err(e)) => return Err(dn_error(addr, "SASL handshake with DataNode", e)),
+                    Err(_) => {
+                        return Err(dn_error(addr, "SASL handshake with DataNode", "timed out"))
+                    }
+                };
+                sasl::protect(r, w.into_inner(), protection)
+            }
+            _ => (Box::new(r), Box::new(w)),
+        };
         Ok(DnConn {
             addr: addr.to_string(),
             reader: BufReader::with_capacity(BUF_SIZE, r),

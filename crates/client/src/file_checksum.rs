@@ -138,6 +138,7 @@ pub async fn get_file_checksum<T: NamenodeTransport>(
             )
         })?;
     let timeout = Duration::from_millis(client.settings().data.socket_timeout_ms);
+    let protection = client.settings().data.data_transfer_protection.clone();
     let mut answers = Vec::new();
     for lb in all_blocks(&locs) {
         if lb.b.num_bytes.unwrap_or(0) == 0 && lb.locs.is_empty() {
@@ -147,7 +148,7 @@ pub async fn get_file_checksum<T: NamenodeTransport>(
         let mut got = None;
         for dn in &lb.locs {
             let addr = xfer_addr(dn, client.settings().data.use_datanode_hostname);
-            match block_checksum(&addr, timeout, &lb).await {
+            match block_checksum(&addr, timeout, protection.as_deref(), &lb).await {
                 Ok(r) => {
                     got = Some(r);
                     break;
@@ -176,9 +177,10 @@ pub async fn get_file_checksum<T: NamenodeTransport>(
 async fn block_checksum(
     addr: &str,
     timeout: Duration,
+    protection: Option<&[hafs_security::sasl::Qop]>,
     lb: &hafs_proto::hdfs::LocatedBlockProto,
 ) -> Result<OpBlockChecksumResponseProto, ClientError> {
-    let mut conn = DnConn::connect(addr, timeout).await?;
+    let mut conn = DnConn::connect(addr, timeout, protection, &lb.block_token).await?;
     let op = OpBlockChecksumProto {
         header: BaseHeaderProto {
             block: lb.b.clone(),

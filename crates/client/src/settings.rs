@@ -48,6 +48,10 @@ pub struct DataSettings {
     pub socket_timeout_ms: u64,
     /// `dfs.client.use.datanode.hostname`: connect by host name instead of IP.
     pub use_datanode_hostname: bool,
+    /// `dfs.data.transfer.protection`: when set, every data connection that carries a
+    /// block token starts with the SASL handshake (as the Java client does when its own
+    /// configuration has the key).
+    pub data_transfer_protection: Option<Vec<hafs_security::sasl::Qop>>,
 }
 
 impl Default for DataSettings {
@@ -62,6 +66,7 @@ impl Default for DataSettings {
             replace_datanode_best_effort: false,
             socket_timeout_ms: 60_000,
             use_datanode_hostname: false,
+            data_transfer_protection: None,
         }
     }
 }
@@ -146,6 +151,21 @@ impl DataSettings {
             socket_timeout_ms: num_key(conf, keys::DFS_CLIENT_SOCKET_TIMEOUT, d.socket_timeout_ms)?
                 .max(100),
             use_datanode_hostname: bool_key(keys::DFS_CLIENT_USE_DATANODE_HOSTNAME, false)?,
+            data_transfer_protection: match conf
+                .get_trimmed(keys::DFS_DATA_TRANSFER_PROTECTION)
+                .filter(|v| !v.is_empty())
+            {
+                None => None,
+                Some(v) => Some(
+                    hafs_security::sasl::Qop::parse_hadoop_list(&v).map_err(|_| {
+                        bad(
+                            keys::DFS_DATA_TRANSFER_PROTECTION,
+                            &v,
+                            "authentication, integrity and/or privacy",
+                        )
+                    })?,
+                ),
+            },
         })
     }
 }

@@ -202,6 +202,21 @@ keys! {
     /// Keytab holding the JournalNode principal's keys.
     DFS_JOURNALNODE_KEYTAB_FILE = "dfs.journalnode.keytab.file", Text;
 
+    // Block access tokens and data-transfer protection
+    /// Whether the NameNode issues block access tokens and DataNodes require them.
+    DFS_BLOCK_ACCESS_TOKEN_ENABLE = "dfs.block.access.token.enable", Bool, default "false",
+        typed DFS_BLOCK_ACCESS_TOKEN_ENABLE_DEFAULT: bool = false;
+    /// Minutes between block key rolls on the NameNode.
+    DFS_BLOCK_ACCESS_KEY_UPDATE_INTERVAL = "dfs.block.access.key.update.interval",
+        POSITIVE_LONG, default "600",
+        typed DFS_BLOCK_ACCESS_KEY_UPDATE_INTERVAL_DEFAULT: i64 = 600;
+    /// Minutes a block access token stays valid.
+    DFS_BLOCK_ACCESS_TOKEN_LIFETIME = "dfs.block.access.token.lifetime", POSITIVE_LONG,
+        default "600", typed DFS_BLOCK_ACCESS_TOKEN_LIFETIME_DEFAULT: i64 = 600;
+    /// SASL protection of DataTransferProtocol connections: a comma-separated subset of
+    /// `authentication`, `integrity`, `privacy`; unset: no handshake.
+    DFS_DATA_TRANSFER_PROTECTION = "dfs.data.transfer.protection", List;
+
     // HA addressing
     /// Comma-separated nameservice ids.
     DFS_NAMESERVICES = "dfs.nameservices", List;

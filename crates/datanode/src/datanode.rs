@@ -239,9 +239,11 @@ impl DataNodeConfig {
             Duration::from_millis(DFS_CLIENT_SOCKET_TIMEOUT_DEFAULT_MS),
             TimeUnit::Millis,
         )?;
+        let security = Arc::new(crate::security::DataTransferSecurity::from_conf(conf)?);
         let xceiver = XceiverConfig {
             max_transfer_threads: max_transfer_threads as usize,
             socket_timeout,
+            security: security.clone(),
             ..XceiverConfig::default()
         };
         let actor = ActorSettings {
@@ -250,6 +252,7 @@ impl DataNodeConfig {
             block_report_initial_delay,
             ibr_batch_delay,
             max_backoff: heartbeat_interval.clamp(Duration::from_secs(1), Duration::from_secs(10)),
+            security,
             ..ActorSettings::default()
         };
         let ipc_auth = {

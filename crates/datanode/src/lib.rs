@@ -13,6 +13,7 @@ pub mod datanode;
 pub mod interdatanode;
 pub mod recovery;
 pub mod scanner;
+pub mod security;
 pub mod storage;
 pub mod xceiver;
 

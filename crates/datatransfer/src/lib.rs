@@ -27,6 +27,7 @@ pub mod md5;
 pub mod op;
 pub mod packet;
 pub mod response;
+pub mod sasl;
 
 pub use ack::{
     ack_flag, ack_is_success, ack_statuses, combine_flag, pipeline_ack, pipeline_ack_from_flags,

@@ -94,9 +94,12 @@ impl DatanodeProtocolService {
         ctx: &CallContext,
         r: dpb::RegisterDatanodeRequestProto,
     ) -> Result<dpb::RegisterDatanodeResponseProto, RpcError> {
-        let registration = self
+        let mut registration = self
             .bm
             .register_datanode(&r.registration, Some(ctx.peer.ip()))?;
+        if let Some(tokens) = self.bm.block_tokens() {
+            registration.keys = tokens.registration_keys(&registration.datanode_id.datanode_uuid);
+        }
         Ok(dpb::RegisterDatanodeResponseProto { registration })
     }
 
@@ -109,7 +112,12 @@ impl DatanodeProtocolService {
         // down never sends commands labelled Active.
         let ha_status = self.ha_status();
         let active = ha_status.state == NnState::Active as i32;
-        let cmds = self.bm.handle_heartbeat(&r, active);
+        let mut cmds = self.bm.handle_heartbeat(&r, active);
+        // Keys go out from the Standby too: DataNodes must accept tokens signed by
+        // either NameNode.
+        if let Some(tokens) = self.bm.block_tokens() {
+            cmds.extend(tokens.key_update_command(&r.registration.datanode_id.datanode_uuid));
+        }
         Ok(dpb::HeartbeatResponseProto {
             cmds,
             ha_status,

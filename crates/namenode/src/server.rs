@@ -81,6 +81,17 @@ impl NameNode {
                 ctime: storage.info.ctime,
             },
         ));
+        if let Some(tokens) = &config.blocks.block_tokens {
+            // Each NameNode of the nameservice signs with key ids from its own range.
+            let (index, count) = config.ha.as_ref().map_or((0, 1), |h| {
+                let i = h.namenodes.iter().position(|(id, _)| *id == h.namenode_id);
+                (i.unwrap_or(0), h.namenodes.len().max(1))
+            });
+            bm.enable_block_tokens(crate::blockmanagement::block_tokens::BlockTokenIssuer::new(
+                tokens, index, count,
+            ));
+            info!(nn_index = index, "block access tokens enabled");
+        }
         let fsn = Arc::new(Namesystem::new(
             namespace,
             edit_log,

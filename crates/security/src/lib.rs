@@ -10,8 +10,10 @@
 //!   no maintained crate has it.
 //! - [`token`]: delegation token identifiers, tokens, their HMAC passwords and token
 //!   storage files (HDTS).
+//! - [`block_token`]: block access tokens: identifier, keys, secret manager.
 //! - [`kerberos_name`]: principals, `_HOST` substitution and `hadoop.security.auth_to_local`.
 
+pub mod block_token;
 pub mod digest_md5;
 pub mod gssapi;
 pub mod kerberos;

@@ -66,6 +66,11 @@ impl SecureRealm {
             kv("hadoop.security.authentication", "kerberos"),
             kv("hadoop.security.authorization", "true"),
             kv("hadoop.rpc.protection", &self.protection),
+            // The data path as Hadoop's secure mode has it: block access tokens, and the
+            // SASL handshake on every DataNode connection at the same protection (a
+            // Kerberos DataNode on an unprivileged port refuses to start without it).
+            kv("dfs.block.access.token.enable", "true"),
+            kv("dfs.data.transfer.protection", &self.protection),
             kv("hadoop.security.auth_to_local", AUTH_TO_LOCAL),
             kv("dfs.namenode.kerberos.principal", "nn/_HOST@HAFS.TEST"),
             kv("dfs.namenode.keytab.file", &path(&self.nn_keytab)),

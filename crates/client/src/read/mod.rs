@@ -346,9 +346,15 @@ impl<T: NamenodeTransport> DfsInputStream<T> {
                 }
             }
         }
-        let conn = DnConn::connect(addr, self.timeout)
-            .await
-            .map_err(ReadFailure::Node)?;
+        let protection = self.client.settings().data.data_transfer_protection.clone();
+        let conn = DnConn::connect(
+            addr,
+            self.timeout,
+            protection.as_deref(),
+            &block.block_token,
+        )
+        .await
+        .map_err(ReadFailure::Node)?;
         BlockReader::open(
             conn,
             &block.b,

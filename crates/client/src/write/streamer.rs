@@ -588,7 +588,14 @@ impl<T: NamenodeTransport> Streamer<T> {
             return Err(fail0(ClientError::io("empty pipeline")));
         };
         let addr = xfer_addr(first, self.settings.use_datanode_hostname);
-        let mut conn = DnConn::connect(&addr, self.timeout).await.map_err(fail0)?;
+        let mut conn = DnConn::connect(
+            &addr,
+            self.timeout,
+            self.settings.data_transfer_protection.as_deref(),
+            &self.token,
+        )
+        .await
+        .map_err(fail0)?;
         let targets = self.nodes[1..].to_vec();
         let storage_type = |i: usize| {
             self.storage_types
@@ -851,9 +858,14 @@ impl<T: NamenodeTransport> Streamer<T> {
                 .unwrap_or(0);
             Rebuild::Node(PipelineFailure { bad_index, error })
         };
-        let mut conn = DnConn::connect(&addr, self.timeout)
-            .await
-            .map_err(node_fail)?;
+        let mut conn = DnConn::connect(
+            &addr,
+            self.timeout,
+            self.settings.data_transfer_protection.as_deref(),
+            &lb.block_token,
+        )
+        .await
+        .map_err(node_fail)?;
         let target_pos = lb.locs.iter().position(|n| same_node(n, target));
         let op = OpTransferBlockProto {
             header: ClientOperationHeaderProto {

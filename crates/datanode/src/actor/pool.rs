@@ -40,6 +40,8 @@ pub struct ActorSettings {
     pub max_backoff: Duration,
     /// Sent in registrations.
     pub software_version: String,
+    /// Where block keys from every NameNode go (registration replies, KeyUpdateCommands).
+    pub security: Arc<crate::security::DataTransferSecurity>,
 }
 
 impl Default for ActorSettings {
@@ -52,6 +54,7 @@ impl Default for ActorSettings {
             call_timeout: Duration::from_secs(60),
             max_backoff: Duration::from_secs(5),
             software_version: env!("CARGO_PKG_VERSION").to_string(),
+            security: Arc::default(),
         }
     }
 }

@@ -157,6 +157,9 @@ async fn connect(
         .map_err(|e| Connect::Retry(format!("registration with {addr} failed: {e}")))?;
     info!(namenode = %addr, uuid = %registration.datanode_id.datanode_uuid,
           block_pool = %ns.block_pool_id, "registered with NameNode");
+    if let Some(keys) = &registration.keys {
+        shared.settings.security.add_keys(keys);
+    }
     lock(&slot.status).registered = true;
     Ok((ns, registration))
 }
@@ -323,10 +326,17 @@ pub(crate) fn handle_command(shared: &Shared, idx: usize, cmd: DatanodeCommandPr
     let kind = CmdType::try_from(cmd.cmd_type).ok();
     match kind {
         Some(CmdType::RegisterCommand) => return true,
+        // Keys are taken from every NameNode, Active or not: a client may hold a token
+        // signed by either (Hadoop's processCommandFromStandby does the same).
+        Some(CmdType::KeyUpdateCommand) => {
+            if let Some(k) = &cmd.key_update_cmd {
+                shared.settings.security.add_keys(&k.keys);
+            }
+            return false;
+        }
         Some(
             CmdType::NullDatanodeCommand
             | CmdType::BalancerBandwidthCommand
-            | CmdType::KeyUpdateCommand
             | CmdType::UnusedUpgradeCommand,
         ) => return false,
         None => {

@@ -30,15 +30,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use hafs_datatransfer::sasl::{self, BoxRead, BoxWrite};
 use hafs_datatransfer::{
     op_response, read_op, write_op_response, DataTransferError, OpRequest, Status,
 };
+use hafs_proto::common::TokenProto;
 use hafs_proto::hdfs::DatanodeInfoProto;
+use hafs_security::block_token::AccessMode;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, BufWriter};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, Semaphore};
 
+use crate::security::DataTransferSecurity;
 use crate::storage::{BlockEvent, DataNodeStorage, DnStorageError};
 
 /// Settings of the data-transfer server.
@@ -56,6 +59,8 @@ pub struct XceiverConfig {
     pub keepalive_timeout: Duration,
     /// Data bytes per packet this DataNode sends (reads, transfers): 64 KiB as Hadoop.
     pub packet_size: usize,
+    /// Block token checks and SASL protection (both off by default).
+    pub security: Arc<DataTransferSecurity>,
 }
 
 impl Default for XceiverConfig {
@@ -66,6 +71,7 @@ impl Default for XceiverConfig {
             max_transfer_threads: 4096,
             keepalive_timeout: Duration::from_secs(4),
             packet_size: 64 * 1024,
+            security: Arc::default(),
         }
     }
 }
@@ -85,6 +91,8 @@ pub enum XceiverError {
     Invalid(String),
     #[error("downstream {0}: {1}")]
     Downstream(String, String),
+    #[error("{0}")]
+    Sasl(#[from] sasl::SaslTransferError),
 }
 
 pub type XResult<T> = std::result::Result<T, XceiverError>;
@@ -178,10 +186,15 @@ impl XceiverServer {
     }
 }
 
+/// One connection's streams: the socket itself, or the socket behind the SASL
+/// protection layer (`dfs.data.transfer.protection` at integrity or privacy). The op and
+/// packet code runs the same over both.
 pub(crate) struct Conn {
-    pub r: BufReader<OwnedReadHalf>,
-    pub w: BufWriter<OwnedWriteHalf>,
+    pub r: BufReader<BoxRead>,
+    pub w: BufWriter<BoxWrite>,
     pub peer: SocketAddr,
+    /// This DataNode's address as the peer reached it (`firstBadLink` on a refusal).
+    pub local: SocketAddr,
 }
 
 /// Reads with the connection's deadline.
@@ -198,11 +211,43 @@ pub(crate) async fn timed<T, E: Into<XceiverError>>(
 
 async fn serve_connection(shared: &Shared, stream: TcpStream, peer: SocketAddr) -> XResult<()> {
     let _ = stream.set_nodelay(true);
+    let local = stream.local_addr()?;
     let (r, w) = stream.into_split();
+    let (r, w): (BoxRead, BoxWrite) = match shared.config.security.protection() {
+        None => (Box::new(r), Box::new(w)),
+        Some(qops) => {
+            // A protected port speaks SASL first; anything else (a plain op) is not
+            // answered, as Hadoop's DataNode drops it with InvalidMagicNumberException.
+            let mut r = BufReader::new(r);
+            let mut w = BufWriter::new(w);
+            let d = shared.config.socket_timeout;
+            let lookup = shared.config.security.password_lookup();
+            let handshake = async {
+                sasl::read_magic(&mut r).await?;
+                sasl::server_handshake(&mut r, &mut w, qops, lookup).await
+            };
+            let protection = match timed(d, "the SASL handshake", handshake).await {
+                Ok(p) => p,
+                // A connection closed before its first byte is a port probe, not news.
+                Err(XceiverError::Sasl(sasl::SaslTransferError::Io(e)))
+                    if e.kind() == std::io::ErrorKind::UnexpectedEof =>
+                {
+                    tracing::debug!(%peer, "connection closed before the SASL handshake");
+                    return Ok(());
+                }
+                Err(e) => {
+                    tracing::warn!(%peer, error = %e, "SASL handshake failed; closing the connection");
+                    return Ok(());
+                }
+            };
+            sasl::protect(r, w.into_inner(), protection)
+        }
+    };
     let mut c = Conn {
         r: BufReader::with_capacity(128 * 1024, r),
         w: BufWriter::with_capacity(128 * 1024, w),
         peer,
+        local,
     };
     let mut first = true;
     loop {
@@ -225,6 +270,29 @@ async fn serve_connection(shared: &Shared, stream: TcpStream, peer: SocketAddr) 
             Some(op) => op,
         };
         tracing::debug!(%peer, op = ?op.op_code(), "data transfer op");
+        // Block token first (Hadoop's checkAccess): a refused op gets no byte of data
+        // and makes no replica; the connection ends.
+        let access = match &op {
+            OpRequest::WriteBlock(m) => {
+                Some((&m.header.base_header, AccessMode::Write, "WRITE_BLOCK"))
+            }
+            OpRequest::ReadBlock(m) => {
+                Some((&m.header.base_header, AccessMode::Read, "READ_BLOCK"))
+            }
+            OpRequest::BlockChecksum(m) => Some((&m.header, AccessMode::Read, "BLOCK_CHECKSUM")),
+            OpRequest::TransferBlock(m) => {
+                Some((&m.header.base_header, AccessMode::Copy, "TRANSFER_BLOCK"))
+            }
+            OpRequest::CopyBlock(m) => Some((&m.header, AccessMode::Copy, "COPY_BLOCK")),
+            OpRequest::ReplaceBlock(m) => Some((&m.header, AccessMode::Replace, "REPLACE_BLOCK")),
+            OpRequest::Unsupported(_) => None,
+        };
+        if let Some((header, mode, name)) = access {
+            let token = header.token.as_ref();
+            if !check_access(shared, &mut c, token, &header.block, mode, name).await? {
+                return Ok(());
+            }
+        }
         let keep = match op {
             OpRequest::WriteBlock(m) => write::write_block(shared, &mut c, m).await?,
             OpRequest::ReadBlock(m) => read::read_block(shared, &mut c, m).await?,
@@ -259,6 +327,68 @@ pub(crate) async fn send_response(
 /// `ip:xferPort` of a DataNode, as Hadoop names pipeline members (`firstBadLink`).
 pub(crate) fn xfer_addr(dn: &DatanodeInfoProto) -> String {
     format!("{}:{}", dn.id.ip_addr, dn.id.xfer_port)
+}
+
+/// Checks an op's block token for `mode`. On refusal the peer gets
+/// `ERROR_ACCESS_TOKEN` (with this node as `firstBadLink` on a write) and the caller
+/// ends the connection without serving a byte. Always true when tokens are off.
+pub(crate) async fn check_access(
+    shared: &Shared,
+    c: &mut Conn,
+    token: Option<&TokenProto>,
+    block: &hafs_proto::hdfs::ExtendedBlockProto,
+    mode: AccessMode,
+    op: &str,
+) -> XResult<bool> {
+    let Err(reason) = shared
+        .config
+        .security
+        .check(token, &block.pool_id, block.block_id, mode)
+    else {
+        return Ok(true);
+    };
+    tracing::warn!(
+        "Block token verification failed: op={op}, remoteAddress={}, message={reason}",
+        c.peer
+    );
+    let mut resp = op_response(
+        Status::ErrorAccessToken,
+        format!("Block token verification failed: op={op}, message={reason}"),
+    );
+    if mode == AccessMode::Write {
+        resp.first_bad_link = Some(c.local.to_string());
+    }
+    send_response(shared, c, &resp).await?;
+    Ok(false)
+}
+
+/// Connects to a DataNode's data port for an op carrying `token`, with the SASL
+/// handshake first when this DataNode's data transfer is protected.
+pub(crate) async fn connect_peer(
+    config: &XceiverConfig,
+    dn: &DatanodeInfoProto,
+    token: Option<&TokenProto>,
+) -> XResult<(BufReader<BoxRead>, BufWriter<BoxWrite>)> {
+    let stream = connect(config, dn).await?;
+    let (r, w) = stream.into_split();
+    let (r, w): (BoxRead, BoxWrite) = match (config.security.protection(), token) {
+        (Some(qops), Some(t)) if !t.identifier.is_empty() => {
+            let mut r = BufReader::new(r);
+            let mut w = BufWriter::new(w);
+            let addr = xfer_addr(dn);
+            let handshake =
+                sasl::client_handshake(&mut r, &mut w, &t.identifier, &t.password, qops);
+            let protection = timed(config.socket_timeout, "the SASL handshake", handshake)
+                .await
+                .map_err(|e| XceiverError::Downstream(addr, e.to_string()))?;
+            sasl::protect(r, w.into_inner(), protection)
+        }
+        _ => (Box::new(r), Box::new(w)),
+    };
+    Ok((
+        BufReader::with_capacity(128 * 1024, r),
+        BufWriter::with_capacity(128 * 1024, w),
+    ))
 }
 
 /// Connects to a DataNode's data port.

@@ -8,11 +8,13 @@ use hafs_datatransfer::{
     ChecksumProto, OpRequest, OpTransferBlockProto, OpWriteBlockProto, Status,
 };
 use hafs_proto::hdfs::{BaseHeaderProto, ClientOperationHeaderProto, DatanodeInfoProto};
-use tokio::io::{AsyncWriteExt, BufReader, BufWriter};
+use hafs_security::block_token::AccessMode;
+use tokio::io::AsyncWriteExt;
 
 use crate::storage::{DataNodeStorage, ExtendedBlock, ReplicaState};
 use crate::xceiver::{
-    connect, send_response, timed, xfer_addr, Conn, Shared, XResult, XceiverConfig, XceiverError,
+    connect_peer, send_response, timed, xfer_addr, Conn, Shared, XResult, XceiverConfig,
+    XceiverError,
 };
 
 /// Copies the replica of `block` to `targets` (a pipeline: `targets[0]` forwards to the
@@ -101,11 +103,19 @@ async fn send_replica(
         num_bytes: len,
         ..reader.block()
     };
+    // The copy is this DataNode's own write: it signs a WRITE token with the current
+    // block key (Hadoop's DataTransfer), which the target checks and the SASL
+    // handshake proves.
+    let token = config.security.generate(
+        &replica_block.pool_id,
+        replica_block.block_id,
+        &[AccessMode::Write],
+    );
     let op = OpWriteBlockProto {
         header: ClientOperationHeaderProto {
             base_header: BaseHeaderProto {
                 block: replica_block.to_proto(),
-                token: None,
+                token: token.clone(),
                 trace_info: None,
             },
             client_name: client_name.to_string(),
@@ -125,9 +135,9 @@ async fn send_replica(
     };
     let addr = xfer_addr(first);
     let down = |e: XceiverError| XceiverError::Downstream(addr.clone(), e.to_string());
-    let stream = connect(config, first).await?;
-    let (r, w) = stream.into_split();
-    let (mut r, mut w) = (BufReader::new(r), BufWriter::with_capacity(128 * 1024, w));
+    let (mut r, mut w) = connect_peer(config, first, token.as_ref())
+        .await
+        .map_err(down)?;
     let d = config.socket_timeout;
     timed(
         d,

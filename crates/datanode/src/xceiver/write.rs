@@ -13,6 +13,7 @@
 //! last packet; a DataNode-initiated copy (empty client name: re-replication) gets
 //! nothing back.
 
+use hafs_datatransfer::sasl::{BoxRead, BoxWrite};
 use hafs_datatransfer::{
     ack_flag, combine_flag, op_response, pipeline_ack_from_flags, read_ack, read_op_response,
     read_packet, response_status, status_of_flag, write_ack, write_op, write_packet,
@@ -20,14 +21,13 @@ use hafs_datatransfer::{
 };
 use hafs_util::invariant;
 use tokio::io::{AsyncWriteExt, BufReader, BufWriter};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::mpsc;
 
 use crate::storage::{
     AckHandle, BlockEvent, DataChecksum, DnStorageError, ExtendedBlock, ReplicaInfo, ReplicaWriter,
 };
 use crate::xceiver::{
-    connect, send_response, status_of, timed, xfer_addr, Conn, Shared, XResult, XceiverError,
+    connect_peer, send_response, status_of, timed, xfer_addr, Conn, Shared, XResult, XceiverError,
 };
 
 /// Packets received but not yet acknowledged upstream, at most.
@@ -39,8 +39,8 @@ enum Setup {
     Closed(ReplicaInfo),
 }
 
-type MirrorR = BufReader<OwnedReadHalf>;
-type MirrorW = BufWriter<OwnedWriteHalf>;
+type MirrorR = BufReader<BoxRead>;
+type MirrorW = BufWriter<BoxWrite>;
 
 struct Pending {
     seqno: i64,
@@ -149,7 +149,7 @@ pub(crate) async fn write_block(
         Some((r, w)) => (Some(r), Some(w)),
         None => (None, None),
     };
-    let Conn { r, w, peer } = c;
+    let Conn { r, w, peer, .. } = c;
     let peer = *peer;
     let (tx, rx) = mpsc::channel::<Pending>(MAX_PENDING_ACKS);
     let recv = receive(shared, r, writer, mirror_w, stage, acks.then_some(tx));
@@ -262,9 +262,9 @@ async fn connect_mirror(
     read_response: bool,
 ) -> XResult<(MirrorR, MirrorW, BlockOpResponseProto)> {
     let next = &m.targets[0];
-    let stream = connect(&shared.config, next).await?;
-    let (r, w) = stream.into_split();
-    let (mut r, mut w) = (BufReader::new(r), BufWriter::with_capacity(128 * 1024, w));
+    // The client's token goes downstream with the op, and proves it in the handshake.
+    let (mut r, mut w) =
+        connect_peer(&shared.config, next, m.header.base_header.token.as_ref()).await?;
     let mut op = m.clone();
     op.targets.remove(0);
     if let Some(t) = op.target_storage_types.first().copied() {
@@ -308,7 +308,7 @@ async fn connect_mirror(
 /// finalized replica, if the stage ends in one.
 async fn receive(
     shared: &Shared,
-    r: &mut BufReader<OwnedReadHalf>,
+    r: &mut BufReader<BoxRead>,
     writer: ReplicaWriter,
     mut mirror: Option<MirrorW>,
     stage: BlockConstructionStage,
@@ -453,7 +453,7 @@ async fn forward(shared: &Shared, mirror: &mut Option<MirrorW>, pkt: &hafs_datat
 /// Sends one ack upstream per queued packet, after the downstream ack for it arrived.
 async fn respond(
     shared: &Shared,
-    w: &mut BufWriter<OwnedWriteHalf>,
+    w: &mut BufWriter<BoxWrite>,
     mut mirror: Option<MirrorR>,
     mut rx: mpsc::Receiver<Pending>,
     acked: AckHandle,

@@ -50,6 +50,8 @@ pub fn start(dir: &Path, protection: &str) -> anyhow::Result<SandboxRealm> {
         kv("hadoop.security.authentication", "kerberos"),
         kv("hadoop.security.authorization", "true"),
         kv("hadoop.rpc.protection", protection),
+        kv("dfs.block.access.token.enable", "true"),
+        kv("dfs.data.transfer.protection", protection),
         kv(
             "hadoop.security.auth_to_local",
             "RULE:[2:$1/$2@$0](nn/.*@HAFS.TEST)s/.*/hdfs/\n\

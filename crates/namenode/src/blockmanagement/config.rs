@@ -30,6 +30,8 @@ pub struct BlockManagerConfig {
     /// Commands of each kind waiting for one DataNode's heartbeat; beyond it new work
     /// is dropped (and found again by the monitor or the next block report).
     pub max_queued_per_datanode: usize,
+    /// `dfs.block.access.token.enable` and its key/lifetime settings; `None`: off.
+    pub block_tokens: Option<super::block_tokens::BlockTokenConfig>,
 }
 
 impl Default for BlockManagerConfig {
@@ -52,6 +54,7 @@ impl Default for BlockManagerConfig {
             safemode_min_datanodes: DFS_NAMENODE_SAFEMODE_MIN_DATANODES_DEFAULT,
             safemode_extension: Duration::from_millis(DFS_NAMENODE_SAFEMODE_EXTENSION_DEFAULT_MS),
             max_queued_per_datanode: 100_000,
+            block_tokens: None,
         }
     }
 }
@@ -123,6 +126,7 @@ impl BlockManagerConfig {
                 TimeUnit::Millis,
             )?,
             max_queued_per_datanode: d.max_queued_per_datanode,
+            block_tokens: super::block_tokens::BlockTokenConfig::from_conf(conf)?,
         })
     }
 

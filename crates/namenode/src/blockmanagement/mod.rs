@@ -9,6 +9,7 @@
 //! ([`crate::datanode_protocol`]). Lock order: the namespace lock may be held while
 //! calling in here; the block manager never calls back into the namespace.
 
+pub mod block_tokens;
 pub mod blocks_map;
 pub mod config;
 mod datanode_manager;
@@ -100,9 +101,11 @@ pub struct BlockManager {
     /// Every time the block manager decides on (heartbeat expiry, safe-mode extension,
     /// pending replications) is read here: tests pass a `ManualClock`.
     clock: Arc<dyn Clock>,
+    /// Set at startup when `dfs.block.access.token.enable` is true.
+    block_tokens: std::sync::OnceLock<block_tokens::BlockTokenIssuer>,
 }
 
-/// An empty block access token (hafs does not issue block tokens yet).
+/// An empty block access token (block access tokens off).
 pub fn empty_token() -> TokenProto {
     TokenProto {
         identifier: Bytes::new(),
@@ -143,6 +146,7 @@ impl BlockManager {
                 placement,
             }),
             clock: Arc::new(SystemClock),
+            block_tokens: std::sync::OnceLock::new(),
         }
     }
 
@@ -156,6 +160,16 @@ impl BlockManager {
     /// (the Namesystem's file leases read it too).
     pub fn now(&self) -> Instant {
         self.clock.now()
+    }
+
+    /// Turns block access tokens on (once, at startup).
+    pub fn enable_block_tokens(&self, issuer: block_tokens::BlockTokenIssuer) {
+        let _ = self.block_tokens.set(issuer);
+    }
+
+    /// The token issuer when block access tokens are on.
+    pub fn block_tokens(&self) -> Option<&block_tokens::BlockTokenIssuer> {
+        self.block_tokens.get()
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {

@@ -21,6 +21,7 @@ mod namespace;
 mod read;
 mod write;
 
+use hafs_security::block_token::AccessMode;
 use std::sync::{Arc, LazyLock};
 
 use bytes::Bytes;
@@ -96,6 +97,25 @@ impl ClientProtocolService {
 
     fn caller(&self, ctx: &CallContext) -> Caller {
         self.fsn.caller(&ctx.user)
+    }
+
+    /// Signs a block token for the caller into `lb` when block access tokens are on
+    /// (Hadoop's `setBlockToken`: READ for reads, WRITE for a pipeline, COPY for the
+    /// transfer to an added DataNode).
+    fn stamp(&self, ctx: &CallContext, lb: &mut pb::LocatedBlockProto, modes: &[AccessMode]) {
+        if let Some(tokens) = self.fsn.bm.block_tokens() {
+            tokens.stamp(lb, &ctx.user, modes);
+        }
+    }
+
+    /// [`stamp`](Self::stamp) for every block of a getBlockLocations answer (READ).
+    fn stamp_located(&self, ctx: &CallContext, l: &mut pb::LocatedBlocksProto) {
+        if self.fsn.bm.block_tokens().is_none() {
+            return;
+        }
+        for lb in l.blocks.iter_mut().chain(l.last_block.iter_mut()) {
+            self.stamp(ctx, lb, &[AccessMode::Read]);
+        }
     }
 
     /// The retry-cache key an at-most-once handler logs with its op, so that a retry

@@ -106,6 +106,9 @@ impl ClientProtocolService {
                         .block_locations(&caller, &child, 0, u64::MAX, client_ip(ctx))
                         .ok()
                         .map(located_blocks_proto);
+                    if let Some(l) = p.locations.as_mut() {
+                        self.stamp_located(ctx, l);
+                    }
                 }
                 p
             })
@@ -150,8 +153,10 @@ impl ClientProtocolService {
         let located =
             self.fsn
                 .block_locations(&caller, &r.src, r.offset, r.length, client_ip(ctx))?;
+        let mut locations = located_blocks_proto(located);
+        self.stamp_located(ctx, &mut locations);
         Ok(pb::GetBlockLocationsResponseProto {
-            locations: Some(located_blocks_proto(located)),
+            locations: Some(locations),
         })
     }
 

@@ -4,6 +4,7 @@
 
 use hafs_ipc::{CallContext, RpcError};
 use hafs_proto::hdfs as pb;
+use hafs_security::block_token::AccessMode;
 
 use super::{client_ip, masked_perm, replication, status_proto, ClientProtocolService};
 use crate::namespace::{BlockInfo, Caller, FileKind, Planned};
@@ -115,8 +116,11 @@ impl ClientProtocolService {
         &self,
         ctx: &CallContext,
         src: &str,
-        block: Option<pb::LocatedBlockProto>,
+        mut block: Option<pb::LocatedBlockProto>,
     ) -> Result<pb::AppendResponseProto, RpcError> {
+        if let Some(lb) = block.as_mut() {
+            self.stamp(ctx, lb, &[AccessMode::Write]);
+        }
         let stat = self
             .fsn
             .read()
@@ -188,6 +192,8 @@ impl ClientProtocolService {
                 &r.favored_nodes,
             )
             .await?;
+        let mut block = block;
+        self.stamp(ctx, &mut block, &[AccessMode::Write]);
         Ok(pb::AddBlockResponseProto { block })
     }
 
@@ -218,18 +224,21 @@ impl ClientProtocolService {
             r.num_additional_nodes.min(64) as usize,
             client_ip(ctx),
         )?;
+        let mut block = block;
+        self.stamp(ctx, &mut block, &[AccessMode::Copy]);
         Ok(pb::GetAdditionalDatanodeResponseProto { block })
     }
 
     pub(super) async fn update_block_for_pipeline(
         &self,
-        _ctx: &CallContext,
+        ctx: &CallContext,
         r: pb::UpdateBlockForPipelineRequestProto,
     ) -> Result<pb::UpdateBlockForPipelineResponseProto, RpcError> {
-        let block = self
+        let mut block = self
             .fsn
             .update_block_for_pipeline(&r.client_name, &r.block)
             .await?;
+        self.stamp(ctx, &mut block, &[AccessMode::Write]);
         Ok(pb::UpdateBlockForPipelineResponseProto { block })
     }
 
