@@ -372,14 +372,6 @@ const DOC_NOT_KEYS: &[(&str, &str)] = &[
         "security.md: a key of Java's HAAdmin, not read by hafs",
     ),
     (
-        "dfs.block.access.token.enable",
-        "security.md: listed among what hafs does not support yet",
-    ),
-    (
-        "dfs.data.transfer.protection",
-        "security.md: listed among what hafs does not support yet",
-    ),
-    (
         "dfs.namenode.rpc-bind-host",
         "deploy.md: listed among the Hadoop keys hafs does not support",
     ),

@@ -106,6 +106,9 @@ pub struct ZkfcAdmins {
 
 impl ZkfcAdmins {
     fn allows(&self, user: &str) -> bool {
+        if user.is_empty() {
+            return false;
+        }
         if user == self.login_user {
             return true;
         }
@@ -116,7 +119,10 @@ impl ZkfcAdmins {
         // Hadoop's ACL syntax is "users groups"; the group part is not consulted here
         // (docs/security.md).
         let users = acl.split_whitespace().next().unwrap_or("");
-        users.split(',').map(str::trim).any(|u| u == user)
+        users
+            .split(',')
+            .map(str::trim)
+            .any(|u| !u.is_empty() && u == user)
     }
 }
 
