@@ -13,10 +13,33 @@ pub fn settings(conf: &Configuration) -> anyhow::Result<SecuritySettings> {
     SecuritySettings::from_conf(conf).context("invalid security configuration")
 }
 
-/// A user command: connections authenticate with the ticket cache `kinit` filled.
+/// A user command: connections authenticate with a delegation token from
+/// `HADOOP_TOKEN_FILE_LOCATION` for the default file system, else with the ticket cache
+/// `kinit` filled.
 pub fn login_user(conf: &Configuration) -> anyhow::Result<()> {
-    set_process_login(settings(conf)?.user_login());
+    let settings = settings(conf)?;
+    let login = match token_service(conf) {
+        Some(service) => settings.user_login_with_tokens(&service)?,
+        None => settings.user_login(),
+    };
+    set_process_login(login);
     Ok(())
+}
+
+/// The token service of `fs.defaultFS`'s NameNode, as Hadoop's client names it:
+/// `ha-hdfs:<nameservice>` for an HA nameservice, else `ip:port`.
+fn token_service(conf: &Configuration) -> Option<String> {
+    use std::net::ToSocketAddrs;
+    let fs = conf.default_fs().ok()?;
+    if fs.scheme != "hdfs" {
+        return None;
+    }
+    if conf.is_logical_nameservice(&fs.authority) {
+        return Some(hafs_ipc::auth::token::ha_token_service(&fs.authority));
+    }
+    let (host, port) = fs.host_port(hafs_conf::keys::DFS_NAMENODE_RPC_PORT_DEFAULT)?;
+    let addr = (host.as_str(), port).to_socket_addrs().ok()?.next()?;
+    Some(hafs_ipc::auth::token::address_token_service(addr))
 }
 
 /// A daemon of `role` on `host`: outgoing connections authenticate with its keytab.

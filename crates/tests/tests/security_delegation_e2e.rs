@@ -1,12 +1,12 @@
 //! Delegation tokens end to end on a secure HA cluster: alice gets a token over Kerberos
 //! with Hadoop's own `FileSystem.addDelegationTokens`; with only that token file and no
 //! ticket, Java `hadoop fs` and hdfs-native work as alice (TOKEN/DIGEST-MD5), also after
-//! a failover to the other NameNode (the secret manager travels in the edit log); renew
+//! a failover to the other NameNode; `hafs dfs` reads the token file too (the secret manager travels in the edit log); renew
 //! is the renewer's, and once cancelled the token is refused by both clients.
 
 use std::time::Duration;
 
-use hafs_tests::{java_fs, python, run_java_class, ClientTarget, MiniCluster};
+use hafs_tests::{hafs_dfs, java_fs, python, run_java_class, ClientTarget, MiniCluster};
 
 #[test]
 fn a_token_fetched_over_kerberos_works_without_a_ticket_until_cancelled() {
@@ -66,6 +66,11 @@ print("owner", c.get_file_info("/user/alice/native-by-token").owner)
 "#;
     let out = python(&token_only, native).ok();
     assert!(out.stdout.contains("owner alice"), "{out}");
+    let ours = hafs_dfs(&token_only, &["-ls", "/user/alice"]).ok();
+    assert!(
+        ours.stdout.contains("/user/alice/native-by-token"),
+        "{ours}"
+    );
 
     // The other NameNode honours the token after a failover.
     c.failover(0, 1);
@@ -93,6 +98,8 @@ print("owner", c.get_file_info("/user/alice/native-by-token").owner)
     .ok();
     let refused = java_fs(&token_only, &["-mkdir", "/user/alice/after-cancel"]);
     assert!(!refused.success(), "{refused}");
+    let ours = hafs_dfs(&token_only, &["-mkdir", "/user/alice/hafs-after-cancel"]);
+    assert!(!ours.success(), "{ours}");
     let out = python(
         &token_only,
         r#"

@@ -307,6 +307,22 @@ impl SecuritySettings {
             ))],
         }
     }
+
+    /// As [`SecuritySettings::user_login`], preceded by the delegation tokens of
+    /// `$HADOOP_TOKEN_FILE_LOCATION` for the NameNode whose token service is
+    /// `service` (`ha-hdfs:<nameservice>` or `ip:port`): a job's tasks authenticate with
+    /// their token and need no ticket, as with Hadoop's clients.
+    pub fn user_login_with_tokens(&self, service: &str) -> Result<ClientAuth, SecurityConfigError> {
+        let mut auth = self.user_login();
+        if !self.kerberos {
+            return Ok(auth);
+        }
+        if let Some(tokens) = super::token::TokenMechanism::from_env(service, self.qops.clone()) {
+            let tokens = tokens.map_err(SecurityConfigError)?;
+            auth.mechanisms.insert(0, Arc::new(tokens));
+        }
+        Ok(auth)
+    }
 }
 
 /// The realm `DEFAULT` rules strip: krb5.conf's `default_realm` (as Java's
