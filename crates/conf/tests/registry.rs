@@ -372,6 +372,10 @@ const DOC_NOT_KEYS: &[(&str, &str)] = &[
         "security.md: a key of Java's HAAdmin, not read by hafs",
     ),
     (
+        "dfs.encrypt.data.transfer.cipher.suites",
+        "security.md: AES data-transfer encryption, listed as not supported yet",
+    ),
+    (
         "dfs.namenode.rpc-bind-host",
         "deploy.md: listed among the Hadoop keys hafs does not support",
     ),
