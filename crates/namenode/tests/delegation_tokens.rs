@@ -325,7 +325,10 @@ async fn forged_cancelled_expired_and_foreign_tokens_are_refused() {
 
     // A token holder cannot claim to be someone else (no impersonation with tokens).
     let mut mallory = token_client(&good, &nn.addr, qop);
+    // A secure client names another user in its connection context only when it acts
+    // for that user (proxies); the server must refuse that with a token.
     mallory.user = "mallory".into();
+    mallory.real_user = Some("alice".into());
     let err = try_call(&nn.addr, &mallory).await.unwrap_err();
     assert_eq!(err.class_name, exceptions::ACCESS_CONTROL);
     assert_eq!(
