@@ -102,7 +102,7 @@ fn no_ticket_and_simple_clients_are_refused() {
     assert!(!java.success(), "{java}");
     assert!(
         java.stderr
-            .contains("Client cannot authenticate via:[KERBEROS]"),
+            .contains("Client cannot authenticate via:[TOKEN, KERBEROS]"),
         "{java}"
     );
     let ours = hafs_dfs(&nobody, &["-mkdir", "/tmp/intruder"]);
@@ -136,7 +136,7 @@ fn no_ticket_and_simple_clients_are_refused() {
     assert!(!java.success(), "{java}");
     assert!(
         java.stderr
-            .contains("SIMPLE authentication is not enabled.  Available:[KERBEROS]"),
+            .contains("SIMPLE authentication is not enabled.  Available:[TOKEN, KERBEROS]"),
         "{java}"
     );
     let ours = hafs_dfs(&simple_hdfs, &["-mkdir", "/tmp/intruder"]);

@@ -19,8 +19,31 @@ use hafs_tests::{
     CmdOutput, DEFAULT_CMD_TIMEOUT,
 };
 
+/// A secure NameNode needs its own principal and keytab even when every client here
+/// brings a token: a throwaway realm provides them. Its environment is this test
+/// process's, set once before the first Kerberos call (nextest runs each test in a
+/// process of its own).
+fn realm() -> &'static (hafs_cluster::Kdc, std::path::PathBuf) {
+    static REALM: std::sync::OnceLock<(hafs_cluster::Kdc, std::path::PathBuf)> =
+        std::sync::OnceLock::new();
+    REALM.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("hafs-token-kdc-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let kdc = hafs_cluster::Kdc::start(&dir).expect("start a KDC");
+        for (k, v) in kdc.env() {
+            std::env::set_var(k, v);
+        }
+        let keytab = kdc.add_service("nn", "localhost").expect("nn keytab");
+        (kdc, keytab)
+    })
+}
+
 fn nn_config(dir: &Path, port: u16, qop: &str) -> NameNodeConfig {
+    let (_, keytab) = realm();
     let mut conf = Configuration::new();
+    conf.set("dfs.namenode.kerberos.principal", "nn/_HOST@HAFS.TEST");
+    conf.set("dfs.namenode.keytab.file", keytab.display().to_string());
     conf.set("fs.defaultFS", format!("hdfs://127.0.0.1:{port}"));
     conf.set("dfs.namenode.http-address", "127.0.0.1:0");
     conf.set(
@@ -186,4 +209,6 @@ async fn java_and_hdfs_native_authenticate_with_a_token_file_at_every_protection
         run.await.unwrap().unwrap();
         let _ = std::fs::remove_dir_all(&dir);
     }
+    // The realm's KDC dies with this process (its parent-death signal); its files go now.
+    let _ = std::fs::remove_dir_all(realm().0.dir());
 }
