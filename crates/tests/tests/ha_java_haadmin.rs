@@ -12,44 +12,9 @@ use hafs_tests::{
     DEFAULT_CMD_TIMEOUT, NAMESERVICE,
 };
 
-/// FNV-1a: a stable hash of the Java source for the cache key.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
-/// The directory holding HafsHAAdmin.class, compiling it when the source changed.
+/// The directory holding HafsHAAdmin.class (compiled once per source text).
 fn compiled_admin() -> PathBuf {
-    let src = workspace_root().join("crates/tests/java/HafsHAAdmin.java");
-    let text = std::fs::read(&src).expect("read HafsHAAdmin.java");
-    let out = hafs_cache().join(format!("java-haadmin-{:016x}", fnv1a(&text)));
-    if out.join("HafsHAAdmin.class").exists() {
-        return out;
-    }
-    let tmp = out.with_extension(format!("tmp{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).unwrap();
-    let mut javac = Command::new("javac");
-    javac
-        .arg("-cp")
-        .arg(format!("{}/*", jars_dir().display()))
-        .arg("-d")
-        .arg(&tmp)
-        .arg(&src);
-    let res = run_with_timeout(javac, DEFAULT_CMD_TIMEOUT);
-    assert!(
-        res.success(),
-        "javac failed (is a JDK installed? scripts/test-deps.sh):\n{res}"
-    );
-    // Another test process may have won the race; either copy is the same.
-    if std::fs::rename(&tmp, &out).is_err() {
-        let _ = std::fs::remove_dir_all(&tmp);
-    }
-    out
+    hafs_tests::compiled_java_class("HafsHAAdmin")
 }
 
 fn java_haadmin(c: &MiniCluster, args: &[&str]) -> CmdOutput {

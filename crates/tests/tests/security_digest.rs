@@ -17,7 +17,6 @@ use std::time::{Duration, Instant};
 
 use hafs_security::digest_md5::{DigestMd5Client, DigestMd5Server, PasswordLookup};
 use hafs_security::sasl::{Qop, SaslClientSession, SaslError, SaslServerSession, SaslStep};
-use hafs_tests::{hafs_cache, run_with_timeout, workspace_root, DEFAULT_CMD_TIMEOUT};
 
 /// A Hadoop-shaped credential: base64 of a token identifier and of its password.
 const USER: &str = "AAZhbGljZUBIQUZTLlRFU1QEaGRmcwCKAZNl8fGKAZOKAn0BAg==";
@@ -32,39 +31,9 @@ const MAX_FRAME: usize = 1 << 20;
 /// IPC's (protocol, server name), then data transfer's.
 const SERVICES: [(&str, &str); 2] = [("", "default"), ("hdfs", "0")];
 
-fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
-/// The directory holding HafsDigestPeer.class, compiling it when the source changed. A
-/// missing JDK fails the test: interop is the point of this file.
+/// The directory holding HafsDigestPeer.class (compiled once per source text).
 fn compiled_peer() -> PathBuf {
-    let src = workspace_root().join("crates/tests/java/HafsDigestPeer.java");
-    let text = std::fs::read(&src).expect("read HafsDigestPeer.java");
-    let out = hafs_cache().join(format!("java-digest-peer-{:016x}", fnv1a(&text)));
-    if out.join("HafsDigestPeer.class").exists() {
-        return out;
-    }
-    let tmp = out.with_extension(format!("tmp{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).unwrap();
-    let mut javac = Command::new("javac");
-    javac.arg("-d").arg(&tmp).arg(&src);
-    let res = run_with_timeout(javac, DEFAULT_CMD_TIMEOUT);
-    assert!(
-        res.success(),
-        "javac failed (is a JDK installed? scripts/test-deps.sh):\n{res}"
-    );
-    // Another test may have won the race; either copy is the same.
-    if std::fs::rename(&tmp, &out).is_err() {
-        let _ = std::fs::remove_dir_all(&tmp);
-    }
-    out
+    hafs_tests::compiled_java_class("HafsDigestPeer")
 }
 
 /// The message both sides build for index `i` (HafsDigestPeer.message).

@@ -16,9 +16,7 @@ use hafs_cluster::kdc::Kdc;
 use hafs_security::gssapi::InitiatorSource;
 use hafs_security::kerberos::{acceptor_credential, GssapiClient, GssapiServer, ServiceTarget};
 use hafs_security::sasl::{Qop, SaslClientSession, SaslError, SaslServerSession, SaslStep};
-use hafs_tests::{
-    hafs_cache, run_with_timeout, workspace_root, TempDir, XorShift64, DEFAULT_CMD_TIMEOUT,
-};
+use hafs_tests::{TempDir, XorShift64};
 
 const ALL: [Qop; 3] = [Qop::Privacy, Qop::Integrity, Qop::Authentication];
 
@@ -343,39 +341,9 @@ fn an_authorization_id_other_than_the_principal_is_refused() {
 
 // ------------------------------------------------------------------ Java interop
 
-/// FNV-1a: a stable hash of the Java source for the cache key.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
-/// The directory holding HafsSaslPeer.class, compiled when the source changed.
+/// The directory holding HafsSaslPeer.class (compiled once per source text).
 fn compiled_peer() -> PathBuf {
-    let src = workspace_root().join("crates/tests/java/HafsSaslPeer.java");
-    let text = std::fs::read(&src).expect("read HafsSaslPeer.java");
-    let out = hafs_cache().join(format!("java-saslpeer-{:016x}", fnv1a(&text)));
-    if out.join("HafsSaslPeer.class").exists() {
-        return out;
-    }
-    let tmp = out.with_extension(format!("tmp{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).unwrap();
-    let mut javac = Command::new("javac");
-    javac.arg("-d").arg(&tmp).arg(&src);
-    let res = run_with_timeout(javac, DEFAULT_CMD_TIMEOUT);
-    assert!(
-        res.success(),
-        "javac failed (is a JDK installed? scripts/test-deps.sh):\n{res}"
-    );
-    // Another test process may have won the race; either copy is the same.
-    if std::fs::rename(&tmp, &out).is_err() {
-        let _ = std::fs::remove_dir_all(&tmp);
-    }
-    out
+    hafs_tests::compiled_java_class("HafsSaslPeer")
 }
 
 /// A running Java peer speaking the framed protocol of HafsSaslPeer.java.
