@@ -17,8 +17,13 @@ impl DfsClient<FailoverProxy> {
     /// first call.
     pub fn new(conf: &Configuration, fs_uri: Option<&str>) -> Result<Self, ClientError> {
         let settings = ClientSettings::from_conf(conf, fs_uri)?;
-        let user = identity::current_user();
+        let login = identity::current_user();
+        let proxy = identity::proxy_user();
+        let user = proxy.clone().unwrap_or_else(|| login.clone());
         let mut ipc = ClientConfig::new(user.clone());
+        if proxy.is_some() {
+            ipc.real_user = Some(login);
+        }
         let ms = |key: &str, default: u64| -> Result<Duration, ClientError> {
             conf.get_time_duration(key, Duration::from_millis(default), TimeUnit::Millis)
                 .map_err(|e| ClientError::Config(e.to_string()))

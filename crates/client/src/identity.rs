@@ -16,6 +16,15 @@ pub fn current_user() -> String {
         .unwrap_or_else(|| "hafs".to_string())
 }
 
+/// `HADOOP_PROXY_USER`, as Hadoop's shell reads it: the user to act for. The login user
+/// then connects as the real user and the NameNode checks `hadoop.proxyuser.*`.
+pub fn proxy_user() -> Option<String> {
+    std::env::var("HADOOP_PROXY_USER")
+        .ok()
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty())
+}
+
 /// The login name of the process's real uid, from the password database.
 fn os_user() -> Option<String> {
     // SAFETY: getpwuid_r writes into the buffers we own and sized; we read pw_name

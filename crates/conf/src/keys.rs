@@ -676,6 +676,12 @@ keys! {
     HADOOP_SECURITY_GROUPS_CACHE_SECS = "hadoop.security.groups.cache.secs",
         Duration(TimeUnit::Seconds), default "300",
         typed HADOOP_SECURITY_GROUPS_CACHE_SECS_DEFAULT: u64 = 300;
+    /// Groups that override the OS's for some users, `user=group1,group2;user2=;`
+    /// (checked before the group mapping, as Hadoop's static overrides are).
+    HADOOP_USER_GROUP_STATIC_MAPPING_OVERRIDES =
+        "hadoop.user.group.static.mapping.overrides", Text,
+        default HADOOP_USER_GROUP_STATIC_MAPPING_OVERRIDES_DEFAULT,
+        typed HADOOP_USER_GROUP_STATIC_MAPPING_OVERRIDES_DEFAULT: &str = "dr.who=;";
 }
 
 /// Old key names Hadoop still honours, mapped to the current name. Setting either

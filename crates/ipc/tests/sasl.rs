@@ -416,6 +416,19 @@ async fn impersonation_follows_the_policy() {
             err.message,
             format!("User: {principal} is not allowed to impersonate hdfs")
         );
+        // The server refuses the connection context with a FATAL and closes, often
+        // before the client's first call is registered: a call made after the close
+        // still gets the server's reason, not a bare "connection closed".
+        let conn = Connection::connect(&addr, TEST_PROTOCOL, &cfg)
+            .await
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !conn.is_closed() {
+            assert!(std::time::Instant::now() < deadline, "server never closed");
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        let err = remote(echo(&conn, "as hdfs").await.unwrap_err());
+        assert_eq!(err.class_name, exceptions::AUTHORIZATION);
     }
     server.stop().await;
 }

@@ -46,6 +46,10 @@ pub struct NameNodeConfig {
     pub extra_edits_retained: u64,
     pub lease_hard_limit: Duration,
     pub group_cache_ttl: Duration,
+    /// `hadoop.user.group.static.mapping.overrides`.
+    pub group_overrides: std::collections::HashMap<String, Vec<String>>,
+    /// `hadoop.proxyuser.*`: who may act for whom.
+    pub proxy_users: hafs_ipc::auth::proxy_users::ProxyUserRules,
     /// Block management: heartbeats, dead-node detection, redundancy, safe mode.
     pub blocks: crate::blockmanagement::BlockManagerConfig,
     /// `dfs.namenode.shared.edits.dir` (a `qjournal://` URI): when set, the edit log
@@ -449,6 +453,11 @@ impl NameNodeConfig {
                 Duration::from_secs(HADOOP_SECURITY_GROUPS_CACHE_SECS_DEFAULT),
                 TimeUnit::Seconds,
             )?,
+            group_overrides: crate::groups::parse_static_overrides(&conf.get_or(
+                HADOOP_USER_GROUP_STATIC_MAPPING_OVERRIDES,
+                HADOOP_USER_GROUP_STATIC_MAPPING_OVERRIDES_DEFAULT,
+            )),
+            proxy_users: hafs_ipc::auth::proxy_users::ProxyUserRules::from_conf(conf),
             security_enabled: conf
                 .get_or(
                     HADOOP_SECURITY_AUTHENTICATION,

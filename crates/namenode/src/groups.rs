@@ -12,18 +12,46 @@ const MAX_GROUPS: usize = 1024;
 
 pub struct GroupMapping {
     ttl: Duration,
+    /// `hadoop.user.group.static.mapping.overrides`: answered without asking the OS.
+    overrides: HashMap<String, Vec<String>>,
     cache: Mutex<HashMap<String, (Instant, Vec<String>)>>,
 }
 
+/// Reads `user=group1,group2;user2=;…` (Hadoop's static mapping overrides). Entries
+/// without `=` or with an empty user are ignored; blanks around names are dropped.
+pub fn parse_static_overrides(value: &str) -> HashMap<String, Vec<String>> {
+    value
+        .split(';')
+        .filter_map(|entry| {
+            let (user, groups) = entry.split_once('=')?;
+            let user = user.trim();
+            (!user.is_empty()).then(|| {
+                let groups = groups
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|g| !g.is_empty())
+                    .take(MAX_GROUPS)
+                    .map(str::to_string)
+                    .collect();
+                (user.to_string(), groups)
+            })
+        })
+        .collect()
+}
+
 impl GroupMapping {
-    pub fn new(ttl: Duration) -> GroupMapping {
+    pub fn new(ttl: Duration, overrides: HashMap<String, Vec<String>>) -> GroupMapping {
         GroupMapping {
             ttl,
+            overrides,
             cache: Mutex::new(HashMap::new()),
         }
     }
 
     pub fn groups_of(&self, user: &str) -> Vec<String> {
+        if let Some(groups) = self.overrides.get(user) {
+            return groups.clone();
+        }
         if let Some((at, g)) = self.cache.lock().expect("group cache").get(user) {
             if at.elapsed() < self.ttl {
                 return g.clone();
@@ -90,11 +118,22 @@ mod tests {
 
     #[test]
     fn root_is_in_root_group_and_unknown_users_have_none() {
-        let m = GroupMapping::new(Duration::from_secs(60));
+        let m = GroupMapping::new(Duration::from_secs(60), HashMap::new());
         assert_eq!(
             m.groups_of("root").first().map(String::as_str),
             Some("root")
         );
         assert!(m.groups_of("no-such-user-hafs").is_empty());
+    }
+
+    #[test]
+    fn static_overrides_come_before_the_os() {
+        let o = parse_static_overrides(" bob = analysts, etl ;root=;=x;junk; dr.who=;");
+        assert_eq!(o.len(), 3);
+        let m = GroupMapping::new(Duration::from_secs(60), o);
+        assert_eq!(m.groups_of("bob"), ["analysts", "etl"]);
+        // An empty list overrides the OS's groups too.
+        assert!(m.groups_of("root").is_empty());
+        assert!(m.groups_of("dr.who").is_empty());
     }
 }

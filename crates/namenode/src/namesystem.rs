@@ -52,7 +52,7 @@ pub struct Namesystem {
     pub config: NameNodeConfig,
     storage: NameStorage,
     checkpoint: tokio::sync::Mutex<CheckpointState>,
-    groups: GroupMapping,
+    groups: Arc<GroupMapping>,
     /// `hadoop.security.auth_to_local` for delegation token names (renewers, owners);
     /// the daemon installs its rules with [`Namesystem::set_name_mapper`].
     name_mapper: RwLock<crate::security::NameMapper>,
@@ -137,7 +137,10 @@ impl Namesystem {
             let blocks: Vec<Block> = blocks.iter().map(to_bm_block).collect();
             bm.add_block_collection(inode_id, replication, &blocks, uc);
         }
-        let groups = GroupMapping::new(config.group_cache_ttl);
+        let groups = Arc::new(GroupMapping::new(
+            config.group_cache_ttl,
+            config.group_overrides.clone(),
+        ));
         Namesystem {
             ns: RwLock::new(namespace),
             edit_log,
@@ -309,6 +312,12 @@ impl Namesystem {
             "Operation category {cat} is not supported in state {state}. \
              Visit https://s.apache.org/sbnn-error"
         )))
+    }
+
+    /// The user → groups mapping permission checks use (shared with the proxy-user
+    /// check of the RPC server).
+    pub fn group_mapping(&self) -> Arc<GroupMapping> {
+        self.groups.clone()
     }
 
     /// Who a call comes from: user, groups (from the OS, like Hadoop's shell group

@@ -193,6 +193,12 @@ async fn serve_rpc(
     let mut methods = sasl_methods(fsn);
     methods.append(&mut server_config.auth.methods);
     server_config.auth.methods = methods;
+    let groups = fsn.group_mapping();
+    server_config.auth.impersonation =
+        Some(Arc::new(hafs_ipc::auth::proxy_users::ProxyUsers::new(
+            fsn.config.proxy_users.clone(),
+            Arc::new(move |user: &str| groups.groups_of(user)),
+        )));
     if let Some(rules) = fsn.config.auth_to_local.clone() {
         fsn.set_name_mapper(Arc::new(move |principal: &str| {
             rules.short_name_of(principal).map_err(|e| e.to_string())

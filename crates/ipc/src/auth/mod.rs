@@ -18,6 +18,7 @@
 pub mod client;
 pub mod kerberos;
 pub mod login;
+pub mod proxy_users;
 pub mod server;
 pub mod token;
 pub mod wrap;

@@ -483,7 +483,20 @@ impl SaslServer {
             if self.auth.is_secure() {
                 return Err(self.auth.simple_refusal());
             }
-            return identity_from_context(ctx);
+            // SIMPLE believes the names, but a proxy (a real user acting for another)
+            // still needs the policy's leave, as in Hadoop.
+            let id = identity_from_context(ctx)?;
+            if let (Some(real), Some(policy)) = (&id.real_user, &self.auth.impersonation) {
+                let real = AuthenticatedUser {
+                    name: real.clone(),
+                    short_name: real.clone(),
+                    real_user: None,
+                };
+                policy
+                    .authorize(&real, &id.user, peer)
+                    .map_err(|msg| unauthorized(exceptions::AUTHORIZATION, msg))?;
+            }
+            return Ok(id);
         };
         let claimed = ctx
             .user_info
@@ -590,6 +603,50 @@ mod tests {
         assert_eq!(id.method, AuthMethod::Simple);
         let none = identity_from_context(&IpcConnectionContextProto::default()).unwrap_err();
         assert!(none.is_fatal());
+    }
+
+    #[test]
+    fn a_simple_proxy_needs_the_policys_leave() {
+        let ctx = |effective: &str| IpcConnectionContextProto {
+            user_info: Some(UserInformationProto {
+                effective_user: Some(effective.into()),
+                real_user: Some("oozie".into()),
+            }),
+            protocol: None,
+        };
+        let peer: IpAddr = "127.0.0.1".parse().unwrap();
+        // No policy installed: SIMPLE believes the context (an in-process server).
+        let open = SaslServer::default();
+        assert_eq!(open.identity(&ctx("bob"), peer).unwrap().user, "bob");
+        // With proxy-user rules, as a NameNode runs: only what they allow.
+        let mut conf = hafs_conf::Configuration::new();
+        conf.set("hadoop.proxyuser.oozie.users", "bob");
+        conf.set("hadoop.proxyuser.oozie.hosts", "127.0.0.1");
+        let policy = super::super::proxy_users::ProxyUsers::new(
+            super::super::proxy_users::ProxyUserRules::from_conf(&conf),
+            Arc::new(|_: &str| Vec::new()),
+        );
+        let guarded = SaslServer::new(ServerAuth {
+            impersonation: Some(Arc::new(policy)),
+            ..ServerAuth::default()
+        });
+        let id = guarded.identity(&ctx("bob"), peer).unwrap();
+        assert_eq!(
+            (id.user.as_str(), id.real_user.as_deref()),
+            ("bob", Some("oozie"))
+        );
+        let e = guarded.identity(&ctx("hdfs"), peer).unwrap_err();
+        assert_eq!(e.class_name, exceptions::AUTHORIZATION);
+        assert_eq!(e.message, "User: oozie is not allowed to impersonate hdfs");
+        // Naming only oneself is no proxy at all.
+        let own = IpcConnectionContextProto {
+            user_info: Some(UserInformationProto {
+                effective_user: Some("carol".into()),
+                real_user: None,
+            }),
+            protocol: None,
+        };
+        assert_eq!(guarded.identity(&own, peer).unwrap().user, "carol");
     }
 
     #[test]

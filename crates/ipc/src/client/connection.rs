@@ -37,8 +37,17 @@ pub fn next_call_id() -> i32 {
 }
 
 type Reply = oneshot::Sender<Result<Bytes, IpcError>>;
-/// Calls waiting for a response; `None` once the connection is closed.
-type Pending = Arc<Mutex<Option<HashMap<i32, Reply>>>>;
+/// Calls waiting for a response, and once the connection is closed, why.
+#[derive(Default)]
+struct CallTable {
+    waiting: HashMap<i32, Reply>,
+    /// The first reason the connection closed. A call made after it gets this reason,
+    /// not a bare "closed": a server that refuses the connection context answers with a
+    /// FATAL and closes, possibly before the first call is even registered.
+    closed: Option<IpcError>,
+}
+
+type Pending = Arc<Mutex<CallTable>>;
 
 pub struct Connection {
     addr: String,
@@ -206,7 +215,7 @@ impl Connection {
             .await
             .map_err(|e| io_error(addr, e))?;
 
-        let pending: Pending = Arc::new(Mutex::new(Some(HashMap::new())));
+        let pending: Pending = Arc::new(Mutex::new(CallTable::default()));
         let on_fail = {
             let pending = pending.clone();
             let addr = addr.to_string();
@@ -249,7 +258,7 @@ impl Connection {
 
     /// True once the connection failed or the server closed it; calls then fail at once.
     pub fn is_closed(&self) -> bool {
-        lock(&self.pending).is_none()
+        lock(&self.pending).closed.is_some()
     }
 
     /// Makes one call with the given call id and retry count and waits up to `timeout`
@@ -264,10 +273,11 @@ impl Connection {
     ) -> Result<Bytes, IpcError> {
         let (reply_tx, reply_rx) = oneshot::channel();
         {
-            let mut guard = lock(&self.pending);
-            let Some(map) = guard.as_mut() else {
-                return Err(closed_error(&self.addr));
-            };
+            let mut table = lock(&self.pending);
+            if let Some(why) = &table.closed {
+                return Err(why.duplicate());
+            }
+            let map = &mut table.waiting;
             if map.contains_key(&call_id) {
                 return Err(IpcError::Protocol {
                     addr: self.addr.clone(),
@@ -290,7 +300,7 @@ impl Connection {
         };
         let frame = request_frame(&header, &request_header, &request);
         if self.writer.send(frame, ()).is_err() {
-            return Err(closed_error(&self.addr));
+            return Err(self.why_closed());
         }
         let reply = if timeout.is_zero() {
             reply_rx.await
@@ -305,7 +315,14 @@ impl Connection {
                 }
             }
         };
-        reply.unwrap_or_else(|_| Err(closed_error(&self.addr)))
+        reply.unwrap_or_else(|_| Err(self.why_closed()))
+    }
+
+    fn why_closed(&self) -> IpcError {
+        match &lock(&self.pending).closed {
+            Some(why) => why.duplicate(),
+            None => closed_error(&self.addr),
+        }
     }
 }
 
@@ -326,22 +343,25 @@ struct PendingEntry<'a> {
 
 impl Drop for PendingEntry<'_> {
     fn drop(&mut self) {
-        if let Some(map) = lock(self.pending).as_mut() {
-            map.remove(&self.call_id);
-        }
+        lock(self.pending).waiting.remove(&self.call_id);
     }
 }
 
-fn lock(p: &Pending) -> std::sync::MutexGuard<'_, Option<HashMap<i32, Reply>>> {
+fn lock(p: &Pending) -> std::sync::MutexGuard<'_, CallTable> {
     // A panic while holding this lock cannot leave the map inconsistent.
     p.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Marks the connection closed and fails every waiting call.
+/// Marks the connection closed (the first reason given stays) and fails every waiting
+/// call with that reason.
 fn close_all(pending: &Pending, err: impl Fn() -> IpcError) {
-    let calls = lock(pending).take();
-    for (_, reply) in calls.into_iter().flatten() {
-        let _ = reply.send(Err(err()));
+    let (calls, why) = {
+        let mut table = lock(pending);
+        let why = table.closed.get_or_insert_with(&err).duplicate();
+        (std::mem::take(&mut table.waiting), why)
+    };
+    for (_, reply) in calls {
+        let _ = reply.send(Err(why.duplicate()));
     }
 }
 
@@ -464,7 +484,7 @@ fn handle_response(
 }
 
 fn deliver(pending: &Pending, call_id: i32, result: Result<Bytes, IpcError>) {
-    let reply = lock(pending).as_mut().and_then(|m| m.remove(&call_id));
+    let reply = lock(pending).waiting.remove(&call_id);
     match reply {
         Some(r) => {
             let _ = r.send(result);
