@@ -229,9 +229,23 @@ async fn serve(
     } else {
         hafs_client::identity::current_user()
     };
+    let groups = Arc::new(hafs_security::groups::GroupMapping::new(
+        conf.get_time_duration(
+            hafs_conf::keys::HADOOP_SECURITY_GROUPS_CACHE_SECS,
+            std::time::Duration::from_secs(
+                hafs_conf::keys::HADOOP_SECURITY_GROUPS_CACHE_SECS_DEFAULT,
+            ),
+            hafs_conf::TimeUnit::Seconds,
+        )?,
+        hafs_security::groups::parse_static_overrides(&conf.get_or(
+            hafs_conf::keys::HADOOP_USER_GROUP_STATIC_MAPPING_OVERRIDES,
+            hafs_conf::keys::HADOOP_USER_GROUP_STATIC_MAPPING_OVERRIDES_DEFAULT,
+        )),
+    ));
     let admins = hafs_ha::zkfc::protocol::ZkfcAdmins {
         login_user,
         administrators: conf.get_or(hafs_conf::keys::DFS_CLUSTER_ADMINISTRATORS, " "),
+        groups_of: Arc::new(move |user: &str| groups.groups_of(user)),
     };
     let service: Arc<dyn RpcService> =
         Arc::new(ZkfcProtocolService::with_admins(ops.clone(), admins));

@@ -453,7 +453,7 @@ impl NameNodeConfig {
                 Duration::from_secs(HADOOP_SECURITY_GROUPS_CACHE_SECS_DEFAULT),
                 TimeUnit::Seconds,
             )?,
-            group_overrides: crate::groups::parse_static_overrides(&conf.get_or(
+            group_overrides: hafs_security::groups::parse_static_overrides(&conf.get_or(
                 HADOOP_USER_GROUP_STATIC_MAPPING_OVERRIDES,
                 HADOOP_USER_GROUP_STATIC_MAPPING_OVERRIDES_DEFAULT,
             )),

@@ -8,7 +8,6 @@ pub mod config;
 pub mod datanode_protocol;
 pub mod edit_log;
 pub mod fsimage;
-pub mod groups;
 pub mod ha;
 pub mod ha_service;
 pub mod http;

@@ -15,12 +15,12 @@ use tracing::{error, info, warn};
 use crate::blockmanagement::{Block, BlockManager};
 use crate::config::NameNodeConfig;
 use crate::edit_log::EditLogFailed;
-use crate::groups::GroupMapping;
 use crate::ha::EditLogSlot;
 use crate::leases::{LeaseLimits, LeaseManager, DEFAULT_SOFT_LIMIT};
 use crate::namespace::{ApplyOutcome, Caller, EditOp, Namespace, NamespaceError, Planned};
 use crate::retry_cache::{CallKey, RetryCache};
 use crate::storage::NameStorage;
+use hafs_security::groups::GroupMapping;
 
 /// Hadoop's HAServiceState. Transitions are made by [`crate::ha::HaController`];
 /// every handler goes through [`Namesystem::check_operation`].

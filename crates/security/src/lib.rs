@@ -15,6 +15,7 @@
 
 pub mod block_token;
 pub mod digest_md5;
+pub mod groups;
 pub mod gssapi;
 pub mod kerberos;
 pub mod kerberos_name;

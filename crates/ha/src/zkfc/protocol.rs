@@ -95,13 +95,25 @@ pub trait ZkfcOps: Send + Sync + 'static {
 
 /// Who may ask a controller to cede or fail over (Hadoop's
 /// `DFSZKFailoverController.checkRpcAdminAccess`): the user the controller runs as, and
-/// the users of `dfs.cluster.administrators` (`*` for everyone).
-#[derive(Debug, Clone)]
+/// those `dfs.cluster.administrators` admits (`*` for everyone).
+#[derive(Clone)]
 pub struct ZkfcAdmins {
     /// The controller's own short user name (its NameNode principal's, with Kerberos).
     pub login_user: String,
-    /// `dfs.cluster.administrators`: the users before the first blank; `*` allows all.
+    /// `dfs.cluster.administrators`, Hadoop's ACL syntax: `users groups` (two
+    /// comma-separated lists, a blank between), or `*`.
     pub administrators: String,
+    /// The groups of a user, for the group part of the ACL.
+    pub groups_of: Arc<dyn Fn(&str) -> Vec<String> + Send + Sync>,
+}
+
+impl std::fmt::Debug for ZkfcAdmins {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ZkfcAdmins")
+            .field("login_user", &self.login_user)
+            .field("administrators", &self.administrators)
+            .finish()
+    }
 }
 
 impl ZkfcAdmins {
@@ -112,17 +124,27 @@ impl ZkfcAdmins {
         if user == self.login_user {
             return true;
         }
-        let acl = self.administrators.trim();
-        if acl == "*" {
+        if self.administrators.trim() == "*" {
             return true;
         }
-        // Hadoop's ACL syntax is "users groups"; the group part is not consulted here
-        // (docs/security.md).
-        let users = acl.split_whitespace().next().unwrap_or("");
-        users
-            .split(',')
-            .map(str::trim)
-            .any(|u| !u.is_empty() && u == user)
+        // Split at the first blank before trimming: a leading blank means "no users,
+        // only groups", as Hadoop's AccessControlList reads it.
+        let acl = self.administrators.as_str();
+        let names = |list: Option<&str>| -> Vec<String> {
+            list.unwrap_or("")
+                .split(',')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        let mut parts = acl.splitn(2, char::is_whitespace);
+        let users = names(parts.next());
+        let groups = names(parts.next().map(str::trim));
+        if users.iter().any(|u| u == user) {
+            return true;
+        }
+        !groups.is_empty() && (self.groups_of)(user).iter().any(|g| groups.contains(g))
     }
 }
 
@@ -221,25 +243,35 @@ mod tests {
 
     #[test]
     fn only_the_login_user_and_administrators_may_cede() {
-        let admins = ZkfcAdmins {
+        let groups_of: Arc<dyn Fn(&str) -> Vec<String> + Send + Sync> =
+            Arc::new(|user: &str| match user {
+                "dave" => vec!["dave".into(), "admins".into()],
+                "erin" => vec!["erin".into(), "ops-readonly".into()],
+                _ => Vec::new(),
+            });
+        let acl = |administrators: &str| ZkfcAdmins {
             login_user: "hdfs".into(),
-            administrators: "ops,carol admins".into(),
+            administrators: administrators.into(),
+            groups_of: groups_of.clone(),
         };
+        let admins = acl("ops,carol admins,sre");
         assert!(admins.allows("hdfs"));
         assert!(admins.allows("carol"));
         assert!(admins.allows("ops"));
+        // dave is in the admins group; erin is in none of the listed groups.
+        assert!(admins.allows("dave"));
+        assert!(!admins.allows("erin"));
         assert!(!admins.allows("alice"));
+        // A group's name is not a user's.
         assert!(!admins.allows("admins"));
-        let everyone = ZkfcAdmins {
-            login_user: "hdfs".into(),
-            administrators: " * ".into(),
-        };
-        assert!(everyone.allows("alice"));
-        let nobody = ZkfcAdmins {
-            login_user: "hdfs".into(),
-            administrators: " ".into(),
-        };
+        // Groups only (Hadoop's leading blank).
+        let by_group = acl(" admins");
+        assert!(by_group.allows("dave"));
+        assert!(!by_group.allows("carol"));
+        assert!(acl(" * ").allows("alice"));
+        let nobody = acl(" ");
         assert!(!nobody.allows(""));
+        assert!(!nobody.allows("dave"));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! User → groups, like Hadoop's default ShellBasedUnixGroupsMapping: the groups the
-//! NameNode's host knows for that user (none for a user it does not know), cached for
+//! daemon's host knows for that user (none for a user it does not know), cached for
 //! `hadoop.security.groups.cache.secs`.
 
 use std::collections::HashMap;
