@@ -7,6 +7,10 @@ use std::ffi::{CStr, CString};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// The groups a user belongs to, as a service asks for them (a [`GroupMapping`] in a
+/// daemon, a fixed table in a test).
+pub type GroupsOf = std::sync::Arc<dyn Fn(&str) -> Vec<String> + Send + Sync>;
+
 /// Bound on the groups read for one user.
 const MAX_GROUPS: usize = 1024;
 

@@ -104,7 +104,7 @@ pub struct ZkfcAdmins {
     /// comma-separated lists, a blank between), or `*`.
     pub administrators: String,
     /// The groups of a user, for the group part of the ACL.
-    pub groups_of: Arc<dyn Fn(&str) -> Vec<String> + Send + Sync>,
+    pub groups_of: hafs_security::groups::GroupsOf,
 }
 
 impl std::fmt::Debug for ZkfcAdmins {
@@ -243,12 +243,11 @@ mod tests {
 
     #[test]
     fn only_the_login_user_and_administrators_may_cede() {
-        let groups_of: Arc<dyn Fn(&str) -> Vec<String> + Send + Sync> =
-            Arc::new(|user: &str| match user {
-                "dave" => vec!["dave".into(), "admins".into()],
-                "erin" => vec!["erin".into(), "ops-readonly".into()],
-                _ => Vec::new(),
-            });
+        let groups_of: hafs_security::groups::GroupsOf = Arc::new(|user: &str| match user {
+            "dave" => vec!["dave".into(), "admins".into()],
+            "erin" => vec!["erin".into(), "ops-readonly".into()],
+            _ => Vec::new(),
+        });
         let acl = |administrators: &str| ZkfcAdmins {
             login_user: "hdfs".into(),
             administrators: administrators.into(),

@@ -14,7 +14,6 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, ToSocketAddrs};
-use std::sync::Arc;
 
 use hafs_conf::Configuration;
 use tracing::warn;
@@ -26,8 +25,7 @@ const PREFIX: &str = "hadoop.proxyuser.";
 /// every connection scan without end.
 const MAX_ENTRIES: usize = 10_000;
 
-/// The groups a user belongs to (the NameNode's group mapping).
-pub type GroupsOf = Arc<dyn Fn(&str) -> Vec<String> + Send + Sync>;
+pub use hafs_security::groups::GroupsOf;
 
 /// A user/group list as Hadoop's `AccessControlList` reads `users` and `groups`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
