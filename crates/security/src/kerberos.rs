@@ -466,7 +466,15 @@ impl SaslClientSession for GssapiClient {
             }
             Err(e) => {
                 self.state = ClientState::Failed;
-                Err(gss_auth(e))
+                Err(match gss_auth(e) {
+                    // The user can fix this one: say how.
+                    SaslError::Authentication(m) if m.contains("Ticket expired") => {
+                        SaslError::Authentication(format!(
+                            "{m} (the Kerberos ticket has expired: run kinit)"
+                        ))
+                    }
+                    other => other,
+                })
             }
         }
     }
