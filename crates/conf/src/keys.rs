@@ -201,6 +201,15 @@ keys! {
     DFS_JOURNALNODE_KERBEROS_PRINCIPAL = "dfs.journalnode.kerberos.principal", Text;
     /// Keytab holding the JournalNode principal's keys.
     DFS_JOURNALNODE_KEYTAB_FILE = "dfs.journalnode.keytab.file", Text;
+    /// The SPNEGO principal of the daemons' HTTP servers (`HTTP/_HOST@REALM`); in
+    /// secure mode every HTTP request must authenticate to it.
+    DFS_WEB_AUTHENTICATION_KERBEROS_PRINCIPAL = "dfs.web.authentication.kerberos.principal", Text;
+    /// Keytab holding the HTTP principal's keys; unset means the daemon's own keytab
+    /// (`dfs.namenode.keytab.file` on a NameNode).
+    DFS_WEB_AUTHENTICATION_KERBEROS_KEYTAB = "dfs.web.authentication.kerberos.keytab", Text;
+    /// The NameNode HTTP server's SPNEGO principal; unset means
+    /// `dfs.web.authentication.kerberos.principal`.
+    DFS_NAMENODE_KERBEROS_INTERNAL_SPNEGO_PRINCIPAL = "dfs.namenode.kerberos.internal.spnego.principal", Text;
 
     // Block access tokens and data-transfer protection
     /// Whether the NameNode issues block access tokens and DataNodes require them.
