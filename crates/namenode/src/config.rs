@@ -361,7 +361,9 @@ impl NameNodeConfig {
         )?;
         let http_security = {
             let reachable = crate::http::reachable(&http.bind, &rpc_bind);
-            let http_host = reachable.rsplit_once(':').map_or(&reachable[..], |(h, _)| h);
+            let http_host = reachable
+                .rsplit_once(':')
+                .map_or(&reachable[..], |(h, _)| h);
             let namenodes: Vec<String> = match &ha {
                 Some(h) => h.namenodes.iter().map(|(_, a)| a.clone()).collect(),
                 None => vec![rpc_bind.clone()],

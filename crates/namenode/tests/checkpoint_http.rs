@@ -299,8 +299,9 @@ async fn uploads_that_do_not_verify_are_refused_and_leave_nothing() {
         other => panic!("expected a refusal, got {other:?}"),
     };
     // Wrong declared checksum.
-    let (status, msg) =
-        refused(upload_with_checksum(&b.addr(), &p, meta, meta.checksum ^ 1, &info(), T, None).await);
+    let (status, msg) = refused(
+        upload_with_checksum(&b.addr(), &p, meta, meta.checksum ^ 1, &info(), T, None).await,
+    );
     assert_eq!(status, 400);
     assert!(msg.contains("checksum mismatch"), "{msg}");
     // Bytes damaged in the file, declared checksum that of the good image.
@@ -322,13 +323,24 @@ async fn uploads_that_do_not_verify_are_refused_and_leave_nothing() {
     }
     assert!(b.backend.received.lock().unwrap().is_empty());
     // The good one is accepted; offering it (or an older one) again is 409.
-    upload_image(&b.addr(), &p, meta, &info(), T, None).await.unwrap();
+    upload_image(&b.addr(), &p, meta, &info(), T, None)
+        .await
+        .unwrap();
     let (status, msg) = refused(upload_image(&b.addr(), &p, meta, &info(), T, None).await);
     assert_eq!(status, 409);
     assert!(msg.contains("not newer"), "{msg}");
     let p40 = put_image_file(tmp.path(), 40, 100);
-    let (status, _) =
-        refused(upload_image(&b.addr(), &p40, verify_file(&p40).unwrap(), &info(), T, None).await);
+    let (status, _) = refused(
+        upload_image(
+            &b.addr(),
+            &p40,
+            verify_file(&p40).unwrap(),
+            &info(),
+            T,
+            None,
+        )
+        .await,
+    );
     assert_eq!(status, 409);
     assert_eq!(*b.backend.received.lock().unwrap(), vec![(50, Some(50))]);
 }
@@ -346,7 +358,15 @@ async fn a_corrupt_newest_image_is_not_served_an_older_one_is() {
         .await
         .unwrap();
     assert_eq!(got.meta.txid, 5);
-    match fetch_image(&a.addr(), TxidSpec::Exactly(6), &tmp.path().join("y"), T, None).await {
+    match fetch_image(
+        &a.addr(),
+        TxidSpec::Exactly(6),
+        &tmp.path().join("y"),
+        T,
+        None,
+    )
+    .await
+    {
         Err(TransferError::Refused {
             status: 404,
             message,
@@ -415,4 +435,65 @@ async fn the_client_follows_no_redirect() {
         0,
         "the redirect target was never contacted"
     );
+}
+
+/// Path traversal in image-transfer parameters (the CVE-2018-8009 class): txids are
+/// numbers, so no file name is ever built from what a request says; such requests are
+/// refused and nothing appears outside the name dirs.
+#[tokio::test]
+async fn path_traversal_in_transfer_parameters_is_refused() {
+    let n = node("http-traversal", 2, T).await;
+    let a = n.addr();
+    put_image_file(&n.dirs[0], 5, 1000);
+    let si = hafs_namenode::http::request::percent_encode(
+        &hafs_namenode::http::server::storage_info_string(&info()),
+    );
+    let mut cases: Vec<(String, u16)> = Vec::new();
+    for txid in [
+        "../../../../tmp/hafs-pwned",
+        "%2e%2e%2f%2e%2e%2fhafs-pwned",
+        "5/../../hafs-pwned",
+        "-1",
+        "5%00",
+        "0x5",
+    ] {
+        cases.push((
+            format!("GET /imagetransfer?getimage=1&txid={txid} HTTP/1.1\r\n\r\n"),
+            400,
+        ));
+        cases.push((
+            format!(
+                "PUT /imagetransfer?putimage=1&txid={txid}&checksum=crc32c:00000000&storageinfo={si} \
+                 HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
+            ),
+            400,
+        ));
+    }
+    cases.push(("GET /../../etc/passwd HTTP/1.1\r\n\r\n".into(), 404));
+    cases.push((
+        "GET /imagetransfer/../../fsimage HTTP/1.1\r\n\r\n".into(),
+        404,
+    ));
+    cases.push(("GET /%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\n\r\n".into(), 404));
+    for (req, want) in &cases {
+        let r = raw(&a, req.as_bytes()).await;
+        assert_eq!(status_of(&r), *want, "{req:?} -> {r}");
+    }
+    // Only the image put there, in the name dir; nothing anywhere else.
+    let mut files = Vec::new();
+    let mut stack = vec![n._tmp.path().to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else {
+                files.push(e.path());
+            }
+        }
+    }
+    for f in &files {
+        assert!(f.starts_with(&n.dirs[0]), "unexpected file {}", f.display());
+    }
+    assert!(!Path::new("/tmp/hafs-pwned").exists());
+    assert_alive(&a).await;
 }

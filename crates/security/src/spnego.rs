@@ -19,8 +19,7 @@ use std::sync::Arc;
 
 use crate::block_token::{base64_decode, base64_encode};
 use crate::gssapi::{
-    Credential, GssError, InitiatorSource, Mechanism, Name, NameType, SecurityContext,
-    MUTUAL_FLAG,
+    Credential, GssError, InitiatorSource, Mechanism, Name, NameType, SecurityContext, MUTUAL_FLAG,
 };
 
 /// The HTTP authentication scheme.
@@ -237,7 +236,10 @@ mod tests {
     #[test]
     fn parses_negotiate_values() {
         assert_eq!(negotiate_token("Negotiate YWJj"), Ok(Some(b"abc".to_vec())));
-        assert_eq!(negotiate_token("negotiate   YWJj "), Ok(Some(b"abc".to_vec())));
+        assert_eq!(
+            negotiate_token("negotiate   YWJj "),
+            Ok(Some(b"abc".to_vec()))
+        );
         assert_eq!(negotiate_token("Basic YWJj"), Ok(None));
         assert_eq!(negotiate_token("Negotiate"), Ok(None));
         assert_eq!(negotiate_token(""), Ok(None));

@@ -146,12 +146,7 @@ fn the_namenode_http_server_requires_spnego_and_namenode_principals() {
     let scratch = c.dir().join("spnego");
     std::fs::create_dir_all(&scratch).unwrap();
     let realm = c.realm().unwrap();
-    let nn_cc = service_ccache(
-        &c,
-        "nn/localhost@HAFS.TEST",
-        realm.nn_keytab(),
-        "ccache-nn",
-    );
+    let nn_cc = service_ccache(&c, "nn/localhost@HAFS.TEST", realm.nn_keytab(), "ccache-nn");
     let alice_cc = realm.kdc().user_ccache("alice").unwrap();
 
     // The NameNode principal gets the image, with SPNEGO done by curl.
@@ -183,7 +178,9 @@ fn the_namenode_http_server_requires_spnego_and_namenode_principals() {
     assert_eq!(code, 403);
     let body = std::fs::read_to_string(scratch.join("alice")).unwrap();
     assert!(
-        body.contains("Only Namenode, Secondary Namenode, and administrators may access this servlet"),
+        body.contains(
+            "Only Namenode, Secondary Namenode, and administrators may access this servlet"
+        ),
         "{body}"
     );
     let (code, _) = curl(&c, Some(&alice_cc), "GET", &url("/"), &scratch.join("st"));
@@ -201,7 +198,11 @@ fn the_namenode_http_server_requires_spnego_and_namenode_principals() {
         &scratch.join("none"),
     );
     assert_eq!(code, 401, "{head}");
-    for target in ["/", "/imagetransfer?getimage=1&txid=latest", "/no/such/page"] {
+    for target in [
+        "/",
+        "/imagetransfer?getimage=1&txid=latest",
+        "/no/such/page",
+    ] {
         let r = get(active, target, "");
         assert_eq!(r.status, 401, "{target}: {}", r.head);
         assert!(
@@ -239,7 +240,11 @@ fn the_namenode_http_server_requires_spnego_and_namenode_principals() {
 
     // Forged, fuzzed and oversized tokens: refused (403, as Hadoop's filter), never a
     // crash; a head over 64 KiB is refused whole.
-    let r = get(active, "/", "Authorization: Negotiate YIIBfjCCAXqgAwIBAqEDAgEO\r\n");
+    let r = get(
+        active,
+        "/",
+        "Authorization: Negotiate YIIBfjCCAXqgAwIBAqEDAgEO\r\n",
+    );
     assert_eq!(r.status, 403, "{} {}", r.head, r.body);
     assert!(r.body.contains("GSSException"), "{}", r.body);
     let r = get(active, "/", "Authorization: Negotiate ****\r\n");
@@ -258,7 +263,8 @@ fn the_namenode_http_server_requires_spnego_and_namenode_principals() {
         // fuzz reaches past the outer tag.
         let mut token: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
         if i % 2 == 0 && len > 12 {
-            token[..10].copy_from_slice(&[0x60, 0x82, 0x01, 0x00, 0x06, 0x06, 0x2b, 0x06, 0x01, 0x05]);
+            token[..10]
+                .copy_from_slice(&[0x60, 0x82, 0x01, 0x00, 0x06, 0x06, 0x2b, 0x06, 0x01, 0x05]);
         }
         let b64 = base64_encode(&token);
         let r = get(active, "/", &format!("Authorization: Negotiate {b64}\r\n"));
@@ -322,4 +328,3 @@ fn the_namenode_http_server_requires_spnego_and_namenode_principals() {
     assert_eq!(names, dirs);
     c.stop();
 }
-

@@ -103,7 +103,9 @@ impl HttpSecurity {
 
     /// May `principal` (authenticated) use `/imagetransfer`?
     pub fn may_transfer_images(&self, principal: &str) -> bool {
-        self.image_transfer_principals.iter().any(|p| p == principal)
+        self.image_transfer_principals
+            .iter()
+            .any(|p| p == principal)
     }
 }
 

@@ -17,11 +17,11 @@ use hafs_journal::StorageInfo;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use super::auth::spnego_host;
 use super::image_store::{
     format_checksum, parse_checksum, ImageMeta, ImageVerifier, TxidSpec, MAX_IMAGE_LEN,
 };
 use super::request::{parse_headers, percent_encode, read_raw_head, HeadError};
-use super::auth::spnego_host;
 use super::server::storage_info_string;
 use hafs_security::spnego::{ClientExchange, SpnegoInitiator};
 
@@ -390,9 +390,9 @@ async fn begin_spnego(
 }
 
 fn authorization_line(exchange: &Option<ClientExchange>) -> String {
-    exchange
-        .as_ref()
-        .map_or(String::new(), |x| format!("Authorization: {}\r\n", x.authorization))
+    exchange.as_ref().map_or(String::new(), |x| {
+        format!("Authorization: {}\r\n", x.authorization)
+    })
 }
 
 /// Checks the server's SPNEGO reply on a success response (local crypto only).

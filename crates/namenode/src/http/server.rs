@@ -12,6 +12,11 @@
 //!   checksum or framing, 403 for another namespace, 409 when not newer than the
 //!   newest image held.
 //!
+//! In secure mode ([`HttpConfig::security`]) every request must first authenticate with
+//! SPNEGO (401 `WWW-Authenticate: Negotiate` without it, 403 for a token Kerberos
+//! refuses), and `/imagetransfer` serves only NameNode principals (403); successful
+//! answers carry the server's mutual-authentication reply.
+//!
 //! Every read has a timeout, heads are bounded, connections are capped, and no input
 //! makes it panic.
 
@@ -22,10 +27,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use hafs_journal::StorageInfo;
+use hafs_security::spnego::SpnegoRefusal;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Mutex, Semaphore};
-use hafs_security::spnego::SpnegoRefusal;
 use tracing::{debug, info, warn};
 
 use super::auth::{HttpSecurity, IMAGE_TRANSFER_FORBIDDEN};
@@ -244,7 +249,11 @@ async fn authenticate(
     let authorization = req.header("authorization").map(str::to_string);
     tokio::task::spawn_blocking(move || security.acceptor.accept(authorization.as_deref()))
         .await
-        .unwrap_or_else(|e| Err(SpnegoRefusal::Refused(format!("authentication failed: {e}"))))
+        .unwrap_or_else(|e| {
+            Err(SpnegoRefusal::Refused(format!(
+                "authentication failed: {e}"
+            )))
+        })
 }
 
 /// Closes our side, then reads (and drops) what the client may still be sending for a
