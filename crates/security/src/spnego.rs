@@ -67,7 +67,7 @@ pub struct Accepted {
 /// The scheme is case-insensitive (RFC 7235).
 pub fn negotiate_token(value: &str) -> Result<Option<Vec<u8>>, String> {
     let value = value.trim();
-    let (scheme, rest) = match value.split_once(|c: char| c == ' ' || c == '\t') {
+    let (scheme, rest) = match value.split_once([' ', '\t']) {
         Some((s, r)) => (s, r.trim()),
         None => (value, ""),
     };
