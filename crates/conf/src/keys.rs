@@ -186,7 +186,8 @@ keys! {
     HADOOP_SECURITY_AUTHORIZATION = "hadoop.security.authorization", Bool, default "false",
         typed HADOOP_SECURITY_AUTHORIZATION_DEFAULT: bool = false;
     /// Users (`u1,u2`, then after a blank groups; `*` for all) who may ask a failover
-    /// controller to cede or fail over, besides the user it runs as.
+    /// controller to cede or fail over, besides the user it runs as, and who may use a
+    /// secure NameNode's `/imagetransfer`, besides the NameNodes.
     DFS_CLUSTER_ADMINISTRATORS = "dfs.cluster.administrators", Text, default " ";
     /// The NameNode's Kerberos principal (`nn/_HOST@REALM`; `_HOST` becomes the host of
     /// the address it serves or, for a client, connects to). Its controller uses it too.

@@ -137,6 +137,7 @@ fn the_namenode_http_server_requires_spnego_and_namenode_principals() {
         .kerberos("authentication")
         .conf("dfs.namenode.checkpoint.txns", "20")
         .conf("dfs.namenode.checkpoint.check.period", "1")
+        .conf("dfs.cluster.administrators", "bob")
         .start();
     c.wait_for_state(1, "standby", Duration::from_secs(30));
     let hdfs = c.as_user("hdfs");
@@ -183,6 +184,16 @@ fn the_namenode_http_server_requires_spnego_and_namenode_principals() {
         ),
         "{body}"
     );
+    // An administrator (dfs.cluster.administrators) may fetch it, as in Hadoop.
+    let bob_cc = realm.kdc().user_ccache("bob").unwrap();
+    let (code, _) = curl(
+        &c,
+        Some(&bob_cc),
+        "GET",
+        &url("/imagetransfer?getimage=1&txid=latest"),
+        &scratch.join("bob"),
+    );
+    assert_eq!(code, 200);
     let (code, _) = curl(&c, Some(&alice_cc), "GET", &url("/"), &scratch.join("st"));
     assert_eq!(code, 200);
     assert!(std::fs::read_to_string(scratch.join("st"))

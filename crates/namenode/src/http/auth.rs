@@ -11,14 +11,15 @@ use std::path::Path;
 use std::sync::Arc;
 
 use hafs_conf::keys::{
-    DFS_NAMENODE_KERBEROS_INTERNAL_SPNEGO_PRINCIPAL, DFS_WEB_AUTHENTICATION_KERBEROS_KEYTAB,
-    DFS_WEB_AUTHENTICATION_KERBEROS_PRINCIPAL,
+    DFS_CLUSTER_ADMINISTRATORS, DFS_NAMENODE_KERBEROS_INTERNAL_SPNEGO_PRINCIPAL,
+    DFS_WEB_AUTHENTICATION_KERBEROS_KEYTAB, DFS_WEB_AUTHENTICATION_KERBEROS_PRINCIPAL,
 };
 use hafs_conf::{ConfError, Configuration};
 use hafs_ipc::auth::kerberos::canonical_host;
 use hafs_ipc::auth::{SecuritySettings, ServiceRole};
 use hafs_security::gssapi::InitiatorSource;
 use hafs_security::kerberos_name::substitute_host;
+use hafs_security::kerberos_name::AuthToLocal;
 use hafs_security::spnego::{SpnegoAcceptor, SpnegoInitiator};
 
 /// Hadoop's refusal of a non-NameNode caller of `/imagetransfer`.
@@ -32,6 +33,10 @@ pub struct HttpSecurity {
     pub acceptor: SpnegoAcceptor,
     /// The principals `/imagetransfer` serves: every NameNode of the nameservice.
     pub image_transfer_principals: Vec<String>,
+    /// The users part of `dfs.cluster.administrators` (short names; `*` is everyone),
+    /// whom `/imagetransfer` serves too, as Hadoop's admin ACL.
+    administrators: Vec<String>,
+    to_local: Arc<AuthToLocal>,
     /// This NameNode's own login (its keytab), for uploading to and downloading from
     /// the other NameNodes.
     pub client: SpnegoInitiator,
@@ -94,18 +99,44 @@ impl HttpSecurity {
                 image_transfer_principals.push(p);
             }
         }
+        // An ACL is "users groups"; the group part is not read (as for the controllers).
+        let acl = conf.get_or(DFS_CLUSTER_ADMINISTRATORS, " ");
+        let administrators = acl
+            .trim_start()
+            .split(char::is_whitespace)
+            .next()
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(str::to_string)
+            .collect();
         Ok(Some(Arc::new(HttpSecurity {
             acceptor,
             image_transfer_principals,
             client,
+            administrators,
+            to_local: security.auth_to_local().clone(),
         })))
     }
 
-    /// May `principal` (authenticated) use `/imagetransfer`?
+    /// May `principal` (authenticated) use `/imagetransfer`? The NameNodes, and the
+    /// administrators by short name.
     pub fn may_transfer_images(&self, principal: &str) -> bool {
-        self.image_transfer_principals
+        if self
+            .image_transfer_principals
             .iter()
             .any(|p| p == principal)
+        {
+            return true;
+        }
+        if self.administrators.iter().any(|a| a == "*") {
+            return true;
+        }
+        match self.to_local.short_name_of(principal) {
+            Ok(user) => self.administrators.contains(&user),
+            Err(_) => false,
+        }
     }
 }
 
