@@ -186,7 +186,8 @@ keys! {
     HADOOP_SECURITY_AUTHORIZATION = "hadoop.security.authorization", Bool, default "false",
         typed HADOOP_SECURITY_AUTHORIZATION_DEFAULT: bool = false;
     /// Users (`u1,u2`, then after a blank groups; `*` for all) who may ask a failover
-    /// controller to cede or fail over, besides the user it runs as.
+    /// controller to cede or fail over, besides the user it runs as, and who may use a
+    /// secure NameNode's `/imagetransfer`, besides the NameNodes.
     DFS_CLUSTER_ADMINISTRATORS = "dfs.cluster.administrators", Text, default " ";
     /// The NameNode's Kerberos principal (`nn/_HOST@REALM`; `_HOST` becomes the host of
     /// the address it serves or, for a client, connects to). Its controller uses it too.
@@ -201,6 +202,15 @@ keys! {
     DFS_JOURNALNODE_KERBEROS_PRINCIPAL = "dfs.journalnode.kerberos.principal", Text;
     /// Keytab holding the JournalNode principal's keys.
     DFS_JOURNALNODE_KEYTAB_FILE = "dfs.journalnode.keytab.file", Text;
+    /// The SPNEGO principal of the daemons' HTTP servers (`HTTP/_HOST@REALM`); in
+    /// secure mode every HTTP request must authenticate to it.
+    DFS_WEB_AUTHENTICATION_KERBEROS_PRINCIPAL = "dfs.web.authentication.kerberos.principal", Text;
+    /// Keytab holding the HTTP principal's keys; unset means the daemon's own keytab
+    /// (`dfs.namenode.keytab.file` on a NameNode).
+    DFS_WEB_AUTHENTICATION_KERBEROS_KEYTAB = "dfs.web.authentication.kerberos.keytab", Text;
+    /// The NameNode HTTP server's SPNEGO principal; unset means
+    /// `dfs.web.authentication.kerberos.principal`.
+    DFS_NAMENODE_KERBEROS_INTERNAL_SPNEGO_PRINCIPAL = "dfs.namenode.kerberos.internal.spnego.principal", Text;
 
     // Block access tokens and data-transfer protection
     /// Whether the NameNode issues block access tokens and DataNodes require them.

@@ -96,6 +96,8 @@ pub struct Checkpointer<S: CheckpointSource> {
     policy: CheckpointPolicy,
     last_txid: u64,
     last_at: Instant,
+    /// Secure mode: this NameNode's SPNEGO login for the uploads.
+    spnego: Option<hafs_security::spnego::SpnegoInitiator>,
 }
 
 /// What one checkpoint did.
@@ -123,7 +125,14 @@ impl<S: CheckpointSource> Checkpointer<S> {
             policy,
             last_txid,
             last_at: Instant::now(),
+            spnego: None,
         }
+    }
+
+    /// Uploads authenticate with SPNEGO as `login` (secure mode).
+    pub fn with_spnego(mut self, login: Option<hafs_security::spnego::SpnegoInitiator>) -> Self {
+        self.spnego = login;
+        self
     }
 
     /// Saves an image at the applied txid (unless one exists already) and uploads it.
@@ -139,7 +148,15 @@ impl<S: CheckpointSource> Checkpointer<S> {
         info!(txid, bytes = meta.len, "Standby saved a checkpoint");
         let mut uploads = Vec::new();
         for (id, addr) in &self.peers {
-            let r = upload_image(addr, &path, meta, &self.info, UPLOAD_IO_TIMEOUT).await;
+            let r = upload_image(
+                addr,
+                &path,
+                meta,
+                &self.info,
+                UPLOAD_IO_TIMEOUT,
+                self.spnego.as_ref(),
+            )
+            .await;
             match &r {
                 Ok(()) => info!(txid, to = %id, %addr, "uploaded the checkpoint"),
                 Err(TransferError::Refused { status: 409, .. }) => {
@@ -305,7 +322,9 @@ impl CheckpointServices {
             fsn: Arc::downgrade(fsn),
             info: info.clone(),
         });
-        let http = HttpServer::start(HttpConfig::new(bind), store.clone(), backend)
+        let mut http_config = HttpConfig::new(bind);
+        http_config.security = config.http_security.clone();
+        let http = HttpServer::start(http_config, store.clone(), backend)
             .await
             .map_err(|e| {
                 std::io::Error::new(e.kind(), format!("cannot serve HTTP on {bind}: {e}"))
@@ -318,7 +337,8 @@ impl CheckpointServices {
                 config.http.peers.clone(),
                 info,
                 CheckpointPolicy::from_config(config),
-            );
+            )
+            .with_spnego(config.http_security.as_ref().map(|s| s.client.clone()));
             tokio::spawn(cp.run(stop_rx))
         });
         Ok(CheckpointServices { http, stop, task })

@@ -62,6 +62,8 @@ pub struct NameNodeConfig {
     pub ha: Option<HaConfig>,
     /// `dfs.namenode.http-address` (ours and the other NameNodes'): image transfer.
     pub http: crate::http::HttpSettings,
+    /// Secure mode: SPNEGO on the HTTP server and for image transfer to the others.
+    pub http_security: Option<std::sync::Arc<crate::http::HttpSecurity>>,
     /// `dfs.namenode.shared.edits.dir` when it is a `file://` dir (the NFS mode).
     pub shared_dir: Option<PathBuf>,
     /// `hadoop.security.authentication=kerberos`: the NameNode offers TOKEN (and
@@ -351,17 +353,30 @@ impl NameNodeConfig {
             ls_limit
         } as usize;
         let retry_cache_budget = retry_cache_budget(conf)?;
+        let http = crate::http::HttpSettings::from_conf(
+            conf,
+            ha.as_ref().map(|h| {
+                (
+                    h.nameservice.as_str(),
+                    h.namenode_id.as_str(),
+                    &h.namenodes[..],
+                )
+            }),
+        )?;
+        let http_security = {
+            let reachable = crate::http::reachable(&http.bind, &rpc_bind);
+            let http_host = reachable
+                .rsplit_once(':')
+                .map_or(&reachable[..], |(h, _)| h);
+            let namenodes: Vec<String> = match &ha {
+                Some(h) => h.namenodes.iter().map(|(_, a)| a.clone()).collect(),
+                None => vec![rpc_bind.clone()],
+            };
+            crate::http::HttpSecurity::from_conf(conf, http_host, &rpc_bind, &namenodes)?
+        };
         Ok(NameNodeConfig {
-            http: crate::http::HttpSettings::from_conf(
-                conf,
-                ha.as_ref().map(|h| {
-                    (
-                        h.nameservice.as_str(),
-                        h.namenode_id.as_str(),
-                        &h.namenodes[..],
-                    )
-                }),
-            )?,
+            http,
+            http_security,
             shared_dir: crate::shared_edits_dir::from_conf(conf, ha.is_some())?,
             ha,
             shared_edits: shared_edits(conf)?,

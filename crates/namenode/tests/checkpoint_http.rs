@@ -221,7 +221,7 @@ async fn images_round_trip_between_two_servers_and_old_ones_are_purged() {
     let tmp = TempDir::new("http-dl");
     // latest = 20, with the namespace identity in the headers.
     let dest = tmp.path().join("dl");
-    let got = fetch_image(&a.addr(), TxidSpec::Latest, &dest, T)
+    let got = fetch_image(&a.addr(), TxidSpec::Latest, &dest, T, None)
         .await
         .unwrap();
     assert_eq!(got.meta.txid, 20);
@@ -230,23 +230,23 @@ async fn images_round_trip_between_two_servers_and_old_ones_are_purged() {
     assert_eq!(std::fs::read(&dest).unwrap(), image_bytes(20, 300_000));
     // An exact txid.
     let dest10 = tmp.path().join("dl10");
-    let got10 = fetch_image(&a.addr(), TxidSpec::Exactly(10), &dest10, T)
+    let got10 = fetch_image(&a.addr(), TxidSpec::Exactly(10), &dest10, T, None)
         .await
         .unwrap();
     assert_eq!(got10.meta.txid, 10);
     assert_eq!(std::fs::read(&dest10).unwrap(), image_bytes(10, 100));
     // A missing txid: 404, and no file left.
     let dest11 = tmp.path().join("dl11");
-    match fetch_image(&a.addr(), TxidSpec::Exactly(11), &dest11, T).await {
+    match fetch_image(&a.addr(), TxidSpec::Exactly(11), &dest11, T, None).await {
         Err(TransferError::Refused { status: 404, .. }) => {}
         other => panic!("{other:?}"),
     }
     assert!(!dest11.exists());
     // Upload 10 then 20 to b: both land in every dir.
-    upload_image(&b.addr(), &dest10, got10.meta, &info(), T)
+    upload_image(&b.addr(), &dest10, got10.meta, &info(), T, None)
         .await
         .unwrap();
-    upload_image(&b.addr(), &dest, got.meta, &info(), T)
+    upload_image(&b.addr(), &dest, got.meta, &info(), T, None)
         .await
         .unwrap();
     for d in &b.dirs {
@@ -262,7 +262,7 @@ async fn images_round_trip_between_two_servers_and_old_ones_are_purged() {
     // A third, newer image: retention 2 purges txid 10 everywhere.
     let p30 = put_image_file(tmp.path(), 30, 5000);
     let m30 = verify_file(&p30).unwrap();
-    upload_image(&b.addr(), &p30, m30, &info(), T)
+    upload_image(&b.addr(), &p30, m30, &info(), T, None)
         .await
         .unwrap();
     for d in &b.dirs {
@@ -279,7 +279,7 @@ async fn images_round_trip_between_two_servers_and_old_ones_are_purged() {
     );
     // And b serves what it received.
     let back = tmp.path().join("back");
-    let g = fetch_image(&b.addr(), TxidSpec::Latest, &back, T)
+    let g = fetch_image(&b.addr(), TxidSpec::Latest, &back, T, None)
         .await
         .unwrap();
     assert_eq!(g.meta.txid, 30);
@@ -299,8 +299,9 @@ async fn uploads_that_do_not_verify_are_refused_and_leave_nothing() {
         other => panic!("expected a refusal, got {other:?}"),
     };
     // Wrong declared checksum.
-    let (status, msg) =
-        refused(upload_with_checksum(&b.addr(), &p, meta, meta.checksum ^ 1, &info(), T).await);
+    let (status, msg) = refused(
+        upload_with_checksum(&b.addr(), &p, meta, meta.checksum ^ 1, &info(), T, None).await,
+    );
     assert_eq!(status, 400);
     assert!(msg.contains("checksum mismatch"), "{msg}");
     // Bytes damaged in the file, declared checksum that of the good image.
@@ -308,13 +309,13 @@ async fn uploads_that_do_not_verify_are_refused_and_leave_nothing() {
     bad[1000] ^= 0x10;
     let bad_path = tmp.path().join("bad");
     std::fs::write(&bad_path, &bad).unwrap();
-    let (status, msg) = refused(upload_image(&b.addr(), &bad_path, meta, &info(), T).await);
+    let (status, msg) = refused(upload_image(&b.addr(), &bad_path, meta, &info(), T, None).await);
     assert_eq!(status, 400);
     assert!(msg.contains("does not verify"), "{msg}");
     // Another namespace.
     let mut other = info();
     other.namespace_id = 78;
-    let (status, _) = refused(upload_image(&b.addr(), &p, meta, &other, T).await);
+    let (status, _) = refused(upload_image(&b.addr(), &p, meta, &other, T, None).await);
     assert_eq!(status, 403);
     // Nothing was installed, no temp file remains.
     for d in &b.dirs {
@@ -322,13 +323,24 @@ async fn uploads_that_do_not_verify_are_refused_and_leave_nothing() {
     }
     assert!(b.backend.received.lock().unwrap().is_empty());
     // The good one is accepted; offering it (or an older one) again is 409.
-    upload_image(&b.addr(), &p, meta, &info(), T).await.unwrap();
-    let (status, msg) = refused(upload_image(&b.addr(), &p, meta, &info(), T).await);
+    upload_image(&b.addr(), &p, meta, &info(), T, None)
+        .await
+        .unwrap();
+    let (status, msg) = refused(upload_image(&b.addr(), &p, meta, &info(), T, None).await);
     assert_eq!(status, 409);
     assert!(msg.contains("not newer"), "{msg}");
     let p40 = put_image_file(tmp.path(), 40, 100);
-    let (status, _) =
-        refused(upload_image(&b.addr(), &p40, verify_file(&p40).unwrap(), &info(), T).await);
+    let (status, _) = refused(
+        upload_image(
+            &b.addr(),
+            &p40,
+            verify_file(&p40).unwrap(),
+            &info(),
+            T,
+            None,
+        )
+        .await,
+    );
     assert_eq!(status, 409);
     assert_eq!(*b.backend.received.lock().unwrap(), vec![(50, Some(50))]);
 }
@@ -342,11 +354,19 @@ async fn a_corrupt_newest_image_is_not_served_an_older_one_is() {
     bytes[100] ^= 1;
     std::fs::write(&p, bytes).unwrap();
     let tmp = TempDir::new("http-corrupt-dl");
-    let got = fetch_image(&a.addr(), TxidSpec::Latest, &tmp.path().join("x"), T)
+    let got = fetch_image(&a.addr(), TxidSpec::Latest, &tmp.path().join("x"), T, None)
         .await
         .unwrap();
     assert_eq!(got.meta.txid, 5);
-    match fetch_image(&a.addr(), TxidSpec::Exactly(6), &tmp.path().join("y"), T).await {
+    match fetch_image(
+        &a.addr(),
+        TxidSpec::Exactly(6),
+        &tmp.path().join("y"),
+        T,
+        None,
+    )
+    .await
+    {
         Err(TransferError::Refused {
             status: 404,
             message,
@@ -356,4 +376,124 @@ async fn a_corrupt_newest_image_is_not_served_an_older_one_is() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// A server that answers every request with a 307 to `location`, counting requests.
+async fn redirector(location: String) -> (String, Arc<Mutex<usize>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let hits = Arc::new(Mutex::new(0usize));
+    let counter = hits.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            *counter.lock().unwrap() += 1;
+            let location = location.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let resp = format!(
+                    "HTTP/1.1 307 Temporary Redirect\r\nLocation: {location}\r\n\
+                     Content-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+                let _ = s.write_all(resp.as_bytes()).await;
+            });
+        }
+    });
+    (addr, hits)
+}
+
+/// CVE-2020-9492: the image-transfer client never follows a redirect (its credentials
+/// and the image go to the configured address only).
+#[tokio::test]
+async fn the_client_follows_no_redirect() {
+    let (elsewhere, elsewhere_hits) = redirector("http://127.0.0.1:1/".into()).await;
+    let (addr, hits) = redirector(format!(
+        "http://{elsewhere}/imagetransfer?getimage=1&txid=latest"
+    ))
+    .await;
+    let tmp = TempDir::new("http-redirect");
+    let dest = tmp.path().join("image");
+    match fetch_image(&addr, TxidSpec::Latest, &dest, T, None).await {
+        Err(TransferError::Refused {
+            status: 307,
+            message,
+            ..
+        }) => assert!(message.contains("not followed"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(!dest.exists(), "nothing is kept from a redirect");
+    std::fs::create_dir_all(tmp.path().join("src")).unwrap();
+    let p = put_image_file(&tmp.path().join("src"), 7, 1000);
+    let meta = verify_file(&p).unwrap();
+    match upload_image(&addr, &p, meta, &info(), T, None).await {
+        Err(TransferError::Refused { status: 307, .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(*hits.lock().unwrap(), 2, "one request per transfer");
+    assert_eq!(
+        *elsewhere_hits.lock().unwrap(),
+        0,
+        "the redirect target was never contacted"
+    );
+}
+
+/// Path traversal in image-transfer parameters (the CVE-2018-8009 class): txids are
+/// numbers, so no file name is ever built from what a request says; such requests are
+/// refused and nothing appears outside the name dirs.
+#[tokio::test]
+async fn path_traversal_in_transfer_parameters_is_refused() {
+    let n = node("http-traversal", 2, T).await;
+    let a = n.addr();
+    put_image_file(&n.dirs[0], 5, 1000);
+    let si = hafs_namenode::http::request::percent_encode(
+        &hafs_namenode::http::server::storage_info_string(&info()),
+    );
+    let mut cases: Vec<(String, u16)> = Vec::new();
+    for txid in [
+        "../../../../tmp/hafs-pwned",
+        "%2e%2e%2f%2e%2e%2fhafs-pwned",
+        "5/../../hafs-pwned",
+        "-1",
+        "5%00",
+        "0x5",
+    ] {
+        cases.push((
+            format!("GET /imagetransfer?getimage=1&txid={txid} HTTP/1.1\r\n\r\n"),
+            400,
+        ));
+        cases.push((
+            format!(
+                "PUT /imagetransfer?putimage=1&txid={txid}&checksum=crc32c:00000000&storageinfo={si} \
+                 HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
+            ),
+            400,
+        ));
+    }
+    cases.push(("GET /../../etc/passwd HTTP/1.1\r\n\r\n".into(), 404));
+    cases.push((
+        "GET /imagetransfer/../../fsimage HTTP/1.1\r\n\r\n".into(),
+        404,
+    ));
+    cases.push(("GET /%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\n\r\n".into(), 404));
+    for (req, want) in &cases {
+        let r = raw(&a, req.as_bytes()).await;
+        assert_eq!(status_of(&r), *want, "{req:?} -> {r}");
+    }
+    // Only the image put there, in the name dir; nothing anywhere else.
+    let mut files = Vec::new();
+    let mut stack = vec![n._tmp.path().to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else {
+                files.push(e.path());
+            }
+        }
+    }
+    for f in &files {
+        assert!(f.starts_with(&n.dirs[0]), "unexpected file {}", f.display());
+    }
+    assert!(!Path::new("/tmp/hafs-pwned").exists());
+    assert_alive(&a).await;
 }

@@ -98,6 +98,8 @@ struct KeyValueSet {
 /// DER bodies of the OIDs used here.
 /// 1.2.840.113554.1.2.2: the Kerberos 5 mechanism (RFC 1964).
 const KRB5_MECH: &[u8] = b"\x2a\x86\x48\x86\xf7\x12\x01\x02\x02";
+/// 1.3.6.1.5.5.2: SPNEGO (RFC 4178), what HTTP `Negotiate` carries (curl, browsers, Java).
+const SPNEGO_MECH: &[u8] = b"\x2b\x06\x01\x05\x05\x02";
 /// 1.2.840.113554.1.2.2.1: `GSS_KRB5_NT_PRINCIPAL_NAME`, a name like `nn/host@REALM`.
 const KRB5_NT_PRINCIPAL_NAME: &[u8] = b"\x2a\x86\x48\x86\xf7\x12\x01\x02\x02\x01";
 /// 1.2.840.113554.1.2.1.4: `GSS_C_NT_HOSTBASED_SERVICE`, a name like `nn@host`.
@@ -493,6 +495,15 @@ impl fmt::Debug for Name {
 
 // ------------------------------------------------------------------------- credentials
 
+/// Which GSS mechanism a credential or initiator context is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mechanism {
+    /// Kerberos 5 (RFC 1964): Hadoop's SASL GSSAPI.
+    Kerberos,
+    /// SPNEGO (RFC 4178) negotiating Kerberos: HTTP `Negotiate` (RFC 4559).
+    Spnego,
+}
+
 /// Where an initiator (client) takes its Kerberos credentials from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InitiatorSource {
@@ -523,6 +534,16 @@ impl Credential {
     /// An acceptor (server) credential for exactly `principal` (`nn/localhost@HAFS.TEST`)
     /// from `keytab`: a ticket for any other principal in that keytab is refused.
     pub fn acceptor(principal: &str, keytab: &Path) -> Result<Credential, GssError> {
+        Credential::acceptor_for(principal, keytab, Mechanism::Kerberos)
+    }
+
+    /// As [`Credential::acceptor`], for `mechanism` (an SPNEGO acceptor takes both
+    /// SPNEGO and raw Kerberos tokens).
+    pub fn acceptor_for(
+        principal: &str,
+        keytab: &Path,
+        mechanism: Mechanism,
+    ) -> Result<Credential, GssError> {
         let name = Name::import(principal, NameType::Principal)?;
         let keytab = keytab.to_str().ok_or_else(|| {
             GssError::Refused(format!("keytab path {} is not UTF-8", keytab.display()))
@@ -530,6 +551,7 @@ impl Credential {
         let mut cred = acquire(
             Some(&name),
             GSS_C_ACCEPT,
+            mechanism,
             &[("keytab", keytab)],
             &format!("acquiring acceptor credentials for {principal} from keytab {keytab}"),
         )?;
@@ -539,10 +561,19 @@ impl Credential {
 
     /// An initiator (client) credential.
     pub fn initiator(source: &InitiatorSource) -> Result<Credential, GssError> {
+        Credential::initiator_for(source, Mechanism::Kerberos)
+    }
+
+    /// As [`Credential::initiator`], for `mechanism`.
+    pub fn initiator_for(
+        source: &InitiatorSource,
+        mechanism: Mechanism,
+    ) -> Result<Credential, GssError> {
         match source {
             InitiatorSource::DefaultCcache => acquire(
                 None,
                 GSS_C_INITIATE,
+                mechanism,
                 &[],
                 "acquiring initiator credentials from the default ticket cache",
             ),
@@ -555,6 +586,7 @@ impl Credential {
                 acquire(
                     None,
                     GSS_C_INITIATE,
+                    mechanism,
                     &[("ccache", &cc)],
                     &format!("acquiring initiator credentials from ticket cache {cc}"),
                 )
@@ -567,6 +599,7 @@ impl Credential {
                 let mut cred = acquire(
                     Some(&name),
                     GSS_C_INITIATE,
+                    mechanism,
                     &[("client_keytab", keytab), ("ccache", &cc)],
                     &format!(
                         "acquiring initiator credentials for {principal} from client keytab {keytab}"
@@ -597,6 +630,7 @@ fn random_suffix() -> String {
 fn acquire(
     name: Option<&Name>,
     usage: c_int,
+    mechanism: Mechanism,
     store: &[(&str, &str)],
     what: &str,
 ) -> Result<Credential, GssError> {
@@ -616,10 +650,16 @@ fn acquire(
         count: elements.len() as OmUint32,
         elements: elements.as_mut_ptr(),
     };
-    let mut mech = oid(KRB5_MECH);
+    // SPNEGO credentials hold Kerberos ones too: an SPNEGO acceptor also takes raw
+    // Kerberos tokens (Hadoop's Java client sends those), and the SPNEGO mechanism
+    // itself runs Kerberos underneath.
+    let mut mech_list: Vec<OidDesc> = match mechanism {
+        Mechanism::Kerberos => vec![oid(KRB5_MECH)],
+        Mechanism::Spnego => vec![oid(KRB5_MECH), oid(SPNEGO_MECH)],
+    };
     let mechs = OidSetDesc {
-        count: 1,
-        elements: &mut mech,
+        count: mech_list.len(),
+        elements: mech_list.as_mut_ptr(),
     };
     let mut minor = 0;
     let mut handle: GssCred = std::ptr::null_mut();
@@ -687,6 +727,8 @@ pub struct SecurityContext {
     /// The target, for an initiator.
     target: Option<Name>,
     flags: u32,
+    /// The mechanism an initiator asks for (an acceptor follows the client's token).
+    mechanism: Mechanism,
     established: bool,
     /// The client principal, for an acceptor once established.
     peer: Option<String>,
@@ -699,12 +741,23 @@ unsafe impl Send for SecurityContext {}
 impl SecurityContext {
     /// A client context towards `target`, requesting `flags` (never delegation).
     pub fn initiator(cred: Arc<Credential>, target: Name, flags: u32) -> Result<Self, GssError> {
+        SecurityContext::initiator_for(cred, target, flags, Mechanism::Kerberos)
+    }
+
+    /// A client context for `mechanism` (its credential must have been acquired for it).
+    pub fn initiator_for(
+        cred: Arc<Credential>,
+        target: Name,
+        flags: u32,
+        mechanism: Mechanism,
+    ) -> Result<Self, GssError> {
         Ok(SecurityContext {
             lib: library()?,
             handle: std::ptr::null_mut(),
             cred,
             target: Some(target),
             flags: flags & !DELEG_FLAG,
+            mechanism,
             established: false,
             peer: None,
         })
@@ -718,6 +771,7 @@ impl SecurityContext {
             cred,
             target: None,
             flags: 0,
+            mechanism: Mechanism::Kerberos,
             established: false,
             peer: None,
         })
@@ -762,7 +816,10 @@ impl SecurityContext {
         let mut copy = input.to_vec();
         let in_buf = BufferDesc::owning(&mut copy);
         let mut out = BufferDesc::empty();
-        let mech = oid(KRB5_MECH);
+        let mech = oid(match self.mechanism {
+            Mechanism::Kerberos => KRB5_MECH,
+            Mechanism::Spnego => SPNEGO_MECH,
+        });
         let mut minor = 0;
         let mut ret_flags = 0;
         // SAFETY: the context handle is ours (null on the first call, when the library

@@ -12,6 +12,8 @@
 //!   storage files (HDTS).
 //! - [`block_token`]: block access tokens: identifier, keys, secret manager.
 //! - [`kerberos_name`]: principals, `_HOST` substitution and `hadoop.security.auth_to_local`.
+//! - [`spnego`]: Kerberos over HTTP (`Negotiate`), server and client sides, free of any
+//!   HTTP implementation.
 
 pub mod block_token;
 pub mod digest_md5;
@@ -20,4 +22,5 @@ pub mod gssapi;
 pub mod kerberos;
 pub mod kerberos_name;
 pub mod sasl;
+pub mod spnego;
 pub mod token;

@@ -1,6 +1,6 @@
 //! A Kerberos realm for a secure [`MiniCluster`](crate::MiniCluster): a throwaway MIT KDC
 //! (`hafs_cluster::Kdc`), one keytab per service principal (`nn/localhost`,
-//! `dn/localhost`, `jn/localhost`), users with ticket caches, the security keys of the
+//! `dn/localhost`, `jn/localhost`, and `HTTP/localhost` for the NameNodes' SPNEGO), users with ticket caches, the security keys of the
 //! site files, and the environment daemons and clients run with.
 
 use std::path::{Path, PathBuf};
@@ -24,6 +24,7 @@ pub struct SecureRealm {
     nn_keytab: PathBuf,
     dn_keytab: PathBuf,
     jn_keytab: PathBuf,
+    http_keytab: PathBuf,
 }
 
 impl SecureRealm {
@@ -36,6 +37,7 @@ impl SecureRealm {
                 .unwrap_or_else(|e| panic!("cannot add {service}/localhost: {e}"))
         };
         let (nn_keytab, dn_keytab, jn_keytab) = (keytab("nn"), keytab("dn"), keytab("jn"));
+        let http_keytab = keytab("HTTP");
         for user in USERS {
             kdc.add_user(user, &format!("{user}-password"))
                 .unwrap_or_else(|e| panic!("cannot add user {user}: {e}"));
@@ -46,7 +48,13 @@ impl SecureRealm {
             nn_keytab,
             dn_keytab,
             jn_keytab,
+            http_keytab,
         }
+    }
+
+    /// The keytab of `nn/localhost` (a test logs in with it to act as a NameNode).
+    pub fn nn_keytab(&self) -> &Path {
+        &self.nn_keytab
     }
 
     pub fn kdc(&self) -> &Kdc {
@@ -78,6 +86,15 @@ impl SecureRealm {
             kv("dfs.datanode.keytab.file", &path(&self.dn_keytab)),
             kv("dfs.journalnode.kerberos.principal", "jn/_HOST@HAFS.TEST"),
             kv("dfs.journalnode.keytab.file", &path(&self.jn_keytab)),
+            // SPNEGO on the NameNodes' HTTP servers (image transfer, status page).
+            kv(
+                "dfs.web.authentication.kerberos.principal",
+                "HTTP/_HOST@HAFS.TEST",
+            ),
+            kv(
+                "dfs.web.authentication.kerberos.keytab",
+                &path(&self.http_keytab),
+            ),
             // Java's HAAdmin and controller clients find the principal through this.
             kv(
                 "hadoop.security.service.user.name.key",

@@ -23,9 +23,10 @@ use hafs_tests::{
 /// brings a token: a throwaway realm provides them. Its environment is this test
 /// process's, set once before the first Kerberos call (nextest runs each test in a
 /// process of its own).
-fn realm() -> &'static (hafs_cluster::Kdc, std::path::PathBuf) {
-    static REALM: std::sync::OnceLock<(hafs_cluster::Kdc, std::path::PathBuf)> =
-        std::sync::OnceLock::new();
+type Realm = (hafs_cluster::Kdc, std::path::PathBuf, std::path::PathBuf);
+
+fn realm() -> &'static Realm {
+    static REALM: std::sync::OnceLock<Realm> = std::sync::OnceLock::new();
     REALM.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!("hafs-token-kdc-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -35,13 +36,23 @@ fn realm() -> &'static (hafs_cluster::Kdc, std::path::PathBuf) {
             std::env::set_var(k, v);
         }
         let keytab = kdc.add_service("nn", "localhost").expect("nn keytab");
-        (kdc, keytab)
+        let http_keytab = kdc.add_service("HTTP", "localhost").expect("HTTP keytab");
+        (kdc, keytab, http_keytab)
     })
 }
 
 fn nn_config(dir: &Path, port: u16, qop: &str) -> NameNodeConfig {
-    let (_, keytab) = realm();
+    let (_, keytab, http_keytab) = realm();
     let mut conf = Configuration::new();
+    // A secure NameNode's HTTP server authenticates with SPNEGO.
+    conf.set(
+        "dfs.web.authentication.kerberos.principal",
+        "HTTP/_HOST@HAFS.TEST",
+    );
+    conf.set(
+        "dfs.web.authentication.kerberos.keytab",
+        http_keytab.display().to_string(),
+    );
     conf.set("dfs.namenode.kerberos.principal", "nn/_HOST@HAFS.TEST");
     conf.set("dfs.namenode.keytab.file", keytab.display().to_string());
     conf.set("fs.defaultFS", format!("hdfs://127.0.0.1:{port}"));

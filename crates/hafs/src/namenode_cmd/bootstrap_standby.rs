@@ -72,7 +72,8 @@ pub async fn run(config: &NameNodeConfig, args: &[String]) -> anyhow::Result<i32
     let mut fetched: Option<(String, FetchedImage)> = None;
     let mut failures = Vec::new();
     for (id, addr) in &config.http.peers {
-        match fetch_image(addr, TxidSpec::Latest, &tmp, TRANSFER_TIMEOUT).await {
+        let spnego = config.http_security.as_ref().map(|s| &s.client);
+        match fetch_image(addr, TxidSpec::Latest, &tmp, TRANSFER_TIMEOUT, spnego).await {
             Ok(f) => {
                 fetched = Some((id.clone(), f));
                 break;

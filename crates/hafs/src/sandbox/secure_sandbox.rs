@@ -1,7 +1,7 @@
 //! `hafs sandbox --secure`: the realm beside the cluster. A throwaway MIT KDC in
 //! `DIR/kdc` (made anew each run: keytabs are regenerated, the cluster's storage is
 //! kept), one keytab per daemon principal (`nn/localhost`, `dn/localhost`,
-//! `jn/localhost`), users `alice` (password `alice`) and `hdfs` (the superuser, with a
+//! `jn/localhost`, `HTTP/localhost` for the NameNodes' SPNEGO), users `alice` (password `alice`) and `hdfs` (the superuser, with a
 //! keytab), and the security keys every daemon and client reads.
 //!
 //! The daemons inherit this process's environment, which is how the MIT library in each
@@ -42,6 +42,7 @@ pub fn start(dir: &Path, protection: &str) -> anyhow::Result<SandboxRealm> {
             .to_string())
     };
     let (nn, dn, jn) = (keytab("nn")?, keytab("dn")?, keytab("jn")?);
+    let http = keytab("HTTP")?;
     kdc.add_user("alice", "alice").context("adding alice")?;
     let alice_ccache = kdc.user_ccache("alice").context("kinit alice")?;
     let hdfs_ccache = kdc.user_ccache("hdfs").context("kinit hdfs")?;
@@ -69,6 +70,11 @@ pub fn start(dir: &Path, protection: &str) -> anyhow::Result<SandboxRealm> {
         kv("dfs.datanode.keytab.file", &dn),
         kv("dfs.journalnode.kerberos.principal", "jn/_HOST@HAFS.TEST"),
         kv("dfs.journalnode.keytab.file", &jn),
+        kv(
+            "dfs.web.authentication.kerberos.principal",
+            "HTTP/_HOST@HAFS.TEST",
+        ),
+        kv("dfs.web.authentication.kerberos.keytab", &http),
     ];
     // Before any Kerberos call of this process, and inherited by every daemon started
     // from here. Nothing else in this process reads these variables concurrently.

@@ -1,6 +1,12 @@
 //! The client side of image transfer: download an fsimage from a NameNode's HTTP server
 //! (bootstrapStandby) and upload one to it (Standby checkpoints). One request per
 //! connection, every read and write under a timeout, every image verified.
+//!
+//! In secure mode each request carries `Authorization: Negotiate` for
+//! `HTTP/<server host>`, made with this NameNode's keytab, and the server must prove
+//! itself in its reply (mutual authentication) before an image is accepted from it or
+//! sent to it. Redirects are never followed: a 3xx is a refusal, so the credentials
+//! and the image go to the configured address only (CVE-2020-9492).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -11,11 +17,13 @@ use hafs_journal::StorageInfo;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use super::auth::spnego_host;
 use super::image_store::{
     format_checksum, parse_checksum, ImageMeta, ImageVerifier, TxidSpec, MAX_IMAGE_LEN,
 };
 use super::request::{parse_headers, percent_encode, read_raw_head, HeadError};
 use super::server::storage_info_string;
+use hafs_security::spnego::{ClientExchange, SpnegoInitiator};
 
 #[derive(thiserror::Error, Debug)]
 pub enum TransferError {
@@ -129,8 +137,9 @@ pub async fn fetch_image(
     spec: TxidSpec,
     dest: &Path,
     timeout: Duration,
+    spnego: Option<&SpnegoInitiator>,
 ) -> Result<FetchedImage, TransferError> {
-    let r = fetch_inner(addr, spec, dest, timeout).await;
+    let r = fetch_inner(addr, spec, dest, timeout, spnego).await;
     if r.is_err() {
         let _ = tokio::fs::remove_file(dest).await;
     }
@@ -142,6 +151,7 @@ async fn fetch_inner(
     spec: TxidSpec,
     dest: &Path,
     timeout: Duration,
+    spnego: Option<&SpnegoInitiator>,
 ) -> Result<FetchedImage, TransferError> {
     let io = |source| TransferError::Io {
         addr: addr.to_string(),
@@ -151,26 +161,24 @@ async fn fetch_inner(
         addr: addr.to_string(),
         reason,
     };
+    let exchange = begin_spnego(addr, spnego, timeout).await?;
     let mut stream = connect(addr, timeout).await?;
     let txid = match spec {
         TxidSpec::Latest => "latest".to_string(),
         TxidSpec::Exactly(t) => t.to_string(),
     };
     let req = format!(
-        "GET /imagetransfer?getimage=1&txid={txid} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET /imagetransfer?getimage=1&txid={txid} HTTP/1.1\r\nHost: {addr}\r\n{}Connection: close\r\n\r\n",
+        authorization_line(&exchange)
     );
     timed(timeout, stream.write_all(req.as_bytes()))
         .await
         .map_err(io)?;
     let resp = read_response(&mut stream, addr, timeout).await?;
     if resp.status != 200 {
-        let message = short_body(&mut stream, resp.rest, timeout).await;
-        return Err(TransferError::Refused {
-            addr: addr.to_string(),
-            status: resp.status,
-            message,
-        });
+        return Err(refusal(&mut stream, addr, resp, timeout).await);
     }
+    finish_spnego(addr, exchange, &resp)?;
     let num = |name: &str| -> Result<i64, TransferError> {
         header(&resp, name)
             .and_then(|v| v.parse::<i64>().ok())
@@ -265,8 +273,9 @@ pub async fn upload_image(
     meta: ImageMeta,
     info: &StorageInfo,
     timeout: Duration,
+    spnego: Option<&SpnegoInitiator>,
 ) -> Result<(), TransferError> {
-    upload_with_checksum(addr, path, meta, meta.checksum, info, timeout).await
+    upload_with_checksum(addr, path, meta, meta.checksum, info, timeout, spnego).await
 }
 
 /// As [`upload_image`] but declaring `checksum` (tests declare a wrong one).
@@ -277,21 +286,24 @@ pub async fn upload_with_checksum(
     checksum: u32,
     info: &StorageInfo,
     timeout: Duration,
+    spnego: Option<&SpnegoInitiator>,
 ) -> Result<(), TransferError> {
     let io = |source| TransferError::Io {
         addr: addr.to_string(),
         source,
     };
     let mut file = tokio::fs::File::open(path).await.map_err(io)?;
+    let exchange = begin_spnego(addr, spnego, timeout).await?;
     let mut stream = connect(addr, timeout).await?;
     let req = format!(
         "PUT /imagetransfer?putimage=1&txid={}&checksum={}&storageinfo={} HTTP/1.1\r\n\
          Host: {addr}\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\n\
-         Expect: 100-continue\r\nConnection: close\r\n\r\n",
+         {}Expect: 100-continue\r\nConnection: close\r\n\r\n",
         meta.txid,
         percent_encode(&format_checksum(checksum)),
         percent_encode(&storage_info_string(info)),
-        meta.len
+        meta.len,
+        authorization_line(&exchange),
     );
     timed(timeout, stream.write_all(req.as_bytes()))
         .await
@@ -299,13 +311,10 @@ pub async fn upload_with_checksum(
     // The server answers 100 Continue once it wants the image, or refuses at once.
     let first = read_response(&mut stream, addr, timeout).await?;
     if first.status != 100 {
-        let message = short_body(&mut stream, first.rest, timeout).await;
-        return Err(TransferError::Refused {
-            addr: addr.to_string(),
-            status: first.status,
-            message,
-        });
+        return Err(refusal(&mut stream, addr, first, timeout).await);
     }
+    // The image holds the delegation-token keys: only to a server that proved itself.
+    finish_spnego(addr, exchange, &first)?;
     let mut buf = vec![0u8; 256 * 1024];
     let mut left = meta.len;
     // Bounded by the image's length.
@@ -325,15 +334,82 @@ pub async fn upload_with_checksum(
     }
     stream.flush().await.map_err(io)?;
     let resp = read_response(&mut stream, addr, timeout).await?;
-    let message = short_body(&mut stream, resp.rest, timeout).await;
     if resp.status != 200 {
-        return Err(TransferError::Refused {
-            addr: addr.to_string(),
-            status: resp.status,
-            message,
-        });
+        return Err(refusal(&mut stream, addr, resp, timeout).await);
     }
+    let _ = short_body(&mut stream, resp.rest, timeout).await;
     Ok(())
+}
+
+/// A non-success answer as an error. A redirect is reported, never followed: the
+/// `Authorization` header and the image must not go to a host nobody configured.
+async fn refusal(
+    stream: &mut TcpStream,
+    addr: &str,
+    resp: Response,
+    timeout: Duration,
+) -> TransferError {
+    let location = header(&resp, "location").map(str::to_string);
+    let status = resp.status;
+    let mut message = short_body(stream, resp.rest, timeout).await;
+    if (300..400).contains(&status) {
+        message = format!(
+            "redirect to {} not followed (image transfer goes to the configured address only)",
+            location.as_deref().unwrap_or("nowhere")
+        );
+    }
+    TransferError::Refused {
+        addr: addr.to_string(),
+        status,
+        message,
+    }
+}
+
+/// The first SPNEGO step towards `HTTP/<host of addr>`, off the async threads (it may
+/// ask the KDC for a service ticket).
+async fn begin_spnego(
+    addr: &str,
+    spnego: Option<&SpnegoInitiator>,
+    timeout: Duration,
+) -> Result<Option<ClientExchange>, TransferError> {
+    let Some(initiator) = spnego.cloned() else {
+        return Ok(None);
+    };
+    let host = spnego_host(addr);
+    let auth_err = |reason: String| TransferError::Protocol {
+        addr: addr.to_string(),
+        reason,
+    };
+    let task = tokio::task::spawn_blocking(move || initiator.begin(&host));
+    let exchange = tokio::time::timeout(timeout, task)
+        .await
+        .map_err(|_| auth_err("getting a Kerberos service ticket timed out".into()))?
+        .map_err(|e| auth_err(format!("SPNEGO task failed: {e}")))?
+        .map_err(|e| auth_err(format!("cannot authenticate with SPNEGO: {e}")))?;
+    Ok(Some(exchange))
+}
+
+fn authorization_line(exchange: &Option<ClientExchange>) -> String {
+    exchange.as_ref().map_or(String::new(), |x| {
+        format!("Authorization: {}\r\n", x.authorization)
+    })
+}
+
+/// Checks the server's SPNEGO reply on a success response (local crypto only).
+fn finish_spnego(
+    addr: &str,
+    exchange: Option<ClientExchange>,
+    resp: &Response,
+) -> Result<(), TransferError> {
+    let Some(exchange) = exchange else {
+        return Ok(());
+    };
+    exchange
+        .finish(header(resp, "www-authenticate"))
+        .map_err(|reason| TransferError::Protocol {
+            addr: addr.to_string(),
+            reason,
+        })
 }
 
 async fn timed<T>(

@@ -2,11 +2,13 @@
 //! and a status page) and the matching client used by Standby checkpoints and
 //! `hafs namenode -bootstrapStandby`.
 
+pub mod auth;
 pub mod client;
 pub mod image_store;
 pub mod request;
 pub mod server;
 
+pub use auth::HttpSecurity;
 pub use client::{fetch_image, upload_image, FetchedImage, TransferError};
 pub use image_store::{ImageMeta, ImageStore, TxidSpec};
 pub use server::{HttpBackend, HttpConfig, HttpServer, NodeStatus};

@@ -6,8 +6,10 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-/// Longest request head (request line + headers) accepted.
-pub const MAX_HEAD_BYTES: usize = 16 * 1024;
+/// Longest request head (request line + headers) accepted: Hadoop's default
+/// (`hadoop.http.max.request.header.size`), room for a Kerberos ticket with a large PAC
+/// in `Authorization: Negotiate`.
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// Most headers accepted in one request.
 pub const MAX_HEADERS: usize = 64;
 /// Most query parameters accepted.
@@ -23,6 +25,9 @@ pub struct Request {
     pub headers: HashMap<String, String>,
     /// Bytes read past the head (the start of the body).
     pub body_start: Vec<u8>,
+    /// Header lines (each ending in CRLF) every successful response to this request
+    /// carries: the SPNEGO mutual-authentication reply in secure mode.
+    pub reply_headers: String,
 }
 
 /// Why a request head could not be read; each maps to a status code.
@@ -211,6 +216,7 @@ pub fn parse_head(head: &[u8]) -> Result<Request, HeadError> {
         params,
         headers,
         body_start: Vec::new(),
+        reply_headers: String::new(),
     })
 }
 

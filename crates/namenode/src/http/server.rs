@@ -12,6 +12,11 @@
 //!   checksum or framing, 403 for another namespace, 409 when not newer than the
 //!   newest image held.
 //!
+//! In secure mode ([`HttpConfig::security`]) every request must first authenticate with
+//! SPNEGO (401 `WWW-Authenticate: Negotiate` without it, 403 for a token Kerberos
+//! refuses), and `/imagetransfer` serves only NameNode principals (403); successful
+//! answers carry the server's mutual-authentication reply.
+//!
 //! Every read has a timeout, heads are bounded, connections are capped, and no input
 //! makes it panic.
 
@@ -22,11 +27,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use hafs_journal::StorageInfo;
+use hafs_security::spnego::SpnegoRefusal;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Mutex, Semaphore};
 use tracing::{debug, info, warn};
 
+use super::auth::{HttpSecurity, IMAGE_TRANSFER_FORBIDDEN};
 use super::image_store::{
     format_checksum, parse_checksum, ImageStore, ImageVerifier, TxidSpec, MAX_IMAGE_LEN,
 };
@@ -60,6 +67,9 @@ pub struct HttpConfig {
     pub io_timeout: Duration,
     /// Connections served at once; more are answered 503.
     pub max_connections: usize,
+    /// Secure mode: every request authenticates with SPNEGO, image transfer only for
+    /// NameNodes. `None`: no authentication (simple mode).
+    pub security: Option<Arc<HttpSecurity>>,
 }
 
 impl HttpConfig {
@@ -69,6 +79,7 @@ impl HttpConfig {
             head_timeout: Duration::from_secs(10),
             io_timeout: Duration::from_secs(60),
             max_connections: 32,
+            security: None,
         }
     }
 }
@@ -185,11 +196,64 @@ async fn serve_connection(mut stream: TcpStream, peer: SocketAddr, shared: &Shar
         }
     };
     debug!(%peer, method = %req.method, path = %req.path, "HTTP request");
+    let mut req = req;
+    if let Some(security) = &shared.config.security {
+        match authenticate(security, &req).await {
+            Ok(accepted) => {
+                if let Some(v) = accepted.www_authenticate {
+                    req.reply_headers = format!("WWW-Authenticate: {v}\r\n");
+                }
+                if req.path == "/imagetransfer"
+                    && !security.may_transfer_images(&accepted.principal)
+                {
+                    info!(%peer, principal = %accepted.principal, "ImageServlet rejecting");
+                    let body = format!("{IMAGE_TRANSFER_FORBIDDEN}\n");
+                    let _ = write_timed(shared, respond_text(&mut stream, 403, &body)).await;
+                    linger(&mut stream).await;
+                    return;
+                }
+                debug!(%peer, principal = %accepted.principal, "authenticated HTTP request");
+            }
+            Err(refusal) => {
+                let status = refusal.status();
+                if status == 403 {
+                    warn!(%peer, "HTTP authentication failed: {refusal}");
+                }
+                // 401 names the scheme, so clients know to send a ticket.
+                let extra = if status == 401 {
+                    "WWW-Authenticate: Negotiate\r\n"
+                } else {
+                    ""
+                };
+                let body = format!("{refusal}\n");
+                let _ = write_timed(shared, respond(&mut stream, status, extra, &body)).await;
+                linger(&mut stream).await;
+                return;
+            }
+        }
+    }
     let result = route(&mut stream, req, shared).await;
     if let Err(e) = result {
         debug!(%peer, "HTTP connection ended: {e}");
     }
     linger(&mut stream).await;
+}
+
+/// Checks the request's `Authorization: Negotiate` off the async threads (GSS reads
+/// the keytab and the replay cache). `user.name` is never consulted.
+async fn authenticate(
+    security: &Arc<HttpSecurity>,
+    req: &Request,
+) -> Result<hafs_security::spnego::Accepted, SpnegoRefusal> {
+    let security = security.clone();
+    let authorization = req.header("authorization").map(str::to_string);
+    tokio::task::spawn_blocking(move || security.acceptor.accept(authorization.as_deref()))
+        .await
+        .unwrap_or_else(|e| {
+            Err(SpnegoRefusal::Refused(format!(
+                "authentication failed: {e}"
+            )))
+        })
 }
 
 /// Closes our side, then reads (and drops) what the client may still be sending for a
@@ -231,7 +295,7 @@ async fn route(stream: &mut TcpStream, req: Request, shared: &Shared) -> std::io
                 "hafs NameNode\nstate: {}\nlast txid: {}\nnewest fsimage txid: {newest}\ncluster id: {}\nblock pool id: {}\n",
                 s.state, s.last_txid, info.cluster_id, info.block_pool_id
             );
-            write_timed(shared, respond_text(stream, 200, &body)).await
+            write_timed(shared, respond(stream, 200, &req.reply_headers, &body)).await
         }
         ("GET", "/imagetransfer") => get_image(stream, &req, shared).await,
         ("PUT" | "POST", "/imagetransfer") => put_image(stream, &req, shared).await,
@@ -281,7 +345,7 @@ async fn get_image(stream: &mut TcpStream, req: &Request, shared: &Shared) -> st
         "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\n\
          X-Image-Txid: {}\r\nX-Image-Checksum: {}\r\nX-Cluster-Id: {}\r\nX-Namespace-Id: {}\r\n\
          X-Block-Pool-Id: {}\r\nX-Layout-Version: {}\r\nX-Ctime: {}\r\nX-Last-Txid: {}\r\n\
-         X-Ha-State: {}\r\nConnection: close\r\n\r\n",
+         X-Ha-State: {}\r\n{}Connection: close\r\n\r\n",
         meta.len,
         meta.txid,
         format_checksum(meta.checksum),
@@ -292,6 +356,7 @@ async fn get_image(stream: &mut TcpStream, req: &Request, shared: &Shared) -> st
         info.ctime,
         status.last_txid,
         header_safe(&status.state),
+        req.reply_headers,
     );
     write_timed(shared, stream.write_all(head.as_bytes())).await?;
     let mut buf = vec![0u8; 256 * 1024];
@@ -368,7 +433,10 @@ async fn put_image(stream: &mut TcpStream, req: &Request, shared: &Shared) -> st
         .header("expect")
         .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
     {
-        write_timed(shared, stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")).await?;
+        // The SPNEGO reply rides on the 100 too: the client checks who we are before it
+        // sends the image.
+        let cont = format!("HTTP/1.1 100 Continue\r\n{}\r\n", req.reply_headers);
+        write_timed(shared, stream.write_all(cont.as_bytes())).await?;
     }
     let tmp = shared.store.temp_path(txid);
     let received = receive_body(stream, req, len, &tmp, shared).await;
@@ -423,7 +491,12 @@ async fn put_image(stream: &mut TcpStream, req: &Request, shared: &Shared) -> st
     shared.backend.image_received(txid, oldest).await;
     write_timed(
         shared,
-        respond_text(stream, 200, &format!("fsimage {txid} saved\n")),
+        respond(
+            stream,
+            200,
+            &req.reply_headers,
+            &format!("fsimage {txid} saved\n"),
+        ),
     )
     .await
 }
@@ -471,6 +544,7 @@ pub fn reason(code: u16) -> &'static str {
     match code {
         200 => "OK",
         400 => "Bad Request",
+        401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
@@ -485,8 +559,18 @@ pub fn reason(code: u16) -> &'static str {
 }
 
 async fn respond_text(stream: &mut TcpStream, code: u16, body: &str) -> std::io::Result<()> {
+    respond(stream, code, "", body).await
+}
+
+/// A plain-text response; `extra` is header lines, each ending in CRLF.
+async fn respond(
+    stream: &mut TcpStream,
+    code: u16,
+    extra: &str,
+    body: &str,
+) -> std::io::Result<()> {
     let msg = format!(
-        "HTTP/1.1 {code} {}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {code} {}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n{body}",
         reason(code),
         body.len()
     );
