@@ -14,6 +14,7 @@ pub type GroupsOf = std::sync::Arc<dyn Fn(&str) -> Vec<String> + Send + Sync>;
 /// Bound on the groups read for one user.
 const MAX_GROUPS: usize = 1024;
 
+#[derive(Debug)]
 pub struct GroupMapping {
     ttl: Duration,
     /// `hadoop.user.group.static.mapping.overrides`: answered without asking the OS.

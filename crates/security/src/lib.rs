@@ -15,6 +15,7 @@
 //! - [`spnego`]: Kerberos over HTTP (`Negotiate`), server and client sides, free of any
 //!   HTTP implementation.
 
+pub mod acl;
 pub mod block_token;
 pub mod digest_md5;
 pub mod groups;

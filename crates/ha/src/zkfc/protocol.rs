@@ -121,30 +121,9 @@ impl ZkfcAdmins {
         if user.is_empty() {
             return false;
         }
-        if user == self.login_user {
-            return true;
-        }
-        if self.administrators.trim() == "*" {
-            return true;
-        }
-        // Split at the first blank before trimming: a leading blank means "no users,
-        // only groups", as Hadoop's AccessControlList reads it.
-        let acl = self.administrators.as_str();
-        let names = |list: Option<&str>| -> Vec<String> {
-            list.unwrap_or("")
-                .split(',')
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .map(str::to_string)
-                .collect()
-        };
-        let mut parts = acl.splitn(2, char::is_whitespace);
-        let users = names(parts.next());
-        let groups = names(parts.next().map(str::trim));
-        if users.iter().any(|u| u == user) {
-            return true;
-        }
-        !groups.is_empty() && (self.groups_of)(user).iter().any(|g| groups.contains(g))
+        user == self.login_user
+            || hafs_security::acl::AccessControlList::parse(&self.administrators)
+                .allows(user, self.groups_of.as_ref())
     }
 }
 

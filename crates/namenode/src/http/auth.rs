@@ -13,10 +13,14 @@ use std::sync::Arc;
 use hafs_conf::keys::{
     DFS_CLUSTER_ADMINISTRATORS, DFS_NAMENODE_KERBEROS_INTERNAL_SPNEGO_PRINCIPAL,
     DFS_WEB_AUTHENTICATION_KERBEROS_KEYTAB, DFS_WEB_AUTHENTICATION_KERBEROS_PRINCIPAL,
+    HADOOP_SECURITY_GROUPS_CACHE_SECS, HADOOP_SECURITY_GROUPS_CACHE_SECS_DEFAULT,
+    HADOOP_USER_GROUP_STATIC_MAPPING_OVERRIDES, HADOOP_USER_GROUP_STATIC_MAPPING_OVERRIDES_DEFAULT,
 };
 use hafs_conf::{ConfError, Configuration};
 use hafs_ipc::auth::kerberos::canonical_host;
 use hafs_ipc::auth::{SecuritySettings, ServiceRole};
+use hafs_security::acl::AccessControlList;
+use hafs_security::groups::{parse_static_overrides, GroupMapping};
 use hafs_security::gssapi::InitiatorSource;
 use hafs_security::kerberos_name::substitute_host;
 use hafs_security::kerberos_name::AuthToLocal;
@@ -33,9 +37,10 @@ pub struct HttpSecurity {
     pub acceptor: SpnegoAcceptor,
     /// The principals `/imagetransfer` serves: every NameNode of the nameservice.
     pub image_transfer_principals: Vec<String>,
-    /// The users part of `dfs.cluster.administrators` (short names; `*` is everyone),
-    /// whom `/imagetransfer` serves too, as Hadoop's admin ACL.
-    administrators: Vec<String>,
+    /// `dfs.cluster.administrators`, whom `/imagetransfer` serves too, as Hadoop's
+    /// admin ACL (users by short name, and groups).
+    administrators: AccessControlList,
+    groups: Arc<GroupMapping>,
     to_local: Arc<AuthToLocal>,
     /// This NameNode's own login (its keytab), for uploading to and downloading from
     /// the other NameNodes.
@@ -99,23 +104,25 @@ impl HttpSecurity {
                 image_transfer_principals.push(p);
             }
         }
-        // An ACL is "users groups"; the group part is not read (as for the controllers).
-        let acl = conf.get_or(DFS_CLUSTER_ADMINISTRATORS, " ");
-        let administrators = acl
-            .trim_start()
-            .split(char::is_whitespace)
-            .next()
-            .unwrap_or("")
-            .split(',')
-            .map(str::trim)
-            .filter(|u| !u.is_empty())
-            .map(str::to_string)
-            .collect();
+        let administrators =
+            AccessControlList::parse(&conf.get_or(DFS_CLUSTER_ADMINISTRATORS, " "));
+        let groups = Arc::new(GroupMapping::new(
+            conf.get_time_duration(
+                HADOOP_SECURITY_GROUPS_CACHE_SECS,
+                std::time::Duration::from_secs(HADOOP_SECURITY_GROUPS_CACHE_SECS_DEFAULT),
+                hafs_conf::TimeUnit::Seconds,
+            )?,
+            parse_static_overrides(&conf.get_or(
+                HADOOP_USER_GROUP_STATIC_MAPPING_OVERRIDES,
+                HADOOP_USER_GROUP_STATIC_MAPPING_OVERRIDES_DEFAULT,
+            )),
+        ));
         Ok(Some(Arc::new(HttpSecurity {
             acceptor,
             image_transfer_principals,
             client,
             administrators,
+            groups,
             to_local: security.auth_to_local().clone(),
         })))
     }
@@ -130,11 +137,10 @@ impl HttpSecurity {
         {
             return true;
         }
-        if self.administrators.iter().any(|a| a == "*") {
-            return true;
-        }
         match self.to_local.short_name_of(principal) {
-            Ok(user) => self.administrators.contains(&user),
+            Ok(user) => self
+                .administrators
+                .allows(&user, &|u: &str| self.groups.groups_of(u)),
             Err(_) => false,
         }
     }
