@@ -29,6 +29,7 @@ mod load;
 mod partition;
 mod paths;
 mod procs;
+mod reference_hdfs;
 mod replicas;
 mod streaming;
 mod tempdir;
@@ -59,6 +60,10 @@ pub use paths::{
     workspace_root,
 };
 pub use procs::{processes_matching, ProcessInfo};
+pub use reference_hdfs::{
+    hdfs_tool, parse_ready_daemons, ReferenceDaemon, ReferenceHdfs, REFERENCE_NAMESERVICE,
+    REFERENCE_READY,
+};
 pub use replicas::{block_files, corrupt_file, test_bytes, ReplicaFile};
 pub use streaming::{StreamingClient, StreamingResult};
 pub use tempdir::TempDir;
