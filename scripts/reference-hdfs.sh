@@ -8,7 +8,8 @@
 #
 # `fetch` resolves scripts/reference-hdfs/pom.xml (hadoop-hdfs, hadoop-hdfs-client,
 # hadoop-common and their runtime dependencies) with `mvn dependency:copy-dependencies`
-# into ${HAFS_CACHE:-~/.cache/hafs}/reference-hdfs/<version>/lib, with Maven's local
+# into ${HAFS_CACHE:-~/.cache/hafs}/reference-hdfs/<version>/lib (and its test scope,
+# Hadoop's FileSystem contract suites with JUnit 5, into test-lib), with Maven's local
 # repository in the same cache; a second run finds the marker and does nothing.
 #
 # `start` formats and starts a fresh cluster in DIR (default ${TMPDIR:-/tmp}/hafs-reference-hdfs):
@@ -29,6 +30,7 @@ HADOOP_VERSION="3.5.0"
 REF_CACHE="$HAFS_CACHE/reference-hdfs"
 LIB_DIR="$REF_CACHE/$HADOOP_VERSION/lib"
 WEB_DIR="$REF_CACHE/$HADOOP_VERSION/web"
+TEST_LIB_DIR="$REF_CACHE/$HADOOP_VERSION/test-lib"
 MARKER="$REF_CACHE/$HADOOP_VERSION/.complete"
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 HDFS="$SCRIPT_DIR/hdfs"
@@ -64,7 +66,8 @@ mvn_quiet() {
 }
 
 fetch() {
-    if [ -f "$MARKER" ] && [ -f "$LIB_DIR/hadoop-hdfs-$HADOOP_VERSION.jar" ] && [ -d "$WEB_DIR/webapps" ]; then
+    if [ -f "$MARKER" ] && [ -f "$LIB_DIR/hadoop-hdfs-$HADOOP_VERSION.jar" ] && [ -d "$WEB_DIR/webapps" ] \
+        && [ -f "$TEST_LIB_DIR/hadoop-common-$HADOOP_VERSION-tests.jar" ]; then
         log "Apache Hadoop $HADOOP_VERSION: cached in $LIB_DIR"
         return
     fi
@@ -80,6 +83,18 @@ fetch() {
         -Dhadoop.version="$HADOOP_VERSION" \
         -DincludeScope=runtime \
         -DoutputDirectory="$staging"
+    # The POM's test scope (the contract suites in hadoop-common's test jar, JUnit 5)
+    # apart from the daemons' jars: tests put both on their classpath.
+    local test_staging="$REF_CACHE/$HADOOP_VERSION/test-lib.tmp"
+    rm -rf "$test_staging"
+    mvn_quiet dependency:copy-dependencies -f "$SCRIPT_DIR/reference-hdfs/pom.xml" \
+        -Dhadoop.version="$HADOOP_VERSION" \
+        -DexcludeScope=runtime \
+        -DoutputDirectory="$test_staging"
+    [ -f "$test_staging/hadoop-common-$HADOOP_VERSION-tests.jar" ] \
+        || die "mvn did not produce hadoop-common-$HADOOP_VERSION-tests.jar (found: $(ls "$test_staging"))"
+    rm -rf "$TEST_LIB_DIR"
+    mv "$test_staging" "$TEST_LIB_DIR"
     local jar
     for jar in hadoop-hdfs hadoop-hdfs-client hadoop-common; do
         [ -f "$staging/$jar-$HADOOP_VERSION.jar" ] \
@@ -310,6 +325,9 @@ start() {
         "dfs.client.failover.sleep.max.millis=1000"
         # A fresh namespace has no blocks to wait for.
         "dfs.namenode.safemode.extension=0"
+        # Hadoop's FileSystem contract suites write 1 KiB blocks; HDFS's own test
+        # configuration allows them, and so does this one.
+        "dfs.namenode.fs-limits.min-block-size=0"
         # Every DataNode registers from 127.0.0.1, which need not resolve back.
         "dfs.namenode.datanode.registration.ip-hostname-check=false"
     )

@@ -7,7 +7,7 @@
 #   (e) Apache Hadoop 3.5.0 itself (hadoop-hdfs, hadoop-common and their dependencies,
 #       from Maven Central with mvn), the reference HDFS cluster that
 #       scripts/reference-hdfs.sh starts beside hafs and the real `hdfs` tools
-#       (scripts/hdfs) run from.
+#       (scripts/hdfs) run from, and Hadoop's FileSystem contract suites with JUnit 5.
 # Everything is cached outside the repo under ${HAFS_CACHE:-$HOME/.cache/hafs}, and every
 # step checks its own result first, so running this again is cheap and changes nothing.
 set -euo pipefail

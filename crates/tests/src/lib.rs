@@ -17,6 +17,7 @@
 mod cluster;
 mod command;
 mod conf_xml;
+mod contract;
 mod daemon;
 mod datanodes;
 mod ha;
@@ -40,6 +41,7 @@ mod zookeeper;
 pub use cluster::{MiniCluster, MiniClusterBuilder, NAMENODE_READY};
 pub use command::{run_with_timeout, CmdOutput, DEFAULT_CMD_TIMEOUT};
 pub use conf_xml::write_site_xml;
+pub use contract::{parse_contract_output, run_contract_suites, SuiteResult, CONTRACT_SUITES};
 pub use daemon::Daemon;
 pub use datanodes::{parse_live_datanodes, DATANODE_READY, TEST_BLOCK_SIZE};
 pub use ha::{FAILOVER_PROXY_PROVIDER, MAX_NAMENODES, NAMESERVICE};
