@@ -55,6 +55,7 @@ impl ClientProtocolService {
             .read("getBlockLocations", Self::get_block_locations)
             .read("getFsStats", Self::get_fs_stats)
             .read("getStoragePolicies", Self::get_storage_policies)
+            .read("isFileClosed", Self::is_file_closed)
             // Namespace changes (namespace.rs).
             .write("mkdirs", Self::mkdirs)
             .at_most_once("delete", Self::delete, Self::delete_again)
