@@ -264,6 +264,7 @@ mod tests {
                 "getListing",
                 "getServerDefaults",
                 "getStoragePolicies",
+                "isFileClosed",
                 "msync",
             ]
         );
@@ -276,6 +277,6 @@ mod tests {
                 "setSafeMode"
             ]
         );
-        assert_eq!(ClientProtocolService::methods().rows().count(), 38);
+        assert_eq!(ClientProtocolService::methods().rows().count(), 39);
     }
 }
