@@ -3,7 +3,11 @@
 #   (a) Debian packages (sshd, ZooKeeper, the MIT Kerberos KDC and tools),
 #   (b) the Hadoop 3.5.0 Java client jars, taken from the PySpark 4.3.0 sdist,
 #   (c) a Python venv with hdfs-native (pinned),
-#   (d) cargo-nextest, the test runner (pinned, built from crates.io once).
+#   (d) cargo-nextest, the test runner (pinned, built from crates.io once),
+#   (e) Apache Hadoop 3.5.0 itself (hadoop-hdfs, hadoop-common and their dependencies,
+#       from Maven Central with mvn), the reference HDFS cluster that
+#       scripts/reference-hdfs.sh starts beside hafs and the real `hdfs` tools
+#       (scripts/hdfs) run from, and Hadoop's FileSystem contract suites with JUnit 5.
 # Everything is cached outside the repo under ${HAFS_CACHE:-$HOME/.cache/hafs}, and every
 # step checks its own result first, so running this again is cheap and changes nothing.
 set -euo pipefail
@@ -36,7 +40,10 @@ JAR_GLOBS=(
 # krb5-kdc, krb5-admin-server (kadmin.local, kdb5_util) and krb5-user (kinit, kvno): the
 # Kerberos tests run a throwaway MIT KDC on loopback (crates/cluster/src/kdc.rs); the
 # GSSAPI library they exercise, libgssapi_krb5.so.2, comes with these too.
-DEB_PACKAGES=(openssh-server openssh-client psmisc zookeeper krb5-kdc krb5-admin-server krb5-user)
+# maven: fetches Apache Hadoop for the reference HDFS cluster (step e).
+DEB_PACKAGES=(openssh-server openssh-client psmisc zookeeper krb5-kdc krb5-admin-server krb5-user maven)
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 log() { echo "test-deps: $*"; }
 die() {
@@ -152,8 +159,18 @@ install_nextest() {
     "$bin" nextest --version >/dev/null || die "cargo-nextest does not run from $bin"
 }
 
+# ---------------------------------------------------------------- (e) Apache Hadoop
+# scripts/reference-hdfs.sh owns the fetch (the POM, the cache layout, the marker), so
+# that it can be run alone; it is idempotent and fails loudly on its own.
+install_reference_hdfs() {
+    if ! HAFS_CACHE="$HAFS_CACHE" bash "$SCRIPT_DIR/reference-hdfs.sh" fetch 2>&1 | sed 's/^/test-deps: /'; then
+        die "scripts/reference-hdfs.sh fetch failed (see above)"
+    fi
+}
+
 install_debs
 install_jars
 install_venv
 install_nextest
+install_reference_hdfs
 log "done; cache is $HAFS_CACHE"

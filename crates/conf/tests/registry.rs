@@ -397,6 +397,10 @@ const DOC_NOT_KEYS: &[(&str, &str)] = &[
         "benchmarks.md: a Hadoop DataNode setting in a comparison",
     ),
     (
+        "dfs.namenode.datanode.registration.ip-hostname-check",
+        "reference-hdfs.md: set for the Apache NameNodes of the reference cluster only",
+    ),
+    (
         "dfs.client.read.shortcircuit",
         "benchmarks.md: a Hadoop feature hafs does not have",
     ),

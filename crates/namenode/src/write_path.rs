@@ -442,7 +442,9 @@ impl Namesystem {
             .read()
             .get_file_info(&Caller::superuser(""), src)
             .map_err(ns_err)?
-            .ok_or_else(|| RpcError::file_not_found(format!("File not found: {src}")))?;
+            // Hadoop's words for a missing file, which clients and Hadoop's contract
+            // suite match.
+            .ok_or_else(|| RpcError::file_not_found(format!("File does not exist: {src}")))?;
         if st.kind != crate::namespace::FileKind::File {
             return Err(RpcError::file_not_found(format!(
                 "Path is not a file: {src}"

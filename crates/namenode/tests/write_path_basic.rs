@@ -541,5 +541,48 @@ async fn lease_recovery_keeps_a_last_block_known_only_by_its_pipeline() {
     let (blocks, _, open) = nn.fsn.read().file_blocks(file_id).unwrap();
     assert_eq!(blocks.len(), 1, "the last block was dropped");
     assert!(open);
+    let closed: pb::IsFileClosedResponseProto = call(
+        &c,
+        "isFileClosed",
+        &pb::IsFileClosedRequestProto { src: "/l/f".into() },
+        5,
+        0,
+    )
+    .await
+    .unwrap();
+    assert!(!closed.result, "the file is still under recovery");
+
+    // A missing file: Hadoop's FileNotFoundException and words (recoverLease and
+    // isFileClosed), which Hadoop's LeaseRecovery contract suite matches.
+    let missing = pb::RecoverLeaseRequestProto {
+        src: "/l/missing".into(),
+        client_name: "DFSClient_other".into(),
+    };
+    let e = call::<_, pb::RecoverLeaseResponseProto>(&c, "recoverLease", &missing, 4, 0)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("java.io.FileNotFoundException")
+            && e.contains("File does not exist: /l/missing"),
+        "{e}"
+    );
+    let e = call::<_, pb::IsFileClosedResponseProto>(
+        &c,
+        "isFileClosed",
+        &pb::IsFileClosedRequestProto {
+            src: "/l/missing".into(),
+        },
+        6,
+        0,
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("java.io.FileNotFoundException")
+            && e.contains("File does not exist: /l/missing"),
+        "{e}"
+    );
     stop(nn).await;
 }

@@ -9,7 +9,7 @@ use crate::command::{run_with_timeout, CmdOutput, DEFAULT_CMD_TIMEOUT};
 use crate::paths::{hafs_cache, jars_dir, workspace_root};
 use crate::tools::ConfTarget;
 
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in bytes {
         h ^= u64::from(*b);

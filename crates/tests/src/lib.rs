@@ -17,6 +17,7 @@
 mod cluster;
 mod command;
 mod conf_xml;
+mod contract;
 mod daemon;
 mod datanodes;
 mod ha;
@@ -29,6 +30,7 @@ mod load;
 mod partition;
 mod paths;
 mod procs;
+mod reference_hdfs;
 mod replicas;
 mod streaming;
 mod tempdir;
@@ -39,6 +41,7 @@ mod zookeeper;
 pub use cluster::{MiniCluster, MiniClusterBuilder, NAMENODE_READY};
 pub use command::{run_with_timeout, CmdOutput, DEFAULT_CMD_TIMEOUT};
 pub use conf_xml::write_site_xml;
+pub use contract::{parse_contract_output, run_contract_suites, SuiteResult, CONTRACT_SUITES};
 pub use daemon::Daemon;
 pub use datanodes::{parse_live_datanodes, DATANODE_READY, TEST_BLOCK_SIZE};
 pub use ha::{FAILOVER_PROXY_PROVIDER, MAX_NAMENODES, NAMESERVICE};
@@ -59,6 +62,10 @@ pub use paths::{
     workspace_root,
 };
 pub use procs::{processes_matching, ProcessInfo};
+pub use reference_hdfs::{
+    hdfs_tool, parse_ready_daemons, ReferenceDaemon, ReferenceHdfs, REFERENCE_NAMESERVICE,
+    REFERENCE_READY,
+};
 pub use replicas::{block_files, corrupt_file, test_bytes, ReplicaFile};
 pub use streaming::{StreamingClient, StreamingResult};
 pub use tempdir::TempDir;

@@ -55,6 +55,7 @@ impl ClientProtocolService {
             .read("getBlockLocations", Self::get_block_locations)
             .read("getFsStats", Self::get_fs_stats)
             .read("getStoragePolicies", Self::get_storage_policies)
+            .read("isFileClosed", Self::is_file_closed)
             // Namespace changes (namespace.rs).
             .write("mkdirs", Self::mkdirs)
             .at_most_once("delete", Self::delete, Self::delete_again)
@@ -263,6 +264,7 @@ mod tests {
                 "getListing",
                 "getServerDefaults",
                 "getStoragePolicies",
+                "isFileClosed",
                 "msync",
             ]
         );
@@ -275,6 +277,6 @@ mod tests {
                 "setSafeMode"
             ]
         );
-        assert_eq!(ClientProtocolService::methods().rows().count(), 38);
+        assert_eq!(ClientProtocolService::methods().rows().count(), 39);
     }
 }

@@ -56,6 +56,31 @@ impl ClientProtocolService {
         Ok(st.as_ref().map(status_proto))
     }
 
+    /// isFileClosed: whether no writer holds `src` open. A missing path or a
+    /// directory is a FileNotFoundException with Hadoop's words, which its
+    /// LeaseRecovery contract suite matches.
+    pub(super) async fn is_file_closed(
+        &self,
+        ctx: &CallContext,
+        r: pb::IsFileClosedRequestProto,
+    ) -> Result<pb::IsFileClosedResponseProto, RpcError> {
+        let st = self
+            .fsn
+            .read()
+            .get_file_info(&self.caller(ctx), &r.src)
+            .map_err(ns_err)?
+            .ok_or_else(|| RpcError::file_not_found(format!("File does not exist: {}", r.src)))?;
+        if st.kind != FileKind::File {
+            return Err(RpcError::file_not_found(format!(
+                "Path is not a file: {}",
+                r.src
+            )));
+        }
+        Ok(pb::IsFileClosedResponseProto {
+            result: !st.under_construction,
+        })
+    }
+
     pub(super) async fn get_file_info(
         &self,
         ctx: &CallContext,
