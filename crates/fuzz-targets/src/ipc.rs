@@ -13,7 +13,7 @@ use hafs_proto::common::{IpcConnectionContextProto, RpcSaslProto};
 use crate::block_on;
 
 /// `ipc.maximum.data.length`'s default: the largest frame a server accepts.
-const MAX_DATA_LENGTH: usize = 64 << 20;
+const MAX_DATA_LENGTH: usize = 128 << 20;
 /// Frames looked at per input: enough for a handshake and a few calls.
 const MAX_FRAMES: usize = 64;
 
