@@ -201,7 +201,36 @@ pub async fn write_packet<W: AsyncWrite + Unpin>(
     Ok(())
 }
 
-/// Read one packet. Every length is checked before anything is allocated for it.
+/// Largest step the body buffer grows by ahead of the bytes arriving.
+const BODY_CHUNK: usize = 64 * 1024;
+
+/// Reads exactly `len` body bytes into a buffer grown as they arrive, so a peer that
+/// claims a 16 MiB packet and stalls holds no more memory than it sent (plus a chunk).
+/// Fuzzing found the earlier version reserving the whole claimed length from a 12-byte
+/// input.
+async fn read_body<R: AsyncRead + Unpin>(r: &mut R, len: usize) -> Result<BytesMut> {
+    let mut body = BytesMut::with_capacity(len.min(BODY_CHUNK));
+    while body.len() < len {
+        if body.capacity() == body.len() {
+            body.reserve((len - body.len()).min(BODY_CHUNK));
+        }
+        let want = (len - body.len()) as u64;
+        let n = (&mut *r)
+            .take(want)
+            .read_buf(&mut body)
+            .await
+            .map_err(|e| DataTransferError::from_read(e, "packet body"))?;
+        if n == 0 {
+            return Err(DataTransferError::Truncated {
+                what: "packet body",
+            });
+        }
+    }
+    Ok(body)
+}
+
+/// Read one packet. Every length is checked before anything is allocated for it, and
+/// the body's buffer grows only as its bytes arrive.
 pub async fn read_packet<R: AsyncRead + Unpin>(r: &mut R) -> Result<Packet> {
     let mut lengths = [0u8; PACKET_LENGTHS_LEN];
     r.read_exact(&mut lengths)
@@ -248,11 +277,7 @@ pub async fn read_packet<R: AsyncRead + Unpin>(r: &mut R) -> Result<Packet> {
             "data length {data_len} exceeds the {body_len} bytes of checksums and data"
         )));
     }
-    let mut body = BytesMut::zeroed(body_len);
-    r.read_exact(&mut body)
-        .await
-        .map_err(|e| DataTransferError::from_read(e, "packet body"))?;
-    let mut body = body.freeze();
+    let mut body = read_body(r, body_len).await?.freeze();
     let checksums = body.split_to(body_len - data_len);
     Ok(Packet {
         header,

@@ -158,6 +158,9 @@ trait Run<S>: Send + Sync {
         info: &'a MethodInfo,
         request: Bytes,
     ) -> BoxFuture<'a, Result<Bytes, RpcError>>;
+
+    /// Only the first step of `run`: decodes the request message.
+    fn decode(&self, request: &[u8]) -> Result<(), RpcError>;
 }
 
 struct Typed<H, Req, Resp> {
@@ -185,6 +188,10 @@ where
             let response = self.handler.call(service, ctx, request).await?;
             Ok(encode_response(&response))
         })
+    }
+
+    fn decode(&self, request: &[u8]) -> Result<(), RpcError> {
+        decode_request::<Req>(request).map(drop)
     }
 }
 
@@ -225,6 +232,10 @@ where
                 }
             }
         })
+    }
+
+    fn decode(&self, request: &[u8]) -> Result<(), RpcError> {
+        decode_request::<Req>(request).map(drop)
     }
 }
 
@@ -359,6 +370,16 @@ impl<S: ProtocolService> MethodTable<S> {
     /// Every row, in no particular order.
     pub fn rows(&self) -> impl Iterator<Item = &MethodInfo> {
         self.rows.values().map(|r| &r.info)
+    }
+
+    /// Decodes `request` as `method`'s request message, exactly as a call does before
+    /// anything runs, without a service: the fuzz targets drive every method's decode
+    /// through this.
+    pub fn decode_request(&self, method: &str, request: &[u8]) -> Result<(), RpcError> {
+        match self.rows.get(method) {
+            Some(row) => row.run.decode(request),
+            None => Err(RpcError::no_such_method(self.protocol, method)),
+        }
     }
 
     /// Answers one call of `service` (see the module documentation for the steps).

@@ -217,12 +217,16 @@ pub fn read_seen_txid(dir: &Path) -> Result<Option<u64>, StorageError> {
     let Some(bytes) = read_bounded(&file, MAX_SEEN_TXID_FILE_LEN)? else {
         return Ok(None);
     };
-    let text = std::str::from_utf8(&bytes).unwrap_or("").trim();
+    parse_seen_txid(&file, &bytes).map(Some)
+}
+
+/// Parses the content of a `seen_txid` file; `file` is only used in error messages.
+pub fn parse_seen_txid(file: &Path, bytes: &[u8]) -> Result<u64, StorageError> {
+    let text = std::str::from_utf8(bytes).unwrap_or("").trim();
     text.parse::<u64>()
-        .map(Some)
         .map_err(|_| StorageError::CorruptSeenTxid {
-            file,
-            reason: format!("not a txid: {:?}", String::from_utf8_lossy(&bytes)),
+            file: file.to_path_buf(),
+            reason: format!("not a txid: {:?}", String::from_utf8_lossy(bytes)),
         })
 }
 
