@@ -137,3 +137,32 @@ fn unknown_benchmark_and_bad_options_exit_1_with_usage() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unknown operation 'open'"), "{err}");
 }
+
+/// `hafs bench dataprotection` with small numbers: the real DataNode SASL handshake at
+/// each level, a stream through it checked byte for byte, one row per level with a
+/// positive rate and the baseline's ratio 1.0x. No wall time is asserted.
+#[test]
+fn dataprotection_reports_every_level_against_no_protection() {
+    let out = hafs()
+        .args(["bench", "dataprotection", "-mb", "2", "-handshakes", "2"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(row(&stdout, "none", 4)[2], "1.0x");
+    for level in ["none", "authentication", "integrity", "privacy"] {
+        let r = row(&stdout, level, 4);
+        assert!(number(r[1]) > 0.0, "{level}: {stdout}");
+        assert!(r[2].ends_with('x'), "{level}: {stdout}");
+    }
+    for level in ["authentication", "integrity", "privacy"] {
+        assert!(
+            number(row(&stdout, level, 4)[3]) > 0.0,
+            "{level} handshake: {stdout}"
+        );
+    }
+}

@@ -2,6 +2,7 @@
 //! in the same run, so the numbers mean something on any machine.
 
 mod baseline;
+mod data_protection;
 mod dfsio;
 mod failover;
 mod failover_auto;
@@ -36,6 +37,9 @@ Benchmarks:
   rpcprotection  IPC calls/s and MB/s with Kerberos at authentication, integrity and
                  privacy against SIMPLE, and the handshake time (a throwaway KDC;
                  hafs bench rpcprotection -help)
+  dataprotection data-path MB/s through the DataNode SASL layer at authentication,
+                 integrity and privacy against no protection, and the handshake time
+                 (hafs bench dataprotection -help)
   dfsio          write and read throughput of N files against a local cluster, next to
                  cp and cat of the same bytes on the same disk (hafs bench dfsio -help)
 ";
@@ -45,6 +49,7 @@ pub async fn run(conf: &Configuration, args: &[String]) -> anyhow::Result<i32> {
         Some("nnthroughput" | "NNThroughputBenchmark") => nnthroughput::run(conf, &args[1..]).await,
         Some("restart") => restart::run(conf, &args[1..]).await,
         Some("rpcprotection") => rpc_protection::run(&args[1..]).await,
+        Some("dataprotection") => data_protection::run(&args[1..]).await,
         Some("dfsio" | "TestDFSIO") => dfsio::run(conf, &args[1..]).await,
         Some("failover") if args.iter().any(|a| a == "--manual" || a == "-manual") => {
             failover::run(conf, &args[1..]).await
