@@ -381,6 +381,10 @@ const DOC_NOT_KEYS: &[(&str, &str)] = &[
         "security.md: AES data-transfer encryption, listed as not supported yet",
     ),
     (
+        "dfs.encrypt.data.transfer",
+        "security.md: Hadoop's switch for AES data-transfer encryption, not supported yet",
+    ),
+    (
         "dfs.namenode.rpc-bind-host",
         "deploy.md: listed among the Hadoop keys hafs does not support",
     ),
