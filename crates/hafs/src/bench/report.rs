@@ -28,8 +28,13 @@ pub fn ratio(x: f64) -> String {
         format!("{x:.0}x")
     } else if x >= 1.0 {
         format!("{x:.1}x")
-    } else {
+    } else if x >= 0.1 || x <= 0.0 {
         format!("{x:.2}x")
+    } else {
+        // Below 0.1 the digits after the leading zeros count (0.0032x, not 0.00x),
+        // to at most six decimals.
+        let decimals = ((-x.log10()).floor() as usize + 2).min(6);
+        format!("{x:.decimals$}x")
     }
 }
 
@@ -78,6 +83,10 @@ mod tests {
         assert_eq!(ratio(52.4), "52x");
         assert_eq!(ratio(3.44), "3.4x");
         assert_eq!(ratio(0.812), "0.81x");
+        assert_eq!(ratio(0.0532), "0.053x");
+        assert_eq!(ratio(0.00321), "0.0032x");
+        assert_eq!(ratio(0.0), "0.00x");
+        assert_eq!(ratio(1e-9), "0.000000x");
         assert_eq!(ratio(f64::INFINITY), "-");
     }
 
