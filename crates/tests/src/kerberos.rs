@@ -136,3 +136,40 @@ impl SecureRealm {
         env
     }
 }
+
+/// A KDC shared by every test of one test binary, for tests that call the MIT library
+/// in process: the library reads `KRB5_CONFIG` from the process environment, so a
+/// binary can use one realm only. The first call starts it in a temporary directory
+/// named after `label` and sets the environment (with an empty default ticket cache);
+/// later calls return the same one. The KDC is killed and its directory removed when
+/// the process exits (a static is never dropped).
+pub fn process_kdc(label: &str) -> &'static Kdc {
+    static KDC: std::sync::OnceLock<(Kdc, crate::TempDir)> = std::sync::OnceLock::new();
+    static CLEANUP: std::sync::OnceLock<(u32, PathBuf)> = std::sync::OnceLock::new();
+    extern "C" fn clean_up_at_exit() {
+        if let Some((pid, dir)) = CLEANUP.get() {
+            // SAFETY: plain syscall on the pid of the KDC this process started.
+            unsafe { libc::kill(*pid as libc::pid_t, libc::SIGKILL) };
+            if std::env::var_os("HAFS_KEEP_TMP").is_none() {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+    }
+    &KDC.get_or_init(|| {
+        let dir = crate::TempDir::new(label);
+        let kdc = Kdc::start(dir.path()).expect("start the KDC (scripts/test-deps.sh)");
+        let _ = CLEANUP.set((kdc.pid().unwrap(), dir.path().to_path_buf()));
+        // SAFETY: registers a plain extern "C" function.
+        unsafe { libc::atexit(clean_up_at_exit) };
+        for (k, v) in kdc.env() {
+            // Before any GSS call in this binary; every caller waits for this.
+            std::env::set_var(k, v);
+        }
+        std::env::set_var(
+            "KRB5CCNAME",
+            format!("FILE:{}/no-default-ccache", dir.path().display()),
+        );
+        (kdc, dir)
+    })
+    .0
+}

@@ -16,50 +16,22 @@ use hafs_cluster::kdc::Kdc;
 use hafs_security::gssapi::InitiatorSource;
 use hafs_security::kerberos::{acceptor_credential, GssapiClient, GssapiServer, ServiceTarget};
 use hafs_security::sasl::{Qop, SaslClientSession, SaslError, SaslServerSession, SaslStep};
-use hafs_tests::{TempDir, XorShift64};
+use hafs_tests::XorShift64;
 
 const ALL: [Qop; 3] = [Qop::Privacy, Qop::Integrity, Qop::Authentication];
 
 struct Realm {
-    kdc: Kdc,
+    kdc: &'static Kdc,
     nn_keytab: PathBuf,
     dn_keytab: PathBuf,
     alice_ccache: PathBuf,
     bob_keytab: PathBuf,
-    _dir: TempDir,
-}
-
-/// What the exit hook cleans up: the KDC's pid and directory.
-static CLEANUP: OnceLock<(u32, PathBuf)> = OnceLock::new();
-
-extern "C" fn clean_up_at_exit() {
-    if let Some((pid, dir)) = CLEANUP.get() {
-        // SAFETY: plain syscall on the pid of the KDC this process started.
-        unsafe { libc::kill(*pid as libc::pid_t, libc::SIGKILL) };
-        if std::env::var_os("HAFS_KEEP_TMP").is_none() {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
 }
 
 fn realm() -> &'static Realm {
     static REALM: OnceLock<Realm> = OnceLock::new();
     REALM.get_or_init(|| {
-        let dir = TempDir::new("gssapi-kdc");
-        let kdc = Kdc::start(dir.path()).expect("start the KDC (scripts/test-deps.sh)");
-        // A static is never dropped: stop the KDC and remove its files at exit.
-        let _ = CLEANUP.set((kdc.pid().unwrap(), dir.path().to_path_buf()));
-        // SAFETY: registers a plain extern "C" function.
-        unsafe { libc::atexit(clean_up_at_exit) };
-        for (k, v) in kdc.env() {
-            // Set before any GSS call in this binary; every test gets here first and
-            // waits for this initialisation.
-            std::env::set_var(k, v);
-        }
-        std::env::set_var(
-            "KRB5CCNAME",
-            format!("FILE:{}/no-default-ccache", dir.path().display()),
-        );
+        let kdc = hafs_tests::process_kdc("gssapi-kdc");
         let nn_keytab = kdc.add_service("nn", "localhost").unwrap();
         let dn_keytab = kdc.add_service("dn", "localhost").unwrap();
         let alice_ccache = kdc.user_ccache("alice").unwrap();
@@ -70,7 +42,6 @@ fn realm() -> &'static Realm {
             dn_keytab,
             alice_ccache,
             bob_keytab,
-            _dir: dir,
         }
     })
 }

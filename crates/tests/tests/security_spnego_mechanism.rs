@@ -19,44 +19,19 @@ use hafs_security::gssapi::{
     Credential, InitiatorSource, Mechanism, Name, NameType, SecurityContext, MUTUAL_FLAG,
 };
 use hafs_security::spnego::{SpnegoAcceptor, SpnegoInitiator, SpnegoRefusal};
-use hafs_tests::{TempDir, XorShift64};
+use hafs_tests::XorShift64;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 struct Realm {
-    kdc: Kdc,
+    kdc: &'static Kdc,
     nn_keytab: PathBuf,
     http_keytab: PathBuf,
-    dir: TempDir,
-}
-
-static CLEANUP: OnceLock<(u32, PathBuf)> = OnceLock::new();
-
-extern "C" fn clean_up_at_exit() {
-    if let Some((pid, dir)) = CLEANUP.get() {
-        // SAFETY: plain syscall on the pid of the KDC this process started.
-        unsafe { libc::kill(*pid as libc::pid_t, libc::SIGKILL) };
-        if std::env::var_os("HAFS_KEEP_TMP").is_none() {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
 }
 
 fn realm() -> &'static Realm {
     static REALM: OnceLock<Realm> = OnceLock::new();
     REALM.get_or_init(|| {
-        let dir = TempDir::new("spnego-kdc");
-        let kdc = Kdc::start(dir.path()).expect("start the KDC (scripts/test-deps.sh)");
-        let _ = CLEANUP.set((kdc.pid().unwrap(), dir.path().to_path_buf()));
-        // SAFETY: registers a plain extern "C" function.
-        unsafe { libc::atexit(clean_up_at_exit) };
-        for (k, v) in kdc.env() {
-            // Before any GSS call in this binary; every test waits for this.
-            std::env::set_var(k, v);
-        }
-        std::env::set_var(
-            "KRB5CCNAME",
-            format!("FILE:{}/no-default-ccache", dir.path().display()),
-        );
+        let kdc = hafs_tests::process_kdc("spnego-kdc");
         let nn_keytab = kdc.add_service("nn", "localhost").unwrap();
         let http_keytab = kdc.add_service("HTTP", "localhost").unwrap();
         kdc.add_user("alice", "alice-password").unwrap();
@@ -64,7 +39,6 @@ fn realm() -> &'static Realm {
             kdc,
             nn_keytab,
             http_keytab,
-            dir,
         }
     })
 }
@@ -245,7 +219,7 @@ fn the_client_refuses_a_server_that_does_not_prove_itself() {
                 });
             }
         });
-        let dest = r.dir.path().join("rogue-image");
+        let dest = r.kdc.dir().join("rogue-image");
         let login = nn_login();
         let got = fetch_image(
             &format!("localhost:{port}"),
