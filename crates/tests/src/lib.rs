@@ -50,6 +50,7 @@ pub use hafs_cluster::{free_port, wait_for_port};
 pub use hafs_util::XorShift64;
 pub use java::{compiled_java_class, run_java_class};
 pub use journalnodes::{JournalNodes, JOURNALNODE_READY, SHARED_EDITS_KEY, TEST_JOURNAL_ID};
+pub mod raw_ipc;
 pub use kerberos::{process_kdc, SecureRealm, AUTH_TO_LOCAL, USERS as REALM_USERS};
 pub use listing::{fields, parse_ls, parse_ls_line, LsEntry};
 pub use load::{
