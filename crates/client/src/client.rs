@@ -336,6 +336,20 @@ impl<T: NamenodeTransport> DfsClient<T> {
         Ok(())
     }
 
+    /// concat: appends the blocks of `srcs`, in order, to `target` and removes the
+    /// srcs (all files in one directory; see Hadoop's DistributedFileSystem.concat).
+    pub async fn concat(&self, target: &str, srcs: &[&str]) -> Result<(), ClientError> {
+        let trg = self.resolve(target)?;
+        let srcs = srcs
+            .iter()
+            .map(|s| self.resolve(s))
+            .collect::<Result<Vec<_>, _>>()?;
+        let _: ConcatResponseProto = self
+            .call("concat", &ConcatRequestProto { trg, srcs })
+            .await?;
+        Ok(())
+    }
+
     pub async fn set_permission(&self, path: &str, permission: u16) -> Result<(), ClientError> {
         let src = self.resolve(path)?;
         let _: SetPermissionResponseProto = self
@@ -422,18 +436,6 @@ impl<T: NamenodeTransport> DfsClient<T> {
                     storage_type: storage_type.map(|t| t as i32),
                 },
             )
-            .await?;
-        Ok(())
-    }
-
-    pub async fn concat(&self, target: &str, srcs: &[&str]) -> Result<(), ClientError> {
-        let trg = self.resolve(target)?;
-        let srcs = srcs
-            .iter()
-            .map(|s| self.resolve(s))
-            .collect::<Result<Vec<_>, _>>()?;
-        let _: ConcatResponseProto = self
-            .call("concat", &ConcatRequestProto { trg, srcs })
             .await?;
         Ok(())
     }

@@ -243,11 +243,7 @@ impl Namesystem {
                 self.bm.remove_blocks(&ids);
             }
             if let Some(inode_id) = outcome.inode_id {
-                if let Some((replication, blocks, uc)) = ns.block_collection(inode_id) {
-                    let blocks: Vec<Block> = blocks.iter().map(to_bm_block).collect();
-                    self.bm
-                        .add_block_collection(inode_id, replication, &blocks, uc);
-                }
+                self.block_collection_to_bm(&ns, inode_id);
                 if let Some(uc) = ns.under_construction(inode_id) {
                     self.leases
                         .lock()
@@ -374,6 +370,24 @@ impl Namesystem {
             return Err(RpcError::safe_mode(msg));
         }
         Ok(())
+    }
+
+    /// Tells the block manager a file's blocks as the namespace has them now: which
+    /// file they belong to, its replication, and whether the last is under
+    /// construction (replicas already known are kept).
+    fn block_collection_to_bm(&self, ns: &Namespace, inode_id: u64) {
+        if let Some((replication, blocks, uc)) = ns.block_collection(inode_id) {
+            let blocks: Vec<Block> = blocks.iter().map(to_bm_block).collect();
+            self.bm
+                .add_block_collection(inode_id, replication, &blocks, uc);
+        }
+    }
+
+    /// [`Self::block_collection_to_bm`] after a live op that moved blocks between files
+    /// (concat), under the namespace's read lock.
+    pub fn refresh_block_collection(&self, inode_id: u64) {
+        let ns = self.read();
+        self.block_collection_to_bm(&ns, inode_id);
     }
 
     /// Runs a mutation: `plan` validates against the namespace and returns the op (or a

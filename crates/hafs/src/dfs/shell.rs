@@ -147,6 +147,7 @@ impl Shell {
             "checksum" => self.checksum(args).await,
             "df" => self.df(args).await,
             "truncate" => self.truncate(args).await,
+            "concat" => self.concat(args).await,
             other => Err(format!("Unknown command {other}")),
         };
         match r {

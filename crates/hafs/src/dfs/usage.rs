@@ -8,6 +8,7 @@ const COMMANDS: &[(&str, &str, &str)] = &[
     ("chgrp", "[-R] GROUP PATH...", "Change the group of files; -R recurses."),
     ("chmod", "[-R] <MODE[,MODE]... | OCTALMODE> PATH...", "Change the permissions of files; -R recurses. MODE is like u+x,g-w or a=r; OCTALMODE like 755."),
     ("chown", "[-R] [OWNER][:[GROUP]] PATH...", "Change the owner and group of files; -R recurses."),
+    ("concat", "<target path> <src path> <src path> ...", "Concatenate existing source files into the target file; the sources (files with data, in the target's directory) are removed."),
     ("copyFromLocal", "[-f] [-p] [-d] <localsrc> ... <dst>", "Identical to -put."),
     ("copyToLocal", "[-f] [-p] [-ignoreCrc] <src> ... <localdst>", "Identical to -get."),
     ("count", "[-q] [-h] [-v] <path> ...", "Count directories, files and bytes under the paths; -q adds quotas, -h human-readable sizes, -v a header line."),

@@ -49,6 +49,7 @@ impl ClientProtocolService {
             // Namespace reads (read.rs).
             .read("getServerDefaults", Self::get_server_defaults)
             .read("getFileInfo", Self::get_file_info)
+            .read("getLocatedFileInfo", Self::get_located_file_info)
             .read("getFileLinkInfo", Self::get_file_link_info)
             .read("getListing", Self::get_listing)
             .read("getContentSummary", Self::get_content_summary)
@@ -61,6 +62,7 @@ impl ClientProtocolService {
             .at_most_once("delete", Self::delete, Self::delete_again)
             .at_most_once("rename", Self::rename, Self::rename_again)
             .at_most_once("rename2", Self::rename2, Self::rename2_again)
+            .at_most_once("concat", Self::concat, Self::concat_again)
             .write("setPermission", Self::set_permission)
             .write("setOwner", Self::set_owner)
             .write("setTimes", Self::set_times)
@@ -238,6 +240,7 @@ mod tests {
             rows_where(|m| m.at_most_once),
             [
                 "append",
+                "concat",
                 "create",
                 "delete",
                 "rename",
@@ -262,6 +265,7 @@ mod tests {
                 "getFileLinkInfo",
                 "getFsStats",
                 "getListing",
+                "getLocatedFileInfo",
                 "getServerDefaults",
                 "getStoragePolicies",
                 "isFileClosed",

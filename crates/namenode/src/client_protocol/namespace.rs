@@ -7,6 +7,7 @@ use hafs_proto::hdfs as pb;
 
 use super::{masked_perm, replication, ClientProtocolService};
 use crate::namespace::Planned;
+use crate::namesystem::ns_err;
 use crate::storage::now_ms;
 
 impl ClientProtocolService {
@@ -100,6 +101,40 @@ impl ClientProtocolService {
         _r: &pb::Rename2RequestProto,
     ) -> Result<pb::Rename2ResponseProto, RpcError> {
         Ok(pb::Rename2ResponseProto {})
+    }
+
+    /// concat: the srcs' blocks move to the target. The block manager learns the
+    /// blocks' new file and its replication (a src may have had another), keeping
+    /// the replicas it knows.
+    pub(super) async fn concat(
+        &self,
+        ctx: &CallContext,
+        r: pb::ConcatRequestProto,
+    ) -> Result<pb::ConcatResponseProto, RpcError> {
+        let fsn = &self.fsn;
+        let caller = self.caller(ctx);
+        let now = now_ms();
+        let what = format!("concat {:?} to {}", r.srcs, r.trg);
+        let ((), outcome) = fsn
+            .mutate_op(&what, self.retry_key(ctx).as_ref(), |ns| {
+                let op = ns
+                    .plan_concat(&caller, &r.trg, &r.srcs, now)
+                    .map_err(ns_err)?;
+                Ok((Some(op), ()))
+            })
+            .await?;
+        if let Some(id) = outcome.inode_id {
+            fsn.refresh_block_collection(id);
+        }
+        Ok(pb::ConcatResponseProto {})
+    }
+
+    pub(super) fn concat_again(
+        &self,
+        _ctx: &CallContext,
+        _r: &pb::ConcatRequestProto,
+    ) -> Result<pb::ConcatResponseProto, RpcError> {
+        Ok(pb::ConcatResponseProto {})
     }
 
     pub(super) async fn set_permission(

@@ -91,6 +91,31 @@ impl ClientProtocolService {
         })
     }
 
+    /// getLocatedFileInfo: the status with the file's block locations, as
+    /// getBlockLocations gives them (what a PathHandle opens with; its path is
+    /// usually `/.reserved/.inodes/<id>`). Block tokens only when asked for.
+    pub(super) async fn get_located_file_info(
+        &self,
+        ctx: &CallContext,
+        r: pb::GetLocatedFileInfoRequestProto,
+    ) -> Result<pb::GetLocatedFileInfoResponseProto, RpcError> {
+        let src = r.src.unwrap_or_default();
+        let Some(mut fs) = self.file_status(ctx, &src)? else {
+            return Ok(pb::GetLocatedFileInfoResponseProto { fs: None });
+        };
+        if fs.file_type == pb::hdfs_file_status_proto::FileType::IsFile as i32 {
+            let located =
+                self.fsn
+                    .block_locations(&self.caller(ctx), &src, 0, u64::MAX, client_ip(ctx))?;
+            let mut locations = located_blocks_proto(located);
+            if r.need_block_token.unwrap_or(false) {
+                self.stamp_located(ctx, &mut locations);
+            }
+            fs.locations = Some(locations);
+        }
+        Ok(pb::GetLocatedFileInfoResponseProto { fs: Some(fs) })
+    }
+
     /// hafs has no symbolic links: a link's status is the file's.
     pub(super) async fn get_file_link_info(
         &self,

@@ -52,6 +52,7 @@ impl Namespace {
             Op::Close(c) => self.apply_close(c),
             Op::Delete(d) => self.apply_delete(d),
             Op::Rename(r) => self.apply_rename(r),
+            Op::Concat(c) => self.apply_concat(c),
             Op::SetPermission(p) => self.apply_set_permission(p),
             Op::SetOwner(o) => self.apply_set_owner(o),
             Op::SetTimes(t) => self.apply_set_times(t),
@@ -409,6 +410,45 @@ impl Namespace {
         self.attach(dst_parent, src, name.as_bytes());
         self.slab[src_parent as usize].mtime = r.mtime;
         self.slab[dst_parent as usize].mtime = r.mtime;
+        Ok(out)
+    }
+
+    /// concat: the target keeps its inode and gains the srcs' blocks; the srcs go
+    /// without their blocks (they are not freed: the target owns them now).
+    fn apply_concat(&mut self, c: &pb::ConcatOp) -> Result<ApplyOutcome, NamespaceError> {
+        let target = self.op_file(&c.target, 0)?;
+        let parent = self.node(target).parent;
+        let mut srcs = Vec::with_capacity(c.srcs.len());
+        for p in &c.srcs {
+            let slot = self.op_file(p, 0)?;
+            let n = self.node(slot);
+            if slot == target || srcs.contains(&slot) || n.parent != parent {
+                return Err(corrupt(format!("concat of {p} into {}", c.target)));
+            }
+            if self.under_construction.contains_key(&n.id) {
+                return Err(corrupt(format!("concat of open file {p}")));
+            }
+            srcs.push(slot);
+        }
+        if self.under_construction.contains_key(&self.node(target).id) {
+            return Err(corrupt(format!("concat into open file {}", c.target)));
+        }
+        let mut blocks = self.node(target).blocks().to_vec();
+        let mut out = ApplyOutcome {
+            inode_id: Some(self.node(target).id),
+            ..Default::default()
+        };
+        for &slot in &srcs {
+            let moved = std::mem::replace(&mut self.slab[slot as usize].body, Body::File(None));
+            if let Body::File(Some(b)) = moved {
+                blocks.extend(b.iter().copied());
+            }
+            self.remove_subtree(slot, &mut out);
+        }
+        debug_assert!(out.removed_blocks.is_empty(), "concat freed moved blocks");
+        self.slab[target as usize].body = Body::File(Some(Box::new(blocks)));
+        self.slab[target as usize].mtime = c.mtime;
+        self.slab[parent as usize].mtime = c.mtime;
         Ok(out)
     }
 

@@ -52,6 +52,9 @@ pub enum NamespaceError {
     /// java.lang.IllegalArgumentException
     #[error("{0}")]
     IllegalArgument(String),
+    /// org.apache.hadoop.HadoopIllegalArgumentException (concat's refusals)
+    #[error("{0}")]
+    HadoopIllegalArgument(String),
     /// java.io.IOException: any other refusal.
     #[error("{0}")]
     Io(String),
@@ -82,6 +85,7 @@ impl NamespaceError {
             LeaseExpired(_) => "org.apache.hadoop.hdfs.server.namenode.LeaseExpiredException",
             QuotaExceeded(_) => "org.apache.hadoop.hdfs.protocol.QuotaExceededException",
             IllegalArgument(_) => "java.lang.IllegalArgumentException",
+            HadoopIllegalArgument(_) => "org.apache.hadoop.HadoopIllegalArgumentException",
             Io(_) | Corrupt(_) => "java.io.IOException",
         }
     }

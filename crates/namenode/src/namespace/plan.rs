@@ -563,6 +563,104 @@ impl Namespace {
         })))
     }
 
+    /// concat (Hadoop's FSDirConcatOp): the srcs' blocks, in the order given, are
+    /// appended to `target`'s and the srcs are removed. Write access on the target,
+    /// read on each src and write on its directory (it is deleted); every src is a
+    /// closed file with blocks in the target's directory, no larger preferred block
+    /// size than the target's, named once and not the target itself.
+    pub fn plan_concat(
+        &self,
+        caller: &Caller,
+        target: &str,
+        srcs: &[String],
+        now: i64,
+    ) -> Result<EditOp, NamespaceError> {
+        use NamespaceError::HadoopIllegalArgument as Illegal;
+        if target.is_empty() {
+            return Err(NamespaceError::IllegalArgument(
+                "Target file name is empty".into(),
+            ));
+        }
+        if srcs.is_empty() {
+            return Err(NamespaceError::IllegalArgument("No sources given".into()));
+        }
+        let t = self.resolve(caller, target, DirOp::Other)?;
+        self.check_permission(caller, &t, None, None, Some(Access::WRITE), None)?;
+        let t_slot = self.existing_file(&t, target)?;
+        let t_node = self.node(t_slot);
+        if self.under_construction.contains_key(&t_node.id) {
+            return Err(Illegal(format!(
+                "concat: target file {target} is under construction"
+            )));
+        }
+        let mut seen: Vec<u32> = Vec::with_capacity(srcs.len());
+        let mut src_paths = Vec::with_capacity(srcs.len());
+        for src in srcs {
+            let s = self.resolve(caller, src, DirOp::Other)?;
+            self.check_permission(
+                caller,
+                &s,
+                None,
+                Some(Access::WRITE),
+                Some(Access::READ),
+                None,
+            )?;
+            let slot = self.existing_file(&s, src)?;
+            let n = self.node(slot);
+            if n.parent != t_node.parent {
+                return Err(Illegal(format!(
+                    "Source file {src} is not in the same directory with the target {}",
+                    t.path()
+                )));
+            }
+            if slot == t_slot {
+                return Err(Illegal(format!(
+                    "concat: the src file {src} is the same with the target file {}",
+                    t.path()
+                )));
+            }
+            if self.under_construction.contains_key(&n.id) || n.blocks().is_empty() {
+                return Err(Illegal(format!(
+                    "concat: source file {src} is invalid or empty or underConstruction"
+                )));
+            }
+            if n.block_size > t_node.block_size {
+                return Err(Illegal(format!(
+                    "concat: source file {src} has preferred block size {} which is greater than the target file's preferred block size {}",
+                    n.block_size, t_node.block_size
+                )));
+            }
+            if !seen.contains(&slot) {
+                seen.push(slot);
+            }
+            src_paths.push(s.path());
+        }
+        if seen.len() < srcs.len() {
+            return Err(Illegal(
+                "concat: at least two of the source files are the same".into(),
+            ));
+        }
+        Ok(edit(Op::Concat(pb::ConcatOp {
+            target: t.path(),
+            srcs: src_paths,
+            mtime: now,
+        })))
+    }
+
+    /// The file `res` names: FileNotFoundException as Hadoop's INodeFile.valueOf words
+    /// it when it is missing or a directory.
+    fn existing_file(&self, res: &Resolved, src: &str) -> Result<u32, NamespaceError> {
+        match res.last() {
+            None => Err(NamespaceError::FileNotFound(format!(
+                "File does not exist: {src}"
+            ))),
+            Some(s) if self.node(s).is_dir() => Err(NamespaceError::FileNotFound(format!(
+                "Path is not a file: {src}"
+            ))),
+            Some(s) => Ok(s),
+        }
+    }
+
     /// setPermission: owner or superuser only.
     pub fn plan_set_permission(
         &self,

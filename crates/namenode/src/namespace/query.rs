@@ -4,6 +4,7 @@ use super::error::NamespaceError;
 use super::inode::{BlockInfo, ROOT_SLOT};
 use super::permission::{Access, Caller};
 use super::{DirOp, Namespace};
+use std::borrow::Cow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileKind {
@@ -87,6 +88,8 @@ impl Namespace {
         caller: &Caller,
         src: &str,
     ) -> Result<Option<FileStatus>, NamespaceError> {
+        let real = self.real_path(src)?;
+        let src = real.as_ref();
         let res = match self.resolve(caller, src, DirOp::Other) {
             Ok(r) => r,
             Err(NamespaceError::AccessControl(_))
@@ -116,6 +119,8 @@ impl Namespace {
         start_after: &[u8],
         limit: usize,
     ) -> Result<(Vec<FileStatus>, u32), NamespaceError> {
+        let real = self.real_path(src)?;
+        let src = real.as_ref();
         let res = self.resolve(caller, src, DirOp::Other)?;
         let Some(slot) = res.last() else {
             return Err(NamespaceError::FileNotFound(format!(
@@ -147,6 +152,8 @@ impl Namespace {
         caller: &Caller,
         src: &str,
     ) -> Result<ContentSummary, NamespaceError> {
+        let real = self.real_path(src)?;
+        let src = real.as_ref();
         let res = self.resolve(caller, src, DirOp::Other)?;
         let Some(slot) = res.last() else {
             return Err(NamespaceError::FileNotFound(format!(
@@ -193,6 +200,8 @@ impl Namespace {
         caller: &Caller,
         src: &str,
     ) -> Result<(FileStatus, Vec<BlockInfo>), NamespaceError> {
+        let real = self.real_path(src)?;
+        let src = real.as_ref();
         let res = self.resolve(caller, src, DirOp::Other)?;
         let Some(slot) = res.last() else {
             return Err(NamespaceError::FileNotFound(format!(
@@ -245,5 +254,42 @@ impl Namespace {
             }
         }
         out
+    }
+}
+
+/// Hadoop's reserved path prefixes (FSDirectory.DOT_RESERVED_PATH_PREFIX and below).
+const DOT_INODES: &str = "/.reserved/.inodes/";
+const DOT_RAW: &str = "/.reserved/raw";
+
+impl Namespace {
+    /// The path a client path names once Hadoop's reserved prefixes are resolved:
+    /// `/.reserved/.inodes/<id>[/rest]` is the inode's current path (what a
+    /// PathHandle opens, so a file is found after a rename) and `/.reserved/raw/rest`
+    /// is `/rest`. Other paths come back unchanged.
+    pub fn real_path<'p>(&self, src: &'p str) -> Result<Cow<'p, str>, NamespaceError> {
+        if let Some(rest) = src.strip_prefix(DOT_INODES) {
+            let (id, tail) = rest.split_once('/').map_or((rest, ""), |(i, t)| (i, t));
+            let missing = || {
+                NamespaceError::FileNotFound(format!(
+                    "File for given inode path does not exist: {src}"
+                ))
+            };
+            let id: u64 = id.parse().map_err(|_| missing())?;
+            let base = self.path_of(id).ok_or_else(missing)?;
+            return Ok(Cow::Owned(match (base.as_str(), tail) {
+                (_, "") => base,
+                ("/", t) => format!("/{t}"),
+                (b, t) => format!("{b}/{t}"),
+            }));
+        }
+        if let Some(rest) = src.strip_prefix(DOT_RAW) {
+            if rest.is_empty() {
+                return Ok(Cow::Borrowed("/"));
+            }
+            if rest.starts_with('/') {
+                return Ok(Cow::Borrowed(rest));
+            }
+        }
+        Ok(Cow::Borrowed(src))
     }
 }

@@ -885,6 +885,27 @@ impl Shell {
         Ok(())
     }
 
+    /// -concat <target> <src> <src> ...: Hadoop's shell wants two sources at least
+    /// and reports the NameNode's refusal (same directory, not empty, ...) as is.
+    pub(super) async fn concat(&mut self, args: &[String]) -> Result<(), String> {
+        const USAGE: &str = "<target path> <src path> <src path> ...";
+        if args.is_empty() {
+            self.error(&format!("Target path not specified. {USAGE}"));
+            return Ok(());
+        }
+        if args.len() < 3 {
+            self.error(&format!(
+                "The number of source paths is less than 2. {USAGE}"
+            ));
+            return Ok(());
+        }
+        let srcs: Vec<&str> = args[1..].iter().map(String::as_str).collect();
+        if let Err(e) = self.client.concat(&args[0], &srcs).await {
+            self.remote_error(&e);
+        }
+        Ok(())
+    }
+
     pub(super) async fn truncate(&mut self, args: &[String]) -> Result<(), String> {
         let (opts, mut rest) = parse_opts(args, &["w"])?;
         let wait = opts.iter().any(|o| o == "w");

@@ -2,6 +2,7 @@
 //! fsimage round trips and corruption, and the 1M-file memory estimate.
 
 mod basic;
+mod concat;
 mod image;
 mod memory;
 mod model;
