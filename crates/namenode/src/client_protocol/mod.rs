@@ -281,6 +281,6 @@ mod tests {
                 "setSafeMode"
             ]
         );
-        assert_eq!(ClientProtocolService::methods().rows().count(), 39);
+        assert_eq!(ClientProtocolService::methods().rows().count(), 41);
     }
 }
