@@ -9,17 +9,23 @@ use std::sync::LazyLock;
 use hafs_ipc::{CallContext, MethodTable, ProtocolService, RpcError};
 use hafs_proto::hdfs::{GetReplicaVisibleLengthRequestProto, GetReplicaVisibleLengthResponseProto};
 
+use std::sync::Arc;
+
+use hafs_security::block_token::AccessMode;
+
+use crate::security::DataTransferSecurity;
 use crate::storage::{DataNodeStorage, ReplicaState};
 
 pub const CLIENT_DATANODE_PROTOCOL: &str = "org.apache.hadoop.hdfs.protocol.ClientDatanodeProtocol";
 
 pub struct ClientDatanodeService {
     storage: DataNodeStorage,
+    security: Arc<DataTransferSecurity>,
 }
 
 impl ClientDatanodeService {
-    pub fn new(storage: DataNodeStorage) -> Self {
-        ClientDatanodeService { storage }
+    pub fn new(storage: DataNodeStorage, security: Arc<DataTransferSecurity>) -> Self {
+        ClientDatanodeService { storage, security }
     }
 
     /// Hadoop's FsDatasetImpl#getReplicaVisibleLength: the replica must exist with a
@@ -57,9 +63,23 @@ impl ClientDatanodeService {
 
     async fn get_replica_visible_length(
         &self,
-        _ctx: &CallContext,
+        ctx: &CallContext,
         req: GetReplicaVisibleLengthRequestProto,
     ) -> Result<GetReplicaVisibleLengthResponseProto, RpcError> {
+        // Hadoop's checkReadAccess: with block tokens on, the caller must have
+        // authenticated with a READ token for this very block.
+        let b = &req.block;
+        self.security
+            .check_call(
+                ctx.token_identifier.as_deref(),
+                &b.pool_id,
+                b.block_id,
+                AccessMode::Read,
+            )
+            .map_err(|msg| match ctx.token_identifier {
+                None => RpcError::io(msg),
+                Some(_) => RpcError::new(hafs_ipc::exceptions::INVALID_TOKEN, msg),
+            })?;
         let length = self.visible_length(&req)?;
         Ok(GetReplicaVisibleLengthResponseProto { length })
     }

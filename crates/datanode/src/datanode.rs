@@ -257,14 +257,24 @@ impl DataNodeConfig {
         };
         let ipc_auth = {
             use hafs_ipc::auth::{kerberos::canonical_host, SecuritySettings, ServiceRole};
-            let security =
+            let settings =
                 SecuritySettings::from_conf(conf).map_err(|e| ConfError::Security(e.0))?;
-            security
+            let mut auth = settings
                 .server_auth(
                     ServiceRole::DataNode,
                     &canonical_host(&ipc_bind.ip().to_string()),
                 )
-                .map_err(|e| ConfError::Security(e.0))?
+                .map_err(|e| ConfError::Security(e.0))?;
+            // A secure IPC port also takes block tokens, TOKEN first as in Hadoop
+            // (clients reading a file being written hold nothing else).
+            if auth.is_secure() {
+                if let Some(m) =
+                    crate::ipc_tokens::block_token_method(&actor.security, settings.qops())
+                {
+                    auth.methods.insert(0, m);
+                }
+            }
+            auth
         };
         Ok(DataNodeConfig {
             data_dirs,
@@ -350,7 +360,10 @@ impl DataNode {
         });
         let services: Vec<Arc<dyn RpcService>> = vec![
             Arc::new(InterDatanodeService::new(local.clone())),
-            Arc::new(ClientDatanodeService::new(storage.clone())),
+            Arc::new(ClientDatanodeService::new(
+                storage.clone(),
+                config.xceiver.security.clone(),
+            )),
         ];
         let mut ipc_config = ServerConfig::new(config.ipc_bind);
         ipc_config.auth = config.ipc_auth.clone();

@@ -11,6 +11,7 @@ pub mod actor;
 pub mod client_datanode;
 pub mod datanode;
 pub mod interdatanode;
+pub mod ipc_tokens;
 pub mod recovery;
 pub mod scanner;
 pub mod security;

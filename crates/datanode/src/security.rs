@@ -187,6 +187,46 @@ impl DataTransferSecurity {
         }
     }
 
+    /// The password of a block token identifier, if its key is known and it has not
+    /// expired (the IPC server's TOKEN method: see `ipc_tokens`).
+    pub fn token_password(&self, identifier: &[u8]) -> Result<Vec<u8>, String> {
+        let m = self
+            .mgr()
+            .ok_or_else(|| "block access tokens are not enabled".to_string())?;
+        let id = BlockTokenIdentifier::decode(identifier).map_err(|e| e.to_string())?;
+        m.retrieve_password(&id, identifier, now_ms())
+            .map_err(|e| e.to_string())
+    }
+
+    /// Checks that the block token a call authenticated with (on the IPC port) is for
+    /// this block and mode (Hadoop's `DataNode.checkReadAccess`); `Ok` when block
+    /// tokens are off. The token's password was proven by the SASL handshake.
+    pub fn check_call(
+        &self,
+        token_identifier: Option<&[u8]>,
+        block_pool_id: &str,
+        block_id: u64,
+        mode: AccessMode,
+    ) -> Result<(), String> {
+        let Some(m) = self.mgr() else { return Ok(()) };
+        let Some(identifier) = token_identifier else {
+            return Err(
+                "Can't continue since none or more than one BlockTokenIdentifier is found.".into(),
+            );
+        };
+        let id = BlockTokenIdentifier::decode(identifier).map_err(|e| e.to_string())?;
+        let now = now_ms();
+        let token = BlockToken {
+            identifier: identifier.to_vec(),
+            password: m
+                .retrieve_password(&id, identifier, now)
+                .map_err(|e| e.to_string())?,
+        };
+        m.check_access(&token, None, block_pool_id, block_id as i64, mode, now)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
     /// The SASL server's password lookup: the DIGEST user name is the base64 token
     /// identifier; its password (if the key is known and the token not expired) is
     /// the base64 HMAC (`SaslDataTransferServer.buildServerPassword`).
@@ -279,5 +319,27 @@ mod tests {
         assert!(s.check(Some(&tp), "bp", 1, AccessMode::Write).is_err());
         let own = s.generate("bp", 2, &[AccessMode::Write]).unwrap();
         s.check(Some(&own), "bp", 2, AccessMode::Write).unwrap();
+
+        // The IPC port: the token a call authenticated with must be for its block.
+        let id = tp.identifier.as_ref();
+        assert_eq!(s.token_password(id).unwrap(), tp.password.as_ref());
+        s.check_call(Some(id), "bp", 1, AccessMode::Read).unwrap();
+        let other = s
+            .check_call(Some(id), "bp", 7, AccessMode::Read)
+            .unwrap_err();
+        assert!(other.contains("doesn't apply to block bp:blk_7"), "{other}");
+        let pool = s
+            .check_call(Some(id), "bp-other", 1, AccessMode::Read)
+            .unwrap_err();
+        assert!(pool.contains("doesn't apply"), "{pool}");
+        let none = s.check_call(None, "bp", 1, AccessMode::Read).unwrap_err();
+        assert!(
+            none.contains("none or more than one BlockTokenIdentifier"),
+            "{none}"
+        );
+        assert!(s.token_password(b"garbage").is_err());
+        // With block tokens off nothing is asked.
+        let off = DataTransferSecurity::new(false, None);
+        off.check_call(None, "bp", 1, AccessMode::Read).unwrap();
     }
 }

@@ -508,6 +508,7 @@ mod tests {
             real_user: None,
             auth_method: crate::auth::AuthMethod::Simple,
             principal: None,
+            token_identifier: None,
             client_id: Bytes::new(),
             call_id: 1,
             retry_count: 0,

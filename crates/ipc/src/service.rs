@@ -19,6 +19,9 @@ pub struct CallContext {
     /// The authenticated Kerberos principal (or token owner), for service-level
     /// authorization; `None` with SIMPLE.
     pub principal: Option<String>,
+    /// The identifier of the token a TOKEN connection authenticated with (a block
+    /// token on a DataNode's IPC port); `None` otherwise.
+    pub token_identifier: Option<Vec<u8>>,
     /// The client's 16-byte id; with `call_id` it keys the retry cache.
     pub client_id: Bytes,
     pub call_id: i32,

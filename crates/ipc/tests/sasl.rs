@@ -143,6 +143,7 @@ impl SaslMethod for TestMethod {
             name: id.to_string(),
             short_name: short,
             real_user: None,
+            token_identifier: None,
         })
     }
 }

@@ -551,6 +551,7 @@ async fn get_renew_and_cancel_follow_hadoops_rules_for_kerberos_callers() {
         real_user: real.map(str::to_string),
         auth_method: method,
         principal: Some(principal.into()),
+        token_identifier: None,
         client_id: bytes::Bytes::from_static(&[9u8; 16]),
         call_id: 1,
         retry_count: 0,

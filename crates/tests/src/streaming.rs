@@ -49,6 +49,7 @@ impl StreamingClient {
     ) -> StreamingClient {
         let mut cmd = Command::new(hafs_bin());
         cmd.env_remove("HADOOP_CONF_DIR")
+            .envs(target.client_env())
             .arg("--config")
             .arg(target.conf_dir())
             .arg("dfs")

@@ -89,6 +89,7 @@ impl SaslMethod for KerberosMethod {
             name: authorization_id.to_string(),
             short_name: short,
             real_user: None,
+            token_identifier: None,
         })
     }
 }

@@ -75,4 +75,6 @@ pub struct Identity {
     /// The full Kerberos principal that authenticated (`alice@HAFS.TEST`), for
     /// service-level authorization and messages; `None` with SIMPLE.
     pub principal: Option<String>,
+    /// The identifier of the token a TOKEN connection authenticated with.
+    pub token_identifier: Option<Vec<u8>>,
 }

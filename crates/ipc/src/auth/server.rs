@@ -59,6 +59,9 @@ pub struct AuthenticatedUser {
     pub short_name: String,
     /// For a token issued to a proxied user: the real user behind it.
     pub real_user: Option<String>,
+    /// The identifier of the token that authenticated (TOKEN only): a DataNode checks
+    /// a block token's block and mode against the call (Hadoop's `checkReadAccess`).
+    pub token_identifier: Option<Vec<u8>>,
 }
 
 /// Decides whether an authenticated user may act as another one (Hadoop's
@@ -491,6 +494,7 @@ impl SaslServer {
                     name: real.clone(),
                     short_name: real.clone(),
                     real_user: None,
+                    token_identifier: None,
                 };
                 policy
                     .authorize(&real, &id.user, peer)
@@ -526,6 +530,7 @@ impl SaslServer {
                     real_user: Some(user.short_name.clone()),
                     method: *method,
                     principal: Some(user.name.clone()),
+                    token_identifier: None,
                 })
             }
         }
@@ -545,6 +550,7 @@ fn authenticated_identity(method: AuthMethod, user: &AuthenticatedUser) -> Ident
         real_user: user.real_user.clone(),
         method,
         principal: Some(user.name.clone()),
+        token_identifier: user.token_identifier.clone(),
     }
 }
 
@@ -580,6 +586,7 @@ pub fn identity_from_context(ctx: &IpcConnectionContextProto) -> Result<Identity
         real_user,
         method: AuthMethod::Simple,
         principal: None,
+        token_identifier: None,
     })
 }
 

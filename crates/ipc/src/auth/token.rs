@@ -120,7 +120,9 @@ impl SaslMethod for TokenMethod {
         };
         let identifier =
             decode_sasl_user_name(authorization_id).map_err(|e| refuse(e.to_string()))?;
-        self.secrets.token_user(&identifier).map_err(refuse)
+        let mut user = self.secrets.token_user(&identifier).map_err(refuse)?;
+        user.token_identifier = Some(identifier);
+        Ok(user)
     }
 }
 
@@ -256,6 +258,7 @@ mod tests {
                 name: id.owner.clone(),
                 short_name: id.owner,
                 real_user: None,
+                token_identifier: None,
             })
         }
     }

@@ -626,6 +626,7 @@ impl ConnState {
             real_user: identity.real_user,
             auth_method: identity.method,
             principal: identity.principal,
+            token_identifier: identity.token_identifier,
             client_id: client_id.clone(),
             call_id,
             retry_count,

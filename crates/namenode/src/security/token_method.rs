@@ -103,6 +103,7 @@ pub fn token_user(
         name: id.owner.clone(),
         short_name: names(&id.owner)?,
         real_user,
+        token_identifier: None,
     })
 }
 
