@@ -1,7 +1,7 @@
 //! `hafs dfsadmin`: Hadoop's DFSAdmin commands that exist so far.
 //!
-//! In an HA nameservice, as in Hadoop: `-safemode` and `-saveNamespace` go to every
-//! NameNode of the nameservice in turn (one line each, naming it); `-rollEdits` and
+//! In an HA nameservice, as in Hadoop: `-safemode`, `-saveNamespace` and the two
+//! `-refresh*` user-mapping commands go to every NameNode of the nameservice in turn (one line each, naming it); `-rollEdits` and
 //! `-report` go to the Active through the failover proxy. With `-fs hdfs://host:port`
 //! only that NameNode is asked, and the output is the single-NameNode one.
 
@@ -18,6 +18,8 @@ const USAGE: &str = "Usage: hafs dfsadmin
 \t[-safemode <enter | leave | get | wait | forceExit>]
 \t[-saveNamespace]
 \t[-rollEdits]
+\t[-refreshUserToGroupsMappings]
+\t[-refreshSuperUserGroupsConfiguration]
 \t[-help]";
 
 /// Hadoop's DFSAdmin answers every failure with -1 (the process exits 255).
@@ -75,6 +77,12 @@ pub async fn run(conf: &Configuration, args: &[String]) -> anyhow::Result<i32> {
             })
             .map_err(Failure::from),
         "-report" => report(&client).await.map_err(Failure::from),
+        "-refreshUserToGroupsMappings" => {
+            refresh_user_mappings(conf, &nameservice, Refresh::UserToGroups).await
+        }
+        "-refreshSuperUserGroupsConfiguration" => {
+            refresh_user_mappings(conf, &nameservice, Refresh::SuperUserGroups).await
+        }
         other => {
             eprintln!(
                 "{}: Unknown command",
@@ -170,6 +178,90 @@ async fn save_namespace_all(conf: &Configuration, ns: &str) -> Result<i32, Failu
             Err(e) => {
                 println!("Save namespace failed for {}", nn.shown);
                 failed.push(failure_of(&nn, e).0);
+            }
+        }
+    }
+    match failed.len() {
+        0 => Ok(0),
+        1 => Err(Failure(failed.remove(0))),
+        n => Err(Failure(format!("{n} exceptions [{}]", failed.join(", ")))),
+    }
+}
+
+/// The two RefreshUserMappingsProtocol calls, with Hadoop's words for each.
+#[derive(Clone, Copy)]
+enum Refresh {
+    UserToGroups,
+    SuperUserGroups,
+}
+
+impl Refresh {
+    fn what(self) -> &'static str {
+        match self {
+            Refresh::UserToGroups => "Refresh user to groups mapping",
+            Refresh::SuperUserGroups => "Refresh super user groups configuration",
+        }
+    }
+
+    async fn call(self, addr: &str) -> Result<(), hafs_ipc::IpcError> {
+        use hafs_proto::common as pb;
+        let rpc = hafs_ipc::RpcClient::new(
+            addr.to_string(),
+            "org.apache.hadoop.security.RefreshUserMappingsProtocol",
+            hafs_ipc::ClientConfig::new(hafs_client::identity::current_user()),
+        );
+        match self {
+            Refresh::UserToGroups => {
+                let _: pb::RefreshUserToGroupsMappingsResponseProto = rpc
+                    .call(
+                        "refreshUserToGroupsMappings",
+                        &pb::RefreshUserToGroupsMappingsRequestProto {},
+                    )
+                    .await?;
+            }
+            Refresh::SuperUserGroups => {
+                let _: pb::RefreshSuperUserGroupsConfigurationResponseProto = rpc
+                    .call(
+                        "refreshSuperUserGroupsConfiguration",
+                        &pb::RefreshSuperUserGroupsConfigurationRequestProto {},
+                    )
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `-refreshUserToGroupsMappings` / `-refreshSuperUserGroupsConfiguration`: every
+/// NameNode of an HA nameservice (each line naming it, as Hadoop prints them), else
+/// the one NameNode of `fs.defaultFS`.
+async fn refresh_user_mappings(
+    conf: &Configuration,
+    nameservice: &Option<String>,
+    refresh: Refresh,
+) -> Result<i32, Failure> {
+    let what = refresh.what();
+    let message = |e: hafs_ipc::IpcError| ClientError::from(e).user_message();
+    let Some(ns) = nameservice else {
+        let addr = conf
+            .get_trimmed(hafs_conf::keys::FS_DEFAULT_FS)
+            .and_then(|u| {
+                u.strip_prefix("hdfs://")
+                    .map(|r| r.split('/').next().unwrap_or("").to_string())
+            })
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| Failure("fs.defaultFS is not an hdfs:// address".into()))?;
+        refresh.call(&addr).await.map_err(|e| Failure(message(e)))?;
+        println!("{what} successful");
+        return Ok(0);
+    };
+    let mut failed = Vec::new();
+    for nn in nameservice::all_namenodes(conf, ns).await? {
+        match refresh.call(&nn.addr).await {
+            Ok(()) => println!("{what} successful for {}", nn.shown),
+            Err(e) => {
+                println!("{what} failed for {}", nn.shown);
+                failed.push(format!("{}: {}", nn.shown, message(e)));
             }
         }
     }

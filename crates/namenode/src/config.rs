@@ -12,6 +12,9 @@ use crate::storage::parse_dir_uri;
 
 #[derive(Debug, Clone)]
 pub struct NameNodeConfig {
+    /// The site files the configuration was read from, in order (re-read by
+    /// `dfsadmin -refreshSuperUserGroupsConfiguration`).
+    pub conf_files: Vec<PathBuf>,
     pub name_dirs: Vec<PathBuf>,
     /// host:port to bind the client RPC server to.
     pub rpc_bind: String,
@@ -473,6 +476,12 @@ impl NameNodeConfig {
                 HADOOP_USER_GROUP_STATIC_MAPPING_OVERRIDES_DEFAULT,
             )),
             proxy_users: hafs_ipc::auth::proxy_users::ProxyUserRules::from_conf(conf),
+            conf_files: conf
+                .resources()
+                .iter()
+                .map(PathBuf::from)
+                .filter(|p| p.is_file())
+                .collect(),
             security_enabled: conf
                 .get_or(
                     HADOOP_SECURITY_AUTHENTICATION,

@@ -15,6 +15,7 @@ pub mod leases;
 pub mod memory_size;
 pub mod namespace;
 pub mod namesystem;
+pub mod refresh_user_mappings;
 pub mod retry_cache;
 pub mod security;
 pub mod server;

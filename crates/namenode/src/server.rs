@@ -194,11 +194,11 @@ async fn serve_rpc(
     methods.append(&mut server_config.auth.methods);
     server_config.auth.methods = methods;
     let groups = fsn.group_mapping();
-    server_config.auth.impersonation =
-        Some(Arc::new(hafs_ipc::auth::proxy_users::ProxyUsers::new(
-            fsn.config.proxy_users.clone(),
-            Arc::new(move |user: &str| groups.groups_of(user)),
-        )));
+    let proxy_users = Arc::new(hafs_ipc::auth::proxy_users::ProxyUsers::new(
+        fsn.config.proxy_users.clone(),
+        Arc::new(move |user: &str| groups.groups_of(user)),
+    ));
+    server_config.auth.impersonation = Some(proxy_users.clone());
     if let Some(rules) = fsn.config.auth_to_local.clone() {
         fsn.set_name_mapper(Arc::new(move |principal: &str| {
             rules.short_name_of(principal).map_err(|e| e.to_string())
@@ -213,6 +213,11 @@ async fn serve_rpc(
         Arc::new(DatanodeProtocolService {
             block_sync: Some(Arc::new(WritePathBlockSync(fsn.clone()))),
             ..DatanodeProtocolService::new(fsn.clone(), bm.clone())
+        }),
+        Arc::new(crate::refresh_user_mappings::RefreshUserMappingsService {
+            fsn: fsn.clone(),
+            proxy_users,
+            conf_files: fsn.config.conf_files.clone(),
         }),
     ];
     Server::bind(server_config, services)

@@ -18,7 +18,7 @@ const MAX_GROUPS: usize = 1024;
 pub struct GroupMapping {
     ttl: Duration,
     /// `hadoop.user.group.static.mapping.overrides`: answered without asking the OS.
-    overrides: HashMap<String, Vec<String>>,
+    overrides: Mutex<HashMap<String, Vec<String>>>,
     cache: Mutex<HashMap<String, (Instant, Vec<String>)>>,
 }
 
@@ -48,13 +48,20 @@ impl GroupMapping {
     pub fn new(ttl: Duration, overrides: HashMap<String, Vec<String>>) -> GroupMapping {
         GroupMapping {
             ttl,
-            overrides,
+            overrides: Mutex::new(overrides),
             cache: Mutex::new(HashMap::new()),
         }
     }
 
+    /// `dfsadmin -refreshUserToGroupsMappings`: forgets every cached answer and takes
+    /// the static overrides of the configuration as re-read.
+    pub fn refresh(&self, overrides: HashMap<String, Vec<String>>) {
+        *self.overrides.lock().expect("group overrides") = overrides;
+        self.cache.lock().expect("group cache").clear();
+    }
+
     pub fn groups_of(&self, user: &str) -> Vec<String> {
-        if let Some(groups) = self.overrides.get(user) {
+        if let Some(groups) = self.overrides.lock().expect("group overrides").get(user) {
             return groups.clone();
         }
         if let Some((at, g)) = self.cache.lock().expect("group cache").get(user) {

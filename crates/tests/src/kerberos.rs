@@ -133,6 +133,8 @@ impl SecureRealm {
             format!("FILE:{}", self.kdc.dir().join("no-such-ccache").display()),
         ));
         env.push(("HADOOP_FS_JAVA_OPTS".into(), self.kdc.java_option()));
+        // The real `hdfs` command (scripts/hdfs) reads its JVM flags from here.
+        env.push(("HDFS_JAVA_OPTS".into(), self.kdc.java_option()));
         env
     }
 }

@@ -10,6 +10,8 @@ use hafs_conf::{keys, Configuration};
 /// One NameNode of the nameservice, with a client that talks to it alone.
 pub struct NameNodeTarget {
     pub client: DfsClient,
+    /// `host:port` of its RPC server (for protocols other than ClientProtocol).
+    pub addr: String,
     /// How Hadoop prints the address (Java's InetSocketAddress: `host/ip:port`).
     pub shown: String,
 }
@@ -51,6 +53,7 @@ pub async fn all_namenodes(
         out.push(NameNodeTarget {
             client,
             shown: java_socket_address(&addr).await,
+            addr,
         });
     }
     Ok(out)

@@ -216,13 +216,22 @@ fn in_range(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
 
 /// The rules with the server's group mapping: the policy an IPC server enforces.
 pub struct ProxyUsers {
-    rules: ProxyUserRules,
+    rules: std::sync::RwLock<ProxyUserRules>,
     groups_of: GroupsOf,
 }
 
 impl ProxyUsers {
     pub fn new(rules: ProxyUserRules, groups_of: GroupsOf) -> ProxyUsers {
-        ProxyUsers { rules, groups_of }
+        ProxyUsers {
+            rules: std::sync::RwLock::new(rules),
+            groups_of,
+        }
+    }
+
+    /// `dfsadmin -refreshSuperUserGroupsConfiguration`: the rules of the configuration
+    /// as re-read replace the old ones for every later connection.
+    pub fn refresh(&self, rules: ProxyUserRules) {
+        *self.rules.write().unwrap_or_else(|p| p.into_inner()) = rules;
     }
 }
 
@@ -233,13 +242,16 @@ impl ImpersonationPolicy for ProxyUsers {
         effective: &str,
         peer: IpAddr,
     ) -> Result<(), String> {
-        self.rules.authorize(
-            &real.short_name,
-            &real.name,
-            effective,
-            self.groups_of.as_ref(),
-            peer,
-        )
+        self.rules
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .authorize(
+                &real.short_name,
+                &real.name,
+                effective,
+                self.groups_of.as_ref(),
+                peer,
+            )
     }
 }
 
