@@ -336,6 +336,49 @@ impl<T: NamenodeTransport> DfsClient<T> {
         Ok(())
     }
 
+    /// getDelegationToken for `renewer` (a short user name; empty: nobody may renew).
+    /// `None` when the NameNode issues none (security off). The token's service is
+    /// left to the caller, as Hadoop's DFSClient sets it from the file system URI.
+    pub async fn get_delegation_token(
+        &self,
+        renewer: &str,
+    ) -> Result<Option<TokenProto>, ClientError> {
+        let r: hafs_proto::common::GetDelegationTokenResponseProto = self
+            .call(
+                "getDelegationToken",
+                &hafs_proto::common::GetDelegationTokenRequestProto {
+                    renewer: renewer.to_string(),
+                },
+            )
+            .await?;
+        Ok(r.token)
+    }
+
+    /// renewDelegationToken: the token's new expiry time (ms since the epoch).
+    pub async fn renew_delegation_token(&self, token: &TokenProto) -> Result<u64, ClientError> {
+        let r: hafs_proto::common::RenewDelegationTokenResponseProto = self
+            .call(
+                "renewDelegationToken",
+                &hafs_proto::common::RenewDelegationTokenRequestProto {
+                    token: token.clone(),
+                },
+            )
+            .await?;
+        Ok(r.new_expiry_time)
+    }
+
+    pub async fn cancel_delegation_token(&self, token: &TokenProto) -> Result<(), ClientError> {
+        let _: hafs_proto::common::CancelDelegationTokenResponseProto = self
+            .call(
+                "cancelDelegationToken",
+                &hafs_proto::common::CancelDelegationTokenRequestProto {
+                    token: token.clone(),
+                },
+            )
+            .await?;
+        Ok(())
+    }
+
     /// concat: appends the blocks of `srcs`, in order, to `target` and removes the
     /// srcs (all files in one directory; see Hadoop's DistributedFileSystem.concat).
     pub async fn concat(&self, target: &str, srcs: &[&str]) -> Result<(), ClientError> {

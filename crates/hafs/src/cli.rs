@@ -19,10 +19,12 @@ Commands:
                -initializeSharedEdits, -bootstrapStandby
   datanode     run a DataNode
   journalnode  run a JournalNode; -status shows every JournalNode's state
-  dfsadmin     administration: -report, -safemode, -saveNamespace, -rollEdits
+  dfsadmin     administration: -report, -safemode, -saveNamespace, -rollEdits,
+               -refreshSuperUserGroupsConfiguration, -refreshUserToGroupsMappings
   haadmin      HA administration: -getServiceState, -transitionToActive, -failover, ...
   zkfc         run the automatic failover controller; -formatZK [-force] [-nonInteractive]
   fsck         check the health of files and blocks: fsck <path> [-files [-blocks [-locations]]]
+  fetchdt      fetch a delegation token into a file: [--renewer NAME] [--print|--renew|--cancel] FILE
   debug        advanced: recoverLease -path <path> [-retries <n>]
   sandbox      run a complete local HA cluster in the foreground [--dir DIR] [--zookeeper | --manual-failover]
   bench        benchmarks: nnthroughput, restart, dfsio, failover (hafs bench -help)

@@ -7,6 +7,7 @@ mod datanode_cmd;
 mod debug_cmd;
 mod dfs;
 mod dfsadmin;
+mod fetchdt_cmd;
 mod fsck_cmd;
 mod haadmin_cmd;
 mod journalnode_cmd;
@@ -85,6 +86,7 @@ async fn run(command: String, inv: cli::Invocation) -> i32 {
         "dfsadmin" => dfsadmin::run(&conf, &rest).await,
         "debug" => debug_cmd::run(&conf, &rest).await,
         "fsck" => fsck_cmd::run(&conf, &rest).await,
+        "fetchdt" => fetchdt_cmd::run(&conf, &rest).await,
         "haadmin" => haadmin_cmd::run(&conf, &rest).await,
         "sandbox" => sandbox::run(conf, &rest).await,
         "zkfc" => zkfc_cmd::run(conf, &rest).await,

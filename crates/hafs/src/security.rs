@@ -28,7 +28,7 @@ pub fn login_user(conf: &Configuration) -> anyhow::Result<()> {
 
 /// The token service of `fs.defaultFS`'s NameNode, as Hadoop's client names it:
 /// `ha-hdfs:<nameservice>` for an HA nameservice, else `ip:port`.
-fn token_service(conf: &Configuration) -> Option<String> {
+pub fn token_service(conf: &Configuration) -> Option<String> {
     use std::net::ToSocketAddrs;
     let fs = conf.default_fs().ok()?;
     if fs.scheme != "hdfs" {

@@ -6,7 +6,9 @@
 
 use std::time::Duration;
 
-use hafs_tests::{hafs_dfs, java_fs, python, run_java_class, ClientTarget, MiniCluster};
+use hafs_tests::{
+    hafs_cmd, hafs_dfs, hdfs_tool, java_fs, python, run_java_class, ClientTarget, MiniCluster,
+};
 
 #[test]
 fn a_token_fetched_over_kerberos_works_without_a_ticket_until_cancelled() {
@@ -116,4 +118,63 @@ except Exception as e:
     assert!(out.stdout.contains("REFUSED"), "{out}");
     let ls = java_fs(&c.as_user("alice"), &["-ls", "/user/alice"]).ok();
     assert!(!ls.stdout.contains("after-cancel"), "{ls}");
+
+    fetchdt_fetches_prints_renews_and_cancels(&c);
+}
+
+/// `hafs fetchdt` and Hadoop's `hdfs fetchdt` against the same NameNodes: each reads
+/// the other's file, the token works for Java without a ticket, renew is the renewer's,
+/// and a cancelled token is refused.
+fn fetchdt_fetches_prints_renews_and_cancels(c: &MiniCluster) {
+    let ours = c.dir().join("fetchdt-hafs.token");
+    let theirs = c.dir().join("fetchdt-hadoop.token");
+    let (ours_s, theirs_s) = (ours.display().to_string(), theirs.display().to_string());
+    let alice = c.as_user("alice");
+    hafs_cmd(&alice, &["fetchdt", "--renewer", "alice", &ours_s]).ok();
+    hdfs_tool(&alice, &["fetchdt", "--renewer", "alice", &theirs_s]).ok();
+
+    // Both tools print both files alike: one token each, alice's, for the nameservice.
+    for file in [&ours_s, &theirs_s] {
+        let a = hafs_cmd(&alice, &["fetchdt", "--print", file]).ok();
+        let b = hdfs_tool(&alice, &["fetchdt", "--print", file]).ok();
+        assert_eq!(
+            a.stdout.trim(),
+            b.stdout.trim(),
+            "hafs and Hadoop print {file} alike"
+        );
+        let line = a.stdout.trim();
+        assert!(
+            line.starts_with("Token (HDFS_DELEGATION_TOKEN token ")
+                && line.contains(" for alice with renewer alice) for ha-hdfs:"),
+            "{a}"
+        );
+    }
+
+    let realm = c.realm().unwrap();
+    let mut env = realm.no_ticket_env();
+    env.push(("HADOOP_TOKEN_FILE_LOCATION".into(), ours_s.clone()));
+    let token_only = ClientTarget {
+        conf_dir: c.conf_dir().to_path_buf(),
+        fs_uri: c.fs_uri(),
+        env,
+    };
+    java_fs(&token_only, &["-mkdir", "/user/alice/by-fetchdt"]).ok();
+
+    let bob = hafs_cmd(&c.as_user("bob"), &["fetchdt", "--renew", &ours_s]);
+    assert_eq!(bob.code(), Some(1), "{bob}");
+    assert!(bob.stderr.contains("non-matching renewer"), "{bob}");
+    hafs_cmd(&alice, &["fetchdt", "--renew", &ours_s]).ok();
+    hafs_cmd(&alice, &["fetchdt", "--cancel", &ours_s]).ok();
+    let refused = java_fs(&token_only, &["-mkdir", "/user/alice/after-fetchdt-cancel"]);
+    assert!(!refused.success(), "{refused}");
+    // Hadoop's tool cancels the token hafs's tool did not touch.
+    hdfs_tool(&alice, &["fetchdt", "--cancel", &theirs_s]).ok();
+    let usage = hafs_cmd(&alice, &["fetchdt", "--print", "--renew", &ours_s]);
+    assert_eq!(usage.code(), Some(1), "{usage}");
+    assert!(
+        usage
+            .stderr
+            .contains("Only specify cancel, renew or print."),
+        "{usage}"
+    );
 }
