@@ -54,6 +54,11 @@ impl ClientProtocolService {
             .read("getContentSummary", Self::get_content_summary)
             .read("getBlockLocations", Self::get_block_locations)
             .read("getFsStats", Self::get_fs_stats)
+            .read(
+                "getFsReplicatedBlockStats",
+                Self::get_fs_replicated_block_stats,
+            )
+            .read("getFsECBlockGroupStats", Self::get_fs_ec_block_group_stats)
             .read("getStoragePolicies", Self::get_storage_policies)
             .read("isFileClosed", Self::is_file_closed)
             // Namespace changes (namespace.rs).
@@ -90,6 +95,7 @@ impl ClientProtocolService {
             .method("saveNamespace", Self::save_namespace)
             .write("rollEdits", Self::roll_edits)
             .method("getDatanodeReport", Self::get_datanode_report)
+            .method("getSlowDatanodeReport", Self::get_slow_datanode_report)
             // Delegation tokens (crate::security::rpc).
             .write("getDelegationToken", Self::get_delegation_token)
             .write("renewDelegationToken", Self::renew_delegation_token)
