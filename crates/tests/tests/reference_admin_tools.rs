@@ -12,7 +12,7 @@
 use std::time::{Duration, Instant};
 
 use hafs_tests::{
-    hdfs_tool, workspace_root, Backend, CmdOutput, ConfTarget, MiniCluster, ReferenceHdfs,
+    hafs_cmd, hdfs_tool, workspace_root, Backend, CmdOutput, ConfTarget, MiniCluster, ReferenceHdfs,
 };
 
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -268,6 +268,43 @@ fn hadoop_admin_tools_behave_the_same_on_hafs_as_on_hdfs() {
         "{}",
         b.hafs
     );
+    // `hafs fsck` reads the same /fsck: the same report as Hadoop's client prints.
+    for args in [
+        &["fsck", "/", "-files", "-blocks", "-locations"][..],
+        &["fsck", "/", "-list-corruptfileblocks"][..],
+    ] {
+        let theirs = hdfs_tool(&hafs, args);
+        let ours = hafs_cmd(&hafs, args);
+        assert_eq!(
+            ours.status.code(),
+            theirs.status.code(),
+            "hdfs:\n{theirs}\nhafs:\n{ours}"
+        );
+        assert_eq!(
+            shape(&ours.stdout),
+            shape(&theirs.stdout),
+            "hdfs:\n{theirs}\nhafs:\n{ours}"
+        );
+    }
+    // No corrupt files to list.
+    let b = same(&reference, &hafs, &["fsck", "/", "-list-corruptfileblocks"]);
+    assert!(b.hafs.stdout.contains("has 0 CORRUPT blocks"), "{}", b.hafs);
+    // An under-replicated file (replication 4 on three DataNodes): the per-block
+    // complaint, the counts, still HEALTHY.
+    for target in [&reference as &dyn ConfTargetDyn, &hafs] {
+        target.hdfs(&["dfs", "-setrep", "4", "/tools/file"]);
+    }
+    let b = same(&reference, &hafs, &["fsck", "/tools", "-files", "-blocks"]);
+    assert!(
+        b.hafs
+            .stdout
+            .contains("Target Replicas is 4 but found 3 live replica(s)"),
+        "{}",
+        b.hafs
+    );
+    for target in [&reference as &dyn ConfTargetDyn, &hafs] {
+        target.hdfs(&["dfs", "-setrep", "3", "/tools/file"]);
+    }
     // A path that does not exist: Hadoop's client says so itself and exits 0.
     let b = same(&reference, &hafs, &["fsck", "/no/such/path"]);
     assert!(b.hafs.stderr.contains("DFSck exiting."), "{}", b.hafs);
