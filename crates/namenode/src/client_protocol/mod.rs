@@ -266,6 +266,8 @@ mod tests {
                 "getContentSummary",
                 "getFileInfo",
                 "getFileLinkInfo",
+                "getFsECBlockGroupStats",
+                "getFsReplicatedBlockStats",
                 "getFsStats",
                 "getListing",
                 "getServerDefaults",
@@ -279,10 +281,11 @@ mod tests {
             [
                 "getDatanodeReport",
                 "getHAServiceState",
+                "getSlowDatanodeReport",
                 "saveNamespace",
                 "setSafeMode"
             ]
         );
-        assert_eq!(ClientProtocolService::methods().rows().count(), 39);
+        assert_eq!(ClientProtocolService::methods().rows().count(), 42);
     }
 }
