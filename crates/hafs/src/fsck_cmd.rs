@@ -110,9 +110,11 @@ pub async fn run(conf: &Configuration, args: &[String]) -> anyhow::Result<i32> {
                     last_line.clear();
                     pending_newline = false;
                 }
-                // Bounded: only the last line is kept, and only its end matters.
-                if last_line.len() < 4096 {
-                    last_line.push(b);
+                // Bounded: only the last line is kept, and of it only its end (the
+                // verdict) matters.
+                last_line.push(b);
+                if last_line.len() > 8192 {
+                    last_line.drain(..4096);
                 }
             }
         }
