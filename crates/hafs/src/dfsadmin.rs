@@ -5,7 +5,7 @@
 //! `-report` go to the Active through the failover proxy. With `-fs hdfs://host:port`
 //! only that NameNode is asked, and the output is the single-NameNode one.
 
-mod nameservice;
+pub mod nameservice;
 
 use hafs_client::proto::SafeModeActionProto;
 use hafs_client::{ClientError, DfsClient};

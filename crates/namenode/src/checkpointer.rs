@@ -256,6 +256,18 @@ impl HttpBackend for NamesystemBackend {
         self.info.clone()
     }
 
+    /// The walk runs on a blocking thread (it takes the namespace lock page by page)
+    /// and hands its pieces over a small bounded channel, so a slow reader holds back
+    /// the walk rather than filling memory.
+    fn fsck(&self, req: crate::fsck::FsckRequest) -> Option<tokio::sync::mpsc::Receiver<String>> {
+        let fsn = self.fsn.upgrade()?;
+        let (tx, rx) = tokio::sync::mpsc::channel(16);
+        tokio::task::spawn_blocking(move || {
+            crate::fsck::run(&fsn, &req, &mut |piece| tx.blocking_send(piece).is_ok());
+        });
+        Some(rx)
+    }
+
     async fn image_received(&self, txid: u64, oldest_retained: Option<u64>) {
         let Some(fsn) = self.fsn.upgrade() else {
             return;

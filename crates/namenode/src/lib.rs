@@ -7,6 +7,7 @@ pub mod client_protocol;
 pub mod config;
 pub mod datanode_protocol;
 pub mod edit_log;
+pub mod fsck;
 pub mod fsimage;
 pub mod ha;
 pub mod ha_service;

@@ -7,7 +7,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use hafs_tests::{corrupt_file, hafs_cmd, hafs_dfs, java_fs, test_bytes, MiniCluster};
+use hafs_tests::{
+    corrupt_file, hafs_cmd, hafs_dfs, java_fs, test_bytes, ClientTarget, MiniCluster,
+};
 
 const MIB: usize = 1024 * 1024;
 
@@ -101,7 +103,7 @@ fn fsck_of_a_healthy_tree_lists_blocks_and_their_datanodes() {
             .unwrap_or_else(|| panic!("no block id in {line}"));
         let want_len = (big.len() - i * MIB).min(MIB);
         assert!(
-            line.contains(&format!(" len={want_len} Live_repl=3 [")),
+            line.contains(&format!(" len={want_len} Live_repl=3  [")),
             "{line}"
         );
         let mut listed: Vec<usize> = line
@@ -127,6 +129,30 @@ fn fsck_of_a_healthy_tree_lists_blocks_and_their_datanodes() {
         "{out}"
     );
     assert_eq!(out.code(), Some(0), "{out}");
+
+    // fsck runs on the NameNode as the calling user: a directory bob may not list
+    // ends his check with Hadoop's permission error, FAILED, exit status -1.
+    hafs_dfs(&c, &["-mkdir", "-p", "/private/inner"]).ok();
+    hafs_dfs(&c, &["-chmod", "700", "/private"]).ok();
+    let bob = ClientTarget {
+        conf_dir: c.conf_dir().to_path_buf(),
+        fs_uri: c.fs_uri(),
+        env: vec![("HADOOP_USER_NAME".into(), "bob".into())],
+    };
+    let out = hafs_cmd(&bob, &["fsck", "/private", "-files"]);
+    assert_eq!(out.code(), Some(255), "{out}");
+    assert!(
+        out.stdout.contains("FSCK started by bob (auth:SIMPLE)"),
+        "{out}"
+    );
+    assert!(out.stdout.contains("Permission denied: user=bob"), "{out}");
+    assert!(
+        out.stdout.contains("Fsck on path '/private' FAILED"),
+        "{out}"
+    );
+    assert!(!out.stdout.contains("/private/inner"), "{out}");
+    let out = hafs_cmd(&c, &["fsck", "/private", "-files"]).expect_code(0);
+    assert!(out.stdout.contains("/private/inner <dir>"), "{out}");
 }
 
 #[test]

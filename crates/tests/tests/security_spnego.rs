@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use hafs_security::block_token::base64_encode;
 use hafs_tests::{
-    hafs_bin, hafs_dfs, parse_ls, run_with_timeout, CmdOutput, MiniCluster, XorShift64,
+    hafs_bin, hafs_cmd, hafs_dfs, parse_ls, run_with_timeout, CmdOutput, MiniCluster, XorShift64,
 };
 
 /// What a raw HTTP exchange returned.
@@ -200,6 +200,81 @@ fn the_namenode_http_server_requires_spnego_and_namenode_principals() {
         .unwrap()
         .contains("state: active"));
 
+    // fsck runs as the authenticated caller: alice's report names her principal and
+    // walks what she may list; a directory only hdfs may list ends her walk with
+    // Hadoop's permission error and FAILED (which DFSck exits -1 on), whatever
+    // `ugi`/`user.name` claim.
+    hafs_dfs(&hdfs, &["-mkdir", "-p", "/private/inner"]).ok();
+    hafs_dfs(&hdfs, &["-chmod", "700", "/private"]).ok();
+    let (code, head) = curl(
+        &c,
+        Some(&alice_cc),
+        "GET",
+        &url("/fsck?ugi=alice&path=%2Ftmp"),
+        &scratch.join("fsck"),
+    );
+    assert_eq!(code, 200, "{head}");
+    let body = std::fs::read_to_string(scratch.join("fsck")).unwrap();
+    assert!(
+        body.starts_with("FSCK started by alice@HAFS.TEST (auth:KERBEROS_SSL) from /")
+            && body.contains(" for path /tmp at "),
+        "{body}"
+    );
+    assert!(
+        body.ends_with("The filesystem under path '/tmp' is HEALTHY"),
+        "{body}"
+    );
+    for query in [
+        "/fsck?ugi=alice&path=%2Fprivate",
+        "/fsck?ugi=hdfs&user.name=hdfs&path=%2Fprivate",
+    ] {
+        let (code, _) = curl(
+            &c,
+            Some(&alice_cc),
+            "GET",
+            &url(query),
+            &scratch.join("fsck"),
+        );
+        assert_eq!(code, 200);
+        let body = std::fs::read_to_string(scratch.join("fsck")).unwrap();
+        assert!(
+            body.contains("Permission denied: user=alice"),
+            "{query}: {body}"
+        );
+        assert!(
+            body.ends_with("Fsck on path '/private' FAILED"),
+            "{query}: {body}"
+        );
+        assert!(!body.contains("/private/inner"), "{query}: {body}");
+    }
+    // hdfs, the superuser, walks it.
+    let hdfs_cc = realm.kdc().user_ccache("hdfs").unwrap();
+    let (code, _) = curl(
+        &c,
+        Some(&hdfs_cc),
+        "GET",
+        &url("/fsck?ugi=hdfs&files=1&path=%2Fprivate"),
+        &scratch.join("fsck"),
+    );
+    assert_eq!(code, 200);
+    let body = std::fs::read_to_string(scratch.join("fsck")).unwrap();
+    assert!(body.contains("/private/inner <dir>"), "{body}");
+    assert!(body.ends_with("is HEALTHY"), "{body}");
+    // `hafs fsck` is a client of the same /fsck, with SPNEGO from the user's ticket.
+    let alice = c.as_user("alice");
+    let out = hafs_cmd(&alice, &["fsck", "/tmp"]);
+    assert_eq!(out.code(), Some(0), "{out}");
+    assert!(
+        out.stdout.contains("FSCK started by alice@HAFS.TEST"),
+        "{out}"
+    );
+    let out = hafs_cmd(&alice, &["fsck", "/private"]);
+    assert_eq!(out.code(), Some(255), "DFSck's -1: {out}");
+    assert!(
+        out.stdout.contains("Permission denied: user=alice"),
+        "{out}"
+    );
+
     // No ticket: 401 naming the scheme, on every path.
     let (code, head) = curl(
         &c,
@@ -212,6 +287,7 @@ fn the_namenode_http_server_requires_spnego_and_namenode_principals() {
     for target in [
         "/",
         "/imagetransfer?getimage=1&txid=latest",
+        "/fsck?ugi=hdfs&user.name=hdfs&path=%2F",
         "/no/such/page",
     ] {
         let r = get(active, target, "");

@@ -11,8 +11,6 @@ mod glob;
 mod shell;
 mod usage;
 
-pub use format::civil_from_days;
-
 use hafs_client::DfsClient;
 use hafs_conf::Configuration;
 

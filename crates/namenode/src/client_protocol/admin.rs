@@ -108,10 +108,29 @@ impl ClientProtocolService {
         let kind = match pb::DatanodeReportTypeProto::try_from(r.r#type) {
             Ok(pb::DatanodeReportTypeProto::Live) => DatanodeReportKind::Live,
             Ok(pb::DatanodeReportTypeProto::Dead) => DatanodeReportKind::Dead,
+            // No DataNode of hafs is ever decommissioning or in maintenance (neither
+            // is offered yet): `dfsadmin -report` asks for each and must list none.
+            Ok(
+                pb::DatanodeReportTypeProto::Decommissioning
+                | pb::DatanodeReportTypeProto::EnteringMaintenance
+                | pb::DatanodeReportTypeProto::InMaintenance,
+            ) => return Ok(pb::GetDatanodeReportResponseProto { di: Vec::new() }),
             _ => DatanodeReportKind::All,
         };
         Ok(pb::GetDatanodeReportResponseProto {
             di: self.fsn.bm.datanode_report(kind),
+        })
+    }
+
+    /// Hadoop's slow-peer detection (`dfs.datanode.peer.stats.enabled`) has no
+    /// counterpart in hafs: no DataNode is ever reported slow.
+    pub(super) async fn get_slow_datanode_report(
+        &self,
+        _ctx: &CallContext,
+        _r: pb::GetSlowDatanodeReportRequestProto,
+    ) -> Result<pb::GetSlowDatanodeReportResponseProto, RpcError> {
+        Ok(pb::GetSlowDatanodeReportResponseProto {
+            datanode_info_proto: Vec::new(),
         })
     }
 }

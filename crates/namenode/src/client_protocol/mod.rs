@@ -55,6 +55,11 @@ impl ClientProtocolService {
             .read("getContentSummary", Self::get_content_summary)
             .read("getBlockLocations", Self::get_block_locations)
             .read("getFsStats", Self::get_fs_stats)
+            .read(
+                "getFsReplicatedBlockStats",
+                Self::get_fs_replicated_block_stats,
+            )
+            .read("getFsECBlockGroupStats", Self::get_fs_ec_block_group_stats)
             .read("getStoragePolicies", Self::get_storage_policies)
             .read("isFileClosed", Self::is_file_closed)
             // Namespace changes (namespace.rs).
@@ -92,6 +97,7 @@ impl ClientProtocolService {
             .method("saveNamespace", Self::save_namespace)
             .write("rollEdits", Self::roll_edits)
             .method("getDatanodeReport", Self::get_datanode_report)
+            .method("getSlowDatanodeReport", Self::get_slow_datanode_report)
             // Delegation tokens (crate::security::rpc).
             .write("getDelegationToken", Self::get_delegation_token)
             .write("renewDelegationToken", Self::renew_delegation_token)
@@ -263,6 +269,8 @@ mod tests {
                 "getContentSummary",
                 "getFileInfo",
                 "getFileLinkInfo",
+                "getFsECBlockGroupStats",
+                "getFsReplicatedBlockStats",
                 "getFsStats",
                 "getListing",
                 "getLocatedFileInfo",
@@ -277,10 +285,11 @@ mod tests {
             [
                 "getDatanodeReport",
                 "getHAServiceState",
+                "getSlowDatanodeReport",
                 "saveNamespace",
                 "setSafeMode"
             ]
         );
-        assert_eq!(ClientProtocolService::methods().rows().count(), 41);
+        assert_eq!(ClientProtocolService::methods().rows().count(), 44);
     }
 }

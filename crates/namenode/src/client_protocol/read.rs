@@ -229,6 +229,41 @@ impl ClientProtocolService {
         })
     }
 
+    /// `dfsadmin -report`'s "Replicated Blocks:" counts: every hafs block is
+    /// replicated, so these are the block manager's counts of getFsStats.
+    pub(super) async fn get_fs_replicated_block_stats(
+        &self,
+        _ctx: &CallContext,
+        _r: pb::GetFsReplicatedBlockStatsRequestProto,
+    ) -> Result<pb::GetFsReplicatedBlockStatsResponseProto, RpcError> {
+        let st = self.fsn.bm.fs_stats();
+        Ok(pb::GetFsReplicatedBlockStatsResponseProto {
+            low_redundancy: st.under_replicated,
+            corrupt_blocks: st.corrupt_blocks,
+            missing_blocks: st.missing_blocks,
+            missing_repl_one_blocks: st.missing_repl_one_blocks,
+            blocks_in_future: 0,
+            pending_deletion_blocks: st.pending_deletion_blocks,
+            highest_prio_low_redundancy_blocks: Some(self.fsn.bm.highest_priority_blocks() as u64),
+            // No rack placement to violate.
+            badly_distributed_blocks: Some(0),
+        })
+    }
+
+    /// `dfsadmin -report`'s "Erasure Coded Block Groups:" counts: hafs has no
+    /// erasure coding, so all zero.
+    pub(super) async fn get_fs_ec_block_group_stats(
+        &self,
+        _ctx: &CallContext,
+        _r: pb::GetFsEcBlockGroupStatsRequestProto,
+    ) -> Result<pb::GetFsEcBlockGroupStatsResponseProto, RpcError> {
+        Ok(pb::GetFsEcBlockGroupStatsResponseProto {
+            highest_prio_low_redundancy_blocks: Some(0),
+            badly_distributed_blocks: Some(0),
+            ..Default::default()
+        })
+    }
+
     /// No storage policies are offered: an empty list.
     pub(super) async fn get_storage_policies(
         &self,

@@ -127,6 +127,12 @@ impl HttpSecurity {
         })))
     }
 
+    /// The local user an authenticated principal acts as (`hadoop.security.auth_to_local`);
+    /// `None` when no rule maps it.
+    pub fn short_name(&self, principal: &str) -> Option<String> {
+        self.to_local.short_name_of(principal).ok()
+    }
+
     /// May `principal` (authenticated) use `/imagetransfer`? The NameNodes, and the
     /// administrators by short name.
     pub fn may_transfer_images(&self, principal: &str) -> bool {

@@ -343,6 +343,46 @@ pub async fn upload_with_checksum(
 
 /// A non-success answer as an error. A redirect is reported, never followed: the
 /// `Authorization` header and the image must not go to a host nobody configured.
+/// `GET target` on the NameNode HTTP server at `addr` (SPNEGO when `spnego` is given,
+/// the server's reply checked), handing the body to `out` as it arrives until the
+/// server closes: for reports made as they are sent, such as `/fsck`. `timeout` bounds
+/// each read (a walk may pause between pieces), not the whole answer.
+pub async fn get_streamed(
+    addr: &str,
+    target: &str,
+    spnego: Option<&SpnegoInitiator>,
+    timeout: Duration,
+    out: &mut (dyn FnMut(&[u8]) + Send),
+) -> Result<(), TransferError> {
+    let io = |source| TransferError::Io {
+        addr: addr.to_string(),
+        source,
+    };
+    let exchange = begin_spnego(addr, spnego, timeout).await?;
+    let mut stream = connect(addr, timeout).await?;
+    let req = format!(
+        "GET {target} HTTP/1.1\r\nHost: {addr}\r\n{}Connection: close\r\n\r\n",
+        authorization_line(&exchange)
+    );
+    timed(timeout, stream.write_all(req.as_bytes()))
+        .await
+        .map_err(io)?;
+    let resp = read_response(&mut stream, addr, timeout).await?;
+    if resp.status != 200 {
+        return Err(refusal(&mut stream, addr, resp, timeout).await);
+    }
+    finish_spnego(addr, exchange, &resp)?;
+    out(&resp.rest);
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = timed(timeout, stream.read(&mut buf)).await.map_err(io)?;
+        if n == 0 {
+            return Ok(());
+        }
+        out(&buf[..n]);
+    }
+}
+
 async fn refusal(
     stream: &mut TcpStream,
     addr: &str,

@@ -9,7 +9,7 @@ pub mod request;
 pub mod server;
 
 pub use auth::HttpSecurity;
-pub use client::{fetch_image, upload_image, FetchedImage, TransferError};
+pub use client::{fetch_image, get_streamed, upload_image, FetchedImage, TransferError};
 pub use image_store::{ImageMeta, ImageStore, TxidSpec};
 pub use server::{HttpBackend, HttpConfig, HttpServer, NodeStatus};
 

@@ -6,6 +6,10 @@
 //!   verifies, with `X-Image-Txid`, `X-Image-Checksum` and the namespace identity
 //!   (`X-Cluster-Id`, `X-Namespace-Id`, `X-Block-Pool-Id`, `X-Layout-Version`,
 //!   `X-Ctime`) and this node's `X-Last-Txid` in the headers.
+//! - `GET /fsck?ugi=<user>&path=<p>[&files=1&blocks=1&locations=1…]` — Hadoop's fsck
+//!   report ([`crate::fsck`]), streamed as the walk makes it, as the calling user (in
+//!   simple mode `user.name`, else `ugi`, else Hadoop's static web user `dr.who`; in
+//!   secure mode the SPNEGO principal's short name).
 //! - `PUT /imagetransfer?putimage=1&txid=<N>&checksum=crc32c:<hex>&storageinfo=<..>` —
 //!   receives an fsimage (Content-Length required, `Expect: 100-continue` honoured),
 //!   verifies it as it arrives, and installs it in every name dir. 400 on a bad
@@ -38,6 +42,7 @@ use super::image_store::{
     format_checksum, parse_checksum, ImageStore, ImageVerifier, TxidSpec, MAX_IMAGE_LEN,
 };
 use super::request::{read_head, HeadError, Request};
+use crate::fsck::FsckRequest;
 
 /// What the status page shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +61,12 @@ pub trait HttpBackend: Send + Sync + 'static {
     /// Called after an uploaded image was installed; `oldest_retained` is the oldest
     /// image txid still kept (an Active purges older edits from the journal).
     async fn image_received(&self, txid: u64, oldest_retained: Option<u64>);
+    /// `GET /fsck`: starts the fsck report for `req` and returns the receiving end of
+    /// its pieces (the walk stops when it is dropped); `None` when this server has no
+    /// namespace to check (answered 404).
+    fn fsck(&self, _req: FsckRequest) -> Option<tokio::sync::mpsc::Receiver<String>> {
+        None
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -197,6 +208,8 @@ async fn serve_connection(mut stream: TcpStream, peer: SocketAddr, shared: &Shar
     };
     debug!(%peer, method = %req.method, path = %req.path, "HTTP request");
     let mut req = req;
+    // The authenticated caller's principal (secure mode only).
+    let mut principal = None;
     if let Some(security) = &shared.config.security {
         match authenticate(security, &req).await {
             Ok(accepted) => {
@@ -213,6 +226,7 @@ async fn serve_connection(mut stream: TcpStream, peer: SocketAddr, shared: &Shar
                     return;
                 }
                 debug!(%peer, principal = %accepted.principal, "authenticated HTTP request");
+                principal = Some(accepted.principal);
             }
             Err(refusal) => {
                 let status = refusal.status();
@@ -232,7 +246,7 @@ async fn serve_connection(mut stream: TcpStream, peer: SocketAddr, shared: &Shar
             }
         }
     }
-    let result = route(&mut stream, req, shared).await;
+    let result = route(&mut stream, req, peer, principal.as_deref(), shared).await;
     if let Err(e) = result {
         debug!(%peer, "HTTP connection ended: {e}");
     }
@@ -282,7 +296,13 @@ async fn write_timed<F: std::future::Future<Output = std::io::Result<()>>>(
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "write timed out"))?
 }
 
-async fn route(stream: &mut TcpStream, req: Request, shared: &Shared) -> std::io::Result<()> {
+async fn route(
+    stream: &mut TcpStream,
+    req: Request,
+    peer: SocketAddr,
+    principal: Option<&str>,
+    shared: &Shared,
+) -> std::io::Result<()> {
     match (req.method.as_str(), req.path.as_str()) {
         ("GET" | "HEAD", "/") => {
             let s = shared.backend.status();
@@ -299,7 +319,8 @@ async fn route(stream: &mut TcpStream, req: Request, shared: &Shared) -> std::io
         }
         ("GET", "/imagetransfer") => get_image(stream, &req, shared).await,
         ("PUT" | "POST", "/imagetransfer") => put_image(stream, &req, shared).await,
-        (_, "/" | "/imagetransfer") => {
+        ("GET", "/fsck") => fsck(stream, &req, peer, principal, shared).await,
+        (_, "/" | "/imagetransfer" | "/fsck") => {
             write_timed(shared, respond_text(stream, 405, "method not allowed\n")).await
         }
         _ => {
@@ -375,6 +396,67 @@ async fn get_image(stream: &mut TcpStream, req: &Request, shared: &Shared) -> st
         left -= n as u64;
     }
     info!(txid = meta.txid, bytes = meta.len, "sent fsimage");
+    stream.flush().await
+}
+
+/// Hadoop's default `hadoop.http.staticuser.user`: who an unnamed simple-mode web
+/// caller is.
+const STATIC_WEB_USER: &str = "dr.who";
+
+/// `GET /fsck`: the report streams as plain text until the connection closes (no
+/// Content-Length: its length is known only at the end), which is how `DFSck` reads it.
+async fn fsck(
+    stream: &mut TcpStream,
+    req: &Request,
+    peer: SocketAddr,
+    principal: Option<&str>,
+    shared: &Shared,
+) -> std::io::Result<()> {
+    let (user, shown_as) = match (&shared.config.security, principal) {
+        (Some(security), Some(principal)) => match security.short_name(principal) {
+            Some(user) => (user, format!("{principal} (auth:KERBEROS_SSL)")),
+            None => {
+                let body = format!("no local user for principal {principal}\n");
+                return write_timed(shared, respond_text(stream, 403, &body)).await;
+            }
+        },
+        // Authentication ran first; a secure server never gets here without a principal.
+        (Some(_), None) => {
+            return write_timed(
+                shared,
+                respond_text(stream, 401, "authentication required\n"),
+            )
+            .await
+        }
+        (None, _) => {
+            let user = req
+                .param("user.name")
+                .or_else(|| req.param("ugi").and_then(|u| u.split(',').next()))
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .unwrap_or(STATIC_WEB_USER)
+                .to_string();
+            let shown = format!("{user} (auth:SIMPLE)");
+            (user, shown)
+        }
+    };
+    let fsck_req = FsckRequest {
+        user,
+        shown_as,
+        remote: peer.ip(),
+        params: req.params.clone(),
+    };
+    let Some(mut pieces) = shared.backend.fsck(fsck_req) else {
+        return write_timed(shared, respond_text(stream, 404, "not found: /fsck\n")).await;
+    };
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n{}Connection: close\r\n\r\n",
+        req.reply_headers
+    );
+    write_timed(shared, stream.write_all(head.as_bytes())).await?;
+    while let Some(piece) = pieces.recv().await {
+        write_timed(shared, stream.write_all(piece.as_bytes())).await?;
+    }
     stream.flush().await
 }
 
