@@ -67,7 +67,8 @@ mvn_quiet() {
 
 fetch() {
     if [ -f "$MARKER" ] && [ -f "$LIB_DIR/hadoop-hdfs-$HADOOP_VERSION.jar" ] && [ -d "$WEB_DIR/webapps" ] \
-        && [ -f "$TEST_LIB_DIR/hadoop-common-$HADOOP_VERSION-tests.jar" ]; then
+        && [ -f "$TEST_LIB_DIR/hadoop-common-$HADOOP_VERSION-tests.jar" ] \
+        && [ -f "$TEST_LIB_DIR/hadoop-hdfs-$HADOOP_VERSION-tests.jar" ]; then
         log "Apache Hadoop $HADOOP_VERSION: cached in $LIB_DIR"
         return
     fi
@@ -118,6 +119,8 @@ with zipfile.ZipFile(sys.argv[1]) as z:
     z.extractall(sys.argv[2], names)
 EOF
     [ -d "$WEB_DIR/webapps/journal" ] || die "no webapps/journal in $tests_jar"
+    # Hadoop's own NameNode benchmark (NNThroughputBenchmark) lives in that jar too.
+    mv "$staging.tests/$tests_jar" "$TEST_LIB_DIR/"
     rm -rf "$staging.tests"
     rm -rf "$LIB_DIR"
     mv "$staging" "$LIB_DIR"

@@ -204,16 +204,18 @@ async fn serve_rpc(
             rules.short_name_of(principal).map_err(|e| e.to_string())
         }));
     }
+    let datanode = Arc::new(DatanodeProtocolService {
+        block_sync: Some(Arc::new(WritePathBlockSync(fsn.clone()))),
+        ..DatanodeProtocolService::new(fsn.clone(), bm.clone())
+    });
     let services: Vec<Arc<dyn RpcService>> = vec![
         Arc::new(ClientProtocolService { fsn: fsn.clone() }),
         Arc::new(HaServiceProtocolService {
             fsn: fsn.clone(),
             ha: ha.clone(),
         }),
-        Arc::new(DatanodeProtocolService {
-            block_sync: Some(Arc::new(WritePathBlockSync(fsn.clone()))),
-            ..DatanodeProtocolService::new(fsn.clone(), bm.clone())
-        }),
+        datanode.clone(),
+        Arc::new(crate::namenode_protocol::NamenodeProtocolService { datanode }),
         Arc::new(crate::refresh_user_mappings::RefreshUserMappingsService {
             fsn: fsn.clone(),
             proxy_users,

@@ -62,7 +62,7 @@ fn reference_dir(sub: &str) -> PathBuf {
     dir
 }
 
-fn classpath_jars() -> String {
+pub(crate) fn classpath_jars() -> String {
     format!(
         "{}/*:{}/*",
         reference_dir("lib").display(),

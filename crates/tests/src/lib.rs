@@ -27,6 +27,7 @@ mod journalnodes;
 mod kerberos;
 mod listing;
 mod load;
+mod nnthroughput;
 mod partition;
 mod paths;
 mod procs;
@@ -57,6 +58,7 @@ pub use load::{
     assert_acked_intact, failure_time, load_content, load_len, load_len_of, sleep_until,
     verify_acked, LoadReport, Writer,
 };
+pub use nnthroughput::{parse_nnthroughput, run_nnthroughput, NnBenchStats};
 pub use partition::{JournalPartition, PartitionProxy};
 pub use paths::{
     current_user, hadoop_fs_script, hafs_bin, hafs_cache, hafs_release_bin, jars_dir, python_bin,
