@@ -2,9 +2,12 @@
 //! namespace says about it, and where its replicas are.
 
 use std::collections::HashMap;
+use std::ops::{Deref, DerefMut};
 
 use hafs_proto::hdfs::datanode::ReplicaStateProto;
 use hafs_util::invariant;
+
+use super::names::NameId;
 
 /// A block as the namespace names it: id, generation stamp, length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -51,35 +54,103 @@ impl ReplicaState {
     }
 }
 
-/// One replica of a block, as its DataNode last reported it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One replica of a block, as its DataNode last reported it. 32 bytes: the DataNode
+/// and the storage are interned names ([`super::names::Names`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Replica {
     /// The DataNode's UUID.
-    pub datanode: String,
-    pub storage: String,
+    pub datanode: NameId,
+    /// The storage's id ("" when not known).
+    pub storage: NameId,
     pub state: ReplicaState,
-    pub gen_stamp: u64,
-    pub num_bytes: u64,
     /// Found bad (stale generation stamp, wrong length, or reported by a reader or
     /// scanner); kept until enough good replicas exist, then deleted.
     pub corrupt: bool,
+    pub gen_stamp: u64,
+    pub num_bytes: u64,
 }
 
-/// Everything the NameNode knows about one block.
+/// A block's replicas: the first kept inline (most blocks of a small cluster, and every
+/// block while its first replica is all there is), more in a `Vec`. Reads as a slice.
+#[derive(Debug, Clone, Default)]
+pub enum Replicas {
+    #[default]
+    None,
+    One(Replica),
+    Many(Vec<Replica>),
+}
+
+impl Replicas {
+    pub fn push(&mut self, r: Replica) {
+        *self = match std::mem::take(self) {
+            Replicas::None => Replicas::One(r),
+            Replicas::One(a) => Replicas::Many(vec![a, r]),
+            Replicas::Many(mut v) => {
+                v.push(r);
+                Replicas::Many(v)
+            }
+        };
+    }
+
+    /// Removes replica `i`, the last one taking its place (`Vec::swap_remove`); back
+    /// inline when one is left.
+    pub fn swap_remove(&mut self, i: usize) -> Replica {
+        match std::mem::take(self) {
+            Replicas::None => panic!("swap_remove index {i} of no replicas"),
+            Replicas::One(a) => {
+                assert_eq!(i, 0, "swap_remove index {i} of one replica");
+                a
+            }
+            Replicas::Many(mut v) => {
+                let r = v.swap_remove(i);
+                *self = match v.len() {
+                    0 => Replicas::None,
+                    1 => Replicas::One(v[0]),
+                    _ => Replicas::Many(v),
+                };
+                r
+            }
+        }
+    }
+}
+
+impl Deref for Replicas {
+    type Target = [Replica];
+    fn deref(&self) -> &[Replica] {
+        match self {
+            Replicas::None => &[],
+            Replicas::One(r) => std::slice::from_ref(r),
+            Replicas::Many(v) => v,
+        }
+    }
+}
+
+impl DerefMut for Replicas {
+    fn deref_mut(&mut self) -> &mut [Replica] {
+        match self {
+            Replicas::None => &mut [],
+            Replicas::One(r) => std::slice::from_mut(r),
+            Replicas::Many(v) => v,
+        }
+    }
+}
+
+/// Everything the NameNode knows about one block but its write pipeline (kept aside by
+/// [`BlocksMap`] while the block is being written): 64 bytes.
 #[derive(Debug, Clone)]
 pub struct BlockRecord {
     pub gen_stamp: u64,
     pub num_bytes: u64,
-    /// The owning file's replication factor.
-    pub replication: u16,
     /// The owning file's inode id.
     pub inode_id: u64,
+    /// The owning file's replication factor.
+    pub replication: u16,
     pub state: BlockUcState,
-    pub replicas: Vec<Replica>,
-    /// Where the write pipeline was sent (under construction): the locations
-    /// getBlockLocations returns until replicas are reported.
-    pub expected: Vec<(String, String)>,
+    pub replicas: Replicas,
 }
+
+/// Where a block's write pipeline was sent: (DataNode, storage) pairs.
+pub type Pipeline = Box<[(NameId, NameId)]>;
 
 impl BlockUcState {
     /// Hadoop's BlockUCState moves: a block is never under construction again once it
@@ -117,7 +188,7 @@ impl BlockRecord {
         }
     }
 
-    pub fn replica_on(&self, datanode: &str) -> Option<&Replica> {
+    pub fn replica_on(&self, datanode: NameId) -> Option<&Replica> {
         self.replicas.iter().find(|r| r.datanode == datanode)
     }
 
@@ -145,10 +216,14 @@ impl BlockRecord {
     }
 }
 
-/// Block id → record.
+/// Block id → record, and the write pipelines of the blocks being written. A
+/// pipeline is kept only for a block in the map that is not complete: it is what
+/// getBlockLocations returns until replicas are reported, and a complete block never
+/// needs it again — so it lives in a side map instead of in every record.
 #[derive(Debug, Default)]
 pub struct BlocksMap {
     blocks: HashMap<u64, BlockRecord>,
+    pipelines: HashMap<u64, Pipeline>,
 }
 
 impl BlocksMap {
@@ -161,10 +236,14 @@ impl BlocksMap {
     pub fn reserve(&mut self, additional: usize) {
         self.blocks.reserve(additional);
     }
+    /// Inserts (or replaces) a block's record; a replaced block's pipeline is dropped.
     pub fn insert(&mut self, id: u64, rec: BlockRecord) -> Option<BlockRecord> {
+        self.pipelines.remove(&id);
         self.blocks.insert(id, rec)
     }
+    /// Forgets a block and its pipeline.
     pub fn remove(&mut self, id: u64) -> Option<BlockRecord> {
+        self.pipelines.remove(&id);
         self.blocks.remove(&id)
     }
     pub fn len(&self) -> usize {
@@ -175,6 +254,48 @@ impl BlocksMap {
     }
     pub fn iter(&self) -> impl Iterator<Item = (&u64, &BlockRecord)> {
         self.blocks.iter()
+    }
+
+    /// The pipeline of a block being written (empty if none).
+    pub fn pipeline(&self, id: u64) -> &[(NameId, NameId)] {
+        self.pipelines.get(&id).map_or(&[], |p| p)
+    }
+
+    /// Sets the pipeline of a block in the map that is not complete; an empty one is
+    /// no pipeline.
+    pub fn set_pipeline(&mut self, id: u64, pipeline: Vec<(NameId, NameId)>) {
+        let rec = self.blocks.get(&id);
+        invariant!(
+            rec.is_some_and(|r| r.state != BlockUcState::Complete),
+            "blk_{id}: a pipeline for a block that is {}",
+            rec.map_or("not in the blocks map".to_string(), |r| format!(
+                "{:?}",
+                r.state
+            ))
+        );
+        if pipeline.is_empty() {
+            self.pipelines.remove(&id);
+        } else {
+            self.pipelines.insert(id, pipeline.into_boxed_slice());
+        }
+    }
+
+    /// Moves a block to `to` ([`BlockRecord::set_state`]); a complete block's pipeline
+    /// is dropped. False when the block is not in the map.
+    pub fn set_state(&mut self, id: u64, to: BlockUcState) -> bool {
+        let Some(rec) = self.blocks.get_mut(&id) else {
+            return false;
+        };
+        rec.set_state(id, to);
+        if to == BlockUcState::Complete {
+            self.pipelines.remove(&id);
+        }
+        true
+    }
+
+    /// Blocks with a pipeline (for checks and tests).
+    pub fn pipelines_len(&self) -> usize {
+        self.pipelines.len()
     }
 }
 
@@ -189,9 +310,45 @@ mod tests {
             replication: 3,
             inode_id: 16386,
             state,
-            replicas: Vec::new(),
-            expected: Vec::new(),
+            replicas: Replicas::None,
         }
+    }
+
+    #[test]
+    fn records_stay_small() {
+        // The figures docs/benchmarks.md counts bytes per block with.
+        assert_eq!(std::mem::size_of::<Replica>(), 32);
+        assert_eq!(std::mem::size_of::<Replicas>(), 32);
+        assert_eq!(std::mem::size_of::<BlockRecord>(), 64);
+    }
+
+    #[test]
+    fn replicas_move_between_inline_and_vec() {
+        let mut names = super::super::names::Names::default();
+        let r = |dn: &str, names: &mut super::super::names::Names| Replica {
+            datanode: names.intern(dn).unwrap(),
+            storage: names.intern("").unwrap(),
+            state: ReplicaState::Finalized,
+            corrupt: false,
+            gen_stamp: 1,
+            num_bytes: 2,
+        };
+        let (a, b, c) = (r("a", &mut names), r("b", &mut names), r("c", &mut names));
+        let mut v = Replicas::None;
+        assert!(v.is_empty());
+        v.push(a);
+        assert!(matches!(v, Replicas::One(_)));
+        v.push(b);
+        v.push(c);
+        assert_eq!(&v[..], &[a, b, c]);
+        v[1].corrupt = true;
+        assert!(v[1].corrupt);
+        assert_eq!(v.swap_remove(0), a);
+        assert_eq!(v.len(), 2);
+        assert_eq!(v.swap_remove(1).datanode, b.datanode);
+        assert!(matches!(v, Replicas::One(x) if x == c));
+        assert_eq!(v.swap_remove(0), c);
+        assert!(matches!(v, Replicas::None));
     }
 
     #[test]
