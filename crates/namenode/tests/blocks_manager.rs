@@ -89,6 +89,7 @@ fn report(bm: &BlockManager, r: &dpb::DatanodeRegistrationProto, blocks: &[Block
         context: None,
     };
     bm.process_block_report(&req).unwrap();
+    bm.check_replica_index().expect("after a block report");
 }
 
 fn blk(id: u64) -> Block {
@@ -339,6 +340,8 @@ fn received(bm: &BlockManager, r: &dpb::DatanodeRegistrationProto, b: Block) {
         }],
     };
     bm.process_incremental_block_report(&req).unwrap();
+    bm.check_replica_index()
+        .expect("after an incremental report");
 }
 
 /// An append at the block's current generation stamp (what hdfs-native does): the
@@ -469,9 +472,12 @@ fn forgotten_blocks_keep_their_replicas_as_pending_reports() {
     assert_eq!((bm.live_replicas(1), bm.live_replicas(2)), (2, 0));
     assert_eq!(bm.pending_datanode_messages(), 2);
     // The tailer reads the block's edit again: its replicas are known at once.
+    bm.check_replica_index().expect("after forgetting a block");
     bm.add_block_collection(16387, 2, &[gone], false);
     assert_eq!(bm.pending_datanode_messages(), 0);
     assert_eq!(bm.live_replicas(2), 2);
+    bm.check_replica_index()
+        .expect("after the pending reports were applied");
 }
 
 /// As Hadoop's isPopulatingReplQueues: while startup safe mode waits for its block
@@ -563,4 +569,61 @@ fn a_manual_clock_expires_a_silent_datanode() {
     clock.advance(Duration::from_millis(1));
     bm.tick(bm.now(), true);
     assert_eq!(bm.num_live_datanodes(), 0);
+}
+
+/// Both sides of the replica index: a replica is in its DataNode's block set exactly
+/// when its block's record lists it, through a write (pipeline, reports, completion),
+/// a DataNode's death and the deletion of the file; a complete block keeps no pipeline.
+#[test]
+fn replicas_and_datanode_block_sets_agree_through_write_death_and_delete() {
+    let clock = std::sync::Arc::new(hafs_util::clock::ManualClock::new());
+    let cfg = BlockManagerConfig::default();
+    let limit = cfg.dead_node_interval();
+    let bm = BlockManager::new(cfg, identity()).with_clock(clock.clone());
+    bm.leave_safe_mode();
+    let regs: Vec<_> = (1..=3).map(|n| join(&bm, n)).collect();
+    let targets = bm
+        .choose_targets_for_new_block("/f", 3, None, &[], &[], 1 << 20)
+        .unwrap();
+    let b = Block {
+        id: 9,
+        gen_stamp: 1001,
+        num_bytes: 0,
+    };
+    bm.add_block_under_construction(16386, b, 3, &targets);
+    assert!(bm.has_locations(9), "the pipeline is where the block is");
+    bm.check_replica_index().unwrap();
+    let done = Block {
+        num_bytes: 100,
+        ..b
+    };
+    for r in &regs {
+        received(&bm, r, done);
+    }
+    assert!(bm.commit_block(done));
+    bm.check_replica_index()
+        .expect("complete, without its pipeline");
+    let mut holders: Vec<String> = bm.replicas(9).into_iter().map(|r| r.0).collect();
+    holders.sort();
+    assert_eq!(holders, ["dn-1", "dn-2", "dn-3"]);
+    // dn-3 falls silent and is declared dead: its replica leaves both sides.
+    for n in 1..=2 {
+        clock.advance(limit / 2 + Duration::from_millis(1));
+        for r in &regs[..2] {
+            let hb = dpb::HeartbeatRequestProto {
+                registration: r.clone(),
+                ..Default::default()
+            };
+            bm.handle_heartbeat(&hb, true);
+        }
+        bm.tick(bm.now(), true);
+        assert_eq!(bm.num_live_datanodes(), if n == 1 { 3 } else { 2 });
+    }
+    bm.check_replica_index().expect("after a DataNode's death");
+    let mut holders: Vec<String> = bm.replicas(9).into_iter().map(|r| r.0).collect();
+    holders.sort();
+    assert_eq!(holders, ["dn-1", "dn-2"]);
+    bm.remove_blocks(&[9]);
+    assert!(bm.replicas(9).is_empty());
+    bm.check_replica_index().expect("after the file's deletion");
 }

@@ -44,6 +44,13 @@ Options:
   --interval-ms MS    load time between failovers (default 1000)
   --lag-probes N      tailing-lag samples (default 300)
   --datanodes N       DataNodes (default 1)
+  --files N           both NameNodes start holding N closed one-block files (an
+                      fsimage built here, past the journals' last txid; default 0).
+                      No DataNode holds those blocks: safe mode is off
+                      (threshold 0) and the blocks count as missing
+  --kill              each round kills the Active (kill -9) instead of asking it to
+                      step down, makes the Standby Active, and restarts the killed
+                      NameNode as the next Standby
   --dir DIR           work dir (default: a fresh temp dir, removed afterwards)
 ";
 
@@ -61,6 +68,8 @@ struct Options {
     interval: Duration,
     lag_probes: usize,
     datanodes: usize,
+    files: u64,
+    kill: bool,
     dir: Option<std::path::PathBuf>,
 }
 
@@ -71,6 +80,8 @@ fn parse(args: &[String]) -> anyhow::Result<Option<Options>> {
         interval: Duration::from_millis(1000),
         lag_probes: 300,
         datanodes: 1,
+        files: 0,
+        kill: false,
         dir: None,
     };
     let mut manual = false;
@@ -91,6 +102,8 @@ fn parse(args: &[String]) -> anyhow::Result<Option<Options>> {
             }
             "--lag-probes" => o.lag_probes = value("a count")?.parse().context("--lag-probes")?,
             "--datanodes" => o.datanodes = value("a count")?.parse().context("--datanodes")?,
+            "--files" => o.files = value("a count")?.parse().context("--files")?,
+            "--kill" => o.kill = true,
             "--dir" => o.dir = Some(value("a directory")?.into()),
             "-h" | "-help" | "--help" => {
                 print!("{USAGE}");
@@ -102,6 +115,9 @@ fn parse(args: &[String]) -> anyhow::Result<Option<Options>> {
     }
     if !manual {
         bail!("only manual failover is measured here: pass --manual\n{USAGE}");
+    }
+    if o.files > 200_000_000 {
+        bail!("--files: at most 200000000");
     }
     if o.rounds == 0 || o.writers == 0 || o.writers > 64 || o.lag_probes > 100_000 {
         bail!("--rounds and --writers must be positive, --writers at most 64, --lag-probes at most 100000");
@@ -120,7 +136,7 @@ pub async fn run(_conf: &Configuration, args: &[String]) -> anyhow::Result<i32> 
             true,
         ),
     };
-    let layout = Layout {
+    let mut layout = Layout {
         nameservice: "benchfo".to_string(),
         namenodes: 2,
         journalnodes: 3,
@@ -146,9 +162,29 @@ pub async fn run(_conf: &Configuration, args: &[String]) -> anyhow::Result<i32> 
         nn1_port: None,
         ..Control::MANUAL
     };
+    if opts.files > 0 {
+        // The seeded blocks have no replicas anywhere: without this the NameNodes
+        // would wait in safe mode for block reports that never come.
+        layout
+            .extra
+            .push(("dfs.namenode.safemode.threshold-pct".into(), "0".into()));
+    }
     let hafs_bin = std::env::current_exe().context("locating the hafs binary")?;
     let mut cluster = HaCluster::start_with(&hafs_bin, &dir, &layout, control).await?;
-    let result = measure(&cluster, &opts).await;
+    if opts.files > 0 {
+        // Formatted and bootstrapped as usual; now both name dirs get the big image
+        // and the same cluster comes up again on it.
+        cluster.stop().await;
+        seed(&cluster, &dir, opts.files)?;
+        eprintln!("starting the cluster again on the seeded name dirs");
+        let t = Instant::now();
+        cluster = HaCluster::start_with(&hafs_bin, &dir, &layout, control).await?;
+        eprintln!(
+            "cluster up (nn1 Active, nn2 Standby) in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
+    }
+    let result = measure(&mut cluster, &opts).await;
     cluster.stop().await;
     if remove {
         let _ = std::fs::remove_dir_all(&dir);
@@ -157,7 +193,44 @@ pub async fn run(_conf: &Configuration, args: &[String]) -> anyhow::Result<i32> 
     Ok(0)
 }
 
-async fn measure(cluster: &HaCluster, opts: &Options) -> anyhow::Result<()> {
+/// Writes an fsimage of `files` one-block files into both NameNodes' name dirs, at a
+/// txid past every edit the JournalNodes hold (so the Active's next segment starts
+/// after it and the Standby tails from there).
+fn seed(cluster: &HaCluster, dir: &std::path::Path, files: u64) -> anyhow::Result<()> {
+    let mut last = 0u64;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d)?.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if e.file_type()?.is_dir() {
+                if name.starts_with("jn") || d != dir {
+                    stack.push(e.path());
+                }
+            } else if let Some(rest) = name.strip_prefix("edits_") {
+                let rest = rest.trim_start_matches("inprogress_");
+                for part in rest.split('-') {
+                    last = last.max(part.parse().unwrap_or(0));
+                }
+            }
+        }
+    }
+    // An in-progress segment's name gives only its first txid: leave a wide margin.
+    let txid = last + 1_000_000;
+    let t = Instant::now();
+    let image = super::restart::build_image(files)?;
+    eprintln!(
+        "built an fsimage of {files} one-block files ({} MB) in {:.1} s; writing it at txid {txid}",
+        image.len() >> 20,
+        t.elapsed().as_secs_f64()
+    );
+    for nn in &cluster.namenodes {
+        let st = hafs_namenode::storage::NameStorage::open(std::slice::from_ref(&nn.name_dir))?;
+        st.save_image(txid, &image, 1)?;
+    }
+    Ok(())
+}
+
+async fn measure(cluster: &mut HaCluster, opts: &Options) -> anyhow::Result<()> {
     let conf = Configuration::load(Some(&cluster.conf_dir))?;
     let setup = DfsClient::new(&conf, None)?;
     setup.mkdirs("/bench/failover/lag", 0o755, true).await?;
@@ -176,9 +249,14 @@ async fn measure(cluster: &HaCluster, opts: &Options) -> anyhow::Result<()> {
         tokio::time::sleep(opts.interval).await;
         let to = 1 - active;
         let probe = pinned_client(&conf, &cluster.namenodes[to].rpc)?;
-        let t0 = Instant::now();
-        cluster.transition(active, false).await?;
-        let t_standby = t0.elapsed();
+        let (t0, t_standby) = if opts.kill {
+            cluster.kill_namenode(active).await?;
+            (Instant::now(), Duration::ZERO)
+        } else {
+            let t0 = Instant::now();
+            cluster.transition(active, false).await?;
+            (t0, t0.elapsed())
+        };
         cluster.transition(to, true).await?;
         let t_active = Instant::now();
         let path = format!("/bench/failover/probe/r{r}");
@@ -204,6 +282,15 @@ async fn measure(cluster: &HaCluster, opts: &Options) -> anyhow::Result<()> {
             client_seen.map_or("none".to_string(), |d| format!("{:.1} ms", ms(d)))
         );
         rounds.push((t_standby, served, client_seen));
+        if opts.kill {
+            let t = Instant::now();
+            cluster.restart_namenode(active).await?;
+            eprintln!(
+                "round {r}: {} restarted as the Standby in {:.1} s",
+                cluster.namenodes[active].id,
+                t.elapsed().as_secs_f64()
+            );
+        }
         active = to;
     }
     let acked = load.count();
@@ -287,6 +374,12 @@ fn print_report(
         "  cluster: 3 JournalNodes, 2 NameNodes, {} DataNode(s); load: {} mkdirs writers",
         opts.datanodes, opts.writers
     );
+    if opts.files > 0 {
+        println!("  namespace: {} seeded one-block files", opts.files);
+    }
+    if opts.kill {
+        println!("  failover: kill -9 of the Active, then transitionToActive of the Standby");
+    }
     println!(
         "  failovers: {} (alternating); load writes acknowledged: {acked}; load errors: {errors}",
         rounds.len()

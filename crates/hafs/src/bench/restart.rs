@@ -421,6 +421,14 @@ async fn serve(
     result
 }
 
+/// The fsimage body of a namespace of `files` closed one-block files (this benchmark's
+/// layout), built with the plan/apply API: to seed a benchmark cluster's name dirs.
+pub(super) fn build_image(files: u64) -> anyhow::Result<Vec<u8>> {
+    let mut b = Builder::new();
+    b.files(0..files, &mut |_| Ok(()))?;
+    Ok(b.ns.save_image())
+}
+
 /// Builds files as a client would (create, addBlock, complete), counting ops.
 struct Builder {
     ns: Namespace,

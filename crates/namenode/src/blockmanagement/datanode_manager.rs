@@ -309,9 +309,13 @@ impl BlockManager {
                 .copied()
                 .filter(|id| !seen.contains(id))
                 .filter(|id| {
+                    let (Some(dn), sid) = (st.names.id(&uuid), st.names.id(&storage)) else {
+                        return false;
+                    };
+                    let unknown = st.names.id("");
                     st.blocks.get(*id).is_some_and(|rec| {
-                        rec.replica_on(&uuid)
-                            .is_some_and(|r| r.storage == storage || r.storage.is_empty())
+                        rec.replica_on(dn)
+                            .is_some_and(|r| Some(r.storage) == sid || Some(r.storage) == unknown)
                     })
                 })
                 .collect();
@@ -475,15 +479,24 @@ impl State {
                 "reported replica is corrupt"
             );
         }
+        let (Some(datanode), Some(storage)) = (self.names.intern(uuid), self.names.intern(storage))
+        else {
+            warn!(
+                block_id,
+                datanode = uuid,
+                "DataNode and storage name table full: replica not recorded"
+            );
+            return;
+        };
         self.set_replica(
             block_id,
             Replica {
-                datanode: uuid.to_string(),
-                storage: storage.to_string(),
+                datanode,
+                storage,
                 state,
+                corrupt,
                 gen_stamp,
                 num_bytes,
-                corrupt,
             },
         );
         if state == ReplicaState::Finalized {

@@ -16,6 +16,7 @@ mod datanode_manager;
 pub mod datanodes;
 pub mod error;
 pub mod low_redundancy;
+pub mod names;
 pub mod pending_messages;
 pub mod placement;
 mod redundancy;
@@ -135,6 +136,7 @@ impl BlockManager {
                 datanodes: HashMap::new(),
                 by_xfer_addr: HashMap::new(),
                 blocks: BlocksMap::default(),
+                names: names::Names::default(),
                 needed: LowRedundancyBlocks::default(),
                 pending: HashMap::new(),
                 corrupt_blocks: HashSet::new(),
@@ -235,20 +237,22 @@ impl BlockManager {
             let replicas: Vec<blocks_map::Replica> = st
                 .blocks
                 .get(id)
-                .map(|r| r.replicas.clone())
+                .map(|r| r.replicas.to_vec())
                 .unwrap_or_default();
             for r in replicas {
+                let datanode = st.names.name(r.datanode).to_string();
                 if !r.corrupt {
+                    let storage = st.names.name(r.storage).to_string();
                     st.dn_messages.enqueue(pending_messages::ReportedReplica {
-                        datanode: r.datanode.clone(),
-                        storage: r.storage.clone(),
+                        datanode: datanode.clone(),
+                        storage,
                         block_id: id,
                         gen_stamp: r.gen_stamp,
                         num_bytes: r.num_bytes,
                         state: r.state,
                     });
                 }
-                st.remove_replica(id, &r.datanode);
+                st.remove_replica(id, &datanode);
             }
             st.blocks.remove(id);
             st.check_redundancy(id);
@@ -300,7 +304,6 @@ impl BlockManager {
                     inode_id,
                     state,
                     replicas,
-                    expected: Vec::new(),
                 },
             );
             st.check_redundancy(b.id);
@@ -384,13 +387,11 @@ impl BlockManager {
                 replication,
                 inode_id,
                 state: BlockUcState::UnderConstruction,
-                replicas: Vec::new(),
-                expected: targets
-                    .iter()
-                    .map(|t| (t.uuid().to_string(), t.storage_uuid.clone()))
-                    .collect(),
+                replicas: blocks_map::Replicas::None,
             },
         );
+        let pipeline = st.intern_pipeline(targets.iter().map(|t| (t.uuid(), &*t.storage_uuid)));
+        st.blocks.set_pipeline(block.id, pipeline);
     }
 
     /// Gives a block under construction that no DataNode is known to hold the pipeline
@@ -399,16 +400,14 @@ impl BlockManager {
     /// are kept. Returns false if the block is unknown or no longer under construction.
     pub fn set_expected_locations(&self, block_id: u64, targets: &[DatanodeTarget]) -> bool {
         let mut st = self.lock();
-        let Some(rec) = st.blocks.get_mut(block_id) else {
+        let Some(rec) = st.blocks.get(block_id) else {
             return false;
         };
         if rec.state != BlockUcState::UnderConstruction {
             return false;
         }
-        rec.expected = targets
-            .iter()
-            .map(|t| (t.uuid().to_string(), t.storage_uuid.clone()))
-            .collect();
+        let pipeline = st.intern_pipeline(targets.iter().map(|t| (t.uuid(), &*t.storage_uuid)));
+        st.blocks.set_pipeline(block_id, pipeline);
         true
     }
 
@@ -455,11 +454,11 @@ impl BlockManager {
             .replicas
             .iter()
             .map(|r| {
-                let alive = st.is_alive(&r.datanode);
+                let alive = st.is_alive_id(r.datanode);
                 let dead = if alive { "" } else { ":dead" };
                 format!(
                     "{}:{:?}:gs{}:{}b{}{dead}",
-                    r.datanode,
+                    st.names.name(r.datanode),
                     r.state,
                     r.gen_stamp,
                     r.num_bytes,
@@ -481,10 +480,10 @@ impl BlockManager {
     /// replica or a pipeline target (Hadoop's expected locations). Lease recovery
     /// drops a last block only when there is none.
     pub fn has_locations(&self, block_id: u64) -> bool {
-        self.lock()
-            .blocks
+        let st = self.lock();
+        st.blocks
             .get(block_id)
-            .is_some_and(|r| !r.replicas.is_empty() || !r.expected.is_empty())
+            .is_some_and(|r| !r.replicas.is_empty() || !st.blocks.pipeline(block_id).is_empty())
     }
 
     pub fn block_state(&self, block_id: u64) -> Option<BlockUcState> {
@@ -495,13 +494,11 @@ impl BlockManager {
     /// file; edits replayed on a Standby).
     pub fn force_complete(&self, block: Block) {
         let mut st = self.lock();
+        // Drops the pipeline too: a complete block never needs it again.
+        st.blocks.set_state(block.id, BlockUcState::Complete);
         if let Some(rec) = st.blocks.get_mut(block.id) {
             rec.gen_stamp = block.gen_stamp;
             rec.num_bytes = block.num_bytes;
-            rec.set_state(block.id, BlockUcState::Complete);
-            // Freed, not cleared: a complete block never needs it again, and an
-            // emptied Vec keeps its allocation (64 bytes a block).
-            rec.expected = Vec::new();
             for r in rec.replicas.iter_mut() {
                 if r.state == ReplicaState::Finalized
                     && (r.gen_stamp != block.gen_stamp || r.num_bytes != block.num_bytes)
@@ -518,16 +515,22 @@ impl BlockManager {
     /// generation stamp are forgotten (their DataNodes report them again).
     pub fn update_pipeline(&self, block: Block, new_targets: &[(String, String)]) {
         let mut st = self.lock();
+        let pipeline = st.intern_pipeline(new_targets.iter().map(|(d, s)| (&**d, &**s)));
+        let st = &mut *st;
         let stale: Vec<String> = match st.blocks.get_mut(block.id) {
             Some(rec) => {
                 rec.gen_stamp = block.gen_stamp;
                 rec.num_bytes = block.num_bytes;
-                rec.expected = new_targets.to_vec();
-                rec.replicas
+                let stale = rec
+                    .replicas
                     .iter()
                     .filter(|r| r.gen_stamp != block.gen_stamp)
-                    .map(|r| r.datanode.clone())
-                    .collect()
+                    .map(|r| st.names.name(r.datanode).to_string())
+                    .collect();
+                if rec.state != BlockUcState::Complete {
+                    st.blocks.set_pipeline(block.id, pipeline);
+                }
+                stale
             }
             None => return,
         };
@@ -542,7 +545,11 @@ impl BlockManager {
         let mut st = self.lock();
         for &id in block_ids {
             let holders: Vec<String> = match st.blocks.get(id) {
-                Some(rec) => rec.replicas.iter().map(|r| r.datanode.clone()).collect(),
+                Some(rec) => rec
+                    .replicas
+                    .iter()
+                    .map(|r| st.names.name(r.datanode).to_string())
+                    .collect(),
                 None => continue,
             };
             for dn in holders {
@@ -581,15 +588,15 @@ impl BlockManager {
                 block.id, block.gen_stamp
             )));
         };
-        let mut holders: Vec<String> = rec.replicas.iter().map(|r| r.datanode.clone()).collect();
-        for (dn, _) in &rec.expected {
-            if !holders.contains(dn) {
-                holders.push(dn.clone());
+        let mut holders: Vec<names::NameId> = rec.replicas.iter().map(|r| r.datanode).collect();
+        for &(dn, _) in st.blocks.pipeline(block.id) {
+            if !holders.contains(&dn) {
+                holders.push(dn);
             }
         }
         let mut nodes: Vec<&datanodes::DatanodeDescriptor> = holders
             .iter()
-            .filter_map(|u| st.datanodes.get(u))
+            .filter_map(|&u| st.datanode_of(u))
             .filter(|d| d.alive)
             .collect();
         if nodes.is_empty() {
@@ -619,9 +626,7 @@ impl BlockManager {
             block_tokens: Vec::new(),
         };
         let limit = st.config.max_queued_per_datanode;
-        if let Some(rec) = st.blocks.get_mut(block.id) {
-            rec.set_state(block.id, BlockUcState::UnderRecovery);
-        }
+        st.blocks.set_state(block.id, BlockUcState::UnderRecovery);
         if let Some(dn) = st.datanodes.get_mut(&primary) {
             if dn.recoveries.len() < limit {
                 dn.recoveries.push_back(dpb::RecoveringBlockProto {
@@ -649,11 +654,13 @@ impl BlockManager {
         }
         {
             let mut st = self.lock();
-            if let Some(rec) = st.blocks.get_mut(block.id) {
-                rec.expected = new_targets
-                    .iter()
-                    .map(|u| (u.clone(), String::new()))
-                    .collect();
+            let known = st
+                .blocks
+                .get(block.id)
+                .is_some_and(|r| r.state != BlockUcState::Complete);
+            if known {
+                let pipeline = st.intern_pipeline(new_targets.iter().map(|u| (&**u, "")));
+                st.blocks.set_pipeline(block.id, pipeline);
             }
         }
         self.force_complete(block);
@@ -672,15 +679,16 @@ impl BlockManager {
         let mut corrupt = false;
         let mut holders: Vec<(&datanodes::DatanodeDescriptor, String)> = Vec::new();
         if let Some(rec) = st.blocks.get(block.id) {
-            let alive = |u: &str| st.datanodes.get(u).filter(|d| d.alive);
-            for r in &rec.replicas {
+            let alive = |u: names::NameId| st.datanode_of(u).filter(|d| d.alive);
+            let storage = |s: names::NameId| st.names.name(s).to_string();
+            for r in rec.replicas.iter() {
                 let usable = match rec.state {
                     BlockUcState::Complete | BlockUcState::Committed => rec.is_good(r),
                     _ => !r.corrupt,
                 };
                 if usable {
-                    if let Some(d) = alive(&r.datanode) {
-                        holders.push((d, r.storage.clone()));
+                    if let Some(d) = alive(r.datanode) {
+                        holders.push((d, storage(r.storage)));
                     }
                 }
             }
@@ -688,18 +696,18 @@ impl BlockManager {
                 rec.state,
                 BlockUcState::UnderConstruction | BlockUcState::UnderRecovery
             ) {
-                for (u, s) in &rec.expected {
-                    if holders.iter().all(|(d, _)| d.uuid() != u) {
-                        if let Some(d) = alive(u) {
-                            holders.push((d, s.clone()));
+                for &(u, s) in st.blocks.pipeline(block.id) {
+                    if let Some(d) = alive(u) {
+                        if holders.iter().all(|(h, _)| h.uuid() != d.uuid()) {
+                            holders.push((d, storage(s)));
                         }
                     }
                 }
             }
             if holders.is_empty() {
                 for r in rec.replicas.iter().filter(|r| r.corrupt) {
-                    if let Some(d) = alive(&r.datanode) {
-                        holders.push((d, r.storage.clone()));
+                    if let Some(d) = alive(r.datanode) {
+                        holders.push((d, storage(r.storage)));
                         corrupt = true;
                     }
                 }
@@ -766,10 +774,13 @@ impl BlockManager {
                 let Some(uuid) = st.find_datanode(&loc.id) else {
                     continue;
                 };
+                let Some(dn) = st.names.id(&uuid) else {
+                    continue;
+                };
                 let Some(rec) = st.blocks.get_mut(id) else {
                     continue;
                 };
-                if let Some(r) = rec.replicas.iter_mut().find(|r| r.datanode == uuid) {
+                if let Some(r) = rec.replicas.iter_mut().find(|r| r.datanode == dn) {
                     tracing::info!(block = id, datanode = %uuid, "replica reported corrupt");
                     r.corrupt = true;
                 }
@@ -787,10 +798,17 @@ impl BlockManager {
             .map(|rec| {
                 rec.replicas
                     .iter()
-                    .map(|r| (r.datanode.clone(), r.state, r.corrupt))
+                    .map(|r| (st.names.name(r.datanode).to_string(), r.state, r.corrupt))
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// Checks that a replica is in its DataNode's block set exactly when its block's
+    /// record lists it, and that only blocks being written keep a pipeline; the first
+    /// break found. O(blocks): for tests.
+    pub fn check_replica_index(&self) -> Result<(), String> {
+        self.lock().check_replica_index()
     }
 
     /// Live good replicas of a block.
@@ -874,6 +892,18 @@ impl BlockManager {
 }
 
 impl State {
+    /// A pipeline's (DataNode UUID, storage id) pairs as interned names; a pair whose
+    /// name does not fit in the full name table is left out (it is only a hint of
+    /// where the block is being written).
+    fn intern_pipeline<'a>(
+        &mut self,
+        targets: impl Iterator<Item = (&'a str, &'a str)>,
+    ) -> Vec<(names::NameId, names::NameId)> {
+        targets
+            .filter_map(|(d, s)| Some((self.names.intern(d)?, self.names.intern(s)?)))
+            .collect()
+    }
+
     fn after_leaving_safe_mode_if_off(&mut self) {
         if self.safe_mode == SafeModePhase::Off {
             self.after_leaving_safe_mode();

@@ -142,7 +142,7 @@ impl State {
             .replicas
             .iter()
             .filter(|r| rec.is_good(r))
-            .filter_map(|r| self.datanodes.get(&r.datanode))
+            .filter_map(|r| self.datanode_of(r.datanode))
             .filter(|d| d.alive && d.transfers.len() + (d.xmits_in_progress as usize) < limit)
             .min_by_key(|d| {
                 (
@@ -154,8 +154,11 @@ impl State {
         let Some(source) = source else {
             return false;
         };
-        let mut excluded: HashSet<String> =
-            rec.replicas.iter().map(|r| r.datanode.clone()).collect();
+        let mut excluded: HashSet<String> = rec
+            .replicas
+            .iter()
+            .map(|r| self.names.name(r.datanode).to_string())
+            .collect();
         if let Some(p) = self.pending.get(&block_id) {
             excluded.extend(p.targets.iter().cloned());
         }

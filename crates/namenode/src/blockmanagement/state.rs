@@ -7,12 +7,14 @@ use std::net::IpAddr;
 use std::time::Instant;
 
 use hafs_proto::hdfs as pb;
+use hafs_util::invariant;
 use tracing::{debug, warn};
 
 use super::blocks_map::{BlockRecord, BlockUcState, BlocksMap, Replica};
 use super::config::BlockManagerConfig;
 use super::datanodes::DatanodeDescriptor;
 use super::low_redundancy::{priority, LowRedundancyBlocks};
+use super::names::{NameId, Names};
 use super::placement::{BlockPlacementPolicy, PlacementRequest};
 use super::safe_mode::{block_threshold, next_phase, SafeModePhase, SafeModeStatus};
 use super::NamespaceIdentity;
@@ -42,6 +44,8 @@ pub struct State {
     /// "ip:xferPort" → UUID, to replace a node that re-registers with a new UUID.
     pub by_xfer_addr: HashMap<String, String>,
     pub blocks: BlocksMap,
+    /// The DataNode UUIDs and storage ids replicas and pipelines name.
+    pub names: Names,
     pub needed: LowRedundancyBlocks,
     pub pending: HashMap<u64, Pending>,
     /// Blocks with at least one corrupt replica.
@@ -75,10 +79,20 @@ impl State {
         self.datanodes.get(uuid).is_some_and(|d| d.alive)
     }
 
+    /// Whether the DataNode a replica or pipeline names is registered and alive.
+    pub fn is_alive_id(&self, id: NameId) -> bool {
+        self.is_alive(self.names.name(id))
+    }
+
+    /// The DataNode a replica or pipeline names, if registered.
+    pub fn datanode_of(&self, id: NameId) -> Option<&DatanodeDescriptor> {
+        self.datanodes.get(self.names.name(id))
+    }
+
     pub fn count(&self, rec: &BlockRecord) -> NumberReplicas {
         let mut n = NumberReplicas::default();
-        for r in &rec.replicas {
-            if !self.is_alive(&r.datanode) {
+        for r in rec.replicas.iter() {
+            if !self.is_alive_id(r.datanode) {
                 continue;
             }
             if r.corrupt {
@@ -92,36 +106,98 @@ impl State {
 
     /// Records (or replaces) the replica a DataNode has of a block. A replica once
     /// found corrupt stays corrupt while its generation stamp is unchanged, whatever
-    /// later reports say.
+    /// later reports say. Only a registered DataNode's replica is recorded: a replica
+    /// is in its DataNode's block set exactly when the block's record lists it.
     pub fn set_replica(&mut self, block_id: u64, mut replica: Replica) {
         let Some(rec) = self.blocks.get_mut(block_id) else {
             return;
         };
-        if let Some(i) = rec
+        let uuid = self.names.name(replica.datanode);
+        let Some(dn) = self.datanodes.get_mut(uuid) else {
+            debug!(
+                block_id,
+                datanode = uuid,
+                "replica of an unregistered DataNode not recorded"
+            );
+            return;
+        };
+        let listed = match rec
             .replicas
             .iter()
             .position(|r| r.datanode == replica.datanode)
         {
-            let old = &rec.replicas[i];
-            if old.corrupt && old.gen_stamp == replica.gen_stamp {
-                replica.corrupt = true;
+            Some(i) => {
+                let old = &rec.replicas[i];
+                if old.corrupt && old.gen_stamp == replica.gen_stamp {
+                    replica.corrupt = true;
+                }
+                rec.replicas[i] = replica;
+                true
             }
-            rec.replicas[i] = replica.clone();
-        } else {
-            rec.replicas.push(replica.clone());
-        }
-        if let Some(dn) = self.datanodes.get_mut(&replica.datanode) {
-            dn.blocks.insert(block_id);
-        }
+            None => {
+                rec.replicas.push(replica);
+                false
+            }
+        };
+        let newly_in_set = dn.blocks.insert(block_id);
+        invariant!(
+            newly_in_set != listed,
+            "blk_{block_id}: DataNode {uuid} {} the block in its set but the block's record {} it",
+            if newly_in_set { "did not have" } else { "had" },
+            if listed { "listed" } else { "did not list" }
+        );
     }
 
+    /// Forgets the replica a DataNode has of a block, in the block's record and in the
+    /// DataNode's block set alike.
     pub fn remove_replica(&mut self, block_id: u64, datanode: &str) -> Option<Replica> {
-        if let Some(dn) = self.datanodes.get_mut(datanode) {
-            dn.blocks.remove(&block_id);
+        let in_set = self
+            .datanodes
+            .get_mut(datanode)
+            .is_some_and(|dn| dn.blocks.remove(&block_id));
+        let id = self.names.id(datanode);
+        let removed = match (id, self.blocks.get_mut(block_id)) {
+            (Some(id), Some(rec)) => rec
+                .replicas
+                .iter()
+                .position(|r| r.datanode == id)
+                .map(|i| rec.replicas.swap_remove(i)),
+            _ => None,
+        };
+        invariant!(
+            in_set == removed.is_some(),
+            "blk_{block_id}: DataNode {datanode}'s block set {} the block but its record {} the replica",
+            if in_set { "had" } else { "did not have" },
+            if removed.is_some() { "listed" } else { "did not list" }
+        );
+        removed
+    }
+
+    /// Checks, over every block and every DataNode, that a replica is in its
+    /// DataNode's block set exactly when the block's record lists it, and that only
+    /// blocks being written have a pipeline. O(blocks): for tests.
+    pub fn check_replica_index(&self) -> Result<(), String> {
+        let mut listed = 0usize;
+        for (&id, rec) in self.blocks.iter() {
+            for r in rec.replicas.iter() {
+                let uuid = self.names.name(r.datanode);
+                match self.datanodes.get(uuid) {
+                    Some(dn) if dn.blocks.contains(&id) => listed += 1,
+                    Some(_) => return Err(format!("blk_{id} lists {uuid}, whose set lacks it")),
+                    None => return Err(format!("blk_{id} lists unregistered {uuid}")),
+                }
+            }
+            if rec.state == BlockUcState::Complete && !self.blocks.pipeline(id).is_empty() {
+                return Err(format!("complete blk_{id} keeps a pipeline"));
+            }
         }
-        let rec = self.blocks.get_mut(block_id)?;
-        let i = rec.replicas.iter().position(|r| r.datanode == datanode)?;
-        Some(rec.replicas.swap_remove(i))
+        let in_sets: usize = self.datanodes.values().map(|d| d.blocks.len()).sum();
+        if in_sets != listed {
+            return Err(format!(
+                "DataNodes' block sets hold {in_sets} replicas, block records list {listed}"
+            ));
+        }
+        Ok(())
     }
 
     /// Queues a replica for deletion on its DataNode (bounded).
@@ -200,7 +276,7 @@ impl State {
                 .replicas
                 .iter()
                 .filter(|r| r.corrupt)
-                .map(|r| r.datanode.clone())
+                .map(|r| self.names.name(r.datanode).to_string())
                 .collect();
             for dn in bad {
                 self.invalidate_replica(block_id, &dn);
@@ -213,7 +289,7 @@ impl State {
                 .replicas
                 .iter()
                 .filter(|r| rec.is_good(r))
-                .filter_map(|r| self.datanodes.get(&r.datanode))
+                .filter_map(|r| self.datanode_of(r.datanode))
                 .filter(|d| d.alive)
                 .collect();
             let excess = self.placement.choose_excess(&holders, n.live - expected);
@@ -233,11 +309,8 @@ impl State {
         match rec.state {
             BlockUcState::Complete => true,
             BlockUcState::Committed if self.count(rec).live >= min => {
-                if let Some(rec) = self.blocks.get_mut(block_id) {
-                    rec.set_state(block_id, BlockUcState::Complete);
-                    // Freed, not cleared (an emptied Vec keeps its allocation).
-                    rec.expected = Vec::new();
-                }
+                // Drops the pipeline too: a complete block never needs it again.
+                self.blocks.set_state(block_id, BlockUcState::Complete);
                 self.check_redundancy(block_id);
                 true
             }
@@ -251,7 +324,7 @@ impl State {
         let ids: Vec<u64> = match self.datanodes.get_mut(uuid) {
             Some(dn) => {
                 dn.clear_work();
-                dn.blocks.drain().collect()
+                dn.blocks.iter().copied().collect()
             }
             None => return,
         };
@@ -262,6 +335,15 @@ impl State {
         for id in ids {
             self.remove_replica(id, uuid);
             self.check_redundancy(id);
+        }
+        if let Some(dn) = self.datanodes.get_mut(uuid) {
+            invariant!(
+                dn.blocks.is_empty(),
+                "DataNode {uuid} keeps {} blocks after losing all its replicas",
+                dn.blocks.len()
+            );
+            // Give the emptied set's table back (a dead node may stay dead for long).
+            dn.blocks = std::collections::HashSet::new();
         }
     }
 
@@ -274,9 +356,13 @@ impl State {
                 .iter()
                 .copied()
                 .filter(|id| {
-                    self.blocks.get(*id).is_some_and(|rec| {
-                        rec.replica_on(uuid).is_some_and(|r| r.storage == storage)
-                    })
+                    let (Some(dn), Some(sid)) = (self.names.id(uuid), self.names.id(storage))
+                    else {
+                        return false;
+                    };
+                    self.blocks
+                        .get(*id)
+                        .is_some_and(|rec| rec.replica_on(dn).is_some_and(|r| r.storage == sid))
                 })
                 .collect(),
             None => return,
