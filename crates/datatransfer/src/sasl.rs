@@ -69,6 +69,15 @@ pub struct TransferCipher {
     pub key_bits: usize,
 }
 
+/// A cipher setting that cannot be used: the key, its value and why (Hadoop's words).
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct CipherConfigError {
+    pub key: &'static str,
+    pub value: String,
+    pub message: String,
+}
+
 impl TransferCipher {
     /// Reads the values of `dfs.encrypt.data.transfer.cipher.suites` and
     /// `dfs.encrypt.data.transfer.cipher.key.bitlength` (default 128): `None` when no
@@ -76,25 +85,29 @@ impl TransferCipher {
     pub fn from_conf_values(
         suites: Option<&str>,
         key_bits: Option<&str>,
-    ) -> Result<Option<TransferCipher>, String> {
+    ) -> Result<Option<TransferCipher>, CipherConfigError> {
         let suites = suites.map(str::trim).unwrap_or("");
         if suites.is_empty() {
             return Ok(None);
         }
         if suites != AES_CTR_NOPADDING {
-            return Err(format!(
-                "Invalid cipher suite, {CIPHER_SUITES_KEY}={suites}"
-            ));
+            return Err(CipherConfigError {
+                key: CIPHER_SUITES_KEY,
+                value: suites.to_string(),
+                message: format!("Invalid cipher suite, {CIPHER_SUITES_KEY}={suites}"),
+            });
         }
         let key_bits = match key_bits.map(str::trim) {
             None | Some("") => 128,
             Some(v) => match v.parse::<usize>() {
                 Ok(b @ (128 | 192 | 256)) => b,
-                _ => {
-                    return Err(format!(
+                _ => return Err(CipherConfigError {
+                    key: CIPHER_KEY_BITLENGTH_KEY,
+                    value: v.to_string(),
+                    message: format!(
                         "Invalid {CIPHER_KEY_BITLENGTH_KEY}={v}: AES keys are 128, 192 or 256 bits"
-                    ))
-                }
+                    ),
+                }),
             },
         };
         Ok(Some(TransferCipher { key_bits }))

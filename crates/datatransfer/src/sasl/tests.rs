@@ -304,7 +304,9 @@ fn cipher_settings_are_read_as_hadoop_reads_them() {
         Ok(Some(TransferCipher { key_bits: 192 }))
     );
     assert_eq!(
-        TransferCipher::from_conf_values(Some("SM4/CTR/NoPadding"), None).unwrap_err(),
+        TransferCipher::from_conf_values(Some("SM4/CTR/NoPadding"), None)
+            .unwrap_err()
+            .to_string(),
         "Invalid cipher suite, dfs.encrypt.data.transfer.cipher.suites=SM4/CTR/NoPadding"
     );
     let e = TransferCipher::from_conf_values(Some("AES/CTR/NoPadding"), Some("100")).unwrap_err();
