@@ -376,6 +376,38 @@ mod tests {
     }
 
     #[test]
+    fn the_cipher_suite_rides_with_the_protection() {
+        let base = [("fs.defaultFS", "hdfs://a")];
+        let s = ClientSettings::from_conf(&conf(&base), None).unwrap();
+        assert_eq!(s.data.data_transfer_protection, None);
+        let c = conf(&[
+            base[0],
+            ("dfs.data.transfer.protection", "privacy"),
+            (
+                "dfs.encrypt.data.transfer.cipher.suites",
+                "AES/CTR/NoPadding",
+            ),
+        ]);
+        let p = ClientSettings::from_conf(&c, None)
+            .unwrap()
+            .data
+            .data_transfer_protection
+            .unwrap();
+        assert_eq!(p.qops, vec![hafs_security::sasl::Qop::Privacy]);
+        assert!(p.cipher.is_some());
+        let c = conf(&[
+            base[0],
+            ("dfs.data.transfer.protection", "privacy"),
+            ("dfs.encrypt.data.transfer.cipher.suites", "RC4"),
+        ]);
+        let e = ClientSettings::from_conf(&c, None).unwrap_err().to_string();
+        assert!(
+            e.contains("Invalid cipher suite, dfs.encrypt.data.transfer.cipher.suites=RC4"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn ha_nameservice_lists_every_namenode_in_order() {
         let c = conf(&[
             ("fs.defaultFS", "hdfs://mycluster"),

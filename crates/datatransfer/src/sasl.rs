@@ -101,13 +101,15 @@ impl TransferCipher {
             None | Some("") => 128,
             Some(v) => match v.parse::<usize>() {
                 Ok(b @ (128 | 192 | 256)) => b,
-                _ => return Err(CipherConfigError {
-                    key: CIPHER_KEY_BITLENGTH_KEY,
-                    value: v.to_string(),
-                    message: format!(
+                _ => {
+                    return Err(CipherConfigError {
+                        key: CIPHER_KEY_BITLENGTH_KEY,
+                        value: v.to_string(),
+                        message: format!(
                         "Invalid {CIPHER_KEY_BITLENGTH_KEY}={v}: AES keys are 128, 192 or 256 bits"
                     ),
-                }),
+                    })
+                }
             },
         };
         Ok(Some(TransferCipher { key_bits }))

@@ -310,8 +310,10 @@ fn cipher_settings_are_read_as_hadoop_reads_them() {
         "Invalid cipher suite, dfs.encrypt.data.transfer.cipher.suites=SM4/CTR/NoPadding"
     );
     let e = TransferCipher::from_conf_values(Some("AES/CTR/NoPadding"), Some("100")).unwrap_err();
+    assert_eq!(e.key, CIPHER_KEY_BITLENGTH_KEY);
     assert!(
-        e.contains("dfs.encrypt.data.transfer.cipher.key.bitlength=100"),
+        e.message
+            .contains("dfs.encrypt.data.transfer.cipher.key.bitlength=100"),
         "{e}"
     );
 }
