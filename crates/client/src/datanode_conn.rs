@@ -10,11 +10,11 @@ use hafs_datatransfer::{
     OpRequest, Status,
 };
 use hafs_proto::common::TokenProto;
-use hafs_security::sasl::Qop;
 use tokio::io::{AsyncWriteExt, BufReader, BufWriter};
 use tokio::net::TcpStream;
 
 use crate::error::{ClientError, IO_EXCEPTION};
+use crate::settings::TransferProtection;
 
 /// Buffer sizes of the halves: a whole default packet fits.
 const BUF_SIZE: usize = 128 * 1024;
@@ -55,11 +55,12 @@ pub async fn timed<T>(
 
 impl DnConn {
     /// Connects; with `protection` set and a non-empty `token`, proves the token in the
-    /// SASL handshake first (hdfs-native's rule: no token, no handshake).
+    /// SASL handshake first (hdfs-native's rule: no token, no handshake), offering
+    /// AES/CTR when the protection has a cipher.
     pub async fn connect(
         addr: &str,
         timeout: Duration,
-        protection: Option<&[Qop]>,
+        protection: Option<&TransferProtection>,
         token: &TokenProto,
     ) -> Result<DnConn, ClientError> {
         let stream = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
@@ -76,15 +77,16 @@ impl DnConn {
         let _ = stream.set_nodelay(true);
         let (r, w) = stream.into_split();
         let (r, w): (BoxRead, BoxWrite) = match protection {
-            Some(qops) if !token.identifier.is_empty() => {
+            Some(p) if !token.identifier.is_empty() => {
                 let mut r = BufReader::new(r);
                 let mut w = BufWriter::new(w);
-                let handshake = sasl::client_handshake(
+                let handshake = sasl::client_handshake_with_cipher(
                     &mut r,
                     &mut w,
                     &token.identifier,
                     &token.password,
-                    qops,
+                    &p.qops,
+                    p.cipher,
                 );
                 let protection = match tokio::time::timeout(timeout, handshake).await {
                     Ok(Ok(p)) => p,
@@ -93,6 +95,14 @@ impl DnConn {
                         return Err(dn_error(addr, "SASL handshake with DataNode", "timed out"))
                     }
                 };
+                if let Some(n) = &protection {
+                    tracing::debug!(
+                        datanode = addr,
+                        qop = %n.qop(),
+                        cipher = n.cipher_suite().unwrap_or("none"),
+                        "data transfer protection negotiated"
+                    );
+                }
                 sasl::protect(r, w.into_inner(), protection)
             }
             _ => (Box::new(r), Box::new(w)),

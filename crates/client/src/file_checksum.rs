@@ -148,7 +148,7 @@ pub async fn get_file_checksum<T: NamenodeTransport>(
         let mut got = None;
         for dn in &lb.locs {
             let addr = xfer_addr(dn, client.settings().data.use_datanode_hostname);
-            match block_checksum(&addr, timeout, protection.as_deref(), &lb).await {
+            match block_checksum(&addr, timeout, protection.as_ref(), &lb).await {
                 Ok(r) => {
                     got = Some(r);
                     break;
@@ -177,7 +177,7 @@ pub async fn get_file_checksum<T: NamenodeTransport>(
 async fn block_checksum(
     addr: &str,
     timeout: Duration,
-    protection: Option<&[hafs_security::sasl::Qop]>,
+    protection: Option<&crate::settings::TransferProtection>,
     lb: &hafs_proto::hdfs::LocatedBlockProto,
 ) -> Result<OpBlockChecksumResponseProto, ClientError> {
     let mut conn = DnConn::connect(addr, timeout, protection, &lb.block_token).await?;

@@ -51,7 +51,16 @@ pub struct DataSettings {
     /// `dfs.data.transfer.protection`: when set, every data connection that carries a
     /// block token starts with the SASL handshake (as the Java client does when its own
     /// configuration has the key).
-    pub data_transfer_protection: Option<Vec<hafs_security::sasl::Qop>>,
+    pub data_transfer_protection: Option<TransferProtection>,
+}
+
+/// What a protected data connection negotiates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferProtection {
+    /// `dfs.data.transfer.protection`, most preferred first.
+    pub qops: Vec<hafs_security::sasl::Qop>,
+    /// `dfs.encrypt.data.transfer.cipher.suites`: offer AES/CTR at privacy.
+    pub cipher: Option<hafs_datatransfer::sasl::TransferCipher>,
 }
 
 impl Default for DataSettings {
@@ -156,15 +165,22 @@ impl DataSettings {
                 .filter(|v| !v.is_empty())
             {
                 None => None,
-                Some(v) => Some(
-                    hafs_security::sasl::Qop::parse_hadoop_list(&v).map_err(|_| {
+                Some(v) => Some(TransferProtection {
+                    qops: hafs_security::sasl::Qop::parse_hadoop_list(&v).map_err(|_| {
                         bad(
                             keys::DFS_DATA_TRANSFER_PROTECTION,
                             &v,
                             "authentication, integrity and/or privacy",
                         )
                     })?,
-                ),
+                    cipher: hafs_datatransfer::sasl::TransferCipher::from_conf_values(
+                        conf.get_trimmed(keys::DFS_ENCRYPT_DATA_TRANSFER_CIPHER_SUITES)
+                            .as_deref(),
+                        conf.get_trimmed(keys::DFS_ENCRYPT_DATA_TRANSFER_CIPHER_KEY_BITLENGTH)
+                            .as_deref(),
+                    )
+                    .map_err(|e| ClientError::Config(e.to_string()))?,
+                }),
             },
         })
     }
@@ -357,6 +373,38 @@ mod tests {
             c.set(k, *v);
         }
         c
+    }
+
+    #[test]
+    fn the_cipher_suite_rides_with_the_protection() {
+        let base = [("fs.defaultFS", "hdfs://a")];
+        let s = ClientSettings::from_conf(&conf(&base), None).unwrap();
+        assert_eq!(s.data.data_transfer_protection, None);
+        let c = conf(&[
+            base[0],
+            ("dfs.data.transfer.protection", "privacy"),
+            (
+                "dfs.encrypt.data.transfer.cipher.suites",
+                "AES/CTR/NoPadding",
+            ),
+        ]);
+        let p = ClientSettings::from_conf(&c, None)
+            .unwrap()
+            .data
+            .data_transfer_protection
+            .unwrap();
+        assert_eq!(p.qops, vec![hafs_security::sasl::Qop::Privacy]);
+        assert!(p.cipher.is_some());
+        let c = conf(&[
+            base[0],
+            ("dfs.data.transfer.protection", "privacy"),
+            ("dfs.encrypt.data.transfer.cipher.suites", "RC4"),
+        ]);
+        let e = ClientSettings::from_conf(&c, None).unwrap_err().to_string();
+        assert!(
+            e.contains("Invalid cipher suite, dfs.encrypt.data.transfer.cipher.suites=RC4"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -226,6 +226,14 @@ keys! {
     /// SASL protection of DataTransferProtocol connections: a comma-separated subset of
     /// `authentication`, `integrity`, `privacy`; unset: no handshake.
     DFS_DATA_TRANSFER_PROTECTION = "dfs.data.transfer.protection", List;
+    /// `AES/CTR/NoPadding` (the only suite): at privacy, encrypt the data stream with
+    /// AES/CTR instead of the SASL layer when both ends set it; unset: no offer.
+    DFS_ENCRYPT_DATA_TRANSFER_CIPHER_SUITES = "dfs.encrypt.data.transfer.cipher.suites",
+        Choice(&["AES/CTR/NoPadding"]);
+    /// Bits of the AES keys a DataNode generates for an AES/CTR data stream.
+    DFS_ENCRYPT_DATA_TRANSFER_CIPHER_KEY_BITLENGTH =
+        "dfs.encrypt.data.transfer.cipher.key.bitlength", Choice(&["128", "192", "256"]),
+        default "128";
 
     // HA addressing
     /// Comma-separated nameservice ids.

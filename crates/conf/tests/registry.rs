@@ -377,12 +377,12 @@ const DOC_NOT_KEYS: &[(&str, &str)] = &[
         "security.md: a key of Java's HAAdmin, not read by hafs",
     ),
     (
-        "dfs.encrypt.data.transfer.cipher.suites",
-        "security.md: AES data-transfer encryption, listed as not supported yet",
+        "dfs.encrypt.data.transfer",
+        "security.md: Hadoop's older switch for encrypted data transfer (data encryption keys), not supported yet",
     ),
     (
-        "dfs.encrypt.data.transfer",
-        "security.md: Hadoop's switch for AES data-transfer encryption, not supported yet",
+        "dfs.encrypt.data.transfer.algorithm",
+        "security.md: the SASL cipher of dfs.encrypt.data.transfer, not supported yet",
     ),
     (
         "dfs.namenode.rpc-bind-host",

@@ -6,7 +6,8 @@
 //!   tokens for the copies this DataNode starts itself (re-replication, pipeline
 //!   transfers), as Hadoop's `BlockPoolTokenSecretManager` does;
 //! - the SASL protection (`dfs.data.transfer.protection`) the data port requires and
-//!   that this DataNode uses towards other DataNodes.
+//!   that this DataNode uses towards other DataNodes, and whether privacy runs on
+//!   AES/CTR (`dfs.encrypt.data.transfer.cipher.suites`) in both roles.
 //!
 //! With both off (the default) nothing is checked and no handshake happens.
 
@@ -15,7 +16,7 @@ use std::sync::Mutex;
 use bytes::Bytes;
 use hafs_conf::keys::*;
 use hafs_conf::{ConfError, Configuration};
-use hafs_datatransfer::sasl::TokenPasswordLookup;
+use hafs_datatransfer::sasl::{TokenPasswordLookup, TransferCipher};
 use hafs_proto::common::TokenProto;
 use hafs_proto::hdfs::datanode::ExportedBlockKeysProto;
 use hafs_security::block_token::{
@@ -33,6 +34,7 @@ https://cwiki.apache.org/confluence/display/HADOOP/Secure+DataNode for details."
 pub struct DataTransferSecurity {
     tokens: Option<Mutex<BlockTokenSecretManager>>,
     protection: Option<Vec<Qop>>,
+    cipher: Option<TransferCipher>,
 }
 
 impl std::fmt::Debug for DataTransferSecurity {
@@ -40,6 +42,7 @@ impl std::fmt::Debug for DataTransferSecurity {
         f.debug_struct("DataTransferSecurity")
             .field("block_tokens", &self.tokens.is_some())
             .field("protection", &self.protection)
+            .field("cipher", &self.cipher)
             .finish()
     }
 }
@@ -65,7 +68,15 @@ impl DataTransferSecurity {
             // The lifetime of self-made tokens follows the NameNode's exported keys.
             tokens: enabled.then(|| Mutex::new(BlockTokenSecretManager::new_slave(0, 0))),
             protection,
+            cipher: None,
         }
+    }
+
+    /// Privacy on AES/CTR with these keys, when both ends agree (see
+    /// `hafs_datatransfer::sasl`).
+    pub fn with_cipher(mut self, cipher: Option<TransferCipher>) -> DataTransferSecurity {
+        self.cipher = cipher;
+        self
     }
 
     /// Reads `dfs.block.access.token.enable` and `dfs.data.transfer.protection`, and
@@ -104,7 +115,18 @@ impl DataTransferSecurity {
                 expected: format!("true when {DFS_DATA_TRANSFER_PROTECTION} is set"),
             });
         }
-        Ok(DataTransferSecurity::new(enabled, protection))
+        let cipher = TransferCipher::from_conf_values(
+            conf.get_trimmed(DFS_ENCRYPT_DATA_TRANSFER_CIPHER_SUITES)
+                .as_deref(),
+            conf.get_trimmed(DFS_ENCRYPT_DATA_TRANSFER_CIPHER_KEY_BITLENGTH)
+                .as_deref(),
+        )
+        .map_err(|e| ConfError::BadValue {
+            key: e.key.to_string(),
+            value: e.value,
+            expected: e.message,
+        })?;
+        Ok(DataTransferSecurity::new(enabled, protection).with_cipher(cipher))
     }
 
     pub fn tokens_enabled(&self) -> bool {
@@ -114,6 +136,11 @@ impl DataTransferSecurity {
     /// The QOPs the data port requires, most preferred first.
     pub fn protection(&self) -> Option<&[Qop]> {
         self.protection.as_deref()
+    }
+
+    /// AES/CTR for privacy (`dfs.encrypt.data.transfer.cipher.suites`), if set.
+    pub fn cipher(&self) -> Option<TransferCipher> {
+        self.cipher
     }
 
     fn mgr(&self) -> Option<std::sync::MutexGuard<'_, BlockTokenSecretManager>> {
@@ -266,6 +293,28 @@ mod tests {
         assert!(!s.tokens_enabled());
         assert!(s.protection().is_none());
         assert!(s.check(None, "bp", 1, AccessMode::Read).is_ok());
+    }
+
+    #[test]
+    fn the_cipher_suite_and_key_length_are_read() {
+        let s = DataTransferSecurity::from_conf(&conf(&[])).unwrap();
+        assert_eq!(s.cipher(), None);
+        let s = DataTransferSecurity::from_conf(&conf(&[
+            (
+                "dfs.encrypt.data.transfer.cipher.suites",
+                "AES/CTR/NoPadding",
+            ),
+            ("dfs.encrypt.data.transfer.cipher.key.bitlength", "256"),
+        ]))
+        .unwrap();
+        assert_eq!(s.cipher(), Some(TransferCipher { key_bits: 256 }));
+        let e = DataTransferSecurity::from_conf(&conf(&[(
+            "dfs.encrypt.data.transfer.cipher.suites",
+            "aes/ctr/nopadding",
+        )]))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("Invalid cipher suite"), "{e}");
     }
 
     #[test]

@@ -20,6 +20,7 @@
 
 pub mod ack;
 pub mod checksum;
+pub mod cipher_stream;
 pub mod crc32;
 pub mod delimited;
 pub mod error;

@@ -16,6 +16,17 @@
 //! directions ([`SaslReader`], [`SaslWriter`]); at `authentication` the stream stays
 //! plain. The session's wrap and unwrap keep separate sequence numbers and cipher
 //! states per direction, so the two halves of a split socket share one session.
+//!
+//! AES instead of the SASL privacy layer (`dfs.encrypt.data.transfer.cipher.suites` =
+//! `AES/CTR/NoPadding`): a client that asks for privacy offers the suite in step 4 (a
+//! `CipherOptionProto` with only the suite set). If privacy was negotiated and the
+//! DataNode is configured for the suite, its SUCCESS in step 5 carries the chosen
+//! option: random keys (`dfs.encrypt.data.transfer.cipher.key.bitlength`) and IVs for
+//! both directions, each key wrapped by the just-negotiated SASL session (the IVs
+//! travel plain). From then on the stream is raw AES/CTR ([`crate::cipher_stream`]):
+//! the client writes with `inKey`/`inIv` and reads with `outKey`/`outIv`, the DataNode
+//! the other way round. An offer the DataNode does not take leaves the SASL privacy
+//! layer, as in Hadoop.
 
 use std::io;
 use std::pin::Pin;
@@ -24,12 +35,14 @@ use std::task::{ready, Context, Poll};
 
 use bytes::Bytes;
 use hafs_proto::hdfs::data_transfer_encryptor_message_proto::DataTransferEncryptorStatus as SaslStatus;
-use hafs_proto::hdfs::DataTransferEncryptorMessageProto;
+use hafs_proto::hdfs::{CipherOptionProto, CipherSuiteProto, DataTransferEncryptorMessageProto};
+use hafs_security::aes_ctr::{random_bytes, AesCtr, AES_BLOCK_SIZE};
 use hafs_security::block_token::base64_encode;
 use hafs_security::digest_md5::{DigestMd5Client, DigestMd5Server};
 use hafs_security::sasl::{Qop, SaslClientSession, SaslError, SaslServerSession, SaslStep};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
+use crate::cipher_stream::{CipherReader, CipherWriter};
 use crate::delimited::{read_delimited, write_delimited};
 use crate::error::DataTransferError;
 
@@ -42,6 +55,66 @@ pub const SERVER_NAME: &str = "0";
 pub const MAX_WRAPPED_FRAME: usize = 16 * 1024 * 1024;
 /// Plain bytes per wrapped frame when the peer's buffer size is unknown.
 const DEFAULT_MAX_PLAIN: usize = 64 * 1024 - 64;
+/// The one cipher suite of encrypted data transfer, as configured and logged.
+pub const AES_CTR_NOPADDING: &str = "AES/CTR/NoPadding";
+/// Hadoop's key for the suites a client offers and a DataNode accepts.
+pub const CIPHER_SUITES_KEY: &str = "dfs.encrypt.data.transfer.cipher.suites";
+/// Hadoop's key for the AES key length the DataNode generates.
+pub const CIPHER_KEY_BITLENGTH_KEY: &str = "dfs.encrypt.data.transfer.cipher.key.bitlength";
+
+/// AES/CTR for the data stream after the handshake (see the module docs). A client
+/// only offers the suite; the DataNode generates keys of `key_bits`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TransferCipher {
+    pub key_bits: usize,
+}
+
+/// A cipher setting that cannot be used: the key, its value and why (Hadoop's words).
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct CipherConfigError {
+    pub key: &'static str,
+    pub value: String,
+    pub message: String,
+}
+
+impl TransferCipher {
+    /// Reads the values of `dfs.encrypt.data.transfer.cipher.suites` and
+    /// `dfs.encrypt.data.transfer.cipher.key.bitlength` (default 128): `None` when no
+    /// suite is set. Hadoop's message for any suite but `AES/CTR/NoPadding`.
+    pub fn from_conf_values(
+        suites: Option<&str>,
+        key_bits: Option<&str>,
+    ) -> Result<Option<TransferCipher>, CipherConfigError> {
+        let suites = suites.map(str::trim).unwrap_or("");
+        if suites.is_empty() {
+            return Ok(None);
+        }
+        if suites != AES_CTR_NOPADDING {
+            return Err(CipherConfigError {
+                key: CIPHER_SUITES_KEY,
+                value: suites.to_string(),
+                message: format!("Invalid cipher suite, {CIPHER_SUITES_KEY}={suites}"),
+            });
+        }
+        let key_bits = match key_bits.map(str::trim) {
+            None | Some("") => 128,
+            Some(v) => match v.parse::<usize>() {
+                Ok(b @ (128 | 192 | 256)) => b,
+                _ => {
+                    return Err(CipherConfigError {
+                        key: CIPHER_KEY_BITLENGTH_KEY,
+                        value: v.to_string(),
+                        message: format!(
+                        "Invalid {CIPHER_KEY_BITLENGTH_KEY}={v}: AES keys are 128, 192 or 256 bits"
+                    ),
+                    })
+                }
+            },
+        };
+        Ok(Some(TransferCipher { key_bits }))
+    }
+}
 
 /// Why a handshake failed.
 #[derive(Debug, thiserror::Error)]
@@ -102,12 +175,27 @@ pub type SharedSession = Arc<Mutex<SaslSession>>;
 pub struct Protection {
     pub session: SharedSession,
     pub max_plain: Option<usize>,
+    /// Set when an AES/CTR cipher option was negotiated: the stream is encrypted with
+    /// it instead of being wrapped by the session.
+    pub cipher: Option<CipherStreams>,
 }
 
 impl Protection {
     pub fn qop(&self) -> Qop {
         lock(&self.session).qop()
     }
+
+    /// The negotiated cipher suite, if the stream is AES-encrypted.
+    pub fn cipher_suite(&self) -> Option<&'static str> {
+        self.cipher.as_ref().map(|_| AES_CTR_NOPADDING)
+    }
+}
+
+/// One end's AES/CTR streams: `read` decrypts what arrives, `write` encrypts what
+/// leaves.
+pub struct CipherStreams {
+    pub read: AesCtr,
+    pub write: AesCtr,
 }
 
 fn lock(s: &SharedSession) -> std::sync::MutexGuard<'_, SaslSession> {
@@ -132,7 +220,9 @@ async fn send<W: AsyncWrite + Unpin>(
 }
 
 /// Reads the peer's message; ERROR statuses become [`SaslTransferError::Refused`].
-async fn receive<R: AsyncRead + Unpin>(r: &mut R) -> Result<Vec<u8>, SaslTransferError> {
+async fn receive_message<R: AsyncRead + Unpin>(
+    r: &mut R,
+) -> Result<DataTransferEncryptorMessageProto, SaslTransferError> {
     let m: DataTransferEncryptorMessageProto = read_delimited(r, "a SASL message").await?;
     if m.status != SaslStatus::Success as i32 {
         return Err(SaslTransferError::Refused {
@@ -142,7 +232,78 @@ async fn receive<R: AsyncRead + Unpin>(r: &mut R) -> Result<Vec<u8>, SaslTransfe
             access_token_error: m.access_token_error.unwrap_or(false),
         });
     }
-    Ok(m.payload.map(|p| p.to_vec()).unwrap_or_default())
+    Ok(m)
+}
+
+/// Reads the peer's message and returns its payload.
+async fn receive<R: AsyncRead + Unpin>(r: &mut R) -> Result<Vec<u8>, SaslTransferError> {
+    Ok(payload_of(receive_message(r).await?))
+}
+
+fn payload_of(m: DataTransferEncryptorMessageProto) -> Vec<u8> {
+    m.payload.map(|p| p.to_vec()).unwrap_or_default()
+}
+
+/// The option a client offers: the suite alone.
+fn offered_option() -> CipherOptionProto {
+    CipherOptionProto {
+        suite: CipherSuiteProto::AesCtrNopadding as i32,
+        ..Default::default()
+    }
+}
+
+fn cipher_error(what: impl std::fmt::Display) -> SaslTransferError {
+    SaslTransferError::Handshake(format!("negotiated cipher option: {what}"))
+}
+
+/// The client's streams from the DataNode's chosen option, keys unwrapped by the
+/// session.
+fn client_cipher(
+    option: &CipherOptionProto,
+    session: &mut dyn SaslClientSession,
+) -> Result<CipherStreams, SaslTransferError> {
+    if option.suite != CipherSuiteProto::AesCtrNopadding as i32 {
+        return Err(cipher_error(format_args!(
+            "unsupported cipher suite {}",
+            option.suite
+        )));
+    }
+    let field = |v: &Option<Bytes>, name: &str| {
+        v.as_ref()
+            .map(|b| b.to_vec())
+            .ok_or_else(|| cipher_error(format_args!("{name} is missing")))
+    };
+    let in_key = session.unwrap(&field(&option.in_key, "inKey")?)?;
+    let out_key = session.unwrap(&field(&option.out_key, "outKey")?)?;
+    let in_iv = field(&option.in_iv, "inIv")?;
+    let out_iv = field(&option.out_iv, "outIv")?;
+    Ok(CipherStreams {
+        read: AesCtr::new(&out_key, &out_iv).map_err(cipher_error)?,
+        write: AesCtr::new(&in_key, &in_iv).map_err(cipher_error)?,
+    })
+}
+
+/// The DataNode's choice for a client that offered AES/CTR: fresh random keys and IVs;
+/// returns the option to send (keys wrapped by the session) and its own streams.
+fn server_cipher(
+    cipher: TransferCipher,
+    session: &mut dyn SaslServerSession,
+) -> Result<(CipherOptionProto, CipherStreams), SaslTransferError> {
+    let key_len = cipher.key_bits / 8;
+    let (in_key, in_iv) = (random_bytes(key_len), random_bytes(AES_BLOCK_SIZE));
+    let (out_key, out_iv) = (random_bytes(key_len), random_bytes(AES_BLOCK_SIZE));
+    let streams = CipherStreams {
+        read: AesCtr::new(&in_key, &in_iv).map_err(cipher_error)?,
+        write: AesCtr::new(&out_key, &out_iv).map_err(cipher_error)?,
+    };
+    let option = CipherOptionProto {
+        suite: CipherSuiteProto::AesCtrNopadding as i32,
+        in_key: Some(Bytes::from(session.wrap(&in_key)?)),
+        in_iv: Some(Bytes::from(in_iv)),
+        out_key: Some(Bytes::from(session.wrap(&out_key)?)),
+        out_iv: Some(Bytes::from(out_iv)),
+    };
+    Ok((option, streams))
 }
 
 /// The client's half: proves `identifier`/`password` (a block token) to the DataNode.
@@ -154,6 +315,23 @@ pub async fn client_handshake<R, W>(
     identifier: &[u8],
     password: &[u8],
     qops: &[Qop],
+) -> Result<Option<Protection>, SaslTransferError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    client_handshake_with_cipher(r, w, identifier, password, qops, None).await
+}
+
+/// [`client_handshake`], offering AES/CTR when `cipher` is set and `qops` include
+/// privacy (Hadoop's `SaslDataTransferClient`).
+pub async fn client_handshake_with_cipher<R, W>(
+    r: &mut R,
+    w: &mut W,
+    identifier: &[u8],
+    password: &[u8],
+    qops: &[Qop],
+    cipher: Option<TransferCipher>,
 ) -> Result<Option<Protection>, SaslTransferError>
 where
     R: AsyncRead + Unpin,
@@ -177,9 +355,14 @@ where
             ))
         }
     };
-    send(w, &message(SaslStatus::Success, response)).await?;
-    let last = receive(r).await?;
-    match client.evaluate(&last)? {
+    let mut step4 = message(SaslStatus::Success, response);
+    if cipher.is_some() && qops.contains(&Qop::Privacy) {
+        step4.cipher_option.push(offered_option());
+    }
+    send(w, &step4).await?;
+    let last = receive_message(r).await?;
+    let chosen = last.cipher_option.first().cloned();
+    match client.evaluate(&payload_of(last))? {
         SaslStep::Complete(None) => {}
         _ => {
             return Err(SaslTransferError::Handshake(
@@ -194,9 +377,16 @@ where
         )));
     }
     let max_plain = client.max_send_size();
+    // The DataNode only chooses an option at privacy; one sent otherwise is ignored,
+    // as Hadoop's client does.
+    let cipher = match chosen {
+        Some(option) if qop == Qop::Privacy => Some(client_cipher(&option, &mut client)?),
+        _ => None,
+    };
     Ok(qop.wraps().then(|| Protection {
         session: Arc::new(Mutex::new(SaslSession::Client(Box::new(client)))),
         max_plain,
+        cipher,
     }))
 }
 
@@ -211,6 +401,22 @@ pub async fn server_handshake<R, W>(
     r: &mut R,
     w: &mut W,
     qops: &[Qop],
+    lookup: TokenPasswordLookup,
+) -> Result<Option<Protection>, SaslTransferError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    server_handshake_with_cipher(r, w, qops, None, lookup).await
+}
+
+/// [`server_handshake`], choosing AES/CTR with `cipher`'s key length when the client
+/// offered it and privacy was negotiated (Hadoop's `SaslDataTransferServer`).
+pub async fn server_handshake_with_cipher<R, W>(
+    r: &mut R,
+    w: &mut W,
+    qops: &[Qop],
+    cipher: Option<TransferCipher>,
     lookup: TokenPasswordLookup,
 ) -> Result<Option<Protection>, SaslTransferError>
 where
@@ -238,23 +444,40 @@ where
             }
         };
         send(w, &message(SaslStatus::Success, challenge)).await?;
-        let response = receive(r).await?;
-        match server.evaluate(&response)? {
-            SaslStep::Complete(rspauth) => Ok(rspauth.unwrap_or_default()),
-            SaslStep::Continue(_) => Err(SaslTransferError::Handshake(
-                "DIGEST-MD5 did not complete after the client's response".into(),
-            )),
-        }
+        let response = receive_message(r).await?;
+        let offered = response
+            .cipher_option
+            .iter()
+            .any(|o| o.suite == CipherSuiteProto::AesCtrNopadding as i32);
+        let rspauth = match server.evaluate(&payload_of(response))? {
+            SaslStep::Complete(rspauth) => rspauth.unwrap_or_default(),
+            SaslStep::Continue(_) => {
+                return Err(SaslTransferError::Handshake(
+                    "DIGEST-MD5 did not complete after the client's response".into(),
+                ))
+            }
+        };
+        let mut last = message(SaslStatus::Success, rspauth);
+        let chosen = match cipher {
+            Some(c) if offered && server.qop() == Qop::Privacy => {
+                let (option, streams) = server_cipher(c, &mut server)?;
+                last.cipher_option.push(option);
+                Some(streams)
+            }
+            _ => None,
+        };
+        Ok((last, chosen))
     }
     .await;
     match result {
-        Ok(rspauth) => {
-            send(w, &message(SaslStatus::Success, rspauth)).await?;
+        Ok((last, cipher)) => {
+            send(w, &last).await?;
             let qop = server.qop();
             let max_plain = server.max_send_size();
             Ok(qop.wraps().then(|| Protection {
                 session: Arc::new(Mutex::new(SaslSession::Server(Box::new(server)))),
                 max_plain,
+                cipher,
             }))
         }
         Err(e) => {
@@ -484,6 +707,12 @@ where
 {
     match protection {
         None => (Box::new(r), Box::new(w)),
+        Some(Protection {
+            cipher: Some(c), ..
+        }) => (
+            Box::new(CipherReader::new(r, c.read)),
+            Box::new(CipherWriter::new(w, c.write)),
+        ),
         Some(p) => (
             Box::new(SaslReader::new(r, p.session.clone())),
             Box::new(SaslWriter::new(w, p.session, p.max_plain)),

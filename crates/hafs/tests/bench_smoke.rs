@@ -139,8 +139,9 @@ fn unknown_benchmark_and_bad_options_exit_1_with_usage() {
 }
 
 /// `hafs bench dataprotection` with small numbers: the real DataNode SASL handshake at
-/// each level, a stream through it checked byte for byte, one row per level with a
-/// positive rate and the baseline's ratio 1.0x. No wall time is asserted.
+/// each level (and privacy with AES/CTR), a stream through it checked byte for byte,
+/// one row per level with a positive rate and the baseline's ratio 1.0x. No wall time
+/// is asserted.
 #[test]
 fn dataprotection_reports_every_level_against_no_protection() {
     let out = hafs()
@@ -154,12 +155,18 @@ fn dataprotection_reports_every_level_against_no_protection() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(row(&stdout, "none", 4)[2], "1.0x");
-    for level in ["none", "authentication", "integrity", "privacy"] {
+    for level in [
+        "none",
+        "authentication",
+        "integrity",
+        "privacy",
+        "privacy+AES/CTR",
+    ] {
         let r = row(&stdout, level, 4);
         assert!(number(r[1]) > 0.0, "{level}: {stdout}");
         assert!(r[2].ends_with('x'), "{level}: {stdout}");
     }
-    for level in ["authentication", "integrity", "privacy"] {
+    for level in ["authentication", "integrity", "privacy", "privacy+AES/CTR"] {
         assert!(
             number(row(&stdout, level, 4)[3]) > 0.0,
             "{level} handshake: {stdout}"

@@ -16,6 +16,7 @@
 //!   HTTP implementation.
 
 pub mod acl;
+pub mod aes_ctr;
 pub mod block_token;
 pub mod digest_md5;
 pub mod groups;

@@ -45,6 +45,7 @@ pub struct MiniClusterBuilder {
     partitionable: Vec<usize>,
     kerberos: Option<String>,
     namenode_env: Vec<(usize, String, String)>,
+    daemon_env: Vec<(String, String)>,
 }
 
 impl MiniClusterBuilder {
@@ -127,6 +128,13 @@ impl MiniClusterBuilder {
         self
     }
 
+    /// Starts every daemon (JournalNodes, NameNodes, DataNodes) with the environment
+    /// variable `key=value`, e.g. `HAFS_LOG` with a debug target a test reads back.
+    pub fn daemon_env(mut self, key: &str, value: &str) -> Self {
+        self.daemon_env.push((key.to_string(), value.to_string()));
+        self
+    }
+
     /// A label for the temp dir name, to find a failed test's files.
     pub fn label(mut self, label: &str) -> Self {
         self.label = label.to_string();
@@ -153,10 +161,11 @@ impl MiniClusterBuilder {
             .kerberos
             .as_deref()
             .map(|protection| crate::kerberos::SecureRealm::start(&dir.join("kdc"), protection));
-        let (security_site, daemon_env) = match &realm {
+        let (security_site, mut daemon_env) = match &realm {
             Some(r) => (r.site(), r.daemon_env()),
             None => (Vec::new(), Vec::new()),
         };
+        daemon_env.extend(self.daemon_env.iter().cloned());
         let journalnodes = (self.journalnodes > 0).then(|| {
             JournalNodes::start_with(
                 self.journalnodes,
@@ -387,6 +396,7 @@ impl MiniCluster {
             partitionable: Vec::new(),
             kerberos: None,
             namenode_env: Vec::new(),
+            daemon_env: Vec::new(),
         }
     }
 

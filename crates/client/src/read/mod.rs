@@ -347,14 +347,9 @@ impl<T: NamenodeTransport> DfsInputStream<T> {
             }
         }
         let protection = self.client.settings().data.data_transfer_protection.clone();
-        let conn = DnConn::connect(
-            addr,
-            self.timeout,
-            protection.as_deref(),
-            &block.block_token,
-        )
-        .await
-        .map_err(ReadFailure::Node)?;
+        let conn = DnConn::connect(addr, self.timeout, protection.as_ref(), &block.block_token)
+            .await
+            .map_err(ReadFailure::Node)?;
         BlockReader::open(
             conn,
             &block.b,

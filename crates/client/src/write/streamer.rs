@@ -591,7 +591,7 @@ impl<T: NamenodeTransport> Streamer<T> {
         let mut conn = DnConn::connect(
             &addr,
             self.timeout,
-            self.settings.data_transfer_protection.as_deref(),
+            self.settings.data_transfer_protection.as_ref(),
             &self.token,
         )
         .await
@@ -861,7 +861,7 @@ impl<T: NamenodeTransport> Streamer<T> {
         let mut conn = DnConn::connect(
             &addr,
             self.timeout,
-            self.settings.data_transfer_protection.as_deref(),
+            self.settings.data_transfer_protection.as_ref(),
             &lb.block_token,
         )
         .await

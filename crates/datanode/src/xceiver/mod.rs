@@ -224,7 +224,8 @@ async fn serve_connection(shared: &Shared, stream: TcpStream, peer: SocketAddr) 
             let lookup = shared.config.security.password_lookup();
             let handshake = async {
                 sasl::read_magic(&mut r).await?;
-                sasl::server_handshake(&mut r, &mut w, qops, lookup).await
+                let cipher = shared.config.security.cipher();
+                sasl::server_handshake_with_cipher(&mut r, &mut w, qops, cipher, lookup).await
             };
             let protection = match timed(d, "the SASL handshake", handshake).await {
                 Ok(p) => p,
@@ -240,6 +241,14 @@ async fn serve_connection(shared: &Shared, stream: TcpStream, peer: SocketAddr) 
                     return Ok(());
                 }
             };
+            if let Some(p) = &protection {
+                tracing::debug!(
+                    %peer,
+                    qop = %p.qop(),
+                    cipher = p.cipher_suite().unwrap_or("none"),
+                    "data transfer protection negotiated"
+                );
+            }
             sasl::protect(r, w.into_inner(), protection)
         }
     };
@@ -376,8 +385,14 @@ pub(crate) async fn connect_peer(
             let mut r = BufReader::new(r);
             let mut w = BufWriter::new(w);
             let addr = xfer_addr(dn);
-            let handshake =
-                sasl::client_handshake(&mut r, &mut w, &t.identifier, &t.password, qops);
+            let handshake = sasl::client_handshake_with_cipher(
+                &mut r,
+                &mut w,
+                &t.identifier,
+                &t.password,
+                qops,
+                config.security.cipher(),
+            );
             let protection = timed(config.socket_timeout, "the SASL handshake", handshake)
                 .await
                 .map_err(|e| XceiverError::Downstream(addr, e.to_string()))?;

@@ -31,20 +31,35 @@ async fn pair(
     Result<(Option<Protection>, tokio::io::DuplexStream), SaslTransferError>,
     Result<(Option<Protection>, tokio::io::DuplexStream), SaslTransferError>,
 ) {
+    pair_with_cipher(client_qops, server_qops, None, None, id, pwd).await
+}
+
+/// [`pair`] with each end's cipher setting.
+async fn pair_with_cipher(
+    client_qops: &[Qop],
+    server_qops: &[Qop],
+    client_cipher: Option<TransferCipher>,
+    server_cipher: Option<TransferCipher>,
+    id: Vec<u8>,
+    pwd: Vec<u8>,
+) -> (
+    Result<(Option<Protection>, tokio::io::DuplexStream), SaslTransferError>,
+    Result<(Option<Protection>, tokio::io::DuplexStream), SaslTransferError>,
+) {
     let (a, b) = duplex(1 << 20);
     let cq = client_qops.to_vec();
     let sq = server_qops.to_vec();
     let client = tokio::spawn(async move {
         let mut a = a;
         let (mut r, mut w) = split(&mut a);
-        let p = client_handshake(&mut r, &mut w, &id, &pwd, &cq).await?;
+        let p = client_handshake_with_cipher(&mut r, &mut w, &id, &pwd, &cq, client_cipher).await?;
         Ok::<_, SaslTransferError>((p, a))
     });
     let server = tokio::spawn(async move {
         let mut b = b;
         let (mut r, mut w) = split(&mut b);
         read_magic(&mut r).await?;
-        let p = server_handshake(&mut r, &mut w, &sq, lookup()).await?;
+        let p = server_handshake_with_cipher(&mut r, &mut w, &sq, server_cipher, lookup()).await?;
         Ok::<_, SaslTransferError>((p, b))
     });
     (client.await.unwrap(), server.await.unwrap())
@@ -58,7 +73,18 @@ async fn exchange_at(qop: Qop) {
     assert_eq!(cp.is_some(), qop.wraps());
     if let Some(p) = &cp {
         assert_eq!(p.qop(), qop);
+        assert_eq!(p.cipher_suite(), None);
     }
+    stream_both_ways(cp, cs, sp, ss).await;
+}
+
+/// Streams small and large messages both ways over the negotiated protection.
+async fn stream_both_ways(
+    cp: Option<Protection>,
+    cs: tokio::io::DuplexStream,
+    sp: Option<Protection>,
+    ss: tokio::io::DuplexStream,
+) {
     let (cr, cw) = split(cs);
     let (sr, sw) = split(ss);
     let (mut cr, mut cw) = protect(cr, cw, cp);
@@ -193,4 +219,119 @@ async fn tampered_frames_and_huge_lengths_fail_without_panic() {
     let mut r = SaslReader::new(&huge[..], sp.unwrap().session);
     assert!(r.read_to_end(&mut out).await.is_err());
     drop((cs, ss));
+}
+
+const AES128: TransferCipher = TransferCipher { key_bits: 128 };
+
+#[tokio::test]
+async fn aes_ctr_is_negotiated_at_privacy_and_carries_the_stream() {
+    for bits in [128, 192, 256] {
+        let (id, pwd) = token();
+        let server = TransferCipher { key_bits: bits };
+        let (c, s) = pair_with_cipher(
+            &[Qop::Privacy],
+            &[Qop::Privacy],
+            Some(AES128),
+            Some(server),
+            id,
+            pwd,
+        )
+        .await;
+        let (cp, cs) = c.unwrap();
+        let (sp, ss) = s.unwrap();
+        let (cpr, spr) = (cp.as_ref().unwrap(), sp.as_ref().unwrap());
+        assert_eq!(cpr.cipher_suite(), Some(AES_CTR_NOPADDING));
+        assert_eq!(spr.cipher_suite(), Some(AES_CTR_NOPADDING));
+        // The DataNode's key length decides; the client takes what it is given.
+        assert_eq!(cpr.cipher.as_ref().unwrap().read.key_bits(), bits);
+        assert_eq!(cpr.cipher.as_ref().unwrap().write.key_bits(), bits);
+        stream_both_ways(cp, cs, sp, ss).await;
+    }
+}
+
+/// Hadoop's fallback: an offer the DataNode does not take, or no offer, leaves the
+/// SASL privacy layer on both ends.
+#[tokio::test]
+async fn without_both_sides_privacy_stays_on_the_sasl_layer() {
+    for (client, server) in [(Some(AES128), None), (None, Some(AES128))] {
+        let (id, pwd) = token();
+        let (c, s) =
+            pair_with_cipher(&[Qop::Privacy], &[Qop::Privacy], client, server, id, pwd).await;
+        let (cp, cs) = c.unwrap();
+        let (sp, ss) = s.unwrap();
+        assert_eq!(cp.as_ref().unwrap().cipher_suite(), None);
+        assert_eq!(sp.as_ref().unwrap().cipher_suite(), None);
+        assert_eq!(cp.as_ref().unwrap().qop(), Qop::Privacy);
+        stream_both_ways(cp, cs, sp, ss).await;
+    }
+}
+
+/// No cipher below privacy: integrity keeps its HMAC frames even if both ends set the
+/// suite.
+#[tokio::test]
+async fn aes_is_not_negotiated_below_privacy() {
+    let (id, pwd) = token();
+    let (c, s) = pair_with_cipher(
+        &[Qop::Privacy, Qop::Integrity],
+        &[Qop::Integrity],
+        Some(AES128),
+        Some(AES128),
+        id,
+        pwd,
+    )
+    .await;
+    let (cp, cs) = c.unwrap();
+    let (sp, ss) = s.unwrap();
+    assert_eq!(cp.as_ref().unwrap().qop(), Qop::Integrity);
+    assert_eq!(cp.as_ref().unwrap().cipher_suite(), None);
+    assert_eq!(sp.as_ref().unwrap().cipher_suite(), None);
+    stream_both_ways(cp, cs, sp, ss).await;
+}
+
+#[test]
+fn cipher_settings_are_read_as_hadoop_reads_them() {
+    assert_eq!(
+        TransferCipher::from_conf_values(None, Some("256")),
+        Ok(None)
+    );
+    assert_eq!(TransferCipher::from_conf_values(Some(" "), None), Ok(None));
+    assert_eq!(
+        TransferCipher::from_conf_values(Some("AES/CTR/NoPadding"), None),
+        Ok(Some(AES128))
+    );
+    assert_eq!(
+        TransferCipher::from_conf_values(Some("AES/CTR/NoPadding"), Some("192")),
+        Ok(Some(TransferCipher { key_bits: 192 }))
+    );
+    assert_eq!(
+        TransferCipher::from_conf_values(Some("SM4/CTR/NoPadding"), None)
+            .unwrap_err()
+            .to_string(),
+        "Invalid cipher suite, dfs.encrypt.data.transfer.cipher.suites=SM4/CTR/NoPadding"
+    );
+    let e = TransferCipher::from_conf_values(Some("AES/CTR/NoPadding"), Some("100")).unwrap_err();
+    assert_eq!(e.key, CIPHER_KEY_BITLENGTH_KEY);
+    assert!(
+        e.message
+            .contains("dfs.encrypt.data.transfer.cipher.key.bitlength=100"),
+        "{e}"
+    );
+}
+
+/// A chosen option of another suite, or without its keys, is refused by name before
+/// the session is asked to unwrap anything.
+#[test]
+fn a_malformed_cipher_option_is_refused() {
+    use hafs_security::digest_md5::DigestMd5Client;
+    let mut client =
+        DigestMd5Client::new("u", b"p", PROTOCOL, SERVER_NAME, &[Qop::Privacy]).unwrap();
+    let wrong_suite = CipherOptionProto {
+        suite: CipherSuiteProto::Sm4CtrNopadding as i32,
+        ..Default::default()
+    };
+    let e = client_cipher(&wrong_suite, &mut client).err().unwrap();
+    assert!(e.to_string().contains("unsupported cipher suite"), "{e}");
+    let no_keys = offered_option();
+    let e = client_cipher(&no_keys, &mut client).err().unwrap();
+    assert!(e.to_string().contains("inKey is missing"), "{e}");
 }

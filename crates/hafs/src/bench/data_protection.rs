@@ -3,8 +3,10 @@
 //! magic, DIGEST-MD5 keyed by a block token, the real code of both ends), then streams
 //! block-sized data in packet-sized writes through the negotiated layer, as a client
 //! writing to a DataNode does. Measured against the same stream with no handshake (the
-//! baseline, in the same run) at authentication, integrity and privacy; it reports
-//! MB/s, the ratio, and the handshake time.
+//! baseline, in the same run) at authentication, integrity and privacy, and at privacy
+//! with AES/CTR negotiated after the handshake (`privacy+AES/CTR`,
+//! `dfs.encrypt.data.transfer.cipher.suites`, 128-bit keys); it reports MB/s, the
+//! ratio, and the handshake time.
 //!
 //! This is the protection layer alone: a real write adds checksums, disk and the
 //! pipeline, which are the same at every level, so the ratios here are the upper bound
@@ -13,7 +15,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use hafs_datatransfer::sasl::{self, Protection, TokenPasswordLookup};
+use hafs_datatransfer::sasl::{self, Protection, TokenPasswordLookup, TransferCipher};
 use hafs_security::sasl::Qop;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -80,28 +82,30 @@ pub async fn run(args: &[String]) -> anyhow::Result<i32> {
         s.packet,
         s.handshakes
     );
-    let levels: [(&str, Option<Qop>); 4] = [
-        ("none", None),
-        ("authentication", Some(Qop::Authentication)),
-        ("integrity", Some(Qop::Integrity)),
-        ("privacy", Some(Qop::Privacy)),
+    let aes = Some(TransferCipher { key_bits: 128 });
+    let levels: [(&str, Option<Qop>, Option<TransferCipher>); 5] = [
+        ("none", None, None),
+        ("authentication", Some(Qop::Authentication), None),
+        ("integrity", Some(Qop::Integrity), None),
+        ("privacy", Some(Qop::Privacy), None),
+        ("privacy+AES/CTR", Some(Qop::Privacy), aes),
     ];
     println!(
         "{:<16} {:>10} {:>8} {:>14}",
         "protection", "MB/s", "vs none", "handshake ms"
     );
     // Warm up (the first stream of a process runs slower: page faults, TCP windows).
-    stream(None, &s).await?;
+    stream(None, None, &s).await?;
     let mut base = None;
-    for (name, qop) in levels {
-        let mb_per_s = stream(qop, &s).await?;
+    for (name, qop, cipher) in levels {
+        let mb_per_s = stream(qop, cipher, &s).await?;
         let handshake_ms = match qop {
             None => 0.0,
             Some(q) => {
                 let started = Instant::now();
                 for _ in 0..s.handshakes {
                     let (client, server) = pair().await?;
-                    handshake(client, server, q).await?;
+                    handshake(client, server, q, cipher).await?;
                 }
                 started.elapsed().as_secs_f64() * 1000.0 / s.handshakes.max(1) as f64
             }
@@ -130,17 +134,26 @@ async fn pair() -> anyhow::Result<(TcpStream, TcpStream)> {
 
 type Halves = (sasl::BoxRead, sasl::BoxWrite);
 
-/// Runs both ends' handshakes at `qop` and returns each end's protected halves.
+/// Runs both ends' handshakes at `qop` (with `cipher` on both ends) and returns each
+/// end's protected halves.
 async fn handshake(
     client: TcpStream,
     server: TcpStream,
     qop: Qop,
+    cipher: Option<TransferCipher>,
 ) -> anyhow::Result<(Halves, Halves)> {
     let (mut cr, mut cw) = client.into_split();
     let (mut sr, mut sw) = server.into_split();
     let client_side = async {
-        let p: Option<Protection> =
-            sasl::client_handshake(&mut cr, &mut cw, IDENTIFIER, PASSWORD, &[qop]).await?;
+        let p: Option<Protection> = sasl::client_handshake_with_cipher(
+            &mut cr,
+            &mut cw,
+            IDENTIFIER,
+            PASSWORD,
+            &[qop],
+            cipher,
+        )
+        .await?;
         anyhow::Ok(p)
     };
     let server_side = async {
@@ -148,7 +161,8 @@ async fn handshake(
         let lookup: TokenPasswordLookup = Box::new(|_user: &str| {
             Ok(hafs_security::block_token::base64_encode(PASSWORD).into_bytes())
         });
-        let p = sasl::server_handshake(&mut sr, &mut sw, &[qop], lookup).await?;
+        let p =
+            sasl::server_handshake_with_cipher(&mut sr, &mut sw, &[qop], cipher, lookup).await?;
         anyhow::Ok(p)
     };
     let (c, s) = tokio::join!(client_side, server_side);
@@ -163,15 +177,28 @@ async fn handshake(
     {
         bail!("the handshake negotiated another protection than {qop}");
     }
+    let negotiated = (
+        c.as_ref().and_then(Protection::cipher_suite),
+        s.as_ref().and_then(Protection::cipher_suite),
+    );
+    if cipher.is_some()
+        && negotiated != (Some(sasl::AES_CTR_NOPADDING), Some(sasl::AES_CTR_NOPADDING))
+    {
+        bail!("the handshake did not negotiate AES/CTR: {negotiated:?}");
+    }
     Ok((sasl::protect(cr, cw, c), sasl::protect(sr, sw, s)))
 }
 
 /// Streams `s.bytes` from the client end to the server end; MB/s from the first write
 /// to the last byte read (and checked).
-async fn stream(qop: Option<Qop>, s: &Settings) -> anyhow::Result<f64> {
+async fn stream(
+    qop: Option<Qop>,
+    cipher: Option<TransferCipher>,
+    s: &Settings,
+) -> anyhow::Result<f64> {
     let (client, server) = pair().await?;
     let ((_cr, mut w), (mut r, _sw)): (Halves, Halves) = match qop {
-        Some(q) => handshake(client, server, q).await?,
+        Some(q) => handshake(client, server, q, cipher).await?,
         None => {
             let (cr, cw) = client.into_split();
             let (sr, sw) = server.into_split();
