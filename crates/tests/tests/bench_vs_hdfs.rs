@@ -57,7 +57,10 @@ fn nnthroughput_hafs_against_the_reference_hdfs() {
         out
     };
     println!("NNThroughputBenchmark -fs, {files} files/dirs, {threads} threads (ops/s)");
-    println!("{:<11} {:>10} {:>10} {:>8}", "op", "HDFS", "hafs", "hafs/HDFS");
+    println!(
+        "{:<11} {:>10} {:>10} {:>8}",
+        "op", "HDFS", "hafs", "hafs/HDFS"
+    );
     for (h, o) in hdfs.iter().zip(&hafs) {
         println!(
             "{:<11} {:>10.0} {:>10.0} {:>7.2}x",
