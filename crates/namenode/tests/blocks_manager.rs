@@ -76,6 +76,7 @@ fn report(bm: &BlockManager, r: &dpb::DatanodeRegistrationProto, blocks: &[Block
                 storage_type: None,
             },
             number_of_blocks: None,
+            blocks: Vec::new(),
             reported_blocks: blocks
                 .iter()
                 .map(|b| dpb::ReportedBlockProto {

@@ -283,6 +283,7 @@ async fn heartbeat(
         failed_volumes: Some(shared.ops.failed_volumes()),
         cache_capacity: None,
         cache_used: None,
+        request_full_block_report_lease: None,
     };
     let resp = slot.client.heartbeat(&req).await?;
     let state = HaState::from_proto(resp.ha_status.state);
@@ -479,6 +480,7 @@ async fn full_report(
             StorageBlockReportProto {
                 storage: storage_proto(&uuid),
                 number_of_blocks: Some(blocks.len() as u64),
+                blocks: Vec::new(),
                 reported_blocks: blocks,
             }
         })

@@ -125,6 +125,7 @@ impl FakeDn {
                     storage_type: None,
                 },
                 number_of_blocks: Some(blocks.len() as u64),
+                blocks: Vec::new(),
                 reported_blocks: blocks
                     .iter()
                     .map(|&(id, gs, len)| dpb::ReportedBlockProto {
