@@ -419,10 +419,12 @@ impl Namespace {
         let target = self.op_file(&c.target, 0)?;
         let parent = self.node(target).parent;
         let mut srcs = Vec::with_capacity(c.srcs.len());
+        // A set, not `srcs.contains`: a log may name many sources.
+        let mut seen = std::collections::HashSet::with_capacity(c.srcs.len());
         for p in &c.srcs {
             let slot = self.op_file(p, 0)?;
             let n = self.node(slot);
-            if slot == target || srcs.contains(&slot) || n.parent != parent {
+            if slot == target || !seen.insert(slot) || n.parent != parent {
                 return Err(corrupt(format!("concat of {p} into {}", c.target)));
             }
             if self.under_construction.contains_key(&n.id) {
@@ -445,7 +447,12 @@ impl Namespace {
             }
             self.remove_subtree(slot, &mut out);
         }
-        debug_assert!(out.removed_blocks.is_empty(), "concat freed moved blocks");
+        hafs_util::invariant!(
+            out.removed_blocks.is_empty(),
+            "concat into {} freed {} moved blocks",
+            c.target,
+            out.removed_blocks.len()
+        );
         self.slab[target as usize].body = Body::File(Some(Box::new(blocks)));
         self.slab[target as usize].mtime = c.mtime;
         self.slab[parent as usize].mtime = c.mtime;

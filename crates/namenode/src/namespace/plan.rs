@@ -593,7 +593,8 @@ impl Namespace {
                 "concat: target file {target} is under construction"
             )));
         }
-        let mut seen: Vec<u32> = Vec::with_capacity(srcs.len());
+        // A set: a request may name many sources (bounded by the IPC frame).
+        let mut seen = std::collections::HashSet::with_capacity(srcs.len());
         let mut src_paths = Vec::with_capacity(srcs.len());
         for src in srcs {
             let s = self.resolve(caller, src, DirOp::Other)?;
@@ -630,9 +631,7 @@ impl Namespace {
                     n.block_size, t_node.block_size
                 )));
             }
-            if !seen.contains(&slot) {
-                seen.push(slot);
-            }
+            seen.insert(slot);
             src_paths.push(s.path());
         }
         if seen.len() < srcs.len() {
