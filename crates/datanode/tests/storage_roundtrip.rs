@@ -420,3 +420,19 @@ fn pipeline_recovery_truncates_unacked_bytes_and_bumps_stamp() {
     let info = s.recover_close(&b, 12).unwrap();
     assert_eq!((info.state, info.gen_stamp), (ReplicaState::Finalized, 12));
 }
+
+/// A volume waiting for its format (the DataNode formats once a NameNode names the
+/// cluster) is not probed: its `current/` does not exist yet, which is no failure. A
+/// DataNode whose first handshakes kept failing used to take its only volume out.
+#[test]
+fn volumes_not_formatted_yet_are_not_failed_by_the_check() {
+    let t = TempDir::new("dn-store-unformatted");
+    let dirs = vec![t.path().join("d1")];
+    let s = DataNodeStorage::open(&dirs, None, 0).unwrap();
+    assert!(
+        s.check_volumes().is_empty(),
+        "an unformatted volume was failed"
+    );
+    assert!(s.storage_reports().iter().all(|r| !r.failed));
+    s.check_failed_tolerance().unwrap();
+}

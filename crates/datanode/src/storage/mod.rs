@@ -518,12 +518,17 @@ impl DataNodeStorage {
         self.fail_volume(idx, reason)
     }
 
-    /// Probes every volume in service; the ones that fail are taken out and returned.
+    /// Probes every formatted volume in service; the ones that fail are taken out and
+    /// returned. A volume still waiting for its format (the cluster id comes with the
+    /// first NameNode handshake) has no `current/` to probe yet, which is no failure.
     pub fn check_volumes(&self) -> Vec<VolumeFailure> {
         let mut out = Vec::new();
         for (idx, vol) in self.inner.volumes.iter().enumerate() {
-            if self.lock_state().failures[idx].is_some() {
-                continue;
+            {
+                let st = self.lock_state();
+                if st.failures[idx].is_some() || !st.formatted[idx] {
+                    continue;
+                }
             }
             if let Err(e) = vol.probe() {
                 if let Some(f) = self.fail_volume(idx, &e.to_string()) {
