@@ -61,16 +61,7 @@ impl<W> CipherWriter<W> {
 
 impl<W: AsyncWrite + Unpin> CipherWriter<W> {
     fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while self.out_pos < self.out.len() {
-            let n = ready!(Pin::new(&mut self.inner).poll_write(cx, &self.out[self.out_pos..]))?;
-            if n == 0 {
-                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
-            }
-            self.out_pos += n;
-        }
-        self.out.clear();
-        self.out_pos = 0;
-        Poll::Ready(Ok(()))
+        crate::sasl::poll_write_pending(&mut self.inner, &mut self.out, &mut self.out_pos, cx)
     }
 }
 

@@ -645,18 +645,30 @@ impl<W> SaslWriter<W> {
     }
 }
 
+/// Writes `out[*pos..]` to `inner`, then empties `out`: the pending bytes of a writer
+/// that transforms what it is given (SASL-wrapped frames, AES-CTR ciphertext) before
+/// taking more, so its memory stays bounded.
+pub(crate) fn poll_write_pending<W: AsyncWrite + Unpin>(
+    inner: &mut W,
+    out: &mut Vec<u8>,
+    pos: &mut usize,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<()>> {
+    while *pos < out.len() {
+        let n = ready!(Pin::new(&mut *inner).poll_write(cx, &out[*pos..]))?;
+        if n == 0 {
+            return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+        }
+        *pos += n;
+    }
+    out.clear();
+    *pos = 0;
+    Poll::Ready(Ok(()))
+}
+
 impl<W: AsyncWrite + Unpin> SaslWriter<W> {
     fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while self.out_pos < self.out.len() {
-            let n = ready!(Pin::new(&mut self.inner).poll_write(cx, &self.out[self.out_pos..]))?;
-            if n == 0 {
-                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
-            }
-            self.out_pos += n;
-        }
-        self.out.clear();
-        self.out_pos = 0;
-        Poll::Ready(Ok(()))
+        crate::sasl::poll_write_pending(&mut self.inner, &mut self.out, &mut self.out_pos, cx)
     }
 }
 
