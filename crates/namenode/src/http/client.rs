@@ -161,24 +161,12 @@ async fn fetch_inner(
         addr: addr.to_string(),
         reason,
     };
-    let exchange = begin_spnego(addr, spnego, timeout).await?;
-    let mut stream = connect(addr, timeout).await?;
     let txid = match spec {
         TxidSpec::Latest => "latest".to_string(),
         TxidSpec::Exactly(t) => t.to_string(),
     };
-    let req = format!(
-        "GET /imagetransfer?getimage=1&txid={txid} HTTP/1.1\r\nHost: {addr}\r\n{}Connection: close\r\n\r\n",
-        authorization_line(&exchange)
-    );
-    timed(timeout, stream.write_all(req.as_bytes()))
-        .await
-        .map_err(io)?;
-    let resp = read_response(&mut stream, addr, timeout).await?;
-    if resp.status != 200 {
-        return Err(refusal(&mut stream, addr, resp, timeout).await);
-    }
-    finish_spnego(addr, exchange, &resp)?;
+    let target = format!("/imagetransfer?getimage=1&txid={txid}");
+    let (mut stream, resp) = get_ok(addr, &target, spnego, timeout).await?;
     let num = |name: &str| -> Result<i64, TransferError> {
         header(&resp, name)
             .and_then(|v| v.parse::<i64>().ok())
@@ -341,8 +329,6 @@ pub async fn upload_with_checksum(
     Ok(())
 }
 
-/// A non-success answer as an error. A redirect is reported, never followed: the
-/// `Authorization` header and the image must not go to a host nobody configured.
 /// `GET target` on the NameNode HTTP server at `addr` (SPNEGO when `spnego` is given,
 /// the server's reply checked), handing the body to `out` as it arrives until the
 /// server closes: for reports made as they are sent, such as `/fsck`. `timeout` bounds
@@ -358,20 +344,7 @@ pub async fn get_streamed(
         addr: addr.to_string(),
         source,
     };
-    let exchange = begin_spnego(addr, spnego, timeout).await?;
-    let mut stream = connect(addr, timeout).await?;
-    let req = format!(
-        "GET {target} HTTP/1.1\r\nHost: {addr}\r\n{}Connection: close\r\n\r\n",
-        authorization_line(&exchange)
-    );
-    timed(timeout, stream.write_all(req.as_bytes()))
-        .await
-        .map_err(io)?;
-    let resp = read_response(&mut stream, addr, timeout).await?;
-    if resp.status != 200 {
-        return Err(refusal(&mut stream, addr, resp, timeout).await);
-    }
-    finish_spnego(addr, exchange, &resp)?;
+    let (mut stream, resp) = get_ok(addr, target, spnego, timeout).await?;
     out(&resp.rest);
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -383,6 +356,36 @@ pub async fn get_streamed(
     }
 }
 
+/// `GET target` with SPNEGO when `spnego` is given: the connection and a 200 response
+/// whose mutual-authentication reply checked out (anything else is the refusal).
+async fn get_ok(
+    addr: &str,
+    target: &str,
+    spnego: Option<&SpnegoInitiator>,
+    timeout: Duration,
+) -> Result<(TcpStream, Response), TransferError> {
+    let exchange = begin_spnego(addr, spnego, timeout).await?;
+    let mut stream = connect(addr, timeout).await?;
+    let req = format!(
+        "GET {target} HTTP/1.1\r\nHost: {addr}\r\n{}Connection: close\r\n\r\n",
+        authorization_line(&exchange)
+    );
+    timed(timeout, stream.write_all(req.as_bytes()))
+        .await
+        .map_err(|source| TransferError::Io {
+            addr: addr.to_string(),
+            source,
+        })?;
+    let resp = read_response(&mut stream, addr, timeout).await?;
+    if resp.status != 200 {
+        return Err(refusal(&mut stream, addr, resp, timeout).await);
+    }
+    finish_spnego(addr, exchange, &resp)?;
+    Ok((stream, resp))
+}
+
+/// A non-success answer as an error. A redirect is reported, never followed: the
+/// `Authorization` header and the image must not go to a host nobody configured.
 async fn refusal(
     stream: &mut TcpStream,
     addr: &str,
