@@ -10,8 +10,10 @@ use std::time::{Duration, Instant};
 use actor_support::*;
 use hafs_datanode::actor::{BlockCommand, BlockPoolService};
 use hafs_datanode::storage::{BlockEvent, ExtendedBlock};
+use hafs_proto::block_list::decode_legacy_block_list;
 use hafs_proto::hdfs::datanode::nnha_status_heartbeat_proto::State;
 use hafs_proto::hdfs::datanode::received_deleted_block_info_proto::BlockStatus;
+use hafs_proto::hdfs::datanode::ReplicaStateProto;
 
 fn start(addrs: &[std::net::SocketAddr], ops: Arc<FakeOps>) -> BlockPoolService {
     BlockPoolService::start(
@@ -66,15 +68,17 @@ async fn registers_heartbeats_and_reports() {
             .iter()
             .find(|s| s.storage.storage_uuid == "DS-1")
             .unwrap();
-        assert_eq!(ds1.reported_blocks.len(), 1);
-        assert_eq!(ds1.reported_blocks[0].block_id, 1001);
-        assert_eq!(ds1.reported_blocks[0].num_bytes, 1024);
+        let ds1 = decode_legacy_block_list(&ds1.blocks).unwrap();
+        assert_eq!(ds1.len(), 1);
+        assert_eq!(ds1[0].block_id, 1001);
+        assert_eq!(ds1[0].num_bytes, 1024);
         let ds2 = fbr
             .reports
             .iter()
             .find(|s| s.storage.storage_uuid == "DS-2")
             .unwrap();
-        assert_eq!(ds2.reported_blocks[0].state, Some(1)); // RBW
+        let ds2 = decode_legacy_block_list(&ds2.blocks).unwrap();
+        assert_eq!(ds2[0].state, ReplicaStateProto::Rbw);
     });
     assert_eq!(svc.block_pool_id().as_deref(), Some(BPID));
 
@@ -300,7 +304,7 @@ async fn registers_again_when_asked_and_after_a_namenode_restart() {
         let n: usize = r.block_reports[0]
             .reports
             .iter()
-            .map(|s| s.reported_blocks.len())
+            .map(|s| decode_legacy_block_list(&s.blocks).unwrap().len())
             .sum();
         assert_eq!(n, 2);
     });

@@ -4,16 +4,17 @@
 //! NameNodes obeys only the Active; commands go out only when this NameNode is Active.
 //!
 //! Apache DataNodes are served too: they ask for a full-block-report lease in their
-//! heartbeats and send their replicas as Hadoop's legacy long array, which this adapter
-//! turns into the [`dpb::ReportedBlockProto`] list the block manager reads.
+//! heartbeats. Both kinds send their replicas as Hadoop's legacy long array, which this
+//! adapter decodes into the [`StorageReport`]s the block manager reads.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
 
 use hafs_ipc::{CallContext, MethodTable, ProtocolService, RpcError};
+use hafs_proto::block_list::decode_legacy_block_list;
 use hafs_proto::hdfs::datanode as dpb;
 
-use crate::blockmanagement::{Block, BlockManager};
+use crate::blockmanagement::{Block, BlockManager, StorageReport};
 use crate::namesystem::{HaState, Namesystem};
 
 pub const PROTOCOL: &str = "org.apache.hadoop.hdfs.server.protocol.DatanodeProtocol";
@@ -144,21 +145,23 @@ impl DatanodeProtocolService {
     async fn block_report(
         &self,
         _ctx: &CallContext,
-        mut r: dpb::BlockReportRequestProto,
+        r: dpb::BlockReportRequestProto,
     ) -> Result<dpb::BlockReportResponseProto, RpcError> {
-        for report in &mut r.reports {
-            if !report.blocks.is_empty() {
-                let decoded = decode_legacy_block_list(&report.blocks).map_err(|e| {
-                    RpcError::io(format!(
-                        "blockReport: storage {}: {e}",
-                        report.storage.storage_uuid
-                    ))
-                })?;
-                report.reported_blocks.extend(decoded);
-                report.blocks = Vec::new();
-            }
+        let mut reports = Vec::with_capacity(r.reports.len());
+        for report in r.reports {
+            let replicas = decode_legacy_block_list(&report.blocks).map_err(|e| {
+                RpcError::io(format!(
+                    "blockReport: storage {}: {e}",
+                    report.storage.storage_uuid
+                ))
+            })?;
+            reports.push(StorageReport {
+                storage_uuid: report.storage.storage_uuid,
+                replicas,
+            });
         }
-        self.bm.process_block_report(&r)?;
+        self.bm
+            .process_block_report(&r.registration, &r.block_pool_id, &reports)?;
         Ok(dpb::BlockReportResponseProto { cmd: None })
     }
 
@@ -226,119 +229,10 @@ impl DatanodeProtocolService {
     }
 }
 
-/// Hadoop's legacy block-list encoding (an Apache DataNode's report to a NameNode that
-/// advertises no buffer capability): `[finalized count, other count]`, then
-/// `(id, length, genstamp)` per finalized replica, a `(-1, -1, -1)` delimiter, then
-/// `(id, length, genstamp, state)` per other replica. The counts must account for the
-/// array exactly; the array's own size is bounded by the IPC message limit.
-pub fn decode_legacy_block_list(longs: &[u64]) -> Result<Vec<dpb::ReportedBlockProto>, String> {
-    const DELIMITER: u64 = u64::MAX; // -1 as a Java long
-    let [finalized, others, rest @ ..] = longs else {
-        return Err(format!(
-            "legacy block list of {} longs has no header (2 counts)",
-            longs.len()
-        ));
-    };
-    let finalized_longs = finalized.checked_mul(3);
-    let other_longs = others.checked_mul(4);
-    let expected = finalized_longs
-        .zip(other_longs)
-        .and_then(|(f, o)| f.checked_add(o)?.checked_add(3));
-    if expected != Some(rest.len() as u64) {
-        return Err(format!(
-            "legacy block list declares {finalized} finalized and {others} other replicas, \
-             which does not match its {} longs",
-            longs.len()
-        ));
-    }
-    // Both counts are now known to fit the array, hence usize.
-    let (finalized_part, tail) = rest.split_at(*finalized as usize * 3);
-    let (delimiter, other_part) = tail.split_at(3);
-    if delimiter != [DELIMITER; 3] {
-        return Err(format!(
-            "legacy block list: expected the (-1, -1, -1) delimiter after {finalized} finalized replicas, found {delimiter:?}"
-        ));
-    }
-    let mut blocks = Vec::with_capacity(*finalized as usize + *others as usize);
-    for b in finalized_part.chunks_exact(3) {
-        blocks.push(dpb::ReportedBlockProto {
-            block_id: b[0],
-            num_bytes: b[1],
-            gen_stamp: b[2],
-            state: Some(dpb::ReplicaStateProto::Finalized as i32),
-        });
-    }
-    for b in other_part.chunks_exact(4) {
-        let state = i32::try_from(b[3])
-            .ok()
-            .filter(|s| dpb::ReplicaStateProto::try_from(*s).is_ok())
-            .ok_or_else(|| {
-                format!(
-                    "legacy block list: block {} has an unknown replica state {}",
-                    b[0], b[3]
-                )
-            })?;
-        blocks.push(dpb::ReportedBlockProto {
-            block_id: b[0],
-            num_bytes: b[1],
-            gen_stamp: b[2],
-            state: Some(state),
-        });
-    }
-    Ok(blocks)
-}
-
 impl ProtocolService for DatanodeProtocolService {
     fn methods() -> &'static MethodTable<Self> {
         static METHODS: LazyLock<MethodTable<DatanodeProtocolService>> =
             LazyLock::new(DatanodeProtocolService::table);
         &METHODS
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const NEG1: u64 = u64::MAX;
-
-    #[test]
-    fn decodes_finalized_and_other_replicas_of_a_legacy_block_list() {
-        let longs = [
-            2, 1, 10, 100, 1001, 11, 200, 1002, NEG1, NEG1, NEG1, 12, 5, 1003, 1,
-        ];
-        let got = decode_legacy_block_list(&longs).unwrap();
-        let want: Vec<(u64, u64, u64, i32)> =
-            vec![(10, 100, 1001, 0), (11, 200, 1002, 0), (12, 5, 1003, 1)];
-        let got: Vec<(u64, u64, u64, i32)> = got
-            .iter()
-            .map(|b| (b.block_id, b.num_bytes, b.gen_stamp, b.state.unwrap()))
-            .collect();
-        assert_eq!(got, want);
-        // An empty report (what an empty DataNode sends) is the header and delimiter.
-        assert!(decode_legacy_block_list(&[0, 0, NEG1, NEG1, NEG1])
-            .unwrap()
-            .is_empty());
-    }
-
-    #[test]
-    fn refuses_legacy_block_lists_whose_counts_or_delimiter_do_not_fit() {
-        let cases: &[(&[u64], &str)] = &[
-            (&[], "no header"),
-            (&[1], "no header"),
-            // Counts larger than the array (and ones that overflow when multiplied).
-            (&[5, 0, NEG1, NEG1, NEG1], "does not match its 5 longs"),
-            (&[u64::MAX, u64::MAX, NEG1, NEG1, NEG1], "does not match"),
-            (&[0, 0], "does not match"),
-            (&[1, 0, 10, 100, 1001, 0, 0, 0], "delimiter"),
-            (
-                &[0, 1, NEG1, NEG1, NEG1, 12, 5, 1003, 99],
-                "unknown replica state 99",
-            ),
-        ];
-        for (longs, want) in cases {
-            let err = decode_legacy_block_list(longs).unwrap_err();
-            assert!(err.contains(want), "{longs:?}: {err}");
-        }
     }
 }

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use hafs_namenode::blockmanagement::{
     Block, BlockManager, BlockManagerConfig, BlockManagerError, BlockUcState, NamespaceIdentity,
+    StorageReport,
 };
+use hafs_proto::block_list::ReportedReplica;
 use hafs_proto::hdfs as pb;
 use hafs_proto::hdfs::datanode as dpb;
 
@@ -66,30 +68,20 @@ fn join(bm: &BlockManager, n: u8) -> dpb::DatanodeRegistrationProto {
 }
 
 fn report(bm: &BlockManager, r: &dpb::DatanodeRegistrationProto, blocks: &[Block]) {
-    let req = dpb::BlockReportRequestProto {
-        registration: r.clone(),
-        block_pool_id: "BP-1-127.0.0.1-1".into(),
-        reports: vec![dpb::StorageBlockReportProto {
-            storage: pb::DatanodeStorageProto {
-                storage_uuid: format!("DS-{}", &r.datanode_id.datanode_uuid[3..]),
-                state: None,
-                storage_type: None,
-            },
-            number_of_blocks: None,
-            blocks: Vec::new(),
-            reported_blocks: blocks
-                .iter()
-                .map(|b| dpb::ReportedBlockProto {
-                    block_id: b.id,
-                    gen_stamp: b.gen_stamp,
-                    num_bytes: b.num_bytes,
-                    state: None,
-                })
-                .collect(),
-        }],
-        context: None,
-    };
-    bm.process_block_report(&req).unwrap();
+    let reports = vec![StorageReport {
+        storage_uuid: format!("DS-{}", &r.datanode_id.datanode_uuid[3..]),
+        replicas: blocks
+            .iter()
+            .map(|b| ReportedReplica {
+                block_id: b.id,
+                gen_stamp: b.gen_stamp,
+                num_bytes: b.num_bytes,
+                state: dpb::ReplicaStateProto::Finalized,
+            })
+            .collect(),
+    }];
+    bm.process_block_report(r, "BP-1-127.0.0.1-1", &reports)
+        .unwrap();
     bm.check_replica_index().expect("after a block report");
 }
 

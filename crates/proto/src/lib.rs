@@ -30,3 +30,11 @@ pub mod hafs {
 pub mod qjournal {
     include!(concat!(env!("OUT_DIR"), "/hadoop.hdfs.qjournal.rs"));
 }
+
+pub mod block_list;
+
+/// The Apache Hadoop release whose wire protocols these files follow. hafs daemons
+/// report it as their software version (a NameNode's NamespaceInfo, a DataNode's
+/// registration): Hadoop's daemons compare a peer's version with their minimum
+/// supported one (an Apache NameNode refuses DataNodes older than 3.0.0-alpha1).
+pub const HADOOP_VERSION: &str = "3.5.0";

@@ -53,7 +53,7 @@ impl Default for ActorSettings {
             ibr_batch_delay: Duration::ZERO,
             call_timeout: Duration::from_secs(60),
             max_backoff: Duration::from_secs(5),
-            software_version: env!("CARGO_PKG_VERSION").to_string(),
+            software_version: hafs_proto::HADOOP_VERSION.to_string(),
             security: Arc::default(),
         }
     }

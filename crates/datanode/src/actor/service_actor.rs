@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hafs_ipc::IpcError;
+use hafs_proto::block_list::{encode_legacy_block_list, ReportedReplica};
 use hafs_proto::hdfs::datanode::datanode_command_proto::Type as CmdType;
 use hafs_proto::hdfs::datanode::received_deleted_block_info_proto::BlockStatus;
 use hafs_proto::hdfs::datanode::*;
@@ -147,7 +148,19 @@ async fn connect(
             cluster_id: ns.cluster_id.clone(),
             c_time: ns.ctime,
         },
-        keys: None,
+        // Hadoop's dummy keys (no block tokens): an Apache NameNode cannot parse a
+        // registration without them; a hafs NameNode ignores them.
+        keys: Some(ExportedBlockKeysProto {
+            is_block_token_enabled: false,
+            key_update_interval: 0,
+            token_life_time: 0,
+            current_key: BlockKeyProto {
+                key_id: 0,
+                expiry_date: 0,
+                key_bytes: None,
+            },
+            all_keys: Vec::new(),
+        }),
         software_version: shared.settings.software_version.clone(),
     };
     let registration = slot
@@ -451,7 +464,7 @@ async fn full_report(
             return Ok(true);
         }
     };
-    let mut per_storage: std::collections::BTreeMap<String, Vec<ReportedBlockProto>> = shared
+    let mut per_storage: std::collections::BTreeMap<String, Vec<ReportedReplica>> = shared
         .ops
         .storage_usage(&ns.block_pool_id)
         .into_iter()
@@ -465,23 +478,24 @@ async fn full_report(
         per_storage
             .entry(r.storage_id.clone())
             .or_default()
-            .push(ReportedBlockProto {
+            .push(ReportedReplica {
                 block_id: r.block_id,
                 gen_stamp: r.gen_stamp,
                 num_bytes: r.num_bytes,
-                state: Some(state_to_proto(r.state) as i32),
+                state: state_to_proto(r.state),
             });
     }
     let total: usize = per_storage.values().map(Vec::len).sum();
     let reports = per_storage
         .into_iter()
-        .map(|(uuid, mut blocks)| {
-            blocks.sort_by_key(|b| b.block_id);
+        .map(|(uuid, mut replicas)| {
+            replicas.sort_by_key(|b| b.block_id);
             StorageBlockReportProto {
                 storage: storage_proto(&uuid),
-                number_of_blocks: Some(blocks.len() as u64),
-                blocks: Vec::new(),
-                reported_blocks: blocks,
+                blocks: encode_legacy_block_list(&replicas),
+                // Set only with Hadoop's buffer encoding: an Apache NameNode that sees
+                // it decodes buffers instead of the long array.
+                number_of_blocks: None,
             }
         })
         .collect();
@@ -493,8 +507,12 @@ async fn full_report(
             total_rpcs: 1,
             cur_rpc: 0,
             id: report_id(),
+            // Lease 0 asks an Apache NameNode to take the report outside its lease
+            // pacing, as a hafs NameNode always does.
             lease_id: Some(0),
-            sorted: Some(true),
+            // The long array lists finalized replicas before the others, so it is in
+            // block-id order only within each part.
+            sorted: Some(false),
         }),
     };
     let started = std::time::Instant::now();

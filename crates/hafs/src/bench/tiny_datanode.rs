@@ -61,7 +61,7 @@ impl TinyDatanode {
                 c_time: 0,
             },
             keys: None,
-            software_version: "3.5.0".into(),
+            software_version: hafs_proto::HADOOP_VERSION.into(),
         };
         let r: dpb::RegisterDatanodeResponseProto = call(
             &conn,

@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::net::IpAddr;
 
+use hafs_proto::block_list::ReportedReplica;
 use hafs_proto::hdfs as pb;
 use hafs_proto::hdfs::datanode as dpb;
 use tracing::{debug, info, warn};
@@ -17,7 +18,14 @@ use super::state::State;
 use super::BlockManager;
 
 /// The software version hafs DataNodes and NameNodes report.
-pub const SOFTWARE_VERSION: &str = "3.5.0";
+pub const SOFTWARE_VERSION: &str = hafs_proto::HADOOP_VERSION;
+
+/// One storage's replicas in a full block report, decoded from the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageReport {
+    pub storage_uuid: String,
+    pub replicas: Vec<ReportedReplica>,
+}
 
 use dpb::block_command_proto::Action;
 use dpb::datanode_command_proto::Type as CmdType;
@@ -283,15 +291,17 @@ impl BlockManager {
     /// said; a Standby keeps reports of blocks it has not read about yet).
     pub fn process_block_report(
         &self,
-        req: &dpb::BlockReportRequestProto,
+        registration: &dpb::DatanodeRegistrationProto,
+        block_pool_id: &str,
+        reports: &[StorageReport],
     ) -> Result<(), BlockManagerError> {
         let mut st = self.lock();
-        let uuid = st.check_reporter(&req.registration, &req.block_pool_id)?;
+        let uuid = st.check_reporter(registration, block_pool_id)?;
         let now = self.now();
-        for report in &req.reports {
-            let storage = report.storage.storage_uuid.clone();
-            let mut seen: HashSet<u64> = HashSet::with_capacity(report.reported_blocks.len());
-            for b in &report.reported_blocks {
+        for report in reports {
+            let storage = report.storage_uuid.clone();
+            let mut seen: HashSet<u64> = HashSet::with_capacity(report.replicas.len());
+            for b in &report.replicas {
                 seen.insert(b.block_id);
                 st.process_reported_replica(
                     &uuid,
@@ -299,7 +309,7 @@ impl BlockManager {
                     b.block_id,
                     b.gen_stamp,
                     b.num_bytes,
-                    ReplicaState::from_proto(b.state.unwrap_or(0)),
+                    ReplicaState::from_proto(b.state as i32),
                 );
             }
             // Replicas this storage had but no longer reports are gone.

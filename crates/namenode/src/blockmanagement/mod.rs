@@ -36,6 +36,7 @@ use hafs_util::clock::{Clock, SystemClock};
 
 pub use blocks_map::{Block, BlockUcState, ReplicaState};
 pub use config::BlockManagerConfig;
+pub use datanode_manager::StorageReport;
 pub use error::BlockManagerError;
 pub use safe_mode::SafeModeStatus;
 

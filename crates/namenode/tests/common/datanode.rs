@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use hafs_ipc::{ClientConfig, Connection, IpcError};
 use hafs_namenode::datanode_protocol::PROTOCOL;
+use hafs_proto::block_list::{encode_legacy_block_list, ReportedReplica};
 use hafs_proto::hdfs as pb;
 use hafs_proto::hdfs::datanode as dpb;
 use prost::Message;
@@ -124,17 +125,18 @@ impl FakeDn {
                     state: None,
                     storage_type: None,
                 },
-                number_of_blocks: Some(blocks.len() as u64),
-                blocks: Vec::new(),
-                reported_blocks: blocks
-                    .iter()
-                    .map(|&(id, gs, len)| dpb::ReportedBlockProto {
-                        block_id: id,
-                        gen_stamp: gs,
-                        num_bytes: len,
-                        state: None,
-                    })
-                    .collect(),
+                number_of_blocks: None,
+                blocks: encode_legacy_block_list(
+                    &blocks
+                        .iter()
+                        .map(|&(id, gs, len)| ReportedReplica {
+                            block_id: id,
+                            gen_stamp: gs,
+                            num_bytes: len,
+                            state: dpb::ReplicaStateProto::Finalized,
+                        })
+                        .collect::<Vec<_>>(),
+                ),
             }],
             context: None,
         };
