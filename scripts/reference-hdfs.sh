@@ -3,7 +3,9 @@
 # beside hafs, so compatibility and performance are measured side by side.
 #
 #   scripts/reference-hdfs.sh fetch               get the Hadoop jars (once; cached)
-#   scripts/reference-hdfs.sh start [--dir DIR]   start an HA cluster, print its ready line
+#   scripts/reference-hdfs.sh start [--dir DIR] [--set KEY=VALUE]...
+#                                                start an HA cluster, print its ready line
+#                                                (--set: extra hdfs-site.xml properties)
 #   scripts/reference-hdfs.sh stop [--dir DIR]    stop every daemon of that cluster
 #
 # `fetch` resolves scripts/reference-hdfs/pom.xml (hadoop-hdfs, hadoop-hdfs-client,
@@ -48,7 +50,7 @@ die() {
 }
 
 usage() {
-    echo "usage: reference-hdfs.sh fetch | start [--dir DIR] | stop [--dir DIR]" >&2
+    echo "usage: reference-hdfs.sh fetch | start [--dir DIR] [--set KEY=VALUE]... | stop [--dir DIR]" >&2
     exit 1
 }
 
@@ -342,7 +344,7 @@ start() {
             "dfs.ha.zkfc.port.$ns.nn$i=${zkfc_port[$((i - 1))]}"
         )
     done
-    site_xml "$CONF/hdfs-site.xml" "${hdfs_site[@]}"
+    site_xml "$CONF/hdfs-site.xml" "${hdfs_site[@]}" ${EXTRA_SITE[@]+"${EXTRA_SITE[@]}"}
     # Daemons log INFO to their logs/NAME.log.
     cat >"$CONF/log4j.properties" <<'EOF'
 log4j.rootLogger=INFO,console
@@ -435,11 +437,21 @@ EOF
 action="$1"
 shift
 DIR="${TMPDIR:-/tmp}/hafs-reference-hdfs"
+# `start --set KEY=VALUE`: extra hdfs-site.xml properties, after (so over) the script's.
+EXTRA_SITE=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --dir)
             [ $# -ge 2 ] || usage
             DIR="$2"
+            shift 2
+            ;;
+        --set)
+            [ $# -ge 2 ] || usage
+            case "$2" in
+                ?*=*) EXTRA_SITE+=("$2") ;;
+                *) die "--set takes KEY=VALUE, not '$2'" ;;
+            esac
             shift 2
             ;;
         *) usage ;;

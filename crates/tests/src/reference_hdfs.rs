@@ -58,6 +58,13 @@ impl ReferenceHdfs {
     /// come up.
     #[track_caller]
     pub fn start(label: &str) -> ReferenceHdfs {
+        ReferenceHdfs::start_with(label, &[])
+    }
+
+    /// [`ReferenceHdfs::start`] with extra hdfs-site.xml properties (`--set`), e.g.
+    /// the failover timeouts a benchmark tunes.
+    #[track_caller]
+    pub fn start_with(label: &str, site: &[(&str, &str)]) -> ReferenceHdfs {
         let dir = TempDir::new(&format!("refhdfs-{label}"));
         let mut cmd = Command::new("bash");
         cmd.arg(script())
@@ -65,6 +72,9 @@ impl ReferenceHdfs {
             .arg("--dir")
             .arg(dir.path())
             .env("HAFS_CACHE", hafs_cache());
+        for (k, v) in site {
+            cmd.arg("--set").arg(format!("{k}={v}"));
+        }
         let out = run_with_timeout(cmd, START_TIMEOUT);
         let ready = out
             .stdout_lines()

@@ -23,7 +23,7 @@ use pattern::Pattern;
 
 const USAGE: &str = "\
 Usage: hafs bench dfsio [-write|-read|-all] [-nrFiles N] [-size S] [-replication R]
-         [-bufferSize B] [-dir DIR] [-fs URI]
+         [-bufferSize B] [-dir DIR] [-fs URI [-nnpid PID] [-dnpids PID,PID,...]]
 
   -write, -read, -all
                the phases to measure (default -all: write, then read back)
@@ -36,8 +36,12 @@ Usage: hafs bench dfsio [-write|-read|-all] [-nrFiles N] [-size S] [-replication
                (default: the system temp dir); a fresh subdirectory is used and
                removed afterwards
   -fs URI      use an existing cluster (hdfs://host:port) instead of starting a
-               NameNode and three DataNodes; its DataNodes' CPU is then not reported.
-               -write leaves the files for a later -read; -all removes them
+               NameNode and three DataNodes; its daemons' CPU is reported only for
+               the local processes named by -nnpid and -dnpids (any HDFS, e.g. the
+               reference Apache HDFS's JVMs). -write leaves the files for a later
+               -read; -all removes them
+  -nnpid PID   with -fs: the NameNode process whose CPU the nn_cpu column adds up
+  -dnpids PIDS with -fs: the DataNode processes (comma-separated) for dn_cpu
 ";
 
 const DEFAULT_FILES: u32 = 4;
@@ -71,6 +75,9 @@ pub struct Options {
     pub buffer: usize,
     pub dir: Option<PathBuf>,
     pub fs: Option<String>,
+    /// With `-fs`: local daemon processes whose CPU each phase adds up.
+    pub nnpid: Option<u32>,
+    pub dnpids: Vec<u32>,
     pub help: bool,
 }
 
@@ -87,6 +94,8 @@ impl Options {
             buffer: DEFAULT_BUFFER,
             dir: None,
             fs: None,
+            nnpid: None,
+            dnpids: Vec::new(),
             help: false,
         };
         let mut i = 0;
@@ -119,6 +128,22 @@ impl Options {
                 }
                 "-dir" => o.dir = Some(PathBuf::from(value()?)),
                 "-fs" => o.fs = Some(value()?),
+                "-nnpid" => {
+                    o.nnpid = Some(
+                        value()?
+                            .parse()
+                            .with_context(|| format!("{flag}: not a process id"))?,
+                    )
+                }
+                "-dnpids" => {
+                    o.dnpids = value()?
+                        .split(',')
+                        .map(|p| p.trim().parse::<u32>())
+                        .collect::<Result<_, _>>()
+                        .with_context(|| {
+                            format!("{flag}: not a comma-separated list of process ids")
+                        })?
+                }
                 "-h" | "-help" | "--help" => {
                     o.help = true;
                     return Ok(o);
@@ -142,6 +167,9 @@ impl Options {
         if o.fs.is_none() && conf.source(hafs_conf::keys::FS_DEFAULT_FS) == Some("programmatically")
         {
             o.fs = conf.get_trimmed(hafs_conf::keys::FS_DEFAULT_FS);
+        }
+        if o.fs.is_none() && (o.nnpid.is_some() || !o.dnpids.is_empty()) {
+            bail!("-nnpid and -dnpids go with -fs (a cluster started here reports its own CPU)");
         }
         if let Some(uri) = &o.fs {
             if !uri.starts_with("hdfs://") {
@@ -310,13 +338,28 @@ async fn run_in(conf: &Configuration, opts: &Options, work: &WorkDir) -> anyhow:
                 t0.elapsed().as_secs_f64(),
                 work.path.join("cluster").display()
             );
-            let r = run_phases(conf, opts, &cluster.uri, Some(&cluster), &local, &pattern).await;
+            let cpu = CpuSource::Children(&cluster);
+            let r = run_phases(conf, opts, &cluster.uri, &cpu, &local, &pattern).await;
             cluster.stop().await;
             r?
         }
         Some(uri) => {
-            println!("cluster: existing, {uri} (DataNode CPU not observable from here)");
-            run_phases(conf, opts, uri, None, &local, &pattern).await?
+            let cpu = CpuSource::Pids {
+                namenode: opts.nnpid,
+                datanodes: opts.dnpids.clone(),
+            };
+            if opts.nnpid.is_none() && opts.dnpids.is_empty() {
+                println!("cluster: existing, {uri} (daemon CPU not observed: no -nnpid/-dnpids)");
+            } else {
+                println!(
+                    "cluster: existing, {uri}; CPU of NameNode pid {}, DataNode pids {:?}",
+                    opts.nnpid.map_or("-".to_string(), |p| p.to_string()),
+                    opts.dnpids
+                );
+                // Fail now, not after the first phase, on a pid that is not there.
+                cpu.cpu()?;
+            }
+            run_phases(conf, opts, uri, &cpu, &local, &pattern).await?
         }
     };
     print_phases(&phases);
@@ -359,14 +402,14 @@ async fn run_phases(
     conf: &Configuration,
     opts: &Options,
     uri: &str,
-    cluster: Option<&NonHaCluster>,
+    cpu: &CpuSource<'_>,
     local: &Arc<LocalFiles>,
     pattern: &Arc<Pattern>,
 ) -> anyhow::Result<Vec<Phase>> {
     let mut client_conf = conf.clone();
     client_conf.set("fs.defaultFS", uri);
     let client = DfsClient::new(&client_conf, Some(uri))?;
-    let existing = cluster.is_none();
+    let existing = !matches!(cpu, CpuSource::Children(_));
     let mut phases = Vec::new();
     // With an existing cluster, -read reads what an earlier -write left: one round.
     let rounds: &[u16] = if existing && opts.mode == Mode::Read {
@@ -388,7 +431,7 @@ async fn run_phases(
             );
             if opts.mode != Mode::Read {
                 let (m, cpu, close_avg) =
-                    timed(cluster, write_files(&client, opts, r, pattern)).await?;
+                    timed(cpu, write_files(&client, opts, r, pattern)).await?;
                 phases.push(Phase {
                     name: format!("write_r{r}"),
                     m,
@@ -407,7 +450,7 @@ async fn run_phases(
                 );
             }
             if opts.mode != Mode::Write {
-                let (m, cpu, _) = timed(cluster, read_files(&client, opts, pattern)).await?;
+                let (m, cpu, _) = timed(cpu, read_files(&client, opts, pattern)).await?;
                 let name = if existing && opts.mode == Mode::Read {
                     "read".to_string()
                 } else {
@@ -439,18 +482,60 @@ async fn run_phases(
     Ok(phases)
 }
 
-/// Runs a phase, adding the cluster's CPU meanwhile when it runs as our children.
+/// Whose CPU a phase adds up.
+enum CpuSource<'a> {
+    /// The cluster this run started.
+    Children(&'a NonHaCluster),
+    /// Local processes of an existing cluster named on the command line (either list
+    /// may be empty).
+    Pids {
+        namenode: Option<u32>,
+        datanodes: Vec<u32>,
+    },
+}
+
+impl CpuSource<'_> {
+    /// The daemons' CPU so far; `None` when no daemon is observed.
+    fn cpu(&self) -> anyhow::Result<Option<ClusterCpu>> {
+        match self {
+            CpuSource::Children(c) => Ok(Some(c.cpu()?)),
+            CpuSource::Pids {
+                namenode: None,
+                datanodes,
+            } if datanodes.is_empty() => Ok(None),
+            CpuSource::Pids {
+                namenode,
+                datanodes,
+            } => {
+                let time = |pid: u32| {
+                    non_ha::proc_cpu_time(pid)
+                        .with_context(|| format!("reading the CPU time of process {pid}"))
+                };
+                let mut cpu = ClusterCpu::default();
+                if let Some(pid) = namenode {
+                    cpu.namenode = time(*pid)?;
+                }
+                for pid in datanodes {
+                    cpu.datanodes += time(*pid)?;
+                }
+                Ok(Some(cpu))
+            }
+        }
+    }
+}
+
+/// Runs a phase, adding the observed daemons' CPU meanwhile.
 async fn timed(
-    cluster: Option<&NonHaCluster>,
+    cpu: &CpuSource<'_>,
     phase: impl std::future::Future<Output = anyhow::Result<(Measured, Duration)>>,
 ) -> anyhow::Result<(Measured, Option<ClusterCpu>, Duration)> {
-    let before = cluster.map(|c| c.cpu()).transpose()?;
+    let before = cpu.cpu()?;
     let (m, close_avg) = phase.await?;
-    let cpu = match (cluster, before) {
-        (Some(c), Some(b)) => Some(c.cpu()?.since(b)),
-        _ => None,
+    let used = match before {
+        Some(b) => cpu.cpu()?.map(|after| after.since(b)),
+        None => None,
     };
-    Ok((m, cpu, close_avg))
+    Ok((m, used, close_avg))
 }
 
 fn file_path(i: u32) -> String {
@@ -773,11 +858,21 @@ mod tests {
             &["-fs", "file:///"],
             &["-bogus"],
             &["-size"],
+            &["-nnpid", "12"],
+            &["-dnpids", "12,13"],
+            &["-fs", "hdfs://nn:9000", "-dnpids", "12,x"],
+            &["-fs", "hdfs://nn:9000", "-nnpid", "-1"],
         ] {
             assert!(Options::parse(&s(bad), &conf).is_err(), "{bad:?} accepted");
         }
         let o = Options::parse(&s(&["-fs", "hdfs://nn:9000", "-replication", "5"]), &conf);
         assert_eq!(o.unwrap().fs.as_deref(), Some("hdfs://nn:9000"));
+        let o = Options::parse(
+            &s(&["-fs", "hdfs://nn:9000", "-nnpid", "7", "-dnpids", "8, 9,10"]),
+            &conf,
+        )
+        .unwrap();
+        assert_eq!((o.nnpid, o.dnpids), (Some(7), vec![8, 9, 10]));
     }
 
     #[test]
