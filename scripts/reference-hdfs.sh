@@ -70,7 +70,8 @@ mvn_quiet() {
 fetch() {
     if [ -f "$MARKER" ] && [ -f "$LIB_DIR/hadoop-hdfs-$HADOOP_VERSION.jar" ] && [ -d "$WEB_DIR/webapps" ] \
         && [ -f "$TEST_LIB_DIR/hadoop-common-$HADOOP_VERSION-tests.jar" ] \
-        && [ -f "$TEST_LIB_DIR/hadoop-hdfs-$HADOOP_VERSION-tests.jar" ]; then
+        && [ -f "$TEST_LIB_DIR/hadoop-hdfs-$HADOOP_VERSION-tests.jar" ] \
+        && compgen -G "$TEST_LIB_DIR/mockito-core-*.jar" >/dev/null; then
         log "Apache Hadoop $HADOOP_VERSION: cached in $LIB_DIR"
         return
     fi

@@ -62,7 +62,9 @@ fn reference_dir(sub: &str) -> PathBuf {
     dir
 }
 
-pub(crate) fn classpath_jars() -> String {
+/// The reference Hadoop's jars and test jars as a Java class path (its tools and
+/// benchmarks: NNThroughputBenchmark, CreateEditsLog, the contract suites).
+pub fn classpath_jars() -> String {
     format!(
         "{}/*:{}/*",
         reference_dir("lib").display(),

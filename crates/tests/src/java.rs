@@ -54,6 +54,13 @@ pub fn compiled_java_class(class: &str) -> PathBuf {
 /// environment (a Kerberos ticket in a secure cluster).
 #[track_caller]
 pub fn run_java_class(target: &impl ConfTarget, class: &str, args: &[&str]) -> CmdOutput {
+    run_with_timeout(java_class_command(target, class, args), DEFAULT_CMD_TIMEOUT)
+}
+
+/// The command [`run_java_class`] runs, for a caller that spawns it itself (a probe that
+/// runs while the test does something else).
+#[track_caller]
+pub fn java_class_command(target: &impl ConfTarget, class: &str, args: &[&str]) -> Command {
     let classes = compiled_java_class(class);
     let home = hafs_cache().join("hadoop-home");
     std::fs::create_dir_all(&home).unwrap();
@@ -81,5 +88,5 @@ pub fn run_java_class(target: &impl ConfTarget, class: &str, args: &[&str]) -> C
         .args(args)
         .env_remove("HADOOP_USER_NAME")
         .envs(env);
-    run_with_timeout(cmd, DEFAULT_CMD_TIMEOUT)
+    cmd
 }

@@ -42,14 +42,16 @@ mod zookeeper;
 pub use cluster::{MiniCluster, MiniClusterBuilder, NAMENODE_READY};
 pub use command::{run_with_timeout, CmdOutput, DEFAULT_CMD_TIMEOUT};
 pub use conf_xml::write_site_xml;
-pub use contract::{parse_contract_output, run_contract_suites, SuiteResult, CONTRACT_SUITES};
+pub use contract::{
+    classpath_jars, parse_contract_output, run_contract_suites, SuiteResult, CONTRACT_SUITES,
+};
 pub use daemon::Daemon;
 pub use datanodes::{parse_live_datanodes, DATANODE_READY, TEST_BLOCK_SIZE};
 pub use ha::{FAILOVER_PROXY_PROVIDER, MAX_NAMENODES, NAMESERVICE};
 pub use ha_rpc::{get_service_state, HA_SERVICE_PROTOCOL};
 pub use hafs_cluster::{free_port, wait_for_port};
 pub use hafs_util::XorShift64;
-pub use java::{compiled_java_class, run_java_class};
+pub use java::{compiled_java_class, java_class_command, run_java_class};
 pub use journalnodes::{JournalNodes, JOURNALNODE_READY, SHARED_EDITS_KEY, TEST_JOURNAL_ID};
 pub mod raw_ipc;
 pub use kerberos::{process_kdc, SecureRealm, AUTH_TO_LOCAL, USERS as REALM_USERS};
