@@ -228,9 +228,9 @@ fn java_setfacl_getfacl_and_enforcement_survive_failover_and_restart() {
     check_acls_and_outcomes(&c);
 
     // -R: the directory and everything below it.
-    as_user(
+    // (bob's file too: as the superuser.)
+    java_fs(
         &c,
-        "alice",
         &["-setfacl", "-R", "-m", "user:dave:r-x", "/acl/dir/sub"],
     )
     .ok();
