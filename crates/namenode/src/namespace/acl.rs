@@ -397,7 +397,7 @@ fn minimal_acl(perm: u16) -> Vec<AclEntry> {
 /// The permission bits for a sorted access ACL (owner first, other last, and before
 /// other the mask — or the group entry of a minimal ACL), the sticky bit kept from
 /// `old`.
-fn perm_for_access<'e>(access: &[&'e AclEntry], old: u16) -> u16 {
+fn perm_for_access(access: &[&AclEntry], old: u16) -> u16 {
     let n = access.len();
     (u16::from(access[0].perm) << 6)
         | (u16::from(access[n - 2].perm) << 3)
