@@ -353,6 +353,14 @@ keys! {
     /// POSIX-style permission checks.
     DFS_PERMISSIONS_ENABLED = "dfs.permissions.enabled", Bool, default "true",
         typed DFS_PERMISSIONS_ENABLED_DEFAULT: bool = true;
+    /// ACLs (setAcl, getAclStatus, ...); off, the ACL calls answer AclException.
+    DFS_NAMENODE_ACLS_ENABLED = "dfs.namenode.acls.enabled", Bool, default "true",
+        typed DFS_NAMENODE_ACLS_ENABLED_DEFAULT: bool = true;
+    /// HDFS-6962: under a directory with a default ACL, a new inode's mode is the
+    /// client's unmasked one (the default ACL filters it instead of the umask).
+    DFS_NAMENODE_POSIX_ACL_INHERITANCE_ENABLED = "dfs.namenode.posix.acl.inheritance.enabled",
+        Bool, default "true",
+        typed DFS_NAMENODE_POSIX_ACL_INHERITANCE_ENABLED_DEFAULT: bool = true;
     /// Members are superusers (besides the NameNode's own user).
     DFS_PERMISSIONS_SUPERUSERGROUP = "dfs.permissions.superusergroup", Text,
         default DFS_PERMISSIONS_SUPERUSERGROUP_DEFAULT,
@@ -360,9 +368,6 @@ keys! {
     /// Client-side umask (octal or symbolic).
     FS_PERMISSIONS_UMASK_MODE = "fs.permissions.umask-mode", Umask, default "022",
         typed FS_PERMISSIONS_UMASK_MODE_DEFAULT: u16 = 0o022;
-    /// Whether ACLs may be set.
-    DFS_NAMENODE_ACLS_ENABLED = "dfs.namenode.acls.enabled", Bool, default "false",
-        typed DFS_NAMENODE_ACLS_ENABLED_DEFAULT: bool = false;
     /// Seconds after which the NameNode recovers the lease of a silent writer.
     DFS_NAMENODE_LEASE_HARD_LIMIT_SEC = "dfs.namenode.lease-hard-limit-sec", POSITIVE_LONG,
         default "1200", typed DFS_NAMENODE_LEASE_HARD_LIMIT_SEC_DEFAULT: u64 = 1200;

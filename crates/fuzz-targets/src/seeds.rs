@@ -403,6 +403,32 @@ fn edit_ops() -> Vec<EditOp> {
             mtime: 3,
             overwrite: false,
         })),
+        // An access ACL with a named user and a default ACL (what `setfacl -m
+        // user:bob:r-x,default:user:bob:rwx` logs), so inputs reach ACL storage and
+        // the fsimage's ACL records.
+        op(Op::SetAcl(hafs_proto::hafs::SetAclOp {
+            path: "/user/alice".into(),
+            entries: [
+                (0, 0, 7, ""),
+                (0, 0, 5, "bob"),
+                (0, 1, 5, ""),
+                (0, 2, 5, ""),
+                (0, 3, 5, ""),
+                (1, 0, 7, ""),
+                (1, 0, 7, "bob"),
+                (1, 1, 5, ""),
+                (1, 2, 7, ""),
+                (1, 3, 5, ""),
+            ]
+            .into_iter()
+            .map(|(scope, kind, perm, name)| hafs_proto::hafs::AclEntry {
+                scope,
+                r#type: kind,
+                perm,
+                name: name.into(),
+            })
+            .collect(),
+        })),
     ]
 }
 
@@ -412,12 +438,12 @@ fn edit_log(out: &mut Vec<Seed>) {
     for (i, op) in ops.iter().enumerate() {
         record::encode(&mut records, 1 + i as u64, &op.encode_to_vec()).expect("a small record");
     }
-    out.push(seed("edit_records", "four-ops", records.to_vec()));
+    out.push(seed("edit_records", "five-ops", records.to_vec()));
     let mut delimited = Vec::new();
     for op in &ops {
         delimited.extend_from_slice(&op.encode_length_delimited_to_vec());
     }
-    out.push(seed("edit_ops_apply", "four-ops", delimited));
+    out.push(seed("edit_ops_apply", "five-ops", delimited));
 
     // Unique per call: tests may generate seeds on several threads at once.
     static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -431,7 +457,7 @@ fn edit_log(out: &mut Vec<Seed>) {
     let bytes = std::fs::read(w.path()).expect("the segment");
     drop(w);
     let _ = std::fs::remove_dir_all(&dir);
-    out.push(seed("edit_segment", "four-ops", bytes));
+    out.push(seed("edit_segment", "five-ops", bytes));
 
     let mut ns = Namespace::new(NamespaceConfig::default(), "hdfs", "supergroup", 0);
     for op in &ops {

@@ -324,6 +324,12 @@ impl NameNodeConfig {
         let namespace = NamespaceConfig {
             permissions_enabled: conf
                 .get_bool(DFS_PERMISSIONS_ENABLED, DFS_PERMISSIONS_ENABLED_DEFAULT)?,
+            acls_enabled: conf
+                .get_bool(DFS_NAMENODE_ACLS_ENABLED, DFS_NAMENODE_ACLS_ENABLED_DEFAULT)?,
+            posix_acl_inheritance: conf.get_bool(
+                DFS_NAMENODE_POSIX_ACL_INHERITANCE_ENABLED,
+                DFS_NAMENODE_POSIX_ACL_INHERITANCE_ENABLED_DEFAULT,
+            )?,
             max_component_length: conf.get_u32(
                 DFS_NAMENODE_FS_LIMITS_MAX_COMPONENT_LENGTH,
                 DFS_NAMENODE_FS_LIMITS_MAX_COMPONENT_LENGTH_DEFAULT,

@@ -698,6 +698,7 @@ mod tests {
             inode_id: 1,
             children_num: 0,
             under_construction: false,
+            has_acl: false,
         }
     }
 

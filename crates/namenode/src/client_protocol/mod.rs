@@ -16,6 +16,7 @@
 //! Result<ResponseProto, RpcError>` in the file of its area, calling the Namesystem,
 //! and add its row to the table (with a `replay` if it is at-most-once).
 
+mod acl;
 mod admin;
 mod namespace;
 mod read;
@@ -73,6 +74,13 @@ impl ClientProtocolService {
             .write("setTimes", Self::set_times)
             .write("setReplication", Self::set_replication)
             .write("setQuota", Self::set_quota)
+            // ACLs (acl.rs): idempotent in Hadoop, so no retry cache.
+            .write("modifyAclEntries", Self::modify_acl_entries)
+            .write("removeAclEntries", Self::remove_acl_entries)
+            .write("removeDefaultAcl", Self::remove_default_acl)
+            .write("removeAcl", Self::remove_acl)
+            .write("setAcl", Self::set_acl)
+            .read("getAclStatus", Self::get_acl_status)
             // The write path (write.rs).
             .at_most_once("create", Self::create, Self::create_again)
             .at_most_once("append", Self::append, Self::append_again)
@@ -190,7 +198,11 @@ fn status_proto(s: &FileStatus) -> pb::HdfsFileStatusProto {
         file_id: Some(s.inode_id),
         children_num: Some(if is_dir { s.children_num as i32 } else { 0 }),
         storage_policy: Some(0),
-        flags: Some(0),
+        flags: Some(if s.has_acl {
+            pb::hdfs_file_status_proto::Flags::HasAcl as u32
+        } else {
+            0
+        }),
         ..Default::default()
     }
 }
@@ -211,9 +223,9 @@ fn client_ip(ctx: &CallContext) -> Option<std::net::IpAddr> {
     Some(ctx.peer.ip())
 }
 
-/// Applies the umask to the client's requested permission the way Hadoop's
-/// ClientProtocol does: the client sends `masked` (already masked) and, in newer
-/// clients, `unmasked` plus its own umask applied; the NameNode uses `masked`.
+/// The permission bits of a client's mode. The client sends `masked` (its umask
+/// applied) and, in newer clients, `unmasked` too; the NameNode uses `masked` unless
+/// the new inode inherits a default ACL (Namespace::create_mode).
 fn masked_perm(p: &pb::FsPermissionProto) -> u16 {
     (p.perm & 0o1777) as u16
 }
@@ -264,6 +276,7 @@ mod tests {
         assert_eq!(
             rows_where(|m| m.category == Cat::Read),
             [
+                "getAclStatus",
                 "getAdditionalDatanode",
                 "getBlockLocations",
                 "getContentSummary",
@@ -290,6 +303,6 @@ mod tests {
                 "setSafeMode"
             ]
         );
-        assert_eq!(ClientProtocolService::methods().rows().count(), 44);
+        assert_eq!(ClientProtocolService::methods().rows().count(), 50);
     }
 }

@@ -19,9 +19,10 @@ impl ClientProtocolService {
         let caller = self.caller(ctx);
         let now = now_ms();
         let perm = masked_perm(&r.masked);
+        let unmasked = r.unmasked.as_ref().map(masked_perm);
         self.fsn
             .mutate(&format!("create directory {}", r.src), None, |ns| {
-                ns.plan_mkdirs(&caller, &r.src, perm, r.create_parent, now)
+                ns.plan_mkdirs_with_unmasked(&caller, &r.src, perm, unmasked, r.create_parent, now)
             })
             .await?;
         Ok(pb::MkdirsResponseProto { result: true })

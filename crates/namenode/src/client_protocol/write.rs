@@ -55,7 +55,10 @@ impl ClientProtocolService {
         let replication = replication(r.replication)?;
         let overwrite = r.create_flag & CREATE_FLAG_OVERWRITE != 0;
         let key = self.retry_key(ctx);
+        let unmasked = r.unmasked.as_ref().map(masked_perm);
         fsn.mutate(&format!("create file {}", r.src), key.as_ref(), |ns| {
+            // Under a default ACL the client's unmasked mode applies (acl.rs).
+            let perm = ns.create_mode(&r.src, perm, unmasked);
             ns.plan_create(
                 &caller,
                 &r.src,

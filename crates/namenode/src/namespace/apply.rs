@@ -58,6 +58,7 @@ impl Namespace {
             Op::SetTimes(t) => self.apply_set_times(t),
             Op::SetReplication(r) => self.apply_set_replication(r),
             Op::SetQuota(q) => self.apply_set_quota(q),
+            Op::SetAcl(a) => self.apply_set_acl(a),
             Op::AddBlock(a) => self.apply_add_block(a),
             Op::SetGenStamp(g) => {
                 self.gen_stamp = self.gen_stamp.max(g.gen_stamp);
@@ -82,7 +83,7 @@ impl Namespace {
         Ok(self.walk(comps).last())
     }
 
-    fn lookup_existing(&self, p: &str) -> Result<u32, NamespaceError> {
+    pub(super) fn lookup_existing(&self, p: &str) -> Result<u32, NamespaceError> {
         self.lookup(p)?
             .ok_or_else(|| corrupt(format!("{p} does not exist")))
     }
@@ -157,7 +158,9 @@ impl Namespace {
                 perm: to_u16(d.perm, "permission")? & 0o1777,
                 replication: 0,
             };
-            self.add_child(parent, inode);
+            let slot = self.add_child(parent, inode);
+            // A parent's default ACL becomes the new directory's ACL (acl.rs).
+            self.inherit_default_acl(slot);
             self.slab[parent as usize].mtime = d.mtime;
             last = Some(d.inode_id);
         }
@@ -218,7 +221,8 @@ impl Namespace {
             perm,
             replication,
         };
-        self.add_child(parent, inode);
+        let slot = self.add_child(parent, inode);
+        self.inherit_default_acl(slot);
         self.slab[parent as usize].mtime = a.mtime;
         self.under_construction.insert(
             a.inode_id,

@@ -52,6 +52,9 @@ pub enum NamespaceError {
     /// java.lang.IllegalArgumentException
     #[error("{0}")]
     IllegalArgument(String),
+    /// org.apache.hadoop.hdfs.protocol.AclException: an invalid ACL, or ACLs disabled.
+    #[error("{0}")]
+    Acl(String),
     /// org.apache.hadoop.HadoopIllegalArgumentException (concat's refusals)
     #[error("{0}")]
     HadoopIllegalArgument(String),
@@ -85,6 +88,7 @@ impl NamespaceError {
             LeaseExpired(_) => "org.apache.hadoop.hdfs.server.namenode.LeaseExpiredException",
             QuotaExceeded(_) => "org.apache.hadoop.hdfs.protocol.QuotaExceededException",
             IllegalArgument(_) => "java.lang.IllegalArgumentException",
+            Acl(_) => "org.apache.hadoop.hdfs.protocol.AclException",
             HadoopIllegalArgument(_) => "org.apache.hadoop.HadoopIllegalArgumentException",
             Io(_) | Corrupt(_) => "java.io.IOException",
         }

@@ -122,6 +122,7 @@ impl Namespace {
                 ds_quota: q.ds_quota,
             }),
             child_count: n.children().len() as u32,
+            acl: self.image_acl(n),
         }
     }
 
@@ -258,6 +259,7 @@ struct Decoded {
     parent_ids: Vec<u64>,
     under_construction: Vec<(u64, UnderConstruction)>,
     quotas: Vec<(u64, Quota)>,
+    acls: Vec<(u64, Vec<super::AclEntry>)>,
     max_block_id: u64,
     max_gen_stamp: u64,
 }
@@ -371,6 +373,13 @@ fn decode_section(s: &Section, limits: RecordLimits) -> Result<Decoded, ImageErr
                 },
             ));
         }
+        if let Some(a) = rec.acl.take() {
+            let what = format!("inode {}", rec.id);
+            let entries = super::acl::entries_from_pb(&a.entries, &what)
+                .and_then(|e| super::acl::check_feature(e, rec.is_dir, &what))
+                .map_err(ImageError::Invalid)?;
+            d.acls.push((rec.id, entries));
+        }
         d.parent_ids.push(rec.parent_id);
         d.inodes.push(inode);
     }
@@ -472,6 +481,7 @@ impl Linker {
                 strings,
                 under_construction: HashMap::new(),
                 quotas: HashMap::new(),
+                acls: Default::default(),
                 last_inode_id: header.last_inode_id,
                 last_block_id: header.last_block_id.max(super::LAST_RESERVED_BLOCK_ID),
                 gen_stamp: header.gen_stamp.max(super::LAST_RESERVED_GEN_STAMP),
@@ -496,6 +506,9 @@ impl Linker {
         let ns = &mut self.ns;
         ns.under_construction.extend(d.under_construction);
         ns.quotas.extend(d.quotas);
+        for (id, entries) in d.acls {
+            ns.load_acl_feature(id, &entries);
+        }
         Ok(())
     }
 

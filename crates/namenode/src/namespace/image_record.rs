@@ -32,6 +32,7 @@ pub(super) struct ImageRecord<'a> {
     pub under_construction: Option<pb::UnderConstruction>,
     pub quota: Option<pb::Quota>,
     pub child_count: u32,
+    pub acl: Option<pb::ImageAcl>,
 }
 
 const VARINT: u64 = 0;
@@ -150,6 +151,12 @@ impl<'a> ImageRecord<'a> {
                     q.merge(len_field(&mut buf)?)
                         .map_err(|e| decode_err(&format!("quota: {e}")))?;
                 }
+                16 => {
+                    expect(LEN)?;
+                    let a = self.acl.get_or_insert_with(Default::default);
+                    a.merge(len_field(&mut buf)?)
+                        .map_err(|e| decode_err(&format!("acl: {e}")))?;
+                }
                 _ => skip(&mut buf, wire)?,
             }
         }
@@ -195,6 +202,14 @@ mod tests {
                 ds_quota: -1,
             }),
             child_count: 0,
+            acl: Some(pb::ImageAcl {
+                entries: vec![pb::AclEntry {
+                    scope: 0,
+                    r#type: 1,
+                    perm: 5,
+                    name: "eng".into(),
+                }],
+            }),
         }
     }
 
@@ -222,6 +237,7 @@ mod tests {
         assert_eq!(rec.under_construction, m.under_construction);
         assert_eq!(rec.quota, m.quota);
         assert_eq!(rec.child_count, m.child_count);
+        assert_eq!(rec.acl, m.acl);
     }
 
     #[test]

@@ -59,6 +59,7 @@ impl Namespace {
                 alloc_size(uc.client_name.capacity()) + alloc_size(uc.client_machine.capacity());
         }
         total += map_bytes(buckets(self.quotas.capacity()), size_of::<(u64, Quota)>());
+        total += self.acls.heap_bytes();
         let inodes = (self.slab.len() - self.free.len()) as u64;
         MemoryStats {
             inodes,

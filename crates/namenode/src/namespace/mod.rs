@@ -8,6 +8,7 @@
 //! ids are chosen by the plan (`last_inode_id + 1, ...`) and recorded in the op, so a
 //! replay reproduces them. Callers must apply (or drop) one plan before making the next.
 
+mod acl;
 mod apply;
 mod error;
 mod image;
@@ -25,6 +26,7 @@ mod tests;
 
 use std::collections::HashMap;
 
+pub use acl::{AclEntry, AclScope, AclStatus, AclType};
 pub use apply::ApplyOutcome;
 pub use error::{ImageError, NamespaceError};
 pub use hafs_proto::hafs::EditOp;
@@ -52,6 +54,10 @@ pub struct NamespaceConfig {
     pub min_replication: u16,
     /// dfs.replication.max (512).
     pub max_replication: u16,
+    /// dfs.namenode.acls.enabled (true).
+    pub acls_enabled: bool,
+    /// dfs.namenode.posix.acl.inheritance.enabled (true).
+    pub posix_acl_inheritance: bool,
 }
 
 impl Default for NamespaceConfig {
@@ -63,6 +69,8 @@ impl Default for NamespaceConfig {
             min_block_size: 1_048_576,
             min_replication: 1,
             max_replication: 512,
+            acls_enabled: true,
+            posix_acl_inheritance: true,
         }
     }
 }
@@ -93,6 +101,8 @@ pub struct Namespace {
     strings: StringTable,
     under_construction: HashMap<u64, UnderConstruction>,
     quotas: HashMap<u64, Quota>,
+    /// ACL features by inode id (acl.rs).
+    acls: acl::AclTable,
     last_inode_id: u64,
     /// The last block id handed out (Hadoop's SequentialBlockIdGenerator).
     last_block_id: u64,
@@ -178,6 +188,7 @@ impl Namespace {
             strings,
             under_construction: HashMap::new(),
             quotas: HashMap::new(),
+            acls: Default::default(),
             last_inode_id: ROOT_INODE_ID,
             last_block_id: LAST_RESERVED_BLOCK_ID,
             gen_stamp: LAST_RESERVED_GEN_STAMP,
@@ -352,6 +363,11 @@ impl Namespace {
         access: Access,
     ) -> Result<(), NamespaceError> {
         let n = self.node(slot);
+        match self.acl_allows(caller, n, access) {
+            Some(true) => return Ok(()),
+            Some(false) => return Err(self.acl_denied(caller, access, path, n)),
+            None => {}
+        }
         let (owner, group) = (self.owner_name(n), self.group_name(n));
         if permission::granted(caller, n, owner, group) & access.0 == access.0 {
             Ok(())
@@ -552,6 +568,7 @@ impl Namespace {
             self.slab[s as usize].id = 0;
             self.free.push(s);
             self.quotas.remove(&n.id);
+            self.acls.remove(n.id);
             if self.under_construction.remove(&n.id).is_some() {
                 out.removed_under_construction.push(n.id);
             }

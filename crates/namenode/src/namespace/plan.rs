@@ -131,6 +131,21 @@ impl Namespace {
         create_parent: bool,
         now: i64,
     ) -> Result<Planned, NamespaceError> {
+        self.plan_mkdirs_with_unmasked(caller, src, perm, None, create_parent, now)
+    }
+
+    /// mkdirs with the client's unmasked mode too: under a default ACL the new
+    /// directory takes it instead of `perm` (acl.rs, `create_mode`); the ancestors
+    /// still derive from `perm`.
+    pub fn plan_mkdirs_with_unmasked(
+        &self,
+        caller: &Caller,
+        src: &str,
+        perm: u16,
+        unmasked: Option<u16>,
+        create_parent: bool,
+        now: i64,
+    ) -> Result<Planned, NamespaceError> {
         let res = self.resolve(caller, src, DirOp::Create)?;
         if let Some(last) = res.last() {
             if !self.node(last).is_dir() {
@@ -150,13 +165,14 @@ impl Namespace {
         }
         let perm = perm & 0o1777;
         let ancestor_perm = (perm | 0o300) & 0o777;
+        let last_perm = self.create_mode(src, perm, unmasked);
         let mut next_id = self.last_inode_id;
         let dirs = self.new_dirs(
             caller,
             &res,
             res.comps.len(),
             ancestor_perm,
-            perm,
+            last_perm,
             &mut next_id,
             now,
         )?;

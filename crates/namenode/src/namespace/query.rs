@@ -32,6 +32,8 @@ pub struct FileStatus {
     /// Number of children (directories; 0 for files).
     pub children_num: u32,
     pub under_construction: bool,
+    /// The inode has an ACL feature (`ls` shows a '+').
+    pub has_acl: bool,
 }
 
 /// Hadoop's ContentSummary. Quotas are -1 when unset.
@@ -78,6 +80,7 @@ impl Namespace {
             inode_id: n.id,
             children_num: n.children().len() as u32,
             under_construction: self.under_construction.contains_key(&n.id),
+            has_acl: self.acl_feature(n).is_some(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Namespace tests: unit cases, a randomized model check with replay equivalence,
 //! fsimage round trips and corruption, and the 1M-file memory estimate.
 
+mod acl;
 mod basic;
 mod concat;
 mod image;
