@@ -6,6 +6,7 @@
 //! only that NameNode is asked, and the output is the single-NameNode one.
 
 pub mod nameservice;
+mod quota;
 
 use hafs_client::proto::SafeModeActionProto;
 use hafs_client::{ClientError, DfsClient};
@@ -50,6 +51,9 @@ pub async fn run(conf: &Configuration, args: &[String]) -> anyhow::Result<i32> {
     }
     let nameservice = nameservice::logical_authority(conf);
     let client = DfsClient::new(conf, None)?;
+    if let Some(q) = quota::QuotaCommand::parse(cmd) {
+        return Ok(quota::run(&client, q, &args[1..]).await);
+    }
     let result = match cmd.as_str() {
         "-safemode" => {
             let Some(action) = safemode_action(args.get(1).map(String::as_str)) else {
