@@ -166,12 +166,7 @@ fn parse(cmd: QuotaCommand, args: &[String]) -> Result<Parsed, String> {
     let (namespace, space) = match cmd {
         QuotaCommand::SetQuota => (string_to_long(&rest.remove(0))? as u64, QUOTA_DONT_SET),
         QuotaCommand::ClrQuota => (QUOTA_RESET, QUOTA_DONT_SET),
-        QuotaCommand::SetSpaceQuota => {
-            let word = rest.remove(0);
-            let q = string_to_long(&word)
-                .map_err(|_| format!("\"{}\" is not a valid value for a quota.", word.trim()))?;
-            (QUOTA_DONT_SET, q as u64)
-        }
+        QuotaCommand::SetSpaceQuota => (QUOTA_DONT_SET, string_to_long(&rest.remove(0))? as u64),
         QuotaCommand::ClrSpaceQuota => (QUOTA_DONT_SET, QUOTA_RESET),
     };
     Ok(Parsed {
@@ -186,9 +181,12 @@ fn parse(cmd: QuotaCommand, args: &[String]) -> Result<Parsed, String> {
 fn client_check(p: &Parsed) -> Result<(), String> {
     let (ns, ss) = (p.namespace as i64, p.space as i64);
     let special = |q: i64| q == QUOTA_DONT_SET as i64 || q == QUOTA_RESET as i64;
-    if p.storage_type.is_some() {
+    if let Some(t) = p.storage_type {
         if ss <= 0 && !special(ss) {
             return Err(format!("Invalid values for quota :{ss}"));
+        }
+        if t == StorageTypeProto::RamDisk {
+            return Err("Don't support Quota for storage type : RAM_DISK".into());
         }
     } else if (ns <= 0 && !special(ns)) || (ss < 0 && !special(ss)) {
         return Err(format!("Invalid values for quota : {ns} and {ss}"));
