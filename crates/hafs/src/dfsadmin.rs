@@ -2,7 +2,8 @@
 //!
 //! In an HA nameservice, as in Hadoop: `-safemode`, `-saveNamespace` and the two
 //! `-refresh*` user-mapping commands go to every NameNode of the nameservice in turn (one line each, naming it); `-rollEdits` and
-//! `-report` go to the Active through the failover proxy. With `-fs hdfs://host:port`
+//! `-report` go to the Active through the failover proxy, as do the quota commands
+//! (`quota.rs`). With `-fs hdfs://host:port`
 //! only that NameNode is asked, and the output is the single-NameNode one.
 
 pub mod nameservice;

@@ -6,8 +6,9 @@
 use hafs_client::proto::StorageTypeProto;
 use hafs_client::{DfsClient, QUOTA_DONT_SET, QUOTA_RESET};
 
-/// The four quota commands.
+/// The four quota commands (named as on the command line).
 #[derive(Clone, Copy, PartialEq, Eq)]
+#[allow(clippy::enum_variant_names)]
 pub enum QuotaCommand {
     SetQuota,
     ClrQuota,

@@ -159,15 +159,8 @@ fn counters_survive_replay_and_image_and_follow_every_op() {
         ns.apply(&op).unwrap();
         log.push(op);
     };
-    for op in [ns
-        .plan_mkdirs(&c, "/a/b", 0o755, true, 1)
-        .unwrap()
-        .op()
-        .cloned()
-        .unwrap()]
-    {
-        apply(&mut ns, op);
-    }
+    let op = ns.plan_mkdirs(&c, "/a/b", 0o755, true, 1).unwrap();
+    apply(&mut ns, op.op().cloned().unwrap());
     let op = ns
         .plan_set_quota(&c, "/a", 100, 100 * MB as i64, None)
         .unwrap();
