@@ -277,6 +277,7 @@ mod tests {
                 "getFsStats",
                 "getListing",
                 "getLocatedFileInfo",
+                "getQuotaUsage",
                 "getServerDefaults",
                 "getStoragePolicies",
                 "isFileClosed",
@@ -293,6 +294,6 @@ mod tests {
                 "setSafeMode"
             ]
         );
-        assert_eq!(ClientProtocolService::methods().rows().count(), 44);
+        assert_eq!(ClientProtocolService::methods().rows().count(), 45);
     }
 }
