@@ -20,7 +20,8 @@ Commands:
   datanode     run a DataNode
   journalnode  run a JournalNode; -status shows every JournalNode's state
   dfsadmin     administration: -report, -safemode, -saveNamespace, -rollEdits,
-               -refreshSuperUserGroupsConfiguration, -refreshUserToGroupsMappings
+               -refreshSuperUserGroupsConfiguration, -refreshUserToGroupsMappings,
+               -setQuota, -clrQuota, -setSpaceQuota, -clrSpaceQuota
   haadmin      HA administration: -getServiceState, -transitionToActive, -failover, ...
   zkfc         run the automatic failover controller; -formatZK [-force] [-nonInteractive]
   fsck         check the health of files and blocks: fsck <path> [-files [-blocks [-locations]]]

@@ -2,10 +2,12 @@
 //!
 //! In an HA nameservice, as in Hadoop: `-safemode`, `-saveNamespace` and the two
 //! `-refresh*` user-mapping commands go to every NameNode of the nameservice in turn (one line each, naming it); `-rollEdits` and
-//! `-report` go to the Active through the failover proxy. With `-fs hdfs://host:port`
+//! `-report` go to the Active through the failover proxy, as do the quota commands
+//! (`quota.rs`). With `-fs hdfs://host:port`
 //! only that NameNode is asked, and the output is the single-NameNode one.
 
 pub mod nameservice;
+mod quota;
 
 use hafs_client::proto::SafeModeActionProto;
 use hafs_client::{ClientError, DfsClient};
@@ -50,6 +52,9 @@ pub async fn run(conf: &Configuration, args: &[String]) -> anyhow::Result<i32> {
     }
     let nameservice = nameservice::logical_authority(conf);
     let client = DfsClient::new(conf, None)?;
+    if let Some(q) = quota::QuotaCommand::parse(cmd) {
+        return Ok(quota::run(&client, q, &args[1..]).await);
+    }
     let result = match cmd.as_str() {
         "-safemode" => {
             let Some(action) = safemode_action(args.get(1).map(String::as_str)) else {

@@ -10,6 +10,7 @@
 //! - `read.rs`: namespace reads (getFileInfo, getListing, getBlockLocations, ...);
 //! - `namespace.rs`: namespace changes (mkdirs, delete, rename, set*);
 //! - `write.rs`: the write path (create, append, addBlock, complete, pipelines, leases);
+//! - `quota.rs`: getQuotaUsage;
 //! - `admin.rs`: dfsadmin and HA calls (safe mode, saveNamespace, rollEdits, reports).
 //!
 //! To add a method: write `async fn name(&self, ctx, RequestProto) ->
@@ -19,6 +20,7 @@
 mod acl;
 mod admin;
 mod namespace;
+mod quota;
 mod read;
 mod write;
 
@@ -54,6 +56,7 @@ impl ClientProtocolService {
             .read("getFileLinkInfo", Self::get_file_link_info)
             .read("getListing", Self::get_listing)
             .read("getContentSummary", Self::get_content_summary)
+            .read("getQuotaUsage", Self::get_quota_usage)
             .read("getBlockLocations", Self::get_block_locations)
             .read("getFsStats", Self::get_fs_stats)
             .read(
@@ -287,6 +290,7 @@ mod tests {
                 "getFsStats",
                 "getListing",
                 "getLocatedFileInfo",
+                "getQuotaUsage",
                 "getServerDefaults",
                 "getStoragePolicies",
                 "isFileClosed",
@@ -303,6 +307,6 @@ mod tests {
                 "setSafeMode"
             ]
         );
-        assert_eq!(ClientProtocolService::methods().rows().count(), 50);
+        assert_eq!(ClientProtocolService::methods().rows().count(), 51);
     }
 }

@@ -224,7 +224,7 @@ impl ClientProtocolService {
         let (nsq, dsq) = (r.namespace_quota as i64, r.storagespace_quota as i64);
         self.fsn
             .mutate(&format!("set quota on {}", r.path), None, |ns| {
-                ns.plan_set_quota(&caller, &r.path, nsq, dsq)
+                ns.plan_set_quota(&caller, &r.path, nsq, dsq, r.storage_type)
                     .map(Planned::Apply)
             })
             .await?;

@@ -189,6 +189,7 @@ impl ClientProtocolService {
                 quota: s.quota as u64,
                 space_consumed: s.space_consumed,
                 space_quota: s.space_quota as u64,
+                type_quota_infos: Some(super::quota::summary_type_infos(&s)),
                 ..Default::default()
             },
         })

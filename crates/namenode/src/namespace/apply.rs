@@ -7,7 +7,8 @@ use hafs_proto::hafs::{self as pb, edit_op::Op};
 use super::error::NamespaceError;
 use super::inode::{BlockInfo, Body, Inode, Name, ROOT_SLOT};
 use super::path;
-use super::{EditOp, Namespace, Quota, UnderConstruction};
+use super::quota::QuotaCounts;
+use super::{EditOp, Namespace, UnderConstruction};
 
 /// What an applied op changed beyond the tree, for the block and lease managers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -48,23 +49,28 @@ impl Namespace {
         match op {
             Op::Mkdir(m) => self.apply_mkdir(m),
             Op::AddFile(a) => self.apply_add_file(a),
-            Op::UpdateBlocks(u) => self.apply_update_blocks(u),
-            Op::Close(c) => self.apply_close(c),
+            Op::UpdateBlocks(u) => {
+                self.tracking_space(&u.path, u.inode_id, |ns| ns.apply_update_blocks(u))
+            }
+            Op::Close(c) => self.tracking_space(&c.path, c.inode_id, |ns| ns.apply_close(c)),
             Op::Delete(d) => self.apply_delete(d),
             Op::Rename(r) => self.apply_rename(r),
             Op::Concat(c) => self.apply_concat(c),
             Op::SetPermission(p) => self.apply_set_permission(p),
             Op::SetOwner(o) => self.apply_set_owner(o),
             Op::SetTimes(t) => self.apply_set_times(t),
-            Op::SetReplication(r) => self.apply_set_replication(r),
+            Op::SetReplication(r) => {
+                self.tracking_space(&r.path, 0, |ns| ns.apply_set_replication(r))
+            }
             Op::SetQuota(q) => self.apply_set_quota(q),
             Op::SetAcl(a) => self.apply_set_acl(a),
-            Op::AddBlock(a) => self.apply_add_block(a),
+            Op::SetQuotaByStorageType(q) => self.apply_set_quota_by_storage_type(q),
+            Op::AddBlock(a) => self.tracking_space(&a.path, a.inode_id, |ns| ns.apply_add_block(a)),
             Op::SetGenStamp(g) => {
                 self.gen_stamp = self.gen_stamp.max(g.gen_stamp);
                 Ok(ApplyOutcome::default())
             }
-            Op::Append(a) => self.apply_append(a),
+            Op::Append(a) => self.tracking_space(&a.path, a.inode_id, |ns| ns.apply_append(a)),
             Op::ReassignLease(r) => self.apply_reassign_lease(r),
             Op::UpdateMasterKey(_)
             | Op::GetDelegationToken(_)
@@ -76,6 +82,30 @@ impl Namespace {
                 None => unreachable!("the secret manager applies every token edit"),
             },
         }
+    }
+
+    /// Runs `f` (an op changing one file's blocks, replication or open state) and
+    /// gives the change in the file's storage space to the quotas above it.
+    fn tracking_space(
+        &mut self,
+        p: &str,
+        inode_id: u64,
+        f: impl FnOnce(&mut Self) -> Result<ApplyOutcome, NamespaceError>,
+    ) -> Result<ApplyOutcome, NamespaceError> {
+        let Ok(slot) = self.op_file(p, inode_id) else {
+            return f(self);
+        };
+        let before = self.file_space_of(slot);
+        let out = f(self)?;
+        let after = self.file_space_of(slot);
+        self.add_usage(
+            slot,
+            QuotaCounts {
+                namespace: 0,
+                storage_space: after.saturating_sub(before),
+            },
+        );
+        Ok(out)
     }
 
     fn lookup(&self, p: &str) -> Result<Option<u32>, NamespaceError> {
@@ -410,6 +440,7 @@ impl Namespace {
             self.remove_subtree(e, &mut out);
         }
         let src_parent = self.node(src).parent;
+        self.move_usage(src, src_parent, dst_parent);
         self.detach(src);
         self.attach(dst_parent, src, name.as_bytes());
         self.slab[src_parent as usize].mtime = r.mtime;
@@ -444,7 +475,18 @@ impl Namespace {
             inode_id: Some(self.node(target).id),
             ..Default::default()
         };
+        let target_before = self.file_space_of(target);
         for &slot in &srcs {
+            // The source's space leaves with its blocks; the target counts them again
+            // at its own replication below.
+            let space = self.file_space_of(slot);
+            self.add_usage(
+                slot,
+                QuotaCounts {
+                    namespace: 0,
+                    storage_space: -space,
+                },
+            );
             let moved = std::mem::replace(&mut self.slab[slot as usize].body, Body::File(None));
             if let Body::File(Some(b)) = moved {
                 blocks.extend(b.iter().copied());
@@ -458,6 +500,14 @@ impl Namespace {
             out.removed_blocks.len()
         );
         self.slab[target as usize].body = Body::File(Some(Box::new(blocks)));
+        let target_after = self.file_space_of(target);
+        self.add_usage(
+            target,
+            QuotaCounts {
+                namespace: 0,
+                storage_space: target_after.saturating_sub(target_before),
+            },
+        );
         self.slab[target as usize].mtime = c.mtime;
         self.slab[parent as usize].mtime = c.mtime;
         Ok(out)
@@ -519,21 +569,34 @@ impl Namespace {
         if !self.node(slot).is_dir() {
             return Err(corrupt(format!("setQuota on file {}", q.path)));
         }
-        let id = self.node(slot).id;
-        let old = self.quotas.get(&id).copied().unwrap_or(Quota {
-            ns_quota: -1,
-            ds_quota: -1,
-        });
         let pick = |new: i64, old: i64| if new == i64::MAX { old } else { new.max(-1) };
-        let quota = Quota {
-            ns_quota: pick(q.ns_quota, old.ns_quota),
-            ds_quota: pick(q.ds_quota, old.ds_quota),
-        };
-        if quota.ns_quota == -1 && quota.ds_quota == -1 {
-            self.quotas.remove(&id);
-        } else {
-            self.quotas.insert(id, quota);
+        self.change_quota(slot, |quota| {
+            quota.ns_quota = pick(q.ns_quota, quota.ns_quota);
+            quota.ds_quota = pick(q.ds_quota, quota.ds_quota);
+        });
+        Ok(self.changed(slot))
+    }
+
+    fn apply_set_quota_by_storage_type(
+        &mut self,
+        q: &pb::SetQuotaByStorageTypeOp,
+    ) -> Result<ApplyOutcome, NamespaceError> {
+        let slot = self.lookup_existing(&q.path)?;
+        if !self.node(slot).is_dir() {
+            return Err(corrupt(format!("setQuota on file {}", q.path)));
         }
+        if !super::quota::supports_type_quota(q.storage_type) {
+            return Err(corrupt(format!(
+                "setQuota of {}: storage type {} has no quotas",
+                q.path, q.storage_type
+            )));
+        }
+        let i = (q.storage_type - 1) as usize;
+        self.change_quota(slot, |quota| {
+            if q.quota != i64::MAX {
+                quota.type_quotas[i] = q.quota.max(-1);
+            }
+        });
         Ok(self.changed(slot))
     }
 }

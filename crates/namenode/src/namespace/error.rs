@@ -49,6 +49,18 @@ pub enum NamespaceError {
     /// org.apache.hadoop.hdfs.protocol.QuotaExceededException
     #[error("{0}")]
     QuotaExceeded(String),
+    /// org.apache.hadoop.hdfs.protocol.NSQuotaExceededException (namespace/quota.rs)
+    #[error("{0}")]
+    NsQuotaExceeded(String),
+    /// org.apache.hadoop.hdfs.protocol.DSQuotaExceededException
+    #[error("{0}")]
+    DsQuotaExceeded(String),
+    /// org.apache.hadoop.hdfs.protocol.QuotaByStorageTypeExceededException
+    #[error("{0}")]
+    QuotaByStorageTypeExceeded(String),
+    /// org.apache.hadoop.hdfs.server.namenode.UnsupportedActionException
+    #[error("{0}")]
+    UnsupportedAction(String),
     /// java.lang.IllegalArgumentException
     #[error("{0}")]
     IllegalArgument(String),
@@ -87,6 +99,14 @@ impl NamespaceError {
             AlreadyBeingCreated(_) => "org.apache.hadoop.hdfs.protocol.AlreadyBeingCreatedException",
             LeaseExpired(_) => "org.apache.hadoop.hdfs.server.namenode.LeaseExpiredException",
             QuotaExceeded(_) => "org.apache.hadoop.hdfs.protocol.QuotaExceededException",
+            NsQuotaExceeded(_) => "org.apache.hadoop.hdfs.protocol.NSQuotaExceededException",
+            DsQuotaExceeded(_) => "org.apache.hadoop.hdfs.protocol.DSQuotaExceededException",
+            QuotaByStorageTypeExceeded(_) => {
+                "org.apache.hadoop.hdfs.protocol.QuotaByStorageTypeExceededException"
+            }
+            UnsupportedAction(_) => {
+                "org.apache.hadoop.hdfs.server.namenode.UnsupportedActionException"
+            }
             IllegalArgument(_) => "java.lang.IllegalArgumentException",
             Acl(_) => "org.apache.hadoop.hdfs.protocol.AclException",
             HadoopIllegalArgument(_) => "org.apache.hadoop.HadoopIllegalArgumentException",

@@ -117,10 +117,7 @@ impl Namespace {
                     client_machine: uc.client_machine.clone(),
                 }
             }),
-            quota: self.quotas.get(&n.id).map(|q| pb::Quota {
-                ns_quota: q.ns_quota,
-                ds_quota: q.ds_quota,
-            }),
+            quota: self.quotas.get(&n.id).map(|q| q.to_pb()),
             child_count: n.children().len() as u32,
             acl: self.image_acl(n),
         }
@@ -164,6 +161,7 @@ impl Namespace {
         let mut linker = Linker::new(config, strings, &header);
         decode_in_parallel(&sections, limits, |d| linker.link(d))?;
         let mut ns = linker.finish(&header)?;
+        ns.recompute_quota_usage();
         ns.tokens = crate::security::DelegationTokens::load_section(header.secret_manager.as_ref())
             .map_err(|e| ImageError::Invalid(e.to_string()))?;
         Ok(ns)
@@ -365,13 +363,9 @@ fn decode_section(s: &Section, limits: RecordLimits) -> Result<Decoded, ImageErr
             ));
         }
         if let Some(q) = rec.quota.take() {
-            d.quotas.push((
-                rec.id,
-                Quota {
-                    ns_quota: q.ns_quota,
-                    ds_quota: q.ds_quota,
-                },
-            ));
+            let quota = Quota::from_pb(&q)
+                .map_err(|e| ImageError::Invalid(format!("inode {}: {e}", rec.id)))?;
+            d.quotas.push((rec.id, quota));
         }
         if let Some(a) = rec.acl.take() {
             let what = format!("inode {}", rec.id);

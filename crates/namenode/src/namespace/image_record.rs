@@ -200,6 +200,10 @@ mod tests {
             quota: Some(pb::Quota {
                 ns_quota: 10,
                 ds_quota: -1,
+                type_quotas: vec![pb::StorageTypeQuota {
+                    storage_type: 2,
+                    quota: 1 << 30,
+                }],
             }),
             child_count: 0,
             acl: Some(pb::ImageAcl {

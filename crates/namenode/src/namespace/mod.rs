@@ -19,6 +19,7 @@ mod path;
 mod permission;
 mod plan;
 mod query;
+mod quota;
 mod write;
 
 #[cfg(test)]
@@ -35,6 +36,7 @@ pub use memory::MemoryStats;
 pub use permission::{mode_string, Access, Caller};
 pub use plan::Planned;
 pub use query::{ContentSummary, FileKind, FileStatus, NamespaceStats};
+pub use quota::{long_to_string, storage_type_name, Quota, QuotaUsage};
 pub use write::{AddBlockPlan, CommitBlockSync, LastBlock};
 
 use inode::{Body, IdIndex, Inode, Name, StringTable, NO_SLOT, ROOT_SLOT};
@@ -81,13 +83,6 @@ impl Default for NamespaceConfig {
 pub struct UnderConstruction {
     pub client_name: String,
     pub client_machine: String,
-}
-
-/// A directory's quotas (-1 = none), kept in a side table keyed by inode id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Quota {
-    pub ns_quota: i64,
-    pub ds_quota: i64,
 }
 
 /// The namespace tree.
@@ -197,6 +192,8 @@ impl Namespace {
             tokens: Default::default(),
         };
         ns.index.insert(ROOT_SLOT, &ns.slab);
+        ns.quotas.insert(ROOT_INODE_ID, Quota::ROOT_DEFAULT);
+        ns.recompute_quota_usage();
         ns
     }
 
@@ -526,6 +523,19 @@ impl Namespace {
         if let Body::Dir(children) = &mut self.slab[parent as usize].body {
             children.insert(pos, slot);
         }
+        // A new directory, or a file without blocks yet: one name.
+        let space = if self.node(slot).is_dir() {
+            0
+        } else {
+            self.file_space_of(slot)
+        };
+        self.add_usage(
+            parent,
+            quota::QuotaCounts {
+                namespace: 1,
+                storage_space: space,
+            },
+        );
         slot
     }
 
@@ -558,7 +568,10 @@ impl Namespace {
 
     /// Detaches and frees a whole subtree, collecting its blocks and open files.
     fn remove_subtree(&mut self, slot: u32, out: &mut ApplyOutcome) {
+        let parent = self.node(slot).parent;
         self.detach(slot);
+        // What the subtree used, given back to the quotas above it.
+        let mut freed = quota::QuotaCounts::default();
         let mut stack = vec![slot];
         while let Some(s) = stack.pop() {
             let n = std::mem::replace(&mut self.slab[s as usize], Inode::free());
@@ -569,9 +582,11 @@ impl Namespace {
             self.free.push(s);
             self.quotas.remove(&n.id);
             self.acls.remove(n.id);
-            if self.under_construction.remove(&n.id).is_some() {
+            let uc = self.under_construction.remove(&n.id).is_some();
+            if uc {
                 out.removed_under_construction.push(n.id);
             }
+            freed.namespace -= 1;
             match n.body {
                 Body::Dir(children) => {
                     self.dirs -= 1;
@@ -580,11 +595,14 @@ impl Namespace {
                 Body::File(blocks) => {
                     self.files -= 1;
                     if let Some(b) = blocks {
+                        let space = quota::file_space(&b, n.block_size, n.replication, uc);
+                        freed.storage_space = freed.storage_space.saturating_sub(space);
                         out.removed_blocks.extend(b.iter().copied());
                     }
                 }
             }
         }
+        self.add_usage(parent, freed);
     }
 
     /// Is `slot` equal to or below `ancestor`?
@@ -639,6 +657,12 @@ impl Namespace {
         for id in self.under_construction.keys() {
             let s = self.index.get(*id, &self.slab).expect("uc inode exists");
             assert!(!self.node(s).is_dir());
+        }
+        for (id, q) in &self.quotas {
+            let s = self.index.get(*id, &self.slab).expect("quota inode exists");
+            assert!(self.node(s).is_dir());
+            let counted = self.count_subtree(s, true);
+            assert_eq!(q.usage, counted, "usage of {}", self.path_of_slot(s));
         }
     }
 }

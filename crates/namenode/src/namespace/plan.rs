@@ -7,6 +7,7 @@ use super::error::NamespaceError;
 use super::inode::{BlockInfo, ROOT_SLOT};
 use super::path;
 use super::permission::{Access, Caller};
+use super::quota;
 use super::{DirOp, EditOp, Namespace, Resolved};
 
 /// What a plan decided.
@@ -176,6 +177,7 @@ impl Namespace {
             &mut next_id,
             now,
         )?;
+        self.verify_new_names(&res, dirs.len() as i64, None)?;
         Ok(Planned::Apply(edit(Op::Mkdir(pb::MkDirOp { dirs }))))
     }
 
@@ -284,6 +286,7 @@ impl Namespace {
             self.verify_component(res.comps[n - 1], &res.prefix(n - 1))?;
             self.group_name(self.node(deepest)).to_string()
         };
+        self.verify_new_names(&res, parents.len() as i64 + 1, existing)?;
         next_id += 1;
         Ok(edit(Op::AddFile(pb::AddFileOp {
             path: res.path(),
@@ -481,6 +484,7 @@ impl Namespace {
             return Ok(Planned::Done(false));
         };
         self.verify_rename_limits(&s, &d, dst_parent)?;
+        self.verify_rename_quota(&s, &d, dst_parent)?;
         Ok(Planned::Apply(edit(Op::Rename(pb::RenameOp {
             src: sp,
             dst: dp,
@@ -571,6 +575,7 @@ impl Namespace {
             )));
         };
         self.verify_rename_limits(&s, &d, dst_parent)?;
+        self.verify_rename_quota(&s, &d, dst_parent)?;
         Ok(edit(Op::Rename(pb::RenameOp {
             src: sp,
             dst: dp,
@@ -609,6 +614,7 @@ impl Namespace {
                 "concat: target file {target} is under construction"
             )));
         }
+        let mut space_delta = 0i64;
         // A set: a request may name many sources (bounded by the IPC frame).
         let mut seen = std::collections::HashSet::with_capacity(srcs.len());
         let mut src_paths = Vec::with_capacity(srcs.len());
@@ -649,12 +655,18 @@ impl Namespace {
             }
             seen.insert(slot);
             src_paths.push(s.path());
+            // The moved blocks count at the target's replication (FSDirConcatOp's
+            // quota deltas); the sources' names go.
+            let bytes = quota::file_space(n.blocks(), n.block_size, 1, false);
+            let more = i64::from(t_node.replication) - i64::from(n.replication);
+            space_delta = space_delta.saturating_add(bytes.saturating_mul(more));
         }
         if seen.len() < srcs.len() {
             return Err(Illegal(
                 "concat: at least two of the source files are the same".into(),
             ));
         }
+        self.verify_space(t_slot, space_delta, 0)?;
         Ok(edit(Op::Concat(pb::ConcatOp {
             target: t.path(),
             srcs: src_paths,
@@ -771,6 +783,14 @@ impl Namespace {
         self.verify_replication(src, replication, None)?;
         let res = self.resolve(caller, src, DirOp::Other)?;
         self.check_permission(caller, &res, None, None, Some(Access::WRITE), None)?;
+        if let Some(s) = res.last().filter(|&s| !self.node(s).is_dir()) {
+            // More replicas take more space (Hadoop's unprotectedSetReplication).
+            let n = self.node(s);
+            let uc = self.under_construction.contains_key(&n.id);
+            let bytes = quota::file_space(n.blocks(), n.block_size, 1, uc);
+            let more = i64::from(replication) - i64::from(n.replication);
+            self.verify_space(s, bytes.saturating_mul(more), 0)?;
+        }
         match res.last() {
             Some(s) if !self.node(s).is_dir() => Ok(Planned::Apply(edit(Op::SetReplication(
                 pb::SetReplicationOp {
@@ -780,49 +800,5 @@ impl Namespace {
             )))),
             _ => Ok(Planned::Done(false)),
         }
-    }
-
-    /// setQuota (superuser only): -1 clears a quota, i64::MAX leaves it unchanged.
-    /// Quotas are recorded and reported; they are not yet enforced.
-    pub fn plan_set_quota(
-        &self,
-        caller: &Caller,
-        src: &str,
-        ns_quota: i64,
-        ds_quota: i64,
-    ) -> Result<EditOp, NamespaceError> {
-        if self.config.permissions_enabled && !caller.is_superuser {
-            return Err(NamespaceError::AccessControl(format!(
-                "Access denied for user {}. Superuser privilege is required",
-                caller.user
-            )));
-        }
-        let bad = |q: i64| q < 0 && q != -1;
-        if bad(ns_quota) || bad(ds_quota) {
-            return Err(NamespaceError::IllegalArgument(format!(
-                "Illegal value for nsQuota or ssQuota : {ns_quota} and {ds_quota}"
-            )));
-        }
-        let res = self.resolve(caller, src, DirOp::Other)?;
-        let Some(slot) = res.last() else {
-            return Err(NamespaceError::FileNotFound(format!(
-                "Directory does not exist: {src}"
-            )));
-        };
-        if !self.node(slot).is_dir() {
-            return Err(NamespaceError::FileNotFound(format!(
-                "Cannot set quota on a file: {src}"
-            )));
-        }
-        if slot == ROOT_SLOT && ns_quota == -1 {
-            return Err(NamespaceError::IllegalArgument(
-                "Cannot clear namespace quota on root.".into(),
-            ));
-        }
-        Ok(edit(Op::SetQuota(pb::SetQuotaOp {
-            path: res.path(),
-            ns_quota,
-            ds_quota,
-        })))
     }
 }

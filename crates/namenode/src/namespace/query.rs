@@ -43,9 +43,12 @@ pub struct ContentSummary {
     pub file_count: u64,
     pub directory_count: u64,
     pub quota: i64,
-    /// Bytes including replication (length × replication per file).
+    /// Bytes including replication (length × replication per file; a file under
+    /// construction counts its last block at the preferred block size, as in HDFS).
     pub space_consumed: u64,
     pub space_quota: i64,
+    /// Space quotas by storage type (by StorageTypeProto number - 1; -1 = none).
+    pub type_quotas: [i64; super::quota::STORAGE_TYPE_COUNT],
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,6 +182,7 @@ impl Namespace {
             quota: quota.map_or(-1, |q| q.ns_quota),
             space_consumed: 0,
             space_quota: quota.map_or(-1, |q| q.ds_quota),
+            type_quotas: quota.map_or([-1; super::quota::STORAGE_TYPE_COUNT], |q| q.type_quotas),
         };
         let mut stack = vec![slot];
         while let Some(s) = stack.pop() {
@@ -190,7 +194,7 @@ impl Namespace {
                 let len = n.length();
                 sum.file_count += 1;
                 sum.length += len;
-                sum.space_consumed += len * u64::from(n.replication);
+                sum.space_consumed += self.file_space_of(s).max(0) as u64;
             }
         }
         Ok(sum)

@@ -13,6 +13,7 @@ use super::error::NamespaceError;
 use super::inode::BlockInfo;
 use super::permission::{Access, Caller};
 use super::plan::{to_pb_blocks, Planned};
+use super::quota;
 use super::{DirOp, EditOp, Namespace};
 
 fn edit(op: Op) -> EditOp {
@@ -162,6 +163,16 @@ impl Namespace {
         };
         let offset =
             earlier.iter().map(|b| b.num_bytes).sum::<u64>() + committed.map_or(0, |c| c.num_bytes);
+        // The new block takes its preferred size until it is committed; the block
+        // just finished gives back what it did not fill (Hadoop's addBlock and
+        // commitOrCompleteLastBlock).
+        let mut after: Vec<BlockInfo> = earlier.clone();
+        after.extend(committed);
+        after.push(block);
+        let after = quota::file_space(&after, n.block_size, n.replication, true);
+        let grow = quota::file_space(&[block], n.block_size, n.replication, true);
+        let net = after.saturating_sub(self.file_space_of(slot));
+        self.verify_space(slot, grow, grow.saturating_sub(net))?;
         Ok(AddBlockPlan {
             op: Some(edit(Op::AddBlock(pb::AddBlockOp {
                 path: path.clone(),
@@ -405,6 +416,12 @@ impl Namespace {
             }),
             _ => None,
         };
+        if let Some(l) = &last {
+            // The continued block counts at its preferred size again.
+            let free = n.block_size.saturating_sub(l.block.num_bytes);
+            let grow = i64::try_from(free).unwrap_or(i64::MAX);
+            self.verify_space(slot, grow.saturating_mul(i64::from(n.replication)), 0)?;
+        }
         let op = edit(Op::Append(pb::AppendOp {
             path: res.path(),
             inode_id: n.id,

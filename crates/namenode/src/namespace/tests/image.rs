@@ -21,7 +21,10 @@ fn sample() -> Namespace {
         ns.plan_close("client", "/a/f", 0, &blocks, 50)
     })
     .unwrap();
-    run_op(&mut ns, |ns| ns.plan_set_quota(&c, "/a/b", 10, 1 << 30)).unwrap();
+    run_op(&mut ns, |ns| {
+        ns.plan_set_quota(&c, "/a/b", 10, 1 << 30, None)
+    })
+    .unwrap();
     run_op(&mut ns, |ns| {
         ns.plan_set_owner(&c, "/a/b", Some("alice"), Some("eng"))
     })

@@ -8,6 +8,7 @@ mod image;
 mod memory;
 mod model;
 mod permissions;
+mod quota;
 
 use super::*;
 

@@ -171,7 +171,7 @@ fn owner_rules_for_set_permission_and_set_owner() {
     .unwrap_err();
     assert_eq!(e.to_string(), "File does not exist: /nope");
     let e = run_op(&mut ns, |ns| {
-        ns.plan_set_quota(&alice, "/user/alice", 10, -1)
+        ns.plan_set_quota(&alice, "/user/alice", 10, -1, None)
     })
     .unwrap_err();
     assert_eq!(
