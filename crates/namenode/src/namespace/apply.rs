@@ -65,6 +65,8 @@ impl Namespace {
             }
             Op::Append(a) => self.apply_append(a),
             Op::ReassignLease(r) => self.apply_reassign_lease(r),
+            Op::SetXattr(x) => self.apply_set_xattr(x),
+            Op::RemoveXattr(x) => self.apply_remove_xattr(x),
             Op::UpdateMasterKey(_)
             | Op::GetDelegationToken(_)
             | Op::RenewDelegationToken(_)
@@ -82,7 +84,7 @@ impl Namespace {
         Ok(self.walk(comps).last())
     }
 
-    fn lookup_existing(&self, p: &str) -> Result<u32, NamespaceError> {
+    pub(super) fn lookup_existing(&self, p: &str) -> Result<u32, NamespaceError> {
         self.lookup(p)?
             .ok_or_else(|| corrupt(format!("{p} does not exist")))
     }

@@ -122,6 +122,7 @@ impl Namespace {
                 ds_quota: q.ds_quota,
             }),
             child_count: n.children().len() as u32,
+            xattrs: self.image_xattrs(n.id),
         }
     }
 
@@ -258,6 +259,7 @@ struct Decoded {
     parent_ids: Vec<u64>,
     under_construction: Vec<(u64, UnderConstruction)>,
     quotas: Vec<(u64, Quota)>,
+    xattrs: Vec<(u64, Box<[super::XAttr]>)>,
     max_block_id: u64,
     max_gen_stamp: u64,
 }
@@ -371,6 +373,16 @@ fn decode_section(s: &Section, limits: RecordLimits) -> Result<Decoded, ImageErr
                 },
             ));
         }
+        if !rec.xattrs.is_empty() {
+            let list = std::mem::take(&mut rec.xattrs)
+                .iter()
+                .map(super::XAttr::from_pb)
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| {
+                    ImageError::Invalid(format!("inode {}: xattr namespace unknown", rec.id))
+                })?;
+            d.xattrs.push((rec.id, list.into_boxed_slice()));
+        }
         d.parent_ids.push(rec.parent_id);
         d.inodes.push(inode);
     }
@@ -472,6 +484,7 @@ impl Linker {
                 strings,
                 under_construction: HashMap::new(),
                 quotas: HashMap::new(),
+                xattrs: HashMap::new(),
                 last_inode_id: header.last_inode_id,
                 last_block_id: header.last_block_id.max(super::LAST_RESERVED_BLOCK_ID),
                 gen_stamp: header.gen_stamp.max(super::LAST_RESERVED_GEN_STAMP),
@@ -496,6 +509,7 @@ impl Linker {
         let ns = &mut self.ns;
         ns.under_construction.extend(d.under_construction);
         ns.quotas.extend(d.quotas);
+        ns.xattrs.extend(d.xattrs);
         Ok(())
     }
 

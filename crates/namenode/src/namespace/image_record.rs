@@ -32,6 +32,7 @@ pub(super) struct ImageRecord<'a> {
     pub under_construction: Option<pb::UnderConstruction>,
     pub quota: Option<pb::Quota>,
     pub child_count: u32,
+    pub xattrs: Vec<pb::XAttrEntry>,
 }
 
 const VARINT: u64 = 0;
@@ -150,6 +151,12 @@ impl<'a> ImageRecord<'a> {
                     q.merge(len_field(&mut buf)?)
                         .map_err(|e| decode_err(&format!("quota: {e}")))?;
                 }
+                17 => {
+                    expect(LEN)?;
+                    let x = pb::XAttrEntry::decode(len_field(&mut buf)?)
+                        .map_err(|e| decode_err(&format!("xattr: {e}")))?;
+                    self.xattrs.push(x);
+                }
                 _ => skip(&mut buf, wire)?,
             }
         }
@@ -195,6 +202,18 @@ mod tests {
                 ds_quota: -1,
             }),
             child_count: 0,
+            xattrs: vec![
+                pb::XAttrEntry {
+                    namespace: 0,
+                    name: "color".into(),
+                    value: Some(bytes::Bytes::from_static(&[0, 255])),
+                },
+                pb::XAttrEntry {
+                    namespace: 1,
+                    name: "flag".into(),
+                    value: None,
+                },
+            ],
         }
     }
 
@@ -222,6 +241,7 @@ mod tests {
         assert_eq!(rec.under_construction, m.under_construction);
         assert_eq!(rec.quota, m.quota);
         assert_eq!(rec.child_count, m.child_count);
+        assert_eq!(rec.xattrs, m.xattrs);
     }
 
     #[test]

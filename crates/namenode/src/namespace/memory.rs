@@ -59,6 +59,10 @@ impl Namespace {
                 alloc_size(uc.client_name.capacity()) + alloc_size(uc.client_machine.capacity());
         }
         total += map_bytes(buckets(self.quotas.capacity()), size_of::<(u64, Quota)>());
+        total += map_bytes(
+            buckets(self.xattrs.capacity()),
+            size_of::<(u64, Box<[super::XAttr]>)>(),
+        ) + self.xattr_heap_bytes();
         let inodes = (self.slab.len() - self.free.len()) as u64;
         MemoryStats {
             inodes,

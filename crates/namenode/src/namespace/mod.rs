@@ -19,6 +19,7 @@ mod permission;
 mod plan;
 mod query;
 mod write;
+mod xattr;
 
 #[cfg(test)]
 mod tests;
@@ -34,6 +35,10 @@ pub use permission::{mode_string, Access, Caller};
 pub use plan::Planned;
 pub use query::{ContentSummary, FileKind, FileStatus, NamespaceStats};
 pub use write::{AddBlockPlan, CommitBlockSync, LastBlock};
+pub use xattr::{
+    parse_prefixed_name, XAttr, XAttrConfig, XAttrNamespace, XAttrSetFlags,
+    MAX_XATTR_SIZE_HARD_LIMIT,
+};
 
 use inode::{Body, IdIndex, Inode, Name, StringTable, NO_SLOT, ROOT_SLOT};
 
@@ -52,6 +57,8 @@ pub struct NamespaceConfig {
     pub min_replication: u16,
     /// dfs.replication.max (512).
     pub max_replication: u16,
+    /// dfs.namenode.xattrs.enabled and the extended attribute limits.
+    pub xattrs: XAttrConfig,
 }
 
 impl Default for NamespaceConfig {
@@ -63,6 +70,7 @@ impl Default for NamespaceConfig {
             min_block_size: 1_048_576,
             min_replication: 1,
             max_replication: 512,
+            xattrs: XAttrConfig::default(),
         }
     }
 }
@@ -93,6 +101,8 @@ pub struct Namespace {
     strings: StringTable,
     under_construction: HashMap<u64, UnderConstruction>,
     quotas: HashMap<u64, Quota>,
+    /// Extended attributes by inode id (out of line: most inodes have none).
+    xattrs: HashMap<u64, Box<[XAttr]>>,
     last_inode_id: u64,
     /// The last block id handed out (Hadoop's SequentialBlockIdGenerator).
     last_block_id: u64,
@@ -178,6 +188,7 @@ impl Namespace {
             strings,
             under_construction: HashMap::new(),
             quotas: HashMap::new(),
+            xattrs: HashMap::new(),
             last_inode_id: ROOT_INODE_ID,
             last_block_id: LAST_RESERVED_BLOCK_ID,
             gen_stamp: LAST_RESERVED_GEN_STAMP,
@@ -552,6 +563,7 @@ impl Namespace {
             self.slab[s as usize].id = 0;
             self.free.push(s);
             self.quotas.remove(&n.id);
+            self.xattrs.remove(&n.id);
             if self.under_construction.remove(&n.id).is_some() {
                 out.removed_under_construction.push(n.id);
             }
