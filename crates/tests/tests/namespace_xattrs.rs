@@ -174,9 +174,9 @@ fn java_shell_xattrs_limits_access_and_failover_restart() {
             "The XAttr is too big. The maximum combined size of the name and value is 16384, \
              but the total size is 16387",
         );
-    // A bad prefix is refused by the client library with Hadoop's words.
+    // A bad prefix is refused by the shell itself (a usage error) with Hadoop's words.
     java_fs(&c, &["-setfattr", "-n", "color", "-v", "x", "/x/f2"])
-        .expect_code(1)
+        .expect_code(255)
         .expect_stderr_contains(
             "An XAttr name must be prefixed with user/trusted/security/system/raw, followed by a '.'",
         );
@@ -222,6 +222,37 @@ fn java_shell_xattrs_limits_access_and_failover_restart() {
     .ok();
     let bob_view = java_fs_as(&c, "bob", &["-getfattr", "-d", "/x/f2"]).ok();
     assert!(!bob_view.stdout.contains("trusted."), "{bob_view}");
+    // A file marked unreadable by the superuser: its data is refused to the superuser
+    // (the marker has no value and cannot be removed); others still read it.
+    java_fs(&c, &["-put", local.to_str().unwrap(), "/x/secret"]).ok();
+    java_fs(
+        &c,
+        &[
+            "-setfattr",
+            "-n",
+            "security.hdfs.unreadable.by.superuser",
+            "/x/secret",
+        ],
+    )
+    .ok();
+    java_fs(&c, &["-cat", "/x/secret"])
+        .expect_code(1)
+        .expect_stderr_contains("since the superuser is not allowed to perform this operation");
+    assert_eq!(
+        java_fs_as(&c, "bob", &["-cat", "/x/secret"]).ok().stdout,
+        "data"
+    );
+    java_fs(
+        &c,
+        &[
+            "-setfattr",
+            "-x",
+            "security.hdfs.unreadable.by.superuser",
+            "/x/secret",
+        ],
+    )
+    .expect_code(1)
+    .expect_stderr_contains("can not be deleted");
     java_fs(&c, &["-chmod", "600", "/x/f"]).ok();
     java_fs_as(&c, "bob", &["-getfattr", "-d", "/x/f"])
         .expect_code(1)

@@ -5,7 +5,7 @@ use hafs_ipc::{CallContext, RpcError};
 use hafs_proto::hdfs::{self as pb, x_attr_proto::XAttrNamespaceProto};
 
 use super::ClientProtocolService;
-use crate::namespace::{Planned, XAttr, XAttrNamespace, XAttrSetFlags};
+use crate::namespace::{Caller, Planned, XAttr, XAttrNamespace, XAttrSetFlags};
 use crate::namesystem::ns_err;
 
 /// The attribute a request names; a request without one is refused as Hadoop's
@@ -94,6 +94,31 @@ impl ClientProtocolService {
         Ok(pb::ListXAttrsResponseProto {
             x_attrs: found.iter().map(to_wire).collect(),
         })
+    }
+
+    /// Hadoop's checkUnreadableBySuperuser, before a read of a file's blocks: a file
+    /// marked `security.hdfs.unreadable.by.superuser` keeps its data from the
+    /// superuser (permissions on).
+    pub(super) fn check_unreadable_by_superuser(
+        &self,
+        caller: &Caller,
+        src: &str,
+    ) -> Result<(), RpcError> {
+        let ns = self.fsn.read();
+        if !caller.is_superuser || !ns.config().permissions_enabled {
+            return Ok(());
+        }
+        let Ok(Some(st)) = ns.get_file_info(caller, src) else {
+            return Ok(());
+        };
+        if ns.unreadable_by_superuser(st.inode_id) {
+            return Err(RpcError::access_control(format!(
+                "Access is denied for {} since the superuser is not allowed to perform this \
+                 operation.",
+                caller.user
+            )));
+        }
+        Ok(())
     }
 
     pub(super) async fn remove_xattr(
