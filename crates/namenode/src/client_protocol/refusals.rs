@@ -129,8 +129,9 @@ impl ClientProtocolService {
             .refused(
                 "getDataEncryptionKey",
                 Refusal::Unsupported(
-                    "dfs.encrypt.data.transfer is not supported by hafs; use SASL data \
-                     transfer protection (dfs.data.transfer.protection=privacy)",
+                    "Data encryption keys (the old data transfer encryption) are not \
+                     supported by hafs; use SASL data transfer protection \
+                     (dfs.data.transfer.protection=privacy)",
                 ),
             )
             .refused(
