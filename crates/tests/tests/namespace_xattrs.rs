@@ -7,15 +7,17 @@
 //!
 //! And the ClientProtocol methods hafs does not implement: `hadoop fs -expunge` runs
 //! clean (it lists encryption zones and trash roots), the erasure coding and
-//! encryption zone queries answer as an HDFS without them, and each kind of refused
-//! call comes back as one line naming its exception, never `Unknown method`.
+//! encryption zone queries answer as an HDFS without them (through Hadoop's API and
+//! Apache's `hdfs ec`, `crypto`, `lsSnapshottableDir`, `dfsadmin -listOpenFiles`), and
+//! each kind of refused call comes back as one line naming its exception, never
+//! `Unknown method`.
 //!
 //! hdfs-native (0.14) exposes no xattr call in Python, so the Java client is the only
 //! real client here.
 
 use std::time::Duration;
 
-use hafs_tests::{hafs_cmd, java_fs, java_fs_as, run_java_class, MiniCluster, TempDir};
+use hafs_tests::{hafs_cmd, hdfs_tool, java_fs, java_fs_as, run_java_class, MiniCluster, TempDir};
 
 /// Hadoop's per-inode limit lowered so the test reaches it in a few calls (the key is
 /// read, the check is the same).
@@ -334,6 +336,40 @@ fn what_hafs_does_not_offer_answers_cleanly() {
     assert_eq!(lines, want, "{calls}");
     assert!(!calls.stderr.contains("Unknown method"), "{calls}");
 
+    // Apache's own admin tools (`hdfs ec`, `crypto`, `lsSnapshottableDir`, `dfsadmin
+    // -listOpenFiles`) read the same answers: exit 0, nothing on stderr.
+    let tool = |args: &[&str]| {
+        let out = hdfs_tool(&c, args).ok();
+        assert_eq!(out.stderr, "", "{out}");
+        out.stdout_lines()
+            .into_iter()
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_string)
+            .collect::<Vec<String>>()
+    };
+    let policies = tool(&["ec", "-listPolicies"]);
+    assert_eq!(policies.len(), 6, "{policies:?}");
+    assert_eq!(policies[0], "Erasure Coding Policies:");
+    assert!(
+        policies[1..].iter().all(|l| l.ends_with("State=DISABLED")),
+        "{policies:?}"
+    );
+    assert!(policies[1].starts_with(
+        "ErasureCodingPolicy=[Name=RS-6-3-1024k, Schema=[ECSchema=[Codec=rs, numDataUnits=6, \
+         numParityUnits=3]], CellSize=1048576, Id=1]"
+    ));
+    assert_eq!(
+        tool(&["ec", "-getPolicy", "-path", "/d"]),
+        ["The erasure coding policy of /d is unspecified"]
+    );
+    assert_eq!(
+        tool(&["ec", "-listCodecs"]),
+        ["No erasure coding codecs are supported on the cluster."]
+    );
+    assert!(tool(&["crypto", "-listZones"]).is_empty());
+    assert!(tool(&["lsSnapshottableDir"]).is_empty());
+    let open = tool(&["dfsadmin", "-listOpenFiles"]);
+    assert_eq!(open.len(), 1, "only the header: {open:?}");
     // A refusal through the shell: one line, no stack trace.
     let snap = java_fs(&c, &["-createSnapshot", "/d", "s1"]).expect_code(1);
     let err_lines: Vec<&str> = snap.stderr.lines().filter(|l| !l.is_empty()).collect();

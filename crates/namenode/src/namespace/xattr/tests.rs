@@ -299,7 +299,9 @@ fn namespaces_and_permissions_decide_who_sees_and_changes_what() {
         names(&ns.list_xattrs(&root, f).unwrap()),
         ["trusted.t", "user.u"]
     );
-    let e = ns.get_xattrs(&alice, f, std::slice::from_ref(&t)).unwrap_err();
+    let e = ns
+        .get_xattrs(&alice, f, std::slice::from_ref(&t))
+        .unwrap_err();
     assert_eq!(
         e.to_string(),
         "User doesn't have permission for xattr: trusted.t"
