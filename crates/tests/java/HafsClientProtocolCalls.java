@@ -77,6 +77,11 @@ public class HafsClientProtocolCalls {
         return String.valueOf(n);
       });
       step("enclosing-root", () -> String.valueOf(fs.getEnclosingRoot(p)));
+      step("access", () -> { fs.access(p, org.apache.hadoop.fs.permission.FsAction.ALL); return null; });
+      step("access-missing", () -> {
+        fs.access(new Path("/no/such/path"), org.apache.hadoop.fs.permission.FsAction.READ);
+        return null;
+      });
       // One call of each refused kind.
       step("create-snapshot", () -> String.valueOf(fs.createSnapshot(p, "s1")));
       step("set-storage-policy", () -> { fs.setStoragePolicy(p, "COLD"); return null; });

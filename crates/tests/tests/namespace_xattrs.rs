@@ -322,6 +322,8 @@ fn what_hafs_does_not_offer_answers_cleanly() {
         "trash-roots: 0",
         "open-files: 0",
         "enclosing-root: /",
+        "access: ok",
+        "access-missing: java.io.FileNotFoundException: Path not found",
         "create-snapshot: org.apache.hadoop.hdfs.protocol.SnapshotException: Snapshots are not \
          supported yet by hafs",
         "set-storage-policy: java.lang.UnsupportedOperationException: Storage policies are not \

@@ -1,7 +1,7 @@
 //! The answers an HDFS without a feature gives, for the features hafs does not have:
 //! no encryption zones, erasure coding with every policy disabled (every file
 //! replicated), no snapshottable directory. And small calls answered from what hafs
-//! has: listOpenFiles, getPreferredBlockSize, getEnclosingRoot.
+//! has: listOpenFiles, getPreferredBlockSize, getEnclosingRoot, checkAccess.
 //!
 //! The methods hafs refuses outright are the `refused` rows of the table
 //! (`super::refusals`).
@@ -10,13 +10,13 @@ use hafs_ipc::{CallContext, RpcError};
 use hafs_proto::hdfs::{self as pb, ErasureCodingPolicyState, OpenFilesTypeProto};
 
 use super::ClientProtocolService;
-use crate::namespace::FileKind;
+use crate::namespace::{Access, FileKind};
 use crate::namesystem::ns_err;
 
 /// The rows of this file and what they answer, for the method table in
 /// docs/compatibility.md.
 #[cfg(test)]
-pub(super) const ANSWERS: [(&str, &str); 10] = [
+pub(super) const ANSWERS: [(&str, &str); 11] = [
     ("listEncryptionZones", "no encryption zones: an empty list"),
     (
         "listReencryptionStatus",
@@ -36,6 +36,7 @@ pub(super) const ANSWERS: [(&str, &str); 10] = [
     ("listOpenFiles", "the files under construction"),
     ("getPreferredBlockSize", "the file's block size"),
     ("getEnclosingRoot", "`/` (there are no encryption zones)"),
+    ("checkAccess", "the permission check of the path"),
 ];
 
 /// Hadoop's default of dfs.namenode.list.openfiles.num.responses: entries per
@@ -239,6 +240,24 @@ impl ClientProtocolService {
         Ok(pb::GetPreferredBlockSizeResponseProto {
             bsize: st.block_size,
         })
+    }
+
+    /// checkAccess (FileSystem.access): FsAction `mode` on the path, or the
+    /// AccessControlException a real access would get.
+    pub(super) async fn check_access(
+        &self,
+        ctx: &CallContext,
+        r: pb::CheckAccessRequestProto,
+    ) -> Result<pb::CheckAccessResponseProto, RpcError> {
+        let mode = u8::try_from(r.mode)
+            .ok()
+            .filter(|m| *m <= 7)
+            .ok_or_else(|| RpcError::illegal_argument(format!("invalid FsAction {}", r.mode)))?;
+        self.fsn
+            .read()
+            .check_path_access(&self.caller(ctx), &r.path, Access(mode))
+            .map_err(ns_err)?;
+        Ok(pb::CheckAccessResponseProto {})
     }
 
     /// getEnclosingRoot: without encryption zones every path's root is `/`.

@@ -129,7 +129,8 @@ impl ClientProtocolService {
             )
             .read("listOpenFiles", Self::list_open_files)
             .read("getPreferredBlockSize", Self::get_preferred_block_size)
-            .read("getEnclosingRoot", Self::get_enclosing_root);
+            .read("getEnclosingRoot", Self::get_enclosing_root)
+            .read("checkAccess", Self::check_access);
         Self::refusals(table)
     }
 
@@ -296,6 +297,7 @@ mod tests {
         assert_eq!(
             rows_where(|m| m.category == Cat::Read),
             [
+                "checkAccess",
                 "getAdditionalDatanode",
                 "getBlockLocations",
                 "getContentSummary",

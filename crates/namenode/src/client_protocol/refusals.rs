@@ -139,10 +139,6 @@ impl ClientProtocolService {
                 Refusal::Unsupported("Batched listing is not supported yet by hafs"),
             )
             .refused(
-                "checkAccess",
-                Refusal::Unsupported("checkAccess is not supported yet by hafs"),
-            )
-            .refused(
                 "getDatanodeStorageReport",
                 Refusal::Unsupported("The DataNode storage report is not supported yet by hafs"),
             )
