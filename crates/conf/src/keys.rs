@@ -341,6 +341,17 @@ keys! {
     DFS_NAMENODE_FS_LIMITS_MAX_DIRECTORY_ITEMS = "dfs.namenode.fs-limits.max-directory-items",
         int(1, 6_400_000), default "1048576",
         typed DFS_NAMENODE_FS_LIMITS_MAX_DIRECTORY_ITEMS_DEFAULT: u32 = 1_048_576;
+    /// Extended attributes (setXAttr, getXAttrs, listXAttrs, removeXAttr) served.
+    DFS_NAMENODE_XATTRS_ENABLED = "dfs.namenode.xattrs.enabled", Bool, default "true",
+        typed DFS_NAMENODE_XATTRS_ENABLED_DEFAULT: bool = true;
+    /// Most user-visible (`user.*`, `trusted.*`) extended attributes one inode may have.
+    DFS_NAMENODE_FS_LIMITS_MAX_XATTRS_PER_INODE = "dfs.namenode.fs-limits.max-xattrs-per-inode",
+        NON_NEGATIVE_INT, default "32",
+        typed DFS_NAMENODE_FS_LIMITS_MAX_XATTRS_PER_INODE_DEFAULT: u32 = 32;
+    /// Largest extended attribute: name bytes plus value bytes; 1 to 32768 (size
+    /// suffixes allowed, as Hadoop reads it with getLongBytes).
+    DFS_NAMENODE_FS_LIMITS_MAX_XATTR_SIZE = "dfs.namenode.fs-limits.max-xattr-size", Size,
+        default "16384", typed DFS_NAMENODE_FS_LIMITS_MAX_XATTR_SIZE_DEFAULT: u64 = 16_384;
     /// Entries per getListing reply; Hadoop uses the default for values <= 0.
     DFS_LS_LIMIT = "dfs.ls.limit", INT, default "1000",
         typed DFS_LS_LIMIT_DEFAULT: i64 = 1000;

@@ -56,7 +56,7 @@ pub use client::failover::{FailoverConfig, FailoverProxy};
 pub use client::rpc_client::RpcClient;
 pub use error::{IpcError, RpcError, RpcErrorCode};
 pub use methods::{
-    BoxFuture, Handler, MethodInfo, MethodTable, OperationCategory, ProtocolService,
+    BoxFuture, Handler, MethodInfo, MethodTable, OperationCategory, ProtocolService, Refusal,
     RequestMessage, ResponseMessage, RetryGuard, RetryLookup,
 };
 pub use server::{Server, ServerConfig};

@@ -68,6 +68,45 @@ pub struct MethodInfo {
     /// Hadoop's `@AtMostOnce`: a retry of a call that succeeded must not run it again
     /// (the retry cache answers it); the other methods are `@Idempotent`.
     pub at_most_once: bool,
+    /// A method the service deliberately does not offer: every call answers this
+    /// exception, without decoding the request or running anything.
+    pub refusal: Option<Refusal>,
+}
+
+/// How a refused method answers: one Java exception class and one clear line, never
+/// `RpcNoSuchMethodException` (which Java clients report with a stack trace).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// `java.lang.UnsupportedOperationException` with this message.
+    Unsupported(&'static str),
+    /// The exception the reference implementation itself throws when the feature is
+    /// off (e.g. HDFS's `SnapshotException`), with this message.
+    Exception {
+        class_name: &'static str,
+        message: &'static str,
+    },
+}
+
+impl Refusal {
+    /// The exception's Java class name.
+    pub fn class_name(&self) -> &'static str {
+        match self {
+            Refusal::Unsupported(_) => crate::exceptions::UNSUPPORTED_OPERATION,
+            Refusal::Exception { class_name, .. } => class_name,
+        }
+    }
+
+    /// The exception's message.
+    pub fn message(&self) -> &'static str {
+        match self {
+            Refusal::Unsupported(message) | Refusal::Exception { message, .. } => message,
+        }
+    }
+
+    /// The error every call of the refused method answers.
+    pub fn error(&self) -> RpcError {
+        RpcError::new(self.class_name(), self.message())
+    }
 }
 
 /// The retry cache's answer for an at-most-once call (Hadoop's
@@ -239,6 +278,25 @@ where
     }
 }
 
+/// The run of a refused row.
+struct Refused(Refusal);
+
+impl<S: ProtocolService> Run<S> for Refused {
+    fn run<'a>(
+        &'a self,
+        _service: &'a S,
+        _ctx: &'a CallContext,
+        _info: &'a MethodInfo,
+        _request: Bytes,
+    ) -> BoxFuture<'a, Result<Bytes, RpcError>> {
+        Box::pin(std::future::ready(Err(self.0.error())))
+    }
+
+    fn decode(&self, _request: &[u8]) -> Result<(), RpcError> {
+        Ok(())
+    }
+}
+
 struct Row<S> {
     info: MethodInfo,
     run: Box<dyn Run<S>>,
@@ -313,6 +371,7 @@ impl<S: ProtocolService> MethodTable<S> {
             name,
             category: OperationCategory::Write,
             at_most_once: true,
+            refusal: None,
         };
         let run = AtMostOnce {
             handler,
@@ -337,12 +396,25 @@ impl<S: ProtocolService> MethodTable<S> {
             name,
             category,
             at_most_once: false,
+            refusal: None,
         };
         let run = Typed {
             handler,
             messages: PhantomData,
         };
         self.row(info, Box::new(run))
+    }
+
+    /// A method deliberately not offered: every call answers `refusal`'s exception
+    /// at once (no decode, no HA check: the answer is the same on every NameNode).
+    pub fn refused(self, name: &'static str, refusal: Refusal) -> Self {
+        let info = MethodInfo {
+            name,
+            category: OperationCategory::Unchecked,
+            at_most_once: false,
+            refusal: Some(refusal),
+        };
+        self.row(info, Box::new(Refused(refusal)))
     }
 
     fn row(mut self, info: MethodInfo, run: Box<dyn Run<S>>) -> Self {
@@ -481,6 +553,7 @@ mod tests {
                     .method("echo", EchoService::echo)
                     .read("readEcho", EchoService::echo)
                     .at_most_once("onceEcho", EchoService::echo, EchoService::echo_again)
+                    .refused("noEcho", Refusal::Unsupported("echoes are off"))
             });
             &METHODS
         }
@@ -556,14 +629,37 @@ mod tests {
             vec![MethodInfo {
                 name: "readEcho",
                 category: OperationCategory::Read,
-                at_most_once: false
+                at_most_once: false,
+                refusal: None,
             }]
         );
         assert_eq!(
             MethodTable::info(EchoService::methods(), "echo").map(|i| i.category),
             Some(OperationCategory::Unchecked)
         );
-        assert_eq!(EchoService::methods().rows().count(), 3);
+        assert_eq!(EchoService::methods().rows().count(), 4);
+    }
+
+    #[tokio::test]
+    async fn a_refused_row_answers_its_exception_without_running() {
+        let s = EchoService::default();
+        // Even bytes that are no request at all: nothing is decoded.
+        let err = call(&s, "noEcho", Bytes::from_static(&[0xff]))
+            .await
+            .unwrap_err();
+        assert_eq!(err.class_name, exceptions::UNSUPPORTED_OPERATION);
+        assert_eq!(err.message, "echoes are off");
+        assert_ne!(err.code, RpcErrorCode::ErrorNoSuchMethod);
+        assert!(s.admitted.lock().unwrap().is_empty());
+        assert_eq!(s.runs.load(Ordering::SeqCst), 0);
+        let info = EchoService::methods().info("noEcho").unwrap();
+        assert_eq!(info.refusal, Some(Refusal::Unsupported("echoes are off")));
+        let other = Refusal::Exception {
+            class_name: "org.example.OffException",
+            message: "off",
+        };
+        assert_eq!(other.error().class_name, "org.example.OffException");
+        assert_eq!(other.error().message, "off");
     }
 
     #[tokio::test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 use hafs_conf::keys::*;
 use hafs_conf::{ConfError, Configuration, TimeUnit};
 
-use crate::namespace::NamespaceConfig;
+use crate::namespace::{NamespaceConfig, XAttrConfig, MAX_XATTR_SIZE_HARD_LIMIT};
 use crate::storage::parse_dir_uri;
 
 #[derive(Debug, Clone)]
@@ -251,6 +251,33 @@ fn shared_edits(
         .map_err(|e| bad(DFS_NAMENODE_SHARED_EDITS_DIR, &v, &e))
 }
 
+/// dfs.namenode.xattrs.enabled and the xattr fs-limits, with Hadoop's bounds on the
+/// size limit (above 0, at most the hard limit of 32768).
+fn xattr_config(conf: &Configuration) -> Result<XAttrConfig, ConfError> {
+    let max_size = conf.get_size_bytes(
+        DFS_NAMENODE_FS_LIMITS_MAX_XATTR_SIZE,
+        DFS_NAMENODE_FS_LIMITS_MAX_XATTR_SIZE_DEFAULT,
+    )?;
+    if max_size == 0 || max_size > MAX_XATTR_SIZE_HARD_LIMIT as u64 {
+        return Err(bad(
+            DFS_NAMENODE_FS_LIMITS_MAX_XATTR_SIZE,
+            &max_size.to_string(),
+            "a size above 0 and at most the hard limit of 32768",
+        ));
+    }
+    Ok(XAttrConfig {
+        enabled: conf.get_bool(
+            DFS_NAMENODE_XATTRS_ENABLED,
+            DFS_NAMENODE_XATTRS_ENABLED_DEFAULT,
+        )?,
+        max_per_inode: conf.get_u32(
+            DFS_NAMENODE_FS_LIMITS_MAX_XATTRS_PER_INODE,
+            DFS_NAMENODE_FS_LIMITS_MAX_XATTRS_PER_INODE_DEFAULT,
+        )? as usize,
+        max_size: max_size as usize,
+    })
+}
+
 fn bad(key: &str, value: &str, expected: &str) -> ConfError {
     ConfError::BadValue {
         key: key.to_string(),
@@ -353,6 +380,7 @@ impl NameNodeConfig {
                 DFS_REPLICATION_MAX,
                 conf.get_u32(DFS_REPLICATION_MAX, DFS_REPLICATION_MAX_DEFAULT)?,
             )?,
+            xattrs: xattr_config(conf)?,
         };
         let ls_limit = conf.get_i64(DFS_LS_LIMIT, DFS_LS_LIMIT_DEFAULT)?;
         // Hadoop: a non-positive limit means the default.

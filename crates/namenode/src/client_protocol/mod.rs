@@ -17,12 +17,18 @@
 //! Result<ResponseProto, RpcError>` in the file of its area, calling the Namesystem,
 //! and add its row to the table (with a `replay` if it is at-most-once).
 
+mod absent;
 mod acl;
 mod admin;
 mod namespace;
 mod quota;
 mod read;
+mod refusals;
 mod write;
+mod xattr;
+
+#[cfg(test)]
+mod method_list_tests;
 
 use hafs_security::block_token::AccessMode;
 use std::sync::{Arc, LazyLock};
@@ -45,10 +51,10 @@ pub struct ClientProtocolService {
 }
 
 impl ClientProtocolService {
-    /// Every ClientProtocol method this NameNode serves; the others answer
-    /// RpcNoSuchMethodException.
+    /// Every ClientProtocol method: served, answered as an HDFS without the feature
+    /// answers (absent.rs), or deliberately refused (refusals.rs).
     fn table() -> MethodTable<Self> {
-        MethodTable::new(PROTOCOL)
+        let table = MethodTable::new(PROTOCOL)
             // Namespace reads (read.rs).
             .read("getServerDefaults", Self::get_server_defaults)
             .read("getFileInfo", Self::get_file_info)
@@ -113,6 +119,30 @@ impl ClientProtocolService {
             .write("getDelegationToken", Self::get_delegation_token)
             .write("renewDelegationToken", Self::renew_delegation_token)
             .write("cancelDelegationToken", Self::cancel_delegation_token)
+            // Extended attributes (xattr.rs).
+            .at_most_once("setXAttr", Self::set_xattr, Self::set_xattr_again)
+            .read("getXAttrs", Self::get_xattrs)
+            .read("listXAttrs", Self::list_xattrs)
+            .at_most_once("removeXAttr", Self::remove_xattr, Self::remove_xattr_again)
+            // What an HDFS without the feature answers, and small calls (absent.rs).
+            .read("listEncryptionZones", Self::list_encryption_zones)
+            .read("listReencryptionStatus", Self::list_reencryption_status)
+            .read("getEZForPath", Self::get_ez_for_path)
+            .read(
+                "getErasureCodingPolicies",
+                Self::get_erasure_coding_policies,
+            )
+            .read("getErasureCodingCodecs", Self::get_erasure_coding_codecs)
+            .read("getErasureCodingPolicy", Self::get_erasure_coding_policy)
+            .read(
+                "getSnapshottableDirListing",
+                Self::get_snapshottable_dir_listing,
+            )
+            .read("listOpenFiles", Self::list_open_files)
+            .read("getPreferredBlockSize", Self::get_preferred_block_size)
+            .read("getEnclosingRoot", Self::get_enclosing_root)
+            .read("checkAccess", Self::check_access);
+        Self::refusals(table)
     }
 
     fn caller(&self, ctx: &CallContext) -> Caller {
@@ -264,8 +294,10 @@ mod tests {
                 "concat",
                 "create",
                 "delete",
+                "removeXAttr",
                 "rename",
                 "rename2",
+                "setXAttr",
                 "updatePipeline"
             ]
         );
@@ -273,16 +305,23 @@ mod tests {
     }
 
     /// What a Standby serves: reads only with stale reads allowed; the UNCHECKED rows
-    /// (HA state, dfsadmin calls that check for themselves) always.
+    /// (HA state, dfsadmin calls that check for themselves) always; refusals answer
+    /// the same everywhere.
     #[test]
     fn categories() {
         assert_eq!(
             rows_where(|m| m.category == Cat::Read),
             [
+                "checkAccess",
                 "getAclStatus",
                 "getAdditionalDatanode",
                 "getBlockLocations",
                 "getContentSummary",
+                "getEZForPath",
+                "getEnclosingRoot",
+                "getErasureCodingCodecs",
+                "getErasureCodingPolicies",
+                "getErasureCodingPolicy",
                 "getFileInfo",
                 "getFileLinkInfo",
                 "getFsECBlockGroupStats",
@@ -290,15 +329,22 @@ mod tests {
                 "getFsStats",
                 "getListing",
                 "getLocatedFileInfo",
+                "getPreferredBlockSize",
                 "getQuotaUsage",
                 "getServerDefaults",
+                "getSnapshottableDirListing",
                 "getStoragePolicies",
+                "getXAttrs",
                 "isFileClosed",
+                "listEncryptionZones",
+                "listOpenFiles",
+                "listReencryptionStatus",
+                "listXAttrs",
                 "msync",
             ]
         );
         assert_eq!(
-            rows_where(|m| m.category == Cat::Unchecked),
+            rows_where(|m| m.category == Cat::Unchecked && m.refusal.is_none()),
             [
                 "getDatanodeReport",
                 "getHAServiceState",
@@ -307,6 +353,6 @@ mod tests {
                 "setSafeMode"
             ]
         );
-        assert_eq!(ClientProtocolService::methods().rows().count(), 51);
+        assert_eq!(ClientProtocolService::methods().rows().count(), 111);
     }
 }

@@ -201,6 +201,7 @@ impl ClientProtocolService {
         r: pb::GetBlockLocationsRequestProto,
     ) -> Result<pb::GetBlockLocationsResponseProto, RpcError> {
         let caller = self.caller(ctx);
+        self.check_unreadable_by_superuser(&caller, &r.src)?;
         let located =
             self.fsn
                 .block_locations(&caller, &r.src, r.offset, r.length, client_ip(ctx))?;

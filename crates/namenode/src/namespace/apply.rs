@@ -72,6 +72,8 @@ impl Namespace {
             }
             Op::Append(a) => self.tracking_space(&a.path, a.inode_id, |ns| ns.apply_append(a)),
             Op::ReassignLease(r) => self.apply_reassign_lease(r),
+            Op::SetXattr(x) => self.apply_set_xattr(x),
+            Op::RemoveXattr(x) => self.apply_remove_xattr(x),
             Op::UpdateMasterKey(_)
             | Op::GetDelegationToken(_)
             | Op::RenewDelegationToken(_)

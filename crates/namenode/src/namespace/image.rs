@@ -120,6 +120,7 @@ impl Namespace {
             quota: self.quotas.get(&n.id).map(|q| q.to_pb()),
             child_count: n.children().len() as u32,
             acl: self.image_acl(n),
+            xattrs: self.image_xattrs(n.id),
         }
     }
 
@@ -258,6 +259,7 @@ struct Decoded {
     under_construction: Vec<(u64, UnderConstruction)>,
     quotas: Vec<(u64, Quota)>,
     acls: Vec<(u64, Vec<super::AclEntry>)>,
+    xattrs: Vec<(u64, Box<[super::XAttr]>)>,
     max_block_id: u64,
     max_gen_stamp: u64,
 }
@@ -374,6 +376,16 @@ fn decode_section(s: &Section, limits: RecordLimits) -> Result<Decoded, ImageErr
                 .map_err(ImageError::Invalid)?;
             d.acls.push((rec.id, entries));
         }
+        if !rec.xattrs.is_empty() {
+            let list = std::mem::take(&mut rec.xattrs)
+                .iter()
+                .map(super::XAttr::from_pb)
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| {
+                    ImageError::Invalid(format!("inode {}: xattr namespace unknown", rec.id))
+                })?;
+            d.xattrs.push((rec.id, list.into_boxed_slice()));
+        }
         d.parent_ids.push(rec.parent_id);
         d.inodes.push(inode);
     }
@@ -476,6 +488,7 @@ impl Linker {
                 under_construction: HashMap::new(),
                 quotas: HashMap::new(),
                 acls: Default::default(),
+                xattrs: HashMap::new(),
                 last_inode_id: header.last_inode_id,
                 last_block_id: header.last_block_id.max(super::LAST_RESERVED_BLOCK_ID),
                 gen_stamp: header.gen_stamp.max(super::LAST_RESERVED_GEN_STAMP),
@@ -503,6 +516,7 @@ impl Linker {
         for (id, entries) in d.acls {
             ns.load_acl_feature(id, &entries);
         }
+        ns.xattrs.extend(d.xattrs);
         Ok(())
     }
 

@@ -33,6 +33,7 @@ pub(super) struct ImageRecord<'a> {
     pub quota: Option<pb::Quota>,
     pub child_count: u32,
     pub acl: Option<pb::ImageAcl>,
+    pub xattrs: Vec<pb::XAttrEntry>,
 }
 
 const VARINT: u64 = 0;
@@ -157,6 +158,12 @@ impl<'a> ImageRecord<'a> {
                     a.merge(len_field(&mut buf)?)
                         .map_err(|e| decode_err(&format!("acl: {e}")))?;
                 }
+                17 => {
+                    expect(LEN)?;
+                    let x = pb::XAttrEntry::decode(len_field(&mut buf)?)
+                        .map_err(|e| decode_err(&format!("xattr: {e}")))?;
+                    self.xattrs.push(x);
+                }
                 _ => skip(&mut buf, wire)?,
             }
         }
@@ -214,6 +221,18 @@ mod tests {
                     name: "eng".into(),
                 }],
             }),
+            xattrs: vec![
+                pb::XAttrEntry {
+                    namespace: 0,
+                    name: "color".into(),
+                    value: Some(bytes::Bytes::from_static(&[0, 255])),
+                },
+                pb::XAttrEntry {
+                    namespace: 1,
+                    name: "flag".into(),
+                    value: None,
+                },
+            ],
         }
     }
 
@@ -242,6 +261,7 @@ mod tests {
         assert_eq!(rec.quota, m.quota);
         assert_eq!(rec.child_count, m.child_count);
         assert_eq!(rec.acl, m.acl);
+        assert_eq!(rec.xattrs, m.xattrs);
     }
 
     #[test]

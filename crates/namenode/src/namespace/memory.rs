@@ -60,6 +60,10 @@ impl Namespace {
         }
         total += map_bytes(buckets(self.quotas.capacity()), size_of::<(u64, Quota)>());
         total += self.acls.heap_bytes();
+        total += map_bytes(
+            buckets(self.xattrs.capacity()),
+            size_of::<(u64, Box<[super::XAttr]>)>(),
+        ) + self.xattr_heap_bytes();
         let inodes = (self.slab.len() - self.free.len()) as u64;
         MemoryStats {
             inodes,

@@ -21,6 +21,7 @@ mod plan;
 mod query;
 mod quota;
 mod write;
+mod xattr;
 
 #[cfg(test)]
 mod tests;
@@ -38,6 +39,10 @@ pub use plan::Planned;
 pub use query::{ContentSummary, FileKind, FileStatus, NamespaceStats};
 pub use quota::{long_to_string, storage_type_name, Quota, QuotaUsage};
 pub use write::{AddBlockPlan, CommitBlockSync, LastBlock};
+pub use xattr::{
+    parse_prefixed_name, XAttr, XAttrConfig, XAttrNamespace, XAttrSetFlags,
+    MAX_XATTR_SIZE_HARD_LIMIT,
+};
 
 use inode::{Body, IdIndex, Inode, Name, StringTable, NO_SLOT, ROOT_SLOT};
 
@@ -60,6 +65,8 @@ pub struct NamespaceConfig {
     pub acls_enabled: bool,
     /// dfs.namenode.posix.acl.inheritance.enabled (true).
     pub posix_acl_inheritance: bool,
+    /// dfs.namenode.xattrs.enabled and the extended attribute limits.
+    pub xattrs: XAttrConfig,
 }
 
 impl Default for NamespaceConfig {
@@ -73,6 +80,7 @@ impl Default for NamespaceConfig {
             max_replication: 512,
             acls_enabled: true,
             posix_acl_inheritance: true,
+            xattrs: XAttrConfig::default(),
         }
     }
 }
@@ -98,6 +106,8 @@ pub struct Namespace {
     quotas: HashMap<u64, Quota>,
     /// ACL features by inode id (acl.rs).
     acls: acl::AclTable,
+    /// Extended attributes by inode id (out of line: most inodes have none).
+    xattrs: HashMap<u64, Box<[XAttr]>>,
     last_inode_id: u64,
     /// The last block id handed out (Hadoop's SequentialBlockIdGenerator).
     last_block_id: u64,
@@ -184,6 +194,7 @@ impl Namespace {
             under_construction: HashMap::new(),
             quotas: HashMap::new(),
             acls: Default::default(),
+            xattrs: HashMap::new(),
             last_inode_id: ROOT_INODE_ID,
             last_block_id: LAST_RESERVED_BLOCK_ID,
             gen_stamp: LAST_RESERVED_GEN_STAMP,
@@ -582,6 +593,7 @@ impl Namespace {
             self.free.push(s);
             self.quotas.remove(&n.id);
             self.acls.remove(n.id);
+            self.xattrs.remove(&n.id);
             let uc = self.under_construction.remove(&n.id).is_some();
             if uc {
                 out.removed_under_construction.push(n.id);

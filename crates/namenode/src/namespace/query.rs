@@ -108,6 +108,22 @@ impl Namespace {
         Ok(res.last().map(|s| self.status(s, false)))
     }
 
+    /// checkAccess (Hadoop's FSNamesystem.checkAccess): the path must exist, and the
+    /// caller needs `access` on it (the superuser, or permissions off: always).
+    pub fn check_path_access(
+        &self,
+        caller: &Caller,
+        src: &str,
+        access: Access,
+    ) -> Result<(), NamespaceError> {
+        let real = self.real_path(src)?;
+        let res = self.resolve(caller, real.as_ref(), DirOp::Other)?;
+        if res.last().is_none() {
+            return Err(NamespaceError::FileNotFound("Path not found".into()));
+        }
+        self.check_permission(caller, &res, None, None, Some(access), None)
+    }
+
     /// Status by inode id (no permission check; for internal callers).
     pub fn get_file_info_by_id(&self, inode_id: u64) -> Option<FileStatus> {
         self.index

@@ -214,3 +214,31 @@ fn mode_strings() {
     assert_eq!(mode_string(true, 0o1777), "drwxrwxrwt");
     assert_eq!(mode_string(true, 0o1770), "drwxrwx--T");
 }
+
+/// checkAccess: the permission check of a path, as FileSystem.access asks for it.
+#[test]
+fn check_access_answers_the_permission_check_of_a_path() {
+    let mut ns = setup();
+    let bob = Caller::new("bob", &[]);
+    run_op(&mut ns, |ns| {
+        ns.plan_set_permission(&su(), "/user/alice", 0o750)
+    })
+    .unwrap();
+    let e = ns
+        .check_path_access(&bob, "/user/alice", Access::READ)
+        .unwrap_err();
+    assert_eq!(
+        e.java_class(),
+        "org.apache.hadoop.security.AccessControlException"
+    );
+    assert!(e.to_string().contains("user=bob, access=READ"), "{e}");
+    ns.check_path_access(&su(), "/user/alice", Access::ALL)
+        .unwrap();
+    ns.check_path_access(&bob, "/user", Access::READ_EXECUTE)
+        .unwrap();
+    let e = ns
+        .check_path_access(&bob, "/nope", Access::READ)
+        .unwrap_err();
+    assert_eq!(e.java_class(), "java.io.FileNotFoundException");
+    assert_eq!(e.to_string(), "Path not found");
+}
