@@ -286,7 +286,9 @@ impl DataNodeConfig {
             ipc_auth,
             http_spnego: hafs_http::spnego::acceptor_from_conf(
                 conf,
-                &hostname.clone().unwrap_or_else(|| local_host_name(http_bind)),
+                &hostname
+                    .clone()
+                    .unwrap_or_else(|| local_host_name(http_bind)),
                 keys::DFS_DATANODE_KEYTAB_FILE,
             )?,
             prometheus: conf.get_bool(

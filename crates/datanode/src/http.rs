@@ -94,7 +94,12 @@ impl Endpoints for DataNodeEndpoints {
         let namenodes: serde_json::Map<String, Value> = id
             .namenodes
             .iter()
-            .map(|nn| (nn.clone(), Value::String(pools.first().cloned().unwrap_or_default())))
+            .map(|nn| {
+                (
+                    nn.clone(),
+                    Value::String(pools.first().cloned().unwrap_or_default()),
+                )
+            })
             .collect();
         let volumes: serde_json::Map<String, Value> = reports
             .iter()

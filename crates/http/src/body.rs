@@ -30,7 +30,10 @@ impl BodyError {
 }
 
 /// The next piece of `body`, `None` at its end; waits at most `timeout` for it.
-pub async fn next_chunk(body: &mut Incoming, timeout: Duration) -> Result<Option<Bytes>, BodyError> {
+pub async fn next_chunk(
+    body: &mut Incoming,
+    timeout: Duration,
+) -> Result<Option<Bytes>, BodyError> {
     loop {
         let frame = tokio::time::timeout(timeout, body.frame())
             .await

@@ -146,11 +146,10 @@ impl ObjectNamePattern {
             return false;
         }
         let props: Vec<(&str, &str)> = rest.split(',').filter_map(|p| p.split_once('=')).collect();
-        let all_found = self.props.iter().all(|(k, pat)| {
-            props
-                .iter()
-                .any(|(bk, bv)| bk == k && glob(pat, bv))
-        });
+        let all_found = self
+            .props
+            .iter()
+            .all(|(k, pat)| props.iter().any(|(bk, bv)| bk == k && glob(pat, bv)));
         all_found && (self.open || props.len() == self.props.len())
     }
 }
@@ -270,8 +269,11 @@ mod tests {
 
     fn beans() -> Vec<Bean> {
         vec![
-            Bean::new("Hadoop:service=NameNode,name=NameNodeStatus", "org.apache.hadoop.hdfs.server.namenode.NameNode")
-                .attr("State", "active"),
+            Bean::new(
+                "Hadoop:service=NameNode,name=NameNodeStatus",
+                "org.apache.hadoop.hdfs.server.namenode.NameNode",
+            )
+            .attr("State", "active"),
             Bean::new("Hadoop:service=NameNode,name=FSNamesystem", "FSNamesystem")
                 .record("FSNamesystem")
                 .tag("HAState", "active")
@@ -312,17 +314,32 @@ mod tests {
         let (s, v) = body(render(None, None, beans()));
         assert_eq!(s, 200);
         assert_eq!(v["beans"].as_array().unwrap().len(), 3);
-        let (_, v) = body(render(Some("Hadoop:service=NameNode,name=*"), None, beans()));
+        let (_, v) = body(render(
+            Some("Hadoop:service=NameNode,name=*"),
+            None,
+            beans(),
+        ));
         let b = v["beans"].as_array().unwrap();
         assert_eq!(b.len(), 2);
         assert_eq!(b[1]["tag.HAState"], "active");
         assert_eq!(b[1]["MissingBlocks"], 3);
-        assert_eq!(b[0]["modelerType"], "org.apache.hadoop.hdfs.server.namenode.NameNode");
-        let (s, v) = body(render(None, Some("Hadoop:service=NameNode,name=NameNodeStatus::State"), beans()));
+        assert_eq!(
+            b[0]["modelerType"],
+            "org.apache.hadoop.hdfs.server.namenode.NameNode"
+        );
+        let (s, v) = body(render(
+            None,
+            Some("Hadoop:service=NameNode,name=NameNodeStatus::State"),
+            beans(),
+        ));
         assert_eq!(s, 200);
         assert_eq!(v["beans"][0]["State"], "active");
         assert_eq!(v["beans"][0].as_object().unwrap().len(), 3);
-        let (s, v) = body(render(None, Some("Hadoop:service=NameNode,name=NameNodeStatus::Nope"), beans()));
+        let (s, v) = body(render(
+            None,
+            Some("Hadoop:service=NameNode,name=NameNodeStatus::Nope"),
+            beans(),
+        ));
         assert_eq!(s, 404);
         assert_eq!(v["beans"][0]["result"], "ERROR");
         let (s, v) = body(render(None, Some("no-separator"), beans()));

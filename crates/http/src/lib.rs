@@ -20,9 +20,9 @@ pub mod server;
 pub mod spnego;
 
 pub use body::BodyError;
+pub use http::Method;
 pub use jmx::Bean;
 pub use prom::PromText;
 pub use request::Request;
 pub use response::{Body, Response};
 pub use server::{Endpoints, HttpConfig, HttpServer};
-pub use http::Method;

@@ -69,23 +69,34 @@ pub fn now_ms() -> u64 {
 pub fn bean(daemon: &str) -> Bean {
     let f = ProcessFigures::read();
     let start = start_time_ms();
-    Bean::new(format!("hafs:service={daemon},name=Process"), "hafs.Process")
-        .attr("StartTime", start)
-        .attr("UptimeMillis", now_ms().saturating_sub(start))
-        .attr("ResidentBytes", f.resident_bytes)
-        .attr("VirtualBytes", f.virtual_bytes)
-        .attr("Threads", f.threads)
-        .attr("OpenFileDescriptors", f.open_fds)
-        .attr("MaxFileDescriptors", f.max_fds)
+    Bean::new(
+        format!("hafs:service={daemon},name=Process"),
+        "hafs.Process",
+    )
+    .attr("StartTime", start)
+    .attr("UptimeMillis", now_ms().saturating_sub(start))
+    .attr("ResidentBytes", f.resident_bytes)
+    .attr("VirtualBytes", f.virtual_bytes)
+    .attr("Threads", f.threads)
+    .attr("OpenFileDescriptors", f.open_fds)
+    .attr("MaxFileDescriptors", f.max_fds)
 }
 
 /// The standard `process_*` series Prometheus client libraries export.
 pub fn prometheus(out: &mut PromText) {
     let f = ProcessFigures::read();
-    out.gauge("process_resident_memory_bytes", &[], f.resident_bytes as f64);
+    out.gauge(
+        "process_resident_memory_bytes",
+        &[],
+        f.resident_bytes as f64,
+    );
     out.gauge("process_virtual_memory_bytes", &[], f.virtual_bytes as f64);
     out.gauge("process_open_fds", &[], f.open_fds as f64);
     out.gauge("process_max_fds", &[], f.max_fds as f64);
     out.gauge("process_threads", &[], f.threads as f64);
-    out.gauge("process_start_time_seconds", &[], start_time_ms() as f64 / 1000.0);
+    out.gauge(
+        "process_start_time_seconds",
+        &[],
+        start_time_ms() as f64 / 1000.0,
+    );
 }

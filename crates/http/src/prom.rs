@@ -124,7 +124,10 @@ impl PromText {
                 .iter()
                 .filter(|a| a.kind == Kind::Tag)
                 .map(|a| {
-                    let v = a.value.as_str().map_or_else(|| a.value.to_string(), str::to_string);
+                    let v = a
+                        .value
+                        .as_str()
+                        .map_or_else(|| a.value.to_string(), str::to_string);
                     (a.name.to_ascii_lowercase(), v)
                 })
                 .filter(|(k, _)| !UNSTABLE_TAGS.contains(&k.as_str()))
@@ -204,7 +207,11 @@ fn format_value(v: f64) -> String {
 
 /// The `/prom` response.
 pub fn response(out: PromText) -> Response {
-    response::full(200, "text/plain; version=0.0.4; charset=utf-8", out.render())
+    response::full(
+        200,
+        "text/plain; version=0.0.4; charset=utf-8",
+        out.render(),
+    )
 }
 
 #[cfg(test)]
@@ -213,21 +220,42 @@ mod tests {
 
     #[test]
     fn names_follow_hadoops_sink() {
-        assert_eq!(hadoop_name("FSNamesystem", "MissingBlocks"), "fs_namesystem_missing_blocks");
-        assert_eq!(hadoop_name("FSNamesystem", "CapacityUsed"), "fs_namesystem_capacity_used");
+        assert_eq!(
+            hadoop_name("FSNamesystem", "MissingBlocks"),
+            "fs_namesystem_missing_blocks"
+        );
+        assert_eq!(
+            hadoop_name("FSNamesystem", "CapacityUsed"),
+            "fs_namesystem_capacity_used"
+        );
         assert_eq!(
             hadoop_name("FSNamesystem", "UnderReplicatedBlocks"),
             "fs_namesystem_under_replicated_blocks"
         );
-        assert_eq!(hadoop_name("FSNamesystem", "NumLiveDataNodes"), "fs_namesystem_num_live_data_nodes");
+        assert_eq!(
+            hadoop_name("FSNamesystem", "NumLiveDataNodes"),
+            "fs_namesystem_num_live_data_nodes"
+        );
         assert_eq!(
             hadoop_name("FSNamesystem", "MillisSinceLastLoadedEdits"),
             "fs_namesystem_millis_since_last_loaded_edits"
         );
-        assert_eq!(hadoop_name("JvmMetrics", "MemHeapUsedM"), "jvm_metrics_mem_heap_used_m");
-        assert_eq!(hadoop_name("rpc", "RpcQueueTimeAvgTime"), "rpc_rpc_queue_time_avg_time");
-        assert_eq!(hadoop_name("NameNodeActivity", "CreateFileOps"), "name_node_activity_create_file_ops");
-        assert_eq!(hadoop_name("Journal-ns1", "LastWrittenTxId"), "journal_ns1_last_written_tx_id");
+        assert_eq!(
+            hadoop_name("JvmMetrics", "MemHeapUsedM"),
+            "jvm_metrics_mem_heap_used_m"
+        );
+        assert_eq!(
+            hadoop_name("rpc", "RpcQueueTimeAvgTime"),
+            "rpc_rpc_queue_time_avg_time"
+        );
+        assert_eq!(
+            hadoop_name("NameNodeActivity", "CreateFileOps"),
+            "name_node_activity_create_file_ops"
+        );
+        assert_eq!(
+            hadoop_name("Journal-ns1", "LastWrittenTxId"),
+            "journal_ns1_last_written_tx_id"
+        );
     }
 
     #[test]
@@ -236,7 +264,13 @@ mod tests {
         p.gauge("a_b", &[("x", "q\"\\\n")], 1.5);
         p.counter("c_total", &[], 3.0);
         p.gauge("a_b", &[("x", "2")], 2.0);
-        p.histogram("h_seconds", &[("method", "m")], &[(0.001, 1), (0.01, 2)], 0.5, 3);
+        p.histogram(
+            "h_seconds",
+            &[("method", "m")],
+            &[(0.001, 1), (0.01, 2)],
+            0.5,
+            3,
+        );
         let text = p.render();
         assert_eq!(
             text,

@@ -140,8 +140,11 @@ impl HttpServer {
 
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     let slots = Arc::new(Semaphore::new(shared.config.max_connections.max(1)));
-    // Refusals are cheap but not free: past this many at once, close without a word.
-    let refusals = Arc::new(Semaphore::new(4 * shared.config.max_connections.max(1)));
+    // Refusals are cheap but not free (a socket and a small buffer for about a second):
+    // past this many at once, close without a word.
+    let refusals = Arc::new(Semaphore::new(
+        MAX_REFUSALS.max(4 * shared.config.max_connections),
+    ));
     loop {
         let (stream, peer) = tokio::select! {
             _ = stop.changed() => return,
@@ -169,6 +172,9 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch
         }
     }
 }
+
+/// Connections over the cap being answered 503 at once, at least.
+const MAX_REFUSALS: usize = 1024;
 
 /// 503 to a connection over the cap, then a moment to read what it already sent, so
 /// the answer is not lost to a reset.
@@ -325,7 +331,11 @@ impl TimedWrites {
         }
     }
 
-    fn check<T>(&mut self, cx: &mut Context<'_>, r: Poll<std::io::Result<T>>) -> Poll<std::io::Result<T>> {
+    fn check<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        r: Poll<std::io::Result<T>>,
+    ) -> Poll<std::io::Result<T>> {
         match r {
             Poll::Ready(r) => {
                 self.stalled_since = None;

@@ -71,12 +71,19 @@ async fn response(s: &mut TcpStream) -> String {
         }
     })
     .await;
-    assert!(read.is_ok(), "no complete answer within 10 s: {:?}", String::from_utf8_lossy(&out));
+    assert!(
+        read.is_ok(),
+        "no complete answer within 10 s: {:?}",
+        String::from_utf8_lossy(&out)
+    );
     String::from_utf8_lossy(&out).to_string()
 }
 
 fn status(r: &str) -> u16 {
-    r.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0)
+    r.split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
 }
 
 async fn alive(addr: SocketAddr) {
@@ -95,9 +102,11 @@ async fn chunked_and_continue_uploads_on_a_kept_alive_connection() {
     let a = srv.local_addr();
     let mut s = TcpStream::connect(a).await.unwrap();
     // Expect: 100-continue: the server asks for the body before it is sent.
-    s.write_all(b"PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
-        .await
-        .unwrap();
+    s.write_all(
+        b"PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n",
+    )
+    .await
+    .unwrap();
     let mut buf = [0u8; 64];
     let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf))
         .await
@@ -202,7 +211,9 @@ async fn a_flood_gets_answers_or_503_and_a_client_that_never_reads_is_dropped() 
     let mut idle = Vec::new();
     for _ in 0..16 {
         let mut s = TcpStream::connect(a).await.unwrap();
-        s.write_all(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+        s.write_all(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
         idle.push(s);
     }
     tokio::time::sleep(Duration::from_secs(5)).await;

@@ -60,7 +60,8 @@ pub fn state_name(s: HaState) -> &'static str {
 impl NameNodeMetrics {
     /// The HA state changed (every change, whoever makes it).
     pub fn state_changed(&self) {
-        self.last_ha_transition_ms.store(now_ms(), Ordering::Relaxed);
+        self.last_ha_transition_ms
+            .store(now_ms(), Ordering::Relaxed);
     }
 
     /// A finished transition, for the history.
@@ -142,7 +143,9 @@ fn election_backend(fsn: &Namesystem) -> &'static str {
 fn last_checkpoint_ms(dirs: &[std::path::PathBuf]) -> u64 {
     let mut newest = 0u64;
     for d in dirs {
-        let Ok(entries) = std::fs::read_dir(d) else { continue };
+        let Ok(entries) = std::fs::read_dir(d) else {
+            continue;
+        };
         // Bounded by the retained images and their side files.
         for e in entries.flatten().take(4096) {
             let name = e.file_name();
@@ -258,7 +261,10 @@ pub fn beans(cx: &BeanContext<'_>) -> Vec<Bean> {
         .gauge("ExcessBlocks", 0)
         .gauge("NumTimedOutPendingReconstructions", 0)
         .gauge("PostponedMisreplicatedBlocks", 0)
-        .gauge("PendingDataNodeMessageCount", fsn.bm.pending_datanode_messages() as u64)
+        .gauge(
+            "PendingDataNodeMessageCount",
+            fsn.bm.pending_datanode_messages() as u64,
+        )
         .gauge("MillisSinceLastLoadedEdits", millis_since_loaded)
         .gauge("BlockCapacity", 0)
         .gauge("NumLiveDataNodes", stats.live_datanodes)
@@ -282,19 +288,32 @@ pub fn beans(cx: &BeanContext<'_>) -> Vec<Bean> {
     .attr("CapacityUsed", stats.used)
     .attr("CapacityRemaining", stats.remaining)
     .attr("TotalLoad", total_load)
-    .attr("SnapshotStats", "{\"SnapshottableDirectories\":0,\"Snapshots\":0}")
+    .attr(
+        "SnapshotStats",
+        "{\"SnapshottableDirectories\":0,\"Snapshots\":0}",
+    )
     .attr("FsLockQueueLength", 0)
     .attr("BlocksTotal", safe.blocks_total)
     .attr("MaxObjects", 0)
     .attr("FilesTotal", files)
     .attr("PendingReplicationBlocks", 0)
-    .attr("PendingDeletionReplicatedBlocks", stats.pending_deletion_blocks)
+    .attr(
+        "PendingDeletionReplicatedBlocks",
+        stats.pending_deletion_blocks,
+    )
     .attr("UnderReplicatedBlocks", stats.under_replicated)
     .attr("LowRedundancyReplicatedBlocks", stats.under_replicated)
     .attr("ScheduledReplicationBlocks", 0)
     .attr("PendingDeletionBlocks", stats.pending_deletion_blocks)
     .attr("BlockDeletionStartTime", 0)
-    .attr("FSState", if in_safe_mode { "safeMode" } else { "Operational" })
+    .attr(
+        "FSState",
+        if in_safe_mode {
+            "safeMode"
+        } else {
+            "Operational"
+        },
+    )
     .attr("NumLiveDataNodes", stats.live_datanodes)
     .attr("NumDeadDataNodes", stats.dead_datanodes)
     .attr("NumDecomLiveDataNodes", 0)
@@ -314,9 +333,7 @@ pub fn beans(cx: &BeanContext<'_>) -> Vec<Bean> {
         for d in nodes {
             let id = &d.id;
             let key = format!("{}:{}", id.host_name, id.xfer_port);
-            let last_contact = d
-                .last_update
-                .map_or(0, |t| now.saturating_sub(t) / 1000);
+            let last_contact = d.last_update.map_or(0, |t| now.saturating_sub(t) / 1000);
             let entry = if alive {
                 json!({
                     "infoAddr": format!("{}:{}", id.ip_addr, id.info_port),
@@ -351,7 +368,12 @@ pub fn beans(cx: &BeanContext<'_>) -> Vec<Bean> {
         .config
         .name_dirs
         .iter()
-        .map(|d| (d.display().to_string(), Value::String("IMAGE_AND_EDITS".into())))
+        .map(|d| {
+            (
+                d.display().to_string(),
+                Value::String("IMAGE_AND_EDITS".into()),
+            )
+        })
         .collect();
     let safemode_tip = if in_safe_mode {
         format!(
@@ -370,13 +392,26 @@ pub fn beans(cx: &BeanContext<'_>) -> Vec<Bean> {
     .attr("Free", stats.remaining)
     .attr("NonDfsUsedSpace", stats.non_dfs_used)
     .attr("PercentUsed", pct_used)
-    .attr("PercentRemaining", if stats.capacity == 0 { 0.0 } else { 100.0 - pct_used })
+    .attr(
+        "PercentRemaining",
+        if stats.capacity == 0 {
+            0.0
+        } else {
+            100.0 - pct_used
+        },
+    )
     .attr("BlockPoolUsedSpace", stats.used)
     .attr("TotalBlocks", safe.blocks_total)
     .attr("TotalFiles", files)
     .attr("NumberOfMissingBlocks", stats.missing_blocks)
-    .attr("NumberOfMissingBlocksWithReplicationFactorOne", stats.missing_repl_one_blocks)
-    .attr("Threads", hafs_http::process::ProcessFigures::read().threads)
+    .attr(
+        "NumberOfMissingBlocksWithReplicationFactorOne",
+        stats.missing_repl_one_blocks,
+    )
+    .attr(
+        "Threads",
+        hafs_http::process::ProcessFigures::read().threads,
+    )
     .attr("Version", concat!("hafs ", env!("CARGO_PKG_VERSION")))
     .attr("SoftwareVersion", env!("CARGO_PKG_VERSION"))
     .attr("Safemode", safemode_tip)
@@ -387,7 +422,10 @@ pub fn beans(cx: &BeanContext<'_>) -> Vec<Bean> {
     .attr("DeadNodes", node_map(&dead, false))
     .attr("DecomNodes", "{}")
     .attr("EnteringMaintenanceNodes", "{}")
-    .attr("NameDirStatuses", json!({"active": name_dirs, "failed": {}}).to_string())
+    .attr(
+        "NameDirStatuses",
+        json!({"active": name_dirs, "failed": {}}).to_string(),
+    )
     .attr(
         "JournalTransactionInfo",
         json!({
@@ -415,17 +453,20 @@ pub fn beans(cx: &BeanContext<'_>) -> Vec<Bean> {
             json!({"time": t.at_ms, "from": t.from, "to": t.to, "why": t.why, "tookMillis": t.took_ms})
         })
         .collect();
-    let ha = Bean::new("hafs:service=NameNode,name=HAStatus", "hafs.namenode.HAStatus")
-        .attr("Nameservice", ns)
-        .attr("NameNodeId", nn_id)
-        .attr("State", state)
-        .attr("ElectionBackend", election_backend(fsn))
-        .attr("LastHATransitionTime", m.last_ha_transition_ms())
-        .attr("FailoversTotal", m.failovers())
-        .attr("TailingLagMillis", tailing_lag)
-        .attr("MillisSinceLastLoadedEdits", millis_since_loaded)
-        .attr("LastAppliedTxId", fsn.edit_log.applied_txid())
-        .attr("FailoverHistory", Value::Array(history));
+    let ha = Bean::new(
+        "hafs:service=NameNode,name=HAStatus",
+        "hafs.namenode.HAStatus",
+    )
+    .attr("Nameservice", ns)
+    .attr("NameNodeId", nn_id)
+    .attr("State", state)
+    .attr("ElectionBackend", election_backend(fsn))
+    .attr("LastHATransitionTime", m.last_ha_transition_ms())
+    .attr("FailoversTotal", m.failovers())
+    .attr("TailingLagMillis", tailing_lag)
+    .attr("MillisSinceLastLoadedEdits", millis_since_loaded)
+    .attr("LastAppliedTxId", fsn.edit_log.applied_txid())
+    .attr("FailoverHistory", Value::Array(history));
     vec![status, fs, fs_state, info, ha]
 }
 
@@ -437,13 +478,25 @@ fn gb(bytes: u64) -> f64 {
 pub fn prometheus(fsn: &Namesystem, out: &mut PromText) {
     let m = &fsn.metrics;
     let now = fsn.ha_state();
-    let ns = fsn.config.ha.as_ref().map_or("", |h| h.nameservice.as_str());
-    let nn = fsn.config.ha.as_ref().map_or("", |h| h.namenode_id.as_str());
+    let ns = fsn
+        .config
+        .ha
+        .as_ref()
+        .map_or("", |h| h.nameservice.as_str());
+    let nn = fsn
+        .config
+        .ha
+        .as_ref()
+        .map_or("", |h| h.namenode_id.as_str());
     for s in [HaState::Active, HaState::Standby, HaState::Initializing] {
         let v = if s == now { 1.0 } else { 0.0 };
         out.gauge(
             "hafs_namenode_ha_state",
-            &[("nameservice", ns), ("namenode", nn), ("state", state_name(s))],
+            &[
+                ("nameservice", ns),
+                ("namenode", nn),
+                ("state", state_name(s)),
+            ],
             v,
         );
     }
@@ -453,13 +506,21 @@ pub fn prometheus(fsn: &Namesystem, out: &mut PromText) {
         &labels,
         m.last_ha_transition_ms() as f64 / 1000.0,
     );
-    out.counter("hafs_namenode_failovers_total", &labels, m.failovers() as f64);
+    out.counter(
+        "hafs_namenode_failovers_total",
+        &labels,
+        m.failovers() as f64,
+    );
     let lag = if now == HaState::Standby {
         NameNodeMetrics::millis_since(&m.tail_caught_up_ms)
     } else {
         0
     };
-    out.gauge("hafs_namenode_tailing_lag_seconds", &labels, lag as f64 / 1000.0);
+    out.gauge(
+        "hafs_namenode_tailing_lag_seconds",
+        &labels,
+        lag as f64 / 1000.0,
+    );
     out.gauge(
         "hafs_namenode_last_applied_txid",
         &labels,

@@ -77,17 +77,17 @@ impl Endpoints for JournalNodeEndpoints {
                 .attr("DurationMillis", v.duration_ms),
             );
         }
-        let cluster_ids: Vec<String> = journals
-            .iter()
-            .filter_map(|(_, _, c)| c.clone())
-            .collect();
+        let cluster_ids: Vec<String> = journals.iter().filter_map(|(_, _, c)| c.clone()).collect();
         beans.push(
             Bean::new(
                 "Hadoop:service=JournalNode,name=JournalNodeInfo",
                 "org.apache.hadoop.hdfs.qjournal.server.JournalNode",
             )
             .attr("JournalsStatus", Value::Object(status).to_string())
-            .attr("ClusterIds", Value::Array(cluster_ids.into_iter().map(Value::String).collect()))
+            .attr(
+                "ClusterIds",
+                Value::Array(cluster_ids.into_iter().map(Value::String).collect()),
+            )
             .attr("Version", concat!("hafs ", env!("CARGO_PKG_VERSION")))
             .attr("HostAndPort", self.rpc_addr.clone())
             .attr("RpcPort", port_of(&self.rpc_addr)),

@@ -77,7 +77,9 @@ impl JournalNode {
     /// Every opened journal's state and cluster id, for `/jmx` (journals are opened by
     /// their first call; a scrape opens none). Waits for a journal's lock like any
     /// call, so at most one fsync.
-    pub fn opened_journal_status(&self) -> Vec<(String, super::journal::JournalStatus, Option<String>)> {
+    pub fn opened_journal_status(
+        &self,
+    ) -> Vec<(String, super::journal::JournalStatus, Option<String>)> {
         let journals: Vec<(String, Shared)> = lock(&self.journals)
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))

@@ -32,9 +32,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 use hafs_http::response::{self, Response};
+use hafs_http::Method;
 use hafs_http::{Bean, Endpoints, PromText, Request};
 use hafs_journal::StorageInfo;
-use hafs_http::Method;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Mutex;
 use tracing::{info, warn};
@@ -230,14 +230,11 @@ impl NameNodeEndpoints {
         };
         let mut file = match tokio::fs::File::open(&path).await {
             Ok(f) => f,
-            Err(e) => {
-                return response::text(500, format!("cannot open {}: {e}\n", path.display()))
-            }
+            Err(e) => return response::text(500, format!("cannot open {}: {e}\n", path.display())),
         };
         let info = self.backend.storage_info();
         let status = self.backend.status();
-        let (mut resp, tx) =
-            response::streamed(200, "application/octet-stream", Some(meta.len), 4);
+        let (mut resp, tx) = response::streamed(200, "application/octet-stream", Some(meta.len), 4);
         for (name, value) in [
             ("x-image-txid", meta.txid.to_string()),
             ("x-image-checksum", format_checksum(meta.checksum)),
@@ -288,7 +285,10 @@ impl NameNodeEndpoints {
             (Some(security), Some(principal)) => match security.short_name(principal) {
                 Some(user) => (user, format!("{principal} (auth:KERBEROS_SSL)")),
                 None => {
-                    return response::text(403, format!("no local user for principal {principal}\n"))
+                    return response::text(
+                        403,
+                        format!("no local user for principal {principal}\n"),
+                    )
                 }
             },
             // The foundation authenticated first; a secure server never gets here
@@ -425,10 +425,7 @@ impl NameNodeEndpoints {
 
 /// Streams the body into `tmp` (fsynced), verifying as it goes; at most
 /// [`MAX_IMAGE_LEN`] bytes. The error carries the status to answer with.
-async fn receive_body(
-    req: &mut Request,
-    tmp: &PathBuf,
-) -> Result<ImageVerifier, (u16, String)> {
+async fn receive_body(req: &mut Request, tmp: &PathBuf) -> Result<ImageVerifier, (u16, String)> {
     let io = |e: std::io::Error| (500, format!("{}: {e}", tmp.display()));
     let mut file = tokio::fs::OpenOptions::new()
         .write(true)
@@ -446,7 +443,10 @@ async fn receive_body(
         };
         received += piece.len() as u64;
         if received > MAX_IMAGE_LEN {
-            return Err((413, format!("more than {MAX_IMAGE_LEN} bytes, larger than any image")));
+            return Err((
+                413,
+                format!("more than {MAX_IMAGE_LEN} bytes, larger than any image"),
+            ));
         }
         v.update(&piece);
         file.write_all(&piece).await.map_err(io)?;
