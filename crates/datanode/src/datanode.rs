@@ -778,6 +778,16 @@ impl LocalRecovery for StorageRecovery {
     }
 }
 
+/// The host name `_HOST` stands for in the SPNEGO principal: the bind address's, or
+/// this machine's when the bind is a wildcard.
+fn local_host_name(bind: SocketAddr) -> String {
+    if bind.ip().is_unspecified() {
+        hafs_ipc::auth::kerberos::canonical_host("127.0.0.1")
+    } else {
+        hafs_ipc::auth::kerberos::canonical_host(&bind.ip().to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -846,15 +856,5 @@ mod tests {
             let e = DataNodeConfig::from_conf(&conf(&[(k, v)])).unwrap_err();
             assert!(e.to_string().contains(k), "{k}={v}: {e}");
         }
-    }
-}
-
-/// The host name `_HOST` stands for in the SPNEGO principal: the bind address's, or
-/// this machine's when the bind is a wildcard.
-fn local_host_name(bind: SocketAddr) -> String {
-    if bind.ip().is_unspecified() {
-        hafs_ipc::auth::kerberos::canonical_host("127.0.0.1")
-    } else {
-        hafs_ipc::auth::kerberos::canonical_host(&bind.ip().to_string())
     }
 }

@@ -278,7 +278,7 @@ mod tests {
                 .record("FSNamesystem")
                 .tag("HAState", "active")
                 .gauge("MissingBlocks", 3),
-            Bean::new("hafs:service=NameNode,name=Process", "hafs.Process").gauge("Threads", 9),
+            Bean::new("hafs:service=NameNode,name=Process", "Process").gauge("Threads", 9),
         ]
     }
 

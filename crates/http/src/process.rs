@@ -69,17 +69,14 @@ pub fn now_ms() -> u64 {
 pub fn bean(daemon: &str) -> Bean {
     let f = ProcessFigures::read();
     let start = start_time_ms();
-    Bean::new(
-        format!("hafs:service={daemon},name=Process"),
-        "hafs.Process",
-    )
-    .attr("StartTime", start)
-    .attr("UptimeMillis", now_ms().saturating_sub(start))
-    .attr("ResidentBytes", f.resident_bytes)
-    .attr("VirtualBytes", f.virtual_bytes)
-    .attr("Threads", f.threads)
-    .attr("OpenFileDescriptors", f.open_fds)
-    .attr("MaxFileDescriptors", f.max_fds)
+    Bean::new(format!("hafs:service={daemon},name=Process"), "Process")
+        .attr("StartTime", start)
+        .attr("UptimeMillis", now_ms().saturating_sub(start))
+        .attr("ResidentBytes", f.resident_bytes)
+        .attr("VirtualBytes", f.virtual_bytes)
+        .attr("Threads", f.threads)
+        .attr("OpenFileDescriptors", f.open_fds)
+        .attr("MaxFileDescriptors", f.max_fds)
 }
 
 /// The standard `process_*` series Prometheus client libraries export.

@@ -212,6 +212,7 @@ async fn serve_connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
         .timer(TokioTimer::new())
         .header_read_timeout(config.head_timeout)
         .max_buf_size(config.max_head.max(8192))
+        .max_header_size(config.max_head)
         .max_headers(config.max_headers)
         // Header names as Hadoop's Jetty writes them; some scripts grep for them.
         .title_case_headers(true)

@@ -453,20 +453,17 @@ pub fn beans(cx: &BeanContext<'_>) -> Vec<Bean> {
             json!({"time": t.at_ms, "from": t.from, "to": t.to, "why": t.why, "tookMillis": t.took_ms})
         })
         .collect();
-    let ha = Bean::new(
-        "hafs:service=NameNode,name=HAStatus",
-        "hafs.namenode.HAStatus",
-    )
-    .attr("Nameservice", ns)
-    .attr("NameNodeId", nn_id)
-    .attr("State", state)
-    .attr("ElectionBackend", election_backend(fsn))
-    .attr("LastHATransitionTime", m.last_ha_transition_ms())
-    .attr("FailoversTotal", m.failovers())
-    .attr("TailingLagMillis", tailing_lag)
-    .attr("MillisSinceLastLoadedEdits", millis_since_loaded)
-    .attr("LastAppliedTxId", fsn.edit_log.applied_txid())
-    .attr("FailoverHistory", Value::Array(history));
+    let ha = Bean::new("hafs:service=NameNode,name=HAStatus", "HAStatus")
+        .attr("Nameservice", ns)
+        .attr("NameNodeId", nn_id)
+        .attr("State", state)
+        .attr("ElectionBackend", election_backend(fsn))
+        .attr("LastHATransitionTime", m.last_ha_transition_ms())
+        .attr("FailoversTotal", m.failovers())
+        .attr("TailingLagMillis", tailing_lag)
+        .attr("MillisSinceLastLoadedEdits", millis_since_loaded)
+        .attr("LastAppliedTxId", fsn.edit_log.applied_txid())
+        .attr("FailoverHistory", Value::Array(history));
     vec![status, fs, fs_state, info, ha]
 }
 

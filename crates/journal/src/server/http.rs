@@ -67,7 +67,7 @@ impl Endpoints for JournalNodeEndpoints {
             beans.push(
                 Bean::new(
                     format!("hafs:service=JournalNode,name=ElectionLease-{jid}"),
-                    "hafs.journal.ElectionLease",
+                    "ElectionLease",
                 )
                 .attr("Journal", jid)
                 .attr("Term", v.term)
