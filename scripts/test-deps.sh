@@ -2,7 +2,7 @@
 # Installs everything the hafs test suite needs that is not a Rust crate:
 #   (a) Debian packages (sshd, ZooKeeper, the MIT Kerberos KDC and tools),
 #   (b) the Hadoop 3.5.0 Java client jars, taken from the PySpark 4.3.0 sdist,
-#   (c) a Python venv with hdfs-native (pinned),
+#   (c) a Python venv with hdfs-native and prometheus-client (pinned),
 #   (d) cargo-nextest, the test runner (pinned, built from crates.io once),
 #   (e) Apache Hadoop 3.5.0 itself (hadoop-hdfs, hadoop-common and their dependencies,
 #       from Maven Central with mvn), the reference HDFS cluster that
@@ -20,6 +20,8 @@ PYSPARK_VERSION="4.3.0"
 # unnoticed; raise it on purpose (0.14.7 is the first with hsync and the retry fixes
 # the tests rely on).
 HDFS_NATIVE_VERSION="0.14.7"
+# The Prometheus text-format parser the /prom tests check the output with.
+PROMETHEUS_CLIENT_VERSION="0.26.0"
 NEXTEST_VERSION="0.9.151"
 TOOLS_DIR="$HAFS_CACHE/cargo-tools"
 # Hadoop's shaded client plus the logging jars it needs at runtime. Globs are matched
@@ -133,16 +135,23 @@ install_venv() {
     if [ -x "$py" ]; then
         have="$("$py" -m pip show hdfs-native 2>/dev/null | sed -n 's/^Version: //p')"
     fi
-    if [ "$have" = "$HDFS_NATIVE_VERSION" ] && "$py" -c "import hdfs_native" 2>/dev/null; then
-        log "python venv: cached in $VENV_DIR (hdfs-native $have)"
+    local prom=""
+    if [ -x "$py" ]; then
+        prom="$("$py" -m pip show prometheus-client 2>/dev/null | sed -n 's/^Version: //p')"
+    fi
+    if [ "$have" = "$HDFS_NATIVE_VERSION" ] && [ "$prom" = "$PROMETHEUS_CLIENT_VERSION" ] \
+        && "$py" -c "import hdfs_native, prometheus_client.parser" 2>/dev/null; then
+        log "python venv: cached in $VENV_DIR (hdfs-native $have, prometheus-client $prom)"
         return
     fi
-    log "python venv: installing hdfs-native==$HDFS_NATIVE_VERSION in $VENV_DIR (had: ${have:-none})"
+    log "python venv: installing hdfs-native==$HDFS_NATIVE_VERSION prometheus-client==$PROMETHEUS_CLIENT_VERSION in $VENV_DIR (had: ${have:-none}, ${prom:-none})"
     [ -x "$py" ] || python3 -m venv "$VENV_DIR" || die "python3 -m venv $VENV_DIR failed"
     "$py" -m pip install --quiet "hdfs-native==$HDFS_NATIVE_VERSION" \
-        || die "pip install hdfs-native==$HDFS_NATIVE_VERSION failed"
-    "$py" -c "import hdfs_native" || die "hdfs_native does not import in $VENV_DIR"
-    log "python venv: ready (hdfs-native $HDFS_NATIVE_VERSION)"
+        "prometheus-client==$PROMETHEUS_CLIENT_VERSION" \
+        || die "pip install hdfs-native==$HDFS_NATIVE_VERSION prometheus-client==$PROMETHEUS_CLIENT_VERSION failed"
+    "$py" -c "import hdfs_native, prometheus_client.parser" \
+        || die "hdfs_native or prometheus_client does not import in $VENV_DIR"
+    log "python venv: ready (hdfs-native $HDFS_NATIVE_VERSION, prometheus-client $PROMETHEUS_CLIENT_VERSION)"
 }
 
 # ---------------------------------------------------------------- (d) cargo-nextest

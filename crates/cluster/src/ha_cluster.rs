@@ -367,6 +367,14 @@ impl HaCluster {
             let home = dir.join(&name);
             let mut own = hdfs.to_vec();
             set(&mut own, "dfs.journalnode.rpc-address", addr);
+            // Each its own HTTP port (all on one host), kept across restarts.
+            let jn_prev = Configuration::load(Some(&home.join("conf"))).ok();
+            let http_key = "dfs.journalnode.http-address";
+            set(
+                &mut own,
+                http_key,
+                &format!("127.0.0.1:{}", kept_port(jn_prev.as_ref(), http_key, None)?),
+            );
             set(
                 &mut own,
                 "dfs.journalnode.edits.dir",

@@ -165,6 +165,10 @@ keys! {
     /// Base of the default storage directories.
     HADOOP_TMP_DIR = "hadoop.tmp.dir", Text, default HADOOP_TMP_DIR_DEFAULT,
         typed HADOOP_TMP_DIR_DEFAULT: &str = "/tmp/hadoop-${user.name}";
+    /// Whether every daemon's HTTP server serves `/prom`: its metrics in the Prometheus
+    /// text format (Hadoop 3.3+).
+    HADOOP_PROMETHEUS_ENDPOINT_ENABLED = "hadoop.prometheus.endpoint.enabled", Bool,
+        default "false", typed HADOOP_PROMETHEUS_ENDPOINT_ENABLED_DEFAULT: bool = false;
     /// `simple` (the client names its user and is believed) or `kerberos` (every RPC
     /// connection authenticates with SASL: Kerberos GSSAPI; see docs/security.md).
     HADOOP_SECURITY_AUTHENTICATION = "hadoop.security.authentication",

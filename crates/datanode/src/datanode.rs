@@ -52,8 +52,12 @@ pub struct DataNodeConfig {
     pub ipc_bind: SocketAddr,
     /// How IPC callers authenticate (SIMPLE, or Kerberos with the DataNode's keytab).
     pub ipc_auth: hafs_ipc::auth::ServerAuth,
-    /// `dfs.datanode.http.address` (only its port is reported; no HTTP server yet).
-    pub http_port: u16,
+    /// `dfs.datanode.http.address`: the HTTP server (`/jmx`, `/prom`, status).
+    pub http_bind: SocketAddr,
+    /// Secure mode: SPNEGO on every HTTP request.
+    pub http_spnego: Option<Arc<hafs_security::spnego::SpnegoAcceptor>>,
+    /// `hadoop.prometheus.endpoint.enabled`.
+    pub prometheus: bool,
     /// `dfs.datanode.hostname`: the name given to NameNodes and clients.
     pub hostname: Option<String>,
     /// NameNode RPC addresses: all of the nameservice's, or the single one.
@@ -139,12 +143,11 @@ impl DataNodeConfig {
             keys::DFS_DATANODE_IPC_ADDRESS,
             keys::DFS_DATANODE_IPC_ADDRESS_DEFAULT,
         )?;
-        let http_port = bind_addr(
+        let http_bind = bind_addr(
             conf,
             keys::DFS_DATANODE_HTTP_ADDRESS,
             keys::DFS_DATANODE_HTTP_ADDRESS_DEFAULT,
-        )?
-        .port();
+        )?;
         let hostname = conf
             .get_trimmed(DFS_DATANODE_HOSTNAME)
             .filter(|h| !h.is_empty());
@@ -281,7 +284,18 @@ impl DataNodeConfig {
             xfer_bind,
             ipc_bind,
             ipc_auth,
-            http_port,
+            http_spnego: hafs_http::spnego::acceptor_from_conf(
+                conf,
+                &hostname
+                    .clone()
+                    .unwrap_or_else(|| local_host_name(http_bind)),
+                keys::DFS_DATANODE_KEYTAB_FILE,
+            )?,
+            prometheus: conf.get_bool(
+                keys::HADOOP_PROMETHEUS_ENDPOINT_ENABLED,
+                keys::HADOOP_PROMETHEUS_ENDPOINT_ENABLED_DEFAULT,
+            )?,
+            http_bind,
             hostname,
             namenodes,
             actor,
@@ -315,6 +329,7 @@ pub struct DataNode {
     xceiver: XceiverServer,
     xfer_listener: Option<TcpListener>,
     ipc_server: Option<Server>,
+    http: Option<hafs_http::HttpServer>,
     actors: BlockPoolService,
     xfer_addr: SocketAddr,
     ipc_addr: SocketAddr,
@@ -354,6 +369,19 @@ impl DataNode {
             })?;
         let xceiver = XceiverServer::new(storage.clone(), config.xceiver.clone(), ev_tx.clone());
 
+        let endpoints = crate::http::DataNodeEndpoints::new(storage.clone());
+        let mut http_config = hafs_http::HttpConfig::new(config.http_bind, "DataNode");
+        http_config.spnego = config.http_spnego.clone();
+        http_config.prometheus = config.prometheus;
+        let http = hafs_http::HttpServer::start(http_config, endpoints.clone())
+            .await
+            .map_err(|source| DataNodeError::Bind {
+                key: keys::DFS_DATANODE_HTTP_ADDRESS,
+                addr: config.http_bind,
+                source,
+            })?;
+        let http_port = http.local_addr().port();
+
         let local = Arc::new(StorageRecovery {
             storage: storage.clone(),
             events: ev_tx.clone(),
@@ -392,10 +420,17 @@ impl DataNode {
             host_name: advertised,
             datanode_uuid: storage.datanode_uuid().to_string(),
             xfer_port: u32::from(xfer_addr.port()),
-            info_port: u32::from(config.http_port),
+            info_port: u32::from(http_port),
             ipc_port: u32::from(ipc_addr.port()),
             info_secure_port: None,
         };
+        let _ = endpoints.identity.set(crate::http::DataNodeIdentity {
+            hostname: id.host_name.clone(),
+            xfer_port: xfer_addr.port(),
+            ipc_port: ipc_addr.port(),
+            http_port,
+            namenodes: config.namenodes.clone(),
+        });
         let (sink_tx, sink_rx) = watch::channel(None::<BlockEventSink>);
         let ops = Arc::new(StorageOps {
             storage: storage.clone(),
@@ -412,12 +447,13 @@ impl DataNode {
             BlockPoolService::start(config.namenodes.clone(), id, config.actor.clone(), ops);
         let _ = sink_tx.send(Some(actors.events()));
         actors.forward_events(ev_rx);
-        info!(xfer = %xfer_addr, ipc = %ipc_addr, uuid = %storage.datanode_uuid(),
+        info!(xfer = %xfer_addr, ipc = %ipc_addr, http = %http.local_addr(), uuid = %storage.datanode_uuid(),
               namenodes = ?config.namenodes, "DataNode started");
         Ok(DataNode {
             storage,
             xceiver,
             xfer_listener: Some(xfer_listener),
+            http: Some(http),
             ipc_server: Some(ipc_server),
             actors,
             xfer_addr,
@@ -437,6 +473,11 @@ impl DataNode {
 
     pub fn ipc_addr(&self) -> SocketAddr {
         self.ipc_addr
+    }
+
+    /// Where the HTTP server listens (`dfs.datanode.http.address`).
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.http.as_ref().map(|h| h.local_addr())
     }
 
     pub fn datanode_uuid(&self) -> &str {
@@ -496,6 +537,9 @@ impl DataNode {
         let _ = ipc_task.await;
         let _ = scan_task.await;
         let _ = volume_task.await;
+        if let Some(http) = self.http.take() {
+            http.stop().await;
+        }
         info!("DataNode stopped");
         result
     }
@@ -734,6 +778,16 @@ impl LocalRecovery for StorageRecovery {
     }
 }
 
+/// The host name `_HOST` stands for in the SPNEGO principal: the bind address's, or
+/// this machine's when the bind is a wildcard.
+fn local_host_name(bind: SocketAddr) -> String {
+    if bind.ip().is_unspecified() {
+        hafs_ipc::auth::kerberos::canonical_host("127.0.0.1")
+    } else {
+        hafs_ipc::auth::kerberos::canonical_host(&bind.ip().to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -753,7 +807,7 @@ mod tests {
         assert_eq!(c.data_dirs, vec![PathBuf::from("/tmp/x/dfs/data")]);
         assert_eq!(c.xfer_bind.to_string(), "0.0.0.0:9866");
         assert_eq!(c.ipc_bind.to_string(), "0.0.0.0:9867");
-        assert_eq!(c.http_port, 9864);
+        assert_eq!(c.http_bind.port(), 9864);
         assert_eq!(c.actor.heartbeat_interval, Duration::from_secs(3));
         assert_eq!(
             c.actor.block_report_interval,

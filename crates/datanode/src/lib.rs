@@ -10,6 +10,7 @@
 pub mod actor;
 pub mod client_datanode;
 pub mod datanode;
+pub mod http;
 pub mod interdatanode;
 pub mod ipc_tokens;
 pub mod recovery;

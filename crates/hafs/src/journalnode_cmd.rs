@@ -44,14 +44,19 @@ async fn serve(conf: &Configuration) -> anyhow::Result<i32> {
     let server = JournalNodeServer::bind_with_auth(config, addr, auth)
         .await
         .with_context(|| format!("cannot serve QJournalProtocol on {bind}"))?;
+    let http = hafs_journal::server::http::start(conf, server.node.clone(), server.local_addr())
+        .await
+        .map_err(anyhow::Error::msg)?;
     // Tests and scripts wait for this line.
     println!(
-        "journalnode ready: rpc {} edits {}",
+        "journalnode ready: rpc {} edits {} http {}",
         server.local_addr(),
-        dir.display()
+        dir.display(),
+        http.local_addr()
     );
     let _ = std::io::stdout().flush();
     server.run(crate::shutdown::shutdown_signal()).await;
+    http.stop().await;
     tracing::info!("JournalNode stopped");
     Ok(0)
 }

@@ -109,10 +109,17 @@ pub async fn run(_conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
         // (the JournalNode syncer). Every 5 s rather than Hadoop's 2 minutes, so that
         // it holds the whole journal again while the user still watches: one manifest
         // call per peer per round, nothing on loopback.
-        extra: vec![(
-            "dfs.journalnode.sync.interval".to_string(),
-            "5000".to_string(),
-        )],
+        extra: vec![
+            (
+                "dfs.journalnode.sync.interval".to_string(),
+                "5000".to_string(),
+            ),
+            // Every daemon serves /prom, for a Prometheus pointed at the sandbox.
+            (
+                "hadoop.prometheus.endpoint.enabled".to_string(),
+                "true".to_string(),
+            ),
+        ],
     };
     if let Some(realm) = &realm {
         layout.extra.extend(realm.site.iter().cloned());

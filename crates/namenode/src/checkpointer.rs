@@ -230,6 +230,8 @@ fn save_local(store: &ImageStore, txid: u64, body: &[u8]) -> Result<(PathBuf, Im
 struct NamesystemBackend {
     fsn: std::sync::Weak<Namesystem>,
     info: StorageInfo,
+    /// The name dirs' images, for the checkpoint figures of `/jmx`.
+    store: ImageStore,
 }
 
 #[async_trait]
@@ -254,6 +256,23 @@ impl HttpBackend for NamesystemBackend {
 
     fn storage_info(&self) -> StorageInfo {
         self.info.clone()
+    }
+
+    fn beans(&self) -> Vec<hafs_http::Bean> {
+        let Some(fsn) = self.fsn.upgrade() else {
+            return Vec::new();
+        };
+        crate::metrics::beans(&crate::metrics::BeanContext {
+            fsn: &fsn,
+            image_dirs: self.store.dirs(),
+            newest_image_txid: self.store.newest_txid(),
+        })
+    }
+
+    fn prometheus(&self, out: &mut hafs_http::PromText) {
+        if let Some(fsn) = self.fsn.upgrade() {
+            crate::metrics::prometheus(&fsn, out);
+        }
     }
 
     /// The walk runs on a blocking thread (it takes the namespace lock page by page)
@@ -333,9 +352,11 @@ impl CheckpointServices {
         let backend = Arc::new(NamesystemBackend {
             fsn: Arc::downgrade(fsn),
             info: info.clone(),
+            store: store.clone(),
         });
         let mut http_config = HttpConfig::new(bind);
         http_config.security = config.http_security.clone();
+        http_config.prometheus = config.prometheus;
         let http = HttpServer::start(http_config, store.clone(), backend)
             .await
             .map_err(|e| {

@@ -67,6 +67,11 @@ pub struct NameNodeConfig {
     pub http: crate::http::HttpSettings,
     /// Secure mode: SPNEGO on the HTTP server and for image transfer to the others.
     pub http_security: Option<std::sync::Arc<crate::http::HttpSecurity>>,
+    /// `hadoop.prometheus.endpoint.enabled`: serve `/prom`.
+    pub prometheus: bool,
+    /// The ZKFCs elect through ZooKeeper (`ha.zookeeper.quorum` set) rather than
+    /// hafs's lease on the JournalNodes; shown on `/jmx`.
+    pub zookeeper_election: bool,
     /// `dfs.namenode.shared.edits.dir` when it is a `file://` dir (the NFS mode).
     pub shared_dir: Option<PathBuf>,
     /// `hadoop.security.authentication=kerberos`: the NameNode offers TOKEN (and
@@ -414,6 +419,11 @@ impl NameNodeConfig {
         Ok(NameNodeConfig {
             http,
             http_security,
+            prometheus: conf.get_bool(
+                HADOOP_PROMETHEUS_ENDPOINT_ENABLED,
+                HADOOP_PROMETHEUS_ENDPOINT_ENABLED_DEFAULT,
+            )?,
+            zookeeper_election: !conf.get_trimmed_strings(HA_ZOOKEEPER_QUORUM).is_empty(),
             shared_dir: crate::shared_edits_dir::from_conf(conf, ha.is_some())?,
             ha,
             shared_edits: shared_edits(conf)?,

@@ -86,7 +86,7 @@ impl HaServiceProtocolService {
             self.ha.clear_active_guard();
         }
         self.ha
-            .transition_to_active()
+            .transition_to_active_for(source_name(source(&r.req_info)))
             .await
             .map_err(|e| RpcError::new(SERVICE_FAILED, e.to_string()))?;
         Ok(pb::TransitionToActiveResponseProto {})
@@ -99,7 +99,7 @@ impl HaServiceProtocolService {
     ) -> Result<pb::TransitionToStandbyResponseProto, RpcError> {
         self.check_change(ctx, &r.req_info)?;
         self.ha
-            .transition_to_standby()
+            .transition_to_standby_for(source_name(source(&r.req_info)))
             .await
             .map_err(|e| RpcError::new(SERVICE_FAILED, e.to_string()))?;
         self.ha.clear_active_guard();
@@ -153,5 +153,14 @@ impl ProtocolService for HaServiceProtocolService {
         static METHODS: LazyLock<MethodTable<HaServiceProtocolService>> =
             LazyLock::new(HaServiceProtocolService::table);
         &METHODS
+    }
+}
+
+/// Who asked for a transition, as the HA history shows it.
+fn source_name(s: RequestSource) -> &'static str {
+    match s {
+        RequestSource::Zkfc => "zkfc",
+        RequestSource::User => "haadmin",
+        RequestSource::UserForced => "haadmin (forced)",
     }
 }

@@ -14,6 +14,7 @@ pub mod ha_service;
 pub mod http;
 pub mod leases;
 pub mod memory_size;
+pub mod metrics;
 pub mod namenode_protocol;
 pub mod namespace;
 pub mod namesystem;

@@ -42,6 +42,8 @@ pub struct Namesystem {
     pub edit_log: EditLogSlot,
     pub retry_cache: RetryCache,
     ha_state: RwLock<HaState>,
+    /// Counters for `/jmx` and `/prom` (HA history, tailing lag).
+    pub metrics: crate::metrics::NameNodeMetrics,
     /// While Active under the built-in election: serve only before the controller's
     /// lease deadline (the read guard, docs/election.md).
     pub active_guard: crate::ha::ActiveGuard,
@@ -145,6 +147,11 @@ impl Namesystem {
             ns: RwLock::new(namespace),
             edit_log,
             retry_cache,
+            metrics: {
+                let m = crate::metrics::NameNodeMetrics::default();
+                m.state_changed();
+                m
+            },
             ha_state: RwLock::new(if config.ha.is_some() {
                 HaState::Standby
             } else {
@@ -181,7 +188,11 @@ impl Namesystem {
 
     /// Sets the HA state (the HA controller, during a transition).
     pub(crate) fn set_ha_state(&self, state: HaState) {
-        *self.ha_state.write().expect("ha lock") = state;
+        let mut s = self.ha_state.write().expect("ha lock");
+        if *s != state {
+            self.metrics.state_changed();
+        }
+        *s = state;
     }
 
     /// The namespace write lock (HA transitions and the tailer).

@@ -166,11 +166,19 @@ impl MiniClusterBuilder {
             None => (Vec::new(), Vec::new()),
         };
         daemon_env.extend(self.daemon_env.iter().cloned());
+        // Common keys (`hadoop.*`, core-site.xml's in Hadoop) reach the JournalNodes too.
+        let mut jn_site = security_site.clone();
+        jn_site.extend(
+            self.conf
+                .iter()
+                .filter(|(k, _)| k.starts_with("hadoop."))
+                .cloned(),
+        );
         let journalnodes = (self.journalnodes > 0).then(|| {
             JournalNodes::start_with(
                 self.journalnodes,
                 &format!("{}-jn", self.label),
-                &security_site,
+                &jn_site,
                 &daemon_env,
             )
         });
@@ -430,6 +438,15 @@ impl MiniCluster {
         self.journalnodes
             .as_mut()
             .expect("the cluster was built without .journalnodes(n)")
+    }
+
+    /// JournalNode `i`'s HTTP address (`dfs.journalnode.http-address`).
+    #[track_caller]
+    pub fn journalnode_http_addr(&self, i: usize) -> SocketAddr {
+        self.journalnodes
+            .as_ref()
+            .expect("the cluster was built without .journalnodes(n)")
+            .http_addr(i)
     }
 
     /// nn1's client RPC address (the only NameNode's, without HA).

@@ -31,6 +31,7 @@ pub const TEST_JOURNAL_ID: &str = "hafs-test";
 struct JournalNodeSlot {
     id: String,
     addr: SocketAddr,
+    http_addr: SocketAddr,
     edits_dir: PathBuf,
     conf_dir: PathBuf,
     log_path: PathBuf,
@@ -77,8 +78,10 @@ impl JournalNodes {
             std::fs::create_dir_all(&conf_dir).expect("create JournalNode conf dir");
             let edits_dir = home.join("edits");
             write_site_xml(&conf_dir.join("core-site.xml"), &[]);
+            let http_addr = loopback(free_port());
             let mut hdfs = vec![
                 kv("dfs.journalnode.rpc-address", addr.to_string()),
+                kv("dfs.journalnode.http-address", http_addr.to_string()),
                 kv("dfs.journalnode.edits.dir", edits_dir.display().to_string()),
                 kv(SHARED_EDITS_KEY, uri.clone()),
                 kv("dfs.journalnode.sync.interval", "1000"),
@@ -89,6 +92,7 @@ impl JournalNodes {
                 log_path: dir.join(format!("{id}.log")),
                 id,
                 addr: *addr,
+                http_addr,
                 edits_dir,
                 conf_dir,
                 daemon: None,
@@ -121,6 +125,11 @@ impl JournalNodes {
 
     pub fn addr(&self, i: usize) -> SocketAddr {
         self.slots[i].addr
+    }
+
+    /// Node `i`'s HTTP address (`dfs.journalnode.http-address`).
+    pub fn http_addr(&self, i: usize) -> SocketAddr {
+        self.slots[i].http_addr
     }
 
     /// The journal's directory on node `i` (`<edits dir>/<journal id>`).

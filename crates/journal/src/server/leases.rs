@@ -58,6 +58,24 @@ impl JournalNode {
         Ok(l)
     }
 
+    /// The lease of every journal whose election ran here, for `/jmx`.
+    pub fn opened_lease_views(&self) -> Vec<(String, LeaseView)> {
+        let leases: Vec<(String, SharedLease)> = lock(&self.leases.leases)
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut out: Vec<_> = leases
+            .into_iter()
+            .map(|(jid, l)| {
+                let now = self.leases.now_ms();
+                let view = lock(&l).view(now);
+                (jid, view)
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
     /// Runs `f` on the lease of `jid` on the blocking pool (saves fsync), with the
     /// clock read under the lease's lock, so calls see time move forward.
     async fn with_lease<F>(&self, jid: &str, f: F) -> Result<pb::LeaseStateProto, RpcError>

@@ -22,6 +22,7 @@
 //! - recovery never replaces a segment with one that drops a committed txid, and never
 //!   rewrites a finalized segment.
 
+pub mod http;
 mod journal;
 mod leases;
 mod mem_storage;

@@ -74,6 +74,27 @@ impl JournalNode {
         Ok(j)
     }
 
+    /// Every opened journal's state and cluster id, for `/jmx` (journals are opened by
+    /// their first call; a scrape opens none). Waits for a journal's lock like any
+    /// call, so at most one fsync.
+    pub fn opened_journal_status(
+        &self,
+    ) -> Vec<(String, super::journal::JournalStatus, Option<String>)> {
+        let journals: Vec<(String, Shared)> = lock(&self.journals)
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut out: Vec<_> = journals
+            .into_iter()
+            .map(|(jid, j)| {
+                let j = lock(&j);
+                (jid, j.status(), j.ns().map(|n| n.cluster_id.clone()))
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
     /// Journal ids present on disk or opened.
     pub fn journal_ids(&self) -> Vec<String> {
         let mut ids: Vec<String> = lock(&self.journals).keys().cloned().collect();

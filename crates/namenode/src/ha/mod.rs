@@ -224,6 +224,11 @@ impl HaController {
 
     /// Makes this NameNode the Active. A no-op when it already is.
     pub async fn transition_to_active(&self) -> Result<(), HaError> {
+        self.transition_to_active_for("requested").await
+    }
+
+    /// [`HaController::transition_to_active`], with who asked (for the HA history).
+    pub async fn transition_to_active_for(&self, why: &str) -> Result<(), HaError> {
         if !self.is_ha() {
             return if self.state() == HaState::Active {
                 Ok(())
@@ -243,11 +248,11 @@ impl HaController {
         self.stop_tailer().await;
         match self.become_active().await {
             Ok(next) => {
-                info!(
-                    next_txid = next,
-                    took_ms = started.elapsed().as_millis() as u64,
-                    "NameNode is in state ACTIVE"
-                );
+                let took_ms = started.elapsed().as_millis() as u64;
+                info!(next_txid = next, took_ms, "NameNode is in state ACTIVE");
+                self.fsn
+                    .metrics
+                    .record_transition(HaState::Standby, HaState::Active, why, took_ms);
                 Ok(())
             }
             Err(e) => {
@@ -309,11 +314,16 @@ impl HaController {
 
     /// Makes this NameNode a Standby. A no-op when it already is.
     pub async fn transition_to_standby(&self) -> Result<(), HaError> {
+        self.transition_to_standby_for("requested").await
+    }
+
+    /// [`HaController::transition_to_standby`], with who asked (for the HA history).
+    pub async fn transition_to_standby_for(&self, why: &str) -> Result<(), HaError> {
         if !self.is_ha() {
             return Err(HaError::NotEnabled);
         }
         let _g = self.transition.lock().await;
-        self.step_down("requested").await
+        self.step_down(why).await
     }
 
     /// With the transition lock held.
@@ -324,6 +334,9 @@ impl HaController {
             return Ok(());
         }
         info!(why, "transition to STANDBY");
+        let started = std::time::Instant::now();
+        // A failed writer is marked Standby before it gets here; it still held the log.
+        let was_active = fsn.ha_state() == HaState::Active || fsn.edit_log.is_writing();
         {
             // Refuse every call from now on; none is half way through.
             let _ns = fsn.write_ns();
@@ -361,6 +374,11 @@ impl HaController {
         fsn.edit_log.set_journal(fsn.storage().journal());
         self.start_tailer();
         info!("NameNode is in state STANDBY");
+        if was_active {
+            let took_ms = started.elapsed().as_millis() as u64;
+            fsn.metrics
+                .record_transition(HaState::Active, HaState::Standby, why, took_ms);
+        }
         Ok(())
     }
 

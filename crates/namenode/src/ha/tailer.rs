@@ -77,6 +77,7 @@ async fn run(
             Ok(batch) if !batch.is_empty() => match fsn.apply_tailed(&batch) {
                 Ok(last) => {
                     debug!(from, last, "tailed edits");
+                    fsn.metrics.edits_loaded();
                     // More may be waiting: look again at once.
                     wait = Duration::ZERO;
                 }
@@ -87,7 +88,8 @@ async fn run(
                     wait = period.max(Duration::from_secs(1));
                 }
             },
-            Ok(_) => {}
+            // Nothing more to read: caught up with the journal.
+            Ok(_) => fsn.metrics.tail_caught_up(),
             Err(e) => {
                 if last_warning.is_none_or(|t| t.elapsed() >= WARN_EVERY) {
                     warn!(from, "tailing the shared edit log failed: {e}");

@@ -34,7 +34,7 @@ pub const IMAGE_TRANSFER_FORBIDDEN: &str =
 #[derive(Debug)]
 pub struct HttpSecurity {
     /// Accepts `Negotiate` for this server's HTTP principal.
-    pub acceptor: SpnegoAcceptor,
+    pub acceptor: Arc<SpnegoAcceptor>,
     /// The principals `/imagetransfer` serves: every NameNode of the nameservice.
     pub image_transfer_principals: Vec<String>,
     /// `dfs.cluster.administrators`, whom `/imagetransfer` serves too, as Hadoop's
@@ -118,7 +118,7 @@ impl HttpSecurity {
             )),
         ));
         Ok(Some(Arc::new(HttpSecurity {
-            acceptor,
+            acceptor: Arc::new(acceptor),
             image_transfer_principals,
             client,
             administrators,

@@ -281,8 +281,14 @@ pub async fn upload_with_checksum(
         source,
     };
     let mut file = tokio::fs::File::open(path).await.map_err(io)?;
-    let exchange = begin_spnego(addr, spnego, timeout).await?;
     let mut stream = connect(addr, timeout).await?;
+    if spnego.is_some() {
+        // The image holds the delegation-token keys: only to a server that proved
+        // itself. A `100 Continue` carries no headers, so the proof comes first, on this
+        // same connection, in the answer to an authenticated `GET /status`.
+        prove_server(&mut stream, addr, spnego, timeout).await?;
+    }
+    let exchange = begin_spnego(addr, spnego, timeout).await?;
     let req = format!(
         "PUT /imagetransfer?putimage=1&txid={}&checksum={}&storageinfo={} HTTP/1.1\r\n\
          Host: {addr}\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\n\
@@ -301,8 +307,6 @@ pub async fn upload_with_checksum(
     if first.status != 100 {
         return Err(refusal(&mut stream, addr, first, timeout).await);
     }
-    // The image holds the delegation-token keys: only to a server that proved itself.
-    finish_spnego(addr, exchange, &first)?;
     let mut buf = vec![0u8; 256 * 1024];
     let mut left = meta.len;
     // Bounded by the image's length.
@@ -325,7 +329,57 @@ pub async fn upload_with_checksum(
     if resp.status != 200 {
         return Err(refusal(&mut stream, addr, resp, timeout).await);
     }
+    finish_spnego(addr, exchange, &resp)?;
     let _ = short_body(&mut stream, resp.rest, timeout).await;
+    Ok(())
+}
+
+/// An authenticated `GET /status` on a kept-alive connection whose answer must carry
+/// the server's mutual-authentication reply; its (short) body is read whole so the
+/// next request can follow on the same connection.
+async fn prove_server(
+    stream: &mut TcpStream,
+    addr: &str,
+    spnego: Option<&SpnegoInitiator>,
+    timeout: Duration,
+) -> Result<(), TransferError> {
+    let io = |source| TransferError::Io {
+        addr: addr.to_string(),
+        source,
+    };
+    let exchange = begin_spnego(addr, spnego, timeout).await?;
+    let req = format!(
+        "GET /status HTTP/1.1\r\nHost: {addr}\r\n{}\r\n",
+        authorization_line(&exchange)
+    );
+    timed(timeout, stream.write_all(req.as_bytes()))
+        .await
+        .map_err(io)?;
+    let resp = read_response(stream, addr, timeout).await?;
+    if resp.status != 200 {
+        return Err(refusal(stream, addr, resp, timeout).await);
+    }
+    finish_spnego(addr, exchange, &resp)?;
+    let len = header(&resp, "content-length")
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|n| *n <= 64 * 1024)
+        .ok_or_else(|| TransferError::Protocol {
+            addr: addr.to_string(),
+            reason: "the status answer has no usable Content-Length".into(),
+        })?;
+    let mut have = resp.rest.len();
+    let mut buf = [0u8; 4096];
+    // Bounded by the checked length above.
+    while have < len {
+        let n = timed(timeout, stream.read(&mut buf)).await.map_err(io)?;
+        if n == 0 {
+            return Err(TransferError::Protocol {
+                addr: addr.to_string(),
+                reason: "the connection closed after the status answer".into(),
+            });
+        }
+        have += n;
+    }
     Ok(())
 }
 
@@ -358,6 +412,8 @@ pub async fn get_streamed(
 
 /// `GET target` with SPNEGO when `spnego` is given: the connection and a 200 response
 /// whose mutual-authentication reply checked out (anything else is the refusal).
+/// HTTP/1.0, so a body of unknown length (a streamed report) ends with the connection
+/// rather than coming chunked.
 async fn get_ok(
     addr: &str,
     target: &str,
@@ -367,7 +423,7 @@ async fn get_ok(
     let exchange = begin_spnego(addr, spnego, timeout).await?;
     let mut stream = connect(addr, timeout).await?;
     let req = format!(
-        "GET {target} HTTP/1.1\r\nHost: {addr}\r\n{}Connection: close\r\n\r\n",
+        "GET {target} HTTP/1.0\r\nHost: {addr}\r\n{}Connection: close\r\n\r\n",
         authorization_line(&exchange)
     );
     timed(timeout, stream.write_all(req.as_bytes()))
