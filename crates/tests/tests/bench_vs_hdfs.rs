@@ -163,7 +163,12 @@ fn dfsio(nn: &str, nnpid: u32, dnpids: &[u32], files: &str, size: &str, out: &mu
     for line in run.stdout.lines() {
         let f: Vec<&str> = line.split_whitespace().collect();
         // phase MiB wall_s MiB/s io_rate cli_cpu dn_cpu nn_cpu baseline ...
-        if f.len() >= 8 && (f[0].starts_with("write_r") || f[0].starts_with("read_r")) {
+        // Only the table's rows: the summary lines after it start with `write_r1:`.
+        let row = f.len() >= 8
+            && (f[0].starts_with("write_r") || f[0].starts_with("read_r"))
+            && !f[0].ends_with(':')
+            && f[1].parse::<f64>().is_ok();
+        if row {
             let rate: f64 = f[3].parse().expect("MiB/s");
             let dn: Option<f64> = f[6].parse().ok();
             out.rows.push((format!("dfsio {}", f[0]), rate, dn));
@@ -271,10 +276,10 @@ fn java(
         })
         .sum::<f64>()
         / 1048576.0;
-    out.rows
-        .push((format!("java write_r{r}"), mib / tw.max(1e-3), None));
-    out.rows
-        .push((format!("java read_r{r}"), mib / tr.max(1e-3), None));
+    // Below half a second the JVM's own start-up noise decides: no figure.
+    let rate = |secs: f64| if secs < 0.5 { f64::NAN } else { mib / secs };
+    out.rows.push((format!("java write_r{r}"), rate(tw), None));
+    out.rows.push((format!("java read_r{r}"), rate(tr), None));
 }
 
 fn clients(
@@ -344,12 +349,19 @@ fn data_path_hafs_against_the_reference_hdfs() {
             (Some(h), Some(o)) if *h > 0.0 => format!("{:.2}x", o / h),
             _ => "-".to_string(),
         };
+        let num = |v: f64, suffix: &str| {
+            if v.is_finite() {
+                format!("{v:.2}{suffix}")
+            } else {
+                "-".to_string()
+            }
+        };
         println!(
-            "{:<22} {:>9.1} {:>9.1} {:>9.2}x {:>9} {:>9} {:>10}",
+            "{:<22} {:>9} {:>9} {:>10} {:>9} {:>9} {:>10}",
             name,
-            h,
-            o,
-            o / h,
+            num(*h, ""),
+            num(*o, ""),
+            num(o / h, "x"),
             cpu(hc),
             cpu(oc),
             cpu_ratio
