@@ -22,6 +22,9 @@
 //!     --test bench_vs_hdfs --run-ignored only --no-capture data_path
 //! ```
 //!
+//! (`HAFS_BENCH_REFERENCE_SET=dfs.datanode.synconclose=true` makes the reference's
+//! DataNodes fsync a replica on close, as hafs's always do.)
+//!
 //! And failover (`failover_hafs_against_the_reference_hdfs`): Hadoop's Java client (one
 //! JVM, crates/tests/java/FailoverProbe.java; `HAFS_BENCH_CLIENT=native` for hdfs-native)
 //! writes 1 KiB files one after another through each HA nameservice; kill -9 of the Active NameNode
@@ -312,7 +315,14 @@ fn data_path_hafs_against_the_reference_hdfs() {
 
     let mut hdfs = DataPath::default();
     {
-        let r = ReferenceHdfs::start("bench-dp");
+        // HAFS_BENCH_REFERENCE_SET=k=v,k=v: extra hdfs-site for the reference cluster
+        // (e.g. dfs.datanode.synconclose=true, durable on close as hafs's DataNodes).
+        let extra = std::env::var("HAFS_BENCH_REFERENCE_SET").unwrap_or_default();
+        let site: Vec<(&str, &str)> = extra
+            .split(',')
+            .filter_map(|kv| kv.split_once('='))
+            .collect();
+        let r = ReferenceHdfs::start_with("bench-dp", &site);
         let active = r.daemon(&r.first_active.clone()).clone();
         let dns: Vec<u32> = ["dn1", "dn2", "dn3"]
             .iter()
