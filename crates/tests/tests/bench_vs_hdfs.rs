@@ -339,6 +339,10 @@ fn data_path_hafs_against_the_reference_hdfs() {
             .namenodes(2)
             .journalnodes(3)
             .datanodes(3)
+            // The reference cluster's (Hadoop's default) block size, not the test
+            // clusters' 1 MiB: clients that read the conf dir (Java, hdfs-native) would
+            // otherwise write 128 times more blocks through hafs.
+            .conf("dfs.blocksize", "134217728")
             .start();
         c.wait_for_state(0, "active", Duration::from_secs(30));
         let dns: Vec<u32> = (0..3).map(|i| c.datanode(i).pid()).collect();
