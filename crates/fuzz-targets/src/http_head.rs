@@ -1,18 +1,22 @@
-//! The head of an HTTP request to the NameNode's web server (image transfer, JMX,
-//! WebHDFS): request line, headers, query parameters.
+//! HTTP input hafs parses itself (heads are otherwise hyper's): a response head from
+//! another NameNode (image transfer, fsck) and the query strings and paths of requests
+//! to any daemon.
 
 use std::time::Duration;
 
-use hafs_namenode::http::request::{percent_decode, read_head};
+use hafs_http::query::{parse_query, path_decode};
+use hafs_namenode::http::head::{parse_headers, read_raw_head};
 
 use crate::block_on;
 
 pub fn http_request_head(data: &[u8]) {
     let mut r = data;
-    if let Ok(req) = block_on(read_head(&mut r, Duration::from_secs(60))) {
-        let _ = req.content_length();
-        let _ = req.param("op");
-        let _ = req.header("authorization");
+    if let Ok((head, _rest)) = block_on(read_raw_head(&mut r, Duration::from_secs(60))) {
+        if let Ok(text) = std::str::from_utf8(&head) {
+            let _ = parse_headers(text.split("\r\n").skip(1));
+        }
     }
-    let _ = percent_decode(&String::from_utf8_lossy(data));
+    let text = String::from_utf8_lossy(data);
+    let _ = parse_query(&text);
+    let _ = path_decode(&text);
 }

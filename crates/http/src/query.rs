@@ -9,7 +9,10 @@ pub fn percent_decode(s: &str) -> Option<String> {
     while i < b.len() {
         match b[i] {
             b'%' => {
-                let hex = b.get(i + 1..i + 3)?;
+                // Two hex digits exactly (from_str_radix alone would take "+1").
+                let hex = b
+                    .get(i + 1..i + 3)
+                    .filter(|h| h.iter().all(u8::is_ascii_hexdigit))?;
                 let hex = std::str::from_utf8(hex).ok()?;
                 out.push(u8::from_str_radix(hex, 16).ok()?);
                 i += 3;
@@ -82,6 +85,8 @@ mod tests {
         );
         assert!(parse_query("a=%zz").is_none());
         assert!(parse_query("a=%ff").is_none());
+        assert!(parse_query("a=%+1").is_none());
+        assert!(parse_query("a=%4").is_none());
         assert_eq!(path_decode("/a+b%20c").unwrap(), "/a+b c");
         assert_eq!(percent_encode("a b/c"), "a%20b%2Fc");
     }

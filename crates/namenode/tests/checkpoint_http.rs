@@ -219,7 +219,7 @@ async fn bad_input_gets_4xx_and_never_hurts_the_server() {
     let v = hafs_namenode::http::image_store::format_checksum(crc_of(&img));
     let head = format!(
         "PUT /imagetransfer?putimage=1&txid=9&checksum={v}&storageinfo={} HTTP/1.1\r\nContent-Length: {}\r\n\r\n",
-        hafs_namenode::http::request::percent_encode(&hafs_namenode::http::server::storage_info_string(&info())),
+        hafs_http::query::percent_encode(&hafs_namenode::http::server::storage_info_string(&info())),
         img.len()
     );
     let mut s = TcpStream::connect(&a).await.unwrap();
@@ -478,9 +478,9 @@ async fn path_traversal_in_transfer_parameters_is_refused() {
     let n = node("http-traversal", 2, T).await;
     let a = n.addr();
     put_image_file(&n.dirs[0], 5, 1000);
-    let si = hafs_namenode::http::request::percent_encode(
-        &hafs_namenode::http::server::storage_info_string(&info()),
-    );
+    let si = hafs_http::query::percent_encode(&hafs_namenode::http::server::storage_info_string(
+        &info(),
+    ));
     let mut cases: Vec<(String, u16)> = Vec::new();
     for txid in [
         "../../../../tmp/hafs-pwned",

@@ -21,7 +21,9 @@ use super::auth::spnego_host;
 use super::image_store::{
     format_checksum, parse_checksum, ImageMeta, ImageVerifier, TxidSpec, MAX_IMAGE_LEN,
 };
-use super::request::{parse_headers, percent_encode, read_raw_head, HeadError};
+use hafs_http::query::percent_encode;
+
+use super::head::{parse_headers, read_raw_head, HeadError};
 use super::server::storage_info_string;
 use hafs_security::spnego::{ClientExchange, SpnegoInitiator};
 

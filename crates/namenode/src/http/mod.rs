@@ -4,8 +4,8 @@
 
 pub mod auth;
 pub mod client;
+pub mod head;
 pub mod image_store;
-pub mod request;
 pub mod server;
 
 pub use auth::HttpSecurity;
