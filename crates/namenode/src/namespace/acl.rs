@@ -1007,7 +1007,7 @@ impl Namespace {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Parses `[default:]type:[name]:rwx` entries separated by commas (test input).

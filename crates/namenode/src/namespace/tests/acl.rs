@@ -3,34 +3,7 @@
 
 use super::*;
 
-/// `[default:]type:[name]:rwx,...` (test input).
-fn spec(s: &str) -> Vec<AclEntry> {
-    s.split(',')
-        .map(|e| {
-            let (scope, rest) = match e.strip_prefix("default:") {
-                Some(r) => (AclScope::Default, r),
-                None => (AclScope::Access, e),
-            };
-            let parts: Vec<&str> = rest.split(':').collect();
-            let kind = match parts[0] {
-                "user" => AclType::User,
-                "group" => AclType::Group,
-                "mask" => AclType::Mask,
-                _ => AclType::Other,
-            };
-            let name = parts.get(1).filter(|n| !n.is_empty()).copied();
-            let perm = parts.get(2).unwrap_or(&"").chars().fold(0u8, |a, c| {
-                a | match c {
-                    'r' => 4,
-                    'w' => 2,
-                    'x' => 1,
-                    _ => 0,
-                }
-            });
-            AclEntry::new(scope, kind, name, perm)
-        })
-        .collect()
-}
+use crate::namespace::acl::tests::spec;
 
 fn text(entries: &[AclEntry]) -> String {
     let v: Vec<String> = entries.iter().map(|e| e.to_string()).collect();
