@@ -63,8 +63,8 @@ pub use load::{
 pub use nnthroughput::{parse_nnthroughput, run_nnthroughput, NnBenchStats};
 pub use partition::{JournalPartition, PartitionProxy};
 pub use paths::{
-    current_user, hadoop_fs_script, hafs_bin, hafs_cache, hafs_release_bin, jars_dir, python_bin,
-    workspace_root,
+    current_user, fsimage_txids, hadoop_fs_script, hafs_bin, hafs_cache, hafs_release_bin,
+    jars_dir, python_bin, workspace_root,
 };
 pub use procs::{processes_matching, ProcessInfo};
 pub use reference_hdfs::{

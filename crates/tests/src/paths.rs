@@ -136,3 +136,21 @@ pub fn current_user() -> String {
     }
     env::var("USER").unwrap_or_else(|_| panic!("cannot determine the current user name"))
 }
+
+/// The txids of the fsimages in a NameNode name dir (`current/fsimage_<19 digits>`),
+/// sorted; empty when the dir cannot be read.
+pub fn fsimage_txids(name_dir: &Path) -> Vec<u64> {
+    let mut v: Vec<u64> = std::fs::read_dir(name_dir.join("current"))
+        .map(|rd| {
+            rd.filter_map(|e| {
+                let n = e.ok()?.file_name().to_string_lossy().to_string();
+                n.strip_prefix("fsimage_")
+                    .filter(|d| d.len() == 19)
+                    .and_then(|d| d.parse().ok())
+            })
+            .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}

@@ -7,25 +7,9 @@ use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use hafs_tests::{hafs_bin, hafs_dfs, parse_ls, run_with_timeout, MiniCluster};
+use hafs_tests::{fsimage_txids, hafs_bin, hafs_dfs, parse_ls, run_with_timeout, MiniCluster};
 
 static ONE_CLUSTER_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-fn images(name_dir: &Path) -> Vec<u64> {
-    let mut v: Vec<u64> = std::fs::read_dir(name_dir.join("current"))
-        .map(|rd| {
-            rd.filter_map(|e| {
-                let n = e.ok()?.file_name().to_string_lossy().to_string();
-                n.strip_prefix("fsimage_")
-                    .filter(|d| d.len() == 19)
-                    .and_then(|d| d.parse().ok())
-            })
-            .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
 
 fn version_field(name_dir: &Path, key: &str) -> String {
     let text = std::fs::read_to_string(name_dir.join("current/VERSION")).unwrap();
@@ -78,7 +62,7 @@ fn bootstrap_standby_of_a_brand_new_namenode() {
             "{key}"
         );
     }
-    assert!(!images(&dir).is_empty());
+    assert!(!fsimage_txids(&dir).is_empty());
 
     // Existing data: refused without -force (Hadoop's exit code 5), then accepted.
     let again = bootstrap_cmd(&c, 1, &["-nonInteractive"]);
@@ -132,7 +116,7 @@ fn a_standby_checkpoint_is_uploaded_and_used_at_the_active_restart() {
         .conf("dfs.namenode.checkpoint.check.period", "1")
         .start();
     let target = c.client_target();
-    let before = images(c.nn_name_dir_of(0));
+    let before = fsimage_txids(c.nn_name_dir_of(0));
     let dirs: Vec<String> = (0..30).map(|i| format!("/cp/d{i:02}")).collect();
     let mut args = vec!["-mkdir", "-p"];
     args.extend(dirs.iter().map(String::as_str));
@@ -141,7 +125,7 @@ fn a_standby_checkpoint_is_uploaded_and_used_at_the_active_restart() {
     // The Standby checkpoints (>= 20 edits) and the Active receives the image.
     let deadline = Instant::now() + Duration::from_secs(60);
     let uploaded = loop {
-        let now = images(c.nn_name_dir_of(0));
+        let now = fsimage_txids(c.nn_name_dir_of(0));
         if let Some(&t) = now.iter().rev().find(|t| !before.contains(t) && **t >= 20) {
             break t;
         }
@@ -152,7 +136,7 @@ fn a_standby_checkpoint_is_uploaded_and_used_at_the_active_restart() {
         );
         std::thread::sleep(Duration::from_millis(200));
     };
-    assert!(images(c.nn_name_dir_of(1)).contains(&uploaded));
+    assert!(fsimage_txids(c.nn_name_dir_of(1)).contains(&uploaded));
     assert!(
         c.nn_log(0)
             .contains("received and saved an uploaded fsimage"),

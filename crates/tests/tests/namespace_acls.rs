@@ -6,10 +6,9 @@
 //! outcomes after a failover and after both NameNodes restart (from a checkpoint plus
 //! edits); bad specs get Hadoop's AclException text and the shell's exit code.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-use hafs_tests::{java_fs, java_fs_as, python, CmdOutput, MiniCluster, TempDir};
+use hafs_tests::{fsimage_txids, java_fs, java_fs_as, python, CmdOutput, MiniCluster, TempDir};
 
 /// The shell run as `user` (simple auth: HADOOP_USER_NAME).
 fn as_user(c: &MiniCluster, user: &str, args: &[&str]) -> CmdOutput {
@@ -30,22 +29,6 @@ fn mode_of(c: &MiniCluster, path: &str) -> String {
         .next()
         .unwrap_or_default()
         .to_string()
-}
-
-fn fsimages(name_dir: &Path) -> Vec<u64> {
-    let mut v: Vec<u64> = std::fs::read_dir(name_dir.join("current"))
-        .map(|rd| {
-            rd.filter_map(|e| {
-                let n = e.ok()?.file_name().to_string_lossy().to_string();
-                n.strip_prefix("fsimage_")
-                    .filter(|d| d.len() == 19)
-                    .and_then(|d| d.parse().ok())
-            })
-            .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
 }
 
 const DIR_ACL: &str = "# file: /acl/dir\n# owner: alice\n# group: staff\nuser::rwx\n\
@@ -336,7 +319,10 @@ fn java_setfacl_getfacl_and_enforcement_survive_failover_and_restart() {
     // the edits after it.
     let last_acl_txid = c.nn_last_txid(1).unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
-    while fsimages(c.nn_name_dir_of(1)).last().copied().unwrap_or(0)
+    while fsimage_txids(c.nn_name_dir_of(1))
+        .last()
+        .copied()
+        .unwrap_or(0)
         < last_acl_txid.saturating_sub(10)
     {
         assert!(

@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use hafs_security::block_token::base64_encode;
 use hafs_tests::{
-    hafs_bin, hafs_cmd, hafs_dfs, parse_ls, run_with_timeout, CmdOutput, MiniCluster, XorShift64,
+    fsimage_txids, hafs_bin, hafs_cmd, hafs_dfs, parse_ls, run_with_timeout, CmdOutput,
+    MiniCluster, XorShift64,
 };
 
 /// What a raw HTTP exchange returned.
@@ -99,22 +100,6 @@ fn service_ccache(c: &MiniCluster, principal: &str, keytab: &Path, name: &str) -
     let out = run_with_timeout(cmd, Duration::from_secs(20));
     assert!(out.success(), "{out}");
     ccache
-}
-
-fn images(name_dir: &Path) -> Vec<u64> {
-    let mut v: Vec<u64> = std::fs::read_dir(name_dir.join("current"))
-        .map(|rd| {
-            rd.filter_map(|e| {
-                let n = e.ok()?.file_name().to_string_lossy().to_string();
-                n.strip_prefix("fsimage_")
-                    .filter(|d| d.len() == 19)
-                    .and_then(|d| d.parse().ok())
-            })
-            .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
 }
 
 fn bootstrap(c: &MiniCluster, i: usize) -> CmdOutput {
@@ -377,14 +362,14 @@ fn the_namenode_http_server_requires_spnego_and_namenode_principals() {
     assert_eq!(code, 200);
 
     // The Standby's checkpoint reaches the Active through SPNEGO.
-    let before = images(c.nn_name_dir_of(0));
+    let before = fsimage_txids(c.nn_name_dir_of(0));
     let dirs: Vec<String> = (0..30).map(|i| format!("/cp/d{i:02}")).collect();
     let mut args = vec!["-mkdir", "-p"];
     args.extend(dirs.iter().map(String::as_str));
     hafs_dfs(&hdfs, &args).ok();
     let deadline = Instant::now() + Duration::from_secs(60);
     let uploaded = loop {
-        let now = images(c.nn_name_dir_of(0));
+        let now = fsimage_txids(c.nn_name_dir_of(0));
         if let Some(&t) = now.iter().rev().find(|t| !before.contains(t) && **t >= 20) {
             break t;
         }
@@ -395,7 +380,7 @@ fn the_namenode_http_server_requires_spnego_and_namenode_principals() {
         );
         std::thread::sleep(Duration::from_millis(200));
     };
-    assert!(images(c.nn_name_dir_of(1)).contains(&uploaded));
+    assert!(fsimage_txids(c.nn_name_dir_of(1)).contains(&uploaded));
     assert!(
         c.nn_log(0)
             .contains("received and saved an uploaded fsimage"),
@@ -409,7 +394,7 @@ fn the_namenode_http_server_requires_spnego_and_namenode_principals() {
     std::fs::remove_dir_all(&dir).unwrap();
     let out = bootstrap(&c, 1);
     assert!(out.success(), "{out}");
-    assert!(!images(&dir).is_empty(), "{out}");
+    assert!(!fsimage_txids(&dir).is_empty(), "{out}");
     c.start_nn(1);
     c.wait_for_state(1, "standby", Duration::from_secs(30));
     c.failover(0, 1);
