@@ -405,6 +405,10 @@ const DOC_NOT_KEYS: &[(&str, &str)] = &[
         "reference-hdfs.md: set for the Apache NameNodes of the reference cluster only",
     ),
     (
+        "dfs.datanode.synconclose",
+        "benchmarks.md: a Hadoop DataNode setting of the reference cluster in a comparison (hafs's DataNodes always sync on finalize)",
+    ),
+    (
         "dfs.client.read.shortcircuit",
         "benchmarks.md: a Hadoop feature hafs does not have",
     ),
