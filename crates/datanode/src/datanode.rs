@@ -404,6 +404,7 @@ impl DataNode {
                     source,
                 })?;
         let ipc_addr = ipc_server.local_addr();
+        let _ = endpoints.rpc.set(ipc_server.metrics());
 
         // The address NameNodes hand to clients and other DataNodes. A wildcard bind
         // has no single address: use dfs.datanode.hostname, else loopback (single-host

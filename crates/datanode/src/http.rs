@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use hafs_http::response::{self, Response};
-use hafs_http::{Bean, Endpoints, Method, Request};
+use hafs_http::{Bean, Endpoints, Method, PromText, Request};
 use serde_json::{json, Value};
 
 use crate::storage::DataNodeStorage;
@@ -26,6 +26,8 @@ pub struct DataNodeIdentity {
 pub struct DataNodeEndpoints {
     pub storage: DataNodeStorage,
     pub identity: std::sync::OnceLock<DataNodeIdentity>,
+    /// The IPC server's figures, once it is bound.
+    pub rpc: std::sync::OnceLock<Arc<hafs_ipc::RpcMetrics>>,
 }
 
 impl DataNodeEndpoints {
@@ -33,6 +35,7 @@ impl DataNodeEndpoints {
         Arc::new(DataNodeEndpoints {
             storage,
             identity: std::sync::OnceLock::new(),
+            rpc: std::sync::OnceLock::new(),
         })
     }
 
@@ -142,7 +145,7 @@ impl Endpoints for DataNodeEndpoints {
         .record("FSDatasetState")
         .tag("Context", "FSDatasetState")
         .tag("StorageInfo", self.storage.datanode_uuid())
-        .tag("Hostname", id.hostname)
+        .tag("Hostname", id.hostname.clone())
         .gauge("Capacity", capacity)
         .gauge("DfsUsed", used)
         .gauge("Remaining", remaining)
@@ -154,6 +157,21 @@ impl Endpoints for DataNodeEndpoints {
         .gauge("NumBlocksCached", 0)
         .gauge("NumBlocksFailedToCache", 0)
         .gauge("NumBlocksFailedToUnCache", 0);
-        vec![info, dataset]
+        let mut beans = vec![info, dataset];
+        if let Some(rpc) = self.rpc.get() {
+            beans.extend(hafs_http::rpc_beans(
+                "DataNode",
+                id.ipc_port,
+                &id.hostname,
+                &rpc.snapshot(),
+            ));
+        }
+        beans
+    }
+
+    fn prometheus(&self, out: &mut PromText) {
+        if let (Some(rpc), Some(id)) = (self.rpc.get(), self.identity.get()) {
+            hafs_http::rpc_prometheus(out, id.ipc_port, &rpc.snapshot());
+        }
     }
 }

@@ -44,9 +44,14 @@ async fn serve(conf: &Configuration) -> anyhow::Result<i32> {
     let server = JournalNodeServer::bind_with_auth(config, addr, auth)
         .await
         .with_context(|| format!("cannot serve QJournalProtocol on {bind}"))?;
-    let http = hafs_journal::server::http::start(conf, server.node.clone(), server.local_addr())
-        .await
-        .map_err(anyhow::Error::msg)?;
+    let http = hafs_journal::server::http::start(
+        conf,
+        server.node.clone(),
+        server.local_addr(),
+        server.rpc_metrics(),
+    )
+    .await
+    .map_err(anyhow::Error::msg)?;
     // Tests and scripts wait for this line.
     println!(
         "journalnode ready: rpc {} edits {} http {}",

@@ -16,6 +16,7 @@ pub mod prom;
 pub mod query;
 pub mod request;
 pub mod response;
+pub mod rpc_metrics;
 pub mod server;
 pub mod spnego;
 
@@ -25,4 +26,5 @@ pub use jmx::Bean;
 pub use prom::PromText;
 pub use request::Request;
 pub use response::{Body, Response};
+pub use rpc_metrics::{rpc_beans, rpc_prometheus};
 pub use server::{Endpoints, HttpConfig, HttpServer};

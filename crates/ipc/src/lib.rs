@@ -59,7 +59,7 @@ pub use methods::{
     BoxFuture, Handler, MethodInfo, MethodTable, OperationCategory, ProtocolService, Refusal,
     RequestMessage, ResponseMessage, RetryGuard, RetryLookup,
 };
-pub use server::{Server, ServerConfig};
+pub use server::{RpcMetrics, RpcSnapshot, Server, ServerConfig};
 pub use service::{decode_request, encode_response, CallContext, RpcService};
 
 /// The RPC version this crate speaks (the byte after "hrpc").

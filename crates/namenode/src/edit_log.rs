@@ -39,6 +39,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use bytes::{Bytes, BytesMut};
 use hafs_journal::{record, EditLogError, JournalManager};
 use hafs_util::invariant;
+use hafs_util::latency::{HistogramSnapshot, LatencyHistogram};
 use tokio::runtime::Handle;
 use tokio::sync::{watch, Notify};
 use tracing::{error, info, warn};
@@ -102,6 +103,9 @@ struct Shared {
     state: watch::Sender<SyncState>,
     journal: Arc<dyn JournalManager>,
     stats: Mutex<EditLogStats>,
+    /// How long each batch took to become durable in the journal (a quorum write of
+    /// the JournalNodes in HA, a local fsync otherwise).
+    sync_latency: LatencyHistogram,
     /// The first txid of this edit log.
     opened_at: u64,
     /// [`TRIP_INVARIANT_ENV`], when set: trip after this many edits.
@@ -161,6 +165,7 @@ impl EditLog {
             state,
             journal,
             stats: Mutex::new(EditLogStats::default()),
+            sync_latency: LatencyHistogram::new(),
             opened_at: next_txid,
             trip_after,
         });
@@ -234,6 +239,11 @@ impl EditLog {
 
     pub fn stats(&self) -> EditLogStats {
         *self.shared.stats.lock().expect("stats lock")
+    }
+
+    /// Journal write latency per batch (group commit).
+    pub fn sync_latency(&self) -> HistogramSnapshot {
+        self.shared.sync_latency.snapshot()
     }
 
     /// Waits until `txid` is durable.
@@ -353,6 +363,7 @@ impl Shared {
             };
             if batch.count > 0 {
                 let (first, count) = (batch.first, batch.count);
+                let started = std::time::Instant::now();
                 let write = || rt.block_on(self.journal.journal(first, count, batch.bytes));
                 // A panic in a journal must fail the log, not leave its waiters hanging.
                 let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(write))
@@ -361,6 +372,7 @@ impl Shared {
                     self.fail(format!("journal write of txids {first}..: {e}"));
                     return;
                 }
+                self.sync_latency.record(started.elapsed());
                 {
                     let mut s = self.stats.lock().expect("stats lock");
                     s.txns += count as u64;

@@ -8,10 +8,11 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use hafs_http::process::now_ms;
 use hafs_http::{Bean, PromText};
+use hafs_ipc::RpcMetrics;
 use serde_json::{json, Value};
 
 use crate::blockmanagement::DatanodeReportKind;
@@ -47,6 +48,8 @@ pub struct NameNodeMetrics {
     /// When the tailer last found nothing more to read: it had everything the journal
     /// had committed. The tailing lag is the time since.
     tail_caught_up_ms: AtomicU64,
+    /// The IPC server's port and figures, once it is bound.
+    rpc: OnceLock<(u16, Arc<RpcMetrics>)>,
 }
 
 pub fn state_name(s: HaState) -> &'static str {
@@ -103,6 +106,11 @@ impl NameNodeMetrics {
     /// The tailer read everything the journal had.
     pub fn tail_caught_up(&self) {
         self.tail_caught_up_ms.store(now_ms(), Ordering::Relaxed);
+    }
+
+    /// The IPC server is bound: its figures join the beans from now on.
+    pub fn rpc_server_bound(&self, port: u16, rpc: Arc<RpcMetrics>) {
+        let _ = self.rpc.set((port, rpc));
     }
 
     fn millis_since(at: &AtomicU64) -> u64 {
@@ -464,7 +472,30 @@ pub fn beans(cx: &BeanContext<'_>) -> Vec<Bean> {
         .attr("MillisSinceLastLoadedEdits", millis_since_loaded)
         .attr("LastAppliedTxId", fsn.edit_log.applied_txid())
         .attr("FailoverHistory", Value::Array(history));
-    vec![status, fs, fs_state, info, ha]
+    // Hadoop's NameNodeActivity record: the edit log's transactions and syncs.
+    let log_stats = fsn.edit_log.stats();
+    let sync = fsn.edit_log.sync_latency();
+    let activity = Bean::new(
+        "Hadoop:service=NameNode,name=NameNodeActivity",
+        "NameNodeActivity",
+    )
+    .record("NameNodeActivity")
+    .tag("ProcessName", "NameNode")
+    .tag("Context", "dfs")
+    .tag("Hostname", host.clone())
+    .counter("TransactionsNumOps", log_stats.txns)
+    .counter("SyncsNumOps", sync.count)
+    .gauge("SyncsAvgTime", sync.mean_millis());
+    let mut beans = vec![status, fs, fs_state, info, ha, activity];
+    if let Some((port, rpc)) = m.rpc.get() {
+        beans.extend(hafs_http::rpc_beans(
+            "NameNode",
+            *port,
+            &host,
+            &rpc.snapshot(),
+        ));
+    }
+    beans
 }
 
 fn gb(bytes: u64) -> f64 {
@@ -523,4 +554,20 @@ pub fn prometheus(fsn: &Namesystem, out: &mut PromText) {
         &labels,
         fsn.edit_log.applied_txid() as f64,
     );
+    let sync = fsn.edit_log.sync_latency();
+    out.help(
+        "hafs_namenode_journal_sync_seconds",
+        "histogram",
+        "Time one group commit of edits took to become durable: a quorum write of the JournalNodes in HA.",
+    );
+    out.histogram(
+        "hafs_namenode_journal_sync_seconds",
+        &labels,
+        &sync.buckets,
+        sync.sum_seconds,
+        sync.count,
+    );
+    if let Some((port, rpc)) = m.rpc.get() {
+        hafs_http::rpc_prometheus(out, *port, &rpc.snapshot());
+    }
 }

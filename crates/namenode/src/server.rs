@@ -107,6 +107,8 @@ impl NameNode {
             bm.set_active(false);
         }
         let server = serve_rpc(&fsn, &bm, &ha).await?;
+        fsn.metrics
+            .rpc_server_bound(server.local_addr().port(), server.metrics());
         let checkpoint = crate::checkpointer::CheckpointServices::start(&fsn)
             .await
             .map_err(|source| NameNodeError::Bind {

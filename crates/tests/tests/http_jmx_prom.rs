@@ -134,6 +134,46 @@ fn series(report: &Value, name: &str, want: &[(&str, &str)]) -> Option<f64> {
     })
 }
 
+/// The metric names the Grafana dashboard in docs/ queries, and its `__name__=~`
+/// patterns: every identifier of a PromQL expression that is neither a function (followed
+/// by `(`), a keyword, nor inside a label matcher, range or `by (…)` list.
+fn dashboard_metrics() -> (Vec<String>, Vec<String>) {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/grafana/hafs-ha.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let dash: Value = serde_json::from_str(&text).expect("the dashboard is JSON");
+    let name_pattern = regex_lite::Regex::new(r#"__name__=~"([^"]+)""#).unwrap();
+    let strip = [
+        regex_lite::Regex::new(r"\{[^}]*\}").unwrap(),
+        regex_lite::Regex::new(r"\[[^\]]*\]").unwrap(),
+        regex_lite::Regex::new(r"\b(by|without|on|ignoring)\s*\([^)]*\)").unwrap(),
+    ];
+    let ident = regex_lite::Regex::new(r"[A-Za-z_][A-Za-z0-9_]*(\s*\()?").unwrap();
+    let (mut names, mut patterns) = (Vec::new(), Vec::new());
+    for panel in dash["panels"].as_array().expect("panels") {
+        for target in panel["targets"].as_array().expect("targets") {
+            let expr = target["expr"].as_str().expect("expr");
+            for c in name_pattern.captures_iter(expr) {
+                patterns.push(format!("^(?:{})$", &c[1]));
+            }
+            let mut e = expr.to_string();
+            for re in &strip {
+                e = re.replace_all(&e, " ").into_owned();
+            }
+            for m in ident.captures_iter(&e) {
+                let word = m[0].trim_end_matches(|c: char| c == '(' || c.is_whitespace());
+                if m.get(1).is_none() && !["and", "or", "unless", "bool", "offset"].contains(&word)
+                {
+                    names.push(word.to_string());
+                }
+            }
+        }
+    }
+    names.sort();
+    names.dedup();
+    (names, patterns)
+}
+
 #[test]
 fn jmx_and_prom_read_like_ambari_and_datadog_across_a_kill_9_failover() {
     let mut c = MiniCluster::builder()
@@ -172,13 +212,17 @@ fn jmx_and_prom_read_like_ambari_and_datadog_across_a_kill_9_failover() {
         r[&nn1]["HostAndPort"].as_str().unwrap(),
         c.nn_rpc_addr_of(0).to_string()
     );
+    let rpc_port = c.nn_rpc_addr_of(0).port();
     assert_eq!(
         r[&nn1]["names"],
         serde_json::json!([
             "Hadoop:service=NameNode,name=FSNamesystem",
             "Hadoop:service=NameNode,name=FSNamesystemState",
+            "Hadoop:service=NameNode,name=NameNodeActivity",
             "Hadoop:service=NameNode,name=NameNodeInfo",
             "Hadoop:service=NameNode,name=NameNodeStatus",
+            format!("Hadoop:service=NameNode,name=RpcActivityForPort{rpc_port}"),
+            format!("Hadoop:service=NameNode,name=RpcDetailedActivityForPort{rpc_port}"),
         ])
     );
     assert_eq!(r[&nn1]["get"]["State"], "active");
@@ -212,6 +256,34 @@ fn jmx_and_prom_read_like_ambari_and_datadog_across_a_kill_9_failover() {
         Some(1.0)
     );
     assert!(series(&r[&nn2], "hafs_namenode_tailing_lag_seconds", &[]).is_some());
+    // RPC figures under Hadoop's names (the parser adds `_total` to counters) and
+    // per-method histograms: the -put above called create, addBlock and complete on
+    // the Active; the Standby wrote no edits.
+    let port = rpc_port.to_string();
+    let on_port = [("port", port.as_str())];
+    assert!(series(&r[&nn1], "rpc_rpc_processing_time_num_ops_total", &on_port).unwrap() >= 3.0);
+    assert!(series(&r[&nn1], "rpcdetailed_complete_num_ops_total", &on_port).unwrap() >= 1.0);
+    for method in ["create", "addBlock", "complete"] {
+        let n = series(
+            &r[&nn1],
+            "hafs_rpc_processing_seconds_count",
+            &[("port", &port), ("method", method)],
+        );
+        assert!(n.unwrap_or(0.0) >= 1.0, "{method}: {n:?}");
+        assert_eq!(
+            series(
+                &r[&nn1],
+                "hafs_rpc_processing_seconds_bucket",
+                &[("method", method), ("le", "+Inf")]
+            ),
+            n
+        );
+    }
+    assert!(series(&r[&nn1], "hafs_namenode_journal_sync_seconds_count", &[]).unwrap() >= 3.0);
+    assert_eq!(
+        series(&r[&nn2], "hafs_namenode_journal_sync_seconds_count", &[]),
+        Some(0.0)
+    );
     assert!(series(&r[&nn1], "process_resident_memory_bytes", &[]).unwrap() > 0.0);
     let dn = &r["dn1"];
     assert!(dn["names"]
@@ -226,6 +298,15 @@ fn jmx_and_prom_read_like_ambari_and_datadog_across_a_kill_9_failover() {
     assert!(jn["names"].as_array().unwrap().contains(&Value::from(
         "Hadoop:service=JournalNode,name=JournalNodeInfo"
     )));
+    // The JournalNode's IPC server took the Active's journal calls.
+    assert!(
+        series(jn, "rpcdetailed_journal_num_ops_total", &[]).unwrap() >= 1.0,
+        "{jn}"
+    );
+    assert!(
+        series(dn, "hafs_rpc_queue_seconds_count", &[]).is_some(),
+        "{dn}"
+    );
     // Journal-<jid>'s LastWrittenTxId, under Hadoop's name rule.
     assert!(
         jn["prom"]
@@ -235,6 +316,36 @@ fn jmx_and_prom_read_like_ambari_and_datadog_across_a_kill_9_failover() {
             .any(|k| k.starts_with("journal_") && k.ends_with("_last_written_tx_id")),
         "{jn}"
     );
+
+    // Every series the Grafana dashboard in docs/ draws is one some daemon serves (the
+    // parser adds `_total` to counter names).
+    let served: Vec<String> = ["ns", "dn1", "jn1"]
+        .iter()
+        .flat_map(|k| {
+            let report = if *k == "ns" { &r[&nn1] } else { &r[*k] };
+            report["prom"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let (names, patterns) = dashboard_metrics();
+    assert!(names.len() >= 10, "{names:?}");
+    for name in &names {
+        assert!(
+            served.contains(name) || served.contains(&format!("{name}_total")),
+            "the dashboard queries {name}, which no daemon serves"
+        );
+    }
+    for p in &patterns {
+        let re = regex_lite::Regex::new(p).unwrap();
+        assert!(
+            served.iter().any(|s| re.is_match(s)),
+            "no series matches {p}"
+        );
+    }
 
     // kill -9 the Active: nn2 reports active, with a row for it in its history, and
     // the HA-state series moves.

@@ -6,11 +6,13 @@
 //!   poison-checking lock helpers.
 //! - [`clock`]: this host's monotonic clock as a number, shared by every process.
 //! - [`uuid`]: random version-4 UUID strings (storage ids, DataNode ids).
+//! - [`latency`]: a fixed-bucket latency histogram for `/prom` and `/jmx`.
 //! - [`rng`]: xorshift64*, a small deterministic PRNG (replica placement, bench data,
 //!   randomized tests that print their seed).
 
 pub mod clock;
 pub mod invariant;
+pub mod latency;
 pub mod rng;
 pub mod uuid;
 

@@ -614,12 +614,16 @@ impl ConnState {
 
         // Wait for room: this connection's bound first, then the server's. While we wait
         // nothing more is read from this client, which is the backpressure we want.
+        let arrived = Instant::now();
         let Ok(conn_permit) = self.in_flight.clone().acquire_owned().await else {
             return Some(Closing::Quiet);
         };
         let Ok(server_permit) = self.shared.call_slots.clone().acquire_owned().await else {
             return Some(Closing::Quiet);
         };
+
+        let metrics = self.shared.metrics.clone();
+        metrics.call_admitted(arrived.elapsed());
 
         let ctx = CallContext {
             user: identity.user,
@@ -644,7 +648,14 @@ impl ConnState {
         // still run concurrently and answer out of order.
         let mut call = Box::pin(async move {
             debug!(%method, call_id, retry_count, user = %ctx.user, "IPC call");
+            let started = Instant::now();
             let result = CatchUnwind(service.call(&ctx, &method, request)).await;
+            let (failed, known_method) = match &result {
+                Ok(Ok(_)) => (false, true),
+                Ok(Err(e)) => (true, e.code != RpcErrorCode::ErrorNoSuchMethod),
+                Err(_) => (true, true),
+            };
+            metrics.call_done(&method, started.elapsed(), failed, known_method);
             let frame = match result {
                 Ok(Ok(body)) => response::success(call_id, retry_count, client_id, &body),
                 Ok(Err(mut err)) => {

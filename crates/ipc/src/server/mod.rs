@@ -3,7 +3,10 @@
 //! writer task; calls run concurrently and their responses go out as they complete.
 
 mod connection;
+mod metrics;
 mod response;
+
+pub use metrics::{RpcMetrics, RpcSnapshot};
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -62,6 +65,7 @@ pub(crate) struct Shared {
     pub services: HashMap<&'static str, Arc<dyn RpcService>>,
     /// Server-wide bound on calls in flight.
     pub call_slots: Arc<Semaphore>,
+    pub metrics: Arc<RpcMetrics>,
 }
 
 pub struct Server {
@@ -103,6 +107,7 @@ impl Server {
         let listener = TcpListener::bind(config.bind).await?;
         let local_addr = listener.local_addr()?;
         let call_slots = Arc::new(Semaphore::new(config.max_queued_calls));
+        let metrics = Arc::new(RpcMetrics::new(config.max_queued_calls, call_slots.clone()));
         Ok(Server {
             listener,
             local_addr,
@@ -110,12 +115,19 @@ impl Server {
                 config,
                 services: map,
                 call_slots,
+                metrics,
             }),
         })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The server's own figures (connections, queue and processing times), for the
+    /// daemon's `/jmx` and `/prom`. Live: keep the handle and snapshot it per scrape.
+    pub fn metrics(&self) -> Arc<RpcMetrics> {
+        self.shared.metrics.clone()
     }
 
     /// Serves until `shutdown` resolves, then stops accepting, closes connections and
@@ -128,7 +140,7 @@ impl Server {
         } = self;
         info!(%local_addr, protocols = ?shared.services.keys().collect::<Vec<_>>(), "IPC server listening");
         let (stop_tx, stop_rx) = watch::channel(false);
-        let open = Arc::new(AtomicUsize::new(0));
+        let open = shared.metrics.open_connections.clone();
         let max = shared.config.max_connections;
         let mut conns = JoinSet::new();
         tokio::pin!(shutdown);
@@ -139,6 +151,7 @@ impl Server {
                     Ok((stream, peer)) => {
                         if max != 0 && open.load(Ordering::SeqCst) >= max {
                             warn!(%peer, max, "too many IPC connections; closing new one");
+                            shared.metrics.connection_dropped();
                             drop(stream);
                             continue;
                         }

@@ -16,6 +16,8 @@ pub struct JournalNodeEndpoints {
     pub node: Arc<JournalNode>,
     /// The RPC address, for `JournalNodeInfo.HostAndPort`.
     pub rpc_addr: String,
+    /// The IPC server's figures.
+    pub rpc: Arc<hafs_ipc::RpcMetrics>,
 }
 
 #[async_trait]
@@ -92,7 +94,21 @@ impl Endpoints for JournalNodeEndpoints {
             .attr("HostAndPort", self.rpc_addr.clone())
             .attr("RpcPort", port_of(&self.rpc_addr)),
         );
+        if let Ok(port) = port_of(&self.rpc_addr).parse::<u16>() {
+            beans.extend(hafs_http::rpc_beans(
+                "JournalNode",
+                port,
+                &host_of(&self.rpc_addr),
+                &self.rpc.snapshot(),
+            ));
+        }
         beans
+    }
+
+    fn prometheus(&self, out: &mut hafs_http::PromText) {
+        if let Ok(port) = port_of(&self.rpc_addr).parse::<u16>() {
+            hafs_http::rpc_prometheus(out, port, &self.rpc.snapshot());
+        }
     }
 }
 
@@ -110,6 +126,7 @@ pub async fn start(
     conf: &hafs_conf::Configuration,
     node: Arc<JournalNode>,
     rpc_addr: std::net::SocketAddr,
+    rpc: Arc<hafs_ipc::RpcMetrics>,
 ) -> Result<hafs_http::HttpServer, String> {
     use hafs_conf::keys::{
         DFS_JOURNALNODE_HTTP_ADDRESS, DFS_JOURNALNODE_HTTP_ADDRESS_DEFAULT,
@@ -142,6 +159,7 @@ pub async fn start(
     let endpoints = Arc::new(JournalNodeEndpoints {
         node,
         rpc_addr: rpc_addr.to_string(),
+        rpc,
     });
     hafs_http::HttpServer::start(config, endpoints)
         .await

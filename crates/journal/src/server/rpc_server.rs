@@ -115,6 +115,11 @@ impl JournalNodeServer {
         self.server.local_addr()
     }
 
+    /// The IPC server's figures, for `/jmx` and `/prom`.
+    pub fn rpc_metrics(&self) -> std::sync::Arc<hafs_ipc::RpcMetrics> {
+        self.server.metrics()
+    }
+
     /// Serves (and runs the syncer) until `shutdown` resolves.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use hafs_journal::JournalManager;
+use hafs_util::latency::{HistogramSnapshot, LatencyHistogram};
 use tokio::sync::watch;
 
 use crate::edit_log::{EditLog, EditLogFailed, EditLogStats};
@@ -153,6 +154,14 @@ impl EditLogSlot {
 
     pub fn stats(&self) -> EditLogStats {
         self.writer().map(|w| w.stats()).unwrap_or_default()
+    }
+
+    /// The writer's journal sync latency (since this NameNode last became Active; a
+    /// Standby writes nothing and shows none).
+    pub fn sync_latency(&self) -> HistogramSnapshot {
+        self.writer()
+            .map(|w| w.sync_latency())
+            .unwrap_or_else(|| LatencyHistogram::new().snapshot())
     }
 
     pub fn journal(&self) -> Arc<dyn JournalManager> {
