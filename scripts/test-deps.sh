@@ -7,7 +7,8 @@
 #   (e) Apache Hadoop 3.5.0 itself (hadoop-hdfs, hadoop-common and their dependencies,
 #       from Maven Central with mvn), the reference HDFS cluster that
 #       scripts/reference-hdfs.sh starts beside hafs and the real `hdfs` tools
-#       (scripts/hdfs) run from, and Hadoop's FileSystem contract suites with JUnit 5.
+#       (scripts/hdfs) run from, and Hadoop's FileSystem contract suites with JUnit 5,
+#   (f) npm's playwright-core (pinned), which drives Debian's Chromium in the web UI test.
 # Everything is cached outside the repo under ${HAFS_CACHE:-$HOME/.cache/hafs}, and every
 # step checks its own result first, so running this again is cheap and changes nothing.
 set -euo pipefail
@@ -23,6 +24,9 @@ HDFS_NATIVE_VERSION="0.14.7"
 # The Prometheus text-format parser the /prom tests check the output with.
 PROMETHEUS_CLIENT_VERSION="0.26.0"
 NEXTEST_VERSION="0.9.151"
+# The browser driver of the web UI test (needs Node >= 20; drives the system Chromium).
+PLAYWRIGHT_CORE_VERSION="1.65.2"
+NPM_DIR="$HAFS_CACHE/npm"
 TOOLS_DIR="$HAFS_CACHE/cargo-tools"
 # Hadoop's shaded client plus the logging jars it needs at runtime. Globs are matched
 # against pyspark-<version>/deps/jars/ inside the sdist.
@@ -43,7 +47,9 @@ JAR_GLOBS=(
 # Kerberos tests run a throwaway MIT KDC on loopback (crates/cluster/src/kdc.rs); the
 # GSSAPI library they exercise, libgssapi_krb5.so.2, comes with these too.
 # maven: fetches Apache Hadoop for the reference HDFS cluster (step e).
-DEB_PACKAGES=(openssh-server openssh-client psmisc zookeeper krb5-kdc krb5-admin-server krb5-user maven)
+# chromium and a font: the web UI test drives a real headless browser (step f) and saves
+# screenshots a person can read.
+DEB_PACKAGES=(openssh-server openssh-client psmisc zookeeper krb5-kdc krb5-admin-server krb5-user maven chromium fonts-dejavu-core)
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
@@ -177,9 +183,30 @@ install_reference_hdfs() {
     fi
 }
 
+# ---------------------------------------------------------------- (f) playwright-core
+install_playwright() {
+    local have=""
+    if [ -f "$NPM_DIR/node_modules/playwright-core/package.json" ]; then
+        have="$(node -p "require('$NPM_DIR/node_modules/playwright-core/package.json').version" 2>/dev/null || true)"
+    fi
+    if [ "$have" = "$PLAYWRIGHT_CORE_VERSION" ]; then
+        log "playwright-core: cached in $NPM_DIR ($have)"
+        return
+    fi
+    command -v npm >/dev/null || die "npm is not installed (need Node >= 20 for playwright-core)"
+    command -v chromium >/dev/null || die "chromium is not installed (a Debian package of step a)"
+    log "playwright-core: installing $PLAYWRIGHT_CORE_VERSION in $NPM_DIR (had: ${have:-none})"
+    mkdir -p "$NPM_DIR"
+    (cd "$NPM_DIR" && npm install --silent --no-audit --no-fund --no-save "playwright-core@$PLAYWRIGHT_CORE_VERSION") \
+        || die "npm install playwright-core@$PLAYWRIGHT_CORE_VERSION failed"
+    node -e "require('$NPM_DIR/node_modules/playwright-core')" \
+        || die "playwright-core does not load from $NPM_DIR"
+}
+
 install_debs
 install_jars
 install_venv
 install_nextest
 install_reference_hdfs
+install_playwright
 log "done; cache is $HAFS_CACHE"

@@ -128,6 +128,13 @@ impl JournalManager for JournalSet {
         format!("JournalSet[{}]", names.join(", "))
     }
 
+    fn journal_nodes(&self) -> Vec<crate::JournalNodeView> {
+        self.members
+            .iter()
+            .flat_map(|m| m.journal.journal_nodes())
+            .collect()
+    }
+
     async fn recover_unfinalized_segments(&self) -> Result<u64, EditLogError> {
         let lasts = self
             .on_all_live("recover", |j| async move {

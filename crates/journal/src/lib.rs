@@ -65,6 +65,6 @@ pub use fsutil::DirLock;
 pub use hafs_storage::storage_dir as storage;
 pub use hafs_storage::{fsutil, test_util};
 pub use journal_set::JournalSet;
-pub use manager::{JournalManager, SegmentInfo};
+pub use manager::{JournalManager, JournalNodeView, SegmentInfo};
 pub use record::EditRecord;
 pub use storage::{StorageDir, StorageInfo, StorageType};

@@ -84,4 +84,23 @@ pub trait JournalManager: Send + Sync {
     async fn wants_roll(&self) -> bool {
         false
     }
+
+    /// The remote copies (JournalNodes) as this writer sees them, for status pages;
+    /// empty for local journals and for a journal that is only read.
+    fn journal_nodes(&self) -> Vec<JournalNodeView> {
+        Vec::new()
+    }
+}
+
+/// One JournalNode as the edit-log writer sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalNodeView {
+    /// Its RPC address, as in the qjournal URI.
+    pub addr: String,
+    /// The highest txid it acknowledged to this writer.
+    pub acked_txid: u64,
+    /// It failed a write: the writer skips it until the next segment.
+    pub out_of_sync: bool,
+    /// Edits queued for it and not yet acknowledged.
+    pub queued_bytes: usize,
 }

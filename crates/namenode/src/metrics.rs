@@ -257,7 +257,7 @@ pub fn beans(cx: &BeanContext<'_>) -> Vec<Bean> {
         .gauge("SnapshottableDirectories", 0)
         .gauge("Snapshots", 0)
         .gauge("NumEncryptionZones", 0)
-        .gauge("BlocksTotal", safe.blocks_total)
+        .gauge("BlocksTotal", stats.blocks_total)
         .gauge("FilesTotal", files)
         .gauge("PendingReplicationBlocks", 0)
         .gauge("PendingReconstructionBlocks", 0)
@@ -301,7 +301,7 @@ pub fn beans(cx: &BeanContext<'_>) -> Vec<Bean> {
         "{\"SnapshottableDirectories\":0,\"Snapshots\":0}",
     )
     .attr("FsLockQueueLength", 0)
-    .attr("BlocksTotal", safe.blocks_total)
+    .attr("BlocksTotal", stats.blocks_total)
     .attr("MaxObjects", 0)
     .attr("FilesTotal", files)
     .attr("PendingReplicationBlocks", 0)
@@ -409,7 +409,7 @@ pub fn beans(cx: &BeanContext<'_>) -> Vec<Bean> {
         },
     )
     .attr("BlockPoolUsedSpace", stats.used)
-    .attr("TotalBlocks", safe.blocks_total)
+    .attr("TotalBlocks", stats.blocks_total)
     .attr("TotalFiles", files)
     .attr("NumberOfMissingBlocks", stats.missing_blocks)
     .attr(
@@ -442,6 +442,7 @@ pub fn beans(cx: &BeanContext<'_>) -> Vec<Bean> {
         })
         .to_string(),
     )
+    .attr("NameJournalStatus", name_journal_status(fsn, last_txid))
     .attr("NNStartedTimeInMillis", hafs_http::process::start_time_ms())
     .attr("CompileInfo", "hafs")
     .attr("DistinctVersionCount", 1);
@@ -471,7 +472,22 @@ pub fn beans(cx: &BeanContext<'_>) -> Vec<Bean> {
         .attr("TailingLagMillis", tailing_lag)
         .attr("MillisSinceLastLoadedEdits", millis_since_loaded)
         .attr("LastAppliedTxId", fsn.edit_log.applied_txid())
-        .attr("FailoverHistory", Value::Array(history));
+        .attr("FailoverHistory", Value::Array(history))
+        .attr(
+            "Peers",
+            Value::Array(
+                fsn.config
+                    .http
+                    .peers
+                    .iter()
+                    .map(|(id, http)| json!({"id": id, "http": http}))
+                    .collect(),
+            ),
+        )
+        .attr(
+            "JournalNodes",
+            Value::Array(journal_nodes_json(fsn, last_txid)),
+        );
     // Hadoop's NameNodeActivity record: the edit log's transactions and syncs.
     let log_stats = fsn.edit_log.stats();
     let sync = fsn.edit_log.sync_latency();
@@ -496,6 +512,69 @@ pub fn beans(cx: &BeanContext<'_>) -> Vec<Bean> {
         ));
     }
     beans
+}
+
+/// The JournalNodes as this NameNode's edit-log writer sees them (an Active; empty on
+/// a Standby): address, acknowledged txid, lag behind the last written txid, whether
+/// the writer skips it until the next segment.
+fn journal_nodes_json(fsn: &Namesystem, last_txid: u64) -> Vec<Value> {
+    if !fsn.edit_log.is_writing() {
+        return Vec::new();
+    }
+    fsn.edit_log
+        .journal()
+        .journal_nodes()
+        .iter()
+        .map(|n| {
+            json!({
+                "addr": n.addr,
+                "ackedTxId": n.acked_txid,
+                "lagTxns": last_txid.saturating_sub(n.acked_txid),
+                "outOfSync": n.out_of_sync,
+                "queuedBytes": n.queued_bytes,
+            })
+        })
+        .collect()
+}
+
+/// Hadoop's `NameJournalStatus` (JSON in a string): one row per journal with the
+/// writer's view of each JournalNode in `stream`, as Hadoop's UI shows it.
+fn name_journal_status(fsn: &Namesystem, last_txid: u64) -> String {
+    let journal = fsn.edit_log.journal();
+    let nodes = if fsn.edit_log.is_writing() {
+        journal.journal_nodes()
+    } else {
+        Vec::new()
+    };
+    let stream = if nodes.is_empty() {
+        if fsn.edit_log.is_writing() {
+            "open for write".to_string()
+        } else {
+            "not currently writing".to_string()
+        }
+    } else {
+        let each: Vec<String> = nodes
+            .iter()
+            .map(|n| {
+                let behind = last_txid.saturating_sub(n.acked_txid);
+                if n.out_of_sync {
+                    format!("{} (out of sync, skipped until the next segment)", n.addr)
+                } else if behind > 0 {
+                    format!("{} ({behind} txns behind)", n.addr)
+                } else {
+                    format!("{} (Written txid {})", n.addr, n.acked_txid)
+                }
+            })
+            .collect();
+        format!("Writing up to txid {last_txid}. {}", each.join(", "))
+    };
+    json!([{
+        "manager": journal.describe(),
+        "stream": stream,
+        "disabled": "false",
+        "required": "false",
+    }])
+    .to_string()
 }
 
 fn gb(bytes: u64) -> f64 {

@@ -469,7 +469,7 @@ impl MiniCluster {
         let mut s = std::net::TcpStream::connect_timeout(&addr, timeout)
             .map_err(|e| format!("connect {addr}: {e}"))?;
         s.set_read_timeout(Some(timeout)).ok();
-        s.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        s.write_all(b"GET /status HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
             .map_err(|e| format!("send to {addr}: {e}"))?;
         let mut body = String::new();
         s.read_to_string(&mut body)

@@ -14,6 +14,7 @@
 //! - `HAFS_PYTHON`: the venv python with hdfs-native (default `$HAFS_CACHE/venv/bin/python`),
 //! - `HAFS_KEEP_TMP`: when set, temporary dirs (conf, name dirs, logs) are kept.
 
+mod browser;
 mod cluster;
 mod command;
 mod conf_xml;
@@ -39,6 +40,7 @@ mod tools;
 mod zkfc;
 mod zookeeper;
 
+pub use browser::{screenshot_dir, Browser, ConsoleError};
 pub use cluster::{MiniCluster, MiniClusterBuilder, NAMENODE_READY};
 pub use command::{run_with_timeout, CmdOutput, DEFAULT_CMD_TIMEOUT};
 pub use conf_xml::write_site_xml;

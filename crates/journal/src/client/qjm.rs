@@ -19,7 +19,7 @@ use super::logger::Logger;
 use super::reader::TailLook;
 use super::recovery::majority;
 use super::wire::{self, Target};
-use super::writer_core::{Outcome, Progress, Send, WriterCore, WriterError};
+use super::writer_core::{Outcome, Phase, Progress, Send, WriterCore, WriterError};
 use crate::error::EditLogError;
 use crate::manager::{JournalManager, SegmentInfo};
 use crate::protocol::{jid, NsInfo, QjournalUri};
@@ -352,6 +352,30 @@ impl JournalManager for QuorumJournal {
 
     async fn list_segments(&self) -> Result<Vec<SegmentInfo>, EditLogError> {
         self.segments().await
+    }
+
+    fn journal_nodes(&self) -> Vec<crate::JournalNodeView> {
+        let core = lock(&self.wire.core);
+        if !matches!(
+            core.phase(),
+            Phase::Writing { .. } | Phase::Recovered { .. }
+        ) {
+            return Vec::new();
+        }
+        self.wire
+            .loggers
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let n = core.node(i);
+                crate::JournalNodeView {
+                    addr: l.addr.clone(),
+                    acked_txid: n.acked_txid,
+                    out_of_sync: n.out_of_sync,
+                    queued_bytes: l.queued_bytes(),
+                }
+            })
+            .collect()
     }
 
     /// Some JournalNode is skipped (missed a write) but answers again.

@@ -572,6 +572,11 @@ impl WriterCore {
                 }
                 node.out_of_sync = true;
             }
+            // For lag reports only: a node that opened the segment counts as having
+            // what came before it (a gap there is the JournalNode syncer's to fill).
+            (Call::StartLogSegment { txid }, Ok(_)) => {
+                node.acked_txid = node.acked_txid.max(txid.saturating_sub(1));
+            }
             (Call::StartLogSegment { txid }, Err(e)) if *txid == last_start => {
                 tracing::warn!(node = %name, first_txid = txid, "JournalNode missed the segment start; skipped until the next segment: {e}");
                 node.out_of_sync = true;

@@ -91,6 +91,8 @@ pub struct FsStats {
     pub corrupt_blocks: u64,
     /// Blocks with no live replica.
     pub missing_blocks: u64,
+    /// Every block the NameNode knows (Hadoop's BlocksTotal: the blocks map's size).
+    pub blocks_total: u64,
     /// Missing blocks of files with replication 1.
     pub missing_repl_one_blocks: u64,
     pub pending_deletion_blocks: u64,
@@ -854,6 +856,7 @@ impl BlockManager {
             }
             s.pending_deletion_blocks += d.invalidate.len() as u64;
         }
+        s.blocks_total = st.blocks.len() as u64;
         s.under_replicated = st.needed.low_redundancy_count() as u64;
         s.corrupt_blocks = st.corrupt_blocks.len() as u64;
         s.missing_blocks = st.needed.len_at(QUEUE_WITH_CORRUPT_BLOCKS) as u64;

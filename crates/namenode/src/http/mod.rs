@@ -7,6 +7,7 @@ pub mod client;
 pub mod head;
 pub mod image_store;
 pub mod server;
+pub mod ui;
 
 pub use auth::HttpSecurity;
 pub use client::{fetch_image, get_streamed, upload_image, FetchedImage, TransferError};

@@ -2,8 +2,8 @@
 //! [`hafs_http`] foundation: its endpoints here, the limits, SPNEGO, `/jmx` and `/prom`
 //! there.
 //!
-//! - `GET /` and `GET /status` — plain-text status (HA state, last txid, newest image)
-//!   for scripts.
+//! - `GET /` (also `/index.html`, `/dfshealth.html`) — the web UI ([`super::ui`]).
+//! - `GET /status` — plain-text status (HA state, last txid, newest image) for scripts.
 //! - `GET /imagetransfer?getimage=1&txid=<N|latest>` — streams an fsimage that
 //!   verifies, with `X-Image-Txid`, `X-Image-Checksum` and the namespace identity
 //!   (`X-Cluster-Id`, `X-Namespace-Id`, `X-Block-Pool-Id`, `X-Layout-Version`,
@@ -171,14 +171,21 @@ impl Endpoints for NameNodeEndpoints {
             }
         }
         let get = matches!(req.method, Method::GET | Method::HEAD);
+        if get {
+            if let Some(page) = super::ui::asset(&req.path) {
+                return page;
+            }
+        }
         match req.path.as_str() {
-            "/" | "/status" if get => self.status_page(),
+            "/status" if get => self.status_page(),
             "/imagetransfer" if req.method == Method::GET => self.get_image(&req).await,
             "/imagetransfer" if matches!(req.method, Method::PUT | Method::POST) => {
                 self.put_image(req).await
             }
             "/fsck" if req.method == Method::GET => self.fsck(&req),
-            "/" | "/status" | "/imagetransfer" | "/fsck" => response::method_not_allowed(),
+            "/" | "/status" | "/imagetransfer" | "/fsck" | "/index.html" | "/dfshealth.html" => {
+                response::method_not_allowed()
+            }
             other => response::not_found(other),
         }
     }
