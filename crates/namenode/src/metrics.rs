@@ -203,7 +203,8 @@ pub fn beans(cx: &BeanContext<'_>) -> Vec<Bean> {
     let last_checkpoint = last_checkpoint_ms(cx.image_dirs);
     let since_checkpoint = last_txid.saturating_sub(cx.newest_image_txid.unwrap_or(0));
     let in_safe_mode = fsn.in_safe_mode();
-    let total_load: u64 = 0;
+    let total_load = stats.total_load;
+    let (open_files, writers) = fsn.open_files_and_writers();
     let pct_used = if stats.capacity == 0 {
         0.0
     } else {
@@ -285,8 +286,8 @@ pub fn beans(cx: &BeanContext<'_>) -> Vec<Bean> {
         .gauge("StaleDataNodes", 0)
         .gauge("NumStaleStorages", 0)
         .gauge("TotalSyncCount", 0)
-        .gauge("NumFilesUnderConstruction", 0)
-        .gauge("NumActiveClients", 0);
+        .gauge("NumFilesUnderConstruction", open_files)
+        .gauge("NumActiveClients", writers);
 
     let fs_state = Bean::new(
         "Hadoop:service=NameNode,name=FSNamesystemState",

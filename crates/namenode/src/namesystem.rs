@@ -632,6 +632,19 @@ impl Namesystem {
         }
     }
 
+    /// Files under construction and the distinct clients writing them (Hadoop's
+    /// NumFilesUnderConstruction and NumActiveClients).
+    pub fn open_files_and_writers(&self) -> (u64, u64) {
+        let ns = self.read();
+        let mut writers = std::collections::HashSet::new();
+        let mut files = 0u64;
+        for (_, uc) in ns.files_under_construction() {
+            files += 1;
+            writers.insert(uc.client_name.clone());
+        }
+        (files, writers.len() as u64)
+    }
+
     pub fn memory_report(&self) -> crate::namespace::MemoryStats {
         self.read().memory_estimate()
     }

@@ -93,6 +93,9 @@ pub struct FsStats {
     pub missing_blocks: u64,
     /// Every block the NameNode knows (Hadoop's BlocksTotal: the blocks map's size).
     pub blocks_total: u64,
+    /// Data transfers under way on the live DataNodes, as their heartbeats report
+    /// (Hadoop's TotalLoad).
+    pub total_load: u64,
     /// Missing blocks of files with replication 1.
     pub missing_repl_one_blocks: u64,
     pub pending_deletion_blocks: u64,
@@ -850,6 +853,7 @@ impl BlockManager {
                 s.used += d.dfs_used();
                 s.remaining += d.remaining();
                 s.non_dfs_used += d.non_dfs_used();
+                s.total_load += u64::from(d.xceiver_count);
                 s.live_datanodes += 1;
             } else {
                 s.dead_datanodes += 1;
