@@ -484,7 +484,10 @@ impl Namesystem {
         use hafs_proto::hafs::edit_op::Op;
         if !matches!(
             op.op,
-            Some(Op::AddFile(_)) | Some(Op::Append(_)) | Some(Op::ReassignLease(_))
+            Some(Op::AddFile(_))
+                | Some(Op::Append(_))
+                | Some(Op::ReassignLease(_))
+                | Some(Op::Truncate(_))
         ) {
             return;
         }
