@@ -623,15 +623,23 @@ impl Namesystem {
         length: u64,
         client: Option<IpAddr>,
     ) -> Result<Located, RpcError> {
-        let (st, blocks, truncating) = {
+        let (st, mut blocks, truncating) = {
             let ns = self.read();
             let (st, blocks) = ns.get_blocks(caller, src).map_err(ns_err)?;
-            let truncating = ns.truncate_block(st.inode_id).is_some();
+            let truncating = ns.truncate_block(st.inode_id);
             (st, blocks, truncating)
         };
         // A block being cut by a truncate's recovery is answered as complete at its
-        // new length: a reader asking the DataNodes for a block under construction
-        // would be told the replicas' old, longer length.
+        // new length (the namespace keeps the old one until the commit): a reader
+        // asking the DataNodes for a block under construction would be told the
+        // replicas' old, longer length.
+        let truncating = match (truncating, blocks.last_mut()) {
+            (Some(t), Some(last)) if t.block_id == last.block_id => {
+                last.num_bytes = t.num_bytes;
+                true
+            }
+            _ => false,
+        };
         let last_uc = st.under_construction
             && !truncating
             && blocks.last().is_some_and(|b| !self.block_complete(b));

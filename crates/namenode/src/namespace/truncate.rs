@@ -4,9 +4,11 @@
 //! truncate block (same id, a new generation stamp) that the block recovery makes
 //! true on the DataNodes; commitBlockSynchronization then closes the file.
 //!
-//! The namespace records the new length at once, so every reader (getFileInfo,
-//! getBlockLocations, listings) sees at most the new length even while the replicas
-//! still hold the old bytes.
+//! As in Hadoop, the last block keeps its old length in the namespace until the
+//! recovery commits: getFileInfo and listings show the old length until then (which
+//! is what `hadoop fs -truncate -w` waits on), while getBlockLocations answers the
+//! block at its truncate block's length, so no reader is handed a byte past the new
+//! length.
 
 use hafs_proto::hafs::{self as pb, edit_op::Op};
 
@@ -104,10 +106,11 @@ impl Namespace {
             ))
         };
         if let Some(uc) = self.under_construction.get(&n.id) {
-            // The namespace already has the file at its truncated length: the same
-            // truncate again (a client polling, or a retry) waits for the recovery.
-            if uc.truncate_block.is_some() {
-                if n.length() == new_length {
+            // The same truncate again (a client polling, or a retry) waits for the
+            // recovery; another length is refused.
+            if let Some(tb) = uc.truncate_block {
+                let last = n.blocks().last().map_or(0, |b| b.num_bytes);
+                if n.length() - last + tb.num_bytes == new_length {
                     return Ok(TruncatePlan::Done(false));
                 }
                 return Err(refused(format!("{src} is being truncated.")));
@@ -190,13 +193,13 @@ impl Namespace {
         if n.length() < t.new_length {
             return Err(corrupt("the file is shorter than the new length"));
         }
-        let mut c = cut(n.blocks(), t.new_length);
-        let truncate_block = match (c.partial, &t.truncate_block, c.kept.last_mut()) {
+        let c = cut(n.blocks(), t.new_length);
+        let truncate_block = match (c.partial, &t.truncate_block, c.kept.last()) {
             (None, None, _) => None,
+            // The block keeps its length and stamp until commitBlockSynchronization.
             (Some(len), Some(tb), Some(last))
                 if tb.block_id == last.block_id && tb.num_bytes == len =>
             {
-                last.num_bytes = len;
                 Some(BlockInfo {
                     block_id: tb.block_id,
                     gen_stamp: tb.gen_stamp,
