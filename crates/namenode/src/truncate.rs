@@ -31,17 +31,19 @@ impl Namesystem {
             .await?;
         let now = now_ms();
         let bm = self.bm.clone();
-        let (plan, outcome) = self
+        let (done, outcome) = self
             .mutate_op(&what, None, |ns| {
                 let plan = ns
                     .plan_truncate(caller, src, new_length, holder, client_machine, now)
                     .map_err(ns_err)?;
                 match plan {
-                    TruncatePlan::Done(answer) => Ok((None, (answer, None))),
+                    TruncatePlan::Done(answer) => Ok((None, answer)),
                     TruncatePlan::Apply(t) => {
                         // The recovery is queued under the namespace lock with the op
                         // that hands out its generation stamp; if no DataNode can
-                        // lead it, nothing is logged and the truncate fails.
+                        // lead it, nothing is logged and the truncate fails. It is
+                        // recorded here too, so the lease monitor (which reads the
+                        // open files under this lock) never starts a second one.
                         if let Some((old, tb)) = &t.recover {
                             bm.start_block_recovery(
                                 to_bm_block(old),
@@ -49,24 +51,20 @@ impl Namesystem {
                                 Some(tb.num_bytes),
                             )
                             .map_err(RpcError::from)?;
+                            self.leases.lock().expect("lease lock").start_recovery(
+                                t.inode_id,
+                                Recovery {
+                                    block_id: tb.block_id,
+                                    recovery_id: tb.gen_stamp,
+                                    started: self.now(),
+                                },
+                            );
                         }
-                        let answer = t.recover.is_none();
-                        Ok((Some(t.op), (answer, t.recover.map(|(_, tb)| tb))))
+                        Ok((Some(t.op), t.recover.is_none()))
                     }
                 }
             })
             .await?;
-        let (done, recovering) = plan;
-        if let (Some(tb), Some(inode_id)) = (recovering, outcome.inode_id) {
-            self.leases.lock().expect("lease lock").start_recovery(
-                inode_id,
-                Recovery {
-                    block_id: tb.block_id,
-                    recovery_id: tb.gen_stamp,
-                    started: self.now(),
-                },
-            );
-        }
         if outcome.inode_id.is_some() {
             info!(%src, new_length, done, "truncate");
         }

@@ -3,7 +3,8 @@
 //! once), inside a block and inside the last 512-byte chunk (the last block goes
 //! through recovery); the prefix reads back byte for byte with Java and hdfs-native;
 //! readers during the recovery never get a byte past the new length; a DataNode
-//! killed with -9 while its replica is part of the recovery does not stop it; the
+//! killed with -9 while its replica is part of the recovery does not stop it; a cut
+//! still waiting for its recovery at a failover is finished by the new Active; the
 //! Standby has every cut after a failover and a restarted NameNode after replaying
 //! them; Hadoop's refusals come back with Hadoop's words.
 
@@ -203,7 +204,10 @@ print(during, reads)
             .map(|n| n.parse().unwrap())
             .collect();
         assert_eq!(nums.len(), 2, "{out}");
-        eprintln!("{path}: {} of {} reads during the recovery", nums[0], nums[1]);
+        eprintln!(
+            "{path}: {} of {} reads during the recovery",
+            nums[0], nums[1]
+        );
         during_total += nums[0];
         check_bytes(&c, &tmp, &path, &data[..new_len], "readers");
         if during_total > 0 {
@@ -279,15 +283,52 @@ print(t.stderr)
         "the refused truncate changed nothing"
     );
 
+    // A truncate still waiting for its recovery at a failover: with every DataNode
+    // stopped (SIGSTOP; the NameNode still counts them live) the recovery command
+    // cannot be carried out. The new Active knows the pending cut from the edits it
+    // tailed, recovers the block itself once the DataNodes are back, and the same
+    // `-truncate -w` (asked again of the new Active) sees the file reach its length.
+    let pending_data = put(&c, &tmp, "/t/pending", 30);
+    let pending_len = 2 * BLOCK + 5;
+    for i in 0..3 {
+        c.pause_datanode(i);
+    }
+    let out = java_fs(&c, &["-truncate", &pending_len.to_string(), "/t/pending"]).ok();
+    assert!(out.stdout.contains("Wait for block recovery"), "{out}");
+    assert_eq!(
+        java_len(&c, "/t/pending"),
+        LEN,
+        "the old length until the commit"
+    );
+    c.failover(0, 1);
+    c.wait_for_state(1, "active", Duration::from_secs(30));
+    for i in 0..3 {
+        c.resume_datanode(i);
+    }
+    let out = java_fs(
+        &c,
+        &["-truncate", "-w", &pending_len.to_string(), "/t/pending"],
+    )
+    .ok();
+    assert!(
+        out.stdout
+            .contains(&format!("Truncated /t/pending to length: {pending_len}")),
+        "{out}"
+    );
+
     // The Standby tailed every cut; a restarted NameNode replays them.
     let all: Vec<(String, Vec<u8>)> = cuts
         .iter()
         .zip(&want)
         .map(|((p, _, _), w)| (p.to_string(), w.clone()))
-        .chain([("/t/kill".to_string(), kill_data[..kill_len].to_vec())])
+        .chain([
+            ("/t/kill".to_string(), kill_data[..kill_len].to_vec()),
+            (
+                "/t/pending".to_string(),
+                pending_data[..pending_len].to_vec(),
+            ),
+        ])
         .collect();
-    c.failover(0, 1);
-    c.wait_for_state(1, "active", Duration::from_secs(30));
     for (p, w) in &all {
         check_bytes(&c, &tmp, p, w, "failover");
     }

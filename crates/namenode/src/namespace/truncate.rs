@@ -61,7 +61,7 @@ pub enum TruncatePlan {
     /// Nothing to log; Hadoop's answer: true when the file already has that length,
     /// false when the same truncate is already waiting for its block recovery.
     Done(bool),
-    Apply(Truncate),
+    Apply(Box<Truncate>),
 }
 
 /// A truncate to log.
@@ -167,11 +167,11 @@ impl Namespace {
                 }),
             })),
         };
-        Ok(TruncatePlan::Apply(Truncate {
+        Ok(TruncatePlan::Apply(Box::new(Truncate {
             op,
             inode_id: n.id,
             recover,
-        }))
+        })))
     }
 
     /// The truncate waiting for the recovery of this open file's last block.
