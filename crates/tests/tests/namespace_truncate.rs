@@ -253,6 +253,37 @@ print(during, reads)
     java_fs(&c, &["-truncate", "0", "/t"])
         .expect_code(1)
         .expect_stderr_contains("Is a directory");
+    // Neither shell sends a negative length (they parse it as an option or refuse
+    // it); a client can, as Java's long on the unsigned wire field.
+    let conf = hafs_conf::Configuration::load(Some(c.conf_dir())).unwrap();
+    let client = hafs_client::DfsClient::new(&conf, None).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let e = rt
+        .block_on(client.truncate("/t/mid", -1i64 as u64))
+        .unwrap_err();
+    assert_eq!(
+        e.class_name(),
+        Some("org.apache.hadoop.HadoopIllegalArgumentException"),
+        "{e}"
+    );
+    assert!(
+        e.to_string()
+            .contains("Cannot truncate to a negative file size: -1."),
+        "{e}"
+    );
+    let e = rt.block_on(client.truncate("/t/nope", 0)).unwrap_err();
+    assert_eq!(e.class_name(), Some("java.io.FileNotFoundException"), "{e}");
+    assert!(
+        e.to_string().contains("File does not exist: /t/nope"),
+        "{e}"
+    );
+    let e = rt.block_on(client.truncate("/t", 0)).unwrap_err();
+    assert!(e.to_string().contains("Path is not a file: /t"), "{e}");
+    drop(client);
+    drop(rt);
     // A file another client is writing: AlreadyBeingCreatedException.
     let script = format!(
         r#"import os, subprocess
