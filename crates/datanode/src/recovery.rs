@@ -244,12 +244,19 @@ impl BlockRecoveryWorker {
     ) -> Result<(), RecoveryError> {
         let block = ExtendedBlock::from_proto(&rb.block.b);
         let name = block.to_string();
-        if rb.truncate_block.is_some() {
-            return Err(RecoveryError::Unsupported(
-                name,
-                "truncate recovery is not supported",
-            ));
-        }
+        // A truncate's recovery names the block as it must become (Hadoop's
+        // truncate block). In place it keeps the block's id; a different id is a
+        // copy-on-truncate (the old block stays for a snapshot), which hafs does not do.
+        let truncate_to = match &rb.truncate_block {
+            None => None,
+            Some(t) if t.block_id == block.block_id => Some(t.num_bytes.unwrap_or(0)),
+            Some(_) => {
+                return Err(RecoveryError::Unsupported(
+                    name,
+                    "copy-on-truncate recovery is not supported",
+                ))
+            }
+        };
         let recovery_id = rb.new_gen_stamp;
         info!(block = %name, recovery_id, replicas = rb.block.locs.len(), "block recovery: primary");
         let holders: Vec<(DatanodeIdProto, Holder)> = rb
@@ -297,8 +304,30 @@ impl BlockRecoveryWorker {
             }
         }
 
-        // 2. Agree on a length.
-        let decision = decide(block.block_id, block.gen_stamp, &replies)?;
+        // 2. Agree on a length; a truncate fixes it, and only replicas holding at
+        // least that many bytes can be cut to it.
+        let decision = match (
+            decide(block.block_id, block.gen_stamp, &replies)?,
+            truncate_to,
+        ) {
+            (RecoveryDecision::Sync { participants, .. }, Some(len)) => {
+                let participants: Vec<usize> = participants
+                    .into_iter()
+                    .filter(|&i| replies[i].is_some_and(|r| r.num_bytes >= len))
+                    .collect();
+                if participants.is_empty() {
+                    return Err(RecoveryError::AllUpdatesFailed {
+                        block: name,
+                        detail: format!("no replica holds the {len} bytes to truncate to"),
+                    });
+                }
+                RecoveryDecision::Sync {
+                    new_length: len,
+                    participants,
+                }
+            }
+            (d, _) => d,
+        };
         let mut commit = CommitBlockSynchronizationRequestProto {
             block: rb.block.b.clone(),
             new_gen_stamp: recovery_id,

@@ -157,3 +157,67 @@ async fn primary_agrees_on_the_shortest_rbw_and_commits_on_the_active() {
     s_stale.stop().await;
     nn_served.stop().await;
 }
+
+#[tokio::test]
+async fn a_truncate_recovery_cuts_the_replicas_to_the_truncate_block() {
+    let nn = FakeNameNode::new(State::Active, 9);
+    let nn_served = serve_nn(&nn).await;
+    let svc = BlockPoolService::start(
+        vec![nn_served.addr.to_string()],
+        datanode_id(),
+        fast_settings(),
+        FakeOps::new(),
+    );
+    wait_for("the Active", 5, || svc.active().addr().is_some()).await;
+
+    // A closed file's last block: finalized replicas of the same length.
+    let me = replica(300, ReplicaState::Finalized, "DS-me");
+    let other = replica(300, ReplicaState::Finalized, "DS-other");
+    let s_other = serve(
+        vec![Arc::new(InterDatanodeService::new(other.clone())) as Arc<dyn RpcService>],
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await;
+    let rb = |truncate_id: u64| RecoveringBlockProto {
+        new_gen_stamp: 6,
+        block: LocatedBlockProto {
+            b: ExtendedBlockProto {
+                pool_id: BPID.into(),
+                block_id: 77,
+                generation_stamp: 5,
+                num_bytes: Some(300),
+            },
+            locs: vec![loc("dn-uuid-1", 1), loc("dn-other", s_other.addr.port())],
+            ..Default::default()
+        },
+        truncate_block: Some(hafs_proto::hdfs::BlockProto {
+            block_id: truncate_id,
+            gen_stamp: 6,
+            num_bytes: Some(120),
+        }),
+    };
+    let worker = BlockRecoveryWorker::new(me.clone(), "dn-uuid-1".into(), Duration::from_secs(5));
+
+    // Copy-on-truncate (a new block id) is refused before any replica is touched.
+    let e = worker.recover(&rb(78), &svc.active()).await.unwrap_err();
+    assert!(e.to_string().contains("copy-on-truncate"), "{e}");
+    assert!(me.updates.lock().unwrap().is_empty());
+
+    // In place: every replica is cut to the truncate block's length, not the
+    // finalized length the replicas agree on.
+    worker
+        .recover(&rb(77), &svc.active())
+        .await
+        .expect("recovery");
+    assert_eq!(*me.updates.lock().unwrap(), vec![(5, 6, 120)]);
+    assert_eq!(*other.updates.lock().unwrap(), vec![(5, 6, 120)]);
+    nn.rec(|r| {
+        assert_eq!(r.commits.len(), 1);
+        let c = &r.commits[0];
+        assert_eq!((c.new_gen_stamp, c.new_length), (6, 120));
+        assert!(c.close_file && !c.delete_block);
+    });
+    svc.stop().await;
+    s_other.stop().await;
+    nn_served.stop().await;
+}

@@ -436,3 +436,31 @@ fn volumes_not_formatted_yet_are_not_failed_by_the_check() {
     assert!(s.storage_reports().iter().all(|r| !r.failed));
     s.check_failed_tolerance().unwrap();
 }
+
+#[test]
+fn a_reader_finding_its_replica_cut_by_a_truncate_recovery_reports_no_corruption() {
+    let t = TempDir::new("dn-store-truncate-read");
+    let s = open(&[t.path().join("d")], 0);
+    let bytes = data(5000, 7);
+    let block = ExtendedBlock::new(BP, 14, 1, 0);
+    write_all(&s, &block, &bytes, 1024).finalize().unwrap();
+    let at_5000 = ExtendedBlock::new(BP, 14, 1, 5000);
+    // A reader opens the replica at its full length, then a truncate's recovery
+    // (new stamp 2) cuts it to 1000 bytes under it.
+    let r = s.open_for_read(&at_5000).unwrap();
+    s.init_replica_recovery(&at_5000, 2).unwrap();
+    s.update_replica_under_recovery(&at_5000, 2, 14, 1000)
+        .unwrap();
+    let (mut buf, mut sums) = (Vec::new(), Vec::new());
+    let err = r.read_chunks(0, 5000, &mut buf, &mut sums).unwrap_err();
+    assert!(
+        matches!(err, DnStorageError::BadReplicaState { .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("cut by a block recovery"), "{err}");
+    // The cut replica reads back as its first 1000 bytes, at the new stamp.
+    assert_eq!(
+        read_all(&s, &ExtendedBlock::new(BP, 14, 2, 1000)),
+        &bytes[..1000]
+    );
+}

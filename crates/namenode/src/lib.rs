@@ -24,6 +24,7 @@ pub mod security;
 pub mod server;
 pub mod shared_edits_dir;
 pub mod storage;
+pub mod truncate;
 pub mod write_path;
 
 pub use config::NameNodeConfig;

@@ -484,7 +484,10 @@ impl Namesystem {
         use hafs_proto::hafs::edit_op::Op;
         if !matches!(
             op.op,
-            Some(Op::AddFile(_)) | Some(Op::Append(_)) | Some(Op::ReassignLease(_))
+            Some(Op::AddFile(_))
+                | Some(Op::Append(_))
+                | Some(Op::ReassignLease(_))
+                | Some(Op::Truncate(_))
         ) {
             return;
         }
@@ -519,11 +522,24 @@ impl Namesystem {
         let due = {
             let ns = self.read();
             let leases = self.leases.lock().expect("lease lock");
-            leases.due_for_recovery(
+            let mut due = leases.due_for_recovery(
                 ns.files_under_construction()
                     .map(|(id, uc)| (id, uc.client_name.as_str())),
                 now,
-            )
+            );
+            // A truncate whose recovery this NameNode did not start (it became Active
+            // or restarted since) is recovered now, not after its holder's hard limit.
+            let pending = ns.files_under_construction().filter(|(id, uc)| {
+                uc.truncate_block.is_some()
+                    && leases.recovery(*id).is_none()
+                    && !due.iter().any(|(d, _)| d == id)
+            });
+            let pending: Vec<(u64, String)> = pending
+                .take(crate::leases::MAX_RECOVERIES_PER_PASS)
+                .map(|(id, uc)| (id, uc.client_name.clone()))
+                .collect();
+            due.extend(pending);
+            due
         };
         for (inode_id, holder) in due {
             info!(inode_id, %holder, "lease expired: recovering the file");

@@ -351,7 +351,8 @@ impl Namesystem {
         client: Option<IpAddr>,
         retry: Option<&CallKey>,
     ) -> Result<Option<pb::LocatedBlockProto>, RpcError> {
-        self.takeover_if_soft_expired(src, holder).await?;
+        self.takeover_if_soft_expired("APPEND_FILE", src, holder)
+            .await?;
         let (last, outcome) = self
             .mutate_op(&format!("append to {src}"), retry, |ns| {
                 let (op, last) = ns
@@ -397,8 +398,14 @@ impl Namesystem {
 
     /// Create (overwrite) and append of a file another client holds: once that
     /// client's lease is past the soft limit, its file is recovered first, and the
-    /// caller is told to retry (Hadoop's RecoveryInProgressException).
-    pub async fn takeover_if_soft_expired(&self, src: &str, holder: &str) -> Result<(), RpcError> {
+    /// caller is told to retry (Hadoop's RecoveryInProgressException). `op` names the
+    /// caller's operation in the message, in Hadoop's words (CREATE_FILE, ...).
+    pub async fn takeover_if_soft_expired(
+        &self,
+        op: &str,
+        src: &str,
+        holder: &str,
+    ) -> Result<(), RpcError> {
         let open = {
             let ns = self.read();
             ns.get_file_info(&Caller::superuser(""), src)
@@ -429,7 +436,7 @@ impl Namesystem {
         }
         Err(RpcError::new(
             RECOVERY_IN_PROGRESS,
-            format!("Failed to APPEND_FILE {src} for {holder}: lease recovery is in progress. Try again later."),
+            format!("Failed to {op} {src} for {holder}: lease recovery is in progress. Try again later."),
         ))
     }
 
@@ -481,14 +488,18 @@ impl Namesystem {
         }
         let now = now_ms();
         let last = blocks.last().copied();
-        let all_complete = blocks.iter().all(|b| self.block_complete(b));
+        // A truncate waiting for its recovery (started by truncate; here again after
+        // the retry interval or on a new Active): the last block must be cut, whatever
+        // its replicas say, so none of the shortcuts below applies.
+        let truncate_to = self.read().truncate_block(inode_id).map(|t| t.num_bytes);
+        let all_complete = truncate_to.is_none() && blocks.iter().all(|b| self.block_complete(b));
         // As Hadoop's internalReleaseLease: a last block with no length and no known
         // location (no reported replica, no pipeline target) was never written. A
         // pipeline's replicas may not be reported yet (RECEIVING rides with the next
         // heartbeat), so reported replicas alone would drop written data.
         let no_data = last.is_some_and(|l| l.num_bytes == 0 && !self.bm.has_locations(l.block_id));
         let penultimate_ok = blocks.len() < 2 || self.block_complete(&blocks[blocks.len() - 2]);
-        if all_complete || (no_data && penultimate_ok) {
+        if truncate_to.is_none() && (all_complete || (no_data && penultimate_ok)) {
             let drop_last = !all_complete && no_data;
             let (closed, _) = self
                 .mutate_op("recover lease", None, |ns| {
@@ -521,7 +532,7 @@ impl Namesystem {
         let (gs, _) = self
             .mutate_op("recover lease", None, |ns| {
                 let (op, gs) = ns.plan_next_gen_stamp();
-                bm.start_block_recovery(to_bm_block(&last), gs)
+                bm.start_block_recovery(to_bm_block(&last), gs, truncate_to)
                     .map_err(RpcError::from)?;
                 Ok((Some(op), gs))
             })
@@ -612,9 +623,26 @@ impl Namesystem {
         length: u64,
         client: Option<IpAddr>,
     ) -> Result<Located, RpcError> {
-        let (st, blocks) = self.read().get_blocks(caller, src).map_err(ns_err)?;
-        let last_uc =
-            st.under_construction && blocks.last().is_some_and(|b| !self.block_complete(b));
+        let (st, mut blocks, truncating) = {
+            let ns = self.read();
+            let (st, blocks) = ns.get_blocks(caller, src).map_err(ns_err)?;
+            let truncating = ns.truncate_block(st.inode_id);
+            (st, blocks, truncating)
+        };
+        // A block being cut by a truncate's recovery is answered as complete at its
+        // new length (the namespace keeps the old one until the commit): a reader
+        // asking the DataNodes for a block under construction would be told the
+        // replicas' old, longer length.
+        let truncating = match (truncating, blocks.last_mut()) {
+            (Some(t), Some(last)) if t.block_id == last.block_id => {
+                last.num_bytes = t.num_bytes;
+                true
+            }
+            _ => false,
+        };
+        let last_uc = st.under_construction
+            && !truncating
+            && blocks.last().is_some_and(|b| !self.block_complete(b));
         let complete_len = if last_uc {
             blocks.len() - 1
         } else {

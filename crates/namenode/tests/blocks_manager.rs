@@ -276,7 +276,7 @@ fn block_recovery_goes_to_a_live_holder() {
     let targets = bm.choose_targets("/f", 2, None, &[], &[], 1);
     let b = blk(3);
     bm.add_block_under_construction(16386, b, 2, &targets);
-    bm.start_block_recovery(b, 2000).unwrap();
+    bm.start_block_recovery(b, 2000, None).unwrap();
     assert_eq!(bm.block_state(3), Some(BlockUcState::UnderRecovery));
     let mut found = 0;
     for r in &regs {
@@ -305,7 +305,7 @@ fn block_recovery_goes_to_a_live_holder() {
     assert_eq!(bm.block_state(3), Some(BlockUcState::Complete));
     // A Standby's heartbeat replies carry no commands.
     bm.add_block_under_construction(16386, blk(4), 2, &targets);
-    bm.start_block_recovery(blk(4), 2001).unwrap();
+    bm.start_block_recovery(blk(4), 2001, None).unwrap();
     let hb = dpb::HeartbeatRequestProto {
         registration: regs[0].clone(),
         ..Default::default()

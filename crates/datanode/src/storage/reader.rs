@@ -218,7 +218,30 @@ impl ReplicaReader {
         Ok(sums)
     }
 
+    /// Whether the replica is being recovered or was recovered since this reader
+    /// opened it: a truncate's recovery cuts the files under an open reader, which
+    /// then finds them short without any corruption.
+    fn recovered_meanwhile(&self) -> bool {
+        let st = self.storage.lock_state();
+        match st
+            .replicas
+            .get(&(self.info.pool_id.clone(), self.info.block_id))
+        {
+            Some(now) => {
+                now.info.state == ReplicaState::Rur || now.info.gen_stamp != self.info.gen_stamp
+            }
+            None => true,
+        }
+    }
+
     fn read_error(&self, e: io::Error, which: &str) -> DnStorageError {
+        if e.kind() == io::ErrorKind::UnexpectedEof && self.recovered_meanwhile() {
+            return DnStorageError::BadReplicaState {
+                op: "read",
+                block: self.block().to_string(),
+                reason: format!("the {which} file was cut by a block recovery during the read"),
+            };
+        }
         if e.kind() == io::ErrorKind::UnexpectedEof {
             let file = if which == "meta" {
                 &self.info.meta_file

@@ -580,11 +580,13 @@ impl BlockManager {
 
     /// Starts lease recovery of a block: a live DataNode holding it (the primary)
     /// receives a BlockRecoveryCommand in its next heartbeat. Fails when no live
-    /// DataNode has or was writing the block.
+    /// DataNode has or was writing the block. With `truncate_to` (a truncate's
+    /// recovery) the replicas are cut to that length instead of agreeing on one.
     pub fn start_block_recovery(
         &self,
         block: Block,
         new_gen_stamp: u64,
+        truncate_to: Option<u64>,
     ) -> Result<(), BlockManagerError> {
         let mut st = self.lock();
         let bpid = st.identity.block_pool_id.clone();
@@ -638,7 +640,12 @@ impl BlockManager {
                 dn.recoveries.push_back(dpb::RecoveringBlockProto {
                     new_gen_stamp,
                     block: lb,
-                    truncate_block: None,
+                    // In place: the same block id at the recovery's generation stamp.
+                    truncate_block: truncate_to.map(|len| pb::BlockProto {
+                        block_id: block.id,
+                        gen_stamp: new_gen_stamp,
+                        num_bytes: Some(len),
+                    }),
                 });
             }
         }

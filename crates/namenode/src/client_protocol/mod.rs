@@ -106,6 +106,9 @@ impl ClientProtocolService {
             .write("complete", Self::complete)
             .write("renewLease", Self::renew_lease)
             .write("recoverLease", Self::recover_lease)
+            // Idempotent in Hadoop (a retry finds the file cut or being cut): no retry
+            // cache.
+            .write("truncate", Self::truncate)
             .write("reportBadBlocks", Self::report_bad_blocks)
             // Administration and HA (admin.rs); `method` rows are UNCHECKED.
             .read("msync", Self::msync)

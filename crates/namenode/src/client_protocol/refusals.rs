@@ -34,11 +34,6 @@ impl ClientProtocolService {
     /// The refused rows of the table.
     pub(super) fn refusals(table: MethodTable<Self>) -> MethodTable<Self> {
         table
-            // Not built yet (issue 14 part 4).
-            .refused(
-                "truncate",
-                Refusal::Unsupported("truncate is not supported yet by hafs"),
-            )
             // Snapshots.
             .refused("allowSnapshot", SNAPSHOTS)
             .refused("disallowSnapshot", SNAPSHOTS)

@@ -48,7 +48,8 @@ impl ClientProtocolService {
             return self.create_by_append(ctx, &caller, &r).await;
         }
         if r.create_flag & CREATE_FLAG_OVERWRITE != 0 {
-            fsn.takeover_if_soft_expired(&r.src, &r.client_name).await?;
+            fsn.takeover_if_soft_expired("CREATE_FILE", &r.src, &r.client_name)
+                .await?;
         }
         let now = now_ms();
         let perm = masked_perm(&r.masked);
@@ -339,6 +340,36 @@ impl ClientProtocolService {
     ) -> Result<pb::RecoverLeaseResponseProto, RpcError> {
         let result = self.fsn.recover_lease(&r.src, &r.client_name).await?;
         Ok(pb::RecoverLeaseResponseProto { result })
+    }
+
+    pub(super) async fn truncate(
+        &self,
+        ctx: &CallContext,
+        r: pb::TruncateRequestProto,
+    ) -> Result<pb::TruncateResponseProto, RpcError> {
+        // The wire field is unsigned; Java sends its long as is.
+        if i64::try_from(r.new_length).is_err() {
+            return Err(RpcError::new(
+                "org.apache.hadoop.HadoopIllegalArgumentException",
+                format!(
+                    "Cannot truncate to a negative file size: {}.",
+                    r.new_length as i64
+                ),
+            ));
+        }
+        let caller = self.caller(ctx);
+        let client_machine = ctx.peer.ip().to_string();
+        let result = self
+            .fsn
+            .truncate(
+                &caller,
+                &r.src,
+                r.new_length,
+                &r.client_name,
+                &client_machine,
+            )
+            .await?;
+        Ok(pb::TruncateResponseProto { result })
     }
 
     pub(super) async fn report_bad_blocks(

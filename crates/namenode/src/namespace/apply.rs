@@ -72,6 +72,7 @@ impl Namespace {
             }
             Op::Append(a) => self.tracking_space(&a.path, a.inode_id, |ns| ns.apply_append(a)),
             Op::ReassignLease(r) => self.apply_reassign_lease(r),
+            Op::Truncate(t) => self.tracking_space(&t.path, t.inode_id, |ns| ns.apply_truncate(t)),
             Op::SetXattr(x) => self.apply_set_xattr(x),
             Op::RemoveXattr(x) => self.apply_remove_xattr(x),
             Op::UpdateMasterKey(_)
@@ -261,6 +262,7 @@ impl Namespace {
             UnderConstruction {
                 client_name: a.client_name.clone(),
                 client_machine: a.client_machine.clone(),
+                truncate_block: None,
             },
         );
         out.inode_id = Some(a.inode_id);
@@ -268,7 +270,7 @@ impl Namespace {
     }
 
     /// The file an op names: by inode id when it is set, else by path.
-    fn op_file(&self, p: &str, inode_id: u64) -> Result<u32, NamespaceError> {
+    pub(super) fn op_file(&self, p: &str, inode_id: u64) -> Result<u32, NamespaceError> {
         let slot = if inode_id != 0 {
             self.index
                 .get(inode_id, &self.slab)
@@ -282,7 +284,7 @@ impl Namespace {
         Ok(slot)
     }
 
-    fn set_blocks(&mut self, slot: u32, blocks: &[pb::Block]) {
+    pub(super) fn set_blocks(&mut self, slot: u32, blocks: &[pb::Block]) {
         let blocks = from_pb_blocks(blocks);
         self.note_blocks(&blocks);
         self.slab[slot as usize].body = Body::File(if blocks.is_empty() {
@@ -384,6 +386,7 @@ impl Namespace {
             UnderConstruction {
                 client_name: a.client_name.clone(),
                 client_machine: a.client_machine.clone(),
+                truncate_block: None,
             },
         );
         Ok(self.changed(slot))

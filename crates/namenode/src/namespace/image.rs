@@ -25,7 +25,9 @@ use prost::Message;
 
 use super::error::ImageError;
 use super::image_record::ImageRecord;
-use super::inode::{Body, IdIndex, Inode, Name, StringTable, NO_SLOT, ROOT_INODE_ID, ROOT_SLOT};
+use super::inode::{
+    BlockInfo, Body, IdIndex, Inode, Name, StringTable, NO_SLOT, ROOT_INODE_ID, ROOT_SLOT,
+};
 use super::plan::to_pb_blocks;
 use super::{Namespace, NamespaceConfig, Quota, UnderConstruction};
 
@@ -115,6 +117,11 @@ impl Namespace {
                 pb::UnderConstruction {
                     client_name: uc.client_name.clone(),
                     client_machine: uc.client_machine.clone(),
+                    truncate_block: uc.truncate_block.as_ref().map(|b| pb::Block {
+                        block_id: b.block_id,
+                        gen_stamp: b.gen_stamp,
+                        num_bytes: b.num_bytes,
+                    }),
                 }
             }),
             quota: self.quotas.get(&n.id).map(|q| q.to_pb()),
@@ -356,11 +363,19 @@ fn decode_section(s: &Section, limits: RecordLimits) -> Result<Decoded, ImageErr
             d.max_gen_stamp = d.max_gen_stamp.max(b.gen_stamp);
         }
         if let Some(uc) = rec.under_construction.take() {
+            if let Some(t) = &uc.truncate_block {
+                d.max_gen_stamp = d.max_gen_stamp.max(t.gen_stamp);
+            }
             d.under_construction.push((
                 rec.id,
                 UnderConstruction {
                     client_name: uc.client_name,
                     client_machine: uc.client_machine,
+                    truncate_block: uc.truncate_block.map(|b| BlockInfo {
+                        block_id: b.block_id,
+                        gen_stamp: b.gen_stamp,
+                        num_bytes: b.num_bytes,
+                    }),
                 },
             ));
         }
@@ -417,6 +432,15 @@ fn check_record(rec: &ImageRecord, limits: RecordLimits) -> Result<Inode, ImageE
     }
     if !rec.is_dir && (rec.quota.is_some() || rec.child_count != 0) {
         return Err(bad("file with a quota or children"));
+    }
+    let truncating = rec
+        .under_construction
+        .as_ref()
+        .and_then(|uc| uc.truncate_block.as_ref());
+    if let Some(t) = truncating {
+        if rec.blocks.last().map(|b| b.block_id) != Some(t.block_id) {
+            return Err(bad("truncate block is not the file's last block"));
+        }
     }
     let name = rec.name;
     let valid_name = if rec.parent_id == 0 {

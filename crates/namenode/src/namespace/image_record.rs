@@ -203,6 +203,7 @@ mod tests {
             under_construction: Some(pb::UnderConstruction {
                 client_name: "DFSClient_1".into(),
                 client_machine: "127.0.0.1".into(),
+                truncate_block: None,
             }),
             quota: Some(pb::Quota {
                 ns_quota: 10,

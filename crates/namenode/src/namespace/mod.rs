@@ -20,6 +20,7 @@ mod permission;
 mod plan;
 mod query;
 mod quota;
+mod truncate;
 mod write;
 mod xattr;
 
@@ -38,6 +39,7 @@ pub use permission::{mode_string, Access, Caller};
 pub use plan::Planned;
 pub use query::{ContentSummary, FileKind, FileStatus, NamespaceStats};
 pub use quota::{long_to_string, storage_type_name, Quota, QuotaUsage};
+pub use truncate::{Truncate, TruncatePlan};
 pub use write::{AddBlockPlan, CommitBlockSync, LastBlock};
 pub use xattr::{
     parse_prefixed_name, XAttr, XAttrConfig, XAttrNamespace, XAttrSetFlags,
@@ -91,6 +93,9 @@ impl Default for NamespaceConfig {
 pub struct UnderConstruction {
     pub client_name: String,
     pub client_machine: String,
+    /// A truncate waiting for the recovery of the last block (Hadoop's truncate
+    /// block): the block as it will be once cut, with the recovery's generation stamp.
+    pub truncate_block: Option<BlockInfo>,
 }
 
 /// The namespace tree.
