@@ -22,6 +22,7 @@ pub mod placement;
 mod redundancy;
 pub mod safe_mode;
 mod state;
+pub mod topology;
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
@@ -94,6 +95,8 @@ pub struct FsStats {
     /// Missing blocks of files with replication 1.
     pub missing_repl_one_blocks: u64,
     pub pending_deletion_blocks: u64,
+    /// Blocks with enough replicas on too few racks (Hadoop's badly distributed).
+    pub badly_distributed: u64,
     pub live_datanodes: u64,
     pub dead_datanodes: u64,
 }
@@ -105,6 +108,9 @@ pub struct BlockManager {
     clock: Arc<dyn Clock>,
     /// Set at startup when `dfs.block.access.token.enable` is true.
     block_tokens: std::sync::OnceLock<block_tokens::BlockTokenIssuer>,
+    /// Rack of each DataNode address (`net.topology.*`); outside the lock, since a
+    /// topology script may take a while.
+    racks: topology::RackResolver,
 }
 
 /// An empty block access token (block access tokens off).
@@ -130,6 +136,7 @@ impl BlockManager {
         identity: NamespaceIdentity,
         placement: Box<dyn BlockPlacementPolicy>,
     ) -> BlockManager {
+        let racks = topology::RackResolver::new(config.topology.clone());
         BlockManager {
             state: Mutex::new(State {
                 config,
@@ -147,9 +154,11 @@ impl BlockManager {
                 rescan: Vec::new(),
                 active: true,
                 placement,
+                live_racks: 0,
             }),
             clock: Arc::new(SystemClock),
             block_tokens: std::sync::OnceLock::new(),
+            racks,
         }
     }
 
@@ -676,6 +685,7 @@ impl BlockManager {
         offset: u64,
         client_addr: Option<IpAddr>,
     ) -> pb::LocatedBlockProto {
+        let client_rack = self.client_rack(client_addr);
         let st = self.lock();
         let mut corrupt = false;
         let mut holders: Vec<(&datanodes::DatanodeDescriptor, String)> = Vec::new();
@@ -720,8 +730,13 @@ impl BlockManager {
             .collect();
         let mut nodes: Vec<&datanodes::DatanodeDescriptor> =
             holders.iter().map(|(d, _)| *d).collect();
-        st.placement
-            .sort_by_distance(client_addr, &mut nodes, block.id);
+        let reader = placement::Reader {
+            ip: client_addr,
+            rack: client_rack
+                .as_deref()
+                .or_else(|| st.rack_of_datanode_at(client_addr)),
+        };
+        st.placement.sort_by_distance(reader, &mut nodes, block.id);
         pb::LocatedBlockProto {
             b: pb::ExtendedBlockProto {
                 pool_id: st.identity.block_pool_id.clone(),
@@ -749,19 +764,37 @@ impl BlockManager {
         }
     }
 
-    /// Orders DataNodes nearest to the client first (Hadoop's sortLocatedBlocks).
+    /// Orders DataNodes nearest to the client first (Hadoop's sortLocatedBlocks):
+    /// its own host, then its rack, then the rest; the sort is stable.
     pub fn sort_locations_by_distance(
         &self,
         client_addr: Option<IpAddr>,
         locations: &mut [pb::DatanodeInfoProto],
     ) {
+        let cached = self.client_rack(client_addr);
+        let st = self.lock();
+        let rack = cached
+            .as_deref()
+            .or_else(|| st.rack_of_datanode_at(client_addr));
         locations.sort_by_key(|d| {
             let ip: Option<IpAddr> = d.id.ip_addr.parse().ok();
             match (client_addr, ip) {
                 (Some(c), Some(n)) if c == n => 0,
-                _ => 2,
+                _ if rack.is_some() && d.location.as_deref() == rack => 2,
+                _ => 4,
             }
         });
+    }
+
+    /// The rack of a client's address if known without running the topology script
+    /// (a DataNode's address, a table entry, or the flat default).
+    fn client_rack(&self, client_addr: Option<IpAddr>) -> Option<String> {
+        self.racks.cached(&client_addr?.to_string())
+    }
+
+    /// The rack of `host` as the topology mapping says (runs the script if needed).
+    pub fn resolve_rack(&self, host: &str) -> String {
+        self.racks.resolve_one(host)
     }
 
     /// reportBadBlocks (from a client or a DataNode): the named locations of each
@@ -856,6 +889,10 @@ impl BlockManager {
         }
         s.under_replicated = st.needed.low_redundancy_count() as u64;
         s.corrupt_blocks = st.corrupt_blocks.len() as u64;
+        s.badly_distributed = st
+            .needed
+            .len_at(low_redundancy::QUEUE_REPLICAS_BADLY_DISTRIBUTED)
+            as u64;
         s.missing_blocks = st.needed.len_at(QUEUE_WITH_CORRUPT_BLOCKS) as u64;
         s.missing_repl_one_blocks = st
             .blocks
