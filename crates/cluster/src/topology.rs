@@ -60,7 +60,10 @@ mod tests {
         assert!(datanode_ip(0).is_err());
         assert!(datanode_ip(254).is_err());
         let racks: Vec<String> = (1..=6).map(|n| rack_of(n, 6, 2)).collect();
-        assert_eq!(racks, ["/rack1", "/rack1", "/rack1", "/rack2", "/rack2", "/rack2"]);
+        assert_eq!(
+            racks,
+            ["/rack1", "/rack1", "/rack1", "/rack2", "/rack2", "/rack2"]
+        );
         let racks: Vec<String> = (1..=3).map(|n| rack_of(n, 3, 2)).collect();
         assert_eq!(racks, ["/rack1", "/rack1", "/rack2"]);
         assert_eq!(rack_of(1, 3, 9), "/rack1");

@@ -287,9 +287,10 @@ async fn report(client: &DfsClient) -> Result<i32, hafs_client::ClientError> {
     Ok(0)
 }
 
-/// `-printTopology`: every DataNode the NameNode knows, by rack, racks and nodes
-/// sorted, in Hadoop's layout ("Rack: /r" then "   ip:port (hostname)" lines and a
-/// blank line after each rack).
+/// `-printTopology`: every DataNode the NameNode knows, by rack (racks sorted), in
+/// Hadoop 3.5's layout: "Rack: /r", then "   ip:port (hostname) <admin state>" per
+/// node, a blank line after each rack. Hadoop lists a rack's nodes in hash order;
+/// hafs sorts them.
 async fn print_topology(client: &DfsClient) -> Result<i32, hafs_client::ClientError> {
     use hafs_client::proto::DatanodeReportTypeProto as Kind;
     let all = client.get_datanode_report(Kind::All).await?;
@@ -297,22 +298,33 @@ async fn print_topology(client: &DfsClient) -> Result<i32, hafs_client::ClientEr
     Ok(0)
 }
 
+/// Hadoop's DatanodeInfo.AdminStates names.
+fn admin_state_name(state: Option<i32>) -> &'static str {
+    match state.unwrap_or(0) {
+        1 => "Decommission In Progress",
+        2 => "Decommissioned",
+        3 => "Entering Maintenance",
+        4 => "In Maintenance",
+        _ => "In Service",
+    }
+}
+
 fn topology_text(nodes: &[hafs_client::proto::DatanodeInfoProto]) -> String {
-    use std::collections::{BTreeMap, BTreeSet};
+    use std::collections::BTreeMap;
     use std::fmt::Write;
-    let mut racks: BTreeMap<&str, BTreeSet<(String, &str)>> = BTreeMap::new();
+    let mut racks: BTreeMap<&str, BTreeMap<String, (&str, &str)>> = BTreeMap::new();
     for d in nodes {
         let rack = d.location.as_deref().unwrap_or("/default-rack");
-        racks.entry(rack).or_default().insert((
+        racks.entry(rack).or_default().insert(
             format!("{}:{}", d.id.ip_addr, d.id.xfer_port),
-            d.id.host_name.as_str(),
-        ));
+            (d.id.host_name.as_str(), admin_state_name(d.admin_state)),
+        );
     }
     let mut o = String::new();
     for (rack, nodes) in racks {
         let _ = writeln!(o, "Rack: {rack}");
-        for (name, host) in nodes {
-            let _ = writeln!(o, "   {name} ({host})");
+        for (name, (host, state)) in nodes {
+            let _ = writeln!(o, "   {name} ({host}) {state}");
         }
         o.push('\n');
     }
@@ -523,9 +535,9 @@ mod tests {
         ]);
         assert_eq!(
             t,
-            "Rack: /default-rack\n   127.0.0.9:9866 (127.0.0.9)\n\n\
-             Rack: /rack1\n   127.0.0.2:9866 (127.0.0.2)\n   127.0.0.3:9866 (127.0.0.3)\n\n\
-             Rack: /rack2\n   127.0.0.5:9866 (127.0.0.5)\n\n"
+            "Rack: /default-rack\n   127.0.0.9:9866 (127.0.0.9) In Service\n\n\
+             Rack: /rack1\n   127.0.0.2:9866 (127.0.0.2) In Service\n   127.0.0.3:9866 (127.0.0.3) In Service\n\n\
+             Rack: /rack2\n   127.0.0.5:9866 (127.0.0.5) In Service\n\n"
         );
     }
 

@@ -415,7 +415,8 @@ pub fn check_file(
             );
         }
         res.corrupt_files += 1;
-    } else if under == 0 && mis == 0 && (opts.files || (opts.open_for_write && under_construction)) {
+    } else if under == 0 && mis == 0 && (opts.files || (opts.open_for_write && under_construction))
+    {
         out.push_str(" OK\n");
     }
     if opts.blocks && (opts.files || (opts.open_for_write && under_construction)) {

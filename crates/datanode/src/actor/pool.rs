@@ -271,7 +271,11 @@ impl BlockPoolService {
         let actors = namenodes
             .iter()
             .map(|addr| ActorSlot {
-                client: Arc::new(NameNodeClient::new(addr, settings.call_timeout, settings.bind_address)),
+                client: Arc::new(NameNodeClient::new(
+                    addr,
+                    settings.call_timeout,
+                    settings.bind_address,
+                )),
                 queue: Arc::new(ActorQueue::new()),
                 status: Mutex::new(NameNodeStatus {
                     addr: addr.clone(),

@@ -163,21 +163,19 @@ impl Connection {
         protocol: &str,
         cfg: &ClientConfig,
     ) -> Result<Connection, IpcError> {
-        let stream = match tokio::time::timeout(
-            cfg.connect_timeout,
-            connect_from(addr, cfg.bind_address),
-        )
-        .await
-        {
-            Err(_) => {
-                return Err(IpcError::Timeout {
-                    addr: addr.to_string(),
-                    after: cfg.connect_timeout,
-                })
-            }
-            Ok(Err(e)) => return Err(io_error(addr, e)),
-            Ok(Ok(s)) => s,
-        };
+        let stream =
+            match tokio::time::timeout(cfg.connect_timeout, connect_from(addr, cfg.bind_address))
+                .await
+            {
+                Err(_) => {
+                    return Err(IpcError::Timeout {
+                        addr: addr.to_string(),
+                        after: cfg.connect_timeout,
+                    })
+                }
+                Ok(Err(e)) => return Err(io_error(addr, e)),
+                Ok(Ok(s)) => s,
+            };
         let _ = stream.set_nodelay(true);
         let (rd, mut wr) = stream.into_split();
         let mut rd = BufReader::new(rd);

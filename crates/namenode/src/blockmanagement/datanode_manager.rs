@@ -146,8 +146,7 @@ impl BlockManager {
             }
             None => {
                 info!(%uuid, %addr, rack = %location, "registered DataNode");
-                let mut dn =
-                    DatanodeDescriptor::new(id.clone(), reg.software_version.clone(), now);
+                let mut dn = DatanodeDescriptor::new(id.clone(), reg.software_version.clone(), now);
                 dn.location = location;
                 st.datanodes.insert(uuid.clone(), dn);
             }

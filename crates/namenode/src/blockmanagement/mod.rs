@@ -889,10 +889,9 @@ impl BlockManager {
         }
         s.under_replicated = st.needed.low_redundancy_count() as u64;
         s.corrupt_blocks = st.corrupt_blocks.len() as u64;
-        s.badly_distributed = st
-            .needed
-            .len_at(low_redundancy::QUEUE_REPLICAS_BADLY_DISTRIBUTED)
-            as u64;
+        s.badly_distributed =
+            st.needed
+                .len_at(low_redundancy::QUEUE_REPLICAS_BADLY_DISTRIBUTED) as u64;
         s.missing_blocks = st.needed.len_at(QUEUE_WITH_CORRUPT_BLOCKS) as u64;
         s.missing_repl_one_blocks = st
             .blocks

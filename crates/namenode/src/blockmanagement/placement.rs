@@ -156,9 +156,7 @@ impl BlockPlacementPolicy for DefaultPlacement {
             HashSet::new()
         };
         let racks: HashSet<&str> = live.iter().map(|n| n.location.as_str()).collect();
-        let wanted = req
-            .num
-            .min(live.len().saturating_sub(req.existing.len()));
+        let wanted = req.num.min(live.len().saturating_sub(req.existing.len()));
         let max_per_rack = max_nodes_per_rack(placed.len() + wanted, racks.len());
         let mut chosen: Vec<String> = Vec::new();
         let ok = |n: &DatanodeDescriptor, chosen: &[String], placed: &[String]| {
@@ -427,13 +425,18 @@ mod tests {
             .choose_targets(&rack1, &r)
             .is_empty());
         // But plain re-replication on one rack still works.
-        let t = DefaultPlacement::with_seed(1).choose_targets(&rack1, &req(1, None, &none, &existing));
+        let t =
+            DefaultPlacement::with_seed(1).choose_targets(&rack1, &req(1, None, &none, &existing));
         assert_eq!(t, vec!["uuid-3".to_string()]);
     }
 
     #[test]
     fn placement_status_like_hadoop() {
-        assert_eq!(missing_racks(1, 3, 1), 0, "a one-rack cluster is never mis-replicated");
+        assert_eq!(
+            missing_racks(1, 3, 1),
+            0,
+            "a one-rack cluster is never mis-replicated"
+        );
         assert_eq!(missing_racks(1, 3, 2), 1);
         assert_eq!(missing_racks(2, 3, 2), 0);
         assert_eq!(missing_racks(1, 1, 2), 0, "one replica needs one rack");
@@ -477,7 +480,9 @@ mod tests {
         // from /rack1 (the most crowded), least space first.
         let mut nodes = two_racks();
         for (i, n) in nodes.iter_mut().enumerate() {
-            n.storages.values_mut().for_each(|s| s.remaining = 1000 + i as u64);
+            n.storages
+                .values_mut()
+                .for_each(|s| s.remaining = 1000 + i as u64);
         }
         let holders: Vec<&DatanodeDescriptor> =
             vec![&nodes[0], &nodes[1], &nodes[2], &nodes[3], &nodes[4]];

@@ -314,7 +314,8 @@ impl State {
         } else if n.live == expected && self.missing_racks(rec) > 0 {
             // Enough replicas, all on one rack: one more goes to another rack (kept
             // pending until it arrives), then the excess leaves the crowded rack.
-            self.needed.update(block_id, QUEUE_REPLICAS_BADLY_DISTRIBUTED);
+            self.needed
+                .update(block_id, QUEUE_REPLICAS_BADLY_DISTRIBUTED);
         } else {
             self.needed.remove(block_id);
             self.pending.remove(&block_id);

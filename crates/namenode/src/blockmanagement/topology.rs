@@ -340,10 +340,7 @@ mod tests {
             log = log.display()
         );
         let path = script(&d, &body);
-        let r = RackResolver::new(TopologyConfig::Script {
-            path,
-            max_args: 2,
-        });
+        let r = RackResolver::new(TopologyConfig::Script { path, max_args: 2 });
         let hosts: Vec<String> = ["127.0.0.11", "127.0.0.21", "127.0.0.12"]
             .iter()
             .map(|s| s.to_string())
