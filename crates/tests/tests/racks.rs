@@ -61,7 +61,7 @@ fn size_of(i: usize) -> usize {
 
 /// Replication of file `i`: 3 for even, 2 for odd.
 fn replication_of(i: usize) -> u16 {
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         3
     } else {
         2
