@@ -82,6 +82,17 @@ impl BlockManager {
         } else {
             super::topology::DEFAULT_RACK.to_string()
         };
+        self.register_datanode_on_rack(reg, peer_ip, location)
+    }
+
+    /// [`BlockManager::register_datanode`] with the rack already resolved (the RPC
+    /// handler runs the topology mapping on a blocking thread first).
+    pub fn register_datanode_on_rack(
+        &self,
+        reg: &dpb::DatanodeRegistrationProto,
+        peer_ip: Option<IpAddr>,
+        location: String,
+    ) -> Result<dpb::DatanodeRegistrationProto, BlockManagerError> {
         let mut st = self.lock();
         let ours = &st.identity;
         let theirs = &reg.storage_info;
