@@ -353,6 +353,31 @@ impl BlockManager {
         st.targets(&chosen, block_size)
     }
 
+    /// Targets to add to a pipeline (getAdditionalDatanode): like
+    /// [`BlockManager::choose_targets`], with the pipeline's `existing` nodes counted
+    /// as already holding the block, so the new ones keep its racks spread (Hadoop
+    /// passes them as the chosen storages).
+    pub fn choose_additional_targets(
+        &self,
+        num: usize,
+        client_addr: Option<IpAddr>,
+        existing: &[pb::DatanodeInfoProto],
+        excluded: &[pb::DatanodeInfoProto],
+        block_size: u64,
+    ) -> Vec<DatanodeTarget> {
+        let st = self.lock();
+        let mut all = st.resolve_excluded(excluded);
+        // In pipeline order: the placement reads the first holders' racks.
+        let existing: Vec<String> = existing
+            .iter()
+            .filter_map(|d| st.find_datanode(&d.id))
+            .filter(|u| st.is_alive(u))
+            .collect();
+        all.extend(existing.iter().cloned());
+        let chosen = st.choose_beside(num, client_addr, &all, &[], block_size, &existing, false);
+        st.targets(&chosen, block_size)
+    }
+
     /// Targets for a new block of a file with `replication`; fails with Hadoop's
     /// "could only be written to N of the M minReplication nodes" when fewer than
     /// `dfs.namenode.replication.min` DataNodes can take it.
