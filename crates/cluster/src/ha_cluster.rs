@@ -137,6 +137,9 @@ pub struct Layout {
     pub namenodes: usize,
     pub journalnodes: usize,
     pub datanodes: usize,
+    /// 0: every DataNode on 127.0.0.1 with no topology. R ≥ 1: DataNode n on its own
+    /// 127.0.0.(n+1), spread over racks `/rack1`..`/rackR` by a topology script.
+    pub racks: usize,
     /// Extra hdfs-site.xml entries for every daemon and client (override defaults).
     pub extra: Vec<(String, String)>,
 }
@@ -286,6 +289,22 @@ impl HaCluster {
             let zk_port = kept_port(previous, "ha.zookeeper.quorum", None)?;
             self.auto_failover_site(dir, ns, zk_port, &mut hdfs).await?;
         }
+        if layout.racks > 0 {
+            let script = self.conf_dir.join("topology.sh");
+            let hosts = (1..=layout.datanodes)
+                .map(|n| {
+                    Ok((
+                        crate::topology::datanode_ip(n)?,
+                        crate::topology::rack_of(n, layout.datanodes, layout.racks),
+                    ))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            crate::topology::write_topology_script(&script, &hosts)?;
+            hdfs.push((
+                "net.topology.script.file.name".into(),
+                script.display().to_string(),
+            ));
+        }
         for (k, v) in &layout.extra {
             // Common keys go to core-site.xml, where Java's client reads them (its
             // security login reads nothing else); the rest to hdfs-site.xml.
@@ -307,7 +326,7 @@ impl HaCluster {
         } else {
             self.transition(0, true).await?;
         }
-        self.start_datanodes(dir, layout.datanodes, &core, &hdfs)
+        self.start_datanodes(dir, layout.datanodes, layout.racks > 0, &core, &hdfs)
             .await
     }
 
@@ -446,6 +465,7 @@ impl HaCluster {
         &mut self,
         dir: &Path,
         count: usize,
+        own_hosts: bool,
         core: &[(String, String)],
         hdfs: &[(String, String)],
     ) -> Result<()> {
@@ -453,11 +473,13 @@ impl HaCluster {
             let name = format!("dn{i}");
             let home = dir.join(&name);
             let dn_prev = Configuration::load(Some(&home.join("conf"))).ok();
+            let ip = if own_hosts {
+                crate::topology::datanode_ip(i)?
+            } else {
+                std::net::Ipv4Addr::LOCALHOST
+            };
             let addr = |key: &str| -> Result<String> {
-                Ok(format!(
-                    "127.0.0.1:{}",
-                    kept_port(dn_prev.as_ref(), key, None)?
-                ))
+                Ok(format!("{ip}:{}", kept_port(dn_prev.as_ref(), key, None)?))
             };
             let xfer = addr("dfs.datanode.address")?;
             let mut own = hdfs.to_vec();

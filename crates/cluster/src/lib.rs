@@ -8,6 +8,8 @@
 //!   their failover controllers, DataNodes, optionally ZooKeeper) brought up in Hadoop's
 //!   bootstrap order, each daemon restartable with its conf, ports and storage.
 //! - [`non_ha`]: a NameNode and DataNodes without HA (what `hafs bench dfsio` measures).
+//! - [`topology`]: several DataNode hosts on one machine (own 127.0.0.x each) and the
+//!   topology script that puts them on racks.
 //! - [`supervisor`]: the pure restart policy the sandbox applies to those daemons.
 //! - [`zookeeper`]: a standalone ZooKeeper server's configuration and command line.
 //! - [`kdc`]: a throwaway MIT Kerberos KDC (realm HAFS.TEST) with service keytabs and
@@ -21,6 +23,7 @@ pub mod kdc;
 pub mod non_ha;
 pub mod ports;
 pub mod supervisor;
+pub mod topology;
 pub mod zookeeper;
 
 pub use error::{ClusterError, Result};

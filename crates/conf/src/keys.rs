@@ -658,6 +658,25 @@ keys! {
     DFS_BLOCK_INVALIDATE_LIMIT = "dfs.block.invalidate.limit", NON_NEGATIVE_INT,
         default "1000", typed DFS_BLOCK_INVALIDATE_LIMIT_DEFAULT: u32 = 1000;
 
+    // Rack awareness (network topology)
+    /// How DataNode addresses map to racks: `org.apache.hadoop.net.ScriptBasedMapping`
+    /// (runs `net.topology.script.file.name`; without a script every node is in
+    /// `/default-rack`) or `org.apache.hadoop.net.TableMapping` (reads
+    /// `net.topology.table.file.name`).
+    NET_TOPOLOGY_NODE_SWITCH_MAPPING_IMPL = "net.topology.node.switch.mapping.impl", Text,
+        default NET_TOPOLOGY_NODE_SWITCH_MAPPING_IMPL_DEFAULT,
+        typed NET_TOPOLOGY_NODE_SWITCH_MAPPING_IMPL_DEFAULT: &str =
+            "org.apache.hadoop.net.ScriptBasedMapping";
+    /// The topology script: given IP addresses as arguments, it prints one rack path
+    /// (`/rack1`) per argument; on failure every node goes to `/default-rack`.
+    NET_TOPOLOGY_SCRIPT_FILE_NAME = "net.topology.script.file.name", Text;
+    /// Most addresses passed to one run of the topology script.
+    NET_TOPOLOGY_SCRIPT_NUMBER_ARGS = "net.topology.script.number.args", POSITIVE_INT,
+        default "100", typed NET_TOPOLOGY_SCRIPT_NUMBER_ARGS_DEFAULT: u32 = 100;
+    /// TableMapping's file: one `host-or-ip rack` pair per line; unlisted hosts are in
+    /// `/default-rack`.
+    NET_TOPOLOGY_TABLE_FILE_NAME = "net.topology.table.file.name", Text;
+
     // DataNode
     /// Delay before a DataNode's first full block report (seconds when unsuffixed).
     DFS_BLOCKREPORT_INITIAL_DELAY = "dfs.blockreport.initialDelay",

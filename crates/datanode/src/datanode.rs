@@ -256,6 +256,9 @@ impl DataNodeConfig {
             ibr_batch_delay,
             max_backoff: heartbeat_interval.clamp(Duration::from_secs(1), Duration::from_secs(10)),
             security,
+            // A DataNode bound to one address talks to its NameNodes from it too: the
+            // NameNode registers a DataNode under the connection's source address.
+            bind_address: Some(xfer_bind.ip()).filter(|ip| !ip.is_unspecified()),
             ..ActorSettings::default()
         };
         let ipc_auth = {

@@ -82,6 +82,7 @@ pub async fn run(conf: &Configuration, args: &[String]) -> anyhow::Result<i32> {
             })
             .map_err(Failure::from),
         "-report" => report(&client).await.map_err(Failure::from),
+        "-printTopology" => print_topology(&client).await.map_err(Failure::from),
         "-refreshUserToGroupsMappings" => {
             refresh_user_mappings(conf, &nameservice, Refresh::UserToGroups).await
         }
@@ -286,6 +287,50 @@ async fn report(client: &DfsClient) -> Result<i32, hafs_client::ClientError> {
     Ok(0)
 }
 
+/// `-printTopology`: every DataNode the NameNode knows, by rack (racks sorted), in
+/// Hadoop 3.5's layout: "Rack: /r", then "   ip:port (hostname) <admin state>" per
+/// node, a blank line after each rack. Hadoop lists a rack's nodes in hash order;
+/// hafs sorts them.
+async fn print_topology(client: &DfsClient) -> Result<i32, hafs_client::ClientError> {
+    use hafs_client::proto::DatanodeReportTypeProto as Kind;
+    let all = client.get_datanode_report(Kind::All).await?;
+    print!("{}", topology_text(&all));
+    Ok(0)
+}
+
+/// Hadoop's DatanodeInfo.AdminStates names.
+fn admin_state_name(state: Option<i32>) -> &'static str {
+    match state.unwrap_or(0) {
+        1 => "Decommission In Progress",
+        2 => "Decommissioned",
+        3 => "Entering Maintenance",
+        4 => "In Maintenance",
+        _ => "In Service",
+    }
+}
+
+fn topology_text(nodes: &[hafs_client::proto::DatanodeInfoProto]) -> String {
+    use std::collections::BTreeMap;
+    use std::fmt::Write;
+    let mut racks: BTreeMap<&str, BTreeMap<String, (&str, &str)>> = BTreeMap::new();
+    for d in nodes {
+        let rack = d.location.as_deref().unwrap_or("/default-rack");
+        racks.entry(rack).or_default().insert(
+            format!("{}:{}", d.id.ip_addr, d.id.xfer_port),
+            (d.id.host_name.as_str(), admin_state_name(d.admin_state)),
+        );
+    }
+    let mut o = String::new();
+    for (rack, nodes) in racks {
+        let _ = writeln!(o, "Rack: {rack}");
+        for (name, (host, state)) in nodes {
+            let _ = writeln!(o, "   {name} ({host}) {state}");
+        }
+        o.push('\n');
+    }
+    o
+}
+
 fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -419,6 +464,9 @@ fn node_text(o: &mut String, d: &hafs_client::proto::DatanodeInfoProto, now_ms: 
         d.id.ip_addr, d.id.xfer_port, d.id.host_name
     );
     let _ = writeln!(o, "Hostname: {}", d.id.host_name);
+    if let Some(rack) = d.location.as_deref().filter(|r| *r != "/default-rack") {
+        let _ = writeln!(o, "Rack: {rack}");
+    }
     let _ = writeln!(o, "Decommission Status : {status}");
     let _ = writeln!(o, "Configured Capacity: {} ({})", cap, byte_desc(cap));
     let _ = writeln!(o, "DFS Used: {} ({})", used, byte_desc(used));
@@ -462,6 +510,35 @@ mod tests {
         assert_eq!(byte_desc(3 << 30), "3.00 GB");
         assert_eq!(percent(1, 3), "33.33%");
         assert_eq!(percent(1, 0), "0.00%");
+    }
+
+    #[test]
+    fn topology_layout() {
+        let dn = |ip: &str, rack: Option<&str>| pb::DatanodeInfoProto {
+            id: pb::DatanodeIdProto {
+                ip_addr: ip.into(),
+                host_name: ip.into(),
+                datanode_uuid: ip.into(),
+                xfer_port: 9866,
+                info_port: 9864,
+                ipc_port: 9867,
+                info_secure_port: None,
+            },
+            location: rack.map(str::to_string),
+            ..Default::default()
+        };
+        let t = topology_text(&[
+            dn("127.0.0.5", Some("/rack2")),
+            dn("127.0.0.3", Some("/rack1")),
+            dn("127.0.0.2", Some("/rack1")),
+            dn("127.0.0.9", None),
+        ]);
+        assert_eq!(
+            t,
+            "Rack: /default-rack\n   127.0.0.9:9866 (127.0.0.9) In Service\n\n\
+             Rack: /rack1\n   127.0.0.2:9866 (127.0.0.2) In Service\n   127.0.0.3:9866 (127.0.0.3) In Service\n\n\
+             Rack: /rack2\n   127.0.0.5:9866 (127.0.0.5) In Service\n\n"
+        );
     }
 
     #[test]

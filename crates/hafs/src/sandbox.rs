@@ -42,6 +42,7 @@ use hafs_cluster::supervisor::{
 
 const USAGE: &str = "\
 Usage: hafs sandbox [--dir DIR] [--zookeeper | --manual-failover] [--secure [PROTECTION]]
+                    [--racks R]
 
   --dir DIR           where the cluster lives (default: $TMPDIR/hafs-sandbox); kept
                       across runs
@@ -54,6 +55,9 @@ Usage: hafs sandbox [--dir DIR] [--zookeeper | --manual-failover] [--secure [PRO
                       with its own keytab, hadoop.rpc.protection PROT (authentication,
                       integrity or privacy; default privacy); the ready line says how
                       to get a ticket
+  --racks R           rack awareness: each DataNode on its own address (dn1 on
+                      127.0.0.2, dn2 on 127.0.0.3, ...), max(3, R) DataNodes spread
+                      over /rack1../rackR by a topology script in the conf dir
 ";
 /// The sandbox's nameservice id.
 pub const NAMESERVICE: &str = "hafs";
@@ -62,6 +66,7 @@ pub async fn run(_conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
     let mut dir = std::env::temp_dir().join("hafs-sandbox");
     let (mut zookeeper, mut manual) = (false, false);
     let mut secure: Option<String> = None;
+    let mut racks = 0usize;
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
@@ -80,6 +85,17 @@ pub async fn run(_conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
                     _ => "privacy".to_string(),
                 };
                 secure = Some(protection);
+            }
+            "--racks" | "-racks" => {
+                let v = args.get(i + 1).context("--racks needs a number of racks")?;
+                racks = match v.parse::<usize>() {
+                    Ok(r) if (1..=hafs_cluster::topology::MAX_HOSTS).contains(&r) => r,
+                    _ => bail!(
+                        "--racks takes 1 to {} racks, not '{v}'\n{USAGE}",
+                        hafs_cluster::topology::MAX_HOSTS
+                    ),
+                };
+                i += 1;
             }
             "-h" | "--help" | "-help" => {
                 print!("{USAGE}");
@@ -103,7 +119,8 @@ pub async fn run(_conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
         nameservice: NAMESERVICE.to_string(),
         namenodes: 2,
         journalnodes: 3,
-        datanodes: 3,
+        datanodes: racks.max(3),
+        racks,
         // A JournalNode the sandbox restarted is written to again from the next log
         // segment on; the segments it missed meanwhile come from its peers' copies
         // (the JournalNode syncer). Every 5 s rather than Hadoop's 2 minutes, so that

@@ -103,9 +103,16 @@ impl DatanodeProtocolService {
         ctx: &CallContext,
         r: dpb::RegisterDatanodeRequestProto,
     ) -> Result<dpb::RegisterDatanodeResponseProto, RpcError> {
-        let mut registration = self
-            .bm
-            .register_datanode(&r.registration, Some(ctx.peer.ip()))?;
+        // The topology script may run for a while: on a blocking thread, not an IPC
+        // worker (Hadoop resolves a DataNode by the address it connects from).
+        let bm = self.bm.clone();
+        let ip = ctx.peer.ip().to_string();
+        let location = tokio::task::spawn_blocking(move || bm.resolve_rack(&ip))
+            .await
+            .unwrap_or_else(|_| crate::blockmanagement::topology::DEFAULT_RACK.to_string());
+        let mut registration =
+            self.bm
+                .register_datanode_on_rack(&r.registration, Some(ctx.peer.ip()), location)?;
         if let Some(tokens) = self.bm.block_tokens() {
             registration.keys = tokens.registration_keys(&registration.datanode_id.datanode_uuid);
         }

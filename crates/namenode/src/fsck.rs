@@ -107,6 +107,10 @@ pub struct FsckResult {
     pub total_replicas: u64,
     pub default_replication: u16,
     pub min_replication: u16,
+    /// Blocks on fewer racks than the placement policy wants.
+    pub mis_replicated: u64,
+    /// Racks with live DataNodes when the walk began.
+    pub cluster_racks: usize,
 }
 
 impl FsckResult {
@@ -190,8 +194,7 @@ impl FsckResult {
         with_pct("Minimally replicated blocks:\t", self.min_replicated);
         with_pct("Over-replicated blocks:\t", self.over_replicated);
         with_pct("Under-replicated blocks:\t", self.under_replicated);
-        // hafs places without racks, so no placement is ever violated.
-        with_pct("Mis-replicated blocks:\t\t", 0);
+        with_pct("Mis-replicated blocks:\t\t", self.mis_replicated);
         let avg = if total == 0 {
             0.0
         } else {
@@ -305,6 +308,7 @@ pub fn check_file(
     let mut missing_size = 0u64;
     let mut corrupt = 0u64;
     let mut under = 0u64;
+    let mut mis = 0u64;
     let mut report = String::new();
     for (i, lb) in blocks.iter().enumerate() {
         let live = if lb.corrupt { 0 } else { lb.locs.len() as u64 };
@@ -343,6 +347,31 @@ pub fn check_file(
                 " Under replicated {}. Target Replicas is {replication} but found {live} live replica(s), 0 decommissioned replica(s), 0 decommissioning replica(s).",
                 block_name(lb)
             );
+        }
+        if !lb.corrupt && live > 0 {
+            let racks: BTreeSet<&str> = lb
+                .locs
+                .iter()
+                .map(|d| d.location.as_deref().unwrap_or("/default-rack"))
+                .collect();
+            let missing_racks = crate::blockmanagement::placement::missing_racks(
+                racks.len(),
+                replication as usize,
+                res.cluster_racks,
+            );
+            if missing_racks > 0 {
+                res.mis_replicated += 1;
+                mis += 1;
+                if !opts.files && under == 0 && mis == 1 {
+                    let _ = write!(out, "\n{path}: ");
+                }
+                let _ = writeln!(
+                    out,
+                    " Replica placement policy is violated for {}. Block should be additionally replicated on {missing_racks} more rack(s). Total number of racks in the cluster: {}",
+                    block_name(lb),
+                    res.cluster_racks
+                );
+            }
         }
         let _ = write!(report, "{i}. {} len={size}", block_name(lb));
         if live == 0 && !lb.corrupt {
@@ -386,7 +415,8 @@ pub fn check_file(
             );
         }
         res.corrupt_files += 1;
-    } else if under == 0 && (opts.files || (opts.open_for_write && under_construction)) {
+    } else if under == 0 && mis == 0 && (opts.files || (opts.open_for_write && under_construction))
+    {
         out.push_str(" OK\n");
     }
     if opts.blocks && (opts.files || (opts.open_for_write && under_construction)) {
@@ -478,9 +508,17 @@ fn walk(
     if opts.list_corrupt_file_blocks {
         return list_corrupt_file_blocks(fsn, req, &caller, path, root, sink);
     }
+    let cluster_racks = fsn
+        .bm
+        .datanode_report(DatanodeReportKind::Live)
+        .iter()
+        .map(|d| d.location.clone().unwrap_or_default())
+        .collect::<BTreeSet<String>>()
+        .len();
     let mut res = FsckResult {
         default_replication: fsn.config.replication,
         min_replication: fsn.bm.config().min_replication,
+        cluster_racks,
         ..Default::default()
     };
     let mut dirs = 0u64;

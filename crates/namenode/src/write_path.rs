@@ -703,7 +703,7 @@ impl Namesystem {
         all_excluded.extend_from_slice(excludes);
         let chosen = self
             .bm
-            .choose_targets(src, num, client, &all_excluded, &[], block_size);
+            .choose_additional_targets(num, client, existing, excludes, block_size);
         if chosen.is_empty() && num > 0 {
             return Err(RpcError::io(format!(
                 "Failed to find a datanode to add to the pipeline of {src}: \

@@ -620,3 +620,101 @@ fn replicas_and_datanode_block_sets_agree_through_write_death_and_delete() {
     assert!(bm.replicas(9).is_empty());
     bm.check_replica_index().expect("after the file's deletion");
 }
+
+/// Heartbeats of `r` until none brings a command; returns every command.
+fn commands(
+    bm: &BlockManager,
+    r: &dpb::DatanodeRegistrationProto,
+) -> Vec<dpb::DatanodeCommandProto> {
+    let hb = dpb::HeartbeatRequestProto {
+        registration: r.clone(),
+        ..Default::default()
+    };
+    bm.handle_heartbeat(&hb, true)
+}
+
+/// Racks from a TableMapping file: a block whose three replicas are all on /rack1 when
+/// /rack2 joins is mis-replicated; the monitor copies it to /rack2 and then deletes
+/// the excess replica from /rack1, so the block ends on two racks.
+#[test]
+fn mis_replication_is_repaired_and_the_excess_leaves_the_crowded_rack() {
+    use hafs_namenode::blockmanagement::topology::TopologyConfig;
+    let dir = std::env::temp_dir().join(format!("hafs-racks-bm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let table = dir.join("topology.table");
+    let lines: String = (1..=6)
+        .map(|n| format!("10.0.0.{n} /rack{}\n", if n <= 3 { 1 } else { 2 }))
+        .collect();
+    std::fs::write(&table, lines).unwrap();
+    let bm = bm(BlockManagerConfig {
+        topology: TopologyConfig::Table { path: table },
+        ..Default::default()
+    });
+    bm.leave_safe_mode();
+    let rack1: Vec<_> = (1..=3).map(|n| join(&bm, n)).collect();
+    let b = blk(5);
+    bm.add_block_collection(16386, 3, &[b], false);
+    for r in &rack1 {
+        report(&bm, r, &[b]);
+    }
+    let fs = bm.fs_stats();
+    assert_eq!(fs.badly_distributed, 0, "one rack: nothing to repair");
+    let rack2: Vec<_> = (4..=6).map(|n| join(&bm, n)).collect();
+    while bm.rescan_step() {}
+    assert_eq!(
+        bm.fs_stats().badly_distributed,
+        1,
+        "three replicas on one of two racks"
+    );
+
+    // The monitor schedules one copy, to /rack2.
+    bm.tick(bm.now(), true);
+    let mut targets = Vec::new();
+    for r in &rack1 {
+        for c in commands(&bm, r) {
+            if let Some(blk_cmd) = c.blk_cmd {
+                for t in blk_cmd.targets {
+                    targets.extend(t.datanodes);
+                }
+            }
+        }
+    }
+    assert_eq!(targets.len(), 1, "one copy: {targets:?}");
+    assert_eq!(targets[0].location.as_deref(), Some("/rack2"));
+    let target = rack2
+        .iter()
+        .find(|r| r.datanode_id.datanode_uuid == targets[0].id.datanode_uuid)
+        .expect("the target is a /rack2 DataNode");
+
+    // The copy arrives: four replicas, one in excess, deleted from /rack1.
+    received(&bm, target, b);
+    assert_eq!(bm.fs_stats().badly_distributed, 0);
+    let mut deleted_on = Vec::new();
+    for r in rack1.iter().chain(rack2.iter()) {
+        for c in commands(&bm, r) {
+            if c.blk_cmd
+                .as_ref()
+                .is_some_and(|k| k.action == dpb::block_command_proto::Action::Invalidate as i32)
+            {
+                deleted_on.push(r.datanode_id.ip_addr.clone());
+            }
+        }
+    }
+    assert_eq!(deleted_on.len(), 1, "{deleted_on:?}");
+    assert!(
+        ["10.0.0.1", "10.0.0.2", "10.0.0.3"].contains(&deleted_on[0].as_str()),
+        "the excess replica leaves the crowded rack: {deleted_on:?}"
+    );
+    assert_eq!(bm.live_replicas(5), 3);
+    // The report shows the racks.
+    let report = bm.datanode_report(hafs_namenode::blockmanagement::DatanodeReportKind::Live);
+    let racks: std::collections::BTreeSet<Option<String>> =
+        report.iter().map(|d| d.location.clone()).collect();
+    assert_eq!(
+        racks,
+        [Some("/rack1".to_string()), Some("/rack2".to_string())]
+            .into_iter()
+            .collect()
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -46,9 +46,18 @@ pub struct MiniClusterBuilder {
     kerberos: Option<String>,
     namenode_env: Vec<(usize, String, String)>,
     daemon_env: Vec<(String, String)>,
+    own_hosts: bool,
 }
 
 impl MiniClusterBuilder {
+    /// Every DataNode on its own loopback address (DataNode i, from 0, on
+    /// 127.0.0.(i+2); `hafs_cluster::topology::datanode_ip`) for its listeners and its
+    /// NameNode connections, so the NameNode sees distinct hosts (rack tests).
+    pub fn own_datanode_hosts(mut self) -> Self {
+        self.own_hosts = true;
+        self
+    }
+
     /// A secure cluster: a throwaway KDC, every daemon logging in with its own keytab,
     /// `hadoop.security.authentication=kerberos` and `hadoop.rpc.protection` =
     /// `protection` (`authentication`, `integrity`, `privacy` or a list). Clients run as
@@ -309,6 +318,7 @@ impl MiniClusterBuilder {
             journal_partitions,
             daemon_env,
             realm,
+            own_hosts: self.own_hosts,
             dir,
         };
         if ha {
@@ -386,6 +396,8 @@ pub struct MiniCluster {
     pub(crate) daemon_env: Vec<(String, String)>,
     /// The KDC of a `.kerberos(..)` cluster; stopped after the daemons.
     pub(crate) realm: Option<crate::kerberos::SecureRealm>,
+    /// DataNodes on their own 127.0.0.x ([`MiniClusterBuilder::own_datanode_hosts`]).
+    pub(crate) own_hosts: bool,
     // Declared last so it is removed after the daemons are gone.
     dir: TempDir,
 }
@@ -405,6 +417,7 @@ impl MiniCluster {
             kerberos: None,
             namenode_env: Vec::new(),
             daemon_env: Vec::new(),
+            own_hosts: false,
         }
     }
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
-use crate::cluster::{kv, loopback, wait_until_serving, MiniCluster, START_TIMEOUT, STOP_GRACE};
+use crate::cluster::{kv, wait_until_serving, MiniCluster, START_TIMEOUT, STOP_GRACE};
 use crate::conf_xml::write_site_xml;
 use crate::daemon::Daemon;
 use crate::tools::hafs_cmd;
@@ -69,10 +69,16 @@ impl MiniCluster {
         let conf_dir = home.join("conf");
         std::fs::create_dir_all(&conf_dir).expect("create DataNode conf dir");
         let data_dirs = vec![home.join("data1"), home.join("data2")];
+        let ip = if self.own_hosts {
+            hafs_cluster::topology::datanode_ip(index + 1).expect("a DataNode address")
+        } else {
+            std::net::Ipv4Addr::LOCALHOST
+        };
+        let host = |port: u16| SocketAddr::from((ip, port));
         let slot = DataNodeSlot {
-            xfer_addr: loopback(free_port()),
-            ipc_addr: loopback(free_port()),
-            http_addr: loopback(free_port()),
+            xfer_addr: host(free_port()),
+            ipc_addr: host(free_port()),
+            http_addr: host(free_port()),
             data_dirs,
             log_path: self.dir().join(format!("{id}.log")),
             conf_dir,

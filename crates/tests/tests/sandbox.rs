@@ -343,6 +343,49 @@ fn sandbox_with_manual_failover_runs_no_controllers() {
     stop_and_check_nothing_left(sandbox, &dir);
 }
 
+/// `hafs sandbox --racks 2`: each DataNode on its own address, placed on two racks by
+/// the topology script the sandbox writes, as the NameNode reports them.
+#[test]
+fn sandbox_with_racks_places_datanodes_on_racks() {
+    let _serial = one_at_a_time();
+    let dir = TempDir::new("sandbox-racks");
+    let logs = TempDir::new("sandbox-racks-log");
+    let (sandbox, ready) = start_sandbox(&dir, &logs, &["--manual-failover", "--racks", "2"]);
+    for dn in ["dn1 127.0.0.2:", "dn2 127.0.0.3:", "dn3 127.0.0.4:"] {
+        assert!(ready.contains(dn), "ready line lists {dn}: {ready:?}");
+    }
+    let target = target_of(&dir);
+    let out = hafs_cmd(&target, &["dfsadmin", "-printTopology"]).ok();
+    let racks: Vec<(String, Vec<String>)> = out
+        .stdout
+        .split("Rack: ")
+        .skip(1)
+        .map(|block| {
+            let mut lines = block.lines();
+            let rack = lines.next().unwrap_or_default().to_string();
+            let hosts = lines
+                .filter_map(|l| l.trim().split(':').next().filter(|h| !h.is_empty()))
+                .map(str::to_string)
+                .collect();
+            (rack, hosts)
+        })
+        .collect();
+    assert_eq!(
+        racks,
+        vec![
+            (
+                "/rack1".to_string(),
+                vec!["127.0.0.2".to_string(), "127.0.0.3".to_string()]
+            ),
+            ("/rack2".to_string(), vec!["127.0.0.4".to_string()]),
+        ],
+        "printTopology:\n{}",
+        out.stdout
+    );
+    put_and_cat(&target, &logs, "racks");
+    stop_and_check_nothing_left(sandbox, &dir);
+}
+
 /// `hafs sandbox --secure`: a Kerberos realm beside the cluster. The ready line says
 /// which krb5.conf and ticket cache to use; with them Java and hdfs-native work as alice
 /// in her home directory, without them nothing gets in, and a kill -9 of the Active

@@ -26,10 +26,11 @@ pub struct NameNodeClient {
 impl NameNodeClient {
     /// `call_timeout` bounds every call: a paused NameNode must not hold the actor
     /// forever (its queue keeps growing only up to its bounds meanwhile).
-    pub fn new(addr: &str, call_timeout: Duration) -> Self {
+    pub fn new(addr: &str, call_timeout: Duration, bind_address: Option<std::net::IpAddr>) -> Self {
         let cfg = ClientConfig {
             connect_timeout: Duration::from_secs(5).min(call_timeout),
             call_timeout,
+            bind_address,
             ..ClientConfig::default()
         };
         NameNodeClient {

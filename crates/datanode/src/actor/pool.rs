@@ -42,6 +42,10 @@ pub struct ActorSettings {
     pub software_version: String,
     /// Where block keys from every NameNode go (registration replies, KeyUpdateCommands).
     pub security: Arc<crate::security::DataTransferSecurity>,
+    /// The local address NameNode connections are made from: the DataNode's own
+    /// address when it binds a specific one (several DataNodes on one host, each on its
+    /// own 127.0.0.x, must look like distinct hosts to the NameNode).
+    pub bind_address: Option<std::net::IpAddr>,
 }
 
 impl Default for ActorSettings {
@@ -55,6 +59,7 @@ impl Default for ActorSettings {
             max_backoff: Duration::from_secs(5),
             software_version: hafs_proto::HADOOP_VERSION.to_string(),
             security: Arc::default(),
+            bind_address: None,
         }
     }
 }
@@ -266,7 +271,11 @@ impl BlockPoolService {
         let actors = namenodes
             .iter()
             .map(|addr| ActorSlot {
-                client: Arc::new(NameNodeClient::new(addr, settings.call_timeout)),
+                client: Arc::new(NameNodeClient::new(
+                    addr,
+                    settings.call_timeout,
+                    settings.bind_address,
+                )),
                 queue: Arc::new(ActorQueue::new()),
                 status: Mutex::new(NameNodeStatus {
                     addr: addr.clone(),

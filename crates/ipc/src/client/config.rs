@@ -29,6 +29,10 @@ pub struct ClientConfig {
     /// How to authenticate. Secure (Kerberos or tokens) implies the SASL header; such a
     /// client never falls back to SIMPLE.
     pub auth: crate::auth::ClientAuth,
+    /// The local address outgoing connections are made from (port chosen by the OS);
+    /// `None` lets the OS pick. A DataNode on its own 127.0.0.x sets it, because a
+    /// NameNode takes a DataNode's IP address from its connection.
+    pub bind_address: Option<std::net::IpAddr>,
 }
 
 impl ClientConfig {
@@ -42,6 +46,7 @@ impl ClientConfig {
             max_response_length: DEFAULT_MAX_DATA_LENGTH,
             sasl: false,
             auth: crate::auth::process_login(),
+            bind_address: None,
         }
     }
 }

@@ -126,6 +126,35 @@ fn remote_error(h: &RpcResponseHeaderProto) -> RpcError {
     }
 }
 
+/// Connects to `addr`, from `bind` when given (any port of that address).
+async fn connect_from(addr: &str, bind: Option<std::net::IpAddr>) -> std::io::Result<TcpStream> {
+    let Some(local) = bind else {
+        return TcpStream::connect(addr).await;
+    };
+    let mut last = None;
+    for remote in tokio::net::lookup_host(addr).await? {
+        if remote.is_ipv4() != local.is_ipv4() {
+            continue;
+        }
+        let socket = if local.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        socket.bind(std::net::SocketAddr::new(local, 0))?;
+        match socket.connect(remote).await {
+            Ok(s) => return Ok(s),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::AddrNotAvailable,
+            format!("no address of {addr} reachable from {local}"),
+        )
+    }))
+}
+
 impl Connection {
     /// Connects, sends the connection header (and SASL negotiation when configured) and
     /// the connection context for `protocol`.
@@ -134,17 +163,19 @@ impl Connection {
         protocol: &str,
         cfg: &ClientConfig,
     ) -> Result<Connection, IpcError> {
-        let stream = match tokio::time::timeout(cfg.connect_timeout, TcpStream::connect(addr)).await
-        {
-            Err(_) => {
-                return Err(IpcError::Timeout {
-                    addr: addr.to_string(),
-                    after: cfg.connect_timeout,
-                })
-            }
-            Ok(Err(e)) => return Err(io_error(addr, e)),
-            Ok(Ok(s)) => s,
-        };
+        let stream =
+            match tokio::time::timeout(cfg.connect_timeout, connect_from(addr, cfg.bind_address))
+                .await
+            {
+                Err(_) => {
+                    return Err(IpcError::Timeout {
+                        addr: addr.to_string(),
+                        after: cfg.connect_timeout,
+                    })
+                }
+                Ok(Err(e)) => return Err(io_error(addr, e)),
+                Ok(Ok(s)) => s,
+            };
         let _ = stream.set_nodelay(true);
         let (rd, mut wr) = stream.into_split();
         let mut rd = BufReader::new(rd);

@@ -32,6 +32,8 @@ pub struct BlockManagerConfig {
     pub max_queued_per_datanode: usize,
     /// `dfs.block.access.token.enable` and its key/lifetime settings; `None`: off.
     pub block_tokens: Option<super::block_tokens::BlockTokenConfig>,
+    /// `net.topology.*`: how DataNodes are mapped to racks.
+    pub topology: super::topology::TopologyConfig,
 }
 
 impl Default for BlockManagerConfig {
@@ -55,6 +57,7 @@ impl Default for BlockManagerConfig {
             safemode_extension: Duration::from_millis(DFS_NAMENODE_SAFEMODE_EXTENSION_DEFAULT_MS),
             max_queued_per_datanode: 100_000,
             block_tokens: None,
+            topology: super::topology::TopologyConfig::Flat,
         }
     }
 }
@@ -127,6 +130,7 @@ impl BlockManagerConfig {
             )?,
             max_queued_per_datanode: d.max_queued_per_datanode,
             block_tokens: super::block_tokens::BlockTokenConfig::from_conf(conf)?,
+            topology: super::topology::TopologyConfig::from_conf(conf)?,
         })
     }
 

@@ -72,6 +72,27 @@ impl BlockManager {
         reg: &dpb::DatanodeRegistrationProto,
         peer_ip: Option<IpAddr>,
     ) -> Result<dpb::DatanodeRegistrationProto, BlockManagerError> {
+        // The rack, by IP address as Hadoop's cached mappings resolve it; before the
+        // lock, since a topology script may take a while (its answer is cached).
+        let ip_for_rack = peer_ip
+            .map(|ip| ip.to_string())
+            .unwrap_or_else(|| reg.datanode_id.ip_addr.clone());
+        let location = if ip_for_rack.len() <= 256 {
+            self.racks.resolve_one(&ip_for_rack)
+        } else {
+            super::topology::DEFAULT_RACK.to_string()
+        };
+        self.register_datanode_on_rack(reg, peer_ip, location)
+    }
+
+    /// [`BlockManager::register_datanode`] with the rack already resolved (the RPC
+    /// handler runs the topology mapping on a blocking thread first).
+    pub fn register_datanode_on_rack(
+        &self,
+        reg: &dpb::DatanodeRegistrationProto,
+        peer_ip: Option<IpAddr>,
+        location: String,
+    ) -> Result<dpb::DatanodeRegistrationProto, BlockManagerError> {
         let mut st = self.lock();
         let ours = &st.identity;
         let theirs = &reg.storage_info;
@@ -122,6 +143,7 @@ impl BlockManager {
             Some(dn) => {
                 let old_addr = dn.xfer_addr();
                 dn.id = id.clone();
+                dn.location = location.clone();
                 dn.software_version = reg.software_version.clone();
                 dn.last_update = now;
                 dn.last_update_ms = now_ms();
@@ -134,14 +156,14 @@ impl BlockManager {
                 }
             }
             None => {
-                info!(%uuid, %addr, "registered DataNode");
-                st.datanodes.insert(
-                    uuid.clone(),
-                    DatanodeDescriptor::new(id.clone(), reg.software_version.clone(), now),
-                );
+                info!(%uuid, %addr, rack = %location, "registered DataNode");
+                let mut dn = DatanodeDescriptor::new(id.clone(), reg.software_version.clone(), now);
+                dn.location = location;
+                st.datanodes.insert(uuid.clone(), dn);
             }
         }
         st.by_xfer_addr.insert(addr, uuid);
+        st.refresh_racks();
         let mut out = reg.clone();
         out.datanode_id = id;
         Ok(out)

@@ -31,6 +31,8 @@ pub struct Transfer {
 #[derive(Debug)]
 pub struct DatanodeDescriptor {
     pub id: pb::DatanodeIdProto,
+    /// The rack (network location, `/rack1`), resolved at registration.
+    pub location: String,
     pub software_version: String,
     pub storages: HashMap<String, StorageStats>,
     pub xceiver_count: u32,
@@ -56,6 +58,7 @@ impl DatanodeDescriptor {
     pub fn new(id: pb::DatanodeIdProto, software_version: String, now: Instant) -> Self {
         DatanodeDescriptor {
             id,
+            location: super::topology::DEFAULT_RACK.to_string(),
             software_version,
             storages: HashMap::new(),
             xceiver_count: 0,
@@ -127,7 +130,7 @@ impl DatanodeDescriptor {
             block_pool_used: Some(self.dfs_used()),
             last_update: Some(self.last_update_ms),
             xceiver_count: Some(self.xceiver_count),
-            location: Some("/default-rack".to_string()),
+            location: Some(self.location.clone()),
             non_dfs_used: Some(self.non_dfs_used()),
             admin_state: Some(pb::datanode_info_proto::AdminState::Normal as i32),
             cache_capacity: Some(0),

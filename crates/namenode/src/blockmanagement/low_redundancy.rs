@@ -8,7 +8,7 @@ pub const QUEUE_HIGHEST_PRIORITY: usize = 0;
 /// Fewer than a third of the wanted replicas.
 pub const QUEUE_VERY_LOW_REDUNDANCY: usize = 1;
 pub const QUEUE_LOW_REDUNDANCY: usize = 2;
-/// Enough replicas but badly placed (kept for rack awareness; unused today).
+/// Enough replicas but all on one rack while the cluster has more.
 pub const QUEUE_REPLICAS_BADLY_DISTRIBUTED: usize = 3;
 /// No live replica at all: the block is missing (its only replicas are corrupt or gone).
 pub const QUEUE_WITH_CORRUPT_BLOCKS: usize = 4;

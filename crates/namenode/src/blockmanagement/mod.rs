@@ -22,6 +22,7 @@ pub mod placement;
 mod redundancy;
 pub mod safe_mode;
 mod state;
+pub mod topology;
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
@@ -99,6 +100,8 @@ pub struct FsStats {
     /// Missing blocks of files with replication 1.
     pub missing_repl_one_blocks: u64,
     pub pending_deletion_blocks: u64,
+    /// Blocks with enough replicas on too few racks (Hadoop's badly distributed).
+    pub badly_distributed: u64,
     pub live_datanodes: u64,
     pub dead_datanodes: u64,
 }
@@ -110,6 +113,9 @@ pub struct BlockManager {
     clock: Arc<dyn Clock>,
     /// Set at startup when `dfs.block.access.token.enable` is true.
     block_tokens: std::sync::OnceLock<block_tokens::BlockTokenIssuer>,
+    /// Rack of each DataNode address (`net.topology.*`); outside the lock, since a
+    /// topology script may take a while.
+    racks: topology::RackResolver,
 }
 
 /// An empty block access token (block access tokens off).
@@ -135,6 +141,7 @@ impl BlockManager {
         identity: NamespaceIdentity,
         placement: Box<dyn BlockPlacementPolicy>,
     ) -> BlockManager {
+        let racks = topology::RackResolver::new(config.topology.clone());
         BlockManager {
             state: Mutex::new(State {
                 config,
@@ -152,9 +159,11 @@ impl BlockManager {
                 rescan: Vec::new(),
                 active: true,
                 placement,
+                live_racks: 0,
             }),
             clock: Arc::new(SystemClock),
             block_tokens: std::sync::OnceLock::new(),
+            racks,
         }
     }
 
@@ -346,6 +355,31 @@ impl BlockManager {
         let excluded = st.resolve_excluded(excluded);
         let favored = st.resolve_favored(favored);
         let chosen = st.choose(num, client_addr, &excluded, &favored, block_size);
+        st.targets(&chosen, block_size)
+    }
+
+    /// Targets to add to a pipeline (getAdditionalDatanode): like
+    /// [`BlockManager::choose_targets`], with the pipeline's `existing` nodes counted
+    /// as already holding the block, so the new ones keep its racks spread (Hadoop
+    /// passes them as the chosen storages).
+    pub fn choose_additional_targets(
+        &self,
+        num: usize,
+        client_addr: Option<IpAddr>,
+        existing: &[pb::DatanodeInfoProto],
+        excluded: &[pb::DatanodeInfoProto],
+        block_size: u64,
+    ) -> Vec<DatanodeTarget> {
+        let st = self.lock();
+        let mut all = st.resolve_excluded(excluded);
+        // In pipeline order: the placement reads the first holders' racks.
+        let existing: Vec<String> = existing
+            .iter()
+            .filter_map(|d| st.find_datanode(&d.id))
+            .filter(|u| st.is_alive(u))
+            .collect();
+        all.extend(existing.iter().cloned());
+        let chosen = st.choose_beside(num, client_addr, &all, &[], block_size, &existing, false);
         st.targets(&chosen, block_size)
     }
 
@@ -688,6 +722,7 @@ impl BlockManager {
         offset: u64,
         client_addr: Option<IpAddr>,
     ) -> pb::LocatedBlockProto {
+        let client_rack = self.client_rack(client_addr);
         let st = self.lock();
         let mut corrupt = false;
         let mut holders: Vec<(&datanodes::DatanodeDescriptor, String)> = Vec::new();
@@ -732,8 +767,13 @@ impl BlockManager {
             .collect();
         let mut nodes: Vec<&datanodes::DatanodeDescriptor> =
             holders.iter().map(|(d, _)| *d).collect();
-        st.placement
-            .sort_by_distance(client_addr, &mut nodes, block.id);
+        let reader = placement::Reader {
+            ip: client_addr,
+            rack: client_rack
+                .as_deref()
+                .or_else(|| st.rack_of_datanode_at(client_addr)),
+        };
+        st.placement.sort_by_distance(reader, &mut nodes, block.id);
         pb::LocatedBlockProto {
             b: pb::ExtendedBlockProto {
                 pool_id: st.identity.block_pool_id.clone(),
@@ -761,19 +801,37 @@ impl BlockManager {
         }
     }
 
-    /// Orders DataNodes nearest to the client first (Hadoop's sortLocatedBlocks).
+    /// Orders DataNodes nearest to the client first (Hadoop's sortLocatedBlocks):
+    /// its own host, then its rack, then the rest; the sort is stable.
     pub fn sort_locations_by_distance(
         &self,
         client_addr: Option<IpAddr>,
         locations: &mut [pb::DatanodeInfoProto],
     ) {
+        let cached = self.client_rack(client_addr);
+        let st = self.lock();
+        let rack = cached
+            .as_deref()
+            .or_else(|| st.rack_of_datanode_at(client_addr));
         locations.sort_by_key(|d| {
             let ip: Option<IpAddr> = d.id.ip_addr.parse().ok();
             match (client_addr, ip) {
                 (Some(c), Some(n)) if c == n => 0,
-                _ => 2,
+                _ if rack.is_some() && d.location.as_deref() == rack => 2,
+                _ => 4,
             }
         });
+    }
+
+    /// The rack of a client's address if known without running the topology script
+    /// (a DataNode's address, a table entry, or the flat default).
+    fn client_rack(&self, client_addr: Option<IpAddr>) -> Option<String> {
+        self.racks.cached(&client_addr?.to_string())
+    }
+
+    /// The rack of `host` as the topology mapping says (runs the script if needed).
+    pub fn resolve_rack(&self, host: &str) -> String {
+        self.racks.resolve_one(host)
     }
 
     /// reportBadBlocks (from a client or a DataNode): the named locations of each
@@ -870,6 +928,9 @@ impl BlockManager {
         s.blocks_total = st.blocks.len() as u64;
         s.under_replicated = st.needed.low_redundancy_count() as u64;
         s.corrupt_blocks = st.corrupt_blocks.len() as u64;
+        s.badly_distributed =
+            st.needed
+                .len_at(low_redundancy::QUEUE_REPLICAS_BADLY_DISTRIBUTED) as u64;
         s.missing_blocks = st.needed.len_at(QUEUE_WITH_CORRUPT_BLOCKS) as u64;
         s.missing_repl_one_blocks = st
             .blocks

@@ -1,8 +1,11 @@
-//! Where replicas go (Hadoop's BlockPlacementPolicy). The default policy knows no
-//! racks yet: writer-local first, then distinct DataNodes with room. Rack awareness
-//! plugs in behind the same trait.
+//! Where replicas go (Hadoop's BlockPlacementPolicyDefault): the first replica on the
+//! writer's DataNode (else a random one), the second on another rack, the third on the
+//! second's rack, any further at random, with at most `(replicas - 1) / racks + 2`
+//! replicas per rack. Reads are served nearest first (same node, same rack, then the
+//! rest), and excess replicas are deleted from the most crowded rack first, so that
+//! a block never loses its last replica on a rack while another rack has two.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -24,6 +27,19 @@ pub struct PlacementRequest<'a> {
     pub favored: &'a [String],
     /// Room a target needs.
     pub block_size: u64,
+    /// UUIDs of the DataNodes already holding the block (re-replication): their racks
+    /// decide where the new replicas go, as Hadoop's "chosen" storages do.
+    pub existing: &'a [String],
+    /// Only a rack holding no replica yet may take one (repairing a block whose
+    /// replicas are all on one rack).
+    pub new_rack_only: bool,
+}
+
+/// Where a reader is: its address and, when known, its rack.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Reader<'a> {
+    pub ip: Option<IpAddr>,
+    pub rack: Option<&'a str>,
 }
 
 pub trait BlockPlacementPolicy: Send + Sync {
@@ -32,23 +48,47 @@ pub trait BlockPlacementPolicy: Send + Sync {
     fn choose_targets(&self, live: &[&DatanodeDescriptor], req: &PlacementRequest) -> Vec<String>;
 
     /// Orders `nodes` (replica holders) nearest to `reader` first.
-    fn sort_by_distance(
-        &self,
-        reader: Option<IpAddr>,
-        nodes: &mut Vec<&DatanodeDescriptor>,
-        seed: u64,
-    );
+    fn sort_by_distance(&self, reader: Reader, nodes: &mut Vec<&DatanodeDescriptor>, seed: u64);
 
     /// Which `n` of `holders` (live replicas of an over-replicated block) to delete.
     fn choose_excess(&self, holders: &[&DatanodeDescriptor], n: usize) -> Vec<String>;
 }
 
-/// Hadoop's network distance without a topology: 0 to itself (same host), 2 otherwise
-/// (every node in one "/default-rack").
-pub fn distance(reader: Option<IpAddr>, node: &DatanodeDescriptor) -> u32 {
-    match (reader, node.ip()) {
+/// Hadoop's network distance: 0 to the reader's own host, 2 within its rack, 4 to
+/// another rack (or when the reader's rack is unknown).
+pub fn distance(reader: Reader, node: &DatanodeDescriptor) -> u32 {
+    match (reader.ip, node.ip()) {
         (Some(r), Some(n)) if r == n => 0,
-        _ => 2,
+        _ if reader.rack == Some(node.location.as_str()) => 2,
+        _ => 4,
+    }
+}
+
+/// Whether replicas on these racks satisfy the default policy (Hadoop's
+/// verifyBlockPlacement): at least `min(2, replication)` racks, or every rack the
+/// cluster has. Returns the number of racks still missing.
+pub fn missing_racks(replica_racks: usize, replication: usize, cluster_racks: usize) -> usize {
+    if cluster_racks < 2 {
+        return 0;
+    }
+    let required = replication.min(2);
+    if replica_racks >= required || replica_racks >= cluster_racks {
+        0
+    } else {
+        required - replica_racks
+    }
+}
+
+/// Hadoop's getMaxNodesPerRack: how many of `total` replicas one rack may take.
+pub fn max_nodes_per_rack(total: usize, racks: usize) -> usize {
+    if racks <= 1 || total <= 1 {
+        return total;
+    }
+    let max = (total - 1) / racks + 2;
+    if max == total {
+        max - 1
+    } else {
+        max
     }
 }
 
@@ -59,8 +99,13 @@ pub struct DefaultPlacement {
 
 impl DefaultPlacement {
     pub fn new() -> Self {
+        Self::with_seed(XorShift64::seed_from_os())
+    }
+
+    /// A policy whose random choices repeat for the same seed (tests).
+    pub fn with_seed(seed: u64) -> Self {
         DefaultPlacement {
-            rng: AtomicU64::new(XorShift64::seed_from_os() | 1),
+            rng: AtomicU64::new(seed | 1),
         }
     }
 
@@ -76,54 +121,102 @@ impl DefaultPlacement {
     fn good_target(node: &DatanodeDescriptor, req: &PlacementRequest, chosen: &[String]) -> bool {
         node.alive
             && !req.excluded.contains(node.uuid())
+            && !req.existing.iter().any(|c| c == node.uuid())
             && !chosen.iter().any(|c| c == node.uuid())
             && node.best_storage(req.block_size).is_some()
+    }
+
+    /// A random node among `live` that is a good target on an allowed rack.
+    fn random<'a>(
+        &self,
+        live: &[&'a DatanodeDescriptor],
+        ok: impl Fn(&DatanodeDescriptor) -> bool,
+    ) -> Option<&'a DatanodeDescriptor> {
+        let candidates: Vec<&&DatanodeDescriptor> = live.iter().filter(|n| ok(n)).collect();
+        if candidates.is_empty() {
+            return None;
+        }
+        let i = (self.next() % candidates.len() as u64) as usize;
+        Some(*candidates[i])
     }
 }
 
 impl BlockPlacementPolicy for DefaultPlacement {
     fn choose_targets(&self, live: &[&DatanodeDescriptor], req: &PlacementRequest) -> Vec<String> {
+        let rack_of = |uuid: &str| {
+            live.iter()
+                .find(|n| n.uuid() == uuid)
+                .map(|n| n.location.clone())
+        };
+        // The racks of the replicas so far (existing, then chosen), in order.
+        let mut placed: Vec<String> = req.existing.iter().filter_map(|u| rack_of(u)).collect();
+        let forbidden: HashSet<String> = if req.new_rack_only {
+            placed.iter().cloned().collect()
+        } else {
+            HashSet::new()
+        };
+        let racks: HashSet<&str> = live.iter().map(|n| n.location.as_str()).collect();
+        let wanted = req.num.min(live.len().saturating_sub(req.existing.len()));
+        let max_per_rack = max_nodes_per_rack(placed.len() + wanted, racks.len());
         let mut chosen: Vec<String> = Vec::new();
+        let ok = |n: &DatanodeDescriptor, chosen: &[String], placed: &[String]| {
+            Self::good_target(n, req, chosen)
+                && !forbidden.contains(&n.location)
+                && placed.iter().filter(|r| **r == n.location).count() < max_per_rack
+        };
+        let take = |n: &DatanodeDescriptor, chosen: &mut Vec<String>, placed: &mut Vec<String>| {
+            chosen.push(n.uuid().to_string());
+            placed.push(n.location.clone());
+        };
         // Favored nodes first, in the client's order.
         for f in req.favored {
-            if chosen.len() >= req.num {
+            if chosen.len() >= wanted {
                 return chosen;
             }
             if let Some(n) = live.iter().find(|n| n.uuid() == f) {
-                if Self::good_target(n, req, &chosen) {
-                    chosen.push(n.uuid().to_string());
+                if ok(n, &chosen, &placed) {
+                    take(n, &mut chosen, &mut placed);
                 }
             }
         }
-        // Then a DataNode on the writer's own host.
-        if chosen.is_empty() && chosen.len() < req.num {
-            if let Some(w) = req.writer {
-                if let Some(n) = live
-                    .iter()
-                    .find(|n| n.ip() == Some(w) && Self::good_target(n, req, &chosen))
-                {
-                    chosen.push(n.uuid().to_string());
+        while chosen.len() < wanted {
+            let pick = match placed.len() {
+                // The writer's own DataNode, else any.
+                0 => req
+                    .writer
+                    .and_then(|w| {
+                        live.iter()
+                            .find(|n| n.ip() == Some(w) && ok(n, &chosen, &placed))
+                            .copied()
+                    })
+                    .or_else(|| self.random(live, |n| ok(n, &chosen, &placed))),
+                // Another rack than the first replica's, else its own rack.
+                1 => {
+                    let r0 = placed[0].clone();
+                    self.random(live, |n| ok(n, &chosen, &placed) && n.location != r0)
+                        .or_else(|| self.random(live, |n| ok(n, &chosen, &placed)))
                 }
+                // Two on one rack: a third on another; else beside the second.
+                2 => {
+                    let (r0, r1) = (placed[0].clone(), placed[1].clone());
+                    if r0 == r1 {
+                        self.random(live, |n| ok(n, &chosen, &placed) && n.location != r0)
+                    } else {
+                        self.random(live, |n| ok(n, &chosen, &placed) && n.location == r1)
+                    }
+                    .or_else(|| self.random(live, |n| ok(n, &chosen, &placed)))
+                }
+                _ => self.random(live, |n| ok(n, &chosen, &placed)),
+            };
+            match pick {
+                Some(n) => take(n, &mut chosen, &mut placed),
+                None => break,
             }
-        }
-        // Then random distinct nodes with room.
-        let mut rest: Vec<&&DatanodeDescriptor> = live
-            .iter()
-            .filter(|n| Self::good_target(n, req, &chosen))
-            .collect();
-        while chosen.len() < req.num && !rest.is_empty() {
-            let i = (self.next() % rest.len() as u64) as usize;
-            chosen.push(rest.swap_remove(i).uuid().to_string());
         }
         chosen
     }
 
-    fn sort_by_distance(
-        &self,
-        reader: Option<IpAddr>,
-        nodes: &mut Vec<&DatanodeDescriptor>,
-        seed: u64,
-    ) {
+    fn sort_by_distance(&self, reader: Reader, nodes: &mut Vec<&DatanodeDescriptor>, seed: u64) {
         // Equal distances are shuffled on every call, as Hadoop's NetworkTopology does,
         // so reads spread over all replicas (and a corrupt one is found and reported
         // rather than always skipped). `seed` only mixes in the block id.
@@ -135,17 +228,28 @@ impl BlockPlacementPolicy for DefaultPlacement {
     }
 
     fn choose_excess(&self, holders: &[&DatanodeDescriptor], n: usize) -> Vec<String> {
-        // Hadoop (without racks): delete from the node with the least remaining space.
-        let mut v: Vec<&&DatanodeDescriptor> = holders.iter().collect();
-        v.sort_by(|a, b| {
-            a.remaining()
-                .cmp(&b.remaining())
-                .then(a.uuid().cmp(b.uuid()))
-        });
-        v.into_iter()
-            .take(n)
-            .map(|d| d.uuid().to_string())
-            .collect()
+        // Hadoop's chooseReplicasToDelete: only racks with more than one replica give
+        // one up while any has (so no rack loses its last replica), the rack with the
+        // most replicas first, and on it the node with the least space left.
+        let mut left: Vec<&DatanodeDescriptor> = holders.to_vec();
+        let mut out = Vec::new();
+        while out.len() < n && !left.is_empty() {
+            let mut per_rack: BTreeMap<&str, usize> = BTreeMap::new();
+            for d in &left {
+                *per_rack.entry(d.location.as_str()).or_default() += 1;
+            }
+            let i = (0..left.len())
+                .min_by(|&a, &b| {
+                    let (x, y) = (left[a], left[b]);
+                    per_rack[y.location.as_str()]
+                        .cmp(&per_rack[x.location.as_str()])
+                        .then(x.remaining().cmp(&y.remaining()))
+                        .then(x.uuid().cmp(y.uuid()))
+                })
+                .expect("left is not empty");
+            out.push(left.remove(i).uuid().to_string());
+        }
+        out
     }
 }
 
@@ -154,9 +258,10 @@ mod tests {
     use super::super::datanodes::StorageStats;
     use super::*;
     use hafs_proto::hdfs as pb;
+    use std::collections::HashMap;
     use std::time::Instant;
 
-    fn node(i: u8, remaining: u64) -> DatanodeDescriptor {
+    fn node_on(i: u8, remaining: u64, rack: &str) -> DatanodeDescriptor {
         let id = pb::DatanodeIdProto {
             ip_addr: format!("10.0.0.{i}"),
             host_name: format!("dn{i}"),
@@ -167,6 +272,7 @@ mod tests {
             info_secure_port: None,
         };
         let mut d = DatanodeDescriptor::new(id, "1".into(), Instant::now());
+        d.location = rack.to_string();
         d.storages.insert(
             format!("DS-{i}"),
             StorageStats {
@@ -178,23 +284,48 @@ mod tests {
         d
     }
 
+    fn node(i: u8, remaining: u64) -> DatanodeDescriptor {
+        node_on(i, remaining, "/default-rack")
+    }
+
+    fn req<'a>(
+        num: usize,
+        writer: Option<&str>,
+        excluded: &'a HashSet<String>,
+        existing: &'a [String],
+    ) -> PlacementRequest<'a> {
+        PlacementRequest {
+            num,
+            writer: writer.map(|w| w.parse().unwrap()),
+            excluded,
+            favored: &[],
+            block_size: 1 << 20,
+            existing,
+            new_rack_only: false,
+        }
+    }
+
+    /// dn1..dn3 on /rack1, dn4..dn6 on /rack2.
+    fn two_racks() -> Vec<DatanodeDescriptor> {
+        (1..=6)
+            .map(|i| node_on(i, 1 << 30, if i <= 3 { "/rack1" } else { "/rack2" }))
+            .collect()
+    }
+
+    fn rack_of<'a>(nodes: &'a [DatanodeDescriptor], uuid: &str) -> &'a str {
+        &nodes.iter().find(|n| n.uuid() == uuid).unwrap().location
+    }
+
     #[test]
     fn writer_local_first_then_distinct_with_space() {
         let nodes: Vec<DatanodeDescriptor> = (1..=5)
             .map(|i| node(i, if i == 4 { 10 } else { 1 << 30 }))
             .collect();
         let live: Vec<&DatanodeDescriptor> = nodes.iter().collect();
-        let p = DefaultPlacement::new();
+        let p = DefaultPlacement::with_seed(7);
         let excluded = HashSet::from(["uuid-2".to_string()]);
         for _ in 0..50 {
-            let req = PlacementRequest {
-                num: 3,
-                writer: Some("10.0.0.3".parse().unwrap()),
-                excluded: &excluded,
-                favored: &[],
-                block_size: 1 << 20,
-            };
-            let t = p.choose_targets(&live, &req);
+            let t = p.choose_targets(&live, &req(3, Some("10.0.0.3"), &excluded, &[]));
             assert_eq!(t.len(), 3, "{t:?}");
             assert_eq!(t[0], "uuid-3");
             let set: HashSet<&String> = t.iter().collect();
@@ -204,46 +335,163 @@ mod tests {
         }
         // Asking for more than exist gives what exists.
         let none = HashSet::new();
-        let req = PlacementRequest {
-            num: 10,
-            writer: None,
-            excluded: &none,
-            favored: &[],
-            block_size: 1 << 20,
-        };
-        assert_eq!(p.choose_targets(&live, &req).len(), 4);
+        assert_eq!(p.choose_targets(&live, &req(10, None, &none, &[])).len(), 4);
     }
 
     #[test]
     fn favored_nodes_lead() {
         let nodes: Vec<DatanodeDescriptor> = (1..=4).map(|i| node(i, 1 << 30)).collect();
         let live: Vec<&DatanodeDescriptor> = nodes.iter().collect();
-        let p = DefaultPlacement::new();
+        let p = DefaultPlacement::with_seed(3);
         let none = HashSet::new();
         let favored = vec!["uuid-4".to_string(), "uuid-2".to_string()];
-        let req = PlacementRequest {
-            num: 3,
-            writer: Some("10.0.0.1".parse().unwrap()),
-            excluded: &none,
-            favored: &favored,
-            block_size: 1,
-        };
-        let t = p.choose_targets(&live, &req);
+        let mut r = req(3, Some("10.0.0.1"), &none, &[]);
+        r.favored = &favored;
+        let t = p.choose_targets(&live, &r);
         assert_eq!(&t[..2], &["uuid-4".to_string(), "uuid-2".to_string()]);
         assert_eq!(t.len(), 3);
     }
 
     #[test]
-    fn sort_puts_local_first_and_excess_picks_fullest() {
-        let nodes: Vec<DatanodeDescriptor> = (1..=3).map(|i| node(i, 100 * i as u64)).collect();
-        let p = DefaultPlacement::new();
-        for seed in 0..6 {
-            let mut v: Vec<&DatanodeDescriptor> = nodes.iter().collect();
-            p.sort_by_distance(Some("10.0.0.2".parse().unwrap()), &mut v, seed);
-            assert_eq!(v[0].uuid(), "uuid-2");
-            assert_eq!(v.len(), 3);
+    fn three_replicas_go_local_then_remote_rack_twice() {
+        let nodes = two_racks();
+        let live: Vec<&DatanodeDescriptor> = nodes.iter().collect();
+        let none = HashSet::new();
+        for seed in 0..200 {
+            let p = DefaultPlacement::with_seed(seed);
+            // A writer on dn2 (/rack1): dn2, then two nodes of /rack2.
+            let t = p.choose_targets(&live, &req(3, Some("10.0.0.2"), &none, &[]));
+            assert_eq!(t[0], "uuid-2");
+            assert_eq!(rack_of(&nodes, &t[1]), "/rack2", "{t:?}");
+            assert_eq!(rack_of(&nodes, &t[2]), "/rack2", "{t:?}");
+            // A writer off the cluster: any first node, then the other rack twice.
+            let t = p.choose_targets(&live, &req(3, Some("192.168.1.1"), &none, &[]));
+            let r0 = rack_of(&nodes, &t[0]);
+            assert_ne!(rack_of(&nodes, &t[1]), r0, "{t:?}");
+            assert_eq!(rack_of(&nodes, &t[2]), rack_of(&nodes, &t[1]), "{t:?}");
+            // Two replicas: two racks.
+            let t = p.choose_targets(&live, &req(2, None, &none, &[]));
+            assert_ne!(rack_of(&nodes, &t[0]), rack_of(&nodes, &t[1]), "{t:?}");
         }
-        let v: Vec<&DatanodeDescriptor> = nodes.iter().collect();
+    }
+
+    #[test]
+    fn more_replicas_respect_the_per_rack_limit() {
+        assert_eq!(max_nodes_per_rack(3, 2), 2);
+        assert_eq!(max_nodes_per_rack(6, 2), 4);
+        assert_eq!(max_nodes_per_rack(3, 1), 3);
+        assert_eq!(max_nodes_per_rack(2, 2), 1);
+        let nodes = two_racks();
+        let live: Vec<&DatanodeDescriptor> = nodes.iter().collect();
+        let none = HashSet::new();
+        for seed in 0..100 {
+            let t = DefaultPlacement::with_seed(seed)
+                .choose_targets(&live, &req(5, Some("10.0.0.1"), &none, &[]));
+            assert_eq!(t.len(), 5);
+            let mut per: HashMap<&str, usize> = HashMap::new();
+            for u in &t {
+                *per.entry(rack_of(&nodes, u)).or_default() += 1;
+            }
+            assert!(per.values().all(|&c| c <= 3), "{per:?}");
+        }
+    }
+
+    #[test]
+    fn re_replication_and_repair_go_to_another_rack() {
+        let nodes = two_racks();
+        let live: Vec<&DatanodeDescriptor> = nodes.iter().collect();
+        let none = HashSet::new();
+        for seed in 0..100 {
+            let p = DefaultPlacement::with_seed(seed);
+            // One replica left on /rack1: the next goes to /rack2.
+            let existing = vec!["uuid-1".to_string()];
+            let t = p.choose_targets(&live, &req(2, None, &none, &existing));
+            assert_eq!(rack_of(&nodes, &t[0]), "/rack2", "{t:?}");
+            assert!(!t.contains(&"uuid-1".to_string()));
+            // All three on /rack1 (the rack was away): the repair copy must leave it.
+            let existing: Vec<String> = (1..=3).map(|i| format!("uuid-{i}")).collect();
+            let mut r = req(1, None, &none, &existing);
+            r.new_rack_only = true;
+            let t = p.choose_targets(&live, &r);
+            assert_eq!(t.len(), 1);
+            assert_eq!(rack_of(&nodes, &t[0]), "/rack2", "{t:?}");
+        }
+        // With only one rack alive, a repair has nowhere to go.
+        let rack1: Vec<&DatanodeDescriptor> = nodes.iter().take(3).collect();
+        let existing = vec!["uuid-1".to_string(), "uuid-2".to_string()];
+        let mut r = req(1, None, &none, &existing);
+        r.new_rack_only = true;
+        assert!(DefaultPlacement::with_seed(1)
+            .choose_targets(&rack1, &r)
+            .is_empty());
+        // But plain re-replication on one rack still works.
+        let t =
+            DefaultPlacement::with_seed(1).choose_targets(&rack1, &req(1, None, &none, &existing));
+        assert_eq!(t, vec!["uuid-3".to_string()]);
+    }
+
+    #[test]
+    fn placement_status_like_hadoop() {
+        assert_eq!(
+            missing_racks(1, 3, 1),
+            0,
+            "a one-rack cluster is never mis-replicated"
+        );
+        assert_eq!(missing_racks(1, 3, 2), 1);
+        assert_eq!(missing_racks(2, 3, 2), 0);
+        assert_eq!(missing_racks(1, 1, 2), 0, "one replica needs one rack");
+        assert_eq!(missing_racks(1, 2, 3), 1);
+    }
+
+    #[test]
+    fn sort_puts_local_then_rack_then_rest() {
+        let nodes = two_racks();
+        let p = DefaultPlacement::with_seed(11);
+        for seed in 0..20 {
+            let mut v: Vec<&DatanodeDescriptor> = vec![&nodes[4], &nodes[0], &nodes[2], &nodes[1]];
+            let reader = Reader {
+                ip: Some("10.0.0.2".parse().unwrap()),
+                rack: Some("/rack1"),
+            };
+            p.sort_by_distance(reader, &mut v, seed);
+            assert_eq!(v[0].uuid(), "uuid-2");
+            assert_eq!(v[1].location, "/rack1");
+            assert_eq!(v[2].location, "/rack1");
+            assert_eq!(v[3].uuid(), "uuid-5");
+        }
+        // Equal distances are shuffled: both orders of two same-rack nodes appear.
+        let mut firsts = HashSet::new();
+        for seed in 0..50 {
+            let mut v: Vec<&DatanodeDescriptor> = vec![&nodes[0], &nodes[1]];
+            p.sort_by_distance(Reader::default(), &mut v, seed);
+            firsts.insert(v[0].uuid().to_string());
+        }
+        assert_eq!(firsts.len(), 2);
+    }
+
+    #[test]
+    fn excess_leaves_the_crowded_rack_first() {
+        // Without racks: the node with the least space left.
+        let flat: Vec<DatanodeDescriptor> = (1..=3).map(|i| node(i, 100 * i as u64)).collect();
+        let p = DefaultPlacement::with_seed(5);
+        let v: Vec<&DatanodeDescriptor> = flat.iter().collect();
         assert_eq!(p.choose_excess(&v, 1), vec!["uuid-1".to_string()]);
+        // Three on /rack1 plus two back on /rack2, replication 3: two deletions, both
+        // from /rack1 (the most crowded), least space first.
+        let mut nodes = two_racks();
+        for (i, n) in nodes.iter_mut().enumerate() {
+            n.storages
+                .values_mut()
+                .for_each(|s| s.remaining = 1000 + i as u64);
+        }
+        let holders: Vec<&DatanodeDescriptor> =
+            vec![&nodes[0], &nodes[1], &nodes[2], &nodes[3], &nodes[4]];
+        assert_eq!(
+            p.choose_excess(&holders, 2),
+            vec!["uuid-1".to_string(), "uuid-2".to_string()]
+        );
+        // Never the last replica of a rack while another rack has two.
+        let holders: Vec<&DatanodeDescriptor> = vec![&nodes[5], &nodes[0], &nodes[1]];
+        assert_eq!(p.choose_excess(&holders, 1), vec!["uuid-1".to_string()]);
     }
 }

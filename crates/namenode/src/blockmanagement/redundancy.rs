@@ -90,6 +90,7 @@ impl State {
             }
             self.remove_blocks_of(&uuid);
         }
+        self.refresh_racks();
     }
 
     fn expire_pending(&mut self, now: Instant) {
@@ -128,7 +129,12 @@ impl State {
         };
         let n = self.count(rec);
         let pending = self.pending.get(&block_id).map_or(0, |p| p.targets.len());
-        let wanted = (rec.replication as usize).saturating_sub(n.live + pending);
+        let mut wanted = (rec.replication as usize).saturating_sub(n.live + pending);
+        // A block with enough replicas but too few racks gets one more, on a new rack.
+        let repair = wanted == 0 && pending == 0 && self.missing_racks(rec) > 0;
+        if repair {
+            wanted = 1;
+        }
         if wanted == 0 {
             return false;
         }
@@ -159,6 +165,12 @@ impl State {
             .iter()
             .map(|r| self.names.name(r.datanode).to_string())
             .collect();
+        let existing: Vec<String> = rec
+            .replicas
+            .iter()
+            .filter(|r| rec.is_good(r) && self.is_alive_id(r.datanode))
+            .map(|r| self.names.name(r.datanode).to_string())
+            .collect();
         if let Some(p) = self.pending.get(&block_id) {
             excluded.extend(p.targets.iter().cloned());
         }
@@ -168,7 +180,7 @@ impl State {
             num_bytes: Some(rec.num_bytes),
         };
         let size = rec.num_bytes;
-        let chosen = self.choose(wanted, None, &excluded, &[], size);
+        let chosen = self.choose_beside(wanted, None, &excluded, &[], size, &existing, repair);
         if chosen.is_empty() {
             return false;
         }

@@ -13,7 +13,7 @@ use tracing::{debug, warn};
 use super::blocks_map::{BlockRecord, BlockUcState, BlocksMap, Replica};
 use super::config::BlockManagerConfig;
 use super::datanodes::DatanodeDescriptor;
-use super::low_redundancy::{priority, LowRedundancyBlocks};
+use super::low_redundancy::{priority, LowRedundancyBlocks, QUEUE_REPLICAS_BADLY_DISTRIBUTED};
 use super::names::{NameId, Names};
 use super::placement::{BlockPlacementPolicy, PlacementRequest};
 use super::safe_mode::{block_threshold, next_phase, SafeModePhase, SafeModeStatus};
@@ -66,6 +66,9 @@ pub struct State {
     /// know (a Standby may not have read the edits that created them yet).
     pub active: bool,
     pub placement: Box<dyn BlockPlacementPolicy>,
+    /// Racks with a live DataNode (Hadoop's NetworkTopology.getNumOfRacks), kept by
+    /// [`State::refresh_racks`] whenever a DataNode registers or dies.
+    pub live_racks: usize,
 }
 
 impl State {
@@ -73,6 +76,52 @@ impl State {
         let mut v: Vec<&DatanodeDescriptor> = self.datanodes.values().filter(|d| d.alive).collect();
         v.sort_by(|a, b| a.uuid().cmp(b.uuid()));
         v
+    }
+
+    /// Recounts the racks with live DataNodes, re-checking every block when the count
+    /// changes (a rack coming or going changes which blocks are mis-replicated).
+    pub fn refresh_racks(&mut self) {
+        let racks: HashSet<&str> = self
+            .datanodes
+            .values()
+            .filter(|d| d.alive)
+            .map(|d| d.location.as_str())
+            .collect();
+        let n = racks.len();
+        if n != self.live_racks {
+            debug!(from = self.live_racks, to = n, "number of racks changed");
+            let recheck = n >= 2 || self.live_racks >= 2;
+            self.live_racks = n;
+            if recheck && self.repl_queues && self.rescan.is_empty() {
+                self.rescan = self.blocks.iter().map(|(id, _)| *id).collect();
+            }
+        }
+    }
+
+    /// How many more racks the block's live replicas should be on (0: placement
+    /// satisfied).
+    pub fn missing_racks(&self, rec: &BlockRecord) -> usize {
+        if self.live_racks < 2 {
+            return 0;
+        }
+        let racks: HashSet<&str> = rec
+            .replicas
+            .iter()
+            .filter(|r| rec.is_good(r))
+            .filter_map(|r| self.datanode_of(r.datanode))
+            .filter(|d| d.alive)
+            .map(|d| d.location.as_str())
+            .collect();
+        super::placement::missing_racks(racks.len(), rec.replication as usize, self.live_racks)
+    }
+
+    /// The rack of the live DataNode at `ip`, if there is one.
+    pub fn rack_of_datanode_at(&self, ip: Option<IpAddr>) -> Option<&str> {
+        let ip = ip?;
+        self.datanodes
+            .values()
+            .find(|d| d.alive && d.ip() == Some(ip))
+            .map(|d| d.location.as_str())
     }
 
     pub fn is_alive(&self, uuid: &str) -> bool {
@@ -262,6 +311,11 @@ impl State {
         let expected = rec.replication as usize;
         if n.live < expected {
             self.needed.update(block_id, priority(n.live, expected));
+        } else if n.live == expected && self.missing_racks(rec) > 0 {
+            // Enough replicas, all on one rack: one more goes to another rack (kept
+            // pending until it arrives), then the excess leaves the crowded rack.
+            self.needed
+                .update(block_id, QUEUE_REPLICAS_BADLY_DISTRIBUTED);
         } else {
             self.needed.remove(block_id);
             self.pending.remove(&block_id);
@@ -381,6 +435,22 @@ impl State {
         favored: &[String],
         block_size: u64,
     ) -> Vec<String> {
+        self.choose_beside(num, writer, excluded, favored, block_size, &[], false)
+    }
+
+    /// As [`State::choose`] for a block already on `existing` (live holders, whose
+    /// racks count); `new_rack_only` keeps the new replicas off their racks.
+    #[allow(clippy::too_many_arguments)]
+    pub fn choose_beside(
+        &self,
+        num: usize,
+        writer: Option<IpAddr>,
+        excluded: &HashSet<String>,
+        favored: &[String],
+        block_size: u64,
+        existing: &[String],
+        new_rack_only: bool,
+    ) -> Vec<String> {
         let live = self.live_nodes();
         let req = PlacementRequest {
             num,
@@ -388,6 +458,8 @@ impl State {
             excluded,
             favored,
             block_size,
+            existing,
+            new_rack_only,
         };
         self.placement.choose_targets(&live, &req)
     }

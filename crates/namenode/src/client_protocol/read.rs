@@ -247,8 +247,7 @@ impl ClientProtocolService {
             blocks_in_future: 0,
             pending_deletion_blocks: st.pending_deletion_blocks,
             highest_prio_low_redundancy_blocks: Some(self.fsn.bm.highest_priority_blocks() as u64),
-            // No rack placement to violate.
-            badly_distributed_blocks: Some(0),
+            badly_distributed_blocks: Some(st.badly_distributed),
         })
     }
 
