@@ -24,6 +24,7 @@ mod namespace;
 mod quota;
 mod read;
 mod refusals;
+mod snapshot;
 mod write;
 mod xattr;
 
@@ -90,6 +91,16 @@ impl ClientProtocolService {
             .write("removeAcl", Self::remove_acl)
             .write("setAcl", Self::set_acl)
             .read("getAclStatus", Self::get_acl_status)
+            // Snapshots (snapshot.rs).
+            .write("allowSnapshot", Self::allow_snapshot)
+            .write("disallowSnapshot", Self::disallow_snapshot)
+            .write("createSnapshot", Self::create_snapshot)
+            .write("deleteSnapshot", Self::delete_snapshot)
+            .write("renameSnapshot", Self::rename_snapshot)
+            .read(
+                "getSnapshottableDirListing",
+                Self::get_snapshottable_dir_listing,
+            )
             // The write path (write.rs).
             .at_most_once("create", Self::create, Self::create_again)
             .at_most_once("append", Self::append, Self::append_again)
@@ -134,10 +145,6 @@ impl ClientProtocolService {
             )
             .read("getErasureCodingCodecs", Self::get_erasure_coding_codecs)
             .read("getErasureCodingPolicy", Self::get_erasure_coding_policy)
-            .read(
-                "getSnapshottableDirListing",
-                Self::get_snapshottable_dir_listing,
-            )
             .read("listOpenFiles", Self::list_open_files)
             .read("getPreferredBlockSize", Self::get_preferred_block_size)
             .read("getEnclosingRoot", Self::get_enclosing_root)

@@ -40,11 +40,6 @@ impl ClientProtocolService {
                 Refusal::Unsupported("truncate is not supported yet by hafs"),
             )
             // Snapshots.
-            .refused("allowSnapshot", SNAPSHOTS)
-            .refused("disallowSnapshot", SNAPSHOTS)
-            .refused("createSnapshot", SNAPSHOTS)
-            .refused("deleteSnapshot", SNAPSHOTS)
-            .refused("renameSnapshot", SNAPSHOTS)
             .refused("getSnapshotListing", SNAPSHOTS)
             .refused("getSnapshotDiffReport", SNAPSHOTS)
             .refused("getSnapshotDiffReportListing", SNAPSHOTS)
