@@ -11,7 +11,7 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use hafs_tests::{fsimage_txids, hdfs_tool, java_fs, MiniCluster, TempDir};
+use hafs_tests::{fsimage_txids, hafs_cmd, hdfs_tool, java_fs, MiniCluster, TempDir};
 
 fn cat(c: &MiniCluster, p: &str) -> String {
     java_fs(c, &["-cat", p]).ok().stdout
@@ -175,7 +175,12 @@ fn java_snapshots_keep_old_bytes_across_failover_and_restart() {
     java_fs(&c, &["-cat", "/snap/.snapshot/s2/b"])
         .expect_code(1)
         .expect_stderr_contains("No such file or directory");
-    hdfs_tool(&c, &["dfsadmin", "-disallowSnapshot", "/snap"]).ok();
+    // hafs's own dfsadmin says what Hadoop's does.
+    let disallow = hafs_cmd(&c, &["dfsadmin", "-disallowSnapshot", "/snap"]).ok();
+    assert_eq!(
+        disallow.stdout.trim(),
+        "Disallowing snapshot on /snap succeeded"
+    );
     assert!(hdfs_tool(&c, &["lsSnapshottableDir"])
         .ok()
         .stdout

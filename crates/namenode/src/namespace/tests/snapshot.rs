@@ -248,3 +248,34 @@ fn image_keeps_snapshot_only_blocks() {
     .unwrap();
     assert_eq!(out.removed_blocks.len(), 2);
 }
+
+/// The cost docs/architecture.md reports: heap and fsimage bytes one snapshot adds per
+/// file of the directory it copies (one-block files with 8-byte names). Run with
+/// `--nocapture` for the figures.
+#[test]
+fn snapshot_cost_per_file() {
+    const FILES: usize = 2000;
+    let mut ns = new_ns();
+    let c = su();
+    mkdirs(&mut ns, &c, "/d").unwrap();
+    for i in 0..FILES {
+        write_file(&mut ns, &format!("/d/f{i:07}"), &[1000]);
+    }
+    run(&mut ns, |ns| ns.plan_allow_snapshot(&c, "/d")).unwrap();
+    let image_before = ns.save_image().len();
+    let (_, _, heap_before) = ns.snapshot_memory();
+    let (op, _) = ns.plan_create_snapshot(&c, "/d", Some("s1"), 5000).unwrap();
+    ns.apply(&op).unwrap();
+    let (snaps, nodes, heap_after) = ns.snapshot_memory();
+    let image_after = ns.save_image().len();
+    assert_eq!((snaps, nodes), (1, FILES as u64 + 1));
+    let heap_per_file = (heap_after - heap_before) as f64 / FILES as f64;
+    let image_per_file = (image_after - image_before) as f64 / FILES as f64;
+    println!(
+        "snapshot of {FILES} files: {heap_per_file:.1} heap bytes and {image_per_file:.1} \
+         fsimage bytes per file"
+    );
+    // A frozen one-block file: the record, its name and block, a held-block entry.
+    assert!((100.0..256.0).contains(&heap_per_file), "{heap_per_file}");
+    assert!((20.0..100.0).contains(&image_per_file), "{image_per_file}");
+}
