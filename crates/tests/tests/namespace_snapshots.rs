@@ -6,6 +6,7 @@
 //! the replicas (none goes). Writes under `.snapshot` are refused with Hadoop's
 //! message; `-renameSnapshot`, `hdfs lsSnapshottableDir`; the snapshot survives a
 //! failover (the Standby tailed it) and a restart of both NameNodes from a checkpoint;
+//! `hdfs snapshotDiff` lists exactly the changes;
 //! `-deleteSnapshot` frees the blocks only the snapshot held (their replica files go).
 
 use std::collections::BTreeSet;
@@ -108,6 +109,30 @@ fn java_snapshots_keep_old_bytes_across_failover_and_restart() {
     assert!(held.is_superset(&before), "{before:?} -> {held:?}");
     assert_eq!(held.len(), 5, "d's new block joins: {held:?}");
     check_snapshot(&c, "s1", "after the live changes");
+
+    // Apache's `hdfs snapshotDiff` lists exactly those changes (matched by inode: the
+    // overwrite is a new inode under the old name); HDFS gives no order.
+    let diff = hdfs_tool(&c, &["snapshotDiff", "/snap", "s1", "."]).ok();
+    let mut lines = diff.stdout_lines();
+    assert_eq!(
+        lines.first().copied(),
+        Some("Difference between snapshot s1 and current directory under directory /snap:"),
+        "{diff}"
+    );
+    lines.remove(0);
+    lines.sort();
+    assert_eq!(
+        lines,
+        [
+            "+\t./d",
+            "-\t./a",
+            "-\t./d",
+            "M\t.",
+            "M\t./c",
+            "R\t./b -> ./b2"
+        ],
+        "{diff}"
+    );
 
     // Read-only: Hadoop's SnapshotAccessControlException message.
     java_fs(&c, &["-put", &put("x", "x"), "/snap/.snapshot/s1/x"])

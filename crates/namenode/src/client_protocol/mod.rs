@@ -101,6 +101,7 @@ impl ClientProtocolService {
                 "getSnapshottableDirListing",
                 Self::get_snapshottable_dir_listing,
             )
+            .read("getSnapshotDiffReport", Self::get_snapshot_diff_report)
             // The write path (write.rs).
             .at_most_once("create", Self::create, Self::create_again)
             .at_most_once("append", Self::append, Self::append_again)

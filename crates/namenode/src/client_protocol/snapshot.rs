@@ -151,3 +151,39 @@ impl ClientProtocolService {
         })
     }
 }
+
+impl ClientProtocolService {
+    /// getSnapshotDiffReport (`hdfs snapshotDiff <dir> <from> <to>`, "" or "." for the
+    /// live tree on the client side).
+    pub(super) async fn get_snapshot_diff_report(
+        &self,
+        ctx: &CallContext,
+        r: pb::GetSnapshotDiffReportRequestProto,
+    ) -> Result<pb::GetSnapshotDiffReportResponseProto, RpcError> {
+        let (root, entries) = self
+            .fsn
+            .read()
+            .snapshot_diff(
+                &self.caller(ctx),
+                &r.snapshot_root,
+                &r.from_snapshot,
+                &r.to_snapshot,
+            )
+            .map_err(ns_err)?;
+        Ok(pb::GetSnapshotDiffReportResponseProto {
+            diff_report: pb::SnapshotDiffReportProto {
+                snapshot_root: root,
+                from_snapshot: r.from_snapshot,
+                to_snapshot: r.to_snapshot,
+                diff_report_entries: entries
+                    .into_iter()
+                    .map(|e| pb::SnapshotDiffReportEntryProto {
+                        fullpath: Bytes::from(e.path),
+                        modification_label: e.kind.label().to_string(),
+                        target_path: e.target.map(Bytes::from),
+                    })
+                    .collect(),
+            },
+        })
+    }
+}

@@ -1098,3 +1098,219 @@ fn load_snapshot(s: &pb::ImageSnapshot, strings: u32) -> Result<Snapshot, ImageE
         nodes,
     })
 }
+
+/// One line of a snapshot diff report (Hadoop's DiffReportEntry): paths relative to the
+/// snapshot root, "" for the root itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiffEntry {
+    pub kind: DiffKind,
+    pub path: Vec<u8>,
+    /// A rename's new path.
+    pub target: Option<Vec<u8>>,
+}
+
+/// Hadoop's SnapshotDiffReport.DiffType, by its wire label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiffKind {
+    Create,
+    Modify,
+    Delete,
+    Rename,
+}
+
+impl DiffKind {
+    /// The label on the wire (SnapshotDiffReportEntryProto.modificationLabel): Hadoop's
+    /// client maps "+", "M", "-" and "R" back to the type and drops any other entry.
+    pub fn label(self) -> &'static str {
+        match self {
+            DiffKind::Create => "+",
+            DiffKind::Modify => "M",
+            DiffKind::Delete => "-",
+            DiffKind::Rename => "R",
+        }
+    }
+}
+
+/// A tree to compare: a snapshot's copy, or the live subtree copied for the call.
+struct DiffTree<'a> {
+    nodes: &'a [FrozenNode],
+    /// inode id → (node index, path relative to the root).
+    by_id: HashMap<u64, (usize, Vec<u8>)>,
+}
+
+impl<'a> DiffTree<'a> {
+    fn new(nodes: &'a [FrozenNode]) -> DiffTree<'a> {
+        let mut by_id = HashMap::with_capacity(nodes.len());
+        let mut stack = vec![(0usize, Vec::new())];
+        while let Some((i, p)) = stack.pop() {
+            for k in nodes[i].children() {
+                let mut cp = p.clone();
+                if !cp.is_empty() {
+                    cp.push(b'/');
+                }
+                cp.extend_from_slice(&nodes[k].name);
+                stack.push((k, cp));
+            }
+            by_id.insert(nodes[i].id, (i, p));
+        }
+        DiffTree { nodes, by_id }
+    }
+
+    fn parent_of(&self, id: u64) -> Option<u64> {
+        let (i, _) = self.by_id.get(&id)?;
+        self.nodes
+            .iter()
+            .find(|n| n.children().contains(i))
+            .map(|n| n.id)
+    }
+}
+
+fn metadata_equal(a: &FrozenNode, b: &FrozenNode) -> bool {
+    a.perm == b.perm && a.owner == b.owner && a.group == b.group
+}
+
+fn file_changed(a: &FrozenNode, b: &FrozenNode) -> bool {
+    !metadata_equal(a, b) || a.replication != b.replication || a.blocks() != b.blocks()
+}
+
+/// The changes from `from` to `to` as HDFS reports them: for each directory of `from`
+/// (walked depth first, following renamed inodes) whose children or attributes
+/// changed, MODIFY for it, CREATE for each new child, DELETE for each removed one — or
+/// RENAME (old path -> new path) when the removed inode is elsewhere in `to`; MODIFY for
+/// each file whose content or attributes changed. Inodes are matched by id, so an
+/// overwrite (a new inode under the old name) is a DELETE and a CREATE.
+fn diff_trees(from: &[FrozenNode], to: &[FrozenNode]) -> Vec<DiffEntry> {
+    let (a, b) = (DiffTree::new(from), DiffTree::new(to));
+    let mut out = Vec::new();
+    let mut stack = vec![(0usize, Vec::new())];
+    while let Some((i, p)) = stack.pop() {
+        let n = &from[i];
+        let Some((j, _)) = b.by_id.get(&n.id) else {
+            continue;
+        };
+        let m = &to[*j];
+        if n.is_dir() != m.is_dir() {
+            continue;
+        }
+        if !n.is_dir() {
+            if file_changed(n, m) {
+                out.push(DiffEntry {
+                    kind: DiffKind::Modify,
+                    path: p,
+                    target: None,
+                });
+            }
+            continue;
+        }
+        let join = |name: &[u8]| {
+            let mut cp = p.clone();
+            if !cp.is_empty() {
+                cp.push(b'/');
+            }
+            cp.extend_from_slice(name);
+            cp
+        };
+        let kept = |x: &FrozenNode, y: &FrozenNode| x.id == y.id && x.name == y.name;
+        let created: Vec<&FrozenNode> = m
+            .children()
+            .map(|k| &to[k])
+            .filter(|c| !n.children().any(|k| kept(&from[k], c)))
+            .collect();
+        let deleted: Vec<&FrozenNode> = n
+            .children()
+            .map(|k| &from[k])
+            .filter(|c| !m.children().any(|k| kept(c, &to[k])))
+            .collect();
+        if !created.is_empty() || !deleted.is_empty() || !metadata_equal(n, m) {
+            out.push(DiffEntry {
+                kind: DiffKind::Modify,
+                path: p.clone(),
+                target: None,
+            });
+            for c in &created {
+                // A rename's target is reported with its source.
+                if a.by_id.contains_key(&c.id) {
+                    continue;
+                }
+                out.push(DiffEntry {
+                    kind: DiffKind::Create,
+                    path: join(&c.name),
+                    target: None,
+                });
+            }
+            for d in &deleted {
+                let entry = match b.by_id.get(&d.id) {
+                    Some((_, target)) => DiffEntry {
+                        kind: DiffKind::Rename,
+                        path: join(&d.name),
+                        target: Some(target.clone()),
+                    },
+                    None => DiffEntry {
+                        kind: DiffKind::Delete,
+                        path: join(&d.name),
+                        target: None,
+                    },
+                };
+                out.push(entry);
+            }
+        }
+        // Depth first in name order; renamed children are followed (their changes are
+        // reported under the old path, as HDFS does), deleted ones are not.
+        for k in n.children().rev() {
+            let c = &from[k];
+            if b.by_id.contains_key(&c.id) && (c.is_dir() || b.parent_of(c.id).is_some()) {
+                stack.push((k, join(&c.name)));
+            }
+        }
+    }
+    out
+}
+
+impl Namespace {
+    /// getSnapshotDiffReport: the changes from snapshot `from` to snapshot `to` of the
+    /// snapshottable directory `src` ("" names the live tree).
+    pub fn snapshot_diff(
+        &self,
+        caller: &Caller,
+        src: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<(String, Vec<DiffEntry>), NamespaceError> {
+        let res = self.resolve(caller, src, DirOp::Other)?;
+        let p = res.path();
+        let Some(slot) = res.last() else {
+            return Err(NamespaceError::FileNotFound(format!(
+                "Directory does not exist: {p}"
+            )));
+        };
+        let id = self.node(slot).id;
+        if !self.node(slot).is_dir() || !self.is_snapshottable(id) {
+            return Err(snapshot_err(format!(
+                "Directory is not a snapshottable directory: {p}"
+            )));
+        }
+        self.check_permission(caller, &res, None, None, Some(Access::READ), None)?;
+        // The live tree, copied for the call when one side names it.
+        let live = if from.is_empty() || to.is_empty() {
+            self.freeze(slot)
+        } else {
+            Vec::new()
+        };
+        let tree = |name: &str| -> Result<&[FrozenNode], NamespaceError> {
+            if name.is_empty() {
+                return Ok(&live);
+            }
+            match self.snapshots.find(id, name) {
+                Some(s) => Ok(&s.nodes),
+                None => Err(snapshot_err(format!(
+                    "Cannot find the snapshot of directory {p} with name {name}"
+                ))),
+            }
+        };
+        let (a, b) = (tree(from)?, tree(to)?);
+        if from == to {
+            return Ok((p.clone(), Vec::new()));
+        }
+        Ok((p.clone(), diff_trees(a, b)))
+    }
+}

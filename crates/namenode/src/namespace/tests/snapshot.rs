@@ -279,3 +279,67 @@ fn snapshot_cost_per_file() {
     assert!((100.0..256.0).contains(&heap_per_file), "{heap_per_file}");
     assert!((20.0..100.0).contains(&image_per_file), "{image_per_file}");
 }
+
+fn diff_lines(ns: &Namespace, from: &str, to: &str) -> Vec<String> {
+    let (_, entries) = ns.snapshot_diff(&su(), "/d", from, to).unwrap();
+    let shown = |p: &[u8]| {
+        if p.is_empty() {
+            ".".to_string()
+        } else {
+            format!("./{}", String::from_utf8_lossy(p))
+        }
+    };
+    let mut lines: Vec<String> = entries
+        .iter()
+        .map(|e| match &e.target {
+            Some(t) => format!("{} {} -> {}", e.kind.label(), shown(&e.path), shown(t)),
+            None => format!("{} {}", e.kind.label(), shown(&e.path)),
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn diff_report_lists_exactly_the_changes() {
+    let mut ns = new_ns();
+    let c = su();
+    mkdirs(&mut ns, &c, "/d/sub").unwrap();
+    for f in ["/d/a", "/d/b", "/d/c", "/d/e", "/d/sub/x"] {
+        write_file(&mut ns, f, &[10]);
+    }
+    run(&mut ns, |ns| ns.plan_allow_snapshot(&c, "/d")).unwrap();
+    let (op, _) = ns.plan_create_snapshot(&c, "/d", Some("s1"), 5000).unwrap();
+    ns.apply(&op).unwrap();
+    assert!(diff_lines(&ns, "s1", "").is_empty());
+
+    run(&mut ns, |ns| ns.plan_delete(&c, "/d/a", false, 6000)).unwrap();
+    run(&mut ns, |ns| ns.plan_rename(&c, "/d/b", "/d/sub/b2", 6001)).unwrap();
+    write_file(&mut ns, "/d/c", &[20]); // overwrite: a new inode
+    write_file(&mut ns, "/d/new", &[1]);
+    run_op(&mut ns, |ns| ns.plan_set_permission(&c, "/d/e", 0o600)).unwrap();
+    assert_eq!(
+        diff_lines(&ns, "s1", ""),
+        [
+            "+ ./c",
+            "+ ./new",
+            "- ./a",
+            "- ./c",
+            "M .",
+            "M ./e",
+            "M ./sub",
+            "R ./b -> ./sub/b2",
+        ]
+    );
+    // Between two snapshots, and from the live tree back to a snapshot.
+    let (op, _) = ns.plan_create_snapshot(&c, "/d", Some("s2"), 7000).unwrap();
+    ns.apply(&op).unwrap();
+    assert_eq!(diff_lines(&ns, "s1", "s2"), diff_lines(&ns, "s1", ""));
+    assert!(diff_lines(&ns, "s2", "").is_empty());
+    assert!(diff_lines(&ns, "", "s1").contains(&"R ./sub/b2 -> ./b".to_string()));
+    let e = ns.snapshot_diff(&c, "/d", "s1", "nope").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "Cannot find the snapshot of directory /d with name nope"
+    );
+}
