@@ -292,7 +292,7 @@ impl Namespace {
         if self.is_snapshottable(self.node(slot).id) {
             return Ok(Planned::Done(true));
         }
-        // dfs.namenode.snapshot.allow.nested is false in Hadoop by default; hafs has
+        // Hadoop refuses nested snapshottable directories unless switched on; hafs has
         // no nested snapshottable directories at all.
         for id in self.snapshots.dirs.keys() {
             let Some(other) = self.index.get(*id, &self.slab) else {
