@@ -94,9 +94,22 @@ impl ClientProtocolService {
             // Snapshots (snapshot.rs).
             .write("allowSnapshot", Self::allow_snapshot)
             .write("disallowSnapshot", Self::disallow_snapshot)
-            .write("createSnapshot", Self::create_snapshot)
-            .write("deleteSnapshot", Self::delete_snapshot)
-            .write("renameSnapshot", Self::rename_snapshot)
+            // Hadoop's createSnapshot, deleteSnapshot and renameSnapshot are @AtMostOnce.
+            .at_most_once(
+                "createSnapshot",
+                Self::create_snapshot,
+                Self::create_snapshot_again,
+            )
+            .at_most_once(
+                "deleteSnapshot",
+                Self::delete_snapshot,
+                Self::delete_snapshot_again,
+            )
+            .at_most_once(
+                "renameSnapshot",
+                Self::rename_snapshot,
+                Self::rename_snapshot_again,
+            )
             .read(
                 "getSnapshottableDirListing",
                 Self::get_snapshottable_dir_listing,
@@ -301,10 +314,13 @@ mod tests {
                 "append",
                 "concat",
                 "create",
+                "createSnapshot",
                 "delete",
+                "deleteSnapshot",
                 "removeXAttr",
                 "rename",
                 "rename2",
+                "renameSnapshot",
                 "setXAttr",
                 "updatePipeline"
             ]
@@ -340,6 +356,7 @@ mod tests {
                 "getPreferredBlockSize",
                 "getQuotaUsage",
                 "getServerDefaults",
+                "getSnapshotDiffReport",
                 "getSnapshottableDirListing",
                 "getStoragePolicies",
                 "getXAttrs",

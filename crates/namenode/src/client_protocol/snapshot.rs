@@ -58,7 +58,7 @@ impl ClientProtocolService {
             .fsn
             .mutate_op(
                 &format!("create snapshot of {}", r.snapshot_root),
-                None,
+                self.retry_key(ctx).as_ref(),
                 |ns| {
                     let (op, path) = ns
                         .plan_create_snapshot(
@@ -85,7 +85,7 @@ impl ClientProtocolService {
         self.fsn
             .mutate(
                 &format!("delete snapshot {} of {}", r.snapshot_name, r.snapshot_root),
-                None,
+                self.retry_key(ctx).as_ref(),
                 |ns| ns.plan_delete_snapshot(&caller, &r.snapshot_root, &r.snapshot_name, now),
             )
             .await?;
@@ -102,7 +102,7 @@ impl ClientProtocolService {
         self.fsn
             .mutate(
                 &format!("rename snapshot of {}", r.snapshot_root),
-                None,
+                self.retry_key(ctx).as_ref(),
                 |ns| -> Result<Planned, _> {
                     ns.plan_rename_snapshot(
                         &caller,
@@ -114,6 +114,39 @@ impl ClientProtocolService {
                 },
             )
             .await?;
+        Ok(pb::RenameSnapshotResponseProto {})
+    }
+
+    /// A retried createSnapshot that already succeeded (its answer lost in a failover):
+    /// the path of the snapshot it named, or of the directory's newest one when the
+    /// NameNode chose the name.
+    pub(super) fn create_snapshot_again(
+        &self,
+        _ctx: &CallContext,
+        r: &pb::CreateSnapshotRequestProto,
+    ) -> Result<pb::CreateSnapshotResponseProto, RpcError> {
+        let ns = self.fsn.read();
+        let snapshot_path = match &r.snapshot_name {
+            Some(name) => ns.existing_snapshot_path(&r.snapshot_root, Some(name)),
+            None => ns.existing_snapshot_path(&r.snapshot_root, None),
+        }
+        .unwrap_or_default();
+        Ok(pb::CreateSnapshotResponseProto { snapshot_path })
+    }
+
+    pub(super) fn delete_snapshot_again(
+        &self,
+        _ctx: &CallContext,
+        _r: &pb::DeleteSnapshotRequestProto,
+    ) -> Result<pb::DeleteSnapshotResponseProto, RpcError> {
+        Ok(pb::DeleteSnapshotResponseProto {})
+    }
+
+    pub(super) fn rename_snapshot_again(
+        &self,
+        _ctx: &CallContext,
+        _r: &pb::RenameSnapshotRequestProto,
+    ) -> Result<pb::RenameSnapshotResponseProto, RpcError> {
         Ok(pb::RenameSnapshotResponseProto {})
     }
 

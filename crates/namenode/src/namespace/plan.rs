@@ -569,6 +569,8 @@ impl Namespace {
                     "rename destination directory is not empty: {dp}"
                 )));
             }
+            // Overwriting deletes the destination: not one with snapshots.
+            self.check_no_snapshots_under(dst_slot, &dp)?;
         }
         let Some(dst_parent) = d.parent() else {
             return Err(NamespaceError::FileNotFound(format!(

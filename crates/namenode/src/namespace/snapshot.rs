@@ -441,6 +441,19 @@ impl Namespace {
         ))))
     }
 
+    /// `<dir>/.snapshot/<name>` of an existing snapshot (`name`, or the newest one), for
+    /// a retried createSnapshot. No permission check: the call already passed them.
+    pub fn existing_snapshot_path(&self, src: &str, name: Option<&str>) -> Option<String> {
+        let comps = path::components(src).ok()?;
+        let slot = self.walk(comps.clone()).last()?;
+        let snaps = self.snapshots.dirs.get(&self.node(slot).id)?;
+        let snap = match name {
+            Some(n) => snaps.iter().find(|s| s.name == n)?,
+            None => snaps.last()?,
+        };
+        Some(snapshot_path(&path::join(&comps), &snap.name))
+    }
+
     /// A delete (or a rename over a directory) may not take a directory that has
     /// snapshots with it.
     pub(super) fn check_no_snapshots_under(

@@ -136,6 +136,18 @@ fn snapshot_reads_old_tree_and_holds_blocks_until_deleted() {
     );
     let e = ns.plan_disallow_snapshot(&c, "/d").unwrap_err();
     assert!(matches!(e, NamespaceError::Snapshot(_)));
+    // Nor be overwritten by a rename: an empty snapshottable directory with a snapshot.
+    mkdirs(&mut ns, &c, "/d2").unwrap();
+    mkdirs(&mut ns, &c, "/e2").unwrap();
+    run(&mut ns, |ns| ns.plan_allow_snapshot(&c, "/d2")).unwrap();
+    let (op, _) = ns.plan_create_snapshot(&c, "/d2", Some("t"), 5000).unwrap();
+    ns.apply(&op).unwrap();
+    let e = ns.plan_rename2(&c, "/e2", "/d2", true, 7000).unwrap_err();
+    assert!(matches!(e, NamespaceError::Snapshot(_)), "{e:?}");
+    assert_eq!(
+        ns.existing_snapshot_path("/d2", None).as_deref(),
+        Some("/d2/.snapshot/t")
+    );
 
     // Rename, then delete: a's block (no live file has it) is freed; b's is not.
     run(&mut ns, |ns| {
