@@ -483,6 +483,30 @@ impl<T: NamenodeTransport> DfsClient<T> {
         Ok(())
     }
 
+    /// allowSnapshot (superuser): the directory becomes snapshottable.
+    pub async fn allow_snapshot(&self, path: &str) -> Result<(), ClientError> {
+        let snapshot_root = self.resolve(path)?;
+        let _: AllowSnapshotResponseProto = self
+            .call(
+                "allowSnapshot",
+                &AllowSnapshotRequestProto { snapshot_root },
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// disallowSnapshot (superuser): refused while the directory has snapshots.
+    pub async fn disallow_snapshot(&self, path: &str) -> Result<(), ClientError> {
+        let snapshot_root = self.resolve(path)?;
+        let _: DisallowSnapshotResponseProto = self
+            .call(
+                "disallowSnapshot",
+                &DisallowSnapshotRequestProto { snapshot_root },
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Returns true when the file is already at its new length (no block recovery).
     pub async fn truncate(&self, path: &str, new_length: u64) -> Result<bool, ClientError> {
         let src = self.resolve(path)?;

@@ -345,6 +345,10 @@ keys! {
     DFS_NAMENODE_FS_LIMITS_MAX_DIRECTORY_ITEMS = "dfs.namenode.fs-limits.max-directory-items",
         int(1, 6_400_000), default "1048576",
         typed DFS_NAMENODE_FS_LIMITS_MAX_DIRECTORY_ITEMS_DEFAULT: u32 = 1_048_576;
+    /// Most snapshots one snapshottable directory may have (createSnapshot refuses more).
+    DFS_NAMENODE_SNAPSHOT_MAX_LIMIT = "dfs.namenode.snapshot.max.limit",
+        NON_NEGATIVE_INT, default "65536",
+        typed DFS_NAMENODE_SNAPSHOT_MAX_LIMIT_DEFAULT: u32 = 65536;
     /// Extended attributes (setXAttr, getXAttrs, listXAttrs, removeXAttr) served.
     DFS_NAMENODE_XATTRS_ENABLED = "dfs.namenode.xattrs.enabled", Bool, default "true",
         typed DFS_NAMENODE_XATTRS_ENABLED_DEFAULT: bool = true;

@@ -21,7 +21,8 @@ Commands:
   journalnode  run a JournalNode; -status shows every JournalNode's state
   dfsadmin     administration: -report, -safemode, -saveNamespace, -rollEdits,
                -refreshSuperUserGroupsConfiguration, -refreshUserToGroupsMappings,
-               -setQuota, -clrQuota, -setSpaceQuota, -clrSpaceQuota
+               -setQuota, -clrQuota, -setSpaceQuota, -clrSpaceQuota, -allowSnapshot,
+               -disallowSnapshot
   haadmin      HA administration: -getServiceState, -transitionToActive, -failover, ...
   zkfc         run the automatic failover controller; -formatZK [-force] [-nonInteractive]
   fsck         check the health of files and blocks: fsck <path> [-files [-blocks [-locations]]]

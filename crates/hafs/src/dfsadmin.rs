@@ -22,6 +22,8 @@ const USAGE: &str = "Usage: hafs dfsadmin
 \t[-rollEdits]
 \t[-refreshUserToGroupsMappings]
 \t[-refreshSuperUserGroupsConfiguration]
+\t[-allowSnapshot <snapshotDir>]
+\t[-disallowSnapshot <snapshotDir>]
 \t[-help]";
 
 /// Hadoop's DFSAdmin answers every failure with -1 (the process exits 255).
@@ -83,6 +85,24 @@ pub async fn run(conf: &Configuration, args: &[String]) -> anyhow::Result<i32> {
             .map_err(Failure::from),
         "-report" => report(&client).await.map_err(Failure::from),
         "-printTopology" => print_topology(&client).await.map_err(Failure::from),
+        "-allowSnapshot" | "-disallowSnapshot" => {
+            let allow = cmd == "-allowSnapshot";
+            let Some(dir) = args.get(1).filter(|_| args.len() == 2) else {
+                eprintln!("Usage: hafs dfsadmin [{cmd} <snapshotDir>]");
+                return Ok(FAILED);
+            };
+            let r = if allow {
+                client.allow_snapshot(dir).await
+            } else {
+                client.disallow_snapshot(dir).await
+            };
+            r.map(|()| {
+                let verb = if allow { "Allowing" } else { "Disallowing" };
+                println!("{verb} snapshot on {dir} succeeded");
+                0
+            })
+            .map_err(Failure::from)
+        }
         "-refreshUserToGroupsMappings" => {
             refresh_user_mappings(conf, &nameservice, Refresh::UserToGroups).await
         }

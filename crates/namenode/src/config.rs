@@ -370,6 +370,10 @@ impl NameNodeConfig {
                 DFS_NAMENODE_FS_LIMITS_MAX_DIRECTORY_ITEMS,
                 DFS_NAMENODE_FS_LIMITS_MAX_DIRECTORY_ITEMS_DEFAULT,
             )? as usize,
+            snapshot_max_limit: conf.get_u32(
+                DFS_NAMENODE_SNAPSHOT_MAX_LIMIT,
+                DFS_NAMENODE_SNAPSHOT_MAX_LIMIT_DEFAULT,
+            )?,
             min_block_size: conf.get_size_bytes(
                 DFS_NAMENODE_FS_LIMITS_MIN_BLOCK_SIZE,
                 DFS_NAMENODE_FS_LIMITS_MIN_BLOCK_SIZE_DEFAULT,

@@ -68,8 +68,8 @@ impl FsckOptions {
                 "replicadetails" => o.replica_details = true,
                 "openforwrite" => o.open_for_write = true,
                 "listcorruptfileblocks" => o.list_corrupt_file_blocks = true,
-                // hafs has no snapshots, so there is nothing more to include; progress
-                // dots are cosmetic.
+                // fsck walks the live tree only (blocks only snapshots hold are not
+                // listed); progress dots are cosmetic.
                 "ugi" | "user.name" | "path" | "includeSnapshots" | "showprogress"
                 | "startblockafter" | "doas" => {}
                 "move" | "delete" | "blockId" | "storagepolicies" | "maintenance" => {

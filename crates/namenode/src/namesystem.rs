@@ -139,6 +139,10 @@ impl Namesystem {
             let blocks: Vec<Block> = blocks.iter().map(to_bm_block).collect();
             bm.add_block_collection(inode_id, replication, &blocks, uc);
         }
+        // Blocks of deleted or overwritten files that snapshots still hold.
+        for (inode_id, replication, block) in namespace.snapshot_only_blocks() {
+            bm.add_block_collection(inode_id, replication, &[to_bm_block(&block)], false);
+        }
         let groups = Arc::new(GroupMapping::new(
             config.group_cache_ttl,
             config.group_overrides.clone(),

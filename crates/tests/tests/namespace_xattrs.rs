@@ -324,8 +324,8 @@ fn what_hafs_does_not_offer_answers_cleanly() {
         "enclosing-root: /",
         "access: ok",
         "access-missing: java.io.FileNotFoundException: Path not found",
-        "create-snapshot: org.apache.hadoop.hdfs.protocol.SnapshotException: Snapshots are not \
-         supported yet by hafs",
+        "create-snapshot: org.apache.hadoop.hdfs.protocol.SnapshotException: Directory is not \
+         a snapshottable directory: /d",
         "set-storage-policy: java.lang.UnsupportedOperationException: Storage policies are not \
          supported yet by hafs",
         "set-ec-policy: java.lang.UnsupportedOperationException: Erasure coding is not supported \
@@ -377,7 +377,7 @@ fn what_hafs_does_not_offer_answers_cleanly() {
     let err_lines: Vec<&str> = snap.stderr.lines().filter(|l| !l.is_empty()).collect();
     assert_eq!(
         err_lines,
-        ["createSnapshot: Snapshots are not supported yet by hafs"],
+        ["createSnapshot: Directory is not a snapshottable directory: /d"],
         "{snap}"
     );
 }

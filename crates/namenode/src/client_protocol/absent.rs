@@ -16,7 +16,7 @@ use crate::namesystem::ns_err;
 /// The rows of this file and what they answer, for the method table in
 /// docs/compatibility.md.
 #[cfg(test)]
-pub(super) const ANSWERS: [(&str, &str); 11] = [
+pub(super) const ANSWERS: [(&str, &str); 10] = [
     ("listEncryptionZones", "no encryption zones: an empty list"),
     (
         "listReencryptionStatus",
@@ -29,10 +29,6 @@ pub(super) const ANSWERS: [(&str, &str); 11] = [
     ),
     ("getErasureCodingCodecs", "no codecs: an empty list"),
     ("getErasureCodingPolicy", "none: every file is replicated"),
-    (
-        "getSnapshottableDirListing",
-        "no snapshottable directory: an empty listing",
-    ),
     ("listOpenFiles", "the files under construction"),
     ("getPreferredBlockSize", "the file's block size"),
     ("getEnclosingRoot", "`/` (there are no encryption zones)"),
@@ -162,15 +158,6 @@ impl ClientProtocolService {
             )));
         }
         Ok(pb::GetErasureCodingPolicyResponseProto {})
-    }
-
-    /// getSnapshottableDirListing: no directory is snapshottable.
-    pub(super) async fn get_snapshottable_dir_listing(
-        &self,
-        _ctx: &CallContext,
-        _r: pb::GetSnapshottableDirListingRequestProto,
-    ) -> Result<pb::GetSnapshottableDirListingResponseProto, RpcError> {
-        Ok(pb::GetSnapshottableDirListingResponseProto {})
     }
 
     /// listOpenFiles (superuser only; `hdfs dfsadmin -listOpenFiles`): the files under

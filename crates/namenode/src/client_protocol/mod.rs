@@ -24,6 +24,7 @@ mod namespace;
 mod quota;
 mod read;
 mod refusals;
+mod snapshot;
 mod write;
 mod xattr;
 
@@ -90,6 +91,30 @@ impl ClientProtocolService {
             .write("removeAcl", Self::remove_acl)
             .write("setAcl", Self::set_acl)
             .read("getAclStatus", Self::get_acl_status)
+            // Snapshots (snapshot.rs).
+            .write("allowSnapshot", Self::allow_snapshot)
+            .write("disallowSnapshot", Self::disallow_snapshot)
+            // Hadoop's createSnapshot, deleteSnapshot and renameSnapshot are @AtMostOnce.
+            .at_most_once(
+                "createSnapshot",
+                Self::create_snapshot,
+                Self::create_snapshot_again,
+            )
+            .at_most_once(
+                "deleteSnapshot",
+                Self::delete_snapshot,
+                Self::delete_snapshot_again,
+            )
+            .at_most_once(
+                "renameSnapshot",
+                Self::rename_snapshot,
+                Self::rename_snapshot_again,
+            )
+            .read(
+                "getSnapshottableDirListing",
+                Self::get_snapshottable_dir_listing,
+            )
+            .read("getSnapshotDiffReport", Self::get_snapshot_diff_report)
             // The write path (write.rs).
             .at_most_once("create", Self::create, Self::create_again)
             .at_most_once("append", Self::append, Self::append_again)
@@ -137,10 +162,6 @@ impl ClientProtocolService {
             )
             .read("getErasureCodingCodecs", Self::get_erasure_coding_codecs)
             .read("getErasureCodingPolicy", Self::get_erasure_coding_policy)
-            .read(
-                "getSnapshottableDirListing",
-                Self::get_snapshottable_dir_listing,
-            )
             .read("listOpenFiles", Self::list_open_files)
             .read("getPreferredBlockSize", Self::get_preferred_block_size)
             .read("getEnclosingRoot", Self::get_enclosing_root)
@@ -296,10 +317,13 @@ mod tests {
                 "append",
                 "concat",
                 "create",
+                "createSnapshot",
                 "delete",
+                "deleteSnapshot",
                 "removeXAttr",
                 "rename",
                 "rename2",
+                "renameSnapshot",
                 "setXAttr",
                 "updatePipeline"
             ]
@@ -335,6 +359,7 @@ mod tests {
                 "getPreferredBlockSize",
                 "getQuotaUsage",
                 "getServerDefaults",
+                "getSnapshotDiffReport",
                 "getSnapshottableDirListing",
                 "getStoragePolicies",
                 "getXAttrs",

@@ -13,9 +13,15 @@ use super::ClientProtocolService;
 
 const SNAPSHOT_EXCEPTION: &str = "org.apache.hadoop.hdfs.protocol.SnapshotException";
 
-const SNAPSHOTS: Refusal = Refusal::Exception {
+const SNAPSHOT_LISTING: Refusal = Refusal::Exception {
     class_name: SNAPSHOT_EXCEPTION,
-    message: "Snapshots are not supported yet by hafs",
+    message: "Listing a directory's snapshots with their ids (getSnapshotListing) is not \
+              supported yet by hafs; list <dir>/.snapshot instead",
+};
+const SNAPSHOT_DIFF_LISTING: Refusal = Refusal::Exception {
+    class_name: SNAPSHOT_EXCEPTION,
+    message: "A diff report between two snapshots (getSnapshotDiffReportListing) is not \
+              supported yet by hafs; a diff from a snapshot to the current tree is",
 };
 const STORAGE_POLICIES: Refusal =
     Refusal::Unsupported("Storage policies are not supported yet by hafs");
@@ -34,15 +40,10 @@ impl ClientProtocolService {
     /// The refused rows of the table.
     pub(super) fn refusals(table: MethodTable<Self>) -> MethodTable<Self> {
         table
-            // Snapshots.
-            .refused("allowSnapshot", SNAPSHOTS)
-            .refused("disallowSnapshot", SNAPSHOTS)
-            .refused("createSnapshot", SNAPSHOTS)
-            .refused("deleteSnapshot", SNAPSHOTS)
-            .refused("renameSnapshot", SNAPSHOTS)
-            .refused("getSnapshotListing", SNAPSHOTS)
-            .refused("getSnapshotDiffReport", SNAPSHOTS)
-            .refused("getSnapshotDiffReportListing", SNAPSHOTS)
+            // Snapshots: not built yet (`hdfs lsSnapshot`; `hdfs snapshotDiff` between two
+            // snapshots, which Hadoop's client asks for page by page).
+            .refused("getSnapshotListing", SNAPSHOT_LISTING)
+            .refused("getSnapshotDiffReportListing", SNAPSHOT_DIFF_LISTING)
             // Storage policies (getStoragePolicies answers an empty list).
             .refused("setStoragePolicy", STORAGE_POLICIES)
             .refused("unsetStoragePolicy", STORAGE_POLICIES)

@@ -43,6 +43,12 @@ fn to_u16(v: u32, what: &str) -> Result<u16, NamespaceError> {
 impl Namespace {
     /// Applies one op (a live one just planned, or one read back from the edit log).
     pub fn apply(&mut self, op: &EditOp) -> Result<ApplyOutcome, NamespaceError> {
+        let mut out = self.apply_op(op)?;
+        self.keep_snapshot_blocks(&mut out);
+        Ok(out)
+    }
+
+    fn apply_op(&mut self, op: &EditOp) -> Result<ApplyOutcome, NamespaceError> {
         let Some(op) = &op.op else {
             return Err(corrupt("edit op without an operation".into()));
         };
@@ -75,6 +81,11 @@ impl Namespace {
             Op::Truncate(t) => self.tracking_space(&t.path, t.inode_id, |ns| ns.apply_truncate(t)),
             Op::SetXattr(x) => self.apply_set_xattr(x),
             Op::RemoveXattr(x) => self.apply_remove_xattr(x),
+            Op::AllowSnapshot(_)
+            | Op::DisallowSnapshot(_)
+            | Op::CreateSnapshot(_)
+            | Op::DeleteSnapshot(_)
+            | Op::RenameSnapshot(_) => self.apply_snapshot_op(op),
             Op::UpdateMasterKey(_)
             | Op::GetDelegationToken(_)
             | Op::RenewDelegationToken(_)

@@ -70,6 +70,13 @@ pub enum NamespaceError {
     /// org.apache.hadoop.HadoopIllegalArgumentException (concat's refusals)
     #[error("{0}")]
     HadoopIllegalArgument(String),
+    /// org.apache.hadoop.hdfs.protocol.SnapshotException
+    #[error("{0}")]
+    Snapshot(String),
+    /// org.apache.hadoop.hdfs.protocol.SnapshotAccessControlException: a change under
+    /// `.snapshot`.
+    #[error("{0}")]
+    SnapshotAccessControl(String),
     /// java.io.IOException: any other refusal.
     #[error("{0}")]
     Io(String),
@@ -110,6 +117,10 @@ impl NamespaceError {
             IllegalArgument(_) => "java.lang.IllegalArgumentException",
             Acl(_) => "org.apache.hadoop.hdfs.protocol.AclException",
             HadoopIllegalArgument(_) => "org.apache.hadoop.HadoopIllegalArgumentException",
+            Snapshot(_) => "org.apache.hadoop.hdfs.protocol.SnapshotException",
+            SnapshotAccessControl(_) => {
+                "org.apache.hadoop.hdfs.protocol.SnapshotAccessControlException"
+            }
             Io(_) | Corrupt(_) => "java.io.IOException",
         }
     }

@@ -77,7 +77,7 @@ impl Namespace {
             sections.iter().map(|s| s.inode_count).sum::<u64>(),
             live as u64
         );
-        let header = pb::ImageHeader {
+        let mut header = pb::ImageHeader {
             layout_version: IMAGE_LAYOUT_VERSION,
             last_inode_id: self.last_inode_id,
             strings: self.strings.names.clone(),
@@ -86,7 +86,9 @@ impl Namespace {
             gen_stamp: self.gen_stamp,
             sections,
             secret_manager: self.tokens.save_section(),
+            ..Default::default()
         };
+        self.save_snapshots(&mut header);
         let mut out = Vec::with_capacity(header.encoded_len() + 10 + records.len());
         header.encode_length_delimited(&mut out).ok();
         out.extend_from_slice(&records);
@@ -172,6 +174,7 @@ impl Namespace {
         ns.recompute_quota_usage();
         ns.tokens = crate::security::DelegationTokens::load_section(header.secret_manager.as_ref())
             .map_err(|e| ImageError::Invalid(e.to_string()))?;
+        ns.load_snapshots(&header)?;
         Ok(ns)
     }
 }
@@ -504,6 +507,7 @@ impl Linker {
         let index = IdIndex::with_capacity(count);
         Linker {
             ns: Namespace {
+                snapshots: Default::default(),
                 config,
                 slab: Vec::with_capacity(count),
                 free: Vec::new(),

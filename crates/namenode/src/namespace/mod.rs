@@ -20,6 +20,7 @@ mod permission;
 mod plan;
 mod query;
 mod quota;
+mod snapshot;
 mod truncate;
 mod write;
 mod xattr;
@@ -39,6 +40,10 @@ pub use permission::{mode_string, Access, Caller};
 pub use plan::Planned;
 pub use query::{ContentSummary, FileKind, FileStatus, NamespaceStats};
 pub use quota::{long_to_string, storage_type_name, Quota, QuotaUsage};
+pub use snapshot::{
+    default_snapshot_name, snapshot_path, DiffEntry, DiffKind, SnapshottableDir, DOT_SNAPSHOT,
+    READ_ONLY_SNAPSHOT, SNAPSHOT_MAX_LIMIT_DEFAULT,
+};
 pub use truncate::{Truncate, TruncatePlan};
 pub use write::{AddBlockPlan, CommitBlockSync, LastBlock};
 pub use xattr::{
@@ -69,6 +74,8 @@ pub struct NamespaceConfig {
     pub posix_acl_inheritance: bool,
     /// dfs.namenode.xattrs.enabled and the extended attribute limits.
     pub xattrs: XAttrConfig,
+    /// dfs.namenode.snapshot.max.limit (65536): snapshots per directory.
+    pub snapshot_max_limit: u32,
 }
 
 impl Default for NamespaceConfig {
@@ -83,6 +90,7 @@ impl Default for NamespaceConfig {
             acls_enabled: true,
             posix_acl_inheritance: true,
             xattrs: XAttrConfig::default(),
+            snapshot_max_limit: SNAPSHOT_MAX_LIMIT_DEFAULT,
         }
     }
 }
@@ -123,6 +131,8 @@ pub struct Namespace {
     /// Master keys and live delegation tokens: in the namespace so that the edit log and
     /// the fsimage carry them with everything else (crate::security).
     tokens: crate::security::DelegationTokens,
+    /// Snapshottable directories and their snapshots (snapshot.rs).
+    snapshots: snapshot::SnapshotTable,
 }
 
 /// Hadoop's LAST_RESERVED_BLOCK_ID (2^30): sequential block ids start above it.
@@ -206,6 +216,7 @@ impl Namespace {
             files: 0,
             dirs: 1,
             tokens: Default::default(),
+            snapshots: Default::default(),
         };
         ns.index.insert(ROOT_SLOT, &ns.slab);
         ns.quotas.insert(ROOT_INODE_ID, Quota::ROOT_DEFAULT);
@@ -336,6 +347,7 @@ impl Namespace {
     ) -> Result<Resolved<'p>, NamespaceError> {
         let comps = path::components(src)?;
         let res = self.walk(comps);
+        self.check_dot_snapshot(&res, op)?;
         let check_exec = self.config.permissions_enabled && !caller.is_superuser;
         for i in 0..res.nodes.len() - 1 {
             let Some(slot) = res.nodes[i] else { break };
@@ -352,6 +364,30 @@ impl Namespace {
             }
         }
         Ok(res)
+    }
+
+    /// `.snapshot` after a snapshottable directory is the read-only snapshot tree (its
+    /// reads are answered before resolution, so anything reaching here changes it);
+    /// elsewhere it is a name no new inode may take (Hadoop's reserved name).
+    fn check_dot_snapshot(&self, res: &Resolved, op: DirOp) -> Result<(), NamespaceError> {
+        for (i, c) in res.comps.iter().enumerate() {
+            if *c != DOT_SNAPSHOT {
+                continue;
+            }
+            if let Some(dir) = res.nodes[i] {
+                if self.is_snapshottable(self.node(dir).id) {
+                    return Err(NamespaceError::SnapshotAccessControl(
+                        READ_ONLY_SNAPSHOT.to_string(),
+                    ));
+                }
+            }
+            if op == DirOp::Create && res.nodes[i + 1].is_none() {
+                return Err(NamespaceError::HadoopIllegalArgument(format!(
+                    "\"{DOT_SNAPSHOT}\" is a reserved name."
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Checks that the caller has `access` on `res.nodes[i]` (which must exist).
@@ -599,6 +635,9 @@ impl Namespace {
             self.quotas.remove(&n.id);
             self.acls.remove(n.id);
             self.xattrs.remove(&n.id);
+            if n.is_dir() {
+                self.forget_snapshottable(n.id, out);
+            }
             let uc = self.under_construction.remove(&n.id).is_some();
             if uc {
                 out.removed_under_construction.push(n.id);

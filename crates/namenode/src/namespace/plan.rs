@@ -53,7 +53,7 @@ pub(crate) fn to_pb_blocks(blocks: &[BlockInfo]) -> Vec<pb::Block> {
 
 impl Namespace {
     /// dfs.namenode.fs-limits.max-component-length, checked for each new name.
-    fn verify_component(&self, name: &str, parent: &str) -> Result<(), NamespaceError> {
+    pub(super) fn verify_component(&self, name: &str, parent: &str) -> Result<(), NamespaceError> {
         let limit = self.config.max_component_length;
         if limit > 0 && name.len() > limit {
             return Err(NamespaceError::PathComponentTooLong {
@@ -427,6 +427,7 @@ impl Namespace {
         if !recursive && !self.node(last).children().is_empty() {
             return Err(NamespaceError::NotEmptyDirectory(res.path()));
         }
+        self.check_no_snapshots_under(last, &res.path())?;
         if last == ROOT_SLOT {
             return Ok(Planned::Done(false));
         }
@@ -568,6 +569,8 @@ impl Namespace {
                     "rename destination directory is not empty: {dp}"
                 )));
             }
+            // Overwriting deletes the destination: not one with snapshots.
+            self.check_no_snapshots_under(dst_slot, &dp)?;
         }
         let Some(dst_parent) = d.parent() else {
             return Err(NamespaceError::FileNotFound(format!(

@@ -59,7 +59,7 @@ pub struct NamespaceStats {
 }
 
 impl Namespace {
-    fn status(&self, slot: u32, with_name: bool) -> FileStatus {
+    pub(super) fn status(&self, slot: u32, with_name: bool) -> FileStatus {
         let n = self.node(slot);
         FileStatus {
             kind: if n.is_dir() {
@@ -96,6 +96,9 @@ impl Namespace {
     ) -> Result<Option<FileStatus>, NamespaceError> {
         let real = self.real_path(src)?;
         let src = real.as_ref();
+        if let Some(answer) = self.snapshot_file_info(caller, src)? {
+            return Ok(answer);
+        }
         let res = match self.resolve(caller, src, DirOp::Other) {
             Ok(r) => r,
             Err(NamespaceError::AccessControl(_))
@@ -143,6 +146,9 @@ impl Namespace {
     ) -> Result<(Vec<FileStatus>, u32), NamespaceError> {
         let real = self.real_path(src)?;
         let src = real.as_ref();
+        if let Some(answer) = self.snapshot_list(caller, src, start_after, limit)? {
+            return Ok(answer);
+        }
         let res = self.resolve(caller, src, DirOp::Other)?;
         let Some(slot) = res.last() else {
             return Err(NamespaceError::FileNotFound(format!(
@@ -176,6 +182,9 @@ impl Namespace {
     ) -> Result<ContentSummary, NamespaceError> {
         let real = self.real_path(src)?;
         let src = real.as_ref();
+        if let Some(answer) = self.snapshot_content_summary(caller, src)? {
+            return Ok(answer);
+        }
         let res = self.resolve(caller, src, DirOp::Other)?;
         let Some(slot) = res.last() else {
             return Err(NamespaceError::FileNotFound(format!(
@@ -225,6 +234,9 @@ impl Namespace {
     ) -> Result<(FileStatus, Vec<BlockInfo>), NamespaceError> {
         let real = self.real_path(src)?;
         let src = real.as_ref();
+        if let Some(answer) = self.snapshot_blocks(caller, src)? {
+            return Ok(answer);
+        }
         let res = self.resolve(caller, src, DirOp::Other)?;
         let Some(slot) = res.last() else {
             return Err(NamespaceError::FileNotFound(format!(

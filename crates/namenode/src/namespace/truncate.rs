@@ -138,8 +138,19 @@ impl Namespace {
         let c = cut(n.blocks(), new_length);
         // In place: the last block keeps its id and takes a new generation stamp.
         // A block a snapshot still holds would have to be copied to a new block id
-        // instead (Hadoop's copy-on-truncate); hafs has no snapshots yet, so every
-        // truncate is in place.
+        // instead (Hadoop's copy-on-truncate), or the snapshot's bytes would be cut
+        // with it: not built yet, so such a cut is refused. Whole blocks a snapshot
+        // holds are kept for it by apply (keep_snapshot_blocks).
+        if let (Some(_), Some(last)) = (c.partial, c.kept.last()) {
+            if self.snapshot_holds_block(last.block_id) {
+                return Err(NamespaceError::UnsupportedAction(format!(
+                    "Cannot truncate {src} to {new_length}: its block {} is in a snapshot, \
+                     and hafs cannot copy a block on truncate yet; truncate at a block \
+                     boundary or delete the snapshot first",
+                    last.block_id
+                )));
+            }
+        }
         let recover = match (c.partial, c.kept.last()) {
             (Some(len), Some(last)) => Some((
                 *last,

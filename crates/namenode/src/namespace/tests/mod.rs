@@ -9,6 +9,7 @@ mod memory;
 mod model;
 mod permissions;
 mod quota;
+mod snapshot;
 mod truncate;
 
 use super::*;

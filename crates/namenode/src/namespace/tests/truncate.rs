@@ -268,3 +268,40 @@ fn apply_refuses_a_truncate_that_does_not_fit_the_file() {
     assert!(matches!(ns.apply(&t.op), Err(NamespaceError::Corrupt(_))));
     ns.check_invariants();
 }
+
+#[test]
+fn a_snapshot_keeps_its_bytes_truncate_refuses_to_cut_its_block_and_keeps_whole_ones() {
+    let mut ns = new_ns();
+    let mut log = Vec::new();
+    mkdirs(&mut ns, &su(), "/s").unwrap();
+    write(&mut ns, &mut log, "/s/f", &[MB, MB, 500]);
+    let blocks = ns.get_blocks(&su(), "/s/f").unwrap().1;
+    run(&mut ns, |ns| ns.plan_allow_snapshot(&su(), "/s")).unwrap();
+    let (op, _) = ns
+        .plan_create_snapshot(&su(), "/s", Some("s1"), 4500)
+        .unwrap();
+    ns.apply(&op).unwrap();
+
+    // Mid-block: cutting the block in place would cut the snapshot's copy too.
+    let e = truncate(&ns, "/s/f", MB + 10, "c").unwrap_err();
+    assert!(
+        matches!(&e, NamespaceError::UnsupportedAction(m) if m.contains("is in a snapshot")),
+        "{e:?}"
+    );
+    assert_eq!(status(&ns, "/s/f").length, 2 * MB + 500);
+
+    // At a boundary: the live file loses its last two blocks, the block manager is not
+    // told to remove them (the snapshot still names them), and the snapshot reads the
+    // old length.
+    let TruncatePlan::Apply(t) = truncate(&ns, "/s/f", MB, "c").unwrap() else {
+        panic!("a boundary cut applies at once");
+    };
+    let out = ns.apply(&t.op).unwrap();
+    assert!(out.removed_blocks.is_empty(), "{:?}", out.removed_blocks);
+    assert_eq!(status(&ns, "/s/f").length, MB);
+    assert_eq!(status(&ns, "/s/.snapshot/s1/f").length, 2 * MB + 500);
+    assert_eq!(
+        ns.get_blocks(&su(), "/s/.snapshot/s1/f").unwrap().1.len(),
+        blocks.len()
+    );
+}
