@@ -18,6 +18,7 @@ pub mod request;
 pub mod response;
 pub mod server;
 pub mod spnego;
+pub mod webhdfs;
 
 pub use body::BodyError;
 pub use http::Method;

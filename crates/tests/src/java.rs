@@ -90,3 +90,28 @@ pub fn java_class_command(target: &impl ConfTarget, class: &str, args: &[&str]) 
         .envs(env);
     cmd
 }
+
+/// The JAX-RS shim `webhdfs://` needs in the Java client (crates/tests/java/jaxrs-shim,
+/// built into the Hadoop jars dir by scripts/test-deps.sh, so `scripts/hadoop-fs` has it
+/// on its classpath). Panics, naming the script, when it is missing or stale.
+#[track_caller]
+pub fn jaxrs_shim_jar() -> PathBuf {
+    let jar = jars_dir().join("jaxrs-shim.jar");
+    let src = workspace_root().join("crates/tests/java/jaxrs-shim/MediaTypeRuntimeDelegate.java");
+    assert!(
+        jar.is_file(),
+        "{} is missing: run scripts/test-deps.sh (webhdfs:// in the Java client needs it)",
+        jar.display()
+    );
+    let built = std::fs::metadata(&jar).and_then(|m| m.modified()).ok();
+    let changed = std::fs::metadata(&src).and_then(|m| m.modified()).ok();
+    if let (Some(built), Some(changed)) = (built, changed) {
+        assert!(
+            built >= changed,
+            "{} is older than {}: run scripts/test-deps.sh to rebuild it",
+            jar.display(),
+            src.display()
+        );
+    }
+    jar
+}
