@@ -15,7 +15,9 @@
 //! file size.
 
 use bytes::Bytes;
-use hafs_client::{file_checksum, ClientError, CreateOptions, DfsClient, DfsInputStream, DfsOutputStream};
+use hafs_client::{
+    file_checksum, ClientError, CreateOptions, DfsClient, DfsInputStream, DfsOutputStream,
+};
 use hafs_conf::Configuration;
 use hafs_http::response::{self, Response};
 use hafs_http::webhdfs::{class, fs_path, ok_json, Params, WebHdfsError, STATIC_WEB_USER};
@@ -59,12 +61,19 @@ pub async fn serve(config: &WebHdfsConfig, req: Request) -> Response {
     }
 }
 
-async fn dispatch(config: &WebHdfsConfig, req: Request, path: &str) -> Result<Response, WebHdfsError> {
+async fn dispatch(
+    config: &WebHdfsConfig,
+    req: Request,
+    path: &str,
+) -> Result<Response, WebHdfsError> {
     let p = Params::of(&req);
     let op = p.op().ok_or_else(|| {
         WebHdfsError::illegal_argument("Invalid value for webhdfs parameter \"op\": no op given")
     })?;
-    if !matches!(op.as_str(), "OPEN" | "GETFILECHECKSUM" | "CREATE" | "APPEND") {
+    if !matches!(
+        op.as_str(),
+        "OPEN" | "GETFILECHECKSUM" | "CREATE" | "APPEND"
+    ) {
         return Err(WebHdfsError::new(
             class::UNSUPPORTED_OPERATION,
             format!(
@@ -98,8 +107,8 @@ fn client_for(config: &WebHdfsConfig, p: &Params<'_>) -> Result<DfsClient, WebHd
     let nn = p.get("namenoderpcaddress").ok_or_else(|| {
         WebHdfsError::illegal_argument("Required param namenoderpcaddress is missing")
     })?;
-    let known = config.nameservices.iter().any(|ns| ns == nn)
-        || config.namenodes.iter().any(|a| a == nn);
+    let known =
+        config.nameservices.iter().any(|ns| ns == nn) || config.namenodes.iter().any(|a| a == nn);
     if !known {
         return Err(WebHdfsError::illegal_argument(format!(
             "namenoderpcaddress {} is neither a nameservice of this DataNode nor a \
@@ -116,7 +125,9 @@ fn client_for(config: &WebHdfsConfig, p: &Params<'_>) -> Result<DfsClient, WebHd
 async fn open(client: &DfsClient, p: &Params<'_>, path: &str) -> Result<Response, WebHdfsError> {
     let offset = p.i64("offset", 0, i64::MAX)?.unwrap_or(0) as u64;
     let length = p.i64("length", 0, i64::MAX)?.map(|l| l as u64);
-    let mut input = DfsInputStream::open(client, path).await.map_err(client_err)?;
+    let mut input = DfsInputStream::open(client, path)
+        .await
+        .map_err(client_err)?;
     let len = input.len();
     if offset > len {
         return Err(WebHdfsError::io(format!(
@@ -148,13 +159,21 @@ async fn open(client: &DfsClient, p: &Params<'_>, path: &str) -> Result<Response
                     return;
                 }
             };
-            if tx.send(Ok(Bytes::copy_from_slice(&buf[..n]))).await.is_err() {
+            if tx
+                .send(Ok(Bytes::copy_from_slice(&buf[..n])))
+                .await
+                .is_err()
+            {
                 return;
             }
             left -= n as u64;
         }
     });
-    Ok(response::with_header(resp, "access-control-allow-origin", "*"))
+    Ok(response::with_header(
+        resp,
+        "access-control-allow-origin",
+        "*",
+    ))
 }
 
 async fn checksum(client: &DfsClient, path: &str) -> Result<Response, WebHdfsError> {
@@ -171,13 +190,19 @@ async fn checksum(client: &DfsClient, path: &str) -> Result<Response, WebHdfsErr
     })))
 }
 
-async fn create(client: &DfsClient, mut req: Request, path: &str) -> Result<Response, WebHdfsError> {
+async fn create(
+    client: &DfsClient,
+    mut req: Request,
+    path: &str,
+) -> Result<Response, WebHdfsError> {
     let p = Params::of(&req);
     let opts = CreateOptions {
         permission: p.permission("permission")?.unwrap_or(0o644),
         overwrite: p.bool("overwrite", false)?,
         create_parent: p.bool("createparent", true)?,
-        replication: p.i64("replication", 1, i64::from(i16::MAX))?.map(|r| r as u16),
+        replication: p
+            .i64("replication", 1, i64::from(i16::MAX))?
+            .map(|r| r as u16),
         block_size: p.i64("blocksize", 1, i64::MAX)?.map(|b| b as u64),
     };
     let out = DfsOutputStream::create(client, path, &opts)
@@ -187,16 +212,28 @@ async fn create(client: &DfsClient, mut req: Request, path: &str) -> Result<Resp
     info!(%path, bytes = written, user = %client.user(), "WebHDFS CREATE");
     let nn = client.settings().authority.clone();
     let r = response::full(201, "application/octet-stream", Bytes::new());
-    Ok(response::with_header(r, "location", &format!("hdfs://{nn}{path}")))
+    Ok(response::with_header(
+        r,
+        "location",
+        &format!("hdfs://{nn}{path}"),
+    ))
 }
 
-async fn append(client: &DfsClient, mut req: Request, path: &str) -> Result<Response, WebHdfsError> {
+async fn append(
+    client: &DfsClient,
+    mut req: Request,
+    path: &str,
+) -> Result<Response, WebHdfsError> {
     let out = DfsOutputStream::append(client, path)
         .await
         .map_err(client_err)?;
     let written = stream_body(&mut req, out, path).await?;
     info!(%path, bytes = written, user = %client.user(), "WebHDFS APPEND");
-    Ok(response::full(200, "application/octet-stream", Bytes::new()))
+    Ok(response::full(
+        200,
+        "application/octet-stream",
+        Bytes::new(),
+    ))
 }
 
 /// Writes the request body to `out` piece by piece and closes it. A body that breaks

@@ -313,9 +313,18 @@ mod tests {
             v["RemoteException"]["javaClassName"],
             "java.io.FileNotFoundException"
         );
-        assert_eq!(WebHdfsError::new("org.apache.hadoop.ipc.StandbyException", "").status(), 403);
+        assert_eq!(
+            WebHdfsError::new("org.apache.hadoop.ipc.StandbyException", "").status(),
+            403
+        );
         assert_eq!(WebHdfsError::new(class::ACCESS_CONTROL, "").status(), 403);
-        assert_eq!(WebHdfsError::new(class::UNSUPPORTED_OPERATION, "").status(), 400);
-        assert_eq!(WebHdfsError::new("java.lang.NullPointerException", "").status(), 500);
+        assert_eq!(
+            WebHdfsError::new(class::UNSUPPORTED_OPERATION, "").status(),
+            400
+        );
+        assert_eq!(
+            WebHdfsError::new("java.lang.NullPointerException", "").status(),
+            500
+        );
     }
 }

@@ -16,8 +16,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use hafs_tests::{
-    current_user, hafs_cmd, hafs_dfs, jaxrs_shim_jar, java_fs, parse_ls, python,
-    run_with_timeout, ClientTarget, LsEntry, MiniCluster, NAMESERVICE,
+    current_user, hafs_cmd, hafs_dfs, java_fs, jaxrs_shim_jar, parse_ls, python, run_with_timeout,
+    ClientTarget, LsEntry, MiniCluster, NAMESERVICE,
 };
 use serde_json::Value;
 
@@ -92,7 +92,11 @@ fn curl(dir: &Path, args: &[&str]) -> Http {
         out.success(),
         "curl {args:?} failed (is curl installed?): {out}"
     );
-    let status = out.stdout.trim().parse().unwrap_or_else(|_| panic!("{out}"));
+    let status = out
+        .stdout
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("{out}"));
     let r = Http {
         status,
         headers: std::fs::read_to_string(&head).unwrap_or_default(),
@@ -139,7 +143,14 @@ impl Web {
         let q = format!("op=CREATE&user.name=alice&{query}");
         curl(
             &self.scratch,
-            &["-L", "-X", "PUT", "-T", &data.display().to_string(), &self.url(0, path, &q)],
+            &[
+                "-L",
+                "-X",
+                "PUT",
+                "-T",
+                &data.display().to_string(),
+                &self.url(0, path, &q),
+            ],
         )
     }
 
@@ -182,7 +193,11 @@ fn webhdfs_with_real_clients() {
     };
     // A world-writable work dir, made by the superuser (whoever runs the NameNodes).
     let su = current_user();
-    let r = web.op("PUT", "/w", &format!("op=MKDIRS&permission=777&user.name={su}"));
+    let r = web.op(
+        "PUT",
+        "/w",
+        &format!("op=MKDIRS&permission=777&user.name={su}"),
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json(), serde_json::json!({"boolean": true}));
 
@@ -198,7 +213,11 @@ fn webhdfs_with_real_clients() {
 
 /// Every metadata op with curl, the JSON checked field by field.
 fn curl_metadata_ops(web: &Web) {
-    let r = web.op("PUT", "/w/meta/sub", "op=MKDIRS&permission=750&user.name=alice");
+    let r = web.op(
+        "PUT",
+        "/w/meta/sub",
+        "op=MKDIRS&permission=750&user.name=alice",
+    );
     assert_eq!(r.json(), serde_json::json!({"boolean": true}));
     let st = web.status_of("/w/meta/sub", "alice");
     assert_eq!(st["type"], "DIRECTORY");
@@ -208,13 +227,27 @@ fn curl_metadata_ops(web: &Web) {
     assert_eq!(st["length"], 0);
     assert!(st["fileId"].as_u64().unwrap() > 0, "{st}");
     assert_eq!(st["childrenNum"], 0);
-    for k in ["group", "accessTime", "modificationTime", "blockSize", "replication", "storagePolicy"] {
+    for k in [
+        "group",
+        "accessTime",
+        "modificationTime",
+        "blockSize",
+        "replication",
+        "storagePolicy",
+    ] {
         assert!(!st[k].is_null(), "FileStatus lacks {k}: {st}");
     }
     // Parameter names and op values in any case; unknown parameters ignored.
-    let r = web.op("GET", "/w/meta/sub", "OP=getFileStatus&User.Name=alice&tempdir=/tmp");
+    let r = web.op(
+        "GET",
+        "/w/meta/sub",
+        "OP=getFileStatus&User.Name=alice&tempdir=/tmp",
+    );
     assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(r.header("content-type").unwrap(), "application/json; charset=utf-8");
+    assert_eq!(
+        r.header("content-type").unwrap(),
+        "application/json; charset=utf-8"
+    );
 
     // A file, then its status.
     let data = bytes(5000, 1);
@@ -288,10 +321,18 @@ fn curl_metadata_ops(web: &Web) {
     assert!(d["bytesPerChecksum"].as_u64().unwrap() > 0, "{d}");
 
     // The changes.
-    let r = web.op("PUT", "/w/meta/f", "op=SETPERMISSION&permission=604&user.name=alice");
+    let r = web.op(
+        "PUT",
+        "/w/meta/f",
+        "op=SETPERMISSION&permission=604&user.name=alice",
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(web.status_of("/w/meta/f", "alice")["permission"], "604");
-    let r = web.op("PUT", "/w/meta/f", "op=SETREPLICATION&replication=3&user.name=alice");
+    let r = web.op(
+        "PUT",
+        "/w/meta/f",
+        "op=SETREPLICATION&replication=3&user.name=alice",
+    );
     assert_eq!(r.json(), serde_json::json!({"boolean": true}));
     assert_eq!(web.status_of("/w/meta/f", "alice")["replication"], 3);
     let r = web.op(
@@ -307,15 +348,26 @@ fn curl_metadata_ops(web: &Web) {
     web.op("PUT", "/w/meta/f", "op=SETOWNER&owner=bob&user.name=alice")
         .expect_remote(403, "AccessControlException");
     let su = current_user();
-    let r = web.op("PUT", "/w/meta/f", &format!("op=SETOWNER&owner=bob&group=staff&user.name={su}"));
+    let r = web.op(
+        "PUT",
+        "/w/meta/f",
+        &format!("op=SETOWNER&owner=bob&group=staff&user.name={su}"),
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     let st = web.status_of("/w/meta/f", "alice");
-    assert_eq!((st["owner"].as_str(), st["group"].as_str()), (Some("bob"), Some("staff")));
+    assert_eq!(
+        (st["owner"].as_str(), st["group"].as_str()),
+        (Some("bob"), Some("staff"))
+    );
     web.op("PUT", "/w/meta/f", &format!("op=SETOWNER&user.name={su}"))
         .expect_remote(400, "IllegalArgumentException");
 
     // RENAME, plain and with renameoptions.
-    let r = web.op("PUT", "/w/meta/sub", "op=RENAME&destination=/w/meta/sub2&user.name=alice");
+    let r = web.op(
+        "PUT",
+        "/w/meta/sub",
+        "op=RENAME&destination=/w/meta/sub2&user.name=alice",
+    );
     assert_eq!(r.json(), serde_json::json!({"boolean": true}));
     web.absent("/w/meta/sub");
     let r = web.op("PUT", "/w/meta/sub2", "op=MKDIRS&user.name=alice");
@@ -324,8 +376,12 @@ fn curl_metadata_ops(web: &Web) {
     let b = write_file(&web.scratch, "b.bin", b"bb");
     assert_eq!(web.create("/w/meta/a", &a, "").status, 201);
     assert_eq!(web.create("/w/meta/b", &b, "").status, 201);
-    web.op("PUT", "/w/meta/a", "op=RENAME&destination=/w/meta/b&renameoptions=NONE&user.name=alice")
-        .expect_remote(403, "FileAlreadyExistsException");
+    web.op(
+        "PUT",
+        "/w/meta/a",
+        "op=RENAME&destination=/w/meta/b&renameoptions=NONE&user.name=alice",
+    )
+    .expect_remote(403, "FileAlreadyExistsException");
     let r = web.op(
         "PUT",
         "/w/meta/a",
@@ -339,14 +395,22 @@ fn curl_metadata_ops(web: &Web) {
     let c2 = write_file(&web.scratch, "c2.bin", b"222");
     assert_eq!(web.create("/w/meta/c1", &c1, "").status, 201);
     assert_eq!(web.create("/w/meta/c2", &c2, "").status, 201);
-    let r = web.op("POST", "/w/meta/b", "op=CONCAT&sources=/w/meta/c1,/w/meta/c2&user.name=alice");
+    let r = web.op(
+        "POST",
+        "/w/meta/b",
+        "op=CONCAT&sources=/w/meta/c1,/w/meta/c2&user.name=alice",
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(web.read("/w/meta/b", ""), b"aaaa11111222");
     web.absent("/w/meta/c1");
 
     // TRUNCATE: whatever ClientProtocol's truncate does; while the NameNode refuses
     // it, a clean 400 and the file unchanged.
-    let r = web.op("POST", "/w/meta/b", "op=TRUNCATE&newlength=4&user.name=alice");
+    let r = web.op(
+        "POST",
+        "/w/meta/b",
+        "op=TRUNCATE&newlength=4&user.name=alice",
+    );
     if r.status == 200 {
         assert!(r.json()["boolean"].is_boolean(), "{}", r.text());
         let st = web.status_of("/w/meta/b", "alice");
@@ -359,7 +423,11 @@ fn curl_metadata_ops(web: &Web) {
     // DELETE: a non-empty dir needs recursive.
     web.op("DELETE", "/w/meta", "op=DELETE&user.name=alice")
         .expect_remote(403, "PathIsNotEmptyDirectoryException");
-    let r = web.op("DELETE", "/w/meta", "op=DELETE&recursive=True&user.name=alice");
+    let r = web.op(
+        "DELETE",
+        "/w/meta",
+        "op=DELETE&recursive=True&user.name=alice",
+    );
     assert_eq!(r.json(), serde_json::json!({"boolean": true}));
     web.absent("/w/meta");
     let r = web.op("DELETE", "/w/meta", "op=DELETE&user.name=alice");
@@ -373,21 +441,41 @@ fn curl_data_ops(web: &Web) {
     let f = write_file(&web.scratch, "data.bin", &data);
 
     // The NameNode's answer alone.
-    let r = web.op("PUT", "/w/data/f", "op=CREATE&user.name=alice&overwrite=true");
+    let r = web.op(
+        "PUT",
+        "/w/data/f",
+        "op=CREATE&user.name=alice&overwrite=true",
+    );
     assert_eq!(r.status, 307, "{}", r.text());
     let loc = r.header("location").expect("a Location");
     assert!(loc.contains("/webhdfs/v1/w/data/f?op=CREATE"), "{loc}");
-    assert!(loc.contains(&format!("namenoderpcaddress={NAMESERVICE}")), "{loc}");
-    assert!(loc.contains("user.name=alice") && loc.contains("overwrite=true"), "{loc}");
-    let r = web.op("PUT", "/w/data/f", "op=CREATE&user.name=alice&noredirect=true");
+    assert!(
+        loc.contains(&format!("namenoderpcaddress={NAMESERVICE}")),
+        "{loc}"
+    );
+    assert!(
+        loc.contains("user.name=alice") && loc.contains("overwrite=true"),
+        "{loc}"
+    );
+    let r = web.op(
+        "PUT",
+        "/w/data/f",
+        "op=CREATE&user.name=alice&noredirect=true",
+    );
     assert_eq!(r.status, 200);
     let loc2 = r.json()["Location"].as_str().unwrap().to_string();
-    assert!(loc2.starts_with("http://") && loc2.contains("op=CREATE"), "{loc2}");
+    assert!(
+        loc2.starts_with("http://") && loc2.contains("op=CREATE"),
+        "{loc2}"
+    );
     // Nothing exists until the DataNode step.
     web.absent("/w/data/f");
 
     // The DataNode step, as a client that follows the Location itself.
-    let r = curl(&web.scratch, &["-X", "PUT", "-T", &f.display().to_string(), &loc]);
+    let r = curl(
+        &web.scratch,
+        &["-X", "PUT", "-T", &f.display().to_string(), &loc],
+    );
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(
         r.header("location").as_deref(),
@@ -396,22 +484,47 @@ fn curl_data_ops(web: &Web) {
     assert_eq!(web.read("/w/data/f", ""), data);
 
     // Ranged reads, byte-exact, across block boundaries.
-    for (off, len) in [(0usize, 10usize), (1024 * 1024 - 5, 10), (2 * 1024 * 1024 + 7, 1024 * 1024), (data.len() - 3, 100)] {
+    for (off, len) in [
+        (0usize, 10usize),
+        (1024 * 1024 - 5, 10),
+        (2 * 1024 * 1024 + 7, 1024 * 1024),
+        (data.len() - 3, 100),
+    ] {
         let got = web.read("/w/data/f", &format!("offset={off}&length={len}"));
         let end = (off + len).min(data.len());
         assert_eq!(got, &data[off..end], "offset {off} length {len}");
     }
-    let r = curl(&web.scratch, &["-L", &web.url(0, "/w/data/f", "op=OPEN&user.name=alice&offset=0&length=7")]);
+    let r = curl(
+        &web.scratch,
+        &[
+            "-L",
+            &web.url(0, "/w/data/f", "op=OPEN&user.name=alice&offset=0&length=7"),
+        ],
+    );
     assert_eq!(r.header("content-length").as_deref(), Some("7"));
-    assert_eq!(r.header("access-control-allow-origin").as_deref(), Some("*"));
+    assert_eq!(
+        r.header("access-control-allow-origin").as_deref(),
+        Some("*")
+    );
     // Past the end: a clean refusal.
     let r = curl(
         &web.scratch,
-        &["-L", &web.url(0, "/w/data/f", &format!("op=OPEN&user.name=alice&offset={}", data.len() + 1))],
+        &[
+            "-L",
+            &web.url(
+                0,
+                "/w/data/f",
+                &format!("op=OPEN&user.name=alice&offset={}", data.len() + 1),
+            ),
+        ],
     );
     r.expect_remote(403, "IOException");
     // OPEN with noredirect names a DataNode holding the block.
-    let r = web.op("GET", "/w/data/f", "op=OPEN&user.name=alice&noredirect=true&offset=5");
+    let r = web.op(
+        "GET",
+        "/w/data/f",
+        "op=OPEN&user.name=alice&noredirect=true&offset=5",
+    );
     assert!(r.json()["Location"].as_str().unwrap().contains("offset=5"));
 
     // APPEND (two steps, POST).
@@ -419,7 +532,14 @@ fn curl_data_ops(web: &Web) {
     let m = write_file(&web.scratch, "more.bin", &more);
     let r = curl(
         &web.scratch,
-        &["-L", "-X", "POST", "-T", &m.display().to_string(), &web.url(0, "/w/data/f", "op=APPEND&user.name=alice")],
+        &[
+            "-L",
+            "-X",
+            "POST",
+            "-T",
+            &m.display().to_string(),
+            &web.url(0, "/w/data/f", "op=APPEND&user.name=alice"),
+        ],
     );
     assert_eq!(r.status, 200, "{}", r.text());
     let mut both = data.clone();
@@ -436,12 +556,21 @@ fn curl_data_ops(web: &Web) {
     assert_eq!(web.read("/w/data/empty", ""), b"");
 
     // GETFILECHECKSUM equals what our client prints over RPC.
-    let r = curl(&web.scratch, &["-L", &web.url(0, "/w/data/f", "op=GETFILECHECKSUM&user.name=alice")]);
+    let r = curl(
+        &web.scratch,
+        &[
+            "-L",
+            &web.url(0, "/w/data/f", "op=GETFILECHECKSUM&user.name=alice"),
+        ],
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     let sum = r.json()["FileChecksum"].clone();
     assert_eq!(sum["length"], 28, "{sum}");
     let algorithm = sum["algorithm"].as_str().unwrap();
-    assert!(algorithm.starts_with("MD5-of-") && algorithm.ends_with("CRC32C"), "{sum}");
+    assert!(
+        algorithm.starts_with("MD5-of-") && algorithm.ends_with("CRC32C"),
+        "{sum}"
+    );
     let rpc = web.rpc_checksum("/w/data/f");
     assert!(
         rpc.contains(algorithm) && rpc.contains(sum["bytes"].as_str().unwrap()),
@@ -457,13 +586,16 @@ impl Web {
 
 /// Errors: unknown and unsupported ops, bad values, permissions, the Standby.
 fn curl_errors_and_ha(web: &Web) {
-    let m = web.op("GET", "/w", "op=NOSUCHOP&user.name=alice").expect_remote(400, "IllegalArgumentException");
+    let m = web
+        .op("GET", "/w", "op=NOSUCHOP&user.name=alice")
+        .expect_remote(400, "IllegalArgumentException");
     assert!(m.contains("NOSUCHOP"), "{m}");
     web.op("GET", "/w", "op=GETACLSTATUS&user.name=alice")
         .expect_remote(400, "UnsupportedOperationException");
     web.op("GET", "/w", "op=MKDIRS&user.name=alice")
         .expect_remote(400, "UnsupportedOperationException");
-    web.op("GET", "/w", "user.name=alice").expect_remote(400, "IllegalArgumentException");
+    web.op("GET", "/w", "user.name=alice")
+        .expect_remote(400, "IllegalArgumentException");
     let m = web
         .op("PUT", "/w/x", "op=MKDIRS&permission=999&user.name=alice")
         .expect_remote(400, "IllegalArgumentException");
@@ -475,7 +607,11 @@ fn curl_errors_and_ha(web: &Web) {
     web.absent("/w/x");
 
     // Permissions are the namespace's.
-    let r = web.op("PUT", "/w/private", "op=MKDIRS&permission=700&user.name=alice");
+    let r = web.op(
+        "PUT",
+        "/w/private",
+        "op=MKDIRS&permission=700&user.name=alice",
+    );
     assert_eq!(r.status, 200);
     let m = web
         .op("PUT", "/w/private/x", "op=MKDIRS&user.name=bob")
@@ -497,7 +633,11 @@ fn curl_errors_and_ha(web: &Web) {
     ] {
         let r = curl(&web.scratch, &["-X", method, &web.url(1, "/w", q)]);
         let m = r.expect_remote(403, "StandbyException");
-        assert!(r.json()["RemoteException"]["javaClassName"] == "org.apache.hadoop.ipc.StandbyException", "{m}");
+        assert!(
+            r.json()["RemoteException"]["javaClassName"]
+                == "org.apache.hadoop.ipc.StandbyException",
+            "{m}"
+        );
     }
     web.absent("/w/x");
     let r = curl(&web.scratch, &[&format!("http://{}/isActive", web.nn[0])]);
@@ -513,20 +653,37 @@ fn curl_bad_input(web: &Web) {
     for path in ["/w/../etc", "/w/./x", "/w/a%00b", "/w/a:b", "/w//x"] {
         let r = curl(
             &web.scratch,
-            &["--path-as-is", "-X", "PUT", &web.url(0, path, "op=MKDIRS&user.name=alice")],
+            &[
+                "--path-as-is",
+                "-X",
+                "PUT",
+                &web.url(0, path, "op=MKDIRS&user.name=alice"),
+            ],
         );
         let m = r.expect_remote(400, "InvalidPathException");
         assert!(m.contains("Invalid"), "{path}: {m}");
     }
     // Dot-segments spelled with escapes are decoded first, then refused the same way.
-    let r = curl(&web.scratch, &["--path-as-is", "-X", "PUT", &web.url(0, "/w/%2e%2e/etc", "op=MKDIRS&user.name=alice")]);
+    let r = curl(
+        &web.scratch,
+        &[
+            "--path-as-is",
+            "-X",
+            "PUT",
+            &web.url(0, "/w/%2e%2e/etc", "op=MKDIRS&user.name=alice"),
+        ],
+    );
     r.expect_remote(400, "InvalidPathException");
     let long = format!("/w/{}", "a".repeat(9000));
     let r = web.op("PUT", &long, "op=MKDIRS&user.name=alice");
     let m = r.expect_remote(400, "InvalidPathException");
     assert!(m.contains("8000"), "{m}");
-    web.op("PUT", "/w/y", "op=RENAME&destination=/w/../etc&user.name=alice")
-        .expect_remote(400, "InvalidPathException");
+    web.op(
+        "PUT",
+        "/w/y",
+        "op=RENAME&destination=/w/../etc&user.name=alice",
+    )
+    .expect_remote(400, "InvalidPathException");
     let after = web.op("GET", "/", "op=LISTSTATUS&user.name=alice").json();
     assert_eq!(before, after, "a hostile path changed the root listing");
     web.absent("/etc");
@@ -534,7 +691,10 @@ fn curl_bad_input(web: &Web) {
     // A DataNode refuses a namenoderpcaddress it does not know (it is no open proxy).
     let r = web.op("PUT", "/w/p", "op=CREATE&user.name=alice&noredirect=true");
     let loc = r.json()["Location"].as_str().unwrap().to_string();
-    let evil = loc.replace(&format!("namenoderpcaddress={NAMESERVICE}"), "namenoderpcaddress=192.0.2.1%3A8020");
+    let evil = loc.replace(
+        &format!("namenoderpcaddress={NAMESERVICE}"),
+        "namenoderpcaddress=192.0.2.1%3A8020",
+    );
     let r = curl(&web.scratch, &["-X", "PUT", "--data-binary", "x", &evil]);
     let m = r.expect_remote(400, "IllegalArgumentException");
     assert!(m.contains("192.0.2.1:8020"), "{m}");
@@ -567,10 +727,17 @@ fn curl_bad_input(web: &Web) {
     let mut head = vec![0u8; 4096];
     let n = s.read(&mut head).unwrap_or(0);
     let head = String::from_utf8_lossy(&head[..n]);
-    assert!(head.is_empty() || head.starts_with("HTTP/1.1 307"), "{head}");
+    assert!(
+        head.is_empty() || head.starts_with("HTTP/1.1 307"),
+        "{head}"
+    );
     web.absent("/w/endless");
     // The NameNode still serves.
-    assert_eq!(web.op("GET", "/w", "op=GETFILESTATUS&user.name=alice").status, 200);
+    assert_eq!(
+        web.op("GET", "/w", "op=GETFILESTATUS&user.name=alice")
+            .status,
+        200
+    );
 }
 
 /// The Java shell on webhdfs://ns1 (failing over from a Standby it may try first):
@@ -583,13 +750,30 @@ fn java_shell(c: &MiniCluster, web: &Web) {
     let sizes = [0usize, 1, 3 * 1024 * 1024 + 17];
     java_fs(&target, &["-fs", &w, "-mkdir", "-p", "/w/java/in"]).ok();
     for (i, n) in sizes.iter().enumerate() {
-        let local = write_file(&web.scratch, &format!("java{i}.bin"), &bytes(*n, 10 + i as u64));
-        java_fs(&target, &["-fs", &w, "-put", &local.display().to_string(), &format!("/w/java/in/f{i}")]).ok();
+        let local = write_file(
+            &web.scratch,
+            &format!("java{i}.bin"),
+            &bytes(*n, 10 + i as u64),
+        );
+        java_fs(
+            &target,
+            &[
+                "-fs",
+                &w,
+                "-put",
+                &local.display().to_string(),
+                &format!("/w/java/in/f{i}"),
+            ],
+        )
+        .ok();
     }
     let over_web = java_fs(&target, &["-fs", &w, "-ls", "/w/java/in"]).ok();
     let over_rpc = java_fs(&target, &["-fs", &h, "-ls", "/w/java/in"]).ok();
     let norm = |out: &hafs_tests::CmdOutput| -> Vec<_> {
-        parse_ls(&out.stdout).iter().map(LsEntry::without_times).collect()
+        parse_ls(&out.stdout)
+            .iter()
+            .map(LsEntry::without_times)
+            .collect()
     };
     assert_eq!(norm(&over_web), norm(&over_rpc));
     assert_eq!(norm(&over_web).len(), sizes.len());
@@ -599,15 +783,33 @@ fn java_shell(c: &MiniCluster, web: &Web) {
     for (i, n) in sizes.iter().enumerate() {
         let want = bytes(*n, 10 + i as u64);
         let out = web.scratch.join(format!("java-get{i}.bin"));
-        java_fs(&target, &["-fs", &w, "-get", &format!("/w/java/in/f{i}"), &out.display().to_string()]).ok();
+        java_fs(
+            &target,
+            &[
+                "-fs",
+                &w,
+                "-get",
+                &format!("/w/java/in/f{i}"),
+                &out.display().to_string(),
+            ],
+        )
+        .ok();
         assert!(std::fs::read(&out).unwrap() == want, "-get of f{i} differs");
     }
     let text = "one line\nand another\n";
     let t = write_file(&web.scratch, "java.txt", text.as_bytes());
-    java_fs(&target, &["-fs", &w, "-put", &t.display().to_string(), "/w/java/t.txt"]).ok();
+    java_fs(
+        &target,
+        &["-fs", &w, "-put", &t.display().to_string(), "/w/java/t.txt"],
+    )
+    .ok();
     let cat = java_fs(&target, &["-fs", &w, "-cat", "/w/java/t.txt"]).ok();
     assert_eq!(cat.stdout, text);
-    java_fs(&target, &["-fs", &w, "-mv", "/w/java/in/f1", "/w/java/moved"]).ok();
+    java_fs(
+        &target,
+        &["-fs", &w, "-mv", "/w/java/in/f1", "/w/java/moved"],
+    )
+    .ok();
     java_fs(&target, &["-fs", &w, "-chmod", "600", "/w/java/moved"]).ok();
     let ls = java_fs(&target, &["-fs", &h, "-ls", "/w/java/moved"]).ok();
     assert!(ls.stdout.starts_with("-rw-------"), "{ls}");
@@ -656,8 +858,17 @@ print("python ok")
     let out = python(&c.client_target(), &script).ok();
     assert!(out.stdout.contains("python ok"), "{out}");
     // And what they wrote reads the same over RPC.
-    let got = hafs_dfs(&c.client_target(), &["-cat", "/w/py/cli2.bin"]).ok();
-    assert_eq!(got.stdout.len(), 10_000);
+    let local = web.scratch.join("cli2.out");
+    hafs_dfs(
+        &c.client_target(),
+        &["-get", "/w/py/cli2.bin", &local.display().to_string()],
+    )
+    .ok();
+    let want: Vec<u8> = (0..=255u8).cycle().take(10_000).collect();
+    assert!(
+        std::fs::read(&local).unwrap() == want,
+        "HdfsCLI's streamed write differs"
+    );
 }
 
 /// 300 MB through curl, read back whole and ranged, byte-exact.
@@ -669,14 +880,14 @@ fn large_upload(web: &Web) {
     let r = web.create("/w/large", &f, "");
     assert_eq!(r.status, 201, "{}", r.text());
     eprintln!("300 MB WebHDFS upload: {:?}", started.elapsed());
-    let out = web.scratch.join("large.out");
-    let r = curl(&web.scratch, &["-L", "-o", &out.display().to_string(), &web.url(0, "/w/large", "op=OPEN&user.name=alice")]);
-    assert_eq!(r.status, 200);
-    assert!(std::fs::read(&out).unwrap() == data, "the 300 MB read differs");
+    let started = Instant::now();
+    let got = web.read("/w/large", "");
+    eprintln!("300 MB WebHDFS read: {:?}", started.elapsed());
+    assert!(got == data, "the 300 MB read differs");
+    drop(got);
     let off = 123 * 1024 * 1024 + 7;
     let got = web.read("/w/large", &format!("offset={off}&length=5000000"));
     assert!(got == data[off..off + 5_000_000], "the ranged read differs");
-    let _ = std::fs::remove_file(&out);
     let _ = std::fs::remove_file(&f);
 }
 
@@ -689,24 +900,49 @@ fn kill_active_mid_upload(c: &mut MiniCluster, web: &Web) {
     let f = write_file(&web.scratch, "killed.bin", &data);
     // The DataNode URL from the Active first; the upload is slowed so that the kill
     // lands in its middle.
-    let r = web.op("PUT", "/w/killed", "op=CREATE&user.name=alice&noredirect=true");
+    let r = web.op(
+        "PUT",
+        "/w/killed",
+        "op=CREATE&user.name=alice&noredirect=true",
+    );
     let loc = r.json()["Location"].as_str().unwrap().to_string();
     let mut cmd = Command::new("curl");
-    cmd.args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--limit-rate", "20M", "-X", "PUT", "-T"])
-        .arg(&f)
-        .arg(&loc);
+    cmd.args([
+        "-sS",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "--limit-rate",
+        "20M",
+        "-X",
+        "PUT",
+        "-T",
+    ])
+    .arg(&f)
+    .arg(&loc);
     let upload = std::thread::spawn(move || run_with_timeout(cmd, Duration::from_secs(300)));
     std::thread::sleep(Duration::from_secs(3));
     c.kill_nn(0);
-    c.transition_to_active(1);
+    // A dead Active cannot be asked to step down: --forceactive, as the runbook says.
+    let id = c.nn_id(1).to_string();
+    c.haadmin(&["-transitionToActive", "--forceactive", &id])
+        .ok();
     let out = upload.join().unwrap();
     let status = out.stdout.trim().to_string();
     eprintln!("upload across the kill: {status} {}", out.stderr.trim());
     let target = c.client_target();
     let local = web.scratch.join("killed.out");
     if status == "201" {
-        hafs_dfs(&target, &["-get", "/w/killed", &local.display().to_string()]).ok();
-        assert!(std::fs::read(&local).unwrap() == data, "the file differs after the kill");
+        hafs_dfs(
+            &target,
+            &["-get", "/w/killed", &local.display().to_string()],
+        )
+        .ok();
+        assert!(
+            std::fs::read(&local).unwrap() == data,
+            "the file differs after the kill"
+        );
         let _ = std::fs::remove_file(&local);
     } else {
         // A clean error: an HTTP error status with a RemoteException, or a connection
@@ -717,11 +953,24 @@ fn kill_active_mid_upload(c: &mut MiniCluster, web: &Web) {
     // Active recovers its lease when asked (recoverLease answers true once closed).
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
-        let r = hafs_cmd(&target, &["debug", "recoverLease", "-path", "/w/killed", "-retries", "1"]);
+        let r = hafs_cmd(
+            &target,
+            &[
+                "debug",
+                "recoverLease",
+                "-path",
+                "/w/killed",
+                "-retries",
+                "1",
+            ],
+        );
         if r.stdout.contains("SUCCEEDED") || r.stderr.contains("FileNotFoundException") {
             break;
         }
-        assert!(Instant::now() < deadline, "/w/killed still open after 90 s: {r}");
+        assert!(
+            Instant::now() < deadline,
+            "/w/killed still open after 90 s: {r}"
+        );
         std::thread::sleep(Duration::from_secs(2));
     }
     let _ = std::fs::remove_file(&f);

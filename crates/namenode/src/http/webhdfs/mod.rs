@@ -80,7 +80,10 @@ fn call_context(
     let pattern = &fsn.config.http.webhdfs.user_pattern;
     let check_name = |param: &str, v: &str| -> Result<(), WebHdfsError> {
         let re = regex_lite::Regex::new(pattern).map_err(|e| {
-            WebHdfsError::io(format!("bad {}: {e}", hafs_conf::keys::DFS_WEBHDFS_USER_PATTERN))
+            WebHdfsError::io(format!(
+                "bad {}: {e}",
+                hafs_conf::keys::DFS_WEBHDFS_USER_PATTERN
+            ))
         })?;
         if re.is_match(v) {
             Ok(())
@@ -254,7 +257,9 @@ impl WebHdfs {
                 format!("File does not exist: {}", self.path),
             )
         })?;
-        Ok(ok_json(json!({ "FileStatus": json::file_status(&st, false) })))
+        Ok(ok_json(
+            json!({ "FileStatus": json::file_status(&st, false) }),
+        ))
     }
 
     /// One page of the listing after `start_after`; `None` when the path does not
@@ -286,7 +291,10 @@ impl WebHdfs {
     /// LISTSTATUS: the whole listing, streamed page by page (each page one getListing
     /// call, `dfs.ls.limit` entries), so a large directory is never held in memory.
     async fn list_status(&self) -> Result<Response, WebHdfsError> {
-        let first = self.listing_page(&[]).await?.ok_or_else(|| self.no_such_path())?;
+        let first = self
+            .listing_page(&[])
+            .await?
+            .ok_or_else(|| self.no_such_path())?;
         let (resp, tx) = response::streamed(200, response::JSON, None, 4);
         let web = WebHdfs {
             cp: ClientProtocolService {
@@ -312,7 +320,11 @@ impl WebHdfs {
                 if !more {
                     break;
                 }
-                if tx.send(Ok(Bytes::from(std::mem::take(&mut out)))).await.is_err() {
+                if tx
+                    .send(Ok(Bytes::from(std::mem::take(&mut out))))
+                    .await
+                    .is_err()
+                {
                     return;
                 }
                 match web.listing_page(&last.unwrap_or_default()).await {
@@ -382,9 +394,7 @@ impl WebHdfs {
                         perm: u32::from(perm),
                     },
                     create_parent: true,
-                    unmasked: unmasked.map(|u| pb::FsPermissionProto {
-                        perm: u32::from(u),
-                    }),
+                    unmasked: unmasked.map(|u| pb::FsPermissionProto { perm: u32::from(u) }),
                 },
             )
             .await?;
@@ -575,29 +585,96 @@ impl WebHdfs {
 /// Every op Hadoop's WebHDFS knows, so that one hafs does not serve is refused as
 /// unsupported (400 UnsupportedOperationException) rather than as a bad value.
 const KNOWN_OPS: &[&str] = &[
-    "OPEN", "GETFILESTATUS", "LISTSTATUS", "LISTSTATUS_BATCH", "GETCONTENTSUMMARY",
-    "GETQUOTAUSAGE", "GETFILECHECKSUM", "GETHOMEDIRECTORY", "GETDELEGATIONTOKEN",
-    "GETTRASHROOT", "GETTRASHROOTS", "GETXATTRS", "LISTXATTRS", "GETACLSTATUS",
-    "CHECKACCESS", "GETALLSTORAGEPOLICY", "GETSTORAGEPOLICY", "GETSNAPSHOTDIFF",
-    "GETSNAPSHOTDIFFLISTING", "GETSNAPSHOTTABLEDIRECTORYLIST", "GETSNAPSHOTLIST",
-    "GETFILEBLOCKLOCATIONS", "GET_BLOCK_LOCATIONS", "GETECPOLICY", "GETSERVERDEFAULTS",
-    "GETSTATUS", "GETECPOLICIES", "GETECCODECS", "GETLINKTARGET", "GETFILELINKSTATUS",
-    "GETSTORAGEPOLICIES", "CREATE", "MKDIRS", "CREATESYMLINK", "RENAME", "SETREPLICATION",
-    "SETOWNER", "SETPERMISSION", "SETTIMES", "RENEWDELEGATIONTOKEN",
-    "CANCELDELEGATIONTOKEN", "MODIFYACLENTRIES", "REMOVEACLENTRIES", "REMOVEDEFAULTACL",
-    "REMOVEACL", "SETACL", "SETXATTR", "REMOVEXATTR", "ENABLEECPOLICY",
-    "DISABLEECPOLICY", "SETECPOLICY", "ALLOWSNAPSHOT", "DISALLOWSNAPSHOT",
-    "CREATESNAPSHOT", "RENAMESNAPSHOT", "SETQUOTA", "SETQUOTABYSTORAGETYPE",
-    "SETSTORAGEPOLICY", "SATISFYSTORAGEPOLICY", "APPEND", "CONCAT", "TRUNCATE",
-    "UNSETSTORAGEPOLICY", "UNSETECPOLICY", "DELETE", "DELETESNAPSHOT",
+    "OPEN",
+    "GETFILESTATUS",
+    "LISTSTATUS",
+    "LISTSTATUS_BATCH",
+    "GETCONTENTSUMMARY",
+    "GETQUOTAUSAGE",
+    "GETFILECHECKSUM",
+    "GETHOMEDIRECTORY",
+    "GETDELEGATIONTOKEN",
+    "GETTRASHROOT",
+    "GETTRASHROOTS",
+    "GETXATTRS",
+    "LISTXATTRS",
+    "GETACLSTATUS",
+    "CHECKACCESS",
+    "GETALLSTORAGEPOLICY",
+    "GETSTORAGEPOLICY",
+    "GETSNAPSHOTDIFF",
+    "GETSNAPSHOTDIFFLISTING",
+    "GETSNAPSHOTTABLEDIRECTORYLIST",
+    "GETSNAPSHOTLIST",
+    "GETFILEBLOCKLOCATIONS",
+    "GET_BLOCK_LOCATIONS",
+    "GETECPOLICY",
+    "GETSERVERDEFAULTS",
+    "GETSTATUS",
+    "GETECPOLICIES",
+    "GETECCODECS",
+    "GETLINKTARGET",
+    "GETFILELINKSTATUS",
+    "GETSTORAGEPOLICIES",
+    "CREATE",
+    "MKDIRS",
+    "CREATESYMLINK",
+    "RENAME",
+    "SETREPLICATION",
+    "SETOWNER",
+    "SETPERMISSION",
+    "SETTIMES",
+    "RENEWDELEGATIONTOKEN",
+    "CANCELDELEGATIONTOKEN",
+    "MODIFYACLENTRIES",
+    "REMOVEACLENTRIES",
+    "REMOVEDEFAULTACL",
+    "REMOVEACL",
+    "SETACL",
+    "SETXATTR",
+    "REMOVEXATTR",
+    "ENABLEECPOLICY",
+    "DISABLEECPOLICY",
+    "SETECPOLICY",
+    "ALLOWSNAPSHOT",
+    "DISALLOWSNAPSHOT",
+    "CREATESNAPSHOT",
+    "RENAMESNAPSHOT",
+    "SETQUOTA",
+    "SETQUOTABYSTORAGETYPE",
+    "SETSTORAGEPOLICY",
+    "SATISFYSTORAGEPOLICY",
+    "APPEND",
+    "CONCAT",
+    "TRUNCATE",
+    "UNSETSTORAGEPOLICY",
+    "UNSETECPOLICY",
+    "DELETE",
+    "DELETESNAPSHOT",
 ];
 
 /// The ops this server answers.
 const SUPPORTED_OPS: &[&str] = &[
-    "GETFILESTATUS", "LISTSTATUS", "LISTSTATUS_BATCH", "GETCONTENTSUMMARY",
-    "GETHOMEDIRECTORY", "GETTRASHROOT", "GETSERVERDEFAULTS", "OPEN", "GETFILECHECKSUM",
-    "APPEND", "CREATE", "MKDIRS", "RENAME", "SETPERMISSION", "SETOWNER", "SETREPLICATION",
-    "SETTIMES", "CONCAT", "TRUNCATE", "DELETE",
+    "GETFILESTATUS",
+    "LISTSTATUS",
+    "LISTSTATUS_BATCH",
+    "GETCONTENTSUMMARY",
+    "GETHOMEDIRECTORY",
+    "GETTRASHROOT",
+    "GETSERVERDEFAULTS",
+    "OPEN",
+    "GETFILECHECKSUM",
+    "APPEND",
+    "CREATE",
+    "MKDIRS",
+    "RENAME",
+    "SETPERMISSION",
+    "SETOWNER",
+    "SETREPLICATION",
+    "SETTIMES",
+    "CONCAT",
+    "TRUNCATE",
+    "DELETE",
 ];
 
 /// Hadoop's answer to a change without a result: 200, no body.
