@@ -53,7 +53,7 @@ impl Http {
             .filter_map(|l| l.split_once(':'))
             .filter(|(k, _)| k.trim().eq_ignore_ascii_case(name))
             .map(|(_, v)| v.trim().to_string())
-            .last()
+            .next_back()
     }
 
     /// Asserts a RemoteException of `class` (simple name) with `status`; returns the
