@@ -181,6 +181,9 @@ fn webhdfs_with_real_clients() {
         .journalnodes(3)
         .datanodes(3)
         .conf("dfs.ls.limit", LS_LIMIT.to_string())
+        // carol may act for alice (doas), from anywhere.
+        .conf("hadoop.proxyuser.carol.users", "alice")
+        .conf("hadoop.proxyuser.carol.hosts", "*")
         .start();
     assert_eq!(c.active_index(), Some(0));
     c.wait_for_state(1, "standby", Duration::from_secs(20));
@@ -619,9 +622,31 @@ fn curl_errors_and_ha(web: &Web) {
     assert!(m.contains("bob"), "{m}");
     web.op("GET", "/w/private", "op=LISTSTATUS&user.name=bob")
         .expect_remote(403, "AccessControlException");
-    // doas without proxy-user rules is refused.
-    web.op("GET", "/w", "op=GETFILESTATUS&user.name=bob&doas=alice")
+    // doas: only as the hadoop.proxyuser rules allow, on the NameNode and on the
+    // DataNode step (whose client connects as carol for alice).
+    let m = web
+        .op("GET", "/w", "op=GETFILESTATUS&user.name=bob&doas=alice")
         .expect_remote(403, "AuthorizationException");
+    assert!(m.contains("bob") && m.contains("impersonate alice"), "{m}");
+    web.op("GET", "/w", "op=GETFILESTATUS&user.name=carol&doas=bob")
+        .expect_remote(403, "AuthorizationException");
+    let r = web.op("PUT", "/w/doas", "op=MKDIRS&user.name=carol&doas=alice");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(web.status_of("/w/doas", "alice")["owner"], "alice");
+    let d = write_file(&web.scratch, "doas.bin", b"for alice");
+    let r = curl(
+        &web.scratch,
+        &[
+            "-L",
+            "-X",
+            "PUT",
+            "-T",
+            &d.display().to_string(),
+            &web.url(0, "/w/doas/f", "op=CREATE&user.name=carol&doas=alice"),
+        ],
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(web.status_of("/w/doas/f", "alice")["owner"], "alice");
 
     // The Standby refuses with StandbyException (403), which Java and HdfsCLI fail
     // over on; /isActive tells load balancers which one to use.
