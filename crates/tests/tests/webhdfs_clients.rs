@@ -725,6 +725,41 @@ fn curl_bad_input(web: &Web) {
     assert!(m.contains("192.0.2.1:8020"), "{m}");
     web.absent("/w/p");
 
+    // An upload that breaks off at the DataNode (1 MiB of a declared 10 MB, then the
+    // connection closes): the DataNode closes the file with what arrived, so no lease
+    // is left held.
+    let r = web.op(
+        "PUT",
+        "/w/broken",
+        "op=CREATE&user.name=alice&noredirect=true",
+    );
+    let loc = r.json()["Location"].as_str().unwrap().to_string();
+    let rest = loc.strip_prefix("http://").unwrap();
+    let (authority, target) = rest.split_at(rest.find('/').unwrap());
+    let mut s = TcpStream::connect(authority).unwrap();
+    write!(
+        s,
+        "PUT {target} HTTP/1.1\r\nHost: {authority}\r\nContent-Length: 10000000\r\n\r\n"
+    )
+    .unwrap();
+    s.write_all(&bytes(1024 * 1024, 5)).unwrap();
+    drop(s);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let st = web.op("GET", "/w/broken", "op=GETFILESTATUS&user.name=alice");
+        let fsck = hafs_cmd(
+            &web.target,
+            &["fsck", "/w/broken", "-files", "-openforwrite"],
+        );
+        if st.status == 200 && !fsck.stdout.contains("OPENFORWRITE") && fsck.success() {
+            let len = st.json()["FileStatus"]["length"].as_u64().unwrap();
+            assert!(len <= 1024 * 1024, "{len}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "/w/broken still open: {fsck}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+
     // An endless chunked body sent to the NameNode's CREATE: answered 307 without
     // reading it, and the connection closed, within seconds.
     let mut s = TcpStream::connect(web.nn[0]).unwrap();
