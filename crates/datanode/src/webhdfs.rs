@@ -89,7 +89,7 @@ async fn dispatch(
              hafs does not hand out over WebHDFS yet; use hdfs:// (RPC) in secure mode",
         ));
     }
-    let client = client_for(config, &p)?;
+    let client = client_for(config, &p).await?;
     match (&req.method, op.as_str()) {
         (&Method::GET, "OPEN") => open(&client, &p, path).await,
         (&Method::GET, "GETFILECHECKSUM") => checksum(&client, path).await,
@@ -103,12 +103,13 @@ async fn dispatch(
 }
 
 /// A client of `namenoderpcaddress` acting as the caller.
-fn client_for(config: &WebHdfsConfig, p: &Params<'_>) -> Result<DfsClient, WebHdfsError> {
+async fn client_for(config: &WebHdfsConfig, p: &Params<'_>) -> Result<DfsClient, WebHdfsError> {
     let nn = p.get("namenoderpcaddress").ok_or_else(|| {
         WebHdfsError::illegal_argument("Required param namenoderpcaddress is missing")
     })?;
-    let known =
-        config.nameservices.iter().any(|ns| ns == nn) || config.namenodes.iter().any(|a| a == nn);
+    let known = config.nameservices.iter().any(|ns| ns == nn)
+        || config.namenodes.iter().any(|a| a == nn)
+        || same_address_as_a_namenode(config, nn).await;
     if !known {
         return Err(WebHdfsError::illegal_argument(format!(
             "namenoderpcaddress {} is neither a nameservice of this DataNode nor a \
@@ -120,6 +121,33 @@ fn client_for(config: &WebHdfsConfig, p: &Params<'_>) -> Result<DfsClient, WebHd
     let doas = p.get("doas").filter(|d| *d != user);
     DfsClient::new_for_user(&config.conf, Some(&format!("hdfs://{nn}")), user, doas)
         .map_err(client_err)
+}
+
+/// Whether `addr` (`host:port`) resolves to an address of a NameNode this DataNode
+/// reports to (a NameNode without HA names itself by the host its caller used, which
+/// may be another name for the same machine).
+async fn same_address_as_a_namenode(config: &WebHdfsConfig, addr: &str) -> bool {
+    async fn resolve(a: &str) -> Vec<std::net::SocketAddr> {
+        tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            tokio::net::lookup_host(a),
+        )
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .map(|it| it.collect())
+        .unwrap_or_default()
+    }
+    let theirs = resolve(addr).await;
+    if theirs.is_empty() {
+        return false;
+    }
+    for nn in &config.namenodes {
+        if resolve(nn).await.iter().any(|a| theirs.contains(a)) {
+            return true;
+        }
+    }
+    false
 }
 
 async fn open(client: &DfsClient, p: &Params<'_>, path: &str) -> Result<Response, WebHdfsError> {

@@ -1035,3 +1035,51 @@ fn kill_active_mid_upload(c: &mut MiniCluster, web: &Web) {
     }
     let _ = std::fs::remove_file(&f);
 }
+
+/// Without HA the redirect names the NameNode by its RPC address; the DataNode also
+/// accepts another name of a NameNode it reports to (`localhost` for `127.0.0.1`),
+/// and no other address.
+#[test]
+fn webhdfs_without_ha() {
+    let c = MiniCluster::builder()
+        .label("webhdfs-one")
+        .datanodes(1)
+        .conf("dfs.replication", "1")
+        .start();
+    let scratch = c.dir().join("scratch");
+    std::fs::create_dir_all(&scratch).unwrap();
+    let http = c.nn_http_addr();
+    let rpc = c.nn_rpc_addr();
+    let data = bytes(2 * 1024 * 1024 + 1, 9);
+    let f = write_file(&scratch, "one.bin", &data);
+    let su = current_user();
+    let ours = format!("namenoderpcaddress={}%3A{}", rpc.ip(), rpc.port());
+    for (name, nn) in [
+        ("by-ip", ours.clone()),
+        (
+            "by-name",
+            format!("namenoderpcaddress=localhost%3A{}", rpc.port()),
+        ),
+    ] {
+        let url = format!("http://{http}/webhdfs/v1/{name}?op=CREATE&user.name={su}");
+        let r = curl(&scratch, &["-X", "PUT", &url]);
+        assert_eq!(r.status, 307, "{}", r.text());
+        let loc = r.header("location").unwrap();
+        assert!(loc.contains(&ours), "{loc}");
+        let loc = loc.replace(&ours, &nn);
+        let r = curl(
+            &scratch,
+            &["-X", "PUT", "-T", &f.display().to_string(), &loc],
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        let got = curl(
+            &scratch,
+            &["-L", &format!("http://{http}/webhdfs/v1/{name}?op=OPEN")],
+        );
+        assert!(got.status == 200 && got.body == data, "read back {name}");
+        // Another port on the same host is no NameNode of this DataNode.
+        let other = loc.replace(&nn, "namenoderpcaddress=localhost%3A1");
+        let r = curl(&scratch, &["-X", "PUT", "--data-binary", "x", &other]);
+        r.expect_remote(400, "IllegalArgumentException");
+    }
+}
