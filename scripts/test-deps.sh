@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything the hafs test suite needs that is not a Rust crate:
 #   (a) Debian packages (sshd, ZooKeeper, the MIT Kerberos KDC and tools),
-#   (b) the Hadoop 3.5.0 Java client jars, taken from the PySpark 4.3.0 sdist,
-#   (c) a Python venv with hdfs-native and prometheus-client (pinned),
+#   (b) the Hadoop 3.5.0 Java client jars, taken from the PySpark 4.3.0 sdist, and
+#       jaxrs-shim.jar beside them (the JAX-RS runtime class webhdfs:// needs),
+#   (c) a Python venv with hdfs-native, prometheus-client, HdfsCLI and fsspec (pinned),
 #   (d) cargo-nextest, the test runner (pinned, built from crates.io once),
 #   (e) Apache Hadoop 3.5.0 itself (hadoop-hdfs, hadoop-common and their dependencies,
 #       from Maven Central with mvn), the reference HDFS cluster that
@@ -23,6 +24,9 @@ PYSPARK_VERSION="4.3.0"
 HDFS_NATIVE_VERSION="0.14.7"
 # The Prometheus text-format parser the /prom tests check the output with.
 PROMETHEUS_CLIENT_VERSION="0.26.0"
+# The WebHDFS clients the webhdfs tests drive: HdfsCLI (PyPI `hdfs`) and fsspec.
+HDFSCLI_VERSION="2.7.3"
+FSSPEC_VERSION="2026.9.0"
 NEXTEST_VERSION="0.9.151"
 # The browser driver of the web UI test (needs Node >= 20; drives the system Chromium).
 PLAYWRIGHT_CORE_VERSION="1.65.2"
@@ -135,6 +139,35 @@ install_jars() {
 }
 
 # ---------------------------------------------------------------- (c) Python venv
+# The shaded Hadoop 3.5.0 client parses WebHDFS replies' Content-Type with JAX-RS but
+# ships no JAX-RS runtime; crates/tests/java/jaxrs-shim/ is the one class it needs.
+# Rebuilt when its source changes (the source's sha256 is kept beside the jar).
+install_jaxrs_shim() {
+    local src="$SCRIPT_DIR/../crates/tests/java/jaxrs-shim/MediaTypeRuntimeDelegate.java"
+    # The jar is current when the source it was built from (kept beside it) is the
+    # checkout's, byte for byte; the tests compare the same two files.
+    local jar="$JARS_DIR/jaxrs-shim.jar" built_from="$JARS_DIR/jaxrs-shim.java"
+    [ -f "$src" ] || die "jaxrs shim source missing: $src"
+    if [ -f "$jar" ] && cmp -s "$src" "$built_from"; then
+        log "jaxrs shim: cached in $jar"
+        return
+    fi
+    command -v javac >/dev/null || die "javac is not installed (a JDK 17 is needed for the jaxrs shim)"
+    command -v jar >/dev/null || die "jar is not installed (a JDK 17 is needed for the jaxrs shim)"
+    local build
+    build="$(mktemp -d)"
+    mkdir -p "$build/META-INF/services"
+    javac -cp "$JARS_DIR/*" -d "$build" "$src" || die "javac of $src failed"
+    echo hafs.testshim.MediaTypeRuntimeDelegate \
+        >"$build/META-INF/services/org.apache.hadoop.shaded.javax.ws.rs.ext.RuntimeDelegate"
+    (cd "$build" && jar cf "$build.jar" .) || die "jar of the jaxrs shim failed"
+    mv "$build.jar" "$jar"
+    cp "$src" "$built_from"
+    rm -f "$JARS_DIR/jaxrs-shim.sha256"
+    rm -rf "$build"
+    log "jaxrs shim: built $jar"
+}
+
 install_venv() {
     local py="$VENV_DIR/bin/python"
     local have=""
@@ -145,19 +178,26 @@ install_venv() {
     if [ -x "$py" ]; then
         prom="$("$py" -m pip show prometheus-client 2>/dev/null | sed -n 's/^Version: //p')"
     fi
+    local hdfscli="" fsspec=""
+    if [ -x "$py" ]; then
+        hdfscli="$("$py" -m pip show hdfs 2>/dev/null | sed -n 's/^Version: //p')"
+        fsspec="$("$py" -m pip show fsspec 2>/dev/null | sed -n 's/^Version: //p')"
+    fi
     if [ "$have" = "$HDFS_NATIVE_VERSION" ] && [ "$prom" = "$PROMETHEUS_CLIENT_VERSION" ] \
-        && "$py" -c "import hdfs_native, prometheus_client.parser" 2>/dev/null; then
-        log "python venv: cached in $VENV_DIR (hdfs-native $have, prometheus-client $prom)"
+        && [ "$hdfscli" = "$HDFSCLI_VERSION" ] && [ "$fsspec" = "$FSSPEC_VERSION" ] \
+        && "$py" -c "import hdfs_native, prometheus_client.parser, hdfs, fsspec" 2>/dev/null; then
+        log "python venv: cached in $VENV_DIR (hdfs-native $have, prometheus-client $prom, hdfs $hdfscli, fsspec $fsspec)"
         return
     fi
-    log "python venv: installing hdfs-native==$HDFS_NATIVE_VERSION prometheus-client==$PROMETHEUS_CLIENT_VERSION in $VENV_DIR (had: ${have:-none}, ${prom:-none})"
+    log "python venv: installing hdfs-native==$HDFS_NATIVE_VERSION prometheus-client==$PROMETHEUS_CLIENT_VERSION hdfs==$HDFSCLI_VERSION fsspec==$FSSPEC_VERSION in $VENV_DIR (had: ${have:-none}, ${prom:-none}, ${hdfscli:-none}, ${fsspec:-none})"
     [ -x "$py" ] || python3 -m venv "$VENV_DIR" || die "python3 -m venv $VENV_DIR failed"
     "$py" -m pip install --quiet "hdfs-native==$HDFS_NATIVE_VERSION" \
-        "prometheus-client==$PROMETHEUS_CLIENT_VERSION" \
-        || die "pip install hdfs-native==$HDFS_NATIVE_VERSION prometheus-client==$PROMETHEUS_CLIENT_VERSION failed"
-    "$py" -c "import hdfs_native, prometheus_client.parser" \
-        || die "hdfs_native or prometheus_client does not import in $VENV_DIR"
-    log "python venv: ready (hdfs-native $HDFS_NATIVE_VERSION, prometheus-client $PROMETHEUS_CLIENT_VERSION)"
+        "prometheus-client==$PROMETHEUS_CLIENT_VERSION" "hdfs==$HDFSCLI_VERSION" \
+        "fsspec==$FSSPEC_VERSION" \
+        || die "pip install hdfs-native==$HDFS_NATIVE_VERSION prometheus-client==$PROMETHEUS_CLIENT_VERSION hdfs==$HDFSCLI_VERSION fsspec==$FSSPEC_VERSION failed"
+    "$py" -c "import hdfs_native, prometheus_client.parser, hdfs, fsspec" \
+        || die "hdfs_native, prometheus_client, hdfs or fsspec does not import in $VENV_DIR"
+    log "python venv: ready (hdfs-native $HDFS_NATIVE_VERSION, prometheus-client $PROMETHEUS_CLIENT_VERSION, hdfs $HDFSCLI_VERSION, fsspec $FSSPEC_VERSION)"
 }
 
 # ---------------------------------------------------------------- (d) cargo-nextest
@@ -205,6 +245,7 @@ install_playwright() {
 
 install_debs
 install_jars
+install_jaxrs_shim
 install_venv
 install_nextest
 install_reference_hdfs

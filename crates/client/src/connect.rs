@@ -16,10 +16,27 @@ impl DfsClient<FailoverProxy> {
     /// `hdfs://host:port`), else of `fs.defaultFS`. No connection is made until the
     /// first call.
     pub fn new(conf: &Configuration, fs_uri: Option<&str>) -> Result<Self, ClientError> {
+        DfsClient::new_for_user(
+            conf,
+            fs_uri,
+            &identity::current_user(),
+            identity::proxy_user().as_deref(),
+        )
+    }
+
+    /// A client acting as `login` (SIMPLE authentication), or for `proxy` with `login`
+    /// as the real user (the NameNode checks `hadoop.proxyuser.*`): what a server
+    /// serving many users (the DataNode's WebHDFS) uses, instead of the process's
+    /// identity.
+    pub fn new_for_user(
+        conf: &Configuration,
+        fs_uri: Option<&str>,
+        login: &str,
+        proxy: Option<&str>,
+    ) -> Result<Self, ClientError> {
         let settings = ClientSettings::from_conf(conf, fs_uri)?;
-        let login = identity::current_user();
-        let proxy = identity::proxy_user();
-        let user = proxy.clone().unwrap_or_else(|| login.clone());
+        let login = login.to_string();
+        let user = proxy.map_or_else(|| login.clone(), str::to_string);
         let mut ipc = ClientConfig::new(user.clone());
         if proxy.is_some() {
             ipc.real_user = Some(login);

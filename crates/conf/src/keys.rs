@@ -465,6 +465,14 @@ keys! {
     DFS_DATANODE_HTTP_ADDRESS = "dfs.datanode.http.address", Address,
         default DFS_DATANODE_HTTP_ADDRESS_DEFAULT,
         typed DFS_DATANODE_HTTP_ADDRESS_DEFAULT: &str = "0.0.0.0:9864";
+    /// Whether the NameNode and DataNode HTTP servers serve WebHDFS (`/webhdfs/v1`,
+    /// docs/webhdfs.md).
+    DFS_WEBHDFS_ENABLED = "dfs.webhdfs.enabled", Bool, default "true",
+        typed DFS_WEBHDFS_ENABLED_DEFAULT: bool = true;
+    /// The names WebHDFS accepts in `user.name` and `doas` (a regular expression).
+    DFS_WEBHDFS_USER_PATTERN = "dfs.webhdfs.user.provider.user.pattern", Text,
+        default DFS_WEBHDFS_USER_PATTERN_DEFAULT,
+        typed DFS_WEBHDFS_USER_PATTERN_DEFAULT: &str = "^[A-Za-z_][A-Za-z0-9._-]*[$]?$";
     /// Pipeline set-ups a writer tries for one new block.
     DFS_CLIENT_BLOCK_WRITE_RETRIES = "dfs.client.block.write.retries", NON_NEGATIVE_INT,
         default "3", typed DFS_CLIENT_BLOCK_WRITE_RETRIES_DEFAULT: u32 = 3;

@@ -71,6 +71,8 @@ pub struct DataNodeConfig {
     pub scanner_bytes_per_second: u64,
     /// Pause between block scanner passes (`dfs.datanode.scan.period.hours`).
     pub scan_period: Duration,
+    /// WebHDFS's DataNode side; `None` with `dfs.webhdfs.enabled=false`.
+    pub webhdfs: Option<crate::webhdfs::WebHdfsConfig>,
 }
 
 fn bad(key: &str, value: impl Into<String>, expected: &str) -> ConfError {
@@ -282,18 +284,28 @@ impl DataNodeConfig {
             }
             auth
         };
+        let http_spnego = hafs_http::spnego::acceptor_from_conf(
+            conf,
+            &hostname
+                .clone()
+                .unwrap_or_else(|| local_host_name(http_bind)),
+            keys::DFS_DATANODE_KEYTAB_FILE,
+        )?;
+        let webhdfs = conf
+            .get_bool(keys::DFS_WEBHDFS_ENABLED, keys::DFS_WEBHDFS_ENABLED_DEFAULT)?
+            .then(|| crate::webhdfs::WebHdfsConfig {
+                conf: conf.clone(),
+                nameservices: conf.nameservices(),
+                namenodes: namenodes.clone(),
+                secure: http_spnego.is_some(),
+            });
         Ok(DataNodeConfig {
             data_dirs,
             xfer_bind,
             ipc_bind,
             ipc_auth,
-            http_spnego: hafs_http::spnego::acceptor_from_conf(
-                conf,
-                &hostname
-                    .clone()
-                    .unwrap_or_else(|| local_host_name(http_bind)),
-                keys::DFS_DATANODE_KEYTAB_FILE,
-            )?,
+            http_spnego,
+            webhdfs,
             prometheus: conf.get_bool(
                 keys::HADOOP_PROMETHEUS_ENDPOINT_ENABLED,
                 keys::HADOOP_PROMETHEUS_ENDPOINT_ENABLED_DEFAULT,
@@ -372,7 +384,8 @@ impl DataNode {
             })?;
         let xceiver = XceiverServer::new(storage.clone(), config.xceiver.clone(), ev_tx.clone());
 
-        let endpoints = crate::http::DataNodeEndpoints::new(storage.clone());
+        let endpoints =
+            crate::http::DataNodeEndpoints::new(storage.clone(), config.webhdfs.clone());
         let mut http_config = hafs_http::HttpConfig::new(config.http_bind, "DataNode");
         http_config.spnego = config.http_spnego.clone();
         http_config.prometheus = config.prometheus;

@@ -1,7 +1,7 @@
 //! The DataNode's HTTP server (`dfs.datanode.http.address`, default 0.0.0.0:9864) on
 //! the shared [`hafs_http`] foundation: `/jmx` with Hadoop's DataNode beans
 //! (`DataNodeInfo`, `FSDatasetState`), `/prom`, and a plain-text status at `/` and
-//! `/status`. WebHDFS's DataNode side plugs into [`DataNodeEndpoints::serve`].
+//! `/status`. WebHDFS's DataNode side ([`crate::webhdfs`]) under `/webhdfs/v1`.
 
 use std::sync::Arc;
 
@@ -11,6 +11,7 @@ use hafs_http::{Bean, Endpoints, Method, PromText, Request};
 use serde_json::{json, Value};
 
 use crate::storage::DataNodeStorage;
+use crate::webhdfs::WebHdfsConfig;
 
 /// What the beans show besides the storage.
 #[derive(Debug, Clone)]
@@ -28,14 +29,17 @@ pub struct DataNodeEndpoints {
     pub identity: std::sync::OnceLock<DataNodeIdentity>,
     /// The IPC server's figures, once it is bound.
     pub rpc: std::sync::OnceLock<Arc<hafs_ipc::RpcMetrics>>,
+    /// WebHDFS's DataNode side (`dfs.webhdfs.enabled`).
+    pub webhdfs: Option<WebHdfsConfig>,
 }
 
 impl DataNodeEndpoints {
-    pub fn new(storage: DataNodeStorage) -> Arc<DataNodeEndpoints> {
+    pub fn new(storage: DataNodeStorage, webhdfs: Option<WebHdfsConfig>) -> Arc<DataNodeEndpoints> {
         Arc::new(DataNodeEndpoints {
             storage,
             identity: std::sync::OnceLock::new(),
             rpc: std::sync::OnceLock::new(),
+            webhdfs,
         })
     }
 
@@ -66,6 +70,11 @@ impl DataNodeEndpoints {
 impl Endpoints for DataNodeEndpoints {
     async fn serve(&self, req: Request) -> Response {
         let get = matches!(req.method, Method::GET | Method::HEAD);
+        if let Some(webhdfs) = &self.webhdfs {
+            if req.path.starts_with(hafs_http::webhdfs::PREFIX) {
+                return crate::webhdfs::serve(webhdfs, req).await;
+            }
+        }
         match req.path.as_str() {
             "/" | "/status" if get => self.status_page(),
             "/" | "/status" => response::method_not_allowed(),

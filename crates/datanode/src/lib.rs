@@ -17,6 +17,7 @@ pub mod recovery;
 pub mod scanner;
 pub mod security;
 pub mod storage;
+pub mod webhdfs;
 pub mod xceiver;
 
 pub use storage::{

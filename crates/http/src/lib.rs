@@ -19,6 +19,7 @@ pub mod response;
 pub mod rpc_metrics;
 pub mod server;
 pub mod spnego;
+pub mod webhdfs;
 
 pub use body::BodyError;
 pub use http::Method;

@@ -275,6 +275,15 @@ impl HttpBackend for NamesystemBackend {
         }
     }
 
+    async fn webhdfs(
+        &self,
+        req: hafs_http::Request,
+        login: crate::http::webhdfs::WebLogin,
+    ) -> Option<hafs_http::Response> {
+        let fsn = self.fsn.upgrade()?;
+        Some(crate::http::webhdfs::serve(fsn, req, login).await)
+    }
+
     /// The walk runs on a blocking thread (it takes the namespace lock page by page)
     /// and hands its pieces over a small bounded channel, so a slow reader holds back
     /// the walk rather than filling memory.
@@ -357,6 +366,7 @@ impl CheckpointServices {
         let mut http_config = HttpConfig::new(bind);
         http_config.security = config.http_security.clone();
         http_config.prometheus = config.prometheus;
+        http_config.webhdfs = config.http.webhdfs.enabled;
         let http = HttpServer::start(http_config, store.clone(), backend)
             .await
             .map_err(|e| {

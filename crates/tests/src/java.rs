@@ -90,3 +90,32 @@ pub fn java_class_command(target: &impl ConfTarget, class: &str, args: &[&str]) 
         .envs(env);
     cmd
 }
+
+/// The JAX-RS shim `webhdfs://` needs in the Java client (crates/tests/java/jaxrs-shim,
+/// built into the Hadoop jars dir by scripts/test-deps.sh, so `scripts/hadoop-fs` has it
+/// on its classpath). Panics, naming the script, when it is missing or stale.
+#[track_caller]
+pub fn jaxrs_shim_jar() -> PathBuf {
+    let jar = jars_dir().join("jaxrs-shim.jar");
+    let src = workspace_root().join("crates/tests/java/jaxrs-shim/MediaTypeRuntimeDelegate.java");
+    assert!(
+        jar.is_file(),
+        "{} is missing: run scripts/test-deps.sh (webhdfs:// in the Java client needs it)",
+        jar.display()
+    );
+    // test-deps.sh keeps the source it built the jar from beside it: the jar is
+    // current when that is the checkout's source, byte for byte (not by mtime, which a
+    // fresh clone sets to now).
+    let built_from = jars_dir().join("jaxrs-shim.java");
+    let same = matches!(
+        (std::fs::read(&built_from), std::fs::read(&src)),
+        (Ok(a), Ok(b)) if a == b
+    );
+    assert!(
+        same,
+        "{} was not built from {}: run scripts/test-deps.sh to rebuild it",
+        jar.display(),
+        src.display()
+    );
+    jar
+}

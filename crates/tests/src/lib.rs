@@ -53,7 +53,7 @@ pub use ha::{FAILOVER_PROXY_PROVIDER, MAX_NAMENODES, NAMESERVICE};
 pub use ha_rpc::{get_service_state, HA_SERVICE_PROTOCOL};
 pub use hafs_cluster::{free_port, wait_for_port};
 pub use hafs_util::XorShift64;
-pub use java::{compiled_java_class, java_class_command, run_java_class};
+pub use java::{compiled_java_class, java_class_command, jaxrs_shim_jar, run_java_class};
 pub use journalnodes::{JournalNodes, JOURNALNODE_READY, SHARED_EDITS_KEY, TEST_JOURNAL_ID};
 pub mod raw_ipc;
 pub use kerberos::{process_kdc, SecureRealm, AUTH_TO_LOCAL, USERS as REALM_USERS};

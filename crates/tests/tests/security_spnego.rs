@@ -234,6 +234,70 @@ fn the_namenode_http_server_requires_spnego_and_namenode_principals() {
         );
         assert!(!body.contains("/private/inner"), "{query}: {body}");
     }
+    // WebHDFS in secure mode: the caller is the SPNEGO principal, `user.name` is
+    // ignored, the namespace's permissions apply, and no ticket is a 401.
+    hafs_dfs(&hdfs, &["-mkdir", "/shared"]).ok();
+    hafs_dfs(&hdfs, &["-chmod", "777", "/shared"]).ok();
+    let (code, head) = curl(
+        &c,
+        Some(&alice_cc),
+        "PUT",
+        &url("/webhdfs/v1/shared/alice?op=MKDIRS&user.name=hdfs"),
+        &scratch.join("web"),
+    );
+    assert_eq!(code, 200, "{head}");
+    let (code, _) = curl(
+        &c,
+        Some(&alice_cc),
+        "GET",
+        &url("/webhdfs/v1/shared/alice?op=GETFILESTATUS&user.name=hdfs"),
+        &scratch.join("web"),
+    );
+    assert_eq!(code, 200);
+    let st = std::fs::read_to_string(scratch.join("web")).unwrap();
+    assert!(st.contains(r#""owner":"alice""#), "{st}");
+    let (code, _) = curl(
+        &c,
+        Some(&alice_cc),
+        "GET",
+        &url("/webhdfs/v1/private?op=LISTSTATUS&user.name=hdfs"),
+        &scratch.join("web"),
+    );
+    assert_eq!(code, 403);
+    let body = std::fs::read_to_string(scratch.join("web")).unwrap();
+    assert!(
+        body.contains(r#""exception":"AccessControlException""#) && body.contains("alice"),
+        "{body}"
+    );
+    let (code, head) = curl(
+        &c,
+        None,
+        "GET",
+        &url("/webhdfs/v1/shared?op=LISTSTATUS&user.name=hdfs"),
+        &scratch.join("web"),
+    );
+    assert_eq!(code, 401, "{head}");
+    // The data ops' DataNode step would need the caller's delegation token, which
+    // hafs does not hand out over WebHDFS yet: a clear 403, not a SIMPLE login.
+    let (code, head) = curl(
+        &c,
+        Some(&alice_cc),
+        "PUT",
+        &url("/webhdfs/v1/shared/f?op=CREATE&noredirect=true"),
+        &scratch.join("web"),
+    );
+    assert_eq!(code, 200, "{head}");
+    let loc = std::fs::read_to_string(scratch.join("web")).unwrap();
+    let loc: serde_json::Value = serde_json::from_str(&loc).unwrap();
+    let dn_url = loc["Location"]
+        .as_str()
+        .unwrap()
+        .replace("127.0.0.1", "localhost");
+    let (code, head) = curl(&c, Some(&alice_cc), "PUT", &dn_url, &scratch.join("web"));
+    let body = std::fs::read_to_string(scratch.join("web")).unwrap();
+    assert_eq!(code, 403, "{head}{body}");
+    assert!(body.contains("delegation token"), "{body}");
+
     // hdfs, the superuser, walks it.
     let hdfs_cc = realm.kdc().user_ccache("hdfs").unwrap();
     let (code, _) = curl(

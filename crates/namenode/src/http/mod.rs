@@ -8,6 +8,7 @@ pub mod head;
 pub mod image_store;
 pub mod server;
 pub mod ui;
+pub mod webhdfs;
 
 pub use auth::HttpSecurity;
 pub use client::{fetch_image, get_streamed, upload_image, FetchedImage, TransferError};
@@ -83,6 +84,37 @@ pub struct HttpSettings {
     pub bind: String,
     /// The other NameNodes: (id, reachable host:port of their HTTP server).
     pub peers: Vec<(String, String)>,
+    /// WebHDFS (`dfs.webhdfs.*`).
+    pub webhdfs: WebHdfsSettings,
+}
+
+/// `dfs.webhdfs.enabled` and `dfs.webhdfs.user.provider.user.pattern`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebHdfsSettings {
+    pub enabled: bool,
+    /// Checked when read, so a bad pattern stops the NameNode at startup.
+    pub user_pattern: String,
+}
+
+impl WebHdfsSettings {
+    pub fn from_conf(conf: &Configuration) -> Result<WebHdfsSettings, ConfError> {
+        use hafs_conf::keys::{
+            DFS_WEBHDFS_ENABLED, DFS_WEBHDFS_ENABLED_DEFAULT, DFS_WEBHDFS_USER_PATTERN,
+            DFS_WEBHDFS_USER_PATTERN_DEFAULT,
+        };
+        let user_pattern = conf.get_or(DFS_WEBHDFS_USER_PATTERN, DFS_WEBHDFS_USER_PATTERN_DEFAULT);
+        if let Err(e) = regex_lite::Regex::new(&user_pattern) {
+            return Err(ConfError::BadValue {
+                key: DFS_WEBHDFS_USER_PATTERN.to_string(),
+                value: user_pattern,
+                expected: format!("a regular expression ({e})"),
+            });
+        }
+        Ok(WebHdfsSettings {
+            enabled: conf.get_bool(DFS_WEBHDFS_ENABLED, DFS_WEBHDFS_ENABLED_DEFAULT)?,
+            user_pattern,
+        })
+    }
 }
 
 impl HttpSettings {
@@ -96,6 +128,7 @@ impl HttpSettings {
             return Ok(HttpSettings {
                 bind: http_address(conf, None, None)?,
                 peers: Vec::new(),
+                webhdfs: WebHdfsSettings::from_conf(conf)?,
             });
         };
         let mut peers = Vec::new();
@@ -109,6 +142,7 @@ impl HttpSettings {
         Ok(HttpSettings {
             bind: http_address(conf, Some(ns), Some(own))?,
             peers,
+            webhdfs: WebHdfsSettings::from_conf(conf)?,
         })
     }
 }

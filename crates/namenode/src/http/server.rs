@@ -43,6 +43,7 @@ use super::auth::{HttpSecurity, IMAGE_TRANSFER_FORBIDDEN};
 use super::image_store::{
     format_checksum, parse_checksum, ImageStore, ImageVerifier, TxidSpec, MAX_IMAGE_LEN,
 };
+use super::webhdfs::{self, WebLogin};
 use crate::fsck::FsckRequest;
 
 /// What the status page shows.
@@ -74,6 +75,11 @@ pub trait HttpBackend: Send + Sync + 'static {
     }
     /// The `hafs_*` series `/prom` adds.
     fn prometheus(&self, _out: &mut PromText) {}
+    /// A `/webhdfs/v1` request from `login` (already authenticated); `None` when
+    /// this server has no namespace (answered 404).
+    async fn webhdfs(&self, _req: Request, _login: WebLogin) -> Option<Response> {
+        None
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -90,6 +96,8 @@ pub struct HttpConfig {
     pub security: Option<Arc<HttpSecurity>>,
     /// Serve `/prom` (`hadoop.prometheus.endpoint.enabled`).
     pub prometheus: bool,
+    /// Serve `/webhdfs/v1` (`dfs.webhdfs.enabled`).
+    pub webhdfs: bool,
 }
 
 impl HttpConfig {
@@ -102,6 +110,7 @@ impl HttpConfig {
             max_connections: base.max_connections,
             security: None,
             prometheus: false,
+            webhdfs: false,
         }
     }
 }
@@ -118,6 +127,7 @@ struct NameNodeEndpoints {
     security: Option<Arc<HttpSecurity>>,
     store: ImageStore,
     backend: Arc<dyn HttpBackend>,
+    webhdfs_enabled: bool,
     /// One upload at a time: "newer than what we hold" is checked and acted on under it.
     upload: Mutex<()>,
 }
@@ -143,6 +153,7 @@ impl HttpServer {
             security: config.security,
             store,
             backend,
+            webhdfs_enabled: config.webhdfs,
             upload: Mutex::new(()),
         });
         let inner = hafs_http::HttpServer::start(base, endpoints).await?;
@@ -171,6 +182,9 @@ impl Endpoints for NameNodeEndpoints {
             }
         }
         let get = matches!(req.method, Method::GET | Method::HEAD);
+        if req.path.starts_with(hafs_http::webhdfs::PREFIX) && self.webhdfs_enabled {
+            return self.webhdfs(req).await;
+        }
         if get {
             if let Some(page) = super::ui::asset(&req.path) {
                 return page;
@@ -178,14 +192,14 @@ impl Endpoints for NameNodeEndpoints {
         }
         match req.path.as_str() {
             "/status" if get => self.status_page(),
+            "/isActive" if get => webhdfs::is_active(&self.backend.status().state),
             "/imagetransfer" if req.method == Method::GET => self.get_image(&req).await,
             "/imagetransfer" if matches!(req.method, Method::PUT | Method::POST) => {
                 self.put_image(req).await
             }
             "/fsck" if req.method == Method::GET => self.fsck(&req),
-            "/" | "/status" | "/imagetransfer" | "/fsck" | "/index.html" | "/dfshealth.html" => {
-                response::method_not_allowed()
-            }
+            "/" | "/status" | "/imagetransfer" | "/fsck" | "/isActive" | "/index.html"
+            | "/dfshealth.html" => response::method_not_allowed(),
             other => response::not_found(other),
         }
     }
@@ -201,9 +215,36 @@ impl Endpoints for NameNodeEndpoints {
 
 /// Hadoop's default `hadoop.http.staticuser.user`: who an unnamed simple-mode web
 /// caller is.
-const STATIC_WEB_USER: &str = "dr.who";
+const STATIC_WEB_USER: &str = hafs_http::webhdfs::STATIC_WEB_USER;
 
 impl NameNodeEndpoints {
+    /// `/webhdfs/v1`: the caller is the SPNEGO principal's short name in secure mode,
+    /// else `user.name`.
+    async fn webhdfs(&self, req: Request) -> Response {
+        let login = match (&self.security, &req.principal) {
+            (Some(security), Some(principal)) => match security.short_name(principal) {
+                Some(user) => WebLogin {
+                    user,
+                    principal: Some(principal.clone()),
+                },
+                None => {
+                    return hafs_http::webhdfs::WebHdfsError::new(
+                        hafs_http::webhdfs::class::SECURITY,
+                        format!("no local user for principal {principal}"),
+                    )
+                    .response()
+                }
+            },
+            (Some(_), None) => return response::text(401, "authentication required\n"),
+            (None, _) => webhdfs::simple_login(&req),
+        };
+        let path = req.path.clone();
+        match self.backend.webhdfs(req, login).await {
+            Some(r) => r,
+            None => response::not_found(&path),
+        }
+    }
+
     fn status_page(&self) -> Response {
         let s = self.backend.status();
         let info = self.backend.storage_info();
