@@ -1166,6 +1166,9 @@ impl DiffKind {
     }
 }
 
+/// Where a diff page starts (SnapshotDiffReportCursorProto): the entry's path and index.
+pub type DiffCursor<'a> = (&'a [u8], i32);
+
 /// One page of a diff for getSnapshotDiffReportListing: at most `limit` entries from
 /// the cursor (the index of the next entry and its path; absent, or an empty path with
 /// index -1, for the first page), and the cursor of the page after, None after the
@@ -1174,9 +1177,9 @@ impl DiffKind {
 /// silently skipping or repeating entries; the error completes "The snapshot diff …".
 pub fn diff_page<'e>(
     entries: &'e [DiffEntry],
-    cursor: Option<(&[u8], i32)>,
+    cursor: Option<DiffCursor<'_>>,
     limit: usize,
-) -> Result<(&'e [DiffEntry], Option<(&'e [u8], i32)>), String> {
+) -> Result<(&'e [DiffEntry], Option<DiffCursor<'e>>), String> {
     let start = match cursor {
         None | Some((b"", -1)) => 0,
         Some((path, index)) => usize::try_from(index)

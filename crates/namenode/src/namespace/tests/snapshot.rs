@@ -395,7 +395,8 @@ fn diff_between_two_snapshots_carries_the_listing_ids() {
     let b = inode(&ns, "/d/sub/b2");
     let a = inode(&ns, "/d/.snapshot/s1/a");
     let (_, entries) = ns.snapshot_diff(&su(), "/d", "s1", "s2").unwrap();
-    let got: Vec<(&str, String, Option<String>, u64, u64, bool)> = entries
+    type Row = (&'static str, String, Option<String>, u64, u64, bool);
+    let got: Vec<Row> = entries
         .iter()
         .map(|x| {
             (
