@@ -363,6 +363,10 @@ keys! {
     /// Entries per getListing reply; Hadoop uses the default for values <= 0.
     DFS_LS_LIMIT = "dfs.ls.limit", INT, default "1000",
         typed DFS_LS_LIMIT_DEFAULT: i64 = 1000;
+    /// Entries per getSnapshotDiffReportListing reply (`hdfs snapshotDiff` between two
+    /// snapshots pages through the diff).
+    DFS_NAMENODE_SNAPSHOT_DIFF_LISTING_LIMIT = "dfs.snapshotdiff-report.limit", POSITIVE_INT,
+        default "1000", typed DFS_NAMENODE_SNAPSHOT_DIFF_LISTING_LIMIT_DEFAULT: u32 = 1000;
     /// Granularity of file access times in milliseconds; 0 disables access times.
     DFS_NAMENODE_ACCESSTIME_PRECISION = "dfs.namenode.accesstime.precision", NON_NEGATIVE_LONG,
         default "3600000", typed DFS_NAMENODE_ACCESSTIME_PRECISION_DEFAULT_MS: u64 = 3_600_000;

@@ -32,6 +32,8 @@ pub struct NameNodeConfig {
     pub access_time_precision: Duration,
     pub namespace: NamespaceConfig,
     pub ls_limit: usize,
+    /// dfs.snapshotdiff-report.limit: entries per getSnapshotDiffReportListing page.
+    pub snapshot_diff_limit: usize,
     pub block_size: u64,
     pub replication: u16,
     pub bytes_per_checksum: u32,
@@ -461,6 +463,12 @@ impl NameNodeConfig {
             )?,
             namespace,
             ls_limit,
+            snapshot_diff_limit: conf
+                .get_u32(
+                    DFS_NAMENODE_SNAPSHOT_DIFF_LISTING_LIMIT,
+                    DFS_NAMENODE_SNAPSHOT_DIFF_LISTING_LIMIT_DEFAULT,
+                )?
+                .max(1) as usize,
             block_size: conf.get_size_bytes(DFS_BLOCKSIZE, DFS_BLOCKSIZE_DEFAULT)?,
             replication: u16_of(
                 DFS_REPLICATION,

@@ -6,7 +6,8 @@
 //! the replicas (none goes). Writes under `.snapshot` are refused with Hadoop's
 //! message; `-renameSnapshot`, `hdfs lsSnapshottableDir`; the snapshot survives a
 //! failover (the Standby tailed it) and a restart of both NameNodes from a checkpoint;
-//! `hdfs snapshotDiff` lists exactly the changes;
+//! `hdfs snapshotDiff` lists exactly the changes, against the live tree and between
+//! two snapshots (paged, two entries a page), and `hdfs lsSnapshot` lists them;
 //! `-deleteSnapshot` frees the blocks only the snapshot held (their replica files go).
 
 use std::collections::BTreeSet;
@@ -54,6 +55,7 @@ fn java_snapshots_keep_old_bytes_across_failover_and_restart() {
         .conf("dfs.heartbeat.interval", "1")
         .conf("dfs.namenode.checkpoint.txns", "10")
         .conf("dfs.namenode.checkpoint.check.period", "1")
+        .conf("dfs.snapshotdiff-report.limit", "2")
         .start();
     c.wait_for_state(0, "active", Duration::from_secs(30));
     let tmp = TempDir::new("snapshots-local");
@@ -133,6 +135,69 @@ fn java_snapshots_keep_old_bytes_across_failover_and_restart() {
         ],
         "{diff}"
     );
+
+    // A second snapshot: between two snapshots Apache's client asks for the diff page
+    // by page (getSnapshotDiffReportListing, two entries a page here) and prints it in
+    // its own order: each changed directory, then its creations, deletions, renames.
+    java_fs(&c, &["-createSnapshot", "/snap", "later"]).ok();
+    java_fs(&c, &["-put", &put("e", "echo\n"), "/snap/e"]).ok(); // after both: not shown
+    let diff = hdfs_tool(&c, &["snapshotDiff", "/snap", "s1", "later"]).ok();
+    assert_eq!(
+        diff.stdout_lines(),
+        [
+            "Difference between snapshot s1 and snapshot later under directory /snap:",
+            "M\t.",
+            "+\t./d",
+            "-\t./a",
+            "R\t./b -> ./b2",
+            "-\t./d",
+            "M\t./c",
+        ],
+        "{diff}"
+    );
+    // The listing was served: the client falls back to the one-shot call (with a
+    // warning) only when the listing fails.
+    assert!(!diff.stderr.contains("Falling back"), "{diff}");
+    let back = hdfs_tool(&c, &["snapshotDiff", "/snap", "later", "s1"]).ok();
+    assert_eq!(
+        back.stdout_lines(),
+        [
+            "Difference between snapshot later and snapshot s1 under directory /snap:",
+            "M\t.",
+            "+\t./a",
+            "+\t./d",
+            "R\t./b2 -> ./b",
+            "-\t./d",
+            "M\t./c",
+        ],
+        "{back}"
+    );
+    hdfs_tool(&c, &["snapshotDiff", "/snap", "s1", "nope"])
+        .expect_code(1)
+        .expect_stderr_contains("Cannot find the snapshot of directory /snap with name nope");
+    // `hdfs lsSnapshot`: each snapshot as a directory line, then its id, ACTIVE and
+    // its path; oldest first.
+    let ls = hdfs_tool(&c, &["lsSnapshot", "/snap"]).ok();
+    let owner = java_fs(&c, &["-stat", "%u", "/snap"]).ok().stdout;
+    let rows: Vec<Vec<&str>> = ls
+        .stdout_lines()
+        .into_iter()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows.len(), 2, "{ls}");
+    for (row, (id, name)) in rows.iter().zip([("1", "s1"), ("2", "later")]) {
+        let path = format!("/snap/.snapshot/{name}");
+        let want = ["drwxr-xr-x", "0", owner.trim(), "supergroup", "0"];
+        assert_eq!(row[..5], want, "{ls}");
+        assert_eq!(row[7..], [id, "ACTIVE", path.as_str()], "{ls}");
+        // The modification time, yyyy-MM-dd HH:mm.
+        assert!(row[5].len() == 10 && row[6].len() == 5, "{ls}");
+    }
+    hdfs_tool(&c, &["lsSnapshot", "/snap/b2"])
+        .expect_code(1)
+        .expect_stderr_contains("Directory is not a snapshottable directory: /snap/b2");
+    java_fs(&c, &["-deleteSnapshot", "/snap", "later"]).ok();
+    java_fs(&c, &["-rm", "-skipTrash", "/snap/e"]).ok();
 
     // Read-only: Hadoop's SnapshotAccessControlException message.
     java_fs(&c, &["-put", &put("x", "x"), "/snap/.snapshot/s1/x"])

@@ -115,6 +115,11 @@ impl ClientProtocolService {
                 Self::get_snapshottable_dir_listing,
             )
             .read("getSnapshotDiffReport", Self::get_snapshot_diff_report)
+            .read(
+                "getSnapshotDiffReportListing",
+                Self::get_snapshot_diff_report_listing,
+            )
+            .read("getSnapshotListing", Self::get_snapshot_listing)
             // The write path (write.rs).
             .at_most_once("create", Self::create, Self::create_again)
             .at_most_once("append", Self::append, Self::append_again)
@@ -360,6 +365,8 @@ mod tests {
                 "getQuotaUsage",
                 "getServerDefaults",
                 "getSnapshotDiffReport",
+                "getSnapshotDiffReportListing",
+                "getSnapshotListing",
                 "getSnapshottableDirListing",
                 "getStoragePolicies",
                 "getXAttrs",

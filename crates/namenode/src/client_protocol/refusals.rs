@@ -11,18 +11,6 @@ use hafs_ipc::{MethodTable, Refusal};
 
 use super::ClientProtocolService;
 
-const SNAPSHOT_EXCEPTION: &str = "org.apache.hadoop.hdfs.protocol.SnapshotException";
-
-const SNAPSHOT_LISTING: Refusal = Refusal::Exception {
-    class_name: SNAPSHOT_EXCEPTION,
-    message: "Listing a directory's snapshots with their ids (getSnapshotListing) is not \
-              supported yet by hafs; list <dir>/.snapshot instead",
-};
-const SNAPSHOT_DIFF_LISTING: Refusal = Refusal::Exception {
-    class_name: SNAPSHOT_EXCEPTION,
-    message: "A diff report between two snapshots (getSnapshotDiffReportListing) is not \
-              supported yet by hafs; a diff from a snapshot to the current tree is",
-};
 const STORAGE_POLICIES: Refusal =
     Refusal::Unsupported("Storage policies are not supported yet by hafs");
 const ERASURE_CODING: Refusal = Refusal::Unsupported(
@@ -40,10 +28,6 @@ impl ClientProtocolService {
     /// The refused rows of the table.
     pub(super) fn refusals(table: MethodTable<Self>) -> MethodTable<Self> {
         table
-            // Snapshots: not built yet (`hdfs lsSnapshot`; `hdfs snapshotDiff` between two
-            // snapshots, which Hadoop's client asks for page by page).
-            .refused("getSnapshotListing", SNAPSHOT_LISTING)
-            .refused("getSnapshotDiffReportListing", SNAPSHOT_DIFF_LISTING)
             // Storage policies (getStoragePolicies answers an empty list).
             .refused("setStoragePolicy", STORAGE_POLICIES)
             .refused("unsetStoragePolicy", STORAGE_POLICIES)

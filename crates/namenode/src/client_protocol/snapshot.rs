@@ -8,7 +8,7 @@ use hafs_ipc::{CallContext, RpcError};
 use hafs_proto::hdfs as pb;
 
 use super::{status_proto, ClientProtocolService};
-use crate::namespace::Planned;
+use crate::namespace::{diff_page, DiffKind, NamespaceError, Planned};
 use crate::namesystem::ns_err;
 use crate::storage::now_ms;
 
@@ -217,6 +217,108 @@ impl ClientProtocolService {
                     })
                     .collect(),
             },
+        })
+    }
+}
+
+impl ClientProtocolService {
+    /// getSnapshotDiffReportListing: the diff page by page, as Hadoop's client asks for
+    /// it between two snapshots (`hdfs snapshotDiff <dir> s1 s2`). Each page holds at
+    /// most dfs.snapshotdiff-report.limit entries of the diff in report order; the
+    /// cursor names the next entry by its index and path, so a page asked for after
+    /// the diff changed (a snapshot deleted, or the live tree changed between pages) is
+    /// refused rather than silently skipping or repeating entries.
+    pub(super) async fn get_snapshot_diff_report_listing(
+        &self,
+        ctx: &CallContext,
+        r: pb::GetSnapshotDiffReportListingRequestProto,
+    ) -> Result<pb::GetSnapshotDiffReportListingResponseProto, RpcError> {
+        let (_, entries) = self
+            .fsn
+            .read()
+            .snapshot_diff(
+                &self.caller(ctx),
+                &r.snapshot_root,
+                &r.from_snapshot,
+                &r.to_snapshot,
+            )
+            .map_err(ns_err)?;
+        let cursor = r.cursor.as_ref().map(|c| (c.start_path.as_ref(), c.index));
+        let (page, next) = diff_page(&entries, cursor, self.fsn.config.snapshot_diff_limit)
+            .map_err(|e| {
+                ns_err(NamespaceError::Snapshot(format!(
+                    "The snapshot diff of {} from {:?} to {:?} {e}",
+                    r.snapshot_root, r.from_snapshot, r.to_snapshot
+                )))
+            })?;
+        let cursor = match next {
+            Some((path, index)) => pb::SnapshotDiffReportCursorProto {
+                start_path: Bytes::copy_from_slice(path),
+                index,
+            },
+            None => pb::SnapshotDiffReportCursorProto {
+                start_path: Bytes::new(),
+                index: -1,
+            },
+        };
+        let mut report = pb::SnapshotDiffReportListingProto {
+            modified_entries: Vec::new(),
+            created_entries: Vec::new(),
+            deleted_entries: Vec::new(),
+            // Entries always run from `from` to `to`, so the client never flips them.
+            is_from_earlier: true,
+            cursor: Some(cursor),
+        };
+        for e in page {
+            let entry = pb::SnapshotDiffReportListingEntryProto {
+                fullpath: Bytes::from(e.path.clone()),
+                dir_id: e.dir_id,
+                is_reference: e.is_reference(),
+                target_path: e.target.clone().map(Bytes::from),
+                file_id: Some(e.inode_id),
+            };
+            match e.kind {
+                DiffKind::Modify => report.modified_entries.push(entry),
+                DiffKind::Create => report.created_entries.push(entry),
+                // A rename travels as a deleted entry naming its target.
+                DiffKind::Delete | DiffKind::Rename => report.deleted_entries.push(entry),
+            }
+        }
+        Ok(pb::GetSnapshotDiffReportListingResponseProto {
+            diff_report: report,
+        })
+    }
+
+    /// getSnapshotListing (`hdfs lsSnapshot <dir>`): the directory's snapshots, oldest
+    /// first; absent when it has none (Hadoop answers null).
+    pub(super) async fn get_snapshot_listing(
+        &self,
+        ctx: &CallContext,
+        r: pb::GetSnapshotListingRequestProto,
+    ) -> Result<pb::GetSnapshotListingResponseProto, RpcError> {
+        let (root, snapshots) = self
+            .fsn
+            .read()
+            .snapshot_listing(&self.caller(ctx), &r.snapshot_root)
+            .map_err(ns_err)?;
+        if snapshots.is_empty() {
+            return Ok(pb::GetSnapshotListingResponseProto {
+                snapshot_list: None,
+            });
+        }
+        let listing = snapshots
+            .into_iter()
+            .map(|(id, status)| pb::SnapshotStatusProto {
+                dir_status: status_proto(&status),
+                snapshot_id: id,
+                parent_fullpath: Bytes::from(root.clone()),
+                is_deleted: false,
+            })
+            .collect();
+        Ok(pb::GetSnapshotListingResponseProto {
+            snapshot_list: Some(pb::SnapshotListingProto {
+                snapshot_listing: listing,
+            }),
         })
     }
 }

@@ -41,8 +41,8 @@ pub use plan::Planned;
 pub use query::{ContentSummary, FileKind, FileStatus, NamespaceStats};
 pub use quota::{long_to_string, storage_type_name, Quota, QuotaUsage};
 pub use snapshot::{
-    default_snapshot_name, snapshot_path, DiffEntry, DiffKind, SnapshottableDir, DOT_SNAPSHOT,
-    READ_ONLY_SNAPSHOT, SNAPSHOT_MAX_LIMIT_DEFAULT,
+    default_snapshot_name, diff_page, snapshot_path, DiffEntry, DiffKind, SnapshottableDir,
+    DOT_SNAPSHOT, READ_ONLY_SNAPSHOT, SNAPSHOT_MAX_LIMIT_DEFAULT,
 };
 pub use truncate::{Truncate, TruncatePlan};
 pub use write::{AddBlockPlan, CommitBlockSync, LastBlock};

@@ -1125,6 +1125,23 @@ pub struct DiffEntry {
     pub path: Vec<u8>,
     /// A rename's new path.
     pub target: Option<Vec<u8>>,
+    /// The directory the entry belongs to (getSnapshotDiffReportListing's dirId): a
+    /// modified directory's own id, else its parent's in the `from` tree.
+    pub dir_id: u64,
+    /// The inode's id (the listing's fileId; the client pairs renames by it).
+    pub inode_id: u64,
+}
+
+impl DiffEntry {
+    /// Whether Hadoop's client looks this entry up (the listing's isReference): a
+    /// modified directory (its children's changes hang off it) or a renamed inode.
+    pub fn is_reference(&self) -> bool {
+        match self.kind {
+            DiffKind::Modify => self.dir_id == self.inode_id,
+            DiffKind::Rename => true,
+            DiffKind::Create | DiffKind::Delete => false,
+        }
+    }
 }
 
 /// Hadoop's SnapshotDiffReport.DiffType, by its wire label.
@@ -1147,6 +1164,46 @@ impl DiffKind {
             DiffKind::Rename => "R",
         }
     }
+}
+
+/// Where a diff page starts (SnapshotDiffReportCursorProto): the entry's path and index.
+pub type DiffCursor<'a> = (&'a [u8], i32);
+
+/// One page of a diff for getSnapshotDiffReportListing: at most `limit` entries from
+/// the cursor (the index of the next entry and its path; absent, or an empty path with
+/// index -1, for the first page), and the cursor of the page after, None after the
+/// last. The path must match the entry at the index, so a diff that changed between
+/// pages (the live tree changed, a snapshot was replaced) is refused rather than
+/// silently skipping or repeating entries; the error completes "The snapshot diff …".
+pub fn diff_page<'e>(
+    entries: &'e [DiffEntry],
+    cursor: Option<DiffCursor<'_>>,
+    limit: usize,
+) -> Result<(&'e [DiffEntry], Option<DiffCursor<'e>>), String> {
+    let start = match cursor {
+        None | Some((b"", -1)) => 0,
+        Some((path, index)) => usize::try_from(index)
+            .ok()
+            .filter(|&i| i > 0 && i < entries.len() && entries[i].path == path)
+            .ok_or_else(|| {
+                format!(
+                    "changed between pages: no entry {} at index {index}; ask for the \
+                     report again",
+                    String::from_utf8_lossy(path)
+                )
+            })?,
+    };
+    let end = entries.len().min(start.saturating_add(limit.max(1)));
+    let next = match entries.get(end) {
+        None => None,
+        Some(e) => {
+            // The cursor's index is an int32 on the wire.
+            let index =
+                i32::try_from(end).map_err(|_| format!("has more than {} entries", i32::MAX))?;
+            Some((e.path.as_slice(), index))
+        }
+    };
+    Ok((&entries[start..end], next))
 }
 
 /// A tree to compare: a snapshot's copy, or the live subtree copied for the call.
@@ -1200,8 +1257,9 @@ fn file_changed(a: &FrozenNode, b: &FrozenNode) -> bool {
 fn diff_trees(from: &[FrozenNode], to: &[FrozenNode]) -> Vec<DiffEntry> {
     let (a, b) = (DiffTree::new(from), DiffTree::new(to));
     let mut out = Vec::new();
-    let mut stack = vec![(0usize, Vec::new())];
-    while let Some((i, p)) = stack.pop() {
+    // (node index, path, parent's inode id)
+    let mut stack = vec![(0usize, Vec::new(), 0u64)];
+    while let Some((i, p, parent)) = stack.pop() {
         let n = &from[i];
         let Some((j, _)) = b.by_id.get(&n.id) else {
             continue;
@@ -1216,6 +1274,8 @@ fn diff_trees(from: &[FrozenNode], to: &[FrozenNode]) -> Vec<DiffEntry> {
                     kind: DiffKind::Modify,
                     path: p,
                     target: None,
+                    dir_id: parent,
+                    inode_id: n.id,
                 });
             }
             continue;
@@ -1244,6 +1304,8 @@ fn diff_trees(from: &[FrozenNode], to: &[FrozenNode]) -> Vec<DiffEntry> {
                 kind: DiffKind::Modify,
                 path: p.clone(),
                 target: None,
+                dir_id: n.id,
+                inode_id: n.id,
             });
             for c in &created {
                 // A rename's target is reported with its source.
@@ -1254,6 +1316,8 @@ fn diff_trees(from: &[FrozenNode], to: &[FrozenNode]) -> Vec<DiffEntry> {
                     kind: DiffKind::Create,
                     path: join(&c.name),
                     target: None,
+                    dir_id: n.id,
+                    inode_id: c.id,
                 });
             }
             for d in &deleted {
@@ -1262,11 +1326,15 @@ fn diff_trees(from: &[FrozenNode], to: &[FrozenNode]) -> Vec<DiffEntry> {
                         kind: DiffKind::Rename,
                         path: join(&d.name),
                         target: Some(target.clone()),
+                        dir_id: n.id,
+                        inode_id: d.id,
                     },
                     None => DiffEntry {
                         kind: DiffKind::Delete,
                         path: join(&d.name),
                         target: None,
+                        dir_id: n.id,
+                        inode_id: d.id,
                     },
                 };
                 out.push(entry);
@@ -1277,7 +1345,7 @@ fn diff_trees(from: &[FrozenNode], to: &[FrozenNode]) -> Vec<DiffEntry> {
         for k in n.children().rev() {
             let c = &from[k];
             if b.by_id.contains_key(&c.id) && (c.is_dir() || b.parent_of(c.id).is_some()) {
-                stack.push((k, join(&c.name)));
+                stack.push((k, join(&c.name), n.id));
             }
         }
     }
@@ -1285,6 +1353,52 @@ fn diff_trees(from: &[FrozenNode], to: &[FrozenNode]) -> Vec<DiffEntry> {
 }
 
 impl Namespace {
+    /// The snapshottable directory `src`, which the caller may read (the diff and
+    /// listing calls).
+    fn readable_snapshot_root(
+        &self,
+        caller: &Caller,
+        src: &str,
+    ) -> Result<(u32, String), NamespaceError> {
+        let res = self.resolve(caller, src, DirOp::Other)?;
+        let p = res.path();
+        let Some(slot) = res.last() else {
+            return Err(NamespaceError::FileNotFound(format!(
+                "Directory does not exist: {p}"
+            )));
+        };
+        if !self.node(slot).is_dir() || !self.is_snapshottable(self.node(slot).id) {
+            return Err(snapshot_err(format!(
+                "Directory is not a snapshottable directory: {p}"
+            )));
+        }
+        self.check_permission(caller, &res, None, None, Some(Access::READ), None)?;
+        Ok((slot, p))
+    }
+
+    /// getSnapshotListing (`hdfs lsSnapshot`): the directory's full path and its
+    /// snapshots, oldest first, each as (id, the snapshot root's status named after
+    /// the snapshot).
+    pub fn snapshot_listing(
+        &self,
+        caller: &Caller,
+        src: &str,
+    ) -> Result<(String, Vec<(u32, FileStatus)>), NamespaceError> {
+        let (slot, p) = self.readable_snapshot_root(caller, src)?;
+        let id = self.node(slot).id;
+        let snaps = self
+            .snapshots
+            .dirs
+            .get(&id)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let listing = snaps
+            .iter()
+            .map(|s| (s.id, self.snapshot_root_status(s, true)))
+            .collect();
+        Ok((p, listing))
+    }
+
     /// getSnapshotDiffReport: the changes from snapshot `from` to snapshot `to` of the
     /// snapshottable directory `src` ("" names the live tree).
     pub fn snapshot_diff(
@@ -1294,20 +1408,8 @@ impl Namespace {
         from: &str,
         to: &str,
     ) -> Result<(String, Vec<DiffEntry>), NamespaceError> {
-        let res = self.resolve(caller, src, DirOp::Other)?;
-        let p = res.path();
-        let Some(slot) = res.last() else {
-            return Err(NamespaceError::FileNotFound(format!(
-                "Directory does not exist: {p}"
-            )));
-        };
+        let (slot, p) = self.readable_snapshot_root(caller, src)?;
         let id = self.node(slot).id;
-        if !self.node(slot).is_dir() || !self.is_snapshottable(id) {
-            return Err(snapshot_err(format!(
-                "Directory is not a snapshottable directory: {p}"
-            )));
-        }
-        self.check_permission(caller, &res, None, None, Some(Access::READ), None)?;
         // The live tree, copied for the call when one side names it.
         let live = if from.is_empty() || to.is_empty() {
             self.freeze(slot)

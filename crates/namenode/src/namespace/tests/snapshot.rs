@@ -355,3 +355,163 @@ fn diff_report_lists_exactly_the_changes() {
         "Cannot find the snapshot of directory /d with name nope"
     );
 }
+
+fn inode(ns: &Namespace, p: &str) -> u64 {
+    ns.get_file_info(&su(), p).unwrap().unwrap().inode_id
+}
+
+/// Two snapshots with changes between them, and more changes after the second that the
+/// s1 → s2 diff must not show.
+fn two_snapshots() -> Namespace {
+    let mut ns = new_ns();
+    let c = su();
+    mkdirs(&mut ns, &c, "/d/sub").unwrap();
+    for f in ["/d/a", "/d/b", "/d/e", "/d/sub/x"] {
+        write_file(&mut ns, f, &[10]);
+    }
+    run(&mut ns, |ns| ns.plan_allow_snapshot(&c, "/d")).unwrap();
+    let (op, _) = ns.plan_create_snapshot(&c, "/d", Some("s1"), 5000).unwrap();
+    ns.apply(&op).unwrap();
+    run(&mut ns, |ns| ns.plan_delete(&c, "/d/a", false, 6000)).unwrap();
+    run(&mut ns, |ns| ns.plan_rename(&c, "/d/b", "/d/sub/b2", 6001)).unwrap();
+    write_file(&mut ns, "/d/new", &[1]);
+    run_op(&mut ns, |ns| ns.plan_set_permission(&c, "/d/e", 0o600)).unwrap();
+    let (op, _) = ns.plan_create_snapshot(&c, "/d", Some("s2"), 7000).unwrap();
+    ns.apply(&op).unwrap();
+    write_file(&mut ns, "/d/after", &[1]);
+    run(&mut ns, |ns| ns.plan_delete(&c, "/d/sub/x", false, 8000)).unwrap();
+    ns
+}
+
+#[test]
+fn diff_between_two_snapshots_carries_the_listing_ids() {
+    let ns = two_snapshots();
+    let (d, sub, e, new) = (
+        inode(&ns, "/d"),
+        inode(&ns, "/d/sub"),
+        inode(&ns, "/d/e"),
+        inode(&ns, "/d/new"),
+    );
+    let b = inode(&ns, "/d/sub/b2");
+    let a = inode(&ns, "/d/.snapshot/s1/a");
+    let (_, entries) = ns.snapshot_diff(&su(), "/d", "s1", "s2").unwrap();
+    type Row = (&'static str, String, Option<String>, u64, u64, bool);
+    let got: Vec<Row> = entries
+        .iter()
+        .map(|x| {
+            (
+                x.kind.label(),
+                String::from_utf8_lossy(&x.path).into_owned(),
+                x.target
+                    .as_ref()
+                    .map(|t| String::from_utf8_lossy(t).into_owned()),
+                x.dir_id,
+                x.inode_id,
+                x.is_reference(),
+            )
+        })
+        .collect();
+    // Report order: each changed directory, its creations, then its deletions and
+    // renames; depth first in name order. /d/after and the deletion of /d/sub/x came
+    // after s2 and are not there.
+    assert_eq!(
+        got,
+        [
+            ("M", "".into(), None, d, d, true),
+            ("+", "new".into(), None, d, new, false),
+            ("-", "a".into(), None, d, a, false),
+            ("R", "b".into(), Some("sub/b2".into()), d, b, true),
+            ("M", "e".into(), None, d, e, false),
+            ("M", "sub".into(), None, sub, sub, true),
+        ]
+    );
+    // And back: s2 → s1 undoes it.
+    assert_eq!(
+        diff_lines(&ns, "s2", "s1"),
+        [
+            "+ ./a",
+            "- ./new",
+            "M .",
+            "M ./e",
+            "M ./sub",
+            "R ./sub/b2 -> ./b"
+        ]
+    );
+}
+
+#[test]
+fn diff_pages_cover_the_report_once_and_refuse_a_stale_cursor() {
+    let ns = two_snapshots();
+    let (_, entries) = ns.snapshot_diff(&su(), "/d", "s1", "s2").unwrap();
+    assert_eq!(entries.len(), 6);
+    let mut seen = Vec::new();
+    let mut cursor: Option<(Vec<u8>, i32)> = None;
+    let mut pages = 0;
+    loop {
+        let c = cursor.as_ref().map(|(p, i)| (p.as_slice(), *i));
+        let (page, next) = diff_page(&entries, c, 4).unwrap();
+        pages += 1;
+        assert!(page.len() <= 4);
+        seen.extend_from_slice(page);
+        match next {
+            Some((p, i)) => cursor = Some((p.to_vec(), i)),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 2);
+    assert_eq!(seen, entries);
+    // The second page's cursor names entry 4 ("e") by index and path.
+    let (_, next) = diff_page(&entries, None, 4).unwrap();
+    assert_eq!(next, Some((&b"e"[..], 4)));
+    // The first page again, explicitly (Hadoop's client starts with "" and -1).
+    let (first, _) = diff_page(&entries, Some((b"", -1)), 4).unwrap();
+    assert_eq!(first, &entries[..4]);
+    // A cursor whose path no longer matches, or out of range, is refused.
+    for bad in [
+        (&b"a"[..], 4),
+        (&b"e"[..], 9),
+        (&b"e"[..], -7),
+        (&b""[..], 0),
+    ] {
+        let err = diff_page(&entries, Some(bad), 4).unwrap_err();
+        assert!(err.starts_with("changed between pages"), "{bad:?}: {err}");
+    }
+    // A single entry per page still ends.
+    let (page, next) = diff_page(&entries, Some((b"sub", 5)), 1).unwrap();
+    assert_eq!((page.len(), next), (1, None));
+}
+
+#[test]
+fn snapshot_listing_names_each_snapshot_with_its_id() {
+    let mut ns = two_snapshots();
+    let c = su();
+    let (root, list) = ns.snapshot_listing(&c, "/d").unwrap();
+    assert_eq!(root, "/d");
+    let got: Vec<(u32, String, bool)> = list
+        .iter()
+        .map(|(id, s)| {
+            (
+                *id,
+                String::from_utf8_lossy(&s.name).into_owned(),
+                s.kind == FileKind::Directory,
+            )
+        })
+        .collect();
+    assert_eq!(got.len(), 2);
+    assert_eq!((got[0].1.as_str(), got[1].1.as_str()), ("s1", "s2"));
+    assert!(got[0].0 < got[1].0 && got[0].2 && got[1].2);
+    // Deleted snapshots leave the listing at once.
+    run(&mut ns, |ns| ns.plan_delete_snapshot(&c, "/d", "s1", 9000)).unwrap();
+    let (_, list) = ns.snapshot_listing(&c, "/d").unwrap();
+    assert_eq!(list.len(), 1);
+    // Hadoop's errors.
+    mkdirs(&mut ns, &c, "/plain").unwrap();
+    let e = ns.snapshot_listing(&c, "/plain").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "Directory is not a snapshottable directory: /plain"
+    );
+    assert!(matches!(e, NamespaceError::Snapshot(_)));
+    let e = ns.snapshot_listing(&c, "/nope").unwrap_err();
+    assert!(matches!(e, NamespaceError::FileNotFound(_)), "{e}");
+}
