@@ -140,7 +140,7 @@ fn status_of(resp: &str) -> u16 {
 }
 
 async fn assert_alive(addr: &str) {
-    let r = raw(addr, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let r = raw(addr, b"GET /status HTTP/1.1\r\nHost: x\r\n\r\n").await;
     assert_eq!(status_of(&r), 200, "{r}");
     assert!(
         r.contains("state: standby") && r.contains("last txid: 1234"),
