@@ -42,7 +42,7 @@ pub fn hadoop_name(record: &str, metric: &str) -> String {
     out
 }
 
-fn capitalize(s: &str) -> String {
+pub(crate) fn capitalize(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_uppercase().chain(c).collect(),

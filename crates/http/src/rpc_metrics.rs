@@ -10,7 +10,7 @@
 use hafs_ipc::RpcSnapshot;
 
 use crate::jmx::Bean;
-use crate::prom::PromText;
+use crate::prom::{capitalize, PromText};
 
 /// The two beans of the IPC server on `port` of a daemon named `service` in Hadoop's
 /// ObjectNames (`NameNode`, `DataNode`, `JournalNode`).
@@ -41,6 +41,7 @@ pub fn rpc_beans(service: &str, port: u16, hostname: &str, s: &RpcSnapshot) -> V
     .tag("Context", "rpcdetailed")
     .tag("Hostname", hostname);
     for (method, h) in &s.methods {
+        // Hadoop's names start the method with a capital: `GetFileInfoNumOps`.
         let name = capitalize(method);
         detailed = detailed
             .counter(&format!("{name}NumOps"), h.count)
@@ -83,15 +84,6 @@ pub fn rpc_prometheus(out: &mut PromText, port: u16, s: &RpcSnapshot) {
         &[("port", &port)],
         s.failed_calls as f64,
     );
-}
-
-/// Hadoop's metric names start each method name with a capital (`GetFileInfoNumOps`).
-fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
 }
 
 #[cfg(test)]

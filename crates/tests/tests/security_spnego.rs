@@ -181,7 +181,13 @@ fn the_namenode_http_server_requires_spnego_and_namenode_principals() {
         &scratch.join("bob"),
     );
     assert_eq!(code, 200);
-    let (code, _) = curl(&c, Some(&alice_cc), "GET", &url("/"), &scratch.join("st"));
+    let (code, _) = curl(
+        &c,
+        Some(&alice_cc),
+        "GET",
+        &url("/status"),
+        &scratch.join("st"),
+    );
     assert_eq!(code, 200);
     assert!(std::fs::read_to_string(scratch.join("st"))
         .unwrap()
