@@ -26,7 +26,7 @@ use super::inode::{BlockInfo, Body};
 use super::permission::{Access, Caller};
 use super::plan::{to_pb_blocks, Planned};
 use super::query::{ContentSummary, FileKind, FileStatus};
-use super::{path, DirOp, EditOp, Namespace};
+use super::{path, DirOp, EditOp, Namespace, Resolved};
 
 /// The name of the read-only directory of snapshots (Hadoop's DOT_SNAPSHOT_DIR).
 pub const DOT_SNAPSHOT: &str = ".snapshot";
@@ -230,10 +230,9 @@ impl Namespace {
         self.snapshots.dirs.contains_key(&inode_id)
     }
 
-    /// The snapshottable directory at `res` (owner or superuser only for snapshot
-    /// changes, as Hadoop's checkOwner).
-    fn snapshot_root(&self, caller: &Caller, src: &str) -> Result<(u32, String), NamespaceError> {
-        let res = self.resolve(caller, src, DirOp::Other)?;
+    /// The directory `res` names, and its path: Hadoop's "Directory does not exist" and
+    /// "Path is not a directory" otherwise.
+    fn existing_dir(&self, res: &Resolved<'_>) -> Result<(u32, String), NamespaceError> {
         let p = res.path();
         let Some(slot) = res.last() else {
             return Err(NamespaceError::FileNotFound(format!(
@@ -245,6 +244,14 @@ impl Namespace {
                 "Path is not a directory: {p}"
             )));
         }
+        Ok((slot, p))
+    }
+
+    /// The snapshottable directory at `res` (owner or superuser only for snapshot
+    /// changes, as Hadoop's checkOwner).
+    fn snapshot_root(&self, caller: &Caller, src: &str) -> Result<(u32, String), NamespaceError> {
+        let res = self.resolve(caller, src, DirOp::Other)?;
+        let (slot, p) = self.existing_dir(&res)?;
         if !self.is_snapshottable(self.node(slot).id) {
             return Err(snapshot_err(format!(
                 "Directory is not a snapshottable directory: {p}"
@@ -278,17 +285,7 @@ impl Namespace {
         src: &str,
     ) -> Result<Planned, NamespaceError> {
         let res = self.resolve(caller, src, DirOp::Other)?;
-        let p = res.path();
-        let Some(slot) = res.last() else {
-            return Err(NamespaceError::FileNotFound(format!(
-                "Directory does not exist: {p}"
-            )));
-        };
-        if !self.node(slot).is_dir() {
-            return Err(NamespaceError::FileNotFound(format!(
-                "Path is not a directory: {p}"
-            )));
-        }
+        let (slot, p) = self.existing_dir(&res)?;
         if self.is_snapshottable(self.node(slot).id) {
             return Ok(Planned::Done(true));
         }
@@ -323,17 +320,7 @@ impl Namespace {
         src: &str,
     ) -> Result<Planned, NamespaceError> {
         let res = self.resolve(caller, src, DirOp::Other)?;
-        let p = res.path();
-        let Some(slot) = res.last() else {
-            return Err(NamespaceError::FileNotFound(format!(
-                "Directory does not exist: {p}"
-            )));
-        };
-        if !self.node(slot).is_dir() {
-            return Err(NamespaceError::FileNotFound(format!(
-                "Path is not a directory: {p}"
-            )));
-        }
+        let (slot, p) = self.existing_dir(&res)?;
         match self.snapshots.dirs.get(&self.node(slot).id) {
             None => Ok(Planned::Done(true)),
             Some(s) if !s.is_empty() => Err(snapshot_err(format!(

@@ -2,38 +2,6 @@
 
 use super::*;
 
-/// A closed file at `p` with one block per length in `lens`, written by `client`.
-fn write_file(ns: &mut Namespace, p: &str, lens: &[u64], block_size: u64) -> u64 {
-    let c = su();
-    run_op(ns, |ns| {
-        ns.plan_create(
-            &c,
-            p,
-            0o644,
-            "w",
-            "127.0.0.1",
-            false,
-            true,
-            3,
-            block_size,
-            3000,
-        )
-    })
-    .unwrap();
-    let mut previous = None;
-    for &len in lens {
-        let plan = ns.plan_add_block("w", p, 0, previous).unwrap();
-        ns.apply(&plan.op.expect("a new block")).unwrap();
-        previous = Some(BlockInfo {
-            num_bytes: len,
-            ..plan.block.block
-        });
-    }
-    let (op, _) = ns.plan_complete("w", p, 0, previous, 4000).unwrap();
-    ns.apply(&op).unwrap();
-    ns.get_file_info(&c, p).unwrap().unwrap().inode_id
-}
-
 fn block_ids(ns: &Namespace, p: &str) -> Vec<u64> {
     let (_, blocks) = ns.get_blocks(&su(), p).unwrap();
     blocks.iter().map(|b| b.block_id).collect()

@@ -44,6 +44,39 @@ pub(super) fn run_op(
     Ok(ns.apply(&op).expect("a planned op applies"))
 }
 
+/// A closed file at `p` (overwriting one there) with one block per length in `lens`;
+/// returns its inode id.
+pub(super) fn write_file(ns: &mut Namespace, p: &str, lens: &[u64], block_size: u64) -> u64 {
+    let c = su();
+    run_op(ns, |ns| {
+        ns.plan_create(
+            &c,
+            p,
+            0o644,
+            "w",
+            "127.0.0.1",
+            true,
+            true,
+            3,
+            block_size,
+            3000,
+        )
+    })
+    .unwrap();
+    let mut previous = None;
+    for &len in lens {
+        let plan = ns.plan_add_block("w", p, 0, previous).unwrap();
+        ns.apply(&plan.op.expect("a new block")).unwrap();
+        previous = Some(BlockInfo {
+            num_bytes: len,
+            ..plan.block.block
+        });
+    }
+    let (op, _) = ns.plan_complete("w", p, 0, previous, 4000).unwrap();
+    ns.apply(&op).unwrap();
+    ns.get_file_info(&c, p).unwrap().unwrap().inode_id
+}
+
 pub(super) fn mkdirs(ns: &mut Namespace, c: &Caller, p: &str) -> Result<bool, NamespaceError> {
     run(ns, |ns| ns.plan_mkdirs(c, p, 0o755, true, 2000))
 }

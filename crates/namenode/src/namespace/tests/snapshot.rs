@@ -2,25 +2,6 @@
 
 use super::*;
 
-fn write_file(ns: &mut Namespace, p: &str, lens: &[u64]) {
-    let c = su();
-    run_op(ns, |ns| {
-        ns.plan_create(&c, p, 0o644, "w", "127.0.0.1", true, true, 3, 1 << 20, 3000)
-    })
-    .unwrap();
-    let mut previous = None;
-    for &len in lens {
-        let plan = ns.plan_add_block("w", p, 0, previous).unwrap();
-        ns.apply(&plan.op.expect("a new block")).unwrap();
-        previous = Some(BlockInfo {
-            num_bytes: len,
-            ..plan.block.block
-        });
-    }
-    let (op, _) = ns.plan_complete("w", p, 0, previous, 4000).unwrap();
-    ns.apply(&op).unwrap();
-}
-
 fn ids(ns: &Namespace, p: &str) -> Vec<u64> {
     let (_, blocks) = ns.get_blocks(&su(), p).unwrap();
     blocks.iter().map(|b| b.block_id).collect()
@@ -54,8 +35,8 @@ fn snapshot_reads_old_tree_and_holds_blocks_until_deleted() {
     let mut ns = new_ns();
     let c = su();
     mkdirs(&mut ns, &c, "/d/sub").unwrap();
-    write_file(&mut ns, "/d/a", &[100]);
-    write_file(&mut ns, "/d/sub/b", &[200, 50]);
+    write_file(&mut ns, "/d/a", &[100], 1 << 20);
+    write_file(&mut ns, "/d/sub/b", &[200, 50], 1 << 20);
     let a_blocks = ids(&ns, "/d/a");
 
     // Not snapshottable yet.
@@ -238,12 +219,12 @@ fn image_keeps_snapshot_only_blocks() {
     let mut ns = new_ns();
     let c = su();
     mkdirs(&mut ns, &c, "/d").unwrap();
-    write_file(&mut ns, "/d/f", &[10, 20]);
+    write_file(&mut ns, "/d/f", &[10, 20], 1 << 20);
     run(&mut ns, |ns| ns.plan_allow_snapshot(&c, "/d")).unwrap();
     let (op, _) = ns.plan_create_snapshot(&c, "/d", Some("s"), 5000).unwrap();
     ns.apply(&op).unwrap();
     // Overwrite: the old blocks are only in the snapshot now.
-    write_file(&mut ns, "/d/f", &[5]);
+    write_file(&mut ns, "/d/f", &[5], 1 << 20);
     assert_eq!(ns.snapshot_only_blocks().len(), 2);
     let mut loaded = Namespace::load_image(NamespaceConfig::default(), &ns.save_image()).unwrap();
     let mut only = loaded.snapshot_only_blocks();
@@ -271,7 +252,7 @@ fn snapshot_cost_per_file() {
     let c = su();
     mkdirs(&mut ns, &c, "/d").unwrap();
     for i in 0..FILES {
-        write_file(&mut ns, &format!("/d/f{i:07}"), &[1000]);
+        write_file(&mut ns, &format!("/d/f{i:07}"), &[1000], 1 << 20);
     }
     run(&mut ns, |ns| ns.plan_allow_snapshot(&c, "/d")).unwrap();
     let image_before = ns.save_image().len();
@@ -318,7 +299,7 @@ fn diff_report_lists_exactly_the_changes() {
     let c = su();
     mkdirs(&mut ns, &c, "/d/sub").unwrap();
     for f in ["/d/a", "/d/b", "/d/c", "/d/e", "/d/sub/x"] {
-        write_file(&mut ns, f, &[10]);
+        write_file(&mut ns, f, &[10], 1 << 20);
     }
     run(&mut ns, |ns| ns.plan_allow_snapshot(&c, "/d")).unwrap();
     let (op, _) = ns.plan_create_snapshot(&c, "/d", Some("s1"), 5000).unwrap();
@@ -327,8 +308,8 @@ fn diff_report_lists_exactly_the_changes() {
 
     run(&mut ns, |ns| ns.plan_delete(&c, "/d/a", false, 6000)).unwrap();
     run(&mut ns, |ns| ns.plan_rename(&c, "/d/b", "/d/sub/b2", 6001)).unwrap();
-    write_file(&mut ns, "/d/c", &[20]); // overwrite: a new inode
-    write_file(&mut ns, "/d/new", &[1]);
+    write_file(&mut ns, "/d/c", &[20], 1 << 20); // overwrite: a new inode
+    write_file(&mut ns, "/d/new", &[1], 1 << 20);
     run_op(&mut ns, |ns| ns.plan_set_permission(&c, "/d/e", 0o600)).unwrap();
     assert_eq!(
         diff_lines(&ns, "s1", ""),
@@ -367,18 +348,18 @@ fn two_snapshots() -> Namespace {
     let c = su();
     mkdirs(&mut ns, &c, "/d/sub").unwrap();
     for f in ["/d/a", "/d/b", "/d/e", "/d/sub/x"] {
-        write_file(&mut ns, f, &[10]);
+        write_file(&mut ns, f, &[10], 1 << 20);
     }
     run(&mut ns, |ns| ns.plan_allow_snapshot(&c, "/d")).unwrap();
     let (op, _) = ns.plan_create_snapshot(&c, "/d", Some("s1"), 5000).unwrap();
     ns.apply(&op).unwrap();
     run(&mut ns, |ns| ns.plan_delete(&c, "/d/a", false, 6000)).unwrap();
     run(&mut ns, |ns| ns.plan_rename(&c, "/d/b", "/d/sub/b2", 6001)).unwrap();
-    write_file(&mut ns, "/d/new", &[1]);
+    write_file(&mut ns, "/d/new", &[1], 1 << 20);
     run_op(&mut ns, |ns| ns.plan_set_permission(&c, "/d/e", 0o600)).unwrap();
     let (op, _) = ns.plan_create_snapshot(&c, "/d", Some("s2"), 7000).unwrap();
     ns.apply(&op).unwrap();
-    write_file(&mut ns, "/d/after", &[1]);
+    write_file(&mut ns, "/d/after", &[1], 1 << 20);
     run(&mut ns, |ns| ns.plan_delete(&c, "/d/sub/x", false, 8000)).unwrap();
     ns
 }
