@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use hafs_util::latency::{HistogramSnapshot, LatencyHistogram};
@@ -31,7 +31,7 @@ pub struct RpcMetrics {
     processing_time: LatencyHistogram,
     /// Calls answered with an exception (any class).
     failed_calls: AtomicU64,
-    methods: Mutex<BTreeMap<String, Arc<LatencyHistogram>>>,
+    methods: RwLock<BTreeMap<String, Arc<LatencyHistogram>>>,
     /// The server's bound on calls in flight; the calls in flight are the slots taken.
     max_queued_calls: usize,
     call_slots: Arc<Semaphore>,
@@ -59,7 +59,7 @@ impl RpcMetrics {
             queue_time: LatencyHistogram::new(),
             processing_time: LatencyHistogram::new(),
             failed_calls: AtomicU64::new(0),
-            methods: Mutex::default(),
+            methods: RwLock::default(),
             max_queued_calls,
             call_slots,
         }
@@ -84,18 +84,24 @@ impl RpcMetrics {
         if !known_method {
             return;
         }
-        let per_method = {
-            let mut m = self.methods.lock().unwrap_or_else(|e| e.into_inner());
-            match m.get(method) {
-                Some(h) => Some(h.clone()),
-                None if m.len() < MAX_METHODS => {
-                    let h = Arc::new(LatencyHistogram::new());
-                    m.insert(method.to_string(), h.clone());
-                    Some(h)
-                }
-                None => None,
+        // Every call takes the read lock only; a method's first call the write lock.
+        let known = self
+            .methods
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(method)
+            .cloned();
+        let per_method = known.or_else(|| {
+            let mut m = self.methods.write().unwrap_or_else(|e| e.into_inner());
+            if let Some(h) = m.get(method) {
+                return Some(h.clone());
             }
-        };
+            (m.len() < MAX_METHODS).then(|| {
+                let h = Arc::new(LatencyHistogram::new());
+                m.insert(method.to_string(), h.clone());
+                h
+            })
+        });
         if let Some(h) = per_method {
             h.record(took);
         }
@@ -104,7 +110,7 @@ impl RpcMetrics {
     pub fn snapshot(&self) -> RpcSnapshot {
         let methods = self
             .methods
-            .lock()
+            .read()
             .unwrap_or_else(|e| e.into_inner())
             .iter()
             .map(|(name, h)| (name.clone(), h.snapshot()))
