@@ -111,7 +111,7 @@ fn the_ui_follows_a_failover_dead_nodes_and_uploads_a_file() {
     wait_for(
         &mut b,
         "the killed JournalNode failing",
-        &format!("(document.querySelector('tr[data-jn=\"{jn_addr}\"] td.status') || {{}}).textContent !== 'in sync' && document.querySelector('tr[data-jn=\"{jn_addr}\"]')"),
+        &format!("((document.querySelector('tr[data-jn=\"{jn_addr}\"] td.status') || {{}}).textContent || '').startsWith('failing')"),
     );
 
     // A DataNode killed: dead once the NameNode's recheck interval passes.
