@@ -9,6 +9,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::command::run_with_timeout;
@@ -16,6 +17,7 @@ use crate::conf_xml::write_site_xml;
 use crate::daemon::Daemon;
 use crate::datanodes::{data_path_defaults, DataNodeSlot};
 use crate::ha::{ha_site, MAX_NAMENODES, NAMESERVICE};
+use crate::java_shell::JavaShell;
 use crate::journalnodes::{JournalNodes, SHARED_EDITS_KEY};
 use crate::paths::hafs_bin;
 use crate::tempdir::TempDir;
@@ -319,6 +321,7 @@ impl MiniClusterBuilder {
             daemon_env,
             realm,
             own_hosts: self.own_hosts,
+            shell: OnceLock::new(),
             dir,
         };
         if ha {
@@ -398,6 +401,8 @@ pub struct MiniCluster {
     pub(crate) realm: Option<crate::kerberos::SecureRealm>,
     /// DataNodes on their own 127.0.0.x ([`MiniClusterBuilder::own_datanode_hosts`]).
     pub(crate) own_hosts: bool,
+    /// The Java shell of [`MiniCluster::shell`], started on first use.
+    shell: OnceLock<JavaShell>,
     // Declared last so it is removed after the daemons are gone.
     dir: TempDir,
 }
@@ -424,6 +429,13 @@ impl MiniCluster {
     /// The conf dir (core-site.xml, hdfs-site.xml) every client and daemon uses.
     pub fn conf_dir(&self) -> &Path {
         &self.conf_dir
+    }
+
+    /// The Java `hadoop fs` shell for this cluster's clients, one JVM for all of a test's
+    /// commands (each still a fresh FsShell with fresh clients; see [`JavaShell`]):
+    /// `c.shell().run(&["-ls", "/"])`. Started on first use, killed with the cluster.
+    pub fn shell(&self) -> &JavaShell {
+        self.shell.get_or_init(|| JavaShell::start(self))
     }
 
     /// The cluster's temp dir (conf, name dirs, logs).

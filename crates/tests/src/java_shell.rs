@@ -116,6 +116,12 @@ impl JavaShell {
     }
 }
 
+impl std::fmt::Debug for JavaShell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JavaShell")
+    }
+}
+
 impl Drop for JavaShell {
     fn drop(&mut self) {
         let s = self.inner.get_mut().unwrap_or_else(|e| e.into_inner());

@@ -8,17 +8,22 @@
 
 use std::time::{Duration, Instant};
 
-use hafs_tests::{fsimage_txids, java_fs, python, JavaShell, MiniCluster, TempDir};
+use hafs_tests::{fsimage_txids, python, CmdOutput, MiniCluster, TempDir};
+
+/// The shell run as `user` (simple auth: HADOOP_USER_NAME).
+fn as_user(c: &MiniCluster, user: &str, args: &[&str]) -> CmdOutput {
+    c.shell().run_as(user, args)
+}
 
 /// `-getfacl` output without the trailing blank line.
-fn getfacl(sh: &JavaShell, path: &str) -> String {
-    let out = sh.run(&["-getfacl", path]).ok();
+fn getfacl(c: &MiniCluster, path: &str) -> String {
+    let out = c.shell().run(&["-getfacl", path]).ok();
     out.stdout.trim_end().to_string()
 }
 
 /// The mode column of `-ls -d`.
-fn mode_of(sh: &JavaShell, path: &str) -> String {
-    let out = sh.run(&["-ls", "-d", path]).ok();
+fn mode_of(c: &MiniCluster, path: &str) -> String {
+    let out = c.shell().run(&["-ls", "-d", path]).ok();
     out.stdout
         .split_whitespace()
         .next()
@@ -31,27 +36,27 @@ user:bob:r-x\ngroup::r-x\ngroup:eng:--x\nmask::r-x\nother::---\ndefault:user::rw
 default:user:bob:rwx\ndefault:group::r-x\ndefault:mask::rwx\ndefault:other::---";
 
 /// What every NameNode that serves the namespace must show and enforce.
-fn check_acls_and_outcomes(sh: &JavaShell) {
-    assert_eq!(getfacl(sh, "/acl/dir"), DIR_ACL);
-    assert_eq!(mode_of(sh, "/acl/dir"), "drwxr-x---+");
+fn check_acls_and_outcomes(c: &MiniCluster) {
+    assert_eq!(getfacl(c, "/acl/dir"), DIR_ACL);
+    assert_eq!(mode_of(c, "/acl/dir"), "drwxr-x---+");
     assert_eq!(
-        getfacl(sh, "/acl/dir/new"),
+        getfacl(c, "/acl/dir/new"),
         "# file: /acl/dir/new\n# owner: alice\n# group: staff\nuser::rw-\n\
          user:bob:rwx\t#effective:rw-\ngroup::r-x\t#effective:r--\nmask::rw-\nother::---"
     );
     // bob: named-user entries on the directory and the inherited one on the file.
-    let cat = sh.run_as("bob", &["-cat", "/acl/dir/new"]).ok();
+    let cat = as_user(c, "bob", &["-cat", "/acl/dir/new"]).ok();
     assert_eq!(cat.stdout, "");
     // carol (group eng): may traverse (--x) but not list.
-    sh.run_as("carol", &["-cat", "/acl/dir/data"]).ok();
-    sh.run_as("carol", &["-ls", "/acl/dir"])
+    as_user(c, "carol", &["-cat", "/acl/dir/data"]).ok();
+    as_user(c, "carol", &["-ls", "/acl/dir"])
         .expect_code(1)
         .expect_stderr_contains(
             "Permission denied: user=carol, access=READ_EXECUTE, \
              inode=\"/acl/dir\":alice:staff:drwxr-x---+",
         );
     // dave: no entry, other is ---.
-    sh.run_as("dave", &["-cat", "/acl/dir/data"])
+    as_user(c, "dave", &["-cat", "/acl/dir/data"])
         .expect_code(1)
         .expect_stderr_contains("Permission denied: user=dave, access=EXECUTE");
 }
@@ -73,42 +78,41 @@ fn java_setfacl_getfacl_and_enforcement_survive_failover_and_restart() {
         .conf("dfs.namenode.checkpoint.check.period", "1")
         .start();
     c.wait_for_state(0, "active", Duration::from_secs(30));
-    // Dozens of shell commands: one JVM runs them all (each with fresh clients).
-    let sh = JavaShell::start(&c);
     let tmp = TempDir::new("acls-local");
     let local = tmp.path().join("data");
     std::fs::write(&local, b"secret\n").unwrap();
 
-    sh.run(&["-mkdir", "-p", "/acl/dir"]).ok();
-    sh.run(&["-put", local.to_str().unwrap(), "/acl/dir/data"])
+    c.shell().run(&["-mkdir", "-p", "/acl/dir"]).ok();
+    c.shell()
+        .run(&["-put", local.to_str().unwrap(), "/acl/dir/data"])
         .ok();
-    sh.run(&["-chown", "-R", "alice:staff", "/acl"]).ok();
-    sh.run(&["-chmod", "750", "/acl/dir"]).ok();
-    sh.run(&["-chmod", "640", "/acl/dir/data"]).ok();
+    c.shell().run(&["-chown", "-R", "alice:staff", "/acl"]).ok();
+    c.shell().run(&["-chmod", "750", "/acl/dir"]).ok();
+    c.shell().run(&["-chmod", "640", "/acl/dir/data"]).ok();
 
     // Without an ACL bob (other) cannot even traverse.
-    sh.run_as("bob", &["-cat", "/acl/dir/data"])
+    as_user(&c, "bob", &["-cat", "/acl/dir/data"])
         .expect_code(1)
         .expect_stderr_contains(
             "Permission denied: user=bob, access=EXECUTE, \
              inode=\"/acl/dir\":alice:staff:drwxr-x---",
         );
     assert_eq!(
-        getfacl(&sh, "/acl/dir/data"),
+        getfacl(&c, "/acl/dir/data"),
         "# file: /acl/dir/data\n# owner: alice\n# group: staff\nuser::rw-\ngroup::r--\nother::---"
     );
-    assert_eq!(mode_of(&sh, "/acl/dir/data"), "-rw-r-----");
+    assert_eq!(mode_of(&c, "/acl/dir/data"), "-rw-r-----");
 
     // -m by the owner: named-user entries grant bob.
-    sh.run_as("alice", &["-setfacl", "-m", "user:bob:r-x", "/acl/dir"])
-        .ok();
-    sh.run_as(
+    as_user(&c, "alice", &["-setfacl", "-m", "user:bob:r-x", "/acl/dir"]).ok();
+    as_user(
+        &c,
         "alice",
         &["-setfacl", "-m", "user:bob:r--", "/acl/dir/data"],
     )
     .ok();
-    assert_eq!(mode_of(&sh, "/acl/dir"), "drwxr-x---+");
-    let ls = sh.run(&["-ls", "/acl/dir"]).ok();
+    assert_eq!(mode_of(&c, "/acl/dir"), "drwxr-x---+");
+    let ls = c.shell().run(&["-ls", "/acl/dir"]).ok();
     assert!(
         ls.stdout_lines()
             .iter()
@@ -116,54 +120,60 @@ fn java_setfacl_getfacl_and_enforcement_survive_failover_and_restart() {
         "{ls}"
     );
     assert_eq!(
-        getfacl(&sh, "/acl/dir/data"),
+        getfacl(&c, "/acl/dir/data"),
         "# file: /acl/dir/data\n# owner: alice\n# group: staff\nuser::rw-\nuser:bob:r--\n\
          group::r--\nmask::r--\nother::---"
     );
-    let cat = sh.run_as("bob", &["-cat", "/acl/dir/data"]).ok();
+    let cat = as_user(&c, "bob", &["-cat", "/acl/dir/data"]).ok();
     assert_eq!(cat.stdout, "secret\n");
     // Not the owner: bob may not change the ACL.
-    sh.run_as("bob", &["-setfacl", "-m", "user:bob:rwx", "/acl/dir/data"])
-        .expect_code(1)
-        .expect_stderr_contains(
-            "Permission denied. user=bob is not the owner of inode=/acl/dir/data",
-        );
+    as_user(
+        &c,
+        "bob",
+        &["-setfacl", "-m", "user:bob:rwx", "/acl/dir/data"],
+    )
+    .expect_code(1)
+    .expect_stderr_contains("Permission denied. user=bob is not the owner of inode=/acl/dir/data");
 
     // The mask (chmod's group bits) takes bob's access away: getfacl shows the
     // effective permission, and the denial ends in '+'.
-    sh.run_as("alice", &["-chmod", "700", "/acl/dir"]).ok();
+    as_user(&c, "alice", &["-chmod", "700", "/acl/dir"]).ok();
     assert!(
-        getfacl(&sh, "/acl/dir").contains("user:bob:r-x\t#effective:---"),
+        getfacl(&c, "/acl/dir").contains("user:bob:r-x\t#effective:---"),
         "{}",
-        getfacl(&sh, "/acl/dir")
+        getfacl(&c, "/acl/dir")
     );
-    sh.run_as("bob", &["-cat", "/acl/dir/data"])
+    as_user(&c, "bob", &["-cat", "/acl/dir/data"])
         .expect_code(1)
         .expect_stderr_contains(
             "Permission denied: user=bob, access=EXECUTE, \
              inode=\"/acl/dir\":alice:staff:drwx------+",
         );
-    sh.run_as("alice", &["-setfacl", "-m", "mask::r-x", "/acl/dir"])
-        .ok();
-    sh.run_as("bob", &["-cat", "/acl/dir/data"]).ok();
+    as_user(&c, "alice", &["-setfacl", "-m", "mask::r-x", "/acl/dir"]).ok();
+    as_user(&c, "bob", &["-cat", "/acl/dir/data"]).ok();
 
     // -x removes one entry, -b all of them.
-    sh.run_as("alice", &["-setfacl", "-x", "user:bob", "/acl/dir/data"])
-        .ok();
-    sh.run_as("bob", &["-cat", "/acl/dir/data"])
+    as_user(
+        &c,
+        "alice",
+        &["-setfacl", "-x", "user:bob", "/acl/dir/data"],
+    )
+    .ok();
+    as_user(&c, "bob", &["-cat", "/acl/dir/data"])
         .expect_code(1)
         .expect_stderr_contains("access=READ, inode=\"/acl/dir/data\":alice:staff:-rw-r-----");
-    sh.run_as(
+    as_user(
+        &c,
         "alice",
         &["-setfacl", "-m", "group:eng:r--", "/acl/dir/data"],
     )
     .ok();
-    assert_eq!(mode_of(&sh, "/acl/dir/data"), "-rw-r-----+");
-    sh.run_as("alice", &["-setfacl", "-b", "/acl/dir/data"])
-        .ok();
-    assert_eq!(mode_of(&sh, "/acl/dir/data"), "-rw-r-----");
+    assert_eq!(mode_of(&c, "/acl/dir/data"), "-rw-r-----+");
+    as_user(&c, "alice", &["-setfacl", "-b", "/acl/dir/data"]).ok();
+    assert_eq!(mode_of(&c, "/acl/dir/data"), "-rw-r-----");
     // --set replaces the access ACL whole; a named group grants carol.
-    sh.run_as(
+    as_user(
+        &c,
         "alice",
         &[
             "-setfacl",
@@ -173,41 +183,47 @@ fn java_setfacl_getfacl_and_enforcement_survive_failover_and_restart() {
         ],
     )
     .ok();
-    sh.run_as("alice", &["-setfacl", "-m", "group:eng:--x", "/acl/dir"])
-        .ok();
-    sh.run_as("carol", &["-cat", "/acl/dir/data"]).ok();
+    as_user(
+        &c,
+        "alice",
+        &["-setfacl", "-m", "group:eng:--x", "/acl/dir"],
+    )
+    .ok();
+    as_user(&c, "carol", &["-cat", "/acl/dir/data"]).ok();
 
     // default: entries, inherited by what alice creates next.
-    sh.run_as(
+    as_user(
+        &c,
         "alice",
         &["-setfacl", "-m", "default:user:bob:rwx", "/acl/dir"],
     )
     .ok();
-    assert_eq!(getfacl(&sh, "/acl/dir"), DIR_ACL);
-    sh.run_as("alice", &["-touchz", "/acl/dir/new"]).ok();
-    sh.run_as("alice", &["-mkdir", "/acl/dir/sub"]).ok();
-    let sub = getfacl(&sh, "/acl/dir/sub");
+    assert_eq!(getfacl(&c, "/acl/dir"), DIR_ACL);
+    as_user(&c, "alice", &["-touchz", "/acl/dir/new"]).ok();
+    as_user(&c, "alice", &["-mkdir", "/acl/dir/sub"]).ok();
+    let sub = getfacl(&c, "/acl/dir/sub");
     assert!(
         sub.contains("user:bob:rwx\n") && sub.contains("default:user:bob:rwx"),
         "{sub}"
     );
     // bob writes in the new directory through the inherited entry (mask rwx: the
     // shell sent mode 0777 unmasked, and the default ACL, not the umask, filters it).
-    assert_eq!(mode_of(&sh, "/acl/dir/sub"), "drwxrwx---+");
-    sh.run_as("bob", &["-touchz", "/acl/dir/sub/bobs"]).ok();
-    check_acls_and_outcomes(&sh);
+    assert_eq!(mode_of(&c, "/acl/dir/sub"), "drwxrwx---+");
+    as_user(&c, "bob", &["-touchz", "/acl/dir/sub/bobs"]).ok();
+    check_acls_and_outcomes(&c);
 
     // -R: the directory and everything below it.
     // (bob's file too: as the superuser.)
-    sh.run(&["-setfacl", "-R", "-m", "user:dave:r-x", "/acl/dir/sub"])
+    c.shell()
+        .run(&["-setfacl", "-R", "-m", "user:dave:r-x", "/acl/dir/sub"])
         .ok();
     for p in ["/acl/dir/sub", "/acl/dir/sub/bobs"] {
-        let acl = getfacl(&sh, p);
+        let acl = getfacl(&c, p);
         assert!(acl.contains("user:dave:r-x"), "{p}: {acl}");
     }
     // -k drops the default ACL only.
-    sh.run_as("alice", &["-setfacl", "-k", "/acl/dir/sub"]).ok();
-    let sub = getfacl(&sh, "/acl/dir/sub");
+    as_user(&c, "alice", &["-setfacl", "-k", "/acl/dir/sub"]).ok();
+    let sub = getfacl(&c, "/acl/dir/sub");
     assert!(
         !sub.contains("default:") && sub.contains("user:dave:r-x"),
         "{sub}"
@@ -245,13 +261,13 @@ fn java_setfacl_getfacl_and_enforcement_survive_failover_and_restart() {
     for (args, words) in refusals {
         let mut full = vec!["-setfacl"];
         full.extend_from_slice(args);
-        let out = sh.run_as("alice", &full).expect_code(1);
+        let out = as_user(&c, "alice", &full).expect_code(1);
         assert!(
             out.stderr.contains(&format!("setfacl: {words}")),
             "{args:?}: {out}"
         );
     }
-    assert_eq!(getfacl(&sh, "/acl/dir"), DIR_ACL);
+    assert_eq!(getfacl(&c, "/acl/dir"), DIR_ACL);
 
     // hdfs-native reads the same ACL and changes it through its own calls.
     let script = "import os\nfrom hdfs_native import Client, AclEntry\n\
@@ -278,25 +294,26 @@ fn java_setfacl_getfacl_and_enforcement_survive_failover_and_restart() {
         ],
         "{out}"
     );
-    let data = getfacl(&sh, "/acl/dir/data");
+    let data = getfacl(&c, "/acl/dir/data");
     assert!(
         data.contains("user:erin:r--") && !data.contains("group:eng"),
         "{data}"
     );
     // Put carol's entry back for the checks after failover.
-    sh.run_as(
+    as_user(
+        &c,
         "alice",
         &["-setfacl", "-m", "group:eng:r--", "/acl/dir/data"],
     )
     .ok();
-    let before_restart = getfacl(&sh, "/acl/dir/data");
+    let before_restart = getfacl(&c, "/acl/dir/data");
 
     // The Standby tailed every change: after a failover the new Active shows and
     // enforces the same ACLs.
     c.failover(0, 1);
     c.wait_for_state(1, "active", Duration::from_secs(30));
-    check_acls_and_outcomes(&sh);
-    assert_eq!(getfacl(&sh, "/acl/dir/data"), before_restart);
+    check_acls_and_outcomes(&c);
+    assert_eq!(getfacl(&c, "/acl/dir/data"), before_restart);
 
     // Both NameNodes restart: from the latest checkpoint (written after the ACLs) and
     // the edits after it.
@@ -320,8 +337,8 @@ fn java_setfacl_getfacl_and_enforcement_survive_failover_and_restart() {
     c.wait_for_state(1, "standby", Duration::from_secs(60));
     c.transition_to_active(0);
     c.wait_for_state(0, "active", Duration::from_secs(30));
-    check_acls_and_outcomes(&sh);
-    assert_eq!(getfacl(&sh, "/acl/dir/data"), before_restart);
+    check_acls_and_outcomes(&c);
+    assert_eq!(getfacl(&c, "/acl/dir/data"), before_restart);
 }
 
 #[test]
@@ -331,10 +348,11 @@ fn acls_disabled_answer_hadoops_acl_exception() {
         .datanodes(0)
         .conf("dfs.namenode.acls.enabled", "false")
         .start();
-    java_fs(&c, &["-mkdir", "/d"]).ok();
+    c.shell().run(&["-mkdir", "/d"]).ok();
     let words = "The ACL operation has been rejected.  Support for ACLs has been disabled \
                  by setting dfs.namenode.acls.enabled to false.";
-    java_fs(&c, &["-setfacl", "-m", "user:bob:rwx", "/d"])
+    c.shell()
+        .run(&["-setfacl", "-m", "user:bob:rwx", "/d"])
         .expect_code(1)
         .expect_stderr_contains(words);
     // getfacl of an inode without an ACL never asks the NameNode; the call itself

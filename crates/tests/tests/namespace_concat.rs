@@ -6,14 +6,14 @@
 
 use std::time::{Duration, Instant};
 
-use hafs_tests::{hafs_dfs, java_fs, python, test_bytes, MiniCluster, TempDir};
+use hafs_tests::{hafs_dfs, python, test_bytes, MiniCluster, TempDir};
 
 const BLOCK: usize = 1 << 20;
 
 /// `hadoop fs -get` of `path` into `dir`, read back.
 fn java_get(c: &MiniCluster, dir: &TempDir, path: &str, name: &str) -> Vec<u8> {
     let local = dir.path().join(name);
-    java_fs(c, &["-get", path, local.to_str().unwrap()]).ok();
+    c.shell().run(&["-get", path, local.to_str().unwrap()]).ok();
     std::fs::read(&local).unwrap()
 }
 
@@ -49,16 +49,15 @@ fn java_concat_joins_files_and_survives_failover_and_restart() {
         ("b", 2 * BLOCK + 1, "2"),
         ("c", 700_001, "3"),
     ];
-    java_fs(&c, &["-mkdir", "-p", "/d", "/e"]).ok();
+    c.shell().run(&["-mkdir", "-p", "/d", "/e"]).ok();
     let mut want = Vec::new();
     for (i, (name, len, repl)) in parts.iter().enumerate() {
         let data = test_bytes(i as u64 + 1, *len);
         let local = tmp.path().join(name);
         std::fs::write(&local, &data).unwrap();
         let dst = format!("/d/{name}");
-        java_fs(
-            &c,
-            &[
+        c.shell()
+            .run(&[
                 "-D",
                 &format!("dfs.blocksize={BLOCK}"),
                 "-D",
@@ -66,17 +65,14 @@ fn java_concat_joins_files_and_survives_failover_and_restart() {
                 "-put",
                 local.to_str().unwrap(),
                 &dst,
-            ],
-        )
-        .ok();
+            ])
+            .ok();
         want.extend_from_slice(&data);
     }
-    java_fs(
-        &c,
-        &["-put", tmp.path().join("a").to_str().unwrap(), "/e/x"],
-    )
-    .ok();
-    java_fs(&c, &["-touchz", "/d/empty"]).ok();
+    c.shell()
+        .run(&["-put", tmp.path().join("a").to_str().unwrap(), "/e/x"])
+        .ok();
+    c.shell().run(&["-touchz", "/d/empty"]).ok();
 
     // Refusals first: Hadoop's words, exit 1, nothing changed. (The shell itself
     // wants two sources at least.)
@@ -101,15 +97,18 @@ fn java_concat_joins_files_and_survives_failover_and_restart() {
     for (args, words) in refusals {
         let mut full = vec!["-concat"];
         full.extend_from_slice(args);
-        java_fs(&c, &full)
+        c.shell()
+            .run(&full)
             .expect_code(1)
             .expect_stderr_contains(words);
     }
-    let listing = java_fs(&c, &["-ls", "/d"]).ok();
+    let listing = c.shell().run(&["-ls", "/d"]).ok();
     assert_eq!(listing.stdout_lines().len(), 6, "{listing}");
 
-    java_fs(&c, &["-concat", "/d/t", "/d/a", "/d/b", "/d/c"]).ok();
-    let ls = java_fs(&c, &["-ls", "/d"]).ok();
+    c.shell()
+        .run(&["-concat", "/d/t", "/d/a", "/d/b", "/d/c"])
+        .ok();
+    let ls = c.shell().run(&["-ls", "/d"]).ok();
     let names: Vec<&str> = ls
         .stdout_lines()
         .into_iter()
@@ -117,7 +116,7 @@ fn java_concat_joins_files_and_survives_failover_and_restart() {
         .filter(|n| n.starts_with('/'))
         .collect();
     assert_eq!(names, ["/d/empty", "/d/t"], "{ls}");
-    let stat = java_fs(&c, &["-stat", "%b %r", "/d/t"]).ok();
+    let stat = c.shell().run(&["-stat", "%b %r", "/d/t"]).ok();
     assert_eq!(stat.stdout.trim(), format!("{} 3", want.len()), "{stat}");
     // hafs's own shell: the same verb, the same refusal words, and a second join.
     let short = hafs_dfs(&c, &["-concat", "/d/t", "/d/empty"]);
@@ -145,7 +144,7 @@ fn java_concat_joins_files_and_survives_failover_and_restart() {
     let joined = hafs_dfs(&c, &["-concat", "/d/t", "/d/u5", "/d/u6"]);
     assert!(joined.success(), "{joined}");
 
-    let stat = java_fs(&c, &["-stat", "%b %r", "/d/t"]).ok();
+    let stat = c.shell().run(&["-stat", "%b %r", "/d/t"]).ok();
     assert_eq!(stat.stdout.trim(), format!("{} 3", want.len()), "{stat}");
     assert!(
         java_get(&c, &tmp, "/d/t", "got1") == want,
@@ -187,5 +186,5 @@ fn java_concat_joins_files_and_survives_failover_and_restart() {
     c.failover(1, 0);
     c.wait_for_state(0, "active", Duration::from_secs(30));
     assert!(java_get(&c, &tmp, "/d/t", "got3") == want, "after restart");
-    java_fs(&c, &["-test", "-e", "/d/a"]).expect_code(1);
+    c.shell().run(&["-test", "-e", "/d/a"]).expect_code(1);
 }

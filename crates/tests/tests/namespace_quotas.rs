@@ -7,8 +7,7 @@
 use std::time::{Duration, Instant};
 
 use hafs_tests::{
-    hafs_cmd, hafs_dfs, hdfs_tool, java_fs, test_bytes, ClientTarget, CmdOutput, MiniCluster,
-    TempDir,
+    hafs_cmd, hafs_dfs, hdfs_tool, test_bytes, ClientTarget, CmdOutput, MiniCluster, TempDir,
 };
 
 const MB: usize = 1 << 20;
@@ -16,7 +15,7 @@ const MB: usize = 1 << 20;
 /// `-count -q` fields of one path: QUOTA REM_QUOTA SPACE_QUOTA REM_SPACE_QUOTA
 /// DIR_COUNT FILE_COUNT CONTENT_SIZE PATHNAME.
 fn count_q(c: &MiniCluster, path: &str) -> Vec<String> {
-    let out = java_fs(c, &["-count", "-q", path]).ok();
+    let out = c.shell().run(&["-count", "-q", path]).ok();
     let lines = out.stdout_lines();
     assert_eq!(lines.len(), 1, "{out}");
     lines[0].split_whitespace().map(str::to_string).collect()
@@ -25,7 +24,8 @@ fn count_q(c: &MiniCluster, path: &str) -> Vec<String> {
 /// The whole `-count -q` output for the quota directories (to compare across a
 /// failover and a restart).
 fn counts(c: &MiniCluster) -> String {
-    java_fs(c, &["-count", "-q", "/", "/q", "/s", "/r", "/t"])
+    c.shell()
+        .run(&["-count", "-q", "/", "/q", "/s", "/r", "/t"])
         .ok()
         .stdout
 }
@@ -78,14 +78,12 @@ fn quotas_are_enforced_counted_and_survive_failover_and_restart() {
         .start();
     c.wait_for_state(0, "active", Duration::from_secs(30));
     let tmp = TempDir::new("quota-local");
-    java_fs(
-        &c,
-        &["-mkdir", "-p", "/q", "/s", "/r", "/t", "/src/x", "/src/y"],
-    )
-    .ok();
+    c.shell()
+        .run(&["-mkdir", "-p", "/q", "/s", "/r", "/t", "/src/x", "/src/y"])
+        .ok();
 
     // ---- dfsadmin: hafs's and Hadoop's agree on arguments and refusals.
-    java_fs(&c, &["-touchz", "/src/file"]).ok();
+    c.shell().run(&["-touchz", "/src/file"]).ok();
     for args in [
         &["-setQuota"][..],
         &["-setQuota", "5"],
@@ -118,16 +116,19 @@ fn quotas_are_enforced_counted_and_survive_failover_and_restart() {
         count_q(&c, "/q"),
         ["3", "2", "none", "inf", "1", "0", "0", "/q"]
     );
-    java_fs(&c, &["-mkdir", "/q/a"]).ok();
-    java_fs(&c, &["-touchz", "/q/f"]).ok();
+    c.shell().run(&["-mkdir", "/q/a"]).ok();
+    c.shell().run(&["-touchz", "/q/f"]).ok();
     let words = "The NameSpace quota (directories and files) of directory /q is exceeded: quota=3 file count=4";
-    java_fs(&c, &["-mkdir", "/q/b"])
+    c.shell()
+        .run(&["-mkdir", "/q/b"])
         .expect_code(1)
         .expect_stderr_contains(&format!("mkdir: {words}"));
-    java_fs(&c, &["-touchz", "/q/g"])
+    c.shell()
+        .run(&["-touchz", "/q/g"])
         .expect_code(1)
         .expect_stderr_contains(words);
-    java_fs(&c, &["-mv", "/src/x", "/q/x"])
+    c.shell()
+        .run(&["-mv", "/src/x", "/q/x"])
         .expect_code(1)
         .expect_stderr_contains(words);
     // hdfs-native's rename: the same exception class reaches another client.
@@ -140,9 +141,9 @@ fn quotas_are_enforced_counted_and_survive_failover_and_restart() {
     assert!(native.stdout.contains("refused"), "{native}");
     assert!(native.stdout.contains("NameSpace quota"), "{native}");
     // Moving within /q, and out of it, is always allowed; out frees a name.
-    java_fs(&c, &["-mv", "/q/a", "/q/a2"]).ok();
-    java_fs(&c, &["-mv", "/q/f", "/src/f"]).ok();
-    java_fs(&c, &["-mv", "/src/x", "/q/x"]).ok();
+    c.shell().run(&["-mv", "/q/a", "/q/a2"]).ok();
+    c.shell().run(&["-mv", "/q/f", "/src/f"]).ok();
+    c.shell().run(&["-mv", "/src/x", "/q/x"]).ok();
     assert_eq!(
         count_q(&c, "/q"),
         ["3", "0", "none", "inf", "3", "0", "0", "/q"]
@@ -152,19 +153,16 @@ fn quotas_are_enforced_counted_and_survive_failover_and_restart() {
     hdfs_tool(&c, &["dfsadmin", "-setSpaceQuota", "2560k", "/s"]).ok();
     let data = test_bytes(7, 4 * MB);
     let local = put_local(&tmp, "big", &data);
-    let put = java_fs(
-        &c,
-        &[
-            "-D",
-            "dfs.blocksize=1048576",
-            "-D",
-            "dfs.replication=1",
-            "-put",
-            "-d",
-            &local,
-            "/s/big",
-        ],
-    );
+    let put = c.shell().run(&[
+        "-D",
+        "dfs.blocksize=1048576",
+        "-D",
+        "dfs.replication=1",
+        "-put",
+        "-d",
+        &local,
+        "/s/big",
+    ]);
     assert_eq!(put.code(), Some(1), "{put}");
     assert!(
         put.stderr.contains("DSQuotaExceededException")
@@ -194,7 +192,9 @@ fn quotas_are_enforced_counted_and_survive_failover_and_restart() {
         std::thread::sleep(Duration::from_millis(500));
     }
     let got = tmp.path().join("big-back");
-    java_fs(&c, &["-get", "/s/big", got.to_str().unwrap()]).ok();
+    c.shell()
+        .run(&["-get", "/s/big", got.to_str().unwrap()])
+        .ok();
     let back = std::fs::read(&got).unwrap();
     assert_eq!(back.len(), 2 * MB, "the two completed blocks");
     assert!(back == data[..2 * MB], "the completed blocks' bytes");
@@ -205,16 +205,18 @@ fn quotas_are_enforced_counted_and_survive_failover_and_restart() {
 
     // ---- setrep: more replicas take more space.
     let half = put_local(&tmp, "half", &test_bytes(8, MB / 2));
-    java_fs(&c, &["-D", "dfs.blocksize=1048576", "-put", &half, "/r/g"]).ok();
+    c.shell()
+        .run(&["-D", "dfs.blocksize=1048576", "-put", &half, "/r/g"])
+        .ok();
     hafs_cmd(&c, &["dfsadmin", "-setSpaceQuota", "1280k", "/r"]).ok();
-    java_fs(&c, &["-setrep", "2", "/r/g"]).ok();
-    java_fs(&c, &["-setrep", "3", "/r/g"])
+    c.shell().run(&["-setrep", "2", "/r/g"]).ok();
+    c.shell().run(&["-setrep", "3", "/r/g"])
         .expect_code(1)
         .expect_stderr_contains(
             "The DiskSpace quota of /r is exceeded: quota = 1310720 B = 1.25 MB but diskspace consumed = 1572864 B = 1.50 MB",
         );
     assert_eq!(
-        java_fs(&c, &["-stat", "%r", "/r/g"]).ok().stdout.trim(),
+        c.shell().run(&["-stat", "%r", "/r/g"]).ok().stdout.trim(),
         "2"
     );
 
@@ -232,9 +234,7 @@ fn quotas_are_enforced_counted_and_survive_failover_and_restart() {
     )
     .ok();
     let small = put_local(&tmp, "small", b"0123456789");
-    java_fs(
-        &c,
-        &[
+    c.shell().run(&[
             "-D",
             "dfs.blocksize=1048576",
             "-D",
@@ -249,13 +249,13 @@ fn quotas_are_enforced_counted_and_survive_failover_and_restart() {
         .expect_stderr_contains(
             "Quota by storage type : DISK on path : /t is exceeded. quota = 1 KB but space consumed = 1 MB",
         );
-    let t = java_fs(&c, &["-count", "-u", "-t", "DISK", "/t"]).ok();
+    let t = c.shell().run(&["-count", "-u", "-t", "DISK", "/t"]).ok();
     let fields: Vec<&str> = t.stdout.split_whitespace().collect();
     // The refused file holds no block, so nothing is used.
     assert_eq!(fields, ["1024", "1024", "/t"], "{t}");
 
     // ---- -count -q -h -v and -u as HDFS prints them.
-    let hv = java_fs(&c, &["-count", "-q", "-h", "-v", "/s"]).ok();
+    let hv = c.shell().run(&["-count", "-q", "-h", "-v", "/s"]).ok();
     let lines = hv.stdout_lines();
     assert_eq!(
         lines[0].split_whitespace().collect::<Vec<_>>(),
@@ -276,7 +276,7 @@ fn quotas_are_enforced_counted_and_survive_failover_and_restart() {
         ["none", "inf", "2.5", "M", "512", "K", "1", "1", "2", "M", "/s"],
         "{hv}"
     );
-    let u = java_fs(&c, &["-count", "-u", "/q"]).ok();
+    let u = c.shell().run(&["-count", "-u", "/q"]).ok();
     assert_eq!(
         u.stdout.split_whitespace().collect::<Vec<_>>(),
         ["3", "0", "none", "inf", "/q"],
@@ -293,7 +293,7 @@ fn quotas_are_enforced_counted_and_survive_failover_and_restart() {
         "{ours}"
     );
     // -du is unaffected by quotas.
-    let du = java_fs(&c, &["-du", "-s", "/s"]).ok();
+    let du = c.shell().run(&["-du", "-s", "/s"]).ok();
     assert_eq!(
         du.stdout.split_whitespace().collect::<Vec<_>>(),
         ["2097152", "2097152", "/s"],
@@ -305,7 +305,8 @@ fn quotas_are_enforced_counted_and_survive_failover_and_restart() {
     c.failover(0, 1);
     c.wait_for_state(1, "active", Duration::from_secs(30));
     assert_eq!(counts(&c), before, "after failover");
-    java_fs(&c, &["-mkdir", "/q/b"])
+    c.shell()
+        .run(&["-mkdir", "/q/b"])
         .expect_code(1)
         .expect_stderr_contains(words);
     c.restart_nn(0);
@@ -313,14 +314,15 @@ fn quotas_are_enforced_counted_and_survive_failover_and_restart() {
     c.failover(1, 0);
     c.wait_for_state(0, "active", Duration::from_secs(30));
     assert_eq!(counts(&c), before, "after restart and replay");
-    java_fs(&c, &["-mkdir", "/q/b"])
+    c.shell()
+        .run(&["-mkdir", "/q/b"])
         .expect_code(1)
         .expect_stderr_contains(words);
     // Clearing the quotas lifts the refusals.
     hafs_cmd(&c, &["dfsadmin", "-clrQuota", "/q"]).ok();
     hdfs_tool(&c, &["dfsadmin", "-clrSpaceQuota", "/s", "/r"]).ok();
-    java_fs(&c, &["-mkdir", "/q/b"]).ok();
-    java_fs(&c, &["-setrep", "3", "/r/g"]).ok();
+    c.shell().run(&["-mkdir", "/q/b"]).ok();
+    c.shell().run(&["-setrep", "3", "/r/g"]).ok();
     assert_eq!(
         count_q(&c, "/q")[..4],
         ["none", "inf", "none", "inf"].map(String::from)[..]

@@ -13,10 +13,10 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use hafs_tests::{fsimage_txids, hafs_cmd, hdfs_tool, java_fs, MiniCluster, TempDir};
+use hafs_tests::{fsimage_txids, hafs_cmd, hdfs_tool, MiniCluster, TempDir};
 
 fn cat(c: &MiniCluster, p: &str) -> String {
-    java_fs(c, &["-cat", p]).ok().stdout
+    c.shell().run(&["-cat", p]).ok().stdout
 }
 
 fn replica_ids(c: &MiniCluster) -> BTreeSet<u64> {
@@ -30,7 +30,7 @@ fn check_snapshot(c: &MiniCluster, snap: &str, when: &str) {
     assert_eq!(cat(c, &format!("{base}/b")), "bravo file\n", "{when}");
     assert_eq!(cat(c, &format!("{base}/c")), "charlie\n", "{when}");
     assert_eq!(cat(c, &format!("{base}/d")), "delta, the first\n", "{when}");
-    let ls = java_fs(c, &["-ls", &base]).ok();
+    let ls = c.shell().run(&["-ls", &base]).ok();
     let names: Vec<&str> = ls
         .stdout_lines()
         .into_iter()
@@ -64,18 +64,21 @@ fn java_snapshots_keep_old_bytes_across_failover_and_restart() {
         std::fs::write(&local, body).unwrap();
         local.to_str().unwrap().to_string()
     };
-    java_fs(&c, &["-mkdir", "-p", "/snap"]).ok();
+    c.shell().run(&["-mkdir", "-p", "/snap"]).ok();
     for (n, body) in [
         ("a", "alpha file\n"),
         ("b", "bravo file\n"),
         ("c", "charlie\n"),
         ("d", "delta, the first\n"),
     ] {
-        java_fs(&c, &["-put", &put(n, body), &format!("/snap/{n}")]).ok();
+        c.shell()
+            .run(&["-put", &put(n, body), &format!("/snap/{n}")])
+            .ok();
     }
 
     // Not snapshottable yet: Hadoop's SnapshotException text, one line.
-    java_fs(&c, &["-createSnapshot", "/snap", "s1"])
+    c.shell()
+        .run(&["-createSnapshot", "/snap", "s1"])
         .expect_code(1)
         .expect_stderr_contains("Directory is not a snapshottable directory: /snap");
     let allow = hdfs_tool(&c, &["dfsadmin", "-allowSnapshot", "/snap"]).ok();
@@ -85,22 +88,28 @@ fn java_snapshots_keep_old_bytes_across_failover_and_restart() {
             .contains("Allowing snapshot on /snap succeeded"),
         "{allow}"
     );
-    let created = java_fs(&c, &["-createSnapshot", "/snap", "s1"]).ok();
+    let created = c.shell().run(&["-createSnapshot", "/snap", "s1"]).ok();
     assert_eq!(created.stdout.trim(), "Created snapshot /snap/.snapshot/s1");
-    java_fs(&c, &["-createSnapshot", "/snap", "s1"])
+    c.shell()
+        .run(&["-createSnapshot", "/snap", "s1"])
         .expect_code(1)
         .expect_stderr_contains("there is already a snapshot with the same name \"s1\"");
     let before = replica_ids(&c);
     assert_eq!(before.len(), 4, "{before:?}");
 
     // The live tree changes.
-    java_fs(&c, &["-rm", "-skipTrash", "/snap/a"]).ok();
-    java_fs(&c, &["-mv", "/snap/b", "/snap/b2"]).ok();
-    java_fs(&c, &["-appendToFile", &put("c+", "more\n"), "/snap/c"]).ok();
-    java_fs(&c, &["-put", "-f", &put("d2", "delta, again\n"), "/snap/d"]).ok();
+    c.shell().run(&["-rm", "-skipTrash", "/snap/a"]).ok();
+    c.shell().run(&["-mv", "/snap/b", "/snap/b2"]).ok();
+    c.shell()
+        .run(&["-appendToFile", &put("c+", "more\n"), "/snap/c"])
+        .ok();
+    c.shell()
+        .run(&["-put", "-f", &put("d2", "delta, again\n"), "/snap/d"])
+        .ok();
     assert_eq!(cat(&c, "/snap/c"), "charlie\nmore\n");
     assert_eq!(cat(&c, "/snap/d"), "delta, again\n");
-    java_fs(&c, &["-cat", "/snap/a"])
+    c.shell()
+        .run(&["-cat", "/snap/a"])
         .expect_code(1)
         .expect_stderr_contains("No such file or directory");
 
@@ -139,8 +148,10 @@ fn java_snapshots_keep_old_bytes_across_failover_and_restart() {
     // A second snapshot: between two snapshots Apache's client asks for the diff page
     // by page (getSnapshotDiffReportListing, two entries a page here) and prints it in
     // its own order: each changed directory, then its creations, deletions, renames.
-    java_fs(&c, &["-createSnapshot", "/snap", "later"]).ok();
-    java_fs(&c, &["-put", &put("e", "echo\n"), "/snap/e"]).ok(); // after both: not shown
+    c.shell().run(&["-createSnapshot", "/snap", "later"]).ok();
+    c.shell()
+        .run(&["-put", &put("e", "echo\n"), "/snap/e"])
+        .ok(); // after both: not shown
     let diff = hdfs_tool(&c, &["snapshotDiff", "/snap", "s1", "later"]).ok();
     assert_eq!(
         diff.stdout_lines(),
@@ -178,7 +189,7 @@ fn java_snapshots_keep_old_bytes_across_failover_and_restart() {
     // `hdfs lsSnapshot`: each snapshot as a directory line, then its id, ACTIVE and
     // its path; oldest first.
     let ls = hdfs_tool(&c, &["lsSnapshot", "/snap"]).ok();
-    let owner = java_fs(&c, &["-stat", "%u", "/snap"]).ok().stdout;
+    let owner = c.shell().run(&["-stat", "%u", "/snap"]).ok().stdout;
     let rows: Vec<Vec<&str>> = ls
         .stdout_lines()
         .into_iter()
@@ -196,26 +207,31 @@ fn java_snapshots_keep_old_bytes_across_failover_and_restart() {
     hdfs_tool(&c, &["lsSnapshot", "/snap/b2"])
         .expect_code(1)
         .expect_stderr_contains("Directory is not a snapshottable directory: /snap/b2");
-    java_fs(&c, &["-deleteSnapshot", "/snap", "later"]).ok();
-    java_fs(&c, &["-rm", "-skipTrash", "/snap/e"]).ok();
+    c.shell().run(&["-deleteSnapshot", "/snap", "later"]).ok();
+    c.shell().run(&["-rm", "-skipTrash", "/snap/e"]).ok();
 
     // Read-only: Hadoop's SnapshotAccessControlException message.
-    java_fs(&c, &["-put", &put("x", "x"), "/snap/.snapshot/s1/x"])
+    c.shell()
+        .run(&["-put", &put("x", "x"), "/snap/.snapshot/s1/x"])
         .expect_code(1)
         .expect_stderr_contains("Modification on a read-only snapshot is disallowed");
-    java_fs(&c, &["-rm", "-skipTrash", "/snap/.snapshot/s1/a"])
+    c.shell()
+        .run(&["-rm", "-skipTrash", "/snap/.snapshot/s1/a"])
         .expect_code(1)
         .expect_stderr_contains("Modification on a read-only snapshot is disallowed");
     // The directory cannot be deleted while it has snapshots.
-    java_fs(&c, &["-rm", "-r", "-skipTrash", "/snap"])
+    c.shell()
+        .run(&["-rm", "-r", "-skipTrash", "/snap"])
         .expect_code(1)
         .expect_stderr_contains(
             "The directory /snap cannot be deleted since /snap is snapshottable and already \
              has snapshots",
         );
 
-    java_fs(&c, &["-renameSnapshot", "/snap", "s1", "s2"]).ok();
-    let ls = java_fs(&c, &["-ls", "/snap/.snapshot"]).ok();
+    c.shell()
+        .run(&["-renameSnapshot", "/snap", "s1", "s2"])
+        .ok();
+    let ls = c.shell().run(&["-ls", "/snap/.snapshot"]).ok();
     assert!(ls.stdout.contains("/snap/.snapshot/s2"), "{ls}");
     assert!(!ls.stdout.contains("/snap/.snapshot/s1"), "{ls}");
     let listed = hdfs_tool(&c, &["lsSnapshottableDir"]).ok();
@@ -249,7 +265,7 @@ fn java_snapshots_keep_old_bytes_across_failover_and_restart() {
     assert_eq!(replica_ids(&c), held, "nothing freed across the restart");
 
     // Deleting the snapshot frees a's block and d's first block on the DataNode.
-    java_fs(&c, &["-deleteSnapshot", "/snap", "s2"]).ok();
+    c.shell().run(&["-deleteSnapshot", "/snap", "s2"]).ok();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let now = replica_ids(&c);
@@ -262,7 +278,8 @@ fn java_snapshots_keep_old_bytes_across_failover_and_restart() {
     }
     assert_eq!(cat(&c, "/snap/b2"), "bravo file\n");
     assert_eq!(cat(&c, "/snap/c"), "charlie\nmore\n");
-    java_fs(&c, &["-cat", "/snap/.snapshot/s2/b"])
+    c.shell()
+        .run(&["-cat", "/snap/.snapshot/s2/b"])
         .expect_code(1)
         .expect_stderr_contains("No such file or directory");
     // hafs's own dfsadmin says what Hadoop's does.

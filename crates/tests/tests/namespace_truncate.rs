@@ -11,7 +11,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use hafs_tests::{hafs_bin, hafs_dfs, java_fs, python, test_bytes, MiniCluster, TempDir};
+use hafs_tests::{hafs_bin, hafs_dfs, python, test_bytes, MiniCluster, TempDir};
 
 const BLOCK: usize = 1 << 20;
 /// Every file starts 2.5 blocks long.
@@ -21,7 +21,7 @@ const LEN: usize = 2 * BLOCK + BLOCK / 2;
 fn java_get(c: &MiniCluster, dir: &TempDir, path: &str, name: &str) -> Vec<u8> {
     let local = dir.path().join(name);
     let _ = std::fs::remove_file(&local);
-    java_fs(c, &["-get", path, local.to_str().unwrap()]).ok();
+    c.shell().run(&["-get", path, local.to_str().unwrap()]).ok();
     std::fs::read(&local).unwrap()
 }
 
@@ -39,7 +39,7 @@ fn native_read(c: &MiniCluster, path: &str, out: &Path) -> Vec<u8> {
 
 /// `hadoop fs -stat %b` (the length the NameNode reports).
 fn java_len(c: &MiniCluster, path: &str) -> usize {
-    let st = java_fs(c, &["-stat", "%b", path]).ok();
+    let st = c.shell().run(&["-stat", "%b", path]).ok();
     st.stdout.trim().parse().unwrap()
 }
 
@@ -48,17 +48,15 @@ fn put(c: &MiniCluster, tmp: &TempDir, path: &str, seed: u64) -> Vec<u8> {
     let data = test_bytes(seed, LEN);
     let local = tmp.path().join(format!("src-{seed}"));
     std::fs::write(&local, &data).unwrap();
-    java_fs(
-        c,
-        &[
+    c.shell()
+        .run(&[
             "-D",
             &format!("dfs.blocksize={BLOCK}"),
             "-put",
             local.to_str().unwrap(),
             path,
-        ],
-    )
-    .ok();
+        ])
+        .ok();
     data
 }
 
@@ -115,7 +113,7 @@ fn java_truncate_cuts_files_through_recovery_and_survives_failover_and_restart()
         .start();
     c.wait_for_state(0, "active", Duration::from_secs(30));
     let tmp = TempDir::new("truncate-local");
-    java_fs(&c, &["-mkdir", "-p", "/t"]).ok();
+    c.shell().run(&["-mkdir", "-p", "/t"]).ok();
     // (path, new length, whether the cut is at a block boundary)
     let cuts: [(&str, usize, bool); 4] = [
         ("/t/zero", 0, true),
@@ -133,9 +131,11 @@ fn java_truncate_cuts_files_through_recovery_and_survives_failover_and_restart()
     // At a block boundary the answer is true at once: the shell says "Truncated".
     for (path, len, boundary) in cuts {
         let out = if boundary {
-            java_fs(&c, &["-truncate", &len.to_string(), path]).ok()
+            c.shell().run(&["-truncate", &len.to_string(), path]).ok()
         } else {
-            java_fs(&c, &["-truncate", "-w", &len.to_string(), path]).ok()
+            c.shell()
+                .run(&["-truncate", "-w", &len.to_string(), path])
+                .ok()
         };
         assert!(
             out.stdout
@@ -151,7 +151,9 @@ fn java_truncate_cuts_files_through_recovery_and_survives_failover_and_restart()
     // -w returned once the file was closed: an append goes through at once.
     let extra = tmp.path().join("extra");
     std::fs::write(&extra, b"appended after truncate -w").unwrap();
-    java_fs(&c, &["-appendToFile", extra.to_str().unwrap(), "/t/mid"]).ok();
+    c.shell()
+        .run(&["-appendToFile", extra.to_str().unwrap(), "/t/mid"])
+        .ok();
     want[2].extend_from_slice(b"appended after truncate -w");
     check_bytes(&c, &tmp, "/t/mid", &want[2], "appended");
     // The cut blocks' replicas are cut on disk: /t/chunk keeps 1 MiB, 1 MiB, 1001
@@ -225,7 +227,10 @@ print(during, reads)
     let kill_len = BLOCK + BLOCK / 2 + 77;
     c.kill_datanode(0);
     let started = Instant::now();
-    let out = java_fs(&c, &["-truncate", "-w", &kill_len.to_string(), "/t/kill"]).ok();
+    let out = c
+        .shell()
+        .run(&["-truncate", "-w", &kill_len.to_string(), "/t/kill"])
+        .ok();
     assert!(out.stdout.contains("Waiting for"), "{out}");
     eprintln!(
         "truncate -w with a dead DataNode took {:?}",
@@ -247,10 +252,12 @@ print(during, reads)
         "{larger}"
     );
     // (an IllegalArgumentException in FsShell: usage and exit -1)
-    java_fs(&c, &["-truncate", &(LEN * 2).to_string(), "/t/chunk"])
+    c.shell()
+        .run(&["-truncate", &(LEN * 2).to_string(), "/t/chunk"])
         .expect_code(255)
         .expect_stderr_contains("Cannot truncate to a larger file size");
-    java_fs(&c, &["-truncate", "0", "/t"])
+    c.shell()
+        .run(&["-truncate", "0", "/t"])
         .expect_code(1)
         .expect_stderr_contains("Is a directory");
     // Neither shell sends a negative length (they parse it as an option or refuse
@@ -324,7 +331,10 @@ print(t.stderr)
     for i in 0..3 {
         c.pause_datanode(i);
     }
-    let out = java_fs(&c, &["-truncate", &pending_len.to_string(), "/t/pending"]).ok();
+    let out = c
+        .shell()
+        .run(&["-truncate", &pending_len.to_string(), "/t/pending"])
+        .ok();
     assert!(out.stdout.contains("Wait for block recovery"), "{out}");
     assert_eq!(
         java_len(&c, "/t/pending"),
@@ -336,11 +346,10 @@ print(t.stderr)
     for i in 0..3 {
         c.resume_datanode(i);
     }
-    let out = java_fs(
-        &c,
-        &["-truncate", "-w", &pending_len.to_string(), "/t/pending"],
-    )
-    .ok();
+    let out = c
+        .shell()
+        .run(&["-truncate", "-w", &pending_len.to_string(), "/t/pending"])
+        .ok();
     assert!(
         out.stdout
             .contains(&format!("Truncated /t/pending to length: {pending_len}")),

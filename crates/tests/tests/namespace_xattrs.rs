@@ -17,7 +17,7 @@
 
 use std::time::Duration;
 
-use hafs_tests::{hafs_cmd, hdfs_tool, java_fs, java_fs_as, run_java_class, MiniCluster, TempDir};
+use hafs_tests::{hafs_cmd, hdfs_tool, run_java_class, MiniCluster, TempDir};
 
 /// Hadoop's per-inode limit lowered so the test reaches it in a few calls (the key is
 /// read, the check is the same).
@@ -27,7 +27,7 @@ const MAX_XATTRS: usize = 3;
 fn getfattr(c: &MiniCluster, args: &[&str]) -> Vec<String> {
     let mut full = vec!["-getfattr"];
     full.extend_from_slice(args);
-    let out = java_fs(c, &full).ok();
+    let out = c.shell().run(&full).ok();
     out.stdout_lines()
         .into_iter()
         .filter(|l| !l.starts_with("# file:") && !l.trim().is_empty())
@@ -83,33 +83,31 @@ fn java_shell_xattrs_limits_access_and_failover_restart() {
     let tmp = TempDir::new("xattrs-local");
     let local = tmp.path().join("f");
     std::fs::write(&local, b"data").unwrap();
-    java_fs(&c, &["-mkdir", "-p", "/x"]).ok();
-    java_fs(&c, &["-put", local.to_str().unwrap(), "/x/f"]).ok();
-    java_fs(&c, &["-put", local.to_str().unwrap(), "/x/f2"]).ok();
+    c.shell().run(&["-mkdir", "-p", "/x"]).ok();
+    c.shell()
+        .run(&["-put", local.to_str().unwrap(), "/x/f"])
+        .ok();
+    c.shell()
+        .run(&["-put", local.to_str().unwrap(), "/x/f2"])
+        .ok();
 
     // Text, hex and base64 values in; text, hex and base64 out.
-    java_fs(
-        &c,
-        &["-setfattr", "-n", "user.text", "-v", "hello world", "/x/f"],
-    )
-    .ok();
-    java_fs(
-        &c,
-        &["-setfattr", "-n", "user.bin", "-v", "0x00ff10800a", "/x/f"],
-    )
-    .ok();
-    java_fs(
-        &c,
-        &[
+    c.shell()
+        .run(&["-setfattr", "-n", "user.text", "-v", "hello world", "/x/f"])
+        .ok();
+    c.shell()
+        .run(&["-setfattr", "-n", "user.bin", "-v", "0x00ff10800a", "/x/f"])
+        .ok();
+    c.shell()
+        .run(&[
             "-setfattr",
             "-n",
             "USER.b64",
             "-v",
             "0saGkgdGhlcmUu",
             "/x/f",
-        ],
-    )
-    .ok();
+        ])
+        .ok();
     assert_eq!(
         getfattr(&c, &["-n", "user.text", "/x/f"]),
         ["user.text=\"hello world\""]
@@ -132,17 +130,18 @@ fn java_shell_xattrs_limits_access_and_failover_restart() {
         expected_hex()
     );
     // A name is case-sensitive (the prefix is not): user.TEXT is another attribute.
-    java_fs(&c, &["-getfattr", "-n", "user.TEXT", "/x/f"])
+    c.shell()
+        .run(&["-getfattr", "-n", "user.TEXT", "/x/f"])
         .expect_code(1)
         .expect_stderr_contains("At least one of the attributes provided was not found.");
     // No value: the attribute is there, without `=`.
-    java_fs(&c, &["-setfattr", "-n", "user.dirattr", "/x"]).ok();
+    c.shell()
+        .run(&["-setfattr", "-n", "user.dirattr", "/x"])
+        .ok();
     assert_eq!(getfattr(&c, &["-d", "/x"]), ["user.dirattr"]);
-    java_fs(
-        &c,
-        &["-setfattr", "-n", "user.dirattr", "-v", "on the dir", "/x"],
-    )
-    .ok();
+    c.shell()
+        .run(&["-setfattr", "-n", "user.dirattr", "-v", "on the dir", "/x"])
+        .ok();
 
     // CREATE and REPLACE alone, through Hadoop's FileSystem API.
     let flags = run_java_class(&c, "HafsClientProtocolCalls", &["flags", "/x/f2"]).ok();
@@ -158,26 +157,31 @@ fn java_shell_xattrs_limits_access_and_failover_restart() {
         ],
         "{flags}"
     );
-    java_fs(&c, &["-setfattr", "-x", "user.flag", "/x/f2"]).ok();
-    java_fs(&c, &["-setfattr", "-x", "user.flag", "/x/f2"])
+    c.shell()
+        .run(&["-setfattr", "-x", "user.flag", "/x/f2"])
+        .ok();
+    c.shell()
+        .run(&["-setfattr", "-x", "user.flag", "/x/f2"])
         .expect_code(1)
         .expect_stderr_contains("No matching attributes found for remove operation");
 
     // Limits: the per-inode count, then the size (name + value over 16384 bytes).
-    java_fs(&c, &["-setfattr", "-n", "user.fourth", "-v", "x", "/x/f"])
+    c.shell()
+        .run(&["-setfattr", "-n", "user.fourth", "-v", "x", "/x/f"])
         .expect_code(1)
         .expect_stderr_contains(&format!(
             "Cannot add additional XAttr to inode, would exceed limit of {MAX_XATTRS}"
         ));
     let big = format!("0x{}", "ab".repeat(16384));
-    java_fs(&c, &["-setfattr", "-n", "user.big", "-v", &big, "/x/f2"])
+    c.shell()
+        .run(&["-setfattr", "-n", "user.big", "-v", &big, "/x/f2"])
         .expect_code(1)
         .expect_stderr_contains(
             "The XAttr is too big. The maximum combined size of the name and value is 16384, \
              but the total size is 16387",
         );
     // A bad prefix is refused by the shell itself (a usage error) with Hadoop's words.
-    java_fs(&c, &["-setfattr", "-n", "color", "-v", "x", "/x/f2"])
+    c.shell().run(&["-setfattr", "-n", "color", "-v", "x", "/x/f2"])
         .expect_code(255)
         .expect_stderr_contains(
             "An XAttr name must be prefixed with user/trusted/security/system/raw, followed by a '.'",
@@ -186,80 +190,74 @@ fn java_shell_xattrs_limits_access_and_failover_restart() {
     // Another user: reads user.* of a world-readable file, cannot write it (0644), and
     // cannot read once the file is 0600; trusted.* is refused to them and invisible.
     assert_eq!(
-        java_fs_as(&c, "bob", &["-getfattr", "-n", "user.text", "/x/f"])
+        c.shell()
+            .run_as("bob", &["-getfattr", "-n", "user.text", "/x/f"])
             .ok()
             .stdout_lines()
             .last()
             .copied(),
         Some("user.text=\"hello world\"")
     );
-    java_fs_as(
-        &c,
-        "bob",
-        &["-setfattr", "-n", "user.bob", "-v", "1", "/x/f2"],
-    )
-    .expect_code(1)
-    .expect_stderr_contains("Permission denied: user=bob, access=WRITE");
-    java_fs_as(&c, "bob", &["-setfattr", "-x", "user.text", "/x/f"])
+    c.shell()
+        .run_as("bob", &["-setfattr", "-n", "user.bob", "-v", "1", "/x/f2"])
         .expect_code(1)
         .expect_stderr_contains("Permission denied: user=bob, access=WRITE");
-    java_fs_as(
-        &c,
-        "bob",
-        &["-setfattr", "-n", "trusted.t", "-v", "1", "/x/f2"],
-    )
-    .expect_code(1)
-    .expect_stderr_contains("User doesn't have permission for xattr: trusted.t");
-    java_fs(
-        &c,
-        &[
+    c.shell()
+        .run_as("bob", &["-setfattr", "-x", "user.text", "/x/f"])
+        .expect_code(1)
+        .expect_stderr_contains("Permission denied: user=bob, access=WRITE");
+    c.shell()
+        .run_as("bob", &["-setfattr", "-n", "trusted.t", "-v", "1", "/x/f2"])
+        .expect_code(1)
+        .expect_stderr_contains("User doesn't have permission for xattr: trusted.t");
+    c.shell()
+        .run(&[
             "-setfattr",
             "-n",
             "trusted.admin",
             "-v",
             "root only",
             "/x/f2",
-        ],
-    )
-    .ok();
-    let bob_view = java_fs_as(&c, "bob", &["-getfattr", "-d", "/x/f2"]).ok();
+        ])
+        .ok();
+    let bob_view = c.shell().run_as("bob", &["-getfattr", "-d", "/x/f2"]).ok();
     assert!(!bob_view.stdout.contains("trusted."), "{bob_view}");
     // A file marked unreadable by the superuser: its data is refused to the superuser
     // (the marker has no value and cannot be removed); others still read it.
-    java_fs(&c, &["-put", local.to_str().unwrap(), "/x/secret"]).ok();
-    java_fs(
-        &c,
-        &[
+    c.shell()
+        .run(&["-put", local.to_str().unwrap(), "/x/secret"])
+        .ok();
+    c.shell()
+        .run(&[
             "-setfattr",
             "-n",
             "security.hdfs.unreadable.by.superuser",
             "/x/secret",
-        ],
-    )
-    .ok();
-    java_fs(&c, &["-cat", "/x/secret"])
+        ])
+        .ok();
+    c.shell()
+        .run(&["-cat", "/x/secret"])
         .expect_code(1)
         .expect_stderr_contains("since the superuser is not allowed to perform this operation");
     assert_eq!(
-        java_fs_as(&c, "bob", &["-cat", "/x/secret"]).ok().stdout,
+        c.shell().run_as("bob", &["-cat", "/x/secret"]).ok().stdout,
         "data"
     );
-    java_fs(
-        &c,
-        &[
+    c.shell()
+        .run(&[
             "-setfattr",
             "-x",
             "security.hdfs.unreadable.by.superuser",
             "/x/secret",
-        ],
-    )
-    .expect_code(1)
-    .expect_stderr_contains("can not be deleted");
-    java_fs(&c, &["-chmod", "600", "/x/f"]).ok();
-    java_fs_as(&c, "bob", &["-getfattr", "-d", "/x/f"])
+        ])
+        .expect_code(1)
+        .expect_stderr_contains("can not be deleted");
+    c.shell().run(&["-chmod", "600", "/x/f"]).ok();
+    c.shell()
+        .run_as("bob", &["-getfattr", "-d", "/x/f"])
         .expect_code(1)
         .expect_stderr_contains("Permission denied: user=bob, access=READ");
-    java_fs(&c, &["-chmod", "644", "/x/f"]).ok();
+    c.shell().run(&["-chmod", "644", "/x/f"]).ok();
     check_all(&c, "before failover");
 
     // The Standby tailed every change: after a failover the new Active has them.
@@ -272,12 +270,12 @@ fn java_shell_xattrs_limits_access_and_failover_restart() {
     hafs_cmd(&c, &["dfsadmin", "-safemode", "enter"]).ok();
     hafs_cmd(&c, &["dfsadmin", "-saveNamespace"]).ok();
     hafs_cmd(&c, &["dfsadmin", "-safemode", "leave"]).ok();
-    java_fs(&c, &["-setfattr", "-x", "user.dirattr", "/x"]).ok();
-    java_fs(
-        &c,
-        &["-setfattr", "-n", "user.dirattr", "-v", "on the dir", "/x"],
-    )
-    .ok();
+    c.shell()
+        .run(&["-setfattr", "-x", "user.dirattr", "/x"])
+        .ok();
+    c.shell()
+        .run(&["-setfattr", "-n", "user.dirattr", "-v", "on the dir", "/x"])
+        .ok();
     c.stop_nn(0);
     c.stop_nn(1);
     c.start_nn(0);
@@ -299,11 +297,11 @@ fn what_hafs_does_not_offer_answers_cleanly() {
         .conf("fs.trash.interval", "10")
         .start();
     c.wait_for_state(0, "active", Duration::from_secs(30));
-    java_fs(&c, &["-mkdir", "-p", "/d"]).ok();
+    c.shell().run(&["-mkdir", "-p", "/d"]).ok();
 
     // -expunge lists encryption zones and trash roots: it runs without a warning or a
     // stack trace.
-    let expunge = java_fs(&c, &["-expunge"]).ok();
+    let expunge = c.shell().run(&["-expunge"]).ok();
     assert!(
         !expunge.stderr.contains("Exception") && !expunge.stderr.contains("WARN"),
         "{expunge}"
@@ -373,7 +371,10 @@ fn what_hafs_does_not_offer_answers_cleanly() {
     let open = tool(&["dfsadmin", "-listOpenFiles"]);
     assert_eq!(open.len(), 1, "only the header: {open:?}");
     // A refusal through the shell: one line, no stack trace.
-    let snap = java_fs(&c, &["-createSnapshot", "/d", "s1"]).expect_code(1);
+    let snap = c
+        .shell()
+        .run(&["-createSnapshot", "/d", "s1"])
+        .expect_code(1);
     let err_lines: Vec<&str> = snap.stderr.lines().filter(|l| !l.is_empty()).collect();
     assert_eq!(
         err_lines,
