@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::*;
-use hafs_tests::{hafs_dfs, java_fs, test_bytes, CmdOutput, MiniCluster, StreamingClient};
+use hafs_tests::{hafs_dfs, test_bytes, CmdOutput, MiniCluster, StreamingClient};
 
 const MIB: usize = 1024 * 1024;
 
@@ -75,12 +75,12 @@ fn put_variants_and_errors_match_hadoop() {
 
     // An existing target without -f: "File exists", exit 1, as Java says it.
     let ours = hafs_dfs(&c, &["-put", s(&local), "/p/a"]);
-    let java = java_fs(&c, &["-put", s(&local), "/p/a"]);
+    let java = c.shell().run(&["-put", s(&local), "/p/a"]);
     assert_same_outcome(&ours, &java);
     assert_eq!(ours.code(), Some(1));
     assert!(ours.stderr.contains("`/p/a': File exists"), "{ours}");
     let ours = hafs_dfs(&c, &["-copyFromLocal", s(&local), "/p/a"]);
-    let java = java_fs(&c, &["-copyFromLocal", s(&local), "/p/a"]);
+    let java = c.shell().run(&["-copyFromLocal", s(&local), "/p/a"]);
     assert_same_outcome(&ours, &java);
 
     // -f replaces it.
@@ -96,7 +96,7 @@ fn put_variants_and_errors_match_hadoop() {
 
     // Missing local source, missing parent dir: same words as Java.
     let ours = hafs_dfs(&c, &["-put", "/nonexistent/local", "/p/x"]);
-    let java = java_fs(&c, &["-put", "/nonexistent/local", "/p/x"]);
+    let java = c.shell().run(&["-put", "/nonexistent/local", "/p/x"]);
     assert_same_outcome(&ours, &java);
     for args in [
         vec!["-put", s(&local2), "/nodir/x"],
@@ -105,7 +105,7 @@ fn put_variants_and_errors_match_hadoop() {
         vec!["-cp", "/p/a", "/p/a/under-a-file"],
     ] {
         let ours = hafs_dfs(&c, &args);
-        let java = java_fs(&c, &args);
+        let java = c.shell().run(&args);
         assert_same_outcome(&ours, &java);
     }
 
@@ -134,7 +134,7 @@ fn put_and_get_preserve_times_and_permissions() {
         format!("640 {}", mtime_s * 1000),
         "{ours}"
     );
-    java_fs(&c, &["-put", "-p", s(&local), "/pj"]).ok();
+    c.shell().run(&["-put", "-p", s(&local), "/pj"]).ok();
     let java = hafs_dfs(&c, &["-stat", "%a %Y", "/pj"]).ok();
     assert_eq!(ours.stdout, java.stdout, "-put -p differs from Java's");
 
@@ -183,12 +183,12 @@ fn get_onto_existing_local_file_and_cat_of_a_directory_match_hadoop() {
     put_with_hafs(&c, "/g/f", &data);
     let existing = write_scratch(&c, "existing", b"keep me");
     let ours = hafs_dfs(&c, &["-get", "/g/f", s(&existing)]);
-    let java = java_fs(&c, &["-get", "/g/f", s(&existing)]);
+    let java = c.shell().run(&["-get", "/g/f", s(&existing)]);
     assert_same_outcome(&ours, &java);
     assert_eq!(ours.code(), Some(1));
     assert_eq!(std::fs::read(&existing).unwrap(), b"keep me");
     let ours = hafs_dfs(&c, &["-copyToLocal", "/g/f", s(&existing)]);
-    let java = java_fs(&c, &["-copyToLocal", "/g/f", s(&existing)]);
+    let java = c.shell().run(&["-copyToLocal", "/g/f", s(&existing)]);
     assert_same_outcome(&ours, &java);
     // -f replaces it.
     hafs_dfs(&c, &["-get", "-f", "/g/f", s(&existing)]).ok();
@@ -203,7 +203,7 @@ fn get_onto_existing_local_file_and_cat_of_a_directory_match_hadoop() {
         vec!["-cat", "/g/f/under-a-file"],
     ] {
         let ours = hafs_dfs(&c, &args);
-        let java = java_fs(&c, &args);
+        let java = c.shell().run(&args);
         assert_same_outcome(&ours, &java);
         assert_ne!(ours.code(), Some(0), "{ours}");
     }
@@ -221,7 +221,7 @@ fn cat_head_and_tail_print_what_java_prints() {
         vec!["-tail", "/t/f"],
     ] {
         let ours = hafs_dfs(&c, &args).ok();
-        let java = java_fs(&c, &args).ok();
+        let java = c.shell().run(&args).ok();
         assert_same_outcome(&ours, &java);
     }
     let head = hafs_dfs(&c, &["-head", "/t/f"]).ok();
@@ -239,7 +239,7 @@ fn cat_head_and_tail_print_what_java_prints() {
     }
     // Several files to -cat, one of them missing: the others still print, exit 1.
     let ours = hafs_dfs(&c, &["-cat", "/t/short", "/t/none", "/t/short"]);
-    let java = java_fs(&c, &["-cat", "/t/short", "/t/none", "/t/short"]);
+    let java = c.shell().run(&["-cat", "/t/short", "/t/none", "/t/short"]);
     assert_same_outcome(&ours, &java);
 }
 
@@ -276,7 +276,7 @@ fn tail_f_follows_appends_by_other_writers() {
             if i == 0 {
                 hafs_dfs(&c, &["-appendToFile", s(&part), "/tf/log"]).ok();
             } else {
-                java_fs(&c, &["-appendToFile", s(&part), "/tf/log"]).ok();
+                c.shell().run(&["-appendToFile", s(&part), "/tf/log"]).ok();
             }
             wait_output(&tail, line, Duration::from_secs(30));
         }
@@ -299,7 +299,7 @@ fn cp_and_append_to_file() {
     // Existing target: File exists, as Java; -f replaces.
     put_with_hafs(&c, "/c/other", b"other");
     let ours = hafs_dfs(&c, &["-cp", "/c/other", "/c/dst"]);
-    let java = java_fs(&c, &["-cp", "/c/other", "/c/dst"]);
+    let java = c.shell().run(&["-cp", "/c/other", "/c/dst"]);
     assert_same_outcome(&ours, &java);
     assert_eq!(ours.code(), Some(1));
     hafs_dfs(&c, &["-cp", "-f", "/c/other", "/c/dst"]).ok();
@@ -311,7 +311,7 @@ fn cp_and_append_to_file() {
     assert_eq!(get_with_hafs(&c, "/c/dir/other"), b"other");
     // Several sources onto a file: Java's error.
     let ours = hafs_dfs(&c, &["-cp", "/c/src", "/c/other", "/c/dst"]);
-    let java = java_fs(&c, &["-cp", "/c/src", "/c/other", "/c/dst"]);
+    let java = c.shell().run(&["-cp", "/c/src", "/c/other", "/c/dst"]);
     assert_same_outcome(&ours, &java);
 
     // -appendToFile with several local files, to a new file then an existing one.
@@ -332,7 +332,9 @@ fn cp_and_append_to_file() {
     assert_same_bytes(&get_with_java(&c, "/c/appended"), &want, "-appendToFile");
     // A missing local source: same as Java.
     let ours = hafs_dfs(&c, &["-appendToFile", "/no/such/local", "/c/appended"]);
-    let java = java_fs(&c, &["-appendToFile", "/no/such/local", "/c/appended"]);
+    let java = c
+        .shell()
+        .run(&["-appendToFile", "/no/such/local", "/c/appended"]);
     assert_same_outcome(&ours, &java);
     // From stdin.
     run_with_stdin(
@@ -356,7 +358,7 @@ fn setrep_on_a_directory_and_df_match_hadoop() {
     put_with_hafs(&c, "/r/a", &test_bytes(37, 1000));
     put_with_hafs(&c, "/r/sub/b", &test_bytes(38, 2000));
     let ours = hafs_dfs(&c, &["-setrep", "2", "/r"]).ok();
-    let java = java_fs(&c, &["-setrep", "2", "/r"]).ok();
+    let java = c.shell().run(&["-setrep", "2", "/r"]).ok();
     assert_same_outcome(&ours, &java);
     let ours = hafs_dfs(&c, &["-setrep", "-w", "1", "/r/a"]).ok();
     assert!(
@@ -365,13 +367,13 @@ fn setrep_on_a_directory_and_df_match_hadoop() {
         "{ours}"
     );
     assert!(ours.stdout.trim_end().ends_with("done"), "{ours}");
-    let stat = java_fs(&c, &["-stat", "%r", "/r/a", "/r/sub/b"]).ok();
+    let stat = c.shell().run(&["-stat", "%r", "/r/a", "/r/sub/b"]).ok();
     assert_eq!(stat.stdout, "1\n2\n");
     let ours = hafs_dfs(&c, &["-setrep", "0", "/r/a"]);
-    let java = java_fs(&c, &["-setrep", "0", "/r/a"]);
+    let java = c.shell().run(&["-setrep", "0", "/r/a"]);
     assert_eq!(ours.code(), java.code(), "ours:\n{ours}\njava:\n{java}");
     let ours = hafs_dfs(&c, &["-setrep", "2", "/r/missing"]);
-    let java = java_fs(&c, &["-setrep", "2", "/r/missing"]);
+    let java = c.shell().run(&["-setrep", "2", "/r/missing"]);
     assert_same_outcome(&ours, &java);
 
     // -df: the same header and layout; capacity and usage come from the live disks and
@@ -379,7 +381,7 @@ fn setrep_on_a_directory_and_df_match_hadoop() {
     for human in [false, true] {
         let args: &[&str] = if human { &["-df", "-h"] } else { &["-df"] };
         let ours = hafs_dfs(&c, args).ok();
-        let java = java_fs(&c, args).ok();
+        let java = c.shell().run(args).ok();
         let o: Vec<Vec<&str>> = ours
             .stdout
             .lines()
@@ -418,8 +420,8 @@ fn truncate_matches_java() {
     // To a block boundary (no recovery needed), then inside a block (-w waits).
     let ours = hafs_dfs(&c, &["-truncate", &MIB.to_string(), "/tr/f"]);
     let java_put = write_scratch(&c, "tr-java", &data);
-    java_fs(&c, &["-put", s(&java_put), "/tr/j"]).ok();
-    let java = java_fs(&c, &["-truncate", &MIB.to_string(), "/tr/j"]);
+    c.shell().run(&["-put", s(&java_put), "/tr/j"]).ok();
+    let java = c.shell().run(&["-truncate", &MIB.to_string(), "/tr/j"]);
     assert!(ours.success() && java.success(), "{ours}\n{java}");
     // The same words, for its own path.
     assert_eq!(

@@ -2,9 +2,7 @@
 //! command a Hadoop user reaches for, run against a hafs NameNode, with the results
 //! checked from Java's own output and cross-checked with `hafs dfs`.
 
-use hafs_tests::{
-    current_user, fields, hafs_dfs, java_fs, java_fs_as, parse_ls, CmdOutput, LsEntry, MiniCluster,
-};
+use hafs_tests::{current_user, fields, hafs_dfs, parse_ls, CmdOutput, LsEntry, MiniCluster};
 
 fn start(label: &str) -> MiniCluster {
     MiniCluster::builder().label(label).start()
@@ -40,10 +38,10 @@ fn mkdir_ls_and_stat_agree_with_hafs() {
     let cluster = start("java-mkdir");
     let user = current_user();
 
-    java_fs(&cluster, &["-mkdir", "-p", "/a/b/c"]).ok();
-    java_fs(&cluster, &["-mkdir", "/a/d"]).ok();
+    cluster.shell().run(&["-mkdir", "-p", "/a/b/c"]).ok();
+    cluster.shell().run(&["-mkdir", "/a/d"]).ok();
 
-    let ls = java_fs(&cluster, &["-ls", "/a"]).ok();
+    let ls = cluster.shell().run(&["-ls", "/a"]).ok();
     assert_eq!(ls.stdout_lines()[0], "Found 2 items", "{ls}");
     // New directories: 777 minus the default umask 022, owned by the caller, group
     // inherited from the root (the superuser group).
@@ -63,7 +61,7 @@ fn mkdir_ls_and_stat_agree_with_hafs() {
     );
 
     let format = "%F %u %g %a %n";
-    let stat = java_fs(&cluster, &["-stat", format, "/a/b/c", "/a"]).ok();
+    let stat = cluster.shell().run(&["-stat", format, "/a/b/c", "/a"]).ok();
     assert_eq!(
         stat.stdout_lines(),
         vec![
@@ -79,10 +77,14 @@ fn mkdir_ls_and_stat_agree_with_hafs() {
     );
 
     // Creating what exists, or below what does not, fails the Java way.
-    java_fs(&cluster, &["-mkdir", "/a/b"])
+    cluster
+        .shell()
+        .run(&["-mkdir", "/a/b"])
         .expect_code(1)
         .expect_stderr_contains("File exists");
-    java_fs(&cluster, &["-mkdir", "/x/y"])
+    cluster
+        .shell()
+        .run(&["-mkdir", "/x/y"])
         .expect_code(1)
         .expect_stderr_contains("No such file or directory");
     hafs_dfs(&cluster, &["-test", "-e", "/x"]).expect_code(1);
@@ -92,8 +94,8 @@ fn mkdir_ls_and_stat_agree_with_hafs() {
 fn touchz_and_test_flags() {
     let cluster = start("java-test");
     let user = current_user();
-    java_fs(&cluster, &["-mkdir", "/t"]).ok();
-    java_fs(&cluster, &["-touchz", "/t/empty"]).ok();
+    cluster.shell().run(&["-mkdir", "/t"]).ok();
+    cluster.shell().run(&["-touchz", "/t/empty"]).ok();
 
     for (flag, path, code) in [
         ("-e", "/t/empty", 0),
@@ -104,19 +106,25 @@ fn touchz_and_test_flags() {
         ("-f", "/t", 1),
         ("-e", "/t/missing", 1),
     ] {
-        let out = java_fs(&cluster, &["-test", flag, path]).expect_code(code);
+        let out = cluster
+            .shell()
+            .run(&["-test", flag, path])
+            .expect_code(code);
         assert!(out.stdout.is_empty(), "-test prints nothing:\n{out}");
         hafs_dfs(&cluster, &["-test", flag, path]).expect_code(code);
     }
 
     // A file: 666 minus umask 022, replication from dfs.replication (1), empty.
-    let ls = java_fs(&cluster, &["-ls", "/t/empty"]).ok();
+    let ls = cluster.shell().run(&["-ls", "/t/empty"]).ok();
     assert_eq!(
         entries(&ls),
         vec![entry("-rw-r--r--", "1", &user, "supergroup", "/t/empty")],
         "{ls}"
     );
-    let stat = java_fs(&cluster, &["-stat", "%F %u %g %a %b %r %n", "/t/empty"]).ok();
+    let stat = cluster
+        .shell()
+        .run(&["-stat", "%F %u %g %a %b %r %n", "/t/empty"])
+        .ok();
     assert_eq!(
         stat.stdout.trim(),
         format!("regular file {user} supergroup 644 0 1 empty")
@@ -128,32 +136,36 @@ fn touchz_and_test_flags() {
 #[test]
 fn mv_and_rm() {
     let cluster = start("java-mv");
-    java_fs(&cluster, &["-mkdir", "-p", "/src/sub"]).ok();
-    java_fs(&cluster, &["-touchz", "/src/sub/f"]).ok();
+    cluster.shell().run(&["-mkdir", "-p", "/src/sub"]).ok();
+    cluster.shell().run(&["-touchz", "/src/sub/f"]).ok();
 
-    java_fs(&cluster, &["-mv", "/src", "/dst"]).ok();
+    cluster.shell().run(&["-mv", "/src", "/dst"]).ok();
     hafs_dfs(&cluster, &["-test", "-e", "/src"]).expect_code(1);
     let tree = hafs_dfs(&cluster, &["-ls", "-R", "/dst"]).ok();
     let paths: Vec<String> = parse_ls(&tree.stdout).into_iter().map(|e| e.path).collect();
     assert_eq!(paths, vec!["/dst/sub", "/dst/sub/f"], "{tree}");
 
     // Renaming a file, then moving it into an existing directory.
-    java_fs(&cluster, &["-mv", "/dst/sub/f", "/dst/g"]).ok();
+    cluster.shell().run(&["-mv", "/dst/sub/f", "/dst/g"]).ok();
     hafs_dfs(&cluster, &["-test", "-f", "/dst/g"]).expect_code(0);
     hafs_dfs(&cluster, &["-test", "-e", "/dst/sub/f"]).expect_code(1);
-    java_fs(&cluster, &["-mv", "/dst/g", "/dst/sub"]).ok();
+    cluster.shell().run(&["-mv", "/dst/g", "/dst/sub"]).ok();
     hafs_dfs(&cluster, &["-test", "-f", "/dst/sub/g"]).expect_code(0);
-    java_fs(&cluster, &["-mv", "/nope", "/elsewhere"])
+    cluster
+        .shell()
+        .run(&["-mv", "/nope", "/elsewhere"])
         .expect_code(1)
         .expect_stderr_contains("No such file or directory");
 
-    java_fs(&cluster, &["-rm", "/dst"])
+    cluster
+        .shell()
+        .run(&["-rm", "/dst"])
         .expect_code(1)
         .expect_stderr_contains("Is a directory");
-    let rm = java_fs(&cluster, &["-rm", "-r", "/dst"]).ok();
+    let rm = cluster.shell().run(&["-rm", "-r", "/dst"]).ok();
     assert!(rm.stdout.contains("Deleted /dst"), "{rm}");
     hafs_dfs(&cluster, &["-test", "-e", "/dst"]).expect_code(1);
-    let root = java_fs(&cluster, &["-ls", "/"]).ok();
+    let root = cluster.shell().run(&["-ls", "/"]).ok();
     assert!(
         root.stdout_lines().is_empty(),
         "root should be empty:\n{root}"
@@ -163,10 +175,10 @@ fn mv_and_rm() {
 #[test]
 fn chmod_octal_symbolic_and_recursive() {
     let cluster = start("java-chmod");
-    java_fs(&cluster, &["-mkdir", "-p", "/m/d"]).ok();
-    java_fs(&cluster, &["-touchz", "/m/f"]).ok();
+    cluster.shell().run(&["-mkdir", "-p", "/m/d"]).ok();
+    cluster.shell().run(&["-touchz", "/m/f"]).ok();
     let mode = |path: &str| -> String {
-        let out = java_fs(&cluster, &["-stat", "%a", path]).ok();
+        let out = cluster.shell().run(&["-stat", "%a", path]).ok();
         let ours = hafs_dfs(&cluster, &["-stat", "%a", path]).ok();
         assert_eq!(
             ours.stdout, out.stdout,
@@ -175,13 +187,13 @@ fn chmod_octal_symbolic_and_recursive() {
         out.stdout.trim().to_string()
     };
 
-    java_fs(&cluster, &["-chmod", "600", "/m/f"]).ok();
+    cluster.shell().run(&["-chmod", "600", "/m/f"]).ok();
     assert_eq!(mode("/m/f"), "600");
-    java_fs(&cluster, &["-chmod", "g+w,o+r", "/m/f"]).ok();
+    cluster.shell().run(&["-chmod", "g+w,o+r", "/m/f"]).ok();
     assert_eq!(mode("/m/f"), "624");
     // Hadoop's parser lets the last clause naming a class decide it: u gets +x on its
     // old rw (7), g and o get -w: 704, not 504.
-    java_fs(&cluster, &["-chmod", "a-w,u+x", "/m/f"]).ok();
+    cluster.shell().run(&["-chmod", "a-w,u+x", "/m/f"]).ok();
     assert_eq!(mode("/m/f"), "704");
     hafs_dfs(&cluster, &["-chmod", "600", "/m/f"]).ok();
     hafs_dfs(&cluster, &["-chmod", "g+w,o+r", "/m/f"]).ok();
@@ -192,8 +204,11 @@ fn chmod_octal_symbolic_and_recursive() {
         "hafs dfs -chmod must match the Java shell"
     );
 
-    java_fs(&cluster, &["-chmod", "-R", "700", "/m"]).ok();
-    let stat = java_fs(&cluster, &["-stat", "%a %n", "/m", "/m/d", "/m/f"]).ok();
+    cluster.shell().run(&["-chmod", "-R", "700", "/m"]).ok();
+    let stat = cluster
+        .shell()
+        .run(&["-stat", "%a %n", "/m", "/m/d", "/m/f"])
+        .ok();
     assert_eq!(
         stat.stdout_lines(),
         vec!["700 m", "700 d", "700 f"],
@@ -201,7 +216,7 @@ fn chmod_octal_symbolic_and_recursive() {
     );
 
     // The sticky bit shows in octal and as `t` in the listing.
-    java_fs(&cluster, &["-chmod", "1777", "/m/d"]).ok();
+    cluster.shell().run(&["-chmod", "1777", "/m/d"]).ok();
     assert_eq!(mode("/m/d"), "1777");
     let ls = hafs_dfs(&cluster, &["-ls", "/m"]).ok();
     let d = parse_ls(&ls.stdout).into_iter().find(|e| e.path == "/m/d");
@@ -215,30 +230,35 @@ fn chmod_octal_symbolic_and_recursive() {
 #[test]
 fn chown_and_chgrp() {
     let cluster = start("java-chown");
-    java_fs(&cluster, &["-touchz", "/o"]).ok();
+    cluster.shell().run(&["-touchz", "/o"]).ok();
     let owner = |path: &str| -> String {
-        java_fs(&cluster, &["-stat", "%u %g", path])
+        cluster
+            .shell()
+            .run(&["-stat", "%u %g", path])
             .ok()
             .stdout
             .trim()
             .to_string()
     };
 
-    java_fs(&cluster, &["-chown", "alice:staff", "/o"]).ok();
+    cluster.shell().run(&["-chown", "alice:staff", "/o"]).ok();
     assert_eq!(owner("/o"), "alice staff");
-    java_fs(&cluster, &["-chown", "bob", "/o"]).ok();
+    cluster.shell().run(&["-chown", "bob", "/o"]).ok();
     assert_eq!(owner("/o"), "bob staff");
-    java_fs(&cluster, &["-chgrp", "eng", "/o"]).ok();
+    cluster.shell().run(&["-chgrp", "eng", "/o"]).ok();
     assert_eq!(owner("/o"), "bob eng");
-    java_fs(&cluster, &["-chown", ":ops", "/o"]).ok();
+    cluster.shell().run(&["-chown", ":ops", "/o"]).ok();
     assert_eq!(owner("/o"), "bob ops");
     let ls = hafs_dfs(&cluster, &["-ls", "/o"]).ok();
     let e = &parse_ls(&ls.stdout)[0];
     assert_eq!((e.owner.as_str(), e.group.as_str()), ("bob", "ops"), "{ls}");
 
-    java_fs(&cluster, &["-mkdir", "-p", "/r/s"]).ok();
-    java_fs(&cluster, &["-chown", "-R", "carol:c", "/r"]).ok();
-    let stat = java_fs(&cluster, &["-stat", "%u %g %n", "/r", "/r/s"]).ok();
+    cluster.shell().run(&["-mkdir", "-p", "/r/s"]).ok();
+    cluster.shell().run(&["-chown", "-R", "carol:c", "/r"]).ok();
+    let stat = cluster
+        .shell()
+        .run(&["-stat", "%u %g %n", "/r", "/r/s"])
+        .ok();
     assert_eq!(
         stat.stdout_lines(),
         vec!["carol c r", "carol c s"],
@@ -249,32 +269,42 @@ fn chown_and_chgrp() {
 #[test]
 fn permissions_are_enforced_for_other_users() {
     let cluster = start("java-perm");
-    java_fs(&cluster, &["-mkdir", "/locked", "/pub"]).ok();
-    java_fs(&cluster, &["-chmod", "777", "/pub"]).ok();
+    cluster.shell().run(&["-mkdir", "/locked", "/pub"]).ok();
+    cluster.shell().run(&["-chmod", "777", "/pub"]).ok();
 
     // /locked is 755 and owned by the superuser: mallory may not write in it or chown it.
-    java_fs_as(&cluster, "mallory", &["-mkdir", "/locked/x"])
+    cluster
+        .shell()
+        .run_as("mallory", &["-mkdir", "/locked/x"])
         .expect_code(1)
         .expect_stderr_contains("Permission denied");
-    java_fs_as(&cluster, "mallory", &["-chown", "mallory", "/locked"])
+    cluster
+        .shell()
+        .run_as("mallory", &["-chown", "mallory", "/locked"])
         .expect_code(1)
         .expect_stderr_contains("Permission denied");
     hafs_dfs(&cluster, &["-test", "-e", "/locked/x"]).expect_code(1);
 
     // In a world-writable dir she can; the new dir is hers, group from the parent.
-    java_fs_as(&cluster, "mallory", &["-mkdir", "/pub/m"]).ok();
-    let stat = java_fs(&cluster, &["-stat", "%u %g", "/pub/m"]).ok();
+    cluster
+        .shell()
+        .run_as("mallory", &["-mkdir", "/pub/m"])
+        .ok();
+    let stat = cluster.shell().run(&["-stat", "%u %g", "/pub/m"]).ok();
     assert_eq!(stat.stdout.trim(), "mallory supergroup");
 }
 
 #[test]
 fn count_and_du() {
     let cluster = start("java-count");
-    java_fs(&cluster, &["-mkdir", "-p", "/q/a", "/q/b"]).ok();
-    java_fs(&cluster, &["-touchz", "/q/a/f1", "/q/b/f2", "/q/f3"]).ok();
+    cluster.shell().run(&["-mkdir", "-p", "/q/a", "/q/b"]).ok();
+    cluster
+        .shell()
+        .run(&["-touchz", "/q/a/f1", "/q/b/f2", "/q/f3"])
+        .ok();
 
     // DIR_COUNT FILE_COUNT CONTENT_SIZE PATHNAME; a directory counts itself.
-    let count = java_fs(&cluster, &["-count", "/q", "/q/a"]).ok();
+    let count = cluster.shell().run(&["-count", "/q", "/q/a"]).ok();
     assert_eq!(
         fields(&count.stdout),
         vec![vec!["3", "3", "0", "/q"], vec!["1", "1", "0", "/q/a"]],
@@ -284,7 +314,7 @@ fn count_and_du() {
     assert_eq!(fields(&ours.stdout), fields(&count.stdout), "{ours}");
 
     // With quotas: none set, so `none inf none inf`.
-    let quota = java_fs(&cluster, &["-count", "-q", "/q"]).ok();
+    let quota = cluster.shell().run(&["-count", "-q", "/q"]).ok();
     assert_eq!(
         fields(&quota.stdout),
         vec![vec!["none", "inf", "none", "inf", "3", "3", "0", "/q"]],
@@ -292,7 +322,7 @@ fn count_and_du() {
     );
 
     // SIZE DISK_SPACE_CONSUMED PATH, one line per child; -s summarises.
-    let du = java_fs(&cluster, &["-du", "/q"]).ok();
+    let du = cluster.shell().run(&["-du", "/q"]).ok();
     assert_eq!(
         fields(&du.stdout),
         vec![
@@ -302,7 +332,7 @@ fn count_and_du() {
         ],
         "{du}"
     );
-    let du_s = java_fs(&cluster, &["-du", "-s", "/q"]).ok();
+    let du_s = cluster.shell().run(&["-du", "-s", "/q"]).ok();
     assert_eq!(fields(&du_s.stdout), vec![vec!["0", "0", "/q"]], "{du_s}");
     let ours = hafs_dfs(&cluster, &["-du", "-s", "/q"]).ok();
     assert_eq!(fields(&ours.stdout), fields(&du_s.stdout), "{ours}");
