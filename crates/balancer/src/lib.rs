@@ -92,7 +92,11 @@ impl Settings {
     fn from_conf(conf: &Configuration) -> Result<Settings, BalancerError> {
         let bad = |e: hafs_conf::ConfError| BalancerError::IllegalArgument(e.to_string());
         let heartbeat = conf
-            .get_time_duration(keys::DFS_HEARTBEAT_INTERVAL, Duration::from_secs(3), TimeUnit::Seconds)
+            .get_time_duration(
+                keys::DFS_HEARTBEAT_INTERVAL,
+                Duration::from_secs(3),
+                TimeUnit::Seconds,
+            )
             .map_err(bad)?;
         let redundancy = conf
             .get_time_duration(
@@ -102,7 +106,11 @@ impl Settings {
             )
             .map_err(bad)?;
         let move_timeout = conf
-            .get_time_duration(keys::DFS_BALANCER_BLOCK_MOVE_TIMEOUT, Duration::ZERO, TimeUnit::Millis)
+            .get_time_duration(
+                keys::DFS_BALANCER_BLOCK_MOVE_TIMEOUT,
+                Duration::ZERO,
+                TimeUnit::Millis,
+            )
             .map_err(bad)?;
         Ok(Settings {
             max_moves_per_node: conf
@@ -113,7 +121,10 @@ impl Settings {
                 .map_err(bad)?
                 .max(1) as usize,
             get_blocks_size: conf
-                .get_size_bytes(keys::DFS_BALANCER_GETBLOCKS_SIZE, keys::DFS_BALANCER_GETBLOCKS_SIZE_DEFAULT)
+                .get_size_bytes(
+                    keys::DFS_BALANCER_GETBLOCKS_SIZE,
+                    keys::DFS_BALANCER_GETBLOCKS_SIZE_DEFAULT,
+                )
                 .map_err(bad)?
                 .max(1),
             min_block_size: conf
@@ -123,7 +134,10 @@ impl Settings {
                 )
                 .map_err(bad)?,
             max_size_to_move: conf
-                .get_size_bytes(keys::DFS_BALANCER_MAX_SIZE_TO_MOVE, keys::DFS_BALANCER_MAX_SIZE_TO_MOVE_DEFAULT)
+                .get_size_bytes(
+                    keys::DFS_BALANCER_MAX_SIZE_TO_MOVE,
+                    keys::DFS_BALANCER_MAX_SIZE_TO_MOVE_DEFAULT,
+                )
                 .map_err(bad)?,
             max_iteration_time: conf
                 .get_time_duration(
@@ -326,9 +340,11 @@ impl Balancer {
         };
         let mut s = match DfsOutputStream::create(&self.client, BALANCER_ID_PATH, &opts).await {
             Ok(s) => s,
-            Err(e) if e.class_name().is_some_and(|c| {
-                c.ends_with("FileAlreadyExistsException") || c.ends_with("AlreadyBeingCreatedException")
-            }) =>
+            Err(e)
+                if e.class_name().is_some_and(|c| {
+                    c.ends_with("FileAlreadyExistsException")
+                        || c.ends_with("AlreadyBeingCreatedException")
+                }) =>
             {
                 return Err(another())
             }
@@ -426,14 +442,21 @@ impl Balancer {
                 uuid: id.datanode_uuid.clone(),
                 xfer_addr: xfer,
                 host: id.host_name.clone(),
-                rack: dn.location.clone().unwrap_or_else(|| "/default-rack".into()),
+                rack: dn
+                    .location
+                    .clone()
+                    .unwrap_or_else(|| "/default-rack".into()),
                 capacity: dn.capacity.unwrap_or(0),
                 dfs_used: dn.dfs_used.unwrap_or(0),
                 remaining: dn.remaining.unwrap_or(0),
             });
             infos.push(dn);
         }
-        let c = policy::classify_nodes(&nodes, self.params.threshold, self.settings.max_size_to_move);
+        let c = policy::classify_nodes(
+            &nodes,
+            self.params.threshold,
+            self.settings.max_size_to_move,
+        );
         let left = c.bytes_left_to_move();
         if left == 0 {
             return Ok((0, 0, 0, 0));
@@ -441,8 +464,11 @@ impl Balancer {
         let mut tasks = policy::pair(&nodes, &c);
         tasks.retain(|t| {
             let n = &nodes[t.source];
-            self.params
-                .may_be_source(&[n.host.as_str(), n.xfer_addr.split(':').next().unwrap_or(""), n.xfer_addr.as_str()])
+            self.params.may_be_source(&[
+                n.host.as_str(),
+                n.xfer_addr.split(':').next().unwrap_or(""),
+                n.xfer_addr.as_str(),
+            ])
         });
         let being: u64 = tasks.iter().map(|t| t.bytes).sum();
         if tasks.is_empty() {
@@ -455,8 +481,10 @@ impl Balancer {
             byte_desc(being)
         );
         self.refresh_keys().await?;
-        let rack_of: HashMap<String, String> =
-            nodes.iter().map(|n| (n.uuid.clone(), n.rack.clone())).collect();
+        let rack_of: HashMap<String, String> = nodes
+            .iter()
+            .map(|n| (n.uuid.clone(), n.rack.clone()))
+            .collect();
         let rack = |u: &str| rack_of.get(u).cloned();
         let info_of: HashMap<&str, &DatanodeInfoProto> = infos
             .iter()
@@ -465,7 +493,12 @@ impl Balancer {
         // Per-DataNode concurrency, for sources (and proxies) and targets alike.
         let slots: HashMap<String, Arc<Semaphore>> = nodes
             .iter()
-            .map(|n| (n.uuid.clone(), Arc::new(Semaphore::new(self.settings.max_moves_per_node))))
+            .map(|n| {
+                (
+                    n.uuid.clone(),
+                    Arc::new(Semaphore::new(self.settings.max_moves_per_node)),
+                )
+            })
             .collect();
         let mut scheduled: HashSet<u64> = HashSet::new();
         let mut moves = tokio::task::JoinSet::new();
@@ -480,8 +513,14 @@ impl Balancer {
             let candidates = self.get_blocks(info).await?;
             for task in tasks.iter().filter(|t| t.source == src) {
                 let target = &nodes[task.target];
-                let chosen =
-                    policy::choose_blocks(&candidates, task.bytes, source, target, rack, &scheduled);
+                let chosen = policy::choose_blocks(
+                    &candidates,
+                    task.bytes,
+                    source,
+                    target,
+                    rack,
+                    &scheduled,
+                );
                 for b in chosen {
                     scheduled.insert(b.block_id);
                     let busy = HashSet::new();
@@ -546,7 +585,10 @@ impl Balancer {
         Ok((left, being, moved, blocks))
     }
 
-    async fn get_blocks(&self, dn: &DatanodeInfoProto) -> Result<Vec<CandidateBlock>, BalancerError> {
+    async fn get_blocks(
+        &self,
+        dn: &DatanodeInfoProto,
+    ) -> Result<Vec<CandidateBlock>, BalancerError> {
         let r: dpb::GetBlocksResponseProto = self
             .namenode
             .call(
@@ -575,7 +617,11 @@ impl Balancer {
 
     fn token(&self, block_id: u64) -> TokenProto {
         self.security
-            .generate(&self.block_pool_id, block_id, &[AccessMode::Replace, AccessMode::Copy])
+            .generate(
+                &self.block_pool_id,
+                block_id,
+                &[AccessMode::Replace, AccessMode::Copy],
+            )
             .unwrap_or_else(hafs_client::empty_token)
     }
 }

@@ -151,7 +151,16 @@ mod tests {
     #[test]
     fn parses_hadoops_options() {
         let p = parse(
-            &s(&["-threshold", "5", "-policy", "blockpool", "-exclude", "a,b", "-idleiterations", "3"]),
+            &s(&[
+                "-threshold",
+                "5",
+                "-policy",
+                "blockpool",
+                "-exclude",
+                "a,b",
+                "-idleiterations",
+                "3",
+            ]),
             &no_file,
         )
         .unwrap();

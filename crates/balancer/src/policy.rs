@@ -109,7 +109,11 @@ impl Classification {
 
 /// Classifies `nodes` (see the module docs); `max_size_to_move` bounds each node's
 /// bytes for the iteration.
-pub fn classify_nodes(nodes: &[NodeUsage], threshold: f64, max_size_to_move: u64) -> Classification {
+pub fn classify_nodes(
+    nodes: &[NodeUsage],
+    threshold: f64,
+    max_size_to_move: u64,
+) -> Classification {
     let average = average_utilization(nodes);
     let mut c = Classification::default();
     for (i, n) in nodes.iter().enumerate() {
@@ -319,14 +323,21 @@ mod tests {
         // The over-utilized node may give 40 % of its capacity (to the average); 30 %
         // of it is beyond the threshold, as is 30 % of the under-utilized node.
         let over = &c.over[0];
-        assert!(over.bytes.abs_diff(40 * GB / 100) < 1 << 20, "{}", over.bytes);
+        assert!(
+            over.bytes.abs_diff(40 * GB / 100) < 1 << 20,
+            "{}",
+            over.bytes
+        );
         assert!(c.over_loaded_bytes.abs_diff(30 * GB / 100) < 1 << 20);
         assert!(c.bytes_left_to_move().abs_diff(30 * GB / 100) < 1 << 20);
     }
 
     #[test]
     fn a_balanced_cluster_has_nothing_left_to_move() {
-        let nodes = vec![node(1, "/r", 52 * GB / 100, GB), node(2, "/r", 48 * GB / 100, GB)];
+        let nodes = vec![
+            node(1, "/r", 52 * GB / 100, GB),
+            node(2, "/r", 48 * GB / 100, GB),
+        ];
         let c = classify_nodes(&nodes, 10.0, u64::MAX);
         assert_eq!(c.bytes_left_to_move(), 0);
         assert!(c.over.is_empty() && c.under.is_empty());
@@ -334,7 +345,10 @@ mod tests {
 
     #[test]
     fn max_size_to_move_bounds_each_node() {
-        let nodes = vec![node(1, "/r", 90 * GB / 100, GB), node(2, "/r", 10 * GB / 100, GB)];
+        let nodes = vec![
+            node(1, "/r", 90 * GB / 100, GB),
+            node(2, "/r", 10 * GB / 100, GB),
+        ];
         let c = classify_nodes(&nodes, 10.0, 1 << 20);
         assert_eq!(c.over[0].bytes, 1 << 20);
         assert_eq!(c.under[0].bytes, 1 << 20);
@@ -417,7 +431,11 @@ mod tests {
 
     #[test]
     fn the_proxy_is_a_replica_on_the_targets_rack_when_there_is_one() {
-        let nodes = [node(1, "/A", 0, GB), node(2, "/B", 0, GB), node(3, "/B", 0, GB)];
+        let nodes = [
+            node(1, "/A", 0, GB),
+            node(2, "/B", 0, GB),
+            node(3, "/B", 0, GB),
+        ];
         let rack_of = |u: &str| nodes.iter().find(|n| n.uuid == u).map(|n| n.rack.clone());
         let b = CandidateBlock {
             block_id: 1,
@@ -426,8 +444,14 @@ mod tests {
             holders: vec!["dn1".into(), "dn2".into()],
         };
         let none = HashSet::new();
-        assert_eq!(choose_proxy(&b, &nodes[0], &nodes[2], rack_of, &none), "dn2");
+        assert_eq!(
+            choose_proxy(&b, &nodes[0], &nodes[2], rack_of, &none),
+            "dn2"
+        );
         let busy: HashSet<String> = ["dn2".to_string()].into_iter().collect();
-        assert_eq!(choose_proxy(&b, &nodes[0], &nodes[2], rack_of, &busy), "dn1");
+        assert_eq!(
+            choose_proxy(&b, &nodes[0], &nodes[2], rack_of, &busy),
+            "dn1"
+        );
     }
 }

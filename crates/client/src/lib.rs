@@ -21,12 +21,12 @@ mod settings;
 mod transport;
 pub mod write;
 
-pub use connect::protocol_proxy;
-pub use datanode_conn::{response_error, DnConn};
 pub use client::{
     empty_token, CreateOptions, DfsClient, CLIENT_PROTOCOL, CLIENT_PROTOCOL_VERSION,
     QUOTA_DONT_SET, QUOTA_RESET,
 };
+pub use connect::protocol_proxy;
+pub use datanode_conn::{response_error, DnConn};
 pub use error::{ClientError, BLOCK_MISSING_EXCEPTION, CHECKSUM_EXCEPTION, IO_EXCEPTION};
 pub use read::DfsInputStream;
 pub use settings::{

@@ -169,7 +169,11 @@ fn four_datanodes_on_two_racks_end_within_the_threshold_while_clients_read() {
         expected.insert(format!("/bal/java/j{i}"), p);
     }
     hafs_cmd(&cluster, &["dfs", "-mkdir", "-p", "/bal/native"]).ok();
-    java_fs(&cluster, &["-put", &java_dir.display().to_string(), "/bal/java"]).ok();
+    java_fs(
+        &cluster,
+        &["-put", &java_dir.display().to_string(), "/bal/java"],
+    )
+    .ok();
     let mut native = String::from(
         "import os\nfrom hdfs_native import Client, WriteOptions\nc = Client(os.environ['HAFS_FS_URI'])\n",
     );
@@ -236,7 +240,10 @@ fn four_datanodes_on_two_racks_end_within_the_threshold_while_clients_read() {
     );
     reader.push_str("files = {\n");
     for (path, local_copy) in &expected {
-        reader.push_str(&format!("  '{path}': open('{}', 'rb').read(),\n", local_copy.display()));
+        reader.push_str(&format!(
+            "  '{path}': open('{}', 'rb').read(),\n",
+            local_copy.display()
+        ));
     }
     reader.push_str("}\n");
     reader.push_str(&format!(
@@ -249,9 +256,8 @@ fn four_datanodes_on_two_racks_end_within_the_threshold_while_clients_read() {
     // The balancer, and a second one while the first holds /system/balancer.id.
     let balancer_target = cluster.as_user("hdfs");
     let started = Instant::now();
-    let first = std::thread::spawn(move || {
-        hafs_cmd(&balancer_target, &["balancer", "-threshold", "10"])
-    });
+    let first =
+        std::thread::spawn(move || hafs_cmd(&balancer_target, &["balancer", "-threshold", "10"]));
     let deadline = Instant::now() + Duration::from_secs(30);
     while !id_file_exists(&cluster) {
         assert!(

@@ -21,8 +21,7 @@ use tokio::io::AsyncWriteExt;
 
 use crate::storage::{BlockEvent, DataChecksum, DnStorageError, ExtendedBlock};
 use crate::xceiver::{
-    connect_peer, send_response, status_of, timed, xfer_addr, Conn, Shared, XResult,
-    XceiverError,
+    connect_peer, send_response, status_of, timed, xfer_addr, Conn, Shared, XResult, XceiverError,
 };
 
 /// COPY_BLOCK: streams a whole finalized replica to the DataNode that asked (the

@@ -116,7 +116,10 @@ impl ClientProtocolService {
             )));
         }
         self.fsn.bm.set_balancer_bandwidth(r.bandwidth as u64);
-        tracing::info!(bandwidth = r.bandwidth, "balancer bandwidth set for every DataNode");
+        tracing::info!(
+            bandwidth = r.bandwidth,
+            "balancer bandwidth set for every DataNode"
+        );
         Ok(pb::SetBalancerBandwidthResponseProto {})
     }
 
