@@ -223,10 +223,10 @@ pub fn is_good_move(
     target: &NodeUsage,
     rack_of: impl Fn(&str) -> Option<String>,
 ) -> bool {
-    if block.holders.iter().any(|h| *h == target.uuid) {
+    if block.holders.contains(&target.uuid) {
         return false;
     }
-    if !block.holders.iter().any(|h| *h == source.uuid) {
+    if !block.holders.contains(&source.uuid) {
         return false;
     }
     let racks_before: BTreeSet<String> = block.holders.iter().filter_map(|h| rack_of(h)).collect();
