@@ -864,6 +864,18 @@ impl<T: NamenodeTransport> DfsClient<T> {
         Ok(r.saved.unwrap_or(true))
     }
 
+    /// `dfsadmin -setBalancerBandwidth`: bytes per second for every DataNode's
+    /// balancer moves.
+    pub async fn set_balancer_bandwidth(&self, bandwidth: i64) -> Result<(), ClientError> {
+        let _: SetBalancerBandwidthResponseProto = self
+            .call(
+                "setBalancerBandwidth",
+                &SetBalancerBandwidthRequestProto { bandwidth },
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Starts a new edit-log segment; returns its first txid.
     pub async fn roll_edits(&self) -> Result<u64, ClientError> {
         let r: RollEditsResponseProto = self.call("rollEdits", &RollEditsRequestProto {}).await?;

@@ -34,6 +34,38 @@ impl DfsClient<FailoverProxy> {
         login: &str,
         proxy: Option<&str>,
     ) -> Result<Self, ClientError> {
+        let (settings, user, proxy) = failover_proxy(conf, fs_uri, login, proxy, CLIENT_PROTOCOL)?;
+        Ok(DfsClient::with_transport(
+            proxy,
+            settings,
+            user,
+            identity::new_client_name(),
+        ))
+    }
+}
+
+/// A failover proxy speaking `protocol` to the NameNodes of `fs_uri` (else
+/// `fs.defaultFS`) as the process's user, with the client's timeouts and retries: what
+/// tools that call a NameNode protocol other than ClientProtocol (the balancer's
+/// NamenodeProtocol) use.
+pub fn protocol_proxy(
+    conf: &Configuration,
+    fs_uri: Option<&str>,
+    protocol: &'static str,
+) -> Result<FailoverProxy, ClientError> {
+    let user = identity::current_user();
+    let proxy_user = identity::proxy_user();
+    failover_proxy(conf, fs_uri, &user, proxy_user.as_deref(), protocol).map(|(_, _, p)| p)
+}
+
+fn failover_proxy(
+    conf: &Configuration,
+    fs_uri: Option<&str>,
+    login: &str,
+    proxy: Option<&str>,
+    protocol: &'static str,
+) -> Result<(ClientSettings, String, FailoverProxy), ClientError> {
+    {
         let settings = ClientSettings::from_conf(conf, fs_uri)?;
         let login = login.to_string();
         let user = proxy.map_or_else(|| login.clone(), str::to_string);
@@ -79,12 +111,7 @@ impl DfsClient<FailoverProxy> {
                 defaults.connection_retries,
             )?,
         };
-        let proxy = FailoverProxy::new(settings.namenodes.clone(), CLIENT_PROTOCOL, ipc, failover);
-        Ok(DfsClient::with_transport(
-            proxy,
-            settings,
-            user,
-            identity::new_client_name(),
-        ))
+        let proxy = FailoverProxy::new(settings.namenodes.clone(), protocol, ipc, failover);
+        Ok((settings, user, proxy))
     }
 }

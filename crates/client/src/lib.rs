@@ -25,10 +25,13 @@ pub use client::{
     empty_token, CreateOptions, DfsClient, CLIENT_PROTOCOL, CLIENT_PROTOCOL_VERSION,
     QUOTA_DONT_SET, QUOTA_RESET,
 };
+pub use connect::protocol_proxy;
+pub use datanode_conn::{response_error, DnConn};
 pub use error::{ClientError, BLOCK_MISSING_EXCEPTION, CHECKSUM_EXCEPTION, IO_EXCEPTION};
 pub use read::DfsInputStream;
 pub use settings::{
-    namenode_addresses, ClientSettings, DataSettings, ReplaceDatanodePolicy, DEFAULT_NAMENODE_PORT,
+    namenode_addresses, ClientSettings, DataSettings, ReplaceDatanodePolicy, TransferProtection,
+    DEFAULT_NAMENODE_PORT,
 };
 pub use transport::NamenodeTransport;
 pub use write::DfsOutputStream;

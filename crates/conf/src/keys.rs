@@ -716,6 +716,36 @@ keys! {
         NON_NEGATIVE_LONG;
     /// The host name a DataNode registers with; unset: its address.
     DFS_DATANODE_HOSTNAME = "dfs.datanode.hostname", Text;
+    /// Bytes per volume kept free for non-HDFS use: a volume's capacity is its file
+    /// system's size less this.
+    DFS_DATANODE_DU_RESERVED = "dfs.datanode.du.reserved", Size, default "0",
+        typed DFS_DATANODE_DU_RESERVED_DEFAULT: u64 = 0;
+
+    // Balancer
+    /// Bytes per second a DataNode spends on balancer block moves (sending and
+    /// receiving together); `dfsadmin -setBalancerBandwidth` changes it at run time.
+    DFS_DATANODE_BALANCE_BANDWIDTHPERSEC = "dfs.datanode.balance.bandwidthPerSec", Size,
+        default "100m", typed DFS_DATANODE_BALANCE_BANDWIDTHPERSEC_DEFAULT: u64 = 104_857_600;
+    /// Balancer block moves a DataNode serves at once (and the balancer schedules per
+    /// DataNode).
+    DFS_DATANODE_BALANCE_MAX_CONCURRENT_MOVES = "dfs.datanode.balance.max.concurrent.moves",
+        NON_NEGATIVE_INT, default "100",
+        typed DFS_DATANODE_BALANCE_MAX_CONCURRENT_MOVES_DEFAULT: u32 = 100;
+    /// Bytes of blocks the balancer asks getBlocks for at a time.
+    DFS_BALANCER_GETBLOCKS_SIZE = "dfs.balancer.getBlocks.size", Size, default "2147483648",
+        typed DFS_BALANCER_GETBLOCKS_SIZE_DEFAULT: u64 = 2_147_483_648;
+    /// Blocks smaller than this are not moved by the balancer.
+    DFS_BALANCER_GETBLOCKS_MIN_BLOCK_SIZE = "dfs.balancer.getBlocks.min-block-size", Size,
+        default "10485760", typed DFS_BALANCER_GETBLOCKS_MIN_BLOCK_SIZE_DEFAULT: u64 = 10_485_760;
+    /// Bytes the balancer schedules from or to one DataNode per iteration.
+    DFS_BALANCER_MAX_SIZE_TO_MOVE = "dfs.balancer.max-size-to-move", Size,
+        default "10737418240", typed DFS_BALANCER_MAX_SIZE_TO_MOVE_DEFAULT: u64 = 10_737_418_240;
+    /// Longest balancer iteration (ms); moves still running then are waited for.
+    DFS_BALANCER_MAX_ITERATION_TIME = "dfs.balancer.max-iteration-time",
+        Duration(TimeUnit::Millis), default "1200000";
+    /// Deadline of one block move (ms; 0: the socket timeouts only).
+    DFS_BALANCER_BLOCK_MOVE_TIMEOUT = "dfs.balancer.block-move.timeout",
+        Duration(TimeUnit::Millis), default "0";
 
     // Client data path
     /// Milliseconds a data-port read or connect may take (client and DataNode).

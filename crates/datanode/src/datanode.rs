@@ -73,6 +73,8 @@ pub struct DataNodeConfig {
     pub scan_period: Duration,
     /// WebHDFS's DataNode side; `None` with `dfs.webhdfs.enabled=false`.
     pub webhdfs: Option<crate::webhdfs::WebHdfsConfig>,
+    /// `dfs.datanode.du.reserved`: bytes per volume not counted as capacity.
+    pub du_reserved: u64,
 }
 
 fn bad(key: &str, value: impl Into<String>, expected: &str) -> ConfError {
@@ -245,10 +247,21 @@ impl DataNodeConfig {
             TimeUnit::Millis,
         )?;
         let security = Arc::new(crate::security::DataTransferSecurity::from_conf(conf)?);
+        let balance = Arc::new(crate::balance::BalanceLimits::new(
+            conf.get_size_bytes(
+                keys::DFS_DATANODE_BALANCE_BANDWIDTHPERSEC,
+                keys::DFS_DATANODE_BALANCE_BANDWIDTHPERSEC_DEFAULT,
+            )?,
+            conf.get_u32(
+                keys::DFS_DATANODE_BALANCE_MAX_CONCURRENT_MOVES,
+                keys::DFS_DATANODE_BALANCE_MAX_CONCURRENT_MOVES_DEFAULT,
+            )? as usize,
+        ));
         let xceiver = XceiverConfig {
             max_transfer_threads: max_transfer_threads as usize,
             socket_timeout,
             security: security.clone(),
+            balance: balance.clone(),
             ..XceiverConfig::default()
         };
         let actor = ActorSettings {
@@ -261,6 +274,7 @@ impl DataNodeConfig {
             // A DataNode bound to one address talks to its NameNodes from it too: the
             // NameNode registers a DataNode under the connection's source address.
             bind_address: Some(xfer_bind.ip()).filter(|ip| !ip.is_unspecified()),
+            balance,
             ..ActorSettings::default()
         };
         let ipc_auth = {
@@ -318,6 +332,10 @@ impl DataNodeConfig {
             xceiver,
             scanner_bytes_per_second,
             scan_period,
+            du_reserved: conf.get_size_bytes(
+                keys::DFS_DATANODE_DU_RESERVED,
+                keys::DFS_DATANODE_DU_RESERVED_DEFAULT,
+            )?,
         })
     }
 }
@@ -366,6 +384,7 @@ impl DataNode {
             tokio::task::spawn_blocking(move || DataNodeStorage::open(&dirs, None, tolerated))
                 .await
                 .map_err(|e| DataNodeError::Other(format!("storage open task failed: {e}")))??;
+        storage.set_reserved(config.du_reserved);
         let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
 
         let xfer_listener = TcpListener::bind(config.xfer_bind)

@@ -8,6 +8,7 @@
 //! Keep this file to module declarations and re-exports: two engineers add lines here.
 
 pub mod actor;
+pub mod balance;
 pub mod client_datanode;
 pub mod datanode;
 pub mod http;

@@ -20,6 +20,7 @@ const USAGE: &str = "Usage: hafs dfsadmin
 \t[-safemode <enter | leave | get | wait | forceExit>]
 \t[-saveNamespace]
 \t[-rollEdits]
+\t[-setBalancerBandwidth <bandwidth in bytes per second>]
 \t[-refreshUserToGroupsMappings]
 \t[-refreshSuperUserGroupsConfiguration]
 \t[-allowSnapshot <snapshotDir>]
@@ -83,6 +84,33 @@ pub async fn run(conf: &Configuration, args: &[String]) -> anyhow::Result<i32> {
                 0
             })
             .map_err(Failure::from),
+        "-setBalancerBandwidth" => {
+            let usage =
+                "Usage: hafs dfsadmin [-setBalancerBandwidth <bandwidth in bytes per second>]";
+            let Some(word) = args.get(1).filter(|_| args.len() == 2) else {
+                eprintln!("{usage}");
+                return Ok(FAILED);
+            };
+            let Some(bandwidth) = hafs_conf::parse::parse_size(word) else {
+                eprintln!("NumberFormatException: For input string: \"{word}\"\n{usage}");
+                return Ok(FAILED);
+            };
+            if bandwidth < 0 {
+                eprintln!("Bandwidth should be a non-negative integer");
+                return Ok(FAILED);
+            }
+            match &nameservice {
+                Some(ns) => set_balancer_bandwidth_all(conf, ns, bandwidth).await,
+                None => client
+                    .set_balancer_bandwidth(bandwidth)
+                    .await
+                    .map(|()| {
+                        println!("Balancer bandwidth is set to {bandwidth}");
+                        0
+                    })
+                    .map_err(Failure::from),
+            }
+        }
         "-report" => report(&client).await.map_err(Failure::from),
         "-printTopology" => print_topology(&client).await.map_err(Failure::from),
         "-allowSnapshot" | "-disallowSnapshot" => {
@@ -205,6 +233,27 @@ async fn save_namespace_all(conf: &Configuration, ns: &str) -> Result<i32, Failu
                 println!("Save namespace failed for {}", nn.shown);
                 failed.push(failure_of(&nn, e).0);
             }
+        }
+    }
+    match failed.len() {
+        0 => Ok(0),
+        1 => Err(Failure(failed.remove(0))),
+        n => Err(Failure(format!("{n} exceptions [{}]", failed.join(", ")))),
+    }
+}
+
+/// `-setBalancerBandwidth` in an HA nameservice: every NameNode is told (the Active
+/// passes it to the DataNodes; a Standby has it ready should it become Active).
+async fn set_balancer_bandwidth_all(
+    conf: &Configuration,
+    ns: &str,
+    bandwidth: i64,
+) -> Result<i32, Failure> {
+    let mut failed = Vec::new();
+    for nn in nameservice::all_namenodes(conf, ns).await? {
+        match nn.client.set_balancer_bandwidth(bandwidth).await {
+            Ok(()) => println!("Balancer bandwidth is set to {bandwidth} for {}", nn.shown),
+            Err(e) => failed.push(failure_of(&nn, e).0),
         }
     }
     match failed.len() {

@@ -1,6 +1,7 @@
 //! `hafs`: one binary for every role and command, invoked like Hadoop's scripts:
 //! `hafs [--config CONFDIR] [--loglevel LEVEL] <command> [generic options] [args]`.
 
+mod balancer_cmd;
 mod bench;
 mod cli;
 mod datanode_cmd;
@@ -84,6 +85,7 @@ async fn run(command: String, inv: cli::Invocation) -> i32 {
         "datanode" => datanode_cmd::run(conf, &rest).await,
         "journalnode" => journalnode_cmd::run(conf, &rest).await,
         "dfsadmin" => dfsadmin::run(&conf, &rest).await,
+        "balancer" => balancer_cmd::run(&conf, &rest).await,
         "debug" => debug_cmd::run(&conf, &rest).await,
         "fsck" => fsck_cmd::run(&conf, &rest).await,
         "fetchdt" => fetchdt_cmd::run(&conf, &rest).await,

@@ -46,6 +46,8 @@ pub struct ActorSettings {
     /// address when it binds a specific one (several DataNodes on one host, each on its
     /// own 127.0.0.x, must look like distinct hosts to the NameNode).
     pub bind_address: Option<std::net::IpAddr>,
+    /// Where BalancerBandwidthCommands go (shared with the data-transfer server).
+    pub balance: Arc<crate::balance::BalanceLimits>,
 }
 
 impl Default for ActorSettings {
@@ -60,6 +62,7 @@ impl Default for ActorSettings {
             software_version: hafs_proto::HADOOP_VERSION.to_string(),
             security: Arc::default(),
             bind_address: None,
+            balance: Arc::default(),
         }
     }
 }

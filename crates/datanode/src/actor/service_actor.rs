@@ -348,11 +348,7 @@ pub(crate) fn handle_command(shared: &Shared, idx: usize, cmd: DatanodeCommandPr
             }
             return false;
         }
-        Some(
-            CmdType::NullDatanodeCommand
-            | CmdType::BalancerBandwidthCommand
-            | CmdType::UnusedUpgradeCommand,
-        ) => return false,
+        Some(CmdType::NullDatanodeCommand | CmdType::UnusedUpgradeCommand) => return false,
         None => {
             warn!(namenode = %addr, cmd_type = cmd.cmd_type, "unknown command type; ignored");
             return false;
@@ -369,6 +365,12 @@ pub(crate) fn handle_command(shared: &Shared, idx: usize, cmd: DatanodeCommandPr
             namenode = %addr, command = ?kind, state = ?st.ha_state, txid = st.txid, active_txid,
             "ignoring a command from a NameNode that is not the Active"
         );
+        return false;
+    }
+    if kind == Some(CmdType::BalancerBandwidthCommand) {
+        if let Some(b) = &cmd.balancer_cmd {
+            shared.settings.balance.set_bandwidth(b.bandwidth);
+        }
         return false;
     }
     for c in convert_command(cmd) {

@@ -91,6 +91,9 @@ pub(crate) struct Inner {
     pub state: Mutex<State>,
     pub next_token: AtomicU64,
     next_volume: AtomicUsize,
+    /// `dfs.datanode.du.reserved`: bytes of each volume's file system not counted
+    /// as capacity.
+    reserved: AtomicU64,
 }
 
 /// All volumes of the DataNode and the replica map. See the module docs.
@@ -221,6 +224,7 @@ impl DataNodeStorage {
             }),
             next_token: AtomicU64::new(1),
             next_volume: AtomicUsize::new(0),
+            reserved: AtomicU64::new(0),
         });
         let storage = DataNodeStorage { inner };
         // Volumes that failed to open are recorded as failures of "no storage id".
@@ -330,6 +334,13 @@ impl DataNodeStorage {
         self.check_failed_tolerance()
     }
 
+    /// Sets `dfs.datanode.du.reserved`: each volume's capacity is its file system's
+    /// size less `bytes`, and its remaining space at most that capacity less what the
+    /// replicas use (Hadoop's FsVolumeImpl keeps the reserved space out the same way).
+    pub fn set_reserved(&self, bytes: u64) {
+        self.inner.reserved.store(bytes, Ordering::Relaxed);
+    }
+
     /// Usage of every configured volume, failed ones included (with `failed: true`).
     pub fn storage_reports(&self) -> Vec<StorageReport> {
         let st = self.lock_state();
@@ -343,7 +354,10 @@ impl DataNodeStorage {
             let (capacity, avail) = if failed {
                 (0, 0)
             } else {
-                vol.fs_space().unwrap_or((0, 0))
+                let reserved = self.inner.reserved.load(Ordering::Relaxed);
+                let (fs_capacity, fs_avail) = vol.fs_space().unwrap_or((0, 0));
+                let capacity = fs_capacity.saturating_sub(reserved);
+                (capacity, fs_avail.min(capacity.saturating_sub(used[idx])))
             };
             let fs_used = capacity.saturating_sub(avail);
             out.push(StorageReport {

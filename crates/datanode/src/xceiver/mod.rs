@@ -17,9 +17,11 @@
 //!
 //! Ops: WRITE_BLOCK (`write.rs`: pipelines, all set-up stages, acks, forwarding),
 //! READ_BLOCK and BLOCK_CHECKSUM (`read.rs`), TRANSFER_BLOCK and the DataNode-initiated
-//! copy [`transfer_block`] used for the NameNode's TRANSFER commands (`transfer.rs`).
+//! copy [`transfer_block`] used for the NameNode's TRANSFER commands (`transfer.rs`),
+//! and the balancer's COPY_BLOCK and REPLACE_BLOCK (`replace.rs`).
 
 mod read;
+mod replace;
 mod transfer;
 mod write;
 
@@ -41,6 +43,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, BufWriter};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, Semaphore};
 
+use crate::balance::BalanceLimits;
 use crate::security::DataTransferSecurity;
 use crate::storage::{BlockEvent, DataNodeStorage, DnStorageError};
 
@@ -61,6 +64,8 @@ pub struct XceiverConfig {
     pub packet_size: usize,
     /// Block token checks and SASL protection (both off by default).
     pub security: Arc<DataTransferSecurity>,
+    /// Bandwidth and concurrency of balancer moves (COPY_BLOCK, REPLACE_BLOCK).
+    pub balance: Arc<BalanceLimits>,
 }
 
 impl Default for XceiverConfig {
@@ -72,6 +77,7 @@ impl Default for XceiverConfig {
             keepalive_timeout: Duration::from_secs(4),
             packet_size: 64 * 1024,
             security: Arc::default(),
+            balance: Arc::default(),
         }
     }
 }
@@ -307,6 +313,8 @@ async fn serve_connection(shared: &Shared, stream: TcpStream, peer: SocketAddr) 
             OpRequest::ReadBlock(m) => read::read_block(shared, &mut c, m).await?,
             OpRequest::BlockChecksum(m) => read::block_checksum(shared, &mut c, m).await?,
             OpRequest::TransferBlock(m) => transfer::transfer_block_op(shared, &mut c, m).await?,
+            OpRequest::CopyBlock(m) => replace::copy_block(shared, &mut c, m).await?,
+            OpRequest::ReplaceBlock(m) => replace::replace_block(shared, &mut c, m).await?,
             other => {
                 let resp = op_response(
                     Status::ErrorUnsupported,

@@ -159,6 +159,14 @@ impl BlockTokenIssuer {
         }
     }
 
+    /// All keys, for NamenodeProtocol getBlockKeys (the balancer signs its moves' tokens
+    /// with the current one).
+    pub fn exported_keys(&self) -> Option<dpb::ExportedBlockKeysProto> {
+        let mut st = self.lock();
+        self.roll_if_due(&mut st);
+        st.mgr.export_keys().as_ref().map(exported_keys_proto)
+    }
+
     /// All keys, for a registration reply; the DataNode counts as up to date.
     pub fn registration_keys(&self, datanode_uuid: &str) -> Option<dpb::ExportedBlockKeysProto> {
         let mut st = self.lock();

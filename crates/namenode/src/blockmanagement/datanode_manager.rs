@@ -253,6 +253,7 @@ impl BlockManager {
             return Vec::new();
         }
         let mut cmds = Vec::new();
+        cmds.extend(super::balancing::bandwidth_command(dn));
         if !dn.recoveries.is_empty() {
             cmds.push(dpb::DatanodeCommandProto {
                 cmd_type: CmdType::BlockRecoveryCommand as i32,
@@ -390,14 +391,23 @@ impl BlockManager {
                         len,
                         ReplicaState::Rbw,
                     ),
-                    Ok(BlockStatus::Received) => st.process_reported_replica(
-                        &uuid,
-                        &storage,
-                        b.block.block_id,
-                        b.block.gen_stamp,
-                        len,
-                        ReplicaState::Finalized,
-                    ),
+                    Ok(BlockStatus::Received) => {
+                        // A balancer move names the replica it replaces.
+                        st.del_hint = b
+                            .delete_hint
+                            .as_ref()
+                            .filter(|h| !h.is_empty())
+                            .map(|h| (b.block.block_id, h.clone()));
+                        st.process_reported_replica(
+                            &uuid,
+                            &storage,
+                            b.block.block_id,
+                            b.block.gen_stamp,
+                            len,
+                            ReplicaState::Finalized,
+                        );
+                        st.del_hint = None;
+                    }
                     Ok(BlockStatus::Deleted) => {
                         st.dn_messages.remove(b.block.block_id, &uuid);
                         st.remove_replica(b.block.block_id, &uuid);

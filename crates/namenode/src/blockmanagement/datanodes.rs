@@ -52,6 +52,8 @@ pub struct DatanodeDescriptor {
     /// Replicas to delete: block id → the replica's own generation stamp and length.
     pub invalidate: BTreeMap<u64, pb::BlockProto>,
     pub recoveries: VecDeque<dpb::RecoveringBlockProto>,
+    /// A balancer bandwidth (bytes/s) for the next heartbeat's reply.
+    pub balancer_bandwidth: Option<u64>,
 }
 
 impl DatanodeDescriptor {
@@ -73,6 +75,7 @@ impl DatanodeDescriptor {
             transfers: VecDeque::new(),
             invalidate: BTreeMap::new(),
             recoveries: VecDeque::new(),
+            balancer_bandwidth: None,
         }
     }
 

@@ -9,6 +9,7 @@
 //! ([`crate::datanode_protocol`]). Lock order: the namespace lock may be held while
 //! calling in here; the block manager never calls back into the namespace.
 
+pub mod balancing;
 pub mod block_tokens;
 pub mod blocks_map;
 pub mod config;
@@ -160,6 +161,7 @@ impl BlockManager {
                 active: true,
                 placement,
                 live_racks: 0,
+                del_hint: None,
             }),
             clock: Arc::new(SystemClock),
             block_tokens: std::sync::OnceLock::new(),

@@ -69,6 +69,10 @@ pub struct State {
     /// Racks with a live DataNode (Hadoop's NetworkTopology.getNumOfRacks), kept by
     /// [`State::refresh_racks`] whenever a DataNode registers or dies.
     pub live_racks: usize,
+    /// The block and DataNode of the incremental report being processed whose RECEIVED
+    /// replica carries a delete hint (a balancer move): its excess replica is chosen
+    /// there first.
+    pub del_hint: Option<(u64, String)>,
 }
 
 impl State {
@@ -346,7 +350,22 @@ impl State {
                 .filter_map(|r| self.datanode_of(r.datanode))
                 .filter(|d| d.alive)
                 .collect();
-            let excess = self.placement.choose_excess(&holders, n.live - expected);
+            let mut surplus = n.live - expected;
+            let mut excess = Vec::new();
+            if let Some(hinted) = self.hinted_excess(block_id, &holders, expected) {
+                let rest: Vec<&DatanodeDescriptor> = holders
+                    .iter()
+                    .copied()
+                    .filter(|d| d.uuid() != hinted)
+                    .collect();
+                excess.push(hinted);
+                surplus -= 1;
+                if surplus > 0 {
+                    excess.extend(self.placement.choose_excess(&rest, surplus));
+                }
+            } else {
+                excess = self.placement.choose_excess(&holders, surplus);
+            }
             for dn in excess {
                 self.invalidate_replica(block_id, &dn);
             }

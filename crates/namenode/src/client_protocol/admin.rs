@@ -100,6 +100,29 @@ impl ClientProtocolService {
         })
     }
 
+    /// `dfsadmin -setBalancerBandwidth`: the DataNodes learn the new bandwidth with
+    /// their next heartbeat (a BalancerBandwidthCommand).
+    pub(super) async fn set_balancer_bandwidth(
+        &self,
+        ctx: &CallContext,
+        r: pb::SetBalancerBandwidthRequestProto,
+    ) -> Result<pb::SetBalancerBandwidthResponseProto, RpcError> {
+        self.fsn
+            .check_superuser(&self.caller(ctx), "set the balancer bandwidth")?;
+        if r.bandwidth <= 0 {
+            return Err(RpcError::illegal_argument(format!(
+                "Bandwidth should be a positive integer: {}",
+                r.bandwidth
+            )));
+        }
+        self.fsn.bm.set_balancer_bandwidth(r.bandwidth as u64);
+        tracing::info!(
+            bandwidth = r.bandwidth,
+            "balancer bandwidth set for every DataNode"
+        );
+        Ok(pb::SetBalancerBandwidthResponseProto {})
+    }
+
     pub(super) async fn get_datanode_report(
         &self,
         _ctx: &CallContext,

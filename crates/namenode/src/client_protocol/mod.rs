@@ -146,6 +146,8 @@ impl ClientProtocolService {
             .method("setSafeMode", Self::set_safe_mode)
             .method("saveNamespace", Self::save_namespace)
             .write("rollEdits", Self::roll_edits)
+            // Every NameNode takes it (dfsadmin sends it to each), as in Hadoop.
+            .method("setBalancerBandwidth", Self::set_balancer_bandwidth)
             .method("getDatanodeReport", Self::get_datanode_report)
             .method("getSlowDatanodeReport", Self::get_slow_datanode_report)
             // Delegation tokens (crate::security::rpc).

@@ -109,10 +109,6 @@ impl ClientProtocolService {
                 Refusal::Unsupported("metaSave is not supported by hafs"),
             )
             .refused(
-                "setBalancerBandwidth",
-                Refusal::Unsupported("The balancer is not supported yet by hafs"),
-            )
-            .refused(
                 "listCorruptFileBlocks",
                 Refusal::Unsupported(
                     "listCorruptFileBlocks is not supported yet by hafs; use hafs fsck",
