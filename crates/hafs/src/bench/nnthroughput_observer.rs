@@ -5,16 +5,18 @@
 //! 1. **Active alone**: `-threads` client tasks, each with its own connection to the
 //!    Active, call getFileInfo on existing directories: the read rate one NameNode
 //!    gives.
-//! 2. **With the Observer**: the same tasks read from the Observer, each call carrying
-//!    the client's state id (as ObserverReadProxyProvider's clients do), while one
-//!    writer task keeps creating directories on the Active and shares that state id,
-//!    so every read asks the Observer for the newest state (the strictest alignment).
-//!    A read the Observer refuses (RetriableException, StandbyException) is retried on
-//!    the Active and counted there.
+//! 2. **On the Observer, no writes**: the same tasks read from the Observer, each call
+//!    carrying the client's state id (as ObserverReadProxyProvider's clients do), taken
+//!    from an msync on the Active: the Observer's own read rate.
+//! 3. **On the Observer under writes**: as 2, while one writer task keeps creating
+//!    directories on the Active and shares that state id, so every read asks the
+//!    Observer for the newest state (the strictest alignment: each read waits for the
+//!    tailer).
 //!
-//! The ratio printed is the share of phase 2's reads the Observer served: the read
-//! load moved off the Active; next to it the Observer's read rate against the Active's
-//! alone, and the writes the Active took meanwhile.
+//! A read the Observer refuses (RetriableException, StandbyException) is retried on
+//! the Active and counted there. The ratio printed is the share of phase 3's reads the
+//! Observer served: the read load moved off the Active; next to it the Observer's read
+//! rates against the Active's alone, and the writes the Active took meanwhile.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -210,6 +212,7 @@ async fn phases(opts: &Options, active: &str, observer: &str) -> anyhow::Result<
     // Align with the Active first (msync), as ObserverReadProxyProvider does.
     let primed = client(active, Some(state.clone()));
     let _: pb::MsyncResponseProto = primed.call("msync", &pb::MsyncRequestProto {}).await?;
+    let quiet = read_phase(opts, active, Some((observer, state.clone())), false).await?;
     let with = read_phase(opts, active, Some((observer, state)), true).await?;
 
     let total = with.by_observer + with.by_active;
@@ -220,14 +223,22 @@ async fn phases(opts: &Options, active: &str, observer: &str) -> anyhow::Result<
         alone.by_active
     );
     println!(
-        "phase 2, reads on the Observer at the writer's state: {:.0} getFileInfo/s; \
+        "phase 2, reads on the Observer, no writes: {:.0} getFileInfo/s ({:.2} × the \
+         Active alone); {} served by the Observer, {} sent back to the Active",
+        quiet.rate(),
+        quiet.rate() / alone.rate().max(1e-9),
+        quiet.by_observer,
+        quiet.by_active
+    );
+    println!(
+        "phase 3, reads on the Observer at the writer's state: {:.0} getFileInfo/s; \
          {} served by the Observer, {} sent back to the Active",
         with.rate(),
         with.by_observer,
         with.by_active
     );
     println!(
-        "read load moved off the Active: {:.1}% ({} of {} reads); Observer read rate / \
+        "read load moved off the Active: {:.1}% ({} of {} reads of phase 3); its read rate / \
          Active alone: {:.2}",
         100.0 * with.by_observer as f64 / total.max(1) as f64,
         with.by_observer,
@@ -301,7 +312,7 @@ async fn read_phase(
     if let Some(w) = writer {
         let writes = w.await.context("writer task")??;
         println!(
-            "writer: {writes} mkdirs on the Active during phase 2 ({:.0}/s)",
+            "writer: {writes} mkdirs on the Active during phase 3 ({:.0}/s)",
             writes as f64 / elapsed.as_secs_f64().max(1e-9)
         );
     }
