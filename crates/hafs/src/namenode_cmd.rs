@@ -23,7 +23,9 @@ pub async fn run(conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
         // Hadoop's `hdfs namenode -observer`: an HA NameNode that starts as an Observer.
         Some("-observer") if args.len() == 1 => {
             if config.ha.is_none() {
-                eprintln!("hafs namenode: -observer needs an HA nameservice (dfs.ha.namenodes.<ns>)");
+                eprintln!(
+                    "hafs namenode: -observer needs an HA nameservice (dfs.ha.namenodes.<ns>)"
+                );
                 return Ok(1);
             }
             serve(config, true).await

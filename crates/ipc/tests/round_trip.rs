@@ -390,7 +390,10 @@ async fn state_ids_travel_both_ways() {
 
     // A client without an alignment context sends no state id.
     let plain = RpcClient::new(server.addr.to_string(), TEST_PROTOCOL, client_config());
-    let r: EchoResponseProto = plain.call("state", &EchoRequestProto::default()).await.unwrap();
+    let r: EchoResponseProto = plain
+        .call("state", &EchoRequestProto::default())
+        .await
+        .unwrap();
     assert_eq!(r.text, "None");
 
     let seen = Arc::new(std::sync::atomic::AtomicI64::new(7));
@@ -399,11 +402,16 @@ async fn state_ids_travel_both_ways() {
         ..client_config()
     };
     let client = RpcClient::new(server.addr.to_string(), TEST_PROTOCOL, client_cfg);
-    let r: EchoResponseProto = client.call("state", &EchoRequestProto::default()).await.unwrap();
+    let r: EchoResponseProto = client
+        .call("state", &EchoRequestProto::default())
+        .await
+        .unwrap();
     assert_eq!(r.text, "Some(7)");
     assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 42);
 
-    server_state.0.store(50, std::sync::atomic::Ordering::SeqCst);
+    server_state
+        .0
+        .store(50, std::sync::atomic::Ordering::SeqCst);
     let err = client
         .call::<_, EchoResponseProto>("fail", &EchoRequestProto::default())
         .await
@@ -411,8 +419,13 @@ async fn state_ids_travel_both_ways() {
     assert!(err.remote().is_some(), "{err}");
     assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 50);
     // Never lowered by an older answer.
-    server_state.0.store(45, std::sync::atomic::Ordering::SeqCst);
-    let r: EchoResponseProto = client.call("state", &EchoRequestProto::default()).await.unwrap();
+    server_state
+        .0
+        .store(45, std::sync::atomic::Ordering::SeqCst);
+    let r: EchoResponseProto = client
+        .call("state", &EchoRequestProto::default())
+        .await
+        .unwrap();
     assert_eq!(r.text, "Some(50)");
     assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 50);
     server.stop().await;

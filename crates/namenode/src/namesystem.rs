@@ -348,7 +348,12 @@ impl Namesystem {
     /// `dfs.namenode.state.context.enabled` and this NameNode is an Observer.
     pub async fn align_read(&self, client_state: Option<i64>) -> Result<(), RpcError> {
         use crate::ha::state_alignment as sa;
-        if !self.config.ha.as_ref().is_some_and(|h| h.state_context_enabled) {
+        if !self
+            .config
+            .ha
+            .as_ref()
+            .is_some_and(|h| h.state_context_enabled)
+        {
             return Ok(());
         }
         let server = self.edit_log.last_written_txid();

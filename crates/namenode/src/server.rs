@@ -203,11 +203,16 @@ async fn serve_rpc(
         Arc::new(move |user: &str| groups.groups_of(user)),
     ));
     server_config.auth.impersonation = Some(proxy_users.clone());
-    if fsn.config.ha.as_ref().is_some_and(|h| h.state_context_enabled) {
+    if fsn
+        .config
+        .ha
+        .as_ref()
+        .is_some_and(|h| h.state_context_enabled)
+    {
         // Responses carry our state id; Observers align reads with it.
-        server_config.alignment = Some(Arc::new(
-            crate::ha::state_alignment::StateIdContext(fsn.clone()),
-        ));
+        server_config.alignment = Some(Arc::new(crate::ha::state_alignment::StateIdContext(
+            fsn.clone(),
+        )));
     }
     if let Some(rules) = fsn.config.auth_to_local.clone() {
         fsn.set_name_mapper(Arc::new(move |principal: &str| {

@@ -100,10 +100,17 @@ fn observer_serves_consistent_reads_and_is_never_elected() {
 
     // haadmin: Standby → Observer; an Observer is never made Active.
     c.transition_to_observer(OBSERVER);
-    let refused = c.haadmin_confirmed(&["-transitionToActive", "--forcemanual", "--forceactive", "nn3"]);
+    let refused = c.haadmin_confirmed(&[
+        "-transitionToActive",
+        "--forcemanual",
+        "--forceactive",
+        "nn3",
+    ]);
     assert!(!refused.success(), "an Observer became Active: {refused}");
     assert!(
-        refused.to_string().contains("Cannot transition from 'observer' to 'active'"),
+        refused
+            .to_string()
+            .contains("Cannot transition from 'observer' to 'active'"),
         "{refused}"
     );
     assert_eq!(c.ha_state(OBSERVER), Ok("observer"));
@@ -114,14 +121,19 @@ fn observer_serves_consistent_reads_and_is_never_elected() {
     let plain = c.dfs_on_nn(OBSERVER, &["-ls", "/"]);
     assert!(!plain.success(), "{plain}");
     assert!(
-        plain.to_string().contains("Observer Node received request without stateId"),
+        plain
+            .to_string()
+            .contains("Observer Node received request without stateId"),
         "{plain}"
     );
     let write = c.dfs_on_nn(OBSERVER, &["-mkdir", "/on-observer"]);
     assert!(!write.success(), "{write}");
 
     let gone = java_fs(&c.client_target(), &["-test", "-e", "/on-observer"]);
-    assert!(!gone.success(), "a write on the Observer took effect: {write}");
+    assert!(
+        !gone.success(),
+        "a write on the Observer took effect: {write}"
+    );
 
     // Java: a writer JVM writes, a reader JVM (ObserverReadProxyProvider, msync
     // before every read) reads from the Observer, never stale.
@@ -133,7 +145,11 @@ fn observer_serves_consistent_reads_and_is_never_elected() {
     for i in 0..3 {
         let local = scratch.join(format!("f{i}"));
         std::fs::write(&local, format!("observer file {i}\n")).unwrap();
-        java_fs(&writer, &["-put", local.to_str().unwrap(), &format!("/obs/f{i}")]).ok();
+        java_fs(
+            &writer,
+            &["-put", local.to_str().unwrap(), &format!("/obs/f{i}")],
+        )
+        .ok();
     }
     wait_observer_caught_up(&c, 0);
     let active_before = reads(&c, 0);
@@ -157,9 +173,16 @@ fn observer_serves_consistent_reads_and_is_never_elected() {
     for i in 3..5 {
         let local = scratch.join(format!("f{i}"));
         std::fs::write(&local, format!("observer file {i}\n")).unwrap();
-        java_fs(&writer, &["-put", local.to_str().unwrap(), &format!("/obs/f{i}")]).ok();
+        java_fs(
+            &writer,
+            &["-put", local.to_str().unwrap(), &format!("/obs/f{i}")],
+        )
+        .ok();
         let out = java_fs(&reader, &["-ls", &format!("/obs/f{i}")]);
-        assert!(out.success(), "a file just written is missing for the reader: {out}");
+        assert!(
+            out.success(),
+            "a file just written is missing for the reader: {out}"
+        );
     }
 
     // hdfs-native with ObserverReadProxyProvider reads its own writes.
@@ -194,7 +217,11 @@ print("ok")
     for i in 0..2 {
         let local = scratch.join(format!("cut{i}"));
         std::fs::write(&local, format!("written while cut {i}\n")).unwrap();
-        java_fs(&writer, &["-put", local.to_str().unwrap(), &format!("/obs/cut{i}")]).ok();
+        java_fs(
+            &writer,
+            &["-put", local.to_str().unwrap(), &format!("/obs/cut{i}")],
+        )
+        .ok();
         let out = java_fs(&reader, &["-cat", &format!("/obs/cut{i}")]).ok();
         assert_eq!(out.stdout, format!("written while cut {i}\n"), "{out}");
     }
@@ -210,7 +237,10 @@ print("ok")
     let before = reads(&c, OBSERVER);
     let out = java_fs(&reader, &["-cat", "/obs/cut1"]).ok();
     assert_eq!(out.stdout, "written while cut 1\n");
-    assert!(reads(&c, OBSERVER).0 > before.0, "healed: the Observer serves again");
+    assert!(
+        reads(&c, OBSERVER).0 > before.0,
+        "healed: the Observer serves again"
+    );
 
     // kill -9 the Active: the Standby takes over, never the Observer.
     c.kill_nn(0);

@@ -49,9 +49,7 @@ Benchmarks:
 
 pub async fn run(conf: &Configuration, args: &[String]) -> anyhow::Result<i32> {
     match args.first().map(String::as_str) {
-        Some("nnthroughput" | "NNThroughputBenchmark")
-            if args.iter().any(|a| a == "-observer") =>
-        {
+        Some("nnthroughput" | "NNThroughputBenchmark") if args.iter().any(|a| a == "-observer") => {
             nnthroughput_observer::run(&args[1..]).await
         }
         Some("nnthroughput" | "NNThroughputBenchmark") => nnthroughput::run(conf, &args[1..]).await,

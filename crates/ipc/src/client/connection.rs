@@ -437,7 +437,8 @@ async fn read_loop(
             }
         };
         let Some(layer) = &layer else {
-            if let Err(e) = handle_response(frame, &pending, &addr, &client_id, state_id.as_deref()) {
+            if let Err(e) = handle_response(frame, &pending, &addr, &client_id, state_id.as_deref())
+            {
                 return fail(e);
             }
             continue;
@@ -462,7 +463,9 @@ async fn read_loop(
         loop {
             match unwrapped.next_frame(max_len) {
                 Ok(Some(inner)) => {
-                    if let Err(e) = handle_response(inner, &pending, &addr, &client_id, state_id.as_deref()) {
+                    if let Err(e) =
+                        handle_response(inner, &pending, &addr, &client_id, state_id.as_deref())
+                    {
                         return fail(e);
                     }
                 }

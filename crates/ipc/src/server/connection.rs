@@ -670,9 +670,7 @@ impl ConnState {
             // carries the server's state id once the call is done.
             let state_id = alignment.as_ref().map(|a| a.last_seen_state_id());
             let frame = match result {
-                Ok(Ok(body)) => {
-                    response::success(call_id, retry_count, client_id, &body, state_id)
-                }
+                Ok(Ok(body)) => response::success(call_id, retry_count, client_id, &body, state_id),
                 Ok(Err(mut err)) => {
                     debug!(%method, call_id, error = %err, "IPC call failed");
                     if err.code.is_fatal() {

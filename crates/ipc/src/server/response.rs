@@ -63,7 +63,13 @@ pub(crate) fn error(
 /// A FATAL response not tied to a call (bad connection header, bad frame length).
 pub(crate) fn connection_fatal(code: RpcErrorCode, class_name: &str, msg: String) -> Bytes {
     let err = RpcError::new(class_name, msg).with_code(code);
-    error(INVALID_CALL_ID, INVALID_RETRY_COUNT, Bytes::new(), &err, None)
+    error(
+        INVALID_CALL_ID,
+        INVALID_RETRY_COUNT,
+        Bytes::new(),
+        &err,
+        None,
+    )
 }
 
 /// The FATAL_VERSION_MISMATCH response Hadoop sends to a client of another RPC version.

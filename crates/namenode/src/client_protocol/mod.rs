@@ -439,7 +439,9 @@ mod tests {
         );
         assert!(rows_where(|m| m.coordinated && m.category != Cat::Read).is_empty());
         assert_eq!(
-            ClientProtocolService::methods().info("msync").map(|m| m.category),
+            ClientProtocolService::methods()
+                .info("msync")
+                .map(|m| m.category),
             Some(Cat::Write)
         );
     }

@@ -132,11 +132,23 @@ mod tests {
 
     #[test]
     fn an_observer_serves_a_client_it_has_caught_up_with() {
-        assert_eq!(decide(HaState::Observer, Some(7), 7, WAIT), Alignment::Serve);
-        assert_eq!(decide(HaState::Observer, Some(3), 7, WAIT), Alignment::Serve);
+        assert_eq!(
+            decide(HaState::Observer, Some(7), 7, WAIT),
+            Alignment::Serve
+        );
+        assert_eq!(
+            decide(HaState::Observer, Some(3), 7, WAIT),
+            Alignment::Serve
+        );
         // Nothing seen yet.
-        assert_eq!(decide(HaState::Observer, Some(0), 0, WAIT), Alignment::Serve);
-        assert_eq!(decide(HaState::Observer, Some(-1), 5, WAIT), Alignment::Serve);
+        assert_eq!(
+            decide(HaState::Observer, Some(0), 0, WAIT),
+            Alignment::Serve
+        );
+        assert_eq!(
+            decide(HaState::Observer, Some(-1), 5, WAIT),
+            Alignment::Serve
+        );
     }
 
     #[test]
@@ -177,7 +189,11 @@ mod tests {
         );
         let e = no_state_id_error();
         assert_eq!(e.class_name, hafs_ipc::exceptions::STANDBY);
-        assert!(e.message.contains("ObserverReadProxyProvider"), "{}", e.message);
+        assert!(
+            e.message.contains("ObserverReadProxyProvider"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
