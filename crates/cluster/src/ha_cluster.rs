@@ -142,6 +142,11 @@ pub struct Layout {
     pub racks: usize,
     /// Extra hdfs-site.xml entries for every daemon and client (override defaults).
     pub extra: Vec<(String, String)>,
+    /// Observer NameNodes started after the `namenodes` (ids continue: with 2
+    /// NameNodes and 1 Observer, nn3 is the Observer). They start with `namenode
+    /// -observer`, every NameNode gets `dfs.namenode.state.context.enabled`, and the
+    /// client conf names ObserverReadProxyProvider.
+    pub observers: usize,
 }
 
 /// One NameNode's identity.
@@ -154,6 +159,8 @@ pub struct NameNodeInfo {
     pub name_dir: PathBuf,
     /// Its controller's ZKFCProtocol address (automatic failover only).
     pub zkfc: Option<String>,
+    /// Started as an Observer (`hafs namenode -observer`).
+    pub observer: bool,
 }
 
 /// How to start one of the cluster's daemons, and how to tell that it serves.
@@ -170,8 +177,12 @@ struct Spec {
 
 #[derive(Debug, Clone)]
 enum Launch {
-    /// `hafs --config <conf> <role>`.
-    Hafs { role: &'static str, conf: PathBuf },
+    /// `hafs --config <conf> <role> <args…>`.
+    Hafs {
+        role: &'static str,
+        conf: PathBuf,
+        args: &'static [&'static str],
+    },
     /// The standalone ZooKeeper server of this zoo.cfg; it serves once it answers
     /// `srvr` on its address.
     ZooKeeper { cfg: PathBuf },
@@ -281,6 +292,16 @@ impl HaCluster {
         ];
         let mut hdfs = ha_site(ns, &self.namenodes);
         hdfs.push(("dfs.namenode.shared.edits.dir".into(), shared_edits));
+        if layout.observers > 0 {
+            // Responses carry the state id clients read at (every NameNode), and
+            // Java and hdfs-native clients read from the Observers.
+            hdfs.push(("dfs.namenode.state.context.enabled".into(), "true".into()));
+            set(
+                &mut hdfs,
+                &format!("dfs.client.failover.proxy.provider.{ns}"),
+                OBSERVER_READ_PROXY_PROVIDER,
+            );
+        }
         hdfs.push((
             "dfs.replication".into(),
             layout.datanodes.clamp(1, 3).to_string(),
@@ -340,7 +361,7 @@ impl HaCluster {
         nn1_port: Option<u16>,
     ) -> std::io::Result<Vec<String>> {
         let ns = layout.nameservice.as_str();
-        for i in 1..=layout.namenodes {
+        for i in 1..=layout.namenodes + layout.observers {
             let id = format!("nn{i}");
             let home = dir.join(&id);
             let preferred = nn1_port.filter(|_| i == 1);
@@ -352,6 +373,7 @@ impl HaCluster {
                 conf_dir: home.join("conf"),
                 name_dir: home.join("name"),
                 zkfc: None,
+                observer: i > layout.namenodes,
                 id,
             });
         }
@@ -452,7 +474,7 @@ impl HaCluster {
             if !done {
                 self.bootstrap(&exe, nn).await?;
             }
-            let role = hafs("namenode", &nn.conf_dir);
+            let role = namenode_launch(nn);
             self.launch(&nn.id, role, &nn.rpc, Some(NAMENODE_READY))
                 .await?;
         }
@@ -838,7 +860,7 @@ impl HaCluster {
             .append(true)
             .open(&log)?;
         let mut cmd = match &spec.launch {
-            Launch::Hafs { role, conf } => {
+            Launch::Hafs { role, conf, args } => {
                 let mut cmd = Command::new(&self.exe);
                 if *role == "zkfc" {
                     // The controllers log their decisions at info, and `hafs bench
@@ -849,7 +871,7 @@ impl HaCluster {
                         cmd.env("HAFS_LOG", "info");
                     }
                 }
-                cmd.arg("--config").arg(conf).arg(role);
+                cmd.arg("--config").arg(conf).arg(role).args(*args);
                 cmd
             }
             Launch::ZooKeeper { cfg } => Command::from(zookeeper::command(cfg)),
@@ -993,8 +1015,22 @@ fn hafs(role: &'static str, conf: &Path) -> Launch {
     Launch::Hafs {
         role,
         conf: conf.to_path_buf(),
+        args: &[],
     }
 }
+
+/// How to start NameNode `nn`: an Observer from its first moment, or a Standby.
+fn namenode_launch(nn: &NameNodeInfo) -> Launch {
+    Launch::Hafs {
+        role: "namenode",
+        conf: nn.conf_dir.clone(),
+        args: if nn.observer { &["-observer"] } else { &[] },
+    }
+}
+
+/// Hadoop's proxy provider for clients that read from Observers.
+pub const OBSERVER_READ_PROXY_PROVIDER: &str =
+    "org.apache.hadoop.hdfs.server.namenode.ha.ObserverReadProxyProvider";
 
 /// The client-visible hdfs-site entries of nameservice `ns`.
 fn ha_site(ns: &str, namenodes: &[NameNodeInfo]) -> Vec<(String, String)> {

@@ -253,6 +253,11 @@ keys! {
     /// `dfs.client.failover.proxy.provider.<ns>`: the Java client's failover proxy class.
     DFS_CLIENT_FAILOVER_PROXY_PROVIDER_PREFIX = "dfs.client.failover.proxy.provider", Text,
         per_nameservice = true;
+    /// `dfs.client.failover.observer.auto-msync-period.<ns>`: how stale a Java
+    /// ObserverReadProxyProvider client lets its state get before it msyncs (-1 never,
+    /// 0 before every read). Client-only; hafs daemons do not read it.
+    DFS_CLIENT_FAILOVER_OBSERVER_AUTO_MSYNC_PERIOD_PREFIX = "dfs.client.failover.observer.auto-msync-period", Text,
+        per_nameservice = true;
     /// Whether ZKFCs fail the nameservice over on their own.
     DFS_HA_AUTOMATIC_FAILOVER_ENABLED = "dfs.ha.automatic-failover.enabled", Bool, default "false",
         typed DFS_HA_AUTOMATIC_FAILOVER_ENABLED_DEFAULT: bool = false, per_nameservice = true;
@@ -547,6 +552,11 @@ keys! {
     /// Active's by the tailing lag) instead of refusing them with StandbyException.
     DFS_HA_ALLOW_STALE_READS = "dfs.ha.allow.stale.reads", Bool, default "false",
         typed DFS_HA_ALLOW_STALE_READS_DEFAULT: bool = false;
+    /// Every RPC response of the NameNode carries its state id (last txid written or
+    /// applied), and an Observer serves coordinated reads only once it has applied the
+    /// client's state id. Needed on every NameNode of a nameservice with Observers.
+    DFS_NAMENODE_STATE_CONTEXT_ENABLED = "dfs.namenode.state.context.enabled", Bool,
+        default "false", typed DFS_NAMENODE_STATE_CONTEXT_ENABLED_DEFAULT: bool = false;
 
     // Failover controller (ZKFC) and fencing
     /// Milliseconds between the ZKFC's health checks of its NameNode.

@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 use hafs_conf::Configuration;
 use hafs_namenode::{storage, NameNode, NameNodeConfig};
 
-const USAGE: &str = "Usage: hafs namenode [-format [-clusterid cid] [-force] [-nonInteractive]] [-initializeSharedEdits [-force]] [-bootstrapStandby [-force] [-nonInteractive]]";
+const USAGE: &str = "Usage: hafs namenode [-observer] [-format [-clusterid cid] [-force] [-nonInteractive]] [-initializeSharedEdits [-force]] [-bootstrapStandby [-force] [-nonInteractive]]";
 
 pub async fn run(conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
     let config = NameNodeConfig::from_conf(&conf)?;
@@ -19,7 +19,17 @@ pub async fn run(conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
         crate::security::host_of(&config.rpc_bind),
     )?;
     match args.first().map(String::as_str) {
-        None => serve(config).await,
+        None => serve(config, false).await,
+        // Hadoop's `hdfs namenode -observer`: an HA NameNode that starts as an Observer.
+        Some("-observer") if args.len() == 1 => {
+            if config.ha.is_none() {
+                eprintln!(
+                    "hafs namenode: -observer needs an HA nameservice (dfs.ha.namenodes.<ns>)"
+                );
+                return Ok(1);
+            }
+            serve(config, true).await
+        }
         Some("-format") => {
             let code = format(&config, &args[1..])?;
             if code == 0 {
@@ -44,8 +54,11 @@ pub async fn run(conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
     }
 }
 
-async fn serve(config: NameNodeConfig) -> anyhow::Result<i32> {
+async fn serve(config: NameNodeConfig, observer: bool) -> anyhow::Result<i32> {
     let nn = NameNode::start(config).await?;
+    if observer {
+        nn.become_observer().await?;
+    }
     // Tests and scripts wait for this line.
     println!(
         "namenode ready: rpc {} http {} state {}",

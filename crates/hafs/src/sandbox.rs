@@ -42,7 +42,7 @@ use hafs_cluster::supervisor::{
 
 const USAGE: &str = "\
 Usage: hafs sandbox [--dir DIR] [--zookeeper | --manual-failover] [--secure [PROTECTION]]
-                    [--racks R]
+                    [--racks R] [--observers K]
 
   --dir DIR           where the cluster lives (default: $TMPDIR/hafs-sandbox); kept
                       across runs
@@ -58,6 +58,9 @@ Usage: hafs sandbox [--dir DIR] [--zookeeper | --manual-failover] [--secure [PRO
   --racks R           rack awareness: each DataNode on its own address (dn1 on
                       127.0.0.2, dn2 on 127.0.0.3, ...), max(3, R) DataNodes spread
                       over /rack1../rackR by a topology script in the conf dir
+  --observers K       K more NameNodes (nn3, ...; up to 3) started as Observers: they
+                      serve reads of clients using ObserverReadProxyProvider, which
+                      the conf dir names (dfs.namenode.state.context.enabled is on)
 ";
 /// The sandbox's nameservice id.
 pub const NAMESERVICE: &str = "hafs";
@@ -67,6 +70,7 @@ pub async fn run(_conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
     let (mut zookeeper, mut manual) = (false, false);
     let mut secure: Option<String> = None;
     let mut racks = 0usize;
+    let mut observers = 0usize;
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
@@ -97,6 +101,15 @@ pub async fn run(_conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
                 };
                 i += 1;
             }
+            "--observers" | "-observers" => {
+                let v = args.get(i + 1).context("--observers needs a number")?;
+                observers = match v.parse::<usize>() {
+                    // HDFS allows five NameNodes per nameservice; two are not Observers.
+                    Ok(k) if k <= 3 => k,
+                    _ => bail!("--observers takes 0 to 3 Observers, not '{v}'\n{USAGE}"),
+                };
+                i += 1;
+            }
             "-h" | "--help" | "-help" => {
                 print!("{USAGE}");
                 return Ok(0);
@@ -121,6 +134,7 @@ pub async fn run(_conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
         journalnodes: 3,
         datanodes: racks.max(3),
         racks,
+        observers,
         // A JournalNode the sandbox restarted is written to again from the next log
         // segment on; the segments it missed meanwhile come from its peers' copies
         // (the JournalNode syncer). Every 5 s rather than Hadoop's 2 minutes, so that

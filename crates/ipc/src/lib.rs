@@ -60,7 +60,7 @@ pub use methods::{
     RequestMessage, ResponseMessage, RetryGuard, RetryLookup,
 };
 pub use server::{RpcMetrics, RpcSnapshot, Server, ServerConfig};
-pub use service::{decode_request, encode_response, CallContext, RpcService};
+pub use service::{decode_request, encode_response, AlignmentContext, CallContext, RpcService};
 
 /// The RPC version this crate speaks (the byte after "hrpc").
 pub const RPC_VERSION: u8 = 9;

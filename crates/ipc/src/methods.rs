@@ -23,8 +23,10 @@
 //!    ProtobufRpcEngine words it ([`RpcError::no_such_method`]).
 //! 2. Decode the request message (bad bytes: an `IOException` naming the message).
 //!    Hadoop's RPC engine decodes before the method runs too.
-//! 3. [`ProtocolService::admit`] with the row's [`MethodInfo`]: the NameNode refuses
-//!    here what its HA state does not serve.
+//! 3. [`ProtocolService::align`], then [`ProtocolService::admit`] with the row's
+//!    [`MethodInfo`]: an Observer NameNode waits here until it has applied the state
+//!    the client has seen (coordinated reads); the NameNode refuses what its HA state
+//!    does not serve.
 //! 4. At-most-once rows ask [`ProtocolService::retry_lookup`]: a retry of a call that
 //!    already succeeded gets the first answer (or one rebuilt by the row's `replay`)
 //!    instead of running again.
@@ -68,6 +70,10 @@ pub struct MethodInfo {
     /// Hadoop's `@AtMostOnce`: a retry of a call that succeeded must not run it again
     /// (the retry cache answers it); the other methods are `@Idempotent`.
     pub at_most_once: bool,
+    /// Hadoop's `@ReadOnly(isCoordinated = true)`: a read an Observer NameNode serves
+    /// only once it has applied the state the client has seen (the request header's
+    /// `stateId`); see [`ProtocolService::align`].
+    pub coordinated: bool,
     /// A method the service deliberately does not offer: every call answers this
     /// exception, without decoding the request or running anything.
     pub refusal: Option<Refusal>,
@@ -149,6 +155,19 @@ pub trait ProtocolService: Sized + Send + Sync + 'static {
         Ok(())
     }
 
+    /// Runs before [`ProtocolService::admit`], once the request decoded: Hadoop's
+    /// state alignment (`AlignmentContext.receiveRequestState` and the call queue's
+    /// requeue of a call whose `stateId` the server has not reached). A server that
+    /// serves reads from a follower waits here until it has applied the state the
+    /// client has seen (`ctx.state_id`), or refuses. Default: nothing to wait for.
+    fn align<'a>(
+        &'a self,
+        _ctx: &'a CallContext,
+        _method: &'a MethodInfo,
+    ) -> impl Future<Output = Result<(), RpcError>> + Send + 'a {
+        std::future::ready(Ok(()))
+    }
+
     /// Asked for at-most-once rows, after [`ProtocolService::admit`]. A service with
     /// at-most-once rows implements it over its retry cache; the default runs the call.
     fn retry_lookup<'a>(
@@ -223,6 +242,7 @@ where
     ) -> BoxFuture<'a, Result<Bytes, RpcError>> {
         Box::pin(async move {
             let request: Req = decode_request(&request)?;
+            service.align(ctx, info).await?;
             service.admit(ctx, info)?;
             let response = self.handler.call(service, ctx, request).await?;
             Ok(encode_response(&response))
@@ -257,6 +277,7 @@ where
     ) -> BoxFuture<'a, Result<Bytes, RpcError>> {
         Box::pin(async move {
             let request: Req = decode_request(&request)?;
+            service.align(ctx, info).await?;
             service.admit(ctx, info)?;
             match service.retry_lookup(ctx).await {
                 RetryLookup::Answered(answer) => Ok(answer),
@@ -334,7 +355,7 @@ impl<S: ProtocolService> MethodTable<S> {
         Resp: ResponseMessage,
         H: for<'a> Handler<'a, S, Req, Resp>,
     {
-        self.typed(name, OperationCategory::Unchecked, handler)
+        self.typed(name, OperationCategory::Unchecked, false, handler)
     }
 
     /// A method in category READ.
@@ -344,7 +365,18 @@ impl<S: ProtocolService> MethodTable<S> {
         Resp: ResponseMessage,
         H: for<'a> Handler<'a, S, Req, Resp>,
     {
-        self.typed(name, OperationCategory::Read, handler)
+        self.typed(name, OperationCategory::Read, false, handler)
+    }
+
+    /// A coordinated read (Hadoop's `@ReadOnly(isCoordinated = true)`): category READ,
+    /// and an Observer serves it only once aligned with the client's state.
+    pub fn coordinated_read<Req, Resp, H>(self, name: &'static str, handler: H) -> Self
+    where
+        Req: RequestMessage,
+        Resp: ResponseMessage,
+        H: for<'a> Handler<'a, S, Req, Resp>,
+    {
+        self.typed(name, OperationCategory::Read, true, handler)
     }
 
     /// A method in category WRITE.
@@ -354,7 +386,7 @@ impl<S: ProtocolService> MethodTable<S> {
         Resp: ResponseMessage,
         H: for<'a> Handler<'a, S, Req, Resp>,
     {
-        self.typed(name, OperationCategory::Write, handler)
+        self.typed(name, OperationCategory::Write, false, handler)
     }
 
     /// An at-most-once method (category WRITE, as every at-most-once method of
@@ -371,6 +403,7 @@ impl<S: ProtocolService> MethodTable<S> {
             name,
             category: OperationCategory::Write,
             at_most_once: true,
+            coordinated: false,
             refusal: None,
         };
         let run = AtMostOnce {
@@ -385,6 +418,7 @@ impl<S: ProtocolService> MethodTable<S> {
         self,
         name: &'static str,
         category: OperationCategory,
+        coordinated: bool,
         handler: H,
     ) -> Self
     where
@@ -396,6 +430,7 @@ impl<S: ProtocolService> MethodTable<S> {
             name,
             category,
             at_most_once: false,
+            coordinated,
             refusal: None,
         };
         let run = Typed {
@@ -412,6 +447,7 @@ impl<S: ProtocolService> MethodTable<S> {
             name,
             category: OperationCategory::Unchecked,
             at_most_once: false,
+            coordinated: false,
             refusal: Some(refusal),
         };
         self.row(info, Box::new(Refused(refusal)))
@@ -586,6 +622,7 @@ mod tests {
             call_id: 1,
             retry_count: 0,
             peer: "127.0.0.1:1".parse().unwrap(),
+            state_id: None,
         }
     }
 
@@ -630,6 +667,7 @@ mod tests {
                 name: "readEcho",
                 category: OperationCategory::Read,
                 at_most_once: false,
+                coordinated: false,
                 refusal: None,
             }]
         );

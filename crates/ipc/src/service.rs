@@ -28,6 +28,19 @@ pub struct CallContext {
     /// 0 on the first attempt, 1, 2, ... on retries of the same call (-1: not given).
     pub retry_count: i32,
     pub peer: SocketAddr,
+    /// `RpcRequestHeaderProto.stateId`: the newest namespace state the client has seen
+    /// (sent by clients reading from Observer NameNodes); `None` when not sent.
+    pub state_id: Option<i64>,
+}
+
+/// Hadoop's `AlignmentContext`, the server's side: the state id every response
+/// header carries, so a client can later ask a follower (an Observer NameNode) for a
+/// state at least this new. What a request's state id means to a method is the
+/// protocol's business ([`crate::ProtocolService::align`]).
+pub trait AlignmentContext: Send + Sync + std::fmt::Debug + 'static {
+    /// The newest state this server has: the last txid written (an Active NameNode)
+    /// or applied (a Standby or Observer).
+    fn last_seen_state_id(&self) -> i64;
 }
 
 /// One RPC protocol served by the server, e.g. ClientProtocol.

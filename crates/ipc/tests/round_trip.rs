@@ -343,3 +343,90 @@ async fn per_connection_limit_bounds_concurrency_without_losing_calls() {
     assert!(max <= 2, "at most 2 calls may run at once, saw {max}");
     server.stop().await;
 }
+
+/// The server's state id as an [`hafs_ipc::AlignmentContext`] that tests move on.
+#[derive(Debug)]
+struct MovingState(std::sync::atomic::AtomicI64);
+
+impl hafs_ipc::AlignmentContext for MovingState {
+    fn last_seen_state_id(&self) -> i64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Answers `state` with the request's state id as text; `fail` with an error.
+struct StateService;
+
+#[async_trait::async_trait]
+impl hafs_ipc::RpcService for StateService {
+    fn protocol_name(&self) -> &'static str {
+        TEST_PROTOCOL
+    }
+
+    async fn call(
+        &self,
+        ctx: &hafs_ipc::CallContext,
+        method: &str,
+        _request: Bytes,
+    ) -> Result<Bytes, hafs_ipc::RpcError> {
+        match method {
+            "state" => Ok(hafs_ipc::encode_response(&EchoResponseProto {
+                text: format!("{:?}", ctx.state_id),
+                user: ctx.user.clone(),
+            })),
+            _ => Err(hafs_ipc::RpcError::file_not_found("/no/such/file")),
+        }
+    }
+}
+
+/// The alignment hook: the request's stateId reaches the handler, and every response
+/// (an error too) carries the server's, which the client keeps as its maximum.
+#[tokio::test]
+async fn state_ids_travel_both_ways() {
+    let server_state = Arc::new(MovingState(std::sync::atomic::AtomicI64::new(42)));
+    let mut cfg = config();
+    cfg.alignment = Some(server_state.clone());
+    let server = start(cfg, Arc::new(StateService)).await;
+
+    // A client without an alignment context sends no state id.
+    let plain = RpcClient::new(server.addr.to_string(), TEST_PROTOCOL, client_config());
+    let r: EchoResponseProto = plain
+        .call("state", &EchoRequestProto::default())
+        .await
+        .unwrap();
+    assert_eq!(r.text, "None");
+
+    let seen = Arc::new(std::sync::atomic::AtomicI64::new(7));
+    let client_cfg = hafs_ipc::ClientConfig {
+        state_id: Some(seen.clone()),
+        ..client_config()
+    };
+    let client = RpcClient::new(server.addr.to_string(), TEST_PROTOCOL, client_cfg);
+    let r: EchoResponseProto = client
+        .call("state", &EchoRequestProto::default())
+        .await
+        .unwrap();
+    assert_eq!(r.text, "Some(7)");
+    assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 42);
+
+    server_state
+        .0
+        .store(50, std::sync::atomic::Ordering::SeqCst);
+    let err = client
+        .call::<_, EchoResponseProto>("fail", &EchoRequestProto::default())
+        .await
+        .unwrap_err();
+    assert!(err.remote().is_some(), "{err}");
+    assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 50);
+    // Never lowered by an older answer.
+    server_state
+        .0
+        .store(45, std::sync::atomic::Ordering::SeqCst);
+    let r: EchoResponseProto = client
+        .call("state", &EchoRequestProto::default())
+        .await
+        .unwrap();
+    assert_eq!(r.text, "Some(50)");
+    assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 50);
+    server.stop().await;
+}

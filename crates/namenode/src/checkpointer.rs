@@ -243,11 +243,7 @@ impl HttpBackend for NamesystemBackend {
                 last_txid: 0,
             };
         };
-        let state = match fsn.ha_state() {
-            HaState::Active => "active",
-            HaState::Standby => "standby",
-            HaState::Initializing => "initializing",
-        };
+        let state = crate::metrics::state_name(fsn.ha_state());
         NodeStatus {
             state: state.into(),
             last_txid: fsn.edit_log.last_written_txid(),

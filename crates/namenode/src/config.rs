@@ -110,6 +110,10 @@ pub struct HaConfig {
     /// READ-category calls from its namespace, which may trail the Active's by the
     /// tailing lag, instead of refusing them with StandbyException.
     pub allow_stale_reads: bool,
+    /// `dfs.namenode.state.context.enabled` (default false, as in Hadoop): responses
+    /// carry the state id, and an Observer aligns coordinated reads with the client's
+    /// (crate::ha::state_alignment).
+    pub state_context_enabled: bool,
 }
 
 /// Our default for `dfs.ha.tail-edits.period` (see [`HaConfig::tail_period`]).
@@ -229,6 +233,10 @@ fn ha_config(conf: &Configuration) -> Result<Option<HaConfig>, ConfError> {
         )?,
         allow_stale_reads: conf
             .get_bool(DFS_HA_ALLOW_STALE_READS, DFS_HA_ALLOW_STALE_READS_DEFAULT)?,
+        state_context_enabled: conf.get_bool(
+            DFS_NAMENODE_STATE_CONTEXT_ENABLED,
+            DFS_NAMENODE_STATE_CONTEXT_ENABLED_DEFAULT,
+        )?,
     }))
 }
 

@@ -57,10 +57,11 @@ impl DatanodeProtocolService {
 
     fn ha_status(&self) -> dpb::NnhaStatusHeartbeatProto {
         dpb::NnhaStatusHeartbeatProto {
-            state: if self.is_active() {
-                NnState::Active
-            } else {
-                NnState::Standby
+            state: match self.fsn.ha_state() {
+                HaState::Active => NnState::Active,
+                // DataNodes treat an Observer as a Standby (never their Active).
+                HaState::Observer => NnState::Observer,
+                HaState::Standby | HaState::Initializing => NnState::Standby,
             } as i32,
             txid: self.fsn.edit_log.last_written_txid(),
         }

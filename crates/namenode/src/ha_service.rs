@@ -33,6 +33,7 @@ pub fn state_proto(s: HaState) -> pb::HaServiceStateProto {
         HaState::Initializing => pb::HaServiceStateProto::Initializing,
         HaState::Active => pb::HaServiceStateProto::Active,
         HaState::Standby => pb::HaServiceStateProto::Standby,
+        HaState::Observer => pb::HaServiceStateProto::Observer,
     }
 }
 
@@ -112,10 +113,12 @@ impl HaServiceProtocolService {
         r: pb::TransitionToObserverRequestProto,
     ) -> Result<pb::TransitionToObserverResponseProto, RpcError> {
         self.check_change(ctx, &r.req_info)?;
-        Err(RpcError::new(
-            SERVICE_FAILED,
-            "Transition to observer is not supported by this NameNode",
-        ))
+        self.ha
+            .transition_to_observer_for(source_name(source(&r.req_info)))
+            .await
+            .map_err(|e| RpcError::new(SERVICE_FAILED, e.to_string()))?;
+        self.ha.clear_active_guard();
+        Ok(pb::TransitionToObserverResponseProto {})
     }
 
     /// hafs: the local controller's lease deadline (the read guard, docs/election.md).

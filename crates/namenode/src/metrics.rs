@@ -50,6 +50,11 @@ pub struct NameNodeMetrics {
     tail_caught_up_ms: AtomicU64,
     /// The IPC server's port and figures, once it is bound.
     rpc: OnceLock<(u16, Arc<RpcMetrics>)>,
+    /// Observer: coordinated reads that waited for the tailer, and how long in all.
+    observer_reads_waited: AtomicU64,
+    observer_wait_micros: AtomicU64,
+    /// Observer: coordinated reads refused because the tailer did not catch up in time.
+    observer_reads_not_caught_up: AtomicU64,
 }
 
 pub fn state_name(s: HaState) -> &'static str {
@@ -57,6 +62,7 @@ pub fn state_name(s: HaState) -> &'static str {
         HaState::Active => "active",
         HaState::Standby => "standby",
         HaState::Initializing => "initializing",
+        HaState::Observer => "observer",
     }
 }
 
@@ -96,6 +102,19 @@ impl NameNodeMetrics {
 
     pub fn failovers(&self) -> u64 {
         self.failovers.load(Ordering::Relaxed)
+    }
+
+    /// An Observer held a coordinated read until its tailer caught up.
+    pub fn observer_read_waited(&self, waited: std::time::Duration) {
+        self.observer_reads_waited.fetch_add(1, Ordering::Relaxed);
+        self.observer_wait_micros
+            .fetch_add(waited.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// An Observer refused a coordinated read: its tailer did not catch up in time.
+    pub fn observer_read_not_caught_up(&self) {
+        self.observer_reads_not_caught_up
+            .fetch_add(1, Ordering::Relaxed);
     }
 
     /// The tailer applied edits.
@@ -210,12 +229,13 @@ pub fn beans(cx: &BeanContext<'_>) -> Vec<Bean> {
     } else {
         stats.used as f64 * 100.0 / stats.capacity as f64
     };
-    let tailing_lag = if fsn.ha_state() == HaState::Standby {
+    let tails = matches!(fsn.ha_state(), HaState::Standby | HaState::Observer);
+    let tailing_lag = if tails {
         NameNodeMetrics::millis_since(&m.tail_caught_up_ms)
     } else {
         0
     };
-    let millis_since_loaded = if fsn.ha_state() == HaState::Standby {
+    let millis_since_loaded = if tails {
         NameNodeMetrics::millis_since(&m.last_loaded_edits_ms)
     } else {
         0
@@ -473,6 +493,18 @@ pub fn beans(cx: &BeanContext<'_>) -> Vec<Bean> {
         .attr("TailingLagMillis", tailing_lag)
         .attr("MillisSinceLastLoadedEdits", millis_since_loaded)
         .attr("LastAppliedTxId", fsn.edit_log.applied_txid())
+        .attr(
+            "ObserverReadsWaited",
+            m.observer_reads_waited.load(Ordering::Relaxed),
+        )
+        .attr(
+            "ObserverWaitMicros",
+            m.observer_wait_micros.load(Ordering::Relaxed),
+        )
+        .attr(
+            "ObserverReadsNotCaughtUp",
+            m.observer_reads_not_caught_up.load(Ordering::Relaxed),
+        )
         .attr("FailoverHistory", Value::Array(history))
         .attr(
             "Peers",
@@ -596,7 +628,12 @@ pub fn prometheus(fsn: &Namesystem, out: &mut PromText) {
         .ha
         .as_ref()
         .map_or("", |h| h.namenode_id.as_str());
-    for s in [HaState::Active, HaState::Standby, HaState::Initializing] {
+    for s in [
+        HaState::Active,
+        HaState::Standby,
+        HaState::Observer,
+        HaState::Initializing,
+    ] {
         let v = if s == now { 1.0 } else { 0.0 };
         out.gauge(
             "hafs_namenode_ha_state",
@@ -619,7 +656,7 @@ pub fn prometheus(fsn: &Namesystem, out: &mut PromText) {
         &labels,
         m.failovers() as f64,
     );
-    let lag = if now == HaState::Standby {
+    let lag = if matches!(now, HaState::Standby | HaState::Observer) {
         NameNodeMetrics::millis_since(&m.tail_caught_up_ms)
     } else {
         0

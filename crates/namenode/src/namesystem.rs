@@ -29,6 +29,10 @@ pub enum HaState {
     Initializing,
     Active,
     Standby,
+    /// A Standby that serves reads (Hadoop 3.3's Observer NameNode): it tails the
+    /// edits like a Standby, answers READ-category calls, aligned with the client's
+    /// state (ha::state_alignment), and is never made Active.
+    Observer,
 }
 
 /// Hadoop's OperationCategory: what a call needs from the HA state. It lives in the
@@ -295,6 +299,9 @@ impl Namesystem {
         let state = self.ha_state();
         let allowed = match cat {
             OperationCategory::Unchecked => true,
+            // An Observer serves reads (Hadoop's allowStaleReads is always true for
+            // it); coordinated ones were aligned with the client's state before.
+            OperationCategory::Read if state == HaState::Observer => true,
             // `dfs.ha.allow.stale.reads`: a Standby may serve reads from its tailed,
             // possibly stale namespace (as Hadoop's StandbyState does).
             OperationCategory::Read
@@ -313,16 +320,67 @@ impl Namesystem {
             OperationCategory::Unchecked => "UNCHECKED",
             _ => "WRITE",
         };
-        let state = match state {
+        let state_name = match state {
             HaState::Standby => "standby",
+            HaState::Observer => "observer",
             HaState::Initializing => "initializing",
             // Active, but its controller's election lease ran out (the read guard).
             HaState::Active => "active with an expired failover lease",
         };
-        Err(RpcError::standby(format!(
-            "Operation category {cat} is not supported in state {state}. \
+        let message = format!(
+            "Operation category {cat} is not supported in state {state_name}. \
              Visit https://s.apache.org/sbnn-error"
-        )))
+        );
+        if state == HaState::Observer {
+            // Hadoop's StandbyState: a write reaching an Observer tells the client to
+            // retry it on the Active (ObserverRetryOnActiveException is a
+            // StandbyException, so plain failover clients move on too).
+            return Err(RpcError::new(
+                hafs_ipc::exceptions::OBSERVER_RETRY_ON_ACTIVE,
+                message,
+            ));
+        }
+        Err(RpcError::standby(message))
+    }
+
+    /// Observer reads: waits (bounded) until the namespace holds the client's state
+    /// id, or refuses as Hadoop's GlobalStateIdContext does. A no-op unless
+    /// `dfs.namenode.state.context.enabled` and this NameNode is an Observer.
+    pub async fn align_read(&self, client_state: Option<i64>) -> Result<(), RpcError> {
+        use crate::ha::state_alignment as sa;
+        if !self
+            .config
+            .ha
+            .as_ref()
+            .is_some_and(|h| h.state_context_enabled)
+        {
+            return Ok(());
+        }
+        let server = self.edit_log.last_written_txid();
+        match sa::decide(self.ha_state(), client_state, server, sa::CLIENT_WAIT_TIME) {
+            sa::Alignment::Serve => Ok(()),
+            sa::Alignment::NoStateId => Err(sa::no_state_id_error()),
+            sa::Alignment::TooFarBehind { client_state } => {
+                Err(sa::too_far_behind_error(server, client_state))
+            }
+            sa::Alignment::Wait { client_state } => {
+                let started = std::time::Instant::now();
+                if self
+                    .edit_log
+                    .wait_applied(client_state, sa::ALIGNMENT_WAIT_LIMIT)
+                    .await
+                {
+                    self.metrics.observer_read_waited(started.elapsed());
+                    return Ok(());
+                }
+                self.metrics.observer_read_not_caught_up();
+                Err(sa::not_caught_up_error(
+                    self.edit_log.last_written_txid(),
+                    client_state,
+                    started.elapsed(),
+                ))
+            }
+        }
     }
 
     /// The user → groups mapping permission checks use (shared with the proxy-user

@@ -16,7 +16,7 @@ use crate::datanode_protocol::DatanodeProtocolService;
 use crate::edit_log::EditLog;
 use crate::ha::{EditLogSlot, HaController};
 use crate::ha_service::HaServiceProtocolService;
-use crate::namesystem::{HaState, Namesystem, LEASE_CHECK_INTERVAL};
+use crate::namesystem::{Namesystem, LEASE_CHECK_INTERVAL};
 use crate::storage::{NameStorage, StorageError};
 use crate::write_path::WritePathBlockSync;
 
@@ -128,11 +128,13 @@ impl NameNode {
 
     /// "active", "standby" or "initializing", as `haadmin -getServiceState` prints.
     pub fn ha_state_name(&self) -> &'static str {
-        match self.fsn.ha_state() {
-            HaState::Active => "active",
-            HaState::Standby => "standby",
-            HaState::Initializing => "initializing",
-        }
+        crate::metrics::state_name(self.fsn.ha_state())
+    }
+
+    /// Makes this freshly started HA NameNode an Observer (`hdfs namenode -observer`):
+    /// it never takes part in an election, not even for a moment after start.
+    pub async fn become_observer(&self) -> Result<(), crate::ha::HaError> {
+        self.ha.transition_to_observer_for("startup").await
     }
 
     pub fn rpc_addr(&self) -> SocketAddr {
@@ -201,6 +203,17 @@ async fn serve_rpc(
         Arc::new(move |user: &str| groups.groups_of(user)),
     ));
     server_config.auth.impersonation = Some(proxy_users.clone());
+    if fsn
+        .config
+        .ha
+        .as_ref()
+        .is_some_and(|h| h.state_context_enabled)
+    {
+        // Responses carry our state id; Observers align reads with it.
+        server_config.alignment = Some(Arc::new(crate::ha::state_alignment::StateIdContext(
+            fsn.clone(),
+        )));
+    }
     if let Some(rules) = fsn.config.auth_to_local.clone() {
         fsn.set_name_mapper(Arc::new(move |principal: &str| {
             rules.short_name_of(principal).map_err(|e| e.to_string())

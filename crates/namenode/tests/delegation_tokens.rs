@@ -556,6 +556,7 @@ async fn get_renew_and_cancel_follow_hadoops_rules_for_kerberos_callers() {
         call_id: 1,
         retry_count: 0,
         peer: "127.0.0.1:1".parse().unwrap(),
+        state_id: None,
     };
     let alice = ctx("alice", "alice@HAFS.TEST", None, AuthMethod::Kerberos);
     let yarn = ctx("yarn", "yarn/rm@HAFS.TEST", None, AuthMethod::Kerberos);

@@ -32,6 +32,9 @@ pub const NAMESERVICE: &str = "ns1";
 /// as a logical name; hdfs-native and our client accept it.
 pub const FAILOVER_PROXY_PROVIDER: &str =
     "org.apache.hadoop.hdfs.server.namenode.ha.ConfiguredFailoverProxyProvider";
+/// Hadoop's proxy provider for clients that read from Observer NameNodes.
+pub const OBSERVER_PROXY_PROVIDER: &str =
+    "org.apache.hadoop.hdfs.server.namenode.ha.ObserverReadProxyProvider";
 /// HDFS allows at most five NameNodes per nameservice.
 pub const MAX_NAMENODES: usize = 5;
 
@@ -297,6 +300,61 @@ impl MiniCluster {
     }
 
     /// `hafs --config <conf dir> haadmin <args…>`, e.g. `&["-failover", "nn1", "nn2"]`.
+    /// `hafs haadmin <args…>` answering "Y" to the `--forcemanual` confirmation.
+    #[track_caller]
+    pub fn haadmin_confirmed(&self, args: &[&str]) -> CmdOutput {
+        let inner = self.hafs_command();
+        let mut cmd = std::process::Command::new("bash");
+        cmd.arg("-c")
+            .arg(r#"echo Y | exec "$@""#)
+            .arg("haadmin-confirmed")
+            .arg(inner.get_program())
+            .args(inner.get_args())
+            .arg("haadmin")
+            .args(args);
+        for (k, v) in inner.get_envs() {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        run_with_timeout(cmd, DEFAULT_CMD_TIMEOUT)
+    }
+
+    /// Makes NameNode `i` an Observer with `hafs haadmin -transitionToObserver`
+    /// (`--forcemanual` under automatic failover, confirmed), and waits until it says so.
+    #[track_caller]
+    pub fn transition_to_observer(&self, i: usize) {
+        let id = self.namenodes[i].id.clone();
+        let out = if self.auto_failover.is_some() {
+            self.haadmin_confirmed(&["-transitionToObserver", "--forcemanual", &id])
+        } else {
+            self.haadmin(&["-transitionToObserver", &id])
+        };
+        if !out.success() {
+            panic!("haadmin -transitionToObserver {id} failed:\n{out}");
+        }
+        self.wait_for_state(i, "observer", Duration::from_secs(10));
+    }
+
+    /// A client conf dir `name` under the cluster's dir: the cluster's site files with
+    /// `extra` hdfs-site keys on top (e.g. ObserverReadProxyProvider for a reader).
+    pub fn client_target_with(&self, name: &str, extra: &[(&str, &str)]) -> ClientTarget {
+        let dir = self.dir().join(name);
+        std::fs::create_dir_all(&dir).expect("create client conf dir");
+        let mut hdfs = self.hdfs_site.clone();
+        for (k, v) in extra {
+            set(&mut hdfs, k.to_string(), v.to_string());
+        }
+        write_site_xml(&dir.join("core-site.xml"), &self.core_site);
+        write_site_xml(&dir.join("hdfs-site.xml"), &hdfs);
+        ClientTarget {
+            conf_dir: dir,
+            fs_uri: self.fs_uri(),
+            env: crate::tools::ConfTarget::client_env(self),
+        }
+    }
+
     #[track_caller]
     pub fn haadmin(&self, args: &[&str]) -> CmdOutput {
         let mut cmd = self.hafs_command();

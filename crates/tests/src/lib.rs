@@ -50,7 +50,7 @@ pub use contract::{
 };
 pub use daemon::Daemon;
 pub use datanodes::{parse_live_datanodes, DATANODE_READY, TEST_BLOCK_SIZE};
-pub use ha::{FAILOVER_PROXY_PROVIDER, MAX_NAMENODES, NAMESERVICE};
+pub use ha::{FAILOVER_PROXY_PROVIDER, MAX_NAMENODES, NAMESERVICE, OBSERVER_PROXY_PROVIDER};
 pub use ha_rpc::{get_service_state, HA_SERVICE_PROTOCOL};
 pub use hafs_cluster::{free_port, wait_for_port};
 pub use hafs_util::XorShift64;

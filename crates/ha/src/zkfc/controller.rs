@@ -40,6 +40,9 @@ pub enum Phase {
 #[derive(Debug, Clone)]
 pub struct ControllerState {
     pub health: HealthState,
+    /// Our NameNode is an Observer: it never stands for election (Hadoop 3.3's ZKFC
+    /// beside an Observer stays out until it is a Standby again).
+    pub observer: bool,
     pub in_election: bool,
     pub phase: Phase,
     /// Joining is blocked until the rejoin timer of generation `rejoin_gen` fires
@@ -52,6 +55,7 @@ impl Default for ControllerState {
     fn default() -> Self {
         ControllerState {
             health: HealthState::Initializing,
+            observer: false,
             in_election: false,
             phase: Phase::Idle,
             join_blocked: false,
@@ -64,6 +68,8 @@ impl Default for ControllerState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
     Health(HealthState),
+    /// Whether our NameNode reports itself an Observer (its getServiceStatus).
+    Observer(bool),
     Elector(ElectorEvent),
     FenceDone {
         ok: bool,
@@ -126,6 +132,16 @@ pub fn decide(st: &mut ControllerState, me: &ActiveNodeInfo, input: Input) -> Ve
                     a.push(Action::Fatal("the health monitor failed".into()));
                     a
                 }
+            }
+        }
+        Input::Observer(observer) => {
+            st.observer = observer;
+            if observer {
+                leave(st, false)
+            } else if st.health == HealthState::ServiceHealthy {
+                join_if_allowed(st)
+            } else {
+                vec![]
             }
         }
         // Events of an election we already left are stale.
@@ -201,7 +217,7 @@ pub fn decide(st: &mut ControllerState, me: &ActiveNodeInfo, input: Input) -> Ve
 }
 
 fn join_if_allowed(st: &mut ControllerState) -> Vec<Action> {
-    if st.in_election || st.join_blocked {
+    if st.in_election || st.join_blocked || st.observer {
         return vec![];
     }
     st.in_election = true;
@@ -462,5 +478,46 @@ mod tests {
             decide(&mut st, &me, Input::RejoinTimer { gen: 1 }),
             vec![Action::JoinElection]
         );
+    }
+
+    #[test]
+    fn an_observer_never_stands_for_election() {
+        let me = node("nn3");
+        let mut st = ControllerState::default();
+        assert_eq!(
+            decide(&mut st, &me, Input::Health(HealthState::ServiceHealthy)),
+            vec![Action::JoinElection]
+        );
+        // Made an Observer while a Standby in the election: leave, no fencing.
+        assert_eq!(
+            decide(&mut st, &me, Input::Observer(true)),
+            vec![Action::QuitElection { need_fence: false }]
+        );
+        // Healthy again, or a rejoin timer: still out.
+        assert_eq!(
+            decide(&mut st, &me, Input::Health(HealthState::ServiceUnhealthy)),
+            vec![]
+        );
+        assert_eq!(
+            decide(&mut st, &me, Input::Health(HealthState::ServiceHealthy)),
+            vec![]
+        );
+        // Back to Standby: it may be elected again.
+        assert_eq!(
+            decide(&mut st, &me, Input::Observer(false)),
+            vec![Action::JoinElection]
+        );
+    }
+
+    #[test]
+    fn an_observer_from_the_start_never_joins() {
+        let me = node("nn3");
+        let mut st = ControllerState::default();
+        assert_eq!(decide(&mut st, &me, Input::Observer(true)), vec![]);
+        assert_eq!(
+            decide(&mut st, &me, Input::Health(HealthState::ServiceHealthy)),
+            vec![]
+        );
+        assert!(!st.in_election);
     }
 }

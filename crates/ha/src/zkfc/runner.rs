@@ -220,11 +220,22 @@ impl Driver {
                     if changed.is_err() {
                         break Err(ZkfcError::HealthMonitorStopped);
                     }
-                    let (h, silent) = {
+                    let (h, silent, observer) = {
                         let r = health.borrow_and_update();
-                        (r.health, r.silent)
+                        // Unknown (no answer): keep what we knew.
+                        let observer = r
+                            .service_state
+                            .map_or(self.st.observer, |s| s == crate::HaServiceState::Observer);
+                        (r.health, r.silent, observer)
                     };
                     self.silent = silent;
+                    // An Observer stays out of the election whatever its health; the
+                    // state change goes first, so a healthy Observer never joins.
+                    if observer != self.st.observer {
+                        if let Err(e) = self.step(Input::Observer(observer)).await {
+                            break Err(e);
+                        }
+                    }
                     if h == self.st.health {
                         continue;
                     }

@@ -142,6 +142,7 @@ pub async fn run(_conf: &Configuration, args: &[String]) -> anyhow::Result<i32> 
         journalnodes: 3,
         datanodes: opts.datanodes,
         racks: 0,
+        observers: 0,
         extra: vec![
             ("dfs.ha.allow.stale.reads".into(), "true".into()),
             // The NameNode's own default (the sandbox's conf sets a slower one).

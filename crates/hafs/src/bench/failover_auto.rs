@@ -196,6 +196,7 @@ async fn run_backend(dir: &Path, backend: Election, opts: &Options) -> anyhow::R
         journalnodes: 3,
         datanodes: opts.datanodes,
         racks: 0,
+        observers: 0,
         extra: vec![
             // The restarted NameNode's catch-up is checked by reading from it.
             ("dfs.ha.allow.stale.reads".into(), "true".into()),

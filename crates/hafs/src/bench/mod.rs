@@ -11,6 +11,7 @@ mod failover_native;
 mod memory;
 mod nn_process;
 mod nnthroughput;
+mod nnthroughput_observer;
 mod report;
 mod restart;
 mod rpc_protection;
@@ -25,7 +26,9 @@ Usage: hafs bench BENCHMARK [options]
 Benchmarks:
   nnthroughput   NameNode operations per second over real IPC, the disk's fsync rate
                  as a baseline, and the namespace's memory per file
-                 (hafs bench nnthroughput -help lists its options)
+                 (hafs bench nnthroughput -help lists its options); with
+                 -observer: the read load an Observer NameNode takes off the Active
+                 (hafs bench nnthroughput -observer -help)
   failover       kill -9 rounds of the Active NameNode under load with automatic
                  failover (journal and ZooKeeper elections): detection, fencing,
                  promotion and client-visible times, zero acknowledged loss; --manual:
@@ -46,6 +49,9 @@ Benchmarks:
 
 pub async fn run(conf: &Configuration, args: &[String]) -> anyhow::Result<i32> {
     match args.first().map(String::as_str) {
+        Some("nnthroughput" | "NNThroughputBenchmark") if args.iter().any(|a| a == "-observer") => {
+            nnthroughput_observer::run(&args[1..]).await
+        }
         Some("nnthroughput" | "NNThroughputBenchmark") => nnthroughput::run(conf, &args[1..]).await,
         Some("restart") => restart::run(conf, &args[1..]).await,
         Some("rpcprotection") => rpc_protection::run(&args[1..]).await,

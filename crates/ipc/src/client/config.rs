@@ -33,6 +33,12 @@ pub struct ClientConfig {
     /// `None` lets the OS pick. A DataNode on its own 127.0.0.x sets it, because a
     /// NameNode takes a DataNode's IP address from its connection.
     pub bind_address: Option<std::net::IpAddr>,
+    /// Hadoop's client-side AlignmentContext (ClientGSIContext): when set, every call
+    /// carries the newest state id this client has seen in any response
+    /// (`RpcRequestHeaderProto.stateId`), and every response's raises it. Shared by
+    /// all connections of one logical client, so an Observer serves it no older state
+    /// than the Active has answered it with.
+    pub state_id: Option<std::sync::Arc<std::sync::atomic::AtomicI64>>,
 }
 
 impl ClientConfig {
@@ -47,6 +53,7 @@ impl ClientConfig {
             sasl: false,
             auth: crate::auth::process_login(),
             bind_address: None,
+            state_id: None,
         }
     }
 }

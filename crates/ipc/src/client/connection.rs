@@ -56,7 +56,11 @@ pub struct Connection {
     pending: Pending,
     writer: Arc<FrameWriter<()>>,
     reader: JoinHandle<()>,
+    /// The client's state id ([`ClientConfig::state_id`]).
+    state_id: Option<StateId>,
 }
+
+type StateId = Arc<std::sync::atomic::AtomicI64>;
 
 fn closed_error(addr: &str) -> IpcError {
     IpcError::Connection {
@@ -271,6 +275,7 @@ impl Connection {
             cfg.client_id.clone(),
             cfg.max_response_length,
             layer,
+            cfg.state_id.clone(),
         ));
         debug!(addr, protocol, user = %cfg.user, "IPC connection established");
         Ok(Connection {
@@ -280,6 +285,7 @@ impl Connection {
             pending,
             writer,
             reader,
+            state_id: cfg.state_id.clone(),
         })
     }
 
@@ -323,7 +329,10 @@ impl Connection {
             pending: &self.pending,
             call_id,
         };
-        let header = request_header(call_id, retry_count, self.client_id.clone());
+        let mut header = request_header(call_id, retry_count, self.client_id.clone());
+        if let Some(state) = &self.state_id {
+            header.state_id = Some(state.load(std::sync::atomic::Ordering::SeqCst));
+        }
         let request_header = RequestHeaderProto {
             method_name: method.to_string(),
             declaring_class_protocol_name: self.protocol.clone(),
@@ -403,6 +412,7 @@ async fn read_loop(
     client_id: Bytes,
     max_len: usize,
     layer: Option<Layer>,
+    state_id: Option<StateId>,
 ) {
     let fail = |err: IpcError| close_all(&pending, || err.duplicate());
     let mut unwrapped = Unwrapped::default();
@@ -427,7 +437,8 @@ async fn read_loop(
             }
         };
         let Some(layer) = &layer else {
-            if let Err(e) = handle_response(frame, &pending, &addr, &client_id) {
+            if let Err(e) = handle_response(frame, &pending, &addr, &client_id, state_id.as_deref())
+            {
                 return fail(e);
             }
             continue;
@@ -452,7 +463,9 @@ async fn read_loop(
         loop {
             match unwrapped.next_frame(max_len) {
                 Ok(Some(inner)) => {
-                    if let Err(e) = handle_response(inner, &pending, &addr, &client_id) {
+                    if let Err(e) =
+                        handle_response(inner, &pending, &addr, &client_id, state_id.as_deref())
+                    {
                         return fail(e);
                     }
                 }
@@ -474,11 +487,15 @@ fn handle_response(
     pending: &Pending,
     addr: &str,
     client_id: &Bytes,
+    state_id: Option<&std::sync::atomic::AtomicI64>,
 ) -> Result<(), IpcError> {
     let (header, body) = frame::parse_response(frame).map_err(|e| IpcError::Protocol {
         addr: addr.to_string(),
         msg: e.to_string(),
     })?;
+    if let (Some(state), Some(seen)) = (state_id, header.state_id) {
+        state.fetch_max(seen, std::sync::atomic::Ordering::SeqCst);
+    }
     if let Some(id) = &header.client_id {
         // An empty id is the server's "not tied to a client" marker.
         if !id.is_empty() && id != client_id {

@@ -190,7 +190,13 @@ fn fatal_err(header: &RpcRequestHeaderProto, err: &RpcError) -> Closing {
     if !err.code.is_fatal() {
         err.code = RpcErrorCode::FatalUnknown;
     }
-    Closing::SendAndClose(response::error(header.call_id, retry, Bytes::new(), &err))
+    Closing::SendAndClose(response::error(
+        header.call_id,
+        retry,
+        Bytes::new(),
+        &err,
+        None,
+    ))
 }
 
 impl ConnState {
@@ -362,6 +368,7 @@ impl ConnState {
                         crate::INVALID_RETRY_COUNT,
                         Bytes::new(),
                         &err,
+                        None,
                     )))
                 }
                 Some(p) => {
@@ -520,6 +527,7 @@ impl ConnState {
                             crate::INVALID_RETRY_COUNT,
                             Bytes::new(),
                             &reply.encode_to_vec(),
+                            None,
                         );
                         let closing = self.respond(frame).await;
                         // The SUCCESS itself goes out plain; everything after it sealed.
@@ -608,7 +616,7 @@ impl ConnState {
         let Some(service) = self.shared.services.get(protocol.as_str()).cloned() else {
             debug!(peer = %self.peer, %protocol, "call for unknown protocol");
             let err = RpcError::no_such_protocol(&protocol);
-            let frame = response::error(call_id, retry_count, client_id, &err);
+            let frame = response::error(call_id, retry_count, client_id, &err, None);
             return self.respond(frame).await;
         };
 
@@ -635,7 +643,9 @@ impl ConnState {
             call_id,
             retry_count,
             peer: self.peer,
+            state_id: header.state_id,
         };
+        let alignment = self.shared.config.alignment.clone();
         let writer = self.writer.clone();
         let permits = Permits {
             _conn: conn_permit,
@@ -656,15 +666,18 @@ impl ConnState {
                 Err(_) => (true, true),
             };
             metrics.call_done(&method, started.elapsed(), failed, known_method);
+            // Hadoop's updateResponseState: every call's answer, success or error,
+            // carries the server's state id once the call is done.
+            let state_id = alignment.as_ref().map(|a| a.last_seen_state_id());
             let frame = match result {
-                Ok(Ok(body)) => response::success(call_id, retry_count, client_id, &body),
+                Ok(Ok(body)) => response::success(call_id, retry_count, client_id, &body, state_id),
                 Ok(Err(mut err)) => {
                     debug!(%method, call_id, error = %err, "IPC call failed");
                     if err.code.is_fatal() {
                         // Handlers answer calls; closing the connection is not theirs to do.
                         err.code = RpcErrorCode::ErrorRpcServer;
                     }
-                    response::error(call_id, retry_count, client_id, &err)
+                    response::error(call_id, retry_count, client_id, &err, state_id)
                 }
                 Err(panic) => {
                     warn!(%method, call_id, %panic, "IPC handler panicked");
@@ -673,7 +686,7 @@ impl ConnState {
                         format!("internal error in the server while handling {method}"),
                     )
                     .with_code(RpcErrorCode::ErrorRpcServer);
-                    response::error(call_id, retry_count, client_id, &err)
+                    response::error(call_id, retry_count, client_id, &err, state_id)
                 }
             };
             // A closed writer means the client is gone; the answer has nowhere to go.

@@ -43,6 +43,9 @@ pub struct ServerConfig {
     pub idle_timeout: Duration,
     /// How callers authenticate (`hadoop.security.authentication`): SIMPLE by default.
     pub auth: crate::auth::ServerAuth,
+    /// Hadoop's server-side AlignmentContext: when set, every call's response header
+    /// carries `stateId` (the NameNode's, with `dfs.namenode.state.context.enabled`).
+    pub alignment: Option<std::sync::Arc<dyn crate::service::AlignmentContext>>,
 }
 
 impl ServerConfig {
@@ -55,6 +58,7 @@ impl ServerConfig {
             max_queued_calls: 1000,
             idle_timeout: Duration::from_secs(20),
             auth: crate::auth::ServerAuth::default(),
+            alignment: None,
         }
     }
 }

@@ -25,14 +25,28 @@ fn header(
     }
 }
 
-/// A SUCCESS response carrying an encoded message.
-pub(crate) fn success(call_id: i32, retry_count: i32, client_id: Bytes, body: &[u8]) -> Bytes {
-    let h = header(call_id, retry_count, client_id, RpcStatusProto::Success);
+/// A SUCCESS response carrying an encoded message, and the server's state id when
+/// the server has an alignment context.
+pub(crate) fn success(
+    call_id: i32,
+    retry_count: i32,
+    client_id: Bytes,
+    body: &[u8],
+    state_id: Option<i64>,
+) -> Bytes {
+    let mut h = header(call_id, retry_count, client_id, RpcStatusProto::Success);
+    h.state_id = state_id;
     response_frame(&h, Some(body))
 }
 
 /// An ERROR (or, for fatal codes, FATAL) response.
-pub(crate) fn error(call_id: i32, retry_count: i32, client_id: Bytes, err: &RpcError) -> Bytes {
+pub(crate) fn error(
+    call_id: i32,
+    retry_count: i32,
+    client_id: Bytes,
+    err: &RpcError,
+    state_id: Option<i64>,
+) -> Bytes {
     let status = if err.is_fatal() {
         RpcStatusProto::Fatal
     } else {
@@ -42,13 +56,20 @@ pub(crate) fn error(call_id: i32, retry_count: i32, client_id: Bytes, err: &RpcE
     h.exception_class_name = Some(err.class_name.clone());
     h.error_msg = Some(err.message.clone());
     h.error_detail = Some(err.code.to_proto() as i32);
+    h.state_id = state_id;
     response_frame(&h, None)
 }
 
 /// A FATAL response not tied to a call (bad connection header, bad frame length).
 pub(crate) fn connection_fatal(code: RpcErrorCode, class_name: &str, msg: String) -> Bytes {
     let err = RpcError::new(class_name, msg).with_code(code);
-    error(INVALID_CALL_ID, INVALID_RETRY_COUNT, Bytes::new(), &err)
+    error(
+        INVALID_CALL_ID,
+        INVALID_RETRY_COUNT,
+        Bytes::new(),
+        &err,
+        None,
+    )
 }
 
 /// The FATAL_VERSION_MISMATCH response Hadoop sends to a client of another RPC version.

@@ -9,8 +9,10 @@ use crate::blockmanagement::DatanodeReportKind;
 use crate::namesystem::HaState;
 
 impl ClientProtocolService {
-    /// Hadoop's catch-up call for clients reading from observers; hafs has no
-    /// observer NameNodes, so there is nothing to wait for.
+    /// Hadoop's catch-up call for clients reading from Observers: served by the
+    /// Active only (a WRITE-category row), it does nothing itself; its response
+    /// header carries the Active's state id, which the client then sends to the
+    /// Observer (crate::ha::state_alignment).
     pub(super) async fn msync(
         &self,
         _ctx: &CallContext,
@@ -28,6 +30,7 @@ impl ClientProtocolService {
             HaState::Active => pb::NameNodeHaStateProto::Active,
             HaState::Standby => pb::NameNodeHaStateProto::Standby,
             HaState::Initializing => pb::NameNodeHaStateProto::Initializing,
+            HaState::Observer => pb::NameNodeHaStateProto::Observer,
         };
         Ok(pb::HaServiceStateResponseProto {
             state: state as i32,

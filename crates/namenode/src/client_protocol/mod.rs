@@ -2,7 +2,9 @@
 //! thin adapters from wire messages to the Namesystem and back.
 //!
 //! The protocol is the table in [`ClientProtocolService::table`]: one row per method
-//! with its HA operation category (checked by [`ProtocolService::admit`] before the
+//! with its HA operation category, whether it is a coordinated read (Hadoop's
+//! `@ReadOnly(isCoordinated = true)`: an Observer serves it once aligned with the
+//! client's state id, crate::ha::state_alignment) (checked by [`ProtocolService::admit`] before the
 //! handler runs, so a Standby answers `StandbyException` and clients fail over) and,
 //! for Hadoop's `@AtMostOnce` methods, the retry cache (a retry gets the first answer,
 //! even after a failover). The handlers live by area:
@@ -58,21 +60,21 @@ impl ClientProtocolService {
         let table = MethodTable::new(PROTOCOL)
             // Namespace reads (read.rs).
             .read("getServerDefaults", Self::get_server_defaults)
-            .read("getFileInfo", Self::get_file_info)
-            .read("getLocatedFileInfo", Self::get_located_file_info)
-            .read("getFileLinkInfo", Self::get_file_link_info)
-            .read("getListing", Self::get_listing)
-            .read("getContentSummary", Self::get_content_summary)
+            .coordinated_read("getFileInfo", Self::get_file_info)
+            .coordinated_read("getLocatedFileInfo", Self::get_located_file_info)
+            .coordinated_read("getFileLinkInfo", Self::get_file_link_info)
+            .coordinated_read("getListing", Self::get_listing)
+            .coordinated_read("getContentSummary", Self::get_content_summary)
             .read("getQuotaUsage", Self::get_quota_usage)
-            .read("getBlockLocations", Self::get_block_locations)
+            .coordinated_read("getBlockLocations", Self::get_block_locations)
             .read("getFsStats", Self::get_fs_stats)
             .read(
                 "getFsReplicatedBlockStats",
                 Self::get_fs_replicated_block_stats,
             )
             .read("getFsECBlockGroupStats", Self::get_fs_ec_block_group_stats)
-            .read("getStoragePolicies", Self::get_storage_policies)
-            .read("isFileClosed", Self::is_file_closed)
+            .coordinated_read("getStoragePolicies", Self::get_storage_policies)
+            .coordinated_read("isFileClosed", Self::is_file_closed)
             // Namespace changes (namespace.rs).
             .write("mkdirs", Self::mkdirs)
             .at_most_once("delete", Self::delete, Self::delete_again)
@@ -90,7 +92,7 @@ impl ClientProtocolService {
             .write("removeDefaultAcl", Self::remove_default_acl)
             .write("removeAcl", Self::remove_acl)
             .write("setAcl", Self::set_acl)
-            .read("getAclStatus", Self::get_acl_status)
+            .coordinated_read("getAclStatus", Self::get_acl_status)
             // Snapshots (snapshot.rs).
             .write("allowSnapshot", Self::allow_snapshot)
             .write("disallowSnapshot", Self::disallow_snapshot)
@@ -110,16 +112,16 @@ impl ClientProtocolService {
                 Self::rename_snapshot,
                 Self::rename_snapshot_again,
             )
-            .read(
+            .coordinated_read(
                 "getSnapshottableDirListing",
                 Self::get_snapshottable_dir_listing,
             )
-            .read("getSnapshotDiffReport", Self::get_snapshot_diff_report)
-            .read(
+            .coordinated_read("getSnapshotDiffReport", Self::get_snapshot_diff_report)
+            .coordinated_read(
                 "getSnapshotDiffReportListing",
                 Self::get_snapshot_diff_report_listing,
             )
-            .read("getSnapshotListing", Self::get_snapshot_listing)
+            .coordinated_read("getSnapshotListing", Self::get_snapshot_listing)
             // The write path (write.rs).
             .at_most_once("create", Self::create, Self::create_again)
             .at_most_once("append", Self::append, Self::append_again)
@@ -141,7 +143,9 @@ impl ClientProtocolService {
             .write("truncate", Self::truncate)
             .write("reportBadBlocks", Self::report_bad_blocks)
             // Administration and HA (admin.rs); `method` rows are UNCHECKED.
-            .read("msync", Self::msync)
+            // Hadoop's @ReadOnly(activeOnly = true): the Active answers, and its
+            // response header carries the state id the client then reads at.
+            .write("msync", Self::msync)
             .method("getHAServiceState", Self::get_ha_service_state)
             .method("setSafeMode", Self::set_safe_mode)
             .method("saveNamespace", Self::save_namespace)
@@ -156,23 +160,23 @@ impl ClientProtocolService {
             .write("cancelDelegationToken", Self::cancel_delegation_token)
             // Extended attributes (xattr.rs).
             .at_most_once("setXAttr", Self::set_xattr, Self::set_xattr_again)
-            .read("getXAttrs", Self::get_xattrs)
-            .read("listXAttrs", Self::list_xattrs)
+            .coordinated_read("getXAttrs", Self::get_xattrs)
+            .coordinated_read("listXAttrs", Self::list_xattrs)
             .at_most_once("removeXAttr", Self::remove_xattr, Self::remove_xattr_again)
             // What an HDFS without the feature answers, and small calls (absent.rs).
-            .read("listEncryptionZones", Self::list_encryption_zones)
-            .read("listReencryptionStatus", Self::list_reencryption_status)
-            .read("getEZForPath", Self::get_ez_for_path)
-            .read(
+            .coordinated_read("listEncryptionZones", Self::list_encryption_zones)
+            .coordinated_read("listReencryptionStatus", Self::list_reencryption_status)
+            .coordinated_read("getEZForPath", Self::get_ez_for_path)
+            .coordinated_read(
                 "getErasureCodingPolicies",
                 Self::get_erasure_coding_policies,
             )
-            .read("getErasureCodingCodecs", Self::get_erasure_coding_codecs)
-            .read("getErasureCodingPolicy", Self::get_erasure_coding_policy)
-            .read("listOpenFiles", Self::list_open_files)
-            .read("getPreferredBlockSize", Self::get_preferred_block_size)
-            .read("getEnclosingRoot", Self::get_enclosing_root)
-            .read("checkAccess", Self::check_access);
+            .coordinated_read("getErasureCodingCodecs", Self::get_erasure_coding_codecs)
+            .coordinated_read("getErasureCodingPolicy", Self::get_erasure_coding_policy)
+            .coordinated_read("listOpenFiles", Self::list_open_files)
+            .coordinated_read("getPreferredBlockSize", Self::get_preferred_block_size)
+            .coordinated_read("getEnclosingRoot", Self::get_enclosing_root)
+            .coordinated_read("checkAccess", Self::check_access);
         Self::refusals(table)
     }
 
@@ -219,6 +223,14 @@ impl ProtocolService for ClientProtocolService {
     /// answers the same.
     fn admit(&self, _ctx: &CallContext, method: &MethodInfo) -> Result<(), RpcError> {
         self.fsn.check_operation(method.category)
+    }
+
+    /// Coordinated reads on an Observer wait until it has applied the client's state.
+    async fn align(&self, ctx: &CallContext, method: &MethodInfo) -> Result<(), RpcError> {
+        if !method.coordinated {
+            return Ok(());
+        }
+        self.fsn.align_read(ctx.state_id).await
     }
 
     async fn retry_lookup(&self, ctx: &CallContext) -> RetryLookup {
@@ -377,7 +389,6 @@ mod tests {
                 "listOpenFiles",
                 "listReencryptionStatus",
                 "listXAttrs",
-                "msync",
             ]
         );
         assert_eq!(
@@ -391,5 +402,49 @@ mod tests {
             ]
         );
         assert_eq!(ClientProtocolService::methods().rows().count(), 111);
+    }
+
+    /// The coordinated reads: what an Observer serves only once aligned with the
+    /// client's state. The other READ rows (server defaults, stats, getQuotaUsage,
+    /// getAdditionalDatanode) are not coordinated, as in Hadoop; msync is Active-only.
+    #[test]
+    fn coordinated_rows_are_reads() {
+        assert_eq!(
+            rows_where(|m| m.coordinated),
+            [
+                "checkAccess",
+                "getAclStatus",
+                "getBlockLocations",
+                "getContentSummary",
+                "getEZForPath",
+                "getEnclosingRoot",
+                "getErasureCodingCodecs",
+                "getErasureCodingPolicies",
+                "getErasureCodingPolicy",
+                "getFileInfo",
+                "getFileLinkInfo",
+                "getListing",
+                "getLocatedFileInfo",
+                "getPreferredBlockSize",
+                "getSnapshotDiffReport",
+                "getSnapshotDiffReportListing",
+                "getSnapshotListing",
+                "getSnapshottableDirListing",
+                "getStoragePolicies",
+                "getXAttrs",
+                "isFileClosed",
+                "listEncryptionZones",
+                "listOpenFiles",
+                "listReencryptionStatus",
+                "listXAttrs",
+            ]
+        );
+        assert!(rows_where(|m| m.coordinated && m.category != Cat::Read).is_empty());
+        assert_eq!(
+            ClientProtocolService::methods()
+                .info("msync")
+                .map(|m| m.category),
+            Some(Cat::Write)
+        );
     }
 }

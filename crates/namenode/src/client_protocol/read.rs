@@ -206,6 +206,17 @@ impl ClientProtocolService {
             self.fsn
                 .block_locations(&caller, &r.src, r.offset, r.length, client_ip(ctx))?;
         let mut locations = located_blocks_proto(located);
+        // An Observer may not have the DataNodes' reports of a block written a
+        // moment ago: Hadoop's checkBlockLocationsWhenObserver sends the client to
+        // the Active rather than answer a block nobody can be read from.
+        if self.fsn.ha_state() == crate::namesystem::HaState::Observer
+            && locations.blocks.iter().any(|b| b.locs.is_empty())
+        {
+            return Err(RpcError::new(
+                hafs_ipc::exceptions::OBSERVER_RETRY_ON_ACTIVE,
+                format!("Zero blocklocations for {}", r.src),
+            ));
+        }
         self.stamp_located(ctx, &mut locations);
         Ok(pb::GetBlockLocationsResponseProto {
             locations: Some(locations),

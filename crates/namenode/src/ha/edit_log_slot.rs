@@ -21,6 +21,9 @@ pub struct EditLogSlot {
     /// Without a writer: every txid up to this one is applied to the namespace and
     /// durable in the journal.
     applied: AtomicU64,
+    /// `applied` again, for Observer reads waiting until the namespace holds a txid
+    /// ([`EditLogSlot::wait_applied`]).
+    applied_changes: watch::Sender<u64>,
     /// Bumped whenever the writer changes, so [`EditLogSlot::fatal`] follows it.
     generation: watch::Sender<u64>,
     /// Why the last writer failed, until the journal was read from a majority again
@@ -47,6 +50,7 @@ impl EditLogSlot {
             writer: RwLock::new(None),
             journal: RwLock::new(journal),
             applied: AtomicU64::new(applied),
+            applied_changes: watch::channel(applied).0,
             generation: watch::channel(0).0,
             journal_lost: Mutex::new(None),
         }
@@ -94,7 +98,7 @@ impl EditLogSlot {
     /// holds durably. Returns the writer removed.
     pub fn take_writer(&self, applied: u64) -> Option<Arc<EditLog>> {
         let w = self.writer.write().expect("slot lock").take();
-        self.applied.store(applied, Ordering::SeqCst);
+        self.set_applied_txid(applied);
         self.generation.send_modify(|g| *g += 1);
         w
     }
@@ -110,6 +114,18 @@ impl EditLogSlot {
 
     pub fn set_applied_txid(&self, txid: u64) {
         self.applied.store(txid, Ordering::SeqCst);
+        self.applied_changes.send_replace(txid);
+    }
+
+    /// Waits until the namespace holds `txid` (applied by the tailer, or written by
+    /// our writer), at most `limit`. Returns whether it does.
+    pub async fn wait_applied(&self, txid: u64, limit: std::time::Duration) -> bool {
+        if self.last_written_txid() >= txid {
+            return true;
+        }
+        let mut changes = self.applied_changes.subscribe();
+        let reached = tokio::time::timeout(limit, changes.wait_for(|applied| *applied >= txid));
+        matches!(reached.await, Ok(Ok(_))) || self.last_written_txid() >= txid
     }
 
     /// Appends one edit; refused without a writer. Returns its txid and the writer

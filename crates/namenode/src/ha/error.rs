@@ -20,6 +20,10 @@ pub enum HaError {
     /// far ahead of this host's monotonic clock).
     #[error("{0}")]
     Guard(String),
+    /// A transition Hadoop does not allow from the current state (Observer to Active,
+    /// Active to Observer); travels as ServiceFailedException.
+    #[error("{0}")]
+    Refused(String),
     /// Becoming Active failed at one of its steps; the NameNode stays Standby.
     #[error("transition to active failed: {0}")]
     BecomeActive(#[from] BecomeActiveError),

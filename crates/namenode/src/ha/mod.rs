@@ -23,6 +23,7 @@
 pub mod active_guard;
 pub mod edit_log_slot;
 mod error;
+pub mod state_alignment;
 pub mod tailer;
 
 use std::collections::HashSet;
@@ -174,6 +175,8 @@ impl HaController {
             match state {
                 HaState::Active | HaState::Standby => (true, None),
                 HaState::Initializing => (false, Some("State is INITIALIZING".to_string())),
+                // Hadoop: an Observer is never a candidate for Active.
+                HaState::Observer => (false, Some("State is OBSERVER".to_string())),
             }
         };
         ServiceStatus {
@@ -240,8 +243,15 @@ impl HaController {
             return Err(HaError::ShuttingDown);
         }
         let _g = self.transition.lock().await;
-        if self.state() == HaState::Active {
-            return Ok(());
+        match self.state() {
+            HaState::Active => return Ok(()),
+            // Hadoop's rule: an Observer must become a Standby first.
+            HaState::Observer => {
+                return Err(HaError::Refused(
+                    "Cannot transition from 'observer' to 'active'".into(),
+                ))
+            }
+            HaState::Standby | HaState::Initializing => {}
         }
         let started = std::time::Instant::now();
         info!("transition to ACTIVE: stopping the tailer");
@@ -326,9 +336,55 @@ impl HaController {
         self.step_down(why).await
     }
 
+    /// Makes this Standby an Observer: it keeps tailing and from now on serves reads
+    /// (aligned with each client's state) and is never elected. A no-op when it
+    /// already is one; an Active is refused, as in Hadoop.
+    pub async fn transition_to_observer_for(&self, why: &str) -> Result<(), HaError> {
+        if !self.is_ha() {
+            return Err(HaError::NotEnabled);
+        }
+        let _g = self.transition.lock().await;
+        let fsn = &self.fsn;
+        match fsn.ha_state() {
+            HaState::Observer => return Ok(()),
+            HaState::Active => {
+                return Err(HaError::Refused(
+                    "Cannot transition from 'active' to 'observer'".into(),
+                ))
+            }
+            HaState::Initializing => {
+                return Err(HaError::Refused(
+                    "Cannot transition from 'initializing' to 'observer'".into(),
+                ))
+            }
+            HaState::Standby if fsn.edit_log.is_writing() => {
+                // A writer stepping down has not finished yet.
+                return Err(HaError::Refused(
+                    "Cannot transition to 'observer' while the edit log is still open".into(),
+                ));
+            }
+            HaState::Standby => {}
+        }
+        fsn.set_ha_state(HaState::Observer);
+        self.start_tailer();
+        fsn.metrics
+            .record_transition(HaState::Standby, HaState::Observer, why, 0);
+        info!(why, "NameNode is in state OBSERVER");
+        Ok(())
+    }
+
     /// With the transition lock held.
     async fn step_down(&self, why: &str) -> Result<(), HaError> {
         let fsn = &self.fsn;
+        if fsn.ha_state() == HaState::Observer && !fsn.edit_log.is_writing() {
+            // An Observer is a Standby that serves reads: only the state changes.
+            fsn.set_ha_state(HaState::Standby);
+            self.start_tailer();
+            fsn.metrics
+                .record_transition(HaState::Observer, HaState::Standby, why, 0);
+            info!(why, "NameNode is in state STANDBY");
+            return Ok(());
+        }
         if fsn.ha_state() == HaState::Standby && !fsn.edit_log.is_writing() {
             self.start_tailer();
             return Ok(());

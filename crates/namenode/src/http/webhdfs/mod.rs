@@ -134,6 +134,8 @@ fn call_context(
         call_id: 0,
         retry_count: 0,
         peer: req.peer,
+        // WebHDFS clients carry no state id (Hadoop's WebHDFS does not align either).
+        state_id: None,
     })
 }
 
