@@ -162,6 +162,10 @@ keys! {
     /// NameNode's own address when `dfs.namenode.rpc-address` is unset.
     FS_DEFAULT_FS = "fs.defaultFS", Uri, default FS_DEFAULT_FS_DEFAULT,
         typed FS_DEFAULT_FS_DEFAULT: &str = "file:///";
+    /// `fs.viewfs.mounttable.<table>.link.<path>` (a mount point's target URI),
+    /// `.linkFallback` (where paths under no mount point go) and `.homedir`: the client
+    /// mount table of `fs.defaultFS=viewfs://<table>` (docs/deploy.md, "Add a nameservice").
+    FS_VIEWFS_MOUNTTABLE_PREFIX = "fs.viewfs.mounttable", Text;
     /// Base of the default storage directories.
     HADOOP_TMP_DIR = "hadoop.tmp.dir", Text, default HADOOP_TMP_DIR_DEFAULT,
         typed HADOOP_TMP_DIR_DEFAULT: &str = "/tmp/hadoop-${user.name}";
@@ -242,6 +246,13 @@ keys! {
     // HA addressing
     /// Comma-separated nameservice ids.
     DFS_NAMESERVICES = "dfs.nameservices", List;
+    /// The nameservices this cluster's DataNodes register with (one block pool each);
+    /// unset: all of `dfs.nameservices`. Lets one configuration also name other
+    /// clusters' nameservices for clients.
+    DFS_INTERNAL_NAMESERVICES = "dfs.internal.nameservices", List;
+    /// The nameservice this NameNode (or its failover controller) belongs to; unset: the
+    /// one with a local NameNode RPC address.
+    DFS_NAMESERVICE_ID = "dfs.nameservice.id", Text;
     /// `dfs.ha.namenodes.<ns>`: comma-separated NameNode ids of a nameservice.
     DFS_HA_NAMENODES_PREFIX = "dfs.ha.namenodes", List, per_nameservice = true;
     /// `dfs.namenode.rpc-address[.<ns>[.<nn>]]`: NameNode RPC `host:port`; no default.
