@@ -133,14 +133,30 @@ fn host_of(addr: &str) -> &str {
     }
 }
 
-/// The HA nameservice this NameNode belongs to, if any: the first of
-/// `dfs.nameservices` with at least two NameNode ids.
+/// This NameNode's view of a configuration shared by several nameservices: it finds
+/// its own nameservice and NameNode id (`dfs.nameservice.id`, `dfs.ha.namenode.id`, or
+/// the one local RPC address) and reads its `key.<ns>.<nn>` / `key.<ns>` values as the
+/// plain keys, as Hadoop's NameNode does at startup. Idempotent.
+pub fn resolve_own_keys(conf: &Configuration) -> Result<Configuration, ConfError> {
+    let identity = conf.namenode_identity(is_local_host)?;
+    let mut own = conf.clone();
+    own.initialize_generic_keys(&identity);
+    Ok(own)
+}
+
+/// The HA nameservice this NameNode belongs to, if any: `dfs.nameservice.id` when it
+/// has two or more NameNode ids, else the first of `dfs.nameservices` that has.
 fn ha_config(conf: &Configuration) -> Result<Option<HaConfig>, ConfError> {
-    let Some(ns) = conf
-        .nameservices()
-        .into_iter()
-        .find(|ns| conf.namenode_ids(ns).len() >= 2)
-    else {
+    let explicit = conf
+        .get_trimmed(DFS_NAMESERVICE_ID)
+        .filter(|v| !v.is_empty());
+    let Some(ns) = (match explicit {
+        Some(ns) => Some(ns).filter(|ns| conf.namenode_ids(ns).len() >= 2),
+        None => conf
+            .nameservices()
+            .into_iter()
+            .find(|ns| conf.namenode_ids(ns).len() >= 2),
+    }) else {
         return Ok(None);
     };
     let namenodes = conf.namenode_rpc_addresses(Some(&ns))?;
@@ -325,6 +341,8 @@ impl NameNodeConfig {
     /// dfs.namenode.rpc-address; the HA issue adds per-NameNode ids).
     pub fn from_conf(conf: &Configuration) -> Result<NameNodeConfig, ConfError> {
         conf.validate()?;
+        let own = resolve_own_keys(conf)?;
+        let conf = &own;
         let name_dirs = conf
             .get_trimmed_strings(DFS_NAMENODE_NAME_DIR)
             .iter()
