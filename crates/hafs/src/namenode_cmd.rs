@@ -109,7 +109,8 @@ fn format(config: &NameNodeConfig, args: &[String]) -> anyhow::Result<i32> {
             }
         }
     }
-    let info = storage::new_storage_info_at(cluster_id.as_deref(), &block_pool_ip(&config.rpc_bind));
+    let info =
+        storage::new_storage_info_at(cluster_id.as_deref(), &block_pool_ip(&config.rpc_bind));
     storage::format(
         &config.name_dirs,
         &info,

@@ -35,10 +35,10 @@
 mod checksum;
 mod error;
 mod events;
+pub mod pool_version;
 mod reader;
 mod recovery;
 mod replica;
-pub mod pool_version;
 mod scan;
 mod version;
 mod volume;
