@@ -929,6 +929,42 @@ mod tests {
     }
 
     #[test]
+    fn one_block_pool_per_internal_nameservice() {
+        let mut pairs = vec![
+            ("dfs.nameservices", "ns1,ns2,remote"),
+            ("dfs.internal.nameservices", "ns1,ns2"),
+            ("dfs.ha.namenodes.ns1", "nn1,nn2"),
+            ("dfs.namenode.rpc-address.ns1.nn1", "127.0.0.1:8020"),
+            ("dfs.namenode.rpc-address.ns1.nn2", "127.0.0.1:8021"),
+            ("dfs.namenode.rpc-address.ns2", "127.0.0.1:8022"),
+            ("dfs.namenode.rpc-address.remote", "far:8020"),
+        ];
+        let c = DataNodeConfig::from_conf(&conf(&pairs)).unwrap();
+        assert_eq!(
+            c.block_pools,
+            vec![
+                BlockPoolConfig {
+                    nameservice: "ns1".into(),
+                    namenodes: vec!["127.0.0.1:8020".into(), "127.0.0.1:8021".into()],
+                },
+                BlockPoolConfig {
+                    nameservice: "ns2".into(),
+                    namenodes: vec!["127.0.0.1:8022".into()],
+                },
+            ]
+        );
+        assert_eq!(c.namenodes.len(), 3);
+        // Without the internal list every nameservice is served.
+        pairs.retain(|(k, _)| *k != "dfs.internal.nameservices");
+        let c = DataNodeConfig::from_conf(&conf(&pairs)).unwrap();
+        assert_eq!(c.block_pools.len(), 3);
+        // A nameservice without addresses is a startup error naming the key.
+        pairs.push(("dfs.internal.nameservices", "ns1,ns3"));
+        let e = DataNodeConfig::from_conf(&conf(&pairs)).unwrap_err();
+        assert!(e.to_string().contains("dfs.ha.namenodes.ns3"), "{e}");
+    }
+
+    #[test]
     fn bad_values_name_the_key() {
         for (k, v) in [
             ("dfs.heartbeat.interval", "soon"),
