@@ -874,6 +874,17 @@ fn local_host_name(bind: SocketAddr) -> String {
     }
 }
 
+/// Resolves when every one of `futures` has (all pools refused); at once for none.
+async fn futures_all<F: std::future::Future<Output = ()>>(futures: impl Iterator<Item = F>) {
+    for f in futures {
+        f.await;
+    }
+}
+
+fn addresses(pairs: Vec<(String, String)>) -> Vec<String> {
+    pairs.into_iter().map(|(_, addr)| addr).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -979,15 +990,4 @@ mod tests {
             assert!(e.to_string().contains(k), "{k}={v}: {e}");
         }
     }
-}
-
-/// Resolves when every one of `futures` has (all pools refused); at once for none.
-async fn futures_all<F: std::future::Future<Output = ()>>(futures: impl Iterator<Item = F>) {
-    for f in futures {
-        f.await;
-    }
-}
-
-fn addresses(pairs: Vec<(String, String)>) -> Vec<String> {
-    pairs.into_iter().map(|(_, addr)| addr).collect()
 }
