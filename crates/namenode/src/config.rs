@@ -674,6 +674,49 @@ mod tests {
     }
 
     #[test]
+    fn one_shared_conf_serves_each_nameservice_of_a_federation() {
+        let mut conf = Configuration::new();
+        conf.set("dfs.nameservices", "ns1,ns2");
+        for (ns, base) in [("ns1", 9000), ("ns2", 9100)] {
+            conf.set(&format!("dfs.ha.namenodes.{ns}"), "nn1,nn2");
+            for (nn, port) in [("nn1", base), ("nn2", base + 1)] {
+                conf.set(
+                    &format!("dfs.namenode.rpc-address.{ns}.{nn}"),
+                    format!("127.0.0.1:{port}"),
+                );
+                conf.set(
+                    &format!("dfs.namenode.http-address.{ns}.{nn}"),
+                    format!("127.0.0.1:{}", port + 50),
+                );
+                conf.set(
+                    &format!("dfs.namenode.name.dir.{ns}.{nn}"),
+                    format!("/data/{ns}-{nn}"),
+                );
+            }
+            conf.set(
+                &format!("dfs.namenode.shared.edits.dir.{ns}"),
+                format!("qjournal://127.0.0.1:8485/{ns}"),
+            );
+        }
+        // Every address is local here: the explicit ids say which NameNode this is.
+        conf.set("dfs.nameservice.id", "ns2");
+        conf.set("dfs.ha.namenode.id", "nn2");
+        let c = NameNodeConfig::from_conf(&conf).unwrap();
+        let ha = c.ha.as_ref().unwrap();
+        assert_eq!(
+            (ha.nameservice.as_str(), ha.namenode_id.as_str()),
+            ("ns2", "nn2")
+        );
+        assert_eq!(c.rpc_bind, "127.0.0.1:9101");
+        assert_eq!(c.name_dirs, [PathBuf::from("/data/ns2-nn2")]);
+        assert_eq!(c.shared_edits.as_ref().unwrap().journal_id, "ns2");
+        // Without dfs.nameservice.id two nameservices have local addresses.
+        conf.unset("dfs.nameservice.id");
+        let err = NameNodeConfig::from_conf(&conf).unwrap_err().to_string();
+        assert!(err.starts_with("dfs.nameservice.id is not set"), "{err}");
+    }
+
+    #[test]
     fn retry_cache_budget_is_a_share_of_the_memory() {
         let mut conf = Configuration::new();
         conf.set(HAFS_NAMENODE_MEMORY_BYTES, "4g");
