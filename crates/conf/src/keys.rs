@@ -162,6 +162,10 @@ keys! {
     /// NameNode's own address when `dfs.namenode.rpc-address` is unset.
     FS_DEFAULT_FS = "fs.defaultFS", Uri, default FS_DEFAULT_FS_DEFAULT,
         typed FS_DEFAULT_FS_DEFAULT: &str = "file:///";
+    /// `fs.viewfs.mounttable.<table>.link.<path>` (a mount point's target URI),
+    /// `.linkFallback` (where paths under no mount point go) and `.homedir`: the client
+    /// mount table of `fs.defaultFS=viewfs://<table>` (docs/deploy.md, "Add a nameservice").
+    FS_VIEWFS_MOUNTTABLE_PREFIX = "fs.viewfs.mounttable", Text, per_nameservice = true;
     /// Base of the default storage directories.
     HADOOP_TMP_DIR = "hadoop.tmp.dir", Text, default HADOOP_TMP_DIR_DEFAULT,
         typed HADOOP_TMP_DIR_DEFAULT: &str = "/tmp/hadoop-${user.name}";
@@ -195,9 +199,9 @@ keys! {
     DFS_CLUSTER_ADMINISTRATORS = "dfs.cluster.administrators", Text, default " ";
     /// The NameNode's Kerberos principal (`nn/_HOST@REALM`; `_HOST` becomes the host of
     /// the address it serves or, for a client, connects to). Its controller uses it too.
-    DFS_NAMENODE_KERBEROS_PRINCIPAL = "dfs.namenode.kerberos.principal", Text;
+    DFS_NAMENODE_KERBEROS_PRINCIPAL = "dfs.namenode.kerberos.principal", Text, per_nameservice = true;
     /// Keytab holding the NameNode principal's keys.
-    DFS_NAMENODE_KEYTAB_FILE = "dfs.namenode.keytab.file", Text;
+    DFS_NAMENODE_KEYTAB_FILE = "dfs.namenode.keytab.file", Text, per_nameservice = true;
     /// The DataNode's Kerberos principal (`dn/_HOST@REALM`).
     DFS_DATANODE_KERBEROS_PRINCIPAL = "dfs.datanode.kerberos.principal", Text;
     /// Keytab holding the DataNode principal's keys.
@@ -214,7 +218,8 @@ keys! {
     DFS_WEB_AUTHENTICATION_KERBEROS_KEYTAB = "dfs.web.authentication.kerberos.keytab", Text;
     /// The NameNode HTTP server's SPNEGO principal; unset means
     /// `dfs.web.authentication.kerberos.principal`.
-    DFS_NAMENODE_KERBEROS_INTERNAL_SPNEGO_PRINCIPAL = "dfs.namenode.kerberos.internal.spnego.principal", Text;
+    DFS_NAMENODE_KERBEROS_INTERNAL_SPNEGO_PRINCIPAL = "dfs.namenode.kerberos.internal.spnego.principal", Text,
+        per_nameservice = true;
 
     // Block access tokens and data-transfer protection
     /// Whether the NameNode issues block access tokens and DataNodes require them.
@@ -242,6 +247,13 @@ keys! {
     // HA addressing
     /// Comma-separated nameservice ids.
     DFS_NAMESERVICES = "dfs.nameservices", List;
+    /// The nameservices this cluster's DataNodes register with (one block pool each);
+    /// unset: all of `dfs.nameservices`. Lets one configuration also name other
+    /// clusters' nameservices for clients.
+    DFS_INTERNAL_NAMESERVICES = "dfs.internal.nameservices", List;
+    /// The nameservice this NameNode (or its failover controller) belongs to; unset: the
+    /// one with a local NameNode RPC address.
+    DFS_NAMESERVICE_ID = "dfs.nameservice.id", Text;
     /// `dfs.ha.namenodes.<ns>`: comma-separated NameNode ids of a nameservice.
     DFS_HA_NAMENODES_PREFIX = "dfs.ha.namenodes", List, per_nameservice = true;
     /// `dfs.namenode.rpc-address[.<ns>[.<nn>]]`: NameNode RPC `host:port`; no default.
@@ -264,7 +276,7 @@ keys! {
     /// Comma-separated ZooKeeper `host:port` list; no default.
     HA_ZOOKEEPER_QUORUM = "ha.zookeeper.quorum", List;
     /// Newline-separated fencing methods (`shell(...)`, `sshfence`); no default.
-    DFS_HA_FENCING_METHODS = "dfs.ha.fencing.methods", Text;
+    DFS_HA_FENCING_METHODS = "dfs.ha.fencing.methods", Text, per_nameservice = true;
     /// The ZKFC's RPC port (`.<ns>.<nn>` suffixes give each NameNode's ZKFC its own).
     DFS_HA_ZKFC_PORT = "dfs.ha.zkfc.port", int(0, 65535), default "8019",
         typed DFS_HA_ZKFC_PORT_DEFAULT: u32 = 8019, per_nameservice = true;
@@ -281,10 +293,12 @@ keys! {
     /// Comma-separated name dirs; each holds a full copy of VERSION, fsimages and edit
     /// segments.
     DFS_NAMENODE_NAME_DIR = "dfs.namenode.name.dir", List, default DFS_NAMENODE_NAME_DIR_DEFAULT,
-        typed DFS_NAMENODE_NAME_DIR_DEFAULT: &str = "file://${hadoop.tmp.dir}/dfs/name";
+        typed DFS_NAMENODE_NAME_DIR_DEFAULT: &str = "file://${hadoop.tmp.dir}/dfs/name",
+        per_nameservice = true;
     /// Comma-separated local edit-log dirs.
     DFS_NAMENODE_EDITS_DIR = "dfs.namenode.edits.dir", List, default DFS_NAMENODE_EDITS_DIR_DEFAULT,
-        typed DFS_NAMENODE_EDITS_DIR_DEFAULT: &str = "${dfs.namenode.name.dir}";
+        typed DFS_NAMENODE_EDITS_DIR_DEFAULT: &str = "${dfs.namenode.name.dir}",
+        per_nameservice = true;
     /// `qjournal://jn1:8485;jn2:8485/<journal-id>` or a shared `file://` dir; no default.
     DFS_NAMENODE_SHARED_EDITS_DIR = "dfs.namenode.shared.edits.dir", Uri, per_nameservice = true;
     /// Transactions after which the NameNode saves an fsimage on its own.

@@ -16,6 +16,7 @@
 mod accessors;
 mod configuration;
 mod error;
+pub mod federation;
 pub mod hdfs;
 pub mod keys;
 pub mod parse;
@@ -25,6 +26,7 @@ mod xml;
 
 pub use configuration::{Configuration, HADOOP_CONF_DIR_ENV, SITE_FILES};
 pub use error::ConfError;
+pub use federation::NameNodeIdentity;
 pub use hdfs::FsUri;
 pub use parse::TimeUnit;
 pub use substitute::{current_user_name, MAX_SUBST};

@@ -25,7 +25,7 @@ use tokio::sync::{mpsc, watch};
 use tracing::{error, info};
 
 use crate::actor::{
-    ActiveNameNode, ActorSettings, BlockCommand, BlockEventSink, BlockPoolService, DataNodeOps,
+    ActiveNameNode, ActorSettings, BlockCommand, BlockEventRouter, BlockPoolService, DataNodeOps,
     JoinError, NamespaceInfo,
 };
 use crate::client_datanode::ClientDatanodeService;
@@ -40,6 +40,15 @@ use crate::xceiver::{transfer_block, XceiverConfig, XceiverServer};
 /// Block events queued between the data path and the actors; the xceiver waits when
 /// full, which slows writers rather than losing reports.
 const EVENT_QUEUE: usize = 4096;
+
+/// One nameservice a DataNode serves (one block pool, one actor per NameNode).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockPoolConfig {
+    /// The nameservice id; empty for a cluster configured without nameservices.
+    pub nameservice: String,
+    /// Its NameNodes' RPC addresses.
+    pub namenodes: Vec<String>,
+}
 
 /// Everything the DataNode reads from the configuration.
 #[derive(Debug, Clone)]
@@ -60,8 +69,12 @@ pub struct DataNodeConfig {
     pub prometheus: bool,
     /// `dfs.datanode.hostname`: the name given to NameNodes and clients.
     pub hostname: Option<String>,
-    /// NameNode RPC addresses: all of the nameservice's, or the single one.
+    /// NameNode RPC addresses: every NameNode of every served nameservice, or the
+    /// single one.
     pub namenodes: Vec<String>,
+    /// The block pools served: one per nameservice of `dfs.internal.nameservices`
+    /// (else `dfs.nameservices`), or one for the single NameNode.
+    pub block_pools: Vec<BlockPoolConfig>,
     pub actor: ActorSettings,
     /// `dfs.datanode.failed.volumes.tolerated` (-1: all but one).
     pub failed_volumes_tolerated: usize,
@@ -155,11 +168,29 @@ impl DataNodeConfig {
         let hostname = conf
             .get_trimmed(DFS_DATANODE_HOSTNAME)
             .filter(|h| !h.is_empty());
-        let ns = conf.nameservices().into_iter().next();
-        let namenodes: Vec<String> = conf
-            .namenode_rpc_addresses(ns.as_deref())?
-            .into_iter()
-            .map(|(_, addr)| addr)
+        // Federation: every nameservice's NameNodes, one block pool each (Hadoop's
+        // DFSUtil.getNNServiceRpcAddressesForCluster).
+        let served = conf.internal_nameservices();
+        let block_pools: Vec<BlockPoolConfig> = if served.is_empty() {
+            vec![BlockPoolConfig {
+                nameservice: String::new(),
+                namenodes: addresses(conf.namenode_rpc_addresses(None)?),
+            }]
+        } else {
+            served
+                .into_iter()
+                .map(|ns| {
+                    let namenodes = addresses(conf.namenode_rpc_addresses(Some(&ns))?);
+                    Ok(BlockPoolConfig {
+                        nameservice: ns,
+                        namenodes,
+                    })
+                })
+                .collect::<Result<_, ConfError>>()?
+        };
+        let namenodes: Vec<String> = block_pools
+            .iter()
+            .flat_map(|p| p.namenodes.iter().cloned())
             .collect();
         let heartbeat_interval = conf.get_time_duration(
             keys::DFS_HEARTBEAT_INTERVAL,
@@ -327,6 +358,7 @@ impl DataNodeConfig {
             http_bind,
             hostname,
             namenodes,
+            block_pools,
             actor,
             failed_volumes_tolerated,
             xceiver,
@@ -363,11 +395,14 @@ pub struct DataNode {
     xfer_listener: Option<TcpListener>,
     ipc_server: Option<Server>,
     http: Option<hafs_http::HttpServer>,
-    actors: BlockPoolService,
+    /// One per nameservice, in `block_pools` order.
+    pools: Vec<BlockPoolService>,
     xfer_addr: SocketAddr,
     ipc_addr: SocketAddr,
     /// Where the block scanner reports corrupt replicas (the actors forward them).
     events: mpsc::Sender<BlockEvent>,
+    /// Routes the data path's events to their pool's actors.
+    forwarder: tokio::task::JoinHandle<()>,
     scanner: ScannerConfig,
 }
 
@@ -467,7 +502,7 @@ impl DataNode {
             http_port,
             namenodes: config.namenodes.clone(),
         });
-        let (sink_tx, sink_rx) = watch::channel(None::<BlockEventSink>);
+        let (sink_tx, sink_rx) = watch::channel(None::<BlockEventRouter>);
         let ops = Arc::new(StorageOps {
             storage: storage.clone(),
             xceiver: xceiver.clone(),
@@ -479,11 +514,25 @@ impl DataNode {
             xmits: AtomicUsize::new(0),
             sink: sink_rx,
         });
-        let mut actors =
-            BlockPoolService::start(config.namenodes.clone(), id, config.actor.clone(), ops);
-        let _ = sink_tx.send(Some(actors.events()));
-        actors.forward_events(ev_rx);
+        // One service per nameservice, sharing the storage, the xceiver and this
+        // identity (UUID, ports); each has its own actors, Active and namespace.
+        let pools: Vec<BlockPoolService> = config
+            .block_pools
+            .iter()
+            .map(|p| {
+                BlockPoolService::start(
+                    p.namenodes.clone(),
+                    id.clone(),
+                    config.actor.clone(),
+                    ops.clone(),
+                )
+            })
+            .collect();
+        let router = BlockEventRouter::new(pools.iter().map(|p| p.events()).collect());
+        let _ = sink_tx.send(Some(router.clone()));
+        let forwarder = router.forward(ev_rx);
         info!(xfer = %xfer_addr, ipc = %ipc_addr, http = %http.local_addr(), uuid = %storage.datanode_uuid(),
+              nameservices = ?config.block_pools.iter().map(|p| &p.nameservice).collect::<Vec<_>>(),
               namenodes = ?config.namenodes, "DataNode started");
         Ok(DataNode {
             storage,
@@ -491,7 +540,8 @@ impl DataNode {
             xfer_listener: Some(xfer_listener),
             http: Some(http),
             ipc_server: Some(ipc_server),
-            actors,
+            pools,
+            forwarder,
             xfer_addr,
             ipc_addr,
             events: ev_tx,
@@ -520,11 +570,13 @@ impl DataNode {
         self.storage.datanode_uuid()
     }
 
-    pub fn actors(&self) -> &BlockPoolService {
-        &self.actors
+    /// The block pool services, one per nameservice served.
+    pub fn pools(&self) -> &[BlockPoolService] {
+        &self.pools
     }
 
-    /// Serves until `shutdown` resolves (Ok) or every NameNode refused this DataNode.
+    /// Serves until `shutdown` resolves (Ok) or every NameNode of every nameservice
+    /// refused this DataNode: while any pool is served the DataNode runs.
     pub async fn run(
         mut self,
         shutdown: impl std::future::Future<Output = ()> + Send,
@@ -561,14 +613,17 @@ impl DataNode {
         ));
         let result = tokio::select! {
             _ = shutdown => Ok(()),
-            _ = self.actors.all_refused() => {
+            _ = futures_all(self.pools.iter().map(|p| p.all_refused())) => {
                 error!("every NameNode refused this DataNode; stopping");
                 Err(DataNodeError::AllNameNodesRefused)
             }
         };
         info!("DataNode stopping");
         let _ = stop_tx.send(true);
-        self.actors.stop().await;
+        for pool in self.pools.drain(..) {
+            pool.stop().await;
+        }
+        self.forwarder.abort();
         let _ = xfer_task.await;
         let _ = ipc_task.await;
         let _ = scan_task.await;
@@ -626,11 +681,11 @@ struct StorageOps {
     /// TRANSFER commands being executed.
     xmits: AtomicUsize,
     /// Set right after the actors start (they need the ops, the ops need their sink).
-    sink: watch::Receiver<Option<BlockEventSink>>,
+    sink: watch::Receiver<Option<BlockEventRouter>>,
 }
 
 impl StorageOps {
-    fn sink(&self) -> Option<BlockEventSink> {
+    fn sink(&self) -> Option<BlockEventRouter> {
         self.sink.borrow().clone()
     }
 }
@@ -645,21 +700,35 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 impl DataNodeOps for StorageOps {
     async fn join_block_pool(&self, ns: &NamespaceInfo) -> Result<(), JoinError> {
         let storage = self.storage.clone();
-        let cluster = ns.cluster_id.clone();
-        match blocking(move || storage.set_cluster_id(&cluster))
-            .await
-            .map_err(JoinError::Other)?
-        {
+        let ns = ns.clone();
+        // The cluster id is shared by every nameservice; the pool's own VERSION
+        // (namespace id, pool id) is checked on each volume.
+        let r = blocking(move || {
+            storage.set_cluster_id(&ns.cluster_id)?;
+            storage.join_block_pool(ns.namespace_id, &ns.block_pool_id, ns.ctime as i64)
+        })
+        .await
+        .map_err(JoinError::Other)?;
+        match r {
             Ok(()) => Ok(()),
-            Err(e @ DnStorageError::ClusterIdMismatch { .. }) => {
-                Err(JoinError::WrongCluster(e.to_string()))
-            }
+            Err(
+                e @ (DnStorageError::ClusterIdMismatch { .. }
+                | DnStorageError::BlockPoolMismatch { .. }
+                | DnStorageError::Invalid(_)),
+            ) => Err(JoinError::WrongCluster(e.to_string())),
             Err(e) => Err(JoinError::Other(e.to_string())),
         }
     }
 
     fn storage_usage(&self, _block_pool_id: &str) -> Vec<StorageReport> {
         self.storage.storage_reports()
+    }
+
+    fn block_pool_used(
+        &self,
+        block_pool_id: &str,
+    ) -> Option<std::collections::HashMap<String, u64>> {
+        Some(self.storage.block_pool_used(block_pool_id))
     }
 
     fn failed_volumes(&self) -> u32 {
@@ -824,6 +893,17 @@ fn local_host_name(bind: SocketAddr) -> String {
     }
 }
 
+/// Resolves when every one of `futures` has (all pools refused); at once for none.
+async fn futures_all<F: std::future::Future<Output = ()>>(futures: impl Iterator<Item = F>) {
+    for f in futures {
+        f.await;
+    }
+}
+
+fn addresses(pairs: Vec<(String, String)>) -> Vec<String> {
+    pairs.into_iter().map(|(_, addr)| addr).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -876,6 +956,42 @@ mod tests {
         );
         assert_eq!(c.namenodes, vec!["127.0.0.1:8020", "127.0.0.1:8021"]);
         assert_eq!(c.failed_volumes_tolerated, 2);
+    }
+
+    #[test]
+    fn one_block_pool_per_internal_nameservice() {
+        let mut pairs = vec![
+            ("dfs.nameservices", "ns1,ns2,remote"),
+            ("dfs.internal.nameservices", "ns1,ns2"),
+            ("dfs.ha.namenodes.ns1", "nn1,nn2"),
+            ("dfs.namenode.rpc-address.ns1.nn1", "127.0.0.1:8020"),
+            ("dfs.namenode.rpc-address.ns1.nn2", "127.0.0.1:8021"),
+            ("dfs.namenode.rpc-address.ns2", "127.0.0.1:8022"),
+            ("dfs.namenode.rpc-address.remote", "far:8020"),
+        ];
+        let c = DataNodeConfig::from_conf(&conf(&pairs)).unwrap();
+        assert_eq!(
+            c.block_pools,
+            vec![
+                BlockPoolConfig {
+                    nameservice: "ns1".into(),
+                    namenodes: vec!["127.0.0.1:8020".into(), "127.0.0.1:8021".into()],
+                },
+                BlockPoolConfig {
+                    nameservice: "ns2".into(),
+                    namenodes: vec!["127.0.0.1:8022".into()],
+                },
+            ]
+        );
+        assert_eq!(c.namenodes.len(), 3);
+        // Without the internal list every nameservice is served.
+        pairs.retain(|(k, _)| *k != "dfs.internal.nameservices");
+        let c = DataNodeConfig::from_conf(&conf(&pairs)).unwrap();
+        assert_eq!(c.block_pools.len(), 3);
+        // A nameservice without addresses is a startup error naming the key.
+        pairs.push(("dfs.internal.nameservices", "ns1,ns3"));
+        let e = DataNodeConfig::from_conf(&conf(&pairs)).unwrap_err();
+        assert!(e.to_string().contains("dfs.ha.namenodes.ns3"), "{e}");
     }
 
     #[test]

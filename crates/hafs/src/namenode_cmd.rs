@@ -12,6 +12,9 @@ use hafs_namenode::{storage, NameNode, NameNodeConfig};
 const USAGE: &str = "Usage: hafs namenode [-observer] [-format [-clusterid cid] [-force] [-nonInteractive]] [-initializeSharedEdits [-force]] [-bootstrapStandby [-force] [-nonInteractive]]";
 
 pub async fn run(conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
+    // One hdfs-site.xml may describe several nameservices: read this NameNode's own
+    // `key.<ns>.<nn>` values (its keytab and principal too) before anything else.
+    let conf = hafs_namenode::config::resolve_own_keys(&conf)?;
     let config = NameNodeConfig::from_conf(&conf)?;
     crate::security::login_daemon(
         &conf,
@@ -119,7 +122,8 @@ fn format(config: &NameNodeConfig, args: &[String]) -> anyhow::Result<i32> {
             }
         }
     }
-    let info = storage::new_storage_info(cluster_id.as_deref());
+    let info =
+        storage::new_storage_info_at(cluster_id.as_deref(), &block_pool_ip(&config.rpc_bind));
     storage::format(
         &config.name_dirs,
         &info,
@@ -165,4 +169,21 @@ pub(crate) fn confirm(prompt: &str) -> anyhow::Result<bool> {
     let mut line = String::new();
     stdin.lock().read_line(&mut line)?;
     Ok(matches!(line.trim(), "Y" | "y"))
+}
+
+/// The IP address in a new block pool id: the NameNode's RPC host resolved (Hadoop
+/// uses the host's default IP), or loopback when it cannot be resolved or is a
+/// wildcard.
+fn block_pool_ip(rpc_bind: &str) -> String {
+    use std::net::ToSocketAddrs;
+    let host = crate::security::host_of(rpc_bind)
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    (host, 0u16)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addrs| addrs.find(|a| a.is_ipv4()))
+        .map(|a| a.ip())
+        .filter(|ip| !ip.is_unspecified())
+        .map_or_else(|| "127.0.0.1".to_string(), |ip| ip.to_string())
 }

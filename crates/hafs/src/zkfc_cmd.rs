@@ -52,6 +52,8 @@ pub async fn run(conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
         return Ok(1);
     }
 
+    // Federation: the controller is its NameNode's, whose `.<ns>.<nn>` keys apply.
+    let conf = hafs_namenode::config::resolve_own_keys(&conf)?;
     let nn = NameNodeConfig::from_conf(&conf)?;
     let Some(ha) = nn.ha else {
         eprintln!("hafs zkfc: HA is not enabled for this namenode.");

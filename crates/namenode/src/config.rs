@@ -137,14 +137,30 @@ fn host_of(addr: &str) -> &str {
     }
 }
 
-/// The HA nameservice this NameNode belongs to, if any: the first of
-/// `dfs.nameservices` with at least two NameNode ids.
+/// This NameNode's view of a configuration shared by several nameservices: it finds
+/// its own nameservice and NameNode id (`dfs.nameservice.id`, `dfs.ha.namenode.id`, or
+/// the one local RPC address) and reads its `key.<ns>.<nn>` / `key.<ns>` values as the
+/// plain keys, as Hadoop's NameNode does at startup. Idempotent.
+pub fn resolve_own_keys(conf: &Configuration) -> Result<Configuration, ConfError> {
+    let identity = conf.namenode_identity(is_local_host)?;
+    let mut own = conf.clone();
+    own.initialize_generic_keys(&identity);
+    Ok(own)
+}
+
+/// The HA nameservice this NameNode belongs to, if any: `dfs.nameservice.id` when it
+/// has two or more NameNode ids, else the first of `dfs.nameservices` that has.
 fn ha_config(conf: &Configuration) -> Result<Option<HaConfig>, ConfError> {
-    let Some(ns) = conf
-        .nameservices()
-        .into_iter()
-        .find(|ns| conf.namenode_ids(ns).len() >= 2)
-    else {
+    let explicit = conf
+        .get_trimmed(DFS_NAMESERVICE_ID)
+        .filter(|v| !v.is_empty());
+    let Some(ns) = (match explicit {
+        Some(ns) => Some(ns).filter(|ns| conf.namenode_ids(ns).len() >= 2),
+        None => conf
+            .nameservices()
+            .into_iter()
+            .find(|ns| conf.namenode_ids(ns).len() >= 2),
+    }) else {
         return Ok(None);
     };
     let namenodes = conf.namenode_rpc_addresses(Some(&ns))?;
@@ -333,6 +349,8 @@ impl NameNodeConfig {
     /// dfs.namenode.rpc-address; the HA issue adds per-NameNode ids).
     pub fn from_conf(conf: &Configuration) -> Result<NameNodeConfig, ConfError> {
         conf.validate()?;
+        let own = resolve_own_keys(conf)?;
+        let conf = &own;
         let name_dirs = conf
             .get_trimmed_strings(DFS_NAMENODE_NAME_DIR)
             .iter()
@@ -661,6 +679,49 @@ mod tests {
         // A bare number is seconds, as in Hadoop.
         let ha = ha_conf(&[(DFS_HA_TAIL_EDITS_PERIOD, "2")]).unwrap();
         assert_eq!(ha.tail_period, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn one_shared_conf_serves_each_nameservice_of_a_federation() {
+        let mut conf = Configuration::new();
+        conf.set("dfs.nameservices", "ns1,ns2");
+        for (ns, base) in [("ns1", 9000), ("ns2", 9100)] {
+            conf.set(&format!("dfs.ha.namenodes.{ns}"), "nn1,nn2");
+            for (nn, port) in [("nn1", base), ("nn2", base + 1)] {
+                conf.set(
+                    &format!("dfs.namenode.rpc-address.{ns}.{nn}"),
+                    format!("127.0.0.1:{port}"),
+                );
+                conf.set(
+                    &format!("dfs.namenode.http-address.{ns}.{nn}"),
+                    format!("127.0.0.1:{}", port + 50),
+                );
+                conf.set(
+                    &format!("dfs.namenode.name.dir.{ns}.{nn}"),
+                    format!("/data/{ns}-{nn}"),
+                );
+            }
+            conf.set(
+                &format!("dfs.namenode.shared.edits.dir.{ns}"),
+                format!("qjournal://127.0.0.1:8485/{ns}"),
+            );
+        }
+        // Every address is local here: the explicit ids say which NameNode this is.
+        conf.set("dfs.nameservice.id", "ns2");
+        conf.set("dfs.ha.namenode.id", "nn2");
+        let c = NameNodeConfig::from_conf(&conf).unwrap();
+        let ha = c.ha.as_ref().unwrap();
+        assert_eq!(
+            (ha.nameservice.as_str(), ha.namenode_id.as_str()),
+            ("ns2", "nn2")
+        );
+        assert_eq!(c.rpc_bind, "127.0.0.1:9101");
+        assert_eq!(c.name_dirs, [PathBuf::from("/data/ns2-nn2")]);
+        assert_eq!(c.shared_edits.as_ref().unwrap().journal_id, "ns2");
+        // Without dfs.nameservice.id two nameservices have local addresses.
+        conf.unset("dfs.nameservice.id");
+        let err = NameNodeConfig::from_conf(&conf).unwrap_err().to_string();
+        assert!(err.starts_with("dfs.nameservice.id is not set"), "{err}");
     }
 
     #[test]

@@ -78,11 +78,22 @@ pub struct Loaded {
     pub retry_ids: Vec<hafs_proto::hafs::RetryCacheId>,
 }
 
-/// A freshly generated storage identity for `-format`.
+/// A freshly generated storage identity for `-format`, for a NameNode on loopback
+/// (tests, benchmarks); `hafs namenode -format` uses [`new_storage_info_at`].
 pub fn new_storage_info(cluster_id: Option<&str>) -> StorageInfo {
+    new_storage_info_at(cluster_id, "127.0.0.1")
+}
+
+/// A freshly generated storage identity for `-format` of a NameNode whose address is
+/// `host_ip`. The block pool id is Hadoop's `BP-<random>-<ip>-<ms>` (NNStorage's
+/// newBlockPoolID): a random number of its own, not the namespace id, so two
+/// nameservices formatted with one `-clusterid` get distinct pools even when formatted
+/// in the same millisecond on the same host.
+pub fn new_storage_info_at(cluster_id: Option<&str>, host_ip: &str) -> StorageInfo {
     let mut r = [0u8; 8];
     getrandom::fill(&mut r).expect("OS random source");
     let namespace_id = u32::from_be_bytes([r[0], r[1], r[2], r[3]]) & 0x7fff_ffff;
+    let pool_random = u32::from_be_bytes([r[4], r[5], r[6], r[7]]) & 0x7fff_ffff;
     let cluster_id = match cluster_id {
         Some(c) => c.to_string(),
         None => format!("CID-{}", hafs_util::uuid::new_v4()),
@@ -92,7 +103,7 @@ pub fn new_storage_info(cluster_id: Option<&str>) -> StorageInfo {
         layout_version: LAYOUT_VERSION,
         namespace_id,
         cluster_id,
-        block_pool_id: format!("BP-{}-127.0.0.1-{now}", namespace_id),
+        block_pool_id: format!("BP-{pool_random}-{host_ip}-{now}"),
         ctime: 0,
         storage_type: StorageType::NameNode,
     }

@@ -21,6 +21,7 @@ mod conf_xml;
 mod contract;
 mod daemon;
 mod datanodes;
+mod federation;
 mod ha;
 mod ha_rpc;
 mod java;
@@ -50,6 +51,7 @@ pub use contract::{
 };
 pub use daemon::Daemon;
 pub use datanodes::{parse_live_datanodes, DATANODE_READY, TEST_BLOCK_SIZE};
+pub use federation::{Federation, FEDERATION_CLUSTER_ID, VIEWFS_TABLE};
 pub use ha::{FAILOVER_PROXY_PROVIDER, MAX_NAMENODES, NAMESERVICE, OBSERVER_PROXY_PROVIDER};
 pub use ha_rpc::{get_service_state, HA_SERVICE_PROTOCOL};
 pub use hafs_cluster::{free_port, wait_for_port};

@@ -23,7 +23,10 @@ use hafs_proto::hdfs::DatanodeInfoProto;
 
 pub use ha::{ActiveTracker, HaState};
 pub use nn_client::{is_unregistered_node, NameNodeClient, DATANODE_PROTOCOL};
-pub use pool::{ActiveNameNode, ActorSettings, BlockEventSink, BlockPoolService, NameNodeStatus};
+pub use pool::{
+    ActiveNameNode, ActorSettings, BlockEventRouter, BlockEventSink, BlockPoolService,
+    NameNodeStatus,
+};
 pub use queue::{BadBlock, ErrorReport, IbrEntry, IbrStatus};
 
 use crate::storage::{ExtendedBlock, ReplicaReport, StorageReport};
@@ -78,6 +81,15 @@ pub trait DataNodeOps: Send + Sync + 'static {
 
     /// Per-storage usage of `block_pool_id`, failed volumes included (marked failed).
     fn storage_usage(&self, block_pool_id: &str) -> Vec<StorageReport>;
+
+    /// Bytes of `block_pool_id`'s replicas per storage id (`blockPoolUsed`); `None`:
+    /// not known separately, the storage's whole `used` is reported.
+    fn block_pool_used(
+        &self,
+        _block_pool_id: &str,
+    ) -> Option<std::collections::HashMap<String, u64>> {
+        None
+    }
 
     /// Volumes taken out of service since startup.
     fn failed_volumes(&self) -> u32;

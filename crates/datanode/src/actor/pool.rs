@@ -252,6 +252,75 @@ impl BlockEventSink {
     }
 }
 
+/// Routes the data path's block events to the block pool they belong to (federation:
+/// one [`BlockPoolService`] per nameservice). A volume failure concerns every pool.
+#[derive(Clone)]
+pub struct BlockEventRouter {
+    pools: Vec<BlockEventSink>,
+}
+
+impl BlockEventRouter {
+    pub fn new(pools: Vec<BlockEventSink>) -> BlockEventRouter {
+        BlockEventRouter { pools }
+    }
+
+    /// The pool `pool_id` is: the service whose NameNodes gave that id; else, before
+    /// every service knows its id, the only one that does not know it yet.
+    fn pool(&self, pool_id: &str) -> Option<&BlockEventSink> {
+        let mut unknown = Vec::new();
+        for p in &self.pools {
+            match p.shared.block_pool_id() {
+                Some(id) if id == pool_id => return Some(p),
+                Some(_) => {}
+                None => unknown.push(p),
+            }
+        }
+        match unknown.as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        }
+    }
+
+    pub fn send(&self, event: BlockEvent) {
+        let pool_id = match &event {
+            BlockEvent::Receiving { block, .. }
+            | BlockEvent::Received { block, .. }
+            | BlockEvent::Corrupt { block, .. } => block.pool_id.clone(),
+            BlockEvent::VolumeFailed { .. } => {
+                for p in &self.pools {
+                    p.send(event.clone());
+                }
+                return;
+            }
+        };
+        match self.pool(&pool_id) {
+            Some(p) => p.send(event),
+            None => debug!(pool = %pool_id, "event for a block pool this DataNode does not serve"),
+        }
+    }
+
+    /// A replica deleted (by an INVALIDATE command or otherwise): its pool's NameNodes
+    /// are told.
+    pub fn deleted(&self, storage_id: &str, block: &crate::storage::ExtendedBlock) {
+        match self.pool(&block.pool_id) {
+            Some(p) => p.deleted(storage_id, block),
+            None => {
+                debug!(pool = %block.pool_id, "deletion in a block pool this DataNode does not serve")
+            }
+        }
+    }
+
+    /// Forwards the data path's events until the sender side closes.
+    pub fn forward(&self, mut rx: mpsc::Receiver<BlockEvent>) -> JoinHandle<()> {
+        let router = self.clone();
+        tokio::spawn(async move {
+            while let Some(ev) = rx.recv().await {
+                router.send(ev);
+            }
+        })
+    }
+}
+
 /// The actors of every NameNode of one nameservice, and their shared state.
 pub struct BlockPoolService {
     shared: Arc<Shared>,

@@ -269,11 +269,15 @@ async fn heartbeat(
 ) -> Result<bool, IpcError> {
     let slot = shared.slot(idx);
     let bpid = shared.block_pool_id().unwrap_or_default();
+    let pool_used = shared.ops.block_pool_used(&bpid);
     let reports = shared
         .ops
         .storage_usage(&bpid)
         .into_iter()
         .map(|u| {
+            let block_pool_used = pool_used
+                .as_ref()
+                .map_or(u.used, |p| p.get(&u.storage_id).copied().unwrap_or(0));
             #[allow(deprecated)] // still required on the wire
             StorageReportProto {
                 storage_uuid: u.storage_id.clone(),
@@ -281,7 +285,7 @@ async fn heartbeat(
                 capacity: Some(u.capacity),
                 dfs_used: Some(u.used),
                 remaining: Some(u.remaining),
-                block_pool_used: Some(u.used),
+                block_pool_used: Some(block_pool_used),
                 storage: Some(storage_proto(&u.storage_id)),
                 non_dfs_used: Some(u.non_dfs_used),
                 mount: None,

@@ -35,6 +35,16 @@ pub enum DnStorageError {
         found: String,
     },
 
+    /// A volume holds this block pool for another namespace (or another pool under
+    /// this pool's directory): `what` is `namespaceIDs` or `blockpoolIDs`.
+    #[error("Incompatible {what} in {}: namenode {} = {namenode}; datanode {} = {datanode}. The block pool on this volume belongs to another namespace.", dir.display(), what.trim_end_matches('s'), what.trim_end_matches('s'))]
+    BlockPoolMismatch {
+        dir: PathBuf,
+        what: &'static str,
+        namenode: String,
+        datanode: String,
+    },
+
     #[error("Replica not found for {0}")]
     ReplicaNotFound(String),
 

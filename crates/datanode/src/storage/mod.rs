@@ -35,6 +35,7 @@
 mod checksum;
 mod error;
 mod events;
+pub mod pool_version;
 mod reader;
 mod recovery;
 mod replica;
@@ -339,6 +340,62 @@ impl DataNodeStorage {
     /// replicas use (Hadoop's FsVolumeImpl keeps the reserved space out the same way).
     pub fn set_reserved(&self, bytes: u64) {
         self.inner.reserved.store(bytes, Ordering::Relaxed);
+    }
+
+    /// Joins a block pool on every healthy volume: writes
+    /// `current/<bpid>/current/VERSION` where it is missing, checks it where it exists
+    /// (a mismatch is [`DnStorageError::BlockPoolMismatch`]). Call after
+    /// [`set_cluster_id`](Self::set_cluster_id); idempotent.
+    pub fn join_block_pool(&self, namespace_id: u32, bpid: &str, ctime: i64) -> Result<()> {
+        if !pool_version::is_block_pool_id(bpid) {
+            return Err(DnStorageError::Invalid(format!(
+                "the NameNode's block pool id {bpid:?} is not of the form BP-<number>-<ip>-<number>"
+            )));
+        }
+        let expected = pool_version::BlockPoolVersion {
+            namespace_id,
+            block_pool_id: bpid.to_string(),
+            ctime,
+            layout_version: DATANODE_LAYOUT_VERSION,
+        };
+        for (idx, vol) in self.inner.volumes.iter().enumerate() {
+            let usable = {
+                let st = self.lock_state();
+                st.formatted[idx] && st.failures[idx].is_none()
+            };
+            if !usable {
+                continue;
+            }
+            let bp_current = vol.bp_current(bpid);
+            let r = match pool_version::read(&bp_current) {
+                Ok(Some(found)) => pool_version::check(&vol.root, &found, &expected),
+                Ok(None) => pool_version::write(&bp_current, &expected).map(|()| {
+                    tracing::info!(dir = %vol.root.display(), %bpid, namespace_id, "block pool added to volume");
+                }),
+                Err(e) => Err(e),
+            };
+            match r {
+                Ok(()) => {}
+                Err(e @ DnStorageError::BlockPoolMismatch { .. }) => return Err(e),
+                Err(e) => {
+                    self.fail_volume(idx, &format!("block pool {bpid}: {e}"));
+                }
+            }
+        }
+        self.check_failed_tolerance()
+    }
+
+    /// Bytes of one block pool's replicas on each healthy volume, by storage id
+    /// (`blockPoolUsed` in that pool's heartbeats).
+    pub fn block_pool_used(&self, bpid: &str) -> HashMap<String, u64> {
+        let st = self.lock_state();
+        let mut used: HashMap<String, u64> = HashMap::new();
+        for r in st.replicas.values() {
+            if r.info.pool_id == bpid {
+                *used.entry(r.info.storage_id.clone()).or_default() += r.info.bytes_on_disk;
+            }
+        }
+        used
     }
 
     /// Usage of every configured volume, failed ones included (with `failed: true`).

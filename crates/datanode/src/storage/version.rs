@@ -15,7 +15,7 @@ use crate::storage::error::{DnStorageError, Result};
 
 /// Hadoop 3's DataNode layout version.
 pub const DATANODE_LAYOUT_VERSION: i32 = -57;
-const MAX_VERSION_LEN: u64 = 64 * 1024;
+pub(crate) const MAX_VERSION_LEN: u64 = 64 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VolumeVersion {
@@ -137,7 +137,7 @@ impl VolumeVersion {
     }
 }
 
-fn lines_crc<'a>(lines: impl Iterator<Item = &'a str>) -> u32 {
+pub(crate) fn lines_crc<'a>(lines: impl Iterator<Item = &'a str>) -> u32 {
     let mut crc = 0u32;
     for l in lines {
         crc = crc32c::crc32c_append(crc, l.as_bytes());

@@ -32,6 +32,9 @@ pub struct Shell {
     client: DfsClient,
     cmd: &'static str,
     errors: usize,
+    /// Under a ViewFs mount table: (mount point, its target path), so absolute paths
+    /// are shown as the user named them (`/ns1/a`, not the target's `/a`).
+    view: Option<(String, String)>,
 }
 
 /// Writes a line to stdout, ignoring a closed pipe (`hafs dfs -ls | head`).
@@ -99,7 +102,14 @@ impl Shell {
             client,
             cmd,
             errors: 0,
+            view: None,
         }
+    }
+
+    /// Shows target paths under `target` as paths under the view's `mount`.
+    pub fn with_view(mut self, mount: String, target: String) -> Self {
+        self.view = Some((mount, target));
+        self
     }
 
     fn error(&mut self, msg: &str) {
@@ -166,6 +176,21 @@ impl Shell {
             return format!("{scheme}://{auth}{abs}");
         }
         if arg.starts_with('/') {
+            if let Some((mount, target)) = &self.view {
+                let rest = if target == "/" {
+                    Some(abs)
+                } else {
+                    abs.strip_prefix(target.as_str())
+                        .filter(|r| r.is_empty() || r.starts_with('/'))
+                };
+                if let Some(rest) = rest {
+                    return match (mount.as_str(), rest) {
+                        (m, "") => m.to_string(),
+                        ("/", r) => r.to_string(),
+                        (m, r) => format!("{m}{r}"),
+                    };
+                }
+            }
             return abs.to_string();
         }
         let home = self.client.home_dir();
@@ -888,7 +913,7 @@ impl Shell {
     }
 }
 
-fn ls_entry(st: &HdfsFileStatusProto, display: &str) -> LsEntry {
+pub(super) fn ls_entry(st: &HdfsFileStatusProto, display: &str) -> LsEntry {
     LsEntry {
         is_dir: is_dir(st),
         is_file: is_file(st),
