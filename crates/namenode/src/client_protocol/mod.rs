@@ -147,6 +147,7 @@ impl ClientProtocolService {
             .method("saveNamespace", Self::save_namespace)
             .write("rollEdits", Self::roll_edits)
             .method("getDatanodeReport", Self::get_datanode_report)
+            .method("refreshNodes", Self::refresh_nodes)
             .method("getSlowDatanodeReport", Self::get_slow_datanode_report)
             // Delegation tokens (crate::security::rpc).
             .write("getDelegationToken", Self::get_delegation_token)
@@ -384,6 +385,7 @@ mod tests {
                 "getDatanodeReport",
                 "getHAServiceState",
                 "getSlowDatanodeReport",
+                "refreshNodes",
                 "saveNamespace",
                 "setSafeMode"
             ]
