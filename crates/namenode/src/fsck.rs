@@ -340,8 +340,7 @@ pub fn check_file(
                     .count() as u64
             }
         };
-        let (live, decommissioning, decommissioned) =
-            (with_state(0), with_state(1), with_state(2));
+        let (live, decommissioning, decommissioned) = (with_state(0), with_state(1), with_state(2));
         res.decommissioning_replicas += decommissioning;
         res.decommissioned_replicas += decommissioned;
         let total = live + decommissioning + decommissioned;

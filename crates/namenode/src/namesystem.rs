@@ -687,9 +687,8 @@ impl Namesystem {
         } else {
             let mut conf = hafs_conf::Configuration::new();
             for f in &self.config.conf_files {
-                conf.add_resource(f).map_err(|e| {
-                    RpcError::io(format!("cannot re-read the configuration: {e}"))
-                })?;
+                conf.add_resource(f)
+                    .map_err(|e| RpcError::io(format!("cannot re-read the configuration: {e}")))?;
             }
             host_file::paths_from(&conf)
         };

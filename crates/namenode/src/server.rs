@@ -165,10 +165,11 @@ impl NameNode {
             stop_rx.clone(),
         ));
         let decom_fsn = fsn.clone();
-        let decommission = tokio::spawn(self.bm.clone().run_decommission_monitor(
-            move || decom_fsn.open_file_blocks(),
-            stop_rx.clone(),
-        ));
+        let decommission = tokio::spawn(
+            self.bm
+                .clone()
+                .run_decommission_monitor(move || decom_fsn.open_file_blocks(), stop_rx.clone()),
+        );
         let mut server_stop = stop_rx.clone();
         let server = tokio::spawn(self.server.run(async move {
             let _ = server_stop.wait_for(|s| *s).await;

@@ -177,13 +177,22 @@ fn an_excluded_node_is_emptied_then_decommissioned_and_recommissioned() {
 
     bm.refresh_nodes(exclude(&[1]));
     assert_eq!(state_of(&bm, 1), DECOMMISSION_INPROGRESS);
-    assert_eq!(bm.datanode_report(DatanodeReportKind::Decommissioning).len(), 1);
+    assert_eq!(
+        bm.datanode_report(DatanodeReportKind::Decommissioning)
+            .len(),
+        1
+    );
     assert_eq!(bm.fs_stats().decommissioning_live, 1);
     // Its replicas no longer count: every block lacks one live replica.
     assert_eq!(bm.live_replicas(11), 1);
     // Reads list the leaving node last.
     let lb = bm.located_block(a, 0, Some(ip(1)));
-    assert_eq!(lb.locs.last().unwrap().id.ip_addr, "10.0.0.1", "{:?}", lb.locs);
+    assert_eq!(
+        lb.locs.last().unwrap().id.ip_addr,
+        "10.0.0.1",
+        "{:?}",
+        lb.locs
+    );
 
     // The monitor copies from the leaving node (preferred source), never to it.
     bm.tick(bm.now(), true);
@@ -193,10 +202,17 @@ fn an_excluded_node_is_emptied_then_decommissioned_and_recommissioned() {
     assert_eq!(copied, [11, 12, 13], "{from_leaving:?}");
     for (id, targets) in &from_leaving {
         assert_eq!(targets.len(), 1);
-        assert_ne!(targets[0], "10.0.0.1", "blk_{id} copied to the leaving node");
+        assert_ne!(
+            targets[0], "10.0.0.1",
+            "blk_{id} copied to the leaving node"
+        );
     }
     bm.check_decommissioning(&open_blocks);
-    assert_eq!(state_of(&bm, 1), DECOMMISSION_INPROGRESS, "nothing copied yet");
+    assert_eq!(
+        state_of(&bm, 1),
+        DECOMMISSION_INPROGRESS,
+        "nothing copied yet"
+    );
     for (id, targets) in &from_leaving {
         let n: u8 = targets[0].rsplit('.').next().unwrap().parse().unwrap();
         let blk = [a, b, open].into_iter().find(|x| x.id == *id).unwrap();
@@ -205,12 +221,18 @@ fn an_excluded_node_is_emptied_then_decommissioned_and_recommissioned() {
     assert_eq!(bm.live_replicas(11), 2);
     // Every block is replicated elsewhere, but a file with a block on it is open.
     bm.check_decommissioning(&open_blocks);
-    assert_eq!(state_of(&bm, 1), DECOMMISSION_INPROGRESS, "the open file holds it");
+    assert_eq!(
+        state_of(&bm, 1),
+        DECOMMISSION_INPROGRESS,
+        "the open file holds it"
+    );
     // The file is closed.
     bm.check_decommissioning(&HashSet::new());
     assert_eq!(state_of(&bm, 1), DECOMMISSIONED);
     assert_eq!(bm.fs_stats().decommissioned_live, 1);
-    assert!(bm.datanode_report(DatanodeReportKind::Decommissioning).is_empty());
+    assert!(bm
+        .datanode_report(DatanodeReportKind::Decommissioning)
+        .is_empty());
     // Its replicas were not deleted as excess: they stay, uncounted.
     assert_eq!(invalidations(&bm, 1), 0);
 

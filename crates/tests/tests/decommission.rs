@@ -162,7 +162,11 @@ fn decom_jmx(c: &MiniCluster, nn: usize) -> (u64, u64, String) {
         .split_whitespace()
         .map(|n| n.parse().unwrap())
         .collect();
-    (counts[0], counts[1], lines.next().unwrap_or_default().to_string())
+    (
+        counts[0],
+        counts[1],
+        lines.next().unwrap_or_default().to_string(),
+    )
 }
 
 /// Reads every expected file with Java (`-get` of the tree) and hdfs-native; panics
@@ -170,8 +174,7 @@ fn decom_jmx(c: &MiniCluster, nn: usize) -> (u64, u64, String) {
 #[track_caller]
 fn read_back(c: &MiniCluster, local: &TempDir, expected: &BTreeMap<String, Vec<u8>>, when: &str) {
     let got = local.join(format!("got-{}", when.replace(' ', "-")));
-    java_fs(c, &["-get", "/decom", &got.display().to_string()])
-        .ok();
+    java_fs(c, &["-get", "/decom", &got.display().to_string()]).ok();
     let mut check = String::from(
         "import os, sys\nfrom hdfs_native import Client\nc = Client(os.environ['HAFS_FS_URI'])\nbad = []\n",
     );
@@ -227,9 +230,14 @@ fn decommission_under_load_through_a_failover_then_recommission() {
         expected.insert(format!("/decom/java/j{i}"), data);
     }
     hafs_cmd(&c, &["dfs", "-mkdir", "-p", "/decom/native"]).ok();
-    java_fs(&c, &["-put", &java_dir.display().to_string(), "/decom/java"]).ok();
-    let mut native =
-        String::from("import os\nfrom hdfs_native import Client\nc = Client(os.environ['HAFS_FS_URI'])\n");
+    java_fs(
+        &c,
+        &["-put", &java_dir.display().to_string(), "/decom/java"],
+    )
+    .ok();
+    let mut native = String::from(
+        "import os\nfrom hdfs_native import Client\nc = Client(os.environ['HAFS_FS_URI'])\n",
+    );
     for i in 0..FILES {
         let n = 100 + i;
         let data = test_bytes(n as u64, 5 + i * 311_111);
@@ -267,7 +275,13 @@ fn decommission_under_load_through_a_failover_then_recommission() {
     };
     // The victim: a DataNode of the open file's pipeline (DataNode i is 127.0.0.(i+2)).
     let victim_ip = pipeline[0].clone();
-    let victim: usize = victim_ip.rsplit('.').next().unwrap().parse::<usize>().unwrap() - 2;
+    let victim: usize = victim_ip
+        .rsplit('.')
+        .next()
+        .unwrap()
+        .parse::<usize>()
+        .unwrap()
+        - 2;
     let victim_xfer = c.datanode_xfer_addr(victim).to_string();
     eprintln!("victim: DataNode {victim} at {victim_xfer}; open file pipeline {pipeline:?}");
 
@@ -287,14 +301,25 @@ fn decommission_under_load_through_a_failover_then_recommission() {
     drop(f);
     let refresh = hafs_cmd(&c, &["dfsadmin", "-refreshNodes"]).ok();
     assert_eq!(
-        refresh.stdout.matches("Refresh nodes successful for ").count(),
+        refresh
+            .stdout
+            .matches("Refresh nodes successful for ")
+            .count(),
         2,
         "{refresh}"
     );
 
     // "Decommission in progress" in hafs's report and the real Apache report.
-    let report = wait_for_status(&c, &victim_xfer, "Decommission in progress", Duration::from_secs(30));
-    assert!(report.contains("Decommissioning datanodes (1):"), "{report}");
+    let report = wait_for_status(
+        &c,
+        &victim_xfer,
+        "Decommission in progress",
+        Duration::from_secs(30),
+    );
+    assert!(
+        report.contains("Decommissioning datanodes (1):"),
+        "{report}"
+    );
     let theirs = hdfs_tool(&c, &["dfsadmin", "-report"]).ok();
     assert_eq!(
         status_in_report(&theirs.stdout, &victim_xfer).as_deref(),
@@ -310,11 +335,16 @@ fn decommission_under_load_through_a_failover_then_recommission() {
 
     // Every closed file's block gets three live replicas elsewhere; the open file
     // still holds the node in progress.
-    let fsck = wait_for_fsck(&c, "/decom", "closed files fully replicated elsewhere", |t| {
-        summary_count(t, "Under-replicated blocks") == Some(0)
-            && summary_count(t, "Missing blocks") == Some(0)
-            && summary_count(t, "DecommissioningReplicas") > Some(0)
-    });
+    let fsck = wait_for_fsck(
+        &c,
+        "/decom",
+        "closed files fully replicated elsewhere",
+        |t| {
+            summary_count(t, "Under-replicated blocks") == Some(0)
+                && summary_count(t, "Missing blocks") == Some(0)
+                && summary_count(t, "DecommissioningReplicas") > Some(0)
+        },
+    );
     eprintln!("fsck with the open file still open:\n{}", tail(&fsck, 25));
     let (decommissioning, decommissioned, decom_nodes) = decom_jmx(&c, 0);
     assert_eq!((decommissioning, decommissioned), (1, 0), "{decom_nodes}");
@@ -341,23 +371,43 @@ fn decommission_under_load_through_a_failover_then_recommission() {
     c.haadmin(&["-transitionToActive", "--forceactive", &nn2])
         .ok();
     c.wait_for_state(1, "active", Duration::from_secs(30));
-    let report = wait_for_status(&c, &victim_xfer, "Decommission in progress", Duration::from_secs(30));
-    assert!(report.contains("Decommissioning datanodes (1):"), "{report}");
+    let report = wait_for_status(
+        &c,
+        &victim_xfer,
+        "Decommission in progress",
+        Duration::from_secs(30),
+    );
+    assert!(
+        report.contains("Decommissioning datanodes (1):"),
+        "{report}"
+    );
 
     // Close the open file (through the new Active): then the node is done.
     open_writer.write(&open_data[OPEN_HALF..]);
     let result = open_writer.finish(Duration::from_secs(120));
-    assert!(result.status.success(), "the open file's put: {}", result.output);
+    assert!(
+        result.status.success(),
+        "the open file's put: {}",
+        result.output
+    );
     expected.insert("/decom/open".to_string(), open_data);
     let report = wait_for_status(&c, &victim_xfer, "Decommissioned", Duration::from_secs(120));
     assert!(!report.contains("Decommissioning datanodes"), "{report}");
-    let fsck = wait_for_fsck(&c, "/decom", "every block with 3 replicas off the victim", |t| {
-        summary_count(t, "Under-replicated blocks") == Some(0)
-            && summary_count(t, "Missing blocks") == Some(0)
-            && summary_count(t, "DecommissionedReplicas") > Some(0)
-    });
+    let fsck = wait_for_fsck(
+        &c,
+        "/decom",
+        "every block with 3 replicas off the victim",
+        |t| {
+            summary_count(t, "Under-replicated blocks") == Some(0)
+                && summary_count(t, "Missing blocks") == Some(0)
+                && summary_count(t, "DecommissionedReplicas") > Some(0)
+        },
+    );
     // Every block lists three replicas on other nodes (the victim's, if listed, last).
-    for line in fsck.lines().filter(|l| l.contains(":blk_") && l.contains(" len=")) {
+    for line in fsck
+        .lines()
+        .filter(|l| l.contains(":blk_") && l.contains(" len="))
+    {
         let live = line
             .split("Live_repl=")
             .nth(1)
@@ -390,7 +440,11 @@ fn decommission_under_load_through_a_failover_then_recommission() {
     let native_report = native_load.stop();
     java_report.assert_clean("the decommission", 1);
     native_report.assert_clean("the decommission", 1);
-    assert_acked_intact(&target, &[java_report, native_report], "after the decommission");
+    assert_acked_intact(
+        &target,
+        &[java_report, native_report],
+        "after the decommission",
+    );
     read_back(&c, &local, &expected, "decommissioned");
 
     // Recommission with the real Apache dfsadmin: Normal again, and the replicas the

@@ -226,7 +226,12 @@ impl BlockManager {
                 (d.info(), p)
             })
             .collect();
-        v.sort_by(|a, b| a.0.id.xfer_port.cmp(&b.0.id.xfer_port).then(a.0.id.ip_addr.cmp(&b.0.id.ip_addr)));
+        v.sort_by(|a, b| {
+            a.0.id
+                .xfer_port
+                .cmp(&b.0.id.xfer_port)
+                .then(a.0.id.ip_addr.cmp(&b.0.id.ip_addr))
+        });
         v
     }
 

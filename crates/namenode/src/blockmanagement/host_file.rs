@@ -58,7 +58,9 @@ pub fn parse_host_file(text: &str, file: &str) -> Vec<HostEntry> {
         for word in line.split_whitespace() {
             match parse_entry(word) {
                 Some(e) => out.push(e),
-                None => warn!(entry = %word.chars().take(64).collect::<String>(), %file, "ignoring a malformed host file entry"),
+                None => {
+                    warn!(entry = %word.chars().take(64).collect::<String>(), %file, "ignoring a malformed host file entry")
+                }
             }
         }
     }
@@ -162,7 +164,10 @@ pub struct HostLists {
 
 impl HostLists {
     /// Reads both files (a path of `None` or empty: no list).
-    pub fn read(include: Option<&Path>, exclude: Option<&Path>) -> Result<HostLists, HostFileError> {
+    pub fn read(
+        include: Option<&Path>,
+        exclude: Option<&Path>,
+    ) -> Result<HostLists, HostFileError> {
         Ok(HostLists {
             include: read_host_set(include)?,
             exclude: read_host_set(exclude)?,
@@ -262,7 +267,10 @@ mod tests {
 
     #[test]
     fn port_zero_means_any_port() {
-        assert_eq!(parse_host_file("10.0.0.1:0", "f"), vec![e("10.0.0.1", None)]);
+        assert_eq!(
+            parse_host_file("10.0.0.1:0", "f"),
+            vec![e("10.0.0.1", None)]
+        );
     }
 
     #[test]

@@ -949,7 +949,9 @@ impl BlockManager {
             }
             s.pending_deletion_blocks += d.invalidate.len() as u64;
             match (d.admin_state, d.alive) {
-                (datanodes::AdminState::DecommissionInProgress, true) => s.decommissioning_live += 1,
+                (datanodes::AdminState::DecommissionInProgress, true) => {
+                    s.decommissioning_live += 1
+                }
                 (datanodes::AdminState::DecommissionInProgress, false) => {
                     s.decommissioning_dead += 1
                 }

@@ -108,9 +108,7 @@ impl ClientProtocolService {
         let kind = match pb::DatanodeReportTypeProto::try_from(r.r#type) {
             Ok(pb::DatanodeReportTypeProto::Live) => DatanodeReportKind::Live,
             Ok(pb::DatanodeReportTypeProto::Dead) => DatanodeReportKind::Dead,
-            Ok(pb::DatanodeReportTypeProto::Decommissioning) => {
-                DatanodeReportKind::Decommissioning
-            }
+            Ok(pb::DatanodeReportTypeProto::Decommissioning) => DatanodeReportKind::Decommissioning,
             // Maintenance is not offered yet: no DataNode is ever entering or in it,
             // and `dfsadmin -report` asks for each and must list none.
             Ok(
