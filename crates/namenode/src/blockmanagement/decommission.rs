@@ -123,7 +123,7 @@ impl BlockManager {
     pub fn refresh_nodes(&self, lists: HostLists) {
         let mut st = self.lock();
         info!(
-            include = st.hosts.include.len(),
+            include = lists.include.len(),
             exclude = lists.exclude.len(),
             "refreshing the DataNode host lists"
         );
