@@ -426,7 +426,12 @@ pub fn check_file(
                             format!("{rack}/{addr}")
                         } else {
                             let sid = lb.storage_i_ds.get(j).map_or("", String::as_str);
-                            let detail = if opts.replica_details { "(LIVE)" } else { "" };
+                            let detail = match (opts.replica_details, dn.admin_state) {
+                                (false, _) => "",
+                                (true, Some(1)) => "(DECOMMISSIONING)",
+                                (true, Some(2)) => "(DECOMMISSIONED)",
+                                (true, _) => "(LIVE)",
+                            };
                             format!("DatanodeInfoWithStorage[{addr},{sid},DISK]{detail}")
                         }
                     })
