@@ -439,7 +439,13 @@ fn decommission_under_load_through_a_failover_then_recommission() {
     let java_report = java_load.stop();
     let native_report = native_load.stop();
     java_report.assert_clean("the decommission", 1);
-    native_report.assert_clean("the decommission", 1);
+    // hdfs-native fails the one call in flight when the kill -9 drops its connection
+    // ("RPC listener disconnected": its proxy tries each NameNode once; see
+    // ha_failover_crash.rs), and the next one it starts at once can fail the same way
+    // (seen: two puts 1 ms apart). Up to two such writes may fail; no read may.
+    native_report.assert_clean_but("the decommission", 1, 2, |f| {
+        f.starts_with("FAIL put ") && f.contains("RPC listener disconnected")
+    });
     assert_acked_intact(
         &target,
         &[java_report, native_report],
@@ -452,9 +458,9 @@ fn decommission_under_load_through_a_failover_then_recommission() {
     std::fs::write(&exclude, "").unwrap();
     let out = hdfs_tool(&c, &["dfsadmin", "-refreshNodes"]);
     // nn1 is dead: Hadoop's dfsadmin names it as failed (exit -1) and refreshes nn2.
+    let said = format!("{}{}", out.stdout, out.stderr);
     assert!(
-        out.stdout.contains("Refresh nodes successful for")
-            && out.stdout.contains("Refresh nodes failed for"),
+        said.contains("Refresh nodes successful for") && said.contains("Refresh nodes failed for"),
         "{out}"
     );
     assert_eq!(out.code(), Some(255), "{out}");
