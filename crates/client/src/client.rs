@@ -876,6 +876,14 @@ impl<T: NamenodeTransport> DfsClient<T> {
         Ok(())
     }
 
+    /// refreshNodes: the NameNode re-reads its include and exclude host files.
+    pub async fn refresh_nodes(&self) -> Result<(), ClientError> {
+        let _: RefreshNodesResponseProto = self
+            .call("refreshNodes", &RefreshNodesRequestProto {})
+            .await?;
+        Ok(())
+    }
+
     /// Starts a new edit-log segment; returns its first txid.
     pub async fn roll_edits(&self) -> Result<u64, ClientError> {
         let r: RollEditsResponseProto = self.call("rollEdits", &RollEditsRequestProto {}).await?;

@@ -717,6 +717,30 @@ keys! {
     /// `/default-rack`.
     NET_TOPOLOGY_TABLE_FILE_NAME = "net.topology.table.file.name", Text;
 
+    // Decommissioning (include/exclude host files)
+    /// The include file: DataNodes allowed to register (host names or IP addresses,
+    /// optionally `:port`, white-space separated, `#` comments); unset or empty file:
+    /// every DataNode. Re-read by `dfsadmin -refreshNodes`.
+    DFS_HOSTS = "dfs.hosts", Text;
+    /// The exclude file: DataNodes to decommission (same format as `dfs.hosts`).
+    /// Re-read by `dfsadmin -refreshNodes`.
+    DFS_HOSTS_EXCLUDE = "dfs.hosts.exclude", Text;
+    /// How often the decommission monitor checks the nodes being decommissioned
+    /// (seconds when unsuffixed).
+    DFS_NAMENODE_DECOMMISSION_INTERVAL = "dfs.namenode.decommission.interval",
+        Duration(TimeUnit::Seconds), default "30s",
+        typed DFS_NAMENODE_DECOMMISSION_INTERVAL_DEFAULT_SECS: u64 = 30;
+    /// Blocks the decommission monitor checks per run.
+    DFS_NAMENODE_DECOMMISSION_BLOCKS_PER_INTERVAL = "dfs.namenode.decommission.blocks.per.interval",
+        POSITIVE_INT, default "500000",
+        typed DFS_NAMENODE_DECOMMISSION_BLOCKS_PER_INTERVAL_DEFAULT: u32 = 500_000;
+    /// Nodes being decommissioned that the monitor tracks at once; more wait in a
+    /// queue (0: no limit).
+    DFS_NAMENODE_DECOMMISSION_MAX_CONCURRENT_TRACKED_NODES =
+        "dfs.namenode.decommission.max.concurrent.tracked.nodes", NON_NEGATIVE_INT,
+        default "100",
+        typed DFS_NAMENODE_DECOMMISSION_MAX_CONCURRENT_TRACKED_NODES_DEFAULT: u32 = 100;
+
     // DataNode
     /// Delay before a DataNode's first full block report (seconds when unsuffixed).
     DFS_BLOCKREPORT_INITIAL_DELAY = "dfs.blockreport.initialDelay",

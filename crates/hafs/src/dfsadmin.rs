@@ -1,7 +1,7 @@
 //! `hafs dfsadmin`: Hadoop's DFSAdmin commands that exist so far.
 //!
-//! In an HA nameservice, as in Hadoop: `-safemode`, `-saveNamespace` and the two
-//! `-refresh*` user-mapping commands go to every NameNode of the nameservice in turn (one line each, naming it); `-rollEdits` and
+//! In an HA nameservice, as in Hadoop: `-safemode`, `-saveNamespace`, `-refreshNodes`
+//! and the two `-refresh*` user-mapping commands go to every NameNode of the nameservice in turn (one line each, naming it); `-rollEdits` and
 //! `-report` go to the Active through the failover proxy, as do the quota commands
 //! (`quota.rs`). With `-fs hdfs://host:port`
 //! only that NameNode is asked, and the output is the single-NameNode one.
@@ -20,6 +20,7 @@ const USAGE: &str = "Usage: hafs dfsadmin
 \t[-safemode <enter | leave | get | wait | forceExit>]
 \t[-saveNamespace]
 \t[-rollEdits]
+\t[-refreshNodes]
 \t[-setBalancerBandwidth <bandwidth in bytes per second>]
 \t[-refreshUserToGroupsMappings]
 \t[-refreshSuperUserGroupsConfiguration]
@@ -74,6 +75,17 @@ pub async fn run(conf: &Configuration, args: &[String]) -> anyhow::Result<i32> {
         "-saveNamespace" => match &nameservice {
             Some(ns) => save_namespace_all(conf, ns).await,
             None => save_namespace(&client).await,
+        },
+        "-refreshNodes" => match &nameservice {
+            Some(ns) => refresh_nodes_all(conf, ns).await,
+            None => client
+                .refresh_nodes()
+                .await
+                .map(|()| {
+                    println!("Refresh nodes successful");
+                    0
+                })
+                .map_err(Failure::from),
         },
         "-rollEdits" => client
             .roll_edits()
@@ -263,6 +275,26 @@ async fn set_balancer_bandwidth_all(
     }
 }
 
+/// `-refreshNodes` on every NameNode (even after one failed, so that the others
+/// still apply the new lists); then one error naming all that failed.
+async fn refresh_nodes_all(conf: &Configuration, ns: &str) -> Result<i32, Failure> {
+    let mut failed = Vec::new();
+    for nn in nameservice::all_namenodes(conf, ns).await? {
+        match nn.client.refresh_nodes().await {
+            Ok(()) => println!("Refresh nodes successful for {}", nn.shown),
+            Err(e) => {
+                println!("Refresh nodes failed for {}", nn.shown);
+                failed.push(failure_of(&nn, e).0);
+            }
+        }
+    }
+    match failed.len() {
+        0 => Ok(0),
+        1 => Err(Failure(failed.remove(0))),
+        n => Err(Failure(format!("{n} exceptions [{}]", failed.join(", ")))),
+    }
+}
+
 /// The two RefreshUserMappingsProtocol calls, with Hadoop's words for each.
 #[derive(Clone, Copy)]
 enum Refresh {
@@ -352,7 +384,8 @@ async fn report(client: &DfsClient) -> Result<i32, hafs_client::ClientError> {
     let s = client.get_fs_stats().await?;
     let live = client.get_datanode_report(Kind::Live).await?;
     let dead = client.get_datanode_report(Kind::Dead).await?;
-    print!("{}", report_text(&s, &live, &dead, now_ms()));
+    let decom = client.get_datanode_report(Kind::Decommissioning).await?;
+    print!("{}", report_text(&s, &live, &dead, &decom, now_ms()));
     Ok(0)
 }
 
@@ -467,6 +500,7 @@ fn report_text(
     s: &hafs_client::proto::GetFsStatsResponseProto,
     live: &[hafs_client::proto::DatanodeInfoProto],
     dead: &[hafs_client::proto::DatanodeInfoProto],
+    decommissioning: &[hafs_client::proto::DatanodeInfoProto],
     now_ms: u64,
 ) -> String {
     use std::fmt::Write;
@@ -507,6 +541,14 @@ fn report_text(
         let _ = writeln!(o, "{title} datanodes ({}):", nodes.len());
         let _ = writeln!(o);
         for d in nodes {
+            node_text(&mut o, d, now_ms);
+        }
+    }
+    // Listed only when there are some, as Hadoop's full report does.
+    if !decommissioning.is_empty() {
+        let _ = writeln!(o, "Decommissioning datanodes ({}):", decommissioning.len());
+        let _ = writeln!(o);
+        for d in decommissioning {
             node_text(&mut o, d, now_ms);
         }
     }
@@ -640,7 +682,7 @@ mod tests {
             xceiver_count: Some(4),
             ..Default::default()
         };
-        let t = report_text(&s, &[node], &[], 1_700_000_000_000);
+        let t = report_text(&s, &[node], &[], &[], 1_700_000_000_000);
         assert!(
             t.starts_with("Configured Capacity: 107374182400 (100.00 GB)\n"),
             "{t}"

@@ -129,6 +129,8 @@ impl DatanodeProtocolService {
         // down never sends commands labelled Active.
         let ha_status = self.ha_status();
         let active = ha_status.state == NnState::Active as i32;
+        self.bm
+            .check_heartbeat_allowed(&r.registration.datanode_id.datanode_uuid)?;
         let mut cmds = self.bm.handle_heartbeat(&r, active);
         // Keys go out from the Standby too: DataNodes must accept tokens signed by
         // either NameNode.

@@ -111,6 +111,9 @@ pub struct FsckResult {
     pub mis_replicated: u64,
     /// Racks with live DataNodes when the walk began.
     pub cluster_racks: usize,
+    /// Replicas on decommissioned / decommissioning DataNodes.
+    pub decommissioned_replicas: u64,
+    pub decommissioning_replicas: u64,
 }
 
 impl FsckResult {
@@ -219,6 +222,21 @@ impl FsckResult {
             "\n Blocks queued for replication:\t{}",
             self.under_replicated
         );
+        // Only when there are some, as Hadoop prints them.
+        if self.decommissioned_replicas > 0 {
+            let _ = write!(
+                r,
+                "\n DecommissionedReplicas:\t{}",
+                self.decommissioned_replicas
+            );
+        }
+        if self.decommissioning_replicas > 0 {
+            let _ = write!(
+                r,
+                "\n DecommissioningReplicas:\t{}",
+                self.decommissioning_replicas
+            );
+        }
         r
     }
 }
@@ -311,11 +329,25 @@ pub fn check_file(
     let mut mis = 0u64;
     let mut report = String::new();
     for (i, lb) in blocks.iter().enumerate() {
-        let live = if lb.corrupt { 0 } else { lb.locs.len() as u64 };
+        // Replicas by their node's admin state: only in-service ones are live.
+        let with_state = |s: i32| {
+            if lb.corrupt {
+                0
+            } else {
+                lb.locs
+                    .iter()
+                    .filter(|d| d.admin_state.unwrap_or(0) == s)
+                    .count() as u64
+            }
+        };
+        let (live, decommissioning, decommissioned) = (with_state(0), with_state(1), with_state(2));
+        res.decommissioning_replicas += decommissioning;
+        res.decommissioned_replicas += decommissioned;
+        let total = live + decommissioning + decommissioned;
         let size = lb.b.num_bytes.unwrap_or(0);
-        res.total_replicas += live;
+        res.total_replicas += total;
         res.expected_replicas += replication;
-        if live < u64::from(res.min_replication) {
+        if total < u64::from(res.min_replication) {
             res.under_min_replicated += 1;
         }
         if live > replication {
@@ -332,10 +364,10 @@ pub fn check_file(
                 lb.b.pool_id, lb.b.block_id
             );
         }
-        if live >= u64::from(res.min_replication) {
+        if total >= u64::from(res.min_replication) {
             res.min_replicated += 1;
         }
-        if live < replication && live > 0 {
+        if live < replication && total > 0 {
             res.missing_replicas += replication - live;
             res.under_replicated += 1;
             under += 1;
@@ -344,7 +376,7 @@ pub fn check_file(
             }
             let _ = writeln!(
                 out,
-                " Under replicated {}. Target Replicas is {replication} but found {live} live replica(s), 0 decommissioned replica(s), 0 decommissioning replica(s).",
+                " Under replicated {}. Target Replicas is {replication} but found {live} live replica(s), {decommissioned} decommissioned replica(s), {decommissioning} decommissioning replica(s).",
                 block_name(lb)
             );
         }
@@ -374,7 +406,7 @@ pub fn check_file(
             }
         }
         let _ = write!(report, "{i}. {} len={size}", block_name(lb));
-        if live == 0 && !lb.corrupt {
+        if total == 0 && !lb.corrupt {
             report.push_str(" MISSING!");
             res.missing_ids.push(block_name(lb));
             res.missing_size += size;
@@ -394,7 +426,12 @@ pub fn check_file(
                             format!("{rack}/{addr}")
                         } else {
                             let sid = lb.storage_i_ds.get(j).map_or("", String::as_str);
-                            let detail = if opts.replica_details { "(LIVE)" } else { "" };
+                            let detail = match (opts.replica_details, dn.admin_state) {
+                                (false, _) => "",
+                                (true, Some(1)) => "(DECOMMISSIONING)",
+                                (true, Some(2)) => "(DECOMMISSIONED)",
+                                (true, _) => "(LIVE)",
+                            };
                             format!("DatanodeInfoWithStorage[{addr},{sid},DISK]{detail}")
                         }
                     })

@@ -298,11 +298,11 @@ pub fn beans(cx: &BeanContext<'_>) -> Vec<Bean> {
         .gauge("BlockCapacity", 0)
         .gauge("NumLiveDataNodes", stats.live_datanodes)
         .gauge("NumDeadDataNodes", stats.dead_datanodes)
-        .gauge("NumDecomLiveDataNodes", 0)
-        .gauge("NumDecomDeadDataNodes", 0)
+        .gauge("NumDecomLiveDataNodes", stats.decommissioned_live)
+        .gauge("NumDecomDeadDataNodes", stats.decommissioned_dead)
         .gauge("VolumeFailuresTotal", 0)
         .gauge("EstimatedCapacityLostTotal", 0)
-        .gauge("NumDecommissioningDataNodes", 0)
+        .gauge("NumDecommissioningDataNodes", stats.decommissioning_live)
         .gauge("StaleDataNodes", 0)
         .gauge("NumStaleStorages", 0)
         .gauge("TotalSyncCount", 0)
@@ -345,11 +345,11 @@ pub fn beans(cx: &BeanContext<'_>) -> Vec<Bean> {
     )
     .attr("NumLiveDataNodes", stats.live_datanodes)
     .attr("NumDeadDataNodes", stats.dead_datanodes)
-    .attr("NumDecomLiveDataNodes", 0)
-    .attr("NumDecomDeadDataNodes", 0)
+    .attr("NumDecomLiveDataNodes", stats.decommissioned_live)
+    .attr("NumDecomDeadDataNodes", stats.decommissioned_dead)
     .attr("VolumeFailuresTotal", 0)
     .attr("EstimatedCapacityLostTotal", 0)
-    .attr("NumDecommissioningDataNodes", 0)
+    .attr("NumDecommissioningDataNodes", stats.decommissioning_live)
     .attr("NumStaleDataNodes", 0)
     .attr("NumStaleStorages", 0)
     .attr("TopUserOpCounts", "{}");
@@ -370,7 +370,7 @@ pub fn beans(cx: &BeanContext<'_>) -> Vec<Bean> {
                     "xferaddr": format!("{}:{}", id.ip_addr, id.xfer_port),
                     "lastContact": last_contact,
                     "usedSpace": d.dfs_used.unwrap_or(0),
-                    "adminState": "In Service",
+                    "adminState": admin_state_name(d.admin_state),
                     "nonDfsUsedSpace": d.non_dfs_used.unwrap_or(0),
                     "capacity": d.capacity.unwrap_or(0),
                     "numBlocks": d.num_blocks.unwrap_or(0),
@@ -384,8 +384,8 @@ pub fn beans(cx: &BeanContext<'_>) -> Vec<Bean> {
             } else {
                 json!({
                     "lastContact": last_contact,
-                    "decommissioned": false,
-                    "adminState": "In Service",
+                    "decommissioned": d.admin_state == Some(DECOMMISSIONED),
+                    "adminState": admin_state_name(d.admin_state),
                     "xferaddr": format!("{}:{}", id.ip_addr, id.xfer_port),
                 })
             };
@@ -449,7 +449,7 @@ pub fn beans(cx: &BeanContext<'_>) -> Vec<Bean> {
     .attr("BlockPoolId", identity.block_pool_id.clone())
     .attr("LiveNodes", node_map(&live, true))
     .attr("DeadNodes", node_map(&dead, false))
-    .attr("DecomNodes", "{}")
+    .attr("DecomNodes", decom_nodes(fsn))
     .attr("EnteringMaintenanceNodes", "{}")
     .attr(
         "NameDirStatuses",
@@ -687,4 +687,37 @@ pub fn prometheus(fsn: &Namesystem, out: &mut PromText) {
     if let Some((port, rpc)) = m.rpc.get() {
         hafs_http::rpc_prometheus(out, *port, &rpc.snapshot());
     }
+}
+
+/// DatanodeInfoProto.AdminState DECOMMISSIONED.
+const DECOMMISSIONED: i32 = 2;
+
+/// Hadoop's AdminStates names, as NameNodeInfo's node maps show them.
+fn admin_state_name(state: Option<i32>) -> &'static str {
+    match state.unwrap_or(0) {
+        1 => "Decommission In Progress",
+        2 => "Decommissioned",
+        3 => "Entering Maintenance",
+        4 => "In Maintenance",
+        _ => "In Service",
+    }
+}
+
+/// NameNodeInfo's DecomNodes: each node being decommissioned, keyed "host:xferPort",
+/// with the monitor's last count of the blocks holding it.
+fn decom_nodes(fsn: &Namesystem) -> String {
+    let mut map = serde_json::Map::new();
+    for (d, progress) in fsn.bm.decommissioning_progress() {
+        let id = &d.id;
+        map.insert(
+            format!("{}:{}", id.host_name, id.xfer_port),
+            json!({
+                "xferaddr": format!("{}:{}", id.ip_addr, id.xfer_port),
+                "underReplicatedBlocks": progress.low_redundancy,
+                "decommissionOnlyReplicas": 0,
+                "underReplicateInOpenFiles": progress.open_files,
+            }),
+        );
+    }
+    Value::Object(map).to_string()
 }

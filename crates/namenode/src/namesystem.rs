@@ -723,6 +723,39 @@ impl Namesystem {
         (files, writers.len() as u64)
     }
 
+    /// Every block of every file under construction: the decommission monitor's
+    /// open files rule (a node stays in progress while an open file has a block on it).
+    pub fn open_file_blocks(&self) -> std::collections::HashSet<u64> {
+        let ns = self.read();
+        let ids: Vec<u64> = ns.files_under_construction().map(|(id, _)| id).collect();
+        ids.into_iter()
+            .filter_map(|id| ns.file_blocks(id))
+            .flat_map(|(blocks, _, _)| blocks.into_iter().map(|b| b.block_id))
+            .collect()
+    }
+
+    /// refreshNodes: the host file names as the site files say now (Hadoop reads a
+    /// fresh configuration), then both files, applied to the DataNodes. A named file
+    /// that is missing fails the refresh and keeps the lists in force.
+    pub fn refresh_nodes(&self) -> Result<(), RpcError> {
+        use crate::blockmanagement::host_file;
+        let (include, exclude) = if self.config.conf_files.is_empty() {
+            let c = self.bm.config();
+            (c.hosts_include, c.hosts_exclude)
+        } else {
+            let mut conf = hafs_conf::Configuration::new();
+            for f in &self.config.conf_files {
+                conf.add_resource(f)
+                    .map_err(|e| RpcError::io(format!("cannot re-read the configuration: {e}")))?;
+            }
+            host_file::paths_from(&conf)
+        };
+        let lists = host_file::HostLists::read(include.as_deref(), exclude.as_deref())
+            .map_err(|e| RpcError::new(e.java_class(), e.to_string()))?;
+        self.bm.refresh_nodes(lists);
+        Ok(())
+    }
+
     pub fn memory_report(&self) -> crate::namespace::MemoryStats {
         self.read().memory_estimate()
     }

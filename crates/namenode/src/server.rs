@@ -31,6 +31,8 @@ pub enum NameNodeError {
         addr: String,
         source: std::io::Error,
     },
+    #[error("cannot read the DataNode host lists: {0}")]
+    HostFile(#[from] crate::blockmanagement::host_file::HostFileError),
     #[error("the edit log failed, the NameNode stops: {0}")]
     Fatal(String),
 }
@@ -81,6 +83,13 @@ impl NameNode {
                 ctime: storage.info.ctime,
             },
         ));
+        // The include/exclude lists in force from the start: a DataNode not allowed
+        // must not register even once. A named file that is missing stops the start.
+        let hosts = crate::blockmanagement::host_file::HostLists::read(
+            config.blocks.hosts_include.as_deref(),
+            config.blocks.hosts_exclude.as_deref(),
+        )?;
+        bm.refresh_nodes(hosts);
         if let Some(tokens) = &config.blocks.block_tokens {
             // Each NameNode of the nameservice signs with key ids from its own range.
             let (index, count) = config.ha.as_ref().map_or((0, 1), |h| {
@@ -157,6 +166,12 @@ impl NameNode {
             move || monitor_fsn.ha_state() == crate::namesystem::HaState::Active,
             stop_rx.clone(),
         ));
+        let decom_fsn = fsn.clone();
+        let decommission = tokio::spawn(
+            self.bm
+                .clone()
+                .run_decommission_monitor(move || decom_fsn.open_file_blocks(), stop_rx.clone()),
+        );
         let mut server_stop = stop_rx.clone();
         let server = tokio::spawn(self.server.run(async move {
             let _ = server_stop.wait_for(|s| *s).await;
@@ -170,6 +185,7 @@ impl NameNode {
         self.checkpoint.stop().await;
         let _ = background.await;
         let _ = monitor.await;
+        let _ = decommission.await;
         if result.is_ok() {
             self.ha.shutdown().await;
             info!("NameNode stopped");

@@ -34,6 +34,16 @@ pub struct BlockManagerConfig {
     pub block_tokens: Option<super::block_tokens::BlockTokenConfig>,
     /// `net.topology.*`: how DataNodes are mapped to racks.
     pub topology: super::topology::TopologyConfig,
+    /// `dfs.hosts`: the include file, re-read by refreshNodes.
+    pub hosts_include: Option<std::path::PathBuf>,
+    /// `dfs.hosts.exclude`: the exclude file, re-read by refreshNodes.
+    pub hosts_exclude: Option<std::path::PathBuf>,
+    /// `dfs.namenode.decommission.interval`.
+    pub decommission_interval: Duration,
+    /// `dfs.namenode.decommission.blocks.per.interval`.
+    pub decommission_blocks_per_interval: usize,
+    /// `dfs.namenode.decommission.max.concurrent.tracked.nodes` (0: no limit).
+    pub decommission_max_tracked_nodes: usize,
 }
 
 impl Default for BlockManagerConfig {
@@ -58,6 +68,15 @@ impl Default for BlockManagerConfig {
             max_queued_per_datanode: 100_000,
             block_tokens: None,
             topology: super::topology::TopologyConfig::Flat,
+            hosts_include: None,
+            hosts_exclude: None,
+            decommission_interval: Duration::from_secs(
+                DFS_NAMENODE_DECOMMISSION_INTERVAL_DEFAULT_SECS,
+            ),
+            decommission_blocks_per_interval: DFS_NAMENODE_DECOMMISSION_BLOCKS_PER_INTERVAL_DEFAULT
+                as usize,
+            decommission_max_tracked_nodes:
+                DFS_NAMENODE_DECOMMISSION_MAX_CONCURRENT_TRACKED_NODES_DEFAULT as usize,
         }
     }
 }
@@ -131,6 +150,23 @@ impl BlockManagerConfig {
             max_queued_per_datanode: d.max_queued_per_datanode,
             block_tokens: super::block_tokens::BlockTokenConfig::from_conf(conf)?,
             topology: super::topology::TopologyConfig::from_conf(conf)?,
+            hosts_include: super::host_file::paths_from(conf).0,
+            hosts_exclude: super::host_file::paths_from(conf).1,
+            decommission_interval: conf.get_time_duration(
+                DFS_NAMENODE_DECOMMISSION_INTERVAL,
+                d.decommission_interval,
+                TimeUnit::Seconds,
+            )?,
+            decommission_blocks_per_interval: conf
+                .get_u32(
+                    DFS_NAMENODE_DECOMMISSION_BLOCKS_PER_INTERVAL,
+                    DFS_NAMENODE_DECOMMISSION_BLOCKS_PER_INTERVAL_DEFAULT,
+                )?
+                .max(1) as usize,
+            decommission_max_tracked_nodes: conf.get_u32(
+                DFS_NAMENODE_DECOMMISSION_MAX_CONCURRENT_TRACKED_NODES,
+                DFS_NAMENODE_DECOMMISSION_MAX_CONCURRENT_TRACKED_NODES_DEFAULT,
+            )? as usize,
         })
     }
 

@@ -123,6 +123,12 @@ impl BlockManager {
         if let Some(ip) = peer_ip {
             id.ip_addr = ip.to_string();
         }
+        Self::check_included(
+            &st,
+            id.ip_addr.parse().ok(),
+            id.xfer_port,
+            &format!("DatanodeRegistration({}:{})", id.ip_addr, id.xfer_port),
+        )?;
         if id.host_name.is_empty() {
             id.host_name = id.ip_addr.clone();
         }
@@ -162,8 +168,10 @@ impl BlockManager {
                 st.datanodes.insert(uuid.clone(), dn);
             }
         }
-        st.by_xfer_addr.insert(addr, uuid);
+        st.by_xfer_addr.insert(addr, uuid.clone());
         st.refresh_racks();
+        // An excluded node starts (or stays) decommissioning as it registers.
+        st.apply_host_lists(&uuid);
         let mut out = reg.clone();
         out.datanode_id = id;
         Ok(out)

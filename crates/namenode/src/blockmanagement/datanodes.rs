@@ -28,6 +28,36 @@ pub struct Transfer {
     pub target_storages: Vec<String>,
 }
 
+/// A DataNode's administrative state (Hadoop's DatanodeInfo.AdminStates), set by the
+/// exclude file and the decommission monitor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AdminState {
+    #[default]
+    Normal,
+    /// In the exclude file: its replicas are being copied elsewhere; it takes no new
+    /// replicas but still serves reads.
+    DecommissionInProgress,
+    /// Every block it held has enough replicas elsewhere (and no open file keeps it).
+    Decommissioned,
+}
+
+impl AdminState {
+    pub fn to_proto(self) -> pb::datanode_info_proto::AdminState {
+        use pb::datanode_info_proto::AdminState as P;
+        match self {
+            AdminState::Normal => P::Normal,
+            AdminState::DecommissionInProgress => P::DecommissionInprogress,
+            AdminState::Decommissioned => P::Decommissioned,
+        }
+    }
+
+    /// Whether the node takes new replicas and its replicas count toward a block's
+    /// replication (Hadoop's isInService).
+    pub fn is_in_service(self) -> bool {
+        self == AdminState::Normal
+    }
+}
+
 #[derive(Debug)]
 pub struct DatanodeDescriptor {
     pub id: pb::DatanodeIdProto,
@@ -54,6 +84,10 @@ pub struct DatanodeDescriptor {
     pub recoveries: VecDeque<dpb::RecoveringBlockProto>,
     /// A balancer bandwidth (bytes/s) for the next heartbeat's reply.
     pub balancer_bandwidth: Option<u64>,
+    pub admin_state: AdminState,
+    /// Not in a non-empty include file since the last refresh: its next heartbeat is
+    /// refused (Hadoop's isDisallowed).
+    pub disallowed: bool,
 }
 
 impl DatanodeDescriptor {
@@ -76,6 +110,8 @@ impl DatanodeDescriptor {
             invalidate: BTreeMap::new(),
             recoveries: VecDeque::new(),
             balancer_bandwidth: None,
+            admin_state: AdminState::Normal,
+            disallowed: false,
         }
     }
 
@@ -135,7 +171,7 @@ impl DatanodeDescriptor {
             xceiver_count: Some(self.xceiver_count),
             location: Some(self.location.clone()),
             non_dfs_used: Some(self.non_dfs_used()),
-            admin_state: Some(pb::datanode_info_proto::AdminState::Normal as i32),
+            admin_state: Some(self.admin_state.to_proto() as i32),
             cache_capacity: Some(0),
             cache_used: Some(0),
             last_update_monotonic: Some(self.last_update_ms),

@@ -15,7 +15,9 @@ pub mod blocks_map;
 pub mod config;
 mod datanode_manager;
 pub mod datanodes;
+pub mod decommission;
 pub mod error;
+pub mod host_file;
 pub mod low_redundancy;
 pub mod names;
 pub mod pending_messages;
@@ -78,6 +80,8 @@ pub enum DatanodeReportKind {
     All,
     Live,
     Dead,
+    /// Nodes being decommissioned, alive or dead.
+    Decommissioning,
 }
 
 /// Cluster totals for getFsStats and `dfsadmin -report`.
@@ -105,6 +109,12 @@ pub struct FsStats {
     pub badly_distributed: u64,
     pub live_datanodes: u64,
     pub dead_datanodes: u64,
+    /// Alive DataNodes being decommissioned / decommissioned.
+    pub decommissioning_live: u64,
+    pub decommissioned_live: u64,
+    /// Dead DataNodes being decommissioned / decommissioned.
+    pub decommissioning_dead: u64,
+    pub decommissioned_dead: u64,
 }
 
 pub struct BlockManager {
@@ -162,6 +172,8 @@ impl BlockManager {
                 placement,
                 live_racks: 0,
                 del_hint: None,
+                hosts: host_file::HostLists::default(),
+                decommission: decommission::DecommissionTracker::default(),
             }),
             clock: Arc::new(SystemClock),
             block_tokens: std::sync::OnceLock::new(),
@@ -776,6 +788,13 @@ impl BlockManager {
                 .or_else(|| st.rack_of_datanode_at(client_addr)),
         };
         st.placement.sort_by_distance(reader, &mut nodes, block.id);
+        // Leaving nodes last, decommissioned after decommissioning (Hadoop's sort puts
+        // out-of-service replicas after the in-service ones); the sort is stable.
+        nodes.sort_by_key(|d| match d.admin_state {
+            datanodes::AdminState::Normal => 0,
+            datanodes::AdminState::DecommissionInProgress => 1,
+            datanodes::AdminState::Decommissioned => 2,
+        });
         pb::LocatedBlockProto {
             b: pb::ExtendedBlockProto {
                 pool_id: st.identity.block_pool_id.clone(),
@@ -817,11 +836,13 @@ impl BlockManager {
             .or_else(|| st.rack_of_datanode_at(client_addr));
         locations.sort_by_key(|d| {
             let ip: Option<IpAddr> = d.id.ip_addr.parse().ok();
-            match (client_addr, ip) {
+            let distance = match (client_addr, ip) {
                 (Some(c), Some(n)) if c == n => 0,
                 _ if rack.is_some() && d.location.as_deref() == rack => 2,
                 _ => 4,
-            }
+            };
+            // Out-of-service nodes after every in-service one.
+            (d.admin_state.unwrap_or(0) != 0, distance)
         });
     }
 
@@ -901,6 +922,9 @@ impl BlockManager {
                 DatanodeReportKind::All => true,
                 DatanodeReportKind::Live => d.alive,
                 DatanodeReportKind::Dead => !d.alive,
+                DatanodeReportKind::Decommissioning => {
+                    d.admin_state == datanodes::AdminState::DecommissionInProgress
+                }
             })
             .collect();
         v.sort_by_key(|d| d.xfer_addr());
@@ -926,6 +950,17 @@ impl BlockManager {
                 s.dead_datanodes += 1;
             }
             s.pending_deletion_blocks += d.invalidate.len() as u64;
+            match (d.admin_state, d.alive) {
+                (datanodes::AdminState::DecommissionInProgress, true) => {
+                    s.decommissioning_live += 1
+                }
+                (datanodes::AdminState::DecommissionInProgress, false) => {
+                    s.decommissioning_dead += 1
+                }
+                (datanodes::AdminState::Decommissioned, true) => s.decommissioned_live += 1,
+                (datanodes::AdminState::Decommissioned, false) => s.decommissioned_dead += 1,
+                _ => {}
+            }
         }
         s.blocks_total = st.blocks.len() as u64;
         s.under_replicated = st.needed.low_redundancy_count() as u64;

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use tracing::{info, warn};
 
-use super::datanodes::Transfer;
+use super::datanodes::{AdminState, Transfer};
 use super::low_redundancy::{QUEUE_HIGHEST_PRIORITY, QUEUE_WITH_CORRUPT_BLOCKS};
 use super::safe_mode::SafeModePhase;
 use super::state::{Pending, State, RESCAN_CHUNK};
@@ -143,7 +143,9 @@ impl State {
         } else {
             self.config.max_replication_streams
         } as usize;
-        // Source: a live DataNode with a good replica and spare transfer capacity.
+        // Source: a live DataNode with a good replica and spare transfer capacity; a
+        // node being decommissioned first (it takes no writes, so it has the time), a
+        // decommissioned one last (Hadoop's chooseSourceDatanodes).
         let source = rec
             .replicas
             .iter()
@@ -151,7 +153,13 @@ impl State {
             .filter_map(|r| self.datanode_of(r.datanode))
             .filter(|d| d.alive && d.transfers.len() + (d.xmits_in_progress as usize) < limit)
             .min_by_key(|d| {
+                let preference = match d.admin_state {
+                    AdminState::DecommissionInProgress => 0,
+                    AdminState::Normal => 1,
+                    AdminState::Decommissioned => 2,
+                };
                 (
+                    preference,
                     d.transfers.len() + d.xmits_in_progress as usize,
                     d.uuid().to_string(),
                 )
@@ -168,7 +176,11 @@ impl State {
         let existing: Vec<String> = rec
             .replicas
             .iter()
-            .filter(|r| rec.is_good(r) && self.is_alive_id(r.datanode))
+            .filter(|r| rec.is_good(r))
+            .filter(|r| {
+                self.datanode_of(r.datanode)
+                    .is_some_and(|d| d.alive && d.admin_state.is_in_service())
+            })
             .map(|r| self.names.name(r.datanode).to_string())
             .collect();
         if let Some(p) = self.pending.get(&block_id) {

@@ -12,7 +12,7 @@ use tracing::{debug, warn};
 
 use super::blocks_map::{BlockRecord, BlockUcState, BlocksMap, Replica};
 use super::config::BlockManagerConfig;
-use super::datanodes::DatanodeDescriptor;
+use super::datanodes::{AdminState, DatanodeDescriptor};
 use super::low_redundancy::{priority, LowRedundancyBlocks, QUEUE_REPLICAS_BADLY_DISTRIBUTED};
 use super::names::{NameId, Names};
 use super::placement::{BlockPlacementPolicy, PlacementRequest};
@@ -26,11 +26,25 @@ pub struct Pending {
     pub since: Instant,
 }
 
-/// Replica counts of one block.
+/// Replica counts of one block (Hadoop's NumberReplicas). Only `live` replicas (good,
+/// on an alive in-service DataNode) count toward the block's replication; replicas on
+/// leaving nodes still serve reads and are sources for copies.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct NumberReplicas {
     pub live: usize,
     pub corrupt: usize,
+    /// Good replicas on alive DataNodes being decommissioned.
+    pub decommissioning: usize,
+    /// Good replicas on alive decommissioned DataNodes.
+    pub decommissioned: usize,
+}
+
+impl NumberReplicas {
+    /// Good replicas a reader can use (Hadoop's usable replicas): what completing a
+    /// block and leaving safe mode need.
+    pub fn usable(&self) -> usize {
+        self.live + self.decommissioning + self.decommissioned
+    }
 }
 
 /// Blocks decided per hold of the block manager's lock while rescanning (Hadoop's
@@ -73,6 +87,10 @@ pub struct State {
     /// replica carries a delete hint (a balancer move): its excess replica is chosen
     /// there first.
     pub del_hint: Option<(u64, String)>,
+    /// The include and exclude lists as last read (`dfs.hosts`, `dfs.hosts.exclude`).
+    pub hosts: super::host_file::HostLists,
+    /// The nodes being decommissioned and the monitor's progress through them.
+    pub decommission: super::decommission::DecommissionTracker,
 }
 
 impl State {
@@ -151,7 +169,14 @@ impl State {
             if r.corrupt {
                 n.corrupt += 1;
             } else if rec.is_good(r) {
-                n.live += 1;
+                let state = self
+                    .datanode_of(r.datanode)
+                    .map_or(AdminState::Normal, |d| d.admin_state);
+                match state {
+                    AdminState::Normal => n.live += 1,
+                    AdminState::DecommissionInProgress => n.decommissioning += 1,
+                    AdminState::Decommissioned => n.decommissioned += 1,
+                }
             }
         }
         n
@@ -314,7 +339,14 @@ impl State {
         }
         let expected = rec.replication as usize;
         if n.live < expected {
-            self.needed.update(block_id, priority(n.live, expected));
+            // No in-service replica but one on a leaving node: urgent, not missing
+            // (Hadoop's getPriority with decommissioned replicas).
+            let level = if n.live == 0 && n.decommissioning + n.decommissioned > 0 {
+                super::low_redundancy::QUEUE_HIGHEST_PRIORITY
+            } else {
+                priority(n.live, expected)
+            };
+            self.needed.update(block_id, level);
         } else if n.live == expected && self.missing_racks(rec) > 0 {
             // Enough replicas, all on one rack: one more goes to another rack (kept
             // pending until it arrives), then the excess leaves the crowded rack.
@@ -348,7 +380,8 @@ impl State {
                 .iter()
                 .filter(|r| rec.is_good(r))
                 .filter_map(|r| self.datanode_of(r.datanode))
-                .filter(|d| d.alive)
+                // Replicas on leaving nodes are never excess: they are not counted.
+                .filter(|d| d.alive && d.admin_state.is_in_service())
                 .collect();
             let mut surplus = n.live - expected;
             let mut excess = Vec::new();
@@ -381,7 +414,7 @@ impl State {
         };
         match rec.state {
             BlockUcState::Complete => true,
-            BlockUcState::Committed if self.count(rec).live >= min => {
+            BlockUcState::Committed if self.count(rec).usable() >= min => {
                 // Drops the pipeline too: a complete block never needs it again.
                 self.blocks.set_state(block_id, BlockUcState::Complete);
                 self.check_redundancy(block_id);
@@ -470,7 +503,13 @@ impl State {
         existing: &[String],
         new_rack_only: bool,
     ) -> Vec<String> {
-        let live = self.live_nodes();
+        // Exclude leaving nodes: a DataNode being decommissioned (or decommissioned)
+        // takes no new replica.
+        let live: Vec<&DatanodeDescriptor> = self
+            .live_nodes()
+            .into_iter()
+            .filter(|d| d.admin_state.is_in_service())
+            .collect();
         let req = PlacementRequest {
             num,
             writer,
@@ -493,7 +532,7 @@ impl State {
             for (_, rec) in self.blocks.iter() {
                 if rec.state == BlockUcState::Complete {
                     total += 1;
-                    if self.count(rec).live >= min {
+                    if self.count(rec).usable() >= min {
                         safe += 1;
                     }
                 }

@@ -162,8 +162,8 @@ impl ClientProtocolService {
 
     /// listOpenFiles (superuser only; `hdfs dfsadmin -listOpenFiles`): the files under
     /// construction below the request's path, by inode id after the previous batch's
-    /// last. No DataNode is ever decommissioning here, so BLOCKING_DECOMMISSION alone
-    /// lists nothing.
+    /// last. BLOCKING_DECOMMISSION alone lists the open files with a block (replica or
+    /// pipeline) on a DataNode being decommissioned: the files that hold it back.
     pub(super) async fn list_open_files(
         &self,
         ctx: &CallContext,
@@ -173,8 +173,11 @@ impl ClientProtocolService {
             .check_superuser(&self.caller(ctx), "list open files")?;
         let all =
             r.types.is_empty() || r.types.contains(&(OpenFilesTypeProto::AllOpenFiles as i32));
+        let blocking = !all
+            && r.types
+                .contains(&(OpenFilesTypeProto::BlockingDecommission as i32));
         let mut open: Vec<pb::OpenFilesBatchResponseProto> = Vec::new();
-        if all {
+        if all || blocking {
             let prefix = r.path.as_deref().filter(|p| !p.is_empty()).unwrap_or("/");
             let ns = self.fsn.read();
             let mut ids: Vec<(u64, String, String)> = ns
@@ -184,6 +187,15 @@ impl ClientProtocolService {
                 .collect();
             ids.sort_unstable_by_key(|(id, ..)| *id);
             for (id, client_name, client_machine) in ids {
+                if blocking {
+                    let blocks: Vec<u64> = ns
+                        .file_blocks(id)
+                        .map(|(b, _, _)| b.iter().map(|b| b.block_id).collect())
+                        .unwrap_or_default();
+                    if !self.fsn.bm.on_decommissioning_node(&blocks) {
+                        continue;
+                    }
+                }
                 let Some(path) = ns.path_of(id) else { continue };
                 if is_within(&path, prefix) {
                     open.push(pb::OpenFilesBatchResponseProto {

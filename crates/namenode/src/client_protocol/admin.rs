@@ -134,11 +134,11 @@ impl ClientProtocolService {
         let kind = match pb::DatanodeReportTypeProto::try_from(r.r#type) {
             Ok(pb::DatanodeReportTypeProto::Live) => DatanodeReportKind::Live,
             Ok(pb::DatanodeReportTypeProto::Dead) => DatanodeReportKind::Dead,
-            // No DataNode of hafs is ever decommissioning or in maintenance (neither
-            // is offered yet): `dfsadmin -report` asks for each and must list none.
+            Ok(pb::DatanodeReportTypeProto::Decommissioning) => DatanodeReportKind::Decommissioning,
+            // Maintenance is not offered yet: no DataNode is ever entering or in it,
+            // and `dfsadmin -report` asks for each and must list none.
             Ok(
-                pb::DatanodeReportTypeProto::Decommissioning
-                | pb::DatanodeReportTypeProto::EnteringMaintenance
+                pb::DatanodeReportTypeProto::EnteringMaintenance
                 | pb::DatanodeReportTypeProto::InMaintenance,
             ) => return Ok(pb::GetDatanodeReportResponseProto { di: Vec::new() }),
             _ => DatanodeReportKind::All,
@@ -146,6 +146,26 @@ impl ClientProtocolService {
         Ok(pb::GetDatanodeReportResponseProto {
             di: self.fsn.bm.datanode_report(kind),
         })
+    }
+
+    /// refreshNodes (`dfsadmin -refreshNodes`): re-reads the configuration's
+    /// `dfs.hosts` and `dfs.hosts.exclude` names, then both files, and applies them.
+    /// Superuser only; answered by a Standby too (dfsadmin sends it to every NameNode,
+    /// so that each tracks the same admin states).
+    pub(super) async fn refresh_nodes(
+        &self,
+        ctx: &CallContext,
+        _r: pb::RefreshNodesRequestProto,
+    ) -> Result<pb::RefreshNodesResponseProto, RpcError> {
+        let fsn = self.fsn.clone();
+        fsn.check_superuser(&self.caller(ctx), "refresh nodes")?;
+        let user = ctx.user.clone();
+        // File reads and name resolution: off the IPC workers.
+        tokio::task::spawn_blocking(move || fsn.refresh_nodes())
+            .await
+            .map_err(|e| RpcError::io(format!("refreshNodes failed: {e}")))??;
+        tracing::info!(%user, "refreshed the DataNode include/exclude lists");
+        Ok(pb::RefreshNodesResponseProto {})
     }
 
     /// Hadoop's slow-peer detection (`dfs.datanode.peer.stats.enabled`) has no

@@ -153,6 +153,7 @@ impl ClientProtocolService {
             // Every NameNode takes it (dfsadmin sends it to each), as in Hadoop.
             .method("setBalancerBandwidth", Self::set_balancer_bandwidth)
             .method("getDatanodeReport", Self::get_datanode_report)
+            .method("refreshNodes", Self::refresh_nodes)
             .method("getSlowDatanodeReport", Self::get_slow_datanode_report)
             // Delegation tokens (crate::security::rpc).
             .write("getDelegationToken", Self::get_delegation_token)
@@ -397,6 +398,7 @@ mod tests {
                 "getDatanodeReport",
                 "getHAServiceState",
                 "getSlowDatanodeReport",
+                "refreshNodes",
                 "saveNamespace",
                 "setSafeMode"
             ]

@@ -99,12 +99,6 @@ impl ClientProtocolService {
                 Refusal::Unsupported("restoreFailedStorage is not supported by hafs"),
             )
             .refused(
-                "refreshNodes",
-                Refusal::Unsupported(
-                    "refreshNodes (include/exclude files) is not supported yet by hafs",
-                ),
-            )
-            .refused(
                 "metaSave",
                 Refusal::Unsupported("metaSave is not supported by hafs"),
             )

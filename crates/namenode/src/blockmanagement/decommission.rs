@@ -1,0 +1,511 @@
+//! Decommissioning (Hadoop's DatanodeAdminManager and its default monitor): the
+//! include/exclude lists applied to the DataNodes, and the monitor that turns a node
+//! "Decommission In Progress" into "Decommissioned" once nothing depends on it.
+//!
+//! A node is done when every block it holds has enough live replicas on in-service
+//! nodes (its own replica no longer counts) and no file with a block on it is still
+//! open for writing. The monitor runs on every NameNode, Active or Standby: both read
+//! the same host files and hear the same block reports, so after a failover the new
+//! Active carries on where the old one was. Only the Active schedules the copies (the
+//! redundancy monitor); the decommission monitor just puts the node's blocks in the
+//! low-redundancy queues and judges.
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::IpAddr;
+
+use tracing::{info, warn};
+
+use super::blocks_map::BlockUcState;
+use super::datanodes::AdminState;
+use super::error::BlockManagerError;
+use super::host_file::HostLists;
+use super::state::State;
+use super::BlockManager;
+
+/// What one of a leaving node's blocks says about the node's progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeavingBlock {
+    /// Good replicas on alive in-service nodes.
+    pub live: usize,
+    /// The file's replication.
+    pub expected: usize,
+    /// The block belongs to a file still open for writing.
+    pub in_open_file: bool,
+}
+
+/// Why a block keeps its node in progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// Nothing: the block is safe without the node.
+    None,
+    /// Too few live replicas elsewhere.
+    LowRedundancy,
+    /// Its file is open (Hadoop's open files rule: decommissioning waits for them).
+    OpenFile,
+}
+
+/// The monitor's decision for one block.
+pub fn hold_of(b: LeavingBlock) -> Hold {
+    if b.live < b.expected {
+        Hold::LowRedundancy
+    } else if b.in_open_file {
+        Hold::OpenFile
+    } else {
+        Hold::None
+    }
+}
+
+/// The outcome of one check of a node: how many of its blocks keep it, and why.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NodeProgress {
+    pub low_redundancy: usize,
+    pub open_files: usize,
+}
+
+impl NodeProgress {
+    pub fn add(&mut self, hold: Hold) {
+        match hold {
+            Hold::None => {}
+            Hold::LowRedundancy => self.low_redundancy += 1,
+            Hold::OpenFile => self.open_files += 1,
+        }
+    }
+
+    /// Whether the node may be marked decommissioned.
+    pub fn done(&self) -> bool {
+        self.low_redundancy == 0 && self.open_files == 0
+    }
+}
+
+/// The nodes being decommissioned, in the order they started: the first
+/// `max.concurrent.tracked.nodes` are checked, the rest wait (Hadoop's pendingNodes).
+#[derive(Debug, Default)]
+pub struct DecommissionTracker {
+    /// UUID → the blocks still to be found safe (`None`: not scanned yet). Ordered by
+    /// start sequence number through `order`.
+    pub nodes: BTreeMap<u64, (String, Option<Vec<u64>>)>,
+    next_seq: u64,
+    /// The last check's progress per node (for reports and logs).
+    pub progress: std::collections::HashMap<String, NodeProgress>,
+}
+
+impl DecommissionTracker {
+    fn contains(&self, uuid: &str) -> bool {
+        self.nodes.values().any(|(u, _)| u == uuid)
+    }
+
+    fn add(&mut self, uuid: &str) {
+        if !self.contains(uuid) {
+            self.nodes.insert(self.next_seq, (uuid.to_string(), None));
+            self.next_seq += 1;
+        }
+    }
+
+    fn remove(&mut self, uuid: &str) {
+        self.nodes.retain(|_, (u, _)| u != uuid);
+        self.progress.remove(uuid);
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+}
+
+impl BlockManager {
+    /// refreshNodes: applies freshly read host lists to every DataNode — nodes dropped
+    /// from a non-empty include list are disallowed (their next heartbeat is refused
+    /// and they are taken as dead), excluded nodes start decommissioning, nodes no
+    /// longer excluded are back in service.
+    pub fn refresh_nodes(&self, lists: HostLists) {
+        let mut st = self.lock();
+        info!(
+            include = lists.include.len(),
+            exclude = lists.exclude.len(),
+            "refreshing the DataNode host lists"
+        );
+        st.hosts = lists;
+        let uuids: Vec<String> = st.datanodes.keys().cloned().collect();
+        for uuid in uuids {
+            st.apply_host_lists(&uuid);
+        }
+    }
+
+    /// One run of the decommission monitor. `open_blocks` are the blocks of every
+    /// file under construction (the Namesystem's answer, taken before this lock).
+    pub fn check_decommissioning(&self, open_blocks: &HashSet<u64>) {
+        self.lock().check_decommissioning(open_blocks);
+    }
+
+    /// Runs [`BlockManager::check_decommissioning`] every
+    /// `dfs.namenode.decommission.interval` until `stop` turns true.
+    pub async fn run_decommission_monitor(
+        self: std::sync::Arc<Self>,
+        open_blocks: impl Fn() -> HashSet<u64> + Send + Sync + 'static,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let every = self
+            .config()
+            .decommission_interval
+            .max(std::time::Duration::from_millis(100));
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                r = stop.changed() => {
+                    if r.is_err() || *stop.borrow() {
+                        return;
+                    }
+                }
+                _ = tick.tick() => {
+                    if self.lock().decommission.is_empty() {
+                        continue;
+                    }
+                    let open = open_blocks();
+                    self.check_decommissioning(&open);
+                }
+            }
+        }
+    }
+
+    /// Refuses the heartbeat of a DataNode dropped from the include list, taking it as
+    /// dead (Hadoop's handleHeartbeat of a disallowed node): its replicas stop counting
+    /// and are copied elsewhere.
+    pub fn check_heartbeat_allowed(&self, uuid: &str) -> Result<(), BlockManagerError> {
+        let mut st = self.lock();
+        let Some(dn) = st.datanodes.get_mut(uuid).filter(|d| d.disallowed) else {
+            return Ok(());
+        };
+        let who = format!("DatanodeRegistration({})", dn.xfer_addr());
+        if dn.alive {
+            warn!(datanode = %uuid, "refusing the heartbeat of a DataNode not in the include list; it is dead now");
+            dn.alive = false;
+            st.remove_blocks_of(uuid);
+            st.refresh_racks();
+        }
+        Err(BlockManagerError::Disallowed(format!(
+            "Datanode denied communication with namenode because the host is not in the include-list: {who}"
+        )))
+    }
+
+    /// Whether any of `blocks` has a replica or a pipeline on a DataNode being
+    /// decommissioned (listOpenFiles' BLOCKING_DECOMMISSION).
+    pub fn on_decommissioning_node(&self, blocks: &[u64]) -> bool {
+        let st = self.lock();
+        let leaving = |id: super::names::NameId| {
+            st.datanode_of(id)
+                .is_some_and(|d| d.admin_state == AdminState::DecommissionInProgress)
+        };
+        blocks.iter().any(|b| {
+            st.blocks
+                .get(*b)
+                .is_some_and(|rec| rec.replicas.iter().any(|r| leaving(r.datanode)))
+                || st.blocks.pipeline(*b).iter().any(|(d, _)| leaving(*d))
+        })
+    }
+
+    /// Each node being decommissioned with the monitor's last progress on it.
+    pub fn decommissioning_progress(
+        &self,
+    ) -> Vec<(hafs_proto::hdfs::DatanodeInfoProto, NodeProgress)> {
+        let st = self.lock();
+        let mut v: Vec<_> = st
+            .datanodes
+            .values()
+            .filter(|d| d.admin_state == AdminState::DecommissionInProgress)
+            .map(|d| {
+                let p = st
+                    .decommission
+                    .progress
+                    .get(d.uuid())
+                    .copied()
+                    .unwrap_or_default();
+                (d.info(), p)
+            })
+            .collect();
+        v.sort_by(|a, b| {
+            a.0.id
+                .xfer_port
+                .cmp(&b.0.id.xfer_port)
+                .then(a.0.id.ip_addr.cmp(&b.0.id.ip_addr))
+        });
+        v
+    }
+
+    /// The registration check of the include list (Hadoop's "host is not in the
+    /// include-list").
+    pub(super) fn check_included(
+        st: &State,
+        ip: Option<IpAddr>,
+        port: u32,
+        who: &str,
+    ) -> Result<(), BlockManagerError> {
+        let allowed = match ip {
+            Some(ip) => st.hosts.is_included(ip, port as u16),
+            None => st.hosts.include.is_empty(),
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(BlockManagerError::Disallowed(format!(
+                "Datanode denied communication with namenode because the host is not in the include-list: {who}"
+            )))
+        }
+    }
+}
+
+impl State {
+    /// Applies the host lists to one registered DataNode (Hadoop's refreshDatanodes
+    /// step and startAdminOperationIfNecessary at registration).
+    pub fn apply_host_lists(&mut self, uuid: &str) {
+        let Some(dn) = self.datanodes.get(uuid) else {
+            return;
+        };
+        let (ip, port) = (dn.ip(), dn.id.xfer_port as u16);
+        let included = ip.is_none_or(|ip| self.hosts.is_included(ip, port));
+        let excluded = ip.is_some_and(|ip| self.hosts.is_excluded(ip, port));
+        if !included {
+            if let Some(dn) = self.datanodes.get_mut(uuid) {
+                if !dn.disallowed {
+                    warn!(datanode = %uuid, addr = %dn.xfer_addr(), "DataNode is no longer in the include list");
+                }
+                dn.disallowed = true;
+            }
+            return;
+        }
+        if let Some(dn) = self.datanodes.get_mut(uuid) {
+            dn.disallowed = false;
+        }
+        if excluded {
+            self.start_decommission(uuid);
+        } else {
+            self.stop_decommission(uuid);
+        }
+    }
+
+    fn start_decommission(&mut self, uuid: &str) {
+        let Some(dn) = self.datanodes.get_mut(uuid) else {
+            return;
+        };
+        if dn.admin_state != AdminState::Normal {
+            return;
+        }
+        info!(datanode = %uuid, addr = %dn.xfer_addr(), blocks = dn.blocks.len(), "starting decommission");
+        dn.admin_state = AdminState::DecommissionInProgress;
+        let ids: Vec<u64> = dn.blocks.iter().copied().collect();
+        self.decommission.add(uuid);
+        // Its replicas stopped counting: its blocks go to the low-redundancy queues.
+        for id in ids {
+            self.check_redundancy(id);
+        }
+    }
+
+    fn stop_decommission(&mut self, uuid: &str) {
+        let Some(dn) = self.datanodes.get_mut(uuid) else {
+            return;
+        };
+        if dn.admin_state == AdminState::Normal {
+            return;
+        }
+        info!(datanode = %uuid, addr = %dn.xfer_addr(), from = ?dn.admin_state, "back in service");
+        dn.admin_state = AdminState::Normal;
+        let ids: Vec<u64> = dn.blocks.iter().copied().collect();
+        self.decommission.remove(uuid);
+        // Its replicas count again: the copies made meanwhile are excess now.
+        for id in ids {
+            self.check_redundancy(id);
+        }
+    }
+
+    /// Checks the tracked nodes (the first `max.concurrent.tracked.nodes`), at most
+    /// `blocks.per.interval` blocks in all; a node whose blocks are all safe and on
+    /// no open file is decommissioned.
+    pub fn check_decommissioning(&mut self, open_blocks: &HashSet<u64>) {
+        let max_nodes = match self.config.decommission_max_tracked_nodes {
+            0 => usize::MAX,
+            n => n,
+        };
+        let mut budget = self.config.decommission_blocks_per_interval;
+        let seqs: Vec<u64> = self
+            .decommission
+            .nodes
+            .keys()
+            .copied()
+            .take(max_nodes)
+            .collect();
+        for seq in seqs {
+            if budget == 0 {
+                break;
+            }
+            let Some((uuid, remaining)) = self.decommission.nodes.get(&seq).cloned() else {
+                continue;
+            };
+            let Some(dn) = self.datanodes.get(&uuid) else {
+                self.decommission.nodes.remove(&seq);
+                continue;
+            };
+            if dn.admin_state != AdminState::DecommissionInProgress {
+                self.decommission.nodes.remove(&seq);
+                continue;
+            }
+            let all_blocks: Vec<u64> = dn.blocks.iter().copied().collect();
+            // The blocks not yet found safe; a full pass over every block of the node
+            // the first time, and again once all those were found safe (blocks may
+            // have arrived since): only a full pass decides that the node is done.
+            let (mut progress, mut unsafe_blocks, checked) = match remaining {
+                Some(r) if !r.is_empty() => self.scan_leaving(&uuid, r, open_blocks, budget),
+                _ => (NodeProgress::default(), Vec::new(), 0),
+            };
+            budget = budget.saturating_sub(checked);
+            let mut full = false;
+            if unsafe_blocks.is_empty() && budget > 0 {
+                let (p, u, c) = self.scan_leaving(&uuid, all_blocks, open_blocks, budget);
+                (progress, unsafe_blocks, full) = (p, u, true);
+                budget = budget.saturating_sub(c);
+            }
+            let alive = self.datanodes.get(&uuid).is_some_and(|d| d.alive);
+            if full && progress.done() {
+                let dn = self.datanodes.get_mut(&uuid).expect("checked above");
+                info!(
+                    datanode = %uuid,
+                    addr = %dn.xfer_addr(),
+                    alive,
+                    "decommission complete: every block has enough replicas elsewhere"
+                );
+                dn.admin_state = AdminState::Decommissioned;
+                self.decommission.nodes.remove(&seq);
+                self.decommission.progress.remove(&uuid);
+                continue;
+            }
+            if let Some(entry) = self.decommission.nodes.get_mut(&seq) {
+                entry.1 = Some(unsafe_blocks);
+            }
+            self.decommission.progress.insert(uuid, progress);
+        }
+    }
+
+    /// Judges `blocks` of a leaving node, at most `budget` of them (the rest count as
+    /// unsafe until the next run); returns the progress, the blocks still unsafe and
+    /// how many were checked. A block short of live replicas is (re)queued for copies
+    /// — on a Standby too, so that a new Active has the queue.
+    fn scan_leaving(
+        &mut self,
+        uuid: &str,
+        blocks: Vec<u64>,
+        open_blocks: &HashSet<u64>,
+        budget: usize,
+    ) -> (NodeProgress, Vec<u64>, usize) {
+        let mut progress = NodeProgress::default();
+        let mut unsafe_blocks = Vec::new();
+        let mut checked = 0usize;
+        for &id in &blocks {
+            if checked >= budget {
+                unsafe_blocks.push(id);
+                progress.low_redundancy += 1;
+                continue;
+            }
+            checked += 1;
+            let hold = self.hold_of_block(id, open_blocks);
+            if hold != Hold::None {
+                unsafe_blocks.push(id);
+                if hold == Hold::LowRedundancy {
+                    self.check_redundancy(id);
+                }
+            }
+            progress.add(hold);
+        }
+        // An open file's block being written through this node (its pipeline), not
+        // reported as a replica yet.
+        let node_id = self.names.id(uuid);
+        let listed: HashSet<u64> = blocks.iter().copied().collect();
+        progress.open_files += open_blocks
+            .iter()
+            .filter(|id| !listed.contains(id))
+            .filter(|id| {
+                self.blocks
+                    .get(**id)
+                    .is_some_and(|r| r.state != BlockUcState::Complete)
+                    && node_id
+                        .is_some_and(|n| self.blocks.pipeline(**id).iter().any(|(d, _)| *d == n))
+            })
+            .count();
+        (progress, unsafe_blocks, checked)
+    }
+
+    fn hold_of_block(&self, id: u64, open_blocks: &HashSet<u64>) -> Hold {
+        let Some(rec) = self.blocks.get(id) else {
+            return Hold::None;
+        };
+        let n = self.count(rec);
+        hold_of(LeavingBlock {
+            live: n.live,
+            expected: rec.replication as usize,
+            in_open_file: open_blocks.contains(&id) || rec.state != BlockUcState::Complete,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(live: usize, expected: usize, in_open_file: bool) -> LeavingBlock {
+        LeavingBlock {
+            live,
+            expected,
+            in_open_file,
+        }
+    }
+
+    #[test]
+    fn a_block_holds_its_node_until_enough_live_replicas_exist_elsewhere() {
+        assert_eq!(hold_of(b(2, 3, false)), Hold::LowRedundancy);
+        assert_eq!(hold_of(b(0, 1, false)), Hold::LowRedundancy);
+        assert_eq!(hold_of(b(3, 3, false)), Hold::None);
+        assert_eq!(hold_of(b(4, 3, false)), Hold::None);
+    }
+
+    #[test]
+    fn an_open_file_holds_its_node_even_when_replicated() {
+        assert_eq!(hold_of(b(3, 3, true)), Hold::OpenFile);
+        // Redundancy is reported first: it is what the copies are for.
+        assert_eq!(hold_of(b(1, 3, true)), Hold::LowRedundancy);
+    }
+
+    #[test]
+    fn a_node_is_done_only_when_no_block_holds_it() {
+        let mut p = NodeProgress::default();
+        assert!(p.done());
+        p.add(Hold::None);
+        assert!(p.done());
+        p.add(Hold::OpenFile);
+        assert!(!p.done());
+        let mut q = NodeProgress::default();
+        q.add(Hold::LowRedundancy);
+        assert!(!q.done());
+        assert_eq!(
+            q,
+            NodeProgress {
+                low_redundancy: 1,
+                open_files: 0
+            }
+        );
+    }
+
+    #[test]
+    fn tracker_keeps_start_order_and_forgets_removed_nodes() {
+        let mut t = DecommissionTracker::default();
+        t.add("b");
+        t.add("a");
+        t.add("b");
+        assert_eq!(t.len(), 2);
+        let order: Vec<&str> = t.nodes.values().map(|(u, _)| u.as_str()).collect();
+        assert_eq!(order, ["b", "a"]);
+        t.remove("b");
+        let order: Vec<&str> = t.nodes.values().map(|(u, _)| u.as_str()).collect();
+        assert_eq!(order, ["a"]);
+    }
+}

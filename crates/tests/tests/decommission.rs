@@ -1,0 +1,475 @@
+//! Decommissioning a DataNode under a write load, through a NameNode failover.
+//!
+//! One HA cluster serves the whole scenario (CI time): two NameNodes, three
+//! JournalNodes, four DataNodes each on its own loopback address (127.0.0.2..5), so the
+//! exclude file (`dfs.hosts.exclude`) names a DataNode by its IP address as an operator
+//! would. Replication 3.
+//!
+//! Files written by Java (`hadoop fs -put`) and hdfs-native; one file held open by a
+//! Java `hadoop fs -put -` fed through stdin, its block on the victim; continuous
+//! Java and hdfs-native writers that read back what they write. The victim is added to
+//! the exclude file and `hafs dfsadmin -refreshNodes` sent to both NameNodes; both
+//! `hafs dfsadmin -report` and the real Apache `hdfs dfsadmin -report` show it
+//! "Decommission in progress". It stays in progress while the open file is open, even
+//! after every other block has three live replicas elsewhere. The Active NameNode is
+//! killed (-9) and the Standby made Active: it still shows the node in progress. The
+//! open file is closed: the node becomes "Decommissioned" once every block has three
+//! replicas on the other nodes (fsck). No new replica landed on the victim after the
+//! refresh (its disk), every file reads back byte-exact by Java and hdfs-native, and no
+//! read or write of the load failed. Finally the victim is recommissioned (removed from
+//! the exclude file, the real `hdfs dfsadmin -refreshNodes`): "Normal" again, and the
+//! replicas it holds in excess are deleted.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write as _;
+use std::time::{Duration, Instant};
+
+use hafs_ipc::{ClientConfig, RpcClient};
+use hafs_proto::hdfs as pb;
+use hafs_tests::{
+    assert_acked_intact, block_files, hafs_cmd, hdfs_tool, java_fs, python, test_bytes,
+    MiniCluster, StreamingClient, TempDir, Writer,
+};
+
+const CLIENT_PROTOCOL: &str = "org.apache.hadoop.hdfs.protocol.ClientProtocol";
+const DATANODES: usize = 4;
+const FILES: usize = 8;
+/// The open file: written in two halves, before and after the failover.
+const OPEN_HALF: usize = 600_000;
+
+fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// The "Decommission Status" of the DataNode at `xfer` in a `dfsadmin -report`'s
+/// "Live datanodes" section.
+fn status_in_report(report: &str, xfer: &str) -> Option<String> {
+    let live = report.split("Live datanodes").nth(1)?;
+    let live = live.split("Dead datanodes").next()?;
+    let section = live.split(&format!("Name: {xfer} ")).nth(1)?;
+    section
+        .lines()
+        .find_map(|l| l.strip_prefix("Decommission Status : "))
+        .map(str::to_string)
+}
+
+/// Polls `hafs dfsadmin -report` until the victim's status is `want`.
+#[track_caller]
+fn wait_for_status(c: &MiniCluster, xfer: &str, want: &str, timeout: Duration) -> String {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let out = hafs_cmd(c, &["dfsadmin", "-report"]).ok();
+        if status_in_report(&out.stdout, xfer).as_deref() == Some(want) {
+            return out.stdout;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{xfer} not \"{want}\" within {timeout:?}; report:\n{}\nActive NameNode log tail:\n{}",
+            out.stdout,
+            tail(&active_log(c), 40)
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+fn active_log(c: &MiniCluster) -> String {
+    c.active_index().map(|i| c.nn_log(i)).unwrap_or_default()
+}
+
+fn summary_count(fsck: &str, label: &str) -> Option<u64> {
+    fsck.lines()
+        .find(|l| l.trim_start().starts_with(label))
+        .and_then(|l| l.split(':').nth(1))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+}
+
+/// Polls `hafs fsck <path>` until `ok` holds for its output.
+#[track_caller]
+fn wait_for_fsck(c: &MiniCluster, path: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let out = hafs_cmd(c, &["fsck", path, "-files", "-blocks", "-locations"]);
+        if ok(&out.stdout) {
+            return out.stdout;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}: not reached within 120 s; fsck:\n{}\nActive NameNode log tail:\n{}",
+            out.stdout,
+            tail(&active_log(c), 40)
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// The blocks of `path` as the Active NameNode `nn` locates them (an open file's last
+/// block with its pipeline).
+fn located_blocks(c: &MiniCluster, nn: usize, path: &str) -> Vec<pb::LocatedBlockProto> {
+    let client = RpcClient::new(
+        c.nn_rpc_addr_of(nn).to_string(),
+        CLIENT_PROTOCOL,
+        ClientConfig::default(),
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let resp: pb::GetBlockLocationsResponseProto = rt
+        .block_on(client.call(
+            "getBlockLocations",
+            &pb::GetBlockLocationsRequestProto {
+                src: path.to_string(),
+                offset: 0,
+                length: u64::MAX,
+            },
+        ))
+        .unwrap_or_else(|e| panic!("getBlockLocations {path}: {e}"));
+    let Some(located) = resp.locations else {
+        return Vec::new();
+    };
+    let mut blocks = located.blocks;
+    blocks.extend(located.last_block);
+    blocks
+}
+
+/// The ids of the block replicas on DataNode `i`'s disks (finalized or being written).
+fn replicas_on(c: &MiniCluster, i: usize) -> BTreeSet<u64> {
+    block_files(c.datanode_data_dirs(i))
+        .into_iter()
+        .map(|(id, _, _)| id)
+        .collect()
+}
+
+/// `(NumDecommissioningDataNodes, NumDecomLiveDataNodes, DecomNodes)` from NameNode
+/// `nn`'s `/jmx` (read with Python's urllib, as a monitoring agent would).
+fn decom_jmx(c: &MiniCluster, nn: usize) -> (u64, u64, String) {
+    let script = format!(
+        "import json, urllib.request\n\
+         def bean(q):\n    return json.load(urllib.request.urlopen('http://{}/jmx?qry=' + q))['beans'][0]\n\
+         s = bean('Hadoop:service=NameNode,name=FSNamesystemState')\n\
+         i = bean('Hadoop:service=NameNode,name=NameNodeInfo')\n\
+         print(s['NumDecommissioningDataNodes'], s['NumDecomLiveDataNodes'])\n\
+         print(i['DecomNodes'])\n",
+        c.nn_http_addr_of(nn)
+    );
+    let out = python(c, &script).ok();
+    let mut lines = out.stdout.lines();
+    let counts: Vec<u64> = lines
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    (
+        counts[0],
+        counts[1],
+        lines.next().unwrap_or_default().to_string(),
+    )
+}
+
+/// Reads every expected file with Java (`-get` of the tree) and hdfs-native; panics
+/// naming the first difference.
+#[track_caller]
+fn read_back(c: &MiniCluster, local: &TempDir, expected: &BTreeMap<String, Vec<u8>>, when: &str) {
+    let got = local.join(format!("got-{}", when.replace(' ', "-")));
+    java_fs(c, &["-get", "/decom", &got.display().to_string()]).ok();
+    let mut check = String::from(
+        "import os, sys\nfrom hdfs_native import Client\nc = Client(os.environ['HAFS_FS_URI'])\nbad = []\n",
+    );
+    for (path, data) in expected {
+        let rel = path.trim_start_matches("/decom/");
+        let read = std::fs::read(got.join(rel)).unwrap_or_else(|e| panic!("{when}: {rel}: {e}"));
+        assert!(
+            read == *data,
+            "{when}: Java read {path}: {} bytes differ from the {} written",
+            read.len(),
+            data.len()
+        );
+        let copy = local.join(format!("expected-{}", rel.replace('/', "-")));
+        std::fs::write(&copy, data).unwrap();
+        check.push_str(&format!(
+            "with c.read('{path}') as r:\n    d = r.read()\nif d != open('{}', 'rb').read():\n    bad.append('{path}')\n",
+            copy.display()
+        ));
+    }
+    check.push_str(
+        "if bad:\n    sys.exit('hdfs-native read different bytes: ' + ', '.join(bad))\nprint('native ok')\n",
+    );
+    let out = python(c, &check).ok();
+    assert!(out.stdout.contains("native ok"), "{when}: {}", out.stdout);
+}
+
+#[test]
+fn decommission_under_load_through_a_failover_then_recommission() {
+    let local = TempDir::new("decom-local");
+    let exclude = local.join("dfs.exclude");
+    std::fs::write(&exclude, "# DataNodes to decommission\n").unwrap();
+    let mut c = MiniCluster::builder()
+        .label("decom")
+        .namenodes(2)
+        .journalnodes(3)
+        .datanodes(DATANODES)
+        .own_datanode_hosts()
+        .conf("dfs.hosts.exclude", exclude.display().to_string())
+        .conf("dfs.namenode.decommission.interval", "1s")
+        .conf("dfs.namenode.redundancy.interval.seconds", "1s")
+        .conf("dfs.replication", "3")
+        .start();
+    let target = c.client_target();
+    c.wait_live_datanodes(DATANODES, Duration::from_secs(60));
+
+    // Files by Java and by hdfs-native, replication 3.
+    let mut expected: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let java_dir = local.join("java");
+    std::fs::create_dir_all(&java_dir).unwrap();
+    for i in 0..FILES {
+        let data = test_bytes(i as u64, 1 + i * 377_777);
+        std::fs::write(java_dir.join(format!("j{i}")), &data).unwrap();
+        expected.insert(format!("/decom/java/j{i}"), data);
+    }
+    hafs_cmd(&c, &["dfs", "-mkdir", "-p", "/decom/native"]).ok();
+    java_fs(
+        &c,
+        &["-put", &java_dir.display().to_string(), "/decom/java"],
+    )
+    .ok();
+    let mut native = String::from(
+        "import os\nfrom hdfs_native import Client\nc = Client(os.environ['HAFS_FS_URI'])\n",
+    );
+    for i in 0..FILES {
+        let n = 100 + i;
+        let data = test_bytes(n as u64, 5 + i * 311_111);
+        let copy = local.join(format!("n{n}"));
+        std::fs::write(&copy, &data).unwrap();
+        native.push_str(&format!(
+            "with c.create('/decom/native/n{n}') as w:\n    w.write(open('{}', 'rb').read())\n",
+            copy.display()
+        ));
+        expected.insert(format!("/decom/native/n{n}"), data);
+    }
+    python(&c, &native).ok();
+
+    // The open file: Java `-put -` fed through stdin, its first block being written.
+    let open_data = test_bytes(999, 2 * OPEN_HALF);
+    let mut open_writer = StreamingClient::java(
+        &c,
+        &["-put", "-", "/decom/open"],
+        &local.join("open-put.log"),
+    );
+    open_writer.write(&open_data[..OPEN_HALF]);
+    let open_tmp = "/decom/open._COPYING_";
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let pipeline: Vec<String> = loop {
+        let blocks = located_blocks(&c, 0, open_tmp);
+        if let Some(b) = blocks.last().filter(|b| !b.locs.is_empty()) {
+            break b.locs.iter().map(|d| d.id.ip_addr.clone()).collect();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the open file has no block with a pipeline after 60 s: {blocks:?}\n{}",
+            open_writer.output()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    // The victim: a DataNode of the open file's pipeline (DataNode i is 127.0.0.(i+2)).
+    let victim_ip = pipeline[0].clone();
+    let victim: usize = victim_ip
+        .rsplit('.')
+        .next()
+        .unwrap()
+        .parse::<usize>()
+        .unwrap()
+        - 2;
+    let victim_xfer = c.datanode_xfer_addr(victim).to_string();
+    eprintln!("victim: DataNode {victim} at {victim_xfer}; open file pipeline {pipeline:?}");
+
+    // A continuous load through the whole decommission: Java and hdfs-native writers
+    // that read back what they wrote.
+    let scratch = c.dir().join("scratch");
+    let java_load = Writer::java(target.clone(), "/load/java", scratch);
+    let native_load = Writer::hdfs_native(target.clone(), "/load/native", 60);
+
+    // Exclude the victim; refresh both NameNodes with hafs dfsadmin.
+    let on_victim_at_refresh = replicas_on(&c, victim);
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&exclude)
+        .unwrap();
+    writeln!(f, "{victim_ip}").unwrap();
+    drop(f);
+    let refresh = hafs_cmd(&c, &["dfsadmin", "-refreshNodes"]).ok();
+    assert_eq!(
+        refresh
+            .stdout
+            .matches("Refresh nodes successful for ")
+            .count(),
+        2,
+        "{refresh}"
+    );
+
+    // "Decommission in progress" in hafs's report and the real Apache report.
+    let report = wait_for_status(
+        &c,
+        &victim_xfer,
+        "Decommission in progress",
+        Duration::from_secs(30),
+    );
+    assert!(
+        report.contains("Decommissioning datanodes (1):"),
+        "{report}"
+    );
+    let theirs = hdfs_tool(&c, &["dfsadmin", "-report"]).ok();
+    assert_eq!(
+        status_in_report(&theirs.stdout, &victim_xfer).as_deref(),
+        Some("Decommission in progress"),
+        "Apache hdfs dfsadmin -report:\n{}",
+        theirs.stdout
+    );
+    assert!(
+        theirs.stdout.contains("Decommissioning datanodes (1):"),
+        "{}",
+        theirs.stdout
+    );
+
+    // Every closed file's block gets three live replicas elsewhere; the open file
+    // still holds the node in progress.
+    let fsck = wait_for_fsck(
+        &c,
+        "/decom",
+        "closed files fully replicated elsewhere",
+        |t| {
+            summary_count(t, "Under-replicated blocks") == Some(0)
+                && summary_count(t, "Missing blocks") == Some(0)
+                && summary_count(t, "DecommissioningReplicas") > Some(0)
+        },
+    );
+    eprintln!("fsck with the open file still open:\n{}", tail(&fsck, 25));
+    let (decommissioning, decommissioned, decom_nodes) = decom_jmx(&c, 0);
+    assert_eq!((decommissioning, decommissioned), (1, 0), "{decom_nodes}");
+    assert!(
+        decom_nodes.contains(&format!("\"xferaddr\":\"{victim_xfer}\"")),
+        "{decom_nodes}"
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    let report = hafs_cmd(&c, &["dfsadmin", "-report"]).ok();
+    assert_eq!(
+        status_in_report(&report.stdout, &victim_xfer).as_deref(),
+        Some("Decommission in progress"),
+        "the open file must keep {victim_xfer} in progress:\n{}",
+        report.stdout
+    );
+    // Hadoop's tool names the file holding it back.
+    let blocking = hdfs_tool(&c, &["dfsadmin", "-listOpenFiles", "-blockingDecommission"]).ok();
+    assert!(blocking.stdout.contains(open_tmp), "{blocking}");
+    read_back(&c, &local, &expected, "while decommissioning");
+
+    // kill -9 the Active; the Standby takes over and carries on.
+    c.kill_nn(0);
+    let nn2 = c.nn_id(1).to_string();
+    c.haadmin(&["-transitionToActive", "--forceactive", &nn2])
+        .ok();
+    c.wait_for_state(1, "active", Duration::from_secs(30));
+    let report = wait_for_status(
+        &c,
+        &victim_xfer,
+        "Decommission in progress",
+        Duration::from_secs(30),
+    );
+    assert!(
+        report.contains("Decommissioning datanodes (1):"),
+        "{report}"
+    );
+
+    // Close the open file (through the new Active): then the node is done.
+    open_writer.write(&open_data[OPEN_HALF..]);
+    let result = open_writer.finish(Duration::from_secs(120));
+    assert!(
+        result.status.success(),
+        "the open file's put: {}",
+        result.output
+    );
+    expected.insert("/decom/open".to_string(), open_data);
+    let report = wait_for_status(&c, &victim_xfer, "Decommissioned", Duration::from_secs(120));
+    assert!(!report.contains("Decommissioning datanodes"), "{report}");
+    let fsck = wait_for_fsck(
+        &c,
+        "/decom",
+        "every block with 3 replicas off the victim",
+        |t| {
+            summary_count(t, "Under-replicated blocks") == Some(0)
+                && summary_count(t, "Missing blocks") == Some(0)
+                && summary_count(t, "DecommissionedReplicas") > Some(0)
+        },
+    );
+    // Every block lists three replicas on other nodes (the victim's, if listed, last).
+    for line in fsck
+        .lines()
+        .filter(|l| l.contains(":blk_") && l.contains(" len="))
+    {
+        let live = line
+            .split("Live_repl=")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|r| r.parse::<u32>().ok());
+        assert_eq!(live, Some(3), "{line}\n{fsck}");
+        let others = line.matches("127.0.0.").count() - line.matches(&victim_ip).count();
+        assert!(others >= 3, "fewer than 3 replicas off the victim: {line}");
+    }
+    let (decommissioning, decommissioned, _) = decom_jmx(&c, 1);
+    assert_eq!((decommissioning, decommissioned), (0, 1));
+    let theirs = hdfs_tool(&c, &["dfsadmin", "-report"]).ok();
+    assert_eq!(
+        status_in_report(&theirs.stdout, &victim_xfer).as_deref(),
+        Some("Decommissioned"),
+        "Apache hdfs dfsadmin -report:\n{}",
+        theirs.stdout
+    );
+
+    // Nothing new landed on the victim since the refresh.
+    let now_on_victim = replicas_on(&c, victim);
+    let new: Vec<&u64> = now_on_victim.difference(&on_victim_at_refresh).collect();
+    assert!(
+        new.is_empty(),
+        "replicas placed on the decommissioning node after the refresh: {new:?}"
+    );
+
+    // The load never failed, and every file reads back exactly.
+    let java_report = java_load.stop();
+    let native_report = native_load.stop();
+    java_report.assert_clean("the decommission", 1);
+    // hdfs-native fails the one call in flight when the kill -9 drops its connection
+    // ("RPC listener disconnected": its proxy tries each NameNode once; see
+    // ha_failover_crash.rs), and the next one it starts at once can fail the same way
+    // (seen: two puts 1 ms apart). Up to two such writes may fail; no read may.
+    native_report.assert_clean_but("the decommission", 1, 2, |f| {
+        f.starts_with("FAIL put ") && f.contains("RPC listener disconnected")
+    });
+    assert_acked_intact(
+        &target,
+        &[java_report, native_report],
+        "after the decommission",
+    );
+    read_back(&c, &local, &expected, "decommissioned");
+
+    // Recommission with the real Apache dfsadmin: Normal again, and the replicas the
+    // node holds in excess are deleted.
+    std::fs::write(&exclude, "").unwrap();
+    let out = hdfs_tool(&c, &["dfsadmin", "-refreshNodes"]);
+    // nn1 is dead: Hadoop's dfsadmin names it as failed (exit -1) and refreshes nn2.
+    let said = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        said.contains("Refresh nodes successful for") && said.contains("Refresh nodes failed for"),
+        "{out}"
+    );
+    assert_eq!(out.code(), Some(255), "{out}");
+    wait_for_status(&c, &victim_xfer, "Normal", Duration::from_secs(30));
+    wait_for_fsck(&c, "/decom", "no excess replicas after recommission", |t| {
+        summary_count(t, "Over-replicated blocks") == Some(0)
+            && summary_count(t, "Under-replicated blocks") == Some(0)
+            && !t.contains("Decommission")
+    });
+    read_back(&c, &local, &expected, "recommissioned");
+    c.stop();
+}
