@@ -33,6 +33,12 @@ pub struct PlacementRequest<'a> {
     /// Only a rack holding no replica yet may take one (repairing a block whose
     /// replicas are all on one rack).
     pub new_rack_only: bool,
+    /// The storage type each new target should offer, in order (from the file's
+    /// storage policy); empty: any type.
+    pub storage_types: &'a [i32],
+    /// What to use, in order, when a type has no room on any good node (the policy's
+    /// creation or replication fallbacks).
+    pub fallbacks: &'a [i32],
 }
 
 /// Where a reader is: its address and, when known, its rack.
@@ -43,9 +49,22 @@ pub struct Reader<'a> {
 }
 
 pub trait BlockPlacementPolicy: Send + Sync {
-    /// UUIDs of up to `req.num` distinct targets among `live` (every live DataNode),
-    /// in pipeline order.
-    fn choose_targets(&self, live: &[&DatanodeDescriptor], req: &PlacementRequest) -> Vec<String>;
+    /// Up to `req.num` distinct targets among `live` (every live DataNode), in
+    /// pipeline order: each UUID with the storage type it was chosen for (None when
+    /// the request named no types).
+    fn choose_typed_targets(
+        &self,
+        live: &[&DatanodeDescriptor],
+        req: &PlacementRequest,
+    ) -> Vec<(String, Option<i32>)>;
+
+    /// UUIDs of [`BlockPlacementPolicy::choose_typed_targets`].
+    fn choose_targets(&self, live: &[&DatanodeDescriptor], req: &PlacementRequest) -> Vec<String> {
+        self.choose_typed_targets(live, req)
+            .into_iter()
+            .map(|(u, _)| u)
+            .collect()
+    }
 
     /// Orders `nodes` (replica holders) nearest to `reader` first.
     fn sort_by_distance(&self, reader: Reader, nodes: &mut Vec<&DatanodeDescriptor>, seed: u64);
@@ -118,12 +137,20 @@ impl DefaultPlacement {
         out
     }
 
-    fn good_target(node: &DatanodeDescriptor, req: &PlacementRequest, chosen: &[String]) -> bool {
+    fn good_target(
+        node: &DatanodeDescriptor,
+        req: &PlacementRequest,
+        chosen: &[String],
+        storage_type: Option<i32>,
+    ) -> bool {
         node.alive
             && !req.excluded.contains(node.uuid())
             && !req.existing.iter().any(|c| c == node.uuid())
             && !chosen.iter().any(|c| c == node.uuid())
-            && node.best_storage(req.block_size).is_some()
+            && match storage_type {
+                Some(t) => node.best_storage_of(t, req.block_size).is_some(),
+                None => node.best_storage(req.block_size).is_some(),
+            }
     }
 
     /// A random node among `live` that is a good target on an allowed rack.
@@ -142,7 +169,11 @@ impl DefaultPlacement {
 }
 
 impl BlockPlacementPolicy for DefaultPlacement {
-    fn choose_targets(&self, live: &[&DatanodeDescriptor], req: &PlacementRequest) -> Vec<String> {
+    fn choose_typed_targets(
+        &self,
+        live: &[&DatanodeDescriptor],
+        req: &PlacementRequest,
+    ) -> Vec<(String, Option<i32>)> {
         let rack_of = |uuid: &str| {
             live.iter()
                 .find(|n| n.uuid() == uuid)
@@ -159,8 +190,13 @@ impl BlockPlacementPolicy for DefaultPlacement {
         let wanted = req.num.min(live.len().saturating_sub(req.existing.len()));
         let max_per_rack = max_nodes_per_rack(placed.len() + wanted, racks.len());
         let mut chosen: Vec<String> = Vec::new();
-        let ok = |n: &DatanodeDescriptor, chosen: &[String], placed: &[String]| {
-            Self::good_target(n, req, chosen)
+        // The storage type of each new target (Hadoop's chooseTarget per type): the
+        // policy's list, a type with no room anywhere replaced by its fallback.
+        let mut types: Vec<Option<i32>> = req.storage_types.iter().map(|t| Some(*t)).collect();
+        let mut unavailable: Vec<i32> = Vec::new();
+        let type_at = |types: &[Option<i32>], i: usize| types.get(i).copied().flatten();
+        let ok = |n: &DatanodeDescriptor, chosen: &[String], placed: &[String], t: Option<i32>| {
+            Self::good_target(n, req, chosen, t)
                 && !forbidden.contains(&n.location)
                 && placed.iter().filter(|r| **r == n.location).count() < max_per_rack
         };
@@ -168,18 +204,29 @@ impl BlockPlacementPolicy for DefaultPlacement {
             chosen.push(n.uuid().to_string());
             placed.push(n.location.clone());
         };
+        let typed = |chosen: Vec<String>, types: &[Option<i32>]| {
+            chosen
+                .into_iter()
+                .enumerate()
+                .map(|(i, u)| (u, type_at(types, i)))
+                .collect::<Vec<_>>()
+        };
         // Favored nodes first, in the client's order.
         for f in req.favored {
             if chosen.len() >= wanted {
-                return chosen;
+                return typed(chosen, &types);
             }
             if let Some(n) = live.iter().find(|n| n.uuid() == f) {
-                if ok(n, &chosen, &placed) {
+                if ok(n, &chosen, &placed, type_at(&types, chosen.len())) {
                     take(n, &mut chosen, &mut placed);
                 }
             }
         }
         while chosen.len() < wanted {
+            let t = type_at(&types, chosen.len());
+            let ok = |n: &DatanodeDescriptor, chosen: &[String], placed: &[String]| {
+                ok(n, chosen, placed, t)
+            };
             let pick = match placed.len() {
                 // The writer's own DataNode, else any.
                 0 => req
@@ -208,12 +255,30 @@ impl BlockPlacementPolicy for DefaultPlacement {
                 }
                 _ => self.random(live, |n| ok(n, &chosen, &placed)),
             };
-            match pick {
-                Some(n) => take(n, &mut chosen, &mut placed),
-                None => break,
+            match (pick, t) {
+                (Some(n), _) => take(n, &mut chosen, &mut placed),
+                // No good node offers this type: its fallback for this and the later
+                // targets that wanted it, as long as the policy has one left.
+                (None, Some(t)) => {
+                    unavailable.push(t);
+                    let Some(f) = req
+                        .fallbacks
+                        .iter()
+                        .copied()
+                        .find(|f| !unavailable.contains(f))
+                    else {
+                        break;
+                    };
+                    for x in types.iter_mut().skip(chosen.len()) {
+                        if *x == Some(t) {
+                            *x = Some(f);
+                        }
+                    }
+                }
+                (None, None) => break,
             }
         }
-        chosen
+        typed(chosen, &types)
     }
 
     fn sort_by_distance(&self, reader: Reader, nodes: &mut Vec<&DatanodeDescriptor>, seed: u64) {
@@ -302,6 +367,8 @@ mod tests {
             block_size: 1 << 20,
             existing,
             new_rack_only: false,
+            storage_types: &[],
+            fallbacks: &[],
         }
     }
 
