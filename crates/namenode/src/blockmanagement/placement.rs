@@ -349,6 +349,60 @@ mod tests {
         d
     }
 
+    /// A node whose one storage is of `storage_type` (StorageTypeProto number).
+    fn typed_node(i: u8, storage_type: i32) -> DatanodeDescriptor {
+        let mut d = node(i, 1 << 30);
+        for s in d.storages.values_mut() {
+            s.storage_type = storage_type;
+        }
+        d
+    }
+
+    #[test]
+    fn targets_follow_the_storage_types_with_fallbacks() {
+        use super::super::storage_policy::{by_name, ARCHIVE, DISK, SSD};
+        // dn1..dn3 DISK, dn4 and dn5 SSD, dn6 ARCHIVE.
+        let nodes: Vec<DatanodeDescriptor> = [DISK, DISK, DISK, SSD, SSD, ARCHIVE]
+            .iter()
+            .enumerate()
+            .map(|(i, t)| typed_node(i as u8 + 1, *t))
+            .collect();
+        let live: Vec<&DatanodeDescriptor> = nodes.iter().collect();
+        let none = HashSet::new();
+        let type_of = |u: &str| nodes.iter().find(|n| n.uuid() == u).unwrap().storages["DS-".to_string() + &u[5..]].storage_type;
+        let p = DefaultPlacement::with_seed(7);
+        for _ in 0..20 {
+            let one_ssd = by_name("ONE_SSD").unwrap();
+            let types = one_ssd.choose_storage_types(3);
+            let mut r = req(3, None, &none, &[]);
+            r.storage_types = &types;
+            r.fallbacks = one_ssd.creation_fallbacks;
+            let t = p.choose_typed_targets(&live, &r);
+            let got: Vec<i32> = t.iter().map(|(u, _)| type_of(u)).collect();
+            assert_eq!(got, [SSD, DISK, DISK], "{t:?}");
+            assert!(t.iter().all(|(u, ty)| Some(type_of(u)) == *ty));
+            // ALL_SSD wants three SSD nodes, the cluster has two: the third falls back
+            // to DISK.
+            let all_ssd = by_name("ALL_SSD").unwrap();
+            let types = all_ssd.choose_storage_types(3);
+            r.storage_types = &types;
+            r.fallbacks = all_ssd.creation_fallbacks;
+            let got: Vec<i32> = p
+                .choose_typed_targets(&live, &r)
+                .iter()
+                .map(|(u, _)| type_of(u))
+                .collect();
+            assert_eq!(got, [SSD, SSD, DISK]);
+            // COLD has no fallback: one ARCHIVE node, one target.
+            let cold = by_name("COLD").unwrap();
+            let types = cold.choose_storage_types(3);
+            r.storage_types = &types;
+            r.fallbacks = cold.creation_fallbacks;
+            let t = p.choose_typed_targets(&live, &r);
+            assert_eq!(t, [("uuid-6".to_string(), Some(ARCHIVE))]);
+        }
+    }
+
     fn node(i: u8, remaining: u64) -> DatanodeDescriptor {
         node_on(i, remaining, "/default-rack")
     }
