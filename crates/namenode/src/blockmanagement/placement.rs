@@ -369,7 +369,10 @@ mod tests {
             .collect();
         let live: Vec<&DatanodeDescriptor> = nodes.iter().collect();
         let none = HashSet::new();
-        let type_of = |u: &str| nodes.iter().find(|n| n.uuid() == u).unwrap().storages["DS-".to_string() + &u[5..]].storage_type;
+        let type_of = |u: &str| {
+            let n = nodes.iter().find(|n| n.uuid() == u).unwrap();
+            n.storages.values().next().unwrap().storage_type
+        };
         let p = DefaultPlacement::with_seed(7);
         for _ in 0..20 {
             let one_ssd = by_name("ONE_SSD").unwrap();
