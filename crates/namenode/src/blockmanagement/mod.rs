@@ -424,6 +424,7 @@ impl BlockManager {
     /// Targets for a new block of a file with `replication`; fails with Hadoop's
     /// "could only be written to N of the M minReplication nodes" when fewer than
     /// `dfs.namenode.replication.min` DataNodes can take it.
+    #[allow(clippy::too_many_arguments)]
     pub fn choose_targets_for_new_block(
         &self,
         src: &str,
