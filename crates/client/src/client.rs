@@ -446,6 +446,99 @@ impl<T: NamenodeTransport> DfsClient<T> {
         Ok(())
     }
 
+    /// getAclStatus: the extended ACL entries of `path` (owner, group and other come
+    /// from the permission bits).
+    pub async fn get_acl_status(&self, path: &str) -> Result<AclStatusProto, ClientError> {
+        let src = self.resolve(path)?;
+        let r: GetAclStatusResponseProto = self
+            .call("getAclStatus", &GetAclStatusRequestProto { src })
+            .await?;
+        Ok(r.result)
+    }
+
+    /// One of the ACL changes: `method` is `setAcl`, `modifyAclEntries` or
+    /// `removeAclEntries` (with `spec`), or `removeAcl` / `removeDefaultAcl` (without).
+    pub async fn change_acl(
+        &self,
+        method: &'static str,
+        path: &str,
+        spec: Vec<AclEntryProto>,
+    ) -> Result<(), ClientError> {
+        let src = self.resolve(path)?;
+        match method {
+            "setAcl" => {
+                let _: SetAclResponseProto = self
+                    .call(
+                        method,
+                        &SetAclRequestProto {
+                            src,
+                            acl_spec: spec,
+                        },
+                    )
+                    .await?;
+            }
+            "modifyAclEntries" => {
+                let _: ModifyAclEntriesResponseProto = self
+                    .call(
+                        method,
+                        &ModifyAclEntriesRequestProto {
+                            src,
+                            acl_spec: spec,
+                        },
+                    )
+                    .await?;
+            }
+            "removeAclEntries" => {
+                let _: RemoveAclEntriesResponseProto = self
+                    .call(
+                        method,
+                        &RemoveAclEntriesRequestProto {
+                            src,
+                            acl_spec: spec,
+                        },
+                    )
+                    .await?;
+            }
+            "removeAcl" => {
+                let _: RemoveAclResponseProto =
+                    self.call(method, &RemoveAclRequestProto { src }).await?;
+            }
+            _ => {
+                let _: RemoveDefaultAclResponseProto = self
+                    .call("removeDefaultAcl", &RemoveDefaultAclRequestProto { src })
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// setStoragePolicy: `policy` is a name of the NameNode's suite (HOT, COLD, ...).
+    pub async fn set_storage_policy(&self, path: &str, policy: &str) -> Result<(), ClientError> {
+        let src = self.resolve(path)?;
+        let _: SetStoragePolicyResponseProto = self
+            .call(
+                "setStoragePolicy",
+                &SetStoragePolicyRequestProto {
+                    src,
+                    policy_name: policy.to_string(),
+                },
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// unsetStoragePolicy: the path inherits its parent's policy again.
+    pub async fn unset_storage_policy(&self, path: &str) -> Result<(), ClientError> {
+        let src = self.resolve(path)?;
+        let _: UnsetStoragePolicyResponseProto = self
+            .call(
+                "unsetStoragePolicy",
+                &UnsetStoragePolicyRequestProto { src },
+            )
+            .await?;
+        Ok(())
+    }
+
     pub async fn set_replication(&self, path: &str, replication: u16) -> Result<bool, ClientError> {
         let src = self.resolve(path)?;
         let r: SetReplicationResponseProto = self

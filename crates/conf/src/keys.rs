@@ -368,6 +368,10 @@ keys! {
     DFS_NAMENODE_SNAPSHOT_MAX_LIMIT = "dfs.namenode.snapshot.max.limit",
         NON_NEGATIVE_INT, default "65536",
         typed DFS_NAMENODE_SNAPSHOT_MAX_LIMIT_DEFAULT: u32 = 65536;
+    /// Storage policies may be set and unset (setStoragePolicy, unsetStoragePolicy);
+    /// false refuses both, as Hadoop does. Placement follows policies already set.
+    DFS_STORAGE_POLICY_ENABLED = "dfs.storage.policy.enabled", Bool, default "true",
+        typed DFS_STORAGE_POLICY_ENABLED_DEFAULT: bool = true;
     /// Extended attributes (setXAttr, getXAttrs, listXAttrs, removeXAttr) served.
     DFS_NAMENODE_XATTRS_ENABLED = "dfs.namenode.xattrs.enabled", Bool, default "true",
         typed DFS_NAMENODE_XATTRS_ENABLED_DEFAULT: bool = true;

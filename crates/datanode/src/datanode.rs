@@ -55,6 +55,9 @@ pub struct BlockPoolConfig {
 pub struct DataNodeConfig {
     /// `dfs.datanode.data.dir`.
     pub data_dirs: Vec<PathBuf>,
+    /// The storage type of each of `data_dirs` (its `[TYPE]` prefix; DISK without), as
+    /// StorageTypeProto numbers.
+    pub data_dir_types: Vec<i32>,
     /// `dfs.datanode.address`.
     pub xfer_bind: SocketAddr,
     /// `dfs.datanode.ipc.address`.
@@ -112,11 +115,27 @@ fn bind_addr(conf: &Configuration, key: &str, default: &str) -> Result<SocketAdd
     Ok(SocketAddr::new(ip, port))
 }
 
-/// `file:///a/b`, `[DISK]file:///a/b` or `/a/b` → `/a/b`.
-fn data_dir(key: &str, value: &str) -> Result<PathBuf, ConfError> {
+/// `file:///a/b`, `[SSD]file:///a/b` or `/a/b` → (`/a/b`, its storage type). The
+/// `[TYPE]` prefix (Hadoop's StorageLocation) is one of DISK, SSD, ARCHIVE, RAM_DISK,
+/// NVDIMM or PROVIDED, any case; without one the volume is DISK.
+fn data_dir(key: &str, value: &str) -> Result<(PathBuf, i32), ConfError> {
     let mut v = value.trim();
-    if v.starts_with('[') {
-        v = v.split_once(']').map(|(_, rest)| rest).unwrap_or("");
+    let mut storage_type = hafs_proto::hdfs::StorageTypeProto::Disk;
+    if let Some(rest) = v.strip_prefix('[') {
+        let (name, rest) = rest
+            .split_once(']')
+            .ok_or_else(|| bad(key, value, "a storage type prefix closed by ']'"))?;
+        storage_type =
+            hafs_proto::hdfs::StorageTypeProto::from_str_name(&name.to_ascii_uppercase())
+                .ok_or_else(|| {
+                    bad(
+                        key,
+                        value,
+                        "a storage type prefix of [DISK], [SSD], [ARCHIVE], [RAM_DISK], \
+                         [NVDIMM] or [PROVIDED]",
+                    )
+                })?;
+        v = rest;
     }
     let path = if let Some(rest) = v.strip_prefix("file://") {
         rest
@@ -128,7 +147,7 @@ fn data_dir(key: &str, value: &str) -> Result<PathBuf, ConfError> {
     if !path.starts_with('/') {
         return Err(bad(key, value, "absolute local directories"));
     }
-    Ok(PathBuf::from(path))
+    Ok((PathBuf::from(path), storage_type as i32))
 }
 
 impl DataNodeConfig {
@@ -139,10 +158,13 @@ impl DataNodeConfig {
         let dirs_raw = conf
             .try_get(keys::DFS_DATANODE_DATA_DIR)?
             .unwrap_or_default();
-        let data_dirs = hafs_conf::parse::split_trimmed(&dirs_raw)
-            .iter()
-            .map(|d| data_dir(keys::DFS_DATANODE_DATA_DIR, d))
-            .collect::<Result<Vec<_>, _>>()?;
+        let (data_dirs, data_dir_types): (Vec<PathBuf>, Vec<i32>) =
+            hafs_conf::parse::split_trimmed(&dirs_raw)
+                .iter()
+                .map(|d| data_dir(keys::DFS_DATANODE_DATA_DIR, d))
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .unzip();
         if data_dirs.is_empty() {
             return Err(bad(
                 keys::DFS_DATANODE_DATA_DIR,
@@ -346,6 +368,7 @@ impl DataNodeConfig {
             });
         Ok(DataNodeConfig {
             data_dirs,
+            data_dir_types,
             xfer_bind,
             ipc_bind,
             ipc_auth,
@@ -414,11 +437,13 @@ impl DataNode {
     /// Opens the storage, binds the data and IPC ports and starts the actors.
     pub async fn start(config: DataNodeConfig) -> Result<DataNode, DataNodeError> {
         let dirs = config.data_dirs.clone();
+        let types = config.data_dir_types.clone();
         let tolerated = config.failed_volumes_tolerated;
-        let storage =
-            tokio::task::spawn_blocking(move || DataNodeStorage::open(&dirs, None, tolerated))
-                .await
-                .map_err(|e| DataNodeError::Other(format!("storage open task failed: {e}")))??;
+        let storage = tokio::task::spawn_blocking(move || {
+            DataNodeStorage::open_typed(&dirs, &types, None, tolerated)
+        })
+        .await
+        .map_err(|e| DataNodeError::Other(format!("storage open task failed: {e}")))??;
         storage.set_reserved(config.du_reserved);
         let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
 
@@ -731,6 +756,12 @@ impl DataNodeOps for StorageOps {
         Some(self.storage.block_pool_used(block_pool_id))
     }
 
+    fn storage_type(&self, storage_id: &str) -> i32 {
+        self.storage
+            .storage_type(storage_id)
+            .unwrap_or(hafs_proto::hdfs::StorageTypeProto::Disk as i32)
+    }
+
     fn failed_volumes(&self) -> u32 {
         self.storage.volume_failures().len() as u32
     }
@@ -778,7 +809,18 @@ impl DataNodeOps for StorageOps {
                 block,
                 targets,
                 target_storage_uuids: _,
-            } => transfer(&self.xceiver, &self.storage, &self.xmits, block, targets).await,
+                target_storage_types,
+            } => {
+                transfer(
+                    &self.xceiver,
+                    &self.storage,
+                    &self.xmits,
+                    block,
+                    targets,
+                    &target_storage_types,
+                )
+                .await
+            }
             BlockCommand::Recover(rb) => self
                 .recovery
                 .recover(&rb, &active)
@@ -799,13 +841,21 @@ async fn transfer(
     xmits: &AtomicUsize,
     block: ExtendedBlock,
     targets: Vec<hafs_proto::hdfs::DatanodeInfoProto>,
+    target_storage_types: &[i32],
 ) -> Result<(), String> {
     let names: Vec<String> = targets
         .iter()
         .map(|t| format_host_port(&t.id.ip_addr, t.id.xfer_port as u16))
         .collect();
     xmits.fetch_add(1, Ordering::Relaxed);
-    let r = transfer_block(storage, xceiver.config(), &block, &targets).await;
+    let r = transfer_block(
+        storage,
+        xceiver.config(),
+        &block,
+        &targets,
+        target_storage_types,
+    )
+    .await;
     xmits.fetch_sub(1, Ordering::Relaxed);
     match r {
         Ok(()) => {
@@ -956,6 +1006,27 @@ mod tests {
         );
         assert_eq!(c.namenodes, vec!["127.0.0.1:8020", "127.0.0.1:8021"]);
         assert_eq!(c.failed_volumes_tolerated, 2);
+        assert_eq!(c.data_dir_types, [1, 1, 1]);
+    }
+
+    #[test]
+    fn storage_type_prefixes() {
+        let c = DataNodeConfig::from_conf(&conf(&[(
+            "dfs.datanode.data.dir",
+            "[SSD]file:///s,[archive]/a,[Ram_Disk]/r,[DISK]/d,/plain",
+        )]))
+        .unwrap();
+        assert_eq!(c.data_dir_types, [2, 3, 4, 1, 1]);
+        assert_eq!(c.data_dirs[1], PathBuf::from("/a"));
+        for v in ["[FLASH]/x", "[SSD/x"] {
+            let e = DataNodeConfig::from_conf(&conf(&[("dfs.datanode.data.dir", v)]))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("dfs.datanode.data.dir") && e.contains(v),
+                "{v}: {e}"
+            );
+        }
     }
 
     #[test]

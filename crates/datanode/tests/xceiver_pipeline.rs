@@ -475,6 +475,7 @@ async fn transfer_block_copies_a_replica_to_another_datanode() {
         &XceiverConfig::default(),
         &b,
         &[dn_info(dn2.addr)],
+        &[],
     )
     .await
     .unwrap();

@@ -27,6 +27,8 @@ Commands:
   zkfc         run the automatic failover controller; -formatZK [-force] [-nonInteractive]
   fsck         check the health of files and blocks: fsck <path> [-files [-blocks [-locations]]]
   fetchdt      fetch a delegation token into a file: [--renewer NAME] [--print|--renew|--cancel] FILE
+  storagepolicies  block storage policies: -listPolicies, -setStoragePolicy -path P -policy N,
+               -getStoragePolicy -path P, -unsetStoragePolicy -path P
   debug        advanced: recoverLease -path <path> [-retries <n>]
   sandbox      run a complete local HA cluster in the foreground [--dir DIR] [--zookeeper | --manual-failover]
   bench        benchmarks: nnthroughput, restart, dfsio, failover (hafs bench -help)

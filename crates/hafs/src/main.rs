@@ -16,6 +16,7 @@ mod namenode_cmd;
 mod sandbox;
 mod security;
 mod shutdown;
+mod storagepolicies_cmd;
 mod zkfc_cmd;
 
 use std::process::ExitCode;
@@ -90,6 +91,7 @@ async fn run(command: String, inv: cli::Invocation) -> i32 {
         "fsck" => fsck_cmd::run(&conf, &rest).await,
         "fetchdt" => fetchdt_cmd::run(&conf, &rest).await,
         "haadmin" => haadmin_cmd::run(&conf, &rest).await,
+        "storagepolicies" => storagepolicies_cmd::run(&conf, &rest).await,
         "sandbox" => sandbox::run(conf, &rest).await,
         "zkfc" => zkfc_cmd::run(conf, &rest).await,
         "version" => {

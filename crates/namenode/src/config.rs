@@ -402,6 +402,10 @@ impl NameNodeConfig {
                 DFS_NAMENODE_SNAPSHOT_MAX_LIMIT,
                 DFS_NAMENODE_SNAPSHOT_MAX_LIMIT_DEFAULT,
             )?,
+            storage_policy_enabled: conf.get_bool(
+                DFS_STORAGE_POLICY_ENABLED,
+                DFS_STORAGE_POLICY_ENABLED_DEFAULT,
+            )?,
             min_block_size: conf.get_size_bytes(
                 DFS_NAMENODE_FS_LIMITS_MIN_BLOCK_SIZE,
                 DFS_NAMENODE_FS_LIMITS_MIN_BLOCK_SIZE_DEFAULT,

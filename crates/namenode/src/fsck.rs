@@ -774,6 +774,7 @@ mod tests {
             children_num: 0,
             under_construction: false,
             has_acl: false,
+            storage_policy: 0,
         }
     }
 

@@ -62,6 +62,8 @@ pub struct Namesystem {
     /// `hadoop.security.auth_to_local` for delegation token names (renewers, owners);
     /// the daemon installs its rules with [`Namesystem::set_name_mapper`].
     name_mapper: RwLock<crate::security::NameMapper>,
+    /// The namespace's storage policy epoch last pushed to the block manager.
+    policy_epoch_pushed: std::sync::atomic::AtomicU64,
 }
 
 struct CheckpointState {
@@ -177,7 +179,27 @@ impl Namesystem {
             groups,
             config,
             name_mapper: RwLock::new(crate::security::token_method::default_name_mapper()),
+            policy_epoch_pushed: std::sync::atomic::AtomicU64::new(u64::MAX),
         }
+    }
+
+    /// Gives the block manager the files whose effective storage policy is not the
+    /// default, when a policy, a rename, a delete or a load changed the namespace
+    /// since the last push (re-replication reads them; the block manager never calls
+    /// into the namespace). Called by the redundancy monitor before each round and
+    /// after each set/unsetStoragePolicy.
+    pub fn refresh_storage_policies(&self) {
+        let ns = self.read();
+        let epoch = ns.storage_policy_epoch();
+        if self
+            .policy_epoch_pushed
+            .swap(epoch, std::sync::atomic::Ordering::Relaxed)
+            == epoch
+        {
+            return;
+        }
+        // Under the read lock, so no newer epoch's table is overwritten by this one.
+        self.bm.set_file_policies(ns.file_storage_policies());
     }
 
     /// Installs the principal → short name mapping (`hadoop.security.auth_to_local`).

@@ -162,8 +162,10 @@ impl NameNode {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let background = tokio::spawn(background_duties(fsn.clone(), stop_rx.clone()));
         let monitor_fsn = fsn.clone();
+        let policy_fsn = fsn.clone();
         let monitor = tokio::spawn(self.bm.clone().run_monitor(
             move || monitor_fsn.ha_state() == crate::namesystem::HaState::Active,
+            move || policy_fsn.refresh_storage_policies(),
             stop_rx.clone(),
         ));
         let decom_fsn = fsn.clone();

@@ -133,10 +133,11 @@ impl Namesystem {
                 ));
             }
         }
-        let block_size = self
+        // The file's effective storage policy decides the targets' storage types.
+        let (block_size, policy) = self
             .read()
             .get_file_info_by_id(plan.inode_id)
-            .map_or(0, |s| s.block_size);
+            .map_or((0, 0), |s| (s.block_size, s.storage_policy));
         if plan.op.is_none() {
             // A retry: the same block, where it is being written.
             let b = to_bm_block(&plan.block.block);
@@ -155,6 +156,7 @@ impl Namesystem {
                 excluded,
                 favored,
                 block_size,
+                policy,
             )?;
             if self.bm.set_expected_locations(b.id, &targets) {
                 info!(
@@ -177,6 +179,7 @@ impl Namesystem {
             excluded,
             favored,
             block_size,
+            policy,
         )?;
         let ((plan, committed), _) = self
             .mutate_op(&format!("add block to {src}"), None, |ns| {
@@ -690,20 +693,20 @@ impl Namesystem {
         client: Option<IpAddr>,
     ) -> Result<pb::LocatedBlockProto, RpcError> {
         self.check_operation(OperationCategory::Read)?;
-        let block_size = {
+        let (block_size, policy) = {
             let ns = self.read();
             let slot_ok = ns.plan_fsync(holder, src, file_id, None).map_err(ns_err)?;
             drop(slot_ok);
             ns.get_file_info(&Caller::superuser(""), src)
                 .ok()
                 .flatten()
-                .map_or(0, |s| s.block_size)
+                .map_or((0, 0), |s| (s.block_size, s.storage_policy))
         };
         let mut all_excluded: Vec<pb::DatanodeInfoProto> = existing.to_vec();
         all_excluded.extend_from_slice(excludes);
         let chosen = self
             .bm
-            .choose_additional_targets(num, client, existing, excludes, block_size);
+            .choose_additional_targets(num, client, existing, excludes, block_size, policy);
         if chosen.is_empty() && num > 0 {
             return Err(RpcError::io(format!(
                 "Failed to find a datanode to add to the pipeline of {src}: \

@@ -253,7 +253,7 @@ fn placement_skips_leaving_nodes() {
     }
     bm.refresh_nodes(exclude(&[2]));
     for i in 0..20 {
-        let targets = bm.choose_targets("/f", 3, None, &[], &[], 1024);
+        let targets = bm.choose_targets("/f", 3, None, &[], &[], 1024, 0);
         let ips: Vec<&str> = targets.iter().map(|t| t.info.id.ip_addr.as_str()).collect();
         assert!(!ips.contains(&"10.0.0.2"), "round {i}: {ips:?}");
         assert_eq!(ips.len(), 2, "round {i}: {ips:?}");

@@ -176,7 +176,7 @@ fn commit_completes_with_min_replication_and_flags_disagreeing_replicas() {
     bm.leave_safe_mode();
     let regs: Vec<_> = (1..=3).map(|n| join(&bm, n)).collect();
     let targets = bm
-        .choose_targets_for_new_block("/f", 3, None, &[], &[], 1 << 20)
+        .choose_targets_for_new_block("/f", 3, None, &[], &[], 1 << 20, 0)
         .unwrap();
     assert_eq!(targets.len(), 3);
     let b = Block {
@@ -221,7 +221,7 @@ fn placement_is_writer_local_and_refuses_with_hadoops_message() {
     }
     let writer = Some("10.0.0.2".parse().unwrap());
     for _ in 0..20 {
-        let t = bm.choose_targets("/f", 2, writer, &[], &[], 1);
+        let t = bm.choose_targets("/f", 2, writer, &[], &[], 1, 0);
         assert_eq!(t.len(), 2);
         assert_eq!(t[0].uuid(), "dn-2");
         assert_ne!(t[1].uuid(), "dn-2");
@@ -233,13 +233,13 @@ fn placement_is_writer_local_and_refuses_with_hadoops_message() {
         .into_iter()
         .filter(|d| d.id.datanode_uuid != "dn-3")
         .collect::<Vec<_>>();
-    let t = bm.choose_targets("/f", 3, writer, &excluded, &[], 1);
+    let t = bm.choose_targets("/f", 3, writer, &excluded, &[], 1, 0);
     assert_eq!(t.iter().map(|t| t.uuid()).collect::<Vec<_>>(), vec!["dn-3"]);
-    let t = bm.choose_targets("/f", 1, writer, &[], &["10.0.0.3:9866".to_string()], 1);
+    let t = bm.choose_targets("/f", 1, writer, &[], &["10.0.0.3:9866".to_string()], 1, 0);
     assert_eq!(t[0].uuid(), "dn-3");
     let all = bm.datanode_report(hafs_namenode::blockmanagement::DatanodeReportKind::All);
     let err = bm
-        .choose_targets_for_new_block("/f", 3, None, &all, &[], 1)
+        .choose_targets_for_new_block("/f", 3, None, &all, &[], 1, 0)
         .unwrap_err();
     assert!(matches!(err, BlockManagerError::NotEnoughTargets { .. }));
     assert_eq!(
@@ -273,7 +273,7 @@ fn block_recovery_goes_to_a_live_holder() {
     let bm = bm(BlockManagerConfig::default());
     bm.leave_safe_mode();
     let regs: Vec<_> = (1..=2).map(|n| join(&bm, n)).collect();
-    let targets = bm.choose_targets("/f", 2, None, &[], &[], 1);
+    let targets = bm.choose_targets("/f", 2, None, &[], &[], 1, 0);
     let b = blk(3);
     bm.add_block_under_construction(16386, b, 2, &targets);
     bm.start_block_recovery(b, 2000, None).unwrap();
@@ -576,7 +576,7 @@ fn replicas_and_datanode_block_sets_agree_through_write_death_and_delete() {
     bm.leave_safe_mode();
     let regs: Vec<_> = (1..=3).map(|n| join(&bm, n)).collect();
     let targets = bm
-        .choose_targets_for_new_block("/f", 3, None, &[], &[], 1 << 20)
+        .choose_targets_for_new_block("/f", 3, None, &[], &[], 1 << 20, 0)
         .unwrap();
     let b = Block {
         id: 9,

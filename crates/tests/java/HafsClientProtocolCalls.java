@@ -84,7 +84,7 @@ public class HafsClientProtocolCalls {
       });
       // One call of each refused kind.
       step("create-snapshot", () -> String.valueOf(fs.createSnapshot(p, "s1")));
-      step("set-storage-policy", () -> { fs.setStoragePolicy(p, "COLD"); return null; });
+      step("satisfy-storage-policy", () -> { fs.satisfyStoragePolicy(p); return null; });
       step("set-ec-policy", () -> { fs.setErasureCodingPolicy(p, "RS-6-3-1024k"); return null; });
       step("create-encryption-zone", () -> { fs.createEncryptionZone(p, "key1"); return null; });
       step("add-cache-pool", () -> {

@@ -49,6 +49,7 @@ pub struct MiniClusterBuilder {
     namenode_env: Vec<(usize, String, String)>,
     daemon_env: Vec<(String, String)>,
     own_hosts: bool,
+    datanode_storage: Vec<Vec<String>>,
 }
 
 impl MiniClusterBuilder {
@@ -98,6 +99,18 @@ impl MiniClusterBuilder {
     /// [`MiniClusterBuilder::start`] returns once the NameNode reports them all live.
     pub fn datanodes(mut self, n: usize) -> Self {
         self.datanodes = n;
+        self
+    }
+
+    /// DataNodes with typed volumes: one DataNode per entry, each with one data dir
+    /// per storage type named (`"SSD"` → `[SSD]file://…/data-ssd-1`), replacing
+    /// `.datanodes(n)`.
+    pub fn datanode_storage(mut self, per_datanode: &[&[&str]]) -> Self {
+        self.datanode_storage = per_datanode
+            .iter()
+            .map(|types| types.iter().map(|t| t.to_string()).collect())
+            .collect();
+        self.datanodes = per_datanode.len();
         self
     }
 
@@ -321,6 +334,7 @@ impl MiniClusterBuilder {
             daemon_env,
             realm,
             own_hosts: self.own_hosts,
+            datanode_storage: self.datanode_storage,
             shell: OnceLock::new(),
             dir,
         };
@@ -401,6 +415,9 @@ pub struct MiniCluster {
     pub(crate) realm: Option<crate::kerberos::SecureRealm>,
     /// DataNodes on their own 127.0.0.x ([`MiniClusterBuilder::own_datanode_hosts`]).
     pub(crate) own_hosts: bool,
+    /// The storage types of each DataNode's dirs ([`MiniClusterBuilder::datanode_storage`]);
+    /// DataNodes past its end get two untyped (DISK) dirs.
+    pub(crate) datanode_storage: Vec<Vec<String>>,
     /// The Java shell of [`MiniCluster::shell`], started on first use.
     shell: OnceLock<JavaShell>,
     // Declared last so it is removed after the daemons are gone.
@@ -423,6 +440,7 @@ impl MiniCluster {
             namenode_env: Vec::new(),
             daemon_env: Vec::new(),
             own_hosts: false,
+            datanode_storage: Vec::new(),
         }
     }
 

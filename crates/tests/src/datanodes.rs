@@ -68,7 +68,27 @@ impl MiniCluster {
         let home = self.dir().join(&id);
         let conf_dir = home.join("conf");
         std::fs::create_dir_all(&conf_dir).expect("create DataNode conf dir");
-        let data_dirs = vec![home.join("data1"), home.join("data2")];
+        // Typed dirs ([`MiniClusterBuilder::datanode_storage`]): `[TYPE]` prefixes.
+        let typed: Vec<(String, PathBuf)> = self
+            .datanode_storage
+            .get(index)
+            .map(|types| {
+                types
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| {
+                        let dir = home.join(format!("data-{}-{}", t.to_lowercase(), i + 1));
+                        (format!("[{t}]"), dir)
+                    })
+                    .collect()
+            })
+            .unwrap_or_else(|| {
+                vec![
+                    (String::new(), home.join("data1")),
+                    (String::new(), home.join("data2")),
+                ]
+            });
+        let data_dirs: Vec<PathBuf> = typed.iter().map(|(_, d)| d.clone()).collect();
         let ip = if self.own_hosts {
             hafs_cluster::topology::datanode_ip(index + 1).expect("a DataNode address")
         } else {
@@ -85,10 +105,9 @@ impl MiniCluster {
             id,
             daemon: None,
         };
-        let dirs: Vec<String> = slot
-            .data_dirs
+        let dirs: Vec<String> = typed
             .iter()
-            .map(|d| format!("file://{}", d.display()))
+            .map(|(prefix, d)| format!("{prefix}file://{}", d.display()))
             .collect();
         let mut hdfs = self.hdfs_site.clone();
         for (key, value) in [

@@ -324,8 +324,9 @@ fn what_hafs_does_not_offer_answers_cleanly() {
         "access-missing: java.io.FileNotFoundException: Path not found",
         "create-snapshot: org.apache.hadoop.hdfs.protocol.SnapshotException: Directory is not \
          a snapshottable directory: /d",
-        "set-storage-policy: java.lang.UnsupportedOperationException: Storage policies are not \
-         supported yet by hafs",
+        "satisfy-storage-policy: java.lang.UnsupportedOperationException: satisfyStoragePolicy \
+         (the storage policy satisfier, Hadoop's SPS) is not supported by hafs: new blocks \
+         follow the policy, existing replicas are not moved",
         "set-ec-policy: java.lang.UnsupportedOperationException: Erasure coding is not supported \
          by hafs: every file is replicated and no erasure coding policy can be enabled",
         "create-encryption-zone: java.io.IOException: Can't create an encryption zone since no \

@@ -50,6 +50,8 @@ pub enum BlockCommand {
         block: ExtendedBlock,
         targets: Vec<DatanodeInfoProto>,
         target_storage_uuids: Vec<String>,
+        /// The storage type each target should write on.
+        target_storage_types: Vec<i32>,
     },
     /// Delete these replicas.
     Invalidate { blocks: Vec<ExtendedBlock> },
@@ -89,6 +91,17 @@ pub trait DataNodeOps: Send + Sync + 'static {
         _block_pool_id: &str,
     ) -> Option<std::collections::HashMap<String, u64>> {
         None
+    }
+
+    /// The storage type (StorageTypeProto number) of a storage of this DataNode;
+    /// DISK when it names none of them.
+    fn storage_type(&self, storage_id: &str) -> i32 {
+        self.storage_usage("")
+            .into_iter()
+            .find(|u| u.storage_id == storage_id)
+            .map_or(hafs_proto::hdfs::StorageTypeProto::Disk as i32, |u| {
+                u.storage_type
+            })
     }
 
     /// Volumes taken out of service since startup.

@@ -254,9 +254,11 @@ fn failure(e: IpcError, what: &str) -> Exit {
     }
 }
 
-fn storage_proto(uuid: &str) -> DatanodeStorageProto {
+/// A storage as DatanodeProtocol names it: its id and the type of its volume.
+fn storage_proto(uuid: &str, storage_type: i32) -> DatanodeStorageProto {
     DatanodeStorageProto {
         storage_uuid: uuid.to_string(),
+        storage_type: Some(storage_type),
         ..Default::default()
     }
 }
@@ -286,7 +288,7 @@ async fn heartbeat(
                 dfs_used: Some(u.used),
                 remaining: Some(u.remaining),
                 block_pool_used: Some(block_pool_used),
-                storage: Some(storage_proto(&u.storage_id)),
+                storage: Some(storage_proto(&u.storage_id, u.storage_type)),
                 non_dfs_used: Some(u.non_dfs_used),
                 mount: None,
             }
@@ -408,6 +410,11 @@ pub(crate) fn convert_command(cmd: DatanodeCommandProto) -> Vec<BlockCommand> {
                             .get(i)
                             .map(|t| t.storage_uuids.clone())
                             .unwrap_or_default();
+                        let target_storage_types = b
+                            .target_storage_types
+                            .get(i)
+                            .map(|t| t.storage_types.clone())
+                            .unwrap_or_default();
                         if targets.is_empty() {
                             warn!(block = blk.block_id, "TRANSFER without targets; ignored");
                             continue;
@@ -416,6 +423,7 @@ pub(crate) fn convert_command(cmd: DatanodeCommandProto) -> Vec<BlockCommand> {
                             block: block_of(&b.block_pool_id, blk),
                             targets,
                             target_storage_uuids,
+                            target_storage_types,
                         });
                     }
                 }
@@ -470,9 +478,12 @@ async fn full_report(
             return Ok(true);
         }
     };
-    let mut per_storage: std::collections::BTreeMap<String, Vec<ReportedReplica>> = shared
-        .ops
-        .storage_usage(&ns.block_pool_id)
+    let usage = shared.ops.storage_usage(&ns.block_pool_id);
+    let types: std::collections::HashMap<String, i32> = usage
+        .iter()
+        .map(|u| (u.storage_id.clone(), u.storage_type))
+        .collect();
+    let mut per_storage: std::collections::BTreeMap<String, Vec<ReportedReplica>> = usage
         .into_iter()
         .filter(|u| !u.failed)
         .map(|u| (u.storage_id, Vec::new()))
@@ -497,7 +508,13 @@ async fn full_report(
         .map(|(uuid, mut replicas)| {
             replicas.sort_by_key(|b| b.block_id);
             StorageBlockReportProto {
-                storage: storage_proto(&uuid),
+                storage: storage_proto(
+                    &uuid,
+                    types
+                        .get(&uuid)
+                        .copied()
+                        .unwrap_or(hafs_proto::hdfs::StorageTypeProto::Disk as i32),
+                ),
                 blocks: encode_legacy_block_list(&replicas),
                 // Set only with Hadoop's buffer encoding: an Apache NameNode that sees
                 // it decodes buffers instead of the long array.
@@ -556,7 +573,7 @@ async fn send_ibrs(
             #[allow(deprecated)] // still required on the wire
             StorageReceivedDeletedBlocksProto {
                 storage_uuid: uuid.clone(),
-                storage: Some(storage_proto(uuid)),
+                storage: Some(storage_proto(uuid, shared.ops.storage_type(uuid))),
                 blocks: entries
                     .iter()
                     .map(|e| ReceivedDeletedBlockInfoProto {

@@ -122,6 +122,25 @@ impl DataNodeStorage {
         cluster_id: Option<&str>,
         failed_volumes_tolerated: usize,
     ) -> Result<DataNodeStorage> {
+        let disk = vec![hafs_proto::hdfs::StorageTypeProto::Disk as i32; dirs.len()];
+        Self::open_typed(dirs, &disk, cluster_id, failed_volumes_tolerated)
+    }
+
+    /// As [`DataNodeStorage::open`], each directory with the storage type its
+    /// `[TYPE]` prefix named (`types[i]` for `dirs[i]`).
+    pub fn open_typed(
+        dirs: &[PathBuf],
+        types: &[i32],
+        cluster_id: Option<&str>,
+        failed_volumes_tolerated: usize,
+    ) -> Result<DataNodeStorage> {
+        if dirs.len() != types.len() {
+            return Err(DnStorageError::Invalid(format!(
+                "{} data directories but {} storage types",
+                dirs.len(),
+                types.len()
+            )));
+        }
         if dirs.is_empty() {
             return Err(DnStorageError::Invalid(
                 "dfs.datanode.data.dir names no directory".into(),
@@ -130,10 +149,10 @@ impl DataNodeStorage {
         let mut volumes = Vec::new();
         let mut versions: Vec<Option<VolumeVersion>> = Vec::new();
         let mut open_failures: Vec<(PathBuf, String)> = Vec::new();
-        for dir in dirs {
+        for (dir, &storage_type) in dirs.iter().zip(types) {
             match open_volume_dir(dir) {
                 Ok((lock, v)) => {
-                    volumes.push((dir.clone(), lock));
+                    volumes.push((dir.clone(), lock, storage_type));
                     versions.push(v);
                 }
                 // Identity problems are configuration errors, never "a failed disk".
@@ -173,7 +192,7 @@ impl DataNodeStorage {
         let mut known_cluster: Option<(String, PathBuf)> =
             cluster_id.map(|c| (c.to_string(), PathBuf::from("(namenode)")));
         let mut uuid: Option<String> = None;
-        for ((dir, _), v) in volumes.iter().zip(&versions) {
+        for ((dir, _, _), v) in volumes.iter().zip(&versions) {
             let Some(v) = v else { continue };
             match &known_cluster {
                 Some((c, _)) if *c != v.cluster_id => {
@@ -203,8 +222,9 @@ impl DataNodeStorage {
         let vols: Vec<Volume> = volumes
             .into_iter()
             .zip(&versions)
-            .map(|((root, lock), v)| Volume {
+            .map(|((root, lock, storage_type), v)| Volume {
                 root,
+                storage_type,
                 storage_id: v
                     .as_ref()
                     .map(|v| v.storage_id.clone())
@@ -419,6 +439,7 @@ impl DataNodeStorage {
             let fs_used = capacity.saturating_sub(avail);
             out.push(StorageReport {
                 storage_id: vol.storage_id.clone(),
+                storage_type: vol.storage_type,
                 dir: vol.root.clone(),
                 failed,
                 capacity,
@@ -428,6 +449,15 @@ impl DataNodeStorage {
             });
         }
         out
+    }
+
+    /// The storage type of the volume with this storage id (cheap: no usage scan).
+    pub fn storage_type(&self, storage_id: &str) -> Option<i32> {
+        self.inner
+            .volumes
+            .iter()
+            .find(|v| v.storage_id == storage_id)
+            .map(|v| v.storage_type)
     }
 
     /// Volumes taken out of service (including those that failed at startup).
@@ -526,7 +556,24 @@ impl DataNodeStorage {
         block: &ExtendedBlock,
         checksum: DataChecksum,
     ) -> Result<ReplicaWriter> {
-        writer::create(self, block, checksum, ReplicaState::Rbw)
+        writer::create(self, block, checksum, ReplicaState::Rbw, None)
+    }
+
+    /// As [`DataNodeStorage::create_rbw`] or [`DataNodeStorage::create_temporary`]
+    /// (`temporary`), on a volume of `storage_type` (the WRITE_BLOCK's storageType).
+    pub fn create_on(
+        &self,
+        block: &ExtendedBlock,
+        checksum: DataChecksum,
+        temporary: bool,
+        storage_type: Option<i32>,
+    ) -> Result<ReplicaWriter> {
+        let state = if temporary {
+            ReplicaState::Temporary
+        } else {
+            ReplicaState::Rbw
+        };
+        writer::create(self, block, checksum, state, storage_type)
     }
 
     /// Creates a temporary replica: the target of a copy (TRANSFER_BLOCK from another
@@ -537,7 +584,7 @@ impl DataNodeStorage {
         block: &ExtendedBlock,
         checksum: DataChecksum,
     ) -> Result<ReplicaWriter> {
-        writer::create(self, block, checksum, ReplicaState::Temporary)
+        writer::create(self, block, checksum, ReplicaState::Temporary, None)
     }
 
     /// Opens a finalized or being-written replica for reading. The replica's generation
@@ -626,14 +673,30 @@ impl DataNodeStorage {
         self.inner.next_token.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// A volume for a new replica: round-robin over formatted volumes in service.
-    pub(crate) fn choose_volume(&self) -> Result<usize> {
+    /// A volume for a new replica: round-robin over formatted volumes in service, of
+    /// `storage_type` when given (the type the NameNode chose this DataNode for). With
+    /// no volume of that type in service, any volume (a warning): the NameNode only
+    /// asks for types this DataNode reported, so this is a race with a failing disk.
+    pub(crate) fn choose_volume(&self, storage_type: Option<i32>) -> Result<usize> {
         let st = self.lock_state();
         let n = self.inner.volumes.len();
         let start = self.inner.next_volume.fetch_add(1, Ordering::Relaxed);
+        let in_service = |idx: usize| st.formatted[idx] && st.failures[idx].is_none();
+        if let Some(t) = storage_type {
+            let typed = (0..n)
+                .map(|i| (start + i) % n)
+                .find(|&idx| in_service(idx) && self.inner.volumes[idx].storage_type == t);
+            if let Some(idx) = typed {
+                return Ok(idx);
+            }
+            tracing::warn!(
+                storage_type = t,
+                "no volume of the requested storage type in service; using another"
+            );
+        }
         for i in 0..n {
             let idx = (start + i) % n;
-            if st.formatted[idx] && st.failures[idx].is_none() {
+            if in_service(idx) {
                 return Ok(idx);
             }
         }

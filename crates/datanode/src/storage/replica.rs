@@ -168,6 +168,8 @@ pub struct ReplicaReport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StorageReport {
     pub storage_id: String,
+    /// StorageTypeProto number of the volume (its `[TYPE]` prefix; DISK without).
+    pub storage_type: i32,
     pub dir: PathBuf,
     pub failed: bool,
     pub capacity: u64,

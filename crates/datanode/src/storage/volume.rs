@@ -18,6 +18,8 @@ use hafs_storage::fsutil::{annotate, DirLock};
 pub(crate) struct Volume {
     pub root: PathBuf,
     pub storage_id: String,
+    /// The `[TYPE]` of its `dfs.datanode.data.dir` entry (StorageTypeProto number).
+    pub storage_type: i32,
     pub _lock: DirLock,
 }
 

@@ -74,6 +74,7 @@ pub(crate) fn create(
     block: &ExtendedBlock,
     checksum: DataChecksum,
     state: ReplicaState,
+    storage_type: Option<i32>,
 ) -> Result<ReplicaWriter> {
     let key = (block.pool_id.clone(), block.block_id);
     if let Some(r) = storage.lock_state().replicas.get(&key) {
@@ -88,7 +89,7 @@ pub(crate) fn create(
             block.pool_id
         )));
     }
-    let volume = storage.choose_volume()?;
+    let volume = storage.choose_volume(storage_type)?;
     let vol = storage.volume(volume);
     let dir = match state {
         ReplicaState::Temporary => vol.tmp_dir(&block.pool_id),

@@ -27,12 +27,14 @@ pub async fn transfer_block(
     config: &XceiverConfig,
     block: &ExtendedBlock,
     targets: &[DatanodeInfoProto],
+    target_storage_types: &[i32],
 ) -> XResult<()> {
     send_replica(
         storage,
         config,
         block,
         targets,
+        target_storage_types,
         "",
         BlockConstructionStage::PipelineSetupCreate,
     )
@@ -61,6 +63,7 @@ pub(crate) async fn transfer_block_op(
         &shared.config,
         &block,
         &m.targets,
+        &m.target_storage_types,
         &m.header.client_name,
         stage,
     )
@@ -81,6 +84,7 @@ async fn send_replica(
     config: &XceiverConfig,
     block: &ExtendedBlock,
     targets: &[DatanodeInfoProto],
+    target_storage_types: &[i32],
     client_name: &str,
     stage: BlockConstructionStage,
 ) -> XResult<()> {
@@ -131,6 +135,9 @@ async fn send_replica(
             r#type: checksum.kind.code() as i32,
             bytes_per_checksum: checksum.bytes_per_checksum,
         },
+        // Each target writes on a volume of the type it was chosen for.
+        storage_type: target_storage_types.first().copied(),
+        target_storage_types: target_storage_types.get(1..).unwrap_or_default().to_vec(),
         ..Default::default()
     };
     let addr = xfer_addr(first);

@@ -200,6 +200,8 @@ async fn set_up(
     )?;
     let storage = shared.storage.clone();
     let b = block.clone();
+    // The volume type the NameNode chose this DataNode for (Hadoop's storageType).
+    let storage_type = m.storage_type;
     let (gs, min, max) = (
         m.latest_generation_stamp,
         m.min_bytes_rcvd,
@@ -208,9 +210,11 @@ async fn set_up(
     let task = tokio::task::spawn_blocking(move || -> Result<Setup, DnStorageError> {
         use BlockConstructionStage as S;
         let w = match stage {
-            S::PipelineSetupCreate if is_client => storage.create_rbw(&b, requested)?,
+            S::PipelineSetupCreate if is_client => {
+                storage.create_on(&b, requested, false, storage_type)?
+            }
             S::PipelineSetupCreate | S::TransferRbw | S::TransferFinalized => {
-                storage.create_temporary(&b, requested)?
+                storage.create_on(&b, requested, true, storage_type)?
             }
             // As Hadoop's BlockReceiver: the replica's expected length for an append is
             // minBytesRcvd (the bytes the client knows are on every replica).

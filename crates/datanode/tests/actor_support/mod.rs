@@ -242,6 +242,7 @@ impl DataNodeOps for FakeOps {
             .iter()
             .map(|s| StorageReport {
                 storage_id: s.to_string(),
+                storage_type: hafs_proto::hdfs::StorageTypeProto::Disk as i32,
                 dir: format!("/data/{s}").into(),
                 failed: false,
                 capacity: 1000,

@@ -4,6 +4,7 @@
 //! The formatting lives in [`format`], mode parsing in [`chmod`], globbing in
 //! [`glob`]; [`shell`] runs the commands against a [`hafs_client::DfsClient`].
 
+mod acl;
 mod chmod;
 mod data_format;
 mod format;

@@ -7,6 +7,7 @@ use std::pin::Pin;
 use hafs_client::proto::{hdfs_file_status_proto::FileType, HdfsFileStatusProto};
 use hafs_client::{paths, ClientError, CreateOptions, DfsClient};
 
+use super::acl;
 use super::chmod::{self, Mode};
 use super::format::{self, CountEntry, LsEntry, LsWidths, StatEntry};
 use super::glob;
@@ -158,6 +159,8 @@ impl Shell {
             "df" => self.df(args).await,
             "truncate" => self.truncate(args).await,
             "concat" => self.concat(args).await,
+            "getfacl" => self.getfacl(args).await,
+            "setfacl" => self.setfacl(args).await,
             other => Err(format!("Unknown command {other}")),
         };
         match r {
@@ -779,6 +782,145 @@ impl Shell {
                 if let Some(children) = self.children(&item).await {
                     for (c, cst) in children {
                         self.chmod_one(c, cst, mode, true).await;
+                    }
+                }
+            }
+        })
+    }
+
+    // ------------------------------------------------------------ ACLs
+
+    /// `-getfacl [-R] <path>` (Hadoop's GetfaclCommand).
+    async fn getfacl(&mut self, args: &[String]) -> Result<(), String> {
+        let (opts, rest) = parse_opts(args, &["R"])?;
+        if rest.is_empty() {
+            return Err("<path> is missing".into());
+        }
+        if rest.len() > 1 {
+            return Err("Too many arguments".into());
+        }
+        let recursive = !opts.is_empty();
+        for (item, st) in self.existing(&rest).await {
+            self.getfacl_one(item, st, recursive).await;
+        }
+        Ok(())
+    }
+
+    fn getfacl_one(
+        &mut self,
+        item: Item,
+        st: HdfsFileStatusProto,
+        recursive: bool,
+    ) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            // Only an inode with an ACL bit has extended entries to fetch.
+            let status = if st.flags.unwrap_or(0) & 1 != 0 {
+                match self.client.get_acl_status(&item.abs).await {
+                    Ok(s) => Some(s),
+                    Err(e) => {
+                        self.remote_error(&e);
+                        return;
+                    }
+                }
+            } else {
+                None
+            };
+            for line in acl::getfacl_lines(
+                &item.display,
+                &st.owner,
+                &st.group,
+                perm_of(&st),
+                status.as_ref(),
+            ) {
+                out(&line);
+            }
+            if recursive && is_dir(&st) {
+                if let Some(children) = self.children(&item).await {
+                    for (c, cst) in children {
+                        self.getfacl_one(c, cst, true).await;
+                    }
+                }
+            }
+        })
+    }
+
+    /// `-setfacl [-R] [{-b|-k} {-m|-x <acl_spec>} <path>]|[--set <acl_spec> <path>]`
+    /// (Hadoop's SetfaclCommand: its checks and messages, in its order).
+    async fn setfacl(&mut self, args: &[String]) -> Result<(), String> {
+        let (opts, mut rest) = parse_opts(args, &["b", "k", "R", "m", "x", "--set"])?;
+        let has = |o: &str| opts.iter().any(|x| x == o);
+        let (b, k, m, x, set) = (has("b"), has("k"), has("m"), has("x"), has("set"));
+        let one_remove = b || k;
+        let one_modify = m || x;
+        if (b && k) || (m && x) || (one_remove && one_modify) || (set && (one_remove || one_modify))
+        {
+            return Err("Specified flags contains both remove and modify flags".into());
+        }
+        let mut spec = Vec::new();
+        if one_modify || set {
+            if rest.is_empty() {
+                return Err("Missing arguments: <acl_spec> <path>".into());
+            }
+            if rest.len() < 2 {
+                return Err("Missing either <acl_spec> or <path>".into());
+            }
+            spec = acl::parse_acl_spec(&rest.remove(0), !x)?;
+            if spec.is_empty() {
+                return Err("Missing <acl_spec> entry".into());
+            }
+        }
+        if rest.is_empty() {
+            return Err("<path> is missing".into());
+        }
+        if rest.len() > 1 {
+            return Err("Too many arguments".into());
+        }
+        if !(one_remove || one_modify || set) {
+            return Err("Expected one of -b, -k, -m, -x or --set options".into());
+        }
+        let method = if b {
+            "removeAcl"
+        } else if k {
+            "removeDefaultAcl"
+        } else if m {
+            "modifyAclEntries"
+        } else if x {
+            "removeAclEntries"
+        } else {
+            "setAcl"
+        };
+        let recursive = has("R");
+        for (item, st) in self.existing(&rest).await {
+            self.setfacl_one(item, st, method, &spec, recursive).await;
+        }
+        Ok(())
+    }
+
+    fn setfacl_one<'a>(
+        &'a mut self,
+        item: Item,
+        st: HdfsFileStatusProto,
+        method: &'static str,
+        spec: &'a [hafs_client::proto::AclEntryProto],
+        recursive: bool,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            // A file takes only the access entries (Hadoop's getAclEntries).
+            let entries: Vec<_> = spec
+                .iter()
+                .filter(|e| is_dir(&st) || e.scope == 0)
+                .cloned()
+                .collect();
+            let with_spec = matches!(method, "setAcl" | "modifyAclEntries" | "removeAclEntries");
+            if !with_spec || !entries.is_empty() {
+                if let Err(e) = self.client.change_acl(method, &item.abs, entries).await {
+                    self.remote_error(&e);
+                }
+            }
+            if recursive && is_dir(&st) {
+                if let Some(children) = self.children(&item).await {
+                    for (c, cst) in children {
+                        self.setfacl_one(c, cst, method, spec, true).await;
                     }
                 }
             }

@@ -289,6 +289,9 @@ impl BlockManager {
                 blk.target_storage_uuids.push(dpb::StorageUuidsProto {
                     storage_uuids: t.target_storages,
                 });
+                blk.target_storage_types.push(pb::StorageTypesProto {
+                    storage_types: t.target_storage_types,
+                });
             }
             cmds.push(dpb::DatanodeCommandProto {
                 cmd_type: CmdType::BlockCommand as i32,

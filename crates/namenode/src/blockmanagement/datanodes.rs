@@ -26,6 +26,8 @@ pub struct Transfer {
     pub block: pb::BlockProto,
     pub targets: Vec<pb::DatanodeInfoProto>,
     pub target_storages: Vec<String>,
+    /// The storage type of each target's storage.
+    pub target_storage_types: Vec<i32>,
 }
 
 /// A DataNode's administrative state (Hadoop's DatanodeInfo.AdminStates), set by the
@@ -148,6 +150,19 @@ impl DatanodeDescriptor {
     pub fn best_storage(&self, block_size: u64) -> Option<(&String, &StorageStats)> {
         self.storages
             .iter()
+            .filter(|(_, s)| !s.failed && s.remaining >= block_size)
+            .max_by(|a, b| a.1.remaining.cmp(&b.1.remaining).then(b.0.cmp(a.0)))
+    }
+
+    /// As [`DatanodeDescriptor::best_storage`] among the storages of one type.
+    pub fn best_storage_of(
+        &self,
+        storage_type: i32,
+        block_size: u64,
+    ) -> Option<(&String, &StorageStats)> {
+        self.storages
+            .iter()
+            .filter(|(_, s)| s.storage_type == storage_type)
             .filter(|(_, s)| !s.failed && s.remaining >= block_size)
             .max_by(|a, b| a.1.remaining.cmp(&b.1.remaining).then(b.0.cmp(a.0)))
     }

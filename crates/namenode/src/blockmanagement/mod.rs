@@ -25,6 +25,7 @@ pub mod placement;
 mod redundancy;
 pub mod safe_mode;
 mod state;
+pub mod storage_policy;
 pub mod topology;
 
 use std::collections::{HashMap, HashSet};
@@ -48,7 +49,7 @@ use blocks_map::{BlockRecord, BlocksMap};
 use low_redundancy::{LowRedundancyBlocks, QUEUE_HIGHEST_PRIORITY, QUEUE_WITH_CORRUPT_BLOCKS};
 use placement::{BlockPlacementPolicy, DefaultPlacement};
 use safe_mode::SafeModePhase;
-use state::State;
+use state::{State, TypeWish};
 
 /// The cluster identity DataNodes must match (from the NameNode's VERSION).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,6 +168,7 @@ impl BlockManager {
                 dn_messages: pending_messages::PendingDataNodeMessages::default(),
                 safe_mode: SafeModePhase::PendingThreshold,
                 repl_queues: false,
+                file_policies: HashMap::new(),
                 rescan: Vec::new(),
                 active: true,
                 placement,
@@ -354,7 +356,9 @@ impl BlockManager {
     /// chooseTarget): a DataNode on the client's host first, then distinct live
     /// DataNodes with at least `block_size` free, never one in `excluded` (matched by
     /// UUID or transfer address), preferring `favored` ("host:port" transfer addresses)
-    /// in order. May return fewer than `num`.
+    /// in order, each on a storage of the type the file's storage policy (`policy`,
+    /// an id of [`storage_policy::POLICIES`]) asks for. May return fewer than `num`.
+    #[allow(clippy::too_many_arguments)]
     pub fn choose_targets(
         &self,
         src: &str,
@@ -363,13 +367,26 @@ impl BlockManager {
         excluded: &[pb::DatanodeInfoProto],
         favored: &[String],
         block_size: u64,
+        policy: u8,
     ) -> Vec<DatanodeTarget> {
         let st = self.lock();
         let _ = src;
         let excluded = st.resolve_excluded(excluded);
         let favored = st.resolve_favored(favored);
-        let chosen = st.choose(num, client_addr, &excluded, &favored, block_size);
+        let policy = storage_policy::by_id(policy);
+        let types = policy.choose_storage_types(num);
+        let wish = TypeWish {
+            types: &types,
+            fallbacks: policy.creation_fallbacks,
+        };
+        let chosen = st.choose(num, client_addr, &excluded, &favored, block_size, wish);
         st.targets(&chosen, block_size)
+    }
+
+    /// Replaces the table of files whose effective storage policy is not the default
+    /// (inode id → policy id), which re-replication reads.
+    pub fn set_file_policies(&self, policies: HashMap<u64, u8>) {
+        self.lock().file_policies = policies;
     }
 
     /// Targets to add to a pipeline (getAdditionalDatanode): like
@@ -383,6 +400,7 @@ impl BlockManager {
         existing: &[pb::DatanodeInfoProto],
         excluded: &[pb::DatanodeInfoProto],
         block_size: u64,
+        policy: u8,
     ) -> Vec<DatanodeTarget> {
         let st = self.lock();
         let mut all = st.resolve_excluded(excluded);
@@ -393,13 +411,34 @@ impl BlockManager {
             .filter(|u| st.is_alive(u))
             .collect();
         all.extend(existing.iter().cloned());
-        let chosen = st.choose_beside(num, client_addr, &all, &[], block_size, &existing, false);
+        // The policy's types past the pipeline's own nodes, which came first.
+        let policy = storage_policy::by_id(policy);
+        let types: Vec<i32> = policy
+            .choose_storage_types(existing.len() + num)
+            .into_iter()
+            .skip(existing.len())
+            .collect();
+        let wish = TypeWish {
+            types: &types,
+            fallbacks: policy.creation_fallbacks,
+        };
+        let chosen = st.choose_beside(
+            num,
+            client_addr,
+            &all,
+            &[],
+            block_size,
+            &existing,
+            false,
+            wish,
+        );
         st.targets(&chosen, block_size)
     }
 
     /// Targets for a new block of a file with `replication`; fails with Hadoop's
     /// "could only be written to N of the M minReplication nodes" when fewer than
     /// `dfs.namenode.replication.min` DataNodes can take it.
+    #[allow(clippy::too_many_arguments)]
     pub fn choose_targets_for_new_block(
         &self,
         src: &str,
@@ -408,8 +447,17 @@ impl BlockManager {
         excluded: &[pb::DatanodeInfoProto],
         favored: &[String],
         block_size: u64,
+        policy: u8,
     ) -> Result<Vec<DatanodeTarget>, BlockManagerError> {
-        let t = self.choose_targets(src, replication, client_addr, excluded, favored, block_size);
+        let t = self.choose_targets(
+            src,
+            replication,
+            client_addr,
+            excluded,
+            favored,
+            block_size,
+            policy,
+        );
         let st = self.lock();
         let min = (st.config.min_replication as usize).min(replication.max(1));
         if t.len() < min {
@@ -1053,13 +1101,16 @@ impl State {
             .collect()
     }
 
-    fn targets(&self, uuids: &[String], block_size: u64) -> Vec<DatanodeTarget> {
-        uuids
+    /// Each chosen DataNode with the storage to write on: the roomiest of the type it
+    /// was chosen for, else the roomiest of any type.
+    fn targets(&self, chosen: &[(String, Option<i32>)], block_size: u64) -> Vec<DatanodeTarget> {
+        chosen
             .iter()
-            .filter_map(|u| self.datanodes.get(u))
-            .map(|d| {
-                let (sid, stype) = d
-                    .best_storage(block_size)
+            .filter_map(|(u, t)| Some((self.datanodes.get(u)?, *t)))
+            .map(|(d, t)| {
+                let (sid, stype) = t
+                    .and_then(|t| d.best_storage_of(t, block_size))
+                    .or_else(|| d.best_storage(block_size))
                     .map(|(id, s)| (id.clone(), s.storage_type))
                     .unwrap_or_else(|| (d.any_storage(), pb::StorageTypeProto::Disk as i32));
                 DatanodeTarget {

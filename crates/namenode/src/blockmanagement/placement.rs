@@ -33,6 +33,12 @@ pub struct PlacementRequest<'a> {
     /// Only a rack holding no replica yet may take one (repairing a block whose
     /// replicas are all on one rack).
     pub new_rack_only: bool,
+    /// The storage type each new target should offer, in order (from the file's
+    /// storage policy); empty: any type.
+    pub storage_types: &'a [i32],
+    /// What to use, in order, when a type has no room on any good node (the policy's
+    /// creation or replication fallbacks).
+    pub fallbacks: &'a [i32],
 }
 
 /// Where a reader is: its address and, when known, its rack.
@@ -43,9 +49,22 @@ pub struct Reader<'a> {
 }
 
 pub trait BlockPlacementPolicy: Send + Sync {
-    /// UUIDs of up to `req.num` distinct targets among `live` (every live DataNode),
-    /// in pipeline order.
-    fn choose_targets(&self, live: &[&DatanodeDescriptor], req: &PlacementRequest) -> Vec<String>;
+    /// Up to `req.num` distinct targets among `live` (every live DataNode), in
+    /// pipeline order: each UUID with the storage type it was chosen for (None when
+    /// the request named no types).
+    fn choose_typed_targets(
+        &self,
+        live: &[&DatanodeDescriptor],
+        req: &PlacementRequest,
+    ) -> Vec<(String, Option<i32>)>;
+
+    /// UUIDs of [`BlockPlacementPolicy::choose_typed_targets`].
+    fn choose_targets(&self, live: &[&DatanodeDescriptor], req: &PlacementRequest) -> Vec<String> {
+        self.choose_typed_targets(live, req)
+            .into_iter()
+            .map(|(u, _)| u)
+            .collect()
+    }
 
     /// Orders `nodes` (replica holders) nearest to `reader` first.
     fn sort_by_distance(&self, reader: Reader, nodes: &mut Vec<&DatanodeDescriptor>, seed: u64);
@@ -118,12 +137,20 @@ impl DefaultPlacement {
         out
     }
 
-    fn good_target(node: &DatanodeDescriptor, req: &PlacementRequest, chosen: &[String]) -> bool {
+    fn good_target(
+        node: &DatanodeDescriptor,
+        req: &PlacementRequest,
+        chosen: &[String],
+        storage_type: Option<i32>,
+    ) -> bool {
         node.alive
             && !req.excluded.contains(node.uuid())
             && !req.existing.iter().any(|c| c == node.uuid())
             && !chosen.iter().any(|c| c == node.uuid())
-            && node.best_storage(req.block_size).is_some()
+            && match storage_type {
+                Some(t) => node.best_storage_of(t, req.block_size).is_some(),
+                None => node.best_storage(req.block_size).is_some(),
+            }
     }
 
     /// A random node among `live` that is a good target on an allowed rack.
@@ -142,7 +169,11 @@ impl DefaultPlacement {
 }
 
 impl BlockPlacementPolicy for DefaultPlacement {
-    fn choose_targets(&self, live: &[&DatanodeDescriptor], req: &PlacementRequest) -> Vec<String> {
+    fn choose_typed_targets(
+        &self,
+        live: &[&DatanodeDescriptor],
+        req: &PlacementRequest,
+    ) -> Vec<(String, Option<i32>)> {
         let rack_of = |uuid: &str| {
             live.iter()
                 .find(|n| n.uuid() == uuid)
@@ -159,8 +190,13 @@ impl BlockPlacementPolicy for DefaultPlacement {
         let wanted = req.num.min(live.len().saturating_sub(req.existing.len()));
         let max_per_rack = max_nodes_per_rack(placed.len() + wanted, racks.len());
         let mut chosen: Vec<String> = Vec::new();
-        let ok = |n: &DatanodeDescriptor, chosen: &[String], placed: &[String]| {
-            Self::good_target(n, req, chosen)
+        // The storage type of each new target (Hadoop's chooseTarget per type): the
+        // policy's list, a type with no room anywhere replaced by its fallback.
+        let mut types: Vec<Option<i32>> = req.storage_types.iter().map(|t| Some(*t)).collect();
+        let mut unavailable: Vec<i32> = Vec::new();
+        let type_at = |types: &[Option<i32>], i: usize| types.get(i).copied().flatten();
+        let ok = |n: &DatanodeDescriptor, chosen: &[String], placed: &[String], t: Option<i32>| {
+            Self::good_target(n, req, chosen, t)
                 && !forbidden.contains(&n.location)
                 && placed.iter().filter(|r| **r == n.location).count() < max_per_rack
         };
@@ -168,18 +204,29 @@ impl BlockPlacementPolicy for DefaultPlacement {
             chosen.push(n.uuid().to_string());
             placed.push(n.location.clone());
         };
+        let typed = |chosen: Vec<String>, types: &[Option<i32>]| {
+            chosen
+                .into_iter()
+                .enumerate()
+                .map(|(i, u)| (u, type_at(types, i)))
+                .collect::<Vec<_>>()
+        };
         // Favored nodes first, in the client's order.
         for f in req.favored {
             if chosen.len() >= wanted {
-                return chosen;
+                return typed(chosen, &types);
             }
             if let Some(n) = live.iter().find(|n| n.uuid() == f) {
-                if ok(n, &chosen, &placed) {
+                if ok(n, &chosen, &placed, type_at(&types, chosen.len())) {
                     take(n, &mut chosen, &mut placed);
                 }
             }
         }
         while chosen.len() < wanted {
+            let t = type_at(&types, chosen.len());
+            let ok = |n: &DatanodeDescriptor, chosen: &[String], placed: &[String]| {
+                ok(n, chosen, placed, t)
+            };
             let pick = match placed.len() {
                 // The writer's own DataNode, else any.
                 0 => req
@@ -208,12 +255,30 @@ impl BlockPlacementPolicy for DefaultPlacement {
                 }
                 _ => self.random(live, |n| ok(n, &chosen, &placed)),
             };
-            match pick {
-                Some(n) => take(n, &mut chosen, &mut placed),
-                None => break,
+            match (pick, t) {
+                (Some(n), _) => take(n, &mut chosen, &mut placed),
+                // No good node offers this type: its fallback for this and the later
+                // targets that wanted it, as long as the policy has one left.
+                (None, Some(t)) => {
+                    unavailable.push(t);
+                    let Some(f) = req
+                        .fallbacks
+                        .iter()
+                        .copied()
+                        .find(|f| !unavailable.contains(f))
+                    else {
+                        break;
+                    };
+                    for x in types.iter_mut().skip(chosen.len()) {
+                        if *x == Some(t) {
+                            *x = Some(f);
+                        }
+                    }
+                }
+                (None, None) => break,
             }
         }
-        chosen
+        typed(chosen, &types)
     }
 
     fn sort_by_distance(&self, reader: Reader, nodes: &mut Vec<&DatanodeDescriptor>, seed: u64) {
@@ -284,6 +349,63 @@ mod tests {
         d
     }
 
+    /// A node whose one storage is of `storage_type` (StorageTypeProto number).
+    fn typed_node(i: u8, storage_type: i32) -> DatanodeDescriptor {
+        let mut d = node(i, 1 << 30);
+        for s in d.storages.values_mut() {
+            s.storage_type = storage_type;
+        }
+        d
+    }
+
+    #[test]
+    fn targets_follow_the_storage_types_with_fallbacks() {
+        use super::super::storage_policy::{by_name, ARCHIVE, DISK, SSD};
+        // dn1..dn3 DISK, dn4 and dn5 SSD, dn6 ARCHIVE.
+        let nodes: Vec<DatanodeDescriptor> = [DISK, DISK, DISK, SSD, SSD, ARCHIVE]
+            .iter()
+            .enumerate()
+            .map(|(i, t)| typed_node(i as u8 + 1, *t))
+            .collect();
+        let live: Vec<&DatanodeDescriptor> = nodes.iter().collect();
+        let none = HashSet::new();
+        let type_of = |u: &str| {
+            let n = nodes.iter().find(|n| n.uuid() == u).unwrap();
+            n.storages.values().next().unwrap().storage_type
+        };
+        let p = DefaultPlacement::with_seed(7);
+        for _ in 0..20 {
+            let one_ssd = by_name("ONE_SSD").unwrap();
+            let types = one_ssd.choose_storage_types(3);
+            let mut r = req(3, None, &none, &[]);
+            r.storage_types = &types;
+            r.fallbacks = one_ssd.creation_fallbacks;
+            let t = p.choose_typed_targets(&live, &r);
+            let got: Vec<i32> = t.iter().map(|(u, _)| type_of(u)).collect();
+            assert_eq!(got, [SSD, DISK, DISK], "{t:?}");
+            assert!(t.iter().all(|(u, ty)| Some(type_of(u)) == *ty));
+            // ALL_SSD wants three SSD nodes, the cluster has two: the third falls back
+            // to DISK.
+            let all_ssd = by_name("ALL_SSD").unwrap();
+            let types = all_ssd.choose_storage_types(3);
+            r.storage_types = &types;
+            r.fallbacks = all_ssd.creation_fallbacks;
+            let got: Vec<i32> = p
+                .choose_typed_targets(&live, &r)
+                .iter()
+                .map(|(u, _)| type_of(u))
+                .collect();
+            assert_eq!(got, [SSD, SSD, DISK]);
+            // COLD has no fallback: one ARCHIVE node, one target.
+            let cold = by_name("COLD").unwrap();
+            let types = cold.choose_storage_types(3);
+            r.storage_types = &types;
+            r.fallbacks = cold.creation_fallbacks;
+            let t = p.choose_typed_targets(&live, &r);
+            assert_eq!(t, [("uuid-6".to_string(), Some(ARCHIVE))]);
+        }
+    }
+
     fn node(i: u8, remaining: u64) -> DatanodeDescriptor {
         node_on(i, remaining, "/default-rack")
     }
@@ -302,6 +424,8 @@ mod tests {
             block_size: 1 << 20,
             existing,
             new_rack_only: false,
+            storage_types: &[],
+            fallbacks: &[],
         }
     }
 

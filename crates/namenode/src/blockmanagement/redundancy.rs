@@ -12,7 +12,8 @@ use tracing::{info, warn};
 use super::datanodes::{AdminState, Transfer};
 use super::low_redundancy::{QUEUE_HIGHEST_PRIORITY, QUEUE_WITH_CORRUPT_BLOCKS};
 use super::safe_mode::SafeModePhase;
-use super::state::{Pending, State, RESCAN_CHUNK};
+use super::state::{Pending, State, TypeWish, RESCAN_CHUNK};
+use super::storage_policy;
 use super::BlockManager;
 use hafs_proto::hdfs as pb;
 
@@ -41,10 +42,13 @@ impl BlockManager {
     }
 
     /// Runs [`BlockManager::tick`] every monitor interval until `stop` turns true.
-    /// `is_active` says whether this NameNode is Active right now.
+    /// `is_active` says whether this NameNode is Active right now; `before_round`
+    /// runs first, outside the block manager's lock (the Namesystem pushes the files'
+    /// storage policies there).
     pub async fn run_monitor(
         self: Arc<Self>,
         is_active: impl Fn() -> bool + Send + Sync + 'static,
+        before_round: impl Fn() + Send + Sync + 'static,
         mut stop: tokio::sync::watch::Receiver<bool>,
     ) {
         let mut tick = tokio::time::interval(self.config().monitor_interval());
@@ -57,6 +61,7 @@ impl BlockManager {
                     }
                 }
                 _ = tick.tick() => {
+                    before_round();
                     self.tick(self.now(), is_active());
                     // A rescan left by a failover or the end of safe mode, a chunk per
                     // lock hold; bounded by the blocks it snapshot.
@@ -192,7 +197,34 @@ impl State {
             num_bytes: Some(rec.num_bytes),
         };
         let size = rec.num_bytes;
-        let chosen = self.choose_beside(wanted, None, &excluded, &[], size, &existing, repair);
+        // The storage types the block is missing under its file's policy: the
+        // existing replicas' types taken off the policy's list (Hadoop's
+        // chooseStorageTypes with the chosen storages).
+        let policy = storage_policy::by_id(
+            self.file_policies
+                .get(&rec.inode_id)
+                .copied()
+                .unwrap_or(storage_policy::UNSPECIFIED),
+        );
+        let existing_types: Vec<i32> = rec
+            .replicas
+            .iter()
+            .filter(|r| rec.is_good(r) && self.is_alive_id(r.datanode))
+            .filter_map(|r| {
+                let d = self.datanode_of(r.datanode)?;
+                d.storages
+                    .get(self.names.name(r.storage))
+                    .map(|s| s.storage_type)
+            })
+            .collect();
+        let mut types = policy.types_to_add(rec.replication as usize, &existing_types);
+        types.truncate(wanted);
+        let wish = TypeWish {
+            types: &types,
+            fallbacks: policy.replication_fallbacks,
+        };
+        let chosen =
+            self.choose_beside(wanted, None, &excluded, &[], size, &existing, repair, wish);
         if chosen.is_empty() {
             return false;
         }
@@ -205,16 +237,18 @@ impl State {
             return false;
         }
         info!(block = block_id, source = %source, targets = ?chosen, "scheduling copy of low-redundancy block");
+        let target_types: Vec<i32> = targets.iter().map(|t| t.storage_type).collect();
         src.transfers.push_back(Transfer {
             block,
             target_storages: targets.iter().map(|t| t.storage_uuid.clone()).collect(),
+            target_storage_types: target_types,
             targets: targets.into_iter().map(|t| t.info).collect(),
         });
         let p = self.pending.entry(block_id).or_insert(Pending {
             targets: Vec::new(),
             since: now,
         });
-        p.targets.extend(chosen);
+        p.targets.extend(chosen.into_iter().map(|(u, _)| u));
         p.since = now;
         true
     }

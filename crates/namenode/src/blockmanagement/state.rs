@@ -19,6 +19,14 @@ use super::placement::{BlockPlacementPolicy, PlacementRequest};
 use super::safe_mode::{block_threshold, next_phase, SafeModePhase, SafeModeStatus};
 use super::NamespaceIdentity;
 
+/// The storage types new targets should offer (from a file's storage policy) and
+/// what to fall back to when a type has no room.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TypeWish<'a> {
+    pub types: &'a [i32],
+    pub fallbacks: &'a [i32],
+}
+
 /// Copies scheduled but not yet reported received (Hadoop's PendingReconstructionBlocks).
 #[derive(Debug, Clone)]
 pub struct Pending {
@@ -70,6 +78,9 @@ pub struct State {
     /// Whether the low-redundancy queues are kept (false from start until startup
     /// safe mode reaches its block threshold or is left).
     pub repl_queues: bool,
+    /// Storage policy id of each file whose effective policy is not the default,
+    /// by inode id (pushed by the Namesystem; re-replication reads it).
+    pub file_policies: HashMap<u64, u8>,
     /// Blocks whose redundancy is still to be decided since the queues were last
     /// (re)built (Hadoop's processMisReplicatedBlocks): the first chunk is decided at
     /// once, the rest by the monitor a chunk per lock hold, so that becoming Active or
@@ -486,8 +497,9 @@ impl State {
         excluded: &HashSet<String>,
         favored: &[String],
         block_size: u64,
-    ) -> Vec<String> {
-        self.choose_beside(num, writer, excluded, favored, block_size, &[], false)
+        wish: TypeWish,
+    ) -> Vec<(String, Option<i32>)> {
+        self.choose_beside(num, writer, excluded, favored, block_size, &[], false, wish)
     }
 
     /// As [`State::choose`] for a block already on `existing` (live holders, whose
@@ -502,7 +514,8 @@ impl State {
         block_size: u64,
         existing: &[String],
         new_rack_only: bool,
-    ) -> Vec<String> {
+        wish: TypeWish,
+    ) -> Vec<(String, Option<i32>)> {
         // Exclude leaving nodes: a DataNode being decommissioned (or decommissioned)
         // takes no new replica.
         let live: Vec<&DatanodeDescriptor> = self
@@ -518,8 +531,10 @@ impl State {
             block_size,
             existing,
             new_rack_only,
+            storage_types: wish.types,
+            fallbacks: wish.fallbacks,
         };
-        self.placement.choose_targets(&live, &req)
+        self.placement.choose_typed_targets(&live, &req)
     }
 
     pub fn safe_mode_status(&self, now: Instant) -> SafeModeStatus {

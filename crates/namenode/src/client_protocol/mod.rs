@@ -27,6 +27,7 @@ mod quota;
 mod read;
 mod refusals;
 mod snapshot;
+mod storage_policy;
 mod write;
 mod xattr;
 
@@ -73,7 +74,11 @@ impl ClientProtocolService {
                 Self::get_fs_replicated_block_stats,
             )
             .read("getFsECBlockGroupStats", Self::get_fs_ec_block_group_stats)
+            // Storage policies (storage_policy.rs): idempotent in Hadoop.
             .coordinated_read("getStoragePolicies", Self::get_storage_policies)
+            .coordinated_read("getStoragePolicy", Self::get_storage_policy)
+            .write("setStoragePolicy", Self::set_storage_policy)
+            .write("unsetStoragePolicy", Self::unset_storage_policy)
             .coordinated_read("isFileClosed", Self::is_file_closed)
             // Namespace changes (namespace.rs).
             .write("mkdirs", Self::mkdirs)
@@ -274,7 +279,7 @@ fn status_proto(s: &FileStatus) -> pb::HdfsFileStatusProto {
         blocksize: Some(if is_dir { 0 } else { s.block_size }),
         file_id: Some(s.inode_id),
         children_num: Some(if is_dir { s.children_num as i32 } else { 0 }),
-        storage_policy: Some(0),
+        storage_policy: Some(u32::from(s.storage_policy)),
         flags: Some(if s.has_acl {
             pb::hdfs_file_status_proto::Flags::HasAcl as u32
         } else {
@@ -384,6 +389,7 @@ mod tests {
                 "getSnapshotListing",
                 "getSnapshottableDirListing",
                 "getStoragePolicies",
+                "getStoragePolicy",
                 "getXAttrs",
                 "isFileClosed",
                 "listEncryptionZones",

@@ -275,15 +275,4 @@ impl ClientProtocolService {
             ..Default::default()
         })
     }
-
-    /// No storage policies are offered: an empty list.
-    pub(super) async fn get_storage_policies(
-        &self,
-        _ctx: &CallContext,
-        _r: pb::GetStoragePoliciesRequestProto,
-    ) -> Result<pb::GetStoragePoliciesResponseProto, RpcError> {
-        Ok(pb::GetStoragePoliciesResponseProto {
-            policies: Vec::new(),
-        })
-    }
 }

@@ -11,8 +11,10 @@ use hafs_ipc::{MethodTable, Refusal};
 
 use super::ClientProtocolService;
 
-const STORAGE_POLICIES: Refusal =
-    Refusal::Unsupported("Storage policies are not supported yet by hafs");
+const SATISFY_STORAGE_POLICY: Refusal = Refusal::Unsupported(
+    "satisfyStoragePolicy (the storage policy satisfier, Hadoop's SPS) is not supported by \
+     hafs: new blocks follow the policy, existing replicas are not moved",
+);
 const ERASURE_CODING: Refusal = Refusal::Unsupported(
     "Erasure coding is not supported by hafs: every file is replicated and no erasure \
      coding policy can be enabled",
@@ -28,11 +30,8 @@ impl ClientProtocolService {
     /// The refused rows of the table.
     pub(super) fn refusals(table: MethodTable<Self>) -> MethodTable<Self> {
         table
-            // Storage policies (getStoragePolicies answers an empty list).
-            .refused("setStoragePolicy", STORAGE_POLICIES)
-            .refused("unsetStoragePolicy", STORAGE_POLICIES)
-            .refused("getStoragePolicy", STORAGE_POLICIES)
-            .refused("satisfyStoragePolicy", STORAGE_POLICIES)
+            // Moving replicas to match a policy (Hadoop's SPS and Mover).
+            .refused("satisfyStoragePolicy", SATISFY_STORAGE_POLICY)
             // Encryption zones (listing them answers none): HDFS's own words when no
             // key provider is configured.
             .refused(

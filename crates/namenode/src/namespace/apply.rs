@@ -54,13 +54,25 @@ impl Namespace {
         };
         match op {
             Op::Mkdir(m) => self.apply_mkdir(m),
-            Op::AddFile(a) => self.apply_add_file(a),
+            Op::AddFile(a) => {
+                // A new file may sit under a policy the block manager must learn.
+                if !self.storage_policies.is_empty() {
+                    self.storage_policy_epoch += 1;
+                }
+                self.apply_add_file(a)
+            }
             Op::UpdateBlocks(u) => {
                 self.tracking_space(&u.path, u.inode_id, |ns| ns.apply_update_blocks(u))
             }
             Op::Close(c) => self.tracking_space(&c.path, c.inode_id, |ns| ns.apply_close(c)),
             Op::Delete(d) => self.apply_delete(d),
-            Op::Rename(r) => self.apply_rename(r),
+            Op::Rename(r) => {
+                // A moved file may now sit under another policy.
+                if !self.storage_policies.is_empty() {
+                    self.storage_policy_epoch += 1;
+                }
+                self.apply_rename(r)
+            }
             Op::Concat(c) => self.apply_concat(c),
             Op::SetPermission(p) => self.apply_set_permission(p),
             Op::SetOwner(o) => self.apply_set_owner(o),
@@ -81,6 +93,7 @@ impl Namespace {
             Op::Truncate(t) => self.tracking_space(&t.path, t.inode_id, |ns| ns.apply_truncate(t)),
             Op::SetXattr(x) => self.apply_set_xattr(x),
             Op::RemoveXattr(x) => self.apply_remove_xattr(x),
+            Op::SetStoragePolicy(p) => self.apply_set_storage_policy(p),
             Op::AllowSnapshot(_)
             | Op::DisallowSnapshot(_)
             | Op::CreateSnapshot(_)

@@ -130,6 +130,7 @@ impl Namespace {
             child_count: n.children().len() as u32,
             acl: self.image_acl(n),
             xattrs: self.image_xattrs(n.id),
+            storage_policy: self.image_storage_policy(n.id),
         }
     }
 
@@ -270,6 +271,7 @@ struct Decoded {
     quotas: Vec<(u64, Quota)>,
     acls: Vec<(u64, Vec<super::AclEntry>)>,
     xattrs: Vec<(u64, Box<[super::XAttr]>)>,
+    storage_policies: Vec<(u64, u8)>,
     max_block_id: u64,
     max_gen_stamp: u64,
 }
@@ -404,6 +406,11 @@ fn decode_section(s: &Section, limits: RecordLimits) -> Result<Decoded, ImageErr
                 })?;
             d.xattrs.push((rec.id, list.into_boxed_slice()));
         }
+        if let Some(id) =
+            Namespace::image_policy_id(rec.id, rec.storage_policy).map_err(ImageError::Invalid)?
+        {
+            d.storage_policies.push((rec.id, id));
+        }
         d.parent_ids.push(rec.parent_id);
         d.inodes.push(inode);
     }
@@ -517,6 +524,8 @@ impl Linker {
                 quotas: HashMap::new(),
                 acls: Default::default(),
                 xattrs: HashMap::new(),
+                storage_policies: HashMap::new(),
+                storage_policy_epoch: 1,
                 last_inode_id: header.last_inode_id,
                 last_block_id: header.last_block_id.max(super::LAST_RESERVED_BLOCK_ID),
                 gen_stamp: header.gen_stamp.max(super::LAST_RESERVED_GEN_STAMP),
@@ -545,6 +554,7 @@ impl Linker {
             ns.load_acl_feature(id, &entries);
         }
         ns.xattrs.extend(d.xattrs);
+        ns.storage_policies.extend(d.storage_policies);
         Ok(())
     }
 

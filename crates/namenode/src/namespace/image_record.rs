@@ -34,6 +34,7 @@ pub(super) struct ImageRecord<'a> {
     pub child_count: u32,
     pub acl: Option<pb::ImageAcl>,
     pub xattrs: Vec<pb::XAttrEntry>,
+    pub storage_policy: u32,
 }
 
 const VARINT: u64 = 0;
@@ -108,7 +109,7 @@ impl<'a> ImageRecord<'a> {
                 }
             };
             match field {
-                1..=2 | 4..=11 | 15 => {
+                1..=2 | 4..=11 | 15 | 25 => {
                     expect(VARINT)?;
                     let v = varint(&mut buf)?;
                     match field {
@@ -122,6 +123,7 @@ impl<'a> ImageRecord<'a> {
                         9 => self.atime = v as i64,
                         10 => self.replication = v as u32,
                         11 => self.block_size = v,
+                        25 => self.storage_policy = v as u32,
                         _ => self.child_count = v as u32,
                     }
                 }
@@ -234,6 +236,7 @@ mod tests {
                     value: None,
                 },
             ],
+            storage_policy: 12,
         }
     }
 
@@ -263,6 +266,7 @@ mod tests {
         assert_eq!(rec.child_count, m.child_count);
         assert_eq!(rec.acl, m.acl);
         assert_eq!(rec.xattrs, m.xattrs);
+        assert_eq!(rec.storage_policy, m.storage_policy);
     }
 
     #[test]

@@ -21,6 +21,7 @@ mod plan;
 mod query;
 mod quota;
 mod snapshot;
+mod storage_policy;
 mod truncate;
 mod write;
 mod xattr;
@@ -76,6 +77,8 @@ pub struct NamespaceConfig {
     pub xattrs: XAttrConfig,
     /// dfs.namenode.snapshot.max.limit (65536): snapshots per directory.
     pub snapshot_max_limit: u32,
+    /// dfs.storage.policy.enabled (true).
+    pub storage_policy_enabled: bool,
 }
 
 impl Default for NamespaceConfig {
@@ -91,6 +94,7 @@ impl Default for NamespaceConfig {
             posix_acl_inheritance: true,
             xattrs: XAttrConfig::default(),
             snapshot_max_limit: SNAPSHOT_MAX_LIMIT_DEFAULT,
+            storage_policy_enabled: true,
         }
     }
 }
@@ -121,6 +125,10 @@ pub struct Namespace {
     acls: acl::AclTable,
     /// Extended attributes by inode id (out of line: most inodes have none).
     xattrs: HashMap<u64, Box<[XAttr]>>,
+    /// Storage policy ids set on inodes, by inode id (storage_policy.rs).
+    storage_policies: HashMap<u64, u8>,
+    /// Bumped by every change that may move a file's effective storage policy.
+    storage_policy_epoch: u64,
     last_inode_id: u64,
     /// The last block id handed out (Hadoop's SequentialBlockIdGenerator).
     last_block_id: u64,
@@ -210,6 +218,8 @@ impl Namespace {
             quotas: HashMap::new(),
             acls: Default::default(),
             xattrs: HashMap::new(),
+            storage_policies: HashMap::new(),
+            storage_policy_epoch: 0,
             last_inode_id: ROOT_INODE_ID,
             last_block_id: LAST_RESERVED_BLOCK_ID,
             gen_stamp: LAST_RESERVED_GEN_STAMP,
@@ -635,6 +645,9 @@ impl Namespace {
             self.quotas.remove(&n.id);
             self.acls.remove(n.id);
             self.xattrs.remove(&n.id);
+            if self.storage_policies.remove(&n.id).is_some() {
+                self.storage_policy_epoch += 1;
+            }
             if n.is_dir() {
                 self.forget_snapshottable(n.id, out);
             }

@@ -34,6 +34,9 @@ pub struct FileStatus {
     pub under_construction: bool,
     /// The inode has an ACL feature (`ls` shows a '+').
     pub has_acl: bool,
+    /// The effective storage policy id (the inode's own, else its nearest
+    /// ancestor's; 0 = none on the path), as HDFS's getFileInfo answers.
+    pub storage_policy: u8,
 }
 
 /// Hadoop's ContentSummary. Quotas are -1 when unset.
@@ -84,6 +87,7 @@ impl Namespace {
             children_num: n.children().len() as u32,
             under_construction: self.under_construction.contains_key(&n.id),
             has_acl: self.acl_feature(n).is_some(),
+            storage_policy: self.effective_storage_policy(slot),
         }
     }
 

@@ -734,6 +734,7 @@ impl Namespace {
             children_num: n.children().len() as u32,
             under_construction: false,
             has_acl: false,
+            storage_policy: 0,
         }
     }
 
