@@ -9,7 +9,9 @@
 //! - files written by the Java `hadoop fs -put` and by hdfs-native under ALL_SSD,
 //!   ONE_SSD, HOT and COLD directories have their replicas on volumes of the types the
 //!   policy asks for, read from the DataNodes' disks;
-//! - after a failover the new Active has every policy (the Standby tailed them);
+//! - after a failover the new Active has every policy (the Standby tailed them), and
+//!   so do both NameNodes restarted from a checkpoint written after the policies (the
+//!   fsimage's `storage_policy`) plus the edits after it;
 //! - a DataNode holding SSD replicas is killed: re-replication puts the missing
 //!   replicas on the types the policies ask for (SSD for ALL_SSD and ONE_SSD's first);
 //! - and, on the same cluster, `hafs dfs -setfacl / -getfacl` against the Java shell's
@@ -20,7 +22,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use hafs_tests::{
-    block_files, hafs_cmd, hdfs_tool, java_fs, python, test_bytes, MiniCluster, TempDir,
+    block_files, fsimage_txids, hafs_cmd, hdfs_tool, java_fs, python, test_bytes, MiniCluster,
+    TempDir,
 };
 
 const DISK_SSD: &[&str] = &["DISK", "SSD"];
@@ -236,6 +239,10 @@ fn storage_types_policies_placement_failover_and_re_replication() {
         .namenodes(2)
         .journalnodes(3)
         .datanode_storage(STORAGE)
+        // The Standby checkpoints often, so the restart below loads policies from an
+        // fsimage.
+        .conf("dfs.namenode.checkpoint.txns", "10")
+        .conf("dfs.namenode.checkpoint.check.period", "1")
         .start();
     c.wait_for_state(0, "active", Duration::from_secs(30));
 
@@ -403,6 +410,42 @@ fn storage_types_policies_placement_failover_and_re_replication() {
     c.wait_for_state(1, "active", Duration::from_secs(30));
     let (_, out) = both(&c, &["-getStoragePolicy", "-path", "/sp/onessd/j"]);
     assert!(out.contains("BlockStoragePolicy{ONE_SSD:10"), "{out}");
+    let (_, out) = both(&c, &["-getStoragePolicy", "-path", "/sp/warm"]);
+    assert_eq!(out, "The storage policy of /sp/warm is unspecified\n");
+
+    // Both NameNodes restart: from the latest checkpoint (written after the policies)
+    // and the edits after it.
+    let last_policy_txid = c.nn_last_txid(1).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while fsimage_txids(c.nn_name_dir_of(1))
+        .last()
+        .copied()
+        .unwrap_or(0)
+        < last_policy_txid.saturating_sub(10)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "no checkpoint after txid {last_policy_txid}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    c.restart_nn(0);
+    c.restart_nn(1);
+    c.wait_for_state(0, "standby", Duration::from_secs(60));
+    c.wait_for_state(1, "standby", Duration::from_secs(60));
+    c.transition_to_active(1);
+    c.wait_for_state(1, "active", Duration::from_secs(30));
+    for (path, policy) in [
+        ("/sp/onessd/j", "ONE_SSD:10"),
+        ("/sp/allssd/n", "ALL_SSD:12"),
+        ("/sp/cold/n", "COLD:2"),
+    ] {
+        let (_, out) = both(&c, &["-getStoragePolicy", "-path", path]);
+        assert!(
+            out.contains(&format!("BlockStoragePolicy{{{policy}")),
+            "after restart, {path}: {out}"
+        );
+    }
     let (_, out) = both(&c, &["-getStoragePolicy", "-path", "/sp/warm"]);
     assert_eq!(out, "The storage policy of /sp/warm is unspecified\n");
 

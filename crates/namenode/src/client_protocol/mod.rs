@@ -406,6 +406,7 @@ mod tests {
                 "getSlowDatanodeReport",
                 "refreshNodes",
                 "saveNamespace",
+                "setBalancerBandwidth",
                 "setSafeMode"
             ]
         );
@@ -439,6 +440,7 @@ mod tests {
                 "getSnapshotListing",
                 "getSnapshottableDirListing",
                 "getStoragePolicies",
+                "getStoragePolicy",
                 "getXAttrs",
                 "isFileClosed",
                 "listEncryptionZones",
