@@ -542,8 +542,14 @@ impl Balancer {
                         del_hint: source.uuid.clone(),
                         token,
                     };
-                    let src_slot = slots[proxy_uuid].clone();
-                    let dst_slot = slots[&target.uuid].clone();
+                    // A proxy outside the balanced set (an -exclude'd or leaving node
+                    // holding a replica) has no slot: leave that block for another pair.
+                    let (Some(src_slot), Some(dst_slot)) = (
+                        slots.get(proxy_uuid).cloned(),
+                        slots.get(&target.uuid).cloned(),
+                    ) else {
+                        continue;
+                    };
                     let timeout = self.settings.move_timeout;
                     let protection = self.protection.clone();
                     let bytes = b.num_bytes;
