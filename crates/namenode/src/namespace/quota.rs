@@ -10,8 +10,9 @@
 //!
 //! As in HDFS, the root always has a namespace quota of Long.MAX_VALUE, and a file under
 //! construction counts its last block at the preferred block size (the space the writer
-//! may still fill). hafs keeps every replica on DISK (no storage policies yet), so the
-//! DISK type uses the whole storage space and the other types none.
+//! may still fill). Type quotas do not yet follow storage policies (Hadoop charges each
+//! type what the file's policy chooses): every replica is counted as DISK, so the DISK
+//! type uses the whole storage space and the other types none (docs/compatibility.md).
 
 use hafs_proto::hafs::{self as pb, edit_op::Op};
 
@@ -47,7 +48,7 @@ pub const QUOTA_DONT_SET: i64 = i64::MAX;
 pub const QUOTA_RESET: i64 = -1;
 
 /// Names and storage space used by a subtree (Hadoop's QuotaCounts without the
-/// per-type part, which hafs derives: everything is on DISK).
+/// per-type part, which hafs derives: everything counts as DISK).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QuotaCounts {
     pub namespace: i64,
