@@ -15,7 +15,7 @@ use hafs_storage::storage_dir::VERSION_FILE;
 use hafs_storage::StorageError;
 
 use crate::storage::error::{DnStorageError, Result};
-use crate::storage::version::{lines_crc, MAX_VERSION_LEN};
+use crate::storage::version::{checked_text, read_checked_props, MAX_VERSION_LEN};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlockPoolVersion {
@@ -36,19 +36,10 @@ impl BlockPoolVersion {
     }
 
     pub fn to_text(&self) -> String {
-        let lines = self.lines();
-        let mut text = String::from(
-            "#hafs block pool VERSION. Do not edit: the checksum line covers the others.\n",
-        );
-        for l in &lines {
-            text.push_str(l);
-            text.push('\n');
-        }
-        text.push_str(&format!(
-            "checksum={:08x}\n",
-            lines_crc(lines.iter().map(String::as_str))
-        ));
-        text
+        checked_text(
+            "#hafs block pool VERSION. Do not edit: the checksum line covers the others.",
+            &self.lines(),
+        )
     }
 
     /// Parses the file's text; every problem is a `CorruptVersion` naming `file`.
@@ -59,46 +50,8 @@ impl BlockPoolVersion {
                 reason,
             })
         };
-        let mut props: Vec<(&str, &str)> = Vec::new();
-        let mut covered = Vec::new();
-        let mut checksum = None;
-        for line in text.lines().map(str::trim) {
-            if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
-                continue;
-            }
-            let (k, v) = line
-                .split_once('=')
-                .ok_or_else(|| corrupt(format!("not key=value: {line:?}")))?;
-            let (k, v) = (k.trim(), v.trim());
-            if k == "checksum" {
-                if checksum.is_some() {
-                    return Err(corrupt("two checksum lines".into()));
-                }
-                checksum = Some(v);
-                continue;
-            }
-            if checksum.is_some() {
-                return Err(corrupt(format!("property {k} after the checksum line")));
-            }
-            props.push((k, v));
-            covered.push(line);
-        }
-        let stored = checksum.ok_or_else(|| corrupt("no checksum line".into()))?;
-        let stored = u32::from_str_radix(stored, 16)
-            .map_err(|_| corrupt(format!("bad checksum value {stored:?}")))?;
-        let computed = lines_crc(covered.iter().copied());
-        if stored != computed {
-            return Err(corrupt(format!(
-                "checksum mismatch: stored {stored:08x}, computed {computed:08x}"
-            )));
-        }
-        let get = |k: &str| {
-            props
-                .iter()
-                .find(|(key, _)| *key == k)
-                .map(|(_, v)| *v)
-                .ok_or_else(|| corrupt(format!("missing property {k}")))
-        };
+        let props = read_checked_props(text, &corrupt)?;
+        let get = |k: &str| props.get(k, &corrupt);
         let block_pool_id = get("blockpoolID")?;
         if !is_block_pool_id(block_pool_id) {
             return Err(corrupt(format!(
@@ -197,6 +150,7 @@ pub fn check(dir: &Path, found: &BlockPoolVersion, expected: &BlockPoolVersion) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::version::lines_crc;
 
     fn sample() -> BlockPoolVersion {
         BlockPoolVersion {

@@ -39,19 +39,10 @@ impl VolumeVersion {
     }
 
     pub fn to_text(&self) -> String {
-        let lines = self.lines();
-        let mut text = String::from(
-            "#hafs DataNode storage VERSION. Do not edit: the checksum line covers the others.\n",
-        );
-        for l in &lines {
-            text.push_str(l);
-            text.push('\n');
-        }
-        text.push_str(&format!(
-            "checksum={:08x}\n",
-            lines_crc(lines.iter().map(String::as_str))
-        ));
-        text
+        checked_text(
+            "#hafs DataNode storage VERSION. Do not edit: the checksum line covers the others.",
+            &self.lines(),
+        )
     }
 
     pub fn parse(file: &Path, text: &str) -> Result<VolumeVersion> {
@@ -61,46 +52,8 @@ impl VolumeVersion {
                 reason,
             })
         };
-        let mut props: Vec<(&str, &str)> = Vec::new();
-        let mut covered = Vec::new();
-        let mut checksum = None;
-        for line in text.lines().map(str::trim) {
-            if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
-                continue;
-            }
-            let (k, v) = line
-                .split_once('=')
-                .ok_or_else(|| corrupt(format!("not key=value: {line:?}")))?;
-            let (k, v) = (k.trim(), v.trim());
-            if k == "checksum" {
-                if checksum.is_some() {
-                    return Err(corrupt("two checksum lines".into()));
-                }
-                checksum = Some(v);
-                continue;
-            }
-            if checksum.is_some() {
-                return Err(corrupt(format!("property {k} after the checksum line")));
-            }
-            props.push((k, v));
-            covered.push(line);
-        }
-        let stored = checksum.ok_or_else(|| corrupt("no checksum line".into()))?;
-        let stored = u32::from_str_radix(stored, 16)
-            .map_err(|_| corrupt(format!("bad checksum value {stored:?}")))?;
-        let computed = lines_crc(covered.iter().copied());
-        if stored != computed {
-            return Err(corrupt(format!(
-                "checksum mismatch: stored {stored:08x}, computed {computed:08x}"
-            )));
-        }
-        let get = |k: &str| {
-            props
-                .iter()
-                .find(|(key, _)| *key == k)
-                .map(|(_, v)| *v)
-                .ok_or_else(|| corrupt(format!("missing property {k}")))
-        };
+        let props = read_checked_props(text, &corrupt)?;
+        let get = |k: &str| props.get(k, &corrupt);
         let storage_type = get("storageType")?;
         if storage_type != StorageType::DataNode.as_str() {
             return Err(DnStorageError::Storage(
@@ -135,6 +88,81 @@ impl VolumeVersion {
                 .map_err(|_| corrupt("bad layoutVersion".into()))?,
         })
     }
+}
+
+/// `header`, the property lines and a last `checksum=` line over them: the text of a
+/// hafs VERSION file (the volume's and each block pool's).
+pub(crate) fn checked_text(header: &str, lines: &[String]) -> String {
+    let mut text = format!("{header}\n");
+    for l in lines {
+        text.push_str(l);
+        text.push('\n');
+    }
+    text.push_str(&format!(
+        "checksum={:08x}\n",
+        lines_crc(lines.iter().map(String::as_str))
+    ));
+    text
+}
+
+/// The `key=value` properties of a checksummed VERSION text, in file order.
+pub(crate) struct CheckedProps<'a>(Vec<(&'a str, &'a str)>);
+
+impl<'a> CheckedProps<'a> {
+    /// The value of `k`; a missing one is `corrupt`'s error naming it.
+    pub(crate) fn get(
+        &self,
+        k: &str,
+        corrupt: &impl Fn(String) -> DnStorageError,
+    ) -> Result<&'a str> {
+        self.0
+            .iter()
+            .find(|(key, _)| *key == k)
+            .map(|(_, v)| *v)
+            .ok_or_else(|| corrupt(format!("missing property {k}")))
+    }
+}
+
+/// Reads the properties of a VERSION text and checks its checksum line (exactly one,
+/// last, matching the lines above it); every problem is `corrupt`'s error.
+pub(crate) fn read_checked_props<'a>(
+    text: &'a str,
+    corrupt: &impl Fn(String) -> DnStorageError,
+) -> Result<CheckedProps<'a>> {
+    let mut props: Vec<(&str, &str)> = Vec::new();
+    let mut covered = Vec::new();
+    let mut checksum = None;
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
+            continue;
+        }
+        let (k, v) = line
+            .split_once('=')
+            .ok_or_else(|| corrupt(format!("not key=value: {line:?}")))?;
+        let (k, v) = (k.trim(), v.trim());
+        if k == "checksum" {
+            if checksum.is_some() {
+                return Err(corrupt("two checksum lines".into()));
+            }
+            checksum = Some(v);
+            continue;
+        }
+        if checksum.is_some() {
+            return Err(corrupt(format!("property {k} after the checksum line")));
+        }
+        props.push((k, v));
+        covered.push(line);
+    }
+    let stored = checksum.ok_or_else(|| corrupt("no checksum line".into()))?;
+    let stored = u32::from_str_radix(stored, 16)
+        .map_err(|_| corrupt(format!("bad checksum value {stored:?}")))?;
+    let computed = lines_crc(covered.iter().copied());
+    if stored != computed {
+        return Err(corrupt(format!(
+            "checksum mismatch: stored {stored:08x}, computed {computed:08x}"
+        )));
+    }
+    Ok(CheckedProps(props))
 }
 
 pub(crate) fn lines_crc<'a>(lines: impl Iterator<Item = &'a str>) -> u32 {
