@@ -74,13 +74,40 @@ pub(crate) async fn read_block(
     };
     send_response(shared, c, &resp).await?;
 
+    send_packets(shared, c, &reader, start, end_aligned, send_sums, false).await?;
+    let d = shared.config.socket_timeout;
+    // The reader says CHECKSUM_OK (or SUCCESS); its verdict changes nothing here, but it
+    // must be consumed before the next op on this connection.
+    match tokio::time::timeout(d, read_client_read_status(&mut c.r)).await {
+        Ok(Ok(Some(_))) => Ok(true),
+        Ok(Ok(None)) => Ok(false),
+        Ok(Err(e)) => {
+            tracing::debug!(peer = %c.peer, error = %e, "no client read status");
+            Ok(false)
+        }
+        Err(_) => Err(XceiverError::Timeout(d, "the client read status")),
+    }
+}
+
+/// Streams `[start, end)` of `reader` (chunk-aligned) as data packets, then the empty
+/// last packet: READ_BLOCK's body, and COPY_BLOCK's through the balancer bandwidth
+/// (`throttled`). A corrupt chunk is reported to the NameNode and ends the stream.
+pub(crate) async fn send_packets(
+    shared: &Shared,
+    c: &mut Conn,
+    reader: &ReplicaReader,
+    start: u64,
+    end: u64,
+    send_sums: bool,
+    throttled: bool,
+) -> XResult<()> {
+    let bpc = reader.checksum().bpc();
     let per_packet = ((shared.config.packet_size as u64 / bpc).max(1) * bpc) as usize;
     let d = shared.config.socket_timeout;
     let (mut data, mut sums) = (Vec::new(), Vec::new());
-    let mut pos = start;
-    let mut seqno = 0i64;
-    while pos < end_aligned {
-        let n = per_packet.min((end_aligned - pos) as usize);
+    let (mut pos, mut seqno) = (start, 0i64);
+    while pos < end {
+        let n = per_packet.min((end - pos) as usize);
         if let Err(e) = reader.read_chunks(pos, n, &mut data, &mut sums) {
             if let DnStorageError::CorruptReplica { reason, .. } = &e {
                 shared
@@ -95,6 +122,9 @@ pub(crate) async fn read_block(
         }
         if !send_sums {
             sums.clear();
+        }
+        if throttled {
+            shared.config.balance.throttle(n).await;
         }
         let h = packet_header(pos as i64, seqno, false, n as i32, false);
         timed(
@@ -114,17 +144,7 @@ pub(crate) async fn read_block(
     )
     .await?;
     timed(d, "sending the last packet", c.w.flush()).await?;
-    // The reader says CHECKSUM_OK (or SUCCESS); its verdict changes nothing here, but it
-    // must be consumed before the next op on this connection.
-    match tokio::time::timeout(d, read_client_read_status(&mut c.r)).await {
-        Ok(Ok(Some(_))) => Ok(true),
-        Ok(Ok(None)) => Ok(false),
-        Ok(Err(e)) => {
-            tracing::debug!(peer = %c.peer, error = %e, "no client read status");
-            Ok(false)
-        }
-        Err(_) => Err(XceiverError::Timeout(d, "the client read status")),
-    }
+    Ok(())
 }
 
 /// The MD5 of the replica's chunk CRCs over `block.numBytes` bytes (Hadoop's MD5CRC

@@ -13,13 +13,14 @@
 //! send or receive its bytes through the shared balancer bandwidth.
 
 use hafs_datatransfer::{
-    op_response, packet_header, read_op_response, read_packet, response_status, write_op,
-    write_packet, BlockOpResponseProto, ChecksumProto, OpRequest, ReadOpChecksumInfoProto, Status,
+    op_response, read_op_response, read_packet, response_status, write_op, BlockOpResponseProto,
+    ChecksumProto, OpRequest, ReadOpChecksumInfoProto, Status,
 };
 use hafs_proto::hdfs::{BaseHeaderProto, OpCopyBlockProto, OpReplaceBlockProto};
 use tokio::io::AsyncWriteExt;
 
 use crate::storage::{BlockEvent, DataChecksum, DnStorageError, ExtendedBlock};
+use crate::xceiver::read::send_packets;
 use crate::xceiver::{
     connect_peer, send_response, status_of, timed, xfer_addr, Conn, Shared, XResult, XceiverError,
 };
@@ -79,44 +80,7 @@ pub(crate) async fn copy_block(
         ..Default::default()
     };
     send_response(shared, c, &resp).await?;
-    let bpc = checksum.bpc();
-    let per_packet = ((shared.config.packet_size as u64 / bpc).max(1) * bpc) as usize;
-    let d = shared.config.socket_timeout;
-    let (mut data, mut sums) = (Vec::new(), Vec::new());
-    let (mut pos, mut seqno) = (0u64, 0i64);
-    while pos < len {
-        let n = per_packet.min((len - pos) as usize);
-        if let Err(e) = reader.read_chunks(pos, n, &mut data, &mut sums) {
-            if let DnStorageError::CorruptReplica { reason, .. } = &e {
-                shared
-                    .event(BlockEvent::Corrupt {
-                        block: reader.block(),
-                        storage_id: reader.info().storage_id.clone(),
-                        reason: reason.clone(),
-                    })
-                    .await;
-            }
-            return Err(e.into());
-        }
-        balance.throttle(n).await;
-        let h = packet_header(pos as i64, seqno, false, n as i32, false);
-        timed(
-            d,
-            "sending a packet",
-            write_packet(&mut c.w, &h, &sums, &data),
-        )
-        .await?;
-        pos += n as u64;
-        seqno += 1;
-    }
-    let last = packet_header(pos as i64, seqno, true, 0, false);
-    timed(
-        d,
-        "sending the last packet",
-        write_packet(&mut c.w, &last, &[], &[]),
-    )
-    .await?;
-    timed(d, "sending the last packet", c.w.flush()).await?;
+    send_packets(shared, c, &reader, 0, len, true, true).await?;
     tracing::info!(%block, peer = %c.peer, bytes = len, "copied block for the balancer");
     Ok(false)
 }
