@@ -10,52 +10,22 @@ use std::net::IpAddr;
 use hafs_namenode::blockmanagement::host_file::{HostLists, HostSet};
 use hafs_namenode::blockmanagement::{
     Block, BlockManager, BlockManagerConfig, BlockManagerError, DatanodeReportKind,
-    NamespaceIdentity,
 };
 use hafs_proto::hdfs as pb;
 use hafs_proto::hdfs::datanode as dpb;
 
-const BPID: &str = "BP-1-127.0.0.1-1";
+mod block_fixtures;
+use block_fixtures::{identity, reg, BPID};
+
 const DECOMMISSION_INPROGRESS: i32 = 1;
 const DECOMMISSIONED: i32 = 2;
 
 fn bm() -> BlockManager {
-    BlockManager::new(
-        BlockManagerConfig::default(),
-        NamespaceIdentity {
-            cluster_id: "CID-t".into(),
-            block_pool_id: BPID.into(),
-            namespace_id: 7,
-            layout_version: -66,
-            ctime: 0,
-        },
-    )
+    BlockManager::new(BlockManagerConfig::default(), identity())
 }
 
 fn ip(n: u8) -> IpAddr {
     format!("10.0.0.{n}").parse().unwrap()
-}
-
-fn reg(n: u8) -> dpb::DatanodeRegistrationProto {
-    dpb::DatanodeRegistrationProto {
-        datanode_id: pb::DatanodeIdProto {
-            ip_addr: format!("10.0.0.{n}"),
-            host_name: format!("dn{n}"),
-            datanode_uuid: format!("dn-{n}"),
-            xfer_port: 9866,
-            info_port: 9864,
-            ipc_port: 9867,
-            info_secure_port: None,
-        },
-        storage_info: dpb::StorageInfoProto {
-            layout_version: 1,
-            namespce_id: 7,
-            cluster_id: "CID-t".into(),
-            c_time: 0,
-        },
-        keys: None,
-        software_version: "3.5.0".into(),
-    }
 }
 
 #[allow(deprecated)]

@@ -5,47 +5,17 @@
 use std::time::Duration;
 
 use hafs_namenode::blockmanagement::{
-    Block, BlockManager, BlockManagerConfig, BlockManagerError, BlockUcState, NamespaceIdentity,
-    StorageReport,
+    Block, BlockManager, BlockManagerConfig, BlockManagerError, BlockUcState, StorageReport,
 };
 use hafs_proto::block_list::ReportedReplica;
 use hafs_proto::hdfs as pb;
 use hafs_proto::hdfs::datanode as dpb;
 
-fn identity() -> NamespaceIdentity {
-    NamespaceIdentity {
-        cluster_id: "CID-t".into(),
-        block_pool_id: "BP-1-127.0.0.1-1".into(),
-        namespace_id: 7,
-        layout_version: -66,
-        ctime: 0,
-    }
-}
+mod block_fixtures;
+use block_fixtures::{identity, reg};
 
 fn bm(cfg: BlockManagerConfig) -> BlockManager {
     BlockManager::new(cfg, identity())
-}
-
-fn reg(n: u8) -> dpb::DatanodeRegistrationProto {
-    dpb::DatanodeRegistrationProto {
-        datanode_id: pb::DatanodeIdProto {
-            ip_addr: format!("10.0.0.{n}"),
-            host_name: format!("dn{n}"),
-            datanode_uuid: format!("dn-{n}"),
-            xfer_port: 9866,
-            info_port: 9864,
-            ipc_port: 9867,
-            info_secure_port: None,
-        },
-        storage_info: dpb::StorageInfoProto {
-            layout_version: 1,
-            namespce_id: 7,
-            cluster_id: "CID-t".into(),
-            c_time: 0,
-        },
-        keys: None,
-        software_version: "3.5.0".into(),
-    }
 }
 
 #[allow(deprecated)]
