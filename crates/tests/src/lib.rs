@@ -77,7 +77,7 @@ pub use reference_hdfs::{
     hdfs_tool, parse_ready_daemons, ReferenceDaemon, ReferenceHdfs, REFERENCE_NAMESERVICE,
     REFERENCE_READY,
 };
-pub use replicas::{block_files, corrupt_file, test_bytes, ReplicaFile};
+pub use replicas::{block_files, corrupt_file, located_blocks, test_bytes, ReplicaFile};
 pub use streaming::{StreamingClient, StreamingResult};
 pub use tempdir::TempDir;
 pub use tools::{hafs_cmd, hafs_dfs, java_fs, java_fs_as, python, ClientTarget, ConfTarget};

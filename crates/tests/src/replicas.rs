@@ -125,3 +125,40 @@ pub fn test_bytes(seed: u64, len: usize) -> Vec<u8> {
     out.truncate(len);
     out
 }
+
+/// getBlockLocations of `path` from the NameNode at `nn_addr` over a raw ClientProtocol
+/// call with `cfg` (e.g. a client bound to a DataNode's address): the located blocks,
+/// an open file's last block (with its pipeline) included; empty when the file has none.
+#[track_caller]
+pub fn located_blocks(
+    nn_addr: &str,
+    cfg: hafs_ipc::ClientConfig,
+    path: &str,
+) -> Vec<hafs_proto::hdfs::LocatedBlockProto> {
+    use hafs_proto::hdfs as pb;
+    let client = hafs_ipc::RpcClient::new(
+        nn_addr.to_string(),
+        "org.apache.hadoop.hdfs.protocol.ClientProtocol",
+        cfg,
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let resp: pb::GetBlockLocationsResponseProto = rt
+        .block_on(client.call(
+            "getBlockLocations",
+            &pb::GetBlockLocationsRequestProto {
+                src: path.to_string(),
+                offset: 0,
+                length: u64::MAX,
+            },
+        ))
+        .unwrap_or_else(|e| panic!("getBlockLocations {path} from {nn_addr}: {e}"));
+    let Some(located) = resp.locations else {
+        return Vec::new();
+    };
+    let mut blocks = located.blocks;
+    blocks.extend(located.last_block);
+    blocks
+}

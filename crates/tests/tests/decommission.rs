@@ -24,14 +24,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
-use hafs_ipc::{ClientConfig, RpcClient};
+use hafs_ipc::ClientConfig;
 use hafs_proto::hdfs as pb;
 use hafs_tests::{
     assert_acked_intact, block_files, hafs_cmd, hdfs_tool, java_fs, python, test_bytes,
     MiniCluster, StreamingClient, TempDir, Writer,
 };
 
-const CLIENT_PROTOCOL: &str = "org.apache.hadoop.hdfs.protocol.ClientProtocol";
 const DATANODES: usize = 4;
 const FILES: usize = 8;
 /// The open file: written in two halves, before and after the failover.
@@ -107,31 +106,11 @@ fn wait_for_fsck(c: &MiniCluster, path: &str, what: &str, ok: impl Fn(&str) -> b
 /// The blocks of `path` as the Active NameNode `nn` locates them (an open file's last
 /// block with its pipeline).
 fn located_blocks(c: &MiniCluster, nn: usize, path: &str) -> Vec<pb::LocatedBlockProto> {
-    let client = RpcClient::new(
-        c.nn_rpc_addr_of(nn).to_string(),
-        CLIENT_PROTOCOL,
+    hafs_tests::located_blocks(
+        &c.nn_rpc_addr_of(nn).to_string(),
         ClientConfig::default(),
-    );
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let resp: pb::GetBlockLocationsResponseProto = rt
-        .block_on(client.call(
-            "getBlockLocations",
-            &pb::GetBlockLocationsRequestProto {
-                src: path.to_string(),
-                offset: 0,
-                length: u64::MAX,
-            },
-        ))
-        .unwrap_or_else(|e| panic!("getBlockLocations {path}: {e}"));
-    let Some(located) = resp.locations else {
-        return Vec::new();
-    };
-    let mut blocks = located.blocks;
-    blocks.extend(located.last_block);
-    blocks
+        path,
+    )
 }
 
 /// The ids of the block replicas on DataNode `i`'s disks (finalized or being written).

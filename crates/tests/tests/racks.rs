@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use hafs_ipc::{ClientConfig, RpcClient};
+use hafs_ipc::ClientConfig;
 use hafs_proto::hdfs as pb;
 use hafs_tests::{
     block_files, hafs_cmd, hdfs_tool, java_fs, python, test_bytes, MiniCluster, TempDir,
@@ -28,7 +28,6 @@ const RACK2: [&str; 3] = ["127.0.0.5", "127.0.0.6", "127.0.0.7"];
 /// DataNode indexes (0-based) of rack2's nodes: DataNode i is on 127.0.0.(i+2).
 const RACK2_NODES: [usize; 3] = [3, 4, 5];
 const FILES_PER_CLIENT: usize = 20;
-const CLIENT_PROTOCOL: &str = "org.apache.hadoop.hdfs.protocol.ClientProtocol";
 
 fn write_topology_script(path: &Path) {
     let mut s = String::from("#!/bin/sh\nfor a in \"$@\"; do\n  case \"$a\" in\n");
@@ -190,22 +189,9 @@ fn locations_from(cluster: &MiniCluster, from: &str, path: &str) -> Vec<pb::Loca
         bind_address: Some(from.parse().unwrap()),
         ..ClientConfig::default()
     };
-    let client = RpcClient::new(cluster.nn_rpc_addr().to_string(), CLIENT_PROTOCOL, cfg);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let resp: pb::GetBlockLocationsResponseProto = rt
-        .block_on(client.call(
-            "getBlockLocations",
-            &pb::GetBlockLocationsRequestProto {
-                src: path.to_string(),
-                offset: 0,
-                length: u64::MAX,
-            },
-        ))
-        .unwrap_or_else(|e| panic!("getBlockLocations {path} from {from}: {e}"));
-    resp.locations.expect("the file exists").blocks
+    let blocks = hafs_tests::located_blocks(&cluster.nn_rpc_addr().to_string(), cfg, path);
+    assert!(!blocks.is_empty(), "{path}: no blocks located");
+    blocks
 }
 
 #[test]
