@@ -27,14 +27,14 @@ pub(super) fn type_quota_infos(infos: &[(i32, i64, u64)]) -> pb::StorageTypeQuot
     }
 }
 
-/// A content summary's per-type quotas: every type that supports quotas, the space on
-/// DISK (where hafs keeps every replica) as its consumption.
+/// A content summary's per-type quotas and consumption: every type that supports
+/// quotas (all but the transient RAM_DISK).
 pub(super) fn summary_type_infos(s: &ContentSummary) -> pb::StorageTypeQuotaInfosProto {
     let infos: Vec<(i32, i64, u64)> = (1..=s.type_quotas.len() as i32)
-        .filter(|&t| t != 4) // RAM_DISK: no quotas (transient)
+        .filter(|&t| crate::namespace::supports_type_quota(t))
         .map(|t| {
-            let consumed = if t == 1 { s.space_consumed } else { 0 };
-            (t, s.type_quotas[(t - 1) as usize], consumed)
+            let i = (t - 1) as usize;
+            (t, s.type_quotas[i], s.type_consumed[i])
         })
         .collect();
     type_quota_infos(&infos)

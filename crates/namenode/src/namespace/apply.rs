@@ -125,13 +125,7 @@ impl Namespace {
         let before = self.file_space_of(slot);
         let out = f(self)?;
         let after = self.file_space_of(slot);
-        self.add_usage(
-            slot,
-            QuotaCounts {
-                namespace: 0,
-                storage_space: after.saturating_sub(before),
-            },
-        );
+        self.add_usage(slot, after.minus(before));
         Ok(out)
     }
 
@@ -469,9 +463,22 @@ impl Namespace {
             self.remove_subtree(e, &mut out);
         }
         let src_parent = self.node(src).parent;
-        self.move_usage(src, src_parent, dst_parent);
+        // The subtree's usage leaves the quotas above the source and joins those above
+        // the destination, recounted when the policy it inherits changes with it.
+        let quotas_before = self.quota_dirs_above(src_parent);
+        let before = self.subtree_usage(src);
+        let recount = self.policy_moves(src, dst_parent);
         self.detach(src);
         self.attach(dst_parent, src, name.as_bytes());
+        let after = if recount {
+            self.recount_subtree(src)
+        } else {
+            before
+        };
+        if after != before || quotas_before != self.quota_dirs_above(dst_parent) {
+            self.add_usage(src_parent, QuotaCounts::default().minus(before));
+            self.add_usage(dst_parent, after);
+        }
         self.slab[src_parent as usize].mtime = r.mtime;
         self.slab[dst_parent as usize].mtime = r.mtime;
         Ok(out)
@@ -509,13 +516,7 @@ impl Namespace {
             // The source's space leaves with its blocks; the target counts them again
             // at its own replication below.
             let space = self.file_space_of(slot);
-            self.add_usage(
-                slot,
-                QuotaCounts {
-                    namespace: 0,
-                    storage_space: -space,
-                },
-            );
+            self.add_usage(slot, QuotaCounts::default().minus(space));
             let moved = std::mem::replace(&mut self.slab[slot as usize].body, Body::File(None));
             if let Body::File(Some(b)) = moved {
                 blocks.extend(b.iter().copied());
@@ -530,13 +531,7 @@ impl Namespace {
         );
         self.slab[target as usize].body = Body::File(Some(Box::new(blocks)));
         let target_after = self.file_space_of(target);
-        self.add_usage(
-            target,
-            QuotaCounts {
-                namespace: 0,
-                storage_space: target_after.saturating_sub(target_before),
-            },
-        );
+        self.add_usage(target, target_after.minus(target_before));
         self.slab[target as usize].mtime = c.mtime;
         self.slab[parent as usize].mtime = c.mtime;
         Ok(out)

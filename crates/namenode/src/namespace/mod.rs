@@ -40,7 +40,7 @@ pub use memory::MemoryStats;
 pub use permission::{mode_string, Access, Caller};
 pub use plan::Planned;
 pub use query::{ContentSummary, FileKind, FileStatus, NamespaceStats};
-pub use quota::{long_to_string, storage_type_name, Quota, QuotaUsage};
+pub use quota::{long_to_string, storage_type_name, supports_type_quota, Quota, QuotaUsage};
 pub use snapshot::{
     default_snapshot_name, diff_page, snapshot_path, DiffEntry, DiffKind, SnapshottableDir,
     DOT_SNAPSHOT, READ_ONLY_SNAPSHOT, SNAPSHOT_MAX_LIMIT_DEFAULT,
@@ -586,18 +586,11 @@ impl Namespace {
             children.insert(pos, slot);
         }
         // A new directory, or a file without blocks yet: one name.
-        let space = if self.node(slot).is_dir() {
-            0
-        } else {
-            self.file_space_of(slot)
-        };
-        self.add_usage(
-            parent,
-            quota::QuotaCounts {
-                namespace: 1,
-                storage_space: space,
-            },
-        );
+        let mut usage = quota::QuotaCounts::names(1);
+        if !self.node(slot).is_dir() {
+            usage = usage.plus(self.file_space_of(slot));
+        }
+        self.add_usage(parent, usage);
         slot
     }
 
@@ -631,9 +624,10 @@ impl Namespace {
     /// Detaches and frees a whole subtree, collecting its blocks and open files.
     fn remove_subtree(&mut self, slot: u32, out: &mut ApplyOutcome) {
         let parent = self.node(slot).parent;
+        // What the subtree used (counted while it still inherits its policy), given
+        // back to the quotas above it.
+        let freed = quota::QuotaCounts::default().minus(self.subtree_usage(slot));
         self.detach(slot);
-        // What the subtree used, given back to the quotas above it.
-        let mut freed = quota::QuotaCounts::default();
         let mut stack = vec![slot];
         while let Some(s) = stack.pop() {
             let n = std::mem::replace(&mut self.slab[s as usize], Inode::free());
@@ -655,7 +649,6 @@ impl Namespace {
             if uc {
                 out.removed_under_construction.push(n.id);
             }
-            freed.namespace -= 1;
             match n.body {
                 Body::Dir(children) => {
                     self.dirs -= 1;
@@ -664,8 +657,6 @@ impl Namespace {
                 Body::File(blocks) => {
                     self.files -= 1;
                     if let Some(b) = blocks {
-                        let space = quota::file_space(&b, n.block_size, n.replication, uc);
-                        freed.storage_space = freed.storage_space.saturating_sub(space);
                         out.removed_blocks.extend(b.iter().copied());
                     }
                 }
@@ -730,7 +721,7 @@ impl Namespace {
         for (id, q) in &self.quotas {
             let s = self.index.get(*id, &self.slab).expect("quota inode exists");
             assert!(self.node(s).is_dir());
-            let counted = self.count_subtree(s, true);
+            let counted = self.count_subtree(s, true, self.inherited_storage_policy(s));
             assert_eq!(q.usage, counted, "usage of {}", self.path_of_slot(s));
         }
     }

@@ -617,7 +617,8 @@ impl Namespace {
                 "concat: target file {target} is under construction"
             )));
         }
-        let mut space_delta = 0i64;
+        let mut space_delta = quota::QuotaCounts::default();
+        let t_policy = self.effective_storage_policy(t_slot);
         // A set: a request may name many sources (bounded by the IPC frame).
         let mut seen = std::collections::HashSet::with_capacity(srcs.len());
         let mut src_paths = Vec::with_capacity(srcs.len());
@@ -660,16 +661,20 @@ impl Namespace {
             src_paths.push(s.path());
             // The moved blocks count at the target's replication (FSDirConcatOp's
             // quota deltas); the sources' names go.
-            let bytes = quota::file_space(n.blocks(), n.block_size, 1, false);
-            let more = i64::from(t_node.replication) - i64::from(n.replication);
-            space_delta = space_delta.saturating_add(bytes.saturating_mul(more));
+            let bytes = quota::file_bytes(n.blocks(), n.block_size, false);
+            let bytes = i64::try_from(bytes).unwrap_or(i64::MAX);
+            let src_policy = self.effective_storage_policy(slot);
+            space_delta = space_delta.plus(
+                quota::space_of_bytes(bytes, t_node.replication, t_policy)
+                    .minus(quota::space_of_bytes(bytes, n.replication, src_policy)),
+            );
         }
         if seen.len() < srcs.len() {
             return Err(Illegal(
                 "concat: at least two of the source files are the same".into(),
             ));
         }
-        self.verify_space(t_slot, space_delta, 0)?;
+        self.verify_space(t_slot, space_delta, quota::QuotaCounts::default())?;
         Ok(edit(Op::Concat(pb::ConcatOp {
             target: t.path(),
             srcs: src_paths,
@@ -790,9 +795,12 @@ impl Namespace {
             // More replicas take more space (Hadoop's unprotectedSetReplication).
             let n = self.node(s);
             let uc = self.under_construction.contains_key(&n.id);
-            let bytes = quota::file_space(n.blocks(), n.block_size, 1, uc);
-            let more = i64::from(replication) - i64::from(n.replication);
-            self.verify_space(s, bytes.saturating_mul(more), 0)?;
+            let bytes = quota::file_bytes(n.blocks(), n.block_size, uc);
+            let bytes = i64::try_from(bytes).unwrap_or(i64::MAX);
+            let policy = self.effective_storage_policy(s);
+            let delta = quota::space_of_bytes(bytes, replication, policy)
+                .minus(quota::space_of_bytes(bytes, n.replication, policy));
+            self.verify_space(s, delta, quota::QuotaCounts::default())?;
         }
         match res.last() {
             Some(s) if !self.node(s).is_dir() => Ok(Planned::Apply(edit(Op::SetReplication(

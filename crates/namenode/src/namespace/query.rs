@@ -3,7 +3,8 @@
 use super::error::NamespaceError;
 use super::inode::{BlockInfo, ROOT_SLOT};
 use super::permission::{Access, Caller};
-use super::{DirOp, Namespace};
+use super::{quota, DirOp, Namespace};
+use crate::blockmanagement::storage_policy::UNSPECIFIED;
 use std::borrow::Cow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +53,8 @@ pub struct ContentSummary {
     pub space_quota: i64,
     /// Space quotas by storage type (by StorageTypeProto number - 1; -1 = none).
     pub type_quotas: [i64; super::quota::STORAGE_TYPE_COUNT],
+    /// Space by storage type, by StorageTypeProto number - 1.
+    pub type_consumed: [u64; super::quota::STORAGE_TYPE_COUNT],
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,18 +215,35 @@ impl Namespace {
             space_consumed: 0,
             space_quota: quota.map_or(-1, |q| q.ds_quota),
             type_quotas: quota.map_or([-1; super::quota::STORAGE_TYPE_COUNT], |q| q.type_quotas),
+            type_consumed: [0; super::quota::STORAGE_TYPE_COUNT],
         };
-        let mut stack = vec![slot];
-        while let Some(s) = stack.pop() {
+        // Each inode's effective policy is carried down the walk: a file's bytes count
+        // on the types its policy chooses (Hadoop's computeContentSummary: the length,
+        // not the open block's preferred size, by getFileReplication's types).
+        let mut stack = vec![(slot, self.inherited_storage_policy(slot))];
+        while let Some((s, inherited)) = stack.pop() {
             let n = self.node(s);
+            let policy = match self.local_storage_policy(n.id) {
+                UNSPECIFIED => inherited,
+                own => own,
+            };
             if n.is_dir() {
                 sum.directory_count += 1;
-                stack.extend_from_slice(n.children());
+                stack.extend(n.children().iter().map(|&c| (c, policy)));
             } else {
                 let len = n.length();
                 sum.file_count += 1;
                 sum.length += len;
-                sum.space_consumed += self.file_space_of(s).max(0) as u64;
+                let space = self.file_space_as(s, policy);
+                sum.space_consumed += space.storage_space.max(0) as u64;
+                let by_type = quota::space_of_bytes(
+                    i64::try_from(len).unwrap_or(i64::MAX),
+                    n.replication,
+                    policy,
+                );
+                for (sum, t) in sum.type_consumed.iter_mut().zip(by_type.type_spaces) {
+                    *sum += t.max(0) as u64;
+                }
             }
         }
         Ok(sum)

@@ -10,9 +10,17 @@
 //!
 //! As in HDFS, the root always has a namespace quota of Long.MAX_VALUE, and a file under
 //! construction counts its last block at the preferred block size (the space the writer
-//! may still fill). Type quotas do not yet follow storage policies (Hadoop charges each
-//! type what the file's policy chooses): every replica is counted as DISK, so the DISK
-//! type uses the whole storage space and the other types none (docs/compatibility.md).
+//! may still fill).
+//!
+//! Space by storage type follows the file's effective storage policy, as Hadoop's
+//! INodeFile.storagespaceConsumed does: each block's bytes count once for every type
+//! the policy chooses for the file's replication (ONE_SSD with 3 replicas: 1 x SSD and
+//! 2 x DISK), never by where the replicas actually landed. A file with no policy on its
+//! whole path counts no type space at all (Hadoop's "storage type and its quota are
+//! only available when storage policy is set"), so a DISK quota binds only files under
+//! an explicit policy. Where Hadoop leaves the counters stale (a policy set or unset on
+//! a directory with files, fixed only by the next restart's recount), hafs recounts the
+//! subtree at once, so live counters always equal a fresh count.
 
 use hafs_proto::hafs::{self as pb, edit_op::Op};
 
@@ -20,11 +28,10 @@ use super::error::NamespaceError;
 use super::inode::{BlockInfo, NO_SLOT, ROOT_SLOT};
 use super::permission::{Access, Caller};
 use super::{DirOp, EditOp, Namespace, Resolved};
+use crate::blockmanagement::storage_policy::{self as suite, UNSPECIFIED};
 
 /// StorageTypeProto numbers run 1 (DISK) to 6 (NVDIMM); index = number - 1.
 pub const STORAGE_TYPE_COUNT: usize = 6;
-/// StorageTypeProto.DISK.
-pub const DISK: i32 = 1;
 
 /// Hadoop's StorageType names, by StorageTypeProto number - 1.
 const STORAGE_TYPE_NAMES: [&str; STORAGE_TYPE_COUNT] =
@@ -47,41 +54,86 @@ pub const QUOTA_DONT_SET: i64 = i64::MAX;
 /// HdfsConstants.QUOTA_RESET: clears a quota.
 pub const QUOTA_RESET: i64 = -1;
 
-/// Names and storage space used by a subtree (Hadoop's QuotaCounts without the
-/// per-type part, which hafs derives: everything counts as DISK).
+/// Names, storage space and space by storage type used by a subtree (Hadoop's
+/// QuotaCounts).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QuotaCounts {
     pub namespace: i64,
     pub storage_space: i64,
+    /// Space charged to each storage type, by StorageTypeProto number - 1.
+    pub type_spaces: [i64; STORAGE_TYPE_COUNT],
 }
 
 impl QuotaCounts {
-    fn is_zero(self) -> bool {
-        self.namespace == 0 && self.storage_space == 0
-    }
-
-    fn plus(self, o: QuotaCounts) -> QuotaCounts {
+    /// `n` names and no space.
+    pub fn names(n: i64) -> QuotaCounts {
         QuotaCounts {
-            namespace: self.namespace.saturating_add(o.namespace),
-            storage_space: self.storage_space.saturating_add(o.storage_space),
+            namespace: n,
+            ..QuotaCounts::default()
         }
     }
 
-    fn minus(self, o: QuotaCounts) -> QuotaCounts {
+    fn is_zero(self) -> bool {
+        self == QuotaCounts::default()
+    }
+
+    /// Does any count grow?
+    fn grows(self) -> bool {
+        self.namespace > 0 || self.storage_space > 0 || self.type_spaces.iter().any(|&t| t > 0)
+    }
+
+    pub(super) fn plus(self, o: QuotaCounts) -> QuotaCounts {
+        let mut type_spaces = self.type_spaces;
+        for (a, b) in type_spaces.iter_mut().zip(o.type_spaces) {
+            *a = a.saturating_add(b);
+        }
+        QuotaCounts {
+            namespace: self.namespace.saturating_add(o.namespace),
+            storage_space: self.storage_space.saturating_add(o.storage_space),
+            type_spaces,
+        }
+    }
+
+    pub(super) fn minus(self, o: QuotaCounts) -> QuotaCounts {
+        let mut type_spaces = self.type_spaces;
+        for (a, b) in type_spaces.iter_mut().zip(o.type_spaces) {
+            *a = a.saturating_sub(b);
+        }
         QuotaCounts {
             namespace: self.namespace.saturating_sub(o.namespace),
             storage_space: self.storage_space.saturating_sub(o.storage_space),
+            type_spaces,
         }
     }
 
     /// Space used on storage type `t`.
     pub fn type_space(self, t: i32) -> i64 {
-        if t == DISK {
-            self.storage_space
-        } else {
-            0
+        usize::try_from(t - 1)
+            .ok()
+            .and_then(|i| self.type_spaces.get(i).copied())
+            .unwrap_or(0)
+    }
+}
+
+/// What `bytes` of a file with `replication` replicas under the effective policy
+/// `policy` are charged (Hadoop's storagespaceConsumedContiguous for one block): the
+/// storage space bytes x replication, and the bytes once per storage type the policy
+/// chooses for that replication, types without quotas (RAM_DISK) left out. With no
+/// policy on the path (UNSPECIFIED) no type is charged.
+pub fn space_of_bytes(bytes: i64, replication: u16, policy: u8) -> QuotaCounts {
+    let mut c = QuotaCounts {
+        storage_space: bytes.saturating_mul(i64::from(replication)),
+        ..QuotaCounts::default()
+    };
+    if policy != UNSPECIFIED && bytes != 0 {
+        for t in suite::by_id(policy).choose_storage_types(usize::from(replication)) {
+            if supports_type_quota(t) {
+                let i = (t - 1) as usize;
+                c.type_spaces[i] = c.type_spaces[i].saturating_add(bytes);
+            }
         }
     }
+    c
 }
 
 /// A directory's quotas (-1 = none) and what its subtree uses, in a side table keyed by
@@ -106,6 +158,7 @@ impl Quota {
         usage: QuotaCounts {
             namespace: 0,
             storage_space: 0,
+            type_spaces: [0; STORAGE_TYPE_COUNT],
         },
     };
 
@@ -195,21 +248,26 @@ pub fn long_to_string(n: i64) -> String {
     format!("{sign}{s} {}B", SYMBOLS[i])
 }
 
-/// Storage space of a file's blocks (Hadoop's storagespaceConsumed): bytes times
-/// replication, the last block of a file under construction at the preferred size.
+/// Space of a file's blocks (Hadoop's storagespaceConsumed) under the effective
+/// policy `policy`: bytes times replication, the last block of a file under
+/// construction at the preferred size, and the bytes by storage type.
 pub(super) fn file_space(
     blocks: &[BlockInfo],
     block_size: u64,
     replication: u16,
     under_construction: bool,
-) -> i64 {
-    i64::try_from(file_bytes(blocks, block_size, under_construction))
-        .unwrap_or(i64::MAX)
-        .saturating_mul(i64::from(replication))
+    policy: u8,
+) -> QuotaCounts {
+    let bytes = file_bytes(blocks, block_size, under_construction);
+    space_of_bytes(
+        i64::try_from(bytes).unwrap_or(i64::MAX),
+        replication,
+        policy,
+    )
 }
 
 /// A file's size for quota purposes (Hadoop's computeFileSize(true, true)).
-fn file_bytes(blocks: &[BlockInfo], block_size: u64, under_construction: bool) -> u64 {
+pub(super) fn file_bytes(blocks: &[BlockInfo], block_size: u64, under_construction: bool) -> u64 {
     let mut bytes = blocks
         .iter()
         .fold(0u64, |a, b| a.saturating_add(b.num_bytes));
@@ -244,11 +302,25 @@ pub(super) fn type_infos(quota: Option<&Quota>, usage: QuotaCounts) -> Vec<(i32,
 }
 
 impl Namespace {
-    /// Storage space of the file in `slot`.
-    pub(super) fn file_space_of(&self, slot: u32) -> i64 {
+    /// The space of the file in `slot` under its effective policy.
+    pub(super) fn file_space_of(&self, slot: u32) -> QuotaCounts {
+        self.file_space_as(slot, self.effective_storage_policy(slot))
+    }
+
+    /// The space of the file in `slot` as if its effective policy were `policy`.
+    pub(super) fn file_space_as(&self, slot: u32, policy: u8) -> QuotaCounts {
         let n = self.node(slot);
         let uc = self.under_construction.contains_key(&n.id);
-        file_space(n.blocks(), n.block_size, n.replication, uc)
+        file_space(n.blocks(), n.block_size, n.replication, uc, policy)
+    }
+
+    /// The policy the inode at `slot` inherits from its parent (UNSPECIFIED at the
+    /// root or for a detached inode).
+    pub(super) fn inherited_storage_policy(&self, slot: u32) -> u8 {
+        match self.node(slot).parent {
+            NO_SLOT => UNSPECIFIED,
+            p => self.effective_storage_policy(p),
+        }
     }
 
     /// Adds `delta` to the usage of every directory with a quota from `slot` (itself
@@ -268,14 +340,20 @@ impl Namespace {
         }
     }
 
-    /// A subtree's usage (Hadoop's computeQuotaUsage). Directories below `slot` with a
-    /// quota answer from their counters; with `walk_all` every inode is visited (to
-    /// recompute the counters themselves).
-    pub(super) fn count_subtree(&self, slot: u32, walk_all: bool) -> QuotaCounts {
+    /// A subtree's usage (Hadoop's computeQuotaUsage) when the policy its top inode
+    /// inherits is `inherited`: each inode's effective policy is its own, else its
+    /// parent's, carried down the walk. Directories below `slot` with a quota answer
+    /// from their counters; with `walk_all` every inode is visited (to recompute the
+    /// counters themselves, or to count under another inherited policy).
+    pub(super) fn count_subtree(&self, slot: u32, walk_all: bool, inherited: u8) -> QuotaCounts {
         let mut total = QuotaCounts::default();
-        let mut stack = vec![slot];
-        while let Some(s) = stack.pop() {
+        let mut stack = vec![(slot, inherited)];
+        while let Some((s, inherited)) = stack.pop() {
             let n = self.node(s);
+            let policy = match self.local_storage_policy(n.id) {
+                UNSPECIFIED => inherited,
+                own => own,
+            };
             if n.is_dir() {
                 if !walk_all && s != slot {
                     if let Some(q) = self.quotas.get(&n.id) {
@@ -284,10 +362,10 @@ impl Namespace {
                     }
                 }
                 total.namespace += 1;
-                stack.extend_from_slice(n.children());
+                stack.extend(n.children().iter().map(|&c| (c, policy)));
             } else {
                 total.namespace += 1;
-                total.storage_space = total.storage_space.saturating_add(self.file_space_of(s));
+                total = total.plus(self.file_space_as(s, policy));
             }
         }
         total
@@ -297,8 +375,35 @@ impl Namespace {
     pub(super) fn subtree_usage(&self, slot: u32) -> QuotaCounts {
         match self.quotas.get(&self.node(slot).id) {
             Some(q) => q.usage,
-            None => self.count_subtree(slot, false),
+            None => self.count_subtree(slot, false, self.inherited_storage_policy(slot)),
         }
+    }
+
+    /// Recounts the quota directories inside the subtree at `slot` (itself included),
+    /// deepest first, after the effective policy of the subtree changed (a policy set
+    /// or unset, a rename under another policy); returns the subtree's new usage. The
+    /// directories above are the caller's to adjust.
+    pub(super) fn recount_subtree(&mut self, slot: u32) -> QuotaCounts {
+        let mut dirs = Vec::new();
+        let mut stack = vec![slot];
+        while let Some(s) = stack.pop() {
+            let n = self.node(s);
+            if n.is_dir() {
+                if self.quotas.contains_key(&n.id) {
+                    dirs.push(s);
+                }
+                stack.extend_from_slice(n.children());
+            }
+        }
+        // Pre-order reversed: every directory after the ones below it.
+        for &d in dirs.iter().rev() {
+            let usage = self.count_subtree(d, false, self.inherited_storage_policy(d));
+            let id = self.node(d).id;
+            if let Some(q) = self.quotas.get_mut(&id) {
+                q.usage = usage;
+            }
+        }
+        self.subtree_usage(slot)
     }
 
     /// Recomputes every quota's usage (after an image load). The root gets its default
@@ -312,7 +417,7 @@ impl Namespace {
                 self.quotas.remove(&id);
                 continue;
             };
-            let usage = self.count_subtree(slot, true);
+            let usage = self.count_subtree(slot, true, self.inherited_storage_policy(slot));
             if let Some(q) = self.quotas.get_mut(&id) {
                 q.usage = usage;
             }
@@ -320,7 +425,7 @@ impl Namespace {
     }
 
     /// The ids of the directories with a quota from `slot` up to the root.
-    fn quota_dirs_above(&self, mut slot: u32) -> Vec<u64> {
+    pub(super) fn quota_dirs_above(&self, mut slot: u32) -> Vec<u64> {
         let mut out = Vec::new();
         while slot != NO_SLOT {
             let n = self.node(slot);
@@ -332,38 +437,24 @@ impl Namespace {
         out
     }
 
-    /// Moves a subtree's usage from under `from` to under `to` (a rename). Skipped when
-    /// both have the same directories with quotas above them.
-    pub(super) fn move_usage(&mut self, slot: u32, from: u32, to: u32) {
-        if self.quota_dirs_above(from) == self.quota_dirs_above(to) {
-            return;
-        }
-        let u = self.subtree_usage(slot);
-        self.add_usage(from, QuotaCounts::default().minus(u));
-        self.add_usage(to, u);
-    }
-
     /// Hadoop's FSDirectory.verifyQuota: every directory with a quota from `slot` up to
     /// the root (stopping at `stop`, the common ancestor of a rename) must take `delta`
-    /// more, after `released` bytes of storage space are given back first (addBlock
-    /// commits the previous block at its real length). The deepest is checked first.
+    /// more, after `released` is given back first (addBlock commits the previous block
+    /// at its real length). The deepest is checked first.
     pub(super) fn verify_quota(
         &self,
         mut slot: u32,
         delta: QuotaCounts,
-        released: i64,
+        released: QuotaCounts,
         stop: Option<u32>,
     ) -> Result<(), NamespaceError> {
-        if delta.namespace <= 0 && delta.storage_space <= 0 {
+        if !delta.grows() {
             return Ok(());
         }
         while slot != NO_SLOT && Some(slot) != stop {
             let n = self.node(slot);
             if let Some(q) = self.quotas.get(&n.id).filter(|_| n.is_dir()) {
-                let used = QuotaCounts {
-                    namespace: q.usage.namespace,
-                    storage_space: q.usage.storage_space.saturating_sub(released),
-                };
+                let used = q.usage.minus(released);
                 check_quota(q, used, delta).map_err(|e| e(&self.path_of_slot(slot)))?;
             }
             slot = n.parent;
@@ -456,7 +547,7 @@ impl Namespace {
             return;
         }
         if had.is_none() {
-            q.usage = self.count_subtree(slot, false);
+            q.usage = self.count_subtree(slot, false, self.inherited_storage_policy(slot));
         }
         self.quotas.insert(id, q);
     }
@@ -502,9 +593,25 @@ pub(super) fn deepest_existing(res: &Resolved) -> u32 {
 }
 
 impl Namespace {
+    /// What the subtree at `slot` will use once moved under `dst_parent`: the same as
+    /// now unless the policy it inherits changes with the move (Hadoop counts a moved
+    /// inode under the destination's policy unless it has one of its own).
+    pub(super) fn usage_under(&self, slot: u32, dst_parent: u32) -> QuotaCounts {
+        if !self.policy_moves(slot, dst_parent) {
+            return self.subtree_usage(slot);
+        }
+        self.count_subtree(slot, true, self.effective_storage_policy(dst_parent))
+    }
+
+    /// Does the subtree at `slot` inherit another policy under `dst_parent`?
+    pub(super) fn policy_moves(&self, slot: u32, dst_parent: u32) -> bool {
+        self.local_storage_policy(self.node(slot).id) == UNSPECIFIED
+            && self.effective_storage_policy(dst_parent) != self.inherited_storage_policy(slot)
+    }
+
     /// Hadoop's FSDirRenameOp.verifyQuotaForRename: the destination's directories
-    /// below the common ancestor take the source's usage (less a replaced
-    /// destination's).
+    /// below the common ancestor take the source's usage under the destination's
+    /// policy (less a replaced destination's).
     pub(super) fn verify_rename_quota(
         &self,
         s: &Resolved,
@@ -523,11 +630,11 @@ impl Namespace {
             i += 1;
         }
         let common = s.nodes[i.max(1) - 1];
-        let mut delta = self.subtree_usage(src);
+        let mut delta = self.usage_under(src, dst_parent);
         if let Some(e) = d.last() {
             delta = delta.minus(self.subtree_usage(e));
         }
-        self.verify_quota(dst_parent, delta, 0, common)
+        self.verify_quota(dst_parent, delta, QuotaCounts::default(), common)
     }
 
     /// Quota check for names added under the deepest existing inode of `res`, less
@@ -539,27 +646,19 @@ impl Namespace {
         replaced: Option<u32>,
     ) -> Result<(), NamespaceError> {
         let gone = replaced.map_or(QuotaCounts::default(), |e| self.subtree_usage(e));
-        let delta = QuotaCounts {
-            namespace: names,
-            storage_space: 0,
-        }
-        .minus(gone);
-        self.verify_quota(deepest_existing(res), delta, 0, None)
+        let delta = QuotaCounts::names(names).minus(gone);
+        self.verify_quota(deepest_existing(res), delta, QuotaCounts::default(), None)
     }
 
-    /// Quota check for a file's storage space growing by `grow` bytes (after
-    /// `released` are given back).
+    /// Quota check for a file's space growing by `grow` (after `released` is given
+    /// back).
     pub(super) fn verify_space(
         &self,
         file: u32,
-        grow: i64,
-        released: i64,
+        grow: QuotaCounts,
+        released: QuotaCounts,
     ) -> Result<(), NamespaceError> {
-        let delta = QuotaCounts {
-            namespace: 0,
-            storage_space: grow,
-        };
-        self.verify_quota(file, delta, released, None)
+        self.verify_quota(file, grow, released, None)
     }
 }
 
@@ -612,6 +711,54 @@ fn check_quota(q: &Quota, used: QuotaCounts, delta: QuotaCounts) -> Result<(), Q
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::blockmanagement::storage_policy::by_name;
+
+    /// (DISK, SSD, ARCHIVE, RAM_DISK, PROVIDED, NVDIMM) charged for `bytes` at
+    /// `replication` under the policy `name`.
+    fn types(name: &str, replication: u16, bytes: i64) -> [i64; STORAGE_TYPE_COUNT] {
+        let id = by_name(name).unwrap().id;
+        let c = space_of_bytes(bytes, replication, id);
+        assert_eq!(c.storage_space, bytes * i64::from(replication));
+        c.type_spaces
+    }
+
+    #[test]
+    fn type_space_is_bytes_times_the_types_the_policy_chooses() {
+        assert_eq!(types("HOT", 3, 10), [30, 0, 0, 0, 0, 0]);
+        assert_eq!(types("ONE_SSD", 3, 10), [20, 10, 0, 0, 0, 0]);
+        assert_eq!(types("ONE_SSD", 1, 10), [0, 10, 0, 0, 0, 0]);
+        assert_eq!(types("ALL_SSD", 3, 10), [0, 30, 0, 0, 0, 0]);
+        assert_eq!(types("COLD", 3, 10), [0, 0, 30, 0, 0, 0]);
+        assert_eq!(types("WARM", 3, 10), [10, 0, 20, 0, 0, 0]);
+        assert_eq!(types("ALL_NVDIMM", 2, 10), [0, 0, 0, 0, 0, 20]);
+        assert_eq!(types("PROVIDED", 3, 10), [20, 0, 0, 0, 10, 0]);
+        // RAM_DISK is transient: never chosen for quotas, DISK takes its place.
+        assert_eq!(types("LAZY_PERSIST", 1, 10), [10, 0, 0, 0, 0, 0]);
+        assert_eq!(types("LAZY_PERSIST", 3, 10), [30, 0, 0, 0, 0, 0]);
+        assert_eq!(types("ALL_SSD", 3, 0), [0; STORAGE_TYPE_COUNT]);
+        // No policy on the path: storage space, no type.
+        let c = space_of_bytes(10, 3, UNSPECIFIED);
+        assert_eq!(
+            (c.storage_space, c.type_spaces),
+            (30, [0; STORAGE_TYPE_COUNT])
+        );
+    }
+
+    #[test]
+    fn an_open_file_counts_its_last_block_at_the_preferred_size_on_each_type() {
+        let b = |num_bytes| BlockInfo {
+            block_id: 1,
+            gen_stamp: 1,
+            num_bytes,
+        };
+        let one_ssd = by_name("ONE_SSD").unwrap().id;
+        let open = file_space(&[b(100), b(5)], 1024, 3, true, one_ssd);
+        assert_eq!(open.storage_space, 3 * (100 + 1024));
+        assert_eq!(open.type_space(2), 100 + 1024);
+        assert_eq!(open.type_space(1), 2 * (100 + 1024));
+        let closed = file_space(&[b(100), b(5)], 1024, 3, false, one_ssd);
+        assert_eq!((closed.type_space(2), closed.type_space(1)), (105, 210));
+    }
 
     #[test]
     fn long_to_string_is_hadoops() {

@@ -868,6 +868,8 @@ impl Namespace {
             space_consumed: 0,
             space_quota: -1,
             type_quotas: [-1; super::quota::STORAGE_TYPE_COUNT],
+            // A snapshot's copy keeps no policies: no space by type.
+            type_consumed: [0; super::quota::STORAGE_TYPE_COUNT],
         };
         let mut stack = vec![i];
         while let Some(k) = stack.pop() {

@@ -167,12 +167,21 @@ impl Namespace {
             })?;
         let slot = self.lookup_existing(&op.path)?;
         let inode_id = self.node(slot).id;
+        let before = self.subtree_usage(slot);
         if id == UNSPECIFIED {
             self.storage_policies.remove(&inode_id);
         } else {
             self.storage_policies.insert(inode_id, id);
         }
         self.storage_policy_epoch += 1;
+        // The subtree's space by storage type follows the new policy at once (Hadoop
+        // leaves its counters stale until a restart recounts them; a fresh count and
+        // the live one agree here). A subtree without bytes has no type space to move.
+        if before.storage_space != 0 {
+            let after = self.recount_subtree(slot);
+            let parent = self.node(slot).parent;
+            self.add_usage(parent, after.minus(before));
+        }
         Ok(ApplyOutcome {
             inode_id: Some(inode_id),
             ..Default::default()

@@ -169,10 +169,11 @@ impl Namespace {
         let mut after: Vec<BlockInfo> = earlier.clone();
         after.extend(committed);
         after.push(block);
-        let after = quota::file_space(&after, n.block_size, n.replication, true);
-        let grow = quota::file_space(&[block], n.block_size, n.replication, true);
-        let net = after.saturating_sub(self.file_space_of(slot));
-        self.verify_space(slot, grow, grow.saturating_sub(net))?;
+        let policy = self.effective_storage_policy(slot);
+        let after = quota::file_space(&after, n.block_size, n.replication, true, policy);
+        let grow = quota::file_space(&[block], n.block_size, n.replication, true, policy);
+        let net = after.minus(self.file_space_of(slot));
+        self.verify_space(slot, grow, grow.minus(net))?;
         Ok(AddBlockPlan {
             op: Some(edit(Op::AddBlock(pb::AddBlockOp {
                 path: path.clone(),
@@ -419,8 +420,12 @@ impl Namespace {
         if let Some(l) = &last {
             // The continued block counts at its preferred size again.
             let free = n.block_size.saturating_sub(l.block.num_bytes);
-            let grow = i64::try_from(free).unwrap_or(i64::MAX);
-            self.verify_space(slot, grow.saturating_mul(i64::from(n.replication)), 0)?;
+            let grow = quota::space_of_bytes(
+                i64::try_from(free).unwrap_or(i64::MAX),
+                n.replication,
+                self.effective_storage_policy(slot),
+            );
+            self.verify_space(slot, grow, quota::QuotaCounts::default())?;
         }
         let op = edit(Op::Append(pb::AppendOp {
             path: res.path(),

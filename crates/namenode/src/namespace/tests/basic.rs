@@ -241,6 +241,7 @@ fn listing_and_content_summary() {
             space_consumed: 3 * (10 + (128 << 20)),
             space_quota: -1,
             type_quotas: [-1; 6],
+            type_consumed: [0; 6],
         }
     );
     assert_eq!(ns.path_of(id).as_deref(), Some("/d/a"));
