@@ -21,13 +21,27 @@ fn count_q(c: &MiniCluster, path: &str) -> Vec<String> {
     lines[0].split_whitespace().map(str::to_string).collect()
 }
 
-/// The whole `-count -q` output for the quota directories (to compare across a
-/// failover and a restart).
+/// `-count -q -t SSD,DISK` fields of one path: SSD_QUOTA REM_SSD_QUOTA DISK_QUOTA
+/// REM_DISK_QUOTA PATHNAME.
+fn type_counts(c: &MiniCluster, path: &str) -> Vec<String> {
+    let out = c
+        .shell()
+        .run(&["-count", "-q", "-t", "SSD,DISK", path])
+        .ok();
+    let lines = out.stdout_lines();
+    assert_eq!(lines.len(), 1, "{out}");
+    lines[0].split_whitespace().map(str::to_string).collect()
+}
+
+/// The whole `-count -q` output for the quota directories, and the type quotas of /t
+/// (to compare across a failover and a restart).
 fn counts(c: &MiniCluster) -> String {
-    c.shell()
+    let plain = c
+        .shell()
         .run(&["-count", "-q", "/", "/q", "/s", "/r", "/t"])
         .ok()
-        .stdout
+        .stdout;
+    format!("{plain}{}", type_counts(c, "/t").join(" "))
 }
 
 fn put_local(tmp: &TempDir, name: &str, data: &[u8]) -> String {
@@ -220,39 +234,162 @@ fn quotas_are_enforced_counted_and_survive_failover_and_restart() {
         "2"
     );
 
-    // ---- quota by storage type: hafs keeps replicas on DISK.
+    // ---- quota by storage type: each block's bytes count once per type the file's
+    // policy chooses for its replication, wherever the replicas landed (these
+    // DataNodes have DISK volumes only; ALL_SSD and ONE_SSD fall back to DISK).
+    hdfs_tool(
+        &c,
+        &[
+            "dfsadmin",
+            "-setSpaceQuota",
+            "3m",
+            "-storageType",
+            "SSD",
+            "/t",
+        ],
+    )
+    .ok();
     hafs_cmd(
         &c,
         &[
             "dfsadmin",
             "-setSpaceQuota",
-            "1k",
+            "512m",
             "-storageType",
             "DISK",
             "/t",
         ],
     )
     .ok();
-    let small = put_local(&tmp, "small", b"0123456789");
-    c.shell().run(&[
+    c.shell()
+        .run(&["-mkdir", "/t/one", "/t/all", "/t/hot", "/t/plain"])
+        .ok();
+    hdfs_tool(
+        &c,
+        &[
+            "storagepolicies",
+            "-setStoragePolicy",
+            "-path",
+            "/t/one",
+            "-policy",
+            "ONE_SSD",
+        ],
+    )
+    .ok();
+    for (dir, policy) in [("/t/all", "ALL_SSD"), ("/t/hot", "HOT")] {
+        hafs_cmd(
+            &c,
+            &[
+                "storagepolicies",
+                "-setStoragePolicy",
+                "-path",
+                dir,
+                "-policy",
+                policy,
+            ],
+        )
+        .ok();
+    }
+    let put = |local: &str, repl: &str, dst: &str| {
+        c.shell().run(&[
             "-D",
             "dfs.blocksize=1048576",
             "-D",
-            "dfs.replication=1",
+            &format!("dfs.replication={repl}"),
             "-put",
             "-d",
-            &small,
-            "/t/f",
-        ],
+            local,
+            dst,
+        ])
+    };
+    // ONE_SSD x 3: 1 x SSD + 2 x DISK.
+    put(
+        &put_local(&tmp, "a", &test_bytes(11, 100_000)),
+        "3",
+        "/t/one/a",
     )
+    .ok();
+    // HOT x 3 by hdfs-native: 3 x DISK.
+    let b = put_local(&tmp, "b", &test_bytes(12, 50_000));
+    hafs_tests::python(
+        &c,
+        &format!(
+            "import os\nfrom hdfs_native import Client, WriteOptions\n\
+             c = Client(os.environ['HAFS_FS_URI'])\n\
+             with c.create('/t/hot/b', WriteOptions(block_size=1048576, replication=3)) as w:\n    \
+             w.write(open('{b}', 'rb').read())\n"
+        ),
+    )
+    .ok();
+    // ALL_SSD x 3: the open block counts 3 x 1 MB on SSD, past the 3 MB quota.
+    put(&put_local(&tmp, "c", b"0123456789"), "3", "/t/all/c")
         .expect_code(1)
         .expect_stderr_contains(
-            "Quota by storage type : DISK on path : /t is exceeded. quota = 1 KB but space consumed = 1 MB",
+            "Quota by storage type : SSD on path : /t is exceeded. quota = 3 MB but space consumed = 3.10 MB",
         );
-    let t = c.shell().run(&["-count", "-u", "-t", "DISK", "/t"]).ok();
-    let fields: Vec<&str> = t.stdout.split_whitespace().collect();
-    // The refused file holds no block, so nothing is used.
-    assert_eq!(fields, ["1024", "1024", "/t"], "{t}");
+    // The refused writer's empty file goes (as an operator would clean it up).
+    c.shell().run(&["-rm", "/t/all/c"]).ok();
+    // ALL_SSD x 1 fits; a file with no policy on its path charges no type.
+    put(
+        &put_local(&tmp, "d", &test_bytes(13, 2_000)),
+        "1",
+        "/t/all/d",
+    )
+    .ok();
+    put(
+        &put_local(&tmp, "e", &test_bytes(14, 3_000)),
+        "3",
+        "/t/plain/e",
+    )
+    .ok();
+    // SSD: a 100000 + d 2000; DISK: a 2 x 100000 + b 3 x 50000.
+    assert_eq!(
+        type_counts(&c, "/t"),
+        ["3145728", "3043728", "536870912", "536520912", "/t"]
+    );
+    // A policy set on a directory recounts its files at once; a file moved under no
+    // policy leaves the type counts.
+    hafs_cmd(
+        &c,
+        &[
+            "storagepolicies",
+            "-setStoragePolicy",
+            "-path",
+            "/t/hot",
+            "-policy",
+            "ONE_SSD",
+        ],
+    )
+    .ok();
+    c.shell().run(&["-mv", "/t/one/a", "/t/plain/a"]).ok();
+    // SSD: b 50000 + d 2000; DISK: b 2 x 50000.
+    let expected_types = ["3145728", "3093728", "536870912", "536770912", "/t"];
+    assert_eq!(type_counts(&c, "/t"), expected_types);
+    // WebHDFS's content summary lists each type with a quota (the summary counts the
+    // same bytes by type: every file here is closed).
+    let url = format!(
+        "http://{}/webhdfs/v1/t?op=GETCONTENTSUMMARY&user.name=alice",
+        c.nn_http_addr()
+    );
+    let web = std::process::Command::new("curl")
+        .args(["-sS", "--fail", &url])
+        .output()
+        .expect("curl must be installed");
+    assert!(web.status.success(), "{web:?}");
+    let summary: serde_json::Value = serde_json::from_slice(&web.stdout).unwrap();
+    assert_eq!(
+        summary["ContentSummary"]["typeQuota"],
+        serde_json::json!({
+            "DISK": {"consumed": 100_000, "quota": 536_870_912},
+            "SSD": {"consumed": 52_000, "quota": 3_145_728},
+        }),
+        "{summary}"
+    );
+    // The plain counts: five directories, four files, their bytes.
+    assert_eq!(
+        count_q(&c, "/t"),
+        ["none", "inf", "none", "inf", "5", "4", "155000", "/t"]
+    );
 
     // ---- -count -q -h -v and -u as HDFS prints them.
     let hv = c.shell().run(&["-count", "-q", "-h", "-v", "/s"]).ok();
@@ -314,6 +451,7 @@ fn quotas_are_enforced_counted_and_survive_failover_and_restart() {
     c.failover(1, 0);
     c.wait_for_state(0, "active", Duration::from_secs(30));
     assert_eq!(counts(&c), before, "after restart and replay");
+    assert_eq!(type_counts(&c, "/t"), expected_types, "after restart");
     c.shell()
         .run(&["-mkdir", "/q/b"])
         .expect_code(1)

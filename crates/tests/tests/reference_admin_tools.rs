@@ -404,6 +404,143 @@ fn hadoop_admin_tools_behave_the_same_on_hafs_as_on_hdfs() {
     );
     // fsck follows the new Active on both.
     same(&reference, &hafs, &["fsck", "/tools"]);
+
+    type_quotas_count_alike(&reference, &hafs);
+}
+
+/// Quotas by storage type on both: the same dfsadmin, storagepolicies and Java shell
+/// sequence gives the same `-count -q -t SSD,DISK` numbers (each block's bytes once
+/// per type the policy chooses, none without a policy) and the same refusal; after a
+/// policy change on a directory with files HDFS keeps its stale counters where hafs
+/// recounts (docs/compatibility.md, "Quotas").
+fn type_quotas_count_alike(reference: &ReferenceHdfs, hafs: &MiniCluster) {
+    let tmp = hafs_tests::TempDir::new("type-quota-local");
+    let local = |name: &str, len: usize| {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, hafs_tests::test_bytes(len as u64, len)).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let (a, b, c, d, e) = (
+        local("a", 100_000),
+        local("b", 50_000),
+        local("c", 10),
+        local("d", 2_000),
+        local("e", 3_000),
+    );
+    let put = |src: &str, repl: &str, dst: &str| -> Vec<String> {
+        [
+            "dfs",
+            "-D",
+            "dfs.blocksize=1048576",
+            "-D",
+            &format!("dfs.replication={repl}"),
+            "-put",
+            "-d",
+            src,
+            dst,
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let run = |args: &[String]| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        same(reference, hafs, &args)
+    };
+    let ok = |args: &[&str]| {
+        let b = same(reference, hafs, args);
+        assert!(b.hafs.success(), "{}", b.hafs);
+    };
+    ok(&[
+        "dfs",
+        "-mkdir",
+        "-p",
+        "/tq/one",
+        "/tq/all",
+        "/tq/hot",
+        "/tq/plain",
+    ]);
+    ok(&[
+        "dfsadmin",
+        "-setSpaceQuota",
+        "3m",
+        "-storageType",
+        "SSD",
+        "/tq",
+    ]);
+    ok(&[
+        "dfsadmin",
+        "-setSpaceQuota",
+        "512m",
+        "-storageType",
+        "DISK",
+        "/tq",
+    ]);
+    for (dir, policy) in [
+        ("/tq/one", "ONE_SSD"),
+        ("/tq/all", "ALL_SSD"),
+        ("/tq/hot", "HOT"),
+    ] {
+        ok(&[
+            "storagepolicies",
+            "-setStoragePolicy",
+            "-path",
+            dir,
+            "-policy",
+            policy,
+        ]);
+    }
+    for (src, repl, dst) in [(&a, "3", "/tq/one/a"), (&b, "3", "/tq/hot/b")] {
+        let r = run(&put(src, repl, dst));
+        assert!(r.hafs.success(), "{}", r.hafs);
+    }
+    let refused = run(&put(&c, "3", "/tq/all/c"));
+    assert!(
+        refused.hafs.stderr.contains(
+            "Quota by storage type : SSD on path : /tq is exceeded. quota = 3 MB but space consumed = 3.10 MB"
+        ),
+        "{}",
+        refused.hafs
+    );
+    ok(&["dfs", "-rm", "/tq/all/c"]);
+    for (src, repl, dst) in [(&d, "1", "/tq/all/d"), (&e, "3", "/tq/plain/e")] {
+        let r = run(&put(src, repl, dst));
+        assert!(r.hafs.success(), "{}", r.hafs);
+    }
+    let count = &["dfs", "-count", "-q", "-t", "SSD,DISK", "/tq"];
+    let fields =
+        |o: &CmdOutput| -> Vec<String> { o.stdout.split_whitespace().map(String::from).collect() };
+    let b = same(reference, hafs, count);
+    // SSD: a 100000 + d 2000; DISK: a 2 x 100000 + b 3 x 50000; e (no policy) none.
+    let expected = ["3145728", "3043728", "536870912", "536520912", "/tq"];
+    assert_eq!(fields(&b.reference), expected, "{}", b.reference);
+    assert_eq!(fields(&b.hafs), expected, "{}", b.hafs);
+
+    // b goes from HOT to ONE_SSD in place; a moves out from under ONE_SSD to no policy.
+    ok(&[
+        "storagepolicies",
+        "-setStoragePolicy",
+        "-path",
+        "/tq/hot",
+        "-policy",
+        "ONE_SSD",
+    ]);
+    ok(&["dfs", "-mv", "/tq/one/a", "/tq/plain/a"]);
+    let b = both(reference, hafs, count);
+    // HDFS: the policy change left b counted as HOT (DISK 150000); a's move took back
+    // what it was charged. hafs: b now SSD 50000 + DISK 100000, as a restart of HDFS
+    // would count it.
+    assert_eq!(
+        fields(&b.reference),
+        ["3145728", "3143728", "536870912", "536720912", "/tq"],
+        "{}",
+        b.reference
+    );
+    assert_eq!(
+        fields(&b.hafs),
+        ["3145728", "3093728", "536870912", "536770912", "/tq"],
+        "{}",
+        b.hafs
+    );
 }
 
 /// Either cluster, as a trait object, to run a tool on.

@@ -44,6 +44,23 @@ fn quota(q: u64) -> i64 {
     q as i64
 }
 
+/// `typeQuota`: `{"SSD":{"consumed":…,"quota":…},…}` for each type with a quota set
+/// (JsonUtil's quotaUsageToMap).
+fn type_quota(infos: Option<&pb::StorageTypeQuotaInfosProto>) -> Value {
+    let mut m = serde_json::Map::new();
+    for i in infos.map_or(&[][..], |i| &i.type_quota_info[..]) {
+        let name = i.r#type.and_then(crate::namespace::storage_type_name);
+        let Some(name) = name.filter(|_| quota(i.quota) != -1) else {
+            continue;
+        };
+        m.insert(
+            name.to_string(),
+            json!({"consumed": i.consumed, "quota": quota(i.quota)}),
+        );
+    }
+    Value::Object(m)
+}
+
 /// `{"ContentSummary":{...}}`.
 pub fn content_summary(s: &pb::ContentSummaryProto) -> Value {
     json!({
@@ -54,7 +71,7 @@ pub fn content_summary(s: &pb::ContentSummaryProto) -> Value {
             "quota": quota(s.quota),
             "spaceConsumed": s.space_consumed,
             "spaceQuota": quota(s.space_quota),
-            "typeQuota": {},
+            "typeQuota": type_quota(s.type_quota_infos.as_ref()),
             "ecPolicy": "Replicated",
         }
     })
