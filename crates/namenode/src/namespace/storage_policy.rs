@@ -17,6 +17,10 @@ use crate::blockmanagement::storage_policy::{self as suite, UNSPECIFIED};
 impl Namespace {
     /// The inode's own policy id (UNSPECIFIED when it has none).
     pub(super) fn local_storage_policy(&self, inode_id: u64) -> u8 {
+        // Most namespaces set no policy: subtree walks ask for every inode.
+        if self.storage_policies.is_empty() {
+            return UNSPECIFIED;
+        }
         self.storage_policies
             .get(&inode_id)
             .copied()
