@@ -1,8 +1,10 @@
 //! Quotas enforced, with the real clients on an HA pair: quotas set by `hafs dfsadmin`
 //! and by Hadoop's own `hdfs dfsadmin`; the Java shell's creates, mkdirs, renames,
 //! writes and setrep refused with Hadoop's exceptions and words once a quota would be
-//! exceeded; `hadoop fs -count -q` (and `-q -h -v`, `-u`, `-t`) as HDFS prints it; the
-//! same counts after a failover and after a restarted NameNode replays the log.
+//! exceeded; `hadoop fs -count -q` (and `-q -h -v`, `-u`, `-t`) as HDFS prints it;
+//! SSD and DISK type quotas charged by the files' storage policies (Java shell and
+//! hdfs-native writers, WebHDFS's typeQuota); the same counts after a failover and
+//! after a restarted NameNode replays the log.
 
 use std::time::{Duration, Instant};
 
