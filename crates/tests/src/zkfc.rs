@@ -21,13 +21,12 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::cluster::{kv, MiniCluster, NameNodeSlot, START_TIMEOUT, STOP_GRACE};
-use crate::command::run_with_timeout;
 use crate::daemon::Daemon;
 use crate::zookeeper::ZkServer;
 use hafs_cluster::free_port;
 
 /// The line `hafs zkfc` prints once it serves ZKFCProtocol.
-pub const ZKFC_READY: &str = "zkfc ready:";
+pub const ZKFC_READY: &str = hafs_cluster::bring_up::ZKFC_READY;
 
 /// How the controllers elect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,23 +103,6 @@ impl MiniCluster {
     /// The election backend, if the cluster runs with automatic failover.
     pub fn backend(&self) -> Option<Backend> {
         self.auto_failover
-    }
-
-    /// Formats ZooKeeper if used, starts nn1's controller, waits until it made nn1
-    /// Active, then starts the others.
-    #[track_caller]
-    pub(crate) fn start_zkfcs(&mut self) {
-        if self.auto_failover == Some(Backend::ZooKeeper) {
-            let mut cmd = self.nn_command(0);
-            cmd.args(["zkfc", "-formatZK", "-nonInteractive"]);
-            let out = run_with_timeout(cmd, Duration::from_secs(60));
-            assert!(out.success(), "hafs zkfc -formatZK failed:\n{out}");
-        }
-        self.start_zkfc(0);
-        self.wait_for_state(0, "active", Duration::from_secs(30));
-        for i in 1..self.zkfcs.len() {
-            self.start_zkfc(i);
-        }
     }
 
     /// Starts controller `i` (beside NameNode `i`, with its conf dir) and waits for its
