@@ -84,6 +84,14 @@ pub struct AutoTimeouts {
     pub zk_session_ms: u32,
     /// The ZooKeeper server's tickTime (sessions may be as short as two ticks).
     pub zk_tick_ms: u32,
+    /// `ha.failover-controller.graceful-fence.rpc-timeout.ms`: the old Active's
+    /// graceful step-down is tried first when fencing; a dead one refuses at once, a
+    /// hung one must not hold the failover up for long.
+    pub graceful_fence_ms: u32,
+    /// `ha.failover-controller.cli-check.rpc-timeout.ms` (Hadoop's default if `None`).
+    pub cli_check_ms: Option<u32>,
+    /// `ha.failover-controller.new-active.rpc-timeout.ms` (Hadoop's default if `None`).
+    pub new_active_ms: Option<u32>,
 }
 
 impl AutoTimeouts {
@@ -108,6 +116,25 @@ impl AutoTimeouts {
         renew_ms: 250,
         zk_session_ms: 3000,
         zk_tick_ms: 250,
+        graceful_fence_ms: 1000,
+        cli_check_ms: None,
+        new_active_ms: None,
+    };
+
+    /// The process tests' (crates/tests): health checks every 200 ms, a 2 s lease
+    /// renewed at the election's default third, a 2 s ZooKeeper session on 200 ms
+    /// ticks, and `haadmin` calls to the controllers bounded at 5 s (10 s for the new
+    /// Active), so that a failover test finishes in seconds.
+    pub const TESTS: AutoTimeouts = AutoTimeouts {
+        health_check_ms: 200,
+        health_rpc_timeout_ms: 1000,
+        lease_ms: 2000,
+        renew_ms: 2000 / 3,
+        zk_session_ms: 2000,
+        zk_tick_ms: 200,
+        graceful_fence_ms: 2000,
+        cli_check_ms: Some(5000),
+        new_active_ms: Some(10000),
     };
 }
 
@@ -634,53 +661,25 @@ impl HaCluster {
         hdfs: &mut Vec<(String, String)>,
     ) -> Result<()> {
         let t = self.timeouts;
-        let mut site = vec![
-            (
-                "dfs.ha.automatic-failover.enabled".to_string(),
-                "true".to_string(),
-            ),
-            (
-                "ha.health-monitor.check-interval.ms".into(),
-                t.health_check_ms.to_string(),
-            ),
-            (
-                "ha.health-monitor.rpc-timeout.ms".into(),
-                t.health_rpc_timeout_ms.to_string(),
-            ),
-            // The old Active's graceful step-down is tried first when fencing: a dead
-            // one refuses at once, a hung one must not hold the failover up for long.
-            (
-                "ha.failover-controller.graceful-fence.rpc-timeout.ms".into(),
-                "1000".into(),
-            ),
-        ];
-        for nn in &self.namenodes {
-            if let Some(addr) = &nn.zkfc {
-                let port = addr.rsplit(':').next().unwrap_or("0");
-                let key = format!("dfs.ha.zkfc.port.{}.{}", nn.ns, nn.id);
-                site.push((key, port.to_string()));
-            }
-        }
-        match self.election {
+        let controllers: Vec<(String, String, u16)> = self
+            .namenodes
+            .iter()
+            .filter_map(|nn| {
+                let port = nn.zkfc.as_ref()?.rsplit(':').next()?.parse().ok()?;
+                Some((nn.ns.clone(), nn.id.clone(), port))
+            })
+            .collect();
+        let quorum = match self.election {
             Election::ZooKeeper => {
                 let cfg = zookeeper::configure(&dir.join("zookeeper"), zk_port, t.zk_tick_ms)?;
                 let addr = zookeeper::connect_string(zk_port);
                 self.launch("zookeeper", Launch::ZooKeeper { cfg }, &addr, None)
                     .await?;
-                site.push(("ha.zookeeper.quorum".into(), addr));
-                site.push((
-                    "ha.zookeeper.session-timeout.ms".into(),
-                    t.zk_session_ms.to_string(),
-                ));
+                Some(addr)
             }
-            _ => {
-                site.push(("hafs.ha.election.lease.ms".into(), t.lease_ms.to_string()));
-                site.push((
-                    "hafs.ha.election.renew-interval.ms".into(),
-                    t.renew_ms.to_string(),
-                ));
-            }
-        }
+            _ => None,
+        };
+        let site = site::auto_failover_site(&t, quorum.as_deref(), &controllers);
         for (k, v) in site {
             site::set(hdfs, &k, &v);
         }

@@ -5,6 +5,8 @@
 //! benchmarks, the process tests' MiniCluster and Federation) builds its files from
 //! these; each adds its own tuning (timeouts, block sizes) on top with [`set`].
 
+use crate::ha_cluster::AutoTimeouts;
+
 /// One site file's entries, in order.
 pub type Site = Vec<(String, String)>;
 
@@ -120,6 +122,66 @@ pub fn viewfs_site(table: &str, nameservices: &[&str]) -> Site {
         ));
     }
     core
+}
+
+/// The hdfs-site entries of automatic failover: a controller beside each NameNode on
+/// `dfs.ha.zkfc.port.<ns>.<nn>` (`controllers`: nameservice, NameNode id, port), its
+/// health checks and fencing timeouts, and the election: ZooKeeper at `zookeeper`
+/// (`ha.zookeeper.quorum` and the session timeout) or, without one, the JournalNodes'
+/// lease.
+pub fn auto_failover_site(
+    t: &AutoTimeouts,
+    zookeeper: Option<&str>,
+    controllers: &[(String, String, u16)],
+) -> Site {
+    let ms = |v: u32| v.to_string();
+    let mut site = vec![
+        (
+            "dfs.ha.automatic-failover.enabled".to_string(),
+            "true".to_string(),
+        ),
+        (
+            "ha.health-monitor.check-interval.ms".into(),
+            ms(t.health_check_ms),
+        ),
+        (
+            "ha.health-monitor.rpc-timeout.ms".into(),
+            ms(t.health_rpc_timeout_ms),
+        ),
+        (
+            "ha.failover-controller.graceful-fence.rpc-timeout.ms".into(),
+            ms(t.graceful_fence_ms),
+        ),
+    ];
+    if let Some(v) = t.cli_check_ms {
+        site.push((
+            "ha.failover-controller.cli-check.rpc-timeout.ms".into(),
+            ms(v),
+        ));
+    }
+    if let Some(v) = t.new_active_ms {
+        site.push((
+            "ha.failover-controller.new-active.rpc-timeout.ms".into(),
+            ms(v),
+        ));
+    }
+    for (ns, nn, port) in controllers {
+        site.push((format!("dfs.ha.zkfc.port.{ns}.{nn}"), port.to_string()));
+    }
+    match zookeeper {
+        Some(quorum) => {
+            site.push(("ha.zookeeper.quorum".into(), quorum.to_string()));
+            site.push((
+                "ha.zookeeper.session-timeout.ms".into(),
+                ms(t.zk_session_ms),
+            ));
+        }
+        None => {
+            site.push(("hafs.ha.election.lease.ms".into(), ms(t.lease_ms)));
+            site.push(("hafs.ha.election.renew-interval.ms".into(), ms(t.renew_ms)));
+        }
+    }
+    site
 }
 
 /// A NameNode's own entries: which NameNode of which nameservice it is (the
@@ -269,6 +331,20 @@ mod tests {
         assert_eq!(get(&nn, "dfs.nameservice.id"), Some("ns2"));
         assert_eq!(namenode_own_site(None, "nn1", "/n").len(), 2);
         assert!(is_common_key("hadoop.rpc.protection"));
+        let controllers = [("ns2".to_string(), "nn1".to_string(), 4000)];
+        let zk = auto_failover_site(&AutoTimeouts::TESTS, Some("127.0.0.1:2181"), &controllers);
+        assert_eq!(get(&zk, "dfs.ha.zkfc.port.ns2.nn1"), Some("4000"));
+        assert_eq!(get(&zk, "ha.zookeeper.quorum"), Some("127.0.0.1:2181"));
+        assert_eq!(get(&zk, "hafs.ha.election.lease.ms"), None);
+        let lease = auto_failover_site(&AutoTimeouts::SANDBOX, None, &controllers);
+        assert_eq!(
+            get(&lease, "hafs.ha.election.renew-interval.ms"),
+            Some("250")
+        );
+        assert_eq!(
+            get(&lease, "ha.failover-controller.cli-check.rpc-timeout.ms"),
+            None
+        );
         assert!(!is_common_key("dfs.replication"));
     }
 }
