@@ -27,3 +27,26 @@ pub fn log_tail(path: &Path, n: usize) -> Vec<String> {
 pub fn write_text(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }
+
+/// Copies a NameNode's name dir (files and subdirs) to `to`, leaving out the storage
+/// lock a running NameNode holds: how a freshly formatted name dir seeds the other
+/// NameNodes of its nameservice before they `-bootstrapStandby`.
+pub fn copy_name_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    let entries = std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))?;
+    for entry in entries {
+        let entry = entry?;
+        if entry.file_name() == "in_use.lock" {
+            continue;
+        }
+        let target = to.join(entry.file_name());
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            copy_name_dir(&entry.path(), &target)?;
+        } else if kind.is_file() {
+            std::fs::copy(entry.path(), &target)
+                .with_context(|| format!("copying {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}

@@ -29,9 +29,11 @@ use hafs_ha::{HaServiceClient, HaServiceState, RequestSource};
 use hafs_ipc::ClientConfig;
 use tokio::process::{Child, Command};
 
+use crate::bring_up::{self, Activation, Step};
 use crate::error::{bail, Context, Result};
 use crate::files;
 use crate::ports::{pick_port, try_free_port};
+use crate::site;
 use crate::supervisor::START_TIMEOUT;
 use crate::zookeeper;
 
@@ -82,6 +84,14 @@ pub struct AutoTimeouts {
     pub zk_session_ms: u32,
     /// The ZooKeeper server's tickTime (sessions may be as short as two ticks).
     pub zk_tick_ms: u32,
+    /// `ha.failover-controller.graceful-fence.rpc-timeout.ms`: the old Active's
+    /// graceful step-down is tried first when fencing; a dead one refuses at once, a
+    /// hung one must not hold the failover up for long.
+    pub graceful_fence_ms: u32,
+    /// `ha.failover-controller.cli-check.rpc-timeout.ms` (Hadoop's default if `None`).
+    pub cli_check_ms: Option<u32>,
+    /// `ha.failover-controller.new-active.rpc-timeout.ms` (Hadoop's default if `None`).
+    pub new_active_ms: Option<u32>,
 }
 
 impl AutoTimeouts {
@@ -106,6 +116,25 @@ impl AutoTimeouts {
         renew_ms: 250,
         zk_session_ms: 3000,
         zk_tick_ms: 250,
+        graceful_fence_ms: 1000,
+        cli_check_ms: None,
+        new_active_ms: None,
+    };
+
+    /// The process tests' (crates/tests): health checks every 200 ms, a 2 s lease
+    /// renewed at the election's default third, a 2 s ZooKeeper session on 200 ms
+    /// ticks, and `haadmin` calls to the controllers bounded at 5 s (10 s for the new
+    /// Active), so that a failover test finishes in seconds.
+    pub const TESTS: AutoTimeouts = AutoTimeouts {
+        health_check_ms: 200,
+        health_rpc_timeout_ms: 1000,
+        lease_ms: 2000,
+        renew_ms: 2000 / 3,
+        zk_session_ms: 2000,
+        zk_tick_ms: 200,
+        graceful_fence_ms: 2000,
+        cli_check_ms: Some(5000),
+        new_active_ms: Some(10000),
     };
 }
 
@@ -133,7 +162,15 @@ impl Control {
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct Layout {
+    /// The nameservice id; with several nameservices, the name of the ViewFs mount
+    /// table over them (`fs.defaultFS = viewfs://<nameservice>`).
     pub nameservice: String,
+    /// 1: one HA nameservice. N ≥ 2: a federation of N HA nameservices `ns1`..`nsN`,
+    /// each with `namenodes` (+ `observers`) NameNodes of its own, sharing the
+    /// JournalNodes (one journal each) and the DataNodes (one block pool each);
+    /// clients see them through the mount table (see [`crate::site::viewfs_site`]).
+    pub nameservices: usize,
+    /// NameNodes per nameservice (not counting Observers).
     pub namenodes: usize,
     pub journalnodes: usize,
     pub datanodes: usize,
@@ -149,10 +186,27 @@ pub struct Layout {
     pub observers: usize,
 }
 
+impl Layout {
+    /// The nameservice ids: the one `nameservice`, or `ns1`..`nsN` for several.
+    pub fn nameservice_ids(&self) -> Vec<String> {
+        if self.nameservices <= 1 {
+            vec![self.nameservice.clone()]
+        } else {
+            (1..=self.nameservices).map(|i| format!("ns{i}")).collect()
+        }
+    }
+}
+
 /// One NameNode's identity.
 #[derive(Debug, Clone)]
 pub struct NameNodeInfo {
+    /// Its nameservice.
+    pub ns: String,
+    /// Its id within the nameservice (`nn1`, ...).
     pub id: String,
+    /// Its daemon name (its log, its controller `zkfc-<name>`): the id with one
+    /// nameservice, `<ns>-<id>` with several.
+    pub name: String,
     pub rpc: String,
     pub http: String,
     pub conf_dir: PathBuf,
@@ -209,6 +263,9 @@ pub struct Exit {
 pub struct HaCluster {
     pub conf_dir: PathBuf,
     pub logs: PathBuf,
+    /// The nameservice ids ([`Layout::nameservice_ids`]).
+    pub nameservices: Vec<String>,
+    /// Every NameNode, nameservice by nameservice.
     pub namenodes: Vec<NameNodeInfo>,
     /// `(name, address)` of each JournalNode and DataNode (transfer address).
     pub journalnodes: Vec<(String, String)>,
@@ -250,6 +307,7 @@ impl HaCluster {
         let mut cluster = HaCluster {
             conf_dir: conf_dir.clone(),
             logs: logs.clone(),
+            nameservices: layout.nameservice_ids(),
             namenodes: Vec::new(),
             journalnodes: Vec::new(),
             datanodes: Vec::new(),
@@ -278,29 +336,54 @@ impl HaCluster {
         previous: Option<&Configuration>,
         nn1_port: Option<u16>,
     ) -> Result<()> {
-        let ns = layout.nameservice.as_str();
         let jn_addrs = self
             .plan_addresses(dir, layout, previous, nn1_port)
             .context("picking ports")?;
-        let shared_edits = format!("qjournal://{}/{ns}", jn_addrs.join(";"));
+        let ns_ids = self.nameservices.clone();
+        let ns_refs: Vec<&str> = ns_ids.iter().map(String::as_str).collect();
+        let federated = ns_ids.len() > 1;
 
         // The shared conf dir: what clients (hafs, Java, hdfs-native) use.
-        let mut core = vec![
-            ("fs.defaultFS".to_string(), format!("hdfs://{ns}")),
+        let mut core = if federated {
+            site::viewfs_site(&layout.nameservice, &ns_refs)
+        } else {
+            vec![("fs.defaultFS".to_string(), format!("hdfs://{}", ns_ids[0]))]
+        };
+        core.extend([
             ("ipc.client.connect.max.retries".into(), "3".into()),
             ("ipc.client.connect.retry.interval".into(), "100".into()),
-        ];
-        let mut hdfs = ha_site(ns, &self.namenodes);
-        hdfs.push(("dfs.namenode.shared.edits.dir".into(), shared_edits));
+        ]);
+        let nameservices: Vec<site::Nameservice> = ns_ids
+            .iter()
+            .map(|ns| site::Nameservice {
+                id: ns.clone(),
+                namenodes: self
+                    .namenodes
+                    .iter()
+                    .filter(|n| &n.ns == ns)
+                    .map(|n| site::NameNodeAddrs {
+                        id: n.id.clone(),
+                        rpc: n.rpc.clone(),
+                        http: n.http.clone(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let mut hdfs = site::nameservices_site(&nameservices);
+        hdfs.extend(site::shared_edits_site(&ns_refs, &jn_addrs));
+        hdfs.extend(
+            LOCAL_HA_TUNING
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
         if layout.observers > 0 {
             // Responses carry the state id clients read at (every NameNode), and
             // Java and hdfs-native clients read from the Observers.
             hdfs.push(("dfs.namenode.state.context.enabled".into(), "true".into()));
-            set(
-                &mut hdfs,
-                &format!("dfs.client.failover.proxy.provider.{ns}"),
-                OBSERVER_READ_PROXY_PROVIDER,
-            );
+            for ns in &ns_ids {
+                let key = format!("dfs.client.failover.proxy.provider.{ns}");
+                site::set(&mut hdfs, &key, site::OBSERVER_READ_PROXY_PROVIDER);
+            }
         }
         hdfs.push((
             "dfs.replication".into(),
@@ -308,7 +391,7 @@ impl HaCluster {
         ));
         if self.election.is_automatic() {
             let zk_port = kept_port(previous, "ha.zookeeper.quorum", None)?;
-            self.auto_failover_site(dir, ns, zk_port, &mut hdfs).await?;
+            self.auto_failover_site(dir, zk_port, &mut hdfs).await?;
         }
         if layout.racks > 0 {
             let script = self.conf_dir.join("topology.sh");
@@ -329,26 +412,99 @@ impl HaCluster {
         for (k, v) in &layout.extra {
             // Common keys go to core-site.xml, where Java's client reads them (its
             // security login reads nothing else); the rest to hdfs-site.xml.
-            let common = matches!(k.split_once('.'), Some(("hadoop" | "ipc" | "fs", _)));
-            if common {
-                set(&mut core, k, v);
+            if site::is_common_key(k) {
+                site::set(&mut core, k, v);
             } else {
-                set(&mut hdfs, k, v);
+                site::set(&mut hdfs, k, v);
             }
         }
         files::write_site(&self.conf_dir.join("core-site.xml"), &core)?;
         files::write_site(&self.conf_dir.join("hdfs-site.xml"), &hdfs)?;
+        let formatted = self.write_namenode_confs(&core, &hdfs)?;
 
-        self.start_journalnodes(dir, &jn_addrs, &core, &hdfs)
-            .await?;
-        self.start_namenodes(&core, &hdfs).await?;
-        if self.election.is_automatic() {
-            self.start_controllers().await?;
-        } else {
-            self.transition(0, true).await?;
+        let per_ns = layout.namenodes + layout.observers;
+        let activation = match self.election {
+            Election::Manual => Activation::Manual,
+            Election::Journal => Activation::Controllers,
+            Election::ZooKeeper => Activation::ZooKeeperControllers,
+        };
+        let exe = self.exe.clone();
+        for step in bring_up::steps(ns_ids.len(), per_ns, true, activation) {
+            let nn = |ns: usize, nn: usize| self.namenodes[ns * per_ns + nn].clone();
+            match step {
+                Step::StartJournalNodes => {
+                    self.start_journalnodes(dir, &jn_addrs, &core, &hdfs, &ns_refs)
+                        .await?
+                }
+                Step::Format { ns } => {
+                    let first = nn(ns, 0);
+                    if formatted[ns * per_ns] {
+                        continue;
+                    }
+                    // Every nameservice of a federation in one cluster id: the
+                    // DataNodes serve them all.
+                    let cluster_id = format!("CID-{}", layout.nameservice);
+                    let format = bring_up::format_args(federated.then_some(&cluster_id));
+                    // One nameservice keeps the log name it always had.
+                    let what = if federated {
+                        format!("format-{}", ns_ids[ns])
+                    } else {
+                        "format".to_string()
+                    };
+                    self.run_once(&exe, &first.conf_dir, &what, &format).await?;
+                    // Seed the other name dirs with the fresh one; -bootstrapStandby
+                    // replaces the seed with an image fetched from the first.
+                    for other in 1..per_ns {
+                        if !formatted[ns * per_ns + other] {
+                            files::copy_name_dir(&first.name_dir, &nn(ns, other).name_dir)?;
+                        }
+                    }
+                }
+                Step::BootstrapStandby { ns, nn: i } => {
+                    if !formatted[ns * per_ns + i] {
+                        self.bootstrap(&exe, &nn(ns, i)).await?;
+                    }
+                }
+                Step::StartNameNode { ns, nn: i } => {
+                    let info = nn(ns, i);
+                    self.launch(
+                        &info.name,
+                        namenode_launch(&info),
+                        &info.rpc,
+                        Some(NAMENODE_READY),
+                    )
+                    .await?;
+                }
+                Step::FormatZooKeeper { ns } => {
+                    let what = if federated {
+                        format!("formatZK-{}", ns_ids[ns])
+                    } else {
+                        "formatZK".to_string()
+                    };
+                    let args = bring_up::FORMAT_ZK_ARGS;
+                    self.run_once(&exe, &nn(ns, 0).conf_dir, &what, args)
+                        .await?;
+                }
+                Step::StartController { ns, nn: i } => {
+                    let info = nn(ns, i);
+                    let name = format!("zkfc-{}", info.name);
+                    let addr = info.zkfc.clone().unwrap_or_default();
+                    let role = hafs("zkfc", &info.conf_dir);
+                    self.launch(&name, role, &addr, Some(ZKFC_READY)).await?;
+                }
+                Step::TransitionToActive { ns, nn: i } => {
+                    self.transition(ns * per_ns + i, true).await?
+                }
+                Step::WaitActive { ns, nn: i } => {
+                    self.wait_for_active(ns * per_ns + i, START_TIMEOUT).await?
+                }
+                Step::StartDataNodes => {
+                    self.start_datanodes(dir, layout.datanodes, layout.racks > 0, &core, &hdfs)
+                        .await?
+                }
+            }
         }
-        self.start_datanodes(dir, layout.datanodes, layout.racks > 0, &core, &hdfs)
-            .await
+        Ok(())
     }
 
     /// Fills in the NameNodes' (and their controllers') addresses and returns the
@@ -360,26 +516,35 @@ impl HaCluster {
         previous: Option<&Configuration>,
         nn1_port: Option<u16>,
     ) -> std::io::Result<Vec<String>> {
-        let ns = layout.nameservice.as_str();
-        for i in 1..=layout.namenodes + layout.observers {
-            let id = format!("nn{i}");
-            let home = dir.join(&id);
-            let preferred = nn1_port.filter(|_| i == 1);
-            let rpc_key = format!("dfs.namenode.rpc-address.{ns}.{id}");
-            let http_key = format!("dfs.namenode.http-address.{ns}.{id}");
-            self.namenodes.push(NameNodeInfo {
-                rpc: format!("127.0.0.1:{}", kept_port(previous, &rpc_key, preferred)?),
-                http: format!("127.0.0.1:{}", kept_port(previous, &http_key, None)?),
-                conf_dir: home.join("conf"),
-                name_dir: home.join("name"),
-                zkfc: None,
-                observer: i > layout.namenodes,
-                id,
-            });
+        let federated = self.nameservices.len() > 1;
+        for (k, ns) in self.nameservices.clone().iter().enumerate() {
+            for i in 1..=layout.namenodes + layout.observers {
+                let id = format!("nn{i}");
+                let name = if federated {
+                    format!("{ns}-{id}")
+                } else {
+                    id.clone()
+                };
+                let home = dir.join(&name);
+                let preferred = nn1_port.filter(|_| i == 1 && k == 0);
+                let rpc_key = format!("dfs.namenode.rpc-address.{ns}.{id}");
+                let http_key = format!("dfs.namenode.http-address.{ns}.{id}");
+                self.namenodes.push(NameNodeInfo {
+                    rpc: format!("127.0.0.1:{}", kept_port(previous, &rpc_key, preferred)?),
+                    http: format!("127.0.0.1:{}", kept_port(previous, &http_key, None)?),
+                    conf_dir: home.join("conf"),
+                    name_dir: home.join("name"),
+                    zkfc: None,
+                    observer: i > layout.namenodes,
+                    ns: ns.clone(),
+                    id,
+                    name,
+                });
+            }
         }
         if self.election.is_automatic() {
             for nn in self.namenodes.iter_mut() {
-                let key = format!("dfs.ha.zkfc.port.{ns}.{}", nn.id);
+                let key = format!("dfs.ha.zkfc.port.{}.{}", nn.ns, nn.id);
                 nn.zkfc = Some(format!("127.0.0.1:{}", kept_port(previous, &key, None)?));
             }
         }
@@ -402,26 +567,23 @@ impl HaCluster {
         addrs: &[String],
         core: &[(String, String)],
         hdfs: &[(String, String)],
+        nameservices: &[&str],
     ) -> Result<()> {
         for (i, addr) in addrs.iter().enumerate() {
             let name = format!("jn{}", i + 1);
             let home = dir.join(&name);
-            let mut own = hdfs.to_vec();
-            set(&mut own, "dfs.journalnode.rpc-address", addr);
             // Each its own HTTP port (all on one host), kept across restarts.
             let jn_prev = Configuration::load(Some(&home.join("conf"))).ok();
             let http_key = "dfs.journalnode.http-address";
-            set(
-                &mut own,
-                http_key,
-                &format!("127.0.0.1:{}", kept_port(jn_prev.as_ref(), http_key, None)?),
-            );
-            set(
-                &mut own,
-                "dfs.journalnode.edits.dir",
-                &home.join("edits").display().to_string(),
-            );
-            let conf = write_own_conf(&home, core, &own)?;
+            let http = format!("127.0.0.1:{}", kept_port(jn_prev.as_ref(), http_key, None)?);
+            let edits = home.join("edits").display().to_string();
+            let mut own = site::journalnode_own_site(addr, &http, &edits);
+            if nameservices.len() > 1 {
+                // The syncer finds its peers in the plain key, which a federation's
+                // per-nameservice keys leave unset.
+                own.extend(site::shared_edits_site(&nameservices[..1], addrs));
+            }
+            let conf = write_own_conf(&home, core, &site::with_own(hdfs, &own))?;
             self.launch(&name, hafs("journalnode", &conf), addr, None)
                 .await?;
             self.journalnodes.push((name, addr.clone()));
@@ -429,56 +591,28 @@ impl HaCluster {
         Ok(())
     }
 
-    /// Writes each NameNode's conf dir (the shared files plus own id and name dir),
-    /// formats nn1 (and the JournalNodes) on first use, starts nn1, then bootstraps
-    /// the others from it on first use and starts them; all come up Standby.
-    async fn start_namenodes(
-        &mut self,
+    /// Writes each NameNode's conf dir (the shared files plus who it is and its name
+    /// dir); returns which name dirs were formatted by an earlier run.
+    fn write_namenode_confs(
+        &self,
         core: &[(String, String)],
         hdfs: &[(String, String)],
-    ) -> Result<()> {
-        let exe = self.exe.clone();
+    ) -> Result<Vec<bool>> {
+        let federated = self.nameservices.len() > 1;
         for nn in &self.namenodes {
-            let mut own = hdfs.to_vec();
-            set(&mut own, "dfs.ha.namenode.id", &nn.id);
-            set(
-                &mut own,
-                "dfs.namenode.name.dir",
+            let own = site::namenode_own_site(
+                federated.then_some(nn.ns.as_str()),
+                &nn.id,
                 &format!("file://{}", nn.name_dir.display()),
             );
-            write_own_conf(nn.conf_dir.parent().expect("nn home"), core, &own)?;
+            let home = nn.conf_dir.parent().expect("nn home");
+            write_own_conf(home, core, &site::with_own(hdfs, &own))?;
         }
-        let formatted: Vec<bool> = self
+        Ok(self
             .namenodes
             .iter()
             .map(|n| n.name_dir.join("current/VERSION").exists())
-            .collect();
-        let nn1 = self.namenodes[0].clone();
-        if !formatted[0] {
-            let format = ["namenode", "-format", "-nonInteractive", "-force"];
-            self.run_once(&exe, &nn1.conf_dir, "format", &format)
-                .await?;
-            // Seed the other name dirs with the fresh one; -bootstrapStandby below
-            // replaces the seed with an image fetched from nn1.
-            for (nn, done) in self.namenodes.iter().zip(&formatted).skip(1) {
-                if !done {
-                    copy_dir(&nn1.name_dir, &nn.name_dir)?;
-                }
-            }
-        }
-        let role = hafs("namenode", &nn1.conf_dir);
-        self.launch(&nn1.id, role, &nn1.rpc, Some(NAMENODE_READY))
-            .await?;
-        let others: Vec<_> = self.namenodes.iter().skip(1).cloned().collect();
-        for (nn, done) in others.iter().zip(formatted.iter().skip(1)) {
-            if !done {
-                self.bootstrap(&exe, nn).await?;
-            }
-            let role = namenode_launch(nn);
-            self.launch(&nn.id, role, &nn.rpc, Some(NAMENODE_READY))
-                .await?;
-        }
-        Ok(())
+            .collect())
     }
 
     /// Writes each DataNode's conf dir (own data dir and ports, kept across runs) and
@@ -504,24 +638,13 @@ impl HaCluster {
                 Ok(format!("{ip}:{}", kept_port(dn_prev.as_ref(), key, None)?))
             };
             let xfer = addr("dfs.datanode.address")?;
-            let mut own = hdfs.to_vec();
-            set(
-                &mut own,
-                "dfs.datanode.data.dir",
-                &format!("file://{}", home.join("data").display()),
-            );
-            set(&mut own, "dfs.datanode.address", &xfer);
-            set(
-                &mut own,
-                "dfs.datanode.ipc.address",
+            let own = site::datanode_own_site(
+                &[format!("file://{}", home.join("data").display())],
+                &xfer,
                 &addr("dfs.datanode.ipc.address")?,
-            );
-            set(
-                &mut own,
-                "dfs.datanode.http.address",
                 &addr("dfs.datanode.http.address")?,
             );
-            let conf = write_own_conf(&home, core, &own)?;
+            let conf = write_own_conf(&home, core, &site::with_own(hdfs, &own))?;
             self.launch(&name, hafs("datanode", &conf), &xfer, None)
                 .await?;
             self.datanodes.push((name, xfer));
@@ -534,86 +657,31 @@ impl HaCluster {
     async fn auto_failover_site(
         &mut self,
         dir: &Path,
-        ns: &str,
         zk_port: u16,
         hdfs: &mut Vec<(String, String)>,
     ) -> Result<()> {
         let t = self.timeouts;
-        let mut site = vec![
-            (
-                "dfs.ha.automatic-failover.enabled".to_string(),
-                "true".to_string(),
-            ),
-            (
-                "ha.health-monitor.check-interval.ms".into(),
-                t.health_check_ms.to_string(),
-            ),
-            (
-                "ha.health-monitor.rpc-timeout.ms".into(),
-                t.health_rpc_timeout_ms.to_string(),
-            ),
-            // The old Active's graceful step-down is tried first when fencing: a dead
-            // one refuses at once, a hung one must not hold the failover up for long.
-            (
-                "ha.failover-controller.graceful-fence.rpc-timeout.ms".into(),
-                "1000".into(),
-            ),
-        ];
-        for nn in &self.namenodes {
-            if let Some(addr) = &nn.zkfc {
-                let port = addr.rsplit(':').next().unwrap_or("0");
-                site.push((format!("dfs.ha.zkfc.port.{ns}.{}", nn.id), port.to_string()));
-            }
-        }
-        match self.election {
+        let controllers: Vec<(String, String, u16)> = self
+            .namenodes
+            .iter()
+            .filter_map(|nn| {
+                let port = nn.zkfc.as_ref()?.rsplit(':').next()?.parse().ok()?;
+                Some((nn.ns.clone(), nn.id.clone(), port))
+            })
+            .collect();
+        let quorum = match self.election {
             Election::ZooKeeper => {
                 let cfg = zookeeper::configure(&dir.join("zookeeper"), zk_port, t.zk_tick_ms)?;
                 let addr = zookeeper::connect_string(zk_port);
                 self.launch("zookeeper", Launch::ZooKeeper { cfg }, &addr, None)
                     .await?;
-                site.push(("ha.zookeeper.quorum".into(), addr));
-                site.push((
-                    "ha.zookeeper.session-timeout.ms".into(),
-                    t.zk_session_ms.to_string(),
-                ));
+                Some(addr)
             }
-            _ => {
-                site.push(("hafs.ha.election.lease.ms".into(), t.lease_ms.to_string()));
-                site.push((
-                    "hafs.ha.election.renew-interval.ms".into(),
-                    t.renew_ms.to_string(),
-                ));
-            }
-        }
+            _ => None,
+        };
+        let site = site::auto_failover_site(&t, quorum.as_deref(), &controllers);
         for (k, v) in site {
-            set(hdfs, &k, &v);
-        }
-        Ok(())
-    }
-
-    /// Formats ZooKeeper if used, starts nn1's controller and waits until it made nn1
-    /// Active, then starts the other controllers (their NameNodes stay Standby).
-    async fn start_controllers(&mut self) -> Result<()> {
-        let (exe, nns) = (self.exe.clone(), self.namenodes.clone());
-        if self.election == Election::ZooKeeper {
-            // -force: the parent znode of an earlier run in this dir is cleared; no
-            // controller runs yet, so nothing depends on it.
-            self.run_once(
-                &exe,
-                &nns[0].conf_dir,
-                "formatZK",
-                &["zkfc", "-formatZK", "-force", "-nonInteractive"],
-            )
-            .await?;
-        }
-        for (i, nn) in nns.iter().enumerate() {
-            let name = format!("zkfc-{}", nn.id);
-            let addr = nn.zkfc.clone().unwrap_or_default();
-            let role = hafs("zkfc", &nn.conf_dir);
-            self.launch(&name, role, &addr, Some(ZKFC_READY)).await?;
-            if i == 0 {
-                self.wait_for_active(0, START_TIMEOUT).await?;
-            }
+            site::set(hdfs, &k, &v);
         }
         Ok(())
     }
@@ -634,12 +702,29 @@ impl HaCluster {
             if tokio::time::Instant::now() > deadline {
                 bail!(
                     "{} did not become Active within {timeout:?}; see {}",
-                    self.namenodes[i].id,
+                    self.namenodes[i].name,
                     self.logs.display()
                 );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// Per nameservice (in [`HaCluster::nameservices`] order), the index of its
+    /// NameNode that reports Active, if one does.
+    pub async fn actives(&self) -> Vec<Option<usize>> {
+        let mut actives = Vec::new();
+        for ns in &self.nameservices {
+            let mut found = None;
+            for (i, nn) in self.namenodes.iter().enumerate() {
+                if &nn.ns == ns && self.state(i).await == Some(HaServiceState::Active) {
+                    found = Some(i);
+                    break;
+                }
+            }
+            actives.push(found);
+        }
+        actives
     }
 
     /// The index of the NameNode that reports Active, if one does.
@@ -659,7 +744,7 @@ impl HaCluster {
 
     /// kill -9 of NameNode `i` (waits until it is gone); its pid.
     pub async fn kill_namenode(&mut self, i: usize) -> Result<u32> {
-        let name = self.namenodes[i].id.clone();
+        let name = self.namenodes[i].name.clone();
         let p = self
             .procs
             .iter_mut()
@@ -678,7 +763,7 @@ impl HaCluster {
     /// Starts NameNode `i` again (after it exited or was killed) and waits until it
     /// serves; with automatic failover its controller keeps it Standby.
     pub async fn restart_namenode(&mut self, i: usize) -> Result<()> {
-        let name = self.namenodes[i].id.clone();
+        let name = self.namenodes[i].name.clone();
         self.start(&name).await?;
         self.wait_serving(&name).await
     }
@@ -785,11 +870,11 @@ impl HaCluster {
     /// `namenode -bootstrapStandby -force -nonInteractive`; a hafs without the option
     /// keeps the seeded name dir.
     async fn bootstrap(&mut self, exe: &Path, nn: &NameNodeInfo) -> Result<()> {
-        let log = self.logs.join(format!("{}-bootstrap.log", nn.id));
+        let log = self.logs.join(format!("{}-bootstrap.log", nn.name));
         let out = Command::new(exe)
             .arg("--config")
             .arg(&nn.conf_dir)
-            .args(["namenode", "-bootstrapStandby", "-force", "-nonInteractive"])
+            .args(bring_up::BOOTSTRAP_STANDBY_ARGS)
             .stdin(Stdio::null())
             .output()
             .await?;
@@ -803,7 +888,7 @@ impl HaCluster {
         }
         bail!(
             "bootstrapping {} as a Standby failed ({}); see {}",
-            nn.id,
+            nn.name,
             out.status,
             log.display()
         )
@@ -949,7 +1034,7 @@ impl HaCluster {
         };
         r.with_context(|| {
             let to = if active { "Active" } else { "Standby" };
-            format!("making {} {to}", self.namenodes[i].id)
+            format!("making {} {to}", self.namenodes[i].name)
         })
     }
 
@@ -1006,9 +1091,7 @@ impl HaCluster {
     }
 }
 
-/// Where a NameNode and a controller say they are ready.
-const NAMENODE_READY: &str = "namenode ready:";
-const ZKFC_READY: &str = "zkfc ready:";
+use crate::bring_up::{NAMENODE_READY, ZKFC_READY};
 
 /// How to start `hafs <role>` with conf dir `conf`.
 fn hafs(role: &'static str, conf: &Path) -> Launch {
@@ -1028,52 +1111,19 @@ fn namenode_launch(nn: &NameNodeInfo) -> Launch {
     }
 }
 
-/// Hadoop's proxy provider for clients that read from Observers.
-pub const OBSERVER_READ_PROXY_PROVIDER: &str =
-    "org.apache.hadoop.hdfs.server.namenode.ha.ObserverReadProxyProvider";
-
-/// The client-visible hdfs-site entries of nameservice `ns`.
-fn ha_site(ns: &str, namenodes: &[NameNodeInfo]) -> Vec<(String, String)> {
-    let ids: Vec<&str> = namenodes.iter().map(|n| n.id.as_str()).collect();
-    let mut hdfs = vec![
-        ("dfs.nameservices".to_string(), ns.to_string()),
-        (format!("dfs.ha.namenodes.{ns}"), ids.join(",")),
-    ];
-    for nn in namenodes {
-        hdfs.push((
-            format!("dfs.namenode.rpc-address.{ns}.{}", nn.id),
-            nn.rpc.clone(),
-        ));
-        hdfs.push((
-            format!("dfs.namenode.http-address.{ns}.{}", nn.id),
-            nn.http.clone(),
-        ));
-    }
-    hdfs.extend([
-        (
-            format!("dfs.client.failover.proxy.provider.{ns}"),
-            "org.apache.hadoop.hdfs.server.namenode.ha.ConfiguredFailoverProxyProvider".into(),
-        ),
-        // A local cluster: clients move to the other NameNode quickly.
-        ("dfs.client.failover.sleep.base.millis".into(), "50".into()),
-        ("dfs.client.failover.sleep.max.millis".into(), "1000".into()),
-        // Every DataNode of a local cluster reports within a second: a Standby made
-        // Active early (a demo failover) need not sit out Hadoop's 30 s extension.
-        ("dfs.namenode.safemode.extension".into(), "0".into()),
-        ("dfs.ha.tail-edits.in-progress".into(), "true".into()),
-        // Manual failover (`hafs haadmin -failover`): the graceful transition of the
-        // old Active fences it; shell(true) lets a failover proceed when it is down.
-        ("dfs.ha.fencing.methods".into(), "shell(true)".into()),
-    ]);
-    hdfs
-}
-
-fn set(pairs: &mut Vec<(String, String)>, key: &str, value: &str) {
-    match pairs.iter_mut().find(|(k, _)| k == key) {
-        Some(slot) => slot.1 = value.to_string(),
-        None => pairs.push((key.to_string(), value.to_string())),
-    }
-}
+/// What every local HA cluster adds to the nameservices' entries.
+const LOCAL_HA_TUNING: &[(&str, &str)] = &[
+    // A local cluster: clients move to the other NameNode quickly.
+    ("dfs.client.failover.sleep.base.millis", "50"),
+    ("dfs.client.failover.sleep.max.millis", "1000"),
+    // Every DataNode of a local cluster reports within a second: a Standby made
+    // Active early (a demo failover) need not sit out Hadoop's 30 s extension.
+    ("dfs.namenode.safemode.extension", "0"),
+    ("dfs.ha.tail-edits.in-progress", "true"),
+    // Manual failover (`hafs haadmin -failover`): the graceful transition of the
+    // old Active fences it; shell(true) lets a failover proceed when it is down.
+    ("dfs.ha.fencing.methods", "shell(true)"),
+];
 
 /// Writes `<home>/conf/{core,hdfs}-site.xml`; returns the conf dir.
 fn write_own_conf(
@@ -1086,26 +1136,6 @@ fn write_own_conf(
     files::write_site(&conf.join("core-site.xml"), core)?;
     files::write_site(&conf.join("hdfs-site.xml"), hdfs)?;
     Ok(conf)
-}
-
-/// Copies a name dir (files and subdirs), leaving out a storage lock.
-fn copy_dir(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        if entry.file_name() == "in_use.lock" {
-            continue;
-        }
-        let target = to.join(entry.file_name());
-        let kind = entry.file_type()?;
-        if kind.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else if kind.is_file() {
-            std::fs::copy(entry.path(), &target)
-                .with_context(|| format!("copying {}", entry.path().display()))?;
-        }
-    }
-    Ok(())
 }
 
 /// The port of `key` (`host:port`) in `previous`, the conf of an earlier run in the

@@ -14,14 +14,21 @@
 //! - [`zookeeper`]: a standalone ZooKeeper server's configuration and command line.
 //! - [`kdc`]: a throwaway MIT Kerberos KDC (realm HAFS.TEST) with service keytabs and
 //!   user ticket caches, for a secure cluster and the Kerberos tests.
-//! - [`files`]: site XML, generated configs and daemon logs.
+//! - [`site`]: the site XML of a cluster: nameservices (one or several, with their
+//!   ViewFs mount table), shared edits, each daemon's own entries.
+//! - [`bring_up`]: the order a cluster comes up in (JournalNodes, format and
+//!   bootstrap, NameNodes, controllers or a manual transition, DataNodes), walked by
+//!   [`HaCluster`] and by the process tests' MiniCluster and Federation.
+//! - [`files`]: site XML, generated configs, name dir seeding and daemon logs.
 
+pub mod bring_up;
 pub mod error;
 pub mod files;
 pub mod ha_cluster;
 pub mod kdc;
 pub mod non_ha;
 pub mod ports;
+pub mod site;
 pub mod supervisor;
 pub mod topology;
 pub mod zookeeper;

@@ -78,6 +78,9 @@ struct Watched {
     name: String,
     /// A NameNode under automatic failover: restarted once another NameNode is Active.
     after_takeover: bool,
+    /// The NameNodes whose being Active counts as the takeover (the others of its
+    /// nameservice); `None`: any other NameNode.
+    peers: Option<Vec<String>>,
     phase: Phase,
     /// When it was restarted; pruned to [`RESTART_WINDOW`] at each death.
     restarts: Vec<Instant>,
@@ -95,9 +98,20 @@ impl Supervisor {
         self.daemons.push(Watched {
             name: name.to_string(),
             after_takeover,
+            peers: None,
             phase: Phase::Serving,
             restarts: Vec::new(),
         });
+    }
+
+    /// Supervises NameNode `name` under automatic failover, which is serving now: after
+    /// a death it is restarted once one of `peers` (the other NameNodes of its
+    /// nameservice) is Active, so that it comes back Standby.
+    pub fn watch_namenode(&mut self, name: &str, peers: &[String]) {
+        self.watch(name, true);
+        if let Some(d) = self.daemons.last_mut() {
+            d.peers = Some(peers.to_vec());
+        }
     }
 
     /// `name` exited (or could not be started) at `now`: restart it later or give up.
@@ -126,15 +140,17 @@ impl Supervisor {
         })
     }
 
-    /// The daemons to start at `now`, given which NameNode reports Active (`active`);
-    /// each is counted as restarted and is starting from now on.
-    pub fn due(&mut self, now: Instant, active: Option<&str>) -> Vec<String> {
+    /// The daemons to start at `now`, given which NameNodes report Active (`active`,
+    /// one per nameservice); each is counted as restarted and is starting from now on.
+    pub fn due(&mut self, now: Instant, active: &[&str]) -> Vec<String> {
         let mut start = Vec::new();
         for d in &mut self.daemons {
             let Phase::Waiting { died, next_start } = d.phase else {
                 continue;
             };
-            let taken_over = active.is_some_and(|a| a != d.name);
+            let taken_over = active
+                .iter()
+                .any(|a| *a != d.name && d.peers.as_ref().is_none_or(|p| p.iter().any(|n| n == a)));
             let gate_open = !d.after_takeover
                 || taken_over
                 || now.saturating_duration_since(died) >= TAKEOVER_WAIT;
@@ -222,10 +238,10 @@ mod tests {
                 after_takeover: false
             })
         );
-        assert!(s.due(t0 + FIRST_BACKOFF - ms(1), None).is_empty());
-        assert_eq!(s.due(t0 + FIRST_BACKOFF, None), vec!["jn1"]);
+        assert!(s.due(t0 + FIRST_BACKOFF - ms(1), &[]).is_empty());
+        assert_eq!(s.due(t0 + FIRST_BACKOFF, &[]), vec!["jn1"]);
         // Started once: not due again while it starts.
-        assert!(s.due(t0 + ms(5000), None).is_empty());
+        assert!(s.due(t0 + ms(5000), &[]).is_empty());
         assert_eq!(s.starting(), vec!["jn1"]);
         s.serving("jn1");
         assert!(s.starting().is_empty());
@@ -244,7 +260,7 @@ mod tests {
                     assert_eq!(nth, delays.len() + 1);
                     delays.push(after);
                     now += after;
-                    assert_eq!(s.due(now, None), vec!["dn3"]);
+                    assert_eq!(s.due(now, &[]), vec!["dn3"]);
                     now += ms(100);
                 }
                 Decision::GiveUp { restarts } => {
@@ -256,9 +272,7 @@ mod tests {
         assert_eq!(delays, [ms(500), ms(1000), ms(2000), ms(4000), ms(8000)]);
         assert_eq!(s.given_up(), vec!["dn3"]);
         // Given up stays given up: never due, a further exit is no news.
-        assert!(s
-            .due(now + Duration::from_secs(600), Some("nn1"))
-            .is_empty());
+        assert!(s.due(now + Duration::from_secs(600), &["nn1"]).is_empty());
         assert_eq!(s.exited("dn3", now), None);
         // The others are supervised as before.
         assert!(matches!(
@@ -290,7 +304,7 @@ mod tests {
                 })
             );
             now += FIRST_BACKOFF;
-            assert_eq!(s.due(now, None), vec!["jn2"]);
+            assert_eq!(s.due(now, &[]), vec!["jn2"]);
             s.serving("jn2");
             now += RESTART_WINDOW + ms(1000);
         }
@@ -300,7 +314,7 @@ mod tests {
             Some(Decision::Restart { nth: 1, .. })
         ));
         now += FIRST_BACKOFF;
-        s.due(now, None);
+        s.due(now, &[]);
         assert_eq!(
             s.exited("jn2", now + ms(10)),
             Some(Decision::Restart {
@@ -323,9 +337,25 @@ mod tests {
             })
         ));
         let later = t0 + Duration::from_secs(2);
-        assert!(s.due(later, None).is_empty(), "nobody Active yet");
-        assert!(s.due(later, Some("nn1")).is_empty(), "a stale answer");
-        assert_eq!(s.due(later, Some("nn2")), vec!["nn1"]);
+        assert!(s.due(later, &[]).is_empty(), "nobody Active yet");
+        assert!(s.due(later, &["nn1"]).is_empty(), "a stale answer");
+        assert_eq!(s.due(later, &["nn2"]), vec!["nn1"]);
+    }
+
+    #[test]
+    fn a_federated_namenode_waits_for_its_own_nameservice() {
+        let t0 = Instant::now();
+        let mut s = Supervisor::default();
+        s.watch_namenode("ns1-nn1", &["ns1-nn2".to_string()]);
+        s.watch_namenode("ns1-nn2", &["ns1-nn1".to_string()]);
+        s.watch_namenode("ns2-nn1", &["ns2-nn2".to_string()]);
+        s.exited("ns1-nn1", t0);
+        let later = t0 + Duration::from_secs(2);
+        assert!(
+            s.due(later, &["ns2-nn1"]).is_empty(),
+            "another nameservice's Active is no takeover"
+        );
+        assert_eq!(s.due(later, &["ns2-nn1", "ns1-nn2"]), vec!["ns1-nn1"]);
     }
 
     #[test]
@@ -333,8 +363,8 @@ mod tests {
         let t0 = Instant::now();
         let mut s = sup(&[("nn1", true), ("nn2", true)]);
         s.exited("nn2", t0);
-        assert!(s.due(t0 + ms(100), Some("nn1")).is_empty());
-        assert_eq!(s.due(t0 + FIRST_BACKOFF, Some("nn1")), vec!["nn2"]);
+        assert!(s.due(t0 + ms(100), &["nn1"]).is_empty());
+        assert_eq!(s.due(t0 + FIRST_BACKOFF, &["nn1"]), vec!["nn2"]);
     }
 
     #[test]
@@ -342,8 +372,8 @@ mod tests {
         let t0 = Instant::now();
         let mut s = sup(&[("nn1", true), ("nn2", true)]);
         s.exited("nn1", t0);
-        assert!(s.due(t0 + TAKEOVER_WAIT - ms(1), None).is_empty());
-        assert_eq!(s.due(t0 + TAKEOVER_WAIT, None), vec!["nn1"]);
+        assert!(s.due(t0 + TAKEOVER_WAIT - ms(1), &[]).is_empty());
+        assert_eq!(s.due(t0 + TAKEOVER_WAIT, &[]), vec!["nn1"]);
     }
 
     #[test]
@@ -360,7 +390,7 @@ mod tests {
             !s.start_timed_out("zkfc-nn1", started + START_TIMEOUT),
             "waiting"
         );
-        assert_eq!(s.due(started, None), vec!["zkfc-nn1"]);
+        assert_eq!(s.due(started, &[]), vec!["zkfc-nn1"]);
         assert!(!s.start_timed_out("zkfc-nn1", started + START_TIMEOUT - ms(1)));
         assert!(s.start_timed_out("zkfc-nn1", started + START_TIMEOUT));
         s.serving("zkfc-nn1");

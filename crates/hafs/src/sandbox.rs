@@ -13,6 +13,14 @@
 //! is Active and which pid to kill to see a failover, and stops every child cleanly on
 //! SIGINT/SIGTERM.
 //!
+//! `--nameservices N` runs N such nameservices, `ns1`..`nsN` (a federation): each with
+//! its own NameNodes and controllers (daemons `ns1-nn1`, `zkfc-ns1-nn1`, ...), all
+//! sharing the JournalNodes (one journal each) and the DataNodes (one block pool
+//! each). The conf dir then makes `fs.defaultFS` the ViewFs mount table
+//! `viewfs://hafs`, with `/nsK` mounted on `hdfs://nsK/` and every other path falling
+//! back to `hdfs://ns1/`: paths read as on one nameservice, and `/nsK` says where a
+//! file lives (see `hafs_cluster::site::viewfs_site`).
+//!
 //! The sandbox supervises its daemons, like monit or systemd's `Restart=on-failure`
 //! (policy in `hafs_cluster::supervisor`; the cluster itself is
 //! `hafs_cluster::HaCluster`): any daemon that exits (NameNode, controller,
@@ -31,6 +39,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use hafs_cluster::ha_cluster::NameNodeInfo;
 use hafs_cluster::{AutoTimeouts, Control, Election, HaCluster, Layout};
 use hafs_conf::Configuration;
 
@@ -42,7 +51,7 @@ use hafs_cluster::supervisor::{
 
 const USAGE: &str = "\
 Usage: hafs sandbox [--dir DIR] [--zookeeper | --manual-failover] [--secure [PROTECTION]]
-                    [--racks R] [--observers K]
+                    [--racks R] [--observers K] [--nameservices N]
 
   --dir DIR           where the cluster lives (default: $TMPDIR/hafs-sandbox); kept
                       across runs
@@ -61,7 +70,15 @@ Usage: hafs sandbox [--dir DIR] [--zookeeper | --manual-failover] [--secure [PRO
   --observers K       K more NameNodes (nn3, ...; up to 3) started as Observers: they
                       serve reads of clients using ObserverReadProxyProvider, which
                       the conf dir names (dfs.namenode.state.context.enabled is on)
+  --nameservices N    N HA nameservices ns1..nsN (a federation; up to 8), each with
+                      its own NameNodes (and Observers), sharing the JournalNodes and
+                      the DataNodes; the conf dir's fs.defaultFS is the ViewFs mount
+                      table viewfs://hafs: /nsK is nameservice nsK, every other path
+                      is on ns1
 ";
+/// The most nameservices `--nameservices` starts: each brings two or more NameNodes,
+/// and a laptop runs them all.
+const MAX_NAMESERVICES: usize = 8;
 /// The sandbox's nameservice id.
 pub const NAMESERVICE: &str = "hafs";
 
@@ -71,6 +88,7 @@ pub async fn run(_conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
     let mut secure: Option<String> = None;
     let mut racks = 0usize;
     let mut observers = 0usize;
+    let mut nameservices = 1usize;
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
@@ -110,6 +128,16 @@ pub async fn run(_conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
                 };
                 i += 1;
             }
+            "--nameservices" | "-nameservices" => {
+                let v = args.get(i + 1).context("--nameservices needs a number")?;
+                nameservices = match v.parse::<usize>() {
+                    Ok(n) if (1..=MAX_NAMESERVICES).contains(&n) => n,
+                    _ => bail!(
+                        "--nameservices takes 1 to {MAX_NAMESERVICES} nameservices, not '{v}'\n{USAGE}"
+                    ),
+                };
+                i += 1;
+            }
             "-h" | "--help" | "-help" => {
                 print!("{USAGE}");
                 return Ok(0);
@@ -130,6 +158,7 @@ pub async fn run(_conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
     };
     let mut layout = Layout {
         nameservice: NAMESERVICE.to_string(),
+        nameservices,
         namenodes: 2,
         journalnodes: 3,
         datanodes: racks.max(3),
@@ -162,8 +191,8 @@ pub async fn run(_conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
     };
     let hafs_bin = std::env::current_exe().context("locating the hafs binary")?;
     let mut cluster = HaCluster::start_with(&hafs_bin, &dir, &layout, control).await?;
-    let active = cluster.active().await;
-    let mut ready = ready_line(&cluster, active).await;
+    let actives = cluster.actives().await;
+    let mut ready = ready_line(&cluster, &actives).await;
     if let Some(realm) = &realm {
         if let Err(e) = realm.prepare_namespace(&hafs_bin, &cluster.conf_dir) {
             cluster.stop().await;
@@ -174,14 +203,14 @@ pub async fn run(_conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
     println!("{ready}");
     let _ = std::io::stdout().flush();
 
-    watch(&mut cluster, active).await;
+    watch(&mut cluster, &actives).await;
     cluster.stop().await;
     eprintln!("sandbox stopped");
     Ok(0)
 }
 
 /// The `sandbox ready:` line: every daemon with its pid and state, and what to try.
-async fn ready_line(cluster: &HaCluster, active: Option<usize>) -> String {
+async fn ready_line(cluster: &HaCluster, actives: &[Option<usize>]) -> String {
     let pid = |name: &str| cluster.pid(name).unwrap_or(0);
     let mut nns = Vec::new();
     for (i, nn) in cluster.namenodes.iter().enumerate() {
@@ -190,13 +219,13 @@ async fn ready_line(cluster: &HaCluster, active: Option<usize>) -> String {
             .await
             .map_or("not answering", |s| s.as_str());
         let zkfc = nn.zkfc.as_ref().map_or(String::new(), |a| {
-            format!(", controller {a} pid {}", pid(&format!("zkfc-{}", nn.id)))
+            format!(", controller {a} pid {}", pid(&format!("zkfc-{}", nn.name)))
         });
         nns.push(format!(
             "{} {} (pid {}, {state}{zkfc})",
-            nn.id,
+            nn.name,
             nn.rpc,
-            pid(&nn.id)
+            pid(&nn.name)
         ));
     }
     let list = |daemons: &[(String, String)]| -> String {
@@ -217,27 +246,68 @@ async fn ready_line(cluster: &HaCluster, active: Option<usize>) -> String {
             pid("zookeeper")
         ),
     };
-    let active_id = active.map_or("none (see the NameNode logs)", |i| {
-        cluster.namenodes[i].id.as_str()
-    });
-    let try_failover = match (cluster.election, active) {
+    let active_names: Vec<&str> = actives
+        .iter()
+        .map(|a| {
+            a.map_or("none (see the NameNode logs)", |i| {
+                cluster.namenodes[i].name.as_str()
+            })
+        })
+        .collect();
+    let federated = cluster.nameservices.len() > 1;
+    let first_active = actives.first().copied().flatten();
+    let try_failover = match (cluster.election, first_active) {
+        (Election::Manual, _) if federated => format!(
+            "hafs --config {conf_dir} haadmin -ns {} -failover nn1 nn2",
+            cluster.nameservices[0]
+        ),
         (Election::Manual, _) => {
             format!("hafs --config {conf_dir} haadmin -failover nn1 nn2")
         }
         (_, Some(i)) => {
-            let other = &cluster.namenodes[(i + 1) % cluster.namenodes.len()].id;
-            let p = pid(&cluster.namenodes[i].id);
+            // The next NameNode of the same nameservice.
+            let peers: Vec<&NameNodeInfo> = cluster
+                .namenodes
+                .iter()
+                .filter(|n| n.ns == cluster.namenodes[i].ns)
+                .collect();
+            let at = peers
+                .iter()
+                .position(|n| n.name == cluster.namenodes[i].name)
+                .unwrap_or(0);
+            let other = &peers[(at + 1) % peers.len()].name;
+            let p = pid(&cluster.namenodes[i].name);
             format!(
                 "{} is Active (pid {p}): try kill -9 {p} and watch {other} take over",
-                cluster.namenodes[i].id
+                cluster.namenodes[i].name
             )
         }
         (_, None) => "no NameNode is Active yet; see the controllers' logs".to_string(),
     };
+    let serves = if federated {
+        let table = &cluster.nameservices;
+        let mounts: Vec<String> = table
+            .iter()
+            .map(|ns| format!("/{ns} on hdfs://{ns}"))
+            .collect();
+        format!(
+            "nameservices {}; mount table viewfs://{NAMESERVICE}: {}, every other path on hdfs://{}",
+            table
+                .iter()
+                .map(|ns| format!("hdfs://{ns}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            mounts.join(", "),
+            table[0]
+        )
+    } else {
+        format!("nameservice hdfs://{NAMESERVICE}")
+    };
     format!(
-        "sandbox ready: nameservice hdfs://{NAMESERVICE}; {election}; active {active_id}; \
+        "sandbox ready: {serves}; {election}; active {}; \
          namenodes {}; journalnodes {}; datanodes {}; conf {conf_dir}; logs {}; \
          try: HADOOP_CONF_DIR={conf_dir} hafs dfs -ls / ; {try_failover}",
+        active_names.join(", "),
         nns.join(", "),
         list(&cluster.journalnodes),
         list(&cluster.datanodes),
@@ -253,17 +323,31 @@ const LOG_TAIL_LINES: usize = 20;
 
 /// Supervises every daemon until SIGINT/SIGTERM: reports each exit in one line and
 /// restarts it as [`Supervisor`] decides, reports when it serves again, and prints
-/// each change of the Active NameNode.
-async fn watch(cluster: &mut HaCluster, active: Option<usize>) {
+/// each change of a nameservice's Active NameNode.
+async fn watch(cluster: &mut HaCluster, actives: &[Option<usize>]) {
     let mut supervisor = Supervisor::default();
     let automatic = cluster.election.is_automatic();
     for name in cluster.daemon_names() {
-        // A NameNode restarted while its controller's election is still running
-        // could be chosen again before the other took over: wait for the takeover.
-        let namenode = cluster.namenodes.iter().any(|n| n.id == name);
-        supervisor.watch(&name, namenode && automatic);
+        match cluster.namenodes.iter().find(|n| n.name == name) {
+            // A NameNode restarted while its controller's election is still running
+            // could be chosen again before another took over: wait for the takeover
+            // by one of its nameservice.
+            Some(nn) if automatic => {
+                let peers: Vec<String> = cluster
+                    .namenodes
+                    .iter()
+                    .filter(|p| p.ns == nn.ns && p.name != nn.name)
+                    .map(|p| p.name.clone())
+                    .collect();
+                supervisor.watch_namenode(&name, &peers);
+            }
+            _ => supervisor.watch(&name, false),
+        }
     }
-    let mut active = active.map(|i| cluster.namenodes[i].id.clone());
+    let mut active: Vec<Option<String>> = actives
+        .iter()
+        .map(|a| a.map(|i| cluster.namenodes[i].name.clone()))
+        .collect();
     let stop = crate::shutdown::shutdown_signal();
     tokio::pin!(stop);
     loop {
@@ -276,7 +360,8 @@ async fn watch(cluster: &mut HaCluster, active: Option<usize>) {
             decide(cluster, &mut supervisor, &exit.name, &what, Instant::now());
         }
         active = report_active(cluster, active).await;
-        for name in supervisor.due(Instant::now(), active.as_deref()) {
+        let now_active: Vec<&str> = active.iter().flatten().map(String::as_str).collect();
+        for name in supervisor.due(Instant::now(), &now_active) {
             if let Err(e) = cluster.start(&name).await {
                 let what = format!("{name} could not be started ({e:#})");
                 decide(cluster, &mut supervisor, &name, &what, Instant::now());
@@ -334,8 +419,8 @@ async fn check_starting(cluster: &mut HaCluster, supervisor: &mut Supervisor) {
         if cluster.serving(&name).await {
             supervisor.serving(&name);
             let pid = cluster.pid(&name).unwrap_or(0);
-            let manual_nn =
-                !cluster.election.is_automatic() && cluster.namenodes.iter().any(|n| n.id == name);
+            let manual_nn = !cluster.election.is_automatic()
+                && cluster.namenodes.iter().any(|n| n.name == name);
             let hint = if manual_nn {
                 " as Standby; with manual failover `hafs haadmin -transitionToActive` \
                  chooses the Active"
@@ -354,19 +439,26 @@ async fn check_starting(cluster: &mut HaCluster, supervisor: &mut Supervisor) {
     }
 }
 
-/// Prints a change of the Active NameNode; returns the one Active now (the last one
-/// known when none answers Active, as during a failover).
-async fn report_active(cluster: &HaCluster, active: Option<String>) -> Option<String> {
-    let Some(now) = cluster.active().await else {
-        return active;
-    };
-    let id = cluster.namenodes[now].id.clone();
-    if active.as_deref() != Some(id.as_str()) {
-        println!(
-            "sandbox: {id} is now Active (pid {})",
-            cluster.pid(&id).unwrap_or(0)
-        );
-        let _ = std::io::stdout().flush();
-    }
-    Some(id)
+/// Prints each change of a nameservice's Active NameNode; returns the one Active now
+/// per nameservice (the last one known when none answers Active, as during a
+/// failover).
+async fn report_active(cluster: &HaCluster, known: Vec<Option<String>>) -> Vec<Option<String>> {
+    let now = cluster.actives().await;
+    now.into_iter()
+        .zip(known)
+        .map(|(now, known)| {
+            let Some(i) = now else {
+                return known;
+            };
+            let name = cluster.namenodes[i].name.clone();
+            if known.as_deref() != Some(name.as_str()) {
+                println!(
+                    "sandbox: {name} is now Active (pid {})",
+                    cluster.pid(&name).unwrap_or(0)
+                );
+                let _ = std::io::stdout().flush();
+            }
+            Some(name)
+        })
+        .collect()
 }

@@ -23,11 +23,12 @@ use crate::paths::hafs_bin;
 use crate::tempdir::TempDir;
 use crate::zkfc::{auto_failover_site, Backend, ZkfcSlot};
 use crate::zookeeper::ZkServer;
+use hafs_cluster::site::set;
 use hafs_cluster::{free_port, wait_for_port};
 
 /// The line a NameNode prints on stdout once it serves
 /// (`namenode ready: rpc <addr> http <addr> state <standby|active>`).
-pub const NAMENODE_READY: &str = "namenode ready:";
+pub const NAMENODE_READY: &str = hafs_cluster::bring_up::NAMENODE_READY;
 /// How long a daemon may take to start accepting connections.
 pub(crate) const START_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a daemon gets to exit after SIGTERM before it is killed.
@@ -286,14 +287,14 @@ impl MiniClusterBuilder {
             kv("dfs.namenode.safemode.extension", "0"),
         ]);
         // core-site.xml: Java's UserGroupInformation reads its settings from there only.
-        for (key, value) in security_site {
+        for (key, value) in &security_site {
             set(&mut core, key, value);
         }
         if let Some(uri) = &shared_edits {
             hdfs.push(kv(SHARED_EDITS_KEY, uri.clone()));
         }
         if self.datanodes > 0 {
-            for (key, value) in data_path_defaults(self.datanodes) {
+            for (key, value) in &data_path_defaults(self.datanodes) {
                 set(&mut hdfs, key, value);
             }
         }
@@ -302,16 +303,16 @@ impl MiniClusterBuilder {
                 assert!(ha, "automatic failover needs two or more NameNodes");
                 let (site, slots, zk) =
                     auto_failover_site(backend, NAMESERVICE, &namenodes, dir.path());
-                for (key, value) in site {
+                for (key, value) in &site {
                     set(&mut hdfs, key, value);
                 }
                 (slots, zk)
             }
             None => (Vec::new(), None),
         };
-        for (key, value) in self.conf {
-            if let Some(slot) = core.iter_mut().find(|(k, _)| *k == key) {
-                slot.1 = value;
+        for (key, value) in &self.conf {
+            if core.iter().any(|(k, _)| k == key) {
+                set(&mut core, key, value);
             } else {
                 set(&mut hdfs, key, value);
             }
@@ -334,32 +335,12 @@ impl MiniClusterBuilder {
             daemon_env,
             realm,
             own_hosts: self.own_hosts,
-            datanode_storage: self.datanode_storage,
+            datanode_storage: self.datanode_storage.clone(),
             shell: OnceLock::new(),
             dir,
         };
-        if ha {
-            cluster.start_ha_namenodes();
-        } else {
-            cluster.format_namenode(0);
-            cluster.start_namenode(0);
-        }
-        for _ in 0..self.datanodes {
-            cluster.add_datanode();
-        }
-        if self.datanodes > 0 {
-            cluster.wait_live_datanodes(self.datanodes, START_TIMEOUT * 2);
-        }
+        cluster.bring_up(self.datanodes);
         cluster
-    }
-}
-
-/// Replaces `key`'s value in `pairs`, or appends it.
-pub(crate) fn set(pairs: &mut Vec<(String, String)>, key: String, value: String) {
-    if let Some(slot) = pairs.iter_mut().find(|(k, _)| *k == key) {
-        slot.1 = value;
-    } else {
-        pairs.push((key, value));
     }
 }
 

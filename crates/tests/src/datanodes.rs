@@ -14,7 +14,7 @@ use crate::tools::hafs_cmd;
 use hafs_cluster::free_port;
 
 /// The line a DataNode prints on stdout once it serves (docs/architecture.md).
-pub const DATANODE_READY: &str = "datanode ready";
+pub const DATANODE_READY: &str = hafs_cluster::bring_up::DATANODE_READY;
 
 /// Block size of data-path test clusters: small, so a few MiB make a multi-block file.
 pub const TEST_BLOCK_SIZE: u64 = 1024 * 1024;
@@ -109,16 +109,13 @@ impl MiniCluster {
             .iter()
             .map(|(prefix, d)| format!("{prefix}file://{}", d.display()))
             .collect();
-        let mut hdfs = self.hdfs_site.clone();
-        for (key, value) in [
-            ("dfs.datanode.data.dir", dirs.join(",")),
-            ("dfs.datanode.address", slot.xfer_addr.to_string()),
-            ("dfs.datanode.ipc.address", slot.ipc_addr.to_string()),
-            ("dfs.datanode.http.address", slot.http_addr.to_string()),
-        ] {
-            hdfs.retain(|(k, _)| k != key);
-            hdfs.push(kv(key, value));
-        }
+        let own = hafs_cluster::site::datanode_own_site(
+            &dirs,
+            &slot.xfer_addr.to_string(),
+            &slot.ipc_addr.to_string(),
+            &slot.http_addr.to_string(),
+        );
+        let hdfs = hafs_cluster::site::with_own(&self.hdfs_site, &own);
         write_site_xml(&slot.conf_dir.join("core-site.xml"), &self.core_site);
         write_site_xml(&slot.conf_dir.join("hdfs-site.xml"), &hdfs);
         self.datanodes.push(slot);

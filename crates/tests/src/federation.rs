@@ -1,9 +1,11 @@
 //! A federated cluster of real `hafs` processes: several HA nameservices (`ns1`, `ns2`,
 //! ...; two NameNodes each, failed over by hand) whose edits share one JournalNode
 //! quorum (journal id = nameservice id), and DataNodes that serve every nameservice
-//! (one block pool each). One hdfs-site.xml describes them all, with per-NameNode keys
-//! (`dfs.namenode.name.dir.<ns>.<nn>`, `dfs.namenode.shared.edits.dir.<ns>`); each
-//! NameNode's conf dir adds only `dfs.nameservice.id` and `dfs.ha.namenode.id`.
+//! (one block pool each). One hdfs-site.xml describes them all
+//! (`dfs.namenode.shared.edits.dir.<ns>` per nameservice); each NameNode's conf dir
+//! adds `dfs.nameservice.id`, `dfs.ha.namenode.id` and its name dir. The site entries
+//! and the bring-up order are `hafs_cluster`'s (`site`, `bring_up`), the ones
+//! `hafs sandbox --nameservices N` uses; this harness keeps its own processes.
 //!
 //! Clients see one tree: core-site.xml sets `fs.defaultFS=viewfs://cluster` with a
 //! mount table linking `/nsK` to `hdfs://nsK/` and falling back to `hdfs://ns1/`.
@@ -18,12 +20,13 @@ use crate::command::{run_with_timeout, CmdOutput, DEFAULT_CMD_TIMEOUT};
 use crate::conf_xml::write_site_xml;
 use crate::daemon::Daemon;
 use crate::datanodes::{data_path_defaults, DATANODE_READY};
-use crate::ha::FAILOVER_PROXY_PROVIDER;
-use crate::journalnodes::{JournalNodes, TEST_JOURNAL_ID};
+use crate::ha::TEST_HA_TUNING;
+use crate::journalnodes::JournalNodes;
 use crate::paths::hafs_bin;
 use crate::tempdir::TempDir;
 use crate::tools::{ClientTarget, ConfTarget};
-use hafs_cluster::free_port;
+use hafs_cluster::bring_up::{self, Step};
+use hafs_cluster::{free_port, site};
 
 /// The mount table clients use: `viewfs://cluster`.
 pub const VIEWFS_TABLE: &str = "cluster";
@@ -35,6 +38,7 @@ struct FedNameNode {
     ns: String,
     id: String,
     rpc_addr: SocketAddr,
+    name_dir: PathBuf,
     conf_dir: PathBuf,
     log_path: PathBuf,
     daemon: Option<Daemon>,
@@ -64,100 +68,73 @@ pub struct Federation {
 
 impl Federation {
     /// Starts 3 JournalNodes, `nameservices` HA nameservices of two NameNodes each
-    /// (nn1 Active) and `datanodes` DataNodes; returns once every nameservice's Active
+    /// (nn1 Active) and `datanodes` DataNodes, in the order of
+    /// `hafs_cluster::bring_up::steps`; returns once every nameservice's Active
     /// reports every DataNode live.
     #[track_caller]
     pub fn start(nameservices: usize, datanodes: usize, label: &str) -> Federation {
         let dir = TempDir::new(label);
         let journalnodes = JournalNodes::start(3, &format!("{label}-jn"));
-        let jn_base = journalnodes
-            .uri()
-            .strip_suffix(&format!("/{TEST_JOURNAL_ID}"))
-            .expect("a qjournal URI ending in the test journal id")
-            .to_string();
+        let jn_addrs: Vec<String> = (0..journalnodes.len())
+            .map(|i| journalnodes.addr(i).to_string())
+            .collect();
         let ns_ids: Vec<String> = (1..=nameservices).map(|i| format!("ns{i}")).collect();
+        let ns_refs: Vec<&str> = ns_ids.iter().map(String::as_str).collect();
         let conf_dir = dir.join("conf");
         std::fs::create_dir_all(&conf_dir).expect("create conf dir");
 
-        let mut core = vec![
-            kv("fs.defaultFS", format!("viewfs://{VIEWFS_TABLE}")),
+        let mut core = site::viewfs_site(VIEWFS_TABLE, &ns_refs);
+        core.extend([
             kv("ipc.client.connect.max.retries", "2"),
             kv("ipc.client.connect.retry.interval", "100"),
             kv("ipc.client.connect.max.retries.on.timeouts", "2"),
             kv("ipc.client.rpc-timeout.ms", "10000"),
-        ];
-        for ns in &ns_ids {
-            core.push(kv(
-                &format!("fs.viewfs.mounttable.{VIEWFS_TABLE}.link./{ns}"),
-                format!("hdfs://{ns}/"),
-            ));
-        }
-        core.push(kv(
-            &format!("fs.viewfs.mounttable.{VIEWFS_TABLE}.linkFallback"),
-            format!("hdfs://{}/", ns_ids[0]),
-        ));
-
-        let mut hdfs = vec![
-            kv("dfs.nameservices", ns_ids.join(",")),
-            kv("dfs.internal.nameservices", ns_ids.join(",")),
-        ];
+        ]);
         let mut namenodes = Vec::new();
+        let mut plan = Vec::new();
         for ns in &ns_ids {
-            hdfs.push(kv(&format!("dfs.ha.namenodes.{ns}"), "nn1,nn2"));
-            hdfs.push(kv(
-                &format!("dfs.client.failover.proxy.provider.{ns}"),
-                FAILOVER_PROXY_PROVIDER,
-            ));
-            hdfs.push(kv(
-                &format!("dfs.namenode.shared.edits.dir.{ns}"),
-                format!("{jn_base}/{ns}"),
-            ));
+            let mut addrs = Vec::new();
             for nn in ["nn1", "nn2"] {
                 let name = format!("{ns}-{nn}");
                 let home = dir.join(&name);
                 let rpc_addr = loopback(free_port());
-                hdfs.push(kv(
-                    &format!("dfs.namenode.rpc-address.{ns}.{nn}"),
-                    rpc_addr.to_string(),
-                ));
-                hdfs.push(kv(
-                    &format!("dfs.namenode.http-address.{ns}.{nn}"),
-                    loopback(free_port()).to_string(),
-                ));
-                hdfs.push(kv(
-                    &format!("dfs.namenode.name.dir.{ns}.{nn}"),
-                    home.join("name").display().to_string(),
-                ));
+                addrs.push(site::NameNodeAddrs {
+                    id: nn.to_string(),
+                    rpc: rpc_addr.to_string(),
+                    http: loopback(free_port()).to_string(),
+                });
                 namenodes.push(FedNameNode {
                     ns: ns.clone(),
                     id: nn.to_string(),
                     rpc_addr,
+                    name_dir: home.join("name"),
                     conf_dir: home.join("conf"),
                     log_path: dir.join(format!("{name}.log")),
                     daemon: None,
                 });
             }
+            plan.push(site::Nameservice {
+                id: ns.clone(),
+                namenodes: addrs,
+            });
         }
-        hdfs.extend([
-            kv("dfs.client.failover.max.attempts", "20"),
-            kv("dfs.client.failover.sleep.base.millis", "50"),
-            kv("dfs.client.failover.sleep.max.millis", "1000"),
-            kv("dfs.ha.tail-edits.in-progress", "true"),
-            kv("dfs.ha.fencing.methods", "shell(true)"),
-            kv("dfs.ha.automatic-failover.enabled", "false"),
-            kv("dfs.namenode.safemode.extension", "0"),
-        ]);
+        let mut hdfs = site::nameservices_site(&plan);
+        hdfs.extend(site::shared_edits_site(&ns_refs, &jn_addrs));
+        hdfs.extend(TEST_HA_TUNING.iter().map(|(k, v)| kv(k, *v)));
+        hdfs.push(kv("dfs.namenode.safemode.extension", "0"));
         hdfs.extend(data_path_defaults(datanodes));
         write_site_xml(&conf_dir.join("core-site.xml"), &core);
         write_site_xml(&conf_dir.join("hdfs-site.xml"), &hdfs);
-        // Each NameNode: the shared files plus who it is.
+        // Each NameNode: the shared files plus who it is and its name dir.
         for nn in &namenodes {
             std::fs::create_dir_all(&nn.conf_dir).expect("create NameNode conf dir");
-            let mut own = hdfs.clone();
-            own.push(kv("dfs.nameservice.id", nn.ns.clone()));
-            own.push(kv("dfs.ha.namenode.id", nn.id.clone()));
+            let name_dir = nn.name_dir.display().to_string();
+            let own = site::namenode_own_site(Some(&nn.ns), &nn.id, &name_dir);
             write_site_xml(&nn.conf_dir.join("core-site.xml"), &core);
-            write_site_xml(&nn.conf_dir.join("hdfs-site.xml"), &own);
+            write_site_xml(
+                &nn.conf_dir.join("hdfs-site.xml"),
+                &site::with_own(&hdfs, &own),
+            );
         }
         let datanode_slots = (0..datanodes)
             .map(|i| {
@@ -167,25 +144,18 @@ impl Federation {
                 std::fs::create_dir_all(&conf).expect("create DataNode conf dir");
                 let data_dirs = vec![home.join("data1"), home.join("data2")];
                 let xfer_addr = loopback(free_port());
-                let mut own = hdfs.clone();
                 let dirs: Vec<String> = data_dirs
                     .iter()
                     .map(|d| format!("file://{}", d.display()))
                     .collect();
-                own.extend([
-                    kv("dfs.datanode.data.dir", dirs.join(",")),
-                    kv("dfs.datanode.address", xfer_addr.to_string()),
-                    kv(
-                        "dfs.datanode.ipc.address",
-                        loopback(free_port()).to_string(),
-                    ),
-                    kv(
-                        "dfs.datanode.http.address",
-                        loopback(free_port()).to_string(),
-                    ),
-                ]);
+                let own = site::datanode_own_site(
+                    &dirs,
+                    &xfer_addr.to_string(),
+                    &loopback(free_port()).to_string(),
+                    &loopback(free_port()).to_string(),
+                );
                 write_site_xml(&conf.join("core-site.xml"), &core);
-                write_site_xml(&conf.join("hdfs-site.xml"), &own);
+                write_site_xml(&conf.join("hdfs-site.xml"), &site::with_own(&hdfs, &own));
                 FedDataNode {
                     log_path: dir.join(format!("{id}.log")),
                     id,
@@ -203,33 +173,38 @@ impl Federation {
             nameservices: ns_ids,
             dir,
         };
-        for k in 0..fed.nameservices.len() {
-            let (nn1, nn2) = (2 * k, 2 * k + 1);
-            fed.nn_tool(
-                nn1,
-                &[
-                    "namenode",
-                    "-format",
-                    "-nonInteractive",
-                    "-clusterid",
-                    FEDERATION_CLUSTER_ID,
-                ],
-            );
-            fed.start_nn(nn1);
-            fed.nn_tool(
-                nn2,
-                &["namenode", "-bootstrapStandby", "-force", "-nonInteractive"],
-            );
-            fed.start_nn(nn2);
-            let ns = fed.nameservices[k].clone();
-            fed.haadmin(&["-ns", &ns, "-transitionToActive", "nn1"])
-                .ok();
-        }
-        for i in 0..fed.datanodes.len() {
-            fed.start_dn(i);
-        }
-        for ns in fed.nameservices.clone() {
-            fed.wait_live_datanodes(&ns, datanodes);
+        // The JournalNodes already run: JournalNodes::start picked their ports.
+        let steps = bring_up::steps(nameservices, 2, false, bring_up::Activation::Manual);
+        for step in steps {
+            match step {
+                Step::StartJournalNodes | Step::FormatZooKeeper { .. } => {}
+                Step::StartController { .. } => unreachable!("no controllers"),
+                Step::Format { ns } => {
+                    fed.nn_tool(2 * ns, &bring_up::format_args(Some(FEDERATION_CLUSTER_ID)))
+                }
+                Step::BootstrapStandby { ns, nn } => {
+                    fed.nn_tool(2 * ns + nn, bring_up::BOOTSTRAP_STANDBY_ARGS)
+                }
+                Step::StartNameNode { ns, nn } => fed.start_nn(2 * ns + nn),
+                Step::TransitionToActive { ns, nn } => {
+                    let id = fed.namenodes[2 * ns + nn].id.clone();
+                    let ns = fed.nameservices[ns].clone();
+                    fed.haadmin(&["-ns", &ns, "-transitionToActive", &id]).ok();
+                }
+                Step::WaitActive { ns, nn } => {
+                    let id = fed.namenodes[2 * ns + nn].id.clone();
+                    let ns = fed.nameservices[ns].clone();
+                    fed.wait_for_state(&ns, &id, "active", START_TIMEOUT);
+                }
+                Step::StartDataNodes => {
+                    for i in 0..fed.datanodes.len() {
+                        fed.start_dn(i);
+                    }
+                    for ns in fed.nameservices.clone() {
+                        fed.wait_live_datanodes(&ns, datanodes);
+                    }
+                }
+            }
         }
         fed
     }

@@ -2,10 +2,12 @@
 //! sharing edits on JournalNodes (or a shared dir), each with its own conf dir naming
 //! its `dfs.ha.namenode.id`, its own name dir and ports.
 //!
-//! Start-up follows the HA bootstrap order an operator follows: format nn1 (which
-//! formats the JournalNodes), start it, `namenode -bootstrapStandby` each other
-//! NameNode from it, start them (they come up Standby), then make nn1 Active with
-//! `hafs haadmin -transitionToActive nn1`.
+//! Start-up walks `hafs_cluster::bring_up::steps`, the HA bootstrap order an operator
+//! follows: format nn1 (which formats the JournalNodes), start it, `namenode
+//! -bootstrapStandby` each other NameNode from it and start it (it comes up Standby),
+//! then make nn1 Active with `hafs haadmin -transitionToActive nn1` (or start the
+//! controllers, see `zkfc.rs`); DataNodes last. The site entries naming the
+//! nameservice come from `hafs_cluster::site`; this file adds the tests' tuning.
 //!
 //! ```ignore
 //! let mut c = MiniCluster::builder().namenodes(2).journalnodes(3).datanodes(3).start();
@@ -19,7 +21,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
-use crate::cluster::{kv, set, wait_until_serving, MiniCluster, NameNodeSlot, STOP_GRACE};
+use hafs_cluster::bring_up::{self, Step, BOOTSTRAP_STANDBY_ARGS, FORMAT_ZK_ARGS};
+use hafs_cluster::site;
+
+use crate::cluster::{
+    kv, wait_until_serving, MiniCluster, NameNodeSlot, START_TIMEOUT, STOP_GRACE,
+};
 use crate::command::{run_with_timeout, CmdOutput, DEFAULT_CMD_TIMEOUT};
 use crate::conf_xml::write_site_xml;
 use crate::daemon::Daemon;
@@ -30,11 +37,9 @@ use crate::tools::ClientTarget;
 pub const NAMESERVICE: &str = "ns1";
 /// Hadoop's client-side proxy provider: the Java client needs it named to treat `ns1`
 /// as a logical name; hdfs-native and our client accept it.
-pub const FAILOVER_PROXY_PROVIDER: &str =
-    "org.apache.hadoop.hdfs.server.namenode.ha.ConfiguredFailoverProxyProvider";
+pub const FAILOVER_PROXY_PROVIDER: &str = site::FAILOVER_PROXY_PROVIDER;
 /// Hadoop's proxy provider for clients that read from Observer NameNodes.
-pub const OBSERVER_PROXY_PROVIDER: &str =
-    "org.apache.hadoop.hdfs.server.namenode.ha.ObserverReadProxyProvider";
+pub const OBSERVER_PROXY_PROVIDER: &str = site::OBSERVER_READ_PROXY_PROVIDER;
 /// HDFS allows at most five NameNodes per nameservice.
 pub const MAX_NAMENODES: usize = 5;
 
@@ -51,89 +56,105 @@ pub(crate) fn ha_site(ns: &str, namenodes: &[NameNodeSlot]) -> (SitePairs, SiteP
         // that honour this move on after 10 s instead of Hadoop's 120 s.
         kv("ipc.client.rpc-timeout.ms", "10000"),
     ];
-    let ids: Vec<&str> = namenodes.iter().map(|n| n.id.as_str()).collect();
-    let mut hdfs = vec![
-        kv("dfs.nameservices", ns),
-        kv(&format!("dfs.ha.namenodes.{ns}"), ids.join(",")),
-    ];
-    for nn in namenodes {
-        hdfs.push(kv(
-            &format!("dfs.namenode.rpc-address.{ns}.{}", nn.id),
-            nn.rpc_addr.to_string(),
-        ));
-        hdfs.push(kv(
-            &format!("dfs.namenode.http-address.{ns}.{}", nn.id),
-            nn.http_addr.to_string(),
-        ));
-    }
-    hdfs.extend([
-        kv(
-            &format!("dfs.client.failover.proxy.provider.{ns}"),
-            FAILOVER_PROXY_PROVIDER,
-        ),
-        // Clients ride out a failover of a few seconds: up to 20 attempts, sleeping
-        // 50 ms growing to 1 s between rounds of the NameNode list.
-        kv("dfs.client.failover.max.attempts", "20"),
-        kv("dfs.client.failover.sleep.base.millis", "50"),
-        kv("dfs.client.failover.sleep.max.millis", "1000"),
-        // Standbys stay within milliseconds of the Active (the default 10 ms period).
-        kv("dfs.ha.tail-edits.in-progress", "true"),
-        // Tests fail over by hand; the graceful transition of the old Active is the
-        // real fence, `shell(true)` lets -failover proceed when it is unreachable.
-        kv("dfs.ha.fencing.methods", "shell(true)"),
-        kv("dfs.ha.automatic-failover.enabled", "false"),
-    ]);
+    let mut hdfs = site::nameservices_site(&[site::Nameservice {
+        id: ns.to_string(),
+        namenodes: namenodes
+            .iter()
+            .map(|nn| site::NameNodeAddrs {
+                id: nn.id.clone(),
+                rpc: nn.rpc_addr.to_string(),
+                http: nn.http_addr.to_string(),
+            })
+            .collect(),
+    }]);
+    hdfs.extend(TEST_HA_TUNING.iter().map(|(k, v)| kv(k, *v)));
     (core, hdfs)
 }
 
+/// What the tests' HA nameservices (MiniCluster's and Federation's) add to
+/// `hafs_cluster::site`'s entries.
+pub(crate) const TEST_HA_TUNING: &[(&str, &str)] = &[
+    // Clients ride out a failover of a few seconds: up to 20 attempts, sleeping
+    // 50 ms growing to 1 s between rounds of the NameNode list.
+    ("dfs.client.failover.max.attempts", "20"),
+    ("dfs.client.failover.sleep.base.millis", "50"),
+    ("dfs.client.failover.sleep.max.millis", "1000"),
+    // Standbys stay within milliseconds of the Active (the default 10 ms period).
+    ("dfs.ha.tail-edits.in-progress", "true"),
+    // Tests fail over by hand; the graceful transition of the old Active is the
+    // real fence, `shell(true)` lets -failover proceed when it is unreachable.
+    ("dfs.ha.fencing.methods", "shell(true)"),
+    ("dfs.ha.automatic-failover.enabled", "false"),
+];
+
 impl MiniCluster {
-    /// Formats nn1 (and so the shared edits), seeds and bootstraps the other NameNodes,
-    /// starts them all and makes nn1 Active.
+    /// Brings the NameNodes (and controllers) and DataNodes up in the order of
+    /// `hafs_cluster::bring_up::steps`; the JournalNodes already run (the site files
+    /// name their ports). Returns once the NameNode reports every DataNode live.
     #[track_caller]
-    pub(crate) fn start_ha_namenodes(&mut self) {
-        for i in 0..self.namenodes.len() {
-            self.write_namenode_conf(i);
+    pub(crate) fn bring_up(&mut self, datanodes: usize) {
+        let activation = match self.auto_failover {
+            None => bring_up::Activation::Manual,
+            Some(crate::zkfc::Backend::Journal) => bring_up::Activation::Controllers,
+            Some(crate::zkfc::Backend::ZooKeeper) => bring_up::Activation::ZooKeeperControllers,
+        };
+        if self.is_ha() {
+            for i in 0..self.namenodes.len() {
+                self.write_namenode_conf(i);
+            }
         }
-        self.format_namenode(0);
-        // Seed every other name dir with nn1's freshly formatted one (same cluster and
-        // namespace ids, image at txid 0). `-bootstrapStandby` below then replaces it
-        // with an image fetched over HTTP; this seed only matters while a hafs build
-        // without -bootstrapStandby is being tested.
-        for i in 1..self.namenodes.len() {
-            copy_dir(&self.namenodes[0].name_dir, &self.namenodes[i].name_dir);
+        for step in bring_up::steps(1, self.namenodes.len(), false, activation) {
+            match step {
+                Step::StartJournalNodes => {}
+                Step::Format { .. } => {
+                    self.format_namenode(0);
+                    // Seed every other name dir with nn1's fresh one (same cluster
+                    // and namespace ids); `-bootstrapStandby` then replaces it with
+                    // an image fetched over HTTP.
+                    for i in 1..self.namenodes.len() {
+                        let (from, to) = (&self.namenodes[0].name_dir, &self.namenodes[i].name_dir);
+                        if let Err(e) = hafs_cluster::files::copy_name_dir(from, to) {
+                            panic!("seeding {}: {e}", self.namenodes[i].id);
+                        }
+                    }
+                }
+                Step::BootstrapStandby { nn, .. } => self.bootstrap_standby(nn),
+                Step::StartNameNode { nn, .. } => self.start_namenode(nn),
+                Step::FormatZooKeeper { .. } => {
+                    let mut cmd = self.nn_command(0);
+                    cmd.args(FORMAT_ZK_ARGS);
+                    let out = run_with_timeout(cmd, Duration::from_secs(60));
+                    assert!(out.success(), "hafs zkfc -formatZK failed:\n{out}");
+                }
+                Step::StartController { nn, .. } => self.start_zkfc(nn),
+                Step::TransitionToActive { nn, .. } => self.transition_to_active(nn),
+                Step::WaitActive { nn, .. } => self.wait_for_state(nn, "active", START_TIMEOUT),
+                Step::StartDataNodes => {
+                    for _ in 0..datanodes {
+                        self.add_datanode();
+                    }
+                    if datanodes > 0 {
+                        self.wait_live_datanodes(datanodes, START_TIMEOUT * 2);
+                    }
+                }
+            }
         }
-        self.start_namenode(0);
-        for i in 1..self.namenodes.len() {
-            self.bootstrap_standby(i);
-        }
-        for i in 1..self.namenodes.len() {
-            self.start_namenode(i);
-        }
-        if self.auto_failover.is_some() {
-            // The controllers decide; nn1's starts first (zkfc.rs).
-            self.start_zkfcs();
-            return;
-        }
-        self.transition_to_active(0);
-        self.wait_for_state(0, "active", Duration::from_secs(30));
     }
 
     /// Writes NameNode `i`'s own conf dir: the shared site files plus its id and name dir.
     fn write_namenode_conf(&self, i: usize) {
         let slot = &self.namenodes[i];
         std::fs::create_dir_all(&slot.conf_dir).expect("create NameNode conf dir");
-        let mut hdfs = self.hdfs_site.clone();
-        set(&mut hdfs, "dfs.ha.namenode.id".into(), slot.id.clone());
-        set(
-            &mut hdfs,
-            "dfs.namenode.name.dir".into(),
-            slot.name_dir.display().to_string(),
-        );
+        let name_dir = slot.name_dir.display().to_string();
+        let mut own = site::namenode_own_site(None, &slot.id, &name_dir);
         if let Some(uri) = self.partitioned_shared_edits(i) {
-            set(&mut hdfs, crate::journalnodes::SHARED_EDITS_KEY.into(), uri);
+            own.push(kv(site::SHARED_EDITS_KEY, uri));
         }
         write_site_xml(&slot.conf_dir.join("core-site.xml"), &self.core_site);
-        write_site_xml(&slot.conf_dir.join("hdfs-site.xml"), &hdfs);
+        write_site_xml(
+            &slot.conf_dir.join("hdfs-site.xml"),
+            &site::with_own(&self.hdfs_site, &own),
+        );
     }
 
     /// `hafs namenode -bootstrapStandby -force -nonInteractive` for NameNode `i` (not
@@ -141,7 +162,7 @@ impl MiniCluster {
     #[track_caller]
     pub fn bootstrap_standby(&self, i: usize) {
         let mut cmd = self.nn_command(i);
-        cmd.args(["namenode", "-bootstrapStandby", "-force", "-nonInteractive"]);
+        cmd.args(BOOTSTRAP_STANDBY_ARGS);
         let out = run_with_timeout(cmd, Duration::from_secs(60));
         if out.success() {
             return;
@@ -344,7 +365,7 @@ impl MiniCluster {
         std::fs::create_dir_all(&dir).expect("create client conf dir");
         let mut hdfs = self.hdfs_site.clone();
         for (k, v) in extra {
-            set(&mut hdfs, k.to_string(), v.to_string());
+            site::set(&mut hdfs, k, v);
         }
         write_site_xml(&dir.join("core-site.xml"), &self.core_site);
         write_site_xml(&dir.join("hdfs-site.xml"), &hdfs);
@@ -571,33 +592,4 @@ fn no_haadmin(out: &CmdOutput) -> bool {
 fn tail(log: &str, n: usize) -> String {
     let lines: Vec<&str> = log.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
-}
-
-/// Copies directory `from` to `to` recursively (regular files and dirs), leaving out
-/// the storage lock a running NameNode holds.
-#[track_caller]
-pub(crate) fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("create {}: {e}", to.display()));
-    let entries =
-        std::fs::read_dir(from).unwrap_or_else(|e| panic!("read {}: {e}", from.display()));
-    for entry in entries {
-        let entry = entry.expect("read dir entry");
-        let name = entry.file_name();
-        if name == "in_use.lock" {
-            continue;
-        }
-        let kind = entry.file_type().expect("file type");
-        let target = to.join(&name);
-        if kind.is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else if kind.is_file() {
-            std::fs::copy(entry.path(), &target).unwrap_or_else(|e| {
-                panic!(
-                    "copy {} to {}: {e}",
-                    entry.path().display(),
-                    target.display()
-                )
-            });
-        }
-    }
 }

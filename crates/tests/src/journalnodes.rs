@@ -18,12 +18,12 @@ use crate::conf_xml::write_site_xml;
 use crate::daemon::Daemon;
 use crate::paths::hafs_bin;
 use crate::tempdir::TempDir;
-use hafs_cluster::free_port;
+use hafs_cluster::{free_port, site};
 
 /// The line a JournalNode prints once it serves.
-pub const JOURNALNODE_READY: &str = "journalnode ready:";
+pub const JOURNALNODE_READY: &str = hafs_cluster::bring_up::JOURNALNODE_READY;
 /// `dfs.namenode.shared.edits.dir`.
-pub const SHARED_EDITS_KEY: &str = "dfs.namenode.shared.edits.dir";
+pub const SHARED_EDITS_KEY: &str = hafs_cluster::site::SHARED_EDITS_KEY;
 /// The journal id tests use.
 pub const TEST_JOURNAL_ID: &str = "hafs-test";
 
@@ -79,13 +79,15 @@ impl JournalNodes {
             let edits_dir = home.join("edits");
             write_site_xml(&conf_dir.join("core-site.xml"), &[]);
             let http_addr = loopback(free_port());
-            let mut hdfs = vec![
-                kv("dfs.journalnode.rpc-address", addr.to_string()),
-                kv("dfs.journalnode.http-address", http_addr.to_string()),
-                kv("dfs.journalnode.edits.dir", edits_dir.display().to_string()),
+            let mut hdfs = site::journalnode_own_site(
+                &addr.to_string(),
+                &http_addr.to_string(),
+                &edits_dir.display().to_string(),
+            );
+            hdfs.extend([
                 kv(SHARED_EDITS_KEY, uri.clone()),
                 kv("dfs.journalnode.sync.interval", "1000"),
-            ];
+            ]);
             hdfs.extend(site.iter().cloned());
             write_site_xml(&conf_dir.join("hdfs-site.xml"), &hdfs);
             slots.push(JournalNodeSlot {
@@ -223,5 +225,5 @@ impl JournalNodes {
 
 fn uri_of(addrs: &[SocketAddr]) -> String {
     let hosts: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
-    format!("qjournal://{}/{TEST_JOURNAL_ID}", hosts.join(";"))
+    site::qjournal_uri(&hosts, TEST_JOURNAL_ID)
 }

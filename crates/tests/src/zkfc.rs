@@ -13,21 +13,20 @@
 //!
 //! Start-up: the NameNodes come up Standby, ZooKeeper is formatted
 //! (`hafs zkfc -formatZK -nonInteractive`), nn1's controller starts first and makes nn1
-//! Active, then the others start and keep theirs Standby. Timeouts are short (health
-//! checks every 200 ms with a 1 s RPC timeout, a 2 s ZooKeeper session, a 2 s lease) so
-//! a failover takes a few seconds.
+//! Active, then the others start and keep theirs Standby. Timeouts are short
+//! (`hafs_cluster::AutoTimeouts::TESTS`: health checks every 200 ms with a 1 s RPC
+//! timeout, a 2 s ZooKeeper session, a 2 s lease) so a failover takes a few seconds.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::cluster::{kv, MiniCluster, NameNodeSlot, START_TIMEOUT, STOP_GRACE};
-use crate::command::run_with_timeout;
+use crate::cluster::{MiniCluster, NameNodeSlot, START_TIMEOUT, STOP_GRACE};
 use crate::daemon::Daemon;
 use crate::zookeeper::ZkServer;
-use hafs_cluster::free_port;
+use hafs_cluster::{free_port, AutoTimeouts};
 
 /// The line `hafs zkfc` prints once it serves ZKFCProtocol.
-pub const ZKFC_READY: &str = "zkfc ready:";
+pub const ZKFC_READY: &str = hafs_cluster::bring_up::ZKFC_READY;
 
 /// How the controllers elect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,56 +46,33 @@ pub(crate) struct ZkfcSlot {
     pub(crate) daemon: Option<Daemon>,
 }
 
-/// The ZooKeeper tick: 200 ms allows sessions down to 400 ms.
-const ZK_TICK_MS: u32 = 200;
-
-/// The site entries automatic failover adds, and the controller slots (not started).
-/// Starts ZooKeeper for [`Backend::ZooKeeper`].
+/// The site entries automatic failover adds (`hafs_cluster::site::auto_failover_site`
+/// with the tests' timeouts), and the controller slots (not started). Starts ZooKeeper
+/// for [`Backend::ZooKeeper`].
 pub(crate) fn auto_failover_site(
     backend: Backend,
     ns: &str,
     namenodes: &[NameNodeSlot],
     dir: &std::path::Path,
 ) -> (Vec<(String, String)>, Vec<ZkfcSlot>, Option<ZkServer>) {
-    let mut site = vec![
-        kv("dfs.ha.automatic-failover.enabled", "true"),
-        kv("ha.health-monitor.check-interval.ms", "200"),
-        kv("ha.health-monitor.rpc-timeout.ms", "1000"),
-        kv("ha.failover-controller.cli-check.rpc-timeout.ms", "5000"),
-        kv(
-            "ha.failover-controller.graceful-fence.rpc-timeout.ms",
-            "2000",
-        ),
-        kv("ha.failover-controller.new-active.rpc-timeout.ms", "10000"),
-    ];
-    let zk = match backend {
-        Backend::ZooKeeper => {
-            let zk = ZkServer::start(ZK_TICK_MS);
-            site.push(kv("ha.zookeeper.quorum", zk.connect_string()));
-            site.push(kv("ha.zookeeper.session-timeout.ms", "2000"));
-            Some(zk)
-        }
-        Backend::Journal => {
-            site.push(kv("hafs.ha.election.lease.ms", "2000"));
-            None
-        }
-    };
-    let slots = namenodes
+    let timeouts = AutoTimeouts::TESTS;
+    let zk = (backend == Backend::ZooKeeper).then(|| ZkServer::start(timeouts.zk_tick_ms));
+    let slots: Vec<ZkfcSlot> = namenodes
         .iter()
-        .map(|nn| {
-            let port = free_port();
-            site.push(kv(
-                &format!("dfs.ha.zkfc.port.{ns}.{}", nn.id),
-                port.to_string(),
-            ));
-            ZkfcSlot {
-                id: format!("zkfc-{}", nn.id),
-                port,
-                log_path: dir.join(format!("zkfc-{}.log", nn.id)),
-                daemon: None,
-            }
+        .map(|nn| ZkfcSlot {
+            id: format!("zkfc-{}", nn.id),
+            port: free_port(),
+            log_path: dir.join(format!("zkfc-{}.log", nn.id)),
+            daemon: None,
         })
         .collect();
+    let controllers: Vec<(String, String, u16)> = namenodes
+        .iter()
+        .zip(&slots)
+        .map(|(nn, slot)| (ns.to_string(), nn.id.clone(), slot.port))
+        .collect();
+    let quorum = zk.as_ref().map(ZkServer::connect_string);
+    let site = hafs_cluster::site::auto_failover_site(&timeouts, quorum.as_deref(), &controllers);
     (site, slots, zk)
 }
 
@@ -104,23 +80,6 @@ impl MiniCluster {
     /// The election backend, if the cluster runs with automatic failover.
     pub fn backend(&self) -> Option<Backend> {
         self.auto_failover
-    }
-
-    /// Formats ZooKeeper if used, starts nn1's controller, waits until it made nn1
-    /// Active, then starts the others.
-    #[track_caller]
-    pub(crate) fn start_zkfcs(&mut self) {
-        if self.auto_failover == Some(Backend::ZooKeeper) {
-            let mut cmd = self.nn_command(0);
-            cmd.args(["zkfc", "-formatZK", "-nonInteractive"]);
-            let out = run_with_timeout(cmd, Duration::from_secs(60));
-            assert!(out.success(), "hafs zkfc -formatZK failed:\n{out}");
-        }
-        self.start_zkfc(0);
-        self.wait_for_state(0, "active", Duration::from_secs(30));
-        for i in 1..self.zkfcs.len() {
-            self.start_zkfc(i);
-        }
     }
 
     /// Starts controller `i` (beside NameNode `i`, with its conf dir) and waits for its

@@ -3,7 +3,8 @@
 //! clients across a failover, and SIGTERM takes all of it down cleanly. The ready line
 //! names the Active's pid; kill -9 of it makes the other NameNode Active by itself,
 //! with the built-in election (default) and with ZooKeeper (`--zookeeper`). The
-//! sandbox supervises every daemon (see `supervision`).
+//! sandbox supervises every daemon (see `supervision`). `--racks` and `--nameservices`
+//! shape the cluster.
 
 #[path = "sandbox/supervision.rs"]
 mod supervision;
@@ -457,5 +458,107 @@ print(c.get_file_info("/user/alice/java").owner, len(data))
     kill_active_and_wait_for_takeover(&mut sandbox, &ready, &target);
     let cat = java_fs(&target, &["-cat", "/user/alice/java"]).ok();
     assert_eq!(cat.stdout, "kerberos sandbox\n".repeat(500));
+    stop_and_check_nothing_left(sandbox, &dir);
+}
+
+/// `hafs sandbox --nameservices 2`: two HA nameservices sharing the JournalNodes and
+/// DataNodes behind the ViewFs mount table of the conf dir. Java's `hadoop fs -put`
+/// into each mount lands in that nameservice (read through its own `hdfs://nsK`),
+/// other paths fall back to ns1, `hafs dfs -ls /` lists the mounts, and a kill -9 of
+/// ns2's Active is taken over within ns2 while ns1 keeps its Active.
+#[test]
+fn sandbox_with_two_nameservices_mounts_each_and_fails_over_each() {
+    let _serial = one_at_a_time();
+    let dir = TempDir::new("sandbox-fed");
+    let logs = TempDir::new("sandbox-fed-log");
+    let dir_str = dir.path().display().to_string();
+    let mut cmd = Command::new(hafs_bin());
+    cmd.env_remove("HADOOP_CONF_DIR")
+        .args(["sandbox", "--dir", &dir_str, "--nameservices", "2"]);
+    let mut sandbox = Daemon::spawn("sandbox", cmd, &logs.join("sandbox.log"));
+    let ready = sandbox.wait_for_log_line("sandbox ready:", Duration::from_secs(240));
+    for needle in [
+        "nameservices hdfs://ns1, hdfs://ns2",
+        "mount table viewfs://hafs",
+        "active ns1-nn1, ns2-nn1",
+        "ns1-nn1 ",
+        "ns1-nn2 ",
+        "ns2-nn1 ",
+        "ns2-nn2 ",
+        "jn3 ",
+        "dn3 ",
+    ] {
+        assert!(
+            ready.contains(needle),
+            "ready line lacks {needle:?}: {ready:?}"
+        );
+    }
+    let target = target_of(&dir);
+    assert_eq!(target.fs_uri, "viewfs://hafs");
+
+    // Java writes into each mount and into a path outside them.
+    for (path, text) in [
+        ("/ns1/one.txt", "written to ns1\n"),
+        ("/ns2/two.txt", "written to ns2\n"),
+        ("/fallback/three.txt", "written outside the mounts\n"),
+    ] {
+        let local = logs.join(path.rsplit('/').next().unwrap());
+        std::fs::write(&local, text).unwrap();
+        let parent = &path[..path.rfind('/').unwrap()];
+        java_fs(&target, &["-mkdir", "-p", parent]).ok();
+        java_fs(&target, &["-put", local.to_str().unwrap(), path]).ok();
+    }
+    // Each file is in its own nameservice, read through that nameservice's URI.
+    let on = |ns: &str, path: &str| format!("hdfs://{ns}{path}");
+    for (uri, text) in [
+        (on("ns1", "/one.txt"), "written to ns1\n"),
+        (on("ns2", "/two.txt"), "written to ns2\n"),
+        (
+            on("ns1", "/fallback/three.txt"),
+            "written outside the mounts\n",
+        ),
+    ] {
+        let cat = hafs_dfs(&target, &["-cat", &uri]).ok();
+        assert_eq!(cat.stdout, text, "{uri}");
+    }
+    for uri in [on("ns2", "/one.txt"), on("ns1", "/two.txt")] {
+        let out = hafs_dfs(&target, &["-test", "-e", &uri]);
+        assert_eq!(out.status.code(), Some(1), "{uri} must not exist: {out}");
+    }
+    let ls = hafs_dfs(&target, &["-ls", "/"]).ok();
+    for mount in ["/ns1", "/ns2", "/fallback"] {
+        assert!(
+            ls.stdout.lines().any(|l| l.ends_with(&format!(" {mount}"))),
+            "`hafs dfs -ls /` lists no {mount}:\n{}",
+            ls.stdout
+        );
+    }
+
+    // kill -9 of ns2's Active: ns2-nn2 takes over, ns1 is untouched, and the sandbox
+    // brings ns2-nn1 back as Standby.
+    let pid = ready
+        .split("ns2-nn1 ")
+        .nth(1)
+        .and_then(|r| r.split("(pid ").nth(1))
+        .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|p| p.parse::<i32>().ok())
+        .unwrap_or_else(|| panic!("no pid of ns2-nn1 in {ready:?}"));
+    // SAFETY: kill(2) of a process of the sandbox this test started.
+    assert_eq!(
+        unsafe { libc::kill(pid, libc::SIGKILL) },
+        0,
+        "kill -9 {pid}"
+    );
+    sandbox.wait_for_log_line("sandbox: ns2-nn2 is now Active", Duration::from_secs(60));
+    sandbox.wait_for_log_line("sandbox: ns2-nn1 is back", Duration::from_secs(120));
+    let state = |ns: &str, nn: &str| {
+        let out = hafs_cmd(&target, &["haadmin", "-ns", ns, "-getServiceState", nn]);
+        out.stdout.trim().to_string()
+    };
+    assert_eq!(state("ns1", "nn1"), "active");
+    assert_eq!(state("ns2", "nn2"), "active");
+    assert_eq!(state("ns2", "nn1"), "standby");
+    let cat = hafs_dfs(&target, &["-cat", "/ns2/two.txt"]).ok();
+    assert_eq!(cat.stdout, "written to ns2\n");
     stop_and_check_nothing_left(sandbox, &dir);
 }

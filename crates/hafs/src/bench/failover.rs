@@ -138,6 +138,7 @@ pub async fn run(_conf: &Configuration, args: &[String]) -> anyhow::Result<i32> 
     };
     let mut layout = Layout {
         nameservice: "benchfo".to_string(),
+        nameservices: 1,
         namenodes: 2,
         journalnodes: 3,
         datanodes: opts.datanodes,

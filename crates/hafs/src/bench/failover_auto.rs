@@ -192,6 +192,7 @@ pub async fn run(_conf: &Configuration, args: &[String]) -> anyhow::Result<i32> 
 async fn run_backend(dir: &Path, backend: Election, opts: &Options) -> anyhow::Result<Report> {
     let layout = Layout {
         nameservice: "benchauto".to_string(),
+        nameservices: 1,
         namenodes: 2,
         journalnodes: 3,
         datanodes: opts.datanodes,

@@ -119,6 +119,7 @@ pub async fn run(args: &[String]) -> anyhow::Result<i32> {
 async fn bench(opts: &Options, dir: &Path) -> anyhow::Result<()> {
     let layout = Layout {
         nameservice: "benchobs".to_string(),
+        nameservices: 1,
         namenodes: 2,
         journalnodes: 3,
         datanodes: 1,
