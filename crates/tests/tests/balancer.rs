@@ -1,7 +1,8 @@
-//! The balancer on a growing cluster: two full DataNodes and two new empty ones, on
-//! two racks (127.0.0.2 and .4 on /rack1, .3 and .5 on /rack2, each DataNode on its own
-//! loopback address), every volume bounded to 32 MiB by `dfs.datanode.du.reserved` so
-//! that utilization percentages mean something on a shared disk.
+//! The balancers (`hafs balancer`, then Apache Hadoop's own `hdfs balancer`) on a growing
+//! cluster: two full DataNodes and two new empty ones, on two racks (127.0.0.2 and .4 on
+//! /rack1, .3 and .5 on /rack2, each DataNode on its own loopback address), every volume
+//! bounded to 32 MiB by `dfs.datanode.du.reserved` so that utilization percentages mean
+//! something on a shared disk.
 //!
 //! One cluster serves the whole scenario (CI time): 24 MiB written with replication 2
 //! (1 MiB blocks; half by the Java `hadoop fs -put`, half by hdfs-native), so both first
@@ -155,7 +156,7 @@ fn id_file_exists(cluster: &MiniCluster) -> bool {
 }
 
 #[test]
-fn four_datanodes_on_two_racks_end_within_the_threshold_while_clients_read() {
+fn hafs_then_apache_balancer_end_within_the_threshold_while_clients_read() {
     let local = TempDir::new("balancer-local");
     let script = local.join("topology.sh");
     write_topology_script(&script);
