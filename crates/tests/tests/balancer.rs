@@ -17,10 +17,12 @@
 //! `hdfs balancer`, tried while `hafs balancer` runs, is refused the same way.
 //!
 //! Then Apache Hadoop's own `hdfs balancer` on the same cluster: two more empty
-//! DataNodes (127.0.0.6 on /rack1, .7 on /rack2) put it out of balance again; Apache's
-//! `dfsadmin -getDatanodeInfo` and `-getBalancerBandwidth` answer from a DataNode;
-//! `hdfs balancer -threshold 5` runs while hdfs-native and the Java client keep reading
-//! every file byte-exact, and `hafs balancer` started meanwhile is refused; it ends "The
+//! DataNodes (127.0.0.6 on /rack1, .7 on /rack2) put it out of balance again;
+//! getDatanodeStorageReport lists every volume (superuser only); `dfsadmin
+//! -rollingUpgrade query` finds none; Apache's and hafs's `dfsadmin -getDatanodeInfo`
+//! and `-getBalancerBandwidth` answer from a DataNode; `hdfs balancer -threshold 5`
+//! runs while hdfs-native and the Java client keep reading every file byte-exact, and
+//! `hafs balancer` started meanwhile is refused; it ends "The
 //! cluster is balanced" with exit 0, every DataNode within 5 % of the mean (by
 //! getDatanodeReport, `hdfs dfsadmin -report` and `hafs dfsadmin -report`), the replicas
 //! on disk exactly where getBlockLocations says, fsck HEALTHY on both racks.
@@ -445,6 +447,24 @@ fn apache_balancer_phase(
             )),
         "{info}"
     );
+    let ours = hafs_cmd(cluster, &["dfsadmin", "-getDatanodeInfo", &new_dn]).ok();
+    assert!(
+        ours.stdout.starts_with("Uptime: ")
+            && ours.stdout.contains("Config version: core-3.0.0,hdfs-1"),
+        "{ours}"
+    );
+    // No DataNode there: Hadoop's words and -1.
+    let nobody = hafs_cmd(
+        cluster,
+        &["dfsadmin", "-getBalancerBandwidth", "127.0.0.1:1"],
+    );
+    assert_eq!(nobody.code(), Some(255), "{nobody}");
+    assert!(
+        nobody
+            .stderr
+            .contains("getBalancerBandwidth: Datanode unreachable. "),
+        "{nobody}"
+    );
     let set = hdfs_tool(cluster, &["dfsadmin", "-setBalancerBandwidth", "4m"]).ok();
     assert!(
         set.stdout.contains("Balancer bandwidth is set to 4194304"),
@@ -464,6 +484,12 @@ fn apache_balancer_phase(
             "the new bandwidth never reached the DataNode: {bw}"
         );
     }
+    let ours = hafs_cmd(cluster, &["dfsadmin", "-getBalancerBandwidth", &new_dn]).ok();
+    assert_eq!(
+        ours.stdout.trim(),
+        "Balancer bandwidth is 4194304 bytes per second.",
+        "{ours}"
+    );
 
     // Readers: hdfs-native in a loop, the Java client (one shell JVM) in a loop.
     let stop = local.join("stop-readers-2");
