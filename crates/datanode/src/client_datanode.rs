@@ -1,31 +1,52 @@
 //! ClientDatanodeProtocol (`org.apache.hadoop.hdfs.protocol.ClientDatanodeProtocol`) on
 //! `dfs.datanode.ipc.address`: `getReplicaVisibleLength`, which Hadoop's client calls
 //! before reading the last block of a file still being written (`-tail -f`, reading
-//! while another client hflushes or appends). Other methods answer
+//! while another client hflushes or appends); `getDatanodeInfo` and
+//! `getBalancerBandwidth` for `dfsadmin`. Other methods answer
 //! RpcNoSuchMethodException.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
+use std::time::Instant;
 
 use hafs_ipc::{CallContext, MethodTable, ProtocolService, RpcError};
-use hafs_proto::hdfs::{GetReplicaVisibleLengthRequestProto, GetReplicaVisibleLengthResponseProto};
-
-use std::sync::Arc;
+use hafs_proto::hdfs::{
+    DatanodeLocalInfoProto, GetBalancerBandwidthRequestProto, GetBalancerBandwidthResponseProto,
+    GetDatanodeInfoRequestProto, GetDatanodeInfoResponseProto, GetReplicaVisibleLengthRequestProto,
+    GetReplicaVisibleLengthResponseProto,
+};
 
 use hafs_security::block_token::AccessMode;
 
+use crate::balance::BalanceLimits;
 use crate::security::DataTransferSecurity;
 use crate::storage::{DataNodeStorage, ReplicaState};
+
+/// The configuration version `dfsadmin -getDatanodeInfo` shows: what a stock Hadoop
+/// DataNode reports with the default `hadoop.common.configuration.version` and
+/// `hadoop.hdfs.configuration.version` (hafs versions neither).
+const CONFIG_VERSION: &str = "core-3.0.0,hdfs-1";
 
 pub const CLIENT_DATANODE_PROTOCOL: &str = "org.apache.hadoop.hdfs.protocol.ClientDatanodeProtocol";
 
 pub struct ClientDatanodeService {
     storage: DataNodeStorage,
     security: Arc<DataTransferSecurity>,
+    balance: Arc<BalanceLimits>,
+    started: Instant,
 }
 
 impl ClientDatanodeService {
-    pub fn new(storage: DataNodeStorage, security: Arc<DataTransferSecurity>) -> Self {
-        ClientDatanodeService { storage, security }
+    pub fn new(
+        storage: DataNodeStorage,
+        security: Arc<DataTransferSecurity>,
+        balance: Arc<BalanceLimits>,
+    ) -> Self {
+        ClientDatanodeService {
+            storage,
+            security,
+            balance,
+            started: Instant::now(),
+        }
     }
 
     /// Hadoop's FsDatasetImpl#getReplicaVisibleLength: the replica must exist with a
@@ -59,6 +80,36 @@ impl ClientDatanodeService {
     fn table() -> MethodTable<Self> {
         MethodTable::new(CLIENT_DATANODE_PROTOCOL)
             .method("getReplicaVisibleLength", Self::get_replica_visible_length)
+            .method("getDatanodeInfo", Self::get_datanode_info)
+            .method("getBalancerBandwidth", Self::get_balancer_bandwidth)
+    }
+
+    /// `dfsadmin -getDatanodeInfo`: version and uptime (seconds), open to any caller
+    /// as in Hadoop (it is how operators check that a DataNode is up).
+    async fn get_datanode_info(
+        &self,
+        _ctx: &CallContext,
+        _req: GetDatanodeInfoRequestProto,
+    ) -> Result<GetDatanodeInfoResponseProto, RpcError> {
+        Ok(GetDatanodeInfoResponseProto {
+            local_info: DatanodeLocalInfoProto {
+                software_version: hafs_proto::HADOOP_VERSION.to_string(),
+                config_version: CONFIG_VERSION.to_string(),
+                uptime: self.started.elapsed().as_secs(),
+            },
+        })
+    }
+
+    /// `dfsadmin -getBalancerBandwidth`: the bandwidth balancer moves get now
+    /// (`dfs.datanode.balance.bandwidthPerSec`, or the last `-setBalancerBandwidth`).
+    async fn get_balancer_bandwidth(
+        &self,
+        _ctx: &CallContext,
+        _req: GetBalancerBandwidthRequestProto,
+    ) -> Result<GetBalancerBandwidthResponseProto, RpcError> {
+        Ok(GetBalancerBandwidthResponseProto {
+            bandwidth: self.balance.bandwidth(),
+        })
     }
 
     async fn get_replica_visible_length(

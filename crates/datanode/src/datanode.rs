@@ -486,6 +486,7 @@ impl DataNode {
             Arc::new(ClientDatanodeService::new(
                 storage.clone(),
                 config.xceiver.security.clone(),
+                config.xceiver.balance.clone(),
             )),
         ];
         let mut ipc_config = ServerConfig::new(config.ipc_bind);

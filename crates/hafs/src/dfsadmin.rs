@@ -5,7 +5,10 @@
 //! `-report` go to the Active through the failover proxy, as do the quota commands
 //! (`quota.rs`). With `-fs hdfs://host:port`
 //! only that NameNode is asked, and the output is the single-NameNode one.
+//! `-getBalancerBandwidth` and `-getDatanodeInfo` ask the one DataNode named
+//! (`datanode_info.rs`).
 
+mod datanode_info;
 pub mod nameservice;
 mod quota;
 
@@ -53,6 +56,13 @@ pub async fn run(conf: &Configuration, args: &[String]) -> anyhow::Result<i32> {
     if matches!(cmd.as_str(), "-help" | "-h") {
         println!("{USAGE}");
         return Ok(0);
+    }
+    // Questions for one DataNode: no NameNode involved.
+    if let Some(q) = datanode_info::Question::parse(cmd) {
+        let Some(result) = datanode_info::run(q, &args[1..]).await else {
+            return Ok(FAILED);
+        };
+        return Ok(finish(cmd, result));
     }
     let nameservice = nameservice::logical_authority(conf);
     let client = DfsClient::new(conf, None)?;
@@ -158,12 +168,17 @@ pub async fn run(conf: &Configuration, args: &[String]) -> anyhow::Result<i32> {
             return Ok(FAILED);
         }
     };
+    Ok(finish(cmd, result))
+}
+
+/// The exit code of a command, printing its failure as Hadoop does (`<command>: ...`).
+fn finish(cmd: &str, result: Result<i32, Failure>) -> i32 {
     match result {
-        Ok(code) => Ok(code),
+        Ok(code) => code,
         Err(Failure(msg)) => {
             let cmd = cmd.trim_start_matches('-');
             eprintln!("{cmd}: {msg}");
-            Ok(FAILED)
+            FAILED
         }
     }
 }

@@ -92,13 +92,24 @@ impl NamenodeProtocolService {
         _r: dpb::GetBlockKeysRequestProto,
     ) -> Result<dpb::GetBlockKeysResponseProto, RpcError> {
         self.check_superuser(ctx, "get block keys")?;
-        Ok(dpb::GetBlockKeysResponseProto {
-            keys: self
-                .datanode
-                .bm
-                .block_tokens()
-                .and_then(|t| t.exported_keys()),
-        })
+        let keys = match self.datanode.bm.block_tokens() {
+            Some(t) => t.exported_keys(),
+            // With block tokens off Hadoop answers its DUMMY_KEYS (disabled, one empty
+            // key), never nothing: Apache's balancer reads `isBlockTokenEnabled` from
+            // the answer without checking for one.
+            None => Some(dpb::ExportedBlockKeysProto {
+                is_block_token_enabled: false,
+                key_update_interval: 0,
+                token_life_time: 0,
+                current_key: dpb::BlockKeyProto {
+                    key_id: 0,
+                    expiry_date: 0,
+                    key_bytes: None,
+                },
+                all_keys: Vec::new(),
+            }),
+        };
+        Ok(dpb::GetBlockKeysResponseProto { keys })
     }
 
     async fn get_transaction_id(

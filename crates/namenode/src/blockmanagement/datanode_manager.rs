@@ -254,6 +254,9 @@ impl BlockManager {
                     non_dfs_used: r.non_dfs_used.unwrap_or_else(|| {
                         capacity.saturating_sub(dfs_used).saturating_sub(remaining)
                     }),
+                    block_pool_used: r.block_pool_used.unwrap_or(dfs_used),
+                    // Bounded: a path, not a payload.
+                    mount: r.mount.as_ref().filter(|m| m.len() <= 4096).cloned(),
                 },
             );
         }

@@ -18,6 +18,10 @@ pub struct StorageStats {
     pub dfs_used: u64,
     pub remaining: u64,
     pub non_dfs_used: u64,
+    /// This block pool's share of `dfs_used` (the balancer's measure of usage).
+    pub block_pool_used: u64,
+    /// The mount point of the volume, when the DataNode names it.
+    pub mount: Option<String>,
 }
 
 /// A copy a DataNode was told to make: the block and where to send it.
@@ -194,6 +198,39 @@ impl DatanodeDescriptor {
             last_block_report_time: Some(self.last_block_report_ms),
             last_block_report_monotonic: Some(self.last_block_report_ms),
             num_blocks: Some(u32::try_from(self.blocks.len()).unwrap_or(u32::MAX)),
+        }
+    }
+
+    /// This node and its storages, for getDatanodeStorageReport (the balancer sizes
+    /// its moves per storage). Storages are sorted by id so reports are stable.
+    pub fn storage_report(&self) -> pb::DatanodeStorageReportProto {
+        let mut ids: Vec<&String> = self.storages.keys().collect();
+        ids.sort();
+        let storage_reports = ids
+            .into_iter()
+            .map(|id| {
+                let s = &self.storages[id];
+                #[allow(deprecated)] // still required on the wire
+                pb::StorageReportProto {
+                    storage_uuid: id.clone(),
+                    failed: Some(s.failed),
+                    capacity: Some(s.capacity),
+                    dfs_used: Some(s.dfs_used),
+                    remaining: Some(s.remaining),
+                    block_pool_used: Some(s.block_pool_used),
+                    storage: Some(pb::DatanodeStorageProto {
+                        storage_uuid: id.clone(),
+                        state: Some(pb::datanode_storage_proto::StorageState::Normal as i32),
+                        storage_type: Some(s.storage_type),
+                    }),
+                    non_dfs_used: Some(s.non_dfs_used),
+                    mount: s.mount.clone(),
+                }
+            })
+            .collect();
+        pb::DatanodeStorageReportProto {
+            datanode_info: self.info(),
+            storage_reports,
         }
     }
 

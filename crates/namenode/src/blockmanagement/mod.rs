@@ -963,20 +963,17 @@ impl BlockManager {
 
     pub fn datanode_report(&self, kind: DatanodeReportKind) -> Vec<pb::DatanodeInfoProto> {
         let st = self.lock();
-        let mut v: Vec<&datanodes::DatanodeDescriptor> = st
-            .datanodes
-            .values()
-            .filter(|d| match kind {
-                DatanodeReportKind::All => true,
-                DatanodeReportKind::Live => d.alive,
-                DatanodeReportKind::Dead => !d.alive,
-                DatanodeReportKind::Decommissioning => {
-                    d.admin_state == datanodes::AdminState::DecommissionInProgress
-                }
-            })
-            .collect();
-        v.sort_by_key(|d| d.xfer_addr());
-        v.iter().map(|d| d.info()).collect()
+        reported(&st, kind).map(|d| d.info()).collect()
+    }
+
+    /// getDatanodeStorageReport: the same DataNodes as [`Self::datanode_report`],
+    /// each with its storages.
+    pub fn datanode_storage_report(
+        &self,
+        kind: DatanodeReportKind,
+    ) -> Vec<pb::DatanodeStorageReportProto> {
+        let st = self.lock();
+        reported(&st, kind).map(|d| d.storage_report()).collect()
     }
 
     pub fn num_live_datanodes(&self) -> usize {
@@ -1050,6 +1047,27 @@ impl BlockManager {
             st.after_leaving_safe_mode();
         }
     }
+}
+
+/// The DataNodes a report of `kind` lists, in transfer-address order.
+fn reported(
+    st: &State,
+    kind: DatanodeReportKind,
+) -> impl Iterator<Item = &datanodes::DatanodeDescriptor> {
+    let mut v: Vec<&datanodes::DatanodeDescriptor> = st
+        .datanodes
+        .values()
+        .filter(|d| match kind {
+            DatanodeReportKind::All => true,
+            DatanodeReportKind::Live => d.alive,
+            DatanodeReportKind::Dead => !d.alive,
+            DatanodeReportKind::Decommissioning => {
+                d.admin_state == datanodes::AdminState::DecommissionInProgress
+            }
+        })
+        .collect();
+    v.sort_by_key(|d| d.xfer_addr());
+    v.into_iter()
 }
 
 impl State {

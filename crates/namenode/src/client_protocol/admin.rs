@@ -131,21 +131,55 @@ impl ClientProtocolService {
         _ctx: &CallContext,
         r: pb::GetDatanodeReportRequestProto,
     ) -> Result<pb::GetDatanodeReportResponseProto, RpcError> {
-        let kind = match pb::DatanodeReportTypeProto::try_from(r.r#type) {
-            Ok(pb::DatanodeReportTypeProto::Live) => DatanodeReportKind::Live,
-            Ok(pb::DatanodeReportTypeProto::Dead) => DatanodeReportKind::Dead,
-            Ok(pb::DatanodeReportTypeProto::Decommissioning) => DatanodeReportKind::Decommissioning,
-            // Maintenance is not offered yet: no DataNode is ever entering or in it,
-            // and `dfsadmin -report` asks for each and must list none.
-            Ok(
-                pb::DatanodeReportTypeProto::EnteringMaintenance
-                | pb::DatanodeReportTypeProto::InMaintenance,
-            ) => return Ok(pb::GetDatanodeReportResponseProto { di: Vec::new() }),
-            _ => DatanodeReportKind::All,
+        let di = match report_kind(r.r#type) {
+            Some(kind) => self.fsn.bm.datanode_report(kind),
+            None => Vec::new(),
         };
-        Ok(pb::GetDatanodeReportResponseProto {
-            di: self.fsn.bm.datanode_report(kind),
+        Ok(pb::GetDatanodeReportResponseProto { di })
+    }
+
+    /// getDatanodeStorageReport: each DataNode with its storages, what Apache's
+    /// balancer and mover plan their moves from. Superuser only, as in Hadoop.
+    pub(super) async fn get_datanode_storage_report(
+        &self,
+        ctx: &CallContext,
+        r: pb::GetDatanodeStorageReportRequestProto,
+    ) -> Result<pb::GetDatanodeStorageReportResponseProto, RpcError> {
+        self.fsn
+            .check_superuser(&self.caller(ctx), "get the DataNode storage report")?;
+        let datanode_storage_reports = match report_kind(r.r#type) {
+            Some(kind) => self.fsn.bm.datanode_storage_report(kind),
+            None => Vec::new(),
+        };
+        Ok(pb::GetDatanodeStorageReportResponseProto {
+            datanode_storage_reports,
         })
+    }
+
+    /// rollingUpgrade: hafs has no rolling upgrade, so a QUERY (the balancer asks
+    /// before every run, `dfsadmin -rollingUpgrade query`) answers no info, as an
+    /// HDFS answers when none is in progress; starting or finalizing one is refused.
+    /// Superuser only, as in Hadoop.
+    pub(super) async fn rolling_upgrade(
+        &self,
+        ctx: &CallContext,
+        r: pb::RollingUpgradeRequestProto,
+    ) -> Result<pb::RollingUpgradeResponseProto, RpcError> {
+        self.fsn
+            .check_superuser(&self.caller(ctx), "query or change a rolling upgrade")?;
+        match pb::RollingUpgradeActionProto::try_from(r.action) {
+            Ok(pb::RollingUpgradeActionProto::Query) => Ok(pb::RollingUpgradeResponseProto {
+                rolling_upgrade_info: None,
+            }),
+            Ok(action) => Err(RpcError::unsupported_operation(format!(
+                "Rolling upgrades are not supported by hafs: cannot {}",
+                action.as_str_name()
+            ))),
+            Err(_) => Err(RpcError::illegal_argument(format!(
+                "unknown rolling upgrade action {}",
+                r.action
+            ))),
+        }
     }
 
     /// refreshNodes (`dfsadmin -refreshNodes`): re-reads the configuration's
@@ -178,5 +212,23 @@ impl ClientProtocolService {
         Ok(pb::GetSlowDatanodeReportResponseProto {
             datanode_info_proto: Vec::new(),
         })
+    }
+}
+
+/// Which DataNodes a report type lists; `None` for the maintenance states, which hafs
+/// does not offer yet (no DataNode is ever entering or in maintenance, and `dfsadmin
+/// -report` asks for each and must list none).
+fn report_kind(r#type: i32) -> Option<DatanodeReportKind> {
+    match pb::DatanodeReportTypeProto::try_from(r#type) {
+        Ok(pb::DatanodeReportTypeProto::Live) => Some(DatanodeReportKind::Live),
+        Ok(pb::DatanodeReportTypeProto::Dead) => Some(DatanodeReportKind::Dead),
+        Ok(pb::DatanodeReportTypeProto::Decommissioning) => {
+            Some(DatanodeReportKind::Decommissioning)
+        }
+        Ok(
+            pb::DatanodeReportTypeProto::EnteringMaintenance
+            | pb::DatanodeReportTypeProto::InMaintenance,
+        ) => None,
+        _ => Some(DatanodeReportKind::All),
     }
 }

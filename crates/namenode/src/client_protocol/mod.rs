@@ -158,6 +158,12 @@ impl ClientProtocolService {
             // Every NameNode takes it (dfsadmin sends it to each), as in Hadoop.
             .method("setBalancerBandwidth", Self::set_balancer_bandwidth)
             .method("getDatanodeReport", Self::get_datanode_report)
+            .method(
+                "getDatanodeStorageReport",
+                Self::get_datanode_storage_report,
+            )
+            // Hadoop checks READ: a Standby sends the balancer's probe to the Active.
+            .read("rollingUpgrade", Self::rolling_upgrade)
             .method("refreshNodes", Self::refresh_nodes)
             .method("getSlowDatanodeReport", Self::get_slow_datanode_report)
             // Delegation tokens (crate::security::rpc).
@@ -396,12 +402,14 @@ mod tests {
                 "listOpenFiles",
                 "listReencryptionStatus",
                 "listXAttrs",
+                "rollingUpgrade",
             ]
         );
         assert_eq!(
             rows_where(|m| m.category == Cat::Unchecked && m.refusal.is_none()),
             [
                 "getDatanodeReport",
+                "getDatanodeStorageReport",
                 "getHAServiceState",
                 "getSlowDatanodeReport",
                 "refreshNodes",

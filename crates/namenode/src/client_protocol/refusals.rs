@@ -75,7 +75,6 @@ impl ClientProtocolService {
             // Upgrades.
             .refused("finalizeUpgrade", UPGRADES)
             .refused("upgradeStatus", UPGRADES)
-            .refused("rollingUpgrade", UPGRADES)
             // Other administration and client calls.
             .refused(
                 "getDataEncryptionKey",
@@ -88,10 +87,6 @@ impl ClientProtocolService {
             .refused(
                 "getBatchedListing",
                 Refusal::Unsupported("Batched listing is not supported yet by hafs"),
-            )
-            .refused(
-                "getDatanodeStorageReport",
-                Refusal::Unsupported("The DataNode storage report is not supported yet by hafs"),
             )
             .refused(
                 "restoreFailedStorage",
