@@ -744,6 +744,17 @@ keys! {
         "dfs.namenode.decommission.max.concurrent.tracked.nodes", NON_NEGATIVE_INT,
         default "100",
         typed DFS_NAMENODE_DECOMMISSION_MAX_CONCURRENT_TRACKED_NODES_DEFAULT: u32 = 100;
+    /// Which host list provider reads `dfs.hosts`: Hadoop's
+    /// `org.apache.hadoop.hdfs.server.blockmanagement.HostFileManager` (the include and
+    /// exclude files) or `org.apache.hadoop.hdfs.server.blockmanagement.CombinedHostFileManager`
+    /// (one JSON file of DataNodes with admin states: decommissioned, in maintenance).
+    DFS_NAMENODE_HOSTS_PROVIDER_CLASSNAME = "dfs.namenode.hosts.provider.classname", Text,
+        default "org.apache.hadoop.hdfs.server.blockmanagement.HostFileManager";
+    /// Live replicas on in-service nodes each block must keep for a DataNode to go
+    /// from entering maintenance to in maintenance (capped at the file's replication).
+    DFS_NAMENODE_MAINTENANCE_REPLICATION_MIN = "dfs.namenode.maintenance.replication.min",
+        NON_NEGATIVE_INT, default "1",
+        typed DFS_NAMENODE_MAINTENANCE_REPLICATION_MIN_DEFAULT: u32 = 1;
 
     // DataNode
     /// Delay before a DataNode's first full block report (seconds when unsuffixed).

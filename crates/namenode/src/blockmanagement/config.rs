@@ -38,6 +38,10 @@ pub struct BlockManagerConfig {
     pub hosts_include: Option<std::path::PathBuf>,
     /// `dfs.hosts.exclude`: the exclude file, re-read by refreshNodes.
     pub hosts_exclude: Option<std::path::PathBuf>,
+    /// `dfs.namenode.hosts.provider.classname`: the two files or the combined JSON one.
+    pub hosts_provider: super::host_file::HostsProvider,
+    /// `dfs.namenode.maintenance.replication.min`.
+    pub maintenance_replication_min: usize,
     /// `dfs.namenode.decommission.interval`.
     pub decommission_interval: Duration,
     /// `dfs.namenode.decommission.blocks.per.interval`.
@@ -70,6 +74,8 @@ impl Default for BlockManagerConfig {
             topology: super::topology::TopologyConfig::Flat,
             hosts_include: None,
             hosts_exclude: None,
+            hosts_provider: super::host_file::HostsProvider::HostFiles,
+            maintenance_replication_min: DFS_NAMENODE_MAINTENANCE_REPLICATION_MIN_DEFAULT as usize,
             decommission_interval: Duration::from_secs(
                 DFS_NAMENODE_DECOMMISSION_INTERVAL_DEFAULT_SECS,
             ),
@@ -152,6 +158,11 @@ impl BlockManagerConfig {
             topology: super::topology::TopologyConfig::from_conf(conf)?,
             hosts_include: super::host_file::paths_from(conf).0,
             hosts_exclude: super::host_file::paths_from(conf).1,
+            hosts_provider: super::host_file::HostsProvider::from_conf(conf)?,
+            maintenance_replication_min: conf.get_u32(
+                DFS_NAMENODE_MAINTENANCE_REPLICATION_MIN,
+                DFS_NAMENODE_MAINTENANCE_REPLICATION_MIN_DEFAULT,
+            )? as usize,
             decommission_interval: conf.get_time_duration(
                 DFS_NAMENODE_DECOMMISSION_INTERVAL,
                 d.decommission_interval,

@@ -135,12 +135,10 @@ impl ClientProtocolService {
             Ok(pb::DatanodeReportTypeProto::Live) => DatanodeReportKind::Live,
             Ok(pb::DatanodeReportTypeProto::Dead) => DatanodeReportKind::Dead,
             Ok(pb::DatanodeReportTypeProto::Decommissioning) => DatanodeReportKind::Decommissioning,
-            // Maintenance is not offered yet: no DataNode is ever entering or in it,
-            // and `dfsadmin -report` asks for each and must list none.
-            Ok(
-                pb::DatanodeReportTypeProto::EnteringMaintenance
-                | pb::DatanodeReportTypeProto::InMaintenance,
-            ) => return Ok(pb::GetDatanodeReportResponseProto { di: Vec::new() }),
+            Ok(pb::DatanodeReportTypeProto::EnteringMaintenance) => {
+                DatanodeReportKind::EnteringMaintenance
+            }
+            Ok(pb::DatanodeReportTypeProto::InMaintenance) => DatanodeReportKind::InMaintenance,
             _ => DatanodeReportKind::All,
         };
         Ok(pb::GetDatanodeReportResponseProto {
