@@ -463,7 +463,6 @@ pub fn beans(cx: &BeanContext<'_>) -> Vec<Bean> {
     .attr("DeadNodes", node_map(&dead, false))
     .attr("DecomNodes", decom_nodes(fsn))
     .attr("EnteringMaintenanceNodes", entering_maintenance_nodes(fsn))
-    .attr("EnteringMaintenanceNodes", "{}")
     .attr(
         "NameDirStatuses",
         json!({"active": name_dirs, "failed": {}}).to_string(),
