@@ -721,10 +721,12 @@ keys! {
     /// `/default-rack`.
     NET_TOPOLOGY_TABLE_FILE_NAME = "net.topology.table.file.name", Text;
 
-    // Decommissioning (include/exclude host files)
+    // Decommissioning and maintenance (the host files)
     /// The include file: DataNodes allowed to register (host names or IP addresses,
     /// optionally `:port`, white-space separated, `#` comments); unset or empty file:
-    /// every DataNode. Re-read by `dfsadmin -refreshNodes`.
+    /// every DataNode. With the combined provider
+    /// (`dfs.namenode.hosts.provider.classname`), the JSON file of DataNodes and their
+    /// admin states instead. Re-read by `dfsadmin -refreshNodes`.
     DFS_HOSTS = "dfs.hosts", Text;
     /// The exclude file: DataNodes to decommission (same format as `dfs.hosts`).
     /// Re-read by `dfsadmin -refreshNodes`.
