@@ -753,7 +753,8 @@ keys! {
     DFS_NAMENODE_HOSTS_PROVIDER_CLASSNAME = "dfs.namenode.hosts.provider.classname", Text,
         default "org.apache.hadoop.hdfs.server.blockmanagement.HostFileManager";
     /// Live replicas on in-service nodes each block must keep for a DataNode to go
-    /// from entering maintenance to in maintenance (capped at the file's replication).
+    /// from entering maintenance to in maintenance (capped at the file's replication;
+    /// at most `dfs.replication`).
     DFS_NAMENODE_MAINTENANCE_REPLICATION_MIN = "dfs.namenode.maintenance.replication.min",
         NON_NEGATIVE_INT, default "1",
         typed DFS_NAMENODE_MAINTENANCE_REPLICATION_MIN_DEFAULT: u32 = 1;

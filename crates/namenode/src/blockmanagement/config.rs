@@ -87,6 +87,24 @@ impl Default for BlockManagerConfig {
     }
 }
 
+/// `dfs.namenode.maintenance.replication.min`, which Hadoop refuses above
+/// `dfs.replication` (a node could then never enter maintenance with default files).
+fn maintenance_replication_min(conf: &Configuration) -> Result<usize, ConfError> {
+    let min = conf.get_u32(
+        DFS_NAMENODE_MAINTENANCE_REPLICATION_MIN,
+        DFS_NAMENODE_MAINTENANCE_REPLICATION_MIN_DEFAULT,
+    )?;
+    let replication = conf.get_u32(DFS_REPLICATION, DFS_REPLICATION_DEFAULT)?;
+    if min > replication {
+        return Err(ConfError::BadValue {
+            key: DFS_NAMENODE_MAINTENANCE_REPLICATION_MIN.to_string(),
+            value: min.to_string(),
+            expected: format!("at most dfs.replication ({replication})"),
+        });
+    }
+    Ok(min as usize)
+}
+
 impl BlockManagerConfig {
     pub fn from_conf(conf: &Configuration) -> Result<BlockManagerConfig, ConfError> {
         let d = BlockManagerConfig::default();
@@ -159,10 +177,7 @@ impl BlockManagerConfig {
             hosts_include: super::host_file::paths_from(conf).0,
             hosts_exclude: super::host_file::paths_from(conf).1,
             hosts_provider: super::host_file::HostsProvider::from_conf(conf)?,
-            maintenance_replication_min: conf.get_u32(
-                DFS_NAMENODE_MAINTENANCE_REPLICATION_MIN,
-                DFS_NAMENODE_MAINTENANCE_REPLICATION_MIN_DEFAULT,
-            )? as usize,
+            maintenance_replication_min: maintenance_replication_min(conf)?,
             decommission_interval: conf.get_time_duration(
                 DFS_NAMENODE_DECOMMISSION_INTERVAL,
                 d.decommission_interval,
@@ -193,5 +208,28 @@ impl BlockManagerConfig {
         self.redundancy_interval
             .min(self.heartbeat_recheck_interval)
             .max(Duration::from_millis(10))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maintenance_minimum_may_not_exceed_the_replication() {
+        let mut conf = Configuration::new();
+        assert_eq!(maintenance_replication_min(&conf).unwrap(), 1);
+        conf.set(DFS_NAMENODE_MAINTENANCE_REPLICATION_MIN, "0");
+        assert_eq!(maintenance_replication_min(&conf).unwrap(), 0);
+        conf.set(DFS_REPLICATION, "2");
+        conf.set(DFS_NAMENODE_MAINTENANCE_REPLICATION_MIN, "3");
+        let err = BlockManagerConfig::from_conf(&conf)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(DFS_NAMENODE_MAINTENANCE_REPLICATION_MIN)
+                && err.contains("at most dfs.replication (2)"),
+            "{err}"
+        );
     }
 }
