@@ -721,10 +721,12 @@ keys! {
     /// `/default-rack`.
     NET_TOPOLOGY_TABLE_FILE_NAME = "net.topology.table.file.name", Text;
 
-    // Decommissioning (include/exclude host files)
+    // Decommissioning and maintenance (the host files)
     /// The include file: DataNodes allowed to register (host names or IP addresses,
     /// optionally `:port`, white-space separated, `#` comments); unset or empty file:
-    /// every DataNode. Re-read by `dfsadmin -refreshNodes`.
+    /// every DataNode. With the combined provider
+    /// (`dfs.namenode.hosts.provider.classname`), the JSON file of DataNodes and their
+    /// admin states instead. Re-read by `dfsadmin -refreshNodes`.
     DFS_HOSTS = "dfs.hosts", Text;
     /// The exclude file: DataNodes to decommission (same format as `dfs.hosts`).
     /// Re-read by `dfsadmin -refreshNodes`.
@@ -744,6 +746,18 @@ keys! {
         "dfs.namenode.decommission.max.concurrent.tracked.nodes", NON_NEGATIVE_INT,
         default "100",
         typed DFS_NAMENODE_DECOMMISSION_MAX_CONCURRENT_TRACKED_NODES_DEFAULT: u32 = 100;
+    /// Which host list provider reads `dfs.hosts`: Hadoop's
+    /// `org.apache.hadoop.hdfs.server.blockmanagement.HostFileManager` (the include and
+    /// exclude files) or `org.apache.hadoop.hdfs.server.blockmanagement.CombinedHostFileManager`
+    /// (one JSON file of DataNodes with admin states: decommissioned, in maintenance).
+    DFS_NAMENODE_HOSTS_PROVIDER_CLASSNAME = "dfs.namenode.hosts.provider.classname", Text,
+        default "org.apache.hadoop.hdfs.server.blockmanagement.HostFileManager";
+    /// Live replicas on in-service nodes each block must keep for a DataNode to go
+    /// from entering maintenance to in maintenance (capped at the file's replication;
+    /// at most `dfs.replication`).
+    DFS_NAMENODE_MAINTENANCE_REPLICATION_MIN = "dfs.namenode.maintenance.replication.min",
+        NON_NEGATIVE_INT, default "1",
+        typed DFS_NAMENODE_MAINTENANCE_REPLICATION_MIN_DEFAULT: u32 = 1;
 
     // DataNode
     /// Delay before a DataNode's first full block report (seconds when unsuffixed).

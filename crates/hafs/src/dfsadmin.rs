@@ -19,7 +19,7 @@ use hafs_conf::Configuration;
 use nameservice::NameNodeTarget;
 
 const USAGE: &str = "Usage: hafs dfsadmin
-\t[-report]
+\t[-report [-live] [-dead] [-decommissioning] [-enteringmaintenance] [-inmaintenance]]
 \t[-safemode <enter | leave | get | wait | forceExit>]
 \t[-saveNamespace]
 \t[-rollEdits]
@@ -133,7 +133,15 @@ pub async fn run(conf: &Configuration, args: &[String]) -> anyhow::Result<i32> {
                     .map_err(Failure::from),
             }
         }
-        "-report" => report(&client).await.map_err(Failure::from),
+        "-report" => {
+            let Some(filter) = ReportFilter::parse(&args[1..]) else {
+                eprintln!(
+                    "Usage: hafs dfsadmin [-report] [-live] [-dead] [-decommissioning] [-enteringmaintenance] [-inmaintenance]"
+                );
+                return Ok(FAILED);
+            };
+            report(&client, filter).await.map_err(Failure::from)
+        }
         "-printTopology" => print_topology(&client).await.map_err(Failure::from),
         "-allowSnapshot" | "-disallowSnapshot" => {
             let allow = cmd == "-allowSnapshot";
@@ -394,13 +402,75 @@ async fn refresh_user_mappings(
     }
 }
 
-async fn report(client: &DfsClient) -> Result<i32, hafs_client::ClientError> {
+/// Which node lists `-report` prints (Hadoop's filter flags; none: all of them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct ReportFilter {
+    live: bool,
+    dead: bool,
+    decommissioning: bool,
+    entering_maintenance: bool,
+    in_maintenance: bool,
+}
+
+impl ReportFilter {
+    /// The flags after `-report`; `None` for a word that is not one.
+    fn parse(words: &[String]) -> Option<ReportFilter> {
+        let mut f = ReportFilter::default();
+        for w in words {
+            match w.as_str() {
+                "-live" => f.live = true,
+                "-dead" => f.dead = true,
+                "-decommissioning" => f.decommissioning = true,
+                "-enteringmaintenance" => f.entering_maintenance = true,
+                "-inmaintenance" => f.in_maintenance = true,
+                _ => return None,
+            }
+        }
+        Some(f)
+    }
+
+    fn all(self) -> bool {
+        self == ReportFilter::default()
+    }
+}
+
+/// One list of `-report`: its title, whether its flag was given, its nodes.
+struct NodeSection {
+    title: &'static str,
+    asked: bool,
+    nodes: Vec<hafs_client::proto::DatanodeInfoProto>,
+}
+
+async fn report(client: &DfsClient, filter: ReportFilter) -> Result<i32, hafs_client::ClientError> {
     use hafs_client::proto::DatanodeReportTypeProto as Kind;
     let s = client.get_fs_stats().await?;
-    let live = client.get_datanode_report(Kind::Live).await?;
-    let dead = client.get_datanode_report(Kind::Dead).await?;
-    let decom = client.get_datanode_report(Kind::Decommissioning).await?;
-    print!("{}", report_text(&s, &live, &dead, &decom, now_ms()));
+    let all = filter.all();
+    let mut sections = Vec::new();
+    for (title, asked, kind) in [
+        ("Live", filter.live, Kind::Live),
+        ("Dead", filter.dead, Kind::Dead),
+        (
+            "Decommissioning",
+            filter.decommissioning,
+            Kind::Decommissioning,
+        ),
+        (
+            "Entering maintenance",
+            filter.entering_maintenance,
+            Kind::EnteringMaintenance,
+        ),
+        ("In maintenance", filter.in_maintenance, Kind::InMaintenance),
+    ] {
+        if all || asked {
+            sections.push(NodeSection {
+                title,
+                // The full report always heads the live and dead lists.
+                asked: asked || (all && matches!(kind, Kind::Live | Kind::Dead)),
+                nodes: client.get_datanode_report(kind).await?,
+            });
+        }
+    }
+    print!("{}", report_text(&s, &sections, now_ms()));
     Ok(0)
 }
 
@@ -513,9 +583,7 @@ fn java_date(ms: u64) -> String {
 /// `dfsadmin -report` in Hadoop's layout.
 fn report_text(
     s: &hafs_client::proto::GetFsStatsResponseProto,
-    live: &[hafs_client::proto::DatanodeInfoProto],
-    dead: &[hafs_client::proto::DatanodeInfoProto],
-    decommissioning: &[hafs_client::proto::DatanodeInfoProto],
+    sections: &[NodeSection],
     now_ms: u64,
 ) -> String {
     use std::fmt::Write;
@@ -552,18 +620,14 @@ fn report_text(
     );
     let _ = writeln!(o);
     let _ = writeln!(o, "-------------------------------------------------");
-    for (title, nodes) in [("Live", live), ("Dead", dead)] {
-        let _ = writeln!(o, "{title} datanodes ({}):", nodes.len());
-        let _ = writeln!(o);
-        for d in nodes {
-            node_text(&mut o, d, now_ms);
+    for sec in sections {
+        // A list is headed when it has nodes or was asked for, as Hadoop prints it.
+        if sec.nodes.is_empty() && !sec.asked {
+            continue;
         }
-    }
-    // Listed only when there are some, as Hadoop's full report does.
-    if !decommissioning.is_empty() {
-        let _ = writeln!(o, "Decommissioning datanodes ({}):", decommissioning.len());
+        let _ = writeln!(o, "{} datanodes ({}):", sec.title, sec.nodes.len());
         let _ = writeln!(o);
-        for d in decommissioning {
+        for d in &sec.nodes {
             node_text(&mut o, d, now_ms);
         }
     }
@@ -582,6 +646,8 @@ fn node_text(o: &mut String, d: &hafs_client::proto::DatanodeInfoProto, now_ms: 
     let status = match d.admin_state.unwrap_or(0) {
         1 => "Decommission in progress",
         2 => "Decommissioned",
+        3 => "Entering maintenance",
+        4 => "In maintenance",
         _ => "Normal",
     };
     let _ = writeln!(
@@ -697,7 +763,24 @@ mod tests {
             xceiver_count: Some(4),
             ..Default::default()
         };
-        let t = report_text(&s, &[node], &[], &[], 1_700_000_000_000);
+        let section = |title, asked, nodes| NodeSection {
+            title,
+            asked,
+            nodes,
+        };
+        let mut entering = node.clone();
+        entering.admin_state = Some(3);
+        let t = report_text(
+            &s,
+            &[
+                section("Live", true, vec![node]),
+                section("Dead", true, vec![]),
+                section("Decommissioning", false, vec![]),
+                section("Entering maintenance", false, vec![entering]),
+                section("In maintenance", false, vec![]),
+            ],
+            1_700_000_000_000,
+        );
         assert!(
             t.starts_with("Configured Capacity: 107374182400 (100.00 GB)\n"),
             "{t}"
@@ -708,5 +791,21 @@ mod tests {
         assert!(t.contains("Xceivers: 4\nLast contact: "), "{t}");
         assert!(t.contains("2023"), "{t}");
         assert!(t.contains("Dead datanodes (0):"));
+        // Unasked empty lists are left out; a non-empty one is headed.
+        assert!(!t.contains("Decommissioning datanodes"), "{t}");
+        assert!(!t.contains("In maintenance datanodes"), "{t}");
+        assert!(
+            t.contains("Entering maintenance datanodes (1):\n\nName: 127.0.0.1:9866 (localhost)\nHostname: localhost\nDecommission Status : Entering maintenance\n"),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn report_filter_flags() {
+        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(ReportFilter::parse(&[]).unwrap().all());
+        let f = ReportFilter::parse(&words(&["-enteringmaintenance", "-inmaintenance"])).unwrap();
+        assert!(f.entering_maintenance && f.in_maintenance && !f.live && !f.all());
+        assert_eq!(ReportFilter::parse(&words(&["-maintenance"])), None);
     }
 }

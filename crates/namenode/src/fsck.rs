@@ -114,6 +114,9 @@ pub struct FsckResult {
     /// Replicas on decommissioned / decommissioning DataNodes.
     pub decommissioned_replicas: u64,
     pub decommissioning_replicas: u64,
+    /// Replicas on DataNodes entering / in maintenance.
+    pub entering_maintenance_replicas: u64,
+    pub in_maintenance_replicas: u64,
 }
 
 impl FsckResult {
@@ -237,6 +240,20 @@ impl FsckResult {
                 self.decommissioning_replicas
             );
         }
+        if self.entering_maintenance_replicas > 0 {
+            let _ = write!(
+                r,
+                "\n EnteringMaintenanceReplicas:\t{}",
+                self.entering_maintenance_replicas
+            );
+        }
+        if self.in_maintenance_replicas > 0 {
+            let _ = write!(
+                r,
+                "\n InMaintenanceReplicas:\t{}",
+                self.in_maintenance_replicas
+            );
+        }
         r
     }
 }
@@ -341,9 +358,13 @@ pub fn check_file(
             }
         };
         let (live, decommissioning, decommissioned) = (with_state(0), with_state(1), with_state(2));
+        let (entering_maintenance, in_maintenance) = (with_state(3), with_state(4));
         res.decommissioning_replicas += decommissioning;
         res.decommissioned_replicas += decommissioned;
-        let total = live + decommissioning + decommissioned;
+        res.entering_maintenance_replicas += entering_maintenance;
+        res.in_maintenance_replicas += in_maintenance;
+        let maintenance = entering_maintenance + in_maintenance;
+        let total = live + decommissioning + decommissioned + maintenance;
         let size = lb.b.num_bytes.unwrap_or(0);
         res.total_replicas += total;
         res.expected_replicas += replication;
@@ -367,8 +388,10 @@ pub fn check_file(
         if total >= u64::from(res.min_replication) {
             res.min_replicated += 1;
         }
-        if live < replication && total > 0 {
-            res.missing_replicas += replication - live;
+        // A replica in maintenance is expected back: not a missing one (Hadoop counts
+        // it among the block's replicas).
+        if live + maintenance < replication && total > 0 {
+            res.missing_replicas += replication - live - maintenance;
             res.under_replicated += 1;
             under += 1;
             if !opts.files {
@@ -430,6 +453,8 @@ pub fn check_file(
                                 (false, _) => "",
                                 (true, Some(1)) => "(DECOMMISSIONING)",
                                 (true, Some(2)) => "(DECOMMISSIONED)",
+                                (true, Some(3)) => "(ENTERING MAINTENANCE)",
+                                (true, Some(4)) => "(IN MAINTENANCE)",
                                 (true, _) => "(LIVE)",
                             };
                             format!("DatanodeInfoWithStorage[{addr},{sid},DISK]{detail}")
@@ -581,6 +606,12 @@ fn walk(
                     {
                         all.push(last.clone());
                     }
+                }
+                // Replicas a reader is not sent to (on nodes in maintenance) still
+                // count here, as Hadoop's fsck counts every stored replica.
+                for lb in &mut all {
+                    lb.locs
+                        .extend(fsn.bm.maintenance_only_locations(lb.b.block_id));
                 }
                 check_file(p, st, &all, located.under_construction, opts, &mut res)
             }

@@ -303,6 +303,12 @@ pub fn beans(cx: &BeanContext<'_>) -> Vec<Bean> {
         .gauge("VolumeFailuresTotal", 0)
         .gauge("EstimatedCapacityLostTotal", 0)
         .gauge("NumDecommissioningDataNodes", stats.decommissioning_live)
+        .gauge("NumInMaintenanceLiveDataNodes", stats.in_maintenance_live)
+        .gauge("NumInMaintenanceDeadDataNodes", stats.in_maintenance_dead)
+        .gauge(
+            "NumEnteringMaintenanceDataNodes",
+            stats.entering_maintenance,
+        )
         .gauge("StaleDataNodes", 0)
         .gauge("NumStaleStorages", 0)
         .gauge("TotalSyncCount", 0)
@@ -350,6 +356,12 @@ pub fn beans(cx: &BeanContext<'_>) -> Vec<Bean> {
     .attr("VolumeFailuresTotal", 0)
     .attr("EstimatedCapacityLostTotal", 0)
     .attr("NumDecommissioningDataNodes", stats.decommissioning_live)
+    .attr("NumInMaintenanceLiveDataNodes", stats.in_maintenance_live)
+    .attr("NumInMaintenanceDeadDataNodes", stats.in_maintenance_dead)
+    .attr(
+        "NumEnteringMaintenanceDataNodes",
+        stats.entering_maintenance,
+    )
     .attr("NumStaleDataNodes", 0)
     .attr("NumStaleStorages", 0)
     .attr("TopUserOpCounts", "{}");
@@ -450,7 +462,7 @@ pub fn beans(cx: &BeanContext<'_>) -> Vec<Bean> {
     .attr("LiveNodes", node_map(&live, true))
     .attr("DeadNodes", node_map(&dead, false))
     .attr("DecomNodes", decom_nodes(fsn))
-    .attr("EnteringMaintenanceNodes", "{}")
+    .attr("EnteringMaintenanceNodes", entering_maintenance_nodes(fsn))
     .attr(
         "NameDirStatuses",
         json!({"active": name_dirs, "failed": {}}).to_string(),
@@ -701,6 +713,28 @@ fn admin_state_name(state: Option<i32>) -> &'static str {
         4 => "In Maintenance",
         _ => "In Service",
     }
+}
+
+/// NameNodeInfo's EnteringMaintenanceNodes: each node entering maintenance, keyed
+/// "host:xferPort", with the monitor's last count of the blocks holding it.
+fn entering_maintenance_nodes(fsn: &Namesystem) -> String {
+    let mut map = serde_json::Map::new();
+    for (d, progress) in fsn
+        .bm
+        .leaving_progress(crate::blockmanagement::datanodes::AdminState::EnteringMaintenance)
+    {
+        let id = &d.id;
+        map.insert(
+            format!("{}:{}", id.host_name, id.xfer_port),
+            json!({
+                "xferaddr": format!("{}:{}", id.ip_addr, id.xfer_port),
+                "underReplicatedBlocks": progress.low_redundancy,
+                "maintenanceOnlyReplicas": 0,
+                "underReplicateInOpenFiles": progress.open_files,
+            }),
+        );
+    }
+    Value::Object(map).to_string()
 }
 
 /// NameNodeInfo's DecomNodes: each node being decommissioned, keyed "host:xferPort",

@@ -756,24 +756,27 @@ impl Namesystem {
             .collect()
     }
 
-    /// refreshNodes: the host file names as the site files say now (Hadoop reads a
-    /// fresh configuration), then both files, applied to the DataNodes. A named file
+    /// refreshNodes: the host file names (and provider) as the site files say now
+    /// (Hadoop reads a fresh configuration), then the files, applied to the DataNodes. A named file
     /// that is missing fails the refresh and keeps the lists in force.
     pub fn refresh_nodes(&self) -> Result<(), RpcError> {
         use crate::blockmanagement::host_file;
-        let (include, exclude) = if self.config.conf_files.is_empty() {
+        let (provider, (include, exclude)) = if self.config.conf_files.is_empty() {
             let c = self.bm.config();
-            (c.hosts_include, c.hosts_exclude)
+            (c.hosts_provider, (c.hosts_include, c.hosts_exclude))
         } else {
             let mut conf = hafs_conf::Configuration::new();
             for f in &self.config.conf_files {
                 conf.add_resource(f)
                     .map_err(|e| RpcError::io(format!("cannot re-read the configuration: {e}")))?;
             }
-            host_file::paths_from(&conf)
+            let provider = host_file::HostsProvider::from_conf(&conf)
+                .map_err(|e| RpcError::io(e.to_string()))?;
+            (provider, host_file::paths_from(&conf))
         };
-        let lists = host_file::HostLists::read(include.as_deref(), exclude.as_deref())
-            .map_err(|e| RpcError::new(e.java_class(), e.to_string()))?;
+        let lists =
+            host_file::HostLists::read_from(provider, include.as_deref(), exclude.as_deref())
+                .map_err(|e| RpcError::new(e.java_class(), e.to_string()))?;
         self.bm.refresh_nodes(lists);
         Ok(())
     }

@@ -85,7 +85,8 @@ impl NameNode {
         ));
         // The include/exclude lists in force from the start: a DataNode not allowed
         // must not register even once. A named file that is missing stops the start.
-        let hosts = crate::blockmanagement::host_file::HostLists::read(
+        let hosts = crate::blockmanagement::host_file::HostLists::read_from(
+            config.blocks.hosts_provider,
             config.blocks.hosts_include.as_deref(),
             config.blocks.hosts_exclude.as_deref(),
         )?;

@@ -2,10 +2,15 @@
 //! copied from it (it is the preferred source) to in-service nodes only, it stays in
 //! progress while a block lacks live replicas elsewhere or its file is open, then is
 //! decommissioned; its replicas are listed last; recommissioning makes the copies
-//! excess; a node dropped from a non-empty include list is refused.
+//! excess; a node dropped from a non-empty include list is refused. Maintenance: a
+//! node entering it waits only for `dfs.namenode.maintenance.replication.min` live
+//! replicas elsewhere, is then in maintenance, may die without its blocks being
+//! re-replicated, and at expiry is back in service — or, still dead, loses its
+//! replicas, which are re-replicated. The monitor honours its tracked-node cap.
 
 use std::collections::HashSet;
 use std::net::IpAddr;
+use std::time::Duration;
 
 use hafs_namenode::blockmanagement::host_file::{HostLists, HostSet};
 use hafs_namenode::blockmanagement::{
@@ -104,10 +109,29 @@ fn state_of(bm: &BlockManager, n: u8) -> i32 {
 
 fn exclude(n: &[u8]) -> HostLists {
     HostLists {
-        include: HostSet::default(),
         exclude: HostSet::of(n.iter().map(|n| (ip(*n), None))),
+        ..HostLists::default()
     }
 }
+
+/// Lists that put node `n` into maintenance until `expire_ms`.
+fn maintenance(n: u8, expire_ms: u64) -> HostLists {
+    HostLists {
+        maintenance: [((ip(n), None), expire_ms)].into(),
+        ..HostLists::default()
+    }
+}
+
+fn blk(id: u64) -> Block {
+    Block {
+        id,
+        gen_stamp: 1000 + id,
+        num_bytes: 100,
+    }
+}
+
+const ENTERING_MAINTENANCE: i32 = 3;
+const IN_MAINTENANCE: i32 = 4;
 
 #[test]
 fn an_excluded_node_is_emptied_then_decommissioned_and_recommissioned() {
@@ -238,7 +262,7 @@ fn a_node_missing_from_the_include_list_is_refused() {
     join(&bm, 2);
     let lists = HostLists {
         include: HostSet::of([(ip(1), Some(9866))]),
-        exclude: HostSet::default(),
+        ..HostLists::default()
     };
     bm.refresh_nodes(lists);
     // dn2 is registered: its next heartbeat is refused and it is dead.
@@ -256,4 +280,191 @@ fn a_node_missing_from_the_include_list_is_refused() {
     assert!(matches!(err, BlockManagerError::Disallowed(_)), "{err:?}");
     // A new node on the listed address and port may.
     bm.register_datanode(&reg(1), Some(ip(1))).unwrap();
+}
+
+#[test]
+fn maintenance_holds_replicas_of_a_stopped_node_until_it_ends() {
+    let clock = std::sync::Arc::new(hafs_util::clock::ManualClock::new());
+    let cfg = BlockManagerConfig::default();
+    let dead_after = cfg.dead_node_interval() + Duration::from_millis(1);
+    let bm = BlockManager::new(cfg, identity()).with_clock(clock.clone());
+    bm.leave_safe_mode();
+    for n in 1..=4 {
+        join(&bm, n);
+    }
+    // Three files of replication 2 on dn1 and dn2; one of replication 1 on dn1 only.
+    for id in 11..=13 {
+        bm.add_block_collection(16375 + id, 2, &[blk(id)], false);
+        received(&bm, 1, blk(id));
+        received(&bm, 2, blk(id));
+    }
+    bm.add_block_collection(16400, 1, &[blk(14)], false);
+    received(&bm, 1, blk(14));
+
+    let expire = now_ms() + 3_600_000;
+    bm.refresh_nodes(maintenance(1, expire));
+    assert_eq!(state_of(&bm, 1), ENTERING_MAINTENANCE);
+    assert_eq!(bm.fs_stats().entering_maintenance, 1);
+    assert_eq!(
+        bm.datanode_report(DatanodeReportKind::EnteringMaintenance)
+            .len(),
+        1
+    );
+    // Blocks with a live replica elsewhere need no copy (maintenance.replication.min
+    // is 1); the replication-1 block does, and it holds the node meanwhile.
+    bm.tick(bm.now(), true);
+    let copies = transfers(&bm, 1);
+    assert_eq!(
+        copies.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+        [14],
+        "{copies:?}"
+    );
+    assert!(copies[0].1[0] != "10.0.0.1" && copies[0].1[0] != "10.0.0.2");
+    bm.check_admin_states(&HashSet::new(), now_ms());
+    assert_eq!(state_of(&bm, 1), ENTERING_MAINTENANCE, "blk_14 holds it");
+    let target: u8 = copies[0].1[0].rsplit('.').next().unwrap().parse().unwrap();
+    received(&bm, target, blk(14));
+    bm.check_admin_states(&HashSet::new(), now_ms());
+    assert_eq!(state_of(&bm, 1), IN_MAINTENANCE);
+    assert_eq!(bm.fs_stats().in_maintenance_live, 1);
+    // Readers are not sent to a node in maintenance; fsck still sees its replica.
+    let lb = bm.located_block(blk(11), 0, None);
+    assert_eq!(lb.locs.len(), 1);
+    assert_eq!(lb.locs[0].id.ip_addr, "10.0.0.2");
+    assert_eq!(bm.maintenance_only_locations(11).len(), 1);
+    // Nothing new is placed on it.
+    for _ in 0..10 {
+        let t = bm.choose_targets("/f", 3, None, &[], &[], 1024, 0);
+        assert!(t.iter().all(|t| t.info.id.ip_addr != "10.0.0.1"));
+    }
+
+    // dn1 is stopped: the others keep heartbeating, dn1 goes dead.
+    clock.advance(dead_after);
+    for n in 2..=4 {
+        bm.handle_heartbeat(&heartbeat(n), true);
+    }
+    bm.tick(bm.now(), true);
+    assert_eq!(bm.num_live_datanodes(), 3);
+    assert_eq!(bm.fs_stats().in_maintenance_dead, 1);
+    // Its replicas are kept, and nothing is copied for them.
+    for id in 11..=13 {
+        assert_eq!(bm.replicas(id).len(), 2, "blk_{id}");
+    }
+    bm.tick(bm.now(), true);
+    assert!((2..=4).all(|n| transfers(&bm, n).is_empty()));
+    assert_eq!(bm.fs_stats().under_replicated, 0);
+
+    // Maintenance expires while it is still dead: its replicas are gone now and the
+    // blocks are copied from dn2.
+    bm.check_admin_states(&HashSet::new(), expire);
+    assert_eq!(state_of(&bm, 1), 0);
+    assert_eq!(bm.fs_stats().in_maintenance_dead, 0);
+    for id in 11..=13 {
+        assert_eq!(bm.replicas(id).len(), 1, "blk_{id}");
+    }
+    bm.tick(bm.now(), true);
+    let mut copied: Vec<u64> = transfers(&bm, 2).iter().map(|(id, _)| *id).collect();
+    copied.sort();
+    assert_eq!(copied, [11, 12, 13]);
+    bm.check_replica_index().unwrap();
+}
+
+#[test]
+fn a_node_back_from_maintenance_is_in_service_and_its_replicas_count() {
+    let bm = bm();
+    bm.leave_safe_mode();
+    for n in 1..=3 {
+        join(&bm, n);
+    }
+    bm.add_block_collection(16386, 2, &[blk(11)], false);
+    received(&bm, 1, blk(11));
+    received(&bm, 2, blk(11));
+    bm.refresh_nodes(maintenance(1, now_ms() + 3_600_000));
+    // Unlike decommissioning, maintenance does not wait for the open files of
+    // complete blocks (Hadoop's isSufficient): blk_11's file is open.
+    bm.check_admin_states(&[11].into(), now_ms());
+    assert_eq!(state_of(&bm, 1), IN_MAINTENANCE);
+    assert_eq!(bm.live_replicas(11), 1);
+    // Dropped from the file and refreshed: Normal at once.
+    bm.refresh_nodes(HostLists::default());
+    assert_eq!(state_of(&bm, 1), 0);
+    assert_eq!(bm.live_replicas(11), 2);
+    // A maintenance entry already expired asks nothing.
+    bm.refresh_nodes(maintenance(1, now_ms().saturating_sub(1)));
+    assert_eq!(state_of(&bm, 1), 0);
+    // An expiry is honoured by the monitor at the time it is given.
+    let expire = now_ms() + 3_600_000;
+    bm.refresh_nodes(maintenance(1, expire));
+    bm.check_admin_states(&HashSet::new(), expire - 1);
+    assert_eq!(state_of(&bm, 1), IN_MAINTENANCE);
+    bm.check_admin_states(&HashSet::new(), expire);
+    assert_eq!(state_of(&bm, 1), 0);
+    assert_eq!(bm.live_replicas(11), 2);
+}
+
+#[test]
+fn the_monitor_checks_at_most_the_tracked_node_cap_per_run() {
+    let cfg = BlockManagerConfig {
+        decommission_max_tracked_nodes: 1,
+        ..BlockManagerConfig::default()
+    };
+    let bm = BlockManager::new(cfg, identity());
+    bm.leave_safe_mode();
+    for n in 1..=5 {
+        join(&bm, n);
+    }
+    // Nothing on dn1..dn3: each is done at its first check. (Which goes first
+    // depends on the order refreshNodes met them in.)
+    bm.refresh_nodes(exclude(&[1, 2, 3]));
+    let done = |bm: &BlockManager| {
+        (1..=3)
+            .filter(|n| state_of(bm, *n) == DECOMMISSIONED)
+            .count()
+    };
+    assert_eq!(done(&bm), 0);
+    for run in 1..=3 {
+        bm.check_decommissioning(&HashSet::new());
+        assert_eq!(done(&bm), run, "one node per run");
+    }
+}
+
+/// `blocks.per.interval` is spent between nodes: a node holding more blocks than
+/// the budget still finishes in one run, and the next node waits for the next run.
+#[test]
+fn the_blocks_per_interval_budget_is_spent_between_nodes() {
+    let cfg = BlockManagerConfig {
+        decommission_blocks_per_interval: 2,
+        ..BlockManagerConfig::default()
+    };
+    let bm = BlockManager::new(cfg, identity());
+    bm.leave_safe_mode();
+    for n in 1..=4 {
+        join(&bm, n);
+    }
+    // dn1 and dn2 (leaving first, so that their replicas are never excess) hold
+    // three blocks each, all with their two replicas on dn3 and dn4.
+    bm.refresh_nodes(exclude(&[1, 2]));
+    for id in 11..=13 {
+        bm.add_block_collection(16375 + id, 2, &[blk(id)], false);
+        for n in 1..=4 {
+            received(&bm, n, blk(id));
+        }
+    }
+    let done = |bm: &BlockManager| {
+        [1, 2]
+            .into_iter()
+            .filter(|n| state_of(bm, *n) == DECOMMISSIONED)
+            .count()
+    };
+    bm.check_decommissioning(&HashSet::new());
+    assert_eq!(done(&bm), 1, "the first node finishes, the second waits");
+    bm.check_decommissioning(&HashSet::new());
+    assert_eq!(done(&bm), 2);
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
 }

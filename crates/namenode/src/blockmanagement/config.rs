@@ -38,6 +38,10 @@ pub struct BlockManagerConfig {
     pub hosts_include: Option<std::path::PathBuf>,
     /// `dfs.hosts.exclude`: the exclude file, re-read by refreshNodes.
     pub hosts_exclude: Option<std::path::PathBuf>,
+    /// `dfs.namenode.hosts.provider.classname`: the two files or the combined JSON one.
+    pub hosts_provider: super::host_file::HostsProvider,
+    /// `dfs.namenode.maintenance.replication.min`.
+    pub maintenance_replication_min: usize,
     /// `dfs.namenode.decommission.interval`.
     pub decommission_interval: Duration,
     /// `dfs.namenode.decommission.blocks.per.interval`.
@@ -70,6 +74,8 @@ impl Default for BlockManagerConfig {
             topology: super::topology::TopologyConfig::Flat,
             hosts_include: None,
             hosts_exclude: None,
+            hosts_provider: super::host_file::HostsProvider::HostFiles,
+            maintenance_replication_min: DFS_NAMENODE_MAINTENANCE_REPLICATION_MIN_DEFAULT as usize,
             decommission_interval: Duration::from_secs(
                 DFS_NAMENODE_DECOMMISSION_INTERVAL_DEFAULT_SECS,
             ),
@@ -79,6 +85,24 @@ impl Default for BlockManagerConfig {
                 DFS_NAMENODE_DECOMMISSION_MAX_CONCURRENT_TRACKED_NODES_DEFAULT as usize,
         }
     }
+}
+
+/// `dfs.namenode.maintenance.replication.min`, which Hadoop refuses above
+/// `dfs.replication` (a node could then never enter maintenance with default files).
+fn maintenance_replication_min(conf: &Configuration) -> Result<usize, ConfError> {
+    let min = conf.get_u32(
+        DFS_NAMENODE_MAINTENANCE_REPLICATION_MIN,
+        DFS_NAMENODE_MAINTENANCE_REPLICATION_MIN_DEFAULT,
+    )?;
+    let replication = conf.get_u32(DFS_REPLICATION, DFS_REPLICATION_DEFAULT)?;
+    if min > replication {
+        return Err(ConfError::BadValue {
+            key: DFS_NAMENODE_MAINTENANCE_REPLICATION_MIN.to_string(),
+            value: min.to_string(),
+            expected: format!("at most dfs.replication ({replication})"),
+        });
+    }
+    Ok(min as usize)
 }
 
 impl BlockManagerConfig {
@@ -152,6 +176,8 @@ impl BlockManagerConfig {
             topology: super::topology::TopologyConfig::from_conf(conf)?,
             hosts_include: super::host_file::paths_from(conf).0,
             hosts_exclude: super::host_file::paths_from(conf).1,
+            hosts_provider: super::host_file::HostsProvider::from_conf(conf)?,
+            maintenance_replication_min: maintenance_replication_min(conf)?,
             decommission_interval: conf.get_time_duration(
                 DFS_NAMENODE_DECOMMISSION_INTERVAL,
                 d.decommission_interval,
@@ -182,5 +208,28 @@ impl BlockManagerConfig {
         self.redundancy_interval
             .min(self.heartbeat_recheck_interval)
             .max(Duration::from_millis(10))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maintenance_minimum_may_not_exceed_the_replication() {
+        let mut conf = Configuration::new();
+        assert_eq!(maintenance_replication_min(&conf).unwrap(), 1);
+        conf.set(DFS_NAMENODE_MAINTENANCE_REPLICATION_MIN, "0");
+        assert_eq!(maintenance_replication_min(&conf).unwrap(), 0);
+        conf.set(DFS_REPLICATION, "2");
+        conf.set(DFS_NAMENODE_MAINTENANCE_REPLICATION_MIN, "3");
+        let err = BlockManagerConfig::from_conf(&conf)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(DFS_NAMENODE_MAINTENANCE_REPLICATION_MIN)
+                && err.contains("at most dfs.replication (2)"),
+            "{err}"
+        );
     }
 }

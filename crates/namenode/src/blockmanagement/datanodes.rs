@@ -35,7 +35,7 @@ pub struct Transfer {
 }
 
 /// A DataNode's administrative state (Hadoop's DatanodeInfo.AdminStates), set by the
-/// exclude file and the decommission monitor.
+/// host lists and the admin monitor (decommission.rs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AdminState {
     #[default]
@@ -45,6 +45,13 @@ pub enum AdminState {
     DecommissionInProgress,
     /// Every block it held has enough replicas elsewhere (and no open file keeps it).
     Decommissioned,
+    /// Asked to go into maintenance (a short absence, e.g. a reboot or an upgrade):
+    /// it takes no new replicas, and waits until every block it holds has
+    /// `dfs.namenode.maintenance.replication.min` live replicas elsewhere.
+    EnteringMaintenance,
+    /// In maintenance until its expiry: it may be stopped without its replicas being
+    /// re-created elsewhere (they count as maintenance replicas); reads avoid it.
+    InMaintenance,
 }
 
 impl AdminState {
@@ -54,6 +61,34 @@ impl AdminState {
             AdminState::Normal => P::Normal,
             AdminState::DecommissionInProgress => P::DecommissionInprogress,
             AdminState::Decommissioned => P::Decommissioned,
+            AdminState::EnteringMaintenance => P::EnteringMaintenance,
+            AdminState::InMaintenance => P::InMaintenance,
+        }
+    }
+
+    /// Entering or in maintenance (Hadoop's isMaintenance).
+    pub fn is_maintenance(self) -> bool {
+        matches!(
+            self,
+            AdminState::EnteringMaintenance | AdminState::InMaintenance
+        )
+    }
+
+    /// Decommissioning or decommissioned.
+    pub fn is_decommission(self) -> bool {
+        matches!(
+            self,
+            AdminState::DecommissionInProgress | AdminState::Decommissioned
+        )
+    }
+
+    /// Where a replica on a node in this state goes in a reader's list: in-service
+    /// nodes first, then nodes still on their way out, then those gone out.
+    pub fn read_order(self) -> u8 {
+        match self {
+            AdminState::Normal => 0,
+            AdminState::DecommissionInProgress | AdminState::EnteringMaintenance => 1,
+            AdminState::Decommissioned | AdminState::InMaintenance => 2,
         }
     }
 
@@ -91,6 +126,9 @@ pub struct DatanodeDescriptor {
     /// A balancer bandwidth (bytes/s) for the next heartbeat's reply.
     pub balancer_bandwidth: Option<u64>,
     pub admin_state: AdminState,
+    /// When maintenance ends, ms since the epoch (Hadoop's maintenanceExpireTimeInMS);
+    /// meaningful while the node is entering or in maintenance.
+    pub maintenance_expire_ms: u64,
     /// Not in a non-empty include file since the last refresh: its next heartbeat is
     /// refused (Hadoop's isDisallowed).
     pub disallowed: bool,
@@ -117,6 +155,7 @@ impl DatanodeDescriptor {
             recoveries: VecDeque::new(),
             balancer_bandwidth: None,
             admin_state: AdminState::Normal,
+            maintenance_expire_ms: 0,
             disallowed: false,
         }
     }

@@ -1,6 +1,15 @@
-//! Decommissioning (Hadoop's DatanodeAdminManager and its default monitor): the
-//! include/exclude lists applied to the DataNodes, and the monitor that turns a node
-//! "Decommission In Progress" into "Decommissioned" once nothing depends on it.
+//! Decommissioning and maintenance (Hadoop's DatanodeAdminManager and its default
+//! monitor): the host lists applied to the DataNodes, and the one monitor that turns a
+//! node "Decommission In Progress" into "Decommissioned", or "Entering Maintenance"
+//! into "In Maintenance", once nothing depends on it, and ends maintenance at its
+//! expiry.
+//!
+//! Maintenance differs from decommissioning in what "nothing depends on it" means:
+//! a block needs only `dfs.namenode.maintenance.replication.min` live replicas
+//! elsewhere (its other replicas in maintenance are expected back), and once in
+//! maintenance the node may be stopped without its replicas being re-created. When
+//! maintenance ends (expiry, or the node dropped from the file and refreshed) a node
+//! that is still dead loses its replicas like any dead node, and they are re-created.
 //!
 //! A node is done when every block it holds has enough live replicas on in-service
 //! nodes (its own replica no longer counts) and no file with a block on it is still
@@ -27,7 +36,8 @@ use super::BlockManager;
 pub struct LeavingBlock {
     /// Good replicas on alive in-service nodes.
     pub live: usize,
-    /// The file's replication.
+    /// Live replicas the block needs: the file's replication, less for replicas in
+    /// maintenance (state.rs's expected_live).
     pub expected: usize,
     /// The block belongs to a file still open for writing.
     pub in_open_file: bool,
@@ -77,8 +87,48 @@ impl NodeProgress {
     }
 }
 
-/// The nodes being decommissioned, in the order they started: the first
-/// `max.concurrent.tracked.nodes` are checked, the rest wait (Hadoop's pendingNodes).
+/// What the monitor does with a tracked node on one run (Hadoop's
+/// DatanodeAdminDefaultMonitor.check, as a pure decision over the node's state, its
+/// maintenance expiry and the wall-clock time, both in ms since the epoch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminStep {
+    /// Maintenance is over: back to Normal.
+    EndMaintenance,
+    /// In maintenance and not expired: nothing to check.
+    Wait,
+    /// Leaving (decommissioning or entering maintenance): check its blocks.
+    Scan,
+    /// No longer leaving (recommissioned, or decommissioned): stop tracking.
+    Forget,
+}
+
+pub fn admin_step(state: AdminState, maintenance_expire_ms: u64, now_ms: u64) -> AdminStep {
+    match state {
+        s if s.is_maintenance() && now_ms >= maintenance_expire_ms => AdminStep::EndMaintenance,
+        AdminState::InMaintenance => AdminStep::Wait,
+        AdminState::EnteringMaintenance | AdminState::DecommissionInProgress => AdminStep::Scan,
+        AdminState::Normal | AdminState::Decommissioned => AdminStep::Forget,
+    }
+}
+
+/// The state a leaving node reaches once none of its blocks holds it.
+pub fn state_when_done(state: AdminState) -> AdminState {
+    match state {
+        AdminState::EnteringMaintenance => AdminState::InMaintenance,
+        AdminState::DecommissionInProgress => AdminState::Decommissioned,
+        other => other,
+    }
+}
+
+/// Whether the lists ask maintenance of a node now (Hadoop's maintenanceNotExpired):
+/// an expiry of 0 means no maintenance entry.
+pub fn maintenance_wanted(maintenance_expire_ms: u64, now_ms: u64) -> bool {
+    now_ms < maintenance_expire_ms
+}
+
+/// The nodes leaving service (decommissioning, entering or in maintenance), in the
+/// order they started: the first `max.concurrent.tracked.nodes` are checked, the rest
+/// wait (Hadoop's pendingNodes). A node in maintenance stays tracked until it ends.
 #[derive(Debug, Default)]
 pub struct DecommissionTracker {
     /// UUID → the blocks still to be found safe (`None`: not scanned yet). Ordered by
@@ -134,10 +184,17 @@ impl BlockManager {
         }
     }
 
-    /// One run of the decommission monitor. `open_blocks` are the blocks of every
-    /// file under construction (the Namesystem's answer, taken before this lock).
+    /// One run of the decommission and maintenance monitor. `open_blocks` are the
+    /// blocks of every file under construction (the Namesystem's answer, taken before
+    /// this lock).
     pub fn check_decommissioning(&self, open_blocks: &HashSet<u64>) {
-        self.lock().check_decommissioning(open_blocks);
+        self.check_admin_states(open_blocks, super::datanodes::now_ms());
+    }
+
+    /// [`BlockManager::check_decommissioning`] at a given wall-clock time (ms since
+    /// the epoch), which maintenance expiry is judged against.
+    pub fn check_admin_states(&self, open_blocks: &HashSet<u64>, now_ms: u64) {
+        self.lock().check_admin_states(open_blocks, now_ms);
     }
 
     /// Runs [`BlockManager::check_decommissioning`] every
@@ -211,11 +268,20 @@ impl BlockManager {
     pub fn decommissioning_progress(
         &self,
     ) -> Vec<(hafs_proto::hdfs::DatanodeInfoProto, NodeProgress)> {
+        self.leaving_progress(AdminState::DecommissionInProgress)
+    }
+
+    /// Each node in `state` (decommissioning or entering maintenance) with the
+    /// monitor's last progress on it.
+    pub fn leaving_progress(
+        &self,
+        state: AdminState,
+    ) -> Vec<(hafs_proto::hdfs::DatanodeInfoProto, NodeProgress)> {
         let st = self.lock();
         let mut v: Vec<_> = st
             .datanodes
             .values()
-            .filter(|d| d.admin_state == AdminState::DecommissionInProgress)
+            .filter(|d| d.admin_state == state)
             .map(|d| {
                 let p = st
                     .decommission
@@ -259,7 +325,8 @@ impl BlockManager {
 
 impl State {
     /// Applies the host lists to one registered DataNode (Hadoop's refreshDatanodes
-    /// step and startAdminOperationIfNecessary at registration).
+    /// step and startAdminOperationIfNecessary at registration): maintenance asked
+    /// and not expired first, then the exclude list, else back in service.
     pub fn apply_host_lists(&mut self, uuid: &str) {
         let Some(dn) = self.datanodes.get(uuid) else {
             return;
@@ -267,6 +334,7 @@ impl State {
         let (ip, port) = (dn.ip(), dn.id.xfer_port as u16);
         let included = ip.is_none_or(|ip| self.hosts.is_included(ip, port));
         let excluded = ip.is_some_and(|ip| self.hosts.is_excluded(ip, port));
+        let expiry = ip.map_or(0, |ip| self.hosts.maintenance_expiry(ip, port));
         if !included {
             if let Some(dn) = self.datanodes.get_mut(uuid) {
                 if !dn.disallowed {
@@ -279,9 +347,13 @@ impl State {
         if let Some(dn) = self.datanodes.get_mut(uuid) {
             dn.disallowed = false;
         }
-        if excluded {
+        if maintenance_wanted(expiry, super::datanodes::now_ms()) {
+            self.start_maintenance(uuid, expiry);
+        } else if excluded {
+            self.stop_maintenance(uuid);
             self.start_decommission(uuid);
         } else {
+            self.stop_maintenance(uuid);
             self.stop_decommission(uuid);
         }
     }
@@ -307,7 +379,7 @@ impl State {
         let Some(dn) = self.datanodes.get_mut(uuid) else {
             return;
         };
-        if dn.admin_state == AdminState::Normal {
+        if !dn.admin_state.is_decommission() {
             return;
         }
         info!(datanode = %uuid, addr = %dn.xfer_addr(), from = ?dn.admin_state, "back in service");
@@ -320,10 +392,83 @@ impl State {
         }
     }
 
-    /// Checks the tracked nodes (the first `max.concurrent.tracked.nodes`), at most
-    /// `blocks.per.interval` blocks in all; a node whose blocks are all safe and on
-    /// no open file is decommissioned.
-    pub fn check_decommissioning(&mut self, open_blocks: &HashSet<u64>) {
+    /// Hadoop's startMaintenance: a node in service starts entering maintenance (a
+    /// dead one is in maintenance at once: it has nothing to wait for); a node in
+    /// maintenance already only takes the new expiry.
+    fn start_maintenance(&mut self, uuid: &str, expire_ms: u64) {
+        let Some(dn) = self.datanodes.get_mut(uuid) else {
+            return;
+        };
+        dn.maintenance_expire_ms = expire_ms;
+        if dn.admin_state.is_maintenance() {
+            return;
+        }
+        let next = if dn.alive {
+            AdminState::EnteringMaintenance
+        } else {
+            AdminState::InMaintenance
+        };
+        info!(
+            datanode = %uuid,
+            addr = %dn.xfer_addr(),
+            blocks = dn.blocks.len(),
+            from = ?dn.admin_state,
+            expire_ms,
+            "starting maintenance"
+        );
+        dn.admin_state = next;
+        let ids: Vec<u64> = dn.blocks.iter().copied().collect();
+        self.decommission.remove(uuid);
+        self.decommission.add(uuid);
+        for id in ids {
+            self.check_redundancy(id);
+        }
+    }
+
+    /// Hadoop's stopMaintenance: back to Normal. A node still dead now loses its
+    /// replicas (kept while it was in maintenance), so that they are re-created.
+    fn stop_maintenance(&mut self, uuid: &str) {
+        let Some(dn) = self.datanodes.get_mut(uuid) else {
+            return;
+        };
+        if !dn.admin_state.is_maintenance() {
+            return;
+        }
+        let alive = dn.alive;
+        info!(datanode = %uuid, addr = %dn.xfer_addr(), from = ?dn.admin_state, alive, "maintenance ended");
+        dn.admin_state = AdminState::Normal;
+        dn.maintenance_expire_ms = 0;
+        let ids: Vec<u64> = dn.blocks.iter().copied().collect();
+        self.decommission.remove(uuid);
+        if alive {
+            for id in ids {
+                self.check_redundancy(id);
+            }
+        } else {
+            self.remove_blocks_of(uuid);
+        }
+    }
+
+    /// One run of the monitor at wall-clock `now_ms`: maintenance that expired ends
+    /// (on every tracked node); then the first `max.concurrent.tracked.nodes`
+    /// tracked nodes are checked, no further node once `blocks.per.interval` blocks
+    /// were checked, and a leaving node whose blocks are all safe and on no open file
+    /// is decommissioned or in maintenance.
+    pub fn check_admin_states(&mut self, open_blocks: &HashSet<u64>, now_ms: u64) {
+        let expired: Vec<String> = self
+            .decommission
+            .nodes
+            .values()
+            .filter_map(|(uuid, _)| self.datanodes.get(uuid))
+            .filter(|d| {
+                admin_step(d.admin_state, d.maintenance_expire_ms, now_ms)
+                    == AdminStep::EndMaintenance
+            })
+            .map(|d| d.uuid().to_string())
+            .collect();
+        for uuid in expired {
+            self.stop_maintenance(&uuid);
+        }
         let max_nodes = match self.config.decommission_max_tracked_nodes {
             0 => usize::MAX,
             n => n,
@@ -347,37 +492,56 @@ impl State {
                 self.decommission.nodes.remove(&seq);
                 continue;
             };
-            if dn.admin_state != AdminState::DecommissionInProgress {
-                self.decommission.nodes.remove(&seq);
-                continue;
+            let state = dn.admin_state;
+            match admin_step(state, dn.maintenance_expire_ms, now_ms) {
+                AdminStep::Scan => {}
+                AdminStep::Wait => continue,
+                AdminStep::EndMaintenance | AdminStep::Forget => {
+                    self.decommission.nodes.remove(&seq);
+                    continue;
+                }
             }
             let all_blocks: Vec<u64> = dn.blocks.iter().copied().collect();
             // The blocks not yet found safe; a full pass over every block of the node
             // the first time, and again once all those were found safe (blocks may
             // have arrived since): only a full pass decides that the node is done.
-            let (mut progress, mut unsafe_blocks, checked) = match remaining {
-                Some(r) if !r.is_empty() => self.scan_leaving(&uuid, r, open_blocks, budget),
-                _ => (NodeProgress::default(), Vec::new(), 0),
+            // The budget is spent between nodes, not inside one (as Hadoop's monitor
+            // does): a node holding more blocks than one run's budget must still be
+            // able to finish its full pass.
+            let (mut progress, mut unsafe_blocks) = match remaining {
+                Some(r) if !r.is_empty() => {
+                    budget = budget.saturating_sub(r.len());
+                    self.scan_leaving(&uuid, r, open_blocks)
+                }
+                _ => (NodeProgress::default(), Vec::new()),
             };
-            budget = budget.saturating_sub(checked);
             let mut full = false;
-            if unsafe_blocks.is_empty() && budget > 0 {
-                let (p, u, c) = self.scan_leaving(&uuid, all_blocks, open_blocks, budget);
+            if unsafe_blocks.is_empty() {
+                budget = budget.saturating_sub(all_blocks.len());
+                let (p, u) = self.scan_leaving(&uuid, all_blocks, open_blocks);
                 (progress, unsafe_blocks, full) = (p, u, true);
-                budget = budget.saturating_sub(c);
             }
             let alive = self.datanodes.get(&uuid).is_some_and(|d| d.alive);
             if full && progress.done() {
                 let dn = self.datanodes.get_mut(&uuid).expect("checked above");
+                let next = state_when_done(state);
                 info!(
                     datanode = %uuid,
                     addr = %dn.xfer_addr(),
                     alive,
-                    "decommission complete: every block has enough replicas elsewhere"
+                    state = ?next,
+                    "every block of the node has enough replicas elsewhere"
                 );
-                dn.admin_state = AdminState::Decommissioned;
-                self.decommission.nodes.remove(&seq);
+                dn.admin_state = next;
                 self.decommission.progress.remove(&uuid);
+                if next == AdminState::InMaintenance {
+                    // Tracked on, for its expiry.
+                    if let Some(entry) = self.decommission.nodes.get_mut(&seq) {
+                        entry.1 = None;
+                    }
+                } else {
+                    self.decommission.nodes.remove(&seq);
+                }
                 continue;
             }
             if let Some(entry) = self.decommission.nodes.get_mut(&seq) {
@@ -387,28 +551,24 @@ impl State {
         }
     }
 
-    /// Judges `blocks` of a leaving node, at most `budget` of them (the rest count as
-    /// unsafe until the next run); returns the progress, the blocks still unsafe and
-    /// how many were checked. A block short of live replicas is (re)queued for copies
-    /// — on a Standby too, so that a new Active has the queue.
+    /// Judges `blocks` of a leaving node; returns the progress and the blocks still
+    /// unsafe. A block short of live replicas is (re)queued for copies — on a Standby
+    /// too, so that a new Active has the queue.
     fn scan_leaving(
         &mut self,
         uuid: &str,
         blocks: Vec<u64>,
         open_blocks: &HashSet<u64>,
-        budget: usize,
-    ) -> (NodeProgress, Vec<u64>, usize) {
+    ) -> (NodeProgress, Vec<u64>) {
+        let maintenance = self
+            .datanodes
+            .get(uuid)
+            .is_some_and(|d| d.admin_state.is_maintenance());
+        let node_id = self.names.id(uuid);
         let mut progress = NodeProgress::default();
         let mut unsafe_blocks = Vec::new();
-        let mut checked = 0usize;
         for &id in &blocks {
-            if checked >= budget {
-                unsafe_blocks.push(id);
-                progress.low_redundancy += 1;
-                continue;
-            }
-            checked += 1;
-            let hold = self.hold_of_block(id, open_blocks);
+            let hold = self.hold_of_block(id, open_blocks, maintenance, node_id);
             if hold != Hold::None {
                 unsafe_blocks.push(id);
                 if hold == Hold::LowRedundancy {
@@ -419,32 +579,83 @@ impl State {
         }
         // An open file's block being written through this node (its pipeline), not
         // reported as a replica yet.
-        let node_id = self.names.id(uuid);
         let listed: HashSet<u64> = blocks.iter().copied().collect();
-        progress.open_files += open_blocks
+        let written_here: Vec<u64> = open_blocks
             .iter()
+            .copied()
             .filter(|id| !listed.contains(id))
             .filter(|id| {
                 self.blocks
-                    .get(**id)
+                    .get(*id)
                     .is_some_and(|r| r.state != BlockUcState::Complete)
                     && node_id
-                        .is_some_and(|n| self.blocks.pipeline(**id).iter().any(|(d, _)| *d == n))
+                        .is_some_and(|n| self.blocks.pipeline(*id).iter().any(|(d, _)| *d == n))
             })
-            .count();
-        (progress, unsafe_blocks, checked)
+            .collect();
+        for id in written_here {
+            progress.add(if maintenance {
+                self.hold_of_block_being_written(id, node_id)
+            } else {
+                Hold::OpenFile
+            });
+        }
+        (progress, unsafe_blocks)
     }
 
-    fn hold_of_block(&self, id: u64, open_blocks: &HashSet<u64>) -> Hold {
+    /// Decommissioning waits for open files; maintenance does not (Hadoop's
+    /// isSufficient): there only a block still being written is judged apart.
+    fn hold_of_block(
+        &self,
+        id: u64,
+        open_blocks: &HashSet<u64>,
+        maintenance: bool,
+        node: Option<super::names::NameId>,
+    ) -> Hold {
         let Some(rec) = self.blocks.get(id) else {
             return Hold::None;
         };
+        let being_written = rec.state != BlockUcState::Complete;
+        if maintenance && being_written {
+            return self.hold_of_block_being_written(id, node);
+        }
         let n = self.count(rec);
         hold_of(LeavingBlock {
             live: n.live,
-            expected: rec.replication as usize,
-            in_open_file: open_blocks.contains(&id) || rec.state != BlockUcState::Complete,
+            expected: self.expected_live(rec.replication as usize, &n),
+            in_open_file: !maintenance && (open_blocks.contains(&id) || being_written),
         })
+    }
+
+    /// A block still being written holds a node entering maintenance while fewer than
+    /// `dfs.namenode.replication.min` other alive in-service nodes have it, in its
+    /// pipeline or as a replica (Hadoop's rule for an under-construction last block):
+    /// otherwise the writer carries on without the node when it stops.
+    fn hold_of_block_being_written(&self, id: u64, node: Option<super::names::NameId>) -> Hold {
+        let Some(rec) = self.blocks.get(id) else {
+            return Hold::None;
+        };
+        let holders: HashSet<super::names::NameId> = self
+            .blocks
+            .pipeline(id)
+            .iter()
+            .map(|(d, _)| *d)
+            .chain(
+                rec.replicas
+                    .iter()
+                    .filter(|r| !r.corrupt)
+                    .map(|r| r.datanode),
+            )
+            .filter(|d| Some(*d) != node)
+            .filter(|d| {
+                self.datanode_of(*d)
+                    .is_some_and(|dn| dn.alive && dn.admin_state.is_in_service())
+            })
+            .collect();
+        if holders.len() >= usize::from(self.config.min_replication) {
+            Hold::None
+        } else {
+            Hold::LowRedundancy
+        }
     }
 }
 
@@ -493,6 +704,45 @@ mod tests {
                 open_files: 0
             }
         );
+    }
+
+    #[test]
+    fn the_monitor_step_follows_state_and_expiry() {
+        use AdminState::*;
+        let (t, later) = (1_000, 2_000);
+        assert_eq!(admin_step(EnteringMaintenance, later, t), AdminStep::Scan);
+        assert_eq!(admin_step(InMaintenance, later, t), AdminStep::Wait);
+        // Expiry is inclusive of its own millisecond, for both maintenance states.
+        assert_eq!(admin_step(InMaintenance, t, t), AdminStep::EndMaintenance);
+        assert_eq!(
+            admin_step(EnteringMaintenance, t, later),
+            AdminStep::EndMaintenance
+        );
+        // The expiry means nothing outside maintenance.
+        assert_eq!(admin_step(DecommissionInProgress, 0, t), AdminStep::Scan);
+        assert_eq!(admin_step(Decommissioned, 0, t), AdminStep::Forget);
+        assert_eq!(admin_step(Normal, 0, t), AdminStep::Forget);
+        assert_eq!(state_when_done(EnteringMaintenance), InMaintenance);
+        assert_eq!(state_when_done(DecommissionInProgress), Decommissioned);
+        assert!(maintenance_wanted(later, t));
+        assert!(!maintenance_wanted(t, t));
+        assert!(!maintenance_wanted(0, t), "0: no maintenance entry");
+    }
+
+    #[test]
+    fn maintenance_replicas_lower_the_live_replicas_a_block_needs() {
+        use crate::blockmanagement::state::expected_live;
+        // No replica in maintenance: the replication.
+        assert_eq!(expected_live(3, 0, 1), 3);
+        // One of two in maintenance: one live replica is enough (min 1).
+        assert_eq!(expected_live(2, 1, 1), 1);
+        // Both in maintenance: still the minimum.
+        assert_eq!(expected_live(2, 2, 1), 1);
+        // A higher minimum, capped at the replication.
+        assert_eq!(expected_live(3, 1, 3), 3);
+        assert_eq!(expected_live(2, 1, 5), 2);
+        // Minimum 0: a block may rest on its maintenance replicas alone.
+        assert_eq!(expected_live(1, 1, 0), 0);
     }
 
     #[test]

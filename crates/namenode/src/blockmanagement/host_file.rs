@@ -7,7 +7,7 @@
 //! that does not resolve is left out with a warning, as Hadoop does). An entry without
 //! a port matches every DataNode on its address.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 
@@ -29,6 +29,9 @@ pub enum HostFileError {
     Unreadable { path: String, reason: String },
     #[error("host file {path} is {size} bytes, larger than the {max} bytes allowed")]
     TooLarge { path: String, size: u64, max: u64 },
+    /// The combined JSON hosts file could not be parsed (the reason names the entry).
+    #[error("host file {path} is malformed: {reason}")]
+    Malformed { path: String, reason: String },
 }
 
 impl HostFileError {
@@ -68,7 +71,7 @@ pub fn parse_host_file(text: &str, file: &str) -> Vec<HostEntry> {
 }
 
 /// `host`, `host:port`, `ip`, `ip:port`, `[v6]` or `[v6]:port`.
-fn parse_entry(word: &str) -> Option<HostEntry> {
+pub(super) fn parse_entry(word: &str) -> Option<HostEntry> {
     if word.len() > MAX_ENTRY_LEN {
         return None;
     }
@@ -149,17 +152,60 @@ impl HostSet {
         self.entries.len()
     }
 
+    /// The (address, port) pairs; port `None`: any port.
+    pub fn iter(&self) -> impl Iterator<Item = (IpAddr, Option<u16>)> + '_ {
+        self.entries.iter().copied()
+    }
+
     /// Whether a DataNode at `ip` with transfer port `port` is listed.
     pub fn matches(&self, ip: IpAddr, port: u16) -> bool {
         self.entries.contains(&(ip, None)) || self.entries.contains(&(ip, Some(port)))
     }
 }
 
-/// Both lists as last read.
+/// Where the lists come from (`dfs.namenode.hosts.provider.classname`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum HostsProvider {
+    /// Hadoop's HostFileManager: the include and exclude files.
+    #[default]
+    HostFiles,
+    /// Hadoop's CombinedHostFileManager: one JSON file (`dfs.hosts`) with admin states
+    /// (see [`super::combined_host_file`]); `dfs.hosts.exclude` is not read.
+    Combined,
+}
+
+/// Hadoop's class names for the two providers.
+pub const HOST_FILE_MANAGER: &str = "org.apache.hadoop.hdfs.server.blockmanagement.HostFileManager";
+pub const COMBINED_HOST_FILE_MANAGER: &str =
+    "org.apache.hadoop.hdfs.server.blockmanagement.CombinedHostFileManager";
+
+impl HostsProvider {
+    /// From `dfs.namenode.hosts.provider.classname`; another class is a clear error
+    /// naming the key.
+    pub fn from_conf(
+        conf: &hafs_conf::Configuration,
+    ) -> Result<HostsProvider, hafs_conf::ConfError> {
+        let key = hafs_conf::keys::DFS_NAMENODE_HOSTS_PROVIDER_CLASSNAME;
+        match conf.get_trimmed(key).as_deref() {
+            None | Some("") | Some(HOST_FILE_MANAGER) => Ok(HostsProvider::HostFiles),
+            Some(COMBINED_HOST_FILE_MANAGER) => Ok(HostsProvider::Combined),
+            Some(other) => Err(hafs_conf::ConfError::BadValue {
+                key: key.to_string(),
+                value: other.chars().take(200).collect(),
+                expected: format!("{HOST_FILE_MANAGER} or {COMBINED_HOST_FILE_MANAGER}"),
+            }),
+        }
+    }
+}
+
+/// The lists as last read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HostLists {
     pub include: HostSet,
     pub exclude: HostSet,
+    /// Nodes to hold in maintenance: (address, port) → expiry in ms since the epoch
+    /// (only the combined JSON file has them).
+    pub maintenance: HashMap<(IpAddr, Option<u16>), u64>,
 }
 
 impl HostLists {
@@ -171,7 +217,42 @@ impl HostLists {
         Ok(HostLists {
             include: read_host_set(include)?,
             exclude: read_host_set(exclude)?,
+            maintenance: HashMap::new(),
         })
+    }
+
+    /// Reads the lists as `provider` says: the two files, or the combined JSON file
+    /// named by `dfs.hosts` (`include`).
+    pub fn read_from(
+        provider: HostsProvider,
+        include: Option<&Path>,
+        exclude: Option<&Path>,
+    ) -> Result<HostLists, HostFileError> {
+        match provider {
+            HostsProvider::HostFiles => HostLists::read(include, exclude),
+            HostsProvider::Combined => {
+                let Some(path) = include.filter(|p| !p.as_os_str().is_empty()) else {
+                    return Ok(HostLists::default());
+                };
+                let shown = path.display().to_string();
+                let text = read_bounded(path)?;
+                let entries = super::combined_host_file::parse_combined_hosts(&text, &shown)?;
+                Ok(super::combined_host_file::host_lists(&entries, &shown))
+            }
+        }
+    }
+
+    /// When the maintenance a list entry asks of the node at `ip`/`port` ends (ms
+    /// since the epoch); 0: no maintenance asked (Hadoop's
+    /// getMaintenanceExpirationTimeInMS).
+    pub fn maintenance_expiry(&self, ip: IpAddr, port: u16) -> u64 {
+        let any = self.maintenance.get(&(ip, None)).copied().unwrap_or(0);
+        let this = self
+            .maintenance
+            .get(&(ip, Some(port)))
+            .copied()
+            .unwrap_or(0);
+        any.max(this)
     }
 
     /// A DataNode may register when the include list is empty or lists it.
@@ -188,6 +269,13 @@ fn read_host_set(path: Option<&Path>) -> Result<HostSet, HostFileError> {
     let Some(path) = path.filter(|p| !p.as_os_str().is_empty()) else {
         return Ok(HostSet::default());
     };
+    let shown = path.display().to_string();
+    let text = read_bounded(path)?;
+    Ok(HostSet::resolve(&parse_host_file(&text, &shown), &shown))
+}
+
+/// A host file's text, refused beyond [`MAX_HOST_FILE_BYTES`].
+fn read_bounded(path: &Path) -> Result<String, HostFileError> {
     let shown = path.display().to_string();
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => HostFileError::NotFound {
@@ -209,8 +297,7 @@ fn read_host_set(path: Option<&Path>) -> Result<HostSet, HostFileError> {
         path: shown.clone(),
         reason: e.to_string(),
     })?;
-    let text = String::from_utf8_lossy(&bytes);
-    Ok(HostSet::resolve(&parse_host_file(&text, &shown), &shown))
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// The two file names from the configuration.
@@ -293,9 +380,59 @@ mod tests {
         assert!(!lists.is_excluded(ip, 1));
         let lists = HostLists {
             include: HostSet::of([("127.0.0.2".parse().unwrap(), None)]),
-            exclude: HostSet::default(),
+            ..HostLists::default()
         };
         assert!(!lists.is_included(ip, 1));
+    }
+
+    #[test]
+    fn the_provider_is_chosen_by_hadoops_class_names() {
+        let mut conf = hafs_conf::Configuration::new();
+        assert_eq!(
+            HostsProvider::from_conf(&conf).unwrap(),
+            HostsProvider::HostFiles
+        );
+        let key = hafs_conf::keys::DFS_NAMENODE_HOSTS_PROVIDER_CLASSNAME;
+        conf.set(key, COMBINED_HOST_FILE_MANAGER);
+        assert_eq!(
+            HostsProvider::from_conf(&conf).unwrap(),
+            HostsProvider::Combined
+        );
+        conf.set(key, "org.example.MyHosts");
+        let err = HostsProvider::from_conf(&conf).unwrap_err().to_string();
+        assert!(
+            err.contains(key) && err.contains("org.example.MyHosts"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_combined_file_is_read_bounded_and_errors_name_it() {
+        let dir = std::env::temp_dir().join(format!("hafs-combined-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("dfs.hosts.json");
+        std::fs::write(
+            &file,
+            r#"[{"hostName": "127.0.0.2"}, {"hostName": "127.0.0.3", "adminState": "IN_MAINTENANCE", "maintenanceExpireTimeInMS": 99}]"#,
+        )
+        .unwrap();
+        let lists = HostLists::read_from(HostsProvider::Combined, Some(&file), None).unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert!(lists.is_included(ip("127.0.0.3"), 9866));
+        assert_eq!(lists.maintenance_expiry(ip("127.0.0.3"), 9866), 99);
+        std::fs::write(
+            &file,
+            r#"[{"hostName": "127.0.0.2", "adminState": "GONE"}]"#,
+        )
+        .unwrap();
+        let err = HostLists::read_from(HostsProvider::Combined, Some(&file), None).unwrap_err();
+        assert!(
+            err.to_string().contains(&file.display().to_string()),
+            "{err}"
+        );
+        assert!(err.to_string().contains("entry 1: adminState"), "{err}");
+        assert_eq!(err.java_class(), "java.io.IOException");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -12,6 +12,7 @@
 pub mod balancing;
 pub mod block_tokens;
 pub mod blocks_map;
+pub mod combined_host_file;
 pub mod config;
 mod datanode_manager;
 pub mod datanodes;
@@ -83,6 +84,9 @@ pub enum DatanodeReportKind {
     Dead,
     /// Nodes being decommissioned, alive or dead.
     Decommissioning,
+    /// Nodes entering maintenance / in maintenance, alive or dead.
+    EnteringMaintenance,
+    InMaintenance,
 }
 
 /// Cluster totals for getFsStats and `dfsadmin -report`.
@@ -116,6 +120,12 @@ pub struct FsStats {
     /// Dead DataNodes being decommissioned / decommissioned.
     pub decommissioning_dead: u64,
     pub decommissioned_dead: u64,
+    /// Alive DataNodes entering maintenance (Hadoop's NumEnteringMaintenanceDataNodes).
+    pub entering_maintenance: u64,
+    /// DataNodes in maintenance, alive / dead (a dead node entering maintenance
+    /// counts as dead in maintenance).
+    pub in_maintenance_live: u64,
+    pub in_maintenance_dead: u64,
 }
 
 pub struct BlockManager {
@@ -789,7 +799,12 @@ impl BlockManager {
         let mut corrupt = false;
         let mut holders: Vec<(&datanodes::DatanodeDescriptor, String)> = Vec::new();
         if let Some(rec) = st.blocks.get(block.id) {
-            let alive = |u: names::NameId| st.datanode_of(u).filter(|d| d.alive);
+            // A node in maintenance is not read from (Hadoop's createLocatedBlock
+            // skips it): it may be stopped at any moment.
+            let alive = |u: names::NameId| {
+                st.datanode_of(u)
+                    .filter(|d| d.alive && d.admin_state != datanodes::AdminState::InMaintenance)
+            };
             let storage = |s: names::NameId| st.names.name(s).to_string();
             for r in rec.replicas.iter() {
                 let usable = match rec.state {
@@ -838,11 +853,7 @@ impl BlockManager {
         st.placement.sort_by_distance(reader, &mut nodes, block.id);
         // Leaving nodes last, decommissioned after decommissioning (Hadoop's sort puts
         // out-of-service replicas after the in-service ones); the sort is stable.
-        nodes.sort_by_key(|d| match d.admin_state {
-            datanodes::AdminState::Normal => 0,
-            datanodes::AdminState::DecommissionInProgress => 1,
-            datanodes::AdminState::Decommissioned => 2,
-        });
+        nodes.sort_by_key(|d| d.admin_state.read_order());
         pb::LocatedBlockProto {
             b: pb::ExtendedBlockProto {
                 pool_id: st.identity.block_pool_id.clone(),
@@ -953,6 +964,25 @@ impl BlockManager {
         self.lock().check_replica_index()
     }
 
+    /// The nodes holding good replicas of a block that readers are not sent to: in
+    /// maintenance, or dead while entering it (fsck counts them).
+    pub fn maintenance_only_locations(&self, block_id: u64) -> Vec<pb::DatanodeInfoProto> {
+        let st = self.lock();
+        let Some(rec) = st.blocks.get(block_id) else {
+            return Vec::new();
+        };
+        rec.replicas
+            .iter()
+            .filter(|r| rec.is_good(r))
+            .filter_map(|r| st.datanode_of(r.datanode))
+            .filter(|d| {
+                d.admin_state == datanodes::AdminState::InMaintenance
+                    || (d.admin_state.is_maintenance() && !d.alive)
+            })
+            .map(|d| d.info())
+            .collect()
+    }
+
     /// Live good replicas of a block.
     pub fn live_replicas(&self, block_id: u64) -> usize {
         let st = self.lock();
@@ -1004,6 +1034,13 @@ impl BlockManager {
                 }
                 (datanodes::AdminState::Decommissioned, true) => s.decommissioned_live += 1,
                 (datanodes::AdminState::Decommissioned, false) => s.decommissioned_dead += 1,
+                (datanodes::AdminState::EnteringMaintenance, true) => s.entering_maintenance += 1,
+                (datanodes::AdminState::InMaintenance, true) => s.in_maintenance_live += 1,
+                (
+                    datanodes::AdminState::InMaintenance
+                    | datanodes::AdminState::EnteringMaintenance,
+                    false,
+                ) => s.in_maintenance_dead += 1,
                 _ => {}
             }
         }
@@ -1063,6 +1100,12 @@ fn reported(
             DatanodeReportKind::Dead => !d.alive,
             DatanodeReportKind::Decommissioning => {
                 d.admin_state == datanodes::AdminState::DecommissionInProgress
+            }
+            DatanodeReportKind::EnteringMaintenance => {
+                d.admin_state == datanodes::AdminState::EnteringMaintenance
+            }
+            DatanodeReportKind::InMaintenance => {
+                d.admin_state == datanodes::AdminState::InMaintenance
             }
         })
         .collect();

@@ -89,11 +89,24 @@ impl State {
             .map(|d| d.uuid().to_string())
             .collect();
         for uuid in dead {
-            if let Some(d) = self.datanodes.get_mut(&uuid) {
-                warn!(datanode = %uuid, addr = %d.xfer_addr(), "DataNode is dead: no heartbeat for {limit:?}");
-                d.alive = false;
+            let Some(d) = self.datanodes.get_mut(&uuid) else {
+                continue;
+            };
+            warn!(datanode = %uuid, addr = %d.xfer_addr(), "DataNode is dead: no heartbeat for {limit:?}");
+            d.alive = false;
+            if d.admin_state.is_maintenance() {
+                // Stopped for its maintenance, as planned: its replicas stay in the
+                // blocks map as maintenance replicas and are not re-created elsewhere
+                // until the maintenance ends (Hadoop's removeDeadDatanode keeping
+                // the blocks of a node in maintenance).
+                d.clear_work();
+                let ids: Vec<u64> = d.blocks.iter().copied().collect();
+                for id in ids {
+                    self.check_redundancy(id);
+                }
+            } else {
+                self.remove_blocks_of(&uuid);
             }
-            self.remove_blocks_of(&uuid);
         }
         self.refresh_racks();
     }
@@ -134,7 +147,8 @@ impl State {
         };
         let n = self.count(rec);
         let pending = self.pending.get(&block_id).map_or(0, |p| p.targets.len());
-        let mut wanted = (rec.replication as usize).saturating_sub(n.live + pending);
+        let expected = self.expected_live(rec.replication as usize, &n);
+        let mut wanted = expected.saturating_sub(n.live + pending);
         // A block with enough replicas but too few racks gets one more, on a new rack.
         let repair = wanted == 0 && pending == 0 && self.missing_racks(rec) > 0;
         if repair {
@@ -160,8 +174,8 @@ impl State {
             .min_by_key(|d| {
                 let preference = match d.admin_state {
                     AdminState::DecommissionInProgress => 0,
-                    AdminState::Normal => 1,
-                    AdminState::Decommissioned => 2,
+                    AdminState::Normal | AdminState::EnteringMaintenance => 1,
+                    AdminState::Decommissioned | AdminState::InMaintenance => 2,
                 };
                 (
                     preference,

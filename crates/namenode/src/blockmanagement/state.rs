@@ -45,14 +45,38 @@ pub struct NumberReplicas {
     pub decommissioning: usize,
     /// Good replicas on alive decommissioned DataNodes.
     pub decommissioned: usize,
+    /// Good replicas on alive DataNodes entering maintenance (they serve reads).
+    pub entering_maintenance: usize,
+    /// Good replicas on DataNodes in maintenance, and on dead DataNodes entering it
+    /// (Hadoop's maintenance-not-for-read replicas).
+    pub in_maintenance: usize,
 }
 
 impl NumberReplicas {
     /// Good replicas a reader can use (Hadoop's usable replicas): what completing a
     /// block and leaving safe mode need.
     pub fn usable(&self) -> usize {
-        self.live + self.decommissioning + self.decommissioned
+        self.live + self.decommissioning + self.decommissioned + self.entering_maintenance
     }
+
+    /// Replicas on nodes entering or in maintenance, alive or not (Hadoop's
+    /// maintenanceReplicas).
+    pub fn maintenance(&self) -> usize {
+        self.entering_maintenance + self.in_maintenance
+    }
+}
+
+/// How many live replicas a block needs (Hadoop's getExpectedLiveRedundancyNum):
+/// its replication, less the replicas on nodes in maintenance — they are expected
+/// back — but never fewer than `dfs.namenode.maintenance.replication.min` (capped at
+/// the replication).
+pub fn expected_live(replication: usize, maintenance: usize, maintenance_min: usize) -> usize {
+    if maintenance == 0 {
+        return replication;
+    }
+    replication
+        .saturating_sub(maintenance)
+        .max(maintenance_min.min(replication))
 }
 
 /// Blocks decided per hold of the block manager's lock while rescanning (Hadoop's
@@ -174,23 +198,40 @@ impl State {
     pub fn count(&self, rec: &BlockRecord) -> NumberReplicas {
         let mut n = NumberReplicas::default();
         for r in rec.replicas.iter() {
-            if !self.is_alive_id(r.datanode) {
+            let (alive, state) = self
+                .datanode_of(r.datanode)
+                .map_or((false, AdminState::Normal), |d| (d.alive, d.admin_state));
+            // A dead node keeps its replicas in the map only while in maintenance.
+            if !alive && !state.is_maintenance() {
                 continue;
             }
             if r.corrupt {
-                n.corrupt += 1;
+                if alive {
+                    n.corrupt += 1;
+                }
             } else if rec.is_good(r) {
-                let state = self
-                    .datanode_of(r.datanode)
-                    .map_or(AdminState::Normal, |d| d.admin_state);
                 match state {
                     AdminState::Normal => n.live += 1,
                     AdminState::DecommissionInProgress => n.decommissioning += 1,
                     AdminState::Decommissioned => n.decommissioned += 1,
+                    AdminState::EnteringMaintenance if alive => n.entering_maintenance += 1,
+                    AdminState::EnteringMaintenance | AdminState::InMaintenance => {
+                        n.in_maintenance += 1
+                    }
                 }
             }
         }
         n
+    }
+
+    /// Live replicas `rec` needs given its replicas in maintenance (see
+    /// [`expected_live`]).
+    pub fn expected_live(&self, replication: usize, n: &NumberReplicas) -> usize {
+        expected_live(
+            replication,
+            n.maintenance(),
+            self.config.maintenance_replication_min,
+        )
     }
 
     /// Records (or replaces) the replica a DataNode has of a block. A replica once
@@ -348,11 +389,13 @@ impl State {
             // would otherwise enter the queues as missing first.
             return;
         }
-        let expected = rec.replication as usize;
+        let replication = rec.replication as usize;
+        let expected = self.expected_live(replication, &n);
         if n.live < expected {
             // No in-service replica but one on a leaving node: urgent, not missing
             // (Hadoop's getPriority with decommissioned replicas).
-            let level = if n.live == 0 && n.decommissioning + n.decommissioned > 0 {
+            let level = if n.live == 0 && n.decommissioning + n.decommissioned + n.maintenance() > 0
+            {
                 super::low_redundancy::QUEUE_HIGHEST_PRIORITY
             } else {
                 priority(n.live, expected)
@@ -384,7 +427,9 @@ impl State {
             }
             self.corrupt_blocks.remove(&block_id);
         }
-        if n.live > expected {
+        // Excess is judged against the full replication: a replica in maintenance is
+        // expected back, and the copies meanwhile are not deleted ahead of it.
+        if n.live > replication {
             let rec = self.blocks.get(block_id).expect("checked above");
             let holders: Vec<&DatanodeDescriptor> = rec
                 .replicas
@@ -394,9 +439,9 @@ impl State {
                 // Replicas on leaving nodes are never excess: they are not counted.
                 .filter(|d| d.alive && d.admin_state.is_in_service())
                 .collect();
-            let mut surplus = n.live - expected;
+            let mut surplus = n.live - replication;
             let mut excess = Vec::new();
-            if let Some(hinted) = self.hinted_excess(block_id, &holders, expected) {
+            if let Some(hinted) = self.hinted_excess(block_id, &holders, replication) {
                 let rest: Vec<&DatanodeDescriptor> = holders
                     .iter()
                     .copied()

@@ -131,11 +131,9 @@ impl ClientProtocolService {
         _ctx: &CallContext,
         r: pb::GetDatanodeReportRequestProto,
     ) -> Result<pb::GetDatanodeReportResponseProto, RpcError> {
-        let di = match report_kind(r.r#type) {
-            Some(kind) => self.fsn.bm.datanode_report(kind),
-            None => Vec::new(),
-        };
-        Ok(pb::GetDatanodeReportResponseProto { di })
+        Ok(pb::GetDatanodeReportResponseProto {
+            di: self.fsn.bm.datanode_report(report_kind(r.r#type)),
+        })
     }
 
     /// getDatanodeStorageReport: each DataNode with its storages, what Apache's
@@ -147,12 +145,8 @@ impl ClientProtocolService {
     ) -> Result<pb::GetDatanodeStorageReportResponseProto, RpcError> {
         self.fsn
             .check_superuser(&self.caller(ctx), "get the DataNode storage report")?;
-        let datanode_storage_reports = match report_kind(r.r#type) {
-            Some(kind) => self.fsn.bm.datanode_storage_report(kind),
-            None => Vec::new(),
-        };
         Ok(pb::GetDatanodeStorageReportResponseProto {
-            datanode_storage_reports,
+            datanode_storage_reports: self.fsn.bm.datanode_storage_report(report_kind(r.r#type)),
         })
     }
 
@@ -215,20 +209,17 @@ impl ClientProtocolService {
     }
 }
 
-/// Which DataNodes a report type lists; `None` for the maintenance states, which hafs
-/// does not offer yet (no DataNode is ever entering or in maintenance, and `dfsadmin
-/// -report` asks for each and must list none).
-fn report_kind(r#type: i32) -> Option<DatanodeReportKind> {
+/// Which DataNodes a report type lists (ALL for an unknown type, as Hadoop's
+/// `DatanodeReportType` default).
+fn report_kind(r#type: i32) -> DatanodeReportKind {
     match pb::DatanodeReportTypeProto::try_from(r#type) {
-        Ok(pb::DatanodeReportTypeProto::Live) => Some(DatanodeReportKind::Live),
-        Ok(pb::DatanodeReportTypeProto::Dead) => Some(DatanodeReportKind::Dead),
-        Ok(pb::DatanodeReportTypeProto::Decommissioning) => {
-            Some(DatanodeReportKind::Decommissioning)
+        Ok(pb::DatanodeReportTypeProto::Live) => DatanodeReportKind::Live,
+        Ok(pb::DatanodeReportTypeProto::Dead) => DatanodeReportKind::Dead,
+        Ok(pb::DatanodeReportTypeProto::Decommissioning) => DatanodeReportKind::Decommissioning,
+        Ok(pb::DatanodeReportTypeProto::EnteringMaintenance) => {
+            DatanodeReportKind::EnteringMaintenance
         }
-        Ok(
-            pb::DatanodeReportTypeProto::EnteringMaintenance
-            | pb::DatanodeReportTypeProto::InMaintenance,
-        ) => None,
-        _ => Some(DatanodeReportKind::All),
+        Ok(pb::DatanodeReportTypeProto::InMaintenance) => DatanodeReportKind::InMaintenance,
+        _ => DatanodeReportKind::All,
     }
 }
