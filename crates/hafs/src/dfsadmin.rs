@@ -6,6 +6,7 @@
 //! (`quota.rs`). With `-fs hdfs://host:port`
 //! only that NameNode is asked, and the output is the single-NameNode one.
 
+mod datanode_admin;
 pub mod nameservice;
 mod quota;
 
@@ -24,6 +25,8 @@ const USAGE: &str = "Usage: hafs dfsadmin
 \t[-setBalancerBandwidth <bandwidth in bytes per second>]
 \t[-refreshUserToGroupsMappings]
 \t[-refreshSuperUserGroupsConfiguration]
+\t[-refreshNamenodes datanode-host:port]
+\t[-deleteBlockPool datanode-host:port blockpoolId [force]]
 \t[-allowSnapshot <snapshotDir>]
 \t[-disallowSnapshot <snapshotDir>]
 \t[-help]";
@@ -53,6 +56,22 @@ pub async fn run(conf: &Configuration, args: &[String]) -> anyhow::Result<i32> {
     if matches!(cmd.as_str(), "-help" | "-h") {
         println!("{USAGE}");
         return Ok(0);
+    }
+    // Commands for one DataNode: no NameNode is involved.
+    let datanode_command = match cmd.as_str() {
+        "-refreshNamenodes" => Some(datanode_admin::refresh_namenodes(&args[1..]).await),
+        "-deleteBlockPool" => Some(datanode_admin::delete_block_pool(&args[1..]).await),
+        _ => None,
+    };
+    if let Some(outcome) = datanode_command {
+        return Ok(match outcome {
+            None => FAILED,
+            Some(Ok(code)) => code,
+            Some(Err(Failure(msg))) => {
+                eprintln!("{}: {msg}", cmd.trim_start_matches('-'));
+                FAILED
+            }
+        });
     }
     let nameservice = nameservice::logical_authority(conf);
     let client = DfsClient::new(conf, None)?;
