@@ -263,9 +263,9 @@ fn refresh_namenodes_removes_and_adds_nameservices_on_running_datanodes() {
     }
 
     // ---- ns2 back: every DataNode re-registers; its files read back byte-exact.
-    for i in 0..3 {
+    for (i, addr) in ipc.iter().enumerate() {
         set_internal_nameservices(&fed, i, "ns1,ns2");
-        hafs_dfsadmin(&fed, &["-refreshNamenodes", &ipc[i]]).ok();
+        hafs_dfsadmin(&fed, &["-refreshNamenodes", addr]).ok();
     }
     wait_live(&fed, "ns2", 3);
     let java_copy = local.join("c-java");
