@@ -474,9 +474,13 @@ fn delete_block_pool_needs_force_while_replicas_remain_and_stays_in_its_volume()
     s.join_block_pool(7, BP, 0).unwrap();
     s.join_block_pool(8, other, 0).unwrap();
     let block = ExtendedBlock::new(BP, 1_073_741_900, 1001, 0);
-    write_all(&s, &block, &data(5000, 3), 1024).finalize().unwrap();
+    write_all(&s, &block, &data(5000, 3), 1024)
+        .finalize()
+        .unwrap();
     let kept = ExtendedBlock::new(other, 1_073_741_901, 1001, 0);
-    write_all(&s, &kept, &data(3000, 4), 1024).finalize().unwrap();
+    write_all(&s, &kept, &data(3000, 4), 1024)
+        .finalize()
+        .unwrap();
     // A file beside the volumes that a hostile id would reach.
     let outside = t.path().join("x");
     fs::create_dir_all(&outside).unwrap();
@@ -503,7 +507,11 @@ fn delete_block_pool_needs_force_while_replicas_remain_and_stays_in_its_volume()
 
     // An empty pool goes without force; deleting an absent pool is not an error.
     s.join_block_pool(7, BP, 0).unwrap();
-    assert!(dirs[0].join("current").join(BP).join("current/VERSION").is_file());
+    assert!(dirs[0]
+        .join("current")
+        .join(BP)
+        .join("current/VERSION")
+        .is_file());
     s.delete_block_pool(BP, false).unwrap();
     assert!(!dirs[0].join("current").join(BP).exists());
     s.delete_block_pool(BP, false).unwrap();
