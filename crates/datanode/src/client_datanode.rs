@@ -3,6 +3,8 @@
 //! - `getReplicaVisibleLength`, which Hadoop's client calls before reading the last
 //!   block of a file still being written (`-tail -f`, reading while another client
 //!   hflushes or appends);
+//! - `getBalancerBandwidth` (`dfsadmin -getBalancerBandwidth`): the balancer's current
+//!   bandwidth limit;
 //! - `refreshNamenodes` and `deleteBlockPool` (`dfsadmin`, federation): re-read the
 //!   configuration files and start or stop block pool services; remove a pool no
 //!   longer served from the disks. Both need a superuser (Hadoop's
@@ -16,7 +18,8 @@ use std::time::Duration;
 
 use hafs_ipc::{CallContext, MethodTable, ProtocolService, RpcError};
 use hafs_proto::hdfs::{
-    DeleteBlockPoolRequestProto, DeleteBlockPoolResponseProto, GetReplicaVisibleLengthRequestProto,
+    DeleteBlockPoolRequestProto, DeleteBlockPoolResponseProto, GetBalancerBandwidthRequestProto,
+    GetBalancerBandwidthResponseProto, GetReplicaVisibleLengthRequestProto,
     GetReplicaVisibleLengthResponseProto, RefreshNamenodesRequestProto,
     RefreshNamenodesResponseProto,
 };
@@ -24,6 +27,7 @@ use hafs_security::block_token::AccessMode;
 use hafs_security::groups::GroupMapping;
 use tracing::{info, warn};
 
+use crate::balance::BalanceLimits;
 use crate::block_pool_manager::BlockPoolManager;
 use crate::datanode::{block_pools_from_conf, ConfReload};
 use crate::security::DataTransferSecurity;
@@ -58,6 +62,7 @@ pub struct DataNodeAdminTargets {
 pub struct ClientDatanodeService {
     storage: DataNodeStorage,
     security: Arc<DataTransferSecurity>,
+    balance: Arc<BalanceLimits>,
     access: AdminAccess,
     groups: GroupMapping,
     targets: Arc<OnceLock<DataNodeAdminTargets>>,
@@ -67,6 +72,7 @@ impl ClientDatanodeService {
     pub fn new(
         storage: DataNodeStorage,
         security: Arc<DataTransferSecurity>,
+        balance: Arc<BalanceLimits>,
         access: AdminAccess,
         targets: Arc<OnceLock<DataNodeAdminTargets>>,
     ) -> Self {
@@ -74,6 +80,7 @@ impl ClientDatanodeService {
         ClientDatanodeService {
             storage,
             security,
+            balance,
             access,
             groups,
             targets,
@@ -138,6 +145,18 @@ impl ClientDatanodeService {
             .method("getReplicaVisibleLength", Self::get_replica_visible_length)
             .method("refreshNamenodes", Self::refresh_namenodes)
             .method("deleteBlockPool", Self::delete_block_pool)
+            .method("getBalancerBandwidth", Self::get_balancer_bandwidth)
+    }
+
+    /// Anyone may ask, as in Hadoop (the figure is no secret).
+    async fn get_balancer_bandwidth(
+        &self,
+        _ctx: &CallContext,
+        _req: GetBalancerBandwidthRequestProto,
+    ) -> Result<GetBalancerBandwidthResponseProto, RpcError> {
+        Ok(GetBalancerBandwidthResponseProto {
+            bandwidth: self.balance.bandwidth(),
+        })
     }
 
     /// Re-reads the configuration files and makes the served nameservices those they

@@ -555,6 +555,7 @@ impl DataNode {
             Arc::new(ClientDatanodeService::new(
                 storage.clone(),
                 config.xceiver.security.clone(),
+                config.xceiver.balance.clone(),
                 config.admin.clone(),
                 admin_targets.clone(),
             )),

@@ -23,6 +23,7 @@ const USAGE: &str = "Usage: hafs dfsadmin
 \t[-rollEdits]
 \t[-refreshNodes]
 \t[-setBalancerBandwidth <bandwidth in bytes per second>]
+\t[-getBalancerBandwidth <datanode_host:ipc_port>]
 \t[-refreshUserToGroupsMappings]
 \t[-refreshSuperUserGroupsConfiguration]
 \t[-refreshNamenodes datanode-host:port]
@@ -61,6 +62,7 @@ pub async fn run(conf: &Configuration, args: &[String]) -> anyhow::Result<i32> {
     let datanode_command = match cmd.as_str() {
         "-refreshNamenodes" => Some(datanode_admin::refresh_namenodes(&args[1..]).await),
         "-deleteBlockPool" => Some(datanode_admin::delete_block_pool(&args[1..]).await),
+        "-getBalancerBandwidth" => Some(datanode_admin::get_balancer_bandwidth(&args[1..]).await),
         _ => None,
     };
     if let Some(outcome) = datanode_command {

@@ -1,6 +1,7 @@
 //! Federation, changing the nameservices of running DataNodes: `dfsadmin
 //! -refreshNamenodes` (each DataNode re-reads its hdfs-site.xml) and `-deleteBlockPool`,
-//! from `hafs dfsadmin` and from Apache's own `hdfs dfsadmin`.
+//! from `hafs dfsadmin` and from Apache's own `hdfs dfsadmin` (and `-getBalancerBandwidth`,
+//! the other ClientDatanodeProtocol admin call).
 //!
 //! One cluster serves the whole scenario (two HA nameservices, three DataNodes):
 //! - a refresh as a non-superuser, or with a broken hdfs-site.xml, is refused and
@@ -173,6 +174,33 @@ fn refresh_namenodes_removes_and_adds_nameservices_on_running_datanodes() {
         Some(3),
         "ns2 lost DataNodes to a refused refresh"
     );
+
+    // ---- getBalancerBandwidth: the default, then what a NameNode set, by both tools.
+    let default_bw = "Balancer bandwidth is 104857600 bytes per second.";
+    let ours = hafs_dfsadmin(&fed, &["-getBalancerBandwidth", &ipc[1]]).ok();
+    assert_eq!(ours.stdout.trim(), default_bw, "{ours}");
+    let theirs = hdfs_tool(&fed, &["dfsadmin", "-getBalancerBandwidth", &ipc[1]]).ok();
+    assert!(theirs.stdout.contains(default_bw), "{theirs}");
+    hafs_dfsadmin(
+        &fed,
+        &["-fs", "hdfs://ns1", "-setBalancerBandwidth", "2000000"],
+    )
+    .ok();
+    let deadline = Instant::now() + LIVENESS_TIMEOUT;
+    loop {
+        let out = hafs_dfsadmin(&fed, &["-getBalancerBandwidth", &ipc[1]]).ok();
+        if out.stdout.trim() == "Balancer bandwidth is 2000000 bytes per second." {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the new bandwidth never reached dn2: {out}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    hafs_dfsadmin(&fed, &["-getBalancerBandwidth", "127.0.0.1:1"])
+        .expect_code(255)
+        .expect_stderr_contains("getBalancerBandwidth: Datanode unreachable.");
 
     // ---- ns2 removed from every DataNode while a Java client writes into ns1.
     let ns1_files: Vec<(String, Vec<u8>)> = (0..4)

@@ -1,19 +1,21 @@
 //! The `dfsadmin` commands addressed to one DataNode's IPC port
-//! (ClientDatanodeProtocol): `-refreshNamenodes` and `-deleteBlockPool`. As in Hadoop
-//! they print nothing on success; a refusal is `<command>: <first line of the
-//! DataNode's message>` and exit status -1.
+//! (ClientDatanodeProtocol): `-refreshNamenodes` and `-deleteBlockPool`, which as in
+//! Hadoop print nothing on success, and `-getBalancerBandwidth`. A refusal is
+//! `<command>: <first line of the DataNode's message>` and exit status -1.
 
 use hafs_client::ClientError;
 use hafs_datanode::client_datanode::CLIENT_DATANODE_PROTOCOL;
 use hafs_proto::hdfs::{
-    DeleteBlockPoolRequestProto, DeleteBlockPoolResponseProto, RefreshNamenodesRequestProto,
-    RefreshNamenodesResponseProto,
+    DeleteBlockPoolRequestProto, DeleteBlockPoolResponseProto, GetBalancerBandwidthRequestProto,
+    GetBalancerBandwidthResponseProto, RefreshNamenodesRequestProto, RefreshNamenodesResponseProto,
 };
 
 use super::Failure;
 
 pub const REFRESH_NAMENODES_USAGE: &str =
     "Usage: hafs dfsadmin [-refreshNamenodes datanode-host:port]";
+pub const GET_BALANCER_BANDWIDTH_USAGE: &str =
+    "Usage: hafs dfsadmin [-getBalancerBandwidth <datanode_host:ipc_port>]";
 pub const DELETE_BLOCK_POOL_USAGE: &str =
     "Usage: hafs dfsadmin [-deleteBlockPool datanode-host:port blockpoolId [force]]";
 
@@ -77,6 +79,27 @@ pub async fn delete_block_pool(args: &[String]) -> Option<Result<i32, Failure>> 
                 )
                 .await
                 .map_err(remote)?;
+            Ok(0)
+        }
+        .await,
+    )
+}
+
+/// `-getBalancerBandwidth <datanode_host:ipc_port>`: "Balancer bandwidth is N bytes per
+/// second."; any failure is reported as Hadoop's "Datanode unreachable. …".
+pub async fn get_balancer_bandwidth(args: &[String]) -> Option<Result<i32, Failure>> {
+    let [addr] = args else {
+        eprintln!("{GET_BALANCER_BANDWIDTH_USAGE}");
+        return None;
+    };
+    Some(
+        async {
+            let dn = datanode_proxy(addr)?;
+            let r: GetBalancerBandwidthResponseProto = dn
+                .call("getBalancerBandwidth", &GetBalancerBandwidthRequestProto {})
+                .await
+                .map_err(|e| Failure(format!("Datanode unreachable. {}", remote(e).0)))?;
+            println!("Balancer bandwidth is {} bytes per second.", r.bandwidth);
             Ok(0)
         }
         .await,
