@@ -57,6 +57,8 @@ pub struct DataNodeAdminTargets {
     pub pools: Arc<BlockPoolManager>,
     /// Re-reads the configuration files; `None` for a DataNode started without them.
     pub reload: Option<ConfReload>,
+    /// The NameNodes the HTTP server's DataNodeInfo bean lists.
+    pub shown_namenodes: Arc<std::sync::RwLock<Vec<String>>>,
 }
 
 pub struct ClientDatanodeService {
@@ -186,6 +188,13 @@ impl ClientDatanodeService {
             RpcError::io(format!("Cannot refresh the NameNodes: {e}"))
         })?;
         let outcome = targets.pools.refresh(&wanted).await;
+        *targets
+            .shown_namenodes
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = wanted
+            .iter()
+            .flat_map(|p| p.namenodes.iter().cloned())
+            .collect();
         info!(added = ?outcome.added, removed = ?outcome.removed, refreshed = ?outcome.refreshed,
               "refreshNamenodes done");
         Ok(RefreshNamenodesResponseProto {})

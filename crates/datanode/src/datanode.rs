@@ -592,12 +592,13 @@ impl DataNode {
             ipc_port: u32::from(ipc_addr.port()),
             info_secure_port: None,
         };
+        let shown_namenodes = Arc::new(std::sync::RwLock::new(config.namenodes.clone()));
         let _ = endpoints.identity.set(crate::http::DataNodeIdentity {
             hostname: id.host_name.clone(),
             xfer_port: xfer_addr.port(),
             ipc_port: ipc_addr.port(),
             http_port,
-            namenodes: config.namenodes.clone(),
+            namenodes: shown_namenodes.clone(),
         });
         let (sink_tx, sink_rx) = watch::channel(None::<BlockEventRouter>);
         let ops = Arc::new(StorageOps {
@@ -624,6 +625,7 @@ impl DataNode {
         let _ = admin_targets.set(DataNodeAdminTargets {
             pools: pools.clone(),
             reload: config.reload.clone(),
+            shown_namenodes,
         });
         let forwarder = router.forward(ev_rx);
         info!(xfer = %xfer_addr, ipc = %ipc_addr, http = %http.local_addr(), uuid = %storage.datanode_uuid(),

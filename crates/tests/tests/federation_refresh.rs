@@ -46,6 +46,34 @@ fn dn_ipc(fed: &Federation, i: usize) -> String {
         .expect("DataNode ipc address")
 }
 
+/// The NameNodes DataNode `i`'s `/jmx` lists (DataNodeInfo's `NamenodeAddresses`),
+/// read with Python's urllib as a monitoring agent would.
+fn jmx_namenodes(fed: &Federation, i: usize) -> String {
+    let conf =
+        hafs_conf::Configuration::load(Some(&dn_conf_dir(fed, i))).expect("load DataNode conf");
+    let http = conf
+        .get_trimmed("dfs.datanode.http.address")
+        .expect("DataNode http address");
+    let out = python(
+        fed,
+        &format!(
+            "import json, urllib.request\n\
+             q = 'Hadoop:service=DataNode,name=DataNodeInfo'\n\
+             b = json.load(urllib.request.urlopen('http://{http}/jmx?qry=' + q))['beans'][0]\n\
+             print(b['NamenodeAddresses'])\n"
+        ),
+    )
+    .ok();
+    out.stdout
+}
+
+/// NameNode `nn` of `ns`'s RPC address, from the client configuration.
+fn nn_rpc(fed: &Federation, ns: &str, nn: &str) -> String {
+    let conf = hafs_conf::Configuration::load(Some(fed.conf_dir())).expect("load client conf");
+    conf.get_trimmed(&format!("dfs.namenode.rpc-address.{ns}.{nn}"))
+        .expect("NameNode rpc address")
+}
+
 /// Rewrites DataNode `i`'s hdfs-site.xml with `dfs.internal.nameservices = value`.
 fn set_internal_nameservices(fed: &Federation, i: usize, value: &str) {
     let path = dn_conf_dir(fed, i).join("hdfs-site.xml");
@@ -230,6 +258,12 @@ fn refresh_namenodes_removes_and_adds_nameservices_on_running_datanodes() {
         assert_eq!(ours.stdout, "", "nothing printed on success: {ours}");
     }
     wait_live(&fed, "ns2", 0);
+    let (ns1_nn, ns2_nn) = (nn_rpc(&fed, "ns1", "nn1"), nn_rpc(&fed, "ns2", "nn1"));
+    let shown = jmx_namenodes(&fed, 1);
+    assert!(
+        shown.contains(&ns1_nn) && !shown.contains(&ns2_nn),
+        "dn2's /jmx after ns2 left: {shown}"
+    );
     writer.join().expect("Java writer").ok();
     assert_eq!(fed.live_datanodes("ns1"), Some(3), "ns1 lost DataNodes");
     for (k, (_, bytes)) in ns1_files.iter().enumerate() {
@@ -296,6 +330,11 @@ fn refresh_namenodes_removes_and_adds_nameservices_on_running_datanodes() {
         hafs_dfsadmin(&fed, &["-refreshNamenodes", addr]).ok();
     }
     wait_live(&fed, "ns2", 3);
+    let shown = jmx_namenodes(&fed, 1);
+    assert!(
+        shown.contains(&ns2_nn),
+        "dn2's /jmx after ns2 came back: {shown}"
+    );
     let java_copy = local.join("c-java");
     java_fs(&fed, &["-get", "/ns2/c", &java_copy.display().to_string()]).ok();
     assert_eq!(std::fs::read(&java_copy).expect("Java's copy"), c);
