@@ -25,10 +25,11 @@ use tokio::sync::{mpsc, watch};
 use tracing::{error, info};
 
 use crate::actor::{
-    ActiveNameNode, ActorSettings, BlockCommand, BlockEventRouter, BlockPoolService, DataNodeOps,
-    JoinError, NamespaceInfo,
+    ActiveNameNode, ActorSettings, BlockCommand, BlockEventRouter, DataNodeOps, JoinError,
+    NamespaceInfo,
 };
-use crate::client_datanode::ClientDatanodeService;
+use crate::block_pool_manager::BlockPoolManager;
+use crate::client_datanode::{AdminAccess, ClientDatanodeService, DataNodeAdminTargets};
 use crate::interdatanode::InterDatanodeService;
 use crate::recovery::{BlockRecoveryWorker, LocalRecovery, ReplicaRecoveryInfo};
 use crate::scanner::{BlockScanner, ScannerConfig};
@@ -48,6 +49,48 @@ pub struct BlockPoolConfig {
     pub nameservice: String,
     /// Its NameNodes' RPC addresses.
     pub namenodes: Vec<String>,
+}
+
+/// Re-reads the DataNode's configuration as it was loaded at start (the same conf dir
+/// and site files, the same command-line overrides), for `refreshNamenodes`; the error
+/// names the file or option at fault.
+#[derive(Clone)]
+pub struct ConfReload(pub Arc<dyn Fn() -> Result<Configuration, String> + Send + Sync>);
+
+impl ConfReload {
+    pub fn load(&self) -> Result<Configuration, String> {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for ConfReload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ConfReload")
+    }
+}
+
+/// The block pools a configuration asks a DataNode to serve: one per nameservice of
+/// `dfs.internal.nameservices` (else `dfs.nameservices`), each with its NameNodes'
+/// RPC addresses (Hadoop's DFSUtil.getNNServiceRpcAddressesForCluster); without
+/// nameservices, one for the single NameNode.
+pub fn block_pools_from_conf(conf: &Configuration) -> Result<Vec<BlockPoolConfig>, ConfError> {
+    let served = conf.internal_nameservices();
+    if served.is_empty() {
+        return Ok(vec![BlockPoolConfig {
+            nameservice: String::new(),
+            namenodes: addresses(conf.namenode_rpc_addresses(None)?),
+        }]);
+    }
+    served
+        .into_iter()
+        .map(|ns| {
+            let namenodes = addresses(conf.namenode_rpc_addresses(Some(&ns))?);
+            Ok(BlockPoolConfig {
+                nameservice: ns,
+                namenodes,
+            })
+        })
+        .collect()
 }
 
 /// Everything the DataNode reads from the configuration.
@@ -91,6 +134,11 @@ pub struct DataNodeConfig {
     pub webhdfs: Option<crate::webhdfs::WebHdfsConfig>,
     /// `dfs.datanode.du.reserved`: bytes per volume not counted as capacity.
     pub du_reserved: u64,
+    /// Who may call `refreshNamenodes` and `deleteBlockPool`.
+    pub admin: AdminAccess,
+    /// How `refreshNamenodes` re-reads the configuration; `None` (a DataNode built
+    /// from an in-memory configuration) refuses it.
+    pub reload: Option<ConfReload>,
 }
 
 fn bad(key: &str, value: impl Into<String>, expected: &str) -> ConfError {
@@ -190,26 +238,8 @@ impl DataNodeConfig {
         let hostname = conf
             .get_trimmed(DFS_DATANODE_HOSTNAME)
             .filter(|h| !h.is_empty());
-        // Federation: every nameservice's NameNodes, one block pool each (Hadoop's
-        // DFSUtil.getNNServiceRpcAddressesForCluster).
-        let served = conf.internal_nameservices();
-        let block_pools: Vec<BlockPoolConfig> = if served.is_empty() {
-            vec![BlockPoolConfig {
-                nameservice: String::new(),
-                namenodes: addresses(conf.namenode_rpc_addresses(None)?),
-            }]
-        } else {
-            served
-                .into_iter()
-                .map(|ns| {
-                    let namenodes = addresses(conf.namenode_rpc_addresses(Some(&ns))?);
-                    Ok(BlockPoolConfig {
-                        nameservice: ns,
-                        namenodes,
-                    })
-                })
-                .collect::<Result<_, ConfError>>()?
-        };
+        // Federation: every nameservice's NameNodes, one block pool each.
+        let block_pools = block_pools_from_conf(conf)?;
         let namenodes: Vec<String> = block_pools
             .iter()
             .flat_map(|p| p.namenodes.iter().cloned())
@@ -330,10 +360,26 @@ impl DataNodeConfig {
             balance,
             ..ActorSettings::default()
         };
-        let ipc_auth = {
+        let (ipc_auth, superuser) = {
             use hafs_ipc::auth::{kerberos::canonical_host, SecuritySettings, ServiceRole};
             let settings =
                 SecuritySettings::from_conf(conf).map_err(|e| ConfError::Security(e.0))?;
+            // The DataNode's own user is a superuser of its admin calls: with Kerberos
+            // the short name of its principal, else the OS user.
+            let superuser = if settings.is_kerberos() {
+                let host = canonical_host(&ipc_bind.ip().to_string());
+                let (principal, _) = settings
+                    .service_login(ServiceRole::DataNode, &host)
+                    .map_err(|e| ConfError::Security(e.0))?;
+                settings
+                    .auth_to_local()
+                    .short_name_of(&principal)
+                    .map_err(|e| {
+                        ConfError::Security(format!("{}: {e}", keys::HADOOP_SECURITY_AUTH_TO_LOCAL))
+                    })?
+            } else {
+                hafs_conf::current_user_name().to_string()
+            };
             let mut auth = settings
                 .server_auth(
                     ServiceRole::DataNode,
@@ -349,7 +395,27 @@ impl DataNodeConfig {
                     auth.methods.insert(0, m);
                 }
             }
-            auth
+            (auth, superuser)
+        };
+        let admin = AdminAccess {
+            permissions_enabled: conf.get_bool(
+                keys::DFS_PERMISSIONS_ENABLED,
+                keys::DFS_PERMISSIONS_ENABLED_DEFAULT,
+            )?,
+            superuser,
+            supergroup: conf.get_or(
+                keys::DFS_PERMISSIONS_SUPERUSERGROUP,
+                keys::DFS_PERMISSIONS_SUPERUSERGROUP_DEFAULT,
+            ),
+            group_cache_ttl: conf.get_time_duration(
+                keys::HADOOP_SECURITY_GROUPS_CACHE_SECS,
+                Duration::from_secs(keys::HADOOP_SECURITY_GROUPS_CACHE_SECS_DEFAULT),
+                TimeUnit::Seconds,
+            )?,
+            group_overrides: hafs_security::groups::parse_static_overrides(&conf.get_or(
+                keys::HADOOP_USER_GROUP_STATIC_MAPPING_OVERRIDES,
+                keys::HADOOP_USER_GROUP_STATIC_MAPPING_OVERRIDES_DEFAULT,
+            )),
         };
         let http_spnego = hafs_http::spnego::acceptor_from_conf(
             conf,
@@ -391,6 +457,8 @@ impl DataNodeConfig {
                 keys::DFS_DATANODE_DU_RESERVED,
                 keys::DFS_DATANODE_DU_RESERVED_DEFAULT,
             )?,
+            admin,
+            reload: None,
         })
     }
 }
@@ -418,8 +486,8 @@ pub struct DataNode {
     xfer_listener: Option<TcpListener>,
     ipc_server: Option<Server>,
     http: Option<hafs_http::HttpServer>,
-    /// One per nameservice, in `block_pools` order.
-    pools: Vec<BlockPoolService>,
+    /// One block pool service per nameservice served; `refreshNamenodes` changes them.
+    pools: Arc<BlockPoolManager>,
     xfer_addr: SocketAddr,
     ipc_addr: SocketAddr,
     /// Where the block scanner reports corrupt replicas (the actors forward them).
@@ -481,12 +549,15 @@ impl DataNode {
             storage: storage.clone(),
             events: ev_tx.clone(),
         });
+        let admin_targets = Arc::new(std::sync::OnceLock::new());
         let services: Vec<Arc<dyn RpcService>> = vec![
             Arc::new(InterDatanodeService::new(local.clone())),
             Arc::new(ClientDatanodeService::new(
                 storage.clone(),
                 config.xceiver.security.clone(),
                 config.xceiver.balance.clone(),
+                config.admin.clone(),
+                admin_targets.clone(),
             )),
         ];
         let mut ipc_config = ServerConfig::new(config.ipc_bind);
@@ -521,12 +592,13 @@ impl DataNode {
             ipc_port: u32::from(ipc_addr.port()),
             info_secure_port: None,
         };
+        let shown_namenodes = Arc::new(std::sync::RwLock::new(config.namenodes.clone()));
         let _ = endpoints.identity.set(crate::http::DataNodeIdentity {
             hostname: id.host_name.clone(),
             xfer_port: xfer_addr.port(),
             ipc_port: ipc_addr.port(),
             http_port,
-            namenodes: config.namenodes.clone(),
+            namenodes: shown_namenodes.clone(),
         });
         let (sink_tx, sink_rx) = watch::channel(None::<BlockEventRouter>);
         let ops = Arc::new(StorageOps {
@@ -542,20 +614,19 @@ impl DataNode {
         });
         // One service per nameservice, sharing the storage, the xceiver and this
         // identity (UUID, ports); each has its own actors, Active and namespace.
-        let pools: Vec<BlockPoolService> = config
-            .block_pools
-            .iter()
-            .map(|p| {
-                BlockPoolService::start(
-                    p.namenodes.clone(),
-                    id.clone(),
-                    config.actor.clone(),
-                    ops.clone(),
-                )
-            })
-            .collect();
-        let router = BlockEventRouter::new(pools.iter().map(|p| p.events()).collect());
+        let pools = Arc::new(BlockPoolManager::start(
+            &config.block_pools,
+            id.clone(),
+            config.actor.clone(),
+            ops.clone(),
+        ));
+        let router = pools.router();
         let _ = sink_tx.send(Some(router.clone()));
+        let _ = admin_targets.set(DataNodeAdminTargets {
+            pools: pools.clone(),
+            reload: config.reload.clone(),
+            shown_namenodes,
+        });
         let forwarder = router.forward(ev_rx);
         info!(xfer = %xfer_addr, ipc = %ipc_addr, http = %http.local_addr(), uuid = %storage.datanode_uuid(),
               nameservices = ?config.block_pools.iter().map(|p| &p.nameservice).collect::<Vec<_>>(),
@@ -597,7 +668,7 @@ impl DataNode {
     }
 
     /// The block pool services, one per nameservice served.
-    pub fn pools(&self) -> &[BlockPoolService] {
+    pub fn block_pools(&self) -> &Arc<BlockPoolManager> {
         &self.pools
     }
 
@@ -639,16 +710,14 @@ impl DataNode {
         ));
         let result = tokio::select! {
             _ = shutdown => Ok(()),
-            _ = futures_all(self.pools.iter().map(|p| p.all_refused())) => {
+            () = self.pools.all_refused() => {
                 error!("every NameNode refused this DataNode; stopping");
                 Err(DataNodeError::AllNameNodesRefused)
             }
         };
         info!("DataNode stopping");
         let _ = stop_tx.send(true);
-        for pool in self.pools.drain(..) {
-            pool.stop().await;
-        }
+        self.pools.stop_all().await;
         self.forwarder.abort();
         let _ = xfer_task.await;
         let _ = ipc_task.await;
@@ -941,13 +1010,6 @@ fn local_host_name(bind: SocketAddr) -> String {
         hafs_ipc::auth::kerberos::canonical_host("127.0.0.1")
     } else {
         hafs_ipc::auth::kerberos::canonical_host(&bind.ip().to_string())
-    }
-}
-
-/// Resolves when every one of `futures` has (all pools refused); at once for none.
-async fn futures_all<F: std::future::Future<Output = ()>>(futures: impl Iterator<Item = F>) {
-    for f in futures {
-        f.await;
     }
 }
 

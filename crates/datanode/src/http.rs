@@ -20,8 +20,8 @@ pub struct DataNodeIdentity {
     pub xfer_port: u16,
     pub ipc_port: u16,
     pub http_port: u16,
-    /// NameNode RPC addresses.
-    pub namenodes: Vec<String>,
+    /// NameNode RPC addresses; `refreshNamenodes` replaces them.
+    pub namenodes: Arc<std::sync::RwLock<Vec<String>>>,
 }
 
 pub struct DataNodeEndpoints {
@@ -100,11 +100,13 @@ impl Endpoints for DataNodeEndpoints {
             xfer_port: 0,
             ipc_port: 0,
             http_port: 0,
-            namenodes: Vec::new(),
+            namenodes: Arc::default(),
         });
         let pools = self.storage.block_pools();
         let namenodes: serde_json::Map<String, Value> = id
             .namenodes
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
             .iter()
             .map(|nn| {
                 (

@@ -9,6 +9,7 @@
 
 pub mod actor;
 pub mod balance;
+pub mod block_pool_manager;
 pub mod client_datanode;
 pub mod datanode;
 pub mod http;

@@ -464,3 +464,55 @@ fn a_reader_finding_its_replica_cut_by_a_truncate_recovery_reports_no_corruption
         &bytes[..1000]
     );
 }
+
+#[test]
+fn delete_block_pool_needs_force_while_replicas_remain_and_stays_in_its_volume() {
+    let t = TempDir::new("dn-store-delpool");
+    let dirs = vec![t.path().join("d1"), t.path().join("d2")];
+    let other = "BP-2-127.0.0.1-1700000000001";
+    let s = open(&dirs, 0);
+    s.join_block_pool(7, BP, 0).unwrap();
+    s.join_block_pool(8, other, 0).unwrap();
+    let block = ExtendedBlock::new(BP, 1_073_741_900, 1001, 0);
+    write_all(&s, &block, &data(5000, 3), 1024)
+        .finalize()
+        .unwrap();
+    let kept = ExtendedBlock::new(other, 1_073_741_901, 1001, 0);
+    write_all(&s, &kept, &data(3000, 4), 1024)
+        .finalize()
+        .unwrap();
+    // A file beside the volumes that a hostile id would reach.
+    let outside = t.path().join("x");
+    fs::create_dir_all(&outside).unwrap();
+
+    // Without force: refused while a block file is there; nothing removed.
+    let e = s.delete_block_pool(BP, false).unwrap_err().to_string();
+    assert_eq!(e, "Cannot delete block pool, it contains some block files");
+    assert!(s.get_replica(BP, block.block_id).is_some());
+    for hostile in ["../../x", "..", "BP-1-a/../../../x-2", ""] {
+        let e = s.delete_block_pool(hostile, true).unwrap_err().to_string();
+        assert!(e.contains("Invalid block pool id"), "{hostile:?}: {e}");
+    }
+    assert!(outside.is_dir());
+
+    // With force: gone from every volume and from the replica map; the other pool stays.
+    s.delete_block_pool(BP, true).unwrap();
+    for d in &dirs {
+        assert!(!d.join("current").join(BP).exists(), "{}", d.display());
+        assert!(d.join("current/VERSION").is_file());
+    }
+    assert!(s.get_replica(BP, block.block_id).is_none());
+    assert!(s.block_report(BP).is_empty());
+    assert_eq!(read_all(&s, &kept), data(3000, 4));
+
+    // An empty pool goes without force; deleting an absent pool is not an error.
+    s.join_block_pool(7, BP, 0).unwrap();
+    assert!(dirs[0]
+        .join("current")
+        .join(BP)
+        .join("current/VERSION")
+        .is_file());
+    s.delete_block_pool(BP, false).unwrap();
+    assert!(!dirs[0].join("current").join(BP).exists());
+    s.delete_block_pool(BP, false).unwrap();
+}

@@ -3,11 +3,24 @@
 use std::io::Write;
 
 use hafs_conf::Configuration;
-use hafs_datanode::datanode::{DataNode, DataNodeConfig};
+use hafs_datanode::datanode::{ConfReload, DataNode, DataNodeConfig};
+
+use crate::cli::Invocation;
 
 const USAGE: &str = "Usage: hafs datanode";
 
-pub async fn run(conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
+/// How `refreshNamenodes` re-reads this DataNode's configuration: the conf dir's site
+/// files again, then the command line's generic options (`-D`, `-conf`) over them.
+pub fn reload_of(inv: &Invocation) -> ConfReload {
+    let inv = inv.clone();
+    ConfReload(std::sync::Arc::new(move || {
+        inv.load_conf()
+            .map(|(conf, _)| conf)
+            .map_err(|e| format!("{e:#}"))
+    }))
+}
+
+pub async fn run(conf: Configuration, args: &[String], reload: ConfReload) -> anyhow::Result<i32> {
     match args.first().map(String::as_str) {
         None => {}
         Some("-h" | "-help" | "--help") => {
@@ -19,7 +32,8 @@ pub async fn run(conf: Configuration, args: &[String]) -> anyhow::Result<i32> {
             return Ok(1);
         }
     }
-    let config = DataNodeConfig::from_conf(&conf)?;
+    let mut config = DataNodeConfig::from_conf(&conf)?;
+    config.reload = Some(reload);
     crate::security::login_daemon(
         &conf,
         hafs_ipc::auth::ServiceRole::DataNode,

@@ -5,10 +5,10 @@
 //! `-report` go to the Active through the failover proxy, as do the quota commands
 //! (`quota.rs`). With `-fs hdfs://host:port`
 //! only that NameNode is asked, and the output is the single-NameNode one.
-//! `-getBalancerBandwidth` and `-getDatanodeInfo` ask the one DataNode named
-//! (`datanode_info.rs`).
+//! `-refreshNamenodes`, `-deleteBlockPool`, `-getBalancerBandwidth` and
+//! `-getDatanodeInfo` ask the one DataNode named (`datanode_admin.rs`).
 
-mod datanode_info;
+mod datanode_admin;
 pub mod nameservice;
 mod quota;
 
@@ -25,8 +25,11 @@ const USAGE: &str = "Usage: hafs dfsadmin
 \t[-rollEdits]
 \t[-refreshNodes]
 \t[-setBalancerBandwidth <bandwidth in bytes per second>]
+\t[-getBalancerBandwidth <datanode_host:ipc_port>]
 \t[-refreshUserToGroupsMappings]
 \t[-refreshSuperUserGroupsConfiguration]
+\t[-refreshNamenodes datanode-host:port]
+\t[-deleteBlockPool datanode-host:port blockpoolId [force]]
 \t[-allowSnapshot <snapshotDir>]
 \t[-disallowSnapshot <snapshotDir>]
 \t[-help]";
@@ -57,12 +60,19 @@ pub async fn run(conf: &Configuration, args: &[String]) -> anyhow::Result<i32> {
         println!("{USAGE}");
         return Ok(0);
     }
-    // Questions for one DataNode: no NameNode involved.
-    if let Some(q) = datanode_info::Question::parse(cmd) {
-        let Some(result) = datanode_info::run(q, &args[1..]).await else {
-            return Ok(FAILED);
-        };
-        return Ok(finish(cmd, result));
+    // Commands for one DataNode: no NameNode is involved.
+    let datanode_command = match cmd.as_str() {
+        "-refreshNamenodes" => Some(datanode_admin::refresh_namenodes(&args[1..]).await),
+        "-deleteBlockPool" => Some(datanode_admin::delete_block_pool(&args[1..]).await),
+        "-getBalancerBandwidth" => Some(datanode_admin::get_balancer_bandwidth(&args[1..]).await),
+        "-getDatanodeInfo" => Some(datanode_admin::get_datanode_info(&args[1..]).await),
+        _ => None,
+    };
+    if let Some(outcome) = datanode_command {
+        return Ok(match outcome {
+            None => FAILED,
+            Some(result) => finish(cmd, result),
+        });
     }
     let nameservice = nameservice::logical_authority(conf);
     let client = DfsClient::new(conf, None)?;

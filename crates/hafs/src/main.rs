@@ -83,7 +83,7 @@ async fn run(command: String, inv: cli::Invocation) -> i32 {
         "dfs" | "fs" => return dfs::run(&conf, &rest).await,
         "bench" => bench::run(&conf, &rest).await,
         "namenode" => namenode_cmd::run(conf, &rest).await,
-        "datanode" => datanode_cmd::run(conf, &rest).await,
+        "datanode" => datanode_cmd::run(conf, &rest, datanode_cmd::reload_of(&inv)).await,
         "journalnode" => journalnode_cmd::run(conf, &rest).await,
         "dfsadmin" => dfsadmin::run(&conf, &rest).await,
         "balancer" => balancer_cmd::run(&conf, &rest).await,

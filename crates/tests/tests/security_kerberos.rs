@@ -1,9 +1,10 @@
 //! Kerberos on every RPC: a secure cluster (a throwaway MIT KDC, each daemon logging in
 //! with its own keytab) used by the real clients — Java `hadoop fs` 3.5.0, hdfs-native
 //! and `hafs dfs` — with a ticket, at each `hadoop.rpc.protection`, and refused without
-//! one or with SIMPLE authentication.
+//! one or with SIMPLE authentication. dfsadmin's DataNode commands (ours and Apache's)
+//! authenticate the same way, and refreshNamenodes needs the superuser.
 
-use hafs_tests::{hafs_dfs, java_fs, python, MiniCluster};
+use hafs_tests::{hafs_cmd, hafs_dfs, hdfs_tool, java_fs, python, MiniCluster};
 
 fn secure_cluster(label: &str, protection: &str) -> MiniCluster {
     MiniCluster::builder()
@@ -84,6 +85,25 @@ fn clients_work_with_a_ticket_at_integrity() {
 fn clients_work_with_a_ticket_at_privacy() {
     let cluster = secure_cluster("krb-priv", "privacy");
     clients_work_as_alice(&cluster);
+    datanode_admin_needs_the_superuser(&cluster);
+}
+
+/// dfsadmin on a DataNode's IPC port authenticates with Kerberos; refreshNamenodes is
+/// the superuser's (the DataNode's own principal maps to `hdfs`), getBalancerBandwidth
+/// anyone's.
+fn datanode_admin_needs_the_superuser(cluster: &MiniCluster) {
+    let dn = cluster.datanode_ipc_addr(0).to_string();
+    let (alice, hdfs) = (cluster.as_user("alice"), cluster.as_user("hdfs"));
+    let bw = hafs_cmd(&alice, &["dfsadmin", "-getBalancerBandwidth", &dn]).ok();
+    assert!(bw.stdout.starts_with("Balancer bandwidth is "), "{bw}");
+    hafs_cmd(&alice, &["dfsadmin", "-refreshNamenodes", &dn])
+        .expect_code(255)
+        .expect_stderr_contains("refreshNamenodes: Permission denied");
+    hdfs_tool(&alice, &["dfsadmin", "-refreshNamenodes", &dn])
+        .expect_failure()
+        .expect_stderr_contains("Permission denied");
+    hafs_cmd(&hdfs, &["dfsadmin", "-refreshNamenodes", &dn]).ok();
+    hdfs_tool(&hdfs, &["dfsadmin", "-refreshNamenodes", &dn]).ok();
 }
 
 /// Without a ticket, or claiming a user with SIMPLE authentication, nothing gets in and

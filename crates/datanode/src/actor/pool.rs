@@ -254,29 +254,43 @@ impl BlockEventSink {
 
 /// Routes the data path's block events to the block pool they belong to (federation:
 /// one [`BlockPoolService`] per nameservice). A volume failure concerns every pool.
+/// Clones share the set of pools, which `refreshNamenodes` changes while the data path
+/// runs ([`set_pools`](Self::set_pools)).
 #[derive(Clone)]
 pub struct BlockEventRouter {
-    pools: Vec<BlockEventSink>,
+    pools: Arc<std::sync::RwLock<Vec<BlockEventSink>>>,
 }
 
 impl BlockEventRouter {
     pub fn new(pools: Vec<BlockEventSink>) -> BlockEventRouter {
-        BlockEventRouter { pools }
+        BlockEventRouter {
+            pools: Arc::new(std::sync::RwLock::new(pools)),
+        }
+    }
+
+    /// Replaces the pools served (after a refresh added or removed nameservices).
+    pub fn set_pools(&self, pools: Vec<BlockEventSink>) {
+        *self.pools.write().unwrap_or_else(|e| e.into_inner()) = pools;
+    }
+
+    fn pools(&self) -> Vec<BlockEventSink> {
+        self.pools.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// The pool `pool_id` is: the service whose NameNodes gave that id; else, before
     /// every service knows its id, the only one that does not know it yet.
-    fn pool(&self, pool_id: &str) -> Option<&BlockEventSink> {
+    fn pool(&self, pool_id: &str) -> Option<BlockEventSink> {
+        let pools = self.pools();
         let mut unknown = Vec::new();
-        for p in &self.pools {
+        for p in &pools {
             match p.shared.block_pool_id() {
-                Some(id) if id == pool_id => return Some(p),
+                Some(id) if id == pool_id => return Some(p.clone()),
                 Some(_) => {}
                 None => unknown.push(p),
             }
         }
         match unknown.as_slice() {
-            [one] => Some(*one),
+            [one] => Some((*one).clone()),
             _ => None,
         }
     }
@@ -287,7 +301,7 @@ impl BlockEventRouter {
             | BlockEvent::Received { block, .. }
             | BlockEvent::Corrupt { block, .. } => block.pool_id.clone(),
             BlockEvent::VolumeFailed { .. } => {
-                for p in &self.pools {
+                for p in &self.pools() {
                     p.send(event.clone());
                 }
                 return;
@@ -431,6 +445,11 @@ impl BlockPoolService {
     /// The block pool id, once a NameNode has told it.
     pub fn block_pool_id(&self) -> Option<String> {
         self.shared.block_pool_id()
+    }
+
+    /// How many of its NameNodes' actors still run (0: every one refused this DataNode).
+    pub fn alive(&self) -> watch::Receiver<usize> {
+        self.alive.clone()
     }
 
     /// Resolves when every NameNode has been refused for good (the storage belongs to

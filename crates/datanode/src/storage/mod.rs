@@ -35,6 +35,7 @@
 mod checksum;
 mod error;
 mod events;
+mod pool_delete;
 pub mod pool_version;
 mod reader;
 mod recovery;
