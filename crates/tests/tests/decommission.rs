@@ -26,6 +26,9 @@ use std::time::{Duration, Instant};
 
 use hafs_ipc::ClientConfig;
 use hafs_proto::hdfs as pb;
+use hafs_tests::scaleout_checks::{
+    decommission_status as status_in_report, fsck_summary_count as summary_count, tail,
+};
 use hafs_tests::{
     assert_acked_intact, block_files, hafs_cmd, hdfs_tool, java_fs, python, test_bytes,
     MiniCluster, StreamingClient, TempDir, Writer,
@@ -35,23 +38,6 @@ const DATANODES: usize = 4;
 const FILES: usize = 8;
 /// The open file: written in two halves, before and after the failover.
 const OPEN_HALF: usize = 600_000;
-
-fn tail(text: &str, n: usize) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
-}
-
-/// The "Decommission Status" of the DataNode at `xfer` in a `dfsadmin -report`'s
-/// "Live datanodes" section.
-fn status_in_report(report: &str, xfer: &str) -> Option<String> {
-    let live = report.split("Live datanodes").nth(1)?;
-    let live = live.split("Dead datanodes").next()?;
-    let section = live.split(&format!("Name: {xfer} ")).nth(1)?;
-    section
-        .lines()
-        .find_map(|l| l.strip_prefix("Decommission Status : "))
-        .map(str::to_string)
-}
 
 /// Polls `hafs dfsadmin -report` until the victim's status is `want`.
 #[track_caller]
@@ -74,14 +60,6 @@ fn wait_for_status(c: &MiniCluster, xfer: &str, want: &str, timeout: Duration) -
 
 fn active_log(c: &MiniCluster) -> String {
     c.active_index().map(|i| c.nn_log(i)).unwrap_or_default()
-}
-
-fn summary_count(fsck: &str, label: &str) -> Option<u64> {
-    fsck.lines()
-        .find(|l| l.trim_start().starts_with(label))
-        .and_then(|l| l.split(':').nth(1))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
 }
 
 /// Polls `hafs fsck <path>` until `ok` holds for its output.
