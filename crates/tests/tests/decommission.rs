@@ -218,10 +218,13 @@ fn decommission_under_load_through_a_failover_then_recommission() {
     open_writer.write(&open_data[..OPEN_HALF]);
     let open_tmp = "/decom/open._COPYING_";
     let deadline = Instant::now() + Duration::from_secs(60);
-    let pipeline: Vec<String> = loop {
+    let (pipeline, open_block): (Vec<String>, u64) = loop {
         let blocks = located_blocks(&c, 0, open_tmp);
         if let Some(b) = blocks.last().filter(|b| !b.locs.is_empty()) {
-            break b.locs.iter().map(|d| d.id.ip_addr.clone()).collect();
+            break (
+                b.locs.iter().map(|d| d.id.ip_addr.clone()).collect(),
+                b.b.block_id,
+            );
         }
         assert!(
             Instant::now() < deadline,
@@ -249,6 +252,16 @@ fn decommission_under_load_through_a_failover_then_recommission() {
     let native_load = Writer::hdfs_native(target.clone(), "/load/native", 60);
 
     // Exclude the victim; refresh both NameNodes with hafs dfsadmin.
+    // The open file's replica appears on the victim's disk when the pipeline connects,
+    // a moment after the NameNode names it: the snapshot must not miss it.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !replicas_on(&c, victim).contains(&open_block) {
+        assert!(
+            Instant::now() < deadline,
+            "the open file's block {open_block} never appeared on {victim_xfer}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let on_victim_at_refresh = replicas_on(&c, victim);
     let mut f = std::fs::OpenOptions::new()
         .append(true)
