@@ -3,9 +3,15 @@
 # beside hafs, so compatibility and performance are measured side by side.
 #
 #   scripts/reference-hdfs.sh fetch               get the Hadoop jars (once; cached)
-#   scripts/reference-hdfs.sh start [--dir DIR] [--set KEY=VALUE]...
+#   scripts/reference-hdfs.sh start [--dir DIR] [--set KEY=VALUE]... [--datanodes N]
+#                                   [--datanode-hosts]
 #                                                start an HA cluster, print its ready line
-#                                                (--set: extra hdfs-site.xml properties)
+#                                                (--set: extra hdfs-site.xml properties;
+#                                                --datanodes: how many, default 3;
+#                                                --datanode-hosts: each on its own 127.0.0.x)
+#   scripts/reference-hdfs.sh add-datanode [--dir DIR]
+#                                                start one more DataNode in that cluster,
+#                                                print its line once both NameNodes see it
 #   scripts/reference-hdfs.sh stop [--dir DIR]    stop every daemon of that cluster
 #
 # `fetch` resolves scripts/reference-hdfs/pom.xml (hadoop-hdfs, hadoop-hdfs-client,
@@ -17,10 +23,13 @@
 # `start` formats and starts a fresh cluster in DIR (default ${TMPDIR:-/tmp}/hafs-reference-hdfs):
 # a standalone ZooKeeper (Debian's `zookeeper` package, as hafs's --zookeeper mode uses),
 # 3 JournalNodes, 2 NameNodes (nameservice `refhdfs`, nn1 and nn2) each with a
-# DFSZKFailoverController, and 3 DataNodes: each daemon its own JVM (scripts/hdfs) with
-# a bounded heap (HDFS_HEAP, default 256m), on free loopback ports, logging to
-# DIR/logs/<name>.log. It returns once one NameNode is Active, the other Standby, both
-# out of safe mode and both see 3 live DataNodes, printing one line:
+# DFSZKFailoverController, and 3 DataNodes (--datanodes N): each daemon its own JVM
+# (scripts/hdfs) with a bounded heap (HDFS_HEAP, default 256m), on free loopback ports,
+# logging to DIR/logs/<name>.log. With --datanode-hosts DataNode i listens on
+# 127.0.0.(i+1) and binds the sockets it opens there too (DataNodeBoundSocketFactory,
+# compiled once into the cache), so the NameNode sees one host per DataNode and a
+# topology script can put them on racks. It returns once one NameNode is Active, the
+# other Standby, both out of safe mode and both see every DataNode live, printing one line:
 #   reference-hdfs ready: Apache Hadoop 3.5.0, nameservice hdfs://refhdfs; conf dir DIR/conf; ...
 # with every daemon's address and pid (also in DIR/ready and DIR/pids). The daemons stay
 # in the caller's process group, so a test harness that kills the group kills them too.
@@ -50,7 +59,7 @@ die() {
 }
 
 usage() {
-    echo "usage: reference-hdfs.sh fetch | start [--dir DIR] [--set KEY=VALUE]... | stop [--dir DIR]" >&2
+    echo "usage: reference-hdfs.sh fetch | start [--dir DIR] [--set KEY=VALUE]... [--datanodes N] [--datanode-hosts] | add-datanode [--dir DIR] | stop [--dir DIR]" >&2
     exit 1
 }
 
@@ -247,12 +256,47 @@ nn_state() {
     nn_jmx "$1" NameNodeStatus | sed -n 's/.*"State" *: *"\([a-z]*\)".*/\1/p'
 }
 
-# True when the NameNode at HTTP port $1 sees 3 live DataNodes and is out of safe mode.
+# True when the NameNode at HTTP port $1 sees DN_COUNT live DataNodes and is out of
+# safe mode.
 nn_serves() {
     local fs info
     fs="$(nn_jmx "$1" FSNamesystemState)"
     info="$(nn_jmx "$1" NameNodeInfo)"
-    echo "$fs" | grep -q '"NumLiveDataNodes" *: *3\b' && echo "$info" | grep -q '"Safemode" *: *""'
+    echo "$fs" | grep -q "\"NumLiveDataNodes\" *: *$DN_COUNT\\b" && echo "$info" | grep -q '"Safemode" *: *""'
+}
+
+# The classes dir of DataNodeBoundSocketFactory, compiled against the Hadoop jars once
+# per source text.
+bound_socket_factory() {
+    local src="$SCRIPT_DIR/reference-hdfs/DataNodeBoundSocketFactory.java" out
+    out="$REF_CACHE/$HADOOP_VERSION/bound-socket-factory-$(sha256sum "$src" | cut -c1-16)"
+    if [ ! -f "$out/DataNodeBoundSocketFactory.class" ]; then
+        command -v javac >/dev/null || die "javac is not installed (need a JDK 17+)"
+        rm -rf "$out.tmp$$"
+        mkdir -p "$out.tmp$$"
+        javac -cp "$LIB_DIR/*" -d "$out.tmp$$" "$src" >&2 || die "javac $src failed"
+        mv "$out.tmp$$" "$out" 2>/dev/null || rm -rf "$out.tmp$$"
+    fi
+    echo "$out"
+}
+
+# DataNode I (1-based) with its data, HTTP and IPC ports: on 127.0.0.1, or with
+# --datanode-hosts on 127.0.0.(I+1) with its sockets bound there.
+start_datanode() {
+    local i="$1" data="$2" http="$3" ipc="$4" ip=127.0.0.1
+    local extra=()
+    if [ "$DN_HOSTS" = 1 ]; then
+        ip="127.0.0.$((i + 1))"
+        extra=(-D "dfs.datanode.hostname=$ip"
+            -D "hadoop.rpc.socket.factory.class.default=DataNodeBoundSocketFactory")
+    fi
+    HDFS_CLASSPATH="${FACTORY_DIR:-}" start_daemon "dn$i" "$HDFS" datanode \
+        -D "dfs.datanode.address=$ip:$data" \
+        -D "dfs.datanode.http.address=$ip:$http" \
+        -D "dfs.datanode.ipc.address=$ip:$ipc" \
+        -D "dfs.datanode.data.dir=$DIR/dn$i" \
+        ${extra[@]+"${extra[@]}"}
+    echo "dn$i $ip:$data" >>"$DIR/datanodes"
 }
 
 stop_all() {
@@ -295,16 +339,25 @@ start() {
 
     # zk, jn×(rpc,http), nn×(rpc,http,zkfc), dn×(data,http,ipc)
     local ports
-    read -r -a ports <<<"$(free_ports 22)" || die "no free loopback ports"
+    read -r -a ports <<<"$(free_ports $((13 + 3 * DN_COUNT)))" || die "no free loopback ports"
     local zk_port="${ports[0]}"
     local jn_rpc=("${ports[1]}" "${ports[2]}" "${ports[3]}")
     local jn_http=("${ports[4]}" "${ports[5]}" "${ports[6]}")
     local nn_rpc=("${ports[7]}" "${ports[8]}")
     local nn_http=("${ports[9]}" "${ports[10]}")
     local zkfc_port=("${ports[11]}" "${ports[12]}")
-    local dn_data=("${ports[13]}" "${ports[14]}" "${ports[15]}")
-    local dn_http=("${ports[16]}" "${ports[17]}" "${ports[18]}")
-    local dn_ipc=("${ports[19]}" "${ports[20]}" "${ports[21]}")
+    local dn_ports=("${ports[@]:13}")
+    FACTORY_DIR=""
+    if [ "$DN_HOSTS" = 1 ]; then
+        FACTORY_DIR="$(bound_socket_factory)"
+    fi
+    # What add-datanode needs to know of this cluster.
+    {
+        echo "DN_HOSTS=$DN_HOSTS"
+        echo "NN_HTTP=\"${nn_http[*]}\""
+        echo "FACTORY_DIR=\"$FACTORY_DIR\""
+    } >"$DIR/cluster.env"
+    : >"$DIR/datanodes"
 
     local qjournal="qjournal://127.0.0.1:${jn_rpc[0]};127.0.0.1:${jn_rpc[1]};127.0.0.1:${jn_rpc[2]}/$NAMESERVICE"
     site_xml "$CONF/core-site.xml" \
@@ -397,23 +450,21 @@ EOF
     # bootstrapped from nn1's image, as an operator does.
     start_daemon nn1 "$HDFS" namenode -D dfs.ha.namenode.id=nn1
     start_daemon zkfc1 "$HDFS" zkfc -D dfs.ha.namenode.id=nn1
-    for i in 1 2 3; do
-        start_daemon "dn$i" "$HDFS" datanode \
-            -D "dfs.datanode.address=127.0.0.1:${dn_data[$((i - 1))]}" \
-            -D "dfs.datanode.http.address=127.0.0.1:${dn_http[$((i - 1))]}" \
-            -D "dfs.datanode.ipc.address=127.0.0.1:${dn_ipc[$((i - 1))]}" \
-            -D "dfs.datanode.data.dir=$DIR/dn$i"
+    for ((i = 1; i <= DN_COUNT; i++)); do
+        local k=$((3 * (i - 1)))
+        start_datanode "$i" "${dn_ports[$k]}" "${dn_ports[$((k + 1))]}" "${dn_ports[$((k + 2))]}"
     done
     wait_until "nn1 on port ${nn_rpc[0]}" "port_open ${nn_rpc[0]} && port_open ${nn_http[0]}" nn1
     run_step bootstrap-nn2 "$HDFS" namenode -D dfs.ha.namenode.id=nn2 -bootstrapStandby -nonInteractive
     start_daemon nn2 "$HDFS" namenode -D dfs.ha.namenode.id=nn2
     start_daemon zkfc2 "$HDFS" zkfc -D dfs.ha.namenode.id=nn2
 
-    local all=(zookeeper jn1 jn2 jn3 nn1 zkfc1 nn2 zkfc2 dn1 dn2 dn3)
+    local all=(zookeeper jn1 jn2 jn3 nn1 zkfc1 nn2 zkfc2)
+    for ((i = 1; i <= DN_COUNT; i++)); do all+=("dn$i"); done
     wait_until "an Active and a Standby NameNode" \
         '[ "$(nn_state "${nn_http[0]}")$(nn_state "${nn_http[1]}")" = activestandby ] || [ "$(nn_state "${nn_http[0]}")$(nn_state "${nn_http[1]}")" = standbyactive ]' \
         "${all[@]}"
-    wait_until "3 live DataNodes at both NameNodes, out of safe mode" \
+    wait_until "$DN_COUNT live DataNodes at both NameNodes, out of safe mode" \
         'nn_serves "${nn_http[0]}" && nn_serves "${nn_http[1]}"' "${all[@]}"
 
     local active
@@ -426,11 +477,34 @@ EOF
     done
     for i in 1 2 3; do
         jn_list+="${jn_list:+, }jn$i 127.0.0.1:${jn_rpc[$((i - 1))]} (pid $(pid_of "jn$i"))"
-        dn_list+="${dn_list:+, }dn$i 127.0.0.1:${dn_data[$((i - 1))]} (pid $(pid_of "dn$i"))"
     done
+    local name addr
+    while read -r name addr; do
+        dn_list+="${dn_list:+, }$name $addr (pid $(pid_of "$name"))"
+    done <"$DIR/datanodes"
     local ready="reference-hdfs ready: Apache Hadoop $HADOOP_VERSION, nameservice hdfs://$NAMESERVICE; conf dir $CONF; active $active; zookeeper 127.0.0.1:$zk_port (pid $(pid_of zookeeper)); namenodes $nn_list; journalnodes $jn_list; datanodes $dn_list; started in $((SECONDS - t0)) s; logs in $DIR/logs; stop with: scripts/reference-hdfs.sh stop --dir $DIR"
     echo "$ready" >"$DIR/ready"
     echo "$ready"
+}
+
+# ---------------------------------------------------------------- add-datanode
+# One more DataNode (the next number) in the running cluster of DIR, as an operator
+# adds a machine; returns once both NameNodes see it live.
+add_datanode() {
+    [ -f "$DIR/cluster.env" ] && [ -f "$DIR/pids" ] || die "no running reference cluster in $DIR"
+    local DN_HOSTS NN_HTTP FACTORY_DIR
+    # shellcheck disable=SC1091
+    . "$DIR/cluster.env"
+    CONF="$DIR/conf"
+    DN_COUNT=$(($(wc -l <"$DIR/datanodes") + 1))
+    local i=$DN_COUNT ports http
+    [ "$DN_HOSTS" = 0 ] || [ "$i" -le 254 ] || die "no loopback address left for dn$i"
+    read -r -a ports <<<"$(free_ports 3)" || die "no free loopback ports"
+    start_datanode "$i" "${ports[0]}" "${ports[1]}" "${ports[2]}"
+    read -r -a http <<<"$NN_HTTP"
+    wait_until "dn$i live at both NameNodes" \
+        'nn_serves "${http[0]}" && nn_serves "${http[1]}"' "dn$i"
+    echo "reference-hdfs datanode: dn$i $(awk -v n="dn$i" '$1 == n { print $2 }' "$DIR/datanodes") (pid $(pid_of "dn$i"))"
 }
 
 # ---------------------------------------------------------------- main
@@ -440,6 +514,8 @@ shift
 DIR="${TMPDIR:-/tmp}/hafs-reference-hdfs"
 # `start --set KEY=VALUE`: extra hdfs-site.xml properties, after (so over) the script's.
 EXTRA_SITE=()
+DN_COUNT=3
+DN_HOSTS=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --dir)
@@ -455,6 +531,18 @@ while [ $# -gt 0 ]; do
             esac
             shift 2
             ;;
+        --datanodes)
+            [ $# -ge 2 ] || usage
+            case "$2" in
+                [1-9] | [1-9][0-9]) DN_COUNT="$2" ;;
+                *) die "--datanodes takes a number from 1 to 99, not '$2'" ;;
+            esac
+            shift 2
+            ;;
+        --datanode-hosts)
+            DN_HOSTS=1
+            shift
+            ;;
         *) usage ;;
     esac
 done
@@ -464,6 +552,7 @@ case "$action" in
         mkdir -p "$DIR" && DIR="$(cd "$DIR" && pwd)"
         start
         ;;
+    add-datanode) add_datanode ;;
     stop)
         [ -d "$DIR" ] || die "no reference cluster in $DIR"
         stop_all

@@ -369,6 +369,10 @@ fn docs_carry_the_generated_key_table() {
 /// Names in docs/ that look like keys but are not keys hafs reads, each with the reason.
 const DOC_NOT_KEYS: &[(&str, &str)] = &[
     (
+        "hadoop.rpc.socket.factory.class.default",
+        "reference-hdfs.md: set on the reference cluster's Apache DataNodes, not read by hafs",
+    ),
+    (
         "hadoop.proxyuser.*",
         "security.md: the family hadoop.proxyuser.<user>.{users,groups,hosts}, one per real user",
     ),

@@ -60,6 +60,7 @@ pub use java::{compiled_java_class, java_class_command, jaxrs_shim_jar, run_java
 pub use java_shell::JavaShell;
 pub use journalnodes::{JournalNodes, JOURNALNODE_READY, SHARED_EDITS_KEY, TEST_JOURNAL_ID};
 pub mod raw_ipc;
+pub mod scaleout_checks;
 pub use kerberos::{process_kdc, SecureRealm, AUTH_TO_LOCAL, USERS as REALM_USERS};
 pub use listing::{fields, parse_ls, parse_ls_line, LsEntry};
 pub use load::{
@@ -74,8 +75,8 @@ pub use paths::{
 };
 pub use procs::{processes_matching, ProcessInfo};
 pub use reference_hdfs::{
-    hdfs_tool, parse_ready_daemons, ReferenceDaemon, ReferenceHdfs, REFERENCE_NAMESERVICE,
-    REFERENCE_READY,
+    hdfs_tool, parse_ready_daemons, ReferenceDaemon, ReferenceHdfs, ReferenceHdfsBuilder,
+    REFERENCE_NAMESERVICE, REFERENCE_READY,
 };
 pub use replicas::{block_files, corrupt_file, located_blocks, test_bytes, ReplicaFile};
 pub use streaming::{StreamingClient, StreamingResult};

@@ -21,9 +21,12 @@ use crate::tools::ConfTarget;
 pub const REFERENCE_NAMESERVICE: &str = "refhdfs";
 /// What `scripts/reference-hdfs.sh start` prints once the cluster serves.
 pub const REFERENCE_READY: &str = "reference-hdfs ready:";
+/// What `scripts/reference-hdfs.sh add-datanode` prints once the new DataNode serves.
+const REFERENCE_DATANODE_ADDED: &str = "reference-hdfs datanode:";
 
-/// Starting 11 JVMs (and formatting, bootstrapping) on a loaded 2-core machine.
-const START_TIMEOUT: Duration = Duration::from_secs(300);
+/// Starting 11 to 13 JVMs (and formatting, bootstrapping) on a loaded 2-core machine:
+/// seen taking 205 s at a load average of 25.
+const START_TIMEOUT: Duration = Duration::from_secs(480);
 
 /// One daemon of the reference cluster as its ready line names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,30 +55,62 @@ fn script() -> PathBuf {
     workspace_root().join("scripts/reference-hdfs.sh")
 }
 
-impl ReferenceHdfs {
+/// What [`ReferenceHdfs::builder`] starts: the script's `start` options.
+#[derive(Debug, Clone)]
+pub struct ReferenceHdfsBuilder {
+    label: String,
+    site: Vec<(String, String)>,
+    datanodes: usize,
+    own_hosts: bool,
+}
+
+impl ReferenceHdfsBuilder {
+    /// An extra hdfs-site.xml property (`--set`), after (so over) the script's own.
+    pub fn site(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.site.push((key.to_string(), value.into()));
+        self
+    }
+
+    /// How many DataNodes (`--datanodes`; default 3).
+    pub fn datanodes(mut self, n: usize) -> Self {
+        self.datanodes = n;
+        self
+    }
+
+    /// Every DataNode on its own loopback address (`--datanode-hosts`): DataNode `dnI`
+    /// on 127.0.0.(I+1) for its listeners and the sockets it opens, as
+    /// `MiniClusterBuilder::own_datanode_hosts` places hafs's, so the NameNode sees
+    /// distinct hosts (racks, exclude files by IP).
+    pub fn own_datanode_hosts(mut self) -> Self {
+        self.own_hosts = true;
+        self
+    }
+
     /// Starts a fresh reference cluster; panics with the script's output (which says
     /// what to install when the Hadoop jars or ZooKeeper are missing) if it does not
     /// come up.
     #[track_caller]
-    pub fn start(label: &str) -> ReferenceHdfs {
-        ReferenceHdfs::start_with(label, &[])
-    }
-
-    /// [`ReferenceHdfs::start`] with extra hdfs-site.xml properties (`--set`), e.g.
-    /// the failover timeouts a benchmark tunes.
-    #[track_caller]
-    pub fn start_with(label: &str, site: &[(&str, &str)]) -> ReferenceHdfs {
-        let dir = TempDir::new(&format!("refhdfs-{label}"));
+    pub fn start(self) -> ReferenceHdfs {
+        let dir = TempDir::new(&format!("refhdfs-{}", self.label));
         let mut cmd = Command::new("bash");
         cmd.arg(script())
             .arg("start")
             .arg("--dir")
             .arg(dir.path())
+            .arg("--datanodes")
+            .arg(self.datanodes.to_string())
             .env("HAFS_CACHE", hafs_cache());
-        for (k, v) in site {
+        if self.own_hosts {
+            cmd.arg("--datanode-hosts");
+        }
+        for (k, v) in &self.site {
             cmd.arg("--set").arg(format!("{k}={v}"));
         }
+        // A start that times out panics in run_with_timeout: whatever did start must
+        // not outlive the test then either.
+        let guard = StopOnDrop(dir.path().to_path_buf());
         let out = run_with_timeout(cmd, START_TIMEOUT);
+        std::mem::forget(guard);
         let ready = out
             .stdout_lines()
             .into_iter()
@@ -99,6 +134,68 @@ impl ReferenceHdfs {
             first_active,
             daemons,
         }
+    }
+}
+
+impl ReferenceHdfs {
+    /// Starts a fresh reference cluster with the script's defaults (3 DataNodes on
+    /// 127.0.0.1); see [`ReferenceHdfsBuilder::start`].
+    #[track_caller]
+    pub fn start(label: &str) -> ReferenceHdfs {
+        ReferenceHdfs::builder(label).start()
+    }
+
+    /// [`ReferenceHdfs::start`] with extra hdfs-site.xml properties (`--set`), e.g.
+    /// the failover timeouts a benchmark tunes.
+    #[track_caller]
+    pub fn start_with(label: &str, site: &[(&str, &str)]) -> ReferenceHdfs {
+        site.iter()
+            .fold(ReferenceHdfs::builder(label), |b, (k, v)| b.site(k, *v))
+            .start()
+    }
+
+    /// A cluster to configure before [`ReferenceHdfsBuilder::start`].
+    pub fn builder(label: &str) -> ReferenceHdfsBuilder {
+        ReferenceHdfsBuilder {
+            label: label.to_string(),
+            site: Vec::new(),
+            datanodes: 3,
+            own_hosts: false,
+        }
+    }
+
+    /// Starts one more DataNode (the next number, on its own address when the cluster
+    /// has them) and returns once both NameNodes see it live.
+    #[track_caller]
+    pub fn add_datanode(&mut self) -> ReferenceDaemon {
+        let mut cmd = Command::new("bash");
+        cmd.arg(script())
+            .arg("add-datanode")
+            .arg("--dir")
+            .arg(self.dir.path())
+            .env("HAFS_CACHE", hafs_cache());
+        let out = run_with_timeout(cmd, START_TIMEOUT);
+        let line = out
+            .stdout_lines()
+            .into_iter()
+            .find_map(|l| l.strip_prefix(REFERENCE_DATANODE_ADDED).map(str::to_string));
+        let Some(line) = line else {
+            panic!("adding a DataNode to the reference cluster failed:\n{out}");
+        };
+        let added = parse_ready_daemons(&format!("datanodes {}", line.trim()));
+        let [daemon] = added.as_slice() else {
+            panic!("cannot read the added DataNode from: {line}");
+        };
+        self.daemons.push(daemon.clone());
+        daemon.clone()
+    }
+
+    /// The DataNodes (`dn1`, `dn2`, …, added ones included), in order.
+    pub fn datanodes(&self) -> Vec<&ReferenceDaemon> {
+        self.daemons
+            .iter()
+            .filter(|d| d.name.starts_with("dn"))
+            .collect()
     }
 
     /// The cluster's dir (conf/, logs/, name, journal and data dirs).
@@ -145,6 +242,15 @@ impl ConfTarget for ReferenceHdfs {
 impl Drop for ReferenceHdfs {
     fn drop(&mut self) {
         stop(self.dir.path());
+    }
+}
+
+/// Stops the cluster in its dir when dropped (by a panic) before it is forgotten.
+struct StopOnDrop(PathBuf);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        stop(&self.0);
     }
 }
 

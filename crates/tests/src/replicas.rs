@@ -151,7 +151,9 @@ pub fn located_blocks(
             &pb::GetBlockLocationsRequestProto {
                 src: path.to_string(),
                 offset: 0,
-                length: u64::MAX,
+                // Long.MAX_VALUE, as Hadoop's client asks: Apache's NameNode reads the
+                // field as a signed long and refuses a negative one.
+                length: i64::MAX as u64,
             },
         ))
         .unwrap_or_else(|e| panic!("getBlockLocations {path} from {nn_addr}: {e}"));

@@ -26,6 +26,9 @@ use std::time::{Duration, Instant};
 
 use hafs_ipc::ClientConfig;
 use hafs_proto::hdfs as pb;
+use hafs_tests::scaleout_checks::{
+    decommission_status as status_in_report, fsck_summary_count as summary_count, tail,
+};
 use hafs_tests::{
     assert_acked_intact, block_files, hafs_cmd, hdfs_tool, java_fs, python, test_bytes,
     MiniCluster, StreamingClient, TempDir, Writer,
@@ -35,23 +38,6 @@ const DATANODES: usize = 4;
 const FILES: usize = 8;
 /// The open file: written in two halves, before and after the failover.
 const OPEN_HALF: usize = 600_000;
-
-fn tail(text: &str, n: usize) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
-}
-
-/// The "Decommission Status" of the DataNode at `xfer` in a `dfsadmin -report`'s
-/// "Live datanodes" section.
-fn status_in_report(report: &str, xfer: &str) -> Option<String> {
-    let live = report.split("Live datanodes").nth(1)?;
-    let live = live.split("Dead datanodes").next()?;
-    let section = live.split(&format!("Name: {xfer} ")).nth(1)?;
-    section
-        .lines()
-        .find_map(|l| l.strip_prefix("Decommission Status : "))
-        .map(str::to_string)
-}
 
 /// Polls `hafs dfsadmin -report` until the victim's status is `want`.
 #[track_caller]
@@ -74,14 +60,6 @@ fn wait_for_status(c: &MiniCluster, xfer: &str, want: &str, timeout: Duration) -
 
 fn active_log(c: &MiniCluster) -> String {
     c.active_index().map(|i| c.nn_log(i)).unwrap_or_default()
-}
-
-fn summary_count(fsck: &str, label: &str) -> Option<u64> {
-    fsck.lines()
-        .find(|l| l.trim_start().starts_with(label))
-        .and_then(|l| l.split(':').nth(1))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
 }
 
 /// Polls `hafs fsck <path>` until `ok` holds for its output.
@@ -240,10 +218,13 @@ fn decommission_under_load_through_a_failover_then_recommission() {
     open_writer.write(&open_data[..OPEN_HALF]);
     let open_tmp = "/decom/open._COPYING_";
     let deadline = Instant::now() + Duration::from_secs(60);
-    let pipeline: Vec<String> = loop {
+    let (pipeline, open_block): (Vec<String>, u64) = loop {
         let blocks = located_blocks(&c, 0, open_tmp);
         if let Some(b) = blocks.last().filter(|b| !b.locs.is_empty()) {
-            break b.locs.iter().map(|d| d.id.ip_addr.clone()).collect();
+            break (
+                b.locs.iter().map(|d| d.id.ip_addr.clone()).collect(),
+                b.b.block_id,
+            );
         }
         assert!(
             Instant::now() < deadline,
@@ -271,6 +252,16 @@ fn decommission_under_load_through_a_failover_then_recommission() {
     let native_load = Writer::hdfs_native(target.clone(), "/load/native", 60);
 
     // Exclude the victim; refresh both NameNodes with hafs dfsadmin.
+    // The open file's replica appears on the victim's disk when the pipeline connects,
+    // a moment after the NameNode names it: the snapshot must not miss it.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !replicas_on(&c, victim).contains(&open_block) {
+        assert!(
+            Instant::now() < deadline,
+            "the open file's block {open_block} never appeared on {victim_xfer}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let on_victim_at_refresh = replicas_on(&c, victim);
     let mut f = std::fs::OpenOptions::new()
         .append(true)

@@ -14,11 +14,13 @@
 //! equal by both clients.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use hafs_ipc::ClientConfig;
 use hafs_proto::hdfs as pb;
+use hafs_tests::scaleout_checks::{
+    self, fsck_summary_count as summary_count, tail, topology, write_topology_script, FsckBlock,
+};
 use hafs_tests::{
     block_files, hafs_cmd, hdfs_tool, java_fs, python, test_bytes, MiniCluster, TempDir,
 };
@@ -28,20 +30,6 @@ const RACK2: [&str; 3] = ["127.0.0.5", "127.0.0.6", "127.0.0.7"];
 /// DataNode indexes (0-based) of rack2's nodes: DataNode i is on 127.0.0.(i+2).
 const RACK2_NODES: [usize; 3] = [3, 4, 5];
 const FILES_PER_CLIENT: usize = 20;
-
-fn write_topology_script(path: &Path) {
-    let mut s = String::from("#!/bin/sh\nfor a in \"$@\"; do\n  case \"$a\" in\n");
-    for ip in RACK1 {
-        s.push_str(&format!("    {ip}) echo /rack1 ;;\n"));
-    }
-    for ip in RACK2 {
-        s.push_str(&format!("    {ip}) echo /rack2 ;;\n"));
-    }
-    s.push_str("    *) echo /default-rack ;;\n  esac\ndone\n");
-    std::fs::write(path, s).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
 
 /// File `i`'s size: from a few bytes to 2.5 blocks, so some files have 3 blocks.
 fn size_of(i: usize) -> usize {
@@ -67,61 +55,13 @@ fn replication_of(i: usize) -> u16 {
     }
 }
 
-/// One block as `fsck -files -blocks -racks` lists it.
-#[derive(Debug)]
-struct FsckBlock {
-    file: String,
-    replication: usize,
-    /// (rack, "ip:port") of each live replica.
-    replicas: Vec<(String, String)>,
-}
-
-/// The blocks of `fsck / -files -blocks -racks` and the summary's counts.
+/// The blocks of `fsck /racks -files -blocks -racks` and its whole text.
 fn fsck_blocks(cluster: &MiniCluster) -> (Vec<FsckBlock>, String) {
     let out = hafs_cmd(cluster, &["fsck", "/racks", "-files", "-blocks", "-racks"]);
-    let mut blocks = Vec::new();
-    let mut file = String::new();
-    let mut replication = 0;
-    for line in out.stdout.lines() {
-        if line.starts_with("/racks/") && line.contains(" bytes, replicated: replication=") {
-            file = line.split(' ').next().unwrap_or_default().to_string();
-            replication = line
-                .split("replication=")
-                .nth(1)
-                .and_then(|r| r.split(',').next())
-                .and_then(|r| r.parse().ok())
-                .unwrap_or(0);
-        } else if line.contains(":blk_") && line.contains(" len=") {
-            let replicas = line
-                .split_once('[')
-                .and_then(|(_, rest)| rest.split_once(']'))
-                .map(|(inside, _)| {
-                    inside
-                        .split(", ")
-                        .filter_map(|p| {
-                            // "/rack1/127.0.0.2:port"
-                            let at = p.rfind('/')?;
-                            Some((p[..at].to_string(), p[at + 1..].to_string()))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            blocks.push(FsckBlock {
-                file: file.clone(),
-                replication,
-                replicas,
-            });
-        }
-    }
-    (blocks, out.stdout)
-}
-
-fn summary_count(fsck: &str, label: &str) -> Option<u64> {
-    fsck.lines()
-        .find(|l| l.trim_start().starts_with(label))
-        .and_then(|l| l.split(':').nth(1))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
+    (
+        scaleout_checks::fsck_blocks(&out.stdout, "/racks/"),
+        out.stdout,
+    )
 }
 
 /// Polls fsck until `good` holds for every block (and the summary), or fails with the
@@ -155,33 +95,6 @@ fn wait_for_fsck(
     }
 }
 
-fn tail(text: &str, n: usize) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
-}
-
-fn racks_of(b: &FsckBlock) -> BTreeSet<&str> {
-    b.replicas.iter().map(|(r, _)| r.as_str()).collect()
-}
-
-/// The rack/node listing of a `-printTopology` output: rack → sorted "ip:port".
-fn topology(out: &str) -> BTreeMap<String, Vec<String>> {
-    let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut rack = None;
-    for line in out.lines() {
-        if let Some(r) = line.strip_prefix("Rack: ") {
-            rack = Some(r.trim().to_string());
-            map.entry(r.trim().to_string()).or_default();
-        } else if let (Some(r), Some(node)) = (&rack, line.strip_prefix("   ")) {
-            let addr = node.split_whitespace().next().unwrap_or_default();
-            map.get_mut(r).unwrap().push(addr.to_string());
-        }
-    }
-    // Hadoop lists a rack's nodes in hash order.
-    map.values_mut().for_each(|v| v.sort());
-    map
-}
-
 /// getBlockLocations of `path` asked from `from` (a DataNode's own address), with a
 /// client bound to it, as a reader on that host would.
 fn locations_from(cluster: &MiniCluster, from: &str, path: &str) -> Vec<pb::LocatedBlockProto> {
@@ -198,7 +111,7 @@ fn locations_from(cluster: &MiniCluster, from: &str, path: &str) -> Vec<pb::Loca
 fn two_racks_placement_loss_and_return_with_java_and_hdfs_native() {
     let local = TempDir::new("racks-local");
     let script = local.join("topology.sh");
-    write_topology_script(&script);
+    write_topology_script(&script, &[("/rack1", &RACK1), ("/rack2", &RACK2)]);
     let mut cluster = MiniCluster::builder()
         .label("racks")
         .datanodes(6)
@@ -333,7 +246,7 @@ fn two_racks_placement_loss_and_return_with_java_and_hdfs_native() {
         "every block on two racks after the writes",
         Duration::from_secs(60),
         total_blocks,
-        |b| b.replicas.len() == b.replication && racks_of(b).len() == 2,
+        |b| b.replicas.len() == b.replication && b.racks().len() == 2,
         |t| {
             summary_count(t, "Mis-replicated blocks").is_some_and(|n| n == 0)
                 && summary_count(t, "Number of racks").is_some_and(|n| n == 2)
@@ -411,7 +324,7 @@ fn two_racks_placement_loss_and_return_with_java_and_hdfs_native() {
         "two racks per block again, no excess",
         Duration::from_secs(120),
         total_blocks,
-        |b| b.replicas.len() == b.replication && racks_of(b).len() == 2,
+        |b| b.replicas.len() == b.replication && b.racks().len() == 2,
         |t| {
             summary_count(t, "Mis-replicated blocks").is_some_and(|n| n == 0)
                 && summary_count(t, "Over-replicated blocks").is_some_and(|n| n == 0)
