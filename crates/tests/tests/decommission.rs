@@ -5,15 +5,18 @@
 //! exclude file (`dfs.hosts.exclude`) names a DataNode by its IP address as an operator
 //! would. Replication 3.
 //!
-//! Files written by Java (`hadoop fs -put`) and hdfs-native; one file held open by a
-//! Java `hadoop fs -put -` fed through stdin, its block on the victim; continuous
+//! Files written by Java (`hadoop fs -put`) and hdfs-native; one file of replication 1
+//! held open by a Java `hadoop fs -put -` fed through stdin, its block being written
+//! through the victim alone (Hadoop's rule: an open file holds a leaving node only
+//! while its block being written has fewer than `dfs.namenode.replication.min` other
+//! holders; with more the writer carries on without the node); continuous
 //! Java and hdfs-native writers that read back what they write. The victim is added to
 //! the exclude file and `hafs dfsadmin -refreshNodes` sent to both NameNodes; both
 //! `hafs dfsadmin -report` and the real Apache `hdfs dfsadmin -report` show it
 //! "Decommission in progress". It stays in progress while the open file is open, even
 //! after every other block has three live replicas elsewhere. The Active NameNode is
 //! killed (-9) and the Standby made Active: it still shows the node in progress. The
-//! open file is closed: the node becomes "Decommissioned" once every block has three
+//! open file is closed: the node becomes "Decommissioned" once every block has its
 //! replicas on the other nodes (fsck). No new replica landed on the victim after the
 //! refresh (its disk), every file reads back byte-exact by Java and hdfs-native, and no
 //! read or write of the load failed. Finally the victim is recommissioned (removed from
@@ -208,11 +211,12 @@ fn decommission_under_load_through_a_failover_then_recommission() {
     }
     python(&c, &native).ok();
 
-    // The open file: Java `-put -` fed through stdin, its first block being written.
+    // The open file: Java `-put -` fed through stdin, its first block being written,
+    // replication 1 so that the victim is the one node holding it.
     let open_data = test_bytes(999, 2 * OPEN_HALF);
     let mut open_writer = StreamingClient::java(
         &c,
-        &["-put", "-", "/decom/open"],
+        &["-D", "dfs.replication=1", "-put", "-", "/decom/open"],
         &local.join("open-put.log"),
     );
     open_writer.write(&open_data[..OPEN_HALF]);
@@ -366,26 +370,40 @@ fn decommission_under_load_through_a_failover_then_recommission() {
     let fsck = wait_for_fsck(
         &c,
         "/decom",
-        "every block with 3 replicas off the victim",
+        "every block with its replicas off the victim",
         |t| {
             summary_count(t, "Under-replicated blocks") == Some(0)
                 && summary_count(t, "Missing blocks") == Some(0)
                 && summary_count(t, "DecommissionedReplicas") > Some(0)
         },
     );
-    // Every block lists three replicas on other nodes (the victim's, if listed, last).
-    for line in fsck
-        .lines()
-        .filter(|l| l.contains(":blk_") && l.contains(" len="))
-    {
+    // Every block lists its file's replication (3, the open file 1) in replicas on
+    // other nodes (the victim's, if listed, last).
+    let mut replication = None;
+    for line in fsck.lines() {
+        if line.starts_with('/') {
+            replication = line
+                .split("replication=")
+                .nth(1)
+                .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+                .and_then(|r| r.parse::<usize>().ok());
+            continue;
+        }
+        if !(line.contains(":blk_") && line.contains(" len=")) {
+            continue;
+        }
+        let want = replication.unwrap_or_else(|| panic!("no file line before {line}\n{fsck}"));
         let live = line
             .split("Live_repl=")
             .nth(1)
             .and_then(|r| r.split_whitespace().next())
-            .and_then(|r| r.parse::<u32>().ok());
-        assert_eq!(live, Some(3), "{line}\n{fsck}");
+            .and_then(|r| r.parse::<usize>().ok());
+        assert_eq!(live, Some(want), "{line}\n{fsck}");
         let others = line.matches("127.0.0.").count() - line.matches(&victim_ip).count();
-        assert!(others >= 3, "fewer than 3 replicas off the victim: {line}");
+        assert!(
+            others >= want,
+            "fewer than {want} replicas off the victim: {line}"
+        );
     }
     let (decommissioning, decommissioned, _) = decom_jmx(&c, 1);
     assert_eq!((decommissioning, decommissioned), (0, 1));

@@ -39,8 +39,6 @@ pub struct LeavingBlock {
     /// Live replicas the block needs: the file's replication, less for replicas in
     /// maintenance (state.rs's expected_live).
     pub expected: usize,
-    /// The block belongs to a file still open for writing.
-    pub in_open_file: bool,
 }
 
 /// Why a block keeps its node in progress.
@@ -50,16 +48,18 @@ pub enum Hold {
     None,
     /// Too few live replicas elsewhere.
     LowRedundancy,
-    /// Its file is open (Hadoop's open files rule: decommissioning waits for them).
+    /// It is an open file's block still being written, and fewer than
+    /// `dfs.namenode.replication.min` other in-service nodes have it (Hadoop's
+    /// isSufficient for an under-construction last block: with that many the writer
+    /// carries on without the node, so only then does the open file hold it).
     OpenFile,
 }
 
-/// The monitor's decision for one block.
+/// The monitor's decision for one complete block (one still being written is judged
+/// by its holders: [`Hold::OpenFile`]).
 pub fn hold_of(b: LeavingBlock) -> Hold {
     if b.live < b.expected {
         Hold::LowRedundancy
-    } else if b.in_open_file {
-        Hold::OpenFile
     } else {
         Hold::None
     }
@@ -248,19 +248,28 @@ impl BlockManager {
         )))
     }
 
-    /// Whether any of `blocks` has a replica or a pipeline on a DataNode being
-    /// decommissioned (listOpenFiles' BLOCKING_DECOMMISSION).
-    pub fn on_decommissioning_node(&self, blocks: &[u64]) -> bool {
+    /// Whether any of `blocks` (an open file's) holds a node being decommissioned: a
+    /// block still being written with fewer than `dfs.namenode.replication.min`
+    /// holders besides that node (the files `dfsadmin -listOpenFiles
+    /// -blockingDecommission` lists, as Hadoop's leaving-service status does).
+    pub fn blocks_decommissioning(&self, blocks: &[u64]) -> bool {
         let st = self.lock();
-        let leaving = |id: super::names::NameId| {
-            st.datanode_of(id)
-                .is_some_and(|d| d.admin_state == AdminState::DecommissionInProgress)
-        };
+        let leaving: Vec<super::names::NameId> = st
+            .datanodes
+            .values()
+            .filter(|d| d.admin_state == AdminState::DecommissionInProgress)
+            .filter_map(|d| st.names.id(&d.uuid()))
+            .collect();
         blocks.iter().any(|b| {
-            st.blocks
-                .get(*b)
-                .is_some_and(|rec| rec.replicas.iter().any(|r| leaving(r.datanode)))
-                || st.blocks.pipeline(*b).iter().any(|(d, _)| leaving(*d))
+            let Some(rec) = st.blocks.get(*b) else {
+                return false;
+            };
+            rec.state != BlockUcState::Complete
+                && leaving.iter().any(|n| {
+                    let holds = rec.replicas.iter().any(|r| r.datanode == *n)
+                        || st.blocks.pipeline(*b).iter().any(|(d, _)| d == n);
+                    holds && st.hold_of_block_being_written(*b, Some(*n)) == Hold::OpenFile
+                })
         })
     }
 
@@ -560,15 +569,11 @@ impl State {
         blocks: Vec<u64>,
         open_blocks: &HashSet<u64>,
     ) -> (NodeProgress, Vec<u64>) {
-        let maintenance = self
-            .datanodes
-            .get(uuid)
-            .is_some_and(|d| d.admin_state.is_maintenance());
         let node_id = self.names.id(uuid);
         let mut progress = NodeProgress::default();
         let mut unsafe_blocks = Vec::new();
         for &id in &blocks {
-            let hold = self.hold_of_block(id, open_blocks, maintenance, node_id);
+            let hold = self.hold_of_block(id, node_id);
             if hold != Hold::None {
                 unsafe_blocks.push(id);
                 if hold == Hold::LowRedundancy {
@@ -593,44 +598,38 @@ impl State {
             })
             .collect();
         for id in written_here {
-            progress.add(if maintenance {
-                self.hold_of_block_being_written(id, node_id)
-            } else {
-                Hold::OpenFile
-            });
+            progress.add(self.hold_of_block_being_written(id, node_id));
         }
         (progress, unsafe_blocks)
     }
 
-    /// Decommissioning waits for open files; maintenance does not (Hadoop's
-    /// isSufficient): there only a block still being written is judged apart.
-    fn hold_of_block(
-        &self,
-        id: u64,
-        open_blocks: &HashSet<u64>,
-        maintenance: bool,
-        node: Option<super::names::NameId>,
-    ) -> Hold {
+    /// Hadoop's isSufficient, for decommissioning and maintenance alike: a complete
+    /// block needs its expected live replicas elsewhere; one still being written only
+    /// `dfs.namenode.replication.min` other holders.
+    fn hold_of_block(&self, id: u64, node: Option<super::names::NameId>) -> Hold {
         let Some(rec) = self.blocks.get(id) else {
             return Hold::None;
         };
-        let being_written = rec.state != BlockUcState::Complete;
-        if maintenance && being_written {
+        if rec.state != BlockUcState::Complete {
             return self.hold_of_block_being_written(id, node);
         }
         let n = self.count(rec);
         hold_of(LeavingBlock {
             live: n.live,
             expected: self.expected_live(rec.replication as usize, &n),
-            in_open_file: !maintenance && (open_blocks.contains(&id) || being_written),
         })
     }
 
-    /// A block still being written holds a node entering maintenance while fewer than
+    /// A block still being written holds a leaving node while fewer than
     /// `dfs.namenode.replication.min` other alive in-service nodes have it, in its
     /// pipeline or as a replica (Hadoop's rule for an under-construction last block):
-    /// otherwise the writer carries on without the node when it stops.
-    fn hold_of_block_being_written(&self, id: u64, node: Option<super::names::NameId>) -> Hold {
+    /// otherwise the writer carries on without the node when it stops. A copy would
+    /// not help (the block is still growing), so it is an open file's hold.
+    pub(super) fn hold_of_block_being_written(
+        &self,
+        id: u64,
+        node: Option<super::names::NameId>,
+    ) -> Hold {
         let Some(rec) = self.blocks.get(id) else {
             return Hold::None;
         };
@@ -654,7 +653,7 @@ impl State {
         if holders.len() >= usize::from(self.config.min_replication) {
             Hold::None
         } else {
-            Hold::LowRedundancy
+            Hold::OpenFile
         }
     }
 }
@@ -663,27 +662,16 @@ impl State {
 mod tests {
     use super::*;
 
-    fn b(live: usize, expected: usize, in_open_file: bool) -> LeavingBlock {
-        LeavingBlock {
-            live,
-            expected,
-            in_open_file,
-        }
+    fn b(live: usize, expected: usize) -> LeavingBlock {
+        LeavingBlock { live, expected }
     }
 
     #[test]
     fn a_block_holds_its_node_until_enough_live_replicas_exist_elsewhere() {
-        assert_eq!(hold_of(b(2, 3, false)), Hold::LowRedundancy);
-        assert_eq!(hold_of(b(0, 1, false)), Hold::LowRedundancy);
-        assert_eq!(hold_of(b(3, 3, false)), Hold::None);
-        assert_eq!(hold_of(b(4, 3, false)), Hold::None);
-    }
-
-    #[test]
-    fn an_open_file_holds_its_node_even_when_replicated() {
-        assert_eq!(hold_of(b(3, 3, true)), Hold::OpenFile);
-        // Redundancy is reported first: it is what the copies are for.
-        assert_eq!(hold_of(b(1, 3, true)), Hold::LowRedundancy);
+        assert_eq!(hold_of(b(2, 3)), Hold::LowRedundancy);
+        assert_eq!(hold_of(b(0, 1)), Hold::LowRedundancy);
+        assert_eq!(hold_of(b(3, 3)), Hold::None);
+        assert_eq!(hold_of(b(4, 3)), Hold::None);
     }
 
     #[test]

@@ -162,8 +162,8 @@ impl ClientProtocolService {
 
     /// listOpenFiles (superuser only; `hdfs dfsadmin -listOpenFiles`): the files under
     /// construction below the request's path, by inode id after the previous batch's
-    /// last. BLOCKING_DECOMMISSION alone lists the open files with a block (replica or
-    /// pipeline) on a DataNode being decommissioned: the files that hold it back.
+    /// last. BLOCKING_DECOMMISSION alone lists the open files that hold a DataNode being
+    /// decommissioned back (a block still being written that too few other nodes have).
     pub(super) async fn list_open_files(
         &self,
         ctx: &CallContext,
@@ -192,7 +192,7 @@ impl ClientProtocolService {
                         .file_blocks(id)
                         .map(|(b, _, _)| b.iter().map(|b| b.block_id).collect())
                         .unwrap_or_default();
-                    if !self.fsn.bm.on_decommissioning_node(&blocks) {
+                    if !self.fsn.bm.blocks_decommissioning(&blocks) {
                         continue;
                     }
                 }
