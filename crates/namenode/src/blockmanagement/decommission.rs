@@ -258,7 +258,7 @@ impl BlockManager {
             .datanodes
             .values()
             .filter(|d| d.admin_state == AdminState::DecommissionInProgress)
-            .filter_map(|d| st.names.id(&d.uuid()))
+            .filter_map(|d| st.names.id(d.uuid()))
             .collect();
         blocks.iter().any(|b| {
             let Some(rec) = st.blocks.get(*b) else {
