@@ -531,7 +531,12 @@ impl State {
                 (progress, unsafe_blocks, full) = (p, u, true);
             }
             let alive = self.datanodes.get(&uuid).is_some_and(|d| d.alive);
-            if full && progress.done() {
+            // Only the Active concludes: a Standby's view lags the edit log (a block
+            // allocated a moment ago may not be known yet, its report waiting in the
+            // pending DataNode messages) and has no pipelines, so it could find a node
+            // done that an open file still holds. It tracks the node and its progress;
+            // after a failover it decides with what it knows then.
+            if full && progress.done() && self.active {
                 let dn = self.datanodes.get_mut(&uuid).expect("checked above");
                 let next = state_when_done(state);
                 info!(
