@@ -33,8 +33,8 @@ use hafs_tests::scaleout_checks::{
     decommission_status as status_in_report, fsck_summary_count as summary_count, tail,
 };
 use hafs_tests::{
-    assert_acked_intact, block_files, hafs_cmd, hdfs_tool, java_fs, python, test_bytes,
-    MiniCluster, StreamingClient, TempDir, Writer,
+    assert_acked_intact, block_files, hafs_cmd, hdfs_tool, java_fs, python,
+    read_back_with_java_and_hdfs_native, test_bytes, MiniCluster, StreamingClient, TempDir, Writer,
 };
 
 const DATANODES: usize = 4;
@@ -127,38 +127,6 @@ fn decom_jmx(c: &MiniCluster, nn: usize) -> (u64, u64, String) {
         counts[1],
         lines.next().unwrap_or_default().to_string(),
     )
-}
-
-/// Reads every expected file with Java (`-get` of the tree) and hdfs-native; panics
-/// naming the first difference.
-#[track_caller]
-fn read_back(c: &MiniCluster, local: &TempDir, expected: &BTreeMap<String, Vec<u8>>, when: &str) {
-    let got = local.join(format!("got-{}", when.replace(' ', "-")));
-    java_fs(c, &["-get", "/decom", &got.display().to_string()]).ok();
-    let mut check = String::from(
-        "import os, sys\nfrom hdfs_native import Client\nc = Client(os.environ['HAFS_FS_URI'])\nbad = []\n",
-    );
-    for (path, data) in expected {
-        let rel = path.trim_start_matches("/decom/");
-        let read = std::fs::read(got.join(rel)).unwrap_or_else(|e| panic!("{when}: {rel}: {e}"));
-        assert!(
-            read == *data,
-            "{when}: Java read {path}: {} bytes differ from the {} written",
-            read.len(),
-            data.len()
-        );
-        let copy = local.join(format!("expected-{}", rel.replace('/', "-")));
-        std::fs::write(&copy, data).unwrap();
-        check.push_str(&format!(
-            "with c.read('{path}') as r:\n    d = r.read()\nif d != open('{}', 'rb').read():\n    bad.append('{path}')\n",
-            copy.display()
-        ));
-    }
-    check.push_str(
-        "if bad:\n    sys.exit('hdfs-native read different bytes: ' + ', '.join(bad))\nprint('native ok')\n",
-    );
-    let out = python(c, &check).ok();
-    assert!(out.stdout.contains("native ok"), "{when}: {}", out.stdout);
 }
 
 #[test]
@@ -337,7 +305,13 @@ fn decommission_under_load_through_a_failover_then_recommission() {
     // Hadoop's tool names the file holding it back.
     let blocking = hdfs_tool(&c, &["dfsadmin", "-listOpenFiles", "-blockingDecommission"]).ok();
     assert!(blocking.stdout.contains(open_tmp), "{blocking}");
-    read_back(&c, &local, &expected, "while decommissioning");
+    read_back_with_java_and_hdfs_native(
+        &c,
+        local.path(),
+        "/decom",
+        &expected,
+        "while decommissioning",
+    );
 
     // kill -9 the Active; the Standby takes over and carries on.
     c.kill_nn(0);
@@ -439,7 +413,7 @@ fn decommission_under_load_through_a_failover_then_recommission() {
         &[java_report, native_report],
         "after the decommission",
     );
-    read_back(&c, &local, &expected, "decommissioned");
+    read_back_with_java_and_hdfs_native(&c, local.path(), "/decom", &expected, "decommissioned");
 
     // Recommission with the real Apache dfsadmin: Normal again, and the replicas the
     // node holds in excess are deleted.
@@ -458,6 +432,6 @@ fn decommission_under_load_through_a_failover_then_recommission() {
             && summary_count(t, "Under-replicated blocks") == Some(0)
             && !t.contains("Decommission")
     });
-    read_back(&c, &local, &expected, "recommissioned");
+    read_back_with_java_and_hdfs_native(&c, local.path(), "/decom", &expected, "recommissioned");
     c.stop();
 }

@@ -35,8 +35,8 @@ use std::time::{Duration, Instant};
 
 use hafs_ipc::ClientConfig;
 use hafs_tests::{
-    assert_acked_intact, block_files, hafs_cmd, hdfs_tool, java_fs, python, test_bytes,
-    MiniCluster, StreamingClient, TempDir, Writer,
+    assert_acked_intact, block_files, hafs_cmd, hdfs_tool, java_fs, python,
+    read_back_with_java_and_hdfs_native, test_bytes, MiniCluster, StreamingClient, TempDir, Writer,
 };
 
 const DATANODES: usize = 4;
@@ -213,38 +213,6 @@ fn apache_maintenance_report(c: &MiniCluster) -> String {
     )
     .ok()
     .stdout
-}
-
-/// Reads every expected file with Java (`-get` of the tree) and hdfs-native; panics
-/// naming the first difference.
-#[track_caller]
-fn read_back(c: &MiniCluster, local: &TempDir, expected: &BTreeMap<String, Vec<u8>>, when: &str) {
-    let got = local.join(format!("got-{}", when.replace(' ', "-")));
-    java_fs(c, &["-get", "/maint", &got.display().to_string()]).ok();
-    let mut check = String::from(
-        "import os, sys\nfrom hdfs_native import Client\nc = Client(os.environ['HAFS_FS_URI'])\nbad = []\n",
-    );
-    for (path, data) in expected {
-        let rel = path.trim_start_matches("/maint/");
-        let read = std::fs::read(got.join(rel)).unwrap_or_else(|e| panic!("{when}: {rel}: {e}"));
-        assert!(
-            read == *data,
-            "{when}: Java read {path}: {} bytes differ from the {} written",
-            read.len(),
-            data.len()
-        );
-        let copy = local.join(format!("expected-{}", rel.replace('/', "-")));
-        std::fs::write(&copy, data).unwrap();
-        check.push_str(&format!(
-            "with c.read('{path}') as r:\n    d = r.read()\nif d != open('{}', 'rb').read():\n    bad.append('{path}')\n",
-            copy.display()
-        ));
-    }
-    check.push_str(
-        "if bad:\n    sys.exit('hdfs-native read different bytes: ' + ', '.join(bad))\nprint('native ok')\n",
-    );
-    let out = python(c, &check).ok();
-    assert!(out.stdout.contains("native ok"), "{when}: {}", out.stdout);
 }
 
 /// Asserts that `hafs dfsadmin -refreshNodes` reached both NameNodes.
@@ -460,7 +428,13 @@ fn maintenance_under_load_through_a_failover_and_a_stopped_datanode() {
         summary_count(&fsck, "InMaintenanceReplicas") > Some(0),
         "{fsck}"
     );
-    read_back(&c, &local, &expected, "victim stopped in maintenance");
+    read_back_with_java_and_hdfs_native(
+        &c,
+        local.path(),
+        "/maint",
+        &expected,
+        "victim stopped in maintenance",
+    );
 
     // Start it again: it comes back in maintenance.
     c.start_datanode(victim);
@@ -494,7 +468,7 @@ fn maintenance_under_load_through_a_failover_and_a_stopped_datanode() {
         f.starts_with("FAIL put ") && f.contains("RPC listener disconnected")
     });
     assert_acked_intact(&target, &[java_report, native_report], "after maintenance");
-    read_back(&c, &local, &expected, "maintenance ended");
+    read_back_with_java_and_hdfs_native(&c, local.path(), "/maint", &expected, "maintenance ended");
 
     // ---- Second run: the node is dead when its maintenance ends.
     write_hosts(
@@ -548,6 +522,12 @@ fn maintenance_under_load_through_a_failover_and_a_stopped_datanode() {
     }
     let report = wait_for_status(&c, &victim_xfer, "Normal");
     assert!(!report.contains("In maintenance datanodes"), "{report}");
-    read_back(&c, &local, &expected, "dead when maintenance ended");
+    read_back_with_java_and_hdfs_native(
+        &c,
+        local.path(),
+        "/maint",
+        &expected,
+        "dead when maintenance ended",
+    );
     c.stop();
 }

@@ -42,8 +42,9 @@ use hafs_tests::scaleout_checks::{
     FsckBlock,
 };
 use hafs_tests::{
-    assert_acked_intact, block_files, hafs_cmd, hdfs_tool, java_fs, python, test_bytes,
-    ClientTarget, ConfTarget, ReferenceHdfs, StreamingClient, TempDir, Writer,
+    assert_acked_intact, block_files, hafs_cmd, hdfs_tool, java_fs, python,
+    read_back_with_java_and_hdfs_native, test_bytes, ClientTarget, ConfTarget, ReferenceHdfs,
+    StreamingClient, TempDir, Writer,
 };
 
 const RACK1: [&str; 3] = ["127.0.0.2", "127.0.0.3", "127.0.0.4"];
@@ -131,44 +132,6 @@ fn wait_for_status(r: &ReferenceHdfs, xfer: &str, want: &str, timeout: Duration)
             Err(out.stdout)
         }
     })
-}
-
-/// Reads every expected file with Java (one `-get` of `root`) and hdfs-native; panics
-/// naming the first difference.
-#[track_caller]
-fn read_back(
-    r: &ReferenceHdfs,
-    local: &TempDir,
-    root: &str,
-    expected: &BTreeMap<String, Vec<u8>>,
-    when: &str,
-) {
-    let got = local.join(format!("got-{}", when.replace(' ', "-")));
-    java_fs(r, &["-get", root, &got.display().to_string()]).ok();
-    let mut check = String::from(
-        "import os, sys\nfrom hdfs_native import Client\nc = Client(os.environ['HAFS_FS_URI'])\nbad = []\n",
-    );
-    for (path, data) in expected {
-        let rel = path.trim_start_matches(root).trim_start_matches('/');
-        let read = std::fs::read(got.join(rel)).unwrap_or_else(|e| panic!("{when}: {rel}: {e}"));
-        assert!(
-            read == *data,
-            "{when}: Java read {path}: {} bytes differ from the {} written",
-            read.len(),
-            data.len()
-        );
-        let copy = local.join(format!("expected-{}", rel.replace('/', "-")));
-        std::fs::write(&copy, data).unwrap();
-        check.push_str(&format!(
-            "with c.read('{path}') as r:\n    d = r.read()\nif d != open('{}', 'rb').read():\n    bad.append('{path}')\n",
-            copy.display()
-        ));
-    }
-    check.push_str(
-        "if bad:\n    sys.exit('hdfs-native read different bytes: ' + ', '.join(bad))\nprint('native ok')\n",
-    );
-    let out = python(r, &check).ok();
-    assert!(out.stdout.contains("native ok"), "{when}: {}", out.stdout);
 }
 
 /// The ids of the block replicas in a DataNode's data dir (finalized or being written).
@@ -407,7 +370,13 @@ fn racks_and_decommission_on_apache_hdfs_as_on_hafs() {
     // What the victim holds once it is in progress: the writers' blocks placed while
     // the refresh's JVM started are there legitimately; none may come after.
     let on_victim_at_refresh = replicas_in(&victim_dir);
-    read_back(&r, &local, "/scale", &expected, "during the decommission");
+    read_back_with_java_and_hdfs_native(
+        &r,
+        local.path(),
+        "/scale",
+        &expected,
+        "during the decommission",
+    );
 
     // Unlike hafs (decommission.rs), Apache's NameNode does not wait for the open file:
     // a block being written is not among the node's blocks until it is committed, so
@@ -497,8 +466,8 @@ fn racks_and_decommission_on_apache_hdfs_as_on_hafs() {
         .map(|(p, d)| (p.clone(), d.clone()))
         .collect();
     expected.retain(|p, _| p.starts_with("/scale/"));
-    read_back(&r, &local, "/scale", &expected, "decommissioned");
-    read_back(&r, &local, "/open", &open_only, "open file closed");
+    read_back_with_java_and_hdfs_native(&r, local.path(), "/scale", &expected, "decommissioned");
+    read_back_with_java_and_hdfs_native(&r, local.path(), "/open", &open_only, "open file closed");
 
     // Recommission: Normal again, and the replicas the node holds in excess go.
     std::fs::write(&exclude, "").unwrap();
