@@ -60,8 +60,8 @@ pub use java::{compiled_java_class, java_class_command, jaxrs_shim_jar, run_java
 pub use java_shell::JavaShell;
 pub use journalnodes::{JournalNodes, JOURNALNODE_READY, SHARED_EDITS_KEY, TEST_JOURNAL_ID};
 pub mod raw_ipc;
-mod read_back;
 pub mod scaleout_checks;
+mod scenario_files;
 pub use kerberos::{process_kdc, SecureRealm, AUTH_TO_LOCAL, USERS as REALM_USERS};
 pub use listing::{fields, parse_ls, parse_ls_line, LsEntry};
 pub use load::{
@@ -75,12 +75,14 @@ pub use paths::{
     jars_dir, python_bin, workspace_root,
 };
 pub use procs::{processes_matching, ProcessInfo};
-pub use read_back::read_back_with_java_and_hdfs_native;
 pub use reference_hdfs::{
     hdfs_tool, parse_ready_daemons, ReferenceDaemon, ReferenceHdfs, ReferenceHdfsBuilder,
     REFERENCE_NAMESERVICE, REFERENCE_READY,
 };
 pub use replicas::{block_files, corrupt_file, located_blocks, test_bytes, ReplicaFile};
+pub use scenario_files::{
+    read_back_with_java_and_hdfs_native, wait_for_open_block, write_with_java_and_hdfs_native,
+};
 pub use streaming::{StreamingClient, StreamingResult};
 pub use tempdir::TempDir;
 pub use tools::{hafs_cmd, hafs_dfs, java_fs, java_fs_as, python, ClientTarget, ConfTarget};

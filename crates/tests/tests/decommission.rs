@@ -23,18 +23,17 @@
 //! the exclude file, the real `hdfs dfsadmin -refreshNodes`): "Normal" again, and the
 //! replicas it holds in excess are deleted.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
-use hafs_ipc::ClientConfig;
-use hafs_proto::hdfs as pb;
 use hafs_tests::scaleout_checks::{
     decommission_status as status_in_report, fsck_summary_count as summary_count, tail,
 };
 use hafs_tests::{
-    assert_acked_intact, block_files, hafs_cmd, hdfs_tool, java_fs, python,
-    read_back_with_java_and_hdfs_native, test_bytes, MiniCluster, StreamingClient, TempDir, Writer,
+    assert_acked_intact, block_files, hafs_cmd, hdfs_tool, python,
+    read_back_with_java_and_hdfs_native, test_bytes, wait_for_open_block,
+    write_with_java_and_hdfs_native, MiniCluster, StreamingClient, TempDir, Writer,
 };
 
 const DATANODES: usize = 4;
@@ -82,16 +81,6 @@ fn wait_for_fsck(c: &MiniCluster, path: &str, what: &str, ok: impl Fn(&str) -> b
         );
         std::thread::sleep(Duration::from_millis(500));
     }
-}
-
-/// The blocks of `path` as the Active NameNode `nn` locates them (an open file's last
-/// block with its pipeline).
-fn located_blocks(c: &MiniCluster, nn: usize, path: &str) -> Vec<pb::LocatedBlockProto> {
-    hafs_tests::located_blocks(
-        &c.nn_rpc_addr_of(nn).to_string(),
-        ClientConfig::default(),
-        path,
-    )
 }
 
 /// The ids of the block replicas on DataNode `i`'s disks (finalized or being written).
@@ -149,35 +138,7 @@ fn decommission_under_load_through_a_failover_then_recommission() {
     c.wait_live_datanodes(DATANODES, Duration::from_secs(60));
 
     // Files by Java and by hdfs-native, replication 3.
-    let mut expected: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    let java_dir = local.join("java");
-    std::fs::create_dir_all(&java_dir).unwrap();
-    for i in 0..FILES {
-        let data = test_bytes(i as u64, 1 + i * 377_777);
-        std::fs::write(java_dir.join(format!("j{i}")), &data).unwrap();
-        expected.insert(format!("/decom/java/j{i}"), data);
-    }
-    hafs_cmd(&c, &["dfs", "-mkdir", "-p", "/decom/native"]).ok();
-    java_fs(
-        &c,
-        &["-put", &java_dir.display().to_string(), "/decom/java"],
-    )
-    .ok();
-    let mut native = String::from(
-        "import os\nfrom hdfs_native import Client\nc = Client(os.environ['HAFS_FS_URI'])\n",
-    );
-    for i in 0..FILES {
-        let n = 100 + i;
-        let data = test_bytes(n as u64, 5 + i * 311_111);
-        let copy = local.join(format!("n{n}"));
-        std::fs::write(&copy, &data).unwrap();
-        native.push_str(&format!(
-            "with c.create('/decom/native/n{n}') as w:\n    w.write(open('{}', 'rb').read())\n",
-            copy.display()
-        ));
-        expected.insert(format!("/decom/native/n{n}"), data);
-    }
-    python(&c, &native).ok();
+    let mut expected = write_with_java_and_hdfs_native(&c, local.path(), "/decom", FILES, 377_777);
 
     // The open file: Java `-put -` fed through stdin, its first block being written,
     // replication 1 so that the victim is the one node holding it.
@@ -189,22 +150,8 @@ fn decommission_under_load_through_a_failover_then_recommission() {
     );
     open_writer.write(&open_data[..OPEN_HALF]);
     let open_tmp = "/decom/open._COPYING_";
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let (pipeline, open_block): (Vec<String>, u64) = loop {
-        let blocks = located_blocks(&c, 0, open_tmp);
-        if let Some(b) = blocks.last().filter(|b| !b.locs.is_empty()) {
-            break (
-                b.locs.iter().map(|d| d.id.ip_addr.clone()).collect(),
-                b.b.block_id,
-            );
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the open file has no block with a pipeline after 60 s: {blocks:?}\n{}",
-            open_writer.output()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    let (pipeline, open_block) =
+        wait_for_open_block(&c.nn_rpc_addr_of(0).to_string(), open_tmp, &open_writer);
     // The victim: a DataNode of the open file's pipeline (DataNode i is 127.0.0.(i+2)).
     let victim_ip = pipeline[0].clone();
     let victim: usize = victim_ip

@@ -33,10 +33,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use hafs_ipc::ClientConfig;
 use hafs_tests::{
-    assert_acked_intact, block_files, hafs_cmd, hdfs_tool, java_fs, python,
-    read_back_with_java_and_hdfs_native, test_bytes, MiniCluster, StreamingClient, TempDir, Writer,
+    assert_acked_intact, block_files, hafs_cmd, hdfs_tool, python,
+    read_back_with_java_and_hdfs_native, test_bytes, wait_for_open_block,
+    write_with_java_and_hdfs_native, MiniCluster, StreamingClient, TempDir, Writer,
 };
 
 const DATANODES: usize = 4;
@@ -250,35 +250,7 @@ fn maintenance_under_load_through_a_failover_and_a_stopped_datanode() {
     c.wait_live_datanodes(DATANODES, Duration::from_secs(60));
 
     // Files by Java and by hdfs-native, replication 2.
-    let mut expected: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    let java_dir = local.join("java");
-    std::fs::create_dir_all(&java_dir).unwrap();
-    for i in 0..FILES {
-        let data = test_bytes(i as u64, 1 + i * 477_777);
-        std::fs::write(java_dir.join(format!("j{i}")), &data).unwrap();
-        expected.insert(format!("/maint/java/j{i}"), data);
-    }
-    hafs_cmd(&c, &["dfs", "-mkdir", "-p", "/maint/native"]).ok();
-    java_fs(
-        &c,
-        &["-put", &java_dir.display().to_string(), "/maint/java"],
-    )
-    .ok();
-    let mut native = String::from(
-        "import os\nfrom hdfs_native import Client\nc = Client(os.environ['HAFS_FS_URI'])\n",
-    );
-    for i in 0..FILES {
-        let n = 100 + i;
-        let data = test_bytes(n as u64, 5 + i * 311_111);
-        let copy = local.join(format!("n{n}"));
-        std::fs::write(&copy, &data).unwrap();
-        native.push_str(&format!(
-            "with c.create('/maint/native/n{n}') as w:\n    w.write(open('{}', 'rb').read())\n",
-            copy.display()
-        ));
-        expected.insert(format!("/maint/native/n{n}"), data);
-    }
-    python(&c, &native).ok();
+    let mut expected = write_with_java_and_hdfs_native(&c, local.path(), "/maint", FILES, 477_777);
 
     // The open file, replication 1: its block being written on one DataNode only.
     let open_data = test_bytes(999, 2 * OPEN_HALF);
@@ -289,23 +261,8 @@ fn maintenance_under_load_through_a_failover_and_a_stopped_datanode() {
     );
     open_writer.write(&open_data[..OPEN_HALF]);
     let open_tmp = "/maint/open._COPYING_";
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let pipeline: Vec<String> = loop {
-        let blocks = hafs_tests::located_blocks(
-            &c.nn_rpc_addr_of(0).to_string(),
-            ClientConfig::default(),
-            open_tmp,
-        );
-        if let Some(b) = blocks.last().filter(|b| !b.locs.is_empty()) {
-            break b.locs.iter().map(|d| d.id.ip_addr.clone()).collect();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the open file has no block with a pipeline after 60 s: {blocks:?}\n{}",
-            open_writer.output()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    let (pipeline, _) =
+        wait_for_open_block(&c.nn_rpc_addr_of(0).to_string(), open_tmp, &open_writer);
     assert_eq!(pipeline.len(), 1, "replication 1: {pipeline:?}");
     // DataNode i is 127.0.0.(i+2).
     let victim_ip = pipeline[0].clone();
