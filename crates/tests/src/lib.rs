@@ -61,6 +61,7 @@ pub use java_shell::JavaShell;
 pub use journalnodes::{JournalNodes, JOURNALNODE_READY, SHARED_EDITS_KEY, TEST_JOURNAL_ID};
 pub mod raw_ipc;
 pub mod scaleout_checks;
+pub mod scaleout_waits;
 mod scenario_files;
 pub use kerberos::{process_kdc, SecureRealm, AUTH_TO_LOCAL, USERS as REALM_USERS};
 pub use listing::{fields, parse_ls, parse_ls_line, LsEntry};

@@ -23,17 +23,17 @@
 //! the exclude file, the real `hdfs dfsadmin -refreshNodes`): "Normal" again, and the
 //! replicas it holds in excess are deleted.
 
-use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
 use hafs_tests::scaleout_checks::{
     decommission_status as status_in_report, fsck_summary_count as summary_count, tail,
 };
+use hafs_tests::scaleout_waits::{active_nn_log, replicas_on, wait_for_fsck};
 use hafs_tests::{
-    assert_acked_intact, block_files, hafs_cmd, hdfs_tool, python,
-    read_back_with_java_and_hdfs_native, test_bytes, wait_for_open_block,
-    write_with_java_and_hdfs_native, MiniCluster, StreamingClient, TempDir, Writer,
+    assert_acked_intact, hafs_cmd, hdfs_tool, python, read_back_with_java_and_hdfs_native,
+    test_bytes, wait_for_open_block, write_with_java_and_hdfs_native, MiniCluster, StreamingClient,
+    TempDir, Writer,
 };
 
 const DATANODES: usize = 4;
@@ -54,41 +54,10 @@ fn wait_for_status(c: &MiniCluster, xfer: &str, want: &str, timeout: Duration) -
             Instant::now() < deadline,
             "{xfer} not \"{want}\" within {timeout:?}; report:\n{}\nActive NameNode log tail:\n{}",
             out.stdout,
-            tail(&active_log(c), 40)
+            tail(&active_nn_log(c), 40)
         );
         std::thread::sleep(Duration::from_millis(300));
     }
-}
-
-fn active_log(c: &MiniCluster) -> String {
-    c.active_index().map(|i| c.nn_log(i)).unwrap_or_default()
-}
-
-/// Polls `hafs fsck <path>` until `ok` holds for its output.
-#[track_caller]
-fn wait_for_fsck(c: &MiniCluster, path: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let out = hafs_cmd(c, &["fsck", path, "-files", "-blocks", "-locations"]);
-        if ok(&out.stdout) {
-            return out.stdout;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{what}: not reached within 120 s; fsck:\n{}\nActive NameNode log tail:\n{}",
-            out.stdout,
-            tail(&active_log(c), 40)
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    }
-}
-
-/// The ids of the block replicas on DataNode `i`'s disks (finalized or being written).
-fn replicas_on(c: &MiniCluster, i: usize) -> BTreeSet<u64> {
-    block_files(c.datanode_data_dirs(i))
-        .into_iter()
-        .map(|(id, _, _)| id)
-        .collect()
 }
 
 /// `(NumDecommissioningDataNodes, NumDecomLiveDataNodes, DecomNodes)` from NameNode

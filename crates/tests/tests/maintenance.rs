@@ -33,10 +33,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
+use hafs_tests::scaleout_checks::fsck_summary_count as summary_count;
+use hafs_tests::scaleout_waits::{active_nn_log, replicas_on, wait_for_fsck};
 use hafs_tests::{
-    assert_acked_intact, block_files, hafs_cmd, hdfs_tool, python,
-    read_back_with_java_and_hdfs_native, test_bytes, wait_for_open_block,
-    write_with_java_and_hdfs_native, MiniCluster, StreamingClient, TempDir, Writer,
+    assert_acked_intact, hafs_cmd, hdfs_tool, python, read_back_with_java_and_hdfs_native,
+    test_bytes, wait_for_open_block, write_with_java_and_hdfs_native, MiniCluster, StreamingClient,
+    TempDir, Writer,
 };
 
 const DATANODES: usize = 4;
@@ -105,7 +107,7 @@ fn wait_for_report(c: &MiniCluster, what: &str, ok: impl Fn(&str) -> bool) -> St
             Instant::now() < deadline,
             "{what}: not within 90 s; report:\n{}\nActive NameNode log tail:\n{}",
             out.stdout,
-            tail(&active_log(c), 40)
+            tail(&active_nn_log(c), 40)
         );
         std::thread::sleep(Duration::from_millis(300));
     }
@@ -116,44 +118,6 @@ fn wait_for_status(c: &MiniCluster, xfer: &str, want: &str) -> String {
     wait_for_report(c, &format!("{xfer} \"{want}\""), |r| {
         status_in_report(r, xfer).as_deref() == Some(want)
     })
-}
-
-fn active_log(c: &MiniCluster) -> String {
-    c.active_index().map(|i| c.nn_log(i)).unwrap_or_default()
-}
-
-fn summary_count(fsck: &str, label: &str) -> Option<u64> {
-    fsck.lines()
-        .find(|l| l.trim_start().starts_with(label))
-        .and_then(|l| l.split(':').nth(1))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-}
-
-#[track_caller]
-fn wait_for_fsck(c: &MiniCluster, path: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let out = hafs_cmd(c, &["fsck", path, "-files", "-blocks", "-locations"]);
-        if ok(&out.stdout) {
-            return out.stdout;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{what}: not reached within 120 s; fsck:\n{}\nActive NameNode log tail:\n{}",
-            out.stdout,
-            tail(&active_log(c), 40)
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    }
-}
-
-/// The ids of the block replicas on DataNode `i`'s disks.
-fn replicas_on(c: &MiniCluster, i: usize) -> BTreeSet<u64> {
-    block_files(c.datanode_data_dirs(i))
-        .into_iter()
-        .map(|(id, _, _)| id)
-        .collect()
 }
 
 /// For each block on the victim's disk: the other DataNodes holding it on theirs.
