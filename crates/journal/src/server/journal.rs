@@ -538,8 +538,53 @@ impl<S: JournalStorage> Journal<S> {
             Some(e) => SegmentState { end_txid: e, ..seg },
             None => seg,
         };
-        let (bytes, n) = self.storage.read(seg, since.max(start), max_bytes)?;
+        let since = since.max(start);
+        if let Some((bytes, n)) = self.read_cached(seg, since, max_bytes) {
+            return Ok((seg, bytes, n));
+        }
+        let (bytes, n) = self.storage.read(seg, since, max_bytes)?;
         Ok((seg, bytes, n))
+    }
+
+    /// Records `since..=seg.end_txid` of the open segment from the edit cache, when the
+    /// cache still holds `since`. A Standby tails the open segment every few
+    /// milliseconds and asks whichever JournalNodes answered its manifest call first, so
+    /// the storage's one read cursor rarely matches and a disk read would scan the
+    /// segment from its start on every look (quadratic in the segment's length). The
+    /// cache holds exactly the records this node appended to the open segment (it is
+    /// emptied whenever the segment ends or is aborted), so the answer is the same.
+    fn read_cached(
+        &self,
+        seg: SegmentState,
+        since: u64,
+        max_bytes: usize,
+    ) -> Option<(Vec<u8>, u32)> {
+        let open = self.open?;
+        if !seg.in_progress || open.first != seg.start_txid || since >= open.next {
+            return None;
+        }
+        let front = self.cache.front()?.0;
+        if since < front {
+            return None;
+        }
+        // The cache is contiguous from its front: the record for `since` is at this index.
+        let skip = usize::try_from(since - front).ok()?;
+        let mut out = Vec::new();
+        let mut n = 0u32;
+        for (txid, rec) in self.cache.iter().skip(skip) {
+            invariant!(
+                *txid == since + u64::from(n),
+                "journal {}: edit cache not contiguous at txid {txid} (expected {})",
+                self.jid,
+                since + u64::from(n)
+            );
+            if *txid > seg.end_txid || (n > 0 && out.len() >= max_bytes) {
+                break;
+            }
+            out.extend_from_slice(rec);
+            n += 1;
+        }
+        Some((out, n))
     }
 
     /// `prepareRecovery` (Paxos phase 1): stops writing, reports the segment and any
@@ -828,6 +873,56 @@ mod tests {
     fn batch(first: u64, n: u64) -> Vec<u8> {
         let p: Vec<Vec<u8>> = (first..first + n).map(|t| vec![t as u8]).collect();
         encode_batch(first, &p).unwrap().to_vec()
+    }
+
+    #[test]
+    fn open_segment_reads_are_the_same_from_the_cache_and_from_storage() {
+        let mut j = Journal::load("j", MemStorage::new()).unwrap();
+        j.format(&ns(), false).unwrap();
+        j.new_epoch(&ns(), 1).unwrap();
+        j.start_log_segment(&req(1, 1, None), 1).unwrap();
+        // Big enough records that the 1 MiB cache keeps only the newest ones.
+        let payloads: Vec<Vec<u8>> = (1..=40u64).map(|t| vec![t as u8; 64 << 10]).collect();
+        for (i, p) in payloads.iter().enumerate() {
+            let t = i as u64 + 1;
+            let b = encode_batch(t, std::slice::from_ref(p)).unwrap();
+            j.journal(&req(1, t + 1, Some(t - 1)), 1, t, 1, &b).unwrap();
+        }
+        let front = j.cache.front().unwrap().0;
+        assert!(
+            front > 1 && front < 40,
+            "the cache dropped the oldest records"
+        );
+        let open = |end| SegmentState {
+            start_txid: 1,
+            end_txid: end,
+            in_progress: true,
+        };
+        for (since, end, max) in [
+            (front, 40, 8 << 20),
+            (front + 3, 35, 1),
+            (39, 40, 100 << 10),
+        ] {
+            let cached = j
+                .read_cached(open(end), since, max)
+                .expect("served from the cache");
+            let stored = j.storage.read(open(end), since, max).unwrap();
+            assert_eq!(cached, stored, "since {since} end {end} max {max}");
+            let (_, _, n) = j.read_segment(1, Some(end), since, max).unwrap();
+            assert_eq!(n, cached.1);
+        }
+        // Older records, and a finalized segment, come from storage.
+        assert!(j.read_cached(open(40), front - 1, 8 << 20).is_none());
+        let (_, _, n) = j.read_segment(1, Some(40), 1, 8 << 20).unwrap();
+        assert_eq!(n, 40);
+        j.finalize_log_segment(&req(1, 50, Some(40)), 1, 40)
+            .unwrap();
+        let done = SegmentState {
+            in_progress: false,
+            ..open(40)
+        };
+        assert!(j.read_cached(done, 39, 8 << 20).is_none());
+        assert_eq!(j.read_segment(1, Some(40), 39, 8 << 20).unwrap().2, 2);
     }
 
     #[test]
