@@ -114,6 +114,11 @@ impl HaServiceClient {
         self.rpc.addr()
     }
 
+    /// Completes when the connection of the last call closes ([`RpcClient::connection_closed`]).
+    pub async fn connection_closed(&self) {
+        self.rpc.connection_closed().await
+    }
+
     /// Succeeds when the service reports itself healthy; an unhealthy service answers
     /// with `HealthCheckFailedException`.
     pub async fn monitor_health(&self) -> Result<(), IpcError> {

@@ -430,3 +430,23 @@ async fn state_ids_travel_both_ways() {
     assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 50);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_client_learns_at_once_that_its_server_went_away() {
+    let server = start(config(), Arc::new(EchoService::default())).await;
+    let client = RpcClient::new(server.addr.to_string(), TEST_PROTOCOL, client_config());
+    let wait = |d| tokio::time::timeout(Duration::from_millis(d), client.connection_closed());
+    assert!(
+        wait(100).await.is_err(),
+        "no connection yet: nothing closes"
+    );
+    let _: EchoResponseProto = client
+        .call("echo", &EchoRequestProto::default())
+        .await
+        .unwrap();
+    assert!(wait(300).await.is_err(), "open while the server serves it");
+    server.stop().await;
+    wait(5_000)
+        .await
+        .expect("the closed connection is noticed without a call");
+}

@@ -1,6 +1,8 @@
 //! The health monitor (Hadoop's HealthMonitor): asks the local NameNode for its status
 //! and health every `ha.health-monitor.check-interval.ms`, each call bounded by
-//! `ha.health-monitor.rpc-timeout.ms`, and reports every change of state.
+//! `ha.health-monitor.rpc-timeout.ms`, and reports every change of state. Unlike
+//! Hadoop's, it also looks at once when the NameNode closes its connection (a killed
+//! NameNode does), so noticing a dead NameNode does not wait for the next interval.
 
 use std::time::Duration;
 
@@ -17,6 +19,10 @@ pub const CHECK_INTERVAL_DEFAULT: Duration =
 pub const RPC_TIMEOUT: &str = keys::HA_HEALTH_MONITOR_RPC_TIMEOUT_MS;
 pub const RPC_TIMEOUT_DEFAULT: Duration =
     Duration::from_millis(keys::HA_HEALTH_MONITOR_RPC_TIMEOUT_MS_DEFAULT);
+
+/// The least time between two looks that a closed connection starts early: whatever a
+/// server does with our connections, it cannot make the monitor spin.
+pub const EARLY_LOOK_GAP: Duration = Duration::from_millis(50);
 
 /// Hadoop's HealthMonitor.State.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,8 +154,22 @@ pub fn spawn_monitor(
         let client = HaServiceClient::new(addr.clone(), cfg);
         let mut ticker = tokio::time::interval(settings.check_interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_look = tokio::time::Instant::now();
         loop {
-            ticker.tick().await;
+            tokio::select! {
+                _ = ticker.tick() => {}
+                _ = async {
+                    client.connection_closed().await;
+                    tokio::time::sleep_until(last_look + EARLY_LOOK_GAP).await;
+                } => {
+                    // Our connection to the NameNode closed. A NameNode killed or crashed
+                    // closes it at once (its kernel does), so look now instead of up to a
+                    // check interval later: the failover starts right away.
+                    tracing::debug!("zkfc: connection to local NameNode {addr} closed; checking now");
+                    ticker.reset();
+                }
+            }
+            last_look = tokio::time::Instant::now();
             let report = check_once(&client).await;
             let changed = *tx.borrow() != report;
             if changed {

@@ -45,6 +45,8 @@ struct CallTable {
     /// not a bare "closed": a server that refuses the connection context answers with a
     /// FATAL and closes, possibly before the first call is even registered.
     closed: Option<IpcError>,
+    /// Turns true when `closed` is set, for whoever waits on [`Connection::closed`].
+    closed_signal: tokio::sync::watch::Sender<bool>,
 }
 
 type Pending = Arc<Mutex<CallTable>>;
@@ -298,6 +300,16 @@ impl Connection {
         lock(&self.pending).closed.is_some()
     }
 
+    /// Completes once the connection is closed: by the server (its process died: the
+    /// kernel closes its sockets at once), by a failed write or read, or by
+    /// [`Connection::close`]. Completes at once if it already is.
+    pub async fn closed(&self) {
+        let mut signal = lock(&self.pending).closed_signal.subscribe();
+        // The sender lives in the call table, which this connection holds: it is not
+        // dropped while we wait.
+        let _ = signal.wait_for(|closed| *closed).await;
+    }
+
     /// Makes one call with the given call id and retry count and waits up to `timeout`
     /// (zero: forever) for its response, the encoded response message.
     pub async fn call_raw(
@@ -398,6 +410,7 @@ fn close_all(pending: &Pending, err: impl Fn() -> IpcError) {
     let (calls, why) = {
         let mut table = lock(pending);
         let why = table.closed.get_or_insert_with(&err).duplicate();
+        table.closed_signal.send_replace(true);
         (std::mem::take(&mut table.waiting), why)
     };
     for (_, reply) in calls {

@@ -49,6 +49,17 @@ impl RpcClient {
         Ok(c)
     }
 
+    /// Completes when the connection the last call used closes (see
+    /// [`Connection::closed`]); never while there is none. Lets a caller that polls a
+    /// server notice at once that the server's process is gone.
+    pub async fn connection_closed(&self) {
+        let conn = self.conn.lock().await.clone();
+        match conn {
+            Some(c) => c.closed().await,
+            None => std::future::pending().await,
+        }
+    }
+
     /// One attempt of a call with a given call id and retry count (used by retry and
     /// failover logic, which must keep the id stable).
     pub async fn call_raw(
