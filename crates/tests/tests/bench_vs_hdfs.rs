@@ -77,6 +77,37 @@ fn run_all(nn: &str, files: &str, threads: u32) -> Vec<NnBenchStats> {
         .collect()
 }
 
+/// `hafs bench nnthroughput -fs hdfs://<nn> -op all` (our own client, 16 tasks each
+/// with its own connection) against the NameNode at `nn`: ops/s per op from its summary
+/// lines (`create: 1,234 ops/s, ...`).
+fn run_hafs_bench(nn: &str, ops: &str) -> Vec<(String, f64)> {
+    let mut bench = Command::new(hafs_release_bin());
+    bench
+        .env_remove("HADOOP_CONF_DIR")
+        .env_remove("HADOOP_USER_NAME")
+        .env("HAFS_LOG", "warn")
+        .args(["bench", "nnthroughput", "-fs", &format!("hdfs://{nn}")])
+        .args(["-op", "all", "-ops", ops, "-threads", "16", "-memory", "0"]);
+    let out = run_with_timeout(bench, Duration::from_secs(1800));
+    assert!(
+        out.success(),
+        "hafs bench nnthroughput against {nn} failed:\n{out}"
+    );
+    let rows: Vec<(String, f64)> = out
+        .stdout
+        .lines()
+        .filter_map(|l| {
+            let (op, rest) = l.split_once(": ")?;
+            let rate = rest
+                .strip_suffix(" ops/s")
+                .or_else(|| rest.split(" ops/s,").next())?;
+            Some((op.to_string(), rate.replace(',', "").parse().ok()?))
+        })
+        .collect();
+    assert!(!rows.is_empty(), "no summary lines from hafs bench:\n{out}");
+    rows
+}
+
 #[test]
 #[ignore = "a benchmark: run with --run-ignored only (see the module docs)"]
 fn nnthroughput_hafs_against_the_reference_hdfs() {
@@ -89,7 +120,10 @@ fn nnthroughput_hafs_against_the_reference_hdfs() {
     let hdfs = {
         let r = ReferenceHdfs::start("bench-nn");
         let active = r.daemon(&r.first_active.clone()).addr.clone();
-        run_all(&active, &files, threads)
+        (
+            run_all(&active, &files, threads),
+            run_hafs_bench(&active, &files),
+        )
     };
     let hafs = {
         let mut c = MiniCluster::builder()
@@ -101,10 +135,12 @@ fn nnthroughput_hafs_against_the_reference_hdfs() {
             .conf("dfs.namenode.fs-limits.min-block-size", "16")
             .start();
         c.wait_for_state(0, "active", Duration::from_secs(30));
-        let out = run_all(&c.nn_rpc_addr_of(0).to_string(), &files, threads);
+        let nn = c.nn_rpc_addr_of(0).to_string();
+        let out = (run_all(&nn, &files, threads), run_hafs_bench(&nn, &files));
         c.stop();
         out
     };
+    let ((hdfs, hdfs_ours), (hafs, hafs_ours)) = (hdfs, hafs);
     println!("NNThroughputBenchmark -fs, {files} files/dirs, {threads} threads (ops/s)");
     println!(
         "{:<11} {:>10} {:>10} {:>8}",
@@ -118,6 +154,15 @@ fn nnthroughput_hafs_against_the_reference_hdfs() {
             o.ops_per_sec,
             o.ops_per_sec / h.ops_per_sec
         );
+    }
+    println!("hafs bench nnthroughput -fs, {files} ops per op, 16 tasks (ops/s)");
+    println!(
+        "{:<11} {:>10} {:>10} {:>8}",
+        "op", "HDFS", "hafs", "hafs/HDFS"
+    );
+    for ((op, h), (op2, o)) in hdfs_ours.iter().zip(&hafs_ours) {
+        assert_eq!(op, op2, "the same ops in the same order");
+        println!("{op:<11} {h:>10.0} {o:>10.0} {:>7.2}x", o / h);
     }
 }
 
