@@ -2,7 +2,8 @@
 //! `NNThroughputBenchmark -fs` against the Active NameNode of the reference HDFS
 //! (Apache Hadoop 3.5.0, HA with 3 JournalNodes) and then of a hafs HA cluster (release
 //! build, the same shape), one after the other on the same disk, printing each op's
-//! ops/s and the ratio hafs/HDFS. A measurement, not a check, so not in every run:
+//! ops/s and the ratio hafs/HDFS; then `hafs bench nnthroughput -fs -op all` (hafs's own
+//! client) against both the same way. A measurement, not a check, so not in every run:
 //!
 //! ```text
 //! cargo build --release -p hafs
@@ -29,10 +30,12 @@
 //! JVM, crates/tests/java/FailoverProbe.java; `HAFS_BENCH_CLIENT=native` for hdfs-native)
 //! writes 1 KiB files one after another through each HA nameservice; kill -9 of the Active NameNode
 //! (its controller stays up, as when the NameNode process crashes), then of the Active
-//! NameNode and its controller together (as when its host dies); the figure is kill →
-//! first write acknowledged after it. The reference HDFS runs once with Hadoop's
-//! defaults and once with the timeouts hafs's test clusters use (2 s ZooKeeper session,
-//! 200 ms health checks); hafs with those timeouts and its built-in election:
+//! NameNode and its controller together (as when its host dies); the figures are kill →
+//! the other NameNode answering `getServiceStatus` as Active (the servers' part, asked
+//! every 5 ms) and kill → first write acknowledged after it (what the client saw). Each
+//! system runs with its own defaults and with the timeouts hafs's test clusters use
+//! (200 ms health checks; a 2 s ZooKeeper session for HDFS, a 2 s lease for hafs's
+//! built-in election):
 //!
 //! ```text
 //! cargo nextest run -p hafs-tests --test bench_vs_hdfs --run-ignored only \
