@@ -447,8 +447,8 @@ impl Shared {
 /// controller of a dead NameNode), and the nodes then grant at the next request: a
 /// candidate that looked only once per renew interval would add up to that interval to
 /// every such failover. One small `getLeaseState` per JournalNode every 25 ms is cheap
-/// (answered from memory; ~40 calls a second per node and Standby controller), and
-/// after kill -9 of the Active it was most of the time to a new Active at 100 ms.
+/// (answered from memory; ~40 calls a second per node and Standby controller). At
+/// 100 ms this wait was most of the time from kill -9 of the Active to a new Active.
 pub const STANDBY_POLL_MS: u64 = 25;
 
 /// When a candidate that saw another live holder looks again: within
