@@ -29,6 +29,15 @@ fn bm() -> BlockManager {
     BlockManager::new(BlockManagerConfig::default(), identity())
 }
 
+/// `bm` out of safe mode with DataNodes dn1..=dn`nodes` registered and heartbeating.
+fn serving(bm: BlockManager, nodes: u8) -> BlockManager {
+    bm.leave_safe_mode();
+    for n in 1..=nodes {
+        join(&bm, n);
+    }
+    bm
+}
+
 fn ip(n: u8) -> IpAddr {
     format!("10.0.0.{n}").parse().unwrap()
 }
@@ -159,11 +168,7 @@ const IN_MAINTENANCE: i32 = 4;
 
 #[test]
 fn an_excluded_node_is_emptied_then_decommissioned_and_recommissioned() {
-    let bm = bm();
-    bm.leave_safe_mode();
-    for n in 1..=4 {
-        join(&bm, n);
-    }
+    let bm = serving(bm(), 4);
     // Two closed files of replication 2 on dn1 and dn2; an open one on dn1 and dn3.
     let (a, b, open) = (
         Block {
@@ -278,11 +283,7 @@ fn an_excluded_node_is_emptied_then_decommissioned_and_recommissioned() {
 
 #[test]
 fn placement_skips_leaving_nodes() {
-    let bm = bm();
-    bm.leave_safe_mode();
-    for n in 1..=3 {
-        join(&bm, n);
-    }
+    let bm = serving(bm(), 3);
     bm.refresh_nodes(exclude(&[2]));
     for i in 0..20 {
         let targets = bm.choose_targets("/f", 3, None, &[], &[], 1024, 0);
@@ -325,11 +326,10 @@ fn maintenance_holds_replicas_of_a_stopped_node_until_it_ends() {
     let clock = std::sync::Arc::new(hafs_util::clock::ManualClock::new());
     let cfg = BlockManagerConfig::default();
     let dead_after = cfg.dead_node_interval() + Duration::from_millis(1);
-    let bm = BlockManager::new(cfg, identity()).with_clock(clock.clone());
-    bm.leave_safe_mode();
-    for n in 1..=4 {
-        join(&bm, n);
-    }
+    let bm = serving(
+        BlockManager::new(cfg, identity()).with_clock(clock.clone()),
+        4,
+    );
     // Three files of replication 2 on dn1 and dn2; one of replication 1 on dn1 only.
     for id in 11..=13 {
         bm.add_block_collection(16375 + id, 2, &[blk(id)], false);
@@ -411,11 +411,7 @@ fn maintenance_holds_replicas_of_a_stopped_node_until_it_ends() {
 
 #[test]
 fn a_node_back_from_maintenance_is_in_service_and_its_replicas_count() {
-    let bm = bm();
-    bm.leave_safe_mode();
-    for n in 1..=3 {
-        join(&bm, n);
-    }
+    let bm = serving(bm(), 3);
     bm.add_block_collection(16386, 2, &[blk(11)], false);
     received(&bm, 1, blk(11));
     received(&bm, 2, blk(11));
@@ -448,11 +444,7 @@ fn the_monitor_checks_at_most_the_tracked_node_cap_per_run() {
         decommission_max_tracked_nodes: 1,
         ..BlockManagerConfig::default()
     };
-    let bm = BlockManager::new(cfg, identity());
-    bm.leave_safe_mode();
-    for n in 1..=5 {
-        join(&bm, n);
-    }
+    let bm = serving(BlockManager::new(cfg, identity()), 5);
     // Nothing on dn1..dn3: each is done at its first check. (Which goes first
     // depends on the order refreshNodes met them in.)
     bm.refresh_nodes(exclude(&[1, 2, 3]));
@@ -476,11 +468,7 @@ fn the_blocks_per_interval_budget_is_spent_between_nodes() {
         decommission_blocks_per_interval: 2,
         ..BlockManagerConfig::default()
     };
-    let bm = BlockManager::new(cfg, identity());
-    bm.leave_safe_mode();
-    for n in 1..=4 {
-        join(&bm, n);
-    }
+    let bm = serving(BlockManager::new(cfg, identity()), 4);
     // dn1 and dn2 (leaving first, so that their replicas are never excess) hold
     // three blocks each, all with their two replicas on dn3 and dn4.
     bm.refresh_nodes(exclude(&[1, 2]));
@@ -511,11 +499,7 @@ fn now_ms() -> u64 {
 
 #[test]
 fn only_the_active_concludes_a_decommission() {
-    let bm = bm();
-    bm.leave_safe_mode();
-    for n in 1..=3 {
-        join(&bm, n);
-    }
+    let bm = serving(bm(), 3);
     // Replicated on dn2 and dn3 besides dn1: nothing holds dn1.
     bm.add_block_collection(16386, 2, &[blk(11)], false);
     for n in 1..=3 {

@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use hafs_tests::scaleout_checks::{
     decommission_status as status_in_report, fsck_summary_count as summary_count, tail,
 };
-use hafs_tests::scaleout_waits::{active_nn_log, replicas_on, wait_for_fsck};
+use hafs_tests::scaleout_waits::{replicas_on, wait_for_admin_state, wait_for_fsck};
 use hafs_tests::{
     assert_acked_intact, hafs_cmd, hdfs_tool, python, read_back_with_java_and_hdfs_native,
     test_bytes, wait_for_open_block, write_with_java_and_hdfs_native, MiniCluster, StreamingClient,
@@ -42,24 +42,6 @@ const FILES: usize = 8;
 const OPEN_HALF: usize = 600_000;
 
 /// Polls `hafs dfsadmin -report` until the victim's status is `want`.
-#[track_caller]
-fn wait_for_status(c: &MiniCluster, xfer: &str, want: &str, timeout: Duration) -> String {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let out = hafs_cmd(c, &["dfsadmin", "-report"]).ok();
-        if status_in_report(&out.stdout, xfer).as_deref() == Some(want) {
-            return out.stdout;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{xfer} not \"{want}\" within {timeout:?}; report:\n{}\nActive NameNode log tail:\n{}",
-            out.stdout,
-            tail(&active_nn_log(c), 40)
-        );
-        std::thread::sleep(Duration::from_millis(300));
-    }
-}
-
 /// `(NumDecommissioningDataNodes, NumDecomLiveDataNodes, DecomNodes)` from NameNode
 /// `nn`'s `/jmx` (read with Python's urllib, as a monitoring agent would).
 fn decom_jmx(c: &MiniCluster, nn: usize) -> (u64, u64, String) {
@@ -168,7 +150,7 @@ fn decommission_under_load_through_a_failover_then_recommission() {
     );
 
     // "Decommission in progress" in hafs's report and the real Apache report.
-    let report = wait_for_status(
+    let report = wait_for_admin_state(
         &c,
         &victim_xfer,
         "Decommission in progress",
@@ -235,7 +217,7 @@ fn decommission_under_load_through_a_failover_then_recommission() {
     c.haadmin(&["-transitionToActive", "--forceactive", &nn2])
         .ok();
     c.wait_for_state(1, "active", Duration::from_secs(30));
-    let report = wait_for_status(
+    let report = wait_for_admin_state(
         &c,
         &victim_xfer,
         "Decommission in progress",
@@ -255,7 +237,7 @@ fn decommission_under_load_through_a_failover_then_recommission() {
         result.output
     );
     expected.insert("/decom/open".to_string(), open_data);
-    let report = wait_for_status(&c, &victim_xfer, "Decommissioned", Duration::from_secs(120));
+    let report = wait_for_admin_state(&c, &victim_xfer, "Decommissioned", Duration::from_secs(120));
     assert!(!report.contains("Decommissioning datanodes"), "{report}");
     let fsck = wait_for_fsck(
         &c,
@@ -342,7 +324,7 @@ fn decommission_under_load_through_a_failover_then_recommission() {
         "{out}"
     );
     assert_eq!(out.code(), Some(255), "{out}");
-    wait_for_status(&c, &victim_xfer, "Normal", Duration::from_secs(30));
+    wait_for_admin_state(&c, &victim_xfer, "Normal", Duration::from_secs(30));
     wait_for_fsck(&c, "/decom", "no excess replicas after recommission", |t| {
         summary_count(t, "Over-replicated blocks") == Some(0)
             && summary_count(t, "Under-replicated blocks") == Some(0)

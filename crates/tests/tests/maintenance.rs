@@ -31,10 +31,10 @@
 //! with Java and hdfs-native.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hafs_tests::scaleout_checks::fsck_summary_count as summary_count;
-use hafs_tests::scaleout_waits::{active_nn_log, replicas_on, wait_for_fsck};
+use hafs_tests::scaleout_waits::{replicas_on, wait_for_fsck, wait_for_hafs};
 use hafs_tests::{
     assert_acked_intact, hafs_cmd, hdfs_tool, python, read_back_with_java_and_hdfs_native,
     test_bytes, wait_for_open_block, write_with_java_and_hdfs_native, MiniCluster, StreamingClient,
@@ -84,33 +84,27 @@ fn in_maintenance_until(expire_ms: u64) -> String {
     format!("\"adminState\": \"IN_MAINTENANCE\", \"maintenanceExpireTimeInMS\": {expire_ms}")
 }
 
-/// The "Decommission Status" of the DataNode at `xfer` in a `dfsadmin -report` (its
-/// first listing).
+/// Polls `hafs dfsadmin -report` (90 s at most) until `ok` holds for it.
+#[track_caller]
+fn wait_for_report(c: &MiniCluster, what: &str, ok: impl Fn(&str) -> bool) -> String {
+    wait_for_hafs(
+        c,
+        &["dfsadmin", "-report"],
+        what,
+        Duration::from_secs(90),
+        ok,
+    )
+}
+
+/// DataNode `xfer`'s "Decommission Status" in a `dfsadmin -report`, live or dead (a
+/// node stopped in maintenance is listed among the dead with its state, unlike
+/// [`hafs_tests::scaleout_checks::decommission_status`], which reads the live ones).
 fn status_in_report(report: &str, xfer: &str) -> Option<String> {
     let section = report.split(&format!("Name: {xfer} ")).nth(1)?;
     section
         .lines()
         .find_map(|l| l.strip_prefix("Decommission Status : "))
         .map(str::to_string)
-}
-
-/// Polls `hafs dfsadmin -report` until `ok` holds for it.
-#[track_caller]
-fn wait_for_report(c: &MiniCluster, what: &str, ok: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        let out = hafs_cmd(c, &["dfsadmin", "-report"]);
-        if out.success() && ok(&out.stdout) {
-            return out.stdout;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{what}: not within 90 s; report:\n{}\nActive NameNode log tail:\n{}",
-            out.stdout,
-            tail(&active_nn_log(c), 40)
-        );
-        std::thread::sleep(Duration::from_millis(300));
-    }
 }
 
 #[track_caller]

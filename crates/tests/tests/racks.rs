@@ -22,7 +22,8 @@ use hafs_tests::scaleout_checks::{
     self, fsck_summary_count as summary_count, tail, topology, write_topology_script, FsckBlock,
 };
 use hafs_tests::{
-    block_files, hafs_cmd, hdfs_tool, java_fs, python, test_bytes, MiniCluster, TempDir,
+    block_files, hafs_cmd, hdfs_tool, java_fs, python, read_back_with_java_and_hdfs_native,
+    test_bytes, MiniCluster, TempDir,
 };
 
 const RACK1: [&str; 3] = ["127.0.0.2", "127.0.0.3", "127.0.0.4"];
@@ -172,8 +173,6 @@ fn two_racks_placement_loss_and_return_with_java_and_hdfs_native() {
     std::fs::create_dir_all(&java_dir3).unwrap();
     std::fs::create_dir_all(&java_dir2).unwrap();
     let mut expected_files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    // Each HDFS path's local copy (what hdfs-native compares against).
-    let mut local_copies: BTreeMap<String, std::path::PathBuf> = BTreeMap::new();
     for i in 0..FILES_PER_CLIENT {
         let data = test_bytes(i as u64, size_of(i));
         let dir = if replication_of(i) == 3 {
@@ -187,10 +186,6 @@ fn two_racks_placement_loss_and_return_with_java_and_hdfs_native() {
         } else {
             "java2"
         };
-        local_copies.insert(
-            format!("/racks/{sub}/j{i:02}"),
-            dir.join(format!("j{i:02}")),
-        );
         expected_files.insert(format!("/racks/{sub}/j{i:02}"), data);
     }
     hafs_cmd(&cluster, &["dfs", "-mkdir", "-p", "/racks/native"]).ok();
@@ -224,10 +219,6 @@ fn two_racks_placement_loss_and_return_with_java_and_hdfs_native() {
         let n = i + FILES_PER_CLIENT;
         let data = test_bytes(n as u64, size_of(n));
         std::fs::write(local.join(format!("n{n:02}")), &data).unwrap();
-        local_copies.insert(
-            format!("/racks/native/n{n:02}"),
-            local.join(format!("n{n:02}")),
-        );
         expected_files.insert(format!("/racks/native/n{n:02}"), data);
         native.push_str(&format!(
             "with c.create('/racks/native/n{n:02}', WriteOptions(replication={})) as w:\n    w.write(open(os.path.join(src, 'n{n:02}'), 'rb').read())\n",
@@ -376,28 +367,11 @@ fn two_racks_placement_loss_and_return_with_java_and_hdfs_native() {
     }
 
     // Every byte equal, read by Java (one -get of the whole tree) and by hdfs-native.
-    let got = local.join("got");
-    java_fs(&cluster, &["-get", "/racks", &got.display().to_string()]).ok();
-    for (path, data) in &expected_files {
-        let rel = path.trim_start_matches("/racks/");
-        let read = std::fs::read(got.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
-        assert!(
-            read == *data,
-            "Java read {path}: {} bytes differ from the {} written",
-            read.len(),
-            data.len()
-        );
-    }
-    let mut check = String::from(
-        "import os, sys\nfrom hdfs_native import Client\nc = Client(os.environ['HAFS_FS_URI'])\nbad = []\n",
+    read_back_with_java_and_hdfs_native(
+        &cluster,
+        local.path(),
+        "/racks",
+        &expected_files,
+        "after the rack checks",
     );
-    for (path, local_copy) in &local_copies {
-        check.push_str(&format!(
-            "with c.read('{path}') as r:\n    d = r.read()\nif d != open('{}', 'rb').read():\n    bad.append('{path}')\n",
-            local_copy.display()
-        ));
-    }
-    check.push_str("if bad:\n    sys.exit('hdfs-native read different bytes: ' + ', '.join(bad))\nprint('native ok')\n");
-    let out = python(&cluster, &check).ok();
-    assert!(out.stdout.contains("native ok"), "{}", out.stdout);
 }
